@@ -1,0 +1,83 @@
+import type { Config, LimitsOverride, TierName } from '../config/schema.js';
+
+export interface Identity {
+  tenant?: string;
+  user?: string;
+  session?: string;
+}
+
+export interface BudgetDecision {
+  budget: number;
+  /** Why the budget differs from the tier's default, if it does. */
+  adjustments: string[];
+}
+
+const EFFORT_TIER: Record<string, TierName> = {
+  none: 'trivial',
+  minimal: 'trivial',
+  low: 'simple',
+  medium: 'moderate',
+  high: 'complex',
+};
+
+/**
+ * The thinking budget for a request: the tier's budget, then tenant, user and session
+ * overrides (most specific last), then the client's hint within the resulting limits.
+ * Pure: config and request facts in, number out.
+ */
+export function resolveThinkingBudget(
+  config: Config,
+  tier: TierName,
+  identity: Identity,
+  clientHint: { reasoningEffort?: unknown; thinkingBudget?: unknown } = {},
+): BudgetDecision {
+  const adjustments: string[] = [];
+  let budget = config.tiers[tier].budget;
+  let floor = 0;
+  // Without a scope ceiling, nobody thinks past the largest configured tier budget.
+  let ceiling = Math.max(...Object.values(config.tiers).map((t) => t.budget));
+  const scopes: Array<[string, LimitsOverride | undefined]> = [
+    ['tenant', identity.tenant !== undefined ? config.overrides.tenants[identity.tenant] : undefined],
+    ['user', identity.user !== undefined ? config.overrides.users[identity.user] : undefined],
+    ['session', identity.session !== undefined ? config.overrides.sessions[identity.session] : undefined],
+  ];
+  for (const [scope, o] of scopes) {
+    if (!o) continue;
+    const tierBudget = o.budgets?.[tier];
+    if (tierBudget !== undefined) {
+      budget = tierBudget;
+      adjustments.push(`${scope} budget for ${tier}`);
+    }
+    if (o.scale !== undefined) {
+      budget = Math.round(budget * o.scale);
+      adjustments.push(`${scope} scale ${o.scale}`);
+    }
+    if (o.floor !== undefined) floor = Math.max(floor, o.floor);
+    if (o.ceiling !== undefined) ceiling = Math.min(ceiling, o.ceiling);
+  }
+
+  if (config.clientHints) {
+    let hinted: number | undefined;
+    if (typeof clientHint.thinkingBudget === 'number' && Number.isFinite(clientHint.thinkingBudget) && clientHint.thinkingBudget >= 0) {
+      hinted = Math.floor(clientHint.thinkingBudget);
+      adjustments.push('client budget');
+    } else if (typeof clientHint.reasoningEffort === 'string' && EFFORT_TIER[clientHint.reasoningEffort]) {
+      hinted = config.tiers[EFFORT_TIER[clientHint.reasoningEffort]!].budget;
+      adjustments.push(`client reasoning_effort ${clientHint.reasoningEffort}`);
+    }
+    // A client may always ask for less; asking for more is held to the scope's ceiling below.
+    if (hinted !== undefined) {
+      budget = hinted;
+      if (hinted < floor) floor = hinted;
+    }
+  }
+  if (budget < floor) {
+    budget = floor;
+    adjustments.push(`floor ${floor}`);
+  }
+  if (budget > ceiling) {
+    budget = ceiling;
+    adjustments.push(`ceiling ${ceiling}`);
+  }
+  return { budget, adjustments };
+}

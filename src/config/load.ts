@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { configSchema, type Config } from './schema.js';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const ENV_PREFIX = 'THINKCAP_';
+
+/** THINKCAP_SERVER__GRPC_PORT -> ['server', 'grpcPort'] (double underscore nests, single joins camelCase). */
+export function envKeyToPath(name: string): string[] {
+  return name
+    .slice(ENV_PREFIX.length)
+    .split('__')
+    .map((part) =>
+      part
+        .toLowerCase()
+        .split('_')
+        .map((w, i) => (i === 0 ? w : w.charAt(0).toUpperCase() + w.slice(1)))
+        .join(''),
+    );
+}
+
+function parseEnvValue(raw: string): unknown {
+  // Numbers, booleans, arrays and objects are written as JSON; anything else is a string.
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+  let node = target;
+  for (let i = 0; i < path.length - 1; i++) {
+    const key = path[i]!;
+    const next = node[key];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1]!] = value;
+}
+
+/** Validate a raw config object; the error names every bad key and why. */
+export function validateConfig(raw: unknown): Config {
+  const result = configSchema.safeParse(raw ?? {});
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const key = issue.path.length ? issue.path.join('.') : '(top level)';
+    const extra =
+      issue.code === 'unrecognized_keys' ? `: ${(issue as { keys: string[] }).keys.join(', ')}` : '';
+    return `  ${key}: ${issue.message}${extra}`;
+  });
+  throw new ConfigError(`invalid thinkcap configuration:\n${lines.join('\n')}`);
+}
+
+/** Read YAML (optional) and THINKCAP_* variables; environment wins over the file. */
+export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env): Config {
+  let raw: Record<string, unknown> = {};
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
+    }
+    try {
+      const parsed: unknown = parseYaml(text);
+      if (parsed != null && (typeof parsed !== 'object' || Array.isArray(parsed))) {
+        throw new ConfigError(`config file ${file} must hold a YAML mapping at the top level`);
+      }
+      raw = (parsed as Record<string, unknown>) ?? {};
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
+      throw new ConfigError(`config file ${file} is not valid YAML: ${(err as Error).message}`);
+    }
+  }
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith(ENV_PREFIX) || value === undefined) continue;
+    if (name === 'THINKCAP_CONFIG') continue;
+    setPath(raw, envKeyToPath(name), parseEnvValue(value));
+  }
+  return validateConfig(raw);
+}

@@ -1,0 +1,384 @@
+import type { Logger } from 'pino';
+import type { Config, TierName } from '../config/schema.js';
+import { classifyMessages, type Classification } from '../classify/classifier.js';
+import { resolveThinkingBudget, type Identity } from '../budget/thinking.js';
+import { dialectFor, selectBackend } from '../backends/registry.js';
+import type { Dialect, RewriteResult } from '../backends/types.js';
+import { isRecord } from '../backends/types.js';
+import { ResponseObserver } from '../stream/observer.js';
+import type {
+  BodySendMode,
+  HttpBody,
+  HttpHeaders,
+  ProcessingRequest,
+  ProcessingResponse,
+  ProtocolConfiguration,
+  StructValue,
+} from './proto.js';
+import { fromStruct, headerMutation, openAiError, readHeaders, toStruct } from './wire.js';
+
+/** What one finished request looked like; fed to logs, metrics and the dashboard. */
+export interface RequestRecord {
+  id: string;
+  startedAt: number;
+  durationMs: number;
+  path: string;
+  tier: TierName | null;
+  budget: number | null;
+  score: number | null;
+  signals: string[];
+  dialect: string | null;
+  backend: string | null;
+  identity: Identity;
+  thinkingTokens: number | null;
+  completionTokens: number | null;
+  promptTokens: number | null;
+  status: number | null;
+  outcome: 'ok' | 'passthrough' | 'rejected' | 'upstream_error' | 'aborted' | 'error';
+  reason: string | null;
+  stream: boolean;
+}
+
+export interface ProcessorContext {
+  config: Config;
+  log: Logger;
+  onFinish(record: RequestRecord): void;
+}
+
+type Phase = 'request_headers' | 'request_body' | 'response_headers' | 'response_body' | 'done';
+
+let nextId = 0;
+
+/**
+ * One HTTP request's ext_proc conversation. Envoy sends its phases in order on one gRPC
+ * stream; each method answers one phase. A request thinkcap cannot or should not act on is
+ * passed through untouched from then on.
+ */
+export class RequestProcessor {
+  readonly id: string;
+  private phase: Phase = 'request_headers';
+  private passthrough = false;
+  private requestBodyMode: BodySendMode;
+  private responseBodyMode: BodySendMode;
+  private bodyChunks: Buffer[] = [];
+  private bodyBytes = 0;
+  private readonly startedAt = Date.now();
+  private path = '';
+  private identity: Identity = {};
+  private dialect: Dialect | null = null;
+  private backendName: string | null = null;
+  private classification: Classification | null = null;
+  private budget: number | null = null;
+  private rewrite: RewriteResult | null = null;
+  private observer: ResponseObserver | null = null;
+  private status: number | null = null;
+  private outcome: RequestRecord['outcome'] = 'ok';
+  private reason: string | null = null;
+  private finished = false;
+
+  constructor(private readonly ctx: ProcessorContext) {
+    this.id = `${process.pid.toString(36)}-${(nextId++).toString(36)}`;
+    this.requestBodyMode = 'BUFFERED';
+    this.responseBodyMode = 'STREAMED';
+  }
+
+  /** Dispatch one ProcessingRequest; returns the responses to send (usually one). */
+  handle(req: ProcessingRequest): ProcessingResponse[] {
+    if (req.protocol_config) this.applyProtocolConfig(req.protocol_config);
+    switch (req.request) {
+      case 'request_headers':
+        return [this.onRequestHeaders(req.request_headers!, req.attributes)];
+      case 'request_body':
+        return this.onRequestBody(req.request_body!);
+      case 'response_headers':
+        return [this.onResponseHeaders(req.response_headers!)];
+      case 'response_body':
+        return [this.onResponseBody(req.response_body!)];
+      case 'request_trailers':
+        return [{ request_trailers: {} }];
+      case 'response_trailers':
+        return [this.onResponseTrailers()];
+      default:
+        return [];
+    }
+  }
+
+  private applyProtocolConfig(pc: ProtocolConfiguration): void {
+    // Recent Envoy tells us its configured body modes; older ones send nothing and we assume
+    // the modes of the shipped envoy.yaml.
+    if (pc.request_body_mode) this.requestBodyMode = pc.request_body_mode;
+    if (pc.response_body_mode) this.responseBodyMode = pc.response_body_mode;
+  }
+
+  // --- request path ---
+
+  private onRequestHeaders(h: HttpHeaders, attributes?: Record<string, StructValue>): ProcessingResponse {
+    this.phase = 'request_headers';
+    const headers = readHeaders(h.headers?.headers);
+    const { config } = this.ctx;
+    const method = headers.get(':method') ?? '';
+    const rawPath = headers.get(':path') ?? '';
+    const q = rawPath.indexOf('?');
+    this.path = q < 0 ? rawPath : rawPath.slice(0, q);
+    const contentType = (headers.get('content-type') ?? '').toLowerCase();
+    this.identity = {
+      tenant: headers.get(config.identity.tenantHeader) || undefined,
+      user: headers.get(config.identity.userHeader) || undefined,
+      session: headers.get(config.identity.sessionHeader) || undefined,
+    };
+
+    const isChat =
+      !h.end_of_stream &&
+      config.match.methods.includes(method) &&
+      config.match.paths.some((p) => this.path === p || this.path.endsWith(p)) &&
+      config.match.contentTypes.some((ct) => contentType.startsWith(ct));
+    if (!isChat) return this.passThroughFromHeaders('not a chat request');
+
+    let routeName: string | undefined;
+    const attrs = attributes?.['envoy.filters.http.ext_proc'];
+    if (attrs) {
+      const v = fromStruct(attrs)['xds.route_name'];
+      if (typeof v === 'string') routeName = v;
+    }
+    const backend = selectBackend(config, { path: this.path, authority: headers.get(':authority') ?? '', routeName });
+    this.backendName = backend?.name ?? null;
+    this.dialect = dialectFor(backend?.dialect ?? config.defaultDialect, config);
+    if (this.requestBodyMode !== 'BUFFERED') {
+      // Rewriting needs the whole body at once; a streamed request body is left alone.
+      return this.passThroughFromHeaders(`request body mode ${this.requestBodyMode} is not BUFFERED`);
+    }
+    this.phase = 'request_body';
+    return { request_headers: {} };
+  }
+
+  private passThroughFromHeaders(reason: string): ProcessingResponse {
+    this.passthrough = true;
+    this.outcome = 'passthrough';
+    this.reason = reason;
+    const res: ProcessingResponse = { request_headers: {} };
+    // Ask Envoy not to send us the rest of this request at all. Full-duplex modes cannot be
+    // overridden reliably, so there the remaining phases are answered unchanged instead.
+    if (this.requestBodyMode !== 'FULL_DUPLEX_STREAMED' && this.responseBodyMode !== 'FULL_DUPLEX_STREAMED') {
+      res.mode_override = { request_body_mode: 'NONE', response_header_mode: 'SKIP', response_body_mode: 'NONE' };
+    }
+    return res;
+  }
+
+  private onRequestBody(b: HttpBody): ProcessingResponse[] {
+    if (this.passthrough) return [this.unchangedRequestBody(b)];
+    const chunk = b.body ?? Buffer.alloc(0);
+    this.bodyBytes += chunk.length;
+    if (this.bodyBytes > this.ctx.config.requests.maxBodyBytes) {
+      return [this.invalid(413, `request body is larger than ${this.ctx.config.requests.maxBodyBytes} bytes`, 'request_too_large', b)];
+    }
+    this.bodyChunks.push(chunk);
+    if (!b.end_of_stream) return [];
+    const body = this.bodyChunks.length === 1 ? this.bodyChunks[0]! : Buffer.concat(this.bodyChunks);
+    this.bodyChunks = [];
+    if (body.length === 0) return [this.invalid(400, 'request body is empty', 'invalid_request_body', b)];
+
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(body);
+    } catch {
+      return [this.invalid(400, 'request body is not valid UTF-8', 'invalid_request_body', b)];
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      return [this.invalid(400, `request body is not valid JSON: ${(err as Error).message}`, 'invalid_json', b)];
+    }
+    if (!isRecord(parsed) || !Array.isArray(parsed.messages) || parsed.messages.length === 0) {
+      return [this.invalid(400, 'request body has no messages array', 'invalid_request_body', b)];
+    }
+
+    const classification = classifyMessages(parsed.messages as Array<{ role?: unknown; content?: unknown }>);
+    const decision = resolveThinkingBudget(this.ctx.config, classification.tier, this.identity, {
+      reasoningEffort: parsed.reasoning_effort,
+      thinkingBudget: parsed.thinking_budget,
+    });
+    this.classification = classification;
+    this.budget = decision.budget;
+    // The client hint field is ours, not the backend's.
+    delete parsed.thinking_budget;
+    this.rewrite = this.dialect!.rewriteRequest(parsed, {
+      thinkingBudget: decision.budget,
+      answerTokens: this.ctx.config.requests.answerTokens,
+    });
+    const out = Buffer.from(JSON.stringify(parsed), 'utf8');
+    this.phase = 'response_headers';
+    return [
+      {
+        request_body: {
+          response: {
+            // BUFFERED body with headers already answered: Envoy keeps content-length, so the
+            // new length must be set here or Envoy rejects the mutation.
+            header_mutation: headerMutation({
+              'content-length': out.length,
+              'x-thinkcap-tier': classification.tier,
+              'x-thinkcap-budget': decision.budget,
+            }),
+            body_mutation: { body: out },
+          },
+        },
+      },
+    ];
+  }
+
+  private unchangedRequestBody(b: HttpBody): ProcessingResponse {
+    if (this.requestBodyMode === 'FULL_DUPLEX_STREAMED') {
+      return {
+        request_body: {
+          response: { body_mutation: { streamed_response: { body: b.body ?? Buffer.alloc(0), end_of_stream: !!b.end_of_stream } } },
+        },
+      };
+    }
+    return { request_body: {} };
+  }
+
+  private invalid(status: number, message: string, code: string, b: HttpBody): ProcessingResponse {
+    this.reason = message;
+    if (this.ctx.config.requests.onInvalid === 'reject') {
+      this.outcome = 'rejected';
+      this.status = status;
+      this.phase = 'done';
+      this.finish();
+      return { immediate_response: openAiError(status, `thinkcap: ${message}`, 'invalid_request_error', code) };
+    }
+    this.ctx.log.info({ req: this.id, reason: message }, 'chat request passed through unchanged');
+    this.passthrough = true;
+    this.outcome = 'passthrough';
+    this.bodyChunks = [];
+    return this.unchangedRequestBody(b);
+  }
+
+  // --- response path ---
+
+  private onResponseHeaders(h: HttpHeaders): ProcessingResponse {
+    if (this.passthrough) return { response_headers: {} };
+    const headers = readHeaders(h.headers?.headers);
+    this.status = Number(headers.get(':status') ?? 0) || null;
+    const contentType = (headers.get('content-type') ?? '').toLowerCase();
+    const streaming = contentType.includes('event-stream') || contentType.includes('ndjson');
+    this.observer = new ResponseObserver(this.dialect!, streaming ? this.dialect!.streamFormat : 'json');
+    this.phase = 'response_body';
+    const res: ProcessingResponse = {
+      response_headers: {
+        response: {
+          header_mutation: headerMutation({
+            'x-thinkcap-tier': this.classification?.tier,
+            'x-thinkcap-budget': this.budget ?? undefined,
+          }),
+        },
+      },
+    };
+    if (h.end_of_stream) {
+      this.finish();
+      res.dynamic_metadata = this.metadata();
+    }
+    return res;
+  }
+
+  private onResponseBody(b: HttpBody): ProcessingResponse {
+    const chunk = b.body ?? Buffer.alloc(0);
+    const eos = !!b.end_of_stream;
+    if (!this.passthrough && this.observer) {
+      this.observer.push(chunk, eos);
+    }
+    const res = this.responseBodyOut(chunk, eos);
+    if (eos && !this.passthrough) {
+      this.finish();
+      res.dynamic_metadata = this.metadata();
+    }
+    return res;
+  }
+
+  private responseBodyOut(chunk: Buffer, eos: boolean): ProcessingResponse {
+    if (this.responseBodyMode === 'FULL_DUPLEX_STREAMED') {
+      // In full-duplex mode nothing is forwarded except what we send back.
+      return { response_body: { response: { body_mutation: { streamed_response: { body: chunk, end_of_stream: eos } } } } };
+    }
+    return { response_body: {} };
+  }
+
+  private onResponseTrailers(): ProcessingResponse {
+    if (!this.passthrough && !this.finished) {
+      this.finish();
+      return { response_trailers: {}, dynamic_metadata: this.metadata() };
+    }
+    return { response_trailers: {} };
+  }
+
+  /** thinkcap's figures for Envoy's access log (dynamic metadata namespace `thinkcap`). */
+  private metadata(): StructValue {
+    return toStruct({
+      thinkcap: {
+        request_id: this.id,
+        tier: this.classification?.tier ?? null,
+        budget: this.budget,
+        thinking_tokens: this.observer?.thinkingTokens ?? null,
+        completion_tokens: this.observer?.completionTokens ?? null,
+        dialect: this.dialect?.name ?? null,
+        outcome: this.outcome,
+      },
+    });
+  }
+
+  /** The gRPC stream ended: finish the record if the response did not. */
+  close(aborted: boolean): void {
+    if (this.finished) return;
+    if (aborted && !this.passthrough && this.phase !== 'done') {
+      this.outcome = 'aborted';
+      this.reason ??= `stream ended during ${this.phase}`;
+    }
+    this.finish();
+  }
+
+  /** Mark the processor as failed inside thinkcap: the rest of the request passes through. */
+  fail(err: unknown): void {
+    this.passthrough = true;
+    this.outcome = 'error';
+    this.reason = err instanceof Error ? err.message : String(err);
+  }
+
+  get currentResponseBodyMode(): BodySendMode {
+    return this.responseBodyMode;
+  }
+
+  get currentRequestBodyMode(): BodySendMode {
+    return this.requestBodyMode;
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.phase = 'done';
+    const obs = this.observer;
+    if (this.outcome === 'ok' && this.status !== null && this.status >= 400) this.outcome = 'upstream_error';
+    if (this.outcome === 'ok' && obs?.error) {
+      this.outcome = 'upstream_error';
+      this.reason = obs.error;
+    }
+    this.ctx.onFinish({
+      id: this.id,
+      startedAt: this.startedAt,
+      durationMs: Date.now() - this.startedAt,
+      path: this.path,
+      tier: this.classification?.tier ?? null,
+      budget: this.budget,
+      score: this.classification?.score ?? null,
+      signals: this.classification?.signals ?? [],
+      dialect: this.dialect?.name ?? null,
+      backend: this.backendName,
+      identity: this.identity,
+      thinkingTokens: obs ? obs.thinkingTokens : null,
+      completionTokens: obs ? obs.completionTokens : null,
+      promptTokens: obs ? obs.promptTokens : null,
+      status: this.status,
+      outcome: this.outcome,
+      reason: this.reason,
+      stream: this.rewrite?.stream ?? false,
+    });
+  }
+}

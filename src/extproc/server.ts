@@ -1,0 +1,129 @@
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import { extProcServiceDefinition, type ProcessingRequest, type ProcessingResponse } from './proto.js';
+import { RequestProcessor, type RequestRecord } from './processor.js';
+import { openAiError } from './wire.js';
+
+export interface ExtProcServerOptions {
+  config: Config;
+  log: Logger;
+  onFinish?: (record: RequestRecord) => void;
+}
+
+export interface ExtProcServer {
+  readonly port: number;
+  /** Streams currently open. */
+  readonly active: number;
+  /** Stop accepting streams; wait for in-flight ones up to graceMs, then cut them. */
+  shutdown(graceMs: number): Promise<void>;
+}
+
+/** Neutral answer for a phase, used when thinkcap fails inside a request (fail-open). */
+function neutralFor(req: ProcessingRequest, duplexResponse: boolean, duplexRequest: boolean): ProcessingResponse {
+  switch (req.request) {
+    case 'request_headers':
+      return { request_headers: {} };
+    case 'response_headers':
+      return { response_headers: {} };
+    case 'request_body':
+      return duplexRequest
+        ? { request_body: { response: { body_mutation: { streamed_response: { body: req.request_body?.body ?? Buffer.alloc(0), end_of_stream: !!req.request_body?.end_of_stream } } } } }
+        : { request_body: {} };
+    case 'response_body':
+      return duplexResponse
+        ? { response_body: { response: { body_mutation: { streamed_response: { body: req.response_body?.body ?? Buffer.alloc(0), end_of_stream: !!req.response_body?.end_of_stream } } } } }
+        : { response_body: {} };
+    case 'request_trailers':
+      return { request_trailers: {} };
+    case 'response_trailers':
+      return { response_trailers: {} };
+    default:
+      return {};
+  }
+}
+
+export async function startExtProcServer(opts: ExtProcServerOptions): Promise<ExtProcServer> {
+  const { config, log } = opts;
+  const server = new grpc.Server({
+    // Envoy keeps long-lived HTTP/2 connections to us; let keepalive pings through.
+    'grpc.keepalive_permit_without_calls': 1,
+    'grpc.max_receive_message_length': config.requests.maxBodyBytes + 1024 * 1024,
+  });
+  const streams = new Set<grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>>();
+  const onFinish = opts.onFinish ?? (() => {});
+
+  server.addService(extProcServiceDefinition(), {
+    Process(call: grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>) {
+      streams.add(call);
+      const processor = new RequestProcessor({ config, log, onFinish });
+      let ended = false;
+      const end = (aborted: boolean) => {
+        if (ended) return;
+        ended = true;
+        streams.delete(call);
+        try {
+          processor.close(aborted);
+        } catch (err) {
+          log.error({ err, req: processor.id }, 'error closing request');
+        }
+      };
+      call.on('data', (req: ProcessingRequest) => {
+        let responses: ProcessingResponse[];
+        try {
+          responses = processor.handle(req);
+        } catch (err) {
+          // One request's failure never touches another: this request passes through
+          // (fail-open) or is answered 500 (fail-closed), per config.
+          log.error({ err, req: processor.id, phase: req.request }, 'thinkcap failed on a request');
+          processor.fail(err);
+          if (config.requests.onInternalError === 'closed' && (req.request === 'request_headers' || req.request === 'request_body')) {
+            responses = [{ immediate_response: openAiError(500, 'thinkcap: internal error', 'server_error', 'thinkcap_internal_error') }];
+          } else {
+            responses = [
+              neutralFor(req, processor.currentResponseBodyMode === 'FULL_DUPLEX_STREAMED', processor.currentRequestBodyMode === 'FULL_DUPLEX_STREAMED'),
+            ];
+          }
+        }
+        for (const r of responses) call.write(r);
+      });
+      call.on('end', () => {
+        end(false);
+        call.end();
+      });
+      call.on('cancelled', () => end(true));
+      call.on('error', (err) => {
+        log.debug({ err, req: processor.id }, 'ext_proc stream error');
+        end(true);
+      });
+      call.on('close', () => end(true));
+    },
+  });
+
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${config.server.grpcHost}:${config.server.grpcPort}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    );
+  });
+
+  return {
+    port,
+    get active() {
+      return streams.size;
+    },
+    shutdown(graceMs: number) {
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          log.warn({ open: streams.size }, 'shutdown grace period over, cutting remaining streams');
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        timer.unref();
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
+  };
+}

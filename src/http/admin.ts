@@ -1,0 +1,100 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import { classifyMessages } from '../classify/classifier.js';
+import { resolveThinkingBudget } from '../budget/thinking.js';
+import { VERSION } from '../version.js';
+
+export interface AdminDeps {
+  config: Config;
+  log: Logger;
+  startedAt: number;
+  /** Description of the GPU energy source, or 'none'. */
+  gpuSource(): string;
+  activeStreams(): number;
+}
+
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>;
+
+const MAX_API_BODY = 1024 * 1024;
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > MAX_API_BODY) throw new HttpError(413, `body larger than ${MAX_API_BODY} bytes`);
+    chunks.push(c as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'body is not valid JSON');
+  }
+}
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The admin port: health, APIs, metrics, dashboard. Routes are added by the modules that own them. */
+export function createAdminServer(deps: AdminDeps): { server: Server; route(method: string, path: string, h: RouteHandler): void } {
+  const routes = new Map<string, RouteHandler>();
+  const route = (method: string, path: string, h: RouteHandler) => routes.set(`${method} ${path}`, h);
+
+  route('GET', '/health', (_req, res) => {
+    sendJson(res, 200, {
+      status: 'ok',
+      version: VERSION,
+      uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
+      activeStreams: deps.activeStreams(),
+      backends: deps.config.backends.map((b) => ({ name: b.name, dialect: b.dialect })),
+      defaultDialect: deps.config.defaultDialect,
+      gpu: deps.gpuSource(),
+    });
+  });
+
+  route('POST', '/api/classify', async (req, res) => {
+    const body = await readJsonBody(req);
+    const b = body as { messages?: unknown; query?: unknown; text?: unknown };
+    let messages: Array<{ role: string; content: unknown }>;
+    if (Array.isArray(b?.messages)) messages = b.messages as typeof messages;
+    else if (typeof b?.query === 'string' || typeof b?.text === 'string') messages = [{ role: 'user', content: (b.query ?? b.text) as string }];
+    else throw new HttpError(400, 'expected {"messages": [...]} or {"query": "..."}');
+    const c = classifyMessages(messages);
+    const { budget } = resolveThinkingBudget(deps.config, c.tier, {});
+    sendJson(res, 200, { ...c, budget });
+  });
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://admin');
+    const h = routes.get(`${req.method} ${url.pathname}`);
+    if (!h) {
+      const known = [...routes.keys()].some((k) => k.endsWith(` ${url.pathname}`));
+      sendJson(res, known ? 405 : 404, { error: known ? 'method not allowed' : 'not found' });
+      return;
+    }
+    Promise.resolve()
+      .then(() => h(req, res, url))
+      .catch((err: unknown) => {
+        if (err instanceof HttpError) sendJson(res, err.status, { error: err.message });
+        else {
+          deps.log.error({ err, path: url.pathname }, 'admin request failed');
+          if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+          else res.end();
+        }
+      });
+  });
+  return { server, route };
+}

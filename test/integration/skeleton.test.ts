@@ -1,0 +1,184 @@
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type Stack } from '../harness/stack.js';
+import { extProcStat } from '../harness/envoy.js';
+
+const HARD = 'Prove that there are infinitely many primes, then derive a bound on the gap between consecutive primes step by step.';
+const EASY = 'Hello';
+
+function lastChat(stack: Stack) {
+  const chats = stack.emulator.requests.filter((r) => r.path === '/v1/chat/completions');
+  return chats[chats.length - 1]!;
+}
+
+describe('thinkcap behind the real Envoy (vLLM dialect)', () => {
+  let stack: Stack;
+  let client: OpenAI;
+
+  beforeAll(async () => {
+    stack = await startStack({ emulator: { plan: () => ({ thinkingTokens: 5000, answerTokens: 12 }) } });
+    client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('rewrites a non-streaming chat request with the tier budget and shows the tier to the client', async () => {
+    const { data, response } = await client.chat.completions
+      .create({ model: 'm', messages: [{ role: 'user', content: HARD }] })
+      .withResponse();
+    const tier = response.headers.get('x-thinkcap-tier');
+    const budget = Number(response.headers.get('x-thinkcap-budget'));
+    expect(['complex', 'deep']).toContain(tier);
+    expect(budget).toBe(tier === 'deep' ? 8192 : 2048);
+    const sent = lastChat(stack).body as Record<string, unknown>;
+    expect(sent.thinking_token_budget).toBe(budget);
+    expect(sent.max_tokens).toBe(budget + 4096);
+    // The body Envoy forwarded is exactly what thinkcap wrote (content-length kept right).
+    expect(Number(lastChat(stack).headers['content-length'])).toBe(lastChat(stack).rawBody.length);
+    expect(data.choices[0]!.message.content).toContain('The answer is');
+    expect(data.usage!.completion_tokens).toBe(Math.min(5000, budget) + 12);
+  });
+
+  it('caps thinking for a trivial streamed request and the openai client parses the stream', async () => {
+    const { data: stream, response } = await client.chat.completions
+      .create({ model: 'm', messages: [{ role: 'user', content: EASY }], stream: true })
+      .withResponse();
+    expect(response.headers.get('x-thinkcap-tier')).toBe('trivial');
+    expect(response.headers.get('x-thinkcap-budget')).toBe('32');
+    let reasoning = 0;
+    let content = '';
+    for await (const chunk of stream) {
+      const d = chunk.choices[0]?.delta as { reasoning?: string; content?: string } | undefined;
+      if (d?.reasoning) reasoning++;
+      if (d?.content) content += d.content;
+    }
+    expect(reasoning).toBe(32);
+    expect(content.trim().length).toBeGreaterThan(0);
+    const sent = lastChat(stack).body as Record<string, any>;
+    expect(sent.thinking_token_budget).toBe(32);
+    expect(sent.stream_options).toMatchObject({ include_usage: true, continuous_usage_stats: true });
+    // thinkcap saw the figures and recorded them.
+    await new Promise((r) => setTimeout(r, 50));
+    const rec = stack.thinkcap!.history.at(-1)!;
+    expect(rec.tier).toBe('trivial');
+    expect(rec.thinkingTokens).toBe(32);
+  });
+
+  it('never raises the client max_tokens', async () => {
+    await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: HARD }], max_tokens: 100 });
+    const sent = lastChat(stack).body as Record<string, unknown>;
+    expect(sent.max_tokens).toBe(100);
+    await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: EASY }], max_completion_tokens: 50_000 });
+    const sent2 = lastChat(stack).body as Record<string, unknown>;
+    expect(sent2.max_completion_tokens).toBe(32 + 4096);
+    expect(sent2.max_tokens).toBeUndefined();
+  });
+
+  it('passes non-chat requests through untouched', async () => {
+    const models = await client.models.list();
+    expect(models.data[0]!.id).toBe('emulated-reasoner');
+    const payload = Buffer.from('{"not":"a chat", "bytes": "\u00e9"}');
+    const r = await fetch(`${stack.envoy.url}/echo`, { method: 'POST', body: payload, headers: { 'content-type': 'application/json' } });
+    expect(Buffer.from(await r.arrayBuffer()).equals(payload)).toBe(true);
+    expect(r.headers.get('x-thinkcap-tier')).toBeNull();
+    const rec = stack.emulator.requests.at(-1)!;
+    expect(rec.rawBody.equals(payload)).toBe(true);
+  });
+
+  it('passes malformed, non-UTF-8 and empty chat bodies through unchanged (default config)', async () => {
+    for (const payload of [Buffer.from('{"messages": [ broken'), Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), Buffer.from('{"model":"m"}')]) {
+      const before = stack.emulator.chatCalls();
+      const r = await fetch(`${stack.envoy.url}/v1/chat/completions`, {
+        method: 'POST',
+        body: payload,
+        headers: { 'content-type': 'application/json' },
+      });
+      await r.text();
+      expect(stack.emulator.chatCalls()).toBe(before + 1);
+      expect(lastChat(stack).rawBody.equals(payload)).toBe(true);
+    }
+    const stats = await stack.envoy.stats();
+    expect(extProcStat(stats, 'streams_failed')).toBe(0);
+    expect(extProcStat(stats, 'spurious_msgs_received')).toBe(0);
+  });
+
+  it('ignores identity headers the client sets itself', async () => {
+    await fetch(`${stack.envoy.url}/v1/chat/completions`, {
+      method: 'POST',
+      body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: EASY }] }),
+      headers: { 'content-type': 'application/json', 'x-thinkcap-tenant': 'someone-else' },
+    }).then((r) => r.text());
+    await new Promise((r) => setTimeout(r, 50));
+    expect(stack.thinkcap!.history.at(-1)!.identity.tenant).toBeUndefined();
+  });
+});
+
+describe('bad input with onInvalid: reject', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ thinkcap: { requests: { onInvalid: 'reject', maxBodyBytes: 2048 } } });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('answers 400 with an OpenAI-style error and never calls the backend', async () => {
+    const cases: Array<[Buffer, number, string]> = [
+      [Buffer.from('{"messages": [ broken'), 400, 'invalid_json'],
+      [Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), 400, 'invalid_request_body'],
+      [Buffer.from('{"model":"m"}'), 400, 'invalid_request_body'],
+      [Buffer.from(JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x'.repeat(5000) }] })), 413, 'request_too_large'],
+    ];
+    for (const [payload, status, code] of cases) {
+      const r = await fetch(`${stack.envoy.url}/v1/chat/completions`, {
+        method: 'POST',
+        body: payload,
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(r.status).toBe(status);
+      const json = (await r.json()) as { error: { code: string; message: string; type: string } };
+      expect(json.error.code).toBe(code);
+      expect(json.error.message).toMatch(/^thinkcap: /);
+    }
+    expect(stack.emulator.chatCalls()).toBe(0);
+  });
+
+  it('the openai client sees the rejection as a typed API error', async () => {
+    const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
+    await expect(
+      client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'y'.repeat(4000) }] }),
+    ).rejects.toMatchObject({ status: 413 });
+  });
+});
+
+describe('thinkcap down', () => {
+  it('fail-open (failure_mode_allow: true): requests reach the backend untouched', async () => {
+    const stack = await startStack({ noThinkcap: true, envoy: { failureModeAllow: true } });
+    try {
+      const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
+      const { data, response } = await client.chat.completions
+        .create({ model: 'm', messages: [{ role: 'user', content: EASY }] })
+        .withResponse();
+      expect(response.status).toBe(200);
+      expect(response.headers.get('x-thinkcap-tier')).toBeNull();
+      expect(data.choices[0]!.message.content).toContain('The answer');
+      expect((lastChat(stack).body as Record<string, unknown>).thinking_token_budget).toBeUndefined();
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it('fail-closed (failure_mode_allow: false): Envoy refuses and the backend sees nothing', async () => {
+    const stack = await startStack({ noThinkcap: true, envoy: { failureModeAllow: false } });
+    try {
+      const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
+      const err = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: EASY }] }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(OpenAI.APIError);
+      expect([500, 503, 504]).toContain((err as InstanceType<typeof OpenAI.APIError>).status);
+      expect(stack.emulator.chatCalls()).toBe(0);
+    } finally {
+      await stack.stop();
+    }
+  });
+});
