@@ -133,7 +133,7 @@ describe('bad input with onInvalid: reject', () => {
     for (const [payload, status, code] of cases) {
       const r = await fetch(`${stack.envoy.url}/v1/chat/completions`, {
         method: 'POST',
-        body: payload,
+        body: new Uint8Array(payload),
         headers: { 'content-type': 'application/json' },
       });
       expect(r.status).toBe(status);
@@ -180,5 +180,42 @@ describe('thinkcap down', () => {
     } finally {
       await stack.stop();
     }
+  });
+});
+
+describe('response body FULL_DUPLEX_STREAMED (Envoy sends its modes in protocol_config)', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      emulator: { plan: () => ({ thinkingTokens: 300, answerTokens: 15 }), eventsPerWrite: 3, splitWritesAt: 50 },
+      envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('streams and non-streams through thinkcap unchanged in content, with thinkcap headers', async () => {
+    const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
+    const { data: stream, response } = await client.chat.completions
+      .create({ model: 'm', messages: [{ role: 'user', content: EASY }], stream: true })
+      .withResponse();
+    expect(response.headers.get('x-thinkcap-budget')).toBe('32');
+    let reasoning = 0;
+    let content = '';
+    for await (const chunk of stream) {
+      const d = chunk.choices[0]?.delta as { reasoning?: string; content?: string } | undefined;
+      if (d?.reasoning) reasoning++;
+      if (d?.content) content += d.content;
+    }
+    expect(reasoning).toBe(32);
+    expect(content.split(' ').filter(Boolean).length).toBe(15);
+    const full = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: EASY }] });
+    expect(full.usage!.completion_tokens).toBe(32 + 15);
+    const models = await client.models.list();
+    expect(models.data.length).toBe(1);
+    const stats = await stack.envoy.stats();
+    expect(extProcStat(stats, 'spurious_msgs_received')).toBe(0);
+    expect(extProcStat(stats, 'streams_failed')).toBe(0);
   });
 });

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# One command for a fresh machine: install what the tests need (npm packages, the pinned
+# Envoy, redis-server), build, run every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[[ -d node_modules ]] || npm ci --no-audit --no-fund
+bash scripts/install-envoy.sh
+npm run --silent build
+npx vitest run "$@"

@@ -1,0 +1,52 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { packageRoot } from '../src/paths.js';
+import { freePort } from './harness/envoy.js';
+
+const CLI = join(packageRoot(), 'dist', 'src', 'cli.js');
+
+describe('thinkcap CLI (built)', () => {
+  it('is built (npm run build runs before the tests)', () => {
+    expect(existsSync(CLI)).toBe(true);
+  });
+
+  it('serve: /health answers, SIGTERM exits 0', async () => {
+    const grpcPort = await freePort();
+    const adminPort = await freePort();
+    const child = spawn(process.execPath, [CLI, 'serve'], {
+      env: { ...process.env, THINKCAP_SERVER__GRPC_PORT: String(grpcPort), THINKCAP_SERVER__ADMIN_PORT: String(adminPort), THINKCAP_SERVER__ADMIN_HOST: '127.0.0.1', THINKCAP_SERVER__GRPC_HOST: '127.0.0.1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    let health: any = null;
+    for (let i = 0; i < 100 && !health; i++) {
+      try {
+        health = await (await fetch(`http://127.0.0.1:${adminPort}/health`)).json();
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    expect(health, out).toMatchObject({ status: 'ok', version: '0.1.0', gpu: 'none', defaultDialect: 'vllm' });
+    expect(typeof health.uptimeSeconds).toBe('number');
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(out).toContain('shutting down');
+  });
+
+  it('serve: a bad config fails at start naming the key', () => {
+    const r = spawnSync(process.execPath, [CLI, 'serve'], { env: { ...process.env, THINKCAP_SERVER__ADMIN_PORT: '"nine"' }, encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/server\.adminPort: .*expected number/);
+  });
+
+  it('classify --json prints tier and budget', () => {
+    const r = spawnSync(process.execPath, [CLI, 'classify', '--json', 'Hello'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ tier: 'trivial', budget: 32 });
+  });
+});

@@ -1,0 +1,41 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, envKeyToPath, loadConfig, validateConfig } from '../../src/config/load.js';
+
+describe('config', () => {
+  it('has working defaults', () => {
+    const c = validateConfig({});
+    expect(c.server.grpcPort).toBe(50051);
+    expect(c.server.adminPort).toBe(9100);
+    expect(Object.values(c.tiers).map((t) => t.budget)).toEqual([32, 128, 512, 2048, 8192]);
+  });
+
+  it('names the bad key and why', () => {
+    expect(() => validateConfig({ server: { grpcPort: 'x' } })).toThrow(/server\.grpcPort: .*expected number/);
+    expect(() => validateConfig({ tiers: { deep: { budget: -1 } } })).toThrow(/tiers\.deep\.budget/);
+    expect(() => validateConfig({ sever: {} })).toThrow(/Unrecognized key.*sever|sever/);
+    expect(() => validateConfig({ requests: { onInvalid: 'maybe' } })).toThrow(/requests\.onInvalid/);
+  });
+
+  it('maps THINKCAP_* variables onto keys, environment over file', () => {
+    expect(envKeyToPath('THINKCAP_SERVER__GRPC_PORT')).toEqual(['server', 'grpcPort']);
+    const dir = mkdtempSync(join(tmpdir(), 'tc-'));
+    const file = join(dir, 'c.yaml');
+    writeFileSync(file, 'server:\n  grpcPort: 6000\n  adminPort: 6001\ntiers:\n  trivial: { budget: 16 }\n');
+    const c = loadConfig(file, { THINKCAP_SERVER__GRPC_PORT: '7000', THINKCAP_REQUESTS__ON_INVALID: 'reject' });
+    expect(c.server.grpcPort).toBe(7000);
+    expect(c.server.adminPort).toBe(6001);
+    expect(c.tiers.trivial.budget).toBe(16);
+    expect(c.requests.onInvalid).toBe('reject');
+  });
+
+  it('reports unreadable and non-YAML files clearly', () => {
+    expect(() => loadConfig('/nonexistent/thinkcap.yaml', {})).toThrow(ConfigError);
+    const dir = mkdtempSync(join(tmpdir(), 'tc-'));
+    const file = join(dir, 'c.yaml');
+    writeFileSync(file, 'server: [unclosed');
+    expect(() => loadConfig(file, {})).toThrow(/not valid YAML/);
+  });
+});
