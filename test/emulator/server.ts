@@ -47,6 +47,8 @@ export interface EmulatorOptions {
   /** Split every write at this byte offset too (events split across reads). */
   splitWritesAt?: number;
   model?: string;
+  /** Stamp every SSE event with `emu_ts` (CLOCK_MONOTONIC ns when written), for latency benchmarks. */
+  stampEvents?: boolean;
 }
 
 export interface Emulator {
@@ -155,7 +157,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         res.end(JSON.stringify({ object: 'error', message: 'Invalid JSON body', type: 'BadRequestError', param: null, code: 400 }));
         return;
       }
-      await chat(body as Record<string, unknown>, res);
+      const delayHeader = req.headers['x-emulator-token-delay-ms'];
+      await chat(body as Record<string, unknown>, res, typeof delayHeader === 'string' ? Number(delayHeader) : undefined);
       return;
     }
     if (req.method === 'POST' && path === '/echo') {
@@ -167,7 +170,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     res.end(JSON.stringify({ error: { message: `no route ${req.method} ${path}`, type: 'not_found' } }));
   }
 
-  async function chat(body: Record<string, unknown>, res: ServerResponse): Promise<void> {
+  async function chat(body: Record<string, unknown>, res: ServerResponse, delayOverride?: number): Promise<void> {
     const { thinking, answer, finish } = vllmOutcome(body, opts);
     generatedThinking.push(thinking);
     const id = `chatcmpl-emu${chatCalls}`;
@@ -175,7 +178,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const model = typeof body.model === 'string' ? body.model : (opts.model ?? 'emulated-reasoner');
     const field = opts.reasoningField ?? 'reasoning';
     const prompt = promptTokens(body);
-    const delay = opts.tokenDelayMs ?? 0;
+    const delay = delayOverride ?? opts.tokenDelayMs ?? 0;
 
     if (body.stream !== true) {
       let reasoning = '';
@@ -221,6 +224,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
       };
       if (continuous) obj.usage = usage();
+      if (opts.stampEvents) obj.emu_ts = process.hrtime.bigint().toString();
       return `data: ${JSON.stringify(obj)}\n\n`;
     };
 
