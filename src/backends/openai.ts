@@ -1,17 +1,16 @@
-import { emptyChunk, isRecord, positiveInt, type BudgetPlan, type ChunkInfo, type RewriteResult } from './types.js';
+import { emptyChunk, isRecord, positiveInt, type BudgetPlan, type ChunkInfo, type ContinuationRequest, type Dialect, type RewriteResult } from './types.js';
 
 /**
- * Shared pieces of the OpenAI-compatible dialects (vLLM, SGLang, llama.cpp, Ollama /v1).
- * Each dialect file adds its own budget fields on top.
+ * Shared pieces of the OpenAI-compatible dialects (vLLM, SGLang, llama.cpp, Ollama /v1,
+ * generic `<think>` models). Each dialect file adds its own budget fields on top.
  */
 
-/** Cap max_tokens / max_completion_tokens at thinking budget + answer allowance, never above the client's own. */
-export function applyTokenCeiling(body: Record<string, unknown>, plan: BudgetPlan): RewriteResult {
+/** Cap max_tokens / max_completion_tokens at `ceiling`, never above the client's own. */
+export function applyTokenCeiling(body: Record<string, unknown>, plan: BudgetPlan, ceiling = plan.thinkingBudget + plan.answerTokens): RewriteResult {
   const a = positiveInt(body.max_completion_tokens);
   const b = positiveInt(body.max_tokens);
   const clientMax = a !== null && b !== null ? Math.min(a, b) : (a ?? b);
-  const ours = plan.thinkingBudget + plan.answerTokens;
-  const upstream = clientMax === null ? ours : Math.min(clientMax, ours);
+  const upstream = clientMax === null ? ceiling : Math.min(clientMax, ceiling);
   // Write the field the client used; max_tokens when it used none (every engine reads it).
   if (a !== null) body.max_completion_tokens = upstream;
   if (b !== null || a === null) body.max_tokens = upstream;
@@ -40,7 +39,11 @@ function readUsage(out: ChunkInfo, usage: unknown): void {
 
 function readError(out: ChunkInfo, json: Record<string, unknown>): void {
   const err = json.error;
-  if (err === undefined) return;
+  if (err === undefined) {
+    // vLLM's error object is top-level: {"object":"error","message":...}
+    if (json.object === 'error' && typeof json.message === 'string') out.error = json.message;
+    return;
+  }
   out.error = isRecord(err) && typeof err.message === 'string' ? err.message : typeof err === 'string' ? err : JSON.stringify(err);
 }
 
@@ -85,4 +88,80 @@ export function parseOpenAiResponse(json: unknown): ChunkInfo {
   }
   readUsage(out, json.usage);
   return out;
+}
+
+function firstDelta(event: Record<string, unknown>): Record<string, unknown> | null {
+  const choices = event.choices;
+  if (!Array.isArray(choices) || !isRecord(choices[0])) return null;
+  const d = choices[0].delta;
+  return isRecord(d) ? d : null;
+}
+
+/** Stream-event editing shared by the OpenAI-compatible dialects. */
+export const openAiEditing: Pick<Dialect, 'stripReasoning' | 'setContent' | 'stripUsage' | 'isEmpty' | 'setResponseText' | 'parseStreamEvent' | 'parseResponse'> = {
+  parseStreamEvent: parseOpenAiStreamEvent,
+  parseResponse: parseOpenAiResponse,
+  stripReasoning(event) {
+    const d = firstDelta(event);
+    if (!d) return;
+    delete d.reasoning;
+    delete d.reasoning_content;
+  },
+  setContent(event, text) {
+    const d = firstDelta(event);
+    if (d) d.content = text;
+  },
+  stripUsage(event) {
+    if (!('usage' in event)) return false;
+    delete event.usage;
+    return Array.isArray(event.choices) && event.choices.length === 0;
+  },
+  isEmpty(event) {
+    const choices = event.choices;
+    if (!Array.isArray(choices) || !isRecord(choices[0])) return false;
+    const c = choices[0];
+    if (c.finish_reason != null) return false;
+    const d = firstDelta(event);
+    if (!d) return false;
+    for (const [k, v] of Object.entries(d)) {
+      if (v === null || v === undefined) continue;
+      if (k === 'content' && v === '') continue;
+      return false;
+    }
+    return !('usage' in event);
+  },
+  setResponseText(json, reasoning, content) {
+    const choices = json.choices;
+    if (!Array.isArray(choices) || !isRecord(choices[0])) return;
+    const m = choices[0].message;
+    if (!isRecord(m)) return;
+    if (reasoning !== null) {
+      if ('reasoning_content' in m && !('reasoning' in m)) m.reasoning_content = reasoning;
+      else m.reasoning = reasoning;
+    }
+    if (content !== null) m.content = content;
+  },
+};
+
+/**
+ * Continuation for OpenAI-compatible servers: the conversation plus an assistant message holding
+ * the thinking so far, closed, and the answer so far; the server continues that message
+ * (vLLM / SGLang `continue_final_message`, llama.cpp assistant prefill) with thinking off.
+ */
+export function openAiContinuation(original: Record<string, unknown>, thinking: string, answerSoFar: string, maxTokens: number): ContinuationRequest {
+  const messages = Array.isArray(original.messages) ? [...(original.messages as unknown[])] : [];
+  messages.push({ role: 'assistant', content: `<think>\n${thinking}\n</think>\n\n${answerSoFar}` });
+  const body: Record<string, unknown> = {
+    ...original,
+    messages,
+    continue_final_message: true,
+    add_generation_prompt: false,
+    max_tokens: maxTokens,
+    stream: true,
+    stream_options: { include_usage: true },
+  };
+  delete body.max_completion_tokens;
+  delete body.thinking_token_budget;
+  delete body.n;
+  return { path: '/v1/chat/completions', body };
 }

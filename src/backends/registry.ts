@@ -1,24 +1,66 @@
-import type { BackendConfig, Config, DialectName } from '../config/schema.js';
+import type { BackendConfig, Config, DialectName, TierName } from '../config/schema.js';
 import type { Dialect } from './types.js';
 import { vllmDialect } from './vllm.js';
+import { sglangDialect } from './sglang.js';
+import { llamacppDialect } from './llamacpp.js';
+import { genericDialect } from './generic.js';
+import { ollamaDialect, ollamaOpenAiDialect } from './ollama.js';
 
-const cache = new WeakMap<Config, Map<DialectName, Dialect>>();
+export interface BackendOptions {
+  continuation: boolean;
+  disableThinkingAtZero: boolean;
+  logitProcessor?: string;
+  budgetField?: string;
+  thinkPrefilled: boolean;
+  /** Ollama models with think levels ("low" | "medium" | "high") rather than true/false. */
+  thinkLevels: boolean;
+  tierBudgets: Record<TierName, number>;
+}
 
-function build(name: DialectName): Dialect {
+export function buildDialect(name: DialectName, o: BackendOptions): Dialect {
   switch (name) {
     case 'vllm':
-      return vllmDialect();
-    default:
-      // Dialects not yet written fall back to vLLM's OpenAI-compatible handling.
-      return { ...vllmDialect(), name };
+      return vllmDialect(o);
+    case 'sglang':
+      return sglangDialect(o);
+    case 'llamacpp':
+      return llamacppDialect(o);
+    case 'generic':
+      return genericDialect(o);
+    case 'ollama':
+      return ollamaDialect(o);
+    case 'ollama-openai':
+      return ollamaOpenAiDialect(o);
   }
 }
 
-export function dialectFor(name: DialectName, config: Config): Dialect {
+export function backendOptions(config: Config, b: BackendConfig | undefined): BackendOptions {
+  return {
+    continuation: b?.enforcement === 'continuation',
+    disableThinkingAtZero: b?.disableThinkingAtZero ?? true,
+    logitProcessor: b?.logitProcessor,
+    budgetField: b?.budgetField,
+    thinkPrefilled: b?.thinkPrefilled ?? false,
+    thinkLevels: b?.thinkLevels ?? false,
+    tierBudgets: {
+      trivial: config.tiers.trivial.budget,
+      simple: config.tiers.simple.budget,
+      moderate: config.tiers.moderate.budget,
+      complex: config.tiers.complex.budget,
+      deep: config.tiers.deep.budget,
+    },
+  };
+}
+
+const cache = new WeakMap<Config, Map<string, Dialect>>();
+
+/** The dialect for a configured backend (or the default dialect when none matched). */
+export function dialectFor(config: Config, backend: BackendConfig | undefined): Dialect {
   let m = cache.get(config);
   if (!m) cache.set(config, (m = new Map()));
-  let d = m.get(name);
-  if (!d) m.set(name, (d = build(name)));
+  const key = backend ? `b:${backend.name}` : `d:${config.defaultDialect}`;
+  let d = m.get(key);
+  if (!d) m.set(key, (d = buildDialect(backend?.dialect ?? config.defaultDialect, backendOptions(config, backend))));
   return d;
 }
 

@@ -35,16 +35,39 @@ export interface ChunkInfo {
   error: string | null;
 }
 
+export interface ContinuationRequest {
+  /** Path on the same backend. */
+  path: string;
+  body: Record<string, unknown>;
+}
+
 export interface Dialect {
   readonly name: DialectName;
   /** How the streamed response is framed. */
   readonly streamFormat: 'sse' | 'ndjson';
+  /** The model writes `<think>…</think>` into the answer text instead of a reasoning field. */
+  readonly thinkInContent: boolean;
   /** Write the budget into the request body in place; the body is the parsed client JSON. */
   rewriteRequest(body: Record<string, unknown>, plan: BudgetPlan): RewriteResult;
   /** Parse one stream event's JSON (SSE data or NDJSON line). */
   parseStreamEvent(json: unknown): ChunkInfo;
   /** Parse a whole non-streaming response body. */
   parseResponse(json: unknown): ChunkInfo;
+  /** Remove the reasoning text from a stream event (in place). */
+  stripReasoning(event: Record<string, unknown>): void;
+  /** Replace the answer text of a stream event (in place). */
+  setContent(event: Record<string, unknown>, text: string): void;
+  /** Remove usage the client did not ask for; true if the event carried nothing else and should be dropped. */
+  stripUsage(event: Record<string, unknown>): boolean;
+  /** True when, after edits, the event carries nothing the client needs. */
+  isEmpty(event: Record<string, unknown>): boolean;
+  /** Set reasoning / answer of a whole non-streaming response (in place). */
+  setResponseText(json: Record<string, unknown>, reasoning: string | null, content: string | null): void;
+  /**
+   * Budget forcing: a request that continues from prompt + thinking so far + end of thinking,
+   * so the backend answers without thinking further. Null where the dialect cannot.
+   */
+  buildContinuation?(original: Record<string, unknown>, thinking: string, answerSoFar: string, maxTokens: number): ContinuationRequest;
 }
 
 export function emptyChunk(): ChunkInfo {

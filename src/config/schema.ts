@@ -40,8 +40,31 @@ const backendSchema = z
     authorities: z.array(z.string()).default([]),
     /** Upstream model name, used when thinkcap rewrites `model` for tier routing. */
     model: z.string().optional(),
+    /**
+     * How the thinking budget is enforced: `native` writes the engine's own budget fields (the
+     * stream rewrite stays as a safety net); `continuation` caps the upstream at the budget and,
+     * when it stops inside thinking, asks the same backend (url) to answer from prompt +
+     * thinking so far + end of thinking (needs Envoy response_body_mode FULL_DUPLEX_STREAMED).
+     */
+    enforcement: z.enum(['native', 'continuation']).default('native'),
+    /** Base URL thinkcap calls for continuations (e.g. http://vllm:8000). */
+    url: z.string().url().optional(),
+    /** Send chat_template_kwargs.enable_thinking=false for a zero budget (Qwen3-style templates). */
+    disableThinkingAtZero: z.boolean().default(true),
+    /** SGLang: the serialized custom logit processor that enforces custom_params.thinking_budget. */
+    logitProcessor: z.string().optional(),
+    /** llama.cpp and others: name of a per-request thinking-budget field, where the server version has one. */
+    budgetField: z.string().optional(),
+    /** Generic `<think>` models: the chat template pre-fills `<think>`, so the stream starts inside the block. */
+    thinkPrefilled: z.boolean().default(false),
+    /** Ollama: the model takes think levels ("low" | "medium" | "high") rather than true / false. */
+    thinkLevels: z.boolean().default(false),
   })
-  .strict();
+  .strict()
+  .refine((b) => b.enforcement !== 'continuation' || b.url !== undefined, {
+    message: 'enforcement "continuation" needs the backend url',
+    path: ['url'],
+  });
 
 export const configSchema = z
   .object({

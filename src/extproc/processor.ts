@@ -5,7 +5,9 @@ import { resolveThinkingBudget, type Identity } from '../budget/thinking.js';
 import { dialectFor, selectBackend } from '../backends/registry.js';
 import type { Dialect, RewriteResult } from '../backends/types.js';
 import { isRecord } from '../backends/types.js';
-import { ResponseObserver } from '../stream/observer.js';
+import type { BackendConfig } from '../config/schema.js';
+import { ResponseRewriter } from '../stream/rewriter.js';
+import { runContinuation } from './continuation.js';
 import type {
   BodySendMode,
   HttpBody,
@@ -43,6 +45,8 @@ export interface ProcessorContext {
   config: Config;
   log: Logger;
   onFinish(record: RequestRecord): void;
+  /** Send a message outside the one-answer-per-message rhythm (full-duplex continuations). */
+  emit?(res: ProcessingResponse): void;
 }
 
 type Phase = 'request_headers' | 'request_body' | 'response_headers' | 'response_body' | 'done';
@@ -67,10 +71,14 @@ export class RequestProcessor {
   private identity: Identity = {};
   private dialect: Dialect | null = null;
   private backendName: string | null = null;
+  private backend: BackendConfig | undefined;
+  private requestJson: Record<string, unknown> | null = null;
+  private responseBuffered = false;
+  private continuing = false;
   private classification: Classification | null = null;
   private budget: number | null = null;
   private rewrite: RewriteResult | null = null;
-  private observer: ResponseObserver | null = null;
+  private observer: ResponseRewriter | null = null;
   private status: number | null = null;
   private outcome: RequestRecord['outcome'] = 'ok';
   private reason: string | null = null;
@@ -141,14 +149,16 @@ export class RequestProcessor {
       if (typeof v === 'string') routeName = v;
     }
     const backend = selectBackend(config, { path: this.path, authority: headers.get(':authority') ?? '', routeName });
+    this.backend = backend;
     this.backendName = backend?.name ?? null;
-    this.dialect = dialectFor(backend?.dialect ?? config.defaultDialect, config);
+    this.dialect = dialectFor(config, backend);
     if (this.requestBodyMode !== 'BUFFERED') {
       // Rewriting needs the whole body at once; a streamed request body is left alone.
       return this.passThroughFromHeaders(`request body mode ${this.requestBodyMode} is not BUFFERED`);
     }
     this.phase = 'request_body';
-    return { request_headers: {} };
+    // thinkcap reads the response text: ask the backend for it uncompressed.
+    return { request_headers: { response: { header_mutation: headerMutation({ 'accept-encoding': 'identity' }) } } };
   }
 
   private passThroughFromHeaders(reason: string): ProcessingResponse {
@@ -202,6 +212,7 @@ export class RequestProcessor {
     this.budget = decision.budget;
     // The client hint field is ours, not the backend's.
     delete parsed.thinking_budget;
+    if (this.backend?.enforcement === 'continuation') this.requestJson = structuredClone(parsed);
     this.rewrite = this.dialect!.rewriteRequest(parsed, {
       thinkingBudget: decision.budget,
       answerTokens: this.ctx.config.requests.answerTokens,
@@ -260,19 +271,40 @@ export class RequestProcessor {
     const headers = readHeaders(h.headers?.headers);
     this.status = Number(headers.get(':status') ?? 0) || null;
     const contentType = (headers.get('content-type') ?? '').toLowerCase();
+    const encoding = (headers.get('content-encoding') ?? 'identity').toLowerCase();
     const streaming = contentType.includes('event-stream') || contentType.includes('ndjson');
-    this.observer = new ResponseObserver(this.dialect!, streaming ? this.dialect!.streamFormat : 'json');
+    const tierHeaders = headerMutation({
+      'x-thinkcap-tier': this.classification?.tier,
+      'x-thinkcap-budget': this.budget ?? undefined,
+    });
+    if (encoding !== 'identity') {
+      // The backend compressed anyway: thinkcap cannot read it safely, so it passes untouched.
+      this.ctx.log.warn({ req: this.id, encoding }, 'compressed response passed through without enforcement');
+      this.passthrough = true;
+      this.reason = `response content-encoding ${encoding}`;
+      return { response_headers: { response: { header_mutation: tierHeaders } } };
+    }
+    const format = streaming ? this.dialect!.streamFormat : 'json';
+    this.observer = new ResponseRewriter({
+      dialect: this.dialect!,
+      format,
+      budget: this.budget ?? 0,
+      clientWantsUsage: this.rewrite?.clientWantsUsage ?? true,
+      thinkPrefilled: this.backend?.thinkPrefilled ?? false,
+      continuation: this.backend?.enforcement === 'continuation' && this.responseBodyMode === 'FULL_DUPLEX_STREAMED',
+      tier: this.classification?.tier ?? 'unknown',
+    });
+    if (this.backend?.enforcement === 'continuation' && this.responseBodyMode !== 'FULL_DUPLEX_STREAMED' && streaming) {
+      this.ctx.log.warn({ req: this.id }, 'continuation needs response_body_mode FULL_DUPLEX_STREAMED; the stream rewrite enforces instead');
+    }
     this.phase = 'response_body';
-    const res: ProcessingResponse = {
-      response_headers: {
-        response: {
-          header_mutation: headerMutation({
-            'x-thinkcap-tier': this.classification?.tier,
-            'x-thinkcap-budget': this.budget ?? undefined,
-          }),
-        },
-      },
-    };
+    const res: ProcessingResponse = { response_headers: { response: { header_mutation: tierHeaders } } };
+    if (!streaming && this.responseBodyMode === 'STREAMED' && !h.end_of_stream) {
+      // A whole JSON answer: have Envoy buffer it so thinkcap can rewrite it and add
+      // x-thinkcap-thinking-tokens (headers wait for the body in BUFFERED mode).
+      res.mode_override = { response_body_mode: 'BUFFERED' };
+      this.responseBuffered = true;
+    }
     if (h.end_of_stream) {
       this.finish();
       res.dynamic_metadata = this.metadata();
@@ -283,27 +315,115 @@ export class RequestProcessor {
   private onResponseBody(b: HttpBody): ProcessingResponse {
     const chunk = b.body ?? Buffer.alloc(0);
     const eos = !!b.end_of_stream;
-    if (!this.passthrough && this.observer) {
-      this.observer.push(chunk, eos);
+    if (this.passthrough || !this.observer) return this.responseBodyOut(chunk, null, eos);
+    const obs = this.continuationObserver ?? this.observer;
+    const out = obs.push(chunk, eos);
+    if (this.responseBuffered && eos) {
+      // BUFFERED (mode override): the whole body at once; headers can still change here.
+      this.finish();
+      const body = out ?? chunk;
+      return {
+        response_body: {
+          response: {
+            header_mutation: headerMutation({
+              'x-thinkcap-thinking-tokens': obs.thinkingTokens,
+              'x-thinkcap-enforced': obs.enforced ? 'stream' : undefined,
+              'content-length': obs.rewrittenBody ? body.length : undefined,
+            }),
+            body_mutation: obs.rewrittenBody ? { body } : undefined,
+          },
+        },
+        dynamic_metadata: this.metadata(),
+      };
     }
-    const res = this.responseBodyOut(chunk, eos);
-    if (eos && !this.passthrough) {
+    if (eos && obs.continuationWanted && this.responseBodyMode === 'FULL_DUPLEX_STREAMED' && this.requestJson && this.ctx.emit) {
+      this.continuing = true;
+      this.startContinuation(obs);
+      return this.responseBodyOut(chunk, out, false);
+    }
+    const res = this.responseBodyOut(chunk, out, eos);
+    if (eos) {
       this.finish();
       res.dynamic_metadata = this.metadata();
     }
     return res;
   }
 
-  private responseBodyOut(chunk: Buffer, eos: boolean): ProcessingResponse {
+  private startContinuation(first: ResponseRewriter): void {
+    const emit = this.ctx.emit!;
+    const url = this.backend!.url!;
+    // The answer gets the usual allowance, but never more than the client's own limit leaves.
+    const clientMax = this.rewrite?.clientMaxTokens ?? null;
+    const allowance = this.ctx.config.requests.answerTokens;
+    const maxTokens = Math.max(1, clientMax === null ? allowance : Math.min(allowance, clientMax - (first.completionTokens ?? 0)));
+    const req = this.dialect!.buildContinuation!(this.requestJson!, first.keptReasoning, first.answer, maxTokens);
+    const second = new ResponseRewriter({
+      dialect: this.dialect!,
+      format: 'sse',
+      budget: 0,
+      clientWantsUsage: this.rewrite?.clientWantsUsage ?? false,
+      thinkPrefilled: false,
+      continuation: false,
+      tier: this.classification?.tier ?? 'unknown',
+      thinkingOffset: first.thinkingTokens,
+    });
+    this.continuationObserver = second;
+    this.continuationAbort = new AbortController();
+    this.pending = runContinuation({
+      url,
+      request: req,
+      signal: this.continuationAbort.signal,
+      onChunk: (chunk) => {
+        const out = second.push(chunk, false);
+        const bytes = out ?? chunk;
+        if (bytes.length > 0) emit(this.streamed(bytes, false));
+      },
+    }).then(
+      () => {
+        const tail = second.push(Buffer.alloc(0), true) ?? Buffer.alloc(0);
+        this.finishContinuation(tail);
+      },
+      (err: unknown) => {
+        this.ctx.log.error({ err, req: this.id }, 'continuation request failed');
+        this.reason = `continuation failed: ${(err as Error).message}`;
+        this.finishContinuation(Buffer.from(`${second.reportComment({ error: 'continuation_failed' })}data: [DONE]\n\n`));
+      },
+    );
+  }
+
+  private pending: Promise<void> | null = null;
+
+  /** Resolves when no asynchronous work (a continuation) is left on this stream. */
+  settled(): Promise<void> {
+    return this.pending ?? Promise.resolve();
+  }
+
+  private continuationObserver: ResponseRewriter | null = null;
+  private continuationAbort: AbortController | null = null;
+
+  private finishContinuation(tail: Buffer): void {
+    if (this.finished) return;
+    this.finish();
+    const res = this.streamed(tail, true);
+    res.dynamic_metadata = this.metadata();
+    this.ctx.emit!(res);
+  }
+
+  private streamed(body: Buffer, eos: boolean): ProcessingResponse {
+    return { response_body: { response: { body_mutation: { streamed_response: { body, end_of_stream: eos } } } } };
+  }
+
+  private responseBodyOut(chunk: Buffer, out: Buffer | null, eos: boolean): ProcessingResponse {
     if (this.responseBodyMode === 'FULL_DUPLEX_STREAMED') {
       // In full-duplex mode nothing is forwarded except what we send back.
-      return { response_body: { response: { body_mutation: { streamed_response: { body: chunk, end_of_stream: eos } } } } };
+      return this.streamed(out ?? chunk, eos);
     }
-    return { response_body: {} };
+    if (out === null) return { response_body: {} };
+    return { response_body: { response: { body_mutation: out.length > 0 ? { body: out } : { clear_body: true } } } };
   }
 
   private onResponseTrailers(): ProcessingResponse {
-    if (!this.passthrough && !this.finished) {
+    if (!this.passthrough && !this.finished && !this.continuing) {
       this.finish();
       return { response_trailers: {}, dynamic_metadata: this.metadata() };
     }
@@ -317,8 +437,10 @@ export class RequestProcessor {
         request_id: this.id,
         tier: this.classification?.tier ?? null,
         budget: this.budget,
-        thinking_tokens: this.observer?.thinkingTokens ?? null,
+        thinking_tokens: (this.continuationObserver ?? this.observer)?.thinkingTokens ?? null,
         completion_tokens: this.observer?.completionTokens ?? null,
+        enforced: this.observer?.enforced ?? false,
+        continued: this.continuing,
         dialect: this.dialect?.name ?? null,
         outcome: this.outcome,
       },
@@ -327,6 +449,8 @@ export class RequestProcessor {
 
   /** The gRPC stream ended: finish the record if the response did not. */
   close(aborted: boolean): void {
+    // Client gone: stop the continuation's generation on the backend too.
+    if (aborted) this.continuationAbort?.abort();
     if (this.finished) return;
     if (aborted && !this.passthrough && this.phase !== 'done') {
       this.outcome = 'aborted';
@@ -354,7 +478,7 @@ export class RequestProcessor {
     if (this.finished) return;
     this.finished = true;
     this.phase = 'done';
-    const obs = this.observer;
+    const obs = this.continuationObserver ?? this.observer;
     if (this.outcome === 'ok' && this.status !== null && this.status >= 400) this.outcome = 'upstream_error';
     if (this.outcome === 'ok' && obs?.error) {
       this.outcome = 'upstream_error';

@@ -56,7 +56,14 @@ export async function startExtProcServer(opts: ExtProcServerOptions): Promise<Ex
   server.addService(extProcServiceDefinition(), {
     Process(call: grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>) {
       streams.add(call);
-      const processor = new RequestProcessor({ config, log, onFinish });
+      const processor = new RequestProcessor({
+        config,
+        log,
+        onFinish,
+        emit: (res) => {
+          if (!ended) call.write(res);
+        },
+      });
       let ended = false;
       const end = (aborted: boolean) => {
         if (ended) return;
@@ -88,8 +95,11 @@ export async function startExtProcServer(opts: ExtProcServerOptions): Promise<Ex
         for (const r of responses) call.write(r);
       });
       call.on('end', () => {
-        end(false);
-        call.end();
+        // Envoy half-closed; a continuation may still be streaming its answer back.
+        void processor.settled().then(() => {
+          end(false);
+          call.end();
+        });
       });
       call.on('cancelled', () => end(true));
       call.on('error', (err) => {

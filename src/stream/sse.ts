@@ -98,4 +98,8 @@ export class NdjsonFramer {
     this.pending = null;
     return r;
   }
+
+  get pendingBytes(): number {
+    return this.pending ? this.pending.length : 0;
+  }
 }

@@ -22,3 +22,12 @@ export function countTokens(text: string): number {
 export function warmTokenizer(): void {
   enc();
 }
+
+/** The longest prefix of text holding at most maxTokens tokens (cut on a token boundary). */
+export function truncateToTokens(text: string, maxTokens: number): string {
+  if (maxTokens <= 0) return '';
+  const ids = enc().encode(text);
+  if (ids.length <= maxTokens) return text;
+  // A cut inside a multi-byte character decodes to U+FFFD: drop it.
+  return enc().decode(ids.slice(0, maxTokens)).replace(/\uFFFD+$/u, '');
+}

@@ -1,0 +1,349 @@
+import type { ChunkInfo, Dialect } from '../backends/types.js';
+import { isRecord } from '../backends/types.js';
+import { NdjsonFramer, SseFramer } from './sse.js';
+import { ThinkTagTracker } from './think.js';
+import { countTokens, truncateToTokens } from './tokens.js';
+
+export interface RewriterOptions {
+  dialect: Dialect;
+  format: 'sse' | 'ndjson' | 'json';
+  /** Thinking tokens the client may see; reasoning past it is dropped. */
+  budget: number;
+  /** The client asked for usage itself; otherwise usage thinkcap requested is removed. */
+  clientWantsUsage: boolean;
+  /** Stream starts inside `<think>` (template pre-fills it). */
+  thinkPrefilled: boolean;
+  /** Cut-off + continuation: hold back the end of a stream that stops on the length cap. */
+  continuation: boolean;
+  tier: string;
+  /** Thinking tokens of an earlier leg (a continuation reports the total). */
+  thinkingOffset?: number;
+}
+
+const DONE_EVENT = Buffer.from('data: [DONE]\n\n');
+
+/**
+ * Enforcement layer 3 and the accounting for every dialect: reads the response as it passes,
+ * counts reasoning tokens exactly (backend usage) or by tokenizer, drops reasoning past the
+ * budget, closes a `<think>` block exactly once, strips usage the client did not ask for, and
+ * appends the final figures in a form standard clients ignore (an SSE comment line).
+ */
+export class ResponseRewriter {
+  private sse: SseFramer | null = null;
+  private ndjson: NdjsonFramer | null = null;
+  private jsonChunks: Buffer[] | null = null;
+  private readonly think: ThinkTagTracker | null;
+  private lastCompletion = 0;
+  private sawRunningUsage = false;
+  private usageReasoning = 0;
+  private estimatedReasoning = 0;
+  private keptReasoningTokens = 0;
+  private reportedReasoning: number | null = null;
+  /** Reasoning the client saw (for a continuation prompt). */
+  keptReasoning = '';
+  /** Answer text so far. */
+  answer = '';
+  completionTokens: number | null = null;
+  promptTokens: number | null = null;
+  finishReason: string | null = null;
+  error: string | null = null;
+  /** Reasoning was dropped or a think block closed by thinkcap. */
+  enforced = false;
+  /** Set when the upstream ended on the length cap inside thinking and a continuation should answer. */
+  continuationWanted = false;
+  /** Rewritten whole JSON body (non-streaming). */
+  rewrittenBody: Buffer | null = null;
+  private sawDone = false;
+
+  constructor(private readonly o: RewriterOptions) {
+    if (o.format === 'sse') this.sse = new SseFramer();
+    else if (o.format === 'ndjson') this.ndjson = new NdjsonFramer();
+    else this.jsonChunks = [];
+    this.think = o.dialect.thinkInContent ? new ThinkTagTracker(o.budget, countTokens, o.thinkPrefilled) : null;
+  }
+
+  /** Reasoning tokens the backend generated: its own figure, else running usage, else the tokenizer. */
+  get thinkingTokens(): number {
+    return (this.o.thinkingOffset ?? 0) + this.ownThinkingTokens();
+  }
+
+  private ownThinkingTokens(): number {
+    if (this.reportedReasoning !== null) return this.reportedReasoning;
+    if (this.think) return this.think.reasoningTokens;
+    if (this.sawRunningUsage) return this.usageReasoning;
+    return this.estimatedReasoning;
+  }
+
+  /** True while the model is still inside its think block. */
+  get insideThink(): boolean {
+    return this.think ? this.think.insideThink : this.answer.length === 0;
+  }
+
+  /**
+   * Feed one chunk. Returns the bytes to forward in its place, or null when the chunk goes on
+   * unchanged. In JSON mode nothing is forwarded until the end.
+   */
+  push(chunk: Buffer, eos: boolean): Buffer | null {
+    if (this.sse) return this.pushSse(chunk, eos);
+    if (this.ndjson) return this.pushNdjson(chunk, eos);
+    this.jsonChunks!.push(chunk);
+    if (!eos) return Buffer.alloc(0);
+    return this.finishJson();
+  }
+
+  private pushSse(chunk: Buffer, eos: boolean): Buffer | null {
+    // Output equals input only when no bytes were held before or after and no event changed.
+    const hadPending = this.sse!.pendingBytes > 0;
+    const events = this.sse!.push(chunk);
+    let changed = hadPending || this.sse!.pendingBytes > 0;
+    const parts: Buffer[] = [];
+    for (const ev of events) {
+      if (ev.data === null) {
+        parts.push(ev.raw);
+        continue;
+      }
+      if (ev.data === '[DONE]') {
+        this.sawDone = true;
+        changed = true;
+        parts.push(...this.tail());
+        continue;
+      }
+      let json: unknown;
+      try {
+        json = JSON.parse(ev.data);
+      } catch {
+        if (ev.event === 'error') this.error = ev.data.slice(0, 200);
+        parts.push(ev.raw);
+        continue;
+      }
+      const out = this.onEvent(json);
+      if (out === undefined) parts.push(ev.raw);
+      else {
+        changed = true;
+        if (out !== null) parts.push(Buffer.from(`data: ${out}\n\n`, 'utf8'));
+      }
+    }
+    if (eos) {
+      const rest = this.sse!.takeRemainder();
+      if (rest) parts.push(rest);
+      if (!this.sawDone) {
+        // Stream ended without [DONE] (error, cut): still close the think block.
+        const fl = this.flushThink();
+        if (fl) parts.push(Buffer.from(`data: ${fl}\n\n`, 'utf8'));
+      }
+      changed = true;
+    }
+    if (!changed) return null;
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  }
+
+  /** What goes before [DONE]: a closing `</think>` if still open, the figures, then [DONE] (unless a continuation follows). */
+  private tail(): Buffer[] {
+    const parts: Buffer[] = [];
+    const fl = this.flushThink();
+    if (fl) parts.push(Buffer.from(`data: ${fl}\n\n`, 'utf8'));
+    if (this.continuationWanted) return parts; // the continuation supplies the answer and the end
+    parts.push(Buffer.from(this.reportComment(), 'utf8'), DONE_EVENT);
+    return parts;
+  }
+
+  /** `: thinkcap ...` — an SSE comment: the openai clients and browsers' EventSource skip it. */
+  reportComment(extra: Record<string, string | number | null> = {}): string {
+    const fields: Record<string, string | number | null> = {
+      tier: this.o.tier,
+      budget: this.o.budget,
+      thinking_tokens: this.thinkingTokens,
+      ...extra,
+    };
+    return `: thinkcap ${Object.entries(fields)
+      .filter(([, v]) => v !== null && v !== undefined)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}\n\n`;
+  }
+
+  private flushThink(): string | null {
+    if (!this.think) return null;
+    const r = this.think.flush();
+    if (r.keptReasoning) this.keptReasoning += r.keptReasoning;
+    if (!r.out) return null;
+    if (this.think.closedByUs) this.enforced = true;
+    return JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: r.out }, finish_reason: null }] });
+  }
+
+  /** One parsed event: returns undefined (unchanged), null (drop) or the new JSON text. */
+  private onEvent(json: unknown): string | null | undefined {
+    if (!isRecord(json)) return undefined;
+    const d = this.o.dialect;
+    const info = d.parseStreamEvent(json);
+    let modified = false;
+    this.account(info, false);
+
+    if (info.reasoning) {
+      const n = this.reasoningTokensOf(info);
+      if (this.keptReasoningTokens >= this.o.budget) {
+        d.stripReasoning(json);
+        modified = true;
+        this.enforced = true;
+      } else {
+        this.keptReasoningTokens += n;
+        this.keptReasoning += info.reasoning;
+      }
+    }
+    if (this.think && info.content) {
+      const r = this.think.push(info.content);
+      this.keptReasoning += r.keptReasoning;
+      this.answer += r.answer;
+      if (r.out !== info.content) {
+        d.setContent(json, r.out);
+        modified = true;
+        if (this.think.closedByUs) this.enforced = true;
+      }
+    } else if (info.content) {
+      this.answer += info.content;
+    }
+
+    if (this.o.continuation && info.finishReason === 'length' && this.insideThinkAfter(info)) {
+      // Upstream stopped on our cap while still thinking: hide this end, the continuation answers.
+      this.continuationWanted = true;
+      const c = (json.choices as Array<Record<string, unknown>> | undefined)?.[0];
+      if (c) c.finish_reason = null;
+      modified = true;
+    }
+    if (!this.o.clientWantsUsage && 'usage' in json) {
+      if (d.stripUsage(json)) return null;
+      modified = true;
+    }
+    if (this.continuationWanted && Array.isArray(json.choices) && json.choices.length === 0) return null;
+    if (!modified) return undefined;
+    if (d.isEmpty(json)) return null;
+    return JSON.stringify(json);
+  }
+
+  private insideThinkAfter(_info: ChunkInfo): boolean {
+    // Reasoning-field dialects: no answer text yet means the cap hit inside thinking.
+    return this.think ? this.think.insideThink : this.answer.length === 0;
+  }
+
+  private reasoningTokensOf(info: ChunkInfo): number {
+    if (info.completionTokens !== null && !info.usageOnly && this.lastDelta >= 0) return Math.max(1, this.lastDelta);
+    return countTokens(info.reasoning);
+  }
+
+  private lastDelta = -1;
+
+  private account(info: ChunkInfo, whole: boolean): void {
+    if (info.error) this.error = info.error;
+    if (info.finishReason) this.finishReason = info.finishReason;
+    if (info.promptTokens !== null) this.promptTokens = info.promptTokens;
+    if (info.reasoningTokens !== null) this.reportedReasoning = info.reasoningTokens;
+    this.lastDelta = -1;
+    if (info.completionTokens !== null) {
+      if (!info.usageOnly && !whole) {
+        // Running usage (vLLM continuous_usage_stats): the tokens added since the last chunk
+        // belong to what this chunk carried.
+        this.sawRunningUsage = true;
+        const delta = info.completionTokens - this.lastCompletion;
+        this.lastDelta = delta;
+        if (info.reasoning && delta > 0) this.usageReasoning += delta;
+        this.lastCompletion = info.completionTokens;
+      }
+      this.completionTokens = info.completionTokens;
+    }
+    if (info.reasoning && (info.completionTokens === null || whole)) this.estimatedReasoning += countTokens(info.reasoning);
+  }
+
+  private pushNdjson(chunk: Buffer, eos: boolean): Buffer | null {
+    const hadPending = this.ndjson!.pendingBytes > 0;
+    const lines = this.ndjson!.push(chunk);
+    const parts: Buffer[] = [];
+    let changed = hadPending || this.ndjson!.pendingBytes > 0;
+    const handle = (raw: Buffer, line: string) => {
+      let json: unknown;
+      try {
+        json = JSON.parse(line);
+      } catch {
+        parts.push(raw);
+        return;
+      }
+      if (!isRecord(json)) {
+        parts.push(raw);
+        return;
+      }
+      const info = this.o.dialect.parseStreamEvent(json);
+      this.account(info, false);
+      let modified = false;
+      if (info.reasoning) {
+        const n = countTokens(info.reasoning);
+        if (this.keptReasoningTokens >= this.o.budget) {
+          this.o.dialect.stripReasoning(json);
+          modified = true;
+          this.enforced = true;
+        } else {
+          this.keptReasoningTokens += n;
+          this.keptReasoning += info.reasoning;
+        }
+      }
+      if (info.content) this.answer += info.content;
+      if (json.done === true) {
+        // The final object carries the figures in an extra field clients ignore.
+        json.thinkcap = { tier: this.o.tier, budget: this.o.budget, thinking_tokens: this.thinkingTokens };
+        modified = true;
+      }
+      if (!modified) {
+        parts.push(raw);
+        return;
+      }
+      changed = true;
+      if (this.o.dialect.isEmpty(json)) return;
+      parts.push(Buffer.from(JSON.stringify(json) + '\n', 'utf8'));
+    };
+    for (const { raw, line } of lines) handle(raw, line);
+    if (eos) {
+      const rest = this.ndjson!.takeRemainder();
+      if (rest) handle(rest, rest.toString('utf8').trim());
+      changed = true;
+    }
+    if (!changed) return null;
+    return Buffer.concat(parts);
+  }
+
+  private finishJson(): Buffer {
+    const raw = Buffer.concat(this.jsonChunks!);
+    this.jsonChunks = [];
+    let json: unknown;
+    try {
+      json = JSON.parse(raw.toString('utf8'));
+    } catch {
+      return raw; // not JSON (an error page): forwarded as it came
+    }
+    if (!isRecord(json)) return raw;
+    const d = this.o.dialect;
+    const info = d.parseResponse(json);
+    this.account(info, true);
+    let reasoning: string | null = null;
+    let content: string | null = null;
+    if (this.think && info.content) {
+      const a = this.think.push(info.content);
+      const b = this.think.flush();
+      this.keptReasoning = a.keptReasoning + b.keptReasoning;
+      this.answer = a.answer + b.answer;
+      if (this.think.closedByUs) this.enforced = true;
+      content = a.out + b.out;
+    } else {
+      this.answer = info.content;
+    }
+    if (info.reasoning) {
+      const n = countTokens(info.reasoning);
+      if (this.reportedReasoning === null && !this.think) this.estimatedReasoning = n;
+      if (n > this.o.budget) {
+        reasoning = truncateToTokens(info.reasoning, this.o.budget);
+        this.enforced = true;
+      }
+      this.keptReasoning = reasoning ?? info.reasoning;
+    }
+    if (reasoning === null && content === null) return raw;
+    d.setResponseText(json, reasoning, content);
+    this.rewrittenBody = Buffer.from(JSON.stringify(json), 'utf8');
+    return this.rewrittenBody;
+  }
+}

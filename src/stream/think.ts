@@ -1,0 +1,141 @@
+/**
+ * Think-block tracking for models that write `<think>…</think>` into the answer text (no
+ * reasoning parser on the server). Pure and incremental: text arrives in arbitrary pieces, tags
+ * may be split across pieces, and the template may pre-fill `<think>` so the stream starts
+ * inside the block. When the budget is spent the block is closed exactly once; the model's own
+ * later `</think>` is swallowed, and everything after it (the answer) is forwarded whole.
+ */
+export const OPEN_TAG = '<think>';
+export const CLOSE_TAG = '</think>';
+
+export type ThinkState = 'before' | 'thinking' | 'suppressing' | 'after';
+
+export interface ThinkPieceResult {
+  /** Text to forward to the client. */
+  out: string;
+  /** Reasoning text the model produced in this piece (forwarded or not). */
+  reasoning: string;
+  /** Part of `reasoning` that was forwarded. */
+  keptReasoning: string;
+  /** Answer text in this piece. */
+  answer: string;
+}
+
+export class ThinkTagTracker {
+  state: ThinkState;
+  /** Reasoning tokens seen (forwarded or dropped). */
+  reasoningTokens = 0;
+  /** Tokens of reasoning forwarded to the client. */
+  keptTokens = 0;
+  /** thinkcap closed the block (budget spent) rather than the model. */
+  closedByUs = false;
+  private hold = '';
+
+  constructor(
+    private readonly budget: number,
+    private readonly countTokens: (s: string) => number,
+    startsInside = false,
+  ) {
+    this.state = startsInside ? 'thinking' : 'before';
+  }
+
+  push(text: string): ThinkPieceResult {
+    const res: ThinkPieceResult = { out: '', reasoning: '', keptReasoning: '', answer: '' };
+    let s = this.hold + text;
+    this.hold = '';
+    while (s.length > 0) {
+      if (this.state === 'before') {
+        const lead = s.length - s.trimStart().length;
+        const rest = s.slice(lead);
+        if (rest.length === 0) {
+          this.hold = s; // only whitespace so far: undecided
+          return res;
+        }
+        if (rest.startsWith(OPEN_TAG)) {
+          res.out += s.slice(0, lead + OPEN_TAG.length);
+          s = rest.slice(OPEN_TAG.length);
+          this.state = 'thinking';
+          continue;
+        }
+        if (OPEN_TAG.startsWith(rest)) {
+          this.hold = s; // a tag may be arriving in pieces
+          return res;
+        }
+        this.state = 'after'; // no think block: all answer
+        continue;
+      }
+      if (this.state === 'after') {
+        res.out += s;
+        res.answer += s;
+        return res;
+      }
+      // thinking or suppressing: look for the model's closing tag
+      const close = s.indexOf(CLOSE_TAG);
+      let body: string;
+      let rest: string | null = null;
+      if (close >= 0) {
+        body = s.slice(0, close);
+        rest = s.slice(close + CLOSE_TAG.length);
+      } else {
+        // Keep back a suffix that could be the start of a split closing tag.
+        const keep = partialSuffix(s, CLOSE_TAG);
+        body = s.slice(0, s.length - keep);
+        this.hold = s.slice(s.length - keep);
+      }
+      if (body.length > 0) this.reasoningPiece(body, res);
+      if (rest === null) return res;
+      if (this.state === 'thinking') res.out += CLOSE_TAG; // the model closed it within budget
+      // suppressing: we closed it already; the model's own tag is dropped
+      this.state = 'after';
+      s = rest;
+    }
+    return res;
+  }
+
+  private reasoningPiece(body: string, res: ThinkPieceResult): void {
+    res.reasoning += body;
+    const n = this.countTokens(body);
+    this.reasoningTokens += n;
+    if (this.state === 'suppressing') return;
+    if (this.keptTokens < this.budget) {
+      res.out += body;
+      res.keptReasoning += body;
+      this.keptTokens += n;
+    }
+    if (this.keptTokens >= this.budget || this.budget === 0) {
+      res.out += CLOSE_TAG;
+      this.closedByUs = true;
+      this.state = 'suppressing';
+    }
+  }
+
+  /** End of the answer: release held text; a block still open is closed now. */
+  flush(): ThinkPieceResult {
+    const res: ThinkPieceResult = { out: '', reasoning: '', keptReasoning: '', answer: '' };
+    const held = this.hold;
+    this.hold = '';
+    if (this.state === 'before' || this.state === 'after') {
+      res.out = held;
+      res.answer = held;
+      return res;
+    }
+    if (held) this.reasoningPiece(held, res);
+    if (this.state === 'thinking') {
+      res.out += CLOSE_TAG;
+      this.closedByUs = true;
+      this.state = 'suppressing';
+    }
+    return res;
+  }
+
+  get insideThink(): boolean {
+    return this.state === 'thinking' || this.state === 'suppressing';
+  }
+}
+
+/** Length of the longest suffix of s that is a proper prefix of tag. */
+export function partialSuffix(s: string, tag: string): number {
+  const max = Math.min(s.length, tag.length - 1);
+  for (let k = max; k > 0; k--) if (tag.startsWith(s.slice(s.length - k))) return k;
+  return 0;
+}
