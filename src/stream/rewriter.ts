@@ -238,7 +238,9 @@ export class ResponseRewriter {
     if (info.reasoningTokens !== null) this.reportedReasoning = info.reasoningTokens;
     this.lastDelta = -1;
     if (info.completionTokens !== null) {
-      if (!info.usageOnly && !whole) {
+      // Usage on a chunk before the finish means running counts (vLLM continuous_usage_stats);
+      // usage only on the last chunk (llama.cpp, Ollama's done line) is a final total.
+      if (!info.usageOnly && !whole && (this.sawRunningUsage || info.finishReason === null)) {
         // Running usage (vLLM continuous_usage_stats): the tokens added since the last chunk
         // belong to what this chunk carried.
         this.sawRunningUsage = true;

@@ -1,21 +1,29 @@
 /**
- * Backend emulator (test infrastructure, not the product). Speaks the wire format of a
- * reasoning-model server and obeys, or ignores, its thinking-budget fields the way the real
- * engine does, so tests can count exactly how many thinking tokens were generated.
+ * Backend emulator (test infrastructure, not the product). Speaks the wire format of each
+ * reasoning-model server thinkcap supports and obeys, or ignores, its thinking-budget fields
+ * the way the real engine does, so tests can count exactly how many thinking tokens were
+ * generated. One token is one SSE event / NDJSON line, as the engines stream them.
  *
- * vLLM (OpenAI-compatible) behaviour emulated:
- *  - POST /v1/chat/completions, GET /v1/models.
- *  - Streaming: SSE `data: {chat.completion.chunk}` events, one token per event, first delta
- *    carries role "assistant" and empty content, reasoning in `delta.reasoning` (or
- *    `delta.reasoning_content`, older vLLM), answer in `delta.content`, the last choice chunk
- *    has finish_reason, then an optional usage chunk with `choices: []`, then `data: [DONE]`.
- *  - stream_options.include_usage / continuous_usage_stats as vLLM does.
- *  - thinking_token_budget: the reasoning section ends after that many tokens and the model
- *    answers; max_tokens caps reasoning + answer together (finish_reason "length").
- *  - chat_template_kwargs.enable_thinking=false: no reasoning at all.
+ * - vllm: /v1/chat/completions; reasoning in delta.reasoning (or reasoning_content, older
+ *   vLLM); `thinking_token_budget` ends thinking; include_usage + continuous_usage_stats.
+ * - sglang: reasoning_content; `custom_logit_processor` + `custom_params.thinking_budget` cap
+ *   thinking (only when the server has the processor: option sglangProcessor); final usage only.
+ * - llamacpp: reasoning_content; budget only through `chat_template_kwargs.enable_thinking=false`
+ *   (server-wide --reasoning-budget), or a per-request field where option llamacppBudgetField
+ *   names one; usage + timings on the final chunk.
+ * - ollama: native /api/chat NDJSON (stream defaults to true), `think` false | true | level,
+ *   `message.thinking`, `options.num_predict`, final object with done_reason and counts.
+ * - ollama-openai: Ollama /v1, `reasoning_effort` none | low | medium | high, delta.reasoning.
+ * - generic: `<think>…</think>` inside content; no budget field; the template may pre-fill
+ *   `<think>` (option thinkPrefilled) so the stream starts inside the block.
+ * Common: max_tokens (max_completion_tokens, num_predict) caps thinking + answer together and
+ * ends with finish_reason "length"; `continue_final_message` with a closed think block in the
+ * last assistant message continues the answer without thinking (budget-forcing continuation).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+
+export type EmulatedDialect = 'vllm' | 'sglang' | 'llamacpp' | 'ollama' | 'ollama-openai' | 'generic';
 
 export interface ReceivedRequest {
   method: string;
@@ -34,14 +42,21 @@ export interface GenerationPlan {
 }
 
 export interface EmulatorOptions {
+  dialect?: EmulatedDialect;
   /** Natural lengths for a request (default: 200 thinking, 20 answer). */
   plan?: (body: Record<string, unknown>) => GenerationPlan;
   /** Delay between tokens in ms (0 = as fast as possible). */
   tokenDelayMs?: number;
-  /** Ignore thinking_token_budget (a server started without a reasoning config). */
+  /** Ignore every budget field (a server started without a reasoning config). */
   ignoreBudget?: boolean;
-  /** Reasoning field name in deltas. */
+  /** vLLM: reasoning field name in deltas (older vLLM: reasoning_content). */
   reasoningField?: 'reasoning' | 'reasoning_content';
+  /** SGLang: the processor the server accepts (others are ignored, as an unknown processor fails to load). */
+  sglangProcessor?: string;
+  /** llama.cpp: a per-request budget field this server version honours. */
+  llamacppBudgetField?: string;
+  /** generic: the template pre-fills `<think>`. */
+  thinkPrefilled?: boolean;
   /** Events written per network write (>1 puts several events in one read). */
   eventsPerWrite?: number;
   /** Split every write at this byte offset too (events split across reads). */
@@ -49,16 +64,20 @@ export interface EmulatorOptions {
   model?: string;
   /** Stamp every SSE event with `emu_ts` (CLOCK_MONOTONIC ns when written), for latency benchmarks. */
   stampEvents?: boolean;
+  /** Answer with gzip when the client accepts it (to check thinkcap asks for identity). */
+  gzipWhenAccepted?: boolean;
 }
 
 export interface Emulator {
   url: string;
   port: number;
   requests: ReceivedRequest[];
-  /** Chat completions served (the requests that reached the backend). */
+  /** Chat requests served (the requests that reached the backend). */
   chatCalls(): number;
-  /** Reasoning tokens generated across all requests. */
+  /** Reasoning tokens generated, per chat request. */
   generatedThinking: number[];
+  /** Answer text generated, per chat request (continuations included). */
+  generatedAnswers: string[];
   options: EmulatorOptions;
   close(): Promise<void>;
 }
@@ -66,11 +85,17 @@ export interface Emulator {
 const THINK_WORDS = ['Let', 'me', 'think', 'about', 'this', 'carefully', 'step', 'by', 'step', 'first', 'consider', 'the', 'problem', 'then', 'check', 'each', 'case', 'and', 'verify', 'it'];
 const ANSWER_WORDS = ['The', 'answer', 'is', 'that', 'it', 'depends', 'on', 'the', 'details', 'given', 'here', 'so', 'we', 'conclude', 'with', 'a', 'clear', 'result', 'as', 'follows'];
 
+/** Token i of the reasoning: a word with a leading space, as BPE tokenizers cut English. */
 export function thinkingToken(i: number): string {
-  return THINK_WORDS[i % THINK_WORDS.length]! + ' ';
+  return (i === 0 ? '' : ' ') + THINK_WORDS[i % THINK_WORDS.length]!;
 }
 export function answerToken(i: number): string {
-  return ANSWER_WORDS[i % ANSWER_WORDS.length]! + (i % 10 === 9 ? '. ' : ' ');
+  return (i === 0 ? '' : ' ') + ANSWER_WORDS[i % ANSWER_WORDS.length]! + (i % 10 === 9 ? '.' : '');
+}
+export function expectedAnswer(n: number, from = 0): string {
+  let s = '';
+  for (let i = from; i < n; i++) s += answerToken(i);
+  return s;
 }
 
 function promptTokens(body: Record<string, unknown>): number {
@@ -90,38 +115,80 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const rec = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 
-/** Work out what vLLM would generate for this request. */
-export function vllmOutcome(body: Record<string, unknown>, opts: EmulatorOptions) {
+const EFFORT_SHARE: Record<string, number> = { none: 0, low: 0.25, medium: 0.5, high: 1 };
+
+export interface Outcome {
+  thinking: number;
+  answer: number;
+  /** Answer tokens already written before (a continuation starts there). */
+  answerFrom: number;
+  finish: 'stop' | 'length';
+  continuation: boolean;
+}
+
+/** What the engine generates for this request: its budget fields obeyed as the real one does. */
+export function engineOutcome(dialect: EmulatedDialect, body: Record<string, unknown>, opts: EmulatorOptions): Outcome {
   const plan = opts.plan ? opts.plan(body) : { thinkingTokens: 200, answerTokens: 20 };
   let thinking = plan.thinkingTokens;
-  const kwargs = body.chat_template_kwargs as { enable_thinking?: unknown } | undefined;
-  if (kwargs && kwargs.enable_thinking === false) thinking = 0;
-  const budget = body.thinking_token_budget;
-  if (!opts.ignoreBudget && typeof budget === 'number' && budget >= 0) thinking = Math.min(thinking, budget);
+  let answerFrom = 0;
+  let continuation = false;
+  const messages = Array.isArray(body.messages) ? (body.messages as Array<Record<string, unknown>>) : [];
+  const last = messages[messages.length - 1];
+  if (body.continue_final_message === true && last?.role === 'assistant' && typeof last.content === 'string' && last.content.includes('</think>')) {
+    // Budget forcing: thinking is closed in the prefill, the model only answers.
+    continuation = true;
+    thinking = 0;
+    const after = last.content.slice(last.content.lastIndexOf('</think>') + 8).trim();
+    answerFrom = after ? after.split(/\s+/).length : 0;
+  }
+  const kwargs = rec(body.chat_template_kwargs);
+  if (kwargs.enable_thinking === false) thinking = 0;
+  if (!opts.ignoreBudget) {
+    if (dialect === 'vllm') {
+      const b = num(body.thinking_token_budget);
+      if (b !== null && b >= 0) thinking = Math.min(thinking, b);
+    } else if (dialect === 'sglang') {
+      const b = num(rec(body.custom_params).thinking_budget);
+      if (b !== null && opts.sglangProcessor && body.custom_logit_processor === opts.sglangProcessor) thinking = Math.min(thinking, b);
+    } else if (dialect === 'llamacpp') {
+      const b = opts.llamacppBudgetField ? num(body[opts.llamacppBudgetField]) : null;
+      if (b !== null && b >= 0) thinking = Math.min(thinking, b);
+    } else if (dialect === 'ollama') {
+      const t = body.think;
+      if (t === false) thinking = 0;
+      else if (typeof t === 'string' && t in EFFORT_SHARE) thinking = Math.round(thinking * EFFORT_SHARE[t]!);
+    } else if (dialect === 'ollama-openai') {
+      const e = body.reasoning_effort;
+      if (typeof e === 'string' && e in EFFORT_SHARE) thinking = Math.round(thinking * EFFORT_SHARE[e]!);
+    }
+  }
   const maxTokens =
-    typeof body.max_completion_tokens === 'number'
-      ? body.max_completion_tokens
-      : typeof body.max_tokens === 'number'
-        ? body.max_tokens
-        : Infinity;
-  let answer = plan.answerTokens;
+    dialect === 'ollama'
+      ? (num(rec(body.options).num_predict) ?? Infinity)
+      : (num(body.max_completion_tokens) ?? num(body.max_tokens) ?? Infinity);
+  const limit = maxTokens < 0 ? Infinity : maxTokens;
+  let answer = Math.max(0, plan.answerTokens - answerFrom);
   let finish: 'stop' | 'length' = 'stop';
-  if (thinking >= maxTokens) {
-    thinking = maxTokens;
+  if (thinking >= limit) {
+    thinking = limit;
     answer = 0;
     finish = 'length';
-  } else if (thinking + answer > maxTokens) {
-    answer = maxTokens - thinking;
+  } else if (thinking + answer > limit) {
+    answer = limit - thinking;
     finish = 'length';
   }
-  return { thinking, answer, finish };
+  return { thinking, answer, answerFrom, finish, continuation };
 }
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const requests: ReceivedRequest[] = [];
   const generatedThinking: number[] = [];
+  const generatedAnswers: string[] = [];
   const opts = options;
+  const dialect: EmulatedDialect = opts.dialect ?? 'vllm';
   let chatCalls = 0;
 
   const server: Server = createServer((req, res) => {
@@ -144,21 +211,32 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
     requests.push({ method: req.method ?? '', path, headers: req.headers, rawBody, body, at: Date.now() });
 
-    if (req.method === 'GET' && path === '/v1/models') {
+    if (req.method === 'GET' && (path === '/v1/models' || path === '/api/tags')) {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ object: 'list', data: [{ id: opts.model ?? 'emulated-reasoner', object: 'model', owned_by: 'emulator' }] }));
       return;
     }
-    if (req.method === 'POST' && path === '/v1/chat/completions') {
+    const chatPath = dialect === 'ollama' ? '/api/chat' : '/v1/chat/completions';
+    if (req.method === 'POST' && path === chatPath) {
       chatCalls++;
-      if (body === undefined || body === null || typeof body !== 'object') {
-        // vLLM answers malformed JSON with a 400 error object.
+      if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
         res.writeHead(400, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ object: 'error', message: 'Invalid JSON body', type: 'BadRequestError', param: null, code: 400 }));
+        res.end(
+          dialect === 'ollama'
+            ? JSON.stringify({ error: 'invalid JSON body' })
+            : JSON.stringify({ object: 'error', message: 'Invalid JSON body', type: 'BadRequestError', param: null, code: 400 }),
+        );
         return;
       }
       const delayHeader = req.headers['x-emulator-token-delay-ms'];
-      await chat(body as Record<string, unknown>, res, typeof delayHeader === 'string' ? Number(delayHeader) : undefined);
+      const delay = typeof delayHeader === 'string' ? Number(delayHeader) : (opts.tokenDelayMs ?? 0);
+      const b = body as Record<string, unknown>;
+      const outcome = engineOutcome(dialect, b, opts);
+      generatedThinking.push(outcome.thinking);
+      generatedAnswers.push(expectedAnswer(outcome.answerFrom + outcome.answer, outcome.answerFrom));
+      const gzip = !!opts.gzipWhenAccepted && /gzip/.test(String(req.headers['accept-encoding'] ?? ''));
+      if (dialect === 'ollama') await ollamaChat(b, outcome, res, delay);
+      else await openAiChat(b, outcome, res, delay, gzip);
       return;
     }
     if (req.method === 'POST' && path === '/echo') {
@@ -170,70 +248,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     res.end(JSON.stringify({ error: { message: `no route ${req.method} ${path}`, type: 'not_found' } }));
   }
 
-  async function chat(body: Record<string, unknown>, res: ServerResponse, delayOverride?: number): Promise<void> {
-    const { thinking, answer, finish } = vllmOutcome(body, opts);
-    generatedThinking.push(thinking);
-    const id = `chatcmpl-emu${chatCalls}`;
-    const created = Math.floor(Date.now() / 1000);
-    const model = typeof body.model === 'string' ? body.model : (opts.model ?? 'emulated-reasoner');
-    const field = opts.reasoningField ?? 'reasoning';
-    const prompt = promptTokens(body);
-    const delay = delayOverride ?? opts.tokenDelayMs ?? 0;
-
-    if (body.stream !== true) {
-      let reasoning = '';
-      for (let i = 0; i < thinking; i++) reasoning += thinkingToken(i);
-      let content = '';
-      for (let i = 0; i < answer; i++) content += answerToken(i);
-      if (delay > 0) await sleep(delay * (thinking + answer));
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify({
-          id,
-          object: 'chat.completion',
-          created,
-          model,
-          choices: [
-            {
-              index: 0,
-              message: { role: 'assistant', content, [field]: thinking > 0 ? reasoning : null, tool_calls: [] },
-              logprobs: null,
-              finish_reason: finish,
-              stop_reason: null,
-            },
-          ],
-          usage: { prompt_tokens: prompt, total_tokens: prompt + thinking + answer, completion_tokens: thinking + answer, prompt_tokens_details: null },
-          prompt_logprobs: null,
-        }),
-      );
-      return;
-    }
-
-    const so = (body.stream_options ?? {}) as { include_usage?: unknown; continuous_usage_stats?: unknown };
-    const includeUsage = so.include_usage === true;
-    const continuous = includeUsage && so.continuous_usage_stats === true;
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
-    let completion = 0;
-    const usage = () => ({ prompt_tokens: prompt, total_tokens: prompt + completion, completion_tokens: completion });
-    const chunk = (delta: Record<string, unknown>, finishReason: string | null) => {
-      const obj: Record<string, unknown> = {
-        id,
-        object: 'chat.completion.chunk',
-        created,
-        model,
-        choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
-      };
-      if (continuous) obj.usage = usage();
-      if (opts.stampEvents) obj.emu_ts = process.hrtime.bigint().toString();
-      return `data: ${JSON.stringify(obj)}\n\n`;
-    };
-
+  /** Writes events with the configured coalescing and splitting; stops when the client leaves. */
+  function writer(res: ServerResponse, delay: number) {
     const perWrite = Math.max(1, opts.eventsPerWrite ?? 1);
     let pending = '';
     let queued = 0;
-    let closed = false;
+    const state = { closed: false };
     res.on('close', () => {
-      closed = true;
+      state.closed = true;
     });
     const write = async (ev: string, force = false) => {
       pending += ev;
@@ -250,22 +272,144 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       } else res.write(buf);
       if (delay > 0) await sleep(delay);
     };
+    return { write, state };
+  }
 
+  /** Pieces of text the model emits, one token each, in order. */
+  function pieces(o: Outcome): Array<{ kind: 'reasoning' | 'content'; text: string }> {
+    const out: Array<{ kind: 'reasoning' | 'content'; text: string }> = [];
+    const inContent = dialect === 'generic';
+    if (inContent && !o.continuation) {
+      if (!opts.thinkPrefilled) out.push({ kind: 'content', text: '<think>' });
+      for (let i = 0; i < o.thinking; i++) out.push({ kind: 'content', text: thinkingToken(i) });
+      if (o.finish === 'stop' || o.answer > 0) out.push({ kind: 'content', text: '</think>' }, { kind: 'content', text: '\n\n' });
+    } else if (!inContent) {
+      for (let i = 0; i < o.thinking; i++) out.push({ kind: 'reasoning', text: thinkingToken(i) });
+    }
+    for (let i = 0; i < o.answer; i++) out.push({ kind: 'content', text: answerToken(o.answerFrom + i) });
+    return out;
+  }
+
+  async function openAiChat(body: Record<string, unknown>, o: Outcome, res: ServerResponse, delay: number, gzip: boolean): Promise<void> {
+    const id = `chatcmpl-emu${chatCalls}`;
+    const created = Math.floor(Date.now() / 1000);
+    const model = typeof body.model === 'string' ? body.model : (opts.model ?? 'emulated-reasoner');
+    const field = dialect === 'vllm' || dialect === 'ollama-openai' ? (opts.reasoningField ?? 'reasoning') : 'reasoning_content';
+    const prompt = promptTokens(body);
+    const ps = pieces(o);
+    const completionTotal = ps.length;
+
+    if (body.stream !== true) {
+      let reasoning = '';
+      let content = '';
+      for (const p of ps) {
+        if (p.kind === 'reasoning') reasoning += p.text;
+        else content += p.text;
+      }
+      if (delay > 0) await sleep(delay * ps.length);
+      const payload = JSON.stringify({
+        id,
+        object: 'chat.completion',
+        created,
+        model,
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content, [field]: reasoning.length > 0 ? reasoning : null, tool_calls: [] },
+            logprobs: null,
+            finish_reason: o.finish,
+          },
+        ],
+        usage: { prompt_tokens: prompt, total_tokens: prompt + completionTotal, completion_tokens: completionTotal },
+      });
+      if (gzip) {
+        const { gzipSync } = await import('node:zlib');
+        res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+        res.end(gzipSync(payload));
+      } else {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(payload);
+      }
+      return;
+    }
+
+    const so = rec(body.stream_options);
+    const includeUsage = so.include_usage === true;
+    const continuous = dialect === 'vllm' && includeUsage && so.continuous_usage_stats === true;
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+    let completion = 0;
+    const usage = () => ({ prompt_tokens: prompt, total_tokens: prompt + completion, completion_tokens: completion });
+    const chunk = (delta: Record<string, unknown>, finishReason: string | null, extra: Record<string, unknown> = {}) => {
+      const obj: Record<string, unknown> = {
+        id,
+        object: 'chat.completion.chunk',
+        created,
+        model,
+        choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+        ...extra,
+      };
+      if (continuous) obj.usage = usage();
+      if (opts.stampEvents) obj.emu_ts = process.hrtime.bigint().toString();
+      return `data: ${JSON.stringify(obj)}\n\n`;
+    };
+    const { write, state } = writer(res, delay);
     await write(chunk({ role: 'assistant', content: '' }, null));
-    for (let i = 0; i < thinking && !closed; i++) {
+    for (let i = 0; i < ps.length && !state.closed; i++) {
       completion++;
-      await write(chunk({ [field]: thinkingToken(i) }, null));
+      const p = ps[i]!;
+      const last = i === ps.length - 1;
+      const finalExtra = last && dialect === 'llamacpp' && includeUsage ? { usage: usage(), timings: { predicted_n: completion, predicted_ms: completion * delay } } : {};
+      await write(chunk(p.kind === 'reasoning' ? { [field]: p.text } : { content: p.text }, last ? o.finish : null, finalExtra));
     }
-    for (let i = 0; i < answer && !closed; i++) {
-      completion++;
-      const last = i === answer - 1;
-      await write(chunk({ content: answerToken(i) }, last ? finish : null));
-    }
-    if (answer === 0 && !closed) await write(chunk({ content: '' }, finish));
-    if (includeUsage && !closed) {
+    if (ps.length === 0 && !state.closed) await write(chunk({ content: '' }, o.finish));
+    if (includeUsage && dialect !== 'llamacpp' && !state.closed) {
       await write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage: usage() })}\n\n`);
     }
-    if (!closed) await write('data: [DONE]\n\n', true);
+    if (!state.closed) await write('data: [DONE]\n\n', true);
+    res.end();
+  }
+
+  async function ollamaChat(body: Record<string, unknown>, o: Outcome, res: ServerResponse, delay: number): Promise<void> {
+    const model = typeof body.model === 'string' ? body.model : (opts.model ?? 'emulated-reasoner');
+    const prompt = promptTokens(body);
+    const ps = pieces(o);
+    const createdAt = () => new Date().toISOString();
+    const final = (extra: Record<string, unknown>) => ({
+      model,
+      created_at: createdAt(),
+      done: true,
+      done_reason: o.finish,
+      total_duration: 1_000_000 * (ps.length + 1),
+      load_duration: 1_000_000,
+      prompt_eval_count: prompt,
+      prompt_eval_duration: 500_000,
+      eval_count: ps.length,
+      eval_duration: 1_000_000 * ps.length,
+      ...extra,
+    });
+    if (body.stream === false) {
+      let thinking = '';
+      let content = '';
+      for (const p of ps) {
+        if (p.kind === 'reasoning') thinking += p.text;
+        else content += p.text;
+      }
+      if (delay > 0) await sleep(delay * ps.length);
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+      const message: Record<string, unknown> = { role: 'assistant', content };
+      if (thinking) message.thinking = thinking;
+      res.end(JSON.stringify(final({ message })));
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+    const { write, state } = writer(res, delay);
+    for (const p of ps) {
+      if (state.closed) break;
+      const message: Record<string, unknown> = { role: 'assistant', content: p.kind === 'content' ? p.text : '' };
+      if (p.kind === 'reasoning') message.thinking = p.text;
+      await write(JSON.stringify({ model, created_at: createdAt(), message, done: false }) + '\n');
+    }
+    if (!state.closed) await write(JSON.stringify(final({ message: { role: 'assistant', content: '' } })) + '\n', true);
     res.end();
   }
 
@@ -277,6 +421,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     requests,
     chatCalls: () => chatCalls,
     generatedThinking,
+    generatedAnswers,
     options: opts,
     close: () =>
       new Promise<void>((resolve) => {

@@ -17,7 +17,7 @@ export interface Stack {
 export interface StackOptions {
   emulator?: EmulatorOptions;
   /** Raw thinkcap config (validated); ports are chosen here. */
-  thinkcap?: Record<string, unknown>;
+  thinkcap?: Record<string, unknown> | ((emulator: Emulator) => Record<string, unknown>);
   /** Start no thinkcap (Envoy points at a closed port): thinkcap-down tests. */
   noThinkcap?: boolean;
   envoy?: Partial<EnvoyConfigOptions>;
@@ -29,7 +29,8 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   let thinkcapPort: number;
   if (o.noThinkcap) thinkcapPort = await freePort();
   else {
-    const raw = { log: { level: process.env.THINKCAP_TEST_LOG ?? 'silent' }, ...(o.thinkcap ?? {}) } as Record<string, unknown>;
+    const given = typeof o.thinkcap === 'function' ? o.thinkcap(emulator) : (o.thinkcap ?? {});
+    const raw = { log: { level: process.env.THINKCAP_TEST_LOG ?? 'silent' }, ...given } as Record<string, unknown>;
     raw.server = { grpcHost: '127.0.0.1', grpcPort: 0, adminHost: '127.0.0.1', adminPort: 0, shutdownGraceMs: 2000, ...((raw.server as object) ?? {}) };
     const config = validateConfig(raw);
     thinkcap = await startThinkcap(config, pino({ level: config.log.level }));

@@ -1,0 +1,239 @@
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type Stack, type StackOptions } from '../harness/stack.js';
+import { extProcStat } from '../harness/envoy.js';
+import { expectedAnswer, type EmulatedDialect } from '../emulator/server.js';
+
+const NATURAL_THINKING = 300;
+const ANSWER = 25;
+const EASY = 'Hello'; // trivial: 32 thinking tokens
+
+interface StreamSeen {
+  reasoning: string[];
+  content: string;
+  headers: Headers;
+}
+
+async function streamChat(stack: Stack, extra: Record<string, unknown> = {}): Promise<StreamSeen> {
+  const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
+  const { data, response } = await client.chat.completions
+    .create({ model: 'm', messages: [{ role: 'user', content: EASY }], stream: true, ...extra } as never)
+    .withResponse();
+  const seen: StreamSeen = { reasoning: [], content: '', headers: response.headers };
+  for await (const chunk of data as unknown as AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>) {
+    const d = chunk.choices[0]?.delta as { reasoning?: string; reasoning_content?: string; content?: string } | undefined;
+    const r = d?.reasoning ?? d?.reasoning_content;
+    if (r) seen.reasoning.push(r);
+    if (d?.content) seen.content += d.content;
+  }
+  return seen;
+}
+
+async function fullChat(stack: Stack) {
+  const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
+  const { data, response } = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: EASY }] }).withResponse();
+  const m = data.choices[0]!.message as { content: string | null; reasoning?: string | null; reasoning_content?: string | null };
+  return { content: m.content ?? '', reasoning: m.reasoning ?? m.reasoning_content ?? '', headers: response.headers, usage: data.usage };
+}
+
+function stackFor(dialect: EmulatedDialect, more: { emulator?: StackOptions['emulator']; backend?: Record<string, unknown>; envoy?: StackOptions['envoy'] } = {}) {
+  return async (): Promise<Stack> => {
+    let stack: Stack | null = null;
+    const backend = { name: 'b', dialect, ...more.backend };
+    stack = await startStack({
+      emulator: { dialect, plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }), eventsPerWrite: 2, splitWritesAt: 37, ...more.emulator },
+      thinkcap: { defaultDialect: dialect, backends: [backend] },
+      envoy: more.envoy,
+    });
+    return stack;
+  };
+}
+
+async function checkEnvoyClean(stack: Stack) {
+  const stats = await stack.envoy.stats();
+  expect(extProcStat(stats, 'streams_failed')).toBe(0);
+  expect(extProcStat(stats, 'spurious_msgs_received')).toBe(0);
+}
+
+describe.each([
+  { dialect: 'vllm' as const, nativeCap: true, emulator: {}, backend: {} },
+  { dialect: 'vllm' as const, nativeCap: true, emulator: { reasoningField: 'reasoning_content' as const }, backend: {} },
+  { dialect: 'sglang' as const, nativeCap: true, emulator: { sglangProcessor: 'PROC' }, backend: { logitProcessor: 'PROC' } },
+  { dialect: 'sglang' as const, nativeCap: false, emulator: {}, backend: {} },
+  { dialect: 'llamacpp' as const, nativeCap: true, emulator: { llamacppBudgetField: 'thinking_budget_tokens' }, backend: { budgetField: 'thinking_budget_tokens' } },
+  { dialect: 'llamacpp' as const, nativeCap: false, emulator: {}, backend: {} },
+  { dialect: 'ollama-openai' as const, nativeCap: false, emulator: {}, backend: {} },
+  { dialect: 'vllm' as const, nativeCap: false, emulator: { ignoreBudget: true }, backend: {} },
+])('$dialect (native cap honoured: $nativeCap) $emulator', ({ dialect, nativeCap, emulator, backend }) => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await stackFor(dialect, { emulator, backend })();
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('streaming: thinking capped, answer whole, figures in headers and a stream comment', async () => {
+    const seen = await streamChat(stack);
+    expect(seen.headers.get('x-thinkcap-tier')).toBe('trivial');
+    expect(seen.headers.get('x-thinkcap-budget')).toBe('32');
+    const generated = stack.emulator.generatedThinking.at(-1)!;
+    if (nativeCap) expect(generated).toBeLessThanOrEqual(32);
+    else expect(generated).toBeGreaterThan(32); // the engine kept thinking: only the stream rewrite held the line
+    expect(seen.reasoning.length).toBeLessThanOrEqual(32);
+    expect(seen.reasoning.length).toBe(Math.min(32, generated));
+    expect(seen.content).toBe(stack.emulator.generatedAnswers.at(-1));
+    expect(seen.content).toBe(expectedAnswer(ANSWER));
+    expect(seen.content).not.toContain('</think>');
+    await new Promise((r) => setTimeout(r, 30));
+    expect(stack.thinkcap!.history.at(-1)!.thinkingTokens).toBe(generated);
+    await checkEnvoyClean(stack);
+  });
+
+  it('streaming (raw): usage the client did not ask for is removed, the report is an SSE comment', async () => {
+    const r = await fetch(`${stack.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: EASY }] }),
+    });
+    const text = await r.text();
+    expect(text).toMatch(/^: thinkcap tier=trivial budget=32 thinking_tokens=\d+$/m);
+    expect(text).not.toContain('"usage"');
+    expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
+  });
+
+  it('streaming: usage the client asked for is kept', async () => {
+    const r = await fetch(`${stack.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'm', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: EASY }] }),
+    });
+    expect(await r.text()).toContain('"completion_tokens"');
+  });
+
+  it('non-streaming: reasoning capped, answer whole, x-thinkcap-thinking-tokens', async () => {
+    const res = await fullChat(stack);
+    const generated = stack.emulator.generatedThinking.at(-1)!;
+    expect(Number(res.headers.get('x-thinkcap-thinking-tokens'))).toBe(generated);
+    expect(res.reasoning.split(' ').filter(Boolean).length).toBeLessThanOrEqual(32);
+    expect(res.content).toBe(expectedAnswer(ANSWER));
+    expect(res.usage!.completion_tokens).toBe(generated + ANSWER); // the backend's own usage, untouched
+  });
+});
+
+describe.each([
+  { prefilled: false, responseBodyMode: 'STREAMED' as const },
+  { prefilled: true, responseBodyMode: 'STREAMED' as const },
+  { prefilled: false, responseBodyMode: 'FULL_DUPLEX_STREAMED' as const },
+])('generic <think> in content (prefilled $prefilled, $responseBodyMode)', ({ prefilled, responseBodyMode }) => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await stackFor('generic', { emulator: { thinkPrefilled: prefilled }, backend: { thinkPrefilled: prefilled }, envoy: { responseBodyMode } })();
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('streaming: one </think>, thinking inside it capped, answer whole', async () => {
+    const seen = await streamChat(stack);
+    expect(seen.content.split('</think>').length - 1).toBe(1);
+    const [think, answer] = seen.content.split('</think>') as [string, string];
+    expect(think.replace('<think>', '').trim().split(' ').length).toBeLessThanOrEqual(32);
+    expect(answer.trim()).toBe(expectedAnswer(ANSWER));
+    expect(seen.content.startsWith('<think>')).toBe(!prefilled);
+    await checkEnvoyClean(stack);
+  });
+
+  it('non-streaming: one </think>, answer whole', async () => {
+    const res = await fullChat(stack);
+    expect(res.content.split('</think>').length - 1).toBe(1);
+    expect(res.content.split('</think>')[1]!.trim()).toBe(expectedAnswer(ANSWER));
+    expect(Number(res.headers.get('x-thinkcap-thinking-tokens') ?? NATURAL_THINKING)).toBe(NATURAL_THINKING);
+  });
+});
+
+describe('cut-off + continuation (generic model, FULL_DUPLEX_STREAMED)', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      emulator: { dialect: 'generic', plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }), tokenDelayMs: 1, eventsPerWrite: 3 },
+      thinkcap: (emu) => ({ defaultDialect: 'generic', backends: [{ name: 'b', dialect: 'generic', enforcement: 'continuation', url: emu.url }] }),
+      envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('the backend stops thinking at the budget and still answers, in one client response', async () => {
+    const calls = stack.emulator.chatCalls();
+    const seen = await streamChat(stack);
+    expect(stack.emulator.chatCalls()).toBe(calls + 2);
+    const [first, second] = stack.emulator.generatedThinking.slice(-2) as [number, number];
+    expect(first).toBeLessThanOrEqual(32); // capped by max_tokens at the budget
+    expect(second).toBe(0); // the continuation does not think
+    const cont = stack.emulator.requests.at(-1)!.body as { messages: Array<{ role: string; content: string }>; continue_final_message: boolean };
+    expect(cont.continue_final_message).toBe(true);
+    expect(cont.messages.at(-1)!.content).toMatch(/<\/think>\n\n$/);
+    expect(seen.content.split('</think>').length - 1).toBe(1);
+    expect(seen.content.split('</think>')[1]!.trim()).toBe(expectedAnswer(ANSWER));
+    await checkEnvoyClean(stack);
+    await new Promise((r) => setTimeout(r, 30));
+    const rec = stack.thinkcap!.history.at(-1)!;
+    expect(rec.thinkingTokens).toBeLessThanOrEqual(33);
+  });
+});
+
+describe('ollama native /api/chat (NDJSON)', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await stackFor('ollama')();
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('streaming: think on, thinking past the budget dropped, answer whole, figures on the final line', async () => {
+    const r = await fetch(`${stack.envoy.url}/api/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'qwen3', messages: [{ role: 'user', content: EASY }] }),
+    });
+    expect(r.headers.get('x-thinkcap-budget')).toBe('32');
+    const lines = (await r.text()).trim().split('\n').map((l) => JSON.parse(l) as { message: { thinking?: string; content: string }; done: boolean; thinkcap?: { thinking_tokens: number } });
+    const thinking = lines.filter((l) => l.message.thinking).length;
+    expect(thinking).toBe(32);
+    expect(lines.map((l) => l.message.content).join('')).toBe(expectedAnswer(ANSWER));
+    const last = lines.at(-1)!;
+    expect(last.done).toBe(true);
+    expect(last.thinkcap!.thinking_tokens).toBe(NATURAL_THINKING);
+    const sent = stack.emulator.requests.at(-1)!.body as { think: unknown; options: { num_predict: number } };
+    expect(sent.think).toBe(true);
+    expect(sent.options.num_predict).toBe(32 + 4096);
+  });
+
+  it('non-streaming: thinking truncated, header with the count', async () => {
+    const r = await fetch(`${stack.envoy.url}/api/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'qwen3', stream: false, messages: [{ role: 'user', content: EASY }], options: { num_predict: 100 } }),
+    });
+    const j = (await r.json()) as { message: { thinking: string; content: string }; eval_count: number };
+    expect(Number(r.headers.get('x-thinkcap-thinking-tokens'))).toBeGreaterThan(32);
+    expect(j.message.thinking.split(' ').length).toBeLessThanOrEqual(32);
+    expect((stack.emulator.requests.at(-1)!.body as { options: { num_predict: number } }).options.num_predict).toBe(100);
+  });
+});
+
+describe('compressed responses', () => {
+  it('thinkcap asks the backend for identity encoding', async () => {
+    const stack = await stackFor('vllm', { emulator: { gzipWhenAccepted: true } })();
+    try {
+      const res = await fullChat(stack);
+      expect(stack.emulator.requests.at(-1)!.headers['accept-encoding']).toBe('identity');
+      expect(res.headers.get('x-thinkcap-thinking-tokens')).toBe('32');
+    } finally {
+      await stack.stop();
+    }
+  });
+});

@@ -1,0 +1,112 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { buildDialect, backendOptions } from '../../src/backends/registry.js';
+import { validateConfig } from '../../src/config/load.js';
+import { ResponseRewriter } from '../../src/stream/rewriter.js';
+import { SseFramer } from '../../src/stream/sse.js';
+import type { DialectName } from '../../src/config/schema.js';
+
+const config = validateConfig({});
+
+/** A recorded-shape vLLM / generic stream: role chunk, reasoning or <think> content, answer, usage, [DONE]. */
+function recorded(kind: 'vllm' | 'generic', thinking: number, answer: string[]): string {
+  const ev = (delta: object, finish: string | null = null, usage?: object) =>
+    `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish }], ...(usage ? { usage } : {}) })}\n\n`;
+  let n = 0;
+  const u = () => ({ prompt_tokens: 3, completion_tokens: n, total_tokens: 3 + n });
+  let s = ev({ role: 'assistant', content: '' }, null, kind === 'vllm' ? u() : undefined);
+  if (kind === 'generic') s += ev({ content: '<think>' });
+  for (let i = 0; i < thinking; i++) {
+    n++;
+    s += kind === 'vllm' ? ev({ reasoning: i ? ' ставим' : 'думаю' }, null, u()) : ev({ content: i ? ' 思考' : '思考' });
+  }
+  if (kind === 'generic') s += ev({ content: '</think>' }) + ev({ content: '\n\n' });
+  answer.forEach((a, i) => {
+    n++;
+    s += ev({ content: a }, i === answer.length - 1 ? 'stop' : null, kind === 'vllm' ? u() : undefined);
+  });
+  s += `data: ${JSON.stringify({ id: 'x', choices: [], usage: u() })}\n\ndata: [DONE]\n\n`;
+  return s;
+}
+
+function split(buf: Buffer, cuts: number[]): Buffer[] {
+  const pts = [...new Set(cuts.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b);
+  const out: Buffer[] = [];
+  let prev = 0;
+  for (const p of pts) {
+    out.push(buf.subarray(prev, p));
+    prev = p;
+  }
+  out.push(buf.subarray(prev));
+  return out;
+}
+
+function parseOut(bytes: Buffer) {
+  const f = new SseFramer();
+  const events = f.push(bytes);
+  let reasoning = 0;
+  let content = '';
+  let done = 0;
+  let comments = 0;
+  let usage = 0;
+  for (const e of events) {
+    if (e.data === null) {
+      if (e.raw.toString().startsWith(': thinkcap')) comments++;
+      continue;
+    }
+    if (e.data === '[DONE]') {
+      done++;
+      continue;
+    }
+    const j = JSON.parse(e.data);
+    if (j.usage) usage++;
+    const d = j.choices?.[0]?.delta ?? {};
+    if (d.reasoning) reasoning++;
+    if (d.content) content += d.content;
+  }
+  return { reasoning, content, done, comments, usage, leftover: f.takeRemainder() };
+}
+
+describe('ResponseRewriter over random chunk splits of recorded streams', () => {
+  const answer = ['Ответ', ' — ', 'да', ' ✓', ' 👍', ' done.'];
+  for (const kind of ['vllm', 'generic'] as const) {
+    it(`${kind}: reasoning <= budget, one </think>, answer identical, one [DONE], one report`, () => {
+      fc.assert(
+        fc.property(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 30 }), fc.array(fc.nat(), { maxLength: 25 }), fc.boolean(), (thinking, budget, cuts, wantsUsage) => {
+          const input = Buffer.from(recorded(kind, thinking, answer), 'utf8');
+          const r = new ResponseRewriter({
+            dialect: buildDialect(kind as DialectName, backendOptions(config, undefined)),
+            format: 'sse',
+            budget,
+            clientWantsUsage: wantsUsage,
+            thinkPrefilled: false,
+            continuation: false,
+            tier: 'simple',
+          });
+          const parts = split(input, cuts);
+          const out: Buffer[] = [];
+          parts.forEach((p, i) => out.push(r.push(p, i === parts.length - 1) ?? p));
+          const seen = parseOut(Buffer.concat(out));
+          expect(seen.leftover).toBeNull();
+          expect(seen.done).toBe(1);
+          expect(seen.comments).toBe(1);
+          if (kind === 'vllm') {
+            expect(seen.reasoning).toBe(Math.min(thinking, budget));
+            expect(seen.content).toBe(answer.join(''));
+            expect(r.thinkingTokens).toBe(thinking);
+            expect(seen.usage > 0).toBe(wantsUsage);
+          } else {
+            expect(seen.content.split('</think>').length - 1).toBe(1);
+            expect(seen.content.split('</think>')[1]).toBe('\n\n' + answer.join(''));
+            const kept = seen.content.split('</think>')[0]!.replace('<think>', '');
+            const pieces = kept.split('思考').length - 1;
+            // Each piece is at least one token: forwarded pieces never exceed budget + the one that crosses it.
+            expect(pieces).toBeLessThanOrEqual(Math.min(thinking, budget + 1));
+            if (budget >= thinking * 3) expect(pieces).toBe(thinking);
+          }
+        }),
+        { numRuns: 150 },
+      );
+    });
+  }
+});
