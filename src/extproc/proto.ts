@@ -114,13 +114,14 @@ export interface ImmediateResponse {
 export interface StructValue {
   fields?: Record<string, ProtoValue>;
 }
+/** google.protobuf.Value: protobufjs's built-in well-known types keep camelCase names even with keepCase. */
 export interface ProtoValue {
-  null_value?: 'NULL_VALUE';
-  number_value?: number;
-  string_value?: string;
-  bool_value?: boolean;
-  struct_value?: StructValue;
-  list_value?: { values: ProtoValue[] };
+  nullValue?: 'NULL_VALUE';
+  numberValue?: number;
+  stringValue?: string;
+  boolValue?: boolean;
+  structValue?: StructValue;
+  listValue?: { values: ProtoValue[] };
 }
 export interface ProcessingResponse {
   request_headers?: { response?: CommonResponse };

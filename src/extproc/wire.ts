@@ -24,13 +24,13 @@ export function headerMutation(headers: Record<string, string | number | undefin
 }
 
 export function toProtoValue(v: unknown): ProtoValue {
-  if (v === null || v === undefined) return { null_value: 'NULL_VALUE' };
-  if (typeof v === 'number') return { number_value: v };
-  if (typeof v === 'string') return { string_value: v };
-  if (typeof v === 'boolean') return { bool_value: v };
-  if (Array.isArray(v)) return { list_value: { values: v.map(toProtoValue) } };
-  if (typeof v === 'object') return { struct_value: toStruct(v as Record<string, unknown>) };
-  return { string_value: String(v) };
+  if (v === null || v === undefined) return { nullValue: 'NULL_VALUE' };
+  if (typeof v === 'number') return { numberValue: v };
+  if (typeof v === 'string') return { stringValue: v };
+  if (typeof v === 'boolean') return { boolValue: v };
+  if (Array.isArray(v)) return { listValue: { values: v.map(toProtoValue) } };
+  if (typeof v === 'object') return { structValue: toStruct(v as Record<string, unknown>) };
+  return { stringValue: String(v) };
 }
 
 export function toStruct(obj: Record<string, unknown>): StructValue {
@@ -41,11 +41,11 @@ export function toStruct(obj: Record<string, unknown>): StructValue {
 
 export function fromProtoValue(v: ProtoValue | undefined): unknown {
   if (!v) return undefined;
-  if (v.string_value !== undefined) return v.string_value;
-  if (v.number_value !== undefined) return v.number_value;
-  if (v.bool_value !== undefined) return v.bool_value;
-  if (v.struct_value) return fromStruct(v.struct_value);
-  if (v.list_value) return (v.list_value.values ?? []).map(fromProtoValue);
+  if (v.stringValue !== undefined) return v.stringValue;
+  if (v.numberValue !== undefined) return v.numberValue;
+  if (v.boolValue !== undefined) return v.boolValue;
+  if (v.structValue) return fromStruct(v.structValue);
+  if (v.listValue) return (v.listValue.values ?? []).map(fromProtoValue);
   return null;
 }
 

@@ -156,7 +156,7 @@ describe('cut-off + continuation (generic model, FULL_DUPLEX_STREAMED)', () => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await startStack({
-      emulator: { dialect: 'generic', plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }), tokenDelayMs: 1, eventsPerWrite: 3 },
+      emulator: { dialect: 'generic', plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }), tokenDelayMs: 12, eventsPerWrite: 3 },
       thinkcap: (emu) => ({ defaultDialect: 'generic', backends: [{ name: 'b', dialect: 'generic', enforcement: 'continuation', url: emu.url }] }),
       envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
     });

@@ -219,3 +219,30 @@ describe('response body FULL_DUPLEX_STREAMED (Envoy sends its modes in protocol_
     expect(extProcStat(stats, 'streams_failed')).toBe(0);
   });
 });
+
+describe('dynamic metadata in the Envoy access log', () => {
+  it('the shipped access-log format prints thinkcap:tier, budget and thinking_tokens', async () => {
+    const { mkdtempSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const logPath = join(mkdtempSync(join(tmpdir(), 'tc-al-')), 'access.log');
+    const stack = await startStack({ envoy: { accessLogPath: logPath } });
+    try {
+      const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
+      const s = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: EASY }], stream: true });
+      for await (const _ of s) void _;
+      let log = '';
+      for (let i = 0; i < 50 && !log.includes('thinking='); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        try {
+          log = readFileSync(logPath, 'utf8');
+        } catch {
+          // not written yet
+        }
+      }
+      expect(log, log).toMatch(/"POST \/v1\/chat\/completions" 200 tier=trivial budget=32 thinking=32 /);
+    } finally {
+      await stack.stop();
+    }
+  });
+});
