@@ -5,5 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ -d node_modules ]] || npm ci --no-audit --no-fund
 bash scripts/install-envoy.sh
+bash scripts/install-redis.sh
 npm run --silent build
 npx vitest run "$@"

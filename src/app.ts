@@ -5,6 +5,11 @@ import { startExtProcServer, type ExtProcServer } from './extproc/server.js';
 import type { RequestRecord } from './extproc/processor.js';
 import { createAdminServer } from './http/admin.js';
 import { warmTokenizer } from './stream/tokens.js';
+import { SpendController } from './budget/spend.js';
+import { MemoryLedger } from './ledger/memory.js';
+import { RedisLedger } from './ledger/redis.js';
+import type { Ledger } from './ledger/types.js';
+import { budgetRoutes } from './http/budget-api.js';
 
 export interface Thinkcap {
   grpcPort: number;
@@ -12,14 +17,27 @@ export interface Thinkcap {
   extProc: ExtProcServer;
   /** Recently finished requests, newest last (bounded). */
   history: RequestRecord[];
+  spend: SpendController;
   stop(graceMs?: number): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Injected clock for budget windows (tests). */
+  clock?: () => number;
 }
 
 const HISTORY_LIMIT = 1000;
 
 /** Start the ext_proc gRPC server and the admin HTTP server with one config. */
-export async function startThinkcap(config: Config, log: Logger): Promise<Thinkcap> {
+export async function startThinkcap(config: Config, log: Logger, opts: StartOptions = {}): Promise<Thinkcap> {
   warmTokenizer();
+  const clock = opts.clock ?? Date.now;
+  const ledger: Ledger = config.spend.ledger === 'redis' ? new RedisLedger(config.spend.redis) : new MemoryLedger();
+  const spend = new SpendController(config, ledger, log, clock);
+  if (config.spend.enabled) {
+    await ledger.ready(2000).catch((err: unknown) => log.error({ err: (err as Error).message, onLedgerError: config.spend.onLedgerError }, 'spend ledger not reachable at start'));
+  }
+  if (config.spend.enabled) log.info({ ledger: ledger.kind, limits: config.spend.limits.length, onLedgerError: config.spend.onLedgerError }, 'spend budgets on');
   const startedAt = Date.now();
   const history: RequestRecord[] = [];
   const onFinish = (r: RequestRecord) => {
@@ -30,7 +48,7 @@ export async function startThinkcap(config: Config, log: Logger): Promise<Thinkc
       'request done',
     );
   };
-  const extProc = await startExtProcServer({ config, log, onFinish });
+  const extProc = await startExtProcServer({ config, log, onFinish, spend });
   const admin = createAdminServer({
     config,
     log,
@@ -38,6 +56,7 @@ export async function startThinkcap(config: Config, log: Logger): Promise<Thinkc
     gpuSource: () => 'none',
     activeStreams: () => extProc.active,
   });
+  for (const [method, path, h] of budgetRoutes(config, spend, clock)) admin.route(method, path, h);
   const adminServer: Server = admin.server;
   await new Promise<void>((resolve, reject) => {
     adminServer.once('error', reject);
@@ -51,8 +70,11 @@ export async function startThinkcap(config: Config, log: Logger): Promise<Thinkc
     adminPort,
     extProc,
     history,
+    spend,
     async stop(graceMs = config.server.shutdownGraceMs) {
       await extProc.shutdown(graceMs);
+      spend.close();
+      await ledger.close();
       await new Promise<void>((resolve) => {
         adminServer.close(() => resolve());
         adminServer.closeAllConnections();

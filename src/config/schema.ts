@@ -66,6 +66,28 @@ const backendSchema = z
     path: ['url'],
   });
 
+export const SCOPES = ['tenant', 'user', 'session', 'route'] as const;
+export type ScopeKind = (typeof SCOPES)[number];
+export const WINDOWS = ['hour', 'day', 'month', 'total'] as const;
+export type WindowKind = (typeof WINDOWS)[number];
+
+export const limitSchema = z
+  .object({
+    scope: z.enum(SCOPES),
+    /** The tenant / user / session / route id, or '*' for every id separately. */
+    id: z.string().min(1),
+    window: z.enum(WINDOWS),
+    /** Hard cap in USD. */
+    usd: z.number().positive().optional(),
+    /** Hard cap in thinking tokens. */
+    thinkingTokens: z.number().int().positive().optional(),
+    /** Fraction of the cap at which the warning header, metric and log appear. */
+    softFraction: z.number().gt(0).max(1).default(0.8),
+  })
+  .strict()
+  .refine((l) => l.usd !== undefined || l.thinkingTokens !== undefined, { message: 'a limit needs usd or thinkingTokens' });
+export type LimitConfig = z.infer<typeof limitSchema>;
+
 export const configSchema = z
   .object({
     server: z
@@ -151,6 +173,61 @@ export const configSchema = z
       .prefault({}),
     /** Honour `reasoning_effort` or an explicit `thinking_budget` field from the client, within the scope's limits. */
     clientHints: z.boolean().default(true),
+    spend: z
+      .object({
+        enabled: z.boolean().default(false),
+        ledger: z.enum(['memory', 'redis']).default('memory'),
+        redis: z
+          .object({
+            url: z.string().default('redis://127.0.0.1:6379'),
+            /** Sentinel: the master group name and sentinel addresses (url is then ignored). */
+            sentinel: z
+              .object({ name: z.string(), sentinels: z.array(z.object({ host: z.string(), port: port })).min(1) })
+              .strict()
+              .optional(),
+            /** Redis Cluster seed nodes (url is then ignored). All keys share one hash tag. */
+            cluster: z.array(z.object({ host: z.string(), port: port })).optional(),
+            keyPrefix: z.string().default('thinkcap'),
+            /** Per-command timeout; keep well under Envoy's message_timeout. */
+            commandTimeoutMs: z.number().int().positive().default(100),
+          })
+          .strict()
+          .prefault({}),
+        /**
+         * Ledger unreachable: `closed` refuses (503) — never overspend; `open` lets requests
+         * through on a bounded local allowance per scope, reconciled when the ledger returns.
+         */
+        onLedgerError: z.enum(['closed', 'open']).default('closed'),
+        failOpenAllowanceUsd: z.number().min(0).default(1),
+        /** A reservation not settled within this time (crash, restart) is released. */
+        reservationTtlSeconds: z.number().int().positive().default(900),
+        /** Price per million tokens where no GPU price applies (and for the worst-case reservation). */
+        pricing: z
+          .object({
+            promptUsdPerMTok: z.number().min(0).default(0.5),
+            completionUsdPerMTok: z.number().min(0).default(2),
+          })
+          .strict()
+          .prefault({}),
+        /** Requests without a tenant header: charge them to `defaultTenant`, or refuse (401). */
+        onMissingIdentity: z.enum(['default', 'refuse']).default('default'),
+        defaultTenant: z.string().default('anonymous'),
+        /** Budget pressure: at this fraction of a cap, no request thinks above `maxTier`. */
+        pressure: z
+          .object({ fraction: z.number().gt(0).max(1).default(0.9), maxTier: z.enum(TIER_NAMES).default('simple') })
+          .strict()
+          .prefault({}),
+        limits: z.array(limitSchema).default([]),
+      })
+      .strict()
+      .prefault({}),
+    admin: z
+      .object({
+        /** Bearer token for the admin write APIs; without one they answer 403. */
+        token: z.string().min(16).optional(),
+      })
+      .strict()
+      .prefault({}),
     defaultDialect: z.enum(DIALECTS).default('vllm'),
     backends: z.array(backendSchema).default([]),
   })

@@ -7,6 +7,9 @@ import type { Dialect, RewriteResult } from '../backends/types.js';
 import { isRecord } from '../backends/types.js';
 import type { BackendConfig } from '../config/schema.js';
 import { ResponseRewriter } from '../stream/rewriter.js';
+import { capTier, tokenCost, type Reservation, type SpendController } from '../budget/spend.js';
+import { countTokens } from '../stream/tokens.js';
+import { messageText } from '../classify/text.js';
 import { runContinuation } from './continuation.js';
 import type {
   BodySendMode,
@@ -35,6 +38,10 @@ export interface RequestRecord {
   thinkingTokens: number | null;
   completionTokens: number | null;
   promptTokens: number | null;
+  costUsd: number | null;
+  /** Budget pressure lowered the tier. */
+  pressure: boolean;
+  notes: string[];
   status: number | null;
   outcome: 'ok' | 'passthrough' | 'rejected' | 'upstream_error' | 'aborted' | 'error';
   reason: string | null;
@@ -47,6 +54,21 @@ export interface ProcessorContext {
   onFinish(record: RequestRecord): void;
   /** Send a message outside the one-answer-per-message rhythm (full-duplex continuations). */
   emit?(res: ProcessingResponse): void;
+  spend?: SpendController;
+  metrics?: { softCap(): void };
+}
+
+/** Prompt tokens for the worst-case reservation: exact up to 64 KB of text, an upper bound past it. */
+export function estimatePromptTokens(messages: Array<{ content?: unknown }>): number {
+  let text = '';
+  let chars = 0;
+  for (const m of messages) {
+    const t = messageText(m);
+    chars += t.length;
+    if (text.length < 65_536) text += t;
+  }
+  if (chars <= 65_536) return countTokens(text) + 4 * messages.length;
+  return Math.ceil(chars / 2) + 4 * messages.length;
 }
 
 type Phase = 'request_headers' | 'request_body' | 'response_headers' | 'response_body' | 'done';
@@ -75,6 +97,16 @@ export class RequestProcessor {
   private requestJson: Record<string, unknown> | null = null;
   private responseBuffered = false;
   private continuing = false;
+  private routeName: string | undefined;
+  private tier: TierName | null = null;
+  private notes: string[] = [];
+  private pressure = false;
+  private spendIdentity: Identity | null = null;
+  private reservation: Reservation | null = null;
+  private budgetWarnings: string[] = [];
+  private promptEstimate = 0;
+  private costUsd: number | null = null;
+  private completionTotal: number | null = null;
   private classification: Classification | null = null;
   private budget: number | null = null;
   private rewrite: RewriteResult | null = null;
@@ -91,7 +123,7 @@ export class RequestProcessor {
   }
 
   /** Dispatch one ProcessingRequest; returns the responses to send (usually one). */
-  handle(req: ProcessingRequest): ProcessingResponse[] {
+  handle(req: ProcessingRequest): ProcessingResponse[] | Promise<ProcessingResponse[]> {
     if (req.protocol_config) this.applyProtocolConfig(req.protocol_config);
     switch (req.request) {
       case 'request_headers':
@@ -146,8 +178,9 @@ export class RequestProcessor {
     const attrs = attributes?.['envoy.filters.http.ext_proc'];
     if (attrs) {
       const v = fromStruct(attrs)['xds.route_name'];
-      if (typeof v === 'string') routeName = v;
+      if (typeof v === 'string' && v) routeName = v;
     }
+    this.routeName = routeName;
     const backend = selectBackend(config, { path: this.path, authority: headers.get(':authority') ?? '', routeName });
     this.backend = backend;
     this.backendName = backend?.name ?? null;
@@ -174,7 +207,7 @@ export class RequestProcessor {
     return res;
   }
 
-  private onRequestBody(b: HttpBody): ProcessingResponse[] {
+  private onRequestBody(b: HttpBody): ProcessingResponse[] | Promise<ProcessingResponse[]> {
     if (this.passthrough) return [this.unchangedRequestBody(b)];
     const chunk = b.body ?? Buffer.alloc(0);
     this.bodyBytes += chunk.length;
@@ -204,12 +237,58 @@ export class RequestProcessor {
     }
 
     const classification = classifyMessages(parsed.messages as Array<{ role?: unknown; content?: unknown }>);
-    const decision = resolveThinkingBudget(this.ctx.config, classification.tier, this.identity, {
+    this.classification = classification;
+    const spend = this.ctx.spend;
+    if (spend?.enabled) return this.withSpend(spend, parsed, classification);
+    return [this.rewriteBody(parsed, classification.tier, [])];
+  }
+
+  /** Spend budgets: identity, budget pressure, then an atomic reservation of the worst case. */
+  private async withSpend(spend: SpendController, parsed: Record<string, unknown>, classification: Classification): Promise<ProcessingResponse[]> {
+    const who = spend.resolveIdentity({ ...this.identity, route: this.routeName ?? this.backendName ?? undefined });
+    if (!who) {
+      return [this.refuse(401, 'thinkcap: this request carries no tenant identity and anonymous requests are refused', 'invalid_request_error', 'missing_identity', null)];
+    }
+    this.spendIdentity = who;
+    const cap = await spend.pressureCap(who);
+    const tier = capTier(classification.tier, cap);
+    const notes: string[] = [];
+    if (tier !== classification.tier) {
+      notes.push(`budget pressure: ${classification.tier} lowered to ${tier}`);
+      this.pressure = true;
+    }
+    const response = this.rewriteBody(parsed, tier, notes);
+    const promptTokens = estimatePromptTokens(parsed.messages as Array<{ content?: unknown }>);
+    const completionCap = (this.rewrite?.upstreamMaxTokens ?? 0) + (this.backend?.enforcement === 'continuation' ? this.ctx.config.requests.answerTokens : 0);
+    const worst = tokenCost(this.ctx.config.spend.pricing, promptTokens, completionCap);
+    this.promptEstimate = promptTokens;
+    const r = await spend.preflight(who, worst, this.budget ?? 0);
+    if (!r.ok) return [this.refuse(r.status, r.message, r.type, r.code, r.retryAfterSeconds)];
+    this.reservation = r.reservation;
+    this.budgetWarnings = r.warnings;
+    if (r.warnings.length) this.ctx.metrics?.softCap();
+    return [response];
+  }
+
+  private refuse(status: number, message: string, type: string, code: string, retryAfter: number | null): ProcessingResponse {
+    this.outcome = 'rejected';
+    this.status = status;
+    this.reason = message;
+    this.phase = 'done';
+    this.finish();
+    const extra: Record<string, string> = {};
+    if (retryAfter !== null) extra['retry-after'] = String(retryAfter);
+    return { immediate_response: openAiError(status, message, type, code, extra) };
+  }
+
+  private rewriteBody(parsed: Record<string, unknown>, tier: TierName, notes: string[]): ProcessingResponse {
+    const decision = resolveThinkingBudget(this.ctx.config, tier, this.identity, {
       reasoningEffort: parsed.reasoning_effort,
       thinkingBudget: parsed.thinking_budget,
     });
-    this.classification = classification;
+    this.tier = tier;
     this.budget = decision.budget;
+    this.notes = notes;
     // The client hint field is ours, not the backend's.
     delete parsed.thinking_budget;
     if (this.backend?.enforcement === 'continuation') this.requestJson = structuredClone(parsed);
@@ -219,22 +298,20 @@ export class RequestProcessor {
     });
     const out = Buffer.from(JSON.stringify(parsed), 'utf8');
     this.phase = 'response_headers';
-    return [
-      {
-        request_body: {
-          response: {
-            // BUFFERED body with headers already answered: Envoy keeps content-length, so the
-            // new length must be set here or Envoy rejects the mutation.
-            header_mutation: headerMutation({
-              'content-length': out.length,
-              'x-thinkcap-tier': classification.tier,
-              'x-thinkcap-budget': decision.budget,
-            }),
-            body_mutation: { body: out },
-          },
+    return {
+      request_body: {
+        response: {
+          // BUFFERED body with headers already answered: Envoy keeps content-length, so the
+          // new length must be set here or Envoy rejects the mutation.
+          header_mutation: headerMutation({
+            'content-length': out.length,
+            'x-thinkcap-tier': tier,
+            'x-thinkcap-budget': decision.budget,
+          }),
+          body_mutation: { body: out },
         },
       },
-    ];
+    };
   }
 
   private unchangedRequestBody(b: HttpBody): ProcessingResponse {
@@ -274,8 +351,9 @@ export class RequestProcessor {
     const encoding = (headers.get('content-encoding') ?? 'identity').toLowerCase();
     const streaming = contentType.includes('event-stream') || contentType.includes('ndjson');
     const tierHeaders = headerMutation({
-      'x-thinkcap-tier': this.classification?.tier,
+      'x-thinkcap-tier': this.tier ?? undefined,
       'x-thinkcap-budget': this.budget ?? undefined,
+      'x-thinkcap-budget-warning': this.budgetWarnings.length ? this.budgetWarnings.join('; ') : undefined,
     });
     if (encoding !== 'identity') {
       // The backend compressed anyway: thinkcap cannot read it safely, so it passes untouched.
@@ -292,7 +370,7 @@ export class RequestProcessor {
       clientWantsUsage: this.rewrite?.clientWantsUsage ?? true,
       thinkPrefilled: this.backend?.thinkPrefilled ?? false,
       continuation: this.backend?.enforcement === 'continuation' && this.responseBodyMode === 'FULL_DUPLEX_STREAMED',
-      tier: this.classification?.tier ?? 'unknown',
+      tier: this.tier ?? 'unknown',
     });
     if (this.backend?.enforcement === 'continuation' && this.responseBodyMode !== 'FULL_DUPLEX_STREAMED' && streaming) {
       this.ctx.log.warn({ req: this.id }, 'continuation needs response_body_mode FULL_DUPLEX_STREAMED; the stream rewrite enforces instead');
@@ -364,7 +442,7 @@ export class RequestProcessor {
       clientWantsUsage: this.rewrite?.clientWantsUsage ?? false,
       thinkPrefilled: false,
       continuation: false,
-      tier: this.classification?.tier ?? 'unknown',
+      tier: this.tier ?? 'unknown',
       thinkingOffset: first.thinkingTokens,
     });
     this.continuationObserver = second;
@@ -435,8 +513,9 @@ export class RequestProcessor {
     return toStruct({
       thinkcap: {
         request_id: this.id,
-        tier: this.classification?.tier ?? null,
+        tier: this.tier,
         budget: this.budget,
+        cost_usd: this.costUsd,
         thinking_tokens: (this.continuationObserver ?? this.observer)?.thinkingTokens ?? null,
         completion_tokens: this.observer?.completionTokens ?? null,
         enforced: this.observer?.enforced ?? false,
@@ -484,12 +563,27 @@ export class RequestProcessor {
       this.outcome = 'upstream_error';
       this.reason = obs.error;
     }
+    // Real cost from what the backend generated (usage where reported, else counted).
+    const first = this.observer;
+    const second = this.continuationObserver;
+    let completion = first ? (first.completionTokens ?? first.thinkingTokens + countTokens(first.answer)) : 0;
+    // The continuation does not think: its completion is its answer.
+    if (second) completion += second.completionTokens ?? countTokens(second.answer);
+    const prompt = this.observer?.promptTokens ?? (this.observer ? this.promptEstimate : 0);
+    this.completionTotal = this.observer ? completion : null;
+    this.costUsd = this.observer ? tokenCost(this.ctx.config.spend.pricing, prompt, completion) : null;
+    if (this.reservation && this.ctx.spend) {
+      const spend = this.ctx.spend;
+      const reservation = this.reservation;
+      this.reservation = null;
+      spend.settle(reservation, this.costUsd ?? 0, obs?.thinkingTokens ?? 0).catch((err: unknown) => this.ctx.log.error({ err, req: this.id }, 'settling spend failed'));
+    }
     this.ctx.onFinish({
       id: this.id,
       startedAt: this.startedAt,
       durationMs: Date.now() - this.startedAt,
       path: this.path,
-      tier: this.classification?.tier ?? null,
+      tier: this.tier,
       budget: this.budget,
       score: this.classification?.score ?? null,
       signals: this.classification?.signals ?? [],
@@ -497,8 +591,11 @@ export class RequestProcessor {
       backend: this.backendName,
       identity: this.identity,
       thinkingTokens: obs ? obs.thinkingTokens : null,
-      completionTokens: obs ? obs.completionTokens : null,
-      promptTokens: obs ? obs.promptTokens : null,
+      completionTokens: this.completionTotal,
+      promptTokens: obs ? (this.observer?.promptTokens ?? this.promptEstimate) : null,
+      costUsd: this.costUsd,
+      pressure: this.pressure,
+      notes: this.notes,
       status: this.status,
       outcome: this.outcome,
       reason: this.reason,

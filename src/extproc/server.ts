@@ -2,13 +2,16 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { extProcServiceDefinition, type ProcessingRequest, type ProcessingResponse } from './proto.js';
-import { RequestProcessor, type RequestRecord } from './processor.js';
+import { RequestProcessor, type ProcessorContext, type RequestRecord } from './processor.js';
+import type { SpendController } from '../budget/spend.js';
 import { openAiError } from './wire.js';
 
 export interface ExtProcServerOptions {
   config: Config;
   log: Logger;
   onFinish?: (record: RequestRecord) => void;
+  spend?: SpendController;
+  metrics?: ProcessorContext['metrics'];
 }
 
 export interface ExtProcServer {
@@ -60,6 +63,8 @@ export async function startExtProcServer(opts: ExtProcServerOptions): Promise<Ex
         config,
         log,
         onFinish,
+        spend: opts.spend,
+        metrics: opts.metrics,
         emit: (res) => {
           if (!ended) call.write(res);
         },
@@ -75,28 +80,52 @@ export async function startExtProcServer(opts: ExtProcServerOptions): Promise<Ex
           log.error({ err, req: processor.id }, 'error closing request');
         }
       };
-      call.on('data', (req: ProcessingRequest) => {
-        let responses: ProcessingResponse[];
-        try {
-          responses = processor.handle(req);
-        } catch (err) {
-          // One request's failure never touches another: this request passes through
-          // (fail-open) or is answered 500 (fail-closed), per config.
-          log.error({ err, req: processor.id, phase: req.request }, 'thinkcap failed on a request');
-          processor.fail(err);
-          if (config.requests.onInternalError === 'closed' && (req.request === 'request_headers' || req.request === 'request_body')) {
-            responses = [{ immediate_response: openAiError(500, 'thinkcap: internal error', 'server_error', 'thinkcap_internal_error') }];
-          } else {
-            responses = [
-              neutralFor(req, processor.currentResponseBodyMode === 'FULL_DUPLEX_STREAMED', processor.currentRequestBodyMode === 'FULL_DUPLEX_STREAMED'),
-            ];
-          }
+      const fail = (req: ProcessingRequest, err: unknown): ProcessingResponse[] => {
+        // One request's failure never touches another: this request passes through
+        // (fail-open) or is answered 500 (fail-closed), per config.
+        log.error({ err, req: processor.id, phase: req.request }, 'thinkcap failed on a request');
+        processor.fail(err);
+        if (config.requests.onInternalError === 'closed' && (req.request === 'request_headers' || req.request === 'request_body')) {
+          return [{ immediate_response: openAiError(500, 'thinkcap: internal error', 'server_error', 'thinkcap_internal_error') }];
         }
+        return [neutralFor(req, processor.currentResponseBodyMode === 'FULL_DUPLEX_STREAMED', processor.currentRequestBodyMode === 'FULL_DUPLEX_STREAMED')];
+      };
+      const write = (responses: ProcessingResponse[]) => {
+        if (ended) return;
         for (const r of responses) call.write(r);
+      };
+      /** Handle one message; a Promise when it waits on I/O (the spend ledger). */
+      const step = (req: ProcessingRequest): Promise<void> | undefined => {
+        let out: ProcessingResponse[] | Promise<ProcessingResponse[]>;
+        try {
+          out = processor.handle(req);
+        } catch (err) {
+          out = fail(req, err);
+        }
+        if (Array.isArray(out)) {
+          write(out);
+          return undefined;
+        }
+        return out.then(write, (err: unknown) => write(fail(req, err)));
+      };
+      // Messages are answered in order: while one waits on I/O, later ones queue behind it.
+      let tail: Promise<void> | null = null;
+      const enqueue = (p: Promise<void>) => {
+        const t: Promise<void> = p.then(() => {
+          if (tail === t) tail = null;
+        });
+        tail = t;
+      };
+      call.on('data', (req: ProcessingRequest) => {
+        if (tail) enqueue(tail.then(() => step(req)));
+        else {
+          const p = step(req);
+          if (p) enqueue(p);
+        }
       });
       call.on('end', () => {
         // Envoy half-closed; a continuation may still be streaming its answer back.
-        void processor.settled().then(() => {
+        void Promise.all([tail, processor.settled()]).then(() => {
           end(false);
           call.end();
         });

@@ -38,6 +38,8 @@ export interface EnvoyConfigOptions {
   listenerPort: number;
   adminPort: number;
   thinkcapPort: number;
+  /** Several thinkcap replicas behind one cluster (round robin). */
+  thinkcapPorts?: number[];
   /** Backend port for the `llm` cluster, or extra clusters by name. */
   backendPort: number;
   clusters?: Record<string, number>;
@@ -81,6 +83,15 @@ export function buildEnvoyConfig(o: EnvoyConfigOptions): any {
   cfg.admin.address.socket_address = { address: '127.0.0.1', port_value: o.adminPort };
   cfg.static_resources.listeners[0].address.socket_address = { address: '127.0.0.1', port_value: o.listenerPort };
   setClusterPort(cfg, 'thinkcap', o.thinkcapPort);
+  if (o.thinkcapPorts && o.thinkcapPorts.length > 1) {
+    const c = cfg.static_resources.clusters.find((x: any) => x.name === 'thinkcap');
+    const template = c.load_assignment.endpoints[0].lb_endpoints[0];
+    c.load_assignment.endpoints[0].lb_endpoints = o.thinkcapPorts.map((port) => {
+      const e = JSON.parse(JSON.stringify(template));
+      e.endpoint.address.socket_address.port_value = port;
+      return e;
+    });
+  }
   setClusterPort(cfg, 'llm', o.backendPort);
   for (const [name, port] of Object.entries(o.clusters ?? {})) setClusterPort(cfg, name, port);
   const ep = extProcFilter(cfg);

@@ -8,6 +8,8 @@ import { buildEnvoyConfig, freePort, startEnvoy, type EnvoyConfigOptions, type R
 export interface Stack {
   emulator: Emulator;
   thinkcap: Thinkcap | null;
+  /** Every replica (thinkcap is the first). */
+  replicas: Thinkcap[];
   envoy: RunningEnvoy;
   /** Base URL for the OpenAI client (Envoy's listener + /v1). */
   baseURL: string;
@@ -20,26 +22,34 @@ export interface StackOptions {
   thinkcap?: Record<string, unknown> | ((emulator: Emulator) => Record<string, unknown>);
   /** Start no thinkcap (Envoy points at a closed port): thinkcap-down tests. */
   noThinkcap?: boolean;
+  /** thinkcap replicas behind Envoy's thinkcap cluster (default 1). */
+  replicas?: number;
+  /** Injected clock for budget windows. */
+  clock?: () => number;
   envoy?: Partial<EnvoyConfigOptions>;
 }
 
 export async function startStack(o: StackOptions = {}): Promise<Stack> {
   const emulator = await startEmulator(o.emulator ?? {});
-  let thinkcap: Thinkcap | null = null;
+  const replicas: Thinkcap[] = [];
   let thinkcapPort: number;
   if (o.noThinkcap) thinkcapPort = await freePort();
   else {
     const given = typeof o.thinkcap === 'function' ? o.thinkcap(emulator) : (o.thinkcap ?? {});
-    const raw = { log: { level: process.env.THINKCAP_TEST_LOG ?? 'silent' }, ...given } as Record<string, unknown>;
-    raw.server = { grpcHost: '127.0.0.1', grpcPort: 0, adminHost: '127.0.0.1', adminPort: 0, shutdownGraceMs: 2000, ...((raw.server as object) ?? {}) };
-    const config = validateConfig(raw);
-    thinkcap = await startThinkcap(config, pino({ level: config.log.level }));
-    thinkcapPort = thinkcap.grpcPort;
+    for (let i = 0; i < (o.replicas ?? 1); i++) {
+      const raw = { log: { level: process.env.THINKCAP_TEST_LOG ?? 'silent' }, ...structuredClone(given) } as Record<string, unknown>;
+      raw.server = { grpcHost: '127.0.0.1', grpcPort: 0, adminHost: '127.0.0.1', adminPort: 0, shutdownGraceMs: 2000, ...((raw.server as object) ?? {}) };
+      const config = validateConfig(raw);
+      replicas.push(await startThinkcap(config, pino({ level: config.log.level }), { clock: o.clock }));
+    }
+    thinkcapPort = replicas[0]!.grpcPort;
   }
+  const thinkcap = replicas[0] ?? null;
   const envoyCfg = buildEnvoyConfig({
     listenerPort: await freePort(),
     adminPort: await freePort(),
     thinkcapPort,
+    thinkcapPorts: replicas.map((r) => r.grpcPort),
     backendPort: emulator.port,
     ...o.envoy,
   });
@@ -47,18 +57,19 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   try {
     envoy = await startEnvoy(envoyCfg);
   } catch (err) {
-    await thinkcap?.stop(0);
+    for (const r of replicas) await r.stop(0);
     await emulator.close();
     throw err;
   }
   return {
     emulator,
     thinkcap,
+    replicas,
     envoy,
     baseURL: `${envoy.url}/v1`,
     async stop() {
       await envoy.stop();
-      await thinkcap?.stop(500);
+      for (const r of replicas) await r.stop(500);
       await emulator.close();
     },
   };

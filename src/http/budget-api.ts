@@ -1,0 +1,99 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { z } from 'zod';
+import { SCOPES, WINDOWS, type Config } from '../config/schema.js';
+import type { SpendController } from '../budget/spend.js';
+import { windowBounds } from '../ledger/windows.js';
+import { HttpError, readJsonBody, sendJson, type RouteHandler } from './admin.js';
+
+const postSchema = z
+  .object({
+    scope: z.string().regex(/^(tenant|user|session|route):.+$/, 'scope must be <tenant|user|session|route>:<id>'),
+    window: z.enum(WINDOWS),
+    usd: z.number().positive().optional(),
+    thinkingTokens: z.number().int().positive().optional(),
+    softFraction: z.number().gt(0).max(1).default(0.8),
+  })
+  .strict()
+  .refine((b) => b.usd !== undefined || b.thinkingTokens !== undefined, { message: 'give usd or thinkingTokens' });
+
+function requireAdmin(config: Config, req: IncomingMessage): void {
+  const token = config.admin.token;
+  if (!token) throw new HttpError(403, 'admin API disabled: set admin.token in the config');
+  const got = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+  const a = Buffer.from(got);
+  const b = Buffer.from(token);
+  if (a.length !== b.length || !timingSafeEqual(a, b)) throw new HttpError(401, 'missing or wrong admin token');
+}
+
+function parseScope(raw: string | null): { kind: (typeof SCOPES)[number]; id: string } {
+  const m = /^(tenant|user|session|route):(.+)$/.exec(raw ?? '');
+  if (!m) throw new HttpError(400, 'scope query parameter must be <tenant|user|session|route>:<id>');
+  return { kind: m[1] as (typeof SCOPES)[number], id: m[2]! };
+}
+
+/** GET/POST/DELETE /api/budget on the admin port (admin token required). */
+export function budgetRoutes(config: Config, spend: SpendController, clock: () => number = Date.now): Array<[string, string, RouteHandler]> {
+  return [
+    [
+      'GET',
+      '/api/budget',
+      async (req, res, url) => {
+        requireAdmin(config, req);
+        const { kind, id } = parseScope(url.searchParams.get('scope'));
+        const now = clock();
+        const counters = await spend.countersFor({ [kind]: id } as Record<string, string>, now);
+        const out = [];
+        for (const c of counters.filter((c) => c.scope === kind)) {
+          const st = await spend.ledger.state(c, now);
+          const used = st.spent + st.reserved;
+          out.push({
+            scope: `${c.scope}:${c.id}`,
+            window: c.window,
+            unit: c.unit,
+            limit: c.limit,
+            spent: st.spent,
+            reserved: st.reserved,
+            remaining: Math.max(0, c.limit - used),
+            windowStart: new Date(windowBounds(c.window, now).start).toISOString(),
+            resetAt: c.resetAt === null ? null : new Date(c.resetAt).toISOString(),
+            softReached: used >= c.softFraction * c.limit,
+            hardReached: used >= c.limit,
+          });
+        }
+        sendJson(res, 200, { scope: `${kind}:${id}`, ledger: spend.ledger.kind, budgets: out });
+      },
+    ],
+    [
+      'POST',
+      '/api/budget',
+      async (req, res) => {
+        requireAdmin(config, req);
+        const parsed = postSchema.safeParse(await readJsonBody(req));
+        if (!parsed.success) {
+          throw new HttpError(400, parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+        }
+        const b = parsed.data;
+        const { kind, id } = parseScope(b.scope);
+        const limit = { scope: kind, id, window: b.window, usd: b.usd, thinkingTokens: b.thinkingTokens, softFraction: b.softFraction };
+        await spend.ledger.putLimit(limit);
+        spend.invalidateLimits();
+        sendJson(res, 200, { ok: true, limit });
+      },
+    ],
+    [
+      'DELETE',
+      '/api/budget',
+      async (req, res, url) => {
+        requireAdmin(config, req);
+        const { kind, id } = parseScope(url.searchParams.get('scope'));
+        const window = url.searchParams.get('window');
+        const windows = window ? [window] : [...WINDOWS];
+        let deleted = 0;
+        for (const w of windows) if (await spend.ledger.deleteLimit(`${kind}:${id}`, w)) deleted++;
+        spend.invalidateLimits();
+        sendJson(res, deleted ? 200 : 404, { ok: deleted > 0, deleted });
+      },
+    ],
+  ];
+}

@@ -1,0 +1,201 @@
+import { Redis, Cluster, type RedisOptions } from 'ioredis';
+import type { Config } from '../config/schema.js';
+import { LedgerUnavailableError, type Counter, type CounterState, type Ledger, type ReserveItem, type ReserveResult, type StoredLimit } from './types.js';
+
+// One Lua script per operation: the check and the increment happen inside Redis, atomically,
+// so concurrent requests on any number of replicas cannot overshoot a cap.
+// Per counter: hash c {spent, reserved}, hash h {reservationId -> amount}, zset z {reservationId -> expiry}.
+const RELEASE_EXPIRED = `
+local function release_expired(c, h, z, now)
+  local expired = redis.call('ZRANGEBYSCORE', z, '-inf', now)
+  for _, rid in ipairs(expired) do
+    local a = tonumber(redis.call('HGET', h, rid) or '0')
+    if a ~= 0 then redis.call('HINCRBYFLOAT', c, 'reserved', -a) end
+    redis.call('HDEL', h, rid)
+    redis.call('ZREM', z, rid)
+  end
+end
+`;
+
+const RESERVE = `${RELEASE_EXPIRED}
+local id = ARGV[1]
+local now = tonumber(ARGV[2])
+local exp = tonumber(ARGV[3])
+local n = tonumber(ARGV[4])
+for i = 0, n - 1 do
+  release_expired(KEYS[i*3+1], KEYS[i*3+2], KEYS[i*3+3], now)
+end
+for i = 0, n - 1 do
+  local c = KEYS[i*3+1]
+  local amount = tonumber(ARGV[5 + i*3])
+  local limit = tonumber(ARGV[6 + i*3])
+  local spent = tonumber(redis.call('HGET', c, 'spent') or '0')
+  local reserved = tonumber(redis.call('HGET', c, 'reserved') or '0')
+  if spent + reserved + amount > limit + 1e-12 then
+    return {0, i, tostring(spent), tostring(reserved)}
+  end
+end
+local usage = {}
+for i = 0, n - 1 do
+  local c, h, z = KEYS[i*3+1], KEYS[i*3+2], KEYS[i*3+3]
+  local amount = tonumber(ARGV[5 + i*3])
+  local limit = tonumber(ARGV[6 + i*3])
+  local ttl = tonumber(ARGV[7 + i*3])
+  redis.call('HINCRBYFLOAT', c, 'reserved', amount)
+  redis.call('HINCRBYFLOAT', h, id, amount)
+  redis.call('ZADD', z, exp, id)
+  if ttl > 0 then
+    redis.call('EXPIRE', c, ttl)
+    redis.call('EXPIRE', h, ttl)
+    redis.call('EXPIRE', z, ttl)
+  end
+  local spent = tonumber(redis.call('HGET', c, 'spent') or '0')
+  local reserved = tonumber(redis.call('HGET', c, 'reserved') or '0')
+  usage[#usage + 1] = tostring((spent + reserved) / limit)
+end
+return {1, usage}
+`;
+
+const SETTLE = `
+local id = ARGV[1]
+local n = tonumber(ARGV[2])
+for i = 0, n - 1 do
+  local c, h, z = KEYS[i*3+1], KEYS[i*3+2], KEYS[i*3+3]
+  local actual = tonumber(ARGV[3 + i*2])
+  local ttl = tonumber(ARGV[4 + i*2])
+  local a = tonumber(redis.call('HGET', h, id) or '0')
+  if a ~= 0 then
+    redis.call('HINCRBYFLOAT', c, 'reserved', -a)
+    redis.call('HDEL', h, id)
+    redis.call('ZREM', z, id)
+  end
+  if actual > 0 then redis.call('HINCRBYFLOAT', c, 'spent', actual) end
+  if ttl > 0 then redis.call('EXPIRE', c, ttl) end
+end
+return 1
+`;
+
+const STATE = `${RELEASE_EXPIRED}
+release_expired(KEYS[1], KEYS[2], KEYS[3], tonumber(ARGV[1]))
+return {tostring(redis.call('HGET', KEYS[1], 'spent') or '0'), tostring(redis.call('HGET', KEYS[1], 'reserved') or '0')}
+`;
+
+type Client = (Redis | Cluster) & {
+  tcReserve(...args: Array<string | number>): Promise<[number, unknown, string?, string?]>;
+  tcSettle(...args: Array<string | number>): Promise<number>;
+  tcState(...args: Array<string | number>): Promise<[string, string]>;
+};
+
+/**
+ * Spend ledger in Redis, shared by every thinkcap replica. All keys carry one hash tag so one
+ * script may touch every scope of a request, which Redis Cluster requires.
+ */
+export class RedisLedger implements Ledger {
+  readonly kind = 'redis' as const;
+  private readonly client: Client;
+  private readonly prefix: string;
+
+  constructor(cfg: Config['spend']['redis']) {
+    this.prefix = `${cfg.keyPrefix}:{tc}`;
+    const common: RedisOptions = {
+      // Fail fast when Redis is away: the caller decides fail-open or fail-closed.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout: cfg.commandTimeoutMs,
+      lazyConnect: false,
+    };
+    let client: Redis | Cluster;
+    if (cfg.cluster && cfg.cluster.length > 0) {
+      client = new Cluster(cfg.cluster, { redisOptions: common, enableOfflineQueue: false });
+    } else if (cfg.sentinel) {
+      client = new Redis({ ...common, sentinels: cfg.sentinel.sentinels, name: cfg.sentinel.name });
+    } else {
+      client = new Redis(cfg.url, common);
+    }
+    client.on('error', () => {
+      // Connection errors surface on the commands; ioredis keeps reconnecting meanwhile.
+    });
+    client.defineCommand('tcReserve', { lua: RESERVE });
+    client.defineCommand('tcSettle', { lua: SETTLE });
+    client.defineCommand('tcState', { lua: STATE });
+    this.client = client as Client;
+  }
+
+  ready(timeoutMs: number): Promise<void> {
+    if (this.client.status === 'ready') return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.client.off('ready', onReady);
+        reject(new LedgerUnavailableError(`redis ledger not ready after ${timeoutMs} ms (status ${this.client.status})`));
+      }, timeoutMs);
+      const onReady = () => {
+        clearTimeout(t);
+        resolve();
+      };
+      this.client.once('ready', onReady);
+    });
+  }
+
+  get status(): string {
+    return this.client.status;
+  }
+
+  private keys(c: Counter): [string, string, string] {
+    const base = `${this.prefix}:${c.key}`;
+    return [`${base}:c`, `${base}:h`, `${base}:z`];
+  }
+
+  private ttlSeconds(c: Counter, now: number): number {
+    // Window counters expire a day after their window ends; total counters never.
+    return c.resetAt === null ? 0 : Math.ceil((c.resetAt - now) / 1000) + 86_400;
+  }
+
+  private async run<T>(f: () => Promise<T>): Promise<T> {
+    try {
+      return await f();
+    } catch (err) {
+      throw new LedgerUnavailableError(`redis ledger: ${(err as Error).message}`);
+    }
+  }
+
+  async reserve(reservationId: string, items: ReserveItem[], now: number, ttlMs: number): Promise<ReserveResult> {
+    const keys = items.flatMap((it) => this.keys(it.counter));
+    const argv: Array<string | number> = [reservationId, now, now + ttlMs, items.length];
+    for (const it of items) argv.push(it.amount, it.counter.limit, this.ttlSeconds(it.counter, now));
+    const r = await this.run(() => this.client.tcReserve(keys.length, ...keys, ...argv));
+    if (Number(r[0]) === 1) return { ok: true, usage: (r[1] as string[]).map(Number) };
+    const failed = items[Number(r[1])]!.counter;
+    return { ok: false, failed, spent: Number(r[2]), reserved: Number(r[3]) };
+  }
+
+  async settle(reservationId: string, actual: Array<{ counter: Counter; amount: number }>, now: number): Promise<void> {
+    if (actual.length === 0) return;
+    const keys = actual.flatMap((a) => this.keys(a.counter));
+    const argv: Array<string | number> = [reservationId, actual.length];
+    for (const a of actual) argv.push(a.amount, this.ttlSeconds(a.counter, now));
+    await this.run(() => this.client.tcSettle(keys.length, ...keys, ...argv));
+  }
+
+  async state(counter: Counter, now: number): Promise<CounterState> {
+    const keys = this.keys(counter);
+    const [spent, reserved] = await this.run(() => this.client.tcState(3, ...keys, now));
+    return { spent: Number(spent), reserved: Math.max(0, Number(reserved)) };
+  }
+
+  async getLimits(): Promise<StoredLimit[]> {
+    const all = await this.run(() => this.client.hgetall(`${this.prefix}:limits`));
+    return Object.values(all).map((v) => JSON.parse(v) as StoredLimit);
+  }
+
+  async putLimit(limit: StoredLimit): Promise<void> {
+    await this.run(() => this.client.hset(`${this.prefix}:limits`, `${limit.scope}:${limit.id}:${limit.window}`, JSON.stringify(limit)));
+  }
+
+  async deleteLimit(scope: string, window: string): Promise<boolean> {
+    return (await this.run(() => this.client.hdel(`${this.prefix}:limits`, `${scope}:${window}`))) > 0;
+  }
+
+  async close(): Promise<void> {
+    this.client.disconnect();
+  }
+}

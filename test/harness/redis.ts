@@ -1,0 +1,73 @@
+/** A real redis-server on a free loopback port for one test file; stopped afterwards. */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './envoy.js';
+
+export interface RunningRedis {
+  port: number;
+  url: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+  /** Stop the server process only (restart() brings it back on the same port, empty). */
+  pause(): Promise<void>;
+  /** Start again on the same port (in-memory data is gone). */
+  restart(): Promise<void>;
+}
+
+export function haveRedis(): boolean {
+  return spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim().length > 0;
+}
+
+async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = createConnection({ host: '127.0.0.1', port }, () => {
+        s.end();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`redis-server did not listen on ${port}`);
+}
+
+export async function startRedis(): Promise<RunningRedis> {
+  if (!haveRedis()) throw new Error('redis-server not found: apt-get install -y redis-server (scripts/test.sh does this)');
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'thinkcap-redis-'));
+  let child: ChildProcess;
+  const launch = async () => {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+    await waitForPort(port, 10_000);
+  };
+  await launch();
+  const stop = async () => {
+    if (child.exitCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+  };
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    get process() {
+      return child;
+    },
+    async stop() {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+    pause: stop,
+    async restart() {
+      await stop();
+      await launch();
+    },
+  };
+}

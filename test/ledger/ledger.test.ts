@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { MemoryLedger } from '../../src/ledger/memory.js';
+import { RedisLedger } from '../../src/ledger/redis.js';
+import type { Counter, Ledger } from '../../src/ledger/types.js';
+import { windowBounds } from '../../src/ledger/windows.js';
+import { validateConfig } from '../../src/config/load.js';
+import { startRedis, type RunningRedis } from '../harness/redis.js';
+
+const DAY = 86_400_000;
+const T0 = Date.UTC(2026, 10, 22, 10, 30);
+
+function counter(key: string, limit: number, now = T0, window: 'day' | 'total' = 'day'): Counter {
+  const { start, end } = windowBounds(window, now);
+  return { key: `tenant:${key}:${window}:${start}:usd`, scope: 'tenant', id: key, window, unit: 'usd', limit, resetAt: end, softFraction: 0.8 };
+}
+
+let redis: RunningRedis;
+const ledgers: Array<[string, () => Ledger]> = [
+  ['memory', () => new MemoryLedger()],
+  ['redis', () => new RedisLedger({ ...validateConfig({}).spend.redis, url: redis.url, keyPrefix: `t${Math.random().toString(36).slice(2)}`, commandTimeoutMs: 2000 })],
+];
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+describe.each(ledgers)('%s ledger', (_name, makeLedger) => {
+  let current: Ledger;
+  const make = () => current;
+  beforeEach(async () => {
+    current = makeLedger();
+    await current.ready(5000);
+  });
+  it('reserves atomically across counters: all or none', async () => {
+    const l = make();
+    const a = counter('a', 10);
+    const b = counter('b', 1);
+    expect((await l.reserve('r1', [{ counter: a, amount: 0.6 }, { counter: b, amount: 0.6 }], T0, 60_000)).ok).toBe(true);
+    const r2 = await l.reserve('r2', [{ counter: a, amount: 0.6 }, { counter: b, amount: 0.6 }], T0, 60_000);
+    expect(r2.ok).toBe(false);
+    if (!r2.ok) expect(r2.failed.key).toBe(b.key);
+    // a was not charged for the refused request
+    expect(await l.state(a, T0)).toEqual({ spent: 0, reserved: 0.6 });
+    await l.close();
+  });
+
+  it('settle refunds the unused part; refund is settle with 0', async () => {
+    const l = make();
+    const a = counter('s', 5);
+    await l.reserve('x', [{ counter: a, amount: 2 }], T0, 60_000);
+    await l.settle('x', [{ counter: a, amount: 0.5 }], T0);
+    expect(await l.state(a, T0)).toEqual({ spent: 0.5, reserved: 0 });
+    await l.reserve('y', [{ counter: a, amount: 3 }], T0, 60_000);
+    await l.settle('y', [{ counter: a, amount: 0 }], T0);
+    const st = await l.state(a, T0);
+    expect(st.spent).toBeCloseTo(0.5);
+    expect(st.reserved).toBeCloseTo(0);
+    await l.close();
+  });
+
+  it('a reservation never settled (crash, restart) is released after its TTL', async () => {
+    const l = make();
+    const a = counter('ttl', 1);
+    await l.reserve('lost', [{ counter: a, amount: 0.9 }], T0, 30_000);
+    expect((await l.reserve('next', [{ counter: a, amount: 0.5 }], T0 + 1000, 30_000)).ok).toBe(false);
+    expect((await l.reserve('next', [{ counter: a, amount: 0.5 }], T0 + 31_000, 30_000)).ok).toBe(true);
+    await l.close();
+  });
+
+  it('windows reset: the next day is a new counter (time injected, not slept)', async () => {
+    const l = make();
+    const today = counter('w', 1, T0);
+    await l.reserve('d1', [{ counter: today, amount: 1 }], T0, 60_000);
+    await l.settle('d1', [{ counter: today, amount: 1 }], T0);
+    expect((await l.reserve('d2', [{ counter: counter('w', 1, T0 + 3_600_000), amount: 0.1 }], T0 + 3_600_000, 60_000)).ok).toBe(false);
+    const tomorrow = counter('w', 1, T0 + DAY);
+    expect(tomorrow.key).not.toBe(today.key);
+    expect((await l.reserve('d3', [{ counter: tomorrow, amount: 0.1 }], T0 + DAY, 60_000)).ok).toBe(true);
+    await l.close();
+  });
+
+  it('concurrent reservations never overshoot the cap', async () => {
+    const l = make();
+    const a = counter('conc', 50);
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => l.reserve(`c${i}`, [{ counter: a, amount: 1 }], T0, 60_000)));
+    expect(results.filter((r) => r.ok).length).toBe(50);
+    await Promise.all(results.map((r, i) => (r.ok ? l.settle(`c${i}`, [{ counter: a, amount: 0.75 }], T0) : Promise.resolve())));
+    const st = await l.state(a, T0);
+    expect(st.spent).toBeCloseTo(37.5);
+    expect(st.reserved).toBeCloseTo(0);
+    await l.close();
+  });
+
+  it('stores admin limits', async () => {
+    const l = make();
+    await l.putLimit({ scope: 'tenant', id: 'acme', window: 'day', usd: 3, softFraction: 0.8 });
+    expect(await l.getLimits()).toEqual([{ scope: 'tenant', id: 'acme', window: 'day', usd: 3, softFraction: 0.8 }]);
+    expect(await l.deleteLimit('tenant:acme', 'day')).toBe(true);
+    expect(await l.getLimits()).toEqual([]);
+    await l.close();
+  });
+});
+
+describe('window bounds', () => {
+  it('cuts hour, day and month in UTC', () => {
+    const t = Date.UTC(2026, 1, 28, 23, 59, 59);
+    expect(windowBounds('hour', t)).toEqual({ start: Date.UTC(2026, 1, 28, 23), end: Date.UTC(2026, 2, 1, 0) });
+    expect(windowBounds('day', t)).toEqual({ start: Date.UTC(2026, 1, 28), end: Date.UTC(2026, 2, 1) });
+    expect(windowBounds('month', t)).toEqual({ start: Date.UTC(2026, 1, 1), end: Date.UTC(2026, 2, 1) });
+    expect(windowBounds('total', t)).toEqual({ start: 0, end: null });
+  });
+});
