@@ -6,5 +6,6 @@ cd "$(dirname "$0")/.."
 [[ -d node_modules ]] || npm ci --no-audit --no-fund
 bash scripts/install-envoy.sh
 bash scripts/install-redis.sh
+bash scripts/install-chromium.sh
 npm run --silent build
 npx vitest run "$@"

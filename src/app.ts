@@ -10,6 +10,9 @@ import { MemoryLedger } from './ledger/memory.js';
 import { RedisLedger } from './ledger/redis.js';
 import type { Ledger } from './ledger/types.js';
 import { budgetRoutes } from './http/budget-api.js';
+import { Metrics } from './http/metrics.js';
+import { Stats } from './http/stats.js';
+import { dashboardRoutes } from './http/dashboard.js';
 
 export interface Thinkcap {
   grpcPort: number;
@@ -18,6 +21,8 @@ export interface Thinkcap {
   /** Recently finished requests, newest last (bounded). */
   history: RequestRecord[];
   spend: SpendController;
+  metrics: Metrics;
+  stats: Stats;
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -33,22 +38,39 @@ export async function startThinkcap(config: Config, log: Logger, opts: StartOpti
   warmTokenizer();
   const clock = opts.clock ?? Date.now;
   const ledger: Ledger = config.spend.ledger === 'redis' ? new RedisLedger(config.spend.redis) : new MemoryLedger();
-  const spend = new SpendController(config, ledger, log, clock);
+  const metrics = new Metrics();
+  const stats = new Stats(HISTORY_LIMIT);
+  const spend = new SpendController(config, ledger, log, clock, {
+    onRefused: (scope, code) => metrics.refusals.inc({ scope, code }),
+    onSoftCap: (scope) => metrics.softCaps.inc({ scope }),
+    onLedgerError: (mode) => metrics.ledgerErrors.inc({ mode }),
+  });
   if (config.spend.enabled) {
     await ledger.ready(2000).catch((err: unknown) => log.error({ err: (err as Error).message, onLedgerError: config.spend.onLedgerError }, 'spend ledger not reachable at start'));
   }
   if (config.spend.enabled) log.info({ ledger: ledger.kind, limits: config.spend.limits.length, onLedgerError: config.spend.onLedgerError }, 'spend budgets on');
   const startedAt = Date.now();
-  const history: RequestRecord[] = [];
+  const history = stats.history;
   const onFinish = (r: RequestRecord) => {
-    history.push(r);
-    if (history.length > HISTORY_LIMIT) history.splice(0, history.length - HISTORY_LIMIT);
+    stats.add(r);
+    metrics.record(r);
+    if (r.outcome === 'rejected' && r.status === 401) metrics.refusals.inc({ scope: 'identity', code: 'missing_identity' });
     log.info(
       { req: r.id, tier: r.tier, budget: r.budget, thinking: r.thinkingTokens, outcome: r.outcome, ms: r.durationMs, reason: r.reason ?? undefined },
       'request done',
     );
   };
-  const extProc = await startExtProcServer({ config, log, onFinish, spend });
+  const extProc = await startExtProcServer({
+    config,
+    log,
+    onFinish,
+    spend,
+    metrics: {
+      softCap: () => {},
+      chunk: (sec) => metrics.chunkSeconds.observe(sec),
+      classify: (sec) => metrics.classifySeconds.observe(sec),
+    },
+  });
   const admin = createAdminServer({
     config,
     log,
@@ -57,6 +79,7 @@ export async function startThinkcap(config: Config, log: Logger, opts: StartOpti
     activeStreams: () => extProc.active,
   });
   for (const [method, path, h] of budgetRoutes(config, spend, clock)) admin.route(method, path, h);
+  for (const [method, path, h] of dashboardRoutes(stats, metrics, () => ({ source: 'none', gpus: [] }))) admin.route(method, path, h);
   const adminServer: Server = admin.server;
   await new Promise<void>((resolve, reject) => {
     adminServer.once('error', reject);
@@ -71,6 +94,8 @@ export async function startThinkcap(config: Config, log: Logger, opts: StartOpti
     extProc,
     history,
     spend,
+    metrics,
+    stats,
     async stop(graceMs = config.server.shutdownGraceMs) {
       await extProc.shutdown(graceMs);
       spend.close();

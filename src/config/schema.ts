@@ -221,6 +221,18 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    dashboard: z
+      .object({
+        /** Show the first characters of each prompt in the dashboard feed (escaped). Off: prompts can be private. */
+        promptPreview: z.boolean().default(false),
+        /**
+         * Response header carrying the thinking length the backend would have produced without
+         * the cap (the test emulator sends it); used only for the tokens-saved metric.
+         */
+        naturalThinkingHeader: z.string().toLowerCase().default('x-emulator-natural-thinking-tokens'),
+      })
+      .strict()
+      .prefault({}),
     admin: z
       .object({
         /** Bearer token for the admin write APIs; without one they answer 403. */

@@ -10,6 +10,12 @@ import { ResponseRewriter } from '../stream/rewriter.js';
 import { capTier, tokenCost, type Reservation, type SpendController } from '../budget/spend.js';
 import { countTokens } from '../stream/tokens.js';
 import { messageText } from '../classify/text.js';
+import { performance } from 'node:perf_hooks';
+
+function lastUserText(messages: Array<{ role?: unknown; content?: unknown }>): string {
+  for (let i = messages.length - 1; i >= 0; i--) if (messages[i]?.role === 'user') return messageText(messages[i]!);
+  return '';
+}
 import { runContinuation } from './continuation.js';
 import type {
   BodySendMode,
@@ -39,6 +45,16 @@ export interface RequestRecord {
   completionTokens: number | null;
   promptTokens: number | null;
   costUsd: number | null;
+  /** How cost was priced: per-token prices, or the GPU's share of time (energy module). */
+  costBasis: 'tokens' | 'gpu' | 'estimated';
+  energyJ: number | null;
+  energySource: string | null;
+  /** Thinking the backend would have done without the cap, where known. */
+  naturalThinkingTokens: number | null;
+  /** Envoy route name (xds.route_name), when Envoy sends it. */
+  route: string | null;
+  /** First characters of the last user message; only when dashboard.promptPreview is on. */
+  preview: string | null;
   /** Budget pressure lowered the tier. */
   pressure: boolean;
   notes: string[];
@@ -55,7 +71,13 @@ export interface ProcessorContext {
   /** Send a message outside the one-answer-per-message rhythm (full-duplex continuations). */
   emit?(res: ProcessingResponse): void;
   spend?: SpendController;
-  metrics?: { softCap(): void };
+  metrics?: ProcessorMetrics;
+}
+
+export interface ProcessorMetrics {
+  softCap(): void;
+  chunk(seconds: number): void;
+  classify(seconds: number): void;
 }
 
 /** Prompt tokens for the worst-case reservation: exact up to 64 KB of text, an upper bound past it. */
@@ -107,6 +129,8 @@ export class RequestProcessor {
   private promptEstimate = 0;
   private costUsd: number | null = null;
   private completionTotal: number | null = null;
+  private preview: string | null = null;
+  private natural: number | null = null;
   private classification: Classification | null = null;
   private budget: number | null = null;
   private rewrite: RewriteResult | null = null;
@@ -236,8 +260,11 @@ export class RequestProcessor {
       return [this.invalid(400, 'request body has no messages array', 'invalid_request_body', b)];
     }
 
+    const t0 = performance.now();
     const classification = classifyMessages(parsed.messages as Array<{ role?: unknown; content?: unknown }>);
+    this.ctx.metrics?.classify((performance.now() - t0) / 1000);
     this.classification = classification;
+    if (this.ctx.config.dashboard.promptPreview) this.preview = lastUserText(parsed.messages as Array<{ role?: unknown; content?: unknown }>).slice(0, 160);
     const spend = this.ctx.spend;
     if (spend?.enabled) return this.withSpend(spend, parsed, classification);
     return [this.rewriteBody(parsed, classification.tier, [])];
@@ -349,6 +376,8 @@ export class RequestProcessor {
     this.status = Number(headers.get(':status') ?? 0) || null;
     const contentType = (headers.get('content-type') ?? '').toLowerCase();
     const encoding = (headers.get('content-encoding') ?? 'identity').toLowerCase();
+    const natural = Number(headers.get(this.ctx.config.dashboard.naturalThinkingHeader) ?? NaN);
+    if (Number.isFinite(natural)) this.natural = natural;
     const streaming = contentType.includes('event-stream') || contentType.includes('ndjson');
     const tierHeaders = headerMutation({
       'x-thinkcap-tier': this.tier ?? undefined,
@@ -394,8 +423,10 @@ export class RequestProcessor {
     const chunk = b.body ?? Buffer.alloc(0);
     const eos = !!b.end_of_stream;
     if (this.passthrough || !this.observer) return this.responseBodyOut(chunk, null, eos);
-    const obs = this.continuationObserver ?? this.observer;
+    const obs = this.observer;
+    const t0 = performance.now();
     const out = obs.push(chunk, eos);
+    this.ctx.metrics?.chunk((performance.now() - t0) / 1000);
     if (this.responseBuffered && eos) {
       // BUFFERED (mode override): the whole body at once; headers can still change here.
       this.finish();
@@ -594,6 +625,12 @@ export class RequestProcessor {
       completionTokens: this.completionTotal,
       promptTokens: obs ? (this.observer?.promptTokens ?? this.promptEstimate) : null,
       costUsd: this.costUsd,
+      costBasis: 'tokens',
+      energyJ: null,
+      energySource: null,
+      naturalThinkingTokens: this.natural ?? (obs && obs.enforced && obs.finishReason === 'stop' && !this.continuing ? obs.thinkingTokens : null),
+      route: this.routeName ?? null,
+      preview: this.preview,
       pressure: this.pressure,
       notes: this.notes,
       status: this.status,

@@ -235,6 +235,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       generatedThinking.push(outcome.thinking);
       generatedAnswers.push(expectedAnswer(outcome.answerFrom + outcome.answer, outcome.answerFrom));
       const gzip = !!opts.gzipWhenAccepted && /gzip/.test(String(req.headers['accept-encoding'] ?? ''));
+      // What the model would have thought with no cap at all (for the tokens-saved metric).
+      const natural = engineOutcome(dialect, { ...b, thinking_token_budget: undefined, custom_params: undefined, reasoning_effort: undefined, think: undefined, max_tokens: undefined, max_completion_tokens: undefined }, opts).thinking;
+      res.setHeader('x-emulator-natural-thinking-tokens', String(outcome.continuation ? 0 : natural));
       if (dialect === 'ollama') await ollamaChat(b, outcome, res, delay);
       else await openAiChat(b, outcome, res, delay, gzip);
       return;

@@ -1,0 +1,108 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ServerResponse } from 'node:http';
+import { packageRoot } from '../paths.js';
+import type { Stats } from './stats.js';
+import { HttpError, sendJson, type RouteHandler } from './admin.js';
+import type { Metrics } from './metrics.js';
+
+const ASSETS: Record<string, string> = {
+  '/dashboard': 'index.html',
+  '/dashboard/app.js': 'app.js',
+  '/dashboard/app.css': 'app.css',
+};
+const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
+
+/** Fields of a request record the dashboard and /api/history show. */
+function publicRecord(r: Stats['history'][number]) {
+  return {
+    id: r.id,
+    time: new Date(r.startedAt).toISOString(),
+    tier: r.tier,
+    route: r.backend ?? r.route,
+    budget: r.budget,
+    thinkingTokens: r.thinkingTokens,
+    naturalThinkingTokens: r.naturalThinkingTokens,
+    completionTokens: r.completionTokens,
+    costUsd: r.costUsd,
+    costBasis: r.costBasis,
+    energyJ: r.energyJ,
+    energySource: r.energySource,
+    latencyMs: r.durationMs,
+    outcome: r.outcome,
+    status: r.status,
+    reason: r.reason,
+    tenant: r.identity.tenant ?? null,
+    stream: r.stream,
+    preview: r.preview,
+    signals: r.signals,
+    pressure: r.pressure,
+  };
+}
+
+export function dashboardRoutes(stats: Stats, metrics: Metrics, gpu: () => unknown): Array<[string, string, RouteHandler]> {
+  const routes: Array<[string, string, RouteHandler]> = [];
+  // Assets are read once at start: everything is served by thinkcap itself, no CDN.
+  const dir = join(packageRoot(), 'assets', 'dashboard');
+  for (const [path, file] of Object.entries(ASSETS)) {
+    const body = readFileSync(join(dir, file));
+    const type = TYPES[file.split('.').pop()!]!;
+    routes.push([
+      'GET',
+      path,
+      (_req, res) => {
+        res.writeHead(200, {
+          'content-type': type,
+          'cache-control': 'no-cache',
+          // Defence in depth: no inline script, no remote origin.
+          'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'",
+          'x-content-type-options': 'nosniff',
+        });
+        res.end(body);
+      },
+    ]);
+  }
+  routes.push([
+    'GET',
+    '/api/stats',
+    (_req, res) => sendJson(res, 200, stats.snapshot()),
+  ]);
+  routes.push([
+    'GET',
+    '/api/history',
+    (_req, res, url) => {
+      const raw = url.searchParams.get('limit') ?? '50';
+      const limit = Number(raw);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new HttpError(400, 'limit must be an integer from 1 to 1000');
+      sendJson(res, 200, { requests: stats.recent(limit).map(publicRecord) });
+    },
+  ]);
+  routes.push(['GET', '/api/gpu', (_req, res) => sendJson(res, 200, gpu())]);
+  routes.push([
+    'GET',
+    '/api/events',
+    (req, res: ServerResponse) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      res.write(': thinkcap live feed\n\n');
+      const unsubscribe = stats.subscribe((r) => {
+        res.write(`event: request\ndata: ${JSON.stringify(publicRecord(r))}\n\n`);
+      });
+      const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
+      ping.unref();
+      req.on('close', () => {
+        clearInterval(ping);
+        unsubscribe();
+      });
+    },
+  ]);
+  routes.push([
+    'GET',
+    '/metrics',
+    async (_req, res) => {
+      const body = await metrics.registry.metrics();
+      res.writeHead(200, { 'content-type': metrics.registry.contentType });
+      res.end(body);
+    },
+  ]);
+  return routes;
+}

@@ -1,0 +1,69 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RequestRecord } from '../extproc/processor.js';
+
+/** thinkcap's Prometheus metrics (prom-client), served at /metrics on the admin port. */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly requests = new Counter({
+    name: 'thinkcap_requests_total',
+    help: 'Chat requests by tier, route, dialect and outcome (ok, passthrough, rejected, upstream_error, aborted, error).',
+    labelNames: ['tier', 'route', 'dialect', 'outcome'],
+    registers: [this.registry],
+  });
+  readonly thinkingBudgeted = new Counter({ name: 'thinkcap_thinking_tokens_budgeted_total', help: 'Thinking-token budgets granted.', labelNames: ['tier'], registers: [this.registry] });
+  readonly thinkingUsed = new Counter({ name: 'thinkcap_thinking_tokens_used_total', help: 'Thinking tokens the backend generated.', labelNames: ['tier'], registers: [this.registry] });
+  readonly thinkingSaved = new Counter({
+    name: 'thinkcap_thinking_tokens_saved_total',
+    help: 'Thinking tokens not generated thanks to the cap, where the natural length is known (backend report or emulator).',
+    labelNames: ['tier'],
+    registers: [this.registry],
+  });
+  readonly savedUnknown = new Counter({
+    name: 'thinkcap_thinking_tokens_saved_unknown_requests_total',
+    help: 'Capped requests whose natural thinking length is unknown, so their saving is not counted (never estimated).',
+    labelNames: ['tier'],
+    registers: [this.registry],
+  });
+  readonly costUsd = new Counter({ name: 'thinkcap_cost_usd_total', help: 'Cost of requests in USD.', labelNames: ['tier', 'basis'], registers: [this.registry] });
+  readonly energyJoules = new Counter({ name: 'thinkcap_energy_joules_total', help: 'GPU energy attributed to requests, in joules.', labelNames: ['source'], registers: [this.registry] });
+  readonly refusals = new Counter({ name: 'thinkcap_budget_refusals_total', help: 'Requests refused before any upstream call.', labelNames: ['scope', 'code'], registers: [this.registry] });
+  readonly softCaps = new Counter({ name: 'thinkcap_budget_soft_cap_total', help: 'Requests admitted past a soft spend cap.', labelNames: ['scope'], registers: [this.registry] });
+  readonly ledgerErrors = new Counter({ name: 'thinkcap_budget_ledger_errors_total', help: 'Spend ledger unreachable, by the mode applied (open or closed).', labelNames: ['mode'], registers: [this.registry] });
+  readonly streamErrors = new Counter({ name: 'thinkcap_extproc_stream_errors_total', help: 'ext_proc streams that failed inside thinkcap or ended abnormally.', labelNames: ['kind'], registers: [this.registry] });
+  readonly chunkSeconds = new Histogram({
+    name: 'thinkcap_chunk_processing_seconds',
+    help: 'Time thinkcap spends on one response body chunk.',
+    buckets: [1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 5e-3],
+    registers: [this.registry],
+  });
+  readonly classifySeconds = new Histogram({
+    name: 'thinkcap_classifier_seconds',
+    help: 'Time to classify one chat request.',
+    buckets: [2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 1e-2],
+    registers: [this.registry],
+  });
+  readonly gpuPower = new Gauge({ name: 'thinkcap_gpu_power_watts', help: 'GPU power draw.', labelNames: ['gpu', 'source'], registers: [this.registry] });
+  readonly gpuMemoryUsed = new Gauge({ name: 'thinkcap_gpu_memory_used_bytes', help: 'GPU memory in use.', labelNames: ['gpu', 'source'], registers: [this.registry] });
+  readonly gpuMemoryTotal = new Gauge({ name: 'thinkcap_gpu_memory_total_bytes', help: 'GPU memory size.', labelNames: ['gpu', 'source'], registers: [this.registry] });
+  readonly gpuUtil = new Gauge({ name: 'thinkcap_gpu_utilization_ratio', help: 'GPU utilisation 0..1.', labelNames: ['gpu', 'source'], registers: [this.registry] });
+  readonly gpuEnergy = new Gauge({ name: 'thinkcap_gpu_energy_joules', help: 'GPU energy counter (since driver load), joules.', labelNames: ['gpu', 'source'], registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'thinkcap_' });
+  }
+
+  record(r: RequestRecord): void {
+    const tier = r.tier ?? 'none';
+    this.requests.inc({ tier, route: r.backend ?? r.route ?? 'default', dialect: r.dialect ?? 'none', outcome: r.outcome });
+    if (r.tier && r.budget !== null) this.thinkingBudgeted.inc({ tier }, r.budget);
+    if (r.tier && r.thinkingTokens !== null) this.thinkingUsed.inc({ tier }, r.thinkingTokens);
+    if (r.tier && r.thinkingTokens !== null && r.budget !== null && r.outcome === 'ok') {
+      if (r.naturalThinkingTokens !== null) this.thinkingSaved.inc({ tier }, Math.max(0, r.naturalThinkingTokens - r.thinkingTokens));
+      else if (r.thinkingTokens >= r.budget) this.savedUnknown.inc({ tier });
+    }
+    if (r.costUsd !== null) this.costUsd.inc({ tier, basis: r.costBasis }, r.costUsd);
+    if (r.energyJ !== null) this.energyJoules.inc({ source: r.energySource ?? 'unknown' }, r.energyJ);
+    if (r.outcome === 'error') this.streamErrors.inc({ kind: 'internal' });
+    if (r.outcome === 'aborted') this.streamErrors.inc({ kind: 'aborted' });
+  }
+}
