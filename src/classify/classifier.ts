@@ -1,5 +1,25 @@
 import { TIER_NAMES, type TierName } from '../config/schema.js';
 import { messageText, splitAsk, textShape, type ChatMessageLike } from './text.js';
+import {
+  BREVITY,
+  COMPLEX_ASK,
+  CONSTRAINT,
+  DEEP_ASK,
+  DEPTH_TERMS,
+  LOOKUP_CORE,
+  MATH_NOTATION,
+  MATH_WORDS,
+  MODERATE_ASK,
+  MULTI_STEP,
+  SIMPLE_ASK,
+  SMALL_TALK_CJK,
+  SMALL_TALK_WORDS,
+  SYSTEM_BRIEF,
+  SYSTEM_RIGOUR,
+  TRIVIAL_ASK,
+  EFFORT_WORDS,
+  WHOLE_SYSTEM,
+} from './lexicon.js';
 
 export interface Classification {
   tier: TierName;
@@ -12,216 +32,218 @@ export interface Classification {
 }
 
 /** Score at which each tier starts (trivial starts at -infinity). */
-const THRESHOLDS: readonly number[] = [1.0, 2.6, 4.4, 6.4];
-
-// Everything is matched on whole words (\b or script-aware lookarounds), never substrings:
-// "recover" is not "cover", "designer" is not "design".
-const B = '(?<![\\p{L}\\p{N}])';
-const E = '(?![\\p{L}\\p{N}])';
-function words(list: string): RegExp {
-  return new RegExp(`${B}(?:${list})${E}`, 'iu');
-}
-function wordsGlobal(list: string): RegExp {
-  return new RegExp(`${B}(?:${list})${E}`, 'giu');
-}
-
-/** Greetings, thanks and acknowledgements, in the languages we cover. */
-const SMALL_TALK = new RegExp(
-  `^(?:${[
-    'hi', 'hello', 'hey', 'yo', 'hiya', 'howdy', 'good (?:morning|afternoon|evening|night)', 'thanks?(?: you)?(?: (?:so|very) much)?',
-    'thx', 'ty', 'ok(?:ay)?', 'k', 'cool', 'great', 'nice', 'perfect', 'awesome', 'got it', 'sure', 'yes', 'no', 'yep', 'nope',
-    'bye', 'goodbye', 'see you', 'cheers', 'lol', 'sounds good', 'makes sense', 'understood', 'how are you(?: doing)?',
-    "what'?s up", 'hola', 'gracias', 'buenos d[ií]as', 'adi[oó]s', 'vale', 'hallo', 'danke(?: sch[öo]n)?', 'tsch[üu]ss',
-    'guten (?:tag|morgen|abend)', 'bonjour', 'salut', 'merci(?: beaucoup)?', 'au revoir', "d'accord", 'привет',
-    'спасибо', 'пока', 'здравствуйте', 'хорошо', 'ладно', 'ciao', 'grazie', 'olá', 'obrigad[oa]',
-    '你好', '谢谢', '再见', '好的', 'こんにちは', 'ありがとう(?:ございます)?', 'おはよう(?:ございます)?', 'さようなら', '안녕하세요', '감사합니다',
-  ].join('|')})(?:[\\s,.!?！。？~]+(?:${['there', 'so much', 'a lot', 'again', 'man', 'mate', 'friend', 'everyone', 'all', 'bot', 'assistant', 'very much', 'much'].join('|')}))*[\\s,.!?！。？~:)😀🙂👍]*$`,
-  'iu',
-);
-
-/** Ask families, with the difficulty each implies. Several languages per family. */
-const DEEP_ASK = words(
-  [
-    'prove', 'proof', 'derive', 'derivation', 'rigorous(?:ly)?', 'formally verify', 'from first principles', 'from scratch',
-    'demonstrate that', 'show that', 'theorem', 'lemma', 'research (?:plan|proposal)', 'novel algorithm',
-    'demuestra', 'demostrar?', 'demostración', 'beweise', 'beweis', 'herleiten', 'démontrer', 'démontrez', 'démonstration',
-    'prouver', 'докажите', 'докажи', 'доказательство', 'выведите', '证明', '推导', '証明', '導出',
-  ].join('|'),
-);
-const COMPLEX_ASK = words(
-  [
-    'design', 'architect(?:ure)?', 'debug', 'diagnose', 'optimi[sz]e', 'refactor', 'implement', 'race condition', 'deadlock',
-    'memory leak', 'root cause', 'trade-?offs?', 'scalab(?:le|ility)', 'distributed', 'concurren(?:t|cy)', 'time complexity',
-    'space complexity', 'big-?o', 'analy[sz]e', 'evaluate', 'migration plan', 'threat model', 'strategy', 'simulate',
-    'diseña', 'diseñar', 'depura', 'optimiza', 'implementa', 'analiza', 'entwirf', 'entwerfen', 'optimiere', 'implementiere',
-    'analysiere', 'concevoir', 'concevez', 'optimiser', 'implémenter', 'analyser', 'analysez', 'спроектируй', 'спроектируйте',
-    'оптимизируй', 'реализуй', 'реализуйте', 'проанализируй', 'проанализируйте', '设计', '优化', '调试', '实现', '分析',
-    '設計', '最適化', 'デバッグ', '実装', '分析して',
-  ].join('|'),
-);
-const MODERATE_ASK = words(
-  [
-    'compare', 'comparison', 'contrast', 'explain (?:why|how)', 'why does', 'why do', 'why is', 'how does', 'how do',
-    'difference between', 'differences between', 'pros and cons', 'advantages', 'disadvantages', 'write (?:a|an|the) (?:function|script|program|class|query|test|regex)',
-    'solve', 'calculate', 'compute', 'estimate', 'plan', 'outline', 'review', 'critique', 'fix', 'troubleshoot',
-    'walk me through', 'step[- ]by[- ]step', 'in detail', 'when should', 'should i',
-    'compara', 'explica (?:por qué|cómo)', 'diferencia entre', 'ventajas', 'resuelve', 'calcula', 'vergleiche', 'erkläre (?:warum|wie)',
-    'unterschied zwischen', 'vorteile', 'löse', 'berechne', 'comparez', 'comparer', 'expliquez (?:pourquoi|comment)',
-    'explique (?:pourquoi|comment)', 'différence entre', 'avantages', 'résoudre', 'résous', 'calculez', 'сравни', 'сравните',
-    'объясни (?:почему|как)', 'объясните (?:почему|как)', 'разница между', 'преимущества', 'реши', 'решите', 'вычисли',
-    '比较', '为什么', '如何', '区别', '优缺点', '解释', '比較', 'なぜ', 'どうして', '違い', '解いて', '計算して',
-  ].join('|'),
-);
-const SIMPLE_ASK = words(
-  [
-    'what is', "what's", 'what are', 'who is', 'who was', 'when (?:is|was|did)', 'where is', 'define', 'definition of',
-    'convert', 'translate', 'summari[sz]e', 'tl;?dr', 'list', 'name', 'spell', 'rephrase', 'reword', 'fix the typo',
-    'capital of', 'how many', 'how much', 'meaning of', 'synonym', 'qué es', 'quién es', 'traduce', 'resume', 'resumir', 'was ist',
-    'wer ist', 'übersetze', 'fasse', 'zusammen', "qu'est-ce que", 'qui est', 'traduis', 'traduisez', 'résume', 'résumez',
-    'что такое', 'кто такой', 'переведи', 'переведите', 'кратко', '什么是', '是什么', '翻译', '总结', 'とは', '翻訳', '要約',
-  ].join('|'),
-);
-/** Asks that want a long artefact: more thinking even without hard keywords. */
-const MULTI_STEP = wordsGlobal(
-  [
-    'step by step', 'then', 'after that', 'finally', 'first', 'second', 'third', 'also', 'additionally', 'for each',
-    'and explain', 'and show', 'including', 'cover', 'walk through', 'luego', 'después', 'dann', 'danach', 'ensuite', 'puis',
-    'затем', 'потом', '然后', '接着', 'それから', '次に',
-  ].join('|'),
-);
-const CONSTRAINT = wordsGlobal(
-  [
-    'must', 'should', 'without', 'at least', 'at most', 'no more than', 'ensure', 'guarantee', 'handle', 'support', 'supports',
-    'requirement', 'constraint', 'edge cases?', 'o\\(n(?: log n)?\\)', 'in-place', 'thread-safe', 'idempotent', 'exactly-once',
-    'at-least-once', 'debe', 'sin', 'muss', 'ohne', 'doit', 'sans', 'должен', 'без', '必须', '不能', '必要',
-  ].join('|'),
-);
-const BREVITY = words(
-  ['briefly', 'in one (?:sentence|word|line)', 'one-liner', 'short answer', 'just (?:the|a) (?:answer|number|name)', 'yes or no', 'tl;?dr', 'brevemente', 'kurz', 'en une phrase', 'кратко', '简单说', '一言で'].join('|'),
-);
-// Real math notation, not every '-' or '/': LaTeX, operators between symbols, powers, named objects.
-const MATH_NOTATION = /\\(?:frac|int|sum|prod|sqrt|lim|infty|mathbb|forall|exists|partial)|[∑∫∏√∞∀∃∂≤≥≠≈∈⊂]|\b[a-z]\s*\^\s*\d|\b\d*[a-z]\s*[+\-*/]\s*\d*[a-z]\b\s*=|\b[a-z]\(\s*[a-z]\s*\)\s*=|\bmod\s+\d/iu;
-const MATH_WORDS = words(
-  [
-    'integral', 'derivative', 'eigen(?:value|vector)s?', 'matrix', 'matrices', 'polynomial', 'prime', 'primes', 'probability',
-    'expected value', 'variance', 'converge(?:s|nce)?', 'series', 'limit', 'equation', 'inequality', 'induction', 'modulo',
-    'combinatorics?', 'permutations?', 'bayes', 'gradient', 'integer', 'integers', 'rational', 'irrational', 'infinitely many',
-    'integral', 'ecuación', 'gleichung', 'équation', 'уравнение', 'интеграл', '方程', '积分', '方程式', '積分',
-  ].join('|'),
-);
-const SIMPLE_ARITH = /^[\s\d+\-*/×÷().=?^%]+$|^(?:what is|what's|calculate|compute)\s+[\d\s+\-*/×÷().^%]+\??$/iu;
-const SYSTEM_RIGOUR = words('expert|rigorous|think carefully|careful reasoning|research|mathematician|proof|olympiad|senior engineer');
-const SYSTEM_BRIEF = words('concise|brief|short answers?|one sentence|casual|friendly chat|small talk');
+const THRESHOLDS: readonly number[] = [0.95, 2.5, 4.2, 6.1];
+/** Base score of each ask family: the middle of its tier. */
+const BASE = { deep: 6.6, complex: 4.7, moderate: 3.1, simple: 1.6, none: 1.5 };
 
 const MAX_SCAN = 64 * 1024; // characters examined from each side of a huge message (bounded time)
 const CONTEXT_TURNS = 6;
+const WORD_RE = /[\p{L}\p{N}'’]+/gu;
+const DEEP_ALL = new RegExp(DEEP_ASK.source, 'gu');
+const COMPLEX_ALL = new RegExp(COMPLEX_ASK.source, 'gu');
+const MULTI_ALL = new RegExp(MULTI_STEP.source, 'gu');
 
 function clip(text: string): string {
   if (text.length <= MAX_SCAN * 2) return text;
   return text.slice(0, MAX_SCAN) + '\n' + text.slice(text.length - MAX_SCAN);
 }
 
-function countMatches(re: RegExp, text: string, cap: number): number {
+/** Distinct matches only: repeating a keyword buys nothing. */
+function distinct(re: RegExp, text: string, cap: number): number {
   re.lastIndex = 0;
   const seen = new Set<string>();
   for (let m = re.exec(text); m && seen.size < cap; m = re.exec(text)) seen.add(m[0].toLowerCase());
-  // Distinct matches only: repeating a keyword buys nothing.
+  re.lastIndex = 0;
   return seen.size;
 }
+
+function isSmallTalk(text: string): boolean {
+  const t = text.trim().toLowerCase();
+  if (t.length === 0) return true;
+  if (t.length > 600) return false;
+  if (SMALL_TALK_CJK.test(t)) return true;
+  const all = t.toLowerCase().match(WORD_RE);
+  if (!all) return /^[\p{Emoji}\s!?.]+$/u.test(t); // emoji only
+  // Distinct words: "thanks thanks thanks" is still thanks.
+  const words = [...new Set(all)];
+  if (words.length > 14) return false;
+  let known = 0;
+  for (const w of words) if (SMALL_TALK_WORDS.has(w)) known++;
+  return known / words.length >= 0.75 && !SIMPLE_ASK.test(t) && !/\d/.test(t);
+}
+
+const SIMPLE_ARITH = /^(?:what(?:'s| is)\s+|calculate\s+|compute\s+)?[\d\s+\-*/×÷().^%=?]+(?:times|plus|minus|divided by|squared|mal|más|menos|plus|fois)?[\d\s+\-*/×÷().^%=?]*$/iu;
 
 interface TurnScore {
   score: number;
   signals: string[];
   smallTalk: boolean;
   short: boolean;
+  family?: 'deep' | 'complex' | 'moderate' | 'simple' | 'none';
+}
+
+// Words that add no object to a hard verb: "prove it rigorously", "design the architecture".
+const NO_OBJECT = /(?<![\p{L}])(?:it|this|that|the|a|an|and|or|then|from|first|principles|architecture|everything|all|of|to|with|in|detail|answer|solution|approach|trade-?offs?|analysis|rigorously|rigorous|thoroughly|be|thorough|step|by|please|me|your|reasoning|maximum|very|hard|deeply|carefully|think|make|sure|everything|es|alles|todo|lo|le|la|и|это|всё|все)(?![\p{L}])/gu;
+
+/** A clause made only of hard verbs and filler, with no object of its own. */
+function isStuffing(clause: string): boolean {
+  if (clause.length > 160) return false;
+  DEEP_ALL.lastIndex = 0;
+  COMPLEX_ALL.lastIndex = 0;
+  MULTI_ALL.lastIndex = 0;
+  if (!DEEP_ALL.test(clause) && !COMPLEX_ALL.test(clause) && !MULTI_ALL.test(clause)) return false;
+  const left = clause.replace(DEEP_ALL, ' ').replace(COMPLEX_ALL, ' ').replace(MULTI_ALL, ' ').replace(NO_OBJECT, ' ').replace(/[,\s]+/gu, ' ').trim();
+  return (left.match(WORD_RE)?.length ?? 0) <= 1;
+}
+
+/** Word count by whitespace runs (CJK characters count as words): linear, no allocation. */
+function approxWords(text: string): number {
+  let n = 0;
+  let inWord = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x3040 && c <= 0x9fff) {
+      n++;
+      inWord = false;
+    } else if (c === 32 || c === 10 || c === 9 || c === 13) inWord = false;
+    else if (!inWord) {
+      inWord = true;
+      n++;
+    }
+  }
+  return n;
+}
+
+/** Does a paragraph of a long message read like the instruction rather than the material? */
+function isInstruction(p: string): boolean {
+  if (/[?？]/u.test(p) || /[:：]\s*$/u.test(p)) return true;
+  const head = p.slice(0, 80).toLowerCase();
+  return DEEP_ASK.test(head) || COMPLEX_ASK.test(head) || SIMPLE_ASK.test(head) || /^(?:please|can you|could you|list|summar|tl;?dr|turn|group|rewrite|translate|fix|explain|compare)/iu.test(head);
 }
 
 /** Score one user turn on its own. */
-function scoreTurn(raw: string): TurnScore {
+function scoreTurn(raw: string, nested = false): TurnScore {
   const text = clip(raw);
   const trimmed = text.trim();
-  const signals: string[] = [];
   if (trimmed.length === 0) return { score: 0, signals: ['empty message'], smallTalk: true, short: true };
-  if (trimmed.length <= 60 && SMALL_TALK.test(trimmed)) {
-    return { score: 0, signals: ['greeting or acknowledgement'], smallTalk: true, short: true };
+  if (isSmallTalk(trimmed)) return { score: 0.3, signals: ['greeting or acknowledgement'], smallTalk: true, short: true };
+  if (trimmed.length <= 40 && (SIMPLE_ARITH.test(trimmed) || /^(?:what(?:'s| is)|¿cuánto es|was ist) \d+ ?(?:[-+*/x×]|times|plus|minus|divided by|mal|más|menos) ?\d+ ?\??$/iu.test(trimmed))) {
+    return { score: 0.6, signals: ['one-step arithmetic'], smallTalk: false, short: true };
   }
 
-  const { ask, code, material } = splitAsk(text);
-  const askShape = textShape(ask);
+  const split = splitAsk(text, isInstruction);
+  const { code, material } = split;
+  // A long paste with no recognisable instruction: judge its opening. Lexicons match lower case.
+  const askRaw = split.ask || text.slice(0, 200);
+  const ask = askRaw.toLowerCase();
+  const shape = textShape(ask);
   const codeLines = code ? code.split('\n').filter((l) => l.trim()).length : 0;
-  const materialShape = material ? textShape(material) : null;
+  const signals: string[] = [];
 
-  let score = 1.2; // a real question
-  // Length of the ask itself: log-scaled on distinct words so padding buys little.
-  const substance = Math.min(askShape.words, askShape.distinct * 1.5);
-  if (substance > 8) score += Math.min(1.6, Math.log2(substance / 8) * 0.55);
-  if (substance <= 4) score -= 0.3;
-
-  if (SIMPLE_ARITH.test(trimmed)) {
-    signals.push('plain arithmetic');
-    return { score: 1.3, signals, smallTalk: false, short: true };
-  }
-
-  // Ask families: the strongest one sets the base, weaker ones add a little.
   const deep = DEEP_ASK.test(ask);
   const complex = COMPLEX_ASK.test(ask);
   const moderate = MODERATE_ASK.test(ask);
   const simple = SIMPLE_ASK.test(ask);
-  if (deep) {
-    score += 3.6;
-    signals.push('asks for a proof or derivation');
-  }
-  if (complex) {
-    score += deep ? 0.6 : 2.5;
-    signals.push('asks to design, debug, optimise or analyse');
-  }
-  if (moderate) {
-    score += deep || complex ? 0.3 : 1.3;
-    signals.push('asks to compare, explain or solve');
-  }
-  if (simple && !deep && !complex && !moderate) {
-    score -= 0.2;
-    signals.push('asks a lookup, definition or conversion');
-  }
+  const wholeSystem = WHOLE_SYSTEM.test(ask);
 
-  const steps = countMatches(MULTI_STEP, ask, 8);
-  const constraints = countMatches(CONSTRAINT, ask, 10);
+  let family: keyof typeof BASE = 'none';
+  const trivialAsk = !deep && !complex && !moderate && !material && !code && shape.words <= 9 && TRIVIAL_ASK.test(ask.trim());
+  if (trivialAsk) return { score: 0.7, signals: ['one-word answer'], smallTalk: false, short: true, family: 'none' };
+  if (deep) family = 'deep';
+  else if (complex) family = 'complex';
+  else if (moderate) family = 'moderate';
+  else if (simple) family = 'simple';
+  let score = BASE[family];
+  if (family === 'deep') signals.push('asks for a proof or derivation');
+  else if (family === 'complex') signals.push('asks to design, debug, optimise or analyse');
+  else if (family === 'moderate') signals.push('asks to explain, compare, write or solve');
+  else if (family === 'simple') signals.push('asks a lookup, definition, conversion or short edit');
+  if (family === 'complex' && wholeSystem) {
+    score += 1.2;
+    signals.push('whole-system scope');
+  }
+  if (family === 'deep' && complex) score += 0.3;
+
+  // Length of the ask itself, on distinct words so padding buys little.
+  const substance = Math.min(shape.words, shape.distinct * 1.3);
+  if (substance > 14) {
+    const add = Math.min(1.1, Math.log2(substance / 14) * 0.5);
+    score += add;
+    if (add > 0.4) signals.push(`${Math.round(substance)}-word ask`);
+  } else if (substance <= 4) score -= 0.3;
+
+  const steps = distinct(MULTI_STEP, ask, 8);
+  const constraints = distinct(CONSTRAINT, ask, 8);
+  const depth = distinct(DEPTH_TERMS, ask, 8);
   let enumerated = 0;
   for (const line of ask.split('\n')) if (/^\s*(?:[-*•]|\d+[.)])\s+\S/u.test(line)) enumerated++;
-  const listItems = (ask.match(/,/g)?.length ?? 0) + (ask.match(/、|，/g)?.length ?? 0);
-  const requirementLoad = steps + constraints + Math.min(enumerated, 8) * 0.7 + Math.min(listItems, 12) * 0.12;
-  if (requirementLoad > 0) {
-    score += Math.min(2.0, requirementLoad * 0.3);
-    if (requirementLoad >= 3) signals.push(`${Math.round(requirementLoad)} steps, constraints or requirements`);
+  const listItems = Math.min(10, (ask.match(/[,，、;]/g)?.length ?? 0));
+  const quantities = Math.min(4, ask.match(/\b\d[\d.,]*\s?(?:%|k|m|ms|s|tb|gb|mb|tps|rps|users|servers|services|rows|items|requests|events|minutes|hours|days|weeks|months|years|x)\b/giu)?.length ?? 0);
+  const load = steps * 0.35 + constraints * 0.3 + depth * 0.35 + Math.min(enumerated, 8) * 0.25 + listItems * 0.12 + quantities * 0.2;
+  if (load > 0) {
+    score += Math.min(family === 'simple' || family === 'none' ? 1.2 : 1.8, load);
+    if (load >= 1) signals.push(`${steps + constraints + depth + enumerated + quantities} requirements, constraints or hard topics`);
   }
-  if (askShape.questionMarks >= 2) {
-    score += Math.min(0.8, (askShape.questionMarks - 1) * 0.3);
-    signals.push(`${askShape.questionMarks} questions`);
+  if (shape.questionMarks >= 2) {
+    score += Math.min(0.6, (shape.questionMarks - 1) * 0.3);
+    signals.push(`${shape.questionMarks} questions`);
   }
-
-  const math = MATH_NOTATION.test(ask) || MATH_NOTATION.test(code);
-  const mathWords = countMatches(new RegExp(MATH_WORDS.source, 'giu'), ask, 5);
-  if (math || mathWords > 0) {
-    score += (math ? 0.7 : 0) + Math.min(1.0, mathWords * 0.4);
-    signals.push(math ? 'mathematical notation' : 'mathematical subject');
+  const mathNotation = MATH_NOTATION.test(askRaw);
+  const mathWords = distinct(MATH_WORDS, ask, 4);
+  if (mathNotation || mathWords > 0) {
+    score += (mathNotation ? 0.4 : 0) + Math.min(0.6, mathWords * 0.2);
+    signals.push(mathNotation ? 'mathematical notation' : 'mathematical subject');
   }
-
   if (codeLines > 0) {
     // Code matters through what is asked about it.
-    const codeWeight = Math.min(1.4, 0.35 + Math.log2(1 + codeLines) * 0.2);
-    score += complex || deep ? codeWeight : codeWeight * 0.6;
+    const w = family === 'complex' || family === 'deep' ? 0.4 : family === 'moderate' ? 0.3 : family === 'simple' ? 0.1 : 1.2;
+    score += w;
     signals.push(`${codeLines} lines of code`);
   }
-  if (materialShape) {
-    // Pasted material: the work grows slowly with its size; the ask decides the tier.
-    score += Math.min(0.8, Math.log2(1 + materialShape.words / 200) * 0.3);
-    signals.push(`${materialShape.words} words of pasted material`);
+  if (material) {
+    const words = approxWords(material);
+    score += Math.min(0.5, Math.log2(1 + words / 400) * 0.2);
+    signals.push(`about ${words} words of pasted material`);
   }
   if (BREVITY.test(ask)) {
     score -= 0.8;
     signals.push('asks for a brief answer');
   }
-  return { score, signals, smallTalk: false, short: substance <= 6 && codeLines === 0 };
+
+  // Keyword stuffing: hard words around an easy ask do not make it hard. Sentences made of hard
+  // words with no object of their own ("Prove it rigorously, design the architecture") are
+  // set aside and the rest is scored on its own; one hard word may lift it a tier, several not.
+  const hardWords = deep || complex || steps > 0 ? distinct(DEEP_ALL, ask, 8) + distinct(COMPLEX_ALL, ask, 8) + steps : 0;
+  if (hardWords >= 1 && !nested) {
+    const parts = ask.split(/[.!?:;。？！：；]+\s*|\n+/u).filter((x) => x.trim());
+    const stuffing = parts.filter(isStuffing);
+    const rest = parts.filter((x) => !isStuffing(x));
+    const lastClause = parts[parts.length - 1] ?? '';
+    const arithmeticCore = (lastClause.match(WORD_RE)?.length ?? 99) <= 8 && /\d+\s*(?:[-+*/×÷^]|times|plus|minus|divided by|mal|más|menos)\s*\d+/u.test(lastClause);
+    let core: number | null = null;
+    if (stuffing.length > 0 && rest.length > 0) core = scoreTurn(rest.join('. '), true).score;
+    else if (ask.length < 600) {
+      // One sentence: strip the hard words and judge what is left.
+      const left = ask.replace(DEEP_ALL, ' ').replace(COMPLEX_ALL, ' ').replace(MULTI_ALL, ' ').replace(EFFORT_WORDS, ' ');
+      const bare = left.replace(NO_OBJECT, ' ');
+      core = isSmallTalk(left) || isSmallTalk(bare) ? 0.3 : LOOKUP_CORE.test(ask) || arithmeticCore ? Math.min(scoreTurn(left, true).score, BASE.simple) : null;
+    }
+    if (core !== null) {
+      const coreTier = tierIndex(core);
+      const capTier = Math.min(THRESHOLDS.length, coreTier + (hardWords >= 2 ? 0 : 1));
+      const cap = capTier >= THRESHOLDS.length ? Infinity : THRESHOLDS[capTier]! - 0.1;
+      if (score > cap) {
+        score = Math.max(core, Math.min(score, cap));
+        signals.push(hardWords >= 2 ? 'hard keywords stuffed around an easy ask: the easy ask decides' : 'a hard word around an easy ask: at most one tier up');
+      }
+    }
+  }
+  // A design without whole-system scope stays below deep.
+  if (family === 'complex' && !wholeSystem) score = Math.min(score, THRESHOLDS[3]! - 0.15);
+  if (family === 'moderate') score = Math.min(score, THRESHOLDS[3]! - 0.6);
+  // A real question is at least simple, whatever brevity asks.
+  if (family !== 'none') score = Math.max(score, THRESHOLDS[0]! + 0.2);
+  return { score, signals, smallTalk: false, short: substance <= 14 && codeLines === 0 && !material, family };
 }
 
 function tierIndex(score: number): number {
@@ -264,7 +286,7 @@ export function classifyMessages(messages: readonly ChatMessageLike[]): Classifi
       prior = Math.max(prior, scoreTurn(messageText(m)).score);
     }
     if (prior > score) {
-      score = Math.max(score, prior - 1.0);
+      score = Math.max(score, prior - 0.6);
       signals.push('follow-up in a harder conversation');
     }
   }
@@ -272,12 +294,13 @@ export function classifyMessages(messages: readonly ChatMessageLike[]): Classifi
   if (!current.smallTalk) {
     for (const m of messages) {
       if (m.role !== 'system' && m.role !== 'developer') continue;
-      const sys = messageText(m).slice(0, 4000);
+      const sys = messageText(m).slice(0, 4000).toLowerCase();
       if (SYSTEM_RIGOUR.test(sys)) {
-        score += 0.5;
+        // Rigour deepens an answer within its tier band; it does not turn a design into a proof.
+        score = Math.min(score + 0.4, current.family === 'deep' ? Infinity : THRESHOLDS[3]! - 0.15);
         signals.push('system prompt asks for rigour');
       } else if (SYSTEM_BRIEF.test(sys)) {
-        score -= 0.5;
+        score = Math.max(score - 0.5, current.family && current.family !== 'none' ? THRESHOLDS[0]! + 0.2 : 0);
         signals.push('system prompt asks for brevity');
       }
       break;

@@ -88,7 +88,7 @@ const ASK_WINDOW = 600; // characters of instruction kept from each end of a lon
  * of a long message ("Summarize this: ...", "... what does this do?"), so for a long prose
  * message only its first and last few hundred characters count as the ask.
  */
-export function splitAsk(text: string): SplitText {
+export function splitAsk(text: string, isInstruction: (paragraph: string) => boolean = () => true): SplitText {
   let code = '';
   let prose = text;
   if (text.includes('```')) {
@@ -107,9 +107,26 @@ export function splitAsk(text: string): SplitText {
     prose = kept.join('\n');
   }
   if (prose.length <= ASK_WINDOW * 2 + 200) return { ask: prose.trim(), code, material: '' };
-  const head = prose.slice(0, ASK_WINDOW);
-  const tail = prose.slice(prose.length - ASK_WINDOW);
-  return { ask: `${head}\n${tail}`.trim(), code, material: prose.slice(ASK_WINDOW, prose.length - ASK_WINDOW) };
+  // A long message: the instruction is its first or last paragraph (or both); the rest is material.
+  const paras = prose.split(/\n\s*\n/);
+  const first = paras[0]!.trim();
+  const last = paras.length > 1 ? paras[paras.length - 1]!.trim() : '';
+  const asks: string[] = [];
+  let from = 0;
+  let to = paras.length;
+  if (first.length <= ASK_WINDOW && isInstruction(first)) {
+    asks.push(first);
+    from = 1;
+  } else if (first.length > ASK_WINDOW) {
+    // No paragraph break: the instruction is the first sentence if it reads like one.
+    const sentence = /^[^.!?:。？：\n]{1,300}[.!?:。？：]/u.exec(first)?.[0];
+    if (sentence && isInstruction(sentence)) asks.push(sentence);
+  }
+  if (last && last.length <= ASK_WINDOW && isInstruction(last)) {
+    asks.push(last);
+    to = paras.length - 1;
+  }
+  return { ask: asks.join('\n').trim(), code, material: paras.slice(from, to).join('\n\n') };
 }
 
 const CODE_LINE =

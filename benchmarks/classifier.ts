@@ -1,0 +1,158 @@
+/**
+ * Classifier accuracy and speed.
+ *
+ *   npm run build && node dist/benchmarks/classifier.js              # held-out + external sets + speed
+ *   node dist/benchmarks/classifier.js --split tune --errors         # tuning view (never the held-out)
+ *
+ * Accuracy: exact, within one tier, under-tier rate (predicted lower than the label) and the
+ * confusion matrix, on thinkcap's held-out split and on ../shared/datasets/external/ (read in
+ * place, never copied, never tuned on). Speed: median and p99 per query at 200 B, 2 KB, 20 KB, 1 MB.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { classifyMessages } from '../src/classify/classifier.js';
+import { TIER_NAMES, type TierName } from '../src/config/schema.js';
+import { packageRoot } from '../src/paths.js';
+
+type Msg = { role: string; content: string };
+interface Item {
+  id: string;
+  messages: Msg[];
+  expected: TierName;
+}
+
+const args = process.argv.slice(2);
+const split = args.includes('--split') ? args[args.indexOf('--split') + 1]! : 'heldout';
+const showErrors = args.includes('--errors');
+const root = packageRoot();
+const external = join(root, '..', 'shared', 'datasets', 'external');
+
+function own(splitName: string): Item[] {
+  return readFileSync(join(root, 'benchmarks', 'datasets', 'queries.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { id: string; messages: Msg[]; expected_tier: TierName; split: string })
+    .filter((r) => splitName === 'all' || r.split === splitName)
+    .map((r) => ({ id: r.id, messages: r.messages, expected: r.expected_tier }));
+}
+
+function thinkbudget(): Item[] {
+  const dir = join(external, 'thinkbudget');
+  if (!existsSync(dir)) return [];
+  const out: Item[] = [];
+  for (const t of TIER_NAMES) {
+    for (const l of readFileSync(join(dir, `${t}.jsonl`), 'utf8').split('\n').filter(Boolean)) {
+      const r = JSON.parse(l) as { id: string; query: string; messages?: Msg[]; expected_tier: TierName };
+      out.push({ id: r.id, messages: r.messages ?? [{ role: 'user', content: r.query }], expected: r.expected_tier });
+    }
+  }
+  return out;
+}
+
+/** Tokenomics' three classes, scored with trivial+simple -> simple, moderate -> medium, complex+deep -> complex. */
+function tokenomics(): Array<{ id: string; messages: Msg[]; expected: 'simple' | 'medium' | 'complex' }> {
+  const f = join(external, 'tokenomics', 'synthetic_accuracy_50.json');
+  if (!existsSync(f)) return [];
+  const j = JSON.parse(readFileSync(f, 'utf8')) as { prompts: Array<{ id: string; prompt: string; expected_complexity: 'simple' | 'medium' | 'complex' }> };
+  return j.prompts.map((p) => ({ id: p.id, messages: [{ role: 'user', content: p.prompt }], expected: p.expected_complexity }));
+}
+
+function score(items: Item[], name: string): void {
+  const idx = (t: TierName) => TIER_NAMES.indexOf(t);
+  const m = TIER_NAMES.map(() => TIER_NAMES.map(() => 0));
+  let exact = 0;
+  let within = 0;
+  let under = 0;
+  const errors: string[] = [];
+  for (const it of items) {
+    const c = classifyMessages(it.messages);
+    const e = idx(it.expected);
+    const p = idx(c.tier);
+    m[e]![p]!++;
+    if (e === p) exact++;
+    if (Math.abs(e - p) <= 1) within++;
+    if (p < e) under++;
+    if (e !== p && showErrors) {
+      const text = it.messages[it.messages.length - 1]!.content.replace(/\s+/g, ' ').slice(0, 110);
+      errors.push(`  ${it.id} expected ${it.expected} got ${c.tier} (${c.score}) ${text} | ${c.signals.join('; ')}`);
+    }
+  }
+  const n = items.length;
+  const pct = (v: number) => `${((100 * v) / n).toFixed(1)}%`;
+  console.log(`\n### ${name} (${n} queries)\n`);
+  console.log(`exact ${pct(exact)} · within one tier ${pct(within)} · under-tier ${pct(under)}\n`);
+  console.log(`| label \\ predicted | ${TIER_NAMES.join(' | ')} |`);
+  console.log(`|---|${TIER_NAMES.map(() => '---:').join('|')}|`);
+  TIER_NAMES.forEach((t, i) => console.log(`| ${t} | ${m[i]!.join(' | ')} |`));
+  if (errors.length) console.log(`\nmisclassified:\n${errors.join('\n')}`);
+}
+
+function scoreTokenomics(): void {
+  const items = tokenomics();
+  if (!items.length) return;
+  const map: Record<TierName, 'simple' | 'medium' | 'complex'> = { trivial: 'simple', simple: 'simple', moderate: 'medium', complex: 'complex', deep: 'complex' };
+  const classes = ['simple', 'medium', 'complex'] as const;
+  const m = classes.map(() => classes.map(() => 0));
+  let exact = 0;
+  let under = 0;
+  for (const it of items) {
+    const p = map[classifyMessages(it.messages).tier];
+    const e = classes.indexOf(it.expected);
+    const pi = classes.indexOf(p);
+    m[e]![pi]!++;
+    if (e === pi) exact++;
+    if (pi < e) under++;
+  }
+  console.log(`\n### external: tokenomics synthetic_accuracy_50 (${items.length} prompts, 3 classes)\n`);
+  console.log(`exact ${((100 * exact) / items.length).toFixed(1)}% · under-class ${((100 * under) / items.length).toFixed(1)}%\n`);
+  console.log(`| label \\ predicted | ${classes.join(' | ')} |`);
+  console.log(`|---|---:|---:|---:|`);
+  classes.forEach((c, i) => console.log(`| ${c} | ${m[i]!.join(' | ')} |`));
+}
+
+function speed(): void {
+  const base =
+    'We need to decide how to roll out the new billing system. The finance team wants a phased launch by region, engineering prefers a feature flag per customer, and support asks for two weeks of notice. ';
+  const make = (bytes: number) => {
+    let s = '';
+    while (s.length < bytes) s += base;
+    return `${s.slice(0, bytes - 60)}\n\nCompare these rollout options and recommend one.`;
+  };
+  console.log('\n### speed (one classification, whole request)\n');
+  console.log('| prompt size | median us | p99 us | runs |');
+  console.log('|---:|---:|---:|---:|');
+  // The worst case for keyword scanning: a long message that is all instruction, no paste.
+  const dense = (bytes: number) => {
+    const parts = ['Design a multi-tenant billing service that must handle retries, idempotency and partial refunds,', 'explain the trade-offs of each storage option,', 'compare event sourcing with CRUD for the ledger,', 'and include a migration plan with rollback and a timeline.'];
+    let s = '';
+    for (let i = 0; s.length < bytes; i++) s += parts[i % parts.length] + ' ';
+    return s.slice(0, bytes);
+  };
+  for (const [label, content, runs] of [
+    ['200 B', make(200), 20000],
+    ['2 KB', make(2048), 20000],
+    ['1.4 KB, all instruction', dense(1400), 20000],
+    ['20 KB', make(20480), 3000],
+    ['1 MB', make(1 << 20), 60],
+  ] as const) {
+    const messages = [{ role: 'user', content }];
+    for (let i = 0; i < Math.min(200, runs); i++) classifyMessages(messages);
+    const t: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      classifyMessages(messages);
+      t.push((performance.now() - t0) * 1000);
+    }
+    t.sort((a, b) => a - b);
+    console.log(`| ${label} | ${t[Math.floor(t.length / 2)]!.toFixed(1)} | ${t[Math.floor(t.length * 0.99)]!.toFixed(1)} | ${runs} |`);
+  }
+}
+
+score(own(split), `thinkcap ${split} split`);
+if (split === 'heldout') {
+  const tb = thinkbudget();
+  if (tb.length) score(tb, 'external: thinkbudget (85 queries, 5 tiers)');
+  scoreTokenomics();
+  if (!args.includes('--no-speed')) speed();
+}

@@ -1,0 +1,147 @@
+/**
+ * Word lists for the classifier, by what they say about the ask. Spaced scripts match on whole
+ * words (script-aware lookarounds, never substrings: "recover" is not "cover", "designer" is not
+ * "design"); Chinese and Japanese terms match anywhere, since those scripts have no spaces.
+ */
+const B = '(?<![\\p{L}\\p{N}])';
+const E = '(?![\\p{L}\\p{N}])';
+
+function build(spaced: string[], cjk: string[] = [], flags = 'iu'): RegExp {
+  const parts: string[] = [];
+  if (spaced.length) parts.push(`${B}(?:${spaced.join('|')})${E}`);
+  if (cjk.length) parts.push(`(?:${cjk.join('|')})`);
+  return new RegExp(parts.join('|'), flags);
+}
+// No 'i' flag: callers match against lower-cased text (Unicode case-insensitive matching is
+// several times slower in V8, and this runs on every request).
+export const lexicon = (spaced: string[], cjk: string[] = []) => build(spaced, cjk, 'u');
+export const lexiconGlobal = (spaced: string[], cjk: string[] = []) => build(spaced, cjk, 'gu');
+
+/** Proofs, derivations, formal work: the deepest asks. */
+export const DEEP_ASK = lexicon(
+  [
+    'prove', '(?:give|write|provide|construct|find|sketch) (?:a |the )?(?:rigorous |formal |short |combinatorial )?proofs?', 'proofs? (?:by|of)', 'with proofs?', 'derive', 'derivation', 'rigorous(?:ly)?', 'formally (?:verify|specify|prove)', 'from first principles',
+    'demonstrate that', 'show that', 'research (?:plan|design|proposal)', 'lower bound', 'competitive ratio', 'loop invariant',
+    'demuestra', 'demuestre', 'demostrar?', 'demostración', 'beweise', 'beweis', 'herleiten', 'leite', 'démontrer', 'démontrez', 'démontre',
+    'démonstration', 'prouver', 'prouvez', 'докажите', 'докажи', 'доказательство', 'доказать', 'выведите', 'выведи',
+  ],
+  ['证明', '推导', '証明', '導出'],
+);
+/** Scope that turns a design into a whole-system design. */
+export const WHOLE_SYSTEM = lexicon(
+  ['from scratch', 'complete', 'end-to-end', 'entire', 'full', 'planetary-scale', 'globally distributed', 'every (?:trade-?off|choice|decision)', 'justify (?:each|every)', 'desde cero', 'von grund auf', 'de zéro', 'с нуля'],
+  ['从零', '全球', 'ゼロから'],
+);
+/** Design, debugging, optimisation, analysis. */
+export const COMPLEX_ASK = lexicon(
+  [
+    'design', 'architect', 'architecture', 'debug', 'diagnose', 'optimi[sz]e', 'refactor', 'implement', 'analy[sz]e', 'evaluate',
+    'critique', 'redesign', 'model the', 'simulate', 'investigate', 'root causes?', 'threat model', 'migration (?:plan|strategy)',
+    'plan a migration', 'find the flaw', 'postmortem',
+    'diseña', 'diseñar', 'depura', 'optimiza', 'implementa', 'analiza', 'entwirf', 'entwerfen', 'optimiere', 'implementiere',
+    'analysiere', 'concevoir', 'concevez', 'optimiser', 'optimisez', 'implémenter', 'implémentez', 'analyser', 'analysez',
+    'спроектируй', 'спроектируйте', 'оптимизируй', 'реализуй', 'реализуйте', 'проанализируй', 'проанализируйте', 'отладь',
+  ],
+  ['设计', '优化', '调试', '实现', '分析', '設計', '最適化', 'デバッグ', '実装', '分析'],
+);
+/** Explain, compare, write something of substance, solve. */
+export const MODERATE_ASK = lexicon(
+  [
+    'explain', 'compare', 'comparison', 'contrast', 'why', 'how does', 'how do(?:es)? .{0,40} work', 'how would', 'how should',
+    'difference between', 'differences between', 'pros and cons', 'trade-?offs?', 'advantages', 'disadvantages', 'solve', 'calculate', 'compute',
+    'estimate', 'plan', 'outline', 'review', 'how (?:do|can) i fix', 'fix (?:it|this|the bug)', 'troubleshoot', 'choose between', 'decide between', 'what could cause', 'walk me through', 'step[- ]by[- ]step', 'in detail', 'should i',
+    'recommend one', 'which would you (?:pick|choose|recommend)', 'suggest (?:a|an|the)? ?(?:approach|plan|way|strategy)', 'best way', 'best practices', 'good practices', 'convince', 'persuade',
+    'write (?:a |an |the |some )?(?:[\\p{L}\\p{N}-]+ ){0,4}(?:function|script|program|class|query|tests?|regex|module|component|email|letter|reply|story|essay|description|post|paragraph|cover letter|speech|proposal|itinerary|plan)',
+    'draft', 'compose', 'create a (?:[\\p{L}-]+ ){0,3}(?:plan|schedule|itinerary|rubric|template|budget)', 'give me a (?:[\\p{L}-]+ ){0,2}(?:plan|schedule)',
+    'convert this', 'rewrite', 'turn these', 'group the', 'find the bug', 'what causes', 'what should i check', 'probability',
+    'explica', 'explique', 'compara', 'compare', 'diferencia', 'ventajas', 'resuelve', 'calcula', 'escribe', 'redacta', 'por qué',
+    'erkläre', 'erklären', 'vergleiche', 'unterschied', 'vorteile', 'löse', 'berechne', 'schreibe', 'warum', 'comparez', 'expliquez',
+    'différence', 'avantages', 'résoudre', 'résous', 'calculez', 'écrivez', 'écris', 'pourquoi', 'объясни', 'объясните', 'сравни', 'сравните',
+    'разница', 'преимущества', 'реши', 'решите', 'вычисли', 'напиши', 'напишите', 'почему',
+  ],
+  ['比较', '为什么', '如何', '区别', '优缺点', '解释', '比較', 'なぜ', 'どうして', '違い', '説明して', '解いて', '計算して', '書いて', '教えてください'],
+);
+/** Lookups, definitions, conversions, short edits. */
+export const SIMPLE_ASK = lexicon(
+  [
+    'what is', "what's", 'what are', 'what does', 'who is', 'who was', 'who wrote', 'who painted', 'who proved', 'when (?:is|was|did)', 'where is', 'where can',
+    'which', 'define', 'definition', 'convert', 'translate', 'summari[sz]e', 'summary', 'tl;?dr', 'list', 'name', 'spell', 'rephrase', 'reword',
+    'fix the (?:typo|grammar)', 'proofread', 'shorten', 'format', 'rename', 'extract', 'count', 'how many', 'how much', 'how far', 'how do i',
+    'meaning', 'mean', 'synonym', 'give me (?:a|an) (?:example|synonym|name|title|quote)', 'suggest a name', 'recommend a', 'is it', 'add (?:docstrings|comments)',
+    'qué es', 'cuál es', 'quién', 'traduce', 'resume', 'was ist', 'wer ist', 'wie viele', 'übersetze', 'fasse', "qu'est-ce", 'quelle est',
+    'qui est', 'traduis', 'traduisez', 'résume', 'что такое', 'кто', 'сколько', 'какая', 'какой', 'переведи', 'переведите', 'кратко', 'перескажи',
+  ],
+  ['什么是', '是什么', '哪里', '翻译', '总结', 'とは', 'どこ', '翻訳', '要約', 'どれくらい'],
+);
+/** Topics whose answers need care: distributed systems, performance, security, algorithms, statistics. */
+export const DEPTH_TERMS = lexiconGlobal(
+  [
+    'concurren(?:t|cy)', 'race conditions?', 'deadlocks?', 'thread-safe', 'lock-free', 'memory leak', 'leaks?', 'consensus', 'raft', 'paxos', 'partitions?',
+    'replication', 'distributed', 'sharding', 'exactly-once', 'at-least-once', 'idempoten(?:t|cy)', 'consistency', 'latency', 'throughput', 'p99',
+    'scal(?:e|able|ability|ing)', 'downtime', 'rollback', 'failure modes?', 'fault[- ]toleran(?:t|ce)', 'migrat(?:e|ion)', 'cach(?:e|ing)', 'invalidation',
+    'security', 'threats?', 'encrypt(?:ed|ion)?', 'authori[sz]ation', 'permissions?', 'complexity', 'asymptotic', 'recurrence', 'algorithm', 'heap',
+    'graph', 'dynamic programming', 'eigen(?:values?|vectors?)', 'integral', '∫', 'probability', 'expected (?:value|number)', 'regression', 'forecast(?:ing)?',
+    'seasonality', 'causal', 'churn', 'confound(?:er|ers|ing)', 'a/b test', 'statistical', 'bias', 'variance', 'transformer', 'attention', 'compiler',
+    'kubernetes', 'oomkilled', 'kafka', 'pipeline', 'multi-region', 'active-active', 'multi-tenant', 'schema', 'indexes', 'window functions?',
+    'conflict resolution', 'offline-first', 'sync', 'protocol', 'handshake', 'ledger', 'fraud', 'rate limit(?:er|ing)?', 'bounded', 'backoff', 'retries',
+    'trade-?offs?', 'constraints?', 'requirements?', 'edge cases?', 'pitfalls', 'sample size', 'counterarguments?', 'methodolog(?:y|ical)',
+    'threads?', 'goroutines?', 'mutex(?:es)?', 'quadratic(?:ally)?', 'dependencies', 'risks', 'timeline', 'failure scenarios', 'owners', 'memory',
+    'concurrencia', 'distribuid[oa]', 'nebenläufig', 'verteilt', 'concurrence', 'distribué', 'гонки', 'распределённ', 'параллельн',
+  ],
+  ['并发', '分布式', '冲突', '一致性', '权衡', '复杂度', '競合', '一貫性', 'トレードオフ', '分散'],
+);
+/** Asks with several parts. */
+export const MULTI_STEP = lexiconGlobal(
+  [
+    'step by step', 'then', 'after that', 'finally', 'first', 'second', 'third', 'also', 'additionally', 'for each', 'and explain', 'and show',
+    'and justify', 'and compare', 'and propose', 'and recommend', 'and analy[sz]e', 'including', 'include', 'cover', 'covering', 'walk through',
+    'justify', 'and why', 'and how', 'with proof', 'with (?:a )?proof', 'luego', 'después', 'dann', 'danach', 'ensuite', 'puis', 'затем', 'потом', 'и объясни',
+  ],
+  ['然后', '接着', '并说明', 'それから', '次に'],
+);
+export const CONSTRAINT = lexiconGlobal([
+  'must', 'should', 'without', 'at least', 'at most', 'no more than', 'less than', 'ensure', 'guarantee', 'handle', 'handles', 'support', 'supports',
+  'prevent', 'prevents', 'keeping', 'under', 'o\\(n(?: log n)?\\)', 'in-place', 'respects?', 'limit of', 'debe', 'sin', 'muss', 'ohne', 'doit', 'sans', 'должен', 'без',
+]);
+export const BREVITY = lexicon(
+  ['briefly', 'in one (?:sentence|word|line)', 'one-liner', 'one line', 'short answer', 'just (?:the|a) (?:answer|number|name|floor)', 'yes or no', 'tl;?dr', 'brevemente', 'en una frase', 'in einem satz', 'en une phrase', 'одной фразой', 'кратко'],
+  ['一句话', '一文で', '简单说'],
+);
+/** Math notation, not every '-' or '/': LaTeX, operators between symbols, powers, named functions. */
+export const MATH_NOTATION =
+  /\\(?:frac|int|sum|prod|sqrt|lim|infty|mathbb|forall|exists|partial)|[∑∫∏√∞∀∃∂≤≥≠≈∈⊂]|\b[a-z]\s*\^\s*\d|\b\d*[a-z]\s*[+\-*/]\s*\d*[a-z]?\s*=\s*\d|\b[a-z]\(\s*[a-z]\s*\)\s*=|\bmod\s+\d|\bT\(n\)/iu;
+export const MATH_WORDS = lexiconGlobal([
+  'integral', 'derivative', 'eigen(?:value|vector)s?', 'matrix', 'matrices', 'polynomial', 'primes?', 'irrational', 'probability', 'expected value',
+  'variance', 'converge(?:s|nce)?', 'series', 'limit', 'equations?', 'inequality', 'induction', 'modulo', 'combinatori(?:cs|al)', 'permutations?',
+  'theorem', 'lemma', 'group', 'graph', 'countable', 'uncountable', 'recurrence', 'ecuación', 'gleichung', 'équation', 'уравнение', 'интеграл',
+]);
+/** The core of a lookup: a keyword-stuffed lookup stays a lookup. */
+export const LOOKUP_CORE = lexicon(
+  [
+    'capital of', 'capital de', 'hauptstadt', 'столица', 'what color', 'boiling point', 'freezing point', 'how many days', 'how many legs',
+    "what (?:is|'s) \\d+ ?(?:[-+*/x×]|times|plus|minus|divided by) ?\\d+", 'translate .{1,40} (?:into|to) \\p{L}+', 'define', "what does '?\\p{L}+'? mean",
+    'who (?:wrote|painted|proved)', 'what (?:is|does) the word',
+  ],
+  ['首都'],
+);
+/** Greetings, thanks and acknowledgements: a message made only of these is small talk. */
+export const SMALL_TALK_WORDS = new Set(
+  (
+    'hi hello hey yo hiya howdy good morning afternoon evening night thanks thank thx ty you so very much a lot again ok okay k cool great nice perfect ' +
+    'awesome got it sure yes no yep nope please bye goodbye see ya cheers lol sounds makes sense understood that works worked the fix for help done ' +
+    'answers job merry christmas happy birthday nice to meet how are doing what up quick test ping there is this thing on everyone all man mate friend ' +
+    'hola gracias muchas buenos días adiós vale hallo danke schön tschüss guten tag morgen abend wie geht bonjour salut merci beaucoup au revoir ' +
+    "d'accord привет спасибо пока здравствуйте хорошо ладно понял ciao grazie olá obrigado obrigada never mind anyway um uh so like " +
+    'basically know mean actually honestly well right i just'
+  ).split(' '),
+);
+export const SMALL_TALK_CJK = /^(?:你好|谢谢你?|再见|好的，?明白了|好的|こんにちは|ありがとう(?:ございます)?|おはよう(?:ございます)?|さようなら|안녕하세요|감사합니다)[\s!！。.~]*$/u;
+export const SYSTEM_RIGOUR = lexicon(['expert', 'rigorous', 'think carefully', 'careful reasoning', 'research', 'mathematician', 'proof', 'olympiad', 'senior']);
+export const SYSTEM_BRIEF = lexicon(['concise', 'brief', 'short answers?', 'keep answers short', 'one sentence', 'casual', 'friendly chat', 'small talk']);
+/** One-word-answer asks: yes/no questions, trivial instructions, sequence facts. */
+export const TRIVIAL_ASK = lexicon([
+  '^(?:is|are|can|do|does|was|were|true or false)', 'say (?:hi|hello|ok|yes|no|back)', 'reply with', 'repeat after', 'count from', 'random number',
+  'what day comes', 'what comes after', 'what letter', 'opposite of', 'plural of', 'how many legs', 'how many days are in a week', 'which is (?:larger|bigger|smaller)',
+]);
+/** Effort words that stuffing adds without changing the ask. */
+export const EFFORT_WORDS = /(?<![\p{L}])(?:think|thinking|hard|harder|deeply|deep|carefully|maximum|reasoning|thorough|very|please|with|and|it|then|be|everything|alles|es|todo)(?![\p{L}])/gu;

@@ -1,0 +1,127 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { classifyMessages, classifyText } from '../../src/classify/classifier.js';
+import { TIER_NAMES } from '../../src/config/schema.js';
+import { resolveThinkingBudget } from '../../src/budget/thinking.js';
+import { validateConfig } from '../../src/config/load.js';
+import { packageRoot } from '../../src/paths.js';
+
+const idx = (t: string) => TIER_NAMES.indexOf(t as (typeof TIER_NAMES)[number]);
+const FILLER = 'so um basically you know I mean like honestly well right actually';
+
+describe('classifier', () => {
+  it('is deterministic and explains itself', () => {
+    const a = classifyText('Design a rate limiter for an API served by 10 replicas and explain the failure modes');
+    const b = classifyText('Design a rate limiter for an API served by 10 replicas and explain the failure modes');
+    expect(a).toEqual(b);
+    expect(a.tier).toBe('complex');
+    expect(a.signals.join(' ')).toMatch(/design/);
+    expect(a.confidence).toBeGreaterThanOrEqual(0);
+    expect(a.confidence).toBeLessThanOrEqual(1);
+  });
+
+  it('separates the ask from the material: a long email with "summarize this" is not deep', () => {
+    const email = Array.from({ length: 300 }, (_, i) => `Paragraph ${i}: the vendor contract was reviewed and the migration plan was discussed with the distributed team.`).join(' ');
+    const c = classifyText(`Summarize this email in one sentence:\n\n${email}`);
+    expect(['simple', 'moderate']).toContain(c.tier);
+  });
+
+  it('reads math as math, not every hyphen or slash', () => {
+    expect(idx(classifyText('Convert 2024-03-15 to the format 15/03/2024').tier)).toBeLessThanOrEqual(idx('simple'));
+    expect(classifyText('Evaluate ∫ x^2 e^x dx and verify the result by differentiation').signals.join(' ')).toMatch(/mathematical notation/);
+  });
+
+  it('matches whole words, not substrings', () => {
+    expect(classifyText('Recover my account password please').tier).not.toBe('complex');
+    expect(classifyText('Where is the designer?').signals.join(' ')).not.toMatch(/design/);
+  });
+
+  it('reads the conversation: a short follow-up in a hard conversation is not trivial, a closing thanks is', () => {
+    const hard = [
+      { role: 'user', content: 'Prove that there are infinitely many primes of the form 4k+3.' },
+      { role: 'assistant', content: 'Suppose finitely many ...' },
+    ];
+    expect(idx(classifyMessages([...hard, { role: 'user', content: 'why does that step hold?' }]).tier)).toBeGreaterThanOrEqual(idx('complex'));
+    expect(classifyMessages([...hard, { role: 'user', content: 'ok thanks, makes sense' }]).tier).toBe('trivial');
+  });
+
+  it('is Unicode-aware across languages', () => {
+    expect(classifyText('证明根号2是无理数，并推广到任意非完全平方数').tier).toBe('deep');
+    expect(classifyText('Спасибо!').tier).toBe('trivial');
+    expect(classifyText('¿Cuál es la capital de Australia?').tier).toBe('simple');
+    expect(idx(classifyText('Entwirf ein Datenbankschema für ein Buchungssystem, das Doppelbuchungen bei gleichzeitigen Anfragen verhindert').tier)).toBeGreaterThanOrEqual(idx('moderate'));
+  });
+
+  it('takes bounded time on a 1 MB paste (it reads a bounded window)', () => {
+    const big = 'lorem ipsum dolor sit amet '.repeat(40_000) + '\n\nWhat is this about?';
+    const c = classifyText(big);
+    expect(['simple', 'moderate']).toContain(c.tier);
+  });
+});
+
+describe('robustness: padding and keyword stuffing raise a query at most one tier', () => {
+  const trivial = ['Hello', 'thanks!', 'What is 7 times 8?', 'ok got it'];
+  const simple = ['What is the capital of France?', 'Translate "good night" into Spanish', 'How many ounces are in a pound?', 'Define entropy.'];
+  for (const q of [...trivial, ...simple]) {
+    const base = idx(classifyText(q).tier);
+    it(`"${q}" padded with filler`, () => {
+      const padded = `${FILLER} ${FILLER} ${q} ${FILLER} ${FILLER} ${FILLER}`;
+      expect(idx(classifyText(padded).tier)).toBeLessThanOrEqual(base + 1);
+    });
+    it(`"${q}" stuffed with prove / design / step by step`, () => {
+      const stuffed = `${q} Prove it rigorously, design the architecture, derive it from first principles and think step by step.`;
+      expect(idx(classifyText(stuffed).tier)).toBeLessThanOrEqual(base + 1);
+    });
+  }
+  it('a long paste with a one-line easy ask stays SIMPLE or MODERATE', () => {
+    const paste = Array.from({ length: 400 }, (_, i) => `Line ${i}: we must design, optimise and prove the distributed consensus protocol handles every failure mode.`).join('\n');
+    for (const ask of ['Summarize this:', 'What is the main point of this?', 'Fix the typos in this text:']) {
+      expect(['simple', 'moderate']).toContain(classifyText(`${ask}\n\n${paste}`).tier);
+      expect(['simple', 'moderate']).toContain(classifyText(`${paste}\n\n${ask}`).tier);
+    }
+  });
+});
+
+describe('thinking budget resolution', () => {
+  const config = validateConfig({
+    overrides: {
+      tenants: { free: { scale: 0.5, ceiling: 1000 } },
+      users: { alice: { budgets: { deep: 4000 } } },
+      sessions: { s1: { floor: 256 } },
+    },
+  });
+  it('applies tier budgets, overrides, floors and ceilings', () => {
+    expect(resolveThinkingBudget(config, 'moderate', {}).budget).toBe(512);
+    expect(resolveThinkingBudget(config, 'moderate', { tenant: 'free' }).budget).toBe(256);
+    expect(resolveThinkingBudget(config, 'deep', { tenant: 'free' }).budget).toBe(1000);
+    expect(resolveThinkingBudget(config, 'deep', { user: 'alice' }).budget).toBe(4000);
+    expect(resolveThinkingBudget(config, 'trivial', { session: 's1' }).budget).toBe(256);
+  });
+  it('honours client hints within the limits', () => {
+    expect(resolveThinkingBudget(config, 'deep', {}, { reasoningEffort: 'low' }).budget).toBe(128);
+    expect(resolveThinkingBudget(config, 'trivial', {}, { thinkingBudget: 100_000 }).budget).toBe(8192);
+    expect(resolveThinkingBudget(config, 'trivial', { tenant: 'free' }, { thinkingBudget: 5000 }).budget).toBe(1000);
+    expect(resolveThinkingBudget(config, 'deep', { session: 's1' }, { thinkingBudget: 10 }).budget).toBe(10);
+  });
+});
+
+describe('thinkcap classify --jsonl', () => {
+  it('prints one JSON object per line, in order', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tc-jsonl-'));
+    const file = join(dir, 'in.jsonl');
+    const lines = [];
+    for (let i = 0; i < 2000; i++) lines.push(JSON.stringify(i % 2 ? { query: 'Hello' } : { messages: [{ role: 'user', content: 'Prove that sqrt(2) is irrational' }] }));
+    lines.push('not json');
+    writeFileSync(file, lines.join('\n') + '\n');
+    const r = spawnSync(process.execPath, [join(packageRoot(), 'dist/src/cli.js'), 'classify', '--jsonl', file], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(out).toHaveLength(2001);
+    expect(out[0]).toMatchObject({ tier: 'deep', budget: 8192 });
+    expect(out[1]).toMatchObject({ tier: 'trivial', budget: 32 });
+    expect(out[2000]).toMatchObject({ line: 2001, error: 'not valid JSON' });
+  });
+});
