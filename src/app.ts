@@ -13,6 +13,7 @@ import { budgetRoutes } from './http/budget-api.js';
 import { Metrics } from './http/metrics.js';
 import { Stats } from './http/stats.js';
 import { dashboardRoutes } from './http/dashboard.js';
+import { EnergyMonitor } from './energy/monitor.js';
 
 export interface Thinkcap {
   grpcPort: number;
@@ -23,6 +24,7 @@ export interface Thinkcap {
   spend: SpendController;
   metrics: Metrics;
   stats: Stats;
+  energy: EnergyMonitor;
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -60,11 +62,25 @@ export async function startThinkcap(config: Config, log: Logger, opts: StartOpti
       'request done',
     );
   };
+  const energy = new EnergyMonitor(config.energy, log);
+  energy.onPower = (w) => stats.addPower(w);
+  energy.onSample = (gpus, source) => {
+    for (const g of gpus) {
+      const labels = { gpu: String(g.index), source };
+      if (g.powerMw !== null) metrics.gpuPower.set(labels, g.powerMw / 1000);
+      if (g.memUsed !== null) metrics.gpuMemoryUsed.set(labels, g.memUsed);
+      if (g.memTotal !== null) metrics.gpuMemoryTotal.set(labels, g.memTotal);
+      if (g.utilGpu !== null) metrics.gpuUtil.set(labels, g.utilGpu);
+      if (g.energyMj !== null) metrics.gpuEnergy.set(labels, g.energyMj / 1000);
+    }
+  };
+  if (config.energy.source !== 'none') await energy.start();
   const extProc = await startExtProcServer({
     config,
     log,
     onFinish,
     spend,
+    energy,
     metrics: {
       softCap: () => {},
       chunk: (sec) => metrics.chunkSeconds.observe(sec),
@@ -75,11 +91,11 @@ export async function startThinkcap(config: Config, log: Logger, opts: StartOpti
     config,
     log,
     startedAt,
-    gpuSource: () => 'none',
+    gpuSource: () => energy.source?.description ?? 'none',
     activeStreams: () => extProc.active,
   });
   for (const [method, path, h] of budgetRoutes(config, spend, clock)) admin.route(method, path, h);
-  for (const [method, path, h] of dashboardRoutes(stats, metrics, () => ({ source: 'none', gpus: [] }))) admin.route(method, path, h);
+  for (const [method, path, h] of dashboardRoutes(stats, metrics, () => energy.view())) admin.route(method, path, h);
   const adminServer: Server = admin.server;
   await new Promise<void>((resolve, reject) => {
     adminServer.once('error', reject);
@@ -96,9 +112,11 @@ export async function startThinkcap(config: Config, log: Logger, opts: StartOpti
     spend,
     metrics,
     stats,
+    energy,
     async stop(graceMs = config.server.shutdownGraceMs) {
       await extProc.shutdown(graceMs);
       spend.close();
+      await energy.stop();
       await ledger.close();
       await new Promise<void>((resolve) => {
         adminServer.close(() => resolve());

@@ -221,6 +221,27 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    energy: z
+      .object({
+        /** auto: NVML, else the DCGM exporter (dcgmUrl), else an estimate (estimatedWatts), else none. */
+        source: z.enum(['auto', 'nvml', 'dcgm', 'estimated', 'none']).default('auto'),
+        intervalMs: z.number().int().min(20).default(100),
+        nvmlLibrary: z.string().default('libnvidia-ml.so.1'),
+        /** A DCGM exporter's /metrics URL, for a GPU on another host. */
+        dcgmUrl: z.string().url().optional(),
+        /** Power draw assumed when nothing is measured (labelled "estimated" everywhere). */
+        estimatedWatts: z.number().positive().optional(),
+        estimatedGpuName: z.string().default('estimated GPU'),
+        /** GPUs serving this thinkcap's backends (empty: all visible). */
+        gpuIndices: z.array(z.number().int().min(0)).default([]),
+        /** $/GPU-hour you pay; without it a built-in table by GPU name applies. */
+        gpuHourUsd: z.number().min(0).optional(),
+        /** $/kWh, added on top of GPU time where set. */
+        kwhUsd: z.number().min(0).optional(),
+        historySeconds: z.number().int().positive().default(120),
+      })
+      .strict()
+      .prefault({}),
     dashboard: z
       .object({
         /** Show the first characters of each prompt in the dashboard feed (escaped). Off: prompts can be private. */

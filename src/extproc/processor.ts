@@ -11,6 +11,7 @@ import { capTier, tokenCost, type Reservation, type SpendController } from '../b
 import { countTokens } from '../stream/tokens.js';
 import { messageText } from '../classify/text.js';
 import { performance } from 'node:perf_hooks';
+import type { EnergyFigure, EnergyMonitor } from '../energy/monitor.js';
 
 function lastUserText(messages: Array<{ role?: unknown; content?: unknown }>): string {
   for (let i = messages.length - 1; i >= 0; i--) if (messages[i]?.role === 'user') return messageText(messages[i]!);
@@ -72,6 +73,7 @@ export interface ProcessorContext {
   emit?(res: ProcessingResponse): void;
   spend?: SpendController;
   metrics?: ProcessorMetrics;
+  energy?: EnergyMonitor;
 }
 
 export interface ProcessorMetrics {
@@ -128,6 +130,9 @@ export class RequestProcessor {
   private budgetWarnings: string[] = [];
   private promptEstimate = 0;
   private costUsd: number | null = null;
+  private costBasis: RequestRecord['costBasis'] = 'tokens';
+  private energyFigure: EnergyFigure | null = null;
+  private tokensReported = 0;
   private completionTotal: number | null = null;
   private preview: string | null = null;
   private natural: number | null = null;
@@ -400,7 +405,9 @@ export class RequestProcessor {
       thinkPrefilled: this.backend?.thinkPrefilled ?? false,
       continuation: this.backend?.enforcement === 'continuation' && this.responseBodyMode === 'FULL_DUPLEX_STREAMED',
       tier: this.tier ?? 'unknown',
+      reportExtra: () => this.reportExtra(),
     });
+    this.ctx.energy?.begin(this.id);
     if (this.backend?.enforcement === 'continuation' && this.responseBodyMode !== 'FULL_DUPLEX_STREAMED' && streaming) {
       this.ctx.log.warn({ req: this.id }, 'continuation needs response_body_mode FULL_DUPLEX_STREAMED; the stream rewrite enforces instead');
     }
@@ -427,6 +434,10 @@ export class RequestProcessor {
     const t0 = performance.now();
     const out = obs.push(chunk, eos);
     this.ctx.metrics?.chunk((performance.now() - t0) / 1000);
+    if (this.ctx.energy && obs.tokenEvents > this.tokensReported) {
+      this.ctx.energy.tokens(this.id, obs.tokenEvents - this.tokensReported);
+      this.tokensReported = obs.tokenEvents;
+    }
     if (this.responseBuffered && eos) {
       // BUFFERED (mode override): the whole body at once; headers can still change here.
       this.finish();
@@ -436,6 +447,10 @@ export class RequestProcessor {
           response: {
             header_mutation: headerMutation({
               'x-thinkcap-thinking-tokens': obs.thinkingTokens,
+              'x-thinkcap-cost-usd': this.costUsd === null ? undefined : this.costUsd.toFixed(8),
+              'x-thinkcap-cost-basis': this.costUsd === null ? undefined : this.costBasis,
+              'x-thinkcap-energy-j': this.energyFigure ? this.energyFigure.joules.toFixed(3) : undefined,
+              'x-thinkcap-energy-source': this.energyFigure ? (this.energyFigure.source === 'estimated' ? 'estimated' : `measured-${this.energyFigure.source}`) : undefined,
               'x-thinkcap-enforced': obs.enforced ? 'stream' : undefined,
               'content-length': obs.rewrittenBody ? body.length : undefined,
             }),
@@ -547,6 +562,9 @@ export class RequestProcessor {
         tier: this.tier,
         budget: this.budget,
         cost_usd: this.costUsd,
+        cost_basis: this.costUsd === null ? null : this.costBasis,
+        energy_j: this.energyFigure?.joules ?? null,
+        energy_source: this.energyFigure?.source ?? null,
         thinking_tokens: (this.continuationObserver ?? this.observer)?.thinkingTokens ?? null,
         completion_tokens: this.observer?.completionTokens ?? null,
         enforced: this.observer?.enforced ?? false,
@@ -603,13 +621,21 @@ export class RequestProcessor {
     const prompt = this.observer?.promptTokens ?? (this.observer ? this.promptEstimate : 0);
     this.completionTotal = this.observer ? completion : null;
     this.costUsd = this.observer ? tokenCost(this.ctx.config.spend.pricing, prompt, completion) : null;
+    const energy = this.observer ? this.ctx.energy?.end(this.id) : null;
+    if (energy) {
+      this.energyFigure = energy.now;
+      if (energy.now.costUsd !== null) {
+        this.costUsd = energy.now.costUsd;
+        this.costBasis = energy.now.source === 'estimated' ? 'estimated' : 'gpu';
+      }
+    }
     if (this.reservation && this.ctx.spend) {
       const spend = this.ctx.spend;
       const reservation = this.reservation;
       this.reservation = null;
       spend.settle(reservation, this.costUsd ?? 0, obs?.thinkingTokens ?? 0).catch((err: unknown) => this.ctx.log.error({ err, req: this.id }, 'settling spend failed'));
     }
-    this.ctx.onFinish({
+    const record: RequestRecord = {
       id: this.id,
       startedAt: this.startedAt,
       durationMs: Date.now() - this.startedAt,
@@ -625,9 +651,9 @@ export class RequestProcessor {
       completionTokens: this.completionTotal,
       promptTokens: obs ? (this.observer?.promptTokens ?? this.promptEstimate) : null,
       costUsd: this.costUsd,
-      costBasis: 'tokens',
-      energyJ: null,
-      energySource: null,
+      costBasis: this.costBasis,
+      energyJ: this.energyFigure?.joules ?? null,
+      energySource: this.energyFigure ? (this.energyFigure.source === 'estimated' ? 'estimated' : this.energyFigure.source) : null,
       naturalThinkingTokens: this.natural ?? (obs && obs.enforced && obs.finishReason === 'stop' && !this.continuing ? obs.thinkingTokens : null),
       route: this.routeName ?? null,
       preview: this.preview,
@@ -637,6 +663,33 @@ export class RequestProcessor {
       outcome: this.outcome,
       reason: this.reason,
       stream: this.rewrite?.stream ?? false,
+    };
+    if (!energy) {
+      this.ctx.onFinish(record);
+      return;
+    }
+    // The record goes out once the interval the request ended in has closed (final energy).
+    void energy.final.then((f) => {
+      record.energyJ = f.joules;
+      if (f.costUsd !== null) record.costUsd = f.costUsd;
+      this.ctx.onFinish(record);
     });
+  }
+
+  /** Cost and energy so far, for the end-of-stream report. */
+  private reportExtra(): Record<string, string | number | null> {
+    const e = this.ctx.energy?.peek(this.id) ?? null;
+    const obs = this.observer;
+    let cost: number | null = e?.costUsd ?? null;
+    if (cost === null && obs) {
+      const completion = obs.completionTokens ?? obs.thinkingTokens + countTokens(obs.answer);
+      cost = tokenCost(this.ctx.config.spend.pricing, obs.promptTokens ?? this.promptEstimate, completion);
+    }
+    return {
+      cost_usd: cost === null ? null : cost.toFixed(8),
+      cost_basis: cost === null ? null : e?.costUsd != null ? (e.source === 'estimated' ? 'estimated' : 'gpu') : 'tokens',
+      energy_j: e ? e.joules.toFixed(3) : null,
+      energy_source: e ? (e.source === 'estimated' ? 'estimated' : `measured-${e.source}`) : null,
+    };
   }
 }

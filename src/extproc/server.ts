@@ -12,6 +12,7 @@ export interface ExtProcServerOptions {
   onFinish?: (record: RequestRecord) => void;
   spend?: SpendController;
   metrics?: ProcessorContext['metrics'];
+  energy?: ProcessorContext['energy'];
 }
 
 export interface ExtProcServer {
@@ -65,6 +66,7 @@ export async function startExtProcServer(opts: ExtProcServerOptions): Promise<Ex
         onFinish,
         spend: opts.spend,
         metrics: opts.metrics,
+        energy: opts.energy,
         emit: (res) => {
           if (!ended) call.write(res);
         },

@@ -18,6 +18,8 @@ export interface RewriterOptions {
   tier: string;
   /** Thinking tokens of an earlier leg (a continuation reports the total). */
   thinkingOffset?: number;
+  /** More figures for the end-of-stream report (cost, energy), asked for when the stream ends. */
+  reportExtra?: () => Record<string, string | number | null>;
 }
 
 const DONE_EVENT = Buffer.from('data: [DONE]\n\n');
@@ -54,6 +56,8 @@ export class ResponseRewriter {
   /** Rewritten whole JSON body (non-streaming). */
   rewrittenBody: Buffer | null = null;
   private sawDone = false;
+  /** Reasoning and answer pieces seen: one per token in engines' streams (for energy shares). */
+  tokenEvents = 0;
 
   constructor(private readonly o: RewriterOptions) {
     if (o.format === 'sse') this.sse = new SseFramer();
@@ -143,7 +147,7 @@ export class ResponseRewriter {
     const fl = this.flushThink();
     if (fl) parts.push(Buffer.from(`data: ${fl}\n\n`, 'utf8'));
     if (this.continuationWanted) return parts; // the continuation supplies the answer and the end
-    parts.push(Buffer.from(this.reportComment(), 'utf8'), DONE_EVENT);
+    parts.push(Buffer.from(this.reportComment(this.o.reportExtra?.() ?? {}), 'utf8'), DONE_EVENT);
     return parts;
   }
 
@@ -177,6 +181,7 @@ export class ResponseRewriter {
     const info = d.parseStreamEvent(json);
     let modified = false;
     this.account(info, false);
+    if (info.reasoning || info.content) this.tokenEvents++;
 
     if (info.reasoning) {
       const n = this.reasoningTokensOf(info);
@@ -273,6 +278,7 @@ export class ResponseRewriter {
       }
       const info = this.o.dialect.parseStreamEvent(json);
       this.account(info, false);
+      if (info.reasoning || info.content) this.tokenEvents++;
       let modified = false;
       if (info.reasoning) {
         const n = countTokens(info.reasoning);
@@ -322,6 +328,7 @@ export class ResponseRewriter {
     const d = this.o.dialect;
     const info = d.parseResponse(json);
     this.account(info, true);
+    this.tokenEvents += info.completionTokens ?? countTokens(info.reasoning) + countTokens(info.content);
     let reasoning: string | null = null;
     let content: string | null = null;
     if (this.think && info.content) {
