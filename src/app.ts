@@ -14,6 +14,7 @@ import { Metrics } from './http/metrics.js';
 import { Stats } from './http/stats.js';
 import { dashboardRoutes } from './http/dashboard.js';
 import { EnergyMonitor } from './energy/monitor.js';
+import { Router } from './routing/router.js';
 
 export interface Thinkcap {
   grpcPort: number;
@@ -75,12 +76,15 @@ export async function startThinkcap(config: Config, log: Logger, opts: StartOpti
     }
   };
   if (config.energy.source !== 'none') await energy.start();
+  const router = new Router(config.routing, energy, log);
+  if (config.routing.enabled) await router.load();
   const extProc = await startExtProcServer({
     config,
     log,
     onFinish,
     spend,
     energy,
+    router,
     metrics: {
       softCap: () => {},
       chunk: (sec) => metrics.chunkSeconds.observe(sec),

@@ -221,6 +221,31 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    routing: z
+      .object({
+        enabled: z.boolean().default(false),
+        /** Request header Envoy's routes match on (set with clear_route_cache). */
+        header: z.string().toLowerCase().default('x-thinkcap-route'),
+        /** Route targets: the header value -> the upstream model name (and optionally the backend whose dialect applies). */
+        targets: z.record(z.string(), z.object({ model: z.string().optional(), backend: z.string().optional() }).strict()).default({}),
+        /** Target per tier; tiers not listed keep Envoy's default route. */
+        tiers: z.partialRecord(z.enum(TIER_NAMES), z.string()).default({}),
+        /** Where a downgrade sends a request. */
+        downgradeTo: z.string().optional(),
+        /** Downgrade rules, evaluated in order; the first that fires decides. */
+        rules: z
+          .array(
+            z.discriminatedUnion('type', [
+              z.object({ type: z.literal('vram'), target: z.string(), gpuIndices: z.array(z.number().int().min(0)).default([]), minFreeBytes: z.number().positive().optional(), minFreeFraction: z.number().gt(0).lt(1).optional() }).strict(),
+              z.object({ type: z.literal('latency'), target: z.string(), sloMs: z.number().positive(), seedMs: z.number().positive(), alpha: z.number().gt(0).max(1).default(0.2) }).strict(),
+              z.object({ type: z.literal('budget') }).strict(),
+              z.object({ type: z.literal('custom'), module: z.string(), name: z.string().optional() }).strict(),
+            ]),
+          )
+          .default([]),
+      })
+      .strict()
+      .prefault({}),
     energy: z
       .object({
         /** auto: NVML, else the DCGM exporter (dcgmUrl), else an estimate (estimatedWatts), else none. */
@@ -264,7 +289,22 @@ export const configSchema = z
     defaultDialect: z.enum(DIALECTS).default('vllm'),
     backends: z.array(backendSchema).default([]),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    // Routing names must point at configured targets.
+    const targets = new Set(Object.keys(c.routing.targets));
+    const check = (name: string | undefined, path: (string | number)[]) => {
+      if (name !== undefined && !targets.has(name)) ctx.addIssue({ code: 'custom', path, message: `unknown routing target '${name}' (targets: ${[...targets].join(', ') || 'none'})` });
+    };
+    for (const [tier, t] of Object.entries(c.routing.tiers)) check(t, ['routing', 'tiers', tier]);
+    check(c.routing.downgradeTo, ['routing', 'downgradeTo']);
+    c.routing.rules.forEach((r, i) => {
+      if (r.type === 'vram' || r.type === 'latency') check(r.target, ['routing', 'rules', i, 'target']);
+    });
+    for (const [name, t] of Object.entries(c.routing.targets)) {
+      if (t.backend && !c.backends.some((b) => b.name === t.backend)) ctx.addIssue({ code: 'custom', path: ['routing', 'targets', name, 'backend'], message: `unknown backend '${t.backend}'` });
+    }
+  });
 
 export type Config = z.infer<typeof configSchema>;
 export type BackendConfig = z.infer<typeof backendSchema>;

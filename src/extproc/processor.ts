@@ -12,6 +12,7 @@ import { countTokens } from '../stream/tokens.js';
 import { messageText } from '../classify/text.js';
 import { performance } from 'node:perf_hooks';
 import type { EnergyFigure, EnergyMonitor } from '../energy/monitor.js';
+import type { RouteDecision, Router } from '../routing/router.js';
 
 function lastUserText(messages: Array<{ role?: unknown; content?: unknown }>): string {
   for (let i = messages.length - 1; i >= 0; i--) if (messages[i]?.role === 'user') return messageText(messages[i]!);
@@ -74,6 +75,7 @@ export interface ProcessorContext {
   spend?: SpendController;
   metrics?: ProcessorMetrics;
   energy?: EnergyMonitor;
+  router?: Router;
 }
 
 export interface ProcessorMetrics {
@@ -130,6 +132,8 @@ export class RequestProcessor {
   private budgetWarnings: string[] = [];
   private promptEstimate = 0;
   private costUsd: number | null = null;
+  private route: RouteDecision | null = null;
+  private bodyForwardedAt = 0;
   private costBasis: RequestRecord['costBasis'] = 'tokens';
   private energyFigure: EnergyFigure | null = null;
   private tokensReported = 0;
@@ -271,25 +275,35 @@ export class RequestProcessor {
     this.classification = classification;
     if (this.ctx.config.dashboard.promptPreview) this.preview = lastUserText(parsed.messages as Array<{ role?: unknown; content?: unknown }>).slice(0, 160);
     const spend = this.ctx.spend;
-    if (spend?.enabled) return this.withSpend(spend, parsed, classification);
-    return [this.rewriteBody(parsed, classification.tier, [])];
+    const router = this.ctx.router;
+    if (spend?.enabled || router?.enabled) return this.withPolicies(spend?.enabled ? spend : null, router?.enabled ? router : null, parsed, classification);
+    return [this.rewriteBody(parsed, classification.tier, [], null)];
   }
 
-  /** Spend budgets: identity, budget pressure, then an atomic reservation of the worst case. */
-  private async withSpend(spend: SpendController, parsed: Record<string, unknown>, classification: Classification): Promise<ProcessingResponse[]> {
-    const who = spend.resolveIdentity({ ...this.identity, route: this.routeName ?? this.backendName ?? undefined });
-    if (!who) {
-      return [this.refuse(401, 'thinkcap: this request carries no tenant identity and anonymous requests are refused', 'invalid_request_error', 'missing_identity', null)];
-    }
-    this.spendIdentity = who;
-    const cap = await spend.pressureCap(who);
-    const tier = capTier(classification.tier, cap);
+  /**
+   * Spend budgets and tier routing: identity, budget pressure, the route and its downgrade
+   * rules, then an atomic reservation of the worst case.
+   */
+  private async withPolicies(spend: SpendController | null, router: Router | null, parsed: Record<string, unknown>, classification: Classification): Promise<ProcessingResponse[]> {
+    let tier = classification.tier;
     const notes: string[] = [];
-    if (tier !== classification.tier) {
-      notes.push(`budget pressure: ${classification.tier} lowered to ${tier}`);
-      this.pressure = true;
+    let who: Identity | null = null;
+    if (spend) {
+      who = spend.resolveIdentity({ ...this.identity, route: this.routeName ?? this.backendName ?? undefined });
+      if (!who) {
+        return [this.refuse(401, 'thinkcap: this request carries no tenant identity and anonymous requests are refused', 'invalid_request_error', 'missing_identity', null)];
+      }
+      this.spendIdentity = who;
+      const cap = await spend.pressureCap(who);
+      // Near a cap: lower tiers' budgets apply, and the budget routing rule may downgrade.
+      if (cap) this.pressure = true;
+      tier = capTier(classification.tier, cap);
+      if (tier !== classification.tier) notes.push(`budget pressure: ${classification.tier} lowered to ${tier}`);
     }
-    const response = this.rewriteBody(parsed, tier, notes);
+    const route = router ? await router.decide(tier, { tenant: who?.tenant ?? this.identity.tenant, budgetPressure: this.pressure }) : null;
+    this.route = route;
+    const response = this.rewriteBody(parsed, tier, notes, route);
+    if (!spend || !who) return [response];
     const promptTokens = estimatePromptTokens(parsed.messages as Array<{ content?: unknown }>);
     const completionCap = (this.rewrite?.upstreamMaxTokens ?? 0) + (this.backend?.enforcement === 'continuation' ? this.ctx.config.requests.answerTokens : 0);
     const worst = tokenCost(this.ctx.config.spend.pricing, promptTokens, completionCap);
@@ -313,7 +327,7 @@ export class RequestProcessor {
     return { immediate_response: openAiError(status, message, type, code, extra) };
   }
 
-  private rewriteBody(parsed: Record<string, unknown>, tier: TierName, notes: string[]): ProcessingResponse {
+  private rewriteBody(parsed: Record<string, unknown>, tier: TierName, notes: string[], route: RouteDecision | null): ProcessingResponse {
     const decision = resolveThinkingBudget(this.ctx.config, tier, this.identity, {
       reasoningEffort: parsed.reasoning_effort,
       thinkingBudget: parsed.thinking_budget,
@@ -323,6 +337,15 @@ export class RequestProcessor {
     this.notes = notes;
     // The client hint field is ours, not the backend's.
     delete parsed.thinking_budget;
+    if (route) {
+      if (route.model) parsed.model = route.model;
+      const target = route.backend ? this.ctx.config.backends.find((b) => b.name === route.backend) : undefined;
+      if (target) {
+        this.backend = target;
+        this.backendName = target.name;
+        this.dialect = dialectFor(this.ctx.config, target);
+      }
+    }
     if (this.backend?.enforcement === 'continuation') this.requestJson = structuredClone(parsed);
     this.rewrite = this.dialect!.rewriteRequest(parsed, {
       thinkingBudget: decision.budget,
@@ -330,6 +353,7 @@ export class RequestProcessor {
     });
     const out = Buffer.from(JSON.stringify(parsed), 'utf8');
     this.phase = 'response_headers';
+    this.bodyForwardedAt = performance.now();
     return {
       request_body: {
         response: {
@@ -339,8 +363,11 @@ export class RequestProcessor {
             'content-length': out.length,
             'x-thinkcap-tier': tier,
             'x-thinkcap-budget': decision.budget,
+            ...(route ? { [this.ctx.config.routing.header]: route.target } : {}),
           }),
           body_mutation: { body: out },
+          // The route header only picks a cluster if Envoy matches routes again.
+          clear_route_cache: route !== null,
         },
       },
     };
@@ -388,7 +415,10 @@ export class RequestProcessor {
       'x-thinkcap-tier': this.tier ?? undefined,
       'x-thinkcap-budget': this.budget ?? undefined,
       'x-thinkcap-budget-warning': this.budgetWarnings.length ? this.budgetWarnings.join('; ') : undefined,
+      'x-thinkcap-route': this.route?.target,
+      'x-thinkcap-route-reason': this.route ? this.route.reasons.join('; ') || 'tier route' : undefined,
     });
+    if (this.route && this.ctx.router) this.ctx.router.observe(this.route.target, performance.now() - this.bodyForwardedAt);
     if (encoding !== 'identity') {
       // The backend compressed anyway: thinkcap cannot read it safely, so it passes untouched.
       this.ctx.log.warn({ req: this.id, encoding }, 'compressed response passed through without enforcement');
@@ -561,6 +591,7 @@ export class RequestProcessor {
         request_id: this.id,
         tier: this.tier,
         budget: this.budget,
+        route: this.route?.target ?? null,
         cost_usd: this.costUsd,
         cost_basis: this.costUsd === null ? null : this.costBasis,
         energy_j: this.energyFigure?.joules ?? null,
@@ -655,7 +686,7 @@ export class RequestProcessor {
       energyJ: this.energyFigure?.joules ?? null,
       energySource: this.energyFigure ? (this.energyFigure.source === 'estimated' ? 'estimated' : this.energyFigure.source) : null,
       naturalThinkingTokens: this.natural ?? (obs && obs.enforced && obs.finishReason === 'stop' && !this.continuing ? obs.thinkingTokens : null),
-      route: this.routeName ?? null,
+      route: this.route?.target ?? this.routeName ?? null,
       preview: this.preview,
       pressure: this.pressure,
       notes: this.notes,

@@ -13,6 +13,7 @@ export interface ExtProcServerOptions {
   spend?: SpendController;
   metrics?: ProcessorContext['metrics'];
   energy?: ProcessorContext['energy'];
+  router?: ProcessorContext['router'];
 }
 
 export interface ExtProcServer {
@@ -67,6 +68,7 @@ export async function startExtProcServer(opts: ExtProcServerOptions): Promise<Ex
         spend: opts.spend,
         metrics: opts.metrics,
         energy: opts.energy,
+        router: opts.router,
         emit: (res) => {
           if (!ended) call.write(res);
         },

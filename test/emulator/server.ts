@@ -66,6 +66,8 @@ export interface EmulatorOptions {
   stampEvents?: boolean;
   /** Answer with gzip when the client accepts it (to check thinkcap asks for identity). */
   gzipWhenAccepted?: boolean;
+  /** Wait this long before the response headers (queueing / prefill on a busy server). */
+  firstByteDelayMs?: number;
 }
 
 export interface Emulator {
@@ -231,6 +233,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       const delayHeader = req.headers['x-emulator-token-delay-ms'];
       const delay = typeof delayHeader === 'string' ? Number(delayHeader) : (opts.tokenDelayMs ?? 0);
       const b = body as Record<string, unknown>;
+      if (opts.firstByteDelayMs) await sleep(opts.firstByteDelayMs);
       const outcome = engineOutcome(dialect, b, opts);
       generatedThinking.push(outcome.thinking);
       generatedAnswers.push(expectedAnswer(outcome.answerFrom + outcome.answer, outcome.answerFrom));

@@ -57,7 +57,7 @@ function setClusterPort(cfg: any, name: string, port: number): void {
   const clusters: any[] = cfg.static_resources.clusters;
   let c = clusters.find((x) => x.name === name);
   if (!c) {
-    const template = clusters.find((x) => x.name === 'llm');
+    const template = clusters.find((x) => x.name !== 'thinkcap');
     c = JSON.parse(JSON.stringify(template));
     c.name = name;
     c.load_assignment.cluster_name = name;
@@ -92,7 +92,7 @@ export function buildEnvoyConfig(o: EnvoyConfigOptions): any {
       return e;
     });
   }
-  setClusterPort(cfg, 'llm', o.backendPort);
+  if (cfg.static_resources.clusters.some((c: any) => c.name === 'llm')) setClusterPort(cfg, 'llm', o.backendPort);
   for (const [name, port] of Object.entries(o.clusters ?? {})) setClusterPort(cfg, name, port);
   const ep = extProcFilter(cfg);
   if (o.failureModeAllow !== undefined) ep.failure_mode_allow = o.failureModeAllow;

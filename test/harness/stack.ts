@@ -7,6 +7,8 @@ import { buildEnvoyConfig, freePort, startEnvoy, type EnvoyConfigOptions, type R
 
 export interface Stack {
   emulator: Emulator;
+  /** Extra emulators by Envoy cluster name (tier routing tests). */
+  emulators: Record<string, Emulator>;
   thinkcap: Thinkcap | null;
   /** Every replica (thinkcap is the first). */
   replicas: Thinkcap[];
@@ -18,6 +20,8 @@ export interface Stack {
 
 export interface StackOptions {
   emulator?: EmulatorOptions;
+  /** Extra emulators, one per Envoy cluster name. */
+  emulators?: Record<string, EmulatorOptions>;
   /** Raw thinkcap config (validated); ports are chosen here. */
   thinkcap?: Record<string, unknown> | ((emulator: Emulator) => Record<string, unknown>);
   /** Start no thinkcap (Envoy points at a closed port): thinkcap-down tests. */
@@ -31,6 +35,8 @@ export interface StackOptions {
 
 export async function startStack(o: StackOptions = {}): Promise<Stack> {
   const emulator = await startEmulator(o.emulator ?? {});
+  const emulators: Record<string, Emulator> = {};
+  for (const [name, opts] of Object.entries(o.emulators ?? {})) emulators[name] = await startEmulator(opts);
   const replicas: Thinkcap[] = [];
   let thinkcapPort: number;
   if (o.noThinkcap) thinkcapPort = await freePort();
@@ -52,6 +58,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     thinkcapPorts: replicas.map((r) => r.grpcPort),
     backendPort: emulator.port,
     ...o.envoy,
+    clusters: { ...Object.fromEntries(Object.entries(emulators).map(([k, e]) => [k, e.port])), ...(o.envoy?.clusters ?? {}) },
   });
   let envoy: RunningEnvoy;
   try {
@@ -63,6 +70,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   }
   return {
     emulator,
+    emulators,
     thinkcap,
     replicas,
     envoy,
@@ -71,6 +79,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       await envoy.stop();
       for (const r of replicas) await r.stop(500);
       await emulator.close();
+      for (const e of Object.values(emulators)) await e.close();
     },
   };
 }
