@@ -7,6 +7,7 @@ if (opts.thinkingTokens !== undefined || opts.answerTokens !== undefined) {
   opts.plan = () => plan;
 }
 const emu = await startEmulator(opts);
+process.on('SIGINT', () => void emu.close().then(() => process.exit(0)));
 process.stdout.write(JSON.stringify({ port: emu.port }) + '\n');
 process.on('SIGTERM', () => {
   void emu.close().then(() => process.exit(0));

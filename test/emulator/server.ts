@@ -68,6 +68,9 @@ export interface EmulatorOptions {
   gzipWhenAccepted?: boolean;
   /** Wait this long before the response headers (queueing / prefill on a busy server). */
   firstByteDelayMs?: number;
+  /** Listen address (default 127.0.0.1, a free port). */
+  host?: string;
+  port?: number;
 }
 
 export interface Emulator {
@@ -419,10 +422,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     res.end();
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve()));
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${opts.host && opts.host !== '0.0.0.0' ? opts.host : '127.0.0.1'}:${port}`,
     port,
     requests,
     chatCalls: () => chatCalls,

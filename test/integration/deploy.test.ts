@@ -1,0 +1,100 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, parseAllDocuments } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { packageRoot } from '../../src/paths.js';
+import { validateConfig } from '../../src/config/load.js';
+import { buildEnvoyConfig, httpConnectionManager, validateEnvoyConfig } from '../harness/envoy.js';
+
+const root = packageRoot();
+const read = (p: string) => readFileSync(join(root, p), 'utf8');
+
+describe('Envoy configs for compose and tiered routing validate', () => {
+  for (const f of readdirSync(join(root, 'deploy', 'compose')).filter((f) => f.startsWith('envoy'))) {
+    it(`deploy/compose/${f}`, () => {
+      const r = validateEnvoyConfig(read(`deploy/compose/${f}`));
+      expect(r.output).not.toMatch(/error/i);
+      expect(r.ok).toBe(true);
+    });
+  }
+});
+
+describe('Istio EnvoyFilters', () => {
+  for (const f of readdirSync(join(root, 'envoy', 'istio'))) {
+    it(`${f}: inserts ext_proc before the router, and the filter itself validates in Envoy`, () => {
+      const doc = parse(read(`envoy/istio/${f}`));
+      expect(doc.apiVersion).toBe('networking.istio.io/v1alpha3');
+      expect(doc.kind).toBe('EnvoyFilter');
+      expect(doc.spec.workloadSelector.labels).toBeTruthy();
+      const p = doc.spec.configPatches[0];
+      expect(p.applyTo).toBe('HTTP_FILTER');
+      expect(['GATEWAY', 'SIDECAR_INBOUND', 'SIDECAR_OUTBOUND']).toContain(p.match.context);
+      expect(p.match.listener.filterChain.filter.subFilter.name).toBe('envoy.filters.http.router');
+      expect(p.patch.operation).toBe('INSERT_BEFORE');
+      expect(p.patch.value.name).toBe('envoy.filters.http.ext_proc');
+      expect(p.patch.value.typed_config.grpc_service.envoy_grpc.cluster_name).toMatch(/^outbound\|50051\|\|thinkcap\./);
+      // Put the patched filter into a real Envoy config (Istio's cluster name swapped for ours) and validate it.
+      const cfg = buildEnvoyConfig({ listenerPort: 10000, adminPort: 9901, thinkcapPort: 50051, backendPort: 8000 });
+      const filter = structuredClone(p.patch.value);
+      filter.typed_config.grpc_service.envoy_grpc.cluster_name = 'thinkcap';
+      const hcm = httpConnectionManager(cfg);
+      hcm.http_filters = hcm.http_filters.filter((x: { name: string }) => x.name !== 'envoy.filters.http.ext_proc');
+      hcm.http_filters.splice(hcm.http_filters.length - 1, 0, filter);
+      const r = validateEnvoyConfig(cfg);
+      expect(r.output).not.toMatch(/error/i);
+      expect(r.ok).toBe(true);
+    });
+  }
+});
+
+describe('Kubernetes manifests', () => {
+  const docs = parseAllDocuments(read('deploy/k8s/thinkcap.yaml')).map((d) => d.toJS());
+  const find = (kind: string, name: string) => docs.find((d) => d.kind === kind && d.metadata.name === name);
+
+  it('a Deployment with readiness and liveness probes on /health', () => {
+    const d = find('Deployment', 'thinkcap');
+    const c = d.spec.template.spec.containers[0];
+    expect(c.readinessProbe.httpGet.path).toBe('/health');
+    expect(c.livenessProbe.httpGet.path).toBe('/health');
+    expect(c.ports.map((p: { containerPort: number }) => p.containerPort)).toEqual([50051, 9100]);
+    expect(d.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThan(20);
+  });
+  it('a Service with appProtocol grpc for ext_proc', () => {
+    const s = find('Service', 'thinkcap');
+    expect(s.spec.ports.find((p: { port: number }) => p.port === 50051).appProtocol).toBe('grpc');
+  });
+  it('a ConfigMap holding a valid thinkcap config, and Redis', () => {
+    const cm = find('ConfigMap', 'thinkcap-config');
+    const cfg = validateConfig(parse(cm.data['thinkcap.yaml']));
+    expect(cfg.spend.ledger).toBe('redis');
+    expect(cfg.spend.redis.url).toContain('thinkcap-redis');
+    expect(find('Deployment', 'thinkcap-redis').spec.template.spec.containers[0].image).toMatch(/^redis:/);
+    expect(find('Service', 'thinkcap-redis').spec.ports[0].port).toBe(6379);
+  });
+});
+
+describe('docker compose', () => {
+  const c = parse(read('docker-compose.yml'));
+  it('runs Envoy, thinkcap and Redis, with vLLM (gpu profile) or the emulator (cpu profile) as "backend"', () => {
+    for (const s of ['envoy', 'thinkcap', 'redis']) expect(c.services[s]).toBeTruthy();
+    expect(c.services.vllm.profiles).toEqual(['gpu']);
+    expect(c.services.vllm.deploy.resources.reservations.devices[0].driver).toBe('nvidia');
+    expect(c.services.vllm.command.join(' ')).toMatch(/--reasoning-parser/);
+    expect(c.services.emulator.profiles).toEqual(['cpu']);
+    expect(c.services.vllm.networks.default.aliases).toContain('backend');
+    expect(c.services.emulator.networks.default.aliases).toContain('backend');
+  });
+  it('mounts files that exist and a thinkcap config that validates', () => {
+    for (const svc of ['envoy', 'thinkcap']) {
+      for (const v of c.services[svc].volumes as string[]) expect(existsSync(join(root, v.split(':')[0]!))).toBe(true);
+    }
+    validateConfig(parse(read('deploy/compose/thinkcap.yaml')));
+    const emuArgs = JSON.parse(c.services.emulator.command[0]);
+    expect(emuArgs).toMatchObject({ host: '0.0.0.0', port: 8000 });
+  });
+  it('the Dockerfile builds the CLI image', () => {
+    const d = read('Dockerfile');
+    expect(d).toMatch(/ENTRYPOINT \["node", "dist\/src\/cli.js"\]/);
+    expect(d).toMatch(/EXPOSE 50051 9100/);
+  });
+});
