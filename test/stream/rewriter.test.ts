@@ -110,3 +110,30 @@ describe('ResponseRewriter over random chunk splits of recorded streams', () => 
     });
   }
 });
+
+describe('ResponseRewriter edge cases', () => {
+  const make = (kind: DialectName, budget = 2) =>
+    new ResponseRewriter({ dialect: buildDialect(kind, backendOptions(config, undefined)), format: 'sse', budget, clientWantsUsage: true, thinkPrefilled: false, continuation: false, tier: 'simple' });
+
+  it('records an error event and forwards it unchanged', () => {
+    const r = make('vllm');
+    const ev = Buffer.from('event: error\ndata: {"error":{"message":"CUDA out of memory","type":"server_error"}}\n\n');
+    expect(r.push(ev, false)).toBeNull();
+    expect(r.error).toBe('CUDA out of memory');
+  });
+
+  it('a stream cut without [DONE] still closes an open think block', () => {
+    const r = make('generic', 50);
+    const out = Buffer.concat([r.push(Buffer.from('data: {"choices":[{"index":0,"delta":{"content":"<think> a b c"}}]}\n\n'), false) ?? Buffer.alloc(0), r.push(Buffer.alloc(0), true) ?? Buffer.alloc(0)]).toString();
+    expect(out.split('</think>').length - 1).toBe(1);
+  });
+
+  it('non-streaming: reasoning truncated on a token boundary, answer untouched', () => {
+    const r = new ResponseRewriter({ dialect: buildDialect('vllm', backendOptions(config, undefined)), format: 'json', budget: 3, clientWantsUsage: true, thinkPrefilled: false, continuation: false, tier: 'simple' });
+    const body = JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content: 'Answer: 42 ✓', reasoning: 'one two three four five six' }, finish_reason: 'stop' }], usage: { prompt_tokens: 3, completion_tokens: 10 } });
+    const out = JSON.parse(r.push(Buffer.from(body), true)!.toString());
+    expect(out.choices[0].message.reasoning).toBe('one two three');
+    expect(out.choices[0].message.content).toBe('Answer: 42 ✓');
+    expect(r.enforced).toBe(true);
+  });
+});
