@@ -97,7 +97,7 @@ describe.each([
       body: JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: EASY }] }),
     });
     const text = await r.text();
-    expect(text).toMatch(/^: thinkcap tier=trivial budget=32 thinking_tokens=\d+$/m);
+    expect(text).toMatch(/^: thinkcap tier=trivial budget=32 thinking_tokens=\d+ cost_usd=[\d.]+ cost_basis=tokens$/m);
     expect(text).not.toContain('"usage"');
     expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
   });
