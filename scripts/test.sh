@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One command for a fresh machine: install what the tests need (npm packages, the pinned
-# Envoy, redis-server), build, run every test.
+# Envoy, redis-server, chromium), build, run every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ -d node_modules ]] || npm ci --no-audit --no-fund
@@ -8,4 +8,12 @@ bash scripts/install-envoy.sh
 bash scripts/install-redis.sh
 bash scripts/install-chromium.sh
 npm run --silent build
-npx vitest run "$@"
+mkdir -p test-artifacts
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json=test-artifacts/vitest.json "$@" || status=$?
+# A plain closing line CI can read: "tests: N passed, N failed".
+node -e '
+  const r = JSON.parse(require("fs").readFileSync("test-artifacts/vitest.json", "utf8"));
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));
+' || true
+exit $status
