@@ -5,6 +5,7 @@ import { validateConfig } from '../../src/config/load.js';
 import { ResponseRewriter } from '../../src/stream/rewriter.js';
 import { SseFramer } from '../../src/stream/sse.js';
 import type { DialectName } from '../../src/config/schema.js';
+import { splitAt } from '../harness/split.js';
 
 const config = validateConfig({});
 
@@ -29,17 +30,6 @@ function recorded(kind: 'vllm' | 'generic', thinking: number, answer: string[]):
   return s;
 }
 
-function split(buf: Buffer, cuts: number[]): Buffer[] {
-  const pts = [...new Set(cuts.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let prev = 0;
-  for (const p of pts) {
-    out.push(buf.subarray(prev, p));
-    prev = p;
-  }
-  out.push(buf.subarray(prev));
-  return out;
-}
 
 function parseOut(bytes: Buffer) {
   const f = new SseFramer();
@@ -83,7 +73,7 @@ describe('ResponseRewriter over random chunk splits of recorded streams', () => 
             continuation: false,
             tier: 'simple',
           });
-          const parts = split(input, cuts);
+          const parts = splitAt(input, cuts);
           const out: Buffer[] = [];
           parts.forEach((p, i) => out.push(r.push(p, i === parts.length - 1) ?? p));
           const seen = parseOut(Buffer.concat(out));

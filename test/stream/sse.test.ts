@@ -1,18 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { NdjsonFramer, SseFramer } from '../../src/stream/sse.js';
+import { splitAt } from '../harness/split.js';
 
-function splitAt(buf: Buffer, cuts: number[]): Buffer[] {
-  const points = [...new Set(cuts.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let prev = 0;
-  for (const p of points) {
-    out.push(buf.subarray(prev, p));
-    prev = p;
-  }
-  out.push(buf.subarray(prev));
-  return out;
-}
 
 const EVENTS = [
   'data: {"choices":[{"delta":{"role":"assistant","content":""}}]}',

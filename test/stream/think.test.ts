@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ThinkTagTracker, partialSuffix } from '../../src/stream/think.js';
+import { splitAt } from '../harness/split.js';
 
 const words = (n: number, w = 'step') => Array.from({ length: n }, (_, i) => (i ? ' ' : '') + w).join('');
 // One token per word for the property: deterministic and independent of a tokenizer.
@@ -21,17 +22,6 @@ function run(pieces: string[], budget: number, prefilled = false) {
   return { out, answer, t };
 }
 
-function splitAll(s: string, cuts: number[]): string[] {
-  const pts = [...new Set(cuts.map((c) => c % (s.length + 1)))].sort((a, b) => a - b);
-  const out: string[] = [];
-  let prev = 0;
-  for (const p of pts) {
-    out.push(s.slice(prev, p));
-    prev = p;
-  }
-  out.push(s.slice(prev));
-  return out;
-}
 
 describe('ThinkTagTracker', () => {
   it('passes a block within budget through unchanged', () => {
@@ -71,7 +61,7 @@ describe('ThinkTagTracker', () => {
         fc.constantFrom('Answer: 42.', 'Ответ — да ✓', '答案是四十二', ''),
         (thinking, budget, cuts, prefilled, answerText) => {
           const text = `${prefilled ? '' : '<think>'}${words(thinking)}</think>\n\n${answerText}`;
-          const pieces = splitAll(text, cuts);
+          const pieces = splitAt(text, cuts);
           const r = run(pieces, budget, prefilled);
           const biggestPiece = Math.max(...pieces.map(count));
           expect(r.out.split('</think>').length - 1).toBe(1);
