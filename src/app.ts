@@ -40,7 +40,8 @@ const HISTORY_LIMIT = 1000;
 export async function startThinkcap(config: Config, log: Logger, opts: StartOptions = {}): Promise<Thinkcap> {
   warmTokenizer();
   const clock = opts.clock ?? Date.now;
-  const ledger: Ledger = config.spend.ledger === 'redis' ? new RedisLedger(config.spend.redis) : new MemoryLedger();
+  // Redis only when budgets are on: no connection attempts for a feature that is off.
+  const ledger: Ledger = config.spend.enabled && config.spend.ledger === 'redis' ? new RedisLedger(config.spend.redis) : new MemoryLedger();
   const metrics = new Metrics();
   const stats = new Stats(HISTORY_LIMIT);
   const spend = new SpendController(config, ledger, log, clock, {

@@ -282,7 +282,8 @@ export const configSchema = z
     admin: z
       .object({
         /** Bearer token for the admin write APIs; without one they answer 403. */
-        token: z.string().min(16).optional(),
+        // Coerced: a numeric-looking token from THINKCAP_ADMIN__TOKEN stays a string.
+        token: z.coerce.string().min(16).optional(),
       })
       .strict()
       .prefault({}),
