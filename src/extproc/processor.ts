@@ -608,10 +608,13 @@ export class RequestProcessor {
 
   /** The gRPC stream ended: finish the record if the response did not. */
   close(aborted: boolean): void {
+    // A stream that ends before the response's end of stream was cut (client gone, upstream
+    // reset): Envoy may end it cleanly or cancel it, so the phase decides, not the flag.
+    const cut = aborted || (!this.finished && this.phase !== 'done');
     // Client gone: stop the continuation's generation on the backend too.
-    if (aborted) this.continuationAbort?.abort();
+    if (cut && !this.finished) this.continuationAbort?.abort();
     if (this.finished) return;
-    if (aborted && !this.passthrough && this.phase !== 'done') {
+    if (cut && !this.passthrough) {
       this.outcome = 'aborted';
       this.reason ??= `stream ended during ${this.phase}`;
     }

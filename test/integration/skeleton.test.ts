@@ -246,3 +246,34 @@ describe('dynamic metadata in the Envoy access log', () => {
     }
   });
 });
+
+describe('client disconnect mid-stream', () => {
+  it('is recorded as aborted, the backend stream is cut, and other requests carry on', async () => {
+    const stack = await startStack({ emulator: { plan: () => ({ thinkingTokens: 2000, answerTokens: 10 }), tokenDelayMs: 5 } });
+    try {
+      const ac = new AbortController();
+      const r = await fetch(`${stack.baseURL}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: HARD }] }),
+        signal: ac.signal,
+      });
+      const reader = r.body!.getReader();
+      await reader.read();
+      await new Promise((res) => setTimeout(res, 100));
+      ac.abort();
+      await reader.read().catch(() => null);
+      let rec = stack.thinkcap!.history.at(-1);
+      for (let i = 0; i < 50 && rec?.outcome !== 'aborted'; i++) {
+        await new Promise((res) => setTimeout(res, 50));
+        rec = stack.thinkcap!.history.at(-1);
+      }
+      expect(rec?.outcome).toBe('aborted');
+      const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
+      const ok = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: EASY }] });
+      expect(ok.choices[0]!.message.content).toContain('The answer');
+    } finally {
+      await stack.stop();
+    }
+  });
+});
