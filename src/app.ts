@@ -87,7 +87,6 @@ export async function startThinkcap(config: Config, log: Logger, opts: StartOpti
     energy,
     router,
     metrics: {
-      softCap: () => {},
       chunk: (sec) => metrics.chunkSeconds.observe(sec),
       classify: (sec) => metrics.classifySeconds.observe(sec),
     },

@@ -14,10 +14,6 @@ import { performance } from 'node:perf_hooks';
 import type { EnergyFigure, EnergyMonitor } from '../energy/monitor.js';
 import type { RouteDecision, Router } from '../routing/router.js';
 
-function lastUserText(messages: Array<{ role?: unknown; content?: unknown }>): string {
-  for (let i = messages.length - 1; i >= 0; i--) if (messages[i]?.role === 'user') return messageText(messages[i]!);
-  return '';
-}
 import { runContinuation } from './continuation.js';
 import type {
   BodySendMode,
@@ -29,6 +25,11 @@ import type {
   StructValue,
 } from './proto.js';
 import { fromStruct, headerMutation, openAiError, readHeaders, toStruct } from './wire.js';
+
+function lastUserText(messages: Array<{ role?: unknown; content?: unknown }>): string {
+  for (let i = messages.length - 1; i >= 0; i--) if (messages[i]?.role === 'user') return messageText(messages[i]!);
+  return '';
+}
 
 /** What one finished request looked like; fed to logs, metrics and the dashboard. */
 export interface RequestRecord {
@@ -79,7 +80,6 @@ export interface ProcessorContext {
 }
 
 export interface ProcessorMetrics {
-  softCap(): void;
   chunk(seconds: number): void;
   classify(seconds: number): void;
 }
@@ -127,7 +127,6 @@ export class RequestProcessor {
   private tier: TierName | null = null;
   private notes: string[] = [];
   private pressure = false;
-  private spendIdentity: Identity | null = null;
   private reservation: Reservation | null = null;
   private budgetWarnings: string[] = [];
   private promptEstimate = 0;
@@ -248,7 +247,9 @@ export class RequestProcessor {
       return [this.invalid(413, `request body is larger than ${this.ctx.config.requests.maxBodyBytes} bytes`, 'request_too_large', b)];
     }
     this.bodyChunks.push(chunk);
-    if (!b.end_of_stream) return [];
+    // BUFFERED sends the whole body in one message; anything else (a partial buffer) is not
+    // rewritten, and every message gets its answer so the stream never waits on thinkcap.
+    if (!b.end_of_stream) return [this.invalid(400, 'request body arrived in parts', 'invalid_request_body', b)];
     const body = this.bodyChunks.length === 1 ? this.bodyChunks[0]! : Buffer.concat(this.bodyChunks);
     this.bodyChunks = [];
     if (body.length === 0) return [this.invalid(400, 'request body is empty', 'invalid_request_body', b)];
@@ -293,7 +294,6 @@ export class RequestProcessor {
       if (!who) {
         return [this.refuse(401, 'thinkcap: this request carries no tenant identity and anonymous requests are refused', 'invalid_request_error', 'missing_identity', null)];
       }
-      this.spendIdentity = who;
       const cap = await spend.pressureCap(who);
       // Near a cap: lower tiers' budgets apply, and the budget routing rule may downgrade.
       if (cap) this.pressure = true;
@@ -312,7 +312,6 @@ export class RequestProcessor {
     if (!r.ok) return [this.refuse(r.status, r.message, r.type, r.code, r.retryAfterSeconds)];
     this.reservation = r.reservation;
     this.budgetWarnings = r.warnings;
-    if (r.warnings.length) this.ctx.metrics?.softCap();
     return [response];
   }
 
