@@ -277,3 +277,35 @@ describe('client disconnect mid-stream', () => {
     }
   });
 });
+
+describe('request body FULL_DUPLEX_STREAMED (a config thinkcap cannot rewrite under)', () => {
+  it('passes chat requests through untouched, streaming and not', async () => {
+    const stack = await startStack({
+      envoy: {
+        mutate: (cfg) => {
+          const hcm = cfg.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
+          const ep = hcm.http_filters.find((f: { name: string }) => f.name === 'envoy.filters.http.ext_proc').typed_config;
+          ep.processing_mode.request_body_mode = 'FULL_DUPLEX_STREAMED';
+          ep.processing_mode.request_trailer_mode = 'SEND';
+        },
+      },
+    });
+    try {
+      const payload = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: HARD }] });
+      const r = await fetch(`${stack.baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: payload });
+      expect(r.status).toBe(200);
+      await r.json();
+      expect(lastChat(stack).rawBody.toString()).toBe(payload);
+      const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
+      const s = await client.chat.completions.create({ model: 'm', stream: true, messages: [{ role: 'user', content: EASY }] });
+      let content = '';
+      for await (const c of s) content += c.choices[0]?.delta?.content ?? '';
+      expect(content).toContain('The answer');
+      const stats = await stack.envoy.stats();
+      expect(extProcStat(stats, 'streams_failed')).toBe(0);
+      expect(extProcStat(stats, 'spurious_msgs_received')).toBe(0);
+    } finally {
+      await stack.stop();
+    }
+  });
+});
