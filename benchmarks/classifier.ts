@@ -137,15 +137,24 @@ function speed(): void {
     ['1 MB', make(1 << 20), 60],
   ] as const) {
     const messages = [{ role: 'user', content }];
-    for (let i = 0; i < Math.min(200, runs); i++) classifyMessages(messages);
-    const t: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      const t0 = performance.now();
-      classifyMessages(messages);
-      t.push((performance.now() - t0) * 1000);
+    // Shared, noisy machines: warm up well, measure in 5 rounds, report the median round.
+    for (let i = 0; i < Math.min(2000, runs); i++) classifyMessages(messages);
+    const p50s: number[] = [];
+    const p99s: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      const t: number[] = [];
+      for (let i = 0; i < Math.ceil(runs / 5); i++) {
+        const t0 = performance.now();
+        classifyMessages(messages);
+        t.push((performance.now() - t0) * 1000);
+      }
+      t.sort((a, b) => a - b);
+      p50s.push(t[Math.floor(t.length / 2)]!);
+      p99s.push(t[Math.floor(t.length * 0.99)]!);
     }
-    t.sort((a, b) => a - b);
-    console.log(`| ${label} | ${t[Math.floor(t.length / 2)]!.toFixed(1)} | ${t[Math.floor(t.length * 0.99)]!.toFixed(1)} | ${runs} |`);
+    p50s.sort((a, b) => a - b);
+    p99s.sort((a, b) => a - b);
+    console.log(`| ${label} | ${p50s[2]!.toFixed(1)} | ${p99s[2]!.toFixed(1)} | ${runs} (5 rounds; p99 range ${p99s[0]!.toFixed(0)}–${p99s[4]!.toFixed(0)}) |`);
   }
 }
 

@@ -39,6 +39,7 @@ const BASE = { deep: 6.6, complex: 4.7, moderate: 3.1, simple: 1.6, none: 1.5 };
 const MAX_SCAN = 64 * 1024; // characters examined from each side of a huge message (bounded time)
 const CONTEXT_TURNS = 6;
 const WORD_RE = /[\p{L}\p{N}'’]+/gu;
+const MATH_HINT = /[=^\\∑∫∏√∞∀∃∂≤≥≠≈∈⊂]|mod\s|T\(n\)/;
 const DEEP_ALL = new RegExp(DEEP_ASK.source, 'gu');
 const COMPLEX_ALL = new RegExp(COMPLEX_ASK.source, 'gu');
 const MULTI_ALL = new RegExp(MULTI_STEP.source, 'gu');
@@ -62,14 +63,23 @@ function isSmallTalk(text: string): boolean {
   if (t.length === 0) return true;
   if (t.length > 600) return false;
   if (SMALL_TALK_CJK.test(t)) return true;
-  const all = t.toLowerCase().match(WORD_RE);
-  if (!all) return /^[\p{Emoji}\s!?.]+$/u.test(t); // emoji only
-  // Distinct words: "thanks thanks thanks" is still thanks.
-  const words = [...new Set(all)];
-  if (words.length > 14) return false;
+  // Distinct words ("thanks thanks thanks" is still thanks); stop at the fourth unknown word so
+  // an ordinary prompt costs a few regex steps, not a pass over all of it.
+  const seen = new Set<string>();
   let known = 0;
-  for (const w of words) if (SMALL_TALK_WORDS.has(w)) known++;
-  return known / words.length >= 0.75 && !SIMPLE_ASK.test(t) && !/\d/.test(t);
+  let unknown = 0;
+  WORD_RE.lastIndex = 0;
+  for (let m = WORD_RE.exec(t); m; m = WORD_RE.exec(t)) {
+    const w = m[0];
+    if (seen.has(w)) continue;
+    seen.add(w);
+    if (SMALL_TALK_WORDS.has(w)) known++;
+    else if (++unknown > 3) return false;
+    if (seen.size > 14) return false;
+  }
+  WORD_RE.lastIndex = 0;
+  if (seen.size === 0) return /^[\p{Emoji}\s!?.]+$/u.test(t); // emoji only
+  return known / seen.size >= 0.75 && !SIMPLE_ASK.test(t) && !/\d/.test(t);
 }
 
 const SIMPLE_ARITH = /^(?:what(?:'s| is)\s+|calculate\s+|compute\s+)?[\d\s+\-*/×÷().^%=?]+(?:times|plus|minus|divided by|squared|mal|más|menos|plus|fois)?[\d\s+\-*/×÷().^%=?]*$/iu;
@@ -135,7 +145,10 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   const { code, material } = split;
   // A long paste with no recognisable instruction: judge its opening. Lexicons match lower case.
   const askRaw = split.ask || text.slice(0, 200);
-  const ask = askRaw.toLowerCase();
+  // Lexicons scan at most ~1.2 KB of instruction (its start and end): a longer ask is long
+  // whatever else it says, and this bounds the per-request cost.
+  const askScan = askRaw.length <= 1200 ? askRaw : `${askRaw.slice(0, 900)}\n${askRaw.slice(-300)}`;
+  const ask = askScan.toLowerCase();
   const shape = textShape(ask);
   const codeLines = code ? code.split('\n').filter((l) => l.trim()).length : 0;
   const signals: string[] = [];
@@ -178,7 +191,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   let enumerated = 0;
   for (const line of ask.split('\n')) if (/^\s*(?:[-*•]|\d+[.)])\s+\S/u.test(line)) enumerated++;
   const listItems = Math.min(10, (ask.match(/[,，、;]/g)?.length ?? 0));
-  const quantities = Math.min(4, ask.match(/\b\d[\d.,]*\s?(?:%|k|m|ms|s|tb|gb|mb|tps|rps|users|servers|services|rows|items|requests|events|minutes|hours|days|weeks|months|years|x)\b/giu)?.length ?? 0);
+  const quantities = !/\d/.test(ask) ? 0 : Math.min(4, ask.match(/\b\d[\d.,]*\s?(?:%|k|m|ms|s|tb|gb|mb|tps|rps|users|servers|services|rows|items|requests|events|minutes|hours|days|weeks|months|years|x)\b/giu)?.length ?? 0);
   const load = steps * 0.35 + constraints * 0.3 + depth * 0.35 + Math.min(enumerated, 8) * 0.25 + listItems * 0.12 + quantities * 0.2;
   if (load > 0) {
     score += Math.min(family === 'simple' || family === 'none' ? 1.2 : 1.8, load);
@@ -188,7 +201,8 @@ function scoreTurn(raw: string, nested = false): TurnScore {
     score += Math.min(0.6, (shape.questionMarks - 1) * 0.3);
     signals.push(`${shape.questionMarks} questions`);
   }
-  const mathNotation = MATH_NOTATION.test(askRaw);
+  // The full notation pattern only where a math character could be (it is the costliest regex).
+  const mathNotation = MATH_HINT.test(askScan) && MATH_NOTATION.test(askScan);
   const mathWords = distinct(MATH_WORDS, ask, 4);
   if (mathNotation || mathWords > 0) {
     score += (mathNotation ? 0.4 : 0) + Math.min(0.6, mathWords * 0.2);

@@ -41,7 +41,7 @@ export interface TextShape {
 const DISTINCT_CAP = 4000;
 
 export function textShape(text: string): TextShape {
-  const cjk = text.match(CJK);
+  const cjk = CJK_ONE.test(text) ? text.match(CJK) : null;
   const cjkChars = cjk ? cjk.length : 0;
   const seen = new Set<string>();
   let words = 0;
