@@ -59,7 +59,9 @@ export async function startThinkcap(config: Config, log: Logger, opts: StartOpti
     stats.add(r);
     metrics.record(r);
     if (r.outcome === 'rejected' && r.status === 401) metrics.refusals.inc({ scope: 'identity', code: 'missing_identity' });
-    log.info(
+    // Per-request lines at debug: Envoy's access log (dynamic metadata `thinkcap`), /metrics and
+    // the dashboard carry the same figures without a log write on the hot path.
+    log.debug(
       { req: r.id, tier: r.tier, budget: r.budget, thinking: r.thinkingTokens, outcome: r.outcome, ms: r.durationMs, reason: r.reason ?? undefined },
       'request done',
     );

@@ -131,7 +131,7 @@ export async function startExtProcServer(opts: ExtProcServerOptions): Promise<Ex
         // Envoy half-closed; a continuation may still be streaming its answer back.
         void Promise.all([tail, processor.settled()]).then(() => {
           end(false);
-          call.end();
+          if (!call.cancelled && !call.destroyed) call.end();
         });
       });
       call.on('cancelled', () => end(true));

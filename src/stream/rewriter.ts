@@ -327,8 +327,11 @@ export class ResponseRewriter {
     if (!isRecord(json)) return raw;
     const d = this.o.dialect;
     const info = d.parseResponse(json);
-    this.account(info, true);
-    this.tokenEvents += info.completionTokens ?? countTokens(info.reasoning) + countTokens(info.content);
+    // One tokenizer pass over the reasoning serves the estimate and the truncation check.
+    const reasoningTokens = info.reasoning ? countTokens(info.reasoning) : 0;
+    this.account({ ...info, reasoning: '' }, true);
+    if (this.reportedReasoning === null && !this.think) this.estimatedReasoning = reasoningTokens;
+    this.tokenEvents += info.completionTokens ?? reasoningTokens + countTokens(info.content);
     let reasoning: string | null = null;
     let content: string | null = null;
     if (this.think && info.content) {
@@ -342,9 +345,7 @@ export class ResponseRewriter {
       this.answer = info.content;
     }
     if (info.reasoning) {
-      const n = countTokens(info.reasoning);
-      if (this.reportedReasoning === null && !this.think) this.estimatedReasoning = n;
-      if (n > this.o.budget) {
+      if (reasoningTokens > this.o.budget) {
         reasoning = truncateToTokens(info.reasoning, this.o.budget);
         this.enforced = true;
       }
