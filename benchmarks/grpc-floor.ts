@@ -51,6 +51,20 @@ async function main(): Promise<void> {
   console.log('|---|---:|---:|---:|');
   console.log(`| first message on a new ext_proc stream | ${pct(fresh, 50).toFixed(3)} | ${pct(fresh, 99).toFixed(3)} | ${fresh.length} |`);
   console.log(`| body chunk on an open stream | ${pct(open, 50).toFixed(3)} | ${pct(open, 99).toFixed(3)} | ${open.length} |`);
+  // Message conversion alone (proto-loader / protobufjs), for scale.
+  const def = loadExtProcPackage()['envoy.service.ext_proc.v3.ExternalProcessor'] as unknown as {
+    Process: { requestSerialize(v: unknown): Buffer; requestDeserialize(b: Buffer): unknown; responseSerialize(v: unknown): Buffer };
+  };
+  const bytes = def.Process.requestSerialize(chunk);
+  const N = 50_000;
+  let t0 = process.hrtime.bigint();
+  for (let i = 0; i < N; i++) def.Process.requestDeserialize(bytes);
+  const de = Number(process.hrtime.bigint() - t0) / N / 1000;
+  t0 = process.hrtime.bigint();
+  for (let i = 0; i < N; i++) def.Process.responseSerialize({ response_body: {} });
+  const ser = Number(process.hrtime.bigint() - t0) / N / 1000;
+  console.log(`| decode one response_body request (protobufjs) | ${(de / 1000).toFixed(4)} | | ${N} |`);
+  console.log(`| encode one empty BodyResponse (protobufjs) | ${(ser / 1000).toFixed(4)} | | ${N} |`);
   c.close();
   await s.shutdown(100);
 }
