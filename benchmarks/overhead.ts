@@ -138,8 +138,9 @@ async function main(): Promise<void> {
     THINKCAP_SERVER__ADMIN_HOST: '127.0.0.1',
     THINKCAP_LOG__LEVEL: 'info',
   });
-  const envoys: Record<'envoy' | 'thinkcap', RunningEnvoy> = {
-    envoy: await startEnvoy(
+  // Two Envoys from the shipped config, no access log; one without the ext_proc filter.
+  const envoyWith = async (extProc: boolean) =>
+    startEnvoy(
       buildEnvoyConfig({
         listenerPort: await freePort(),
         adminPort: await freePort(),
@@ -147,23 +148,12 @@ async function main(): Promise<void> {
         backendPort: emuPort,
         mutate: (cfg) => {
           const hcm = cfg.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
-          hcm.http_filters = hcm.http_filters.filter((f: { name: string }) => f.name !== 'envoy.filters.http.ext_proc');
+          if (!extProc) hcm.http_filters = hcm.http_filters.filter((f: { name: string }) => f.name !== 'envoy.filters.http.ext_proc');
           hcm.access_log = [];
         },
       }),
-    ),
-    thinkcap: await startEnvoy(
-      buildEnvoyConfig({
-        listenerPort: await freePort(),
-        adminPort: await freePort(),
-        thinkcapPort: grpcPort,
-        backendPort: emuPort,
-        mutate: (cfg) => {
-          cfg.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.access_log = [];
-        },
-      }),
-    ),
-  };
+    );
+  const envoys: Record<'envoy' | 'thinkcap', RunningEnvoy> = { envoy: await envoyWith(false), thinkcap: await envoyWith(true) };
   try {
     // Warm up both paths (connections, JIT).
     for (const e of Object.values(envoys)) await runStreams(e.listenerPort, 10, 3);

@@ -5,6 +5,7 @@
  */
 import OpenAI from 'openai';
 import { startStack } from '../test/harness/stack.js';
+import { readStream } from '../test/harness/openai.js';
 
 const QUERIES: Array<{ q: string; natural: number }> = [
   { q: 'Hi there!', natural: 180 },
@@ -34,13 +35,9 @@ async function main(): Promise<void> {
       const { data: stream, response } = await client.chat.completions
         .create({ model: 'qwen3-emulated', messages: [{ role: 'user', content: q }], stream: true })
         .withResponse();
-      let thinking = 0;
-      let answer = '';
-      for await (const chunk of stream) {
-        const d = chunk.choices[0]?.delta as { reasoning?: string; content?: string } | undefined;
-        if (d?.reasoning) thinking++;
-        if (d?.content) answer += d.content;
-      }
+      const seen = await readStream(stream);
+      const thinking = seen.reasoning.length;
+      const answer = seen.content;
       rows.push([
         q.length > 48 ? q.slice(0, 45) + '...' : q,
         response.headers.get('x-thinkcap-tier') ?? '-',

@@ -3,30 +3,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack, type StackOptions } from '../harness/stack.js';
 import { extProcStat } from '../harness/envoy.js';
 import { expectedAnswer, type EmulatedDialect } from '../emulator/server.js';
+import { readStream, type SeenStream } from '../harness/openai.js';
 
 const NATURAL_THINKING = 300;
 const ANSWER = 25;
 const EASY = 'Hello'; // trivial: 32 thinking tokens
 
-interface StreamSeen {
-  reasoning: string[];
-  content: string;
-  headers: Headers;
-}
-
-async function streamChat(stack: Stack, extra: Record<string, unknown> = {}): Promise<StreamSeen> {
+async function streamChat(stack: Stack, extra: Record<string, unknown> = {}): Promise<SeenStream & { headers: Headers }> {
   const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
   const { data, response } = await client.chat.completions
     .create({ model: 'm', messages: [{ role: 'user', content: EASY }], stream: true, ...extra } as never)
     .withResponse();
-  const seen: StreamSeen = { reasoning: [], content: '', headers: response.headers };
-  for await (const chunk of data as unknown as AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>) {
-    const d = chunk.choices[0]?.delta as { reasoning?: string; reasoning_content?: string; content?: string } | undefined;
-    const r = d?.reasoning ?? d?.reasoning_content;
-    if (r) seen.reasoning.push(r);
-    if (d?.content) seen.content += d.content;
-  }
-  return seen;
+  return { ...(await readStream(data as unknown as AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>)), headers: response.headers };
 }
 
 async function fullChat(stack: Stack) {

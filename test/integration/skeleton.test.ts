@@ -2,6 +2,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../harness/stack.js';
 import { extProcStat } from '../harness/envoy.js';
+import { readStream } from '../harness/openai.js';
 
 const HARD = 'Prove that there are infinitely many primes, then derive a bound on the gap between consecutive primes step by step.';
 const EASY = 'Hello';
@@ -46,13 +47,9 @@ describe('thinkcap behind the real Envoy (vLLM dialect)', () => {
       .withResponse();
     expect(response.headers.get('x-thinkcap-tier')).toBe('trivial');
     expect(response.headers.get('x-thinkcap-budget')).toBe('32');
-    let reasoning = 0;
-    let content = '';
-    for await (const chunk of stream) {
-      const d = chunk.choices[0]?.delta as { reasoning?: string; content?: string } | undefined;
-      if (d?.reasoning) reasoning++;
-      if (d?.content) content += d.content;
-    }
+    const seen = await readStream(stream);
+    const reasoning = seen.reasoning.length;
+    const content = seen.content;
     expect(reasoning).toBe(32);
     expect(content.trim().length).toBeGreaterThan(0);
     const sent = lastChat(stack).body as Record<string, any>;
@@ -201,13 +198,9 @@ describe('response body FULL_DUPLEX_STREAMED (Envoy sends its modes in protocol_
       .create({ model: 'm', messages: [{ role: 'user', content: EASY }], stream: true })
       .withResponse();
     expect(response.headers.get('x-thinkcap-budget')).toBe('32');
-    let reasoning = 0;
-    let content = '';
-    for await (const chunk of stream) {
-      const d = chunk.choices[0]?.delta as { reasoning?: string; content?: string } | undefined;
-      if (d?.reasoning) reasoning++;
-      if (d?.content) content += d.content;
-    }
+    const seen = await readStream(stream);
+    const reasoning = seen.reasoning.length;
+    const content = seen.content;
     expect(reasoning).toBe(32);
     expect(content.split(' ').filter(Boolean).length).toBe(15);
     const full = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: EASY }] });
