@@ -173,6 +173,17 @@ export const configSchema = z
       .prefault({}),
     /** Honour `reasoning_effort` or an explicit `thinking_budget` field from the client, within the scope's limits. */
     clientHints: z.boolean().default(true),
+    /**
+     * The body modes Envoy's ext_proc filter is configured with, for Envoy versions that do not
+     * send them in protocol_config (recent ones do, and then those win).
+     */
+    envoyBodyModes: z
+      .object({
+        request: z.enum(['NONE', 'STREAMED', 'BUFFERED', 'BUFFERED_PARTIAL', 'FULL_DUPLEX_STREAMED']).default('BUFFERED'),
+        response: z.enum(['NONE', 'STREAMED', 'BUFFERED', 'BUFFERED_PARTIAL', 'FULL_DUPLEX_STREAMED']).default('STREAMED'),
+      })
+      .strict()
+      .prefault({}),
     spend: z
       .object({
         enabled: z.boolean().default(false),

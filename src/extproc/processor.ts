@@ -150,8 +150,8 @@ export class RequestProcessor {
 
   constructor(private readonly ctx: ProcessorContext) {
     this.id = `${process.pid.toString(36)}-${(nextId++).toString(36)}`;
-    this.requestBodyMode = 'BUFFERED';
-    this.responseBodyMode = 'STREAMED';
+    this.requestBodyMode = ctx.config.envoyBodyModes.request;
+    this.responseBodyMode = ctx.config.envoyBodyModes.response;
   }
 
   /** Dispatch one ProcessingRequest; returns the responses to send (usually one). */
@@ -176,8 +176,7 @@ export class RequestProcessor {
   }
 
   private applyProtocolConfig(pc: ProtocolConfiguration): void {
-    // Recent Envoy tells us its configured body modes; older ones send nothing and we assume
-    // the modes of the shipped envoy.yaml.
+    // Recent Envoy tells us its configured body modes; for older ones config.envoyBodyModes says.
     if (pc.request_body_mode) this.requestBodyMode = pc.request_body_mode;
     if (pc.response_body_mode) this.responseBodyMode = pc.response_body_mode;
   }

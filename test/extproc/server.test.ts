@@ -104,3 +104,25 @@ describe('ext_proc server', () => {
     c.close();
   });
 });
+
+describe('ext_proc server without protocol_config (older Envoy)', () => {
+  it('uses config.envoyBodyModes: full-duplex responses are answered as streamed responses', async () => {
+    const config = validateConfig({ server: { grpcHost: '127.0.0.1', grpcPort: 0 }, envoyBodyModes: { response: 'FULL_DUPLEX_STREAMED' } });
+    const s = await startExtProcServer({ config, log: pino({ level: 'silent' }) });
+    const pkg = grpc.loadPackageDefinition(loadExtProcPackage()) as any;
+    const c: Client = new pkg.envoy.service.ext_proc.v3.ExternalProcessor(`127.0.0.1:${s.port}`, grpc.credentials.createInsecure());
+    try {
+      const resp = await converse(c, [
+        { request: 'request_headers', request_headers: hdrs({ ':method': 'POST', ':path': '/v1/chat/completions', 'content-type': 'application/json' }) },
+        { request: 'request_body', request_body: { body: Buffer.from(JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Hello' }] })), end_of_stream: true } },
+        { request: 'response_headers', response_headers: hdrs({ ':status': '200', 'content-type': 'text/event-stream' }) },
+        { request: 'response_body', response_body: { body: Buffer.from('data: [DONE]\n\n'), end_of_stream: true } },
+      ]);
+      expect(resp[0]!.mode_override).toBeUndefined();
+      expect(resp[3]!.response_body!.response!.body_mutation!.streamed_response!.end_of_stream).toBe(true);
+    } finally {
+      c.close();
+      await s.shutdown(100);
+    }
+  });
+});
