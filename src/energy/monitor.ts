@@ -43,6 +43,8 @@ export class EnergyMonitor {
   readonly attributor: EnergyAttributor;
   private readonly waiting = new Map<string, (e: RequestEnergy) => void>();
   private failures = 0;
+  /** Smoothed measured cost per generated token (GPU time + energy), for spend reservations. */
+  private usdPerToken: number | null = null;
   onPower?: (watts: number) => void;
   onSample?: (gpus: GpuSample[], source: string) => void;
 
@@ -200,6 +202,18 @@ export class EnergyMonitor {
       });
     });
     return { now, final };
+  }
+
+  /** A finished request's measured cost and tokens: feeds the per-token price used to reserve spend. */
+  observeCost(costUsd: number | null, tokens: number): void {
+    if (costUsd === null || !(tokens > 0)) return;
+    const v = costUsd / tokens;
+    this.usdPerToken = this.usdPerToken === null ? v : this.usdPerToken + 0.1 * (v - this.usdPerToken);
+  }
+
+  /** Measured $ per generated token, or null before the first priced request (or with no price). */
+  costPerToken(): number | null {
+    return this.source ? this.usdPerToken : null;
   }
 
   /** Latest reading per GPU for /api/gpu and the metrics. */

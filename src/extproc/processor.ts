@@ -305,7 +305,9 @@ export class RequestProcessor {
     if (!spend || !who) return [response];
     const promptTokens = estimatePromptTokens(parsed.messages as Array<{ content?: unknown }>);
     const completionCap = (this.rewrite?.upstreamMaxTokens ?? 0) + (this.backend?.enforcement === 'continuation' ? this.ctx.config.requests.answerTokens : 0);
-    const worst = tokenCost(this.ctx.config.spend.pricing, promptTokens, completionCap);
+    // Priced by the measured GPU cost per token where there is one, never below the token price.
+    const gpuPerToken = this.ctx.energy?.costPerToken() ?? null;
+    const worst = Math.max(tokenCost(this.ctx.config.spend.pricing, promptTokens, completionCap), gpuPerToken === null ? 0 : gpuPerToken * completionCap);
     this.promptEstimate = promptTokens;
     const r = await spend.preflight(who, worst, this.budget ?? 0);
     if (!r.ok) return [this.refuse(r.status, r.message, r.type, r.code, r.retryAfterSeconds)];
@@ -704,6 +706,7 @@ export class RequestProcessor {
     void energy.final.then((f) => {
       record.energyJ = f.joules;
       if (f.costUsd !== null) record.costUsd = f.costUsd;
+      this.ctx.energy?.observeCost(f.costUsd, completion);
       this.ctx.onFinish(record);
     });
   }

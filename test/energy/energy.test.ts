@@ -194,3 +194,20 @@ describe('no GPU here', () => {
     }
   });
 });
+
+describe('measured price per token', () => {
+  it('smooths measured cost per generated token; null without a source or observations', async () => {
+    const m = new EnergyMonitor(validateConfig({ energy: { source: 'estimated', estimatedWatts: 300, intervalMs: 1000 } }).energy, pino({ level: 'silent' }));
+    expect(m.costPerToken()).toBeNull();
+    await m.start();
+    expect(m.costPerToken()).toBeNull();
+    m.observeCost(0.01, 100);
+    expect(m.costPerToken()).toBeCloseTo(1e-4);
+    m.observeCost(0.03, 100);
+    expect(m.costPerToken()).toBeCloseTo(1e-4 + 0.1 * 2e-4);
+    m.observeCost(null, 100);
+    m.observeCost(0.5, 0);
+    expect(m.costPerToken()).toBeCloseTo(1.2e-4);
+    await m.stop();
+  });
+});
