@@ -433,7 +433,11 @@ export class RequestProcessor {
       budget: this.budget ?? 0,
       clientWantsUsage: this.rewrite?.clientWantsUsage ?? true,
       thinkPrefilled: this.backend?.thinkPrefilled ?? false,
-      continuation: this.backend?.enforcement === 'continuation' && this.responseBodyMode === 'FULL_DUPLEX_STREAMED',
+      // Continue only when the length cap that stops the upstream is ours, not the client's.
+      continuation:
+        this.backend?.enforcement === 'continuation' &&
+        this.responseBodyMode === 'FULL_DUPLEX_STREAMED' &&
+        (this.rewrite?.clientMaxTokens == null || this.rewrite.clientMaxTokens > this.rewrite.upstreamMaxTokens),
       tier: this.tier ?? 'unknown',
       reportExtra: () => this.reportExtra(),
     });

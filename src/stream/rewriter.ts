@@ -13,7 +13,7 @@ export interface RewriterOptions {
   clientWantsUsage: boolean;
   /** Stream starts inside `<think>` (template pre-fills it). */
   thinkPrefilled: boolean;
-  /** Cut-off + continuation: hold back the end of a stream that stops on the length cap. */
+  /** Cut-off + continuation: hold back the end of a stream that stops on thinkcap's length cap (never the client's own). */
   continuation: boolean;
   tier: string;
   /** Thinking tokens of an earlier leg (a continuation reports the total). */
@@ -76,11 +76,6 @@ export class ResponseRewriter {
     if (this.think) return this.think.reasoningTokens;
     if (this.sawRunningUsage) return this.usageReasoning;
     return this.estimatedReasoning;
-  }
-
-  /** True while the model is still inside its think block. */
-  get insideThink(): boolean {
-    return this.think ? this.think.insideThink : this.answer.length === 0;
   }
 
   /**
@@ -207,8 +202,9 @@ export class ResponseRewriter {
       this.answer += info.content;
     }
 
-    if (this.o.continuation && info.finishReason === 'length' && this.insideThinkAfter(info)) {
-      // Upstream stopped on our cap while still thinking: hide this end, the continuation answers.
+    if (this.o.continuation && info.finishReason === 'length') {
+      // Upstream stopped on our cap (inside thinking, or in an answer begun early): hide this
+      // end; the continuation closes the thinking and answers, or finishes the answer.
       this.continuationWanted = true;
       const c = (json.choices as Array<Record<string, unknown>> | undefined)?.[0];
       if (c) c.finish_reason = null;
@@ -222,11 +218,6 @@ export class ResponseRewriter {
     if (!modified) return undefined;
     if (d.isEmpty(json)) return null;
     return JSON.stringify(json);
-  }
-
-  private insideThinkAfter(_info: ChunkInfo): boolean {
-    // Reasoning-field dialects: no answer text yet means the cap hit inside thinking.
-    return this.think ? this.think.insideThink : this.answer.length === 0;
   }
 
   private reasoningTokensOf(info: ChunkInfo): number {

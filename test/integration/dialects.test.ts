@@ -172,6 +172,37 @@ describe('cut-off + continuation (generic model, FULL_DUPLEX_STREAMED)', () => {
   });
 });
 
+describe('cut-off + continuation when the model answers before the budget', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      // Thinks 20 tokens (under the trivial budget of 32), then answers 25: the cap at 32 cuts the answer.
+      emulator: { dialect: 'vllm', ignoreBudget: true, plan: () => ({ thinkingTokens: 20, answerTokens: ANSWER }), eventsPerWrite: 2 },
+      thinkcap: (emu) => ({ defaultDialect: 'vllm', backends: [{ name: 'b', dialect: 'vllm', enforcement: 'continuation', url: emu.url }] }),
+      envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('the continuation finishes the answer that the cap cut', async () => {
+    const calls = stack.emulator.chatCalls();
+    const seen = await streamChat(stack);
+    expect(stack.emulator.chatCalls()).toBe(calls + 2);
+    expect(seen.reasoning).toHaveLength(20);
+    expect(seen.content).toBe(expectedAnswer(ANSWER));
+    await checkEnvoyClean(stack);
+  });
+
+  it("a cut by the client's own max_tokens is not continued", async () => {
+    const calls = stack.emulator.chatCalls();
+    const seen = await streamChat(stack, { max_tokens: 25 });
+    expect(stack.emulator.chatCalls()).toBe(calls + 1);
+    expect(seen.content).toBe(expectedAnswer(5));
+  });
+});
+
 describe('ollama native /api/chat (NDJSON)', () => {
   let stack: Stack;
   beforeAll(async () => {
