@@ -88,7 +88,7 @@ function line(svg, points, emptyText) {
     if (p === null || p === undefined) return;
     svg.appendChild(svgEl('circle', { class: 'dot', cx: (i * step).toFixed(1), cy: (105 - (p / max) * 95).toFixed(1), r: 2 }));
   });
-  svg.appendChild(svgEl('text', { x: 2, y: 10 }, max.toPrecision(3)));
+  svg.appendChild(svgEl('text', { x: 298, y: 10, 'text-anchor': 'end' }, 'max ' + max.toPrecision(3)));
 }
 
 async function refreshStats() {

@@ -8,7 +8,8 @@ export interface SeriesPoint {
   t: number;
   requests: number;
   costUsd: number;
-  energyJ: number;
+  /** Null until a request with measured or estimated energy lands in the bucket. */
+  energyJ: number | null;
   thinkingTokens: number;
   /** Mean GPU power in the bucket, watts (null without a GPU source). */
   powerW: number | null;
@@ -30,7 +31,8 @@ export class Stats {
     thinkingUsed: 0,
     thinkingSaved: 0,
     costUsd: 0,
-    energyJ: 0,
+    /** Null while no request has had an energy figure (no GPU source): shown as "not measured", never 0. */
+    energyJ: null as number | null,
     refused: 0,
     byTier: Object.fromEntries(TIER_NAMES.map((t) => [t, 0])) as Record<string, number>,
     byOutcome: {} as Record<string, number>,
@@ -45,7 +47,7 @@ export class Stats {
     const start = Math.floor(t / BUCKET_MS) * BUCKET_MS;
     let last = this.series[this.series.length - 1];
     if (!last || last.t < start) {
-      last = { t: start, requests: 0, costUsd: 0, energyJ: 0, thinkingTokens: 0, powerW: null };
+      last = { t: start, requests: 0, costUsd: 0, energyJ: null, thinkingTokens: 0, powerW: null };
       this.series.push(last);
       if (this.series.length > BUCKETS) this.series.splice(0, this.series.length - BUCKETS);
     }
@@ -67,11 +69,11 @@ export class Stats {
     if (r.thinkingTokens !== null) t.thinkingUsed += r.thinkingTokens;
     if (r.naturalThinkingTokens !== null && r.thinkingTokens !== null) t.thinkingSaved += Math.max(0, r.naturalThinkingTokens - r.thinkingTokens);
     if (r.costUsd !== null) t.costUsd += r.costUsd;
-    if (r.energyJ !== null) t.energyJ += r.energyJ;
+    if (r.energyJ !== null) t.energyJ = (t.energyJ ?? 0) + r.energyJ;
     const b = this.bucket(this.clock());
     b.requests++;
     b.costUsd += r.costUsd ?? 0;
-    b.energyJ += r.energyJ ?? 0;
+    if (r.energyJ !== null) b.energyJ = (b.energyJ ?? 0) + r.energyJ;
     b.thinkingTokens += r.thinkingTokens ?? 0;
     for (const l of this.listeners) {
       try {
