@@ -1,7 +1,6 @@
-import { applyTokenCeiling, openAiContinuation, openAiEditing } from './openai.js';
+import { capCompletion, openAiContinuation, openAiEditing } from './openai.js';
 import type { BudgetPlan, Dialect, RewriteResult } from './types.js';
 import type { BackendOptions } from './registry.js';
-import { disableThinking } from './vllm.js';
 
 /**
  * Models served without a reasoning parser: `<think>…</think>` arrives inside the answer text
@@ -15,9 +14,7 @@ export function genericDialect(o: BackendOptions): Dialect {
     thinkInContent: true,
     ...openAiEditing,
     rewriteRequest(body: Record<string, unknown>, plan: BudgetPlan): RewriteResult {
-      const result = applyTokenCeiling(body, plan, o.continuation ? plan.thinkingBudget : undefined);
-      if (plan.thinkingBudget === 0 && o.disableThinkingAtZero) disableThinking(body);
-      return result;
+      return capCompletion(body, plan, o);
     },
     buildContinuation: openAiContinuation,
   };

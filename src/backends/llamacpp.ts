@@ -1,7 +1,6 @@
-import { applyTokenCeiling, openAiContinuation, openAiEditing, requestStreamUsage } from './openai.js';
+import { capCompletion, openAiContinuation, openAiEditing, requestStreamUsage } from './openai.js';
 import type { BudgetPlan, Dialect, RewriteResult } from './types.js';
 import type { BackendOptions } from './registry.js';
-import { disableThinking } from './vllm.js';
 
 /**
  * llama.cpp server: reasoning in delta.reasoning_content (--reasoning-format deepseek). The
@@ -16,9 +15,8 @@ export function llamacppDialect(o: BackendOptions): Dialect {
     thinkInContent: false,
     ...openAiEditing,
     rewriteRequest(body: Record<string, unknown>, plan: BudgetPlan): RewriteResult {
-      const result = applyTokenCeiling(body, plan, o.continuation ? plan.thinkingBudget : undefined);
+      const result = capCompletion(body, plan, o);
       if (o.budgetField && !o.continuation) body[o.budgetField] = plan.thinkingBudget;
-      if (plan.thinkingBudget === 0 && o.disableThinkingAtZero) disableThinking(body);
       requestStreamUsage(body, false);
       return result;
     },

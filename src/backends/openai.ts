@@ -1,4 +1,5 @@
 import { emptyChunk, isRecord, positiveInt, type BudgetPlan, type ChunkInfo, type ContinuationRequest, type Dialect, type RewriteResult } from './types.js';
+import type { BackendOptions } from './registry.js';
 
 /**
  * Shared pieces of the OpenAI-compatible dialects (vLLM, SGLang, llama.cpp, Ollama /v1,
@@ -18,6 +19,24 @@ export function applyTokenCeiling(body: Record<string, unknown>, plan: BudgetPla
   const so = isRecord(body.stream_options) ? body.stream_options : null;
   const clientWantsUsage = !!so && so.include_usage === true;
   return { clientMaxTokens: clientMax, upstreamMaxTokens: upstream, stream, clientWantsUsage };
+}
+
+/** Qwen3-style templates: enable_thinking=false turns thinking off entirely (zero budget). */
+export function disableThinking(body: Record<string, unknown>): void {
+  const kw = isRecord(body.chat_template_kwargs) ? { ...body.chat_template_kwargs } : {};
+  kw.enable_thinking = false;
+  body.chat_template_kwargs = kw;
+}
+
+/**
+ * The steps every OpenAI-compatible dialect shares: the completion-token ceiling (the thinking
+ * budget itself under cut-off + continuation) and thinking off at a zero budget. Each dialect
+ * then writes its own engine fields.
+ */
+export function capCompletion(body: Record<string, unknown>, plan: BudgetPlan, o: BackendOptions): RewriteResult {
+  const result = applyTokenCeiling(body, plan, o.continuation ? plan.thinkingBudget : undefined);
+  if (plan.thinkingBudget === 0 && o.disableThinkingAtZero) disableThinking(body);
+  return result;
 }
 
 /** Ask for usage in the stream (exact token counts); thinkcap strips it again if the client did not ask. */

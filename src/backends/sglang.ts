@@ -1,7 +1,6 @@
-import { applyTokenCeiling, openAiContinuation, openAiEditing, requestStreamUsage } from './openai.js';
+import { capCompletion, openAiContinuation, openAiEditing, requestStreamUsage } from './openai.js';
 import { isRecord, type BudgetPlan, type Dialect, type RewriteResult } from './types.js';
 import type { BackendOptions } from './registry.js';
-import { disableThinking } from './vllm.js';
 
 /**
  * SGLang: a custom logit processor (server flag --enable-custom-logit-processor; the serialized
@@ -16,14 +15,13 @@ export function sglangDialect(o: BackendOptions): Dialect {
     thinkInContent: false,
     ...openAiEditing,
     rewriteRequest(body: Record<string, unknown>, plan: BudgetPlan): RewriteResult {
-      const result = applyTokenCeiling(body, plan, o.continuation ? plan.thinkingBudget : undefined);
+      const result = capCompletion(body, plan, o);
       if (o.logitProcessor && !o.continuation) {
         body.custom_logit_processor = o.logitProcessor;
         const params = isRecord(body.custom_params) ? { ...body.custom_params } : {};
         params.thinking_budget = plan.thinkingBudget;
         body.custom_params = params;
       }
-      if (plan.thinkingBudget === 0 && o.disableThinkingAtZero) disableThinking(body);
       requestStreamUsage(body, false);
       return result;
     },

@@ -1,13 +1,6 @@
-import { applyTokenCeiling, openAiContinuation, openAiEditing, requestStreamUsage } from './openai.js';
-import { isRecord, type BudgetPlan, type Dialect, type RewriteResult } from './types.js';
+import { capCompletion, openAiContinuation, openAiEditing, requestStreamUsage } from './openai.js';
+import type { BudgetPlan, Dialect, RewriteResult } from './types.js';
 import type { BackendOptions } from './registry.js';
-
-/** Qwen3-style templates: enable_thinking=false turns thinking off entirely (zero budget). */
-export function disableThinking(body: Record<string, unknown>): void {
-  const kw = isRecord(body.chat_template_kwargs) ? { ...body.chat_template_kwargs } : {};
-  kw.enable_thinking = false;
-  body.chat_template_kwargs = kw;
-}
 
 /**
  * vLLM: `thinking_token_budget` makes the engine end the reasoning section itself (server
@@ -21,9 +14,8 @@ export function vllmDialect(o: BackendOptions): Dialect {
     thinkInContent: false,
     ...openAiEditing,
     rewriteRequest(body: Record<string, unknown>, plan: BudgetPlan): RewriteResult {
-      const result = applyTokenCeiling(body, plan, o.continuation ? plan.thinkingBudget : undefined);
+      const result = capCompletion(body, plan, o);
       if (!o.continuation) body.thinking_token_budget = plan.thinkingBudget;
-      if (plan.thinkingBudget === 0 && o.disableThinkingAtZero) disableThinking(body);
       requestStreamUsage(body, true);
       return result;
     },
