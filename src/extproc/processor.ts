@@ -24,7 +24,7 @@ import type {
   ProtocolConfiguration,
   StructValue,
 } from './proto.js';
-import { fromStruct, headerMutation, openAiError, readHeaders, toStruct } from './wire.js';
+import { fromStruct, headerMutation, openAiError, readHeaders, streamedBody, toStruct } from './wire.js';
 
 function lastUserText(messages: Array<{ role?: unknown; content?: unknown }>): string {
   for (let i = messages.length - 1; i >= 0; i--) if (messages[i]?.role === 'user') return messageText(messages[i]!);
@@ -374,14 +374,7 @@ export class RequestProcessor {
   }
 
   private unchangedRequestBody(b: HttpBody): ProcessingResponse {
-    if (this.requestBodyMode === 'FULL_DUPLEX_STREAMED') {
-      return {
-        request_body: {
-          response: { body_mutation: { streamed_response: { body: b.body ?? Buffer.alloc(0), end_of_stream: !!b.end_of_stream } } },
-        },
-      };
-    }
-    return { request_body: {} };
+    return this.requestBodyMode === 'FULL_DUPLEX_STREAMED' ? streamedBody('request_body', b.body, !!b.end_of_stream) : { request_body: {} };
   }
 
   private invalid(status: number, message: string, code: string, b: HttpBody): ProcessingResponse {
@@ -534,7 +527,7 @@ export class RequestProcessor {
       onChunk: (chunk) => {
         const out = second.push(chunk, false);
         const bytes = out ?? chunk;
-        if (bytes.length > 0) emit(this.streamed(bytes, false));
+        if (bytes.length > 0) emit(streamedBody('response_body', bytes, false));
       },
     }).then(
       () => {
@@ -562,19 +555,15 @@ export class RequestProcessor {
   private finishContinuation(tail: Buffer): void {
     if (this.finished) return;
     this.finish();
-    const res = this.streamed(tail, true);
+    const res = streamedBody('response_body', tail, true);
     res.dynamic_metadata = this.metadata();
     this.ctx.emit!(res);
-  }
-
-  private streamed(body: Buffer, eos: boolean): ProcessingResponse {
-    return { response_body: { response: { body_mutation: { streamed_response: { body, end_of_stream: eos } } } } };
   }
 
   private responseBodyOut(chunk: Buffer, out: Buffer | null, eos: boolean): ProcessingResponse {
     if (this.responseBodyMode === 'FULL_DUPLEX_STREAMED') {
       // In full-duplex mode nothing is forwarded except what we send back.
-      return this.streamed(out ?? chunk, eos);
+      return streamedBody('response_body', out ?? chunk, eos);
     }
     if (out === null) return { response_body: {} };
     return { response_body: { response: { body_mutation: out.length > 0 ? { body: out } : { clear_body: true } } } };
@@ -650,15 +639,9 @@ export class RequestProcessor {
       this.outcome = 'upstream_error';
       this.reason = obs.error;
     }
-    // Real cost from what the backend generated (usage where reported, else counted).
-    const first = this.observer;
-    const second = this.continuationObserver;
-    let completion = first ? (first.completionTokens ?? first.thinkingTokens + countTokens(first.answer)) : 0;
-    // The continuation does not think: its completion is its answer.
-    if (second) completion += second.completionTokens ?? countTokens(second.answer);
-    const prompt = this.observer?.promptTokens ?? (this.observer ? this.promptEstimate : 0);
+    const completion = this.generatedTokens();
     this.completionTotal = this.observer ? completion : null;
-    this.costUsd = this.observer ? tokenCost(this.ctx.config.spend.pricing, prompt, completion) : null;
+    this.costUsd = this.observer ? this.tokenPricedCost(completion) : null;
     const energy = this.observer ? this.ctx.energy?.end(this.id) : null;
     if (energy) {
       this.energyFigure = energy.now;
@@ -715,15 +698,26 @@ export class RequestProcessor {
     });
   }
 
+  /** Completion tokens the backend generated, both legs: usage where reported, else counted. */
+  private generatedTokens(): number {
+    const first = this.observer;
+    const second = this.continuationObserver;
+    let n = first ? (first.completionTokens ?? first.thinkingTokens + countTokens(first.answer)) : 0;
+    // The continuation does not think: its completion is its answer.
+    if (second) n += second.completionTokens ?? countTokens(second.answer);
+    return n;
+  }
+
+  private tokenPricedCost(completion: number): number {
+    return tokenCost(this.ctx.config.spend.pricing, this.observer?.promptTokens ?? this.promptEstimate, completion);
+  }
+
   /** Cost and energy so far, for the end-of-stream report. */
   private reportExtra(): Record<string, string | number | null> {
     const e = this.ctx.energy?.peek(this.id) ?? null;
     const obs = this.observer;
     let cost: number | null = e?.costUsd ?? null;
-    if (cost === null && obs) {
-      const completion = obs.completionTokens ?? obs.thinkingTokens + countTokens(obs.answer);
-      cost = tokenCost(this.ctx.config.spend.pricing, obs.promptTokens ?? this.promptEstimate, completion);
-    }
+    if (cost === null && obs) cost = this.tokenPricedCost(this.generatedTokens());
     return {
       cost_usd: cost === null ? null : cost.toFixed(8),
       cost_basis: cost === null ? null : e?.costUsd != null ? (e.source === 'estimated' ? 'estimated' : 'gpu') : 'tokens',

@@ -4,7 +4,7 @@ import type { Config } from '../config/schema.js';
 import { extProcServiceDefinition, type ProcessingRequest, type ProcessingResponse } from './proto.js';
 import { RequestProcessor, type ProcessorContext, type RequestRecord } from './processor.js';
 import type { SpendController } from '../budget/spend.js';
-import { openAiError } from './wire.js';
+import { openAiError, streamedBody } from './wire.js';
 
 export interface ExtProcServerOptions {
   config: Config;
@@ -32,13 +32,9 @@ function neutralFor(req: ProcessingRequest, duplexResponse: boolean, duplexReque
     case 'response_headers':
       return { response_headers: {} };
     case 'request_body':
-      return duplexRequest
-        ? { request_body: { response: { body_mutation: { streamed_response: { body: req.request_body?.body ?? Buffer.alloc(0), end_of_stream: !!req.request_body?.end_of_stream } } } } }
-        : { request_body: {} };
+      return duplexRequest ? streamedBody('request_body', req.request_body?.body, !!req.request_body?.end_of_stream) : { request_body: {} };
     case 'response_body':
-      return duplexResponse
-        ? { response_body: { response: { body_mutation: { streamed_response: { body: req.response_body?.body ?? Buffer.alloc(0), end_of_stream: !!req.response_body?.end_of_stream } } } } }
-        : { response_body: {} };
+      return duplexResponse ? streamedBody('response_body', req.response_body?.body, !!req.response_body?.end_of_stream) : { response_body: {} };
     case 'request_trailers':
       return { request_trailers: {} };
     case 'response_trailers':

@@ -1,4 +1,4 @@
-import type { HeaderMutation, HeaderValue, HeaderValueOption, ImmediateResponse, ProtoValue, StructValue } from './proto.js';
+import type { HeaderMutation, HeaderValue, HeaderValueOption, ImmediateResponse, ProcessingResponse, ProtoValue, StructValue } from './proto.js';
 
 /** Read a header map into a plain object. Envoy sends values in raw_value; value is a fallback for older Envoys. */
 export function readHeaders(list: readonly HeaderValue[] | undefined): Map<string, string> {
@@ -70,4 +70,9 @@ export function openAiError(
     body: Buffer.from(body, 'utf8'),
     details: `thinkcap_${code}`,
   };
+}
+
+/** A body answer in FULL_DUPLEX_STREAMED mode: only what is sent back is forwarded. */
+export function streamedBody(phase: 'request_body' | 'response_body', body: Buffer | undefined, eos: boolean): ProcessingResponse {
+  return { [phase]: { response: { body_mutation: { streamed_response: { body: body ?? Buffer.alloc(0), end_of_stream: eos } } } } };
 }
