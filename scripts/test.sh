@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # One command for a fresh machine: install what the tests need (npm packages, the pinned
-# Envoy, redis-server, chromium), build, run every test.
+# Envoy, redis-server, chromium, llama.cpp's llama-server with a small real model), build, run
+# every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ -d node_modules ]] || npm ci --no-audit --no-fund
 bash scripts/install-envoy.sh
 bash scripts/install-redis.sh
 bash scripts/install-chromium.sh
+# Real engine: llama-server + SmolLM2 GGUF, cached outside the clone (first run builds: ~7 min).
+bash scripts/install-llama.sh
 npm run --silent build
 mkdir -p test-artifacts
 status=0

@@ -1,4 +1,4 @@
-import { capCompletion, openAiContinuation, openAiEditing } from './openai.js';
+import { capCompletion, mergeOpenAiContinuation, openAiContinuation, openAiEditing } from './openai.js';
 import type { BudgetPlan, Dialect, RewriteResult } from './types.js';
 import type { BackendOptions } from './registry.js';
 
@@ -17,5 +17,6 @@ export function genericDialect(o: BackendOptions): Dialect {
       return capCompletion(body, plan, o);
     },
     buildContinuation: openAiContinuation,
+    mergeContinuation: mergeOpenAiContinuation,
   };
 }

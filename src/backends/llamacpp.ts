@@ -1,12 +1,17 @@
-import { capCompletion, openAiContinuation, openAiEditing, requestStreamUsage } from './openai.js';
-import type { BudgetPlan, Dialect, RewriteResult } from './types.js';
+import { capCompletion, mergeOpenAiContinuation, openAiEditing, requestStreamUsage } from './openai.js';
+import { isRecord, type BudgetPlan, type Dialect, type RewriteResult } from './types.js';
 import type { BackendOptions } from './registry.js';
 
+/** The end-of-thinking tag of the DeepSeek-R1 / Qwen3 family templates llama.cpp serves. */
+const THINK_END = '</think>';
+/** Request fields that shape sampling, carried into the continuation. */
+const SAMPLING_FIELDS = ['model', 'temperature', 'top_p', 'top_k', 'min_p', 'seed', 'stop', 'presence_penalty', 'frequency_penalty', 'repeat_penalty'] as const;
+
 /**
- * llama.cpp server: reasoning in delta.reasoning_content (--reasoning-format deepseek). The
- * server-wide --reasoning-budget flag is the engine cap; a per-request budget field is sent only
- * where configured (budgetField) for server versions that read one. A zero budget turns
- * thinking off through the chat template.
+ * llama.cpp server: reasoning in delta.reasoning_content (--reasoning-format deepseek), or
+ * `<think>` in content (--reasoning-format none). The engine cap is the per-request
+ * `reasoning_budget_tokens` (budgetField; the server forces the end-of-thinking tag at the
+ * budget and the model answers); a zero budget also turns thinking off through the chat template.
  */
 export function llamacppDialect(o: BackendOptions): Dialect {
   return {
@@ -16,10 +21,25 @@ export function llamacppDialect(o: BackendOptions): Dialect {
     ...openAiEditing,
     rewriteRequest(body: Record<string, unknown>, plan: BudgetPlan): RewriteResult {
       const result = capCompletion(body, plan, o);
-      if (o.budgetField && !o.continuation) body[o.budgetField] = plan.thinkingBudget;
+      if (o.budgetField && o.native) body[o.budgetField] = plan.thinkingBudget;
       requestStreamUsage(body, false);
       return result;
     },
-    buildContinuation: openAiContinuation,
+    // llama-server streams one token per SSE event (checked against a running server).
+    tokenPerEvent: true,
+    buildContinuation(original, thinking, answerSoFar, maxTokens) {
+      // llama-server's chat continuation (continue_final_message) renders extra think blocks
+      // around a prefilled assistant turn, and small models then think again. Budget forcing
+      // on the raw prompt is exact: the engine renders the conversation with its own template
+      // (/apply-template, generation prompt included), thinkcap appends the thinking so far and
+      // the end-of-thinking tag, and /v1/completions answers from there.
+      const render: Record<string, unknown> = { messages: original.messages };
+      if (isRecord(original.chat_template_kwargs)) render.chat_template_kwargs = original.chat_template_kwargs;
+      const body: Record<string, unknown> = { prompt: '', max_tokens: maxTokens, stream: true, stream_options: { include_usage: true } };
+      for (const k of SAMPLING_FIELDS) if (original[k] !== undefined) body[k] = original[k];
+      const sep = thinking.endsWith('\n') ? '' : '\n';
+      return { path: '/v1/completions', body, render: { path: '/apply-template', body: render, suffix: `${thinking}${sep}${THINK_END}\n\n${answerSoFar}` }, textCompletion: true };
+    },
+    mergeContinuation: mergeOpenAiContinuation,
   };
 }

@@ -38,14 +38,16 @@ export function ollamaDialect(o: BackendOptions): Dialect {
     name: 'ollama',
     streamFormat: 'ndjson',
     thinkInContent: false,
+    // num_predict -1 (or -2) is Ollama's "no limit": no client limit of its own.
+    clientMaxTokens: (body) => positiveInt(isRecord(body.options) ? body.options.num_predict : undefined),
     rewriteRequest(body: Record<string, unknown>, plan: BudgetPlan): RewriteResult {
       const options = isRecord(body.options) ? { ...body.options } : {};
       const clientMax = positiveInt(options.num_predict);
       const ceiling = plan.thinkingBudget + plan.answerTokens;
-      const upstream = clientMax === null || clientMax < 0 ? ceiling : Math.min(clientMax, ceiling);
+      const upstream = clientMax === null ? ceiling : Math.min(clientMax, ceiling);
       options.num_predict = upstream;
       body.options = options;
-      if (body.think !== false) {
+      if (body.think !== false && !o.rewriteOnly) {
         body.think = plan.thinkingBudget === 0 ? false : o.thinkLevels ? effortFor(plan.thinkingBudget, o) : true;
       }
       return { clientMaxTokens: clientMax, upstreamMaxTokens: upstream, stream: body.stream !== false, clientWantsUsage: true };
@@ -88,7 +90,7 @@ export function ollamaOpenAiDialect(o: BackendOptions): Dialect {
     ...openAiEditing,
     rewriteRequest(body: Record<string, unknown>, plan: BudgetPlan): RewriteResult {
       const result = applyTokenCeiling(body, plan);
-      body.reasoning_effort = effortFor(plan.thinkingBudget, o);
+      if (!o.rewriteOnly) body.reasoning_effort = effortFor(plan.thinkingBudget, o);
       requestStreamUsage(body, false);
       return result;
     },

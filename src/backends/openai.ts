@@ -6,11 +6,18 @@ import type { BackendOptions } from './registry.js';
  * generic `<think>` models). Each dialect file adds its own budget fields on top.
  */
 
+/** The client's limit: the smaller of max_completion_tokens and max_tokens, where set. */
+export function openAiClientMax(body: Record<string, unknown>): number | null {
+  const a = positiveInt(body.max_completion_tokens);
+  const b = positiveInt(body.max_tokens);
+  return a !== null && b !== null ? Math.min(a, b) : (a ?? b);
+}
+
 /** Cap max_tokens / max_completion_tokens at `ceiling`, never above the client's own. */
 export function applyTokenCeiling(body: Record<string, unknown>, plan: BudgetPlan, ceiling = plan.thinkingBudget + plan.answerTokens): RewriteResult {
   const a = positiveInt(body.max_completion_tokens);
   const b = positiveInt(body.max_tokens);
-  const clientMax = a !== null && b !== null ? Math.min(a, b) : (a ?? b);
+  const clientMax = openAiClientMax(body);
   const upstream = clientMax === null ? ceiling : Math.min(clientMax, ceiling);
   // Write the field the client used; max_tokens when it used none (every engine reads it).
   if (a !== null) body.max_completion_tokens = upstream;
@@ -34,8 +41,13 @@ export function disableThinking(body: Record<string, unknown>): void {
  * then writes its own engine fields.
  */
 export function capCompletion(body: Record<string, unknown>, plan: BudgetPlan, o: BackendOptions): RewriteResult {
-  const result = applyTokenCeiling(body, plan, o.continuation ? plan.thinkingBudget : undefined);
-  if (plan.thinkingBudget === 0 && o.disableThinkingAtZero) disableThinking(body);
+  // Thinking off at a zero budget is the engine acting: not in stream-rewrite-only mode.
+  const thinkingOff = plan.thinkingBudget === 0 && o.disableThinkingAtZero && !o.rewriteOnly;
+  // Cut-off: the upstream stops at the budget (never at 0, which engines read as "no limit"),
+  // unless thinking is off altogether and the answer needs the usual room.
+  const ceiling = o.continuation && !thinkingOff ? Math.max(1, plan.thinkingBudget) : undefined;
+  const result = applyTokenCeiling(body, plan, ceiling);
+  if (thinkingOff) disableThinking(body);
   return result;
 }
 
@@ -117,7 +129,8 @@ function firstDelta(event: Record<string, unknown>): Record<string, unknown> | n
 }
 
 /** Stream-event editing shared by the OpenAI-compatible dialects. */
-export const openAiEditing: Pick<Dialect, 'stripReasoning' | 'setContent' | 'stripUsage' | 'isEmpty' | 'setResponseText' | 'parseStreamEvent' | 'parseResponse'> = {
+export const openAiEditing: Pick<Dialect, 'annotateUsage' | 'clientMaxTokens' | 'stripReasoning' | 'setContent' | 'stripUsage' | 'isEmpty' | 'setResponseText' | 'parseStreamEvent' | 'parseResponse'> = {
+  clientMaxTokens: openAiClientMax,
   parseStreamEvent: parseOpenAiStreamEvent,
   parseResponse: parseOpenAiResponse,
   stripReasoning(event) {
@@ -149,6 +162,23 @@ export const openAiEditing: Pick<Dialect, 'stripReasoning' | 'setContent' | 'str
     }
     return !('usage' in event);
   },
+  annotateUsage(json, reasoningTokens, completionOffset) {
+    const u = json.usage;
+    if (!isRecord(u)) return false;
+    let changed = false;
+    if (completionOffset > 0) {
+      if (typeof u.completion_tokens === 'number') u.completion_tokens += completionOffset;
+      if (typeof u.total_tokens === 'number') u.total_tokens += completionOffset;
+      changed = true;
+    }
+    // Where the SDKs look for it: usage.completion_tokens_details.reasoning_tokens.
+    const details = isRecord(u.completion_tokens_details) ? u.completion_tokens_details : null;
+    if (!details || typeof details.reasoning_tokens !== 'number' || completionOffset > 0) {
+      u.completion_tokens_details = { ...(details ?? {}), reasoning_tokens: reasoningTokens };
+      changed = true;
+    }
+    return changed;
+  },
   setResponseText(json, reasoning, content) {
     const choices = json.choices;
     if (!Array.isArray(choices) || !isRecord(choices[0])) return;
@@ -161,6 +191,26 @@ export const openAiEditing: Pick<Dialect, 'stripReasoning' | 'setContent' | 'str
     if (content !== null) m.content = content;
   },
 };
+
+/** The first leg's chat.completion with the continuation's answer, finish reason and token counts. */
+export function mergeOpenAiContinuation(firstBody: Buffer, m: { content: string; finishReason: string | null; completionTokens: number; reasoningTokens: number }): Buffer {
+  let json: unknown;
+  try {
+    json = JSON.parse(firstBody.toString('utf8'));
+  } catch {
+    return firstBody;
+  }
+  if (!isRecord(json) || !Array.isArray(json.choices) || !isRecord(json.choices[0])) return firstBody;
+  const c = json.choices[0];
+  if (isRecord(c.message)) c.message.content = m.content;
+  if (m.finishReason) c.finish_reason = m.finishReason;
+  const u = isRecord(json.usage) ? json.usage : (json.usage = {});
+  const prompt = typeof u.prompt_tokens === 'number' ? u.prompt_tokens : 0;
+  u.completion_tokens = m.completionTokens;
+  u.total_tokens = prompt + m.completionTokens;
+  u.completion_tokens_details = { ...(isRecord(u.completion_tokens_details) ? u.completion_tokens_details : {}), reasoning_tokens: m.reasoningTokens };
+  return Buffer.from(JSON.stringify(json), 'utf8');
+}
 
 /**
  * Continuation for OpenAI-compatible servers: the conversation plus an assistant message holding

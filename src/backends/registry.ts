@@ -7,9 +7,15 @@ import { genericDialect } from './generic.js';
 import { ollamaDialect, ollamaOpenAiDialect } from './ollama.js';
 
 export interface BackendOptions {
+  /** Write the engine's own budget fields (enforcement `native`). */
+  native: boolean;
+  /** Cut-off + continuation: the upstream is capped at the budget (enforcement `continuation`). */
   continuation: boolean;
+  /** Stream rewrite only (enforcement `rewrite`): no engine field at all, only the length ceiling. */
+  rewriteOnly: boolean;
   disableThinkingAtZero: boolean;
   logitProcessor?: string;
+  /** The engine's per-request thinking-budget field (llama.cpp), if it has one. */
   budgetField?: string;
   thinkPrefilled: boolean;
   /** Ollama models with think levels ("low" | "medium" | "high") rather than true/false. */
@@ -34,12 +40,23 @@ export function buildDialect(name: DialectName, o: BackendOptions): Dialect {
   }
 }
 
+/** Per-request budget fields the engines read by default (checked against each engine's source). */
+const DEFAULT_BUDGET_FIELD: Partial<Record<DialectName, string>> = {
+  // llama.cpp server (tree vendored in llama-cpp-python 0.3.36): reasoning_budget_tokens,
+  // with thinking_budget_tokens as an alias; verified against a running llama-server.
+  llamacpp: 'reasoning_budget_tokens',
+};
+
 export function backendOptions(config: Config, b: BackendConfig | undefined): BackendOptions {
+  const dialect = b?.dialect ?? config.defaultDialect;
+  const enforcement = b?.enforcement ?? 'native';
   return {
-    continuation: b?.enforcement === 'continuation',
+    native: enforcement === 'native',
+    continuation: enforcement === 'continuation',
+    rewriteOnly: enforcement === 'rewrite',
     disableThinkingAtZero: b?.disableThinkingAtZero ?? true,
     logitProcessor: b?.logitProcessor,
-    budgetField: b?.budgetField,
+    budgetField: b?.budgetField === false ? undefined : (b?.budgetField ?? DEFAULT_BUDGET_FIELD[dialect]),
     thinkPrefilled: b?.thinkPrefilled ?? false,
     thinkLevels: b?.thinkLevels ?? false,
     tierBudgets: {

@@ -1,4 +1,4 @@
-import { capCompletion, openAiContinuation, openAiEditing, requestStreamUsage } from './openai.js';
+import { capCompletion, mergeOpenAiContinuation, openAiContinuation, openAiEditing, requestStreamUsage } from './openai.js';
 import { isRecord, type BudgetPlan, type Dialect, type RewriteResult } from './types.js';
 import type { BackendOptions } from './registry.js';
 
@@ -16,7 +16,7 @@ export function sglangDialect(o: BackendOptions): Dialect {
     ...openAiEditing,
     rewriteRequest(body: Record<string, unknown>, plan: BudgetPlan): RewriteResult {
       const result = capCompletion(body, plan, o);
-      if (o.logitProcessor && !o.continuation) {
+      if (o.logitProcessor && o.native) {
         body.custom_logit_processor = o.logitProcessor;
         const params = isRecord(body.custom_params) ? { ...body.custom_params } : {};
         params.thinking_budget = plan.thinkingBudget;
@@ -26,5 +26,6 @@ export function sglangDialect(o: BackendOptions): Dialect {
       return result;
     },
     buildContinuation: openAiContinuation,
+    mergeContinuation: mergeOpenAiContinuation,
   };
 }

@@ -39,6 +39,14 @@ export interface ContinuationRequest {
   /** Path on the same backend. */
   path: string;
   body: Record<string, unknown>;
+  /**
+   * Render the conversation with the engine's own chat template first (POST path with body;
+   * the answer's `prompt`), then send `prompt + suffix` as body.prompt: budget forcing on the
+   * exact prompt the engine would have used, with the thinking so far and the end-of-thinking tag.
+   */
+  render?: { path: string; body: Record<string, unknown>; suffix: string };
+  /** The backend answers as a text completion (choices[].text): thinkcap passes it on as chat chunks. */
+  textCompletion?: boolean;
 }
 
 export interface Dialect {
@@ -47,6 +55,8 @@ export interface Dialect {
   readonly streamFormat: 'sse' | 'ndjson';
   /** The model writes `<think>…</think>` into the answer text instead of a reasoning field. */
   readonly thinkInContent: boolean;
+  /** The client's own completion-token limit in a request body, or null when it set none. */
+  clientMaxTokens(body: Record<string, unknown>): number | null;
   /** Write the budget into the request body in place; the body is the parsed client JSON. */
   rewriteRequest(body: Record<string, unknown>, plan: BudgetPlan): RewriteResult;
   /** Parse one stream event's JSON (SSE data or NDJSON line). */
@@ -61,12 +71,25 @@ export interface Dialect {
   stripUsage(event: Record<string, unknown>): boolean;
   /** True when, after edits, the event carries nothing the client needs. */
   isEmpty(event: Record<string, unknown>): boolean;
+  /**
+   * Write thinkcap's figures into a usage object the client will see (in place): the reasoning
+   * token count where the engine gave none, and earlier legs' completion tokens (a
+   * continuation). Returns true when it changed something.
+   */
+  annotateUsage?(json: Record<string, unknown>, reasoningTokens: number, completionOffset: number): boolean;
+  /** The engine streams one token per event, so reasoning events count reasoning tokens exactly. */
+  readonly tokenPerEvent?: boolean;
   /** Set reasoning / answer of a whole non-streaming response (in place). */
   setResponseText(json: Record<string, unknown>, reasoning: string | null, content: string | null): void;
   /**
    * Budget forcing: a request that continues from prompt + thinking so far + end of thinking,
    * so the backend answers without thinking further. Null where the dialect cannot.
    */
+  /**
+   * A whole (non-streaming) answer finished by a continuation: the first response's JSON with
+   * the full answer, the continuation's finish reason and both legs' completion tokens.
+   */
+  mergeContinuation?(firstBody: Buffer, merged: { content: string; finishReason: string | null; completionTokens: number; reasoningTokens: number }): Buffer;
   buildContinuation?(original: Record<string, unknown>, thinking: string, answerSoFar: string, maxTokens: number): ContinuationRequest;
 }
 

@@ -1,4 +1,4 @@
-import { capCompletion, openAiContinuation, openAiEditing, requestStreamUsage } from './openai.js';
+import { capCompletion, mergeOpenAiContinuation, openAiContinuation, openAiEditing, requestStreamUsage } from './openai.js';
 import type { BudgetPlan, Dialect, RewriteResult } from './types.js';
 import type { BackendOptions } from './registry.js';
 
@@ -15,10 +15,11 @@ export function vllmDialect(o: BackendOptions): Dialect {
     ...openAiEditing,
     rewriteRequest(body: Record<string, unknown>, plan: BudgetPlan): RewriteResult {
       const result = capCompletion(body, plan, o);
-      if (!o.continuation) body.thinking_token_budget = plan.thinkingBudget;
+      if (o.native) body.thinking_token_budget = plan.thinkingBudget;
       requestStreamUsage(body, true);
       return result;
     },
     buildContinuation: openAiContinuation,
+    mergeContinuation: mergeOpenAiContinuation,
   };
 }

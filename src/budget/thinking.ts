@@ -81,3 +81,14 @@ export function resolveThinkingBudget(
   }
   return { budget, adjustments };
 }
+
+/**
+ * The thinking budget that still leaves an answer room inside the client's own completion
+ * limit: thinking stops `reserve` tokens short of max_tokens (the reserve is at most half of
+ * max_tokens, so a small limit is shared). Pure.
+ */
+export function budgetWithAnswerRoom(budget: number, clientMaxTokens: number | null, reserve: number): number {
+  if (clientMaxTokens === null) return budget;
+  const keep = Math.min(reserve, Math.floor(clientMaxTokens / 2));
+  return Math.max(0, Math.min(budget, clientMaxTokens - keep));
+}

@@ -44,17 +44,23 @@ const backendSchema = z
      * How the thinking budget is enforced: `native` writes the engine's own budget fields (the
      * stream rewrite stays as a safety net); `continuation` caps the upstream at the budget and,
      * when it stops inside thinking, asks the same backend (url) to answer from prompt +
-     * thinking so far + end of thinking (needs Envoy response_body_mode FULL_DUPLEX_STREAMED).
+     * thinking so far + end of thinking (needs Envoy response_body_mode FULL_DUPLEX_STREAMED);
+     * `rewrite` sends no engine budget field and only trims what the client sees (the engine
+     * keeps thinking: no GPU saved, and a model that overruns may leave no room for an answer).
      */
-    enforcement: z.enum(['native', 'continuation']).default('native'),
+    enforcement: z.enum(['native', 'continuation', 'rewrite']).default('native'),
     /** Base URL thinkcap calls for continuations (e.g. http://vllm:8000). */
     url: z.string().url().optional(),
     /** Send chat_template_kwargs.enable_thinking=false for a zero budget (Qwen3-style templates). */
     disableThinkingAtZero: z.boolean().default(true),
     /** SGLang: the serialized custom logit processor that enforces custom_params.thinking_budget. */
     logitProcessor: z.string().optional(),
-    /** llama.cpp and others: name of a per-request thinking-budget field, where the server version has one. */
-    budgetField: z.string().optional(),
+    /**
+     * Name of the engine's per-request thinking-budget field. llama.cpp defaults to
+     * `reasoning_budget_tokens` (read by llama-server since 2025; older builds read
+     * `thinking_budget_tokens`); `false` sends none (a server-wide --reasoning-budget caps instead).
+     */
+    budgetField: z.union([z.string().min(1), z.literal(false)]).optional(),
     /** Generic `<think>` models: the chat template pre-fills `<think>`, so the stream starts inside the block. */
     thinkPrefilled: z.boolean().default(false),
     /** Ollama: the model takes think levels ("low" | "medium" | "high") rather than true / false. */
@@ -131,6 +137,19 @@ export const configSchema = z
          * max_tokens; the client's own max_tokens is never raised.
          */
         answerTokens: z.number().int().positive().default(4096),
+        /**
+         * Tokens kept for the answer when the client's own max_tokens cannot hold the thinking
+         * budget plus an answer: thinking is capped at max_tokens minus this reserve (the reserve
+         * is at most half of max_tokens), so an answer always has room. The effective budget is
+         * sent in x-thinkcap-budget.
+         */
+        answerReserveTokens: z.number().int().min(0).default(128),
+        /**
+         * Budget forcing: how long a continuation may go without a byte from the backend. For a
+         * whole (non-streaming) answer this is also asked of Envoy as override_message_timeout
+         * (Envoy caps it at its max_message_timeout).
+         */
+        continuationTimeoutMs: z.number().int().positive().default(30_000),
         /**
          * What to do when thinkcap itself fails on a request (a bug, an exception): `open`
          * forwards the request untouched, `closed` answers 500. Envoy's failure_mode_allow

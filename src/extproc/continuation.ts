@@ -1,4 +1,5 @@
-import type { ContinuationRequest } from '../backends/types.js';
+import { isRecord, type ContinuationRequest } from '../backends/types.js';
+import { SseFramer } from '../stream/sse.js';
 
 export interface ContinuationRun {
   url: string;
@@ -14,27 +15,75 @@ export interface ContinuationRun {
  * so far + end of thinking and streams the bytes to the caller as they arrive.
  */
 export async function runContinuation(run: ContinuationRun): Promise<void> {
-  const url = new URL(run.request.path, run.url.endsWith('/') ? run.url : `${run.url}/`);
+  const base = run.url.endsWith('/') ? run.url : `${run.url}/`;
   const idle = new AbortController();
   const signal = AbortSignal.any([run.signal, idle.signal]);
-  let timer = setTimeout(() => idle.abort(new Error('continuation idle timeout')), run.idleTimeoutMs ?? 60_000);
-  try {
-    const res = await fetch(url, {
+  const idleMs = run.idleTimeoutMs ?? 60_000;
+  let timer = setTimeout(() => idle.abort(new Error('continuation idle timeout')), idleMs);
+  const post = async (path: string, body: unknown, accept: string) => {
+    const res = await fetch(new URL(path.replace(/^\//, ''), base), {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream', 'accept-encoding': 'identity' },
-      body: JSON.stringify(run.request.body),
+      headers: { 'content-type': 'application/json', accept, 'accept-encoding': 'identity' },
+      body: JSON.stringify(body),
       signal,
     });
     if (!res.ok || !res.body) {
       const text = await res.text().catch(() => '');
-      throw new Error(`continuation answered ${res.status}: ${text.slice(0, 200)}`);
+      throw new Error(`continuation ${path} answered ${res.status}: ${text.slice(0, 200)}`);
     }
-    for await (const chunk of res.body) {
+    return res;
+  };
+  try {
+    const { request } = run;
+    let body = request.body;
+    if (request.render) {
+      const rendered = (await (await post(request.render.path, request.render.body, 'application/json')).json()) as { prompt?: unknown };
+      if (typeof rendered.prompt !== 'string') throw new Error(`continuation ${request.render.path} returned no prompt`);
+      body = { ...body, prompt: rendered.prompt + request.render.suffix };
+    }
+    const res = await post(request.path, body, 'text/event-stream');
+    const convert = request.textCompletion ? textCompletionToChat() : null;
+    for await (const chunk of res.body!) {
       clearTimeout(timer);
-      timer = setTimeout(() => idle.abort(new Error('continuation idle timeout')), run.idleTimeoutMs ?? 60_000);
-      run.onChunk(Buffer.from(chunk));
+      timer = setTimeout(() => idle.abort(new Error('continuation idle timeout')), idleMs);
+      const bytes = Buffer.from(chunk);
+      const out = convert ? convert(bytes) : bytes;
+      if (out.length > 0) run.onChunk(out);
     }
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Text-completion SSE (`choices[].text`) rewritten as chat.completion.chunk events
+ * (`choices[].delta.content`), so the client's chat stream continues in its own format.
+ */
+export function textCompletionToChat(): (chunk: Buffer) => Buffer {
+  const framer = new SseFramer();
+  return (chunk) => {
+    const parts: string[] = [];
+    for (const ev of framer.push(chunk)) {
+      if (ev.data === null || ev.data === '[DONE]') {
+        parts.push(ev.raw.toString('utf8'));
+        continue;
+      }
+      let json: unknown;
+      try {
+        json = JSON.parse(ev.data);
+      } catch {
+        parts.push(ev.raw.toString('utf8'));
+        continue;
+      }
+      if (!isRecord(json)) continue;
+      const choices = Array.isArray(json.choices) ? json.choices : [];
+      json.object = 'chat.completion.chunk';
+      json.choices = choices.filter(isRecord).map((c) => {
+        const { text, ...rest } = c;
+        return { ...rest, delta: typeof text === 'string' && text !== '' ? { content: text } : {} };
+      });
+      parts.push(`data: ${JSON.stringify(json)}\n\n`);
+    }
+    return Buffer.from(parts.join(''), 'utf8');
+  };
 }

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import type { Config, TierName } from '../config/schema.js';
 import { classifyMessages, type Classification } from '../classify/classifier.js';
-import { resolveThinkingBudget, type Identity } from '../budget/thinking.js';
+import { budgetWithAnswerRoom, resolveThinkingBudget, type Identity } from '../budget/thinking.js';
 import { dialectFor, selectBackend } from '../backends/registry.js';
-import type { Dialect, RewriteResult } from '../backends/types.js';
+import type { ContinuationRequest, Dialect, RewriteResult } from '../backends/types.js';
 import { isRecord } from '../backends/types.js';
 import type { BackendConfig } from '../config/schema.js';
 import { ResponseRewriter } from '../stream/rewriter.js';
@@ -17,6 +17,7 @@ import type { RouteDecision, Router } from '../routing/router.js';
 import { runContinuation } from './continuation.js';
 import type {
   BodySendMode,
+  HeaderMutation,
   HttpBody,
   HttpHeaders,
   ProcessingRequest,
@@ -140,7 +141,10 @@ export class RequestProcessor {
   private preview: string | null = null;
   private natural: number | null = null;
   private classification: Classification | null = null;
+  /** Thinking tokens allowed for this request (after the answer reserve). */
   private budget: number | null = null;
+  /** The tier's budget before the answer reserve. */
+  private tierBudget: number | null = null;
   private rewrite: RewriteResult | null = null;
   private observer: ResponseRewriter | null = null;
   private status: number | null = null;
@@ -163,9 +167,9 @@ export class RequestProcessor {
       case 'request_body':
         return this.onRequestBody(req.request_body!);
       case 'response_headers':
-        return [this.onResponseHeaders(req.response_headers!)];
+        return this.onResponseHeaders(req.response_headers!);
       case 'response_body':
-        return [this.onResponseBody(req.response_body!)];
+        return this.onResponseBody(req.response_body!);
       case 'request_trailers':
         return [{ request_trailers: {} }];
       case 'response_trailers':
@@ -333,7 +337,11 @@ export class RequestProcessor {
       thinkingBudget: parsed.thinking_budget,
     });
     this.tier = tier;
-    this.budget = decision.budget;
+    // An answer must fit inside the client's own max_tokens: thinking stops short of it.
+    const budget = budgetWithAnswerRoom(decision.budget, this.dialect!.clientMaxTokens(parsed), this.ctx.config.requests.answerReserveTokens);
+    if (budget < decision.budget) notes.push(`answer reserve: thinking ${decision.budget} lowered to ${budget} to fit max_tokens`);
+    this.tierBudget = decision.budget;
+    this.budget = budget;
     this.notes = notes;
     // The client hint field is ours, not the backend's.
     delete parsed.thinking_budget;
@@ -346,9 +354,10 @@ export class RequestProcessor {
         this.dialect = dialectFor(this.ctx.config, target);
       }
     }
-    if (this.backend?.enforcement === 'continuation') this.requestJson = structuredClone(parsed);
+    // Kept for a continuation (budget forcing, or an answer rescued after the model stopped inside thinking).
+    if (this.backend?.url !== undefined && this.backend.enforcement !== 'rewrite') this.requestJson = structuredClone(parsed);
     this.rewrite = this.dialect!.rewriteRequest(parsed, {
-      thinkingBudget: decision.budget,
+      thinkingBudget: budget,
       answerTokens: this.ctx.config.requests.answerTokens,
     });
     const out = Buffer.from(JSON.stringify(parsed), 'utf8');
@@ -362,7 +371,7 @@ export class RequestProcessor {
           header_mutation: headerMutation({
             'content-length': out.length,
             'x-thinkcap-tier': tier,
-            'x-thinkcap-budget': decision.budget,
+            'x-thinkcap-budget': budget,
             ...(route ? { [this.ctx.config.routing.header]: route.target } : {}),
           }),
           body_mutation: { body: out },
@@ -395,8 +404,8 @@ export class RequestProcessor {
 
   // --- response path ---
 
-  private onResponseHeaders(h: HttpHeaders): ProcessingResponse {
-    if (this.passthrough) return { response_headers: {} };
+  private onResponseHeaders(h: HttpHeaders): ProcessingResponse[] {
+    if (this.passthrough) return [{ response_headers: {} }];
     const headers = readHeaders(h.headers?.headers);
     this.status = Number(headers.get(':status') ?? 0) || null;
     const contentType = (headers.get('content-type') ?? '').toLowerCase();
@@ -407,6 +416,8 @@ export class RequestProcessor {
     const tierHeaders = headerMutation({
       'x-thinkcap-tier': this.tier ?? undefined,
       'x-thinkcap-budget': this.budget ?? undefined,
+      // The tier's own budget, when the answer reserve lowered it for this request.
+      'x-thinkcap-tier-budget': this.tierBudget !== null && this.tierBudget !== this.budget ? this.tierBudget : undefined,
       'x-thinkcap-budget-warning': this.budgetWarnings.length ? this.budgetWarnings.join('; ') : undefined,
       'x-thinkcap-route': this.route?.target,
       'x-thinkcap-route-reason': this.route ? this.route.reasons.join('; ') || 'tier route' : undefined,
@@ -417,7 +428,7 @@ export class RequestProcessor {
       this.ctx.log.warn({ req: this.id, encoding }, 'compressed response passed through without enforcement');
       this.passthrough = true;
       this.reason = `response content-encoding ${encoding}`;
-      return { response_headers: { response: { header_mutation: tierHeaders } } };
+      return [{ response_headers: { response: { header_mutation: tierHeaders } } }];
     }
     const format = streaming ? this.dialect!.streamFormat : 'json';
     this.observer = new ResponseRewriter({
@@ -426,11 +437,8 @@ export class RequestProcessor {
       budget: this.budget ?? 0,
       clientWantsUsage: this.rewrite?.clientWantsUsage ?? true,
       thinkPrefilled: this.backend?.thinkPrefilled ?? false,
-      // Continue only when the length cap that stops the upstream is ours, not the client's.
-      continuation:
-        this.backend?.enforcement === 'continuation' &&
-        this.responseBodyMode === 'FULL_DUPLEX_STREAMED' &&
-        (this.rewrite?.clientMaxTokens == null || this.rewrite.clientMaxTokens > this.rewrite.upstreamMaxTokens),
+      continuation: this.continuationPossible(),
+      rescue: this.rescuePossible(),
       tier: this.tier ?? 'unknown',
       reportExtra: () => this.reportExtra(),
     });
@@ -439,6 +447,13 @@ export class RequestProcessor {
       this.ctx.log.warn({ req: this.id }, 'continuation needs response_body_mode FULL_DUPLEX_STREAMED; the stream rewrite enforces instead');
     }
     this.phase = 'response_body';
+    if (!streaming && this.responseBodyMode === 'FULL_DUPLEX_STREAMED' && !h.end_of_stream) {
+      // Full duplex sends the body without waiting for this answer: hold it until the whole
+      // JSON is read (and a continuation has answered), so the figures go into the headers.
+      this.heldHeaders = tierHeaders;
+      this.responseBuffered = true;
+      return [];
+    }
     const res: ProcessingResponse = { response_headers: { response: { header_mutation: tierHeaders } } };
     if (!streaming && this.responseBodyMode === 'STREAMED' && !h.end_of_stream) {
       // A whole JSON answer: have Envoy buffer it so thinkcap can rewrite it and add
@@ -450,13 +465,50 @@ export class RequestProcessor {
       this.finish();
       res.dynamic_metadata = this.metadata();
     }
-    return res;
+    return [res];
   }
 
-  private onResponseBody(b: HttpBody): ProcessingResponse {
+  /** Continue only when the length cap that stops the upstream is ours, not the client's. */
+  private continuationPossible(): boolean {
+    return (
+      this.backend?.enforcement === 'continuation' &&
+      this.responseBodyMode === 'FULL_DUPLEX_STREAMED' &&
+      (this.rewrite?.clientMaxTokens == null || this.rewrite.clientMaxTokens > this.rewrite.upstreamMaxTokens)
+    );
+  }
+
+  /**
+   * A model that ends its turn inside thinking leaves no answer; where thinkcap can reach the
+   * backend (url) and Envoy lets it add to the response (full duplex), a continuation answers.
+   */
+  private rescuePossible(): boolean {
+    return (
+      this.backend?.enforcement !== 'rewrite' &&
+      this.backend?.url !== undefined &&
+      this.responseBodyMode === 'FULL_DUPLEX_STREAMED' &&
+      this.dialect?.buildContinuation !== undefined
+    );
+  }
+
+  /** The figures a whole (non-streaming) response carries in its headers. */
+  private figureHeaders(obs: ResponseRewriter, bodyLength: number | undefined, base?: HeaderMutation): HeaderMutation {
+    const m = headerMutation({
+      'x-thinkcap-thinking-tokens': obs.thinkingTokens,
+      'x-thinkcap-cost-usd': this.costUsd === null ? undefined : this.costUsd.toFixed(8),
+      'x-thinkcap-cost-basis': this.costUsd === null ? undefined : this.costBasis,
+      'x-thinkcap-energy-j': this.energyFigure ? this.energyFigure.joules.toFixed(3) : undefined,
+      'x-thinkcap-energy-source': this.energyFigure ? (this.energyFigure.source === 'estimated' ? 'estimated' : `measured-${this.energyFigure.source}`) : undefined,
+      'x-thinkcap-enforced': this.continuing ? 'continuation' : obs.enforced ? 'stream' : undefined,
+      'content-length': bodyLength,
+    });
+    if (base?.set_headers) m.set_headers = [...base.set_headers, ...(m.set_headers ?? [])];
+    return m;
+  }
+
+  private onResponseBody(b: HttpBody): ProcessingResponse[] {
     const chunk = b.body ?? Buffer.alloc(0);
     const eos = !!b.end_of_stream;
-    if (this.passthrough || !this.observer) return this.responseBodyOut(chunk, null, eos);
+    if (this.passthrough || !this.observer) return [this.responseBodyOut(chunk, null, eos)];
     const obs = this.observer;
     const t0 = performance.now();
     const out = obs.push(chunk, eos);
@@ -465,65 +517,132 @@ export class RequestProcessor {
       this.ctx.energy.tokens(this.id, obs.tokenEvents - this.tokensReported);
       this.tokensReported = obs.tokenEvents;
     }
+    if (this.heldHeaders) {
+      // Full duplex, whole JSON: nothing goes out until the end; then headers and body.
+      if (!eos) return [];
+      const body = out ?? chunk;
+      if (obs.continuationWanted && this.requestJson && this.ctx.emit) {
+        this.continuing = true;
+        this.startJsonContinuation(obs, body);
+        // Envoy waits on the held header answer: extend its timer (capped by max_message_timeout).
+        return [{ override_message_timeout: { seconds: Math.ceil(this.ctx.config.requests.continuationTimeoutMs / 1000) } }];
+      }
+      return this.wholeResponse(obs, body);
+    }
     if (this.responseBuffered && eos) {
       // BUFFERED (mode override): the whole body at once; headers can still change here.
       this.finish();
       const body = out ?? chunk;
-      return {
-        response_body: {
-          response: {
-            header_mutation: headerMutation({
-              'x-thinkcap-thinking-tokens': obs.thinkingTokens,
-              'x-thinkcap-cost-usd': this.costUsd === null ? undefined : this.costUsd.toFixed(8),
-              'x-thinkcap-cost-basis': this.costUsd === null ? undefined : this.costBasis,
-              'x-thinkcap-energy-j': this.energyFigure ? this.energyFigure.joules.toFixed(3) : undefined,
-              'x-thinkcap-energy-source': this.energyFigure ? (this.energyFigure.source === 'estimated' ? 'estimated' : `measured-${this.energyFigure.source}`) : undefined,
-              'x-thinkcap-enforced': obs.enforced ? 'stream' : undefined,
-              'content-length': obs.rewrittenBody ? body.length : undefined,
-            }),
-            body_mutation: obs.rewrittenBody ? { body } : undefined,
+      return [
+        {
+          response_body: {
+            response: {
+              header_mutation: this.figureHeaders(obs, obs.rewrittenBody ? body.length : undefined),
+              body_mutation: obs.rewrittenBody ? { body } : undefined,
+            },
           },
+          dynamic_metadata: this.metadata(),
         },
-        dynamic_metadata: this.metadata(),
-      };
+      ];
     }
     if (eos && obs.continuationWanted && this.responseBodyMode === 'FULL_DUPLEX_STREAMED' && this.requestJson && this.ctx.emit) {
       this.continuing = true;
       this.startContinuation(obs);
-      return this.responseBodyOut(chunk, out, false);
+      return [this.responseBodyOut(chunk, out, false)];
     }
     const res = this.responseBodyOut(chunk, out, eos);
     if (eos) {
       this.finish();
       res.dynamic_metadata = this.metadata();
     }
-    return res;
+    return [res];
   }
 
-  private startContinuation(first: ResponseRewriter): void {
+  /** The held header answer and the whole body, in full-duplex mode. */
+  private wholeResponse(obs: ResponseRewriter, body: Buffer): ProcessingResponse[] {
+    this.finish();
+    const headers: ProcessingResponse = { response_headers: { response: { header_mutation: this.figureHeaders(obs, body.length, this.heldHeaders ?? undefined) } } };
+    this.heldHeaders = null;
+    const res = streamedBody('response_body', body, true);
+    res.dynamic_metadata = this.metadata();
+    return [headers, res];
+  }
+
+  /**
+   * Budget forcing for a whole JSON answer: the upstream stopped inside thinking; ask the
+   * backend to answer from prompt + thinking so far + end of thinking, and merge its answer
+   * into the same JSON response.
+   */
+  private startJsonContinuation(first: ResponseRewriter, firstBody: Buffer): void {
     const emit = this.ctx.emit!;
-    const url = this.backend!.url!;
-    // The answer gets the usual allowance, but never more than the client's own limit leaves.
+    // The continuation itself streams: engines echo the prefill in a whole answer (llama.cpp
+    // does), while a stream carries only the new tokens.
+    const req = this.continuationRequest(first);
+    const second = this.continuationObserverFor(first, 'sse', true);
+    this.continuationObserver = second;
+    this.continuationAbort = new AbortController();
+    this.pending = runContinuation({
+      url: this.backend!.url!,
+      request: req,
+      signal: this.continuationAbort.signal,
+      idleTimeoutMs: this.ctx.config.requests.continuationTimeoutMs,
+      onChunk: (chunk) => void second.push(chunk, false),
+    }).then(
+      () => {
+        second.push(Buffer.alloc(0), true);
+        const merged =
+          this.dialect!.mergeContinuation?.(firstBody, {
+            content: first.visibleContent + second.answer,
+            finishReason: second.finishReason,
+            completionTokens: (first.completionTokens ?? 0) + (second.completionTokens ?? 0),
+            reasoningTokens: second.thinkingTokens,
+          }) ?? firstBody;
+        if (!this.finished) for (const r of this.wholeResponse(second, merged)) emit(r);
+      },
+      (err: unknown) => {
+        this.ctx.log.error({ err, req: this.id }, 'continuation request failed');
+        this.reason = `continuation failed: ${(err as Error).message}`;
+        this.continuationObserver = null;
+        if (!this.finished) for (const r of this.wholeResponse(first, firstBody)) emit(r);
+      },
+    );
+  }
+
+  /** The continuation request: the answer gets the usual allowance, never more than the client's limit leaves. */
+  private continuationRequest(first: ResponseRewriter): ContinuationRequest {
     const clientMax = this.rewrite?.clientMaxTokens ?? null;
     const allowance = this.ctx.config.requests.answerTokens;
     const maxTokens = Math.max(1, clientMax === null ? allowance : Math.min(allowance, clientMax - (first.completionTokens ?? 0)));
-    const req = this.dialect!.buildContinuation!(this.requestJson!, first.keptReasoning, first.answer, maxTokens);
-    const second = new ResponseRewriter({
+    return this.dialect!.buildContinuation!(this.requestJson!, first.keptReasoning, first.answer, maxTokens);
+  }
+
+  private continuationObserverFor(first: ResponseRewriter, format: 'sse', wholeAnswer = false): ResponseRewriter {
+    return new ResponseRewriter({
       dialect: this.dialect!,
-      format: 'sse',
+      format,
       budget: 0,
-      clientWantsUsage: this.rewrite?.clientWantsUsage ?? false,
+      reportBudget: this.budget ?? 0,
+      clientWantsUsage: wholeAnswer || (this.rewrite?.clientWantsUsage ?? false),
       thinkPrefilled: false,
       continuation: false,
       tier: this.tier ?? 'unknown',
       thinkingOffset: first.thinkingTokens,
+      completionOffset: first.completionTokens ?? 0,
+      reportExtra: () => this.reportExtra(),
     });
+  }
+
+  private startContinuation(first: ResponseRewriter): void {
+    const emit = this.ctx.emit!;
+    const req = this.continuationRequest(first);
+    const second = this.continuationObserverFor(first, 'sse');
     this.continuationObserver = second;
     this.continuationAbort = new AbortController();
     this.pending = runContinuation({
-      url,
+      url: this.backend!.url!,
       request: req,
       signal: this.continuationAbort.signal,
+      idleTimeoutMs: this.ctx.config.requests.continuationTimeoutMs,
       onChunk: (chunk) => {
         const out = second.push(chunk, false);
         const bytes = out ?? chunk;
@@ -550,6 +669,8 @@ export class RequestProcessor {
   }
 
   private continuationObserver: ResponseRewriter | null = null;
+  /** Full duplex, whole JSON: the response-header answer waits for the body (figures in headers). */
+  private heldHeaders: HeaderMutation | null = null;
   private continuationAbort: AbortController | null = null;
 
   private finishContinuation(tail: Buffer): void {

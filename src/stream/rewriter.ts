@@ -15,9 +15,18 @@ export interface RewriterOptions {
   thinkPrefilled: boolean;
   /** Cut-off + continuation: hold back the end of a stream that stops on thinkcap's length cap (never the client's own). */
   continuation: boolean;
+  /**
+   * Hold back the end of a stream whose model stopped inside thinking without an answer, so a
+   * continuation can answer (any enforcement where thinkcap can continue).
+   */
+  rescue?: boolean;
   tier: string;
   /** Thinking tokens of an earlier leg (a continuation reports the total). */
   thinkingOffset?: number;
+  /** Completion tokens of an earlier leg, added to the usage the client sees (a continuation). */
+  completionOffset?: number;
+  /** The budget the report states, where it differs from `budget` (a continuation leg enforces 0). */
+  reportBudget?: number;
   /** More figures for the end-of-stream report (cost, energy), asked for when the stream ends. */
   reportExtra?: () => Record<string, string | number | null>;
 }
@@ -53,6 +62,8 @@ export class ResponseRewriter {
   enforced = false;
   /** Set when the upstream ended on the length cap inside thinking and a continuation should answer. */
   continuationWanted = false;
+  /** The answer text as forwarded (a whole JSON answer): think block included where it is in content. */
+  visibleContent = '';
   /** Rewritten whole JSON body (non-streaming). */
   rewrittenBody: Buffer | null = null;
   private sawDone = false;
@@ -63,7 +74,10 @@ export class ResponseRewriter {
     if (o.format === 'sse') this.sse = new SseFramer();
     else if (o.format === 'ndjson') this.ndjson = new NdjsonFramer();
     else this.jsonChunks = [];
-    this.think = o.dialect.thinkInContent ? new ThinkTagTracker(o.budget, countTokens, o.thinkPrefilled) : null;
+    // Any OpenAI-compatible engine may write `<think>` into content (vLLM or SGLang without a
+    // reasoning parser, llama.cpp --reasoning-format none): the tracker finds out from the
+    // stream, and stands down once a reasoning field shows up.
+    this.think = o.format !== 'ndjson' ? new ThinkTagTracker(o.budget, countTokens, o.thinkPrefilled, truncateToTokens) : null;
   }
 
   /** Reasoning tokens the backend generated: its own figure, else running usage, else the tokenizer. */
@@ -73,7 +87,7 @@ export class ResponseRewriter {
 
   private ownThinkingTokens(): number {
     if (this.reportedReasoning !== null) return this.reportedReasoning;
-    if (this.think) return this.think.reasoningTokens;
+    if (this.think?.entered) return this.think.reasoningTokens;
     if (this.sawRunningUsage) return this.usageReasoning;
     return this.estimatedReasoning;
   }
@@ -150,7 +164,7 @@ export class ResponseRewriter {
   reportComment(extra: Record<string, string | number | null> = {}): string {
     const fields: Record<string, string | number | null> = {
       tier: this.o.tier,
-      budget: this.o.budget,
+      budget: this.o.reportBudget ?? this.o.budget,
       thinking_tokens: this.thinkingTokens,
       ...extra,
     };
@@ -179,6 +193,8 @@ export class ResponseRewriter {
     if (info.reasoning || info.content) this.tokenEvents++;
 
     if (info.reasoning) {
+      this.think?.answerOnly();
+      this.sawReasoning = true;
       const n = this.reasoningTokensOf(info);
       if (this.keptReasoningTokens >= this.o.budget) {
         d.stripReasoning(json);
@@ -202,9 +218,10 @@ export class ResponseRewriter {
       this.answer += info.content;
     }
 
-    if (this.o.continuation && info.finishReason === 'length') {
-      // Upstream stopped on our cap (inside thinking, or in an answer begun early): hide this
-      // end; the continuation closes the thinking and answers, or finishes the answer.
+    if (info.finishReason !== null && this.wantsContinuation(info.finishReason)) {
+      // Upstream stopped on our cap (inside thinking, or in an answer begun early), or the model
+      // ended inside thinking with no answer: hide this end; the continuation closes the
+      // thinking and answers, or finishes the answer.
       this.continuationWanted = true;
       const c = (json.choices as Array<Record<string, unknown>> | undefined)?.[0];
       if (c) c.finish_reason = null;
@@ -213,6 +230,8 @@ export class ResponseRewriter {
     if (!this.o.clientWantsUsage && 'usage' in json) {
       if (d.stripUsage(json)) return null;
       modified = true;
+    } else if ((info.usageOnly || info.finishReason !== null) && 'usage' in json && d.annotateUsage?.(json, this.thinkingTokens, this.o.completionOffset ?? 0)) {
+      modified = true;
     }
     if (this.continuationWanted && Array.isArray(json.choices) && json.choices.length === 0) return null;
     if (!modified) return undefined;
@@ -220,8 +239,19 @@ export class ResponseRewriter {
     return JSON.stringify(json);
   }
 
+  private wantsContinuation(finish: string): boolean {
+    if (finish === 'length') return this.o.continuation;
+    if (!this.o.continuation && !this.o.rescue) return false;
+    if (finish !== 'stop' || this.error) return false;
+    // The model ended its turn while still thinking: no answer came.
+    return this.answer.trim() === '' && (this.sawReasoning || (this.think?.insideThink ?? false));
+  }
+
+  private sawReasoning = false;
+
   private reasoningTokensOf(info: ChunkInfo): number {
     if (info.completionTokens !== null && !info.usageOnly && this.lastDelta >= 0) return Math.max(1, this.lastDelta);
+    if (this.o.dialect.tokenPerEvent) return 1;
     return countTokens(info.reasoning);
   }
 
@@ -247,7 +277,7 @@ export class ResponseRewriter {
       }
       this.completionTokens = info.completionTokens;
     }
-    if (info.reasoning && (info.completionTokens === null || whole)) this.estimatedReasoning += countTokens(info.reasoning);
+    if (info.reasoning && (info.completionTokens === null || whole)) this.estimatedReasoning += this.o.dialect.tokenPerEvent && !whole ? 1 : countTokens(info.reasoning);
   }
 
   private pushNdjson(chunk: Buffer, eos: boolean): Buffer | null {
@@ -321,10 +351,11 @@ export class ResponseRewriter {
     // One tokenizer pass over the reasoning serves the estimate and the truncation check.
     const reasoningTokens = info.reasoning ? countTokens(info.reasoning) : 0;
     this.account({ ...info, reasoning: '' }, true);
-    if (this.reportedReasoning === null && !this.think) this.estimatedReasoning = reasoningTokens;
+    if (this.reportedReasoning === null) this.estimatedReasoning = reasoningTokens;
     this.tokenEvents += info.completionTokens ?? reasoningTokens + countTokens(info.content);
     let reasoning: string | null = null;
     let content: string | null = null;
+    if (info.reasoning) this.think?.answerOnly();
     if (this.think && info.content) {
       const a = this.think.push(info.content);
       const b = this.think.flush();
@@ -335,6 +366,7 @@ export class ResponseRewriter {
     } else {
       this.answer = info.content;
     }
+    this.visibleContent = content ?? info.content;
     if (info.reasoning) {
       if (reasoningTokens > this.o.budget) {
         reasoning = truncateToTokens(info.reasoning, this.o.budget);
@@ -342,7 +374,10 @@ export class ResponseRewriter {
       }
       this.keptReasoning = reasoning ?? info.reasoning;
     }
-    if (reasoning === null && content === null) return raw;
+    if (info.reasoning) this.sawReasoning = true;
+    if (info.finishReason !== null && this.wantsContinuation(info.finishReason)) this.continuationWanted = true;
+    const usageChanged = d.annotateUsage?.(json, this.thinkingTokens, this.o.completionOffset ?? 0) ?? false;
+    if (reasoning === null && content === null && !usageChanged) return raw;
     d.setResponseText(json, reasoning, content);
     this.rewrittenBody = Buffer.from(JSON.stringify(json), 'utf8');
     return this.rewrittenBody;

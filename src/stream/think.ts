@@ -29,14 +29,29 @@ export class ThinkTagTracker {
   keptTokens = 0;
   /** thinkcap closed the block (budget spent) rather than the model. */
   closedByUs = false;
+  /** Think tags the model wrote into the answer and thinkcap removed. */
+  strayTags = 0;
+  private sawBlock = false;
+  /** The answer follows reasoning (a closed block or a reasoning field): think tags in it are the model's noise. */
+  private guarded = false;
+  /** Inside a block the model reopened after its answer began (dropped, counted as reasoning). */
+  private rethinking = false;
   private hold = '';
 
   constructor(
     private readonly budget: number,
     private readonly countTokens: (s: string) => number,
     startsInside = false,
+    private readonly truncate: (s: string, maxTokens: number) => string = (t) => t,
   ) {
     this.state = startsInside ? 'thinking' : 'before';
+    this.sawBlock = startsInside;
+  }
+
+  /** The stream carries reasoning in its own field: content is all answer. */
+  answerOnly(): void {
+    if (this.state === 'before') this.state = 'after';
+    this.guarded = true;
   }
 
   push(text: string): ThinkPieceResult {
@@ -55,6 +70,7 @@ export class ThinkTagTracker {
           res.out += s.slice(0, lead + OPEN_TAG.length);
           s = rest.slice(OPEN_TAG.length);
           this.state = 'thinking';
+          this.sawBlock = true;
           continue;
         }
         if (OPEN_TAG.startsWith(rest)) {
@@ -65,9 +81,8 @@ export class ThinkTagTracker {
         continue;
       }
       if (this.state === 'after') {
-        res.out += s;
-        res.answer += s;
-        return res;
+        s = this.answerPiece(s, res);
+        continue;
       }
       // thinking or suppressing: look for the model's closing tag
       const close = s.indexOf(CLOSE_TAG);
@@ -85,11 +100,63 @@ export class ThinkTagTracker {
       if (body.length > 0) this.reasoningPiece(body, res);
       if (rest === null) return res;
       if (this.state === 'thinking') res.out += CLOSE_TAG; // the model closed it within budget
-      // suppressing: we closed it already; the model's own tag is dropped
+      else this.strayTags++; // we closed it already; the model's own tag is dropped
       this.state = 'after';
+      this.guarded = true;
       s = rest;
     }
     return res;
+  }
+
+  /**
+   * Answer text. After a think block has closed, the model's own later tags are dropped: a
+   * stray `</think>` never reaches the client twice, and a block it reopens is reasoning past
+   * the budget (dropped, counted). Returns what is left to process (always '' here).
+   */
+  private answerPiece(s: string, res: ThinkPieceResult): string {
+    if (!this.guarded) {
+      res.out += s;
+      res.answer += s;
+      return '';
+    }
+    while (s.length > 0) {
+      const open = this.rethinking ? -1 : s.indexOf(OPEN_TAG);
+      const close = s.indexOf(CLOSE_TAG);
+      let at = -1;
+      let isOpen = false;
+      if (this.rethinking) at = close;
+      else if (open >= 0 && (close < 0 || open < close)) {
+        at = open;
+        isOpen = true;
+      } else at = close;
+      if (at < 0) {
+        const keep = Math.max(partialSuffix(s, CLOSE_TAG), this.rethinking ? 0 : partialSuffix(s, OPEN_TAG));
+        this.textPiece(s.slice(0, s.length - keep), res);
+        this.hold = s.slice(s.length - keep);
+        return '';
+      }
+      this.textPiece(s.slice(0, at), res);
+      this.strayTags++;
+      if (isOpen) {
+        this.rethinking = true;
+        s = s.slice(at + OPEN_TAG.length);
+      } else {
+        this.rethinking = false;
+        s = s.slice(at + CLOSE_TAG.length);
+      }
+    }
+    return '';
+  }
+
+  private textPiece(text: string, res: ThinkPieceResult): void {
+    if (!text) return;
+    if (this.rethinking) {
+      res.reasoning += text;
+      this.reasoningTokens += this.countTokens(text);
+      return;
+    }
+    res.out += text;
+    res.answer += text;
   }
 
   private reasoningPiece(body: string, res: ThinkPieceResult): void {
@@ -98,9 +165,12 @@ export class ThinkTagTracker {
     this.reasoningTokens += n;
     if (this.state === 'suppressing') return;
     if (this.keptTokens < this.budget) {
-      res.out += body;
-      res.keptReasoning += body;
-      this.keptTokens += n;
+      // A piece that crosses the budget is cut at it (a whole JSON answer is one piece).
+      const kept = this.keptTokens + n > this.budget ? this.truncate(body, this.budget - this.keptTokens) : body;
+      res.out += kept;
+      res.keptReasoning += kept;
+      this.keptTokens += kept === body ? n : this.countTokens(kept);
+      if (kept !== body) this.keptTokens = Math.max(this.keptTokens, this.budget);
     }
     if (this.keptTokens >= this.budget || this.budget === 0) {
       res.out += CLOSE_TAG;
@@ -115,8 +185,8 @@ export class ThinkTagTracker {
     const held = this.hold;
     this.hold = '';
     if (this.state === 'before' || this.state === 'after') {
-      res.out = held;
-      res.answer = held;
+      // A partial tag left at the end is answer text after all (unless inside a reopened block).
+      this.textPiece(held, res);
       return res;
     }
     if (held) this.reasoningPiece(held, res);
@@ -126,6 +196,11 @@ export class ThinkTagTracker {
       this.state = 'suppressing';
     }
     return res;
+  }
+
+  /** A think block was seen (or pre-filled): its text is reasoning, counted here. */
+  get entered(): boolean {
+    return this.sawBlock;
   }
 
   get insideThink(): boolean {

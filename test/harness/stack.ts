@@ -31,6 +31,8 @@ export interface StackOptions {
   /** Injected clock for budget windows. */
   clock?: () => number;
   envoy?: Partial<EnvoyConfigOptions>;
+  /** Point Envoy's backend cluster at this port (a real engine) instead of the emulator. */
+  backendPort?: number;
 }
 
 export async function startStack(o: StackOptions = {}): Promise<Stack> {
@@ -56,7 +58,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     adminPort: await freePort(),
     thinkcapPort,
     thinkcapPorts: replicas.map((r) => r.grpcPort),
-    backendPort: emulator.port,
+    backendPort: o.backendPort ?? emulator.port,
     ...o.envoy,
     clusters: { ...Object.fromEntries(Object.entries(emulators).map(([k, e]) => [k, e.port])), ...(o.envoy?.clusters ?? {}) },
   });

@@ -195,11 +195,16 @@ describe('cut-off + continuation when the model answers before the budget', () =
     await checkEnvoyClean(stack);
   });
 
-  it("a cut by the client's own max_tokens is not continued", async () => {
+  it("max_tokens below the budget: thinking stops short of it for an answer, and the client's own cut is not continued", async () => {
     const calls = stack.emulator.chatCalls();
     const seen = await streamChat(stack, { max_tokens: 25 });
-    expect(stack.emulator.chatCalls()).toBe(calls + 1);
-    expect(seen.content).toBe(expectedAnswer(5));
+    // Answer reserve: 25 - min(128, 12) leaves 13 thinking tokens; the continuation gets the other 12.
+    expect(seen.headers.get('x-thinkcap-budget')).toBe('13');
+    expect(seen.headers.get('x-thinkcap-tier-budget')).toBe('32');
+    expect(seen.reasoning).toHaveLength(13);
+    // One continuation, cut by the client's own limit, and no third call.
+    expect(stack.emulator.chatCalls()).toBe(calls + 2);
+    expect(seen.content).toBe(expectedAnswer(12));
   });
 });
 

@@ -7,8 +7,11 @@ const words = (n: number, w = 'step') => Array.from({ length: n }, (_, i) => (i 
 // One token per word for the property: deterministic and independent of a tokenizer.
 const count = (s: string) => s.split(' ').filter(Boolean).length;
 
+// Cut after the first n words (the word counter above is the tokenizer).
+const truncateWords = (s: string, n: number) => s.split(' ').filter(Boolean).slice(0, n).join(' ');
+
 function run(pieces: string[], budget: number, prefilled = false) {
-  const t = new ThinkTagTracker(budget, count, prefilled);
+  const t = new ThinkTagTracker(budget, count, prefilled, truncateWords);
   let out = '';
   let answer = '';
   for (const p of pieces) {
@@ -81,5 +84,52 @@ describe('ThinkTagTracker', () => {
     expect(partialSuffix('abc</thi', '</think>')).toBe(5);
     expect(partialSuffix('abc<', '</think>')).toBe(1);
     expect(partialSuffix('abc', '</think>')).toBe(0);
+  });
+
+  it('cuts one large piece (a whole JSON answer) at the budget', () => {
+    const r = run([`<think>${words(50)}</think>\n\nAnswer`], 10);
+    expect(r.out).toBe(`<think>${words(10)}</think>\n\nAnswer`);
+    expect(r.t.reasoningTokens).toBe(50);
+    expect(r.t.keptTokens).toBe(10);
+  });
+
+  it('drops a stray closing tag the model writes into its answer, however it is split', () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat({ max: 60 }), { maxLength: 8 }), (cuts) => {
+        const text = `<think>${words(5)}</think>\n\nThe answer</think> goes on.`;
+        const r = run(splitAt(text, cuts), 10);
+        expect(r.out).toBe(`<think>${words(5)}</think>\n\nThe answer goes on.`);
+        expect(r.answer).toBe('\n\nThe answer goes on.');
+      }),
+    );
+  });
+
+  it('a block the model reopens after its answer began is thinking past the budget: dropped and counted', () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat({ max: 80 }), { maxLength: 8 }), (cuts) => {
+        const text = `<think>${words(3)}</think>Paris.<think>${words(4, 'again')}</think> Done.`;
+        const r = run(splitAt(text, cuts), 10);
+        expect(r.out).toBe(`<think>${words(3)}</think>Paris. Done.`);
+        expect(r.out.split('</think>').length - 1).toBe(1);
+        // Counted per piece: a word cut in two counts twice with this word counter.
+        expect(r.t.reasoningTokens).toBeGreaterThanOrEqual(7);
+        expect(r.t.strayTags).toBe(2);
+      }),
+    );
+  });
+
+  it('with reasoning in its own field, think tags in the answer are stray', () => {
+    const t = new ThinkTagTracker(10, count, false, truncateWords);
+    t.answerOnly();
+    const a = t.push('\n</thi');
+    const b = t.push('nk>The answer');
+    const f = t.flush();
+    expect(a.out + b.out + f.out).toBe('\nThe answer');
+  });
+
+  it('a plain answer without any think block passes untouched, tags and all', () => {
+    const text = 'Use the <think> tag, then </think>.';
+    const r = run([text], 10);
+    expect(r.out).toBe(text);
   });
 });

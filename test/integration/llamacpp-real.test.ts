@@ -1,0 +1,273 @@
+/**
+ * Real engine: llama.cpp's llama-server (built from the llama-cpp-python 0.3.36 sdist) serving
+ * SmolLM2-135M behind the real Envoy and thinkcap, driven by the official openai client.
+ *
+ * The chat template opens `<think>` in the generation prompt and this model never closes it by
+ * itself: the worst case for enforcement. What the engine generated is read from the engine's
+ * own counter (/metrics tokens_predicted_total) and its own tokenizer (/tokenize):
+ *   engine thinking = tokens generated − answer tokens.
+ * Slack, 9 tokens: the end-of-thinking tag the engine forces is 3 tokens in this vocabulary and
+ * is followed by up to 2 newline tokens; this model also writes a stray `</think>` (3 tokens) into
+ * its answer, which thinkcap removes (so it is generated but in neither text); re-tokenizing a
+ * streamed answer can differ by a token.
+ */
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type Stack } from '../harness/stack.js';
+import { startLlamaServer, type LlamaServerOptions, type RunningLlama } from '../harness/llama.js';
+import { extProcStat } from '../harness/envoy.js';
+
+const BUDGET = 24;
+const ANSWER_TOKENS = 64;
+const RESERVE = 128;
+const SLACK = 9;
+/** At temperature 0 the model thinks about this until the length cap: it never closes `<think>`. */
+const PROMPT = 'Explain how a hash map works.';
+/** At temperature 0 the model writes its reply inside the think block and ends its turn there. */
+const STOPS_INSIDE = 'What is the capital of France?';
+
+type Mode = 'native' | 'continuation' | 'rewrite';
+
+interface Engine {
+  label: string;
+  server: LlamaServerOptions;
+  /** Thinking arrives as `<think>…</think>` in content. */
+  tagsInContent: boolean;
+  /** The engine thinks at all (not started with --reasoning off). */
+  thinks: boolean;
+}
+
+const ENGINES: Engine[] = [
+  { label: 'reasoning_content, <think> opened by the template', server: { template: 'think-forced-open', reasoningFormat: 'deepseek' }, tagsInContent: false, thinks: true },
+  { label: '<think> in content (--reasoning-format none)', server: { template: 'think-forced-open', reasoningFormat: 'none' }, tagsInContent: true, thinks: true },
+  { label: 'thinking off (--reasoning off)', server: { template: 'think-forced-open', reasoningFormat: 'deepseek', reasoning: 'off' }, tagsInContent: false, thinks: false },
+];
+
+/** The budget thinkcap must apply: the tier budget, lowered so an answer fits max_tokens. */
+function effectiveBudget(budget: number, maxTokens: number | null): number {
+  if (maxTokens === null) return budget;
+  return Math.max(0, Math.min(budget, maxTokens - Math.min(RESERVE, Math.floor(maxTokens / 2))));
+}
+
+interface Seen {
+  reasoning: string;
+  content: string;
+  finishReason: string | null;
+  headers: Headers;
+  usage: OpenAI.Completions.CompletionUsage | null;
+}
+
+async function chat(stack: Stack, stream: boolean, body: Record<string, unknown>): Promise<Seen> {
+  const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0, timeout: 60_000 });
+  const request = { model: 'smollm2', messages: [{ role: 'user', content: PROMPT }], temperature: 0, ...body };
+  if (!stream) {
+    const { data, response } = await client.chat.completions.create(request as never as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming).withResponse();
+    const m = data.choices[0]!.message as { content: string | null; reasoning_content?: string | null };
+    return { reasoning: m.reasoning_content ?? '', content: m.content ?? '', finishReason: data.choices[0]!.finish_reason, headers: response.headers, usage: data.usage ?? null };
+  }
+  const { data, response } = await client.chat.completions
+    .create({ ...request, stream: true, stream_options: { include_usage: true } } as never as OpenAI.Chat.ChatCompletionCreateParamsStreaming)
+    .withResponse();
+  const seen: Seen = { reasoning: '', content: '', finishReason: null, headers: response.headers, usage: null };
+  for await (const chunk of data) {
+    const c = chunk.choices[0];
+    const d = c?.delta as { content?: string | null; reasoning_content?: string | null } | undefined;
+    if (d?.reasoning_content) seen.reasoning += d.reasoning_content;
+    if (d?.content) seen.content += d.content;
+    if (c?.finish_reason) seen.finishReason = c.finish_reason;
+    if (chunk.usage) seen.usage = chunk.usage;
+  }
+  return seen;
+}
+
+/** The engine's counter once it has settled (it is updated as the slot is released). */
+async function settledCount(llama: RunningLlama): Promise<number> {
+  let last = await llama.tokensPredicted();
+  for (let i = 0; i < 20; i++) {
+    await new Promise((r) => setTimeout(r, 30));
+    const now = await llama.tokensPredicted();
+    if (now === last) return now;
+    last = now;
+  }
+  return last;
+}
+
+const count = (s: string, needle: string) => s.split(needle).length - 1;
+
+describe.each(ENGINES)('real llama-server: $label', (engine) => {
+  let llama: RunningLlama;
+  beforeAll(async () => {
+    llama = await startLlamaServer({ ...engine.server, slots: 1 });
+  }, 120_000);
+  afterAll(async () => {
+    await llama?.stop();
+  });
+
+  describe.each(['native', 'continuation', 'rewrite'] as Mode[])('enforcement %s', (mode) => {
+    let stack: Stack;
+    beforeAll(async () => {
+      stack = await startStack({
+        backendPort: llama.port,
+        thinkcap: {
+          tiers: Object.fromEntries(['trivial', 'simple', 'moderate', 'complex', 'deep'].map((t) => [t, { budget: BUDGET }])),
+          requests: { answerTokens: ANSWER_TOKENS, answerReserveTokens: RESERVE },
+          backends: [{ name: 'llama', dialect: 'llamacpp', enforcement: mode, url: llama.url }],
+        },
+        envoy: mode === 'continuation' ? { responseBodyMode: 'FULL_DUPLEX_STREAMED' } : {},
+      });
+    });
+    afterAll(async () => {
+      await stack?.stop();
+    });
+
+    const cases: Array<{ stream: boolean; maxTokens: number | null; budget: number }> = [];
+    for (const stream of [true, false]) {
+      for (const maxTokens of [16, 30, 120, null]) cases.push({ stream, maxTokens, budget: BUDGET });
+      cases.push({ stream, maxTokens: 60, budget: 0 });
+    }
+
+    it.each(cases)('stream=$stream max_tokens=$maxTokens budget=$budget', async ({ stream, maxTokens, budget }) => {
+      const before = await settledCount(llama);
+      const body: Record<string, unknown> = {};
+      if (maxTokens !== null) body.max_tokens = maxTokens;
+      if (budget !== BUDGET) body.thinking_budget = budget;
+      const seen = await chat(stack, stream, body);
+      const generated = (await settledCount(llama)) - before;
+      const expected = effectiveBudget(budget, maxTokens);
+
+      // The budget thinkcap applied, stated in a header.
+      expect(Number(seen.headers.get('x-thinkcap-budget'))).toBe(expected);
+      if (!stream) {
+        expect(seen.headers.get('x-thinkcap-thinking-tokens')).not.toBeNull();
+        expect(seen.headers.get('x-thinkcap-cost-usd')).not.toBeNull();
+      }
+
+      // Split what the client saw into thinking and answer.
+      let thinking = seen.reasoning;
+      let answer = seen.content;
+      if (engine.tagsInContent) {
+        const close = seen.content.lastIndexOf('</think>');
+        if (close >= 0) {
+          thinking = seen.content.slice(0, close).replace('<think>', '');
+          answer = seen.content.slice(close + '</think>'.length);
+        }
+        // Exactly one closing tag whenever a think block was opened.
+        expect(count(seen.content, '</think>')).toBe(count(seen.content, '<think>'));
+        expect(count(seen.content, '</think>')).toBeLessThanOrEqual(1);
+        if (engine.thinks && (mode !== 'rewrite' || expected > 0)) expect(count(seen.content, '</think>')).toBe(1);
+      } else {
+        expect(count(seen.content, '</think>')).toBe(0);
+      }
+
+      // The client's own max_tokens is never exceeded, by the engine or in what the client is told.
+      if (maxTokens !== null) expect(generated).toBeLessThanOrEqual(maxTokens);
+      if (maxTokens !== null && seen.usage) expect(seen.usage.completion_tokens).toBeLessThanOrEqual(maxTokens);
+      expect(seen.usage?.completion_tokens).toBe(generated);
+
+      // Thinking counts where the SDKs look.
+      const reported = (seen.usage?.completion_tokens_details as { reasoning_tokens?: number } | undefined)?.reasoning_tokens;
+      expect(typeof reported).toBe('number');
+
+      // What the client saw of the thinking stays inside the budget (cl100k count of the tags' text: + SLACK).
+      expect(await llama.tokenize(thinking)).toBeLessThanOrEqual(expected + SLACK);
+
+      const answerTokens = await llama.tokenize(answer);
+      const engineThinking = Math.max(0, generated - answerTokens);
+      if (mode === 'rewrite' && engine.thinks) {
+        // Stream rewrite only: the engine thinks on until the length cap (no GPU saved) and the
+        // answer is lost whenever thinking overruns; the README says so and names the layers to use.
+        expect(engineThinking).toBeGreaterThan(expected);
+        if (answer.trim() === '') expect(seen.finishReason).toBe('length');
+        return;
+      }
+      // The engine itself stopped thinking at the budget…
+      expect(engineThinking).toBeLessThanOrEqual(expected + SLACK);
+      if (!engine.thinks) expect(thinking).toBe('');
+      // …and an answer arrived, since max_tokens leaves room for one.
+      expect(answer.trim().length).toBeGreaterThan(0);
+      const stats = await stack.envoy.stats();
+      expect(extProcStat(stats, 'streams_failed')).toBe(0);
+      expect(extProcStat(stats, 'spurious_msgs_received')).toBe(0);
+    }, 60_000);
+  });
+});
+
+describe('real llama-server: the model ends its turn inside thinking', () => {
+  let llama: RunningLlama;
+  const stacks: Record<string, Stack> = {};
+  beforeAll(async () => {
+    llama = await startLlamaServer({ template: 'think-forced-open', reasoningFormat: 'deepseek', slots: 1 });
+    for (const mode of ['native', 'continuation'] as const) {
+      stacks[mode] = await startStack({
+        backendPort: llama.port,
+        thinkcap: { backends: [{ name: 'llama', dialect: 'llamacpp', enforcement: mode, url: llama.url }] },
+        envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+      });
+    }
+  }, 120_000);
+  afterAll(async () => {
+    for (const s of Object.values(stacks)) await s.stop();
+    await llama?.stop();
+  });
+
+  it('without thinkcap: thinking only, no answer (the failure)', async () => {
+    const r = await fetch(`${llama.url}/v1/chat/completions`, {
+      method: 'POST',
+      body: JSON.stringify({ messages: [{ role: 'user', content: STOPS_INSIDE }], temperature: 0, max_tokens: 100 }),
+    });
+    const j = (await r.json()) as { choices: Array<{ finish_reason: string; message: { content: string; reasoning_content?: string } }> };
+    expect(j.choices[0]!.finish_reason).toBe('stop');
+    expect(j.choices[0]!.message.content).toBe('');
+    expect(j.choices[0]!.message.reasoning_content?.length).toBeGreaterThan(0);
+  });
+
+  it.each([
+    { mode: 'native', stream: true },
+    { mode: 'native', stream: false },
+    { mode: 'continuation', stream: true },
+    { mode: 'continuation', stream: false },
+  ])('an answer arrives ($mode, stream=$stream)', async ({ mode, stream }) => {
+    const seen = await chat(stacks[mode]!, stream, { messages: [{ role: 'user', content: STOPS_INSIDE }], max_tokens: 100 });
+    expect(seen.reasoning.length).toBeGreaterThan(0);
+    expect(seen.content.trim().length).toBeGreaterThan(0);
+    expect(seen.usage!.completion_tokens).toBeLessThanOrEqual(100);
+    if (!stream) expect(seen.headers.get('x-thinkcap-enforced')).toBe('continuation');
+  }, 60_000);
+});
+
+describe('real llama-server: a config that names only the dialect', () => {
+  let llama: RunningLlama;
+  let stack: Stack;
+  beforeAll(async () => {
+    llama = await startLlamaServer({ template: 'think-forced-open', reasoningFormat: 'deepseek', slots: 1 });
+    stack = await startStack({ backendPort: llama.port, thinkcap: { defaultDialect: 'llamacpp' } });
+  }, 120_000);
+  afterAll(async () => {
+    await stack?.stop();
+    await llama?.stop();
+  });
+
+  it.each([true, false])('"Hi" gets an answer with the default tier budget (stream=%s)', async (stream) => {
+    const before = await settledCount(llama);
+    const seen = await chat(stack, stream, { messages: [{ role: 'user', content: 'Hi' }], max_tokens: 200 });
+    const generated = (await settledCount(llama)) - before;
+    const budget = Number(seen.headers.get('x-thinkcap-budget'));
+    expect(seen.headers.get('x-thinkcap-tier')).toBe('trivial');
+    expect(budget).toBe(32);
+    expect(seen.content.trim().length).toBeGreaterThan(0);
+    expect(generated - (await llama.tokenize(seen.content))).toBeLessThanOrEqual(budget + SLACK);
+    expect(seen.usage?.completion_tokens_details?.reasoning_tokens).toBeLessThanOrEqual(budget);
+  }, 60_000);
+
+  it('a streamed report states the budget and the thinking count', async () => {
+    const r = await fetch(`${stack.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'smollm2', messages: [{ role: 'user', content: 'Hi' }], stream: true, temperature: 0, max_tokens: 100 }),
+    });
+    const text = await r.text();
+    const report = /^: thinkcap (.*)$/m.exec(text)?.[1] ?? '';
+    expect(report).toMatch(/budget=32\b/);
+    expect(Number(/thinking_tokens=(\d+)/.exec(report)?.[1])).toBeLessThanOrEqual(32);
+  }, 60_000);
+});
