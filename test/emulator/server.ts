@@ -8,9 +8,11 @@
  *   vLLM); `thinking_token_budget` ends thinking; include_usage + continuous_usage_stats.
  * - sglang: reasoning_content; `custom_logit_processor` + `custom_params.thinking_budget` cap
  *   thinking (only when the server has the processor: option sglangProcessor); final usage only.
- * - llamacpp: reasoning_content; budget only through `chat_template_kwargs.enable_thinking=false`
- *   (server-wide --reasoning-budget), or a per-request field where option llamacppBudgetField
- *   names one; usage + timings on the final chunk.
+ * - llamacpp: shaped like the recorded real llama-server (test/fixtures/llamacpp/recorded):
+ *   reasoning_content (or `<think>` in content with reasoningFormat none, the opening tag glued
+ *   to the first token and the closing tag in three token events); `reasoning_budget_tokens` /
+ *   `thinking_budget_tokens` end thinking (the forced closing tag costs 3 tokens); timings on the
+ *   finish chunk; with include_usage a usage-only chunk follows it.
  * - ollama: native /api/chat NDJSON (stream defaults to true), `think` false | true | level,
  *   `message.thinking`, `options.num_predict`, final object with done_reason and counts.
  * - ollama-openai: Ollama /v1, `reasoning_effort` none | low | medium | high, delta.reasoning.
@@ -53,8 +55,12 @@ export interface EmulatorOptions {
   reasoningField?: 'reasoning' | 'reasoning_content';
   /** SGLang: the processor the server accepts (others are ignored, as an unknown processor fails to load). */
   sglangProcessor?: string;
-  /** llama.cpp: a per-request budget field this server version honours. */
-  llamacppBudgetField?: string;
+  /** llama.cpp: the per-request budget fields this server version honours (default: both names the 0.3.36 tree reads; [] for none). */
+  llamacppBudgetFields?: string[];
+  /** llama.cpp: --reasoning-format (none: thinking stays in content with its tags). */
+  reasoningFormat?: 'deepseek' | 'none';
+  /** Any OpenAI-compatible engine started without a reasoning parser: `<think>…</think>` in content (budget fields that need a parser are ignored). */
+  noReasoningParser?: boolean;
   /** generic: the template pre-fills `<think>`. */
   thinkPrefilled?: boolean;
   /** Events written per network write (>1 puts several events in one read). */
@@ -151,7 +157,7 @@ export function engineOutcome(dialect: EmulatedDialect, body: Record<string, unk
   }
   const kwargs = rec(body.chat_template_kwargs);
   if (kwargs.enable_thinking === false) thinking = 0;
-  if (!opts.ignoreBudget) {
+  if (!opts.ignoreBudget && !opts.noReasoningParser) {
     if (dialect === 'vllm') {
       const b = num(body.thinking_token_budget);
       if (b !== null && b >= 0) thinking = Math.min(thinking, b);
@@ -159,8 +165,13 @@ export function engineOutcome(dialect: EmulatedDialect, body: Record<string, unk
       const b = num(rec(body.custom_params).thinking_budget);
       if (b !== null && opts.sglangProcessor && body.custom_logit_processor === opts.sglangProcessor) thinking = Math.min(thinking, b);
     } else if (dialect === 'llamacpp') {
-      const b = opts.llamacppBudgetField ? num(body[opts.llamacppBudgetField]) : null;
-      if (b !== null && b >= 0) thinking = Math.min(thinking, b);
+      for (const f of opts.llamacppBudgetFields ?? ['reasoning_budget_tokens', 'thinking_budget_tokens']) {
+        const b = num(body[f]);
+        if (b !== null && b >= 0) {
+          thinking = Math.min(thinking, b);
+          break;
+        }
+      }
     } else if (dialect === 'ollama') {
       const t = body.think;
       if (t === false) thinking = 0;
@@ -287,8 +298,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   /** Pieces of text the model emits, one token each, in order. */
   function pieces(o: Outcome): Array<{ kind: 'reasoning' | 'content'; text: string }> {
     const out: Array<{ kind: 'reasoning' | 'content'; text: string }> = [];
-    const inContent = dialect === 'generic';
-    if (inContent && !o.continuation) {
+    const inContent = dialect === 'generic' || !!opts.noReasoningParser || (dialect === 'llamacpp' && opts.reasoningFormat === 'none');
+    if (dialect === 'llamacpp' && inContent && !o.continuation && o.thinking > 0) {
+      // llama-server --reasoning-format none: the template's `<think>` glued to the first token,
+      // the closing tag as three tokens.
+      for (let i = 0; i < o.thinking; i++) out.push({ kind: 'content', text: (i === 0 ? '<think>' : '') + thinkingToken(i) });
+      if (o.finish === 'stop' || o.answer > 0) for (const t of ['</', 'think', '>', '\n', '\n']) out.push({ kind: 'content', text: t });
+    } else if (inContent && !o.continuation) {
       if (!opts.thinkPrefilled) out.push({ kind: 'content', text: '<think>' });
       for (let i = 0; i < o.thinking; i++) out.push({ kind: 'content', text: thinkingToken(i) });
       if (o.finish === 'stop' || o.answer > 0) out.push({ kind: 'content', text: '</think>' }, { kind: 'content', text: '\n\n' });
@@ -316,7 +332,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         else content += p.text;
       }
       if (delay > 0) await sleep(delay * ps.length);
-      const payload = JSON.stringify({
+      const payload = dialect === 'llamacpp' ? JSON.stringify(llamaWhole(reasoning, content, o, model, prompt, completionTotal + hiddenTokens(o))) : JSON.stringify({
         id,
         object: 'chat.completion',
         created,
@@ -344,6 +360,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
     const so = rec(body.stream_options);
     const includeUsage = so.include_usage === true;
+    if (dialect === 'llamacpp') {
+      await llamaStream(res, ps, o, id, created, model, prompt, includeUsage, delay);
+      return;
+    }
     const continuous = dialect === 'vllm' && includeUsage && so.continuous_usage_stats === true;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
     let completion = 0;
@@ -367,15 +387,45 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       completion++;
       const p = ps[i]!;
       const last = i === ps.length - 1;
-      const finalExtra = last && dialect === 'llamacpp' && includeUsage ? { usage: usage(), timings: { predicted_n: completion, predicted_ms: completion * delay } } : {};
-      await write(chunk(p.kind === 'reasoning' ? { [field]: p.text } : { content: p.text }, last ? o.finish : null, finalExtra));
+      await write(chunk(p.kind === 'reasoning' ? { [field]: p.text } : { content: p.text }, last ? o.finish : null));
     }
     if (ps.length === 0 && !state.closed) await write(chunk({ content: '' }, o.finish));
-    if (includeUsage && dialect !== 'llamacpp' && !state.closed) {
+    if (includeUsage && !state.closed) {
       await write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage: usage() })}\n\n`);
     }
     if (!state.closed) await write('data: [DONE]\n\n', true);
     res.end();
+  }
+
+  /** llama-server's stream: no logprobs field, role chunk with content null, timings on the finish chunk, usage in its own chunk. */
+  async function llamaStream(res: ServerResponse, ps: ReturnType<typeof pieces>, o: Outcome, id: string, created: number, model: string, prompt: number, includeUsage: boolean, delay: number): Promise<void> {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    const { write, state } = writer(res, delay);
+    const top = { created, id, model, system_fingerprint: 'b1-emulator', object: 'chat.completion.chunk' };
+    const ev = (delta: Record<string, unknown>, finish: string | null, extra: Record<string, unknown> = {}) =>
+      `data: ${JSON.stringify({ choices: [{ finish_reason: finish, index: 0, delta }], ...top, ...extra })}\n\n`;
+    await write(ev({ role: 'assistant', content: null }, null));
+    for (const p of ps) {
+      if (state.closed) break;
+      await write(ev(p.kind === 'reasoning' ? { reasoning_content: p.text } : { content: p.text }, null));
+    }
+    const completion = ps.length + hiddenTokens(o);
+    if (state.closed) {
+      res.end();
+      return;
+    }
+    // timings ride on the finish chunk, or on the usage chunk when the client asked for usage.
+    await write(ev({}, o.finish, includeUsage ? {} : { timings: llamaTimings(completion, delay) }));
+    if (includeUsage) {
+      await write(`data: ${JSON.stringify({ choices: [], ...top, usage: llamaUsage(prompt, completion), timings: llamaTimings(completion, delay) })}\n\n`);
+    }
+    await write('data: [DONE]\n\n', true);
+    res.end();
+  }
+
+  /** Tokens the engine generates that reach neither field: the closing tag it forces or the model writes (3 in SmolLM2's vocabulary). */
+  function hiddenTokens(o: Outcome): number {
+    return dialect === 'llamacpp' && opts.reasoningFormat !== 'none' && !o.continuation && o.thinking > 0 && (o.finish === 'stop' || o.answer > 0) ? 3 : 0;
   }
 
   async function ollamaChat(body: Record<string, unknown>, o: Outcome, res: ServerResponse, delay: number): Promise<void> {
@@ -437,5 +487,30 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         server.close(() => resolve());
         server.closeAllConnections();
       }),
+  };
+}
+
+function llamaUsage(prompt: number, completion: number) {
+  return { completion_tokens: completion, prompt_tokens: prompt, total_tokens: prompt + completion, prompt_tokens_details: { cached_tokens: 0 } };
+}
+
+function llamaTimings(completion: number, delay: number) {
+  const ms = Math.max(1, completion * delay);
+  return { cache_n: 0, prompt_n: 1, prompt_ms: 1, prompt_per_token_ms: 1, prompt_per_second: 1000, predicted_n: completion, predicted_ms: ms, predicted_per_token_ms: ms / Math.max(1, completion), predicted_per_second: (1000 * completion) / ms };
+}
+
+/** llama-server's whole chat.completion: reasoning_content only when there was reasoning, usage with cached tokens, timings. */
+function llamaWhole(reasoning: string, content: string, o: Outcome, model: string, prompt: number, completion: number) {
+  const message: Record<string, unknown> = { role: 'assistant', content };
+  if (reasoning) message.reasoning_content = reasoning;
+  return {
+    choices: [{ finish_reason: o.finish, index: 0, message }],
+    created: Math.floor(Date.now() / 1000),
+    model,
+    system_fingerprint: 'b1-emulator',
+    object: 'chat.completion',
+    usage: llamaUsage(prompt, completion),
+    id: `chatcmpl-emu${Date.now()}`,
+    timings: llamaTimings(completion, 0),
   };
 }

@@ -48,8 +48,10 @@ describe.each([
   { dialect: 'vllm' as const, nativeCap: true, emulator: { reasoningField: 'reasoning_content' as const }, backend: {} },
   { dialect: 'sglang' as const, nativeCap: true, emulator: { sglangProcessor: 'PROC' }, backend: { logitProcessor: 'PROC' } },
   { dialect: 'sglang' as const, nativeCap: false, emulator: {}, backend: {} },
-  { dialect: 'llamacpp' as const, nativeCap: true, emulator: { llamacppBudgetField: 'thinking_budget_tokens' }, backend: { budgetField: 'thinking_budget_tokens' } },
-  { dialect: 'llamacpp' as const, nativeCap: false, emulator: {}, backend: {} },
+  { dialect: 'llamacpp' as const, nativeCap: true, emulator: {}, backend: {} },
+  { dialect: 'llamacpp' as const, nativeCap: true, emulator: { llamacppBudgetFields: ['thinking_budget_tokens'] }, backend: { budgetField: 'thinking_budget_tokens' } },
+  // An older server with no per-request budget field (a server-wide --reasoning-budget at most).
+  { dialect: 'llamacpp' as const, nativeCap: false, emulator: { llamacppBudgetFields: [] }, backend: { budgetField: false } },
   { dialect: 'ollama-openai' as const, nativeCap: false, emulator: {}, backend: {} },
   { dialect: 'vllm' as const, nativeCap: false, emulator: { ignoreBudget: true }, backend: {} },
 ])('$dialect (native cap honoured: $nativeCap) $emulator', ({ dialect, nativeCap, emulator, backend }) => {
@@ -105,7 +107,8 @@ describe.each([
     expect(Number(res.headers.get('x-thinkcap-thinking-tokens'))).toBe(generated);
     expect(res.reasoning.split(' ').filter(Boolean).length).toBeLessThanOrEqual(32);
     expect(res.content).toBe(expectedAnswer(ANSWER));
-    expect(res.usage!.completion_tokens).toBe(generated + ANSWER); // the backend's own usage, untouched
+    // The backend's own usage, untouched (llama.cpp also counts the 3 tokens of the closing tag it hides).
+    expect(res.usage!.completion_tokens).toBe(generated + ANSWER + (dialect === 'llamacpp' ? 3 : 0));
   });
 });
 
@@ -169,6 +172,29 @@ describe('cut-off + continuation (generic model, FULL_DUPLEX_STREAMED)', () => {
     await new Promise((r) => setTimeout(r, 30));
     const rec = stack.thinkcap!.history.at(-1)!;
     expect(rec.thinkingTokens).toBeLessThanOrEqual(33);
+  });
+});
+
+describe.each(['vllm', 'sglang'] as const)('%s started without a reasoning parser: <think> in content', (dialect) => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await stackFor(dialect, { emulator: { noReasoningParser: true } })();
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it.each([true, false])('thinkcap finds the block in the stream, cuts it at the budget and closes it once (stream=%s)', async (stream) => {
+    let content: string;
+    if (stream) content = (await streamChat(stack)).content;
+    else content = (await fullChat(stack)).content;
+    expect(content.startsWith('<think>')).toBe(true);
+    expect(content.split('</think>').length - 1).toBe(1);
+    const [thinking, answer] = content.slice('<think>'.length).split('</think>') as [string, string];
+    // The emulator's words are one o200k token each.
+    expect(thinking.split(' ').filter(Boolean).length).toBeLessThanOrEqual(32);
+    expect(answer.trim()).toBe(expectedAnswer(ANSWER));
+    await checkEnvoyClean(stack);
   });
 });
 

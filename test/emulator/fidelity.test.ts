@@ -1,0 +1,70 @@
+/**
+ * The emulator's llama.cpp dialect holds to what the real llama-server sent for the same
+ * requests (fixtures recorded by scripts/record-llamacpp-fixtures.ts): field names, event
+ * order, finish_reason, where usage and timings appear. Token text and counts differ (the
+ * emulator's model is a word list); runs of identical event shapes are collapsed.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packageRoot } from '../../src/paths.js';
+import { RECORDED_CASES } from '../fixtures/llamacpp/cases.js';
+import { startEmulator, type Emulator } from './server.js';
+
+const keys = (v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v).sort().join(',') : String(v));
+
+/** One SSE event's shape: which fields exist where, and the finish reason. */
+function eventShape(data: string): string {
+  if (data === '[DONE]') return '[DONE]';
+  const j = JSON.parse(data) as Record<string, unknown>;
+  const choices = (j.choices as Array<Record<string, unknown>>) ?? [];
+  const c = choices[0];
+  const delta = c?.delta as Record<string, unknown> | undefined;
+  const deltaShape = delta ? Object.entries(delta).map(([k, v]) => `${k}${v === null ? '=null' : ''}`).sort().join(',') : '-';
+  return [`top:${keys(j)}`, `choices:${choices.length}`, `choice:${c ? keys(c) : '-'}`, `delta:${deltaShape}`, `finish:${c?.finish_reason ?? null}`, `usage:${j.usage ? keys(j.usage) : '-'}`].join(' ');
+}
+
+function streamShape(sse: string): string[] {
+  const out: string[] = [];
+  for (const block of sse.split('\n\n')) {
+    const line = block.split('\n').find((l) => l.startsWith('data: '));
+    if (!line) continue;
+    const shape = eventShape(line.slice(6));
+    if (out.at(-1) !== shape) out.push(shape);
+  }
+  return out;
+}
+
+/** A whole response's shape: every key path, with finish_reason's value. */
+function wholeShape(v: unknown, path = ''): string[] {
+  if (Array.isArray(v)) return v.length ? wholeShape(v[0], `${path}[]`) : [`${path}[]`];
+  if (v && typeof v === 'object') {
+    return Object.entries(v)
+      .flatMap(([k, x]) => (path === 'choices[]' && k === 'finish_reason' ? [`${path}.${k}=${String(x)}`] : wholeShape(x, path ? `${path}.${k}` : k)))
+      .sort();
+  }
+  return [path];
+}
+
+const recorded = (file: string) => readFileSync(join(packageRoot(), 'test', 'fixtures', 'llamacpp', 'recorded', file), 'utf8');
+
+describe.each(['deepseek', 'none'] as const)('emulated llama-server (--reasoning-format %s) matches the recorded one', (format) => {
+  let emu: Emulator;
+  beforeAll(async () => {
+    // A model as verbose as the recorded one: every case ends on the length cap.
+    emu = await startEmulator({ dialect: 'llamacpp', reasoningFormat: format, plan: () => ({ thinkingTokens: 200, answerTokens: 200 }) });
+  });
+  afterAll(async () => {
+    await emu?.close();
+  });
+
+  it.each(RECORDED_CASES)('$name', async (c) => {
+    const r = await fetch(`${emu.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(c.body) });
+    const text = await r.text();
+    if (c.body.stream) {
+      expect(streamShape(text)).toEqual(streamShape(recorded(`${format}-${c.name}.sse`)));
+    } else {
+      expect(wholeShape(JSON.parse(text))).toEqual(wholeShape(JSON.parse(recorded(`${format}-${c.name}.json`))));
+    }
+  });
+});
