@@ -15,6 +15,8 @@ export interface BackendOptions {
   rewriteOnly: boolean;
   disableThinkingAtZero: boolean;
   logitProcessor?: string;
+  /** SGLang --enable-strict-thinking: custom_params.thinking_budget alone caps thinking. */
+  strictThinking: boolean;
   /** The engine's per-request thinking-budget field (llama.cpp), if it has one. */
   budgetField?: string;
   thinkPrefilled: boolean;
@@ -56,6 +58,7 @@ export function backendOptions(config: Config, b: BackendConfig | undefined): Ba
     rewriteOnly: enforcement === 'rewrite',
     disableThinkingAtZero: b?.disableThinkingAtZero ?? true,
     logitProcessor: b?.logitProcessor,
+    strictThinking: b?.strictThinking ?? false,
     budgetField: b?.budgetField === false ? undefined : (b?.budgetField ?? DEFAULT_BUDGET_FIELD[dialect]),
     thinkPrefilled: b?.thinkPrefilled ?? false,
     thinkLevels: b?.thinkLevels ?? false,

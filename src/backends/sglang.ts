@@ -3,10 +3,11 @@ import { isRecord, type BudgetPlan, type Dialect, type RewriteResult } from './t
 import type { BackendOptions } from './registry.js';
 
 /**
- * SGLang: a custom logit processor (server flag --enable-custom-logit-processor; the serialized
- * processor comes from config) reads custom_params.thinking_budget and forces the end of
- * thinking. Reasoning arrives in delta.reasoning_content. Without a configured processor only
- * the stream rewrite (and max_tokens) applies.
+ * SGLang: custom_params.thinking_budget, enforced exactly by strict thinking (server flag
+ * --enable-strict-thinking, SGLang's recommended route: strictThinking) or by a custom logit
+ * processor (--enable-custom-logit-processor; the serialized processor comes from config).
+ * Reasoning arrives in delta.reasoning_content. Without either only the stream rewrite (and
+ * max_tokens) applies.
  */
 export function sglangDialect(o: BackendOptions): Dialect {
   return {
@@ -16,8 +17,8 @@ export function sglangDialect(o: BackendOptions): Dialect {
     ...openAiEditing,
     rewriteRequest(body: Record<string, unknown>, plan: BudgetPlan): RewriteResult {
       const result = capCompletion(body, plan, o);
-      if (o.logitProcessor && o.native) {
-        body.custom_logit_processor = o.logitProcessor;
+      if ((o.strictThinking || o.logitProcessor) && o.native) {
+        if (o.logitProcessor) body.custom_logit_processor = o.logitProcessor;
         const params = isRecord(body.custom_params) ? { ...body.custom_params } : {};
         params.thinking_budget = plan.thinkingBudget;
         body.custom_params = params;

@@ -53,7 +53,13 @@ const backendSchema = z
     url: z.string().url().optional(),
     /** Send chat_template_kwargs.enable_thinking=false for a zero budget (Qwen3-style templates). */
     disableThinkingAtZero: z.boolean().default(true),
-    /** SGLang: the serialized custom logit processor that enforces custom_params.thinking_budget. */
+    /**
+     * SGLang started with --enable-strict-thinking (recommended by SGLang's docs): the engine
+     * enforces custom_params.thinking_budget exactly. A server without the flag answers 400, so
+     * this is opt-in.
+     */
+    strictThinking: z.boolean().default(false),
+    /** SGLang: the serialized custom logit processor that enforces custom_params.thinking_budget (older route). */
     logitProcessor: z.string().optional(),
     /**
      * Name of the engine's per-request thinking-budget field. llama.cpp defaults to

@@ -53,6 +53,8 @@ export interface EmulatorOptions {
   ignoreBudget?: boolean;
   /** vLLM: reasoning field name in deltas (older vLLM: reasoning_content). */
   reasoningField?: 'reasoning' | 'reasoning_content';
+  /** SGLang started with --enable-strict-thinking: custom_params.thinking_budget is enforced. */
+  sglangStrictThinking?: boolean;
   /** SGLang: the processor the server accepts (others are ignored, as an unknown processor fails to load). */
   sglangProcessor?: string;
   /** llama.cpp: the per-request budget fields this server version honours (default: both names the 0.3.36 tree reads; [] for none). */
@@ -163,7 +165,8 @@ export function engineOutcome(dialect: EmulatedDialect, body: Record<string, unk
       if (b !== null && b >= 0) thinking = Math.min(thinking, b);
     } else if (dialect === 'sglang') {
       const b = num(rec(body.custom_params).thinking_budget);
-      if (b !== null && opts.sglangProcessor && body.custom_logit_processor === opts.sglangProcessor) thinking = Math.min(thinking, b);
+      const processor = opts.sglangProcessor && body.custom_logit_processor === opts.sglangProcessor;
+      if (b !== null && (processor || opts.sglangStrictThinking)) thinking = Math.min(thinking, b);
     } else if (dialect === 'llamacpp') {
       for (const f of opts.llamacppBudgetFields ?? ['reasoning_budget_tokens', 'thinking_budget_tokens']) {
         const b = num(body[f]);

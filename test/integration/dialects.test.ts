@@ -47,6 +47,7 @@ describe.each([
   { dialect: 'vllm' as const, nativeCap: true, emulator: {}, backend: {} },
   { dialect: 'vllm' as const, nativeCap: true, emulator: { reasoningField: 'reasoning_content' as const }, backend: {} },
   { dialect: 'sglang' as const, nativeCap: true, emulator: { sglangProcessor: 'PROC' }, backend: { logitProcessor: 'PROC' } },
+  { dialect: 'sglang' as const, nativeCap: true, emulator: { sglangStrictThinking: true }, backend: { strictThinking: true } },
   { dialect: 'sglang' as const, nativeCap: false, emulator: {}, backend: {} },
   { dialect: 'llamacpp' as const, nativeCap: true, emulator: {}, backend: {} },
   { dialect: 'llamacpp' as const, nativeCap: true, emulator: { llamacppBudgetFields: ['thinking_budget_tokens'] }, backend: { budgetField: 'thinking_budget_tokens' } },
