@@ -4,6 +4,9 @@
  *
  *   npm run build && node dist/benchmarks/savings.js [--quick]
  *
+ * Part 1 runs against the emulator (every dialect, large token counts); part 2 against the real
+ * llama-server (scripts/install-llama.sh), where it is installed.
+ *
  * Each request goes through the real Envoy to the emulator, which plays a model whose natural
  * thinking length for the request is drawn from a per-tier log-normal distribution (seeded, so
  * every configuration sees the same lengths). Configurations:
@@ -164,7 +167,127 @@ async function main(): Promise<void> {
   console.log(`| generic <think> in content (tokenizer count, tag tracking) | ${b.median.toFixed(1)} | ${b.p99.toFixed(1)} |`);
 }
 
-main().catch((err: unknown) => {
+/**
+ * The same comparison on a real engine: llama.cpp's llama-server with SmolLM2-135M (a model
+ * that never closes its thinking by itself), through the real Envoy. Thinking generated is the
+ * engine's own count (tokens predicted, /metrics) minus the answer's tokens (its /tokenize);
+ * time is wall clock per request. Tier budgets are scaled to this small model and a 256-token
+ * limit so that every tier's cap binds.
+ */
+const REAL_BUDGETS: Record<TierName, number> = { trivial: 16, simple: 32, moderate: 64, complex: 128, deep: 192 };
+const REAL_MAX_TOKENS = 256;
+const REAL_PROMPTS: Record<TierName, string[]> = {
+  trivial: ['Thanks!', 'Hi there'],
+  simple: ['What is the capital of Canada?', 'Name a primary color.'],
+  moderate: ['Compare REST and gRPC for internal microservices. What are the trade-offs?', 'Explain how a hash map works.'],
+  complex: [PROMPTS.complex, 'Design a rate limiter for a multi-region API and explain how it stays correct when a region fails.'],
+  deep: [PROMPTS.deep, 'Prove that the square root of 2 is irrational, then generalise the proof to any prime, step by step.'],
+};
+
+async function realEngine(): Promise<void> {
+  const { findLlama, startLlamaServer } = await import('../test/harness/llama.js');
+  if (!findLlama()) {
+    console.log('\nreal llama-server: not installed (bash scripts/install-llama.sh), skipped');
+    return;
+  }
+  const llama = await startLlamaServer({ template: 'think-forced-open', reasoningFormat: 'deepseek', slots: 1 });
+  const settled = async () => {
+    let last = await llama.tokensPredicted();
+    for (let i = 0; i < 20; i++) {
+      await new Promise((r) => setTimeout(r, 30));
+      const now = await llama.tokensPredicted();
+      if (now === last) return now;
+      last = now;
+    }
+    return last;
+  };
+  type Row = { thinking: number; ms: number; answered: number; n: number };
+  const layers: Array<[string, StackOptions | null]> = [
+    ['no thinkcap', null],
+    ['native cap', {}],
+    ['native cap + rescue (full duplex)', { envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' } }],
+    ['continuation', { envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' } }],
+    ['stream rewrite only', {}],
+  ];
+  const results: Record<string, Record<TierName, Row>> = {};
+  try {
+    for (const [name, extra] of layers) {
+      const enforcement = name === 'continuation' ? 'continuation' : name === 'stream rewrite only' ? 'rewrite' : 'native';
+      const stack = extra
+        ? await startStack({
+            ...extra,
+            backendPort: llama.port,
+            thinkcap: {
+              tiers: Object.fromEntries(TIERS.map((t) => [t, { budget: REAL_BUDGETS[t] }])),
+              requests: { answerReserveTokens: 32 },
+              backends: [{ name: 'llama', dialect: 'llamacpp', enforcement, url: llama.url }],
+            },
+          })
+        : null;
+      const base = stack ? stack.baseURL : `${llama.url}/v1`;
+      const rows = {} as Record<TierName, Row>;
+      try {
+        for (const t of TIERS) {
+          const row: Row = { thinking: 0, ms: 0, answered: 0, n: 0 };
+          for (const prompt of REAL_PROMPTS[t]) {
+            const before = await settled();
+            const t0 = performance.now();
+            const res = await fetch(`${base}/chat/completions`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              // The tier is the classifier's, from the prompt: the same request goes to every layer.
+              body: JSON.stringify({ model: 'smollm2', temperature: 0, max_tokens: REAL_MAX_TOKENS, messages: [{ role: 'user', content: prompt }] }),
+            });
+            const j = (await res.json()) as { choices: Array<{ message: { content: string | null } }> };
+            row.ms += performance.now() - t0;
+            const answer = j.choices[0]?.message.content ?? '';
+            const generated = (await settled()) - before;
+            row.thinking += Math.max(0, generated - (await llama.tokenize(answer)));
+            if (answer.trim()) row.answered++;
+            row.n++;
+          }
+          rows[t] = row;
+        }
+      } finally {
+        await stack?.stop();
+      }
+      results[name] = rows;
+      process.stderr.write(`real llama-server: ${name} done\n`);
+    }
+  } finally {
+    await llama.stop();
+  }
+  console.log(`\nreal llama-server (llama-cpp-python 0.3.36 tree, SmolLM2-135M Q4_1, 2 CPU threads, 1 slot), ${REAL_PROMPTS.trivial.length} prompts per tier, temperature 0, max_tokens ${REAL_MAX_TOKENS}, non-streaming; tier budgets scaled to this model: ${TIERS.map((t) => `${t} ${REAL_BUDGETS[t]}`).join(', ')}\n`);
+  console.log(`| tier | ${layers.map(([n]) => `${n}: thinking / ms / answered`).join(' | ')} |`);
+  console.log(`|---|${layers.map(() => '---:').join('|')}|`);
+  const tot: Record<string, Row> = {};
+  for (const t of TIERS) {
+    const cells = layers.map(([n]) => {
+      const r = results[n]![t];
+      const acc = (tot[n] ??= { thinking: 0, ms: 0, answered: 0, n: 0 });
+      acc.thinking += r.thinking;
+      acc.ms += r.ms;
+      acc.answered += r.answered;
+      acc.n += r.n;
+      return `${r.thinking} / ${Math.round(r.ms)} / ${r.answered}/${r.n}`;
+    });
+    console.log(`| ${t} | ${cells.join(' | ')} |`);
+  }
+  console.log(`| all | ${layers.map(([n]) => `${tot[n]!.thinking} / ${Math.round(tot[n]!.ms)} / ${tot[n]!.answered}/${tot[n]!.n}`).join(' | ')} |`);
+  const none = tot['no thinkcap']!;
+  for (const [n] of layers.slice(1)) {
+    const r = tot[n]!;
+    const pct = (a: number, b: number) => {
+      const d = 100 * (1 - a / b);
+      return `${Math.abs(d).toFixed(0)}% ${d >= 0 ? 'less' : 'more'}`;
+    };
+    console.log(`${n}: thinking generated ${pct(r.thinking, none.thinking)}, wall time ${pct(r.ms, none.ms)} than no thinkcap; ${r.answered}/${r.n} answered`);
+  }
+}
+
+main()
+  .then(() => realEngine())
+  .catch((err: unknown) => {
   console.error(err);
   process.exit(1);
 });

@@ -624,6 +624,7 @@ export class RequestProcessor {
       reportBudget: this.budget ?? 0,
       clientWantsUsage: wholeAnswer || (this.rewrite?.clientWantsUsage ?? false),
       thinkPrefilled: false,
+      thinkingClosed: true,
       continuation: false,
       tier: this.tier ?? 'unknown',
       thinkingOffset: first.thinkingTokens,

@@ -23,6 +23,8 @@ export interface RewriterOptions {
   tier: string;
   /** Thinking tokens of an earlier leg (a continuation reports the total). */
   thinkingOffset?: number;
+  /** Thinking was closed before this stream began (a continuation leg): content is all answer. */
+  thinkingClosed?: boolean;
   /** Completion tokens of an earlier leg, added to the usage the client sees (a continuation). */
   completionOffset?: number;
   /** The budget the report states, where it differs from `budget` (a continuation leg enforces 0). */
@@ -78,6 +80,7 @@ export class ResponseRewriter {
     // reasoning parser, llama.cpp --reasoning-format none): the tracker finds out from the
     // stream, and stands down once a reasoning field shows up.
     this.think = o.format !== 'ndjson' ? new ThinkTagTracker(o.budget, countTokens, o.thinkPrefilled, truncateToTokens) : null;
+    if (o.thinkingClosed) this.think?.answerOnly();
   }
 
   /** Reasoning tokens the backend generated: its own figure, else running usage, else the tokenizer. */

@@ -34,8 +34,6 @@ export class ThinkTagTracker {
   private sawBlock = false;
   /** The answer follows reasoning (a closed block or a reasoning field): think tags in it are the model's noise. */
   private guarded = false;
-  /** Inside a block the model reopened after its answer began (dropped, counted as reasoning). */
-  private rethinking = false;
   private hold = '';
 
   constructor(
@@ -48,7 +46,10 @@ export class ThinkTagTracker {
     this.sawBlock = startsInside;
   }
 
-  /** The stream carries reasoning in its own field: content is all answer. */
+  /**
+   * Thinking is over before this text starts (a reasoning field carries it, or thinkcap's
+   * continuation prompt closed it): content is all answer, think tags in it are dropped.
+   */
   answerOnly(): void {
     if (this.state === 'before') this.state = 'after';
     this.guarded = true;
@@ -109,9 +110,11 @@ export class ThinkTagTracker {
   }
 
   /**
-   * Answer text. After a think block has closed, the model's own later tags are dropped: a
-   * stray `</think>` never reaches the client twice, and a block it reopens is reasoning past
-   * the budget (dropped, counted). Returns what is left to process (always '' here).
+   * Answer text. Once thinking has closed (the model's tag, thinkcap's, the engine's forced end,
+   * or a reasoning field), the model's later think tags are noise: they are dropped so the
+   * client sees `</think>` at most once, and the text between them stays, because after the end
+   * of thinking whatever the model writes is its answer (dropping it would lose the answer).
+   * Returns what is left to process (always '' here).
    */
   private answerPiece(s: string, res: ThinkPieceResult): string {
     if (!this.guarded) {
@@ -119,42 +122,24 @@ export class ThinkTagTracker {
       res.answer += s;
       return '';
     }
-    while (s.length > 0) {
-      const open = this.rethinking ? -1 : s.indexOf(OPEN_TAG);
+    for (;;) {
+      const open = s.indexOf(OPEN_TAG);
       const close = s.indexOf(CLOSE_TAG);
-      let at = -1;
-      let isOpen = false;
-      if (this.rethinking) at = close;
-      else if (open >= 0 && (close < 0 || open < close)) {
-        at = open;
-        isOpen = true;
-      } else at = close;
+      const at = open < 0 ? close : close < 0 ? open : Math.min(open, close);
       if (at < 0) {
-        const keep = Math.max(partialSuffix(s, CLOSE_TAG), this.rethinking ? 0 : partialSuffix(s, OPEN_TAG));
+        const keep = Math.max(partialSuffix(s, CLOSE_TAG), partialSuffix(s, OPEN_TAG));
         this.textPiece(s.slice(0, s.length - keep), res);
         this.hold = s.slice(s.length - keep);
         return '';
       }
       this.textPiece(s.slice(0, at), res);
       this.strayTags++;
-      if (isOpen) {
-        this.rethinking = true;
-        s = s.slice(at + OPEN_TAG.length);
-      } else {
-        this.rethinking = false;
-        s = s.slice(at + CLOSE_TAG.length);
-      }
+      s = s.slice(at + (at === open ? OPEN_TAG.length : CLOSE_TAG.length));
     }
-    return '';
   }
 
   private textPiece(text: string, res: ThinkPieceResult): void {
     if (!text) return;
-    if (this.rethinking) {
-      res.reasoning += text;
-      this.reasoningTokens += this.countTokens(text);
-      return;
-    }
     res.out += text;
     res.answer += text;
   }
@@ -185,7 +170,7 @@ export class ThinkTagTracker {
     const held = this.hold;
     this.hold = '';
     if (this.state === 'before' || this.state === 'after') {
-      // A partial tag left at the end is answer text after all (unless inside a reopened block).
+      // A partial tag left at the end is answer text after all.
       this.textPiece(held, res);
       return res;
     }

@@ -104,15 +104,13 @@ describe('ThinkTagTracker', () => {
     );
   });
 
-  it('a block the model reopens after its answer began is thinking past the budget: dropped and counted', () => {
+  it('tags the model writes after thinking closed are dropped, the text between them is still its answer', () => {
     fc.assert(
       fc.property(fc.array(fc.nat({ max: 80 }), { maxLength: 8 }), (cuts) => {
         const text = `<think>${words(3)}</think>Paris.<think>${words(4, 'again')}</think> Done.`;
         const r = run(splitAt(text, cuts), 10);
-        expect(r.out).toBe(`<think>${words(3)}</think>Paris. Done.`);
+        expect(r.out).toBe(`<think>${words(3)}</think>Paris.${words(4, 'again')} Done.`);
         expect(r.out.split('</think>').length - 1).toBe(1);
-        // Counted per piece: a word cut in two counts twice with this word counter.
-        expect(r.t.reasoningTokens).toBeGreaterThanOrEqual(7);
         expect(r.t.strayTags).toBe(2);
       }),
     );
