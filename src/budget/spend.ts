@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config, LimitConfig, ScopeKind, TierName } from '../config/schema.js';
 import { TIER_NAMES } from '../config/schema.js';
@@ -73,16 +74,32 @@ export class SpendController {
     return this.config.spend.enabled;
   }
 
-  private async limits(): Promise<Array<LimitConfig | StoredLimit>> {
+  private refreshing: Promise<void> | null = null;
+  private storedLoaded = false;
+
+  /**
+   * Config limits plus admin-set ones from the ledger. The read waits at most until `deadline`;
+   * past it a stale copy serves, and with none ever read the ledger counts as unavailable (an
+   * admin-set cap is never skipped silently).
+   */
+  private async limits(deadline: number): Promise<Array<LimitConfig | StoredLimit>> {
     // Refresh admin-set limits once a second of real time (the injected clock may stand still).
     const now = Date.now();
     if (this.storedAt === 0 || now - this.storedAt > 1000) {
-      try {
-        this.stored = await this.ledger.getLimits();
-        this.storedAt = now;
-      } catch (err) {
-        if (!(err instanceof LedgerUnavailableError)) throw err;
-      }
+      this.refreshing ??= this.ledger.getLimits().then(
+        (l) => {
+          this.stored = l;
+          this.storedAt = Date.now();
+          this.storedLoaded = true;
+          this.refreshing = null;
+        },
+        (err: unknown) => {
+          this.refreshing = null;
+          if (!(err instanceof LedgerUnavailableError)) throw err;
+        },
+      );
+      const done = await withDeadline(this.refreshing.then(() => true), deadline - Date.now());
+      if (!done && !this.storedLoaded) throw new LedgerUnavailableError('spend limits could not be read from the ledger in time');
     }
     // Admin-set limits replace a config limit for the same scope, id and window.
     const byKey = new Map<string, LimitConfig | StoredLimit>();
@@ -92,9 +109,9 @@ export class SpendController {
   }
 
   /** The counters a request with this identity is charged against. */
-  async countersFor(identity: SpendIdentity, now: number): Promise<Counter[]> {
+  async countersFor(identity: SpendIdentity, now: number, deadline = Date.now() + this.config.requests.deadlineMs): Promise<Counter[]> {
     const out: Counter[] = [];
-    for (const l of await this.limits()) {
+    for (const l of await this.limits(deadline)) {
       const id = scopeId(identity, l.scope);
       if (id === undefined) continue;
       if (l.id !== '*' && l.id !== id) continue;
@@ -115,23 +132,51 @@ export class SpendController {
   }
 
   /** Highest tier allowed under budget pressure, or null when no scope is near its cap. */
-  async pressureCap(identity: SpendIdentity): Promise<TierName | null> {
+  async pressureCap(identity: SpendIdentity, deadline?: number): Promise<TierName | null> {
     const p = this.config.spend.pressure;
-    for (const c of await this.countersFor(identity, this.clock())) {
+    let counters: Counter[];
+    try {
+      counters = await this.countersFor(identity, this.clock(), deadline);
+    } catch (err) {
+      if (!(err instanceof LedgerUnavailableError)) throw err;
+      return null; // preflight decides what an unavailable ledger means
+    }
+    for (const c of counters) {
       if ((this.usage.get(c.key) ?? 0) >= p.fraction) return p.maxTier;
     }
     return null;
   }
 
-  async preflight(identity: SpendIdentity, worstUsd: number, thinkingBudget: number): Promise<Preflight> {
+  /**
+   * Reserve the worst case, answering by `deadline` (ms since epoch, derived from Envoy's
+   * message_timeout): a ledger that has not answered by then counts as unavailable, and the
+   * reservation is refunded behind it so a late script changes nothing.
+   */
+  async preflight(identity: SpendIdentity, worstUsd: number, thinkingBudget: number, deadline = Date.now() + this.config.requests.deadlineMs): Promise<Preflight> {
     const now = this.clock();
-    const counters = await this.countersFor(identity, now);
+    // Unique across replicas (containers all run as pid 1) and restarts: settles are idempotent per id.
+    const id = `${randomUUID()}-${(this.nextId++).toString(36)}`;
+    let counters: Counter[];
+    try {
+      counters = await this.countersFor(identity, now, deadline);
+    } catch (err) {
+      if (!(err instanceof LedgerUnavailableError)) throw err;
+      return this.ledgerDown(id, [], err);
+    }
     if (counters.length === 0) return { ok: true, reservation: null, warnings: [] };
-    const id = `${process.pid.toString(36)}-${now.toString(36)}-${(this.nextId++).toString(36)}`;
     const items = counters.map((counter) => ({ counter, amount: counter.unit === 'usd' ? worstUsd : thinkingBudget }));
     const ttlMs = this.config.spend.reservationTtlSeconds * 1000;
     try {
-      const r = await this.ledger.reserve(id, items, now, ttlMs);
+      const pending = this.ledger.reserve(id, items, now, ttlMs, deadline);
+      const r = await withDeadline(pending, deadline - Date.now());
+      if (r === undefined) {
+        // Too late for Envoy: refund behind it (same connection, so it runs after the reserve;
+        // the reserve's own deadline check covers other orders).
+        pending.catch(() => {});
+        this.refund(id, items.map((i) => i.counter));
+        throw new LedgerUnavailableError(`spend ledger did not answer within ${this.config.requests.deadlineMs} ms`);
+      }
+      if (!r.ok && r.expired) throw new LedgerUnavailableError('spend reservation ran past its deadline');
       if (!r.ok) {
         const c = r.failed;
         const remaining = Math.max(0, c.limit - r.spent - r.reserved);
@@ -175,7 +220,13 @@ export class SpendController {
       return { ok: false, status: 503, type: 'server_error', code: 'budget_ledger_unavailable', message: 'thinkcap: the spend ledger is unavailable; try again shortly', retryAfterSeconds: 5 };
     }
     // Fail-open on a bounded local allowance per counter, reconciled when the ledger returns.
-    const allowance = this.config.spend.failOpenAllowanceUsd;
+    // The allowance is the fleet's: each of `replicas` replicas may use its share.
+    const allowance = this.config.spend.failOpenAllowanceUsd / this.config.spend.replicas;
+    if (items.length === 0) {
+      // The limits themselves are unknown: nothing to count an allowance against.
+      this.log.error({ err: err.message }, 'spend limits unavailable: request refused');
+      return { ok: false, status: 503, type: 'server_error', code: 'budget_ledger_unavailable', message: 'thinkcap: the spend ledger is unavailable; try again shortly', retryAfterSeconds: 5 };
+    }
     for (const it of items) {
       if (it.counter.unit !== 'usd') continue;
       if ((this.localSpent.get(it.counter.key) ?? 0) + it.amount > allowance) {
@@ -188,7 +239,21 @@ export class SpendController {
     return { ok: true, reservation: { id, counters: items.map((i) => i.counter), local: true, reservedUsd: items.find((i) => i.counter.unit === 'usd')?.amount ?? 0 }, warnings: [] };
   }
 
-  /** Settle with the real cost: the rest of the reservation is refunded. */
+  /** How long a settled reservation's marker lives: past any reservation's expiry. */
+  private get markerTtlMs(): number {
+    return this.config.spend.reservationTtlSeconds * 1000 + 3_600_000;
+  }
+
+  /** Release a reservation without charging (a timed-out reserve); kept for reconciliation if the ledger is away. */
+  private refund(id: string, counters: Counter[]): void {
+    const actual = counters.map((counter) => ({ counter, amount: 0 }));
+    this.ledger.settle(id, actual, this.clock(), this.markerTtlMs).catch(() => {
+      this.pendingSettles.push({ id, actual, at: this.clock() });
+      this.scheduleReconcile();
+    });
+  }
+
+  /** Settle with the real cost: the rest of the reservation is refunded. Idempotent per reservation. */
   async settle(reservation: Reservation, actualUsd: number, thinkingTokens: number): Promise<void> {
     const actual = reservation.counters.map((counter) => ({ counter, amount: counter.unit === 'usd' ? actualUsd : thinkingTokens }));
     if (reservation.local) {
@@ -199,7 +264,7 @@ export class SpendController {
       }
     }
     try {
-      await this.ledger.settle(reservation.id, actual, this.clock());
+      await this.ledger.settle(reservation.id, actual, this.clock(), this.markerTtlMs);
       if (reservation.local) this.releaseLocal(reservation.counters, actualUsd);
     } catch (err) {
       if (!(err instanceof LedgerUnavailableError)) throw err;
@@ -225,7 +290,7 @@ export class SpendController {
     while (this.pendingSettles.length > 0) {
       const p = this.pendingSettles[0]!;
       try {
-        await this.ledger.settle(p.id, p.actual, this.clock());
+        await this.ledger.settle(p.id, p.actual, this.clock(), this.markerTtlMs);
       } catch {
         return done;
       }
@@ -248,6 +313,20 @@ export class SpendController {
 
   close(): void {
     if (this.reconcileTimer) clearInterval(this.reconcileTimer);
+  }
+}
+
+/** The promise's value, or undefined when it has not settled within ms (it keeps running). */
+async function withDeadline<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  if (ms <= 0) return undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -104,9 +104,16 @@ export const configSchema = z
   .object({
     server: z
       .object({
-        grpcHost: z.string().default('0.0.0.0'),
+        /** Loopback unless configured: set 0.0.0.0 (with grpcToken) where Envoy runs on another host. */
+        grpcHost: z.string().default('127.0.0.1'),
         grpcPort: port.default(50051),
-        adminHost: z.string().default('0.0.0.0'),
+        /**
+         * Bearer token every ext_proc stream must carry (`authorization: Bearer <token>`, set in
+         * Envoy's grpc_service.initial_metadata). Without it any client that reaches the port
+         * could open streams as any tenant.
+         */
+        grpcToken: z.coerce.string().min(16).optional(),
+        adminHost: z.string().default('127.0.0.1'),
         adminPort: port.default(9100),
         /** How long in-flight ext_proc streams may run after SIGTERM before they are cut. */
         shutdownGraceMs: z.number().int().min(0).default(10_000),
@@ -134,15 +141,19 @@ export const configSchema = z
         maxBodyBytes: z.number().int().positive().default(4 * 1024 * 1024),
         /**
          * What to do with a chat request thinkcap cannot read (malformed JSON, not UTF-8, no
-         * messages, too large): `passthrough` forwards it unchanged (the backend answers as it
-         * would without thinkcap), `reject` answers 400/413 with an OpenAI-style error.
+         * messages, too large, nested past maxJsonDepth, an invalid max_tokens): `passthrough`
+         * forwards it unchanged (the backend answers as it would without thinkcap), `reject`
+         * answers 400/413 with an OpenAI-style error. Default: `reject` when spend budgets are
+         * on (an unread request cannot be reserved for), else `passthrough`.
          */
-        onInvalid: z.enum(['passthrough', 'reject']).default('passthrough'),
+        onInvalid: z.enum(['passthrough', 'reject']).optional(),
         /**
          * Answer tokens allowed on top of the thinking budget when the client set no
          * max_tokens; the client's own max_tokens is never raised.
          */
         answerTokens: z.number().int().positive().default(4096),
+        /** Deepest JSON nesting a chat body may have (checked before parsing; deeper is invalid). */
+        maxJsonDepth: z.number().int().positive().default(64),
         /**
          * Tokens kept for the answer when the client's own max_tokens cannot hold the thinking
          * budget plus an answer: thinking is capped at max_tokens minus this reserve (the reserve
@@ -156,6 +167,13 @@ export const configSchema = z
          * (Envoy caps it at its max_message_timeout).
          */
         continuationTimeoutMs: z.number().int().positive().default(30_000),
+        /**
+         * thinkcap's own deadline for answering the request-body message (the spend ledger's
+         * limits and reservation included). Keep it well inside Envoy's message_timeout (200 ms
+         * in the shipped envoy.yaml): a ledger that has not answered by then counts as
+         * unavailable (spend.onLedgerError decides), never as Envoy's timeout.
+         */
+        deadlineMs: z.number().int().positive().default(150),
         /**
          * What to do when thinkcap itself fails on a request (a bug, an exception): `open`
          * forwards the request untouched, `closed` answers 500. Envoy's failure_mode_allow
@@ -234,7 +252,13 @@ export const configSchema = z
          * through on a bounded local allowance per scope, reconciled when the ledger returns.
          */
         onLedgerError: z.enum(['closed', 'open']).default('closed'),
+        /**
+         * With onLedgerError `open`: the most the whole fleet may let through per counter while
+         * the ledger is away; each replica may use failOpenAllowanceUsd / replicas.
+         */
         failOpenAllowanceUsd: z.number().min(0).default(1),
+        /** How many thinkcap replicas share the ledger (divides the fail-open allowance). */
+        replicas: z.number().int().positive().default(1),
         /** A reservation not settled within this time (crash, restart) is released. */
         reservationTtlSeconds: z.number().int().positive().default(900),
         /** Price per million tokens where no GPU price applies (and for the worst-case reservation). */

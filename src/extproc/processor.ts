@@ -27,6 +27,47 @@ import type {
 } from './proto.js';
 import { fromStruct, headerMutation, openAiError, readHeaders, streamedBody, toStruct } from './wire.js';
 
+/** onInvalid as configured, else reject when spend budgets are on (an unread request cannot be reserved for). */
+function invalidMode(config: Config): 'passthrough' | 'reject' {
+  return config.requests.onInvalid ?? (config.spend.enabled ? 'reject' : 'passthrough');
+}
+
+/**
+ * Deepest nesting of arrays and objects in a JSON text, counted up to `stopAbove` + 1 (one
+ * pass, strings skipped; the text need not be valid JSON).
+ */
+export function jsonDepth(text: string, stopAbove: number): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+      continue;
+    }
+    if (c === 34) inString = true;
+    else if (c === 91 || c === 123) {
+      if (++depth > max) {
+        max = depth;
+        if (max > stopAbove) return max;
+      }
+    } else if (c === 93 || c === 125) depth--;
+  }
+  return max;
+}
+
+/** The name of a completion limit the client set to something other than a non-negative integer. */
+function invalidTokenLimit(body: Record<string, unknown>): string | null {
+  for (const k of ['max_tokens', 'max_completion_tokens'] as const) {
+    const v = body[k];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) return k;
+  }
+  return null;
+}
+
 function lastUserText(messages: Array<{ role?: unknown; content?: unknown }>): string {
   for (let i = messages.length - 1; i >= 0; i--) if (messages[i]?.role === 'user') return messageText(messages[i]!);
   return '';
@@ -203,11 +244,15 @@ export class RequestProcessor {
     };
 
     const isChat =
-      !h.end_of_stream &&
       config.match.methods.includes(method) &&
       config.match.paths.some((p) => this.path === p || this.path.endsWith(p)) &&
       config.match.contentTypes.some((ct) => contentType.startsWith(ct));
     if (!isChat) return this.passThroughFromHeaders('not a chat request');
+    if (h.end_of_stream) {
+      // A chat POST with no body at all.
+      const res = this.invalid(400, 'request body is empty', 'invalid_request_body', { end_of_stream: true });
+      return res.immediate_response ? res : this.passThroughFromHeaders('chat request without a body');
+    }
 
     let routeName: string | undefined;
     const attrs = attributes?.['envoy.filters.http.ext_proc'];
@@ -263,6 +308,12 @@ export class RequestProcessor {
     } catch {
       return [this.invalid(400, 'request body is not valid UTF-8', 'invalid_request_body', b)];
     }
+    // Deep nesting would overflow the stack in JSON.stringify and the classifier: checked on the
+    // raw text before parsing, in one pass.
+    const depth = jsonDepth(text, this.ctx.config.requests.maxJsonDepth);
+    if (depth > this.ctx.config.requests.maxJsonDepth) {
+      return [this.invalid(400, `request body nests deeper than ${this.ctx.config.requests.maxJsonDepth} levels`, 'invalid_request_body', b)];
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -272,7 +323,14 @@ export class RequestProcessor {
     if (!isRecord(parsed) || !Array.isArray(parsed.messages) || parsed.messages.length === 0) {
       return [this.invalid(400, 'request body has no messages array', 'invalid_request_body', b)];
     }
+    if (!parsed.messages.every((m) => isRecord(m) && typeof m.role === 'string')) {
+      return [this.invalid(400, 'every entry of messages must be an object with a role', 'invalid_request_body', b)];
+    }
+    const badLimit = invalidTokenLimit(parsed);
+    if (badLimit) return [this.invalid(400, `${badLimit} must be a non-negative integer`, 'invalid_request_body', b)];
 
+    // Everything up to the answer to this message must fit inside Envoy's message_timeout.
+    this.deadline = Date.now() + this.ctx.config.requests.deadlineMs;
     const t0 = performance.now();
     const classification = classifyMessages(parsed.messages as Array<{ role?: unknown; content?: unknown }>);
     this.ctx.metrics?.classify((performance.now() - t0) / 1000);
@@ -297,7 +355,7 @@ export class RequestProcessor {
       if (!who) {
         return [this.refuse(401, 'thinkcap: this request carries no tenant identity and anonymous requests are refused', 'invalid_request_error', 'missing_identity', null)];
       }
-      const cap = await spend.pressureCap(who);
+      const cap = await spend.pressureCap(who, this.deadline);
       // Near a cap: lower tiers' budgets apply, and the budget routing rule may downgrade.
       if (cap) this.pressure = true;
       tier = capTier(classification.tier, cap);
@@ -313,7 +371,7 @@ export class RequestProcessor {
     const gpuPerToken = this.ctx.energy?.costPerToken() ?? null;
     const worst = Math.max(tokenCost(this.ctx.config.spend.pricing, promptTokens, completionCap), gpuPerToken === null ? 0 : gpuPerToken * completionCap);
     this.promptEstimate = promptTokens;
-    const r = await spend.preflight(who, worst, this.budget ?? 0);
+    const r = await spend.preflight(who, worst, this.budget ?? 0, this.deadline);
     if (!r.ok) return [this.refuse(r.status, r.message, r.type, r.code, r.retryAfterSeconds)];
     this.reservation = r.reservation;
     this.budgetWarnings = r.warnings;
@@ -388,7 +446,7 @@ export class RequestProcessor {
 
   private invalid(status: number, message: string, code: string, b: HttpBody): ProcessingResponse {
     this.reason = message;
-    if (this.ctx.config.requests.onInvalid === 'reject') {
+    if (invalidMode(this.ctx.config) === 'reject') {
       this.outcome = 'rejected';
       this.status = status;
       this.phase = 'done';
@@ -408,6 +466,15 @@ export class RequestProcessor {
     if (this.passthrough) return [{ response_headers: {} }];
     const headers = readHeaders(h.headers?.headers);
     this.status = Number(headers.get(':status') ?? 0) || null;
+    if (!this.dialect || this.phase !== 'response_headers') {
+      // Envoy answered by itself before thinkcap saw the request body (a local reply: body over
+      // its buffer limit, no healthy upstream): nothing to rewrite; finish the record.
+      this.passthrough = true;
+      this.outcome = 'upstream_error';
+      this.reason = `local reply ${this.status ?? ''} before the request body`.trim();
+      this.finish();
+      return [{ response_headers: {} }];
+    }
     const contentType = (headers.get('content-type') ?? '').toLowerCase();
     const encoding = (headers.get('content-encoding') ?? 'identity').toLowerCase();
     const natural = Number(headers.get(this.ctx.config.dashboard.naturalThinkingHeader) ?? NaN);
@@ -672,6 +739,8 @@ export class RequestProcessor {
   private continuationObserver: ResponseRewriter | null = null;
   /** Full duplex, whole JSON: the response-header answer waits for the body (figures in headers). */
   private heldHeaders: HeaderMutation | null = null;
+  /** When the request-body answer is due (ms since epoch): requests.deadlineMs after it arrived. */
+  private deadline = 0;
   private continuationAbort: AbortController | null = null;
 
   private finishContinuation(tail: Buffer): void {
@@ -763,7 +832,10 @@ export class RequestProcessor {
     }
     const completion = this.generatedTokens();
     this.completionTotal = this.observer ? completion : null;
-    this.costUsd = this.observer ? this.tokenPricedCost(completion) : null;
+    // An error status with nothing generated was not served by an engine (an Envoy local reply
+    // such as "no healthy upstream", or a validation error): nothing is charged.
+    const unserved = this.status !== null && this.status >= 400 && completion === 0;
+    this.costUsd = this.observer && !unserved ? this.tokenPricedCost(completion) : this.observer ? 0 : null;
     const energy = this.observer ? this.ctx.energy?.end(this.id) : null;
     if (energy) {
       this.energyFigure = energy.now;

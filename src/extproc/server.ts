@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
@@ -6,7 +7,17 @@ import { RequestProcessor, type ProcessorContext, type RequestRecord } from './p
 import type { SpendController } from '../budget/spend.js';
 import { openAiError, streamedBody } from './wire.js';
 
+/** Constant-time comparison of an `authorization` metadata value with the expected one. */
+function tokenMatches(values: grpc.MetadataValue[], expected: Buffer): boolean {
+  const v = values[0];
+  if (v === undefined) return false;
+  const got = Buffer.isBuffer(v) ? v : Buffer.from(v);
+  return got.length === expected.length && timingSafeEqual(got, expected);
+}
+
 export interface ExtProcServerOptions {
+  /** A stream was refused for a missing or wrong token. */
+  onUnauthenticated?: () => void;
   config: Config;
   log: Logger;
   onFinish?: (record: RequestRecord) => void;
@@ -49,13 +60,24 @@ export async function startExtProcServer(opts: ExtProcServerOptions): Promise<Ex
   const server = new grpc.Server({
     // Envoy keeps long-lived HTTP/2 connections to us; let keepalive pings through.
     'grpc.keepalive_permit_without_calls': 1,
-    'grpc.max_receive_message_length': config.requests.maxBodyBytes + 1024 * 1024,
+    // Above any body Envoy will buffer (8 MiB in the shipped envoy.yaml): a body over
+    // requests.maxBodyBytes must reach thinkcap to be refused (413) or passed through as
+    // configured, not fail the gRPC stream (Envoy would then fail open without a cap).
+    'grpc.max_receive_message_length': Math.max(config.requests.maxBodyBytes + 1024 * 1024, 64 * 1024 * 1024),
   });
   const streams = new Set<grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>>();
+  const grpcToken = config.server.grpcToken === undefined ? null : Buffer.from(`Bearer ${config.server.grpcToken}`);
   const onFinish = opts.onFinish ?? (() => {});
 
   server.addService(extProcServiceDefinition(), {
     Process(call: grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>) {
+      if (grpcToken !== null && !tokenMatches(call.metadata.get('authorization'), grpcToken)) {
+        // Anyone who can open streams could hold a tenant's budget: only Envoy, with the token
+        // it sends as initial_metadata, may.
+        opts.onUnauthenticated?.();
+        call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: 'thinkcap: missing or wrong authorization' });
+        return;
+      }
       streams.add(call);
       const processor = new RequestProcessor({
         config,

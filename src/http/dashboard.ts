@@ -40,6 +40,9 @@ function publicRecord(r: Stats['history'][number]) {
   };
 }
 
+/** Unsent bytes one live-feed reader may hold before it is disconnected (about 500 request events). */
+export const EVENTS_BUFFER_BYTES = 256 * 1024;
+
 export function dashboardRoutes(stats: Stats, metrics: Metrics, gpu: () => unknown): Array<[string, string, RouteHandler]> {
   const routes: Array<[string, string, RouteHandler]> = [];
   // Assets are read once at start: everything is served by thinkcap itself, no CDN.
@@ -84,15 +87,29 @@ export function dashboardRoutes(stats: Stats, metrics: Metrics, gpu: () => unkno
     (req, res: ServerResponse) => {
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
       res.write(': thinkcap live feed\n\n');
-      const unsubscribe = stats.subscribe((r) => {
-        res.write(`event: request\ndata: ${JSON.stringify(publicRecord(r))}\n\n`);
-      });
-      const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
-      ping.unref();
-      req.on('close', () => {
+      let closed = false;
+      const close = () => {
+        if (closed) return;
+        closed = true;
         clearInterval(ping);
         unsubscribe();
-      });
+      };
+      // Backpressure: a reader that does not keep up is disconnected once its unsent bytes pass
+      // the bound (it may reconnect), so slow or stalled readers cannot grow thinkcap's memory.
+      const send = (chunk: string) => {
+        if (closed) return;
+        if (res.writableLength > EVENTS_BUFFER_BYTES) {
+          metrics.eventReadersDropped.inc();
+          close();
+          res.destroy();
+          return;
+        }
+        res.write(chunk);
+      };
+      const unsubscribe = stats.subscribe((r) => send(`event: request\ndata: ${JSON.stringify(publicRecord(r))}\n\n`));
+      const ping = setInterval(() => send(': ping\n\n'), 15_000);
+      ping.unref();
+      req.on('close', close);
     },
   ]);
   routes.push([

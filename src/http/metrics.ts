@@ -10,6 +10,11 @@ export class Metrics {
     labelNames: ['tier', 'route', 'dialect', 'outcome'],
     registers: [this.registry],
   });
+  readonly eventReadersDropped = new Counter({
+    name: 'thinkcap_event_readers_dropped_total',
+    help: 'Live-feed (/api/events) readers disconnected because they read too slowly (their buffer passed its bound).',
+    registers: [this.registry],
+  });
   readonly thinkingBudgeted = new Counter({ name: 'thinkcap_thinking_tokens_budgeted_total', help: 'Thinking-token budgets granted.', labelNames: ['tier'], registers: [this.registry] });
   readonly thinkingUsed = new Counter({ name: 'thinkcap_thinking_tokens_used_total', help: 'Thinking tokens the backend generated.', labelNames: ['tier'], registers: [this.registry] });
   readonly thinkingSaved = new Counter({

@@ -16,6 +16,8 @@ export class MemoryLedger implements Ledger {
   readonly kind = 'memory' as const;
   private readonly entries = new Map<string, Entry>();
   private readonly limits = new Map<string, StoredLimit>();
+  /** Reservations already settled or refunded, with when the marker may be forgotten. */
+  private readonly settled = new Map<string, number>();
 
   async ready(): Promise<void> {}
 
@@ -39,8 +41,10 @@ export class MemoryLedger implements Ledger {
     for (const [k, e] of this.entries) if (e.resetAt !== null && e.resetAt <= now && e.holds.size === 0) this.entries.delete(k);
   }
 
-  async reserve(reservationId: string, items: ReserveItem[], now: number, ttlMs: number): Promise<ReserveResult> {
+  async reserve(reservationId: string, items: ReserveItem[], now: number, ttlMs: number, deadline = Date.now() + 86_400_000): Promise<ReserveResult> {
     this.sweep(now);
+    // The deadline is wall-clock time (the ledger's own clock), not the injected `now`.
+    if (Date.now() > deadline || this.settled.has(reservationId)) return { ok: false, expired: true };
     const entries = items.map((it) => this.entry(it.counter, now));
     for (let i = 0; i < items.length; i++) {
       const e = entries[i]!;
@@ -61,7 +65,11 @@ export class MemoryLedger implements Ledger {
     return { ok: true, usage };
   }
 
-  async settle(reservationId: string, actual: Array<{ counter: Counter; amount: number }>, now: number): Promise<void> {
+  async settle(reservationId: string, actual: Array<{ counter: Counter; amount: number }>, now: number, markerTtlMs = 86_400_000): Promise<boolean> {
+    // Idempotent per reservation: the second settle (or a settle after a refund) changes nothing.
+    if (this.settled.has(reservationId)) return false;
+    this.settled.set(reservationId, now + markerTtlMs);
+    if (this.settled.size > 100_000) for (const [id, until] of this.settled) if (until <= now) this.settled.delete(id);
     for (const { counter, amount } of actual) {
       const e = this.entry(counter, now);
       const hold = e.holds.get(reservationId);
@@ -71,6 +79,7 @@ export class MemoryLedger implements Ledger {
       }
       e.spent += amount;
     }
+    return true;
   }
 
   async state(counter: Counter, now: number): Promise<CounterState> {

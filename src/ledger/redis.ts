@@ -5,6 +5,9 @@ import { LedgerUnavailableError, type Counter, type CounterState, type Ledger, t
 // One Lua script per operation: the check and the increment happen inside Redis, atomically,
 // so concurrent requests on any number of replicas cannot overshoot a cap.
 // Per counter: hash c {spent, reserved}, hash h {reservationId -> amount}, zset z {reservationId -> expiry}.
+// Per reservation: a marker key, set by the first settle or refund. A settle that finds it does
+// nothing (idempotent); a reserve that finds it, or that runs past its deadline on Redis's own
+// clock (a script queued behind a stalled Redis), reserves nothing.
 const RELEASE_EXPIRED = `
 local function release_expired(c, h, z, now)
   local expired = redis.call('ZRANGEBYSCORE', z, '-inf', now)
@@ -22,6 +25,10 @@ local id = ARGV[1]
 local now = tonumber(ARGV[2])
 local exp = tonumber(ARGV[3])
 local n = tonumber(ARGV[4])
+local deadline = tonumber(ARGV[5 + n*3])
+local t = redis.call('TIME')
+if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > deadline then return {2} end
+if redis.call('EXISTS', KEYS[n*3 + 1]) == 1 then return {2} end
 for i = 0, n - 1 do
   release_expired(KEYS[i*3+1], KEYS[i*3+2], KEYS[i*3+3], now)
 end
@@ -59,6 +66,8 @@ return {1, usage}
 const SETTLE = `
 local id = ARGV[1]
 local n = tonumber(ARGV[2])
+local markerTtl = tonumber(ARGV[3 + n*2])
+if not redis.call('SET', KEYS[n*3 + 1], '1', 'NX', 'PX', markerTtl) then return 0 end
 for i = 0, n - 1 do
   local c, h, z = KEYS[i*3+1], KEYS[i*3+2], KEYS[i*3+3]
   local actual = tonumber(ARGV[3 + i*2])
@@ -158,22 +167,29 @@ export class RedisLedger implements Ledger {
     }
   }
 
-  async reserve(reservationId: string, items: ReserveItem[], now: number, ttlMs: number): Promise<ReserveResult> {
-    const keys = items.flatMap((it) => this.keys(it.counter));
+  private marker(reservationId: string): string {
+    return `${this.prefix}:r:${reservationId}`;
+  }
+
+  async reserve(reservationId: string, items: ReserveItem[], now: number, ttlMs: number, deadline = Date.now() + 86_400_000): Promise<ReserveResult> {
+    const keys = [...items.flatMap((it) => this.keys(it.counter)), this.marker(reservationId)];
     const argv: Array<string | number> = [reservationId, now, now + ttlMs, items.length];
     for (const it of items) argv.push(it.amount, it.counter.limit, this.ttlSeconds(it.counter, now));
+    argv.push(deadline);
     const r = await this.run(() => this.client.tcReserve(keys.length, ...keys, ...argv));
+    if (Number(r[0]) === 2) return { ok: false, expired: true };
     if (Number(r[0]) === 1) return { ok: true, usage: (r[1] as string[]).map(Number) };
     const failed = items[Number(r[1])]!.counter;
     return { ok: false, failed, spent: Number(r[2]), reserved: Number(r[3]) };
   }
 
-  async settle(reservationId: string, actual: Array<{ counter: Counter; amount: number }>, now: number): Promise<void> {
-    if (actual.length === 0) return;
-    const keys = actual.flatMap((a) => this.keys(a.counter));
+  async settle(reservationId: string, actual: Array<{ counter: Counter; amount: number }>, now: number, markerTtlMs = 86_400_000): Promise<boolean> {
+    if (actual.length === 0) return false;
+    const keys = [...actual.flatMap((a) => this.keys(a.counter)), this.marker(reservationId)];
     const argv: Array<string | number> = [reservationId, actual.length];
     for (const a of actual) argv.push(a.amount, this.ttlSeconds(a.counter, now));
-    await this.run(() => this.client.tcSettle(keys.length, ...keys, ...argv));
+    argv.push(markerTtlMs);
+    return Number(await this.run(() => this.client.tcSettle(keys.length, ...keys, ...argv))) === 1;
   }
 
   async state(counter: Counter, now: number): Promise<CounterState> {

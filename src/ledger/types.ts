@@ -23,7 +23,9 @@ export interface ReserveItem {
 
 export type ReserveResult =
   | { ok: true; /** used fraction per counter after the reservation (spent + reserved) / limit */ usage: number[] }
-  | { ok: false; failed: Counter; spent: number; reserved: number };
+  | { ok: false; expired?: undefined; failed: Counter; spent: number; reserved: number }
+  /** The reserve ran past its deadline, or its reservation was already refunded: nothing was reserved. */
+  | { ok: false; expired: true };
 
 export interface CounterState {
   spent: number;
@@ -38,9 +40,17 @@ export interface Ledger {
   readonly kind: 'memory' | 'redis';
   /** Resolves once the ledger can take commands; rejects after timeoutMs. */
   ready(timeoutMs: number): Promise<void>;
-  reserve(reservationId: string, items: ReserveItem[], now: number, ttlMs: number): Promise<ReserveResult>;
-  /** Release the reservation and add the real amounts (0 = full refund). */
-  settle(reservationId: string, actual: Array<{ counter: Counter; amount: number }>, now: number): Promise<void>;
+  /**
+   * Reserve, unless `deadline` (ms since epoch) has passed when the ledger runs it (checked on
+   * the ledger's own clock) or the reservation was already settled or refunded.
+   */
+  reserve(reservationId: string, items: ReserveItem[], now: number, ttlMs: number, deadline?: number): Promise<ReserveResult>;
+  /**
+   * Release the reservation and add the real amounts (0 = full refund). Idempotent per
+   * reservation id: only the first settle or refund counts (the marker lives markerTtlMs).
+   * Resolves true when this call applied.
+   */
+  settle(reservationId: string, actual: Array<{ counter: Counter; amount: number }>, now: number, markerTtlMs?: number): Promise<boolean>;
   state(counter: Counter, now: number): Promise<CounterState>;
   /** Limits set through the admin API, shared by all replicas (Redis) or this one (memory). */
   getLimits(): Promise<StoredLimit[]>;

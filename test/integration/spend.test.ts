@@ -79,6 +79,8 @@ describe('spend budgets with two replicas sharing one Redis', () => {
           pricing,
           limits: [{ scope: 'tenant', id: '*', window: 'day', usd: 30 }],
         },
+        // Envoy's message_timeout is raised to 2 s below; thinkcap's own deadline follows it.
+        requests: { deadlineMs: 1500 },
       },
       envoy: {
         mutate: (cfg) => {

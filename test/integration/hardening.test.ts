@@ -1,0 +1,237 @@
+/**
+ * The ways found past the caps and budgets (no-bypass issue), each reproduced through the real
+ * Envoy (and the real Redis where it is involved): the request is refused before any upstream
+ * call, or charged and capped, as configured.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type Stack } from '../harness/stack.js';
+import { extProcFilter, extProcStat, freePort } from '../harness/envoy.js';
+import { startRedis, type RunningRedis } from '../harness/redis.js';
+
+const ADMIN = 'test-admin-token-0123456789';
+const LIMIT = { scope: 'tenant', id: '*', window: 'day', usd: 100 };
+
+async function post(stack: Stack, body: string, headers: Record<string, string> = {}) {
+  const r = await fetch(`${stack.baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  return { status: r.status, text: await r.text() };
+}
+
+async function spent(stack: Stack, tenant = 'anonymous') {
+  const r = await fetch(`http://127.0.0.1:${stack.thinkcap!.adminPort}/api/budget?scope=${encodeURIComponent(`tenant:${tenant}`)}`, { headers: { authorization: `Bearer ${ADMIN}` } });
+  const j = (await r.json()) as { budgets: Array<{ spent: number; reserved: number }> };
+  return j.budgets[0] ?? { spent: 0, reserved: 0 };
+}
+
+describe('bad bodies with spend budgets on: refused before any upstream call', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ thinkcap: { admin: { token: ADMIN }, spend: { enabled: true, limits: [LIMIT] } } });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it.each([
+    ['6,000 nested arrays (12 KB)', () => `{"messages":[{"role":"user","content":"hi"}],"x":${'['.repeat(6000)}${']'.repeat(6000)}}`, 400],
+    ['a null entry in messages', () => '{"messages":[null,{"role":"user","content":"hi"}]}', 400],
+    ['max_tokens as a string', () => '{"messages":[{"role":"user","content":"hi"}],"max_tokens":"100"}', 400],
+    ['a negative max_tokens', () => '{"messages":[{"role":"user","content":"hi"}],"max_tokens":-5}', 400],
+    ['malformed JSON', () => '{"messages":[', 400],
+    ['a 6 MiB body (over maxBodyBytes, under Envoy\'s buffer limit)', () => JSON.stringify({ messages: [{ role: 'user', content: 'x'.repeat(6 * 1024 * 1024) }] }), 413],
+  ])('%s', async (_name, body, status) => {
+    const calls = stack.emulator.chatCalls();
+    const r = await post(stack, body());
+    expect(r.status).toBe(status);
+    expect(JSON.parse(r.text).error.type).toBe('invalid_request_error');
+    expect(stack.emulator.chatCalls()).toBe(calls);
+    const stats = await stack.envoy.stats();
+    expect(extProcStat(stats, 'streams_failed')).toBe(0);
+    expect(extProcStat(stats, 'failure_mode_allowed')).toBe(0);
+  });
+
+  it('an empty POST gets a 400', async () => {
+    const calls = stack.emulator.chatCalls();
+    const r = await fetch(`${stack.baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+    expect(r.status).toBe(400);
+    expect(stack.emulator.chatCalls()).toBe(calls);
+  });
+
+  it('a valid request still goes through, reserved and settled', async () => {
+    const r = await post(stack, JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Hello' }], max_tokens: 100 }));
+    expect(r.status).toBe(200);
+    await new Promise((res) => setTimeout(res, 50));
+    const b = await spent(stack);
+    expect(b.spent).toBeGreaterThan(0);
+    expect(b.reserved).toBe(0);
+  });
+});
+
+describe('Envoy answers by itself (no healthy upstream): nothing is charged, nothing crashes', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    const closed = await freePort();
+    stack = await startStack({ backendPort: closed, thinkcap: { admin: { token: ADMIN }, spend: { enabled: true, limits: [LIMIT] } } });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('a 503 from Envoy settles at $0 and leaves no reservation', async () => {
+    for (let i = 0; i < 5; i++) {
+      const r = await post(stack, JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Hello' }], max_tokens: 100 }));
+      expect(r.status).toBe(503);
+    }
+    await new Promise((res) => setTimeout(res, 100));
+    expect(await spent(stack)).toMatchObject({ spent: 0, reserved: 0 });
+    expect(stack.thinkcap!.history.every((h) => h.costUsd === 0 || h.costUsd === null)).toBe(true);
+    expect(stack.thinkcap!.history.some((h) => h.outcome === 'error')).toBe(false);
+  });
+});
+
+describe('Redis stalls (SIGSTOP) in fail-closed mode: thinkcap refuses inside Envoy\'s message_timeout', () => {
+  let stack: Stack;
+  let redis: RunningRedis;
+  beforeAll(async () => {
+    redis = await startRedis();
+    stack = await startStack({
+      thinkcap: {
+        admin: { token: ADMIN },
+        spend: { enabled: true, ledger: 'redis', redis: { url: redis.url, commandTimeoutMs: 1000 }, onLedgerError: 'closed', limits: [LIMIT] },
+      },
+      envoy: { failureModeAllow: true },
+    });
+    // Limits are read once before the stall (they are cached; only the reservation waits).
+    expect((await post(stack, JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Hello' }], max_tokens: 50 }))).status).toBe(200);
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await redis?.stop();
+  });
+
+  it('every request is refused with 503 by thinkcap (not forwarded by Envoy\'s failure mode), and no hold comes back after SIGCONT', async () => {
+    const before = await stack.envoy.stats();
+    const calls = stack.emulator.chatCalls();
+    redis.process.kill('SIGSTOP');
+    let statuses: number[];
+    try {
+      statuses = await Promise.all(
+        Array.from({ length: 10 }, () => post(stack, JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Hello' }], max_tokens: 50 })).then((r) => r.status)),
+      );
+    } finally {
+      redis.process.kill('SIGCONT');
+    }
+    expect(statuses.every((s) => s === 503)).toBe(true);
+    expect(stack.emulator.chatCalls()).toBe(calls);
+    const after = await stack.envoy.stats();
+    expect(extProcStat(after, 'message_timeouts') - extProcStat(before, 'message_timeouts')).toBe(0);
+    expect(extProcStat(after, 'failure_mode_allowed') - extProcStat(before, 'failure_mode_allowed')).toBe(0);
+    // The queued reservation scripts ran after SIGCONT: past their deadline, or refunded behind.
+    await new Promise((res) => setTimeout(res, 500));
+    expect((await spent(stack)).reserved).toBe(0);
+  });
+});
+
+describe('the gRPC port with a token: only Envoy with the token may open streams', () => {
+  let withToken: Stack;
+  let without: Stack;
+  const grpcToken = 'grpc-token-for-tests-0123456789';
+  beforeAll(async () => {
+    const thinkcap = { server: { grpcToken } };
+    withToken = await startStack({
+      thinkcap,
+      envoy: { mutate: (cfg) => (extProcFilter(cfg).grpc_service.initial_metadata = [{ key: 'authorization', value: `Bearer ${grpcToken}` }]) },
+    });
+    without = await startStack({ thinkcap, envoy: { failureModeAllow: false } });
+  });
+  afterAll(async () => {
+    await withToken?.stop();
+    await without?.stop();
+  });
+
+  it('Envoy sending the token gets capped responses', async () => {
+    const r = await fetch(`${withToken.baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Hello' }] }) });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('x-thinkcap-tier')).toBe('trivial');
+  });
+
+  it('a stream without it is refused (fail-closed Envoy answers 500, the backend is not called)', async () => {
+    const calls = without.emulator.chatCalls();
+    const r = await fetch(`${without.baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Hello' }] }) });
+    expect(r.status).toBe(500);
+    expect(without.emulator.chatCalls()).toBe(calls);
+  });
+});
+
+describe('slow /api/events readers cannot grow memory', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({});
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('50 readers that never read: each is dropped past its bound, RSS stays bounded', async () => {
+    const { createConnection } = await import('node:net');
+    const r = await post(stack, JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Hello' }] }));
+    expect(r.status).toBe(200);
+    await new Promise((res) => setTimeout(res, 50));
+    const record = stack.thinkcap!.history.at(-1)!;
+    const sockets = await Promise.all(
+      Array.from(
+        { length: 50 },
+        () =>
+          new Promise<import('node:net').Socket>((resolve) => {
+            const s = createConnection({ host: '127.0.0.1', port: stack.thinkcap!.adminPort }, () => {
+              s.write('GET /api/events HTTP/1.1\r\nhost: x\r\n\r\n');
+              s.pause(); // never read
+              resolve(s);
+            });
+            s.on('error', () => {});
+          }),
+      ),
+    );
+    await new Promise((res) => setTimeout(res, 100));
+    const rss0 = process.memoryUsage().rss;
+    // 20,000 feed events: ~600 MB if every reader buffered all of them.
+    for (let i = 0; i < 20_000; i++) {
+      stack.thinkcap!.stats.add({ ...record, id: `flood-${i}` });
+      if (i % 1000 === 999) await new Promise((res) => setImmediate(res));
+    }
+    await new Promise((res) => setTimeout(res, 200));
+    const grown = process.memoryUsage().rss - rss0;
+    const dropped = (await stack.thinkcap!.metrics.registry.getSingleMetricAsString('thinkcap_event_readers_dropped_total')).match(/ (\d+)$/m)?.[1];
+    for (const s of sockets) s.destroy();
+    expect(Number(dropped)).toBe(50);
+    expect(grown).toBeLessThan(150 * 1024 * 1024);
+  }, 60_000);
+});
+
+describe('saturation: Envoy closes each ext_proc stream after its request', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ emulator: { plan: () => ({ thinkingTokens: 5, answerTokens: 5 }) }, envoy: { failureModeAllow: true } });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('4,000 requests at 50 concurrent: no ext_proc stream fails, none is forwarded by the failure mode', async () => {
+    const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Hello' }] });
+    let next = 0;
+    const statuses = new Map<number, number>();
+    const worker = async () => {
+      while (next < 4000) {
+        next++;
+        const r = await fetch(`${stack.baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        await r.arrayBuffer();
+        statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+      }
+    };
+    await Promise.all(Array.from({ length: 50 }, worker));
+    expect(statuses.get(200)).toBe(4000);
+    const stats = await stack.envoy.stats();
+    expect(extProcStat(stats, 'streams_failed')).toBe(0);
+    expect(extProcStat(stats, 'failure_mode_allowed')).toBe(0);
+  }, 120_000);
+});
