@@ -191,16 +191,6 @@ async function realEngine(): Promise<void> {
     return;
   }
   const llama = await startLlamaServer({ template: 'think-forced-open', reasoningFormat: 'deepseek', slots: 1 });
-  const settled = async () => {
-    let last = await llama.tokensPredicted();
-    for (let i = 0; i < 20; i++) {
-      await new Promise((r) => setTimeout(r, 30));
-      const now = await llama.tokensPredicted();
-      if (now === last) return now;
-      last = now;
-    }
-    return last;
-  };
   type Row = { thinking: number; ms: number; answered: number; n: number };
   const layers: Array<[string, StackOptions | null]> = [
     ['no thinkcap', null],
@@ -230,7 +220,7 @@ async function realEngine(): Promise<void> {
         for (const t of TIERS) {
           const row: Row = { thinking: 0, ms: 0, answered: 0, n: 0 };
           for (const prompt of REAL_PROMPTS[t]) {
-            const before = await settled();
+            const before = await llama.settledTokensPredicted();
             const t0 = performance.now();
             const res = await fetch(`${base}/chat/completions`, {
               method: 'POST',
@@ -241,7 +231,7 @@ async function realEngine(): Promise<void> {
             const j = (await res.json()) as { choices: Array<{ message: { content: string | null } }> };
             row.ms += performance.now() - t0;
             const answer = j.choices[0]?.message.content ?? '';
-            const generated = (await settled()) - before;
+            const generated = (await llama.settledTokensPredicted()) - before;
             row.thinking += Math.max(0, generated - (await llama.tokenize(answer)));
             if (answer.trim()) row.answered++;
             row.n++;

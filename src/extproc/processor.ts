@@ -644,17 +644,8 @@ export class RequestProcessor {
     const emit = this.ctx.emit!;
     // The continuation itself streams: engines echo the prefill in a whole answer (llama.cpp
     // does), while a stream carries only the new tokens.
-    const req = this.continuationRequest(first);
-    const second = this.continuationObserverFor(first, 'sse', true);
-    this.continuationObserver = second;
-    this.continuationAbort = new AbortController();
-    this.pending = runContinuation({
-      url: this.backend!.url!,
-      request: req,
-      signal: this.continuationAbort.signal,
-      idleTimeoutMs: this.ctx.config.requests.continuationTimeoutMs,
-      onChunk: (chunk) => void second.push(chunk, false),
-    }).then(
+    const { second, done } = this.launchContinuation(first, true, (chunk, observer) => void observer.push(chunk, false));
+    this.pending = done.then(
       () => {
         second.push(Buffer.alloc(0), true);
         const merged =
@@ -700,23 +691,28 @@ export class RequestProcessor {
     });
   }
 
-  private startContinuation(first: ResponseRewriter): void {
-    const emit = this.ctx.emit!;
-    const req = this.continuationRequest(first);
-    const second = this.continuationObserverFor(first, 'sse');
+  /** Start the continuation request; `onChunk` gets each chunk of it with the second leg's observer. */
+  private launchContinuation(first: ResponseRewriter, wholeAnswer: boolean, onChunk: (chunk: Buffer, second: ResponseRewriter) => void): { second: ResponseRewriter; done: Promise<void> } {
+    const second = this.continuationObserverFor(first, 'sse', wholeAnswer);
     this.continuationObserver = second;
     this.continuationAbort = new AbortController();
-    this.pending = runContinuation({
+    const done = runContinuation({
       url: this.backend!.url!,
-      request: req,
+      request: this.continuationRequest(first),
       signal: this.continuationAbort.signal,
       idleTimeoutMs: this.ctx.config.requests.continuationTimeoutMs,
-      onChunk: (chunk) => {
-        const out = second.push(chunk, false);
-        const bytes = out ?? chunk;
-        if (bytes.length > 0) emit(streamedBody('response_body', bytes, false));
-      },
-    }).then(
+      onChunk: (chunk) => onChunk(chunk, second),
+    });
+    return { second, done };
+  }
+
+  private startContinuation(first: ResponseRewriter): void {
+    const emit = this.ctx.emit!;
+    const { second, done } = this.launchContinuation(first, false, (chunk, observer) => {
+      const bytes = observer.push(chunk, false) ?? chunk;
+      if (bytes.length > 0) emit(streamedBody('response_body', bytes, false));
+    });
+    this.pending = done.then(
       () => {
         const tail = second.push(Buffer.alloc(0), true) ?? Buffer.alloc(0);
         this.finishContinuation(tail);

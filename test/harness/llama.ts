@@ -57,6 +57,8 @@ export interface RunningLlama {
   process: ChildProcess;
   /** Tokens the engine generated so far (its own counter, from /metrics). */
   tokensPredicted(): Promise<number>;
+  /** tokensPredicted() once it stops moving (the engine updates it as a slot is released). */
+  settledTokensPredicted(): Promise<number>;
   /** Token count of a text in the model's own tokenizer. */
   tokenize(text: string): Promise<number>;
   logs(): string;
@@ -107,15 +109,26 @@ export async function startLlamaServer(o: LlamaServerOptions): Promise<RunningLl
     child.kill('SIGKILL');
     throw new Error(`llama-server did not become ready:\n${out.slice(-3000)}`);
   }
+  const tokensPredicted = async (): Promise<number> => {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const m = /^llamacpp:tokens_predicted_total\s+(\d+)/m.exec(text);
+    if (!m) throw new Error('llama-server /metrics has no tokens_predicted_total');
+    return Number(m[1]);
+  };
   return {
     url,
     port,
     process: child,
-    async tokensPredicted() {
-      const text = await (await fetch(`${url}/metrics`)).text();
-      const m = /^llamacpp:tokens_predicted_total\s+(\d+)/m.exec(text);
-      if (!m) throw new Error('llama-server /metrics has no tokens_predicted_total');
-      return Number(m[1]);
+    tokensPredicted,
+    async settledTokensPredicted() {
+      let last = await tokensPredicted();
+      for (let i = 0; i < 20; i++) {
+        await new Promise((r) => setTimeout(r, 30));
+        const now = await tokensPredicted();
+        if (now === last) return now;
+        last = now;
+      }
+      return last;
     },
     async tokenize(text: string) {
       if (!text) return 0;

@@ -80,18 +80,6 @@ async function chat(stack: Stack, stream: boolean, body: Record<string, unknown>
   return seen;
 }
 
-/** The engine's counter once it has settled (it is updated as the slot is released). */
-async function settledCount(llama: RunningLlama): Promise<number> {
-  let last = await llama.tokensPredicted();
-  for (let i = 0; i < 20; i++) {
-    await new Promise((r) => setTimeout(r, 30));
-    const now = await llama.tokensPredicted();
-    if (now === last) return now;
-    last = now;
-  }
-  return last;
-}
-
 const count = (s: string, needle: string) => s.split(needle).length - 1;
 
 describe.each(ENGINES)('real llama-server: $label', (engine) => {
@@ -127,12 +115,12 @@ describe.each(ENGINES)('real llama-server: $label', (engine) => {
     }
 
     it.each(cases)('stream=$stream max_tokens=$maxTokens budget=$budget', async ({ stream, maxTokens, budget }) => {
-      const before = await settledCount(llama);
+      const before = await llama.settledTokensPredicted();
       const body: Record<string, unknown> = {};
       if (maxTokens !== null) body.max_tokens = maxTokens;
       if (budget !== BUDGET) body.thinking_budget = budget;
       const seen = await chat(stack, stream, body);
-      const generated = (await settledCount(llama)) - before;
+      const generated = (await llama.settledTokensPredicted()) - before;
       const expected = effectiveBudget(budget, maxTokens);
 
       // The budget thinkcap applied, stated in a header.
@@ -248,9 +236,9 @@ describe('real llama-server: a config that names only the dialect', () => {
   });
 
   it.each([true, false])('"Hi" gets an answer with the default tier budget (stream=%s)', async (stream) => {
-    const before = await settledCount(llama);
+    const before = await llama.settledTokensPredicted();
     const seen = await chat(stack, stream, { messages: [{ role: 'user', content: 'Hi' }], max_tokens: 200 });
-    const generated = (await settledCount(llama)) - before;
+    const generated = (await llama.settledTokensPredicted()) - before;
     const budget = Number(seen.headers.get('x-thinkcap-budget'));
     expect(seen.headers.get('x-thinkcap-tier')).toBe('trivial');
     expect(budget).toBe(32);
