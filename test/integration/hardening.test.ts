@@ -235,3 +235,34 @@ describe('saturation: Envoy closes each ext_proc stream after its request', () =
     expect(extProcStat(stats, 'failure_mode_allowed')).toBe(0);
   }, 120_000);
 });
+
+describe('a refusal flood: the budget is exhausted and stays a budget', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    // $0.001 a day: the first request's worst case does not fit; every request is refused.
+    stack = await startStack({ thinkcap: { spend: { enabled: true, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: 0.001 }] } }, envoy: { failureModeAllow: true } });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('3,000 requests at 50 concurrent: every one refused with 429, none reaches the backend, no stream fails', async () => {
+    const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Hello' }] });
+    let next = 0;
+    const statuses = new Map<number, number>();
+    const worker = async () => {
+      while (next < 3000) {
+        next++;
+        const r = await fetch(`${stack.baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        await r.arrayBuffer();
+        statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+      }
+    };
+    await Promise.all(Array.from({ length: 50 }, worker));
+    expect(statuses.get(429)).toBe(3000);
+    expect(stack.emulator.chatCalls()).toBe(0);
+    const stats = await stack.envoy.stats();
+    expect(extProcStat(stats, 'streams_failed')).toBe(0);
+    expect(extProcStat(stats, 'failure_mode_allowed')).toBe(0);
+  }, 120_000);
+});

@@ -223,6 +223,40 @@ describe('real llama-server: the model ends its turn inside thinking', () => {
   }, 60_000);
 });
 
+describe('real llama-server: the end-of-stream report in continuation mode', () => {
+  let llama: RunningLlama;
+  let stack: Stack;
+  beforeAll(async () => {
+    llama = await startLlamaServer({ template: 'think-forced-open', reasoningFormat: 'deepseek', slots: 1 });
+    stack = await startStack({
+      backendPort: llama.port,
+      thinkcap: { backends: [{ name: 'llama', dialect: 'llamacpp', enforcement: 'continuation', url: llama.url }] },
+      envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await stack?.stop();
+    await llama?.stop();
+  });
+
+  it('states the tier budget (not the continuation leg\'s 0) and the thinking of both legs', async () => {
+    const r = await fetch(`${stack.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'smollm2', messages: [{ role: 'user', content: 'Hi' }], stream: true, temperature: 0, max_tokens: 100 }),
+    });
+    const budget = Number(r.headers.get('x-thinkcap-budget'));
+    const text = await r.text();
+    const report = /^: thinkcap (.*)$/m.exec(text)?.[1] ?? '';
+    expect(budget).toBeGreaterThan(0);
+    expect(report).toContain(`budget=${budget} `);
+    const thinking = Number(/thinking_tokens=(\d+)/.exec(report)?.[1]);
+    expect(thinking).toBeGreaterThan(0);
+    expect(thinking).toBeLessThanOrEqual(budget);
+    expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
+  }, 60_000);
+});
+
 describe('real llama-server: a config that names only the dialect', () => {
   let llama: RunningLlama;
   let stack: Stack;
