@@ -344,6 +344,13 @@ export const configSchema = z
         /** Bearer token for the admin write APIs; without one they answer 403. */
         // Coerced: a numeric-looking token from THINKCAP_ADMIN__TOKEN stays a string.
         token: z.coerce.string().min(16).optional(),
+        /**
+         * Reads need the token too: dashboard, live feed, history, stats, metrics, GPU and
+         * classify (everything but /health). The dashboard is opened once as
+         * /dashboard?token=…, which sets a same-site cookie for the page's own requests;
+         * Prometheus sends `authorization: Bearer …` (scrape config `authorization`).
+         */
+        protectReads: z.boolean().default(false),
       })
       .strict()
       .prefault({}),

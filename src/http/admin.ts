@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
@@ -39,6 +40,26 @@ export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
   }
 }
 
+/** Constant-time check of a presented token against the configured admin token. */
+export function tokenEquals(presented: string, token: string): boolean {
+  const a = Buffer.from(presented);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+const COOKIE = 'thinkcap_admin';
+
+/** The admin token a request presents: `authorization: Bearer`, or the dashboard's cookie. */
+export function presentedToken(req: IncomingMessage): string {
+  const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+  if (bearer) return bearer;
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === COOKIE) return decodeURIComponent(v.join('='));
+  }
+  return '';
+}
+
 export class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -77,8 +98,21 @@ export function createAdminServer(deps: AdminDeps): { server: Server; route(meth
     sendJson(res, 200, { ...c, budget });
   });
 
+  const token = deps.config.admin.token;
+  const protectReads = deps.config.admin.protectReads && token !== undefined;
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://admin');
+    if (protectReads && url.pathname !== '/health') {
+      // The dashboard page is opened once with ?token=…; it sets a same-site cookie so the page's
+      // own requests (fetch, EventSource, which cannot send headers) carry it.
+      const fromQuery = url.pathname === '/dashboard' ? (url.searchParams.get('token') ?? '') : '';
+      if (fromQuery && tokenEquals(fromQuery, token)) {
+        res.setHeader('set-cookie', `${COOKIE}=${encodeURIComponent(fromQuery)}; HttpOnly; SameSite=Strict; Path=/`);
+      } else if (!tokenEquals(presentedToken(req), token)) {
+        sendJson(res, 401, { error: 'missing or wrong admin token (admin.protectReads is on)' });
+        return;
+      }
+    }
     const h = routes.get(`${req.method} ${url.pathname}`);
     if (!h) {
       const known = [...routes.keys()].some((k) => k.endsWith(` ${url.pathname}`));

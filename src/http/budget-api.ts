@@ -1,18 +1,16 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { SCOPES, WINDOWS, limitSchema, type Config } from '../config/schema.js';
 import { isRecord } from '../backends/types.js';
 import type { SpendController } from '../budget/spend.js';
 import { windowBounds } from '../ledger/windows.js';
-import { HttpError, readJsonBody, sendJson, type RouteHandler } from './admin.js';
+import { HttpError, readJsonBody, sendJson, tokenEquals, type RouteHandler } from './admin.js';
 
 function requireAdmin(config: Config, req: IncomingMessage): void {
   const token = config.admin.token;
   if (!token) throw new HttpError(403, 'admin API disabled: set admin.token in the config');
+  // Writes take the bearer header only (never the dashboard's cookie).
   const got = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
-  const a = Buffer.from(got);
-  const b = Buffer.from(token);
-  if (a.length !== b.length || !timingSafeEqual(a, b)) throw new HttpError(401, 'missing or wrong admin token');
+  if (!tokenEquals(got, token)) throw new HttpError(401, 'missing or wrong admin token');
 }
 
 function parseScope(raw: string | null): { kind: (typeof SCOPES)[number]; id: string } {

@@ -40,6 +40,12 @@ describe('Istio EnvoyFilters', () => {
       const hcm = httpConnectionManager(cfg);
       hcm.http_filters = hcm.http_filters.filter((x: { name: string }) => x.name !== 'envoy.filters.http.ext_proc');
       hcm.http_filters.splice(hcm.http_filters.length - 1, 0, filter);
+      // Client copies of identity and route headers are stripped first in the chain.
+      const strip = doc.spec.configPatches.find((x: any) => x.patch.operation === 'INSERT_FIRST');
+      expect(strip.match.context).toBe(p.match.context);
+      expect(strip.patch.value.typed_config.mutations.request_mutations.map((m: any) => m.remove)).toEqual(['x-thinkcap-tenant', 'x-thinkcap-user', 'x-thinkcap-session', 'x-thinkcap-route']);
+      hcm.http_filters = hcm.http_filters.filter((x: { name: string }) => x.name !== 'envoy.filters.http.header_mutation');
+      hcm.http_filters.unshift(structuredClone(strip.patch.value));
       const r = validateEnvoyConfig(cfg);
       expect(r.output).not.toMatch(/error/i);
       expect(r.ok).toBe(true);

@@ -266,3 +266,85 @@ describe('a refusal flood: the budget is exhausted and stays a budget', () => {
     expect(extProcStat(stats, 'failure_mode_allowed')).toBe(0);
   }, 120_000);
 });
+
+describe('admin.protectReads: dashboard, feed, history and metrics need the admin token', () => {
+  let stack: Stack;
+  let admin: string;
+  beforeAll(async () => {
+    stack = await startStack({ thinkcap: { admin: { token: ADMIN, protectReads: true } } });
+    admin = `http://127.0.0.1:${stack.thinkcap!.adminPort}`;
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('refuses reads without it, accepts the bearer header, and the dashboard link sets a cookie its page uses', async () => {
+    for (const path of ['/metrics', '/api/stats', '/api/history', '/dashboard', '/api/gpu']) expect((await fetch(admin + path)).status).toBe(401);
+    expect((await fetch(`${admin}/health`)).status).toBe(200);
+    expect((await fetch(`${admin}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).status).toBe(200);
+    expect((await fetch(`${admin}/dashboard?token=wrong-token-of-some-length`)).status).toBe(401);
+    const page = await fetch(`${admin}/dashboard?token=${ADMIN}`);
+    expect(page.status).toBe(200);
+    const cookie = page.headers.get('set-cookie')!.split(';')[0]!;
+    expect(page.headers.get('set-cookie')).toMatch(/HttpOnly; SameSite=Strict/);
+    const ac = new AbortController();
+    const events = await fetch(`${admin}/api/events`, { headers: { cookie }, signal: ac.signal });
+    expect(events.status).toBe(200);
+    ac.abort();
+    // Budget writes take the bearer header only, never the cookie.
+    const put = await fetch(`${admin}/api/budget`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: '{}' });
+    expect(put.status).toBe(401);
+  });
+});
+
+describe('Redis down in fail-open mode with two replicas: the allowance is the fleet\'s', () => {
+  let stack: Stack;
+  let redis: RunningRedis;
+  const ALLOWANCE = 0.05;
+  beforeAll(async () => {
+    redis = await startRedis();
+    stack = await startStack({
+      replicas: 2,
+      emulator: { plan: () => ({ thinkingTokens: 200, answerTokens: 20 }) },
+      thinkcap: {
+        admin: { token: ADMIN },
+        // $100 per million completion tokens: a request's worst case (32 + 68 tokens) is $0.01 and
+        // it really costs about $0.005 (32 thinking + 20 answer tokens).
+        requests: { answerTokens: 68 },
+        spend: {
+          enabled: true,
+          ledger: 'redis',
+          redis: { url: redis.url, commandTimeoutMs: 200 },
+          pricing: { promptUsdPerMTok: 0, completionUsdPerMTok: 100 },
+          onLedgerError: 'open',
+          failOpenAllowanceUsd: ALLOWANCE,
+          replicas: 2,
+          limits: [LIMIT],
+        },
+      },
+    });
+    expect((await post(stack, JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Hello' }] }))).status).toBe(200);
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await redis?.stop();
+  });
+
+  it('what both replicas let through while Redis is down costs at most failOpenAllowanceUsd', async () => {
+    await redis.stop();
+    const before = stack.replicas.map((r) => r.history.length);
+    const calls = stack.emulator.chatCalls();
+    const results: number[] = [];
+    for (let i = 0; i < 40; i++) results.push((await post(stack, JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Hello' }] }))).status);
+    await new Promise((res) => setTimeout(res, 100));
+    const admitted = results.filter((s) => s === 200).length;
+    expect(results.every((s) => s === 200 || s === 503)).toBe(true);
+    expect(stack.emulator.chatCalls() - calls).toBe(admitted);
+    const cost = stack.replicas.flatMap((r, i) => r.history.slice(before[i])).reduce((sum, h) => sum + (h.outcome === 'ok' ? (h.costUsd ?? 0) : 0), 0);
+    // Each replica may use ALLOWANCE / 2; without the split the two would let through ~$0.08.
+    expect(admitted).toBeGreaterThan(0);
+    expect(cost).toBeGreaterThan(0);
+    expect(cost).toBeLessThanOrEqual(ALLOWANCE + 1e-9);
+    expect(results.filter((s) => s === 503).length).toBeGreaterThan(0);
+  });
+});
