@@ -177,9 +177,10 @@ export const configSchema = z
         /**
          * What to do when thinkcap itself fails on a request (a bug, an exception): `open`
          * forwards the request untouched, `closed` answers 500. Envoy's failure_mode_allow
-         * decides the same for thinkcap being unreachable.
+         * decides the same for thinkcap being unreachable. Default: `closed` when spend
+         * budgets are on (a request thinkcap failed on was never reserved for), else `open`.
          */
-        onInternalError: z.enum(['open', 'closed']).default('open'),
+        onInternalError: z.enum(['open', 'closed']).optional(),
       })
       .strict()
       .prefault({}),

@@ -247,7 +247,10 @@ export class RequestProcessor {
       config.match.methods.includes(method) &&
       config.match.paths.some((p) => this.path === p || this.path.endsWith(p)) &&
       config.match.contentTypes.some((ct) => contentType.startsWith(ct));
-    if (!isChat) return this.passThroughFromHeaders('not a chat request');
+    if (!isChat) {
+      this.bodyMayPass = true;
+      return this.passThroughFromHeaders('not a chat request');
+    }
     if (h.end_of_stream) {
       // A chat POST with no body at all.
       const res = this.invalid(400, 'request body is empty', 'invalid_request_body', { end_of_stream: true });
@@ -267,6 +270,10 @@ export class RequestProcessor {
     this.dialect = dialectFor(config, backend);
     if (this.requestBodyMode !== 'BUFFERED') {
       // Rewriting needs the whole body at once; a streamed request body is left alone.
+      if (this.ctx.spend?.enabled) {
+        // Unread, a chat request cannot be reserved for: refused, not forwarded.
+        return this.refuse(500, `thinkcap: spend budgets need the request body BUFFERED (Envoy sends it ${this.requestBodyMode})`, 'server_error', 'thinkcap_misconfigured', null);
+      }
       return this.passThroughFromHeaders(`request body mode ${this.requestBodyMode} is not BUFFERED`);
     }
     this.phase = 'request_body';
@@ -288,7 +295,18 @@ export class RequestProcessor {
   }
 
   private onRequestBody(b: HttpBody): ProcessingResponse[] | Promise<ProcessingResponse[]> {
-    if (this.passthrough) return [this.unchangedRequestBody(b)];
+    if (this.passthrough) {
+      // With spend on, only the body of a request known not to be a chat goes on unread; a body
+      // out of order (no chat headers, after a response) is never forwarded unreserved.
+      if (this.ctx.spend?.enabled && !this.bodyMayPass) {
+        return [this.refuse(400, 'thinkcap: request body out of order', 'invalid_request_error', 'invalid_request_body', null)];
+      }
+      return [this.unchangedRequestBody(b)];
+    }
+    if (this.phase !== 'request_body') {
+      // A body before the request headers (or after the response began): never forwarded unread.
+      return [this.invalid(400, 'request body out of order', 'invalid_request_body', b)];
+    }
     const chunk = b.body ?? Buffer.alloc(0);
     this.bodyBytes += chunk.length;
     if (this.bodyBytes > this.ctx.config.requests.maxBodyBytes) {
@@ -735,6 +753,8 @@ export class RequestProcessor {
   private continuationObserver: ResponseRewriter | null = null;
   /** Full duplex, whole JSON: the response-header answer waits for the body (figures in headers). */
   private heldHeaders: HeaderMutation | null = null;
+  /** The request is not a chat request: its body may pass unread. */
+  private bodyMayPass = false;
   /** When the request-body answer is due (ms since epoch): requests.deadlineMs after it arrived. */
   private deadline = 0;
   private continuationAbort: AbortController | null = null;

@@ -107,7 +107,8 @@ export async function startExtProcServer(opts: ExtProcServerOptions): Promise<Ex
         // (fail-open) or is answered 500 (fail-closed), per config.
         log.error({ err, req: processor.id, phase: req.request }, 'thinkcap failed on a request');
         processor.fail(err);
-        if (config.requests.onInternalError === 'closed' && (req.request === 'request_headers' || req.request === 'request_body')) {
+        const failClosed = (config.requests.onInternalError ?? (config.spend.enabled ? 'closed' : 'open')) === 'closed';
+        if (failClosed && (req.request === 'request_headers' || req.request === 'request_body')) {
           return [{ immediate_response: openAiError(500, 'thinkcap: internal error', 'server_error', 'thinkcap_internal_error') }];
         }
         return [neutralFor(req, processor.currentResponseBodyMode === 'FULL_DUPLEX_STREAMED', processor.currentRequestBodyMode === 'FULL_DUPLEX_STREAMED')];

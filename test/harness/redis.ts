@@ -48,7 +48,8 @@ export async function startRedis(): Promise<RunningRedis> {
   };
   await launch();
   const stop = async () => {
-    if (child.exitCode === null) {
+    // A process killed by a signal keeps exitCode null (signalCode is set): it is gone already.
+    if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       await exited;
