@@ -106,7 +106,8 @@ async function main(): Promise<void> {
   await sample();
   const stats = await stack.envoy.stats();
   console.log(`\nstatuses: ${[...counts].map(([k, v]) => `${k}: ${v}`).join(', ')}`);
-  console.log(`ext_proc streams_failed: ${Object.entries(stats).filter(([k]) => k.endsWith('ext_proc.streams_failed')).reduce((a, [, v]) => a + v, 0)}, failure_mode_allowed: ${Object.entries(stats).filter(([k]) => k.endsWith('ext_proc.failure_mode_allowed')).reduce((a, [, v]) => a + v, 0)}`);
+  const stat = (name: string) => Object.entries(stats).filter(([k]) => k.endsWith(`ext_proc.${name}`)).reduce((a, [, v]) => a + v, 0);
+  console.log(`Envoy ext_proc: streams_failed ${stat('streams_failed')}, message_timeouts ${stat('message_timeouts')}, failure_mode_allowed ${stat('failure_mode_allowed')}`);
   for (const s of readers) s.destroy();
   await stack.stop();
   child.kill('SIGTERM');

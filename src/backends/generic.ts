@@ -11,7 +11,6 @@ export function genericDialect(o: BackendOptions): Dialect {
   return {
     name: 'generic',
     streamFormat: 'sse',
-    thinkInContent: true,
     ...openAiEditing,
     rewriteRequest(body: Record<string, unknown>, plan: BudgetPlan): RewriteResult {
       return capCompletion(body, plan, o);

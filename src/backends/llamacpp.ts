@@ -17,7 +17,6 @@ export function llamacppDialect(o: BackendOptions): Dialect {
   return {
     name: 'llamacpp',
     streamFormat: 'sse',
-    thinkInContent: false,
     ...openAiEditing,
     rewriteRequest(body: Record<string, unknown>, plan: BudgetPlan): RewriteResult {
       const result = capCompletion(body, plan, o);

@@ -37,7 +37,6 @@ export function ollamaDialect(o: BackendOptions): Dialect {
   return {
     name: 'ollama',
     streamFormat: 'ndjson',
-    thinkInContent: false,
     // num_predict -1 (or -2) is Ollama's "no limit": no client limit of its own.
     clientMaxTokens: (body) => positiveInt(isRecord(body.options) ? body.options.num_predict : undefined),
     rewriteRequest(body: Record<string, unknown>, plan: BudgetPlan): RewriteResult {
@@ -86,7 +85,6 @@ export function ollamaOpenAiDialect(o: BackendOptions): Dialect {
   return {
     name: 'ollama-openai',
     streamFormat: 'sse',
-    thinkInContent: false,
     ...openAiEditing,
     rewriteRequest(body: Record<string, unknown>, plan: BudgetPlan): RewriteResult {
       const result = applyTokenCeiling(body, plan);

@@ -13,7 +13,6 @@ export function sglangDialect(o: BackendOptions): Dialect {
   return {
     name: 'sglang',
     streamFormat: 'sse',
-    thinkInContent: false,
     ...openAiEditing,
     rewriteRequest(body: Record<string, unknown>, plan: BudgetPlan): RewriteResult {
       const result = capCompletion(body, plan, o);

@@ -53,8 +53,6 @@ export interface Dialect {
   readonly name: DialectName;
   /** How the streamed response is framed. */
   readonly streamFormat: 'sse' | 'ndjson';
-  /** The model writes `<think>…</think>` into the answer text instead of a reasoning field. */
-  readonly thinkInContent: boolean;
   /** The client's own completion-token limit in a request body, or null when it set none. */
   clientMaxTokens(body: Record<string, unknown>): number | null;
   /** Write the budget into the request body in place; the body is the parsed client JSON. */

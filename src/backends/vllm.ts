@@ -11,7 +11,6 @@ export function vllmDialect(o: BackendOptions): Dialect {
   return {
     name: 'vllm',
     streamFormat: 'sse',
-    thinkInContent: false,
     ...openAiEditing,
     rewriteRequest(body: Record<string, unknown>, plan: BudgetPlan): RewriteResult {
       const result = capCompletion(body, plan, o);

@@ -431,7 +431,7 @@ export class RequestProcessor {
       }
     }
     // Kept for a continuation (budget forcing, or an answer rescued after the model stopped inside thinking).
-    if (this.backend?.url !== undefined && this.backend.enforcement !== 'rewrite') this.requestJson = structuredClone(parsed);
+    if (this.continuationPossible() || this.rescuePossible()) this.requestJson = structuredClone(parsed);
     this.rewrite = this.dialect!.rewriteRequest(parsed, {
       thinkingBudget: budget,
       answerTokens: this.ctx.config.requests.answerTokens,
@@ -692,10 +692,11 @@ export class RequestProcessor {
     return this.dialect!.buildContinuation!(this.requestJson!, first.keptReasoning, first.answer, maxTokens);
   }
 
-  private continuationObserverFor(first: ResponseRewriter, format: 'sse', wholeAnswer = false): ResponseRewriter {
+  /** The continuation leg's observer: it streams (SSE) whatever the client asked for. */
+  private continuationObserverFor(first: ResponseRewriter, wholeAnswer: boolean): ResponseRewriter {
     return new ResponseRewriter({
       dialect: this.dialect!,
-      format,
+      format: 'sse',
       budget: 0,
       reportBudget: this.budget ?? 0,
       clientWantsUsage: wholeAnswer || (this.rewrite?.clientWantsUsage ?? false),
@@ -711,7 +712,7 @@ export class RequestProcessor {
 
   /** Start the continuation request; `onChunk` gets each chunk of it with the second leg's observer. */
   private launchContinuation(first: ResponseRewriter, wholeAnswer: boolean, onChunk: (chunk: Buffer, second: ResponseRewriter) => void): { second: ResponseRewriter; done: Promise<void> } {
-    const second = this.continuationObserverFor(first, 'sse', wholeAnswer);
+    const second = this.continuationObserverFor(first, wholeAnswer);
     this.continuationObserver = second;
     this.continuationAbort = new AbortController();
     const done = runContinuation({

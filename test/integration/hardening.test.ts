@@ -16,6 +16,23 @@ async function post(stack: Stack, body: string, headers: Record<string, string> 
   return { status: r.status, text: await r.text() };
 }
 
+/** `total` small chat requests from `concurrency` clients; the count of each status. */
+async function flood(stack: Stack, total: number, concurrency: number): Promise<Map<number, number>> {
+  const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Hello' }] });
+  let next = 0;
+  const statuses = new Map<number, number>();
+  const worker = async () => {
+    while (next < total) {
+      next++;
+      const r = await fetch(`${stack.baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      await r.arrayBuffer();
+      statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return statuses;
+}
+
 async function spent(stack: Stack, tenant = 'anonymous') {
   const r = await fetch(`http://127.0.0.1:${stack.thinkcap!.adminPort}/api/budget?scope=${encodeURIComponent(`tenant:${tenant}`)}`, { headers: { authorization: `Bearer ${ADMIN}` } });
   const j = (await r.json()) as { budgets: Array<{ spent: number; reserved: number }> };
@@ -218,18 +235,7 @@ describe('saturation: Envoy closes each ext_proc stream after its request', () =
   });
 
   it('4,000 requests at 50 concurrent: no ext_proc stream fails, none is forwarded by the failure mode', async () => {
-    const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Hello' }] });
-    let next = 0;
-    const statuses = new Map<number, number>();
-    const worker = async () => {
-      while (next < 4000) {
-        next++;
-        const r = await fetch(`${stack.baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-        await r.arrayBuffer();
-        statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
-      }
-    };
-    await Promise.all(Array.from({ length: 50 }, worker));
+    const statuses = await flood(stack, 4000, 50);
     expect(statuses.get(200)).toBe(4000);
     const stats = await stack.envoy.stats();
     expect(extProcStat(stats, 'streams_failed')).toBe(0);
@@ -248,18 +254,7 @@ describe('a refusal flood: the budget is exhausted and stays a budget', () => {
   });
 
   it('3,000 requests at 50 concurrent: every one refused with 429, none reaches the backend, no stream fails', async () => {
-    const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Hello' }] });
-    let next = 0;
-    const statuses = new Map<number, number>();
-    const worker = async () => {
-      while (next < 3000) {
-        next++;
-        const r = await fetch(`${stack.baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-        await r.arrayBuffer();
-        statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
-      }
-    };
-    await Promise.all(Array.from({ length: 50 }, worker));
+    const statuses = await flood(stack, 3000, 50);
     expect(statuses.get(429)).toBe(3000);
     expect(stack.emulator.chatCalls()).toBe(0);
     const stats = await stack.envoy.stats();
