@@ -8,18 +8,70 @@ import { resolveThinkingBudget } from './budget/thinking.js';
 import { createLogger } from './log.js';
 import { startThinkcap } from './app.js';
 import { VERSION } from './version.js';
+import { checkCommand } from './check.js';
+
+const COMMANDS = {
+  serve: {
+    usage: 'thinkcap serve [--config FILE]',
+    about: 'start the ext_proc gRPC server and the admin HTTP port',
+    options: ['--config'],
+    flags: [] as string[],
+  },
+  classify: {
+    usage: 'thinkcap classify [--config FILE] [--json] "TEXT"\nthinkcap classify [--config FILE] --jsonl FILE|-',
+    about: 'print tier, budget and signals for one query (--json: as JSON; --jsonl: one JSON object per input line of {"messages": [...]} or {"query": "..."}, - reads stdin)',
+    options: ['--config', '--jsonl'],
+    flags: ['--json'],
+  },
+  check: {
+    usage: 'thinkcap check --config FILE [--envoy ENVOY_YAML] [--no-backends]',
+    about: 'validate the config, reach each configured backend and list its models, and check an Envoy config for what thinkcap needs (exit 1 on an error; warnings are listed apart)',
+    options: ['--config', '--envoy'],
+    flags: ['--no-backends'],
+  },
+} as const;
+type CommandName = keyof typeof COMMANDS;
 
 const USAGE = `thinkcap ${VERSION}: thinking-token and spend budgets for self-hosted reasoning models, as an Envoy ext_proc server
 
 Usage:
-  thinkcap serve [--config FILE]               start the ext_proc gRPC server and the admin HTTP port
-  thinkcap classify [--config FILE] "TEXT"     print tier, budget and signals for one query
-  thinkcap classify --json "TEXT"              the same as one JSON object
-  thinkcap classify --jsonl FILE               one JSON object per input line ({"messages": [...]} or {"query": "..."}); '-' reads stdin
+${Object.values(COMMANDS)
+  .map((c) => `  ${c.usage.split('\n').join('\n  ')}\n      ${c.about}`)
+  .join('\n')}
   thinkcap --version
+  thinkcap [COMMAND] --help
 
 Configuration: YAML file (--config or THINKCAP_CONFIG) plus THINKCAP_* environment variables,
-e.g. THINKCAP_SERVER__GRPC_PORT=50052 (double underscore nests keys, values are JSON or text).`;
+e.g. THINKCAP_SERVER__GRPC_PORT=50052 (double underscore nests keys, values are JSON or text).
+An example with every key: thinkcap.example.yaml.`;
+
+function commandHelp(name: CommandName): string {
+  const c = COMMANDS[name];
+  return `Usage: ${c.usage.split('\n').join('\n       ')}\n\n${c.about}\n`;
+}
+
+/** Thrown for a command line thinkcap cannot run: one line, then the usage, exit 2. */
+class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly command?: CommandName,
+  ) {
+    super(message);
+  }
+}
+
+/** Reject flags and options the command does not take (before anything starts). */
+function checkArgs(name: CommandName, args: string[]): void {
+  const c = COMMANDS[name];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (!a.startsWith('--')) continue;
+    if ((c.options as readonly string[]).includes(a)) {
+      if (args[i + 1] === undefined) throw new UsageError(`${a} needs a value`, name);
+      i++;
+    } else if (!(c.flags as readonly string[]).includes(a)) throw new UsageError(`unknown option '${a}' for '${name}'`, name);
+  }
+}
 
 function takeFlag(args: string[], name: string): boolean {
   const i = args.indexOf(name);
@@ -81,10 +133,7 @@ async function classifyCommand(args: string[]): Promise<number> {
     return 0;
   }
   const text = args.join(' ');
-  if (!text) {
-    process.stderr.write('thinkcap classify: give the query text as an argument\n');
-    return 2;
-  }
+  if (!text) throw new UsageError('classify needs the query text as an argument', 'classify');
   const r = classifyLine(cfg, [{ role: 'user', content: text }]);
   if (json) process.stdout.write(JSON.stringify(r) + '\n');
   else {
@@ -122,24 +171,28 @@ async function serveCommand(args: string[]): Promise<number> {
 async function main(argv: string[]): Promise<number> {
   const args = [...argv];
   const cmd = args.shift();
-  switch (cmd) {
+  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return cmd === undefined ? 2 : 0;
+  }
+  if (cmd === '--version' || cmd === 'version') {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  if (!(cmd in COMMANDS)) throw new UsageError(cmd.startsWith('-') ? `unknown option '${cmd}'` : `unknown command '${cmd}'`);
+  const name = cmd as CommandName;
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(commandHelp(name));
+    return 0;
+  }
+  checkArgs(name, args);
+  switch (name) {
     case 'serve':
       return serveCommand(args);
     case 'classify':
       return classifyCommand(args);
-    case '--version':
-    case 'version':
-      process.stdout.write(`${VERSION}\n`);
-      return 0;
-    case undefined:
-    case '--help':
-    case '-h':
-    case 'help':
-      process.stdout.write(USAGE + '\n');
-      return cmd === undefined ? 2 : 0;
-    default:
-      process.stderr.write(`thinkcap: unknown command '${cmd}'\n\n${USAGE}\n`);
-      return 2;
+    case 'check':
+      return checkCommand(args);
   }
 }
 
@@ -148,6 +201,11 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`thinkcap: ${err.message}\n\n${err.command ? commandHelp(err.command) : USAGE + '\n'}`);
+      process.exitCode = 2;
+      return;
+    }
     if (err instanceof ConfigError) process.stderr.write(`thinkcap: ${err.message}\n`);
     else process.stderr.write(`thinkcap: ${(err as Error)?.stack ?? String(err)}\n`);
     process.exitCode = 1;

@@ -50,3 +50,33 @@ describe('thinkcap CLI (built)', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ tier: 'trivial', budget: 32 });
   });
 });
+
+describe('thinkcap CLI behaves like a CLI', () => {
+  const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 20_000 });
+
+  it.each([['--help'], ['help'], ['serve', '--help'], ['classify', '--help'], ['check', '--help'], ['check', '-h']])('%s %s prints usage and exits 0 (serve does not start)', (...args) => {
+    const r = run(...args);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/Usage:/);
+  });
+
+  it('--version prints the version', () => {
+    const r = run('--version');
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe('0.1.0');
+  });
+
+  it.each([
+    [['frobnicate'], /unknown command 'frobnicate'/],
+    [['--frobnicate'], /unknown option '--frobnicate'/],
+    [['serve', '--port', '1'], /unknown option '--port' for 'serve'/],
+    [['classify', '--json', '--fast', 'Hi'], /unknown option '--fast' for 'classify'/],
+    [['check', '--config'], /--config needs a value/],
+    [['classify'], /classify needs the query text/],
+  ])('%j: one-line error, the usage, exit 2', (args, message) => {
+    const r = run(...(args as string[]));
+    expect(r.status).toBe(2);
+    expect(r.stderr.split('\n')[0]).toMatch(message);
+    expect(r.stderr).toMatch(/Usage:/);
+  });
+});

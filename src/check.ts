@@ -1,0 +1,79 @@
+/**
+ * `thinkcap check`: is my config valid, can thinkcap reach my backends, is my envoy.yaml right?
+ * The Envoy part is the pure checkEnvoyConfig; this module does the I/O around it.
+ */
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { ConfigError, loadConfig } from './config/load.js';
+import type { BackendConfig, Config } from './config/schema.js';
+import { checkEnvoyConfig, type Finding } from './config/envoy-check.js';
+
+function option(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+/** The model names a backend lists (/api/tags for Ollama, /v1/models otherwise). */
+async function listModels(b: BackendConfig): Promise<string[]> {
+  const base = b.url!.endsWith('/') ? b.url! : `${b.url!}/`;
+  const path = b.dialect === 'ollama' ? 'api/tags' : 'v1/models';
+  const r = await fetch(new URL(path, base), { signal: AbortSignal.timeout(3000) });
+  if (!r.ok) throw new Error(`${path} answered ${r.status}`);
+  const j = (await r.json()) as { data?: Array<{ id?: unknown }>; models?: Array<{ name?: unknown }> };
+  const names = b.dialect === 'ollama' ? (j.models ?? []).map((m) => m.name) : (j.data ?? []).map((m) => m.id);
+  return names.filter((n): n is string => typeof n === 'string');
+}
+
+/** The most telling part of a fetch error: the socket error code (ECONNREFUSED, ENOTFOUND, …) where there is one. */
+function reason(err: unknown): string {
+  const e = err as { message?: string; code?: string; cause?: unknown; errors?: unknown[] };
+  if (typeof e.code === 'string') return e.code;
+  if (e.cause) return reason(e.cause);
+  if (Array.isArray(e.errors) && e.errors.length) return reason(e.errors[0]);
+  return e.message ?? String(err);
+}
+
+export async function checkCommand(args: string[]): Promise<number> {
+  const file = option(args, '--config') ?? process.env.THINKCAP_CONFIG;
+  const findings: Finding[] = [];
+  let config: Config;
+  try {
+    config = loadConfig(file);
+    process.stdout.write(`config: ${file ?? '(defaults and THINKCAP_* variables)'} is valid\n`);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stdout.write(`errors:\n  ${err.message.replace(/\n/g, '\n  ')}\n`);
+    return 1;
+  }
+  if (!args.includes('--no-backends')) {
+    if (config.backends.length === 0) findings.push({ level: 'warning', message: `backends is empty: every request uses defaultDialect ${config.defaultDialect}, and thinkcap cannot check that the backend is reachable.` });
+    for (const b of config.backends) {
+      if (!b.url) {
+        findings.push({ level: 'warning', message: `backends '${b.name}' has no url: thinkcap cannot check it is reachable (url is needed for continuations and rescues).` });
+        continue;
+      }
+      try {
+        const models = await listModels(b);
+        process.stdout.write(`backend ${b.name} (${b.dialect}, ${b.url}): ${models.length ? models.join(', ') : 'reachable, no models listed'}\n`);
+      } catch (err) {
+        findings.push({ level: 'error', message: `backends '${b.name}' (${b.url}) is not reachable: ${reason(err)}.` });
+      }
+    }
+  }
+  const envoyFile = option(args, '--envoy');
+  if (envoyFile !== undefined) {
+    let doc: unknown;
+    try {
+      doc = parse(readFileSync(envoyFile, 'utf8'));
+    } catch (err) {
+      findings.push({ level: 'error', message: `--envoy ${envoyFile} could not be read as YAML: ${(err as Error).message}` });
+    }
+    if (doc !== undefined) findings.push(...checkEnvoyConfig(doc, config));
+  }
+  const errors = findings.filter((f) => f.level === 'error');
+  const warnings = findings.filter((f) => f.level === 'warning');
+  if (errors.length) process.stdout.write(`errors:\n${errors.map((f) => `  ${f.message}`).join('\n')}\n`);
+  if (warnings.length) process.stdout.write(`warnings:\n${warnings.map((f) => `  ${f.message}`).join('\n')}\n`);
+  if (!errors.length && !warnings.length) process.stdout.write('no problems found\n');
+  return errors.length ? 1 : 0;
+}

@@ -1,0 +1,128 @@
+import type { Config } from './schema.js';
+
+/** One thing `thinkcap check` found: a plain sentence naming the field. */
+export interface Finding {
+  level: 'error' | 'warning';
+  message: string;
+}
+
+const EXT_PROC = 'type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor';
+const HEADER_MUTATION = 'type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3.HeaderMutation';
+/** Envoy's default per-connection buffer limit. */
+const ENVOY_DEFAULT_BUFFER = 1024 * 1024;
+/** thinkcap's gRPC receive limit (see extproc/server.ts). */
+const GRPC_RECEIVE_LIMIT = 64 * 1024 * 1024;
+
+type Obj = Record<string, unknown>;
+const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+/** A protobuf Duration as Envoy's YAML writes it ("0.2s", "200ms" is not valid there) in ms. */
+function durationMs(v: unknown): number | null {
+  if (typeof v === 'string') {
+    const m = /^(\d+(?:\.\d+)?)s$/.exec(v.trim());
+    return m ? Number(m[1]) * 1000 : null;
+  }
+  const o = obj(v);
+  if (typeof o.seconds === 'number' || typeof o.nanos === 'number') return Number(o.seconds ?? 0) * 1000 + Number(o.nanos ?? 0) / 1e6;
+  return null;
+}
+
+interface Chain {
+  listener: Obj;
+  hcm: Obj;
+  filters: Obj[];
+}
+
+function chains(envoy: Obj): Chain[] {
+  const out: Chain[] = [];
+  for (const l of arr(obj(envoy.static_resources).listeners)) {
+    for (const fc of arr(obj(l).filter_chains)) {
+      for (const f of arr(obj(fc).filters)) {
+        const tc = obj(obj(f).typed_config);
+        if (!String(tc['@type'] ?? '').endsWith('HttpConnectionManager')) continue;
+        out.push({ listener: obj(l), hcm: tc, filters: arr(tc.http_filters).map(obj) });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * What thinkcap needs from an Envoy config (a bootstrap with static_resources), checked against
+ * thinkcap's own config. Pure: the parsed YAML in, findings out.
+ */
+export function checkEnvoyConfig(envoy: unknown, config: Config): Finding[] {
+  const out: Finding[] = [];
+  const error = (message: string) => out.push({ level: 'error', message });
+  const warning = (message: string) => out.push({ level: 'warning', message });
+  const root = obj(envoy);
+  const withExtProc = chains(root).filter((c) => c.filters.some((f) => obj(f.typed_config)['@type'] === EXT_PROC));
+  if (withExtProc.length === 0) {
+    error('No http_connection_manager has the envoy.filters.http.ext_proc filter (typed_config ExternalProcessor).');
+    return out;
+  }
+  const guards = obj(obj(arr(obj(root.layered_runtime).layers).map(obj).find((l) => l.static_layer) ?? {}).static_layer);
+  if (guards['envoy.reloadable_features.ext_proc_graceful_grpc_close'] !== true) {
+    warning('layered_runtime does not set envoy.reloadable_features.ext_proc_graceful_grpc_close: true; without it Envoy resets every ext_proc stream and, under load, thinkcap\'s HTTP/2 connection can be closed, failing every stream on it.');
+  }
+  const clusters = arr(obj(root.static_resources).clusters).map(obj);
+  const stripped = [config.identity.tenantHeader, config.identity.userHeader, config.identity.sessionHeader, ...(config.routing.enabled ? [config.routing.header] : [])];
+  for (const { listener, filters } of withExtProc) {
+    const at = filters.findIndex((f) => obj(f.typed_config)['@type'] === EXT_PROC);
+    const ep = obj(filters[at]!.typed_config);
+    const router = filters.findIndex((f) => f.name === 'envoy.filters.http.router');
+    if (router >= 0 && router < at) error('http_filters: envoy.filters.http.ext_proc must come before envoy.filters.http.router.');
+    const mode = obj(ep.processing_mode);
+    if (mode.request_body_mode !== 'BUFFERED') error(`processing_mode.request_body_mode is ${String(mode.request_body_mode ?? 'NONE (the default)')}; thinkcap rewrites and reserves for the whole request body: set BUFFERED.`);
+    const res = mode.response_body_mode;
+    if (res !== 'STREAMED' && res !== 'FULL_DUPLEX_STREAMED') error(`processing_mode.response_body_mode is ${String(res ?? 'NONE (the default)')}; thinkcap enforces on the response stream: set STREAMED or FULL_DUPLEX_STREAMED.`);
+    if (res === 'FULL_DUPLEX_STREAMED' && mode.response_trailer_mode !== 'SEND') error('processing_mode.response_trailer_mode must be SEND with response_body_mode FULL_DUPLEX_STREAMED.');
+    if (mode.response_header_mode === 'SKIP') error('processing_mode.response_header_mode is SKIP; thinkcap adds its x-thinkcap-* headers there: use SEND.');
+    const needsContinuation = config.backends.some((b) => b.enforcement === 'continuation');
+    if (needsContinuation && res !== 'FULL_DUPLEX_STREAMED') error('A backend has enforcement: continuation, which needs processing_mode.response_body_mode FULL_DUPLEX_STREAMED.');
+    if (ep.allow_mode_override !== true) warning('allow_mode_override is not true: thinkcap cannot tell Envoy to skip the bodies of requests it does not act on, or to buffer whole JSON answers.');
+    const timeout = ep.message_timeout === undefined ? null : durationMs(ep.message_timeout);
+    if (ep.message_timeout === undefined) warning(`message_timeout is not set (Envoy's default is 200 ms); state it, above requests.deadlineMs (${config.requests.deadlineMs} ms) with margin.`);
+    const effective = timeout ?? 200;
+    if (config.requests.deadlineMs > effective * 0.8) error(`requests.deadlineMs (${config.requests.deadlineMs} ms) leaves no margin under message_timeout (${effective} ms): keep it at most 80 % of it, or Envoy applies its failure mode before thinkcap answers.`);
+    const maxTimeout = ep.max_message_timeout === undefined ? null : durationMs(ep.max_message_timeout);
+    if (needsContinuation && maxTimeout === null) warning('max_message_timeout is not set: a continuation for a whole (non-streaming) answer cannot extend Envoy\'s message timer.');
+    if (config.backends.some((b) => b.routeNames.length > 0) && !arr(ep.request_attributes).includes('xds.route_name')) error('request_attributes lacks "xds.route_name", which backends[].routeNames needs.');
+    if (ep.failure_mode_allow === undefined) warning('failure_mode_allow is not stated (Envoy\'s default is false: a 500 when thinkcap is unreachable); state what you chose.');
+    else if (ep.failure_mode_allow === true && config.spend.enabled) warning('failure_mode_allow is true with spend budgets on: while thinkcap is unreachable, requests go to the backend without a reservation (a fail-open path; see the README).');
+    // Client copies of the headers thinkcap trusts, removed before ext_proc.
+    const removed = new Set<string>();
+    for (const f of filters.slice(0, at)) {
+      const tc = obj(f.typed_config);
+      if (tc['@type'] !== HEADER_MUTATION) continue;
+      for (const m of arr(obj(tc.mutations).request_mutations)) {
+        const r = obj(m).remove;
+        if (typeof r === 'string') removed.add(r.toLowerCase());
+      }
+    }
+    const missing = stripped.filter((h) => !removed.has(h));
+    if (missing.length) (config.spend.enabled || config.routing.enabled ? error : warning)(`No header_mutation filter before ext_proc removes the client's copies of ${missing.join(', ')}: a client could pick its own tenant, user, session or route.`);
+    // The gRPC cluster: HTTP/2, and the token when thinkcap requires one.
+    const grpc = obj(ep.grpc_service);
+    const clusterName = obj(grpc.envoy_grpc).cluster_name;
+    const cluster = clusters.find((c) => c.name === clusterName);
+    if (typeof clusterName === 'string' && !cluster) error(`grpc_service.envoy_grpc.cluster_name '${clusterName}' names no cluster in static_resources.clusters.`);
+    if (cluster) {
+      const h2 =
+        cluster.http2_protocol_options !== undefined ||
+        Object.values(obj(cluster.typed_extension_protocol_options)).some((o) => obj(obj(o).explicit_http_config).http2_protocol_options !== undefined);
+      if (!h2) error(`Cluster '${String(clusterName)}' is not HTTP/2 (typed_extension_protocol_options ... explicit_http_config.http2_protocol_options): gRPC needs it.`);
+    }
+    if (config.server.grpcToken !== undefined) {
+      const auth = arr(grpc.initial_metadata).map(obj).find((m) => String(m.key).toLowerCase() === 'authorization');
+      if (!auth) error('server.grpcToken is set but grpc_service.initial_metadata sends no authorization header: thinkcap will refuse every stream.');
+      else if (auth.value !== `Bearer ${config.server.grpcToken}`) error('grpc_service.initial_metadata authorization is not "Bearer " + server.grpcToken: thinkcap will refuse every stream.');
+    }
+    // Body sizes: Envoy buffers the request body up to its per-connection limit.
+    const limit = typeof listener.per_connection_buffer_limit_bytes === 'number' ? listener.per_connection_buffer_limit_bytes : ENVOY_DEFAULT_BUFFER;
+    if (limit < config.requests.maxBodyBytes) warning(`per_connection_buffer_limit_bytes (${limit}) is below requests.maxBodyBytes (${config.requests.maxBodyBytes}): Envoy answers 413 itself before thinkcap's limit applies.`);
+    if (limit > GRPC_RECEIVE_LIMIT) error(`per_connection_buffer_limit_bytes (${limit}) is above what thinkcap receives in one gRPC message (${GRPC_RECEIVE_LIMIT}): a body in between would fail the ext_proc stream.`);
+  }
+  return out;
+}

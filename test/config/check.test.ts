@@ -1,0 +1,110 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkEnvoyConfig } from '../../src/config/envoy-check.js';
+import { validateConfig } from '../../src/config/load.js';
+import { packageRoot } from '../../src/paths.js';
+import { extProcFilter, freePort, httpConnectionManager } from '../harness/envoy.js';
+import { startEmulator, type Emulator } from '../emulator/server.js';
+
+const root = packageRoot();
+const read = (p: string) => parse(readFileSync(join(root, p), 'utf8'));
+const example = () => validateConfig(read('thinkcap.example.yaml'));
+const shippedEnvoy = () => read('envoy/envoy.yaml');
+
+describe('thinkcap check: the Envoy config', () => {
+  it('the shipped envoy.yaml with the example config is clean', () => {
+    expect(checkEnvoyConfig(shippedEnvoy(), example())).toEqual([]);
+  });
+
+  it('the shipped compose pair has no errors (thinkcap token and Envoy metadata match)', () => {
+    const cfg = validateConfig({ ...read('deploy/compose/thinkcap.yaml'), server: { ...read('deploy/compose/thinkcap.yaml').server, grpcToken: 'replace-this-demo-token-0123456789' } });
+    expect(checkEnvoyConfig(read('deploy/compose/envoy.yaml'), cfg).filter((f) => f.level === 'error')).toEqual([]);
+  });
+
+  const spendOn = { spend: { enabled: true } };
+  it.each<[string, (envoy: any) => void, Record<string, unknown>, 'error' | 'warning', RegExp]>([
+    ['ext_proc after the router', (e) => httpConnectionManager(e).http_filters.reverse(), {}, 'error', /ext_proc must come before envoy\.filters\.http\.router/],
+    ['a streamed request body', (e) => (extProcFilter(e).processing_mode.request_body_mode = 'STREAMED'), {}, 'error', /request_body_mode is STREAMED/],
+    ['no response body', (e) => delete extProcFilter(e).processing_mode.response_body_mode, {}, 'error', /response_body_mode is NONE/],
+    ['full duplex without trailers', (e) => (extProcFilter(e).processing_mode.response_body_mode = 'FULL_DUPLEX_STREAMED'), {}, 'error', /response_trailer_mode must be SEND/],
+    ['continuation on a STREAMED Envoy', () => {}, { backends: [{ name: 'b', dialect: 'vllm', enforcement: 'continuation', url: 'http://x:1' }] }, 'error', /enforcement: continuation, which needs .*FULL_DUPLEX_STREAMED/],
+    ['no allow_mode_override', (e) => delete extProcFilter(e).allow_mode_override, {}, 'warning', /allow_mode_override is not true/],
+    ['message_timeout too short for the deadline', (e) => (extProcFilter(e).message_timeout = '0.1s'), {}, 'error', /requests\.deadlineMs \(150 ms\) leaves no margin under message_timeout \(100 ms\)/],
+    ['no message_timeout', (e) => delete extProcFilter(e).message_timeout, {}, 'warning', /message_timeout is not set/],
+    ['route names without xds.route_name', (e) => delete extProcFilter(e).request_attributes, { backends: [{ name: 'b', dialect: 'vllm', routeNames: ['chat'] }] }, 'error', /request_attributes lacks "xds\.route_name"/],
+    ['identity headers not stripped, spend on', (e) => (httpConnectionManager(e).http_filters = httpConnectionManager(e).http_filters.slice(1)), spendOn, 'error', /removes the client's copies of x-thinkcap-tenant, x-thinkcap-user, x-thinkcap-session/],
+    ['failure_mode_allow not stated', (e) => delete extProcFilter(e).failure_mode_allow, {}, 'warning', /failure_mode_allow is not stated/],
+    ['failing open with spend on', () => {}, spendOn, 'warning', /failure_mode_allow is true with spend budgets on/],
+    ['the gRPC cluster on HTTP/1', (e) => delete e.static_resources.clusters.find((c: any) => c.name === 'thinkcap').typed_extension_protocol_options, {}, 'error', /Cluster 'thinkcap' is not HTTP\/2/],
+    ['a missing gRPC cluster', (e) => (extProcFilter(e).grpc_service.envoy_grpc.cluster_name = 'nope'), {}, 'error', /cluster_name 'nope' names no cluster/],
+    ['a token thinkcap wants but Envoy does not send', () => {}, { server: { grpcToken: 'x'.repeat(20) } }, 'error', /grpc_service\.initial_metadata sends no authorization header/],
+    ['a buffer limit below maxBodyBytes', (e) => (e.static_resources.listeners[0].per_connection_buffer_limit_bytes = 524288), {}, 'warning', /per_connection_buffer_limit_bytes \(524288\) is below requests\.maxBodyBytes/],
+    ['a buffer limit above the gRPC receive limit', (e) => (e.static_resources.listeners[0].per_connection_buffer_limit_bytes = 128 * 2 ** 20), {}, 'error', /above what thinkcap receives in one gRPC message/],
+    ['no graceful ext_proc close', (e) => delete e.layered_runtime, {}, 'warning', /ext_proc_graceful_grpc_close/],
+    ['no ext_proc filter at all', (e) => (httpConnectionManager(e).http_filters = httpConnectionManager(e).http_filters.filter((f: any) => f.name !== 'envoy.filters.http.ext_proc')), {}, 'error', /No http_connection_manager has the envoy\.filters\.http\.ext_proc filter/],
+  ])('%s', (_name, breakIt, cfg, level, message) => {
+    const envoy = shippedEnvoy();
+    breakIt(envoy);
+    const findings = checkEnvoyConfig(envoy, validateConfig({ ...read('thinkcap.example.yaml'), ...cfg }));
+    const hit = findings.find((f) => message.test(f.message));
+    expect(hit, JSON.stringify(findings, null, 1)).toBeDefined();
+    expect(hit!.level).toBe(level);
+  });
+});
+
+describe('thinkcap check (the CLI)', () => {
+  let emu: Emulator;
+  let dir: string;
+  const cli = join(root, 'dist', 'src', 'cli.js');
+  // Asynchronously: the emulator answers from this very process.
+  const check = async (...args: string[]) => {
+    try {
+      const { stdout } = await promisify(execFile)(process.execPath, [cli, 'check', ...args], { encoding: 'utf8' });
+      return { status: 0, stdout };
+    } catch (err) {
+      const e = err as { code?: number; stdout?: string };
+      return { status: e.code ?? -1, stdout: e.stdout ?? '' };
+    }
+  };
+  beforeAll(async () => {
+    emu = await startEmulator({ model: 'qwen3-8b' });
+    dir = mkdtempSync(join(tmpdir(), 'thinkcap-check-'));
+  });
+  afterAll(async () => {
+    await emu?.close();
+  });
+
+  it('lists the models a reachable backend serves and exits 0 on a clean Envoy config', async () => {
+    const cfg = { ...read('thinkcap.example.yaml'), backends: [{ name: 'local', dialect: 'vllm', url: emu.url }] };
+    writeFileSync(join(dir, 'ok.yaml'), stringify(cfg));
+    const r = await check('--config', join(dir, 'ok.yaml'), '--envoy', join(root, 'envoy', 'envoy.yaml'));
+    expect(r.stdout).toMatch(/backend local \(vllm, http:\/\/127\.0\.0\.1:\d+\): qwen3-8b/);
+    expect(r.stdout).toMatch(/no problems found/);
+    expect(r.status).toBe(0);
+  });
+
+  it('an unreachable backend and a broken Envoy config: errors, exit 1', async () => {
+    const closed = await freePort();
+    const cfg = { ...read('thinkcap.example.yaml'), backends: [{ name: 'gone', dialect: 'ollama', url: `http://127.0.0.1:${closed}` }] };
+    writeFileSync(join(dir, 'gone.yaml'), stringify(cfg));
+    const envoy = shippedEnvoy();
+    extProcFilter(envoy).processing_mode.request_body_mode = 'STREAMED';
+    writeFileSync(join(dir, 'envoy.yaml'), stringify(envoy));
+    const r = await check('--config', join(dir, 'gone.yaml'), '--envoy', join(dir, 'envoy.yaml'));
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain(`errors:\n  backends 'gone' (http://127.0.0.1:${closed}) is not reachable: ECONNREFUSED.`);
+    expect(r.stdout).toMatch(/request_body_mode is STREAMED/);
+  });
+
+  it('an invalid config: the key named, exit 1', () => {
+    writeFileSync(join(dir, 'bad.yaml'), 'server: { grpcPort: "nine" }\n');
+    const r = spawnSync(process.execPath, [cli, 'check', '--config', join(dir, 'bad.yaml')], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/server\.grpcPort/);
+  });
+});
