@@ -316,12 +316,15 @@ export class SpendController {
   }
 }
 
-/** The promise's value, or undefined when it has not settled within ms (it keeps running). */
+/**
+ * The promise's value, or undefined when it has not settled within ms (it keeps running). Past
+ * the deadline (ms ≤ 0) a value that is already there still wins (the in-memory ledger answers
+ * at once); only a real wait loses.
+ */
 async function withDeadline<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
-  if (ms <= 0) return undefined;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
+    timer = setTimeout(() => resolve(undefined), Math.max(0, ms));
   });
   try {
     return await Promise.race([p, timeout]);

@@ -63,9 +63,7 @@ export function checkEnvoyConfig(envoy: unknown, config: Config): Finding[] {
     return out;
   }
   const guards = obj(obj(arr(obj(root.layered_runtime).layers).map(obj).find((l) => l.static_layer) ?? {}).static_layer);
-  if (guards['envoy.reloadable_features.ext_proc_graceful_grpc_close'] !== true) {
-    warning('layered_runtime does not set envoy.reloadable_features.ext_proc_graceful_grpc_close: true; without it Envoy resets every ext_proc stream and, under load, thinkcap\'s HTTP/2 connection can be closed, failing every stream on it.');
-  }
+  const gracefulClose = guards['envoy.reloadable_features.ext_proc_graceful_grpc_close'] === true;
   const clusters = arr(obj(root.static_resources).clusters).map(obj);
   const stripped = [config.identity.tenantHeader, config.identity.userHeader, config.identity.sessionHeader, ...(config.routing.enabled ? [config.routing.header] : [])];
   for (const { listener, filters } of withExtProc) {
@@ -109,6 +107,14 @@ export function checkEnvoyConfig(envoy: unknown, config: Config): Finding[] {
     const cluster = clusters.find((c) => c.name === clusterName);
     if (typeof clusterName === 'string' && !cluster) error(`grpc_service.envoy_grpc.cluster_name '${clusterName}' names no cluster in static_resources.clusters.`);
     if (cluster) {
+      // Envoy resets every ext_proc stream at its request's end; Node's HTTP/2 server closes a
+      // connection after a burst of 1000 resets. Either guard keeps that from happening.
+      const protocol = Object.values(obj(cluster.typed_extension_protocol_options)).map(obj);
+      const perConnection = protocol.map((o) => obj(o.common_http_protocol_options).max_requests_per_connection).find((v) => v !== undefined) ?? obj(cluster.common_http_protocol_options).max_requests_per_connection;
+      const bounded = typeof perConnection === 'number' && perConnection > 0 && perConnection <= 1000;
+      if (!gracefulClose && !bounded) {
+        warning(`Neither layered_runtime envoy.reloadable_features.ext_proc_graceful_grpc_close: true nor max_requests_per_connection (at most 1000) on cluster '${String(clusterName)}' is set: Envoy resets every ext_proc stream, and under load thinkcap's HTTP/2 connection is closed after 1000 resets, failing every stream on it.`);
+      }
       const h2 =
         cluster.http2_protocol_options !== undefined ||
         Object.values(obj(cluster.typed_extension_protocol_options)).some((o) => obj(obj(o).explicit_http_config).http2_protocol_options !== undefined);

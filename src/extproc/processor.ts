@@ -229,6 +229,13 @@ export class RequestProcessor {
   // --- request path ---
 
   private onRequestHeaders(h: HttpHeaders, attributes?: Record<string, StructValue>): ProcessingResponse {
+    if (this.headersSeen) {
+      // Envoy sends request headers once per stream: a second set is not Envoy (or a broken
+      // one) and must not turn a chat request into one whose body passes unread.
+      if (this.ctx.spend?.enabled) return this.refuse(400, 'thinkcap: request headers out of order', 'invalid_request_error', 'invalid_request', null);
+      return { request_headers: {} };
+    }
+    this.headersSeen = true;
     this.phase = 'request_headers';
     const headers = readHeaders(h.headers?.headers);
     const { config } = this.ctx;
@@ -754,6 +761,7 @@ export class RequestProcessor {
   private continuationObserver: ResponseRewriter | null = null;
   /** Full duplex, whole JSON: the response-header answer waits for the body (figures in headers). */
   private heldHeaders: HeaderMutation | null = null;
+  private headersSeen = false;
   /** The request is not a chat request: its body may pass unread. */
   private bodyMayPass = false;
   /** When the request-body answer is due (ms since epoch): requests.deadlineMs after it arrived. */

@@ -21,6 +21,14 @@ describe('thinkcap check: the Envoy config', () => {
     expect(checkEnvoyConfig(shippedEnvoy(), example())).toEqual([]);
   });
 
+  it('the shipped envoy-tiered.yaml with tier routing on is clean', () => {
+    const cfg = validateConfig({
+      ...read('thinkcap.example.yaml'),
+      routing: { enabled: true, targets: { small: { model: 'small-model' }, large: { model: 'large-model' } }, tiers: { trivial: 'small', simple: 'small', moderate: 'large', complex: 'large', deep: 'large' } },
+    });
+    expect(checkEnvoyConfig(read('envoy/envoy-tiered.yaml'), cfg)).toEqual([]);
+  });
+
   it('the shipped compose pair has no errors (thinkcap token and Envoy metadata match)', () => {
     const cfg = validateConfig({ ...read('deploy/compose/thinkcap.yaml'), server: { ...read('deploy/compose/thinkcap.yaml').server, grpcToken: 'replace-this-demo-token-0123456789' } });
     expect(checkEnvoyConfig(read('deploy/compose/envoy.yaml'), cfg).filter((f) => f.level === 'error')).toEqual([]);
@@ -45,7 +53,16 @@ describe('thinkcap check: the Envoy config', () => {
     ['a token thinkcap wants but Envoy does not send', () => {}, { server: { grpcToken: 'x'.repeat(20) } }, 'error', /grpc_service\.initial_metadata sends no authorization header/],
     ['a buffer limit below maxBodyBytes', (e) => (e.static_resources.listeners[0].per_connection_buffer_limit_bytes = 524288), {}, 'warning', /per_connection_buffer_limit_bytes \(524288\) is below requests\.maxBodyBytes/],
     ['a buffer limit above the gRPC receive limit', (e) => (e.static_resources.listeners[0].per_connection_buffer_limit_bytes = 128 * 2 ** 20), {}, 'error', /above what thinkcap receives in one gRPC message/],
-    ['no graceful ext_proc close', (e) => delete e.layered_runtime, {}, 'warning', /ext_proc_graceful_grpc_close/],
+    [
+      'neither graceful ext_proc close nor a bound on streams per connection',
+      (e) => {
+        delete e.layered_runtime;
+        delete e.static_resources.clusters.find((c: any) => c.name === 'thinkcap').typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].common_http_protocol_options;
+      },
+      {},
+      'warning',
+      /Neither layered_runtime .*ext_proc_graceful_grpc_close.* nor max_requests_per_connection/,
+    ],
     ['no ext_proc filter at all', (e) => (httpConnectionManager(e).http_filters = httpConnectionManager(e).http_filters.filter((f: any) => f.name !== 'envoy.filters.http.ext_proc')), {}, 'error', /No http_connection_manager has the envoy\.filters\.http\.ext_proc filter/],
   ])('%s', (_name, breakIt, cfg, level, message) => {
     const envoy = shippedEnvoy();

@@ -38,4 +38,11 @@ describe('config', () => {
     writeFileSync(file, 'server: [unclosed');
     expect(() => loadConfig(file, {})).toThrow(/not valid YAML/);
   });
+
+  it('both ports bind to loopback unless configured', () => {
+    const c = validateConfig({});
+    expect(c.server.grpcHost).toBe('127.0.0.1');
+    expect(c.server.adminHost).toBe('127.0.0.1');
+    expect(c.server.grpcToken).toBeUndefined();
+  });
 });

@@ -114,7 +114,7 @@ describe('ext_proc server under random message sequences (spend on)', () => {
         // Every body that went through had its reservation.
         expect(forwarded).toBeLessThanOrEqual(ledger.granted - grantedBefore);
       }),
-      { numRuns: 300 },
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 300) },
     );
   }, 120_000);
 });

@@ -4,7 +4,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/paths.js';
 import { validateConfig } from '../../src/config/load.js';
-import { buildEnvoyConfig, httpConnectionManager, validateEnvoyConfig } from '../harness/envoy.js';
+import { buildEnvoyConfig, extProcFilter, httpConnectionManager, validateEnvoyConfig } from '../harness/envoy.js';
 
 const root = packageRoot();
 const read = (p: string) => readFileSync(join(root, p), 'utf8');
@@ -97,6 +97,14 @@ describe('docker compose', () => {
     validateConfig(parse(read('deploy/compose/thinkcap.yaml')));
     const emuArgs = JSON.parse(c.services.emulator.command[0]);
     expect(emuArgs).toMatchObject({ host: '0.0.0.0', port: 8000 });
+  });
+  it('publishes only the API on every interface; admin ports stay on the host, and thinkcap requires the token Envoy sends', () => {
+    const published = Object.values(c.services as Record<string, { ports?: string[] }>).flatMap((svc) => svc.ports ?? []);
+    for (const p of published) if (!p.startsWith('10000:')) expect(p, p).toMatch(/^127\.0\.0\.1:/);
+    const token = c.services.thinkcap.environment.THINKCAP_SERVER__GRPC_TOKEN;
+    expect(token.length).toBeGreaterThanOrEqual(16);
+    const envoy = parse(read('deploy/compose/envoy.yaml'));
+    expect(extProcFilter(envoy).grpc_service.initial_metadata).toEqual([{ key: 'authorization', value: `Bearer ${token}` }]);
   });
   it('the Dockerfile builds the CLI image', () => {
     const d = read('Dockerfile');
