@@ -44,7 +44,9 @@ async function main(): Promise<void> {
         dashboard: { promptPreview: true },
         ...(llama ? { backends: [{ name: 'llama', dialect: 'llamacpp', url: llama.url }] } : { backends: [{ name: 'emulator', dialect: 'vllm' }] }),
       },
-      envoy: listenerPort ? { listenerPort } : {},
+      // With a real engine, full duplex lets thinkcap rescue an answer when the model ends its turn
+      // inside thinking (small models do).
+      envoy: { ...(listenerPort ? { listenerPort } : {}), ...(llama ? { responseBodyMode: 'FULL_DUPLEX_STREAMED' as const } : {}) },
     });
   } catch (err) {
     await llama?.stop();
@@ -52,7 +54,7 @@ async function main(): Promise<void> {
   }
   const base = stack.baseURL;
   const admin = `http://127.0.0.1:${stack.thinkcap!.adminPort}`;
-  const backend = llama ? `llama-server (SmolLM2-135M, llama.cpp) at ${llama.url}` : `emulator (vLLM wire format, thinks ~200 tokens) at ${stack.emulator.url}`;
+  const backend = llama ? `llama-server (SmolLM2-135M, llama.cpp) at ${llama.url}; Envoy in FULL_DUPLEX_STREAMED mode` : `emulator (vLLM wire format, thinks ~200 tokens) at ${stack.emulator.url}`;
   console.log(`
 thinkcap stack is up. Ctrl-C stops it.
 

@@ -84,6 +84,10 @@ export async function startLlamaServer(o: LlamaServerOptions): Promise<RunningLl
     ...(o.extraArgs ?? []),
   ];
   const child = spawn(server, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // An aborted test run or a crashed script must not leave the engine running.
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  child.once('exit', () => process.off('exit', reap));
   let out = '';
   const keep = (d: Buffer) => {
     out += d.toString();
