@@ -21,6 +21,8 @@ export interface Reservation {
   /** Reserved locally because the ledger was unreachable (fail-open). */
   local: boolean;
   reservedUsd: number;
+  /** Thinking tokens reserved (the budget) on thinking-token counters. */
+  reservedThinking: number;
 }
 
 export type Preflight =
@@ -31,6 +33,8 @@ export interface SpendEvents {
   onRefused?(scope: string, code: string): void;
   onSoftCap?(scope: string): void;
   onLedgerError?(mode: 'closed' | 'open'): void;
+  /** The real amount passed what was reserved (by `amount`, in `unit`). */
+  onOverReservation?(unit: 'usd' | 'thinking_tokens', amount: number): void;
 }
 
 function scopeId(identity: SpendIdentity, scope: ScopeKind): string | undefined {
@@ -205,7 +209,7 @@ export class SpendController {
         }
       });
       if (warnings.length) this.log.warn({ warnings }, 'soft budget cap reached');
-      return { ok: true, reservation: { id, counters, local: false, reservedUsd: worstUsd }, warnings };
+      return { ok: true, reservation: { id, counters, local: false, reservedUsd: worstUsd, reservedThinking: thinkingBudget }, warnings };
     } catch (err) {
       if (!(err instanceof LedgerUnavailableError)) throw err;
       return this.ledgerDown(id, items, err);
@@ -236,7 +240,22 @@ export class SpendController {
     }
     for (const it of items) if (it.counter.unit === 'usd') this.localSpent.set(it.counter.key, (this.localSpent.get(it.counter.key) ?? 0) + it.amount);
     this.log.warn({ err: err.message }, 'spend ledger unavailable: request allowed on the local allowance (fail-open)');
-    return { ok: true, reservation: { id, counters: items.map((i) => i.counter), local: true, reservedUsd: items.find((i) => i.counter.unit === 'usd')?.amount ?? 0 }, warnings: [] };
+    return {
+      ok: true,
+      reservation: {
+        id,
+        counters: items.map((i) => i.counter),
+        local: true,
+        reservedUsd: items.find((i) => i.counter.unit === 'usd')?.amount ?? 0,
+        reservedThinking: items.find((i) => i.counter.unit === 'thinking_tokens')?.amount ?? 0,
+      },
+      warnings: [],
+    };
+  }
+
+  private overReservation(unit: 'usd' | 'thinking_tokens', amount: number, reservation: Reservation, clipped: boolean): void {
+    this.events.onOverReservation?.(unit, amount);
+    this.log.warn({ reservation: reservation.id, unit, over: amount, reserved: unit === 'usd' ? reservation.reservedUsd : reservation.reservedThinking, charged: clipped ? 'reservation' : 'all' }, 'settled above the reservation');
   }
 
   /** How long a settled reservation's marker lives: past any reservation's expiry. */
@@ -254,7 +273,17 @@ export class SpendController {
   }
 
   /** Settle with the real cost: the rest of the reservation is refunded. Idempotent per reservation. */
-  async settle(reservation: Reservation, actualUsd: number, thinkingTokens: number): Promise<void> {
+  async settle(reservation: Reservation, realUsd: number, realThinking: number): Promise<void> {
+    // A bill above the reservation: counted and logged; the window takes at most the reservation
+    // unless the config charges it all.
+    const clip = this.config.spend.settleOverReservation === 'clip';
+    const overUsd = realUsd - reservation.reservedUsd;
+    const overThinking = realThinking - reservation.reservedThinking;
+    const hasUnit = (u: string) => reservation.counters.some((c) => c.unit === u);
+    if (overUsd > 1e-12 && hasUnit('usd')) this.overReservation('usd', overUsd, reservation, clip);
+    if (overThinking > 0 && hasUnit('thinking_tokens')) this.overReservation('thinking_tokens', overThinking, reservation, clip);
+    const actualUsd = clip ? Math.min(realUsd, reservation.reservedUsd) : realUsd;
+    const thinkingTokens = clip ? Math.min(realThinking, reservation.reservedThinking) : realThinking;
     const actual = reservation.counters.map((counter) => ({ counter, amount: counter.unit === 'usd' ? actualUsd : thinkingTokens }));
     if (reservation.local) {
       // Free the local allowance by the part not spent; the spend itself goes to the ledger later.

@@ -67,6 +67,8 @@ const backendSchema = z
      * `thinking_budget_tokens`); `false` sends none (a server-wide --reasoning-budget caps instead).
      */
     budgetField: z.union([z.string().min(1), z.literal(false)]).optional(),
+    /** Prompt tokens this backend's chat template adds (spend.promptBound.overheadTokens otherwise). */
+    promptOverheadTokens: z.number().int().min(0).optional(),
     /** Generic `<think>` models: the chat template pre-fills `<think>`, so the stream starts inside the block. */
     thinkPrefilled: z.boolean().default(false),
     /** Ollama: the model takes think levels ("low" | "medium" | "high") rather than true / false. */
@@ -262,6 +264,23 @@ export const configSchema = z
         replicas: z.number().int().positive().default(1),
         /** A reservation not settled within this time (crash, restart) is released. */
         reservationTtlSeconds: z.number().int().positive().default(900),
+        /**
+         * The prompt side of a reservation bounds what an engine bills: the o200k estimate (tools
+         * and schemas included) times safetyFactor (another tokenizer counts more: non-English
+         * text, code), plus overheadTokens for the chat template (role markers, a default system
+         * prompt); backends[].promptOverheadTokens overrides the overhead per backend.
+         */
+        promptBound: z
+          .object({ safetyFactor: z.number().min(1).default(2), overheadTokens: z.number().int().min(0).default(64) })
+          .strict()
+          .prefault({}),
+        /**
+         * An engine bill above the reservation: `clip` charges the window at most what was
+         * reserved (the cap always holds; the difference is counted in
+         * thinkcap_budget_settle_over_reservation_total and logged), `charge` charges it all (the
+         * true cost; the cap can be passed by that difference).
+         */
+        settleOverReservation: z.enum(['clip', 'charge']).default('clip'),
         /** Price per million tokens where no GPU price applies (and for the worst-case reservation). */
         pricing: z
           .object({

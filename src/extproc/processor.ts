@@ -9,6 +9,7 @@ import type { BackendConfig } from '../config/schema.js';
 import { ResponseRewriter } from '../stream/rewriter.js';
 import { capTier, tokenCost, type Reservation, type SpendController } from '../budget/spend.js';
 import { countTokens } from '../stream/tokens.js';
+import { promptTokenBound } from '../budget/prompt.js';
 import { messageText } from '../classify/text.js';
 import { performance } from 'node:perf_hooks';
 import type { EnergyFigure, EnergyMonitor } from '../energy/monitor.js';
@@ -124,19 +125,6 @@ export interface ProcessorContext {
 export interface ProcessorMetrics {
   chunk(seconds: number): void;
   classify(seconds: number): void;
-}
-
-/** Prompt tokens for the worst-case reservation: exact up to 64 KB of text, an upper bound past it. */
-export function estimatePromptTokens(messages: Array<{ content?: unknown }>): number {
-  let text = '';
-  let chars = 0;
-  for (const m of messages) {
-    const t = messageText(m);
-    chars += t.length;
-    if (text.length < 65_536) text += t;
-  }
-  if (chars <= 65_536) return countTokens(text) + 4 * messages.length;
-  return Math.ceil(chars / 2) + 4 * messages.length;
 }
 
 type Phase = 'request_headers' | 'request_body' | 'response_headers' | 'response_body' | 'done';
@@ -390,12 +378,19 @@ export class RequestProcessor {
     this.route = route;
     const response = this.rewriteBody(parsed, tier, notes, route);
     if (!spend || !who) return [response];
-    const promptTokens = estimatePromptTokens(parsed.messages as Array<{ content?: unknown }>);
+    // What the engine may bill for the prompt, bounded from above (its template and tokenizer
+    // count more than ours): the reservation is the worst case, so the cap holds.
+    const prompt = promptTokenBound(parsed, {
+      safetyFactor: this.ctx.config.spend.promptBound.safetyFactor,
+      overheadTokens: this.backend?.promptOverheadTokens ?? this.ctx.config.spend.promptBound.overheadTokens,
+    });
+    const promptTokens = prompt.bound;
     const completionCap = (this.rewrite?.upstreamMaxTokens ?? 0) + (this.backend?.enforcement === 'continuation' ? this.ctx.config.requests.answerTokens : 0);
     // Priced by the measured GPU cost per token where there is one, never below the token price.
     const gpuPerToken = this.ctx.energy?.costPerToken() ?? null;
     const worst = Math.max(tokenCost(this.ctx.config.spend.pricing, promptTokens, completionCap), gpuPerToken === null ? 0 : gpuPerToken * completionCap);
-    this.promptEstimate = promptTokens;
+    // Priced by when the engine reports no prompt tokens: the estimate, not the bound.
+    this.promptEstimate = prompt.estimate;
     const r = await spend.preflight(who, worst, this.budget ?? 0, this.deadline);
     if (!r.ok) return [this.refuse(r.status, r.message, r.type, r.code, r.retryAfterSeconds)];
     this.reservation = r.reservation;

@@ -33,6 +33,12 @@ export class Metrics {
   readonly energyJoules = new Counter({ name: 'thinkcap_energy_joules_total', help: 'GPU energy attributed to requests, in joules.', labelNames: ['source'], registers: [this.registry] });
   readonly refusals = new Counter({ name: 'thinkcap_budget_refusals_total', help: 'Requests refused before any upstream call.', labelNames: ['scope', 'code'], registers: [this.registry] });
   readonly softCaps = new Counter({ name: 'thinkcap_budget_soft_cap_total', help: 'Requests admitted past a soft spend cap.', labelNames: ['scope'], registers: [this.registry] });
+  readonly settleOverReservation = new Counter({
+    name: 'thinkcap_budget_settle_over_reservation_total',
+    help: 'How far real costs passed their reservations (USD or thinking tokens): what finance sees beyond the capped charge.',
+    labelNames: ['unit'],
+    registers: [this.registry],
+  });
   readonly ledgerErrors = new Counter({ name: 'thinkcap_budget_ledger_errors_total', help: 'Spend ledger unreachable, by the mode applied (open or closed).', labelNames: ['mode'], registers: [this.registry] });
   readonly streamErrors = new Counter({ name: 'thinkcap_extproc_stream_errors_total', help: 'ext_proc streams that failed inside thinkcap or ended abnormally.', labelNames: ['kind'], registers: [this.registry] });
   readonly chunkSeconds = new Histogram({

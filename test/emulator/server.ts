@@ -24,6 +24,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { countTokens } from '../../src/stream/tokens.js';
 
 export type EmulatedDialect = 'vllm' | 'sglang' | 'llamacpp' | 'ollama' | 'ollama-openai' | 'generic';
 
@@ -76,6 +77,11 @@ export interface EmulatorOptions {
   gzipWhenAccepted?: boolean;
   /** Wait this long before the response headers (queueing / prefill on a busy server). */
   firstByteDelayMs?: number;
+  /**
+   * Prompt tokens as a real engine bills them: its own tokenizer (`factor` × the o200k count of
+   * the message texts) plus its chat template (`overhead`). Default: words + 4 per message.
+   */
+  promptBilling?: { factor: number; overhead: number };
   /** Listen address (default 127.0.0.1, a free port). */
   host?: string;
   port?: number;
@@ -111,7 +117,11 @@ export function expectedAnswer(n: number, from = 0): string {
   return s;
 }
 
-function promptTokens(body: Record<string, unknown>): number {
+function promptTokens(body: Record<string, unknown>, billing?: { factor: number; overhead: number }): number {
+  if (billing) {
+    const text = (Array.isArray(body.messages) ? body.messages : []).map((m) => String((m as { content?: unknown }).content ?? '')).join('');
+    return Math.ceil(countTokens(text) * billing.factor) + billing.overhead;
+  }
   let n = 0;
   const messages = Array.isArray(body.messages) ? body.messages : [];
   for (const m of messages) {
@@ -323,7 +333,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const created = Math.floor(Date.now() / 1000);
     const model = typeof body.model === 'string' ? body.model : (opts.model ?? 'emulated-reasoner');
     const field = dialect === 'vllm' || dialect === 'ollama-openai' ? (opts.reasoningField ?? 'reasoning') : 'reasoning_content';
-    const prompt = promptTokens(body);
+    const prompt = promptTokens(body, opts.promptBilling);
     const ps = pieces(o);
     const completionTotal = ps.length;
 
@@ -433,7 +443,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   async function ollamaChat(body: Record<string, unknown>, o: Outcome, res: ServerResponse, delay: number): Promise<void> {
     const model = typeof body.model === 'string' ? body.model : (opts.model ?? 'emulated-reasoner');
-    const prompt = promptTokens(body);
+    const prompt = promptTokens(body, opts.promptBilling);
     const ps = pieces(o);
     const createdAt = () => new Date().toISOString();
     const final = (extra: Record<string, unknown>) => ({

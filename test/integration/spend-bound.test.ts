@@ -1,0 +1,112 @@
+/**
+ * The reservation bounds what the engine bills. Engines count the prompt with their own
+ * tokenizer and chat template, so they report more prompt tokens than thinkcap's estimate; under a
+ * concurrent race the settled spend must still stay within the cap, in every case.
+ *
+ * Pricing makes the prompt side decide: $1,000 per million prompt tokens, nothing for completion.
+ * "Hello" is estimated at 5 tokens (1 + 4 framing); the reservation's bound is 5 × 2 + 64 = 74
+ * tokens = $0.074, so a $0.5 cap admits 6 of the race.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type Stack } from '../harness/stack.js';
+import { startLlamaServer, type RunningLlama } from '../harness/llama.js';
+
+const ADMIN = 'test-admin-token-0123456789';
+const CAP = 0.5;
+const PRICING = { promptUsdPerMTok: 1000, completionUsdPerMTok: 0 };
+
+async function race(stack: Stack, n: number) {
+  const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Hello' }], max_tokens: 20 });
+  const statuses = await Promise.all(
+    Array.from({ length: n }, async () => {
+      const r = await fetch(`${stack.baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      await r.arrayBuffer();
+      return r.status;
+    }),
+  );
+  await new Promise((r) => setTimeout(r, 200));
+  const b = (await (await fetch(`http://127.0.0.1:${stack.thinkcap!.adminPort}/api/budget?scope=tenant:anonymous`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as {
+    budgets: Array<{ spent: number; reserved: number }>;
+  };
+  const metrics = await (await fetch(`http://127.0.0.1:${stack.thinkcap!.adminPort}/metrics`)).text();
+  const over = Number(/^thinkcap_budget_settle_over_reservation_total\{unit="usd"\} ([0-9.e-]+)$/m.exec(metrics)?.[1] ?? 0);
+  const trueCost = stack.thinkcap!.history.reduce((s, h) => s + (h.outcome === 'ok' ? (h.costUsd ?? 0) : 0), 0);
+  return { admitted: statuses.filter((s) => s === 200).length, refused: statuses.filter((s) => s === 429).length, spent: b.budgets[0]!.spent, reserved: b.budgets[0]!.reserved, over, trueCost };
+}
+
+function thinkcap(extra: Record<string, unknown> = {}) {
+  return { admin: { token: ADMIN }, spend: { enabled: true, pricing: PRICING, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: CAP }], ...extra } };
+}
+
+describe.each([
+  { name: 'a template adding 20 tokens and a tokenizer counting 2× (within the bound)', billing: { factor: 2, overhead: 20 }, settle: 'clip', overExpected: false },
+  { name: 'a template adding 300 tokens and a tokenizer counting 3× (past the bound): clipped', billing: { factor: 3, overhead: 300 }, settle: 'clip', overExpected: true },
+])('emulated engine billing $name', ({ billing, settle, overExpected }) => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ emulator: { promptBilling: billing, plan: () => ({ thinkingTokens: 10, answerTokens: 5 }) }, thinkcap: thinkcap({ settleOverReservation: settle }) });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('60 concurrent requests: settled spend stays within the cap', async () => {
+    const r = await race(stack, 60);
+    expect(r.admitted).toBeGreaterThan(0);
+    expect(r.refused).toBeGreaterThan(0);
+    expect(r.admitted + r.refused).toBe(60);
+    expect(stack.emulator.chatCalls()).toBe(r.admitted);
+    expect(r.reserved).toBe(0);
+    expect(r.spent).toBeLessThanOrEqual(CAP + 1e-9);
+    if (overExpected) {
+      // The engine billed more than the bound: finance sees it (metric, true cost in the record).
+      expect(r.over).toBeGreaterThan(0);
+      expect(r.trueCost).toBeGreaterThan(r.spent);
+    } else {
+      expect(r.over).toBe(0);
+      expect(r.spent).toBeCloseTo(r.trueCost, 9);
+    }
+  });
+});
+
+describe('emulated engine billing past the bound with settleOverReservation: charge', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ emulator: { promptBilling: { factor: 3, overhead: 300 }, plan: () => ({ thinkingTokens: 10, answerTokens: 5 }) }, thinkcap: thinkcap({ settleOverReservation: 'charge' }) });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('the window is charged the true cost (which can pass the cap by the overshoot), and the overshoot is counted', async () => {
+    const r = await race(stack, 60);
+    expect(r.spent).toBeCloseTo(r.trueCost, 9);
+    expect(r.over).toBeGreaterThan(0);
+    // At most the reserved worst cases plus what the engine billed beyond them.
+    expect(r.spent).toBeLessThanOrEqual(CAP + r.over + 1e-9);
+  });
+});
+
+describe('the real llama-server bills the prompt through its own template', () => {
+  let llama: RunningLlama;
+  let stack: Stack;
+  beforeAll(async () => {
+    llama = await startLlamaServer({ template: 'think-forced-open', reasoningFormat: 'deepseek', slots: 2 });
+    stack = await startStack({ backendPort: llama.port, thinkcap: { ...thinkcap(), backends: [{ name: 'llama', dialect: 'llamacpp' }] } });
+  }, 120_000);
+  afterAll(async () => {
+    await stack?.stop();
+    await llama?.stop();
+  });
+
+  it('30 concurrent requests: settled ≤ cap and no bill passed its reservation', async () => {
+    const r = await race(stack, 30);
+    expect(r.admitted).toBeGreaterThan(0);
+    expect(r.refused).toBeGreaterThan(0);
+    expect(r.spent).toBeGreaterThan(0);
+    expect(r.spent).toBeLessThanOrEqual(CAP + 1e-9);
+    expect(r.over).toBe(0);
+    // The engine's own prompt count ("Hello" through the template) is above thinkcap's 5-token estimate.
+    expect(stack.thinkcap!.history.find((h) => h.outcome === 'ok')!.promptTokens).toBeGreaterThan(5);
+  }, 120_000);
+});
