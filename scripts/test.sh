@@ -10,6 +10,8 @@ bash scripts/install-redis.sh
 bash scripts/install-chromium.sh
 # Real engine: llama-server + SmolLM2 GGUF, cached outside the clone (first run builds: ~7 min).
 bash scripts/install-llama.sh
+# Kubernetes' own schemas for the manifests in deploy/k8s.
+bash scripts/install-kubernetes-validate.sh
 npm run --silent build
 mkdir -p test-artifacts
 status=0

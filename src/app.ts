@@ -100,6 +100,10 @@ export async function startThinkcap(config: Config, log: Logger, opts: StartOpti
     startedAt,
     gpuSource: () => energy.source?.description ?? 'none',
     activeStreams: () => extProc.active,
+    readiness: () =>
+      config.spend.enabled && config.spend.onLedgerError === 'closed' && ledger.status !== undefined && ledger.status !== 'ready'
+        ? { ready: false, reason: `spend ledger unreachable (${ledger.status}) and spend.onLedgerError is closed` }
+        : { ready: true },
   });
   for (const [method, path, h] of budgetRoutes(config, spend, clock)) admin.route(method, path, h);
   for (const [method, path, h] of dashboardRoutes(stats, metrics, () => energy.view())) admin.route(method, path, h);

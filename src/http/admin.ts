@@ -13,6 +13,8 @@ export interface AdminDeps {
   /** Description of the GPU energy source, or 'none'. */
   gpuSource(): string;
   activeStreams(): number;
+  /** Whether this replica should take traffic, and why not. */
+  readiness(): { ready: boolean; reason?: string };
 }
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>;
@@ -86,6 +88,13 @@ export function createAdminServer(deps: AdminDeps): { server: Server; route(meth
     });
   });
 
+  // Readiness, apart from liveness (/health): not ready while a fail-closed ledger is unreachable,
+  // so a Kubernetes Service sends Envoy's streams to replicas that can admit requests.
+  route('GET', '/ready', (_req, res) => {
+    const r = deps.readiness();
+    sendJson(res, r.ready ? 200 : 503, r.ready ? { ready: true } : { ready: false, reason: r.reason });
+  });
+
   route('POST', '/api/classify', async (req, res) => {
     const body = await readJsonBody(req);
     const b = body as { messages?: unknown; query?: unknown; text?: unknown };
@@ -102,7 +111,7 @@ export function createAdminServer(deps: AdminDeps): { server: Server; route(meth
   const protectReads = deps.config.admin.protectReads && token !== undefined;
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://admin');
-    if (protectReads && url.pathname !== '/health') {
+    if (protectReads && url.pathname !== '/health' && url.pathname !== '/ready') {
       // The dashboard page is opened once with ?token=…; it sets a same-site cookie so the page's
       // own requests (fetch, EventSource, which cannot send headers) carry it.
       const fromQuery = url.pathname === '/dashboard' ? (url.searchParams.get('token') ?? '') : '';

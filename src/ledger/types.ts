@@ -38,6 +38,8 @@ export interface CounterState {
  */
 export interface Ledger {
   readonly kind: 'memory' | 'redis';
+  /** Connection state where there is one ('ready' when it can take commands). */
+  readonly status?: string;
   /** Resolves once the ledger can take commands; rejects after timeoutMs. */
   ready(timeoutMs: number): Promise<void>;
   /**

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
@@ -57,10 +58,35 @@ describe('Kubernetes manifests', () => {
   const docs = parseAllDocuments(read('deploy/k8s/thinkcap.yaml')).map((d) => d.toJS());
   const find = (kind: string, name: string) => docs.find((d) => d.kind === kind && d.metadata.name === name);
 
-  it('a Deployment with readiness and liveness probes on /health', () => {
+  it('valid against Kubernetes\' own schemas (strict), for the versions supported: 1.30 to 1.37', () => {
+    const tool = join(root, '.tools', 'kubernetes-validate');
+    expect(existsSync(tool), 'run scripts/install-kubernetes-validate.sh (npm test does)').toBe(true);
+    for (const v of ['1.30.0', '1.33.0', '1.37.0']) {
+      const r = spawnSync('python3', ['-m', 'kubernetes_validate', '--strict', '--quiet', '-k', v, join(root, 'deploy', 'k8s', 'thinkcap.yaml')], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: tool } });
+      expect(`${r.stdout}${r.stderr}`, v).not.toMatch(/ERROR|error/);
+      expect(r.status, v).toBe(0);
+    }
+  });
+  it('what production expects: PDB, CPU autoscaling, resources on every container, NetworkPolicies for the gRPC and admin ports', () => {
+    expect(find('PodDisruptionBudget', 'thinkcap').spec.minAvailable).toBe(1);
+    const hpa = find('HorizontalPodAutoscaler', 'thinkcap');
+    expect(hpa.spec.metrics[0].resource.name).toBe('cpu');
+    expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
+    for (const d of docs.filter((x) => x.kind === 'Deployment')) {
+      for (const c of d.spec.template.spec.containers) {
+        expect(c.resources.requests.cpu, c.name).toBeTruthy();
+        expect(c.resources.limits.memory, c.name).toBeTruthy();
+      }
+    }
+    const np = find('NetworkPolicy', 'thinkcap');
+    const ports = np.spec.ingress.flatMap((i: { ports: Array<{ port: number }> }) => i.ports.map((p) => p.port));
+    expect(ports.sort()).toEqual([50051, 9100].sort());
+    expect(find('NetworkPolicy', 'thinkcap-redis').spec.ingress[0].from[0].podSelector.matchLabels.app).toBe('thinkcap');
+  });
+  it('a Deployment ready only while it can admit (/ready), alive on /health', () => {
     const d = find('Deployment', 'thinkcap');
     const c = d.spec.template.spec.containers[0];
-    expect(c.readinessProbe.httpGet.path).toBe('/health');
+    expect(c.readinessProbe.httpGet.path).toBe('/ready');
     expect(c.livenessProbe.httpGet.path).toBe('/health');
     expect(c.ports.map((p: { containerPort: number }) => p.containerPort)).toEqual([50051, 9100]);
     expect(d.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThan(20);

@@ -68,6 +68,9 @@ describe.each(['closed', 'open'] as const)('Redis killed (SIGKILL) and restarted
     await sleep(100);
     const during: number[] = [];
     for (let i = 0; i < 15; i++) during.push(await post(stack));
+    // Readiness follows: a fail-closed replica with no ledger takes no traffic (Kubernetes probe).
+    const ready = await fetch(`http://127.0.0.1:${stack.thinkcap!.adminPort}/ready`);
+    expect(ready.status).toBe(mode === 'closed' ? 503 : 200);
     const admitted = during.filter((s) => s === 200).length;
     expect(during.every((s) => s === 200 || s === 503)).toBe(true);
     expect(stack.emulator.chatCalls() - calls).toBe(admitted);
@@ -86,6 +89,7 @@ describe.each(['closed', 'open'] as const)('Redis killed (SIGKILL) and restarted
       back = await post(stack);
     }
     expect(back).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${stack.thinkcap!.adminPort}/ready`)).status).toBe(200);
     // Settlements made during the outage are pushed to the ledger (open mode), nothing stays reserved.
     for (let i = 0; i < 50 && stack.thinkcap!.spend.pendingReconciliation > 0; i++) await sleep(100);
     expect(stack.thinkcap!.spend.pendingReconciliation).toBe(0);

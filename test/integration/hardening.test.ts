@@ -33,6 +33,16 @@ async function flood(stack: Stack, total: number, concurrency: number): Promise<
   return statuses;
 }
 
+/**
+ * Load tests here check connection resets and refusals, not answer latency on a starved CPU: like
+ * the 300-request spend race, they give Envoy's message_timeout (and thinkcap's deadline under
+ * it) room, so a CI machine busy with other test files does not turn slowness into timeouts.
+ */
+function roomyTimeouts(cfg: any): void {
+  extProcFilter(cfg).message_timeout = '2s';
+}
+const ROOMY_DEADLINE = { requests: { deadlineMs: 1500 } };
+
 /** The thinkcap cluster's HTTP protocol options in a parsed Envoy config. */
 function thinkcapHttpOptions(cfg: any): any {
   return cfg.static_resources.clusters.find((c: any) => c.name === 'thinkcap').typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'];
@@ -238,7 +248,17 @@ describe.each([
 ])('saturation with $guard: Envoy closes each ext_proc stream after its request', ({ drop }) => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ emulator: { plan: () => ({ thinkingTokens: 5, answerTokens: 5 }) }, envoy: { failureModeAllow: true, mutate: drop } });
+    stack = await startStack({
+      emulator: { plan: () => ({ thinkingTokens: 5, answerTokens: 5 }) },
+      thinkcap: ROOMY_DEADLINE,
+      envoy: {
+        failureModeAllow: true,
+        mutate: (cfg) => {
+          drop(cfg);
+          roomyTimeouts(cfg);
+        },
+      },
+    });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -257,7 +277,10 @@ describe('a refusal flood: the budget is exhausted and stays a budget', () => {
   let stack: Stack;
   beforeAll(async () => {
     // $0.001 a day: the first request's worst case does not fit; every request is refused.
-    stack = await startStack({ thinkcap: { spend: { enabled: true, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: 0.001 }] } }, envoy: { failureModeAllow: true } });
+    stack = await startStack({
+      thinkcap: { ...ROOMY_DEADLINE, spend: { enabled: true, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: 0.001 }] } },
+      envoy: { failureModeAllow: true, mutate: roomyTimeouts },
+    });
   });
   afterAll(async () => {
     await stack?.stop();
