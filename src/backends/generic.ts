@@ -1,6 +1,5 @@
 import { capCompletion, mergeOpenAiContinuation, openAiContinuation, openAiEditing } from './openai.js';
-import type { BudgetPlan, Dialect, RewriteResult } from './types.js';
-import type { BackendOptions } from './registry.js';
+import type { BudgetPlan, Dialect, RewriteResult, BackendOptions } from './types.js';
 
 /**
  * Models served without a reasoning parser: `<think>…</think>` arrives inside the answer text

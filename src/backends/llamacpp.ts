@@ -1,6 +1,5 @@
 import { capCompletion, mergeOpenAiContinuation, openAiEditing, requestStreamUsage } from './openai.js';
-import { isRecord, type BudgetPlan, type Dialect, type RewriteResult } from './types.js';
-import type { BackendOptions } from './registry.js';
+import { isRecord, type BudgetPlan, type Dialect, type RewriteResult, type BackendOptions } from './types.js';
 
 /** The end-of-thinking tag of the DeepSeek-R1 / Qwen3 family templates llama.cpp serves. */
 const THINK_END = '</think>';

@@ -1,6 +1,5 @@
 import { applyTokenCeiling, openAiEditing, requestStreamUsage } from './openai.js';
-import { emptyChunk, isRecord, positiveInt, type BudgetPlan, type ChunkInfo, type Dialect, type RewriteResult } from './types.js';
-import type { BackendOptions } from './registry.js';
+import { emptyChunk, isRecord, positiveInt, type BudgetPlan, type ChunkInfo, type Dialect, type RewriteResult, type BackendOptions } from './types.js';
 
 /** reasoning_effort / think level for a budget, by the configured tier budgets. */
 export function effortFor(budget: number, o: BackendOptions): 'none' | 'low' | 'medium' | 'high' {

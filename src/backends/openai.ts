@@ -1,5 +1,4 @@
-import { emptyChunk, isRecord, positiveInt, type BudgetPlan, type ChunkInfo, type ContinuationRequest, type Dialect, type RewriteResult } from './types.js';
-import type { BackendOptions } from './registry.js';
+import { emptyChunk, isRecord, positiveInt, type BackendOptions, type BudgetPlan, type ChunkInfo, type ContinuationRequest, type Dialect, type RewriteResult } from './types.js';
 
 /**
  * Shared pieces of the OpenAI-compatible dialects (vLLM, SGLang, llama.cpp, Ollama /v1,

@@ -1,29 +1,13 @@
 import type { BackendConfig, Config, DialectName, TierName } from '../config/schema.js';
-import type { Dialect } from './types.js';
+import type { BackendOptions, Dialect } from './types.js';
+
+export type { BackendOptions } from './types.js';
 import { vllmDialect } from './vllm.js';
 import { sglangDialect } from './sglang.js';
 import { llamacppDialect } from './llamacpp.js';
 import { genericDialect } from './generic.js';
 import { ollamaDialect, ollamaOpenAiDialect } from './ollama.js';
 
-export interface BackendOptions {
-  /** Write the engine's own budget fields (enforcement `native`). */
-  native: boolean;
-  /** Cut-off + continuation: the upstream is capped at the budget (enforcement `continuation`). */
-  continuation: boolean;
-  /** Stream rewrite only (enforcement `rewrite`): no engine field at all, only the length ceiling. */
-  rewriteOnly: boolean;
-  disableThinkingAtZero: boolean;
-  logitProcessor?: string;
-  /** SGLang --enable-strict-thinking: custom_params.thinking_budget alone caps thinking. */
-  strictThinking: boolean;
-  /** The engine's per-request thinking-budget field (llama.cpp), if it has one. */
-  budgetField?: string;
-  thinkPrefilled: boolean;
-  /** Ollama models with think levels ("low" | "medium" | "high") rather than true/false. */
-  thinkLevels: boolean;
-  tierBudgets: Record<TierName, number>;
-}
 
 export function buildDialect(name: DialectName, o: BackendOptions): Dialect {
   switch (name) {
@@ -60,7 +44,6 @@ export function backendOptions(config: Config, b: BackendConfig | undefined): Ba
     logitProcessor: b?.logitProcessor,
     strictThinking: b?.strictThinking ?? false,
     budgetField: b?.budgetField === false ? undefined : (b?.budgetField ?? DEFAULT_BUDGET_FIELD[dialect]),
-    thinkPrefilled: b?.thinkPrefilled ?? false,
     thinkLevels: b?.thinkLevels ?? false,
     tierBudgets: {
       trivial: config.tiers.trivial.budget,

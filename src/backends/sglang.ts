@@ -1,6 +1,5 @@
 import { capCompletion, mergeOpenAiContinuation, openAiContinuation, openAiEditing, requestStreamUsage } from './openai.js';
-import { isRecord, type BudgetPlan, type Dialect, type RewriteResult } from './types.js';
-import type { BackendOptions } from './registry.js';
+import { isRecord, type BudgetPlan, type Dialect, type RewriteResult, type BackendOptions } from './types.js';
 
 /**
  * SGLang: custom_params.thinking_budget, enforced exactly by strict thinking (server flag

@@ -1,4 +1,23 @@
-import type { DialectName } from '../config/schema.js';
+import type { DialectName, TierName } from '../config/schema.js';
+
+/** How a configured backend enforces budgets, handed to its dialect. */
+export interface BackendOptions {
+  /** Write the engine's own budget fields (enforcement `native`). */
+  native: boolean;
+  /** Cut-off + continuation: the upstream is capped at the budget (enforcement `continuation`). */
+  continuation: boolean;
+  /** Stream rewrite only (enforcement `rewrite`): no engine field at all, only the length ceiling. */
+  rewriteOnly: boolean;
+  disableThinkingAtZero: boolean;
+  logitProcessor?: string;
+  /** SGLang --enable-strict-thinking: custom_params.thinking_budget alone caps thinking. */
+  strictThinking: boolean;
+  /** The engine's per-request thinking-budget field (llama.cpp), if it has one. */
+  budgetField?: string;
+  /** Ollama models with think levels ("low" | "medium" | "high") rather than true/false. */
+  thinkLevels: boolean;
+  tierBudgets: Record<TierName, number>;
+}
 
 /** What thinkcap decided for one request, handed to the dialect that rewrites it. */
 export interface BudgetPlan {

@@ -1,6 +1,5 @@
 import { capCompletion, mergeOpenAiContinuation, openAiContinuation, openAiEditing, requestStreamUsage } from './openai.js';
-import type { BudgetPlan, Dialect, RewriteResult } from './types.js';
-import type { BackendOptions } from './registry.js';
+import type { BudgetPlan, Dialect, RewriteResult, BackendOptions } from './types.js';
 
 /**
  * vLLM: `thinking_token_budget` makes the engine end the reasoning section itself (server

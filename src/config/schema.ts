@@ -352,10 +352,11 @@ export const configSchema = z
         /** Show the first characters of each prompt in the dashboard feed (escaped). Off: prompts can be private. */
         promptPreview: z.boolean().default(false),
         /**
-         * Response header carrying the thinking length the backend would have produced without
-         * the cap (the test emulator sends it); used only for the tokens-saved metric.
+         * A response header carrying the thinking length the backend would have produced without
+         * the cap, where a backend sends one (the test emulator does); used only for the
+         * tokens-saved metric. Unset: no such header is read.
          */
-        naturalThinkingHeader: z.string().toLowerCase().default('x-emulator-natural-thinking-tokens'),
+        naturalThinkingHeader: z.string().toLowerCase().optional(),
       })
       .strict()
       .prefault({}),

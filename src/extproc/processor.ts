@@ -415,6 +415,8 @@ export class RequestProcessor {
       thinkingBudget: parsed.thinking_budget,
     });
     this.tier = tier;
+    // Why the budget differs from the tier's (overrides, client hints, floor, ceiling), for the record.
+    for (const a of decision.adjustments) notes.push(`budget: ${a}`);
     // An answer must fit inside the client's own max_tokens: thinking stops short of it.
     const budget = budgetWithAnswerRoom(decision.budget, this.dialect!.clientMaxTokens(parsed), this.ctx.config.requests.answerReserveTokens);
     if (budget < decision.budget) notes.push(`answer reserve: thinking ${decision.budget} lowered to ${budget} to fit max_tokens`);
@@ -497,7 +499,8 @@ export class RequestProcessor {
     }
     const contentType = (headers.get('content-type') ?? '').toLowerCase();
     const encoding = (headers.get('content-encoding') ?? 'identity').toLowerCase();
-    const natural = Number(headers.get(this.ctx.config.dashboard.naturalThinkingHeader) ?? NaN);
+    const naturalHeader = this.ctx.config.dashboard.naturalThinkingHeader;
+    const natural = naturalHeader ? Number(headers.get(naturalHeader) ?? NaN) : NaN;
     if (Number.isFinite(natural)) this.natural = natural;
     const streaming = contentType.includes('event-stream') || contentType.includes('ndjson');
     const tierHeaders = headerMutation({

@@ -74,10 +74,6 @@ export class Router {
     this.ema.set(target, prev + rule.alpha * (ms - prev));
   }
 
-  latency(target: string): number | undefined {
-    return this.ema.get(target);
-  }
-
   async decide(tier: TierName, facts: { tenant?: string; budgetPressure: boolean }): Promise<RouteDecision | null> {
     const target = this.config.tiers[tier];
     if (!target) return null;

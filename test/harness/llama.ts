@@ -66,6 +66,17 @@ export interface RunningLlama {
 }
 
 export async function startLlamaServer(o: LlamaServerOptions): Promise<RunningLlama> {
+  // A port found free can be taken by a parallel test process before the server binds it.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launchLlamaServer(o);
+    } catch (err) {
+      if (attempt >= 4 || !/bind|address already in use/i.test(String(err))) throw err;
+    }
+  }
+}
+
+async function launchLlamaServer(o: LlamaServerOptions): Promise<RunningLlama> {
   const { server, model } = ensureLlama();
   const port = await freePort();
   const args = [

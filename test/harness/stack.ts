@@ -46,6 +46,8 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     const given = typeof o.thinkcap === 'function' ? o.thinkcap(emulator) : (o.thinkcap ?? {});
     for (let i = 0; i < (o.replicas ?? 1); i++) {
       const raw = { log: { level: process.env.THINKCAP_TEST_LOG ?? 'silent' }, ...structuredClone(given) } as Record<string, unknown>;
+      // The emulator says how long it would have thought without the cap (the tokens-saved metric).
+      raw.dashboard = { naturalThinkingHeader: 'x-emulator-natural-thinking-tokens', ...((raw.dashboard as object) ?? {}) };
       raw.server = { grpcHost: '127.0.0.1', grpcPort: 0, adminHost: '127.0.0.1', adminPort: 0, shutdownGraceMs: 2000, ...((raw.server as object) ?? {}) };
       const config = validateConfig(raw);
       replicas.push(await startThinkcap(config, pino({ level: config.log.level }), { clock: o.clock }));
@@ -53,22 +55,27 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     thinkcapPort = replicas[0]!.grpcPort;
   }
   const thinkcap = replicas[0] ?? null;
-  const envoyCfg = buildEnvoyConfig({
-    listenerPort: await freePort(),
-    adminPort: await freePort(),
-    thinkcapPort,
-    thinkcapPorts: replicas.map((r) => r.grpcPort),
-    backendPort: o.backendPort ?? emulator.port,
-    ...o.envoy,
-    clusters: { ...Object.fromEntries(Object.entries(emulators).map(([k, e]) => [k, e.port])), ...(o.envoy?.clusters ?? {}) },
-  });
-  let envoy: RunningEnvoy;
-  try {
-    envoy = await startEnvoy(envoyCfg);
-  } catch (err) {
-    for (const r of replicas) await r.stop(0);
-    await emulator.close();
-    throw err;
+  // A port found free can be taken by a parallel test process before Envoy binds it: try again
+  // on fresh ports (only when the listener or admin port was ours to choose).
+  let envoy: RunningEnvoy | null = null;
+  for (let attempt = 1; envoy === null; attempt++) {
+    const envoyCfg = buildEnvoyConfig({
+      listenerPort: await freePort(),
+      adminPort: await freePort(),
+      thinkcapPort,
+      thinkcapPorts: replicas.map((r) => r.grpcPort),
+      backendPort: o.backendPort ?? emulator.port,
+      ...o.envoy,
+      clusters: { ...Object.fromEntries(Object.entries(emulators).map(([k, e]) => [k, e.port])), ...(o.envoy?.clusters ?? {}) },
+    });
+    try {
+      envoy = await startEnvoy(envoyCfg);
+    } catch (err) {
+      if (attempt < 4 && /Address already in use/.test(String(err)) && o.envoy?.listenerPort === undefined) continue;
+      for (const r of replicas) await r.stop(0);
+      await emulator.close();
+      throw err;
+    }
   }
   return {
     emulator,
