@@ -86,6 +86,7 @@ export async function startThinkcap(config: Config, log: Logger, opts: StartOpti
     config,
     log,
     onFinish,
+    onUnauthenticated: () => metrics.grpcUnauthenticated.inc(),
     spend,
     energy,
     router,

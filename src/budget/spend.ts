@@ -171,7 +171,8 @@ export class SpendController {
     const items = counters.map((counter) => ({ counter, amount: counter.unit === 'usd' ? worstUsd : thinkingBudget }));
     const ttlMs = this.config.spend.reservationTtlSeconds * 1000;
     try {
-      const pending = this.ledger.reserve(id, items, now, ttlMs, deadline);
+      // The ledger checks the deadline on its own clock: allow for skew between the hosts.
+      const pending = this.ledger.reserve(id, items, now, ttlMs, deadline + this.config.spend.redis.clockSkewMs);
       const r = await withDeadline(pending, deadline - Date.now());
       if (r === undefined) {
         // Too late for Envoy: refund behind it (same connection, so it runs after the reserve;

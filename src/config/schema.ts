@@ -247,6 +247,12 @@ export const configSchema = z
             keyPrefix: z.string().default('thinkcap'),
             /** Per-command timeout; keep well under Envoy's message_timeout. */
             commandTimeoutMs: z.number().int().positive().default(100),
+            /**
+             * How far Redis's clock may run ahead of thinkcap's: a reservation script still
+             * reserves until its deadline plus this on Redis's clock (a later one reserves nothing;
+             * one in between is refunded behind it).
+             */
+            clockSkewMs: z.number().int().min(0).default(1000),
           })
           .strict()
           .prefault({}),

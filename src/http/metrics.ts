@@ -33,6 +33,11 @@ export class Metrics {
   readonly energyJoules = new Counter({ name: 'thinkcap_energy_joules_total', help: 'GPU energy attributed to requests, in joules.', labelNames: ['source'], registers: [this.registry] });
   readonly refusals = new Counter({ name: 'thinkcap_budget_refusals_total', help: 'Requests refused before any upstream call.', labelNames: ['scope', 'code'], registers: [this.registry] });
   readonly softCaps = new Counter({ name: 'thinkcap_budget_soft_cap_total', help: 'Requests admitted past a soft spend cap.', labelNames: ['scope'], registers: [this.registry] });
+  readonly grpcUnauthenticated = new Counter({
+    name: 'thinkcap_grpc_unauthenticated_total',
+    help: 'ext_proc streams refused for a missing or wrong server.grpcToken.',
+    registers: [this.registry],
+  });
   readonly settleOverReservation = new Counter({
     name: 'thinkcap_budget_settle_over_reservation_total',
     help: 'How far real costs passed their reservations (USD or thinking tokens): what finance sees beyond the capped charge.',

@@ -192,6 +192,8 @@ describe('the gRPC port with a token: only Envoy with the token may open streams
     const r = await fetch(`${without.baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Hello' }] }) });
     expect(r.status).toBe(500);
     expect(without.emulator.chatCalls()).toBe(calls);
+    const metrics = await (await fetch(`http://127.0.0.1:${without.thinkcap!.adminPort}/metrics`)).text();
+    expect(Number(/^thinkcap_grpc_unauthenticated_total ([0-9.]+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
   });
 });
 
