@@ -259,9 +259,9 @@ export class SpendController {
     this.log.warn({ reservation: reservation.id, unit, over: amount, reserved: unit === 'usd' ? reservation.reservedUsd : reservation.reservedThinking, charged: clipped ? 'reservation' : 'all' }, 'settled above the reservation');
   }
 
-  /** How long a settled reservation's marker lives: past any reservation's expiry. */
+  /** How long a settled reservation's marker lives: a minute past the reservation's own expiry. */
   private get markerTtlMs(): number {
-    return this.config.spend.reservationTtlSeconds * 1000 + 3_600_000;
+    return this.config.spend.reservationTtlSeconds * 1000 + 60_000;
   }
 
   /** Release a reservation without charging (a timed-out reserve); kept for reconciliation if the ledger is away. */

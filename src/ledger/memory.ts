@@ -68,8 +68,13 @@ export class MemoryLedger implements Ledger {
   async settle(reservationId: string, actual: Array<{ counter: Counter; amount: number }>, now: number, markerTtlMs = 86_400_000): Promise<boolean> {
     // Idempotent per reservation: the second settle (or a settle after a refund) changes nothing.
     if (this.settled.has(reservationId)) return false;
+    // Markers share one lifetime, so they expire in the order they were made: dropping expired
+    // ones from the front keeps this O(1) amortised (a full scan here made every settle slow).
+    for (const [id, until] of this.settled) {
+      if (until > now) break;
+      this.settled.delete(id);
+    }
     this.settled.set(reservationId, now + markerTtlMs);
-    if (this.settled.size > 100_000) for (const [id, until] of this.settled) if (until <= now) this.settled.delete(id);
     for (const { counter, amount } of actual) {
       const e = this.entry(counter, now);
       const hold = e.holds.get(reservationId);

@@ -127,6 +127,17 @@ describe.each(ledgers)('%s ledger', (_name, makeLedger) => {
   });
 });
 
+describe('memory ledger markers', () => {
+  it('expired settle markers are dropped as new ones come (memory stays bounded, no full scans)', async () => {
+    const l = new MemoryLedger();
+    const a = counter('markers', 1e9);
+    for (let i = 0; i < 1000; i++) await l.settle(`m${i}`, [{ counter: a, amount: 0 }], T0, 1000);
+    expect((l as unknown as { settled: Map<string, number> }).settled.size).toBe(1000);
+    await l.settle('later', [{ counter: a, amount: 0 }], T0 + 2000, 1000);
+    expect((l as unknown as { settled: Map<string, number> }).settled.size).toBe(1);
+  });
+});
+
 describe('window bounds', () => {
   it('cuts hour, day and month in UTC', () => {
     const t = Date.UTC(2026, 1, 28, 23, 59, 59);
