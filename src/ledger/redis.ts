@@ -115,7 +115,16 @@ export class RedisLedger implements Ledger {
     };
     let client: Redis | Cluster;
     if (cfg.cluster && cfg.cluster.length > 0) {
-      client = new Cluster(cfg.cluster, { redisOptions: common, enableOfflineQueue: false });
+      client = new Cluster(cfg.cluster, {
+        redisOptions: common,
+        enableOfflineQueue: false,
+        // After a master fails, a replica takes its slots: re-read the slot map often and retry
+        // redirected commands briefly, so the ledger follows the failover by itself.
+        slotsRefreshInterval: 1000,
+        retryDelayOnFailover: 100,
+        retryDelayOnClusterDown: 100,
+        retryDelayOnTryAgain: 100,
+      });
     } else if (cfg.sentinel) {
       client = new Redis({ ...common, sentinels: cfg.sentinel.sentinels, name: cfg.sentinel.name });
     } else {
