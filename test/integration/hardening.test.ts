@@ -242,7 +242,7 @@ describe('slow /api/events readers cannot grow memory', () => {
   }, 60_000);
 });
 
-// Without either guard, 4 of 4,000 requests failed this way on the dev VM (the connection closed
+// Without either guard, 4 and 8 of 4,000 requests (two runs) failed this way on the dev VM (the connection closed
 // under the resets); each guard alone keeps every stream whole.
 describe.each([
   { guard: 'the graceful-close runtime guard only', drop: (cfg: any) => delete thinkcapHttpOptions(cfg).common_http_protocol_options },
