@@ -150,9 +150,14 @@ export async function startEnvoy(cfg: any, opts: { readyTimeoutMs?: number } = {
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
+  let stopping = false;
+  let ready = false;
+  child.once('exit', (code, signal) => {
+    // An Envoy that dies under a test says why (its log tail), instead of resetting connections silently.
+    if (!stopping && ready) console.error(`Envoy exited unexpectedly (code ${code}, signal ${signal}):\n${out.slice(-4000)}`);
+  });
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 20_000);
-  let ready = false;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) break;
     try {
@@ -189,11 +194,13 @@ export async function startEnvoy(cfg: any, opts: { readyTimeoutMs?: number } = {
     },
     logs: () => out,
     async stop() {
-      if (child.exitCode === null) {
+      stopping = true;
+      // exitCode stays null for a process that died by a signal: it is gone all the same.
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
         const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exited;
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 8000))]);
         clearTimeout(t);
       }
       rmSync(dir, { recursive: true, force: true });

@@ -106,6 +106,11 @@ async function launchLlamaServer(o: LlamaServerOptions): Promise<RunningLlama> {
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
+  let stopping = false;
+  let serving = false;
+  child.once('exit', (code, signal) => {
+    if (!stopping && serving) console.error(`llama-server exited unexpectedly (code ${code}, signal ${signal}):\n${out.slice(-3000)}`);
+  });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   let ready = false;
@@ -124,6 +129,7 @@ async function launchLlamaServer(o: LlamaServerOptions): Promise<RunningLlama> {
     child.kill('SIGKILL');
     throw new Error(`llama-server did not become ready:\n${out.slice(-3000)}`);
   }
+  serving = true;
   const tokensPredicted = async (): Promise<number> => {
     const text = await (await fetch(`${url}/metrics`)).text();
     const m = /^llamacpp:tokens_predicted_total\s+(\d+)/m.exec(text);
@@ -152,11 +158,13 @@ async function launchLlamaServer(o: LlamaServerOptions): Promise<RunningLlama> {
     },
     logs: () => out,
     async stop() {
-      if (child.exitCode !== null) return;
+      stopping = true;
+      // exitCode stays null for a process that died by a signal: it is gone all the same.
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       const t = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await exited;
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 6000))]);
       clearTimeout(t);
     },
   };
