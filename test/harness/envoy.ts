@@ -159,14 +159,25 @@ export async function startEnvoy(cfg: any, opts: { readyTimeoutMs?: number } = {
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 20_000);
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) break;
+    if (child.exitCode !== null || child.signalCode !== null) break;
     try {
       const r = await fetch(`${adminUrl}/ready`);
+      // The admin port was found free, but a parallel test's Envoy may have taken it first (ours
+      // then exits on the bind): ready only when the Envoy answering runs our config file.
       if (r.ok) {
+        const info = (await (await fetch(`${adminUrl}/server_info`)).json()) as { command_line_options?: { config_path?: string } };
+        if (info.command_line_options?.config_path !== file) {
+          child.kill('SIGKILL');
+          throw new Error(`Envoy did not become ready: Address already in use (admin port ${adminPort} answered by another Envoy)`);
+        }
         ready = true;
         break;
       }
-    } catch {
+    } catch (err) {
+      if (String(err).includes('Address already in use')) {
+        rmSync(dir, { recursive: true, force: true });
+        throw err;
+      }
       // not up yet
     }
     await new Promise((r) => setTimeout(r, 50));

@@ -79,6 +79,7 @@ export async function startLlamaServer(o: LlamaServerOptions): Promise<RunningLl
 async function launchLlamaServer(o: LlamaServerOptions): Promise<RunningLlama> {
   const { server, model } = ensureLlama();
   const port = await freePort();
+  const alias = `smollm2-${process.pid}-${port}-${Math.random().toString(36).slice(2, 8)}`;
   const args = [
     '-m', model,
     '--host', '127.0.0.1',
@@ -90,6 +91,8 @@ async function launchLlamaServer(o: LlamaServerOptions): Promise<RunningLlama> {
     '-np', String(o.slots ?? 2),
     '-t', '2',
     '--metrics',
+    // A name only this server answers to (a parallel test's server could sit on a reused port).
+    '--alias', alias,
     '--no-webui',
     ...(o.reasoning ? ['--reasoning', o.reasoning] : []),
     ...(o.extraArgs ?? []),
@@ -117,10 +120,16 @@ async function launchLlamaServer(o: LlamaServerOptions): Promise<RunningLlama> {
   while (Date.now() < deadline && child.exitCode === null) {
     try {
       if ((await fetch(`${url}/health`)).ok) {
+        const models = (await (await fetch(`${url}/v1/models`)).json()) as { data?: Array<{ id?: string }> };
+        if (models.data?.[0]?.id !== alias) {
+          child.kill('SIGKILL');
+          throw new Error(`llama-server could not bind: port ${port} answered by another server`);
+        }
         ready = true;
         break;
       }
-    } catch {
+    } catch (err) {
+      if (String(err).includes('could not bind')) throw err;
       // not listening yet
     }
     await new Promise((r) => setTimeout(r, 100));

@@ -38,6 +38,17 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
 }
 
 export async function startRedis(): Promise<RunningRedis> {
+  // A port found free can be taken by a parallel test process before redis-server binds it.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launchRedis();
+    } catch (err) {
+      if (attempt >= 4 || !String(err).includes('could not bind')) throw err;
+    }
+  }
+}
+
+async function launchRedis(): Promise<RunningRedis> {
   if (!haveRedis()) throw new Error('redis-server not found: apt-get install -y redis-server (scripts/test.sh does this)');
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'thinkcap-redis-'));
@@ -45,6 +56,12 @@ export async function startRedis(): Promise<RunningRedis> {
   const launch = async () => {
     child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
     await waitForPort(port, 10_000);
+    // The port was found free, but a parallel test's server may hold it: ours runs in our dir.
+    const got = spawnSync('redis-cli', ['-p', String(port), 'config', 'get', 'dir'], { encoding: 'utf8' }).stdout;
+    if (!got.includes(dir)) {
+      child.kill('SIGKILL');
+      throw new Error(`redis-server could not bind: port ${port} answered by another server`);
+    }
   };
   await launch();
   const stop = async () => {
