@@ -245,8 +245,14 @@ describe('slow /api/events readers cannot grow memory', () => {
 // Without either guard, 4 and 8 of 4,000 requests (two runs) failed this way on the dev VM (the connection closed
 // under the resets); each guard alone keeps every stream whole.
 describe.each([
-  { guard: 'the graceful-close runtime guard only', drop: (cfg: any) => delete thinkcapHttpOptions(cfg).common_http_protocol_options },
-  { guard: 'max_requests_per_connection only', drop: (cfg: any) => delete cfg.layered_runtime },
+  {
+    guard: 'the graceful-close runtime guard only',
+    drop: (cfg: any) => {
+      delete thinkcapHttpOptions(cfg).common_http_protocol_options;
+      cfg.layered_runtime = { layers: [{ name: 'static', static_layer: { 'envoy.reloadable_features.ext_proc_graceful_grpc_close': true } }] };
+    },
+  },
+  { guard: 'max_requests_per_connection only (shipped)', drop: (cfg: any) => delete cfg.layered_runtime },
 ])('saturation with $guard: Envoy closes each ext_proc stream after its request', ({ drop }) => {
   let stack: Stack;
   beforeAll(async () => {
