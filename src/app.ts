@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from './config/schema.js';
 import { startExtProcServer, type ExtProcServer } from './extproc/server.js';
-import type { RequestRecord } from './extproc/processor.js';
+import type { RequestRecord } from './accounting/record.js';
 import { createAdminServer } from './http/admin.js';
 import { warmTokenizer } from './stream/tokens.js';
 import { SpendController } from './budget/spend.js';

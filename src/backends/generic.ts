@@ -1,4 +1,4 @@
-import { capCompletion, mergeOpenAiContinuation, openAiContinuation, openAiEditing } from './openai.js';
+import { capCompletion, capLimits, mergeOpenAiContinuation, openAiContinuation, openAiEditing } from './openai.js';
 import type { BudgetPlan, Dialect, RewriteResult, BackendOptions } from './types.js';
 
 /**
@@ -11,6 +11,7 @@ export function genericDialect(o: BackendOptions): Dialect {
     name: 'generic',
     streamFormat: 'sse',
     ...openAiEditing,
+    limits: (body, plan) => capLimits(body, plan, o),
     rewriteRequest(body: Record<string, unknown>, plan: BudgetPlan): RewriteResult {
       return capCompletion(body, plan, o);
     },

@@ -1,4 +1,4 @@
-import { capCompletion, mergeOpenAiContinuation, openAiEditing, requestStreamUsage } from './openai.js';
+import { capCompletion, capLimits, mergeOpenAiContinuation, openAiEditing, requestStreamUsage } from './openai.js';
 import { isRecord, type BudgetPlan, type Dialect, type RewriteResult, type BackendOptions } from './types.js';
 
 /** The end-of-thinking tag of the DeepSeek-R1 / Qwen3 family templates llama.cpp serves. */
@@ -17,6 +17,7 @@ export function llamacppDialect(o: BackendOptions): Dialect {
     name: 'llamacpp',
     streamFormat: 'sse',
     ...openAiEditing,
+    limits: (body, plan) => capLimits(body, plan, o),
     rewriteRequest(body: Record<string, unknown>, plan: BudgetPlan): RewriteResult {
       const result = capCompletion(body, plan, o);
       if (o.budgetField && o.native) body[o.budgetField] = plan.thinkingBudget;
@@ -36,7 +37,9 @@ export function llamacppDialect(o: BackendOptions): Dialect {
       const body: Record<string, unknown> = { prompt: '', max_tokens: maxTokens, stream: true, stream_options: { include_usage: true } };
       for (const k of SAMPLING_FIELDS) if (original[k] !== undefined) body[k] = original[k];
       const sep = thinking.endsWith('\n') ? '' : '\n';
-      return { path: '/v1/completions', body, render: { path: '/apply-template', body: render, suffix: `${thinking}${sep}${THINK_END}\n\n${answerSoFar}` }, textCompletion: true };
+      const suffix = `${thinking}${sep}${THINK_END}\n\n${answerSoFar}`;
+      const prompt = (rendered: unknown) => (isRecord(rendered) && typeof rendered.prompt === 'string' ? rendered.prompt + suffix : null);
+      return { path: '/v1/completions', body, render: { path: '/apply-template', body: render, prompt }, convert: 'text-completion' };
     },
     mergeContinuation: mergeOpenAiContinuation,
   };

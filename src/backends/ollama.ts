@@ -1,5 +1,5 @@
-import { applyTokenCeiling, openAiEditing, requestStreamUsage } from './openai.js';
-import { emptyChunk, isRecord, positiveInt, type BudgetPlan, type ChunkInfo, type Dialect, type RewriteResult, type BackendOptions } from './types.js';
+import { applyTokenCeiling, ceilingLimits, openAiEditing, requestStreamUsage } from './openai.js';
+import { emptyChunk, isRecord, positiveInt, type BudgetPlan, type ChunkInfo, type ContinuationRequest, type Dialect, type RewriteResult, type BackendOptions, type TokenLimits } from './types.js';
 
 /** reasoning_effort / think level for a budget, by the configured tier budgets. */
 export function effortFor(budget: number, o: BackendOptions): 'none' | 'low' | 'medium' | 'high' {
@@ -26,11 +26,64 @@ function parseOllamaObject(json: unknown): ChunkInfo {
   return out;
 }
 
+/** Request fields that shape sampling and model choice, carried into a continuation. */
+const CARRIED_FIELDS = ['model', 'keep_alive', 'format'] as const;
+
+/** The num_predict ceiling: budget + answer allowance, or under cut-off the budget itself (thinking on). */
+function ollamaLimits(body: Record<string, unknown>, plan: BudgetPlan, o: BackendOptions): TokenLimits {
+  const clientMax = positiveInt(isRecord(body.options) ? body.options.num_predict : undefined);
+  const cutOff = o.continuation && plan.thinkingBudget > 0 && body.think !== false;
+  const ceiling = cutOff ? plan.thinkingBudget : plan.thinkingBudget + plan.answerTokens;
+  return { clientMaxTokens: clientMax, upstreamMaxTokens: clientMax === null ? ceiling : Math.min(clientMax, ceiling) };
+}
+
+/**
+ * Budget forcing on Ollama. Its /api/chat does not continue a prefilled assistant turn with
+ * thinking closed the same way for every template, so thinkcap asks Ollama for the exact
+ * prompt its template renders (/api/chat with `_debug_render_only`, answered with
+ * `_debug_info.rendered_template`), appends the thinking so far and the end-of-thinking tag,
+ * and has /api/generate continue that text as is (`raw`, no template; `think: false`, so the
+ * output is all answer). The NDJSON `response` lines are passed on as chat lines.
+ */
+function ollamaContinuation(original: Record<string, unknown>, thinking: string, answerSoFar: string, maxTokens: number): ContinuationRequest {
+  const render: Record<string, unknown> = { messages: original.messages, stream: false, _debug_render_only: true };
+  for (const k of ['model', 'think', 'tools'] as const) if (original[k] !== undefined) render[k] = original[k];
+  const body: Record<string, unknown> = { prompt: '', raw: true, stream: true, think: false, options: { ...(isRecord(original.options) ? original.options : {}), num_predict: maxTokens } };
+  for (const k of CARRIED_FIELDS) if (original[k] !== undefined) body[k] = original[k];
+  const sep = thinking.endsWith('\n') ? '' : '\n';
+  const prompt = (rendered: unknown): string | null => {
+    const info = isRecord(rendered) ? rendered._debug_info : undefined;
+    const template = isRecord(info) ? info.rendered_template : undefined;
+    if (typeof template !== 'string') return null;
+    // Templates that open the think block in the generation prompt end with it; others leave it to the model.
+    const open = /<think>\s*$/.test(template) ? '' : '<think>\n';
+    return `${template}${open}${thinking}${sep}</think>\n\n${answerSoFar}`;
+  };
+  return { path: '/api/generate', body, render: { path: '/api/chat', body: render, prompt }, convert: 'ollama-generate', ndjson: true };
+}
+
+/** The first whole /api/chat answer with the continuation's answer, finish and both legs' counts. */
+function mergeOllamaContinuation(firstBody: Buffer, m: { content: string; finishReason: string | null; completionTokens: number }): Buffer {
+  let json: unknown;
+  try {
+    json = JSON.parse(firstBody.toString('utf8'));
+  } catch {
+    return firstBody;
+  }
+  if (!isRecord(json) || !isRecord(json.message)) return firstBody;
+  json.message.content = m.content;
+  if (m.finishReason) json.done_reason = m.finishReason;
+  json.eval_count = m.completionTokens;
+  return Buffer.from(JSON.stringify(json), 'utf8');
+}
+
 /**
  * Ollama native /api/chat: NDJSON stream (the default when `stream` is absent), `think`
  * (false, true, or "low" | "medium" | "high" for models with levels), reasoning in
- * message.thinking, length cap options.num_predict. Ollama has no numeric thinking cap: past
- * the budget the stream rewrite drops reasoning, and num_predict bounds the total.
+ * message.thinking, length cap options.num_predict, counts on the final (`done`) line, always
+ * (part of Ollama's API, so never unasked usage). Ollama has no numeric thinking cap: past the
+ * budget the stream rewrite drops reasoning, num_predict bounds the total, and under cut-off +
+ * continuation num_predict stops thinking at the budget and thinkcap has Ollama answer.
  */
 export function ollamaDialect(o: BackendOptions): Dialect {
   return {
@@ -38,17 +91,14 @@ export function ollamaDialect(o: BackendOptions): Dialect {
     streamFormat: 'ndjson',
     // num_predict -1 (or -2) is Ollama's "no limit": no client limit of its own.
     clientMaxTokens: (body) => positiveInt(isRecord(body.options) ? body.options.num_predict : undefined),
+    limits: (body, plan) => ollamaLimits(body, plan, o),
     rewriteRequest(body: Record<string, unknown>, plan: BudgetPlan): RewriteResult {
-      const options = isRecord(body.options) ? { ...body.options } : {};
-      const clientMax = positiveInt(options.num_predict);
-      const ceiling = plan.thinkingBudget + plan.answerTokens;
-      const upstream = clientMax === null ? ceiling : Math.min(clientMax, ceiling);
-      options.num_predict = upstream;
-      body.options = options;
+      const limits = ollamaLimits(body, plan, o);
+      body.options = { ...(isRecord(body.options) ? body.options : {}), num_predict: limits.upstreamMaxTokens };
       if (body.think !== false && !o.rewriteOnly) {
         body.think = plan.thinkingBudget === 0 ? false : o.thinkLevels ? effortFor(plan.thinkingBudget, o) : true;
       }
-      return { clientMaxTokens: clientMax, upstreamMaxTokens: upstream, stream: body.stream !== false, clientWantsUsage: true };
+      return { ...limits, stream: body.stream !== false, clientWantsUsage: true };
     },
     parseStreamEvent: parseOllamaObject,
     parseResponse: parseOllamaObject,
@@ -67,12 +117,19 @@ export function ollamaDialect(o: BackendOptions): Dialect {
       if (!isRecord(m)) return false;
       return (m.content === '' || m.content === undefined) && m.thinking === undefined && m.tool_calls === undefined;
     },
+    contentEvent: (text) => ({ created_at: new Date().toISOString(), message: { role: 'assistant', content: text }, done: false }),
+    // The final line is dropped instead (isFinalEvent): nothing to hide on the line itself.
+    hideFinish() {},
+    isUsageOnly: () => false,
+    isFinalEvent: (event) => event.done === true,
     setResponseText(json, reasoning, content) {
       const m = json.message;
       if (!isRecord(m)) return;
       if (reasoning !== null) m.thinking = reasoning;
       if (content !== null) m.content = content;
     },
+    buildContinuation: ollamaContinuation,
+    mergeContinuation: mergeOllamaContinuation,
   };
 }
 
@@ -85,6 +142,7 @@ export function ollamaOpenAiDialect(o: BackendOptions): Dialect {
     name: 'ollama-openai',
     streamFormat: 'sse',
     ...openAiEditing,
+    limits: (body, plan) => ceilingLimits(body, plan.thinkingBudget + plan.answerTokens),
     rewriteRequest(body: Record<string, unknown>, plan: BudgetPlan): RewriteResult {
       const result = applyTokenCeiling(body, plan);
       if (!o.rewriteOnly) body.reasoning_effort = effortFor(plan.thinkingBudget, o);

@@ -1,4 +1,4 @@
-import { emptyChunk, isRecord, positiveInt, type BackendOptions, type BudgetPlan, type ChunkInfo, type ContinuationRequest, type Dialect, type RewriteResult } from './types.js';
+import { emptyChunk, isRecord, positiveInt, type BackendOptions, type BudgetPlan, type ChunkInfo, type ContinuationRequest, type Dialect, type RewriteResult, type TokenLimits } from './types.js';
 
 /**
  * Shared pieces of the OpenAI-compatible dialects (vLLM, SGLang, llama.cpp, Ollama /v1,
@@ -12,12 +12,17 @@ export function openAiClientMax(body: Record<string, unknown>): number | null {
   return a !== null && b !== null ? Math.min(a, b) : (a ?? b);
 }
 
+/** The limits under a completion-token ceiling: the client's own, never raised. */
+export function ceilingLimits(body: Record<string, unknown>, ceiling: number): TokenLimits {
+  const clientMax = openAiClientMax(body);
+  return { clientMaxTokens: clientMax, upstreamMaxTokens: clientMax === null ? ceiling : Math.min(clientMax, ceiling) };
+}
+
 /** Cap max_tokens / max_completion_tokens at `ceiling`, never above the client's own. */
 export function applyTokenCeiling(body: Record<string, unknown>, plan: BudgetPlan, ceiling = plan.thinkingBudget + plan.answerTokens): RewriteResult {
   const a = positiveInt(body.max_completion_tokens);
   const b = positiveInt(body.max_tokens);
-  const clientMax = openAiClientMax(body);
-  const upstream = clientMax === null ? ceiling : Math.min(clientMax, ceiling);
+  const { clientMaxTokens: clientMax, upstreamMaxTokens: upstream } = ceilingLimits(body, ceiling);
   // Write the field the client used; max_tokens when it used none (every engine reads it).
   if (a !== null) body.max_completion_tokens = upstream;
   if (b !== null || a === null) body.max_tokens = upstream;
@@ -40,14 +45,28 @@ export function disableThinking(body: Record<string, unknown>): void {
  * then writes its own engine fields.
  */
 export function capCompletion(body: Record<string, unknown>, plan: BudgetPlan, o: BackendOptions): RewriteResult {
-  // Thinking off at a zero budget is the engine acting: not in stream-rewrite-only mode.
-  const thinkingOff = plan.thinkingBudget === 0 && o.disableThinkingAtZero && !o.rewriteOnly;
-  // Cut-off: the upstream stops at the budget (never at 0, which engines read as "no limit"),
-  // unless thinking is off altogether and the answer needs the usual room.
-  const ceiling = o.continuation && !thinkingOff ? Math.max(1, plan.thinkingBudget) : undefined;
-  const result = applyTokenCeiling(body, plan, ceiling);
-  if (thinkingOff) disableThinking(body);
+  const result = applyTokenCeiling(body, plan, completionCeiling(plan, o));
+  if (thinkingOff(plan, o)) disableThinking(body);
   return result;
+}
+
+/** Thinking off at a zero budget is the engine acting: not in stream-rewrite-only mode. */
+function thinkingOff(plan: BudgetPlan, o: BackendOptions): boolean {
+  return plan.thinkingBudget === 0 && o.disableThinkingAtZero && !o.rewriteOnly;
+}
+
+/**
+ * The completion-token ceiling: thinking budget + answer allowance, or under cut-off the budget
+ * itself (never 0, which engines read as "no limit"), unless thinking is off altogether and the
+ * answer needs the usual room.
+ */
+export function completionCeiling(plan: BudgetPlan, o: BackendOptions): number {
+  return o.continuation && !thinkingOff(plan, o) ? Math.max(1, plan.thinkingBudget) : plan.thinkingBudget + plan.answerTokens;
+}
+
+/** What `capCompletion` writes, without writing it. */
+export function capLimits(body: Record<string, unknown>, plan: BudgetPlan, o: BackendOptions): TokenLimits {
+  return ceilingLimits(body, completionCeiling(plan, o));
 }
 
 /** Ask for usage in the stream (exact token counts); thinkcap strips it again if the client did not ask. */
@@ -128,8 +147,18 @@ function firstDelta(event: Record<string, unknown>): Record<string, unknown> | n
 }
 
 /** Stream-event editing shared by the OpenAI-compatible dialects. */
-export const openAiEditing: Pick<Dialect, 'annotateUsage' | 'clientMaxTokens' | 'stripReasoning' | 'setContent' | 'stripUsage' | 'isEmpty' | 'setResponseText' | 'parseStreamEvent' | 'parseResponse'> = {
+export const openAiEditing: Pick<
+  Dialect,
+  'annotateUsage' | 'clientMaxTokens' | 'stripReasoning' | 'setContent' | 'stripUsage' | 'isEmpty' | 'setResponseText' | 'parseStreamEvent' | 'parseResponse' | 'contentEvent' | 'hideFinish' | 'isUsageOnly' | 'isFinalEvent'
+> = {
   clientMaxTokens: openAiClientMax,
+  contentEvent: (text) => ({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: text }, finish_reason: null }] }),
+  hideFinish(event) {
+    const c = Array.isArray(event.choices) ? event.choices[0] : undefined;
+    if (isRecord(c)) c.finish_reason = null;
+  },
+  isUsageOnly: (event) => Array.isArray(event.choices) && event.choices.length === 0,
+  isFinalEvent: () => false,
   parseStreamEvent: parseOpenAiStreamEvent,
   parseResponse: parseOpenAiResponse,
   stripReasoning(event) {

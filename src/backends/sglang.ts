@@ -1,4 +1,4 @@
-import { capCompletion, mergeOpenAiContinuation, openAiContinuation, openAiEditing, requestStreamUsage } from './openai.js';
+import { capCompletion, capLimits, mergeOpenAiContinuation, openAiContinuation, openAiEditing, requestStreamUsage } from './openai.js';
 import { isRecord, type BudgetPlan, type Dialect, type RewriteResult, type BackendOptions } from './types.js';
 
 /**
@@ -13,6 +13,7 @@ export function sglangDialect(o: BackendOptions): Dialect {
     name: 'sglang',
     streamFormat: 'sse',
     ...openAiEditing,
+    limits: (body, plan) => capLimits(body, plan, o),
     rewriteRequest(body: Record<string, unknown>, plan: BudgetPlan): RewriteResult {
       const result = capCompletion(body, plan, o);
       if ((o.strictThinking || o.logitProcessor) && o.native) {

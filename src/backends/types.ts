@@ -27,11 +27,15 @@ export interface BudgetPlan {
   answerTokens: number;
 }
 
-export interface RewriteResult {
+/** Completion-token limits of a request: the client's own and the one sent upstream. */
+export interface TokenLimits {
   /** The client's own completion-token limit, if it set one (never raised). */
   clientMaxTokens: number | null;
   /** The completion-token limit sent upstream. */
   upstreamMaxTokens: number;
+}
+
+export interface RewriteResult extends TokenLimits {
   /** The client asked for a streamed response. */
   stream: boolean;
   /** The client itself asked for usage in the stream (else usage chunks thinkcap added are removed). */
@@ -59,13 +63,20 @@ export interface ContinuationRequest {
   path: string;
   body: Record<string, unknown>;
   /**
-   * Render the conversation with the engine's own chat template first (POST path with body;
-   * the answer's `prompt`), then send `prompt + suffix` as body.prompt: budget forcing on the
-   * exact prompt the engine would have used, with the thinking so far and the end-of-thinking tag.
+   * Render the conversation with the engine's own chat template first (POST path with body),
+   * then send `prompt(answer)` as body.prompt: budget forcing on the exact prompt the engine
+   * would have used, with the thinking so far and the end-of-thinking tag. `prompt` returns null
+   * when the answer holds no rendered prompt.
    */
-  render?: { path: string; body: Record<string, unknown>; suffix: string };
-  /** The backend answers as a text completion (choices[].text): thinkcap passes it on as chat chunks. */
-  textCompletion?: boolean;
+  render?: { path: string; body: Record<string, unknown>; prompt(rendered: unknown): string | null };
+  /**
+   * The backend answers in another shape than the client's chat stream: a text completion
+   * (`choices[].text` SSE) or Ollama's /api/generate NDJSON (`response`); thinkcap passes it on
+   * as chat events of the client's format.
+   */
+  convert?: 'text-completion' | 'ollama-generate';
+  /** The body is streamed as NDJSON (Ollama) rather than SSE. */
+  ndjson?: boolean;
 }
 
 export interface Dialect {
@@ -74,6 +85,8 @@ export interface Dialect {
   readonly streamFormat: 'sse' | 'ndjson';
   /** The client's own completion-token limit in a request body, or null when it set none. */
   clientMaxTokens(body: Record<string, unknown>): number | null;
+  /** The limits `rewriteRequest` would write, computed without touching the body (for the reservation). */
+  limits(body: Record<string, unknown>, plan: BudgetPlan): TokenLimits;
   /** Write the budget into the request body in place; the body is the parsed client JSON. */
   rewriteRequest(body: Record<string, unknown>, plan: BudgetPlan): RewriteResult;
   /** Parse one stream event's JSON (SSE data or NDJSON line). */
@@ -88,6 +101,14 @@ export interface Dialect {
   stripUsage(event: Record<string, unknown>): boolean;
   /** True when, after edits, the event carries nothing the client needs. */
   isEmpty(event: Record<string, unknown>): boolean;
+  /** A stream event carrying only `text` as answer content, in this dialect's format (a think block closed by thinkcap). */
+  contentEvent(text: string): Record<string, unknown>;
+  /** Hide the finish of a stream event (in place): a continuation will finish the stream. */
+  hideFinish(event: Record<string, unknown>): void;
+  /** An event with usage and nothing else (OpenAI's usage chunk). */
+  isUsageOnly(event: Record<string, unknown>): boolean;
+  /** The last event of a stream in formats that mark it (Ollama's `done: true`); SSE ends with [DONE] instead. */
+  isFinalEvent(event: Record<string, unknown>): boolean;
   /**
    * Write thinkcap's figures into a usage object the client will see (in place): the reasoning
    * token count where the engine gave none, and earlier legs' completion tokens (a
@@ -99,14 +120,14 @@ export interface Dialect {
   /** Set reasoning / answer of a whole non-streaming response (in place). */
   setResponseText(json: Record<string, unknown>, reasoning: string | null, content: string | null): void;
   /**
-   * Budget forcing: a request that continues from prompt + thinking so far + end of thinking,
-   * so the backend answers without thinking further. Null where the dialect cannot.
-   */
-  /**
    * A whole (non-streaming) answer finished by a continuation: the first response's JSON with
    * the full answer, the continuation's finish reason and both legs' completion tokens.
    */
   mergeContinuation?(firstBody: Buffer, merged: { content: string; finishReason: string | null; completionTokens: number; reasoningTokens: number }): Buffer;
+  /**
+   * Budget forcing: a request that continues from prompt + thinking so far + end of thinking,
+   * so the backend answers without thinking further. Absent where the dialect cannot.
+   */
   buildContinuation?(original: Record<string, unknown>, thinking: string, answerSoFar: string, maxTokens: number): ContinuationRequest;
 }
 

@@ -1,4 +1,4 @@
-import { capCompletion, mergeOpenAiContinuation, openAiContinuation, openAiEditing, requestStreamUsage } from './openai.js';
+import { capCompletion, capLimits, mergeOpenAiContinuation, openAiContinuation, openAiEditing, requestStreamUsage } from './openai.js';
 import type { BudgetPlan, Dialect, RewriteResult, BackendOptions } from './types.js';
 
 /**
@@ -11,6 +11,7 @@ export function vllmDialect(o: BackendOptions): Dialect {
     name: 'vllm',
     streamFormat: 'sse',
     ...openAiEditing,
+    limits: (body, plan) => capLimits(body, plan, o),
     rewriteRequest(body: Record<string, unknown>, plan: BudgetPlan): RewriteResult {
       const result = capCompletion(body, plan, o);
       if (o.native) body.thinking_token_budget = plan.thinkingBudget;

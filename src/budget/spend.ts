@@ -11,10 +11,6 @@ export interface SpendIdentity extends Identity {
 }
 
 /** Worst-case and actual cost in USD from token counts (per-million-token prices). */
-export function tokenCost(pricing: Config['spend']['pricing'], promptTokens: number, completionTokens: number): number {
-  return (promptTokens * pricing.promptUsdPerMTok + completionTokens * pricing.completionUsdPerMTok) / 1e6;
-}
-
 export interface Reservation {
   id: string;
   counters: Counter[];

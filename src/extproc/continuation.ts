@@ -1,5 +1,5 @@
 import { isRecord, type ContinuationRequest } from '../backends/types.js';
-import { SseFramer } from '../stream/sse.js';
+import { NdjsonFramer, SseFramer } from '../stream/sse.js';
 
 export interface ContinuationRun {
   url: string;
@@ -37,12 +37,12 @@ export async function runContinuation(run: ContinuationRun): Promise<void> {
     const { request } = run;
     let body = request.body;
     if (request.render) {
-      const rendered = (await (await post(request.render.path, request.render.body, 'application/json')).json()) as { prompt?: unknown };
-      if (typeof rendered.prompt !== 'string') throw new Error(`continuation ${request.render.path} returned no prompt`);
-      body = { ...body, prompt: rendered.prompt + request.render.suffix };
+      const prompt = request.render.prompt(await (await post(request.render.path, request.render.body, 'application/json')).json());
+      if (prompt === null) throw new Error(`continuation ${request.render.path} returned no prompt`);
+      body = { ...body, prompt };
     }
-    const res = await post(request.path, body, 'text/event-stream');
-    const convert = request.textCompletion ? textCompletionToChat() : null;
+    const res = await post(request.path, body, request.ndjson ? 'application/x-ndjson' : 'text/event-stream');
+    const convert = request.convert === 'text-completion' ? textCompletionToChat() : request.convert === 'ollama-generate' ? ollamaGenerateToChat() : null;
     for await (const chunk of res.body!) {
       clearTimeout(timer);
       timer = setTimeout(() => idle.abort(new Error('continuation idle timeout')), idleMs);
@@ -83,6 +83,30 @@ export function textCompletionToChat(): (chunk: Buffer) => Buffer {
         return { ...rest, delta: typeof text === 'string' && text !== '' ? { content: text } : {} };
       });
       parts.push(`data: ${JSON.stringify(json)}\n\n`);
+    }
+    return Buffer.from(parts.join(''), 'utf8');
+  };
+}
+
+/**
+ * Ollama /api/generate NDJSON (`response`) rewritten as /api/chat lines (`message.content`),
+ * so the client's chat stream continues in its own format; counts and `done` pass through.
+ */
+export function ollamaGenerateToChat(): (chunk: Buffer) => Buffer {
+  const framer = new NdjsonFramer();
+  return (chunk) => {
+    const parts: string[] = [];
+    for (const { raw, line } of framer.push(chunk)) {
+      let json: unknown;
+      try {
+        json = JSON.parse(line);
+      } catch {
+        parts.push(raw.toString('utf8'));
+        continue;
+      }
+      if (!isRecord(json)) continue;
+      const { response, thinking: _thinking, context: _context, ...rest } = json;
+      parts.push(`${JSON.stringify({ ...rest, message: { role: 'assistant', content: typeof response === 'string' ? response : '' } })}\n`);
     }
     return Buffer.from(parts.join(''), 'utf8');
   };

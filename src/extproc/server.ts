@@ -3,9 +3,9 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { extProcServiceDefinition, type ProcessingRequest, type ProcessingResponse } from './proto.js';
-import { RequestProcessor, type ProcessorContext, type RequestRecord } from './processor.js';
+import { RequestProcessor, type ProcessorContext } from './processor.js';
+import type { RequestRecord } from '../accounting/record.js';
 import type { SpendController } from '../budget/spend.js';
-import { openAiError, streamedBody } from './wire.js';
 
 /** Constant-time comparison of an `authorization` metadata value with the expected one. */
 function tokenMatches(values: grpc.MetadataValue[], expected: Buffer): boolean {
@@ -33,26 +33,6 @@ export interface ExtProcServer {
   readonly active: number;
   /** Stop accepting streams; wait for in-flight ones up to graceMs, then cut them. */
   shutdown(graceMs: number): Promise<void>;
-}
-
-/** Neutral answer for a phase, used when thinkcap fails inside a request (fail-open). */
-function neutralFor(req: ProcessingRequest, duplexResponse: boolean, duplexRequest: boolean): ProcessingResponse {
-  switch (req.request) {
-    case 'request_headers':
-      return { request_headers: {} };
-    case 'response_headers':
-      return { response_headers: {} };
-    case 'request_body':
-      return duplexRequest ? streamedBody('request_body', req.request_body?.body, !!req.request_body?.end_of_stream) : { request_body: {} };
-    case 'response_body':
-      return duplexResponse ? streamedBody('response_body', req.response_body?.body, !!req.response_body?.end_of_stream) : { response_body: {} };
-    case 'request_trailers':
-      return { request_trailers: {} };
-    case 'response_trailers':
-      return { response_trailers: {} };
-    default:
-      return {};
-  }
 }
 
 export async function startExtProcServer(opts: ExtProcServerOptions): Promise<ExtProcServer> {
@@ -102,17 +82,6 @@ export async function startExtProcServer(opts: ExtProcServerOptions): Promise<Ex
           log.error({ err, req: processor.id }, 'error closing request');
         }
       };
-      const fail = (req: ProcessingRequest, err: unknown): ProcessingResponse[] => {
-        // One request's failure never touches another: this request passes through
-        // (fail-open) or is answered 500 (fail-closed), per config.
-        log.error({ err, req: processor.id, phase: req.request }, 'thinkcap failed on a request');
-        processor.fail(err);
-        const failClosed = (config.requests.onInternalError ?? (config.spend.enabled ? 'closed' : 'open')) === 'closed';
-        if (failClosed && (req.request === 'request_headers' || req.request === 'request_body')) {
-          return [{ immediate_response: openAiError(500, 'thinkcap: internal error', 'server_error', 'thinkcap_internal_error') }];
-        }
-        return [neutralFor(req, processor.currentResponseBodyMode === 'FULL_DUPLEX_STREAMED', processor.currentRequestBodyMode === 'FULL_DUPLEX_STREAMED')];
-      };
       const write = (responses: ProcessingResponse[]) => {
         if (ended) return;
         for (const r of responses) call.write(r);
@@ -123,13 +92,13 @@ export async function startExtProcServer(opts: ExtProcServerOptions): Promise<Ex
         try {
           out = processor.handle(req);
         } catch (err) {
-          out = fail(req, err);
+          out = processor.onError(req, err);
         }
         if (Array.isArray(out)) {
           write(out);
           return undefined;
         }
-        return out.then(write, (err: unknown) => write(fail(req, err)));
+        return out.then(write, (err: unknown) => write(processor.onError(req, err)));
       };
       // Messages are answered in order: while one waits on I/O, later ones queue behind it.
       let tail: Promise<void> | null = null;

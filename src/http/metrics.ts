@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { RequestRecord } from '../extproc/processor.js';
+import type { RequestRecord } from '../accounting/record.js';
 
 /** thinkcap's Prometheus metrics (prom-client), served at /metrics on the admin port. */
 export class Metrics {

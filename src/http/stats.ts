@@ -1,4 +1,4 @@
-import type { RequestRecord } from '../extproc/processor.js';
+import type { RequestRecord } from '../accounting/record.js';
 import { TIER_NAMES } from '../config/schema.js';
 
 const BUCKET_MS = 10_000;

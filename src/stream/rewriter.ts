@@ -3,6 +3,7 @@ import { isRecord } from '../backends/types.js';
 import { NdjsonFramer, SseFramer } from './sse.js';
 import { ThinkTagTracker } from './think.js';
 import { countTokens, truncateToTokens } from './tokens.js';
+import { reportObject, sseReport, type ReportFields } from '../accounting/report.js';
 
 export interface RewriterOptions {
   dialect: Dialect;
@@ -30,7 +31,7 @@ export interface RewriterOptions {
   /** The budget the report states, where it differs from `budget` (a continuation leg enforces 0). */
   reportBudget?: number;
   /** More figures for the end-of-stream report (cost, energy), asked for when the stream ends. */
-  reportExtra?: () => Record<string, string | number | null>;
+  reportExtra?: () => ReportFields;
 }
 
 const DONE_EVENT = Buffer.from('data: [DONE]\n\n');
@@ -39,13 +40,15 @@ const DONE_EVENT = Buffer.from('data: [DONE]\n\n');
  * Enforcement layer 3 and the accounting for every dialect: reads the response as it passes,
  * counts reasoning tokens exactly (backend usage) or by tokenizer, drops reasoning past the
  * budget, closes a `<think>` block exactly once, strips usage the client did not ask for, and
- * appends the final figures in a form standard clients ignore (an SSE comment line).
+ * appends the final figures in a form standard clients ignore (an SSE comment line, or a
+ * `thinkcap` field on Ollama's final NDJSON line). SSE and NDJSON events go through the same
+ * steps (`onEvent`); only the framing and the end of the stream differ.
  */
 export class ResponseRewriter {
   private sse: SseFramer | null = null;
   private ndjson: NdjsonFramer | null = null;
   private jsonChunks: Buffer[] | null = null;
-  private readonly think: ThinkTagTracker | null;
+  private readonly think: ThinkTagTracker;
   private lastCompletion = 0;
   private sawRunningUsage = false;
   private usageReasoning = 0;
@@ -79,8 +82,8 @@ export class ResponseRewriter {
     // Any OpenAI-compatible engine may write `<think>` into content (vLLM or SGLang without a
     // reasoning parser, llama.cpp --reasoning-format none): the tracker finds out from the
     // stream, and stands down once a reasoning field shows up.
-    this.think = o.format !== 'ndjson' ? new ThinkTagTracker(o.budget, countTokens, o.thinkPrefilled, truncateToTokens) : null;
-    if (o.thinkingClosed) this.think?.answerOnly();
+    this.think = new ThinkTagTracker(o.budget, countTokens, o.thinkPrefilled, truncateToTokens);
+    if (o.thinkingClosed) this.think.answerOnly();
   }
 
   /** Reasoning tokens the backend generated: its own figure, else running usage, else the tokenizer. */
@@ -90,7 +93,7 @@ export class ResponseRewriter {
 
   private ownThinkingTokens(): number {
     if (this.reportedReasoning !== null) return this.reportedReasoning;
-    if (this.think?.entered) return this.think.reasoningTokens;
+    if (this.think.entered) return this.think.reasoningTokens;
     if (this.sawRunningUsage) return this.usageReasoning;
     return this.estimatedReasoning;
   }
@@ -163,27 +166,34 @@ export class ResponseRewriter {
     return parts;
   }
 
-  /** `: thinkcap ...` — an SSE comment: the openai clients and browsers' EventSource skip it. */
-  reportComment(extra: Record<string, string | number | null> = {}): string {
-    const fields: Record<string, string | number | null> = {
-      tier: this.o.tier,
-      budget: this.o.reportBudget ?? this.o.budget,
-      thinking_tokens: this.thinkingTokens,
-      ...extra,
-    };
-    return `: thinkcap ${Object.entries(fields)
-      .filter(([, v]) => v !== null && v !== undefined)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(' ')}\n\n`;
+  /** The end-of-stream report's fields: the tier, the budget, thinking so far, cost and energy. */
+  reportFields(extra: ReportFields = this.o.reportExtra?.() ?? {}): ReportFields {
+    return { tier: this.o.tier, budget: this.o.reportBudget ?? this.o.budget, thinking_tokens: this.thinkingTokens, ...extra };
   }
 
+  /** `: thinkcap ...` — an SSE comment: the openai clients and browsers' EventSource skip it. */
+  reportComment(extra?: ReportFields): string {
+    return sseReport(this.reportFields(extra));
+  }
+
+  /**
+   * The end of a stream whose continuation failed: the report with the error, then the format's
+   * own end (`[DONE]`, or an NDJSON error line as Ollama writes one).
+   */
+  failedEnd(error: string): Buffer {
+    if (this.o.format === 'ndjson') {
+      return Buffer.from(`${JSON.stringify({ error, thinkcap: reportObject(this.reportFields({ ...(this.o.reportExtra?.() ?? {}), error })) })}\n`, 'utf8');
+    }
+    return Buffer.from(`${this.reportComment({ ...(this.o.reportExtra?.() ?? {}), error })}data: [DONE]\n\n`, 'utf8');
+  }
+
+  /** Close a think block still open at the end: a content event in the dialect's format, or null. */
   private flushThink(): string | null {
-    if (!this.think) return null;
     const r = this.think.flush();
     if (r.keptReasoning) this.keptReasoning += r.keptReasoning;
     if (!r.out) return null;
     if (this.think.closedByUs) this.enforced = true;
-    return JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: r.out }, finish_reason: null }] });
+    return JSON.stringify(this.o.dialect.contentEvent(r.out));
   }
 
   /** One parsed event: returns undefined (unchanged), null (drop) or the new JSON text. */
@@ -196,7 +206,7 @@ export class ResponseRewriter {
     if (info.reasoning || info.content) this.tokenEvents++;
 
     if (info.reasoning) {
-      this.think?.answerOnly();
+      this.think.answerOnly();
       this.sawReasoning = true;
       const n = this.reasoningTokensOf(info);
       if (this.keptReasoningTokens >= this.o.budget) {
@@ -208,7 +218,7 @@ export class ResponseRewriter {
         this.keptReasoning += info.reasoning;
       }
     }
-    if (this.think && info.content) {
+    if (info.content) {
       const r = this.think.push(info.content);
       this.keptReasoning += r.keptReasoning;
       this.answer += r.answer;
@@ -217,8 +227,6 @@ export class ResponseRewriter {
         modified = true;
         if (this.think.closedByUs) this.enforced = true;
       }
-    } else if (info.content) {
-      this.answer += info.content;
     }
 
     if (info.finishReason !== null && this.wantsContinuation(info.finishReason)) {
@@ -226,8 +234,7 @@ export class ResponseRewriter {
       // ended inside thinking with no answer: hide this end; the continuation closes the
       // thinking and answers, or finishes the answer.
       this.continuationWanted = true;
-      const c = (json.choices as Array<Record<string, unknown>> | undefined)?.[0];
-      if (c) c.finish_reason = null;
+      d.hideFinish(json);
       modified = true;
     }
     if (!this.o.clientWantsUsage && 'usage' in json) {
@@ -236,7 +243,7 @@ export class ResponseRewriter {
     } else if ((info.usageOnly || info.finishReason !== null) && 'usage' in json && d.annotateUsage?.(json, this.thinkingTokens, this.o.completionOffset ?? 0)) {
       modified = true;
     }
-    if (this.continuationWanted && Array.isArray(json.choices) && json.choices.length === 0) return null;
+    if (this.continuationWanted && d.isUsageOnly(json)) return null;
     if (!modified) return undefined;
     if (d.isEmpty(json)) return null;
     return JSON.stringify(json);
@@ -247,7 +254,7 @@ export class ResponseRewriter {
     if (!this.o.continuation && !this.o.rescue) return false;
     if (finish !== 'stop' || this.error) return false;
     // The model ended its turn while still thinking: no answer came.
-    return this.answer.trim() === '' && (this.sawReasoning || (this.think?.insideThink ?? false));
+    return this.answer.trim() === '' && (this.sawReasoning || this.think.insideThink);
   }
 
   private sawReasoning = false;
@@ -300,34 +307,24 @@ export class ResponseRewriter {
         parts.push(raw);
         return;
       }
-      const info = this.o.dialect.parseStreamEvent(json);
-      this.account(info, false);
-      if (info.reasoning || info.content) this.tokenEvents++;
-      let modified = false;
-      if (info.reasoning) {
-        const n = countTokens(info.reasoning);
-        if (this.keptReasoningTokens >= this.o.budget) {
-          this.o.dialect.stripReasoning(json);
-          modified = true;
-          this.enforced = true;
-        } else {
-          this.keptReasoningTokens += n;
-          this.keptReasoning += info.reasoning;
+      const final = this.o.dialect.isFinalEvent(json);
+      const out = this.onEvent(json);
+      if (!final) {
+        if (out === undefined) parts.push(raw);
+        else {
+          changed = true;
+          if (out !== null) parts.push(Buffer.from(`${out}\n`, 'utf8'));
         }
-      }
-      if (info.content) this.answer += info.content;
-      if (json.done === true) {
-        // The final object carries the figures in an extra field clients ignore.
-        json.thinkcap = { tier: this.o.tier, budget: this.o.budget, thinking_tokens: this.thinkingTokens };
-        modified = true;
-      }
-      if (!modified) {
-        parts.push(raw);
         return;
       }
+      // The final line: close a think block still open, then the figures on the final line
+      // itself (clients ignore the extra field); dropped where a continuation will answer.
       changed = true;
-      if (this.o.dialect.isEmpty(json)) return;
-      parts.push(Buffer.from(JSON.stringify(json) + '\n', 'utf8'));
+      const fl = this.flushThink();
+      if (fl) parts.push(Buffer.from(`${fl}\n`, 'utf8'));
+      if (this.continuationWanted) return;
+      json.thinkcap = reportObject(this.reportFields());
+      parts.push(Buffer.from(`${JSON.stringify(json)}\n`, 'utf8'));
     };
     for (const { raw, line } of lines) handle(raw, line);
     if (eos) {
@@ -358,16 +355,15 @@ export class ResponseRewriter {
     this.tokenEvents += info.completionTokens ?? reasoningTokens + countTokens(info.content);
     let reasoning: string | null = null;
     let content: string | null = null;
-    if (info.reasoning) this.think?.answerOnly();
-    if (this.think && info.content) {
+    if (info.reasoning) this.think.answerOnly();
+    if (info.content) {
       const a = this.think.push(info.content);
       const b = this.think.flush();
       this.keptReasoning = a.keptReasoning + b.keptReasoning;
       this.answer = a.answer + b.answer;
       if (this.think.closedByUs) this.enforced = true;
-      content = a.out + b.out;
-    } else {
-      this.answer = info.content;
+      const out = a.out + b.out;
+      if (out !== info.content) content = out;
     }
     this.visibleContent = content ?? info.content;
     if (info.reasoning) {

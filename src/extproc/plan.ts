@@ -1,0 +1,293 @@
+import { performance } from 'node:perf_hooks';
+import type { BackendConfig, Config, TierName } from '../config/schema.js';
+import { classifyMessages, type Classification } from '../classify/classifier.js';
+import { messageText } from '../classify/text.js';
+import { budgetWithAnswerRoom, resolveThinkingBudget, type Identity } from '../budget/thinking.js';
+import { capTier, type Reservation, type SpendController, type SpendIdentity } from '../budget/spend.js';
+import { promptTokenBound } from '../budget/prompt.js';
+import { tokenCost } from '../accounting/cost.js';
+import { dialectFor, selectBackend } from '../backends/registry.js';
+import { isRecord, type Dialect, type RewriteResult, type TokenLimits } from '../backends/types.js';
+import type { EnergyMonitor } from '../energy/monitor.js';
+import type { RouteDecision, Router } from '../routing/router.js';
+import type { BodySendMode, StructValue } from './proto.js';
+import { fromStruct } from './wire.js';
+
+type Message = { role?: unknown; content?: unknown };
+
+/** What the request headers say, read once. */
+export interface RequestHead {
+  readonly path: string;
+  readonly identity: Identity;
+  /** Envoy route name (xds.route_name attribute), when Envoy sends it. */
+  readonly routeName: string | undefined;
+  /** The configured backend by route name, path or authority (before tier routing). */
+  readonly backend: BackendConfig | undefined;
+  /** Its dialect; null for a request thinkcap does not act on. */
+  readonly dialect: Dialect | null;
+  /** A request thinkcap acts on: method, path and content type match `match`. */
+  readonly isChat: boolean;
+}
+
+/** Read the request headers (and Envoy's attributes) into a RequestHead. Pure. */
+export function readRequestHead(headers: Map<string, string>, attributes: Record<string, StructValue> | undefined, config: Config): RequestHead {
+  const method = headers.get(':method') ?? '';
+  const rawPath = headers.get(':path') ?? '';
+  const q = rawPath.indexOf('?');
+  const path = q < 0 ? rawPath : rawPath.slice(0, q);
+  const contentType = (headers.get('content-type') ?? '').toLowerCase();
+  const identity: Identity = {
+    tenant: headers.get(config.identity.tenantHeader) || undefined,
+    user: headers.get(config.identity.userHeader) || undefined,
+    session: headers.get(config.identity.sessionHeader) || undefined,
+  };
+  const isChat =
+    config.match.methods.includes(method) &&
+    config.match.paths.some((p) => path === p || path.endsWith(p)) &&
+    config.match.contentTypes.some((ct) => contentType.startsWith(ct));
+  let routeName: string | undefined;
+  const attrs = attributes?.['envoy.filters.http.ext_proc'];
+  if (isChat && attrs) {
+    const v = fromStruct(attrs)['xds.route_name'];
+    if (typeof v === 'string' && v) routeName = v;
+  }
+  const backend = isChat ? selectBackend(config, { path, authority: headers.get(':authority') ?? '', routeName }) : undefined;
+  return { path, identity, routeName, backend, dialect: isChat ? dialectFor(config, backend) : null, isChat };
+}
+
+/**
+ * Deepest nesting of arrays and objects in a JSON text, counted up to `stopAbove` + 1 (one
+ * pass, strings skipped; the text need not be valid JSON).
+ */
+export function jsonDepth(text: string, stopAbove: number): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+      continue;
+    }
+    if (c === 34) inString = true;
+    else if (c === 91 || c === 123) {
+      if (++depth > max) {
+        max = depth;
+        if (max > stopAbove) return max;
+      }
+    } else if (c === 93 || c === 125) depth--;
+  }
+  return max;
+}
+
+/** The name of a completion limit the client set to something other than a non-negative integer. */
+function invalidTokenLimit(body: Record<string, unknown>): string | null {
+  for (const k of ['max_tokens', 'max_completion_tokens'] as const) {
+    const v = body[k];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) return k;
+  }
+  return null;
+}
+
+/** Why a request body cannot be planned for: answered with `status` (or passed through, per onInvalid). */
+export interface BodyProblem {
+  status: number;
+  message: string;
+  code: string;
+}
+
+export type ParsedBody = { ok: true; json: Record<string, unknown>; messages: Message[] } | ({ ok: false } & BodyProblem);
+
+/** Decode, bound and parse a whole chat request body. Pure. */
+export function parseChatBody(body: Buffer, maxJsonDepth: number): ParsedBody {
+  const bad = (message: string, code = 'invalid_request_body'): ParsedBody => ({ ok: false, status: 400, message, code });
+  if (body.length === 0) return bad('request body is empty');
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(body);
+  } catch {
+    return bad('request body is not valid UTF-8');
+  }
+  // Deep nesting would overflow the stack in JSON.stringify and the classifier: checked on the
+  // raw text before parsing, in one pass.
+  if (jsonDepth(text, maxJsonDepth) > maxJsonDepth) return bad(`request body nests deeper than ${maxJsonDepth} levels`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    return bad(`request body is not valid JSON: ${(err as Error).message}`, 'invalid_json');
+  }
+  if (!isRecord(parsed) || !Array.isArray(parsed.messages) || parsed.messages.length === 0) return bad('request body has no messages array');
+  if (!parsed.messages.every((m) => isRecord(m) && typeof m.role === 'string')) return bad('every entry of messages must be an object with a role');
+  const badLimit = invalidTokenLimit(parsed);
+  if (badLimit) return bad(`${badLimit} must be a non-negative integer`);
+  return { ok: true, json: parsed, messages: parsed.messages as Message[] };
+}
+
+function lastUserText(messages: Message[]): string {
+  for (let i = messages.length - 1; i >= 0; i--) if (messages[i]?.role === 'user') return messageText(messages[i]!);
+  return '';
+}
+
+/** What was decided before admission: enough for the record of a refused request too. */
+export interface Decision {
+  readonly classification: Classification;
+  readonly tier: TierName;
+  /** The tier's budget after overrides and client hints, before the answer reserve. */
+  readonly tierBudget: number;
+  /** Thinking tokens allowed for this request. */
+  readonly budget: number;
+  readonly pressure: boolean;
+  readonly route: RouteDecision | null;
+  readonly backend: BackendConfig | undefined;
+  readonly dialect: Dialect;
+  readonly limits: TokenLimits;
+  /** Why the tier or budget differ from the classifier's and the tier's own. */
+  readonly notes: readonly string[];
+  readonly preview: string | null;
+}
+
+/** Everything thinkcap does to one admitted request, decided before it acts. */
+export interface RequestPlan extends Decision {
+  readonly rewrite: RewriteResult;
+  /** The body forwarded upstream. */
+  readonly body: Buffer;
+  /** Request headers thinkcap sets (tier, budget, the routing header). */
+  readonly headers: Readonly<Record<string, string | number>>;
+  readonly reservation: Reservation | null;
+  readonly budgetWarnings: readonly string[];
+  /** Prompt tokens by thinkcap's estimate (priced when the engine reports none). */
+  readonly promptEstimate: number;
+  /** Cut-off + continuation applies: the upstream stops at the budget, and thinkcap continues. */
+  readonly continuation: boolean;
+  /** A model that ends its turn inside thinking gets a continuation that answers. */
+  readonly rescue: boolean;
+  /** The client's request (before rewriting), kept for a continuation; null where none can run. */
+  readonly original: Readonly<Record<string, unknown>> | null;
+}
+
+export interface Refusal {
+  status: number;
+  message: string;
+  type: string;
+  code: string;
+  retryAfter: number | null;
+}
+
+export type PlanOutcome = { kind: 'forward'; plan: RequestPlan } | { kind: 'refuse'; refusal: Refusal; decision: Decision | null; classification: Classification };
+
+export interface PlanDeps {
+  config: Config;
+  /** Spend budgets, when on. */
+  spend: SpendController | null;
+  /** Tier routing, when on. */
+  router: Router | null;
+  energy?: EnergyMonitor;
+  /** Seconds spent classifying. */
+  onClassified?(seconds: number): void;
+  /** The response body mode Envoy uses (continuations need full duplex). */
+  responseBodyMode: BodySendMode;
+  /** When the answer to the request body is due (ms since epoch). */
+  deadline: number;
+}
+
+/**
+ * The request side, as one function: classify, then (with spend on) the identity and budget
+ * pressure, the route, the budget and limits, the reservation of the worst case, and only
+ * once admitted the rewrite. Synchronous unless a policy waits on I/O.
+ */
+export function planRequest(head: RequestHead, json: Record<string, unknown>, messages: Message[], deps: PlanDeps): PlanOutcome | Promise<PlanOutcome> {
+  const t0 = performance.now();
+  const classification = classifyMessages(messages);
+  deps.onClassified?.((performance.now() - t0) / 1000);
+  const preview = deps.config.dashboard.promptPreview ? lastUserText(messages).slice(0, 160) : null;
+  if (!deps.spend && !deps.router) {
+    const decision = decide(head, json, deps, classification, classification.tier, false, null, [], preview);
+    return { kind: 'forward', plan: admit(decision, json, deps, null, [], 0) };
+  }
+  return withPolicies(head, json, deps, classification, preview);
+}
+
+async function withPolicies(head: RequestHead, json: Record<string, unknown>, deps: PlanDeps, classification: Classification, preview: string | null): Promise<PlanOutcome> {
+  const { spend, router, config } = deps;
+  const notes: string[] = [];
+  let tier = classification.tier;
+  let pressure = false;
+  let who: SpendIdentity | null = null;
+  if (spend) {
+    who = spend.resolveIdentity({ ...head.identity, route: head.routeName ?? head.backend?.name ?? undefined });
+    if (!who) {
+      return { kind: 'refuse', decision: null, classification, refusal: { status: 401, message: 'thinkcap: this request carries no tenant identity and anonymous requests are refused', type: 'invalid_request_error', code: 'missing_identity', retryAfter: null } };
+    }
+    // Near a cap: lower tiers' budgets apply, and the budget routing rule may downgrade.
+    const cap = await spend.pressureCap(who, deps.deadline);
+    pressure = cap !== null;
+    tier = capTier(classification.tier, cap);
+    if (tier !== classification.tier) notes.push(`budget pressure: ${classification.tier} lowered to ${tier}`);
+  }
+  const route = router ? await router.decide(tier, { tenant: who?.tenant ?? head.identity.tenant, budgetPressure: pressure }) : null;
+  const decision = decide(head, json, deps, classification, tier, pressure, route, notes, preview);
+  if (!spend || !who) return { kind: 'forward', plan: admit(decision, json, deps, null, [], 0) };
+  // What the engine may bill for the prompt, bounded from above (its template and tokenizer
+  // count more than ours): the reservation is the worst case, so the cap holds.
+  const prompt = promptTokenBound(json, {
+    safetyFactor: config.spend.promptBound.safetyFactor,
+    overheadTokens: decision.backend?.promptOverheadTokens ?? config.spend.promptBound.overheadTokens,
+  });
+  const completionCap = decision.limits.upstreamMaxTokens + (decision.backend?.enforcement === 'continuation' ? config.requests.answerTokens : 0);
+  // Priced by the measured GPU cost per token where there is one, never below the token price.
+  const gpuPerToken = deps.energy?.costPerToken() ?? null;
+  const worst = Math.max(tokenCost(config.spend.pricing, prompt.bound, completionCap), gpuPerToken === null ? 0 : gpuPerToken * completionCap);
+  const r = await spend.preflight(who, worst, decision.budget, deps.deadline);
+  if (!r.ok) return { kind: 'refuse', decision, classification, refusal: { status: r.status, message: r.message, type: r.type, code: r.code, retryAfter: r.retryAfterSeconds } };
+  return { kind: 'forward', plan: admit(decision, json, deps, r.reservation, r.warnings, prompt.estimate) };
+}
+
+/** The tier's backend, budget and limits: what the request will be allowed. */
+function decide(
+  head: RequestHead,
+  json: Record<string, unknown>,
+  deps: PlanDeps,
+  classification: Classification,
+  tier: TierName,
+  pressure: boolean,
+  route: RouteDecision | null,
+  notes: string[],
+  preview: string | null,
+): Decision {
+  const { config } = deps;
+  const routed = route?.backend ? config.backends.find((b) => b.name === route.backend) : undefined;
+  const backend = routed ?? head.backend;
+  const dialect = routed ? dialectFor(config, routed) : (head.dialect ?? dialectFor(config, backend));
+  const decision = resolveThinkingBudget(config, tier, head.identity, { reasoningEffort: json.reasoning_effort, thinkingBudget: json.thinking_budget });
+  // Why the budget differs from the tier's (overrides, client hints, floor, ceiling), for the record.
+  for (const a of decision.adjustments) notes.push(`budget: ${a}`);
+  // An answer must fit inside the client's own max_tokens: thinking stops short of it.
+  const budget = budgetWithAnswerRoom(decision.budget, dialect.clientMaxTokens(json), config.requests.answerReserveTokens);
+  if (budget < decision.budget) notes.push(`answer reserve: thinking ${decision.budget} lowered to ${budget} to fit max_tokens`);
+  const limits = dialect.limits(json, { thinkingBudget: budget, answerTokens: config.requests.answerTokens });
+  return { classification, tier, tierBudget: decision.budget, budget, pressure, route, backend, dialect, limits, notes, preview };
+}
+
+/** The admitted request: rewritten for its backend and serialized. */
+function admit(d: Decision, json: Record<string, unknown>, deps: PlanDeps, reservation: Reservation | null, budgetWarnings: string[], promptEstimate: number): RequestPlan {
+  const { config } = deps;
+  const duplex = deps.responseBodyMode === 'FULL_DUPLEX_STREAMED';
+  // Continue only when the length cap that stops the upstream is ours, not the client's.
+  const continuation =
+    d.backend?.enforcement === 'continuation' && duplex && (d.limits.clientMaxTokens === null || d.limits.clientMaxTokens > d.limits.upstreamMaxTokens);
+  // A model that ends its turn inside thinking leaves no answer; where thinkcap can reach the
+  // backend (url) and Envoy lets it add to the response (full duplex), a continuation answers.
+  const rescue = d.backend?.enforcement !== 'rewrite' && d.backend?.url !== undefined && duplex && d.dialect.buildContinuation !== undefined;
+  // The client hint field is ours, not the backend's.
+  delete json.thinking_budget;
+  if (d.route?.model) json.model = d.route.model;
+  const original = continuation || rescue ? structuredClone(json) : null;
+  const rewrite = d.dialect.rewriteRequest(json, { thinkingBudget: d.budget, answerTokens: config.requests.answerTokens });
+  const body = Buffer.from(JSON.stringify(json), 'utf8');
+  const headers: Record<string, string | number> = { 'x-thinkcap-tier': d.tier, 'x-thinkcap-budget': d.budget };
+  if (d.route) headers[config.routing.header] = d.route.target;
+  return Object.freeze({ ...d, rewrite, body, headers, reservation, budgetWarnings, promptEstimate, continuation, rescue, original });
+}
