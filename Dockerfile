@@ -5,6 +5,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
+COPY devkit ./devkit
 COPY test ./test
 COPY benchmarks ./benchmarks
 COPY scripts ./scripts

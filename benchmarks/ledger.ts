@@ -11,8 +11,8 @@ import { MemoryLedger } from '../src/ledger/memory.js';
 import { RedisLedger } from '../src/ledger/redis.js';
 import type { Counter, Ledger } from '../src/ledger/types.js';
 import { windowBounds } from '../src/ledger/windows.js';
-import { startRedis } from '../test/harness/redis.js';
-import { startRedisCluster } from '../test/harness/redis-cluster.js';
+import { startRedis } from '../devkit/redis.js';
+import { startRedisCluster } from '../devkit/redis-cluster.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

@@ -15,7 +15,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { packageRoot } from '../src/paths.js';
-import { buildEnvoyConfig, freePort, startEnvoy, type RunningEnvoy } from '../test/harness/envoy.js';
+import { buildEnvoyConfig, freePort, startEnvoy, type RunningEnvoy } from '../devkit/envoy.js';
 
 const quick = process.argv.includes('--quick');
 const ROOT = packageRoot();
@@ -127,7 +127,7 @@ async function saturate(port: number, concurrency: number, ms: number): Promise<
 }
 
 async function main(): Promise<void> {
-  const emu = await startChild([join(ROOT, 'dist/test/emulator/main.js'), JSON.stringify({ tokenDelayMs: TOKEN_DELAY_MS, thinkingTokens: THINKING, answerTokens: ANSWER, stampEvents: true })]);
+  const emu = await startChild([join(ROOT, 'dist/devkit/emulator/main.js'), JSON.stringify({ tokenDelayMs: TOKEN_DELAY_MS, thinkingTokens: THINKING, answerTokens: ANSWER, stampEvents: true })]);
   const emuPort = (JSON.parse(emu.firstLine) as { port: number }).port;
   const grpcPort = await freePort();
   const nodeFlags = (process.env.BENCH_THINKCAP_NODE_FLAGS ?? '').split(' ').filter(Boolean);

@@ -18,7 +18,7 @@
  *               continuation request (layer 2, FULL_DUPLEX_STREAMED)
  */
 import { performance } from 'node:perf_hooks';
-import { startStack, type Stack, type StackOptions } from '../test/harness/stack.js';
+import { startStack, type Stack, type StackOptions } from '../devkit/stack.js';
 import { classifyText } from '../src/classify/classifier.js';
 import { buildDialect, backendOptions } from '../src/backends/registry.js';
 import { validateConfig } from '../src/config/load.js';
@@ -185,7 +185,7 @@ const REAL_PROMPTS: Record<TierName, string[]> = {
 };
 
 async function realEngine(): Promise<void> {
-  const { findLlama, startLlamaServer } = await import('../test/harness/llama.js');
+  const { findLlama, startLlamaServer } = await import('../devkit/llama.js');
   if (!findLlama()) {
     console.log('\nreal llama-server: not installed (bash scripts/install-llama.sh), skipped');
     return;

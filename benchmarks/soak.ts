@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { packageRoot } from '../src/paths.js';
-import { startStack } from '../test/harness/stack.js';
-import { freePort, httpConnectionManager } from '../test/harness/envoy.js';
+import { startStack } from '../devkit/stack.js';
+import { freePort, httpConnectionManager } from '../devkit/envoy.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

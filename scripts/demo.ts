@@ -4,8 +4,8 @@
  * and how much the (emulated) model thought.
  */
 import OpenAI from 'openai';
-import { startStack } from '../test/harness/stack.js';
-import { readStream } from '../test/harness/openai.js';
+import { startStack } from '../devkit/stack.js';
+import { readStream } from '../devkit/openai.js';
 
 const QUERIES: Array<{ q: string; natural: number }> = [
   { q: 'Hi there!', natural: 180 },

@@ -10,7 +10,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../src/paths.js';
-import { startLlamaServer, LLAMA_CPP_PYTHON_VERSION } from '../test/harness/llama.js';
+import { startLlamaServer, LLAMA_CPP_PYTHON_VERSION } from '../devkit/llama.js';
 import { RECORDED_CASES } from '../test/fixtures/llamacpp/cases.js';
 
 const dir = join(packageRoot(), 'test', 'fixtures', 'llamacpp', 'recorded');

@@ -7,8 +7,8 @@
  *   npm run stack [-- --llama] [-- --port 10000 --admin-port 9100]
  */
 import { createServer } from 'node:net';
-import { startStack, type Stack } from '../test/harness/stack.js';
-import type { RunningLlama } from '../test/harness/llama.js';
+import { startStack, type Stack } from '../devkit/stack.js';
+import type { RunningLlama } from '../devkit/llama.js';
 
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   let llama: RunningLlama | null = null;
   let stack: Stack;
   if (useLlama) {
-    const { startLlamaServer } = await import('../test/harness/llama.js');
+    const { startLlamaServer } = await import('../devkit/llama.js');
     llama = await startLlamaServer({ template: 'think-forced-open', reasoningFormat: 'deepseek', slots: 2 });
   }
   try {

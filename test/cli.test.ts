@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../src/paths.js';
-import { freePort } from './harness/envoy.js';
+import { freePort } from '../devkit/envoy.js';
 
 const CLI = join(packageRoot(), 'dist', 'src', 'cli.js');
 

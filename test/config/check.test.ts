@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkEnvoyConfig } from '../../src/config/envoy-check.js';
 import { validateConfig } from '../../src/config/load.js';
 import { packageRoot } from '../../src/paths.js';
-import { extProcFilter, freePort, httpConnectionManager } from '../harness/envoy.js';
-import { startEmulator, type Emulator } from '../emulator/server.js';
+import { extProcFilter, freePort, httpConnectionManager } from '../../devkit/envoy.js';
+import { startEmulator, type Emulator } from '../../devkit/emulator/server.js';
 
 const root = packageRoot();
 const read = (p: string) => parse(readFileSync(join(root, p), 'utf8'));

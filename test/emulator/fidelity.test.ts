@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/paths.js';
 import { RECORDED_CASES } from '../fixtures/llamacpp/cases.js';
-import { startEmulator, type Emulator } from './server.js';
+import { startEmulator, type Emulator } from '../../devkit/emulator/server.js';
 
 const keys = (v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v).sort().join(',') : String(v));
 

@@ -10,7 +10,7 @@ import { EnergyMonitor } from '../../src/energy/monitor.js';
 import { gpuHourPrice, requestCostUsd } from '../../src/energy/cost.js';
 import { validateConfig } from '../../src/config/load.js';
 import OpenAI from 'openai';
-import { startStack } from '../harness/stack.js';
+import { startStack } from '../../devkit/stack.js';
 
 describe('energy attribution', () => {
   it('conserves energy: per-request sum + idle = measured, for overlapping requests of any size', () => {

@@ -4,9 +4,9 @@
  * harness the killed master's replica was not promoted within 8 s, not diagnosed.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../harness/stack.js';
-import { extProcFilter } from '../harness/envoy.js';
-import { startRedisCluster, type RunningRedisCluster } from '../harness/redis-cluster.js';
+import { startStack, type Stack } from '../../devkit/stack.js';
+import { extProcFilter } from '../../devkit/envoy.js';
+import { startRedisCluster, type RunningRedisCluster } from '../../devkit/redis-cluster.js';
 
 const ADMIN = 'test-admin-token-0123456789';
 const CAP = 0.5;

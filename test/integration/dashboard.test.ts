@@ -4,7 +4,7 @@ import OpenAI from 'openai';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/paths.js';
-import { startStack, type Stack } from '../harness/stack.js';
+import { startStack, type Stack } from '../../devkit/stack.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const EVIL = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2"> what is 2+2?';

@@ -5,7 +5,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/paths.js';
 import { validateConfig } from '../../src/config/load.js';
-import { buildEnvoyConfig, extProcFilter, httpConnectionManager, validateEnvoyConfig } from '../harness/envoy.js';
+import { buildEnvoyConfig, extProcFilter, httpConnectionManager, validateEnvoyConfig } from '../../devkit/envoy.js';
 
 const root = packageRoot();
 const read = (p: string) => readFileSync(join(root, p), 'utf8');

@@ -1,9 +1,9 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack, type StackOptions } from '../harness/stack.js';
-import { extProcStat } from '../harness/envoy.js';
-import { expectedAnswer, type EmulatedDialect } from '../emulator/server.js';
-import { readStream, type SeenStream } from '../harness/openai.js';
+import { startStack, type Stack, type StackOptions } from '../../devkit/stack.js';
+import { extProcStat } from '../../devkit/envoy.js';
+import { expectedAnswer, type EmulatedDialect } from '../../devkit/emulator/server.js';
+import { readStream, type SeenStream } from '../../devkit/openai.js';
 
 const NATURAL_THINKING = 300;
 const ANSWER = 25;
@@ -273,6 +273,107 @@ describe('ollama native /api/chat (NDJSON)', () => {
     expect(Number(r.headers.get('x-thinkcap-thinking-tokens'))).toBeGreaterThan(32);
     expect(j.message.thinking.split(' ').length).toBeLessThanOrEqual(32);
     expect((stack.emulator.requests.at(-1)!.body as { options: { num_predict: number } }).options.num_predict).toBe(100);
+  });
+});
+
+type OllamaLine = { message: { thinking?: string; content: string }; done: boolean; done_reason?: string; eval_count?: number; thinkcap?: Record<string, string | number> };
+
+async function ollamaChat(stack: Stack, extra: Record<string, unknown> = {}): Promise<{ lines: OllamaLine[]; headers: Headers }> {
+  const r = await fetch(`${stack.envoy.url}/api/chat`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'qwen3', messages: [{ role: 'user', content: EASY }], ...extra }),
+  });
+  expect(r.status).toBe(200);
+  const text = await r.text();
+  return { lines: text.trim().split('\n').map((l) => JSON.parse(l) as OllamaLine), headers: r.headers };
+}
+
+describe('ollama native: cut-off + continuation (FULL_DUPLEX_STREAMED)', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      emulator: { dialect: 'ollama', plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }), eventsPerWrite: 2, splitWritesAt: 37 },
+      thinkcap: (emu) => ({ defaultDialect: 'ollama', backends: [{ name: 'b', dialect: 'ollama', enforcement: 'continuation', url: emu.url }] }),
+      envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('streaming: Ollama stops thinking at the budget, renders its own prompt, and raw /api/generate answers in the same NDJSON stream', async () => {
+    const calls = stack.emulator.chatCalls();
+    const { lines } = await ollamaChat(stack);
+    // The capped chat call and the generate call (the render call does not run the model).
+    expect(stack.emulator.chatCalls()).toBe(calls + 2);
+    const [first, second] = stack.emulator.generatedThinking.slice(-2) as [number, number];
+    expect(first).toBe(32);
+    expect(second).toBe(0);
+    const chat = stack.emulator.requests.find((r) => r.path === '/api/chat' && (r.body as { _debug_render_only?: boolean })._debug_render_only !== true && r.at >= stack.emulator.requests.at(-3)!.at)!;
+    expect((chat.body as { options: { num_predict: number } }).options.num_predict).toBe(32);
+    const render = stack.emulator.requests.at(-2)!;
+    expect(render.path).toBe('/api/chat');
+    expect((render.body as { _debug_render_only: boolean; think: unknown })._debug_render_only).toBe(true);
+    const gen = stack.emulator.requests.at(-1)!.body as { raw: boolean; think: boolean; prompt: string; options: { num_predict: number } };
+    expect(gen.raw).toBe(true);
+    expect(gen.think).toBe(false);
+    expect(gen.prompt).toMatch(/<\|im_start\|>assistant\n<think>\n[\s\S]*\n<\/think>\n\n$/);
+    // The client sees the thinking up to the budget, the whole answer, and one final line.
+    expect(lines.filter((l) => l.message.thinking).length).toBe(32);
+    expect(lines.map((l) => l.message.content).join('')).toBe(expectedAnswer(ANSWER));
+    expect(lines.filter((l) => l.done)).toHaveLength(1);
+    const last = lines.at(-1)!;
+    expect(last.done).toBe(true);
+    expect(last.done_reason).toBe('stop');
+    expect(last.thinkcap!.thinking_tokens).toBe(32);
+    expect(Number(last.thinkcap!.cost_usd)).toBeGreaterThan(0);
+    expect(last.thinkcap!.cost_basis).toBe('tokens');
+    await checkEnvoyClean(stack);
+    await new Promise((r) => setTimeout(r, 30));
+    const rec = stack.thinkcap!.history.at(-1)!;
+    expect(rec.thinkingTokens).toBe(32);
+    expect(rec.completionTokens).toBe(32 + ANSWER);
+  });
+
+  it('non-streaming: one JSON answer with the continuation merged in and the figures in headers', async () => {
+    const r = await fetch(`${stack.envoy.url}/api/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'qwen3', stream: false, messages: [{ role: 'user', content: EASY }] }),
+    });
+    const j = (await r.json()) as { message: { thinking: string; content: string }; done_reason: string; eval_count: number };
+    expect(j.message.thinking.split(' ').length).toBe(32);
+    expect(j.message.content).toBe(expectedAnswer(ANSWER));
+    expect(j.done_reason).toBe('stop');
+    expect(j.eval_count).toBe(32 + ANSWER);
+    expect(r.headers.get('x-thinkcap-enforced')).toBe('continuation');
+    expect(r.headers.get('x-thinkcap-thinking-tokens')).toBe('32');
+    expect(Number(r.headers.get('x-thinkcap-cost-usd'))).toBeGreaterThan(0);
+    await checkEnvoyClean(stack);
+  });
+});
+
+describe('ollama native with a model that writes <think> into content', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await stackFor('ollama', { emulator: { noReasoningParser: true } })();
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('the NDJSON stream gets the same think tracking as SSE: cut at the budget, closed once, answer whole', async () => {
+    const { lines } = await ollamaChat(stack);
+    const content = lines.map((l) => l.message.content).join('');
+    expect(content.startsWith('<think>')).toBe(true);
+    expect(content.split('</think>').length - 1).toBe(1);
+    const [thinking, answer] = content.slice('<think>'.length).split('</think>') as [string, string];
+    expect(thinking.split(' ').filter(Boolean).length).toBeLessThanOrEqual(32);
+    expect(answer.trim()).toBe(expectedAnswer(ANSWER));
+    expect(lines.filter((l) => l.done)).toHaveLength(1);
+    expect(lines.at(-1)!.thinkcap!.thinking_tokens).toBe(NATURAL_THINKING);
+    await checkEnvoyClean(stack);
   });
 });
 

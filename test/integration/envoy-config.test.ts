@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/paths.js';
-import { buildEnvoyConfig, validateEnvoyConfig } from '../harness/envoy.js';
+import { buildEnvoyConfig, validateEnvoyConfig } from '../../devkit/envoy.js';
 
 const dir = join(packageRoot(), 'envoy');
 

@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/paths.js';
-import { startStack, type Stack } from '../harness/stack.js';
-import { freePort } from '../harness/envoy.js';
-import { startRedis, type RunningRedis } from '../harness/redis.js';
+import { startStack, type Stack } from '../../devkit/stack.js';
+import { freePort } from '../../devkit/envoy.js';
+import { startRedis, type RunningRedis } from '../../devkit/redis.js';
 
 const ADMIN = 'test-admin-token-0123456789';
 const LIMIT = { scope: 'tenant', id: '*', window: 'day', usd: 100 };

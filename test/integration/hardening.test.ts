@@ -4,9 +4,9 @@
  * call, or charged and capped, as configured.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../harness/stack.js';
-import { extProcFilter, extProcStat, freePort } from '../harness/envoy.js';
-import { startRedis, type RunningRedis } from '../harness/redis.js';
+import { startStack, type Stack } from '../../devkit/stack.js';
+import { extProcFilter, extProcStat, freePort } from '../../devkit/envoy.js';
+import { startRedis, type RunningRedis } from '../../devkit/redis.js';
 
 const ADMIN = 'test-admin-token-0123456789';
 const LIMIT = { scope: 'tenant', id: '*', window: 'day', usd: 100 };

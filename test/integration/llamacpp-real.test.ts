@@ -13,9 +13,9 @@
  */
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../harness/stack.js';
-import { startLlamaServer, type LlamaServerOptions, type RunningLlama } from '../harness/llama.js';
-import { extProcStat } from '../harness/envoy.js';
+import { startStack, type Stack } from '../../devkit/stack.js';
+import { startLlamaServer, type LlamaServerOptions, type RunningLlama } from '../../devkit/llama.js';
+import { extProcStat } from '../../devkit/envoy.js';
 
 const BUDGET = 24;
 const ANSWER_TOKENS = 64;

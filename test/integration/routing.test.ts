@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack, type StackOptions } from '../harness/stack.js';
+import { startStack, type Stack, type StackOptions } from '../../devkit/stack.js';
 import { packageRoot } from '../../src/paths.js';
 import { validateConfig } from '../../src/config/load.js';
 

@@ -1,8 +1,8 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../harness/stack.js';
-import { extProcStat } from '../harness/envoy.js';
-import { readStream } from '../harness/openai.js';
+import { startStack, type Stack } from '../../devkit/stack.js';
+import { extProcStat } from '../../devkit/envoy.js';
+import { readStream } from '../../devkit/openai.js';
 
 const HARD = 'Prove that there are infinitely many primes, then derive a bound on the gap between consecutive primes step by step.';
 const EASY = 'Hello';

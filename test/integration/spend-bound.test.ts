@@ -8,8 +8,8 @@
  * tokens = $0.074, so a $0.5 cap admits 6 of the race.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../harness/stack.js';
-import { startLlamaServer, type RunningLlama } from '../harness/llama.js';
+import { startStack, type Stack } from '../../devkit/stack.js';
+import { startLlamaServer, type RunningLlama } from '../../devkit/llama.js';
 
 const ADMIN = 'test-admin-token-0123456789';
 const CAP = 0.5;

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
-import { startStack, type Stack, type StackOptions } from '../harness/stack.js';
-import { httpConnectionManager } from '../harness/envoy.js';
-import { startRedis, type RunningRedis } from '../harness/redis.js';
-import { freePort } from '../harness/envoy.js';
+import { startStack, type Stack, type StackOptions } from '../../devkit/stack.js';
+import { httpConnectionManager } from '../../devkit/envoy.js';
+import { startRedis, type RunningRedis } from '../../devkit/redis.js';
+import { freePort } from '../../devkit/envoy.js';
 import { RedisLedger } from '../../src/ledger/redis.js';
 import { SpendController } from '../../src/budget/spend.js';
 import { validateConfig } from '../../src/config/load.js';

@@ -4,7 +4,7 @@ import { RedisLedger } from '../../src/ledger/redis.js';
 import type { Counter, Ledger } from '../../src/ledger/types.js';
 import { windowBounds } from '../../src/ledger/windows.js';
 import { validateConfig } from '../../src/config/load.js';
-import { startRedis, type RunningRedis } from '../harness/redis.js';
+import { startRedis, type RunningRedis } from '../../devkit/redis.js';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 10, 22, 10, 30);

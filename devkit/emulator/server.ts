@@ -14,7 +14,10 @@
  *   `thinking_budget_tokens` end thinking (the forced closing tag costs 3 tokens); timings on the
  *   finish chunk; with include_usage a usage-only chunk follows it.
  * - ollama: native /api/chat NDJSON (stream defaults to true), `think` false | true | level,
- *   `message.thinking`, `options.num_predict`, final object with done_reason and counts.
+ *   `message.thinking`, `options.num_predict`, final object with done_reason and counts;
+ *   `_debug_render_only` answers `_debug_info.rendered_template` (a Qwen3-style ChatML
+ *   template that leaves `<think>` to the model), and /api/generate with `raw` continues a
+ *   prompt as is (`response` lines), as Ollama's server/routes.go does.
  * - ollama-openai: Ollama /v1, `reasoning_effort` none | low | medium | high, delta.reasoning.
  * - generic: `<think>…</think>` inside content; no budget field; the template may pre-fill
  *   `<think>` (option thinkPrefilled) so the stream starts inside the block.
@@ -243,6 +246,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     if (req.method === 'GET' && (path === '/v1/models' || path === '/api/tags')) {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ object: 'list', data: [{ id: opts.model ?? 'emulated-reasoner', object: 'model', owned_by: 'emulator' }] }));
+      return;
+    }
+    if (dialect === 'ollama' && req.method === 'POST' && rec(body)._debug_render_only === true && path === '/api/chat') {
+      // Ollama answers a render-only chat request with the prompt its template renders, not calling the model.
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+      const b = rec(body);
+      res.end(JSON.stringify({ model: b.model ?? '', created_at: new Date().toISOString(), message: { role: '', content: '' }, done: false, _debug_info: { rendered_template: chatMlPrompt(b) } }));
+      return;
+    }
+    if (dialect === 'ollama' && req.method === 'POST' && path === '/api/generate') {
+      chatCalls++;
+      const delayHeader = req.headers['x-emulator-token-delay-ms'];
+      await ollamaGenerate(rec(body), res, typeof delayHeader === 'string' ? Number(delayHeader) : (opts.tokenDelayMs ?? 0));
       return;
     }
     const chatPath = dialect === 'ollama' ? '/api/chat' : '/v1/chat/completions';
@@ -485,6 +501,47 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     res.end();
   }
 
+  /**
+   * /api/generate. Only `raw` is emulated (thinkcap's continuation): the prompt is continued as
+   * is; past a closed think block in the last assistant turn the model only answers.
+   */
+  async function ollamaGenerate(body: Record<string, unknown>, res: ServerResponse, delay: number): Promise<void> {
+    const prompt = typeof body.prompt === 'string' ? body.prompt : '';
+    if (body.raw !== true) {
+      res.writeHead(400, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify({ error: 'emulator: only raw generate is emulated' }));
+      return;
+    }
+    const plan = opts.plan ? opts.plan(body) : { thinkingTokens: 200, answerTokens: 20 };
+    const turn = prompt.slice(prompt.lastIndexOf('<|im_start|>assistant\n'));
+    const closed = turn.includes('</think>');
+    const after = closed ? turn.slice(turn.lastIndexOf('</think>') + 8).trim() : '';
+    const answerFrom = after ? after.split(/\s+/).length : 0;
+    const limitRaw = num(rec(body.options).num_predict) ?? Infinity;
+    const limit = limitRaw < 0 ? Infinity : limitRaw;
+    const thinking = closed ? 0 : Math.min(plan.thinkingTokens, limit);
+    const answer = Math.max(0, Math.min(plan.answerTokens - answerFrom, limit - thinking));
+    // What the model wanted to write past the limit decides the finish, as num_predict does.
+    const finish = (closed ? 0 : plan.thinkingTokens) + Math.max(0, plan.answerTokens - answerFrom) > limit ? 'length' : 'stop';
+    const texts: string[] = [];
+    for (let i = 0; i < thinking; i++) texts.push(thinkingToken(i));
+    for (let i = 0; i < answer; i++) texts.push(answerToken(answerFrom + i));
+    generatedThinking.push(thinking);
+    generatedAnswers.push(expectedAnswer(answerFrom + answer, answerFrom));
+    const model = typeof body.model === 'string' ? body.model : (opts.model ?? 'emulated-reasoner');
+    res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+    const { write, state } = writer(res, delay);
+    for (const t of texts) {
+      if (state.closed) break;
+      await write(JSON.stringify({ model, created_at: new Date().toISOString(), response: t, done: false }) + '\n');
+    }
+    if (!state.closed) {
+      const final = { model, created_at: new Date().toISOString(), response: '', done: true, done_reason: finish, context: [1, 2, 3], total_duration: 1_000_000 * (texts.length + 1), load_duration: 1_000_000, prompt_eval_count: Math.ceil(prompt.length / 4), prompt_eval_duration: 500_000, eval_count: texts.length, eval_duration: 1_000_000 * texts.length };
+      await write(JSON.stringify(final) + '\n', true);
+    }
+    res.end();
+  }
+
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve()));
   const port = (server.address() as AddressInfo).port;
   return {
@@ -501,6 +558,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         server.closeAllConnections();
       }),
   };
+}
+
+/** A Qwen3-style ChatML rendering, as Ollama's template for such models writes it: the generation prompt leaves `<think>` to the model. */
+function chatMlPrompt(body: Record<string, unknown>): string {
+  const messages = Array.isArray(body.messages) ? (body.messages as Array<Record<string, unknown>>) : [];
+  let out = '';
+  for (const m of messages) out += `<|im_start|>${String(m.role)}\n${typeof m.content === 'string' ? m.content : ''}<|im_end|>\n`;
+  return `${out}<|im_start|>assistant\n`;
 }
 
 function llamaUsage(prompt: number, completion: number) {

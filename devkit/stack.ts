@@ -1,8 +1,8 @@
 /** A whole stack for tests, demo and benchmarks: emulator + thinkcap + real Envoy on loopback. */
 import { pino } from 'pino';
-import { startThinkcap, type Thinkcap } from '../../src/app.js';
-import { validateConfig } from '../../src/config/load.js';
-import { startEmulator, type Emulator, type EmulatorOptions } from '../emulator/server.js';
+import { startThinkcap, type Thinkcap } from '../src/app.js';
+import { validateConfig } from '../src/config/load.js';
+import { startEmulator, type Emulator, type EmulatorOptions } from './emulator/server.js';
 import { buildEnvoyConfig, freePort, startEnvoy, type EnvoyConfigOptions, type RunningEnvoy } from './envoy.js';
 
 export interface Stack {

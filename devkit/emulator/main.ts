@@ -1,4 +1,4 @@
-/** Run the emulator as its own process: `node dist/test/emulator/main.js '{"tokenDelayMs":5}'`; prints {"port":N}. */
+/** Run the emulator as its own process: `node dist/devkit/emulator/main.js '{"tokenDelayMs":5}'`; prints {"port":N}. */
 import { startEmulator, type EmulatorOptions } from './server.js';
 
 const opts = JSON.parse(process.argv[2] ?? '{}') as EmulatorOptions & { thinkingTokens?: number; answerTokens?: number };

@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { packageRoot } from '../../src/paths.js';
+import { packageRoot } from '../src/paths.js';
 
 export function findEnvoy(): string {
   const fromEnv = process.env.THINKCAP_ENVOY;

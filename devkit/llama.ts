@@ -7,7 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { packageRoot } from '../../src/paths.js';
+import { packageRoot } from '../src/paths.js';
 import { freePort } from './envoy.js';
 
 export const LLAMA_CPP_PYTHON_VERSION = '0.3.36';

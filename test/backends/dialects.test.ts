@@ -1,0 +1,121 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { validateConfig } from '../../src/config/load.js';
+import type { DialectName } from '../../src/config/schema.js';
+import { backendOptions, buildDialect } from '../../src/backends/registry.js';
+
+const DIALECTS: DialectName[] = ['vllm', 'sglang', 'llamacpp', 'generic', 'ollama', 'ollama-openai'];
+const ENFORCEMENTS = ['native', 'continuation', 'rewrite'] as const;
+
+function dialect(name: DialectName, enforcement: (typeof ENFORCEMENTS)[number] = 'native', more: Record<string, unknown> = {}) {
+  const config = validateConfig({ backends: [{ name: 'b', dialect: name, enforcement, url: 'http://127.0.0.1:1', ...more }] });
+  return buildDialect(name, backendOptions(config, config.backends[0]));
+}
+
+const clientLimit = fc.option(fc.nat({ max: 5000 }), { nil: undefined });
+
+describe.each(DIALECTS)('dialect %s, called directly', (name) => {
+  it('limits() computes, without touching the body, exactly what rewriteRequest() writes', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...ENFORCEMENTS), fc.nat({ max: 4000 }), fc.nat({ max: 4000 }), clientLimit, clientLimit, fc.boolean(), (enf, budget, answer, a, b, stream) => {
+        const d = dialect(name, enf);
+        const body: Record<string, unknown> = { messages: [{ role: 'user', content: 'x' }], stream };
+        if (name === 'ollama') {
+          if (a !== undefined) body.options = { num_predict: a, temperature: 0 };
+        } else {
+          if (a !== undefined) body.max_tokens = a;
+          if (b !== undefined) body.max_completion_tokens = b;
+        }
+        const before = structuredClone(body);
+        const plan = { thinkingBudget: budget, answerTokens: answer };
+        const limits = d.limits(body, plan);
+        expect(body).toEqual(before);
+        const nested = name === 'ollama' ? body.options : undefined;
+        const result = d.rewriteRequest(body, plan);
+        expect({ clientMaxTokens: result.clientMaxTokens, upstreamMaxTokens: result.upstreamMaxTokens }).toEqual(limits);
+        // The client's limit is never raised.
+        if (limits.clientMaxTokens !== null) expect(limits.upstreamMaxTokens).toBeLessThanOrEqual(limits.clientMaxTokens);
+        // Nested objects are replaced, never edited in place (a kept copy of the request stays the client's).
+        if (nested !== undefined) expect(nested).toEqual(before.options);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('contentEvent parses back as answer text; isFinalEvent and hideFinish work on its own events', () => {
+    const d = dialect(name);
+    const ev = d.contentEvent('</think>');
+    const info = d.parseStreamEvent(ev);
+    expect(info.content).toBe('</think>');
+    expect(info.reasoning).toBe('');
+    expect(info.finishReason).toBeNull();
+    expect(d.isFinalEvent(ev)).toBe(false);
+    if (d.streamFormat === 'ndjson') {
+      expect(d.isFinalEvent({ message: { role: 'assistant', content: '' }, done: true, done_reason: 'length' })).toBe(true);
+    } else {
+      const fin = { choices: [{ index: 0, delta: {}, finish_reason: 'length' }] };
+      expect(d.parseStreamEvent(fin).finishReason).toBe('length');
+      d.hideFinish(fin);
+      expect(d.parseStreamEvent(fin).finishReason).toBeNull();
+      expect(d.isUsageOnly({ choices: [], usage: { completion_tokens: 1 } })).toBe(true);
+    }
+  });
+
+  it('stripReasoning removes the reasoning a stream event carries and nothing else', () => {
+    const d = dialect(name);
+    const ev: Record<string, unknown> =
+      d.streamFormat === 'ndjson'
+        ? { message: { role: 'assistant', content: 'a', thinking: 'b' }, done: false }
+        : { choices: [{ index: 0, delta: { content: 'a', reasoning: 'b', reasoning_content: 'b' }, finish_reason: null }] };
+    d.stripReasoning(ev);
+    const info = d.parseStreamEvent(ev);
+    expect(info.reasoning).toBe('');
+    expect(info.content).toBe('a');
+  });
+});
+
+describe('continuation requests, per dialect', () => {
+  it('OpenAI-compatible engines continue the final assistant message with thinking closed', () => {
+    const c = dialect('vllm', 'continuation').buildContinuation!({ model: 'm', messages: [{ role: 'user', content: 'q' }], thinking_token_budget: 5, max_completion_tokens: 9 }, 'so far', '', 50);
+    expect(c.path).toBe('/v1/chat/completions');
+    const msgs = c.body.messages as Array<{ role: string; content: string }>;
+    expect(msgs.at(-1)).toEqual({ role: 'assistant', content: '<think>\nso far\n</think>\n\n' });
+    expect(c.body.continue_final_message).toBe(true);
+    expect(c.body).not.toHaveProperty('thinking_token_budget');
+    expect(c.body).not.toHaveProperty('max_completion_tokens');
+    expect(c.body.max_tokens).toBe(50);
+  });
+
+  it('llama.cpp renders with its own template, then completes the raw prompt', () => {
+    const c = dialect('llamacpp', 'continuation').buildContinuation!({ model: 'm', temperature: 0, messages: [{ role: 'user', content: 'q' }] }, 'so far', 'The', 40);
+    expect(c.render!.path).toBe('/apply-template');
+    expect(c.render!.prompt({ prompt: 'P<think>\n' })).toBe('P<think>\nso far\n</think>\n\nThe');
+    expect(c.render!.prompt({})).toBeNull();
+    expect(c.convert).toBe('text-completion');
+    expect(c.body).toMatchObject({ max_tokens: 40, stream: true, temperature: 0 });
+  });
+
+  it("Ollama renders with _debug_render_only, then /api/generate continues the raw prompt without thinking", () => {
+    const original = { model: 'qwen3', think: true, messages: [{ role: 'user', content: 'q' }], options: { temperature: 0, num_predict: 32 }, keep_alive: '5m' };
+    const c = dialect('ollama', 'continuation').buildContinuation!(original, 'so far', '', 64);
+    expect(c.path).toBe('/api/generate');
+    expect(c.ndjson).toBe(true);
+    expect(c.convert).toBe('ollama-generate');
+    expect(c.render!.path).toBe('/api/chat');
+    expect(c.render!.body).toMatchObject({ model: 'qwen3', think: true, _debug_render_only: true, stream: false });
+    expect(c.body).toMatchObject({ model: 'qwen3', raw: true, think: false, stream: true, keep_alive: '5m', options: { temperature: 0, num_predict: 64 } });
+    // A template that leaves <think> to the model gets it opened; one that opens it is not opened twice.
+    expect(c.render!.prompt({ _debug_info: { rendered_template: '<|im_start|>assistant\n' } })).toBe('<|im_start|>assistant\n<think>\nso far\n</think>\n\n');
+    expect(c.render!.prompt({ _debug_info: { rendered_template: 'A<think>\n' } })).toBe('A<think>\nso far\n</think>\n\n');
+    expect(c.render!.prompt({ error: 'x' })).toBeNull();
+    // The client's request is not edited.
+    expect(original.options.num_predict).toBe(32);
+  });
+
+  it('Ollama merges a whole answer: content, finish and both legs\' counts', () => {
+    const d = dialect('ollama', 'continuation');
+    const first = Buffer.from(JSON.stringify({ model: 'q', message: { role: 'assistant', content: '', thinking: 't' }, done: true, done_reason: 'length', eval_count: 32 }));
+    const merged = JSON.parse(d.mergeContinuation!(first, { content: 'Answer', finishReason: 'stop', completionTokens: 40, reasoningTokens: 32 }).toString('utf8'));
+    expect(merged).toMatchObject({ message: { content: 'Answer', thinking: 't' }, done_reason: 'stop', eval_count: 40 });
+  });
+});

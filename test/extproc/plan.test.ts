@@ -1,0 +1,147 @@
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { validateConfig } from '../../src/config/load.js';
+import { SpendController } from '../../src/budget/spend.js';
+import { MemoryLedger } from '../../src/ledger/memory.js';
+import { jsonDepth, parseChatBody, planRequest, readRequestHead, type PlanDeps, type PlanOutcome } from '../../src/extproc/plan.js';
+
+const log = pino({ level: 'silent' });
+
+function head(config = validateConfig({}), extra: Record<string, string> = {}) {
+  const h = new Map(Object.entries({ ':method': 'POST', ':path': '/v1/chat/completions?x=1', 'content-type': 'application/json', ...extra }));
+  return readRequestHead(h, undefined, config);
+}
+
+function deps(config = validateConfig({}), more: Partial<PlanDeps> = {}): PlanDeps {
+  return { config, spend: null, router: null, responseBodyMode: 'STREAMED', deadline: Date.now() + 1000, ...more };
+}
+
+const HARD = 'Prove that the sum of the reciprocals of the primes diverges, with every step justified, then analyse the rate of divergence and compare it with the harmonic series in detail.';
+
+describe('readRequestHead', () => {
+  it('reads path without the query, identity from the configured headers, and whether thinkcap acts', () => {
+    const config = validateConfig({});
+    const h = head(config, { [config.identity.tenantHeader]: 'acme' });
+    expect(h.path).toBe('/v1/chat/completions');
+    expect(h.isChat).toBe(true);
+    expect(h.identity.tenant).toBe('acme');
+    expect(h.dialect?.name).toBe(config.defaultDialect);
+    const get = readRequestHead(new Map([[':method', 'GET'], [':path', '/v1/models']]), undefined, config);
+    expect(get.isChat).toBe(false);
+    expect(get.dialect).toBeNull();
+    const text = head(config, { 'content-type': 'text/plain' });
+    expect(text.isChat).toBe(false);
+  });
+});
+
+describe('parseChatBody', () => {
+  const cases: Array<[string, Buffer, RegExp]> = [
+    ['empty', Buffer.alloc(0), /empty/],
+    ['not UTF-8', Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), /UTF-8/],
+    ['too deep', Buffer.from(`{"messages":[${'['.repeat(200)}${']'.repeat(200)}]}`), /nests deeper/],
+    ['not JSON', Buffer.from('{"messages":'), /not valid JSON/],
+    ['no messages', Buffer.from('{"model":"m"}'), /no messages/],
+    ['a message without a role', Buffer.from('{"messages":[{"content":"hi"}]}'), /role/],
+    ['a fractional max_tokens', Buffer.from('{"messages":[{"role":"user","content":"hi"}],"max_tokens":1.5}'), /max_tokens/],
+    ['a negative max_completion_tokens', Buffer.from('{"messages":[{"role":"user","content":"hi"}],"max_completion_tokens":-1}'), /max_completion_tokens/],
+  ];
+  it.each(cases)('refuses %s with 400 and a reason', (_name, body, re) => {
+    const r = parseChatBody(body, 64);
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.status).toBe(400);
+      expect(r.message).toMatch(re);
+    }
+  });
+
+  it('parses a chat body', () => {
+    const r = parseChatBody(Buffer.from('{"messages":[{"role":"user","content":"hi"}],"max_tokens":5}'), 64);
+    expect(r.ok && r.messages.length).toBe(1);
+  });
+
+  it('jsonDepth skips brackets inside strings and stops counting past the limit', () => {
+    expect(jsonDepth('{"a":"[[[[[[","b":[1]}', 10)).toBe(2);
+    expect(jsonDepth('[[[[[[[[[[', 3)).toBe(4);
+  });
+});
+
+describe('planRequest', () => {
+  it('without policies: synchronous, immutable, rewritten for the dialect with the tier headers', () => {
+    const config = validateConfig({ defaultDialect: 'vllm' });
+    const json = { model: 'm', messages: [{ role: 'user', content: 'Hello' }], thinking_budget: 5 };
+    const out = planRequest(head(config), json, json.messages, deps(config)) as PlanOutcome;
+    expect(out).not.toBeInstanceOf(Promise);
+    if (out.kind !== 'forward') throw new Error('refused');
+    const plan = out.plan;
+    expect(Object.isFrozen(plan)).toBe(true);
+    expect(plan.tier).toBe('trivial');
+    expect(plan.headers['x-thinkcap-tier']).toBe('trivial');
+    expect(plan.headers['x-thinkcap-budget']).toBe(plan.budget);
+    const sent = JSON.parse(plan.body.toString('utf8')) as Record<string, unknown>;
+    expect(sent.thinking_token_budget).toBe(plan.budget);
+    expect(sent.max_tokens).toBe(plan.limits.upstreamMaxTokens);
+    expect(sent).not.toHaveProperty('thinking_budget');
+    // The limits decided before admission are the ones written.
+    expect(plan.rewrite.upstreamMaxTokens).toBe(plan.limits.upstreamMaxTokens);
+    expect(plan.continuation).toBe(false);
+    expect(plan.original).toBeNull();
+  });
+
+  it('a refused request is never rewritten: the reservation comes before the rewrite', async () => {
+    const config = validateConfig({ defaultDialect: 'vllm', spend: { enabled: true, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: 0.000001 }] } });
+    const spend = new SpendController(config, new MemoryLedger(), log);
+    const json = { model: 'm', messages: [{ role: 'user', content: HARD }], thinking_budget: 5 };
+    const before = JSON.stringify(json);
+    const out = await planRequest(head(config, { [config.identity.tenantHeader]: 'acme' }), json, json.messages, deps(config, { spend }));
+    expect(out.kind).toBe('refuse');
+    if (out.kind !== 'refuse') return;
+    expect(out.refusal.status).toBe(429);
+    expect(JSON.stringify(json)).toBe(before);
+    // The decision is kept for the record: tier and budget of the refused request.
+    expect(out.decision?.tier).toBe(out.classification.tier);
+  });
+
+  it('no identity with spend on and onMissingIdentity refuse: 401 before anything is decided', async () => {
+    const config = validateConfig({ spend: { enabled: true, onMissingIdentity: 'refuse', limits: [{ scope: 'tenant', id: '*', window: 'day', usd: 10 }] } });
+    const spend = new SpendController(config, new MemoryLedger(), log);
+    const json = { messages: [{ role: 'user', content: 'Hello' }] };
+    const out = await planRequest(head(config), json, json.messages, deps(config, { spend }));
+    expect(out.kind === 'refuse' && out.refusal.status).toBe(401);
+    expect(out.kind === 'refuse' && out.decision).toBeNull();
+  });
+
+  it('admitted with spend on: the plan holds the reservation and the prompt estimate', async () => {
+    const config = validateConfig({ defaultDialect: 'vllm', spend: { enabled: true, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: 10 }] } });
+    const spend = new SpendController(config, new MemoryLedger(), log);
+    const json = { messages: [{ role: 'user', content: 'Hello' }] };
+    const out = await planRequest(head(config, { [config.identity.tenantHeader]: 'acme' }), json, json.messages, deps(config, { spend }));
+    if (out.kind !== 'forward') throw new Error('refused');
+    expect(out.plan.reservation).not.toBeNull();
+    expect(out.plan.promptEstimate).toBeGreaterThan(0);
+  });
+
+  it('continuation is planned only in full duplex, and keeps the client request for it', () => {
+    const config = validateConfig({ defaultDialect: 'vllm', backends: [{ name: 'b', dialect: 'vllm', enforcement: 'continuation', url: 'http://127.0.0.1:1' }] });
+    const mk = () => ({ messages: [{ role: 'user', content: 'Hello' }] });
+    const a = mk();
+    const streamed = planRequest(head(config), a, a.messages, deps(config)) as PlanOutcome;
+    const b = mk();
+    const duplex = planRequest(head(config), b, b.messages, deps(config, { responseBodyMode: 'FULL_DUPLEX_STREAMED' })) as PlanOutcome;
+    if (streamed.kind !== 'forward' || duplex.kind !== 'forward') throw new Error('refused');
+    expect(streamed.plan.continuation).toBe(false);
+    expect(duplex.plan.continuation).toBe(true);
+    expect(duplex.plan.original).toEqual(mk());
+    // Cut-off: the upstream stops at the budget.
+    expect(duplex.plan.limits.upstreamMaxTokens).toBe(duplex.plan.budget);
+  });
+
+  it('the answer reserve lowers the budget inside a small client max_tokens, and says so', () => {
+    const config = validateConfig({ defaultDialect: 'vllm' });
+    const json = { messages: [{ role: 'user', content: 'Hello' }], max_tokens: 20 };
+    const out = planRequest(head(config), json, json.messages, deps(config)) as PlanOutcome;
+    if (out.kind !== 'forward') throw new Error('refused');
+    expect(out.plan.budget).toBeLessThan(out.plan.tierBudget);
+    expect(out.plan.notes.some((n) => n.startsWith('answer reserve'))).toBe(true);
+    expect(out.plan.limits.upstreamMaxTokens).toBe(20);
+  });
+});

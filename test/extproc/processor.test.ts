@@ -1,0 +1,121 @@
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { validateConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
+import type { RequestRecord } from '../../src/accounting/record.js';
+import { RequestProcessor } from '../../src/extproc/processor.js';
+import type { ProcessingRequest, ProcessingResponse } from '../../src/extproc/proto.js';
+
+const log = pino({ level: 'silent' });
+const hv = (o: Record<string, string>) => ({ headers: { headers: Object.entries(o).map(([key, v]) => ({ key, raw_value: Buffer.from(v) })) } });
+
+function processor(config: Config, more: { emit?: (r: ProcessingResponse) => void } = {}) {
+  const records: RequestRecord[] = [];
+  const p = new RequestProcessor({ config, log, onFinish: (r) => records.push(r), emit: more.emit });
+  const send = async (req: ProcessingRequest) => await p.handle(req);
+  return { p, records, send };
+}
+
+const chatHeaders = (): ProcessingRequest => ({ request: 'request_headers', request_headers: hv({ ':method': 'POST', ':path': '/v1/chat/completions', 'content-type': 'application/json' }) });
+const body = (o: unknown, eos = true): ProcessingRequest => ({ request: 'request_body', request_body: { body: Buffer.from(JSON.stringify(o)), end_of_stream: eos } });
+const respHeaders = (ct: string): ProcessingRequest => ({ request: 'response_headers', response_headers: hv({ ':status': '200', 'content-type': ct }) });
+const respBody = (s: string, eos: boolean): ProcessingRequest => ({ request: 'response_body', response_body: { body: Buffer.from(s), end_of_stream: eos } });
+
+function sse(reasoning: number, answer: number): string {
+  let s = '';
+  for (let i = 0; i < reasoning; i++) s += `data: ${JSON.stringify({ choices: [{ index: 0, delta: { reasoning: ' think' }, finish_reason: null }] })}\n\n`;
+  for (let i = 0; i < answer; i++) s += `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: ' ok' }, finish_reason: null }] })}\n\n`;
+  s += `data: ${JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`;
+  s += `data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 7, completion_tokens: reasoning + answer } })}\n\n`;
+  return s + 'data: [DONE]\n\n';
+}
+
+describe('RequestProcessor, phase by phase', () => {
+  it('a request that is not a chat is handed to the pass-through: Envoy is told to skip the rest', async () => {
+    const { send, records, p } = processor(validateConfig({}));
+    const [res] = await send({ request: 'request_headers', request_headers: hv({ ':method': 'GET', ':path': '/v1/models' }) });
+    expect(res!.mode_override).toEqual({ request_body_mode: 'NONE', response_header_mode: 'SKIP', response_body_mode: 'NONE' });
+    expect(await send(respHeaders('application/json'))).toEqual([{ response_headers: {} }]);
+    p.close(false);
+    expect(records[0]!.outcome).toBe('passthrough');
+  });
+
+  it('a chat request: rewritten body with length and tier headers, the stream rewritten, and one record with token-priced cost', async () => {
+    const { send, records } = processor(validateConfig({ defaultDialect: 'vllm', spend: { pricing: { promptUsdPerMTok: 1, completionUsdPerMTok: 2 } } }));
+    const [h] = await send(chatHeaders());
+    expect(h!.request_headers!.response!.header_mutation!.set_headers![0]!.header.key).toBe('accept-encoding');
+    const [b] = await send(body({ model: 'm', stream: true, messages: [{ role: 'user', content: 'Hello' }] }));
+    const mutated = b!.request_body!.response!;
+    const sent = JSON.parse(mutated.body_mutation!.body!.toString('utf8')) as Record<string, unknown>;
+    const set = Object.fromEntries(mutated.header_mutation!.set_headers!.map((x) => [x.header.key, x.header.raw_value.toString()]));
+    expect(Number(set['content-length'])).toBe(mutated.body_mutation!.body!.length);
+    expect(set['x-thinkcap-tier']).toBe('trivial');
+    expect(sent.thinking_token_budget).toBe(Number(set['x-thinkcap-budget']));
+    await send(respHeaders('text/event-stream'));
+    const [out] = await send(respBody(sse(40, 3), true));
+    const text = out!.response_body!.response!.body_mutation!.body!.toString('utf8');
+    // Reasoning past the budget (32) dropped, usage the client did not ask for removed, the report added.
+    expect(text.match(/"reasoning"/g)!.length).toBe(32);
+    expect(text).not.toMatch(/"usage"/);
+    expect(text).toMatch(/^: thinkcap tier=trivial budget=32 thinking_tokens=40 cost_usd=[\d.]+ cost_basis=tokens$/m);
+    expect(out!.dynamic_metadata).toBeDefined();
+    expect(records).toHaveLength(1);
+    const r = records[0]!;
+    expect(r.outcome).toBe('ok');
+    expect(r.thinkingTokens).toBe(40);
+    expect(r.completionTokens).toBe(43);
+    expect(r.promptTokens).toBe(7);
+    expect(r.costBasis).toBe('tokens');
+    expect(r.costUsd).toBeCloseTo((7 * 1 + 43 * 2) / 1e6, 12);
+    expect(r.energySource).toBeNull();
+  });
+
+  it('an unreadable body with spend on is refused, not forwarded, and recorded as rejected', async () => {
+    const { send, records } = processor(validateConfig({ spend: { enabled: true, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: 1 }] } }));
+    await send(chatHeaders());
+    const [res] = await send({ request: 'request_body', request_body: { body: Buffer.from([0xff, 0xfe]), end_of_stream: true } });
+    expect(res!.immediate_response!.status!.code).toBe(400);
+    expect(records[0]!.outcome).toBe('rejected');
+  });
+
+  it('a body out of order with spend on is refused even after a pass-through', async () => {
+    const { send } = processor(validateConfig({ spend: { enabled: true, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: 1 }] } }));
+    const [res] = await send(body({ messages: [{ role: 'user', content: 'x' }] }));
+    expect(res!.immediate_response!.status!.code).toBe(400);
+  });
+
+  it('an internal error: fail-closed answers 500 before the upstream call; fail-open passes the rest through', async () => {
+    const closed = processor(validateConfig({ requests: { onInternalError: 'closed' } }));
+    const [c] = closed.p.onError(chatHeaders(), new Error('boom'));
+    expect(c!.immediate_response!.status!.code).toBe(500);
+    expect(closed.records[0]!.outcome).toBe('error');
+    const open = processor(validateConfig({ requests: { onInternalError: 'open' } }));
+    expect(open.p.onError(chatHeaders(), new Error('boom'))).toEqual([{ request_headers: {} }]);
+    expect(await open.send(respBody('x', true))).toEqual([{ response_body: {} }]);
+  });
+
+  it('Ollama NDJSON: reasoning counted and cut like SSE, the final line carries tier, budget, tokens and cost', async () => {
+    const { send, records } = processor(validateConfig({ defaultDialect: 'ollama', match: { paths: ['/api/chat'] } }));
+    await send({ request: 'request_headers', request_headers: hv({ ':method': 'POST', ':path': '/api/chat', 'content-type': 'application/json' }) });
+    const [b] = await send(body({ model: 'q', messages: [{ role: 'user', content: 'Hello' }] }));
+    const sent = JSON.parse(b!.request_body!.response!.body_mutation!.body!.toString('utf8')) as { think: boolean; options: { num_predict: number } };
+    expect(sent.think).toBe(true);
+    await send(respHeaders('application/x-ndjson'));
+    let nd = '';
+    for (let i = 0; i < 40; i++) nd += `${JSON.stringify({ model: 'q', message: { role: 'assistant', content: '', thinking: ' think' }, done: false })}\n`;
+    nd += `${JSON.stringify({ model: 'q', message: { role: 'assistant', content: 'Hi' }, done: false })}\n`;
+    nd += `${JSON.stringify({ model: 'q', message: { role: 'assistant', content: '' }, done: true, done_reason: 'stop', eval_count: 41, prompt_eval_count: 9 })}\n`;
+    // Split mid-line: framing is by line, not by read.
+    const [o1] = await send(respBody(nd.slice(0, 101), false));
+    const [o2] = await send(respBody(nd.slice(101), true));
+    const text = [o1, o2].map((o) => o!.response_body!.response?.body_mutation?.body?.toString('utf8') ?? '').join('');
+    const lines = text.trim().split('\n').map((l) => JSON.parse(l) as { message: { thinking?: string }; done: boolean; thinkcap?: Record<string, unknown> });
+    expect(lines.filter((l) => l.message.thinking).length).toBe(32);
+    const last = lines.at(-1)!;
+    expect(last.done).toBe(true);
+    expect(last.thinkcap).toMatchObject({ tier: 'trivial', budget: 32, thinking_tokens: 40, cost_basis: 'tokens' });
+    expect(Number(last.thinkcap!.cost_usd)).toBeGreaterThan(0);
+    expect(records[0]!.completionTokens).toBe(41);
+    expect(records[0]!.promptTokens).toBe(9);
+  });
+});
