@@ -1,23 +1,34 @@
 /**
- * Overhead of thinkcap: Envoy alone vs Envoy + thinkcap in front of the same emulator, side by
- * side in one run (rounds alternate which goes first), at 1, 10 and 100 concurrent streams.
+ * Overhead of thinkcap against the ext_proc floor, side by side in one run: the same emulator,
+ * the same client and an Envoy of the shipped config's shape per arm:
+ *   - envoy:    Envoy alone (no ext_proc filter);
+ *   - go:       Envoy + a do-nothing Go ext_proc (go-control-plane + grpc-go, benchmarks/floor-go;
+ *               built with the Go toolchain from the module proxy; skipped where `go` is missing);
+ *   - node:     Envoy + a do-nothing grpc-js ext_proc (benchmarks/floor-node.ts: the runtime's floor);
+ *   - thinkcap: Envoy + thinkcap with every feature on (stream rewrite, metrics, estimated-energy
+ *               hooks, spend budgets on the memory ledger).
+ * Rounds rotate the order of the arms. Latency is added over Envoy alone; ratios are to the Go floor.
  *
- *   npm run build && node dist/benchmarks/overhead.js [--quick]
+ *   npm run build && node dist/benchmarks/overhead.js [--quick] [--profile]
  *
- * Emulator, thinkcap and both Envoys run as separate processes; this process is the client.
- * Per-chunk latency is measured from the emulator's CLOCK_MONOTONIC stamp in each SSE event to
- * its arrival at the client, so it is the full transit through Envoy (and thinkcap).
+ * --profile runs thinkcap under --cpu-prof and prints the top frames by self time per request and
+ * per chunk. Per-chunk latency is measured from the emulator's CLOCK_MONOTONIC stamp in each SSE
+ * event to its arrival at the client, so it is the full transit through Envoy (and the ext_proc).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { homedir, tmpdir } from 'node:os';
 import http from 'node:http';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { packageRoot } from '../src/paths.js';
 import { buildEnvoyConfig, freePort, startEnvoy, type RunningEnvoy } from '../devkit/envoy.js';
+import { summarizeCpuProfile } from './cpu-profile.js';
 
 const quick = process.argv.includes('--quick');
+const profile = process.argv.includes('--profile');
 const ROOT = packageRoot();
 const THINKING = 30; // below the trivial budget: both paths stream the same events
 const ANSWER = 30;
@@ -29,8 +40,8 @@ function pct(sorted: number[], p: number): number {
   return sorted[i]!;
 }
 
-async function startChild(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; firstLine: string }> {
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+async function startChild(args: string[], env: Record<string, string> = {}, command = process.execPath): Promise<{ child: ChildProcess; firstLine: string }> {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   const rl = createInterface({ input: child.stdout! });
   const firstLine = await new Promise<string>((resolve, reject) => {
     rl.once('line', resolve);
@@ -88,16 +99,16 @@ function streamOnce(port: number): Promise<StreamSample> {
   });
 }
 
-function fullOnce(port: number): Promise<void> {
+function fullOnce(port: number): Promise<boolean> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       { host: '127.0.0.1', port, path: '/v1/chat/completions', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(BODY_FULL), ...FAST } },
       (res) => {
         res.resume();
-        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
+        res.on('end', () => resolve(res.statusCode === 200));
       },
     );
-    req.on('error', reject);
+    req.on('error', () => resolve(false));
     req.end(BODY_FULL);
   });
 }
@@ -112,114 +123,203 @@ async function runStreams(port: number, concurrency: number, perWorker: number):
   return out;
 }
 
-async function saturate(port: number, concurrency: number, ms: number): Promise<number> {
+async function saturate(port: number, concurrency: number, ms: number): Promise<{ rps: number; done: number; failed: number }> {
   let done = 0;
+  let failed = 0;
   const end = Date.now() + ms;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (Date.now() < end) {
-        await fullOnce(port);
-        done++;
+        if (await fullOnce(port)) done++;
+        else failed++;
       }
     }),
   );
-  return done / (ms / 1000);
+  return { rps: done / (ms / 1000), done, failed };
 }
+
+/** The Go floor's binary, built once per source version into the cache; null where `go` is missing. */
+function buildGoFloor(): string | null {
+  const dir = join(ROOT, 'benchmarks/floor-go');
+  try {
+    execFileSync('go', ['version'], { stdio: 'ignore' });
+  } catch {
+    console.log('go is not installed: the Go floor arm is skipped (install Go to compare against it)');
+    return null;
+  }
+  const hash = execFileSync('sha256sum', [join(dir, 'main.go'), join(dir, 'go.sum')]).toString().slice(0, 12);
+  const out = join(process.env.THINKCAP_CACHE ?? join(homedir(), '.cache/thinkcap'), `floor-go-${hash}`);
+  if (!existsSync(out)) {
+    console.log('building the Go floor (go-control-plane + grpc-go from the module proxy) ...');
+    execFileSync('go', ['build', '-o', out, '.'], { cwd: dir, stdio: 'inherit' });
+  }
+  return out;
+}
+
+/** thinkcap with every feature on: spend on the memory ledger, estimated energy, metrics, the stream rewrite. */
+function fullFeatureConfig(): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'thinkcap-bench-')), 'thinkcap.yaml');
+  writeFileSync(
+    file,
+    [
+      'spend:',
+      '  enabled: true',
+      '  ledger: memory',
+      '  limits:',
+      "    - { scope: tenant, id: '*', window: day, usd: 1000000000 }",
+      'energy:',
+      '  source: estimated',
+      '  estimatedWatts: 300',
+      '  intervalMs: 100',
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+type Arm = 'envoy' | 'go' | 'node' | 'thinkcap';
+const EXT_PROC_ARMS: Arm[] = ['go', 'node', 'thinkcap'];
 
 async function main(): Promise<void> {
   const emu = await startChild([join(ROOT, 'dist/devkit/emulator/main.js'), JSON.stringify({ tokenDelayMs: TOKEN_DELAY_MS, thinkingTokens: THINKING, answerTokens: ANSWER, stampEvents: true })]);
   const emuPort = (JSON.parse(emu.firstLine) as { port: number }).port;
+  const procs: Partial<Record<Arm, { child: ChildProcess; port: number }>> = {};
+  const goBin = buildGoFloor();
+  if (goBin) {
+    const go = await startChild([], {}, goBin);
+    procs.go = { child: go.child, port: (JSON.parse(go.firstLine) as { port: number }).port };
+  }
+  const node = await startChild([join(ROOT, 'dist/benchmarks/floor-node.js')]);
+  procs.node = { child: node.child, port: (JSON.parse(node.firstLine) as { port: number }).port };
   const grpcPort = await freePort();
-  const nodeFlags = (process.env.BENCH_THINKCAP_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  const tc = await startChild([...nodeFlags, join(ROOT, 'dist/src/cli.js'), 'serve'], {
+  const profDir = profile ? mkdtempSync(join(tmpdir(), 'thinkcap-prof-')) : null;
+  const nodeFlags = [...(process.env.BENCH_THINKCAP_NODE_FLAGS ?? '').split(' ').filter(Boolean), ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])];
+  // BENCH_THINKCAP_CLI runs another build of thinkcap in the same harness (before/after comparisons).
+  const tc = await startChild([...nodeFlags, process.env.BENCH_THINKCAP_CLI ?? join(ROOT, 'dist/src/cli.js'), 'serve', '--config', fullFeatureConfig()], {
     THINKCAP_SERVER__GRPC_PORT: String(grpcPort),
     THINKCAP_SERVER__GRPC_HOST: '127.0.0.1',
     THINKCAP_SERVER__ADMIN_PORT: String(await freePort()),
     THINKCAP_SERVER__ADMIN_HOST: '127.0.0.1',
     THINKCAP_LOG__LEVEL: 'info',
   });
-  // Two Envoys from the shipped config, no access log; one without the ext_proc filter.
-  const envoyWith = async (extProc: boolean) =>
+  procs.thinkcap = { child: tc.child, port: grpcPort };
+  const arms: Arm[] = ['envoy', ...EXT_PROC_ARMS.filter((a) => procs[a])];
+  // One Envoy per arm from the shipped config's shape, no access log; the first without the ext_proc filter.
+  const envoyFor = async (extProcPort: number | null) =>
     startEnvoy(
       buildEnvoyConfig({
         listenerPort: await freePort(),
         adminPort: await freePort(),
-        thinkcapPort: grpcPort,
+        thinkcapPort: extProcPort ?? grpcPort,
         backendPort: emuPort,
         mutate: (cfg) => {
           const hcm = cfg.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
-          if (!extProc) hcm.http_filters = hcm.http_filters.filter((f: { name: string }) => f.name !== 'envoy.filters.http.ext_proc');
+          if (extProcPort === null) hcm.http_filters = hcm.http_filters.filter((f: { name: string }) => f.name !== 'envoy.filters.http.ext_proc');
           hcm.access_log = [];
         },
       }),
     );
-  const envoys: Record<'envoy' | 'thinkcap', RunningEnvoy> = { envoy: await envoyWith(false), thinkcap: await envoyWith(true) };
+  const envoys: Partial<Record<Arm, RunningEnvoy>> = {};
+  for (const arm of arms) envoys[arm] = await envoyFor(arm === 'envoy' ? null : procs[arm]!.port);
+  const cpu: Record<string, { seconds: number; requests: number }> = {};
+  const chunksSeen: Record<string, number> = {};
+  const measure = async <T>(arm: Arm, requests: (r: T) => number, run: () => Promise<T>): Promise<T> => {
+    const pid = procs[arm]?.child.pid;
+    const c0 = pid ? cpuSeconds(pid) : 0;
+    const r = await run();
+    if (pid) {
+      const m = (cpu[arm] ??= { seconds: 0, requests: 0 });
+      m.seconds += cpuSeconds(pid) - c0;
+      m.requests += requests(r);
+    }
+    return r;
+  };
   try {
-    // Warm up both paths (connections, JIT).
-    for (const e of Object.values(envoys)) await runStreams(e.listenerPort, 10, 3);
+    // Warm up every path (connections, JIT).
+    for (const arm of arms) await runStreams(envoys[arm]!.listenerPort, 10, 3);
 
     const levels = quick ? [1, 10] : [1, 10, 100];
     const rounds = quick ? 1 : 3;
-    const results: Array<Record<string, string | number>> = [];
-    let tcRequests = 0;
-    let tcCpu = 0;
+    const results: Array<{ concurrency: number; by: Record<string, { ttft50: number; ttft99: number; chunk50: number; chunk99: number }> }> = [];
     for (const c of levels) {
       const perWorker = c === 1 ? (quick ? 5 : 15) : c === 10 ? 4 : 2;
-      const samples: Record<string, StreamSample[]> = { envoy: [], thinkcap: [] };
+      const samples: Record<string, StreamSample[]> = {};
       for (let r = 0; r < rounds; r++) {
-        const order: Array<'envoy' | 'thinkcap'> = r % 2 === 0 ? ['envoy', 'thinkcap'] : ['thinkcap', 'envoy'];
-        for (const name of order) {
-          const cpu0 = name === 'thinkcap' ? cpuSeconds(tc.child.pid!) : 0;
-          const s = await runStreams(envoys[name].listenerPort, c, perWorker);
-          if (name === 'thinkcap') {
-            tcCpu += cpuSeconds(tc.child.pid!) - cpu0;
-            tcRequests += s.length;
-          }
-          samples[name]!.push(...s);
+        const order = arms.map((_, i) => arms[(i + r) % arms.length]!);
+        for (const arm of order) {
+          const s = await measure(arm, (x) => x.length, () => runStreams(envoys[arm]!.listenerPort, c, perWorker));
+          (samples[arm] ??= []).push(...s);
+          chunksSeen[arm] = (chunksSeen[arm] ?? 0) + s.reduce((n, x) => n + x.chunkMs.length, 0);
         }
       }
-      const row: Record<string, string | number> = { concurrency: c };
-      for (const name of ['envoy', 'thinkcap'] as const) {
-        const ttft = samples[name]!.map((s) => s.ttftMs).sort((a, b) => a - b);
-        const chunk = samples[name]!.flatMap((s) => s.chunkMs).sort((a, b) => a - b);
-        row[`${name}_ttft_p50`] = pct(ttft, 50);
-        row[`${name}_ttft_p99`] = pct(ttft, 99);
-        row[`${name}_chunk_p50`] = pct(chunk, 50);
-        row[`${name}_chunk_p99`] = pct(chunk, 99);
-        row[`${name}_streams`] = ttft.length;
+      const by: (typeof results)[number]['by'] = {};
+      for (const arm of arms) {
+        const ttft = samples[arm]!.map((s) => s.ttftMs).sort((a, b) => a - b);
+        const chunk = samples[arm]!.flatMap((s) => s.chunkMs).sort((a, b) => a - b);
+        by[arm] = { ttft50: pct(ttft, 50), ttft99: pct(ttft, 99), chunk50: pct(chunk, 50), chunk99: pct(chunk, 99) };
       }
-      results.push(row);
+      results.push({ concurrency: c, by });
     }
 
     const satConc = 50;
     const satMs = quick ? 1500 : 4000;
     const sat: Record<string, number> = {};
-    for (const name of ['envoy', 'thinkcap', 'envoy', 'thinkcap'] as const) {
-      const cpu0 = name === 'thinkcap' ? cpuSeconds(tc.child.pid!) : 0;
-      const rps = await saturate(envoys[name].listenerPort, satConc, satMs);
-      if (name === 'thinkcap') {
-        tcCpu += cpuSeconds(tc.child.pid!) - cpu0;
-        tcRequests += Math.round((rps * satMs) / 1000);
+    const failed: Record<string, number> = {};
+    for (let r = 0; r < 2; r++) {
+      for (const arm of arms.map((_, i) => arms[(i + r) % arms.length]!)) {
+        const x = await measure(arm, (y) => y.done + y.failed, () => saturate(envoys[arm]!.listenerPort, satConc, satMs));
+        sat[arm] = Math.max(sat[arm] ?? 0, x.rps);
+        failed[arm] = (failed[arm] ?? 0) + x.failed;
       }
-      sat[name] = Math.max(sat[name] ?? 0, rps);
     }
 
-    const f = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '-');
+    const f = (n: number | undefined, d = 2) => (n !== undefined && Number.isFinite(n) ? n.toFixed(d) : '-');
     console.log(`\nmachine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`);
-    console.log(`stream: ${THINKING} reasoning + ${ANSWER} answer events, ${TOKEN_DELAY_MS} ms apart; rounds per level: ${rounds}\n`);
-    console.log('| streams | TTFT p50 Envoy | TTFT p50 +thinkcap | added | TTFT p99 Envoy | TTFT p99 +thinkcap | added | chunk p50 Envoy | chunk p50 +thinkcap | chunk p99 Envoy | chunk p99 +thinkcap | added p99 |');
-    console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    console.log(`stream: ${THINKING} reasoning + ${ANSWER} answer events, ${TOKEN_DELAY_MS} ms apart; rounds per level: ${rounds}; arms: ${arms.join(', ')}\n`);
+    console.log('| streams | arm | TTFT p50 | added TTFT p50 | TTFT p99 | chunk p50 | chunk p99 | added chunk p99 |');
+    console.log('|---:|---|---:|---:|---:|---:|---:|---:|');
     for (const r of results) {
-      const n = (k: string) => r[k] as number;
-      console.log(
-        `| ${r.concurrency} | ${f(n('envoy_ttft_p50'))} | ${f(n('thinkcap_ttft_p50'))} | ${f(n('thinkcap_ttft_p50') - n('envoy_ttft_p50'))} | ${f(n('envoy_ttft_p99'))} | ${f(n('thinkcap_ttft_p99'))} | ${f(n('thinkcap_ttft_p99') - n('envoy_ttft_p99'))} | ${f(n('envoy_chunk_p50'))} | ${f(n('thinkcap_chunk_p50'))} | ${f(n('envoy_chunk_p99'))} | ${f(n('thinkcap_chunk_p99'))} | ${f(n('thinkcap_chunk_p99') - n('envoy_chunk_p99'))} |`,
-      );
+      const base = r.by.envoy!;
+      for (const arm of arms) {
+        const x = r.by[arm]!;
+        const added = arm === 'envoy' ? '' : f(x.ttft50 - base.ttft50);
+        const addedChunk = arm === 'envoy' ? '' : f(x.chunk99 - base.chunk99);
+        console.log(`| ${r.concurrency} | ${arm} | ${f(x.ttft50)} | ${added} | ${f(x.ttft99)} | ${f(x.chunk50)} | ${f(x.chunk99)} | ${addedChunk} |`);
+      }
     }
-    console.log(`\nall times in ms. saturation (non-streaming, ${satConc} concurrent, best of 2 x ${satMs / 1000}s): Envoy alone ${sat.envoy!.toFixed(0)} req/s, Envoy + thinkcap ${sat.thinkcap!.toFixed(0)} req/s (${((sat.thinkcap! / sat.envoy!) * 100).toFixed(0)}%)`);
-    console.log(`thinkcap CPU per request: ${((tcCpu / Math.max(1, tcRequests)) * 1e3).toFixed(3)} ms (${tcCpu.toFixed(2)} s over ${tcRequests} requests, /proc clock ticks)`);
+    const cpuPer = (arm: Arm) => (cpu[arm] ? (cpu[arm].seconds / Math.max(1, cpu[arm].requests)) * 1e3 : NaN);
+    console.log(`\nall times in ms. saturation: non-streaming, ${satConc} concurrent, best of 2 x ${satMs / 1000}s. CPU from /proc clock ticks over every request of the run.\n`);
+    console.log('| figure | ' + EXT_PROC_ARMS.filter((a) => procs[a]).join(' | ') + ' | thinkcap / go |');
+    console.log('|---|' + EXT_PROC_ARMS.filter((a) => procs[a]).map(() => '---:|').join('') + '---:|');
+    const row = (name: string, get: (a: Arm) => number, d = 3, ratio = true) => {
+      const vals = EXT_PROC_ARMS.filter((a) => procs[a]).map((a) => f(get(a), d));
+      const rr = ratio && procs.go ? f(get('thinkcap') / get('go'), 2) : '-';
+      console.log(`| ${name} | ${vals.join(' | ')} | ${rr} |`);
+    };
+    row('ext_proc CPU per request, ms', cpuPer);
+    row(`saturation req/s (Envoy alone ${sat.envoy!.toFixed(0)})`, (a) => sat[a]!, 0);
+    row('saturation, share of Envoy alone', (a) => sat[a]! / sat.envoy!, 2);
+    for (const r of results) row(`added TTFT p50 at ${r.concurrency} stream(s), ms`, (a) => r.by[a]!.ttft50 - r.by.envoy!.ttft50, 2);
+    for (const r of results) row(`added chunk p99 at ${r.concurrency} stream(s), ms`, (a) => r.by[a]!.chunk99 - r.by.envoy!.chunk99, 2);
+    row('failed requests at saturation', (a) => failed[a] ?? 0, 0, false);
+    if (failed.envoy) console.log(`(Envoy alone: ${failed.envoy} failed)`);
+    if (profDir) {
+      // Stop thinkcap so it writes its profile, then fold it by function.
+      await new Promise<void>((resolve) => {
+        tc.child.once('exit', () => resolve());
+        tc.child.kill('SIGTERM');
+      });
+      const file = readdirSync(profDir).find((n) => n.endsWith('.cpuprofile'));
+      if (!file) console.log('\nno CPU profile was written');
+      else {
+        const requests = cpu.thinkcap?.requests ?? 1;
+        console.log(`\nthinkcap CPU profile: ${requests} requests, ${chunksSeen.thinkcap ?? 0} streamed chunks seen by the client; top frames by self time`);
+        console.log(summarizeCpuProfile(join(profDir, file), { requests, chunks: chunksSeen.thinkcap ?? 0, top: 25 }));
+      }
+    }
   } finally {
-    for (const e of Object.values(envoys)) await e.stop();
-    tc.child.kill('SIGTERM');
+    for (const e of Object.values(envoys)) await e!.stop();
+    for (const p of Object.values(procs)) p!.child.kill('SIGTERM');
     emu.child.kill('SIGTERM');
     agent.destroy();
   }
