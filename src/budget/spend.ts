@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Config, LimitConfig, ScopeKind, TierName } from '../config/schema.js';
 import { TIER_NAMES } from '../config/schema.js';
 import { windowBounds } from '../ledger/windows.js';
-import { LedgerUnavailableError, type Counter, type Ledger, type StoredLimit } from '../ledger/types.js';
+import { LedgerUnavailableError, type Counter, type CounterState, type Ledger, type StoredLimit } from '../ledger/types.js';
 import type { Identity } from './thinking.js';
 
 export interface SpendIdentity extends Identity {
@@ -59,7 +59,7 @@ export class SpendController {
 
   constructor(
     private readonly config: Config,
-    readonly ledger: Ledger,
+    private readonly ledger: Ledger,
     private readonly log: Logger,
     private readonly clock: () => number = Date.now,
     private readonly events: SpendEvents = {},
@@ -68,6 +68,29 @@ export class SpendController {
   /** Re-read admin-set limits on the next request. */
   invalidateLimits(): void {
     this.storedAt = 0;
+  }
+
+  /** Which ledger holds the counters ("memory", "redis", ...), for the budget API. */
+  get ledgerKind(): string {
+    return this.ledger.kind;
+  }
+
+  /** One counter's spent and reserved amounts now (the budget API). */
+  counterState(counter: Counter, now: number): Promise<CounterState> {
+    return this.ledger.state(counter, now);
+  }
+
+  /** Store an admin-set limit; the next request reads it. */
+  async setLimit(limit: StoredLimit): Promise<void> {
+    await this.ledger.putLimit(limit);
+    this.invalidateLimits();
+  }
+
+  /** Delete an admin-set limit; true when there was one. */
+  async removeLimit(scope: string, window: string): Promise<boolean> {
+    const deleted = await this.ledger.deleteLimit(scope, window);
+    this.invalidateLimits();
+    return deleted;
   }
 
   get enabled(): boolean {

@@ -32,7 +32,7 @@ export function budgetRoutes(config: Config, spend: SpendController, clock: () =
         const counters = await spend.countersFor({ [kind]: id } as Record<string, string>, now);
         const out = [];
         for (const c of counters.filter((c) => c.scope === kind)) {
-          const st = await spend.ledger.state(c, now);
+          const st = await spend.counterState(c, now);
           const used = st.spent + st.reserved;
           out.push({
             scope: `${c.scope}:${c.id}`,
@@ -48,7 +48,7 @@ export function budgetRoutes(config: Config, spend: SpendController, clock: () =
             hardReached: used >= c.limit,
           });
         }
-        sendJson(res, 200, { scope: `${kind}:${id}`, ledger: spend.ledger.kind, budgets: out });
+        sendJson(res, 200, { scope: `${kind}:${id}`, ledger: spend.ledgerKind, budgets: out });
       },
     ],
     [
@@ -66,8 +66,7 @@ export function budgetRoutes(config: Config, spend: SpendController, clock: () =
           throw new HttpError(400, parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
         }
         const limit = parsed.data;
-        await spend.ledger.putLimit(limit);
-        spend.invalidateLimits();
+        await spend.setLimit(limit);
         sendJson(res, 200, { ok: true, limit });
       },
     ],
@@ -80,8 +79,7 @@ export function budgetRoutes(config: Config, spend: SpendController, clock: () =
         const window = url.searchParams.get('window');
         const windows = window ? [window] : [...WINDOWS];
         let deleted = 0;
-        for (const w of windows) if (await spend.ledger.deleteLimit(`${kind}:${id}`, w)) deleted++;
-        spend.invalidateLimits();
+        for (const w of windows) if (await spend.removeLimit(`${kind}:${id}`, w)) deleted++;
         sendJson(res, deleted ? 200 : 404, { ok: deleted > 0, deleted });
       },
     ],
