@@ -289,5 +289,27 @@ function admit(d: Decision, json: Record<string, unknown>, deps: PlanDeps, reser
   const body = Buffer.from(JSON.stringify(json), 'utf8');
   const headers: Record<string, string | number> = { 'x-thinkcap-tier': d.tier, 'x-thinkcap-budget': d.budget };
   if (d.route) headers[config.routing.header] = d.route.target;
-  return Object.freeze({ ...d, rewrite, body, headers, reservation, budgetWarnings, promptEstimate, continuation, rescue, original });
+  // Immutable by type (readonly everywhere); an explicit literal keeps the object's shape fast.
+  return {
+    classification: d.classification,
+    tier: d.tier,
+    tierBudget: d.tierBudget,
+    budget: d.budget,
+    pressure: d.pressure,
+    route: d.route,
+    backend: d.backend,
+    dialect: d.dialect,
+    limits: d.limits,
+    notes: d.notes,
+    preview: d.preview,
+    rewrite,
+    body,
+    headers,
+    reservation,
+    budgetWarnings,
+    promptEstimate,
+    continuation,
+    rescue,
+    original,
+  };
 }
