@@ -154,6 +154,15 @@ export class RequestAccount {
           return { energyJ: f.joules, costUsd: f.costUsd ?? now.costUsd };
         })
       : null;
-    return { ...now, thinkingTokens: this.thinkingTokens, completionTokens: completion, promptTokens: this.promptTokens(), final };
+    return {
+      costUsd: now.costUsd,
+      costBasis: now.costBasis,
+      energyJ: now.energyJ,
+      energySource: now.energySource,
+      thinkingTokens: this.thinkingTokens,
+      completionTokens: completion,
+      promptTokens: this.promptTokens(),
+      final,
+    };
   }
 }

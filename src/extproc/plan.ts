@@ -187,9 +187,11 @@ export interface PlanDeps {
   energy?: EnergyMonitor;
   /** Seconds spent classifying. */
   onClassified?(seconds: number): void;
-  /** The response body mode Envoy uses (continuations need full duplex). */
+}
+
+/** What differs per request: Envoy's response body mode (continuations need full duplex) and the deadline (ms since epoch). */
+export interface PlanTiming {
   responseBodyMode: BodySendMode;
-  /** When the answer to the request body is due (ms since epoch). */
   deadline: number;
 }
 
@@ -198,19 +200,19 @@ export interface PlanDeps {
  * pressure, the route, the budget and limits, the reservation of the worst case, and only
  * once admitted the rewrite. Synchronous unless a policy waits on I/O.
  */
-export function planRequest(head: RequestHead, json: Record<string, unknown>, messages: Message[], deps: PlanDeps): PlanOutcome | Promise<PlanOutcome> {
+export function planRequest(head: RequestHead, json: Record<string, unknown>, messages: Message[], deps: PlanDeps, timing: PlanTiming): PlanOutcome | Promise<PlanOutcome> {
   const t0 = performance.now();
   const classification = classifyMessages(messages);
   deps.onClassified?.((performance.now() - t0) / 1000);
   const preview = deps.config.dashboard.promptPreview ? lastUserText(messages).slice(0, 160) : null;
   if (!deps.spend && !deps.router) {
     const decision = decide(head, json, deps, classification, classification.tier, false, null, [], preview);
-    return { kind: 'forward', plan: admit(decision, json, deps, null, [], 0) };
+    return { kind: 'forward', plan: admit(decision, json, deps, timing, null, [], 0) };
   }
-  return withPolicies(head, json, deps, classification, preview);
+  return withPolicies(head, json, deps, timing, classification, preview);
 }
 
-async function withPolicies(head: RequestHead, json: Record<string, unknown>, deps: PlanDeps, classification: Classification, preview: string | null): Promise<PlanOutcome> {
+async function withPolicies(head: RequestHead, json: Record<string, unknown>, deps: PlanDeps, timing: PlanTiming, classification: Classification, preview: string | null): Promise<PlanOutcome> {
   const { spend, router, config } = deps;
   const notes: string[] = [];
   let tier = classification.tier;
@@ -222,14 +224,14 @@ async function withPolicies(head: RequestHead, json: Record<string, unknown>, de
       return { kind: 'refuse', decision: null, classification, refusal: { status: 401, message: 'thinkcap: this request carries no tenant identity and anonymous requests are refused', type: 'invalid_request_error', code: 'missing_identity', retryAfter: null } };
     }
     // Near a cap: lower tiers' budgets apply, and the budget routing rule may downgrade.
-    const cap = await spend.pressureCap(who, deps.deadline);
+    const cap = await spend.pressureCap(who, timing.deadline);
     pressure = cap !== null;
     tier = capTier(classification.tier, cap);
     if (tier !== classification.tier) notes.push(`budget pressure: ${classification.tier} lowered to ${tier}`);
   }
   const route = router ? await router.decide(tier, { tenant: who?.tenant ?? head.identity.tenant, budgetPressure: pressure }) : null;
   const decision = decide(head, json, deps, classification, tier, pressure, route, notes, preview);
-  if (!spend || !who) return { kind: 'forward', plan: admit(decision, json, deps, null, [], 0) };
+  if (!spend || !who) return { kind: 'forward', plan: admit(decision, json, deps, timing, null, [], 0) };
   // What the engine may bill for the prompt, bounded from above (its template and tokenizer
   // count more than ours): the reservation is the worst case, so the cap holds.
   const prompt = promptTokenBound(json, {
@@ -240,9 +242,9 @@ async function withPolicies(head: RequestHead, json: Record<string, unknown>, de
   // Priced by the measured GPU cost per token where there is one, never below the token price.
   const gpuPerToken = deps.energy?.costPerToken() ?? null;
   const worst = Math.max(tokenCost(config.spend.pricing, prompt.bound, completionCap), gpuPerToken === null ? 0 : gpuPerToken * completionCap);
-  const r = await spend.preflight(who, worst, decision.budget, deps.deadline);
+  const r = await spend.preflight(who, worst, decision.budget, timing.deadline);
   if (!r.ok) return { kind: 'refuse', decision, classification, refusal: { status: r.status, message: r.message, type: r.type, code: r.code, retryAfter: r.retryAfterSeconds } };
-  return { kind: 'forward', plan: admit(decision, json, deps, r.reservation, r.warnings, prompt.estimate) };
+  return { kind: 'forward', plan: admit(decision, json, deps, timing, r.reservation, r.warnings, prompt.estimate) };
 }
 
 /** The tier's backend, budget and limits: what the request will be allowed. */
@@ -272,9 +274,9 @@ function decide(
 }
 
 /** The admitted request: rewritten for its backend and serialized. */
-function admit(d: Decision, json: Record<string, unknown>, deps: PlanDeps, reservation: Reservation | null, budgetWarnings: string[], promptEstimate: number): RequestPlan {
+function admit(d: Decision, json: Record<string, unknown>, deps: PlanDeps, timing: PlanTiming, reservation: Reservation | null, budgetWarnings: string[], promptEstimate: number): RequestPlan {
   const { config } = deps;
-  const duplex = deps.responseBodyMode === 'FULL_DUPLEX_STREAMED';
+  const duplex = timing.responseBodyMode === 'FULL_DUPLEX_STREAMED';
   // Continue only when the length cap that stops the upstream is ours, not the client's.
   const continuation =
     d.backend?.enforcement === 'continuation' && duplex && (d.limits.clientMaxTokens === null || d.limits.clientMaxTokens > d.limits.upstreamMaxTokens);

@@ -11,7 +11,7 @@ import { RequestAccount, figureHeaders, reportFields, type ClosedFigures } from 
 import type { Outcome, RequestRecord } from '../accounting/record.js';
 import { runContinuation } from './continuation.js';
 import { PassThroughProcessor } from './passthrough.js';
-import { parseChatBody, planRequest, readRequestHead, type Decision, type PlanOutcome, type RequestHead, type RequestPlan } from './plan.js';
+import { parseChatBody, planRequest, readRequestHead, type Decision, type PlanDeps, type PlanOutcome, type RequestHead, type RequestPlan } from './plan.js';
 import type { BodySendMode, HeaderMutation, HttpBody, HttpHeaders, ProcessingRequest, ProcessingResponse, StructValue } from './proto.js';
 import { headerMutation, openAiError, readHeaders, streamedBody, toStruct } from './wire.js';
 
@@ -38,6 +38,7 @@ type Phase = 'request_headers' | 'request_body' | 'response_headers' | 'response
 type Answer = ProcessingResponse[] | Promise<ProcessingResponse[]>;
 
 let nextId = 0;
+const planDepsCache = new WeakMap<Config, PlanDeps & { metrics?: ProcessorMetrics }>();
 
 /**
  * One HTTP request's ext_proc conversation: Envoy sends its phases in order on one gRPC
@@ -215,16 +216,26 @@ export class RequestProcessor {
     if (!parsed.ok) return [this.invalid(parsed.status, parsed.message, parsed.code, b)];
     // Everything up to the answer to this message must fit inside Envoy's message_timeout.
     this.deadline = Date.now() + requests.deadlineMs;
-    const outcome = planRequest(this.head!, parsed.json, parsed.messages, {
-      config: this.ctx.config,
-      spend: this.ctx.spend?.enabled ? this.ctx.spend : null,
-      router: this.ctx.router?.enabled ? this.ctx.router : null,
-      energy: this.ctx.energy,
-      onClassified: this.ctx.metrics ? (s) => this.ctx.metrics!.classify(s) : undefined,
-      responseBodyMode: this.responseBodyMode,
-      deadline: this.deadline,
-    });
+    const outcome = planRequest(this.head!, parsed.json, parsed.messages, this.planDeps(), { responseBodyMode: this.responseBodyMode, deadline: this.deadline });
     return outcome instanceof Promise ? outcome.then((o) => [this.applyPlan(o)]) : [this.applyPlan(outcome)];
+  }
+
+  /** The planner's dependencies: the same for every request of a server, built once. */
+  private planDeps(): PlanDeps {
+    const { ctx } = this;
+    const cached = planDepsCache.get(ctx.config);
+    if (cached && cached.spend === (ctx.spend?.enabled ? ctx.spend : null) && cached.router === (ctx.router?.enabled ? ctx.router : null) && cached.energy === ctx.energy && cached.metrics === ctx.metrics) return cached;
+    const metrics = ctx.metrics;
+    const deps: PlanDeps & { metrics?: ProcessorMetrics } = {
+      config: ctx.config,
+      spend: ctx.spend?.enabled ? ctx.spend : null,
+      router: ctx.router?.enabled ? ctx.router : null,
+      energy: ctx.energy,
+      onClassified: metrics ? (s) => metrics.classify(s) : undefined,
+      metrics,
+    };
+    planDepsCache.set(ctx.config, deps);
+    return deps;
   }
 
   /** Act on the plan: forward the rewritten request, or refuse it. */
@@ -631,7 +642,7 @@ export class RequestProcessor {
       route: d?.route?.target ?? this.head?.routeName ?? null,
       preview: d?.preview ?? null,
       pressure: d?.pressure ?? false,
-      notes: d ? [...d.notes] : [],
+      notes: d ? (d.notes as string[]) : [],
       status: this.status,
       outcome: this.outcome,
       reason: this.reason,

@@ -119,3 +119,33 @@ describe('RequestProcessor, phase by phase', () => {
     expect(records[0]!.promptTokens).toBe(9);
   });
 });
+
+describe('accounting labels and whole answers', () => {
+  it('one vocabulary: energy sources and cost bases', async () => {
+    const { energyLabel, costBasisOf } = await import('../../src/accounting/labels.js');
+    expect(energyLabel('nvml')).toBe('measured-nvml');
+    expect(energyLabel('dcgm')).toBe('measured-dcgm');
+    expect(energyLabel('estimated')).toBe('estimated');
+    const fig = (source: 'nvml' | 'estimated', costUsd: number | null) => ({ joules: 1, gpuSeconds: 1, costUsd, source, provisional: false });
+    expect(costBasisOf(null)).toBe('tokens');
+    expect(costBasisOf(fig('nvml', null))).toBe('tokens');
+    expect(costBasisOf(fig('nvml', 0.1))).toBe('gpu');
+    expect(costBasisOf(fig('estimated', 0.1))).toBe('estimated');
+  });
+
+  it('a whole JSON answer that needs no change is not rewritten: only the figure headers are set', async () => {
+    const { send } = processor(validateConfig({ defaultDialect: 'vllm' }));
+    await send(chatHeaders());
+    await send(body({ model: 'm', messages: [{ role: 'user', content: 'Hello' }] }));
+    const [h] = await send(respHeaders('application/json'));
+    expect(h!.mode_override).toEqual({ response_body_mode: 'BUFFERED' });
+    const answer = { choices: [{ index: 0, message: { role: 'assistant', reasoning: 'short', content: 'Hi' }, finish_reason: 'stop' }], usage: { prompt_tokens: 3, completion_tokens: 4, completion_tokens_details: { reasoning_tokens: 1 } } };
+    const [out] = await send(respBody(JSON.stringify(answer), true));
+    const r = out!.response_body!.response!;
+    expect(r.body_mutation).toBeUndefined();
+    const set = Object.fromEntries(r.header_mutation!.set_headers!.map((x) => [x.header.key, x.header.raw_value.toString()]));
+    expect(set['x-thinkcap-thinking-tokens']).toBe('1');
+    expect(set['x-thinkcap-cost-basis']).toBe('tokens');
+    expect(set).not.toHaveProperty('content-length');
+  });
+});
