@@ -122,6 +122,12 @@ export function ollamaDialect(o: BackendOptions): Dialect {
     hideFinish() {},
     isUsageOnly: () => false,
     isFinalEvent: (event) => event.done === true,
+    // The final line's eval_count covers both legs of a continuation.
+    annotateUsage(json, _reasoningTokens, completionOffset) {
+      if (json.done !== true || completionOffset <= 0 || typeof json.eval_count !== 'number') return false;
+      json.eval_count += completionOffset;
+      return true;
+    },
     setResponseText(json, reasoning, content) {
       const m = json.message;
       if (!isRecord(m)) return;

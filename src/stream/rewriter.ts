@@ -323,6 +323,7 @@ export class ResponseRewriter {
       const fl = this.flushThink();
       if (fl) parts.push(Buffer.from(`${fl}\n`, 'utf8'));
       if (this.continuationWanted) return;
+      this.o.dialect.annotateUsage?.(json, this.thinkingTokens, this.o.completionOffset ?? 0);
       json.thinkcap = reportObject(this.reportFields());
       parts.push(Buffer.from(`${JSON.stringify(json)}\n`, 'utf8'));
     };

@@ -326,6 +326,8 @@ describe('ollama native: cut-off + continuation (FULL_DUPLEX_STREAMED)', () => {
     const last = lines.at(-1)!;
     expect(last.done).toBe(true);
     expect(last.done_reason).toBe('stop');
+    // Ollama's own count on the final line covers both legs.
+    expect(last.eval_count).toBe(32 + ANSWER);
     expect(last.thinkcap!.thinking_tokens).toBe(32);
     expect(Number(last.thinkcap!.cost_usd)).toBeGreaterThan(0);
     expect(last.thinkcap!.cost_basis).toBe('tokens');
