@@ -20,7 +20,7 @@ const N = Number(arg('--n') ?? 20000);
 
 async function measure(root: string): Promise<{ us: number; cpuUs: number }> {
   const { validateConfig } = await import(`${root}/dist/src/config/load.js`);
-  const { RequestProcessor } = await import(`${root}/dist/src/extproc/processor.js`);
+  const { RequestProcessor, planDepsFor } = await import(`${root}/dist/src/extproc/processor.js`);
   const { SpendController } = await import(`${root}/dist/src/budget/spend.js`);
   const { MemoryLedger } = await import(`${root}/dist/src/ledger/memory.js`);
   const { EnergyMonitor } = await import(`${root}/dist/src/energy/monitor.js`);
@@ -45,8 +45,11 @@ async function measure(root: string): Promise<{ us: number; cpuUs: number }> {
     usage: { prompt_tokens: 10, completion_tokens: 60, total_tokens: 70 },
   };
   const respB = { request: 'response_body', response_body: { body: Buffer.from(JSON.stringify(answer)), end_of_stream: true } };
+  // As the gRPC server does: the planner's dependencies built once (builds that have planDepsFor).
+  const base = { config, log, onFinish: () => {}, spend, energy };
+  const planDeps = typeof planDepsFor === 'function' ? planDepsFor(base) : undefined;
   const one = async () => {
-    const p = new RequestProcessor({ config, log, onFinish: () => {}, spend, energy });
+    const p = new RequestProcessor({ ...base, planDeps });
     for (const m of [reqH, reqB, respH, respB]) await p.handle(m);
     p.close(false);
   };

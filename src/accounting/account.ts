@@ -41,6 +41,18 @@ export function reportFields(c: CostFigures): Record<string, string | null> {
   };
 }
 
+/** The figures in Envoy's dynamic metadata (namespace `thinkcap`); nulls where nothing was counted. */
+export function metadataFigures(c: ClosedFigures | null): Record<string, string | number | null> {
+  return {
+    cost_usd: c?.costUsd ?? null,
+    cost_basis: c && c.costUsd !== null ? c.costBasis : null,
+    energy_j: c?.energyJ ?? null,
+    energy_source: c?.energySource ?? null,
+    thinking_tokens: c?.thinkingTokens ?? null,
+    completion_tokens: c?.completionTokens ?? null,
+  };
+}
+
 /** The figures a whole (non-streaming) response carries in its headers. */
 export function figureHeaders(c: ClosedFigures): Record<string, string | number | undefined> {
   return {

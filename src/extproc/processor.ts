@@ -7,7 +7,7 @@ import { ResponseRewriter } from '../stream/rewriter.js';
 import type { SpendController } from '../budget/spend.js';
 import type { EnergyMonitor } from '../energy/monitor.js';
 import type { Router } from '../routing/router.js';
-import { RequestAccount, figureHeaders, reportFields, type ClosedFigures } from '../accounting/account.js';
+import { RequestAccount, figureHeaders, metadataFigures, reportFields, type ClosedFigures } from '../accounting/account.js';
 import type { Outcome, RequestRecord } from '../accounting/record.js';
 import { runContinuation } from './continuation.js';
 import { PassThroughProcessor } from './passthrough.js';
@@ -27,6 +27,20 @@ export interface ProcessorContext {
   metrics?: ProcessorMetrics;
   energy?: EnergyMonitor;
   router?: Router;
+  /** The planner's dependencies; the server builds them once (planDepsFor), else the first request does. */
+  planDeps?: PlanDeps;
+}
+
+/** The planner's dependencies from a processor context: the same for every request of a server. */
+export function planDepsFor(ctx: Omit<ProcessorContext, 'planDeps'>): PlanDeps {
+  const metrics = ctx.metrics;
+  return {
+    config: ctx.config,
+    spend: ctx.spend?.enabled ? ctx.spend : null,
+    router: ctx.router?.enabled ? ctx.router : null,
+    energy: ctx.energy,
+    onClassified: metrics ? (s) => metrics.classify(s) : undefined,
+  };
 }
 
 export interface ProcessorMetrics {
@@ -38,7 +52,6 @@ type Phase = 'request_headers' | 'request_body' | 'response_headers' | 'response
 type Answer = ProcessingResponse[] | Promise<ProcessingResponse[]>;
 
 let nextId = 0;
-const planDepsCache = new WeakMap<Config, PlanDeps & { metrics?: ProcessorMetrics }>();
 
 /**
  * One HTTP request's ext_proc conversation: Envoy sends its phases in order on one gRPC
@@ -216,26 +229,8 @@ export class RequestProcessor {
     if (!parsed.ok) return [this.invalid(parsed.status, parsed.message, parsed.code, b)];
     // Everything up to the answer to this message must fit inside Envoy's message_timeout.
     this.deadline = Date.now() + requests.deadlineMs;
-    const outcome = planRequest(this.head!, parsed.json, parsed.messages, this.planDeps(), { responseBodyMode: this.responseBodyMode, deadline: this.deadline });
+    const outcome = planRequest(this.head!, parsed.json, parsed.messages, (this.ctx.planDeps ??= planDepsFor(this.ctx)), { responseBodyMode: this.responseBodyMode, deadline: this.deadline });
     return outcome instanceof Promise ? outcome.then((o) => [this.applyPlan(o)]) : [this.applyPlan(outcome)];
-  }
-
-  /** The planner's dependencies: the same for every request of a server, built once. */
-  private planDeps(): PlanDeps {
-    const { ctx } = this;
-    const cached = planDepsCache.get(ctx.config);
-    if (cached && cached.spend === (ctx.spend?.enabled ? ctx.spend : null) && cached.router === (ctx.router?.enabled ? ctx.router : null) && cached.energy === ctx.energy && cached.metrics === ctx.metrics) return cached;
-    const metrics = ctx.metrics;
-    const deps: PlanDeps & { metrics?: ProcessorMetrics } = {
-      config: ctx.config,
-      spend: ctx.spend?.enabled ? ctx.spend : null,
-      router: ctx.router?.enabled ? ctx.router : null,
-      energy: ctx.energy,
-      onClassified: metrics ? (s) => metrics.classify(s) : undefined,
-      metrics,
-    };
-    planDepsCache.set(ctx.config, deps);
-    return deps;
   }
 
   /** Act on the plan: forward the rewritten request, or refuse it. */
@@ -585,12 +580,7 @@ export class RequestProcessor {
         tier: plan?.tier ?? null,
         budget: plan?.budget ?? null,
         route: plan?.route?.target ?? null,
-        cost_usd: f?.costUsd ?? null,
-        cost_basis: f && f.costUsd !== null ? f.costBasis : null,
-        energy_j: f?.energyJ ?? null,
-        energy_source: f?.energySource ?? null,
-        thinking_tokens: f?.thinkingTokens ?? null,
-        completion_tokens: f?.completionTokens ?? null,
+        ...metadataFigures(f),
         enforced: this.observer?.enforced ?? false,
         continued: this.continuing,
         dialect: plan?.dialect.name ?? null,

@@ -3,7 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { extProcServiceDefinition, type ProcessingRequest, type ProcessingResponse } from './proto.js';
-import { RequestProcessor, type ProcessorContext } from './processor.js';
+import { RequestProcessor, planDepsFor, type ProcessorContext } from './processor.js';
 import type { RequestRecord } from '../accounting/record.js';
 import type { SpendController } from '../budget/spend.js';
 
@@ -48,6 +48,7 @@ export async function startExtProcServer(opts: ExtProcServerOptions): Promise<Ex
   const streams = new Set<grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>>();
   const grpcToken = config.server.grpcToken === undefined ? null : Buffer.from(`Bearer ${config.server.grpcToken}`);
   const onFinish = opts.onFinish ?? (() => {});
+  const planDeps = planDepsFor({ config, log, onFinish, spend: opts.spend, metrics: opts.metrics, energy: opts.energy, router: opts.router });
 
   server.addService(extProcServiceDefinition(), {
     Process(call: grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>) {
@@ -67,6 +68,7 @@ export async function startExtProcServer(opts: ExtProcServerOptions): Promise<Ex
         metrics: opts.metrics,
         energy: opts.energy,
         router: opts.router,
+        planDeps,
         emit: (res) => {
           if (!ended) call.write(res);
         },
