@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack, type StackOptions } from '../../devkit/stack.js';
-import { extProcStat } from '../../devkit/envoy.js';
+import { extProcStat, freePort } from '../../devkit/envoy.js';
 import { expectedAnswer, type EmulatedDialect } from '../../devkit/emulator/server.js';
 import { readStream, type SeenStream } from '../../devkit/openai.js';
 
@@ -353,6 +353,37 @@ describe('ollama native: cut-off + continuation (FULL_DUPLEX_STREAMED)', () => {
     expect(r.headers.get('x-thinkcap-thinking-tokens')).toBe('32');
     expect(Number(r.headers.get('x-thinkcap-cost-usd'))).toBeGreaterThan(0);
     await checkEnvoyClean(stack);
+  });
+});
+
+describe('ollama native: the continuation backend is gone', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    // The chat goes through Envoy to the emulator; thinkcap's continuation URL points at a closed port.
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    stack = await startStack({
+      emulator: { dialect: 'ollama', plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }) },
+      thinkcap: { defaultDialect: 'ollama', backends: [{ name: 'b', dialect: 'ollama', enforcement: 'continuation', url: dead }] },
+      envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('the stream still ends, with an Ollama error line carrying the figures, and nothing past the budget was generated or shown', async () => {
+    const { lines } = await ollamaChat(stack);
+    expect(stack.emulator.generatedThinking.at(-1)).toBe(32);
+    expect(lines.filter((l) => l.message?.thinking).length).toBe(32);
+    const last = lines.at(-1)! as OllamaLine & { error?: string };
+    expect(last.error).toBe('continuation_failed');
+    expect(last.thinkcap).toMatchObject({ tier: 'trivial', budget: 32, thinking_tokens: 32, error: 'continuation_failed' });
+    expect(lines.filter((l) => l.done)).toHaveLength(0);
+    await checkEnvoyClean(stack);
+    await new Promise((r) => setTimeout(r, 30));
+    const rec = stack.thinkcap!.history.at(-1)!;
+    expect(rec.reason).toMatch(/^continuation failed/);
+    expect(rec.thinkingTokens).toBe(32);
   });
 });
 
