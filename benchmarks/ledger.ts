@@ -1,8 +1,9 @@
 /**
  * Spend-ledger throughput: reserve + settle pairs per second and their latency, for the
- * in-memory ledger, one Redis and a Redis Cluster (3 masters + 3 replicas), side by side in one
- * run; and the ceiling of one hot tenant (all its keys share one hash slot, so one Redis core
- * serves it whatever the cluster size).
+ * in-memory ledger, one Redis, a Redis Cluster (3 masters + 3 replicas) and Redis Sentinel (one
+ * master, one replica, three sentinels), the last two also with `replicaAcks: 1` (each write
+ * waits for a replica), side by side in one run; and the ceiling of one hot tenant (all its keys
+ * share one hash slot, so one Redis core serves it whatever the cluster size).
  *
  *   npm run build && node dist/benchmarks/ledger.js [--seconds 5] [--concurrency 64]
  */
@@ -13,6 +14,7 @@ import type { Counter, Ledger } from '../src/ledger/types.js';
 import { windowBounds } from '../src/ledger/windows.js';
 import { startRedis } from '../devkit/redis.js';
 import { startRedisCluster } from '../devkit/redis-cluster.js';
+import { startRedisSentinel } from '../devkit/redis-sentinel.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -66,12 +68,26 @@ async function main(): Promise<void> {
 
   const cluster = await startRedisCluster();
   try {
-    const ledger = new RedisLedger({ ...redisCfg, cluster: cluster.nodes, commandTimeoutMs: 2000 });
-    await ledger.ready(10_000);
-    rows.push(['Redis Cluster (3 masters + 3 replicas)', await measure(ledger, 1), await measure(ledger, 100)]);
-    await ledger.close();
+    for (const replicaAcks of [0, 1]) {
+      const ledger = new RedisLedger({ ...redisCfg, cluster: cluster.nodes, commandTimeoutMs: 2000, replicaAcks });
+      await ledger.ready(10_000);
+      rows.push([`Redis Cluster (3 masters + 3 replicas), replicaAcks ${replicaAcks}`, await measure(ledger, 1), await measure(ledger, 100)]);
+      await ledger.close();
+    }
   } finally {
     await cluster.stop();
+  }
+
+  const sentinel = await startRedisSentinel();
+  try {
+    for (const replicaAcks of [0, 1]) {
+      const ledger = new RedisLedger({ ...redisCfg, sentinel: { name: sentinel.name, sentinels: sentinel.sentinels }, commandTimeoutMs: 2000, replicaAcks });
+      await ledger.ready(10_000);
+      rows.push([`Redis Sentinel (master + replica, 3 sentinels), replicaAcks ${replicaAcks}`, await measure(ledger, 1), await measure(ledger, 100)]);
+      await ledger.close();
+    }
+  } finally {
+    await sentinel.stop();
   }
 
   console.log(`\nreserve + settle pairs, ${CONCURRENCY} concurrent clients, ${SECONDS} s each, one process (Node) driving the ledger\n`);

@@ -12,7 +12,12 @@ export interface RunningRedisCluster {
   nodes: Array<{ host: string; port: number }>;
   /** The master serving a key's hash slot (thinkcap's keys all share the `{tc}` tag). */
   masterFor(key: string): number;
+  /** SIGKILL one node. */
   kill(port: number): void;
+  /** Start a killed node again on its port. */
+  restart(port: number): Promise<void>;
+  /** How many replicas of the master on `port` are online. */
+  replicasInSync(port: number): number;
   stop(): Promise<void>;
 }
 
@@ -24,9 +29,7 @@ export async function startRedisCluster(): Promise<RunningRedisCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'thinkcap-redis-cluster-'));
   const ports: number[] = [];
   const children = new Map<number, ChildProcess>();
-  for (let i = 0; i < 6; i++) {
-    const port = await freePort();
-    ports.push(port);
+  const launch = (port: number) =>
     children.set(
       port,
       spawn(
@@ -35,6 +38,10 @@ export async function startRedisCluster(): Promise<RunningRedisCluster> {
         { stdio: 'ignore' },
       ),
     );
+  for (let i = 0; i < 6; i++) {
+    const port = await freePort();
+    ports.push(port);
+    launch(port);
   }
   for (const port of ports) {
     for (let i = 0; i < 100 && cli(port, 'ping').trim() !== 'PONG'; i++) await new Promise((r) => setTimeout(r, 50));
@@ -43,6 +50,13 @@ export async function startRedisCluster(): Promise<RunningRedisCluster> {
   if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stdout}${create.stderr}`);
   for (let i = 0; i < 200; i++) {
     if (ports.every((p) => cli(p, 'cluster', 'info').includes('cluster_state:ok'))) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  // A replica that never finished its first sync counts as stale and will not take over from a
+  // failed master (cluster-replica-validity-factor), so wait for every replica's link.
+  for (let i = 0; i < 300; i++) {
+    const up = ports.filter((p) => /master_link_status:up/.test(cli(p, 'info', 'replication'))).length;
+    if (up >= ports.length / 2) break;
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
@@ -61,6 +75,15 @@ export async function startRedisCluster(): Promise<RunningRedisCluster> {
     },
     kill(port: number) {
       children.get(port)?.kill('SIGKILL');
+    },
+    async restart(port: number) {
+      // Same node id (its nodes file): it rejoins, empty, as a replica of whoever took its slots.
+      launch(port);
+      for (let i = 0; i < 100 && cli(port, 'ping').trim() !== 'PONG'; i++) await new Promise((r) => setTimeout(r, 50));
+    },
+    replicasInSync(port: number) {
+      const info = cli(port, 'info', 'replication');
+      return [...info.matchAll(/^slave\d+:.*state=online/gm)].length;
     },
     async stop() {
       for (const c of children.values()) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');

@@ -194,10 +194,7 @@ export class SpendController {
       const pending = this.ledger.reserve(id, items, now, ttlMs, deadline + this.config.spend.redis.clockSkewMs);
       const r = await withDeadline(pending, deadline - Date.now());
       if (r === undefined) {
-        // Too late for Envoy: refund behind it (same connection, so it runs after the reserve;
-        // the reserve's own deadline check covers other orders).
         pending.catch(() => {});
-        this.refund(id, items.map((i) => i.counter));
         throw new LedgerUnavailableError(`spend ledger did not answer within ${this.config.requests.deadlineMs} ms`);
       }
       if (!r.ok && r.expired) throw new LedgerUnavailableError('spend reservation ran past its deadline');
@@ -232,6 +229,10 @@ export class SpendController {
       return { ok: true, reservation: { id, counters, local: false, reservedUsd: worstUsd, reservedThinking: thinkingBudget }, warnings };
     } catch (err) {
       if (!(err instanceof LedgerUnavailableError)) throw err;
+      // The reserve may have run, or may still run (too late, or short of replica acks): refund
+      // it behind (same connection, so after it; the marker also stops a later one). Retried
+      // until the ledger takes it.
+      this.refund(id, items.map((i) => i.counter));
       return this.ledgerDown(id, items, err);
     }
   }
@@ -263,7 +264,8 @@ export class SpendController {
     return {
       ok: true,
       reservation: {
-        id,
+        // Not the refunded id: its marker would make the later settlement a no-op.
+        id: `${id}-local`,
         counters: items.map((i) => i.counter),
         local: true,
         reservedUsd: items.find((i) => i.counter.unit === 'usd')?.amount ?? 0,

@@ -253,6 +253,16 @@ export const configSchema = z
              * one in between is refunded behind it).
              */
             clockSkewMs: z.number().int().min(0).default(1000),
+            /**
+             * Replicas that must hold each reservation and settlement before it counts (Redis
+             * WAIT). Replication is asynchronous: without it a failover loses the writes of the
+             * last moments. 0 trusts the master alone; 1 with Cluster or Sentinel loses nothing a
+             * promoted replica did not already hold, but refuses (or, when open, allows on the
+             * local allowance) while a master has no replica in sync.
+             */
+            replicaAcks: z.number().int().min(0).default(0),
+            /** How long a write waits for those acks (WAIT blocks the connection meanwhile). */
+            replicaAckTimeoutMs: z.number().int().positive().default(100),
           })
           .strict()
           .prefault({}),

@@ -89,6 +89,12 @@ release_expired(KEYS[1], KEYS[2], KEYS[3], tonumber(ARGV[1]))
 return {tostring(redis.call('HGET', KEYS[1], 'spent') or '0'), tostring(redis.call('HGET', KEYS[1], 'reserved') or '0')}
 `;
 
+/** ms before reconnect attempt n: 50, 100, … capped at 500. */
+/** After a write short of replica acks, how long writes are refused without being sent. */
+const ACKS_SHORT_PAUSE_MS = 200;
+
+const reconnectDelay = (attempt: number): number => Math.min(50 * attempt, 500);
+
 type Client = (Redis | Cluster) & {
   tcReserve(...args: Array<string | number>): Promise<[number, unknown, string?, string?]>;
   tcSettle(...args: Array<string | number>): Promise<number>;
@@ -103,15 +109,25 @@ export class RedisLedger implements Ledger {
   readonly kind = 'redis' as const;
   private readonly client: Client;
   private readonly prefix: string;
+  private readonly replicaAcks: number;
+  private readonly commandTimeoutMs: number;
+  private readonly replicaAckTimeoutMs: number;
+  private acksShortUntil = 0;
 
   constructor(cfg: Config['spend']['redis']) {
     this.prefix = `${cfg.keyPrefix}:{tc}`;
+    this.replicaAcks = cfg.replicaAcks ?? 0;
+    this.commandTimeoutMs = cfg.commandTimeoutMs;
+    this.replicaAckTimeoutMs = Math.min(cfg.replicaAckTimeoutMs ?? 100, cfg.commandTimeoutMs * 0.8);
     const common: RedisOptions = {
       // Fail fast when Redis is away: the caller decides fail-open or fail-closed.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       commandTimeout: cfg.commandTimeoutMs,
       lazyConnect: false,
+      // Reconnect soon after a failover (ioredis's default backs off to 2 s): every attempt that
+      // finds no master is a refused or fail-open request.
+      retryStrategy: reconnectDelay,
     };
     let client: Redis | Cluster;
     if (cfg.cluster && cfg.cluster.length > 0) {
@@ -124,9 +140,10 @@ export class RedisLedger implements Ledger {
         retryDelayOnFailover: 100,
         retryDelayOnClusterDown: 100,
         retryDelayOnTryAgain: 100,
+        clusterRetryStrategy: reconnectDelay,
       });
     } else if (cfg.sentinel) {
-      client = new Redis({ ...common, sentinels: cfg.sentinel.sentinels, name: cfg.sentinel.name });
+      client = new Redis({ ...common, sentinels: cfg.sentinel.sentinels, name: cfg.sentinel.name, sentinelRetryStrategy: reconnectDelay });
     } else {
       client = new Redis(cfg.url, common);
     }
@@ -176,6 +193,33 @@ export class RedisLedger implements Ledger {
     }
   }
 
+  /**
+   * A write script, acknowledged by `replicaAcks` replicas: the script and WAIT go down one
+   * pipeline to the master that owns the keys, so WAIT counts this very write. Short of the acks
+   * the write may still be on the master: the caller treats it as not done (a reservation is
+   * refunded behind it, a settlement retried; both are idempotent per reservation).
+   */
+  private async write(command: 'tcReserve' | 'tcSettle', args: Array<string | number>, msLeft: number): Promise<unknown> {
+    if (this.replicaAcks === 0) return this.run(() => (this.client[command] as (...a: Array<string | number>) => Promise<unknown>)(...args));
+    // WAIT blocks the connection it runs on, and every command behind it: while replicas are
+    // short, wait briefly, and send nothing for a moment after a shortfall, so that no backlog
+    // of blocked WAITs builds up behind a failover.
+    if (Date.now() < this.acksShortUntil) throw new LedgerUnavailableError(`redis ledger: fewer than ${this.replicaAcks} replicas acknowledged a write just now`);
+    const waitMs = Math.min(this.replicaAckTimeoutMs, msLeft);
+    const pipeline = this.client.pipeline() as unknown as Record<string, (...a: Array<string | number>) => unknown> & { wait(n: number, ms: number): unknown; exec(): Promise<Array<[Error | null, unknown]> | null> };
+    pipeline[command]!(...args);
+    pipeline.wait(this.replicaAcks, Math.max(1, Math.floor(waitMs)));
+    const results = await this.run(() => pipeline.exec());
+    const [script, wait] = results ?? [];
+    if (!script || script[0]) throw new LedgerUnavailableError(`redis ledger: ${script?.[0]?.message ?? 'no reply'}`);
+    const acks = wait && !wait[0] ? Number(wait[1]) : 0;
+    if (acks < this.replicaAcks) {
+      this.acksShortUntil = Date.now() + ACKS_SHORT_PAUSE_MS;
+      throw new LedgerUnavailableError(`redis ledger: the write reached ${acks} of ${this.replicaAcks} replicas within ${Math.floor(waitMs)} ms`);
+    }
+    return script[1];
+  }
+
   private marker(reservationId: string): string {
     return `${this.prefix}:r:${reservationId}`;
   }
@@ -185,7 +229,7 @@ export class RedisLedger implements Ledger {
     const argv: Array<string | number> = [reservationId, now, now + ttlMs, items.length];
     for (const it of items) argv.push(it.amount, it.counter.limit, this.ttlSeconds(it.counter, now));
     argv.push(deadline);
-    const r = await this.run(() => this.client.tcReserve(keys.length, ...keys, ...argv));
+    const r = (await this.write('tcReserve', [keys.length, ...keys, ...argv], deadline - Date.now())) as [number, unknown, string?, string?];
     if (Number(r[0]) === 2) return { ok: false, expired: true };
     if (Number(r[0]) === 1) return { ok: true, usage: (r[1] as string[]).map(Number) };
     const failed = items[Number(r[1])]!.counter;
@@ -198,7 +242,7 @@ export class RedisLedger implements Ledger {
     const argv: Array<string | number> = [reservationId, actual.length];
     for (const a of actual) argv.push(a.amount, this.ttlSeconds(a.counter, now));
     argv.push(markerTtlMs);
-    return Number(await this.run(() => this.client.tcSettle(keys.length, ...keys, ...argv))) === 1;
+    return Number(await this.write('tcSettle', [keys.length, ...keys, ...argv], this.commandTimeoutMs)) === 1;
   }
 
   async state(counter: Counter, now: number): Promise<CounterState> {

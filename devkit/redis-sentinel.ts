@@ -1,0 +1,107 @@
+/**
+ * Real Redis Sentinel on loopback: one master, one replica and three sentinels, all Debian's
+ * redis-server (`--sentinel`). For tests and benchmarks; stopped afterwards.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './envoy.js';
+
+export const SENTINEL_GROUP = 'thinkcap';
+
+export interface RunningRedisSentinel {
+  name: string;
+  sentinels: Array<{ host: string; port: number }>;
+  /** The data nodes' ports (master first, as started). */
+  dataPorts: number[];
+  /** The port of the master the sentinels agree on now. */
+  master(): number;
+  /** SIGKILL one data node. */
+  kill(port: number): void;
+  /** Start a killed data node again on its port, as a replica of the current master. */
+  restart(port: number): Promise<void>;
+  /** How many replicas of the master on `port` are online. */
+  replicasInSync(port: number): number;
+  stop(): Promise<void>;
+}
+
+function cli(port: number, ...args: string[]): string {
+  return spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { encoding: 'utf8' }).stdout;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`redis sentinel harness: ${what} not within ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+export async function startRedisSentinel(): Promise<RunningRedisSentinel> {
+  const dir = mkdtempSync(join(tmpdir(), 'thinkcap-redis-sentinel-'));
+  const children = new Map<number, ChildProcess>();
+  const data = (port: number, replicaOf?: number) =>
+    children.set(
+      port,
+      spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...(replicaOf ? ['--replicaof', '127.0.0.1', String(replicaOf)] : [])], { stdio: 'ignore' }),
+    );
+  const masterPort = await freePort();
+  const replicaPort = await freePort();
+  data(masterPort);
+  await until('master up', () => cli(masterPort, 'ping').trim() === 'PONG', 10_000);
+  data(replicaPort, masterPort);
+  await until('replica in sync', () => /master_link_status:up/.test(cli(replicaPort, 'info', 'replication')), 10_000);
+
+  const sentinels: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const port = await freePort();
+    const conf = join(dir, `sentinel-${port}.conf`);
+    // Sentinel rewrites its config file as it learns the topology: one writable file each.
+    writeFileSync(
+      conf,
+      [
+        `port ${port}`,
+        'bind 127.0.0.1',
+        `dir ${dir}`,
+        `sentinel monitor ${SENTINEL_GROUP} 127.0.0.1 ${masterPort} 2`,
+        `sentinel down-after-milliseconds ${SENTINEL_GROUP} 1000`,
+        `sentinel failover-timeout ${SENTINEL_GROUP} 5000`,
+        `sentinel parallel-syncs ${SENTINEL_GROUP} 1`,
+        '',
+      ].join('\n'),
+    );
+    children.set(port, spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' }));
+    sentinels.push(port);
+  }
+  // Each sentinel has found the replica and the other two sentinels.
+  await until(
+    'sentinels discovered each other and the replica',
+    () => sentinels.every((p) => /num-other-sentinels\s+2/.test(cli(p, 'sentinel', 'master', SENTINEL_GROUP).replace(/\n/g, ' ')) && cli(p, 'sentinel', 'replicas', SENTINEL_GROUP).includes(String(replicaPort))),
+    20_000,
+  );
+
+  const master = () => Number(cli(sentinels[0]!, 'sentinel', 'get-master-addr-by-name', SENTINEL_GROUP).trim().split('\n')[1]);
+  return {
+    name: SENTINEL_GROUP,
+    sentinels: sentinels.map((port) => ({ host: '127.0.0.1', port })),
+    dataPorts: [masterPort, replicaPort],
+    master,
+    kill(port: number) {
+      children.get(port)?.kill('SIGKILL');
+    },
+    async restart(port: number) {
+      data(port, master());
+      await until('restarted node in sync', () => /master_link_status:up/.test(cli(port, 'info', 'replication')), 10_000);
+    },
+    replicasInSync(port: number) {
+      return [...cli(port, 'info', 'replication').matchAll(/^slave\d+:.*state=online/gm)].length;
+    },
+    async stop() {
+      for (const c of children.values()) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * `spend.redis.replicaAcks`: a write counts only once a replica holds it. Against a real master +
+ * replica pair of redis-server on loopback; the replica is stalled with SIGSTOP.
+ */
+import { spawnSync } from 'node:child_process';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SpendController } from '../../src/budget/spend.js';
+import { validateConfig } from '../../src/config/load.js';
+import { RedisLedger } from '../../src/ledger/redis.js';
+import { LedgerUnavailableError, type Counter } from '../../src/ledger/types.js';
+import { startRedis, type RunningRedis } from '../../devkit/redis.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const counter = (id: string, limit: number): Counter => ({ key: `tenant:${id}:total:0:usd`, scope: 'tenant', id, window: 'total', unit: 'usd', limit, resetAt: null, softFraction: 0.8 });
+
+let master: RunningRedis;
+let replica: RunningRedis;
+const inSync = () => /master_link_status:up/.test(spawnSync('redis-cli', ['-p', String(replica.port), 'info', 'replication'], { encoding: 'utf8' }).stdout);
+
+beforeAll(async () => {
+  master = await startRedis();
+  replica = await startRedis();
+  spawnSync('redis-cli', ['-p', String(replica.port), 'replicaof', '127.0.0.1', String(master.port)]);
+  for (let i = 0; i < 200 && !inSync(); i++) await sleep(50);
+  expect(inSync()).toBe(true);
+}, 30_000);
+afterAll(async () => {
+  replica.process.kill('SIGCONT');
+  await replica?.stop();
+  await master?.stop();
+});
+
+const ledgerWith = (replicaAcks: number) =>
+  new RedisLedger({ ...validateConfig({}).spend.redis, url: master.url, keyPrefix: `t${Math.random().toString(36).slice(2)}`, commandTimeoutMs: 1000, replicaAcks });
+
+describe('replicaAcks', () => {
+  it('a write acknowledged by the replica counts; with the replica stalled it does not, quickly, and writes pause a moment', async () => {
+    const l = ledgerWith(1);
+    await l.ready(2000);
+    const c = counter('a', 10);
+    expect((await l.reserve('r1', [{ counter: c, amount: 1 }], Date.now(), 60_000)).ok).toBe(true);
+    replica.process.kill('SIGSTOP');
+    try {
+      const t0 = Date.now();
+      const err = await l.reserve('r2', [{ counter: c, amount: 1 }], Date.now(), 60_000).then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(LedgerUnavailableError);
+      expect(String(err)).toMatch(/0 of 1 replicas/);
+      // replicaAckTimeoutMs (100) bounds the wait, not the command timeout.
+      expect(Date.now() - t0).toBeLessThan(500);
+      // The script ran on the master: the reservation is there, unreplicated (the caller refunds it).
+      expect((await l.state(c, Date.now())).reserved).toBeCloseTo(2, 9);
+      // Right after a shortfall a write is refused without being sent: no WAIT backlog.
+      const fast = await l.reserve('r3', [{ counter: c, amount: 1 }], Date.now(), 60_000).then(() => null, (e: unknown) => e);
+      expect(String(fast)).toMatch(/acknowledged a write just now/);
+      expect((await l.state(c, Date.now())).reserved).toBeCloseTo(2, 9);
+    } finally {
+      replica.process.kill('SIGCONT');
+    }
+    await sleep(300);
+    expect(await l.settle('r2', [{ counter: c, amount: 0 }], Date.now())).toBe(true);
+    expect(await l.settle('r1', [{ counter: c, amount: 0.5 }], Date.now())).toBe(true);
+    expect(await l.state(c, Date.now())).toEqual({ spent: 0.5, reserved: 0 });
+    await l.close();
+  });
+
+  for (const mode of ['closed', 'open'] as const) {
+    it(`through the spend controller (${mode}): a reserve short of acks is refunded behind, and settled spend is not lost`, async () => {
+      const l = ledgerWith(1);
+      await l.ready(2000);
+      const config = validateConfig({ spend: { enabled: true, onLedgerError: mode, failOpenAllowanceUsd: 5, limits: [{ scope: 'tenant', id: 't', window: 'day', usd: 10 }] } });
+      const spend = new SpendController(config, l, pino({ level: 'silent' }));
+      const [c] = await spend.countersFor({ tenant: 't' }, Date.now());
+      replica.process.kill('SIGSTOP');
+      let p;
+      try {
+        p = await spend.preflight({ tenant: 't' }, 1, 0);
+      } finally {
+        replica.process.kill('SIGCONT');
+      }
+      if (mode === 'closed') {
+        expect(p.ok).toBe(false);
+        if (!p.ok) expect(p.status).toBe(503);
+      } else {
+        // Fail-open on the local allowance; its settlement must reach the ledger later.
+        expect(p.ok).toBe(true);
+        if (p.ok) await spend.settle(p.reservation!, 0.25, 0);
+      }
+      // The refund (and, when open, the settlement) may be in flight or kept for reconciliation.
+      let st = await l.state(c!, Date.now());
+      for (let i = 0; i < 50 && (spend.pendingReconciliation > 0 || st.reserved > 1e-9 || st.spent < (mode === 'open' ? 0.25 : 0)); i++) {
+        await sleep(100);
+        st = await l.state(c!, Date.now());
+      }
+      expect(spend.pendingReconciliation).toBe(0);
+      expect(st.reserved).toBeCloseTo(0, 9);
+      expect(st.spent).toBeCloseTo(mode === 'open' ? 0.25 : 0, 9);
+      spend.close();
+      await l.close();
+    });
+  }
+});
