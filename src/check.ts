@@ -45,6 +45,10 @@ export async function checkCommand(args: string[]): Promise<number> {
     process.stdout.write(`errors:\n  ${err.message.replace(/\n/g, '\n  ')}\n`);
     return 1;
   }
+  const redis = config.spend.redis;
+  if (config.spend.enabled && config.spend.ledger === 'redis' && (redis.cluster?.length || redis.sentinel) && redis.replicaAcks === 0) {
+    findings.push({ level: 'warning', message: `spend.redis has replicas (${redis.cluster?.length ? 'cluster' : 'sentinel'}) but replicaAcks is 0: a failover can lose the reservations and settlements of its last moments (Redis replicates asynchronously); set replicaAcks: 1.` });
+  }
   if (!args.includes('--no-backends')) {
     if (config.backends.length === 0) findings.push({ level: 'warning', message: `backends is empty: every request uses defaultDialect ${config.defaultDialect}, and thinkcap cannot check that the backend is reachable.` });
     for (const b of config.backends) {

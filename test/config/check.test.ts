@@ -118,6 +118,16 @@ describe('thinkcap check (the CLI)', () => {
     expect(r.stdout).toMatch(/request_body_mode is STREAMED/);
   });
 
+  it('a Redis ledger with replicas but no replica acks: a warning, and none with replicaAcks 1', async () => {
+    const spend = (replicaAcks: number) => ({ enabled: true, ledger: 'redis', redis: { sentinel: { name: 'tc', sentinels: [{ host: '127.0.0.1', port: 26379 }] }, replicaAcks } });
+    writeFileSync(join(dir, 'acks0.yaml'), stringify({ ...read('thinkcap.example.yaml'), spend: spend(0) }));
+    writeFileSync(join(dir, 'acks1.yaml'), stringify({ ...read('thinkcap.example.yaml'), spend: spend(1) }));
+    const without = await check('--config', join(dir, 'acks0.yaml'), '--no-backends');
+    expect(without.stdout).toMatch(/warnings:\n  spend\.redis has replicas \(sentinel\) but replicaAcks is 0/);
+    const withAcks = await check('--config', join(dir, 'acks1.yaml'), '--no-backends');
+    expect(withAcks.stdout).not.toMatch(/replicaAcks/);
+  });
+
   it('an invalid config: the key named, exit 1', () => {
     writeFileSync(join(dir, 'bad.yaml'), 'server: { grpcPort: "nine" }\n');
     const r = spawnSync(process.execPath, [cli, 'check', '--config', join(dir, 'bad.yaml')], { encoding: 'utf8' });
