@@ -6,7 +6,8 @@
  *
  * Accuracy: exact, within one tier, under-tier rate (predicted lower than the label) and the
  * confusion matrix, on thinkcap's held-out split and on ../shared/datasets/external/ (read in
- * place, never copied, never tuned on). Speed: median and p99 per query at 200 B, 2 KB, 20 KB, 1 MB.
+ * place, never copied, never tuned on). Speed: median and p99 per query at 200 B, 2 KB, 20 KB, 1 MB, and for generated
+ * adversarial inputs at 2 KB and 1 MB.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -111,6 +112,24 @@ function scoreTokenomics(): void {
   classes.forEach((c, i) => console.log(`| ${c} | ${m[i]!.join(' | ')} |`));
 }
 
+/** Fill `bytes` by repeating `unit` (cut at the end). */
+const fill = (unit: string, bytes: number) => unit.repeat(Math.ceil(bytes / unit.length)).slice(0, bytes);
+
+/**
+ * Generated worst cases for a keyword scanner: each aims at one kind of work (regex alternations,
+ * word splitting, per-line code checks, Unicode classes, fence parsing).
+ */
+const ADVERSARIAL: Array<[string, (bytes: number) => string]> = [
+  ['keyword soup', (b) => fill('prove design optimize analyze compare derive implement architecture trade-offs step by step rigorous ', b)],
+  ['repeated verbs', (b) => fill('explain explain design design prove prove ', b)],
+  ['no spaces', (b) => fill('abcdefghijklmnopqrstuvwxyz0123456789', b)],
+  ['no spaces, letters and marks', (b) => fill("a'b-c_d’e", b)],
+  ['mixed scripts', (b) => fill('证明 design доказать 設計 بره‍ان प्रमाण optimize 최적화 ', b)],
+  ['nested code fences', (b) => fill('```js\n```py\n````\n  ```\n', b)],
+  ['one char per line', (b) => fill('{\n;\n', b)],
+  ['question marks', (b) => fill('why? how? ', b)],
+];
+
 function speed(): void {
   const base =
     'We need to decide how to roll out the new billing system. The finance team wants a phased launch by region, engineering prefers a feature flag per customer, and support asks for two weeks of notice. ';
@@ -135,6 +154,7 @@ function speed(): void {
     ['1.4 KB, all instruction', dense(1400), 20000],
     ['20 KB', make(20480), 3000],
     ['1 MB', make(1 << 20), 60],
+    ...ADVERSARIAL.flatMap(([name, gen]) => [[`adversarial 2 KB: ${name}`, gen(2048), 20000], [`adversarial 1 MB: ${name}`, gen(1 << 20), 60]] as const),
   ] as const) {
     const messages = [{ role: 'user', content }];
     // Shared, noisy machines: warm up well, measure in 5 rounds, report the median round.

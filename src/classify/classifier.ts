@@ -36,7 +36,7 @@ const THRESHOLDS: readonly number[] = [0.95, 2.5, 4.2, 6.1];
 /** Base score of each ask family: the middle of its tier. */
 const BASE = { deep: 6.6, complex: 4.7, moderate: 3.1, simple: 1.6, none: 1.5 };
 
-const MAX_SCAN = 64 * 1024; // characters examined from each side of a huge message (bounded time)
+const MAX_SCAN = 8 * 1024; // characters examined from each side of a huge message (bounded time; pasted material stops adding past ~11 KB anyway)
 const CONTEXT_TURNS = 6;
 const WORD_RE = /[\p{L}\p{N}'’]+/gu;
 const MATH_HINT = /[=^\\∑∫∏√∞∀∃∂≤≥≠≈∈⊂]|mod\s|T\(n\)/;
