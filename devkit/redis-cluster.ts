@@ -7,23 +7,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './envoy.js';
+import { onlineReplicas, redisCli, type ReplicatedRedisNodes } from './redis.js';
 
-export interface RunningRedisCluster {
+export interface RunningRedisCluster extends ReplicatedRedisNodes {
   nodes: Array<{ host: string; port: number }>;
   /** The master serving a key's hash slot (thinkcap's keys all share the `{tc}` tag). */
   masterFor(key: string): number;
-  /** SIGKILL one node. */
-  kill(port: number): void;
-  /** Start a killed node again on its port. */
-  restart(port: number): Promise<void>;
-  /** How many replicas of the master on `port` are online. */
-  replicasInSync(port: number): number;
-  stop(): Promise<void>;
 }
 
-function cli(port: number, ...args: string[]): string {
-  return spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { encoding: 'utf8' }).stdout;
-}
+const cli = redisCli;
 
 export async function startRedisCluster(): Promise<RunningRedisCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'thinkcap-redis-cluster-'));
@@ -81,10 +73,7 @@ export async function startRedisCluster(): Promise<RunningRedisCluster> {
       launch(port);
       for (let i = 0; i < 100 && cli(port, 'ping').trim() !== 'PONG'; i++) await new Promise((r) => setTimeout(r, 50));
     },
-    replicasInSync(port: number) {
-      const info = cli(port, 'info', 'replication');
-      return [...info.matchAll(/^slave\d+:.*state=online/gm)].length;
-    },
+    replicasInSync: onlineReplicas,
     async stop() {
       for (const c of children.values()) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });

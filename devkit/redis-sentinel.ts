@@ -2,33 +2,25 @@
  * Real Redis Sentinel on loopback: one master, one replica and three sentinels, all Debian's
  * redis-server (`--sentinel`). For tests and benchmarks; stopped afterwards.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './envoy.js';
+import { onlineReplicas, redisCli, type ReplicatedRedisNodes } from './redis.js';
 
 export const SENTINEL_GROUP = 'thinkcap';
 
-export interface RunningRedisSentinel {
+export interface RunningRedisSentinel extends ReplicatedRedisNodes {
   name: string;
   sentinels: Array<{ host: string; port: number }>;
   /** The data nodes' ports (master first, as started). */
   dataPorts: number[];
   /** The port of the master the sentinels agree on now. */
   master(): number;
-  /** SIGKILL one data node. */
-  kill(port: number): void;
-  /** Start a killed data node again on its port, as a replica of the current master. */
-  restart(port: number): Promise<void>;
-  /** How many replicas of the master on `port` are online. */
-  replicasInSync(port: number): number;
-  stop(): Promise<void>;
 }
 
-function cli(port: number, ...args: string[]): string {
-  return spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { encoding: 'utf8' }).stdout;
-}
+const cli = redisCli;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -96,9 +88,7 @@ export async function startRedisSentinel(): Promise<RunningRedisSentinel> {
       data(port, master());
       await until('restarted node in sync', () => /master_link_status:up/.test(cli(port, 'info', 'replication')), 10_000);
     },
-    replicasInSync(port: number) {
-      return [...cli(port, 'info', 'replication').matchAll(/^slave\d+:.*state=online/gm)].length;
-    },
+    replicasInSync: onlineReplicas,
     async stop() {
       for (const c of children.values()) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });

@@ -17,6 +17,27 @@ export interface RunningRedis {
   restart(): Promise<void>;
 }
 
+/** Replicated Redis data nodes a failover test can kill and bring back (Cluster, Sentinel). */
+export interface ReplicatedRedisNodes {
+  /** SIGKILL one data node. */
+  kill(port: number): void;
+  /** Start a killed data node again on its port; it comes back as a replica. */
+  restart(port: number): Promise<void>;
+  /** How many replicas of the master on `port` are online. */
+  replicasInSync(port: number): number;
+  stop(): Promise<void>;
+}
+
+/** redis-cli against one loopback port; its stdout. */
+export function redisCli(port: number, ...args: string[]): string {
+  return spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { encoding: 'utf8' }).stdout;
+}
+
+/** Replicas of the master on `port` whose link is online. */
+export function onlineReplicas(port: number): number {
+  return [...redisCli(port, 'info', 'replication').matchAll(/^slave\d+:.*state=online/gm)].length;
+}
+
 export function haveRedis(): boolean {
   return spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim().length > 0;
 }

@@ -3,6 +3,7 @@
  * takes over and the killed node comes back as its replica. Shared by the Cluster and Sentinel
  * tests; every loop is bounded by time.
  */
+import { expect } from 'vitest';
 import type { Stack } from '../../devkit/stack.js';
 
 export interface LedgerTopology {
@@ -74,4 +75,123 @@ export async function runFailover(stack: Stack, topology: LedgerTopology, o: { s
 export async function settled(stack: Stack, timeoutMs = 15_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (stack.replicas.some((r) => r.spend.pendingReconciliation > 0) && Date.now() < end) await sleep(100);
+}
+
+const ADMIN_TOKEN = 'test-admin-token-0123456789';
+/** $1,000 per million prompt tokens: "Hello" reserves $0.074 (bound 74 tokens) and costs $0.014 (the emulator bills 14). */
+export const FAILOVER_PRICING = { promptUsdPerMTok: 1000, completionUsdPerMTok: 0 };
+
+/** thinkcap's config for these tests: fail-closed, replicaAcks 1, one daily cap per tenant. */
+export function replicatedSpendConfig(redis: Record<string, unknown>, usd: number): Record<string, unknown> {
+  return {
+    admin: { token: ADMIN_TOKEN },
+    requests: { deadlineMs: 1500 },
+    spend: {
+      enabled: true,
+      ledger: 'redis',
+      // replicaAcks 1: a write counts once a replica holds it, so a promoted replica has it.
+      redis: { ...redis, commandTimeoutMs: 1000, replicaAcks: 1 },
+      onLedgerError: 'closed',
+      pricing: FAILOVER_PRICING,
+      reservationTtlSeconds: 5,
+      limits: [{ scope: 'tenant', id: '*', window: 'day', usd }],
+    },
+  };
+}
+
+/** The default tenant's counter, as the budget API shows it. */
+export async function ledgerOf(stack: Stack): Promise<{ spent: number; reserved: number }> {
+  const r = await fetch(`http://127.0.0.1:${stack.replicas[0]!.adminPort}/api/budget?scope=tenant:anonymous`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  return ((await r.json()) as { budgets: Array<{ spent: number; reserved: number }> }).budgets[0]!;
+}
+
+/** Replace the tenants' daily cap through the admin API and wait for both replicas to read it. */
+export async function setDailyCap(stack: Stack, usd: number): Promise<number> {
+  const r = await fetch(`http://127.0.0.1:${stack.replicas[0]!.adminPort}/api/budget`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ scope: 'tenant:*', window: 'day', usd }),
+  });
+  // Each replica re-reads admin-set limits once a second.
+  await sleep(1500);
+  return r.status;
+}
+
+/** What the answered requests really cost, by the replicas' own records. */
+export const trueCost = (stack: Stack) => stack.replicas.flatMap((r) => r.history).reduce((s, h) => s + (h.outcome === 'ok' ? (h.costUsd ?? 0) : 0), 0);
+
+/** `n` concurrent requests; the statuses, once every settlement is in. */
+export async function race(stack: Stack, n: number): Promise<number[]> {
+  const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Hello' }], max_tokens: 20 });
+  const statuses = await Promise.all(
+    Array.from({ length: n }, async () => {
+      const r = await fetch(`${stack.baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      await r.arrayBuffer();
+      return r.status;
+    }),
+  );
+  await settled(stack);
+  return statuses;
+}
+
+/** Settlements and refunds (of reservations cut off by a failover) may still be landing: wait (bounded) for them. */
+export async function ledgerAfterRefunds(stack: Stack): Promise<{ spent: number; reserved: number }> {
+  let b = await ledgerOf(stack);
+  for (let i = 0; i < 100 && b.reserved > 1e-9; i++) {
+    await sleep(100);
+    b = await ledgerOf(stack);
+  }
+  return b;
+}
+
+/** One line for the test log: the figures the README quotes. */
+export function describeRun(name: string, run: FailoverRun): string {
+  const by = (s: number) => run.requests.filter((r) => r.status === s);
+  const refused = by(503);
+  return (
+    `${name} failover: ${run.requests.length} requests, killed at ${run.killedAt} ms, promoted at ${run.promotedAt} ms, rejoined at ${run.rejoinedAt} ms; ` +
+    `200: ${by(200).length}, 429: ${by(429).length}, 503: ${refused.length} (sent ${refused[0]?.at ?? '-'}–${refused.at(-1)?.at ?? '-'} ms)`
+  );
+}
+
+/**
+ * What a failover must leave: only answers, budget refusals and ledger-unavailable refusals (no
+ * Envoy error, no timeout); the 503s only from the kill until the old master is back in sync, each
+ * counted in the metric; admissions before and after and the cap reached after; upstream calls =
+ * admitted; nothing left reserved; settled spend ≤ cap and equal to the true cost (nothing lost,
+ * nothing counted twice).
+ */
+export async function expectFailoverHeld(stack: Stack, run: FailoverRun, cap: number, upstreamCallsBefore: number): Promise<void> {
+  const by = (s: number) => run.requests.filter((r) => r.status === s);
+  expect(run.requests.every((r) => [200, 429, 503].includes(r.status))).toBe(true);
+  const refused = by(503);
+  expect(refused.length).toBeGreaterThan(0);
+  for (const r of refused) {
+    expect(r.at).toBeGreaterThanOrEqual(run.killedAt - 500);
+    expect(r.at).toBeLessThanOrEqual(run.rejoinedAt + 2000);
+  }
+  let counted = 0;
+  for (const rep of stack.replicas) counted += (await rep.metrics.ledgerErrors.get()).values.reduce((s, v) => s + v.value, 0);
+  expect(counted).toBe(refused.length);
+  expect(by(200).some((r) => r.at < run.killedAt)).toBe(true);
+  expect(by(200).some((r) => r.at > run.rejoinedAt)).toBe(true);
+  expect(by(429).length).toBeGreaterThan(0);
+  expect(stack.emulator.chatCalls() - upstreamCallsBefore).toBe(by(200).length);
+  const b = await ledgerAfterRefunds(stack);
+  expect(b.reserved).toBeCloseTo(0, 9);
+  expect(b.spent).toBeLessThanOrEqual(cap + 1e-9);
+  expect(b.spent).toBeCloseTo(trueCost(stack), 9);
+}
+
+/** What the concurrent race must leave: some admitted, some refused, the ledger = the truth ≤ cap. */
+export async function expectRaceHeld(stack: Stack, statuses: number[], cap: number): Promise<void> {
+  const admitted = statuses.filter((s) => s === 200).length;
+  expect(admitted).toBeGreaterThan(0);
+  expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
+  expect(stack.emulator.chatCalls()).toBe(admitted);
+  // Settlements run after each answer: wait (bounded) for the last of them.
+  const b = await ledgerAfterRefunds(stack);
+  expect(b.spent).toBeLessThanOrEqual(cap + 1e-9);
+  expect(b.reserved).toBeCloseTo(0, 9);
+  expect(b.spent).toBeCloseTo(trueCost(stack), 9);
 }
