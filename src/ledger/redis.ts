@@ -89,10 +89,10 @@ release_expired(KEYS[1], KEYS[2], KEYS[3], tonumber(ARGV[1]))
 return {tostring(redis.call('HGET', KEYS[1], 'spent') or '0'), tostring(redis.call('HGET', KEYS[1], 'reserved') or '0')}
 `;
 
-/** ms before reconnect attempt n: 50, 100, … capped at 500. */
 /** After a write short of replica acks, how long writes are refused without being sent. */
 const ACKS_SHORT_PAUSE_MS = 200;
 
+/** ms before reconnect attempt n: 50, 100, … capped at 500. */
 const reconnectDelay = (attempt: number): number => Math.min(50 * attempt, 500);
 
 type Client = (Redis | Cluster) & {
