@@ -66,28 +66,29 @@ async function main(): Promise<void> {
     await redis.stop();
   }
 
-  const cluster = await startRedisCluster();
-  try {
-    for (const replicaAcks of [0, 1]) {
-      const ledger = new RedisLedger({ ...redisCfg, cluster: cluster.nodes, commandTimeoutMs: 2000, replicaAcks });
-      await ledger.ready(10_000);
-      rows.push([`Redis Cluster (3 masters + 3 replicas), replicaAcks ${replicaAcks}`, await measure(ledger, 1), await measure(ledger, 100)]);
-      await ledger.close();
+  // Replicated Redis, without and with waiting for a replica on each write.
+  const replicated: Array<[string, () => Promise<{ cfg: Partial<typeof redisCfg>; stop(): Promise<void> }>]> = [
+    ['Redis Cluster (3 masters + 3 replicas)', async () => {
+      const cluster = await startRedisCluster();
+      return { cfg: { cluster: cluster.nodes }, stop: () => cluster.stop() };
+    }],
+    ['Redis Sentinel (master + replica, 3 sentinels)', async () => {
+      const sentinel = await startRedisSentinel();
+      return { cfg: { sentinel: { name: sentinel.name, sentinels: sentinel.sentinels } }, stop: () => sentinel.stop() };
+    }],
+  ];
+  for (const [name, start] of replicated) {
+    const running = await start();
+    try {
+      for (const replicaAcks of [0, 1]) {
+        const ledger = new RedisLedger({ ...redisCfg, ...running.cfg, commandTimeoutMs: 2000, replicaAcks });
+        await ledger.ready(10_000);
+        rows.push([`${name}, replicaAcks ${replicaAcks}`, await measure(ledger, 1), await measure(ledger, 100)]);
+        await ledger.close();
+      }
+    } finally {
+      await running.stop();
     }
-  } finally {
-    await cluster.stop();
-  }
-
-  const sentinel = await startRedisSentinel();
-  try {
-    for (const replicaAcks of [0, 1]) {
-      const ledger = new RedisLedger({ ...redisCfg, sentinel: { name: sentinel.name, sentinels: sentinel.sentinels }, commandTimeoutMs: 2000, replicaAcks });
-      await ledger.ready(10_000);
-      rows.push([`Redis Sentinel (master + replica, 3 sentinels), replicaAcks ${replicaAcks}`, await measure(ledger, 1), await measure(ledger, 100)]);
-      await ledger.close();
-    }
-  } finally {
-    await sentinel.stop();
   }
 
   console.log(`\nreserve + settle pairs, ${CONCURRENCY} concurrent clients, ${SECONDS} s each, one process (Node) driving the ledger\n`);

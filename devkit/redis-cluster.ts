@@ -15,7 +15,10 @@ export interface RunningRedisCluster extends ReplicatedRedisNodes {
   masterFor(key: string): number;
 }
 
-const cli = redisCli;
+/** Until the node on `port` answers PING (at most 5 s). */
+async function answersPing(port: number): Promise<void> {
+  for (let i = 0; i < 100 && redisCli(port, 'ping').trim() !== 'PONG'; i++) await new Promise((r) => setTimeout(r, 50));
+}
 
 export async function startRedisCluster(): Promise<RunningRedisCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'thinkcap-redis-cluster-'));
@@ -35,27 +38,25 @@ export async function startRedisCluster(): Promise<RunningRedisCluster> {
     ports.push(port);
     launch(port);
   }
-  for (const port of ports) {
-    for (let i = 0; i < 100 && cli(port, 'ping').trim() !== 'PONG'; i++) await new Promise((r) => setTimeout(r, 50));
-  }
+  for (const port of ports) await answersPing(port);
   const create = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes'], { encoding: 'utf8' });
   if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stdout}${create.stderr}`);
   for (let i = 0; i < 200; i++) {
-    if (ports.every((p) => cli(p, 'cluster', 'info').includes('cluster_state:ok'))) break;
+    if (ports.every((p) => redisCli(p, 'cluster', 'info').includes('cluster_state:ok'))) break;
     await new Promise((r) => setTimeout(r, 100));
   }
   // A replica that never finished its first sync counts as stale and will not take over from a
   // failed master (cluster-replica-validity-factor), so wait for every replica's link.
   for (let i = 0; i < 300; i++) {
-    const up = ports.filter((p) => /master_link_status:up/.test(cli(p, 'info', 'replication'))).length;
+    const up = ports.filter((p) => /master_link_status:up/.test(redisCli(p, 'info', 'replication'))).length;
     if (up >= ports.length / 2) break;
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
     nodes: ports.map((port) => ({ host: '127.0.0.1', port })),
     masterFor(key: string) {
-      const slot = Number(cli(ports[0]!, 'cluster', 'keyslot', key).trim());
-      for (const line of cli(ports[0]!, 'cluster', 'nodes').split('\n')) {
+      const slot = Number(redisCli(ports[0]!, 'cluster', 'keyslot', key).trim());
+      for (const line of redisCli(ports[0]!, 'cluster', 'nodes').split('\n')) {
         const f = line.split(' ');
         if (!f[2]?.includes('master') || f[2].includes('fail')) continue;
         for (const range of f.slice(8)) {
@@ -71,7 +72,7 @@ export async function startRedisCluster(): Promise<RunningRedisCluster> {
     async restart(port: number) {
       // Same node id (its nodes file): it rejoins, empty, as a replica of whoever took its slots.
       launch(port);
-      for (let i = 0; i < 100 && cli(port, 'ping').trim() !== 'PONG'; i++) await new Promise((r) => setTimeout(r, 50));
+      await answersPing(port);
     },
     replicasInSync: onlineReplicas,
     async stop() {

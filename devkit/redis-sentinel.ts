@@ -20,8 +20,6 @@ export interface RunningRedisSentinel extends ReplicatedRedisNodes {
   master(): number;
 }
 
-const cli = redisCli;
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
@@ -43,9 +41,9 @@ export async function startRedisSentinel(): Promise<RunningRedisSentinel> {
   const masterPort = await freePort();
   const replicaPort = await freePort();
   data(masterPort);
-  await until('master up', () => cli(masterPort, 'ping').trim() === 'PONG', 10_000);
+  await until('master up', () => redisCli(masterPort, 'ping').trim() === 'PONG', 10_000);
   data(replicaPort, masterPort);
-  await until('replica in sync', () => /master_link_status:up/.test(cli(replicaPort, 'info', 'replication')), 10_000);
+  await until('replica in sync', () => /master_link_status:up/.test(redisCli(replicaPort, 'info', 'replication')), 10_000);
 
   const sentinels: number[] = [];
   for (let i = 0; i < 3; i++) {
@@ -71,11 +69,11 @@ export async function startRedisSentinel(): Promise<RunningRedisSentinel> {
   // Each sentinel has found the replica and the other two sentinels.
   await until(
     'sentinels discovered each other and the replica',
-    () => sentinels.every((p) => /num-other-sentinels\s+2/.test(cli(p, 'sentinel', 'master', SENTINEL_GROUP).replace(/\n/g, ' ')) && cli(p, 'sentinel', 'replicas', SENTINEL_GROUP).includes(String(replicaPort))),
+    () => sentinels.every((p) => /num-other-sentinels\s+2/.test(redisCli(p, 'sentinel', 'master', SENTINEL_GROUP).replace(/\n/g, ' ')) && redisCli(p, 'sentinel', 'replicas', SENTINEL_GROUP).includes(String(replicaPort))),
     20_000,
   );
 
-  const master = () => Number(cli(sentinels[0]!, 'sentinel', 'get-master-addr-by-name', SENTINEL_GROUP).trim().split('\n')[1]);
+  const master = () => Number(redisCli(sentinels[0]!, 'sentinel', 'get-master-addr-by-name', SENTINEL_GROUP).trim().split('\n')[1]);
   return {
     name: SENTINEL_GROUP,
     sentinels: sentinels.map((port) => ({ host: '127.0.0.1', port })),
@@ -86,7 +84,7 @@ export async function startRedisSentinel(): Promise<RunningRedisSentinel> {
     },
     async restart(port: number) {
       data(port, master());
-      await until('restarted node in sync', () => /master_link_status:up/.test(cli(port, 'info', 'replication')), 10_000);
+      await until('restarted node in sync', () => /master_link_status:up/.test(redisCli(port, 'info', 'replication')), 10_000);
     },
     replicasInSync: onlineReplicas,
     async stop() {

@@ -78,7 +78,7 @@ async function launchRedis(): Promise<RunningRedis> {
     child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
     await waitForPort(port, 10_000);
     // The port was found free, but a parallel test's server may hold it: ours runs in our dir.
-    const got = spawnSync('redis-cli', ['-p', String(port), 'config', 'get', 'dir'], { encoding: 'utf8' }).stdout;
+    const got = redisCli(port, 'config', 'get', 'dir');
     if (!got.includes(dir)) {
       child.kill('SIGKILL');
       throw new Error(`redis-server could not bind: port ${port} answered by another server`);

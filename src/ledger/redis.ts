@@ -116,9 +116,9 @@ export class RedisLedger implements Ledger {
 
   constructor(cfg: Config['spend']['redis']) {
     this.prefix = `${cfg.keyPrefix}:{tc}`;
-    this.replicaAcks = cfg.replicaAcks ?? 0;
+    this.replicaAcks = cfg.replicaAcks;
     this.commandTimeoutMs = cfg.commandTimeoutMs;
-    this.replicaAckTimeoutMs = Math.min(cfg.replicaAckTimeoutMs ?? 100, cfg.commandTimeoutMs * 0.8);
+    this.replicaAckTimeoutMs = Math.min(cfg.replicaAckTimeoutMs, cfg.commandTimeoutMs * 0.8);
     const common: RedisOptions = {
       // Fail fast when Redis is away: the caller decides fail-open or fail-closed.
       enableOfflineQueue: false,

@@ -5,6 +5,7 @@
  */
 import { expect } from 'vitest';
 import type { Stack } from '../../devkit/stack.js';
+import { anonymousBudget, concurrentHellos, TEST_ADMIN_TOKEN } from './spend.js';
 
 export interface LedgerTopology {
   /** Port of the master holding thinkcap's keys now, or null while none does. */
@@ -77,14 +78,13 @@ export async function settled(stack: Stack, timeoutMs = 15_000): Promise<void> {
   while (stack.replicas.some((r) => r.spend.pendingReconciliation > 0) && Date.now() < end) await sleep(100);
 }
 
-const ADMIN_TOKEN = 'test-admin-token-0123456789';
 /** $1,000 per million prompt tokens: "Hello" reserves $0.074 (bound 74 tokens) and costs $0.014 (the emulator bills 14). */
 export const FAILOVER_PRICING = { promptUsdPerMTok: 1000, completionUsdPerMTok: 0 };
 
 /** thinkcap's config for these tests: fail-closed, replicaAcks 1, one daily cap per tenant. */
 export function replicatedSpendConfig(redis: Record<string, unknown>, usd: number): Record<string, unknown> {
   return {
-    admin: { token: ADMIN_TOKEN },
+    admin: { token: TEST_ADMIN_TOKEN },
     requests: { deadlineMs: 1500 },
     spend: {
       enabled: true,
@@ -99,17 +99,14 @@ export function replicatedSpendConfig(redis: Record<string, unknown>, usd: numbe
   };
 }
 
-/** The default tenant's counter, as the budget API shows it. */
-export async function ledgerOf(stack: Stack): Promise<{ spent: number; reserved: number }> {
-  const r = await fetch(`http://127.0.0.1:${stack.replicas[0]!.adminPort}/api/budget?scope=tenant:anonymous`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
-  return ((await r.json()) as { budgets: Array<{ spent: number; reserved: number }> }).budgets[0]!;
-}
+/** The default tenant's counter, as the first replica's budget API shows it. */
+export const ledgerOf = (stack: Stack) => anonymousBudget(stack.replicas[0]!.adminPort);
 
 /** Replace the tenants' daily cap through the admin API and wait for both replicas to read it. */
 export async function setDailyCap(stack: Stack, usd: number): Promise<number> {
   const r = await fetch(`http://127.0.0.1:${stack.replicas[0]!.adminPort}/api/budget`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
     body: JSON.stringify({ scope: 'tenant:*', window: 'day', usd }),
   });
   // Each replica re-reads admin-set limits once a second.
@@ -120,16 +117,9 @@ export async function setDailyCap(stack: Stack, usd: number): Promise<number> {
 /** What the answered requests really cost, by the replicas' own records. */
 export const trueCost = (stack: Stack) => stack.replicas.flatMap((r) => r.history).reduce((s, h) => s + (h.outcome === 'ok' ? (h.costUsd ?? 0) : 0), 0);
 
-/** `n` concurrent requests; the statuses, once every settlement is in. */
+/** `n` concurrent requests; the statuses, once every settlement kept for reconciliation is in. */
 export async function race(stack: Stack, n: number): Promise<number[]> {
-  const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Hello' }], max_tokens: 20 });
-  const statuses = await Promise.all(
-    Array.from({ length: n }, async () => {
-      const r = await fetch(`${stack.baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-      await r.arrayBuffer();
-      return r.status;
-    }),
-  );
+  const statuses = await concurrentHellos(stack, n);
   await settled(stack);
   return statuses;
 }

@@ -9,48 +9,44 @@ import { extProcFilter } from '../../devkit/envoy.js';
 import { startRedisCluster, type RunningRedisCluster } from '../../devkit/redis-cluster.js';
 import { describeRun, expectFailoverHeld, expectRaceHeld, race, replicatedSpendConfig, runFailover, settled } from '../harness/failover.js';
 
-async function clusterStack(usd: number): Promise<{ cluster: RunningRedisCluster; stack: Stack }> {
-  const cluster = await startRedisCluster();
-  const stack = await startStack({
-    replicas: 2,
-    emulator: { promptBilling: { factor: 2, overhead: 12 }, plan: () => ({ thinkingTokens: 10, answerTokens: 5 }) },
-    thinkcap: replicatedSpendConfig({ cluster: cluster.nodes }, usd),
-    envoy: { mutate: (cfg) => (extProcFilter(cfg).message_timeout = '2s') },
-  });
-  return { cluster, stack };
-}
-
-describe('spend ledger on a real Redis Cluster, two thinkcap replicas', () => {
-  // "Hello" reserves $0.074 and costs $0.014: a $0.50 cap admits 6 at once, about 35 in all.
-  const CAP = 0.5;
+/** A fresh Cluster and stack for the enclosing describe block, with the tenants' daily cap `usd`. */
+function useClusterStack(usd: number): () => { cluster: RunningRedisCluster; stack: Stack } {
   let env: { cluster: RunningRedisCluster; stack: Stack } | undefined;
   beforeAll(async () => {
-    env = await clusterStack(CAP);
+    const cluster = await startRedisCluster();
+    const stack = await startStack({
+      replicas: 2,
+      emulator: { promptBilling: { factor: 2, overhead: 12 }, plan: () => ({ thinkingTokens: 10, answerTokens: 5 }) },
+      thinkcap: replicatedSpendConfig({ cluster: cluster.nodes }, usd),
+      envoy: { mutate: (cfg) => (extProcFilter(cfg).message_timeout = '2s') },
+    });
+    env = { cluster, stack };
   }, 60_000);
   afterAll(async () => {
     await env?.stack.stop();
     await env?.cluster.stop();
   });
+  return () => env!;
+}
+
+describe('spend ledger on a real Redis Cluster, two thinkcap replicas', () => {
+  // "Hello" reserves $0.074 and costs $0.014: a $0.50 cap admits 6 at once, about 35 in all.
+  const CAP = 0.5;
+  const env = useClusterStack(CAP);
 
   it('300 concurrent requests: settled spend ≤ cap, upstream calls = admitted', async () => {
-    await expectRaceHeld(env!.stack, await race(env!.stack, 300), CAP);
+    const { stack } = env();
+    await expectRaceHeld(stack, await race(stack, 300), CAP);
   }, 60_000);
 });
 
 describe('spend ledger on a real Redis Cluster: the master holding the spend keys fails mid-run', () => {
   // About 70 requests fit before the kill, and the cap is reached after the failover.
   const CAP = 3;
-  let env: { cluster: RunningRedisCluster; stack: Stack } | undefined;
-  beforeAll(async () => {
-    env = await clusterStack(CAP);
-  }, 60_000);
-  afterAll(async () => {
-    await env?.stack.stop();
-    await env?.cluster.stop();
-  });
+  const env = useClusterStack(CAP);
 
   it('nothing settled is lost or counted twice, nothing admitted over the cap, refusals only while the slot moves', async () => {
-    const { cluster, stack } = env!;
+    const { cluster, stack } = env();
     const topology = {
       master: () => {
         try {

@@ -13,6 +13,7 @@ import { packageRoot } from '../../src/paths.js';
 import { startStack, type Stack } from '../../devkit/stack.js';
 import { extProcStat, freePort } from '../../devkit/envoy.js';
 import { startRedis, type RunningRedis } from '../../devkit/redis.js';
+import { anonymousBudget } from '../harness/spend.js';
 
 const ADMIN = 'test-admin-token-0123456789';
 const CAP = 0.02;
@@ -122,8 +123,8 @@ describe.each([false, true])('4 replicas behind one Envoy, one killed mid-load a
     expect([200, 429]).toContain(after.status);
     // The ledger held: within the cap, and the dead replica's holds expired (TTL 3 s).
     await sleep(3500);
-    const b = (await (await fetch(`http://127.0.0.1:${replicas[0]!.adminPort}/api/budget?scope=tenant:anonymous`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { budgets: Array<{ spent: number; reserved: number }> };
-    expect(b.budgets[0]!.spent).toBeLessThanOrEqual(CAP + 1e-9);
-    expect(b.budgets[0]!.reserved).toBe(0);
+    const b = await anonymousBudget(replicas[0]!.adminPort, ADMIN);
+    expect(b.spent).toBeLessThanOrEqual(CAP + 1e-9);
+    expect(b.reserved).toBe(0);
   }, 120_000);
 });

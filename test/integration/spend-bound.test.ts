@@ -10,32 +10,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../devkit/stack.js';
 import { startLlamaServer, type RunningLlama } from '../../devkit/llama.js';
+import { anonymousBudget, concurrentHellos, TEST_ADMIN_TOKEN } from '../harness/spend.js';
 
-const ADMIN = 'test-admin-token-0123456789';
 const CAP = 0.5;
 const PRICING = { promptUsdPerMTok: 1000, completionUsdPerMTok: 0 };
 
 async function race(stack: Stack, n: number) {
-  const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Hello' }], max_tokens: 20 });
-  const statuses = await Promise.all(
-    Array.from({ length: n }, async () => {
-      const r = await fetch(`${stack.baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-      await r.arrayBuffer();
-      return r.status;
-    }),
-  );
+  const statuses = await concurrentHellos(stack, n);
   await new Promise((r) => setTimeout(r, 200));
-  const b = (await (await fetch(`http://127.0.0.1:${stack.thinkcap!.adminPort}/api/budget?scope=tenant:anonymous`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as {
-    budgets: Array<{ spent: number; reserved: number }>;
-  };
+  const b = await anonymousBudget(stack.thinkcap!.adminPort);
   const metrics = await (await fetch(`http://127.0.0.1:${stack.thinkcap!.adminPort}/metrics`)).text();
   const over = Number(/^thinkcap_budget_settle_over_reservation_total\{unit="usd"\} ([0-9.e-]+)$/m.exec(metrics)?.[1] ?? 0);
   const trueCost = stack.thinkcap!.history.reduce((s, h) => s + (h.outcome === 'ok' ? (h.costUsd ?? 0) : 0), 0);
-  return { admitted: statuses.filter((s) => s === 200).length, refused: statuses.filter((s) => s === 429).length, spent: b.budgets[0]!.spent, reserved: b.budgets[0]!.reserved, over, trueCost };
+  return { admitted: statuses.filter((s) => s === 200).length, refused: statuses.filter((s) => s === 429).length, spent: b.spent, reserved: b.reserved, over, trueCost };
 }
 
 function thinkcap(extra: Record<string, unknown> = {}) {
-  return { admin: { token: ADMIN }, spend: { enabled: true, pricing: PRICING, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: CAP }], ...extra } };
+  return { admin: { token: TEST_ADMIN_TOKEN }, spend: { enabled: true, pricing: PRICING, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: CAP }], ...extra } };
 }
 
 describe.each([

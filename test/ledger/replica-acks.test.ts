@@ -2,26 +2,25 @@
  * `spend.redis.replicaAcks`: a write counts only once a replica holds it. Against a real master +
  * replica pair of redis-server on loopback; the replica is stalled with SIGSTOP.
  */
-import { spawnSync } from 'node:child_process';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpendController } from '../../src/budget/spend.js';
 import { validateConfig } from '../../src/config/load.js';
 import { RedisLedger } from '../../src/ledger/redis.js';
 import { LedgerUnavailableError, type Counter } from '../../src/ledger/types.js';
-import { startRedis, type RunningRedis } from '../../devkit/redis.js';
+import { redisCli, startRedis, type RunningRedis } from '../../devkit/redis.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const counter = (id: string, limit: number): Counter => ({ key: `tenant:${id}:total:0:usd`, scope: 'tenant', id, window: 'total', unit: 'usd', limit, resetAt: null, softFraction: 0.8 });
 
 let master: RunningRedis;
 let replica: RunningRedis;
-const inSync = () => /master_link_status:up/.test(spawnSync('redis-cli', ['-p', String(replica.port), 'info', 'replication'], { encoding: 'utf8' }).stdout);
+const inSync = () => /master_link_status:up/.test(redisCli(replica.port, 'info', 'replication'));
 
 beforeAll(async () => {
   master = await startRedis();
   replica = await startRedis();
-  spawnSync('redis-cli', ['-p', String(replica.port), 'replicaof', '127.0.0.1', String(master.port)]);
+  redisCli(replica.port, 'replicaof', '127.0.0.1', String(master.port));
   for (let i = 0; i < 200 && !inSync(); i++) await sleep(50);
   expect(inSync()).toBe(true);
 }, 30_000);
