@@ -92,6 +92,9 @@ return {tostring(redis.call('HGET', KEYS[1], 'spent') or '0'), tostring(redis.ca
 /** After a write short of replica acks, how long writes are refused without being sent. */
 const ACKS_SHORT_PAUSE_MS = 200;
 
+/** How soon a connection that ioredis ended by itself is opened again. */
+const RECONNECT_AFTER_END_MS = 500;
+
 /** ms before reconnect attempt n: 50, 100, … capped at 500. */
 const reconnectDelay = (attempt: number): number => Math.min(50 * attempt, 500);
 
@@ -113,6 +116,7 @@ export class RedisLedger implements Ledger {
   private readonly commandTimeoutMs: number;
   private readonly replicaAckTimeoutMs: number;
   private acksShortUntil = 0;
+  private closing = false;
 
   constructor(cfg: Config['spend']['redis']) {
     this.prefix = `${cfg.keyPrefix}:{tc}`;
@@ -149,6 +153,15 @@ export class RedisLedger implements Ledger {
     }
     client.on('error', () => {
       // Connection errors surface on the commands; ioredis keeps reconnecting meanwhile.
+    });
+    // ioredis can also end a connection for good: a Sentinel connect that a disconnect overtakes
+    // ends it ("Connection is closed" on every later command; seen once in ~20 failover runs).
+    // A ledger that stopped reconnecting is an outage in closed mode: start it again.
+    client.on('end', () => {
+      if (this.closing) return;
+      setTimeout(() => {
+        if (!this.closing && client.status === 'end') client.connect().catch(() => {});
+      }, RECONNECT_AFTER_END_MS).unref();
     });
     client.defineCommand('tcReserve', { lua: RESERVE });
     client.defineCommand('tcSettle', { lua: SETTLE });
@@ -265,6 +278,7 @@ export class RedisLedger implements Ledger {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     this.client.disconnect();
   }
 }

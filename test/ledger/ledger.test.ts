@@ -127,6 +127,29 @@ describe.each(ledgers)('%s ledger', (_name, makeLedger) => {
   });
 });
 
+describe('redis ledger connection', () => {
+  it('a connection that ioredis ended by itself is opened again (the ledger never stops reconnecting)', async () => {
+    const l = new RedisLedger({ ...validateConfig({}).spend.redis, url: redis.url, keyPrefix: `t${Math.random().toString(36).slice(2)}`, commandTimeoutMs: 2000 });
+    await l.ready(5000);
+    const c = counter('end', 10);
+    // What ioredis does when a reconnect loses a race with a disconnect: status 'end', for good.
+    (l as unknown as { client: { disconnect(): void } }).client.disconnect();
+    for (let i = 0; i < 40 && l.status !== 'end'; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(l.status).toBe('end');
+    await expect(l.reserve('e1', [{ counter: c, amount: 1 }], T0, 60_000)).rejects.toThrow(/Connection is closed/);
+    let ok = false;
+    for (let i = 0; i < 50 && !ok; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      ok = await l.reserve(`e${i + 2}`, [{ counter: c, amount: 1 }], T0, 60_000).then((r) => r.ok, () => false);
+    }
+    expect(ok).toBe(true);
+    await l.close();
+    // Closed on purpose: it stays closed.
+    await new Promise((r) => setTimeout(r, 800));
+    expect(l.status).toBe('end');
+  });
+});
+
 describe('memory ledger markers', () => {
   it('expired settle markers are dropped as new ones come (memory stays bounded, no full scans)', async () => {
     const l = new MemoryLedger();
