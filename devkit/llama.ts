@@ -89,7 +89,12 @@ async function launchLlamaServer(o: LlamaServerOptions): Promise<RunningLlama> {
     '--reasoning-format', o.reasoningFormat,
     '-c', '4096',
     '-np', String(o.slots ?? 2),
-    '-t', '2',
+    // One thread that sleeps when idle: with -t 2 on the 2-core CI machines, a test file's
+    // llama-server beside another one (or any busy process) spins at ggml's thread barrier, and
+    // one 64-token request was measured at 99.8 s instead of 2.4 s; -t 1 --poll 0 gave 1.1-1.3 s
+    // under the same load (two busy loops), 0.75 s on a quiet machine.
+    '-t', '1',
+    '--poll', '0',
     '--metrics',
     // A name only this server answers to (a parallel test's server could sit on a reused port).
     '--alias', alias,
