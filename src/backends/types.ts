@@ -25,6 +25,8 @@ export interface BudgetPlan {
   thinkingBudget: number;
   /** Answer tokens allowed when the client set no limit of its own. */
   answerTokens: number;
+  /** Cut-off + continuation: tokens the upstream may think past the budget to finish its line. */
+  graceTokens?: number;
 }
 
 /** Completion-token limits of a request: the client's own and the one sent upstream. */

@@ -170,6 +170,15 @@ export const configSchema = z
          */
         continuationTimeoutMs: z.number().int().positive().default(30_000),
         /**
+         * Budget forcing (continuation): a graceful end of thinking. The upstream may think up to
+         * this fraction of the budget past it, and thinking ends at the first line break in that
+         * window, so the answer follows a finished step instead of one cut mid-way (no break in
+         * the window: it ends at the window's end). 0 cuts at the budget exactly. The engine
+         * generates the whole window either way (thinkcap cannot stop it mid-stream), so the
+         * window is paid for in tokens: benchmarks/quality.ts measures both at equal tokens.
+         */
+        graceRatio: z.number().min(0).max(1).default(0),
+        /**
          * thinkcap's own deadline for answering the request-body message (the spend ledger's
          * limits and reservation included). Keep it well inside Envoy's message_timeout (200 ms
          * in the shipped envoy.yaml): a ledger that has not answered by then counts as

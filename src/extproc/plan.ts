@@ -139,6 +139,8 @@ export interface Decision {
   readonly tierBudget: number;
   /** Thinking tokens allowed for this request. */
   readonly budget: number;
+  /** Budget forcing's graceful end: thinking may run this far past the budget to a line break. */
+  readonly graceTokens: number;
   readonly pressure: boolean;
   readonly route: RouteDecision | null;
   readonly backend: BackendConfig | undefined;
@@ -269,8 +271,9 @@ function decide(
   // An answer must fit inside the client's own max_tokens: thinking stops short of it.
   const budget = budgetWithAnswerRoom(decision.budget, dialect.clientMaxTokens(json), config.requests.answerReserveTokens);
   if (budget < decision.budget) notes.push(`answer reserve: thinking ${decision.budget} lowered to ${budget} to fit max_tokens`);
-  const limits = dialect.limits(json, { thinkingBudget: budget, answerTokens: config.requests.answerTokens });
-  return { classification, tier, tierBudget: decision.budget, budget, pressure, route, backend, dialect, limits, notes, preview };
+  const graceTokens = backend?.enforcement === 'continuation' ? Math.ceil(budget * config.requests.graceRatio) : 0;
+  const limits = dialect.limits(json, { thinkingBudget: budget, answerTokens: config.requests.answerTokens, graceTokens });
+  return { classification, tier, tierBudget: decision.budget, budget, graceTokens, pressure, route, backend, dialect, limits, notes, preview };
 }
 
 /** The admitted request: rewritten for its backend and serialized. */
@@ -287,7 +290,7 @@ function admit(d: Decision, json: Record<string, unknown>, deps: PlanDeps, timin
   delete json.thinking_budget;
   if (d.route?.model) json.model = d.route.model;
   const original = continuation || rescue ? structuredClone(json) : null;
-  const rewrite = d.dialect.rewriteRequest(json, { thinkingBudget: d.budget, answerTokens: config.requests.answerTokens });
+  const rewrite = d.dialect.rewriteRequest(json, { thinkingBudget: d.budget, answerTokens: config.requests.answerTokens, graceTokens: d.graceTokens });
   const body = Buffer.from(JSON.stringify(json), 'utf8');
   const headers: Record<string, string | number> = { 'x-thinkcap-tier': d.tier, 'x-thinkcap-budget': d.budget };
   if (d.route) headers[config.routing.header] = d.route.target;
@@ -297,6 +300,7 @@ function admit(d: Decision, json: Record<string, unknown>, deps: PlanDeps, timin
     tier: d.tier,
     tierBudget: d.tierBudget,
     budget: d.budget,
+    graceTokens: d.graceTokens,
     pressure: d.pressure,
     route: d.route,
     backend: d.backend,

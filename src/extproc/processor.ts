@@ -325,6 +325,7 @@ export class RequestProcessor {
       dialect: plan.dialect,
       format: streaming ? plan.dialect.streamFormat : 'json',
       budget: plan.budget,
+      graceTokens: plan.continuation ? plan.graceTokens : 0,
       clientWantsUsage: plan.rewrite.clientWantsUsage,
       thinkPrefilled: plan.backend?.thinkPrefilled ?? false,
       continuation: plan.continuation,

@@ -28,6 +28,11 @@ export interface RewriterOptions {
   thinkingClosed?: boolean;
   /** Completion tokens of an earlier leg, added to the usage the client sees (a continuation). */
   completionOffset?: number;
+  /**
+   * Budget forcing's graceful end: past the budget, reasoning is still kept up to the first line
+   * break within this many tokens, so the continuation answers after a finished step.
+   */
+  graceTokens?: number;
   /** The budget the report states, where it differs from `budget` (a continuation leg enforces 0). */
   reportBudget?: number;
   /** More figures for the end-of-stream report (cost, energy), asked for when the stream ends. */
@@ -209,13 +214,15 @@ export class ResponseRewriter {
       this.think.answerOnly();
       this.sawReasoning = true;
       const n = this.reasoningTokensOf(info);
-      if (this.keptReasoningTokens >= this.o.budget) {
+      if (this.keepsReasoning()) {
+        // Inside the grace window, the piece that breaks the line is the last one kept.
+        if (this.keptReasoningTokens >= this.o.budget && info.reasoning.includes('\n')) this.graceEnded = true;
+        this.keptReasoningTokens += n;
+        this.keptReasoning += info.reasoning;
+      } else {
         d.stripReasoning(json);
         modified = true;
         this.enforced = true;
-      } else {
-        this.keptReasoningTokens += n;
-        this.keptReasoning += info.reasoning;
       }
     }
     if (info.content) {
@@ -258,6 +265,15 @@ export class ResponseRewriter {
   }
 
   private sawReasoning = false;
+
+  private graceEnded = false;
+
+  /** Reasoning is kept below the budget, and past it inside the grace window until a line ends. */
+  private keepsReasoning(): boolean {
+    if (this.keptReasoningTokens < this.o.budget) return true;
+    const grace = this.o.graceTokens ?? 0;
+    return grace > 0 && !this.graceEnded && this.keptReasoningTokens < this.o.budget + grace && !this.keptReasoning.endsWith('\n');
+  }
 
   private reasoningTokensOf(info: ChunkInfo): number {
     if (info.completionTokens !== null && !info.usageOnly && this.lastDelta >= 0) return Math.max(1, this.lastDelta);
@@ -368,8 +384,16 @@ export class ResponseRewriter {
     }
     this.visibleContent = content ?? info.content;
     if (info.reasoning) {
-      if (reasoningTokens > this.o.budget) {
-        reasoning = truncateToTokens(info.reasoning, this.o.budget);
+      const grace = this.o.graceTokens ?? 0;
+      if (grace > 0 && info.finishReason === 'length' && !info.content.trim()) {
+        // Stopped inside thinking past the budget: end at the first line break after it.
+        const cut = graceCut(info.reasoning, this.o.budget, info.reasoningTokens ?? info.completionTokens ?? reasoningTokens);
+        if (cut.length < info.reasoning.length) {
+          reasoning = cut;
+          this.enforced = true;
+        }
+      } else if (reasoningTokens > this.o.budget + grace) {
+        reasoning = truncateToTokens(info.reasoning, this.o.budget + grace);
         this.enforced = true;
       }
       this.keptReasoning = reasoning ?? info.reasoning;
@@ -382,4 +406,17 @@ export class ResponseRewriter {
     this.rewrittenBody = Buffer.from(JSON.stringify(json), 'utf8');
     return this.rewrittenBody;
   }
+}
+
+/**
+ * A whole answer's reasoning, stopped inside the grace window: the text up to the budget (by
+ * its share of the engine's token count, as no token boundaries come with it), then on to the
+ * first line break; without one, all of it. Pure.
+ */
+export function graceCut(reasoning: string, budget: number, engineTokens: number): string {
+  if (engineTokens <= budget) return reasoning;
+  const at = Math.floor((reasoning.length * budget) / engineTokens);
+  if (at > 0 && reasoning[at - 1] === '\n') return reasoning.slice(0, at);
+  const nl = reasoning.indexOf('\n', at);
+  return nl >= 0 ? reasoning.slice(0, nl + 1) : reasoning;
 }

@@ -90,7 +90,9 @@ export function replicatedSpendConfig(redis: Record<string, unknown>, usd: numbe
       enabled: true,
       ledger: 'redis',
       // replicaAcks 1: a write counts once a replica holds it, so a promoted replica has it.
-      redis: { ...redis, commandTimeoutMs: 1000, replicaAcks: 1 },
+      // 400 ms for the ack, not the default 100: on a loaded 2-core machine one clean-clone run
+      // saw a replica ack later than 100 ms before the kill (a 503 at 0 ms).
+      redis: { ...redis, commandTimeoutMs: 1000, replicaAcks: 1, replicaAckTimeoutMs: 400 },
       onLedgerError: 'closed',
       pricing: FAILOVER_PRICING,
       reservationTtlSeconds: 5,
