@@ -59,9 +59,11 @@ function distinct(re: RegExp, text: string, cap: number): number {
 }
 
 function isSmallTalk(text: string): boolean {
-  const t = text.trim().toLowerCase();
-  if (t.length === 0) return true;
-  if (t.length > 600) return false;
+  // Length first: lower-casing 2 KB of mixed scripts costs more than the rest of this check.
+  const trimmed = text.trim();
+  if (trimmed.length === 0) return true;
+  if (trimmed.length > 600) return false;
+  const t = trimmed.toLowerCase();
   if (SMALL_TALK_CJK.test(t)) return true;
   // Distinct words ("thanks thanks thanks" is still thanks); stop at the fourth unknown word so
   // an ordinary prompt costs a few regex steps, not a pass over all of it.
