@@ -22,10 +22,33 @@ export function messageText(message: ChatMessageLike): string {
 }
 
 // Han, Hiragana, Katakana, Hangul: scripts written without spaces, where one character carries
-// roughly what a short word does in a spaced script.
-const CJK = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]/gu;
-const CJK_ONE = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]/u;
-const WORD = /[\p{L}\p{N}][\p{L}\p{N}'’_-]*/gu;
+// roughly what a short word does in a spaced script. All in the BMP: one UTF-16 unit each.
+const isCjk = (c: number) =>
+  (c >= 0x3040 && c <= 0x30ff) || (c >= 0x3400 && c <= 0x4dbf) || (c >= 0x4e00 && c <= 0x9fff) || (c >= 0xac00 && c <= 0xd7af) || (c >= 0xf900 && c <= 0xfaff);
+const LETTER_OR_NUMBER = /^[\p{L}\p{N}]$/u;
+
+/**
+ * Letters and numbers of the BMP (\p{L}, \p{N}), one bit each, built once at load (~65k regex
+ * tests, ~15 ms) so that textShape is one pass of table lookups. The word regex with Unicode
+ * properties it replaces cost ~50 ns a character on mixed scripts (111 us for 2 KB).
+ */
+const BMP_WORD_CHARS = (() => {
+  const t = new Uint8Array(0x10000 >> 3);
+  for (let c = 0; c < 0x10000; c++) {
+    if (c >= 0xd800 && c <= 0xdfff) continue;
+    if (LETTER_OR_NUMBER.test(String.fromCharCode(c))) t[c >> 3]! |= 1 << (c & 7);
+  }
+  return t;
+})();
+
+/** Length in UTF-16 units of the letter or number at i, or 0 if there is none. */
+function letterOrNumberAt(text: string, i: number, table: Uint8Array = BMP_WORD_CHARS): number {
+  const c = text.charCodeAt(i);
+  if (c < 0xd800 || c > 0xdfff) return (table[c >> 3]! >> (c & 7)) & 1;
+  // Astral (a surrogate pair): rare enough for the regex.
+  const cp = text.codePointAt(i)!;
+  return cp > 0xffff && LETTER_OR_NUMBER.test(String.fromCodePoint(cp)) ? 2 : 0;
+}
 
 export interface TextShape {
   /** Word-equivalents: spaced-script words plus CJK characters / 1.5. */
@@ -40,30 +63,60 @@ export interface TextShape {
 
 const DISTINCT_CAP = 4000;
 
+/**
+ * Words are runs that start with a letter or number and go on through letters, numbers and
+ * ' ’ _ - ; a run with a CJK character in it counts through its CJK characters instead. One pass.
+ */
 export function textShape(text: string): TextShape {
-  const cjk = CJK_ONE.test(text) ? text.match(CJK) : null;
-  const cjkChars = cjk ? cjk.length : 0;
+  const table = BMP_WORD_CHARS;
   const seen = new Set<string>();
+  const cjkSeen = new Set<number>();
   let words = 0;
-  WORD.lastIndex = 0;
-  for (let m = WORD.exec(text); m; m = WORD.exec(text)) {
-    // CJK runs match \p{L} too; count them through cjkChars instead.
-    const w = m[0];
-    if (CJK_ONE.test(w)) continue;
-    words++;
-    if (seen.size < DISTINCT_CAP) seen.add(w.toLowerCase());
-  }
-  if (cjk) for (let i = 0; i < cjk.length && seen.size < DISTINCT_CAP; i++) seen.add(cjk[i]!);
+  let cjkChars = 0;
   let lines = 1;
   let q = 0;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charCodeAt(i);
-    if (ch === 10) lines++;
-    else if (ch === 63 /* ? */ || ch === 0xff1f /* ？ */ || ch === 0xbf /* ¿ */) q++;
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const w = letterOrNumberAt(text, i, table);
+    if (w === 0) {
+      const ch = text.charCodeAt(i);
+      if (ch === 10) lines++;
+      else if (ch === 63 /* ? */ || ch === 0xff1f /* ？ */ || ch === 0xbf /* ¿ */) q++;
+      else if (isCjk(ch)) {
+        // A CJK mark or symbol (・, ゛): counted with the CJK characters, as a word regex did not.
+        cjkChars++;
+        if (cjkSeen.size < DISTINCT_CAP) cjkSeen.add(ch);
+      }
+      i++;
+      continue;
+    }
+    const start = i;
+    let cjkInWord = false;
+    for (let len = w; len > 0; ) {
+      const c = text.charCodeAt(i);
+      if (isCjk(c)) {
+        cjkInWord = true;
+        cjkChars++;
+        if (cjkSeen.size < DISTINCT_CAP) cjkSeen.add(c);
+      }
+      i += len;
+      if (i >= n) break;
+      const next = text.charCodeAt(i);
+      len = next === 39 /* ' */ || next === 0x2019 /* ’ */ || next === 95 /* _ */ || next === 45 /* - */ ? 1 : letterOrNumberAt(text, i, table);
+    }
+    if (cjkInWord) continue;
+    words++;
+    if (seen.size < DISTINCT_CAP) seen.add(text.slice(start, i).toLowerCase());
+  }
+  let distinct = seen.size;
+  for (const _ of cjkSeen) {
+    if (distinct >= DISTINCT_CAP) break;
+    distinct++;
   }
   return {
     words: words + Math.round(cjkChars / 1.5),
-    distinct: seen.size,
+    distinct,
     chars: text.length,
     lines,
     questionMarks: q,
