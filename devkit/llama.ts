@@ -41,7 +41,12 @@ export function templatePath(name: 'think-forced-open' | 'no-think'): string {
 }
 
 export interface LlamaServerOptions {
-  template: 'think-forced-open' | 'no-think';
+  /** A template from test/fixtures/llamacpp, or null for the one the GGUF carries. */
+  template: 'think-forced-open' | 'no-think' | null;
+  /** A GGUF other than the SmolLM2 one (the quality benchmark's model). */
+  model?: string;
+  /** Context size (default 4096). */
+  context?: number;
   /** --reasoning-format: deepseek puts thinking in reasoning_content, none leaves it in content. */
   reasoningFormat: 'deepseek' | 'none';
   /** --reasoning on|off|auto (off: the template renders thinking closed and empty). */
@@ -77,7 +82,9 @@ export async function startLlamaServer(o: LlamaServerOptions): Promise<RunningLl
 }
 
 async function launchLlamaServer(o: LlamaServerOptions): Promise<RunningLlama> {
-  const { server, model } = ensureLlama();
+  const paths = ensureLlama();
+  const server = paths.server;
+  const model = o.model ?? paths.model;
   const port = await freePort();
   const alias = `smollm2-${process.pid}-${port}-${Math.random().toString(36).slice(2, 8)}`;
   const args = [
@@ -85,9 +92,9 @@ async function launchLlamaServer(o: LlamaServerOptions): Promise<RunningLlama> {
     '--host', '127.0.0.1',
     '--port', String(port),
     '--jinja',
-    '--chat-template-file', templatePath(o.template),
+    ...(o.template ? ['--chat-template-file', templatePath(o.template)] : []),
     '--reasoning-format', o.reasoningFormat,
-    '-c', '4096',
+    '-c', String(o.context ?? 4096),
     '-np', String(o.slots ?? 2),
     // One thread that sleeps when idle: with -t 2 on the 2-core CI machines, a test file's
     // llama-server beside another one (or any busy process) spins at ggml's thread barrier, and

@@ -232,8 +232,9 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   const hardWords = deep || complex || steps > 0 ? distinct(DEEP_ALL, ask, 8) + distinct(COMPLEX_ALL, ask, 8) + steps : 0;
   if (hardWords >= 1 && !nested) {
     const parts = ask.split(/[.!?:;。？！：；]+\s*|\n+/u).filter((x) => x.trim());
-    const stuffing = parts.filter(isStuffing);
-    const rest = parts.filter((x) => !isStuffing(x));
+    const stuffing: string[] = [];
+    const rest: string[] = [];
+    for (const x of parts) (isStuffing(x) ? stuffing : rest).push(x);
     const lastClause = parts[parts.length - 1] ?? '';
     const arithmeticCore = (lastClause.match(WORD_RE)?.length ?? 99) <= 8 && /\d+\s*(?:[-+*/×÷^]|times|plus|minus|divided by|mal|más|menos)\s*\d+/u.test(lastClause);
     let core: number | null = null;
