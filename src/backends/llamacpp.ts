@@ -1,8 +1,7 @@
 import { capCompletion, capLimits, mergeOpenAiContinuation, openAiEditing, requestStreamUsage } from './openai.js';
+import { continuationPrompt } from './think-prompt.js';
 import { isRecord, type BudgetPlan, type Dialect, type RewriteResult, type BackendOptions } from './types.js';
 
-/** The end-of-thinking tag of the DeepSeek-R1 / Qwen3 family templates llama.cpp serves. */
-const THINK_END = '</think>';
 /** Request fields that shape sampling, carried into the continuation. */
 const SAMPLING_FIELDS = ['model', 'temperature', 'top_p', 'top_k', 'min_p', 'seed', 'stop', 'presence_penalty', 'frequency_penalty', 'repeat_penalty'] as const;
 
@@ -36,9 +35,7 @@ export function llamacppDialect(o: BackendOptions): Dialect {
       if (isRecord(original.chat_template_kwargs)) render.chat_template_kwargs = original.chat_template_kwargs;
       const body: Record<string, unknown> = { prompt: '', max_tokens: maxTokens, stream: true, stream_options: { include_usage: true } };
       for (const k of SAMPLING_FIELDS) if (original[k] !== undefined) body[k] = original[k];
-      const sep = thinking.endsWith('\n') ? '' : '\n';
-      const suffix = `${thinking}${sep}${THINK_END}\n\n${answerSoFar}`;
-      const prompt = (rendered: unknown) => (isRecord(rendered) && typeof rendered.prompt === 'string' ? rendered.prompt + suffix : null);
+      const prompt = (rendered: unknown) => (isRecord(rendered) && typeof rendered.prompt === 'string' ? continuationPrompt(rendered.prompt, thinking, answerSoFar) : null);
       return { path: '/v1/completions', body, render: { path: '/apply-template', body: render, prompt }, convert: 'text-completion' };
     },
     mergeContinuation: mergeOpenAiContinuation,

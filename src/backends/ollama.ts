@@ -1,3 +1,4 @@
+import { continuationPrompt } from './think-prompt.js';
 import { applyTokenCeiling, ceilingLimits, openAiEditing, requestStreamUsage } from './openai.js';
 import { emptyChunk, isRecord, positiveInt, type BudgetPlan, type ChunkInfo, type ContinuationRequest, type Dialect, type RewriteResult, type BackendOptions, type TokenLimits } from './types.js';
 
@@ -50,14 +51,10 @@ function ollamaContinuation(original: Record<string, unknown>, thinking: string,
   for (const k of ['model', 'think', 'tools'] as const) if (original[k] !== undefined) render[k] = original[k];
   const body: Record<string, unknown> = { prompt: '', raw: true, stream: true, think: false, options: { ...(isRecord(original.options) ? original.options : {}), num_predict: maxTokens } };
   for (const k of CARRIED_FIELDS) if (original[k] !== undefined) body[k] = original[k];
-  const sep = thinking.endsWith('\n') ? '' : '\n';
   const prompt = (rendered: unknown): string | null => {
     const info = isRecord(rendered) ? rendered._debug_info : undefined;
     const template = isRecord(info) ? info.rendered_template : undefined;
-    if (typeof template !== 'string') return null;
-    // Templates that open the think block in the generation prompt end with it; others leave it to the model.
-    const open = /<think>\s*$/.test(template) ? '' : '<think>\n';
-    return `${template}${open}${thinking}${sep}</think>\n\n${answerSoFar}`;
+    return typeof template === 'string' ? continuationPrompt(template, thinking, answerSoFar) : null;
   };
   return { path: '/api/generate', body, render: { path: '/api/chat', body: render, prompt }, convert: 'ollama-generate', ndjson: true };
 }

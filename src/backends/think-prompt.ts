@@ -1,0 +1,19 @@
+/**
+ * The raw prompt a continuation completes: the engine's own rendering of the conversation (its
+ * template, generation prompt included), the thinking so far, the end-of-thinking tag, and the
+ * answer so far. Pure; shared by the dialects that continue a raw prompt (llama.cpp, Ollama).
+ */
+export function continuationPrompt(rendered: string, thinking: string, answerSoFar: string): string {
+  let open = '';
+  if (!/<think>\s*$/.test(rendered)) {
+    // Templates that leave the think block to the model (Qwen3's): the model opened it.
+    open = '<think>\n';
+  } else if (rendered.endsWith('<think>') && !/^\s/.test(thinking)) {
+    // The generation prompt ends at the tag and the model wrote the line break itself, but the
+    // engines' reasoning parsers hand the thinking back trimmed: put it back, or the model reads
+    // a prompt it never wrote (measured on the quality benchmark's model: 1.7 points lost).
+    open = '\n';
+  }
+  const sep = thinking.endsWith('\n') ? '' : '\n';
+  return `${rendered}${open}${thinking}${sep}</think>\n\n${answerSoFar}`;
+}
