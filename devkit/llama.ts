@@ -151,10 +151,24 @@ async function launchLlamaServer(o: LlamaServerOptions): Promise<RunningLlama> {
     throw new Error(`llama-server did not become ready:\n${out.slice(-3000)}`);
   }
   serving = true;
+  // llama-server closes idle keep-alive connections: a request that reuses one as it closes fails
+  // with "other side closed" (seen once in a 38-configuration benchmark run). Asked again, it answers.
+  const metricsText = async (): Promise<string> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await (await fetch(`${url}/metrics`)).text();
+      } catch (err) {
+        if (attempt >= 3) throw err;
+      }
+    }
+  };
   const tokensPredicted = async (): Promise<number> => {
-    const text = await (await fetch(`${url}/metrics`)).text();
-    const m = /^llamacpp:tokens_predicted_total\s+(\d+)/m.exec(text);
+    const text = await metricsText();
+    const m = /^llamacpp:tokens_predicted_total\s+(\S+)/m.exec(text);
     if (!m) throw new Error('llama-server /metrics has no tokens_predicted_total');
+    // llama-server prints its counters as doubles with 6 significant digits: past 999,999 it
+    // writes 1.04857e+06 and the count is no longer exact (restart the server before that).
+    if (!/^\d+$/.test(m[1]!)) throw new Error(`llama-server tokens_predicted_total is ${m[1]}: past 999,999 it is not exact`);
     return Number(m[1]);
   };
   return {
