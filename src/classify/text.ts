@@ -42,9 +42,9 @@ const BMP_WORD_CHARS = (() => {
 })();
 
 /** Length in UTF-16 units of the letter or number at i, or 0 if there is none. */
-function letterOrNumberAt(text: string, i: number, table: Uint8Array = BMP_WORD_CHARS): number {
+function letterOrNumberAt(text: string, i: number): number {
   const c = text.charCodeAt(i);
-  if (c < 0xd800 || c > 0xdfff) return (table[c >> 3]! >> (c & 7)) & 1;
+  if (c < 0xd800 || c > 0xdfff) return (BMP_WORD_CHARS[c >> 3]! >> (c & 7)) & 1;
   // Astral (a surrogate pair): rare enough for the regex.
   const cp = text.codePointAt(i)!;
   return cp > 0xffff && LETTER_OR_NUMBER.test(String.fromCodePoint(cp)) ? 2 : 0;
@@ -68,7 +68,6 @@ const DISTINCT_CAP = 4000;
  * ' ’ _ - ; a run with a CJK character in it counts through its CJK characters instead. One pass.
  */
 export function textShape(text: string): TextShape {
-  const table = BMP_WORD_CHARS;
   const seen = new Set<string>();
   const cjkSeen = new Set<number>();
   let words = 0;
@@ -78,7 +77,7 @@ export function textShape(text: string): TextShape {
   const n = text.length;
   let i = 0;
   while (i < n) {
-    const w = letterOrNumberAt(text, i, table);
+    const w = letterOrNumberAt(text, i);
     if (w === 0) {
       const ch = text.charCodeAt(i);
       if (ch === 10) lines++;
@@ -103,20 +102,16 @@ export function textShape(text: string): TextShape {
       i += len;
       if (i >= n) break;
       const next = text.charCodeAt(i);
-      len = next === 39 /* ' */ || next === 0x2019 /* ’ */ || next === 95 /* _ */ || next === 45 /* - */ ? 1 : letterOrNumberAt(text, i, table);
+      len = next === 39 /* ' */ || next === 0x2019 /* ’ */ || next === 95 /* _ */ || next === 45 /* - */ ? 1 : letterOrNumberAt(text, i);
     }
     if (cjkInWord) continue;
     words++;
     if (seen.size < DISTINCT_CAP) seen.add(text.slice(start, i).toLowerCase());
   }
-  let distinct = seen.size;
-  for (const _ of cjkSeen) {
-    if (distinct >= DISTINCT_CAP) break;
-    distinct++;
-  }
   return {
     words: words + Math.round(cjkChars / 1.5),
-    distinct,
+    // Words first, then CJK characters, up to the cap.
+    distinct: Math.min(DISTINCT_CAP, seen.size + cjkSeen.size),
     chars: text.length,
     lines,
     questionMarks: q,
