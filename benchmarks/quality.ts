@@ -16,7 +16,10 @@ import { join } from 'node:path';
 import { httpConnectionManager } from '../devkit/envoy.js';
 import { startLlamaServer, type RunningLlama } from '../devkit/llama.js';
 import { startStack, type Stack } from '../devkit/stack.js';
+import { EFFORT_TIER } from '../src/budget/thinking.js';
+import { TIER_NAMES } from '../src/config/schema.js';
 import { packageRoot } from '../src/paths.js';
+import { SseFramer } from '../src/stream/sse.js';
 import { countTokens } from '../src/stream/tokens.js';
 
 export type Kind = 'short' | 'long' | 'mul';
@@ -60,20 +63,21 @@ export type Budgets = { by: 'classifier' } | { by: 'hint' } | { by: 'fixed'; bud
 /** The client hint for each kind (reasoning_effort maps to a tier). */
 export const EFFORT: Record<Kind, string> = { short: 'low', long: 'medium', mul: 'high' };
 
-/** Tier budgets for this task: each kind's most needed thinking, on the tier its hint maps to. */
-export function tierBudgets(needed: Record<Kind, number>): Record<string, { budget: number }> {
-  return {
-    trivial: { budget: needed.short },
-    simple: { budget: needed.short },
-    moderate: { budget: needed.long },
-    complex: { budget: needed.mul },
-    deep: { budget: needed.mul },
-  };
-}
+const allTiers = (budget: number) => Object.fromEntries(TIER_NAMES.map((t) => [t, { budget }]));
 
-export interface QualityStack {
-  stack: Stack;
-  stop(): Promise<void>;
+/**
+ * Tier budgets for this task: each kind's most needed thinking on the tier its hint maps to
+ * (thinkcap's own mapping); the tiers below the shortest kind's get its budget, those above the
+ * longest's get that one.
+ */
+export function tierBudgets(needed: Record<Kind, number>): Record<string, { budget: number }> {
+  const tiers = allTiers(needed.short);
+  const kinds = (Object.keys(EFFORT) as Kind[]).sort((a, b) => needed[a] - needed[b]);
+  for (const k of kinds) {
+    const from = TIER_NAMES.indexOf(EFFORT_TIER[EFFORT[k]]!);
+    for (let i = from; i < TIER_NAMES.length; i++) tiers[TIER_NAMES[i]!] = { budget: needed[k] };
+  }
+  return tiers;
 }
 
 /** Envoy in front of the engine, with thinkcap (layer) or without it (none). */
@@ -90,12 +94,7 @@ export async function qualityStack(llama: RunningLlama, layer: Layer, budgets: B
       },
     });
   }
-  const tiers =
-    budgets.by === 'fixed'
-      ? Object.fromEntries(['trivial', 'simple', 'moderate', 'complex', 'deep'].map((t) => [t, { budget: budgets.budget }]))
-      : budgets.by === 'unlimited'
-        ? Object.fromEntries(['trivial', 'simple', 'moderate', 'complex', 'deep'].map((t) => [t, { budget: 100_000 }]))
-        : tierBudgets(needed);
+  const tiers = budgets.by === 'fixed' ? allTiers(budgets.budget) : budgets.by === 'unlimited' ? allTiers(100_000) : tierBudgets(needed);
   return startStack({
     backendPort: llama.port,
     thinkcap: {
@@ -133,9 +132,9 @@ export async function ask(stack: Stack, p: Problem, budgets: Budgets, stream: bo
   let content = '';
   let reasoning = '';
   if (res.ok && stream) {
-    for (const line of text.split('\n')) {
-      if (!line.startsWith('data: ') || line === 'data: [DONE]') continue;
-      const d = (JSON.parse(line.slice(6)) as { choices?: Array<{ delta?: { content?: string; reasoning_content?: string } }> }).choices?.[0]?.delta;
+    for (const ev of new SseFramer().push(Buffer.from(`${text}\n\n`))) {
+      if (ev.data === null || ev.data === '[DONE]') continue;
+      const d = (JSON.parse(ev.data) as { choices?: Array<{ delta?: { content?: string; reasoning_content?: string } }> }).choices?.[0]?.delta;
       content += d?.content ?? '';
       reasoning += d?.reasoning_content ?? '';
     }

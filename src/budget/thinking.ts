@@ -12,7 +12,8 @@ export interface BudgetDecision {
   adjustments: string[];
 }
 
-const EFFORT_TIER: Record<string, TierName> = {
+/** The tier a client's `reasoning_effort` asks for. */
+export const EFFORT_TIER: Record<string, TierName> = {
   none: 'trivial',
   minimal: 'trivial',
   low: 'simple',
