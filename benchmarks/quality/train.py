@@ -73,13 +73,10 @@ def prompt_text(question: str) -> str:
     return f"<|im_start|>user\n{question}<|im_end|>\n<|im_start|>assistant\n<think>"
 
 
-CUT_SHARE = 0.25
-
-
-def example(p: tasks.Problem, rng: random.Random) -> tuple[list[int], int]:
+def example(p: tasks.Problem, rng: random.Random, cut_share: float = 0.25) -> tuple[list[int], int]:
     """Token ids and where the loss starts (the first token the model writes)."""
     think = tasks.thinking(p)
-    if rng.random() < CUT_SHARE:
+    if rng.random() < cut_share:
         # A budget cut inside the checks: the end of thinking comes early (with or without the
         # newline a continuation adds) and the answer still follows from the result line.
         cut = rng.randrange(tasks.needed_chars(p), len(think))
@@ -89,11 +86,11 @@ def example(p: tasks.Problem, rng: random.Random) -> tuple[list[int], int]:
     return head + tail, len(head)
 
 
-def batch(problems: list[tasks.Problem], rng: random.Random, seq: int) -> tuple[np.ndarray, np.ndarray]:
+def batch(problems: list[tasks.Problem], rng: random.Random, seq: int, cut_share: float) -> tuple[np.ndarray, np.ndarray]:
     x = np.full((len(problems), seq + 1), PAD, dtype=np.int32)
     m = np.zeros((len(problems), seq), dtype=np.float32)
     for r, p in enumerate(problems):
-        ids, start = example(p, rng)
+        ids, start = example(p, rng, cut_share)
         ids = ids[: seq + 1]
         x[r, : len(ids)] = ids
         m[r, start - 1 : len(ids) - 1] = 1.0
@@ -266,8 +263,6 @@ def main() -> None:
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "arith-think.gguf"))
     args = ap.parse_args()
 
-    global CUT_SHARE
-    CUT_SHARE = args.cut_share
     rng = random.Random(args.seed)
     held = {p.question for p in tasks.heldout()}
     for kind in tasks.KINDS:
@@ -302,7 +297,7 @@ def main() -> None:
             p = tasks.sample(rng, kind)
             if p.question not in held:
                 probs.append(p)
-        x, m = batch(probs, rng, SEQ[kind])
+        x, m = batch(probs, rng, SEQ[kind], args.cut_share)
         frac = elapsed / budget
         lr = args.lr * min(1.0, (i + 1) / max(1, args.warmup)) * (1.0 if frac < 0.75 else max(0.05, (1 - frac) / 0.25))
         params, state, loss, acc = step(params, state, jnp.asarray(x), jnp.asarray(m), jnp.float32(lr))
