@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { httpConnectionManager } from '../devkit/envoy.js';
-import { startLlamaServer, type RunningLlama } from '../devkit/llama.js';
+import { LLAMA_ENVOY, startLlamaServer, type RunningLlama } from '../devkit/llama.js';
 import { startStack, type Stack } from '../devkit/stack.js';
 import { EFFORT_TIER } from '../src/budget/thinking.js';
 import { TIER_NAMES } from '../src/config/schema.js';
@@ -87,6 +87,7 @@ export async function qualityStack(llama: RunningLlama, layer: Layer, budgets: B
       backendPort: llama.port,
       noThinkcap: true,
       envoy: {
+        ...LLAMA_ENVOY,
         mutate: (cfg) => {
           const hcm = httpConnectionManager(cfg);
           hcm.http_filters = hcm.http_filters.filter((f: { name: string }) => f.name !== 'envoy.filters.http.ext_proc');
@@ -102,7 +103,7 @@ export async function qualityStack(llama: RunningLlama, layer: Layer, budgets: B
       requests: { graceRatio: grace },
       backends: [{ name: 'llama', dialect: 'llamacpp', enforcement: layer, url: llama.url }],
     },
-    envoy: layer === 'continuation' ? { responseBodyMode: 'FULL_DUPLEX_STREAMED' } : {},
+    envoy: layer === 'continuation' ? { ...LLAMA_ENVOY, responseBodyMode: 'FULL_DUPLEX_STREAMED' } : LLAMA_ENVOY,
   });
 }
 

@@ -185,7 +185,7 @@ const REAL_PROMPTS: Record<TierName, string[]> = {
 };
 
 async function realEngine(): Promise<void> {
-  const { findLlama, startLlamaServer } = await import('../devkit/llama.js');
+  const { findLlama, startLlamaServer, LLAMA_ENVOY } = await import('../devkit/llama.js');
   if (!findLlama()) {
     console.log('\nreal llama-server: not installed (bash scripts/install-llama.sh), skipped');
     return;
@@ -206,6 +206,7 @@ async function realEngine(): Promise<void> {
       const stack = extra
         ? await startStack({
             ...extra,
+            envoy: { ...LLAMA_ENVOY, ...extra.envoy },
             backendPort: llama.port,
             thinkcap: {
               tiers: Object.fromEntries(TIERS.map((t) => [t, { budget: REAL_BUDGETS[t] }])),

@@ -51,6 +51,8 @@ export interface EnvoyConfigOptions {
   file?: string;
   /** Access log to a file instead of stdout. */
   accessLogPath?: string;
+  /** max_requests_per_connection on the backend clusters (llama-server needs 1: see LLAMA_ENVOY). */
+  backendRequestsPerConnection?: number;
 }
 
 function setClusterPort(cfg: any, name: string, port: number): void {
@@ -94,6 +96,18 @@ export function buildEnvoyConfig(o: EnvoyConfigOptions): any {
   }
   if (cfg.static_resources.clusters.some((c: any) => c.name === 'llm')) setClusterPort(cfg, 'llm', o.backendPort);
   for (const [name, port] of Object.entries(o.clusters ?? {})) setClusterPort(cfg, name, port);
+  if (o.backendRequestsPerConnection !== undefined) {
+    for (const c of cfg.static_resources.clusters) {
+      if (c.name === 'thinkcap') continue;
+      c.typed_extension_protocol_options = {
+        'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+          '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+          explicit_http_config: { http_protocol_options: {} },
+          common_http_protocol_options: { max_requests_per_connection: o.backendRequestsPerConnection },
+        },
+      };
+    }
+  }
   const ep = extProcFilter(cfg);
   if (o.failureModeAllow !== undefined) ep.failure_mode_allow = o.failureModeAllow;
   if (o.responseBodyMode) {

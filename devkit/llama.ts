@@ -8,7 +8,15 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../src/paths.js';
-import { freePort } from './envoy.js';
+import { freePort, type EnvoyConfigOptions } from './envoy.js';
+
+/**
+ * Envoy in front of llama-server: one request per upstream connection. llama-server closes its
+ * connection after every streamed answer although it advertises keep-alive, and a request Envoy
+ * sends on that connection before the close arrives comes back as a 503 (2 to 3 in 24 requests
+ * with the CPU busy). The shipped envoy.yaml says the same for users.
+ */
+export const LLAMA_ENVOY: Partial<EnvoyConfigOptions> = { backendRequestsPerConnection: 1 };
 
 export const LLAMA_CPP_PYTHON_VERSION = '0.3.36';
 

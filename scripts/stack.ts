@@ -8,7 +8,7 @@
  */
 import { createServer } from 'node:net';
 import { startStack, type Stack } from '../devkit/stack.js';
-import type { RunningLlama } from '../devkit/llama.js';
+import { LLAMA_ENVOY, startLlamaServer, type RunningLlama } from '../devkit/llama.js';
 
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -31,7 +31,6 @@ async function main(): Promise<void> {
   let llama: RunningLlama | null = null;
   let stack: Stack;
   if (useLlama) {
-    const { startLlamaServer } = await import('../devkit/llama.js');
     llama = await startLlamaServer({ template: 'think-forced-open', reasoningFormat: 'deepseek', slots: 2 });
   }
   try {
@@ -45,8 +44,8 @@ async function main(): Promise<void> {
         ...(llama ? { backends: [{ name: 'llama', dialect: 'llamacpp', url: llama.url }] } : { backends: [{ name: 'emulator', dialect: 'vllm' }] }),
       },
       // With a real engine, full duplex lets thinkcap rescue an answer when the model ends its turn
-      // inside thinking (small models do).
-      envoy: { ...(listenerPort ? { listenerPort } : {}), ...(llama ? { responseBodyMode: 'FULL_DUPLEX_STREAMED' as const } : {}) },
+      // inside thinking (small models do); llama-server also needs one request per connection.
+      envoy: { ...(listenerPort ? { listenerPort } : {}), ...(llama ? { ...LLAMA_ENVOY, responseBodyMode: 'FULL_DUPLEX_STREAMED' as const } : {}) },
     });
   } catch (err) {
     await llama?.stop();

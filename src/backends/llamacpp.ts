@@ -36,7 +36,7 @@ export function llamacppDialect(o: BackendOptions): Dialect {
       const body: Record<string, unknown> = { prompt: '', max_tokens: maxTokens, stream: true, stream_options: { include_usage: true } };
       for (const k of SAMPLING_FIELDS) if (original[k] !== undefined) body[k] = original[k];
       const prompt = (rendered: unknown) => (isRecord(rendered) && typeof rendered.prompt === 'string' ? continuationPrompt(rendered.prompt, thinking, answerSoFar) : null);
-      return { path: '/v1/completions', body, render: { path: '/apply-template', body: render, prompt }, convert: 'text-completion' };
+      return { path: '/v1/completions', body, render: { path: '/apply-template', body: render, prompt }, convert: 'text-completion', closeConnection: true };
     },
     mergeContinuation: mergeOpenAiContinuation,
   };

@@ -79,6 +79,12 @@ export interface ContinuationRequest {
   convert?: 'text-completion' | 'ollama-generate';
   /** The body is streamed as NDJSON (Ollama) rather than SSE. */
   ndjson?: boolean;
+  /**
+   * Ask for each connection to be closed after its answer. llama-server closes a connection
+   * after every streamed answer although it advertises keep-alive; a request sent on it before
+   * the close arrives fails.
+   */
+  closeConnection?: boolean;
 }
 
 export interface Dialect {

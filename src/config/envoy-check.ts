@@ -52,6 +52,12 @@ function chains(envoy: Obj): Chain[] {
  * What thinkcap needs from an Envoy config (a bootstrap with static_resources), checked against
  * thinkcap's own config. Pure: the parsed YAML in, findings out.
  */
+/** A cluster's max_requests_per_connection, in the typed protocol options or the deprecated field. */
+function maxRequestsPerConnection(cluster: Record<string, unknown>): unknown {
+  const protocol = Object.values(obj(cluster.typed_extension_protocol_options)).map(obj);
+  return protocol.map((o) => obj(o.common_http_protocol_options).max_requests_per_connection).find((v) => v !== undefined) ?? obj(cluster.common_http_protocol_options).max_requests_per_connection;
+}
+
 export function checkEnvoyConfig(envoy: unknown, config: Config): Finding[] {
   const out: Finding[] = [];
   const error = (message: string) => out.push({ level: 'error', message });
@@ -109,8 +115,7 @@ export function checkEnvoyConfig(envoy: unknown, config: Config): Finding[] {
     if (cluster) {
       // Envoy resets every ext_proc stream at its request's end; Node's HTTP/2 server closes a
       // connection after a burst of 1000 resets. Either guard keeps that from happening.
-      const protocol = Object.values(obj(cluster.typed_extension_protocol_options)).map(obj);
-      const perConnection = protocol.map((o) => obj(o.common_http_protocol_options).max_requests_per_connection).find((v) => v !== undefined) ?? obj(cluster.common_http_protocol_options).max_requests_per_connection;
+      const perConnection = maxRequestsPerConnection(cluster);
       const bounded = typeof perConnection === 'number' && perConnection > 0 && perConnection <= 1000;
       if (!gracefulClose && !bounded) {
         warning(`Neither layered_runtime envoy.reloadable_features.ext_proc_graceful_grpc_close: true nor max_requests_per_connection (at most 1000) on cluster '${String(clusterName)}' is set: Envoy resets every ext_proc stream, and under load thinkcap's HTTP/2 connection is closed after 1000 resets, failing every stream on it.`);
@@ -124,6 +129,13 @@ export function checkEnvoyConfig(envoy: unknown, config: Config): Finding[] {
       const auth = arr(grpc.initial_metadata).map(obj).find((m) => String(m.key).toLowerCase() === 'authorization');
       if (!auth) error('server.grpcToken is set but grpc_service.initial_metadata sends no authorization header: thinkcap will refuse every stream.');
       else if (auth.value !== `Bearer ${config.server.grpcToken}`) error('grpc_service.initial_metadata authorization is not "Bearer " + server.grpcToken: thinkcap will refuse every stream.');
+    }
+    // llama-server closes its connection after every streamed answer although it advertises
+    // keep-alive: a request Envoy sends on it before the close arrives fails with a 503.
+    const llama = config.backends.length === 0 ? config.defaultDialect === 'llamacpp' : config.backends.some((b) => b.dialect === 'llamacpp');
+    if (llama) {
+      const reusing = clusters.filter((c) => c.name !== clusterName && maxRequestsPerConnection(c) !== 1).map((c) => String(c.name));
+      if (reusing.length) warning(`A backend speaks llamacpp, and cluster${reusing.length > 1 ? 's' : ''} ${reusing.join(', ')} reuse${reusing.length > 1 ? '' : 's'} upstream connections: llama-server closes its connection after every streamed answer, and a request sent on it before the close arrives fails with 503. Set common_http_protocol_options.max_requests_per_connection: 1 on the clusters that reach llama-server.`);
     }
     // Body sizes: Envoy buffers the request body up to its per-connection limit.
     const limit = typeof listener.per_connection_buffer_limit_bytes === 'number' ? listener.per_connection_buffer_limit_bytes : ENVOY_DEFAULT_BUFFER;

@@ -20,10 +20,12 @@ export async function runContinuation(run: ContinuationRun): Promise<void> {
   const signal = AbortSignal.any([run.signal, idle.signal]);
   const idleMs = run.idleTimeoutMs ?? 60_000;
   let timer = setTimeout(() => idle.abort(new Error('continuation idle timeout')), idleMs);
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'accept-encoding': 'identity' };
+  if (run.request.closeConnection) headers.connection = 'close';
   const post = async (path: string, body: unknown, accept: string) => {
     const res = await fetch(new URL(path.replace(/^\//, ''), base), {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept, 'accept-encoding': 'identity' },
+      headers: { ...headers, accept },
       body: JSON.stringify(body),
       signal,
     });

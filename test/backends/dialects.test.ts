@@ -84,6 +84,7 @@ describe('continuation requests, per dialect', () => {
     expect(c.body).not.toHaveProperty('thinking_token_budget');
     expect(c.body).not.toHaveProperty('max_completion_tokens');
     expect(c.body.max_tokens).toBe(50);
+    expect(c.closeConnection).toBeUndefined();
   });
 
   it('llama.cpp renders with its own template, then completes the raw prompt', () => {
@@ -93,6 +94,8 @@ describe('continuation requests, per dialect', () => {
     expect(c.render!.prompt({})).toBeNull();
     expect(c.convert).toBe('text-completion');
     expect(c.body).toMatchObject({ max_tokens: 40, stream: true, temperature: 0 });
+    // llama-server closes a connection after each streamed answer: no connection is reused.
+    expect(c.closeConnection).toBe(true);
   });
 
   it("Ollama renders with _debug_render_only, then /api/generate continues the raw prompt without thinking", () => {

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkEnvoyConfig } from '../../src/config/envoy-check.js';
 import { validateConfig } from '../../src/config/load.js';
 import { packageRoot } from '../../src/paths.js';
-import { extProcFilter, freePort, httpConnectionManager } from '../../devkit/envoy.js';
+import { buildEnvoyConfig, extProcFilter, freePort, httpConnectionManager } from '../../devkit/envoy.js';
+import { LLAMA_ENVOY } from '../../devkit/llama.js';
 import { startEmulator, type Emulator } from '../../devkit/emulator/server.js';
 
 const root = packageRoot();
@@ -27,6 +28,12 @@ describe('thinkcap check: the Envoy config', () => {
       routing: { enabled: true, targets: { small: { model: 'small-model' }, large: { model: 'large-model' } }, tiers: { trivial: 'small', simple: 'small', moderate: 'large', complex: 'large', deep: 'large' } },
     });
     expect(checkEnvoyConfig(read('envoy/envoy-tiered.yaml'), cfg)).toEqual([]);
+  });
+
+  it('a llamacpp backend behind clusters of one request per connection (as the tests run it) is clean', () => {
+    const envoy = buildEnvoyConfig({ listenerPort: 1, adminPort: 2, thinkcapPort: 3, backendPort: 4, ...LLAMA_ENVOY });
+    const cfg = validateConfig({ ...read('thinkcap.example.yaml'), backends: [{ name: 'b', dialect: 'llamacpp' }] });
+    expect(checkEnvoyConfig(envoy, cfg)).toEqual([]);
   });
 
   it('the shipped compose pair has no errors (thinkcap token and Envoy metadata match)', () => {
@@ -63,6 +70,7 @@ describe('thinkcap check: the Envoy config', () => {
       'warning',
       /Neither layered_runtime .*ext_proc_graceful_grpc_close.* nor max_requests_per_connection/,
     ],
+    ['a llamacpp backend behind a cluster that reuses connections', () => {}, { backends: [{ name: 'b', dialect: 'llamacpp' }] }, 'warning', /cluster llm reuses upstream connections: llama-server closes/],
     ['no ext_proc filter at all', (e) => (httpConnectionManager(e).http_filters = httpConnectionManager(e).http_filters.filter((f: any) => f.name !== 'envoy.filters.http.ext_proc')), {}, 'error', /No http_connection_manager has the envoy\.filters\.http\.ext_proc filter/],
   ])('%s', (_name, breakIt, cfg, level, message) => {
     const envoy = shippedEnvoy();

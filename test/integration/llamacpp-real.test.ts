@@ -14,7 +14,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../devkit/stack.js';
-import { startLlamaServer, type LlamaServerOptions, type RunningLlama } from '../../devkit/llama.js';
+import { LLAMA_ENVOY, startLlamaServer, type LlamaServerOptions, type RunningLlama } from '../../devkit/llama.js';
 import { extProcStat } from '../../devkit/envoy.js';
 
 const BUDGET = 24;
@@ -101,7 +101,7 @@ describe.each(ENGINES)('real llama-server: $label', (engine) => {
           requests: { answerTokens: ANSWER_TOKENS, answerReserveTokens: RESERVE },
           backends: [{ name: 'llama', dialect: 'llamacpp', enforcement: mode, url: llama.url }],
         },
-        envoy: mode === 'continuation' ? { responseBodyMode: 'FULL_DUPLEX_STREAMED' } : {},
+        envoy: mode === 'continuation' ? { ...LLAMA_ENVOY, responseBodyMode: 'FULL_DUPLEX_STREAMED' } : LLAMA_ENVOY,
       });
     });
     afterAll(async () => {
@@ -189,7 +189,7 @@ describe('real llama-server: the model ends its turn inside thinking', () => {
       stacks[mode] = await startStack({
         backendPort: llama.port,
         thinkcap: { backends: [{ name: 'llama', dialect: 'llamacpp', enforcement: mode, url: llama.url }] },
-        envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+        envoy: { ...LLAMA_ENVOY, responseBodyMode: 'FULL_DUPLEX_STREAMED' },
       });
     }
   }, 120_000);
@@ -231,7 +231,7 @@ describe('real llama-server: the end-of-stream report in continuation mode', () 
     stack = await startStack({
       backendPort: llama.port,
       thinkcap: { backends: [{ name: 'llama', dialect: 'llamacpp', enforcement: 'continuation', url: llama.url }] },
-      envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+      envoy: { ...LLAMA_ENVOY, responseBodyMode: 'FULL_DUPLEX_STREAMED' },
     });
   }, 120_000);
   afterAll(async () => {
@@ -262,7 +262,7 @@ describe('real llama-server: a config that names only the dialect', () => {
   let stack: Stack;
   beforeAll(async () => {
     llama = await startLlamaServer({ template: 'think-forced-open', reasoningFormat: 'deepseek', slots: 1 });
-    stack = await startStack({ backendPort: llama.port, thinkcap: { defaultDialect: 'llamacpp' } });
+    stack = await startStack({ backendPort: llama.port, thinkcap: { defaultDialect: 'llamacpp' }, envoy: LLAMA_ENVOY });
   }, 120_000);
   afterAll(async () => {
     await stack?.stop();

@@ -26,8 +26,7 @@ describe('answer quality on a model that really thinks (real llama-server)', () 
   it('the native cap at a budget covering the scratchpad keeps accuracy ≥ 0.95, and saves thinking', async () => {
     const free = await runArm(llama, 'no thinkcap', 'none', { by: 'unlimited' }, SET, neededByKind, 1);
     const capped = await runArm(llama, 'native', 'native', { by: 'fixed', budget: COVERING }, SET, neededByKind, 1);
-    // No cap: 24 of 24 alone, 22-23 in loaded CI runs (see the stream-rewrite test below).
-    expect(free.accuracy).toBeGreaterThanOrEqual(0.9);
+    expect(free.failed + capped.failed).toBe(0);
     expect(capped.accuracy).toBeGreaterThanOrEqual(0.95);
     expect(capped.engineThinking).toBeLessThan(free.engineThinking);
     // The engine stopped at the budget. Engine thinking counts all it generated but the answer:
@@ -45,13 +44,12 @@ describe('answer quality on a model that really thinks (real llama-server)', () 
     const budget = 32;
     const free = await runArm(llama, 'no thinkcap', 'none', { by: 'unlimited' }, SET, neededByKind, 1);
     const rewrite = await runArm(llama, 'rewrite', 'rewrite', { by: 'fixed', budget }, SET, neededByKind, 1);
-    // Equal, up to two answers: under load (two busy loops beside it, or a parallel CI run) the
-    // no-thinkcap arm once got 1 and once 2 of 24 wrong that it gets right alone; not explained
-    // yet (cache_prompt is off, one slot, one thread). The rewrite saves nothing either way: the
-    // native cap below the same budget saves ~50 % (benchmarks/README.md).
+    // Exactly equal: temperature 0, one request at a time. (Under CPU load, requests without
+    // thinkcap once failed with Envoy 503s: llama-server closes its connection after each streamed
+    // answer, and Envoy reused it; LLAMA_ENVOY gives each request its own connection.)
     expect(rewrite.failed + free.failed).toBe(0);
-    expect(Math.abs(rewrite.accuracy - free.accuracy)).toBeLessThanOrEqual(2 / SET.length + 1e-9);
-    expect(Math.abs(rewrite.generated - free.generated)).toBeLessThanOrEqual(free.generated * 0.02);
+    expect(rewrite.accuracy).toBe(free.accuracy);
+    expect(rewrite.generated).toBe(free.generated);
     // What it does do: the client is shown no more than the budget (one token a character here).
     expect(rewrite.maxShownStreamed).toBeLessThanOrEqual(budget);
     expect(rewrite.maxShownWhole).toBeLessThanOrEqual(budget);

@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../devkit/stack.js';
-import { startLlamaServer, type RunningLlama } from '../../devkit/llama.js';
+import { LLAMA_ENVOY, startLlamaServer, type RunningLlama } from '../../devkit/llama.js';
 import { anonymousBudget, concurrentHellos, TEST_ADMIN_TOKEN } from '../harness/spend.js';
 
 const CAP = 0.5;
@@ -83,7 +83,7 @@ describe('the real llama-server bills the prompt through its own template', () =
   let stack: Stack;
   beforeAll(async () => {
     llama = await startLlamaServer({ template: 'think-forced-open', reasoningFormat: 'deepseek', slots: 2 });
-    stack = await startStack({ backendPort: llama.port, thinkcap: { ...thinkcap(), backends: [{ name: 'llama', dialect: 'llamacpp' }] } });
+    stack = await startStack({ backendPort: llama.port, thinkcap: { ...thinkcap(), backends: [{ name: 'llama', dialect: 'llamacpp' }] }, envoy: LLAMA_ENVOY });
   }, 120_000);
   afterAll(async () => {
     await stack?.stop();
