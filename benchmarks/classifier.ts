@@ -3,6 +3,7 @@
  *
  *   npm run build && node dist/benchmarks/classifier.js              # held-out + external sets + speed
  *   node dist/benchmarks/classifier.js --split tune --errors         # tuning view (never the held-out)
+ *   node dist/benchmarks/classifier.js --calibrate                   # fit the calibration on the tune split
  *
  * Accuracy: exact, within one tier, under-tier rate (predicted lower than the label) and the
  * confusion matrix, on thinkcap's held-out split and on ../shared/datasets/external/ (read in
@@ -12,7 +13,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { classifyMessages } from '../src/classify/classifier.js';
+import { classifyMessages, thresholdTier } from '../src/classify/classifier.js';
+import { CALIBRATION, DEFAULT_UNDER_TIER_COST, decideTier, tierProbabilities, type Calibration } from '../src/classify/calibration.js';
 import { TIER_NAMES, type TierName } from '../src/config/schema.js';
 import { packageRoot } from '../src/paths.js';
 
@@ -178,7 +180,115 @@ function speed(): void {
   }
 }
 
+// --- calibration and the asymmetric decision ------------------------------------------------
+
+/** Maximum-likelihood ordinal logistic fit of the labelled tier on the score (plain gradient ascent). */
+function fitCalibration(items: Item[]): Calibration {
+  const data = items.map((it) => ({ s: classifyMessages(it.messages).score, y: TIER_NAMES.indexOf(it.expected) }));
+  // Parameters: first cut, log gaps between cuts, log scale (keeps the cuts ordered, the scale positive).
+  let p = [1, Math.log(1.5), Math.log(1.7), Math.log(1.9), Math.log(0.5)];
+  const unpack = (q: number[]): Calibration => {
+    const cuts = [q[0]!];
+    for (let i = 1; i < 4; i++) cuts.push(cuts[i - 1]! + Math.exp(q[i]!));
+    return { cuts, scale: Math.exp(q[4]!) };
+  };
+  const logLik = (q: number[]) => data.reduce((sum, d) => sum + Math.log(Math.max(1e-12, tierProbabilities(d.s, unpack(q))[d.y]!)), 0);
+  let step = 0.05;
+  let best = logLik(p);
+  for (let iter = 0; iter < 4000 && step > 1e-7; iter++) {
+    const h = 1e-5;
+    const grad = p.map((_, i) => {
+      const q = [...p];
+      q[i]! += h;
+      return (logLik(q) - best) / h;
+    });
+    const norm = Math.hypot(...grad) || 1;
+    const next = p.map((v, i) => v + (step * grad[i]!) / norm);
+    const ll = logLik(next);
+    if (ll > best) {
+      p = next;
+      best = ll;
+      step *= 1.2;
+    } else step *= 0.5;
+  }
+  const c = unpack(p);
+  console.log(`tune split: ${data.length} queries, log-likelihood ${best.toFixed(2)}`);
+  return { cuts: c.cuts.map((x) => Math.round(x * 1000) / 1000), scale: Math.round(c.scale * 10000) / 10000 };
+}
+
+interface Rates {
+  exact: number;
+  within: number;
+  under: number;
+}
+
+function rates(items: Item[], tierOf: (it: Item) => number): Rates {
+  let exact = 0;
+  let within = 0;
+  let under = 0;
+  for (const it of items) {
+    const e = TIER_NAMES.indexOf(it.expected);
+    const p = tierOf(it);
+    if (p === e) exact++;
+    if (Math.abs(p - e) <= 1) within++;
+    if (p < e) under++;
+  }
+  const n = items.length;
+  return { exact: exact / n, within: within / n, under: under / n };
+}
+
+const COST_RATIOS = [1, 1.5, 2, 3, 5];
+
+function decisionTable(items: Item[], name: string): void {
+  const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
+  const scores = new Map(items.map((it) => [it, classifyMessages(it.messages).score]));
+  console.log(`
+### ${name}: the tier decision with asymmetric costs (${items.length} queries)
+`);
+  console.log('| decision | exact | within one tier | under-tier |');
+  console.log('|---|---:|---:|---:|');
+  const before = rates(items, (it) => TIER_NAMES.indexOf(thresholdTier(scores.get(it)!)));
+  console.log(`| hand-set score bands (before) | ${pct(before.exact)} | ${pct(before.within)} | ${pct(before.under)} |`);
+  for (const r of COST_RATIOS) {
+    const x = rates(items, (it) => decideTier(scores.get(it)!, r));
+    console.log(`| calibrated, under-tier cost ${r}x${r === DEFAULT_UNDER_TIER_COST ? ' (default)' : ''} | ${pct(x.exact)} | ${pct(x.within)} | ${pct(x.under)} |`);
+  }
+}
+
+/** Predicted probability of the chosen tier against how often it was right, and the expected calibration error. */
+function reliability(items: Item[], name: string): void {
+  const bins = [0, 0.2, 0.4, 0.6, 0.8, 1.0001];
+  const rows = bins.slice(0, -1).map(() => ({ n: 0, p: 0, right: 0 }));
+  for (const it of items) {
+    const c = classifyMessages(it.messages);
+    const b = bins.findIndex((x, i) => c.confidence >= x && c.confidence < bins[i + 1]!);
+    rows[b]!.n++;
+    rows[b]!.p += c.confidence;
+    if (c.tier === it.expected) rows[b]!.right++;
+  }
+  const n = items.length;
+  const ece = rows.reduce((s, r) => s + (r.n ? (r.n / n) * Math.abs(r.p / r.n - r.right / r.n) : 0), 0);
+  console.log(`
+### ${name}: reliability of the confidence (default decision, ${n} queries)
+`);
+  console.log('| confidence | queries | mean confidence | observed exact |');
+  console.log('|---|---:|---:|---:|');
+  rows.forEach((r, i) => console.log(`| ${bins[i]!.toFixed(1)}–${Math.min(1, bins[i + 1]!).toFixed(1)} | ${r.n} | ${r.n ? (r.p / r.n).toFixed(2) : '–'} | ${r.n ? (r.right / r.n).toFixed(2) : '–'} |`));
+  console.log(`
+expected calibration error: ${ece.toFixed(3)}`);
+}
+
+if (args.includes('--calibrate')) {
+  const fitted = fitCalibration(own('tune'));
+  console.log(`fitted: ${JSON.stringify(fitted)}
+in use: ${JSON.stringify(CALIBRATION)}`);
+  decisionTable(own('tune'), 'thinkcap tune split');
+  process.exit(0);
+}
+
 score(own(split), `thinkcap ${split} split`);
+decisionTable(own(split), `thinkcap ${split} split`);
+reliability(own(split), `thinkcap ${split} split`);
 if (split === 'heldout') {
   const tb = thinkbudget();
   if (tb.length) score(tb, 'external: thinkbudget (85 queries, 5 tiers)');

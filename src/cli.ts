@@ -94,7 +94,7 @@ function config(args: string[]): Config {
 }
 
 function classifyLine(cfg: Config, messages: Array<{ role?: unknown; content?: unknown }>) {
-  const c = classifyMessages(messages);
+  const c = classifyMessages(messages, cfg.classifier.underTierCost);
   const { budget } = resolveThinkingBudget(cfg, c.tier, {});
   return { tier: c.tier, budget, score: c.score, confidence: c.confidence, signals: c.signals };
 }

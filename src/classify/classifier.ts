@@ -1,4 +1,5 @@
 import { TIER_NAMES, type TierName } from '../config/schema.js';
+import { DEFAULT_UNDER_TIER_COST, decideTier, tierProbabilities } from './calibration.js';
 import { messageText, splitAsk, textShape, type ChatMessageLike } from './text.js';
 import {
   BREVITY,
@@ -25,13 +26,13 @@ export interface Classification {
   tier: TierName;
   /** Continuous difficulty score; tier thresholds cut it into five bands. */
   score: number;
-  /** 0..1: how far the score sits from the nearest tier boundary. */
+  /** Calibrated probability that the chosen tier is the right one (see calibration.ts). */
   confidence: number;
   /** The decision in plain words, strongest first. */
   signals: string[];
 }
 
-/** Score at which each tier starts (trivial starts at -infinity). */
+/** Score at which each tier starts (trivial starts at -infinity): the bands the scoring rules are written against. */
 const THRESHOLDS: readonly number[] = [0.95, 2.5, 4.2, 6.1];
 /** Base score of each ask family: the middle of its tier. */
 const BASE = { deep: 6.6, complex: 4.7, moderate: 3.1, simple: 1.6, none: 1.5 };
@@ -263,6 +264,11 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   return { score, signals, smallTalk: false, short: substance <= 14 && codeLines === 0 && !material, family };
 }
 
+/** The tier of a score by the hand-set bands alone (before calibration; benchmarks compare). */
+export function thresholdTier(score: number): TierName {
+  return TIER_NAMES[tierIndex(score)]!;
+}
+
 function tierIndex(score: number): number {
   let i = 0;
   while (i < THRESHOLDS.length && score >= THRESHOLDS[i]!) i++;
@@ -273,7 +279,7 @@ function tierIndex(score: number): number {
  * Classify a whole chat request: the last user turn read in the context of the conversation
  * (earlier user turns, system prompt). Pure and deterministic.
  */
-export function classifyMessages(messages: readonly ChatMessageLike[]): Classification {
+export function classifyMessages(messages: readonly ChatMessageLike[], underTierCost = DEFAULT_UNDER_TIER_COST): Classification {
   let lastUser = -1;
   for (let i = messages.length - 1; i >= 0; i--) {
     if (messages[i]?.role === 'user') {
@@ -324,16 +330,13 @@ export function classifyMessages(messages: readonly ChatMessageLike[]): Classifi
     }
   }
 
-  const idx = tierIndex(score);
-  const lower = idx === 0 ? -Infinity : THRESHOLDS[idx - 1]!;
-  const upper = idx === THRESHOLDS.length ? Infinity : THRESHOLDS[idx]!;
-  const margin = Math.min(score - lower, upper - score);
-  const confidence = Number.isFinite(margin) ? Math.max(0, Math.min(1, margin / 0.9)) : 1;
+  const idx = decideTier(score, underTierCost);
+  const confidence = tierProbabilities(score)[idx]!;
   if (signals.length === 0) signals.push('short general question');
   return { tier: TIER_NAMES[idx]!, score: Math.round(score * 100) / 100, confidence: Math.round(confidence * 100) / 100, signals };
 }
 
 /** Convenience for a single prompt. */
-export function classifyText(text: string): Classification {
-  return classifyMessages([{ role: 'user', content: text }]);
+export function classifyText(text: string, underTierCost = DEFAULT_UNDER_TIER_COST): Classification {
+  return classifyMessages([{ role: 'user', content: text }], underTierCost);
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_UNDER_TIER_COST } from '../classify/calibration.js';
 
 export const TIER_NAMES = ['trivial', 'simple', 'moderate', 'complex', 'deep'] as const;
 export type TierName = (typeof TIER_NAMES)[number];
@@ -205,6 +206,17 @@ export const configSchema = z
         tenantHeader: z.string().toLowerCase().default('x-thinkcap-tenant'),
         userHeader: z.string().toLowerCase().default('x-thinkcap-user'),
         sessionHeader: z.string().toLowerCase().default('x-thinkcap-session'),
+      })
+      .strict()
+      .prefault({}),
+    classifier: z
+      .object({
+        /**
+         * How many times as costly one tier too few (too little thinking: answers suffer) is
+         * as one tier too many (tokens). The classifier picks the tier of least expected cost
+         * from calibrated probabilities; 1 picks the most likely tier, higher values lean up.
+         */
+        underTierCost: z.number().min(1).max(100).default(DEFAULT_UNDER_TIER_COST),
       })
       .strict()
       .prefault({}),

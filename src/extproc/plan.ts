@@ -204,7 +204,7 @@ export interface PlanTiming {
  */
 export function planRequest(head: RequestHead, json: Record<string, unknown>, messages: Message[], deps: PlanDeps, timing: PlanTiming): PlanOutcome | Promise<PlanOutcome> {
   const t0 = performance.now();
-  const classification = classifyMessages(messages);
+  const classification = classifyMessages(messages, deps.config.classifier.underTierCost);
   deps.onClassified?.((performance.now() - t0) / 1000);
   const preview = deps.config.dashboard.promptPreview ? lastUserText(messages).slice(0, 160) : null;
   if (!deps.spend && !deps.router) {

@@ -102,7 +102,7 @@ export function createAdminServer(deps: AdminDeps): { server: Server; route(meth
     if (Array.isArray(b?.messages)) messages = b.messages as typeof messages;
     else if (typeof b?.query === 'string' || typeof b?.text === 'string') messages = [{ role: 'user', content: (b.query ?? b.text) as string }];
     else throw new HttpError(400, 'expected {"messages": [...]} or {"query": "..."}');
-    const c = classifyMessages(messages);
+    const c = classifyMessages(messages, deps.config.classifier.underTierCost);
     const { budget } = resolveThinkingBudget(deps.config, c.tier, {});
     sendJson(res, 200, { ...c, budget });
   });

@@ -92,6 +92,19 @@ describe('planRequest', () => {
     expect(plan.original).toBeNull();
   });
 
+  it('classifier.underTierCost decides how far an unsure query leans up', () => {
+    const tierWith = (underTierCost: number) => {
+      const config = validateConfig({ defaultDialect: 'vllm', classifier: { underTierCost } });
+      const json = { model: 'm', messages: [{ role: 'user', content: 'What is the difference between TCP and UDP?' }] };
+      const out = planRequest(head(config), json, json.messages, deps(config), timing()) as PlanOutcome;
+      if (out.kind !== 'forward') throw new Error('refused');
+      return out.plan.tier;
+    };
+    expect(tierWith(1)).toBe('moderate');
+    expect(tierWith(50)).toBe('complex');
+    expect(() => validateConfig({ classifier: { underTierCost: 0.5 } })).toThrow();
+  });
+
   it('a refused request is never rewritten: the reservation comes before the rewrite', async () => {
     const config = validateConfig({ defaultDialect: 'vllm', spend: { enabled: true, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: 0.000001 }] } });
     const spend = new SpendController(config, new MemoryLedger(), log);
