@@ -1,5 +1,6 @@
 import type { ChunkInfo, Dialect } from '../backends/types.js';
 import { isRecord } from '../backends/types.js';
+import { parseOpenAiStreamEvent } from '../backends/openai.js';
 import { NdjsonFramer, SseFramer } from './sse.js';
 import { ThinkTagTracker } from './think.js';
 import { countTokens, truncateToTokens } from './tokens.js';
@@ -37,9 +38,12 @@ export interface RewriterOptions {
   reportBudget?: number;
   /** More figures for the end-of-stream report (cost, energy), asked for when the stream ends. */
   reportExtra?: () => ReportFields;
+  /** false: parse every event (the shortcut for plain answer deltas off; tests compare both). */
+  fastAnswerEvents?: boolean;
 }
 
 const DONE_EVENT = Buffer.from('data: [DONE]\n\n');
+const CONTENT_KEY = '"content":"';
 
 /**
  * Enforcement layer 3 and the accounting for every dialect: reads the response as it passes,
@@ -80,7 +84,11 @@ export class ResponseRewriter {
   /** Reasoning and answer pieces seen: one per token in engines' streams (for energy shares). */
   tokenEvents = 0;
 
+  /** OpenAI-format events: plain answer deltas can be read without parsing (plainAnswerText). */
+  private readonly plainEvents: boolean;
+
   constructor(private readonly o: RewriterOptions) {
+    this.plainEvents = o.format === 'sse' && o.dialect.parseStreamEvent === parseOpenAiStreamEvent && o.fastAnswerEvents !== false;
     if (o.format === 'sse') this.sse = new SseFramer();
     else if (o.format === 'ndjson') this.ndjson = new NdjsonFramer();
     else this.jsonChunks = [];
@@ -130,6 +138,18 @@ export class ResponseRewriter {
         this.sawDone = true;
         changed = true;
         parts.push(...this.tail());
+        continue;
+      }
+      const plain = this.plainAnswerText(ev.data);
+      if (plain !== null) {
+        // An answer delta thinkcap would pass on unchanged: counted without parsing the event.
+        this.lastDelta = -1;
+        this.eventReasoningTokens = -1;
+        if (plain) {
+          this.tokenEvents++;
+          this.answer += plain;
+        }
+        parts.push(ev.raw);
         continue;
       }
       let json: unknown;
@@ -256,6 +276,40 @@ export class ResponseRewriter {
     return JSON.stringify(json);
   }
 
+  /**
+   * The answer text of an OpenAI-format event that is only an answer delta (no reasoning, no
+   * finish, no usage, no error, no tag) once thinking is over, read without parsing the event;
+   * null when the event needs the full path. Anything unusual (other spacing, several choices,
+   * `<`) takes the full path, which gives the same result for such an event: this is a shortcut,
+   * never a different answer.
+   */
+  private plainAnswerText(data: string): string | null {
+    if (!this.plainEvents || !this.think.plainAnswer) return null;
+    if (data.charCodeAt(0) !== 123 /* { */ || data.charCodeAt(data.length - 1) !== 125 /* } */) return null;
+    if (data.includes('<') || data.includes('reasoning') || data.includes('"usage"') || data.includes('"error"')) return null;
+    const finish = data.indexOf('"finish_reason":');
+    if (finish >= 0 && (!data.startsWith('null', finish + 16) || data.indexOf('"finish_reason":', finish + 16) >= 0)) return null;
+    const at = data.indexOf(CONTENT_KEY);
+    if (at < 0 || data.indexOf(CONTENT_KEY, at + CONTENT_KEY.length) >= 0) return null;
+    // The string value ends at the first quote not escaped by an odd run of backslashes.
+    const from = at + CONTENT_KEY.length;
+    let end = data.indexOf('"', from);
+    while (end >= 0) {
+      let slashes = 0;
+      for (let i = end - 1; i >= from && data.charCodeAt(i) === 92; i--) slashes++;
+      if (slashes % 2 === 0) break;
+      end = data.indexOf('"', end + 1);
+    }
+    if (end < 0) return null;
+    const raw = data.slice(from, end);
+    if (!raw.includes('\\')) return raw;
+    try {
+      return JSON.parse(`"${raw}"`) as string;
+    } catch {
+      return null;
+    }
+  }
+
   private wantsContinuation(finish: string): boolean {
     if (finish === 'length') return this.o.continuation;
     if (!this.o.continuation && !this.o.rescue) return false;
@@ -278,10 +332,13 @@ export class ResponseRewriter {
   private reasoningTokensOf(info: ChunkInfo): number {
     if (info.completionTokens !== null && !info.usageOnly && this.lastDelta >= 0) return Math.max(1, this.lastDelta);
     if (this.o.dialect.tokenPerEvent) return 1;
-    return countTokens(info.reasoning);
+    // account() counted this event's reasoning just before (an engine without running usage).
+    return this.eventReasoningTokens >= 0 ? this.eventReasoningTokens : countTokens(info.reasoning);
   }
 
   private lastDelta = -1;
+  /** The tokenizer's count of the current event's reasoning, when account() made one (else -1). */
+  private eventReasoningTokens = -1;
 
   private account(info: ChunkInfo, whole: boolean): void {
     if (info.error) this.error = info.error;
@@ -289,6 +346,7 @@ export class ResponseRewriter {
     if (info.promptTokens !== null) this.promptTokens = info.promptTokens;
     if (info.reasoningTokens !== null) this.reportedReasoning = info.reasoningTokens;
     this.lastDelta = -1;
+    this.eventReasoningTokens = -1;
     if (info.completionTokens !== null) {
       // Usage on a chunk before the finish means running counts (vLLM continuous_usage_stats);
       // usage only on the last chunk (llama.cpp, Ollama's done line) is a final total.
@@ -303,7 +361,13 @@ export class ResponseRewriter {
       }
       this.completionTokens = info.completionTokens;
     }
-    if (info.reasoning && (info.completionTokens === null || whole)) this.estimatedReasoning += this.o.dialect.tokenPerEvent && !whole ? 1 : countTokens(info.reasoning);
+    if (info.reasoning && (info.completionTokens === null || whole)) {
+      if (this.o.dialect.tokenPerEvent && !whole) this.estimatedReasoning += 1;
+      else {
+        this.eventReasoningTokens = countTokens(info.reasoning);
+        this.estimatedReasoning += this.eventReasoningTokens;
+      }
+    }
   }
 
   private pushNdjson(chunk: Buffer, eos: boolean): Buffer | null {

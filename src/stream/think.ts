@@ -183,6 +183,11 @@ export class ThinkTagTracker {
     return res;
   }
 
+  /** Past thinking with nothing held back: text without a tag passes through as answer unchanged. */
+  get plainAnswer(): boolean {
+    return this.state === 'after' && this.hold === '';
+  }
+
   /** A think block was seen (or pre-filled): its text is reasoning, counted here. */
   get entered(): boolean {
     return this.sawBlock;
