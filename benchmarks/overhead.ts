@@ -9,7 +9,10 @@
  *               hooks, spend budgets on the memory ledger).
  * Rounds rotate the order of the arms. Latency is added over Envoy alone; ratios are to the Go floor.
  *
- *   npm run build && node dist/benchmarks/overhead.js [--quick] [--profile]
+ *   npm run build && node dist/benchmarks/overhead.js [--quick] [--profile] [--workers N]
+ *
+ * --workers N runs thinkcap as `serve --workers N` (energy off there: workers refuse it; CPU is
+ * then the primary's and its workers' together).
  *
  * --profile runs thinkcap under --cpu-prof and prints the top frames by self time per request and
  * per chunk. Per-chunk latency is measured from the emulator's CLOCK_MONOTONIC stamp in each SSE
@@ -29,6 +32,7 @@ import { summarizeCpuProfile } from './cpu-profile.js';
 
 const quick = process.argv.includes('--quick');
 const profile = process.argv.includes('--profile');
+const WORKERS = Number(process.argv[process.argv.indexOf('--workers') + 1] ?? 1) || 1;
 const ROOT = packageRoot();
 const THINKING = 30; // below the trivial budget: both paths stream the same events
 const ANSWER = 30;
@@ -53,7 +57,15 @@ async function startChild(args: string[], env: Record<string, string> = {}, comm
 function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, clock ticks
+  const own = (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, clock ticks
+  // serve --workers: the workers are the process's children.
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  } catch {
+    // no children file (older kernels): the process alone
+  }
+  return own + children.reduce((s, c) => s + cpuSeconds(c), 0);
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
@@ -167,10 +179,7 @@ function fullFeatureConfig(): string {
       '  ledger: memory',
       '  limits:',
       "    - { scope: tenant, id: '*', window: day, usd: 1000000000 }",
-      'energy:',
-      '  source: estimated',
-      '  estimatedWatts: 300',
-      '  intervalMs: 100',
+      ...(WORKERS > 1 ? ['energy:', '  source: none'] : ['energy:', '  source: estimated', '  estimatedWatts: 300', '  intervalMs: 100']),
       '',
     ].join('\n'),
   );
@@ -195,14 +204,21 @@ async function main(): Promise<void> {
   const profDir = profile ? mkdtempSync(join(tmpdir(), 'thinkcap-prof-')) : null;
   const nodeFlags = [...(process.env.BENCH_THINKCAP_NODE_FLAGS ?? '').split(' ').filter(Boolean), ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])];
   // BENCH_THINKCAP_CLI runs another build of thinkcap in the same harness (before/after comparisons).
-  const tc = await startChild([...nodeFlags, process.env.BENCH_THINKCAP_CLI ?? join(ROOT, 'dist/src/cli.js'), 'serve', '--config', fullFeatureConfig()], {
+  const tcAdminPort = await freePort();
+  const tc = await startChild([...nodeFlags, process.env.BENCH_THINKCAP_CLI ?? join(ROOT, 'dist/src/cli.js'), 'serve', '--config', fullFeatureConfig(), ...(WORKERS > 1 ? ['--workers', String(WORKERS)] : [])], {
     THINKCAP_SERVER__GRPC_PORT: String(grpcPort),
     THINKCAP_SERVER__GRPC_HOST: '127.0.0.1',
-    THINKCAP_SERVER__ADMIN_PORT: String(await freePort()),
+    THINKCAP_SERVER__ADMIN_PORT: String(tcAdminPort),
     THINKCAP_SERVER__ADMIN_HOST: '127.0.0.1',
     THINKCAP_LOG__LEVEL: 'info',
   });
   procs.thinkcap = { child: tc.child, port: grpcPort };
+  // serve --workers: the primary logs before its workers listen; /ready says when they all do.
+  for (let i = 0; i < 200; i++) {
+    const ok = await fetch(`http://127.0.0.1:${tcAdminPort}/ready`).then((r) => r.ok, () => false);
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
   const arms: Arm[] = ['envoy', ...EXT_PROC_ARMS.filter((a) => procs[a])];
   // One Envoy per arm from the shipped config's shape, no access log; the first without the ext_proc filter.
   const envoyFor = async (extProcPort: number | null) =>

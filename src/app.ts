@@ -17,9 +17,11 @@ import { EnergyMonitor } from './energy/monitor.js';
 import { Router } from './routing/router.js';
 
 export interface Thinkcap {
+  /** 0 where this process runs no gRPC server (the primary of serve --workers). */
   grpcPort: number;
+  /** 0 where this process runs no admin port (a worker of serve --workers). */
   adminPort: number;
-  extProc: ExtProcServer;
+  extProc: ExtProcServer | null;
   /** Recently finished requests, newest last (bounded). */
   history: RequestRecord[];
   spend: SpendController;
@@ -32,6 +34,21 @@ export interface Thinkcap {
 export interface StartOptions {
   /** Injected clock for budget windows (tests). */
   clock?: () => number;
+  /**
+   * What this process runs: everything, or one side of `serve --workers` (a worker runs the
+   * gRPC server, the primary the admin port; see workers.ts).
+   */
+  role?: 'all' | 'grpc' | 'admin';
+  /** A ledger to use instead of one built from the config (a worker's link to the primary's). */
+  ledger?: Ledger;
+  /** Also told of each finished request (a worker passes it to the primary). */
+  onRecord?: (r: RequestRecord) => void;
+  /** The text /metrics serves, where it is more than this process's registry (the primary's). */
+  metricsText?: () => Promise<string>;
+  /** ext_proc streams in flight, where they run in other processes (the primary's /health). */
+  activeStreams?: () => number;
+  /** Why this process is not ready beyond its ledger, or null (the primary: workers still starting). */
+  notReady?: () => string | null;
 }
 
 const HISTORY_LIMIT = 1000;
@@ -41,7 +58,8 @@ export async function startThinkcap(config: Config, log: Logger, opts: StartOpti
   warmTokenizer();
   const clock = opts.clock ?? Date.now;
   // Redis only when budgets are on: no connection attempts for a feature that is off.
-  const ledger: Ledger = config.spend.enabled && config.spend.ledger === 'redis' ? new RedisLedger(config.spend.redis) : new MemoryLedger();
+  const role = opts.role ?? 'all';
+  const ledger: Ledger = opts.ledger ?? (config.spend.enabled && config.spend.ledger === 'redis' ? new RedisLedger(config.spend.redis) : new MemoryLedger());
   const metrics = new Metrics();
   const stats = new Stats(HISTORY_LIMIT);
   const spend = new SpendController(config, ledger, log, clock, {
@@ -57,6 +75,7 @@ export async function startThinkcap(config: Config, log: Logger, opts: StartOpti
   const startedAt = Date.now();
   const history = stats.history;
   const onFinish = (r: RequestRecord) => {
+    opts.onRecord?.(r);
     stats.add(r);
     metrics.record(r);
     if (r.outcome === 'rejected' && r.status === 401) metrics.refusals.inc({ scope: 'identity', code: 'missing_identity' });
@@ -82,42 +101,53 @@ export async function startThinkcap(config: Config, log: Logger, opts: StartOpti
   if (config.energy.source !== 'none') await energy.start();
   const router = new Router(config.routing, energy, log);
   if (config.routing.enabled) await router.load();
-  const extProc = await startExtProcServer({
-    config,
-    log,
-    onFinish,
-    onUnauthenticated: () => metrics.grpcUnauthenticated.inc(),
-    spend,
-    energy,
-    router,
-    metrics: {
-      chunk: (sec) => metrics.chunkSeconds.observe(sec),
-      classify: (sec) => metrics.classifySeconds.observe(sec),
-    },
-  });
-  const admin = createAdminServer({
-    config,
-    log,
-    startedAt,
-    gpuSource: () => energy.source?.description ?? 'none',
-    activeStreams: () => extProc.active,
-    readiness: () =>
-      config.spend.enabled && config.spend.onLedgerError === 'closed' && ledger.status !== undefined && ledger.status !== 'ready'
-        ? { ready: false, reason: `spend ledger unreachable (${ledger.status}) and spend.onLedgerError is closed` }
-        : { ready: true },
-  });
-  for (const [method, path, h] of budgetRoutes(config, spend, clock)) admin.route(method, path, h);
-  for (const [method, path, h] of dashboardRoutes(stats, metrics, () => energy.view())) admin.route(method, path, h);
-  const adminServer: Server = admin.server;
-  await new Promise<void>((resolve, reject) => {
-    adminServer.once('error', reject);
-    adminServer.listen(config.server.adminPort, config.server.adminHost, () => resolve());
-  });
-  const addr = adminServer.address();
-  const adminPort = typeof addr === 'object' && addr ? addr.port : config.server.adminPort;
-  log.info({ grpcPort: extProc.port, adminPort }, 'thinkcap listening');
+  const extProc =
+    role === 'admin'
+      ? null
+      : await startExtProcServer({
+          config,
+          log,
+          onFinish,
+          onUnauthenticated: () => metrics.grpcUnauthenticated.inc(),
+          spend,
+          energy,
+          router,
+          metrics: {
+            chunk: (sec) => metrics.chunkSeconds.observe(sec),
+            classify: (sec) => metrics.classifySeconds.observe(sec),
+          },
+        });
+  let adminServer: Server | null = null;
+  let adminPort = 0;
+  if (role !== 'grpc') {
+    const admin = createAdminServer({
+      config,
+      log,
+      startedAt,
+      gpuSource: () => energy.source?.description ?? 'none',
+      activeStreams: opts.activeStreams ?? (() => extProc?.active ?? 0),
+      readiness: () => {
+        if (config.spend.enabled && config.spend.onLedgerError === 'closed' && ledger.status !== undefined && ledger.status !== 'ready') {
+          return { ready: false, reason: `spend ledger unreachable (${ledger.status}) and spend.onLedgerError is closed` };
+        }
+        const reason = opts.notReady?.() ?? null;
+        return reason === null ? { ready: true } : { ready: false, reason };
+      },
+    });
+    for (const [method, path, h] of budgetRoutes(config, spend, clock)) admin.route(method, path, h);
+    for (const [method, path, h] of dashboardRoutes(stats, metrics, () => energy.view(), opts.metricsText)) admin.route(method, path, h);
+    const server = admin.server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.server.adminPort, config.server.adminHost, () => resolve());
+    });
+    const addr = server.address();
+    adminPort = typeof addr === 'object' && addr ? addr.port : config.server.adminPort;
+    adminServer = server;
+  }
+  log.info({ grpcPort: extProc?.port, adminPort: adminPort || undefined }, 'thinkcap listening');
   return {
-    grpcPort: extProc.port,
+    grpcPort: extProc?.port ?? 0,
     adminPort,
     extProc,
     history,
@@ -126,14 +156,17 @@ export async function startThinkcap(config: Config, log: Logger, opts: StartOpti
     stats,
     energy,
     async stop(graceMs = config.server.shutdownGraceMs) {
-      await extProc.shutdown(graceMs);
+      await extProc?.shutdown(graceMs);
       spend.close();
       await energy.stop();
       await ledger.close();
-      await new Promise<void>((resolve) => {
-        adminServer.close(() => resolve());
-        adminServer.closeAllConnections();
-      });
+      if (adminServer) {
+        const server = adminServer;
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+      }
     },
   };
 }

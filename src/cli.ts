@@ -6,15 +6,17 @@ import type { Config } from './config/schema.js';
 import { classifyMessages } from './classify/classifier.js';
 import { resolveThinkingBudget } from './budget/thinking.js';
 import { createLogger } from './log.js';
+import cluster from 'node:cluster';
 import { startThinkcap } from './app.js';
+import { parseWorkers, startPrimary, startWorker, workersProblem } from './workers.js';
 import { VERSION } from './version.js';
 import { checkCommand } from './check.js';
 
 const COMMANDS = {
   serve: {
-    usage: 'thinkcap serve [--config FILE]',
-    about: 'start the ext_proc gRPC server and the admin HTTP port',
-    options: ['--config'],
+    usage: 'thinkcap serve [--config FILE] [--workers N|auto]',
+    about: 'start the ext_proc gRPC server and the admin HTTP port (--workers: N processes behind one gRPC port, auto = one per core; default 1)',
+    options: ['--config', '--workers'],
     flags: [] as string[],
   },
   classify: {
@@ -144,18 +146,28 @@ async function classifyCommand(args: string[]): Promise<number> {
 }
 
 async function serveCommand(args: string[]): Promise<number> {
+  const workers = parseWorkers(takeOption(args, '--workers'));
   const cfg = config(args);
+  const problem = workersProblem(cfg, workers);
+  if (problem) throw new ConfigError(problem);
   const log = createLogger(cfg);
-  const app = await startThinkcap(cfg, log);
+  if (cluster.isWorker) {
+    // A worker of `serve --workers`: SIGTERM from the primary drains its streams.
+    const app = await startWorker(cfg, log, workers);
+    process.on('SIGTERM', () => void app.stop().finally(() => process.exit(0)));
+    process.on('SIGINT', () => {}); // the primary decides (a terminal's Ctrl-C reaches every process)
+    return new Promise<number>(() => {});
+  }
   let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
+  let app: { stop(): Promise<void> } | null = null;
+  const stop = (signal: string, code = 0) => {
+    if (stopping || !app) return;
     stopping = true;
-    log.info({ signal, inFlight: app.extProc.active, graceMs: cfg.server.shutdownGraceMs }, 'shutting down');
+    log.info({ signal, graceMs: cfg.server.shutdownGraceMs }, 'shutting down');
     app.stop().then(
       () => {
         log.info('stopped');
-        process.exit(0);
+        process.exit(code);
       },
       (err: unknown) => {
         log.error({ err }, 'shutdown failed');
@@ -163,6 +175,7 @@ async function serveCommand(args: string[]): Promise<number> {
       },
     );
   };
+  app = workers > 1 ? await startPrimary(cfg, log, workers, () => stop('a worker failed to start', 1)) : await startThinkcap(cfg, log);
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   return new Promise<number>(() => {});

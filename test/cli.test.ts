@@ -44,6 +44,17 @@ describe('thinkcap CLI (built)', () => {
     expect(r.stderr).toMatch(/server\.adminPort: .*expected number/);
   });
 
+  it.each([
+    [['--workers', '0'], /--workers must be a whole number from 1 to 256, or auto \(got '0'\)/],
+    [['--workers', 'many'], /--workers must be a whole number/],
+    // Energy is shared among one process's requests in flight: workers would each see only theirs.
+    [['--workers', '2'], /--workers 2 needs energy\.source: none/],
+  ])('serve %j fails at start with one line, exit 1', (args, message) => {
+    const r = spawnSync(process.execPath, [CLI, 'serve', ...(args as string[])], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toMatch(message);
+  });
+
   it('classify --json prints tier and budget', () => {
     const r = spawnSync(process.execPath, [CLI, 'classify', '--json', 'Hello'], { encoding: 'utf8' });
     expect(r.status).toBe(0);

@@ -200,19 +200,21 @@ export class SpendController {
       if (!r.ok && r.expired) throw new LedgerUnavailableError('spend reservation ran past its deadline');
       if (!r.ok) {
         const c = r.failed;
+        // By key: a ledger in another process returns a copy of the counter, not the same object.
+        const needed = items.find((i) => i.counter.key === c.key)?.amount ?? 0;
         const remaining = Math.max(0, c.limit - r.spent - r.reserved);
         const unit = c.unit === 'usd' ? fmtUsd : (v: number) => `${Math.floor(v)} thinking tokens`;
         const scope = `${c.scope} '${c.id}'`;
         const reset = c.resetAt === null ? 'never (total budget)' : new Date(c.resetAt).toISOString();
         this.usage.set(c.key, (r.spent + r.reserved) / c.limit);
         this.events.onRefused?.(`${c.scope}`, 'budget_exceeded');
-        this.log.info({ scope: c.scope, id: c.id, window: c.window, remaining, needed: items.find((i) => i.counter === c)!.amount }, 'request refused: budget exhausted');
+        this.log.info({ scope: c.scope, id: c.id, window: c.window, remaining, needed }, 'request refused: budget exhausted');
         return {
           ok: false,
           status: 429,
           type: 'insufficient_quota',
           code: 'budget_exceeded',
-          message: `thinkcap: the ${c.window} budget of ${scope} is exhausted: ${unit(remaining)} of ${unit(c.limit)} remaining, this request needs up to ${unit(items.find((i) => i.counter === c)!.amount)}; the budget resets ${reset}`,
+          message: `thinkcap: the ${c.window} budget of ${scope} is exhausted: ${unit(remaining)} of ${unit(c.limit)} remaining, this request needs up to ${unit(needed)}; the budget resets ${reset}`,
           retryAfterSeconds: c.resetAt === null ? null : Math.max(1, Math.ceil((c.resetAt - now) / 1000)),
         };
       }

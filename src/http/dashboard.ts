@@ -43,7 +43,8 @@ function publicRecord(r: Stats['history'][number]) {
 /** Unsent bytes one live-feed reader may hold before it is disconnected (about 500 request events). */
 export const EVENTS_BUFFER_BYTES = 256 * 1024;
 
-export function dashboardRoutes(stats: Stats, metrics: Metrics, gpu: () => unknown): Array<[string, string, RouteHandler]> {
+/** `metricsText`: what /metrics serves where it is more than this process's registry (serve --workers). */
+export function dashboardRoutes(stats: Stats, metrics: Metrics, gpu: () => unknown, metricsText?: () => Promise<string>): Array<[string, string, RouteHandler]> {
   const routes: Array<[string, string, RouteHandler]> = [];
   // Assets are read once at start: everything is served by thinkcap itself, no CDN.
   const dir = join(packageRoot(), 'assets', 'dashboard');
@@ -116,7 +117,7 @@ export function dashboardRoutes(stats: Stats, metrics: Metrics, gpu: () => unkno
     'GET',
     '/metrics',
     async (_req, res) => {
-      const body = await metrics.registry.metrics();
+      const body = metricsText ? await metricsText() : await metrics.registry.metrics();
       res.writeHead(200, { 'content-type': metrics.registry.contentType });
       res.end(body);
     },

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryLedger } from '../../src/ledger/memory.js';
 import { RedisLedger } from '../../src/ledger/redis.js';
-import type { Counter, Ledger } from '../../src/ledger/types.js';
+import { answerLedgerCall, IpcLedger } from '../../src/ledger/ipc.js';
+import { LedgerUnavailableError, type Counter, type Ledger } from '../../src/ledger/types.js';
 import { windowBounds } from '../../src/ledger/windows.js';
 import { validateConfig } from '../../src/config/load.js';
 import { startRedis, type RunningRedis } from '../../devkit/redis.js';
@@ -15,8 +16,25 @@ function counter(key: string, limit: number, now = T0, window: 'day' | 'total' =
 }
 
 let redis: RunningRedis;
+/**
+ * A worker's ledger of `serve --workers`, wired to a memory ledger as the primary holds it:
+ * messages copied through JSON and delivered later, as over the cluster's IPC channel.
+ */
+function ipcLedger(primary: Ledger = new MemoryLedger()): IpcLedger {
+  const listeners: Array<(m: unknown) => void> = [];
+  return new IpcLedger({
+    send(message) {
+      const copy = JSON.parse(JSON.stringify(message));
+      setImmediate(() => void answerLedgerCall(primary, copy).then((reply) => reply && setImmediate(() => listeners.forEach((l) => l(JSON.parse(JSON.stringify(reply)))))));
+      return true;
+    },
+    onMessage: (l) => listeners.push(l),
+  });
+}
+
 const ledgers: Array<[string, () => Ledger]> = [
   ['memory', () => new MemoryLedger()],
+  ['memory through IPC (serve --workers)', () => ipcLedger()],
   ['redis', () => new RedisLedger({ ...validateConfig({}).spend.redis, url: redis.url, keyPrefix: `t${Math.random().toString(36).slice(2)}`, commandTimeoutMs: 2000 })],
 ];
 
@@ -168,5 +186,24 @@ describe('window bounds', () => {
     expect(windowBounds('day', t)).toEqual({ start: Date.UTC(2026, 1, 28), end: Date.UTC(2026, 2, 1) });
     expect(windowBounds('month', t)).toEqual({ start: Date.UTC(2026, 1, 1), end: Date.UTC(2026, 2, 1) });
     expect(windowBounds('total', t)).toEqual({ start: 0, end: null });
+  });
+});
+
+describe('a worker\'s ledger when the primary does not answer', () => {
+  it('a call with no answer in time, or that cannot be sent, fails as "ledger unavailable" (the request is then refused or allowed by onLedgerError)', async () => {
+    const silent = new IpcLedger({ send: () => true, onMessage: () => {} }, 50);
+    await expect(silent.reserve('r', [{ counter: counter('a', 1), amount: 0.5 }], T0, 60_000)).rejects.toMatchObject({ name: 'LedgerUnavailableError' });
+    const gone = new IpcLedger({ send: () => false, onMessage: () => {} });
+    await expect(gone.getLimits()).rejects.toMatchObject({ name: 'LedgerUnavailableError' });
+  });
+
+  it("the primary's ledger errors come back as errors, unavailability as unavailability", async () => {
+    const down = new MemoryLedger();
+    down.reserve = () => Promise.reject(new LedgerUnavailableError('redis down'));
+    down.getLimits = () => Promise.reject(new Error('bug'));
+    const l = ipcLedger(down);
+    await expect(l.reserve('r', [{ counter: counter('a', 1), amount: 0.5 }], T0, 60_000)).rejects.toMatchObject({ name: 'LedgerUnavailableError', message: 'redis down' });
+    await expect(l.getLimits()).rejects.toMatchObject({ message: 'bug' });
+    expect(await answerLedgerCall(down, { t: 'ledger', id: 1, op: 'close', args: [] })).toBeNull();
   });
 });

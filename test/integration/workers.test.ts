@@ -1,0 +1,127 @@
+/**
+ * `thinkcap serve --workers 2` behind the real Envoy: one gRPC port, two worker processes, the
+ * memory ledger in the primary. The cap holds across workers, every request shows on the
+ * primary's dashboard history and /metrics, and a worker that dies is replaced.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packageRoot } from '../../src/paths.js';
+import { startStack, type Stack } from '../../devkit/stack.js';
+import { freePort } from '../../devkit/envoy.js';
+import { anonymousBudget, concurrentHellos, TEST_ADMIN_TOKEN } from '../harness/spend.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** $1,000 per million prompt tokens: "Hello" reserves $0.074 and costs $0.014 (the emulator bills 14). */
+const PRICING = { promptUsdPerMTok: 1000, completionUsdPerMTok: 0 };
+const CAP = 0.3;
+
+interface HistoryRow {
+  id: string;
+  outcome: string;
+  costUsd: number | null;
+}
+
+describe('serve --workers 2 behind Envoy', () => {
+  let stack: Stack;
+  let child: ChildProcess;
+  let dir: string;
+  let adminPort: number;
+  let log = '';
+  const admin = (path: string) => fetch(`http://127.0.0.1:${adminPort}${path}`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+  const history = async (): Promise<HistoryRow[]> => ((await (await admin('/api/history?limit=1000')).json()) as { requests: HistoryRow[] }).requests;
+  /** The worker that handled a request: its id starts with the process id in base 36. */
+  const pidOf = (id: string) => parseInt(id.split('-')[0]!, 36);
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tc-workers-'));
+    const grpcPort = await freePort();
+    adminPort = await freePort();
+    writeFileSync(
+      join(dir, 'thinkcap.yaml'),
+      stringify({
+        server: { grpcPort, adminPort },
+        log: { level: 'warn' },
+        admin: { token: TEST_ADMIN_TOKEN },
+        energy: { source: 'none' },
+        requests: { deadlineMs: 1500 },
+        spend: { enabled: true, pricing: PRICING, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: CAP }] },
+      }),
+    );
+    child = spawn(process.execPath, [join(packageRoot(), 'dist/src/cli.js'), 'serve', '--workers', '2', '--config', join(dir, 'thinkcap.yaml')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (d: Buffer) => (log += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+    for (let i = 0; i < 100; i++) {
+      try {
+        if ((await fetch(`http://127.0.0.1:${adminPort}/ready`)).ok) break;
+      } catch {
+        // not up yet
+      }
+      await sleep(100);
+    }
+    stack = await startStack({ noThinkcap: true, envoy: { thinkcapPort: grpcPort } });
+  }, 60_000);
+  afterAll(async () => {
+    child?.kill('SIGKILL');
+    await stack?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('300 concurrent requests: the cap holds across workers, upstream calls = admitted, the ledger = the true cost', async () => {
+    const statuses = await concurrentHellos(stack, 300);
+    const admitted = statuses.filter((s) => s === 200).length;
+    expect(admitted, log).toBeGreaterThan(0);
+    expect(statuses.filter((s) => s === 429).length, JSON.stringify(statuses.reduce((m: Record<number, number>, s) => ((m[s] = (m[s] ?? 0) + 1), m), {})) + log.slice(-3000)).toBeGreaterThan(0);
+    expect(statuses.every((s) => s === 200 || s === 429)).toBe(true);
+    expect(stack.emulator.chatCalls()).toBe(admitted);
+    let b = await anonymousBudget(adminPort);
+    for (let i = 0; i < 50 && b.reserved > 1e-9; i++) {
+      await sleep(100);
+      b = await anonymousBudget(adminPort);
+    }
+    expect(b.reserved).toBeCloseTo(0, 9);
+    expect(b.spent).toBeLessThanOrEqual(CAP + 1e-9);
+    const rows = await history();
+    expect(rows).toHaveLength(300);
+    expect(b.spent).toBeCloseTo(
+      rows.reduce((s, r) => s + (r.outcome === 'ok' ? (r.costUsd ?? 0) : 0), 0),
+      9,
+    );
+  }, 60_000);
+
+  it("both workers serve streams, and the primary's /metrics counts every request once", async () => {
+    // Envoy recycles its connection to thinkcap every 500 streams; each new one goes to the next worker.
+    for (let i = 0; i < 6 && new Set((await history()).map((r) => pidOf(r.id))).size < 2; i++) await concurrentHellos(stack, 200);
+    const rows = await history();
+    const pids = new Set(rows.map((r) => pidOf(r.id)));
+    expect(pids.size).toBe(2);
+    expect(pids.has(child.pid!)).toBe(false);
+    const text = await (await admin('/metrics')).text();
+    const total = text
+      .split('\n')
+      .filter((l) => l.startsWith('thinkcap_requests_total{'))
+      .reduce((s, l) => s + Number(l.split(' ').at(-1)), 0);
+    expect(total).toBe(rows.length);
+    expect(text).toMatch(/thinkcap_budget_refusals_total\{[^}]*\} [1-9]/);
+  }, 120_000);
+
+  it('a worker that dies is replaced, and requests are served again', async () => {
+    const before = new Set((await history()).map((r) => pidOf(r.id)));
+    const victim = [...before][0]!;
+    process.kill(victim, 'SIGKILL');
+    let served = false;
+    let fresh = false;
+    for (let i = 0; i < 60 && !(served && fresh); i++) {
+      await sleep(250);
+      const statuses = await concurrentHellos(stack, 20);
+      served = statuses.some((s) => s === 429 || s === 200);
+      fresh = (await history()).some((r) => !before.has(pidOf(r.id)));
+    }
+    expect(served).toBe(true);
+    expect(fresh).toBe(true);
+    expect(log).toMatch(/worker exited; starting another/);
+  }, 60_000);
+});
