@@ -11,8 +11,8 @@
  *
  *   npm run build && node dist/benchmarks/overhead.js [--quick] [--profile] [--workers N]
  *
- * --workers N runs thinkcap as `serve --workers N` (energy off there: workers refuse it; CPU is
- * then the primary's and its workers' together).
+ * --workers N runs thinkcap as `serve --workers N` with energy off (workers refuse it; N = 1 too,
+ * so runs compare alike); CPU is the primary's and its workers' together.
  *
  * --profile runs thinkcap under --cpu-prof and prints the top frames by self time per request and
  * per chunk. Per-chunk latency is measured from the emulator's CLOCK_MONOTONIC stamp in each SSE
@@ -32,7 +32,9 @@ import { summarizeCpuProfile } from './cpu-profile.js';
 
 const quick = process.argv.includes('--quick');
 const profile = process.argv.includes('--profile');
-const WORKERS = Number(process.argv[process.argv.indexOf('--workers') + 1] ?? 1) || 1;
+/** --workers N: thinkcap as `serve --workers N`, energy off (workers refuse it) so N = 1 and N > 1 compare alike. */
+const WORKERS_GIVEN = process.argv.includes('--workers');
+const WORKERS = WORKERS_GIVEN ? Number(process.argv[process.argv.indexOf('--workers') + 1]) || 1 : 1;
 const ROOT = packageRoot();
 const THINKING = 30; // below the trivial budget: both paths stream the same events
 const ANSWER = 30;
@@ -179,7 +181,7 @@ function fullFeatureConfig(): string {
       '  ledger: memory',
       '  limits:',
       "    - { scope: tenant, id: '*', window: day, usd: 1000000000 }",
-      ...(WORKERS > 1 ? ['energy:', '  source: none'] : ['energy:', '  source: estimated', '  estimatedWatts: 300', '  intervalMs: 100']),
+      ...(WORKERS_GIVEN ? ['energy:', '  source: none'] : ['energy:', '  source: estimated', '  estimatedWatts: 300', '  intervalMs: 100']),
       '',
     ].join('\n'),
   );

@@ -24,7 +24,7 @@ type MetricsJson = Array<MetricObjectWithValues<MetricValue<string>>>;
 /** What a worker tells the primary. */
 type FromWorker =
   | LedgerCall
-  | { t: 'record'; r: RequestRecord }
+  | { t: 'records'; rs: RequestRecord[] }
   | { t: 'active'; n: number }
   | { t: 'metrics'; id: number; json: MetricsJson }
   | { t: 'up'; grpcPort: number };
@@ -104,8 +104,8 @@ export async function startPrimary(config: Config, log: Logger, n: number, onFat
           if (reply && w.isConnected()) w.send(reply);
         });
         return;
-      case 'record':
-        app.stats.add(m.r);
+      case 'records':
+        for (const r of m.rs) app.stats.add(r);
         return;
       case 'active':
         active.set(w.id, m.n);
@@ -170,7 +170,20 @@ export async function startWorker(config: Config, log: Logger, n: number): Promi
   // The fail-open allowance is the fleet's: every worker is one more process that may use a share.
   const shared: Config = { ...config, spend: { ...config.spend, replicas: config.spend.replicas * n } };
   const ledger = config.spend.ledger === 'redis' ? undefined : new IpcLedger({ send, onMessage: (l) => process.on('message', l) });
-  const app = await startThinkcap(shared, log, { role: 'grpc', ledger, onRecord: (r) => send({ t: 'record', r }) });
+  // Finished requests go to the primary in batches (one IPC message per 50 ms or 100 requests).
+  let batch: RequestRecord[] = [];
+  const flush = () => {
+    if (batch.length === 0) return;
+    send({ t: 'records', rs: batch });
+    batch = [];
+  };
+  const flushTimer = setInterval(flush, 50);
+  flushTimer.unref();
+  const onRecord = (r: RequestRecord) => {
+    batch.push(r);
+    if (batch.length >= 100) flush();
+  };
+  const app = await startThinkcap(shared, log, { role: 'grpc', ledger, onRecord });
   process.on('message', (m: { t?: string; id?: number }) => {
     if (m?.t !== 'metrics') return;
     void app.metrics.registry.getMetricsAsJSON().then((json) => send({ t: 'metrics', id: m.id, json }));
@@ -178,11 +191,18 @@ export async function startWorker(config: Config, log: Logger, n: number): Promi
   const report = setInterval(() => send({ t: 'active', n: app.extProc?.active ?? 0 }), 500);
   report.unref();
   send({ t: 'up', grpcPort: app.grpcPort });
+  const worker: Thinkcap = {
+    ...app,
+    // Requests that finish while draining still reach the primary.
+    async stop(graceMs?: number) {
+      clearInterval(report);
+      clearInterval(flushTimer);
+      await app.stop(graceMs);
+      flush();
+    },
+  };
   // The primary is gone: stop taking streams rather than run without a ledger or a dashboard.
-  process.once('disconnect', () => {
-    clearInterval(report);
-    void app.stop().finally(() => process.exit(0));
-  });
-  return app;
+  process.once('disconnect', () => void worker.stop().finally(() => process.exit(0)));
+  return worker;
 }
 

@@ -230,7 +230,19 @@ export class RequestProcessor {
     // Everything up to the answer to this message must fit inside Envoy's message_timeout.
     this.deadline = Date.now() + requests.deadlineMs;
     const outcome = planRequest(this.head!, parsed.json, parsed.messages, (this.ctx.planDeps ??= planDepsFor(this.ctx)), { responseBodyMode: this.responseBodyMode, deadline: this.deadline });
-    return outcome instanceof Promise ? outcome.then((o) => [this.applyPlan(o)]) : [this.applyPlan(outcome)];
+    return outcome instanceof Promise ? outcome.then((o) => (this.finished ? this.releaseLatePlan(o) : [this.applyPlan(o)])) : [this.applyPlan(outcome)];
+  }
+
+  /**
+   * The stream ended while the ledger was answering (Envoy's message_timeout passed, or the
+   * client left): nothing would settle this reservation, so it is released now instead of
+   * holding budget until it expires. Nothing is sent: the stream is gone.
+   */
+  private releaseLatePlan(o: PlanOutcome): ProcessingResponse[] {
+    if (o.kind === 'forward' && o.plan.reservation && this.ctx.spend) {
+      this.ctx.spend.settle(o.plan.reservation, 0, 0).catch((err: unknown) => this.ctx.log.error({ err, req: this.id }, 'releasing a late reservation failed'));
+    }
+    return [];
   }
 
   /** Act on the plan: forward the rewritten request, or refuse it. */

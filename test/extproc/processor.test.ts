@@ -149,3 +149,28 @@ describe('accounting labels and whole answers', () => {
     expect(set).not.toHaveProperty('content-length');
   });
 });
+
+describe('a reservation that arrives after the stream ended', () => {
+  it('is released at once, not held until it expires (Envoy gave up waiting, or the client left)', async () => {
+    const { SpendController } = await import('../../src/budget/spend.js');
+    const { MemoryLedger } = await import('../../src/ledger/memory.js');
+    const config = validateConfig({ spend: { enabled: true, pricing: { promptUsdPerMTok: 1000, completionUsdPerMTok: 0 }, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: 10 }] } });
+    const ledger = new MemoryLedger();
+    const reserve = ledger.reserve.bind(ledger);
+    // A ledger that answers after the stream is gone (a loaded primary of serve --workers, a slow Redis).
+    ledger.reserve = (...a) => new Promise((r) => setTimeout(() => r(reserve(...a)), 30));
+    const spend = new SpendController(config, ledger, log);
+    const p = new RequestProcessor({ config, log, onFinish: () => {}, spend });
+    await p.handle(chatHeaders());
+    const pending = p.handle(body({ model: 'm', messages: [{ role: 'user', content: 'Hello' }] }));
+    expect(pending).toBeInstanceOf(Promise);
+    p.close(true);
+    expect(await pending).toEqual([]);
+    await new Promise((r) => setTimeout(r, 20));
+    const { windowBounds } = await import('../../src/ledger/windows.js');
+    const key = `tenant:anonymous:day:${windowBounds('day', Date.now()).start}:usd`;
+    const state = await spend.counterState({ key, scope: 'tenant', id: 'anonymous', window: 'day', unit: 'usd', limit: 10, resetAt: null, softFraction: 0.8 }, Date.now());
+    expect(state.reserved).toBe(0);
+    expect(state.spent).toBe(0);
+  });
+});

@@ -11,7 +11,7 @@ import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/paths.js';
 import { startStack, type Stack } from '../../devkit/stack.js';
-import { freePort } from '../../devkit/envoy.js';
+import { extProcFilter, freePort } from '../../devkit/envoy.js';
 import { anonymousBudget, concurrentHellos, TEST_ADMIN_TOKEN } from '../harness/spend.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -47,7 +47,9 @@ describe('serve --workers 2 behind Envoy', () => {
         log: { level: 'warn' },
         admin: { token: TEST_ADMIN_TOKEN },
         energy: { source: 'none' },
-        requests: { deadlineMs: 1500 },
+        // Inside Envoy's message_timeout below with margin: 300 requests at once on two cores,
+        // with Envoy, the emulator and three thinkcap processes on them, take longer than 200 ms.
+        requests: { deadlineMs: 600 },
         spend: { enabled: true, pricing: PRICING, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: CAP }] },
       }),
     );
@@ -62,7 +64,12 @@ describe('serve --workers 2 behind Envoy', () => {
       }
       await sleep(100);
     }
-    stack = await startStack({ noThinkcap: true, envoy: { thinkcapPort: grpcPort } });
+    // Failing closed: a message Envoy gives up on (message_timeout, on a loaded machine) is a 500,
+    // not an uncapped request, so what reached the backend is what thinkcap admitted.
+    stack = await startStack({
+      noThinkcap: true,
+      envoy: { thinkcapPort: grpcPort, failureModeAllow: false, mutate: (cfg) => (extProcFilter(cfg).message_timeout = '1s') },
+    });
   }, 60_000);
   afterAll(async () => {
     child?.kill('SIGKILL');
@@ -73,28 +80,40 @@ describe('serve --workers 2 behind Envoy', () => {
   it('300 concurrent requests: the cap holds across workers, upstream calls = admitted, the ledger = the true cost', async () => {
     const statuses = await concurrentHellos(stack, 300);
     const admitted = statuses.filter((s) => s === 200).length;
-    expect(admitted, log).toBeGreaterThan(0);
-    expect(statuses.filter((s) => s === 429).length, JSON.stringify(statuses.reduce((m: Record<number, number>, s) => ((m[s] = (m[s] ?? 0) + 1), m), {})) + log.slice(-3000)).toBeGreaterThan(0);
-    expect(statuses.every((s) => s === 200 || s === 429)).toBe(true);
+    const counts = JSON.stringify(statuses.reduce((m: Record<number, number>, s) => ((m[s] = (m[s] ?? 0) + 1), m), {}));
+    expect(admitted, counts).toBeGreaterThan(0);
+    expect(statuses.filter((s) => s === 429).length, counts).toBeGreaterThan(0);
+    // Refused for want of budget (429), or failing closed when an answer came too late (503 from
+    // thinkcap, 504 from Envoy): never anything that reached the backend unadmitted.
+    expect(statuses.every((s) => [200, 429, 503, 504].includes(s)), counts + log.slice(-3000)).toBe(true);
     expect(stack.emulator.chatCalls()).toBe(admitted);
+    // Settlements a loaded primary answered late are retried once a second: wait (bounded) for them.
     let b = await anonymousBudget(adminPort);
-    for (let i = 0; i < 50 && b.reserved > 1e-9; i++) {
+    for (let i = 0; i < 200 && b.reserved > 1e-9; i++) {
       await sleep(100);
       b = await anonymousBudget(adminPort);
     }
-    expect(b.reserved).toBeCloseTo(0, 9);
+    expect(b.reserved, counts + log.slice(-3000)).toBeCloseTo(0, 9);
     expect(b.spent).toBeLessThanOrEqual(CAP + 1e-9);
-    const rows = await history();
+    // Workers send finished requests to the primary in batches (every 50 ms).
+    let rows = await history();
+    for (let i = 0; i < 40 && rows.length < 300; i++) {
+      await sleep(50);
+      rows = await history();
+    }
     expect(rows).toHaveLength(300);
+    // Every request with a reservation is settled at what its record says it cost (a request cut
+    // short is charged for what it used).
     expect(b.spent).toBeCloseTo(
-      rows.reduce((s, r) => s + (r.outcome === 'ok' ? (r.costUsd ?? 0) : 0), 0),
+      rows.reduce((s, r) => s + (r.costUsd ?? 0), 0),
       9,
     );
-  }, 60_000);
+  }, 90_000);
 
   it("both workers serve streams, and the primary's /metrics counts every request once", async () => {
     // Envoy recycles its connection to thinkcap every 500 streams; each new one goes to the next worker.
     for (let i = 0; i < 6 && new Set((await history()).map((r) => pidOf(r.id))).size < 2; i++) await concurrentHellos(stack, 200);
+    await sleep(300); // the last batch of finished requests reaches the primary
     const rows = await history();
     const pids = new Set(rows.map((r) => pidOf(r.id)));
     expect(pids.size).toBe(2);
@@ -114,14 +133,17 @@ describe('serve --workers 2 behind Envoy', () => {
     process.kill(victim, 'SIGKILL');
     let served = false;
     let fresh = false;
-    for (let i = 0; i < 60 && !(served && fresh); i++) {
-      await sleep(250);
-      const statuses = await concurrentHellos(stack, 20);
+    // A new worker gets Envoy's next connection: one Envoy opens when the dead worker's resets,
+    // or every 500 streams. Bounded by time, not by rounds (rounds are slow on a loaded machine).
+    const until = Date.now() + 45_000;
+    while (Date.now() < until && !(served && fresh)) {
+      await sleep(100);
+      const statuses = await concurrentHellos(stack, 50);
       served = statuses.some((s) => s === 429 || s === 200);
       fresh = (await history()).some((r) => !before.has(pidOf(r.id)));
     }
     expect(served).toBe(true);
     expect(fresh).toBe(true);
     expect(log).toMatch(/worker exited; starting another/);
-  }, 60_000);
+  }, 90_000);
 });
