@@ -9,7 +9,7 @@
  *               hooks, spend budgets on the memory ledger).
  * Rounds rotate the order of the arms. Latency is added over Envoy alone; ratios are to the Go floor.
  *
- *   npm run build && node dist/benchmarks/overhead.js [--quick] [--profile] [--workers N]
+ *   npm run build && node dist/benchmarks/overhead.js [--quick] [--profile] [--workers N] [--send-body-early]
  *
  * --workers N runs thinkcap as `serve --workers N` with energy off (workers refuse it; N = 1 too,
  * so runs compare alike); CPU is the primary's and its workers' together.
@@ -27,13 +27,15 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { packageRoot } from '../src/paths.js';
-import { buildEnvoyConfig, freePort, startEnvoy, type RunningEnvoy } from '../devkit/envoy.js';
+import { buildEnvoyConfig, extProcFilter, freePort, startEnvoy, type RunningEnvoy } from '../devkit/envoy.js';
 import { summarizeCpuProfile } from './cpu-profile.js';
 
 const quick = process.argv.includes('--quick');
 const profile = process.argv.includes('--profile');
 /** --workers N: thinkcap as `serve --workers N`, energy off (workers refuse it) so N = 1 and N > 1 compare alike. */
 const WORKERS_GIVEN = process.argv.includes('--workers');
+/** --send-body-early: the thinkcap arm's Envoy sets send_body_without_waiting_for_header_response (a lever, measured). */
+const SEND_BODY_EARLY = process.argv.includes('--send-body-early');
 const WORKERS = WORKERS_GIVEN ? Number(process.argv[process.argv.indexOf('--workers') + 1]) || 1 : 1;
 const ROOT = packageRoot();
 const THINKING = 30; // below the trivial budget: both paths stream the same events
@@ -223,7 +225,7 @@ async function main(): Promise<void> {
   }
   const arms: Arm[] = ['envoy', ...EXT_PROC_ARMS.filter((a) => procs[a])];
   // One Envoy per arm from the shipped config's shape, no access log; the first without the ext_proc filter.
-  const envoyFor = async (extProcPort: number | null) =>
+  const envoyFor = async (extProcPort: number | null, early = false) =>
     startEnvoy(
       buildEnvoyConfig({
         listenerPort: await freePort(),
@@ -234,11 +236,12 @@ async function main(): Promise<void> {
           const hcm = cfg.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
           if (extProcPort === null) hcm.http_filters = hcm.http_filters.filter((f: { name: string }) => f.name !== 'envoy.filters.http.ext_proc');
           hcm.access_log = [];
+          if (early) extProcFilter(cfg).send_body_without_waiting_for_header_response = true;
         },
       }),
     );
   const envoys: Partial<Record<Arm, RunningEnvoy>> = {};
-  for (const arm of arms) envoys[arm] = await envoyFor(arm === 'envoy' ? null : procs[arm]!.port);
+  for (const arm of arms) envoys[arm] = await envoyFor(arm === 'envoy' ? null : procs[arm]!.port, SEND_BODY_EARLY && arm === 'thinkcap');
   const cpu: Record<string, { seconds: number; requests: number }> = {};
   const chunksSeen: Record<string, number> = {};
   const measure = async <T>(arm: Arm, requests: (r: T) => number, run: () => Promise<T>): Promise<T> => {
