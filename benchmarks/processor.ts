@@ -22,7 +22,8 @@ const arg = (name: string) => {
 };
 const N = Number(arg('--n') ?? 20000);
 
-async function measure(root: string): Promise<{ us: number; cpuUs: number }> {
+/** A build's processor with every feature on (spend on the memory ledger, estimated energy), as the gRPC server builds it. */
+async function everyFeature(root: string) {
   const { validateConfig } = await import(`${root}/dist/src/config/load.js`);
   const { RequestProcessor, planDepsFor } = await import(`${root}/dist/src/extproc/processor.js`);
   const { SpendController } = await import(`${root}/dist/src/budget/spend.js`);
@@ -37,8 +38,17 @@ async function measure(root: string): Promise<{ us: number; cpuUs: number }> {
   const spend = new SpendController(config, new MemoryLedger(), log);
   const energy = new EnergyMonitor(config, log);
   await energy.start?.();
-  const hv = (o: Record<string, string>) => ({ headers: { headers: Object.entries(o).map(([key, v]) => ({ key, raw_value: Buffer.from(v) })) } });
-  const reqH = { request: 'request_headers', request_headers: hv({ ':method': 'POST', ':path': '/v1/chat/completions', 'content-type': 'application/json' }) };
+  const base = { config, log, onFinish: () => {}, spend, energy };
+  // The planner's dependencies built once (builds that have planDepsFor).
+  const planDeps = typeof planDepsFor === 'function' ? planDepsFor(base) : undefined;
+  return { newProcessor: () => new RequestProcessor({ ...base, planDeps }), stop: () => energy.stop() };
+}
+
+const hv = (o: Record<string, string>) => ({ headers: { headers: Object.entries(o).map(([key, v]) => ({ key, raw_value: Buffer.from(v) })) } });
+const reqH = { request: 'request_headers', request_headers: hv({ ':method': 'POST', ':path': '/v1/chat/completions', 'content-type': 'application/json' }) };
+
+async function measure(root: string): Promise<{ us: number; cpuUs: number }> {
+  const { newProcessor, stop } = await everyFeature(root);
   const reqB = { request: 'request_body', request_body: { body: Buffer.from(JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'Hello there' }] })), end_of_stream: true } };
   const respH = { request: 'response_headers', response_headers: hv({ ':status': '200', 'content-type': 'application/json' }) };
   const answer = {
@@ -49,11 +59,8 @@ async function measure(root: string): Promise<{ us: number; cpuUs: number }> {
     usage: { prompt_tokens: 10, completion_tokens: 60, total_tokens: 70 },
   };
   const respB = { request: 'response_body', response_body: { body: Buffer.from(JSON.stringify(answer)), end_of_stream: true } };
-  // As the gRPC server does: the planner's dependencies built once (builds that have planDepsFor).
-  const base = { config, log, onFinish: () => {}, spend, energy };
-  const planDeps = typeof planDepsFor === 'function' ? planDepsFor(base) : undefined;
   const one = async () => {
-    const p = new RequestProcessor({ ...base, planDeps });
+    const p = newProcessor();
     for (const m of [reqH, reqB, respH, respB]) await p.handle(m);
     p.close(false);
   };
@@ -63,30 +70,15 @@ async function measure(root: string): Promise<{ us: number; cpuUs: number }> {
   for (let i = 0; i < N; i++) await one();
   const ns = Number(process.hrtime.bigint() - t0);
   const cpu = process.cpuUsage(c0);
-  await energy.stop();
+  await stop();
   return { us: ns / N / 1000, cpuUs: (cpu.user + cpu.system) / N };
 }
 
 const CHUNKS_PER_STREAM = 60;
 
+/** A streamed chat request in the default dialect (vLLM's SSE). */
 async function measureStream(root: string): Promise<{ usPerChunk: number; bytesPerChunk: number }> {
-  const { validateConfig } = await import(`${root}/dist/src/config/load.js`);
-  const { RequestProcessor, planDepsFor } = await import(`${root}/dist/src/extproc/processor.js`);
-  const { SpendController } = await import(`${root}/dist/src/budget/spend.js`);
-  const { MemoryLedger } = await import(`${root}/dist/src/ledger/memory.js`);
-  const { EnergyMonitor } = await import(`${root}/dist/src/energy/monitor.js`);
-  const { pino } = await import('pino');
-  const log = pino({ level: 'silent' });
-  const config = validateConfig({
-    defaultDialect: 'vllm',
-    spend: { enabled: true, ledger: 'memory', limits: [{ scope: 'tenant', id: '*', window: 'day', usd: 1e9 }] },
-    energy: { source: 'estimated', estimatedWatts: 300 },
-  });
-  const spend = new SpendController(config, new MemoryLedger(), log);
-  const energy = new EnergyMonitor(config, log);
-  await energy.start?.();
-  const hv = (o: Record<string, string>) => ({ headers: { headers: Object.entries(o).map(([key, v]) => ({ key, raw_value: Buffer.from(v) })) } });
-  const reqH = { request: 'request_headers', request_headers: hv({ ':method': 'POST', ':path': '/v1/chat/completions', 'content-type': 'application/json' }) };
+  const { newProcessor, stop } = await everyFeature(root);
   // A deep question: its budget is far above the 30 reasoning events, so every arm carries the same bytes.
   const question = 'Prove that there are infinitely many primes, rigorously, step by step, and discuss the history of the proof.';
   const reqB = { request: 'request_body', request_body: { body: Buffer.from(JSON.stringify({ model: 'bench', stream: true, messages: [{ role: 'user', content: question }] })), end_of_stream: true } };
@@ -98,10 +90,8 @@ async function measureStream(root: string): Promise<{ usPerChunk: number; bytesP
     ...Array.from({ length: 29 }, (_, i) => event({ content: ` word${i}` })),
     event({ content: '.' }, 'stop') + 'data: [DONE]\n\n',
   ].map((text, i) => ({ request: 'response_body', response_body: { body: Buffer.from(text), end_of_stream: i === CHUNKS_PER_STREAM - 1 } }));
-  const base = { config, log, onFinish: () => {}, spend, energy };
-  const planDeps = typeof planDepsFor === 'function' ? planDepsFor(base) : undefined;
   const open = async () => {
-    const p = new RequestProcessor({ ...base, planDeps });
+    const p = newProcessor();
     for (const m of [reqH, reqB, respH]) await p.handle(m);
     return p;
   };
@@ -132,7 +122,7 @@ async function measureStream(root: string): Promise<{ usPerChunk: number; bytesP
     perChunkBytes.push((heap1 - heap0) / (STREAMS * CHUNKS_PER_STREAM));
     for (const p of open20) p.close(false);
   }
-  await energy.stop();
+  await stop();
   perChunkBytes.sort((a, b) => a - b);
   // The median batch: one that a scavenge interrupted reads low, and with a 64 MB young
   // generation and ~8 MB a batch, at most about one in eight is.
