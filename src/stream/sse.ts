@@ -51,7 +51,14 @@ export class SseFramer {
   }
 }
 
+const DATA_PREFIX = Buffer.from('data: ');
+
 function parseEvent(raw: Buffer): SseEvent {
+  // The usual event, one `data: ` line and the blank line (LF only): its data without splitting lines.
+  const n = raw.length;
+  if (n > 8 && raw[n - 1] === LF && raw[n - 2] === LF && raw[n - 3] !== CR && raw.indexOf(LF) === n - 2 && raw.compare(DATA_PREFIX, 0, 6, 0, 6) === 0) {
+    return { raw, data: raw.toString('utf8', 6, n - 2), event: null };
+  }
   const text = raw.toString('utf8');
   let data: string | null = null;
   let event: string | null = null;

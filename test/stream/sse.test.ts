@@ -68,3 +68,34 @@ describe('NdjsonFramer', () => {
     );
   });
 });
+
+describe('SseFramer: the one-data-line shortcut', () => {
+  /** The event's data as the SSE rules give it: data lines joined by \n, one leading space dropped, a CR before LF dropped. */
+  const reference = (event: string): string | null => {
+    let data: string | null = null;
+    for (let line of event.split('\n')) {
+      if (line.endsWith('\r')) line = line.slice(0, -1);
+      if (!line || line.startsWith(':')) continue;
+      const colon = line.indexOf(':');
+      const field = colon < 0 ? line : line.slice(0, colon);
+      let value = colon < 0 ? '' : line.slice(colon + 1);
+      if (value.startsWith(' ')) value = value.slice(1);
+      if (field === 'data') data = data === null ? value : `${data}\n${value}`;
+    }
+    return data;
+  };
+
+  it('gives every event the data the SSE rules give it', () => {
+    const value = fc.string({ unit: fc.oneof(fc.constantFrom('\r', ' ', ':', 'é', '👍', '"'), fc.string({ minLength: 1, maxLength: 1 })), maxLength: 20 }).map((v) => v.replace(/\n/g, ''));
+    const prefix = fc.constantFrom('data: ', 'data:', 'data:  ', 'event: error\ndata: ', ': c\ndata: ', 'data: x\ndata: ');
+    const end = fc.constantFrom('\n\n', '\r\n\r\n', '\r\n\n', '\n\r\n');
+    fc.assert(
+      fc.property(prefix, value, end, (p, v, e) => {
+        const event = `${p}${v}${e}`;
+        const [got] = new SseFramer().push(Buffer.from(event, 'utf8'));
+        expect(got?.data).toBe(reference(event));
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
