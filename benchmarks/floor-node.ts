@@ -4,7 +4,7 @@
  * gRPC library cost before thinkcap does anything; benchmarks/overhead.ts runs it as an arm.
  * Prints {"port":N} once listening.
  *
- *   node dist/benchmarks/floor-node.js [port]
+ *   node dist/benchmarks/floor-node.js [port]        (FLOOR_GRPC_OPTIONS='{"grpc.enable_channelz":0}': server options)
  */
 import * as grpc from '@grpc/grpc-js';
 import { extProcServiceDefinition, type ProcessingRequest, type ProcessingResponse } from '../src/extproc/proto.js';
@@ -18,7 +18,8 @@ const EMPTY: Record<string, ProcessingResponse> = {
   response_trailers: { response_trailers: {} },
 };
 
-const server = new grpc.Server();
+// FLOOR_GRPC_OPTIONS: grpc-js server options as JSON, to compare tunings on the same floor.
+const server = new grpc.Server(JSON.parse(process.env.FLOOR_GRPC_OPTIONS ?? '{}') as grpc.ServerOptions);
 server.addService(extProcServiceDefinition(), {
   Process(call: grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>) {
     call.on('data', (req: ProcessingRequest) => {

@@ -9,7 +9,10 @@
  *               hooks, spend budgets on the memory ledger).
  * Rounds rotate the order of the arms. Latency is added over Envoy alone; ratios are to the Go floor.
  *
- *   npm run build && node dist/benchmarks/overhead.js [--quick] [--profile] [--workers N] [--send-body-early]
+ *   npm run build && node dist/benchmarks/overhead.js [--quick] [--profile] [--workers N] [--send-body-early] [--stacks]
+ *
+ * --stacks adds the "connect" arm: the do-nothing server on Connect (@connectrpc/connect-node), to
+ * compare Node gRPC stacks on the same floor.
  *
  * --workers N runs thinkcap as `serve --workers N` with energy off (workers refuse it; N = 1 too,
  * so runs compare alike); CPU is the primary's and its workers' together.
@@ -190,8 +193,10 @@ function fullFeatureConfig(): string {
   return file;
 }
 
-type Arm = 'envoy' | 'go' | 'node' | 'thinkcap';
-const EXT_PROC_ARMS: Arm[] = ['go', 'node', 'thinkcap'];
+type Arm = 'envoy' | 'go' | 'node' | 'connect' | 'thinkcap';
+const EXT_PROC_ARMS: Arm[] = ['go', 'node', 'connect', 'thinkcap'];
+/** --stacks: also the do-nothing server on another Node gRPC stack (Connect, benchmarks/floor-connect.ts). */
+const STACKS = process.argv.includes('--stacks');
 
 async function main(): Promise<void> {
   const emu = await startChild([join(ROOT, 'dist/devkit/emulator/main.js'), JSON.stringify({ tokenDelayMs: TOKEN_DELAY_MS, thinkingTokens: THINKING, answerTokens: ANSWER, stampEvents: true })]);
@@ -204,6 +209,10 @@ async function main(): Promise<void> {
   }
   const node = await startChild([join(ROOT, 'dist/benchmarks/floor-node.js')]);
   procs.node = { child: node.child, port: (JSON.parse(node.firstLine) as { port: number }).port };
+  if (STACKS) {
+    const connect = await startChild([join(ROOT, 'dist/benchmarks/floor-connect.js')]);
+    procs.connect = { child: connect.child, port: (JSON.parse(connect.firstLine) as { port: number }).port };
+  }
   const grpcPort = await freePort();
   const profDir = profile ? mkdtempSync(join(tmpdir(), 'thinkcap-prof-')) : null;
   const nodeFlags = [...(process.env.BENCH_THINKCAP_NODE_FLAGS ?? '').split(' ').filter(Boolean), ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])];
