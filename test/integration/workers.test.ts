@@ -1,7 +1,8 @@
 /**
  * `thinkcap serve --workers 2` behind the real Envoy: one gRPC port, two worker processes, the
- * memory ledger in the primary. The cap holds across workers, every request shows on the
- * primary's dashboard history and /metrics, and a worker that dies is replaced.
+ * memory ledger in the primary (or Redis, reached by every process). The cap holds across
+ * workers, every request shows on the primary's dashboard history and /metrics, and a worker
+ * that dies is replaced.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/paths.js';
 import { startStack, type Stack } from '../../devkit/stack.js';
 import { extProcFilter, freePort } from '../../devkit/envoy.js';
+import { startRedis, type RunningRedis } from '../../devkit/redis.js';
 import { anonymousBudget, concurrentHellos, TEST_ADMIN_TOKEN } from '../harness/spend.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -25,7 +27,8 @@ interface HistoryRow {
   costUsd: number | null;
 }
 
-describe('serve --workers 2 behind Envoy', () => {
+describe.each(['memory', 'redis'] as const)('serve --workers 2 behind Envoy, %s ledger', (ledgerKind) => {
+  let redis: RunningRedis | null = null;
   let stack: Stack;
   let child: ChildProcess;
   let dir: string;
@@ -38,6 +41,9 @@ describe('serve --workers 2 behind Envoy', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tc-workers-'));
+    // memory: the ledger lives in the primary, workers reach it over IPC; redis: each process talks to Redis.
+    if (ledgerKind === 'redis') redis = await startRedis();
+    const ledger = redis ? { ledger: 'redis', redis: { url: redis.url } } : {};
     const grpcPort = await freePort();
     adminPort = await freePort();
     writeFileSync(
@@ -50,7 +56,7 @@ describe('serve --workers 2 behind Envoy', () => {
         // Inside Envoy's message_timeout below with margin: 300 requests at once on two cores,
         // with Envoy, the emulator and three thinkcap processes on them, take longer than 200 ms.
         requests: { deadlineMs: 600 },
-        spend: { enabled: true, pricing: PRICING, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: CAP }] },
+        spend: { enabled: true, ...ledger, pricing: PRICING, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: CAP }] },
       }),
     );
     child = spawn(process.execPath, [join(packageRoot(), 'dist/src/cli.js'), 'serve', '--workers', '2', '--config', join(dir, 'thinkcap.yaml')], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -73,6 +79,7 @@ describe('serve --workers 2 behind Envoy', () => {
   }, 60_000);
   afterAll(async () => {
     child?.kill('SIGKILL');
+    await redis?.stop();
     await stack?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
