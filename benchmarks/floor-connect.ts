@@ -31,9 +31,6 @@ function extProcService(): DescService {
   qualifyTypeNames(root, descriptors as unknown as DescriptorSetLike);
   const bytes = (descriptor.FileDescriptorSet as unknown as protobuf.Type).encode(descriptors).finish();
   const set = fromBinary(FileDescriptorSetSchema, bytes);
-  // protobufjs writes one file per package and declares no imports: each file depends on the
-  // files of the packages its fields and methods name, and files come after their dependencies.
-  const fileOf = new Map(set.file.map((f) => [f.package, f.name]));
   // protobufjs lists the annotation extensions (validate, udpa, xds) as fields of google.protobuf's
   // *Options messages, which makes a cycle; options are not needed to speak the protocol.
   for (const f of set.file) {
@@ -42,6 +39,9 @@ function extProcService(): DescService {
     if (f.package !== 'google.protobuf') continue;
     for (const m of f.messageType) m.field = m.field.filter((fd) => !fd.typeName || fd.typeName.startsWith('.google.protobuf.'));
   }
+  // protobufjs writes one file per package and declares no imports: each file depends on the
+  // files of the packages its fields and methods name, and files come after their dependencies.
+  const fileOf = new Map(set.file.map((f) => [f.package, f.name]));
   const needs = new Map<string, Set<string>>();
   for (const f of set.file) {
     const names: string[] = [];
