@@ -13,8 +13,8 @@ import { freePort, type EnvoyConfigOptions } from './envoy.js';
 /**
  * Envoy in front of llama-server: one request per upstream connection. llama-server closes its
  * connection after every streamed answer although it advertises keep-alive, and a request Envoy
- * sends on that connection before the close arrives comes back as a 503 (2 to 3 in 24 requests
- * with the CPU busy). The shipped envoy.yaml says the same for users.
+ * sends on that connection before the close arrives comes back as a 503 (9 of 240 requests,
+ * 0 to 3 a round of 24, with the CPU busy). The shipped envoy.yaml says the same for users.
  */
 export const LLAMA_ENVOY: Partial<EnvoyConfigOptions> = { backendRequestsPerConnection: 1 };
 
