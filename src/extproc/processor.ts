@@ -96,6 +96,8 @@ export class RequestProcessor {
   private outcome: Outcome = 'ok';
   private reason: string | null = null;
   private finished = false;
+  /** The gRPC stream ended (close()): nothing sent from now on reaches Envoy. */
+  private streamClosed = false;
 
   constructor(private readonly ctx: ProcessorContext) {
     this.id = `${process.pid.toString(36)}-${(nextId++).toString(36)}`;
@@ -230,7 +232,7 @@ export class RequestProcessor {
     // Everything up to the answer to this message must fit inside Envoy's message_timeout.
     this.deadline = Date.now() + requests.deadlineMs;
     const outcome = planRequest(this.head!, parsed.json, parsed.messages, (this.ctx.planDeps ??= planDepsFor(this.ctx)), { responseBodyMode: this.responseBodyMode, deadline: this.deadline });
-    return outcome instanceof Promise ? outcome.then((o) => (this.finished ? this.releaseLatePlan(o) : [this.applyPlan(o)])) : [this.applyPlan(outcome)];
+    return outcome instanceof Promise ? outcome.then((o) => (this.streamClosed ? this.releaseLatePlan(o) : [this.applyPlan(o)])) : [this.applyPlan(outcome)];
   }
 
   /**
@@ -570,6 +572,7 @@ export class RequestProcessor {
 
   /** The gRPC stream ended: finish the record if the response did not. */
   close(aborted: boolean): void {
+    this.streamClosed = true;
     // A stream that ends before the response's end of stream was cut (client gone, upstream
     // reset): Envoy may end it cleanly or cancel it, so the phase decides, not the flag.
     const cut = aborted || (!this.finished && this.phase !== 'done');

@@ -114,7 +114,8 @@ describe('ext_proc server under random message sequences (spend on)', () => {
         // Every body that went through had its reservation.
         expect(forwarded).toBeLessThanOrEqual(ledger.granted - grantedBefore);
       }),
-      { numRuns: Number(process.env.FUZZ_RUNS ?? 300) },
+      // FUZZ_SEED and FUZZ_PATH replay a failure as fast-check prints it.
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 300), ...(process.env.FUZZ_SEED ? { seed: Number(process.env.FUZZ_SEED), path: process.env.FUZZ_PATH } : {}) },
     );
   }, 120_000);
 });
