@@ -76,7 +76,8 @@ export async function startThinkcap(config: Config, log: Logger, opts: StartOpti
   const history = stats.history;
   const onFinish = (r: RequestRecord) => {
     opts.onRecord?.(r);
-    stats.add(r);
+    // A worker's history is kept by the primary (onRecord), which serves the dashboard.
+    if (role !== 'grpc') stats.add(r);
     metrics.record(r);
     if (r.outcome === 'rejected' && r.status === 401) metrics.refusals.inc({ scope: 'identity', code: 'missing_identity' });
     // Per-request lines at debug: Envoy's access log (dynamic metadata `thinkcap`), /metrics and

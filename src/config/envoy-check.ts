@@ -132,7 +132,8 @@ export function checkEnvoyConfig(envoy: unknown, config: Config): Finding[] {
     }
     // llama-server closes its connection after every streamed answer although it advertises
     // keep-alive: a request Envoy sends on it before the close arrives fails with a 503.
-    const llama = config.backends.length === 0 ? config.defaultDialect === 'llamacpp' : config.backends.some((b) => b.dialect === 'llamacpp');
+    // Requests no backend entry matches use defaultDialect, with or without backends.
+    const llama = config.defaultDialect === 'llamacpp' || config.backends.some((b) => b.dialect === 'llamacpp');
     if (llama) {
       const reusing = clusters.filter((c) => c.name !== clusterName && maxRequestsPerConnection(c) !== 1).map((c) => String(c.name));
       if (reusing.length) warning(`A backend speaks llamacpp, and cluster${reusing.length > 1 ? 's' : ''} ${reusing.join(', ')} reuse${reusing.length > 1 ? '' : 's'} upstream connections: llama-server closes its connection after every streamed answer, and a request sent on it before the close arrives fails with 503. Set common_http_protocol_options.max_requests_per_connection: 1 on the clusters that reach llama-server.`);

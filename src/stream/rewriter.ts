@@ -143,8 +143,6 @@ export class ResponseRewriter {
       const plain = this.plainAnswerText(ev.data);
       if (plain !== null) {
         // An answer delta thinkcap would pass on unchanged: counted without parsing the event.
-        this.lastDelta = -1;
-        this.eventReasoningTokens = -1;
         if (plain) {
           this.tokenEvents++;
           this.answer += plain;

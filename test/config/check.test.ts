@@ -71,6 +71,7 @@ describe('thinkcap check: the Envoy config', () => {
       /Neither layered_runtime .*ext_proc_graceful_grpc_close.* nor max_requests_per_connection/,
     ],
     ['a llamacpp backend behind a cluster that reuses connections', () => {}, { backends: [{ name: 'b', dialect: 'llamacpp' }] }, 'warning', /cluster llm reuses upstream connections: llama-server closes/],
+    ['defaultDialect llamacpp beside other backends, a cluster that reuses connections', () => {}, { defaultDialect: 'llamacpp', backends: [{ name: 'b', dialect: 'vllm', pathPrefixes: ['/vllm'] }] }, 'warning', /cluster llm reuses upstream connections: llama-server closes/],
     ['no ext_proc filter at all', (e) => (httpConnectionManager(e).http_filters = httpConnectionManager(e).http_filters.filter((f: any) => f.name !== 'envoy.filters.http.ext_proc')), {}, 'error', /No http_connection_manager has the envoy\.filters\.http\.ext_proc filter/],
   ])('%s', (_name, breakIt, cfg, level, message) => {
     const envoy = shippedEnvoy();
