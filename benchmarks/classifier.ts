@@ -63,28 +63,20 @@ function tokenomics(): Array<{ id: string; messages: Msg[]; expected: 'simple' |
 
 function score(items: Item[], name: string): void {
   const idx = (t: TierName) => TIER_NAMES.indexOf(t);
+  const classified = new Map(items.map((it) => [it, classifyMessages(it.messages)]));
   const m = TIER_NAMES.map(() => TIER_NAMES.map(() => 0));
-  let exact = 0;
-  let within = 0;
-  let under = 0;
   const errors: string[] = [];
-  for (const it of items) {
-    const c = classifyMessages(it.messages);
-    const e = idx(it.expected);
-    const p = idx(c.tier);
-    m[e]![p]!++;
-    if (e === p) exact++;
-    if (Math.abs(e - p) <= 1) within++;
-    if (p < e) under++;
-    if (e !== p && showErrors) {
+  for (const [it, c] of classified) {
+    m[idx(it.expected)]![idx(c.tier)]!++;
+    if (c.tier !== it.expected && showErrors) {
       const text = it.messages[it.messages.length - 1]!.content.replace(/\s+/g, ' ').slice(0, 110);
       errors.push(`  ${it.id} expected ${it.expected} got ${c.tier} (${c.score}) ${text} | ${c.signals.join('; ')}`);
     }
   }
-  const n = items.length;
-  const pct = (v: number) => `${((100 * v) / n).toFixed(1)}%`;
-  console.log(`\n### ${name} (${n} queries)\n`);
-  console.log(`exact ${pct(exact)} · within one tier ${pct(within)} · under-tier ${pct(under)}\n`);
+  const r = rates(items, (it) => idx(classified.get(it)!.tier));
+  const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+  console.log(`\n### ${name} (${items.length} queries)\n`);
+  console.log(`exact ${pct(r.exact)} · within one tier ${pct(r.within)} · under-tier ${pct(r.under)}\n`);
   console.log(`| label \\ predicted | ${TIER_NAMES.join(' | ')} |`);
   console.log(`|---|${TIER_NAMES.map(() => '---:').join('|')}|`);
   TIER_NAMES.forEach((t, i) => console.log(`| ${t} | ${m[i]!.join(' | ')} |`));
