@@ -1,6 +1,6 @@
 import { TIER_NAMES, type TierName } from '../config/schema.js';
 import { DEFAULT_UNDER_TIER_COST, decideTier, tierProbabilities } from './calibration.js';
-import { messageText, splitAsk, textShape, type ChatMessageLike } from './text.js';
+import { lexicalForm, listLines, messageText, splitAsk, textShape, type ChatMessageLike } from './text.js';
 import {
   BREVITY,
   COMPLEX_ASK,
@@ -40,7 +40,7 @@ const BASE = { deep: 6.6, complex: 4.7, moderate: 3.1, simple: 1.6, none: 1.5 };
 const MAX_SCAN = 8 * 1024; // characters examined from each side of a huge message (bounded time; pasted material stops adding past ~11 KB anyway)
 const CONTEXT_TURNS = 6;
 const WORD_RE = /[\p{L}\p{N}'’]+/gu;
-const MATH_HINT = /[=^\\∑∫∏√∞∀∃∂≤≥≠≈∈⊂]|mod\s|T\(n\)/;
+const MATH_HINT = /[=^\\∑∫∏√∞∀∃∂≤≥≠≈∈⊂]|mod\s|t\(n\)/;
 const DEEP_ALL = new RegExp(DEEP_ASK.source, 'gu');
 const COMPLEX_ALL = new RegExp(COMPLEX_ASK.source, 'gu');
 const MULTI_ALL = new RegExp(MULTI_STEP.source, 'gu');
@@ -82,7 +82,7 @@ function isSmallTalk(text: string): boolean {
   }
   WORD_RE.lastIndex = 0;
   if (seen.size === 0) return /^[\p{Emoji}\s!?.]+$/u.test(t); // emoji only
-  return known / seen.size >= 0.75 && !SIMPLE_ASK.test(t) && !/\d/.test(t);
+  return known / seen.size >= 0.75 && !SIMPLE_ASK.test(lexicalForm(t)) && !/\d/.test(t);
 }
 
 const SIMPLE_ARITH = /^(?:what(?:'s| is)\s+|calculate\s+|compute\s+)?[\d\s+\-*/×÷().^%=?]+(?:times|plus|minus|divided by|squared|mal|más|menos|plus|fois)?[\d\s+\-*/×÷().^%=?]*$/iu;
@@ -130,7 +130,7 @@ function approxWords(text: string): number {
 /** Does a paragraph of a long message read like the instruction rather than the material? */
 function isInstruction(p: string): boolean {
   if (/[?？]/u.test(p) || /[:：]\s*$/u.test(p)) return true;
-  const head = p.slice(0, 80).toLowerCase();
+  const head = lexicalForm(p.slice(0, 80));
   return DEEP_ASK.test(head) || COMPLEX_ASK.test(head) || SIMPLE_ASK.test(head) || /^(?:please|can you|could you|list|summar|tl;?dr|turn|group|rewrite|translate|fix|explain|compare)/iu.test(head);
 }
 
@@ -153,17 +153,19 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   const askScan = askRaw.length <= 1200 ? askRaw : `${askRaw.slice(0, 900)}\n${askRaw.slice(-300)}`;
   const ask = askScan.toLowerCase();
   const shape = textShape(ask);
+  // What the lexicons read (the same as ask unless it has astral characters).
+  const lex = lexicalForm(askScan);
   const codeLines = code ? code.split('\n').filter((l) => l.trim()).length : 0;
   const signals: string[] = [];
 
-  const deep = DEEP_ASK.test(ask);
-  const complex = COMPLEX_ASK.test(ask);
-  const moderate = MODERATE_ASK.test(ask);
-  const simple = SIMPLE_ASK.test(ask);
-  const wholeSystem = WHOLE_SYSTEM.test(ask);
+  const deep = DEEP_ASK.test(lex);
+  const complex = COMPLEX_ASK.test(lex);
+  const moderate = MODERATE_ASK.test(lex);
+  const simple = SIMPLE_ASK.test(lex);
+  const wholeSystem = WHOLE_SYSTEM.test(lex);
 
   let family: keyof typeof BASE = 'none';
-  const trivialAsk = !deep && !complex && !moderate && !material && !code && shape.words <= 9 && TRIVIAL_ASK.test(ask.trim());
+  const trivialAsk = !deep && !complex && !moderate && !material && !code && shape.words <= 9 && TRIVIAL_ASK.test(lex.trim());
   if (trivialAsk) return { score: 0.7, signals: ['one-word answer'], smallTalk: false, short: true, family: 'none' };
   if (deep) family = 'deep';
   else if (complex) family = 'complex';
@@ -188,11 +190,10 @@ function scoreTurn(raw: string, nested = false): TurnScore {
     if (add > 0.4) signals.push(`${Math.round(substance)}-word ask`);
   } else if (substance <= 4) score -= 0.3;
 
-  const steps = distinct(MULTI_STEP, ask, 8);
-  const constraints = distinct(CONSTRAINT, ask, 8);
-  const depth = distinct(DEPTH_TERMS, ask, 8);
-  let enumerated = 0;
-  for (const line of ask.split('\n')) if (/^\s*(?:[-*•]|\d+[.)])\s+\S/u.test(line)) enumerated++;
+  const steps = distinct(MULTI_STEP, lex, 8);
+  const constraints = distinct(CONSTRAINT, lex, 8);
+  const depth = distinct(DEPTH_TERMS, lex, 8);
+  const enumerated = listLines(ask);
   const listItems = Math.min(10, (ask.match(/[,，、;]/g)?.length ?? 0));
   const quantities = !/\d/.test(ask) ? 0 : Math.min(4, ask.match(/\b\d[\d.,]*\s?(?:%|k|m|ms|s|tb|gb|mb|tps|rps|users|servers|services|rows|items|requests|events|minutes|hours|days|weeks|months|years|x)\b/giu)?.length ?? 0);
   const load = steps * 0.35 + constraints * 0.3 + depth * 0.35 + Math.min(enumerated, 8) * 0.25 + listItems * 0.12 + quantities * 0.2;
@@ -205,8 +206,8 @@ function scoreTurn(raw: string, nested = false): TurnScore {
     signals.push(`${shape.questionMarks} questions`);
   }
   // The full notation pattern only where a math character could be (it is the costliest regex).
-  const mathNotation = MATH_HINT.test(askScan) && MATH_NOTATION.test(askScan);
-  const mathWords = distinct(MATH_WORDS, ask, 4);
+  const mathNotation = MATH_HINT.test(lex) && MATH_NOTATION.test(lex);
+  const mathWords = distinct(MATH_WORDS, lex, 4);
   if (mathNotation || mathWords > 0) {
     score += (mathNotation ? 0.4 : 0) + Math.min(0.6, mathWords * 0.2);
     signals.push(mathNotation ? 'mathematical notation' : 'mathematical subject');
@@ -222,7 +223,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
     score += Math.min(0.5, Math.log2(1 + words / 400) * 0.2);
     signals.push(`about ${words} words of pasted material`);
   }
-  if (BREVITY.test(ask)) {
+  if (BREVITY.test(lex)) {
     score -= 0.8;
     signals.push('asks for a brief answer');
   }
@@ -230,9 +231,9 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   // Keyword stuffing: hard words around an easy ask do not make it hard. Sentences made of hard
   // words with no object of their own ("Prove it rigorously, design the architecture") are
   // set aside and the rest is scored on its own; one hard word may lift it a tier, several not.
-  const hardWords = deep || complex || steps > 0 ? distinct(DEEP_ALL, ask, 8) + distinct(COMPLEX_ALL, ask, 8) + steps : 0;
+  const hardWords = deep || complex || steps > 0 ? distinct(DEEP_ALL, lex, 8) + distinct(COMPLEX_ALL, lex, 8) + steps : 0;
   if (hardWords >= 1 && !nested) {
-    const parts = ask.split(/[.!?:;。？！：；]+\s*|\n+/u).filter((x) => x.trim());
+    const parts = lex.split(/[.!?:;。？！：；]+\s*|\n+/u).filter((x) => x.trim());
     const stuffing: string[] = [];
     const rest: string[] = [];
     for (const x of parts) (isStuffing(x) ? stuffing : rest).push(x);
@@ -240,11 +241,11 @@ function scoreTurn(raw: string, nested = false): TurnScore {
     const arithmeticCore = (lastClause.match(WORD_RE)?.length ?? 99) <= 8 && /\d+\s*(?:[-+*/×÷^]|times|plus|minus|divided by|mal|más|menos)\s*\d+/u.test(lastClause);
     let core: number | null = null;
     if (stuffing.length > 0 && rest.length > 0) core = scoreTurn(rest.join('. '), true).score;
-    else if (ask.length < 600) {
+    else if (lex.length < 600) {
       // One sentence: strip the hard words and judge what is left.
-      const left = ask.replace(DEEP_ALL, ' ').replace(COMPLEX_ALL, ' ').replace(MULTI_ALL, ' ').replace(EFFORT_WORDS, ' ');
+      const left = lex.replace(DEEP_ALL, ' ').replace(COMPLEX_ALL, ' ').replace(MULTI_ALL, ' ').replace(EFFORT_WORDS, ' ');
       const bare = left.replace(NO_OBJECT, ' ');
-      core = isSmallTalk(left) || isSmallTalk(bare) ? 0.3 : LOOKUP_CORE.test(ask) || arithmeticCore ? Math.min(scoreTurn(left, true).score, BASE.simple) : null;
+      core = isSmallTalk(left) || isSmallTalk(bare) ? 0.3 : LOOKUP_CORE.test(lex) || arithmeticCore ? Math.min(scoreTurn(left, true).score, BASE.simple) : null;
     }
     if (core !== null) {
       const coreTier = tierIndex(core);
@@ -317,7 +318,7 @@ export function classifyMessages(messages: readonly ChatMessageLike[], underTier
   if (!current.smallTalk) {
     for (const m of messages) {
       if (m.role !== 'system' && m.role !== 'developer') continue;
-      const sys = messageText(m).slice(0, 4000).toLowerCase();
+      const sys = lexicalForm(messageText(m).slice(0, 4000));
       if (SYSTEM_RIGOUR.test(sys)) {
         // Rigour deepens an answer within its tier band; it does not turn a design into a proof.
         score = Math.min(score + 0.4, current.family === 'deep' ? Infinity : THRESHOLDS[3]! - 0.15);

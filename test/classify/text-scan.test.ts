@@ -1,0 +1,112 @@
+/**
+ * The classifier's text scanners were rewritten for bounded time on adversarial input (nested
+ * fences, one character per line, mixed scripts). Each must decide exactly what the regex version
+ * it replaced decided; those versions are kept here as the references.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { lexicon } from '../../src/classify/lexicon.js';
+import { isJsSpace, lexicalForm, listLines, looksLikeCodeLine, splitAsk } from '../../src/classify/text.js';
+
+const FENCE = /```[^\n]*\n([\s\S]*?)(?:```|$)/g;
+const CODE_LINE =
+  /^(?:\s{4,}|\t)\S|[;{}]\s*$|^\s*(?:def|class|import|from|function|const|let|var|return|if|for|while|public|private|func|fn|SELECT|INSERT|#include|package)\b.*[(:{=;]/;
+
+/** The prose and code that splitAsk's regex version produced (before its long-message step). */
+function referenceProseAndCode(text: string): { prose: string; code: string } {
+  let code = '';
+  let prose = text;
+  if (text.includes('```')) {
+    prose = text.replace(FENCE, (_m, body: string) => {
+      code += body + '\n';
+      return '\n';
+    });
+  }
+  if (prose.length > 80) {
+    const kept: string[] = [];
+    for (const line of prose.split('\n')) {
+      if (line.length >= 3 && CODE_LINE.test(line)) code += line + '\n';
+      else kept.push(line);
+    }
+    prose = kept.join('\n');
+  }
+  return { prose, code };
+}
+
+const pieces = [
+  '```', '```js\n', '````\n', '  ```\n', '\n', '\n\n', '\r\n', ' ', '    ', '\t', '\u00a0', '\u2028', ';', '{', '}', '(', ':', '=',
+  'def f(x):', 'SELECT * FROM t;', 'INSERT', '#include <x>', 'return x;', 'if (a) {', 'import os', 'Compare these options.',
+  '- item', '* item', '• item', '1. step', '2) step', '12.', 'prose line here', 'explain why', 'design', '?', 'a', 'é', '证明',
+];
+const textArb = fc.array(fc.oneof(fc.constantFrom(...pieces), fc.string({ maxLength: 5 })), { maxLength: 80 }).map((p) => p.join(''));
+
+describe('splitAsk scanners', () => {
+  it('fences and code lines: the same prose and code as the regex version (property)', () => {
+    fc.assert(
+      fc.property(textArb, (text) => {
+        const ref = referenceProseAndCode(text);
+        const got = splitAsk(text);
+        expect(got.code).toBe(ref.code);
+        // Short prose is the ask, trimmed; long prose is cut into ask and material, both from it.
+        if (ref.prose.length <= 1400) expect(got.ask).toBe(ref.prose.trim());
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('looksLikeCodeLine: what the regex says, on any line (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...pieces.filter((p) => !p.includes('\n'))), { maxLength: 8 }).map((p) => p.join('')), (line) => {
+        expect(looksLikeCodeLine(line)).toBe(line.length >= 3 && CODE_LINE.test(line));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('isJsSpace is \\s for every BMP character', () => {
+    for (let c = 0; c < 0x10000; c++) expect(isJsSpace(c), `U+${c.toString(16)}`).toBe(/\s/.test(String.fromCharCode(c)));
+  });
+
+  it('listLines counts the lines a per-line regex counts (property)', () => {
+    const reference = (t: string) => t.split('\n').filter((l) => /^\s*(?:[-*•]|\d+[.)])\s+\S/u.test(l)).length;
+    fc.assert(
+      fc.property(textArb, (text) => {
+        expect(listLines(text)).toBe(reference(text));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('generated worst cases: nested fences and one character per line split as before', () => {
+    const fill = (u: string, b: number) => u.repeat(Math.ceil(b / u.length)).slice(0, b);
+    for (const t of [fill('```js\n```py\n````\n  ```\n', 4096), fill('{\n;\n', 4096), fill('    x;\n', 4096)]) {
+      const ref = referenceProseAndCode(t);
+      expect(splitAsk(t).code).toBe(ref.code);
+    }
+  });
+});
+
+describe('lexicon word boundaries', () => {
+  // The boundary the lexicons had: any Unicode letter or number, read on the lower-cased text.
+  const reference = (terms: string[]) => new RegExp(`(?<![\\p{L}\\p{N}])(?:${terms.join('|')})(?![\\p{L}\\p{N}])`, 'u');
+  const terms = ['design', 'prove', 'step by step', 'доказать', 'démontrer', 'x'];
+  const current = lexicon(terms);
+  const around = ['', ' ', 'a', 'É', 'é', '1', '٣', '𝑥', '𝐀', '😀', '𠀀', '\ud800', '\udc00', '-', '_', "'", '証', 'ꙮ', '□', 'ſ'];
+
+  it('a BMP-only boundary on lexicalForm decides what [\\p{L}\\p{N}] decided on the text (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.constantFrom(...around, ...terms, 'DESIGN', 'Prove'), fc.string({ unit: 'binary', maxLength: 3 })), { maxLength: 12 }), (parts) => {
+        const text = parts.join('');
+        expect(current.test(lexicalForm(text))).toBe(reference(terms).test(text.toLowerCase()));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('an astral letter is a letter and an emoji is not', () => {
+    expect(current.test(lexicalForm('𝑥design'))).toBe(false);
+    expect(current.test(lexicalForm('😀design'))).toBe(true);
+    expect(current.test(lexicalForm('design𠀀'))).toBe(false);
+    expect(lexicalForm('Design')).toBe('design');
+  });
+});
