@@ -133,8 +133,12 @@ export function textShape(text: string): TextShape {
     }
     const start = i;
     let cjkInWord = false;
+    // Lower-case the word only if it has a character that could change (the classifier passes
+    // lower-cased text: most words are ASCII lower case already).
+    let mayChangeCase = false;
     for (let len = w; len > 0; ) {
       const c = text.charCodeAt(i);
+      if (c > 127 || (c >= 65 && c <= 90)) mayChangeCase = true;
       if (isCjk(c)) {
         cjkInWord = true;
         cjkChars++;
@@ -147,7 +151,7 @@ export function textShape(text: string): TextShape {
     }
     if (cjkInWord) continue;
     words++;
-    if (seen.size < DISTINCT_CAP) seen.add(text.slice(start, i).toLowerCase());
+    if (seen.size < DISTINCT_CAP) seen.add(mayChangeCase ? text.slice(start, i).toLowerCase() : text.slice(start, i));
   }
   return {
     words: words + Math.round(cjkChars / 1.5),
