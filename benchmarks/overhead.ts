@@ -9,10 +9,20 @@
  *               hooks, spend budgets on the memory ledger).
  * Rounds rotate the order of the arms. Latency is added over Envoy alone; ratios are to the Go floor.
  *
- *   npm run build && node dist/benchmarks/overhead.js [--quick] [--profile] [--workers N] [--send-body-early] [--stacks]
+ *   npm run build && node dist/benchmarks/overhead.js [--quick] [--profile] [--workers N] [--send-body-early] [--stacks] [--levers]
  *
  * --stacks adds the "connect" arm: the do-nothing server on Connect (@connectrpc/connect-node), to
  * compare Node gRPC stacks on the same floor.
+ *
+ * --levers measures two ways to send thinkcap fewer messages (issue #13, item 3), each beside what
+ * it replaces, in the same run:
+ *   - thinkcap-nospend / thinkcap-nobody: a second thinkcap with spend off (the only case where a
+ *     response needs no reading: every chat response carries the figures the ledger settles); its
+ *     "nobody" Envoy never sends response bodies (response_body_mode NONE, overrides off): the most
+ *     a per-request mode_override that stops the response body could save;
+ *   - non-chat requests (GET /v1/models) through thinkcap's Envoy as shipped (its /v1/models route
+ *     disables ext_proc with ExtProcPerRoute: no message) and through one without that route (one
+ *     header message, answered with a mode override that skips the rest).
  *
  * --workers N runs thinkcap as `serve --workers N` with energy off (workers refuse it; N = 1 too,
  * so runs compare alike); CPU is the primary's and its workers' together.
@@ -193,8 +203,43 @@ function fullFeatureConfig(): string {
   return file;
 }
 
-type Arm = 'envoy' | 'go' | 'node' | 'connect' | 'thinkcap';
-const EXT_PROC_ARMS: Arm[] = ['go', 'node', 'connect', 'thinkcap'];
+type Arm = 'envoy' | 'go' | 'node' | 'connect' | 'thinkcap' | 'thinkcap-nospend' | 'thinkcap-nobody';
+const EXT_PROC_ARMS: Arm[] = ['go', 'node', 'connect', 'thinkcap', 'thinkcap-nospend', 'thinkcap-nobody'];
+/** --levers: the message-count levers, measured (see the header comment). */
+const LEVERS = process.argv.includes('--levers');
+
+/** thinkcap as fullFeatureConfig has it, but spend off. */
+function noSpendConfig(): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'thinkcap-bench-')), 'thinkcap.yaml');
+  writeFileSync(file, ['spend:', '  enabled: false', 'energy:', '  source: estimated', '  estimatedWatts: 300', '  intervalMs: 100', ''].join('\n'));
+  return file;
+}
+
+function getOnce(port: number, path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.request({ host: '127.0.0.1', port, path, method: 'GET', agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode === 200));
+    });
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
+async function saturateGet(port: number, path: string, concurrency: number, ms: number): Promise<{ rps: number; done: number; failed: number }> {
+  let done = 0;
+  let failed = 0;
+  const end = Date.now() + ms;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (Date.now() < end) {
+        if (await getOnce(port, path)) done++;
+        else failed++;
+      }
+    }),
+  );
+  return { rps: done / (ms / 1000), done, failed };
+}
 /** --stacks: also the do-nothing server on another Node gRPC stack (Connect, benchmarks/floor-connect.ts). */
 const STACKS = process.argv.includes('--stacks');
 
@@ -226,6 +271,22 @@ async function main(): Promise<void> {
     THINKCAP_LOG__LEVEL: 'info',
   });
   procs.thinkcap = { child: tc.child, port: grpcPort };
+  let tcNoSpend: ChildProcess | null = null;
+  if (LEVERS) {
+    const port = await freePort();
+    const adminPort = await freePort();
+    const x = await startChild([join(ROOT, 'dist/src/cli.js'), 'serve', '--config', noSpendConfig()], {
+      THINKCAP_SERVER__GRPC_PORT: String(port),
+      THINKCAP_SERVER__GRPC_HOST: '127.0.0.1',
+      THINKCAP_SERVER__ADMIN_PORT: String(adminPort),
+      THINKCAP_SERVER__ADMIN_HOST: '127.0.0.1',
+      THINKCAP_LOG__LEVEL: 'info',
+    });
+    tcNoSpend = x.child;
+    // One process behind both arms: CPU is taken per arm over that arm's requests only.
+    procs['thinkcap-nospend'] = { child: x.child, port };
+    procs['thinkcap-nobody'] = { child: x.child, port };
+  }
   // serve --workers: the primary logs before its workers listen; /ready says when they all do.
   for (let i = 0; i < 200; i++) {
     const ok = await fetch(`http://127.0.0.1:${tcAdminPort}/ready`).then((r) => r.ok, () => false);
@@ -234,7 +295,7 @@ async function main(): Promise<void> {
   }
   const arms: Arm[] = ['envoy', ...EXT_PROC_ARMS.filter((a) => procs[a])];
   // One Envoy per arm from the shipped config's shape, no access log; the first without the ext_proc filter.
-  const envoyFor = async (extProcPort: number | null, early = false) =>
+  const envoyFor = async (extProcPort: number | null, early = false, noResponseBody = false, withoutModelsRoute = false) =>
     startEnvoy(
       buildEnvoyConfig({
         listenerPort: await freePort(),
@@ -246,11 +307,20 @@ async function main(): Promise<void> {
           if (extProcPort === null) hcm.http_filters = hcm.http_filters.filter((f: { name: string }) => f.name !== 'envoy.filters.http.ext_proc');
           hcm.access_log = [];
           if (early) extProcFilter(cfg).send_body_without_waiting_for_header_response = true;
+          if (noResponseBody) {
+            extProcFilter(cfg).processing_mode.response_body_mode = 'NONE';
+            extProcFilter(cfg).allow_mode_override = false;
+          }
+          if (withoutModelsRoute) {
+            const vhost = hcm.route_config.virtual_hosts[0];
+            vhost.routes = vhost.routes.filter((r: { name?: string }) => r.name !== 'models');
+          }
         },
       }),
     );
   const envoys: Partial<Record<Arm, RunningEnvoy>> = {};
-  for (const arm of arms) envoys[arm] = await envoyFor(arm === 'envoy' ? null : procs[arm]!.port, SEND_BODY_EARLY && arm === 'thinkcap');
+  for (const arm of arms) envoys[arm] = await envoyFor(arm === 'envoy' ? null : procs[arm]!.port, SEND_BODY_EARLY && arm === 'thinkcap', arm === 'thinkcap-nobody');
+  const modelsOnEnvoy = LEVERS ? await envoyFor(grpcPort, false, false, true) : null;
   const cpu: Record<string, { seconds: number; requests: number }> = {};
   const chunksSeen: Record<string, number> = {};
   const measure = async <T>(arm: Arm, requests: (r: T) => number, run: () => Promise<T>): Promise<T> => {
@@ -333,6 +403,35 @@ async function main(): Promise<void> {
     for (const r of results) row(`added chunk p99 at ${r.concurrency} stream(s), ms`, (a) => r.by[a]!.chunk99 - r.by.envoy!.chunk99, 2);
     row('failed requests at saturation', (a) => failed[a] ?? 0, 0, false);
     if (failed.envoy) console.log(`(Envoy alone: ${failed.envoy} failed)`);
+    if (modelsOnEnvoy) {
+      // Non-chat requests: as shipped (ExtProcPerRoute disables ext_proc on /v1/models) and
+      // without that route (thinkcap answers the headers with a mode override). Alternating, best of 3 each.
+      const variants: Array<[string, number, boolean]> = [
+        ['Envoy alone', envoys.envoy!.listenerPort, false],
+        ['thinkcap, ext_proc off on the route (as shipped)', envoys.thinkcap!.listenerPort, true],
+        ['thinkcap, ext_proc on (one header message)', modelsOnEnvoy.listenerPort, true],
+      ];
+      const best: Record<string, { rps: number; cpuMs: number; failed: number }> = {};
+      const pid = procs.thinkcap!.child.pid!;
+      for (let r = 0; r < 3; r++) {
+        for (const [name, port, counts] of variants) {
+          const c0 = cpuSeconds(pid);
+          const x = await saturateGet(port, '/v1/models', satConc, satMs);
+          const cpuMs = counts ? ((cpuSeconds(pid) - c0) / Math.max(1, x.done + x.failed)) * 1e3 : NaN;
+          const b = (best[name] ??= { rps: 0, cpuMs: Infinity, failed: 0 });
+          b.rps = Math.max(b.rps, x.rps);
+          b.cpuMs = Math.min(b.cpuMs, cpuMs);
+          b.failed += x.failed;
+        }
+      }
+      console.log(`\nnon-chat requests (GET /v1/models), ${satConc} concurrent, best of 3 x ${satMs / 1000}s:\n`);
+      console.log('| path | req/s | share of Envoy alone | thinkcap CPU per request, ms | failed |');
+      console.log('|---|---:|---:|---:|---:|');
+      for (const [name] of variants) {
+        const b = best[name]!;
+        console.log(`| ${name} | ${b.rps.toFixed(0)} | ${f(b.rps / best['Envoy alone']!.rps, 2)} | ${Number.isFinite(b.cpuMs) ? f(b.cpuMs, 3) : '-'} | ${b.failed} |`);
+      }
+    }
     if (profDir) {
       // Stop thinkcap so it writes its profile, then fold it by function.
       await new Promise<void>((resolve) => {
@@ -349,6 +448,8 @@ async function main(): Promise<void> {
     }
   } finally {
     for (const e of Object.values(envoys)) await e!.stop();
+    await modelsOnEnvoy?.stop();
+    tcNoSpend?.kill('SIGTERM');
     for (const p of Object.values(procs)) p!.child.kill('SIGTERM');
     emu.child.kill('SIGTERM');
     agent.destroy();

@@ -58,6 +58,38 @@ function maxRequestsPerConnection(cluster: Record<string, unknown>): unknown {
   return protocol.map((o) => obj(o.common_http_protocol_options).max_requests_per_connection).find((v) => v !== undefined) ?? obj(cluster.common_http_protocol_options).max_requests_per_connection;
 }
 
+const EXT_PROC_PER_ROUTE = 'type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExtProcPerRoute';
+
+/** Does a typed_per_filter_config turn ext_proc off? */
+function disablesExtProc(perFilter: unknown): boolean {
+  return Object.values(obj(perFilter)).some((v) => {
+    const o = obj(v);
+    // Either the ExtProcPerRoute itself or wrapped in a FilterConfig.
+    const inner = o['@type'] === EXT_PROC_PER_ROUTE ? o : obj(o.config);
+    return inner['@type'] === EXT_PROC_PER_ROUTE && inner.disabled === true;
+  });
+}
+
+/**
+ * Routes (or whole virtual hosts) where ext_proc is off are a way around the budget unless no
+ * chat request can match them: only exact `path` matches that are not chat paths are safe.
+ */
+function extProcDisabledRoutes(hcm: Record<string, unknown>, config: Config): string[] {
+  const out: string[] = [];
+  const isChatPath = (p: string) => config.match.paths.some((c) => p === c || p.endsWith(c));
+  for (const vh of arr(obj(hcm.route_config).virtual_hosts).map(obj)) {
+    if (disablesExtProc(vh.typed_per_filter_config)) out.push(`virtual host '${String(vh.name)}' turns ext_proc off for all its routes: chat requests through it skip thinkcap (and its budgets).`);
+    for (const r of arr(vh.routes).map(obj)) {
+      if (!disablesExtProc(r.typed_per_filter_config)) continue;
+      const m = obj(r.match);
+      const name = `route '${String(r.name ?? '(unnamed)')}'`;
+      if (typeof m.path !== 'string') out.push(`${name} turns ext_proc off and matches by ${Object.keys(m).filter((k) => k !== 'headers').join(', ') || 'nothing stated'}: a chat request could match it and skip thinkcap; turn ext_proc off on exact paths only.`);
+      else if (isChatPath(m.path)) out.push(`${name} turns ext_proc off on ${m.path}, a chat path (match.paths): those requests would skip thinkcap.`);
+    }
+  }
+  return out;
+}
+
 export function checkEnvoyConfig(envoy: unknown, config: Config): Finding[] {
   const out: Finding[] = [];
   const error = (message: string) => out.push({ level: 'error', message });
@@ -72,7 +104,7 @@ export function checkEnvoyConfig(envoy: unknown, config: Config): Finding[] {
   const gracefulClose = guards['envoy.reloadable_features.ext_proc_graceful_grpc_close'] === true;
   const clusters = arr(obj(root.static_resources).clusters).map(obj);
   const stripped = [config.identity.tenantHeader, config.identity.userHeader, config.identity.sessionHeader, ...(config.routing.enabled ? [config.routing.header] : [])];
-  for (const { listener, filters } of withExtProc) {
+  for (const { listener, hcm, filters } of withExtProc) {
     const at = filters.findIndex((f) => obj(f.typed_config)['@type'] === EXT_PROC);
     const ep = obj(filters[at]!.typed_config);
     const router = filters.findIndex((f) => f.name === 'envoy.filters.http.router');
@@ -105,6 +137,7 @@ export function checkEnvoyConfig(envoy: unknown, config: Config): Finding[] {
         if (typeof r === 'string') removed.add(r.toLowerCase());
       }
     }
+    for (const message of extProcDisabledRoutes(hcm, config)) error(message);
     const missing = stripped.filter((h) => !removed.has(h));
     if (missing.length) (config.spend.enabled || config.routing.enabled ? error : warning)(`No header_mutation filter before ext_proc removes the client's copies of ${missing.join(', ')}: a client could pick its own tenant, user, session or route.`);
     // The gRPC cluster: HTTP/2, and the token when thinkcap requires one.

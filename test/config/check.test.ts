@@ -16,6 +16,7 @@ const root = packageRoot();
 const read = (p: string) => parse(readFileSync(join(root, p), 'utf8'));
 const example = () => validateConfig(read('thinkcap.example.yaml'));
 const shippedEnvoy = () => read('envoy/envoy.yaml');
+const routeNamed = (e: any, name: string) => httpConnectionManager(e).route_config.virtual_hosts[0].routes.find((r: any) => r.name === name);
 
 describe('thinkcap check: the Envoy config', () => {
   it('the shipped envoy.yaml with the example config is clean', () => {
@@ -72,6 +73,15 @@ describe('thinkcap check: the Envoy config', () => {
     ],
     ['a llamacpp backend behind a cluster that reuses connections', () => {}, { backends: [{ name: 'b', dialect: 'llamacpp' }] }, 'warning', /cluster llm reuses upstream connections: llama-server closes/],
     ['defaultDialect llamacpp beside other backends, a cluster that reuses connections', () => {}, { defaultDialect: 'llamacpp', backends: [{ name: 'b', dialect: 'vllm', pathPrefixes: ['/vllm'] }] }, 'warning', /cluster llm reuses upstream connections: llama-server closes/],
+    ['ext_proc off on a prefix route', (e) => (routeNamed(e, 'models').match = { prefix: '/v1/' }), {}, 'error', /route 'models' turns ext_proc off and matches by prefix: a chat request could match it/],
+    ['ext_proc off on a chat path', (e) => (routeNamed(e, 'models').match = { path: '/v1/chat/completions' }), {}, 'error', /route 'models' turns ext_proc off on \/v1\/chat\/completions, a chat path/],
+    [
+      'ext_proc off for a whole virtual host',
+      (e) => (httpConnectionManager(e).route_config.virtual_hosts[0].typed_per_filter_config = { 'envoy.filters.http.ext_proc': { '@type': 'type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExtProcPerRoute', disabled: true } }),
+      {},
+      'error',
+      /virtual host 'llm' turns ext_proc off for all its routes/,
+    ],
     ['no ext_proc filter at all', (e) => (httpConnectionManager(e).http_filters = httpConnectionManager(e).http_filters.filter((f: any) => f.name !== 'envoy.filters.http.ext_proc')), {}, 'error', /No http_connection_manager has the envoy\.filters\.http\.ext_proc filter/],
   ])('%s', (_name, breakIt, cfg, level, message) => {
     const envoy = shippedEnvoy();

@@ -83,6 +83,21 @@ describe('thinkcap behind the real Envoy (vLLM dialect)', () => {
     expect(rec.rawBody.equals(payload)).toBe(true);
   });
 
+  it('model lists skip ext_proc (ExtProcPerRoute on the exact path) while chat paths keep it', async () => {
+    const started = async () => extProcStat(await stack.envoy.stats(), 'streams_started');
+    const before = await started();
+    for (const path of ['/v1/models', '/v1/models?x=1']) {
+      const r = await fetch(`${stack.envoy.url}${path}`);
+      expect(r.status).toBe(200);
+      await r.text();
+    }
+    expect(await started()).toBe(before);
+    // A path that only starts like the model list still goes through thinkcap.
+    const other = await fetch(`${stack.envoy.url}/v1/models/extra`);
+    await other.text();
+    expect(await started()).toBe(before + 1);
+  });
+
   it('passes malformed, non-UTF-8 and empty chat bodies through unchanged (default config)', async () => {
     for (const payload of [Buffer.from('{"messages": [ broken'), Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), Buffer.from('{"model":"m"}')]) {
       const before = stack.emulator.chatCalls();
