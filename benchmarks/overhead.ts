@@ -152,14 +152,15 @@ async function runStreams(port: number, concurrency: number, perWorker: number):
   return out;
 }
 
-async function saturate(port: number, concurrency: number, ms: number): Promise<{ rps: number; done: number; failed: number }> {
+/** `concurrency` loops sending requests (`once`, true when it succeeded) for `ms`. */
+async function saturate(port: number, concurrency: number, ms: number, once: (port: number) => Promise<boolean> = fullOnce): Promise<{ rps: number; done: number; failed: number }> {
   let done = 0;
   let failed = 0;
   const end = Date.now() + ms;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (Date.now() < end) {
-        if (await fullOnce(port)) done++;
+        if (await once(port)) done++;
         else failed++;
       }
     }),
@@ -226,20 +227,6 @@ function getOnce(port: number, path: string): Promise<boolean> {
   });
 }
 
-async function saturateGet(port: number, path: string, concurrency: number, ms: number): Promise<{ rps: number; done: number; failed: number }> {
-  let done = 0;
-  let failed = 0;
-  const end = Date.now() + ms;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (Date.now() < end) {
-        if (await getOnce(port, path)) done++;
-        else failed++;
-      }
-    }),
-  );
-  return { rps: done / (ms / 1000), done, failed };
-}
 /** --stacks: also the do-nothing server on another Node gRPC stack (Connect, benchmarks/floor-connect.ts). */
 const STACKS = process.argv.includes('--stacks');
 
@@ -416,7 +403,7 @@ async function main(): Promise<void> {
       for (let r = 0; r < 3; r++) {
         for (const [name, port, counts] of variants) {
           const c0 = cpuSeconds(pid);
-          const x = await saturateGet(port, '/v1/models', satConc, satMs);
+          const x = await saturate(port, satConc, satMs, (p) => getOnce(p, '/v1/models'));
           const cpuMs = counts ? ((cpuSeconds(pid) - c0) / Math.max(1, x.done + x.failed)) * 1e3 : NaN;
           const b = (best[name] ??= { rps: 0, cpuMs: Infinity, failed: 0 });
           b.rps = Math.max(b.rps, x.rps);

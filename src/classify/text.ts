@@ -288,7 +288,7 @@ export function isJsSpace(c: number): boolean {
 }
 
 // First characters of the keywords CODE_LINE's third branch starts with: d c i f l v r w p S I #.
-const KEYWORD_START = new Set([...'dcifl vrwpSI#'].filter((ch) => ch !== ' ').map((ch) => ch.charCodeAt(0)));
+const KEYWORD_START = new Set([...'dciflvrwpSI#'].map((ch) => ch.charCodeAt(0)));
 
 export function looksLikeCodeLine(line: string): boolean {
   return codeLineAt(line, 0, line.length);

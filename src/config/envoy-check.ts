@@ -60,12 +60,15 @@ function maxRequestsPerConnection(cluster: Record<string, unknown>): unknown {
 
 const EXT_PROC_PER_ROUTE = 'type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExtProcPerRoute';
 
-/** Does a typed_per_filter_config turn ext_proc off? */
-function disablesExtProc(perFilter: unknown): boolean {
-  return Object.values(obj(perFilter)).some((v) => {
+const FILTER_CONFIG = 'type.googleapis.com/envoy.config.route.v3.FilterConfig';
+
+/** Does a typed_per_filter_config turn ext_proc (the filter named extProcName) off? */
+function disablesExtProc(perFilter: unknown, extProcName: string): boolean {
+  return Object.entries(obj(perFilter)).some(([key, v]) => {
     const o = obj(v);
-    // Either the ExtProcPerRoute itself or wrapped in a FilterConfig.
-    const inner = o['@type'] === EXT_PROC_PER_ROUTE ? o : obj(o.config);
+    // ExtProcPerRoute { disabled }, alone or inside a FilterConfig; or FilterConfig { disabled } for the filter.
+    if (o['@type'] === FILTER_CONFIG && key === extProcName && o.disabled === true) return true;
+    const inner = o['@type'] === FILTER_CONFIG ? obj(o.config) : o;
     return inner['@type'] === EXT_PROC_PER_ROUTE && inner.disabled === true;
   });
 }
@@ -74,13 +77,14 @@ function disablesExtProc(perFilter: unknown): boolean {
  * Routes (or whole virtual hosts) where ext_proc is off are a way around the budget unless no
  * chat request can match them: only exact `path` matches that are not chat paths are safe.
  */
-function extProcDisabledRoutes(hcm: Record<string, unknown>, config: Config): string[] {
+function extProcDisabledRoutes(hcm: Record<string, unknown>, extProcName: string, config: Config): string[] {
   const out: string[] = [];
-  const isChatPath = (p: string) => config.match.paths.some((c) => p === c || p.endsWith(c));
+  // Lower case on both sides: a route with case_sensitive: false matches any case.
+  const isChatPath = (p: string) => config.match.paths.some((c) => p.toLowerCase() === c.toLowerCase() || p.toLowerCase().endsWith(c.toLowerCase()));
   for (const vh of arr(obj(hcm.route_config).virtual_hosts).map(obj)) {
-    if (disablesExtProc(vh.typed_per_filter_config)) out.push(`virtual host '${String(vh.name)}' turns ext_proc off for all its routes: chat requests through it skip thinkcap (and its budgets).`);
+    if (disablesExtProc(vh.typed_per_filter_config, extProcName)) out.push(`virtual host '${String(vh.name)}' turns ext_proc off for all its routes: chat requests through it skip thinkcap (and its budgets).`);
     for (const r of arr(vh.routes).map(obj)) {
-      if (!disablesExtProc(r.typed_per_filter_config)) continue;
+      if (!disablesExtProc(r.typed_per_filter_config, extProcName)) continue;
       const m = obj(r.match);
       const name = `route '${String(r.name ?? '(unnamed)')}'`;
       if (typeof m.path !== 'string') out.push(`${name} turns ext_proc off and matches by ${Object.keys(m).filter((k) => k !== 'headers').join(', ') || 'nothing stated'}: a chat request could match it and skip thinkcap; turn ext_proc off on exact paths only.`);
@@ -137,7 +141,7 @@ export function checkEnvoyConfig(envoy: unknown, config: Config): Finding[] {
         if (typeof r === 'string') removed.add(r.toLowerCase());
       }
     }
-    for (const message of extProcDisabledRoutes(hcm, config)) error(message);
+    for (const message of extProcDisabledRoutes(hcm, String(filters[at]!.name ?? ''), config)) error(message);
     const missing = stripped.filter((h) => !removed.has(h));
     if (missing.length) (config.spend.enabled || config.routing.enabled ? error : warning)(`No header_mutation filter before ext_proc removes the client's copies of ${missing.join(', ')}: a client could pick its own tenant, user, session or route.`);
     // The gRPC cluster: HTTP/2, and the token when thinkcap requires one.

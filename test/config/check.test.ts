@@ -75,6 +75,14 @@ describe('thinkcap check: the Envoy config', () => {
     ['defaultDialect llamacpp beside other backends, a cluster that reuses connections', () => {}, { defaultDialect: 'llamacpp', backends: [{ name: 'b', dialect: 'vllm', pathPrefixes: ['/vllm'] }] }, 'warning', /cluster llm reuses upstream connections: llama-server closes/],
     ['ext_proc off on a prefix route', (e) => (routeNamed(e, 'models').match = { prefix: '/v1/' }), {}, 'error', /route 'models' turns ext_proc off and matches by prefix: a chat request could match it/],
     ['ext_proc off on a chat path', (e) => (routeNamed(e, 'models').match = { path: '/v1/chat/completions' }), {}, 'error', /route 'models' turns ext_proc off on \/v1\/chat\/completions, a chat path/],
+    ['ext_proc off on a chat path in another case, matched case-insensitively', (e) => (routeNamed(e, 'models').match = { path: '/V1/Chat/Completions', case_sensitive: false }), {}, 'error', /route 'models' turns ext_proc off on \/V1\/Chat\/Completions, a chat path/],
+    [
+      'ext_proc off by FilterConfig on a prefix route',
+      (e) => (routeNamed(e, 'chat').typed_per_filter_config = { 'envoy.filters.http.ext_proc': { '@type': 'type.googleapis.com/envoy.config.route.v3.FilterConfig', disabled: true } }),
+      {},
+      'error',
+      /route 'chat' turns ext_proc off and matches by prefix/,
+    ],
     [
       'ext_proc off for a whole virtual host',
       (e) => (httpConnectionManager(e).route_config.virtual_hosts[0].typed_per_filter_config = { 'envoy.filters.http.ext_proc': { '@type': 'type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExtProcPerRoute', disabled: true } }),
