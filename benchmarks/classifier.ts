@@ -23,6 +23,9 @@ interface Item {
   id: string;
   messages: Msg[];
   expected: TierName;
+  /** thinkcap's own set: 1 = the first round of labels, 2 = the second (labelled twice). */
+  round?: 1 | 2;
+  lang?: string;
 }
 
 const args = process.argv.slice(2);
@@ -35,9 +38,9 @@ function own(splitName: string): Item[] {
   return readFileSync(join(root, 'benchmarks', 'datasets', 'queries.jsonl'), 'utf8')
     .split('\n')
     .filter(Boolean)
-    .map((l) => JSON.parse(l) as { id: string; messages: Msg[]; expected_tier: TierName; split: string })
+    .map((l) => JSON.parse(l) as { id: string; messages: Msg[]; expected_tier: TierName; split: string; lang: string; labels?: unknown })
     .filter((r) => splitName === 'all' || r.split === splitName)
-    .map((r) => ({ id: r.id, messages: r.messages, expected: r.expected_tier }));
+    .map((r) => ({ id: r.id, messages: r.messages, expected: r.expected_tier, round: r.labels ? 2 : 1, lang: r.lang }));
 }
 
 function thinkbudget(): Item[] {
@@ -231,6 +234,25 @@ function rates(items: Item[], tierOf: (it: Item) => number): Rates {
   return { exact: exact / n, within: within / n, under: under / n };
 }
 
+/** The default decision on parts of a split: each round of labels, English and not. */
+function byGroup(items: Item[], name: string): void {
+  const groups: Array<[string, Item[]]> = [
+    ['first round (labelled once)', items.filter((it) => it.round === 1)],
+    ['second round (labelled twice)', items.filter((it) => it.round === 2)],
+    ['English', items.filter((it) => it.lang === 'en')],
+    ['not English', items.filter((it) => it.lang !== 'en')],
+  ];
+  console.log(`\n### ${name} by part (default decision)\n`);
+  console.log('| part | queries | exact | within one tier | under-tier |');
+  console.log('|---|---:|---:|---:|---:|');
+  const pc = (x: number) => `${(100 * x).toFixed(1)} %`;
+  for (const [label, part] of groups) {
+    if (part.length === 0) continue;
+    const r = rates(part, (it) => TIER_NAMES.indexOf(classifyMessages(it.messages).tier));
+    console.log(`| ${label} | ${part.length} | ${pc(r.exact)} | ${pc(r.within)} | ${pc(r.under)} |`);
+  }
+}
+
 const COST_RATIOS = [1, 1.5, 2, 3, 5];
 
 function decisionTable(items: Item[], name: string): void {
@@ -281,6 +303,7 @@ in use: ${JSON.stringify(CALIBRATION)}`);
 }
 
 score(own(split), `thinkcap ${split} split`);
+byGroup(own(split), `thinkcap ${split} split`);
 decisionTable(own(split), `thinkcap ${split} split`);
 reliability(own(split), `thinkcap ${split} split`);
 if (split === 'heldout') {

@@ -20,6 +20,14 @@ import {
   TRIVIAL_ASK,
   EFFORT_WORDS,
   WHOLE_SYSTEM,
+  SYMPTOM,
+  DIAGNOSE_ASK,
+  QUANTITY_QUESTION,
+  PUZZLE_STRATEGY,
+  REVIEW_ASK,
+  MATH_TASK,
+  MATH_MULTI_STEP,
+  SYSTEM_TOOLS,
 } from './lexicon.js';
 
 export interface Classification {
@@ -171,12 +179,30 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   else if (complex) family = 'complex';
   else if (moderate) family = 'moderate';
   else if (simple) family = 'simple';
+  // Asks that name no hard verb but are hard work (second round of labels, tune split).
+  const below = (f: keyof typeof BASE) => family === 'none' || family === 'simple' || (f === 'complex' && family === 'moderate');
+  const extra: string[] = [];
+  if (below('complex') && SYMPTOM.test(lex) && DIAGNOSE_ASK.test(lex)) {
+    family = 'complex';
+    extra.push('a failure or slowdown to diagnose');
+  } else if (below('complex') && codeLines > 5 && REVIEW_ASK.test(lex) && !/\bquick\b/.test(lex)) {
+    family = 'complex';
+    extra.push('a review of pasted code');
+  } else if (below('complex') && (MATH_MULTI_STEP.test(lex) || PUZZLE_STRATEGY.test(lex))) {
+    family = 'complex';
+    extra.push('a multi-step problem');
+  } else if (below('moderate') && (MATH_TASK.test(lex) || (QUANTITY_QUESTION.test(lex) && (lex.match(/\d+(?:[.,]\d+)?/g)?.length ?? 0) >= 2))) {
+    family = 'moderate';
+    extra.push('a calculation or word problem');
+  }
   let score = BASE[family];
-  if (family === 'deep') signals.push('asks for a proof or derivation');
+  if (extra.length) signals.push(...extra);
+  else if (family === 'deep') signals.push('asks for a proof or derivation');
   else if (family === 'complex') signals.push('asks to design, debug, optimise or analyse');
   else if (family === 'moderate') signals.push('asks to explain, compare, write or solve');
   else if (family === 'simple') signals.push('asks a lookup, definition, conversion or short edit');
-  if (family === 'complex' && wholeSystem) {
+  // Whole-system scope widens a design ask, not a review or a diagnosis ("full review").
+  if (family === 'complex' && complex && wholeSystem) {
     score += 1.2;
     signals.push('whole-system scope');
   }
@@ -319,6 +345,9 @@ export function classifyMessages(messages: readonly ChatMessageLike[], underTier
     for (const m of messages) {
       if (m.role !== 'system' && m.role !== 'developer') continue;
       const sys = lexicalForm(messageText(m).slice(0, 4000));
+      // An agent's system prompt (it defines tools): its tone rules are policy for every turn,
+      // not a hint about this ask.
+      if (SYSTEM_TOOLS.test(sys)) break;
       if (SYSTEM_RIGOUR.test(sys)) {
         // Rigour deepens an answer within its tier band; it does not turn a design into a proof.
         score = Math.min(score + 0.4, current.family === 'deep' ? Infinity : THRESHOLDS[3]! - 0.15);

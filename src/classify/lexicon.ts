@@ -26,7 +26,7 @@ export const lexiconGlobal = (spaced: string[], cjk: string[] = []) => build(spa
 export const DEEP_ASK = lexicon(
   [
     'prove', '(?:give|write|provide|construct|find|sketch) (?:a |the )?(?:rigorous |formal |short |combinatorial )?proofs?', 'proofs? (?:by|of)', 'with proofs?', 'derive', 'derivation', 'rigorous(?:ly)?', 'formally (?:verify|specify|prove)', 'from first principles',
-    'demonstrate that', 'show that', 'research (?:plan|design|proposal)', 'lower bound', 'competitive ratio', 'loop invariant',
+    'demonstrate that', 'show that', 'formally verified', 'tla\\+', 'research (?:plan|design|proposal)', 'lower bound', 'competitive ratio', 'loop invariant',
     'demuestra', 'demuestre', 'demostrar?', 'demostración', 'beweise', 'beweis', 'herleiten', 'leite', 'démontrer', 'démontrez', 'démontre',
     'démonstration', 'prouver', 'prouvez', 'докажите', 'докажи', 'доказательство', 'доказать', 'выведите', 'выведи',
   ],
@@ -42,7 +42,7 @@ export const COMPLEX_ASK = lexicon(
   [
     'design', 'architect', 'architecture', 'debug', 'diagnose', 'optimi[sz]e', 'refactor', 'implement', 'analy[sz]e', 'evaluate',
     'critique', 'redesign', 'model the', 'simulate', 'investigate', 'root causes?', 'threat model', 'migration (?:plan|strategy)',
-    'plan a migration', 'find the flaw', 'postmortem',
+    'plan a migration', 'find the flaw', 'postmortem', 'model choice', 'validation (?:scheme|strategy)', 'estimators?', 'causal effect',
     'diseña', 'diseñar', 'depura', 'optimiza', 'implementa', 'analiza', 'entwirf', 'entwerfen', 'optimiere', 'implementiere',
     'analysiere', 'concevoir', 'concevez', 'optimiser', 'optimisez', 'implémenter', 'implémentez', 'analyser', 'analysez',
     'спроектируй', 'спроектируйте', 'оптимизируй', 'реализуй', 'реализуйте', 'проанализируй', 'проанализируйте', 'отладь',
@@ -59,12 +59,13 @@ export const MODERATE_ASK = lexicon(
     'write (?:a |an |the |some )?(?:[\\p{L}\\p{N}-]+ ){0,4}(?:function|script|program|class|query|tests?|regex|module|component|email|letter|reply|story|essay|description|post|paragraph|cover letter|speech|proposal|itinerary|plan)',
     'draft', 'compose', 'create a (?:[\\p{L}-]+ ){0,3}(?:plan|schedule|itinerary|rubric|template|budget)', 'give me a (?:[\\p{L}-]+ ){0,2}(?:plan|schedule)',
     'convert this', 'rewrite', 'turn these', 'group the', 'find the bug', 'what causes', 'what should i check', 'probability',
+    "what(?:'s| is) wrong", 'spot the bug', 'any (?:issues?|problems?|bugs?)', 'regex for', '^sql ?[:：]', 'спланируй', 'planifica', 'planifie[zr]?', 'ajoute[zr]?', 'añade',
     'explica', 'explique', 'compara', 'compare', 'diferencia', 'ventajas', 'resuelve', 'calcula', 'escribe', 'redacta', 'por qué',
     'erkläre', 'erklären', 'vergleiche', 'unterschied', 'vorteile', 'löse', 'berechne', 'schreibe', 'warum', 'comparez', 'expliquez',
     'différence', 'avantages', 'résoudre', 'résous', 'calculez', 'écrivez', 'écris', 'pourquoi', 'объясни', 'объясните', 'сравни', 'сравните',
-    'разница', 'преимущества', 'реши', 'решите', 'вычисли', 'напиши', 'напишите', 'почему',
+    'разница', 'преимущества', 'реши', 'решите', 'вычисли', 'напиши', 'напишите', 'почему', 'rédige[zr]?', 'scrivi', 'escreva',
   ],
-  ['比较', '为什么', '如何', '区别', '优缺点', '解释', '比較', 'なぜ', 'どうして', '違い', '説明して', '解いて', '計算して', '書いて', '教えてください'],
+  ['比较', '为什么', '如何', '区别', '优缺点', '解释', '比較', 'なぜ', 'どうして', '違い', '説明して', '解いて', '計算して', '書いて', '教えてください', '写一'],
 );
 /** Lookups, definitions, conversions, short edits. */
 export const SIMPLE_ASK = lexicon(
@@ -141,16 +142,73 @@ export const SMALL_TALK_WORDS = new Set(
     'answers job merry christmas happy birthday nice to meet how are doing what up quick test ping there is this thing on everyone all man mate friend ' +
     'hola gracias muchas buenos días adiós vale hallo danke schön tschüss guten tag morgen abend wie geht bonjour salut merci beaucoup au revoir ' +
     "d'accord привет спасибо пока здравствуйте хорошо ладно понял ciao grazie olá obrigado obrigada never mind anyway um uh so like " +
-    'basically know mean actually honestly well right i just'
+    'basically know mean actually honestly well right i just ' +
+    // second round (greetings and thanks the first lists missed; tune split)
+    "you're c'est best new year love buenas noches tardes moin servus dir klar dank vielen super parfait génial bonsoir bonne nuit ça va " +
+    'доброе утро добрый день вечер спокойной ночи всё понятно valeu tchau oi bom dia boa noite mille buongiorno buonanotte ' +
+    'teşekkürler merhaba شكرا جزيلا مرحبا नमस्ते धन्यवाद dzięki dziękuję cześć bedankt hoi hej tack 고마워요 감사합니다 안녕'
   ).split(' '),
 );
-export const SMALL_TALK_CJK = /^(?:你好|谢谢你?|再见|好的，?明白了|好的|こんにちは|ありがとう(?:ございます)?|おはよう(?:ございます)?|さようなら|안녕하세요|감사합니다)[\s!！。.~]*$/u;
+export const SMALL_TALK_CJK = /^(?:你好|谢谢你?|再见|好的，?明白了|好的|早上好|晚上好|晚安|こんにちは|こんばんは|ありがとう(?:ございます)?|おはよう(?:ございます)?|おやすみなさい|さようなら|안녕하세요|감사합니다|고마워요)[\s!！。.~]*$/u;
 export const SYSTEM_RIGOUR = lexicon(['expert', 'rigorous', 'think carefully', 'careful reasoning', 'research', 'mathematician', 'proof', 'olympiad', 'senior']);
 export const SYSTEM_BRIEF = lexicon(['concise', 'brief', 'short answers?', 'keep answers short', 'one sentence', 'casual', 'friendly chat', 'small talk']);
 /** One-word-answer asks: yes/no questions, trivial instructions, sequence facts. */
 export const TRIVIAL_ASK = lexicon([
-  '^(?:is|are|can|do|does|was|were|true or false)', 'say (?:hi|hello|ok|yes|no|back)', 'reply with', 'repeat after', 'count from', 'random number',
+  "^(?:is|are|can|do|does|was(?! (?:ist|sind|steht|bedeutet|macht|heißt|kostet|passiert)(?![\\p{L}]))|were|true or false)", 'say (?:hi|hello|ok|yes|no|back)', 'reply with', 'repeat after', 'count from', 'random number',
   'what day comes', 'what comes after', 'what letter', 'opposite of', 'plural of', 'how many legs', 'how many days are in a week', 'which is (?:larger|bigger|smaller)',
 ]);
 /** Effort words that stuffing adds without changing the ask. */
 export const EFFORT_WORDS = /(?<![\p{L}])(?:think|thinking|hard|harder|deeply|deep|carefully|maximum|reasoning|thorough|very|please|with|and|it|then|be|everything|alles|es|todo)(?![\p{L}])/gu;
+/**
+ * A failure or slowdown to diagnose (second round, tune split: terse expert requests such as
+ * "p99 regressed 40ms after bumping to Go 1.23. Where do I look?" read as short questions).
+ */
+export const SYMPTOM = lexicon(
+  [
+    'slow(?:er|ly|s|down)?', 'latency', 'p9[059]', 'regress(?:ed|ion|es)?', 'stall(?:s|ed|ing)?', 'hang(?:s|ing)?', 'spikes?', 'lag', 'leaks?', 'oomkilled',
+    'crash(?:es|ed|ing)?', 'restart(?:s|ing)?', 'intermittent(?:ly)?', 'flap(?:s|ping)?', 'deadlocks?', 'time(?:s)? ?outs?', 'timed out', '50[0-4](?: uc)?',
+    'yellow', 'unassigned', 'doubled', 'seq scan', 'recreate', 'halves', 'throughput', '100% cpu', 'storm', 'rejects?', 'address already in use', 'fail(?:s|ing)?',
+    'lento', 'subió', 'fuga', 'vazamento', 'langsam', 'speicherleck', 'hängt', 'зависают', 'прыгает', 'утечк[аи]', 'тормоз\\p{L}*', 'растёт',
+  ],
+  ['遅延', '跳ねる', '慢', '增加了', '泄漏', '卡住', '偶尔', '느립니다', '느려', '遅い'],
+);
+/** What a diagnosis ask says: where to look, suspects, root cause, how to fix or stabilise. */
+export const DIAGNOSE_ASK = lexicon(
+  [
+    'where do i look', 'where to look', 'suspects?', 'hypothes[ie]s', 'checklist', 'diagnos[ei]s?', 'root cause', 'find (?:the )?(?:cause|caller|leak)',
+    'how (?:to|do i|would you|can i|do we) (?:find|fix|stabili[sz]e|debug|avoid|stop|prevent|mitigate|confirm)', 'fix', 'why', 'steps', 'what to (?:measure|check)',
+    'what (?:would|should) i check', 'mitigation', 'options',
+    'dónde miro', 'por qué', 'cómo (?:encontrar|arreglar|evitar)', 'diagnose', 'ursache', 'wie stabilisier\\p{L}*', 'hypothèses', 'cause', 'que faut-il vérifier',
+    'почему', 'как исправить', 'как стабилизировать', 'как найти', 'причин\\p{L}*', 'como encontrar', 'causa',
+  ],
+  ['原因', '从哪里查', '怎么查', '修复', '候補', '点検', '점검', '원인'],
+);
+/** Quantity questions of word problems and puzzles (with numbers in the ask). */
+export const QUANTITY_QUESTION = lexicon(
+  [
+    'how (?:many|much|long|far|thick|old|heavy)', 'what is the (?:angle|probability|area|chance|ratio)', "what(?: is|'s) (?:its|the) area", 'when does', 'on which (?:day|night)', 'which day',
+    'how many times', 'what are they', 'cuánto cuesta', 'was kostet', "quel est l'angle", 'когда', 'сколько', 'quanto tempo', 'quante',
+  ],
+  ['各有多少', '何度', '多少'],
+);
+/** Puzzles that ask for a strategy or a construction, not a number. */
+export const PUZZLE_STRATEGY = lexicon(
+  [
+    'how do you (?:find|measure|tell|get)', 'what strategy', 'in one round', 'minimum total time', '(?:three|3) weighings', 'which amounts are reachable', 'safe sequence',
+    'why (?:can.t|is) it (?:be )?(?:less|minimal)', 'cómo encuentras', 'wie kommen', 'как найти', '怎样找出',
+  ],
+);
+/** A review of pasted code: a full code review is complex work. */
+export const REVIEW_ASK = lexicon(
+  ['review', 'code review', 'safe to merge', 'security review', 'revisa', 'revisión', 'reviewe', 'revue', 'проверь', 'ревью'],
+  ['审查', 'レビュー'],
+);
+/** Math tasks named by their operation (second round: "Integrate x*e^x dx." read as a short question). */
+export const MATH_TASK = lexicon(
+  ['integrate', 'derivative', 'differentiate', 'lim', 'limit of', 'solve the recurrence', 'deriva', 'calculez', 'найди предел', 'löse die rekurrenz', 'how many ways to arrange', 'p\\(at least'],
+  ['求导', 'を解いて'],
+);
+/** Math tasks with several steps. */
+export const MATH_MULTI_STEP = lexicon(['diagonali[sz]e', 'diagonalisez', 'lagrange', 'chi-square', 'summation argument', 'eigenvalues and eigenvectors', 'valeurs propres', 'recurrence', 'rekurrenz', 'turning points', '拉格朗日']);
+/** A system prompt that defines tools (an agent): its tone rules are policy, not a hint about difficulty. */
+export const SYSTEM_TOOLS = /\btools?\s*:|\b[a-z_]+\([a-z_, ]*\)/;
