@@ -22,7 +22,10 @@
  *     a per-request mode_override that stops the response body could save;
  *   - non-chat requests (GET /v1/models) through thinkcap's Envoy as shipped (its /v1/models route
  *     disables ext_proc with ExtProcPerRoute: no message) and through one without that route (one
- *     header message, answered with a mode override that skips the rest).
+ *     header message, answered with a mode override that skips the rest);
+ *   - node-noresphdr: the do-nothing Node floor behind an Envoy that skips the response-header
+ *     phase (response_header_mode SKIP): what one message fewer per request saves at most, since
+ *     thinkcap's work in that phase would move to the first body chunk, not vanish.
  *
  * --workers N runs thinkcap as `serve --workers N` with energy off (workers refuse it; N = 1 too,
  * so runs compare alike); CPU is the primary's and its workers' together.
@@ -204,8 +207,8 @@ function fullFeatureConfig(): string {
   return file;
 }
 
-type Arm = 'envoy' | 'go' | 'node' | 'connect' | 'thinkcap' | 'thinkcap-nospend' | 'thinkcap-nobody';
-const EXT_PROC_ARMS: Arm[] = ['go', 'node', 'connect', 'thinkcap', 'thinkcap-nospend', 'thinkcap-nobody'];
+type Arm = 'envoy' | 'go' | 'node' | 'node-noresphdr' | 'connect' | 'thinkcap' | 'thinkcap-nospend' | 'thinkcap-nobody';
+const EXT_PROC_ARMS: Arm[] = ['go', 'node', 'node-noresphdr', 'connect', 'thinkcap', 'thinkcap-nospend', 'thinkcap-nobody'];
 /** --levers: the message-count levers, measured (see the header comment). */
 const LEVERS = process.argv.includes('--levers');
 
@@ -241,6 +244,7 @@ async function main(): Promise<void> {
   }
   const node = await startChild([join(ROOT, 'dist/benchmarks/floor-node.js')]);
   procs.node = { child: node.child, port: (JSON.parse(node.firstLine) as { port: number }).port };
+  if (LEVERS) procs['node-noresphdr'] = procs.node;
   if (STACKS) {
     const connect = await startChild([join(ROOT, 'dist/benchmarks/floor-connect.js')]);
     procs.connect = { child: connect.child, port: (JSON.parse(connect.firstLine) as { port: number }).port };
@@ -282,7 +286,7 @@ async function main(): Promise<void> {
   }
   const arms: Arm[] = ['envoy', ...EXT_PROC_ARMS.filter((a) => procs[a])];
   // One Envoy per arm from the shipped config's shape, no access log; the first without the ext_proc filter.
-  const envoyFor = async (extProcPort: number | null, early = false, noResponseBody = false, withoutModelsRoute = false) =>
+  const envoyFor = async (extProcPort: number | null, early = false, noResponseBody = false, withoutModelsRoute = false, skipResponseHeaders = false) =>
     startEnvoy(
       buildEnvoyConfig({
         listenerPort: await freePort(),
@@ -298,6 +302,7 @@ async function main(): Promise<void> {
             extProcFilter(cfg).processing_mode.response_body_mode = 'NONE';
             extProcFilter(cfg).allow_mode_override = false;
           }
+          if (skipResponseHeaders) extProcFilter(cfg).processing_mode.response_header_mode = 'SKIP';
           if (withoutModelsRoute) {
             const vhost = hcm.route_config.virtual_hosts[0];
             vhost.routes = vhost.routes.filter((r: { name?: string }) => r.name !== 'models');
@@ -306,7 +311,7 @@ async function main(): Promise<void> {
       }),
     );
   const envoys: Partial<Record<Arm, RunningEnvoy>> = {};
-  for (const arm of arms) envoys[arm] = await envoyFor(arm === 'envoy' ? null : procs[arm]!.port, SEND_BODY_EARLY && arm === 'thinkcap', arm === 'thinkcap-nobody');
+  for (const arm of arms) envoys[arm] = await envoyFor(arm === 'envoy' ? null : procs[arm]!.port, SEND_BODY_EARLY && arm === 'thinkcap', arm === 'thinkcap-nobody', false, arm === 'node-noresphdr');
   const modelsOnEnvoy = LEVERS ? await envoyFor(grpcPort, false, false, true) : null;
   const cpu: Record<string, { seconds: number; requests: number }> = {};
   const chunksSeen: Record<string, number> = {};
