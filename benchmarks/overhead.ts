@@ -64,8 +64,12 @@ function pct(sorted: number[], p: number): number {
   return sorted[i]!;
 }
 
+/** Every process and Envoy this run starts, so a failure anywhere (even before the measuring) stops them all. */
+const started: Array<ChildProcess | RunningEnvoy> = [];
+
 async function startChild(args: string[], env: Record<string, string> = {}, command = process.execPath): Promise<{ child: ChildProcess; firstLine: string }> {
   const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  started.push(child);
   const rl = createInterface({ input: child.stdout! });
   const firstLine = await new Promise<string>((resolve, reject) => {
     rl.once('line', resolve);
@@ -286,7 +290,12 @@ async function main(): Promise<void> {
   }
   const arms: Arm[] = ['envoy', ...EXT_PROC_ARMS.filter((a) => procs[a])];
   // One Envoy per arm from the shipped config's shape, no access log; the first without the ext_proc filter.
-  const envoyFor = async (extProcPort: number | null, early = false, noResponseBody = false, withoutModelsRoute = false, skipResponseHeaders = false) =>
+  const envoyFor = async (...a: Parameters<typeof envoyConfigFor>) => {
+    const e = await envoyConfigFor(...a);
+    started.push(e);
+    return e;
+  };
+  const envoyConfigFor = async (extProcPort: number | null, early = false, noResponseBody = false, withoutModelsRoute = false, skipResponseHeaders = false) =>
     startEnvoy(
       buildEnvoyConfig({
         listenerPort: await freePort(),
@@ -448,7 +457,12 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
+main().catch(async (err: unknown) => {
   console.error(err);
+  // Setup can fail before main's own cleanup is in reach (Envoy missing, a port taken).
+  for (const x of started) {
+    if ('kill' in x) x.kill('SIGTERM');
+    else await x.stop().catch(() => {});
+  }
   process.exit(1);
 });
