@@ -55,6 +55,23 @@ describe('classifier', () => {
     expect(idx(classifyText('Entwirf ein Datenbankschema für ein Buchungssystem, das Doppelbuchungen bei gleichzeitigen Anfragen verhindert').tier)).toBeGreaterThanOrEqual(idx('moderate'));
   });
 
+  it('second-round styles: terse expert asks, diff reviews, German questions, agent prompts, thanks in more languages', () => {
+    expect(classifyText('CUDA kernel 3x slower on H100 than A100. Same code. Checklist.').tier).toBe('complex');
+    expect(classifyText('Was ist ein Deadlock?').tier).toBe('simple'); // not the English yes/no "was"
+    expect(classifyText('Was it raining?').signals).toContain('one-word answer');
+    expect(classifyText('Was ist ein Deadlock?').signals).not.toContain('one-word answer');
+    const diff = '```diff\n' + Array.from({ length: 8 }, (_, i) => `+  line ${i} = compute(${i});`).join('\n') + '\n```';
+    expect(classifyText(`Review this diff:\n\n${diff}`).tier).toBe('complex');
+    expect(idx(classifyText(`Quick review?\n\n${diff}`).tier)).toBeLessThan(idx('complex'));
+    for (const t of ['grazie mille', 'teşekkürler', '고마워요!', 'merci, c\'est parfait']) expect(classifyText(t).tier, t).toBe('trivial');
+    // A tool-defining system prompt's tone rules do not lower the ask; a plain "be concise" one does.
+    const ask = { role: 'user', content: 'I was charged twice this month and want the duplicate refunded, with an explanation of why it happened.' };
+    const agent = classifyMessages([{ role: 'system', content: 'Be concise. Tools: refund(order_id), escalate(ticket_id, reason).' }, ask]);
+    const brief = classifyMessages([{ role: 'system', content: 'Be concise.' }, ask]);
+    expect(agent.score).toBeGreaterThan(brief.score);
+    expect(agent.signals.join(' ')).not.toMatch(/brevity/);
+  });
+
   it('takes bounded time on a 1 MB paste (it reads a bounded window)', () => {
     const big = 'lorem ipsum dolor sit amet '.repeat(40_000) + '\n\nWhat is this about?';
     const c = classifyText(big);
