@@ -1,6 +1,6 @@
 import { TIER_NAMES, type TierName } from '../config/schema.js';
 import { DEFAULT_UNDER_TIER_COST, decideTier, tierProbabilities } from './calibration.js';
-import { lexicalForm, listLines, messageText, splitAsk, textShape, type ChatMessageLike } from './text.js';
+import { astralToBmp, lexicalForm, listLines, messageText, splitAsk, textShape, type ChatMessageLike } from './text.js';
 import {
   BREVITY,
   COMPLEX_ASK,
@@ -90,7 +90,7 @@ function isSmallTalk(text: string): boolean {
   }
   WORD_RE.lastIndex = 0;
   if (seen.size === 0) return /^[\p{Emoji}\s!?.]+$/u.test(t); // emoji only
-  return known / seen.size >= 0.75 && !SIMPLE_ASK.test(lexicalForm(t)) && !/\d/.test(t);
+  return known / seen.size >= 0.75 && !SIMPLE_ASK.test(astralToBmp(t)) && !/\d/.test(t);
 }
 
 const SIMPLE_ARITH = /^(?:what(?:'s| is)\s+|calculate\s+|compute\s+)?[\d\s+\-*/×÷().^%=?]+(?:times|plus|minus|divided by|squared|mal|más|menos|plus|fois)?[\d\s+\-*/×÷().^%=?]*$/iu;
@@ -162,7 +162,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   const ask = askScan.toLowerCase();
   const shape = textShape(ask);
   // What the lexicons read (the same as ask unless it has astral characters).
-  const lex = lexicalForm(askScan);
+  const lex = astralToBmp(ask);
   const codeLines = code ? code.split('\n').filter((l) => l.trim()).length : 0;
   const signals: string[] = [];
 

@@ -178,7 +178,7 @@ export const DIAGNOSE_ASK = lexicon(
     'where do i look', 'where to look', 'suspects?', 'hypothes[ie]s', 'checklist', 'diagnos[ei]s?', 'root cause', 'find (?:the )?(?:cause|caller|leak)',
     'how (?:to|do i|would you|can i|do we) (?:find|fix|stabili[sz]e|debug|avoid|stop|prevent|mitigate|confirm)', 'fix', 'why', 'steps', 'what to (?:measure|check)',
     'what (?:would|should) i check', 'mitigation', 'options',
-    'dónde miro', 'por qué', 'cómo (?:encontrar|arreglar|evitar)', 'diagnose', 'ursache', 'wie stabilisier\\p{L}*', 'hypothèses', 'cause', 'que faut-il vérifier',
+    'dónde miro', 'por qué', 'cómo (?:encontrar|arreglar|evitar)', 'ursache', 'wie stabilisier\\p{L}*', 'hypothèses', 'cause', 'que faut-il vérifier',
     'почему', 'как исправить', 'как стабилизировать', 'как найти', 'причин\\p{L}*', 'como encontrar', 'causa',
   ],
   ['原因', '从哪里查', '怎么查', '修复', '候補', '点検', '점검', '원인'],
@@ -200,7 +200,7 @@ export const PUZZLE_STRATEGY = lexicon(
 );
 /** A review of pasted code: a full code review is complex work. */
 export const REVIEW_ASK = lexicon(
-  ['review', 'code review', 'safe to merge', 'security review', 'revisa', 'revisión', 'reviewe', 'revue', 'проверь', 'ревью'],
+  ['review', 'safe to merge', 'revisa', 'revisión', 'reviewe', 'revue', 'проверь', 'ревью'],
   ['审查', 'レビュー'],
 );
 /** Math tasks named by their operation (second round: "Integrate x*e^x dx." read as a short question). */

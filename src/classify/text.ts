@@ -41,6 +41,9 @@ const BMP_WORD_CHARS = (() => {
   return t;
 })();
 
+/** Is the BMP code unit c a letter or number (a table read)? */
+const isBmpWordChar = (c: number) => ((BMP_WORD_CHARS[c >> 3]! >> (c & 7)) & 1) === 1;
+
 /**
  * The same letters and numbers as a regex class body of BMP ranges ("a-z..."). Lexicon word
  * boundaries use it instead of [\p{L}\p{N}]: V8 checks the property class in a lookbehind
@@ -53,7 +56,7 @@ export const BMP_LETTER_NUMBER_CLASS = (() => {
   let out = '';
   let start = -1;
   for (let c = 0; c <= 0x10000; c++) {
-    const on = c < 0x10000 && ((BMP_WORD_CHARS[c >> 3]! >> (c & 7)) & 1) === 1;
+    const on = c < 0x10000 && isBmpWordChar(c);
     if (on && start < 0) start = c;
     else if (!on && start >= 0) {
       out += start === c - 1 ? hex(start) : `${hex(start)}-${hex(c - 1)}`;
@@ -77,7 +80,11 @@ const ASTRAL_OTHER = '\u25a1';
  * they are after lower-casing.
  */
 export function lexicalForm(text: string): string {
-  const lower = text.toLowerCase();
+  return astralToBmp(text.toLowerCase());
+}
+
+/** lexicalForm of a text that is lower-cased already (no second pass over it). */
+export function astralToBmp(lower: string): string {
   if (!SURROGATE.test(lower)) return lower;
   return lower.replace(ASTRAL, (pair) => (LETTER_OR_NUMBER.test(pair) ? ASTRAL_LETTER : ASTRAL_OTHER));
 }
@@ -85,7 +92,7 @@ export function lexicalForm(text: string): string {
 /** Length in UTF-16 units of the letter or number at i, or 0 if there is none. */
 function letterOrNumberAt(text: string, i: number): number {
   const c = text.charCodeAt(i);
-  if (c < 0xd800 || c > 0xdfff) return (BMP_WORD_CHARS[c >> 3]! >> (c & 7)) & 1;
+  if (c < 0xd800 || c > 0xdfff) return isBmpWordChar(c) ? 1 : 0;
   // Astral (a surrogate pair): rare enough for the regex.
   const cp = text.codePointAt(i)!;
   return cp > 0xffff && LETTER_OR_NUMBER.test(String.fromCodePoint(cp)) ? 2 : 0;
