@@ -193,35 +193,42 @@ function buildGoFloor(): string | null {
   return out;
 }
 
-/** thinkcap with every feature on: spend on the memory ledger, estimated energy, metrics, the stream rewrite. */
-function fullFeatureConfig(): string {
+/**
+ * thinkcap with every feature on: spend on the memory ledger (off for --levers' spend-off arms),
+ * estimated energy (none under --workers, which refuses it), metrics, the stream rewrite.
+ */
+function thinkcapConfig(spend: boolean, energy: boolean): string {
   const file = join(mkdtempSync(join(tmpdir(), 'thinkcap-bench-')), 'thinkcap.yaml');
   writeFileSync(
     file,
     [
       'spend:',
-      '  enabled: true',
-      '  ledger: memory',
-      '  limits:',
-      "    - { scope: tenant, id: '*', window: day, usd: 1000000000 }",
-      ...(WORKERS_GIVEN ? ['energy:', '  source: none'] : ['energy:', '  source: estimated', '  estimatedWatts: 300', '  intervalMs: 100']),
+      ...(spend ? ['  enabled: true', '  ledger: memory', '  limits:', "    - { scope: tenant, id: '*', window: day, usd: 1000000000 }"] : ['  enabled: false']),
+      ...(energy ? ['energy:', '  source: estimated', '  estimatedWatts: 300', '  intervalMs: 100'] : ['energy:', '  source: none']),
       '',
     ].join('\n'),
   );
   return file;
 }
 
+/** `thinkcap serve` on loopback ports of its own: node [nodeArgs: flags, then the CLI] serve --config config [serveArgs]. */
+async function startThinkcap(nodeArgs: string[], config: string, serveArgs: string[] = []): Promise<{ child: ChildProcess; grpcPort: number; adminPort: number }> {
+  const grpcPort = await freePort();
+  const adminPort = await freePort();
+  const { child } = await startChild([...nodeArgs, 'serve', '--config', config, ...serveArgs], {
+    THINKCAP_SERVER__GRPC_PORT: String(grpcPort),
+    THINKCAP_SERVER__GRPC_HOST: '127.0.0.1',
+    THINKCAP_SERVER__ADMIN_PORT: String(adminPort),
+    THINKCAP_SERVER__ADMIN_HOST: '127.0.0.1',
+    THINKCAP_LOG__LEVEL: 'info',
+  });
+  return { child, grpcPort, adminPort };
+}
+
 type Arm = 'envoy' | 'go' | 'node' | 'node-noresphdr' | 'connect' | 'thinkcap' | 'thinkcap-nospend' | 'thinkcap-nobody';
 const EXT_PROC_ARMS: Arm[] = ['go', 'node', 'node-noresphdr', 'connect', 'thinkcap', 'thinkcap-nospend', 'thinkcap-nobody'];
 /** --levers: the message-count levers, measured (see the header comment). */
 const LEVERS = process.argv.includes('--levers');
-
-/** thinkcap as fullFeatureConfig has it, but spend off. */
-function noSpendConfig(): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'thinkcap-bench-')), 'thinkcap.yaml');
-  writeFileSync(file, ['spend:', '  enabled: false', 'energy:', '  source: estimated', '  estimatedWatts: 300', '  intervalMs: 100', ''].join('\n'));
-  return file;
-}
 
 function getOnce(port: number, path: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -253,34 +260,22 @@ async function main(): Promise<void> {
     const connect = await startChild([join(ROOT, 'dist/benchmarks/floor-connect.js')]);
     procs.connect = { child: connect.child, port: (JSON.parse(connect.firstLine) as { port: number }).port };
   }
-  const grpcPort = await freePort();
   const profDir = profile ? mkdtempSync(join(tmpdir(), 'thinkcap-prof-')) : null;
   const nodeFlags = [...(process.env.BENCH_THINKCAP_NODE_FLAGS ?? '').split(' ').filter(Boolean), ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])];
   // BENCH_THINKCAP_CLI runs another build of thinkcap in the same harness (before/after comparisons).
-  const tcAdminPort = await freePort();
-  const tc = await startChild([...nodeFlags, process.env.BENCH_THINKCAP_CLI ?? join(ROOT, 'dist/src/cli.js'), 'serve', '--config', fullFeatureConfig(), ...(WORKERS > 1 ? ['--workers', String(WORKERS)] : [])], {
-    THINKCAP_SERVER__GRPC_PORT: String(grpcPort),
-    THINKCAP_SERVER__GRPC_HOST: '127.0.0.1',
-    THINKCAP_SERVER__ADMIN_PORT: String(tcAdminPort),
-    THINKCAP_SERVER__ADMIN_HOST: '127.0.0.1',
-    THINKCAP_LOG__LEVEL: 'info',
-  });
+  const tc = await startThinkcap(
+    [...nodeFlags, process.env.BENCH_THINKCAP_CLI ?? join(ROOT, 'dist/src/cli.js')],
+    thinkcapConfig(true, !WORKERS_GIVEN),
+    WORKERS > 1 ? ['--workers', String(WORKERS)] : [],
+  );
+  const grpcPort = tc.grpcPort;
+  const tcAdminPort = tc.adminPort;
   procs.thinkcap = { child: tc.child, port: grpcPort };
-  let tcNoSpend: ChildProcess | null = null;
   if (LEVERS) {
-    const port = await freePort();
-    const adminPort = await freePort();
-    const x = await startChild([join(ROOT, 'dist/src/cli.js'), 'serve', '--config', noSpendConfig()], {
-      THINKCAP_SERVER__GRPC_PORT: String(port),
-      THINKCAP_SERVER__GRPC_HOST: '127.0.0.1',
-      THINKCAP_SERVER__ADMIN_PORT: String(adminPort),
-      THINKCAP_SERVER__ADMIN_HOST: '127.0.0.1',
-      THINKCAP_LOG__LEVEL: 'info',
-    });
-    tcNoSpend = x.child;
+    const x = await startThinkcap([join(ROOT, 'dist/src/cli.js')], thinkcapConfig(false, true));
     // One process behind both arms: CPU is taken per arm over that arm's requests only.
-    procs['thinkcap-nospend'] = { child: x.child, port };
-    procs['thinkcap-nobody'] = { child: x.child, port };
+    procs['thinkcap-nospend'] = { child: x.child, port: x.grpcPort };
+    procs['thinkcap-nobody'] = { child: x.child, port: x.grpcPort };
   }
   // serve --workers: the primary logs before its workers listen; /ready says when they all do.
   for (let i = 0; i < 200; i++) {
@@ -450,7 +445,6 @@ async function main(): Promise<void> {
   } finally {
     for (const e of Object.values(envoys)) await e!.stop();
     await modelsOnEnvoy?.stop();
-    tcNoSpend?.kill('SIGTERM');
     for (const p of Object.values(procs)) p!.child.kill('SIGTERM');
     emu.child.kill('SIGTERM');
     agent.destroy();
