@@ -1,5 +1,6 @@
 import { TIER_NAMES, type TierName } from '../config/schema.js';
 import { DEFAULT_UNDER_TIER_COST, decideTier, tierProbabilities } from './calibration.js';
+import { expandTerm, readLexicons, words } from './wordlex.js';
 import { astralToBmp, lexicalForm, listLines, messageText, splitAsk, textShape, type ChatMessageLike } from './text.js';
 import {
   BREVITY,
@@ -49,22 +50,13 @@ const MAX_SCAN = 8 * 1024; // characters examined from each side of a huge messa
 const CONTEXT_TURNS = 6;
 const WORD_RE = /[\p{L}\p{N}'’]+/gu;
 const MATH_HINT = /[=^\\∑∫∏√∞∀∃∂≤≥≠≈∈⊂]|mod\s|t\(n\)/;
-const DEEP_ALL = new RegExp(DEEP_ASK.source, 'gu');
-const COMPLEX_ALL = new RegExp(COMPLEX_ASK.source, 'gu');
-const MULTI_ALL = new RegExp(MULTI_STEP.source, 'gu');
+const DEEP_ALL = DEEP_ASK.regexAll;
+const COMPLEX_ALL = COMPLEX_ASK.regexAll;
+const MULTI_ALL = MULTI_STEP.regexAll;
 
 function clip(text: string): string {
   if (text.length <= MAX_SCAN * 2) return text;
   return text.slice(0, MAX_SCAN) + '\n' + text.slice(text.length - MAX_SCAN);
-}
-
-/** Distinct matches only: repeating a keyword buys nothing. */
-function distinct(re: RegExp, text: string, cap: number): number {
-  re.lastIndex = 0;
-  const seen = new Set<string>();
-  for (let m = re.exec(text); m && seen.size < cap; m = re.exec(text)) seen.add(m[0].toLowerCase());
-  re.lastIndex = 0;
-  return seen.size;
 }
 
 function isSmallTalk(text: string): boolean {
@@ -90,7 +82,7 @@ function isSmallTalk(text: string): boolean {
   }
   WORD_RE.lastIndex = 0;
   if (seen.size === 0) return /^[\p{Emoji}\s!?.]+$/u.test(t); // emoji only
-  return known / seen.size >= 0.75 && !SIMPLE_ASK.test(astralToBmp(t)) && !/\d/.test(t);
+  return known / seen.size >= 0.75 && !SIMPLE_ASK.regex.test(astralToBmp(t)) && !/\d/.test(t);
 }
 
 const SIMPLE_ARITH = /^(?:what(?:'s| is)\s+|calculate\s+|compute\s+)?[\d\s+\-*/×÷().^%=?]+(?:times|plus|minus|divided by|squared|mal|más|menos|plus|fois)?[\d\s+\-*/×÷().^%=?]*$/iu;
@@ -104,11 +96,33 @@ interface TurnScore {
 }
 
 // Words that add no object to a hard verb: "prove it rigorously", "design the architecture".
-const NO_OBJECT = /(?<![\p{L}])(?:it|this|that|the|a|an|and|or|then|from|first|principles|architecture|everything|all|of|to|with|in|detail|answer|solution|approach|trade-?offs?|analysis|rigorously|rigorous|thoroughly|be|thorough|step|by|please|me|your|reasoning|maximum|very|hard|deeply|carefully|think|make|sure|everything|es|alles|todo|lo|le|la|и|это|всё|все)(?![\p{L}])/gu;
+export const NO_OBJECT_TERMS = ['it', 'this', 'that', 'the', 'a', 'an', 'and', 'or', 'then', 'from', 'first', 'principles', 'architecture', 'everything', 'all', 'of', 'to', 'with', 'in', 'detail', 'answer', 'solution', 'approach', 'trade-?offs?', 'analysis', 'rigorously', 'rigorous', 'thoroughly', 'be', 'thorough', 'step', 'by', 'please', 'me', 'your', 'reasoning', 'maximum', 'very', 'hard', 'deeply', 'carefully', 'think', 'make', 'sure', 'everything', 'es', 'alles', 'todo', 'lo', 'le', 'la', 'и', 'это', 'всё', 'все'];
+const NO_OBJECT = new RegExp(`(?<![\\p{L}])(?:${NO_OBJECT_TERMS.join('|')})(?![\\p{L}])`, 'gu');
+/**
+ * Every word a stuffing clause can lose: the words of the hard-verb lexicons and the filler. A
+ * word of a clause outside it (and outside Chinese and Japanese, whose terms match inside words)
+ * is still there after the hard words and the filler are taken out.
+ */
+const STUFFING_VOCABULARY = new Set([...DEEP_ASK.words(), ...COMPLEX_ASK.words(), ...MULTI_STEP.words(), ...NO_OBJECT_TERMS.flatMap((t) => expandTerm(t)!.flatMap(words))]);
 
-/** A clause made only of hard verbs and filler, with no object of its own. */
-function isStuffing(clause: string): boolean {
+/** Words of a clause that removing hard words and filler cannot remove, counted up to 2. */
+function keptWords(clause: string): number {
+  let kept = 0;
+  for (const word of words(clause)) {
+    if (STUFFING_VOCABULARY.has(word)) continue;
+    let cjk = false;
+    for (let i = 0; i < word.length && !cjk; i++) cjk = word.charCodeAt(i) >= 0x2e80;
+    if (!cjk && ++kept === 2) break;
+  }
+  return kept;
+}
+
+/** A clause made only of hard verbs and filler, with no object of its own (exported for tests). */
+export function isStuffing(clause: string): boolean {
   if (clause.length > 160) return false;
+  // Two kept words are two words left (unless only apostrophes join them): not stuffing. Most
+  // clauses end here, before the four regex passes below.
+  if (keptWords(clause) >= 2 && !/['’]/.test(clause)) return false;
   DEEP_ALL.lastIndex = 0;
   COMPLEX_ALL.lastIndex = 0;
   MULTI_ALL.lastIndex = 0;
@@ -139,7 +153,7 @@ function approxWords(text: string): number {
 function isInstruction(p: string): boolean {
   if (/[?？]/u.test(p) || /[:：]\s*$/u.test(p)) return true;
   const head = lexicalForm(p.slice(0, 80));
-  return DEEP_ASK.test(head) || COMPLEX_ASK.test(head) || SIMPLE_ASK.test(head) || /^(?:please|can you|could you|list|summar|tl;?dr|turn|group|rewrite|translate|fix|explain|compare)/iu.test(head);
+  return DEEP_ASK.regex.test(head) || COMPLEX_ASK.regex.test(head) || SIMPLE_ASK.regex.test(head) || /^(?:please|can you|could you|list|summar|tl;?dr|turn|group|rewrite|translate|fix|explain|compare)/iu.test(head);
 }
 
 /** Score one user turn on its own. */
@@ -163,17 +177,19 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   const shape = textShape(ask);
   // What the lexicons read (the same as ask unless it has astral characters).
   const lex = astralToBmp(ask);
+  // Every lexicon below reads this one word-by-word pass over the ask (wordlex.ts).
+  const lexScan = readLexicons(lex);
   const codeLines = code ? code.split('\n').filter((l) => l.trim()).length : 0;
   const signals: string[] = [];
 
-  const deep = DEEP_ASK.test(lex);
-  const complex = COMPLEX_ASK.test(lex);
-  const moderate = MODERATE_ASK.test(lex);
-  const simple = SIMPLE_ASK.test(lex);
-  const wholeSystem = WHOLE_SYSTEM.test(lex);
+  const deep = DEEP_ASK.test(lexScan);
+  const complex = COMPLEX_ASK.test(lexScan);
+  const moderate = MODERATE_ASK.test(lexScan);
+  const simple = SIMPLE_ASK.test(lexScan);
+  const wholeSystem = WHOLE_SYSTEM.test(lexScan);
 
   let family: keyof typeof BASE = 'none';
-  const trivialAsk = !deep && !complex && !moderate && !material && !code && shape.words <= 9 && TRIVIAL_ASK.test(lex.trim());
+  const trivialAsk = !deep && !complex && !moderate && !material && !code && shape.words <= 9 && TRIVIAL_ASK.regex.test(lex.trim());
   if (trivialAsk) return { score: 0.7, signals: ['one-word answer'], smallTalk: false, short: true, family: 'none' };
   if (deep) family = 'deep';
   else if (complex) family = 'complex';
@@ -182,16 +198,16 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   // Asks that name no hard verb but are hard work (second round of labels, tune split).
   const below = (f: keyof typeof BASE) => family === 'none' || family === 'simple' || (f === 'complex' && family === 'moderate');
   const extra: string[] = [];
-  if (below('complex') && SYMPTOM.test(lex) && DIAGNOSE_ASK.test(lex)) {
+  if (below('complex') && SYMPTOM.test(lexScan) && DIAGNOSE_ASK.test(lexScan)) {
     family = 'complex';
     extra.push('a failure or slowdown to diagnose');
-  } else if (below('complex') && codeLines > 5 && REVIEW_ASK.test(lex) && !/\bquick\b/.test(lex)) {
+  } else if (below('complex') && codeLines > 5 && REVIEW_ASK.test(lexScan) && !/\bquick\b/.test(lex)) {
     family = 'complex';
     extra.push('a review of pasted code');
-  } else if (below('complex') && (MATH_MULTI_STEP.test(lex) || PUZZLE_STRATEGY.test(lex))) {
+  } else if (below('complex') && (MATH_MULTI_STEP.test(lexScan) || PUZZLE_STRATEGY.test(lexScan))) {
     family = 'complex';
     extra.push('a multi-step problem');
-  } else if (below('moderate') && (MATH_TASK.test(lex) || (QUANTITY_QUESTION.test(lex) && (lex.match(/\d+(?:[.,]\d+)?/g)?.length ?? 0) >= 2))) {
+  } else if (below('moderate') && (MATH_TASK.test(lexScan) || (QUANTITY_QUESTION.test(lexScan) && (lex.match(/\d+(?:[.,]\d+)?/g)?.length ?? 0) >= 2))) {
     family = 'moderate';
     extra.push('a calculation or word problem');
   }
@@ -216,9 +232,9 @@ function scoreTurn(raw: string, nested = false): TurnScore {
     if (add > 0.4) signals.push(`${Math.round(substance)}-word ask`);
   } else if (substance <= 4) score -= 0.3;
 
-  const steps = distinct(MULTI_STEP, lex, 8);
-  const constraints = distinct(CONSTRAINT, lex, 8);
-  const depth = distinct(DEPTH_TERMS, lex, 8);
+  const steps = MULTI_STEP.count(lexScan, 8);
+  const constraints = CONSTRAINT.count(lexScan, 8);
+  const depth = DEPTH_TERMS.count(lexScan, 8);
   const enumerated = listLines(ask);
   const listItems = Math.min(10, (ask.match(/[,，、;]/g)?.length ?? 0));
   const quantities = !/\d/.test(ask) ? 0 : Math.min(4, ask.match(/\b\d[\d.,]*\s?(?:%|k|m|ms|s|tb|gb|mb|tps|rps|users|servers|services|rows|items|requests|events|minutes|hours|days|weeks|months|years|x)\b/giu)?.length ?? 0);
@@ -233,7 +249,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   }
   // The full notation pattern only where a math character could be (it is the costliest regex).
   const mathNotation = MATH_HINT.test(lex) && MATH_NOTATION.test(lex);
-  const mathWords = distinct(MATH_WORDS, lex, 4);
+  const mathWords = MATH_WORDS.count(lexScan, 4);
   if (mathNotation || mathWords > 0) {
     score += (mathNotation ? 0.4 : 0) + Math.min(0.6, mathWords * 0.2);
     signals.push(mathNotation ? 'mathematical notation' : 'mathematical subject');
@@ -249,7 +265,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
     score += Math.min(0.5, Math.log2(1 + words / 400) * 0.2);
     signals.push(`about ${words} words of pasted material`);
   }
-  if (BREVITY.test(lex)) {
+  if (BREVITY.test(lexScan)) {
     score -= 0.8;
     signals.push('asks for a brief answer');
   }
@@ -257,7 +273,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   // Keyword stuffing: hard words around an easy ask do not make it hard. Sentences made of hard
   // words with no object of their own ("Prove it rigorously, design the architecture") are
   // set aside and the rest is scored on its own; one hard word may lift it a tier, several not.
-  const hardWords = deep || complex || steps > 0 ? distinct(DEEP_ALL, lex, 8) + distinct(COMPLEX_ALL, lex, 8) + steps : 0;
+  const hardWords = deep || complex || steps > 0 ? DEEP_ASK.count(lexScan, 8) + COMPLEX_ASK.count(lexScan, 8) + steps : 0;
   if (hardWords >= 1 && !nested) {
     const parts = lex.split(/[.!?:;。？！：；]+\s*|\n+/u).filter((x) => x.trim());
     const stuffing: string[] = [];
@@ -271,7 +287,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
       // One sentence: strip the hard words and judge what is left.
       const left = lex.replace(DEEP_ALL, ' ').replace(COMPLEX_ALL, ' ').replace(MULTI_ALL, ' ').replace(EFFORT_WORDS, ' ');
       const bare = left.replace(NO_OBJECT, ' ');
-      core = isSmallTalk(left) || isSmallTalk(bare) ? 0.3 : LOOKUP_CORE.test(lex) || arithmeticCore ? Math.min(scoreTurn(left, true).score, BASE.simple) : null;
+      core = isSmallTalk(left) || isSmallTalk(bare) ? 0.3 : LOOKUP_CORE.test(lexScan) || arithmeticCore ? Math.min(scoreTurn(left, true).score, BASE.simple) : null;
     }
     if (core !== null) {
       const coreTier = tierIndex(core);
@@ -345,14 +361,15 @@ export function classifyMessages(messages: readonly ChatMessageLike[], underTier
     for (const m of messages) {
       if (m.role !== 'system' && m.role !== 'developer') continue;
       const sys = lexicalForm(messageText(m).slice(0, 4000));
+      const sysWords = readLexicons(sys);
       // An agent's system prompt (it defines tools): its tone rules are policy for every turn,
       // not a hint about this ask.
       if (SYSTEM_TOOLS.test(sys)) break;
-      if (SYSTEM_RIGOUR.test(sys)) {
+      if (SYSTEM_RIGOUR.test(sysWords)) {
         // Rigour deepens an answer within its tier band; it does not turn a design into a proof.
         score = Math.min(score + 0.4, current.family === 'deep' ? Infinity : THRESHOLDS[3]! - 0.15);
         signals.push('system prompt asks for rigour');
-      } else if (SYSTEM_BRIEF.test(sys)) {
+      } else if (SYSTEM_BRIEF.test(sysWords)) {
         score = Math.max(score - 0.5, current.family && current.family !== 'none' ? THRESHOLDS[0]! + 0.2 : 0);
         signals.push('system prompt asks for brevity');
       }

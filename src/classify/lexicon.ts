@@ -1,4 +1,5 @@
 import { BMP_LETTER_NUMBER_CLASS } from './text.js';
+import { WordLexicon } from './wordlex.js';
 
 /**
  * Word lists for the classifier, by what they say about the ask. Spaced scripts match on whole
@@ -11,16 +12,16 @@ const WORD_CHAR = `[a-z0-9]|[${BMP_LETTER_NUMBER_CLASS}]`;
 const B = `(?<!${WORD_CHAR})`;
 const E = `(?!${WORD_CHAR})`;
 
-function build(spaced: string[], cjk: string[] = [], flags = 'iu'): RegExp {
+function build(spaced: readonly string[], cjk: readonly string[], flags: string): RegExp {
   const parts: string[] = [];
   if (spaced.length) parts.push(`${B}(?:${spaced.join('|')})${E}`);
   if (cjk.length) parts.push(`(?:${cjk.join('|')})`);
   return new RegExp(parts.join('|'), flags);
 }
-// No 'i' flag: callers match against lower-cased text (Unicode case-insensitive matching is
-// several times slower in V8, and this runs on every request).
-export const lexicon = (spaced: string[], cjk: string[] = []) => build(spaced, cjk, 'u');
-export const lexiconGlobal = (spaced: string[], cjk: string[] = []) => build(spaced, cjk, 'gu');
+// No 'i' flag: lexicons read lower-cased text (Unicode case-insensitive matching is several
+// times slower in V8, and this runs on every request). A lexicon answers for a readLexicons scan
+// of the ask by word lookup; its .regex is the same lexicon for short texts read on their own.
+export const lexicon = (spaced: string[], cjk: string[] = []) => new WordLexicon(spaced, cjk, build);
 
 /** Proofs, derivations, formal work: the deepest asks. */
 export const DEEP_ASK = lexicon(
@@ -80,7 +81,7 @@ export const SIMPLE_ASK = lexicon(
   ['什么是', '是什么', '哪里', '翻译', '总结', 'とは', 'どこ', '翻訳', '要約', 'どれくらい'],
 );
 /** Topics whose answers need care: distributed systems, performance, security, algorithms, statistics. */
-export const DEPTH_TERMS = lexiconGlobal(
+export const DEPTH_TERMS = lexicon(
   [
     'concurren(?:t|cy)', 'race conditions?', 'deadlocks?', 'thread-safe', 'lock-free', 'memory leak', 'leaks?', 'consensus', 'raft', 'paxos', 'partitions?',
     'replication', 'distributed', 'sharding', 'exactly-once', 'at-least-once', 'idempoten(?:t|cy)', 'consistency', 'latency', 'throughput', 'p99',
@@ -97,7 +98,7 @@ export const DEPTH_TERMS = lexiconGlobal(
   ['并发', '分布式', '冲突', '一致性', '权衡', '复杂度', '競合', '一貫性', 'トレードオフ', '分散'],
 );
 /** Asks with several parts. */
-export const MULTI_STEP = lexiconGlobal(
+export const MULTI_STEP = lexicon(
   [
     'step by step', 'then', 'after that', 'finally', 'first', 'second', 'third', 'also', 'additionally', 'for each', 'and explain', 'and show',
     'and justify', 'and compare', 'and propose', 'and recommend', 'and analy[sz]e', 'including', 'include', 'cover', 'covering', 'walk through',
@@ -105,7 +106,7 @@ export const MULTI_STEP = lexiconGlobal(
   ],
   ['然后', '接着', '并说明', 'それから', '次に'],
 );
-export const CONSTRAINT = lexiconGlobal([
+export const CONSTRAINT = lexicon([
   'must', 'should', 'without', 'at least', 'at most', 'no more than', 'less than', 'ensure', 'guarantee', 'handle', 'handles', 'support', 'supports',
   'prevent', 'prevents', 'keeping', 'under', 'o\\(n(?: log n)?\\)', 'in-place', 'respects?', 'limit of', 'debe', 'sin', 'muss', 'ohne', 'doit', 'sans', 'должен', 'без',
 ]);
@@ -120,7 +121,7 @@ export const BREVITY = lexicon(
  */
 export const MATH_NOTATION =
   /\\(?:frac|int|sum|prod|sqrt|lim|infty|mathbb|forall|exists|partial)|[∑∫∏√∞∀∃∂≤≥≠≈∈⊂]|\b[a-z]\s*\^\s*\d|\b\d*[a-z]\s*[+\-*/]\s*\d*[a-z]?\s*=\s*\d|\b[a-z]\(\s*[a-z]\s*\)\s*=|\bmod\s+\d|\bt\(n\)/u;
-export const MATH_WORDS = lexiconGlobal([
+export const MATH_WORDS = lexicon([
   'integral', 'derivative', 'eigen(?:value|vector)s?', 'matrix', 'matrices', 'polynomial', 'primes?', 'irrational', 'probability', 'expected value',
   'variance', 'converge(?:s|nce)?', 'series', 'limit', 'equations?', 'inequality', 'induction', 'modulo', 'combinatori(?:cs|al)', 'permutations?',
   'theorem', 'lemma', 'group', 'graph', 'countable', 'uncountable', 'recurrence', 'ecuación', 'gleichung', 'équation', 'уравнение', 'интеграл',

@@ -1,5 +1,7 @@
 /** Text helpers for the classifier: pure, Unicode-aware, linear in the input. */
 
+import { HASH_SEED, RangeSet, hashStep } from './wordset.js';
+
 export interface ChatMessageLike {
   role?: unknown;
   content?: unknown;
@@ -42,7 +44,7 @@ const BMP_WORD_CHARS = (() => {
 })();
 
 /** Is the BMP code unit c a letter or number (a table read)? */
-const isBmpWordChar = (c: number) => ((BMP_WORD_CHARS[c >> 3]! >> (c & 7)) & 1) === 1;
+export const isBmpWordChar = (c: number): boolean => ((BMP_WORD_CHARS[c >> 3]! >> (c & 7)) & 1) === 1;
 
 /**
  * The same letters and numbers as a regex class body of BMP ranges ("a-z..."). Lexicon word
@@ -110,13 +112,18 @@ export interface TextShape {
 }
 
 const DISTINCT_CAP = 4000;
+const SHAPE_WORDS = new RangeSet(DISTINCT_CAP);
 
 /**
  * Words are runs that start with a letter or number and go on through letters, numbers and
  * ' ’ _ - ; a run with a CJK character in it counts through its CJK characters instead. One pass.
  */
 export function textShape(text: string): TextShape {
-  const seen = new Set<string>();
+  // Words as ranges of the text (no string per word); a word that lower-casing could change is
+  // lower-cased and kept apart, as a string (in the classifier's lower-cased asks: none).
+  const seen = SHAPE_WORDS;
+  seen.reset(text);
+  let changed: Set<string> | null = null;
   const cjkSeen = new Set<number>();
   let words = 0;
   let cjkChars = 0;
@@ -140,9 +147,8 @@ export function textShape(text: string): TextShape {
     }
     const start = i;
     let cjkInWord = false;
-    // Lower-case the word only if it has a character that could change (the classifier passes
-    // lower-cased text: most words are ASCII lower case already).
     let mayChangeCase = false;
+    let h = HASH_SEED;
     for (let len = w; len > 0; ) {
       const c = text.charCodeAt(i);
       if (c > 127 || (c >= 65 && c <= 90)) mayChangeCase = true;
@@ -151,6 +157,8 @@ export function textShape(text: string): TextShape {
         cjkChars++;
         if (cjkSeen.size < DISTINCT_CAP) cjkSeen.add(c);
       }
+      h = hashStep(h, c);
+      if (len === 2) h = hashStep(h, text.charCodeAt(i + 1));
       i += len;
       if (i >= n) break;
       const next = text.charCodeAt(i);
@@ -158,12 +166,17 @@ export function textShape(text: string): TextShape {
     }
     if (cjkInWord) continue;
     words++;
-    if (seen.size < DISTINCT_CAP) seen.add(mayChangeCase ? text.slice(start, i).toLowerCase() : text.slice(start, i));
+    if (!mayChangeCase) seen.add(start, i, h);
+    else if ((changed ??= new Set()).size < DISTINCT_CAP) changed.add(text.slice(start, i).toLowerCase());
   }
+  // A changed word that lower-cased to one of the others (an ASCII capital, the Kelvin sign) is
+  // one word, not two.
+  let distinct = seen.size;
+  if (changed !== null) for (const word of changed) if (!seen.hasString(word)) distinct++;
   return {
     words: words + Math.round(cjkChars / 1.5),
     // Words first, then CJK characters, up to the cap.
-    distinct: Math.min(DISTINCT_CAP, seen.size + cjkSeen.size),
+    distinct: Math.min(DISTINCT_CAP, distinct + cjkSeen.size),
     chars: text.length,
     lines,
     questionMarks: q,

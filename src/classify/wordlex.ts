@@ -1,0 +1,313 @@
+import { isBmpWordChar } from './text.js';
+import { HASH_SEED, WordMap, hashStep } from './wordset.js';
+
+/**
+ * Lexicons matched by word lookup instead of one regex scan each.
+ *
+ * A lexicon is a list of terms written as small regexes ("optimi[sz]e", "race conditions?") that
+ * match on whole words: not preceded and not followed by a letter or number. Run as regexes, each
+ * lexicon scanned the whole ask with a lookbehind at every position (1-14 us per lexicon over
+ * 1.2 KB; twenty of them made a 2 KB ask cost 60-120 us). Here a term with a finite language is
+ * expanded once, at load, into its literal strings, and each literal is filed under its first
+ * word. A request's text is cut into words once (readLexicons), each word is looked up once in
+ * the one index of all lexicons, and a lexicon's answer is then a read of the hits it got.
+ *
+ * The answers are the regex's, exactly: `test` is whether the regex matches, `count` the number
+ * of distinct strings a global regex scan returns (leftmost match first, earlier terms first at
+ * the same place, as a backtracking regex picks). Terms the expander cannot make finite (".{0,40}",
+ * "\p{L}+", anchors) stay in a small regex of their own, which the lexicon runs when its words
+ * found nothing. Chinese and Japanese terms match anywhere (no spaces in those scripts) and are
+ * found with indexOf, only when the text has a character at least as high as their first.
+ */
+
+/** The most literals one term may expand into (the largest now is 180). */
+const MAX_EXPANSION = 4096;
+
+/**
+ * The literal strings a regex term matches, in the order a backtracking regex tries them, or null
+ * if the term uses syntax whose language is not a small finite set (., \p, \d, *, +, {n,m},
+ * anchors, lookarounds). Understood: literals, escaped punctuation, (?:a|b), [abc] and [a-c], and
+ * a greedy ? after any of them.
+ */
+export function expandTerm(term: string): string[] | null {
+  let pos = 0;
+  const fail = Symbol('fail');
+  function alternation(): string[] {
+    const out: string[] = [];
+    for (;;) {
+      out.push(...sequence());
+      if (out.length > MAX_EXPANSION) throw fail;
+      if (term[pos] !== '|') return out;
+      pos++;
+    }
+  }
+  function sequence(): string[] {
+    let acc = [''];
+    while (pos < term.length && term[pos] !== '|' && term[pos] !== ')') {
+      let atom: string[];
+      const c = term[pos]!;
+      if (c === '(') {
+        if (!term.startsWith('(?:', pos)) throw fail;
+        pos += 3;
+        atom = alternation();
+        if (term[pos] !== ')') throw fail;
+        pos++;
+      } else if (c === '[') {
+        const close = term.indexOf(']', pos + 1);
+        const body = term.slice(pos + 1, close);
+        if (close < 0 || body.length === 0 || body[0] === '^' || body.includes('\\') || body.includes('[')) throw fail;
+        atom = [];
+        for (let i = 0; i < body.length; i++) {
+          if (body[i + 1] === '-' && i + 2 < body.length) {
+            for (let code = body.charCodeAt(i); code <= body.charCodeAt(i + 2); code++) atom.push(String.fromCharCode(code));
+            i += 2;
+          } else atom.push(body[i]!);
+        }
+        pos = close + 1;
+      } else if (c === '\\') {
+        const next = term[pos + 1];
+        if (next === undefined || /[\p{L}\p{N}]/u.test(next)) throw fail; // \d, \p{..}, \b, \u....
+        atom = [next];
+        pos += 2;
+      } else if ('.*+?{}^$]'.includes(c)) {
+        throw fail;
+      } else {
+        // One UTF-16 unit: the terms are all in the BMP.
+        if (c.charCodeAt(0) >= 0xd800 && c.charCodeAt(0) <= 0xdfff) throw fail;
+        atom = [c];
+        pos++;
+      }
+      if (term[pos] === '?') {
+        pos++;
+        if (term[pos] === '?') throw fail; // lazy: a different order
+        atom = [...atom, ''];
+      } else if (term[pos] === '*' || term[pos] === '+' || term[pos] === '{') throw fail;
+      const next: string[] = [];
+      for (const a of acc) for (const b of atom) next.push(a + b);
+      if (next.length > MAX_EXPANSION) throw fail;
+      acc = next;
+    }
+    return acc;
+  }
+  try {
+    const all = alternation();
+    if (pos !== term.length) return null;
+    // Keep each literal's first place: that is the try the regex makes first.
+    const unique = [...new Set(all)];
+    return unique.includes('') ? null : unique;
+  } catch (e) {
+    if (e === fail) return null;
+    throw e;
+  }
+}
+
+const isWordAt = (text: string, i: number) => i >= 0 && i < text.length && isBmpWordChar(text.charCodeAt(i));
+
+interface Literal {
+  lexicon: number;
+  text: string;
+  /** Try order within its lexicon (term order, then expansion order). */
+  order: number;
+  /** The literal is one whole word: a word equal to it is a match with no further check. */
+  wholeWord: boolean;
+  /** Its last UTF-16 unit: compared before the whole literal (most candidates fail on it). */
+  last: number;
+}
+
+/** Literals by their first word: one map for every lexicon, so a request looks each word up once. */
+const BY_FIRST_WORD = new WordMap<Literal[]>();
+let lexiconCount = 0;
+
+/** A text cut into words, and the lexicon hits its words found. */
+export class LexiconScan {
+  /** Per lexicon id: flat [position, order, length] triples, in text order; undefined if none. */
+  readonly hits: (number[] | undefined)[];
+  /** The highest UTF-16 unit in the text (gates the Chinese and Japanese terms). */
+  readonly maxCode: number;
+
+  constructor(readonly text: string) {
+    const hits: (number[] | undefined)[] = new Array(lexiconCount);
+    let maxCode = 0;
+    const n = text.length;
+    let i = 0;
+    while (i < n) {
+      let c = text.charCodeAt(i);
+      if (c > maxCode) maxCode = c;
+      if (!isBmpWordChar(c)) {
+        i++;
+        continue;
+      }
+      const start = i;
+      let h = hashStep(HASH_SEED, c);
+      for (i++; i < n; i++) {
+        c = text.charCodeAt(i);
+        if (c > maxCode) maxCode = c;
+        if (!isBmpWordChar(c)) break;
+        h = hashStep(h, c);
+      }
+      const literals = BY_FIRST_WORD.getRange(text, start, i, h);
+      if (literals === undefined) continue;
+      for (const lit of literals) {
+        if (!lit.wholeWord) {
+          const end = start + lit.text.length;
+          if (end > n || text.charCodeAt(end - 1) !== lit.last || !text.startsWith(lit.text, start) || isWordAt(text, end)) continue;
+        }
+        (hits[lit.lexicon] ??= []).push(start, lit.order, lit.text.length);
+      }
+    }
+    this.hits = hits;
+    this.maxCode = maxCode;
+  }
+}
+
+/** Cut a lexical form (see text.ts lexicalForm) into words and look every lexicon up in it. */
+export function readLexicons(lexicalText: string): LexiconScan {
+  return new LexiconScan(lexicalText);
+}
+
+export class WordLexicon {
+  private readonly id: number;
+  /** Literals that start with a character that is not a letter or number ("∫"): found by indexOf. */
+  private readonly symbolLiterals: { text: string; order: number }[] = [];
+  /** Chinese and Japanese literals: found anywhere, by indexOf. */
+  private readonly cjkLiterals: { text: string; order: number; first: number }[] = [];
+  private readonly minCjk: number = Infinity;
+  /** The words of every spaced literal (see vocabulary()). */
+  private readonly vocabulary: string[] = [];
+  /** The terms the expander could not make finite, as a regex of their own (null if none). */
+  private readonly residual: RegExp | null;
+  /** The whole lexicon as one regex, for texts not read with readLexicons (short ones). */
+  readonly regex: RegExp;
+  /** The same, global (replace, matchAll). */
+  readonly regexAll: RegExp;
+
+  constructor(
+    readonly spaced: readonly string[],
+    readonly cjk: readonly string[],
+    build: (spaced: readonly string[], cjk: readonly string[], flags: string) => RegExp,
+  ) {
+    this.id = lexiconCount++;
+    this.regex = build(spaced, cjk, 'u');
+    this.regexAll = build(spaced, cjk, 'gu');
+    const rest: string[] = [];
+    let order = 0;
+    for (const term of spaced) {
+      const literals = expandTerm(term);
+      if (literals === null) {
+        rest.push(term);
+        // A residual term sits among the others in the regex: counting (which needs the regex's
+        // order across all terms) falls back to the regex for this lexicon.
+        order++;
+        continue;
+      }
+      for (const text of literals) {
+        const o = order++;
+        if (!isBmpWordChar(text.charCodeAt(0))) {
+          this.symbolLiterals.push({ text, order: o });
+          continue;
+        }
+        let end = 1;
+        while (end < text.length && isBmpWordChar(text.charCodeAt(end))) end++;
+        const first = text.slice(0, end);
+        const list = BY_FIRST_WORD.get(first) ?? [];
+        list.push({ lexicon: this.id, text, order: o, wholeWord: end === text.length, last: text.charCodeAt(text.length - 1) });
+        this.vocabulary.push(...words(text));
+        BY_FIRST_WORD.set(first, list);
+      }
+    }
+    for (const term of cjk) {
+      const literals = expandTerm(term);
+      if (literals === null) throw new Error(`lexicon: CJK term ${term} must be a finite pattern`);
+      for (const text of literals) {
+        const first = text.charCodeAt(0);
+        this.cjkLiterals.push({ text, order: order++, first });
+        this.minCjk = Math.min(this.minCjk, first);
+      }
+    }
+    this.residual = rest.length ? build(rest, [], 'u') : null;
+  }
+
+  /**
+   * Every word (run of letters and numbers) a match of a spaced term can contain; a word of a
+   * text not in it is never inside a spaced match. Throws if a term was not expanded.
+   */
+  words(): string[] {
+    if (this.residual !== null) throw new Error('lexicon: words() of a lexicon with unexpanded terms');
+    return [...new Set(this.vocabulary)];
+  }
+
+  /** Does the lexicon match anywhere in the scanned text (regex.test)? */
+  test(scan: LexiconScan): boolean {
+    if (scan.hits[this.id] !== undefined) return true;
+    const text = scan.text;
+    for (const lit of this.symbolLiterals) {
+      for (let at = text.indexOf(lit.text); at >= 0; at = text.indexOf(lit.text, at + 1)) {
+        if (!isWordAt(text, at - 1) && !isWordAt(text, at + lit.text.length)) return true;
+      }
+    }
+    if (scan.maxCode >= this.minCjk) {
+      for (const lit of this.cjkLiterals) if (scan.maxCode >= lit.first && text.includes(lit.text)) return true;
+    }
+    return this.residual !== null && this.residual.test(text);
+  }
+
+  /**
+   * Distinct strings a global scan of the regex returns, stopping at cap: the leftmost match,
+   * the earliest term at that place, then on from its end.
+   */
+  count(scan: LexiconScan, cap: number): number {
+    const text = scan.text;
+    if (this.residual !== null) return countRegex(this.regexAll, text, cap);
+    // [position, order, length] of every candidate, then swept in text order.
+    const found: number[] = scan.hits[this.id]?.slice() ?? [];
+    for (const lit of this.symbolLiterals) {
+      for (let at = text.indexOf(lit.text); at >= 0; at = text.indexOf(lit.text, at + 1)) {
+        if (!isWordAt(text, at - 1) && !isWordAt(text, at + lit.text.length)) found.push(at, lit.order, lit.text.length);
+      }
+    }
+    if (scan.maxCode >= this.minCjk) {
+      for (const lit of this.cjkLiterals) {
+        if (scan.maxCode < lit.first) continue;
+        for (let at = text.indexOf(lit.text); at >= 0; at = text.indexOf(lit.text, at + 1)) found.push(at, lit.order, lit.text.length);
+      }
+    }
+    if (found.length === 0) return 0;
+    const idx: number[] = [];
+    for (let k = 0; k < found.length; k += 3) idx.push(k);
+    idx.sort((a, b) => found[a]! - found[b]! || found[a + 1]! - found[b + 1]!);
+    const seen = new Set<string>();
+    let end = 0;
+    for (const k of idx) {
+      const at = found[k]!;
+      if (at < end) continue; // inside the previous match, or a later term at the same place
+      end = at + found[k + 2]!;
+      seen.add(text.slice(at, end));
+      if (seen.size >= cap) break;
+    }
+    return seen.size;
+  }
+}
+
+/** The runs of letters and numbers in a text (BMP: lexical forms have no astral characters). */
+export function words(text: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < text.length; ) {
+    if (!isBmpWordChar(text.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < text.length && isBmpWordChar(text.charCodeAt(i))) i++;
+    out.push(text.slice(start, i));
+  }
+  return out;
+}
+
+/** Distinct matches of a global regex, up to cap (what count() does without the index). */
+export function countRegex(re: RegExp, text: string, cap: number): number {
+  re.lastIndex = 0;
+  const seen = new Set<string>();
+  for (let m = re.exec(text); m && seen.size < cap; m = re.exec(text)) seen.add(m[0].toLowerCase());
+  re.lastIndex = 0;
+  return seen.size;
+}

@@ -1,0 +1,92 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { NO_OBJECT_TERMS, isStuffing } from '../../src/classify/classifier.js';
+import * as lexicons from '../../src/classify/lexicon.js';
+import { lexicalForm } from '../../src/classify/text.js';
+import { WordLexicon, countRegex, expandTerm, readLexicons } from '../../src/classify/wordlex.js';
+
+const all = Object.entries(lexicons).filter((e): e is [string, WordLexicon] => e[1] instanceof WordLexicon);
+
+describe('expandTerm', () => {
+  it('expands finite terms in the order a backtracking regex tries them', () => {
+    expect(expandTerm('optimi[sz]e')).toEqual(['optimise', 'optimize']);
+    expect(expandTerm('race conditions?')).toEqual(['race conditions', 'race condition']);
+    expect(expandTerm('(?:a |the )?proofs?')).toEqual(['a proofs', 'a proof', 'the proofs', 'the proof', 'proofs', 'proof']);
+    expect(expandTerm('tla\\+')).toEqual(['tla+']);
+    expect(expandTerm('50[0-4](?: uc)?')).toEqual(['500 uc', '500', '501 uc', '501', '502 uc', '502', '503 uc', '503', '504 uc', '504']);
+    expect(expandTerm('step[- ]by[- ]step')).toHaveLength(4);
+    expect(expandTerm('(?:a|)b')).toEqual(['ab', 'b']);
+  });
+
+  it('leaves anything it cannot make a small finite set to the regex', () => {
+    for (const term of ['how do(?:es)? .{0,40} work', 'тормоз\\p{L}*', '^sql ?[:：]', '\\d+ items', 'a+', 'x{2}', '(?!no)yes', 'a??', 'x|', '[^a]'])
+      expect(expandTerm(term), term).toBeNull();
+  });
+
+  it('every lexicon term is expanded or kept in the residual regex, and the listed ones are expanded', () => {
+    // The lexicons counted with count() must be fully expanded (their words() throws otherwise).
+    for (const lex of [lexicons.DEEP_ASK, lexicons.COMPLEX_ASK, lexicons.MULTI_STEP]) expect(lex.words().length).toBeGreaterThan(20);
+    expect(() => lexicons.MODERATE_ASK.words()).toThrow();
+  });
+});
+
+describe('word lookup answers what the regex answers', () => {
+  // Pieces of every lexicon's terms (expanded where possible), separators and edge characters.
+  const pieces = [
+    ...new Set(
+      all.flatMap(([, lex]) => [...lex.spaced, ...lex.cjk].flatMap((t) => (expandTerm(t) ?? [t.replace(/[^\p{L}\p{N} ]+/gu, ' ')]).slice(0, 6))),
+    ),
+  ];
+  const edges = [' ', ' ', ', ', '-', "'", '.', '\n', 'a', 'é', '1', 'ꙮ', '□', '证', 'の', '∫', 'Ⅻ', '\ud800', '𝑥', '😀', '_'];
+  const text = fc
+    .array(fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...pieces) }, { weight: 3, arbitrary: fc.constantFrom(...edges) }, { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 2 }) }), { maxLength: 24 })
+    .map((parts) => lexicalForm(parts.join('')));
+
+  it('test() and count() against regex.test and a global regex scan, every lexicon (property)', () => {
+    fc.assert(
+      fc.property(text, fc.constantFrom(1, 3, 8), (t, cap) => {
+        const scan = readLexicons(t);
+        for (const [name, lex] of all) {
+          expect(lex.test(scan), `${name} test ${JSON.stringify(t)}`).toBe(lex.regex.test(t));
+          expect(lex.count(scan, cap), `${name} count ${JSON.stringify(t)}`).toBe(countRegex(lex.regexAll, t, cap));
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('leftmost match first, and the earlier term at the same place', () => {
+    const lex = new WordLexicon(['a b', 'b c', 'a'], [], (s, c, f) => new RegExp(`(?<![a-z0-9])(?:${s.join('|')})(?![a-z0-9])`, f));
+    for (const t of ['a b c', 'b c a b', 'a a a', 'x a b c b c']) expect(lex.count(readLexicons(t), 8), t).toBe(countRegex(lex.regexAll, t, 8));
+    expect(lex.count(readLexicons('a b c'), 8)).toBe(1); // 'a b', then ' c' alone is no term
+  });
+});
+
+describe('stuffing shortcut', () => {
+  // The clause test as it was before the kept-word shortcut: four regex passes, then a word count.
+  const noObject = new RegExp(`(?<![\\p{L}])(?:${NO_OBJECT_TERMS.join('|')})(?![\\p{L}])`, 'gu');
+  const reference = (clause: string) => {
+    if (clause.length > 160) return false;
+    const hard = [lexicons.DEEP_ASK.regexAll, lexicons.COMPLEX_ASK.regexAll, lexicons.MULTI_STEP.regexAll];
+    for (const re of hard) re.lastIndex = 0;
+    if (!hard.some((re) => re.test(clause))) return false;
+    let left = clause;
+    for (const re of hard) left = left.replace(re, ' ');
+    left = left.replace(noObject, ' ').replace(/[,\s]+/gu, ' ').trim();
+    return (left.match(/[\p{L}\p{N}'’]+/gu)?.length ?? 0) <= 1;
+  };
+  const pieces = ['prove', 'design', 'derive', 'step by step', 'then', 'it', 'rigorously', 'the', 'architecture', 'and', 'capital', 'france', "it's", "foo'bar", '’', '2', 'it2', 'trade-offs', '设计', '分析', '设计分析', 'ꙮ', 'é', ' ', ' ', ', ', '-'];
+  it('agrees with the four-pass version on generated clauses (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 14 }), (parts) => {
+        const clause = lexicalForm(parts.join(' '));
+        expect(isStuffing(clause), clause).toBe(reference(clause));
+      }),
+      { numRuns: 5000 },
+    );
+    expect(isStuffing('prove it rigorously')).toBe(true);
+    expect(isStuffing('design the capital of france')).toBe(false);
+    // Two kept words joined by an apostrophe are one word once the hard words are gone.
+    expect(isStuffing("prove foo'bar")).toBe(true);
+  });
+});
