@@ -1,7 +1,7 @@
 import { TIER_NAMES, type TierName } from '../config/schema.js';
 import { DEFAULT_UNDER_TIER_COST, decideTier, tierProbabilities } from './calibration.js';
 import { expandTerm, readLexicons, words } from './wordlex.js';
-import { astralToBmp, lexicalForm, listLines, messageText, splitAsk, textShape, type ChatMessageLike } from './text.js';
+import { astralToBmp, isBmpLetter, lexicalForm, listLines, nonBlankLines, messageText, splitAsk, textShape, type ChatMessageLike } from './text.js';
 import {
   BREVITY,
   COMPLEX_ASK,
@@ -20,6 +20,7 @@ import {
   SYSTEM_RIGOUR,
   TRIVIAL_ASK,
   EFFORT_WORDS,
+  EFFORT_TERMS,
   WHOLE_SYSTEM,
   SYMPTOM,
   DIAGNOSE_ASK,
@@ -59,7 +60,8 @@ function clip(text: string): string {
   return text.slice(0, MAX_SCAN) + '\n' + text.slice(text.length - MAX_SCAN);
 }
 
-function isSmallTalk(text: string): boolean {
+/** A greeting, thanks or acknowledgement and nothing more (exported for tests). */
+export function isSmallTalk(text: string): boolean {
   // Length first: lower-casing 2 KB of mixed scripts costs more than the rest of this check.
   const trimmed = text.trim();
   if (trimmed.length === 0) return true;
@@ -105,6 +107,27 @@ const NO_OBJECT = new RegExp(`(?<![\\p{L}])(?:${NO_OBJECT_TERMS.join('|')})(?![\
  */
 const STUFFING_VOCABULARY = new Set([...DEEP_ASK.words(), ...COMPLEX_ASK.words(), ...MULTI_STEP.words(), ...NO_OBJECT_TERMS.flatMap((t) => expandTerm(t)!.flatMap(words))]);
 
+/** Words the one-sentence check below can take out: those and the effort words. */
+const ONE_SENTENCE_REMOVABLE = new Set([...STUFFING_VOCABULARY, ...EFFORT_TERMS]);
+
+/**
+ * Distinct words of an ask that the one-sentence check keeps and small talk does not know,
+ * counted up to 4 (0 if an apostrophe could join words). Four of them make both small-talk tests
+ * of what is left fail, so the left-overs need not be built (exported for tests).
+ */
+export function unknownKeptWords(text: string): number {
+  if (/['’]/.test(text)) return 0;
+  const unknown = new Set<string>();
+  for (const word of words(text)) {
+    if (ONE_SENTENCE_REMOVABLE.has(word) || SMALL_TALK_WORDS.has(word)) continue;
+    // Letters only (no number), none Chinese or Japanese: no removal takes part of it.
+    let plain = true;
+    for (let i = 0; i < word.length && plain; i++) plain = word.charCodeAt(i) < 0x2e80 && isBmpLetter(word.charCodeAt(i));
+    if (plain && unknown.add(word).size >= 4) return 4;
+  }
+  return unknown.size;
+}
+
 /** Words of a clause that removing hard words and filler cannot remove, counted up to 2. */
 function keptWords(clause: string): number {
   let kept = 0;
@@ -137,11 +160,11 @@ function approxWords(text: string): number {
   let inWord = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c >= 0x3040 && c <= 0x9fff) {
+    if (c <= 32 && (c === 32 || c === 10 || c === 9 || c === 13)) inWord = false;
+    else if (c >= 0x3040 && c <= 0x9fff) {
       n++;
       inWord = false;
-    } else if (c === 32 || c === 10 || c === 9 || c === 13) inWord = false;
-    else if (!inWord) {
+    } else if (!inWord) {
       inWord = true;
       n++;
     }
@@ -179,7 +202,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   const lex = astralToBmp(ask);
   // Every lexicon below reads this one word-by-word pass over the ask (wordlex.ts).
   const lexScan = readLexicons(lex);
-  const codeLines = code ? code.split('\n').filter((l) => l.trim()).length : 0;
+  const codeLines = nonBlankLines(code);
   const signals: string[] = [];
 
   const deep = DEEP_ASK.test(lexScan);
@@ -285,9 +308,12 @@ function scoreTurn(raw: string, nested = false): TurnScore {
     if (stuffing.length > 0 && rest.length > 0) core = scoreTurn(rest.join('. '), true).score;
     else if (lex.length < 600) {
       // One sentence: strip the hard words and judge what is left.
-      const left = lex.replace(DEEP_ALL, ' ').replace(COMPLEX_ALL, ' ').replace(MULTI_ALL, ' ').replace(EFFORT_WORDS, ' ');
-      const bare = left.replace(NO_OBJECT, ' ');
-      core = isSmallTalk(left) || isSmallTalk(bare) ? 0.3 : LOOKUP_CORE.test(lexScan) || arithmeticCore ? Math.min(scoreTurn(left, true).score, BASE.simple) : null;
+      const lookupCore = LOOKUP_CORE.test(lexScan) || arithmeticCore;
+      if (lookupCore || unknownKeptWords(lex) < 4) {
+        const left = lex.replace(DEEP_ALL, ' ').replace(COMPLEX_ALL, ' ').replace(MULTI_ALL, ' ').replace(EFFORT_WORDS, ' ');
+        const bare = left.replace(NO_OBJECT, ' ');
+        core = isSmallTalk(left) || isSmallTalk(bare) ? 0.3 : lookupCore ? Math.min(scoreTurn(left, true).score, BASE.simple) : null;
+      }
     }
     if (core !== null) {
       const coreTier = tierIndex(core);

@@ -159,7 +159,8 @@ export const TRIVIAL_ASK = lexicon([
   'what day comes', 'what comes after', 'what letter', 'opposite of', 'plural of', 'how many legs', 'how many days are in a week', 'which is (?:larger|bigger|smaller)',
 ]);
 /** Effort words that stuffing adds without changing the ask. */
-export const EFFORT_WORDS = /(?<![\p{L}])(?:think|thinking|hard|harder|deeply|deep|carefully|maximum|reasoning|thorough|very|please|with|and|it|then|be|everything|alles|es|todo)(?![\p{L}])/gu;
+export const EFFORT_TERMS = ['think', 'thinking', 'hard', 'harder', 'deeply', 'deep', 'carefully', 'maximum', 'reasoning', 'thorough', 'very', 'please', 'with', 'and', 'it', 'then', 'be', 'everything', 'alles', 'es', 'todo'];
+export const EFFORT_WORDS = new RegExp(`(?<![\\p{L}])(?:${EFFORT_TERMS.join('|')})(?![\\p{L}])`, 'gu');
 /**
  * A failure or slowdown to diagnose (second round, tune split: terse expert requests such as
  * "p99 regressed 40ms after bumping to Go 1.23. Where do I look?" read as short questions).

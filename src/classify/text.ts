@@ -28,23 +28,27 @@ export function messageText(message: ChatMessageLike): string {
 const isCjk = (c: number) =>
   (c >= 0x3040 && c <= 0x30ff) || (c >= 0x3400 && c <= 0x4dbf) || (c >= 0x4e00 && c <= 0x9fff) || (c >= 0xac00 && c <= 0xd7af) || (c >= 0xf900 && c <= 0xfaff);
 const LETTER_OR_NUMBER = /^[\p{L}\p{N}]$/u;
+const LETTER = /^\p{L}$/u;
 
 /**
- * Letters and numbers of the BMP (\p{L}, \p{N}), one bit each, built once at load (~65k regex
- * tests, ~15 ms) so that textShape is one pass of table lookups. The word regex with Unicode
- * properties it replaces cost ~50 ns a character on mixed scripts (111 us for 2 KB).
+ * Letters (1) and numbers (2) of the BMP (\p{L}, \p{N}), one byte each (64 KB: one load per character,
+ * where a bit table cost a shift and a mask more in the two hottest loops), built once at load
+ * (~65k regex tests, ~15 ms) so that textShape is one pass of table lookups. The word regex with
+ * Unicode properties it replaces cost ~50 ns a character on mixed scripts (111 us for 2 KB).
  */
 const BMP_WORD_CHARS = (() => {
-  const t = new Uint8Array(0x10000 >> 3);
+  const t = new Uint8Array(0x10000);
   for (let c = 0; c < 0x10000; c++) {
     if (c >= 0xd800 && c <= 0xdfff) continue;
-    if (LETTER_OR_NUMBER.test(String.fromCharCode(c))) t[c >> 3]! |= 1 << (c & 7);
+    const ch = String.fromCharCode(c);
+    if (LETTER_OR_NUMBER.test(ch)) t[c] = LETTER.test(ch) ? 1 : 2;
   }
   return t;
 })();
 
-/** Is the BMP code unit c a letter or number (a table read)? */
-export const isBmpWordChar = (c: number): boolean => ((BMP_WORD_CHARS[c >> 3]! >> (c & 7)) & 1) === 1;
+export const isBmpWordChar = (c: number): boolean => BMP_WORD_CHARS[c]! > 0;
+/** Is the BMP code unit c a letter (\p{L})? */
+export const isBmpLetter = (c: number): boolean => BMP_WORD_CHARS[c] === 1;
 
 /**
  * The same letters and numbers as a regex class body of BMP ranges ("a-z..."). Lexicon word
@@ -301,6 +305,20 @@ const CODE_LINE =
   /^(?:\s{4,}|\t)\S|[;{}]\s*$|^\s*(?:def|class|import|from|function|const|let|var|return|if|for|while|public|private|func|fn|SELECT|INSERT|#include|package)\b.*[(:{=;]/;
 
 /** JavaScript's \s (WhiteSpace and LineTerminator), as a char-code test. */
+/** Lines with something other than whitespace on them (what split + trim + filter counted). */
+export function nonBlankLines(text: string): number {
+  let lines = 0;
+  let blank = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) {
+      if (!blank) lines++;
+      blank = true;
+    } else if (blank && !isJsSpace(c)) blank = false;
+  }
+  return blank ? lines : lines + 1;
+}
+
 export function isJsSpace(c: number): boolean {
   return c <= 32
     ? c === 32 || (c >= 9 && c <= 13)

@@ -258,8 +258,12 @@ export class WordLexicon {
   count(scan: LexiconScan, cap: number): number {
     const text = scan.text;
     if (this.residual !== null) return countRegex(this.regexAll, text, cap);
+    const hits = scan.hits[this.id];
+    // Only word hits (no symbol or CJK literal in the text): they are in text order already, and
+    // at one place in term order, so the sweep reads them as they are.
+    if (this.symbolLiterals.length === 0 && (this.cjkLiterals.length === 0 || scan.maxCode < this.minCjk)) return hits === undefined ? 0 : sweep(text, hits, [], cap);
     // [position, order, length] of every candidate, then swept in text order.
-    const found: number[] = scan.hits[this.id]?.slice() ?? [];
+    const found: number[] = hits?.slice() ?? [];
     for (const lit of this.symbolLiterals) {
       for (let at = text.indexOf(lit.text); at >= 0; at = text.indexOf(lit.text, at + 1)) {
         if (!isWordAt(text, at - 1) && !isWordAt(text, at + lit.text.length)) found.push(at, lit.order, lit.text.length);
@@ -272,20 +276,31 @@ export class WordLexicon {
       }
     }
     if (found.length === 0) return 0;
-    const idx: number[] = [];
-    for (let k = 0; k < found.length; k += 3) idx.push(k);
-    idx.sort((a, b) => found[a]! - found[b]! || found[a + 1]! - found[b + 1]!);
-    const seen = new Set<string>();
-    let end = 0;
-    for (const k of idx) {
-      const at = found[k]!;
-      if (at < end) continue; // inside the previous match, or a later term at the same place
-      end = at + found[k + 2]!;
-      seen.add(text.slice(at, end));
-      if (seen.size >= cap) break;
-    }
-    return seen.size;
+    const order: number[] = [];
+    for (let k = 0; k < found.length; k += 3) order.push(k);
+    order.sort((a, b) => found[a]! - found[b]! || found[a + 1]! - found[b + 1]!);
+    return sweep(text, found, order, cap);
   }
+}
+
+/**
+ * The distinct strings of the matches a global regex scan takes from candidates (flat
+ * [position, order, length] triples), read in the given order of triple offsets, or in place if
+ * none is given: the first candidate at or after the end of the previous match wins.
+ */
+function sweep(text: string, found: readonly number[], order: readonly number[], cap: number): number {
+  const seen = new Set<string>();
+  let end = 0;
+  const count = order.length > 0 ? order.length : found.length / 3;
+  for (let j = 0; j < count; j++) {
+    const k = order.length > 0 ? order[j]! : j * 3;
+    const at = found[k]!;
+    if (at < end) continue; // inside the previous match, or a later term at the same place
+    end = at + found[k + 2]!;
+    seen.add(text.slice(at, end));
+    if (seen.size >= cap) break;
+  }
+  return seen.size;
 }
 
 /** The runs of letters and numbers in a text (BMP: lexical forms have no astral characters). */

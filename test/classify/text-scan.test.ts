@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { lexicon } from '../../src/classify/lexicon.js';
 import { readLexicons } from '../../src/classify/wordlex.js';
-import { isJsSpace, lexicalForm, listLines, looksLikeCodeLine, splitAsk } from '../../src/classify/text.js';
+import { isJsSpace, lexicalForm, listLines, looksLikeCodeLine, nonBlankLines, splitAsk } from '../../src/classify/text.js';
 
 const FENCE = /```[^\n]*\n([\s\S]*?)(?:```|$)/g;
 const CODE_LINE =
@@ -115,5 +115,18 @@ describe('lexicon word boundaries', () => {
     expect(matches(lexicalForm('😀design'))).toBe(true);
     expect(matches(lexicalForm('design𠀀'))).toBe(false);
     expect(lexicalForm('Design')).toBe('design');
+  });
+});
+
+describe('nonBlankLines', () => {
+  it('counts what split, trim and filter counted (property)', () => {
+    const unit = fc.constantFrom('\n', '\r', ' ', '\t', '\u2028', '\u00a0', '\ufeff', 'x', '}', '\u200b');
+    fc.assert(
+      fc.property(fc.array(unit, { maxLength: 30 }), (parts) => {
+        const text = parts.join('');
+        expect(nonBlankLines(text)).toBe(text ? text.split('\n').filter((l) => l.trim()).length : 0);
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

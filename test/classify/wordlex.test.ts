@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { NO_OBJECT_TERMS, isStuffing } from '../../src/classify/classifier.js';
+import { NO_OBJECT_TERMS, isSmallTalk, isStuffing, unknownKeptWords } from '../../src/classify/classifier.js';
 import * as lexicons from '../../src/classify/lexicon.js';
 import { lexicalForm } from '../../src/classify/text.js';
 import { WordLexicon, countRegex, expandTerm, readLexicons } from '../../src/classify/wordlex.js';
@@ -88,5 +88,33 @@ describe('stuffing shortcut', () => {
     expect(isStuffing('design the capital of france')).toBe(false);
     // Two kept words joined by an apostrophe are one word once the hard words are gone.
     expect(isStuffing("prove foo'bar")).toBe(true);
+  });
+});
+
+describe('one-sentence shortcut', () => {
+  // What the one-sentence stuffing check builds: the ask without hard words and effort words
+  // (left), and without the filler too (bare).
+  const noObject = new RegExp(`(?<![\\p{L}])(?:${NO_OBJECT_TERMS.join('|')})(?![\\p{L}])`, 'gu');
+  const leftovers = (lex: string) => {
+    let left = lex;
+    for (const re of [lexicons.DEEP_ASK.regexAll, lexicons.COMPLEX_ASK.regexAll, lexicons.MULTI_STEP.regexAll, lexicons.EFFORT_WORDS]) left = left.replace(re, ' ');
+    return [left, left.replace(noObject, ' ')];
+  };
+  const pieces = ['prove', 'design', 'think hard', 'please', 'thanks', 'hi', 'ok', 'the', 'it', 'france', 'capital', 'zebra', 'qux', 'ⅻ', 'x2', '2', "it's", "you're", '设计', '你好', 'é', 'ꙮ', 'ok!', '😀'];
+  it('four unknown kept words: neither leftover is small talk (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 16 }), fc.constantFrom(' ', ', ', '-', ''), (parts, sep) => {
+        const lex = lexicalForm(parts.join(sep));
+        if (unknownKeptWords(lex) < 4) return;
+        for (const rest of leftovers(lex)) expect(isSmallTalk(rest), `${lex} -> ${rest}`).toBe(false);
+      }),
+      { numRuns: 5000 },
+    );
+    expect(unknownKeptWords('prove zebra qux france capital')).toBe(4);
+    expect(unknownKeptWords('prove thanks hi ok it')).toBe(0);
+    expect(unknownKeptWords("prove zebra qux france it's")).toBe(0);
+    // Why apostrophes stop the count: four unknown words can be one word of small talk's count.
+    expect(isSmallTalk("zebra'qux'france're thanks hi ok")).toBe(true);
+    expect(unknownKeptWords("zebra'qux'france're thanks hi ok")).toBe(0);
   });
 });
