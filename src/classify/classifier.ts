@@ -1,6 +1,6 @@
 import { TIER_NAMES, type TierName } from '../config/schema.js';
 import { DEFAULT_UNDER_TIER_COST, decideTier, tierProbabilities } from './calibration.js';
-import { expandTerm, readLexicons, words } from './wordlex.js';
+import { countUnlisted, expandTerm, readLexicons, wordSet, words } from './wordlex.js';
 import { astralToBmp, isBmpLetter, lexicalForm, listLines, nonBlankLines, messageText, splitAsk, textShape, type ChatMessageLike } from './text.js';
 import {
   BREVITY,
@@ -109,6 +109,7 @@ const STUFFING_VOCABULARY = new Set([...DEEP_ASK.words(), ...COMPLEX_ASK.words()
 
 /** Words the one-sentence check below can take out: those and the effort words. */
 const ONE_SENTENCE_REMOVABLE = new Set([...STUFFING_VOCABULARY, ...EFFORT_TERMS]);
+const STUFFING_WORDS = wordSet(STUFFING_VOCABULARY);
 
 /**
  * Distinct words of an ask that the one-sentence check keeps and small talk does not know,
@@ -130,14 +131,7 @@ export function unknownKeptWords(text: string): number {
 
 /** Words of a clause that removing hard words and filler cannot remove, counted up to 2. */
 function keptWords(clause: string): number {
-  let kept = 0;
-  for (const word of words(clause)) {
-    if (STUFFING_VOCABULARY.has(word)) continue;
-    let cjk = false;
-    for (let i = 0; i < word.length && !cjk; i++) cjk = word.charCodeAt(i) >= 0x2e80;
-    if (!cjk && ++kept === 2) break;
-  }
-  return kept;
+  return countUnlisted(STUFFING_WORDS, clause, 2);
 }
 
 /** A clause made only of hard verbs and filler, with no object of its own (exported for tests). */

@@ -318,6 +318,40 @@ export function words(text: string): string[] {
   return out;
 }
 
+/** A set of words that texts can be checked against without a string per word. */
+export function wordSet(list: Iterable<string>): WordMap<true> {
+  const set = new WordMap<true>();
+  for (const word of list) set.set(word, true);
+  return set;
+}
+
+/**
+ * Words of a text (runs of letters and numbers) that are not in the set and have no character
+ * at or past U+2E80 (Chinese and Japanese terms match inside words), counted up to max.
+ */
+export function countUnlisted(set: WordMap<true>, text: string, max: number): number {
+  let count = 0;
+  const n = text.length;
+  for (let i = 0; i < n; ) {
+    let c = text.charCodeAt(i);
+    if (!isBmpWordChar(c)) {
+      i++;
+      continue;
+    }
+    const start = i;
+    let h = hashStep(HASH_SEED, c);
+    let cjk = c >= 0x2e80;
+    for (i++; i < n; i++) {
+      c = text.charCodeAt(i);
+      if (!isBmpWordChar(c)) break;
+      h = hashStep(h, c);
+      if (c >= 0x2e80) cjk = true;
+    }
+    if (!cjk && set.getRange(text, start, i, h) === undefined && ++count >= max) return count;
+  }
+  return count;
+}
+
 /** Distinct matches of a global regex, up to cap (what count() does without the index). */
 export function countRegex(re: RegExp, text: string, cap: number): number {
   re.lastIndex = 0;
