@@ -4,6 +4,7 @@
  *   npm run build && node dist/benchmarks/classifier.js              # held-out + external sets + speed
  *   node dist/benchmarks/classifier.js --split tune --errors         # tuning view (never the held-out)
  *   node dist/benchmarks/classifier.js --calibrate                   # fit the calibration on the tune split
+ *   node dist/benchmarks/classifier.js --against <other checkout>    # speed, interleaved with another build
  *
  * Accuracy: exact, within one tier, under-tier rate (predicted lower than the label) and the
  * confusion matrix, on thinkcap's held-out split and on ../shared/datasets/external/ (read in
@@ -127,7 +128,8 @@ const ADVERSARIAL: Array<[string, (bytes: number) => string]> = [
   ['question marks', (b) => fill('why? how? ', b)],
 ];
 
-function speed(): void {
+/** The speed rows: label, the input (made when its turn comes), calls to time. */
+function speedRows(): Array<readonly [string, () => string, number]> {
   const base =
     'We need to decide how to roll out the new billing system. The finance team wants a phased launch by region, engineering prefers a feature flag per customer, and support asks for two weeks of notice. ';
   const make = (bytes: number) => {
@@ -135,9 +137,6 @@ function speed(): void {
     while (s.length < bytes) s += base;
     return `${s.slice(0, bytes - 60)}\n\nCompare these rollout options and recommend one.`;
   };
-  console.log('\n### speed (one classification, whole request)\n');
-  console.log('| prompt size | median us | p99 us | runs |');
-  console.log('|---:|---:|---:|---:|');
   // The worst case for keyword scanning: a long message that is all instruction, no paste.
   const dense = (bytes: number) => {
     const parts = ['Design a multi-tenant billing service that must handle retries, idempotency and partial refunds,', 'explain the trade-offs of each storage option,', 'compare event sourcing with CRUD for the ledger,', 'and include a migration plan with rollback and a timeline.'];
@@ -147,14 +146,59 @@ function speed(): void {
   };
   // Each row's input is made when its turn comes, so that the heap holds one row's input at a
   // time (all of them up front kept ~10 MB of 1 MB strings alive through every 2 KB row).
-  for (const [label, content, runs] of [
+  return [
     ['200 B', () => make(200), 20000],
     ['2 KB', () => make(2048), 20000],
     ['1.4 KB, all instruction', () => dense(1400), 20000],
     ['20 KB', () => make(20480), 3000],
     ['1 MB', () => make(1 << 20), 60],
     ...ADVERSARIAL.flatMap(([name, gen]) => [[`adversarial 2 KB: ${name}`, () => gen(2048), 20000], [`adversarial 1 MB: ${name}`, () => gen(1 << 20), 60]] as const),
-  ] as const) {
+  ];
+}
+
+/**
+ * --against <other checkout>: this build and another built checkout's classifier in one process,
+ * interleaved (10 rounds of 3,000 calls each, both builds every round), on the rows under 20 KB,
+ * so that a noisy machine moves both alike. Prints best / median round of p50 and p99.
+ */
+async function speedAgainst(otherRoot: string): Promise<void> {
+  const other = (await import(join(otherRoot, 'dist/src/classify/classifier.js'))) as { classifyMessages: typeof classifyMessages };
+  const builds: Array<[string, typeof classifyMessages]> = [
+    ['this', classifyMessages],
+    ['other', other.classifyMessages],
+  ];
+  console.log(`\n### speed, this build against ${otherRoot} (best / median of 10 rounds, us)\n`);
+  console.log('| input | other p50 | this p50 | other p99 | this p99 |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const [label, content] of speedRows().filter(([l]) => !/20 KB|1 MB/.test(l))) {
+    const messages = [{ role: 'user', content: content() }];
+    const rounds = new Map<string, Array<[number, number]>>(builds.map(([name]) => [name, []]));
+    for (let round = 0; round < 10; round++) {
+      for (const [name, classify] of round % 2 ? [...builds].reverse() : builds) {
+        for (let i = 0; i < 500; i++) classify(messages);
+        const t: number[] = [];
+        for (let i = 0; i < 3000; i++) {
+          const t0 = performance.now();
+          classify(messages);
+          t.push((performance.now() - t0) * 1000);
+        }
+        t.sort((a, b) => a - b);
+        rounds.get(name)!.push([t[1500]!, t[2970]!]);
+      }
+    }
+    const cell = (name: string, k: 0 | 1) => {
+      const v = rounds.get(name)!.map((r) => r[k]).sort((a, b) => a - b);
+      return `${v[0]!.toFixed(1)} / ${v[5]!.toFixed(1)}`;
+    };
+    console.log(`| ${label} | ${cell('other', 0)} | ${cell('this', 0)} | ${cell('other', 1)} | ${cell('this', 1)} |`);
+  }
+}
+
+function speed(): void {
+  console.log('\n### speed (one classification, whole request)\n');
+  console.log('| prompt size | median us | p99 us | runs |');
+  console.log('|---:|---:|---:|---:|');
+  for (const [label, content, runs] of speedRows()) {
     const messages = [{ role: 'user', content: content() }];
     // Shared, noisy machines: warm up well, measure in 5 rounds, report the median round.
     for (let i = 0; i < Math.min(2000, runs); i++) classifyMessages(messages);
@@ -292,6 +336,11 @@ function reliability(items: Item[], name: string): void {
   rows.forEach((r, i) => console.log(`| ${bins[i]!.toFixed(1)}–${Math.min(1, bins[i + 1]!).toFixed(1)} | ${r.n} | ${r.n ? (r.p / r.n).toFixed(2) : '–'} | ${r.n ? (r.right / r.n).toFixed(2) : '–'} |`));
   console.log(`
 expected calibration error: ${ece.toFixed(3)}`);
+}
+
+if (args.includes('--against')) {
+  await speedAgainst(args[args.indexOf('--against') + 1]!);
+  process.exit(0);
 }
 
 if (args.includes('--calibrate')) {
