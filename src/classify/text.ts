@@ -31,10 +31,11 @@ const LETTER_OR_NUMBER = /^[\p{L}\p{N}]$/u;
 const LETTER = /^\p{L}$/u;
 
 /**
- * Letters (1) and numbers (2) of the BMP (\p{L}, \p{N}), one byte each (64 KB: one load per character,
- * where a bit table cost a shift and a mask more in the two hottest loops), built once at load
- * (~65k regex tests, ~15 ms) so that textShape is one pass of table lookups. The word regex with
- * Unicode properties it replaces cost ~50 ns a character on mixed scripts (111 us for 2 KB).
+ * Letters (1) and numbers (2) of the BMP (\p{L}, \p{N}), one byte each (64 KB: one load per
+ * character, where a bit table cost a shift and a mask more in the two hottest loops), built once
+ * at load (~65k regex tests, ~15 ms) so that textShape is one pass of table lookups. The word
+ * regex with Unicode properties it replaces cost ~50 ns a character on mixed scripts (111 us for
+ * 2 KB).
  */
 const BMP_WORD_CHARS = (() => {
   const t = new Uint8Array(0x10000);
@@ -46,6 +47,7 @@ const BMP_WORD_CHARS = (() => {
   return t;
 })();
 
+/** Is the BMP code unit c a letter or number (a table read; false past the text's end)? */
 export const isBmpWordChar = (c: number): boolean => BMP_WORD_CHARS[c]! > 0;
 /** Is the BMP code unit c a letter (\p{L})? */
 export const isBmpLetter = (c: number): boolean => BMP_WORD_CHARS[c] === 1;
@@ -142,8 +144,8 @@ const SHAPE_WORDS = new RangeSet(DISTINCT_CAP);
  * ' ’ _ - ; a run with a CJK character in it counts through its CJK characters instead. One pass.
  */
 export function textShape(text: string): TextShape {
-  // Words as ranges of the text (no string per word); a word that lower-casing could change is
-  // lower-cased and kept apart, as a string (in the classifier's lower-cased asks: none).
+  // Words as ranges of the text (no string per word). A word that lower-casing could change (an
+  // ASCII capital, any character past ASCII) is lower-cased and kept apart as a string, as before.
   const seen = SHAPE_WORDS;
   seen.reset(text);
   let changed: Set<string> | null = null;
