@@ -1,27 +1,13 @@
-import { BMP_LETTER_NUMBER_CLASS } from './text.js';
 import { WordLexicon } from './wordlex.js';
 
 /**
  * Word lists for the classifier, by what they say about the ask. Spaced scripts match on whole
  * words (script-aware lookarounds, never substrings: "recover" is not "cover", "designer" is not
  * "design"); Chinese and Japanese terms match anywhere, since those scripts have no spaces.
- * Every lexicon reads lexicalForm(text): lower case, astral characters mapped into the BMP, so
- * the boundary class is BMP-only (ASCII tried first: the common case, and the cheapest).
+ * Every lexicon reads lexicalForm(text): lower case, astral characters mapped into the BMP (see
+ * wordlex.ts for how a lexicon matches, and for its regex form).
  */
-const WORD_CHAR = `[a-z0-9]|[${BMP_LETTER_NUMBER_CLASS}]`;
-const B = `(?<!${WORD_CHAR})`;
-const E = `(?!${WORD_CHAR})`;
-
-function build(spaced: readonly string[], cjk: readonly string[], flags: string): RegExp {
-  const parts: string[] = [];
-  if (spaced.length) parts.push(`${B}(?:${spaced.join('|')})${E}`);
-  if (cjk.length) parts.push(`(?:${cjk.join('|')})`);
-  return new RegExp(parts.join('|'), flags);
-}
-// No 'i' flag: lexicons read lower-cased text (Unicode case-insensitive matching is several
-// times slower in V8, and this runs on every request). A lexicon answers for a readLexicons scan
-// of the ask by word lookup; its .regex is the same lexicon for short texts read on their own.
-export const lexicon = (spaced: string[], cjk: string[] = []) => new WordLexicon(spaced, cjk, build);
+export const lexicon = (spaced: string[], cjk: string[] = []) => new WordLexicon(spaced, cjk);
 
 /** Proofs, derivations, formal work: the deepest asks. */
 export const DEEP_ASK = lexicon(

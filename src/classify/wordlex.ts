@@ -1,4 +1,4 @@
-import { isBmpWordChar } from './text.js';
+import { BMP_LETTER_NUMBER_CLASS, isBmpWordChar } from './text.js';
 import { HASH_SEED, WordMap, hashStep } from './wordset.js';
 
 /**
@@ -101,6 +101,19 @@ export function expandTerm(term: string): string[] | null {
   }
 }
 
+/**
+ * The regex form of a lexicon: whole words for spaced terms, anywhere for CJK ones. The boundary
+ * class is BMP-only (lexical forms have no astral characters), ASCII tried first; no 'i' flag
+ * (lexical forms are lower case, and Unicode case-insensitive matching is several times slower).
+ */
+const WORD_CHAR = `[a-z0-9]|[${BMP_LETTER_NUMBER_CLASS}]`;
+function lexiconRegex(spaced: readonly string[], cjk: readonly string[], flags: string): RegExp {
+  const parts: string[] = [];
+  if (spaced.length) parts.push(`(?<!${WORD_CHAR})(?:${spaced.join('|')})(?!${WORD_CHAR})`);
+  if (cjk.length) parts.push(`(?:${cjk.join('|')})`);
+  return new RegExp(parts.join('|'), flags);
+}
+
 const isWordAt = (text: string, i: number) => i >= 0 && i < text.length && isBmpWordChar(text.charCodeAt(i));
 
 interface Literal {
@@ -183,12 +196,11 @@ export class WordLexicon {
 
   constructor(
     readonly spaced: readonly string[],
-    readonly cjk: readonly string[],
-    build: (spaced: readonly string[], cjk: readonly string[], flags: string) => RegExp,
+    readonly cjk: readonly string[] = [],
   ) {
     this.id = lexiconCount++;
-    this.regex = build(spaced, cjk, 'u');
-    this.regexAll = build(spaced, cjk, 'gu');
+    this.regex = lexiconRegex(spaced, cjk, 'u');
+    this.regexAll = lexiconRegex(spaced, cjk, 'gu');
     const rest: string[] = [];
     let order = 0;
     for (const term of spaced) {
@@ -224,7 +236,7 @@ export class WordLexicon {
         this.minCjk = Math.min(this.minCjk, first);
       }
     }
-    this.residual = rest.length ? build(rest, [], 'u') : null;
+    this.residual = rest.length ? lexiconRegex(rest, [], 'u') : null;
   }
 
   /**
@@ -236,14 +248,28 @@ export class WordLexicon {
     return [...new Set(this.vocabulary)];
   }
 
+  /**
+   * Whole-word places of the literals that start with a symbol, as [position, order, length]
+   * triples appended to found; stops at the first if first is set.
+   */
+  private symbolMatches(text: string, found: number[], first: boolean): void {
+    for (const lit of this.symbolLiterals) {
+      for (let at = text.indexOf(lit.text); at >= 0; at = text.indexOf(lit.text, at + 1)) {
+        if (isWordAt(text, at - 1) || isWordAt(text, at + lit.text.length)) continue;
+        found.push(at, lit.order, lit.text.length);
+        if (first) return;
+      }
+    }
+  }
+
   /** Does the lexicon match anywhere in the scanned text (regex.test)? */
   test(scan: LexiconScan): boolean {
     if (scan.hits[this.id] !== undefined) return true;
     const text = scan.text;
-    for (const lit of this.symbolLiterals) {
-      for (let at = text.indexOf(lit.text); at >= 0; at = text.indexOf(lit.text, at + 1)) {
-        if (!isWordAt(text, at - 1) && !isWordAt(text, at + lit.text.length)) return true;
-      }
+    if (this.symbolLiterals.length > 0) {
+      const found: number[] = [];
+      this.symbolMatches(text, found, true);
+      if (found.length > 0) return true;
     }
     if (scan.maxCode >= this.minCjk) {
       for (const lit of this.cjkLiterals) if (scan.maxCode >= lit.first && text.includes(lit.text)) return true;
@@ -258,42 +284,38 @@ export class WordLexicon {
   count(scan: LexiconScan, cap: number): number {
     const text = scan.text;
     if (this.residual !== null) return countRegex(this.regexAll, text, cap);
-    const hits = scan.hits[this.id];
-    // Only word hits (no symbol or CJK literal in the text): they are in text order already, and
-    // at one place in term order, so the sweep reads them as they are.
-    if (this.symbolLiterals.length === 0 && (this.cjkLiterals.length === 0 || scan.maxCode < this.minCjk)) return hits === undefined ? 0 : sweep(text, hits, [], cap);
-    // [position, order, length] of every candidate, then swept in text order.
-    const found: number[] = hits?.slice() ?? [];
-    for (const lit of this.symbolLiterals) {
-      for (let at = text.indexOf(lit.text); at >= 0; at = text.indexOf(lit.text, at + 1)) {
-        if (!isWordAt(text, at - 1) && !isWordAt(text, at + lit.text.length)) found.push(at, lit.order, lit.text.length);
-      }
-    }
+    const hits = scan.hits[this.id] ?? [];
+    // Word hits are in text order already (term order at one place): swept as they are, unless a
+    // symbol or CJK literal is in the text too.
+    const extra: number[] = [];
+    this.symbolMatches(text, extra, false);
     if (scan.maxCode >= this.minCjk) {
       for (const lit of this.cjkLiterals) {
         if (scan.maxCode < lit.first) continue;
-        for (let at = text.indexOf(lit.text); at >= 0; at = text.indexOf(lit.text, at + 1)) found.push(at, lit.order, lit.text.length);
+        for (let at = text.indexOf(lit.text); at >= 0; at = text.indexOf(lit.text, at + 1)) extra.push(at, lit.order, lit.text.length);
       }
     }
-    if (found.length === 0) return 0;
-    const order: number[] = [];
-    for (let k = 0; k < found.length; k += 3) order.push(k);
-    order.sort((a, b) => found[a]! - found[b]! || found[a + 1]! - found[b + 1]!);
-    return sweep(text, found, order, cap);
+    if (extra.length === 0) return sweep(text, hits, cap);
+    // Merge: every candidate by place, then term order (sorting offsets, not copies of triples).
+    const all = hits.concat(extra);
+    const offsets: number[] = [];
+    for (let k = 0; k < all.length; k += 3) offsets.push(k);
+    offsets.sort((a, b) => all[a]! - all[b]! || all[a + 1]! - all[b + 1]!);
+    const sorted: number[] = [];
+    for (const k of offsets) sorted.push(all[k]!, all[k + 1]!, all[k + 2]!);
+    return sweep(text, sorted, cap);
   }
 }
 
 /**
  * The distinct strings of the matches a global regex scan takes from candidates (flat
- * [position, order, length] triples), read in the given order of triple offsets, or in place if
- * none is given: the first candidate at or after the end of the previous match wins.
+ * [position, order, length] triples in text order, term order at one place): the first candidate
+ * at or after the end of the previous match wins.
  */
-function sweep(text: string, found: readonly number[], order: readonly number[], cap: number): number {
+function sweep(text: string, found: readonly number[], cap: number): number {
   const seen = new Set<string>();
   let end = 0;
-  const count = order.length > 0 ? order.length : found.length / 3;
-  for (let j = 0; j < count; j++) {
-    const k = order.length > 0 ? order[j]! : j * 3;
+  for (let k = 0; k < found.length; k += 3) {
     const at = found[k]!;
     if (at < end) continue; // inside the previous match, or a later term at the same place
     end = at + found[k + 2]!;
