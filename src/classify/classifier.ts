@@ -1,6 +1,6 @@
 import { TIER_NAMES, type TierName } from '../config/schema.js';
 import { DEFAULT_UNDER_TIER_COST, decideTier, tierProbabilities } from './calibration.js';
-import { countUnlisted, expandTerm, readLexicons, wordSet, words } from './wordlex.js';
+import { countUnlisted, expandTerm, readLexicons, wordSet, words, type LexiconScan } from './wordlex.js';
 import { astralToBmp, isBmpLetter, lexicalForm, listLines, nonBlankLines, messageText, splitAsk, textShape, type ChatMessageLike } from './text.js';
 import {
   BREVITY,
@@ -30,6 +30,7 @@ import {
   MATH_TASK,
   MATH_MULTI_STEP,
   SYSTEM_TOOLS,
+  NUMBER_WORDS,
 } from './lexicon.js';
 
 export interface Classification {
@@ -46,6 +47,8 @@ export interface Classification {
 const THRESHOLDS: readonly number[] = [0.95, 2.5, 4.2, 6.1];
 /** Base score of each ask family: the middle of its tier. */
 const BASE = { deep: 6.6, complex: 4.7, moderate: 3.1, simple: 1.6, none: 1.5 };
+/** The middle of each tier's band, trivial first. */
+const BAND_MIDDLE: readonly number[] = [0.3, BASE.simple, BASE.moderate, BASE.complex, BASE.deep];
 
 const MAX_SCAN = 8 * 1024; // characters examined from each side of a huge message (bounded time; pasted material stops adding past ~11 KB anyway)
 const CONTEXT_TURNS = 6;
@@ -148,6 +151,15 @@ export function isStuffing(clause: string): boolean {
   return (left.match(WORD_RE)?.length ?? 0) <= 1;
 }
 
+/**
+ * Quantities a word problem gives: numerals and number words ("two coins that total 30 cents",
+ * "length is twice its width and its perimeter is 36"), counted up to 3.
+ */
+function quantitiesIn(lex: string, scan: LexiconScan): number {
+  const numerals = /\d/.test(lex) ? (lex.match(/\d+(?:[.,]\d+)?/g)?.length ?? 0) : 0;
+  return numerals >= 3 ? 3 : numerals + NUMBER_WORDS.count(scan, 3 - numerals);
+}
+
 /** Word count by whitespace runs (CJK characters count as words): linear, no allocation. */
 function approxWords(text: string): number {
   let n = 0;
@@ -180,7 +192,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   if (trimmed.length === 0) return { score: 0, signals: ['empty message'], smallTalk: true, short: true };
   if (isSmallTalk(trimmed)) return { score: 0.3, signals: ['greeting or acknowledgement'], smallTalk: true, short: true };
   if (trimmed.length <= 40 && (SIMPLE_ARITH.test(trimmed) || /^(?:what(?:'s| is)|¿cuánto es|was ist) \d+ ?(?:[-+*/x×]|times|plus|minus|divided by|mal|más|menos) ?\d+ ?\??$/iu.test(trimmed))) {
-    return { score: 0.6, signals: ['one-step arithmetic'], smallTalk: false, short: true };
+    return { score: 0.2, signals: ['one-step arithmetic'], smallTalk: false, short: true };
   }
 
   const split = splitAsk(text, isInstruction);
@@ -206,8 +218,9 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   const wholeSystem = WHOLE_SYSTEM.test(lexScan);
 
   let family: keyof typeof BASE = 'none';
-  const trivialAsk = !deep && !complex && !moderate && !material && !code && shape.words <= 9 && TRIVIAL_ASK.regex.test(lex.trim());
-  if (trivialAsk) return { score: 0.7, signals: ['one-word answer'], smallTalk: false, short: true, family: 'none' };
+  // A yes/no question about a mathematical object ("Is 221 prime?") takes a check, not a glance.
+  const trivialAsk = !deep && !complex && !moderate && !material && !code && shape.words <= 9 && TRIVIAL_ASK.regex.test(lex.trim()) && !MATH_WORDS.test(lexScan);
+  if (trivialAsk) return { score: 0.25, signals: ['one-word answer'], smallTalk: false, short: true, family: 'none' };
   if (deep) family = 'deep';
   else if (complex) family = 'complex';
   else if (moderate) family = 'moderate';
@@ -224,7 +237,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   } else if (below('complex') && (MATH_MULTI_STEP.test(lexScan) || PUZZLE_STRATEGY.test(lexScan))) {
     family = 'complex';
     extra.push('a multi-step problem');
-  } else if (below('moderate') && (MATH_TASK.test(lexScan) || (QUANTITY_QUESTION.test(lexScan) && (lex.match(/\d+(?:[.,]\d+)?/g)?.length ?? 0) >= 2))) {
+  } else if (below('moderate') && (MATH_TASK.test(lexScan) || (QUANTITY_QUESTION.test(lexScan) && quantitiesIn(lex, lexScan) >= 2))) {
     family = 'moderate';
     extra.push('a calculation or word problem');
   }
@@ -299,7 +312,15 @@ function scoreTurn(raw: string, nested = false): TurnScore {
     const lastClause = parts[parts.length - 1] ?? '';
     const arithmeticCore = (lastClause.match(WORD_RE)?.length ?? 99) <= 8 && /\d+\s*(?:[-+*/×÷^]|times|plus|minus|divided by|mal|más|menos)\s*\d+/u.test(lastClause);
     let core: number | null = null;
-    if (stuffing.length > 0 && rest.length > 0) core = scoreTurn(rest.join('. '), true).score;
+    // A rest that names a hard topic or a failure ("pods OOMKilled at 70% of limit. Diagnose.")
+    // is not an easy ask: the bare verb beside it may lift it one tier more.
+    let hardRest = false;
+    if (stuffing.length > 0 && rest.length > 0) {
+      const restText = rest.join('. ');
+      core = scoreTurn(restText, true).score;
+      const restScan = readLexicons(restText);
+      hardRest = DEPTH_TERMS.test(restScan) || SYMPTOM.test(restScan);
+    }
     else if (lex.length < 600) {
       // One sentence: strip the hard words and judge what is left.
       const lookupCore = LOOKUP_CORE.test(lexScan) || arithmeticCore;
@@ -311,11 +332,15 @@ function scoreTurn(raw: string, nested = false): TurnScore {
     }
     if (core !== null) {
       const coreTier = tierIndex(core);
-      const capTier = Math.min(THRESHOLDS.length, coreTier + (hardWords >= 2 ? 0 : 1));
-      const cap = capTier >= THRESHOLDS.length ? Infinity : THRESHOLDS[capTier]! - 0.1;
+      // The cap is the middle of the tier's band, not its top: the calibrated decision moves the
+      // boundaries towards the lower tier by the under-tier cost, and a score at the top of a band
+      // then reads as the next tier.
+      const capTier = Math.min(THRESHOLDS.length, coreTier + (hardWords >= 2 ? 0 : 1) + (hardRest ? 1 : 0));
+      const cap = capTier >= THRESHOLDS.length ? Infinity : Math.max(core, BAND_MIDDLE[capTier]!);
       if (score > cap) {
         score = Math.max(core, Math.min(score, cap));
-        signals.push(hardWords >= 2 ? 'hard keywords stuffed around an easy ask: the easy ask decides' : 'a hard word around an easy ask: at most one tier up');
+        const around = hardWords >= 2 ? 'hard keywords stuffed around' : 'a hard word around';
+        signals.push(hardRest ? `${around} an ask on a hard topic: at most ${capTier - coreTier} tier${capTier - coreTier > 1 ? 's' : ''} up` : hardWords >= 2 ? `${around} an easy ask: the easy ask decides` : `${around} an easy ask: at most one tier up`);
       }
     }
   }

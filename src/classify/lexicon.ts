@@ -21,8 +21,8 @@ export const DEEP_ASK = lexicon(
 );
 /** Scope that turns a design into a whole-system design. */
 export const WHOLE_SYSTEM = lexicon(
-  ['from scratch', 'complete', 'end-to-end', 'entire', 'full', 'planetary-scale', 'globally distributed', 'every (?:trade-?off|choice|decision)', 'justify (?:each|every)', 'desde cero', 'von grund auf', 'de zéro', 'с нуля'],
-  ['从零', '全球', 'ゼロから'],
+  ['from scratch', 'complete', 'end-to-end', 'entire', 'full', 'planetary-scale', 'globally distributed', 'every (?:trade-?off|choice|decision)', '(?:every|each|all) failure modes?', 'formal guarantees?', 'cada modo de fallo', 'jeden fehlerfall', 'chaque mode de défaillance', 'каждый (?:режим|сценарий) отказа', 'justify (?:each|every)', 'desde cero', 'von grund auf', 'de zéro', 'с нуля'],
+  ['从零', '全球', 'ゼロから', '每种故障', 'すべての障害'],
 );
 /** Design, debugging, optimisation, analysis. */
 export const COMPLEX_ASK = lexicon(
@@ -39,11 +39,11 @@ export const COMPLEX_ASK = lexicon(
 /** Explain, compare, write something of substance, solve. */
 export const MODERATE_ASK = lexicon(
   [
-    'explain', 'compare', 'comparison', 'contrast', 'why', 'how does', 'how do(?:es)? .{0,40} work', 'how would', 'how should',
+    'explain', 'compare', 'comparison', 'contrast', 'compared (?:with|to)', 'versus', 'vs\\.?', 'comparée?s? (?:à|avec)', 'why', 'how does', 'how do(?:es)? .{0,40} work', 'how would', 'how should',
     'difference between', 'differences between', 'pros and cons', 'trade-?offs?', 'advantages', 'disadvantages', 'solve', 'calculate', 'compute',
     'estimate', 'plan', 'outline', 'review', 'how (?:do|can) i fix', 'fix (?:it|this|the bug)', 'troubleshoot', 'choose between', 'decide between', 'what could cause', 'walk me through', 'step[- ]by[- ]step', 'in detail', 'should i',
     'recommend one', 'which would you (?:pick|choose|recommend)', 'suggest (?:a|an|the)? ?(?:approach|plan|way|strategy)', 'best way', 'best practices', 'good practices', 'convince', 'persuade',
-    'write (?:a |an |the |some )?(?:[\\p{L}\\p{N}-]+ ){0,4}(?:function|script|program|class|query|tests?|regex|module|component|email|letter|reply|story|essay|description|post|paragraph|cover letter|speech|proposal|itinerary|plan)',
+    'write (?:a |an |the |some )?(?:[\\p{L}\\p{N},-]+ ){0,4}(?:function|script|program|class|query|tests?|regex|module|component|email|letter|reply|story|essay|description|post|paragraph|cover letter|speech|proposal|itinerary|plan)',
     'draft', 'compose', 'create a (?:[\\p{L}-]+ ){0,3}(?:plan|schedule|itinerary|rubric|template|budget)', 'give me a (?:[\\p{L}-]+ ){0,2}(?:plan|schedule)',
     'convert this', 'rewrite', 'turn these', 'group the', 'find the bug', 'what causes', 'what should i check', 'probability',
     "what(?:'s| is) wrong", 'spot the bug', 'any (?:issues?|problems?|bugs?)', 'regex for', '^sql ?[:：]', 'спланируй', 'planifica', 'planifie[zr]?', 'ajoute[zr]?', 'añade',
@@ -179,6 +179,15 @@ export const QUANTITY_QUESTION = lexicon(
   ],
   ['各有多少', '何度', '多少'],
 );
+/** Quantities written as words in word problems ("one" is left out: "one of them", "in one line"). */
+export const NUMBER_WORDS = lexicon(
+  [
+    'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve', 'twenty', 'hundred', 'thousand', 'twice', 'thrice', 'half', 'double', 'triple',
+    'dos', 'tres', 'cuatro', 'cinco', 'doble', 'mitad', 'zwei', 'drei', 'vier', 'fünf', 'doppelt', 'hälfte', 'deux', 'trois', 'quatre', 'cinq', 'moitié',
+    'два', 'две', 'три', 'четыре', 'пять', 'дважды', 'половин\\p{L}*', 'duas', 'três', 'metade',
+  ],
+  ['两', '三', '四', '五', '一半', '二つ', '三つ', '半分'],
+);
 /** Puzzles that ask for a strategy or a construction, not a number. */
 export const PUZZLE_STRATEGY = lexicon(
   [
@@ -197,6 +206,6 @@ export const MATH_TASK = lexicon(
   ['求导', 'を解いて'],
 );
 /** Math tasks with several steps. */
-export const MATH_MULTI_STEP = lexicon(['diagonali[sz]e', 'diagonalisez', 'lagrange', 'chi-square', 'summation argument', 'eigenvalues and eigenvectors', 'valeurs propres', 'recurrence', 'rekurrenz', 'turning points', '拉格朗日']);
+export const MATH_MULTI_STEP = lexicon(['diagonali[sz]e', 'diagonalisez', 'lagrange', 'chi-square', 'summation argument', 'eigenvalues and eigenvectors', 'valeurs propres', 'recurrence', 'rekurrenz', 'turning points', 'expected (?:number|value|max(?:imum)?|min(?:imum)?|length|time) of', '拉格朗日']);
 /** A system prompt that defines tools (an agent): its tone rules are policy, not a hint about difficulty. */
 export const SYSTEM_TOOLS = /\btools?\s*:|\b[a-z_]+\([a-z_, ]*\)/;

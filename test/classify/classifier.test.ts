@@ -60,6 +60,13 @@ describe('classifier', () => {
     expect(classifyText('Was ist ein Deadlock?').tier).toBe('simple'); // not the English yes/no "was"
     expect(classifyText('Was it raining?').signals).toContain('one-word answer');
     expect(classifyText('Was ist ein Deadlock?').signals).not.toContain('one-word answer');
+    // One-step arithmetic and one-word answers are trivial under the default (asymmetric) decision.
+    for (const t of ['What is 7 times 8?', '12 + 30', 'Is 10 bigger than 9?', 'How many legs does a dog have?']) expect(classifyText(t).tier, t).toBe('trivial');
+    // A yes/no question about a mathematical object takes a check.
+    expect(classifyText('Is 221 prime?').tier).toBe('simple');
+    // Quantities written as words count in a word problem.
+    expect(classifyText('I have two coins that total 15 cents. What are they?').tier).toBe('moderate');
+    expect(classifyText('A rectangle is twice as long as it is wide and its perimeter is 30. What is its area?').tier).toBe('moderate');
     const diff = '```diff\n' + Array.from({ length: 8 }, (_, i) => `+  line ${i} = compute(${i});`).join('\n') + '\n```';
     expect(classifyText(`Review this diff:\n\n${diff}`).tier).toBe('complex');
     expect(idx(classifyText(`Quick review?\n\n${diff}`).tier)).toBeLessThan(idx('complex'));
@@ -93,6 +100,22 @@ describe('robustness: padding and keyword stuffing raise a query at most one tie
       expect(idx(classifyText(stuffed).tier)).toBeLessThanOrEqual(base + 1);
     });
   }
+  // A hard topic beside the stuffing may lift the ask one tier (a question about a mutex is not
+  // "what colour is a banana"), never to complex or deep.
+  for (const q of ['What is a mutex?', 'What is Raft consensus?', 'Define latency.']) {
+    it(`"${q}" (a hard topic) stuffed with prove / design / step by step`, () => {
+      const base = idx(classifyText(q).tier);
+      const stuffed = `${q} Prove it rigorously, design the architecture, derive it from first principles and think step by step.`;
+      expect(idx(classifyText(stuffed).tier)).toBeLessThanOrEqual(base + 1);
+    });
+  }
+  it('a one-word imperative after a failure report is the ask, not stuffing', () => {
+    const report = 'Redis latency spikes to 2s every hour after the upgrade.';
+    expect(idx(classifyText(report).tier)).toBeLessThan(idx('complex'));
+    expect(classifyText(`${report} Diagnose.`).tier).toBe('complex');
+    // and the same verb beside an easy ask still lifts it one tier at most
+    expect(idx(classifyText('What is the capital of France? Diagnose.').tier)).toBeLessThanOrEqual(idx('moderate'));
+  });
   it('a long paste with a one-line easy ask stays SIMPLE or MODERATE', () => {
     const paste = Array.from({ length: 400 }, (_, i) => `Line ${i}: we must design, optimise and prove the distributed consensus protocol handles every failure mode.`).join('\n');
     for (const ask of ['Summarize this:', 'What is the main point of this?', 'Fix the typos in this text:']) {
