@@ -24,8 +24,8 @@ interface Item {
   id: string;
   messages: Msg[];
   expected: TierName;
-  /** thinkcap's own set: 1 = the first round of labels, 2 = the second (labelled twice). */
-  round?: 1 | 2;
+  /** thinkcap's own set: 1 = the first round of labels, 2 = the second, 3 = the third (both labelled twice). */
+  round?: 1 | 2 | 3;
   lang?: string;
 }
 
@@ -39,9 +39,9 @@ function own(splitName: string): Item[] {
   return readFileSync(join(root, 'benchmarks', 'datasets', 'queries.jsonl'), 'utf8')
     .split('\n')
     .filter(Boolean)
-    .map((l) => JSON.parse(l) as { id: string; messages: Msg[]; expected_tier: TierName; split: string; lang: string; labels?: unknown })
+    .map((l) => JSON.parse(l) as { id: string; messages: Msg[]; expected_tier: TierName; split: string; lang: string; labels?: unknown; round?: 3 })
     .filter((r) => splitName === 'all' || r.split === splitName)
-    .map((r) => ({ id: r.id, messages: r.messages, expected: r.expected_tier, round: r.labels ? 2 : 1, lang: r.lang }));
+    .map((r) => ({ id: r.id, messages: r.messages, expected: r.expected_tier, round: r.round ?? (r.labels ? 2 : 1), lang: r.lang }));
 }
 
 function thinkbudget(): Item[] {
@@ -283,6 +283,7 @@ function byGroup(items: Item[], name: string): void {
   const groups: Array<[string, Item[]]> = [
     ['first round (labelled once)', items.filter((it) => it.round === 1)],
     ['second round (labelled twice)', items.filter((it) => it.round === 2)],
+    ['third round (labelled twice)', items.filter((it) => it.round === 3)],
     ['English', items.filter((it) => it.lang === 'en')],
     ['not English', items.filter((it) => it.lang !== 'en')],
   ];
