@@ -29,7 +29,8 @@ export const COMPLEX_ASK = lexicon(
   [
     'design', 'architect', 'architecture', 'debug', 'diagnose', 'optimi[sz]e', 'refactor', 'implement', 'analy[sz]e', 'evaluate',
     'critique', 'redesign', 'model the', 'simulate', 'investigate', 'root causes?', 'threat model', 'migration (?:plan|strategy)',
-    'plan a migration', 'find the flaw', 'postmortem', 'model choice', 'validation (?:scheme|strategy)', 'estimators?', 'causal effect',
+    'plan a migration', 'find the flaw', 'postmortem', 'model choice', 'validation (?:scheme|strategy)', 'which model', 'how (?:do i|to|should i) validate', 'speed (?:it |this )?up', 'make (?:it|this|them) (?:run )?faster',
+    'run in under', 'where they disagree', 'what (?:recent )?studies (?:found|show|say)', 'current evidence', 'literature review', 'meta-analys[ie]s', 'estimators?', 'causal effect',
     'diseña', 'diseñar', 'depura', 'optimiza', 'implementa', 'analiza', 'entwirf', 'entwerfen', 'optimiere', 'implementiere',
     'analysiere', 'concevoir', 'concevez', 'optimiser', 'optimisez', 'implémenter', 'implémentez', 'analyser', 'analysez',
     'спроектируй', 'спроектируйте', 'оптимизируй', 'реализуй', 'реализуйте', 'проанализируй', 'проанализируйте', 'отладь',
@@ -45,7 +46,7 @@ export const MODERATE_ASK = lexicon(
     'recommend one', 'which would you (?:pick|choose|recommend)', 'suggest (?:a|an|the)? ?(?:approach|plan|way|strategy)', 'best way', 'best practices', 'good practices', 'convince', 'persuade',
     'write (?:a |an |the |some )?(?:[\\p{L}\\p{N},-]+ ){0,4}(?:function|script|program|class|query|tests?|regex|module|component|email|letter|reply|story|essay|description|post|paragraph|cover letter|speech|proposal|itinerary|plan)',
     'draft', 'compose', 'create a (?:[\\p{L}-]+ ){0,3}(?:plan|schedule|itinerary|rubric|template|budget)', 'give me a (?:[\\p{L}-]+ ){0,2}(?:plan|schedule)',
-    'convert this', 'rewrite', 'turn these', 'group the', 'find the bug', 'what causes', 'what should i check', 'probability',
+    'add (?:a|an) (?:[\\p{L}\\p{N}-]+ ){0,2}(?:flag|option|endpoint|column|field|parameter|button|test|check)', 'roteiro', 'itinerario', 'convert this', 'rewrite', 'turn these', 'group the', 'find the bug', 'what causes', 'what should i check', 'probability',
     "what(?:'s| is) wrong", 'spot the bug', 'any (?:issues?|problems?|bugs?)', 'regex for', '^sql ?[:：]', 'спланируй', 'planifica', 'planifie[zr]?', 'ajoute[zr]?', 'añade',
     'explica', 'explique', 'compara', 'compare', 'diferencia', 'ventajas', 'resuelve', 'calcula', 'escribe', 'redacta', 'por qué',
     'erkläre', 'erklären', 'vergleiche', 'unterschied', 'vorteile', 'löse', 'berechne', 'schreibe', 'warum', 'comparez', 'expliquez',
@@ -77,7 +78,7 @@ export const DEPTH_TERMS = lexicon(
     'seasonality', 'causal', 'churn', 'confound(?:er|ers|ing)', 'a/b test', 'statistical', 'bias', 'variance', 'transformer', 'attention', 'compiler',
     'kubernetes', 'oomkilled', 'kafka', 'pipeline', 'multi-region', 'active-active', 'multi-tenant', 'schema', 'indexes', 'window functions?',
     'conflict resolution', 'offline-first', 'sync', 'protocol', 'handshake', 'ledger', 'fraud', 'rate limit(?:er|ing)?', 'bounded', 'backoff', 'retries',
-    'trade-?offs?', 'constraints?', 'requirements?', 'edge cases?', 'pitfalls', 'sample size', 'counterarguments?', 'methodolog(?:y|ical)',
+    'trade-?offs?', 'constraints?', 'requirements?', 'edge cases?', 'pitfalls', 'sample size', 'cohorts?', 'retention', 'power', 'counterarguments?', 'methodolog(?:y|ical)',
     'threads?', 'goroutines?', 'mutex(?:es)?', 'quadratic(?:ally)?', 'dependencies', 'risks', 'timeline', 'failure scenarios', 'owners', 'memory',
     'concurrencia', 'distribuid[oa]', 'nebenläufig', 'verteilt', 'concurrence', 'distribué', 'гонки', 'распределённ', 'параллельн',
   ],
@@ -142,7 +143,7 @@ export const SYSTEM_BRIEF = lexicon(['concise', 'brief', 'short answers?', 'keep
 /** One-word-answer asks: yes/no questions, trivial instructions, sequence facts. */
 export const TRIVIAL_ASK = lexicon([
   "^(?:is|are|can|do|does|was(?! (?:ist|sind|steht|bedeutet|macht|heißt|kostet|passiert)(?![\\p{L}]))|were|true or false)", 'say (?:hi|hello|ok|yes|no|back)', 'reply with', 'repeat after', 'count from', 'random number',
-  'what day comes', 'what comes after', 'what letter', 'opposite of', 'plural of', 'how many legs', 'how many days are in a week', 'which is (?:larger|bigger|smaller)',
+  'what day comes', 'what comes after', 'what number comes next', "what(?:'s| is) the next number", 'what letter', 'opposite of', 'plural of', 'how many legs', 'how many days are in a week', 'which is (?:larger|bigger|smaller)',
 ]);
 /** Effort words that stuffing adds without changing the ask. */
 export const EFFORT_TERMS = ['think', 'thinking', 'hard', 'harder', 'deeply', 'deep', 'carefully', 'maximum', 'reasoning', 'thorough', 'very', 'please', 'with', 'and', 'it', 'then', 'be', 'everything', 'alles', 'es', 'todo'];
@@ -156,9 +157,11 @@ export const SYMPTOM = lexicon(
     'slow(?:er|ly|s|down)?', 'latency', 'p9[059]', 'regress(?:ed|ion|es)?', 'stall(?:s|ed|ing)?', 'hang(?:s|ing)?', 'spikes?', 'lag', 'leaks?', 'oomkilled',
     'crash(?:es|ed|ing)?', 'restart(?:s|ing)?', 'intermittent(?:ly)?', 'flap(?:s|ping)?', 'deadlocks?', 'time(?:s)? ?outs?', 'timed out', '50[0-4](?: uc)?',
     'yellow', 'unassigned', 'doubled', 'seq scan', 'recreate', 'halves', 'throughput', '100% cpu', 'storm', 'rejects?', 'address already in use', 'fail(?:s|ing)?',
-    'lento', 'subió', 'fuga', 'vazamento', 'langsam', 'speicherleck', 'hängt', 'зависают', 'прыгает', 'утечк[аи]', 'тормоз\\p{L}*', 'растёт',
+    'grows', 'growing', 'climb(?:s|ing)?', 'jump(?:s|ed)', 'went from', 'dropped', 'halved', 'worse', 'error rate', 'checksum errors', 'retransmits?',
+    'out ?of ?memory', 'oom', 'crashloopbackoff', 'disconnect(?:s|ed)?', 'loses', 'lost', 'unavailable', 'times? out', 'only on', 'only in ci', 'flaky',
+    'tardan', 'falla', 'pierde', 'lenta', 'verliert', 'steigt', 'kommt nicht hinterher', 'hinterher', 'pics', 'perd', 'plante', 'perde', 'падает', 'недоступн\\p{L}*', 'lento', 'subió', 'fuga', 'vazamento', 'langsam', 'speicherleck', 'hängt', 'зависают', 'прыгает', 'утечк[аи]', 'тормоз\\p{L}*', 'растёт',
   ],
-  ['遅延', '跳ねる', '慢', '增加了', '泄漏', '卡住', '偶尔', '느립니다', '느려', '遅い'],
+  ['遅延', '跳ねる', '慢', '断开', '出ない', '落ちる', '超时', '增加了', '泄漏', '卡住', '偶尔', '느립니다', '느려', '遅い'],
 );
 /** What a diagnosis ask says: where to look, suspects, root cause, how to fix or stabilise. */
 export const DIAGNOSE_ASK = lexicon(
@@ -166,10 +169,13 @@ export const DIAGNOSE_ASK = lexicon(
     'where do i look', 'where to look', 'suspects?', 'hypothes[ie]s', 'checklist', 'diagnos[ei]s?', 'root cause', 'find (?:the )?(?:cause|caller|leak)',
     'how (?:to|do i|would you|can i|do we) (?:find|fix|stabili[sz]e|debug|avoid|stop|prevent|mitigate|confirm)', 'fix', 'why', 'steps', 'what to (?:measure|check)',
     'what (?:would|should) i check', 'mitigation', 'options',
+    '(?:likely|possible|probable) causes?', 'what do i (?:check|tune|look at|change)', 'tune first', 'where (?:to|do i|should i) start', 'troubleshoot(?:ing)?',
+    '(?:investigation|profiling|debugging) plan', 'pin (?:it )?down', 'how could (?:that|this) happen', 'what (?:changed|happened)',
+    'qué reviso', 'cómo lo (?:ajusto|arreglo)', 'woran kann das liegen', 'was tun', 'pistes', 'causes? possibles?', 'как уменьшить', 'por quê', 'come (?:trovo|risolvo)',
     'dónde miro', 'por qué', 'cómo (?:encontrar|arreglar|evitar)', 'ursache', 'wie stabilisier\\p{L}*', 'hypothèses', 'cause', 'que faut-il vérifier',
     'почему', 'как исправить', 'как стабилизировать', 'как найти', 'причин\\p{L}*', 'como encontrar', 'causa',
   ],
-  ['原因', '从哪里查', '怎么查', '修复', '候補', '点検', '점검', '원인'],
+  ['原因', '从哪里查', '怎么查', '排查', '調査手順', '修复', '候補', '点検', '점검', '원인'],
 );
 /** Quantity questions of word problems and puzzles (with numbers in the ask). */
 export const QUANTITY_QUESTION = lexicon(
@@ -206,6 +212,6 @@ export const MATH_TASK = lexicon(
   ['求导', 'を解いて'],
 );
 /** Math tasks with several steps. */
-export const MATH_MULTI_STEP = lexicon(['diagonali[sz]e', 'diagonalisez', 'lagrange', 'chi-square', 'summation argument', 'eigenvalues and eigenvectors', 'valeurs propres', 'recurrence', 'rekurrenz', 'turning points', 'expected (?:number|value|max(?:imum)?|min(?:imum)?|length|time) of', '拉格朗日']);
+export const MATH_MULTI_STEP = lexicon(['diagonali[sz]e', 'diagonalisez', 'lagrange', 'chi-square', 'sample size (?:to|for|needed)', 'summation argument', 'eigenvalues and eigenvectors', 'valeurs propres', 'recurrence', 'rekurrenz', 'turning points', 'expected (?:number|value|max(?:imum)?|min(?:imum)?|length|time) of', '拉格朗日']);
 /** A system prompt that defines tools (an agent): its tone rules are policy, not a hint about difficulty. */
 export const SYSTEM_TOOLS = /\btools?\s*:|\b[a-z_]+\([a-z_, ]*\)/;

@@ -67,6 +67,17 @@ describe('classifier', () => {
     // Quantities written as words count in a word problem.
     expect(classifyText('I have two coins that total 15 cents. What are they?').tier).toBe('moderate');
     expect(classifyText('A rectangle is twice as long as it is wide and its perimeter is 30. What is its area?').tier).toBe('moderate');
+    // Terse expert asks: a symptom and a request for causes or a plan, in any of the covered languages.
+    for (const t of [
+      "Our Postgres primary's CPU jumped from 30% to 95% after the deploy. Likely causes?",
+      'Batch job runs out of memory only on the 1st of the month. Investigation plan?',
+      'Nuestro servicio pierde conexiones cada 5 minutos. ¿Qué reviso?',
+      'Der Cronjob hängt seit dem Update. Woran kann das liegen?',
+    ]) expect(classifyText(t).tier, t).toBe('complex');
+    expect(classifyText('Add a --verbose flag to the CLI.').tier).toBe('moderate');
+    expect(classifyText('The nightly ETL job takes 3 hours; make it run in under 1 hour.').tier).toBe('complex');
+    expect(classifyText('What number comes next: 3, 6, 9, 12?').tier).toBe('trivial');
+    expect(classifyText('What is a flaky test?').tier).toBe('simple');
     const diff = '```diff\n' + Array.from({ length: 8 }, (_, i) => `+  line ${i} = compute(${i});`).join('\n') + '\n```';
     expect(classifyText(`Review this diff:\n\n${diff}`).tier).toBe('complex');
     expect(idx(classifyText(`Quick review?\n\n${diff}`).tier)).toBeLessThan(idx('complex'));
