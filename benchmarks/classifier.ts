@@ -284,6 +284,7 @@ function byGroup(items: Item[], name: string): void {
     ['first round (labelled once)', items.filter((it) => it.round === 1)],
     ['second round (labelled twice)', items.filter((it) => it.round === 2)],
     ['third round (labelled twice)', items.filter((it) => it.round === 3)],
+    ['first and second rounds', items.filter((it) => it.round !== 3)],
     ['English', items.filter((it) => it.lang === 'en')],
     ['not English', items.filter((it) => it.lang !== 'en')],
   ];
