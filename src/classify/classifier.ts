@@ -320,8 +320,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
       core = scoreTurn(restText, true).score;
       const restScan = readLexicons(restText);
       hardRest = DEPTH_TERMS.test(restScan) || SYMPTOM.test(restScan);
-    }
-    else if (lex.length < 600) {
+    } else if (lex.length < 600) {
       // One sentence: strip the hard words and judge what is left.
       const lookupCore = LOOKUP_CORE.test(lexScan) || arithmeticCore;
       if (lookupCore || unknownKeptWords(lex) < 4) {
