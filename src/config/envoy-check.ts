@@ -79,8 +79,9 @@ function disablesExtProc(perFilter: unknown, extProcName: string): boolean {
  */
 function extProcDisabledRoutes(hcm: Record<string, unknown>, extProcName: string, config: Config): string[] {
   const out: string[] = [];
-  // Lower case on both sides: a route with case_sensitive: false matches any case.
-  const isChatPath = (p: string) => config.match.paths.some((c) => p.toLowerCase() === c.toLowerCase() || p.toLowerCase().endsWith(c.toLowerCase()));
+  // Lower case on both sides: a route with case_sensitive: false matches any case. (A path equal
+  // to a chat path also ends with it.)
+  const isChatPath = (p: string) => config.match.paths.some((c) => p.toLowerCase().endsWith(c.toLowerCase()));
   for (const vh of arr(obj(hcm.route_config).virtual_hosts).map(obj)) {
     if (disablesExtProc(vh.typed_per_filter_config, extProcName)) out.push(`virtual host '${String(vh.name)}' turns ext_proc off for all its routes: chat requests through it skip thinkcap (and its budgets).`);
     for (const r of arr(vh.routes).map(obj)) {
