@@ -285,13 +285,14 @@ async function main(): Promise<void> {
   }
   const arms: Arm[] = ['envoy', ...EXT_PROC_ARMS.filter((a) => procs[a])];
   // One Envoy per arm from the shipped config's shape, no access log; the first without the ext_proc filter.
-  const envoyFor = async (...a: Parameters<typeof envoyConfigFor>) => {
-    const e = await envoyConfigFor(...a);
-    started.push(e);
-    return e;
-  };
-  const envoyConfigFor = async (extProcPort: number | null, early = false, noResponseBody = false, withoutModelsRoute = false, skipResponseHeaders = false) =>
-    startEnvoy(
+  interface EnvoyVariant {
+    early?: boolean; // send_body_without_waiting_for_header_response
+    noResponseBody?: boolean; // response bodies never sent, no mode overrides
+    skipResponseHeaders?: boolean; // response_header_mode SKIP
+    withoutModelsRoute?: boolean; // /v1/models goes through ext_proc like any other path
+  }
+  const envoyFor = async (extProcPort: number | null, v: EnvoyVariant = {}) => {
+    const e = await startEnvoy(
       buildEnvoyConfig({
         listenerPort: await freePort(),
         adminPort: await freePort(),
@@ -301,22 +302,31 @@ async function main(): Promise<void> {
           const hcm = cfg.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
           if (extProcPort === null) hcm.http_filters = hcm.http_filters.filter((f: { name: string }) => f.name !== 'envoy.filters.http.ext_proc');
           hcm.access_log = [];
-          if (early) extProcFilter(cfg).send_body_without_waiting_for_header_response = true;
-          if (noResponseBody) {
+          if (v.early) extProcFilter(cfg).send_body_without_waiting_for_header_response = true;
+          if (v.noResponseBody) {
             extProcFilter(cfg).processing_mode.response_body_mode = 'NONE';
             extProcFilter(cfg).allow_mode_override = false;
           }
-          if (skipResponseHeaders) extProcFilter(cfg).processing_mode.response_header_mode = 'SKIP';
-          if (withoutModelsRoute) {
+          if (v.skipResponseHeaders) extProcFilter(cfg).processing_mode.response_header_mode = 'SKIP';
+          if (v.withoutModelsRoute) {
             const vhost = hcm.route_config.virtual_hosts[0];
             vhost.routes = vhost.routes.filter((r: { name?: string }) => r.name !== 'models');
           }
         },
       }),
     );
+    started.push(e);
+    return e;
+  };
   const envoys: Partial<Record<Arm, RunningEnvoy>> = {};
-  for (const arm of arms) envoys[arm] = await envoyFor(arm === 'envoy' ? null : procs[arm]!.port, SEND_BODY_EARLY && arm === 'thinkcap', arm === 'thinkcap-nobody', false, arm === 'node-noresphdr');
-  const modelsOnEnvoy = LEVERS ? await envoyFor(grpcPort, false, false, true) : null;
+  for (const arm of arms) {
+    envoys[arm] = await envoyFor(arm === 'envoy' ? null : procs[arm]!.port, {
+      early: SEND_BODY_EARLY && arm === 'thinkcap',
+      noResponseBody: arm === 'thinkcap-nobody',
+      skipResponseHeaders: arm === 'node-noresphdr',
+    });
+  }
+  const modelsOnEnvoy = LEVERS ? await envoyFor(grpcPort, { withoutModelsRoute: true }) : null;
   const cpu: Record<string, { seconds: number; requests: number }> = {};
   const chunksSeen: Record<string, number> = {};
   const measure = async <T>(arm: Arm, requests: (r: T) => number, run: () => Promise<T>): Promise<T> => {
