@@ -47,6 +47,18 @@ describe('Istio EnvoyFilters', () => {
       expect(strip.patch.value.typed_config.mutations.request_mutations.map((m: any) => m.remove)).toEqual(['x-thinkcap-tenant', 'x-thinkcap-user', 'x-thinkcap-session', 'x-thinkcap-route']);
       hcm.http_filters = hcm.http_filters.filter((x: { name: string }) => x.name !== 'envoy.filters.http.header_mutation');
       hcm.http_filters.unshift(structuredClone(strip.patch.value));
+      // The gateway variant turns ext_proc off on the model-list route by name; the sidecar's
+      // inbound routes have no name to match.
+      const routePatch = doc.spec.configPatches.find((x: any) => x.applyTo === 'HTTP_ROUTE');
+      if (p.match.context === 'GATEWAY') {
+        expect(routePatch.match.context).toBe('GATEWAY');
+        expect(routePatch.match.routeConfiguration.vhost.route.name).toBe('thinkcap-models');
+        expect(routePatch.patch.operation).toBe('MERGE');
+        expect(routePatch.patch.value.typed_per_filter_config['envoy.filters.http.ext_proc'].disabled).toBe(true);
+        const models = hcm.route_config.virtual_hosts[0].routes.find((r: any) => r.name === 'models');
+        expect(models.match).toEqual({ path: '/v1/models' });
+        models.typed_per_filter_config = structuredClone(routePatch.patch.value.typed_per_filter_config);
+      } else expect(routePatch).toBeUndefined();
       const r = validateEnvoyConfig(cfg);
       expect(r.output).not.toMatch(/error/i);
       expect(r.ok).toBe(true);
@@ -131,6 +143,13 @@ describe('docker compose', () => {
     expect(token.length).toBeGreaterThanOrEqual(16);
     const envoy = parse(read('deploy/compose/envoy.yaml'));
     expect(extProcFilter(envoy).grpc_service.initial_metadata).toEqual([{ key: 'authorization', value: `Bearer ${token}` }]);
+  });
+  it('model lists skip ext_proc on exactly /v1/models, as in envoy/envoy.yaml', () => {
+    const routes = (cfg: any) => httpConnectionManager(cfg).route_config.virtual_hosts[0].routes;
+    const models = routes(parse(read('deploy/compose/envoy.yaml'))).find((r: any) => r.name === 'models');
+    expect(models).toEqual(routes(parse(read('envoy/envoy.yaml'))).find((r: any) => r.name === 'models'));
+    expect(models.match).toEqual({ path: '/v1/models' });
+    expect(models.typed_per_filter_config['envoy.filters.http.ext_proc'].disabled).toBe(true);
   });
   it('the Dockerfile builds the CLI image', () => {
     const d = read('Dockerfile');
