@@ -152,6 +152,8 @@ function speedRows(): Array<readonly [string, () => string, number]> {
     ['1.4 KB, all instruction', () => dense(1400), 20000],
     ['20 KB', () => make(20480), 3000],
     ['1 MB', () => make(1 << 20), 60],
+    // The longest ask the named-system check reads (400 characters), all names and measurements.
+    ['adversarial 400 B: names and measurements', () => fill('aB1_c.dE 5 ms EC2 fooBar 1% Ceph-кластер 40 MB/s ', 400), 20000],
     ...ADVERSARIAL.flatMap(([name, gen]) => [[`adversarial 2 KB: ${name}`, () => gen(2048), 20000], [`adversarial 1 MB: ${name}`, () => gen(1 << 20), 60]] as const),
   ];
 }

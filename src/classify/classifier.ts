@@ -1,7 +1,7 @@
 import { TIER_NAMES, type TierName } from '../config/schema.js';
 import { DEFAULT_UNDER_TIER_COST, decideTier, tierProbabilities } from './calibration.js';
 import { countUnlisted, expandTerm, readLexicons, wordSet, words, type LexiconScan } from './wordlex.js';
-import { astralToBmp, isBmpLetter, lexicalForm, listLines, nonBlankLines, messageText, splitAsk, textShape, type ChatMessageLike } from './text.js';
+import { astralToBmp, isBmpLetter, lexicalForm, listLines, nonBlankLines, messageText, splitAsk, technicalMarks, textShape, type ChatMessageLike } from './text.js';
 import {
   BREVITY,
   COMPLEX_ASK,
@@ -31,6 +31,9 @@ import {
   MATH_MULTI_STEP,
   SYSTEM_TOOLS,
   NUMBER_WORDS,
+  COUNTING_PUZZLE,
+  SOCIAL_EDGE_WORDS,
+  SOCIAL_OPENING_CJK,
 } from './lexicon.js';
 
 export interface Classification {
@@ -71,14 +74,19 @@ export function isSmallTalk(text: string): boolean {
   if (trimmed.length > 600) return false;
   const t = trimmed.toLowerCase();
   if (SMALL_TALK_CJK.test(t)) return true;
+  if (SOCIAL_OPENING_CJK.test(t)) return !namesAnAsk(t);
   // Distinct words ("thanks thanks thanks" is still thanks); stop at the fourth unknown word so
   // an ordinary prompt costs a few regex steps, not a pass over all of it.
   const seen = new Set<string>();
   let known = 0;
   let unknown = 0;
+  let first = '';
+  let last = '';
   WORD_RE.lastIndex = 0;
   for (let m = WORD_RE.exec(t); m; m = WORD_RE.exec(t)) {
     const w = m[0];
+    last = w;
+    if (first === '') first = w;
     if (seen.has(w)) continue;
     seen.add(w);
     if (SMALL_TALK_WORDS.has(w)) known++;
@@ -87,8 +95,31 @@ export function isSmallTalk(text: string): boolean {
   }
   WORD_RE.lastIndex = 0;
   if (seen.size === 0) return /^[\p{Emoji}\s!?.]+$/u.test(t); // emoji only
-  return known / seen.size >= 0.75 && !SIMPLE_ASK.regex.test(astralToBmp(t)) && !/\d/.test(t);
+  if (/\d/.test(t)) return false;
+  if (known / seen.size >= 0.75) return !SIMPLE_ASK.regex.test(astralToBmp(t));
+  // Up to five words opened or closed by thanks or a greeting, asking nothing: on the tune split
+  // 58 of the 59 such turns are labelled trivial.
+  return seen.size <= 5 && !/[?？]/.test(t) && (SOCIAL_EDGE_WORDS.has(first) || SOCIAL_EDGE_WORDS.has(last)) && !namesAnAsk(t);
 }
+
+/** Does a short text name an ask of any family (so that it is not small talk)? */
+function namesAnAsk(lower: string): boolean {
+  const lex = astralToBmp(lower);
+  return SIMPLE_ASK.regex.test(lex) || MODERATE_ASK.regex.test(lex) || COMPLEX_ASK.regex.test(lex) || DEEP_ASK.regex.test(lex);
+}
+
+// A short question opening with a wh-word asks for a fact ("What port does HTTPS use?").
+const WH_LOOKUP = /^\s*[¿"'“]?(?:what|which|when|who|where|qué|cuál|cuándo|quién|dónde|was|welche[rsn]?|wann|wer|wo|quel(?:le)?s?|quand|qui|où|что|какой|какая|какое|когда|кто|где)(?![\p{L}])/u;
+
+// One-step arithmetic asked in words, in the covered languages: "Wie viel ist 8 plus 9?", "Combien
+// font 6 fois 7 ?", "Сколько будет 2 плюс 2?" (a percentage or a square root is simple: the labels).
+const NUM = '\\d+(?:[.,]\\d+)?';
+const ARITH_OPENER = "(?:what(?:'s| is)|how much is|calculate|compute|¿?cuánto (?:es|son)|was (?:ist|ergibt)|wie ?viel ist|combien (?:font|fait)|quanto (?:é|fa|faz)|сколько будет|чему равно)";
+const ARITH_OPERATOR = '(?:[-+*/x×÷]|times|plus|minus|divided by|multiplied by|mal|geteilt durch|más|menos|por|entre|dividido (?:por|entre)|fois|moins|divisé par|vezes|mais|per|diviso|плюс|минус|умножить на|разделить на)';
+const ARITHMETIC_QUESTION = new RegExp(
+  `^${ARITH_OPENER}\\s+${NUM}\\s*${ARITH_OPERATOR}\\s*${NUM}\\s*[?？]?$`,
+  'iu',
+);
 
 const SIMPLE_ARITH = /^(?:what(?:'s| is)\s+|calculate\s+|compute\s+)?[\d\s+\-*/×÷().^%=?]+(?:times|plus|minus|divided by|squared|mal|más|menos|plus|fois)?[\d\s+\-*/×÷().^%=?]*$/iu;
 
@@ -185,13 +216,28 @@ function isInstruction(p: string): boolean {
   return DEEP_ASK.regex.test(head) || COMPLEX_ASK.regex.test(head) || SIMPLE_ASK.regex.test(head) || /^(?:please|can you|could you|list|summar|tl;?dr|turn|group|rewrite|translate|fix|explain|compare)/iu.test(head);
 }
 
+/**
+ * Words of a text that are not small talk ("hello", "thanks", "ok"), counted up to 4; a run of
+ * Chinese or Japanese counts a word per two characters.
+ */
+function wordsBeside(text: string): number {
+  let n = 0;
+  for (const w of words(text.toLowerCase())) {
+    if (SMALL_TALK_WORDS.has(w)) continue;
+    const c = w.charCodeAt(0);
+    n += c >= 0x3040 && c <= 0x9fff ? Math.ceil(w.length / 2) : 1;
+    if (n >= 4) return 4;
+  }
+  return n;
+}
+
 /** Score one user turn on its own. */
 function scoreTurn(raw: string, nested = false): TurnScore {
   const text = clip(raw);
   const trimmed = text.trim();
   if (trimmed.length === 0) return { score: 0, signals: ['empty message'], smallTalk: true, short: true };
   if (isSmallTalk(trimmed)) return { score: 0.3, signals: ['greeting or acknowledgement'], smallTalk: true, short: true };
-  if (trimmed.length <= 40 && (SIMPLE_ARITH.test(trimmed) || /^(?:what(?:'s| is)|¿cuánto es|was ist) \d+ ?(?:[-+*/x×]|times|plus|minus|divided by|mal|más|menos) ?\d+ ?\??$/iu.test(trimmed))) {
+  if (trimmed.length <= 60 && (SIMPLE_ARITH.test(trimmed) || ARITHMETIC_QUESTION.test(trimmed))) {
     return { score: 0.2, signals: ['one-step arithmetic'], smallTalk: false, short: true };
   }
 
@@ -228,6 +274,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   // Asks that name no hard verb but are hard work (second round of labels, tune split).
   const below = (f: keyof typeof BASE) => family === 'none' || family === 'simple' || (f === 'complex' && family === 'moderate');
   const extra: string[] = [];
+  let namedCap = Infinity;
   if (below('complex') && SYMPTOM.test(lexScan) && DIAGNOSE_ASK.test(lexScan)) {
     family = 'complex';
     extra.push('a failure or slowdown to diagnose');
@@ -237,9 +284,25 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   } else if (below('complex') && (MATH_MULTI_STEP.test(lexScan) || PUZZLE_STRATEGY.test(lexScan))) {
     family = 'complex';
     extra.push('a multi-step problem');
-  } else if (below('moderate') && (MATH_TASK.test(lexScan) || (QUANTITY_QUESTION.test(lexScan) && quantitiesIn(lex, lexScan) >= 2))) {
+  } else if (below('moderate') && (MATH_TASK.test(lexScan) || COUNTING_PUZZLE.test(lexScan) || (QUANTITY_QUESTION.test(lexScan) && quantitiesIn(lex, lexScan) >= 2))) {
     family = 'moderate';
     extra.push('a calculation or word problem');
+  } else if (below('complex') && !code && !material && askRaw.length <= 400) {
+    // Terse expert asks name no hard verb; what they give is a named system, often measured. The
+    // ask must say something besides the names and numbers ("Hello, GC 400 ms" is a greeting), and
+    // a lookup stays a lookup (names and numbers appended to "What is 7 times 8?" lift nothing).
+    const marks = technicalMarks(askRaw);
+    if (marks.names >= 1 && wordsBeside(marks.rest) >= 4) {
+      if (marks.measurements >= 1 && family !== 'simple') {
+        family = 'complex';
+        extra.push('a measured problem in a named system');
+      } else if (family === 'none' && !(shape.words <= 10 && WH_LOOKUP.test(lex))) {
+        // One tier up from a plain question, no more: a name says the topic is technical, not hard.
+        family = 'moderate';
+        namedCap = BAND_MIDDLE[2]!;
+        extra.push('a question about a named system');
+      }
+    }
   }
   let score = BASE[family];
   if (extra.length) signals.push(...extra);
@@ -343,6 +406,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
       }
     }
   }
+  score = Math.min(score, namedCap);
   // A design without whole-system scope stays below deep.
   if (family === 'complex' && !wholeSystem) score = Math.min(score, THRESHOLDS[3]! - 0.15);
   if (family === 'moderate') score = Math.min(score, THRESHOLDS[3]! - 0.6);

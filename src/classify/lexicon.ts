@@ -138,6 +138,21 @@ export const SMALL_TALK_WORDS = new Set(
   ).split(' '),
 );
 export const SMALL_TALK_CJK = /^(?:你好|谢谢你?|再见|好的，?明白了|好的|早上好|晚上好|晚安|こんにちは|こんばんは|ありがとう(?:ございます)?|おはよう(?:ございます)?|おやすみなさい|さようなら|안녕하세요|감사합니다|고마워요)[\s!！。.~]*$/u;
+/**
+ * Greetings, thanks and acknowledgements that open or close a social turn ("Gracias, eso es todo",
+ * "Спасибо большое!", "Appreciate it!"). Not yes/no/ok/sure/please: those also open corrections
+ * and requests ("No, use Python instead").
+ */
+export const SOCIAL_EDGE_WORDS = new Set(
+  (
+    'hi hello hey hiya howdy morning evening thanks thank thx ty cheers appreciate appreciated obliged bye goodbye cya brb gotcha noted ' +
+    'cool great nice perfect awesome lol worries understood hola gracias adiós hallo danke tschüss servus moin bonjour salut merci bonsoir ' +
+    'привет спасибо пока здравствуйте понял понятно ciao grazie olá obrigado obrigada valeu tchau oi super parfait génial ' +
+    'merhaba teşekkürler dzięki cześć bedankt hoi hej tack'
+  ).split(' '),
+);
+/** Chinese, Japanese and Korean greetings and thanks that open a short social turn ("谢谢你的帮助", "お疲れ様です"). */
+export const SOCIAL_OPENING_CJK = /^(?:你好|谢谢|多谢|再见|早上好|晚上好|晚安|辛苦了|こんにちは|こんばんは|ありがとう|おはよう|おやすみ|さようなら|お疲れ様|안녕|감사합니다|고마워)[^?？]{0,8}$/u;
 export const SYSTEM_RIGOUR = lexicon(['expert', 'rigorous', 'think carefully', 'careful reasoning', 'research', 'mathematician', 'proof', 'olympiad', 'senior']);
 export const SYSTEM_BRIEF = lexicon(['concise', 'brief', 'short answers?', 'keep answers short', 'one sentence', 'casual', 'friendly chat', 'small talk']);
 /** One-word-answer asks: yes/no questions, trivial instructions, sequence facts. */
@@ -215,3 +230,13 @@ export const MATH_TASK = lexicon(
 export const MATH_MULTI_STEP = lexicon(['diagonali[sz]e', 'diagonalisez', 'lagrange', 'chi-square', 'sample size (?:to|for|needed)', 'summation argument', 'eigenvalues and eigenvectors', 'valeurs propres', 'recurrence', 'rekurrenz', 'turning points', 'expected (?:number|value|max(?:imum)?|min(?:imum)?|length|time) of'], ['拉格朗日']);
 /** A system prompt that defines tools (an agent): its tone rules are policy, not a hint about difficulty. */
 export const SYSTEM_TOOLS = /\btools?\s*:|\b[a-z_]+\([a-z_, ]*\)/;
+/** Counting and extremal puzzles ("minimum number of drops in the worst case", "counting all sizes"): never a lookup. */
+export const COUNTING_PUZZLE = lexicon(
+  [
+    'worst case', 'minimum number of', 'maximum number of', 'fewest', 'at least how many', 'how many ways', 'counting all', 'in how many ways',
+    'pire des cas', 'nombre (?:minimum|maximum|minimal|maximal) de', 'de combien de façons', 'peor (?:de los )?casos?', 'número (?:mínimo|máximo) de', 'de cuántas (?:formas|maneras)',
+    'schlimmsten fall', 'mindestanzahl', 'auf wie viele arten', 'в худшем случае', 'минимальное (?:число|количество)', 'сколькими способами',
+  ],
+  ['最坏情况', '多少种', '最悪の場合', '何通り'],
+);
+

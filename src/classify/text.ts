@@ -381,3 +381,66 @@ function codeLineAt(text: string, start: number, end: number): boolean {
   const last = text.charCodeAt(j);
   return last === 59 /* ; */ || last === 123 /* { */ || last === 125 /* } */;
 }
+
+// Capitals that name a unit, a currency or a time of day, not a system: "5 GB", "9 AM".
+const NOT_A_NAME = new Set(['GB', 'MB', 'KB', 'TB', 'PB', 'GIB', 'MIB', 'KIB', 'TIB', 'GHZ', 'MHZ', 'KHZ', 'HZ', 'USD', 'EUR', 'GBP', 'JPY', 'CNY', 'RUB', 'CHF', 'AM', 'PM', 'UTC', 'GMT', 'OK', 'KM', 'KG', 'CM', 'MM', 'ML', 'FAQ', 'ASAP', 'FYI', 'TL', 'DR']);
+// Two characters without which no word is a name by isSystemName.
+const NAME_HINT = /[A-Z]{2}|[a-z][A-Z]|[A-Za-z]\d|[A-Za-z0-9][_.][A-Za-z0-9]/;
+// A run of Latin letters, digits, _ . and - (inner only): a word as it is written in code.
+const LATIN_TOKEN = /[A-Za-z0-9][A-Za-z0-9_.\-]*[A-Za-z0-9]|[A-Za-z]/g;
+// A number with a unit of time, size, rate or share: a measurement ("400 ms", "32 GB", "1%", "10x").
+const MEASUREMENT = /(?<![\p{L}\p{N}])\d+(?:[.,]\d+)?\s?(?:%|pp|ms|µs|us|ns|s|sec|secs|seconds?|min|mins|minutes?|h|hrs?|hours?|gi?b|mi?b|ki?b|ti?b|x|k|rps|qps|tps|iops|секунд[а-я]*|минут[а-я]*|сек|мс|segundos?|minutos?|sekunden|minuten|secondes?|秒|分|ミリ秒)(?![\p{L}\p{N}])/giu;
+
+export interface TechnicalMarks {
+  /** Words written the way systems are named, up to 3. */
+  names: number;
+  /** Numbers with a unit, up to 3. */
+  measurements: number;
+  /** The text read, with its names and measurements blanked out (what the ask says besides them). */
+  rest: string;
+}
+
+/**
+ * What marks an ask as a concrete technical situation (exported for tests): `names` are words
+ * written the way systems are named (an acronym, CamelCase, letters then digits, snake_case or
+ * dotted identifiers; in a text written mostly in another script, any Latin word), `measurements`
+ * numbers with a unit. "GC pauses went from 20 ms to 400 ms on G1" has both; so do most terse
+ * expert questions, which name no hard verb. Meant for short asks: it reads at most the first
+ * 600 characters.
+ */
+export function technicalMarks(text: string): TechnicalMarks {
+  const t = text.length > 600 ? text.slice(0, 600) : text;
+  let other = 0;
+  let upper = 0;
+  let lower = 0;
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c >= 65 && c <= 90) upper++;
+    else if (c >= 97 && c <= 122) lower++;
+    // A Chinese or Japanese character says about what three letters do.
+    else if (c > 0xbf && isBmpLetter(c)) other += isCjk(c) ? 3 : 1;
+  }
+  const latin = upper + lower;
+  // Measurements first: their units ("40 MB/s") are not names.
+  let measurements = 0;
+  let rest = /\d/.test(t) ? t.replace(MEASUREMENT, () => (measurements++, ' ')) : t;
+  let names = 0;
+  const foreign = other > latin;
+  // Shouted text has no acronyms to tell apart from its words. Most prose has no name-like pair
+  // of characters at all: one regex test settles it.
+  if ((upper <= lower || foreign) && (foreign || NAME_HINT.test(t))) {
+    rest = rest.replace(LATIN_TOKEN, (w) => ((foreign ? /[A-Za-z]{2}/.test(w) : isSystemName(w)) ? (names++, ' ') : w));
+  }
+  return { names: Math.min(3, names), measurements: Math.min(3, measurements), rest };
+}
+
+function isSystemName(w: string): boolean {
+  // An acronym: two to five capitals, perhaps a plural s or digits (GC, ALB, TCP, AZs, HTTP2).
+  if (/^[A-Z]{2,5}(?:s|\d+)?$/.test(w)) return !NOT_A_NAME.has(w.replace(/s$|\d+$/, '').toUpperCase());
+  // CamelCase inside the word (CrashLoopBackOff, OutOfMemory, MutexGuard, PostgreSQL).
+  if (/[a-z][A-Z]/.test(w)) return true;
+  // Letters then digits (G1, BL21, EC2, H100, p99, x86, IPv6, k8s): not "1st", "32GB", "10x".
+  if (/^[A-Za-z]+\d/.test(w)) return true;
+  // snake_case and dotted identifiers (test_export, os.path, config.yaml), not "e.g".
+  return /[A-Za-z0-9]{2}[_.][A-Za-z0-9]{2}/.test(w);
+}

@@ -90,6 +90,40 @@ describe('classifier', () => {
     expect(agent.signals.join(' ')).not.toMatch(/brevity/);
   });
 
+  it('terse asks with no hard verb: a measured problem in a named system is complex, a question about one moderate, a fact lookup simple', () => {
+    for (const t of [
+      'Kafka consumer lag climbs to 2M messages every night at 02:00 while CPU sits at 20%. Where do I look?',
+      'Elasticsearch: heap usage sits at 85% and old-gen GC runs every 30 s on the data nodes.',
+      'Ceph-кластер: после замены диска запись замедлилась до 40 MB/s, раньше было 400.',
+      'NFS マウントのレイテンシが夜間だけ 200 ms を超える。原因は？',
+      'PostgreSQL: las consultas pasan de 50 ms a 3 s cuando autovacuum corre sobre la tabla de pedidos.',
+    ]) {
+      expect(classifyText(t).tier, t).toBe('complex');
+    }
+    expect(classifyText('Elasticsearch: heap usage sits at 85% and old-gen GC runs every 30 s on the data nodes.').signals).toContain('a measured problem in a named system');
+    for (const t of ['Go generics: constraint that allows both int and float64 but not string, with a Sum over a slice?', 'Terraform state drifted after someone edited the ALB listener in the console. Reimport or recreate?']) {
+      expect(classifyText(t).tier, t).toBe('moderate');
+      expect(classifyText(t).signals, t).toContain('a question about a named system');
+    }
+    // A short wh-question about a named thing asks for a fact.
+    for (const t of ['What port does SSH use?', 'Which company makes the RTX 4090?', 'What year did the first PS2 go on sale?', 'Who wrote the original TCP spec in the end?']) expect(classifyText(t).tier, t).toBe('simple');
+    // Capitals that are units, currencies or times of day name no system.
+    expect(classifyText('Convert 5 GB to MB.').signals).not.toContain('a measured problem in a named system');
+    // Counting and extremal puzzles are never a lookup.
+    for (const t of ['What is the minimum number of weighings to find the one heavier ball among 9?', 'In how many ways can 8 rooks sit on a chessboard without attacking each other?']) {
+      expect(idx(classifyText(t).tier), t).toBeGreaterThanOrEqual(idx('moderate'));
+    }
+  });
+
+  it('social turns opened or closed by thanks or a greeting, and one-step arithmetic in words, are trivial; a request after thanks is not', () => {
+    for (const t of ['Appreciate it!', 'Much obliged', 'Спасибо большое!', 'Gracias, eso es todo', 'Obrigado pela ajuda', '谢谢你的帮助', 'お疲れ様です', 'Wie viel ist 8 plus 9?', 'Combien font 6 fois 7 ?', 'Сколько будет 2 плюс 2?']) {
+      expect(classifyText(t).tier, t).toBe('trivial');
+    }
+    for (const t of ['Thanks, now explain recursion', 'Hi, translate this to French', '好的，写一个函数', 'No, use Python instead', 'Thanks! Why does this happen?', 'What is 15% of 80?']) {
+      expect(idx(classifyText(t).tier), t).toBeGreaterThanOrEqual(idx('simple'));
+    }
+  });
+
   it('takes bounded time on a 1 MB paste (it reads a bounded window)', () => {
     const big = 'lorem ipsum dolor sit amet '.repeat(40_000) + '\n\nWhat is this about?';
     const c = classifyText(big);
@@ -126,6 +160,14 @@ describe('robustness: padding and keyword stuffing raise a query at most one tie
     expect(classifyText(`${report} Diagnose.`).tier).toBe('complex');
     // and the same verb beside an easy ask still lifts it one tier at most
     expect(idx(classifyText('What is the capital of France? Diagnose.').tier)).toBeLessThanOrEqual(idx('moderate'));
+  });
+  it('bare names and measurements beside a greeting or a lookup lift it one tier at most', () => {
+    for (const pad of ['GC pauses 400 ms on G1.', 'OutOfMemory after 5 minutes', 'Redis-кластер 30 секунд']) {
+      for (const q of [...trivial, ...simple]) {
+        const base = idx(classifyText(q).tier);
+        for (const t of [`${q} ${pad}`, `${pad} ${q}`]) expect(idx(classifyText(t).tier), t).toBeLessThanOrEqual(base + 1);
+      }
+    }
   });
   it('a long paste with a one-line easy ask stays SIMPLE or MODERATE', () => {
     const paste = Array.from({ length: 400 }, (_, i) => `Line ${i}: we must design, optimise and prove the distributed consensus protocol handles every failure mode.`).join('\n');

@@ -1,0 +1,53 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { technicalMarks } from '../../src/classify/text.js';
+
+describe('technicalMarks: named systems and measurements in a short ask', () => {
+  it('counts names written the way systems are named', () => {
+    for (const [text, names] of [
+      ['GC pauses on G1 behind an ALB', 3],
+      ['CrashLoopBackOff with OutOfMemory', 2],
+      ['test_export fails in os.path.join', 2],
+      ['p99 on x86 with IPv6', 3],
+      ['The dog sat on the mat', 0],
+      ['Paris is the capital of France', 0],
+    ] as const) expect(technicalMarks(text).names, text).toBe(names);
+  });
+  it('does not count units, currencies, times of day, ordinals or shouting', () => {
+    for (const text of ['5 GB to MB', '20 USD at 9 AM UTC', 'the 1st and 2nd of 32GB', 'PLEASE HELP ME NOW', 'OK ASAP FYI']) expect(technicalMarks(text).names, text).toBe(0);
+  });
+  it('counts Latin words in a text written in another script as names', () => {
+    expect(technicalMarks('Redis-кластер: после failover часть ключей недоступна').names).toBe(2);
+    expect(technicalMarks('Kubernetes の Pod が落ちる').names).toBe(2);
+    expect(technicalMarks('Объясни разницу между TCP и UDP').names).toBe(2);
+    expect(technicalMarks('Le serveur Redis redémarre').names).toBe(0);
+  });
+  it('counts numbers with a unit, not bare numbers', () => {
+    expect(technicalMarks('went from 20 ms to 400 ms, 1% of requests, 10x slower, 32GB heap').measurements).toBe(3);
+    expect(technicalMarks('30 секунд и 5 минут').measurements).toBe(2);
+    expect(technicalMarks('200 partitions and 3 brokers').measurements).toBe(0);
+  });
+  it('blanks names and measurements out of the rest, and keeps everything else', () => {
+    const m = technicalMarks('GC pauses went from 20 ms to 400 ms on G1. What do I tune?');
+    expect(m.rest.replace(/\s+/g, ' ').trim()).toBe('pauses went from to on . What do I tune?');
+  });
+  it('reads at most 600 characters: a megabyte of names costs what 600 characters do', () => {
+    const big = 'the EC2 and S3 hosts run GC every 400 ms '.repeat(30_000);
+    const m = technicalMarks(big);
+    expect(m.names).toBe(3);
+    expect(m.measurements).toBe(3);
+    expect(m.rest.length).toBeLessThanOrEqual(600);
+  });
+  it('is total: any string gives counts within 0..3 and a rest no longer than what it read (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 800 }), (text) => {
+        const m = technicalMarks(text);
+        expect(m.names).toBeGreaterThanOrEqual(0);
+        expect(m.names).toBeLessThanOrEqual(3);
+        expect(m.measurements).toBeLessThanOrEqual(3);
+        expect(m.rest.length).toBeLessThanOrEqual(Math.min(600, text.length));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
