@@ -239,4 +239,3 @@ export const COUNTING_PUZZLE = lexicon(
   ],
   ['最坏情况', '多少种', '最悪の場合', '何通り'],
 );
-
