@@ -4,6 +4,7 @@ import OpenAI from 'openai';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/paths.js';
+import { extProcFilter } from '../../devkit/envoy.js';
 import { startStack, type Stack } from '../../devkit/stack.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -17,6 +18,10 @@ describe('dashboard and metrics while requests flow through Envoy', () => {
     stack = await startStack({
       emulator: { plan: () => ({ thinkingTokens: 400, answerTokens: 10 }) },
       thinkcap: { dashboard: { promptPreview: true } },
+      // The feed must show every request classified. On a loaded CI machine (Chromium starting,
+      // other test files in parallel) the first ext_proc exchange once passed Envoy's 200 ms and
+      // the request went through failed open, unclassified; message timeouts have their own tests.
+      envoy: { mutate: (cfg) => (extProcFilter(cfg).message_timeout = '2s') },
     });
     admin = `http://127.0.0.1:${stack.thinkcap!.adminPort}`;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
