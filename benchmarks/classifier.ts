@@ -24,14 +24,16 @@ interface Item {
   id: string;
   messages: Msg[];
   expected: TierName;
-  /** thinkcap's own set: 1 = the first round of labels, 2 = the second, 3 = the third (both labelled twice). */
-  round?: 1 | 2 | 3;
+  /** thinkcap's own set: 1 = the first round of labels, 2 to 4 = the later rounds (each labelled twice). */
+  round?: 1 | 2 | 3 | 4;
   lang?: string;
 }
 
 const args = process.argv.slice(2);
 const split = args.includes('--split') ? args[args.indexOf('--split') + 1]! : 'heldout';
 const showErrors = args.includes('--errors');
+/** `--round N`: only that round of thinkcap's labels (e.g. a new round before any tuning on it). */
+const onlyRound = args.includes('--round') ? Number(args[args.indexOf('--round') + 1]) : undefined;
 const root = packageRoot();
 const external = join(root, '..', 'shared', 'datasets', 'external');
 
@@ -39,8 +41,9 @@ function own(splitName: string): Item[] {
   return readFileSync(join(root, 'benchmarks', 'datasets', 'queries.jsonl'), 'utf8')
     .split('\n')
     .filter(Boolean)
-    .map((l) => JSON.parse(l) as { id: string; messages: Msg[]; expected_tier: TierName; split: string; lang: string; labels?: unknown; round?: 3 })
+    .map((l) => JSON.parse(l) as { id: string; messages: Msg[]; expected_tier: TierName; split: string; lang: string; labels?: unknown; round?: 3 | 4 })
     .filter((r) => splitName === 'all' || r.split === splitName)
+    .filter((r) => onlyRound === undefined || (r.round ?? (r.labels ? 2 : 1)) === onlyRound)
     .map((r) => ({ id: r.id, messages: r.messages, expected: r.expected_tier, round: r.round ?? (r.labels ? 2 : 1), lang: r.lang }));
 }
 
@@ -286,7 +289,8 @@ function byGroup(items: Item[], name: string): void {
     ['first round (labelled once)', items.filter((it) => it.round === 1)],
     ['second round (labelled twice)', items.filter((it) => it.round === 2)],
     ['third round (labelled twice)', items.filter((it) => it.round === 3)],
-    ['first and second rounds', items.filter((it) => it.round !== 3)],
+    ['fourth round (labelled twice)', items.filter((it) => it.round === 4)],
+    ['first three rounds', items.filter((it) => it.round !== 4)],
     ['English', items.filter((it) => it.lang === 'en')],
     ['not English', items.filter((it) => it.lang !== 'en')],
   ];

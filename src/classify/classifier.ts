@@ -1,6 +1,7 @@
 import { TIER_NAMES, type TierName } from '../config/schema.js';
 import { DEFAULT_UNDER_TIER_COST, decideTier, tierProbabilities } from './calibration.js';
 import { countUnlisted, expandTerm, readLexicons, wordSet, words, type LexiconScan } from './wordlex.js';
+import { wordModelTier } from './wordmodel.js';
 import { astralToBmp, isBmpLetter, lexicalForm, listLines, nonBlankLines, messageText, splitAsk, technicalMarks, textShape, type ChatMessageLike } from './text.js';
 import {
   BREVITY,
@@ -34,6 +35,7 @@ import {
   COUNTING_PUZZLE,
   SOCIAL_EDGE_WORDS,
   SOCIAL_OPENING_CJK,
+  FAILURE_PATTERN,
 } from './lexicon.js';
 
 export interface Classification {
@@ -108,6 +110,9 @@ function namesAnAsk(lower: string): boolean {
   return SIMPLE_ASK.regex.test(lex) || MODERATE_ASK.regex.test(lex) || COMPLEX_ASK.regex.test(lex) || DEEP_ASK.regex.test(lex);
 }
 
+// "How do I / how can I / how should we ..." in the covered languages.
+const HOW_TO = /^\s*(?:how (?:do|can|should|would) (?:i|we)|¿?cómo (?:puedo|hago|le|les|debo)|wie (?:kann|soll) ich|comment (?:puis-je|faire|dois-je)|как (?:мне|сделать))(?![\p{L}])/u;
+
 // A short question opening with a wh-word asks for a fact ("What port does HTTPS use?").
 const WH_LOOKUP = /^\s*[¿"'“]?(?:what|which|when|who|where|qué|cuál|cuándo|quién|dónde|was|welche[rsn]?|wann|wer|wo|quel(?:le)?s?|quand|qui|où|что|какой|какая|какое|когда|кто|где)(?![\p{L}])/u;
 
@@ -171,6 +176,8 @@ function keptWords(clause: string): number {
 /** A clause made only of hard verbs and filler, with no object of its own (exported for tests). */
 export function isStuffing(clause: string): boolean {
   if (clause.length > 160) return false;
+  // "which estimator", "what model": a question about the rest, not a hard word beside it.
+  if (/^\s*(?:which|what)\s/u.test(clause)) return false;
   // Two kept words are two words left (unless only apostrophes join them): not stuffing. Most
   // clauses end here, before the four regex passes below.
   if (keptWords(clause) >= 2 && !/['’]/.test(clause)) return false;
@@ -287,6 +294,10 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   } else if (below('moderate') && (MATH_TASK.test(lexScan) || COUNTING_PUZZLE.test(lexScan) || (QUANTITY_QUESTION.test(lexScan) && quantitiesIn(lex, lexScan) >= 2))) {
     family = 'moderate';
     extra.push('a calculation or word problem');
+  } else if (below('complex') && !code && !material && askRaw.length <= 400 && FAILURE_PATTERN.test(lexScan) && (SYMPTOM.test(lexScan) || technicalMarks(askRaw).names >= 1)) {
+    // A failure report says when it happens; it asks for a diagnosis whether or not it asks.
+    family = 'complex';
+    extra.push('a failure report');
   } else if (below('complex') && !code && !material && askRaw.length <= 400) {
     // Terse expert asks name no hard verb; what they give is a named system, often measured. The
     // ask must say something besides the names and numbers ("Hello, GC 400 ms" is a greeting), and
@@ -303,6 +314,12 @@ function scoreTurn(raw: string, nested = false): TurnScore {
         extra.push('a question about a named system');
       }
     }
+  }
+  // Asking how to do something under a constraint ("How do I tell my manager ... without it
+  // sounding like I'm quitting?") is advice with a constraint, not a lookup.
+  if (family === 'simple' && extra.length === 0 && !code && !material && HOW_TO.test(lex) && CONSTRAINT.test(lexScan) && shape.words >= 10) {
+    family = 'moderate';
+    extra.push('how to do something under a constraint');
   }
   let score = BASE[family];
   if (extra.length) signals.push(...extra);
@@ -415,6 +432,26 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   return { score, signals, smallTalk: false, short: substance <= 14 && codeLines === 0 && !material, family };
 }
 
+/**
+ * Whether the word model may read an ask the rules found nothing in: not a short wh-lookup
+ * ("What year did the first PS2 go on sale?" stays a lookup) and not a turn opened or closed by
+ * a greeting, thanks or acknowledgement (names and numbers beside "Hello" lift it one tier at
+ * most, by the rules; the model would add another).
+ */
+function fallbackMayRead(text: string): boolean {
+  const head = text.slice(0, 60).trim().toLowerCase();
+  if (approxWords(text.length > 200 ? text.slice(0, 200) : text) <= 10 && WH_LOOKUP.test(head)) return false;
+  const first = words(head)[0];
+  const last = words(text.slice(-60).toLowerCase()).at(-1);
+  if ((first !== undefined && SOCIAL_OR_ACK.has(first)) || (last !== undefined && SOCIAL_OR_ACK.has(last))) return false;
+  // An acknowledgement sentence at either end ("... on G1. ok got it").
+  const clause = (t: string | undefined) => t !== undefined && t.trim() !== '' && isSmallTalk(t);
+  const sentences = (t: string) => t.split(/[.!?;。！？；\n]+/u).filter((x) => x.trim());
+  return !clause(sentences(head)[0]) && !clause(sentences(text.slice(-60)).at(-1));
+}
+/** Words that open or close a social turn or an acknowledgement ("ok got it", "thanks"). */
+const SOCIAL_OR_ACK = new Set([...SOCIAL_EDGE_WORDS, 'ok', 'okay', 'k', 'sure', 'yes', 'yep', 'no', 'nope', 'got']);
+
 /** The tier of a score by the hand-set bands alone (before calibration; benchmarks compare). */
 export function thresholdTier(score: number): TierName {
   return TIER_NAMES[tierIndex(score)]!;
@@ -428,9 +465,10 @@ function tierIndex(score: number): number {
 
 /**
  * Classify a whole chat request: the last user turn read in the context of the conversation
- * (earlier user turns, system prompt). Pure and deterministic.
+ * (earlier user turns, system prompt). Pure and deterministic. `fallback: false` leaves out the
+ * word model (benchmarks and tests compare the rules alone).
  */
-export function classifyMessages(messages: readonly ChatMessageLike[], underTierCost = DEFAULT_UNDER_TIER_COST): Classification {
+export function classifyMessages(messages: readonly ChatMessageLike[], underTierCost = DEFAULT_UNDER_TIER_COST, fallback = true): Classification {
   let lastUser = -1;
   for (let i = messages.length - 1; i >= 0; i--) {
     if (messages[i]?.role === 'user') {
@@ -485,7 +523,19 @@ export function classifyMessages(messages: readonly ChatMessageLike[], underTier
     }
   }
 
-  const idx = decideTier(score, underTierCost);
+  let idx = decideTier(score, underTierCost);
+  if (signals.length === 0 && fallback) {
+    // The rules recognised nothing in this ask (no verb, problem, puzzle or material, no context):
+    // the word model reads it, and may lift it one tier, never more and never down (wordmodel.ts).
+    const text = messageText(messages[lastUser]!);
+    const read = fallbackMayRead(text) ? wordModelTier(text) : 0;
+    if (read > idx && idx < TIER_NAMES.length - 1) {
+      idx++;
+      score = Math.max(score, BAND_MIDDLE[idx]!);
+      idx = Math.max(idx, decideTier(score, underTierCost));
+      signals.push(`no ask the rules know; its words read as ${TIER_NAMES[idx]}`);
+    }
+  }
   const confidence = tierProbabilities(score)[idx]!;
   if (signals.length === 0) signals.push('short general question');
   return { tier: TIER_NAMES[idx]!, score: Math.round(score * 100) / 100, confidence: Math.round(confidence * 100) / 100, signals };

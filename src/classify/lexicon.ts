@@ -44,11 +44,12 @@ export const MODERATE_ASK = lexicon(
     'difference between', 'differences between', 'pros and cons', 'trade-?offs?', 'advantages', 'disadvantages', 'solve', 'calculate', 'compute',
     'estimate', 'plan', 'outline', 'review', 'how (?:do|can) i fix', 'fix (?:it|this|the bug)', 'troubleshoot', 'choose between', 'decide between', 'what could cause', 'walk me through', 'step[- ]by[- ]step', 'in detail', 'should i',
     'recommend one', 'which would you (?:pick|choose|recommend)', 'suggest (?:a|an|the)? ?(?:approach|plan|way|strategy)', 'best way', 'best practices', 'good practices', 'convince', 'persuade',
-    'write (?:a |an |the |some )?(?:[\\p{L}\\p{N},-]+ ){0,4}(?:function|script|program|class|query|tests?|regex|module|component|email|letter|reply|story|essay|description|post|paragraph|cover letter|speech|proposal|itinerary|plan)',
+    'write (?:a |an |the |some )?(?:[\\p{L}\\p{N},-]+ ){0,4}(?:function|script|program|class|query|tests?|regex|module|component|email|letter|reply|story|essay|description|post|paragraph|cover letter|speech|proposal|itinerary|plan|rhyme|poem|limerick|toast|song|lyrics|slogan|tagline|bio|caption|tweet|invitation|apology|announcement|eulogy|card)',
+    'with (?:unit )?tests', 'add (?:[\\p{L}-]+ ){1,2}(?:to|for) (?:the|our|this|my) ',
     'draft', 'compose', 'create a (?:[\\p{L}-]+ ){0,3}(?:plan|schedule|itinerary|rubric|template|budget)', 'give me a (?:[\\p{L}-]+ ){0,2}(?:plan|schedule)',
     'add (?:a|an) (?:[\\p{L}\\p{N}-]+ ){0,2}(?:flag|option|endpoint|column|field|parameter|button|test|check)', 'roteiro', 'itinerario', 'convert this', 'rewrite', 'turn these', 'group the', 'find the bug', 'what causes', 'what should i check', 'probability',
     "what(?:'s| is) wrong", 'spot the bug', 'any (?:issues?|problems?|bugs?)', 'regex for', '^sql ?[:：]', 'спланируй', 'planifica', 'planifie[zr]?', 'ajoute[zr]?', 'añade',
-    'explica', 'explique', 'compara', 'diferencia', 'ventajas', 'resuelve', 'calcula', 'escribe', 'redacta', 'por qué',
+    'explica', 'explique', 'explico', 'explicar', 'compara', 'diferencia', 'ventajas', 'resuelve', 'calcula', 'escribe', 'redacta', 'por qué',
     'erkläre', 'erklären', 'vergleiche', 'unterschied', 'vorteile', 'löse', 'berechne', 'schreibe', 'warum', 'comparez', 'expliquez',
     'différence', 'avantages', 'résoudre', 'résous', 'calculez', 'écrivez', 'écris', 'pourquoi', 'объясни', 'объясните', 'сравни', 'сравните',
     'разница', 'преимущества', 'реши', 'решите', 'вычисли', 'напиши', 'напишите', 'почему', 'rédige[zr]?', 'scrivi', 'escreva',
@@ -181,6 +182,7 @@ export const SYMPTOM = lexicon(
 /** What a diagnosis ask says: where to look, suspects, root cause, how to fix or stabilise. */
 export const DIAGNOSE_ASK = lexicon(
   [
+    'ideas', 'what could it be', 'o que pode ser', 'qué puede ser', 'was könnte das sein', "qu'est-ce qui (?:peut|pourrait)", 'что это может быть',
     'where do i look', 'where to look', 'suspects?', 'hypothes[ie]s', 'checklist', 'diagnos[ei]s?', 'root cause', 'find (?:the )?(?:cause|caller|leak)',
     'how (?:to|do i|would you|can i|do we) (?:find|fix|stabili[sz]e|debug|avoid|stop|prevent|mitigate|confirm)', 'fix', 'why', 'steps', 'what to (?:measure|check)',
     'what (?:would|should) i check', 'mitigation', 'options',
@@ -218,7 +220,7 @@ export const PUZZLE_STRATEGY = lexicon(
 );
 /** A review of pasted code: a full code review is complex work. */
 export const REVIEW_ASK = lexicon(
-  ['review', 'safe to merge', 'revisa', 'revisión', 'reviewe', 'revue', 'проверь', 'ревью'],
+  ['review', 'safe to merge', 'is (?:this|it|the) (?:change |diff |patch |pr )?safe', 'lgtm', 'looks? (?:ok|good|right) to you', 'prüfen', 'vérifie[zr]?', 'revisa', 'revisión', 'reviewe', 'revue', 'проверь', 'ревью'],
   ['审查', 'レビュー'],
 );
 /** Math tasks named by their operation (second round: "Integrate x*e^x dx." read as a short question). */
@@ -233,9 +235,23 @@ export const SYSTEM_TOOLS = /\btools?\s*:|\b[a-z_]+\([a-z_, ]*\)/;
 /** Counting and extremal puzzles ("minimum number of drops in the worst case", "counting all sizes"): never a lookup. */
 export const COUNTING_PUZZLE = lexicon(
   [
-    'worst case', 'minimum number of', 'maximum number of', 'fewest', 'at least how many', 'how many ways', 'counting all', 'in how many ways',
+    'worst case', 'minimum number of', 'maximum number of', 'fewest', '(?:smallest|largest) (?:positive )?(?:number|integer)', 'of all sizes', 'how many times do(?:es)? (?:you|it|the)', 'at least how many', 'how many ways', 'counting all', 'in how many ways',
     'pire des cas', 'nombre (?:minimum|maximum|minimal|maximal) de', 'de combien de façons', 'peor (?:de los )?casos?', 'número (?:mínimo|máximo) de', 'de cuántas (?:formas|maneras)',
     'schlimmsten fall', 'mindestanzahl', 'auf wie viele arten', 'в худшем случае', 'минимальное (?:число|количество)', 'сколькими способами',
   ],
   ['最坏情况', '多少种', '最悪の場合', '何通り'],
+);
+/**
+ * When a failure happens, as a report says it ("every night", "since we changed", "only when",
+ * "now and then"): with a symptom or a named system, a report asks for a diagnosis even with no
+ * question (fourth round, tune split: "Our Elasticsearch cluster goes yellow every night").
+ */
+export const FAILURE_PATTERN = lexicon(
+  [
+    'every (?:night|morning|day|hour|week|weekend|deploy|restart|(?:\\d+|few|couple of) (?:seconds|minutes|hours|days))', 'since (?:we|the|i|our|upgrading|moving|switching)', 'after (?:we|i|the upgrade|upgrading|a deploy|deploying|switching|moving|adding|enabling)',
+    'only (?:when|on|for|in|with|during|under)', 'now and then', 'from time to time', 'randomly', 'under load', 'in prod(?:uction)?', 'at peak',
+    'cada noche', 'desde que', 'solo cuando', 'seit (?:dem|wir|der)', 'nur (?:wenn|bei)', 'jede nacht', 'depuis (?:que|la|le)', 'seulement quand', 'chaque nuit',
+    'с тех пор как', 'только (?:когда|при)', 'каждую ночь', 'в часы пик', 'desde que', 'em produção', 'só quando', 'dopo l.aggiornamento', 'solo quando',
+  ],
+  ['每天晚上', '之后', '只有', '時だけ', '時間帯だけ', '以降'],
 );

@@ -115,6 +115,25 @@ describe('classifier', () => {
     }
   });
 
+  it('fourth-round styles: a failure report that says when it happens is complex with or without a question; a how-to under a constraint, a poem and a counting puzzle are moderate; "is this change safe" reviews a diff', () => {
+    for (const q of ['Checkout latency doubled since we moved to the new load balancer.', 'Our nightly ETL job crashes every night around 3am.', 'The Kafka consumer stalls only under load.', 'Nuestro clúster de Redis falla cada noche a las 2.']) {
+      expect(classifyText(q).tier, q).toBe('complex');
+      expect(classifyText(q).signals, q).toContain('a failure report');
+    }
+    // A time pattern without a symptom or a named system is no failure report; a lookup stays a lookup.
+    for (const q of ['It snows every night in winter.', 'Every night I read a book. What is a good novel?', 'What is Kafka? It happens every night']) {
+      expect(classifyText(q).signals, q).not.toContain('a failure report');
+      expect(idx(classifyText(q).tier), q).toBeLessThan(idx('complex'));
+    }
+    expect(classifyText('How should we tell the team about the reorg without causing panic?').tier).toBe('moderate');
+    expect(classifyText('How do I tell my landlord the heating is broken without sounding rude?').signals).toContain('how to do something under a constraint');
+    expect(classifyText('How do I center a div?').tier).toBe('simple');
+    expect(classifyText('Write a limerick about a cat who codes.').tier).toBe('moderate');
+    expect(classifyText('How many times does the digit 7 appear from 1 to 100?').tier).toBe('moderate');
+    const diff = 'Is this change safe?\n```diff\n-\ta := load()\n+\ta := loadCached()\n-\tmu.Lock()\n+\tmu.RLock()\n \tcache[k] = a\n-\tmu.Unlock()\n+\tmu.RUnlock()\n```';
+    expect(classifyText(diff).signals).toContain('a review of pasted code');
+  });
+
   it('social turns opened or closed by thanks or a greeting, and one-step arithmetic in words, are trivial; a request after thanks is not', () => {
     for (const t of ['Appreciate it!', 'Much obliged', 'Спасибо большое!', 'Gracias, eso es todo', 'Obrigado pela ajuda', '谢谢你的帮助', 'お疲れ様です', 'Wie viel ist 8 plus 9?', 'Combien font 6 fois 7 ?', 'Сколько будет 2 плюс 2?']) {
       expect(classifyText(t).tier, t).toBe('trivial');
@@ -155,7 +174,8 @@ describe('robustness: padding and keyword stuffing raise a query at most one tie
     });
   }
   it('a one-word imperative after a failure report is the ask, not stuffing', () => {
-    const report = 'Redis latency spikes to 2s every hour after the upgrade.';
+    // A report that does not say when it happens (one that does is a failure report: below).
+    const report = 'Redis latency spikes to 2s.';
     expect(idx(classifyText(report).tier)).toBeLessThan(idx('complex'));
     expect(classifyText(`${report} Diagnose.`).tier).toBe('complex');
     // and the same verb beside an easy ask still lifts it one tier at most
