@@ -15,7 +15,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { classifyMessages, thresholdTier } from '../src/classify/classifier.js';
-import { CALIBRATION, DEFAULT_UNDER_TIER_COST, decideTier, tierProbabilities, type Calibration } from '../src/classify/calibration.js';
+import { CALIBRATION, DEFAULT_UNDER_TIER_COST, tierProbabilities, type Calibration } from '../src/classify/calibration.js';
 import { TIER_NAMES, type TierName } from '../src/config/schema.js';
 import { packageRoot } from '../src/paths.js';
 
@@ -318,7 +318,8 @@ function decisionTable(items: Item[], name: string): void {
   const before = rates(items, (it) => TIER_NAMES.indexOf(thresholdTier(scores.get(it)!)));
   console.log(`| hand-set score bands (before) | ${pct(before.exact)} | ${pct(before.within)} | ${pct(before.under)} |`);
   for (const r of COST_RATIOS) {
-    const x = rates(items, (it) => decideTier(scores.get(it)!, r));
+    // What the server does with classifier.underTierCost = r (the fallback's lift depends on it).
+    const x = rates(items, (it) => TIER_NAMES.indexOf(classifyMessages(it.messages, r).tier));
     console.log(`| calibrated, under-tier cost ${r}x${r === DEFAULT_UNDER_TIER_COST ? ' (default)' : ''} | ${pct(x.exact)} | ${pct(x.within)} | ${pct(x.under)} |`);
   }
 }

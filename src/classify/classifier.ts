@@ -528,8 +528,9 @@ export function classifyMessages(messages: readonly ChatMessageLike[], underTier
     // The rules recognised nothing in this ask (no verb, problem, puzzle or material, no context):
     // the word model reads it, and may lift it one tier, never more and never down (wordmodel.ts).
     const text = messageText(messages[lastUser]!);
-    const read = fallbackMayRead(text) ? wordModelTier(text) : 0;
-    if (read > idx && idx < TIER_NAMES.length - 1) {
+    // The model first: it is the cheaper test, and most reads lift nothing.
+    const read = wordModelTier(text);
+    if (read > idx && idx < TIER_NAMES.length - 1 && fallbackMayRead(text)) {
       idx++;
       score = Math.max(score, BAND_MIDDLE[idx]!);
       idx = Math.max(idx, decideTier(score, underTierCost));
