@@ -532,8 +532,8 @@ export function classifyMessages(messages: readonly ChatMessageLike[], underTier
     const read = wordModelTier(text);
     if (read > idx && idx < TIER_NAMES.length - 1 && fallbackMayRead(text)) {
       idx++;
+      // The middle of the tier's band, so the score, the confidence and the tier agree.
       score = Math.max(score, BAND_MIDDLE[idx]!);
-      idx = Math.max(idx, decideTier(score, underTierCost));
       signals.push(`no ask the rules know; its words read as ${TIER_NAMES[idx]}`);
     }
   }
