@@ -251,7 +251,7 @@ export const FAILURE_PATTERN = lexicon(
     'every (?:night|morning|day|hour|week|weekend|deploy|restart|(?:\\d+|few|couple of) (?:seconds|minutes|hours|days))', 'since (?:we|the|i|our|upgrading|moving|switching)', 'after (?:we|i|the upgrade|upgrading|a deploy|deploying|switching|moving|adding|enabling)',
     'only (?:when|on|for|in|with|during|under)', 'now and then', 'from time to time', 'randomly', 'under load', 'in prod(?:uction)?', 'at peak',
     'cada noche', 'desde que', 'solo cuando', 'seit (?:dem|wir|der)', 'nur (?:wenn|bei)', 'jede nacht', 'depuis (?:que|la|le)', 'seulement quand', 'chaque nuit',
-    'с тех пор как', 'только (?:когда|при)', 'каждую ночь', 'в часы пик', 'desde que', 'em produção', 'só quando', 'dopo l.aggiornamento', 'solo quando',
+    'с тех пор как', 'только (?:когда|при)', 'каждую ночь', 'в часы пик', 'em produção', 'só quando', 'dopo l.aggiornamento', 'solo quando',
   ],
   ['每天晚上', '之后', '只有', '時だけ', '時間帯だけ', '以降'],
 );
