@@ -2,7 +2,7 @@ import { TIER_NAMES, type TierName } from '../config/schema.js';
 import { DEFAULT_UNDER_TIER_COST, decideTier, tierProbabilities } from './calibration.js';
 import { countUnlisted, expandTerm, readLexicons, wordSet, words, type LexiconScan } from './wordlex.js';
 import { wordModelTier } from './wordmodel.js';
-import { astralToBmp, isBmpLetter, lexicalForm, listLines, nonBlankLines, messageText, splitAsk, technicalMarks, textShape, type ChatMessageLike } from './text.js';
+import { astralToBmp, currentTurnIndex, isBmpLetter, lexicalForm, listLines, nonBlankLines, messageText, splitAsk, technicalMarks, textShape, type ChatMessageLike } from './text.js';
 import {
   BREVITY,
   COMPLEX_ASK,
@@ -173,11 +173,13 @@ function keptWords(clause: string): number {
   return countUnlisted(STUFFING_WORDS, clause, 2);
 }
 
+const WH_CHOICE = /^\s*(?:which|what)\s/u;
+
 /** A clause made only of hard verbs and filler, with no object of its own (exported for tests). */
 export function isStuffing(clause: string): boolean {
   if (clause.length > 160) return false;
   // "which estimator", "what model": a question about the rest, not a hard word beside it.
-  if (/^\s*(?:which|what)\s/u.test(clause)) return false;
+  if (WH_CHOICE.test(clause)) return false;
   // Two kept words are two words left (unless only apostrophes join them): not stuffing. Most
   // clauses end here, before the four regex passes below.
   if (keptWords(clause) >= 2 && !/['’]/.test(clause)) return false;
@@ -469,20 +471,11 @@ function tierIndex(score: number): number {
  * word model (benchmarks and tests compare the rules alone).
  */
 export function classifyMessages(messages: readonly ChatMessageLike[], underTierCost = DEFAULT_UNDER_TIER_COST, fallback = true): Classification {
-  let lastUser = -1;
-  for (let i = messages.length - 1; i >= 0; i--) {
-    if (messages[i]?.role === 'user') {
-      lastUser = i;
-      break;
-    }
-  }
-  if (lastUser < 0) {
-    // No user turn (e.g. a continuation of an assistant prefill): judge the last message.
-    lastUser = messages.length - 1;
-  }
+  const lastUser = currentTurnIndex(messages);
   if (lastUser < 0) return { tier: 'trivial', score: 0, confidence: 1, signals: ['no messages'] };
 
-  const current = scoreTurn(messageText(messages[lastUser]!));
+  const currentText = messageText(messages[lastUser]!);
+  const current = scoreTurn(currentText);
   let score = current.score;
   const signals = [...current.signals];
 
@@ -527,10 +520,9 @@ export function classifyMessages(messages: readonly ChatMessageLike[], underTier
   if (signals.length === 0 && fallback) {
     // The rules recognised nothing in this ask (no verb, problem, puzzle or material, no context):
     // the word model reads it, and may lift it one tier, never more and never down (wordmodel.ts).
-    const text = messageText(messages[lastUser]!);
     // The model first: it is the cheaper test, and most reads lift nothing.
-    const read = wordModelTier(text);
-    if (read > idx && idx < TIER_NAMES.length - 1 && fallbackMayRead(text)) {
+    const read = wordModelTier(currentText);
+    if (read > idx && idx < TIER_NAMES.length - 1 && fallbackMayRead(currentText)) {
       idx++;
       // The middle of the tier's band, so the score, the confidence and the tier agree.
       score = Math.max(score, BAND_MIDDLE[idx]!);

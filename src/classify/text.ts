@@ -7,6 +7,15 @@ export interface ChatMessageLike {
   content?: unknown;
 }
 
+/**
+ * The turn a request is classified by: the last user turn, else (an assistant prefill being
+ * continued) the last message; -1 for no messages. The word model is trained on the same turn.
+ */
+export function currentTurnIndex(messages: readonly ChatMessageLike[]): number {
+  for (let i = messages.length - 1; i >= 0; i--) if (messages[i]?.role === 'user') return i;
+  return messages.length - 1;
+}
+
 /** Text of a message whose content is a string or an array of OpenAI content parts. */
 export function messageText(message: ChatMessageLike): string {
   const c = message.content;

@@ -4,7 +4,7 @@
  * same weights (a test retrains and compares with the committed file). Pure: rows in, file out.
  */
 import { TIER_NAMES, type TierName } from '../config/schema.js';
-import { messageText, type ChatMessageLike } from './text.js';
+import { currentTurnIndex, messageText, type ChatMessageLike } from './text.js';
 import { WORD_MODEL_DIM, distinctFeatures } from './wordmodel.js';
 
 export interface LabelledRow {
@@ -16,10 +16,10 @@ export interface LabelledRow {
 
 export const TRAINING = { epochs: 30, learningRate: 0.1, decay: 0.9, l2: 0.001, seed: 20261202 } as const;
 
-/** The text the classifier gives the model: the last user turn (else the last message). */
+/** The text the classifier gives the model (the turn of currentTurnIndex). */
 export function askOf(messages: readonly ChatMessageLike[]): string {
-  for (let i = messages.length - 1; i >= 0; i--) if (messages[i]!.role === 'user') return messageText(messages[i]!);
-  return messages.length ? messageText(messages[messages.length - 1]!) : '';
+  const i = currentTurnIndex(messages);
+  return i < 0 ? '' : messageText(messages[i]!);
 }
 
 function mulberry32(seed: number): () => number {
