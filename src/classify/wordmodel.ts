@@ -115,18 +115,23 @@ const WEIGHTS = (() => {
 // present or absent, so repeating a word ("complex complex complex") adds nothing.
 const seen = new Uint8Array(WORD_MODEL_DIM);
 
-/** The distinct feature buckets of a text, in order of first appearance (for training). */
-export function distinctFeatures(text: string): number[] {
-  const n = readFeatures(text);
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
+/** Reads a text's features and keeps each bucket once, in place at the front of `buckets`; returns how many. */
+function readDistinct(text: string): number {
+  const total = readFeatures(text);
+  let n = 0;
+  for (let i = 0; i < total; i++) {
     const b = buckets[i]!;
     if (seen[b]) continue;
     seen[b] = 1;
-    out.push(b);
+    buckets[n++] = b;
   }
   for (let i = 0; i < n; i++) seen[buckets[i]!] = 0;
-  return out;
+  return n;
+}
+
+/** The distinct feature buckets of a text, in order of first appearance (for training). */
+export function distinctFeatures(text: string): number[] {
+  return Array.from(buckets.subarray(0, readDistinct(text)));
 }
 
 /**
@@ -134,17 +139,9 @@ export function distinctFeatures(text: string): number[] {
  * number. Each distinct feature counts 1/√n, so a text is not read as harder for being long.
  */
 export function wordModelScore(text: string, weights: Float32Array = WEIGHTS, bias: number = WORD_MODEL.bias): number {
-  const total = readFeatures(text);
+  const n = readDistinct(text);
   let sum = 0;
-  let n = 0;
-  for (let i = 0; i < total; i++) {
-    const b = buckets[i]!;
-    if (seen[b]) continue;
-    seen[b] = 1;
-    sum += weights[b]!;
-    n++;
-  }
-  for (let i = 0; i < total; i++) seen[buckets[i]!] = 0;
+  for (let i = 0; i < n; i++) sum += weights[buckets[i]!]!;
   return n === 0 ? bias : bias + sum / Math.sqrt(n);
 }
 
