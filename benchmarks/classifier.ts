@@ -5,6 +5,7 @@
  *   node dist/benchmarks/classifier.js --split tune --errors         # tuning view (never the held-out)
  *   node dist/benchmarks/classifier.js --calibrate                   # fit the calibration on the tune split
  *   node dist/benchmarks/classifier.js --against <other checkout>    # speed, interleaved with another build
+ *   node dist/benchmarks/classifier.js --word-model-check            # the fallback on unseen phrasing (tune split only)
  *
  * Accuracy: exact, within one tier, under-tier rate (predicted lower than the label) and the
  * confusion matrix, on thinkcap's held-out split and on ../shared/datasets/external/ (read in
@@ -15,6 +16,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { classifyMessages, thresholdTier } from '../src/classify/classifier.js';
+import { wordModelTier } from '../src/classify/wordmodel.js';
+import { trainWordModel, type LabelledRow } from '../src/classify/wordmodel-train.js';
 import { CALIBRATION, DEFAULT_UNDER_TIER_COST, tierProbabilities, type Calibration } from '../src/classify/calibration.js';
 import { TIER_NAMES, type TierName } from '../src/config/schema.js';
 import { packageRoot } from '../src/paths.js';
@@ -349,6 +352,46 @@ expected calibration error: ${ece.toFixed(3)}`);
 
 if (args.includes('--against')) {
   await speedAgainst(args[args.indexOf('--against') + 1]!);
+  process.exit(0);
+}
+
+/**
+ * --word-model-check: what the fallback adds on phrasing its model has not seen, from the tune
+ * split only. A model trained on rounds 1-3 reads the fourth round's tune queries; and 5-fold
+ * cross-validation on rounds 1-3 (each fold read by a model trained on the other four). The
+ * rules are the same in both columns; only the fallback's model changes.
+ */
+function wordModelCheck(): void {
+  const tune = own('tune');
+  const labelled = (items: Item[]): LabelledRow[] => items.map((it) => ({ id: it.id, messages: it.messages, expected_tier: it.expected, split: 'tune' }));
+  const readerOf = (items: Item[]) => {
+    const m = trainWordModel(labelled(items));
+    const w = Float32Array.from(m.weights);
+    return (text: string) => wordModelTier(text, w, m.bias);
+  };
+  const pc = (x: number) => `${(100 * x).toFixed(1)} %`;
+  const row = (label: string, r: Rates) => console.log(`| ${label} | ${pc(r.exact)} | ${pc(r.within)} | ${pc(r.under)} |`);
+  const older = tune.filter((it) => it.round !== 4);
+  const fresh = tune.filter((it) => it.round === 4);
+  const tier = (it: Item, f: boolean | ((t: string) => number)) => TIER_NAMES.indexOf(classifyMessages(it.messages, DEFAULT_UNDER_TIER_COST, f).tier);
+  console.log(`\n### the word-model fallback on unseen phrasing (tune split only)\n`);
+  console.log('| decision (default cost) | exact | within one tier | under-tier |');
+  console.log('|---|---:|---:|---:|');
+  const reader = readerOf(older);
+  row(`fourth-round tune (${fresh.length}), rules alone`, rates(fresh, (it) => tier(it, false)));
+  row(`fourth-round tune (${fresh.length}), rules + a model trained on rounds 1-3`, rates(fresh, (it) => tier(it, reader)));
+  const folds = older.map((_, i) => i % 5);
+  const outOfFold = new Map<Item, number>();
+  for (let k = 0; k < 5; k++) {
+    const r = readerOf(older.filter((_, i) => folds[i] !== k));
+    older.forEach((it, i) => folds[i] === k && outOfFold.set(it, tier(it, r)));
+  }
+  row(`rounds 1-3 tune (${older.length}), rules alone`, rates(older, (it) => tier(it, false)));
+  row(`rounds 1-3 tune (${older.length}), rules + the out-of-fold model (5-fold)`, rates(older, (it) => outOfFold.get(it)!));
+}
+
+if (args.includes('--word-model-check')) {
+  wordModelCheck();
   process.exit(0);
 }
 

@@ -468,9 +468,14 @@ function tierIndex(score: number): number {
 /**
  * Classify a whole chat request: the last user turn read in the context of the conversation
  * (earlier user turns, system prompt). Pure and deterministic. `fallback: false` leaves out the
- * word model (benchmarks and tests compare the rules alone).
+ * word model (benchmarks and tests compare the rules alone); a function stands in for it (the
+ * benchmark's check of a model trained on part of the tune split), returning a tier index.
  */
-export function classifyMessages(messages: readonly ChatMessageLike[], underTierCost = DEFAULT_UNDER_TIER_COST, fallback = true): Classification {
+export function classifyMessages(
+  messages: readonly ChatMessageLike[],
+  underTierCost = DEFAULT_UNDER_TIER_COST,
+  fallback: boolean | ((text: string) => number) = true,
+): Classification {
   const lastUser = currentTurnIndex(messages);
   if (lastUser < 0) return { tier: 'trivial', score: 0, confidence: 1, signals: ['no messages'] };
 
@@ -521,7 +526,7 @@ export function classifyMessages(messages: readonly ChatMessageLike[], underTier
     // The rules recognised nothing in this ask (no verb, problem, puzzle or material, no context):
     // the word model reads it, and may lift it one tier, never more and never down (wordmodel.ts).
     // The model first: it is the cheaper test, and most reads lift nothing.
-    const read = wordModelTier(currentText);
+    const read = (fallback === true ? wordModelTier : fallback)(currentText);
     if (read > idx && idx < TIER_NAMES.length - 1 && fallbackMayRead(currentText)) {
       idx++;
       // The middle of the tier's band, so the score, the confidence and the tier agree.

@@ -146,6 +146,6 @@ export function wordModelScore(text: string, weights: Float32Array = WEIGHTS, bi
 }
 
 /** The tier index the model reads (its score rounded, 0 to 4). */
-export function wordModelTier(text: string): number {
-  return Math.max(0, Math.min(4, Math.round(wordModelScore(text))));
+export function wordModelTier(text: string, weights: Float32Array = WEIGHTS, bias: number = WORD_MODEL.bias): number {
+  return Math.max(0, Math.min(4, Math.round(wordModelScore(text, weights, bias))));
 }
