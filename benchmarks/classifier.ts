@@ -27,8 +27,8 @@ interface Item {
   id: string;
   messages: Msg[];
   expected: TierName;
-  /** thinkcap's own set: 1 = the first round of labels, 2 to 4 = the later rounds (each labelled twice). */
-  round?: 1 | 2 | 3 | 4;
+  /** thinkcap's own set: 1 = the first round of labels, 2 to 5 = the later rounds (each labelled twice). */
+  round?: 1 | 2 | 3 | 4 | 5;
   lang?: string;
 }
 
@@ -44,7 +44,7 @@ function own(splitName: string): Item[] {
   return readFileSync(join(root, 'benchmarks', 'datasets', 'queries.jsonl'), 'utf8')
     .split('\n')
     .filter(Boolean)
-    .map((l) => JSON.parse(l) as { id: string; messages: Msg[]; expected_tier: TierName; split: string; lang: string; labels?: unknown; round?: 3 | 4 })
+    .map((l) => JSON.parse(l) as { id: string; messages: Msg[]; expected_tier: TierName; split: string; lang: string; labels?: unknown; round?: 3 | 4 | 5 })
     .filter((r) => splitName === 'all' || r.split === splitName)
     .filter((r) => onlyRound === undefined || (r.round ?? (r.labels ? 2 : 1)) === onlyRound)
     .map((r) => ({ id: r.id, messages: r.messages, expected: r.expected_tier, round: r.round ?? (r.labels ? 2 : 1), lang: r.lang }));
@@ -293,7 +293,9 @@ function byGroup(items: Item[], name: string): void {
     ['second round (labelled twice)', items.filter((it) => it.round === 2)],
     ['third round (labelled twice)', items.filter((it) => it.round === 3)],
     ['fourth round (labelled twice)', items.filter((it) => it.round === 4)],
-    ['first three rounds', items.filter((it) => it.round !== 4)],
+    ['fifth round (labelled twice)', items.filter((it) => it.round === 5)],
+    ['first three rounds', items.filter((it) => it.round! <= 3)],
+    ['first four rounds', items.filter((it) => it.round! <= 4)],
     ['English', items.filter((it) => it.lang === 'en')],
     ['not English', items.filter((it) => it.lang !== 'en')],
   ];
@@ -357,7 +359,8 @@ if (args.includes('--against')) {
 
 /**
  * --word-model-check: what the fallback adds on phrasing its model has not seen, from the tune
- * split only. A model trained on rounds 1-3 reads the fourth round's tune queries; and 5-fold
+ * split only. A model trained on rounds 1-3 reads the fourth round's tune queries, one trained on
+ * rounds 1-4 the fifth's; and 5-fold
  * cross-validation on rounds 1-3 (each fold read by a model trained on the other four). The
  * rules are the same in both columns; only the fallback's model changes.
  */
@@ -371,8 +374,9 @@ function wordModelCheck(): void {
   };
   const pc = (x: number) => `${(100 * x).toFixed(1)} %`;
   const row = (label: string, r: Rates) => console.log(`| ${label} | ${pc(r.exact)} | ${pc(r.within)} | ${pc(r.under)} |`);
-  const older = tune.filter((it) => it.round !== 4);
+  const older = tune.filter((it) => it.round! <= 3);
   const fresh = tune.filter((it) => it.round === 4);
+  const fifth = tune.filter((it) => it.round === 5);
   const tier = (it: Item, f: boolean | ((t: string) => number)) => TIER_NAMES.indexOf(classifyMessages(it.messages, DEFAULT_UNDER_TIER_COST, f).tier);
   console.log(`\n### the word-model fallback on unseen phrasing (tune split only)\n`);
   console.log('| decision (default cost) | exact | within one tier | under-tier |');
@@ -380,6 +384,9 @@ function wordModelCheck(): void {
   const reader = readerOf(older);
   row(`fourth-round tune (${fresh.length}), rules alone`, rates(fresh, (it) => tier(it, false)));
   row(`fourth-round tune (${fresh.length}), rules + a model trained on rounds 1-3`, rates(fresh, (it) => tier(it, reader)));
+  const reader4 = readerOf(tune.filter((it) => it.round! <= 4));
+  row(`fifth-round tune (${fifth.length}), rules alone`, rates(fifth, (it) => tier(it, false)));
+  row(`fifth-round tune (${fifth.length}), rules + a model trained on rounds 1-4`, rates(fifth, (it) => tier(it, reader4)));
   const folds = older.map((_, i) => i % 5);
   const outOfFold = new Map<Item, number>();
   for (let k = 0; k < 5; k++) {

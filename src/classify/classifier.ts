@@ -36,6 +36,7 @@ import {
   SOCIAL_EDGE_WORDS,
   SOCIAL_OPENING_CJK,
   FAILURE_PATTERN,
+  CHANGE_REF,
 } from './lexicon.js';
 
 export interface Classification {
@@ -59,6 +60,13 @@ const MAX_SCAN = 8 * 1024; // characters examined from each side of a huge messa
 const CONTEXT_TURNS = 6;
 const WORD_RE = /[\p{L}\p{N}'’]+/gu;
 const MATH_HINT = /[=^\\∑∫∏√∞∀∃∂≤≥≠≈∈⊂]|mod\s|t\(n\)/;
+/** "Check it for anything that could ...", "check pull request 17 for regressions". */
+const CHECK_FOR = /\bcheck (?:[^\s]+ ){0,3}for (?:anything|any|problems|issues|bugs|regressions|risks|security)(?![\p{L}])/u;
+/**
+ * A question about a large power ("Which is bigger, 2^100 or 3^60?"; not "2^3"):
+ * a calculation, not a glance. The question mark closes the same sentence.
+ */
+const POWER_QUESTION = /\d\s*(?:\^|\*\*)\s*\d\d[^.!?？\n]{0,80}[?？]/u;
 const DEEP_ALL = DEEP_ASK.regexAll;
 const COMPLEX_ALL = COMPLEX_ASK.regexAll;
 const MULTI_ALL = MULTI_STEP.regexAll;
@@ -274,7 +282,8 @@ function scoreTurn(raw: string, nested = false): TurnScore {
 
   let family: keyof typeof BASE = 'none';
   // A yes/no question about a mathematical object ("Is 221 prime?") takes a check, not a glance.
-  const trivialAsk = !deep && !complex && !moderate && !material && !code && shape.words <= 9 && TRIVIAL_ASK.regex.test(lex.trim()) && !MATH_WORDS.test(lexScan);
+  const powerQuestion = shape.words >= 4 && POWER_QUESTION.test(lex) && !socialEdge(askRaw);
+  const trivialAsk = !deep && !complex && !moderate && !material && !code && shape.words <= 9 && TRIVIAL_ASK.regex.test(lex.trim()) && !MATH_WORDS.test(lexScan) && !powerQuestion;
   if (trivialAsk) return { score: 0.25, signals: ['one-word answer'], smallTalk: false, short: true, family: 'none' };
   if (deep) family = 'deep';
   else if (complex) family = 'complex';
@@ -290,13 +299,23 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   } else if (below('complex') && codeLines > 5 && REVIEW_ASK.test(lexScan) && !/\bquick\b/.test(lex)) {
     family = 'complex';
     extra.push('a review of pasted code');
+  } else if (below('complex') && !code && CHANGE_REF.test(lexScan) && (REVIEW_ASK.test(lexScan) || CHECK_FOR.test(lex))) {
+    // An agent asked to review a pull request by number reads the diff itself.
+    family = 'complex';
+    extra.push('a review of a change');
   } else if (below('complex') && (MATH_MULTI_STEP.test(lexScan) || PUZZLE_STRATEGY.test(lexScan))) {
     family = 'complex';
     extra.push('a multi-step problem');
-  } else if (below('moderate') && (MATH_TASK.test(lexScan) || COUNTING_PUZZLE.test(lexScan) || (QUANTITY_QUESTION.test(lexScan) && quantitiesIn(lex, lexScan) >= 2))) {
+  } else if (below('moderate') && (MATH_TASK.test(lexScan) || COUNTING_PUZZLE.test(lexScan) || powerQuestion || (QUANTITY_QUESTION.test(lexScan) && quantitiesIn(lex, lexScan) >= 2))) {
     family = 'moderate';
     extra.push('a calculation or word problem');
-  } else if (below('complex') && !code && !material && askRaw.length <= 400 && FAILURE_PATTERN.test(lexScan) && (SYMPTOM.test(lexScan) || technicalMarks(askRaw).names >= 1)) {
+  } else if (
+    below('complex') && !code && !material && askRaw.length <= 400 &&
+    ((FAILURE_PATTERN.test(lexScan) && (SYMPTOM.test(lexScan) || technicalMarks(askRaw).names >= 1)) ||
+      (family === 'none' && shape.questionMarks === 0 && shape.words >= 8 && SYMPTOM.test(lexScan) && quantitiesIn(lex, lexScan) >= 2 && !socialEdge(askRaw) && !hasSocialWord(lex)))
+  ) {
+    // A measured symptom stated without a question ("1997 of 2000 tasks finish in a minute, the
+    // last 3 run for hours") is a report too.
     // A failure report says when it happens; it asks for a diagnosis whether or not it asks.
     family = 'complex';
     extra.push('a failure report');
@@ -443,13 +462,25 @@ function scoreTurn(raw: string, nested = false): TurnScore {
 function fallbackMayRead(text: string): boolean {
   const head = text.slice(0, 60).trim().toLowerCase();
   if (approxWords(text.length > 200 ? text.slice(0, 200) : text) <= 10 && WH_LOOKUP.test(head)) return false;
+  return !socialEdge(text) && !hasSocialWord(text.length > 200 ? text.slice(0, 200).toLowerCase() : text.toLowerCase());
+}
+
+/** Whether any word of a text is a greeting, thanks or "ok" (a report beside "ok got it" is not only a report). */
+function hasSocialWord(text: string): boolean {
+  for (const w of words(text)) if (SOCIAL_EDGE_WORDS.has(w) || w === 'ok' || w === 'okay') return true;
+  return false;
+}
+
+/** Whether a turn opens or closes with a greeting, thanks or acknowledgement (a word or a whole sentence). */
+function socialEdge(text: string): boolean {
+  const head = text.slice(0, 60).trim().toLowerCase();
   const first = words(head)[0];
   const last = words(text.slice(-60).toLowerCase()).at(-1);
-  if ((first !== undefined && SOCIAL_OR_ACK.has(first)) || (last !== undefined && SOCIAL_OR_ACK.has(last))) return false;
+  if ((first !== undefined && SOCIAL_OR_ACK.has(first)) || (last !== undefined && SOCIAL_OR_ACK.has(last))) return true;
   // An acknowledgement sentence at either end ("... on G1. ok got it").
   const clause = (t: string | undefined) => t !== undefined && t.trim() !== '' && isSmallTalk(t);
   const sentences = (t: string) => t.split(/[.!?;。！？；\n]+/u).filter((x) => x.trim());
-  return !clause(sentences(head)[0]) && !clause(sentences(text.slice(-60)).at(-1));
+  return clause(sentences(head)[0]) || clause(sentences(text.slice(-60)).at(-1));
 }
 /** Words that open or close a social turn or an acknowledgement ("ok got it", "thanks"). */
 const SOCIAL_OR_ACK = new Set([...SOCIAL_EDGE_WORDS, 'ok', 'okay', 'k', 'sure', 'yes', 'yep', 'no', 'nope', 'got']);
@@ -508,7 +539,15 @@ export function classifyMessages(
       const sysWords = readLexicons(sys);
       // An agent's system prompt (it defines tools): its tone rules are policy for every turn,
       // not a hint about this ask.
-      if (SYSTEM_TOOLS.test(sys)) break;
+      if (SYSTEM_TOOLS.test(sys)) {
+        // A request to an agent takes at least a tool call, even a yes/no one ("Can I move my
+        // appointment?"); one-step arithmetic (a turn with no family) stays trivial.
+        if (current.family !== undefined && score < THRESHOLDS[0]! + 0.2) {
+          score = THRESHOLDS[0]! + 0.2;
+          signals.push('a request to a tool-using agent');
+        }
+        break;
+      }
       if (SYSTEM_RIGOUR.test(sysWords)) {
         // Rigour deepens an answer within its tier band; it does not turn a design into a proof.
         score = Math.min(score + 0.4, current.family === 'deep' ? Infinity : THRESHOLDS[3]! - 0.15);

@@ -29,7 +29,7 @@ export const COMPLEX_ASK = lexicon(
   [
     'design', 'architect', 'architecture', 'debug', 'diagnose', 'optimi[sz]e', 'refactor', 'implement', 'analy[sz]e', 'evaluate',
     'critique', 'redesign', 'model the', 'simulate', 'investigate', 'root causes?', 'threat model', 'migration (?:plan|strategy)',
-    'plan a migration', 'find the flaw', 'postmortem', 'model choice', 'validation (?:scheme|strategy)', 'which model', 'how (?:do i|to|should i) validate', 'speed (?:it |this )?up', 'make (?:it|this|them) (?:run )?faster',
+    'plan a migration', 'dependency order', 'find the flaw', 'postmortem', 'model choice', 'validation (?:scheme|strategy)', 'which model', 'how (?:do i|to|should i) validate', 'speed (?:it |this )?up', 'make (?:it|this|them) (?:run )?faster',
     'run in under', 'where they disagree', 'what (?:recent )?studies (?:found|show|say)', 'current evidence', 'literature review', 'meta-analys[ie]s', 'estimators?', 'causal effect',
     'diseña', 'diseñar', 'depura', 'optimiza', 'implementa', 'analiza', 'entwirf', 'entwerfen', 'optimiere', 'implementiere',
     'analysiere', 'concevoir', 'concevez', 'optimiser', 'optimisez', 'implémenter', 'implémentez', 'analyser', 'analysez',
@@ -61,7 +61,7 @@ export const SIMPLE_ASK = lexicon(
   [
     'what is', "what's", 'what are', 'what does', 'who is', 'who was', 'who wrote', 'who painted', 'who proved', 'when (?:is|was|did)', 'where is', 'where can',
     'which', 'define', 'definition', 'convert', 'translate', 'summari[sz]e', 'summary', 'tl;?dr', 'list', 'name', 'spell', 'rephrase', 'reword',
-    'fix the (?:typo|grammar)', 'proofread', 'shorten', 'format', 'rename', 'extract', 'count', 'how many', 'how much', 'how far', 'how do i',
+    'fix the (?:typo|grammar)', 'make (?:this|it) (?:sound )?(?:more )?(?:formal|polite|casual|friendly|friendlier|professional)', 'proofread', 'shorten', 'format', 'rename', 'extract', 'count', 'how many', 'how much', 'how far', 'how do i',
     'meaning', 'mean', 'synonym', 'give me (?:a|an) (?:example|synonym|name|title|quote)', 'suggest a name', 'recommend a', 'is it', 'add (?:docstrings|comments)',
     'qué es', 'cuál es', 'quién', 'traduce', 'resume', 'was ist', 'wer ist', 'wie viele', 'übersetze', 'fasse', "qu'est-ce", 'quelle est',
     'qui est', 'traduis', 'traduisez', 'résume', 'что такое', 'кто', 'сколько', 'какая', 'какой', 'переведи', 'переведите', 'кратко', 'перескажи',
@@ -175,7 +175,8 @@ export const SYMPTOM = lexicon(
     'yellow', 'unassigned', 'doubled', 'seq scan', 'recreate', 'halves', 'throughput', '100% cpu', 'storm', 'rejects?', 'address already in use', 'fail(?:s|ing)?',
     'grows', 'growing', 'climb(?:s|ing)?', 'jump(?:s|ed)', 'went from', 'dropped', 'halved', 'error rate', 'checksum errors', 'retransmits?',
     'out ?of ?memory', 'oom', 'crashloopbackoff', 'disconnect(?:s|ed)?', 'loses', 'unavailable', 'only in ci', 'flaky',
-    'tardan', 'falla', 'pierde', 'lenta', 'verliert', 'steigt', 'kommt nicht hinterher', 'hinterher', 'latence', 'perd', 'plante', 'perde', 'падает', 'недоступн\\p{L}*', 'lento', 'subió', 'fuga', 'vazamento', 'langsam', 'speicherleck', 'hängt', 'зависают', 'прыгает', 'утечк[аи]', 'тормоз\\p{L}*', 'растёт',
+    'drops', "won't converge", "(?:doesn't|does not|didn't) converge", 'nan', 'janks?', 'jitters?', 'stutter(?:s|ing)?', 'beaconing', 'tripled', 'runs? for hours', 'crawls?',
+    'tardan', 'falla', 'se reinicia', 'wächst', 'pierde', 'lenta', 'verliert', 'steigt', 'kommt nicht hinterher', 'hinterher', 'latence', 'perd', 'plante', 'perde', 'падает', 'недоступн\\p{L}*', 'lento', 'subió', 'fuga', 'vazamento', 'langsam', 'speicherleck', 'hängt', 'зависают', 'прыгает', 'утечк[аи]', 'тормоз\\p{L}*', 'растёт',
   ],
   ['遅延', '跳ねる', '慢', '断开', '出ない', '落ちる', '超时', '增加了', '泄漏', '卡住', '偶尔', '느립니다', '느려', '遅い'],
 );
@@ -185,7 +186,7 @@ export const DIAGNOSE_ASK = lexicon(
     'ideas', 'what could it be', 'o que pode ser', 'qué puede ser', 'was könnte das sein', "qu'est-ce qui (?:peut|pourrait)", 'что это может быть',
     'where do i look', 'where to look', 'suspects?', 'hypothes[ie]s', 'checklist', 'diagnos[ei]s?', 'root cause', 'find (?:the )?(?:cause|caller|leak)',
     'how (?:to|do i|would you|can i|do we) (?:find|fix|stabili[sz]e|debug|avoid|stop|prevent|mitigate|confirm)', 'fix', 'why', 'steps', 'what to (?:measure|check)',
-    'what (?:would|should) i check', 'mitigation', 'options',
+    'what (?:would|should) i check', 'mitigation', 'options', 'triage(?: it| this| them)?',
     '(?:likely|possible|probable) causes?', 'what do i (?:check|tune|look at|change)', 'tune first', 'where (?:to|do i|should i) start', 'troubleshoot(?:ing)?',
     '(?:investigation|profiling|debugging) plan', 'pin (?:it )?down', 'how could (?:that|this) happen', 'what (?:changed|happened)',
     'qué reviso', 'cómo lo (?:ajusto|arreglo)', 'woran kann das liegen', 'was tun', 'pistes', 'causes? possibles?', 'как уменьшить', 'por quê', 'come (?:trovo|risolvo)',
@@ -220,22 +221,24 @@ export const PUZZLE_STRATEGY = lexicon(
 );
 /** A review of pasted code: a full code review is complex work. */
 export const REVIEW_ASK = lexicon(
-  ['review', 'safe to merge', 'is (?:this|it|the) (?:change |diff |patch |pr )?safe', 'lgtm', 'looks? (?:ok|good|right) to you', 'prüfen', 'vérifie[zr]?', 'revisa', 'revisión', 'reviewe', 'revue', 'проверь', 'ревью'],
+  ['review', 'safe to (?:merge|deploy|ship|release|roll out)', 'is (?:this|it|the) (?:change |diff |patch |pr )?safe', 'lgtm', 'looks? (?:ok|good|right) to you', 'prüfen', 'vérifie[zr]?', 'revisa', 'revisión', 'reviewe', 'revue', 'проверь', 'ревью'],
   ['审查', 'レビュー'],
 );
+/** A change under review named by reference (an agent's "Review PR 482"): no diff pasted, still a full review. */
+export const CHANGE_REF = lexicon(['pr #?\\d+', 'pull request', 'merge request', 'mr !?\\d+']);
 /** Math tasks named by their operation (second round: "Integrate x*e^x dx." read as a short question). */
 export const MATH_TASK = lexicon(
   ['integrate', 'derivative', 'differentiate', 'lim', 'limit of', 'solve the recurrence', 'deriva', 'calculez', 'найди предел', 'löse die rekurrenz', 'how many ways to arrange', 'p\\(at least'],
   ['求导', 'を解いて'],
 );
 /** Math tasks with several steps. */
-export const MATH_MULTI_STEP = lexicon(['diagonali[sz]e', 'diagonalisez', 'lagrange', 'chi-square', 'sample size (?:to|for|needed)', 'summation argument', 'eigenvalues and eigenvectors', 'valeurs propres', 'recurrence', 'rekurrenz', 'turning points', 'expected (?:number|value|max(?:imum)?|min(?:imum)?|length|time) of'], ['拉格朗日']);
+export const MATH_MULTI_STEP = lexicon(['diagonali[sz]e', 'diagonalisez', 'lagrange', 'chi-square', 'sample size (?:to|for|needed)', 'summation argument', 'eigenvalues and eigenvectors', 'valeurs propres', 'recurrence', 'rekurrenz', 'turning points', 'expected (?:number|value|max(?:imum)?|min(?:imum)?|length|time) of', 'last (?:two|three|\\d+) digits of'], ['拉格朗日']);
 /** A system prompt that defines tools (an agent): its tone rules are policy, not a hint about difficulty. */
 export const SYSTEM_TOOLS = /\btools?\s*:|\b[a-z_]+\([a-z_, ]*\)/;
 /** Counting and extremal puzzles ("minimum number of drops in the worst case", "counting all sizes"): never a lookup. */
 export const COUNTING_PUZZLE = lexicon(
   [
-    'worst case', 'minimum number of', 'maximum number of', 'fewest', '(?:smallest|largest) (?:positive )?(?:number|integer)', 'of all sizes', 'how many times do(?:es)? (?:you|it|the)', 'at least how many', 'how many ways', 'counting all', 'in how many ways',
+    'worst case', 'minimum number of', 'maximum number of', 'fewest', '(?:smallest|largest) (?:positive )?(?:number|integer)', 'of all sizes', 'how many times do(?:es)? (?:you|it|the)', 'how many (?:trailing zeros|diagonals|divisors)', 'at least how many', 'how many ways', 'counting all', 'in how many ways',
     'pire des cas', 'nombre (?:minimum|maximum|minimal|maximal) de', 'de combien de façons', 'peor (?:de los )?casos?', 'número (?:mínimo|máximo) de', 'de cuántas (?:formas|maneras)',
     'schlimmsten fall', 'mindestanzahl', 'auf wie viele arten', 'в худшем случае', 'минимальное (?:число|количество)', 'сколькими способами',
   ],
@@ -249,7 +252,10 @@ export const COUNTING_PUZZLE = lexicon(
 export const FAILURE_PATTERN = lexicon(
   [
     'every (?:night|morning|day|hour|week|weekend|deploy|restart|(?:\\d+|few|couple of) (?:seconds|minutes|hours|days))', 'since (?:we|the|i|our|upgrading|moving|switching)', 'after (?:we|i|the upgrade|upgrading|a deploy|deploying|switching|moving|adding|enabling)',
-    'only (?:when|on|for|in|with|during|under)', 'now and then', 'from time to time', 'randomly', 'under load', 'in prod(?:uction)?', 'at peak',
+    'only (?:when|on|for|in|with|during|under)', 'now and then',
+    '(?:after|since) (?:[\\p{L}-]+ ){0,3}(?:moved|switched|changed|upgraded|added|enabled|migrated|deployed|bumped|rolled out)', 'while (?:the|a|an|we|it|our|its|other|another|holding)', 'even though', 'although', 'whenever',
+    'every (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)', 'aunque', 'cada (?:hora|día|semana|mañana)', 'obwohl', 'jeden (?:tag|morgen|abend|montag)', 'jede (?:stunde|woche)',
+    'alors que', 'bien que', 'chaque (?:lundi|matin|jour|heure|semaine)', 'хотя', 'from time to time', 'randomly', 'under load', 'in prod(?:uction)?', 'at peak',
     'cada noche', 'desde que', 'solo cuando', 'seit (?:dem|wir|der)', 'nur (?:wenn|bei)', 'jede nacht', 'depuis (?:que|la|le)', 'seulement quand', 'chaque nuit',
     'с тех пор как', 'только (?:когда|при)', 'каждую ночь', 'в часы пик', 'em produção', 'só quando', 'dopo l.aggiornamento', 'solo quando',
   ],

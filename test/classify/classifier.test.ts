@@ -134,6 +134,39 @@ describe('classifier', () => {
     expect(classifyText(diff).signals).toContain('a review of pasted code');
   });
 
+  it('fifth-round styles: a measured symptom or a contrast clause is a failure report, a pull request named by number is reviewed, a large power or factorial is a calculation, an agent request is at least simple', () => {
+    for (const q of [
+      'The nightly export crawls: 40 of 60 partitions finish in 2 minutes, the other 20 run for hours.',
+      'Our ESP32 drops MQTT messages while the display is refreshing.',
+      'Die Tabelle wächst jeden Tag um 5 GB, obwohl nichts Neues hinzukommt.',
+      'Egress costs tripled after the team switched the CDN origin.',
+    ]) {
+      expect(classifyText(q).tier, q).toBe('complex');
+      expect(classifyText(q).signals, q).toContain('a failure report');
+    }
+    // A symptom word with numbers in everyday prose, or beside a greeting, is no failure report.
+    for (const q of ['It snows for hours every night in winter.', 'hi, 5 ms 10 ms slow', 'ok it crashes 3 times a day at 2 am', 'My cat sleeps 16 hours while I work 8 hours']) {
+      expect(classifyText(q).signals, q).not.toContain('a failure report');
+      expect(idx(classifyText(q).tier), q).toBeLessThan(idx('complex'));
+    }
+    const agent = (sys: string, user: string) => classifyMessages([{ role: 'system', content: sys }, { role: 'user', content: user }]);
+    const SYS = 'You are a code review bot. Tools: get_pr(number), get_diff(number, path), comment(number, path, line, text).';
+    for (const q of ['Review PR 482.', 'Check pull request 17 for anything that could break logins.']) {
+      expect(agent(SYS, q).tier, q).toBe('complex');
+      expect(agent(SYS, q).signals, q).toContain('a review of a change');
+    }
+    // Naming a pull request without asking for a review is a lookup.
+    expect(idx(agent(SYS, 'What files does PR 17 touch?').tier)).toBeLessThan(idx('moderate'));
+    // A yes/no request to an agent takes a tool call; a greeting or one-step arithmetic stays trivial.
+    expect(agent(SYS, 'Can I reopen PR 90?').tier).toBe('simple');
+    expect(agent(SYS, 'Hi').tier).toBe('trivial');
+    expect(agent(SYS, "What's 7 times 8?").tier).toBe('trivial');
+    for (const q of ['Which is larger, 3^40 or 4^30?', 'How many trailing zeros does 50! have?', 'Is 2^13 - 1 prime?']) expect(classifyText(q).tier, q).toBe('moderate');
+    // Small powers and factorials stay arithmetic or lookups.
+    for (const q of ["What's 2^10?", 'What is 5!?', 'Is 3! = 6?', 'hello 2^100?']) expect(idx(classifyText(q).tier), q).toBeLessThan(idx('moderate'));
+    expect(classifyText('Make this sound more formal: "gonna be late, traffic is nuts"').tier).toBe('simple');
+  });
+
   it('social turns opened or closed by thanks or a greeting, and one-step arithmetic in words, are trivial; a request after thanks is not', () => {
     for (const t of ['Appreciate it!', 'Much obliged', 'Спасибо большое!', 'Gracias, eso es todo', 'Obrigado pela ajuda', '谢谢你的帮助', 'お疲れ様です', 'Wie viel ist 8 plus 9?', 'Combien font 6 fois 7 ?', 'Сколько будет 2 плюс 2?']) {
       expect(classifyText(t).tier, t).toBe('trivial');
@@ -182,7 +215,7 @@ describe('robustness: padding and keyword stuffing raise a query at most one tie
     expect(idx(classifyText('What is the capital of France? Diagnose.').tier)).toBeLessThanOrEqual(idx('moderate'));
   });
   it('bare names and measurements beside a greeting or a lookup lift it one tier at most', () => {
-    for (const pad of ['GC pauses 400 ms on G1.', 'OutOfMemory after 5 minutes', 'Redis-кластер 30 секунд']) {
+    for (const pad of ['GC pauses 400 ms on G1.', 'OutOfMemory after 5 minutes', 'Redis-кластер 30 секунд', 'it drops 3 of 5 packets and runs for hours', 'PR 12, MR !7', '2^100 and 100!']) {
       for (const q of [...trivial, ...simple]) {
         const base = idx(classifyText(q).tier);
         for (const t of [`${q} ${pad}`, `${pad} ${q}`]) expect(idx(classifyText(t).tier), t).toBeLessThanOrEqual(base + 1);
