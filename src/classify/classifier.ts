@@ -314,9 +314,9 @@ function scoreTurn(raw: string, nested = false): TurnScore {
     ((FAILURE_PATTERN.test(lexScan) && (SYMPTOM.test(lexScan) || technicalMarks(askRaw).names >= 1)) ||
       (family === 'none' && shape.questionMarks === 0 && shape.words >= 8 && SYMPTOM.test(lexScan) && quantitiesIn(lex, lexScan) >= 2 && !socialEdge(askRaw) && !hasSocialWord(lex)))
   ) {
-    // A measured symptom stated without a question ("1997 of 2000 tasks finish in a minute, the
-    // last 3 run for hours") is a report too.
-    // A failure report says when it happens; it asks for a diagnosis whether or not it asks.
+    // A failure report says when it happens; it asks for a diagnosis whether or not it asks. A
+    // measured symptom stated without a question and beside no other ask ("1997 of 2000 tasks
+    // finish in a minute, the last 3 run for hours") is a report too.
     family = 'complex';
     extra.push('a failure report');
   } else if (below('complex') && !code && !material && askRaw.length <= 400) {
@@ -456,8 +456,9 @@ function scoreTurn(raw: string, nested = false): TurnScore {
 /**
  * Whether the word model may read an ask the rules found nothing in: not a short wh-lookup
  * ("What year did the first PS2 go on sale?" stays a lookup) and not a turn opened or closed by
- * a greeting, thanks or acknowledgement (names and numbers beside "Hello" lift it one tier at
- * most, by the rules; the model would add another).
+ * a greeting, thanks or acknowledgement, nor one with a greeting, thanks or "ok" anywhere in its
+ * first 200 characters (names and numbers beside "Hello" lift it one tier at most, by the rules;
+ * the model would add another).
  */
 function fallbackMayRead(text: string): boolean {
   const head = text.slice(0, 60).trim().toLowerCase();

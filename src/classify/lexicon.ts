@@ -232,7 +232,7 @@ export const MATH_TASK = lexicon(
   ['求导', 'を解いて'],
 );
 /** Math tasks with several steps. */
-export const MATH_MULTI_STEP = lexicon(['diagonali[sz]e', 'diagonalisez', 'lagrange', 'chi-square', 'sample size (?:to|for|needed)', 'summation argument', 'eigenvalues and eigenvectors', 'valeurs propres', 'recurrence', 'rekurrenz', 'turning points', 'expected (?:number|value|max(?:imum)?|min(?:imum)?|length|time) of', 'last (?:two|three|\\d+) digits of'], ['拉格朗日']);
+export const MATH_MULTI_STEP = lexicon(['diagonali[sz]e', 'diagonalisez', 'lagrange', 'chi-square', 'sample size (?:to|for|needed)', 'summation argument', 'eigenvalues and eigenvectors', 'valeurs propres', 'recurrence', 'rekurrenz', 'turning points', 'expected (?:number|value|max(?:imum)?|min(?:imum)?|length|time) of', 'last (?:two|three|\\d+) digits of \\d+'], ['拉格朗日']);
 /** A system prompt that defines tools (an agent): its tone rules are policy, not a hint about difficulty. */
 export const SYSTEM_TOOLS = /\btools?\s*:|\b[a-z_]+\([a-z_, ]*\)/;
 /** Counting and extremal puzzles ("minimum number of drops in the worst case", "counting all sizes"): never a lookup. */
@@ -246,8 +246,9 @@ export const COUNTING_PUZZLE = lexicon(
 );
 /**
  * When a failure happens, as a report says it ("every night", "since we changed", "only when",
- * "now and then"): with a symptom or a named system, a report asks for a diagnosis even with no
- * question (fourth round, tune split: "Our Elasticsearch cluster goes yellow every night").
+ * "now and then"; fifth round: a contrast or concurrency clause, "while the SD card is being
+ * written", "obwohl"): with a symptom or a named system, a report asks for a diagnosis even with
+ * no question (fourth round, tune split: "Our Elasticsearch cluster goes yellow every night").
  */
 export const FAILURE_PATTERN = lexicon(
   [

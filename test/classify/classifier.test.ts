@@ -165,6 +165,9 @@ describe('classifier', () => {
     // Small powers and factorials stay arithmetic or lookups.
     for (const q of ["What's 2^10?", 'What is 5!?', 'Is 3! = 6?', 'hello 2^100?']) expect(idx(classifyText(q).tier), q).toBeLessThan(idx('moderate'));
     expect(classifyText('Make this sound more formal: "gonna be late, traffic is nuts"').tier).toBe('simple');
+    // Modular arithmetic on a power is multi-step; the last digits of a card number are a lookup.
+    expect(classifyText('Find the last three digits of 3^400.').tier).toBe('complex');
+    expect(classifyText('What are the last 4 digits of my card?').tier).toBe('simple');
   });
 
   it('social turns opened or closed by thanks or a greeting, and one-step arithmetic in words, are trivial; a request after thanks is not', () => {
