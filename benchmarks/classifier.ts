@@ -375,18 +375,17 @@ function wordModelCheck(): void {
   const pc = (x: number) => `${(100 * x).toFixed(1)} %`;
   const row = (label: string, r: Rates) => console.log(`| ${label} | ${pc(r.exact)} | ${pc(r.within)} | ${pc(r.under)} |`);
   const older = tune.filter((it) => it.round! <= 3);
-  const fresh = tune.filter((it) => it.round === 4);
-  const fifth = tune.filter((it) => it.round === 5);
   const tier = (it: Item, f: boolean | ((t: string) => number)) => TIER_NAMES.indexOf(classifyMessages(it.messages, DEFAULT_UNDER_TIER_COST, f).tier);
   console.log(`\n### the word-model fallback on unseen phrasing (tune split only)\n`);
   console.log('| decision (default cost) | exact | within one tier | under-tier |');
   console.log('|---|---:|---:|---:|');
-  const reader = readerOf(older);
-  row(`fourth-round tune (${fresh.length}), rules alone`, rates(fresh, (it) => tier(it, false)));
-  row(`fourth-round tune (${fresh.length}), rules + a model trained on rounds 1-3`, rates(fresh, (it) => tier(it, reader)));
-  const reader4 = readerOf(tune.filter((it) => it.round! <= 4));
-  row(`fifth-round tune (${fifth.length}), rules alone`, rates(fifth, (it) => tier(it, false)));
-  row(`fifth-round tune (${fifth.length}), rules + a model trained on rounds 1-4`, rates(fifth, (it) => tier(it, reader4)));
+  // Each later round read by a model trained on the rounds before it.
+  for (const [round, name] of [[4, 'fourth'], [5, 'fifth']] as const) {
+    const part = tune.filter((it) => it.round === round);
+    const reader = readerOf(tune.filter((it) => it.round! < round));
+    row(`${name}-round tune (${part.length}), rules alone`, rates(part, (it) => tier(it, false)));
+    row(`${name}-round tune (${part.length}), rules + a model trained on rounds 1-${round - 1}`, rates(part, (it) => tier(it, reader)));
+  }
   const folds = older.map((_, i) => i % 5);
   const outOfFold = new Map<Item, number>();
   for (let k = 0; k < 5; k++) {

@@ -461,14 +461,14 @@ function scoreTurn(raw: string, nested = false): TurnScore {
  * the model would add another).
  */
 function fallbackMayRead(text: string): boolean {
-  const head = text.slice(0, 60).trim().toLowerCase();
-  if (approxWords(text.length > 200 ? text.slice(0, 200) : text) <= 10 && WH_LOOKUP.test(head)) return false;
-  return !socialEdge(text) && !hasSocialWord(text.length > 200 ? text.slice(0, 200).toLowerCase() : text.toLowerCase());
+  const start = text.length > 200 ? text.slice(0, 200) : text;
+  if (approxWords(start) <= 10 && WH_LOOKUP.test(text.slice(0, 60).trim().toLowerCase())) return false;
+  return !socialEdge(text) && !hasSocialWord(start.toLowerCase());
 }
 
-/** Whether any word of a text is a greeting, thanks or "ok" (a report beside "ok got it" is not only a report). */
-function hasSocialWord(text: string): boolean {
-  for (const w of words(text)) if (SOCIAL_EDGE_WORDS.has(w) || w === 'ok' || w === 'okay') return true;
+/** Whether any word of a (lower-case) text is a greeting, thanks or "ok" (a report beside "ok got it" is not only a report). */
+function hasSocialWord(lower: string): boolean {
+  for (const w of words(lower)) if (SOCIAL_OR_OK.has(w)) return true;
   return false;
 }
 
@@ -483,8 +483,10 @@ function socialEdge(text: string): boolean {
   const sentences = (t: string) => t.split(/[.!?;。！？；\n]+/u).filter((x) => x.trim());
   return clause(sentences(head)[0]) || clause(sentences(text.slice(-60)).at(-1));
 }
+/** Greetings, thanks and "ok": a turn with one of these anywhere is not read by the fallback. */
+const SOCIAL_OR_OK = new Set([...SOCIAL_EDGE_WORDS, 'ok', 'okay']);
 /** Words that open or close a social turn or an acknowledgement ("ok got it", "thanks"). */
-const SOCIAL_OR_ACK = new Set([...SOCIAL_EDGE_WORDS, 'ok', 'okay', 'k', 'sure', 'yes', 'yep', 'no', 'nope', 'got']);
+const SOCIAL_OR_ACK = new Set([...SOCIAL_OR_OK, 'k', 'sure', 'yes', 'yep', 'no', 'nope', 'got']);
 
 /** The tier of a score by the hand-set bands alone (before calibration; benchmarks compare). */
 export function thresholdTier(score: number): TierName {
