@@ -7,6 +7,12 @@ export class ConfigError extends Error {
 }
 
 const ENV_PREFIX = 'THINKCAP_';
+/**
+ * THINKCAP_ variables that are not configuration keys: the config file's path, and the ones the
+ * tool scripts read (install-llama.sh's cache, the Envoy binary, the test log level). Read as
+ * keys they would make any config invalid ("Unrecognized key: cache") wherever they are set.
+ */
+const NOT_CONFIG_VARS = new Set(['THINKCAP_CONFIG', 'THINKCAP_CACHE', 'THINKCAP_ENVOY', 'THINKCAP_TEST_LOG']);
 
 /** THINKCAP_SERVER__GRPC_PORT -> ['server', 'grpcPort'] (double underscore nests, single joins camelCase). */
 export function envKeyToPath(name: string): string[] {
@@ -78,7 +84,7 @@ export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env):
   }
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith(ENV_PREFIX) || value === undefined) continue;
-    if (name === 'THINKCAP_CONFIG') continue;
+    if (NOT_CONFIG_VARS.has(name)) continue;
     setPath(raw, envKeyToPath(name), parseEnvValue(value));
   }
   return validateConfig(raw);

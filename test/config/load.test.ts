@@ -31,6 +31,12 @@ describe('config', () => {
     expect(c.requests.onInvalid).toBe('reject');
   });
 
+  it("ignores the tool scripts' THINKCAP_ variables (cache, Envoy binary, test log), not config keys; a misspelt key still fails", () => {
+    const env = { THINKCAP_CACHE: '/tmp/cache', THINKCAP_ENVOY: '/usr/bin/envoy', THINKCAP_TEST_LOG: 'debug', THINKCAP_CONFIG: '/etc/x.yaml', THINKCAP_SERVER__GRPC_PORT: '7000' };
+    expect(loadConfig(undefined, env).server.grpcPort).toBe(7000);
+    expect(() => loadConfig(undefined, { THINKCAP_CACHES: '/tmp/cache' })).toThrow(/Unrecognized key/);
+  });
+
   it('reports unreadable and non-YAML files clearly', () => {
     expect(() => loadConfig('/nonexistent/thinkcap.yaml', {})).toThrow(ConfigError);
     const dir = mkdtempSync(join(tmpdir(), 'tc-'));
