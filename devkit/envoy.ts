@@ -99,13 +99,14 @@ export function buildEnvoyConfig(o: EnvoyConfigOptions): any {
   if (o.backendRequestsPerConnection !== undefined) {
     for (const c of cfg.static_resources.clusters) {
       if (c.name === 'thinkcap') continue;
-      c.typed_extension_protocol_options = {
-        'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
-          '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
-          explicit_http_config: { http_protocol_options: {} },
-          common_http_protocol_options: { max_requests_per_connection: o.backendRequestsPerConnection },
-        },
-      };
+      // Keep the cluster's other options (the shipped idle_timeout).
+      const key = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+      c.typed_extension_protocol_options ??= {};
+      const opts = (c.typed_extension_protocol_options[key] ??= {
+        '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+        explicit_http_config: { http_protocol_options: {} },
+      });
+      opts.common_http_protocol_options = { ...opts.common_http_protocol_options, max_requests_per_connection: o.backendRequestsPerConnection };
     }
   }
   const ep = extProcFilter(cfg);

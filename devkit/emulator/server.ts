@@ -85,6 +85,13 @@ export interface EmulatorOptions {
    * the message texts) plus its chat template (`overhead`). Default: words + 4 per message.
    */
   promptBilling?: { factor: number; overhead: number };
+  /**
+   * A keep-alive that expires as a request arrives: a request on a connection that has been idle
+   * at least this long is met by a close, not an answer. vLLM and SGLang (uvicorn) close a
+   * connection idle 5 s; a request Envoy sends on it as that close crosses it fails with a 503.
+   * Deterministic here, rare and timing-dependent on a real engine.
+   */
+  closeIdleAfterMs?: number;
   /** Listen address (default 127.0.0.1, a free port). */
   host?: string;
   port?: number;
@@ -223,7 +230,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const dialect: EmulatedDialect = opts.dialect ?? 'vllm';
   let chatCalls = 0;
 
+  // When each connection last finished a response (closeIdleAfterMs).
+  const idleSince = new WeakMap<object, number>();
   const server: Server = createServer((req, res) => {
+    if (opts.closeIdleAfterMs !== undefined) {
+      const since = idleSince.get(req.socket);
+      if (since !== undefined && Date.now() - since >= opts.closeIdleAfterMs) {
+        req.socket.destroy();
+        return;
+      }
+      res.on('finish', () => idleSince.set(req.socket, Date.now()));
+    }
     handle(req, res).catch((err: unknown) => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { message: String(err), type: 'server_error' } }));
@@ -542,6 +559,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     res.end();
   }
 
+  // Only the crossing closes a connection, never Node's own 5 s keep-alive timer, so that a
+  // test's pause decides and a slow machine does not.
+  if (opts.closeIdleAfterMs !== undefined) server.keepAliveTimeout = 0;
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve()));
   const port = (server.address() as AddressInfo).port;
   return {

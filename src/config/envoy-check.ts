@@ -52,11 +52,16 @@ function chains(envoy: Obj): Chain[] {
  * What thinkcap needs from an Envoy config (a bootstrap with static_resources), checked against
  * thinkcap's own config. Pure: the parsed YAML in, findings out.
  */
-/** A cluster's max_requests_per_connection, in the typed protocol options or the deprecated field. */
-function maxRequestsPerConnection(cluster: Record<string, unknown>): unknown {
+/** A field of a cluster's common_http_protocol_options, in the typed protocol options or the deprecated field. */
+function commonHttpOption(cluster: Record<string, unknown>, field: string): unknown {
   const protocol = Object.values(obj(cluster.typed_extension_protocol_options)).map(obj);
-  return protocol.map((o) => obj(o.common_http_protocol_options).max_requests_per_connection).find((v) => v !== undefined) ?? obj(cluster.common_http_protocol_options).max_requests_per_connection;
+  return protocol.map((o) => obj(o.common_http_protocol_options)[field]).find((v) => v !== undefined) ?? obj(cluster.common_http_protocol_options)[field];
 }
+const maxRequestsPerConnection = (cluster: Record<string, unknown>) => commonHttpOption(cluster, 'max_requests_per_connection');
+
+/** Dialects whose engines (uvicorn) close a connection idle this long: vLLM and SGLang, by default. */
+const ENGINE_KEEP_ALIVE_MS = 5000;
+const UVICORN_DIALECTS = new Set(['vllm', 'sglang']);
 
 const EXT_PROC_PER_ROUTE = 'type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExtProcPerRoute';
 
@@ -175,6 +180,19 @@ export function checkEnvoyConfig(envoy: unknown, config: Config): Finding[] {
     if (llama) {
       const reusing = clusters.filter((c) => c.name !== clusterName && maxRequestsPerConnection(c) !== 1).map((c) => String(c.name));
       if (reusing.length) warning(`A backend speaks llamacpp, and cluster${reusing.length > 1 ? 's' : ''} ${reusing.join(', ')} reuse${reusing.length > 1 ? '' : 's'} upstream connections: llama-server closes its connection after every streamed answer, and a request sent on it before the close arrives fails with 503. Set common_http_protocol_options.max_requests_per_connection: 1 on the clusters that reach llama-server.`);
+    }
+    // vLLM and SGLang close a connection idle 5 s; a request Envoy sends on it as the close
+    // crosses it fails with a 503. Envoy must close idle connections first (its default: 1 h).
+    const uvicorn = UVICORN_DIALECTS.has(config.defaultDialect) || config.backends.some((b) => UVICORN_DIALECTS.has(b.dialect));
+    if (uvicorn) {
+      const lingering = clusters
+        .filter((c) => c.name !== clusterName && maxRequestsPerConnection(c) !== 1)
+        .filter((c) => {
+          const idle = durationMs(commonHttpOption(c, 'idle_timeout'));
+          return idle === null || idle === 0 || idle >= ENGINE_KEEP_ALIVE_MS;
+        })
+        .map((c) => String(c.name));
+      if (lingering.length) warning(`A backend speaks vllm or sglang, whose server closes a connection idle for 5 s, and cluster${lingering.length > 1 ? 's' : ''} ${lingering.join(', ')} keep${lingering.length > 1 ? '' : 's'} idle connections longer (Envoy's default idle_timeout is 1 h): a request sent as the engine closes one fails with 503. Set common_http_protocol_options.idle_timeout under the engine's keep-alive (4s for the default 5 s).`);
     }
     // Body sizes: Envoy buffers the request body up to its per-connection limit.
     const limit = typeof listener.per_connection_buffer_limit_bytes === 'number' ? listener.per_connection_buffer_limit_bytes : ENVOY_DEFAULT_BUFFER;

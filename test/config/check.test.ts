@@ -16,6 +16,8 @@ const root = packageRoot();
 const read = (p: string) => parse(readFileSync(join(root, p), 'utf8'));
 const example = () => validateConfig(read('thinkcap.example.yaml'));
 const shippedEnvoy = () => read('envoy/envoy.yaml');
+/** The shipped llm cluster's common_http_protocol_options. */
+const llmCommon = (e: any) => e.static_resources.clusters.find((c: any) => c.name === 'llm').typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].common_http_protocol_options;
 const routeNamed = (e: any, name: string) => httpConnectionManager(e).route_config.virtual_hosts[0].routes.find((r: any) => r.name === name);
 
 describe('thinkcap check: the Envoy config', () => {
@@ -35,6 +37,15 @@ describe('thinkcap check: the Envoy config', () => {
     const envoy = buildEnvoyConfig({ listenerPort: 1, adminPort: 2, thinkcapPort: 3, backendPort: 4, ...LLAMA_ENVOY });
     const cfg = validateConfig({ ...read('thinkcap.example.yaml'), backends: [{ name: 'b', dialect: 'llamacpp' }] });
     expect(checkEnvoyConfig(envoy, cfg)).toEqual([]);
+  });
+
+  it('no idle warning where no backend is served by uvicorn (Ollama keeps idle connections), nor on one-request clusters', () => {
+    const noIdle = shippedEnvoy();
+    delete llmCommon(noIdle).idle_timeout;
+    const idle = (f: { message: string }) => /keeps idle connections/.test(f.message);
+    expect(checkEnvoyConfig(noIdle, validateConfig({ ...read('thinkcap.example.yaml'), defaultDialect: 'ollama', backends: [{ name: 'b', dialect: 'ollama' }] })).filter(idle)).toEqual([]);
+    llmCommon(noIdle).max_requests_per_connection = 1;
+    expect(checkEnvoyConfig(noIdle, example()).filter(idle)).toEqual([]);
   });
 
   it('the shipped compose pair has no errors (thinkcap token and Envoy metadata match)', () => {
@@ -73,6 +84,9 @@ describe('thinkcap check: the Envoy config', () => {
     ],
     ['a llamacpp backend behind a cluster that reuses connections', () => {}, { backends: [{ name: 'b', dialect: 'llamacpp' }] }, 'warning', /cluster llm reuses upstream connections: llama-server closes/],
     ['defaultDialect llamacpp beside other backends, a cluster that reuses connections', () => {}, { defaultDialect: 'llamacpp', backends: [{ name: 'b', dialect: 'vllm', pathPrefixes: ['/vllm'] }] }, 'warning', /cluster llm reuses upstream connections: llama-server closes/],
+    ['a vllm backend behind a cluster with no idle_timeout (Envoy keeps idle connections 1 h)', (e) => delete llmCommon(e).idle_timeout, {}, 'warning', /cluster llm keeps idle connections longer .*idle_timeout under the engine's keep-alive/],
+    ['an sglang backend behind a cluster idle as long as the engine (5s)', (e) => (llmCommon(e).idle_timeout = '5s'), { defaultDialect: 'ollama', backends: [{ name: 'b', dialect: 'sglang' }] }, 'warning', /speaks vllm or sglang.*cluster llm keeps idle connections longer/],
+    ['an idle_timeout of 0s (off)', (e) => (llmCommon(e).idle_timeout = '0s'), {}, 'warning', /cluster llm keeps idle connections longer/],
     ['ext_proc off on a prefix route', (e) => (routeNamed(e, 'models').match = { prefix: '/v1/' }), {}, 'error', /route 'models' turns ext_proc off and matches by prefix: a chat request could match it/],
     ['ext_proc off on a chat path', (e) => (routeNamed(e, 'models').match = { path: '/v1/chat/completions' }), {}, 'error', /route 'models' turns ext_proc off on \/v1\/chat\/completions, a chat path/],
     ['ext_proc off on a chat path in another case, matched case-insensitively', (e) => (routeNamed(e, 'models').match = { path: '/V1/Chat/Completions', case_sensitive: false }), {}, 'error', /route 'models' turns ext_proc off on \/V1\/Chat\/Completions, a chat path/],
