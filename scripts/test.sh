@@ -19,6 +19,8 @@ npx vitest run --reporter=default --reporter=json --outputFile.json=test-artifac
 # A plain closing line CI can read: "tests: N passed, N failed".
 node -e '
   const r = JSON.parse(require("fs").readFileSync("test-artifacts/vitest.json", "utf8"));
-  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));
+  // A file whose beforeAll fails fails no test (its tests are skipped): say so.
+  const files = r.testResults.filter((f) => f.status === "failed" && f.assertionResults.every((a) => a.status !== "failed")).length;
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : "") + (files ? `, ${files} file(s) failed outside any test` : ""));
 ' || true
 exit $status

@@ -30,24 +30,33 @@ describe.each([false, true])('4 replicas behind one Envoy, one killed mid-load a
   let stack: Stack;
   let dir: string;
   const replicas: Replica[] = [];
-  const launch = (r: Omit<Replica, 'child'>): ChildProcess =>
-    spawn(process.execPath, [join(packageRoot(), 'dist/src/cli.js'), 'serve', '--config', join(dir, `r${r.grpcPort}.yaml`)], { stdio: 'ignore' });
-  const waitUp = async (adminPort: number) => {
-    for (let i = 0; i < 100; i++) {
+  // What each replica process printed (the last 4 KB), so that a start that fails says why.
+  const printed = new WeakMap<ChildProcess, () => string>();
+  const launch = (r: Omit<Replica, 'child'>): ChildProcess => {
+    const child = spawn(process.execPath, [join(packageRoot(), 'dist/src/cli.js'), 'serve', '--config', join(dir, `r${r.grpcPort}.yaml`)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const keep = (d: Buffer) => (out = (out + d.toString('utf8')).slice(-4096));
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    printed.set(child, () => out);
+    return child;
+  };
+  const waitUp = async (r: Replica) => {
+    // Four Node processes starting beside other test files on a 2-core CI machine: up to 30 s.
+    for (let i = 0; i < 300; i++) {
+      if (r.child.exitCode !== null) throw new Error(`replica on ${r.adminPort} exited (${r.child.exitCode}): ${printed.get(r.child)?.()}`);
       try {
-        if ((await fetch(`http://127.0.0.1:${adminPort}/ready`)).ok) return;
+        if ((await fetch(`http://127.0.0.1:${r.adminPort}/ready`)).ok) return;
       } catch {
         // not yet
       }
       await sleep(100);
     }
-    throw new Error(`replica on ${adminPort} did not come up`);
+    throw new Error(`replica on ${r.adminPort} did not come up in 30 s: ${printed.get(r.child)?.()}`);
   };
-
-  beforeAll(async () => {
-    redis = await startRedis();
-    dir = mkdtempSync(join(tmpdir(), 'tc-replicas-'));
-    for (let i = 0; i < 4; i++) {
+  /** One replica on free ports; again on fresh ports if another process took one first. */
+  const startReplica = async (): Promise<Replica> => {
+    for (let attempt = 1; ; attempt++) {
       const grpcPort = await freePort();
       const adminPort = await freePort();
       writeFileSync(
@@ -59,10 +68,21 @@ describe.each([false, true])('4 replicas behind one Envoy, one killed mid-load a
           spend: { enabled: true, ledger: 'redis', redis: { url: redis.url }, reservationTtlSeconds: 3, replicas: 4, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: CAP }] },
         }),
       );
-      const r = { grpcPort, adminPort };
-      replicas.push({ ...r, child: launch(r) });
+      const r = { grpcPort, adminPort, child: launch({ grpcPort, adminPort }) };
+      try {
+        await waitUp(r);
+        return r;
+      } catch (err) {
+        r.child.kill('SIGKILL');
+        if (attempt >= 3 || !/EADDRINUSE|address already in use/i.test(String(err))) throw err;
+      }
     }
-    for (const r of replicas) await waitUp(r.adminPort);
+  };
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    dir = mkdtempSync(join(tmpdir(), 'tc-replicas-'));
+    replicas.push(...(await Promise.all(Array.from({ length: 4 }, startReplica))));
     stack = await startStack({
       noThinkcap: true,
       emulator: { plan: () => ({ thinkingTokens: 40, answerTokens: 10 }) },
@@ -72,7 +92,7 @@ describe.each([false, true])('4 replicas behind one Envoy, one killed mid-load a
         failureModeAllow: failOpen,
       },
     });
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     for (const r of replicas) r.child.kill('SIGKILL');
     await stack?.stop();
@@ -100,7 +120,7 @@ describe.each([false, true])('4 replicas behind one Envoy, one killed mid-load a
     clearTimeout(kill);
     clearTimeout(restart);
     const TOTAL = seen.length;
-    await waitUp(victim.adminPort);
+    await waitUp(victim);
     const count = (f: (s: { status: number; capped: boolean }) => boolean) => seen.filter(f).length;
     const served = count((s) => s.status === 200 && s.capped);
     const refused = count((s) => s.status === 429);
