@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../devkit/stack.js';
 import { extProcFilter, extProcStat, freePort } from '../../devkit/envoy.js';
 import { startRedis, type RunningRedis } from '../../devkit/redis.js';
+import { ROOMY_DEADLINE, roomyTimeouts } from '../harness/timeouts.js';
 
 const ADMIN = 'test-admin-token-0123456789';
 const LIMIT = { scope: 'tenant', id: '*', window: 'day', usd: 100 };
@@ -38,16 +39,6 @@ async function flood(stack: Stack, total: number, concurrency: number, expected:
   await Promise.all(Array.from({ length: concurrency }, worker));
   return { statuses, others };
 }
-
-/**
- * Load tests here check connection resets and refusals, not answer latency on a starved CPU: like
- * the 300-request spend race, they give Envoy's message_timeout (and thinkcap's deadline under
- * it) room, so a CI machine busy with other test files does not turn slowness into timeouts.
- */
-function roomyTimeouts(cfg: any): void {
-  extProcFilter(cfg).message_timeout = '2s';
-}
-const ROOMY_DEADLINE = { requests: { deadlineMs: 1500 } };
 
 /** The thinkcap cluster's HTTP protocol options in a parsed Envoy config. */
 function thinkcapHttpOptions(cfg: any): any {

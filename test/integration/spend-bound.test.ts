@@ -11,12 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../devkit/stack.js';
 import { LLAMA_ENVOY, startLlamaServer, type RunningLlama } from '../../devkit/llama.js';
 import { anonymousBudget, concurrentHellos, TEST_ADMIN_TOKEN } from '../harness/spend.js';
+import { ROOMY_DEADLINE, roomyTimeouts } from '../harness/timeouts.js';
 
 const CAP = 0.5;
 const PRICING = { promptUsdPerMTok: 1000, completionUsdPerMTok: 0 };
 
 async function race(stack: Stack, n: number) {
   const statuses = await concurrentHellos(stack, n);
+  expect(statuses.filter((s) => s !== 200 && s !== 429), 'statuses other than 200 and 429').toEqual([]);
   await new Promise((r) => setTimeout(r, 200));
   const b = await anonymousBudget(stack.thinkcap!.adminPort);
   const metrics = await (await fetch(`http://127.0.0.1:${stack.thinkcap!.adminPort}/metrics`)).text();
@@ -26,7 +28,7 @@ async function race(stack: Stack, n: number) {
 }
 
 function thinkcap(extra: Record<string, unknown> = {}) {
-  return { admin: { token: TEST_ADMIN_TOKEN }, spend: { enabled: true, pricing: PRICING, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: CAP }], ...extra } };
+  return { ...ROOMY_DEADLINE, admin: { token: TEST_ADMIN_TOKEN }, spend: { enabled: true, pricing: PRICING, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: CAP }], ...extra } };
 }
 
 describe.each([
@@ -35,7 +37,7 @@ describe.each([
 ])('emulated engine billing $name', ({ billing, settle, overExpected }) => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ emulator: { promptBilling: billing, plan: () => ({ thinkingTokens: 10, answerTokens: 5 }) }, thinkcap: thinkcap({ settleOverReservation: settle }) });
+    stack = await startStack({ emulator: { promptBilling: billing, plan: () => ({ thinkingTokens: 10, answerTokens: 5 }) }, thinkcap: thinkcap({ settleOverReservation: settle }), envoy: { mutate: roomyTimeouts } });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -63,7 +65,7 @@ describe.each([
 describe('emulated engine billing past the bound with settleOverReservation: charge', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ emulator: { promptBilling: { factor: 3, overhead: 300 }, plan: () => ({ thinkingTokens: 10, answerTokens: 5 }) }, thinkcap: thinkcap({ settleOverReservation: 'charge' }) });
+    stack = await startStack({ emulator: { promptBilling: { factor: 3, overhead: 300 }, plan: () => ({ thinkingTokens: 10, answerTokens: 5 }) }, thinkcap: thinkcap({ settleOverReservation: 'charge' }), envoy: { mutate: roomyTimeouts } });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -83,7 +85,7 @@ describe('the real llama-server bills the prompt through its own template', () =
   let stack: Stack;
   beforeAll(async () => {
     llama = await startLlamaServer({ template: 'think-forced-open', reasoningFormat: 'deepseek', slots: 2 });
-    stack = await startStack({ backendPort: llama.port, thinkcap: { ...thinkcap(), backends: [{ name: 'llama', dialect: 'llamacpp' }] }, envoy: LLAMA_ENVOY });
+    stack = await startStack({ backendPort: llama.port, thinkcap: { ...thinkcap(), backends: [{ name: 'llama', dialect: 'llamacpp' }] }, envoy: { ...LLAMA_ENVOY, mutate: roomyTimeouts } });
   }, 120_000);
   afterAll(async () => {
     await stack?.stop();
