@@ -177,7 +177,7 @@ describe('spend budgets with two replicas sharing one Redis', () => {
     const ledger = new RedisLedger({ ...validateConfig({}).spend.redis, url: redis.url });
     await ledger.ready(2000);
     const spend = new SpendController(validateConfig({ spend: { enabled: true, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: 30 }] } }), ledger, pino({ level: 'silent' }), () => now);
-    const [c] = await spend.countersFor({ tenant: 'hooli' }, now);
+    const [c] = await spend.countersFor({ tenant: 'hooli' }, now, Date.now() + 10_000);
     const st = await ledger.state(c!, now);
     // The cut stream was settled with the tokens generated before the stop; nothing is left reserved.
     expect(st.reserved).toBeCloseTo(0, 6);
@@ -220,7 +220,7 @@ describe('a replica killed mid-stream (SIGKILL: no chance to settle)', () => {
       stack.emulator.options.tokenDelayMs = 0;
       expect((await chat(stack, 'umbrella')).status).toBe(200);
       const spend = new SpendController(validateConfig({ spend: { enabled: true, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: 30 }] } }), ledger, pino({ level: 'silent' }));
-      const [c] = await spend.countersFor({ tenant: 'umbrella' }, Date.now());
+      const [c] = await spend.countersFor({ tenant: 'umbrella' }, Date.now(), Date.now() + 10_000);
       const settled = (await ledger.state(c!, Date.now())).spent;
       expect(settled).toBeGreaterThan(0);
       stack.emulator.options.tokenDelayMs = 20;

@@ -72,7 +72,7 @@ describe('replicaAcks', () => {
       await l.ready(2000);
       const config = validateConfig({ spend: { enabled: true, onLedgerError: mode, failOpenAllowanceUsd: 5, limits: [{ scope: 'tenant', id: 't', window: 'day', usd: 10 }] } });
       const spend = new SpendController(config, l, pino({ level: 'silent' }));
-      const [c] = await spend.countersFor({ tenant: 't' }, Date.now());
+      const [c] = await spend.countersFor({ tenant: 't' }, Date.now(), Date.now() + 10_000);
       replica.process.kill('SIGSTOP');
       let p;
       try {
