@@ -48,10 +48,6 @@ function chains(envoy: Obj): Chain[] {
   return out;
 }
 
-/**
- * What thinkcap needs from an Envoy config (a bootstrap with static_resources), checked against
- * thinkcap's own config. Pure: the parsed YAML in, findings out.
- */
 /** A field of a cluster's common_http_protocol_options, in the typed protocol options or the deprecated field. */
 function commonHttpOption(cluster: Record<string, unknown>, field: string): unknown {
   const protocol = Object.values(obj(cluster.typed_extension_protocol_options)).map(obj);
@@ -59,7 +55,7 @@ function commonHttpOption(cluster: Record<string, unknown>, field: string): unkn
 }
 const maxRequestsPerConnection = (cluster: Record<string, unknown>) => commonHttpOption(cluster, 'max_requests_per_connection');
 
-/** Dialects whose engines (uvicorn) close a connection idle this long: vLLM and SGLang, by default. */
+/** How long vLLM's and SGLang's HTTP server (uvicorn) keeps an idle connection, by default. */
 const ENGINE_KEEP_ALIVE_MS = 5000;
 const UVICORN_DIALECTS = new Set(['vllm', 'sglang']);
 
@@ -100,6 +96,10 @@ function extProcDisabledRoutes(hcm: Record<string, unknown>, extProcName: string
   return out;
 }
 
+/**
+ * What thinkcap needs from an Envoy config (a bootstrap with static_resources), checked against
+ * thinkcap's own config. Pure: the parsed YAML in, findings out.
+ */
 export function checkEnvoyConfig(envoy: unknown, config: Config): Finding[] {
   const out: Finding[] = [];
   const error = (message: string) => out.push({ level: 'error', message });
