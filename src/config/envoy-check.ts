@@ -96,6 +96,38 @@ function extProcDisabledRoutes(hcm: Record<string, unknown>, extProcName: string
   return out;
 }
 
+/** Envoy's route timeout when a route states none. */
+const ENVOY_DEFAULT_ROUTE_TIMEOUT_MS = 15_000;
+/** A route timeout under this cuts answers a reasoning model commonly takes (thousands of thinking tokens). */
+const MIN_CHAT_ROUTE_TIMEOUT_MS = 120_000;
+
+/**
+ * Routes that can carry chat requests but cut their answers short: Envoy's route timeout (15 s
+ * unless stated) spans the whole upstream response, streamed or not.
+ */
+function shortChatRoutes(hcm: Record<string, unknown>, config: Config): string[] {
+  const out: string[] = [];
+  const chatPaths = config.match.paths.map((c) => c.toLowerCase());
+  const mayCarryChat = (m: Obj): boolean => {
+    // An exact path that is a chat path, a prefix of one ("/", "/v1/"); anything else (regex,
+    // templates) may match one.
+    if (typeof m.path === 'string') return chatPaths.some((c) => String(m.path).toLowerCase().endsWith(c));
+    if (typeof m.prefix === 'string') return chatPaths.some((c) => c.startsWith(String(m.prefix).toLowerCase()));
+    return true;
+  };
+  for (const vh of arr(obj(hcm.route_config).virtual_hosts).map(obj)) {
+    for (const r of arr(vh.routes).map(obj)) {
+      const action = r.route;
+      if (action === undefined || !mayCarryChat(obj(r.match))) continue;
+      const stated = obj(action).timeout;
+      const ms = stated === undefined ? ENVOY_DEFAULT_ROUTE_TIMEOUT_MS : durationMs(stated);
+      if (ms === null || ms === 0 || ms >= MIN_CHAT_ROUTE_TIMEOUT_MS) continue;
+      out.push(`route '${String(r.name ?? '(unnamed)')}' can carry chat requests and ${stated === undefined ? "states no timeout (Envoy's default is 15 s)" : `has timeout ${String(stated)}`}: Envoy cuts any answer, streamed or not, at the route timeout, and a reasoning model thinking a few thousand tokens takes minutes. Set route.timeout (the shipped configs use 600s; 0s turns it off).`);
+    }
+  }
+  return out;
+}
+
 /**
  * What thinkcap needs from an Envoy config (a bootstrap with static_resources), checked against
  * thinkcap's own config. Pure: the parsed YAML in, findings out.
@@ -148,6 +180,7 @@ export function checkEnvoyConfig(envoy: unknown, config: Config): Finding[] {
       }
     }
     for (const message of extProcDisabledRoutes(hcm, String(filters[at]!.name ?? ''), config)) error(message);
+    for (const message of shortChatRoutes(hcm, config)) warning(message);
     const missing = stripped.filter((h) => !removed.has(h));
     if (missing.length) (config.spend.enabled || config.routing.enabled ? error : warning)(`No header_mutation filter before ext_proc removes the client's copies of ${missing.join(', ')}: a client could pick its own tenant, user, session or route.`);
     // The gRPC cluster: HTTP/2, and the token when thinkcap requires one.

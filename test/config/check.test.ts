@@ -48,6 +48,16 @@ describe('thinkcap check: the Envoy config', () => {
     expect(checkEnvoyConfig(noIdle, example()).filter(idle)).toEqual([]);
   });
 
+  it('no route-timeout warning for a timeout of 0s (off), nor for routes no chat path can match (the shipped /v1/models route states none)', () => {
+    const short = (f: { message: string }) => /can carry chat requests/.test(f.message);
+    const off = shippedEnvoy();
+    routeNamed(off, 'chat').route.timeout = '0s';
+    expect(checkEnvoyConfig(off, example()).filter(short)).toEqual([]);
+    const health = shippedEnvoy();
+    httpConnectionManager(health).route_config.virtual_hosts[0].routes.unshift({ name: 'health', match: { prefix: '/healthz' }, route: { cluster: 'llm' } });
+    expect(checkEnvoyConfig(health, example()).filter(short)).toEqual([]);
+  });
+
   it('the shipped compose pair has no errors (thinkcap token and Envoy metadata match)', () => {
     const cfg = validateConfig({ ...read('deploy/compose/thinkcap.yaml'), server: { ...read('deploy/compose/thinkcap.yaml').server, grpcToken: 'replace-this-demo-token-0123456789' } });
     expect(checkEnvoyConfig(read('deploy/compose/envoy.yaml'), cfg).filter((f) => f.level === 'error')).toEqual([]);
@@ -87,6 +97,9 @@ describe('thinkcap check: the Envoy config', () => {
     ['a vllm backend behind a cluster with no idle_timeout (Envoy keeps idle connections 1 h)', (e) => delete llmCommon(e).idle_timeout, {}, 'warning', /cluster llm keeps idle connections longer .*idle_timeout under the engine's keep-alive/],
     ['an sglang backend behind a cluster idle as long as the engine (5s)', (e) => (llmCommon(e).idle_timeout = '5s'), { defaultDialect: 'ollama', backends: [{ name: 'b', dialect: 'sglang' }] }, 'warning', /speaks vllm or sglang.*cluster llm keeps idle connections longer/],
     ['an idle_timeout of 0s (off)', (e) => (llmCommon(e).idle_timeout = '0s'), {}, 'warning', /cluster llm keeps idle connections longer/],
+    ['the chat route without a timeout (Envoy\'s default 15 s)', (e) => delete routeNamed(e, 'chat').route.timeout, {}, 'warning', /route 'chat' can carry chat requests and states no timeout \(Envoy's default is 15 s\)/],
+    ['a chat route timeout of 30s', (e) => (routeNamed(e, 'chat').route.timeout = '30s'), {}, 'warning', /route 'chat' can carry chat requests and has timeout 30s/],
+    ['a regex route with a short timeout', (e) => (routeNamed(e, 'chat').match = { safe_regex: { regex: '/v1/.*' } }) && (routeNamed(e, 'chat').route.timeout = '10s'), {}, 'warning', /route 'chat' can carry chat requests and has timeout 10s/],
     ['ext_proc off on a prefix route', (e) => (routeNamed(e, 'models').match = { prefix: '/v1/' }), {}, 'error', /route 'models' turns ext_proc off and matches by prefix: a chat request could match it/],
     ['ext_proc off on a chat path', (e) => (routeNamed(e, 'models').match = { path: '/v1/chat/completions' }), {}, 'error', /route 'models' turns ext_proc off on \/v1\/chat\/completions, a chat path/],
     ['ext_proc off on a chat path in another case, matched case-insensitively', (e) => (routeNamed(e, 'models').match = { path: '/V1/Chat/Completions', case_sensitive: false }), {}, 'error', /route 'models' turns ext_proc off on \/V1\/Chat\/Completions, a chat path/],
