@@ -75,14 +75,20 @@ function disablesExtProc(perFilter: unknown, extProcName: string): boolean {
 }
 
 /**
+ * Whether thinkcap treats a request on this path as chat (match.paths, by suffix). Lower case on
+ * both sides: a route with case_sensitive: false matches any case.
+ */
+function isChatPath(path: string, config: Config): boolean {
+  // (A path equal to a chat path also ends with it.)
+  return config.match.paths.some((c) => path.toLowerCase().endsWith(c.toLowerCase()));
+}
+
+/**
  * Routes (or whole virtual hosts) where ext_proc is off are a way around the budget unless no
  * chat request can match them: only exact `path` matches that are not chat paths are safe.
  */
 function extProcDisabledRoutes(hcm: Record<string, unknown>, extProcName: string, config: Config): string[] {
   const out: string[] = [];
-  // Lower case on both sides: a route with case_sensitive: false matches any case. (A path equal
-  // to a chat path also ends with it.)
-  const isChatPath = (p: string) => config.match.paths.some((c) => p.toLowerCase().endsWith(c.toLowerCase()));
   for (const vh of arr(obj(hcm.route_config).virtual_hosts).map(obj)) {
     if (disablesExtProc(vh.typed_per_filter_config, extProcName)) out.push(`virtual host '${String(vh.name)}' turns ext_proc off for all its routes: chat requests through it skip thinkcap (and its budgets).`);
     for (const r of arr(vh.routes).map(obj)) {
@@ -90,7 +96,7 @@ function extProcDisabledRoutes(hcm: Record<string, unknown>, extProcName: string
       const m = obj(r.match);
       const name = `route '${String(r.name ?? '(unnamed)')}'`;
       if (typeof m.path !== 'string') out.push(`${name} turns ext_proc off and matches by ${Object.keys(m).filter((k) => k !== 'headers').join(', ') || 'nothing stated'}: a chat request could match it and skip thinkcap; turn ext_proc off on exact paths only.`);
-      else if (isChatPath(m.path)) out.push(`${name} turns ext_proc off on ${m.path}, a chat path (match.paths): those requests would skip thinkcap.`);
+      else if (isChatPath(m.path, config)) out.push(`${name} turns ext_proc off on ${m.path}, a chat path (match.paths): those requests would skip thinkcap.`);
     }
   }
   return out;
@@ -107,12 +113,11 @@ const MIN_CHAT_ROUTE_TIMEOUT_MS = 120_000;
  */
 function shortChatRoutes(hcm: Record<string, unknown>, config: Config): string[] {
   const out: string[] = [];
-  const chatPaths = config.match.paths.map((c) => c.toLowerCase());
   const mayCarryChat = (m: Obj): boolean => {
     // An exact path that is a chat path, a prefix of one ("/", "/v1/"); anything else (regex,
     // templates) may match one.
-    if (typeof m.path === 'string') return chatPaths.some((c) => String(m.path).toLowerCase().endsWith(c));
-    if (typeof m.prefix === 'string') return chatPaths.some((c) => c.startsWith(String(m.prefix).toLowerCase()));
+    if (typeof m.path === 'string') return isChatPath(m.path, config);
+    if (typeof m.prefix === 'string') return config.match.paths.some((c) => c.toLowerCase().startsWith(String(m.prefix).toLowerCase()));
     return true;
   };
   for (const vh of arr(obj(hcm.route_config).virtual_hosts).map(obj)) {
