@@ -158,12 +158,12 @@ export async function expectFailoverHeld(stack: Stack, run: FailoverRun, cap: nu
   expect(run.requests.every((r) => [200, 429, 503].includes(r.status))).toBe(true);
   const refused = by(503);
   expect(refused.length).toBeGreaterThan(0);
-  // The replicas find the new master within a moment of it taking over; on a machine busy with
-  // other test files that moment grows (a full run beside one busy loop saw a 503 sent 2,006 ms
-  // after the old master rejoined): 3 s of margin.
+  // Refusals end a moment after the old master is back in sync (about 150 ms in a quiet run); on a
+  // machine busy with other test files that moment grows (full runs beside one busy loop saw a
+  // 503 sent 2,006 and 3,017 ms after the rejoin): 5 s of margin.
   for (const r of refused) {
     expect(r.at).toBeGreaterThanOrEqual(run.killedAt - 500);
-    expect(r.at).toBeLessThanOrEqual(run.rejoinedAt + 3000);
+    expect(r.at).toBeLessThanOrEqual(run.rejoinedAt + 5000);
   }
   let counted = 0;
   for (const rep of stack.replicas) counted += (await rep.metrics.ledgerErrors.get()).values.reduce((s, v) => s + v.value, 0);
