@@ -55,7 +55,7 @@ describe.each([false, true])('4 replicas behind one Envoy, one killed mid-load a
     throw new Error(`replica on ${r.adminPort} did not come up in 30 s: ${printed.get(r.child)?.()}`);
   };
   /** One replica on free ports; again on fresh ports if another process took one first. */
-  const startReplica = async (): Promise<Replica> => {
+  const startReplica = async (): Promise<void> => {
     for (let attempt = 1; ; attempt++) {
       const grpcPort = await freePort();
       const adminPort = await freePort();
@@ -71,7 +71,9 @@ describe.each([false, true])('4 replicas behind one Envoy, one killed mid-load a
       const r = { grpcPort, adminPort, child: launch({ grpcPort, adminPort }) };
       try {
         await waitUp(r);
-        return r;
+        // Kept at once, so that afterAll stops it even if another replica fails to start.
+        replicas.push(r);
+        return;
       } catch (err) {
         r.child.kill('SIGKILL');
         if (attempt >= 3 || !/EADDRINUSE|address already in use/i.test(String(err))) throw err;
@@ -82,7 +84,7 @@ describe.each([false, true])('4 replicas behind one Envoy, one killed mid-load a
   beforeAll(async () => {
     redis = await startRedis();
     dir = mkdtempSync(join(tmpdir(), 'tc-replicas-'));
-    replicas.push(...(await Promise.all(Array.from({ length: 4 }, startReplica))));
+    await Promise.all(Array.from({ length: 4 }, startReplica));
     stack = await startStack({
       noThinkcap: true,
       emulator: { plan: () => ({ thinkingTokens: 40, answerTokens: 10 }) },
