@@ -79,6 +79,13 @@ export function httpConnectionManager(cfg: any): any {
   return cfg.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
 }
 
+const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+
+/** A cluster's HttpProtocolOptions in a parsed config (undefined if it states none). */
+export function clusterHttpOptions(cfg: any, name: string): any {
+  return cfg.static_resources.clusters.find((c: any) => c.name === name)?.typed_extension_protocol_options?.[HTTP_PROTOCOL_OPTIONS];
+}
+
 /** The shipped envoy.yaml with its ports rewritten to the given loopback ports. */
 export function buildEnvoyConfig(o: EnvoyConfigOptions): any {
   const cfg = parse(readFileSync(o.file ?? join(packageRoot(), 'envoy', 'envoy.yaml'), 'utf8'));
@@ -100,9 +107,8 @@ export function buildEnvoyConfig(o: EnvoyConfigOptions): any {
     for (const c of cfg.static_resources.clusters) {
       if (c.name === 'thinkcap') continue;
       // Keep the cluster's other options (the shipped idle_timeout).
-      const key = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
       c.typed_extension_protocol_options ??= {};
-      const opts = (c.typed_extension_protocol_options[key] ??= {
+      const opts = (c.typed_extension_protocol_options[HTTP_PROTOCOL_OPTIONS] ??= {
         '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
         explicit_http_config: { http_protocol_options: {} },
       });

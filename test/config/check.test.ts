@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkEnvoyConfig } from '../../src/config/envoy-check.js';
 import { validateConfig } from '../../src/config/load.js';
 import { packageRoot } from '../../src/paths.js';
-import { buildEnvoyConfig, extProcFilter, freePort, httpConnectionManager } from '../../devkit/envoy.js';
+import { buildEnvoyConfig, clusterHttpOptions, extProcFilter, freePort, httpConnectionManager } from '../../devkit/envoy.js';
 import { LLAMA_ENVOY } from '../../devkit/llama.js';
 import { startEmulator, type Emulator } from '../../devkit/emulator/server.js';
 
@@ -17,7 +17,7 @@ const read = (p: string) => parse(readFileSync(join(root, p), 'utf8'));
 const example = () => validateConfig(read('thinkcap.example.yaml'));
 const shippedEnvoy = () => read('envoy/envoy.yaml');
 /** The shipped llm cluster's common_http_protocol_options. */
-const llmCommon = (e: any) => e.static_resources.clusters.find((c: any) => c.name === 'llm').typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].common_http_protocol_options;
+const llmCommon = (e: any) => clusterHttpOptions(e, 'llm').common_http_protocol_options;
 const routeNamed = (e: any, name: string) => httpConnectionManager(e).route_config.virtual_hosts[0].routes.find((r: any) => r.name === name);
 
 describe('thinkcap check: the Envoy config', () => {
@@ -86,7 +86,7 @@ describe('thinkcap check: the Envoy config', () => {
       'neither graceful ext_proc close nor a bound on streams per connection',
       (e) => {
         delete e.layered_runtime;
-        delete e.static_resources.clusters.find((c: any) => c.name === 'thinkcap').typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].common_http_protocol_options;
+        delete clusterHttpOptions(e, 'thinkcap').common_http_protocol_options;
       },
       {},
       'warning',

@@ -6,7 +6,7 @@
 import { Agent, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../devkit/stack.js';
-import { extProcFilter, extProcStat, freePort } from '../../devkit/envoy.js';
+import { clusterHttpOptions, extProcFilter, extProcStat, freePort } from '../../devkit/envoy.js';
 import { startRedis, type RunningRedis } from '../../devkit/redis.js';
 import { ROOMY_DEADLINE, roomyTimeouts } from '../harness/timeouts.js';
 
@@ -38,11 +38,6 @@ async function flood(stack: Stack, total: number, concurrency: number, expected:
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   return { statuses, others };
-}
-
-/** The thinkcap cluster's HTTP protocol options in a parsed Envoy config. */
-function thinkcapHttpOptions(cfg: any): any {
-  return cfg.static_resources.clusters.find((c: any) => c.name === 'thinkcap').typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'];
 }
 
 async function spent(stack: Stack, tenant = 'anonymous') {
@@ -245,7 +240,7 @@ describe.each([
   {
     guard: 'the graceful-close runtime guard only',
     drop: (cfg: any) => {
-      delete thinkcapHttpOptions(cfg).common_http_protocol_options;
+      delete clusterHttpOptions(cfg, 'thinkcap').common_http_protocol_options;
       cfg.layered_runtime = { layers: [{ name: 'static', static_layer: { 'envoy.reloadable_features.ext_proc_graceful_grpc_close': true } }] };
     },
   },
@@ -292,8 +287,7 @@ describe.each([
       emulator: { plan: () => ({ thinkingTokens: 5, answerTokens: 5 }), closeIdleAfterMs: 4500 },
       envoy: {
         mutate: (cfg) => {
-          const llm = cfg.static_resources.clusters.find((c: any) => c.name === 'llm');
-          if (drop) delete llm.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].common_http_protocol_options.idle_timeout;
+          if (drop) delete clusterHttpOptions(cfg, 'llm').common_http_protocol_options.idle_timeout;
         },
       },
     });
