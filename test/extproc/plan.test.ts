@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/load.js';
@@ -67,6 +68,47 @@ describe('parseChatBody', () => {
   it('jsonDepth skips brackets inside strings and stops counting past the limit', () => {
     expect(jsonDepth('{"a":"[[[[[[","b":[1]}', 10)).toBe(2);
     expect(jsonDepth('[[[[[[[[[[', 3)).toBe(4);
+    // Escaped quotes and backslash runs: the string ends at a quote after an even run only.
+    expect(jsonDepth(String.raw`{"a":"\"[[[[","b":[[1]]}`, 10)).toBe(3);
+    expect(jsonDepth(String.raw`{"a":"\\","b":[[1]]}`, 10)).toBe(3);
+    expect(jsonDepth(String.raw`{"a":"\\\"[[[\\\\","b":[[[1]]]}`, 10)).toBe(4);
+    expect(jsonDepth(String.raw`["\\\\\\\"]]]]`, 10)).toBe(1); // unterminated: the rest is string
+  });
+
+  it('jsonDepth agrees with a per-character scan on arbitrary text, valid JSON or not', () => {
+    // The reference: every character visited, a backslash inside a string skips the next one.
+    const reference = (text: string, stopAbove: number): number => {
+      let depth = 0;
+      let max = 0;
+      let inString = false;
+      for (let i = 0; i < text.length; i++) {
+        const c = text[i];
+        if (inString) {
+          if (c === '\\') i++;
+          else if (c === '"') inString = false;
+        } else if (c === '"') inString = true;
+        else if (c === '[' || c === '{') {
+          max = Math.max(max, ++depth);
+          if (max > stopAbove) return max;
+        } else if (c === ']' || c === '}') depth--;
+      }
+      return max;
+    };
+    const piece = fc.constantFrom('"', '\\', '[', ']', '{', '}', 'a', ',', ':', ' ', 'é');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 80 }).map((p) => p.join('')), fc.integer({ min: 0, max: 6 }), (text, stop) => {
+        expect(jsonDepth(text, stop)).toBe(reference(text, stop));
+      }),
+      { numRuns: 3000 },
+    );
+    // Real bodies, nested at random depth with escapes in their strings.
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 6 }), (value) => {
+        const text = JSON.stringify(value);
+        expect(jsonDepth(text, 64)).toBe(reference(text, 64));
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
 
