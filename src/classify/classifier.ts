@@ -67,6 +67,23 @@ const CHECK_FOR = /\bcheck (?:[^\s]+ ){0,3}for (?:anything|any|problems|issues|b
  * a calculation, not a glance. The question mark closes the same sentence.
  */
 const POWER_QUESTION = /\d\s*(?:\^|\*\*)\s*\d\d[^.!?？\n]{0,80}[?？]/u;
+// A number with a unit or a counted noun ("40 ms", "3 servers", "10x").
+const QUANTITY_UNITS = String.raw`\b\d[\d.,]*\s?(?:%|k|m|ms|s|tb|gb|mb|tps|rps|users|servers|services|rows|items|requests|events|minutes|hours|days|weeks|months|years|x)\b`;
+const QUANTITY = new RegExp(QUANTITY_UNITS, 'gu');
+const QUANTITY_CASELESS = new RegExp(QUANTITY_UNITS, 'giu');
+
+/**
+ * Quantities in a lower-cased ask, up to 4 (exported for tests). The `i` flag matters on lower-
+ * cased text only where one of the two characters that Unicode case folding maps onto ASCII
+ * letters is (ſ → s, the Kelvin sign → k): without them the match is the same under `u`, three
+ * times faster than `iu` here.
+ */
+export function countQuantities(lower: string): number {
+  if (!/\d/.test(lower)) return 0;
+  const caseless = lower.indexOf('\u017f') >= 0 || lower.indexOf('\u212a') >= 0;
+  return Math.min(4, lower.match(caseless ? QUANTITY_CASELESS : QUANTITY)?.length ?? 0);
+}
+
 const DEEP_ALL = DEEP_ASK.regexAll;
 const COMPLEX_ALL = COMPLEX_ASK.regexAll;
 const MULTI_ALL = MULTI_STEP.regexAll;
@@ -266,7 +283,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   // whatever else it says, and this bounds the per-request cost.
   const askScan = askRaw.length <= 1200 ? askRaw : `${askRaw.slice(0, 900)}\n${askRaw.slice(-300)}`;
   const ask = askScan.toLowerCase();
-  const shape = textShape(ask);
+  const shape = textShape(ask, true);
   // What the lexicons read (the same as ask unless it has astral characters).
   const lex = astralToBmp(ask);
   // Every lexicon below reads this one word-by-word pass over the ask (wordlex.ts).
@@ -368,7 +385,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   const depth = DEPTH_TERMS.count(lexScan, 8);
   const enumerated = listLines(ask);
   const listItems = Math.min(10, (ask.match(/[,，、;]/g)?.length ?? 0));
-  const quantities = !/\d/.test(ask) ? 0 : Math.min(4, ask.match(/\b\d[\d.,]*\s?(?:%|k|m|ms|s|tb|gb|mb|tps|rps|users|servers|services|rows|items|requests|events|minutes|hours|days|weeks|months|years|x)\b/giu)?.length ?? 0);
+  const quantities = countQuantities(ask);
   const load = steps * 0.35 + constraints * 0.3 + depth * 0.35 + Math.min(enumerated, 8) * 0.25 + listItems * 0.12 + quantities * 0.2;
   if (load > 0) {
     score += Math.min(family === 'simple' || family === 'none' ? 1.2 : 1.8, load);

@@ -151,10 +151,14 @@ const SHAPE_WORDS = new RangeSet(DISTINCT_CAP);
 /**
  * Words are runs that start with a letter or number and go on through letters, numbers and
  * ' ’ _ - ; a run with a CJK character in it counts through its CJK characters instead. One pass.
+ * `lowerCased`: the caller passes text that is lower case already (lower-casing it again changes
+ * nothing), so every word is kept as a range: a text in Cyrillic or with accents made one string
+ * per word before.
  */
-export function textShape(text: string): TextShape {
+export function textShape(text: string, lowerCased = false): TextShape {
   // Words as ranges of the text (no string per word). A word that lower-casing could change (an
   // ASCII capital, any character past ASCII) is lower-cased and kept apart as a string, as before.
+  const caseMask = lowerCased ? 0 : CASE;
   const seen = SHAPE_WORDS;
   seen.reset(text);
   let changed: Set<string> | null = null;
@@ -187,7 +191,7 @@ export function textShape(text: string): TextShape {
     for (let len = w; len > 0; ) {
       const c = text.charCodeAt(i);
       const k = SHAPE_CLASS[c]!;
-      if (k & CASE) mayChangeCase = true;
+      if (k & caseMask) mayChangeCase = true;
       if (k & CJK) {
         cjkInWord = true;
         cjkChars++;
@@ -395,8 +399,13 @@ function codeLineAt(text: string, start: number, end: number): boolean {
 const NOT_A_NAME = new Set(['GB', 'MB', 'KB', 'TB', 'PB', 'GIB', 'MIB', 'KIB', 'TIB', 'GHZ', 'MHZ', 'KHZ', 'HZ', 'USD', 'EUR', 'GBP', 'JPY', 'CNY', 'RUB', 'CHF', 'AM', 'PM', 'UTC', 'GMT', 'OK', 'KM', 'KG', 'CM', 'MM', 'ML', 'FAQ', 'ASAP', 'FYI', 'TL', 'DR']);
 // Two characters without which no word is a name by isSystemName.
 const NAME_HINT = /[A-Z]{2}|[a-z][A-Z]|[A-Za-z]\d|[A-Za-z0-9][_.][A-Za-z0-9]/;
+const isUpper = (c: number) => c >= 65 && c <= 90;
+const isLower = (c: number) => c >= 97 && c <= 122;
+const isDigitCode = (c: number) => c >= 48 && c <= 57;
+const isAsciiAlnum = (c: number) => isUpper(c) || isLower(c) || isDigitCode(c);
+
 // A run of Latin letters, digits, _ . and - (inner only): a word as it is written in code.
-const LATIN_TOKEN = /[A-Za-z0-9][A-Za-z0-9_.\-]*[A-Za-z0-9]|[A-Za-z]/g;
+export const LATIN_TOKEN = /[A-Za-z0-9][A-Za-z0-9_.\-]*[A-Za-z0-9]|[A-Za-z]/g;
 // A number with a unit of time, size, rate or share: a measurement ("400 ms", "32 GB", "1%", "10x").
 const MEASUREMENT = /(?<![\p{L}\p{N}])\d+(?:[.,]\d+)?\s?(?:%|pp|ms|µs|us|ns|s|sec|secs|seconds?|min|mins|minutes?|h|hrs?|hours?|gi?b|mi?b|ki?b|ti?b|x|k|rps|qps|tps|iops|секунд[а-я]*|минут[а-я]*|сек|мс|[гмк]б|segundos?|minutos?|sekunden|minuten|secondes?|秒|分|ミリ秒)(?![\p{L}\p{N}])/giu;
 
@@ -438,18 +447,91 @@ export function technicalMarks(text: string): TechnicalMarks {
   // Shouted text has no acronyms to tell apart from its words. Most prose has no name-like pair
   // of characters at all: one regex test settles it.
   if ((upper <= lower || foreign) && (foreign || NAME_HINT.test(t))) {
-    rest = rest.replace(LATIN_TOKEN, (w) => ((foreign ? /[A-Za-z]{2}/.test(w) : isSystemName(w)) ? (names++, ' ') : w));
+    const blanked = blankLatinNames(rest, foreign);
+    rest = blanked.rest;
+    names = blanked.names;
   }
   return { names: Math.min(3, names), measurements: Math.min(3, measurements), rest };
 }
 
-function isSystemName(w: string): boolean {
-  // An acronym: two to five capitals, perhaps a plural s or digits (GC, ALB, TCP, AZs, HTTP2).
-  if (/^[A-Z]{2,5}(?:s|\d+)?$/.test(w)) return !NOT_A_NAME.has(w.replace(/s$|\d+$/, '').toUpperCase());
-  // CamelCase inside the word (CrashLoopBackOff, OutOfMemory, MutexGuard, PostgreSQL).
-  if (/[a-z][A-Z]/.test(w)) return true;
-  // Letters then digits (G1, BL21, EC2, H100, p99, x86, IPv6, k8s): not "1st", "32GB", "10x".
-  if (/^[A-Za-z]+\d/.test(w)) return true;
-  // snake_case and dotted identifiers (test_export, os.path, config.yaml), not "e.g".
-  return /[A-Za-z0-9]{2}[_.][A-Za-z0-9]{2}/.test(w);
+/**
+ * `text.replace(LATIN_TOKEN, (w) => (isName(w) ? ' ' : w))` and how many were blanked, where a
+ * name is isSystemName(w), or in a text written mostly in another script any token with two
+ * Latin letters in a row. LATIN_TOKEN's matches are found by hand (a replace with a callback per
+ * token cost ~250 ns a token here): from a letter or digit on through [A-Za-z0-9_.-], back to
+ * the last letter or digit; a lone letter is a token, a lone digit is not (exported for tests).
+ */
+export function blankLatinNames(text: string, foreign: boolean): { rest: string; names: number } {
+  let names = 0;
+  let out = '';
+  let from = 0;
+  const n = text.length;
+  for (let p = 0; p < n; ) {
+    const c = text.charCodeAt(p);
+    if (!isAsciiAlnum(c)) {
+      p++;
+      continue;
+    }
+    let lastAlnum = -1;
+    for (let end = p + 1; end < n; end++) {
+      const d = text.charCodeAt(end);
+      if (isAsciiAlnum(d)) lastAlnum = end;
+      else if (d !== 95 && d !== 46 && d !== 45) break;
+    }
+    const stop = lastAlnum >= 0 ? lastAlnum + 1 : isDigitCode(c) ? -1 : p + 1;
+    if (stop < 0) {
+      p++;
+      continue;
+    }
+    const w = text.slice(p, stop);
+    if (foreign ? hasTwoLatinLetters(w) : isSystemName(w)) {
+      names++;
+      out += text.slice(from, p) + ' ';
+      from = stop;
+    }
+    p = stop;
+  }
+  return { rest: from > 0 ? out + text.slice(from) : text, names };
+}
+
+/** /[A-Za-z]{2}/.test(w) */
+function hasTwoLatinLetters(w: string): boolean {
+  for (let i = 1; i < w.length; i++) {
+    const a = w.charCodeAt(i - 1);
+    const b = w.charCodeAt(i);
+    if ((isUpper(a) || isLower(a)) && (isUpper(b) || isLower(b))) return true;
+  }
+  return false;
+}
+
+/**
+ * Is a Latin token (LATIN_TOKEN) written the way a system is named? Character tests, not four
+ * regexes per token (they were a quarter of a names-heavy ask's time); the regex each test
+ * stands for is beside it, and a property test holds them to those regexes (exported for it).
+ */
+export function isSystemName(w: string): boolean {
+  const n = w.length;
+  // An acronym, /^[A-Z]{2,5}(?:s|\d+)?$/: two to five capitals, perhaps a plural s or digits
+  // (GC, ALB, TCP, AZs, HTTP2); not a unit, currency or time word (NOT_A_NAME).
+  let caps = 0;
+  while (caps < n && isUpper(w.charCodeAt(caps))) caps++;
+  if (caps >= 2 && caps <= 5) {
+    let end = caps;
+    if (end < n && w.charCodeAt(end) === 115 /* s */) end++;
+    else while (end < n && isDigitCode(w.charCodeAt(end))) end++;
+    if (end === n) return !NOT_A_NAME.has(w.slice(0, caps));
+  }
+  let letters = 0;
+  while (letters < n && (isUpper(w.charCodeAt(letters)) || isLower(w.charCodeAt(letters)))) letters++;
+  // Letters then digits, /^[A-Za-z]+\d/ (G1, BL21, EC2, H100, p99, x86, IPv6, k8s): not "1st", "32GB", "10x".
+  if (letters > 0 && letters < n && isDigitCode(w.charCodeAt(letters))) return true;
+  for (let i = 1; i < n; i++) {
+    const c = w.charCodeAt(i);
+    // CamelCase inside the word, /[a-z][A-Z]/ (CrashLoopBackOff, OutOfMemory, PostgreSQL).
+    if (isUpper(c) && isLower(w.charCodeAt(i - 1))) return true;
+    // snake_case and dotted identifiers, /[A-Za-z0-9]{2}[_.][A-Za-z0-9]{2}/ (test_export,
+    // os.path, config.yaml), not "e.g".
+    if ((c === 95 || c === 46) && i >= 2 && i + 2 < n && isAsciiAlnum(w.charCodeAt(i - 2)) && isAsciiAlnum(w.charCodeAt(i - 1)) && isAsciiAlnum(w.charCodeAt(i + 1)) && isAsciiAlnum(w.charCodeAt(i + 2))) return true;
+  }
+  return false;
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { technicalMarks } from '../../src/classify/text.js';
+import { LATIN_TOKEN, blankLatinNames, isSystemName, technicalMarks } from '../../src/classify/text.js';
 
 describe('technicalMarks: named systems and measurements in a short ask', () => {
   it('counts names written the way systems are named', () => {
@@ -50,4 +50,40 @@ describe('technicalMarks: named systems and measurements in a short ask', () => 
       { numRuns: 300 },
     );
   });
+
+  it('isSystemName answers what its four regexes did, on any Latin token (property)', () => {
+    const notAName = new Set(['GB', 'MB', 'KB', 'TB', 'PB', 'GIB', 'MIB', 'KIB', 'TIB', 'GHZ', 'MHZ', 'KHZ', 'HZ', 'USD', 'EUR', 'GBP', 'JPY', 'CNY', 'RUB', 'CHF', 'AM', 'PM', 'UTC', 'GMT', 'OK', 'KM', 'KG', 'CM', 'MM', 'ML', 'FAQ', 'ASAP', 'FYI', 'TL', 'DR']);
+    const byRegex = (w: string): boolean => {
+      if (/^[A-Z]{2,5}(?:s|\d+)?$/.test(w)) return !notAName.has(w.replace(/s$|\d+$/, '').toUpperCase());
+      return /[a-z][A-Z]/.test(w) || /^[A-Za-z]+\d/.test(w) || /[A-Za-z0-9]{2}[_.][A-Za-z0-9]{2}/.test(w);
+    };
+    for (const w of ['GC', 'GCs', 'HTTP2', 'GB', 'GBs', 'MB12', 'ABCDEF', 'ABCDEs', 'ABS', 'OK', 'CrashLoopBackOff', 'p99', 'x86', '1st', '32GB', 'e.g', 'os.path', 'test_export', 'a_b', 'G1', 'iPhone']) {
+      expect(isSystemName(w), w).toBe(byRegex(w));
+    }
+    // Tokens as LATIN_TOKEN cuts them, over an alphabet dense in the cases each test turns on.
+    const char = fc.constantFrom(...'ABCGKMOPSTZabgkmpsxz0129_.-');
+    const token = fc.array(char, { minLength: 1, maxLength: 9 }).map((cs) => cs.join('')).filter((w) => /^(?:[A-Za-z0-9][A-Za-z0-9_.\-]*[A-Za-z0-9]|[A-Za-z])$/.test(w));
+    fc.assert(
+      fc.property(token, (w) => {
+        expect(isSystemName(w), w).toBe(byRegex(w));
+      }),
+      { numRuns: 20000 },
+    );
+  });
+
+  it('blankLatinNames blanks what a replace over LATIN_TOKEN did, on any text (property)', () => {
+    const reference = (text: string, foreign: boolean) => {
+      let names = 0;
+      const rest = text.replace(LATIN_TOKEN, (w) => ((foreign ? /[A-Za-z]{2}/.test(w) : isSystemName(w)) ? (names++, ' ') : w));
+      return { rest, names };
+    };
+    const piece = fc.constantFrom('GC', 'EC2', 'p99', 'os.path', 'test_export', 'fooBar', 'a', '5', '-', '_', '.', ' ', 'x-', '-y', '1.', 'кластер', 'Ceph', 'AB', '42ms', '\n');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 30 }).map((p) => p.join('')), fc.boolean(), (text, foreign) => {
+        expect(blankLatinNames(text, foreign), text).toEqual(reference(text, foreign));
+      }),
+      { numRuns: 5000 },
+    );
+  });
 });
+

@@ -52,4 +52,16 @@ describe('textShape', () => {
       expect(textShape(t)).toEqual(reference(t));
     }
   });
+
+  it('lowerCased: on lower-cased text, the same figures without lower-casing its words again (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.constantFrom(...pieces, 'ΑΣ', 'İ', 'ẞ', 'K'), fc.string({ unit: 'grapheme', maxLength: 6 }), fc.string({ unit: 'binary', maxLength: 6 })), { maxLength: 40 }), (parts) => {
+        const lower = parts.join('').toLowerCase();
+        expect(textShape(lower, true)).toEqual(textShape(lower));
+        expect(textShape(lower, true)).toEqual(reference(lower));
+      }),
+      { numRuns: 2000 },
+    );
+  });
 });
+

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { NO_OBJECT_TERMS, isSmallTalk, isStuffing, unknownKeptWords } from '../../src/classify/classifier.js';
+import { NO_OBJECT_TERMS, countQuantities, isSmallTalk, isStuffing, unknownKeptWords } from '../../src/classify/classifier.js';
 import * as lexicons from '../../src/classify/lexicon.js';
 import { lexicalForm } from '../../src/classify/text.js';
 import { WordLexicon, countRegex, expandTerm, readLexicons } from '../../src/classify/wordlex.js';
@@ -121,3 +121,21 @@ describe('one-sentence shortcut', () => {
     expect(unknownKeptWords("zebra'qux'france're thanks hi ok")).toBe(0);
   });
 });
+
+describe('countQuantities: the case-sensitive regex where it matches the same', () => {
+  it('counts what the caseless regex counts on any lower-cased text, ſ and the Kelvin sign included (property)', () => {
+    const caseless = /\b\d[\d.,]*\s?(?:%|k|m|ms|s|tb|gb|mb|tps|rps|users|servers|services|rows|items|requests|events|minutes|hours|days|weeks|months|years|x)\b/giu;
+    const reference = (lower: string) => Math.min(4, lower.match(caseless)?.length ?? 0);
+    expect(countQuantities('5 ms and 3 servers, 10x')).toBe(3);
+    expect(countQuantities('5 ſ')).toBe(reference('5 ſ'));
+    expect(reference('5 ſ')).toBe(1); // the case the guard is for: ſ folds to s under `iu`
+    const piece = fc.constantFrom('5', '12', '3.5', ' ', 'ms', 's', 'ſ', 'k', '\u212a', 'x', '%', 'gb', 'servers', 'a', 'é', 'мс', ',', '\n');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 30 }).map((p) => p.join('').toLowerCase()), (lower) => {
+        expect(countQuantities(lower), lower).toBe(reference(lower));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});
+
