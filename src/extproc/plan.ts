@@ -114,13 +114,16 @@ export interface BodyProblem {
 
 export type ParsedBody = { ok: true; json: Record<string, unknown>; messages: Message[] } | ({ ok: false } & BodyProblem);
 
+/** One decoder for every body: a decode call without `stream` keeps no state between calls. */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Decode, bound and parse a whole chat request body. Pure. */
 export function parseChatBody(body: Buffer, maxJsonDepth: number): ParsedBody {
   const bad = (message: string, code = 'invalid_request_body'): ParsedBody => ({ ok: false, status: 400, message, code });
   if (body.length === 0) return bad('request body is empty');
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(body);
+    text = STRICT_UTF8.decode(body);
   } catch {
     return bad('request body is not valid UTF-8');
   }

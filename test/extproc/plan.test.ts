@@ -65,6 +65,16 @@ describe('parseChatBody', () => {
     expect(r.ok && r.messages.length).toBe(1);
   });
 
+  it('one shared decoder: a body cut inside a character or invalid leaves nothing behind for the next', () => {
+    const euro = Buffer.from('{"messages":[{"role":"user","content":"5 €"}]}');
+    const cut = euro.subarray(0, euro.indexOf(0xe2) + 2); // ends two bytes into the three of '€'
+    for (const bad of [cut, Buffer.from([0x7b, 0xff, 0xfe, 0x7d])]) {
+      expect(parseChatBody(bad, 64)).toMatchObject({ ok: false, status: 400 });
+      const next = parseChatBody(euro, 64);
+      expect(next.ok && next.messages[0]!.content).toBe('5 €');
+    }
+  });
+
   it('jsonDepth skips brackets inside strings and stops counting past the limit', () => {
     expect(jsonDepth('{"a":"[[[[[[","b":[1]}', 10)).toBe(2);
     expect(jsonDepth('[[[[[[[[[[', 3)).toBe(4);
