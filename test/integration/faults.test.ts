@@ -4,16 +4,14 @@
  * mid-stream. Each test states what the clients saw, what the backend served and what the ledger
  * holds afterwards. Every loop is bounded.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packageRoot } from '../../src/paths.js';
 import { startStack, type Stack } from '../../devkit/stack.js';
-import { freePort } from '../../devkit/envoy.js';
 import { startRedis, type RunningRedis } from '../../devkit/redis.js';
+import { startServe } from '../harness/serve.js';
 
 const ADMIN = 'test-admin-token-0123456789';
 const LIMIT = { scope: 'tenant', id: '*', window: 'day', usd: 100 };
@@ -110,22 +108,13 @@ describe.each([
   let dir: string;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tc-kill-'));
-    const grpcPort = await freePort();
-    const adminPort = await freePort();
-    writeFileSync(join(dir, 'thinkcap.yaml'), stringify({ server: { grpcPort, adminPort }, log: { level: 'warn' } }));
-    child = spawn(process.execPath, [join(packageRoot(), 'dist/src/cli.js'), 'serve', '--config', join(dir, 'thinkcap.yaml')], { stdio: 'ignore' });
+    const serve = await startServe(dir, ({ grpcPort, adminPort }) => ({ server: { grpcPort, adminPort }, log: { level: 'warn' } }), { path: '/health' });
+    child = serve.child;
     stack = await startStack({
       noThinkcap: true,
       emulator: { plan: () => ({ thinkingTokens: 400, answerTokens: 20 }), tokenDelayMs: 5, ignoreBudget: !engineCap },
-      envoy: { thinkcapPort: grpcPort, failureModeAllow: failOpen },
+      envoy: { thinkcapPort: serve.grpcPort, failureModeAllow: failOpen },
     });
-    for (let i = 0; i < 100; i++) {
-      try {
-        if ((await fetch(`http://127.0.0.1:${adminPort}/health`)).ok) break;
-      } catch {
-        await sleep(100);
-      }
-    }
   });
   afterAll(async () => {
     child?.kill('SIGKILL');

@@ -3,82 +3,34 @@
  * killed (SIGKILL) mid-load and restarted on the same ports. What the clients saw, under Envoy
  * failing open and closed, and what the ledger holds afterwards.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packageRoot } from '../../src/paths.js';
 import { startStack, type Stack } from '../../devkit/stack.js';
-import { extProcStat, freePort } from '../../devkit/envoy.js';
+import { extProcStat } from '../../devkit/envoy.js';
 import { startRedis, type RunningRedis } from '../../devkit/redis.js';
 import { anonymousBudget } from '../harness/spend.js';
+import { spawnServe, startServe, waitServing, type ServeProcess } from '../harness/serve.js';
 
 const ADMIN = 'test-admin-token-0123456789';
 const CAP = 0.02;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Replica {
-  grpcPort: number;
-  adminPort: number;
-  child: ChildProcess;
-}
-
 describe.each([false, true])('4 replicas behind one Envoy, one killed mid-load and restarted (failure_mode_allow %s)', (failOpen) => {
   let redis: RunningRedis;
   let stack: Stack;
   let dir: string;
-  const replicas: Replica[] = [];
-  // What each replica process printed (the last 4 KB), so that a start that fails says why.
-  const printed = new WeakMap<ChildProcess, () => string>();
-  const launch = (r: Omit<Replica, 'child'>): ChildProcess => {
-    const child = spawn(process.execPath, [join(packageRoot(), 'dist/src/cli.js'), 'serve', '--config', join(dir, `r${r.grpcPort}.yaml`)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const keep = (d: Buffer) => (out = (out + d.toString('utf8')).slice(-4096));
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
-    printed.set(child, () => out);
-    return child;
-  };
-  const waitUp = async (r: Replica) => {
-    // Four Node processes starting beside other test files on a 2-core CI machine: up to 30 s.
-    for (let i = 0; i < 300; i++) {
-      if (r.child.exitCode !== null) throw new Error(`replica on ${r.adminPort} exited (${r.child.exitCode}): ${printed.get(r.child)?.()}`);
-      try {
-        if ((await fetch(`http://127.0.0.1:${r.adminPort}/ready`)).ok) return;
-      } catch {
-        // not yet
-      }
-      await sleep(100);
-    }
-    throw new Error(`replica on ${r.adminPort} did not come up in 30 s: ${printed.get(r.child)?.()}`);
-  };
-  /** One replica on free ports; again on fresh ports if another process took one first. */
+  const replicas: ServeProcess[] = [];
+  const config = ({ grpcPort, adminPort }: { grpcPort: number; adminPort: number }) => ({
+    server: { grpcPort, adminPort },
+    log: { level: 'warn' },
+    admin: { token: ADMIN },
+    spend: { enabled: true, ledger: 'redis', redis: { url: redis.url }, reservationTtlSeconds: 3, replicas: 4, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: CAP }] },
+  });
+  // Each replica is kept as soon as it is up, so that afterAll stops it even if another fails to start.
   const startReplica = async (): Promise<void> => {
-    for (let attempt = 1; ; attempt++) {
-      const grpcPort = await freePort();
-      const adminPort = await freePort();
-      writeFileSync(
-        join(dir, `r${grpcPort}.yaml`),
-        stringify({
-          server: { grpcPort, adminPort },
-          log: { level: 'warn' },
-          admin: { token: ADMIN },
-          spend: { enabled: true, ledger: 'redis', redis: { url: redis.url }, reservationTtlSeconds: 3, replicas: 4, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: CAP }] },
-        }),
-      );
-      const r = { grpcPort, adminPort, child: launch({ grpcPort, adminPort }) };
-      try {
-        await waitUp(r);
-        // Kept at once, so that afterAll stops it even if another replica fails to start.
-        replicas.push(r);
-        return;
-      } catch (err) {
-        r.child.kill('SIGKILL');
-        if (attempt >= 3 || !/EADDRINUSE|address already in use/i.test(String(err))) throw err;
-      }
-    }
+    replicas.push(await startServe(dir, config));
   };
 
   beforeAll(async () => {
@@ -109,7 +61,7 @@ describe.each([false, true])('4 replicas behind one Envoy, one killed mid-load a
     // 8 s of load from 4 clients: the replica dies at 2 s and comes back at 6 s.
     const start = Date.now();
     const kill = setTimeout(() => victim.child.kill('SIGKILL'), 2000);
-    const restart = setTimeout(() => (victim.child = launch(victim)), 6000);
+    const restart = setTimeout(() => Object.assign(victim, spawnServe(victim.configPath)), 6000);
     const worker = async () => {
       while (Date.now() - start < 8000) {
         const r = await fetch(`${stack.baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
@@ -122,7 +74,7 @@ describe.each([false, true])('4 replicas behind one Envoy, one killed mid-load a
     clearTimeout(kill);
     clearTimeout(restart);
     const TOTAL = seen.length;
-    await waitUp(victim);
+    await waitServing(victim, victim.adminPort);
     const count = (f: (s: { status: number; capped: boolean }) => boolean) => seen.filter(f).length;
     const served = count((s) => s.status === 200 && s.capped);
     const refused = count((s) => s.status === 429);

@@ -3,17 +3,14 @@ import OpenAI from 'openai';
 import { startStack, type Stack, type StackOptions } from '../../devkit/stack.js';
 import { httpConnectionManager } from '../../devkit/envoy.js';
 import { startRedis, type RunningRedis } from '../../devkit/redis.js';
-import { freePort } from '../../devkit/envoy.js';
 import { RedisLedger } from '../../src/ledger/redis.js';
 import { SpendController } from '../../src/budget/spend.js';
 import { validateConfig } from '../../src/config/load.js';
-import { packageRoot } from '../../src/paths.js';
+import { startServe } from '../harness/serve.js';
 import { pino } from 'pino';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 
 const TOKEN = 'test-admin-token-0123456789';
 const T0 = Date.UTC(2026, 10, 22, 10, 0);
@@ -191,32 +188,20 @@ describe('a replica killed mid-stream (SIGKILL: no chance to settle)', () => {
   it('loses no settled spend; its reservation is released after the TTL', async () => {
     const redis = await startRedis();
     const dir = mkdtempSync(join(tmpdir(), 'tc-kill-'));
-    const grpcPort = await freePort();
-    const adminPort = await freePort();
-    writeFileSync(
-      join(dir, 'thinkcap.yaml'),
-      stringify({
-        server: { grpcHost: '127.0.0.1', grpcPort, adminHost: '127.0.0.1', adminPort },
-        log: { level: 'warn' },
-        spend: { enabled: true, ledger: 'redis', redis: { url: redis.url }, pricing, reservationTtlSeconds: 60, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: 30 }] },
-      }),
-    );
-    const child = spawn(process.execPath, [join(packageRoot(), 'dist/src/cli.js'), 'serve', '--config', join(dir, 'thinkcap.yaml')], { stdio: 'ignore' });
+    const serve = await startServe(dir, ({ grpcPort, adminPort }) => ({
+      server: { grpcHost: '127.0.0.1', grpcPort, adminHost: '127.0.0.1', adminPort },
+      log: { level: 'warn' },
+      spend: { enabled: true, ledger: 'redis', redis: { url: redis.url }, pricing, reservationTtlSeconds: 60, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: 30 }] },
+    }), { path: '/health' });
+    const child = serve.child;
     const stack = await startStack({
       noThinkcap: true,
       emulator: { plan: () => ({ thinkingTokens: 300, answerTokens: 20 }), tokenDelayMs: 20 },
-      envoy: { thinkcapPort: grpcPort, mutate: trustedTenantFilter },
+      envoy: { thinkcapPort: serve.grpcPort, mutate: trustedTenantFilter },
     });
     const ledger = new RedisLedger({ ...validateConfig({}).spend.redis, url: redis.url });
     try {
       await ledger.ready(2000);
-      // Wait for the child to serve (before that Envoy would fail open around it).
-      let up = false;
-      for (let i = 0; i < 100 && !up; i++) {
-        up = await fetch(`http://127.0.0.1:${adminPort}/health`).then((r) => r.ok, () => false);
-        if (!up) await new Promise((r) => setTimeout(r, 100));
-      }
-      expect(up).toBe(true);
       stack.emulator.options.tokenDelayMs = 0;
       expect((await chat(stack, 'umbrella')).status).toBe(200);
       const spend = new SpendController(validateConfig({ spend: { enabled: true, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: 30 }] } }), ledger, pino({ level: 'silent' }));

@@ -15,6 +15,7 @@ import { startStack, type Stack } from '../../devkit/stack.js';
 import { extProcFilter, freePort } from '../../devkit/envoy.js';
 import { startRedis, type RunningRedis } from '../../devkit/redis.js';
 import { anonymousBudget, concurrentHellos, TEST_ADMIN_TOKEN } from '../harness/spend.js';
+import { waitServing } from '../harness/serve.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** $1,000 per million prompt tokens: "Hello" reserves $0.074 and costs $0.014 (the emulator bills 14). */
@@ -68,14 +69,7 @@ describe.each(['memory', 'redis'] as const)('serve --workers 2 behind Envoy, %s 
     child = spawn(process.execPath, [join(packageRoot(), 'dist/src/cli.js'), 'serve', '--workers', '2', '--config', join(dir, 'thinkcap.yaml')], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (d: Buffer) => (log += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-    for (let i = 0; i < 100; i++) {
-      try {
-        if ((await fetch(`http://127.0.0.1:${adminPort}/ready`)).ok) break;
-      } catch {
-        // not up yet
-      }
-      await sleep(100);
-    }
+    await waitServing({ child, output: () => log.slice(-4096) }, adminPort);
     // Failing closed: a message Envoy gives up on (message_timeout, on a loaded machine) is a 504,
     // not an uncapped request, so what reached the backend is what thinkcap admitted.
     stack = await startStack({
