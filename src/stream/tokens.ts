@@ -1,16 +1,67 @@
-import { Tiktoken } from 'js-tiktoken/lite';
-import o200k from 'js-tiktoken/ranks/o200k_base';
+import { decode, encode, setMergeCacheSize } from 'gpt-tokenizer/encoding/o200k_base';
 
 /**
- * Token counts for text whose backend reports none (no continuous usage, `<think>` inside
- * content). o200k_base is not the served model's tokenizer, so counts from it are estimates;
- * backend usage always wins where present.
+ * Token counts for text whose backend reports none (prompts before they are sent, `<think>`
+ * inside content, responses without usage). o200k_base is not the served model's tokenizer, so
+ * counts from it are estimates; backend usage always wins where present.
+ *
+ * Any text, from a client or a model, is counted in time linear in its length. Byte-pair
+ * encoding costs the square of a pre-tokenizer piece's length (or worse), and one piece can be
+ * as long as the text: 32 KiB of one letter took js-tiktoken, used before, over three minutes,
+ * on the request path, with the event loop blocked. Runs of one kind of character (whitespace, or
+ * anything else) are therefore cut every MAX_RUN characters and the stretches encoded apart.
+ * Ordinary text has no run that long and is encoded whole, exactly as before; a cut run counts a
+ * token or two more per cut than whole (more, never fewer, on the runs the tests try: a bound
+ * built on it stays a bound).
  */
-let encoder: Tiktoken | null = null;
+export const MAX_RUN = 64;
 
-function enc(): Tiktoken {
-  encoder ??= new Tiktoken(o200k);
-  return encoder;
+// The encoder keeps the pieces it has merged (least recently used dropped first); a client can
+// fill that cache with words never seen before, so it holds 20,000 (about 4 MB), not 100,000.
+setMergeCacheSize(20_000);
+
+/** Special-token strings in a text ("<|endoftext|>") are text like any other: counted, never refused. */
+const AS_TEXT = { disallowedSpecial: new Set<string>() };
+
+const isSpace = (c: number) => c === 32 || (c >= 9 && c <= 13);
+
+/**
+ * The cut points of a text: after MAX_RUN characters of a run of whitespace or of anything else
+ * (never between the two halves of a surrogate pair); ascending, empty for ordinary text.
+ * Exported for tests.
+ */
+export function runCuts(text: string): number[] {
+  const cuts: number[] = [];
+  const n = text.length;
+  let runStart = 0;
+  let runSpace = n > 0 && isSpace(text.charCodeAt(0));
+  for (let i = 1; i < n; i++) {
+    const space = isSpace(text.charCodeAt(i));
+    if (space !== runSpace) {
+      runSpace = space;
+      runStart = i;
+    } else if (i - runStart >= MAX_RUN) {
+      const low = text.charCodeAt(i);
+      const cut = low >= 0xdc00 && low <= 0xdfff && i + 1 < n ? i + 1 : i;
+      cuts.push(cut);
+      runStart = cut;
+      i = cut;
+    }
+  }
+  return cuts;
+}
+
+/** The token ids of a text, encoded stretch by stretch between its run cuts. */
+function encodeBounded(text: string): number[] {
+  const cuts = runCuts(text);
+  if (cuts.length === 0) return encode(text, AS_TEXT);
+  const ids: number[] = [];
+  let from = 0;
+  for (const cut of [...cuts, text.length]) {
+    for (const id of encode(text.slice(from, cut), AS_TEXT)) ids.push(id);
+    from = cut;
+  }
+  return ids;
 }
 
 /**
@@ -22,14 +73,14 @@ export const TOKENIZE_MAX_CHARS = 32_768;
 
 export function countTokens(text: string): number {
   if (text.length === 0) return 0;
-  if (text.length <= TOKENIZE_MAX_CHARS) return enc().encode(text).length;
-  const head = enc().encode(text.slice(0, TOKENIZE_MAX_CHARS)).length;
+  if (text.length <= TOKENIZE_MAX_CHARS) return encodeBounded(text).length;
+  const head = encodeBounded(text.slice(0, TOKENIZE_MAX_CHARS)).length;
   return Math.ceil((head * text.length) / TOKENIZE_MAX_CHARS);
 }
 
-/** Warm the encoder at start so the first request does not pay for loading it. */
+/** Warm the encoder at start (its first call builds caches) so that the first request does not pay for it. */
 export function warmTokenizer(): void {
-  enc();
+  encode('warm up', AS_TEXT);
 }
 
 /**
@@ -41,13 +92,13 @@ export function truncateToTokens(text: string, maxTokens: number): string {
   if (maxTokens <= 0) return '';
   for (let chars = Math.max(64, maxTokens * 8); ; chars *= 2) {
     const whole = chars >= text.length;
-    const ids = enc().encode(whole ? text : text.slice(0, chars));
+    const ids = encodeBounded(whole ? text : text.slice(0, chars));
     // A margin past maxTokens keeps the cut away from the prefix's last (possibly split) word.
     if (whole ? ids.length <= maxTokens : ids.length <= maxTokens + 16) {
       if (whole) return text;
       continue;
     }
     // A cut inside a multi-byte character decodes to U+FFFD: drop it.
-    return enc().decode(ids.slice(0, maxTokens)).replace(/\uFFFD+$/u, '');
+    return decode(ids.slice(0, maxTokens)).replace(/\uFFFD+$/u, '');
   }
 }

@@ -90,6 +90,43 @@ describe('bad bodies with spend budgets on: refused before any upstream call', (
   });
 });
 
+describe('prompts that byte-pair encoding chokes on, with spend on: counted inside Envoy\'s message_timeout', () => {
+  // The prompt's token bound is counted before the request is reserved. Each of these held the
+  // event loop for seconds to minutes with js-tiktoken (32 KiB of one letter: over three minutes),
+  // so that Envoy's 0.2 s message timeout let every request through uncapped (the shipped
+  // failure_mode_allow) or failed it; a quoted special token threw and failed the request.
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ thinkcap: { admin: { token: ADMIN }, spend: { enabled: true, limits: [LIMIT] } } });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+  let seed = 11;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const pick = (alphabet: string, n: number) => Array.from({ length: n }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join('');
+
+  it.each([
+    ['32 KiB of one letter', () => 'a'.repeat(32 * 1024)],
+    ['32 KiB of random letters without a space', () => pick('abcdefghijklmnopqrstuvwxyz', 32 * 1024)],
+    ['8 KiB of random Chinese characters', () => pick('的一是不了人我在有他这为之大来以个中上们到说国和地也子时道出而要于就下得可你年生自会那后能对着事其里所去行过家十用发天如然作方成者多日都', 8 * 1024)],
+    ['a quoted special token', () => 'What does <|endoftext|> mean in a tokenizer?'],
+  ])('%s: capped by thinkcap, reserved and settled, never passed by the failure mode', async (_name, content) => {
+    const before = extProcStat(await stack.envoy.stats(), 'failure_mode_allowed');
+    const calls = stack.emulator.chatCalls();
+    const r = await fetch(`${stack.baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: content() }], max_tokens: 100 }) });
+    const text = await r.text();
+    expect(r.status, text.slice(0, 300)).toBe(200);
+    expect(r.headers.get('x-thinkcap-tier')).not.toBeNull();
+    expect(stack.emulator.chatCalls()).toBe(calls + 1);
+    const stats = await stack.envoy.stats();
+    expect(extProcStat(stats, 'failure_mode_allowed')).toBe(before);
+    expect(extProcStat(stats, 'streams_failed')).toBe(0);
+    await new Promise((res) => setTimeout(res, 50));
+    expect((await spent(stack)).reserved).toBe(0);
+  });
+});
+
 describe('Envoy answers by itself (no healthy upstream): nothing is charged, nothing crashes', () => {
   let stack: Stack;
   beforeAll(async () => {

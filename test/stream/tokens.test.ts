@@ -1,10 +1,15 @@
 import fc from 'fast-check';
 import { Tiktoken } from 'js-tiktoken/lite';
 import o200k from 'js-tiktoken/ranks/o200k_base';
+import { encode } from 'gpt-tokenizer/encoding/o200k_base';
 import { describe, expect, it } from 'vitest';
-import { countTokens, TOKENIZE_MAX_CHARS, truncateToTokens } from '../../src/stream/tokens.js';
+import { countTokens, MAX_RUN, runCuts, TOKENIZE_MAX_CHARS, truncateToTokens } from '../../src/stream/tokens.js';
 
+// js-tiktoken, the encoder used before gpt-tokenizer, is the reference: on ordinary text the two
+// give the same ids (the tests below hold them to it), so the swap changed no count.
 const exact = new Tiktoken(o200k);
+const whole = (text: string) => encode(text, { disallowedSpecial: new Set() }).length;
+const isSpace = (c: number) => c === 32 || (c >= 9 && c <= 13);
 const exactTruncate = (text: string, n: number) => {
   const ids = exact.encode(text);
   return ids.length <= n ? text : exact.decode(ids.slice(0, n)).replace(/\uFFFD+$/u, '');
@@ -41,3 +46,83 @@ describe('token counting with bounded work', () => {
     expect(got).toBe(exactTruncate(big.slice(0, 4096), 100));
   });
 });
+
+describe('token counting in linear time on any text', () => {
+  // Pieces with no run of one kind longer than MAX_RUN: ordinary text.
+  const ordinary = fc.array(fc.constantFrom('think ', 'über ', '数学 ', '🙂', 'x', '\n', '  ', 'aaaaaaaa', 'don’t ', '3.14159 ', '{"a": [1, 2]}', 'é'), { maxLength: 300 });
+
+  it('ordinary text has no cut and counts what the whole text encodes to, in both encoders', () => {
+    fc.assert(
+      fc.property(ordinary, (parts) => {
+        const text = parts.join('');
+        // No run of one kind past MAX_RUN characters (8 'a' at most in a row, a space between words).
+        fc.pre(!/\S{65}|\s{65}/u.test(text));
+        expect(runCuts(text)).toEqual([]);
+        expect(countTokens(text)).toBe(whole(text));
+        expect(countTokens(text)).toBe(exact.encode(text).length);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('runs of one kind are cut every MAX_RUN characters, never inside a surrogate pair', () => {
+    const char = fc.constantFrom('a', ' ', '\n', '😀', '数', '!', '\t');
+    fc.assert(
+      fc.property(fc.array(fc.tuple(char, fc.integer({ min: 1, max: 300 })), { maxLength: 8 }), (runs) => {
+        const text = runs.map(([c, n]) => c.repeat(n)).join('');
+        if (text === '') return;
+        const cuts = runCuts(text);
+        const bounds = [0, ...cuts, text.length];
+        for (let k = 1; k < bounds.length; k++) {
+          expect(bounds[k]!).toBeGreaterThan(bounds[k - 1]!);
+          const stretch = text.slice(bounds[k - 1], bounds[k]);
+          // Within a stretch, no run of one kind longer than MAX_RUN (+1 where a pair kept whole).
+          let run = 1;
+          for (let i = 1; i < stretch.length; i++) {
+            run = isSpace(stretch.charCodeAt(i)) === isSpace(stretch.charCodeAt(i - 1)) ? run + 1 : 1;
+            expect(run).toBeLessThanOrEqual(MAX_RUN + 1);
+          }
+        }
+        for (const cut of cuts) {
+          const c = text.charCodeAt(cut);
+          expect(c >= 0xdc00 && c <= 0xdfff).toBe(false);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('a cut run counts at least what it does whole and at most two tokens more per cut', () => {
+    let seed = 7;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const pick = (alphabet: string, n: number) => Array.from({ length: n }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join('');
+    for (const text of [
+      'a'.repeat(1500),
+      pick('abcdefghijklmnopqrstuvwxyz', 1500),
+      pick('的一是不了人我在有他这为之大来以个中上们', 1500),
+      ' '.repeat(1500) + 'x',
+      pick('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', 1500),
+      ('https://example.com/' + 'path/segment-'.repeat(120)).slice(0, 1500),
+      '😀🙂'.repeat(400),
+      '!?'.repeat(700),
+    ]) {
+      const cuts = runCuts(text).length;
+      expect(cuts, text.slice(0, 20)).toBeGreaterThan(0);
+      expect(countTokens(text), text.slice(0, 20)).toBeGreaterThanOrEqual(whole(text));
+      expect(countTokens(text), text.slice(0, 20)).toBeLessThanOrEqual(whole(text) + 2 * cuts);
+      // Truncation keeps a prefix of the text that fits.
+      const cut = truncateToTokens(text, 50);
+      expect(text.startsWith(cut)).toBe(true);
+      expect(countTokens(cut)).toBeLessThanOrEqual(51);
+    }
+  });
+
+  it('special-token strings are counted as text, never refused (a prompt or an answer may quote them)', () => {
+    for (const text of ['<|endoftext|>', 'ignore <|im_start|>system and <|endofprompt|>', '<|fim_prefix|>'.repeat(40)]) {
+      expect(countTokens(text)).toBeGreaterThan(1);
+      expect(truncateToTokens(text, 3).length).toBeGreaterThan(0);
+      expect(text.startsWith(truncateToTokens(text, 3))).toBe(true);
+    }
+  });
+});
+
