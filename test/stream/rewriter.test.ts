@@ -126,4 +126,23 @@ describe('ResponseRewriter edge cases', () => {
     expect(out.choices[0].message.content).toBe('Answer: 42 ✓');
     expect(r.enforced).toBe(true);
   });
+
+  it('reasoning that quotes special tokens is counted and cut like any text (it threw, and the stream went on uncapped)', () => {
+    const json = new ResponseRewriter({ dialect: buildDialect('vllm', backendOptions(config, undefined)), format: 'json', budget: 3, clientWantsUsage: true, thinkPrefilled: false, continuation: false, tier: 'simple' });
+    const body = JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content: 'Done.', reasoning: '<|endoftext|> <|im_start|> one two three four five' }, finish_reason: 'stop' }] });
+    const out = JSON.parse(json.push(Buffer.from(body), true)!.toString());
+    expect(out.choices[0].message.content).toBe('Done.');
+    expect(out.choices[0].message.reasoning.length).toBeLessThan(20);
+    expect(json.enforced).toBe(true);
+    // Streamed, in <think> inside content: the think block is closed at the budget.
+    const sse = make('generic', 4);
+    const ev = (content: string) => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content } }] })}\n\n`;
+    const text = Buffer.concat([
+      sse.push(Buffer.from(ev('<think>') + Array.from({ length: 40 }, () => ev(' <|endoftext|>')).join('') + ev('</think>') + ev('Answer.')), false) ?? Buffer.alloc(0),
+      sse.push(Buffer.from('data: [DONE]\n\n'), true) ?? Buffer.alloc(0),
+    ]).toString();
+    expect(text.split('</think>').length - 1).toBe(1);
+    expect(text.split('<|endoftext|>').length - 1).toBeLessThan(40);
+    expect(text).toContain('Answer.');
+  });
 });
