@@ -44,7 +44,9 @@ export function runCuts(text: string): number[] {
       const low = text.charCodeAt(i);
       const cut = low >= 0xdc00 && low <= 0xdfff && i + 1 < n ? i + 1 : i;
       cuts.push(cut);
+      // A new run starts at the cut, of the kind of its first character.
       runStart = cut;
+      runSpace = isSpace(text.charCodeAt(cut));
       i = cut;
     }
   }
