@@ -1,5 +1,5 @@
 import { messageText } from '../classify/text.js';
-import { countTokens } from '../stream/tokens.js';
+import { countTokens, TOKENIZE_MAX_CHARS } from '../stream/tokens.js';
 
 /** What the prompt-side bound assumes about the engine (spend.promptBound, per backend overhead). */
 export interface PromptBoundOptions {
@@ -9,34 +9,46 @@ export interface PromptBoundOptions {
   overheadTokens: number;
 }
 
-/** Tokens of a text by o200k: exact up to 64 KB, an upper bound past it (two characters a token at least). */
-function textTokens(text: string): number {
-  return text.length <= 65_536 ? countTokens(text) : Math.ceil(text.length / 2);
-}
-
-/** The o200k count of the prompt: message texts plus 4 per message for the role framing. */
-export function estimatePromptTokens(messages: Array<{ content?: unknown }>): number {
-  let text = '';
-  let chars = 0;
-  for (const m of messages) {
-    const t = messageText(m);
-    chars += t.length;
-    if (text.length < 65_536) text += t;
+/**
+ * The o200k tokens of a text, two ways. `estimate`: the count, exact up to TOKENIZE_MAX_CHARS
+ * characters (on ordinary text, see tokens.ts), past that the first 32 KiB's count scaled by
+ * length (what is priced when an engine reports no usage). `bound`: never fewer than the count,
+ * whatever the rest of the text holds: the first 32 KiB's count plus the UTF-8 bytes of the rest,
+ * since no token is shorter than a byte. A scaled count can fall short (English first, then a
+ * script that takes several tokens a character); the bound's price is about four times the count
+ * on the part of a long English prompt past 32 KiB (exported for tests).
+ */
+export function textTokens(text: string): { estimate: number; bound: number } {
+  if (text.length <= TOKENIZE_MAX_CHARS) {
+    const n = countTokens(text);
+    return { estimate: n, bound: n };
   }
-  if (chars <= 65_536) return countTokens(text) + 4 * messages.length;
-  return Math.ceil(chars / 2) + 4 * messages.length;
+  // Not between the two halves of a surrogate pair: both parts stay whole characters.
+  const low = text.charCodeAt(TOKENIZE_MAX_CHARS);
+  const cut = low >= 0xdc00 && low <= 0xdfff ? TOKENIZE_MAX_CHARS - 1 : TOKENIZE_MAX_CHARS;
+  const head = countTokens(text.slice(0, cut));
+  const estimate = Math.ceil((head * text.length) / cut);
+  return { estimate, bound: Math.max(estimate, head + Buffer.byteLength(text.slice(cut), 'utf8')) };
 }
 
 /**
  * An upper bound on the prompt tokens an engine will bill for this chat request: the o200k
- * estimate of the messages and of what templates serialise into the prompt (tools, functions, a
- * JSON schema), times the tokenizer safety factor, plus the template overhead. Pure.
+ * bound of the messages (their texts together, plus 4 per message for the role framing) and of
+ * what templates serialise into the prompt (tools, functions, a JSON schema), times the
+ * tokenizer safety factor, plus the template overhead; and the o200k estimate beside it. Pure.
  */
 export function promptTokenBound(body: Record<string, unknown>, o: PromptBoundOptions): { estimate: number; bound: number } {
   const messages = Array.isArray(body.messages) ? (body.messages as Array<{ content?: unknown }>) : [];
-  let estimate = estimatePromptTokens(messages);
+  let text = '';
+  for (const m of messages) text += messageText(m);
+  const counted = textTokens(text);
+  let estimate = counted.estimate + 4 * messages.length;
+  let bound = counted.bound + 4 * messages.length;
   for (const k of ['tools', 'functions', 'response_format'] as const) {
-    if (body[k] !== undefined && body[k] !== null) estimate += textTokens(JSON.stringify(body[k]));
+    if (body[k] === undefined || body[k] === null) continue;
+    const t = textTokens(JSON.stringify(body[k]));
+    estimate += t.estimate;
+    bound += t.bound;
   }
-  return { estimate, bound: Math.ceil(estimate * o.safetyFactor) + o.overheadTokens };
+  return { estimate, bound: Math.ceil(bound * o.safetyFactor) + o.overheadTokens };
 }
