@@ -1,4 +1,4 @@
-import { decode, encode, setMergeCacheSize } from 'gpt-tokenizer/encoding/o200k_base';
+import { createRequire } from 'node:module';
 
 /**
  * Token counts for text whose backend reports none (prompts before they are sent, `<think>`
@@ -16,9 +16,22 @@ import { decode, encode, setMergeCacheSize } from 'gpt-tokenizer/encoding/o200k_
  */
 export const MAX_RUN = 64;
 
-// The encoder keeps the pieces it has merged (least recently used dropped first); a client can
-// fill that cache with words never seen before, so it holds 20,000 (about 4 MB), not 100,000.
-setMergeCacheSize(20_000);
+type Encoding = typeof import('gpt-tokenizer/encoding/o200k_base');
+let encoding: Encoding | null = null;
+
+/**
+ * The encoder, loaded on first use (its ranks take ~0.4 s and ~70 MB here): CLI commands that
+ * count nothing do not pay for it; the server loads it at start (warmTokenizer).
+ */
+function o200k(): Encoding {
+  if (encoding === null) {
+    encoding = createRequire(import.meta.url)('gpt-tokenizer/cjs/encoding/o200k_base') as Encoding;
+    // It keeps the pieces it has merged (least recently used dropped first); a client can fill
+    // that cache with words never seen before, so it holds 20,000 (about 4 MB), not 100,000.
+    encoding.setMergeCacheSize(20_000);
+  }
+  return encoding;
+}
 
 /** Special-token strings in a text ("<|endoftext|>") are text like any other: counted, never refused. */
 const AS_TEXT = { disallowedSpecial: new Set<string>() };
@@ -56,6 +69,7 @@ export function runCuts(text: string): number[] {
 /** The token ids of a text, encoded stretch by stretch between its run cuts. */
 function encodeBounded(text: string): number[] {
   const cuts = runCuts(text);
+  const { encode } = o200k();
   if (cuts.length === 0) return encode(text, AS_TEXT);
   const ids: number[] = [];
   let from = 0;
@@ -82,7 +96,7 @@ export function countTokens(text: string): number {
 
 /** Warm the encoder at start (its first call builds caches) so that the first request does not pay for it. */
 export function warmTokenizer(): void {
-  encode('warm up', AS_TEXT);
+  o200k().encode('warm up', AS_TEXT);
 }
 
 /**
@@ -101,6 +115,6 @@ export function truncateToTokens(text: string, maxTokens: number): string {
       continue;
     }
     // A cut inside a multi-byte character decodes to U+FFFD: drop it.
-    return decode(ids.slice(0, maxTokens)).replace(/\uFFFD+$/u, '');
+    return o200k().decode(ids.slice(0, maxTokens)).replace(/\uFFFD+$/u, '');
   }
 }
