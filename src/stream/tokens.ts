@@ -27,7 +27,7 @@ function o200k(): Encoding {
   if (encoding === null) {
     encoding = createRequire(import.meta.url)('gpt-tokenizer/cjs/encoding/o200k_base') as Encoding;
     // It keeps the pieces it has merged (least recently used dropped first); a client can fill
-    // that cache with words never seen before, so it holds 20,000 (about 4 MB), not 100,000.
+    // that cache with words never seen before, so it holds 20,000, not its default 100,000.
     encoding.setMergeCacheSize(20_000);
   }
   return encoding;
