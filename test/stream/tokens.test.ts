@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { countTokens, MAX_RUN, runCuts, TOKENIZE_MAX_CHARS, truncateToTokens } from '../../src/stream/tokens.js';
 
 // js-tiktoken, the encoder used before gpt-tokenizer, is the reference: on ordinary text the two
-// give the same ids (the tests below hold them to it), so the swap changed no count.
+// give the same counts and truncations (the tests below hold them to it): the swap changed neither.
 const exact = new Tiktoken(o200k);
 const whole = (text: string) => encode(text, { disallowedSpecial: new Set() }).length;
 const isSpace = (c: number) => c === 32 || (c >= 9 && c <= 13);
