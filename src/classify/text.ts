@@ -401,7 +401,7 @@ const NOT_A_NAME = new Set(['GB', 'MB', 'KB', 'TB', 'PB', 'GIB', 'MIB', 'KIB', '
 const NAME_HINT = /[A-Z]{2}|[a-z][A-Z]|[A-Za-z]\d|[A-Za-z0-9][_.][A-Za-z0-9]/;
 const isUpper = (c: number) => c >= 65 && c <= 90;
 const isLower = (c: number) => c >= 97 && c <= 122;
-const isDigitCode = (c: number) => c >= 48 && c <= 57;
+export const isDigitCode = (c: number) => c >= 48 && c <= 57;
 const isAsciiAlnum = (c: number) => isUpper(c) || isLower(c) || isDigitCode(c);
 
 // A run of Latin letters, digits, _ . and - (inner only): a word as it is written in code.
@@ -433,8 +433,8 @@ export function technicalMarks(text: string): TechnicalMarks {
   let lower = 0;
   for (let i = 0; i < t.length; i++) {
     const c = t.charCodeAt(i);
-    if (c >= 65 && c <= 90) upper++;
-    else if (c >= 97 && c <= 122) lower++;
+    if (isUpper(c)) upper++;
+    else if (isLower(c)) lower++;
     // A Chinese or Japanese character says about what three letters do.
     else if (c > 0xbf && isBmpLetter(c)) other += isCjk(c) ? 3 : 1;
   }

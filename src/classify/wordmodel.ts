@@ -11,7 +11,7 @@
  * drift apart. Reads at most WORD_MODEL_CHARS characters: one pass, no regex, a few µs.
  */
 import { WORD_MODEL } from './word-model-weights.js';
-import { isBmpWordChar } from './text.js';
+import { isBmpWordChar, isDigitCode } from './text.js';
 
 /** Hash buckets (a power of two). */
 export const WORD_MODEL_DIM = 1 << 15;
@@ -24,7 +24,6 @@ const FNV_PRIME = 0x01000193;
 
 /** Chinese and Japanese (kana and unified ideographs): no spaces, so character pairs are the words. */
 const isCjk = (c: number): boolean => c >= 0x3040 && c <= 0x9fff;
-const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 
 /** A 32-bit finaliser (murmur3's), so that nearby FNV states land in unrelated buckets. */
 function mix(h: number): number {
@@ -77,7 +76,7 @@ function readFeatures(text: string): number {
           inWord = true;
           inDigits = false;
         }
-        if (isDigit(c)) {
+        if (isDigitCode(c)) {
           if (!inDigits) h = Math.imul(h ^ 48, FNV_PRIME);
           inDigits = true;
         } else {
