@@ -55,7 +55,9 @@ export function runCuts(text: string): number[] {
       runStart = i;
     } else if (i - runStart >= MAX_RUN) {
       const low = text.charCodeAt(i);
-      const cut = low >= 0xdc00 && low <= 0xdfff && i + 1 < n ? i + 1 : i;
+      const cut = low >= 0xdc00 && low <= 0xdfff ? i + 1 : i;
+      // A pair that ends the text is not cut after: nothing follows it.
+      if (cut >= n) break;
       cuts.push(cut);
       // A new run starts at the cut, of the kind of its first character.
       runStart = cut;

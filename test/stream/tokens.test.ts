@@ -88,7 +88,8 @@ describe('token counting in linear time on any text', () => {
           expect(c >= 0xdc00 && c <= 0xdfff).toBe(false);
         }
       }),
-      { numRuns: 500 },
+      // The example CI found: the last cut falls on the low half of the text's final pair.
+      { numRuns: 500, examples: [[[['a', 277], ['😀', 22]]]] },
     );
   });
 
