@@ -41,6 +41,8 @@ interface Outcome {
   shortHead: number;
   countingSeconds: number;
   seconds: number;
+  /** Which requests (in the order sent) came back uncapped. */
+  uncappedAt: number[];
 }
 
 async function flood(counting: Record<string, number> | null, bodies: readonly string[]): Promise<Outcome> {
@@ -57,18 +59,22 @@ async function flood(counting: Record<string, number> | null, bodies: readonly s
     envoy: { thinkcapPort: serve.grpcPort, thinkcapPorts: [serve.grpcPort], failureModeAllow: true },
   });
   try {
-    const out: Outcome = { capped: 0, uncapped: 0, other: {}, failureModeAllowed: 0, shortHead: 0, countingSeconds: 0, seconds: 0 };
+    const out: Outcome = { capped: 0, uncapped: 0, other: {}, failureModeAllowed: 0, shortHead: 0, countingSeconds: 0, seconds: 0, uncappedAt: [] };
     let next = 0;
     const t0 = performance.now();
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
         while (next < bodies.length) {
-          const body = bodies[next++]!;
+          const at = next++;
+          const body = bodies[at]!;
           const r = await fetch(`${stack.baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
           await r.text();
           if (r.status !== 200) out.other[r.status] = (out.other[r.status] ?? 0) + 1;
           else if (r.headers.get('x-thinkcap-tier') !== null) out.capped++;
-          else out.uncapped++;
+          else {
+            out.uncapped++;
+            out.uncappedAt.push(at);
+          }
         }
       }),
     );
@@ -90,11 +96,15 @@ const bodies = Array.from({ length: N }, () => JSON.stringify({ model: 'm', mess
 console.log(`\n### a flood of ${N} prompts of ${KIB} KiB of random words, ${CONCURRENCY} at a time (shipped timeouts, failure_mode_allow: true, spend on)\n`);
 console.log('| token counting | capped and reserved by thinkcap | forwarded uncapped (Envoy failure mode) | other statuses | counted on a short head | counting time (s) | wall (s) |');
 console.log('|---|---:|---:|---:|---:|---:|---:|');
+const where: string[] = [];
 for (const [label, counting] of [
   ['every prompt in full (no time budget)', { budgetMs: 1e9 }],
   ['time budget at its defaults', null],
 ] as const) {
   const o = await flood(counting, bodies);
   const other = Object.entries(o.other).map(([s, n]) => `${n} x ${s}`).join(', ') || '0';
+  where.push(`${label}: ${o.uncappedAt.sort((a, b) => a - b).join(' ') || 'none'}`);
   console.log(`| ${label} | ${o.capped} | ${o.uncapped} (Envoy: ${o.failureModeAllowed}) | ${other} | ${o.shortHead} | ${o.countingSeconds.toFixed(2)} | ${o.seconds.toFixed(1)} |`);
 }
+console.log(`\nUncapped requests by the order they were sent (0-based; the first ${CONCURRENCY} left at once):`);
+for (const line of where) console.log(`- ${line}`);
