@@ -116,6 +116,10 @@ export async function startThinkcap(config: Config, log: Logger, opts: StartOpti
           metrics: {
             chunk: (sec) => metrics.chunkSeconds.observe(sec),
             classify: (sec) => metrics.classifySeconds.observe(sec),
+            promptCounted: (sec, shortHead) => {
+              metrics.promptCountingSeconds.inc(sec);
+              if (shortHead) metrics.promptShortHead.inc();
+            },
           },
         });
   let adminServer: Server | null = null;

@@ -7,28 +7,34 @@ export interface PromptBoundOptions {
   safetyFactor: number;
   /** Tokens the chat template adds (role markers, a default system prompt, generation prompt). */
   overheadTokens: number;
+  /**
+   * Characters of each text counted exactly (TOKENIZE_MAX_CHARS unless told); past them the bound
+   * is UTF-8 bytes. Fewer under a flood of large prompts (counting.ts): a looser bound, never a shorter one.
+   */
+  exactChars?: number;
 }
 
 /**
- * The o200k tokens of a text, two ways. `estimate`: the count, exact up to TOKENIZE_MAX_CHARS
- * characters (on ordinary text, see tokens.ts), past that the first 32 KiB's count scaled by
- * length (what is priced when an engine reports no usage). `bound`: never fewer than the count,
- * whatever the rest of the text holds: the first 32 KiB's count plus the UTF-8 bytes of the rest,
- * since no token is shorter than a byte. A scaled count can fall short (English first, then a
- * script that takes several tokens a character); the bound's price is about four times the count
- * on the part of a long English prompt past 32 KiB (exported for tests).
+ * The o200k tokens of a text, two ways, counted exactly on its first `exactChars` characters (at
+ * most TOKENIZE_MAX_CHARS, 32 KiB; on ordinary text, see tokens.ts). `estimate`: the count, past
+ * the head the head's count scaled by length (what is priced when an engine reports no usage).
+ * `bound`: never fewer than the count, whatever the rest of the text holds: the head's count plus
+ * the UTF-8 bytes of the rest, since no token is shorter than a byte. A scaled count can fall short
+ * (English first, then a script that takes several tokens a character); the bound's price is about
+ * four times the count on the part of a long English prompt past the head (exported for tests).
  */
-export function textTokens(text: string): { estimate: number; bound: number } {
-  if (text.length <= TOKENIZE_MAX_CHARS) {
+export function textTokens(text: string, exactChars: number = TOKENIZE_MAX_CHARS): { estimate: number; bound: number } {
+  const head = Math.max(1, Math.min(exactChars, TOKENIZE_MAX_CHARS));
+  if (text.length <= head) {
     const n = countTokens(text);
     return { estimate: n, bound: n };
   }
   // Not between the two halves of a surrogate pair: both parts stay whole characters.
-  const low = text.charCodeAt(TOKENIZE_MAX_CHARS);
-  const cut = low >= 0xdc00 && low <= 0xdfff ? TOKENIZE_MAX_CHARS - 1 : TOKENIZE_MAX_CHARS;
-  const head = countTokens(text.slice(0, cut));
-  const estimate = Math.ceil((head * text.length) / cut);
-  return { estimate, bound: Math.max(estimate, head + Buffer.byteLength(text.slice(cut), 'utf8')) };
+  const low = text.charCodeAt(head);
+  const cut = low >= 0xdc00 && low <= 0xdfff && head > 1 ? head - 1 : head;
+  const counted = countTokens(text.slice(0, cut));
+  const estimate = Math.ceil((counted * text.length) / cut);
+  return { estimate, bound: Math.max(estimate, counted + Buffer.byteLength(text.slice(cut), 'utf8')) };
 }
 
 /**
@@ -41,12 +47,12 @@ export function promptTokenBound(body: Record<string, unknown>, o: PromptBoundOp
   const messages = Array.isArray(body.messages) ? (body.messages as Array<{ content?: unknown }>) : [];
   let text = '';
   for (const m of messages) text += messageText(m);
-  const counted = textTokens(text);
+  const counted = textTokens(text, o.exactChars);
   let estimate = counted.estimate + 4 * messages.length;
   let bound = counted.bound + 4 * messages.length;
   for (const k of ['tools', 'functions', 'response_format'] as const) {
     if (body[k] === undefined || body[k] === null) continue;
-    const t = textTokens(JSON.stringify(body[k]));
+    const t = textTokens(JSON.stringify(body[k]), o.exactChars);
     estimate += t.estimate;
     bound += t.bound;
   }

@@ -306,9 +306,23 @@ export const configSchema = z
          * and schemas included) times safetyFactor (another tokenizer counts more: non-English
          * text, code), plus overheadTokens for the chat template (role markers, a default system
          * prompt); backends[].promptOverheadTokens overrides the overhead per backend.
+         * `counting`: counting may take budgetMs of any windowMs; past that (a flood of large
+         * prompts) each text is counted exactly on its first headChars characters and bounded by
+         * UTF-8 bytes past them, so that answers stay inside Envoy's message_timeout (budget/counting.ts).
          */
         promptBound: z
-          .object({ safetyFactor: z.number().min(1).default(2), overheadTokens: z.number().int().min(0).default(64) })
+          .object({
+            safetyFactor: z.number().min(1).default(2),
+            overheadTokens: z.number().int().min(0).default(64),
+            counting: z
+              .object({
+                windowMs: z.number().int().positive().default(100),
+                budgetMs: z.number().min(0).default(25),
+                headChars: z.number().int().min(256).max(32_768).default(4096),
+              })
+              .strict()
+              .prefault({}),
+          })
           .strict()
           .prefault({}),
         /**

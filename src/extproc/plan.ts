@@ -4,6 +4,7 @@ import { classifyMessages, type Classification } from '../classify/classifier.js
 import { messageText } from '../classify/text.js';
 import { budgetWithAnswerRoom, resolveThinkingBudget, type Identity } from '../budget/thinking.js';
 import { capTier, type Reservation, type SpendController, type SpendIdentity } from '../budget/spend.js';
+import type { CountingMeter } from '../budget/counting.js';
 import { promptTokenBound } from '../budget/prompt.js';
 import { tokenCost } from '../accounting/cost.js';
 import { dialectFor, selectBackend } from '../backends/registry.js';
@@ -206,6 +207,10 @@ export interface PlanDeps {
   energy?: EnergyMonitor;
   /** Seconds spent classifying. */
   onClassified?(seconds: number): void;
+  /** The time budget for counting prompt tokens (spend on); none: every prompt is counted in full. */
+  counting?: CountingMeter;
+  /** Seconds spent counting a prompt's tokens, and whether only a short head was counted exactly. */
+  onPromptCounted?(seconds: number, shortHead: boolean): void;
 }
 
 /** What differs per request: Envoy's response body mode (continuations need full duplex) and the deadline (ms since epoch). */
@@ -253,10 +258,17 @@ async function withPolicies(head: RequestHead, json: Record<string, unknown>, de
   if (!spend || !who) return { kind: 'forward', plan: admit(decision, json, deps, timing, null, [], 0) };
   // What the engine may bill for the prompt, bounded from above (its template and tokenizer
   // count more than ours): the reservation is the worst case, so the cap holds.
+  // Exact on a short head only once counting has used its time budget (a flood of large prompts).
+  const exactChars = deps.counting?.exactChars();
+  const t0 = performance.now();
   const prompt = promptTokenBound(json, {
     safetyFactor: config.spend.promptBound.safetyFactor,
     overheadTokens: decision.backend?.promptOverheadTokens ?? config.spend.promptBound.overheadTokens,
+    exactChars,
   });
+  const countedMs = performance.now() - t0;
+  deps.counting?.spent(countedMs);
+  deps.onPromptCounted?.(countedMs / 1000, exactChars !== undefined);
   const completionCap = decision.limits.upstreamMaxTokens + (decision.backend?.enforcement === 'continuation' ? config.requests.answerTokens : 0);
   // Priced by the measured GPU cost per token where there is one, never below the token price.
   const gpuPerToken = deps.energy?.costPerToken() ?? null;

@@ -11,6 +11,7 @@ import { RequestAccount, figureHeaders, metadataFigures, reportFields, type Clos
 import type { Outcome, RequestRecord } from '../accounting/record.js';
 import { runContinuation } from './continuation.js';
 import { PassThroughProcessor } from './passthrough.js';
+import { CountingMeter } from '../budget/counting.js';
 import { parseChatBody, planRequest, readRequestHead, type Decision, type PlanDeps, type PlanOutcome, type RequestHead, type RequestPlan } from './plan.js';
 import type { BodySendMode, HeaderMutation, HttpBody, HttpHeaders, ProcessingRequest, ProcessingResponse, StructValue } from './proto.js';
 import { headerMutation, openAiError, readHeaders, streamedBody, toStruct } from './wire.js';
@@ -40,12 +41,15 @@ export function planDepsFor(ctx: Omit<ProcessorContext, 'planDeps'>): PlanDeps {
     router: ctx.router?.enabled ? ctx.router : null,
     energy: ctx.energy,
     onClassified: metrics ? (s) => metrics.classify(s) : undefined,
+    counting: ctx.spend?.enabled ? new CountingMeter(ctx.config.spend.promptBound.counting) : undefined,
+    onPromptCounted: metrics ? (s, shortHead) => metrics.promptCounted(s, shortHead) : undefined,
   };
 }
 
 export interface ProcessorMetrics {
   chunk(seconds: number): void;
   classify(seconds: number): void;
+  promptCounted(seconds: number, shortHead: boolean): void;
 }
 
 type Phase = 'request_headers' | 'request_body' | 'response_headers' | 'response_body' | 'done';

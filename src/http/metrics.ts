@@ -33,6 +33,16 @@ export class Metrics {
   readonly energyJoules = new Counter({ name: 'thinkcap_energy_joules_total', help: 'GPU energy attributed to requests, in joules.', labelNames: ['source'], registers: [this.registry] });
   readonly refusals = new Counter({ name: 'thinkcap_budget_refusals_total', help: 'Requests refused before any upstream call.', labelNames: ['scope', 'code'], registers: [this.registry] });
   readonly softCaps = new Counter({ name: 'thinkcap_budget_soft_cap_total', help: 'Requests admitted past a soft spend cap.', labelNames: ['scope'], registers: [this.registry] });
+  readonly promptCountingSeconds = new Counter({
+    name: 'thinkcap_prompt_counting_seconds_total',
+    help: 'Time spent counting prompt tokens for reservations (spend on), metered by spend.promptBound.counting.',
+    registers: [this.registry],
+  });
+  readonly promptShortHead = new Counter({
+    name: 'thinkcap_prompt_bound_short_head_total',
+    help: 'Prompts counted exactly on a short head only (bounded by UTF-8 bytes past it) because counting had used its time budget: a flood of large prompts. Their reservations are larger; none is shorter.',
+    registers: [this.registry],
+  });
   readonly grpcUnauthenticated = new Counter({
     name: 'thinkcap_grpc_unauthenticated_total',
     help: 'ext_proc streams refused for a missing or wrong server.grpcToken.',

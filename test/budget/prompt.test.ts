@@ -1,7 +1,7 @@
 import { encode } from 'gpt-tokenizer/encoding/o200k_base';
 import { describe, expect, it } from 'vitest';
 import { promptTokenBound, textTokens } from '../../src/budget/prompt.js';
-import { TOKENIZE_MAX_CHARS } from '../../src/stream/tokens.js';
+import { countTokens, TOKENIZE_MAX_CHARS } from '../../src/stream/tokens.js';
 
 const o200k = (text: string) => encode(text, { disallowedSpecial: new Set() }).length;
 const BOUND = { safetyFactor: 2, overheadTokens: 64 };
@@ -48,5 +48,33 @@ describe('the prompt token bound', () => {
     const tools = [{ type: 'function', function: { name: 'lookup', description: yi(40_000), parameters: { type: 'object' } } }];
     const r = promptTokenBound({ messages: [{ role: 'user', content: 'hi' }], tools }, BOUND);
     expect(r.bound).toBeGreaterThanOrEqual((o200k('hi') + 4 + o200k(JSON.stringify(tools))) * 2 + 64);
+  });
+});
+
+describe('the prompt token bound on a short exact head (counting over its time budget)', () => {
+  it('is still at least the count, whatever the text, and the head is counted exactly', () => {
+    for (const text of [english(20_000), english(3000) + yi(20_000), yi(20_000), 'a'.repeat(4095) + '😀'.repeat(500), '😀'.repeat(9000), english(100)]) {
+      const full = textTokens(text);
+      const short = textTokens(text, 4096);
+      expect(short.bound, text.slice(0, 20)).toBeGreaterThanOrEqual(o200k(text));
+      expect(short.bound).toBeGreaterThanOrEqual(full.bound);
+      expect(short.bound).toBeGreaterThanOrEqual(short.estimate);
+    }
+    // A text within the head is counted whole either way.
+    expect(textTokens(english(3000), 4096)).toEqual(textTokens(english(3000)));
+    // Past the head, the rest is bounded by its UTF-8 bytes.
+    const text = english(20_000);
+    expect(textTokens(text, 4096).bound).toBe(o200k(text.slice(0, 4096)) + 20_000 - 4096);
+  });
+
+  it('promptTokenBound passes the head to the messages and the tools', () => {
+    const tools = [{ type: 'function', function: { name: 'lookup', description: english(10_000) } }];
+    const body = { messages: [{ role: 'user', content: english(10_000) }], tools };
+    const full = promptTokenBound(body, BOUND);
+    const short = promptTokenBound(body, { ...BOUND, exactChars: 4096 });
+    // (The tools' JSON opens with a run of 66 characters without a space, cut once by countTokens.)
+    const json = JSON.stringify(tools);
+    expect(short.bound).toBe((o200k(english(4096)) + 10_000 - 4096 + 4 + countTokens(json.slice(0, 4096)) + json.length - 4096) * 2 + 64);
+    expect(short.bound).toBeGreaterThan(full.bound);
   });
 });

@@ -133,6 +133,61 @@ describe('prompts that byte-pair encoding chokes on, with spend on: counted insi
   });
 });
 
+describe('a flood of large prompts with spend on: counting keeps to its time budget, every prompt still capped and reserved', () => {
+  // Each prompt's token bound is counted before it is reserved (up to ~11 ms for 32 KiB of random
+  // words). Past spend.promptBound.counting.budgetMs of a window, prompts are counted exactly on a
+  // short head and bounded by bytes past it. The budget here is small so that the flood certainly
+  // passes it; the roomy timeouts keep a busy CI machine from failing requests by lateness (the
+  // shipped timeouts are measured in benchmarks/flood.ts).
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      thinkcap: { ...ROOMY_DEADLINE, admin: { token: ADMIN }, spend: { enabled: true, limits: [LIMIT], promptBound: { counting: { windowMs: 100, budgetMs: 5, headChars: 2048 } } } },
+      envoy: { failureModeAllow: true, mutate: roomyTimeouts },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('40 prompts of 32 KiB of random words, 20 at a time: all capped, none passed by the failure mode, the short head counted, nothing left reserved', async () => {
+    let seed = 29;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const randomWords = (n: number) => {
+      let s = '';
+      while (s.length < n) s += Array.from({ length: 3 + Math.floor(rnd() * 8) }, () => 'abcdefghijklmnopqrstuvwxyz'[Math.floor(rnd() * 26)]).join('') + ' ';
+      return s.slice(0, n);
+    };
+    const bodies = Array.from({ length: 40 }, () => JSON.stringify({ model: 'm', messages: [{ role: 'user', content: randomWords(32 * 1024) }], max_tokens: 50 }));
+    const calls = stack.emulator.chatCalls();
+    let next = 0;
+    const statuses: number[] = [];
+    const tiers: (string | null)[] = [];
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        while (next < bodies.length) {
+          const r = await fetch(`${stack.baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodies[next++]! });
+          await r.text();
+          statuses.push(r.status);
+          tiers.push(r.headers.get('x-thinkcap-tier'));
+        }
+      }),
+    );
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    expect(tiers.filter((t) => t === null)).toEqual([]);
+    expect(stack.emulator.chatCalls()).toBe(calls + 40);
+    const stats = await stack.envoy.stats();
+    expect(extProcStat(stats, 'failure_mode_allowed')).toBe(0);
+    const metrics = await (await fetch(`http://127.0.0.1:${stack.thinkcap!.adminPort}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
+    const shortHead = Number(/^thinkcap_prompt_bound_short_head_total (\S+)$/m.exec(metrics)?.[1]);
+    expect(shortHead).toBeGreaterThan(0);
+    expect(shortHead).toBeLessThanOrEqual(40);
+    expect(Number(/^thinkcap_prompt_counting_seconds_total (\S+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+    await new Promise((res) => setTimeout(res, 50));
+    expect((await spent(stack)).reserved).toBe(0);
+  });
+});
+
 describe('Envoy answers by itself (no healthy upstream): nothing is charged, nothing crashes', () => {
   let stack: Stack;
   beforeAll(async () => {
