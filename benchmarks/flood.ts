@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startStack } from '../devkit/stack.js';
 import { extProcStat } from '../devkit/envoy.js';
+import { randomWords } from '../devkit/random-text.js';
 import { startServe } from '../test/harness/serve.js';
 
 const args = process.argv.slice(2);
@@ -24,14 +25,7 @@ const N = arg('--n', 300);
 const CONCURRENCY = arg('--concurrency', 30);
 const KIB = arg('--kib', 32);
 
-let seed = 20261202;
-const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
-/** Random lower-case words: every one new to the encoder's cache, the costliest ordinary text to count. */
-const randomWords = (n: number) => {
-  let s = '';
-  while (s.length < n) s += Array.from({ length: 3 + Math.floor(rnd() * 8) }, () => 'abcdefghijklmnopqrstuvwxyz'[Math.floor(rnd() * 26)]).join('') + ' ';
-  return s.slice(0, n);
-};
+const words = randomWords(20261202);
 
 interface Outcome {
   capped: number;
@@ -92,7 +86,7 @@ async function flood(counting: Record<string, number> | null, bodies: readonly s
   }
 }
 
-const bodies = Array.from({ length: N }, () => JSON.stringify({ model: 'm', messages: [{ role: 'user', content: randomWords(KIB * 1024) }], max_tokens: 50 }));
+const bodies = Array.from({ length: N }, () => JSON.stringify({ model: 'm', messages: [{ role: 'user', content: words(KIB * 1024) }], max_tokens: 50 }));
 console.log(`\n### a flood of ${N} prompts of ${KIB} KiB of random words, ${CONCURRENCY} at a time (shipped timeouts, failure_mode_allow: true, spend on)\n`);
 console.log('| token counting | capped and reserved by thinkcap | forwarded uncapped (Envoy failure mode) | other statuses | counted on a short head | counting time (s) | wall (s) |');
 console.log('|---|---:|---:|---:|---:|---:|---:|');

@@ -7,6 +7,7 @@ import { Agent, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../devkit/stack.js';
 import { clusterHttpOptions, extProcFilter, extProcStat, freePort } from '../../devkit/envoy.js';
+import { randomWords } from '../../devkit/random-text.js';
 import { startRedis, type RunningRedis } from '../../devkit/redis.js';
 import { ROOMY_DEADLINE, roomyTimeouts } from '../harness/timeouts.js';
 
@@ -151,14 +152,8 @@ describe('a flood of large prompts with spend on: counting keeps to its time bud
   });
 
   it('40 prompts of 32 KiB of random words, 20 at a time: all capped, none passed by the failure mode, the short head counted, nothing left reserved', async () => {
-    let seed = 29;
-    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
-    const randomWords = (n: number) => {
-      let s = '';
-      while (s.length < n) s += Array.from({ length: 3 + Math.floor(rnd() * 8) }, () => 'abcdefghijklmnopqrstuvwxyz'[Math.floor(rnd() * 26)]).join('') + ' ';
-      return s.slice(0, n);
-    };
-    const bodies = Array.from({ length: 40 }, () => JSON.stringify({ model: 'm', messages: [{ role: 'user', content: randomWords(32 * 1024) }], max_tokens: 50 }));
+    const words = randomWords(29);
+    const bodies = Array.from({ length: 40 }, () => JSON.stringify({ model: 'm', messages: [{ role: 'user', content: words(32 * 1024) }], max_tokens: 50 }));
     const calls = stack.emulator.chatCalls();
     let next = 0;
     const statuses: number[] = [];
