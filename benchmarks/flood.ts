@@ -92,7 +92,7 @@ console.log('| token counting | capped and reserved by thinkcap | forwarded unca
 console.log('|---|---:|---:|---:|---:|---:|---:|');
 const where: string[] = [];
 for (const [label, counting] of [
-  ['every prompt in full (no time budget)', { budgetMs: 1e9 }],
+  ['every prompt in full (no time budget, no limit per prompt)', { budgetMs: 1e9, promptMs: 1e9 }],
   ['time budget at its defaults', null],
 ] as const) {
   const o = await flood(counting, bodies);

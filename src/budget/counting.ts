@@ -16,6 +16,8 @@ export interface CountingBudgetOptions {
   budgetMs: number;
   /** Characters counted exactly once the window's budget is spent. */
   headChars: number;
+  /** One prompt's counting time (ms), within the budget or not: past it the rest is bounded by bytes. */
+  promptMs: number;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { messageText } from '../classify/text.js';
-import { countTokens, TOKENIZE_MAX_CHARS } from '../stream/tokens.js';
+import { countTokensBefore, TOKENIZE_MAX_CHARS } from '../stream/tokens.js';
 
 /** What the prompt-side bound assumes about the engine (spend.promptBound, per backend overhead). */
 export interface PromptBoundOptions {
@@ -12,6 +12,11 @@ export interface PromptBoundOptions {
    * is UTF-8 bytes. Fewer under a flood of large prompts (counting.ts): a looser bound, never a shorter one.
    */
   exactChars?: number;
+  /**
+   * performance.now() past which counting stops (checked between stretches of about 1 KiB) and
+   * the rest is bounded by UTF-8 bytes: one prompt's counting time is bounded whatever it holds.
+   */
+  deadline?: number;
 }
 
 /**
@@ -23,18 +28,20 @@ export interface PromptBoundOptions {
  * (English first, then a script that takes several tokens a character); the bound's price is about
  * four times the count on the part of a long English prompt past the head (exported for tests).
  */
-export function textTokens(text: string, exactChars: number = TOKENIZE_MAX_CHARS): { estimate: number; bound: number } {
+export function textTokens(text: string, exactChars: number = TOKENIZE_MAX_CHARS, deadline = Infinity): { estimate: number; bound: number; cut: boolean } {
   const head = Math.max(1, Math.min(exactChars, TOKENIZE_MAX_CHARS));
-  if (text.length <= head) {
-    const n = countTokens(text);
-    return { estimate: n, bound: n };
+  let cut = head;
+  if (text.length <= head) cut = text.length;
+  else {
+    // Not between the two halves of a surrogate pair: both parts stay whole characters.
+    const low = text.charCodeAt(head);
+    if (low >= 0xdc00 && low <= 0xdfff && head > 1) cut = head - 1;
   }
-  // Not between the two halves of a surrogate pair: both parts stay whole characters.
-  const low = text.charCodeAt(head);
-  const cut = low >= 0xdc00 && low <= 0xdfff && head > 1 ? head - 1 : head;
-  const counted = countTokens(text.slice(0, cut));
-  const estimate = Math.ceil((counted * text.length) / cut);
-  return { estimate, bound: Math.max(estimate, counted + Buffer.byteLength(text.slice(cut), 'utf8')) };
+  // Stretches end at word checkpoints or run cuts, never inside a pair (tokens.ts).
+  const counted = countTokensBefore(cut === text.length ? text : text.slice(0, cut), deadline);
+  if (counted.chars === text.length) return { estimate: counted.tokens, bound: counted.tokens, cut: false };
+  const estimate = Math.ceil((counted.tokens * text.length) / counted.chars);
+  return { estimate, bound: Math.max(estimate, counted.tokens + Buffer.byteLength(text.slice(counted.chars), 'utf8')), cut: counted.chars < cut };
 }
 
 /**
@@ -43,18 +50,20 @@ export function textTokens(text: string, exactChars: number = TOKENIZE_MAX_CHARS
  * what templates serialise into the prompt (tools, functions, a JSON schema), times the
  * tokenizer safety factor, plus the template overhead; and the o200k estimate beside it. Pure.
  */
-export function promptTokenBound(body: Record<string, unknown>, o: PromptBoundOptions): { estimate: number; bound: number } {
+export function promptTokenBound(body: Record<string, unknown>, o: PromptBoundOptions): { estimate: number; bound: number; cut: boolean } {
   const messages = Array.isArray(body.messages) ? (body.messages as Array<{ content?: unknown }>) : [];
   let text = '';
   for (const m of messages) text += messageText(m);
-  const counted = textTokens(text, o.exactChars);
+  const counted = textTokens(text, o.exactChars, o.deadline);
   let estimate = counted.estimate + 4 * messages.length;
   let bound = counted.bound + 4 * messages.length;
+  let cut = counted.cut;
   for (const k of ['tools', 'functions', 'response_format'] as const) {
     if (body[k] === undefined || body[k] === null) continue;
-    const t = textTokens(JSON.stringify(body[k]), o.exactChars);
+    const t = textTokens(JSON.stringify(body[k]), o.exactChars, o.deadline);
     estimate += t.estimate;
     bound += t.bound;
+    cut ||= t.cut;
   }
-  return { estimate, bound: Math.ceil(bound * o.safetyFactor) + o.overheadTokens };
+  return { estimate, bound: Math.ceil(bound * o.safetyFactor) + o.overheadTokens, cut };
 }

@@ -308,7 +308,8 @@ export const configSchema = z
          * prompt); backends[].promptOverheadTokens overrides the overhead per backend.
          * `counting`: counting may take budgetMs of any windowMs; past that (a flood of large
          * prompts) each text is counted exactly on its first headChars characters and bounded by
-         * UTF-8 bytes past them, so that answers stay inside Envoy's message_timeout (budget/counting.ts).
+         * UTF-8 bytes past them, so that answers stay inside Envoy's message_timeout (budget/counting.ts);
+         * and one prompt is counted for at most promptMs (text never seen before costs the most).
          */
         promptBound: z
           .object({
@@ -319,6 +320,8 @@ export const configSchema = z
                 windowMs: z.number().int().positive().default(100),
                 budgetMs: z.number().min(0).default(25),
                 headChars: z.number().int().min(256).max(32_768).default(4096),
+                /** One prompt's counting time (ms), whatever the budget: past it the rest is bounded by bytes. */
+                promptMs: z.number().positive().default(10),
               })
               .strict()
               .prefault({}),

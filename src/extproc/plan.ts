@@ -259,16 +259,18 @@ async function withPolicies(head: RequestHead, json: Record<string, unknown>, de
   // What the engine may bill for the prompt, bounded from above (its template and tokenizer
   // count more than ours): the reservation is the worst case, so the cap holds.
   // Exact on a short head only once counting has used its time budget (a flood of large prompts).
+  // And one prompt is counted for at most promptMs: text never seen before costs the most.
   const exactChars = deps.counting?.exactChars();
   const t0 = performance.now();
   const prompt = promptTokenBound(json, {
     safetyFactor: config.spend.promptBound.safetyFactor,
     overheadTokens: decision.backend?.promptOverheadTokens ?? config.spend.promptBound.overheadTokens,
     exactChars,
+    deadline: t0 + config.spend.promptBound.counting.promptMs,
   });
   const countedMs = performance.now() - t0;
   deps.counting?.spent(countedMs);
-  deps.onPromptCounted?.(countedMs / 1000, exactChars !== undefined);
+  deps.onPromptCounted?.(countedMs / 1000, exactChars !== undefined || prompt.cut);
   const completionCap = decision.limits.upstreamMaxTokens + (decision.backend?.enforcement === 'continuation' ? config.requests.answerTokens : 0);
   // Priced by the measured GPU cost per token where there is one, never below the token price.
   const gpuPerToken = deps.energy?.costPerToken() ?? null;

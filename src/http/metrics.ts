@@ -40,7 +40,7 @@ export class Metrics {
   });
   readonly promptShortHead = new Counter({
     name: 'thinkcap_prompt_bound_short_head_total',
-    help: 'Prompts counted exactly on a short head only (bounded by UTF-8 bytes past it) because counting had used its time budget: a flood of large prompts. Their reservations are larger; none is shorter.',
+    help: 'Prompts counted exactly on a short head only (bounded by UTF-8 bytes past it) because counting had used its time budget (a flood of large prompts) or one prompt took promptMs. Their reservations are larger; none is shorter.',
     registers: [this.registry],
   });
   readonly grpcUnauthenticated = new Counter({

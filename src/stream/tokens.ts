@@ -82,6 +82,55 @@ function encodeBounded(text: string): number[] {
   return ids;
 }
 
+/** The fewest characters between two checkpoints where countTokensBefore looks at the clock. */
+export const CHECKPOINT_CHARS = 1024;
+
+/** Whitespace as the pre-tokenizer's \s sees it (one UTF-16 unit). */
+const WHITESPACE = /\s/u;
+const isWhitespaceAt = (text: string, i: number): boolean => {
+  const c = text.charCodeAt(i);
+  return c < 128 ? c === 32 || (c >= 9 && c <= 13) : WHITESPACE.test(text[i]!);
+};
+
+/**
+ * Where a text may be cut without changing its tokens (exported for tests): a single space
+ * between two characters that are not whitespace, at least CHECKPOINT_CHARS after the last
+ * checkpoint. No piece of o200k's pre-tokenizer runs across such a space (a piece holds a space
+ * only as its first character, or in a run of whitespace), and pieces are encoded apart, so the
+ * stretches between checkpoints count what the whole does.
+ */
+export function wordCheckpoints(text: string): number[] {
+  const out: number[] = [];
+  for (let at = text.indexOf(' ', CHECKPOINT_CHARS); at > 0 && at < text.length - 1; at = text.indexOf(' ', at + 1)) {
+    if (isWhitespaceAt(text, at - 1) || isWhitespaceAt(text, at + 1)) continue;
+    out.push(at);
+    at += CHECKPOINT_CHARS - 1;
+  }
+  return out;
+}
+
+/**
+ * The token count of a text, stretch by stretch (between run cuts and word checkpoints), until
+ * the clock passes `deadline` (performance.now() ms): then the count so far and how many
+ * characters it covers (`chars < text.length`). A text counted to its end gives countTokens'
+ * count. Bounds one prompt's counting time whatever the text holds: text never seen before costs
+ * far more than the median of repeats (32 KiB of random Chinese characters: ~190 ms on first
+ * sight, benchmarks/tokenizer.ts), and a stretch is at most ~1 KiB of words or 64 characters of a run.
+ */
+export function countTokensBefore(text: string, deadline: number, now: () => number = () => performance.now()): { tokens: number; chars: number } {
+  if (text.length === 0) return { tokens: 0, chars: 0 };
+  const cuts = [...new Set([...runCuts(text), ...wordCheckpoints(text)])].sort((a, b) => a - b);
+  const { encode } = o200k();
+  let tokens = 0;
+  let from = 0;
+  for (const cut of [...cuts, text.length]) {
+    if (from > 0 && now() >= deadline) return { tokens, chars: from };
+    tokens += encode(text.slice(from, cut), AS_TEXT).length;
+    from = cut;
+  }
+  return { tokens, chars: text.length };
+}
+
 /**
  * Tokenizer work per call is bounded: text longer than this is counted on its first
  * TOKENIZE_MAX_CHARS characters and scaled by length (an estimate, like every count here), so a

@@ -17,7 +17,7 @@ describe('the prompt token bound', () => {
   it('up to 32 KiB of text: the exact count, as estimate and as bound, plus 4 a message', () => {
     const messages = [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: english(20_000) }];
     const exact = o200k('Be brief.' + english(20_000));
-    expect(promptTokenBound({ messages }, BOUND)).toEqual({ estimate: exact + 8, bound: (exact + 8) * 2 + 64 });
+    expect(promptTokenBound({ messages }, BOUND)).toEqual({ estimate: exact + 8, bound: (exact + 8) * 2 + 64, cut: false });
   });
 
   it('past 32 KiB, whatever the rest holds, the bound is at least the count (a scaled count of the head is not)', () => {
@@ -76,5 +76,26 @@ describe('the prompt token bound on a short exact head (counting over its time b
     const json = JSON.stringify(tools);
     expect(short.bound).toBe((o200k(english(4096)) + 10_000 - 4096 + 4 + countTokens(json.slice(0, 4096)) + json.length - 4096) * 2 + 64);
     expect(short.bound).toBeGreaterThan(full.bound);
+  });
+});
+
+describe('the prompt token bound when counting runs out of time (spend.promptBound.counting.promptMs)', () => {
+  it('past the deadline the rest is bounded by bytes: still at least the count, and said to be cut', () => {
+    for (const text of [english(20_000), english(3000) + yi(20_000), yi(20_000), '😀'.repeat(9000)]) {
+      const late = textTokens(text, TOKENIZE_MAX_CHARS, -Infinity);
+      expect(late.cut, text.slice(0, 20)).toBe(true);
+      expect(late.bound).toBeGreaterThanOrEqual(o200k(text));
+      expect(late.bound).toBeGreaterThanOrEqual(late.estimate);
+    }
+    // In time, nothing is cut: the count as before.
+    expect(textTokens(english(20_000), TOKENIZE_MAX_CHARS, Infinity)).toEqual({ ...textTokens(english(20_000)), cut: false });
+    expect(textTokens(english(20_000)).bound).toBe(o200k(english(20_000)));
+  });
+
+  it('promptTokenBound says when any text was cut by the deadline', () => {
+    const body = { messages: [{ role: 'user', content: english(10_000) }] };
+    expect(promptTokenBound(body, { ...BOUND, deadline: -Infinity }).cut).toBe(true);
+    expect(promptTokenBound(body, BOUND).cut).toBe(false);
+    expect(promptTokenBound(body, { ...BOUND, deadline: -Infinity }).bound).toBeGreaterThan(promptTokenBound(body, BOUND).bound);
   });
 });

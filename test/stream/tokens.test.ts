@@ -3,7 +3,7 @@ import { Tiktoken } from 'js-tiktoken/lite';
 import o200k from 'js-tiktoken/ranks/o200k_base';
 import { encode } from 'gpt-tokenizer/encoding/o200k_base';
 import { describe, expect, it } from 'vitest';
-import { countTokens, MAX_RUN, runCuts, TOKENIZE_MAX_CHARS, truncateToTokens } from '../../src/stream/tokens.js';
+import { CHECKPOINT_CHARS, countTokens, countTokensBefore, MAX_RUN, runCuts, TOKENIZE_MAX_CHARS, truncateToTokens, wordCheckpoints } from '../../src/stream/tokens.js';
 
 // js-tiktoken, the encoder used before gpt-tokenizer, is the reference: on ordinary text the two
 // give the same counts and truncations (the tests below hold them to it): the swap changed neither.
@@ -127,3 +127,44 @@ describe('token counting in linear time on any text', () => {
   });
 });
 
+
+describe('counting before a deadline (one prompt\'s counting time is bounded)', () => {
+  // Pieces of ordinary and awkward text: words, contractions, numbers, punctuation, scripts,
+  // combining marks, emoji, and every kind of whitespace the pre-tokenizer treats apart.
+  const piece = fc.constantFrom('the', 'The', 'HTTP', "don't", "it's", '123', '4567', '3.14', '数据', '模型的', 'привет', 'Ünïcödé', '😀', '!', '?', '...', '/', '(x)', '{', '-', "'", '"', '\n', '\n\n', '\t', '  ', '\u00a0', 'a', 'é', '\u3000', 'x\u0301', '\r\n', '<|endoftext|>');
+  const text = fc.array(fc.tuple(piece, fc.boolean()), { minLength: 200, maxLength: 900 }).map((xs) => xs.map(([p, space]) => (space ? `${p} ` : p)).join(''));
+
+  it('counted to the end, it gives countTokens\' count, with word checkpoints every CHECKPOINT_CHARS or more', () => {
+    fc.assert(
+      fc.property(text, (t) => {
+        expect(countTokensBefore(t, Infinity)).toEqual({ tokens: countTokens(t), chars: t.length });
+        let last = 0;
+        for (const at of wordCheckpoints(t)) {
+          expect(at - last).toBeGreaterThanOrEqual(CHECKPOINT_CHARS);
+          expect(t[at]).toBe(' ');
+          expect(/\s/u.test(t[at - 1]!) || /\s/u.test(t[at + 1]!)).toBe(false);
+          // What the whole text's encoder does at a checkpoint: the tokens of the two sides add up.
+          expect(whole(t.slice(0, at)) + whole(t.slice(at))).toBe(whole(t));
+          last = at;
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('past the deadline it stops at a checkpoint or run cut, and the count is that prefix\'s', () => {
+    let seed = 17;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const pick = (alphabet: string, n: number) => Array.from({ length: n }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join('');
+    const words = (n: number) => Array.from({ length: n }, () => pick('abcdefghij', 3 + Math.floor(rnd() * 6))).join(' ');
+    for (const t of [words(2000), pick('的一是不了人我在有他这为之大来', 8000), Array.from({ length: 200 }, () => pick('的一是不了人我在有他这为之大来', 60)).join(' 1 ')]) {
+      // A clock that passes the deadline after the second stretch.
+      let calls = 0;
+      const r = countTokensBefore(t, 1, () => (++calls >= 2 ? 2 : 0));
+      expect(r.chars).toBeGreaterThan(0);
+      expect(r.chars).toBeLessThan(t.length);
+      expect(r.tokens).toBe(countTokens(t.slice(0, r.chars)));
+      expect([...runCuts(t), ...wordCheckpoints(t)]).toContain(r.chars);
+    }
+  });
+});
