@@ -13,18 +13,17 @@
  */
 import { join } from 'node:path';
 import { encode } from 'gpt-tokenizer/encoding/o200k_base';
+import { seededText } from '../devkit/random-text.js';
 import { countTokens } from '../src/stream/tokens.js';
 
 const args = process.argv.slice(2);
 const against = args.includes('--against') ? args[args.indexOf('--against') + 1] : undefined;
 
-let seed = 20261202;
-const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
-const pick = (alphabet: string, n: number) => Array.from({ length: n }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join('');
+const { next, pick } = seededText(20261202);
 const fill = (unit: string, n: number) => unit.repeat(Math.ceil(n / unit.length)).slice(0, n);
 const randomWords = (n: number) => {
   let s = '';
-  while (s.length < n) s += pick('abcdefghijklmnopqrstuvwxyz', 2 + Math.floor(rnd() * 8)) + ' ';
+  while (s.length < n) s += pick('abcdefghijklmnopqrstuvwxyz', 2 + Math.floor(next() * 8)) + ' ';
   return s.slice(0, n);
 };
 

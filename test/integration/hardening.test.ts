@@ -7,7 +7,7 @@ import { Agent, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../devkit/stack.js';
 import { clusterHttpOptions, extProcFilter, extProcStat, freePort } from '../../devkit/envoy.js';
-import { randomWords } from '../../devkit/random-text.js';
+import { randomWords, seededText } from '../../devkit/random-text.js';
 import { startRedis, type RunningRedis } from '../../devkit/redis.js';
 import { ROOMY_DEADLINE, roomyTimeouts } from '../harness/timeouts.js';
 
@@ -109,9 +109,7 @@ describe('prompts that byte-pair encoding chokes on, with spend on: counted insi
   afterAll(async () => {
     await stack?.stop();
   });
-  let seed = 11;
-  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
-  const pick = (alphabet: string, n: number) => Array.from({ length: n }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join('');
+  const { pick } = seededText(11);
 
   it.each([
     ['32 KiB of one letter', () => 'a'.repeat(32 * 1024)],

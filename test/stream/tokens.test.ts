@@ -3,6 +3,7 @@ import { Tiktoken } from 'js-tiktoken/lite';
 import o200k from 'js-tiktoken/ranks/o200k_base';
 import { encode } from 'gpt-tokenizer/encoding/o200k_base';
 import { describe, expect, it } from 'vitest';
+import { seededText } from '../../devkit/random-text.js';
 import { CHECKPOINT_CHARS, countTokens, countTokensBefore, MAX_RUN, runCuts, TOKENIZE_MAX_CHARS, truncateToTokens, wordCheckpoints } from '../../src/stream/tokens.js';
 
 // js-tiktoken, the encoder used before gpt-tokenizer, is the reference: on ordinary text the two
@@ -94,9 +95,7 @@ describe('token counting in linear time on any text', () => {
   });
 
   it('a cut run counts at least what it does whole and at most two tokens more per cut', () => {
-    let seed = 7;
-    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
-    const pick = (alphabet: string, n: number) => Array.from({ length: n }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join('');
+    const { pick } = seededText(7);
     for (const text of [
       'a'.repeat(1500),
       pick('abcdefghijklmnopqrstuvwxyz', 1500),
@@ -153,10 +152,8 @@ describe('counting before a deadline (one prompt\'s counting time is bounded)', 
   });
 
   it('past the deadline it stops at a checkpoint or run cut, and the count is that prefix\'s', () => {
-    let seed = 17;
-    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
-    const pick = (alphabet: string, n: number) => Array.from({ length: n }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join('');
-    const words = (n: number) => Array.from({ length: n }, () => pick('abcdefghij', 3 + Math.floor(rnd() * 6))).join(' ');
+    const { next, pick } = seededText(17);
+    const words = (n: number) => Array.from({ length: n }, () => pick('abcdefghij', 3 + Math.floor(next() * 6))).join(' ');
     for (const t of [words(2000), pick('的一是不了人我在有他这为之大来', 8000), Array.from({ length: 200 }, () => pick('的一是不了人我在有他这为之大来', 60)).join(' 1 ')]) {
       // A clock that passes the deadline after the second stretch.
       let calls = 0;
