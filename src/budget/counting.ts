@@ -16,9 +16,12 @@ export interface CountingBudgetOptions {
   budgetMs: number;
   /** Characters counted exactly once the window's budget is spent. */
   headChars: number;
-  /** One prompt's counting time (ms), within the budget or not: past it the rest is bounded by bytes. */
+  /** One prompt's counting time (ms), within the budget or not: past it the rest is bounded by bytes (applied by the planner, not the meter). */
   promptMs: number;
 }
+
+/** What the meter itself reads. */
+export type CountingMeterOptions = Pick<CountingBudgetOptions, 'windowMs' | 'budgetMs' | 'headChars'>;
 
 /**
  * Counting time over a sliding window, approximated by two fixed ones (the previous window's
@@ -30,7 +33,7 @@ export class CountingMeter {
   private previous = 0;
 
   constructor(
-    readonly options: CountingBudgetOptions,
+    readonly options: CountingMeterOptions,
     private readonly now: () => number = () => performance.now(),
   ) {}
 

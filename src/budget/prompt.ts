@@ -30,18 +30,18 @@ export interface PromptBoundOptions {
  */
 export function textTokens(text: string, exactChars: number = TOKENIZE_MAX_CHARS, deadline = Infinity): { estimate: number; bound: number; cut: boolean } {
   const head = Math.max(1, Math.min(exactChars, TOKENIZE_MAX_CHARS));
-  let cut = head;
-  if (text.length <= head) cut = text.length;
-  else {
-    // Not between the two halves of a surrogate pair: both parts stay whole characters.
-    const low = text.charCodeAt(head);
-    if (low >= 0xdc00 && low <= 0xdfff && head > 1) cut = head - 1;
+  // Where the exact count may end: the head, not between the two halves of a surrogate pair.
+  let headEnd = Math.min(head, text.length);
+  if (headEnd < text.length) {
+    const low = text.charCodeAt(headEnd);
+    if (low >= 0xdc00 && low <= 0xdfff && headEnd > 1) headEnd--;
   }
   // Stretches end at word checkpoints or run cuts, never inside a pair (tokens.ts).
-  const counted = countTokensBefore(cut === text.length ? text : text.slice(0, cut), deadline);
+  const counted = countTokensBefore(headEnd === text.length ? text : text.slice(0, headEnd), deadline);
   if (counted.chars === text.length) return { estimate: counted.tokens, bound: counted.tokens, cut: false };
   const estimate = Math.ceil((counted.tokens * text.length) / counted.chars);
-  return { estimate, bound: Math.max(estimate, counted.tokens + Buffer.byteLength(text.slice(counted.chars), 'utf8')), cut: counted.chars < cut };
+  // `cut`: the deadline stopped the count short of the head.
+  return { estimate, bound: Math.max(estimate, counted.tokens + Buffer.byteLength(text.slice(counted.chars), 'utf8')), cut: counted.chars < headEnd };
 }
 
 /**

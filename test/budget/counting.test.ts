@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CountingMeter } from '../../src/budget/counting.js';
 
 describe('the time budget for counting prompt tokens', () => {
-  const options = { windowMs: 100, budgetMs: 25, headChars: 4096, promptMs: 10 };
+  const options = { windowMs: 100, budgetMs: 25, headChars: 4096 };
   const meterAt = () => {
     const clock = { t: 1000 };
     return { clock, meter: new CountingMeter(options, () => clock.t) };
