@@ -38,6 +38,7 @@ const pieces = [
   '```', '```js\n', '````\n', '  ```\n', '\n', '\n\n', '\r\n', ' ', '    ', '\t', '\u00a0', '\u2028', ';', '{', '}', '(', ':', '=',
   'def f(x):', 'SELECT * FROM t;', 'INSERT', '#include <x>', 'return x;', 'if (a) {', 'import os', 'Compare these options.',
   '- item', '* item', '• item', '1. step', '2) step', '12.', 'prose line here', 'explain why', 'design', '?', 'a', 'é', '证明',
+  '\t\t', '\ufeff', '\r', 'x', 'fn(', 'classy', 'for_each',
 ];
 const textArb = fc.array(fc.oneof(fc.constantFrom(...pieces), fc.string({ maxLength: 5 })), { maxLength: 80 }).map((p) => p.join(''));
 
