@@ -188,9 +188,10 @@ export function textShape(text: string, lowerCased = false): TextShape {
     let cjkInWord = false;
     let mayChangeCase = false;
     let h = HASH_SEED;
+    // c and k: the unit at i and its class, read once (the test for the next unit reads them).
+    let c = ch;
+    let k = kind;
     for (let len = w; len > 0; ) {
-      const c = text.charCodeAt(i);
-      const k = SHAPE_CLASS[c]!;
       if (k & caseMask) mayChangeCase = true;
       if (k & CJK) {
         cjkInWord = true;
@@ -201,8 +202,9 @@ export function textShape(text: string, lowerCased = false): TextShape {
       if (len === 2) h = hashStep(h, text.charCodeAt(i + 1));
       i += len;
       if (i >= n) break;
-      const next = SHAPE_CLASS[text.charCodeAt(i)]!;
-      len = next & (WORD | JOINER) ? 1 : next & HALF ? letterOrNumberAt(text, i) : 0;
+      c = text.charCodeAt(i);
+      k = SHAPE_CLASS[c]!;
+      len = k & (WORD | JOINER) ? 1 : k & HALF ? letterOrNumberAt(text, i) : 0;
     }
     if (cjkInWord) continue;
     words++;
