@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { classifyMessages, classifyText } from '../../src/classify/classifier.js';
 import { TIER_NAMES } from '../../src/config/schema.js';
@@ -177,6 +178,26 @@ describe('classifier', () => {
     for (const t of ['Thanks, now explain recursion', 'Hi, translate this to French', '好的，写一个函数', 'No, use Python instead', 'Thanks! Why does this happen?', 'What is 15% of 80?']) {
       expect(idx(classifyText(t).tier), t).toBeGreaterThanOrEqual(idx('simple'));
     }
+  });
+
+  it('reads 600 characters of a long ask, its first 450 and last 150: the middle of a long instruction changes nothing (property)', () => {
+    const vocabulary = ['prove', 'design', 'optimize', 'compare', 'step by step', 'constraints', 'latency', 'the', 'service', 'and', 'must', 'migrate', 'what', 'why', 'how', 'billing', '40 ms', 'x^2', '?', ',', ';', '1.', 'explain', 'derive'];
+    const words = fc.array(fc.constantFrom(...vocabulary), { minLength: 1, maxLength: 120 }).map((w) => w.join(' '));
+    fc.assert(
+      fc.property(words, words, words, words, (head, tail, middleA, middleB) => {
+        // One line of prose (no fence, no code line, no blank line), kept whole as the ask: at
+        // most 1,400 characters. The first 450 and the last 150 are the same in both.
+        const start = `Please ${head} `.padEnd(450, 'x').slice(0, 450);
+        const end = ` ${tail} thanks.`.padStart(150, 'y').slice(-150);
+        const a = start + middleA.slice(0, 700);
+        const b = start + middleB.slice(0, 700);
+        const one = classifyText(a + end);
+        const other = classifyText(b + end);
+        expect(other.tier).toBe(one.tier);
+        expect(other.score).toBe(one.score);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('takes bounded time on a 1 MB paste (it reads a bounded window)', () => {
