@@ -320,7 +320,7 @@ export function splitAsk(text: string, isInstruction: (paragraph: string) => boo
     from = 1;
   } else if (first.length > ASK_WINDOW) {
     // No paragraph break: the instruction is the first sentence if it reads like one.
-    const sentence = /^[^.!?:。？：\n]{1,300}[.!?:。？：]/u.exec(first)?.[0];
+    const sentence = firstSentence(first);
     if (sentence && isInstruction(sentence)) asks.push(sentence);
   }
   if (last && last.length <= ASK_WINDOW && isInstruction(last)) {
@@ -328,6 +328,31 @@ export function splitAsk(text: string, isInstruction: (paragraph: string) => boo
     to = paras.length - 1;
   }
   return { ask: asks.join('\n').trim(), code, material: paras.slice(from, to).join('\n\n') };
+}
+
+/** Ends a first sentence: . ! ? : and their full-width forms 。？： */
+const isSentenceEnd = (c: number) => c === 46 || c === 33 || c === 63 || c === 58 || c === 0x3002 || c === 0xff1f || c === 0xff1a;
+
+/**
+ * The text's first sentence, through its closing mark, if it closes within 300 code points and
+ * before any line break; else undefined. What /^[^.!?:。？：\n]{1,300}[.!?:。？：]/u matches,
+ * read forward once: that regex took ~6 us on 2 KB of mixed scripts here (it backtracks over
+ * its 300 characters when no mark comes). Exported for a property test against it.
+ */
+export function firstSentence(text: string): string | undefined {
+  let points = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (isSentenceEnd(c)) return points >= 1 ? text.slice(0, i + 1) : undefined;
+    if (c === 10 || points === 300) return undefined;
+    points++;
+    // A surrogate pair is one code point under /u; a lone surrogate is one too.
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+    }
+  }
+  return undefined;
 }
 
 // A list item at a line start: "- x", "* x", "• x", "1. x", "2) x" (sticky: tried at line starts only).

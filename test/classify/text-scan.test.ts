@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { lexicon } from '../../src/classify/lexicon.js';
 import { readLexicons } from '../../src/classify/wordlex.js';
-import { isJsSpace, lexicalForm, listLines, looksLikeCodeLine, nonBlankLines, splitAsk } from '../../src/classify/text.js';
+import { firstSentence, isJsSpace, lexicalForm, listLines, looksLikeCodeLine, nonBlankLines, splitAsk } from '../../src/classify/text.js';
 
 const FENCE = /```[^\n]*\n([\s\S]*?)(?:```|$)/g;
 const CODE_LINE =
@@ -63,6 +63,28 @@ describe('splitAsk scanners', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+
+  it('firstSentence: what the sentence regex matches, counting code points (property)', () => {
+    const SENTENCE = /^[^.!?:。？：\n]{1,300}[.!?:。？：]/u;
+    const unit = fc.oneof(
+      { weight: 6, arbitrary: fc.constantFrom('a', 'word ', 'é', '证', '😀', '\ud83d', '\ude00', ' ', '\r') },
+      { weight: 1, arbitrary: fc.constantFrom('.', '!', '?', ':', '。', '？', '：', '\n') },
+    );
+    const text = fc.tuple(fc.array(unit, { maxLength: 40 }), fc.nat({ max: 320 }), fc.constantFrom('a', '😀', '证'), fc.array(unit, { maxLength: 6 })).map(
+      // A run near the 300-code-point limit (of BMP or astral characters), then more.
+      ([head, run, ch, tail]) => head.join('') + ch.repeat(run) + tail.join(''),
+    );
+    fc.assert(
+      fc.property(text, (t) => {
+        expect(firstSentence(t)).toBe(SENTENCE.exec(t)?.[0]);
+      }),
+      { numRuns: 5000 },
+    );
+    expect(firstSentence('a'.repeat(300) + '.')).toBe('a'.repeat(300) + '.');
+    expect(firstSentence('a'.repeat(301) + '.')).toBeUndefined();
+    expect(firstSentence('😀'.repeat(300) + '.')).toBe('😀'.repeat(300) + '.');
+    expect(firstSentence('.')).toBeUndefined();
   });
 
   it('isJsSpace is \\s for every BMP character', () => {
