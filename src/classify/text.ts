@@ -248,6 +248,9 @@ export function indexOfFence(text: string, from: number): number {
   return -1;
 }
 
+/** Fenced blocks read one by one; no labelled query has more than one. */
+const MAX_FENCE_BLOCKS = 16;
+
 /**
  * Fenced code out of a text: from a ``` that has a line break after it (the info string between)
  * to the next ``` or the end; each fence leaves a line break in the prose. One indexOf scan, no
@@ -258,10 +261,13 @@ function takeFences(text: string): { prose: string; code: string } {
   let code = '';
   let pos = 0;
   const n = text.length;
-  for (;;) {
+  for (let blocks = 0; ; blocks++) {
     const open = indexOfFence(text, pos);
     const bodyStart = open < 0 ? -1 : text.indexOf('\n', open + 3) + 1;
     if (bodyStart <= 0) return { prose: prose + text.slice(pos), code };
+    // Past MAX_FENCE_BLOCKS blocks, the rest is code as it stands: each block cost a few string
+    // pieces and searches (a 2 KB message of nothing but fences makes ~90 blocks).
+    if (blocks === MAX_FENCE_BLOCKS) return { prose: prose + text.slice(pos, open) + '\n', code: code + text.slice(open) };
     const close = indexOfFence(text, bodyStart);
     const bodyEnd = close < 0 ? n : close;
     prose += text.slice(pos, open) + '\n';

@@ -13,15 +13,24 @@ const FENCE = /```[^\n]*\n([\s\S]*?)(?:```|$)/g;
 const CODE_LINE =
   /^(?:\s{4,}|\t)\S|[;{}]\s*$|^\s*(?:def|class|import|from|function|const|let|var|return|if|for|while|public|private|func|fn|SELECT|INSERT|#include|package)\b.*[(:{=;]/;
 
-/** The prose and code that splitAsk's regex version produced (before its long-message step). */
+/**
+ * The prose and code that splitAsk's regex version produced (before its long-message step), with
+ * its bound: past the 16th fenced block, the rest of the text (from the next block on) is code.
+ */
 function referenceProseAndCode(text: string): { prose: string; code: string } {
   let code = '';
   let prose = text;
   if (text.includes('```')) {
-    prose = text.replace(FENCE, (_m, body: string) => {
+    const blocks = [...text.matchAll(FENCE)];
+    const cut = blocks.length > 16 ? blocks[16]!.index : text.length;
+    prose = text.slice(0, cut).replace(FENCE, (_m, body: string) => {
       code += body + '\n';
       return '\n';
     });
+    if (cut < text.length) {
+      prose += '\n';
+      code += text.slice(cut);
+    }
   }
   if (prose.length > 80) {
     const kept: string[] = [];
@@ -107,6 +116,22 @@ describe('splitAsk scanners', () => {
       const ref = referenceProseAndCode(t);
       expect(splitAsk(t).code).toBe(ref.code);
     }
+  });
+
+  it('reads 16 fenced blocks: the ask after them is still found, the rest counts as code', () => {
+    const block = (i: number) => `\`\`\`js\nconst v${i} = ${i};\n\`\`\`\n`;
+    const sixteen = Array.from({ length: 16 }, (_, i) => block(i)).join('');
+    const ask = 'Why does the last one throw?';
+    // Sixteen blocks and the ask between them and a seventeenth: the ask is prose.
+    const got = splitAsk(`${sixteen}${ask}\n${block(16)}${block(17)}`);
+    expect(got.ask).toBe(ask);
+    expect(got.code).toContain('const v15 = 15;');
+    // The seventeenth block and everything after it is code as written, fences included.
+    expect(got.code.endsWith(`${block(16)}${block(17)}`)).toBe(true);
+    // Fifteen blocks: every block is taken apart, none is left whole.
+    const fewer = splitAsk(`${Array.from({ length: 15 }, (_, i) => block(i)).join('')}${ask}`);
+    expect(fewer.ask).toBe(ask);
+    expect(fewer.code).not.toContain('```');
   });
 });
 
