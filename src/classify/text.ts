@@ -277,6 +277,19 @@ function takeFences(text: string): { prose: string; code: string } {
 }
 
 /**
+ * Where the line that starts at `start` ends: its line break, or the text's end. The first 16
+ * characters are read one by one, then indexOf: a message of a thousand one-character lines paid
+ * a native call per line, slower than the short loop.
+ */
+function lineEnd(text: string, start: number): number {
+  const n = text.length;
+  const near = Math.min(n, start + 16);
+  for (let i = start; i < near; i++) if (text.charCodeAt(i) === 10) return i;
+  const nl = near === n ? -1 : text.indexOf('\n', near);
+  return nl < 0 ? n : nl;
+}
+
+/**
  * Separate the ask from the material it applies to. Instructions sit at the start or the end
  * of a long message ("Summarize this: ...", "... what does this do?"), so for a long prose
  * message only its first and last few hundred characters count as the ask.
@@ -294,8 +307,7 @@ export function splitAsk(text: string, isInstruction: (paragraph: string) => boo
     let runStart = 0;
     const n = prose.length;
     for (let start = 0; start <= n; ) {
-      let end = prose.indexOf('\n', start);
-      if (end < 0) end = n;
+      const end = lineEnd(prose, start);
       if (codeLineAt(prose, start, end)) {
         code += prose.slice(start, end) + '\n';
         if (start > runStart) {
@@ -377,8 +389,8 @@ export function listLines(text: string): number {
       LIST_ITEM.lastIndex = start;
       if (LIST_ITEM.test(text)) count++;
     }
-    const nl = text.indexOf('\n', start);
-    if (nl < 0) break;
+    const nl = lineEnd(text, start);
+    if (nl >= text.length) break;
     start = nl + 1;
   }
   return count;
