@@ -140,34 +140,36 @@ describe('countQuantities: the case-sensitive regex where it matches the same', 
 });
 
 
-describe('materialWords: counted exactly up to 1 KB, estimated from both ends past it', () => {
+describe('materialWords: counted exactly up to 512 characters, estimated from both ends past them', () => {
   const whitespaceWords = (t: string) => t.split(/[ \n\t\r]+/).filter(Boolean).length;
   it('counts short material exactly', () => {
     expect(materialWords('')).toBe(0);
     expect(materialWords('one two  three\nfour\tfive')).toBe(5);
     // A CJK character counts as a word of its own.
     expect(materialWords('证明 it 设计')).toBe(5);
-    const kib = 'word '.repeat(204) + 'end';
-    expect(kib.length).toBeLessThanOrEqual(1024);
-    expect(materialWords(kib)).toBe(205);
+    const short = 'word '.repeat(101) + 'end';
+    expect(short.length).toBeLessThanOrEqual(512);
+    expect(materialWords(short)).toBe(102);
   });
 
-  it('estimates long material within 5 % when its two ends are like its middle (property)', () => {
+  // Words of up to 30 kinds repeated in turn: 256 characters at each end can hold a cycle's denser
+  // or sparser part (worst seen in 3,000 generated texts: 9.4 % off).
+  it('estimates long material within 15 % when its two ends are like its middle (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.stringMatching(/^[a-z]{1,12}$/), { minLength: 1, maxLength: 30 }), fc.integer({ min: 1100, max: 200_000 }), (vocab, length) => {
+      fc.property(fc.array(fc.stringMatching(/^[a-z]{1,12}$/), { minLength: 1, maxLength: 30 }), fc.integer({ min: 600, max: 200_000 }), (vocab, length) => {
         let text = '';
         for (let i = 0; text.length < length; i++) text += vocab[i % vocab.length] + (i % 7 === 6 ? '\n' : ' ');
         const exact = whitespaceWords(text);
-        expect(Math.abs(materialWords(text) - exact)).toBeLessThanOrEqual(Math.max(3, exact * 0.05));
+        expect(Math.abs(materialWords(text) - exact)).toBeLessThanOrEqual(Math.max(3, exact * 0.15));
       }),
       { numRuns: 300 },
     );
   });
 
   it('reads only the two ends: material whose middle differs is estimated from its ends', () => {
-    const ends = 'a '.repeat(256);
-    // 2,048 characters: 512 + 512 sampled, the 1,024 in the middle (one word) not read.
-    const text = ends + 'x'.repeat(1024) + ends;
-    expect(materialWords(text)).toBe(Math.round((512 * 2048) / 1024));
+    const ends = 'a '.repeat(128);
+    // 2,048 characters: 256 + 256 sampled, the 1,536 in the middle (one word) not read.
+    const text = ends + 'x'.repeat(1536) + ends;
+    expect(materialWords(text)).toBe(Math.round((256 * 2048) / 512));
   });
 });
