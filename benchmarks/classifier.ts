@@ -22,6 +22,7 @@ import { CALIBRATION, DEFAULT_UNDER_TIER_COST, tierProbabilities, type Calibrati
 import { TIER_NAMES, type TierName } from '../src/config/schema.js';
 import { packageRoot } from '../src/paths.js';
 import { parseChatBody } from '../src/extproc/plan.js';
+import { seededText } from '../devkit/random-text.js';
 
 type Msg = { role: string; content: string };
 interface Item {
@@ -117,6 +118,9 @@ function scoreTokenomics(): void {
   classes.forEach((c, i) => console.log(`| ${c} | ${m[i]!.join(' | ')} |`));
 }
 
+/** Frequent Chinese characters (the random Chinese instruction row draws from them). */
+const COMMON_HANZI = '的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处理府研';
+
 /** Fill `bytes` by repeating `unit` (cut at the end). */
 const fill = (unit: string, bytes: number) => unit.repeat(Math.ceil(bytes / unit.length)).slice(0, bytes);
 
@@ -157,6 +161,9 @@ function speedRows(): Array<readonly [string, () => string, number]> {
     ['200 B', () => make(200), 20000],
     ['2 KB', () => make(2048), 20000],
     ['1.4 KB, all instruction', () => dense(1400), 20000],
+    // An instruction in Chinese (one paragraph, so all of it is the ask): every Chinese term of
+    // the lexicons could be anywhere in it. 466 characters (1.4 KB of UTF-8), seeded.
+    ['1.4 KB, Chinese instruction', () => seededText(16).pick(COMMON_HANZI, 466) + '？', 20000],
     ['20 KB', () => make(20480), 3000],
     ['1 MB', () => make(1 << 20), 60],
     // The longest ask the named-system check reads (400 characters), all names and measurements.

@@ -149,6 +149,33 @@ const SHAPE_CLASS = (() => {
 const SHAPE_WORDS = new RangeSet(DISTINCT_CAP);
 
 /**
+ * Distinct BMP code units of one text, up to DISTINCT_CAP: a stamp per unit (256 KB, reused by
+ * every call and reset by a generation number), where a Set<number> cost ~30 ns a CJK character
+ * (19 us for 600 of them on this VM).
+ */
+class UnitSet {
+  private readonly stamps = new Int32Array(0x10000);
+  private generation = 0;
+  size = 0;
+
+  reset(): void {
+    this.size = 0;
+    if (++this.generation > 0x3fffffff) {
+      this.generation = 1;
+      this.stamps.fill(0);
+    }
+  }
+
+  add(unit: number): void {
+    if (this.size < DISTINCT_CAP && this.stamps[unit] !== this.generation) {
+      this.stamps[unit] = this.generation;
+      this.size++;
+    }
+  }
+}
+const CJK_SEEN = new UnitSet();
+
+/**
  * Words are runs that start with a letter or number and go on through letters, numbers and
  * ' ’ _ - ; a run with a CJK character in it counts through its CJK characters instead. One pass.
  * `lowerCased`: the caller passes text that is lower case already (lower-casing it again changes
@@ -162,7 +189,8 @@ export function textShape(text: string, lowerCased = false): TextShape {
   const seen = SHAPE_WORDS;
   seen.reset(text);
   let changed: Set<string> | null = null;
-  const cjkSeen = new Set<number>();
+  const cjkSeen = CJK_SEEN;
+  cjkSeen.reset();
   let words = 0;
   let cjkChars = 0;
   let lines = 1;
@@ -179,7 +207,7 @@ export function textShape(text: string, lowerCased = false): TextShape {
       else if (kind & CJK) {
         // A CJK mark or symbol (・, ゛): counted with the CJK characters, as a word regex did not.
         cjkChars++;
-        if (cjkSeen.size < DISTINCT_CAP) cjkSeen.add(ch);
+        cjkSeen.add(ch);
       }
       i++;
       continue;
@@ -196,7 +224,7 @@ export function textShape(text: string, lowerCased = false): TextShape {
       if (k & CJK) {
         cjkInWord = true;
         cjkChars++;
-        if (cjkSeen.size < DISTINCT_CAP) cjkSeen.add(c);
+        cjkSeen.add(c);
       }
       h = hashStep(h, c);
       if (len === 2) h = hashStep(h, text.charCodeAt(i + 1));

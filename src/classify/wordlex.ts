@@ -137,15 +137,23 @@ export class LexiconScan {
   readonly hits: (number[] | undefined)[];
   /** The highest UTF-16 unit in the text (gates the Chinese and Japanese terms). */
   readonly maxCode: number;
+  /**
+   * Units at or past U+2E80 in the text, as a 4,096-bit filter (unit mod 4096; null if none): a
+   * Chinese or Japanese term whose first unit's bit is clear is not in the text, and is not
+   * searched for. Searching for every term cost ~20 us on 600 Chinese characters here.
+   */
+  private readonly cjkUnits: Uint32Array | null;
 
   constructor(readonly text: string) {
     const hits: (number[] | undefined)[] = new Array(lexiconCount);
     let maxCode = 0;
+    let cjkUnits: Uint32Array | null = null;
     const n = text.length;
     let i = 0;
     while (i < n) {
       let c = text.charCodeAt(i);
       if (c > maxCode) maxCode = c;
+      if (c >= CJK_FIRST) (cjkUnits ??= new Uint32Array(128))[(c >> 5) & 127]! |= 1 << (c & 31);
       if (!isBmpWordChar(c)) {
         i++;
         continue;
@@ -155,6 +163,7 @@ export class LexiconScan {
       for (i++; i < n; i++) {
         c = text.charCodeAt(i);
         if (c > maxCode) maxCode = c;
+        if (c >= CJK_FIRST) (cjkUnits ??= new Uint32Array(128))[(c >> 5) & 127]! |= 1 << (c & 31);
         if (!isBmpWordChar(c)) break;
         h = hashStep(h, c);
       }
@@ -170,8 +179,17 @@ export class LexiconScan {
     }
     this.hits = hits;
     this.maxCode = maxCode;
+    this.cjkUnits = cjkUnits;
+  }
+
+  /** Could the text hold the unit c (>= U+2E80)? False means it does not. */
+  mayHold(c: number): boolean {
+    return this.cjkUnits !== null && (this.cjkUnits[(c >> 5) & 127]! & (1 << (c & 31))) !== 0;
   }
 }
+
+/** Where the filter of LexiconScan starts: Chinese and Japanese terms start at or past it. */
+const CJK_FIRST = 0x2e80;
 
 /** Cut a lexical form (see text.ts lexicalForm) into words and look every lexicon up in it. */
 export function readLexicons(lexicalText: string): LexiconScan {
@@ -232,6 +250,8 @@ export class WordLexicon {
       if (literals === null) throw new Error(`lexicon: CJK term ${term} must be a finite pattern`);
       for (const text of literals) {
         const first = text.charCodeAt(0);
+        // The scan's filter holds units from U+2E80 on only.
+        if (first < CJK_FIRST) throw new Error(`lexicon: CJK term ${term} must start at or past U+2E80`);
         this.cjkLiterals.push({ text, order: order++, first });
         this.minCjk = Math.min(this.minCjk, first);
       }
@@ -272,7 +292,7 @@ export class WordLexicon {
       if (found.length > 0) return true;
     }
     if (scan.maxCode >= this.minCjk) {
-      for (const lit of this.cjkLiterals) if (scan.maxCode >= lit.first && text.includes(lit.text)) return true;
+      for (const lit of this.cjkLiterals) if (scan.maxCode >= lit.first && scan.mayHold(lit.first) && text.includes(lit.text)) return true;
     }
     return this.residual !== null && this.residual.test(text);
   }
@@ -291,7 +311,7 @@ export class WordLexicon {
     this.symbolMatches(text, extra, false);
     if (scan.maxCode >= this.minCjk) {
       for (const lit of this.cjkLiterals) {
-        if (scan.maxCode < lit.first) continue;
+        if (scan.maxCode < lit.first || !scan.mayHold(lit.first)) continue;
         for (let at = text.indexOf(lit.text); at >= 0; at = text.indexOf(lit.text, at + 1)) extra.push(at, lit.order, lit.text.length);
       }
     }
