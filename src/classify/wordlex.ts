@@ -135,8 +135,6 @@ let lexiconCount = 0;
 export class LexiconScan {
   /** Per lexicon id: flat [position, order, length] triples, in text order; undefined if none. */
   readonly hits: (number[] | undefined)[];
-  /** The highest UTF-16 unit in the text (gates the Chinese and Japanese terms). */
-  readonly maxCode: number;
   /**
    * Units at or past U+2E80 in the text, as a 4,096-bit filter (unit mod 4096; null if none): a
    * Chinese or Japanese term whose first unit's bit is clear is not in the text, and is not
@@ -146,13 +144,11 @@ export class LexiconScan {
 
   constructor(readonly text: string) {
     const hits: (number[] | undefined)[] = new Array(lexiconCount);
-    let maxCode = 0;
     let cjkUnits: Uint32Array | null = null;
     const n = text.length;
     let i = 0;
     while (i < n) {
       let c = text.charCodeAt(i);
-      if (c > maxCode) maxCode = c;
       if (c >= CJK_FIRST) (cjkUnits ??= new Uint32Array(128))[(c >> 5) & 127]! |= 1 << (c & 31);
       if (!isBmpWordChar(c)) {
         i++;
@@ -162,7 +158,6 @@ export class LexiconScan {
       let h = hashStep(HASH_SEED, c);
       for (i++; i < n; i++) {
         c = text.charCodeAt(i);
-        if (c > maxCode) maxCode = c;
         if (c >= CJK_FIRST) (cjkUnits ??= new Uint32Array(128))[(c >> 5) & 127]! |= 1 << (c & 31);
         if (!isBmpWordChar(c)) break;
         h = hashStep(h, c);
@@ -178,8 +173,12 @@ export class LexiconScan {
       }
     }
     this.hits = hits;
-    this.maxCode = maxCode;
     this.cjkUnits = cjkUnits;
+  }
+
+  /** Does the text have a unit at or past U+2E80 (where every Chinese and Japanese term starts)? */
+  get hasCjk(): boolean {
+    return this.cjkUnits !== null;
   }
 
   /** Could the text hold the unit c (>= U+2E80)? False means it does not. */
@@ -202,7 +201,6 @@ export class WordLexicon {
   private readonly symbolLiterals: { text: string; order: number }[] = [];
   /** Chinese and Japanese literals: found anywhere, by indexOf. */
   private readonly cjkLiterals: { text: string; order: number; first: number }[] = [];
-  private readonly minCjk: number = Infinity;
   /** The words of every spaced literal (see vocabulary()). */
   private readonly vocabulary: string[] = [];
   /** The terms the expander could not make finite, as a regex of their own (null if none). */
@@ -253,7 +251,6 @@ export class WordLexicon {
         // The scan's filter holds units from U+2E80 on only.
         if (first < CJK_FIRST) throw new Error(`lexicon: CJK term ${term} must start at or past U+2E80`);
         this.cjkLiterals.push({ text, order: order++, first });
-        this.minCjk = Math.min(this.minCjk, first);
       }
     }
     this.residual = rest.length ? lexiconRegex(rest, [], 'u') : null;
@@ -291,8 +288,8 @@ export class WordLexicon {
       this.symbolMatches(text, found, true);
       if (found.length > 0) return true;
     }
-    if (scan.maxCode >= this.minCjk) {
-      for (const lit of this.cjkLiterals) if (scan.maxCode >= lit.first && scan.mayHold(lit.first) && text.includes(lit.text)) return true;
+    if (scan.hasCjk) {
+      for (const lit of this.cjkLiterals) if (scan.mayHold(lit.first) && text.includes(lit.text)) return true;
     }
     return this.residual !== null && this.residual.test(text);
   }
@@ -309,9 +306,9 @@ export class WordLexicon {
     // symbol or CJK literal is in the text too.
     const extra: number[] = [];
     this.symbolMatches(text, extra, false);
-    if (scan.maxCode >= this.minCjk) {
+    if (scan.hasCjk) {
       for (const lit of this.cjkLiterals) {
-        if (scan.maxCode < lit.first || !scan.mayHold(lit.first)) continue;
+        if (!scan.mayHold(lit.first)) continue;
         for (let at = text.indexOf(lit.text); at >= 0; at = text.indexOf(lit.text, at + 1)) extra.push(at, lit.order, lit.text.length);
       }
     }
