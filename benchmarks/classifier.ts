@@ -6,12 +6,14 @@
  *   node dist/benchmarks/classifier.js --calibrate                   # fit the calibration on the tune split
  *   node dist/benchmarks/classifier.js --against <other checkout>    # speed, interleaved with another build
  *   node dist/benchmarks/classifier.js --word-model-check            # the fallback on unseen phrasing (tune split only)
+ *   node dist/benchmarks/classifier.js --cold [runs]                 # a fresh process's first calls, with and without the start-up warm-up
  *
  * Accuracy: exact, within one tier, under-tier rate (predicted lower than the label) and the
  * confusion matrix, on thinkcap's held-out split and on ../shared/datasets/external/ (read in
  * place, never copied, never tuned on). Speed: median and p99 per query at 200 B, 2 KB, 20 KB, 1 MB, and for generated
  * adversarial inputs at 2 KB and 1 MB, each beside its floor (parsing the request body).
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -23,6 +25,8 @@ import { TIER_NAMES, type TierName } from '../src/config/schema.js';
 import { packageRoot } from '../src/paths.js';
 import { parseChatBody } from '../src/extproc/plan.js';
 import { seededText } from '../devkit/random-text.js';
+import { warmClassifier } from '../src/classify/warmup.js';
+import { fileURLToPath } from 'node:url';
 
 type Msg = { role: string; content: string };
 interface Item {
@@ -427,6 +431,57 @@ function wordModelCheck(): void {
   }
   row(`rounds 1-3 tune (${older.length}), rules alone`, rates(older, (it) => tier(it, false)));
   row(`rounds 1-3 tune (${older.length}), rules + the out-of-fold model (5-fold)`, rates(older, (it) => outOfFold.get(it)!));
+}
+
+/**
+ * --cold-child cold|warm: one fresh process's first 100 classifications (the tune split's first
+ * 100 queries, in file order), after the start-up warm-up or without it; prints one JSON line.
+ */
+function coldChild(mode: string): void {
+  const items = own('tune').slice(0, 100);
+  const warmUpMs = mode === 'warm' ? warmClassifier() : 0;
+  const t: number[] = [];
+  for (const it of items) {
+    const start = performance.now();
+    classifyMessages(it.messages);
+    t.push((performance.now() - start) * 1000);
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  console.log(JSON.stringify({ warmUpMs, first: t[0], next9: median(t.slice(1, 10)), rest: median(t.slice(10)), restMax: Math.max(...t.slice(10)), totalMs: t.reduce((a, b) => a + b, 0) / 1000 }));
+}
+
+/** --cold [runs]: `runs` pairs of fresh processes, without and with the warm-up; the median run of each figure. */
+function coldStart(runs: number): void {
+  const self = fileURLToPath(import.meta.url);
+  const results: Record<string, Array<Record<string, number>>> = { cold: [], warm: [] };
+  for (let i = 0; i < runs; i++) {
+    for (const mode of i % 2 ? ['warm', 'cold'] : ['cold', 'warm']) {
+      const child = spawnSync(process.execPath, [self, '--cold-child', mode], { encoding: 'utf8' });
+      if (child.status !== 0) throw new Error(`--cold-child ${mode} failed: ${child.stderr}`);
+      results[mode]!.push(JSON.parse(child.stdout.trim().split('\n').at(-1)!) as Record<string, number>);
+    }
+  }
+  const median = (mode: string, key: string) => {
+    const xs = results[mode]!.map((r) => r[key]!).sort((a, b) => a - b);
+    return xs[Math.floor(xs.length / 2)]!;
+  };
+  console.log(`\n### a fresh process's first 100 classifications (median of ${runs} processes each)\n`);
+  console.log('| process | warm-up at start ms | 1st call us | calls 2-10 median us | calls 11-100 median us | calls 11-100 max us | 100 calls ms |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  for (const mode of ['cold', 'warm']) {
+    const f = (k: string, d = 0) => median(mode, k).toFixed(d);
+    console.log(`| ${mode === 'cold' ? 'no warm-up' : 'warm-up (as serve does)'} | ${f('warmUpMs')} | ${f('first')} | ${f('next9', 1)} | ${f('rest', 1)} | ${f('restMax')} | ${f('totalMs', 1)} |`);
+  }
+}
+
+if (args.includes('--cold-child')) {
+  coldChild(args[args.indexOf('--cold-child') + 1]!);
+  process.exit(0);
+}
+if (args.includes('--cold')) {
+  const n = Number(args[args.indexOf('--cold') + 1]);
+  coldStart(Number.isInteger(n) && n > 0 ? n : 7);
+  process.exit(0);
 }
 
 if (args.includes('--word-model-check')) {

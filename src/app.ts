@@ -5,6 +5,7 @@ import { startExtProcServer, type ExtProcServer } from './extproc/server.js';
 import type { RequestRecord } from './accounting/record.js';
 import { createAdminServer } from './http/admin.js';
 import { warmTokenizer } from './stream/tokens.js';
+import { warmClassifier } from './classify/warmup.js';
 import { SpendController } from './budget/spend.js';
 import { MemoryLedger } from './ledger/memory.js';
 import { RedisLedger } from './ledger/redis.js';
@@ -56,6 +57,8 @@ const HISTORY_LIMIT = 1000;
 /** Start the ext_proc gRPC server and the admin HTTP server with one config. */
 export async function startThinkcap(config: Config, log: Logger, opts: StartOptions = {}): Promise<Thinkcap> {
   warmTokenizer();
+  // Before the servers listen: the first requests would otherwise compile the classifier's regexes.
+  const warmUpMs = warmClassifier();
   const clock = opts.clock ?? Date.now;
   // Redis only when budgets are on: no connection attempts for a feature that is off.
   const role = opts.role ?? 'all';
@@ -150,7 +153,7 @@ export async function startThinkcap(config: Config, log: Logger, opts: StartOpti
     adminPort = typeof addr === 'object' && addr ? addr.port : config.server.adminPort;
     adminServer = server;
   }
-  log.info({ grpcPort: extProc?.port, adminPort: adminPort || undefined }, 'thinkcap listening');
+  log.info({ grpcPort: extProc?.port, adminPort: adminPort || undefined, classifierWarmUpMs: Math.round(warmUpMs) }, 'thinkcap listening');
   return {
     grpcPort: extProc?.port ?? 0,
     adminPort,
