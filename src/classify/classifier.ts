@@ -2,7 +2,8 @@ import { TIER_NAMES, type TierName } from '../config/schema.js';
 import { DEFAULT_UNDER_TIER_COST, decideTier, tierProbabilities } from './calibration.js';
 import { countUnlisted, expandTerm, readLexicons, wordSet, words, type LexiconScan } from './wordlex.js';
 import { wordModelTier } from './wordmodel.js';
-import { astralToBmp, currentTurnIndex, isBmpLetter, lexicalForm, listLines, nonBlankLines, messageText, splitAsk, technicalMarks, textShape, type ChatMessageLike } from './text.js';
+import { HASH_SEED, hashStep, sameRange } from './wordset.js';
+import { astralToBmp, currentTurnIndex, isBmpLetter, isBmpWordChar, lexicalForm, listLines, nonBlankLines, messageText, splitAsk, technicalMarks, textShape, type ChatMessageLike } from './text.js';
 import {
   BREVITY,
   COMPLEX_ASK,
@@ -179,26 +180,53 @@ const NO_OBJECT = new RegExp(`(?<![\\p{L}])(?:${NO_OBJECT_TERMS.join('|')})(?![\
  */
 const STUFFING_VOCABULARY = new Set([...DEEP_ASK.words(), ...COMPLEX_ASK.words(), ...MULTI_STEP.words(), ...NO_OBJECT_TERMS.flatMap((t) => expandTerm(t)!.flatMap(words))]);
 
-/** Words the one-sentence check below can take out: those and the effort words. */
-const ONE_SENTENCE_REMOVABLE = new Set([...STUFFING_VOCABULARY, ...EFFORT_TERMS]);
+/** Words the one-sentence check below can take out: those and the effort words (exported for tests). */
+export const ONE_SENTENCE_REMOVABLE: ReadonlySet<string> = new Set([...STUFFING_VOCABULARY, ...EFFORT_TERMS]);
 const STUFFING_WORDS = wordSet(STUFFING_VOCABULARY);
+/** Words unknownKeptWords passes over: the removable ones and small talk's. */
+const REMOVABLE_OR_SMALL_TALK = wordSet([...ONE_SENTENCE_REMOVABLE, ...SMALL_TALK_WORDS]);
+/** Ranges of the distinct words unknownKeptWords has counted (at most 4; reused, it is synchronous). */
+const KEPT_STARTS = new Int32Array(4);
+const KEPT_ENDS = new Int32Array(4);
+const KEPT_HASHES = new Int32Array(4);
 
 /**
  * Distinct words of an ask that the one-sentence check keeps and small talk does not know,
  * counted up to 4 (0 if an apostrophe could join words). Four of them make both small-talk tests
- * of what is left fail, so the left-overs need not be built (exported for tests).
+ * of what is left fail, so the left-overs need not be built (exported for tests). Words are
+ * hashed as they are read and compared in place (a string and a Set entry per word cost ~4 us
+ * over a 200-character ask here).
  */
 export function unknownKeptWords(text: string): number {
   if (/['’]/.test(text)) return 0;
-  const unknown = new Set<string>();
-  for (const word of words(text)) {
-    if (ONE_SENTENCE_REMOVABLE.has(word) || SMALL_TALK_WORDS.has(word)) continue;
+  let count = 0;
+  const n = text.length;
+  for (let i = 0; i < n; ) {
+    let c = text.charCodeAt(i);
+    if (!isBmpWordChar(c)) {
+      i++;
+      continue;
+    }
+    const start = i;
+    let h = hashStep(HASH_SEED, c);
     // Letters only (no number), none Chinese or Japanese: no removal takes part of it.
-    let plain = true;
-    for (let i = 0; i < word.length && plain; i++) plain = word.charCodeAt(i) < 0x2e80 && isBmpLetter(word.charCodeAt(i));
-    if (plain && unknown.add(word).size >= 4) return 4;
+    let plain = c < 0x2e80 && isBmpLetter(c);
+    for (i++; i < n; i++) {
+      c = text.charCodeAt(i);
+      if (!isBmpWordChar(c)) break;
+      h = hashStep(h, c);
+      if (plain && !(c < 0x2e80 && isBmpLetter(c))) plain = false;
+    }
+    if (!plain || REMOVABLE_OR_SMALL_TALK.getRange(text, start, i, h) !== undefined) continue;
+    let counted = false;
+    for (let k = 0; k < count && !counted; k++) counted = KEPT_HASHES[k] === (h | 0) && KEPT_ENDS[k]! - KEPT_STARTS[k]! === i - start && sameRange(text, KEPT_STARTS[k]!, start, i - start);
+    if (counted) continue;
+    KEPT_STARTS[count] = start;
+    KEPT_ENDS[count] = i;
+    KEPT_HASHES[count] = h;
+    if (++count >= 4) return 4;
   }
-  return unknown.size;
+  return count;
 }
 
 /** Words of a clause that removing hard words and filler cannot remove, counted up to 2. */

@@ -156,7 +156,8 @@ export class RangeSet {
   }
 }
 
-function sameRange(text: string, a: number, b: number, len: number): boolean {
+/** Do text[a, a + len) and text[b, b + len) hold the same units? */
+export function sameRange(text: string, a: number, b: number, len: number): boolean {
   for (let k = 0; k < len; k++) if (text.charCodeAt(a + k) !== text.charCodeAt(b + k)) return false;
   return true;
 }

@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { NO_OBJECT_TERMS, countQuantities, isSmallTalk, isStuffing, materialWords, unknownKeptWords } from '../../src/classify/classifier.js';
+import { NO_OBJECT_TERMS, ONE_SENTENCE_REMOVABLE, countQuantities, isSmallTalk, isStuffing, materialWords, unknownKeptWords } from '../../src/classify/classifier.js';
 import * as lexicons from '../../src/classify/lexicon.js';
-import { lexicalForm } from '../../src/classify/text.js';
-import { WordLexicon, countRegex, expandTerm, readLexicons } from '../../src/classify/wordlex.js';
+import { isBmpLetter, lexicalForm } from '../../src/classify/text.js';
+import { SMALL_TALK_WORDS } from '../../src/classify/lexicon.js';
+import { WordLexicon, countRegex, expandTerm, readLexicons, words } from '../../src/classify/wordlex.js';
 
 const all = Object.entries(lexicons).filter((e): e is [string, WordLexicon] => e[1] instanceof WordLexicon);
 
@@ -95,6 +96,32 @@ describe('stuffing shortcut', () => {
 });
 
 describe('one-sentence shortcut', () => {
+  it('unknownKeptWords counts what a Set of word strings counted (property)', () => {
+    const reference = (text: string) => {
+      if (/['’]/.test(text)) return 0;
+      const unknown = new Set<string>();
+      for (const word of words(text)) {
+        if (ONE_SENTENCE_REMOVABLE.has(word) || SMALL_TALK_WORDS.has(word)) continue;
+        let plain = true;
+        for (let i = 0; i < word.length && plain; i++) plain = word.charCodeAt(i) < 0x2e80 && isBmpLetter(word.charCodeAt(i));
+        if (plain && unknown.add(word).size >= 4) return 4;
+      }
+      return unknown.size;
+    };
+    const vocabulary = [...ONE_SENTENCE_REMOVABLE].slice(0, 40).concat([...SMALL_TALK_WORDS].slice(0, 20));
+    const piece = fc.oneof(
+      fc.constantFrom(...vocabulary, 'zebra', 'qux', 'france', 'zebras', 'zebr', 'x2', '42', 'é', 'ꙮ', '设计', 'ⅻ', '😀', "it's"),
+      fc.string({ unit: 'binary', maxLength: 4 }),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 20 }), fc.constantFrom(' ', ', ', '-', ''), (parts, sep) => {
+        const lex = lexicalForm(parts.join(sep));
+        expect(unknownKeptWords(lex)).toBe(reference(lex));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
   // What the one-sentence stuffing check builds: the ask without hard words and effort words
   // (left), and without the filler too (bare).
   const noObject = new RegExp(`(?<![\\p{L}])(?:${NO_OBJECT_TERMS.join('|')})(?![\\p{L}])`, 'gu');
