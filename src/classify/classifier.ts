@@ -1,9 +1,9 @@
 import { TIER_NAMES, type TierName } from '../config/schema.js';
 import { DEFAULT_UNDER_TIER_COST, decideTier, tierProbabilities } from './calibration.js';
-import { countUnlisted, expandTerm, readLexicons, wordSet, words, type LexiconScan } from './wordlex.js';
+import { SCANNED, countUnlisted, expandTerm, readLexicons, scanWord, wordSet, words, type LexiconScan } from './wordlex.js';
 import { wordModelTier } from './wordmodel.js';
-import { HASH_SEED, hashStep, sameRange } from './wordset.js';
-import { astralToBmp, currentTurnIndex, isBmpLetter, isBmpWordChar, lexicalForm, listLines, nonBlankLines, messageText, splitAsk, technicalMarks, textShape, type ChatMessageLike } from './text.js';
+import { sameRange } from './wordset.js';
+import { astralToBmp, currentTurnIndex, lexicalForm, listLines, nonBlankLines, messageText, splitAsk, technicalMarks, textShape, type ChatMessageLike } from './text.js';
 import {
   BREVITY,
   COMPLEX_ASK,
@@ -200,30 +200,16 @@ const KEPT_HASHES = new Int32Array(4);
 export function unknownKeptWords(text: string): number {
   if (/['’]/.test(text)) return 0;
   let count = 0;
-  const n = text.length;
-  for (let i = 0; i < n; ) {
-    let c = text.charCodeAt(i);
-    if (!isBmpWordChar(c)) {
-      i++;
-      continue;
-    }
-    const start = i;
-    let h = hashStep(HASH_SEED, c);
+  for (let at = 0; scanWord(text, at); at = SCANNED.end) {
+    const { start, end, hash } = SCANNED;
     // Letters only (no number), none Chinese or Japanese: no removal takes part of it.
-    let plain = c < 0x2e80 && isBmpLetter(c);
-    for (i++; i < n; i++) {
-      c = text.charCodeAt(i);
-      if (!isBmpWordChar(c)) break;
-      h = hashStep(h, c);
-      if (plain && !(c < 0x2e80 && isBmpLetter(c))) plain = false;
-    }
-    if (!plain || REMOVABLE_OR_SMALL_TALK.getRange(text, start, i, h) !== undefined) continue;
+    if (!SCANNED.letters || SCANNED.maxUnit >= 0x2e80 || REMOVABLE_OR_SMALL_TALK.getRange(text, start, end, hash) !== undefined) continue;
     let counted = false;
-    for (let k = 0; k < count && !counted; k++) counted = KEPT_HASHES[k] === (h | 0) && KEPT_ENDS[k]! - KEPT_STARTS[k]! === i - start && sameRange(text, KEPT_STARTS[k]!, start, i - start);
+    for (let k = 0; k < count && !counted; k++) counted = KEPT_HASHES[k] === hash && KEPT_ENDS[k]! - KEPT_STARTS[k]! === end - start && sameRange(text, KEPT_STARTS[k]!, start, end - start);
     if (counted) continue;
     KEPT_STARTS[count] = start;
-    KEPT_ENDS[count] = i;
-    KEPT_HASHES[count] = h;
+    KEPT_ENDS[count] = end;
+    KEPT_HASHES[count] = hash;
     if (++count >= 4) return 4;
   }
   return count;
