@@ -1,9 +1,10 @@
 /**
- * Classifier warm-up at start. A fresh process classifies its first request in ~3 ms and the next
- * few in ~0.5 ms each on a 2-core VM (each regex compiles on first use, each function runs
- * unoptimised until it is hot), against ~0.05 ms once warm. Classifying these prompts a few
- * times at start moves that cost out of the first requests (`node dist/benchmarks/classifier.js
- * --cold` measures both).
+ * Classifier warm-up at start. A fresh process classifies its first request in ~3 ms on a 2-core
+ * VM, and a later one that reaches a rule not used yet can take a few ms more (each regex
+ * compiles on first use, each function runs unoptimised until it is hot): ~30 ms for its first
+ * 100 requests, ~6 ms after this warm-up (`node dist/benchmarks/classifier.js --cold` measures
+ * both). Classifying these prompts 20 times at start (~80 ms) moves that cost out of the first
+ * requests.
  *
  * The prompts are written to reach every tier and the rules' main paths: small talk, arithmetic,
  * a lookup, explain and compare, a design, a proof, a failure report, a reviewed diff, a long
