@@ -280,6 +280,20 @@ export function indexOfFence(text: string, from: number): number {
 const MAX_FENCE_BLOCKS = 16;
 
 /**
+ * Where the text after the last fence begins (the line after it), if that fence is past `open`
+ * and bare (``` and nothing but white space on its line, as a closing fence is); else -1. A bare
+ * fence could also open a block left unclosed: the rarer case, read as a closing one.
+ */
+function afterLastClosingFence(text: string, open: number): number {
+  const last = text.lastIndexOf('```');
+  if (last <= open) return -1;
+  const lineEnd = text.indexOf('\n', last + 3);
+  if (lineEnd < 0) return -1;
+  for (let i = last + 3; i < lineEnd; i++) if (!isJsSpace(text.charCodeAt(i))) return -1;
+  return lineEnd + 1;
+}
+
+/**
  * Fenced code out of a text: from a ``` that has a line break after it (the info string between)
  * to the next ``` or the end; each fence leaves a line break in the prose. One indexOf scan, no
  * regex backtracking (nested and unclosed fences cost one pass).
@@ -293,9 +307,14 @@ function takeFences(text: string): { prose: string; code: string } {
     const open = indexOfFence(text, pos);
     const bodyStart = open < 0 ? -1 : text.indexOf('\n', open + 3) + 1;
     if (bodyStart <= 0) return { prose: prose + text.slice(pos), code };
-    // Past MAX_FENCE_BLOCKS blocks, the rest is code as it stands: each block cost a few string
-    // pieces and searches (a 2 KB message of nothing but fences makes ~90 blocks).
-    if (blocks === MAX_FENCE_BLOCKS) return { prose: prose + text.slice(pos, open) + '\n', code: code + text.slice(open) };
+    // Past MAX_FENCE_BLOCKS blocks, the rest is code as it stands (each block cost a few string
+    // pieces and searches: a 2 KB message of nothing but fences makes ~90 blocks), except what
+    // follows a last fence that closes a block: a question after many pasted files is the ask.
+    if (blocks === MAX_FENCE_BLOCKS) {
+      const tail = afterLastClosingFence(text, open);
+      if (tail < 0) return { prose: prose + text.slice(pos, open) + '\n', code: code + text.slice(open) };
+      return { prose: prose + text.slice(pos, open) + '\n' + text.slice(tail), code: code + text.slice(open, tail) };
+    }
     const close = indexOfFence(text, bodyStart);
     const bodyEnd = close < 0 ? n : close;
     prose += text.slice(pos, open) + '\n';

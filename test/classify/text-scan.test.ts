@@ -15,7 +15,8 @@ const CODE_LINE =
 
 /**
  * The prose and code that splitAsk's regex version produced (before its long-message step), with
- * its bound: past the 16th fenced block, the rest of the text (from the next block on) is code.
+ * its bound: past the 16th fenced block, the rest of the text (from the next block on) is code,
+ * but for the lines after a last fence that stands alone on its line (a closing one).
  */
 function referenceProseAndCode(text: string): { prose: string; code: string } {
   let code = '';
@@ -28,8 +29,10 @@ function referenceProseAndCode(text: string): { prose: string; code: string } {
       return '\n';
     });
     if (cut < text.length) {
-      prose += '\n';
-      code += text.slice(cut);
+      const closing = /```[^\S\n]*\n(?![\s\S]*```)/.exec(text.slice(cut + 1));
+      const tail = closing ? cut + 1 + closing.index + closing[0].length : -1;
+      prose += '\n' + (tail >= 0 ? text.slice(tail) : '');
+      code += tail >= 0 ? text.slice(cut, tail) : text.slice(cut);
     }
   }
   if (prose.length > 80) {
@@ -118,6 +121,20 @@ describe('splitAsk scanners', () => {
     }
   });
 
+  it('past 16 fenced blocks: the same prose and code as the regex version with the bound (property)', () => {
+    const piece = fc.constantFrom('```js\n', '```\n', '````\n', '  ```\n', '```  \n', '```py x\n', 'const a = 1;\n', 'why?\n', 'text ', '\n', '\n\n', '``` ', '`');
+    fc.assert(
+      fc.property(fc.array(piece, { minLength: 30, maxLength: 120 }), (parts) => {
+        const text = parts.join('');
+        const ref = referenceProseAndCode(text);
+        const got = splitAsk(text);
+        expect(got.code).toBe(ref.code);
+        if (ref.prose.length <= 1400) expect(got.ask).toBe(ref.prose.trim());
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('reads 16 fenced blocks: the ask after them is still found, the rest counts as code', () => {
     const block = (i: number) => `\`\`\`js\nconst v${i} = ${i};\n\`\`\`\n`;
     const sixteen = Array.from({ length: 16 }, (_, i) => block(i)).join('');
@@ -128,6 +145,13 @@ describe('splitAsk scanners', () => {
     expect(got.code).toContain('const v15 = 15;');
     // The seventeenth block and everything after it is code as written, fences included.
     expect(got.code.endsWith(`${block(16)}${block(17)}`)).toBe(true);
+    // A question after the last of many blocks is still the ask (a closing fence before it).
+    const many = splitAsk(`Here are my files.\n\n${Array.from({ length: 20 }, (_, i) => block(i)).join('')}${ask}`);
+    expect(many.ask).toContain(ask);
+    // After a last fence that opens a block (it has an info string), the rest is code.
+    const unclosed = splitAsk(`${Array.from({ length: 20 }, (_, i) => block(i)).join('')}\`\`\`js\n${ask}`);
+    expect(unclosed.ask).not.toContain(ask);
+    expect(unclosed.code).toContain(ask);
     // Fifteen blocks: every block is taken apart, none is left whole.
     const fewer = splitAsk(`${Array.from({ length: 15 }, (_, i) => block(i)).join('')}${ask}`);
     expect(fewer.ask).toBe(ask);
