@@ -60,13 +60,26 @@ const BAND_MIDDLE: readonly number[] = [0.3, BASE.simple, BASE.moderate, BASE.co
 const MAX_SCAN = 8 * 1024; // characters examined from each side of a huge message (bounded time; pasted material stops adding past ~11 KB anyway)
 const CONTEXT_TURNS = 6;
 /**
- * Characters of an ask the lexicons and the word shape read: its first 450 and its last 150. Of
- * the 1,381 labelled queries, two (both in the tune split) have a turn with a longer ask; reading
- * 1,200 instead gave the same tier for every query, at about twice the cost for an ask that long
- * (a 1.4 KB instruction: ~64 -> ~39 us median on this VM).
+ * Characters of an ask the lexicons read: its first 900 and its last 300 (a longer ask is long
+ * whatever else it says, and this bounds the per-request cost).
  */
-const ASK_SCAN = 600;
-const ASK_SCAN_HEAD = 450;
+const ASK_SCAN = 1200;
+const ASK_SCAN_HEAD = 900;
+/**
+ * Characters of it whose shape (words, distinct words, questions) is counted: its first 450 and
+ * last 150. The length bonus is full from ~64 distinct words and questions add at most three, so
+ * 600 characters tell what 1,200 do (no labelled query's tier changes) at half the cost; the
+ * lexicons read all 1,200, so a hard verb in the middle of a long instruction still counts (read
+ * at 600 too, an 874-character ask whose "prove ... derive" sat in its middle went from deep to
+ * complex).
+ */
+const SHAPE_SCAN = 600;
+const SHAPE_SCAN_HEAD = 450;
+
+/** The start and end of a text, `max` characters in all, `head` of them from its start. */
+function ends(text: string, max: number, head: number): string {
+  return text.length <= max ? text : `${text.slice(0, head)}\n${text.slice(-(max - head))}`;
+}
 const WORD_RE = /[\p{L}\p{N}'’]+/gu;
 const MATH_HINT = /[=^\\∑∫∏√∞∀∃∂≤≥≠≈∈⊂]|mod\s|t\(n\)/;
 /** "Check it for anything that could ...", "check pull request 17 for regressions". */
@@ -323,9 +336,9 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   const askRaw = split.ask || text.slice(0, 200);
   // Lexicons scan at most ASK_SCAN characters of instruction (its start and end): a longer ask is
   // long whatever else it says, and this bounds the per-request cost.
-  const askScan = askRaw.length <= ASK_SCAN ? askRaw : `${askRaw.slice(0, ASK_SCAN_HEAD)}\n${askRaw.slice(-(ASK_SCAN - ASK_SCAN_HEAD))}`;
+  const askScan = ends(askRaw, ASK_SCAN, ASK_SCAN_HEAD);
   const ask = askScan.toLowerCase();
-  const shape = textShape(ask, true);
+  const shape = textShape(ends(ask, SHAPE_SCAN, SHAPE_SCAN_HEAD), true);
   // What the lexicons read (the same as ask unless it has astral characters).
   const lex = astralToBmp(ask);
   // Every lexicon below reads this one word-by-word pass over the ask (wordlex.ts).

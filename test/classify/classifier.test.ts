@@ -180,24 +180,33 @@ describe('classifier', () => {
     }
   });
 
-  it('reads 600 characters of a long ask, its first 450 and last 150: the middle of a long instruction changes nothing (property)', () => {
+  it('reads 1,200 characters of a long ask, its first 900 and last 300: the middle of a long instruction changes nothing (property)', () => {
     const vocabulary = ['prove', 'design', 'optimize', 'compare', 'step by step', 'constraints', 'latency', 'the', 'service', 'and', 'must', 'migrate', 'what', 'why', 'how', 'billing', '40 ms', 'x^2', '?', ',', ';', '1.', 'explain', 'derive'];
-    const words = fc.array(fc.constantFrom(...vocabulary), { minLength: 1, maxLength: 120 }).map((w) => w.join(' '));
+    const words = fc.array(fc.constantFrom(...vocabulary), { minLength: 1, maxLength: 200 }).map((w) => w.join(' '));
     fc.assert(
       fc.property(words, words, words, words, (head, tail, middleA, middleB) => {
-        // One line of prose (no fence, no code line, no blank line), kept whole as the ask: at
-        // most 1,400 characters. The first 450 and the last 150 are the same in both.
-        const start = `Please ${head} `.padEnd(450, 'x').slice(0, 450);
-        const end = ` ${tail} thanks.`.padStart(150, 'y').slice(-150);
-        const a = start + middleA.slice(0, 700);
-        const b = start + middleB.slice(0, 700);
-        const one = classifyText(a + end);
-        const other = classifyText(b + end);
+        // One line of prose (no fence, no code line, no blank line) of at most 1,400 characters,
+        // kept whole as the ask. The first 900 and the last 300 are the same in both.
+        const start = `Please ${head} `.padEnd(900, 'x').slice(0, 900);
+        const end = ` ${tail} thanks.`.padStart(300, 'y').slice(-300);
+        const one = classifyText(start + middleA.slice(0, 200) + end);
+        const other = classifyText(start + middleB.slice(0, 200) + end);
         expect(other.tier).toBe(one.tier);
         expect(other.score).toBe(one.score);
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('a hard verb in the middle of an instruction under 1,200 characters counts', () => {
+    const head = 'I am working on the billing service and the team asked me to look into how invoices are produced each month. The service reads usage records, groups them by customer, applies the price list and writes invoices, then a separate job sends emails. ';
+    const middle = 'Please prove that the rounding step can never make a total differ from the sum of its line items by more than one cent, and derive the worst case. ';
+    const tail = 'Some background: we use PostgreSQL, the job runs nightly, and most customers have fewer than a hundred line items. Thanks a lot for looking at this.';
+    const text = head + head + middle + tail;
+    expect(text.length).toBeGreaterThan(600);
+    expect(text.length).toBeLessThanOrEqual(1200);
+    expect(classifyText(text).tier).toBe('deep');
+    expect(classifyText(head + head + tail).tier).not.toBe('deep');
   });
 
   it('takes bounded time on a 1 MB paste (it reads a bounded window)', () => {
