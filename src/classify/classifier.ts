@@ -80,6 +80,7 @@ const SHAPE_SCAN_HEAD = 450;
 function ends(text: string, max: number, head: number): string {
   return text.length <= max ? text : `${text.slice(0, head)}\n${text.slice(-(max - head))}`;
 }
+
 const WORD_RE = /[\p{L}\p{N}'’]+/gu;
 const MATH_HINT = /[=^\\∑∫∏√∞∀∃∂≤≥≠≈∈⊂]|mod\s|t\(n\)/;
 /** "Check it for anything that could ...", "check pull request 17 for regressions". */
