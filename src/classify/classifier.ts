@@ -111,11 +111,6 @@ const DEEP_ALL = DEEP_ASK.regexAll;
 const COMPLEX_ALL = COMPLEX_ASK.regexAll;
 const MULTI_ALL = MULTI_STEP.regexAll;
 
-function clip(text: string): string {
-  if (text.length <= MAX_SCAN * 2) return text;
-  return text.slice(0, MAX_SCAN) + '\n' + text.slice(text.length - MAX_SCAN);
-}
-
 /** A greeting, thanks or acknowledgement and nothing more (exported for tests). */
 export function isSmallTalk(text: string): boolean {
   // Length first: lower-casing 2 KB of mixed scripts costs more than the rest of this check.
@@ -323,7 +318,7 @@ function wordsBeside(text: string): number {
 
 /** Score one user turn on its own. */
 function scoreTurn(raw: string, nested = false): TurnScore {
-  const text = clip(raw);
+  const text = ends(raw, 2 * MAX_SCAN, MAX_SCAN);
   const trimmed = text.trim();
   if (trimmed.length === 0) return { score: 0, signals: ['empty message'], smallTalk: true, short: true };
   if (isSmallTalk(trimmed)) return { score: 0.3, signals: ['greeting or acknowledgement'], smallTalk: true, short: true };

@@ -448,7 +448,9 @@ export function listLines(text: string): number {
   return count;
 }
 
-const CODE_KEYWORDS = String.raw`(?:def|class|import|from|function|const|let|var|return|if|for|while|public|private|func|fn|SELECT|INSERT|#include|package)\b`;
+// The words CODE_LINE's third branch starts with (after any indent), then a word boundary.
+const CODE_KEYWORD_LIST = ['def', 'class', 'import', 'from', 'function', 'const', 'let', 'var', 'return', 'if', 'for', 'while', 'public', 'private', 'func', 'fn', 'SELECT', 'INSERT', '#include', 'package'];
+const CODE_KEYWORDS = String.raw`(?:${CODE_KEYWORD_LIST.join('|')})\b`;
 const CODE_LINE = new RegExp(String.raw`^(?:\s{4,}|\t)\S|[;{}]\s*$|^\s*${CODE_KEYWORDS}.*[(:{=;]`);
 
 /** JavaScript's \s (WhiteSpace and LineTerminator), as a char-code test. */
@@ -472,8 +474,8 @@ export function isJsSpace(c: number): boolean {
     : c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
 }
 
-// First characters of the keywords CODE_LINE's third branch starts with: d c i f l v r w p S I #.
-const KEYWORD_START = new Set([...'dciflvrwpSI#'].map((ch) => ch.charCodeAt(0)));
+// First characters of those keywords.
+const KEYWORD_START = new Set(CODE_KEYWORD_LIST.map((k) => k.charCodeAt(0)));
 
 // CODE_LINE's keywords alone, tried where the indent ends: most lines that start with one of
 // their first letters ("prove ...", "please ...") start with no keyword, and the whole regex scans
