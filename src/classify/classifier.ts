@@ -1,9 +1,9 @@
 import { TIER_NAMES, type TierName } from '../config/schema.js';
 import { DEFAULT_UNDER_TIER_COST, decideTier, tierProbabilities } from './calibration.js';
-import { SCANNED, countUnlisted, expandTerm, readLexicons, scanWord, wordSet, words, type LexiconScan } from './wordlex.js';
+import { SCANNED, countUnlisted, expandTerm, hasPlaceWithin, readLexicons, scanWord, wordSet, words, type LexiconScan } from './wordlex.js';
 import { wordModelTier } from './wordmodel.js';
 import { sameRange } from './wordset.js';
-import { astralToBmp, currentTurnIndex, lexicalForm, listLines, nonBlankLines, messageText, splitAsk, technicalMarks, textShape, type ChatMessageLike } from './text.js';
+import { astralToBmp, currentTurnIndex, isJsSpace, lexicalForm, listLines, nonBlankLines, messageText, splitAsk, technicalMarks, textShape, type ChatMessageLike } from './text.js';
 import {
   BREVITY,
   COMPLEX_ASK,
@@ -75,6 +75,10 @@ const ASK_SCAN_HEAD = 900;
  */
 const SHAPE_SCAN = 600;
 const SHAPE_SCAN_HEAD = 450;
+// What is left of a stuffed ask is scored on as much of it (no labelled rest is longer than 147
+// characters; scoring 1,200 again doubled the time of an ask of many short clauses).
+const REST_SCAN = SHAPE_SCAN;
+const REST_SCAN_HEAD = SHAPE_SCAN_HEAD;
 
 /** The start and end of a text, `max` characters in all, `head` of them from its start. */
 function ends(text: string, max: number, head: number): string {
@@ -93,18 +97,24 @@ const POWER_QUESTION = /\d\s*(?:\^|\*\*)\s*\d\d[^.!?？\n]{0,80}[?？]/u;
 // A number with a unit or a counted noun ("40 ms", "3 servers", "10x").
 const QUANTITY_UNITS = String.raw`\b\d[\d.,]*\s?(?:%|k|m|ms|s|tb|gb|mb|tps|rps|users|servers|services|rows|items|requests|events|minutes|hours|days|weeks|months|years|x)\b`;
 const QUANTITY = new RegExp(QUANTITY_UNITS, 'gu');
-const QUANTITY_CASELESS = new RegExp(QUANTITY_UNITS, 'giu');
+// The two characters that Unicode case folding maps onto ASCII letters: ſ (onto s) and the Kelvin sign (onto k).
+const FOLDS_TO_ASCII = /[\u017f\u212a]/g;
 
 /**
- * Quantities in a lower-cased ask, up to 4 (exported for tests). The `i` flag matters on lower-
- * cased text only where one of the two characters that Unicode case folding maps onto ASCII
- * letters is (ſ → s, the Kelvin sign → k): without them the match is the same under `u`, three
- * times faster than `iu` here.
+ * Quantities in a lower-cased ask, up to 4 (exported for tests). Under `iu` a pattern of ASCII
+ * letters differs from `u` on lower-cased text only at ſ and the Kelvin sign, which match s and k
+ * and are word characters to \b; they are replaced by s and k (one unit each, so every match is
+ * the same) instead of matching with `iu`, which took ~10 us over 1,200 characters here, against
+ * ~1 us (one ſ in a prompt was enough to choose it). Stops at the fourth match.
  */
 export function countQuantities(lower: string): number {
   if (!/\d/.test(lower)) return 0;
-  const caseless = lower.indexOf('\u017f') >= 0 || lower.indexOf('\u212a') >= 0;
-  return Math.min(4, lower.match(caseless ? QUANTITY_CASELESS : QUANTITY)?.length ?? 0);
+  const text = lower.indexOf('\u017f') >= 0 || lower.indexOf('\u212a') >= 0 ? lower.replace(FOLDS_TO_ASCII, (c) => (c === '\u017f' ? 's' : 'k')) : lower;
+  let n = 0;
+  QUANTITY.lastIndex = 0;
+  while (n < 4 && QUANTITY.exec(text) !== null) n++;
+  QUANTITY.lastIndex = 0;
+  return n;
 }
 
 const DEEP_ALL = DEEP_ASK.regexAll;
@@ -177,6 +187,9 @@ interface TurnScore {
   smallTalk: boolean;
   short: boolean;
   family?: 'deep' | 'complex' | 'moderate' | 'simple' | 'none';
+  /** The text the lexicons read and what they found (a nested score's caller may reuse them). */
+  lex?: string;
+  lexScan?: LexiconScan;
 }
 
 // Words that add no object to a hard verb: "prove it rigorously", "design the architecture".
@@ -234,18 +247,98 @@ const WH_CHOICE = /^\s*(?:which|what)\s/u;
 
 /** A clause made only of hard verbs and filler, with no object of its own (exported for tests). */
 export function isStuffing(clause: string): boolean {
-  if (clause.length > 160) return false;
+  return mayBeStuffing(clause) && hardWordsAndNothingElse(clause);
+}
+
+/** Characters of the longest clause that can be keyword stuffing. */
+const MAX_STUFFING_CLAUSE = 160;
+
+/** The cheap part of isStuffing: false for a clause that cannot be stuffing. */
+function mayBeStuffing(clause: string): boolean {
+  if (clause.length > MAX_STUFFING_CLAUSE) return false;
   // "which estimator", "what model": a question about the rest, not a hard word beside it.
   if (WH_CHOICE.test(clause)) return false;
   // Two kept words are two words left (unless only apostrophes join them): not stuffing. Most
-  // clauses end here, before the four regex passes below.
-  if (keptWords(clause) >= 2 && !/['’]/.test(clause)) return false;
+  // clauses end here, before the regex passes below.
+  return keptWords(clause) < 2 || /['’]/.test(clause);
+}
+
+/** The costly part of isStuffing: a hard word, and at most one word left once hard words and filler are out. */
+function hardWordsAndNothingElse(clause: string): boolean {
   DEEP_ALL.lastIndex = 0;
   COMPLEX_ALL.lastIndex = 0;
   MULTI_ALL.lastIndex = 0;
   if (!DEEP_ALL.test(clause) && !COMPLEX_ALL.test(clause) && !MULTI_ALL.test(clause)) return false;
   const left = clause.replace(DEEP_ALL, ' ').replace(COMPLEX_ALL, ' ').replace(MULTI_ALL, ' ').replace(NO_OBJECT, ' ').replace(/[,\s]+/gu, ' ').trim();
   return (left.match(WORD_RE)?.length ?? 0) <= 1;
+}
+
+/** What ends a clause of an ask. */
+const CLAUSE_END = /[.!?:;。？！：；]+\s*|\n+/gu;
+
+/**
+ * The clauses of a text, as flat [start, end) pairs: the pieces text.split(CLAUSE_END) gives,
+ * blank ones left out (exported for tests).
+ */
+export function clauseRanges(text: string): number[] {
+  const ranges: number[] = [];
+  const add = (start: number, end: number) => {
+    for (let i = start; i < end; i++) {
+      if (!isJsSpace(text.charCodeAt(i))) {
+        ranges.push(start, end);
+        return;
+      }
+    }
+  };
+  let from = 0;
+  CLAUSE_END.lastIndex = 0;
+  for (let m = CLAUSE_END.exec(text); m !== null; m = CLAUSE_END.exec(text)) {
+    add(from, m.index);
+    from = CLAUSE_END.lastIndex;
+  }
+  CLAUSE_END.lastIndex = 0;
+  add(from, text.length);
+  return ranges;
+}
+
+/**
+ * Clauses read with the whole stuffing check (its regexes, ~1-3 us a clause here); past them a
+ * clause that may be stuffing counts as stuffing if a hard word lies in it, found among the places
+ * the lexicon scan has already found (what the check's first test asks). No labelled query has
+ * more than four clauses here; 1.4 KB of short clauses ("prove a. derive b. ...") is ~150 of them.
+ */
+const EXACT_STUFFING_CHECKS = 4;
+
+/**
+ * Which clauses of a long ask are keyword stuffing (see scoreTurn; exported for tests), each distinct clause judged
+ * once. Past EXACT_STUFFING_CHECKS whole checks, a clause's leftover words are not counted: one
+ * with a hard word and at most one kept word counts as stuffing, which can only set aside more of
+ * the ask (a lower cap), never leave out a clause with no hard word.
+ */
+export function stuffingClauses(lex: string, lexScan: LexiconScan, ranges: readonly number[]): { stuffing: string[]; rest: string[] } {
+  const stuffing: string[] = [];
+  const rest: string[] = [];
+  const judged = new Map<string, boolean>();
+  let wholeChecks = 0;
+  let places: Array<readonly number[]> | null = null;
+  for (let k = 0; k < ranges.length; k += 2) {
+    const clause = lex.slice(ranges[k], ranges[k + 1]);
+    // A long clause is never stuffing: no need to look it up (hashing it reads all of it).
+    let stuffed = clause.length > MAX_STUFFING_CLAUSE ? false : judged.get(clause);
+    if (stuffed === undefined) {
+      if (!mayBeStuffing(clause)) stuffed = false;
+      else if (wholeChecks < EXACT_STUFFING_CHECKS) {
+        wholeChecks++;
+        stuffed = hardWordsAndNothingElse(clause);
+      } else {
+        places ??= [DEEP_ASK.places(lexScan), COMPLEX_ASK.places(lexScan), MULTI_STEP.places(lexScan)];
+        stuffed = places.some((p) => hasPlaceWithin(p, ranges[k]!, ranges[k + 1]!));
+      }
+      judged.set(clause, stuffed);
+    }
+    (stuffed ? stuffing : rest).push(clause);
+  }
+  return { stuffing, rest };
 }
 
 /**
@@ -474,20 +567,21 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   // set aside and the rest is scored on its own; one hard word may lift it a tier, several not.
   const hardWords = deep || complex || steps > 0 ? DEEP_ASK.count(lexScan, 8) + COMPLEX_ASK.count(lexScan, 8) + steps : 0;
   if (hardWords >= 1 && !nested) {
-    const parts = lex.split(/[.!?:;。？！：；]+\s*|\n+/u).filter((x) => x.trim());
-    const stuffing: string[] = [];
-    const rest: string[] = [];
-    for (const x of parts) (isStuffing(x) ? stuffing : rest).push(x);
-    const lastClause = parts[parts.length - 1] ?? '';
+    const ranges = clauseRanges(lex);
+    const { stuffing, rest } = stuffingClauses(lex, lexScan, ranges);
+    const lastClause = ranges.length > 0 ? lex.slice(ranges[ranges.length - 2], ranges[ranges.length - 1]) : '';
     const arithmeticCore = (lastClause.match(WORD_RE)?.length ?? 99) <= 8 && /\d+\s*(?:[-+*/×÷^]|times|plus|minus|divided by|mal|más|menos)\s*\d+/u.test(lastClause);
     let core: number | null = null;
     // A rest that names a hard topic or a failure ("pods OOMKilled at 70% of limit. Diagnose.")
     // is not an easy ask: the bare verb beside it may lift it one tier more.
     let hardRest = false;
     if (stuffing.length > 0 && rest.length > 0) {
-      const restText = rest.join('. ');
-      core = scoreTurn(restText, true).score;
-      const restScan = readLexicons(restText);
+      // The rest is scored on at most REST_SCAN characters (its two ends), as a long ask's shape is.
+      const restText = ends(rest.join('. '), REST_SCAN, REST_SCAN_HEAD);
+      const inner = scoreTurn(restText, true);
+      core = inner.score;
+      // The nested score's lexicons read the rest as it is unless it had code lines or more than ASK_SCAN characters.
+      const restScan = inner.lex === restText ? inner.lexScan! : readLexicons(restText);
       hardRest = DEPTH_TERMS.test(restScan) || SYMPTOM.test(restScan);
     } else if (lex.length < 600) {
       // One sentence: strip the hard words and judge what is left.
@@ -518,7 +612,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   if (family === 'moderate') score = Math.min(score, THRESHOLDS[3]! - 0.6);
   // A real question is at least simple, whatever brevity asks.
   if (family !== 'none') score = Math.max(score, THRESHOLDS[0]! + 0.2);
-  return { score, signals, smallTalk: false, short: substance <= 14 && codeLines === 0 && !material, family };
+  return { score, signals, smallTalk: false, short: substance <= 14 && codeLines === 0 && !material, family, lex, lexScan };
 }
 
 /**

@@ -125,10 +125,67 @@ interface Literal {
   wholeWord: boolean;
   /** Its last UTF-16 unit: compared before the whole literal (most candidates fail on it). */
   last: number;
+  /** Place among the literals of the same first word, in the order they were added. */
+  seq: number;
 }
 
+/**
+ * The literals that start with one word. Where there are many ("how" starts 91, "what" 46), they
+ * are also kept by their second word: a literal of two or more words matches only where the
+ * text's next word is its own second word (its first word, the marks after it and its second
+ * word are the text's, as each ends at a character that is not a letter or number, or at the
+ * literal's end, where a match needs one), so only those are tried. Trying all 91 at each "how"
+ * made 1.4 KB of "how many two" cost ~150 us here.
+ */
+interface FirstWordEntry {
+  /** Every literal, in the order added. */
+  all: Literal[];
+  /** One-word literals and those with no second word ("c++"): tried wherever the word is. */
+  alone: Literal[];
+  /** The others, by their second word. */
+  bySecond: WordMap<Literal[]>;
+}
+
+/** From this many literals on, a first word's literals are looked up by the next word (a few are cheaper to try). */
+const BY_SECOND_FROM = 16;
+
 /** Literals by their first word: one map for every lexicon, so a request looks each word up once. */
-const BY_FIRST_WORD = new WordMap<Literal[]>();
+const BY_FIRST_WORD = new WordMap<FirstWordEntry>();
+
+/** Where the first word at or after `from` begins and ends (both text.length when there is none). */
+function wordAfter(text: string, from: number): [number, number] {
+  let start = from;
+  while (start < text.length && !isBmpWordChar(text.charCodeAt(start))) start++;
+  let end = start;
+  while (end < text.length && isBmpWordChar(text.charCodeAt(end))) end++;
+  return [start, end];
+}
+
+function addLiteral(first: string, lexicon: number, text: string, order: number): void {
+  let entry = BY_FIRST_WORD.get(first);
+  if (entry === undefined) BY_FIRST_WORD.set(first, (entry = { all: [], alone: [], bySecond: new WordMap() }));
+  const wholeWord = first.length === text.length;
+  const lit: Literal = { lexicon, text, order, wholeWord, last: text.charCodeAt(text.length - 1), seq: entry.all.length };
+  entry.all.push(lit);
+  const [start, end] = wholeWord ? [0, 0] : wordAfter(text, first.length);
+  if (start === end) {
+    entry.alone.push(lit);
+    return;
+  }
+  const second = text.slice(start, end);
+  const list = entry.bySecond.get(second);
+  if (list === undefined) entry.bySecond.set(second, [lit]);
+  else list.push(lit);
+}
+
+/** Adds a hit if the literal, whose first word is the text's word at start, matches there. */
+function tryLiteral(text: string, start: number, lit: Literal, hits: (number[] | undefined)[]): void {
+  if (!lit.wholeWord) {
+    const end = start + lit.text.length;
+    if (end > text.length || text.charCodeAt(end - 1) !== lit.last || !text.startsWith(lit.text, start) || isWordAt(text, end)) return;
+  }
+  (hits[lit.lexicon] ??= []).push(start, lit.order, lit.text.length);
+}
 let lexiconCount = 0;
 
 /** A text cut into words, and the lexicon hits its words found. */
@@ -162,14 +219,37 @@ export class LexiconScan {
         if (!isBmpWordChar(c)) break;
         h = hashStep(h, c);
       }
-      const literals = BY_FIRST_WORD.getRange(text, start, i, h);
-      if (literals === undefined) continue;
-      for (const lit of literals) {
-        if (!lit.wholeWord) {
-          const end = start + lit.text.length;
-          if (end > n || text.charCodeAt(end - 1) !== lit.last || !text.startsWith(lit.text, start) || isWordAt(text, end)) continue;
+      const entry = BY_FIRST_WORD.getRange(text, start, i, h);
+      if (entry === undefined) continue;
+      if (entry.all.length < BY_SECOND_FROM) {
+        for (const lit of entry.all) tryLiteral(text, start, lit, hits);
+        continue;
+      }
+      // The next word, hashed as words are (a word is read here at most once more).
+      let second: Literal[] | undefined;
+      let j = i;
+      while (j < n && !isBmpWordChar(text.charCodeAt(j))) j++;
+      if (j < n) {
+        let k = j;
+        let h2 = HASH_SEED;
+        for (; k < n; k++) {
+          const d = text.charCodeAt(k);
+          if (!isBmpWordChar(d)) break;
+          h2 = hashStep(h2, d);
         }
-        (hits[lit.lexicon] ??= []).push(start, lit.order, lit.text.length);
+        second = entry.bySecond.getRange(text, j, k, h2);
+      }
+      const alone = entry.alone;
+      if (second === undefined) {
+        for (const lit of alone) tryLiteral(text, start, lit, hits);
+        continue;
+      }
+      // Both lists in the order the literals were added: hits at one place go in term order.
+      let a = 0;
+      let b = 0;
+      while (a < alone.length || b < second.length) {
+        if (b >= second.length || (a < alone.length && alone[a]!.seq < second[b]!.seq)) tryLiteral(text, start, alone[a++]!, hits);
+        else tryLiteral(text, start, second[b++]!, hits);
       }
     }
     this.hits = hits;
@@ -236,11 +316,8 @@ export class WordLexicon {
         }
         let end = 1;
         while (end < text.length && isBmpWordChar(text.charCodeAt(end))) end++;
-        const first = text.slice(0, end);
-        const list = BY_FIRST_WORD.get(first) ?? [];
-        list.push({ lexicon: this.id, text, order: o, wholeWord: end === text.length, last: text.charCodeAt(text.length - 1) });
+        addLiteral(text.slice(0, end), this.id, text, o);
         this.vocabulary.push(...words(text));
-        BY_FIRST_WORD.set(first, list);
       }
     }
     for (const term of cjk) {
@@ -299,10 +376,27 @@ export class WordLexicon {
    * the earliest term at that place, then on from its end.
    */
   count(scan: LexiconScan, cap: number): number {
+    // Where no unexpanded term matches anywhere, the regex's matches are the literals' (a number
+    // word repeated 100 times cost ~20 us through the whole regex here).
+    if (this.residual !== null && this.residual.test(scan.text)) return countRegex(this.regexAll, scan.text, cap);
+    return sweep(scan.text, this.literalPlaces(scan), cap);
+  }
+
+  /**
+   * Every place a literal of the lexicon matches in the scanned text, as flat [position, order,
+   * length] triples by place, then term order (what a global regex scan picks its matches from).
+   * Throws for a lexicon with unexpanded terms (their places are the regex's).
+   */
+  places(scan: LexiconScan): readonly number[] {
+    if (this.residual !== null) throw new Error('lexicon: places() of a lexicon with unexpanded terms');
+    return this.literalPlaces(scan);
+  }
+
+  /** places() of the expanded terms alone. */
+  private literalPlaces(scan: LexiconScan): readonly number[] {
     const text = scan.text;
-    if (this.residual !== null) return countRegex(this.regexAll, text, cap);
     const hits = scan.hits[this.id] ?? [];
-    // Word hits are in text order already (term order at one place): swept as they are, unless a
+    // Word hits are in text order already (term order at one place): taken as they are, unless a
     // symbol or CJK literal is in the text too.
     const extra: number[] = [];
     this.symbolMatches(text, extra, false);
@@ -312,7 +406,7 @@ export class WordLexicon {
         for (let at = text.indexOf(lit.text); at >= 0; at = text.indexOf(lit.text, at + 1)) extra.push(at, lit.order, lit.text.length);
       }
     }
-    if (extra.length === 0) return sweep(text, hits, cap);
+    if (extra.length === 0) return hits;
     // Merge: every candidate by place, then term order (sorting offsets, not copies of triples).
     const all = hits.concat(extra);
     const offsets: number[] = [];
@@ -320,8 +414,26 @@ export class WordLexicon {
     offsets.sort((a, b) => all[a]! - all[b]! || all[a + 1]! - all[b + 1]!);
     const sorted: number[] = [];
     for (const k of offsets) sorted.push(all[k]!, all[k + 1]!, all[k + 2]!);
-    return sweep(text, sorted, cap);
+    return sorted;
   }
+}
+
+/**
+ * Whether one of places (WordLexicon.places) lies wholly inside [from, to) of its text: what
+ * regex.test says of text.slice(from, to) when the characters either side of the range are not
+ * letters or numbers (the lexicon's word boundaries then fall the same way). Binary search to the
+ * first place at or after from.
+ */
+export function hasPlaceWithin(places: readonly number[], from: number, to: number): boolean {
+  let lo = 0;
+  let hi = places.length / 3;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (places[mid * 3]! < from) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let k = lo * 3; k < places.length && places[k]! < to; k += 3) if (places[k]! + places[k + 2]! <= to) return true;
+  return false;
 }
 
 /**

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { NO_OBJECT_TERMS, ONE_SENTENCE_REMOVABLE, countQuantities, isSmallTalk, isStuffing, materialWords, unknownKeptWords } from '../../src/classify/classifier.js';
+import { NO_OBJECT_TERMS, ONE_SENTENCE_REMOVABLE, classifyText, clauseRanges, countQuantities, isSmallTalk, isStuffing, materialWords, stuffingClauses, unknownKeptWords } from '../../src/classify/classifier.js';
 import * as lexicons from '../../src/classify/lexicon.js';
 import { isBmpLetter, lexicalForm } from '../../src/classify/text.js';
 import { SMALL_TALK_WORDS } from '../../src/classify/lexicon.js';
-import { WordLexicon, countRegex, expandTerm, readLexicons, words } from '../../src/classify/wordlex.js';
+import { WordLexicon, countRegex, expandTerm, hasPlaceWithin, readLexicons, words } from '../../src/classify/wordlex.js';
 
 const all = Object.entries(lexicons).filter((e): e is [string, WordLexicon] => e[1] instanceof WordLexicon);
 
@@ -63,6 +63,91 @@ describe('word lookup answers what the regex answers', () => {
     // The same with a CJK term in the text: word hits and CJK hits merged into one order.
     const mixed = new WordLexicon(['a b', 'b c', 'a'], ['证明', '证']);
     for (const t of ['a b c 证明', '证 a b 证明 b c a', 'a 证明证 a b']) expect(mixed.count(readLexicons(t), 8), t).toBe(countRegex(mixed.regexAll, t, 8));
+  });
+});
+
+describe('a first word that starts many literals', () => {
+  it('tries the literals of the next word and the one-word ones, in term order', () => {
+    // 'zq' starts 18 literals: looked up by the next word. 'zq' alone comes first in term order,
+    // so at "zq x1" the regex takes 'zq' (and the second "zq" is the same string): one.
+    const lex = new WordLexicon(['zq', ...Array.from({ length: 16 }, (_, i) => `zq x${i}`), 'zq x1 y']);
+    expect(lex.count(readLexicons('zq x1 zq'), 8)).toBe(1);
+    expect(lex.count(readLexicons('zq x1 zq'), 8)).toBe(countRegex(lex.regexAll, 'zq x1 zq', 8));
+    const later = new WordLexicon([...Array.from({ length: 16 }, (_, i) => `qz x${i}`), 'qz x1 y', 'qz']);
+    for (const t of ['qz x1 y qz x2', 'qz x1 yy qz', 'qz, x3 qz x15 qz', 'qz x1y qz x16', 'qz  x1 qz-x2 qzx1 x1 qz']) {
+      expect(later.count(readLexicons(t), 8), t).toBe(countRegex(later.regexAll, t, 8));
+      expect(later.test(readLexicons(t)), t).toBe(later.regex.test(t));
+    }
+  });
+
+  it('counts a lexicon with unexpanded terms by its literals where none of those terms matches', () => {
+    const numbers = lexicons.NUMBER_WORDS;
+    for (const t of ['two '.repeat(100), 'two three половина two', 'половину two three four five', 'three two one']) {
+      for (const cap of [1, 3, 8]) expect(numbers.count(readLexicons(t), cap), t).toBe(countRegex(numbers.regexAll, t, cap));
+    }
+  });
+});
+
+describe('clauses of a long ask', () => {
+  const pieces = ['prove', 'design', 'derive', 'step by step', 'it', 'the', 'capital', 'france', 'x1', 'which', 'what', ' ', '. ', '.', '? ', '!!', ': ', ';', '\n', '\n\n', '。', '？', '证明', ', ', '-', '\u3000', '\ufeff'];
+  const text = fc.array(fc.constantFrom(...pieces), { maxLength: 40 }).map((p) => lexicalForm(p.join(' ')));
+
+  it('clauseRanges gives the pieces split() gives, blank ones left out (property)', () => {
+    fc.assert(
+      fc.property(text, (t) => {
+        const ranges = clauseRanges(t);
+        const slices: string[] = [];
+        for (let k = 0; k < ranges.length; k += 2) slices.push(t.slice(ranges[k], ranges[k + 1]));
+        expect(slices).toEqual(t.split(/[.!?:;。？！：；]+\s*|\n+/u).filter((x) => x.trim()));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('a hard word among the places the scan found is a hard word the regexes find in the clause (property)', () => {
+    const hard = [lexicons.DEEP_ASK, lexicons.COMPLEX_ASK, lexicons.MULTI_STEP];
+    fc.assert(
+      fc.property(text, (t) => {
+        const scan = readLexicons(t);
+        const places = hard.map((l) => l.places(scan));
+        const ranges = clauseRanges(t);
+        for (let k = 0; k < ranges.length; k += 2) {
+          const clause = t.slice(ranges[k], ranges[k + 1]);
+          expect(places.some((p) => hasPlaceWithin(p, ranges[k]!, ranges[k + 1]!)), clause).toBe(hard.some((l) => l.regex.test(clause)));
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('sets aside what isStuffing says, exactly while few clauses need the whole check, and never a clause with no hard word (property)', () => {
+    const hardWord = (c: string) => [lexicons.DEEP_ASK, lexicons.COMPLEX_ASK, lexicons.MULTI_STEP].some((l) => l.regex.test(c));
+    fc.assert(
+      fc.property(text, (t) => {
+        const ranges = clauseRanges(t);
+        const clauses: string[] = [];
+        for (let k = 0; k < ranges.length; k += 2) clauses.push(t.slice(ranges[k], ranges[k + 1]));
+        const { stuffing, rest } = stuffingClauses(t, readLexicons(t), ranges);
+        expect([...stuffing, ...rest].sort()).toEqual([...clauses].sort());
+        for (const c of clauses) if (isStuffing(c)) expect(stuffing, c).toContain(c);
+        for (const c of stuffing) expect(hardWord(c), c).toBe(true);
+        // Up to four distinct clauses that may be stuffing (no labelled query has more), the whole check decides each.
+        if (new Set(clauses).size <= 4) expect(stuffing).toEqual(clauses.filter((c) => isStuffing(c)));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('an easy ask among many stuffed clauses is still capped, wherever it stands', () => {
+    const verbs = ['prove', 'derive', 'design', 'optimize', 'implement'];
+    const stuffed = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `${verbs[i % 5]} it rigorously step ${from + i}`).join('. ');
+    const ask = 'What is the capital of France?';
+    const few = classifyText(`Prove it rigorously. ${ask}`);
+    for (const t of [`${stuffed(30)}. ${ask}`, `${ask} ${stuffed(30)}`, `${stuffed(12)}. ${ask} ${stuffed(12, 12)}`]) {
+      const c = classifyText(t);
+      expect(c.tier, t).toBe(few.tier);
+      expect(c.signals.join(' '), t).toContain('the easy ask decides');
+    }
   });
 });
 
@@ -156,6 +241,10 @@ describe('countQuantities: the case-sensitive regex where it matches the same', 
     expect(countQuantities('5 ms and 3 servers, 10x')).toBe(3);
     expect(countQuantities('5 ſ')).toBe(reference('5 ſ'));
     expect(reference('5 ſ')).toBe(1); // the case the guard is for: ſ folds to s under `iu`
+    // ſ and the Kelvin sign are word characters to \b under `iu`: no quantity starts right after one.
+    for (const t of ['ſ5 ms', '\u212a5 ms', '5 ſervers', '5\u212a', '5 ms ſ 3 s, 4 x, 5 k']) expect(countQuantities(t), t).toBe(reference(t));
+    expect(countQuantities('ſ5 ms')).toBe(0);
+    expect(countQuantities('5 ſervers')).toBe(1);
     const piece = fc.constantFrom('5', '12', '3.5', ' ', 'ms', 's', 'ſ', 'k', '\u212a', 'x', '%', 'gb', 'servers', 'a', 'é', 'мс', ',', '\n');
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 30 }).map((p) => p.join('').toLowerCase()), (lower) => {
