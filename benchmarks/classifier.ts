@@ -143,8 +143,45 @@ const ADVERSARIAL: Array<[string, (bytes: number) => string]> = [
   ['question marks', (b) => fill('why? how? ', b)],
 ];
 
-/** The speed rows: label, the input (made when its turn comes), calls to time. */
-function speedRows(): Array<readonly [string, () => string, number]> {
+/**
+ * Pieces of the seeded mixtures: hard verbs and the words of every rule (failure reports,
+ * reviews, lookups, arithmetic, small talk), names and measurements, Chinese, Japanese and
+ * Russian terms, clause and sentence marks, fences and code lines, math symbols, astral
+ * characters, ſ (which Unicode case folding maps onto s), long runs. The rows above each repeat
+ * one pattern; a mixture takes the paths they do not, several in one ask (session 18 found
+ * mixtures of these pieces 3-6x slower than the slowest of those rows).
+ */
+const MIXTURE_PIECES = [
+  'prove', 'design', 'optimize', 'explain', 'compare', 'derive', 'debug', 'why', 'how', 'what is', 'step by step', 'rigorous', 'trade-offs',
+  'architecture', 'the', 'a', 'it', 'and', 'thanks', 'hello', 'ok', '5 ms', '40 MB/s', '1%', 'EC2', 'fooBar', 'aB1_c.dE', 'Ceph-кластер', 'p99',
+  'OOMKilled', 'since', 'only when', 'every night', 'latency', 'crash', 'slow', 'error', 'diagnose', 'review', 'PR #12', 'diff', '证明', '設計',
+  '最適化', 'доказать', 'beweise', 'demuestra', '?', '？', '!', '.', ',', ';', ':', '\n', '\n\n', '```', '```js\n', '    x = 1', '{', '}', '- ',
+  '1. ', '2^100', '=', '∑', 'mod ', '∫', "'", '’', '-', '_', '😀', '𝐀', 'ſ', 'µs', 'twice', 'two', 'three', 'coins', 'prime', 'how many',
+  'which', 'LGTM?', 'is this change safe', 'please', 'briefly', 'in one word', 'tl;dr', 'translate', 'summarize', 'Ok got it', 'vs', 'without',
+  'under load', 'x'.repeat(40), 'ab'.repeat(30), '  ', '\t',
+];
+
+/** A seeded mixture of `bytes` characters: a few pieces in turn or pieces at random, mostly a space apart. */
+function mixture(seed: number, bytes: number): string {
+  const { next } = seededText(seed);
+  const piece = () => MIXTURE_PIECES[Math.floor(next() * MIXTURE_PIECES.length)]!;
+  const pool = Array.from({ length: 1 + Math.floor(next() * 6) }, piece);
+  const cycle = next() < 0.5;
+  let s = '';
+  for (let i = 0; s.length < bytes; i++) s += (cycle ? pool[i % pool.length]! : piece()) + (next() < 0.8 ? ' ' : '');
+  return s.slice(0, bytes);
+}
+
+/** Short clauses of a hard verb and one other word each, all different ("prove x1. derive x2. ..."). */
+function hardClauses(bytes: number): string {
+  const verbs = ['prove', 'derive', 'design', 'optimize', 'implement'];
+  let s = '';
+  for (let i = 0; s.length < bytes; i++) s += `${verbs[i % verbs.length]} x${i}. `;
+  return s.slice(0, bytes);
+}
+
+/** The speed rows: label, the input or inputs (made when its turn comes; several are timed in turn), calls to time. */
+function speedRows(): Array<readonly [string, () => string | string[], number]> {
   const base =
     'We need to decide how to roll out the new billing system. The finance team wants a phased launch by region, engineering prefers a feature flag per customer, and support asks for two weeks of notice. ';
   const make = (bytes: number) => {
@@ -173,6 +210,11 @@ function speedRows(): Array<readonly [string, () => string, number]> {
     // The longest ask the named-system check reads (400 characters), all names and measurements.
     ['adversarial 400 B: names and measurements', () => fill('aB1_c.dE 5 ms EC2 fooBar 1% Ceph-кластер 40 MB/s ', 400), 20000],
     ...ADVERSARIAL.flatMap(([name, gen]) => [[`adversarial 2 KB: ${name}`, () => gen(2048), 20000], [`adversarial 1 MB: ${name}`, () => gen(1 << 20), 60]] as const),
+    // Up to ~1.4 KB a message with no paragraph break is all ask: the most the ask's analysis reads.
+    ['adversarial 1.4 KB: short hard clauses', () => hardClauses(1400), 20000],
+    ['adversarial 1.4 KB: 64 seeded mixtures in turn', () => Array.from({ length: 64 }, (_, i) => mixture(1000 + i, 1400)), 20000],
+    ['adversarial 2 KB: 64 seeded mixtures in turn', () => Array.from({ length: 64 }, (_, i) => mixture(2000 + i, 2048)), 20000],
+    ['adversarial 1 MB: seeded mixture', () => mixture(3000, 1 << 20), 60],
   ];
 }
 
@@ -191,13 +233,14 @@ async function speedAgainst(otherRoot: string): Promise<void> {
   console.log('| input | other p50 | this p50 | other p99 | this p99 |');
   console.log('|---|---:|---:|---:|---:|');
   for (const [label, content] of speedRows().filter(([l]) => !/20 KB|1 MB/.test(l))) {
-    const messages = [{ role: 'user', content: content() }];
+    const inputs = [content()].flat().map((text) => [{ role: 'user', content: text }]);
     const rounds = new Map<string, Array<[number, number]>>(builds.map(([name]) => [name, []]));
     for (let round = 0; round < 10; round++) {
       for (const [name, classify] of round % 2 ? [...builds].reverse() : builds) {
-        for (let i = 0; i < 500; i++) classify(messages);
+        for (let i = 0; i < 500; i++) classify(inputs[i % inputs.length]!);
         const t: number[] = [];
         for (let i = 0; i < 3000; i++) {
+          const messages = inputs[i % inputs.length]!;
           const t0 = performance.now();
           classify(messages);
           t.push((performance.now() - t0) * 1000);
@@ -227,26 +270,28 @@ function speed(): void {
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
   const mid = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
   for (const [label, content, runs] of speedRows()) {
-    const messages = [{ role: 'user', content: content() }];
-    const body = Buffer.from(JSON.stringify({ model: 'm', messages }));
-    const floor = () => {
-      const parsed = parseChatBody(body, 64);
+    // Several inputs (the mixtures) are timed in turn, one call each.
+    const inputs = [content()].flat().map((text) => [{ role: 'user', content: text }]);
+    const bodies = inputs.map((messages) => Buffer.from(JSON.stringify({ model: 'm', messages })));
+    const floor = (i: number) => {
+      const parsed = parseChatBody(bodies[i % bodies.length]!, 64);
       if (!parsed.ok) throw new Error(`floor: ${parsed.message}`);
     };
     // Shared, noisy machines: warm up well, measure in 5 rounds, report the median round.
     for (let i = 0; i < Math.min(2000, runs); i++) {
-      classifyMessages(messages);
-      floor();
+      classifyMessages(inputs[i % inputs.length]!);
+      floor(i);
     }
     const rounds: Array<{ p50: number; p99: number; f50: number; f99: number }> = [];
     for (let round = 0; round < 5; round++) {
       const t: number[] = [];
       const f: number[] = [];
       for (let i = 0; i < Math.ceil(runs / 5); i++) {
+        const messages = inputs[i % inputs.length]!;
         const t0 = performance.now();
         classifyMessages(messages);
         const t1 = performance.now();
-        floor();
+        floor(i);
         f.push((performance.now() - t1) * 1000);
         t.push((t1 - t0) * 1000);
       }
