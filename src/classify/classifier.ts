@@ -244,7 +244,14 @@ function keptWords(clause: string): number {
   return countUnlisted(STUFFING_WORDS, clause, 2);
 }
 
-const WH_CHOICE = /^\s*(?:which|what)\s/u;
+/** What /^\s*(?:which|what)\s/u tests, by hand: it ran on every clause of a long ask (exported for tests). */
+export function opensWithWhChoice(clause: string): boolean {
+  let i = 0;
+  while (i < clause.length && isJsSpace(clause.charCodeAt(i))) i++;
+  if (clause.charCodeAt(i) !== 119 /* w */) return false;
+  const word = clause.startsWith('which', i) ? 5 : clause.startsWith('what', i) ? 4 : 0;
+  return word > 0 && i + word < clause.length && isJsSpace(clause.charCodeAt(i + word));
+}
 
 /** A clause made only of hard verbs and filler, with no object of its own (exported for tests). */
 export function isStuffing(clause: string): boolean {
@@ -258,7 +265,7 @@ const MAX_STUFFING_CLAUSE = 160;
 function mayBeStuffing(clause: string): boolean {
   if (clause.length > MAX_STUFFING_CLAUSE) return false;
   // "which estimator", "what model": a question about the rest, not a hard word beside it.
-  if (WH_CHOICE.test(clause)) return false;
+  if (opensWithWhChoice(clause)) return false;
   // Two kept words are two words left (unless only apostrophes join them): not stuffing. Most
   // clauses end here, before the regex passes below.
   return keptWords(clause) < 2 || /['’]/.test(clause);
@@ -311,31 +318,36 @@ export function clauseRanges(text: string): number[] {
 const EXACT_STUFFING_CHECKS = 4;
 
 /**
- * Which clauses of a long ask are keyword stuffing (see scoreTurn; exported for tests), each distinct clause judged
- * once. Past EXACT_STUFFING_CHECKS whole checks, a clause's leftover words are not counted: one
+ * Which clauses of a long ask are keyword stuffing (see scoreTurn; exported for tests). Past
+ * EXACT_STUFFING_CHECKS whole checks, a clause's leftover words are not counted: one
  * with a hard word and at most one kept word counts as stuffing, which can only set aside more of
  * the ask (a lower cap), never leave out a clause with no hard word.
  */
 export function stuffingClauses(lex: string, lexScan: LexiconScan, ranges: readonly number[]): { stuffing: string[]; rest: string[] } {
   const stuffing: string[] = [];
   const rest: string[] = [];
-  const judged = new Map<string, boolean>();
-  let wholeChecks = 0;
+  // The clauses given the whole check and what it said (a repeat gets the same answer).
+  const checked: string[] = [];
+  const verdicts: boolean[] = [];
   let places: Array<readonly number[]> | null = null;
   for (let k = 0; k < ranges.length; k += 2) {
-    const clause = lex.slice(ranges[k], ranges[k + 1]);
-    // A long clause is never stuffing: no need to look it up (hashing it reads all of it).
-    let stuffed = clause.length > MAX_STUFFING_CLAUSE ? false : judged.get(clause);
-    if (stuffed === undefined) {
-      if (!mayBeStuffing(clause)) stuffed = false;
-      else if (wholeChecks < EXACT_STUFFING_CHECKS) {
-        wholeChecks++;
-        stuffed = hardWordsAndNothingElse(clause);
-      } else {
-        places ??= [DEEP_ASK.places(lexScan), COMPLEX_ASK.places(lexScan), MULTI_STEP.places(lexScan)];
-        stuffed = places.some((p) => hasPlaceWithin(p, ranges[k]!, ranges[k + 1]!));
+    const start = ranges[k]!;
+    const end = ranges[k + 1]!;
+    const clause = lex.slice(start, end);
+    let stuffed = false;
+    if (end - start <= MAX_STUFFING_CLAUSE) {
+      const seen = checked.indexOf(clause);
+      if (seen >= 0) stuffed = verdicts[seen]!;
+      else if (mayBeStuffing(clause)) {
+        if (checked.length < EXACT_STUFFING_CHECKS) {
+          stuffed = hardWordsAndNothingElse(clause);
+          checked.push(clause);
+          verdicts.push(stuffed);
+        } else {
+          places ??= [DEEP_ASK.places(lexScan), COMPLEX_ASK.places(lexScan), MULTI_STEP.places(lexScan)];
+          stuffed = hasPlaceWithin(places[0]!, start, end) || hasPlaceWithin(places[1]!, start, end) || hasPlaceWithin(places[2]!, start, end);
+        }
       }
-      judged.set(clause, stuffed);
     }
     (stuffed ? stuffing : rest).push(clause);
   }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { NO_OBJECT_TERMS, ONE_SENTENCE_REMOVABLE, classifyText, clauseRanges, countQuantities, isSmallTalk, isStuffing, materialWords, stuffingClauses, unknownKeptWords } from '../../src/classify/classifier.js';
+import { NO_OBJECT_TERMS, ONE_SENTENCE_REMOVABLE, classifyText, clauseRanges, countQuantities, isSmallTalk, isStuffing, materialWords, opensWithWhChoice, stuffingClauses, unknownKeptWords } from '../../src/classify/classifier.js';
 import * as lexicons from '../../src/classify/lexicon.js';
 import { isBmpLetter, lexicalForm } from '../../src/classify/text.js';
 import { SMALL_TALK_WORDS } from '../../src/classify/lexicon.js';
@@ -135,6 +135,17 @@ describe('clauses of a long ask', () => {
         if (new Set(clauses).size <= 4) expect(stuffing).toEqual(clauses.filter((c) => isStuffing(c)));
       }),
       { numRuns: 3000 },
+    );
+  });
+
+  it('opensWithWhChoice tests what /^\\s*(?:which|what)\\s/u tests (property)', () => {
+    const piece = fc.constantFrom('which', 'what', 'whatever', 'w', 'wh', 'at', ' ', '\t', '\n', '\u3000', '\ufeff', '\u00a0', '\u200b', 'x', 'é');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 8 }), (parts) => {
+        const clause = parts.join('');
+        expect(opensWithWhChoice(clause), JSON.stringify(clause)).toBe(/^\s*(?:which|what)\s/u.test(clause));
+      }),
+      { numRuns: 5000 },
     );
   });
 
