@@ -192,6 +192,8 @@ let lexiconCount = 0;
 export class LexiconScan {
   /** Per lexicon id: flat [position, order, length] triples, in text order; undefined if none. */
   readonly hits: (number[] | undefined)[];
+  /** Per lexicon id: its places (WordLexicon.places), once found (count and the stuffing check both read them). */
+  readonly places: (readonly number[] | undefined)[] = [];
   /**
    * Units at or past U+2E80 in the text, as a 4,096-bit filter (unit mod 4096; null if none): a
    * Chinese or Japanese term whose first unit's bit is clear is not in the text, and is not
@@ -222,7 +224,14 @@ export class LexiconScan {
       const entry = BY_FIRST_WORD.getRange(text, start, i, h);
       if (entry === undefined) continue;
       if (entry.all.length < BY_SECOND_FROM) {
-        for (const lit of entry.all) tryLiteral(text, start, lit, hits);
+        // The common case, written out (this is the hottest loop of a classification).
+        for (const lit of entry.all) {
+          if (!lit.wholeWord) {
+            const end = start + lit.text.length;
+            if (end > n || text.charCodeAt(end - 1) !== lit.last || !text.startsWith(lit.text, start) || isWordAt(text, end)) continue;
+          }
+          (hits[lit.lexicon] ??= []).push(start, lit.order, lit.text.length);
+        }
         continue;
       }
       // The next word, hashed as words are (a word is read here at most once more).
@@ -394,6 +403,10 @@ export class WordLexicon {
 
   /** places() of the expanded terms alone. */
   private literalPlaces(scan: LexiconScan): readonly number[] {
+    return (scan.places[this.id] ??= this.findLiteralPlaces(scan));
+  }
+
+  private findLiteralPlaces(scan: LexiconScan): readonly number[] {
     const text = scan.text;
     const hits = scan.hits[this.id] ?? [];
     // Word hits are in text order already (term order at one place): taken as they are, unless a
