@@ -310,18 +310,20 @@ export function clauseRanges(text: string): number[] {
 }
 
 /**
- * Clauses read with the whole stuffing check (its regexes, ~1-3 us a clause here); past them a
+ * Clauses read with the whole stuffing check (its regexes: a few us a clause here); past them a
  * clause that may be stuffing counts as stuffing if a hard word lies in it, found among the places
- * the lexicon scan has already found (what the check's first test asks). No labelled query has
- * more than four clauses here; 1.4 KB of short clauses ("prove a. derive b. ...") is ~150 of them.
+ * the lexicon scan has already found (what the check's first test asks). Of the 318 labelled
+ * queries that reach the check, none has more than three clauses that need it (four clauses in
+ * all); 1.4 KB of short clauses ("prove x1. derive x2. ...") is ~130 of them.
  */
 const EXACT_STUFFING_CHECKS = 4;
 
 /**
- * Which clauses of a long ask are keyword stuffing (see scoreTurn; exported for tests). Past
- * EXACT_STUFFING_CHECKS whole checks, a clause's leftover words are not counted: one
- * with a hard word and at most one kept word counts as stuffing, which can only set aside more of
- * the ask (a lower cap), never leave out a clause with no hard word.
+ * Which clauses of an ask are keyword stuffing (see scoreTurn; exported for tests). Past
+ * EXACT_STUFFING_CHECKS whole checks, what is left of a clause once its hard words and filler are
+ * out is not counted: one that may be stuffing (at most one kept word) and has a hard word counts
+ * as stuffing. That can only set aside more of the ask than the whole check would (a lower cap on
+ * what is left), never a clause with no hard word.
  */
 export function stuffingClauses(lex: string, lexScan: LexiconScan, ranges: readonly number[]): { stuffing: string[]; rest: string[] } {
   const stuffing: string[] = [];
