@@ -5,6 +5,7 @@
  *   node dist/benchmarks/classifier.js --split tune --errors         # tuning view (never the held-out)
  *   node dist/benchmarks/classifier.js --calibrate                   # fit the calibration on the tune split
  *   node dist/benchmarks/classifier.js --against <other checkout>    # speed, interleaved with another build
+ *   node dist/benchmarks/classifier.js --against-processes <other checkout> [pairs]   # the same in fresh processes, one build each
  *   node dist/benchmarks/classifier.js --word-model-check            # the fallback on unseen phrasing (tune split only)
  *   node dist/benchmarks/classifier.js --cold [runs]                 # a fresh process's first calls, with and without the start-up warm-up
  *
@@ -434,6 +435,74 @@ function reliability(items: Item[], name: string): void {
 expected calibration error: ${ece.toFixed(3)}`);
 }
 
+/**
+ * --speed-child <root> <row>: one fresh process times one speed row with the classifier built
+ * in root (2,000 warm-up calls, then 4,000 timed, the row's inputs in turn) and prints JSON.
+ */
+async function speedChild(buildRoot: string, label: string): Promise<void> {
+  const { classifyMessages: classify } = (await import(join(buildRoot, 'dist/src/classify/classifier.js'))) as { classifyMessages: typeof classifyMessages };
+  const row = speedRows().find(([l]) => l === label);
+  if (!row) throw new Error(`no speed row ${label}`);
+  const inputs = [row[1]()].flat().map((text) => [{ role: 'user', content: text }]);
+  for (let i = 0; i < 2000; i++) classify(inputs[i % inputs.length]!);
+  const t: number[] = [];
+  for (let i = 0; i < 4000; i++) {
+    const messages = inputs[i % inputs.length]!;
+    const t0 = performance.now();
+    classify(messages);
+    t.push((performance.now() - t0) * 1000);
+  }
+  t.sort((a, b) => a - b);
+  console.log(JSON.stringify({ p50: t[2000], mean: t.reduce((a, b) => a + b, 0) / t.length, p99: t[3960] }));
+}
+
+/**
+ * --against-processes <other checkout> [pairs]: this build and another in fresh processes, one
+ * build and one row each, alternating (`pairs` of each, 6 by default), for the rows up to 2 KB
+ * whose input is built from many pieces (the mixtures, the clauses, the all-instruction message).
+ * In --against both builds share one process, heap and machine state; here neither sees the other.
+ * Prints the median process's p50, mean and p99.
+ */
+function speedAgainstProcesses(otherRoot: string, pairs: number): void {
+  const self = fileURLToPath(import.meta.url);
+  const builds: Array<[string, string]> = [
+    ['this', root],
+    ['other', otherRoot],
+  ];
+  const labels = speedRows()
+    .map(([l]) => l)
+    .filter((l) => /mixtures|clauses|all instruction|200 B/.test(l));
+  console.log(`\n### speed, this build against ${otherRoot} in fresh processes (median of ${pairs} processes each, us)\n`);
+  console.log('| input | other p50 | this p50 | other mean | this mean | other p99 | this p99 |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  for (const label of labels) {
+    const runs = new Map<string, Array<Record<string, number>>>(builds.map(([name]) => [name, []]));
+    for (let i = 0; i < pairs; i++) {
+      for (const [name, buildRoot] of i % 2 ? [...builds].reverse() : builds) {
+        const child = spawnSync(process.execPath, [self, '--speed-child', buildRoot, label], { encoding: 'utf8' });
+        if (child.status !== 0) throw new Error(`--speed-child ${buildRoot} failed: ${child.stderr}`);
+        runs.get(name)!.push(JSON.parse(child.stdout.trim().split('\n').at(-1)!) as Record<string, number>);
+      }
+    }
+    const cell = (name: string, key: string) => {
+      const xs = runs.get(name)!.map((r) => r[key]!).sort((a, b) => a - b);
+      return xs[Math.floor(xs.length / 2)]!.toFixed(1);
+    };
+    console.log(`| ${label} | ${cell('other', 'p50')} | ${cell('this', 'p50')} | ${cell('other', 'mean')} | ${cell('this', 'mean')} | ${cell('other', 'p99')} | ${cell('this', 'p99')} |`);
+  }
+}
+
+if (args.includes('--speed-child')) {
+  const at = args.indexOf('--speed-child');
+  await speedChild(args[at + 1]!, args[at + 2]!);
+  process.exit(0);
+}
+if (args.includes('--against-processes')) {
+  const at = args.indexOf('--against-processes');
+  const n = Number(args[at + 2]);
+  speedAgainstProcesses(args[at + 1]!, Number.isInteger(n) && n > 0 ? n : 6);
+  process.exit(0);
+}
 if (args.includes('--against')) {
   await speedAgainst(args[args.indexOf('--against') + 1]!);
   process.exit(0);
