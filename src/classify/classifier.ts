@@ -325,9 +325,9 @@ const EXACT_STUFFING_CHECKS = 4;
  * EXACT_STUFFING_CHECKS whole checks, what is left of a clause once its hard words and filler are
  * out is not counted: one that may be stuffing (at most one kept word) and has a hard word counts
  * as stuffing. That can only set aside more of the ask than the whole check would, never a clause
- * with no hard word: what is left scores the same or lower, or, where nothing is left, the ask is
- * scored whole, as when every clause is stuffing (such a clause has a hard word, so what is left
- * with it would have scored as a hard ask too).
+ * with no hard word. What is left is then less of the ask (the cap is judged on it), or, where
+ * nothing is left, the ask is scored whole, as when every clause is stuffing (such a clause has a
+ * hard word, so what is left with it in would have read as a hard ask too).
  */
 export function stuffingClauses(lex: string, lexScan: LexiconScan, ranges: readonly number[]): { stuffing: string[]; rest: string[] } {
   const stuffing: string[] = [];
