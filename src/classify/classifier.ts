@@ -76,8 +76,8 @@ const ASK_SCAN_HEAD = 900;
 const SHAPE_SCAN = 600;
 const SHAPE_SCAN_HEAD = 450;
 // What is left of a stuffed ask is scored on at most 300 characters, its two ends: no labelled
-// rest is longer than 147 and no score of 3,000 generated mixtures moved, where scoring up to
-// 1,200 again nearly doubled the time of an ask of many short clauses.
+// rest is longer than 147 and no score of 3,000 seeded mixtures moved (a session script), where
+// scoring up to 1,200 again nearly doubled the time of an ask of many short clauses.
 const REST_SCAN = 300;
 const REST_SCAN_HEAD = 225;
 
