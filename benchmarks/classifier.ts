@@ -150,7 +150,7 @@ const ADVERSARIAL: Array<[string, (bytes: number) => string]> = [
  * Russian terms, clause and sentence marks, fences and code lines, math symbols, astral
  * characters, ſ (which Unicode case folding maps onto s), long runs. The rows above each repeat
  * one pattern; a mixture takes the paths they do not, several in one ask (session 18 found
- * mixtures of these pieces 5-11x slower than the slowest of those rows: benchmarks/README.md).
+ * mixtures of these pieces 3-11x slower than the slowest of those rows: benchmarks/README.md).
  */
 const MIXTURE_PIECES = [
   'prove', 'design', 'optimize', 'explain', 'compare', 'derive', 'debug', 'why', 'how', 'what is', 'step by step', 'rigorous', 'trade-offs',
