@@ -16,7 +16,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { classifyMessages, thresholdTier } from '../src/classify/classifier.js';
 import { wordModelTier } from '../src/classify/wordmodel.js';
@@ -27,7 +27,7 @@ import { packageRoot } from '../src/paths.js';
 import { parseChatBody } from '../src/extproc/plan.js';
 import { seededText } from '../devkit/random-text.js';
 import { warmClassifier } from '../src/classify/warmup.js';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 type Msg = { role: string; content: string };
 interface Item {
@@ -219,34 +219,50 @@ function speedRows(): Array<readonly [string, () => string | string[], number]> 
   ];
 }
 
+/** The classifier of a built checkout (a path relative to the working directory will do). */
+async function importClassifier(checkout: string): Promise<typeof classifyMessages> {
+  const url = pathToFileURL(join(resolve(checkout), 'dist/src/classify/classifier.js')).href;
+  return ((await import(url)) as { classifyMessages: typeof classifyMessages }).classifyMessages;
+}
+
+/** A row's input or inputs as the messages of a request, one each. */
+function rowInputs(content: () => string | string[]): Array<Array<{ role: string; content: string }>> {
+  return [content()].flat().map((text) => [{ role: 'user', content: text }]);
+}
+
+/** Times `calls` classifications after `warm` untimed ones, the inputs in turn; the times in us, sorted. */
+function timeCalls(classify: typeof classifyMessages, inputs: ReturnType<typeof rowInputs>, warm: number, calls: number): number[] {
+  for (let i = 0; i < warm; i++) classify(inputs[i % inputs.length]!);
+  const t: number[] = [];
+  for (let i = 0; i < calls; i++) {
+    const messages = inputs[i % inputs.length]!;
+    const t0 = performance.now();
+    classify(messages);
+    t.push((performance.now() - t0) * 1000);
+  }
+  return t.sort((a, b) => a - b);
+}
+
 /**
  * --against <other checkout>: this build and another built checkout's classifier in one process,
  * interleaved (10 rounds of 3,000 calls each, both builds every round), on the rows under 20 KB,
  * so that a noisy machine moves both alike. Prints best / median round of p50 and p99.
  */
 async function speedAgainst(otherRoot: string): Promise<void> {
-  const other = (await import(join(otherRoot, 'dist/src/classify/classifier.js'))) as { classifyMessages: typeof classifyMessages };
+  const other = await importClassifier(otherRoot);
   const builds: Array<[string, typeof classifyMessages]> = [
     ['this', classifyMessages],
-    ['other', other.classifyMessages],
+    ['other', other],
   ];
   console.log(`\n### speed, this build against ${otherRoot} (best / median of 10 rounds, us)\n`);
   console.log('| input | other p50 | this p50 | other p99 | this p99 |');
   console.log('|---|---:|---:|---:|---:|');
   for (const [label, content] of speedRows().filter(([l]) => !/20 KB|1 MB/.test(l))) {
-    const inputs = [content()].flat().map((text) => [{ role: 'user', content: text }]);
+    const inputs = rowInputs(content);
     const rounds = new Map<string, Array<[number, number]>>(builds.map(([name]) => [name, []]));
     for (let round = 0; round < 10; round++) {
       for (const [name, classify] of round % 2 ? [...builds].reverse() : builds) {
-        for (let i = 0; i < 500; i++) classify(inputs[i % inputs.length]!);
-        const t: number[] = [];
-        for (let i = 0; i < 3000; i++) {
-          const messages = inputs[i % inputs.length]!;
-          const t0 = performance.now();
-          classify(messages);
-          t.push((performance.now() - t0) * 1000);
-        }
-        t.sort((a, b) => a - b);
+        const t = timeCalls(classify, inputs, 500, 3000);
         rounds.get(name)!.push([t[1500]!, t[2970]!]);
       }
     }
@@ -272,7 +288,7 @@ function speed(): void {
   const mid = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
   for (const [label, content, runs] of speedRows()) {
     // Several inputs (the mixtures) are timed in turn, one call each.
-    const inputs = [content()].flat().map((text) => [{ role: 'user', content: text }]);
+    const inputs = rowInputs(content);
     const bodies = inputs.map((messages) => Buffer.from(JSON.stringify({ model: 'm', messages })));
     const floor = (i: number) => {
       const parsed = parseChatBody(bodies[i % bodies.length]!, 64);
@@ -440,19 +456,10 @@ expected calibration error: ${ece.toFixed(3)}`);
  * in root (2,000 warm-up calls, then 4,000 timed, the row's inputs in turn) and prints JSON.
  */
 async function speedChild(buildRoot: string, label: string): Promise<void> {
-  const { classifyMessages: classify } = (await import(join(buildRoot, 'dist/src/classify/classifier.js'))) as { classifyMessages: typeof classifyMessages };
+  const classify = await importClassifier(buildRoot);
   const row = speedRows().find(([l]) => l === label);
   if (!row) throw new Error(`no speed row ${label}`);
-  const inputs = [row[1]()].flat().map((text) => [{ role: 'user', content: text }]);
-  for (let i = 0; i < 2000; i++) classify(inputs[i % inputs.length]!);
-  const t: number[] = [];
-  for (let i = 0; i < 4000; i++) {
-    const messages = inputs[i % inputs.length]!;
-    const t0 = performance.now();
-    classify(messages);
-    t.push((performance.now() - t0) * 1000);
-  }
-  t.sort((a, b) => a - b);
+  const t = timeCalls(classify, rowInputs(row[1]), 2000, 4000);
   console.log(JSON.stringify({ p50: t[2000], mean: t.reduce((a, b) => a + b, 0) / t.length, p99: t[3960] }));
 }
 
