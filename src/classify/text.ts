@@ -287,10 +287,10 @@ const MAX_FENCE_BLOCKS = 16;
 function afterLastClosingFence(text: string, open: number): number {
   const last = text.lastIndexOf('```');
   if (last <= open) return -1;
-  const lineEnd = text.indexOf('\n', last + 3);
-  if (lineEnd < 0) return -1;
-  for (let i = last + 3; i < lineEnd; i++) if (!isJsSpace(text.charCodeAt(i))) return -1;
-  return lineEnd + 1;
+  const end = lineEnd(text, last + 3);
+  if (end >= text.length) return -1;
+  for (let i = last + 3; i < end; i++) if (!isJsSpace(text.charCodeAt(i))) return -1;
+  return end + 1;
 }
 
 /**
