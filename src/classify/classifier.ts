@@ -3,7 +3,7 @@ import { DEFAULT_UNDER_TIER_COST, decideTier, tierProbabilities } from './calibr
 import { SCANNED, countUnlisted, expandTerm, hasPlaceWithin, readLexicons, scanWord, wordSet, words, type LexiconScan } from './wordlex.js';
 import { wordModelTier } from './wordmodel.js';
 import { sameRange } from './wordset.js';
-import { astralToBmp, currentTurnIndex, isJsSpace, lexicalForm, listLines, nonBlankLines, messageText, splitAsk, technicalMarks, textShape, type ChatMessageLike } from './text.js';
+import { BMP_LETTER, astralToBmp, currentTurnIndex, isJsSpace, lexicalForm, listLines, nonBlankLines, messageText, splitAsk, technicalMarks, textShape, type ChatMessageLike } from './text.js';
 import {
   BREVITY,
   COMPLEX_ASK,
@@ -196,8 +196,9 @@ interface TurnScore {
 }
 
 // Words that add no object to a hard verb: "prove it rigorously", "design the architecture".
+// NO_OBJECT reads lexical forms only (its boundary class is the BMP's letters).
 export const NO_OBJECT_TERMS = ['it', 'this', 'that', 'the', 'a', 'an', 'and', 'or', 'then', 'from', 'first', 'principles', 'architecture', 'everything', 'all', 'of', 'to', 'with', 'in', 'detail', 'answer', 'solution', 'approach', 'trade-?offs?', 'analysis', 'rigorously', 'rigorous', 'thoroughly', 'be', 'thorough', 'step', 'by', 'please', 'me', 'your', 'reasoning', 'maximum', 'very', 'hard', 'deeply', 'carefully', 'think', 'make', 'sure', 'everything', 'es', 'alles', 'todo', 'lo', 'le', 'la', 'и', 'это', 'всё', 'все'];
-const NO_OBJECT = new RegExp(`(?<![\\p{L}])(?:${NO_OBJECT_TERMS.join('|')})(?![\\p{L}])`, 'gu');
+const NO_OBJECT = new RegExp(`(?<!${BMP_LETTER})(?:${NO_OBJECT_TERMS.join('|')})(?!${BMP_LETTER})`, 'gu');
 /**
  * Every word a stuffing clause can lose: the words of the hard-verb lexicons and the filler. A
  * word of a clause outside it (and outside Chinese and Japanese, whose terms match inside words)

@@ -1,3 +1,4 @@
+import { BMP_LETTER } from './text.js';
 import { WordLexicon } from './wordlex.js';
 
 /**
@@ -163,7 +164,8 @@ export const TRIVIAL_ASK = lexicon([
 ]);
 /** Effort words that stuffing adds without changing the ask. */
 export const EFFORT_TERMS = ['think', 'thinking', 'hard', 'harder', 'deeply', 'deep', 'carefully', 'maximum', 'reasoning', 'thorough', 'very', 'please', 'with', 'and', 'it', 'then', 'be', 'everything', 'alles', 'es', 'todo'];
-export const EFFORT_WORDS = new RegExp(`(?<![\\p{L}])(?:${EFFORT_TERMS.join('|')})(?![\\p{L}])`, 'gu');
+/** The effort words in a lexical form (lexicalForm: the boundary class is the BMP's letters). */
+export const EFFORT_WORDS = new RegExp(`(?<!${BMP_LETTER})(?:${EFFORT_TERMS.join('|')})(?!${BMP_LETTER})`, 'gu');
 /**
  * A failure or slowdown to diagnose (second round, tune split: terse expert requests such as
  * "p99 regressed 40ms after bumping to Go 1.23. Where do I look?" read as short questions).

@@ -5,9 +5,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { lexicon } from '../../src/classify/lexicon.js';
+import { EFFORT_TERMS, EFFORT_WORDS, lexicon } from '../../src/classify/lexicon.js';
 import { readLexicons } from '../../src/classify/wordlex.js';
-import { firstSentence, isJsSpace, lexicalForm, listLines, looksLikeCodeLine, nonBlankLines, splitAsk } from '../../src/classify/text.js';
+import { BMP_LETTER, firstSentence, isJsSpace, lexicalForm, listLines, looksLikeCodeLine, nonBlankLines, splitAsk } from '../../src/classify/text.js';
 
 const FENCE = /```[^\n]*\n([\s\S]*?)(?:```|$)/g;
 const CODE_LINE =
@@ -180,6 +180,35 @@ describe('lexicon word boundaries', () => {
       }),
       { numRuns: 5000 },
     );
+  });
+
+  it('the letter-only boundary (effort words, filler) finds in a lexical form what [\\p{L}] finds there (property)', () => {
+    const letterReference = new RegExp(`(?<![\\p{L}])(?:${EFFORT_TERMS.join('|')})(?![\\p{L}])`, 'gu');
+    const found = (text: string, re: RegExp) => [...text.matchAll(re)].map((m) => m[0]);
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.constantFrom(...around, ...EFFORT_TERMS.slice(0, 8), 'THINK', 'Very'), fc.string({ unit: 'binary', maxLength: 3 })), { maxLength: 12 }), (parts) => {
+        const text = parts.join('');
+        // Both read the lexical form (astral pairs mapped into the BMP), as the classifier's did before.
+        const lex = lexicalForm(text);
+        expect(found(lex, EFFORT_WORDS)).toEqual(found(lex, letterReference));
+      }),
+      { numRuns: 5000 },
+    );
+    // A number is a boundary for these lists, a letter is not.
+    expect(found('1think2 ꙮthink', EFFORT_WORDS)).toEqual(['think']);
+  });
+
+  it('BMP_LETTER is \\p{L} on every BMP unit', () => {
+    const ours = new RegExp(`^(?:${BMP_LETTER})$`, 'u');
+    const letter = /^\p{L}$/u;
+    let differ = 0;
+    for (let c = 0; c < 0x10000; c++) {
+      if (c >= 0xd800 && c <= 0xdfff) continue;
+      const ch = String.fromCharCode(c);
+      if (ours.test(ch) !== letter.test(ch)) differ++;
+    }
+    expect(differ).toBe(0);
+    expect(ours.test('٣')).toBe(false);
   });
 
   it('an astral letter is a letter and an emoji is not', () => {
