@@ -8,6 +8,7 @@
  *   node dist/benchmarks/classifier.js --against-processes <other checkout> [pairs]   # the same in fresh processes, one build each
  *   node dist/benchmarks/classifier.js --word-model-check            # the fallback on unseen phrasing (tune split only)
  *   node dist/benchmarks/classifier.js --cold [runs]                 # a fresh process's first calls, with and without the start-up warm-up
+ *   node dist/benchmarks/classifier.js --passes                      # the 1.4 KB mixtures: a bare pass, the lexicon scan, a classification
  *
  * Accuracy: exact, within one tier, under-tier rate (predicted lower than the label) and the
  * confusion matrix, on thinkcap's held-out split and on ../shared/datasets/external/ (read in
@@ -27,6 +28,9 @@ import { packageRoot } from '../src/paths.js';
 import { parseChatBody } from '../src/extproc/plan.js';
 import { seededText } from '../devkit/random-text.js';
 import { warmClassifier } from '../src/classify/warmup.js';
+import { readLexicons } from '../src/classify/wordlex.js';
+import { isBmpWordChar, lexicalForm } from '../src/classify/text.js';
+import { COMPLEX_ASK, CONSTRAINT, DEEP_ASK, DEPTH_TERMS, MATH_WORDS, MULTI_STEP } from '../src/classify/lexicon.js';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 type Msg = { role: string; content: string };
@@ -602,6 +606,61 @@ if (args.includes('--cold-child')) {
 if (args.includes('--cold')) {
   const n = Number(args[args.indexOf('--cold') + 1]);
   coldStart(Number.isInteger(n) && n > 0 ? n : 7);
+  process.exit(0);
+}
+
+/**
+ * --passes: what a classification of the 64 seeded 1.4 KB mixtures costs against passes over
+ * their text. The first 1,200 characters of each mixture's lexical form (the most the lexicons
+ * read of an ask): a bare pass that reads each character's class and hashes its words, the
+ * lexicon scan, the scan and the six lexicon counts a classification takes; then the whole
+ * classification of each mixture. Rounds alternate the four; mean us per mixture, median round.
+ */
+function passes(): void {
+  const raw = Array.from({ length: 64 }, (_, i) => mixture(1000 + i, 1400));
+  const texts = raw.map((m) => lexicalForm(m).slice(0, 1200));
+  const requests = raw.map((m) => [{ role: 'user', content: m }]);
+  const counted = [MULTI_STEP, CONSTRAINT, DEPTH_TERMS, DEEP_ASK, COMPLEX_ASK, MATH_WORDS];
+  let sink = 0;
+  const ways: Array<[string, (i: number) => void]> = [
+    ['bare pass (character class, word hash)', (i) => {
+      const t = texts[i]!;
+      let h = 0;
+      for (let k = 0; k < t.length; k++) {
+        const c = t.charCodeAt(k);
+        h = isBmpWordChar(c) ? (Math.imul(h, 31) + c) | 0 : h + 1;
+      }
+      sink += h;
+    }],
+    ['lexicon scan', (i) => void (sink += readLexicons(texts[i]!).hits.length)],
+    ['lexicon scan and six counts', (i) => {
+      const scan = readLexicons(texts[i]!);
+      for (const lexicon of counted) sink += lexicon.count(scan, 8);
+    }],
+    ['whole classification', (i) => void (sink += classifyMessages(requests[i]!).score)],
+  ];
+  const rounds = new Map<string, number[]>(ways.map(([name]) => [name, []]));
+  for (let r = 0; r < 40; r++) {
+    for (const [name, run] of ways) {
+      const t0 = performance.now();
+      for (let k = 0; k < 4; k++) for (let i = 0; i < 64; i++) run(i);
+      if (r >= 8) rounds.get(name)!.push(((performance.now() - t0) * 1000) / 256);
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const bare = median(rounds.get(ways[0]![0])!);
+  console.log('\n### the 64 1.4 KB mixtures: passes over their text against a classification (mean us per mixture, median of 32 rounds)\n');
+  console.log('| what | us | bare passes |');
+  console.log('|---|---:|---:|');
+  for (const [name] of ways) {
+    const us = median(rounds.get(name)!);
+    console.log(`| ${name} | ${us.toFixed(1)} | ${(us / bare).toFixed(1)} |`);
+  }
+  if (sink === 0.5) console.log(''); // keeps the work observable
+}
+
+if (args.includes('--passes')) {
+  passes();
   process.exit(0);
 }
 
