@@ -234,6 +234,11 @@ function rowInputs(content: () => string | string[]): Array<Array<{ role: string
   return [content()].flat().map((text) => [{ role: 'user', content: text }]);
 }
 
+/** The middle value of xs (the upper of the two middle ones for an even count). */
+function median(xs: readonly number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+}
+
 /** Times `calls` classifications after `warm` untimed ones, the inputs in turn; the times in us, sorted. */
 function timeCalls(classify: typeof classifyMessages, inputs: ReturnType<typeof rowInputs>, warm: number, calls: number): number[] {
   for (let i = 0; i < warm; i++) classify(inputs[i % inputs.length]!);
@@ -289,7 +294,6 @@ function speed(): void {
   console.log('\n### speed (one classification, whole request; floor: parsing the request body that carries it)\n');
   console.log('| prompt size | median us | p99 us | floor median us | floor p99 us | median / floor | p99 / floor | runs |');
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
-  const mid = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
   for (const [label, content, runs] of speedRows()) {
     // Several inputs (the mixtures) are timed in turn, one call each.
     const inputs = rowInputs(content);
@@ -321,10 +325,10 @@ function speed(): void {
       const q = (v: number[], p: number) => v[Math.floor(v.length * p)]!;
       rounds.push({ p50: q(t, 0.5), p99: q(t, 0.99), f50: q(f, 0.5), f99: q(f, 0.99) });
     }
-    const [p50, p99, f50, f99] = (['p50', 'p99', 'f50', 'f99'] as const).map((k) => mid(rounds.map((r) => r[k])));
+    const [p50, p99, f50, f99] = (['p50', 'p99', 'f50', 'f99'] as const).map((k) => median(rounds.map((r) => r[k])));
     // Ratios per round (both figures from the same calls), then the median round.
-    const r50 = mid(rounds.map((r) => r.p50 / r.f50));
-    const r99 = mid(rounds.map((r) => r.p99 / r.f99));
+    const r50 = median(rounds.map((r) => r.p50 / r.f50));
+    const r99 = median(rounds.map((r) => r.p99 / r.f99));
     const p99s = rounds.map((r) => r.p99).sort((a, b) => a - b);
     console.log(
       `| ${label} | ${p50!.toFixed(1)} | ${p99!.toFixed(1)} | ${f50!.toFixed(1)} | ${f99!.toFixed(1)} | ${r50.toPrecision(2)} | ${r99.toPrecision(2)} | ${runs} (5 rounds; p99 range ${p99s[0]!.toFixed(0)}–${p99s[4]!.toFixed(0)}) |`,
@@ -495,10 +499,7 @@ function speedAgainstProcesses(otherRoot: string, pairs: number): void {
         runs.get(name)!.push(JSON.parse(child.stdout.trim().split('\n').at(-1)!) as Record<string, number>);
       }
     }
-    const cell = (name: string, key: string) => {
-      const xs = runs.get(name)!.map((r) => r[key]!).sort((a, b) => a - b);
-      return xs[Math.floor(xs.length / 2)]!.toFixed(1);
-    };
+    const cell = (name: string, key: string) => median(runs.get(name)!.map((r) => r[key]!)).toFixed(1);
     console.log(`| ${label} | ${cell('other', 'p50')} | ${cell('this', 'p50')} | ${cell('other', 'mean')} | ${cell('this', 'mean')} | ${cell('other', 'p99')} | ${cell('this', 'p99')} |`);
   }
 }
@@ -571,7 +572,6 @@ function coldChild(mode: string): void {
     classifyMessages(it.messages);
     t.push((performance.now() - start) * 1000);
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   console.log(JSON.stringify({ warmUpMs, first: t[0], next9: median(t.slice(1, 10)), rest: median(t.slice(10)), restMax: Math.max(...t.slice(10)), totalMs: t.reduce((a, b) => a + b, 0) / 1000 }));
 }
 
@@ -586,15 +586,12 @@ function coldStart(runs: number): void {
       results[mode]!.push(JSON.parse(child.stdout.trim().split('\n').at(-1)!) as Record<string, number>);
     }
   }
-  const median = (mode: string, key: string) => {
-    const xs = results[mode]!.map((r) => r[key]!).sort((a, b) => a - b);
-    return xs[Math.floor(xs.length / 2)]!;
-  };
+  const middle = (mode: string, key: string) => median(results[mode]!.map((r) => r[key]!));
   console.log(`\n### a fresh process's first 100 classifications (median of ${runs} processes each)\n`);
   console.log('| process | warm-up at start ms | 1st call us | calls 2-10 median us | calls 11-100 median us | calls 11-100 max us | 100 calls ms |');
   console.log('|---|---:|---:|---:|---:|---:|---:|');
   for (const mode of ['cold', 'warm']) {
-    const f = (k: string, d = 0) => median(mode, k).toFixed(d);
+    const f = (k: string, d = 0) => middle(mode, k).toFixed(d);
     console.log(`| ${mode === 'cold' ? 'no warm-up' : 'warm-up (as serve does)'} | ${f('warmUpMs')} | ${f('first')} | ${f('next9', 1)} | ${f('rest', 1)} | ${f('restMax')} | ${f('totalMs', 1)} |`);
   }
 }
@@ -647,7 +644,6 @@ function passes(): void {
       if (r >= 8) rounds.get(name)!.push(((performance.now() - t0) * 1000) / 256);
     }
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const bare = median(rounds.get(ways[0]![0])!);
   console.log('\n### the 64 1.4 KB mixtures: passes over their text against a classification (mean us per mixture, median of 32 rounds)\n');
   console.log('| what | us | bare passes |');
