@@ -9,6 +9,8 @@
  *   node dist/benchmarks/classifier.js --word-model-check            # the fallback on unseen phrasing (tune split only)
  *   node dist/benchmarks/classifier.js --cold [runs]                 # a fresh process's first calls, with and without the start-up warm-up
  *   node dist/benchmarks/classifier.js --passes                      # the 1.4 KB mixtures: a bare pass, the lexicon scan, a classification
+ *   node dist/benchmarks/classifier.js --no-accuracy --rows conversation   # only the speed rows whose label has that text
+ *   node dist/benchmarks/classifier.js --against <other checkout> --rows "1 MB"   # with --against: those rows, 1 MB ones included
  *
  * Accuracy: exact, within one tier, under-tier rate (predicted lower than the label) and the
  * confusion matrix, on thinkcap's held-out split and on ../shared/datasets/external/ (read in
@@ -29,11 +31,11 @@ import { parseChatBody } from '../src/extproc/plan.js';
 import { seededText } from '../devkit/random-text.js';
 import { warmClassifier } from '../src/classify/warmup.js';
 import { readLexicons } from '../src/classify/wordlex.js';
-import { isBmpWordChar, lexicalForm } from '../src/classify/text.js';
+import { isBmpWordChar, lexicalForm, messageText } from '../src/classify/text.js';
 import { COMPLEX_ASK, CONSTRAINT, DEEP_ASK, DEPTH_TERMS, MATH_WORDS, MULTI_STEP } from '../src/classify/lexicon.js';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-type Msg = { role: string; content: string };
+type Msg = { role: string; content: string | Array<{ type: string; text: string }> };
 interface Item {
   id: string;
   messages: Msg[];
@@ -48,6 +50,8 @@ const split = args.includes('--split') ? args[args.indexOf('--split') + 1]! : 'h
 const showErrors = args.includes('--errors');
 /** `--round N`: only that round of thinkcap's labels (e.g. a new round before any tuning on it). */
 const onlyRound = args.includes('--round') ? Number(args[args.indexOf('--round') + 1]) : undefined;
+/** `--rows TEXT`: only the speed rows whose label contains TEXT. */
+const rowFilter = args.includes('--rows') ? args[args.indexOf('--rows') + 1]! : undefined;
 const root = packageRoot();
 const external = join(root, '..', 'shared', 'datasets', 'external');
 
@@ -90,7 +94,7 @@ function score(items: Item[], name: string): void {
   for (const [it, c] of classified) {
     m[idx(it.expected)]![idx(c.tier)]!++;
     if (c.tier !== it.expected && showErrors) {
-      const text = it.messages[it.messages.length - 1]!.content.replace(/\s+/g, ' ').slice(0, 110);
+      const text = messageText(it.messages[it.messages.length - 1]!).replace(/\s+/g, ' ').slice(0, 110);
       errors.push(`  ${it.id} expected ${it.expected} got ${c.tier} (${c.score}) ${text} | ${c.signals.join('; ')}`);
     }
   }
@@ -177,6 +181,21 @@ function mixture(seed: number, bytes: number): string {
   return s.slice(0, bytes);
 }
 
+/**
+ * A seeded conversation of about `bytes` characters: a system prompt (an eighth of it), six
+ * earlier user turns of mixtures, each answered, and a short follow-up ("why?"). A short
+ * follow-up is what makes the classifier read the earlier turns (it inherits their difficulty)
+ * and the system prompt, so this is the most text one request can have read.
+ */
+function conversation(seed: number, bytes: number): Msg[] {
+  const turn = Math.floor((bytes - Math.floor(bytes / 8)) / 6) - 8;
+  const earlier = Array.from({ length: 6 }, (_, k) => [
+    { role: 'user', content: mixture(seed * 10 + k, turn) },
+    { role: 'assistant', content: 'ok' },
+  ]).flat();
+  return [{ role: 'system', content: mixture(seed * 10 + 9, Math.floor(bytes / 8)) }, ...earlier, { role: 'user', content: 'why?' }];
+}
+
 /** Short clauses of a hard verb and one other word each, all different ("prove x1. derive x2. ..."). */
 function hardClauses(bytes: number): string {
   const verbs = ['prove', 'derive', 'design', 'optimize', 'implement'];
@@ -185,8 +204,15 @@ function hardClauses(bytes: number): string {
   return s.slice(0, bytes);
 }
 
+/** A row's input: one ask, several asks timed in turn, or whole conversations. */
+type RowInput = string | string[] | Msg[][];
+
 /** The speed rows: label, the input or inputs (made when its turn comes; several are timed in turn), calls to time. */
-function speedRows(): Array<readonly [string, () => string | string[], number]> {
+function speedRows(): Array<readonly [string, () => RowInput, number]> {
+  return allSpeedRows().filter(([label]) => rowFilter === undefined || label.includes(rowFilter));
+}
+
+function allSpeedRows(): Array<readonly [string, () => RowInput, number]> {
   const base =
     'We need to decide how to roll out the new billing system. The finance team wants a phased launch by region, engineering prefers a feature flag per customer, and support asks for two weeks of notice. ';
   const make = (bytes: number) => {
@@ -220,6 +246,11 @@ function speedRows(): Array<readonly [string, () => string | string[], number]> 
     ['adversarial 1.4 KB: 64 seeded mixtures in turn', () => Array.from({ length: 64 }, (_, i) => mixture(1000 + i, 1400)), 20000],
     ['adversarial 2 KB: 64 seeded mixtures in turn', () => Array.from({ length: 64 }, (_, i) => mixture(2000 + i, 2048)), 20000],
     ['adversarial 1 MB: seeded mixture', () => mixture(3000, 1 << 20), 60],
+    // Six earlier turns and a system prompt, all read for a short follow-up (session 20).
+    ['adversarial 2 KB: 64 seeded conversations in turn', () => Array.from({ length: 64 }, (_, i) => conversation(4000 + i, 2048)), 20000],
+    ['adversarial 1 MB: seeded conversation', () => [conversation(5000, 1 << 20)], 60],
+    // One turn as 40,000 short content parts ({"type":"text","text":...}), seeded mixtures.
+    ['adversarial 1 MB: a turn of 40,000 content parts', () => [[{ role: 'user', content: Array.from({ length: 40_000 }, (_, i) => ({ type: 'text', text: mixture(6000 + (i % 64), 2 + (i % 7)) })) }]], 60],
   ];
 }
 
@@ -230,8 +261,10 @@ async function importClassifier(checkout: string): Promise<typeof classifyMessag
 }
 
 /** A row's input or inputs as the messages of a request, one each. */
-function rowInputs(content: () => string | string[]): Array<Array<{ role: string; content: string }>> {
-  return [content()].flat().map((text) => [{ role: 'user', content: text }]);
+function rowInputs(content: () => RowInput): Msg[][] {
+  const input = content();
+  if (typeof input === 'string') return [[{ role: 'user', content: input }]];
+  return input.map((one) => (typeof one === 'string' ? [{ role: 'user', content: one }] : one));
 }
 
 /** The middle value of xs (the upper of the two middle ones for an even count). */
@@ -254,8 +287,9 @@ function timeCalls(classify: typeof classifyMessages, inputs: ReturnType<typeof 
 
 /**
  * --against <other checkout>: this build and another built checkout's classifier in one process,
- * interleaved (10 rounds of 3,000 calls each, both builds every round), on the rows under 20 KB,
- * so that a noisy machine moves both alike. Prints best / median round of p50 and p99.
+ * interleaved (10 rounds of 3,000 calls each, both builds every round), on the rows under 20 KB
+ * (with --rows, the rows it names, larger ones at 300 calls a round), so that a noisy machine
+ * moves both alike. Prints best / median round of p50 and p99.
  */
 async function speedAgainst(otherRoot: string): Promise<void> {
   const other = await importClassifier(otherRoot);
@@ -266,13 +300,15 @@ async function speedAgainst(otherRoot: string): Promise<void> {
   console.log(`\n### speed, this build against ${otherRoot} (best / median of 10 rounds, us)\n`);
   console.log('| input | other p50 | this p50 | other p99 | this p99 |');
   console.log('|---|---:|---:|---:|---:|');
-  for (const [label, content] of speedRows().filter(([l]) => !/20 KB|1 MB/.test(l))) {
+  // The 20 KB and 1 MB rows only when asked for by --rows (their calls are many times slower): 300 calls a round.
+  for (const [label, content] of speedRows().filter(([l]) => rowFilter !== undefined || !/20 KB|1 MB/.test(l))) {
     const inputs = rowInputs(content);
+    const calls = /20 KB|1 MB/.test(label) ? 300 : 3000;
     const rounds = new Map<string, Array<[number, number]>>(builds.map(([name]) => [name, []]));
     for (let round = 0; round < 10; round++) {
       for (const [name, classify] of round % 2 ? [...builds].reverse() : builds) {
-        const t = timeCalls(classify, inputs, 500, 3000);
-        rounds.get(name)!.push([t[1500]!, t[2970]!]);
+        const t = timeCalls(classify, inputs, calls / 6, calls);
+        rounds.get(name)!.push([t[calls / 2]!, t[Math.floor(calls * 0.99)]!]);
       }
     }
     const cell = (name: string, k: 0 | 1) => {

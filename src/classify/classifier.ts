@@ -3,7 +3,7 @@ import { DEFAULT_UNDER_TIER_COST, decideTier, tierProbabilities } from './calibr
 import { SCANNED, countUnlisted, expandTerm, hasPlaceWithin, readLexicons, scanWord, wordSet, words, type LexiconScan } from './wordlex.js';
 import { wordModelTier } from './wordmodel.js';
 import { sameRange } from './wordset.js';
-import { BMP_LETTER, astralToBmp, currentTurnIndex, isJsSpace, lexicalForm, listLines, nonBlankLines, messageText, splitAsk, technicalMarks, textShape, type ChatMessageLike } from './text.js';
+import { BMP_LETTER, astralToBmp, currentTurnIndex, ends, isJsSpace, lexicalForm, listLines, messageEnds, messageHead, nonBlankLines, splitAsk, technicalMarks, textShape, type ChatMessageLike } from './text.js';
 import {
   BREVITY,
   COMPLEX_ASK,
@@ -66,6 +66,16 @@ const CONTEXT_TURNS = 6;
 const ASK_SCAN = 1200;
 const ASK_SCAN_HEAD = 900;
 /**
+ * Characters of earlier user turns the context reads in all, newest turn first. The newest is
+ * always read, whole, as any turn is (scoreTurn bounds what it reads); an older one only if it
+ * fits whole in what is left, since a turn read in part reads differently (600 characters of a
+ * long paste look like one long ask). Scored whole, six long earlier turns and a "why?" cost six
+ * asks: a 1 MB conversation ~1.6 ms, a 2 KB one of six short turns ~420 us, against ~120 us for
+ * one 2 KB ask, on this VM (benchmarks/README.md, session 20). No labelled conversation has
+ * more than 94 characters of earlier turns.
+ */
+const CONTEXT_SCAN = 600;
+/**
  * Characters of it whose shape (words, distinct words, questions) is counted: its first 450 and
  * last 150. The length bonus is full from ~64 distinct words and questions add at most three, so
  * 600 characters tell what 1,200 do (no labelled query's tier changes) at half the cost; the
@@ -80,11 +90,6 @@ const SHAPE_SCAN_HEAD = 450;
 // scoring up to 1,200 again nearly doubled the time of an ask of many short clauses.
 const REST_SCAN = 300;
 const REST_SCAN_HEAD = 225;
-
-/** The start and end of a text, `max` characters in all, `head` of them from its start. */
-function ends(text: string, max: number, head: number): string {
-  return text.length <= max ? text : `${text.slice(0, head)}\n${text.slice(-(max - head))}`;
-}
 
 const WORD_RE = /[\p{L}\p{N}'’]+/gu;
 const MATH_HINT = /[=^\\∑∫∏√∞∀∃∂≤≥≠≈∈⊂]|mod\s|t\(n\)/;
@@ -696,7 +701,8 @@ export function classifyMessages(
   const lastUser = currentTurnIndex(messages);
   if (lastUser < 0) return { tier: 'trivial', score: 0, confidence: 1, signals: ['no messages'] };
 
-  const currentText = messageText(messages[lastUser]!);
+  // Every turn is read at its two ends at most (scoreTurn), the parts of a long one too.
+  const currentText = messageEnds(messages[lastUser]!, 2 * MAX_SCAN, MAX_SCAN);
   const current = scoreTurn(currentText);
   let score = current.score;
   const signals = [...current.signals];
@@ -706,11 +712,15 @@ export function classifyMessages(
   if (!current.smallTalk && current.short) {
     let prior = -Infinity;
     let seen = 0;
+    let left = CONTEXT_SCAN;
     for (let i = lastUser - 1; i >= 0 && seen < CONTEXT_TURNS; i--) {
       const m = messages[i]!;
       if (m.role !== 'user') continue;
+      const text = messageEnds(m, 2 * MAX_SCAN, MAX_SCAN);
+      if (seen > 0 && text.length > left) break;
+      left -= Math.min(text.length, left);
       seen++;
-      prior = Math.max(prior, scoreTurn(messageText(m)).score);
+      prior = Math.max(prior, scoreTurn(text).score);
     }
     if (prior > score) {
       score = Math.max(score, prior - 0.6);
@@ -721,8 +731,7 @@ export function classifyMessages(
   if (!current.smallTalk) {
     for (const m of messages) {
       if (m.role !== 'system' && m.role !== 'developer') continue;
-      const sys = lexicalForm(messageText(m).slice(0, 4000));
-      const sysWords = readLexicons(sys);
+      const sys = lexicalForm(messageHead(m, 4000));
       // An agent's system prompt (it defines tools): its tone rules are policy for every turn,
       // not a hint about this ask.
       if (SYSTEM_TOOLS.test(sys)) {
@@ -734,11 +743,13 @@ export function classifyMessages(
         }
         break;
       }
-      if (SYSTEM_RIGOUR.test(sysWords)) {
+      // Two small lexicons: their own regexes, not the scan of every lexicon (~10 against ~110 us
+      // over 4,000 characters here; the answers are the same, see wordlex.ts).
+      if (SYSTEM_RIGOUR.regex.test(sys)) {
         // Rigour deepens an answer within its tier band; it does not turn a design into a proof.
         score = Math.min(score + 0.4, current.family === 'deep' ? Infinity : THRESHOLDS[3]! - 0.15);
         signals.push('system prompt asks for rigour');
-      } else if (SYSTEM_BRIEF.test(sysWords)) {
+      } else if (SYSTEM_BRIEF.regex.test(sys)) {
         score = Math.max(score - 0.5, current.family && current.family !== 'none' ? THRESHOLDS[0]! + 0.2 : 0);
         signals.push('system prompt asks for brevity');
       }

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { BackendConfig, Config, TierName } from '../config/schema.js';
 import { classifyMessages, type Classification } from '../classify/classifier.js';
-import { messageText } from '../classify/text.js';
+import { messageHead } from '../classify/text.js';
 import { budgetWithAnswerRoom, resolveThinkingBudget, type Identity } from '../budget/thinking.js';
 import { capTier, type Reservation, type SpendController, type SpendIdentity } from '../budget/spend.js';
 import type { CountingMeter } from '../budget/counting.js';
@@ -144,8 +144,9 @@ export function parseChatBody(body: Buffer, maxJsonDepth: number): ParsedBody {
   return { ok: true, json: parsed, messages: parsed.messages as Message[] };
 }
 
-function lastUserText(messages: Message[]): string {
-  for (let i = messages.length - 1; i >= 0; i--) if (messages[i]?.role === 'user') return messageText(messages[i]!);
+/** The first `n` characters of the last user turn (the parts read of it: a turn of many parts is not joined whole). */
+function lastUserHead(messages: Message[], n: number): string {
+  for (let i = messages.length - 1; i >= 0; i--) if (messages[i]?.role === 'user') return messageHead(messages[i]!, n);
   return '';
 }
 
@@ -228,7 +229,7 @@ export function planRequest(head: RequestHead, json: Record<string, unknown>, me
   const t0 = performance.now();
   const classification = classifyMessages(messages, deps.config.classifier.underTierCost);
   deps.onClassified?.((performance.now() - t0) / 1000);
-  const preview = deps.config.dashboard.promptPreview ? lastUserText(messages).slice(0, 160) : null;
+  const preview = deps.config.dashboard.promptPreview ? lastUserHead(messages, 160) : null;
   if (!deps.spend && !deps.router) {
     const decision = decide(head, json, deps, classification, classification.tier, false, null, [], preview);
     return { kind: 'forward', plan: admit(decision, json, deps, timing, null, [], 0) };

@@ -1,0 +1,100 @@
+/**
+ * What the classifier reads of a request's messages is bounded (session 20): a turn's two ends
+ * and at most MAX_PARTS_EACH_END content parts from each end of it, the system prompt's head, and
+ * earlier turns newest first within a budget. The bounded readers must give exactly what the
+ * whole-text expressions they replaced give, on the parts they read.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { classifyMessages } from '../../src/classify/classifier.js';
+import { MAX_PARTS_EACH_END, ends, messageEnds, messageHead, messageText, type ChatMessageLike } from '../../src/classify/text.js';
+
+const part = fc.oneof(
+  { weight: 6, arbitrary: fc.string({ maxLength: 12 }).map((text) => ({ type: 'text', text })) },
+  { weight: 1, arbitrary: fc.constant({ type: 'text', text: '' }) },
+  { weight: 1, arbitrary: fc.string({ maxLength: 60 }).map((text) => ({ type: 'text', text })) },
+  { weight: 1, arbitrary: fc.constantFrom<unknown>({ type: 'image_url', image_url: { url: 'x' } }, null, 'bare string', 7, { text: 5 }, []) },
+);
+
+/** The parts the bounded readers read: all, or the first and last MAX_PARTS_EACH_END. */
+function read(message: ChatMessageLike): ChatMessageLike {
+  const c = message.content;
+  if (!Array.isArray(c) || c.length <= 2 * MAX_PARTS_EACH_END) return message;
+  return { ...message, content: [...c.slice(0, MAX_PARTS_EACH_END), ...c.slice(-MAX_PARTS_EACH_END)] };
+}
+
+describe('bounded reads of a message', () => {
+  it('messageEnds is ends(messageText) of the parts read, and messageHead its head', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.array(part, { maxLength: 30 }), fc.array(part, { minLength: 2 * MAX_PARTS_EACH_END - 3, maxLength: 2 * MAX_PARTS_EACH_END + 40 }), fc.string({ maxLength: 80 })),
+        fc.integer({ min: 1, max: 120 }),
+        fc.double({ min: 0, max: 0.99, noNaN: true }),
+        (content, max, share) => {
+          const head = Math.floor(max * share);
+          const message = { role: 'user', content };
+          const whole = messageText(read(message));
+          expect(messageEnds(message, max, head)).toBe(ends(whole, max, head));
+          expect(messageHead(message, max)).toBe(whole.slice(0, max));
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('reads the first and last parts of a turn of many parts, not its middle', () => {
+    const parts = Array.from({ length: 10_000 }, (_, i) => ({ type: 'text', text: `p${i}` }));
+    const text = messageEnds({ content: parts }, 1 << 20, 1 << 19);
+    expect(text.startsWith('p0\np1\n')).toBe(true);
+    expect(text.endsWith('p9998\np9999')).toBe(true);
+    expect(text).toContain(`p${MAX_PARTS_EACH_END - 1}\np${10_000 - MAX_PARTS_EACH_END}`);
+    expect(text).not.toContain(`\np${MAX_PARTS_EACH_END}\n`);
+  });
+});
+
+describe('the conversation the classifier reads', () => {
+  const proof = 'Prove that there are infinitely many primes of the form 4k+3, and derive the density of such primes among all primes.';
+  const answered = (content: string) => [
+    { role: 'user', content },
+    { role: 'assistant', content: 'Here it is.' },
+  ];
+
+  it('always reads the newest earlier turn whole, however long', () => {
+    // A long paste with the hard ask at its end: read in part, its start would have to decide.
+    const paste = `${'The build log follows. '.repeat(400)}\n\n${proof}`;
+    const c = classifyMessages([...answered(paste), { role: 'user', content: 'why?' }]);
+    expect(c.signals).toContain('follow-up in a harder conversation');
+    expect(TIERS.indexOf(c.tier)).toBeGreaterThanOrEqual(TIERS.indexOf('complex'));
+    // The follow-up scores the turn's score less 0.6 (or its own, if higher), the turn scored as
+    // it scores alone.
+    const own = classifyMessages([{ role: 'user', content: 'and then?' }], undefined, false).score;
+    for (const turn of [paste, `Summarize this log for the on-call channel, then list the likely root causes:\n\n${'worker 7 restarted after a config reload; '.repeat(200)}`]) {
+      const alone = classifyMessages([{ role: 'user', content: turn }], undefined, false);
+      const followUp = classifyMessages([...answered(turn), { role: 'user', content: 'and then?' }], undefined, false);
+      expect(followUp.score).toBeCloseTo(Math.max(own, alone.score - 0.6), 1);
+      expect(alone.score - 0.6).toBeGreaterThan(own);
+    }
+  });
+
+  it('reads older turns while they fit in 600 characters in all, newest first', () => {
+    const short = (n: number) => answered(`What is ${n} plus ${n}?`);
+    // The proof two turns back is read when the turn after it is short ...
+    const near = classifyMessages([...answered(proof), ...short(2), { role: 'user', content: 'why?' }]);
+    expect(near.signals).toContain('follow-up in a harder conversation');
+    // ... and not past 600 characters of newer turns (here a 700-character one between).
+    const between = answered(`Summarize: ${'the meeting went fine and lunch was good. '.repeat(16)}`);
+    expect(messageText(between[0]!).length).toBeGreaterThan(600);
+    const far = classifyMessages([...answered(proof), ...between, ...short(3), { role: 'user', content: 'why?' }]);
+    const farTier = TIERS.indexOf(far.tier);
+    expect(farTier).toBeLessThan(TIERS.indexOf(near.tier));
+    // The newest turn alone decides there: the same as a conversation without the proof.
+    expect(far).toEqual(classifyMessages([...between, ...short(3), { role: 'user', content: 'why?' }]));
+  });
+
+  it('a turn sent as many content parts reads as the same text sent as one string', () => {
+    const parts = [{ type: 'text', text: 'Design a sharded rate limiter for 10 regions.' }, ...Array.from({ length: 50 }, (_, i) => ({ type: 'text', text: `note ${i}` }))];
+    expect(classifyMessages([{ role: 'user', content: parts }])).toEqual(classifyMessages([{ role: 'user', content: messageText({ content: parts }) }]));
+  });
+});
+
+const TIERS: string[] = ['trivial', 'simple', 'moderate', 'complex', 'deep'];
