@@ -2,6 +2,7 @@
  * Classifier accuracy and speed.
  *
  *   npm run build && node dist/benchmarks/classifier.js              # held-out + external sets + speed
+ *   node dist/benchmarks/classifier.js --no-accuracy                 # speed only (--no-speed: accuracy only)
  *   node dist/benchmarks/classifier.js --split tune --errors         # tuning view (never the held-out)
  *   node dist/benchmarks/classifier.js --calibrate                   # fit the calibration on the tune split
  *   node dist/benchmarks/classifier.js --against <other checkout>    # speed, interleaved with another build
@@ -709,13 +710,19 @@ in use: ${JSON.stringify(CALIBRATION)}`);
   process.exit(0);
 }
 
-score(own(split), `thinkcap ${split} split`);
-byGroup(own(split), `thinkcap ${split} split`);
-decisionTable(own(split), `thinkcap ${split} split`);
-reliability(own(split), `thinkcap ${split} split`);
+// --no-accuracy: the speed table alone (the docs have used the flag since session 11; until
+// session 20 it was not read, and the accuracy tables printed first).
+if (!args.includes('--no-accuracy')) {
+  score(own(split), `thinkcap ${split} split`);
+  byGroup(own(split), `thinkcap ${split} split`);
+  decisionTable(own(split), `thinkcap ${split} split`);
+  reliability(own(split), `thinkcap ${split} split`);
+}
 if (split === 'heldout') {
-  const tb = thinkbudget();
-  if (tb.length) score(tb, 'external: thinkbudget (85 queries, 5 tiers)');
-  scoreTokenomics();
+  if (!args.includes('--no-accuracy')) {
+    const tb = thinkbudget();
+    if (tb.length) score(tb, 'external: thinkbudget (85 queries, 5 tiers)');
+    scoreTokenomics();
+  }
   if (!args.includes('--no-speed')) speed();
 }
