@@ -558,7 +558,9 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   const load = steps * 0.35 + constraints * 0.3 + depth * 0.35 + Math.min(enumerated, 8) * 0.25 + listItems * 0.12 + quantities * 0.2;
   if (load > 0) {
     score += Math.min(family === 'simple' || family === 'none' ? 1.2 : 1.8, load);
-    if (load >= 1) signals.push(`${steps + constraints + depth + enumerated + quantities} requirements, constraints or hard topics`);
+    const named = steps + constraints + depth + enumerated + quantities;
+    // Commas and semicolons alone can make the load (a list of many items): say so, not "0 requirements".
+    if (load >= 1) signals.push(named > 0 ? `${named} requirements, constraints or hard topics` : `a list (${listItems} commas or semicolons)`);
   }
   if (shape.questionMarks >= 2) {
     score += Math.min(0.6, (shape.questionMarks - 1) * 0.3);

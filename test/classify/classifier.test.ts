@@ -35,6 +35,13 @@ describe('classifier', () => {
     expect(classifyText('Evaluate ∫ x^2 e^x dx and verify the result by differentiation').signals.join(' ')).toMatch(/mathematical notation/);
   });
 
+  it('names what a long list adds: its commas, not "0 requirements"', () => {
+    const c = classifyText('Compare apples, pears, plums, figs, dates, limes, kiwis, mangos, grapes, cherries and melons.');
+    expect(c.signals).toContain('a list (9 commas or semicolons)');
+    expect(c.signals.join(' ')).not.toMatch(/\b0 requirements/);
+    expect(classifyText('Design a cache with TTL, write-through, and eviction; it must handle 10 rps and 5 ms reads.').signals.join(' ')).toMatch(/[1-9] requirements, constraints or hard topics/);
+  });
+
   it('matches whole words, not substrings', () => {
     expect(classifyText('Recover my account password please').tier).not.toBe('complex');
     expect(classifyText('Where is the designer?').signals.join(' ')).not.toMatch(/design/);
