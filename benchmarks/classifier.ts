@@ -250,6 +250,8 @@ function allSpeedRows(): Array<readonly [string, () => RowInput, number]> {
     // Six earlier turns and a system prompt, all read for a short follow-up (session 20).
     ['adversarial 2 KB: 64 seeded conversations in turn', () => Array.from({ length: 64 }, (_, i) => conversation(4000 + i, 2048)), 20000],
     ['adversarial 1 MB: seeded conversation', () => [conversation(5000, 1 << 20)], 60],
+    // 29,000 two-letter messages (no system prompt) before a follow-up: what the message loops look through.
+    ['adversarial 1 MB: 29,000 short messages, then "why?"', () => [[...Array.from({ length: 29_000 }, (_, i) => ({ role: i % 2 ? 'tool' : 'assistant', content: 'ok' })), { role: 'user', content: 'why?' }]], 60],
     // One turn as 40,000 short content parts ({"type":"text","text":...}), seeded mixtures.
     ['adversarial 1 MB: a turn of 40,000 content parts', () => [[{ role: 'user', content: Array.from({ length: 40_000 }, (_, i) => ({ type: 'text', text: mixture(6000 + (i % 64), 2 + (i % 7)) })) }]], 60],
   ];

@@ -76,6 +76,13 @@ const ASK_SCAN_HEAD = 900;
  */
 const CONTEXT_SCAN = 600;
 /**
+ * Messages looked through for the others the classifier reads: back from the classified turn for
+ * earlier user turns, and from the start for a system prompt. A request of 120,000 one-word
+ * messages took ~1 ms a loop here (4 MB); 256 leaves room for dozens of an agent's tool calls
+ * and results between two user turns.
+ */
+const MESSAGES_LOOKED_THROUGH = 256;
+/**
  * Characters of it whose shape (words, distinct words, questions) is counted: its first 450 and
  * last 150. The length bonus is full from ~64 distinct words and questions add at most three, so
  * 600 characters tell what 1,200 do (no labelled query's tier changes) at half the cost; the
@@ -715,7 +722,8 @@ export function classifyMessages(
     let prior = -Infinity;
     let seen = 0;
     let left = CONTEXT_SCAN;
-    for (let i = lastUser - 1; i >= 0 && seen < CONTEXT_TURNS; i--) {
+    const stop = Math.max(0, lastUser - MESSAGES_LOOKED_THROUGH);
+    for (let i = lastUser - 1; i >= stop && seen < CONTEXT_TURNS; i--) {
       const m = messages[i]!;
       if (m.role !== 'user') continue;
       const text = messageEnds(m, 2 * MAX_SCAN, MAX_SCAN);
@@ -731,7 +739,7 @@ export function classifyMessages(
   }
 
   if (!current.smallTalk) {
-    for (const m of messages) {
+    for (const m of messages.length <= MESSAGES_LOOKED_THROUGH ? messages : messages.slice(0, MESSAGES_LOOKED_THROUGH)) {
       if (m.role !== 'system' && m.role !== 'developer') continue;
       const sys = lexicalForm(messageHead(m, 4000));
       // An agent's system prompt (it defines tools): its tone rules are policy for every turn,

@@ -91,6 +91,19 @@ describe('the conversation the classifier reads', () => {
     expect(far).toEqual(classifyMessages([...between, ...short(3), { role: 'user', content: 'why?' }]));
   });
 
+  it('looks through 256 messages for earlier turns and for a system prompt, not all of them', () => {
+    const tools = (n: number) => Array.from({ length: n }, (_, i) => ({ role: i % 2 ? 'tool' : 'assistant', content: 'ok' }));
+    const why = { role: 'user', content: 'why?' };
+    // Earlier user turns: the proof 201 messages back is read, 301 back is not.
+    expect(classifyMessages([{ role: 'user', content: proof }, ...tools(200), why]).signals).toContain('follow-up in a harder conversation');
+    expect(classifyMessages([{ role: 'user', content: proof }, ...tools(300), why])).toEqual(classifyMessages([why]));
+    // The system prompt: the first 256 messages.
+    const rigour = { role: 'system', content: 'You are a rigorous research mathematician.' };
+    const ask = { role: 'user', content: 'Explain how a hash map works.' };
+    expect(classifyMessages([rigour, ...tools(200), ask]).signals).toContain('system prompt asks for rigour');
+    expect(classifyMessages([...tools(300), rigour, ask]).signals).not.toContain('system prompt asks for rigour');
+  });
+
   it('a turn sent as many content parts reads as the same text sent as one string', () => {
     const parts = [{ type: 'text', text: 'Design a sharded rate limiter for 10 regions.' }, ...Array.from({ length: 50 }, (_, i) => ({ type: 'text', text: `note ${i}` }))];
     expect(classifyMessages([{ role: 'user', content: parts }])).toEqual(classifyMessages([{ role: 'user', content: messageText({ content: parts }) }]));
