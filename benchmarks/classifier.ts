@@ -16,7 +16,8 @@
  * Accuracy: exact, within one tier, under-tier rate (predicted lower than the label) and the
  * confusion matrix, on thinkcap's held-out split and on ../shared/datasets/external/ (read in
  * place, never copied, never tuned on). Speed: median and p99 per query at 200 B, 2 KB, 20 KB, 1 MB, and for generated
- * adversarial inputs at 2 KB and 1 MB, each beside its floor (parsing the request body).
+ * adversarial inputs at 2 KB and 1 MB (single asks, conversations, many messages, many content
+ * parts), each beside its floor (parsing the request body).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -185,8 +186,8 @@ function mixture(seed: number, bytes: number): string {
 /**
  * A seeded conversation of about `bytes` characters: a system prompt (an eighth of it), six
  * earlier user turns of mixtures, each answered, and a short follow-up ("why?"). A short
- * follow-up is what makes the classifier read the earlier turns (it inherits their difficulty)
- * and the system prompt, so this is the most text one request can have read.
+ * follow-up is what makes the classifier read earlier turns (it inherits their difficulty), so
+ * this, with the system prompt, is the most of one request the classifier can be made to read.
  */
 function conversation(seed: number, bytes: number): Msg[] {
   const turn = Math.floor((bytes - Math.floor(bytes / 8)) / 6) - 8;
