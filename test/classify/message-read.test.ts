@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { classifyMessages } from '../../src/classify/classifier.js';
+import { TIER_NAMES } from '../../src/config/schema.js';
 import { MAX_PARTS_EACH_END, ends, messageEnds, messageHead, messageText, type ChatMessageLike } from '../../src/classify/text.js';
 
 const part = fc.oneof(
@@ -64,7 +65,7 @@ describe('the conversation the classifier reads', () => {
     const paste = `${'The build log follows. '.repeat(400)}\n\n${proof}`;
     const c = classifyMessages([...answered(paste), { role: 'user', content: 'why?' }]);
     expect(c.signals).toContain('follow-up in a harder conversation');
-    expect(TIERS.indexOf(c.tier)).toBeGreaterThanOrEqual(TIERS.indexOf('complex'));
+    expect(TIER_NAMES.indexOf(c.tier)).toBeGreaterThanOrEqual(TIER_NAMES.indexOf('complex'));
     // The follow-up scores the turn's score less 0.6 (or its own, if higher), the turn scored as
     // it scores alone.
     const own = classifyMessages([{ role: 'user', content: 'and then?' }], undefined, false).score;
@@ -81,12 +82,11 @@ describe('the conversation the classifier reads', () => {
     // The proof two turns back is read when the turn after it is short ...
     const near = classifyMessages([...answered(proof), ...short(2), { role: 'user', content: 'why?' }]);
     expect(near.signals).toContain('follow-up in a harder conversation');
-    // ... and not past 600 characters of newer turns (here a 700-character one between).
+    // ... and not past 600 characters of newer turns (here a turn of more than 600 between).
     const between = answered(`Summarize: ${'the meeting went fine and lunch was good. '.repeat(16)}`);
     expect(messageText(between[0]!).length).toBeGreaterThan(600);
     const far = classifyMessages([...answered(proof), ...between, ...short(3), { role: 'user', content: 'why?' }]);
-    const farTier = TIERS.indexOf(far.tier);
-    expect(farTier).toBeLessThan(TIERS.indexOf(near.tier));
+    expect(TIER_NAMES.indexOf(far.tier)).toBeLessThan(TIER_NAMES.indexOf(near.tier));
     // The newest turn alone decides there: the same as a conversation without the proof.
     expect(far).toEqual(classifyMessages([...between, ...short(3), { role: 'user', content: 'why?' }]));
   });
@@ -110,4 +110,3 @@ describe('the conversation the classifier reads', () => {
   });
 });
 
-const TIERS: string[] = ['trivial', 'simple', 'moderate', 'complex', 'deep'];
