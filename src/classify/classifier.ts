@@ -60,12 +60,6 @@ const BAND_MIDDLE: readonly number[] = [0.3, BASE.simple, BASE.moderate, BASE.co
 const MAX_SCAN = 8 * 1024; // characters examined from each side of a huge message (bounded time; pasted material stops adding past ~11 KB anyway)
 const CONTEXT_TURNS = 6;
 /**
- * Characters of an ask the lexicons read: its first 900 and its last 300 (a longer ask is long
- * whatever else it says, and this bounds the per-request cost).
- */
-const ASK_SCAN = 1200;
-const ASK_SCAN_HEAD = 900;
-/**
  * Characters of earlier user turns the context reads in all, newest turn first. The newest is
  * always read, whole, as any turn is (scoreTurn bounds what it reads); an older one only if it
  * fits whole in what is left, since a turn read in part reads differently (600 characters of a
@@ -82,6 +76,12 @@ const CONTEXT_SCAN = 600;
  * and results between two user turns.
  */
 const MESSAGES_LOOKED_THROUGH = 256;
+/**
+ * Characters of an ask the lexicons read: its first 900 and its last 300 (a longer ask is long
+ * whatever else it says, and this bounds the per-request cost).
+ */
+const ASK_SCAN = 1200;
+const ASK_SCAN_HEAD = 900;
 /**
  * Characters of it whose shape (words, distinct words, questions) is counted: its first 450 and
  * last 150. The length bonus is full from ~64 distinct words and questions add at most three, so
