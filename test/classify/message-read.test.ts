@@ -17,6 +17,16 @@ const part = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom<unknown>({ type: 'image_url', image_url: { url: 'x' } }, null, 'bare string', 7, { text: 5 }, []) },
 );
 
+/** messageText as it was written before the bounded readers (an independent reference): the texts, a break between them once one is non-empty. */
+function referenceText(message: ChatMessageLike): string {
+  const c = message.content;
+  if (typeof c === 'string') return c;
+  if (!Array.isArray(c)) return '';
+  let out = '';
+  for (const part of c) if (part && typeof part === 'object' && typeof (part as { text?: unknown }).text === 'string') out += (out ? '\n' : '') + (part as { text: string }).text;
+  return out;
+}
+
 /** The parts the bounded readers read: all, or the first and last MAX_PARTS_EACH_END. */
 function read(message: ChatMessageLike): ChatMessageLike {
   const c = message.content;
@@ -25,7 +35,7 @@ function read(message: ChatMessageLike): ChatMessageLike {
 }
 
 describe('bounded reads of a message', () => {
-  it('messageEnds is ends(messageText) of the parts read, and messageHead its head', () => {
+  it('messageEnds is ends(messageText) of the parts read, messageHead its head, and messageText the join it was', () => {
     fc.assert(
       fc.property(
         fc.oneof(fc.array(part, { maxLength: 30 }), fc.array(part, { minLength: 2 * MAX_PARTS_EACH_END - 3, maxLength: 2 * MAX_PARTS_EACH_END + 40 }), fc.string({ maxLength: 80 })),
@@ -34,7 +44,8 @@ describe('bounded reads of a message', () => {
         (content, max, share) => {
           const head = Math.floor(max * share);
           const message = { role: 'user', content };
-          const whole = messageText(read(message));
+          const whole = referenceText(read(message));
+          expect(messageText(message)).toBe(referenceText(message));
           expect(messageEnds(message, max, head)).toBe(ends(whole, max, head));
           expect(messageHead(message, max)).toBe(whole.slice(0, max));
         },
