@@ -273,7 +273,12 @@ function rowInputs(content: () => RowInput): Msg[][] {
 
 /** The middle value of xs (the upper of the two middle ones for an even count). */
 function median(xs: readonly number[]): number {
-  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  return quantile([...xs].sort((a, b) => a - b), 0.5);
+}
+
+/** The value at fraction p of an ascending list (index floor(length * p)). */
+function quantile(sorted: readonly number[], p: number): number {
+  return sorted[Math.floor(sorted.length * p)]!;
 }
 
 /** Times `calls` classifications after `warm` untimed ones, the inputs in turn; the times in us, sorted. */
@@ -312,7 +317,7 @@ async function speedAgainst(otherRoot: string): Promise<void> {
     for (let round = 0; round < 10; round++) {
       for (const [name, classify] of round % 2 ? [...builds].reverse() : builds) {
         const t = timeCalls(classify, inputs, calls / 6, calls);
-        rounds.get(name)!.push([t[calls / 2]!, t[Math.floor(calls * 0.99)]!]);
+        rounds.get(name)!.push([quantile(t, 0.5), quantile(t, 0.99)]);
       }
     }
     const cell = (name: string, k: 0 | 1) => {
@@ -362,8 +367,7 @@ function speed(): void {
       }
       t.sort((a, b) => a - b);
       f.sort((a, b) => a - b);
-      const q = (v: number[], p: number) => v[Math.floor(v.length * p)]!;
-      rounds.push({ p50: q(t, 0.5), p99: q(t, 0.99), f50: q(f, 0.5), f99: q(f, 0.99) });
+      rounds.push({ p50: quantile(t, 0.5), p99: quantile(t, 0.99), f50: quantile(f, 0.5), f99: quantile(f, 0.99) });
     }
     const [p50, p99, f50, f99] = (['p50', 'p99', 'f50', 'f99'] as const).map((k) => median(rounds.map((r) => r[k])));
     // Ratios per round (both figures from the same calls), then the median round.
@@ -508,7 +512,7 @@ async function speedChild(buildRoot: string, label: string): Promise<void> {
   const row = speedRows().find(([l]) => l === label);
   if (!row) throw new Error(`no speed row ${label}`);
   const t = timeCalls(classify, rowInputs(row[1]), 2000, 4000);
-  console.log(JSON.stringify({ p50: t[2000], mean: t.reduce((a, b) => a + b, 0) / t.length, p99: t[3960] }));
+  console.log(JSON.stringify({ p50: quantile(t, 0.5), mean: t.reduce((a, b) => a + b, 0) / t.length, p99: quantile(t, 0.99) }));
 }
 
 /**
