@@ -38,6 +38,7 @@ import {
   SOCIAL_OPENING_CJK,
   FAILURE_PATTERN,
   CHANGE_REF,
+  OPERATIONAL_GUARANTEE,
 } from './lexicon.js';
 
 export interface Classification {
@@ -499,6 +500,11 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   } else if (below('complex') && (MATH_MULTI_STEP.test(lexScan) || PUZZLE_STRATEGY.test(lexScan))) {
     family = 'complex';
     extra.push('a multi-step problem');
+  } else if (below('complex') && family !== 'simple' && shape.words >= 10 && OPERATIONAL_GUARANTEE.test(lexScan)) {
+    // Not a definition or lookup ("What does exactly-once mean?" stays simple), nor a short
+    // how-to with a known recipe ("How do I restart nginx without downtime?").
+    family = 'complex';
+    extra.push('an operation under a hard guarantee');
   } else if (below('moderate') && (MATH_TASK.test(lexScan) || COUNTING_PUZZLE.test(lexScan) || powerQuestion || (QUANTITY_QUESTION.test(lexScan) && quantitiesIn(lex, lexScan) >= 2))) {
     family = 'moderate';
     extra.push('a calculation or word problem');

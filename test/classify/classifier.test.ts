@@ -178,6 +178,26 @@ describe('classifier', () => {
     expect(classifyText('What are the last 4 digits of my card?').tier).toBe('simple');
   });
 
+
+  it('an operation held to a hard guarantee (no downtime, exactly once, one machine) is complex; a definition or a short how-to is not. Asking for causes is an explanation', () => {
+    for (const q of [
+      'Move our 3 TB Postgres database to a new region with zero downtime.',
+      'Les commandes doivent être traitées exactement une fois, même quand le consommateur redémarre.',
+      'Cambiar el esquema de la tabla de pedidos en producción sin tiempo de inactividad y sin perder escrituras.',
+      'Deduplicate 40 million customer records every night on a single machine with 16 GB of RAM.',
+    ]) {
+      expect(classifyText(q).tier, q).toBe('complex');
+      expect(classifyText(q).signals, q).toContain('an operation under a hard guarantee');
+    }
+    for (const q of ['What does exactly-once delivery mean?', 'How do I restart nginx without downtime?', 'Is zero downtime possible?']) {
+      expect(classifyText(q).signals, q).not.toContain('an operation under a hard guarantee');
+      expect(idx(classifyText(q).tier), q).toBeLessThan(idx('complex'));
+    }
+    for (const q of ['Summarize the main causes of the Great Depression', 'Was sind die Ursachen der Inflation?', 'Каковы причины Первой мировой войны?', 'What were the reasons behind the fall of Rome?']) {
+      expect(classifyText(q).tier, q).toBe('moderate');
+    }
+    expect(classifyText('Summarize the plot of Macbeth in three sentences.').tier).toBe('simple');
+  });
   it('social turns opened or closed by thanks or a greeting, and one-step arithmetic in words, are trivial; a request after thanks is not', () => {
     for (const t of ['Appreciate it!', 'Much obliged', 'Спасибо большое!', 'Gracias, eso es todo', 'Obrigado pela ajuda', '谢谢你的帮助', 'お疲れ様です', 'Wie viel ist 8 plus 9?', 'Combien font 6 fois 7 ?', 'Сколько будет 2 плюс 2?']) {
       expect(classifyText(t).tier, t).toBe('trivial');
