@@ -442,6 +442,30 @@ function wordsBeside(text: string): number {
   return n;
 }
 
+/** WORD_RE's matches in a text, counted up to max (text.match(WORD_RE).length where that is below max). */
+function wordsUpTo(text: string, max: number): number {
+  WORD_RE.lastIndex = 0;
+  let n = 0;
+  while (n < max && WORD_RE.exec(text) !== null) n++;
+  WORD_RE.lastIndex = 0;
+  return n;
+}
+
+const ARITHMETIC_STEP = /\d+\s*(?:[-+*/×÷^]|times|plus|minus|divided by|mal|más|menos)\s*\d+/u;
+
+/**
+ * Whether the last clause of an ask (ranges: clauseRanges of it) is short arithmetic: one to eight
+ * words with an operation between two numbers ("Prove it rigorously. What is 7 times 8?"). Asked
+ * only where the answer is read, and the words counted only up to nine: counting every word of a
+ * 600-character clause took ~3-8 us here (exported for tests).
+ */
+export function endsInArithmetic(lex: string, ranges: readonly number[]): boolean {
+  if (ranges.length === 0) return false;
+  const last = lex.slice(ranges[ranges.length - 2], ranges[ranges.length - 1]);
+  const words = wordsUpTo(last, 9);
+  return words >= 1 && words <= 8 && ARITHMETIC_STEP.test(last);
+}
+
 /** Score one user turn on its own. */
 function scoreTurn(raw: string, nested = false): TurnScore {
   const text = ends(raw, 2 * MAX_SCAN, MAX_SCAN);
@@ -606,12 +630,11 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   // Keyword stuffing: hard words around an easy ask do not make it hard. Sentences made of hard
   // words with no object of their own ("Prove it rigorously, design the architecture") are
   // set aside and the rest is scored on its own; one hard word may lift it a tier, several not.
-  const hardWords = deep || complex || steps > 0 ? DEEP_ASK.count(lexScan, 8) + COMPLEX_ASK.count(lexScan, 8) + steps : 0;
+  // Only whether there are none, one or several is read: each lexicon is counted up to 2.
+  const hardWords = deep || complex || steps > 0 ? DEEP_ASK.count(lexScan, 2) + COMPLEX_ASK.count(lexScan, 2) + steps : 0;
   if (hardWords >= 1 && !nested) {
     const ranges = clauseRanges(lex);
     const { stuffing, rest } = stuffingClauses(lex, lexScan, ranges);
-    const lastClause = ranges.length > 0 ? lex.slice(ranges[ranges.length - 2], ranges[ranges.length - 1]) : '';
-    const arithmeticCore = (lastClause.match(WORD_RE)?.length ?? 99) <= 8 && /\d+\s*(?:[-+*/×÷^]|times|plus|minus|divided by|mal|más|menos)\s*\d+/u.test(lastClause);
     let core: number | null = null;
     // A rest that names a hard topic or a failure ("pods OOMKilled at 70% of limit. Diagnose.")
     // is not an easy ask: the bare verb beside it may lift it one tier more.
@@ -626,7 +649,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
       hardRest = DEPTH_TERMS.test(restScan) || SYMPTOM.test(restScan);
     } else if (lex.length < 600) {
       // One sentence: strip the hard words and judge what is left.
-      const lookupCore = LOOKUP_CORE.test(lexScan) || arithmeticCore;
+      const lookupCore = LOOKUP_CORE.test(lexScan) || endsInArithmetic(lex, ranges);
       if (lookupCore || unknownKeptWords(lex) < 4) {
         const left = lex.replace(DEEP_ALL, ' ').replace(COMPLEX_ALL, ' ').replace(MULTI_ALL, ' ').replace(EFFORT_WORDS, ' ');
         const bare = left.replace(NO_OBJECT, ' ');

@@ -542,16 +542,26 @@ const CODE_LINE = new RegExp(String.raw`^(?:\s{4,}|\t)\S|[;{}]\s*$|^\s*${CODE_KE
 /** JavaScript's \s (WhiteSpace and LineTerminator), as a char-code test. */
 /** Lines with something other than whitespace on them (what split + trim + filter counted). */
 export function nonBlankLines(text: string): number {
+  // Each line is read up to its first character that is not a space, then the next line is found
+  // by indexOf: 2 KB of pasted code took ~10-14 us read a character at a time in a classification
+  // here (the one-character-per-line and nested-fence rows).
   let lines = 0;
-  let blank = true;
-  for (let i = 0; i < text.length; i++) {
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
     const c = text.charCodeAt(i);
     if (c === 10) {
-      if (!blank) lines++;
-      blank = true;
-    } else if (blank && !isJsSpace(c)) blank = false;
+      i++; // a blank line ends
+    } else if (isJsSpace(c)) {
+      i++;
+    } else {
+      lines++;
+      const nl = text.indexOf('\n', i + 1);
+      if (nl < 0) break;
+      i = nl + 1;
+    }
   }
-  return blank ? lines : lines + 1;
+  return lines;
 }
 
 export function isJsSpace(c: number): boolean {
