@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { NO_OBJECT_TERMS, ONE_SENTENCE_REMOVABLE, classifyText, clauseRanges, countQuantities, isSmallTalk, isStuffing, materialWords, opensWithWhChoice, stuffingClauses, unknownKeptWords } from '../../src/classify/classifier.js';
+import { NO_OBJECT_TERMS, ONE_SENTENCE_REMOVABLE, classifyText, clauseRanges, countQuantities, endsInArithmetic, isSmallTalk, isStuffing, materialWords, opensWithWhChoice, stuffingClauses, unknownKeptWords } from '../../src/classify/classifier.js';
 import * as lexicons from '../../src/classify/lexicon.js';
 import { isBmpLetter, lexicalForm } from '../../src/classify/text.js';
 import { SMALL_TALK_WORDS } from '../../src/classify/lexicon.js';
@@ -99,6 +99,20 @@ describe('clauses of a long ask', () => {
         const slices: string[] = [];
         for (let k = 0; k < ranges.length; k += 2) slices.push(t.slice(ranges[k], ranges[k + 1]));
         expect(slices).toEqual(t.split(/[.!?:;。？！：；]+\s*|\n+/u).filter((x) => x.trim()));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('endsInArithmetic is what the last clause\'s word count and operation regex said, counting at most nine words (property)', () => {
+    const arithmetic = fc.array(fc.constantFrom('what is', '7', '12', 'times', 'plus', '*', '+', '-', 'x', 'and', 'mod'), { maxLength: 14 }).map((p) => p.join(' '));
+    fc.assert(
+      fc.property(text, arithmetic, (t, tail) => {
+        const ask = lexicalForm(`${t}. ${tail}`);
+        const ranges = clauseRanges(ask);
+        const last = ranges.length > 0 ? ask.slice(ranges[ranges.length - 2], ranges[ranges.length - 1]) : '';
+        const before = (last.match(/[\p{L}\p{N}'’]+/gu)?.length ?? 99) <= 8 && /\d+\s*(?:[-+*/×÷^]|times|plus|minus|divided by|mal|más|menos)\s*\d+/u.test(last);
+        expect(endsInArithmetic(ask, ranges), ask).toBe(before);
       }),
       { numRuns: 3000 },
     );
