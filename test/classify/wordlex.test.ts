@@ -4,7 +4,7 @@ import { NO_OBJECT_TERMS, ONE_SENTENCE_REMOVABLE, classifyText, clauseRanges, co
 import * as lexicons from '../../src/classify/lexicon.js';
 import { isBmpLetter, lexicalForm } from '../../src/classify/text.js';
 import { SMALL_TALK_WORDS } from '../../src/classify/lexicon.js';
-import { WordLexicon, countRegex, expandTerm, hasPlaceWithin, readLexicons, words } from '../../src/classify/wordlex.js';
+import { WordLexicon, countRegex, countUnlisted, expandTerm, hasPlaceWithin, readLexicons, wordSet, words } from '../../src/classify/wordlex.js';
 
 const all = Object.entries(lexicons).filter((e): e is [string, WordLexicon] => e[1] instanceof WordLexicon);
 
@@ -227,6 +227,24 @@ describe('one-sentence shortcut', () => {
       fc.property(fc.array(piece, { maxLength: 20 }), fc.constantFrom(' ', ', ', '-', ''), (parts, sep) => {
         const lex = lexicalForm(parts.join(sep));
         expect(unknownKeptWords(lex)).toBe(reference(lex));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('countUnlisted counts the words outside a set, none with a unit at or past U+2E80, up to max (property)', () => {
+    const list = [...ONE_SENTENCE_REMOVABLE].slice(0, 30);
+    const set = wordSet(list);
+    const piece = fc.oneof(fc.constantFrom(...list, 'zebra', 'x2', '42', 'é', '设计', '々', 'ꙮ', 'ⅻ', 'provee'), fc.string({ unit: 'binary', maxLength: 4 }));
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 20 }), fc.constantFrom(' ', ', ', '-', ''), fc.integer({ min: 1, max: 5 }), (parts, sep, max) => {
+        const lex = lexicalForm(parts.join(sep));
+        let expected = 0;
+        for (const w of words(lex)) {
+          if (list.includes(w) || [...w].some((ch) => ch.charCodeAt(0) >= 0x2e80)) continue;
+          if (++expected >= max) break;
+        }
+        expect(countUnlisted(set, lex, max)).toBe(expected);
       }),
       { numRuns: 5000 },
     );
