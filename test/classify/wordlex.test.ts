@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { NO_OBJECT_TERMS, ONE_SENTENCE_REMOVABLE, classifyText, clauseRanges, countQuantities, endsInArithmetic, isSmallTalk, isStuffing, materialWords, opensWithWhChoice, stuffingClauses, unknownKeptWords } from '../../src/classify/classifier.js';
+import { NO_OBJECT_TERMS, ONE_SENTENCE_REMOVABLE, classifyText, clauseRanges, countQuantities, endsInArithmetic, isSmallTalk, isStuffing, materialWords, opensWithWhChoice, stuffingClauses, unknownKeptWords, withoutHardWords } from '../../src/classify/classifier.js';
 import * as lexicons from '../../src/classify/lexicon.js';
 import { isBmpLetter, lexicalForm } from '../../src/classify/text.js';
 import { SMALL_TALK_WORDS } from '../../src/classify/lexicon.js';
@@ -247,6 +247,23 @@ describe('one-sentence shortcut', () => {
         expect(countUnlisted(set, lex, max)).toBe(expected);
       }),
       { numRuns: 5000 },
+    );
+  });
+
+  it('withoutHardWords gives what the three hard-word regexes replaced in turn gave (property)', () => {
+    const hardTerms = [lexicons.DEEP_ASK, lexicons.COMPLEX_ASK, lexicons.MULTI_STEP].flatMap((l) => l.spaced.flatMap((t) => expandTerm(t) ?? []));
+    const piece = fc.oneof(
+      fc.constantFrom(...hardTerms),
+      fc.constantFrom('the', 'it', 'of', 'step', 'by', 'root', 'model', 'x1', '2', "it's", 'tla', '+', ',', '.', '-', '(', ')', '证明', '设计', 'é', 'ꙮ', '\n'),
+      fc.string({ unit: 'binary', maxLength: 3 }),
+    );
+    const chain = (t: string) => t.replace(lexicons.DEEP_ASK.regexAll, ' ').replace(lexicons.COMPLEX_ASK.regexAll, ' ').replace(lexicons.MULTI_STEP.regexAll, ' ');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 24 }), fc.constantFrom(' ', '', ', ', '  '), (parts, sep) => {
+        const lex = lexicalForm(parts.join(sep));
+        expect(withoutHardWords(lex, readLexicons(lex)), lex).toBe(chain(lex));
+      }),
+      { numRuns: 20000 },
     );
   });
 
