@@ -143,8 +143,9 @@ const HARD_LEXICONS = [DEEP_ASK, COMPLEX_ASK, MULTI_STEP] as const;
  * Whether the places the lexicon scan finds give exactly what the three replaces in turn give
  * (withoutHardWords): a literal of the second or third lexicon that begins or ends with a
  * character that is not a letter or number, or holds two such characters in a row, could match
- * across or beside a replaced span where it did not match before. None does; this is checked
- * once at load so that a lexicon edit cannot make the shortcut wrong.
+ * across or beside a replaced span where it did not match before, and a term that does not
+ * expand to literals has no places. None does; this is checked once at load so that a lexicon
+ * edit cannot make the shortcut wrong.
  */
 const PLACES_REPLACE_EXACT = [COMPLEX_ASK, MULTI_STEP].every((lexicon) =>
   lexicon.spaced.every((term) =>

@@ -229,8 +229,8 @@ export const REVIEW_ASK = lexicon(
 /**
  * An operation held to a hard guarantee: no downtime, exactly once, on one machine. Said of a
  * change or a pipeline ("Rotate the database password used by 60 microservices with zero
- * downtime"), it is a design problem whatever verb it uses (sixth pass over the tune split: all
- * eleven tune asks with one that are not definitions are labelled complex or deep).
+ * downtime"), it is a design problem whatever verb it uses: all eleven tune-split asks with one
+ * are labelled complex or deep (session 21). A definition or lookup is left alone (classifier.ts).
  */
 export const OPERATIONAL_GUARANTEE = lexicon(
   [

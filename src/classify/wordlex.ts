@@ -519,26 +519,9 @@ export function scanWord(text: string, from: number): boolean {
  * at or past U+2E80 (Chinese and Japanese terms match inside words), counted up to max.
  */
 export function countUnlisted(set: WordMap<true>, text: string, max: number): number {
-  // Words cut as scanWord cuts them, written out (it runs on every clause of a long ask).
   let count = 0;
-  const n = text.length;
-  for (let i = 0; i < n; ) {
-    let c = text.charCodeAt(i);
-    if (!isBmpWordChar(c)) {
-      i++;
-      continue;
-    }
-    const start = i;
-    let h = HASH_SEED;
-    let cjk = false;
-    for (;;) {
-      h = hashStep(h, c);
-      if (c >= 0x2e80) cjk = true;
-      if (++i >= n) break;
-      c = text.charCodeAt(i);
-      if (!isBmpWordChar(c)) break;
-    }
-    if (!cjk && set.getRange(text, start, i, h) === undefined && ++count >= max) return count;
+  for (let at = 0; scanWord(text, at); at = SCANNED.end) {
+    if (SCANNED.maxUnit < 0x2e80 && set.getRange(text, SCANNED.start, SCANNED.end, SCANNED.hash) === undefined && ++count >= max) return count;
   }
   return count;
 }
