@@ -178,7 +178,6 @@ describe('classifier', () => {
     expect(classifyText('What are the last 4 digits of my card?').tier).toBe('simple');
   });
 
-
   it('an operation held to a hard guarantee (no downtime, exactly once, one machine) is complex; a definition or a short how-to is not. Asking for causes is an explanation', () => {
     for (const q of [
       'Move our 3 TB Postgres database to a new region with zero downtime.',
@@ -198,6 +197,7 @@ describe('classifier', () => {
     }
     expect(classifyText('Summarize the plot of Macbeth in three sentences.').tier).toBe('simple');
   });
+
   it('social turns opened or closed by thanks or a greeting, and one-step arithmetic in words, are trivial; a request after thanks is not', () => {
     for (const t of ['Appreciate it!', 'Much obliged', 'Спасибо большое!', 'Gracias, eso es todo', 'Obrigado pela ajuda', '谢谢你的帮助', 'お疲れ様です', 'Wie viel ist 8 plus 9?', 'Combien font 6 fois 7 ?', 'Сколько будет 2 плюс 2?']) {
       expect(classifyText(t).tier, t).toBe('trivial');
