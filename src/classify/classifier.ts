@@ -599,7 +599,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   const below = (f: keyof typeof BASE) => family === 'none' || family === 'simple' || (f === 'complex' && family === 'moderate');
   const extra: string[] = [];
   let namedCap = Infinity;
-  if (below('complex') && SYMPTOM.test(lexScan) && DIAGNOSE_ASK.test(lexScan)) {
+  if (below('complex') && SYMPTOM.test(lexScan) && DIAGNOSE_ASK.test(lexScan) && !COUNTING_PUZZLE.test(lexScan)) {
     family = 'complex';
     extra.push('a failure or slowdown to diagnose');
   } else if (below('complex') && codeLines > 5 && REVIEW_ASK.test(lexScan) && !/\bquick\b/.test(lex)) {

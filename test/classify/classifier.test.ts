@@ -198,6 +198,15 @@ describe('classifier', () => {
     expect(classifyText('Summarize the plot of Macbeth in three sentences.').tier).toBe('simple');
   });
 
+  it('a counting puzzle whose words a failure report also uses ("climb", "steps") is a word problem, not a failure to diagnose', () => {
+    const puzzle = classifyText('In how many ways can a frog climb 12 steps taking 1 or 3 steps at a time?');
+    expect(puzzle.tier).toBe('moderate');
+    expect(puzzle.signals).toContain('a calculation or word problem');
+    for (const q of ['Memory climbs every hour after the deploy. Steps?', 'Heap usage climbs until the pod is OOMKilled. What steps should I take?']) {
+      expect(classifyText(q).signals, q).toContain('a failure or slowdown to diagnose');
+    }
+  });
+
   it('social turns opened or closed by thanks or a greeting, and one-step arithmetic in words, are trivial; a request after thanks is not', () => {
     for (const t of ['Appreciate it!', 'Much obliged', 'Спасибо большое!', 'Gracias, eso es todo', 'Obrigado pela ajuda', '谢谢你的帮助', 'お疲れ様です', 'Wie viel ist 8 plus 9?', 'Combien font 6 fois 7 ?', 'Сколько будет 2 плюс 2?']) {
       expect(classifyText(t).tier, t).toBe('trivial');
