@@ -39,6 +39,7 @@ import {
   FAILURE_PATTERN,
   CHANGE_REF,
   OPERATIONAL_GUARANTEE,
+  TECH_CONTEXT,
 } from './lexicon.js';
 
 export interface Classification {
@@ -554,6 +555,12 @@ export function endsInArithmetic(lex: string, ranges: readonly number[]): boolea
   return words >= 1 && words <= 8 && ARITHMETIC_STEP.test(last);
 }
 
+/** Whether an ask names a system the way systems are named or gives a measurement (technicalMarks). */
+function hasTechnicalMark(askRaw: string): boolean {
+  const marks = technicalMarks(askRaw);
+  return marks.names > 0 || marks.measurements > 0;
+}
+
 /** Score one user turn on its own. */
 function scoreTurn(raw: string, nested = false): TurnScore {
   const text = ends(raw, 2 * MAX_SCAN, MAX_SCAN);
@@ -599,7 +606,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   const below = (f: keyof typeof BASE) => family === 'none' || family === 'simple' || (f === 'complex' && family === 'moderate');
   const extra: string[] = [];
   let namedCap = Infinity;
-  if (below('complex') && SYMPTOM.test(lexScan) && DIAGNOSE_ASK.test(lexScan) && !COUNTING_PUZZLE.test(lexScan)) {
+  if (below('complex') && SYMPTOM.test(lexScan) && DIAGNOSE_ASK.test(lexScan) && !COUNTING_PUZZLE.test(lexScan) && (codeLines > 0 || TECH_CONTEXT.test(lexScan) || hasTechnicalMark(askRaw))) {
     family = 'complex';
     extra.push('a failure or slowdown to diagnose');
   } else if (below('complex') && codeLines > 5 && REVIEW_ASK.test(lexScan) && !/\bquick\b/.test(lex)) {

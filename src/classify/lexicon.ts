@@ -113,7 +113,7 @@ export const MATH_NOTATION =
 export const MATH_WORDS = lexicon([
   'integral', 'derivative', 'eigen(?:value|vector)s?', 'matrix', 'matrices', 'polynomial', 'primes?', 'irrational', 'probability', 'expected value',
   'variance', 'converge(?:s|nce)?', 'series', 'limit', 'equations?', 'inequality', 'induction', 'modulo', 'combinatori(?:cs|al)', 'permutations?',
-  'theorem', 'lemma', 'group', 'graph', 'countable', 'uncountable', 'recurrence', 'ecuación', 'gleichung', 'équation', 'уравнение', 'интеграл',
+  'theorem', 'lemma', 'groups? of order', 'group theory', 'abelian', 'subgroups?', 'cyclic groups?', 'graph', 'countable', 'uncountable', 'recurrence', 'ecuación', 'gleichung', 'équation', 'уравнение', 'интеграл',
 ]);
 /** The core of a lookup: a keyword-stuffed lookup stays a lookup. */
 export const LOOKUP_CORE = lexicon(
@@ -166,6 +166,26 @@ export const TRIVIAL_ASK = lexicon([
 export const EFFORT_TERMS = ['think', 'thinking', 'hard', 'harder', 'deeply', 'deep', 'carefully', 'maximum', 'reasoning', 'thorough', 'very', 'please', 'with', 'and', 'it', 'then', 'be', 'everything', 'alles', 'es', 'todo'];
 /** The effort words in a lexical form (lexicalForm: the boundary class is the BMP's letters). */
 export const EFFORT_WORDS = new RegExp(`(?<!${BMP_LETTER})(?:${EFFORT_TERMS.join('|')})(?!${BMP_LETTER})`, 'gu');
+/**
+ * What a system is made of: with one of these (or a named system, a measurement or code) a
+ * symptom and a "why" are a failure to diagnose; without, "Why did the stock market crash in
+ * 1929?" and "Why do leaves turn yellow?" are questions to explain (session 21: every such
+ * everyday "why" read as complex).
+ */
+export const TECH_CONTEXT = lexicon(
+  [
+    'services?', 'servers?', 'clusters?', 'nodes?', 'pods?', 'containers?', 'databases?', 'db', 'quer(?:y|ies)', 'index(?:es)?', 'tables?', 'replicas?', 'shards?',
+    'partitions?', 'consumers?', 'producers?', 'queues?', 'cache', 'api', 'endpoints?', 'requests?', 'jobs?', 'batch', 'pipelines?', 'builds?', 'deploy(?:ment|s)?',
+    'release', 'tests?', 'ci', 'app', 'apps', 'application', 'website', 'site', 'browser', 'script', 'functions?', 'code', 'components?', 'struct', 'compiler',
+    'kernel', 'driver', 'gpu', 'cpu', 'memory', 'heap', 'disk', 'network', 'connections?', 'sockets?', 'threads?', 'workers?', 'logs?', 'errors?', 'exception',
+    'stack trace', 'instance', 'vm', 'host', 'docker', 'kubernetes', 'postgres', 'mysql', 'redis', 'kafka', 'nginx', 'elasticsearch', 'mongodb', 'spark', 'react',
+    'python', 'java', 'rust', 'checker', 'parser', 'model', 'training', 'loss', 'gc', 'refunds', 'orders', 'signups', 'checkout', 'login', 'cron', 'nightly',
+    'system', 'program', 'process(?:es)?', 'software', 'machine',
+    'servicio', 'servidor', 'consultas?', 'base de datos', 'índice', 'memoria', 'memória', 'consulta', 'dienst', 'datenbank', 'abfrage', 'speicher', 'serveur',
+    'requête', 'base de données', 'mémoire', 'сервер', 'сервис', 'запрос', 'база данных', 'память', 'тест', 'кластер',
+  ],
+  ['サーバ', 'データベース', 'メモリ', 'バッチ', 'ジョブ', '服务', '数据库', '内存', '查询', '测试', '集群', '接口'],
+);
 /**
  * A failure or slowdown to diagnose (second round, tune split: terse expert requests such as
  * "p99 regressed 40ms after bumping to Go 1.23. Where do I look?" read as short questions).
