@@ -208,6 +208,13 @@ describe('classifier', () => {
     }
   });
 
+  it('"group" alone is no mathematical subject; group theory is', () => {
+    for (const q of ['Plan a dinner for a group of twelve friends with two vegetarians.', 'Split the users into a control group and a test group.']) {
+      expect(classifyText(q).signals, q).not.toContain('mathematical subject');
+    }
+    expect(classifyText('Prove that every group of order 4 is abelian.').signals).toContain('mathematical subject');
+  });
+
   it('a counting puzzle whose words a failure report also uses ("climb", "steps") is a word problem, not a failure to diagnose', () => {
     const puzzle = classifyText('In how many ways can a frog climb 12 steps taking 1 or 3 steps at a time?');
     expect(puzzle.tier).toBe('moderate');
