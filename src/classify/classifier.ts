@@ -40,6 +40,7 @@ import {
   CHANGE_REF,
   OPERATIONAL_GUARANTEE,
   TECH_CONTEXT,
+  CREATIVE_OBJECT,
 } from './lexicon.js';
 
 export interface Classification {
@@ -659,6 +660,12 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   if (family === 'simple' && extra.length === 0 && !code && !material && HOW_TO.test(lex) && CONSTRAINT.test(lexScan) && shape.words >= 10) {
     family = 'moderate';
     extra.push('how to do something under a constraint');
+  }
+  // A design verb on something made for people ("Design a logo for my bakery", "a 4-week workout
+  // plan") asks for an idea or a plan, not engineering, unless the ask also names a system.
+  if (family === 'complex' && extra.length === 0 && !code && !material && !wholeSystem && CREATIVE_OBJECT.test(lexScan) && !TECH_CONTEXT.test(lexScan) && !hasTechnicalMark(askRaw)) {
+    family = 'moderate';
+    extra.push('a design for people, not a system');
   }
   let score = BASE[family];
   if (extra.length) signals.push(...extra);

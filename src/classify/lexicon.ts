@@ -261,6 +261,15 @@ export const OPERATIONAL_GUARANTEE = lexicon(
   ],
   ['零停机', '不停机', '无停机', '恰好一次', '無停止', 'ダウンタイムなし'],
 );
+/**
+ * Things designed for people rather than built as systems: "Design a logo for my bakery" is a
+ * creative ask (moderate), not engineering (session 21: "design" made every such ask complex).
+ */
+export const CREATIVE_OBJECT = lexicon([
+  'logos?', 'posters?', 'flyers?', 'cards?', 'invitations?', 'tattoos?', 'gardens?', 'rooms?', 'kitchens?', 'outfits?', 'menus?', 'meal plans?',
+  'workout(?: plans?)?', 'training plans?', 'routines?', 'party', 'wedding', 'birthday', 'costumes?', 't-shirts?', 'banners?', 'letterhead', 'business cards?',
+  'cover', 'mascot', 'brand', 'slogan', 'quilt', 'lesson plans?', 'itinerary', 'schedule', 'budget',
+]);
 /** A change under review named by reference (an agent's "Review PR 482"): no diff pasted, still a full review. */
 export const CHANGE_REF = lexicon(['pr #?\\d+', 'pull request', 'merge request', 'mr !?\\d+']);
 /** Math tasks named by their operation (second round: "Integrate x*e^x dx." read as a short question). */

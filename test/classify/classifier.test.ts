@@ -215,6 +215,16 @@ describe('classifier', () => {
     expect(classifyText('Prove that every group of order 4 is abelian.').signals).toContain('mathematical subject');
   });
 
+  it('a design for people (a logo, a card, a workout plan, a menu) is moderate; a design that names a system stays complex', () => {
+    for (const q of ['Design a logo for my bakery.', 'Design a birthday card for my mom.', 'Design a 4-week workout plan for a beginner.', 'Optimize my morning routine.', 'Design a menu for a vegan dinner party.']) {
+      expect(classifyText(q).tier, q).toBe('moderate');
+      expect(classifyText(q).signals, q).toContain('a design for people, not a system');
+    }
+    for (const q of ['Design the database schema for a wedding planning app.', 'Design a REST API for a restaurant menu service.']) {
+      expect(classifyText(q).tier, q).toBe('complex');
+    }
+  });
+
   it('a counting puzzle whose words a failure report also uses ("climb", "steps") is a word problem, not a failure to diagnose', () => {
     const puzzle = classifyText('In how many ways can a frog climb 12 steps taking 1 or 3 steps at a time?');
     expect(puzzle.tier).toBe('moderate');
