@@ -159,7 +159,7 @@ export const SYSTEM_RIGOUR = lexicon(['expert', 'rigorous', 'think carefully', '
 export const SYSTEM_BRIEF = lexicon(['concise', 'brief', 'short answers?', 'keep answers short', 'one sentence', 'casual', 'friendly chat', 'small talk']);
 /** One-word-answer asks: yes/no questions, trivial instructions, sequence facts. */
 export const TRIVIAL_ASK = lexicon([
-  "^(?:is|are|can|do|does|was(?! (?:ist|sind|steht|bedeutet|macht|heißt|kostet|passiert)(?![\\p{L}]))|were|true or false)", 'say (?:hi|hello|ok|yes|no|back)', 'reply with', 'repeat after', 'count from', 'random number',
+  "^(?:is|are|can(?! (?:you|u) )|do(?! you know )|does|was(?! (?:ist|sind|steht|bedeutet|macht|heißt|kostet|passiert)(?![\\p{L}]))|were|true or false)", 'say (?:hi|hello|ok|yes|no|back)', 'can (?:you|u) (?:hear|see|read|understand) (?:me|this|it)', 'reply with', 'repeat after', 'count from', 'random number',
   'what day comes', 'what comes after', 'what number comes next', "what(?:'s| is) the next number", 'what letter', 'opposite of', 'plural of', 'how many legs', 'how many days are in a week', 'which is (?:larger|bigger|smaller)',
 ]);
 /** Effort words that stuffing adds without changing the ask. */

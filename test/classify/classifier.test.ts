@@ -225,6 +225,13 @@ describe('classifier', () => {
     }
   });
 
+  it('"Can you ..." asking for something is a request, not a yes/no question; "Can you hear me?" is still small talk', () => {
+    for (const q of ['Can you recommend a good laptop for students?', 'Can you suggest a name for my bakery?', 'Do you know a good recipe for pancakes?']) {
+      expect(idx(classifyText(q).tier), q).toBeGreaterThanOrEqual(idx('simple'));
+    }
+    for (const q of ['Can you hear me?', 'Can pigs swim?', 'Do penguins have knees?']) expect(classifyText(q).tier, q).toBe('trivial');
+  });
+
   it('a counting puzzle whose words a failure report also uses ("climb", "steps") is a word problem, not a failure to diagnose', () => {
     const puzzle = classifyText('In how many ways can a frog climb 12 steps taking 1 or 3 steps at a time?');
     expect(puzzle.tier).toBe('moderate');
