@@ -41,6 +41,7 @@ import {
   OPERATIONAL_GUARANTEE,
   TECH_CONTEXT,
   CREATIVE_OBJECT,
+  JUDGEMENT,
 } from './lexicon.js';
 
 export interface Classification {
@@ -597,7 +598,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   let family: keyof typeof BASE = 'none';
   // A yes/no question about a mathematical object ("Is 221 prime?") takes a check, not a glance.
   const powerQuestion = shape.words >= 4 && (lex.includes('^') || lex.includes('**')) && POWER_QUESTION.test(lex) && !socialEdge(askRaw);
-  const trivialAsk = !deep && !complex && !moderate && !material && !code && shape.words <= 9 && TRIVIAL_ASK.regex.test(lex.trim()) && !MATH_WORDS.test(lexScan) && !powerQuestion;
+  const trivialAsk = !deep && !complex && !moderate && !material && !code && shape.words <= 9 && TRIVIAL_ASK.regex.test(lex.trim()) && !MATH_WORDS.test(lexScan) && !JUDGEMENT.test(lexScan) && !powerQuestion;
   if (trivialAsk) return { score: 0.25, signals: ['one-word answer'], smallTalk: false, short: true, family: 'none' };
   if (deep) family = 'deep';
   else if (complex) family = 'complex';

@@ -162,6 +162,14 @@ export const TRIVIAL_ASK = lexicon([
   "^(?:is|are|can(?! (?:you|u) )|do(?! you know )|does|was(?! (?:ist|sind|steht|bedeutet|macht|heißt|kostet|passiert)(?![\\p{L}]))|were|true or false)", 'say (?:hi|hello|ok|yes|no|back)', 'can (?:you|u) (?:hear|see|read|understand) (?:me|this|it)', 'reply with', 'repeat after', 'count from', 'random number',
   'what day comes', 'what comes after', 'what number comes next', "what(?:'s| is) the next number", 'what letter', 'opposite of', 'plural of', 'how many legs', 'how many days are in a week', 'which is (?:larger|bigger|smaller)',
 ]);
+/**
+ * Words that make a yes/no question a judgement ("Is it better to rent or buy?", "Is coffee bad
+ * for you?", "Is it worth learning Latin?"): the answer is an argument, not one word.
+ */
+export const JUDGEMENT = lexicon([
+  'better', 'worse', 'worth', 'best', 'bad for', 'good for', 'healthy', 'healthier', 'unhealthy', 'safe', 'safer', 'dangerous', 'a good idea', 'a bad idea',
+  'ethical', 'fair', 'overrated', 'mejor', 'peor', 'vale la pena', 'besser', 'schlechter', 'lohnt', 'meilleur', 'pire', 'vaut', 'лучше', 'хуже', 'стоит ли',
+]);
 /** Effort words that stuffing adds without changing the ask. */
 export const EFFORT_TERMS = ['think', 'thinking', 'hard', 'harder', 'deeply', 'deep', 'carefully', 'maximum', 'reasoning', 'thorough', 'very', 'please', 'with', 'and', 'it', 'then', 'be', 'everything', 'alles', 'es', 'todo'];
 /** The effort words in a lexical form (lexicalForm: the boundary class is the BMP's letters). */

@@ -232,6 +232,13 @@ describe('classifier', () => {
     for (const q of ['Can you hear me?', 'Can pigs swim?', 'Do penguins have knees?']) expect(classifyText(q).tier, q).toBe('trivial');
   });
 
+  it('a yes/no question that asks for a judgement (better, worth, bad for, safe) is no one-word answer; a yes/no fact is', () => {
+    for (const q of ['Is it better to rent or buy a house?', 'Is coffee bad for you?', 'Is it worth learning Latin?', 'Is it safe to eat raw cookie dough?']) {
+      expect(idx(classifyText(q).tier), q).toBeGreaterThanOrEqual(idx('simple'));
+    }
+    for (const q of ['Is a tomato a fruit?', 'Is 9.11 bigger than 9.9?']) expect(classifyText(q).tier, q).toBe('trivial');
+  });
+
   it('a counting puzzle whose words a failure report also uses ("climb", "steps") is a word problem, not a failure to diagnose', () => {
     const puzzle = classifyText('In how many ways can a frog climb 12 steps taking 1 or 3 steps at a time?');
     expect(puzzle.tier).toBe('moderate');
