@@ -608,6 +608,9 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   const below = (f: keyof typeof BASE) => family === 'none' || family === 'simple' || (f === 'complex' && family === 'moderate');
   const extra: string[] = [];
   let namedCap = Infinity;
+  // A symptom and a diagnosis ask make a failure to diagnose when a system is in the ask (a system
+  // word, a named system or a measurement, or code): "Why did the stock market crash in 1929?" is
+  // a question to explain, and a counting puzzle that climbs steps is a word problem.
   if (below('complex') && SYMPTOM.test(lexScan) && DIAGNOSE_ASK.test(lexScan) && !COUNTING_PUZZLE.test(lexScan) && (codeLines > 0 || TECH_CONTEXT.test(lexScan) || hasTechnicalMark(askRaw))) {
     family = 'complex';
     extra.push('a failure or slowdown to diagnose');
