@@ -184,10 +184,10 @@ export const TECH_CONTEXT = lexicon(
   [
     'services?', 'servers?', 'clusters?', 'nodes?', 'pods?', 'containers?', 'databases?', 'db', 'quer(?:y|ies)', 'index(?:es)?', 'tables?', 'replicas?', 'shards?',
     'partitions?', 'consumers?', 'producers?', 'queues?', 'cache', 'api', 'endpoints?', 'requests?', 'jobs?', 'batch', 'pipelines?', 'builds?', 'deploy(?:ment|s)?',
-    'release', 'tests?', 'ci', 'app', 'apps', 'application', 'website', 'site', 'browser', 'script', 'functions?', 'code', 'components?', 'struct', 'compiler',
+    'release', 'tests', 'unit tests?', 'test suites?', 'ci', 'app', 'apps', 'application', 'website', 'site', 'browser', 'script', 'functions?', 'code', 'components?', 'struct', 'compiler',
     'kernel', 'driver', 'gpu', 'cpu', 'memory', 'heap', 'disk', 'network', 'connections?', 'sockets?', 'threads?', 'workers?', 'logs?', 'errors?', 'exception',
     'stack trace', 'instance', 'vm', 'host', 'docker', 'kubernetes', 'postgres', 'mysql', 'redis', 'kafka', 'nginx', 'elasticsearch', 'mongodb', 'spark', 'react',
-    'python', 'java', 'rust', 'checker', 'parser', 'model', 'training', 'loss', 'gc', 'refunds', 'orders', 'signups', 'checkout', 'login', 'cron', 'nightly',
+    'python', 'java', 'rust', 'checker', 'parser', 'model', 'gc', 'refunds', 'orders', 'signups', 'checkout', 'login', 'cron', 'nightly',
     'system', 'program', 'process(?:es)?', 'software', 'machine',
     'servicio', 'servidor', 'consultas?', 'base de datos', 'índice', 'memoria', 'memória', 'consulta', 'dienst', 'datenbank', 'abfrage', 'speicher', 'serveur',
     'requête', 'base de données', 'mémoire', 'сервер', 'сервис', 'запрос', 'база данных', 'память', 'тест', 'кластер',
