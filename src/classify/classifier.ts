@@ -635,11 +635,12 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   } else if (
     below('complex') && !code && !material && askRaw.length <= 400 &&
     ((FAILURE_PATTERN.test(lexScan) && (SYMPTOM.test(lexScan) || technicalMarks(askRaw).names >= 1)) ||
-      (family === 'none' && shape.questionMarks === 0 && shape.words >= 8 && SYMPTOM.test(lexScan) && quantitiesIn(lex, lexScan) >= 2 && !socialEdge(askRaw) && !hasSocialWord(lex)))
+      (family === 'none' && shape.questionMarks === 0 && shape.words >= 8 && SYMPTOM.test(lexScan) && (quantitiesIn(lex, lexScan) >= 2 || (TECH_CONTEXT.test(lexScan) && technicalMarks(askRaw).measurements >= 1)) && !socialEdge(askRaw) && !hasSocialWord(lex)))
   ) {
     // A failure report says when it happens; it asks for a diagnosis whether or not it asks. A
     // measured symptom stated without a question and beside no other ask ("1997 of 2000 tasks
-    // finish in a minute, the last 3 run for hours") is a report too.
+    // finish in a minute, the last 3 run for hours"; "heap grows 1 GB a day in our Go service")
+    // is a report too.
     family = 'complex';
     extra.push('a failure report');
   } else if (below('complex') && !code && !material && askRaw.length <= 400) {

@@ -239,6 +239,13 @@ describe('classifier', () => {
     for (const q of ['Is a tomato a fruit?', 'Is 9.11 bigger than 9.9?']) expect(classifyText(q).tier, q).toBe('trivial');
   });
 
+  it('a symptom stated with one measurement in a system is a failure report; the same words about a garden are not', () => {
+    const report = classifyText('Memory leak in a long-running Go service, heap grows 1 GB per day.');
+    expect(report.tier).toBe('complex');
+    expect(report.signals).toContain('a failure report');
+    expect(classifyText('My garden grows 2 cm per day in summer, which is nice to watch.').signals).not.toContain('a failure report');
+  });
+
   it('a counting puzzle whose words a failure report also uses ("climb", "steps") is a word problem, not a failure to diagnose', () => {
     const puzzle = classifyText('In how many ways can a frog climb 12 steps taking 1 or 3 steps at a time?');
     expect(puzzle.tier).toBe('moderate');
