@@ -3,7 +3,7 @@ import { DEFAULT_UNDER_TIER_COST, decideTier, tierProbabilities } from './calibr
 import { countUnlisted, expandTerm, hasPlaceWithin, readLexicons, wordSet, words, type LexiconScan } from './wordlex.js';
 import { wordModelTier } from './wordmodel.js';
 import { HASH_SEED, hashStep, sameRange } from './wordset.js';
-import { BMP_LETTER, astralToBmp, isBmpLetter, isBmpWordChar, currentTurnIndex, ends, isJsSpace, lexicalForm, listLines, messageEnds, messageHead, nonBlankLines, splitAsk, technicalMarks, textShape, type ChatMessageLike } from './text.js';
+import { BMP_LETTER, astralToBmp, isBmpLetter, isBmpWordChar, currentTurnIndex, ends, isJsSpace, lexicalForm, listLines, messageEnds, messageHead, nonBlankLines, splitAsk, technicalMarks, textShape, type ChatMessageLike, type TechnicalMarks } from './text.js';
 import {
   BREVITY,
   COMPLEX_ASK,
@@ -557,9 +557,8 @@ export function endsInArithmetic(lex: string, ranges: readonly number[]): boolea
   return words >= 1 && words <= 8 && ARITHMETIC_STEP.test(last);
 }
 
-/** Whether an ask names a system the way systems are named or gives a measurement (technicalMarks). */
-function hasTechnicalMark(askRaw: string): boolean {
-  const marks = technicalMarks(askRaw);
+/** Whether an ask names a system the way systems are named or gives a measurement. */
+function hasTechnicalMark(marks: TechnicalMarks): boolean {
   return marks.names > 0 || marks.measurements > 0;
 }
 
@@ -606,12 +605,15 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   else if (simple) family = 'simple';
   // Asks that name no hard verb but are hard work (second round of labels, tune split).
   const below = (f: keyof typeof BASE) => family === 'none' || family === 'simple' || (f === 'complex' && family === 'moderate');
+  // The ask's names and measurements, found once where a rule first asks (up to four rules do).
+  let askMarks: TechnicalMarks | undefined;
+  const marks = () => (askMarks ??= technicalMarks(askRaw));
   const extra: string[] = [];
   let namedCap = Infinity;
   // A symptom and a diagnosis ask make a failure to diagnose when a system is in the ask (a system
   // word, a named system or a measurement, or code): "Why did the stock market crash in 1929?" is
   // a question to explain, and a counting puzzle that climbs steps is a word problem.
-  if (below('complex') && SYMPTOM.test(lexScan) && DIAGNOSE_ASK.test(lexScan) && !COUNTING_PUZZLE.test(lexScan) && (codeLines > 0 || TECH_CONTEXT.test(lexScan) || hasTechnicalMark(askRaw))) {
+  if (below('complex') && SYMPTOM.test(lexScan) && DIAGNOSE_ASK.test(lexScan) && !COUNTING_PUZZLE.test(lexScan) && (codeLines > 0 || TECH_CONTEXT.test(lexScan) || hasTechnicalMark(marks()))) {
     family = 'complex';
     extra.push('a failure or slowdown to diagnose');
   } else if (below('complex') && codeLines > 5 && REVIEW_ASK.test(lexScan) && !/\bquick\b/.test(lex)) {
@@ -634,8 +636,8 @@ function scoreTurn(raw: string, nested = false): TurnScore {
     extra.push('a calculation or word problem');
   } else if (
     below('complex') && !code && !material && askRaw.length <= 400 &&
-    ((FAILURE_PATTERN.test(lexScan) && (SYMPTOM.test(lexScan) || technicalMarks(askRaw).names >= 1)) ||
-      (family === 'none' && shape.questionMarks === 0 && shape.words >= 8 && SYMPTOM.test(lexScan) && (quantitiesIn(lex, lexScan) >= 2 || (TECH_CONTEXT.test(lexScan) && technicalMarks(askRaw).measurements >= 1)) && !socialEdge(askRaw) && !hasSocialWord(lex)))
+    ((FAILURE_PATTERN.test(lexScan) && (SYMPTOM.test(lexScan) || marks().names >= 1)) ||
+      (family === 'none' && shape.questionMarks === 0 && shape.words >= 8 && SYMPTOM.test(lexScan) && (quantitiesIn(lex, lexScan) >= 2 || (TECH_CONTEXT.test(lexScan) && marks().measurements >= 1)) && !socialEdge(askRaw) && !hasSocialWord(lex)))
   ) {
     // A failure report says when it happens; it asks for a diagnosis whether or not it asks. A
     // measured symptom stated without a question and beside no other ask ("1997 of 2000 tasks
@@ -647,9 +649,9 @@ function scoreTurn(raw: string, nested = false): TurnScore {
     // Terse expert asks name no hard verb; what they give is a named system, often measured. The
     // ask must say something besides the names and numbers ("Hello, GC 400 ms" is a greeting), and
     // a lookup stays a lookup (names and numbers appended to "What is 7 times 8?" lift nothing).
-    const marks = technicalMarks(askRaw);
-    if (marks.names >= 1 && wordsBeside(marks.rest) >= 4) {
-      if (marks.measurements >= 1 && family !== 'simple') {
+    const found = marks();
+    if (found.names >= 1 && wordsBeside(found.rest) >= 4) {
+      if (found.measurements >= 1 && family !== 'simple') {
         family = 'complex';
         extra.push('a measured problem in a named system');
       } else if (family === 'none' && !(shape.words <= 10 && WH_LOOKUP.test(lex))) {
@@ -668,7 +670,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   }
   // A design verb on something made for people ("Design a logo for my bakery", "a 4-week workout
   // plan") asks for an idea or a plan, not engineering, unless the ask also names a system.
-  if (family === 'complex' && extra.length === 0 && !code && !material && !wholeSystem && CREATIVE_OBJECT.test(lexScan) && !TECH_CONTEXT.test(lexScan) && !hasTechnicalMark(askRaw)) {
+  if (family === 'complex' && extra.length === 0 && !code && !material && !wholeSystem && CREATIVE_OBJECT.test(lexScan) && !TECH_CONTEXT.test(lexScan) && !hasTechnicalMark(marks())) {
     family = 'moderate';
     extra.push('a design for people, not a system');
   }
