@@ -562,6 +562,16 @@ function hasTechnicalMark(marks: TechnicalMarks): boolean {
   return marks.names > 0 || marks.measurements > 0;
 }
 
+const SHORT_FINAL_QUESTION = /[.!:;。！：；]\s+((?:[\p{L}'’-]+\s+){0,2}[\p{L}'’-]+)\s*[?？]\s*$/u;
+const YES_NO_OPENER = new Set(['fix', 'is', 'are', 'was', 'does', 'do', 'did', 'can', 'could', 'should', 'will', 'would', 'ist', 'est', 'es']);
+/** A statement of at least eight words closed by a question of up to three words that is not yes/no or a choice ("... 2 TB table. Options?"). */
+function terseCourseQuestion(lex: string, words: number): boolean {
+  const m = SHORT_FINAL_QUESTION.exec(lex);
+  if (m === null) return false;
+  const q = m[1]!.split(/\s+/u);
+  return words - q.length >= 8 && !YES_NO_OPENER.has(q[0]!) && !q.includes('or') && !q.includes('o') && !q.includes('oder') && !q.includes('ou') && !q.includes('или');
+}
+
 /** Score one user turn on its own. */
 function scoreTurn(raw: string, nested = false): TurnScore {
   const text = ends(raw, 2 * MAX_SCAN, MAX_SCAN);
@@ -645,12 +655,19 @@ function scoreTurn(raw: string, nested = false): TurnScore {
     // is a report too.
     family = 'complex';
     extra.push('a failure report');
+  } else if (below('complex') && family !== 'simple' && !code && !material && askRaw.length <= 400 && shape.questionMarks === 1 && terseCourseQuestion(lex, shape.words) && (TECH_CONTEXT.test(lexScan) || hasTechnicalMark(marks()))) {
+    // "Spark job OOMs on a 200 GB shuffle. Tuning?": the terse expert's whole ask is the situation;
+    // the closing word asks for options, a plan or causes (tune split: 24 of 35 asks shaped so are
+    // complex; the moderate ones are puzzles, yes/no checks, choices and a bare "Fix?").
+    family = 'complex';
+    extra.push('a technical situation and a short ask for what to do');
   } else if (below('complex') && !code && !material && askRaw.length <= 400) {
     // Terse expert asks name no hard verb; what they give is a named system, often measured. The
     // ask must say something besides the names and numbers ("Hello, GC 400 ms" is a greeting), and
     // a lookup stays a lookup (names and numbers appended to "What is 7 times 8?" lift nothing).
     const found = marks();
-    if (found.names >= 1 && wordsBeside(found.rest) >= 4) {
+    const systemWord = found.names === 0 && found.measurements >= 1 && TECH_CONTEXT.test(lexScan);
+    if ((found.names >= 1 || systemWord) && wordsBeside(found.rest) >= 4) {
       if (found.measurements >= 1 && family !== 'simple') {
         family = 'complex';
         extra.push('a measured problem in a named system');

@@ -228,7 +228,7 @@ export const DIAGNOSE_ASK = lexicon(
 /** Quantity questions of word problems and puzzles (with numbers in the ask). */
 export const QUANTITY_QUESTION = lexicon(
   [
-    'how (?:many|much|long|far|thick|old|heavy)', 'what is the (?:angle|probability|area|chance|ratio)', "what(?: is|'s) (?:its|the) area", 'when does', 'on which (?:day|night)', 'which day',
+    'how (?:many|much|long|far|thick|old|heavy)', 'what is the (?:angle|probability|area|chance|ratio|sum|product|total|average|remainder)', 'when (?:was|will|is) it', "what(?: is|'s) (?:its|the) area", 'when does', 'on which (?:day|night)', 'which day',
     'how many times', 'what are they', 'cuánto cuesta', 'was kostet', "quel est l'angle", 'когда', 'сколько', 'quanto tempo', 'quante',
   ],
   ['各有多少', '何度', '多少'],

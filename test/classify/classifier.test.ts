@@ -246,6 +246,34 @@ describe('classifier', () => {
     expect(classifyText('My garden grows 2 cm per day in summer, which is nice to watch.').signals).not.toContain('a failure report');
   });
 
+  it('a measurement in a system named by a plain word (job, database, memory) is a measured problem, as with a named system; a hike is not', () => {
+    for (const q of ['The nightly job now needs 40 GB of memory and runs for 6 hours, any way to make it smaller', 'Our database takes 12 seconds per login since last week and nobody changed anything']) {
+      expect(classifyText(q).tier, q).toBe('complex');
+    }
+    const hike = classifyText('My backpack weighs 12 kg on a 20 km hike, any way to make it lighter');
+    expect(hike.signals).not.toContain('a measured problem in a named system');
+    expect(hike.tier).not.toBe('complex');
+  });
+
+  it('a technical situation closed by a short ask for what to do ("Options?", "Next steps?", "Woran liegt das?") is a terse expert request', () => {
+    for (const q of ["Postgres autovacuum can't keep up on a 2 TB table with 50k updates/s. Options?", 'Webpack build takes 9 minutes on CI but 2 on laptops. Next steps?', 'Kafka-Consumer verarbeitet nur 200 Nachrichten pro Sekunde statt 5000. Woran liegt das?']) {
+      const c = classifyText(q);
+      expect(c.tier, q).toBe('complex');
+      expect(c.signals, q).toContain('a technical situation and a short ask for what to do');
+    }
+    // Not without a system, not a yes/no or a choice, and a bare "Fix?" asks for a known remedy.
+    for (const q of ['The bakery sells 40 loaves a day and we open a second shop next month. Ideas?', 'Our Postgres table has 2 billion rows and keeps growing every single day. Is that bad?', 'Bootstrap CI for the median of 30 samples in our service: percentile or BCa?', 'CSS grid: items overflow their column when a long URL is inside. Fix?', 'Why does a hash table degrade to O(n) lookups?']) {
+      expect(classifyText(q).signals, q).not.toContain('a technical situation and a short ask for what to do');
+    }
+  });
+
+  it('a sum, product or total asked of two or more numbers is a calculation, not a lookup', () => {
+    const sum = classifyText('What is the sum of the integers from 1 to 1000?');
+    expect(sum.tier).toBe('moderate');
+    expect(sum.signals).toContain('a calculation or word problem');
+    expect(classifyText('What is the sum of its parts?').signals).not.toContain('a calculation or word problem');
+  });
+
   it('a counting puzzle whose words a failure report also uses ("climb", "steps") is a word problem, not a failure to diagnose', () => {
     const puzzle = classifyText('In how many ways can a frog climb 12 steps taking 1 or 3 steps at a time?');
     expect(puzzle.tier).toBe('moderate');
