@@ -608,11 +608,14 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   // A yes/no question about a mathematical object ("Is 221 prime?") takes a check, not a glance.
   const powerQuestion = shape.words >= 4 && (lex.includes('^') || lex.includes('**')) && POWER_QUESTION.test(lex) && !socialEdge(askRaw);
   const trivialAsk = !deep && !complex && !moderate && !material && !code && shape.words <= 9 && TRIVIAL_ASK.regex.test(lex.trim()) && !MATH_WORDS.test(lexScan) && !JUDGEMENT.test(lexScan) && !powerQuestion;
-  if (trivialAsk) return { score: 0.25, signals: ['one-word answer'], smallTalk: false, short: true, family: 'none' };
+  // A yes/no question about a system ("Does DNS use TCP or UDP?", "Does Python have tail calls?")
+  // takes a fact and its caveat: a lookup, not a one-word answer.
+  const aboutSystem = trivialAsk && (TECH_CONTEXT.test(lexScan) || technicalMarks(askRaw).names > 0);
+  if (trivialAsk && !aboutSystem) return { score: 0.25, signals: ['one-word answer'], smallTalk: false, short: true, family: 'none' };
   if (deep) family = 'deep';
   else if (complex) family = 'complex';
   else if (moderate) family = 'moderate';
-  else if (simple) family = 'simple';
+  else if (simple || aboutSystem) family = 'simple';
   // Asks that name no hard verb but are hard work (second round of labels, tune split).
   const below = (f: keyof typeof BASE) => family === 'none' || family === 'simple' || (f === 'complex' && family === 'moderate');
   // The ask's names and measurements, found once where a rule first asks (up to four rules do).

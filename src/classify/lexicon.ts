@@ -16,7 +16,7 @@ export const DEEP_ASK = lexicon(
     'prove', '(?:give|write|provide|construct|find|sketch) (?:a |the )?(?:rigorous |formal |short |combinatorial )?proofs?', 'proofs? (?:by|of)', 'with proofs?', 'derive', 'derivation', 'rigorous(?:ly)?', 'formally (?:verify|specify|prove)', 'from first principles',
     'demonstrate that', 'show that', 'formally verified', 'tla\\+', 'research (?:plan|design|proposal)', 'lower bound', 'competitive ratio', 'loop invariant',
     'demuestra', 'demuestre', 'demostrar?', 'demostración', 'beweise', 'beweis', 'herleiten', 'leite', 'démontrer', 'démontrez', 'démontre',
-    'démonstration', 'prouver', 'prouvez', 'докажите', 'докажи', 'доказательство', 'доказать', 'выведите', 'выведи',
+    'démonstration', 'prouver', 'prouvez', 'montre[rz]? que', 'zeige(?:n sie)?,? dass', 'muestr[ae] que', 'mostrar que', 'покажите,? что', 'покажи,? что', 'докажите', 'докажи', 'доказательство', 'доказать', 'выведите', 'выведи',
   ],
   ['证明', '推导', '証明', '導出'],
 );
@@ -62,7 +62,7 @@ export const SIMPLE_ASK = lexicon(
   [
     'what is', "what's", 'what are', 'what does', 'who is', 'who was', 'who wrote', 'who painted', 'who proved', 'when (?:is|was|did)', 'where is', 'where can',
     'which', 'define', 'definition', 'convert', 'translate', 'summari[sz]e', 'summary', 'tl;?dr', 'list', 'name', 'spell', 'rephrase', 'reword',
-    'fix the (?:typo|grammar)', 'make (?:this|it) (?:sound )?(?:more )?(?:formal|polite|casual|friendly|friendlier|professional)', 'proofread', 'shorten', 'format', 'rename', 'extract', 'count', 'how many', 'how much', 'how far', 'how do i',
+    'fix the (?:typo|grammar)', 'corrige', 'korrigiere', 'make (?:this|it) (?:sound )?(?:more )?(?:formal|polite|casual|friendly|friendlier|professional)', 'proofread', 'shorten', 'format', 'rename', 'extract', 'count', 'how many', 'how much', 'how far', 'how do i',
     'meaning', 'mean', 'synonym', 'give me (?:a|an) (?:example|synonym|name|title|quote)', 'suggest a name', 'recommend a', 'is it', 'add (?:docstrings|comments)',
     'qué es', 'cuál es', 'quién', 'traduce', 'resume', 'was ist', 'wer ist', 'wie viele', 'übersetze', 'fasse', "qu'est-ce", 'quelle est',
     'qui est', 'traduis', 'traduisez', 'résume', 'что такое', 'кто', 'сколько', 'какая', 'какой', 'переведи', 'переведите', 'кратко', 'перескажи',
@@ -203,7 +203,7 @@ export const SYMPTOM = lexicon(
     'slow(?:er|ly|s|down)?', 'latency', 'p9[059]', 'regress(?:ed|ion|es)?', 'stall(?:s|ed|ing)?', 'hang(?:s|ing)?', 'spikes?', 'lag', 'leaks?', 'oomkilled',
     'crash(?:es|ed|ing)?', 'restart(?:s|ing)?', 'intermittent(?:ly)?', 'flap(?:s|ping)?', 'deadlocks?', 'time(?:s)? ?outs?', 'timed out', '50[0-4](?: uc)?',
     'yellow', 'unassigned', 'doubled', 'seq scan', 'recreate', 'halves', 'throughput', '100% cpu', 'storm', 'rejects?', 'address already in use', 'fail(?:s|ing)?',
-    'grows', 'growing', 'climb(?:s|ing)?', 'jump(?:s|ed)', 'went from', 'dropped', 'halved', 'error rate', 'checksum errors', 'retransmits?',
+    'fell', 'grows', 'growing', 'climb(?:s|ing)?', 'jump(?:s|ed)', 'went from', 'dropped', 'halved', 'error rate', 'checksum errors', 'retransmits?',
     'out ?of ?memory', 'oom', 'crashloopbackoff', 'disconnect(?:s|ed)?', 'loses', 'unavailable', 'only in ci', 'flaky',
     'drops', "won't converge", "(?:doesn't|does not|didn't) converge", 'nan', 'janks?', 'jitters?', 'stutter(?:s|ing)?', 'beaconing', 'tripled', 'runs? for hours', 'crawls?',
     'tardan', 'falla', 'se reinicia', 'wächst', 'pierde', 'lenta', 'verliert', 'steigt', 'kommt nicht hinterher', 'hinterher', 'latence', 'perd', 'plante', 'perde', 'падает', 'недоступн\\p{L}*', 'lento', 'subió', 'fuga', 'vazamento', 'langsam', 'speicherleck', 'hängt', 'зависают', 'прыгает', 'утечк[аи]', 'тормоз\\p{L}*', 'растёт',
@@ -213,7 +213,7 @@ export const SYMPTOM = lexicon(
 /** What a diagnosis ask says: where to look, suspects, root cause, how to fix or stabilise. */
 export const DIAGNOSE_ASK = lexicon(
   [
-    'ideas', 'what could it be', 'o que pode ser', 'qué puede ser', 'was könnte das sein', "qu'est-ce qui (?:peut|pourrait)", 'что это может быть',
+    'ideas', 'what could it be', "what(?:'s| is) going on", 'was ist (?:da )?los', "qu'est-ce qui se passe", 'qué está pasando', 'что происходит', 'o que pode ser', 'qué puede ser', 'was könnte das sein', "qu'est-ce qui (?:peut|pourrait)", 'что это может быть',
     'where do i look', 'where to look', 'suspects?', 'hypothes[ie]s', 'checklist', 'diagnos[ei]s?', 'root cause', 'find (?:the )?(?:cause|caller|leak)',
     'how (?:to|do i|would you|can i|do we) (?:find|fix|stabili[sz]e|debug|avoid|stop|prevent|mitigate|confirm)', 'fix', 'why', 'steps', 'what to (?:measure|check)',
     'what (?:would|should) i check', 'mitigation', 'options', 'triage(?: it| this| them)?',

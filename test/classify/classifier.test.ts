@@ -274,6 +274,29 @@ describe('classifier', () => {
     expect(classifyText('What is the sum of its parts?').signals).not.toContain('a calculation or word problem');
   });
 
+  it('a yes/no question about a system is a lookup, not a one-word answer; about a cat it is', () => {
+    for (const q of ['Does Python have tail call optimization?', 'Does Postgres support JSON?', 'Is the server down?']) expect(classifyText(q).tier, q).toBe('simple');
+    for (const q of ['Are cats mammals?', 'Is the sun a star?']) expect(classifyText(q).tier, q).toBe('trivial');
+  });
+
+  it('"corrige" and "korrigiere" ask for a short edit', () => {
+    for (const q of ["Corrige: 'je suis allé a la plage hier'", "Korrigiere: 'ich habe gestern nach hause gegangen'"]) expect(classifyText(q).tier, q).toBe('simple');
+  });
+
+  it('"show that" in French, German, Spanish and Russian asks for a proof', () => {
+    for (const q of ['Montrez que racine de 3 est irrationnel.', 'Zeigen Sie, dass die Wurzel aus 2 irrational ist.', 'Muestra que hay infinitos números primos.', 'Покажите, что n^3 - n делится на 6.']) {
+      expect(classifyText(q).tier, q).toBe('deep');
+    }
+  });
+
+  it('"what\'s going on" beside a measured symptom in a system asks for a diagnosis; about Paris it is a lookup', () => {
+    const c = classifyText("Our recommendation model's click-through is flat but revenue per session fell 5%. What's going on?");
+    expect(c.tier).toBe('complex');
+    expect(c.signals).toContain('a failure or slowdown to diagnose');
+    expect(classifyText("What's going on this weekend in Paris?").tier).toBe('simple');
+    expect(classifyText('The mail arrives intermittently at our house in winter').tier).not.toBe('complex');
+  });
+
   it('a counting puzzle whose words a failure report also uses ("climb", "steps") is a word problem, not a failure to diagnose', () => {
     const puzzle = classifyText('In how many ways can a frog climb 12 steps taking 1 or 3 steps at a time?');
     expect(puzzle.tier).toBe('moderate');
