@@ -283,6 +283,12 @@ describe('classifier', () => {
     for (const q of ["Corrige: 'je suis allé a la plage hier'", "Korrigiere: 'ich habe gestern nach hause gegangen'"]) expect(classifyText(q).tier, q).toBe('simple');
   });
 
+  it('writing an article, a guide, a report or a review is a writing task, not a lookup', () => {
+    for (const q of ['Write a short article on the history of tea.', 'Write a guide to setting up a home aquarium.', "Write a report on last quarter's sales for the board."]) {
+      expect(classifyText(q).signals, q).toContain('asks to explain, compare, write or solve');
+    }
+  });
+
   it('"show that" in French, German, Spanish and Russian asks for a proof', () => {
     for (const q of ['Montrez que racine de 3 est irrationnel.', 'Zeigen Sie, dass die Wurzel aus 2 irrational ist.', 'Muestra que hay infinitos números primos.', 'Покажите, что n^3 - n делится на 6.']) {
       expect(classifyText(q).tier, q).toBe('deep');
