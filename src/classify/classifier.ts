@@ -562,6 +562,8 @@ function hasTechnicalMark(marks: TechnicalMarks): boolean {
   return marks.names > 0 || marks.measurements > 0;
 }
 
+/** A choice or a comparison beside a judgement word: "rent or buy", "better than", "worth it". */
+const WEIGHS_OPTIONS = /(?<!\p{L})(?:or|o|oder|ou|или)(?!\p{L})|(?:better|worse|safer|healthier|cheaper) than|worth|vale la pena|lohnt|vaut|стоит ли|besser als|mejor que|лучше/u;
 const SHORT_FINAL_QUESTION = /[.!:;。！：；]\s+((?:[\p{L}'’-]+\s+){0,2}[\p{L}'’-]+)\s*[?？]\s*$/u;
 const YES_NO_OPENER = new Set(['fix', 'is', 'are', 'was', 'does', 'do', 'did', 'can', 'could', 'should', 'will', 'would', 'ist', 'est', 'es']);
 /** A statement of at least eight words closed by a question of up to three words that is not yes/no or a choice ("... 2 TB table. Options?"). */
@@ -687,6 +689,12 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   if (family === 'simple' && extra.length === 0 && !code && !material && HOW_TO.test(lex) && CONSTRAINT.test(lexScan) && shape.words >= 10) {
     family = 'moderate';
     extra.push('how to do something under a constraint');
+  }
+  // A question asking for a judgement ("Is it better to learn Python or JavaScript first?") weighs
+  // options: advice, not a lookup.
+  if ((family === 'simple' || family === 'none') && extra.length === 0 && !code && !material && shape.questionMarks >= 1 && shape.words >= 5 && JUDGEMENT.test(lexScan) && WEIGHS_OPTIONS.test(lex)) {
+    family = 'moderate';
+    extra.push('asks for a judgement between options');
   }
   // A design verb on something made for people ("Design a logo for my bakery", "a 4-week workout
   // plan") asks for an idea or a plan, not engineering, unless the ask also names a system.

@@ -289,6 +289,23 @@ describe('classifier', () => {
     }
   });
 
+  it('a symptom in a system with "where do I begin", "figure out what happened" or a Spanish "¿por qué?" is a failure to diagnose', () => {
+    const agent = [{ role: 'system' as const, content: 'You are HelpDesk, an IT agent. Tools: reset_password(user), get_ticket(id). Confirm before acting.' }];
+    const cases = [
+      [{ role: 'user' as const, content: 'Android app ANR rate tripled in the last release, mostly on Samsung devices. Where do I begin?' }],
+      [{ role: 'user' as const, content: 'Nuestro clúster de Cassandra pierde escrituras cuando cae un nodo, con QUORUM. ¿Por qué?' }],
+      [...agent, { role: 'user' as const, content: 'Half the office lost VPN access this morning after the certificate rotation. Figure out what happened and fix it.' }],
+    ];
+    for (const messages of cases) expect(classifyMessages(messages).signals, messages.at(-1)!.content).toContain('a failure or slowdown to diagnose');
+  });
+
+  it('a judgement between options or a comparison is advice (moderate); "the best-selling book" is a lookup', () => {
+    for (const q of ['Is it better to learn Python or JavaScript first?', 'Is it worth upgrading to the M3 MacBook?', '¿Es mejor alquilar o comprar una casa?', 'What are good strategies to pay off credit card debt?']) {
+      expect(classifyText(q).tier, q).toBe('moderate');
+    }
+    for (const q of ['What is the best-selling book of all time?', "What's the best time to visit Japan?"]) expect(classifyText(q).tier, q).toBe('simple');
+  });
+
   it('"show that" in French, German, Spanish and Russian asks for a proof', () => {
     for (const q of ['Montrez que racine de 3 est irrationnel.', 'Zeigen Sie, dass die Wurzel aus 2 irrational ist.', 'Muestra que hay infinitos números primos.', 'Покажите, что n^3 - n делится на 6.']) {
       expect(classifyText(q).tier, q).toBe('deep');
