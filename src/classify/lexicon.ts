@@ -44,8 +44,8 @@ export const MODERATE_ASK = lexicon(
     'explain', 'compare', 'comparison', 'contrast', 'compared (?:with|to)', 'versus', 'vs\\.?', 'comparée?s? (?:à|avec)', 'why', 'how does', 'how do(?:es)? .{0,40} work', 'how would', 'how should',
     'difference between', 'differences between', 'pros and cons', 'trade-?offs?', 'advantages', 'disadvantages', 'solve', 'calculate', 'compute',
     'estimate', 'plan', 'outline', 'review', 'how (?:do|can) i fix', 'fix (?:it|this|the bug)', 'troubleshoot', 'choose between', 'decide between', 'what could cause', 'walk me through', 'step[- ]by[- ]step', 'in detail', 'should i',
-    '(?:good|best|effective) (?:strategies|ways|tips|approaches)', 'strateg(?:y|ies) (?:to|for)', 'recommend one', 'which would you (?:pick|choose|recommend)', 'suggest (?:a|an|the)? ?(?:approach|plan|way|strategy)', 'best way', 'best practices', 'good practices', 'convince', 'persuade',
-    'write (?:a |an |the |some )?(?:[\\p{L}\\p{N},-]+ ){0,4}(?:function|script|program|class|query|tests?|regex|module|component|email|letter|reply|story|essay|description|post|paragraph|cover letter|speech|proposal|itinerary|plan|rhyme|poem|limerick|toast|song|lyrics|slogan|tagline|bio|caption|tweet|invitation|apology|announcement|eulogy|card|report|article|guide|tutorial|memo|newsletter|review)',
+    '(?:good|best|effective) (?:strategies|ways|tips|approaches)', 'strateg(?:y|ies) (?:to|for)', 'recommend one', 'which would you (?:pick|choose|recommend)', 'when would you (?:pick|choose|use)', 'when (?:should (?:i|we)|to) (?:use|pick|choose)', 'negotiate', 'verhandeln', 'négocier', 'negociar', 'suggest (?:a|an|the)? ?(?:approach|plan|way|strategy)', 'best way', 'best practices', 'good practices', 'convince', 'persuade',
+    'write (?:a |an |the |some )?(?:[\\p{L}\\p{N},-]+ ){0,4}(?:function|script|program|class|query|tests?|regex|module|component|email|letter|reply|story|essay|description|post|paragraph|cover letter|speech|proposal|itinerary|plan|rhyme|poem|limerick|toast|song|lyrics|slogan|tagline|bio|caption|tweet|invitation|apology|announcement|eulogy|card|note|report|article|guide|tutorial|memo|newsletter|review)',
     'with (?:unit )?tests', 'add (?:[\\p{L}-]+ ){1,2}(?:to|for) (?:the|our|this|my) ',
     'draft', 'compose', 'create a (?:[\\p{L}-]+ ){0,3}(?:plan|schedule|itinerary|rubric|template|budget)', 'give me a (?:[\\p{L}-]+ ){0,2}(?:plan|schedule)',
     'add (?:a|an) (?:[\\p{L}\\p{N}-]+ ){0,2}(?:flag|option|endpoint|column|field|parameter|button|test|check)', 'roteiro', 'itinerario', 'convert this', 'rewrite', 'turn these', 'group the', 'find the bug', 'what causes', '(?:the |main |key )?causes (?:of|de)', 'reasons (?:for|behind)', 'what led to', 'causas de', 'ursachen', 'причины', 'what should i check', 'probability',
@@ -189,7 +189,7 @@ export const TECH_CONTEXT = lexicon(
     'stack trace', 'instance', 'vm', 'host', 'docker', 'kubernetes', 'postgres', 'mysql', 'redis', 'kafka', 'nginx', 'elasticsearch', 'mongodb', 'spark', 'react',
     'python', 'java', 'rust', 'checker', 'parser', 'model', 'gc', 'refunds', 'orders', 'signups', 'checkout', 'login', 'cron', 'nightly',
     'system', 'program', 'process(?:es)?', 'software', 'machine',
-    'cassandra', 'clickhouse', 'snowflake', 'bigquery', 'dynamodb', 'rabbitmq', 'celery', 'airflow', 'jenkins', 'terraform', 'prometheus', 'vpn', 'dns',
+    'git', 'cassandra', 'clickhouse', 'snowflake', 'bigquery', 'dynamodb', 'rabbitmq', 'celery', 'airflow', 'jenkins', 'terraform', 'prometheus', 'vpn', 'dns',
     'revenue', 'conversion', 'retention', 'churn', 'purchases', 'clúster', 'nodos?', 'nœuds?', 'knoten',
     'servicio', 'servidor', 'consultas?', 'base de datos', 'índice', 'memoria', 'memória', 'consulta', 'dienst', 'datenbank', 'abfrage', 'speicher', 'serveur',
     'requête', 'base de données', 'mémoire', 'сервер', 'сервис', 'запрос', 'база данных', 'память', 'тест', 'кластер',
@@ -210,7 +210,7 @@ export const SYMPTOM = lexicon(
     'drops', "won't converge", "(?:doesn't|does not|didn't) converge", 'nan', 'janks?', 'jitters?', 'stutter(?:s|ing)?', 'beaconing', 'tripled', 'runs? for hours', 'crawls?',
     'tardan', 'falla', 'se reinicia', 'wächst', 'pierde', 'lenta', 'verliert', 'steigt', 'kommt nicht hinterher', 'hinterher', 'latence', 'perd', 'plante', 'perde', 'падает', 'недоступн\\p{L}*', 'lento', 'subió', 'fuga', 'vazamento', 'langsam', 'speicherleck', 'hängt', 'зависают', 'прыгает', 'утечк[аи]', 'тормоз\\p{L}*', 'растёт',
   ],
-  ['遅延', '跳ねる', '慢', '断开', '出ない', '落ちる', '超时', '增加了', '泄漏', '卡住', '偶尔', '느립니다', '느려', '遅い'],
+  ['遅延', '延迟', '飙升', '暴涨', '倍になった', '増え続け', '止まる', 'タイムアウト', '跳ねる', '慢', '断开', '出ない', '落ちる', '超时', '增加了', '泄漏', '卡住', '偶尔', '느립니다', '느려', '遅い'],
 );
 /** What a diagnosis ask says: where to look, suspects, root cause, how to fix or stabilise. */
 export const DIAGNOSE_ASK = lexicon(
@@ -225,7 +225,7 @@ export const DIAGNOSE_ASK = lexicon(
     'dónde miro', 'por qué', 'cómo (?:encontrar|arreglar|evitar)', 'ursache', 'wie stabilisier\\p{L}*', 'hypothèses', 'cause', 'que faut-il vérifier',
     'почему', 'как исправить', 'как стабилизировать', 'как найти', 'причин\\p{L}*', 'como encontrar', 'causa',
   ],
-  ['原因', '从哪里查', '怎么查', '排查', '調査手順', '修复', '候補', '点検', '점검', '원인'],
+  ['原因', 'どこを見れば', '何を調べ', '为什么', 'なぜ', '怎么办', '从哪里查', '怎么查', '排查', '調査手順', '修复', '候補', '点検', '점검', '원인'],
 );
 /** Quantity questions of word problems and puzzles (with numbers in the ask). */
 export const QUANTITY_QUESTION = lexicon(
@@ -294,9 +294,9 @@ export const SYSTEM_TOOLS = /\btools?\s*:|\b[a-z_]+\([a-z_, ]*\)/;
 /** Counting and extremal puzzles ("minimum number of drops in the worst case", "counting all sizes"): never a lookup. */
 export const COUNTING_PUZZLE = lexicon(
   [
-    'worst case', 'minimum number of', 'maximum number of', 'fewest', '(?:smallest|largest) (?:positive )?(?:number|integer)', 'of all sizes', 'how many times do(?:es)? (?:you|it|the)', 'how many (?:trailing zeros|diagonals|divisors)', 'at least how many', 'how many ways', 'counting all', 'in how many ways',
+    'worst case', 'minimum number of', 'maximum number of', 'fewest', '(?:smallest|largest) (?:positive )?(?:number|integer)', 'of all sizes', 'how many times do(?:es)? (?:you|it|the)', 'how many (?:trailing zeros|diagonals|divisors)', 'at least how many', 'how many ways', 'how many (?:paths|routes)', 'counting all', 'in how many ways',
     'pire des cas', 'nombre (?:minimum|maximum|minimal|maximal) de', 'de combien de façons', 'peor (?:de los )?casos?', 'número (?:mínimo|máximo) de', 'de cuántas (?:formas|maneras)',
-    'schlimmsten fall', 'mindestanzahl', 'auf wie viele arten', 'в худшем случае', 'минимальное (?:число|количество)', 'сколькими способами',
+    'schlimmsten fall', 'mindestanzahl', 'auf wie viele arten', 'wie viele (?:wege|möglichkeiten)', 'combien de (?:chemins|façons|manières)', 'cuántos caminos', 'сколько (?:путей|способов)', 'в худшем случае', 'минимальное (?:число|количество)', 'сколькими способами',
   ],
   ['最坏情况', '多少种', '最悪の場合', '何通り'],
 );

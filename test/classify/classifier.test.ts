@@ -306,6 +306,22 @@ describe('classifier', () => {
     for (const q of ['What is the best-selling book of all time?', "What's the best time to visit Japan?"]) expect(classifyText(q).tier, q).toBe('simple');
   });
 
+  it('Chinese and Japanese failure reports ("飙升", "2 倍になった") with "原因", "どこを見れば" are failures to diagnose', () => {
+    for (const q of ['MySQL 的主从延迟每天凌晨 2 点飙升到 10 分钟。原因是什么？', 'Redis のメモリ使用量が 1 日で 2 倍になった。どこを見ればいい？']) {
+      expect(classifyText(q).signals, q).toContain('a failure or slowdown to diagnose');
+    }
+    expect(classifyText('这个词是什么意思？').tier).toBe('simple');
+  });
+
+  it('choosing when to use something, negotiating, counting paths and writing a note are more than lookups', () => {
+    expect(classifyText('When would you pick Cassandra over Postgres?').tier).toBe('moderate');
+    expect(classifyText('How do I negotiate rent with my landlord?').tier).toBe('moderate');
+    expect(classifyText('Write a thank-you note to my team after a hard launch.').tier).toBe('moderate');
+    const paths = classifyText('Wie viele Wege gibt es von links unten nach rechts oben in einem 4x4-Gitter?');
+    expect(paths.signals).toContain('a calculation or word problem');
+    expect(classifyText('Is Git distributed?').tier).toBe('simple');
+  });
+
   it('"show that" in French, German, Spanish and Russian asks for a proof', () => {
     for (const q of ['Montrez que racine de 3 est irrationnel.', 'Zeigen Sie, dass die Wurzel aus 2 irrational ist.', 'Muestra que hay infinitos números primos.', 'Покажите, что n^3 - n делится на 6.']) {
       expect(classifyText(q).tier, q).toBe('deep');
