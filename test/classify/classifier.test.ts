@@ -322,6 +322,13 @@ describe('classifier', () => {
     expect(classifyText('Is Git distributed?').tier).toBe('simple');
   });
 
+  it('handshakes, diagonals and "how many different" are counting puzzles in the covered languages', () => {
+    for (const q of ['How many different 4-digit PINs have no repeated digits?', '¿Cuántos apretones de manos hay si 15 personas se saludan entre sí?', 'Сколько диагоналей у десятиугольника?', 'How many handshakes happen if 10 people each shake hands once?']) {
+      expect(classifyText(q).signals, q).toContain('a calculation or word problem');
+    }
+    expect(classifyText("What's the healthiest way to lose 5 kg before summer?").tier).toBe('moderate');
+  });
+
   it('"show that" in French, German, Spanish and Russian asks for a proof', () => {
     for (const q of ['Montrez que racine de 3 est irrationnel.', 'Zeigen Sie, dass die Wurzel aus 2 irrational ist.', 'Muestra que hay infinitos números primos.', 'Покажите, что n^3 - n делится на 6.']) {
       expect(classifyText(q).tier, q).toBe('deep');
