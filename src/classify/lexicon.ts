@@ -15,7 +15,7 @@ export const DEEP_ASK = lexicon(
   [
     'prove', '(?:give|write|provide|construct|find|sketch) (?:a |the )?(?:rigorous |formal |short |combinatorial )?proofs?', 'proofs? (?:by|of)', 'with proofs?', 'derive', 'derivation', 'rigorous(?:ly)?', 'formally (?:verify|specify|prove)', 'from first principles',
     'demonstrate that', 'show that', 'formally verified', 'tla\\+', 'research (?:plan|design|proposal)', 'lower bound', 'competitive ratio', 'loop invariant',
-    'demuestra', 'demuestre', 'demostrar?', 'demostración', 'beweise', 'beweis', 'herleiten', 'leite', 'démontrer', 'démontrez', 'démontre',
+    'demuestra', 'demuestre', 'demostrar?', 'demostración', 'beweise', 'beweisen', 'beweis', 'herleiten', 'leite', 'démontrer', 'démontrez', 'démontre',
     'démonstration', 'prouver', 'prouvez', 'montre[rz]? que', 'zeige(?:n sie)?,? dass', 'muestr[ae] que', 'mostrar que', 'покажите,? что', 'покажи,? что', 'докажите', 'докажи', 'доказательство', 'доказать', 'выведите', 'выведи',
   ],
   ['证明', '推导', '証明', '導出'],
@@ -53,7 +53,7 @@ export const MODERATE_ASK = lexicon(
     'explica', 'explique', 'explico', 'explicar', 'compara', 'diferencia', 'ventajas', 'resuelve', 'calcula', 'escribe', 'redacta', 'por qué',
     'erkläre', 'erklären', 'vergleiche', 'unterschied', 'vorteile', 'löse', 'berechne', 'schreibe', 'warum', 'comparez', 'expliquez',
     'différence', 'avantages', 'résoudre', 'résous', 'calculez', 'écrivez', 'écris', 'pourquoi', 'объясни', 'объясните', 'сравни', 'сравните',
-    'разница', 'преимущества', 'реши', 'решите', 'вычисли', 'напиши', 'напишите', 'почему', 'rédige[zr]?', 'scrivi', 'escreva',
+    'разница', 'преимущества', 'реши', 'решите', 'вычисли', 'напиши', 'напишите', 'почему', 'rédige[zr]?', 'scrivi', 'escreva', 'perché', 'por que', 'spiega',
   ],
   ['比较', '为什么', '如何', '区别', '优缺点', '解释', '比較', 'なぜ', 'どうして', '違い', '説明して', '解いて', '計算して', '書いて', '教えてください', '写一'],
 );
@@ -64,10 +64,10 @@ export const SIMPLE_ASK = lexicon(
     'which', 'define', 'definition', 'convert', 'translate', 'summari[sz]e', 'summary', 'tl;?dr', 'list', 'name', 'spell', 'rephrase', 'reword',
     'fix the (?:typo|grammar)', 'corrige', 'korrigiere', 'make (?:this|it) (?:sound )?(?:more )?(?:formal|polite|casual|friendly|friendlier|professional)', 'proofread', 'shorten', 'format', 'rename', 'extract', 'count', 'how many', 'how much', 'how far', 'how do i',
     'meaning', 'mean', 'synonym', 'give me (?:a|an) (?:example|synonym|name|title|quote)', 'suggest a name', 'recommend a', 'is it', 'add (?:docstrings|comments)',
-    'qué es', 'cuál es', 'quién', 'traduce', 'resume', 'was ist', 'wer ist', 'wie viele', 'übersetze', 'fasse', "qu'est-ce", 'quelle est',
+    'qué es', 'cuál es', 'quién', 'wie (?:hoch|weit|alt|lang|groß|schwer|tief)', 'o que é', 'qual é', "cos'è", "che cos'è", 'chi (?:è|era|ha)', 'traduce', 'resume', 'was ist', 'wer ist', 'wie viele', 'übersetze', 'fasse', "qu'est-ce", 'quelle est',
     'qui est', 'traduis', 'traduisez', 'résume', 'что такое', 'кто', 'сколько', 'какая', 'какой', 'переведи', 'переведите', 'кратко', 'перескажи',
   ],
-  ['什么是', '是什么', '哪里', '翻译', '总结', 'とは', 'どこ', '翻訳', '要約', 'どれくらい'],
+  ['什么是', '是什么', '哪里', '翻译', '总结', '有多长', '有多高', '有多远', 'とは', 'どこ', '翻訳', '要約', 'どれくらい', 'の高さは', 'の長さは', 'は何ですか', 'は誰'],
 );
 /** Topics whose answers need care: distributed systems, performance, security, algorithms, statistics. */
 export const DEPTH_TERMS = lexicon(
@@ -210,7 +210,7 @@ export const SYMPTOM = lexicon(
     'drops', "won't converge", "(?:doesn't|does not|didn't) converge", 'nan', 'janks?', 'jitters?', 'stutter(?:s|ing)?', 'beaconing', 'tripled', 'runs? for hours', 'crawls?',
     'tardan', 'falla', 'se reinicia', 'wächst', 'pierde', 'lenta', 'verliert', 'steigt', 'kommt nicht hinterher', 'hinterher', 'latence', 'perd', 'plante', 'perde', 'падает', 'недоступн\\p{L}*', 'lento', 'subió', 'fuga', 'vazamento', 'langsam', 'speicherleck', 'hängt', 'зависают', 'прыгает', 'утечк[аи]', 'тормоз\\p{L}*', 'растёт',
   ],
-  ['遅延', '延迟', '飙升', '暴涨', '倍になった', '増え続け', '止まる', 'タイムアウト', '跳ねる', '慢', '断开', '出ない', '落ちる', '超时', '增加了', '泄漏', '卡住', '偶尔', '느립니다', '느려', '遅い'],
+  ['遅延', '延迟', '再起動', '重启', '飙升', '暴涨', '倍になった', '増え続け', '止まる', 'タイムアウト', '跳ねる', '慢', '断开', '出ない', '落ちる', '超时', '增加了', '泄漏', '卡住', '偶尔', '느립니다', '느려', '遅い'],
 );
 /** What a diagnosis ask says: where to look, suspects, root cause, how to fix or stabilise. */
 export const DIAGNOSE_ASK = lexicon(
@@ -225,7 +225,7 @@ export const DIAGNOSE_ASK = lexicon(
     'dónde miro', 'por qué', 'cómo (?:encontrar|arreglar|evitar)', 'ursache', 'wie stabilisier\\p{L}*', 'hypothèses', 'cause', 'que faut-il vérifier',
     'почему', 'как исправить', 'как стабилизировать', 'как найти', 'причин\\p{L}*', 'como encontrar', 'causa',
   ],
-  ['原因', 'どこを見れば', '何を調べ', '为什么', 'なぜ', '怎么办', '从哪里查', '怎么查', '排查', '調査手順', '修复', '候補', '点検', '점검', '원인'],
+  ['原因', 'どこを見れば', '何を調べ', '为什么', 'なぜ', '怎么办', '从哪里查', '怎么查', '排查', '調査手順', '調査の手順', '原因の候補', '修复', '候補', '点検', '점검', '원인'],
 );
 /** Quantity questions of word problems and puzzles (with numbers in the ask). */
 export const QUANTITY_QUESTION = lexicon(

@@ -329,6 +329,21 @@ describe('classifier', () => {
     expect(classifyText("What's the healthiest way to lose 5 kg before summer?").tier).toBe('moderate');
   });
 
+  it('lookups, explanations, proofs and failure reports in German, Japanese, Chinese, Italian and Portuguese phrasings the lexicons lacked', () => {
+    const cases: Array<[string, string]> = [
+      ['Wie hoch ist die Zugspitze?', 'simple'],
+      ['東京タワーの高さは？', 'simple'],
+      ['长城有多长？', 'simple'],
+      ['O que é um índice em banco de dados?', 'simple'],
+      ["Cos'è un database relazionale?", 'simple'],
+      ['Perché il cielo è blu?', 'moderate'],
+      ['Beweisen Sie, dass die Summe zweier ungerader Zahlen gerade ist.', 'deep'],
+      ['本番環境の API のレイテンシが先週から 3 倍になった。調査の手順を教えて。', 'complex'],
+      ['Kubernetes の Pod が 5 分おきに再起動する。原因の候補は？', 'complex'],
+    ];
+    for (const [q, tier] of cases) expect(classifyText(q).tier, q).toBe(tier);
+  });
+
   it('"show that" in French, German, Spanish and Russian asks for a proof', () => {
     for (const q of ['Montrez que racine de 3 est irrationnel.', 'Zeigen Sie, dass die Wurzel aus 2 irrational ist.', 'Muestra que hay infinitos números primos.', 'Покажите, что n^3 - n делится на 6.']) {
       expect(classifyText(q).tier, q).toBe('deep');
