@@ -136,10 +136,10 @@ export const SMALL_TALK_WORDS = new Set(
     // second round (greetings and thanks the first lists missed; tune split)
     "you're c'est best new year love buenas noches tardes moin servus dir klar dank vielen super parfait génial bonsoir bonne nuit ça va " +
     'доброе утро добрый день вечер спокойной ночи всё понятно valeu tchau oi bom dia boa noite mille buongiorno buonanotte ' +
-    'teşekkürler merhaba شكرا جزيلا مرحبا नमस्ते धन्यवाद dzięki dziękuję cześć bedankt hoi hej tack 고마워요 감사합니다 안녕'
+    'qué tal как дела ты teşekkürler merhaba شكرا جزيلا مرحبا नमस्ते धन्यवाद dzięki dziękuję cześć bedankt hoi hej tack 고마워요 감사합니다 안녕'
   ).split(' '),
 );
-export const SMALL_TALK_CJK = /^(?:你好|谢谢你?|再见|好的，?明白了|好的|早上好|晚上好|晚安|こんにちは|こんばんは|ありがとう(?:ございます)?|おはよう(?:ございます)?|おやすみなさい|さようなら|안녕하세요|감사합니다|고마워요)[\s!！。.~]*$/u;
+export const SMALL_TALK_CJK = /^(?:你好吗?|最近怎么样|お元気ですか|元気(?:です)?か?|谢谢你?|再见|好的，?明白了|好的|早上好|晚上好|晚安|こんにちは|こんばんは|ありがとう(?:ございます)?|おはよう(?:ございます)?|おやすみなさい|さようなら|안녕하세요|감사합니다|고마워요)[\s!！。.~?？]*$/u;
 /**
  * Greetings, thanks and acknowledgements that open or close a social turn ("Gracias, eso es todo",
  * "Спасибо большое!", "Appreciate it!"). Not yes/no/ok/sure/please: those also open corrections

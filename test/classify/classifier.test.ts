@@ -344,6 +344,11 @@ describe('classifier', () => {
     for (const [q, tier] of cases) expect(classifyText(q).tier, q).toBe(tier);
   });
 
+  it('"how are you" in Spanish, Russian, Chinese and Japanese is small talk; a question about a project is not', () => {
+    for (const q of ['¿Qué tal?', 'Привет, как дела?', '你好吗？', 'お元気ですか？']) expect(classifyText(q).tier, q).toBe('trivial');
+    for (const q of ['Как дела с проектом по миграции базы?', '¿Qué tal funciona Redis como cola?']) expect(classifyText(q).tier, q).not.toBe('trivial');
+  });
+
   it('"show that" in French, German, Spanish and Russian asks for a proof', () => {
     for (const q of ['Montrez que racine de 3 est irrationnel.', 'Zeigen Sie, dass die Wurzel aus 2 irrational ist.', 'Muestra que hay infinitos números primos.', 'Покажите, что n^3 - n делится на 6.']) {
       expect(classifyText(q).tier, q).toBe('deep');
