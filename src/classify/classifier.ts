@@ -42,6 +42,7 @@ import {
   TECH_CONTEXT,
   CREATIVE_OBJECT,
   JUDGEMENT,
+  CHANGE_RISK,
 } from './lexicon.js';
 
 export interface Classification {
@@ -631,7 +632,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   if (below('complex') && SYMPTOM.test(lexScan) && DIAGNOSE_ASK.test(lexScan) && !COUNTING_PUZZLE.test(lexScan) && (codeLines > 0 || TECH_CONTEXT.test(lexScan) || hasTechnicalMark(marks()))) {
     family = 'complex';
     extra.push('a failure or slowdown to diagnose');
-  } else if (below('complex') && codeLines > 5 && REVIEW_ASK.test(lexScan) && !/\bquick\b/.test(lex)) {
+  } else if (below('complex') && ((codeLines > 5 && REVIEW_ASK.test(lexScan)) || (codeLines >= 2 && CHANGE_RISK.test(lexScan))) && !/\bquick\b/.test(lex)) {
     family = 'complex';
     extra.push('a review of pasted code');
   } else if (below('complex') && !code && CHANGE_REF.test(lexScan) && (REVIEW_ASK.test(lexScan) || CHECK_FOR.test(lex))) {

@@ -257,6 +257,15 @@ export const REVIEW_ASK = lexicon(
   ['审查', 'レビュー'],
 );
 /**
+ * A question whether a pasted change can fail in a named way ("Can this deadlock?", "Does this
+ * introduce a race?", "Any risk shipping this migration?"): a review for correctness, like "is
+ * this change safe" (REVIEW_ASK), whatever the size of the diff.
+ */
+export const CHANGE_RISK = lexicon([
+  'can (?:this|it) (?:deadlock|race|leak|break|crash|hang|lose data|corrupt)', 'does (?:this|it) (?:introduce|cause|create|add|risk) (?:a |an |any )?(?:race|deadlock|leak|regression|data loss|bug)s?',
+  'any risks?', 'risky', 'what could go wrong', 'thread[- ]safe', 'race conditions?', 'was hältst du von dieser änderung', 'ist das riskant', 'est-ce risqué', "qu'en penses-tu", 'es seguro', 'qué opinas de este cambio', 'это безопасно',
+]);
+/**
  * An operation held to a hard guarantee: no downtime, exactly once, on one machine. Said of a
  * change or a pipeline ("Rotate the database password used by 60 microservices with zero
  * downtime"), it is a design problem whatever verb it uses: all eleven tune-split asks with one

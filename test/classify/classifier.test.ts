@@ -349,6 +349,17 @@ describe('classifier', () => {
     for (const q of ['Как дела с проектом по миграции базы?', '¿Qué tal funciona Redis como cola?']) expect(classifyText(q).tier, q).not.toBe('trivial');
   });
 
+  it('asking whether a pasted change can fail in a named way (deadlock, race, risk) is a review, even for a short diff', () => {
+    const diff = '```diff\n--- a/cache.js\n+++ b/cache.js\n@@ -1,4 +1,6 @@\n-  if (!cache) cache = await load();\n+  if (!cache) {\n+    cache = load();\n+  }\n```';
+    for (const ask of ['Can this deadlock?', 'Does this introduce a race?', 'Any risk shipping this during business hours?', 'Was hältst du von dieser Änderung?']) {
+      const c = classifyText(`${ask}\n${diff}`);
+      expect(c.tier, ask).toBe('complex');
+      expect(c.signals, ask).toContain('a review of pasted code');
+    }
+    expect(classifyText('What does thread-safe mean?').tier).toBe('simple');
+    expect(classifyText(`What language is this?\n${diff}`).signals).not.toContain('a review of pasted code');
+  });
+
   it('"show that" in French, German, Spanish and Russian asks for a proof', () => {
     for (const q of ['Montrez que racine de 3 est irrationnel.', 'Zeigen Sie, dass die Wurzel aus 2 irrational ist.', 'Muestra que hay infinitos números primos.', 'Покажите, что n^3 - n делится на 6.']) {
       expect(classifyText(q).tier, q).toBe('deep');
