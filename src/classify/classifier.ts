@@ -43,6 +43,7 @@ import {
   CREATIVE_OBJECT,
   JUDGEMENT,
   CHANGE_RISK,
+  DESIGN_QUESTION,
 } from './lexicon.js';
 
 export interface Classification {
@@ -661,6 +662,9 @@ function scoreTurn(raw: string, nested = false): TurnScore {
     // is a report too.
     family = 'complex';
     extra.push('a failure report');
+  } else if (below('complex') && DESIGN_QUESTION.test(lexScan) && !CREATIVE_OBJECT.test(lexScan)) {
+    family = 'complex';
+    extra.push('asks how one would build a system');
   } else if (below('complex') && family !== 'simple' && !code && !material && askRaw.length <= 400 && shape.questionMarks === 1 && terseCourseQuestion(lex, shape.words) && (TECH_CONTEXT.test(lexScan) || hasTechnicalMark(marks()))) {
     // "Spark job OOMs on a 200 GB shuffle. Tuning?": the terse expert's whole ask is the situation;
     // the closing word asks for options, a plan or causes (tune split: 24 of 35 asks shaped so are

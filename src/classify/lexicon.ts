@@ -257,6 +257,18 @@ export const REVIEW_ASK = lexicon(
   ['审查', 'レビュー'],
 );
 /**
+ * Asking how one would build a system, in the conditional ("How would you build ...", "Wie würdest
+ * du ... bauen?", "¿Cómo diseñarías ...?", "Как бы вы построили ...?"): a design question whose
+ * verb the imperative lists (COMPLEX_ASK) do not have.
+ */
+export const DESIGN_QUESTION = lexicon([
+  'how would you (?:build|architect|design|scale|implement)', 'how would we (?:build|architect|design|scale)',
+  'wie würde(?:st du|n sie|t ihr) (?:[\\p{L}\\p{N}-]+ ){0,8}(?:bauen|aufbauen|umsetzen|entwerfen|implementieren|skalieren)',
+  'cómo (?:diseñarías|diseñaría|construirías|construiría|implementarías|implementaría|escalarías)',
+  'comment (?:concevriez|construiriez|implémenteriez|concevrais|construirais)', 'как бы (?:вы|ты) (?:построили|построил|спроектировали|спроектировал|реализовали|реализовал)',
+  'runbook',
+], ['如何设计', 'どう設計', '設計するなら']);
+/**
  * A question whether a pasted change can fail in a named way ("Can this deadlock?", "Does this
  * introduce a race?", "Any risk shipping this migration?"): a review for correctness, like "is
  * this change safe" (REVIEW_ASK), whatever the size of the diff.

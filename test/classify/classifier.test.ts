@@ -360,6 +360,16 @@ describe('classifier', () => {
     expect(classifyText(`What language is this?\n${diff}`).signals).not.toContain('a review of pasted code');
   });
 
+  it('"how would you build" a system, in the conditional of five languages, is a design question; a logo is not', () => {
+    for (const q of ['Wie würdest du ein verteiltes Rate-Limiting für 20 Server bauen?', '¿Cómo diseñarías un sistema de colas con reintentos y orden garantizado por cliente?', 'Как бы вы построили поиск по 100 миллионам документов с задержкой меньше 100 мс?', 'Build an incident response runbook for a ransomware detection on one file server.']) {
+      const c = classifyText(q);
+      expect(c.tier, q).toBe('complex');
+      expect(c.signals, q).toContain('asks how one would build a system');
+    }
+    expect(classifyText('How would you design a logo for my bakery?').tier).toBe('moderate');
+    expect(classifyText('Wie würdest du das übersetzen?').tier).not.toBe('complex');
+  });
+
   it('"show that" in French, German, Spanish and Russian asks for a proof', () => {
     for (const q of ['Montrez que racine de 3 est irrationnel.', 'Zeigen Sie, dass die Wurzel aus 2 irrational ist.', 'Muestra que hay infinitos números primos.', 'Покажите, что n^3 - n делится на 6.']) {
       expect(classifyText(q).tier, q).toBe('deep');
