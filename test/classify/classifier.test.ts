@@ -370,6 +370,14 @@ describe('classifier', () => {
     expect(classifyText('Wie würdest du das übersetzen?').tier).not.toBe('complex');
   });
 
+  it('a property looked up by name (a default, a maximum, a port, a command) and a service request on "my" booking are lookups, not questions about a named system', () => {
+    for (const q of ['Default TTL for a DNS record in Route 53?', 'Max length of a VARCHAR in MySQL 8?', 'Wie lautet der Standardport von MongoDB?', 'MySQL 的默认端口是多少？', 'Nginx のデフォルトのポートは？', 'kubectl command to get pods in all namespaces?', 'Change my booking XJ4471 to the 14th, please.']) {
+      expect(classifyText(q).tier, q).toBe('simple');
+    }
+    // A failure beside a default is still a failure to diagnose.
+    expect(classifyText('Since the upgrade our Kafka consumers lag 10 minutes with the default fetch size. Why?').tier).toBe('complex');
+  });
+
   it('"show that" in French, German, Spanish and Russian asks for a proof', () => {
     for (const q of ['Montrez que racine de 3 est irrationnel.', 'Zeigen Sie, dass die Wurzel aus 2 irrational ist.', 'Muestra que hay infinitos números primos.', 'Покажите, что n^3 - n делится на 6.']) {
       expect(classifyText(q).tier, q).toBe('deep');
