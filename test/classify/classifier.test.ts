@@ -267,11 +267,13 @@ describe('classifier', () => {
     }
   });
 
-  it('a sum, product or total asked of two or more numbers is a calculation, not a lookup', () => {
+  it('the sum of a range of numbers is a calculation, not a lookup; the sum of two given numbers is one step', () => {
     const sum = classifyText('What is the sum of the integers from 1 to 1000?');
     expect(sum.tier).toBe('moderate');
     expect(sum.signals).toContain('a calculation or word problem');
     expect(classifyText('What is the sum of its parts?').signals).not.toContain('a calculation or word problem');
+    // The sum of two given numbers is one step.
+    expect(classifyText('What is the sum of 3 and 4?').signals).not.toContain('a calculation or word problem');
   });
 
   it('a yes/no question about a system is a lookup, not a one-word answer; about a cat it is', () => {
@@ -376,6 +378,13 @@ describe('classifier', () => {
     }
     // A failure beside a default is still a failure to diagnose.
     expect(classifyText('Since the upgrade our Kafka consumers lag 10 minutes with the default fetch size. Why?').tier).toBe('complex');
+  });
+
+  it('"how does it work" in Spanish, German, French, Russian, Italian and Portuguese asks for an explanation', () => {
+    for (const q of ['¿Cómo funciona el garbage collector de Java?', 'Wie funktioniert ein Hashtable?', 'Comment fonctionne le DNS ?', 'Как работает индекс?', 'Come funziona un compilatore?', 'Como funciona o DNS?']) {
+      expect(classifyText(q).tier, q).toBe('moderate');
+    }
+    expect(classifyText('Summarize the causes and effects of the Industrial Revolution.').tier).toBe('moderate');
   });
 
   it('"show that" in French, German, Spanish and Russian asks for a proof', () => {
