@@ -242,11 +242,16 @@ export function isSmallTalk(text: string): boolean {
   WORD_RE.lastIndex = 0;
   if (seen.size === 0) return /^[\p{Emoji}\s!?.]+$/u.test(t); // emoji only
   if (/\d/.test(t)) return false;
+  // A wh-question with a word of its own ("What makes a good unit test?") asks something, even if
+  // its other words are small-talk words ("makes sense", "quick test").
+  if (unknown > 0 && WH_QUESTION_OPENER.has(first) && /[?？]/.test(t)) return false;
   if (known / seen.size >= 0.75) return !SIMPLE_ASK.regex.test(astralToBmp(t));
   // Up to five words opened or closed by thanks or a greeting, asking nothing: on the tune split
   // 58 of the 59 such turns are labelled trivial.
   return seen.size <= 5 && !/[?？]/.test(t) && (SOCIAL_EDGE_WORDS.has(first) || SOCIAL_EDGE_WORDS.has(last)) && !namesAnAsk(t);
 }
+
+const WH_QUESTION_OPENER = new Set(['what', 'which', 'why', 'where', 'when', 'who']);
 
 /** Does a short text name an ask of any family (so that it is not small talk)? */
 function namesAnAsk(lower: string): boolean {

@@ -387,6 +387,12 @@ describe('classifier', () => {
     expect(classifyText('Summarize the causes and effects of the Industrial Revolution.').tier).toBe('moderate');
   });
 
+  it('a wh-question with a word of its own is not small talk, however many of its words small talk also uses', () => {
+    expect(classifyText('What makes a good unit test?').tier).not.toBe('trivial');
+    expect(classifyText('what up').tier).toBe('trivial');
+    expect(classifyText('Describe how TCP congestion control works.').tier).toBe('moderate');
+  });
+
   it('"show that" in French, German, Spanish and Russian asks for a proof', () => {
     for (const q of ['Montrez que racine de 3 est irrationnel.', 'Zeigen Sie, dass die Wurzel aus 2 irrational ist.', 'Muestra que hay infinitos números primos.', 'Покажите, что n^3 - n делится на 6.']) {
       expect(classifyText(q).tier, q).toBe('deep');
