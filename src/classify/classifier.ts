@@ -44,6 +44,8 @@ import {
   JUDGEMENT,
   CHANGE_RISK,
   DESIGN_QUESTION,
+  CONDITIONAL_DE,
+  BUILD_VERB_DE,
 } from './lexicon.js';
 
 export interface Classification {
@@ -667,7 +669,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
     // is a report too.
     family = 'complex';
     extra.push('a failure report');
-  } else if (below('complex') && DESIGN_QUESTION.test(lexScan) && !CREATIVE_OBJECT.test(lexScan)) {
+  } else if (below('complex') && (DESIGN_QUESTION.test(lexScan) || (CONDITIONAL_DE.test(lexScan) && BUILD_VERB_DE.test(lexScan))) && !CREATIVE_OBJECT.test(lexScan)) {
     family = 'complex';
     extra.push('asks how one would build a system');
   } else if (below('complex') && family !== 'simple' && !code && !material && askRaw.length <= 400 && shape.questionMarks === 1 && terseCourseQuestion(lex, shape.words) && (TECH_CONTEXT.test(lexScan) || hasTechnicalMark(marks()))) {

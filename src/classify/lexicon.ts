@@ -265,11 +265,13 @@ export const REVIEW_ASK = lexicon(
  */
 export const DESIGN_QUESTION = lexicon([
   'how would you (?:build|architect|design|scale|implement)', 'how would we (?:build|architect|design|scale)',
-  'wie würde(?:st du|n sie|t ihr) (?:[\\p{L}\\p{N}-]+ ){0,8}(?:bauen|aufbauen|umsetzen|entwerfen|implementieren|skalieren)',
   'cómo (?:diseñarías|diseñaría|construirías|construiría|implementarías|implementaría|escalarías)',
   'comment (?:concevriez|construiriez|implémenteriez|concevrais|construirais)', 'как бы (?:вы|ты) (?:построили|построил|спроектировали|спроектировал|реализовали|реализовал)',
   'runbook',
 ], ['如何设计', 'どう設計', '設計するなら']);
+/** The German conditional question and the verbs of building that make it a design question (two word lexicons: no regex runs over the ask). */
+export const CONDITIONAL_DE = lexicon(['wie würde(?:st du|n sie|t ihr)']);
+export const BUILD_VERB_DE = lexicon(['bauen', 'aufbauen', 'umsetzen', 'entwerfen', 'implementieren', 'skalieren']);
 /**
  * A question whether a pasted change can fail in a named way ("Can this deadlock?", "Does this
  * introduce a race?", "Any risk shipping this migration?"): a review for correctness, like "is
@@ -317,7 +319,7 @@ export const SYSTEM_TOOLS = /\btools?\s*:|\b[a-z_]+\([a-z_, ]*\)/;
 /** Counting and extremal puzzles ("minimum number of drops in the worst case", "counting all sizes"): never a lookup. */
 export const COUNTING_PUZZLE = lexicon(
   [
-    'worst case', 'minimum number of', 'maximum number of', 'fewest', '(?:smallest|largest) (?:positive )?(?:number|integer)', 'of all sizes', 'how many times do(?:es)? (?:you|it|the)', 'how many (?:trailing zeros|diagonals|divisors)', 'at least how many', 'how many ways', 'how many (?:paths|routes)', 'how many different', 'handshakes?', 'apretones de manos', 'poignées de main', 'händedrücke', 'рукопожати\\p{L}*', 'диагонал\\p{L}*', 'diagonales', 'diagonalen', 'counting all', 'in how many ways',
+    'worst case', 'minimum number of', 'maximum number of', 'fewest', '(?:smallest|largest) (?:positive )?(?:number|integer)', 'of all sizes', 'how many times do(?:es)? (?:you|it|the)', 'how many (?:trailing zeros|diagonals|divisors)', 'at least how many', 'how many ways', 'how many (?:paths|routes)', 'how many different', 'handshakes?', 'apretones de manos', 'poignées de main', 'händedrücke', 'рукопожати[йяе]', 'диагонал(?:ей|и|ь|ями)', 'diagonales', 'diagonalen', 'counting all', 'in how many ways',
     'pire des cas', 'nombre (?:minimum|maximum|minimal|maximal) de', 'de combien de façons', 'peor (?:de los )?casos?', 'número (?:mínimo|máximo) de', 'de cuántas (?:formas|maneras)',
     'schlimmsten fall', 'mindestanzahl', 'auf wie viele arten', 'wie viele (?:wege|möglichkeiten)', 'combien de (?:chemins|façons|manières)', 'cuántos caminos', 'сколько (?:путей|способов)', 'в худшем случае', 'минимальное (?:число|количество)', 'сколькими способами',
   ],
