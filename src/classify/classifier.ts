@@ -277,6 +277,10 @@ const ARITHMETIC_QUESTION = new RegExp(
   'iu',
 );
 
+/** One step named in words ("half of 350?", "double 21?", "What's a third of 90?"). */
+const WORD_ARITH = /^(?:what(?:'s| is)\s+)?(?:half|a third|a quarter|double|twice|triple)\s+(?:of\s+)?\d+(?:[.,]\d+)?\s*[?？.!]?$/iu;
+/** A translation of one quoted word ("Translate 'yes' to Spanish"): a one-word answer; a phrase stays a lookup. */
+const TRANSLATE_ONE_WORD = /^(?:translate|traduce|traduis|traduisez|übersetze|переведи)\s+["'“‘«„]?[\p{L}-]+["'”’»“]?\s+(?:to|into|al|a|en|auf|ins|in|на)\s+\p{L}+\s*[.!?]?$/iu;
 const SIMPLE_ARITH = /^(?:what(?:'s| is)\s+|calculate\s+|compute\s+)?[\d\s+\-*/×÷().^%=?]+(?:times|plus|minus|divided by|squared|mal|más|menos|plus|fois)?[\d\s+\-*/×÷().^%=?]*$/iu;
 
 interface TurnScore {
@@ -589,9 +593,10 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   const trimmed = text.trim();
   if (trimmed.length === 0) return { score: 0, signals: ['empty message'], smallTalk: true, short: true };
   if (isSmallTalk(trimmed)) return { score: 0.3, signals: ['greeting or acknowledgement'], smallTalk: true, short: true };
-  if (trimmed.length <= 60 && (SIMPLE_ARITH.test(trimmed) || ARITHMETIC_QUESTION.test(trimmed))) {
+  if (trimmed.length <= 60 && (SIMPLE_ARITH.test(trimmed) || ARITHMETIC_QUESTION.test(trimmed) || WORD_ARITH.test(trimmed))) {
     return { score: 0.2, signals: ['one-step arithmetic'], smallTalk: false, short: true };
   }
+  if (trimmed.length <= 60 && TRANSLATE_ONE_WORD.test(trimmed)) return { score: 0.25, signals: ['one-word answer'], smallTalk: false, short: true, family: 'none' };
 
   const split = splitAsk(text, isInstruction);
   const { code, material } = split;

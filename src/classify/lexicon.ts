@@ -138,6 +138,7 @@ export const SMALL_TALK_WORDS = new Set(
     // second round (greetings and thanks the first lists missed; tune split)
     "you're c'est best new year love buenas noches tardes moin servus dir klar dank vielen super parfait génial bonsoir bonne nuit ça va " +
     'доброе утро добрый день вечер спокойной ночи всё понятно valeu tchau oi bom dia boa noite mille buongiorno buonanotte ' +
+    "geht's how's going " +
     'qué tal как дела ты teşekkürler merhaba شكرا جزيلا مرحبا नमस्ते धन्यवाद dzięki dziękuję cześć bedankt hoi hej tack 고마워요 감사합니다 안녕'
   ).split(' '),
 );

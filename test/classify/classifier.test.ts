@@ -393,6 +393,11 @@ describe('classifier', () => {
     expect(classifyText('Describe how TCP congestion control works.').tier).toBe('moderate');
   });
 
+  it('one step in words ("half of 350?"), a one-word translation and "wie geht\'s?" are trivial; a phrase to translate is a lookup', () => {
+    for (const q of ['half of 350?', 'double 21?', "What's a third of 90?", "Translate 'yes' to Spanish", "Hallo, wie geht's?", "How's it going?"]) expect(classifyText(q).tier, q).toBe('trivial');
+    for (const q of ["Traduce 'buenas noches' al inglés", "Translate 'see you tomorrow' into Italian.", 'half of the team left, what now?']) expect(classifyText(q).tier, q).not.toBe('trivial');
+  });
+
   it('"show that" in French, German, Spanish and Russian asks for a proof', () => {
     for (const q of ['Montrez que racine de 3 est irrationnel.', 'Zeigen Sie, dass die Wurzel aus 2 irrational ist.', 'Muestra que hay infinitos números primos.', 'Покажите, что n^3 - n делится на 6.']) {
       expect(classifyText(q).tier, q).toBe('deep');
