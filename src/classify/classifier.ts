@@ -587,6 +587,9 @@ function terseCourseQuestion(lex: string, words: number): boolean {
   return words - q.length >= 8 && !YES_NO_OPENER.has(q[0]!) && !q.includes('or') && !q.includes('o') && !q.includes('oder') && !q.includes('ou') && !q.includes('или');
 }
 
+/** Below the moderate/complex boundary at the default cost (calibration cut 4.04 less 0.29 x ln 3). */
+const MATH_EXERCISE_CAP = 3.6;
+
 /** Score one user turn on its own. */
 function scoreTurn(raw: string, nested = false): TurnScore {
   const text = ends(raw, 2 * MAX_SCAN, MAX_SCAN);
@@ -764,6 +767,9 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   if (mathNotation || mathWords > 0) {
     score += (mathNotation ? 0.4 : 0) + Math.min(0.6, mathWords * 0.2);
     signals.push(mathNotation ? 'mathematical notation' : 'mathematical subject');
+    // A short exercise asked to solve or explain ("Solve for x: 3x + 7 = 22") is one worked
+    // answer: its notation says the topic, not the size of the work.
+    if (family === 'moderate' && extra.length === 0 && substance <= 12 && !complex && steps === 0) score = Math.min(score, MATH_EXERCISE_CAP);
   }
   if (codeLines > 0) {
     // Code matters through what is asked about it.

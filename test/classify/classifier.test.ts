@@ -398,6 +398,11 @@ describe('classifier', () => {
     for (const q of ["Traduce 'buenas noches' al inglés", "Translate 'see you tomorrow' into Italian.", 'half of the team left, what now?']) expect(classifyText(q).tier, q).not.toBe('trivial');
   });
 
+  it('a short exercise to solve or explain stays moderate whatever its notation; a named multi-step task does not', () => {
+    for (const q of ['Solve for x: 2x - 5 = 11', 'Solve the system: x + y = 10, x - y = 2', 'Explain why the derivative of x^2 is 2x']) expect(classifyText(q).tier, q).toBe('moderate');
+    expect(classifyText('Solve the recurrence T(n) = 2T(n/2) + n.').tier).toBe('complex');
+  });
+
   it('"show that" in French, German, Spanish and Russian asks for a proof', () => {
     for (const q of ['Montrez que racine de 3 est irrationnel.', 'Zeigen Sie, dass die Wurzel aus 2 irrational ist.', 'Muestra que hay infinitos números primos.', 'Покажите, что n^3 - n делится на 6.']) {
       expect(classifyText(q).tier, q).toBe('deep');
