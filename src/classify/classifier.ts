@@ -587,6 +587,9 @@ function terseCourseQuestion(lex: string, words: number): boolean {
   return words - q.length >= 8 && !YES_NO_OPENER.has(q[0]!) && !q.includes('or') && !q.includes('o') && !q.includes('oder') && !q.includes('ou') && !q.includes('или');
 }
 
+/** Below the simple/moderate boundary at the default cost (calibration cut 2.38 less 0.29 x ln 3). */
+const BRIEF_EXPLANATION_CAP = 2.0;
+const DIFFERENCE = /differen|(?<!\p{L})vs\.?(?!\p{L})|versus|unterschied|diferencia|разниц|区别|違い/u;
 /** Below the moderate/complex boundary at the default cost (calibration cut 4.04 less 0.29 x ln 3). */
 const MATH_EXERCISE_CAP = 3.6;
 
@@ -784,6 +787,9 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   }
   if (BREVITY.test(lexScan)) {
     score -= 0.8;
+    // A difference asked for in one line ("the difference between a process and a thread, in one
+    // sentence") is two definitions; a puzzle explained briefly is still a puzzle.
+    if (family === 'moderate' && extra.length === 0 && substance <= 14 && !code && !material && DIFFERENCE.test(lex)) score = Math.min(score, BRIEF_EXPLANATION_CAP);
     signals.push('asks for a brief answer');
   }
 

@@ -403,6 +403,12 @@ describe('classifier', () => {
     expect(classifyText('Solve the recurrence T(n) = 2T(n/2) + n.').tier).toBe('complex');
   });
 
+  it('a difference asked for in one line is two definitions (simple); a puzzle explained briefly stays moderate', () => {
+    for (const q of ["Briefly, what's the difference between TCP and UDP?", "What's the difference between a process and a thread, in one sentence?"]) expect(classifyText(q).tier, q).toBe('simple');
+    expect(classifyText('Is 0.999... equal to 1? Explain briefly.').tier).toBe('moderate');
+    expect(classifyText("What's the difference between TCP and UDP?").tier).toBe('moderate');
+  });
+
   it('"show that" in French, German, Spanish and Russian asks for a proof', () => {
     for (const q of ['Montrez que racine de 3 est irrationnel.', 'Zeigen Sie, dass die Wurzel aus 2 irrational ist.', 'Muestra que hay infinitos números primos.', 'Покажите, что n^3 - n делится на 6.']) {
       expect(classifyText(q).tier, q).toBe('deep');
