@@ -774,6 +774,9 @@ function scoreTurn(raw: string, nested = false): TurnScore {
     // answer: its notation says the topic, not the size of the work.
     if (family === 'moderate' && extra.length === 0 && substance <= 12 && !complex && steps === 0) score = Math.min(score, MATH_EXERCISE_CAP);
   }
+  // A word problem is one worked answer too: its numbers and length say how much it tells, not
+  // how hard it is (extremal and counting puzzles and named steps are left to their rules).
+  if (extra.length === 1 && extra[0] === 'a calculation or word problem' && !complex && steps === 0 && !COUNTING_PUZZLE.test(lexScan)) score = Math.min(score, MATH_EXERCISE_CAP);
   if (codeLines > 0) {
     // Code matters through what is asked about it.
     const w = family === 'complex' || family === 'deep' ? 0.4 : family === 'moderate' ? 0.3 : family === 'simple' ? 0.1 : 1.2;

@@ -409,6 +409,14 @@ describe('classifier', () => {
     expect(classifyText("What's the difference between TCP and UDP?").tier).toBe('moderate');
   });
 
+  it('a word problem with no step words and no counting puzzle stays moderate, however many numbers it gives', () => {
+    for (const q of ['A snail climbs 3 m up a 10 m well each day and slips 2 m each night. When does it get out?', 'Se 5 máquinas fazem 5 peças em 5 minutos, quanto tempo 100 máquinas levam para fazer 100 peças?']) {
+      expect(classifyText(q).tier, q).toBe('moderate');
+    }
+    // An extremal counting puzzle is not capped.
+    expect(classifyText('Two eggs, a 100-floor building: what is the minimum number of drops that finds the critical floor in the worst case?').signals).toContain('a calculation or word problem');
+  });
+
   it('"show that" in French, German, Spanish and Russian asks for a proof', () => {
     for (const q of ['Montrez que racine de 3 est irrationnel.', 'Zeigen Sie, dass die Wurzel aus 2 irrational ist.', 'Muestra que hay infinitos números primos.', 'Покажите, что n^3 - n делится на 6.']) {
       expect(classifyText(q).tier, q).toBe('deep');
