@@ -66,6 +66,7 @@ export const SIMPLE_ASK = lexicon(
     'meaning', 'mean', 'synonym', 'give me (?:a|an) (?:example|synonym|name|title|quote)', 'suggest a name', 'recommend a', 'is it', 'add (?:docstrings|comments)',
     'default', 'by default', 'max(?:imum)? (?:size|length|number|value|payload)', '(?:what|which) port', 'standardport', 'command (?:to|for)', 'por defecto', 'par défaut', 'по умолчанию', 'standardwert',
     '(?:change|reset|cancel|move|update|reschedule) my', 'track (?:my|parcel|package|order)', 'changer (?:ma|mon)', 'annuler (?:ma|mon)', 'cambiar mi', 'cancelar mi',
+    'what (?:programming )?language is (?:this|it)', 'which (?:programming )?language is (?:this|it)',
     'qué es', 'cuál es', 'quién', 'wie (?:hoch|weit|alt|lang|groß|schwer|tief)', 'o que é', 'qual é', "cos'è", "che cos'è", 'chi (?:è|era|ha)', 'traduce', 'resume', 'was ist', 'wer ist', 'wie viele', 'übersetze', 'fasse', "qu'est-ce", 'quelle est',
     'qui est', 'traduis', 'traduisez', 'résume', 'что такое', 'кто', 'сколько', 'какая', 'какой', 'переведи', 'переведите', 'кратко', 'перескажи',
   ],

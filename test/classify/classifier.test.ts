@@ -417,6 +417,11 @@ describe('classifier', () => {
     expect(classifyText('Two eggs, a 100-floor building: what is the minimum number of drops that finds the critical floor in the worst case?').signals).toContain('a calculation or word problem');
   });
 
+  it('"what language is this?" about pasted code is a lookup, not a question about the code', () => {
+    const c = classifyText('What language is this?\n```\nfn main() {\n    let v = vec![1, 2, 3];\n    println!("{:?}", v);\n}\n```');
+    expect(c.tier).toBe('simple');
+  });
+
   it('"show that" in French, German, Spanish and Russian asks for a proof', () => {
     for (const q of ['Montrez que racine de 3 est irrationnel.', 'Zeigen Sie, dass die Wurzel aus 2 irrational ist.', 'Muestra que hay infinitos números primos.', 'Покажите, что n^3 - n делится на 6.']) {
       expect(classifyText(q).tier, q).toBe('deep');
