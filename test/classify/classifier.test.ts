@@ -422,6 +422,13 @@ describe('classifier', () => {
     expect(c.tier).toBe('simple');
   });
 
+  it('objects retained and threads waiting on a lock are symptoms: a report of them asks for a diagnosis', () => {
+    for (const q of ["Heap dumps show 2 million Buffer objects retained by the metrics exporter in our API. What's the likely cause?", 'Threads spend most of their time waiting on a lock in the order service, which calls the tax service while holding it.']) {
+      expect(classifyText(q).tier, q).toBe('complex');
+    }
+    expect(classifyText("I'm waiting on my package, where is it?").tier).not.toBe('complex');
+  });
+
   it('"show that" in French, German, Spanish and Russian asks for a proof', () => {
     for (const q of ['Montrez que racine de 3 est irrationnel.', 'Zeigen Sie, dass die Wurzel aus 2 irrational ist.', 'Muestra que hay infinitos números primos.', 'Покажите, что n^3 - n делится на 6.']) {
       expect(classifyText(q).tier, q).toBe('deep');
