@@ -577,6 +577,17 @@ function hasTechnicalMark(marks: TechnicalMarks): boolean {
 
 /** A choice or a comparison beside a judgement word: "rent or buy", "better than", "worth it". */
 const WEIGHS_OPTIONS = /(?<!\p{L})(?:or|o|oder|ou|или)(?!\p{L})|(?:better|worse|safer|healthier|cheaper) than|worth|vale la pena|lohnt|vaut|стоит ли|besser als|mejor que|лучше/u;
+/** A statement of at least five words, then one closing question of one clause: "<scene>. <question>?". */
+function setUpQuestion(lex: string): boolean {
+  const t = lex.trimEnd();
+  const last = t.charCodeAt(t.length - 1);
+  if (last !== 63 && last !== 0xff1f) return false;
+  const q = Math.max(t.lastIndexOf('. ', t.length - 2), t.lastIndexOf('! ', t.length - 2), t.lastIndexOf('。', t.length - 2));
+  if (q < 0 || t.lastIndexOf('?', t.length - 2) > q || t.lastIndexOf('？', t.length - 2) > q || t.indexOf(':', q) >= 0) return false;
+  // Told in the first person it is a support request or advice ("My order 12345 hasn't arrived. Where is it?").
+  return wordsUpTo(t.slice(0, q), 5) >= 5 && !FIRST_PERSON.test(t);
+}
+const FIRST_PERSON = /(?<!\p{L})(?:i|i'm|my|me|we|our|us|mine|mi|mis|mein|meine|mon|ma|mes|мой|моя|мои|у меня|我|私)(?!\p{L})/u;
 const SHORT_FINAL_QUESTION = /[.!:;。！：；]\s+((?:[\p{L}'’-]+\s+){0,2}[\p{L}'’-]+)\s*[?？]\s*$/u;
 const YES_NO_OPENER = new Set(['fix', 'is', 'are', 'was', 'does', 'do', 'did', 'can', 'could', 'should', 'will', 'would', 'ist', 'est', 'es']);
 /** A statement of at least eight words closed by a question of up to three words that is not yes/no or a choice ("... 2 TB table. Options?"). */
@@ -707,6 +718,12 @@ function scoreTurn(raw: string, nested = false): TurnScore {
       }
     }
   }
+  // A scene set in a sentence with quantities, then a question about it ("Three switches outside,
+  // one bulb inside a closed room, one visit. Which switch is it?"): a puzzle, not a lookup.
+  if ((family === 'simple' || family === 'none') && extra.length === 0 && !code && !material && askRaw.length <= 300 && !MULTI_STEP.test(lexScan) && setUpQuestion(lex) && quantitiesIn(lex, lexScan) >= 1 && !TECH_CONTEXT.test(lexScan) && marks().names === 0) {
+    family = 'moderate';
+    extra.push('a puzzle set up before its question');
+  }
   // Asking how to do something under a constraint ("How do I tell my manager ... without it
   // sounding like I'm quitting?") is advice with a constraint, not a lookup.
   if (family === 'simple' && extra.length === 0 && !code && !material && HOW_TO.test(lex) && CONSTRAINT.test(lexScan) && shape.words >= 10) {
@@ -776,7 +793,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   }
   // A word problem is one worked answer too: its numbers and length say how much it tells, not
   // how hard it is (extremal and counting puzzles and named steps are left to their rules).
-  if (extra.length === 1 && extra[0] === 'a calculation or word problem' && !complex && steps === 0 && !COUNTING_PUZZLE.test(lexScan)) score = Math.min(score, MATH_EXERCISE_CAP);
+  if (extra.length === 1 && (extra[0] === 'a calculation or word problem' || extra[0] === 'a puzzle set up before its question') && !complex && steps === 0 && !COUNTING_PUZZLE.test(lexScan)) score = Math.min(score, MATH_EXERCISE_CAP);
   if (codeLines > 0) {
     // Code matters through what is asked about it.
     const w = family === 'complex' || family === 'deep' ? 0.4 : family === 'moderate' ? 0.3 : family === 'simple' ? 0.1 : 1.2;

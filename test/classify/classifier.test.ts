@@ -429,6 +429,17 @@ describe('classifier', () => {
     expect(classifyText("I'm waiting on my package, where is it?").tier).not.toBe('complex');
   });
 
+  it('a scene with quantities, then a one-clause question about it, is a puzzle; told in the first person it is not', () => {
+    for (const q of ['Three switches outside, one bulb inside a closed room, one visit. Which switch is it?', 'Two trains leave stations 300 km apart at 60 and 90 km/h. When do they meet?']) {
+      const c = classifyText(q);
+      expect(c.tier, q).toBe('moderate');
+      expect(c.signals, q).toContain('a puzzle set up before its question');
+    }
+    for (const q of ["My order 12345 hasn't arrived yet. Where is it?", 'Step 1: read. Step 2: think. Step 3: think more. Step 4: answer: what is the capital of Spain?']) {
+      expect(classifyText(q).signals, q).not.toContain('a puzzle set up before its question');
+    }
+  });
+
   it('"show that" in French, German, Spanish and Russian asks for a proof', () => {
     for (const q of ['Montrez que racine de 3 est irrationnel.', 'Zeigen Sie, dass die Wurzel aus 2 irrational ist.', 'Muestra que hay infinitos números primos.', 'Покажите, что n^3 - n делится на 6.']) {
       expect(classifyText(q).tier, q).toBe('deep');
