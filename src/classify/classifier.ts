@@ -600,6 +600,7 @@ function terseCourseQuestion(lex: string, words: number): boolean {
 
 /** Below the simple/moderate boundary at the default cost (calibration cut 2.38 less 0.29 x ln 3). */
 const BRIEF_EXPLANATION_CAP = 2.0;
+const SEQUENCE_ASK = /next (?:number|term)|comes next|próximo (?:termo|número)|siguiente (?:número|término)|nächste zahl|prochain (?:nombre|terme)|следующее число/u;
 const DIFFERENCE = /differen|(?<!\p{L})vs\.?(?!\p{L})|versus|unterschied|diferencia|разниц|区别|違い/u;
 /** Below the moderate/complex boundary at the default cost (calibration cut 4.04 less 0.29 x ln 3). */
 const MATH_EXERCISE_CAP = 3.6;
@@ -767,7 +768,8 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   const constraints = CONSTRAINT.count(lexScan, 8);
   const depth = DEPTH_TERMS.count(lexScan, 8);
   const enumerated = listLines(ask);
-  const listItems = Math.min(10, (ask.match(/[,，、;]/g)?.length ?? 0));
+  // The terms of a sequence to continue ("What's the next number: 1, 1, 2, 3, 5, 8?") are one item, not a list of asks.
+  const listItems = Math.min(10, (ask.match(SEQUENCE_ASK.test(ask) ? /[,，、;](?!\s*\d)/g : /[,，、;]/g)?.length ?? 0));
   const quantities = countQuantities(ask);
   const load = steps * 0.35 + constraints * 0.3 + depth * 0.35 + Math.min(enumerated, 8) * 0.25 + listItems * 0.12 + quantities * 0.2;
   if (load > 0) {

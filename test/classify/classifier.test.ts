@@ -440,6 +440,12 @@ describe('classifier', () => {
     }
   });
 
+  it('the terms of a sequence to continue are not a list of asks', () => {
+    for (const q of ["What's the next number: 1, 1, 2, 3, 5, 8, ...?", 'Qual é o próximo termo: 2, 6, 12, 20, 30, ...?']) expect(classifyText(q).tier, q).toBe('simple');
+    // A list of figures to analyse still counts.
+    expect(classifyText('Given sales of 120, 150, 90 and 200 units over four weeks, what is the trend and the week-over-week change?').tier).toBe('moderate');
+  });
+
   it('"show that" in French, German, Spanish and Russian asks for a proof', () => {
     for (const q of ['Montrez que racine de 3 est irrationnel.', 'Zeigen Sie, dass die Wurzel aus 2 irrational ist.', 'Muestra que hay infinitos números primos.', 'Покажите, что n^3 - n делится на 6.']) {
       expect(classifyText(q).tier, q).toBe('deep');
