@@ -793,6 +793,9 @@ function scoreTurn(raw: string, nested = false): TurnScore {
     // answer: its notation says the topic, not the size of the work.
     if (family === 'moderate' && extra.length === 0 && substance <= 12 && !complex && steps === 0) score = Math.min(score, MATH_EXERCISE_CAP);
   }
+  // A short question to explain ("Monty Hall: should you switch, and why?") is one explanation,
+  // whatever its second part or its questions add; a measured one may be a system's problem.
+  if (family === 'moderate' && extra.length === 0 && substance <= 16 && shape.questionMarks >= 1 && !code && !material && !complex && !deep && marks().measurements === 0) score = Math.min(score, MATH_EXERCISE_CAP);
   // A word problem is one worked answer too: its numbers and length say how much it tells, not
   // how hard it is (extremal and counting puzzles and named steps are left to their rules).
   if (extra.length === 1 && (extra[0] === 'a calculation or word problem' || extra[0] === 'a puzzle set up before its question') && !complex && steps === 0 && !COUNTING_PUZZLE.test(lexScan)) score = Math.min(score, MATH_EXERCISE_CAP);

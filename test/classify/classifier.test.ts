@@ -446,6 +446,13 @@ describe('classifier', () => {
     expect(classifyText('Given sales of 120, 150, 90 and 200 units over four weeks, what is the trend and the week-over-week change?').tier).toBe('moderate');
   });
 
+  it('a short question to explain stays moderate whatever its second part adds; a measured one or a hard verb may not', () => {
+    for (const q of ['Monty Hall: should you switch, and why?', 'Why do distributed systems need consensus?', 'What is the probability of rolling at least one six in four throws of a die?']) {
+      expect(classifyText(q).tier, q).toBe('moderate');
+    }
+    expect(classifyText('How would you detect fraud in card transactions in real time with 50 ms latency budget?').tier).toBe('complex');
+  });
+
   it('"show that" in French, German, Spanish and Russian asks for a proof', () => {
     for (const q of ['Montrez que racine de 3 est irrationnel.', 'Zeigen Sie, dass die Wurzel aus 2 irrational ist.', 'Muestra que hay infinitos números primos.', 'Покажите, что n^3 - n делится на 6.']) {
       expect(classifyText(q).tier, q).toBe('deep');
