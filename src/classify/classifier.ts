@@ -791,7 +791,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
     signals.push(mathNotation ? 'mathematical notation' : 'mathematical subject');
     // A short exercise asked to solve or explain ("Solve for x: 3x + 7 = 22") is one worked
     // answer: its notation says the topic, not the size of the work.
-    if (family === 'moderate' && extra.length === 0 && substance <= 12 && !complex && steps === 0) score = Math.min(score, MATH_EXERCISE_CAP);
+    if (family === 'moderate' && extra.length === 0 && substance <= 14 && !complex && steps <= 1) score = Math.min(score, MATH_EXERCISE_CAP);
   }
   // A short question to explain ("Monty Hall: should you switch, and why?") is one explanation,
   // whatever its second part or its questions add; a measured one may be a system's problem.

@@ -399,7 +399,7 @@ describe('classifier', () => {
   });
 
   it('a short exercise to solve or explain stays moderate whatever its notation; a named multi-step task does not', () => {
-    for (const q of ['Solve for x: 2x - 5 = 11', 'Solve the system: x + y = 10, x - y = 2', 'Explain why the derivative of x^2 is 2x']) expect(classifyText(q).tier, q).toBe('moderate');
+    for (const q of ['Solve for x: 2x - 5 = 11', 'Solve the system: x + y = 10, x - y = 2', 'Explain why the derivative of x^2 is 2x', 'Solve for x: 4x - 9 = 23, and show the steps']) expect(classifyText(q).tier, q).toBe('moderate');
     expect(classifyText('Solve the recurrence T(n) = 2T(n/2) + n.').tier).toBe('complex');
   });
 
