@@ -214,6 +214,9 @@ export function withoutHardWords(lex: string, scan: LexiconScan): string {
   return out + lex.slice(from);
 }
 
+/** Wh-words that open a question (isSmallTalk: such a question with a word of its own asks something). */
+const WH_QUESTION_OPENER = new Set(['what', 'which', 'why', 'where', 'when', 'who']);
+
 /** A greeting, thanks or acknowledgement and nothing more (exported for tests). */
 export function isSmallTalk(text: string): boolean {
   // Length first: lower-casing 2 KB of mixed scripts costs more than the rest of this check.
@@ -252,8 +255,6 @@ export function isSmallTalk(text: string): boolean {
   // 58 of the 59 such turns are labelled trivial.
   return seen.size <= 5 && !/[?？]/.test(t) && (SOCIAL_EDGE_WORDS.has(first) || SOCIAL_EDGE_WORDS.has(last)) && !namesAnAsk(t);
 }
-
-const WH_QUESTION_OPENER = new Set(['what', 'which', 'why', 'where', 'when', 'who']);
 
 /** Does a short text name an ask of any family (so that it is not small talk)? */
 function namesAnAsk(lower: string): boolean {
@@ -587,23 +588,27 @@ function setUpQuestion(lex: string): boolean {
   // Told in the first person it is a support request or advice ("My order 12345 hasn't arrived. Where is it?").
   return wordsUpTo(t.slice(0, q), 5) >= 5 && !FIRST_PERSON.test(t);
 }
-const FIRST_PERSON = /(?<!\p{L})(?:i|i'm|my|me|we|our|us|mine|mi|mis|mein|meine|mon|ma|mes|мой|моя|мои|у меня|我|私)(?!\p{L})/u;
+const FIRST_PERSON = /(?<!\p{L})(?:i|i'm|my|me|we|our|us|mine|mi|mis|mein|meine|mon|ma|mes|мой|моя|мои|у меня)(?!\p{L})/u;
+/** A sentence end, then a closing question of one to three words. */
 const SHORT_FINAL_QUESTION = /[.!:;。！：；]\s+((?:[\p{L}'’-]+\s+){0,2}[\p{L}'’-]+)\s*[?？]\s*$/u;
-const YES_NO_OPENER = new Set(['fix', 'is', 'are', 'was', 'does', 'do', 'did', 'can', 'could', 'should', 'will', 'would', 'ist', 'est', 'es']);
+/** First words of a closing question that asks no course of action: yes/no openers, and a bare "Fix?" (a known remedy). */
+const NO_COURSE_OPENER = new Set(['fix', 'is', 'are', 'was', 'does', 'do', 'did', 'can', 'could', 'should', 'will', 'would', 'ist', 'est', 'es']);
 /** A statement of at least eight words closed by a question of up to three words that is not yes/no or a choice ("... 2 TB table. Options?"). */
 function terseCourseQuestion(lex: string, words: number): boolean {
   const m = SHORT_FINAL_QUESTION.exec(lex);
   if (m === null) return false;
   const q = m[1]!.split(/\s+/u);
-  return words - q.length >= 8 && !YES_NO_OPENER.has(q[0]!) && !q.includes('or') && !q.includes('o') && !q.includes('oder') && !q.includes('ou') && !q.includes('или');
+  return words - q.length >= 8 && !NO_COURSE_OPENER.has(q[0]!) && !q.includes('or') && !q.includes('o') && !q.includes('oder') && !q.includes('ou') && !q.includes('или');
 }
 
 /** Below the simple/moderate boundary at the default cost (calibration cut 2.38 less 0.29 x ln 3). */
 const BRIEF_EXPLANATION_CAP = 2.0;
+/** A sequence to continue. */
 const SEQUENCE_ASK = /next (?:number|term)|comes next|próximo (?:termo|número)|siguiente (?:número|término)|nächste zahl|prochain (?:nombre|terme)|следующее число/u;
+/** A difference or a comparison asked for. */
 const DIFFERENCE = /differen|(?<!\p{L})vs\.?(?!\p{L})|versus|unterschied|diferencia|разниц|区别|違い/u;
-/** Below the moderate/complex boundary at the default cost (calibration cut 4.04 less 0.29 x ln 3). */
-const MATH_EXERCISE_CAP = 3.6;
+/** Below the moderate/complex boundary at the default cost (calibration cut 4.04 less 0.29 x ln 3): the most a capped moderate ask scores. */
+const MODERATE_CEILING = 3.6;
 
 /** Score one user turn on its own. */
 function scoreTurn(raw: string, nested = false): TurnScore {
@@ -791,14 +796,14 @@ function scoreTurn(raw: string, nested = false): TurnScore {
     signals.push(mathNotation ? 'mathematical notation' : 'mathematical subject');
     // A short exercise asked to solve or explain ("Solve for x: 3x + 7 = 22") is one worked
     // answer: its notation says the topic, not the size of the work.
-    if (family === 'moderate' && extra.length === 0 && substance <= 14 && !complex && steps <= 1) score = Math.min(score, MATH_EXERCISE_CAP);
+    if (family === 'moderate' && extra.length === 0 && substance <= 14 && !complex && steps <= 1) score = Math.min(score, MODERATE_CEILING);
   }
   // A short question to explain ("Monty Hall: should you switch, and why?") is one explanation,
   // whatever its second part or its questions add; a measured one may be a system's problem.
-  if (family === 'moderate' && extra.length === 0 && substance <= 16 && shape.questionMarks >= 1 && !code && !material && !complex && !deep && marks().measurements === 0) score = Math.min(score, MATH_EXERCISE_CAP);
+  if (family === 'moderate' && extra.length === 0 && substance <= 16 && shape.questionMarks >= 1 && !code && !material && !complex && !deep && marks().measurements === 0) score = Math.min(score, MODERATE_CEILING);
   // A word problem is one worked answer too: its numbers and length say how much it tells, not
   // how hard it is (extremal and counting puzzles and named steps are left to their rules).
-  if (extra.length === 1 && (extra[0] === 'a calculation or word problem' || extra[0] === 'a puzzle set up before its question') && !complex && steps === 0 && !COUNTING_PUZZLE.test(lexScan)) score = Math.min(score, MATH_EXERCISE_CAP);
+  if (extra.length === 1 && (extra[0] === 'a calculation or word problem' || extra[0] === 'a puzzle set up before its question') && !complex && steps === 0 && !COUNTING_PUZZLE.test(lexScan)) score = Math.min(score, MODERATE_CEILING);
   if (codeLines > 0) {
     // Code matters through what is asked about it.
     const w = family === 'complex' || family === 'deep' ? 0.4 : family === 'moderate' ? 0.3 : family === 'simple' ? 0.1 : 1.2;
