@@ -814,6 +814,8 @@ function scoreTurn(raw: string, nested = false): TurnScore {
     const words = materialWords(material);
     score += Math.min(0.5, Math.log2(1 + words / 400) * 0.2);
     signals.push(`about ${words} words of pasted material`);
+    // A short ask to explain or compare pasted text is one reading, however long the text.
+    if (family === 'moderate' && extra.length === 0 && !code && substance <= 20 && !complex && !deep) score = Math.min(score, MODERATE_CEILING);
   }
   if (BREVITY.test(lexScan)) {
     score -= 0.8;

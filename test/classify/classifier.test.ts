@@ -453,6 +453,13 @@ describe('classifier', () => {
     expect(classifyText('How would you detect fraud in card transactions in real time with 50 ms latency budget?').tier).toBe('complex');
   });
 
+  it('a short ask to compare or explain pasted notes is moderate however long the notes', () => {
+    const notes = Array.from({ length: 120 }, (_, i) => `Item ${i}: the warehouse team reported that the shipment for region ${i % 7} was delayed by weather and rescheduled.`).join(' ');
+    const c = classifyText(`Compare the first half and the second half of these notes: what changed? ${notes}`);
+    expect(c.signals.some((s) => s.includes('pasted material'))).toBe(true);
+    expect(c.tier).toBe('moderate');
+  });
+
   it('"show that" in French, German, Spanish and Russian asks for a proof', () => {
     for (const q of ['Montrez que racine de 3 est irrationnel.', 'Zeigen Sie, dass die Wurzel aus 2 irrational ist.', 'Muestra que hay infinitos números primos.', 'Покажите, что n^3 - n делится на 6.']) {
       expect(classifyText(q).tier, q).toBe('deep');
