@@ -603,6 +603,12 @@ function terseCourseQuestion(lex: string, words: number): boolean {
 
 /** Below the simple/moderate boundary at the default cost (calibration cut 2.38 less 0.29 x ln 3). */
 const BRIEF_EXPLANATION_CAP = 2.0;
+/** A piece of writing asked for at the start of the ask. */
+const WRITING_OPENER = /^\s*(?:please\s+)?(?:write|draft|compose|rewrite|escribe|redacta|schreib|schreibe|écris|rédige|напиши)(?!\p{L})/u;
+/** Code as the thing to write. */
+const CODE_ARTIFACT = /(?<!\p{L})(?:functions?|scripts?|programs?|quer(?:y|ies)|class(?:es)?|regex|modules?|components?|code|sql|api|tests?)(?!\p{L})/u;
+/** A long-form piece (a thousand words or more). */
+const LONG_FORM = /\d,?\d{3}|thousand/u;
 /** A sequence to continue. */
 const SEQUENCE_ASK = /next (?:number|term)|comes next|próximo (?:termo|número)|siguiente (?:número|término)|nächste zahl|prochain (?:nombre|terme)|следующее число/u;
 /** A difference or a comparison asked for. */
@@ -801,6 +807,9 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   // A short question to explain ("Monty Hall: should you switch, and why?") is one explanation,
   // whatever its second part or its questions add; a measured one may be a system's problem.
   if (family === 'moderate' && extra.length === 0 && substance <= 16 && shape.questionMarks >= 1 && !code && !material && !complex && !deep && marks().measurements === 0) score = Math.min(score, MODERATE_CEILING);
+  // Prose with a few constraints ("a cover letter; I have a physics degree", "3 bullets max") is one
+  // piece of writing however many constraints it lists; code and long-form pieces are not capped.
+  if (family === 'moderate' && extra.length === 0 && !code && !material && !complex && !deep && WRITING_OPENER.test(lex) && !CODE_ARTIFACT.test(lex) && !LONG_FORM.test(lex)) score = Math.min(score, MODERATE_CEILING);
   // A word problem is one worked answer too: its numbers and length say how much it tells, not
   // how hard it is (extremal and counting puzzles and named steps are left to their rules).
   if (extra.length === 1 && (extra[0] === 'a calculation or word problem' || extra[0] === 'a puzzle set up before its question') && !complex && steps === 0 && !COUNTING_PUZZLE.test(lexScan)) score = Math.min(score, MODERATE_CEILING);

@@ -460,6 +460,13 @@ describe('classifier', () => {
     expect(c.tier).toBe('moderate');
   });
 
+  it('prose with a few constraints stays moderate; code to write with requirements does not', () => {
+    for (const q of ['Write a cover letter for a junior data analyst job; I have a physics degree and did a Python bootcamp.', "Rewrite for a VP audience, 3 bullets max: 'We had an outage because the cache expired and the DB fell over.'"]) {
+      expect(classifyText(q).tier, q).toBe('moderate');
+    }
+    expect(classifyText('Write a Go program that crawls a website concurrently with a limit of 10 workers, respects robots.txt, and stops after 1000 pages').tier).toBe('complex');
+  });
+
   it('"show that" in French, German, Spanish and Russian asks for a proof', () => {
     for (const q of ['Montrez que racine de 3 est irrationnel.', 'Zeigen Sie, dass die Wurzel aus 2 irrational ist.', 'Muestra que hay infinitos números primos.', 'Покажите, что n^3 - n делится на 6.']) {
       expect(classifyText(q).tier, q).toBe('deep');
