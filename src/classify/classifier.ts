@@ -46,6 +46,7 @@ import {
   DESIGN_QUESTION,
   CONDITIONAL_DE,
   BUILD_VERB_DE,
+  SEQUENCE_ASK,
 } from './lexicon.js';
 
 export interface Classification {
@@ -609,8 +610,6 @@ const WRITING_OPENER = /^\s*(?:please\s+)?(?:write|draft|compose|rewrite|escribe
 const CODE_ARTIFACT = /(?<!\p{L})(?:functions?|scripts?|programs?|quer(?:y|ies)|class(?:es)?|regex|modules?|components?|code|sql|api|tests?)(?!\p{L})/u;
 /** A long-form piece (a thousand words or more). */
 const LONG_FORM = /\d,?\d{3}|thousand/u;
-/** A sequence to continue. */
-const SEQUENCE_ASK = /next (?:number|term)|comes next|próximo (?:termo|número)|siguiente (?:número|término)|nächste zahl|prochain (?:nombre|terme)|следующее число/u;
 /** A difference or a comparison asked for. */
 const DIFFERENCE = /differen|(?<!\p{L})vs\.?(?!\p{L})|versus|unterschied|diferencia|разниц|区别|違い/u;
 /** Below the moderate/complex boundary at the default cost (calibration cut 4.04 less 0.29 x ln 3): the most a capped moderate ask scores. */
@@ -780,7 +779,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   const depth = DEPTH_TERMS.count(lexScan, 8);
   const enumerated = listLines(ask);
   // The terms of a sequence to continue ("What's the next number: 1, 1, 2, 3, 5, 8?") are one item, not a list of asks.
-  const listItems = Math.min(10, (ask.match(SEQUENCE_ASK.test(ask) ? /[,，、;](?!\s*\d)/g : /[,，、;]/g)?.length ?? 0));
+  const listItems = Math.min(10, (ask.match(SEQUENCE_ASK.test(lexScan) ? /[,，、;](?!\s*\d)/g : /[,，、;]/g)?.length ?? 0));
   const quantities = countQuantities(ask);
   const load = steps * 0.35 + constraints * 0.3 + depth * 0.35 + Math.min(enumerated, 8) * 0.25 + listItems * 0.12 + quantities * 0.2;
   if (load > 0) {

@@ -271,6 +271,8 @@ export const DESIGN_QUESTION = lexicon([
   'comment (?:concevriez|construiriez|implémenteriez|concevrais|construirais)', 'как бы (?:вы|ты) (?:построили|построил|спроектировали|спроектировал|реализовали|реализовал)',
   'runbook',
 ], ['如何设计', 'どう設計', '設計するなら']);
+/** A sequence to continue (its terms are not list items: classifier.ts). */
+export const SEQUENCE_ASK = lexicon(['next (?:number|term)', 'comes next', 'próximo (?:termo|número)', 'siguiente (?:número|término)', 'nächste zahl', 'prochain (?:nombre|terme)', 'следующее число']);
 /** The German conditional question and the verbs of building that make it a design question (two word lexicons: no regex runs over the ask). */
 export const CONDITIONAL_DE = lexicon(['wie würde(?:st du|n sie|t ihr)']);
 export const BUILD_VERB_DE = lexicon(['bauen', 'aufbauen', 'umsetzen', 'entwerfen', 'implementieren', 'skalieren']);
