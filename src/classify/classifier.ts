@@ -579,6 +579,8 @@ function hasTechnicalMark(marks: TechnicalMarks): boolean {
 
 /** A choice or a comparison beside a judgement word: "rent or buy", "better than", "worth it". */
 const WEIGHS_OPTIONS = /(?<!\p{L})(?:or|o|oder|ou|или)(?!\p{L})|(?:better|worse|safer|healthier|cheaper) than|worth|vale la pena|lohnt|vaut|стоит ли|besser als|mejor que|лучше/u;
+/** Words that tell a scene in the first person. */
+const FIRST_PERSON = /(?<!\p{L})(?:i|i'm|my|me|we|our|us|mine|mi|mis|mein|meine|mon|ma|mes|мой|моя|мои|у меня)(?!\p{L})/u;
 /** A statement of at least five words, then one closing question of one clause: "<scene>. <question>?". */
 function setUpQuestion(lex: string): boolean {
   const t = lex.trimEnd();
@@ -589,9 +591,10 @@ function setUpQuestion(lex: string): boolean {
   // Told in the first person it is a support request or advice ("My order 12345 hasn't arrived. Where is it?").
   return wordsUpTo(t.slice(0, q), 5) >= 5 && !FIRST_PERSON.test(t);
 }
-const FIRST_PERSON = /(?<!\p{L})(?:i|i'm|my|me|we|our|us|mine|mi|mis|mein|meine|mon|ma|mes|мой|моя|мои|у меня)(?!\p{L})/u;
 /** A sentence end, then a closing question of one to three words. */
 const SHORT_FINAL_QUESTION = /[.!:;。！：；]\s+((?:[\p{L}'’-]+\s+){0,2}[\p{L}'’-]+)\s*[?？]\s*$/u;
+/** "or" in the covered languages: a closing question with one is a choice. */
+const CHOICE_WORDS = new Set(['or', 'o', 'oder', 'ou', 'или']);
 /** First words of a closing question that asks no course of action: yes/no openers, and a bare "Fix?" (a known remedy). */
 const NO_COURSE_OPENER = new Set(['fix', 'is', 'are', 'was', 'does', 'do', 'did', 'can', 'could', 'should', 'will', 'would', 'ist', 'est', 'es']);
 /** A statement of at least eight words closed by a question of up to three words that is not yes/no or a choice ("... 2 TB table. Options?"). */
@@ -599,7 +602,7 @@ function terseCourseQuestion(lex: string, words: number): boolean {
   const m = SHORT_FINAL_QUESTION.exec(lex);
   if (m === null) return false;
   const q = m[1]!.split(/\s+/u);
-  return words - q.length >= 8 && !NO_COURSE_OPENER.has(q[0]!) && !q.includes('or') && !q.includes('o') && !q.includes('oder') && !q.includes('ou') && !q.includes('или');
+  return words - q.length >= 8 && !NO_COURSE_OPENER.has(q[0]!) && !q.some((w) => CHOICE_WORDS.has(w));
 }
 
 /** Below the simple/moderate boundary at the default cost (calibration cut 2.38 less 0.29 x ln 3). */
@@ -652,9 +655,12 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   // A yes/no question about a mathematical object ("Is 221 prime?") takes a check, not a glance.
   const powerQuestion = shape.words >= 4 && (lex.includes('^') || lex.includes('**')) && POWER_QUESTION.test(lex) && !socialEdge(askRaw);
   const trivialAsk = !deep && !complex && !moderate && !material && !code && shape.words <= 9 && TRIVIAL_ASK.regex.test(lex.trim()) && !MATH_WORDS.test(lexScan) && !JUDGEMENT.test(lexScan) && !powerQuestion;
+  // The ask's names and measurements, found once where a rule first asks (up to eight rules do).
+  let askMarks: TechnicalMarks | undefined;
+  const marks = () => (askMarks ??= technicalMarks(askRaw));
   // A yes/no question about a system ("Does DNS use TCP or UDP?", "Does Python have tail calls?")
   // takes a fact and its caveat: a lookup, not a one-word answer.
-  const aboutSystem = trivialAsk && (TECH_CONTEXT.test(lexScan) || technicalMarks(askRaw).names > 0);
+  const aboutSystem = trivialAsk && (TECH_CONTEXT.test(lexScan) || marks().names > 0);
   if (trivialAsk && !aboutSystem) return { score: 0.25, signals: ['one-word answer'], smallTalk: false, short: true, family: 'none' };
   if (deep) family = 'deep';
   else if (complex) family = 'complex';
@@ -662,9 +668,6 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   else if (simple || aboutSystem) family = 'simple';
   // Asks that name no hard verb but are hard work (second round of labels, tune split).
   const below = (f: keyof typeof BASE) => family === 'none' || family === 'simple' || (f === 'complex' && family === 'moderate');
-  // The ask's names and measurements, found once where a rule first asks (up to four rules do).
-  let askMarks: TechnicalMarks | undefined;
-  const marks = () => (askMarks ??= technicalMarks(askRaw));
   const extra: string[] = [];
   let namedCap = Infinity;
   // A symptom and a diagnosis ask make a failure to diagnose when a system is in the ask (a system
@@ -803,12 +806,15 @@ function scoreTurn(raw: string, nested = false): TurnScore {
     // answer: its notation says the topic, not the size of the work.
     if (family === 'moderate' && extra.length === 0 && substance <= 14 && !complex && steps <= 1) score = Math.min(score, MODERATE_CEILING);
   }
+  // A moderate ask of its own family, with no hard verb and no code: the asks the caps below keep
+  // under the moderate/complex boundary when they are one answer.
+  const plainModerate = family === 'moderate' && extra.length === 0 && !code && !complex && !deep;
   // A short question to explain ("Monty Hall: should you switch, and why?") is one explanation,
   // whatever its second part or its questions add; a measured one may be a system's problem.
-  if (family === 'moderate' && extra.length === 0 && substance <= 16 && shape.questionMarks >= 1 && !code && !material && !complex && !deep && marks().measurements === 0) score = Math.min(score, MODERATE_CEILING);
+  if (plainModerate && !material && substance <= 16 && shape.questionMarks >= 1 && marks().measurements === 0) score = Math.min(score, MODERATE_CEILING);
   // Prose with a few constraints ("a cover letter; I have a physics degree", "3 bullets max") is one
   // piece of writing however many constraints it lists; code and long-form pieces are not capped.
-  if (family === 'moderate' && extra.length === 0 && !code && !material && !complex && !deep && WRITING_OPENER.test(lex) && !CODE_ARTIFACT.test(lex) && !LONG_FORM.test(lex)) score = Math.min(score, MODERATE_CEILING);
+  if (plainModerate && !material && WRITING_OPENER.test(lex) && !CODE_ARTIFACT.test(lex) && !LONG_FORM.test(lex)) score = Math.min(score, MODERATE_CEILING);
   // A word problem is one worked answer too: its numbers and length say how much it tells, not
   // how hard it is (extremal and counting puzzles and named steps are left to their rules).
   if (extra.length === 1 && (extra[0] === 'a calculation or word problem' || extra[0] === 'a puzzle set up before its question') && !complex && steps === 0 && !COUNTING_PUZZLE.test(lexScan)) score = Math.min(score, MODERATE_CEILING);
@@ -823,7 +829,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
     score += Math.min(0.5, Math.log2(1 + words / 400) * 0.2);
     signals.push(`about ${words} words of pasted material`);
     // A short ask to explain or compare pasted text is one reading, however long the text.
-    if (family === 'moderate' && extra.length === 0 && !code && substance <= 20 && !complex && !deep) score = Math.min(score, MODERATE_CEILING);
+    if (plainModerate && substance <= 20) score = Math.min(score, MODERATE_CEILING);
   }
   if (BREVITY.test(lexScan)) {
     score -= 0.8;
