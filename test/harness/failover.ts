@@ -5,6 +5,7 @@
  */
 import { expect } from 'vitest';
 import type { Stack } from '../../devkit/stack.js';
+import { extProcStat } from '../../devkit/envoy.js';
 import { anonymousBudget, concurrentHellos, TEST_ADMIN_TOKEN } from './spend.js';
 
 export interface LedgerTopology {
@@ -155,6 +156,10 @@ export function describeRun(name: string, run: FailoverRun): string {
  */
 export async function expectFailoverHeld(stack: Stack, run: FailoverRun, cap: number, upstreamCallsBefore: number): Promise<void> {
   const by = (s: number) => run.requests.filter((r) => r.status === s);
+  // A reply later than Envoy's message_timeout is a stream failure, which the shipped
+  // failure_mode_allow turns into an uncapped forward: name it, since the counts below would only differ by one.
+  const stats = await stack.envoy.stats();
+  expect({ message_timeouts: extProcStat(stats, 'message_timeouts'), failure_mode_allowed: extProcStat(stats, 'failure_mode_allowed') }).toEqual({ message_timeouts: 0, failure_mode_allowed: 0 });
   expect(run.requests.every((r) => [200, 429, 503].includes(r.status))).toBe(true);
   const refused = by(503);
   expect(refused.length).toBeGreaterThan(0);
