@@ -266,6 +266,50 @@ function namesAnAsk(lower: string): boolean {
 // "How do I / how can I / how should we ..." in the covered languages.
 const HOW_TO = /^\s*(?:how (?:do|can|should|would) (?:i|we)|¿?cómo (?:puedo|hago|le|les|debo)|wie (?:kann|soll) ich|comment (?:puis-je|faire|dois-je)|как (?:мне|сделать))(?![\p{L}])/u;
 
+/**
+ * A how-to's first verb ("How do I set up ...", "¿Cómo puedo ahorrar ...") and the word after it;
+ * German puts the verb last ("Wie kann ich meinen Bildschirm drehen?"): HOW_TO_LAST_VERB.
+ */
+const HOW_TO_VERB = /^\s*(?:how (?:do|can) (?:i|we)|¿?cómo (?:puedo|podemos|hago)|comment (?:puis-je|pouvons-nous|faire pour)|как (?:мне|нам))\s+(\p{L}+)(?:\s+(\p{L}+))?/u;
+const HOW_TO_LAST_VERB = /^\s*wie (?:kann|können) (?:ich|wir)(?!\p{L}).{0,120}?(\p{L}+)\s*[?？.!]*\s*$/u;
+
+/**
+ * Verbs of one action that a how-to asks the steps of ("How do I exit vim?", "undo my last
+ * commit", "¿Cómo puedo cambiar el idioma ...?"): a lookup. Not here: verbs of a process or of
+ * advice ("set up", "reduce", "learn", "deal with").
+ */
+const ONE_ACTION_VERBS = new Set([
+  'undo', 'exit', 'quit', 'check', 'turn', 'say', 'pronounce', 'spell', 'convert', 'delete', 'remove', 'change', 'install', 'uninstall', 'find', 'open',
+  'close', 'reset', 'enable', 'disable', 'rename', 'restart', 'reboot', 'update', 'upgrade', 'cancel', 'unsubscribe', 'log', 'sign', 'print', 'copy',
+  'paste', 'add', 'insert', 'type', 'center', 'centre', 'align', 'clear', 'save', 'download', 'upload', 'see', 'view', 'show', 'hide', 'list', 'count', 'rotate', 'mute', 'unmute',
+  'cambiar', 'borrar', 'eliminar', 'instalar', 'desinstalar', 'abrir', 'cerrar', 'decir', 'convertir', 'activar', 'desactivar', 'encontrar', 'ver', 'quitar', 'apagar', 'encender', 'restablecer', 'cancelar',
+  'supprimer', 'changer', 'modifier', 'installer', 'désinstaller', 'ouvrir', 'fermer', 'dire', 'convertir', 'activer', 'désactiver', 'trouver', 'voir', 'annuler', 'effacer', 'éteindre', 'allumer', 'réinitialiser',
+  'drehen', 'ändern', 'löschen', 'öffnen', 'schließen', 'installieren', 'deinstallieren', 'sagen', 'umrechnen', 'finden', 'aktivieren', 'deaktivieren', 'ausschalten', 'einschalten', 'zurücksetzen', 'kündigen', 'entfernen', 'sehen', 'herausfinden',
+  'изменить', 'удалить', 'установить', 'открыть', 'закрыть', 'сказать', 'перевести', 'найти', 'включить', 'выключить', 'отключить', 'сбросить', 'отменить', 'посмотреть', 'проверить', 'узнать',
+]);
+
+/** What "make" does in a how-to of one action: formatting ("How do I make text bold in Markdown?"). */
+const MAKE_FORMAT = /^make (?:(?:a|the|my|some|this) )?(?:text |font |it |word |line )?(?:bold|italic|underlined?|bigger|smaller|larger|uppercase|lowercase|strikethrough)(?!\p{L})/u;
+
+/**
+ * A how-to of a process: "How do I set up SSH keys for GitHub?", "How do I stop procrastinating?"
+ * (tune split: 8 of 11 such how-tos are moderate; the simple ones open developer tools, reset a
+ * password, make text bold). A how-to of one named action is a lookup.
+ */
+function howToProcess(lex: string): boolean {
+  const m = HOW_TO_VERB.exec(lex);
+  if (m !== null) {
+    const verb = m[1]!;
+    const next = m[2];
+    if (verb === 'set' || verb === 'get') return next === 'up' || next === 'started' || !(next === 'the' || next === 'a' || next === 'an' || next === undefined);
+    if (verb === 'make') return !MAKE_FORMAT.test(lex.slice(lex.indexOf('make', m.index)));
+    if (verb === 'take') return !lex.includes('screenshot');
+    return !ONE_ACTION_VERBS.has(verb);
+  }
+  const de = HOW_TO_LAST_VERB.exec(lex);
+  return de !== null && !ONE_ACTION_VERBS.has(de[1]!);
+}
+
 // A short question opening with a wh-word asks for a fact ("What port does HTTPS use?").
 const WH_LOOKUP = /^\s*[¿"'“]?(?:what|which|when|who|where|qué|cuál|cuándo|quién|dónde|was|welche[rsn]?|wann|wer|wo|quel(?:le)?s?|quand|qui|où|что|какой|какая|какое|когда|кто|где)(?![\p{L}])/u;
 
@@ -743,6 +787,11 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   if (family === 'simple' && extra.length === 0 && !code && !material && HOW_TO.test(lex) && CONSTRAINT.test(lexScan) && shape.words >= 10) {
     family = 'moderate';
     extra.push('how to do something under a constraint');
+  }
+  // "How do I set up SSH keys?", "How can I improve my sleep?": the steps of a process, or advice.
+  if ((family === 'simple' || family === 'none') && extra.length === 0 && !code && !material && askRaw.length <= 200 && howToProcess(lex)) {
+    family = 'moderate';
+    extra.push('how to do something that takes several steps');
   }
   // A question asking for a judgement ("Is it better to learn Python or JavaScript first?") weighs
   // options: advice, not a lookup.

@@ -308,6 +308,15 @@ describe('classifier', () => {
     for (const q of ['What is the best-selling book of all time?', "What's the best time to visit Japan?"]) expect(classifyText(q).tier, q).toBe('simple');
   });
 
+  it('a how-to of a process or of advice is moderate; a how-to of one named action is a lookup', () => {
+    for (const q of ['How do I set up SSH keys for GitHub?', 'How can I improve my sleep?', 'How do I get my toddler to sleep through the night?', 'How do I make my website load faster on mobile?', 'How do I get started with woodworking?', '¿Cómo puedo ahorrar para comprar una casa?', 'Comment puis-je améliorer mon français rapidement ?', 'Wie kann ich meinen Hund an die Leine gewöhnen?']) {
+      expect(classifyText(q).signals, q).toContain('how to do something that takes several steps');
+    }
+    for (const q of ['How do I exit vim?', 'How do I undo my last git commit?', 'How do I make text bold in Markdown?', 'How do I get the length of a list in Python?', 'How do I take a screenshot on Windows?', 'How do I set an alarm on Android?', '¿Cómo puedo cambiar el idioma de mi teléfono?', 'Comment puis-je supprimer mon compte ?', 'Wie kann ich meinen Bildschirm drehen?', 'How do I open the developer tools in Chrome?']) {
+      expect(classifyText(q).tier, q).toBe('simple');
+    }
+  });
+
   it('Chinese and Japanese failure reports ("飙升", "2 倍になった") with "原因", "どこを見れば" are failures to diagnose', () => {
     for (const q of ['MySQL 的主从延迟每天凌晨 2 点飙升到 10 分钟。原因是什么？', 'Redis のメモリ使用量が 1 日で 2 倍になった。どこを見ればいい？']) {
       expect(classifyText(q).signals, q).toContain('a failure or slowdown to diagnose');
