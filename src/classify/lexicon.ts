@@ -86,6 +86,11 @@ export const DEPTH_TERMS = lexicon(
     'trade-?offs?', 'constraints?', 'requirements?', 'edge cases?', 'pitfalls', 'sample size', 'cohorts?', 'retention', 'statistical power', 'power analysis', 'counterarguments?', 'methodolog(?:y|ical)',
     'threads?', 'goroutines?', 'mutex(?:es)?', 'quadratic(?:ally)?', 'dependencies', 'risks', 'timeline', 'failure scenarios', 'owners', 'memory',
     'concurrencia', 'distribuid[oa]', 'nebenläufig', 'verteilt', 'concurrence', 'distribué', 'гонки', 'распределённ', 'параллельн',
+    'depend on each other', 'dependen (?:unos de otros|entre sí)', 'hängen voneinander ab', 'dépendent les uns des autres',
+    'migración', 'réplicas?', 'replicación', 'vuelta atrás', 'latencia', 'dependencias', 'riesgos', 'cronograma', 'escalabilidad',
+    'replikation', 'replikate', 'latenz', 'durchsatz', 'abhängigkeiten', 'risiken', 'zeitplan', 'ausfallzeit', 'skalierung',
+    'réplication', 'répliques', 'latence', 'débit', 'dépendances', 'risques', 'retour arrière', 'indisponibilité',
+    'распределённая', 'распределённые', 'распределённой', 'параллельно', 'параллельные', 'миграция', 'миграции', 'миграцию', 'репликация', 'репликации', 'задержка', 'зависимости', 'риски', 'масштабирование',
   ],
   ['并发', '分布式', '冲突', '一致性', '权衡', '复杂度', '競合', '一貫性', 'トレードオフ', '分散'],
 );
@@ -211,6 +216,7 @@ export const SYMPTOM = lexicon(
     'yellow', 'unassigned', 'doubled', 'seq scan', 'recreate', 'halves', 'throughput', '100% cpu', 'storm', 'rejects?', 'address already in use', 'fail(?:s|ing)?',
     'fell', 'lost', 'drop in', 'retained', 'waiting on (?:a |the )?locks?', 'blocked on', 'lock contention', 'grows', 'growing', 'climb(?:s|ing)?', 'jump(?:s|ed)', 'went from', 'dropped', 'halved', 'error rate', 'checksum errors', 'retransmits?',
     'out ?of ?memory', 'oom', 'crashloopbackoff', 'disconnect(?:s|ed)?', 'loses', 'unavailable', 'only in ci', 'flaky',
+    "(?:doesn't|does not|didn't|won't|never) (?:run|runs|start|starts|fire|fires|trigger|triggers)", '(?:goes|turns|went|turned) red', 'estado rojo', 'passe au rouge',
     'drops', "won't converge", "(?:doesn't|does not|didn't) converge", 'nan', 'janks?', 'jitters?', 'stutter(?:s|ing)?', 'beaconing', 'tripled', 'runs? for hours', 'crawls?',
     'tardan', 'falla', 'se reinicia', 'wächst', 'pierde', 'lenta', 'verliert', 'steigt', 'kommt nicht hinterher', 'hinterher', 'latence', 'perd', 'plante', 'perde', 'падает', 'недоступн\\p{L}*', 'lento', 'subió', 'fuga', 'vazamento', 'langsam', 'speicherleck', 'hängt', 'зависают', 'прыгает', 'утечк[аи]', 'тормоз\\p{L}*', 'растёт',
   ],
@@ -344,6 +350,7 @@ export const FAILURE_PATTERN = lexicon(
     'alors que', 'bien que', 'chaque (?:lundi|matin|jour|heure|semaine)', 'хотя', 'from time to time', 'randomly', 'under load', 'in prod(?:uction)?', 'at peak',
     'cada noche', 'desde que', 'solo cuando', 'seit (?:dem|wir|der)', 'nur (?:wenn|bei)', 'jede nacht', 'depuis (?:que|la|le)', 'seulement quand', 'chaque nuit',
     'с тех пор как', 'только (?:когда|при)', 'каждую ночь', 'в часы пик', 'em produção', 'só quando', 'dopo l.aggiornamento', 'solo quando',
+    'every time', 'each time', 'cada vez que', 'jedes mal', 'chaque fois', 'каждый раз', 'ogni volta', 'toda vez que', 'locally', 'on my machine',
   ],
-  ['每天晚上', '之后', '只有', '時だけ', '時間帯だけ', '以降'],
+  ['每天晚上', '之后', '只有', '時だけ', '時間帯だけ', '以降', '每次', 'たびに'],
 );
