@@ -292,22 +292,27 @@ const ONE_ACTION_VERBS = new Set([
 const MAKE_FORMAT = /^make (?:(?:a|the|my|some|this) )?(?:text |font |it |word |line )?(?:bold|italic|underlined?|bigger|smaller|larger|uppercase|lowercase|strikethrough)(?!\p{L})/u;
 
 /**
- * A how-to of a process: "How do I set up SSH keys for GitHub?", "How do I stop procrastinating?"
- * (tune split: 8 of 11 such how-tos are moderate; the simple ones open developer tools, reset a
- * password, make text bold). A how-to of one named action is a lookup.
+ * What a how-to asks for: the steps of a process or advice ("How do I set up SSH keys for
+ * GitHub?", "How do I stop procrastinating?"), or one named action, a lookup ("How do I exit
+ * vim?"); null if the ask is no how-to. Tune split: 8 of 11 such how-tos are moderate; the simple
+ * ones open developer tools, reset a password, make text bold.
  */
-function howToProcess(lex: string): boolean {
+function howToKind(lex: string): 'process' | 'action' | null {
   const m = HOW_TO_VERB.exec(lex);
+  let oneAction: boolean;
   if (m !== null) {
     const verb = m[1]!;
     const next = m[2];
-    if (verb === 'set' || verb === 'get') return next === 'up' || next === 'started' || !(next === 'the' || next === 'a' || next === 'an' || next === undefined);
-    if (verb === 'make') return !MAKE_FORMAT.test(lex.slice(lex.indexOf('make', m.index)));
-    if (verb === 'take') return !lex.includes('screenshot');
-    return !ONE_ACTION_VERBS.has(verb);
+    if (verb === 'set' || verb === 'get') oneAction = next !== 'up' && next !== 'started' && (next === 'the' || next === 'a' || next === 'an' || next === undefined);
+    else if (verb === 'make') oneAction = MAKE_FORMAT.test(lex.slice(lex.indexOf('make', m.index)));
+    else if (verb === 'take') oneAction = lex.includes('screenshot');
+    else oneAction = ONE_ACTION_VERBS.has(verb);
+  } else {
+    const de = HOW_TO_LAST_VERB.exec(lex);
+    if (de === null) return null;
+    oneAction = ONE_ACTION_VERBS.has(de[1]!);
   }
-  const de = HOW_TO_LAST_VERB.exec(lex);
-  return de !== null && !ONE_ACTION_VERBS.has(de[1]!);
+  return oneAction ? 'action' : 'process';
 }
 
 // A short question opening with a wh-word asks for a fact ("What port does HTTPS use?").
@@ -789,9 +794,13 @@ function scoreTurn(raw: string, nested = false): TurnScore {
     extra.push('how to do something under a constraint');
   }
   // "How do I set up SSH keys?", "How can I improve my sleep?": the steps of a process, or advice.
-  if ((family === 'simple' || family === 'none') && extra.length === 0 && !code && !material && askRaw.length <= 200 && howToProcess(lex)) {
-    family = 'moderate';
-    extra.push('how to do something that takes several steps');
+  // A how-to of one named action ("¿Cómo puedo cambiar el idioma?") is a lookup, whatever its words.
+  if ((family === 'simple' || family === 'none') && extra.length === 0 && !code && !material && askRaw.length <= 200) {
+    const howTo = howToKind(lex);
+    if (howTo === 'process') {
+      family = 'moderate';
+      extra.push('how to do something that takes several steps');
+    } else if (howTo === 'action') family = 'simple';
   }
   // A question asking for a judgement ("Is it better to learn Python or JavaScript first?") weighs
   // options: advice, not a lookup.

@@ -289,7 +289,7 @@ export function textShape(text: string, lowerCased = false): TextShape {
     const w = kind & WORD ? 1 : kind & HALF ? letterOrNumberAt(text, i) : 0;
     if (w === 0) {
       if (ch === 10) lines++;
-      else if (ch === 63 /* ? */ || ch === 0xff1f /* ？ */ || ch === 0xbf /* ¿ */) q++;
+      else if (ch === 63 /* ? */ || ch === 0xff1f /* ？ */) q++;
       else if (kind & CJK) {
         // A CJK mark or symbol (・, ゛): counted with the CJK characters, as a word regex did not.
         cjkChars++;

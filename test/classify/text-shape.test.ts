@@ -28,7 +28,8 @@ function reference(text: string) {
   for (let i = 0; i < text.length; i++) {
     const ch = text.charCodeAt(i);
     if (ch === 10) lines++;
-    else if (ch === 63 || ch === 0xff1f || ch === 0xbf) q++;
+    // '¿' opens the question that '?' closes: one question, not two.
+    else if (ch === 63 || ch === 0xff1f) q++;
   }
   return { words: words + Math.round(cjkChars / 1.5), distinct: seen.size, chars: text.length, lines, questionMarks: q, cjkChars };
 }
@@ -44,6 +45,11 @@ describe('textShape', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it("a Spanish question ('¿...?') is one question, as the same question in English", () => {
+    expect(textShape('¿Qué es la latencia de cola?').questionMarks).toBe(1);
+    expect(textShape('¿Por qué? ¿Y cómo?').questionMarks).toBe(2);
   });
 
   it('generated worst cases: the same figures', () => {
