@@ -667,6 +667,9 @@ const DIFFERENCE = /differen|(?<!\p{L})vs\.?(?!\p{L})|versus|unterschied|diferen
 /** Below the moderate/complex boundary at the default cost (calibration cut 4.04 less 0.29 x ln 3): the most a capped moderate ask scores. */
 const MODERATE_CEILING = 3.6;
 
+/** A second question joined to the first: ", and what ...", "; y cuánto ...", ", und wie ...". */
+const SECOND_QUESTION = /[,;]\s*(?:and|y|und|et|и)\s+(?:what|how|which|when|who|why|qué|cuánto|cuántos|cuándo|cómo|was|wie|wann|welche[rsn]?|que|quel(?:le)?s?|combien|quand|comment|что|как|когда|сколько)(?![\p{L}])/u;
+
 /** Score one user turn on its own. */
 function scoreTurn(raw: string, nested = false): TurnScore {
   const text = ends(raw, 2 * MAX_SCAN, MAX_SCAN);
@@ -875,7 +878,9 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   if (plainModerate && !material && WRITING_OPENER.test(lex) && !CODE_ARTIFACT.test(lex) && !LONG_FORM.test(lex)) score = Math.min(score, MODERATE_CEILING);
   // A word problem is one worked answer too: its numbers and length say how much it tells, not
   // how hard it is (extremal and counting puzzles and named steps are left to their rules).
-  if (extra.length === 1 && (extra[0] === 'a calculation or word problem' || extra[0] === 'a puzzle set up before its question') && !complex && steps === 0 && !COUNTING_PUZZLE.test(lexScan)) score = Math.min(score, MODERATE_CEILING);
+  // A second question about the same numbers ("When does it reach 4,000, and what churn would get
+  // there a year sooner?") makes it several worked answers: not capped.
+  if (extra.length === 1 && (extra[0] === 'a calculation or word problem' || extra[0] === 'a puzzle set up before its question') && !complex && steps === 0 && !COUNTING_PUZZLE.test(lexScan) && !SECOND_QUESTION.test(lex)) score = Math.min(score, MODERATE_CEILING);
   if (codeLines > 0) {
     // Code matters through what is asked about it.
     const w = family === 'complex' || family === 'deep' ? 0.4 : family === 'moderate' ? 0.3 : family === 'simple' ? 0.1 : 1.2;

@@ -426,6 +426,14 @@ describe('classifier', () => {
     expect(classifyText('Two eggs, a 100-floor building: what is the minimum number of drops that finds the critical floor in the worst case?').signals).toContain('a calculation or word problem');
   });
 
+  it('a word problem with a second question about the same numbers is several worked answers: not capped', () => {
+    const q = 'Our SaaS has 2,000 customers, 3% monthly churn, and adds 150 a month. When does it reach 4,000, and what churn would get there a year sooner?';
+    expect(classifyText(q).tier).toBe('complex');
+    // One question, or "and" inside the first: still one worked answer.
+    expect(classifyText('Our SaaS has 2,000 customers, 3% monthly churn, and adds 150 a month. When does it reach 4,000?').tier).toBe('moderate');
+    expect(classifyText('A tank fills in 6 hours with pipe A and 4 hours with pipe B. Together, how long?').tier).toBe('moderate');
+  });
+
   it('"what language is this?" about pasted code is a lookup, not a question about the code', () => {
     const c = classifyText('What language is this?\n```\nfn main() {\n    let v = vec![1, 2, 3];\n    println!("{:?}", v);\n}\n```');
     expect(c.tier).toBe('simple');
