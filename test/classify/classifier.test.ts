@@ -317,6 +317,15 @@ describe('classifier', () => {
     }
   });
 
+  it('"for no apparent reason", "aleatoriamente", "solo con", "is fine" and "だけで" mark failure reports; zeros at the end of a factorial are a counting puzzle', () => {
+    for (const q of ['Redis Sentinel fails over the master several times a day for no apparent reason.', 'Nginx devuelve 502 aleatoriamente detrás del balanceador, solo con keepalive activado.', 'Redis Sentinel переключает мастер несколько раз в день без видимой причины.', 'Vite の本番ビルドだけでメモリ不足になる。開発サーバーは問題ない。', 'The app works fine on Wi-Fi but every request times out on 4G.']) {
+      expect(classifyText(q).signals, q).toContain('a failure report');
+    }
+    // Without a symptom or a named system, "fine" reports nothing.
+    expect(classifyText('The weather is fine today, what should I wear?').signals).not.toContain('a failure report');
+    for (const q of ['How many zeros at the end of 100 factorial?', 'Сколько нулей в конце числа 50!?']) expect(classifyText(q).signals, q).toContain('a calculation or word problem');
+  });
+
   it('Chinese and Japanese failure reports ("飙升", "2 倍になった") with "原因", "どこを見れば" are failures to diagnose', () => {
     for (const q of ['MySQL 的主从延迟每天凌晨 2 点飙升到 10 分钟。原因是什么？', 'Redis のメモリ使用量が 1 日で 2 倍になった。どこを見ればいい？']) {
       expect(classifyText(q).signals, q).toContain('a failure or slowdown to diagnose');
