@@ -667,6 +667,9 @@ const DIFFERENCE = /differen|(?<!\p{L})vs\.?(?!\p{L})|versus|unterschied|diferen
 /** Below the moderate/complex boundary at the default cost (calibration cut 4.04 less 0.29 x ln 3): the most a capped moderate ask scores. */
 const MODERATE_CEILING = 3.6;
 
+/** An ask for a definition or an explanation of a term ("Define exactly-once delivery."): not an operation to carry out. */
+const DEFINITION_OPENER = /^\s*(?:please\s+)?(?:define|definition|meaning|what|explain|describe|défini[rs]|definier|определи)(?![\p{L}])/u;
+
 /** A second question joined to the first: ", and what ...", "; y cuánto ...", ", und wie ...". */
 const SECOND_QUESTION = /[,;]\s*(?:and|y|und|et|и)\s+(?:what|how|which|when|who|why|qué|cuánto|cuántos|cuándo|cómo|was|wie|wann|welche[rsn]?|que|quel(?:le)?s?|combien|quand|comment|что|как|когда|сколько)(?![\p{L}])/u;
 
@@ -738,7 +741,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   } else if (below('complex') && (MATH_MULTI_STEP.test(lexScan) || PUZZLE_STRATEGY.test(lexScan))) {
     family = 'complex';
     extra.push('a multi-step problem');
-  } else if (below('complex') && family !== 'simple' && shape.words >= 10 && OPERATIONAL_GUARANTEE.test(lexScan)) {
+  } else if (below('complex') && (family !== 'simple' || (shape.questionMarks === 0 && !DEFINITION_OPENER.test(lex))) && shape.words >= 8 && OPERATIONAL_GUARANTEE.test(lexScan)) {
     // Not a definition or lookup ("What does exactly-once mean?" stays simple), nor a short
     // how-to with a known recipe ("How do I restart nginx without downtime?").
     family = 'complex';

@@ -319,11 +319,11 @@ export const CREATIVE_OBJECT = lexicon([
 export const CHANGE_REF = lexicon(['pr #?\\d+', 'pull request', 'merge request', 'mr !?\\d+']);
 /** Math tasks named by their operation (second round: "Integrate x*e^x dx." read as a short question). */
 export const MATH_TASK = lexicon(
-  ['integrate', 'derivative', 'differentiate', 'lim', 'limit of', 'solve the recurrence', 'deriva', 'calculez', 'найди предел', 'löse die rekurrenz', 'how many ways to arrange', 'p\\(at least'],
+  ['integrate', 'derivative', 'differentiate', 'lim', 'limit of', 'solve the recurrence', 'deriva', 'calculez', 'найди предел', 'löse die rekurrenz', 'how many ways to arrange', 'p\\(at least', 'integral of', 'antiderivative', 'convergent', 'series converges?', 'does the series'],
   ['求导', 'を解いて'],
 );
 /** Math tasks with several steps. */
-export const MATH_MULTI_STEP = lexicon(['diagonali[sz]e', 'diagonalisez', 'lagrange', 'chi-square', 'sample size (?:to|for|needed)', 'summation argument', 'eigenvalues and eigenvectors', 'valeurs propres', 'recurrence', 'rekurrenz', 'turning points', 'expected (?:number|value|max(?:imum)?|min(?:imum)?|length|time) of', 'last (?:two|three|\\d+) digits of \\d+'], ['拉格朗日']);
+export const MATH_MULTI_STEP = lexicon(['diagonali[sz]e', 'diagonalisez', 'lagrange', 'chi-square', 'sample size (?:to|for|needed)', 'summation argument', 'eigenvalues and eigenvectors', 'valeurs propres', 'recurrence', 'rekurrenz', 'turning points', 'expected (?:number|value|max(?:imum)?|min(?:imum)?|length|time) of', 'last (?:two|three|\\d+) digits of \\d+', 'closed form'], ['拉格朗日']);
 /** A system prompt that defines tools (an agent): its tone rules are policy, not a hint about difficulty. */
 export const SYSTEM_TOOLS = /\btools?\s*:|\b[a-z_]+\([a-z_, ]*\)/;
 /** Counting and extremal puzzles ("minimum number of drops in the worst case", "counting all sizes"): never a lookup. */

@@ -326,6 +326,16 @@ describe('classifier', () => {
     for (const q of ['How many zeros at the end of 100 factorial?', 'Сколько нулей в конце числа 50!?']) expect(classifyText(q).signals, q).toContain('a calculation or word problem');
   });
 
+  it('an operation under a hard guarantee needs no verb of its own ("Zero-downtime rename of a column used by 12 services"); a definition of the guarantee stays a lookup', () => {
+    for (const q of ['Zero-downtime rename of a column used by 12 services.', 'Rename a column used by 12 services with zero downtime.']) expect(classifyText(q).signals, q).toContain('an operation under a hard guarantee');
+    for (const q of ['Define exactly-once delivery in Kafka streams please.', 'What does exactly-once delivery mean in Kafka?']) expect(classifyText(q).signals, q).not.toContain('an operation under a hard guarantee');
+  });
+
+  it('an integral, a series to test for convergence and a closed form are math tasks, not lookups', () => {
+    for (const q of ['Integral of ln(x) dx?', 'Is the series sum 1/(n ln n) convergent? Justify.']) expect(classifyText(q).signals, q).toContain('a calculation or word problem');
+    expect(classifyText('Closed form for the sum of k^2 / 2^k from k=1 to infinity?').signals).toContain('a multi-step problem');
+  });
+
   it('Chinese and Japanese failure reports ("飙升", "2 倍になった") with "原因", "どこを見れば" are failures to diagnose', () => {
     for (const q of ['MySQL 的主从延迟每天凌晨 2 点飙升到 10 分钟。原因是什么？', 'Redis のメモリ使用量が 1 日で 2 倍になった。どこを見ればいい？']) {
       expect(classifyText(q).signals, q).toContain('a failure or slowdown to diagnose');
