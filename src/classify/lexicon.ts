@@ -42,6 +42,7 @@ export const COMPLEX_ASK = lexicon(
 export const MODERATE_ASK = lexicon(
   [
     'explain', 'compare', 'comparison', 'contrast', 'compared (?:with|to)', 'versus', 'vs\\.?', 'comparée?s? (?:à|avec)', 'why', 'how does', 'how do(?:es)? .{0,40} work', 'describe (?:how|why)', 'cómo funciona', 'wie funktioniert', 'comment fonctionne', 'как работает', 'come funziona', 'como funciona', 'causes and effects', 'cause and effect', 'how would', 'how should',
+    'in plain (?:terms|english|words|language)', 'in simple (?:terms|words)', "in layman'?s terms", "like i'?m (?:5|five)", 'eli5', 'en términos (?:simples|sencillos)', 'en termes simples', 'in einfachen worten', 'einfach erklärt', 'простыми словами',
     'difference between', 'differences between', 'pros and cons', 'trade-?offs?', 'advantages', 'disadvantages', 'solve', 'calculate', 'compute',
     'estimate', 'plan', 'outline', 'review', 'how (?:do|can) i fix', 'fix (?:it|this|the bug)', 'troubleshoot', 'choose between', 'decide between', 'what could cause', 'walk me through', 'step[- ]by[- ]step', 'in detail', 'should i',
     '(?:good|best|effective) (?:strategies|ways|tips|approaches)', 'strateg(?:y|ies) (?:to|for)', 'recommend one', 'which would you (?:pick|choose|recommend)', 'when would you (?:pick|choose|use)', 'when (?:should (?:i|we)|to) (?:use|pick|choose)', 'negotiate', 'verhandeln', 'négocier', 'negociar', 'suggest (?:a|an|the)? ?(?:approach|plan|way|strategy)', '(?:best|healthiest|safest) way', 'best practices', 'good practices', 'convince', 'persuade',

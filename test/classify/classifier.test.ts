@@ -336,6 +336,11 @@ describe('classifier', () => {
     expect(classifyText('Closed form for the sum of k^2 / 2^k from k=1 to infinity?').signals).toContain('a multi-step problem');
   });
 
+  it('a definition asked "in plain terms" is an explanation (moderate, as the fifth round settled it); a bare definition is a lookup', () => {
+    for (const q of ["What's a monad, in plain terms?", 'What is Kubernetes, in simple terms?', 'Что такое блокчейн простыми словами?']) expect(classifyText(q).tier, q).toBe('moderate');
+    expect(classifyText("What's a monad?").tier).toBe('simple');
+  });
+
   it('Chinese and Japanese failure reports ("飙升", "2 倍になった") with "原因", "どこを見れば" are failures to diagnose', () => {
     for (const q of ['MySQL 的主从延迟每天凌晨 2 点飙升到 10 分钟。原因是什么？', 'Redis のメモリ使用量が 1 日で 2 倍になった。どこを見ればいい？']) {
       expect(classifyText(q).signals, q).toContain('a failure or slowdown to diagnose');
