@@ -56,7 +56,7 @@ export const MODERATE_ASK = lexicon(
     'différence', 'avantages', 'résoudre', 'résous', 'calculez', 'écrivez', 'écris', 'pourquoi', 'объясни', 'объясните', 'сравни', 'сравните',
     'разница', 'преимущества', 'реши', 'решите', 'вычисли', 'напиши', 'напишите', 'почему', 'rédige[zr]?', 'scrivi', 'escreva', 'perché', 'por que', 'spiega',
   ],
-  ['比较', '为什么', '如何', '区别', '优缺点', '解释', '比較', 'なぜ', 'どうして', '違い', '説明して', '解いて', '計算して', '書いて', '教えてください', '写一'],
+  ['比较', '为什么', '如何', '区别', '优缺点', '解释', '比較', 'なぜ', 'どうして', '違い', '説明して', '解いて', '計算して', '書いて', '教えてください', '写一', 'すべきか', 'どう考え', '该不该', '要不要'],
 );
 /** Lookups, definitions, conversions, short edits. */
 export const SIMPLE_ASK = lexicon(
@@ -320,7 +320,7 @@ export const CREATIVE_OBJECT = lexicon([
 export const CHANGE_REF = lexicon(['pr #?\\d+', 'pull request', 'merge request', 'mr !?\\d+']);
 /** Math tasks named by their operation (second round: "Integrate x*e^x dx." read as a short question). */
 export const MATH_TASK = lexicon(
-  ['integrate', 'derivative', 'differentiate', 'lim', 'limit of', 'solve the recurrence', 'deriva', 'calculez', 'найди предел', 'löse die rekurrenz', 'how many ways to arrange', 'p\\(at least', 'integral of', 'antiderivative', 'convergent', 'series converges?', 'does the series'],
+  ['integrate', 'derivative', 'differentiate', 'lim', 'limit of', 'solve the recurrence', 'deriva', 'calculez', 'найди предел', 'löse die rekurrenz', 'how many ways to arrange', 'p\\(at least', 'days after a', 'days from today', 'days from now', 'integral of', 'antiderivative', 'convergent', 'series converges?', 'does the series'],
   ['求导', 'を解いて'],
 );
 /** Math tasks with several steps. */

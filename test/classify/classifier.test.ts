@@ -341,6 +341,12 @@ describe('classifier', () => {
     expect(classifyText("What's a monad?").tier).toBe('simple');
   });
 
+  it('"should I" in Japanese and Chinese weighs options; a day of the week N days on is a calculation; a holiday\'s weekday is a lookup', () => {
+    for (const q of ['転職すべきか迷っています。給料は上がるけど通勤が1時間増えます。どう考えればいい？', '我该不该换工作？工资高一点但通勤多一小时。']) expect(classifyText(q).tier, q).toBe('moderate');
+    expect(classifyText('What day of the week will it be 100 days from today?').signals).toContain('a calculation or word problem');
+    expect(classifyText('What day of the week is Christmas this year?').tier).toBe('simple');
+  });
+
   it('Chinese and Japanese failure reports ("飙升", "2 倍になった") with "原因", "どこを見れば" are failures to diagnose', () => {
     for (const q of ['MySQL 的主从延迟每天凌晨 2 点飙升到 10 分钟。原因是什么？', 'Redis のメモリ使用量が 1 日で 2 倍になった。どこを見ればいい？']) {
       expect(classifyText(q).signals, q).toContain('a failure or slowdown to diagnose');
