@@ -667,6 +667,37 @@ const DIFFERENCE = /differen|(?<!\p{L})vs\.?(?!\p{L})|versus|unterschied|diferen
 /** Below the moderate/complex boundary at the default cost (calibration cut 4.04 less 0.29 x ln 3): the most a capped moderate ask scores. */
 const MODERATE_CEILING = 3.6;
 
+/**
+ * A pasted diff that only fixes spelling: one to three changed lines, each replaced by a line that
+ * differs in at most three letters ("-Run `make instal`" / "+Run `make install`"). Checking it is
+ * a glance, whatever "LGTM?" or "Is this safe?" asks of it; a changed digit or operator is not a
+ * typo (exported for tests).
+ */
+export function isTypoDiff(code: string): boolean {
+  const removed: string[] = [];
+  const added: string[] = [];
+  for (const line of code.split('\n', 64)) {
+    if (line.startsWith('---') || line.startsWith('+++')) continue;
+    if (line.startsWith('-')) removed.push(line.slice(1));
+    else if (line.startsWith('+')) added.push(line.slice(1));
+    if (removed.length > 3 || added.length > 3) return false;
+  }
+  if (removed.length === 0 || removed.length !== added.length) return false;
+  for (let k = 0; k < removed.length; k++) {
+    const a = removed[k]!;
+    const b = added[k]!;
+    if (a === b) return false;
+    let p = 0;
+    while (p < a.length && p < b.length && a[p] === b[p]) p++;
+    let q = 0;
+    while (q < a.length - p && q < b.length - p && a[a.length - 1 - q] === b[b.length - 1 - q]) q++;
+    const fromA = a.slice(p, a.length - q);
+    const fromB = b.slice(p, b.length - q);
+    if (Math.max(fromA.length, fromB.length) > 3 || !/^\p{L}*$/u.test(fromA) || !/^\p{L}*$/u.test(fromB)) return false;
+  }
+  return true;
+}
+
 /** An ask for a definition or an explanation of a term ("Define exactly-once delivery."): not an operation to carry out. */
 const DEFINITION_OPENER = /^\s*(?:please\s+)?(?:define|definition|meaning|what|explain|describe|défini[rs]|definier|определи)(?![\p{L}])/u;
 
@@ -884,7 +915,10 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   // A second question about the same numbers ("When does it reach 4,000, and what churn would get
   // there a year sooner?") makes it several worked answers: not capped.
   if (extra.length === 1 && (extra[0] === 'a calculation or word problem' || extra[0] === 'a puzzle set up before its question') && !complex && steps === 0 && !COUNTING_PUZZLE.test(lexScan) && !SECOND_QUESTION.test(lex)) score = Math.min(score, MODERATE_CEILING);
-  if (codeLines > 0) {
+  if (codeLines > 0 && codeLines <= 12 && family !== 'complex' && family !== 'deep' && isTypoDiff(code)) {
+    score = Math.min(score, BASE.simple);
+    signals.push('a spelling fix in a pasted diff');
+  } else if (codeLines > 0) {
     // Code matters through what is asked about it.
     const w = family === 'complex' || family === 'deep' ? 0.4 : family === 'moderate' ? 0.3 : family === 'simple' ? 0.1 : 1.2;
     score += w;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { classifyMessages, classifyText } from '../../src/classify/classifier.js';
+import { classifyMessages, classifyText, isTypoDiff } from '../../src/classify/classifier.js';
 import { TIER_NAMES } from '../../src/config/schema.js';
 import { resolveThinkingBudget } from '../../src/budget/thinking.js';
 import { validateConfig } from '../../src/config/load.js';
@@ -345,6 +345,17 @@ describe('classifier', () => {
     for (const q of ['転職すべきか迷っています。給料は上がるけど通勤が1時間増えます。どう考えればいい？', '我该不该换工作？工资高一点但通勤多一小时。']) expect(classifyText(q).tier, q).toBe('moderate');
     expect(classifyText('What day of the week will it be 100 days from today?').signals).toContain('a calculation or word problem');
     expect(classifyText('What day of the week is Christmas this year?').tier).toBe('simple');
+  });
+
+  it('a pasted diff that only fixes spelling is a glance (simple); a changed digit, operator or statement is not a typo', () => {
+    const typo = 'LGTM?\n```diff\n--- a/docs/setup.md\n+++ b/docs/setup.md\n@@ -1,3 +1,3 @@\n-Run `make instal` to set up.\n+Run `make install` to set up.\n```';
+    expect(classifyText(typo).tier).toBe('simple');
+    expect(classifyText(typo).signals).toContain('a spelling fix in a pasted diff');
+    expect(isTypoDiff('-Recieve the payload\n+Receive the payload')).toBe(true);
+    for (const diff of ['-    return session.get(url, timeout=5)\n+    return session.get(url, timeout=50)', '-if x > 0:\n+if x >= 0:', '-    cache[key] = value\n+    with lock:\n+        cache[key] = value', '-a\n-b\n-c\n-d\n+a\n+b\n+c\n+e', '+only added']) {
+      expect(isTypoDiff(diff), diff).toBe(false);
+    }
+    expect(classifyText('Is this safe?\n```diff\n-    cache[key] = value\n+    with lock:\n+        cache[key] = value\n```').signals).not.toContain('a spelling fix in a pasted diff');
   });
 
   it('Chinese and Japanese failure reports ("飙升", "2 倍になった") with "原因", "どこを見れば" are failures to diagnose', () => {
