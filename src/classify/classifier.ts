@@ -28,6 +28,8 @@ import {
   DIAGNOSE_ASK,
   QUANTITY_QUESTION,
   PUZZLE_STRATEGY,
+  EXTREMAL,
+  SEARCH_VERB,
   REVIEW_ASK,
   MATH_TASK,
   MATH_MULTI_STEP,
@@ -698,6 +700,26 @@ export function isTypoDiff(code: string): boolean {
   return true;
 }
 
+/**
+ * An extremal puzzle over a large search space: the fewest tries to find something ("Fewest races
+ * to find the 3 fastest", "the minimum number of drops that finds the critical floor"), the search
+ * named after the extremum, and a number of 20 or more in the ask. "Find the minimum number of
+ * servers for 2000 users" asks for a division, and "8 balls, minimum weighings" is a small one.
+ */
+function extremalSearch(lex: string, scan: LexiconScan): boolean {
+  if (!EXTREMAL.test(scan) || !SEARCH_VERB.test(scan)) return false;
+  const first = EXTREMAL.places(scan)[0]!;
+  const search = SEARCH_VERB.places(scan);
+  return search[search.length - 3]! > first && largestNumber(lex) >= 20;
+}
+
+/** The largest whole number written in digits in a text, up to 10^9 (0 if none): an extremal puzzle's scale. */
+function largestNumber(text: string): number {
+  let max = 0;
+  for (const m of text.matchAll(/\d{1,9}/g)) max = Math.max(max, Number(m[0]));
+  return max;
+}
+
 /** An ask for a definition or an explanation of a term ("Define exactly-once delivery."): not an operation to carry out. */
 const DEFINITION_OPENER = /^\s*(?:please\s+)?(?:define|definition|meaning|what|explain|describe|défini[rs]|definier|определи)(?![\p{L}])/u;
 
@@ -769,7 +791,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
     // An agent asked to review a pull request by number reads the diff itself.
     family = 'complex';
     extra.push('a review of a change');
-  } else if (below('complex') && (MATH_MULTI_STEP.test(lexScan) || PUZZLE_STRATEGY.test(lexScan))) {
+  } else if (below('complex') && (MATH_MULTI_STEP.test(lexScan) || PUZZLE_STRATEGY.test(lexScan) || extremalSearch(lex, lexScan))) {
     family = 'complex';
     extra.push('a multi-step problem');
   } else if (below('complex') && (family !== 'simple' || (shape.questionMarks === 0 && !DEFINITION_OPENER.test(lex))) && shape.words >= 8 && OPERATIONAL_GUARANTEE.test(lexScan)) {

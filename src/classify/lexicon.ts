@@ -256,6 +256,20 @@ export const NUMBER_WORDS = lexicon(
   ['两', '三', '四', '五', '一半', '二つ', '三つ', '半分'],
 );
 /** Puzzles that ask for a strategy or a construction, not a number. */
+/**
+ * An extremal puzzle's question ("the minimum number of drops", "fewest races", 最少) and the
+ * search it asks for ("to find the 3 fastest", 测出): with a large search space (see classifier.ts)
+ * it asks for a strategy and why none does better (tune split: eggs, horses, poisoned bottles are
+ * complex; "8 balls, minimum weighings" and "the smallest such number" are moderate).
+ */
+export const EXTREMAL = lexicon(
+  ['minimum number of', 'fewest', 'at least how many', 'smallest number of', 'mindestanzahl', 'mindestens', 'número mínimo de', 'nombre minimal de', 'nombre minimum de', 'минимальное число', 'минимальное количество', 'наименьшее число'],
+  ['最少', '最小限'],
+);
+export const SEARCH_VERB = lexicon(
+  ['find', 'finds', 'identify', 'determine', 'detect', 'tell which', 'finden', 'findet', 'encontrar', 'encuentra', 'trouver', 'найти', 'определить'],
+  ['测出', '找出', '找到', '見つけ', '特定'],
+);
 export const PUZZLE_STRATEGY = lexicon(
   [
     'how do you (?:find|measure|tell|get)', 'what strategy', 'in one round', 'minimum total time', '(?:three|3) weighings', 'which amounts are reachable', 'safe sequence',

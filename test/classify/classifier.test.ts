@@ -358,6 +358,15 @@ describe('classifier', () => {
     expect(classifyText('Is this safe?\n```diff\n-    cache[key] = value\n+    with lock:\n+        cache[key] = value\n```').signals).not.toContain('a spelling fix in a pasted diff');
   });
 
+  it('an extremal puzzle over a large search space asks for a strategy (complex); a small one, or a division asked with "find", stays a word problem', () => {
+    for (const q of ['25 horses, 5 lanes, no stopwatch. Fewest races to find the 3 fastest?', 'Two eggs, a 100-floor building: what is the minimum number of drops that finds the critical floor in the worst case?', '有 1000 瓶水，其中一瓶有毒，最少需要几只小白鼠才能一次测出来？']) {
+      expect(classifyText(q).tier, q).toBe('complex');
+    }
+    for (const q of ['You have 8 balls, one heavier, and a balance. What is the minimum number of weighings to find it?', 'Find the minimum number of servers for 2000 users at 50 users per server.']) {
+      expect(classifyText(q).tier, q).toBe('moderate');
+    }
+  });
+
   it('Chinese and Japanese failure reports ("飙升", "2 倍になった") with "原因", "どこを見れば" are failures to diagnose', () => {
     for (const q of ['MySQL 的主从延迟每天凌晨 2 点飙升到 10 分钟。原因是什么？', 'Redis のメモリ使用量が 1 日で 2 倍になった。どこを見ればいい？']) {
       expect(classifyText(q).signals, q).toContain('a failure or slowdown to diagnose');
@@ -464,7 +473,7 @@ describe('classifier', () => {
       expect(classifyText(q).tier, q).toBe('moderate');
     }
     // An extremal counting puzzle is not capped.
-    expect(classifyText('Two eggs, a 100-floor building: what is the minimum number of drops that finds the critical floor in the worst case?').signals).toContain('a calculation or word problem');
+    expect(classifyText('Two eggs, a 100-floor building: what is the minimum number of drops that finds the critical floor in the worst case?').tier).toBe('complex');
   });
 
   it('a word problem with a second question about the same numbers is several worked answers: not capped', () => {
