@@ -713,6 +713,16 @@ function extremalSearch(lex: string, scan: LexiconScan): boolean {
   return search[search.length - 3]! > first && largestNumber(lex) >= 20;
 }
 
+/** Log lines: a level or an exception name, as loggers write them (case matters: "error" in prose is not one). */
+const LOG_LEVEL = /\b(?:ERROR|WARN(?:ING)?|FATAL|CRITICAL|SEVERE|PANIC|Traceback|[A-Z]\w+(?:Exception|Error))\b/;
+/** Whether pasted material holds at least three log lines among its first 2,000 characters. */
+function pastedLogs(material: string): boolean {
+  if (material.length === 0) return false;
+  let n = 0;
+  for (const line of material.slice(0, 2000).split('\n', 40)) if (LOG_LEVEL.test(line) && ++n >= 3) return true;
+  return false;
+}
+
 /** The largest whole number written in digits in a text, up to 10^9 (0 if none): an extremal puzzle's scale. */
 function largestNumber(text: string): number {
   let max = 0;
@@ -781,7 +791,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   // A symptom and a diagnosis ask make a failure to diagnose when a system is in the ask (a system
   // word, a named system or a measurement, or code): "Why did the stock market crash in 1929?" is
   // a question to explain, and a counting puzzle that climbs steps is a word problem.
-  if (below('complex') && SYMPTOM.test(lexScan) && DIAGNOSE_ASK.test(lexScan) && !COUNTING_PUZZLE.test(lexScan) && (codeLines > 0 || TECH_CONTEXT.test(lexScan) || hasTechnicalMark(marks()))) {
+  if (below('complex') && DIAGNOSE_ASK.test(lexScan) && !COUNTING_PUZZLE.test(lexScan) && ((SYMPTOM.test(lexScan) && (codeLines > 0 || TECH_CONTEXT.test(lexScan) || hasTechnicalMark(marks()))) || pastedLogs(material))) {
     family = 'complex';
     extra.push('a failure or slowdown to diagnose');
   } else if (below('complex') && ((codeLines > 5 && REVIEW_ASK.test(lexScan)) || (codeLines >= 2 && CHANGE_RISK.test(lexScan))) && !/\bquick\b/.test(lex)) {

@@ -367,6 +367,17 @@ describe('classifier', () => {
     }
   });
 
+  it('a diagnosis asked of pasted logs is a failure to diagnose, in any covered language; a summary of the same logs is not', () => {
+    const logs = Array.from({ length: 60 }, (_, i) => `2026-11-${String((i % 28) + 1).padStart(2, '0')}T10:00:00Z ERROR payment-svc timeout calling ledger after 2000ms (attempt ${(i % 3) + 1})`).join('\n');
+    for (const ask of ["Here are today's payment errors. What's going on and what should we check first?", 'Estos son los errores de pago de hoy. ¿Qué está pasando y qué reviso primero?', 'Hier sind die Zahlungsfehler von heute. Was ist los und was soll ich zuerst prüfen?']) {
+      expect(classifyText(`${ask}\n\n${logs}`).signals, ask).toContain('a failure or slowdown to diagnose');
+    }
+    expect(classifyText(`Here are today's payment logs. Summarize them.\n\n${logs}`).tier).toBe('simple');
+    // "error" in prose is no log line.
+    const prose = Array.from({ length: 40 }, () => 'The error in the essay was small, and the editor fixed the error before print.').join('\n');
+    expect(classifyText(`What's going on in this story?\n\n${prose}`).signals).not.toContain('a failure or slowdown to diagnose');
+  });
+
   it('Chinese and Japanese failure reports ("飙升", "2 倍になった") with "原因", "どこを見れば" are failures to diagnose', () => {
     for (const q of ['MySQL 的主从延迟每天凌晨 2 点飙升到 10 分钟。原因是什么？', 'Redis のメモリ使用量が 1 日で 2 倍になった。どこを見ればいい？']) {
       expect(classifyText(q).signals, q).toContain('a failure or slowdown to diagnose');
