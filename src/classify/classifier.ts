@@ -30,6 +30,8 @@ import {
   PUZZLE_STRATEGY,
   EXTREMAL,
   SEARCH_VERB,
+  CHEAPEST,
+  TRIP_DAYS,
   REVIEW_ASK,
   MATH_TASK,
   MATH_MULTI_STEP,
@@ -723,6 +725,17 @@ function pastedLogs(material: string): boolean {
   return false;
 }
 
+/** A range of numbers ("between 10 and 20", "5 to 7", "3-7", "entre le 3 et le 7", "10 à 14"). */
+const NUMERIC_RANGE = /\d+\s*(?:-|–|to|and|à|a|bis|y|et(?: le)?|и|до)\s*\d+/gu;
+/** How many numeric ranges a text gives, up to 3. */
+function numericRanges(text: string): number {
+  let n = 0;
+  NUMERIC_RANGE.lastIndex = 0;
+  while (n < 3 && NUMERIC_RANGE.exec(text) !== null) n++;
+  NUMERIC_RANGE.lastIndex = 0;
+  return n;
+}
+
 /** The largest whole number written in digits in a text, up to 10^9 (0 if none): an extremal puzzle's scale. */
 function largestNumber(text: string): number {
   let max = 0;
@@ -809,6 +822,11 @@ function scoreTurn(raw: string, nested = false): TurnScore {
     // how-to with a known recipe ("How do I restart nginx without downtime?").
     family = 'complex';
     extra.push('an operation under a hard guarantee');
+  } else if (below('complex') && !code && !material && CHEAPEST.test(lexScan) && TRIP_DAYS.test(lexScan) && numericRanges(lex) >= 2) {
+    // "The cheapest Lyon-Tokyo return, one stop at most, leaving 3-7 May, back 10 to 14 days later":
+    // every combination of the ranges is a candidate.
+    family = 'complex';
+    extra.push('a search over many combinations');
   } else if (below('moderate') && (MATH_TASK.test(lexScan) || COUNTING_PUZZLE.test(lexScan) || powerQuestion || (QUANTITY_QUESTION.test(lexScan) && quantitiesIn(lex, lexScan) >= 2))) {
     family = 'moderate';
     extra.push('a calculation or word problem');

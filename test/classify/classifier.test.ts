@@ -378,6 +378,25 @@ describe('classifier', () => {
     expect(classifyText(`What's going on in this story?\n\n${prose}`).signals).not.toContain('a failure or slowdown to diagnose');
   });
 
+  it('a choice of statistical method, build or buy, and triage are analysis; an ML model that fails after launch or training is a failure report', () => {
+    for (const q of ['Conversion rates for 5 checkout variants, 300 visitors each, very skewed. Which test, and how do I correct for multiple comparisons?', '¿Qué modelo uso para predecir demanda diaria con festivos móviles y solo dos años de datos?', 'Welches Verfahren für Ausreißererkennung in Sensordaten mit Drift und fehlenden Werten?', 'Build or buy a feature flag system for 60 engineers and 15 services?', '300 impossible-travel alerts overnight, all users of one VPN. Real or noise? Decide what to do about each group.']) {
+      expect(classifyText(q).tier, q).toBe('complex');
+    }
+    for (const q of ["Offline AUC 0.91 but online click-through didn't move after launch.", 'Fine-tuned model forgets how to follow instructions after 2 epochs on our support tickets.', "The model's predictions in production are all the same class since Tuesday's deploy.", 'A user clicked a phishing link at 09:12. Work out what happened on their laptop since and whether anything spread.']) {
+      expect(classifyText(q).signals, q).toContain('a failure report');
+    }
+    expect(classifyText('Which test failed in CI?').tier).toBe('simple');
+    expect(classifyText("I've felt tired since Monday.").signals).not.toContain('a failure report');
+    expect(classifyText('nginx config to redirect all http to https.').tier).toBe('moderate');
+  });
+
+  it('the cheapest trip over ranges of dates and stays is a search over combinations; the cheapest of one thing is a lookup', () => {
+    for (const q of ['Cheapest way to get 4 people from Madrid to Oslo and back between 10 and 20 July, staying 5 to 7 nights, one stop max.', "Trouvez-moi l'aller-retour le moins cher Lyon–Tokyo avec une escale au plus, départ entre le 3 et le 7 mai, retour 10 à 14 jours plus tard."]) {
+      expect(classifyText(q).signals, q).toContain('a search over many combinations');
+    }
+    for (const q of ["What's the cheapest flight from Berlin to Rome on June 3?", 'Compare the cheapest 2-4 person tents for 100-200 euros.']) expect(classifyText(q).signals, q).not.toContain('a search over many combinations');
+  });
+
   it('Chinese and Japanese failure reports ("飙升", "2 倍になった") with "原因", "どこを見れば" are failures to diagnose', () => {
     for (const q of ['MySQL 的主从延迟每天凌晨 2 点飙升到 10 分钟。原因是什么？', 'Redis のメモリ使用量が 1 日で 2 倍になった。どこを見ればいい？']) {
       expect(classifyText(q).signals, q).toContain('a failure or slowdown to diagnose');
