@@ -31,7 +31,7 @@ export const COMPLEX_ASK = lexicon(
     'design', 'architect', 'architecture', 'debug', 'diagnose', 'optimi[sz]e', 'refactor', 'implement', 'analy[sz]e', 'evaluate',
     'critique', 'redesign', 'model the', 'simulate', 'investigate', 'root causes?', 'threat model', 'migration (?:plan|strategy)',
     'plan a migration', 'dependency order', 'find the flaw', 'postmortem', 'model choice', 'validation (?:scheme|strategy)', 'which model', 'how (?:do i|to|should i) validate', 'speed (?:it |this )?up', 'make (?:it|this|them) (?:run )?faster',
-    'multiple comparisons', 'survival analysis', 'qué modelo uso', 'welches verfahren', 'welches modell', 'quel modèle utiliser', 'какую модель выбрать',
+    'multiple comparisons', 'sizing', 'size the', 'survival analysis', 'qué modelo uso', 'welches verfahren', 'welches modell', 'quel modèle utiliser', 'какую модель выбрать',
     'triage', 'build or buy', 'build vs\\.? buy', 'build versus buy', 'decide what to do about',
     'run in under', 'where they disagree', 'what (?:recent )?studies (?:found|show|say)', 'current evidence', 'literature review', 'meta-analys[ie]s', 'estimators?', 'causal effect',
     'diseña', 'diseñar', 'depura', 'optimiza', 'implementa', 'analiza', 'entwirf', 'entwerfen', 'optimiere', 'implementiere',
@@ -221,11 +221,12 @@ export const SYMPTOM = lexicon(
     'fell', 'lost', 'drop in', 'retained', 'waiting on (?:a |the )?locks?', 'blocked on', 'lock contention', 'grows', 'growing', 'climb(?:s|ing)?', 'jump(?:s|ed)', 'went from', 'dropped', 'halved', 'error rate', 'checksum errors', 'retransmits?',
     'out ?of ?memory', 'oom', 'crashloopbackoff', 'disconnect(?:s|ed)?', 'loses', 'unavailable', 'only in ci', 'flaky',
     "(?:doesn't|does not|didn't|won't|never) (?:run|runs|start|starts|fire|fires|trigger|triggers)", "(?:didn't|did not|doesn't|does not) move", 'forgets', 'all the same (?:class|label|value|answer|output|prediction)',
-    'phishing', 'compromised', 'breach', 'malware', 'ransomware', 'intrusion', 'exfiltrat(?:ed|ion)', '(?:goes|turns|went|turned) red', 'estado rojo', 'passe au rouge',
+    'phishing', 'compromised', 'breach', 'malware', 'ransomware', 'intrusion', 'exfiltrat(?:ed|ion)', 'leaked', 'showed up in a public',
+    'used to take', 'ahora tarda', 'antes tardaba', 'dauert jetzt', 'doppelt', 'en double', '(?:goes|turns|went|turned) red', 'estado rojo', 'passe au rouge',
     'drops', "won't converge", "(?:doesn't|does not|didn't) converge", 'nan', 'janks?', 'jitters?', 'stutter(?:s|ing)?', 'beaconing', 'tripled', 'runs? for hours', 'crawls?',
     'tardan', 'falla', 'se reinicia', 'wächst', 'pierde', 'lenta', 'verliert', 'steigt', 'kommt nicht hinterher', 'hinterher', 'latence', 'perd', 'plante', 'perde', 'падает', 'недоступн\\p{L}*', 'lento', 'subió', 'fuga', 'vazamento', 'langsam', 'speicherleck', 'hängt', 'зависают', 'прыгает', 'утечк[аи]', 'тормоз\\p{L}*', 'растёт',
   ],
-  ['メモリ不足', '内存不足', '遅延', '延迟', '再起動', '重启', '飙升', '暴涨', '倍になった', '増え続け', '止まる', 'タイムアウト', '跳ねる', '慢', '断开', '出ない', '落ちる', '超时', '增加了', '泄漏', '卡住', '偶尔', '느립니다', '느려', '遅い'],
+  ['メモリ不足', '内存不足', '丢了', '丢失', '重複', '重复', '遅延', '延迟', '再起動', '重启', '飙升', '暴涨', '倍になった', '増え続け', '止まる', 'タイムアウト', '跳ねる', '慢', '断开', '出ない', '落ちる', '超时', '增加了', '泄漏', '卡住', '偶尔', '느립니다', '느려', '遅い'],
 );
 /** What a diagnosis ask says: where to look, suspects, root cause, how to fix or stabilise. */
 export const DIAGNOSE_ASK = lexicon(
@@ -235,7 +236,7 @@ export const DIAGNOSE_ASK = lexicon(
     'how (?:to|do i|would you|can i|do we) (?:find|fix|stabili[sz]e|debug|avoid|stop|prevent|mitigate|confirm)', 'fix', 'why', 'steps', 'what to (?:measure|check)',
     'what (?:would|should) i check', 'mitigation', 'options', 'triage(?: it| this| them)?',
     '(?:likely|possible|probable) causes?', 'what do i (?:check|tune|look at|change)', 'tune first', 'where (?:to|do i|should i) (?:start|begin)', 'figure out (?:what happened|why|the cause)', 'troubleshoot(?:ing)?',
-    '(?:investigation|profiling|debugging) plan', 'pin (?:it )?down', 'how could (?:that|this) happen', 'what (?:changed|happened)',
+    'what do (?:we|i) do', '(?:investigation|profiling|debugging) plan', 'pin (?:it )?down', 'how could (?:that|this) happen', 'what (?:changed|happened)',
     'qué reviso', 'cómo lo (?:ajusto|arreglo)', 'woran kann das liegen', 'was tun', 'pistes', 'causes? possibles?', 'как уменьшить', 'por quê', 'come (?:trovo|risolvo)',
     'dónde miro', 'por qué', 'cómo (?:encontrar|arreglar|evitar)', 'ursache', 'wie stabilisier\\p{L}*', 'hypothèses', 'cause', 'que faut-il vérifier',
     'почему', 'как исправить', 'как стабилизировать', 'как найти', 'причин\\p{L}*', 'como encontrar', 'causa',
@@ -331,7 +332,7 @@ export const CHANGE_RISK = lexicon([
  */
 export const OPERATIONAL_GUARANTEE = lexicon(
   [
-    'zero[- ]downtime', 'without (?:any )?downtime', 'no downtime', 'exactly[- ]once', 'on (?:one|a single) (?:machine|node|server|box|gpu)',
+    'zero[- ]downtime', 'without (?:any )?downtime', 'without (?:hammering|overloading|overwhelming|taking down|locking|blocking)', 'no downtime', 'exactly[- ]once', 'on (?:one|a single) (?:machine|node|server|box|gpu)',
     'sans (?:interruption|coupure|indisponibilité)', 'exactement une fois', 'sin (?:interrupción|interrupciones|tiempo de inactividad|caídas?)', 'exactamente una vez',
     'ohne (?:ausfallzeit|downtime|unterbrechung)', 'genau einmal', 'sem (?:interrupção|downtime|tempo de inatividade)', 'exatamente uma vez',
     'без (?:простоя|простоев|остановки|даунтайма)', 'ровно один раз',
@@ -383,6 +384,7 @@ export const FAILURE_PATTERN = lexicon(
     'cada noche', 'desde que', 'solo cuando', 'seit (?:dem|wir|der)', 'nur (?:wenn|bei)', 'jede nacht', 'depuis (?:que|la|le)', 'seulement quand', 'chaque nuit',
     'с тех пор как', 'только (?:когда|при)', 'каждую ночь', 'в часы пик', 'em produção', 'só quando', 'dopo l.aggiornamento', 'solo quando',
     'after (?:launch|the launch|release|the release|fine-?tuning)', 'after (?:1|2|3|4|5|one|two|three|a few|several) epochs?', 'since (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|last week)(?:.s)?',
+    'after every', 'after each', 'nach jedem', 'nach jeder', 'uniquement', 'únicamente', 'nur für', 'только на', 'только для', 'только в',
     'every time', 'each time', 'cada vez que', 'jedes mal', 'chaque fois', 'каждый раз', 'ogni volta', 'toda vez que', 'locally', 'on my machine',
     'for no (?:apparent|obvious|clear) reason', 'sin (?:motivo|razón) aparente', 'ohne (?:erkennbaren|ersichtlichen) grund', 'sans raison apparente', 'без видимой причины',
     'aleatoriamente', 'aléatoirement', 'solo con', 'nur mit', 'seulement avec', 'только с', '(?:is|works|runs) fine',

@@ -397,6 +397,16 @@ describe('classifier', () => {
     for (const q of ["What's the cheapest flight from Berlin to Rome on June 3?", 'Compare the cheapest 2-4 person tents for 100-200 euros.']) expect(classifyText(q).signals, q).not.toContain('a search over many combinations');
   });
 
+  it('duplicates after every rebalance, 504s only for one region, data lost after a failover, and leaked keys are problems to diagnose, in the covered languages', () => {
+    for (const q of ['Die Kafka-Consumer verarbeiten Nachrichten doppelt nach jedem Rebalance.', 'Notre API renvoie des 504 uniquement pour les clients en Asie.', 'Приложение на Android падает при повороте экрана только на Android 14.', '我们的 Redis 集群在主从切换后丢了一部分数据，怎么排查？', '本番環境だけで注文の重複が発生しています。原因の調べ方を教えてください。', 'Our API keys showed up in a public GitHub repo an hour ago. What do we do, in order?']) {
+      expect(classifyText(q).tier, q).toBe('complex');
+    }
+    expect(classifyText('Airflow DAG backfill for 2 years without hammering the source database.').signals).toContain('an operation under a hard guarantee');
+    // No system, no symptom: advice; a wait measured in hours is no system's failure.
+    expect(classifyText('What do I do if my cat vomits?').tier).not.toBe('complex');
+    expect(classifyText("My flight is delayed, I've been at the gate 3 hours now, what should I do now?").signals).not.toContain('a failure or slowdown to diagnose');
+  });
+
   it('Chinese and Japanese failure reports ("飙升", "2 倍になった") with "原因", "どこを見れば" are failures to diagnose', () => {
     for (const q of ['MySQL 的主从延迟每天凌晨 2 点飙升到 10 分钟。原因是什么？', 'Redis のメモリ使用量が 1 日で 2 倍になった。どこを見ればいい？']) {
       expect(classifyText(q).signals, q).toContain('a failure or slowdown to diagnose');
