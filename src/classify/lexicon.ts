@@ -383,7 +383,7 @@ export const FAILURE_PATTERN = lexicon(
     'alors que', 'bien que', 'chaque (?:lundi|matin|jour|heure|semaine)', 'хотя', 'from time to time', 'randomly', 'under load', 'in prod(?:uction)?', 'at peak',
     'cada noche', 'desde que', 'solo cuando', 'seit (?:dem|wir|der)', 'nur (?:wenn|bei)', 'jede nacht', 'depuis (?:que|la|le)', 'seulement quand', 'chaque nuit',
     'с тех пор как', 'только (?:когда|при)', 'каждую ночь', 'в часы пик', 'em produção', 'só quando', 'dopo l.aggiornamento', 'solo quando',
-    'after (?:launch|the launch|release|the release|fine-?tuning)', 'after (?:1|2|3|4|5|one|two|three|a few|several) epochs?', 'since (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|last week)(?:.s)?',
+    'after (?:launch|the launch|release|the release|fine-?tuning)', 'after (?:1|2|3|4|5|one|two|three|a few|several) epochs?', "since (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|last week)(?:'s|’s)?",
     'after every', 'after each', 'nach jedem', 'nach jeder', 'uniquement', 'únicamente', 'nur für', 'только на', 'только для', 'только в',
     'every time', 'each time', 'cada vez que', 'jedes mal', 'chaque fois', 'каждый раз', 'ogni volta', 'toda vez que', 'locally', 'on my machine',
     'for no (?:apparent|obvious|clear) reason', 'sin (?:motivo|razón) aparente', 'ohne (?:erkennbaren|ersichtlichen) grund', 'sans raison apparente', 'без видимой причины',
