@@ -159,7 +159,7 @@ const HARD_LEXICONS = [DEEP_ASK, COMPLEX_ASK, MULTI_STEP] as const;
  * expand to literals has no places. None does; this is checked once at load so that a lexicon
  * edit cannot make the shortcut wrong.
  */
-const PLACES_REPLACE_EXACT = [COMPLEX_ASK, MULTI_STEP].every((lexicon) =>
+export const PLACES_REPLACE_EXACT = [COMPLEX_ASK, MULTI_STEP].every((lexicon) =>
   lexicon.spaced.every((term) =>
     (expandTerm(term) ?? ['\u0000']).every((lit) => {
       if (!isBmpWordChar(lit.charCodeAt(0)) || !isBmpWordChar(lit.charCodeAt(lit.length - 1))) return false;

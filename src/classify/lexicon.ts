@@ -32,7 +32,7 @@ export const COMPLEX_ASK = lexicon(
     'critique', 'redesign', 'model the', 'simulate', 'investigate', 'root causes?', 'threat model', 'migration (?:plan|strategy)',
     'plan a migration', 'dependency order', 'find the flaw', 'postmortem', 'model choice', 'validation (?:scheme|strategy)', 'which model', 'how (?:do i|to|should i) validate', 'speed (?:it |this )?up', 'make (?:it|this|them) (?:run )?faster',
     'multiple comparisons', 'sizing', 'size the', 'survival analysis', 'qué modelo uso', 'welches verfahren', 'welches modell', 'quel modèle utiliser', 'какую модель выбрать',
-    'triage', 'build or buy', 'build vs\\.? buy', 'build versus buy', 'decide what to do about',
+    'triage', 'build or buy', 'build vs buy', 'build versus buy', 'decide what to do about',
     'run in under', 'where they disagree', 'what (?:recent )?studies (?:found|show|say)', 'current evidence', 'literature review', 'meta-analys[ie]s', 'estimators?', 'causal effect',
     'diseña', 'diseñar', 'depura', 'optimiza', 'implementa', 'analiza', 'entwirf', 'entwerfen', 'optimiere', 'implementiere',
     'analysiere', 'concevoir', 'concevez', 'optimiser', 'optimisez', 'implémenter', 'implémentez', 'analyser', 'analysez',

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { NO_OBJECT_TERMS, ONE_SENTENCE_REMOVABLE, classifyText, clauseRanges, countQuantities, endsInArithmetic, isSmallTalk, isStuffing, materialWords, opensWithWhChoice, stuffingClauses, unknownKeptWords, withoutHardWords } from '../../src/classify/classifier.js';
+import { NO_OBJECT_TERMS, ONE_SENTENCE_REMOVABLE, PLACES_REPLACE_EXACT, classifyText, clauseRanges, countQuantities, endsInArithmetic, isSmallTalk, isStuffing, materialWords, opensWithWhChoice, stuffingClauses, unknownKeptWords, withoutHardWords } from '../../src/classify/classifier.js';
 import * as lexicons from '../../src/classify/lexicon.js';
 import { isBmpLetter, lexicalForm } from '../../src/classify/text.js';
 import { SMALL_TALK_WORDS } from '../../src/classify/lexicon.js';
@@ -248,6 +248,10 @@ describe('one-sentence shortcut', () => {
       }),
       { numRuns: 5000 },
     );
+  });
+
+  it('the hard lexicons keep the places shortcut of withoutHardWords (a term like "build vs. buy", two marks in a row, turns it off for every ask)', () => {
+    expect(PLACES_REPLACE_EXACT).toBe(true);
   });
 
   it('withoutHardWords gives what the three hard-word regexes replaced in turn gave (property)', () => {
