@@ -723,6 +723,9 @@ const LOG_WORDS = ['ERROR', 'WARN', 'FATAL', 'CRITICAL', 'SEVERE', 'PANIC', 'Tra
 function pastedLogs(material: string): boolean {
   if (material.length === 0) return false;
   const head = material.length > 2000 ? material.slice(0, 2000) : material;
+  // Three lines need two line breaks: a paste of one line (most prose) stops at one indexOf.
+  const firstBreak = head.indexOf('\n');
+  if (firstBreak < 0 || head.indexOf('\n', firstBreak + 1) < 0) return false;
   if (!LOG_WORDS.some((w) => head.includes(w))) return false;
   let n = 0;
   for (const line of head.split('\n', 40)) if (LOG_LEVEL.test(line) && ++n >= 3) return true;
