@@ -271,6 +271,7 @@ export const EXTREMAL = lexicon(
   ['minimum number of', 'fewest', 'at least how many', 'smallest number of', 'mindestanzahl', 'mindestens', 'número mínimo de', 'nombre minimal de', 'nombre minimum de', 'минимальное число', 'минимальное количество', 'наименьшее число'],
   ['最少', '最小限'],
 );
+/** The search an extremal puzzle asks for, read after EXTREMAL's place ("to find the 3 fastest"). */
 export const SEARCH_VERB = lexicon(
   ['find', 'finds', 'identify', 'determine', 'detect', 'tell which', 'finden', 'findet', 'encontrar', 'encuentra', 'trouver', 'найти', 'определить'],
   ['测出', '找出', '找到', '見つけ', '特定'],
