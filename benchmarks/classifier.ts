@@ -8,7 +8,7 @@
  *   node dist/benchmarks/classifier.js --against <other checkout>    # speed, interleaved with another build
  *   node dist/benchmarks/classifier.js --against-processes <other checkout> [pairs]   # the same in fresh processes, one build each
  *   node dist/benchmarks/classifier.js --word-model-check            # the fallback on unseen phrasing (tune split only)
- *   node dist/benchmarks/classifier.js --probes [other checkout]     # session 22's probe asks (not the labelled set), this build [and another]
+ *   node dist/benchmarks/classifier.js --probes [other checkout]     # the probe asks of sessions 22-23 (not the labelled set), this build [and another]
  *   node dist/benchmarks/classifier.js --cold [runs]                 # a fresh process's first calls, with and without the start-up warm-up
  *   node dist/benchmarks/classifier.js --passes                      # the 1.4 KB mixtures: a bare pass, the lexicon scan, a classification
  *   node dist/benchmarks/classifier.js --no-accuracy --rows conversation   # only the speed rows whose label has that text
@@ -727,22 +727,20 @@ if (args.includes('--passes')) {
  */
 async function probes(otherRoot: string | undefined): Promise<void> {
   const rows = readFileSync(join(packageRoot(), 'benchmarks/datasets/probes.jsonl'), 'utf8').split('\n').filter(Boolean)
-    .map((l) => JSON.parse(l) as { set: number; messages: Msg[]; expected_tier: TierName });
+    .map((l, i) => {
+      const r = JSON.parse(l) as { set: number; messages: Msg[]; expected_tier: TierName };
+      return { id: `probe-${i}`, set: r.set, messages: r.messages, expected: r.expected_tier };
+    });
   const builds: Array<[string, typeof classifyMessages]> = [['this build', classifyMessages]];
   if (otherRoot !== undefined) builds.unshift([otherRoot, await importClassifier(otherRoot)]);
   const sets = [...new Set(rows.map((r) => r.set))];
   console.log(`\n### probe asks (${rows.length}): exact / under-tier, default decision\n`);
   console.log(`| set | asks | ${builds.map(([name]) => name).join(' | ')} |`);
   console.log(`|---|---:|${builds.map(() => '---:').join('|')}|`);
+  // Counts, not shares: a set is tens of asks.
   const cell = (part: typeof rows, classify: typeof classifyMessages) => {
-    let exact = 0;
-    let under = 0;
-    for (const r of part) {
-      const d = TIER_NAMES.indexOf(classify(r.messages).tier) - TIER_NAMES.indexOf(r.expected_tier);
-      if (d === 0) exact++;
-      else if (d < 0) under++;
-    }
-    return `${exact} / ${under}`;
+    const r = rates(part, (it) => TIER_NAMES.indexOf(classify(it.messages).tier));
+    return `${Math.round(r.exact * part.length)} / ${Math.round(r.under * part.length)}`;
   };
   for (const set of [...sets, 'all'] as const) {
     const part = set === 'all' ? rows : rows.filter((r) => r.set === set);
