@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { classifyMessages, classifyText, isTypoDiff } from '../../src/classify/classifier.js';
+import { classifyMessages, classifyText, germanHowToVerb, isTypoDiff, numericRanges } from '../../src/classify/classifier.js';
 import { TIER_NAMES } from '../../src/config/schema.js';
+import { astralToBmp } from '../../src/classify/text.js';
 import { resolveThinkingBudget } from '../../src/budget/thinking.js';
 import { validateConfig } from '../../src/config/load.js';
 import { packageRoot } from '../../src/paths.js';
@@ -405,6 +406,41 @@ describe('classifier', () => {
     // No system, no symptom: advice; a wait measured in hours is no system's failure.
     expect(classifyText('What do I do if my cat vomits?').tier).not.toBe('complex');
     expect(classifyText("My flight is delayed, I've been at the gate 3 hours now, what should I do now?").signals).not.toContain('a failure or slowdown to diagnose');
+  });
+
+  it('germanHowToVerb reads what the regex it replaced captured, on any text (property), in time linear in the text', () => {
+    const reference = (lex: string) => /^\s*wie (?:kann|können) (?:ich|wir)(?!\p{L}).{0,120}?(\p{L}+)\s*[?？.!]*\s*$/u.exec(lex)?.[1] ?? null;
+    const piece = fc.oneof(
+      fc.constantFrom('wie kann ich ', 'wie können wir ', ' ', '  ', '\t', '\n', '\u2028', '?', '？', '.', '!', ',', 'drehen', 'meinen', 'hund', 'ä', 'ß', '1', 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', '证明', 'ich', '-'),
+      fc.string({ unit: 'grapheme', maxLength: 4 }),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 30 }), fc.boolean(), (parts, lead) => {
+        // What scoreTurn gives it: the ask with astral characters mapped into the BMP.
+        const lex = astralToBmp((lead ? 'wie kann ich ' : '') + parts.join(''));
+        expect(germanHowToVerb(lex), JSON.stringify(lex)).toBe(reference(lex));
+      }),
+      { numRuns: 20000 },
+    );
+    // The case the regex took 0.5 ms on: a long run of letters that does not end the ask.
+    const attack = 'wie kann ich ' + 'a'.repeat(185) + ' 1';
+    expect(germanHowToVerb(attack)).toBeNull();
+    expect(germanHowToVerb('wie kann ich meinen bildschirm drehen?')).toBe('drehen');
+  });
+
+  it('numericRanges counts what the unanchored range regex counted (property), and reads a long run of digits in one pass', () => {
+    const reference = (t: string) => Math.min(3, [...t.matchAll(/\d+\s*(?:-|–|to|and|à|a|bis|y|et(?: le)?|и|до)\s*\d+/gu)].length);
+    const piece = fc.oneof(fc.constantFrom('1', '23', '456', ' ', '-', '–', 'to', 'and', 'à', 'a', 'bis', 'y', 'et', 'et le', 'и', 'до', 'x', 'days', '\n'), fc.string({ maxLength: 3 }));
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 30 }), (parts) => {
+        const t = parts.join('');
+        expect(numericRanges(t), JSON.stringify(t)).toBe(reference(t));
+      }),
+      { numRuns: 20000 },
+    );
+    // Started inside the run too, 100,000 digits would take hours (the test's timeout); from the run's start, one pass.
+    expect(numericRanges('cheapest days ' + '1'.repeat(100_000) + ' x')).toBe(0);
+    expect(numericRanges('between 10 and 20 July, 5 to 7 nights')).toBe(2);
   });
 
   it('Chinese and Japanese failure reports ("飙升", "2 倍になった") with "原因", "どこを見れば" are failures to diagnose', () => {
