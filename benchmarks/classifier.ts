@@ -270,6 +270,17 @@ function allSpeedRows(): Array<readonly [string, () => RowInput, number]> {
     ['adversarial 1 MB: 29,000 short messages, then "why?"', () => [[...Array.from({ length: 29_000 }, (_, i) => ({ role: i % 2 ? 'tool' : 'assistant', content: 'ok' })), { role: 'user', content: 'why?' }]], 60],
     // One turn as 40,000 short content parts ({"type":"text","text":...}), seeded mixtures.
     ['adversarial 1 MB: a turn of 40,000 content parts', () => [[{ role: 'user', content: Array.from({ length: 40_000 }, (_, i) => ({ type: 'text', text: mixture(6000 + (i % 64), 2 + (i % 7)) })) }]], 60],
+    // Long runs where a rule's regex reads one: letters after a German how-to, digits after
+    // "cheapest days", an upper-case run among log lines, letters before a closing question, a
+    // long line in a one-word diff. Two such regexes of session 23 took 0.5 and 10 ms on these
+    // (each start tried every split of the run) before they were made linear.
+    ['adversarial: long runs inside the rules\' patterns, 5 in turn', () => [
+      'wie kann ich ' + 'a'.repeat(185) + ' 1',
+      'cheapest days ' + '1'.repeat(1100) + ' x',
+      "What's going on?\n\nError\nERROR x\n" + 'A'.repeat(1900) + '\n',
+      'redis latency spike p99. ' + 'a'.repeat(370) + ' b',
+      'LGTM?\n```diff\n-' + 'a'.repeat(1000) + '\n+' + 'a'.repeat(999) + 'b\n```',
+    ], 20000],
   ];
 }
 
