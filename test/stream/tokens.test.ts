@@ -4,7 +4,7 @@ import o200k from 'js-tiktoken/ranks/o200k_base';
 import { encode } from 'gpt-tokenizer/encoding/o200k_base';
 import { describe, expect, it } from 'vitest';
 import { seededText } from '../../devkit/random-text.js';
-import { CHECKPOINT_CHARS, countTokens, countTokensBefore, MAX_RUN, runCuts, TOKENIZE_MAX_CHARS, truncateToTokens, wordCheckpoints } from '../../src/stream/tokens.js';
+import { CHECKPOINT_CHARS, countTokens, countTokensBefore, MAX_RUN, runCuts, TOKENIZE_MAX_CHARS, truncateToTokens, withoutTrailingReplacement, wordCheckpoints } from '../../src/stream/tokens.js';
 
 // js-tiktoken, the encoder used before gpt-tokenizer, is the reference: on ordinary text the two
 // give the same counts and truncations (the tests below hold them to it): the swap changed neither.
@@ -38,6 +38,25 @@ describe('token counting with bounded work', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('drops the U+FFFD run at the end of a cut as /\\uFFFD+$/ did (property), in one pass over a run in the middle', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('\uFFFD', '\uFFFD\uFFFD\uFFFD', 'a', ' ', '🙂', '\n', '\uFFFE', '\uDFFD'), { maxLength: 40 }), (parts) => {
+        const text = parts.join('');
+        expect(withoutTrailingReplacement(text), JSON.stringify(text)).toBe(text.replace(/\uFFFD+$/u, ''));
+      }),
+      { numRuns: 20000 },
+    );
+    // The regex read each start of a run to its end: on a million before other text it would run for hours.
+    const run = '\uFFFD'.repeat(1_000_000);
+    expect(withoutTrailingReplacement(run + 'x')).toBe(run + 'x');
+    expect(withoutTrailingReplacement('x' + run)).toBe('x');
+    // A model's reasoning of U+FFFD before other text, cut inside the run's tokens and past it.
+    const reasoning = '\uFFFD'.repeat(32_000) + 'x' + ' hello world'.repeat(2_000);
+    const cut = truncateToTokens(reasoning, countTokens('\uFFFD'.repeat(32_000)) + 50);
+    expect(reasoning.startsWith(cut)).toBe(true);
+    expect(cut.length).toBeGreaterThan(32_001);
   });
 
   it('truncating a megabyte to a small budget gives the exact prefix (only a prefix is tokenized)', () => {
