@@ -635,7 +635,12 @@ function wordsUpTo(text: string, max: number): number {
   return n;
 }
 
-const ARITHMETIC_STEP = /\d+\s*(?:[-+*/×÷^]|times|plus|minus|divided by|mal|más|menos)\s*\d+/u;
+/**
+ * Starts only where a run of digits starts: started inside the run too, it read the run to its end
+ * from each of its digits ("prove " and 590 digits took ~1.5 ms to classify). Where a match starts
+ * inside a run, one starts at the run's start too, so test() answers the same.
+ */
+export const ARITHMETIC_STEP = /(?<!\d)\d+\s*(?:[-+*/×÷^]|times|plus|minus|divided by|mal|más|menos)\s*\d+/u;
 
 /**
  * Whether the last clause of an ask (ranges: clauseRanges of it) is short arithmetic: one to eight

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { classifyMessages, classifyText, germanHowToVerb, isTypoDiff, numericRanges } from '../../src/classify/classifier.js';
+import { ARITHMETIC_STEP, classifyMessages, classifyText, germanHowToVerb, isTypoDiff, numericRanges } from '../../src/classify/classifier.js';
+import { MATH_NOTATION } from '../../src/classify/lexicon.js';
 import { TIER_NAMES } from '../../src/config/schema.js';
 import { astralToBmp } from '../../src/classify/text.js';
 import { resolveThinkingBudget } from '../../src/budget/thinking.js';
@@ -441,6 +442,39 @@ describe('classifier', () => {
     // Started inside the run too, 100,000 digits would take hours (the test's timeout); from the run's start, one pass.
     expect(numericRanges('cheapest days ' + '1'.repeat(100_000) + ' x')).toBe(0);
     expect(numericRanges('between 10 and 20 July, 5 to 7 nights')).toBe(2);
+  });
+
+  it('the arithmetic step starts only where digits start, and answers what the unanchored regex answered (property)', () => {
+    const reference = /\d+\s*(?:[-+*/×÷^]|times|plus|minus|divided by|mal|más|menos)\s*\d+/u;
+    const piece = fc.oneof(fc.constantFrom('1', '23', '456', ' ', '\t', '+', '-', '*', '^', '×', 'times', 'plus', 'divided by', 'mal', 'más', 'x', '.'), fc.string({ maxLength: 3 }));
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 30 }), (parts) => {
+        const t = parts.join('');
+        expect(ARITHMETIC_STEP.test(t), JSON.stringify(t)).toBe(reference.test(t));
+      }),
+      { numRuns: 20000 },
+    );
+    // Started inside the run too, it read 100,000 digits from each of them (it would run for hours).
+    expect(ARITHMETIC_STEP.test('1'.repeat(100_000) + ' x')).toBe(false);
+    expect(classifyText('Prove it rigorously. What is 7 times 8?').tier).toBe('simple');
+  });
+
+  it('math notation reads a run of spaces after an operator once, and answers what the two optional parts answered (property)', () => {
+    const reference = new RegExp(MATH_NOTATION.source.replace('\\s*(?:(?:\\d+[a-z]?|[a-z])\\s*)?=', '\\s*\\d*[a-z]?\\s*='), 'u');
+    expect(reference.source).not.toBe(MATH_NOTATION.source);
+    const piece = fc.oneof(fc.constantFrom('s', 'x', 'ab', '2', '10', ' ', '  ', '\t', '\n', '*', '+', '-', '/', '=', '^', '(', ')', 'mod ', '\\frac', '∑', 'é'), fc.string({ maxLength: 2 }));
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 30 }), (parts) => {
+        const t = parts.join('');
+        expect(MATH_NOTATION.test(t), JSON.stringify(t)).toBe(reference.test(t));
+      }),
+      { numRuns: 20000 },
+    );
+    // Split every way between two \s*, 100,000 spaces would take hours.
+    expect(MATH_NOTATION.test('s*' + ' '.repeat(100_000) + '*=')).toBe(false);
+    expect(MATH_NOTATION.test('solve 2x + 3 = 7')).toBe(true);
+    expect(MATH_NOTATION.test('x * y = 1')).toBe(true);
+    expect(MATH_NOTATION.test('a / = 2')).toBe(true);
   });
 
   it('Chinese and Japanese failure reports ("飙升", "2 倍になった") with "原因", "どこを見れば" are failures to diagnose', () => {
