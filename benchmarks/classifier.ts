@@ -281,12 +281,14 @@ function allSpeedRows(): Array<readonly [string, () => RowInput, number]> {
       'redis latency spike p99. ' + 'a'.repeat(370) + ' b',
       'LGTM?\n```diff\n-' + 'a'.repeat(1000) + '\n+' + 'a'.repeat(999) + 'b\n```',
     ], 20000],
-    // Runs that two older regexes split every way (found by recheck, session 24): digits read from
-    // each of their starts by the arithmetic-step check of a one-sentence ask, spaces between two
-    // optional parts of the notation regex. ~1.5 and ~2.4 ms a classification before.
-    ['adversarial: runs the arithmetic and notation regexes split, 2 in turn', () => [
+    // Runs that three older regexes read from each of their starts to their end (found with
+    // recheck, session 24): digits in the arithmetic-step check of a one-sentence ask, spaces
+    // between two optional parts of the notation regex, "0," in the quantity regex. ~1.5, ~2.4
+    // and ~4.4 ms a classification before.
+    ['adversarial: runs older regexes read from each start, 3 in turn', () => [
       'prove ' + '0'.repeat(590),
       's*' + ' '.repeat(1190) + '*=',
+      '0,'.repeat(600),
     ], 20000],
   ];
 }

@@ -122,9 +122,12 @@ const CHECK_FOR = /\bcheck (?:[^\s]+ ){0,3}for (?:anything|any|problems|issues|b
  * a calculation, not a glance. The question mark closes the same sentence.
  */
 const POWER_QUESTION = /\d\s*(?:\^|\*\*)\s*\d\d[^.!?？\n]{0,80}[?？]/u;
-// A number with a unit or a counted noun ("40 ms", "3 servers", "10x").
-const QUANTITY_UNITS = String.raw`\b\d[\d.,]*\s?(?:%|k|m|ms|s|tb|gb|mb|tps|rps|users|servers|services|rows|items|requests|events|minutes|hours|days|weeks|months|years|x)\b`;
-const QUANTITY = new RegExp(QUANTITY_UNITS, 'gu');
+/**
+ * A number with a unit or a counted noun ("40 ms", "3 servers", "10x"): what
+ * /\b\d[\d.,]*\s?(?:%|k|m|ms|...|x)\b/gu matches, found by countQuantities. The units in the
+ * regex's order (the first that fits is the match).
+ */
+const QUANTITY_UNITS = ['%', 'k', 'm', 'ms', 's', 'tb', 'gb', 'mb', 'tps', 'rps', 'users', 'servers', 'services', 'rows', 'items', 'requests', 'events', 'minutes', 'hours', 'days', 'weeks', 'months', 'years', 'x'];
 // The two characters that Unicode case folding maps onto ASCII letters: ſ (onto s) and the Kelvin sign (onto k).
 const FOLDS_TO_ASCII = /[\u017f\u212a]/g;
 
@@ -139,10 +142,48 @@ export function countQuantities(lower: string): number {
   if (!/\d/.test(lower)) return 0;
   const text = lower.indexOf('\u017f') >= 0 || lower.indexOf('\u212a') >= 0 ? lower.replace(FOLDS_TO_ASCII, (c) => (c === '\u017f' ? 's' : 'k')) : lower;
   let n = 0;
-  QUANTITY.lastIndex = 0;
-  while (n < 4 && QUANTITY.exec(text) !== null) n++;
-  QUANTITY.lastIndex = 0;
+  const len = text.length;
+  for (let i = 0; i < len && n < 4; ) {
+    // A start: a digit with a word boundary before it.
+    if (!isAsciiDigit(text.charCodeAt(i)) || isAsciiWordAt(text, i - 1)) {
+      i++;
+      continue;
+    }
+    let runEnd = i + 1;
+    while (runEnd < len && isQuantityRunChar(text.charCodeAt(runEnd))) runEnd++;
+    // Only the whole run can be followed by a unit (no unit starts with a digit, '.' or ','): a
+    // space after it first, then none, as the regex tries them.
+    let end = runEnd < len && isJsSpace(text.charCodeAt(runEnd)) ? quantityUnitEnd(text, runEnd + 1) : -1;
+    if (end < 0) end = quantityUnitEnd(text, runEnd);
+    if (end < 0) {
+      // A later start in the same run ends where this one does: none fits. The regex tried each,
+      // read to the run's end and back: 1,200 characters of "0," took ~4.4 ms to classify.
+      i = runEnd;
+      continue;
+    }
+    n++;
+    i = end;
+  }
   return n;
+}
+
+const isAsciiDigit = (c: number) => c >= 48 && c <= 57;
+const isQuantityRunChar = (c: number) => isAsciiDigit(c) || c === 46 /* . */ || c === 44 /* , */;
+/** A word character to \b under `u` without `i` (ASCII letters, digits, _); false outside the text. */
+function isAsciiWordAt(text: string, i: number): boolean {
+  if (i < 0 || i >= text.length) return false;
+  const c = text.charCodeAt(i);
+  return isAsciiDigit(c) || (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
+}
+
+/** Where the first unit (in QUANTITY_UNITS' order) that starts at `at` and ends on a word boundary ends, or -1. */
+function quantityUnitEnd(text: string, at: number): number {
+  for (const unit of QUANTITY_UNITS) {
+    if (!text.startsWith(unit, at)) continue;
+    const end = at + unit.length;
+    if (isAsciiWordAt(text, end - 1) !== isAsciiWordAt(text, end)) return end;
+  }
+  return -1;
 }
 
 const DEEP_ALL = DEEP_ASK.regexAll;
@@ -559,12 +600,56 @@ export function stuffingClauses(lex: string, lexScan: LexiconScan, ranges: reado
 }
 
 /**
+ * Commas, ideographic commas and semicolons in a text, counted up to max; with `sequence`, not
+ * those before a number (white space between): what /[,，、;](?!\s*\d)/g matched. The regex's
+ * match() made a string per mark, 600 of them for 1,200 characters of "0," (exported for tests).
+ */
+export function listMarks(text: string, sequence: boolean, max: number): number {
+  let n = 0;
+  for (let i = 0; i < text.length && n < max; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 44 /* , */ && c !== 0xff0c /* ， */ && c !== 0x3001 /* 、 */ && c !== 59 /* ; */) continue;
+    if (sequence) {
+      let j = i + 1;
+      while (j < text.length && isJsSpace(text.charCodeAt(j))) j++;
+      const d = text.charCodeAt(j);
+      if (d >= 48 && d <= 57) continue;
+    }
+    n++;
+  }
+  return n;
+}
+
+/**
  * Quantities a word problem gives: numerals and number words ("two coins that total 30 cents",
  * "length is twice its width and its perimeter is 36"), counted up to 3.
  */
 function quantitiesIn(lex: string, scan: LexiconScan): number {
-  const numerals = /\d/.test(lex) ? (lex.match(/\d+(?:[.,]\d+)?/g)?.length ?? 0) : 0;
+  const numerals = countNumerals(lex, 3);
   return numerals >= 3 ? 3 : numerals + NUMBER_WORDS.count(scan, 3 - numerals);
+}
+
+/**
+ * Numerals in a text ("36", "3.5", "1,000" is one; "1,000,000" two), counted up to max: what
+ * /\d+(?:[.,]\d+)?/g matched, without its string per match (exported for tests).
+ */
+export function countNumerals(text: string, max: number): number {
+  let n = 0;
+  const len = text.length;
+  for (let i = 0; i < len && n < max; ) {
+    if (!isAsciiDigit(text.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    while (i < len && isAsciiDigit(text.charCodeAt(i))) i++;
+    const c = text.charCodeAt(i);
+    if ((c === 46 || c === 44) && isAsciiDigit(text.charCodeAt(i + 1))) {
+      i += 2;
+      while (i < len && isAsciiDigit(text.charCodeAt(i))) i++;
+    }
+    n++;
+  }
+  return n;
 }
 
 /** Word count by whitespace runs (CJK characters count as words): linear, no allocation. */
@@ -968,7 +1053,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   const depth = DEPTH_TERMS.count(lexScan, 8);
   const enumerated = listLines(ask);
   // The terms of a sequence to continue ("What's the next number: 1, 1, 2, 3, 5, 8?") are one item, not a list of asks.
-  const listItems = Math.min(10, (ask.match(SEQUENCE_ASK.test(lexScan) ? /[,，、;](?!\s*\d)/g : /[,，、;]/g)?.length ?? 0));
+  const listItems = listMarks(ask, SEQUENCE_ASK.test(lexScan), 10);
   const quantities = countQuantities(ask);
   const load = steps * 0.35 + constraints * 0.3 + depth * 0.35 + Math.min(enumerated, 8) * 0.25 + listItems * 0.12 + quantities * 0.2;
   if (load > 0) {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { NO_OBJECT_TERMS, ONE_SENTENCE_REMOVABLE, PLACES_REPLACE_EXACT, classifyText, clauseRanges, countQuantities, endsInArithmetic, isSmallTalk, isStuffing, materialWords, opensWithWhChoice, stuffingClauses, unknownKeptWords, withoutHardWords } from '../../src/classify/classifier.js';
+import { NO_OBJECT_TERMS, ONE_SENTENCE_REMOVABLE, PLACES_REPLACE_EXACT, classifyText, clauseRanges, countNumerals, countQuantities, endsInArithmetic, isSmallTalk, listMarks, isStuffing, materialWords, opensWithWhChoice, stuffingClauses, unknownKeptWords, withoutHardWords } from '../../src/classify/classifier.js';
 import * as lexicons from '../../src/classify/lexicon.js';
 import { isBmpLetter, lexicalForm } from '../../src/classify/text.js';
 import { SMALL_TALK_WORDS } from '../../src/classify/lexicon.js';
@@ -317,8 +317,56 @@ describe('countQuantities: the case-sensitive regex where it matches the same', 
       { numRuns: 5000 },
     );
   });
+
+  it('finds the matches by hand, one start per run of digits, points and commas: the same count on runs, spaces and boundaries (property)', () => {
+    const caseless = /\b\d[\d.,]*\s?(?:%|k|m|ms|s|tb|gb|mb|tps|rps|users|servers|services|rows|items|requests|events|minutes|hours|days|weeks|months|years|x)\b/giu;
+    const reference = (lower: string) => Math.min(4, lower.match(caseless)?.length ?? 0);
+    const piece = fc.oneof(
+      fc.constantFrom('0', '7', '12', '.', ',', '0,', '1.5', ' ', '  ', '\u00a0', '\u3000', '\n', '_', 'a', 'b', 'ms', 'm', 's', 'k', 'x', '%', 'tps', 'users', 'year', 'years', 'daysx', '%a', 'é', 'ſ'),
+      fc.string({ maxLength: 2 }),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 30 }).map((p) => p.join('').toLowerCase()), (lower) => {
+        expect(countQuantities(lower), JSON.stringify(lower)).toBe(reference(lower));
+      }),
+      { numRuns: 20000 },
+    );
+    // The regex read a run from each of its digits to its end: on 200,000 characters of "0," it would run for hours.
+    expect(countQuantities('0,'.repeat(100_000))).toBe(0);
+    expect(countQuantities('a' + '0,'.repeat(100_000) + '5 ms')).toBe(1);
+    expect(countQuantities('1,000,000 users, 3.5 ms, 10x and 99.9%x')).toBe(4);
+    expect(countQuantities('50% of 3 days')).toBe(1);
+  });
 });
 
+
+describe('listMarks: the list regexes counted without a string per mark', () => {
+  it('counts what /[,，、;]/g and /[,，、;](?!\\s*\\d)/g matched, up to the cap (property)', () => {
+    const piece = fc.oneof(fc.constantFrom(',', '，', '、', ';', ' ', '\t', '\u3000', '\n', '1', '23', 'a', 'x, 2', ', ', '；'), fc.string({ maxLength: 2 }));
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 30 }), fc.integer({ min: 1, max: 12 }), (parts, max) => {
+        const t = parts.join('');
+        expect(listMarks(t, false, max), JSON.stringify(t)).toBe(Math.min(max, t.match(/[,，、;]/g)?.length ?? 0));
+        expect(listMarks(t, true, max), JSON.stringify(t)).toBe(Math.min(max, t.match(/[,，、;](?!\s*\d)/g)?.length ?? 0));
+      }),
+      { numRuns: 20000 },
+    );
+    expect(listMarks('1, 1, 2, 3, 5, 8', true, 10)).toBe(0);
+  });
+
+  it('countNumerals counts what /\\d+(?:[.,]\\d+)?/g matched, up to the cap (property)', () => {
+    const piece = fc.oneof(fc.constantFrom('0', '12', '.', ',', '1.5', '1,000', ' ', 'a', '٣', '..', ',,'), fc.string({ maxLength: 2 }));
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 30 }), fc.integer({ min: 1, max: 5 }), (parts, max) => {
+        const t = parts.join('');
+        expect(countNumerals(t, max), JSON.stringify(t)).toBe(Math.min(max, t.match(/\d+(?:[.,]\d+)?/g)?.length ?? 0));
+      }),
+      { numRuns: 20000 },
+    );
+    expect(countNumerals('two coins, 30 cents and 1,000,000 more', 5)).toBe(3);
+    expect(listMarks('apples, pears; plums', false, 10)).toBe(2);
+  });
+});
 
 describe('materialWords: counted exactly up to 512 characters, estimated from both ends past them', () => {
   const whitespaceWords = (t: string) => t.split(/[ \n\t\r]+/).filter(Boolean).length;
