@@ -393,7 +393,7 @@ const WH_LOOKUP = /^\s*[¿"'“]?(?:what|which|when|who|where|qué|cuál|cuándo
 const NUM = '\\d+(?:[.,]\\d+)?';
 const ARITH_OPENER = "(?:what(?:'s| is)|how much is|calculate|compute|¿?cuánto (?:es|son)|was (?:ist|ergibt)|wie ?viel ist|combien (?:font|fait)|quanto (?:é|fa|faz)|сколько будет|чему равно)";
 const ARITH_OPERATOR = '(?:[-+*/x×÷]|times|plus|minus|divided by|multiplied by|mal|geteilt durch|más|menos|por|entre|dividido (?:por|entre)|fois|moins|divisé par|vezes|mais|per|diviso|плюс|минус|умножить на|разделить на)';
-const ARITHMETIC_QUESTION = new RegExp(
+export const ARITHMETIC_QUESTION = new RegExp(
   `^${ARITH_OPENER}\\s+${NUM}\\s*${ARITH_OPERATOR}\\s*${NUM}\\s*[?？]?$`,
   'iu',
 );
@@ -418,7 +418,7 @@ interface TurnScore {
 // Words that add no object to a hard verb: "prove it rigorously", "design the architecture".
 // NO_OBJECT reads lexical forms only (its boundary class is the BMP's letters).
 export const NO_OBJECT_TERMS = ['it', 'this', 'that', 'the', 'a', 'an', 'and', 'or', 'then', 'from', 'first', 'principles', 'architecture', 'everything', 'all', 'of', 'to', 'with', 'in', 'detail', 'answer', 'solution', 'approach', 'trade-?offs?', 'analysis', 'rigorously', 'rigorous', 'thoroughly', 'be', 'thorough', 'step', 'by', 'please', 'me', 'your', 'reasoning', 'maximum', 'very', 'hard', 'deeply', 'carefully', 'think', 'make', 'sure', 'everything', 'es', 'alles', 'todo', 'lo', 'le', 'la', 'и', 'это', 'всё', 'все'];
-const NO_OBJECT = new RegExp(`(?<!${BMP_LETTER})(?:${NO_OBJECT_TERMS.join('|')})(?!${BMP_LETTER})`, 'gu');
+export const NO_OBJECT = new RegExp(`(?<!${BMP_LETTER})(?:${NO_OBJECT_TERMS.join('|')})(?!${BMP_LETTER})`, 'gu');
 /**
  * Every word a stuffing clause can lose: the words of the hard-verb lexicons and the filler. A
  * word of a clause outside it (and outside Chinese and Japanese, whose terms match inside words)

@@ -537,7 +537,7 @@ export function listLines(text: string): number {
 // The words CODE_LINE's third branch starts with (after any indent), then a word boundary.
 const CODE_KEYWORD_LIST = ['def', 'class', 'import', 'from', 'function', 'const', 'let', 'var', 'return', 'if', 'for', 'while', 'public', 'private', 'func', 'fn', 'SELECT', 'INSERT', '#include', 'package'];
 const CODE_KEYWORDS = String.raw`(?:${CODE_KEYWORD_LIST.join('|')})\b`;
-const CODE_LINE = new RegExp(String.raw`^(?:\s{4,}|\t)\S|[;{}]\s*$|^\s*${CODE_KEYWORDS}.*[(:{=;]`);
+export const CODE_LINE = new RegExp(String.raw`^(?:\s{4,}|\t)\S|[;{}]\s*$|^\s*${CODE_KEYWORDS}.*[(:{=;]`);
 
 /** JavaScript's \s (WhiteSpace and LineTerminator), as a char-code test. */
 /** Lines with something other than whitespace on them (what split + trim + filter counted). */
@@ -576,7 +576,7 @@ const KEYWORD_START = new Set(CODE_KEYWORD_LIST.map((k) => k.charCodeAt(0)));
 // CODE_LINE's keywords alone, tried where the indent ends: most lines that start with one of
 // their first letters ("prove ...", "please ...") start with no keyword, and the whole regex scans
 // the line for its second branch (~3 us for a 2 KB line here).
-const CODE_KEYWORD = new RegExp(CODE_KEYWORDS, 'y');
+export const CODE_KEYWORD = new RegExp(CODE_KEYWORDS, 'y');
 
 function keywordAt(text: string, at: number): boolean {
   CODE_KEYWORD.lastIndex = at;
