@@ -122,14 +122,40 @@ const CHECK_FOR = /\bcheck (?:[^\s]+ ){0,3}for (?:anything|any|problems|issues|b
  * a calculation, not a glance. The question mark closes the same sentence.
  */
 const POWER_QUESTION = /\d\s*(?:\^|\*\*)\s*\d\d[^.!?？\n]{0,80}[?？]/u;
-/**
- * A number with a unit or a counted noun ("40 ms", "3 servers", "10x"): what
- * /\b\d[\d.,]*\s?(?:%|k|m|ms|...|x)\b/gu matches, found by countQuantities. The units in the
- * regex's order (the first that fits is the match).
- */
+/** The units and counted nouns of a quantity ("40 ms", "3 servers", "10x"), in the regex's order (the first that fits is the match). */
 const QUANTITY_UNITS = ['%', 'k', 'm', 'ms', 's', 'tb', 'gb', 'mb', 'tps', 'rps', 'users', 'servers', 'services', 'rows', 'items', 'requests', 'events', 'minutes', 'hours', 'days', 'weeks', 'months', 'years', 'x'];
 // The two characters that Unicode case folding maps onto ASCII letters: ſ (onto s) and the Kelvin sign (onto k).
 const FOLDS_TO_ASCII = /[\u017f\u212a]/g;
+/** Where a quantity may start: a digit with a word boundary before it. */
+const QUANTITY_START = /\b\d/gu;
+const isAsciiDigit = (c: number) => c >= 48 && c <= 57;
+const isQuantityRunChar = (c: number) => isAsciiDigit(c) || c === 46 /* . */ || c === 44 /* , */;
+/** A word character to \b under `u` without `i` (ASCII letters, digits, _); false outside the text. */
+function isAsciiWordAt(text: string, i: number): boolean {
+  if (i < 0 || i >= text.length) return false;
+  const c = text.charCodeAt(i);
+  return isAsciiDigit(c) || (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
+}
+
+/** QUANTITY_UNITS by their first character (all ASCII), in their order: most places start none of them. */
+const QUANTITY_UNITS_BY_FIRST: ReadonlyArray<readonly string[] | undefined> = (() => {
+  const byFirst: string[][] = [];
+  for (const unit of QUANTITY_UNITS) (byFirst[unit.charCodeAt(0)] ??= []).push(unit);
+  return Array.from({ length: 128 }, (_, c) => byFirst[c]);
+})();
+
+/** Where the first unit (in QUANTITY_UNITS' order) that starts at `at` and ends on a word boundary ends, or -1. */
+function quantityUnitEnd(text: string, at: number): number {
+  const c = text.charCodeAt(at);
+  const units = c < 128 ? QUANTITY_UNITS_BY_FIRST[c] : undefined;
+  if (units === undefined) return -1;
+  for (const unit of units) {
+    if (!text.startsWith(unit, at)) continue;
+    const end = at + unit.length;
+    if (isAsciiWordAt(text, end - 1) !== isAsciiWordAt(text, end)) return end;
+  }
+  return -1;
+}
 
 /**
  * Quantities in a lower-cased ask, up to 4 (exported for tests). Under `iu` a pattern of ASCII
@@ -141,49 +167,39 @@ const FOLDS_TO_ASCII = /[\u017f\u212a]/g;
 export function countQuantities(lower: string): number {
   if (!/\d/.test(lower)) return 0;
   const text = lower.indexOf('\u017f') >= 0 || lower.indexOf('\u212a') >= 0 ? lower.replace(FOLDS_TO_ASCII, (c) => (c === '\u017f' ? 's' : 'k')) : lower;
+  // Counted by hand, each run of digits, points and commas once: the regex read a run from each
+  // start in it to its end (1,200 characters of "0," took ~4.4 ms to classify).
+  return countQuantitiesByRuns(text);
+}
+
+/**
+ * What /\b\d[\d.,]*\s?(?:%|k|m|ms|...|x)\b/gu's global scan counts (up to 4), with each run of
+ * digits, points and commas read once: where a start in a run finds no unit after the run, no
+ * later start in it does (exported for tests).
+ */
+export function countQuantitiesByRuns(text: string): number {
   let n = 0;
   const len = text.length;
-  for (let i = 0; i < len && n < 4; ) {
-    // A start: a digit with a word boundary before it.
-    if (!isAsciiDigit(text.charCodeAt(i)) || isAsciiWordAt(text, i - 1)) {
-      i++;
-      continue;
-    }
-    let runEnd = i + 1;
+  // The starts are found by a regex (a native scan, faster than a loop over every character); the rest by hand.
+  QUANTITY_START.lastIndex = 0;
+  // test(), not exec(): no match object per start; lastIndex is then just past the start's digit.
+  while (n < 4 && QUANTITY_START.test(text)) {
+    let runEnd = QUANTITY_START.lastIndex;
     while (runEnd < len && isQuantityRunChar(text.charCodeAt(runEnd))) runEnd++;
     // Only the whole run can be followed by a unit (no unit starts with a digit, '.' or ','): a
     // space after it first, then none, as the regex tries them.
     let end = runEnd < len && isJsSpace(text.charCodeAt(runEnd)) ? quantityUnitEnd(text, runEnd + 1) : -1;
     if (end < 0) end = quantityUnitEnd(text, runEnd);
     if (end < 0) {
-      // A later start in the same run ends where this one does: none fits. The regex tried each,
-      // read to the run's end and back: 1,200 characters of "0," took ~4.4 ms to classify.
-      i = runEnd;
+      // A later start in the same run ends where this one does: none fits.
+      QUANTITY_START.lastIndex = runEnd;
       continue;
     }
     n++;
-    i = end;
+    QUANTITY_START.lastIndex = end;
   }
+  QUANTITY_START.lastIndex = 0;
   return n;
-}
-
-const isAsciiDigit = (c: number) => c >= 48 && c <= 57;
-const isQuantityRunChar = (c: number) => isAsciiDigit(c) || c === 46 /* . */ || c === 44 /* , */;
-/** A word character to \b under `u` without `i` (ASCII letters, digits, _); false outside the text. */
-function isAsciiWordAt(text: string, i: number): boolean {
-  if (i < 0 || i >= text.length) return false;
-  const c = text.charCodeAt(i);
-  return isAsciiDigit(c) || (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
-}
-
-/** Where the first unit (in QUANTITY_UNITS' order) that starts at `at` and ends on a word boundary ends, or -1. */
-function quantityUnitEnd(text: string, at: number): number {
-  for (const unit of QUANTITY_UNITS) {
-    if (!text.startsWith(unit, at)) continue;
-    const end = at + unit.length;
-    if (isAsciiWordAt(text, end - 1) !== isAsciiWordAt(text, end)) return end;
-  }
-  return -1;
 }
 
 const DEEP_ALL = DEEP_ASK.regexAll;
@@ -599,24 +615,25 @@ export function stuffingClauses(lex: string, lexScan: LexiconScan, ranges: reado
   return { stuffing, rest };
 }
 
+/** A list mark; one not before a number (white space between), for the terms of a sequence. */
+const LIST_MARK = /[,，、;]/g;
+const LIST_MARK_NOT_BEFORE_NUMBER = /[,，、;](?!\s*\d)/g;
+
 /**
  * Commas, ideographic commas and semicolons in a text, counted up to max; with `sequence`, not
- * those before a number (white space between): what /[,，、;](?!\s*\d)/g matched. The regex's
- * match() made a string per mark, 600 of them for 1,200 characters of "0," (exported for tests).
+ * those before a number. match() made a string per mark (600 for 1,200 characters of "0,");
+ * test() in a loop makes none and stops at max (exported for tests).
  */
 export function listMarks(text: string, sequence: boolean, max: number): number {
+  return countMatches(sequence ? LIST_MARK_NOT_BEFORE_NUMBER : LIST_MARK, text, max);
+}
+
+/** Matches of a global regex's scan, counted up to max without a match object each. */
+function countMatches(re: RegExp, text: string, max: number): number {
   let n = 0;
-  for (let i = 0; i < text.length && n < max; i++) {
-    const c = text.charCodeAt(i);
-    if (c !== 44 /* , */ && c !== 0xff0c /* ， */ && c !== 0x3001 /* 、 */ && c !== 59 /* ; */) continue;
-    if (sequence) {
-      let j = i + 1;
-      while (j < text.length && isJsSpace(text.charCodeAt(j))) j++;
-      const d = text.charCodeAt(j);
-      if (d >= 48 && d <= 57) continue;
-    }
-    n++;
-  }
+  re.lastIndex = 0;
+  while (n < max && re.test(text)) n++;
+  re.lastIndex = 0;
   return n;
 }
 
@@ -629,27 +646,12 @@ function quantitiesIn(lex: string, scan: LexiconScan): number {
   return numerals >= 3 ? 3 : numerals + NUMBER_WORDS.count(scan, 3 - numerals);
 }
 
-/**
- * Numerals in a text ("36", "3.5", "1,000" is one; "1,000,000" two), counted up to max: what
- * /\d+(?:[.,]\d+)?/g matched, without its string per match (exported for tests).
- */
+/** A numeral: "36", "3.5", "1,000" (and "1,000,000" is two). */
+const NUMERAL = /\d+(?:[.,]\d+)?/g;
+
+/** Numerals in a text, counted up to max (what match(NUMERAL) counted, without a string each; exported for tests). */
 export function countNumerals(text: string, max: number): number {
-  let n = 0;
-  const len = text.length;
-  for (let i = 0; i < len && n < max; ) {
-    if (!isAsciiDigit(text.charCodeAt(i))) {
-      i++;
-      continue;
-    }
-    while (i < len && isAsciiDigit(text.charCodeAt(i))) i++;
-    const c = text.charCodeAt(i);
-    if ((c === 46 || c === 44) && isAsciiDigit(text.charCodeAt(i + 1))) {
-      i += 2;
-      while (i < len && isAsciiDigit(text.charCodeAt(i))) i++;
-    }
-    n++;
-  }
-  return n;
+  return countMatches(NUMERAL, text, max);
 }
 
 /** Word count by whitespace runs (CJK characters count as words): linear, no allocation. */
