@@ -3,7 +3,7 @@ import { DEFAULT_UNDER_TIER_COST, decideTier, tierProbabilities } from './calibr
 import { countUnlisted, expandTerm, hasPlaceWithin, readLexicons, wordSet, words, type LexiconScan } from './wordlex.js';
 import { wordModelTier } from './wordmodel.js';
 import { HASH_SEED, hashStep, sameRange } from './wordset.js';
-import { BMP_LETTER, astralToBmp, isBmpLetter, isBmpWordChar, currentTurnIndex, ends, isJsSpace, lexicalForm, listLines, messageEnds, messageHead, nonBlankLines, splitAsk, technicalMarks, textShape, type ChatMessageLike, type TechnicalMarks } from './text.js';
+import { BMP_LETTER, astralToBmp, isAsciiAlnum, isBmpLetter, isBmpWordChar, currentTurnIndex, ends, isDigitCode, isJsSpace, lexicalForm, listLines, messageEnds, messageHead, nonBlankLines, splitAsk, technicalMarks, textShape, type ChatMessageLike, type TechnicalMarks } from './text.js';
 import {
   BREVITY,
   COMPLEX_ASK,
@@ -128,13 +128,12 @@ const QUANTITY_UNITS = ['%', 'k', 'm', 'ms', 's', 'tb', 'gb', 'mb', 'tps', 'rps'
 const FOLDS_TO_ASCII = /[\u017f\u212a]/g;
 /** Where a quantity may start: a digit with a word boundary before it. */
 const QUANTITY_START = /\b\d/gu;
-const isAsciiDigit = (c: number) => c >= 48 && c <= 57;
-const isQuantityRunChar = (c: number) => isAsciiDigit(c) || c === 46 /* . */ || c === 44 /* , */;
+const isQuantityRunChar = (c: number) => isDigitCode(c) || c === 46 /* . */ || c === 44 /* , */;
 /** A word character to \b under `u` without `i` (ASCII letters, digits, _); false outside the text. */
 function isAsciiWordAt(text: string, i: number): boolean {
   if (i < 0 || i >= text.length) return false;
   const c = text.charCodeAt(i);
-  return isAsciiDigit(c) || (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
+  return isAsciiAlnum(c) || c === 95;
 }
 
 /** QUANTITY_UNITS by their first character (all ASCII), in their order: most places start none of them. */
@@ -167,17 +166,10 @@ function quantityUnitEnd(text: string, at: number): number {
 export function countQuantities(lower: string): number {
   if (!/\d/.test(lower)) return 0;
   const text = lower.indexOf('\u017f') >= 0 || lower.indexOf('\u212a') >= 0 ? lower.replace(FOLDS_TO_ASCII, (c) => (c === '\u017f' ? 's' : 'k')) : lower;
-  // Counted by hand, each run of digits, points and commas once: the regex read a run from each
-  // start in it to its end (1,200 characters of "0," took ~4.4 ms to classify).
-  return countQuantitiesByRuns(text);
-}
-
-/**
- * What /\b\d[\d.,]*\s?(?:%|k|m|ms|...|x)\b/gu's global scan counts (up to 4), with each run of
- * digits, points and commas read once: where a start in a run finds no unit after the run, no
- * later start in it does (exported for tests).
- */
-export function countQuantitiesByRuns(text: string): number {
+  // What /\b\d[\d.,]*\s?(?:%|k|m|ms|...|x)\b/gu's global scan counts, with each run of digits,
+  // points and commas read once: where a start in a run finds no unit after the run, no later
+  // start in it does. The regex read a run from each start in it to its end (1,200 characters of
+  // "0," took ~4.4 ms to classify).
   let n = 0;
   const len = text.length;
   // The starts are found by a regex (a native scan, faster than a loop over every character); the rest by hand.
@@ -715,11 +707,7 @@ function wordsBeside(text: string): number {
 
 /** WORD_RE's matches in a text, counted up to max (text.match(WORD_RE).length where that is below max). */
 function wordsUpTo(text: string, max: number): number {
-  WORD_RE.lastIndex = 0;
-  let n = 0;
-  while (n < max && WORD_RE.exec(text) !== null) n++;
-  WORD_RE.lastIndex = 0;
-  return n;
+  return countMatches(WORD_RE, text, max);
 }
 
 /**

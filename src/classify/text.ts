@@ -613,7 +613,7 @@ const NAME_HINT = /[A-Z]{2}|[a-z][A-Z]|[A-Za-z]\d|[A-Za-z0-9][_.][A-Za-z0-9]/;
 const isUpper = (c: number) => c >= 65 && c <= 90;
 const isLower = (c: number) => c >= 97 && c <= 122;
 export const isDigitCode = (c: number) => c >= 48 && c <= 57;
-const isAsciiAlnum = (c: number) => isUpper(c) || isLower(c) || isDigitCode(c);
+export const isAsciiAlnum = (c: number) => isUpper(c) || isLower(c) || isDigitCode(c);
 
 // A run of Latin letters, digits, _ . and - (inner only): a word as it is written in code.
 export const LATIN_TOKEN = /[A-Za-z0-9][A-Za-z0-9_.\-]*[A-Za-z0-9]|[A-Za-z]/g;
