@@ -263,7 +263,6 @@ export const NUMBER_WORDS = lexicon(
   ],
   ['两', '三', '四', '五', '一半', '二つ', '三つ', '半分'],
 );
-/** Puzzles that ask for a strategy or a construction, not a number. */
 /**
  * An extremal puzzle's question ("the minimum number of drops", "fewest races", 最少) and the
  * search it asks for ("to find the 3 fastest", 测出): with a large search space (see classifier.ts)
@@ -292,6 +291,7 @@ export const TRIP_DAYS = lexicon([
   'tage', 'tagen', 'nächte', 'wochen', 'januar', 'februar', 'märz', 'juni', 'juli', 'oktober', 'dezember',
   'дней', 'дня', 'ночей', 'недель', 'января', 'февраля', 'марта', 'апреля', 'мая', 'июня', 'июля', 'августа', 'сентября', 'октября', 'ноября', 'декабря',
 ]);
+/** Puzzles that ask for a strategy or a construction, not a number. */
 export const PUZZLE_STRATEGY = lexicon(
   [
     'how do you (?:find|measure|tell|get)', 'what strategy', 'in one round', 'minimum total time', '(?:three|3) weighings', 'which amounts are reachable', 'safe sequence',
