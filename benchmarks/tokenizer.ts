@@ -10,11 +10,16 @@
  * of the whole text encoded in one piece (what the cut runs cost in tokens). --against also times
  * the other build's countTokens once per 2 KB row (its 32 KB rows are skipped: with js-tiktoken,
  * used before, some take minutes).
+ *
+ * A second table times truncateToTokens, the cut of a model's reasoning at the thinking budget
+ * (the rewriter's), one call each (median of 5), on prose and on U+FFFD runs before other text: a
+ * regex that dropped the cut's trailing U+FFFD read such a run from each of its starts (session
+ * 24). --against times the other build's cut once.
  */
 import { join } from 'node:path';
 import { encode } from 'gpt-tokenizer/encoding/o200k_base';
 import { seededText } from '../devkit/random-text.js';
-import { countTokens } from '../src/stream/tokens.js';
+import { countTokens, truncateToTokens } from '../src/stream/tokens.js';
 
 const args = process.argv.slice(2);
 const against = args.includes('--against') ? args[args.indexOf('--against') + 1] : undefined;
@@ -51,7 +56,9 @@ function medianMicros(f: () => void, calls: number): number {
   return rounds.sort((a, b) => a - b)[2]!;
 }
 
-const other = against ? ((await import(join(against, 'dist/src/stream/tokens.js'))) as { countTokens: (t: string) => number }) : undefined;
+const other = against
+  ? ((await import(join(against, 'dist/src/stream/tokens.js'))) as { countTokens: (t: string) => number; truncateToTokens: (t: string, n: number) => string })
+  : undefined;
 
 // Both encoders built before anything is timed (js-tiktoken builds its own on the first call).
 countTokens('warm up');
@@ -79,4 +86,33 @@ for (const [name, make] of ROWS) {
     }
     console.log(`| ${name} | ${size / 1024} KB | ${first.toFixed(0)} | ${us.toFixed(0)} | ${countTokens(text)} | ${whole} |${otherCells}`);
   }
+}
+
+/** A model's reasoning: `fffd` U+FFFD (what undecodable output becomes), then prose; the budget ends just past the run. */
+const CUTS: Array<[string, string, number]> = [
+  ['prose, cut at 4,050 tokens', fill('We need to decide how to roll out the new billing system. The finance team wants a phased launch by region, and support asks for notice. ', 64_000), 4050],
+  ...[32_000, 48_000].map((fffd): [string, string, number] => [
+    `${fffd.toLocaleString('en')} U+FFFD, then prose, cut just past them`,
+    '\uFFFD'.repeat(fffd) + 'x' + fill(' hello world', 24_000),
+    countTokens('\uFFFD'.repeat(fffd)) + 50,
+  ]),
+];
+
+console.log('\n### cutting reasoning at the budget (truncateToTokens)\n');
+console.log(`| reasoning | characters | budget (tokens) | ms per cut (median of 5) | characters kept |${other ? ' other build ms (one cut) |' : ''}`);
+console.log(`|---|---:|---:|---:|---:|${other ? '---:|' : ''}`);
+for (const [name, text, budget] of CUTS) {
+  const ms: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    const t0 = performance.now();
+    truncateToTokens(text, budget);
+    ms.push(performance.now() - t0);
+  }
+  let otherCell = '';
+  if (other) {
+    const t0 = performance.now();
+    other.truncateToTokens(text, budget);
+    otherCell = ` ${(performance.now() - t0).toFixed(1)} |`;
+  }
+  console.log(`| ${name} | ${text.length} | ${budget} | ${ms.sort((a, b) => a - b)[2]!.toFixed(1)} | ${truncateToTokens(text, budget).length} |${otherCell}`);
 }
