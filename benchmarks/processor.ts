@@ -5,7 +5,8 @@
  * streamed request (30 reasoning + 30 answer SSE events, vLLM's format, one event per
  * response_body message): µs per chunk and bytes allocated on the JS heap per chunk (the heap's
  * growth over a batch of 1,200 chunks, median of 200 batches, with a fixed 64 MB young
- * generation so that most batches run without a garbage collection).
+ * generation so that most batches run without a garbage collection). Last, the framing of one
+ * SSE event that a backend sends in 1 KB reads (1 MB and 4 MB of data): ms for the whole event.
  *
  *   npm run build && node dist/benchmarks/processor.js [--against <other checkout>] [--n 20000]
  *
@@ -129,10 +130,24 @@ async function measureStream(root: string): Promise<{ usPerChunk: number; bytesP
   return { usPerChunk: ns / timed / 1000, bytesPerChunk: perChunkBytes[Math.floor(perChunkBytes.length / 2)]! };
 }
 
+/** ms to frame one SSE event of `mb` MB of data that arrives in 1 KB reads (the framer alone). */
+async function measureLongEvent(root: string, mb: number): Promise<{ ms: number }> {
+  const { SseFramer } = await import(`${root}/dist/src/stream/sse.js`);
+  const read = Buffer.alloc(1024, 'x');
+  const framer = new SseFramer();
+  const t0 = performance.now();
+  let bytes = framer.push(Buffer.from('data: ')).length;
+  for (let n = 0; n < mb * 1024 * 1024; n += read.length) for (const ev of framer.push(read)) bytes += ev.raw.length;
+  for (const ev of framer.push(Buffer.from('\n\n'))) bytes += ev.raw.length;
+  if (bytes !== mb * 1024 * 1024 + 8) throw new Error(`framed ${bytes} bytes`);
+  return { ms: performance.now() - t0 };
+}
+
 async function main(): Promise<void> {
   const child = arg('--child');
   if (child) {
-    console.log(JSON.stringify(process.argv.includes('--stream') ? await measureStream(child) : await measure(child)));
+    const longEvent = arg('--long-event');
+    console.log(JSON.stringify(longEvent ? await measureLongEvent(child, Number(longEvent)) : process.argv.includes('--stream') ? await measureStream(child) : await measure(child)));
     return;
   }
   const self = fileURLToPath(import.meta.url);
@@ -165,6 +180,18 @@ async function main(): Promise<void> {
   for (const root of roots) {
     const r = streamRows[root]!;
     console.log(`| ${root} | ${med(r.map((x) => x.usPerChunk)).toFixed(2)} | ${med(r.map((x) => x.bytesPerChunk)).toFixed(0)} |`);
+  }
+
+  const SIZES = [1, 4];
+  console.log('\none SSE event a backend sends in 1 KB reads (the framer alone; one run each, in a fresh process)');
+  console.log(`| build | ${SIZES.map((mb) => `${mb} MB event, ms`).join(' | ')} |`);
+  console.log(`|---|${SIZES.map(() => '---:').join('|')}|`);
+  for (const root of roots) {
+    const cells = SIZES.map((mb) => {
+      const out = execFileSync(process.execPath, [self, '--child', root, '--long-event', String(mb)], { encoding: 'utf8' });
+      return (JSON.parse(out.trim().split('\n').at(-1)!) as { ms: number }).ms.toFixed(0);
+    });
+    console.log(`| ${root} | ${cells.join(' | ')} |`);
   }
 }
 

@@ -99,3 +99,100 @@ describe('SseFramer: the one-data-line shortcut', () => {
     );
   });
 });
+
+/**
+ * The framing rules over a whole input at once (how the framer read every byte before it kept
+ * events as pieces): events end at a blank line (empty, or a lone CR, before LF); blank lines
+ * with no event before them are dropped; the rest is the remainder.
+ */
+function frameWhole(input: Buffer): { raws: string[]; rest: string | null } {
+  const raws: string[] = [];
+  let start = 0;
+  let lineStart = 0;
+  for (let nl = input.indexOf(10); nl >= 0; nl = input.indexOf(10, lineStart)) {
+    const len = nl - lineStart - (nl > lineStart && input[nl - 1] === 13 ? 1 : 0);
+    if (len === 0) {
+      if (lineStart > start) raws.push(input.subarray(start, nl + 1).toString('latin1'));
+      start = nl + 1;
+    }
+    lineStart = nl + 1;
+  }
+  return { raws, rest: start < input.length ? input.subarray(start).toString('latin1') : null };
+}
+
+describe('SseFramer: events held as pieces', () => {
+  const piece = fc.constantFrom('data: x', 'data: {"a":"é"}', ': c', 'event: error', '\r', '\n', '\r\n', '\n\n', '\r\n\r\n', '\r\r\n', ' ', '👍');
+
+  it('frames any stream split anywhere as the whole stream read at once', () => {
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 30 }), fc.array(fc.nat(), { maxLength: 10 }), (pieces, cuts) => {
+        const input = Buffer.from(pieces.join(''), 'utf8');
+        const f = new SseFramer();
+        const raws: string[] = [];
+        for (const part of splitAt(input, cuts)) for (const ev of f.push(part)) raws.push(ev.raw.toString('latin1'));
+        const rest = f.takeRemainder();
+        expect({ raws, rest: rest ? rest.toString('latin1') : null }).toEqual(frameWhole(input));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('holds no more than its limit of an event that never ends, passing its bytes on unread, then frames the next event', () => {
+    const limit = 64 * 1024;
+    const f = new SseFramer(limit);
+    const big = Buffer.from(`data: ${'x'.repeat(1024 * 1024)}`);
+    const out: Buffer[] = [];
+    let unreadPieces = 0;
+    let most = 0;
+    for (let at = 0; at < big.length; at += 1000) {
+      for (const ev of f.push(big.subarray(at, at + 1000))) {
+        expect(ev.unread).toBe(true);
+        expect(ev.data).toBeNull();
+        unreadPieces++;
+        out.push(ev.raw);
+      }
+      most = Math.max(most, f.pendingBytes);
+    }
+    expect(most).toBeLessThanOrEqual(limit);
+    expect(f.unreadCount).toBe(1);
+    // The blank line ends it; the next event is read as usual, in the same chunk.
+    const evs = f.push(Buffer.from('\n\ndata: {"a":1}\n\n'));
+    expect(evs.map((e) => [e.data, e.unread ?? false])).toEqual([
+      [null, true],
+      ['{"a":1}', false],
+    ]);
+    out.push(evs[0]!.raw);
+    expect(Buffer.concat(out).equals(Buffer.concat([big, Buffer.from('\n\n')]))).toBe(true);
+    expect(unreadPieces).toBeGreaterThan(900);
+    expect(f.takeRemainder()).toBeNull();
+  });
+
+  it('frames an event up to its limit as usual', () => {
+    const f = new SseFramer(100);
+    const ev = `data: ${'y'.repeat(92)}\n\n`; // 100 bytes
+    const got = [...f.push(Buffer.from(ev.slice(0, 99))), ...f.push(Buffer.from(ev.slice(99)))];
+    expect(got.map((e) => [e.data?.length, e.unread ?? false])).toEqual([[92, false]]);
+  });
+});
+
+describe('NdjsonFramer: lines held as pieces', () => {
+  it('holds no more than its limit of a line that never ends, passing it on unread, then frames the next line', () => {
+    const f = new NdjsonFramer(4096);
+    const out: Buffer[] = [];
+    let most = 0;
+    for (let i = 0; i < 300; i++) {
+      for (const l of f.push(Buffer.from('{"response":"' + 'z'.repeat(80)))) {
+        expect(l).toMatchObject({ line: '', unread: true });
+        out.push(l.raw);
+      }
+      most = Math.max(most, f.pendingBytes);
+    }
+    expect(most).toBeLessThanOrEqual(4096);
+    const lines = f.push(Buffer.from('"}\n{"done":true}\n'));
+    expect(lines.map((l) => [l.line, l.unread ?? false])).toEqual([
+      ['', true],
+      ['{"done":true}', false],
+    ]);
+    expect(Buffer.concat([...out, lines[0]!.raw]).length).toBe(300 * 93 + 3);
+  });
+});
