@@ -118,6 +118,7 @@ export async function startThinkcap(config: Config, log: Logger, opts: StartOpti
           router,
           metrics: {
             chunk: (sec) => metrics.chunkSeconds.observe(sec),
+            responseUnread: (format) => metrics.responseUnread.inc({ format }),
             classify: (sec) => metrics.classifySeconds.observe(sec),
             promptCounted: (sec, shortHead) => {
               metrics.promptCountingSeconds.inc(sec);

@@ -143,6 +143,14 @@ export const configSchema = z
         /** Largest request body thinkcap parses. Envoy's own buffer limit applies first. */
         maxBodyBytes: z.number().int().positive().default(4 * 1024 * 1024),
         /**
+         * The most response bytes thinkcap holds to read: a whole JSON answer (full-duplex mode
+         * holds it; STREAMED mode has Envoy buffer it, within Envoy's own limit), or one SSE event
+         * or NDJSON line. Past it the bytes pass on unread, not rewritten; the request is charged
+         * its whole reservation and counted in thinkcap_response_unread_total. A client can make
+         * an answer this long (logprobs, many choices); an engine's stream event never is.
+         */
+        maxResponseHoldBytes: z.number().int().positive().default(8 * 1024 * 1024),
+        /**
          * What to do with a chat request thinkcap cannot read (malformed JSON, not UTF-8, no
          * messages, too large, nested past maxJsonDepth, an invalid max_tokens): `passthrough`
          * forwards it unchanged (the backend answers as it would without thinkcap), `reject`

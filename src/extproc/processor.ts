@@ -50,6 +50,8 @@ export interface ProcessorMetrics {
   chunk(seconds: number): void;
   classify(seconds: number): void;
   promptCounted(seconds: number, shortHead: boolean): void;
+  /** A response passed on unread (longer than requests.maxResponseHoldBytes), by what was too long. */
+  responseUnread?(format: 'json' | 'sse' | 'ndjson'): void;
 }
 
 type Phase = 'request_headers' | 'request_body' | 'response_headers' | 'response_body' | 'done';
@@ -350,6 +352,7 @@ export class RequestProcessor {
       rescue: plan.rescue,
       tier: plan.tier,
       reportExtra: () => reportFields(this.account!.soFar()),
+      maxHeldBytes: this.ctx.config.requests.maxResponseHoldBytes,
     });
     this.account.open(this.observer);
     if (plan.backend?.enforcement === 'continuation' && this.responseBodyMode !== 'FULL_DUPLEX_STREAMED' && streaming) {
@@ -389,6 +392,7 @@ export class RequestProcessor {
     const canContinue = obs.continuationWanted && plan.original !== null && this.ctx.emit !== undefined && this.responseBodyMode === 'FULL_DUPLEX_STREAMED';
     if (this.heldHeaders) {
       // Full duplex, whole JSON: nothing goes out until the end; then headers and body.
+      if (obs.unread !== null) return this.releaseUnread(out ?? chunk, eos);
       if (!eos) return [];
       const body = out ?? chunk;
       if (canContinue) {
@@ -453,6 +457,27 @@ export class RequestProcessor {
     });
     if (base?.set_headers) m.set_headers = [...base.set_headers, ...(m.set_headers ?? [])];
     return m;
+  }
+
+  /**
+   * Full duplex, a whole JSON answer past requests.maxResponseHoldBytes: the held headers go now
+   * (no figures: the body is not read), with what was held, and the rest passes as it comes.
+   */
+  private releaseUnread(body: Buffer, eos: boolean): ProcessingResponse[] {
+    const mutation = this.figureHeaders(undefined, this.heldHeaders ?? undefined);
+    (mutation.set_headers ??= []).push(...(headerMutation({ 'x-thinkcap-unread': this.unreadNote() }).set_headers ?? []));
+    this.heldHeaders = null;
+    const headers: ProcessingResponse = { response_headers: { response: { header_mutation: mutation } } };
+    const res = streamedBody('response_body', body, eos);
+    if (eos) {
+      this.finish();
+      res.dynamic_metadata = this.metadata();
+    }
+    return [headers, res];
+  }
+
+  private unreadNote(): string {
+    return `response longer than ${this.ctx.config.requests.maxResponseHoldBytes} bytes passed unread; charged its reservation`;
   }
 
   /** The held header answer and the whole body, in full-duplex mode. */
@@ -536,6 +561,7 @@ export class RequestProcessor {
       thinkingOffset: first.thinkingTokens,
       completionOffset: first.completionTokens ?? 0,
       reportExtra: () => reportFields(this.account!.soFar()),
+      maxHeldBytes: this.ctx.config.requests.maxResponseHoldBytes,
     });
     this.continuationObserver = second;
     this.account!.continueWith(second);
@@ -622,9 +648,19 @@ export class RequestProcessor {
     const figures = this.account?.close(this.status) ?? null;
     this.closedFigures = figures;
     const plan = this.plan;
+    const unread = this.observer?.unread || this.continuationObserver?.unread || null;
+    if (unread !== null) {
+      this.ctx.metrics?.responseUnread?.(unread);
+      this.ctx.log.warn({ req: this.id, format: unread, limit: this.ctx.config.requests.maxResponseHoldBytes }, 'response passed unread');
+      this.reason ??= this.unreadNote();
+    }
     if (plan?.reservation && this.ctx.spend) {
+      // Unread bytes were not counted: the request is charged the most it could cost.
+      const r = plan.reservation;
+      const costUsd = figures?.costUsd ?? 0;
+      const thinking = figures?.thinkingTokens ?? 0;
       this.ctx.spend
-        .settle(plan.reservation, figures?.costUsd ?? 0, figures?.thinkingTokens ?? 0)
+        .settle(r, unread === null ? costUsd : Math.max(costUsd, r.reservedUsd), unread === null ? thinking : Math.max(thinking, r.reservedThinking))
         .catch((err: unknown) => this.ctx.log.error({ err, req: this.id }, 'settling spend failed'));
     }
     const d = this.decision;

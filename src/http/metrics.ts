@@ -55,6 +55,12 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly ledgerErrors = new Counter({ name: 'thinkcap_budget_ledger_errors_total', help: 'Spend ledger unreachable, by the mode applied (open or closed).', labelNames: ['mode'], registers: [this.registry] });
+  readonly responseUnread = new Counter({
+    name: 'thinkcap_response_unread_total',
+    help: 'Responses passed on unread because a whole JSON answer or one stream event was longer than requests.maxResponseHoldBytes; each was charged its reservation.',
+    labelNames: ['format'],
+    registers: [this.registry],
+  });
   readonly streamErrors = new Counter({ name: 'thinkcap_extproc_stream_errors_total', help: 'ext_proc streams that failed inside thinkcap or ended abnormally.', labelNames: ['kind'], registers: [this.registry] });
   readonly chunkSeconds = new Histogram({
     name: 'thinkcap_chunk_processing_seconds',

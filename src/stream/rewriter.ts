@@ -1,7 +1,7 @@
 import type { ChunkInfo, Dialect } from '../backends/types.js';
 import { isRecord } from '../backends/types.js';
 import { parseOpenAiStreamEvent } from '../backends/openai.js';
-import { NdjsonFramer, SseFramer } from './sse.js';
+import { DEFAULT_MAX_HELD_BYTES, NdjsonFramer, SseFramer } from './sse.js';
 import { ThinkTagTracker } from './think.js';
 import { countTokens, truncateToTokens } from './tokens.js';
 import { reportObject, sseReport, type ReportFields } from '../accounting/report.js';
@@ -40,6 +40,11 @@ export interface RewriterOptions {
   reportExtra?: () => ReportFields;
   /** false: parse every event (the shortcut for plain answer deltas off; tests compare both). */
   fastAnswerEvents?: boolean;
+  /**
+   * The most bytes held to be read: one SSE event or NDJSON line, or a whole JSON answer
+   * (requests.maxResponseHoldBytes). Past it they pass on unread (see `unread`).
+   */
+  maxHeldBytes?: number;
 }
 
 const DONE_EVENT = Buffer.from('data: [DONE]\n\n');
@@ -57,6 +62,7 @@ export class ResponseRewriter {
   private sse: SseFramer | null = null;
   private ndjson: NdjsonFramer | null = null;
   private jsonChunks: Buffer[] | null = null;
+  private jsonBytes = 0;
   private readonly think: ThinkTagTracker;
   private lastCompletion = 0;
   private sawRunningUsage = false;
@@ -83,14 +89,20 @@ export class ResponseRewriter {
   private sawDone = false;
   /** Reasoning and answer pieces seen: one per token in engines' streams (for energy shares). */
   tokenEvents = 0;
+  /**
+   * What passed on unread because it was longer than maxHeldBytes ('json' for a whole answer,
+   * 'sse' or 'ndjson' for an event), else null. Unread bytes are neither rewritten nor counted:
+   * the request is charged its reservation (processor.ts).
+   */
+  unread: 'json' | 'sse' | 'ndjson' | null = null;
 
   /** OpenAI-format events: plain answer deltas can be read without parsing (plainAnswerText). */
   private readonly plainEvents: boolean;
 
   constructor(private readonly o: RewriterOptions) {
     this.plainEvents = o.format === 'sse' && o.dialect.parseStreamEvent === parseOpenAiStreamEvent && o.fastAnswerEvents !== false;
-    if (o.format === 'sse') this.sse = new SseFramer();
-    else if (o.format === 'ndjson') this.ndjson = new NdjsonFramer();
+    if (o.format === 'sse') this.sse = new SseFramer(o.maxHeldBytes);
+    else if (o.format === 'ndjson') this.ndjson = new NdjsonFramer(o.maxHeldBytes);
     else this.jsonChunks = [];
     // Any OpenAI-compatible engine may write `<think>` into content (vLLM or SGLang without a
     // reasoning parser, llama.cpp --reasoning-format none): the tracker finds out from the
@@ -118,7 +130,16 @@ export class ResponseRewriter {
   push(chunk: Buffer, eos: boolean): Buffer | null {
     if (this.sse) return this.pushSse(chunk, eos);
     if (this.ndjson) return this.pushNdjson(chunk, eos);
-    this.jsonChunks!.push(chunk);
+    if (this.jsonChunks === null) return null; // past the limit: the rest passes unread
+    this.jsonChunks.push(chunk);
+    this.jsonBytes += chunk.length;
+    if (this.jsonBytes > (this.o.maxHeldBytes ?? DEFAULT_MAX_HELD_BYTES)) {
+      // Too long to hold and parse: what was held goes out now, the rest as it comes.
+      this.unread = 'json';
+      const held = Buffer.concat(this.jsonChunks, this.jsonBytes);
+      this.jsonChunks = null;
+      return held;
+    }
     if (!eos) return Buffer.alloc(0);
     return this.finishJson();
   }
@@ -131,6 +152,10 @@ export class ResponseRewriter {
     const parts: Buffer[] = [];
     for (const ev of events) {
       if (ev.data === null) {
+        if (ev.unread) {
+          this.unread = 'sse';
+          changed = true;
+        }
         parts.push(ev.raw);
         continue;
       }
@@ -373,7 +398,13 @@ export class ResponseRewriter {
     const lines = this.ndjson!.push(chunk);
     const parts: Buffer[] = [];
     let changed = hadPending || this.ndjson!.pendingBytes > 0;
-    const handle = (raw: Buffer, line: string) => {
+    const handle = (raw: Buffer, line: string, unread?: true) => {
+      if (unread) {
+        this.unread = 'ndjson';
+        changed = true;
+        parts.push(raw);
+        return;
+      }
       let json: unknown;
       try {
         json = JSON.parse(line);
@@ -405,7 +436,7 @@ export class ResponseRewriter {
       json.thinkcap = reportObject(this.reportFields());
       parts.push(Buffer.from(`${JSON.stringify(json)}\n`, 'utf8'));
     };
-    for (const { raw, line } of lines) handle(raw, line);
+    for (const { raw, line, unread } of lines) handle(raw, line, unread);
     if (eos) {
       const rest = this.ndjson!.takeRemainder();
       if (rest) handle(rest, rest.toString('utf8').trim());

@@ -174,3 +174,49 @@ describe('a reservation that arrives after the stream ended', () => {
     expect(state.spent).toBe(0);
   });
 });
+
+describe('a whole JSON answer longer than requests.maxResponseHoldBytes (full duplex holds it)', () => {
+  it('is not held past the limit: the held headers go with what was held, the rest passes as it came, and the request is charged its reservation', async () => {
+    const { SpendController } = await import('../../src/budget/spend.js');
+    const { MemoryLedger } = await import('../../src/ledger/memory.js');
+    const { windowBounds } = await import('../../src/ledger/windows.js');
+    const config = validateConfig({
+      defaultDialect: 'vllm',
+      envoyBodyModes: { request: 'BUFFERED', response: 'FULL_DUPLEX_STREAMED' },
+      requests: { maxResponseHoldBytes: 4096 },
+      spend: { enabled: true, pricing: { promptUsdPerMTok: 1, completionUsdPerMTok: 100 }, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: 10 }] },
+    });
+    const spend = new SpendController(config, new MemoryLedger(), log);
+    const records: RequestRecord[] = [];
+    const unread: string[] = [];
+    const p = new RequestProcessor({ config, log, onFinish: (r) => records.push(r), spend, metrics: { chunk() {}, classify() {}, promptCounted() {}, responseUnread: (f) => unread.push(f) } });
+    const key = `tenant:anonymous:day:${windowBounds('day', Date.now()).start}:usd`;
+    const counter = () => spend.counterState({ key, scope: 'tenant', id: 'anonymous', window: 'day', unit: 'usd', limit: 10, resetAt: null, softFraction: 0.8 }, Date.now());
+    await p.handle(chatHeaders());
+    await p.handle(body({ model: 'm', max_tokens: 1000, messages: [{ role: 'user', content: 'Hello' }] }));
+    const reserved = (await counter()).reserved;
+    expect(reserved).toBeGreaterThan(0);
+    expect(await p.handle({ request: 'response_headers', response_headers: hv({ ':status': '200', 'content-type': 'application/json' }) })).toEqual([]);
+    // A short answer with a long logprobs list: 3 tokens of usage, ~10 KB of body.
+    const answer = Buffer.from(JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content: 'Hi' }, logprobs: { content: Array.from({ length: 200 }, (_, i) => ({ token: `t${i}`, logprob: -0.5 })) }, finish_reason: 'stop' }], usage: { prompt_tokens: 3, completion_tokens: 3 } }));
+    const pieces = [answer.subarray(0, 3000), answer.subarray(3000, 6000), answer.subarray(6000)];
+    expect(await p.handle({ request: 'response_body', response_body: { body: pieces[0], end_of_stream: false } })).toEqual([]);
+    const [headers, first] = await p.handle({ request: 'response_body', response_body: { body: pieces[1], end_of_stream: false } });
+    const set = Object.fromEntries(headers!.response_headers!.response!.header_mutation!.set_headers!.map((x) => [x.header.key, x.header.raw_value.toString()]));
+    expect(set['x-thinkcap-tier']).toBe('trivial');
+    expect(set['x-thinkcap-unread']).toMatch(/longer than 4096 bytes/);
+    expect(set).not.toHaveProperty('content-length');
+    expect(first!.response_body!.response!.body_mutation!.streamed_response!.body!.equals(Buffer.concat(pieces.slice(0, 2)))).toBe(true);
+    const [last] = await p.handle({ request: 'response_body', response_body: { body: pieces[2], end_of_stream: true } });
+    expect(last!.response_body!.response!.body_mutation!.streamed_response).toMatchObject({ end_of_stream: true });
+    expect(last!.response_body!.response!.body_mutation!.streamed_response!.body!.equals(pieces[2]!)).toBe(true);
+    await p.settled();
+    await new Promise((r) => setTimeout(r, 20));
+    const after = await counter();
+    // Charged the reservation, not the 3 tokens the (unread) usage says.
+    expect(after.reserved).toBe(0);
+    expect(after.spent).toBeCloseTo(reserved, 12);
+    expect(unread).toEqual(['json']);
+    expect(records[0]!.reason).toMatch(/passed unread; charged its reservation/);
+  });
+});

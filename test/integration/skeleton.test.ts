@@ -228,6 +228,35 @@ describe('response body FULL_DUPLEX_STREAMED (Envoy sends its modes in protocol_
   });
 });
 
+describe('FULL_DUPLEX_STREAMED: a whole JSON answer longer than requests.maxResponseHoldBytes', () => {
+  it('is not held whole: the client gets it as the backend wrote it, marked unread, and Envoy sees no error', async () => {
+    const stack = await startStack({
+      emulator: { plan: () => ({ thinkingTokens: 2000, answerTokens: 15 }), splitWritesAt: 1000 },
+      envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+      thinkcap: { requests: { maxResponseHoldBytes: 4096 } },
+    });
+    try {
+      const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
+      const { data, response } = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: HARD }] }).withResponse();
+      expect(response.headers.get('x-thinkcap-unread')).toMatch(/longer than 4096 bytes/);
+      expect(['complex', 'deep']).toContain(response.headers.get('x-thinkcap-tier'));
+      expect(data.choices[0]!.message.content).toContain('The answer is');
+      expect(data.usage!.completion_tokens).toBe(2000 + 15);
+      // A short answer is still read and rewritten as usual.
+      const short = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: EASY }] }).withResponse();
+      expect(short.response.headers.get('x-thinkcap-unread')).toBeNull();
+      expect(short.response.headers.get('x-thinkcap-thinking-tokens')).toBe('32');
+      const stats = await stack.envoy.stats();
+      expect(extProcStat(stats, 'spurious_msgs_received')).toBe(0);
+      expect(extProcStat(stats, 'streams_failed')).toBe(0);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(stack.thinkcap!.history.some((r) => /passed unread/.test(r.reason ?? ''))).toBe(true);
+    } finally {
+      await stack.stop();
+    }
+  });
+});
+
 describe('dynamic metadata in the Envoy access log', () => {
   it('the shipped access-log format prints thinkcap:tier, budget and thinking_tokens', async () => {
     const { mkdtempSync, readFileSync } = await import('node:fs');

@@ -146,3 +146,52 @@ describe('ResponseRewriter edge cases', () => {
     expect(text).toContain('Answer.');
   });
 });
+
+describe('ResponseRewriter: what is too long to hold passes unread', () => {
+  const dialect = buildDialect('vllm', backendOptions(config, undefined));
+  const ev = (delta: object) => `data: ${JSON.stringify({ choices: [{ index: 0, delta }] })}\n\n`;
+
+  it('an SSE event past the limit passes as it came; the events around it are still rewritten', () => {
+    const r = new ResponseRewriter({ dialect, format: 'sse', budget: 2, clientWantsUsage: true, thinkPrefilled: false, continuation: false, tier: 'simple', maxHeldBytes: 4096 });
+    const huge = ev({ content: 'q'.repeat(20_000) });
+    const before = ev({ reasoning: 'one' }) + ev({ reasoning: ' two' });
+    const after = ev({ reasoning: ' three' }) + ev({ reasoning: ' four' }) + ev({ content: 'Answer.' }) + 'data: [DONE]\n\n';
+    const input = Buffer.from(before + huge + after);
+    const out: Buffer[] = [];
+    for (let at = 0; at < input.length; at += 500) out.push(r.push(input.subarray(at, at + 500), at + 500 >= input.length) ?? input.subarray(at, at + 500));
+    const text = Buffer.concat(out).toString();
+    expect(r.unread).toBe('sse');
+    expect(text).toContain(huge); // byte for byte
+    expect(text).not.toContain('three'); // reasoning past the budget is still dropped after it
+    expect(text).toContain('Answer.');
+    expect(text.split('data: [DONE]').length - 1).toBe(1);
+  });
+
+  it('a whole JSON answer past the limit goes out as it came, what was held first, then the rest unchanged', () => {
+    const r = new ResponseRewriter({ dialect, format: 'json', budget: 1, clientWantsUsage: true, thinkPrefilled: false, continuation: false, tier: 'simple', maxHeldBytes: 10_000 });
+    const body = Buffer.from(JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content: 'x', reasoning: 'word '.repeat(5000) }, finish_reason: 'stop' }] }));
+    const out: Buffer[] = [];
+    let held = 0;
+    for (let at = 0; at < body.length; at += 4000) {
+      const part = body.subarray(at, at + 4000);
+      const o = r.push(part, at + 4000 >= body.length);
+      if (o !== null && o.length === 0) held++;
+      out.push(o ?? part);
+    }
+    expect(held).toBe(2); // 8,000 bytes held, the third piece crosses the limit
+    expect(r.unread).toBe('json');
+    expect(Buffer.concat(out).equals(body)).toBe(true);
+    expect(r.rewrittenBody).toBeNull();
+  });
+
+  it('an NDJSON line past the limit passes as it came', () => {
+    const ollama = buildDialect('ollama', backendOptions(config, undefined));
+    const r = new ResponseRewriter({ dialect: ollama, format: 'ndjson', budget: 5, clientWantsUsage: true, thinkPrefilled: false, continuation: false, tier: 'simple', maxHeldBytes: 2048 });
+    const long = `${JSON.stringify({ message: { role: 'assistant', content: 'c'.repeat(5000) }, done: false })}\n`;
+    const last = `${JSON.stringify({ message: { role: 'assistant', content: '' }, done: true, eval_count: 3 })}\n`;
+    const out = Buffer.concat([r.push(Buffer.from(long.slice(0, 3000)), false) ?? Buffer.from(long.slice(0, 3000)), r.push(Buffer.from(long.slice(3000) + last), true) ?? Buffer.alloc(0)]).toString();
+    expect(r.unread).toBe('ndjson');
+    expect(out.startsWith(long)).toBe(true);
+    expect(out).toContain('"thinkcap"'); // the final line still carries the report
+  });
+});
