@@ -53,11 +53,18 @@ export function parseDcgm(text: string, at = Date.now()): GpuSample[] {
   return [...gpus.values()].sort((a, b) => a.index - b.index);
 }
 
+/**
+ * The most bytes read from one scrape: an exporter's page for 8 GPUs with every default field is
+ * well under 100 KB. A larger answer (a wrong URL, a broken proxy) is refused, not held.
+ */
+export const MAX_SCRAPE_BYTES = 4 * 1024 * 1024;
+
 export class DcgmSource implements GpuSource {
   readonly kind = 'dcgm' as const;
   constructor(
     private readonly url: string,
     private readonly timeoutMs = 1000,
+    private readonly maxBytes = MAX_SCRAPE_BYTES,
   ) {}
 
   get description(): string {
@@ -66,11 +73,33 @@ export class DcgmSource implements GpuSource {
 
   async sample(): Promise<GpuSample[]> {
     const res = await fetch(this.url, { signal: AbortSignal.timeout(this.timeoutMs) });
-    if (!res.ok) throw new Error(`DCGM exporter answered ${res.status}`);
-    const gpus = parseDcgm(await res.text());
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw new Error(`DCGM exporter answered ${res.status}`);
+    }
+    const gpus = parseDcgm(await readCapped(res, this.maxBytes));
     if (gpus.length === 0) throw new Error('DCGM exporter reported no DCGM_FI_DEV_* series');
     return gpus;
   }
 
   async close(): Promise<void> {}
+}
+
+/** The body as UTF-8, or an error (the rest not read) once it passes maxBytes. */
+async function readCapped(res: Response, maxBytes: number): Promise<string> {
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const parts: Uint8Array[] = [];
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    bytes += value.byteLength;
+    if (bytes > maxBytes) {
+      await reader.cancel();
+      throw new Error(`DCGM exporter answer is larger than ${maxBytes} bytes`);
+    }
+    parts.push(value);
+  }
+  return Buffer.concat(parts).toString('utf8');
 }

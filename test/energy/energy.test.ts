@@ -129,6 +129,32 @@ describe('DCGM exporter source', () => {
     expect(g[1]!.energyMj).toBe(123456789);
   });
 
+  it('refuses an answer past its byte limit without holding it (an endless page)', async () => {
+    let written = 0;
+    const endless = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      const line = Buffer.from(`${'# padding '.repeat(100)}\n`);
+      const more = () => {
+        while (!res.destroyed && written < 64 * 1024 * 1024 && res.write(line)) written += line.length;
+        if (!res.destroyed && written < 64 * 1024 * 1024) res.once('drain', more);
+        else res.end();
+      };
+      more();
+    });
+    await new Promise<void>((r) => endless.listen(0, '127.0.0.1', () => r()));
+    try {
+      const at = `http://127.0.0.1:${(endless.address() as AddressInfo).port}/metrics`;
+      await expect(new DcgmSource(at, 5000, 256 * 1024).sample()).rejects.toThrow(/larger than 262144 bytes/);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(written).toBeLessThan(16 * 1024 * 1024); // the reader stopped; the server was not drained to its end
+      // Within the limit, the same source reads as usual.
+      expect((await new DcgmSource(url, 1000, 256 * 1024).sample())[0]!.energyMj).toBeGreaterThan(0);
+    } finally {
+      endless.closeAllConnections();
+      await new Promise<void>((r) => endless.close(() => r()));
+    }
+  });
+
   it('scrapes over HTTP and attributes the counter deltas to requests', async () => {
     expect((await new DcgmSource(url).sample())[0]!.energyMj).toBeGreaterThan(0);
     const config = validateConfig({ energy: { source: 'dcgm', dcgmUrl: url, intervalMs: 50, gpuIndices: [0] } }).energy;
