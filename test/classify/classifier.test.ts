@@ -11,6 +11,7 @@ import { astralToBmp } from '../../src/classify/text.js';
 import { resolveThinkingBudget } from '../../src/budget/thinking.js';
 import { validateConfig } from '../../src/config/load.js';
 import { packageRoot } from '../../src/paths.js';
+import { within } from '../harness/bounded.js';
 
 const idx = (t: string) => TIER_NAMES.indexOf(t as (typeof TIER_NAMES)[number]);
 const FILLER = 'so um basically you know I mean like honestly well right actually';
@@ -440,7 +441,7 @@ describe('classifier', () => {
       { numRuns: 20000 },
     );
     // Started inside the run too, 100,000 digits would take hours (the test's timeout); from the run's start, one pass.
-    expect(numericRanges('cheapest days ' + '1'.repeat(100_000) + ' x')).toBe(0);
+    expect(within(5000, () => numericRanges('cheapest days ' + '1'.repeat(100_000) + ' x'))).toBe(0);
     expect(numericRanges('between 10 and 20 July, 5 to 7 nights')).toBe(2);
   });
 
@@ -455,7 +456,7 @@ describe('classifier', () => {
       { numRuns: 20000 },
     );
     // Started inside the run too, it read 100,000 digits from each of them (it would run for hours).
-    expect(ARITHMETIC_STEP.test('1'.repeat(100_000) + ' x')).toBe(false);
+    expect(within(5000, () => ARITHMETIC_STEP.test('1'.repeat(100_000) + ' x'))).toBe(false);
     expect(classifyText('Prove it rigorously. What is 7 times 8?').tier).toBe('simple');
   });
 
@@ -471,7 +472,7 @@ describe('classifier', () => {
       { numRuns: 20000 },
     );
     // Split every way between two \s*, 100,000 spaces would take hours.
-    expect(MATH_NOTATION.test('s*' + ' '.repeat(100_000) + '*=')).toBe(false);
+    expect(within(5000, () => MATH_NOTATION.test('s*' + ' '.repeat(100_000) + '*='))).toBe(false);
     expect(MATH_NOTATION.test('solve 2x + 3 = 7')).toBe(true);
     expect(MATH_NOTATION.test('x * y = 1')).toBe(true);
     expect(MATH_NOTATION.test('a / = 2')).toBe(true);

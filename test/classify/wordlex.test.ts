@@ -5,6 +5,7 @@ import * as lexicons from '../../src/classify/lexicon.js';
 import { isBmpLetter, lexicalForm } from '../../src/classify/text.js';
 import { SMALL_TALK_WORDS } from '../../src/classify/lexicon.js';
 import { WordLexicon, countRegex, countUnlisted, expandTerm, hasPlaceWithin, readLexicons, wordSet, words } from '../../src/classify/wordlex.js';
+import { within } from '../harness/bounded.js';
 
 const all = Object.entries(lexicons).filter((e): e is [string, WordLexicon] => e[1] instanceof WordLexicon);
 
@@ -336,8 +337,8 @@ describe('countQuantities: the case-sensitive regex where it matches the same', 
       { numRuns: 20000 },
     );
     // The regex read a run from each of its digits to its end: on 200,000 characters of "0," it would run for hours.
-    expect(countQuantities('0,'.repeat(100_000))).toBe(0);
-    expect(countQuantities('a' + '0,'.repeat(100_000) + '5 ms')).toBe(1);
+    expect(within(5000, () => countQuantities('0,'.repeat(100_000)))).toBe(0);
+    expect(within(5000, () => countQuantities('a' + '0,'.repeat(100_000) + '5 ms'))).toBe(1);
     expect(countQuantities('1,000,000 users, 3.5 ms, 10x and 99.9%x')).toBe(4);
     expect(countQuantities('50% of 3 days')).toBe(1);
   });
