@@ -449,10 +449,12 @@ export class RequestProcessor {
 
   /** The figures a whole (non-streaming) response carries in its headers. */
   private figureHeaders(bodyLength: number | undefined, base?: HeaderMutation): HeaderMutation {
-    const figures = this.closedFigures ? figureHeaders(this.closedFigures) : {};
+    // An answer passed unread has no figures to give (its tokens were not counted).
+    const figures = this.closedFigures && !this.observer?.unread ? figureHeaders(this.closedFigures) : {};
     const m = headerMutation({
       ...figures,
       'x-thinkcap-enforced': this.continuing ? 'continuation' : this.observer?.enforced ? 'stream' : undefined,
+      'x-thinkcap-unread': this.observer?.unread ? this.unreadNote() : undefined,
       'content-length': bodyLength,
     });
     if (base?.set_headers) m.set_headers = [...base.set_headers, ...(m.set_headers ?? [])];
@@ -464,10 +466,8 @@ export class RequestProcessor {
    * (no figures: the body is not read), with what was held, and the rest passes as it comes.
    */
   private releaseUnread(body: Buffer, eos: boolean): ProcessingResponse[] {
-    const mutation = this.figureHeaders(undefined, this.heldHeaders ?? undefined);
-    (mutation.set_headers ??= []).push(...(headerMutation({ 'x-thinkcap-unread': this.unreadNote() }).set_headers ?? []));
+    const headers: ProcessingResponse = { response_headers: { response: { header_mutation: this.figureHeaders(undefined, this.heldHeaders ?? undefined) } } };
     this.heldHeaders = null;
-    const headers: ProcessingResponse = { response_headers: { response: { header_mutation: mutation } } };
     const res = streamedBody('response_body', body, eos);
     if (eos) {
       this.finish();

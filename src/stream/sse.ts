@@ -45,7 +45,7 @@ abstract class HeldBytes {
     return this.held;
   }
 
-  /** The held pieces and `tail` as one buffer (no copy for a single piece). */
+  /** The held pieces and `tail` as one buffer (`tail` itself when nothing is held). */
   protected join(tail: Buffer): Buffer {
     if (this.parts.length === 0) return tail;
     const whole = Buffer.concat(tail.length > 0 ? [...this.parts, tail] : this.parts, this.held + tail.length);

@@ -219,4 +219,20 @@ describe('a whole JSON answer longer than requests.maxResponseHoldBytes (full du
     expect(unread).toEqual(['json']);
     expect(records[0]!.reason).toMatch(/passed unread; charged its reservation/);
   });
+  it('STREAMED mode (Envoy buffers it): an answer past the limit goes unchanged, marked unread, with no figures', async () => {
+    const { send, records } = processor(validateConfig({ defaultDialect: 'vllm', requests: { maxResponseHoldBytes: 1024 } }));
+    await send(chatHeaders());
+    await send(body({ model: 'm', messages: [{ role: 'user', content: 'Hello' }] }));
+    const [h] = await send(respHeaders('application/json'));
+    expect(h!.mode_override).toEqual({ response_body_mode: 'BUFFERED' });
+    const answer = { choices: [{ index: 0, message: { role: 'assistant', reasoning: 'word '.repeat(500), content: 'Hi' }, finish_reason: 'stop' }], usage: { prompt_tokens: 3, completion_tokens: 504 } };
+    const [out] = await send(respBody(JSON.stringify(answer), true));
+    const r = out!.response_body!.response!;
+    expect(r.body_mutation).toBeUndefined(); // reasoning past the budget (32) is not cut: it was not read
+    const set = Object.fromEntries(r.header_mutation!.set_headers!.map((x) => [x.header.key, x.header.raw_value.toString()]));
+    expect(set['x-thinkcap-unread']).toMatch(/longer than 1024 bytes/);
+    expect(set).not.toHaveProperty('x-thinkcap-thinking-tokens');
+    expect(set).not.toHaveProperty('x-thinkcap-cost-usd');
+    expect(records[0]!.reason).toMatch(/passed unread/);
+  });
 });
