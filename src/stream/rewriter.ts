@@ -216,7 +216,8 @@ export class ResponseRewriter {
 
   /** The end-of-stream report's fields: the tier, the budget, thinking so far, cost and energy. */
   reportFields(extra: ReportFields = this.o.reportExtra?.() ?? {}): ReportFields {
-    return { tier: this.o.tier, budget: this.o.reportBudget ?? this.o.budget, thinking_tokens: this.thinkingTokens, ...extra };
+    // unread: an event was too long to read, so the figures leave its tokens out.
+    return { tier: this.o.tier, budget: this.o.reportBudget ?? this.o.budget, thinking_tokens: this.thinkingTokens, ...extra, unread: this.unread ?? undefined };
   }
 
   /** `: thinkcap ...` — an SSE comment: the openai clients and browsers' EventSource skip it. */

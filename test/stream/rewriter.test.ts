@@ -165,6 +165,7 @@ describe('ResponseRewriter: what is too long to hold passes unread', () => {
     expect(text).not.toContain('three'); // reasoning past the budget is still dropped after it
     expect(text).toContain('Answer.');
     expect(text.split('data: [DONE]').length - 1).toBe(1);
+    expect(text).toMatch(/^: thinkcap tier=simple budget=2 thinking_tokens=\d+ unread=sse$/m); // the report says its figures leave the event out
   });
 
   it('a whole JSON answer past the limit goes out as it came, what was held first, then the rest unchanged', () => {
@@ -192,6 +193,6 @@ describe('ResponseRewriter: what is too long to hold passes unread', () => {
     const out = Buffer.concat([r.push(Buffer.from(long.slice(0, 3000)), false) ?? Buffer.from(long.slice(0, 3000)), r.push(Buffer.from(long.slice(3000) + last), true) ?? Buffer.alloc(0)]).toString();
     expect(r.unread).toBe('ndjson');
     expect(out.startsWith(long)).toBe(true);
-    expect(out).toContain('"thinkcap"'); // the final line still carries the report
+    expect(JSON.parse(out.trim().split('\n').at(-1)!).thinkcap).toMatchObject({ tier: 'simple', unread: 'ndjson' }); // the final line still carries the report
   });
 });
