@@ -70,6 +70,7 @@ export async function startThinkcap(config: Config, log: Logger, opts: StartOpti
     onSoftCap: (scope) => metrics.softCaps.inc({ scope }),
     onLedgerError: (mode) => metrics.ledgerErrors.inc({ mode }),
     onOverReservation: (unit, amount) => metrics.settleOverReservation.inc({ unit }, amount),
+    onRefundDropped: () => metrics.refundsDropped.inc(),
   });
   if (config.spend.enabled) {
     await ledger.ready(2000).catch((err: unknown) => log.error({ err: (err as Error).message, onLedgerError: config.spend.onLedgerError }, 'spend ledger not reachable at start'));

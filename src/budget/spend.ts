@@ -31,7 +31,41 @@ export interface SpendEvents {
   onLedgerError?(mode: 'closed' | 'open'): void;
   /** The real amount passed what was reserved (by `amount`, in `unit`). */
   onOverReservation?(unit: 'usd' | 'thinking_tokens', amount: number): void;
+  /** A refund kept for the ledger's return was dropped (MAX_PENDING_REFUNDS were waiting). */
+  onRefundDropped?(): void;
 }
+
+/** A settlement or refund waiting for the ledger. */
+interface PendingSettle {
+  id: string;
+  actual: Array<{ counter: Counter; amount: number }>;
+  at: number;
+}
+
+/**
+ * Refunds of reserves whose outcome is unknown (the ledger did not answer in time, or was away),
+ * kept for when the ledger returns: at most this many. Each refused request during an outage
+ * adds one (~1 KB each: 100,000 refused requests held ~100 MB), so a flood of retries against a
+ * dead Redis would otherwise grow memory without end. A dropped refund costs at most a hold that
+ * lasts its TTL (reservationTtlSeconds) where the reserve did land late: budget held back from
+ * that scope for a while, never overspent. Settlements of real spend are never dropped.
+ */
+export const MAX_PENDING_REFUNDS = 10_000;
+
+/**
+ * Requests one replica lets through on the fail-open allowance while the ledger is away, at most,
+ * counted until their spend is settled there: past it they are refused (503) like an allowance
+ * used up. The allowance is per counter, so with user or session limits each new identity has
+ * its own; this bounds what one replica holds for reconciliation (~1 KB a request) whatever the
+ * number of identities.
+ */
+export const MAX_LOCAL_ADMISSIONS = 50_000;
+
+/**
+ * Counters whose last usage is kept for budget pressure: past it, ended windows are forgotten,
+ * then the longest unused (a forgotten counter reads as no pressure until its next reserve).
+ */
+export const MAX_USAGE_KEYS = 10_000;
 
 function scopeId(identity: SpendIdentity, scope: ScopeKind): string | undefined {
   return scope === 'tenant' ? identity.tenant : scope === 'user' ? identity.user : scope === 'session' ? identity.session : identity.route;
@@ -49,11 +83,22 @@ function fmtUsd(v: number): string {
 export class SpendController {
   private stored: StoredLimit[] = [];
   private storedAt = 0;
-  /** Last known usage fraction per counter key, for budget pressure without a round trip. */
-  private readonly usage = new Map<string, number>();
-  /** Fail-open: what this replica let through per counter while the ledger was away. */
-  private readonly localSpent = new Map<string, number>();
-  private readonly pendingSettles: Array<{ id: string; actual: Array<{ counter: Counter; amount: number }>; at: number }> = [];
+  /**
+   * Last known usage fraction per counter key, for budget pressure without a round trip; least
+   * recently reserved first (bounded: MAX_USAGE_KEYS).
+   */
+  private readonly usage = new Map<string, { fraction: number; resetAt: number | null }>();
+  /**
+   * Fail-open: what this replica let through per counter while the ledger was away, until it is
+   * settled there (an entry goes when it is back to zero or its window has ended).
+   */
+  private readonly localSpent = new Map<string, { usd: number; resetAt: number | null }>();
+  /** Settlements of real spend made while the ledger was away (never dropped). */
+  private readonly pendingSettles: PendingSettle[] = [];
+  /** Refunds of reserves with an unknown outcome, oldest first (bounded: MAX_PENDING_REFUNDS). */
+  private readonly pendingRefunds: PendingSettle[] = [];
+  /** Fail-open reservations admitted and not yet settled (their settlements then wait in pendingSettles). */
+  private localInFlight = 0;
   private nextId = 0;
   private reconcileTimer: NodeJS.Timeout | null = null;
 
@@ -165,7 +210,7 @@ export class SpendController {
       return null; // preflight decides what an unavailable ledger means
     }
     for (const c of counters) {
-      if ((this.usage.get(c.key) ?? 0) >= p.fraction) return p.maxTier;
+      if ((this.usage.get(c.key)?.fraction ?? 0) >= p.fraction) return p.maxTier;
     }
     return null;
   }
@@ -206,7 +251,7 @@ export class SpendController {
         const unit = c.unit === 'usd' ? fmtUsd : (v: number) => `${Math.floor(v)} thinking tokens`;
         const scope = `${c.scope} '${c.id}'`;
         const reset = c.resetAt === null ? 'never (total budget)' : new Date(c.resetAt).toISOString();
-        this.usage.set(c.key, (r.spent + r.reserved) / c.limit);
+        this.noteUsage(c, (r.spent + r.reserved) / c.limit);
         this.events.onRefused?.(`${c.scope}`, 'budget_exceeded');
         this.log.info({ scope: c.scope, id: c.id, window: c.window, remaining, needed }, 'request refused: budget exhausted');
         return {
@@ -221,7 +266,7 @@ export class SpendController {
       const warnings: string[] = [];
       r.usage.forEach((u, i) => {
         const c = counters[i]!;
-        this.usage.set(c.key, u);
+        this.noteUsage(c, u);
         if (u >= c.softFraction) {
           warnings.push(`${c.scope}:${c.id} ${c.window} ${Math.round(u * 100)}% of ${c.unit === 'usd' ? fmtUsd(c.limit) : `${c.limit} thinking tokens`}`);
           this.events.onSoftCap?.(c.scope);
@@ -254,14 +299,19 @@ export class SpendController {
       this.log.error({ err: err.message }, 'spend limits unavailable: request refused');
       return { ok: false, status: 503, type: 'server_error', code: 'budget_ledger_unavailable', message: 'thinkcap: the spend ledger is unavailable; try again shortly', retryAfterSeconds: 5 };
     }
+    if (this.localInFlight + this.pendingSettles.length >= MAX_LOCAL_ADMISSIONS) {
+      this.log.error({ err: err.message, waiting: this.pendingSettles.length, inFlight: this.localInFlight }, 'spend ledger unavailable and this replica holds the most fail-open requests it may: request refused');
+      return { ok: false, status: 503, type: 'server_error', code: 'budget_ledger_unavailable', message: 'thinkcap: the spend ledger is unavailable and the local allowance is used up', retryAfterSeconds: 5 };
+    }
     for (const it of items) {
       if (it.counter.unit !== 'usd') continue;
-      if ((this.localSpent.get(it.counter.key) ?? 0) + it.amount > allowance) {
+      if (this.localUsd(it.counter) + it.amount > allowance) {
         this.log.error({ err: err.message, counter: it.counter.key }, 'spend ledger unavailable and local allowance used up: request refused');
         return { ok: false, status: 503, type: 'server_error', code: 'budget_ledger_unavailable', message: 'thinkcap: the spend ledger is unavailable and the local allowance is used up', retryAfterSeconds: 5 };
       }
     }
-    for (const it of items) if (it.counter.unit === 'usd') this.localSpent.set(it.counter.key, (this.localSpent.get(it.counter.key) ?? 0) + it.amount);
+    for (const it of items) if (it.counter.unit === 'usd') this.addLocal(it.counter, it.amount);
+    this.localInFlight++;
     this.log.warn({ err: err.message }, 'spend ledger unavailable: request allowed on the local allowance (fail-open)');
     return {
       ok: true,
@@ -291,7 +341,9 @@ export class SpendController {
   private refund(id: string, counters: Counter[]): void {
     const actual = counters.map((counter) => ({ counter, amount: 0 }));
     this.ledger.settle(id, actual, this.clock(), this.markerTtlMs).catch(() => {
-      this.pendingSettles.push({ id, actual, at: this.clock() });
+      // Full: this one is not kept (the queue's front may be draining; its holds expire first anyway).
+      if (this.pendingRefunds.length >= MAX_PENDING_REFUNDS) this.events.onRefundDropped?.();
+      else this.pendingRefunds.push({ id, actual, at: this.clock() });
       this.scheduleReconcile();
     });
   }
@@ -310,11 +362,9 @@ export class SpendController {
     const thinkingTokens = clip ? Math.min(realThinking, reservation.reservedThinking) : realThinking;
     const actual = reservation.counters.map((counter) => ({ counter, amount: counter.unit === 'usd' ? actualUsd : thinkingTokens }));
     if (reservation.local) {
+      this.localInFlight = Math.max(0, this.localInFlight - 1);
       // Free the local allowance by the part not spent; the spend itself goes to the ledger later.
-      for (const c of reservation.counters) {
-        if (c.unit !== 'usd') continue;
-        this.localSpent.set(c.key, Math.max(0, (this.localSpent.get(c.key) ?? 0) - reservation.reservedUsd + actualUsd));
-      }
+      for (const c of reservation.counters) if (c.unit === 'usd') this.addLocal(c, actualUsd - reservation.reservedUsd);
     }
     try {
       await this.ledger.settle(reservation.id, actual, this.clock(), this.markerTtlMs);
@@ -328,7 +378,44 @@ export class SpendController {
   }
 
   private releaseLocal(counters: Counter[], usd: number): void {
-    for (const c of counters) if (c.unit === 'usd') this.localSpent.set(c.key, Math.max(0, (this.localSpent.get(c.key) ?? 0) - usd));
+    for (const c of counters) if (c.unit === 'usd') this.addLocal(c, -usd);
+  }
+
+  private localUsd(c: Counter): number {
+    return this.localSpent.get(c.key)?.usd ?? 0;
+  }
+
+  /** Change a counter's local spend by `usd`; an entry back at zero goes. */
+  private addLocal(c: Counter, usd: number): void {
+    const next = this.localUsd(c) + usd;
+    if (next <= 1e-12) {
+      this.localSpent.delete(c.key);
+      return;
+    }
+    this.localSpent.set(c.key, { usd: next, resetAt: c.resetAt });
+    // Windows that have ended need no allowance: their entries go once there are many (a sweep
+    // at twice what the last one left, so sweeps cost O(1) a call).
+    if (this.localSpent.size >= this.localSweepAt) {
+      const now = this.clock();
+      for (const [k, v] of this.localSpent) if (v.resetAt !== null && v.resetAt <= now) this.localSpent.delete(k);
+      this.localSweepAt = Math.max(MAX_USAGE_KEYS, 2 * this.localSpent.size);
+    }
+  }
+
+  private localSweepAt = MAX_USAGE_KEYS;
+
+  /** Remember a counter's usage for pressure, as the most recently used. */
+  private noteUsage(c: Counter, fraction: number): void {
+    this.usage.delete(c.key);
+    this.usage.set(c.key, { fraction, resetAt: c.resetAt });
+    if (this.usage.size <= MAX_USAGE_KEYS) return;
+    // Ended windows first, then the least recently reserved, down to half (amortised O(1)).
+    const now = this.clock();
+    for (const [k, v] of this.usage) if (v.resetAt !== null && v.resetAt <= now) this.usage.delete(k);
+    for (const k of this.usage.keys()) {
+      if (this.usage.size <= MAX_USAGE_KEYS / 2) break;
+      this.usage.delete(k);
+    }
   }
 
   private scheduleReconcile(): void {
@@ -337,21 +424,28 @@ export class SpendController {
     this.reconcileTimer.unref();
   }
 
-  /** Push settlements made while the ledger was away. */
-  async reconcile(): Promise<number> {
-    let done = 0;
-    while (this.pendingSettles.length > 0) {
-      const p = this.pendingSettles[0]!;
-      try {
-        await this.ledger.settle(p.id, p.actual, this.clock(), this.markerTtlMs);
-      } catch {
-        return done;
-      }
-      this.pendingSettles.shift();
+  /**
+   * Push settlements made while the ledger was away (spend first, then refunds). One run at a
+   * time: a call during a run gets that run's promise.
+   */
+  reconcile(): Promise<number> {
+    this.reconciling ??= this.runReconcile().finally(() => {
+      this.reconciling = null;
+    });
+    return this.reconciling;
+  }
+
+  private reconciling: Promise<number> | null = null;
+
+  private async runReconcile(): Promise<number> {
+    const spent = await this.drain(this.pendingSettles, (p) => {
       const usd = p.actual.find((a) => a.counter.unit === 'usd')?.amount ?? 0;
       this.releaseLocal(p.actual.map((a) => a.counter), usd);
-      done++;
-    }
+    });
+    if (spent.stopped) return spent.done;
+    const refunds = await this.drain(this.pendingRefunds);
+    const done = spent.done + refunds.done;
+    if (refunds.stopped) return done;
     if (this.reconcileTimer) {
       clearInterval(this.reconcileTimer);
       this.reconcileTimer = null;
@@ -360,8 +454,36 @@ export class SpendController {
     return done;
   }
 
+  /**
+   * Settle a queue's entries in order (entries added meanwhile too), then take the settled ones
+   * off its front in one splice: shift() moves every entry of a long array (through 60,000
+   * entries, ~2.7 s here).
+   */
+  private async drain(queue: PendingSettle[], after?: (p: PendingSettle) => void): Promise<{ done: number; stopped: boolean }> {
+    let i = 0;
+    let stopped = false;
+    for (; i < queue.length; i++) {
+      const p = queue[i]!;
+      try {
+        await this.ledger.settle(p.id, p.actual, this.clock(), this.markerTtlMs);
+      } catch {
+        stopped = true;
+        break;
+      }
+      after?.(p);
+    }
+    queue.splice(0, i);
+    return { done: i, stopped };
+  }
+
+  /** Settlements and refunds waiting for the ledger. */
   get pendingReconciliation(): number {
-    return this.pendingSettles.length;
+    return this.pendingSettles.length + this.pendingRefunds.length;
+  }
+
+  /** Counters held in memory for pressure and for the fail-open allowance (for tests and /health-style checks). */
+  get countersHeld(): { usage: number; localSpent: number } {
+    return { usage: this.usage.size, localSpent: this.localSpent.size };
   }
 
   close(): void {

@@ -54,6 +54,11 @@ export class Metrics {
     labelNames: ['unit'],
     registers: [this.registry],
   });
+  readonly refundsDropped = new Counter({
+    name: 'thinkcap_budget_refunds_dropped_total',
+    help: 'Refunds of reserves with an unknown outcome dropped while the ledger was away (10,000 were waiting); a reserve that did land stays held until reservationTtlSeconds.',
+    registers: [this.registry],
+  });
   readonly ledgerErrors = new Counter({ name: 'thinkcap_budget_ledger_errors_total', help: 'Spend ledger unreachable, by the mode applied (open or closed).', labelNames: ['mode'], registers: [this.registry] });
   readonly responseUnread = new Counter({
     name: 'thinkcap_response_unread_total',
