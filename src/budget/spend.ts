@@ -481,7 +481,7 @@ export class SpendController {
     return this.pendingSettles.length + this.pendingRefunds.length;
   }
 
-  /** Counters held in memory for pressure and for the fail-open allowance (for tests and /health-style checks). */
+  /** Counters held in memory for pressure and for the fail-open allowance (tests read it). */
   get countersHeld(): { usage: number; localSpent: number } {
     return { usage: this.usage.size, localSpent: this.localSpent.size };
   }
