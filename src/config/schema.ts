@@ -166,6 +166,12 @@ export const configSchema = z
         /** Deepest JSON nesting a chat body may have (checked before parsing; deeper is invalid). */
         maxJsonDepth: z.number().int().positive().default(64),
         /**
+         * Most sequences one chat request may ask the engine for (`n`, or `best_of`): each may
+         * think its budget and answer up to max_tokens, and a reservation covers them all. A
+         * count that is not a whole number from 1 to this is an invalid body.
+         */
+        maxChoices: z.number().int().positive().default(16),
+        /**
          * Tokens kept for the answer when the client's own max_tokens cannot hold the thinking
          * budget plus an answer: thinking is capped at max_tokens minus this reserve (the reserve
          * is at most half of max_tokens), so an answer always has room. The effective budget is

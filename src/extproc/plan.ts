@@ -106,6 +106,27 @@ function invalidTokenLimit(body: Record<string, unknown>): string | null {
   return null;
 }
 
+/**
+ * The sequences an engine generates for one request: `n` choices (vLLM, SGLang and the OpenAI
+ * API; vLLM's beam search is `n` wide), or `best_of` where an engine still reads it (older vLLM),
+ * each up to max_tokens. parseChatBody has checked both are whole numbers from 1 to maxChoices.
+ */
+export function generatedChoices(body: Record<string, unknown>): number {
+  const n = typeof body.n === 'number' ? body.n : 1;
+  const bestOf = typeof body.best_of === 'number' ? body.best_of : 1;
+  return Math.max(1, n, bestOf);
+}
+
+/** The name of a choice count the client set to something other than a whole number from 1 to max. */
+function invalidChoices(body: Record<string, unknown>, max: number): string | null {
+  for (const k of ['n', 'best_of'] as const) {
+    const v = body[k];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) return k;
+  }
+  return null;
+}
+
 /** Why a request body cannot be planned for: answered with `status` (or passed through, per onInvalid). */
 export interface BodyProblem {
   status: number;
@@ -119,7 +140,7 @@ export type ParsedBody = { ok: true; json: Record<string, unknown>; messages: Me
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Decode, bound and parse a whole chat request body. Pure. */
-export function parseChatBody(body: Buffer, maxJsonDepth: number): ParsedBody {
+export function parseChatBody(body: Buffer, maxJsonDepth: number, maxChoices = 16): ParsedBody {
   const bad = (message: string, code = 'invalid_request_body'): ParsedBody => ({ ok: false, status: 400, message, code });
   if (body.length === 0) return bad('request body is empty');
   let text: string;
@@ -141,6 +162,8 @@ export function parseChatBody(body: Buffer, maxJsonDepth: number): ParsedBody {
   if (!parsed.messages.every((m) => isRecord(m) && typeof m.role === 'string')) return bad('every entry of messages must be an object with a role');
   const badLimit = invalidTokenLimit(parsed);
   if (badLimit) return bad(`${badLimit} must be a non-negative integer`);
+  const badChoices = invalidChoices(parsed, maxChoices);
+  if (badChoices) return bad(`${badChoices} must be a whole number from 1 to ${maxChoices}`);
   return { ok: true, json: parsed, messages: parsed.messages as Message[] };
 }
 
@@ -272,11 +295,13 @@ async function withPolicies(head: RequestHead, json: Record<string, unknown>, de
   const countedMs = performance.now() - t0;
   deps.counting?.spent(countedMs);
   deps.onPromptCounted?.(countedMs / 1000, exactChars !== undefined || prompt.cut);
-  const completionCap = decision.limits.upstreamMaxTokens + (decision.backend?.enforcement === 'continuation' ? config.requests.answerTokens : 0);
+  // Each generated choice may think its budget and answer up to the cap; the prompt is billed once.
+  const choices = generatedChoices(json);
+  const completionCap = choices * (decision.limits.upstreamMaxTokens + (decision.backend?.enforcement === 'continuation' ? config.requests.answerTokens : 0));
   // Priced by the measured GPU cost per token where there is one, never below the token price.
   const gpuPerToken = deps.energy?.costPerToken() ?? null;
   const worst = Math.max(tokenCost(config.spend.pricing, prompt.bound, completionCap), gpuPerToken === null ? 0 : gpuPerToken * completionCap);
-  const r = await spend.preflight(who, worst, decision.budget, timing.deadline);
+  const r = await spend.preflight(who, worst, choices * decision.budget, timing.deadline);
   if (!r.ok) return { kind: 'refuse', decision, classification, refusal: { status: r.status, message: r.message, type: r.type, code: r.code, retryAfter: r.retryAfterSeconds } };
   return { kind: 'forward', plan: admit(decision, json, deps, timing, r.reservation, r.warnings, prompt.estimate) };
 }

@@ -50,6 +50,11 @@ describe('parseChatBody', () => {
     ['a message without a role', Buffer.from('{"messages":[{"content":"hi"}]}'), /role/],
     ['a fractional max_tokens', Buffer.from('{"messages":[{"role":"user","content":"hi"}],"max_tokens":1.5}'), /max_tokens/],
     ['a negative max_completion_tokens', Buffer.from('{"messages":[{"role":"user","content":"hi"}],"max_completion_tokens":-1}'), /max_completion_tokens/],
+    ['n of 0', Buffer.from('{"messages":[{"role":"user","content":"hi"}],"n":0}'), /n must be a whole number from 1 to 16/],
+    ['a fractional n', Buffer.from('{"messages":[{"role":"user","content":"hi"}],"n":1.5}'), /n must be/],
+    ['n as a string', Buffer.from('{"messages":[{"role":"user","content":"hi"}],"n":"4"}'), /n must be/],
+    ['n past requests.maxChoices', Buffer.from('{"messages":[{"role":"user","content":"hi"}],"n":17}'), /n must be a whole number from 1 to 16/],
+    ['best_of past requests.maxChoices', Buffer.from('{"messages":[{"role":"user","content":"hi"}],"best_of":1000}'), /best_of must be/],
   ];
   it.each(cases)('refuses %s with 400 and a reason', (_name, body, re) => {
     const r = parseChatBody(body, 64);
@@ -189,6 +194,24 @@ describe('planRequest', () => {
     if (out.kind !== 'forward') throw new Error('refused');
     expect(out.plan.reservation).not.toBeNull();
     expect(out.plan.promptEstimate).toBeGreaterThan(0);
+  });
+
+  it('n choices (or best_of) reserve n times the completion and the thinking budget: asking for more sequences is not a way past the cap', async () => {
+    const config = validateConfig({ defaultDialect: 'vllm', spend: { enabled: true, pricing: { promptUsdPerMTok: 0, completionUsdPerMTok: 2 }, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: 10, thinkingTokens: 1e9 }] } });
+    const spend = new SpendController(config, new MemoryLedger(), log);
+    const reserved = async (extra: Record<string, unknown>) => {
+      const json = { messages: [{ role: 'user', content: HARD }], ...extra };
+      const out = await planRequest(head(config, { [config.identity.tenantHeader]: 'acme' }), json, json.messages, deps(config, { spend }), timing());
+      if (out.kind !== 'forward') throw new Error('refused');
+      return out.plan.reservation!;
+    };
+    const one = await reserved({});
+    const four = await reserved({ n: 4 });
+    expect(one.reservedUsd).toBeGreaterThan(0);
+    expect(four.reservedUsd).toBeCloseTo(4 * one.reservedUsd, 12);
+    expect(four.reservedThinking).toBe(4 * one.reservedThinking);
+    expect((await reserved({ best_of: 3, n: 1 })).reservedUsd).toBeCloseTo(3 * one.reservedUsd, 12);
+    expect(parseChatBody(Buffer.from('{"messages":[{"role":"user","content":"hi"}],"n":32}'), 64, 32).ok).toBe(true);
   });
 
   it('continuation is planned only in full duplex, and keeps the client request for it', () => {
