@@ -42,10 +42,12 @@ export function readRequestHead(headers: Map<string, string>, attributes: Record
     user: headers.get(config.identity.userHeader) || undefined,
     session: headers.get(config.identity.sessionHeader) || undefined,
   };
+  // With spend on, the content type does not decide: llama-server reads any body as JSON, and
+  // vLLM and SGLang (FastAPI) read one sent without a content type.
   const isChat =
     config.match.methods.includes(method) &&
     config.match.paths.some((p) => path === p || path.endsWith(p)) &&
-    config.match.contentTypes.some((ct) => contentType.startsWith(ct));
+    (config.spend.enabled || config.match.contentTypes.some((ct) => contentType.startsWith(ct)));
   let routeName: string | undefined;
   const attrs = attributes?.['envoy.filters.http.ext_proc'];
   if (isChat && attrs) {

@@ -184,6 +184,11 @@ export class RequestProcessor {
     const head = readRequestHead(readHeaders(h.headers?.headers), attributes, this.ctx.config);
     this.head = head;
     if (!head.isChat) {
+      if (this.ctx.spend?.enabled && !h.end_of_stream && !this.ctx.config.match.unbudgetedPaths.includes(head.path)) {
+        // A body thinkcap does not read could ask an engine for tokens (/v1/completions,
+        // /api/generate) with nothing reserved: not forwarded.
+        return this.refuse(403, `thinkcap: spend budgets are on and ${head.path} is not a chat request thinkcap reads, so it cannot be reserved for (match.unbudgetedPaths lets a path through)`, 'invalid_request_error', 'path_not_budgeted', null);
+      }
       this.bodyMayPass = true;
       return this.passThroughFromHeaders('not a chat request');
     }

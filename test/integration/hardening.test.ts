@@ -95,6 +95,50 @@ describe('bad bodies with spend budgets on: refused before any upstream call', (
   });
 });
 
+describe('other ways to the engine with spend budgets on: a body thinkcap does not read never passes unreserved', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      thinkcap: { admin: { token: ADMIN }, match: { unbudgetedPaths: ['/tokenize'] }, spend: { enabled: true, limits: [LIMIT] } },
+      envoy: { mutate: roomyTimeouts },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it.each(['/v1/completions', '/v1/responses', '/api/generate', '/completion', '/generate', '/v1/chat/completions/'])('POST %s (another generation endpoint) is refused with 403 and reaches no engine', async (path) => {
+    const before = stack.emulator.requests.length;
+    const r = await fetch(`${stack.envoy.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', prompt: 'Hello', max_tokens: 5000 }) });
+    expect(r.status).toBe(403);
+    expect(JSON.parse(await r.text()).error.code).toBe('path_not_budgeted');
+    expect(stack.emulator.requests.length).toBe(before);
+  });
+
+  it.each([
+    ['no content type', {}],
+    ['text/plain', { 'content-type': 'text/plain' }],
+  ])('a chat request sent with %s is read, reserved and capped like any other (engines parse it anyway)', async (_name, headers: Record<string, string>) => {
+    const calls = stack.emulator.chatCalls();
+    const r = await fetch(`${stack.baseURL}/chat/completions`, { method: 'POST', headers, body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Hello' }] }) });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('x-thinkcap-tier')).toBe('trivial');
+    await r.text();
+    expect(stack.emulator.chatCalls()).toBe(calls + 1);
+    const sent = stack.emulator.requests.at(-1)!.body as Record<string, unknown>;
+    expect(sent.thinking_token_budget).toBe(32);
+  });
+
+  it('a request without a body, and a listed path, still pass unread', async () => {
+    const before = stack.emulator.requests.length;
+    expect((await fetch(`${stack.baseURL}/models`)).status).toBe(200);
+    const t = await fetch(`${stack.envoy.url}/tokenize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"content":"hi"}' });
+    await t.text();
+    expect(stack.emulator.requests.length).toBe(before + 2);
+    expect(stack.emulator.requests.at(-1)!.path).toBe('/tokenize');
+  });
+});
+
 describe('prompts that byte-pair encoding chokes on, with spend on: counted inside Envoy\'s message_timeout', () => {
   // The prompt's token bound is counted before the request is reserved. Each of these held the
   // event loop for seconds to minutes with js-tiktoken (32 KiB of one letter: over three minutes),
