@@ -174,9 +174,10 @@ export const configSchema = z
         /** Deepest JSON nesting a chat body may have (checked before parsing; deeper is invalid). */
         maxJsonDepth: z.number().int().positive().default(64),
         /**
-         * Most sequences one chat request may ask the engine for (`n`, or `best_of`): each may
-         * think its budget and answer up to max_tokens, and a reservation covers them all. A
-         * count that is not a whole number from 1 to this is an invalid body.
+         * With spend budgets on, the most sequences one chat request may ask the engine for
+         * (`n`, or `best_of`): each may think its budget and answer up to max_tokens, and the
+         * reservation covers them all. A count that is not a whole number from 1 to this is then
+         * an invalid body (without spend, the engine judges it).
          */
         maxChoices: z.number().int().positive().default(16),
         /**

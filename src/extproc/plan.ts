@@ -142,7 +142,7 @@ export type ParsedBody = { ok: true; json: Record<string, unknown>; messages: Me
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Decode, bound and parse a whole chat request body. Pure. */
-export function parseChatBody(body: Buffer, maxJsonDepth: number, maxChoices = 16): ParsedBody {
+export function parseChatBody(body: Buffer, maxJsonDepth: number, maxChoices: number | null = 16): ParsedBody {
   const bad = (message: string, code = 'invalid_request_body'): ParsedBody => ({ ok: false, status: 400, message, code });
   if (body.length === 0) return bad('request body is empty');
   let text: string;
@@ -164,7 +164,9 @@ export function parseChatBody(body: Buffer, maxJsonDepth: number, maxChoices = 1
   if (!parsed.messages.every((m) => isRecord(m) && typeof m.role === 'string')) return bad('every entry of messages must be an object with a role');
   const badLimit = invalidTokenLimit(parsed);
   if (badLimit) return bad(`${badLimit} must be a non-negative integer`);
-  const badChoices = invalidChoices(parsed, maxChoices);
+  // Checked where a reservation depends on them (spend on): elsewhere the engine judges them, and
+  // a body passed through as invalid would lose its thinking cap.
+  const badChoices = maxChoices === null ? null : invalidChoices(parsed, maxChoices);
   if (badChoices) return bad(`${badChoices} must be a whole number from 1 to ${maxChoices}`);
   return { ok: true, json: parsed, messages: parsed.messages as Message[] };
 }

@@ -238,7 +238,7 @@ export class RequestProcessor {
     if (!b.end_of_stream) return [this.invalid(400, 'request body arrived in parts', 'invalid_request_body', b)];
     const body = this.bodyChunks.length === 1 ? this.bodyChunks[0]! : Buffer.concat(this.bodyChunks);
     this.bodyChunks = [];
-    const parsed = parseChatBody(body, requests.maxJsonDepth, requests.maxChoices);
+    const parsed = parseChatBody(body, requests.maxJsonDepth, this.ctx.spend?.enabled ? requests.maxChoices : null);
     if (!parsed.ok) return [this.invalid(parsed.status, parsed.message, parsed.code, b)];
     // Everything up to the answer to this message must fit inside Envoy's message_timeout.
     this.deadline = Date.now() + requests.deadlineMs;

@@ -212,6 +212,8 @@ describe('planRequest', () => {
     expect(four.reservedThinking).toBe(4 * one.reservedThinking);
     expect((await reserved({ best_of: 3, n: 1 })).reservedUsd).toBeCloseTo(3 * one.reservedUsd, 12);
     expect(parseChatBody(Buffer.from('{"messages":[{"role":"user","content":"hi"}],"n":32}'), 64, 32).ok).toBe(true);
+    // Without spend (no reservation to size) the engine judges n: the body stays a chat to cap.
+    expect(parseChatBody(Buffer.from('{"messages":[{"role":"user","content":"hi"}],"n":"4"}'), 64, null).ok).toBe(true);
   });
 
   it('continuation is planned only in full duplex, and keeps the client request for it', () => {
