@@ -482,7 +482,8 @@ export class RequestProcessor {
   }
 
   private unreadNote(): string {
-    return `response longer than ${this.ctx.config.requests.maxResponseHoldBytes} bytes passed unread; charged its reservation`;
+    const charged = this.plan?.reservation ? '; charged its reservation' : '';
+    return `response longer than ${this.ctx.config.requests.maxResponseHoldBytes} bytes passed unread${charged}`;
   }
 
   /** The held header answer and the whole body, in full-duplex mode. */
