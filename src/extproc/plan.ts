@@ -299,9 +299,11 @@ async function withPolicies(head: RequestHead, json: Record<string, unknown>, de
   const countedMs = performance.now() - t0;
   deps.counting?.spent(countedMs);
   deps.onPromptCounted?.(countedMs / 1000, exactChars !== undefined || prompt.cut);
-  // Each generated choice may think its budget and answer up to the cap; the prompt is billed once.
+  // Each generated choice may think its budget and answer up to the cap, and a continuation may
+  // add an answer after it; the prompt is billed once.
   const choices = generatedChoices(json);
-  const completionCap = choices * (decision.limits.upstreamMaxTokens + (decision.backend?.enforcement === 'continuation' ? config.requests.answerTokens : 0));
+  const follow = followUps(decision, timing);
+  const completionCap = choices * (decision.limits.upstreamMaxTokens + (follow.continuation || follow.rescue ? config.requests.answerTokens : 0));
   // Priced by the measured GPU cost per token where there is one, never below the token price.
   const gpuPerToken = deps.energy?.costPerToken() ?? null;
   const worst = Math.max(tokenCost(config.spend.pricing, prompt.bound, completionCap), gpuPerToken === null ? 0 : gpuPerToken * completionCap);
@@ -337,9 +339,12 @@ function decide(
   return { classification, tier, tierBudget: decision.budget, budget, graceTokens, pressure, route, backend, dialect, limits, notes, preview };
 }
 
-/** The admitted request: rewritten for its backend and serialized. */
-function admit(d: Decision, json: Record<string, unknown>, deps: PlanDeps, timing: PlanTiming, reservation: Reservation | null, budgetWarnings: string[], promptEstimate: number): RequestPlan {
-  const { config } = deps;
+/**
+ * Whether thinkcap may follow the upstream call with a continuation (up to requests.answerTokens
+ * more, never past the client's own limit): budget forcing, or the rescue of a model that ends
+ * its turn inside thinking. The reservation covers it where either may run.
+ */
+function followUps(d: Decision, timing: PlanTiming): { continuation: boolean; rescue: boolean } {
   const duplex = timing.responseBodyMode === 'FULL_DUPLEX_STREAMED';
   // Continue only when the length cap that stops the upstream is ours, not the client's.
   const continuation =
@@ -347,6 +352,13 @@ function admit(d: Decision, json: Record<string, unknown>, deps: PlanDeps, timin
   // A model that ends its turn inside thinking leaves no answer; where thinkcap can reach the
   // backend (url) and Envoy lets it add to the response (full duplex), a continuation answers.
   const rescue = d.backend?.enforcement !== 'rewrite' && d.backend?.url !== undefined && duplex && d.dialect.buildContinuation !== undefined;
+  return { continuation, rescue };
+}
+
+/** The admitted request: rewritten for its backend and serialized. */
+function admit(d: Decision, json: Record<string, unknown>, deps: PlanDeps, timing: PlanTiming, reservation: Reservation | null, budgetWarnings: string[], promptEstimate: number): RequestPlan {
+  const { config } = deps;
+  const { continuation, rescue } = followUps(d, timing);
   // The client hint field is ours, not the backend's.
   delete json.thinking_budget;
   if (d.route?.model) json.model = d.route.model;

@@ -216,6 +216,27 @@ describe('planRequest', () => {
     expect(parseChatBody(Buffer.from('{"messages":[{"role":"user","content":"hi"}],"n":"4"}'), 64, null).ok).toBe(true);
   });
 
+  it('where a continuation may follow (budget forcing, or the rescue of a model that stops inside thinking), the reservation covers its answer too', async () => {
+    const config = validateConfig({
+      defaultDialect: 'vllm',
+      backends: [{ name: 'b', dialect: 'vllm', url: 'http://127.0.0.1:1' }],
+      spend: { enabled: true, pricing: { promptUsdPerMTok: 0, completionUsdPerMTok: 1 }, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: 10 }] },
+    });
+    const spend = new SpendController(config, new MemoryLedger(), log);
+    const reservedFor = async (responseBodyMode: 'STREAMED' | 'FULL_DUPLEX_STREAMED') => {
+      const json = { messages: [{ role: 'user', content: HARD }] };
+      const out = await planRequest(head(config, { [config.identity.tenantHeader]: 'acme' }), json, json.messages, deps(config, { spend }), timing({ responseBodyMode }));
+      if (out.kind !== 'forward') throw new Error('refused');
+      expect(out.plan.rescue).toBe(responseBodyMode === 'FULL_DUPLEX_STREAMED');
+      return { usd: out.plan.reservation!.reservedUsd, cap: out.plan.limits.upstreamMaxTokens };
+    };
+    const streamed = await reservedFor('STREAMED');
+    const duplex = await reservedFor('FULL_DUPLEX_STREAMED');
+    expect(streamed.usd).toBeCloseTo(streamed.cap / 1e6, 12);
+    // A rescue adds at most requests.answerTokens: reserved.
+    expect(duplex.usd).toBeCloseTo((duplex.cap + config.requests.answerTokens) / 1e6, 12);
+  });
+
   it('continuation is planned only in full duplex, and keeps the client request for it', () => {
     const config = validateConfig({ defaultDialect: 'vllm', backends: [{ name: 'b', dialect: 'vllm', enforcement: 'continuation', url: 'http://127.0.0.1:1' }] });
     const mk = () => ({ messages: [{ role: 'user', content: 'Hello' }] });
