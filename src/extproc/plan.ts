@@ -303,7 +303,8 @@ async function withPolicies(head: RequestHead, json: Record<string, unknown>, de
   // add an answer after it; the prompt is billed once.
   const choices = generatedChoices(json);
   const follow = followUps(decision, timing);
-  const completionCap = choices * (decision.limits.upstreamMaxTokens + (follow.continuation || follow.rescue ? config.requests.answerTokens : 0));
+  // A limit of 0 still gets one token from llama-server (measured), so at least one is reserved.
+  const completionCap = choices * (Math.max(1, decision.limits.upstreamMaxTokens) + (follow.continuation || follow.rescue ? config.requests.answerTokens : 0));
   // Priced by the measured GPU cost per token where there is one, never below the token price.
   const gpuPerToken = deps.energy?.costPerToken() ?? null;
   const worst = Math.max(tokenCost(config.spend.pricing, prompt.bound, completionCap), gpuPerToken === null ? 0 : gpuPerToken * completionCap);

@@ -212,6 +212,8 @@ describe('planRequest', () => {
     expect(four.reservedThinking).toBe(4 * one.reservedThinking);
     expect((await reserved({ best_of: 3, n: 1 })).reservedUsd).toBeCloseTo(3 * one.reservedUsd, 12);
     expect(parseChatBody(Buffer.from('{"messages":[{"role":"user","content":"hi"}],"n":32}'), 64, 32).ok).toBe(true);
+    // max_tokens 0: llama-server still generates one token (measured), so one is reserved.
+    expect((await reserved({ max_tokens: 0 })).reservedUsd).toBeGreaterThanOrEqual(2 / 1e6 - 1e-15);
     // Without spend (no reservation to size) the engine judges n: the body stays a chat to cap.
     expect(parseChatBody(Buffer.from('{"messages":[{"role":"user","content":"hi"}],"n":"4"}'), 64, null).ok).toBe(true);
   });
