@@ -5,6 +5,7 @@ import { packageRoot } from '../paths.js';
 import type { Stats } from './stats.js';
 import { HttpError, sendJson, type RouteHandler } from './admin.js';
 import type { Metrics } from './metrics.js';
+import type { RequestRecord } from '../accounting/record.js';
 
 const ASSETS: Record<string, string> = {
   '/dashboard': 'index.html',
@@ -42,6 +43,12 @@ function publicRecord(r: Stats['history'][number]) {
 
 /** Unsent bytes one live-feed reader may hold before it is disconnected (about 500 request events). */
 export const EVENTS_BUFFER_BYTES = 256 * 1024;
+
+/**
+ * Live-feed readers at once, at most: each may hold EVENTS_BUFFER_BYTES, and each is written every
+ * request's event, so their number bounds memory and the work a request adds. More get 503.
+ */
+export const MAX_EVENT_READERS = 64;
 
 /** `metricsText`: what /metrics serves where it is more than this process's registry (serve --workers). */
 export function dashboardRoutes(stats: Stats, metrics: Metrics, gpu: () => unknown, metricsText?: () => Promise<string>): Array<[string, string, RouteHandler]> {
@@ -82,16 +89,33 @@ export function dashboardRoutes(stats: Stats, metrics: Metrics, gpu: () => unkno
     },
   ]);
   routes.push(['GET', '/api/gpu', (_req, res) => sendJson(res, 200, gpu())]);
+  let readers = 0;
+  // Every reader gets the same event: serialized once per request, not once per reader.
+  let lastRecord: RequestRecord | null = null;
+  let lastEvent = '';
+  const eventOf = (r: RequestRecord): string => {
+    if (r !== lastRecord) {
+      lastRecord = r;
+      lastEvent = `event: request\ndata: ${JSON.stringify(publicRecord(r))}\n\n`;
+    }
+    return lastEvent;
+  };
   routes.push([
     'GET',
     '/api/events',
     (req, res: ServerResponse) => {
+      if (readers >= MAX_EVENT_READERS) {
+        sendJson(res, 503, { error: { message: `thinkcap: the live feed has its most readers (${MAX_EVENT_READERS}); try again later`, type: 'server_error' } });
+        return;
+      }
+      readers++;
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
       res.write(': thinkcap live feed\n\n');
       let closed = false;
       const close = () => {
         if (closed) return;
         closed = true;
+        readers--;
         clearInterval(ping);
         unsubscribe();
       };
@@ -107,7 +131,7 @@ export function dashboardRoutes(stats: Stats, metrics: Metrics, gpu: () => unkno
         }
         res.write(chunk);
       };
-      const unsubscribe = stats.subscribe((r) => send(`event: request\ndata: ${JSON.stringify(publicRecord(r))}\n\n`));
+      const unsubscribe = stats.subscribe((r) => send(eventOf(r)));
       const ping = setInterval(() => send(': ping\n\n'), 15_000);
       ping.unref();
       req.on('close', close);

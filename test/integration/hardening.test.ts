@@ -377,6 +377,45 @@ describe('slow /api/events readers cannot grow memory', () => {
     expect(Number(dropped)).toBe(50);
     expect(grown).toBeLessThan(150 * 1024 * 1024);
   }, 60_000);
+
+  it(`at most MAX_EVENT_READERS readers at once: the next gets 503 until one leaves, and every reader gets each event`, async () => {
+    const { createConnection } = await import('node:net');
+    const { MAX_EVENT_READERS } = await import('../../src/http/dashboard.js');
+    /** A reader on a raw socket: what it has received so far. */
+    const open = () =>
+      new Promise<{ socket: import('node:net').Socket; text: () => string }>((resolve) => {
+        let got = '';
+        const socket = createConnection({ host: '127.0.0.1', port: stack.thinkcap!.adminPort }, () => {
+          socket.write('GET /api/events HTTP/1.1\r\nhost: x\r\n\r\n');
+          resolve({ socket, text: () => got });
+        });
+        socket.setEncoding('utf8');
+        socket.on('data', (d: string) => (got += d));
+        socket.on('error', () => {});
+      });
+    const until = async (ok: () => boolean) => {
+      for (let i = 0; i < 100 && !ok(); i++) await new Promise((res) => setTimeout(res, 20));
+    };
+    const readers = await Promise.all(Array.from({ length: MAX_EVENT_READERS }, open));
+    await until(() => readers.every((r) => r.text().startsWith('HTTP/1.1 200')));
+    expect(readers.every((r) => r.text().startsWith('HTTP/1.1 200'))).toBe(true);
+    const extra = await open();
+    await until(() => extra.text().length > 0);
+    expect(extra.text()).toMatch(/^HTTP\/1\.1 503/);
+    extra.socket.destroy();
+    // Each reader gets the request's event.
+    const record = stack.thinkcap!.history.at(-1)!;
+    stack.thinkcap!.stats.add({ ...record, id: 'to-every-reader' });
+    await until(() => readers.every((r) => r.text().includes('to-every-reader')));
+    expect(readers.filter((r) => r.text().includes('"id":"to-every-reader"')).length).toBe(MAX_EVENT_READERS);
+    // One leaves: a new reader is served.
+    readers[0]!.socket.destroy();
+    await new Promise((res) => setTimeout(res, 100));
+    const next = await open();
+    await until(() => next.text().length > 0);
+    expect(next.text()).toMatch(/^HTTP\/1\.1 200/);
+    for (const r of [...readers, next]) r.socket.destroy();
+  }, 60_000);
 });
 
 // Without either guard, 4 and 8 of 4,000 requests (two runs) failed this way on the dev VM (the connection closed
