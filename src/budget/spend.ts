@@ -39,7 +39,6 @@ export interface SpendEvents {
 interface PendingSettle {
   id: string;
   actual: Array<{ counter: Counter; amount: number }>;
-  at: number;
 }
 
 /**
@@ -343,7 +342,7 @@ export class SpendController {
     this.ledger.settle(id, actual, this.clock(), this.markerTtlMs).catch(() => {
       // Full: this one is not kept (the queue's front may be draining; its holds expire first anyway).
       if (this.pendingRefunds.length >= MAX_PENDING_REFUNDS) this.events.onRefundDropped?.();
-      else this.pendingRefunds.push({ id, actual, at: this.clock() });
+      else this.pendingRefunds.push({ id, actual });
       this.scheduleReconcile();
     });
   }
@@ -371,7 +370,7 @@ export class SpendController {
       if (reservation.local) this.releaseLocal(reservation.counters, actualUsd);
     } catch (err) {
       if (!(err instanceof LedgerUnavailableError)) throw err;
-      this.pendingSettles.push({ id: reservation.id, actual, at: this.clock() });
+      this.pendingSettles.push({ id: reservation.id, actual });
       this.log.warn({ pending: this.pendingSettles.length }, 'spend ledger unavailable: settlement kept for reconciliation');
       this.scheduleReconcile();
     }
