@@ -173,8 +173,8 @@ export function truncateToTokens(text: string, maxTokens: number): string {
 /**
  * The text without the run of U+FFFD at its end (what `.replace(/\uFFFD+$/u, '')` gives), in one
  * backwards pass. The regex tried every start of every run of U+FFFD and read each to its end: a
- * model's reasoning of 32,000 of them before other text, cut at a budget of ~4,000 tokens, took
- * ~1.9 s here, the event loop blocked (exported for tests).
+ * model's reasoning of 32,000 of them before other text, cut at a budget of ~4,050 tokens, took
+ * 1.6 s here, the event loop blocked (node dist/benchmarks/tokenizer.js --against; exported for tests).
  */
 export function withoutTrailingReplacement(text: string): string {
   let end = text.length;
