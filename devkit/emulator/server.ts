@@ -204,10 +204,16 @@ export function engineOutcome(dialect: EmulatedDialect, body: Record<string, unk
       if (typeof e === 'string' && e in EFFORT_SHARE) thinking = Math.round(thinking * EFFORT_SHARE[e]!);
     }
   }
+  // Each engine's own order: llama-server reads n_predict first (max_completion_tokens and
+  // max_tokens are its aliases); Ollama's /v1 reads max_tokens only (into num_predict).
   const maxTokens =
     dialect === 'ollama'
       ? (num(rec(body.options).num_predict) ?? Infinity)
-      : (num(body.max_completion_tokens) ?? num(body.max_tokens) ?? Infinity);
+      : dialect === 'ollama-openai'
+        ? (num(body.max_tokens) ?? Infinity)
+        : dialect === 'llamacpp'
+          ? (num(body.n_predict) ?? num(body.max_completion_tokens) ?? num(body.max_tokens) ?? Infinity)
+          : (num(body.max_completion_tokens) ?? num(body.max_tokens) ?? Infinity);
   const limit = maxTokens < 0 ? Infinity : maxTokens;
   let answer = Math.max(0, plan.answerTokens - answerFrom);
   let finish: 'stop' | 'length' = 'stop';

@@ -1,9 +1,21 @@
-import { capCompletion, capLimits, mergeOpenAiContinuation, openAiEditing, requestStreamUsage } from './openai.js';
+import { capCompletion, capLimits, mergeOpenAiContinuation, openAiClientMax, openAiEditing, requestStreamUsage } from './openai.js';
 import { continuationPrompt } from './think-prompt.js';
-import { isRecord, type BudgetPlan, type Dialect, type RewriteResult, type BackendOptions } from './types.js';
+import { isRecord, positiveInt, type BudgetPlan, type Dialect, type RewriteResult, type BackendOptions } from './types.js';
 
 /** Request fields that shape sampling, carried into the continuation. */
 const SAMPLING_FIELDS = ['model', 'temperature', 'top_p', 'top_k', 'min_p', 'seed', 'stop', 'presence_penalty', 'frequency_penalty', 'repeat_penalty'] as const;
+
+/**
+ * The client's limit on llama-server: its own n_predict is read before max_completion_tokens and
+ * max_tokens (its request schema lists those two as n_predict's aliases), -1 meaning no limit;
+ * measured on a running llama-server: max_tokens 5 with n_predict 40 generated 40 tokens. The
+ * smallest limit the client set is kept, and thinkcap writes it as max_tokens only.
+ */
+export function llamacppClientMax(body: Record<string, unknown>): number | null {
+  const openAi = openAiClientMax(body);
+  const own = positiveInt(body.n_predict);
+  return openAi !== null && own !== null ? Math.min(openAi, own) : (openAi ?? own);
+}
 
 /**
  * llama.cpp server: reasoning in delta.reasoning_content (--reasoning-format deepseek), or
@@ -16,15 +28,20 @@ export function llamacppDialect(o: BackendOptions): Dialect {
     name: 'llamacpp',
     streamFormat: 'sse',
     ...openAiEditing,
-    limits: (body, plan) => capLimits(body, plan, o),
+    clientMaxTokens: llamacppClientMax,
+    limits: (body, plan) => capLimits(body, plan, o, llamacppClientMax(body)),
     rewriteRequest(body: Record<string, unknown>, plan: BudgetPlan): RewriteResult {
-      const result = capCompletion(body, plan, o);
+      const result = capCompletion(body, plan, o, llamacppClientMax(body));
+      // n_predict would override the cap just written to max_tokens.
+      delete body.n_predict;
       if (o.budgetField && o.native) body[o.budgetField] = plan.thinkingBudget;
       requestStreamUsage(body, false);
       return result;
     },
     // llama-server streams one token per SSE event (checked against a running server).
     tokenPerEvent: true,
+    // Measured: n_cmpl 3 at max_tokens 20 gave three choices of 20 tokens and usage 20 (streamed: three usage chunks of 20).
+    usageCountsOneChoice: true,
     buildContinuation(original, thinking, answerSoFar, maxTokens) {
       // llama-server's chat continuation (continue_final_message) renders extra think blocks
       // around a prefilled assistant turn, and small models then think again. Budget forcing

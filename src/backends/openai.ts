@@ -12,24 +12,29 @@ export function openAiClientMax(body: Record<string, unknown>): number | null {
   return a !== null && b !== null ? Math.min(a, b) : (a ?? b);
 }
 
-/** The limits under a completion-token ceiling: the client's own, never raised. */
-export function ceilingLimits(body: Record<string, unknown>, ceiling: number): TokenLimits {
-  const clientMax = openAiClientMax(body);
+/** The limits under a completion-token ceiling: the client's own (`clientMax`), never raised. */
+export function ceilingLimits(body: Record<string, unknown>, ceiling: number, clientMax: number | null = openAiClientMax(body)): TokenLimits {
   return { clientMaxTokens: clientMax, upstreamMaxTokens: clientMax === null ? ceiling : Math.min(clientMax, ceiling) };
 }
 
-/** Cap max_tokens / max_completion_tokens at `ceiling`, never above the client's own. */
-export function applyTokenCeiling(body: Record<string, unknown>, plan: BudgetPlan, ceiling = plan.thinkingBudget + plan.answerTokens): RewriteResult {
-  const a = positiveInt(body.max_completion_tokens);
-  const b = positiveInt(body.max_tokens);
-  const { clientMaxTokens: clientMax, upstreamMaxTokens: upstream } = ceilingLimits(body, ceiling);
-  // Write the field the client used; max_tokens when it used none (every engine reads it).
-  if (a !== null) body.max_completion_tokens = upstream;
-  if (b !== null || a === null) body.max_tokens = upstream;
+/**
+ * Cap max_tokens (and max_completion_tokens where the client set it) at `ceiling`, never above
+ * the client's own. max_tokens is written always: it is the field every engine reads (Ollama's
+ * /v1 reads no other, so a cap written only as max_completion_tokens capped nothing there).
+ */
+export function applyTokenCeiling(
+  body: Record<string, unknown>,
+  plan: BudgetPlan,
+  ceiling = plan.thinkingBudget + plan.answerTokens,
+  clientMax: number | null = openAiClientMax(body),
+): RewriteResult {
+  const { clientMaxTokens, upstreamMaxTokens: upstream } = ceilingLimits(body, ceiling, clientMax);
+  if (body.max_completion_tokens !== undefined && body.max_completion_tokens !== null) body.max_completion_tokens = upstream;
+  body.max_tokens = upstream;
   const stream = body.stream === true;
   const so = isRecord(body.stream_options) ? body.stream_options : null;
   const clientWantsUsage = !!so && so.include_usage === true;
-  return { clientMaxTokens: clientMax, upstreamMaxTokens: upstream, stream, clientWantsUsage };
+  return { clientMaxTokens, upstreamMaxTokens: upstream, stream, clientWantsUsage };
 }
 
 /** Qwen3-style templates: enable_thinking=false turns thinking off entirely (zero budget). */
@@ -44,8 +49,8 @@ export function disableThinking(body: Record<string, unknown>): void {
  * budget itself under cut-off + continuation) and thinking off at a zero budget. Each dialect
  * then writes its own engine fields.
  */
-export function capCompletion(body: Record<string, unknown>, plan: BudgetPlan, o: BackendOptions): RewriteResult {
-  const result = applyTokenCeiling(body, plan, completionCeiling(plan, o));
+export function capCompletion(body: Record<string, unknown>, plan: BudgetPlan, o: BackendOptions, clientMax: number | null = openAiClientMax(body)): RewriteResult {
+  const result = applyTokenCeiling(body, plan, completionCeiling(plan, o), clientMax);
   if (thinkingOff(plan, o)) disableThinking(body);
   return result;
 }
@@ -65,8 +70,8 @@ export function completionCeiling(plan: BudgetPlan, o: BackendOptions): number {
 }
 
 /** What `capCompletion` writes, without writing it. */
-export function capLimits(body: Record<string, unknown>, plan: BudgetPlan, o: BackendOptions): TokenLimits {
-  return ceilingLimits(body, completionCeiling(plan, o));
+export function capLimits(body: Record<string, unknown>, plan: BudgetPlan, o: BackendOptions, clientMax: number | null = openAiClientMax(body)): TokenLimits {
+  return ceilingLimits(body, completionCeiling(plan, o), clientMax);
 }
 
 /** Ask for usage in the stream (exact token counts); thinkcap strips it again if the client did not ask. */

@@ -125,6 +125,12 @@ export interface Dialect {
   annotateUsage?(json: Record<string, unknown>, reasoningTokens: number, completionOffset: number): boolean;
   /** The engine streams one token per event, so reasoning events count reasoning tokens exactly. */
   readonly tokenPerEvent?: boolean;
+  /**
+   * The engine's usage counts one choice however many it generated (llama-server: with n or
+   * n_cmpl 3, completion_tokens was one choice's), so a request of several is charged its
+   * reservation, which covers them all.
+   */
+  readonly usageCountsOneChoice?: boolean;
   /** Set reasoning / answer of a whole non-streaming response (in place). */
   setResponseText(json: Record<string, unknown>, reasoning: string | null, content: string | null): void;
   /**

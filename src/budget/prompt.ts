@@ -48,7 +48,8 @@ export function textTokens(text: string, exactChars: number = TOKENIZE_MAX_CHARS
  * An upper bound on the prompt tokens an engine will bill for this chat request: the o200k
  * bound of the messages (their texts together, plus 4 per message for the role framing) and of
  * what templates serialise into the prompt (tools, functions, a JSON schema), times the
- * tokenizer safety factor, plus the template overhead; and the o200k estimate beside it. Pure.
+ * tokenizer safety factor, plus the template overhead, or SGLang's `input_ids` where more; and
+ * the o200k estimate beside it. Pure.
  */
 export function promptTokenBound(body: Record<string, unknown>, o: PromptBoundOptions): { estimate: number; bound: number; cut: boolean } {
   const messages = Array.isArray(body.messages) ? (body.messages as Array<{ content?: unknown }>) : [];
@@ -65,5 +66,12 @@ export function promptTokenBound(body: Record<string, unknown>, o: PromptBoundOp
     bound += t.bound;
     cut ||= t.cut;
   }
-  return { estimate, bound: Math.ceil(bound * o.safetyFactor) + o.overheadTokens, cut };
+  bound = Math.ceil(bound * o.safetyFactor) + o.overheadTokens;
+  // SGLang takes a chat's prompt as token ids when `input_ids` is set (its template and the
+  // messages' text are then skipped): those are counted exactly, one token each.
+  if (Array.isArray(body.input_ids)) {
+    estimate = Math.max(estimate, body.input_ids.length);
+    bound = Math.max(bound, body.input_ids.length);
+  }
+  return { estimate, bound, cut };
 }

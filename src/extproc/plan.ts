@@ -98,30 +98,39 @@ export function jsonDepth(text: string, stopAbove: number): number {
   return max;
 }
 
-/** The name of a completion limit the client set to something other than a non-negative integer. */
+/**
+ * The name of a completion limit the client set to something the engines do not read as a
+ * limit: max_tokens and max_completion_tokens must be non-negative integers; llama-server's own
+ * n_predict (which it reads before either, and where -1 means no limit) an integer from -1.
+ */
 function invalidTokenLimit(body: Record<string, unknown>): string | null {
-  for (const k of ['max_tokens', 'max_completion_tokens'] as const) {
+  for (const k of ['max_tokens', 'max_completion_tokens', 'n_predict'] as const) {
     const v = body[k];
     if (v === undefined || v === null) continue;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) return k;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < (k === 'n_predict' ? -1 : 0)) return k;
   }
   return null;
 }
 
+/** The fields that set how many sequences an engine generates for one request. */
+const CHOICE_FIELDS = ['n', 'best_of', 'n_cmpl'] as const;
+
 /**
  * The sequences an engine generates for one request: `n` choices (vLLM, SGLang and the OpenAI
- * API; vLLM's beam search is `n` wide), or `best_of` where an engine still reads it (older vLLM),
- * each up to max_tokens. parseChatBody has checked both are whole numbers from 1 to maxChoices.
+ * API; vLLM's beam search is `n` wide), `best_of` where an engine still reads it (older vLLM),
+ * or llama-server's `n_cmpl` (which it reads before `n`), each up to max_tokens. The largest is
+ * reserved for whichever the engine reads. parseChatBody has checked each is a whole number
+ * from 1 to maxChoices.
  */
 export function generatedChoices(body: Record<string, unknown>): number {
-  const n = typeof body.n === 'number' ? body.n : 1;
-  const bestOf = typeof body.best_of === 'number' ? body.best_of : 1;
-  return Math.max(1, n, bestOf);
+  let choices = 1;
+  for (const k of CHOICE_FIELDS) if (typeof body[k] === 'number') choices = Math.max(choices, body[k]);
+  return choices;
 }
 
 /** The name of a choice count the client set to something other than a whole number from 1 to max. */
 function invalidChoices(body: Record<string, unknown>, max: number): string | null {
-  for (const k of ['n', 'best_of'] as const) {
+  for (const k of CHOICE_FIELDS) {
     const v = body[k];
     if (v === undefined || v === null) continue;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) return k;
@@ -214,6 +223,8 @@ export interface RequestPlan extends Decision {
   readonly rescue: boolean;
   /** The client's request (before rewriting), kept for a continuation; null where none can run. */
   readonly original: Readonly<Record<string, unknown>> | null;
+  /** Sequences the engine generates (generatedChoices). */
+  readonly choices: number;
 }
 
 export interface Refusal {
@@ -364,6 +375,7 @@ function admit(d: Decision, json: Record<string, unknown>, deps: PlanDeps, timin
   delete json.thinking_budget;
   if (d.route?.model) json.model = d.route.model;
   const original = continuation || rescue ? structuredClone(json) : null;
+  const choices = generatedChoices(json);
   const rewrite = d.dialect.rewriteRequest(json, { thinkingBudget: d.budget, answerTokens: config.requests.answerTokens, graceTokens: d.graceTokens });
   const body = Buffer.from(JSON.stringify(json), 'utf8');
   const headers: Record<string, string | number> = { 'x-thinkcap-tier': d.tier, 'x-thinkcap-budget': d.budget };
@@ -391,5 +403,6 @@ function admit(d: Decision, json: Record<string, unknown>, deps: PlanDeps, timin
     continuation,
     rescue,
     original,
+    choices,
   };
 }

@@ -660,13 +660,17 @@ export class RequestProcessor {
       this.ctx.log.warn({ req: this.id, format: unread, limit: this.ctx.config.requests.maxResponseHoldBytes }, 'response passed unread');
       this.reason ??= this.unreadNote();
     }
+    // The engine's usage counts one of the choices it generated (llama-server with n > 1).
+    const oneChoiceCounted = plan !== null && plan.choices > 1 && plan.dialect.usageCountsOneChoice === true;
+    if (oneChoiceCounted && plan.reservation) this.reason ??= `the engine's usage counts one of ${plan.choices} choices; charged its reservation`;
     if (plan?.reservation && this.ctx.spend) {
-      // Unread bytes were not counted: the request is charged the most it could cost.
+      // Unread bytes or uncounted choices: the request is charged the most it could cost.
       const r = plan.reservation;
+      const whole = unread !== null || oneChoiceCounted;
       const costUsd = figures?.costUsd ?? 0;
       const thinking = figures?.thinkingTokens ?? 0;
       this.ctx.spend
-        .settle(r, unread === null ? costUsd : Math.max(costUsd, r.reservedUsd), unread === null ? thinking : Math.max(thinking, r.reservedThinking))
+        .settle(r, whole ? Math.max(costUsd, r.reservedUsd) : costUsd, whole ? Math.max(thinking, r.reservedThinking) : thinking)
         .catch((err: unknown) => this.ctx.log.error({ err, req: this.id }, 'settling spend failed'));
     }
     const d = this.decision;

@@ -14,10 +14,33 @@ function dialect(name: DialectName, enforcement: (typeof ENFORCEMENTS)[number] =
 
 const clientLimit = fc.option(fc.nat({ max: 5000 }), { nil: undefined });
 
+/**
+ * The completion limit each engine reads from a request body, in its own order (from each
+ * engine's source; llama-server's also measured): vLLM and SGLang take max_completion_tokens,
+ * else max_tokens; llama-server n_predict (-1: none), else max_completion_tokens, else
+ * max_tokens; Ollama /api/chat options.num_predict; Ollama /v1 max_tokens and nothing else.
+ */
+function limitTheEngineReads(name: DialectName, body: Record<string, unknown>): number | null {
+  const n = (v: unknown) => (typeof v === 'number' ? v : null);
+  switch (name) {
+    case 'ollama':
+      return n((body.options as Record<string, unknown> | undefined)?.num_predict);
+    case 'ollama-openai':
+      return n(body.max_tokens);
+    case 'llamacpp': {
+      const own = n(body.n_predict);
+      if (own !== null) return own === -1 ? null : own;
+      return n(body.max_completion_tokens) ?? n(body.max_tokens);
+    }
+    default:
+      return n(body.max_completion_tokens) ?? n(body.max_tokens);
+  }
+}
+
 describe.each(DIALECTS)('dialect %s, called directly', (name) => {
   it('limits() computes, without touching the body, exactly what rewriteRequest() writes', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...ENFORCEMENTS), fc.nat({ max: 4000 }), fc.nat({ max: 4000 }), clientLimit, clientLimit, fc.boolean(), (enf, budget, answer, a, b, stream) => {
+      fc.property(fc.constantFrom(...ENFORCEMENTS), fc.nat({ max: 4000 }), fc.nat({ max: 4000 }), clientLimit, clientLimit, fc.option(fc.integer({ min: -1, max: 5000 }), { nil: undefined }), fc.boolean(), (enf, budget, answer, a, b, own, stream) => {
         const d = dialect(name, enf);
         const body: Record<string, unknown> = { messages: [{ role: 'user', content: 'x' }], stream };
         if (name === 'ollama') {
@@ -25,6 +48,8 @@ describe.each(DIALECTS)('dialect %s, called directly', (name) => {
         } else {
           if (a !== undefined) body.max_tokens = a;
           if (b !== undefined) body.max_completion_tokens = b;
+          // llama-server's own field (an unknown extra field to the others).
+          if (own !== undefined) body.n_predict = own;
         }
         const before = structuredClone(body);
         const plan = { thinkingBudget: budget, answerTokens: answer };
@@ -35,6 +60,8 @@ describe.each(DIALECTS)('dialect %s, called directly', (name) => {
         expect({ clientMaxTokens: result.clientMaxTokens, upstreamMaxTokens: result.upstreamMaxTokens }).toEqual(limits);
         // The client's limit is never raised.
         if (limits.clientMaxTokens !== null) expect(limits.upstreamMaxTokens).toBeLessThanOrEqual(limits.clientMaxTokens);
+        // The engine reads the cap thinkcap wrote, whatever fields the client sent it in.
+        expect(limitTheEngineReads(name, body)).toBe(limits.upstreamMaxTokens);
         // Nested objects are replaced, never edited in place (a kept copy of the request stays the client's).
         if (nested !== undefined) expect(nested).toEqual(before.options);
       }),

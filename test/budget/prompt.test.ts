@@ -20,6 +20,15 @@ describe('the prompt token bound', () => {
     expect(promptTokenBound({ messages }, BOUND)).toEqual({ estimate: exact + 8, bound: (exact + 8) * 2 + 64, cut: false });
   });
 
+  it("SGLang's input_ids (the prompt as token ids, its messages then only decide stop tokens) are counted one token each", () => {
+    const messages = [{ role: 'user', content: 'hi' }];
+    const plain = promptTokenBound({ messages }, BOUND);
+    const ids = promptTokenBound({ messages, input_ids: Array.from({ length: 50_000 }, (_, i) => i % 1000) }, BOUND);
+    expect(plain.bound).toBeLessThan(100);
+    expect(ids.bound).toBe(50_000);
+    expect(ids.estimate).toBe(50_000);
+  });
+
   it('past 32 KiB, whatever the rest holds, the bound is at least the count (a scaled count of the head is not)', () => {
     const text = english(TOKENIZE_MAX_CHARS) + yi(40_000);
     const exact = o200k(text);

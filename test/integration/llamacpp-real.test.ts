@@ -302,3 +302,83 @@ describe('real llama-server: a config that names only the dialect', () => {
     expect(Number(/thinking_tokens=(\d+)/.exec(report)?.[1])).toBeLessThanOrEqual(32);
   }, 60_000);
 });
+
+/**
+ * llama-server's own request fields, read before the OpenAI ones: n_predict before max_tokens
+ * (its request schema makes max_completion_tokens and max_tokens aliases of n_predict), n_cmpl
+ * before n. And its usage with several choices counts one of them. With spend on, none of these
+ * may take a request past its cap or its reservation.
+ */
+describe('real llama-server: its own length and choice fields, with spend budgets on', () => {
+  const ADMIN = 'llama-admin-token-0123456789';
+  let llama: RunningLlama;
+  let stack: Stack;
+  beforeAll(async () => {
+    llama = await startLlamaServer({ template: 'think-forced-open', reasoningFormat: 'deepseek', slots: 3 });
+    stack = await startStack({
+      backendPort: llama.port,
+      thinkcap: {
+        admin: { token: ADMIN },
+        tiers: Object.fromEntries(['trivial', 'simple', 'moderate', 'complex', 'deep'].map((t) => [t, { budget: BUDGET }])),
+        requests: { answerTokens: ANSWER_TOKENS, answerReserveTokens: RESERVE },
+        backends: [{ name: 'llama', dialect: 'llamacpp', url: llama.url }],
+        // $1 a completion token, prompts free: what the ledger holds is tokens charged.
+        spend: { enabled: true, pricing: { promptUsdPerMTok: 0, completionUsdPerMTok: 1e6 }, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: 1e9 }] },
+      },
+      envoy: ENVOY,
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await stack?.stop();
+    await llama?.stop();
+  });
+
+  async function post(body: Record<string, unknown>): Promise<{ status: number; json: { choices?: unknown[]; usage?: { completion_tokens: number } } }> {
+    const r = await fetch(`${stack.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'smollm2', messages: [{ role: 'user', content: PROMPT }], temperature: 0, ...body }),
+    });
+    return { status: r.status, json: (await r.json()) as never };
+  }
+
+  /** The anonymous tenant's spend once nothing is reserved any more (settlement follows the response). */
+  async function spentSettled(): Promise<number> {
+    for (let i = 0; ; i++) {
+      const r = await fetch(`http://127.0.0.1:${stack.replicas[0]!.adminPort}/api/budget?scope=tenant:anonymous`, { headers: { authorization: `Bearer ${ADMIN}` } });
+      const b = ((await r.json()) as { budgets: Array<{ spent: number; reserved: number }> }).budgets[0]!;
+      if (b.reserved === 0 || i >= 100) return b.spent;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  }
+
+  it.each([
+    ['n_predict 400', { n_predict: 400 }],
+    ['n_predict -1 (no limit) beside max_tokens 30', { n_predict: -1, max_tokens: 30 }],
+  ])('%s: the engine generates no more than the cap thinkcap wrote', async (_name, fields) => {
+    const before = await llama.settledTokensPredicted();
+    const { status } = await post(fields);
+    const generated = (await llama.settledTokensPredicted()) - before;
+    expect(status).toBe(200);
+    // This prompt thinks until a length cap stops it: without the fix n_predict was the cap (400, or none).
+    const cap = 'max_tokens' in fields ? 30 : BUDGET + ANSWER_TOKENS;
+    expect(generated).toBeLessThanOrEqual(cap);
+    expect(generated).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('n_cmpl 3: three choices reserved and charged, though the engine\'s usage counts one', async () => {
+    const spentBefore = await spentSettled();
+    const before = await llama.settledTokensPredicted();
+    const { status, json } = await post({ n_cmpl: 3, max_tokens: 20 });
+    const generated = (await llama.settledTokensPredicted()) - before;
+    expect(status).toBe(200);
+    expect(json.choices).toHaveLength(3);
+    // The engine's own report: one choice's tokens (the reason thinkcap does not settle by it).
+    expect(json.usage!.completion_tokens).toBeLessThanOrEqual(20);
+    expect(generated).toBeGreaterThan(40);
+    const charged = (await spentSettled()) - spentBefore;
+    // Charged at least what was generated ($1 a token), and at most the reservation: 3 x 20.
+    expect(charged).toBeGreaterThanOrEqual(generated - 1e-6);
+    expect(charged).toBeLessThanOrEqual(60 + 1e-6);
+  }, 120_000);
+});
