@@ -228,6 +228,39 @@ export function engineOutcome(dialect: EmulatedDialect, body: Record<string, unk
   return { thinking, answer, answerFrom, finish, continuation };
 }
 
+/** The JSON names of the Go structs Ollama decodes a chat request into (api.ChatRequest, openai.ChatCompletionRequest) and their messages. */
+const OLLAMA_FIELDS = {
+  ollama: ['model', 'messages', 'stream', 'format', 'keep_alive', 'tools', 'options', 'think', 'truncate', 'shift', '_debug_render_only', 'logprobs', 'top_logprobs'],
+  'ollama-openai': ['model', 'messages', 'stream', 'stream_options', 'max_tokens', 'seed', 'stop', 'temperature', 'frequency_penalty', 'presence_penalty', 'top_p', 'response_format', 'tools', 'reasoning', 'reasoning_effort', 'logprobs', 'top_logprobs', '_debug_render_only'],
+} as const;
+const OLLAMA_MESSAGE_FIELDS = {
+  ollama: ['role', 'content', 'thinking', 'images', 'tool_calls', 'tool_name', 'tool_call_id'],
+  'ollama-openai': ['role', 'content', 'reasoning', 'tool_calls', 'name', 'tool_call_id'],
+} as const;
+
+/**
+ * An object as Go's encoding/json decodes it into a struct with these JSON names: a key matches
+ * a name ignoring case (ſ folds to s, the Kelvin sign to k), keys are applied in order so the
+ * last wins, a map field (Ollama's options) takes the keys of each object in turn, and keys
+ * naming no field are dropped.
+ */
+function goDecode(obj: Record<string, unknown>, names: readonly string[], mapFields: readonly string[] = []): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) {
+    const name = names.includes(k) ? k : names.find((n) => n === k.toLowerCase().replace(/\u017f/g, 's'));
+    if (name === undefined) continue;
+    out[name] = mapFields.includes(name) && v && typeof v === 'object' && !Array.isArray(v) ? { ...rec(out[name]), ...(v as Record<string, unknown>) } : v;
+  }
+  return out;
+}
+
+/** What Ollama's handler reads of a chat request body (JSON.parse has already kept the last of exact duplicates, as Go does). */
+export function ollamaDecode(dialect: 'ollama' | 'ollama-openai', body: Record<string, unknown>): Record<string, unknown> {
+  const out = goDecode(body, OLLAMA_FIELDS[dialect], ['options']);
+  if (Array.isArray(out.messages)) out.messages = out.messages.map((m) => (m && typeof m === 'object' && !Array.isArray(m) ? goDecode(m as Record<string, unknown>, OLLAMA_MESSAGE_FIELDS[dialect]) : m));
+  return out;
+}
+
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const requests: ReceivedRequest[] = [];
   const generatedThinking: number[] = [];
@@ -265,6 +298,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       }
     }
     requests.push({ method: req.method ?? '', path, headers: req.headers, rawBody, body, at: Date.now() });
+    // Ollama reads its requests through Go structs: what it generates for is what it decoded.
+    if ((dialect === 'ollama' || dialect === 'ollama-openai') && path !== '/api/generate' && body && typeof body === 'object' && !Array.isArray(body)) {
+      body = ollamaDecode(dialect, body as Record<string, unknown>);
+    }
 
     if (req.method === 'GET' && (path === '/v1/models' || path === '/api/tags')) {
       res.writeHead(200, { 'content-type': 'application/json' });

@@ -138,11 +138,54 @@ function invalidChoices(body: Record<string, unknown>, max: number): string | nu
   return null;
 }
 
+/**
+ * Fields thinkcap reads or writes, at the top of a chat body and in a message. Ollama decodes
+ * its requests with Go's encoding/json, which matches a key to a field ignoring case (with
+ * Unicode folding: "ſ" is "s", the Kelvin sign "k") and lets the last of several such keys
+ * win: `"Options"` after `"options"` replaces the num_predict thinkcap wrote, and a message's
+ * `"Content"` is a prompt thinkcap never counted. A key that is one of these but for case is
+ * refused (exported for tests).
+ */
+export const READ_TOP_FIELDS: ReadonlySet<string> = new Set([
+  'messages', 'model', 'stream', 'stream_options', 'max_tokens', 'max_completion_tokens', 'n_predict', ...CHOICE_FIELDS,
+  'options', 'think', 'reasoning', 'reasoning_effort', 'thinking_budget', 'thinking_token_budget', 'reasoning_budget_tokens',
+  'thinking_budget_tokens', 'chat_template_kwargs', 'custom_params', 'custom_logit_processor', 'tools', 'functions',
+  'response_format', 'input_ids', 'continue_final_message', 'add_generation_prompt', 'keep_alive', 'format',
+]);
+export const READ_MESSAGE_FIELDS: ReadonlySet<string> = new Set(['role', 'content', 'thinking', 'reasoning', 'reasoning_content', 'tool_calls']);
+
+/** A key as Go's encoding/json compares it with a field name (ASCII-only names: lower case, ſ as s). */
+function goFolded(key: string): string {
+  return key.toLowerCase().replace(/\u017f/g, 's');
+}
+
+/** A key of `obj` that names one of `fields` but for case, or null. */
+function caseVariant(obj: Record<string, unknown>, fields: ReadonlySet<string>): string | null {
+  for (const k in obj) {
+    if (fields.has(k) || !/[^a-z0-9_]/.test(k)) continue;
+    if (fields.has(goFolded(k))) return k;
+  }
+  return null;
+}
+
+/** The first key in the body or its messages that an engine could read as a field thinkcap reads under another spelling. */
+function caseVariantKey(body: Record<string, unknown>, messages: readonly Record<string, unknown>[]): string | null {
+  const top = caseVariant(body, READ_TOP_FIELDS);
+  if (top !== null) return top;
+  for (const m of messages) {
+    const k = caseVariant(m, READ_MESSAGE_FIELDS);
+    if (k !== null) return `messages[].${k}`;
+  }
+  return null;
+}
+
 /** Why a request body cannot be planned for: answered with `status` (or passed through, per onInvalid). */
 export interface BodyProblem {
   status: number;
   message: string;
   code: string;
+  /** Refused even where onInvalid passes unreadable bodies through: an engine would read it as another request. */
+  refuseAlways?: boolean;
 }
 
 export type ParsedBody = { ok: true; json: Record<string, unknown>; messages: Message[] } | ({ ok: false } & BodyProblem);
@@ -171,6 +214,11 @@ export function parseChatBody(body: Buffer, maxJsonDepth: number, maxChoices: nu
   }
   if (!isRecord(parsed) || !Array.isArray(parsed.messages) || parsed.messages.length === 0) return bad('request body has no messages array');
   if (!parsed.messages.every((m) => isRecord(m) && typeof m.role === 'string')) return bad('every entry of messages must be an object with a role');
+  const variant = caseVariantKey(parsed, parsed.messages as Record<string, unknown>[]);
+  if (variant) {
+    const message = `request body field "${variant}" differs only in case from a field thinkcap reads (Ollama would read it as that field)`;
+    return { ok: false, status: 400, message, code: 'ambiguous_field', refuseAlways: true };
+  }
   const badLimit = invalidTokenLimit(parsed);
   if (badLimit) return bad(`${badLimit} must be a non-negative integer`);
   // Checked where a reservation depends on them (spend on): elsewhere the engine judges them, and

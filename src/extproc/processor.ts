@@ -239,7 +239,7 @@ export class RequestProcessor {
     const body = this.bodyChunks.length === 1 ? this.bodyChunks[0]! : Buffer.concat(this.bodyChunks);
     this.bodyChunks = [];
     const parsed = parseChatBody(body, requests.maxJsonDepth, this.ctx.spend?.enabled ? requests.maxChoices : null);
-    if (!parsed.ok) return [this.invalid(parsed.status, parsed.message, parsed.code, b)];
+    if (!parsed.ok) return [this.invalid(parsed.status, parsed.message, parsed.code, b, parsed.refuseAlways)];
     // Everything up to the answer to this message must fit inside Envoy's message_timeout.
     this.deadline = Date.now() + requests.deadlineMs;
     const outcome = planRequest(this.head!, parsed.json, parsed.messages, (this.ctx.planDeps ??= planDepsFor(this.ctx)), { responseBodyMode: this.responseBodyMode, deadline: this.deadline });
@@ -295,11 +295,15 @@ export class RequestProcessor {
     return { immediate_response: openAiError(status, message, type, code, extra) };
   }
 
-  /** A request body thinkcap cannot read: refused, or passed through unchanged where onInvalid says so. */
-  private invalid(status: number, message: string, code: string, b: HttpBody): ProcessingResponse {
+  /**
+   * A request body thinkcap cannot read: refused, or passed through unchanged where onInvalid
+   * says so; one that engines would read differently from thinkcap (`refuseAlways`) is refused
+   * whatever onInvalid says, since passing it through is what it was made for.
+   */
+  private invalid(status: number, message: string, code: string, b: HttpBody, refuseAlways = false): ProcessingResponse {
     this.reason = message;
     // An unread request cannot be reserved for: with spend budgets on, the default is to refuse it.
-    const mode = this.ctx.config.requests.onInvalid ?? (this.ctx.config.spend.enabled ? 'reject' : 'passthrough');
+    const mode = refuseAlways ? 'reject' : (this.ctx.config.requests.onInvalid ?? (this.ctx.config.spend.enabled ? 'reject' : 'passthrough'));
     if (mode === 'reject') return this.refuse(status, `thinkcap: ${message}`, 'invalid_request_error', code, null);
     this.ctx.log.info({ req: this.id, reason: message }, 'chat request passed through unchanged');
     this.outcome = 'passthrough';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/paths.js';
 import { RECORDED_CASES } from '../fixtures/llamacpp/cases.js';
-import { startEmulator, type Emulator } from '../../devkit/emulator/server.js';
+import { engineOutcome, ollamaDecode, startEmulator, type Emulator } from '../../devkit/emulator/server.js';
 
 const keys = (v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v).sort().join(',') : String(v));
 
@@ -66,5 +66,34 @@ describe.each(['deepseek', 'none'] as const)('emulated llama-server (--reasoning
     } else {
       expect(wholeShape(JSON.parse(text))).toEqual(wholeShape(JSON.parse(recorded(`${format}-${c.name}.json`))));
     }
+  });
+});
+
+describe('the emulator reads request fields as each engine does', () => {
+  it("Ollama (Go's encoding/json): keys match fields ignoring case, ſ as s and the Kelvin sign as k; the last wins; options merge; unknown keys are dropped", () => {
+    const decoded = ollamaDecode('ollama', {
+      model: 'a',
+      options: { num_predict: 50, temperature: 0 },
+      Options: { num_predict: 100_000 },
+      MODEL: 'b',
+      'thin\u212a': false,
+      'me\u017f\u017fages': [{ role: 'user', content: 'hi', CONTENT: 'long' }],
+      chat_template_kwargs: { enable_thinking: false },
+    });
+    expect(decoded).toEqual({ model: 'b', options: { num_predict: 100_000, temperature: 0 }, think: false, messages: [{ role: 'user', content: 'long' }] });
+    // Ollama /v1 has max_tokens and no max_completion_tokens.
+    expect(ollamaDecode('ollama-openai', { max_completion_tokens: 5, Max_Tokens: 7 })).toEqual({ max_tokens: 7 });
+    expect(engineOutcome('ollama-openai', { max_completion_tokens: 5 }, { plan: () => ({ thinkingTokens: 300, answerTokens: 20 }) }).finish).toBe('stop');
+  });
+
+  it("llama-server: n_predict before max_completion_tokens and max_tokens, -1 for none (measured on the real one)", () => {
+    const plan = () => ({ thinkingTokens: 300, answerTokens: 20 });
+    const total = (body: Record<string, unknown>) => {
+      const o = engineOutcome('llamacpp', body, { plan });
+      return o.thinking + o.answer;
+    };
+    expect(total({ max_tokens: 5, n_predict: 40 })).toBe(40);
+    expect(total({ max_tokens: 5, n_predict: -1 })).toBe(320);
+    expect(total({ max_tokens: 5 })).toBe(5);
   });
 });

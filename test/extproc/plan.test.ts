@@ -55,6 +55,15 @@ describe('parseChatBody', () => {
     ['n as a string', Buffer.from('{"messages":[{"role":"user","content":"hi"}],"n":"4"}'), /n must be/],
     ['n past requests.maxChoices', Buffer.from('{"messages":[{"role":"user","content":"hi"}],"n":17}'), /n must be a whole number from 1 to 16/],
     ['best_of past requests.maxChoices', Buffer.from('{"messages":[{"role":"user","content":"hi"}],"best_of":1000}'), /best_of must be/],
+    ["llama-server's n_cmpl past requests.maxChoices", Buffer.from('{"messages":[{"role":"user","content":"hi"}],"n_cmpl":64}'), /n_cmpl must be/],
+    ["llama-server's n_predict below -1", Buffer.from('{"messages":[{"role":"user","content":"hi"}],"n_predict":-2}'), /n_predict must be/],
+    ["a fractional n_predict", Buffer.from('{"messages":[{"role":"user","content":"hi"}],"n_predict":2.5}'), /n_predict must be/],
+    // Ollama (Go's encoding/json) reads each of these as the field thinkcap read under its own spelling.
+    ['options twice, the second spelled Options', Buffer.from('{"messages":[{"role":"user","content":"hi"}],"options":{"num_predict":50},"Options":{"num_predict":100000}}'), /"Options" differs only in case/],
+    ['MAX_TOKENS beside max_tokens', Buffer.from('{"messages":[{"role":"user","content":"hi"}],"max_tokens":5,"MAX_TOKENS":100000}'), /"MAX_TOKENS"/],
+    ['Messages with a long s (ſ, which Go folds to s)', Buffer.from('{"messages":[{"role":"user","content":"hi"}],"me\u017f\u017fages":[{"role":"user","content":"x"}]}'), /"meſſages"/],
+    ['keep_alive with the Kelvin sign for its k', Buffer.from('{"messages":[{"role":"user","content":"hi"}],"\u212aeep_alive":"1h"}'), /"\u212aeep_alive"/],
+    ["a message's Content beside its content", Buffer.from('{"messages":[{"role":"user","content":"hi","Content":"a prompt thinkcap never counted"}]}'), /"messages\[\]\.Content"/],
   ];
   it.each(cases)('refuses %s with 400 and a reason', (_name, body, re) => {
     const r = parseChatBody(body, 64);
@@ -62,6 +71,13 @@ describe('parseChatBody', () => {
     if (!r.ok) {
       expect(r.status).toBe(400);
       expect(r.message).toMatch(re);
+    }
+  });
+
+  it('keeps what no engine reads as a field thinkcap reads: other capitalised keys, n_predict -1, n_cmpl within bounds', () => {
+    for (const extra of ['"Metadata":{"A":1}', '"X_Trace":"1"', '"n_predict":-1', '"n_cmpl":4', '"options":{"Num_Predict":5}']) {
+      const r = parseChatBody(Buffer.from(`{"messages":[{"role":"user","content":"hi","Name":"x"}],${extra}}`), 64);
+      expect(r.ok, extra).toBe(true);
     }
   });
 
@@ -211,6 +227,8 @@ describe('planRequest', () => {
     expect(four.reservedUsd).toBeCloseTo(4 * one.reservedUsd, 12);
     expect(four.reservedThinking).toBe(4 * one.reservedThinking);
     expect((await reserved({ best_of: 3, n: 1 })).reservedUsd).toBeCloseTo(3 * one.reservedUsd, 12);
+    // llama-server reads n_cmpl before n (measured: n 1 with n_cmpl 3 gave three choices).
+    expect((await reserved({ n: 1, n_cmpl: 3 })).reservedUsd).toBeCloseTo(3 * one.reservedUsd, 12);
     expect(parseChatBody(Buffer.from('{"messages":[{"role":"user","content":"hi"}],"n":32}'), 64, 32).ok).toBe(true);
     // max_tokens 0: llama-server still generates one token (measured), so one is reserved.
     expect((await reserved({ max_tokens: 0 })).reservedUsd).toBeGreaterThanOrEqual(2 / 1e6 - 1e-15);

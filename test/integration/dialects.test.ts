@@ -422,3 +422,58 @@ describe('compressed responses', () => {
     }
   });
 });
+
+/**
+ * Ollama reads requests through Go structs (encoding/json: a key matches a field ignoring case,
+ * the last such key wins, map fields merge), and its /v1 reads max_tokens and no
+ * max_completion_tokens (Ollama's openai/openai.go). The emulator decodes as Ollama does, so each
+ * of these reached it uncapped before thinkcap read them the same way.
+ */
+describe.each(['ollama', 'ollama-openai'] as const)('%s: field spellings Ollama reads differently from JSON.parse', (dialect) => {
+  let stack: Stack;
+  const cap = 32 + 64; // trivial budget + requests.answerTokens
+  beforeAll(async () => {
+    stack = await startStack({
+      emulator: { dialect, plan: () => ({ thinkingTokens: 300, answerTokens: 400 }), tokenDelayMs: 0 },
+      thinkcap: { defaultDialect: dialect, requests: { answerTokens: 64 } },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  const path = dialect === 'ollama' ? '/api/chat' : '/v1/chat/completions';
+  const send = (body: Record<string, unknown>) =>
+    fetch(`${stack.envoy.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'qwen3', stream: false, messages: [{ role: 'user', content: EASY }], ...body }) });
+
+  const respelled: Array<[string, Record<string, unknown>]> =
+    dialect === 'ollama'
+      ? [
+          ['a second options spelled Options', { options: { num_predict: 50 }, Options: { num_predict: 100_000 } }],
+          ['Options and Think alone (thinkcap would not see the client\'s num_predict)', { Options: { num_predict: 100_000 }, Think: true }],
+          ['a message whose Content is the real prompt', { messages: [{ role: 'user', content: EASY, Content: 'Prove the Riemann hypothesis. '.repeat(50) }] }],
+        ]
+      : [
+          ['Max_Tokens beside max_tokens', { max_tokens: 50, Max_Tokens: 100_000 }],
+          ['Model beside model (routing writes model)', { model: 'small', MODEL: 'large' }],
+        ];
+
+  it.each(respelled)('%s: refused with 400 before any upstream call', async (_name, body) => {
+    const before = stack.emulator.requests.length;
+    const r = await send(body);
+    const j = (await r.json()) as { error: { code: string } };
+    expect(r.status).toBe(400);
+    expect(j.error.code).toBe('ambiguous_field');
+    expect(stack.emulator.requests.length).toBe(before);
+  });
+
+  if (dialect === 'ollama-openai') {
+    it('max_completion_tokens alone: the cap is written as max_tokens, the one field Ollama /v1 reads', async () => {
+      const r = await send({ max_completion_tokens: 100_000 });
+      const j = (await r.json()) as { usage: { completion_tokens: number } };
+      expect(r.status).toBe(200);
+      expect((stack.emulator.requests.at(-1)!.body as Record<string, unknown>).max_tokens).toBe(cap);
+      expect(j.usage.completion_tokens).toBeLessThanOrEqual(cap);
+    });
+  }
+});
