@@ -69,7 +69,8 @@ describe('thinkcap behind the real Envoy (vLLM dialect)', () => {
     await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: EASY }], max_completion_tokens: 50_000 });
     const sent2 = lastChat(stack).body as Record<string, unknown>;
     expect(sent2.max_completion_tokens).toBe(32 + 4096);
-    expect(sent2.max_tokens).toBeUndefined();
+    // And as max_tokens, the one field every engine reads (Ollama's /v1 reads no other).
+    expect(sent2.max_tokens).toBe(32 + 4096);
   });
 
   it('passes non-chat requests through untouched', async () => {
