@@ -5,6 +5,9 @@ import { isRecord, positiveInt, type BudgetPlan, type Dialect, type RewriteResul
 /** Request fields that shape sampling, carried into the continuation. */
 const SAMPLING_FIELDS = ['model', 'temperature', 'top_p', 'top_k', 'min_p', 'seed', 'stop', 'presence_penalty', 'frequency_penalty', 'repeat_penalty'] as const;
 
+/** llama-server's per-request thinking budget, under both the names it reads. */
+const LLAMA_BUDGET_FIELDS = ['reasoning_budget_tokens', 'thinking_budget_tokens'] as const;
+
 /**
  * The client's limit on llama-server: its own n_predict is read before max_completion_tokens and
  * max_tokens (its request schema lists those two as n_predict's aliases), -1 meaning no limit;
@@ -34,7 +37,12 @@ export function llamacppDialect(o: BackendOptions): Dialect {
       const result = capCompletion(body, plan, o, llamacppClientMax(body));
       // n_predict would override the cap just written to max_tokens.
       delete body.n_predict;
-      if (o.budgetField && o.native) body[o.budgetField] = plan.thinkingBudget;
+      if (o.budgetField && o.native) {
+        // llama-server reads reasoning_budget_tokens before thinking_budget_tokens (server-common.cpp):
+        // a client's copy of either could stand in for the one thinkcap writes.
+        for (const f of LLAMA_BUDGET_FIELDS) delete body[f];
+        body[o.budgetField] = plan.thinkingBudget;
+      }
       requestStreamUsage(body, false);
       return result;
     },

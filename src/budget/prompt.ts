@@ -44,10 +44,14 @@ export function textTokens(text: string, exactChars: number = TOKENIZE_MAX_CHARS
   return { estimate, bound: Math.max(estimate, counted.tokens + Buffer.byteLength(text.slice(counted.chars), 'utf8')), cut: counted.chars < headEnd };
 }
 
+/** Request fields a chat template serialises into the prompt, or may. */
+const TEMPLATE_INPUTS = ['tools', 'functions', 'response_format', 'documents', 'chat_template', 'chat_template_kwargs'] as const;
+
 /**
  * An upper bound on the prompt tokens an engine will bill for this chat request: the o200k
  * bound of the messages (their texts together, plus 4 per message for the role framing) and of
- * what templates serialise into the prompt (tools, functions, a JSON schema), times the
+ * what templates serialise into the prompt (tools, functions, a JSON schema, vLLM's documents,
+ * chat_template and chat_template_kwargs), times the
  * tokenizer safety factor, plus the template overhead, or SGLang's `input_ids` where more; and
  * the o200k estimate beside it. Pure.
  */
@@ -59,7 +63,9 @@ export function promptTokenBound(body: Record<string, unknown>, o: PromptBoundOp
   let estimate = counted.estimate + 4 * messages.length;
   let bound = counted.bound + 4 * messages.length;
   let cut = counted.cut;
-  for (const k of ['tools', 'functions', 'response_format'] as const) {
+  // And what a template may render beside the messages: vLLM takes a per-request chat_template
+  // (its own text can be prompt), chat_template_kwargs and RAG documents.
+  for (const k of TEMPLATE_INPUTS) {
     if (body[k] === undefined || body[k] === null) continue;
     const t = textTokens(JSON.stringify(body[k]), o.exactChars, o.deadline);
     estimate += t.estimate;

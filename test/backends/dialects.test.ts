@@ -101,6 +101,21 @@ describe.each(DIALECTS)('dialect %s, called directly', (name) => {
   });
 });
 
+describe('llama.cpp budget fields', () => {
+  it("with budgetField thinking_budget_tokens, a client's reasoning_budget_tokens (read first by llama-server) is removed; with the default the client's alias is", () => {
+    const plan = { thinkingBudget: 24, answerTokens: 64 };
+    const alias = dialect('llamacpp', 'native', { budgetField: 'thinking_budget_tokens' });
+    const body: Record<string, unknown> = { messages: [{ role: 'user', content: 'x' }], reasoning_budget_tokens: -1 };
+    alias.rewriteRequest(body, plan);
+    expect(body.reasoning_budget_tokens).toBeUndefined();
+    expect(body.thinking_budget_tokens).toBe(24);
+    const plain = { messages: [{ role: 'user', content: 'x' }], thinking_budget_tokens: 100_000 } as Record<string, unknown>;
+    dialect('llamacpp').rewriteRequest(plain, plan);
+    expect(plain).toMatchObject({ reasoning_budget_tokens: 24 });
+    expect(plain.thinking_budget_tokens).toBeUndefined();
+  });
+});
+
 describe('continuation requests, per dialect', () => {
   it('OpenAI-compatible engines continue the final assistant message with thinking closed', () => {
     const c = dialect('vllm', 'continuation').buildContinuation!({ model: 'm', messages: [{ role: 'user', content: 'q' }], thinking_token_budget: 5, max_completion_tokens: 9 }, 'so far', '', 50);

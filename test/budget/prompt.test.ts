@@ -20,6 +20,15 @@ describe('the prompt token bound', () => {
     expect(promptTokenBound({ messages }, BOUND)).toEqual({ estimate: exact + 8, bound: (exact + 8) * 2 + 64, cut: false });
   });
 
+  it("what vLLM's template may render beside the messages (documents, a chat_template of the client's, its kwargs) is in the bound", () => {
+    const messages = [{ role: 'user', content: 'hi' }];
+    const plain = promptTokenBound({ messages }, BOUND).bound;
+    const doc = english(20_000);
+    for (const extra of [{ documents: [{ title: 't', text: doc }] }, { chat_template: `{{ '${doc}' }}{% for m in messages %}{{ m.content }}{% endfor %}` }, { chat_template_kwargs: { context: doc } }]) {
+      expect(promptTokenBound({ messages, ...extra }, BOUND).bound - plain, Object.keys(extra)[0]).toBeGreaterThanOrEqual(o200k(doc));
+    }
+  });
+
   it("SGLang's input_ids (the prompt as token ids, its messages then only decide stop tokens) are counted one token each", () => {
     const messages = [{ role: 'user', content: 'hi' }];
     const plain = promptTokenBound({ messages }, BOUND);

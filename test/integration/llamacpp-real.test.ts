@@ -366,6 +366,27 @@ describe('real llama-server: its own length and choice fields, with spend budget
     expect(generated).toBeGreaterThan(0);
   }, 120_000);
 
+  it("a client's reasoning_budget_tokens, which llama-server reads before thinking_budget_tokens, does not displace the budget thinkcap writes under the alias", async () => {
+    const alias = await startStack({
+      backendPort: llama.port,
+      thinkcap: {
+        tiers: Object.fromEntries(['trivial', 'simple', 'moderate', 'complex', 'deep'].map((t) => [t, { budget: BUDGET }])),
+        requests: { answerTokens: ANSWER_TOKENS, answerReserveTokens: RESERVE },
+        backends: [{ name: 'llama', dialect: 'llamacpp', url: llama.url, budgetField: 'thinking_budget_tokens' }],
+      },
+      envoy: ENVOY,
+    });
+    try {
+      const before = await llama.settledTokensPredicted();
+      const seen = await chat(alias, false, { reasoning_budget_tokens: -1, max_tokens: 200 });
+      const generated = (await llama.settledTokensPredicted()) - before;
+      // Without the fix the engine thought until thinkcap's length cap (budget + answer allowance, 88).
+      expect(generated - (await llama.tokenize(seen.content))).toBeLessThanOrEqual(BUDGET + SLACK);
+    } finally {
+      await alias.stop();
+    }
+  }, 120_000);
+
   it('n_cmpl 3: three choices reserved and charged, though the engine\'s usage counts one', async () => {
     const spentBefore = await spentSettled();
     const before = await llama.settledTokensPredicted();
