@@ -7,6 +7,8 @@ export interface PromptBoundOptions {
   safetyFactor: number;
   /** Tokens the chat template adds (role markers, a default system prompt, generation prompt). */
   overheadTokens: number;
+  /** Tokens one media part (image, audio, video) may cost; none when unset. */
+  mediaPartTokens?: number;
   /**
    * Characters of each text counted exactly (TOKENIZE_MAX_CHARS unless told); past them the bound
    * is UTF-8 bytes. Fewer under a flood of large prompts (counting.ts): a looser bound, never a shorter one.
@@ -44,6 +46,18 @@ export function textTokens(text: string, exactChars: number = TOKENIZE_MAX_CHARS
   return { estimate, bound: Math.max(estimate, counted.tokens + Buffer.byteLength(text.slice(counted.chars), 'utf8')), cut: counted.chars < headEnd };
 }
 
+/**
+ * Parts of a message that are not text (an image, audio or video part: a content part with no
+ * text string; Ollama's `images`): the engine turns each into prompt tokens thinkcap cannot count.
+ */
+function mediaParts(m: { content?: unknown; images?: unknown }): number {
+  let n = Array.isArray(m.images) ? m.images.length : 0;
+  if (Array.isArray(m.content)) {
+    for (const part of m.content) if (part !== null && typeof part === 'object' && typeof (part as { text?: unknown }).text !== 'string') n++;
+  }
+  return n;
+}
+
 /** Request fields a chat template serialises into the prompt, or may. */
 const TEMPLATE_INPUTS = ['tools', 'functions', 'response_format', 'documents', 'chat_template', 'chat_template_kwargs'] as const;
 
@@ -52,13 +66,18 @@ const TEMPLATE_INPUTS = ['tools', 'functions', 'response_format', 'documents', '
  * bound of the messages (their texts together, plus 4 per message for the role framing) and of
  * what templates serialise into the prompt (tools, functions, a JSON schema, vLLM's documents,
  * chat_template and chat_template_kwargs), times the
- * tokenizer safety factor, plus the template overhead, or SGLang's `input_ids` where more; and
+ * tokenizer safety factor, plus the template overhead and mediaPartTokens for each image, audio
+ * or video part, or SGLang's `input_ids` where more; and
  * the o200k estimate beside it. Pure.
  */
 export function promptTokenBound(body: Record<string, unknown>, o: PromptBoundOptions): { estimate: number; bound: number; cut: boolean } {
-  const messages = Array.isArray(body.messages) ? (body.messages as Array<{ content?: unknown }>) : [];
+  const messages = Array.isArray(body.messages) ? (body.messages as Array<{ content?: unknown; images?: unknown }>) : [];
   let text = '';
-  for (const m of messages) text += messageText(m);
+  let media = 0;
+  for (const m of messages) {
+    text += messageText(m);
+    media += mediaParts(m);
+  }
   const counted = textTokens(text, o.exactChars, o.deadline);
   let estimate = counted.estimate + 4 * messages.length;
   let bound = counted.bound + 4 * messages.length;
@@ -72,7 +91,7 @@ export function promptTokenBound(body: Record<string, unknown>, o: PromptBoundOp
     bound += t.bound;
     cut ||= t.cut;
   }
-  bound = Math.ceil(bound * o.safetyFactor) + o.overheadTokens;
+  bound = Math.ceil(bound * o.safetyFactor) + o.overheadTokens + media * (o.mediaPartTokens ?? 0);
   // SGLang takes a chat's prompt as token ids when `input_ids` is set (its template and the
   // messages' text are then skipped): those are counted exactly, one token each.
   if (Array.isArray(body.input_ids)) {

@@ -338,6 +338,12 @@ export const configSchema = z
           .object({
             safetyFactor: z.number().min(1).default(2),
             overheadTokens: z.number().int().min(0).default(64),
+            /**
+             * Prompt tokens one image, audio or video part may cost (an OpenAI content part with
+             * no text, an Ollama message's `images` entry): thinkcap cannot count them. 16,384 is
+             * Qwen2.5-VL's most for one image at its default max_pixels (12,845,056 / 28²).
+             */
+            mediaPartTokens: z.number().int().min(0).default(16_384),
             counting: z
               .object({
                 windowMs: z.number().int().positive().default(100),

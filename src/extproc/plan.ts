@@ -152,7 +152,7 @@ export const READ_TOP_FIELDS: ReadonlySet<string> = new Set([
   'thinking_budget_tokens', 'chat_template_kwargs', 'custom_params', 'custom_logit_processor', 'tools', 'functions',
   'response_format', 'input_ids', 'continue_final_message', 'add_generation_prompt', 'keep_alive', 'format',
 ]);
-export const READ_MESSAGE_FIELDS: ReadonlySet<string> = new Set(['role', 'content', 'thinking', 'reasoning', 'reasoning_content', 'tool_calls']);
+export const READ_MESSAGE_FIELDS: ReadonlySet<string> = new Set(['role', 'content', 'images', 'thinking', 'reasoning', 'reasoning_content', 'tool_calls']);
 
 /** A key as Go's encoding/json compares it with a field name (ASCII-only names: lower case, ſ as s). */
 function goFolded(key: string): string {
@@ -352,6 +352,7 @@ async function withPolicies(head: RequestHead, json: Record<string, unknown>, de
   const prompt = promptTokenBound(json, {
     safetyFactor: config.spend.promptBound.safetyFactor,
     overheadTokens: decision.backend?.promptOverheadTokens ?? config.spend.promptBound.overheadTokens,
+    mediaPartTokens: config.spend.promptBound.mediaPartTokens,
     exactChars,
     deadline: t0 + config.spend.promptBound.counting.promptMs,
   });

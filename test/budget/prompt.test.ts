@@ -29,6 +29,18 @@ describe('the prompt token bound', () => {
     }
   });
 
+  it('each image, audio or video part (no text of its own; Ollama images) adds mediaPartTokens: the engine bills them, thinkcap cannot count them', () => {
+    const text = { type: 'text', text: 'What is in these?' };
+    const parts = [text, { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }, { type: 'input_audio', input_audio: { data: 'AAAA', format: 'wav' } }, { type: 'video_url', video_url: { url: 'http://x/v.mp4' } }];
+    const plain = promptTokenBound({ messages: [{ role: 'user', content: [text] }] }, { ...BOUND, mediaPartTokens: 1000 }).bound;
+    const withMedia = promptTokenBound({ messages: [{ role: 'user', content: parts }, { role: 'user', content: 'and', images: ['AAAA', 'BBBB'] }] }, { ...BOUND, mediaPartTokens: 1000 }).bound;
+    const withoutImages = promptTokenBound({ messages: [{ role: 'user', content: [text] }, { role: 'user', content: 'and' }] }, { ...BOUND, mediaPartTokens: 1000 }).bound;
+    expect(withMedia - withoutImages).toBe(5 * 1000);
+    expect(withoutImages).toBeGreaterThan(plain);
+    // Without the option, as before: text only.
+    expect(promptTokenBound({ messages: [{ role: 'user', content: parts }] }, BOUND).bound).toBe(promptTokenBound({ messages: [{ role: 'user', content: [text] }] }, BOUND).bound);
+  });
+
   it("SGLang's input_ids (the prompt as token ids, its messages then only decide stop tokens) are counted one token each", () => {
     const messages = [{ role: 'user', content: 'hi' }];
     const plain = promptTokenBound({ messages }, BOUND);

@@ -236,6 +236,20 @@ describe('planRequest', () => {
     expect(parseChatBody(Buffer.from('{"messages":[{"role":"user","content":"hi"}],"n":"4"}'), 64, null).ok).toBe(true);
   });
 
+  it('an image part is reserved at spend.promptBound.mediaPartTokens: the engine bills it as prompt', async () => {
+    const config = validateConfig({ defaultDialect: 'vllm', spend: { enabled: true, pricing: { promptUsdPerMTok: 1e6, completionUsdPerMTok: 0 }, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: 1e9 }] } });
+    const spend = new SpendController(config, new MemoryLedger(), log);
+    const reserved = async (content: unknown) => {
+      const json = { messages: [{ role: 'user', content }] };
+      const out = await planRequest(head(config, { [config.identity.tenantHeader]: 'acme' }), json, json.messages as never, deps(config, { spend }), timing());
+      if (out.kind !== 'forward') throw new Error('refused');
+      return out.plan.reservation!.reservedUsd;
+    };
+    const text = { type: 'text', text: 'What is this?' };
+    const image = { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } };
+    expect((await reserved([text, image])) - (await reserved([text]))).toBeCloseTo(16_384, 6);
+  });
+
   it('where a continuation may follow (budget forcing, or the rescue of a model that stops inside thinking), the reservation covers its answer too', async () => {
     const config = validateConfig({
       defaultDialect: 'vllm',
