@@ -184,9 +184,15 @@ export interface BodyProblem {
   status: number;
   message: string;
   code: string;
-  /** Refused even where onInvalid passes unreadable bodies through: an engine would read it as another request. */
-  refuseAlways?: boolean;
+  /**
+   * What an engine makes of the body (requests.onInvalid decides by it): `rejects` it too (empty,
+   * not UTF-8, not JSON, no messages array), `reads` it (past thinkcap's own bounds, a field in a
+   * form thinkcap does not take), or `misreads` it (a field thinkcap read, under another spelling).
+   */
+  engine: EngineReading;
 }
+
+export type EngineReading = 'rejects' | 'reads' | 'misreads';
 
 export type ParsedBody = { ok: true; json: Record<string, unknown>; messages: Message[] } | ({ ok: false } & BodyProblem);
 
@@ -195,36 +201,36 @@ const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Decode, bound and parse a whole chat request body. Pure. */
 export function parseChatBody(body: Buffer, maxJsonDepth: number, maxChoices: number | null = 16): ParsedBody {
-  const bad = (message: string, code = 'invalid_request_body'): ParsedBody => ({ ok: false, status: 400, message, code });
-  if (body.length === 0) return bad('request body is empty');
+  const bad = (message: string, engine: EngineReading, code = 'invalid_request_body'): ParsedBody => ({ ok: false, status: 400, message, code, engine });
+  if (body.length === 0) return bad('request body is empty', 'rejects');
   let text: string;
   try {
     text = STRICT_UTF8.decode(body);
   } catch {
-    return bad('request body is not valid UTF-8');
+    return bad('request body is not valid UTF-8', 'rejects');
   }
   // Deep nesting would overflow the stack in JSON.stringify and the classifier: checked on the
   // raw text before parsing, in one pass.
-  if (jsonDepth(text, maxJsonDepth) > maxJsonDepth) return bad(`request body nests deeper than ${maxJsonDepth} levels`);
+  if (jsonDepth(text, maxJsonDepth) > maxJsonDepth) return bad(`request body nests deeper than ${maxJsonDepth} levels`, 'reads');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    return bad(`request body is not valid JSON: ${(err as Error).message}`, 'invalid_json');
+    return bad(`request body is not valid JSON: ${(err as Error).message}`, 'rejects', 'invalid_json');
   }
-  if (!isRecord(parsed) || !Array.isArray(parsed.messages) || parsed.messages.length === 0) return bad('request body has no messages array');
-  if (!parsed.messages.every((m) => isRecord(m) && typeof m.role === 'string')) return bad('every entry of messages must be an object with a role');
+  if (!isRecord(parsed) || !Array.isArray(parsed.messages) || parsed.messages.length === 0) return bad('request body has no messages array', 'rejects');
+  if (!parsed.messages.every((m) => isRecord(m) && typeof m.role === 'string')) return bad('every entry of messages must be an object with a role', 'reads');
   const variant = caseVariantKey(parsed, parsed.messages as Record<string, unknown>[]);
   if (variant) {
     const message = `request body field "${variant}" differs only in case from a field thinkcap reads (Ollama would read it as that field)`;
-    return { ok: false, status: 400, message, code: 'ambiguous_field', refuseAlways: true };
+    return bad(message, 'misreads', 'ambiguous_field');
   }
   const badLimit = invalidTokenLimit(parsed);
-  if (badLimit) return bad(`${badLimit} must be a non-negative integer`);
+  if (badLimit) return bad(badLimit === 'n_predict' ? 'n_predict must be an integer from -1' : `${badLimit} must be a non-negative integer`, 'reads');
   // Checked where a reservation depends on them (spend on): elsewhere the engine judges them, and
   // a body passed through as invalid would lose its thinking cap.
   const badChoices = maxChoices === null ? null : invalidChoices(parsed, maxChoices);
-  if (badChoices) return bad(`${badChoices} must be a whole number from 1 to ${maxChoices}`);
+  if (badChoices) return bad(`${badChoices} must be a whole number from 1 to ${maxChoices}`, 'reads');
   return { ok: true, json: parsed, messages: parsed.messages as Message[] };
 }
 

@@ -116,6 +116,24 @@ describe('thinkcap behind the real Envoy (vLLM dialect)', () => {
     expect(extProcStat(stats, 'spurious_msgs_received')).toBe(0);
   });
 
+  it('refuses, even by default, the bodies an engine would serve uncapped: nested past maxJsonDepth, a limit pydantic coerces, a message without a role', async () => {
+    let deep: unknown = 'x';
+    for (let i = 0; i < 70; i++) deep = [deep];
+    const payloads: Array<[Record<string, unknown>, RegExp]> = [
+      [{ model: 'm', messages: [{ role: 'user', content: HARD }], metadata: deep }, /nests deeper/],
+      // vLLM and SGLang (pydantic, lax) read "100000" as 100000.
+      [{ model: 'm', messages: [{ role: 'user', content: HARD }], max_tokens: '100000' }, /max_tokens must be/],
+      [{ model: 'm', messages: [{ content: HARD }] }, /role/],
+    ];
+    for (const [payload, reason] of payloads) {
+      const before = stack.emulator.chatCalls();
+      const r = await fetch(`${stack.envoy.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify(payload), headers: { 'content-type': 'application/json' } });
+      expect(r.status).toBe(400);
+      expect(((await r.json()) as { error: { message: string } }).error.message).toMatch(reason);
+      expect(stack.emulator.chatCalls()).toBe(before);
+    }
+  });
+
   it('ignores identity headers the client sets itself', async () => {
     await fetch(`${stack.envoy.url}/v1/chat/completions`, {
       method: 'POST',
