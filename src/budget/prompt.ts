@@ -58,12 +58,24 @@ function mediaParts(m: { content?: unknown; images?: unknown }): number {
   return n;
 }
 
+/** Message fields besides content that chat templates render: earlier reasoning, tool calls (arguments and all). */
+const MESSAGE_TEXT_FIELDS = ['reasoning_content', 'reasoning', 'thinking'] as const;
+const MESSAGE_JSON_FIELDS = ['tool_calls', 'function_call'] as const;
+
+/** What a template may render of a message besides its content. */
+function renderedBeside(m: Record<string, unknown>): string {
+  let out = '';
+  for (const k of MESSAGE_TEXT_FIELDS) if (typeof m[k] === 'string') out += '\n' + (m[k] as string);
+  for (const k of MESSAGE_JSON_FIELDS) if (m[k] !== undefined && m[k] !== null) out += '\n' + JSON.stringify(m[k]);
+  return out;
+}
+
 /** Request fields a chat template serialises into the prompt, or may. */
 const TEMPLATE_INPUTS = ['tools', 'functions', 'response_format', 'documents', 'chat_template', 'chat_template_kwargs'] as const;
 
 /**
  * An upper bound on the prompt tokens an engine will bill for this chat request: the o200k
- * bound of the messages (their texts together, plus 4 per message for the role framing) and of
+ * bound of the messages (their texts together with the reasoning and tool calls templates render, plus 4 per message for the role framing) and of
  * what templates serialise into the prompt (tools, functions, a JSON schema, vLLM's documents,
  * chat_template and chat_template_kwargs), times the
  * tokenizer safety factor, plus the template overhead and mediaPartTokens for each image, audio
@@ -71,11 +83,11 @@ const TEMPLATE_INPUTS = ['tools', 'functions', 'response_format', 'documents', '
  * the o200k estimate beside it. Pure.
  */
 export function promptTokenBound(body: Record<string, unknown>, o: PromptBoundOptions): { estimate: number; bound: number; cut: boolean } {
-  const messages = Array.isArray(body.messages) ? (body.messages as Array<{ content?: unknown; images?: unknown }>) : [];
+  const messages = Array.isArray(body.messages) ? (body.messages as Array<Record<string, unknown>>) : [];
   let text = '';
   let media = 0;
   for (const m of messages) {
-    text += messageText(m);
+    text += messageText(m) + renderedBeside(m);
     media += mediaParts(m);
   }
   const counted = textTokens(text, o.exactChars, o.deadline);

@@ -225,6 +225,8 @@ export function parseChatBody(body: Buffer, maxJsonDepth: number, maxChoices: nu
     const message = `request body field "${variant}" differs only in case from a field thinkcap reads (Ollama would read it as that field)`;
     return bad(message, 'misreads', 'ambiguous_field');
   }
+  // vLLM and SGLang read "true" or 1 as true (pydantic, lax): a stream thinkcap would not ask usage of.
+  if (parsed.stream !== undefined && parsed.stream !== null && typeof parsed.stream !== 'boolean') return bad('stream must be true or false', 'reads');
   const badLimit = invalidTokenLimit(parsed);
   if (badLimit) return bad(badLimit === 'n_predict' ? 'n_predict must be an integer from -1' : `${badLimit} must be a non-negative integer`, 'reads');
   // Checked where a reservation depends on them (spend on): elsewhere the engine judges them, and

@@ -41,6 +41,15 @@ describe('the prompt token bound', () => {
     expect(promptTokenBound({ messages: [{ role: 'user', content: parts }] }, BOUND).bound).toBe(promptTokenBound({ messages: [{ role: 'user', content: [text] }] }, BOUND).bound);
   });
 
+  it('earlier reasoning and tool calls, which templates render into the prompt, are in the bound', () => {
+    const args = english(8_000);
+    const plain = promptTokenBound({ messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'ok' }] }, BOUND).bound;
+    for (const extra of [{ tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: args } }] }, { reasoning_content: args }, { thinking: args }, { function_call: { name: 'f', arguments: args } }]) {
+      const b = promptTokenBound({ messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'ok', ...extra }] }, BOUND).bound;
+      expect(b - plain, Object.keys(extra)[0]).toBeGreaterThanOrEqual(o200k(args));
+    }
+  });
+
   it("SGLang's input_ids (the prompt as token ids, its messages then only decide stop tokens) are counted one token each", () => {
     const messages = [{ role: 'user', content: 'hi' }];
     const plain = promptTokenBound({ messages }, BOUND);

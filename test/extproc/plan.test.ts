@@ -55,6 +55,7 @@ describe('parseChatBody', () => {
     ['n as a string', Buffer.from('{"messages":[{"role":"user","content":"hi"}],"n":"4"}'), /n must be/],
     ['n past requests.maxChoices', Buffer.from('{"messages":[{"role":"user","content":"hi"}],"n":17}'), /n must be a whole number from 1 to 16/],
     ['best_of past requests.maxChoices', Buffer.from('{"messages":[{"role":"user","content":"hi"}],"best_of":1000}'), /best_of must be/],
+    ['stream as a string (pydantic reads "true" as true)', Buffer.from('{"messages":[{"role":"user","content":"hi"}],"stream":"true"}'), /stream must be true or false/],
     ["llama-server's n_cmpl past requests.maxChoices", Buffer.from('{"messages":[{"role":"user","content":"hi"}],"n_cmpl":64}'), /n_cmpl must be/],
     ["llama-server's n_predict below -1", Buffer.from('{"messages":[{"role":"user","content":"hi"}],"n_predict":-2}'), /n_predict must be/],
     ["a fractional n_predict", Buffer.from('{"messages":[{"role":"user","content":"hi"}],"n_predict":2.5}'), /n_predict must be/],
