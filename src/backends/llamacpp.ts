@@ -12,7 +12,8 @@ const LLAMA_BUDGET_FIELDS = ['reasoning_budget_tokens', 'thinking_budget_tokens'
  * The client's limit on llama-server: its own n_predict is read before max_completion_tokens and
  * max_tokens (its request schema lists those two as n_predict's aliases), -1 meaning no limit;
  * measured on a running llama-server: max_tokens 5 with n_predict 40 generated 40 tokens. The
- * smallest limit the client set is kept, and thinkcap writes it as max_tokens only.
+ * smallest limit the client set is kept; the rewrite writes the cap as max_tokens (and
+ * max_completion_tokens where the client set it) and drops n_predict.
  */
 export function llamacppClientMax(body: Record<string, unknown>): number | null {
   const openAi = openAiClientMax(body);

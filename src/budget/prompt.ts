@@ -75,12 +75,11 @@ const TEMPLATE_INPUTS = ['tools', 'functions', 'response_format', 'documents', '
 
 /**
  * An upper bound on the prompt tokens an engine will bill for this chat request: the o200k
- * bound of the messages (their texts together with the reasoning and tool calls templates render, plus 4 per message for the role framing) and of
- * what templates serialise into the prompt (tools, functions, a JSON schema, vLLM's documents,
- * chat_template and chat_template_kwargs), times the
- * tokenizer safety factor, plus the template overhead and mediaPartTokens for each image, audio
- * or video part, or SGLang's `input_ids` where more; and
- * the o200k estimate beside it. Pure.
+ * bound of the messages (their texts, with the reasoning and tool calls templates render, plus 4
+ * per message for the role framing) and of what templates serialise into the prompt (tools,
+ * functions, a JSON schema, vLLM's documents, chat_template and its kwargs), times the tokenizer
+ * safety factor, plus the template overhead and mediaPartTokens for each image, audio or video
+ * part, or SGLang's `input_ids` where more; and the o200k estimate beside it. Pure.
  */
 export function promptTokenBound(body: Record<string, unknown>, o: PromptBoundOptions): { estimate: number; bound: number; cut: boolean } {
   const messages = Array.isArray(body.messages) ? (body.messages as Array<Record<string, unknown>>) : [];
