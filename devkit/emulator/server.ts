@@ -200,7 +200,10 @@ export function engineOutcome(dialect: EmulatedDialect, body: Record<string, unk
       if (t === false) thinking = 0;
       else if (typeof t === 'string' && t in EFFORT_SHARE) thinking = Math.round(thinking * EFFORT_SHARE[t]!);
     } else if (dialect === 'ollama-openai') {
-      const e = body.reasoning_effort;
+      // Ollama's /v1 takes reasoning.effort where a reasoning object is given (an empty one:
+      // the model's default), else reasoning_effort (openai/openai.go).
+      const r = body.reasoning;
+      const e = r && typeof r === 'object' ? rec(r).effort : body.reasoning_effort;
       if (typeof e === 'string' && e in EFFORT_SHARE) thinking = Math.round(thinking * EFFORT_SHARE[e]!);
     }
   }

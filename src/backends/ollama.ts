@@ -137,8 +137,9 @@ export function ollamaDialect(o: BackendOptions): Dialect {
 }
 
 /**
- * Ollama's OpenAI-compatible /v1: `reasoning_effort` none | low | medium | high, reasoning in
- * delta.reasoning, usage with stream_options.include_usage.
+ * Ollama's OpenAI-compatible /v1: `reasoning_effort` none | low | medium | high (a `reasoning`
+ * object, which it reads first, is removed), reasoning in delta.reasoning, usage with
+ * stream_options.include_usage, the length cap in max_tokens only.
  */
 export function ollamaOpenAiDialect(o: BackendOptions): Dialect {
   return {
@@ -148,7 +149,12 @@ export function ollamaOpenAiDialect(o: BackendOptions): Dialect {
     limits: (body, plan) => ceilingLimits(body, plan.thinkingBudget + plan.answerTokens),
     rewriteRequest(body: Record<string, unknown>, plan: BudgetPlan): RewriteResult {
       const result = applyTokenCeiling(body, plan);
-      if (!o.rewriteOnly) body.reasoning_effort = effortFor(plan.thinkingBudget, o);
+      if (!o.rewriteOnly) {
+        // Ollama reads reasoning.effort before reasoning_effort (an empty reasoning object: the
+        // model's default), so a client's reasoning object would replace the effort written here.
+        delete body.reasoning;
+        body.reasoning_effort = effortFor(plan.thinkingBudget, o);
+      }
       requestStreamUsage(body, false);
       return result;
     },

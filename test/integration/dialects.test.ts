@@ -468,6 +468,17 @@ describe.each(['ollama', 'ollama-openai'] as const)('%s: field spellings Ollama 
   });
 
   if (dialect === 'ollama-openai') {
+    it.each([{ effort: 'high' }, {}])("a reasoning object %j (read before reasoning_effort) does not replace the effort thinkcap writes", async (reasoning) => {
+      const r = await send({ reasoning });
+      await r.text();
+      expect(r.status).toBe(200);
+      const sent = stack.emulator.requests.at(-1)!.body as Record<string, unknown>;
+      expect(sent.reasoning).toBeUndefined();
+      expect(sent.reasoning_effort).toBe('low');
+      // low: a quarter of the model's 300 (the emulator's share), not all of it.
+      expect(stack.emulator.generatedThinking.at(-1)).toBe(75);
+    });
+
     it('max_completion_tokens alone: the cap is written as max_tokens, the one field Ollama /v1 reads', async () => {
       const r = await send({ max_completion_tokens: 100_000 });
       const j = (await r.json()) as { usage: { completion_tokens: number } };
