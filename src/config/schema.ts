@@ -159,16 +159,14 @@ export const configSchema = z
          */
         maxResponseHoldBytes: z.number().int().positive().default(8 * 1024 * 1024),
         /**
-         * What to do with a chat request thinkcap will not plan for: `passthrough` forwards it
-         * unchanged (the backend answers as it would without thinkcap), `reject` answers 400/413
-         * with an OpenAI-style error. Unset: one that engines refuse too (malformed JSON, not
-         * UTF-8, empty, no messages) is rejected with spend budgets on and passed without; one an
-         * engine would serve (too large, nested past maxJsonDepth, a message without a role, a
-         * limit in a form thinkcap does not take) is rejected either way, since forwarded it
-         * would run uncapped. A field spelled so that an engine reads it as another is always
-         * rejected.
+         * What to do with a chat request thinkcap will not plan for (malformed JSON, not UTF-8,
+         * no messages, too large, nested past maxJsonDepth, a limit or flag in a form thinkcap
+         * does not take): `reject` answers 400/413 with an OpenAI-style error; `passthrough`
+         * forwards it unchanged, uncapped and unreserved, since some engine reads nearly any of
+         * them (Python's json reads NaN and UTF-16, Go's replaces bad UTF-8, pydantic reads "100"
+         * as 100). A field spelled so that an engine reads it as another is always rejected.
          */
-        onInvalid: z.enum(['passthrough', 'reject']).optional(),
+        onInvalid: z.enum(['passthrough', 'reject']).default('reject'),
         /**
          * Answer tokens allowed on top of the thinking budget when the client set no
          * max_tokens; the client's own max_tokens is never raised.

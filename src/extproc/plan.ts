@@ -185,14 +185,11 @@ export interface BodyProblem {
   message: string;
   code: string;
   /**
-   * What an engine makes of the body (requests.onInvalid decides by it): `rejects` it too (empty,
-   * not UTF-8, not JSON, no messages array), `reads` it (past thinkcap's own bounds, a field in a
-   * form thinkcap does not take), or `misreads` it (a field thinkcap read, under another spelling).
+   * An engine would read a field of the body as one thinkcap read under another spelling:
+   * refused even where requests.onInvalid passes unreadable bodies through.
    */
-  engine: EngineReading;
+  misread?: boolean;
 }
-
-export type EngineReading = 'rejects' | 'reads' | 'misreads';
 
 export type ParsedBody = { ok: true; json: Record<string, unknown>; messages: Message[] } | ({ ok: false } & BodyProblem);
 
@@ -201,38 +198,38 @@ const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Decode, bound and parse a whole chat request body. Pure. */
 export function parseChatBody(body: Buffer, maxJsonDepth: number, maxChoices: number | null = 16): ParsedBody {
-  const bad = (message: string, engine: EngineReading, code = 'invalid_request_body'): ParsedBody => ({ ok: false, status: 400, message, code, engine });
-  if (body.length === 0) return bad('request body is empty', 'rejects');
+  const bad = (message: string, code = 'invalid_request_body'): ParsedBody => ({ ok: false, status: 400, message, code });
+  if (body.length === 0) return bad('request body is empty');
   let text: string;
   try {
     text = STRICT_UTF8.decode(body);
   } catch {
-    return bad('request body is not valid UTF-8', 'rejects');
+    return bad('request body is not valid UTF-8');
   }
   // Deep nesting would overflow the stack in JSON.stringify and the classifier: checked on the
   // raw text before parsing, in one pass.
-  if (jsonDepth(text, maxJsonDepth) > maxJsonDepth) return bad(`request body nests deeper than ${maxJsonDepth} levels`, 'reads');
+  if (jsonDepth(text, maxJsonDepth) > maxJsonDepth) return bad(`request body nests deeper than ${maxJsonDepth} levels`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    return bad(`request body is not valid JSON: ${(err as Error).message}`, 'rejects', 'invalid_json');
+    return bad(`request body is not valid JSON: ${(err as Error).message}`, 'invalid_json');
   }
-  if (!isRecord(parsed) || !Array.isArray(parsed.messages) || parsed.messages.length === 0) return bad('request body has no messages array', 'rejects');
-  if (!parsed.messages.every((m) => isRecord(m) && typeof m.role === 'string')) return bad('every entry of messages must be an object with a role', 'reads');
+  if (!isRecord(parsed) || !Array.isArray(parsed.messages) || parsed.messages.length === 0) return bad('request body has no messages array');
+  if (!parsed.messages.every((m) => isRecord(m) && typeof m.role === 'string')) return bad('every entry of messages must be an object with a role');
   const variant = caseVariantKey(parsed, parsed.messages as Record<string, unknown>[]);
   if (variant) {
     const message = `request body field "${variant}" differs only in case from a field thinkcap reads (Ollama would read it as that field)`;
-    return bad(message, 'misreads', 'ambiguous_field');
+    return { ok: false, status: 400, message, code: 'ambiguous_field', misread: true };
   }
   // vLLM and SGLang read "true" or 1 as true (pydantic, lax): a stream thinkcap would not ask usage of.
-  if (parsed.stream !== undefined && parsed.stream !== null && typeof parsed.stream !== 'boolean') return bad('stream must be true or false', 'reads');
+  if (parsed.stream !== undefined && parsed.stream !== null && typeof parsed.stream !== 'boolean') return bad('stream must be true or false');
   const badLimit = invalidTokenLimit(parsed);
-  if (badLimit) return bad(badLimit === 'n_predict' ? 'n_predict must be an integer from -1' : `${badLimit} must be a non-negative integer`, 'reads');
+  if (badLimit) return bad(badLimit === 'n_predict' ? 'n_predict must be an integer from -1' : `${badLimit} must be a non-negative integer`);
   // Checked where a reservation depends on them (spend on): elsewhere the engine judges them, and
   // a body passed through as invalid would lose its thinking cap.
   const badChoices = maxChoices === null ? null : invalidChoices(parsed, maxChoices);
-  if (badChoices) return bad(`${badChoices} must be a whole number from 1 to ${maxChoices}`, 'reads');
+  if (badChoices) return bad(`${badChoices} must be a whole number from 1 to ${maxChoices}`);
   return { ok: true, json: parsed, messages: parsed.messages as Message[] };
 }
 

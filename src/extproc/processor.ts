@@ -12,7 +12,7 @@ import type { Outcome, RequestRecord } from '../accounting/record.js';
 import { runContinuation } from './continuation.js';
 import { PassThroughProcessor } from './passthrough.js';
 import { CountingMeter } from '../budget/counting.js';
-import { parseChatBody, planRequest, readRequestHead, type Decision, type EngineReading, type PlanDeps, type PlanOutcome, type RequestHead, type RequestPlan } from './plan.js';
+import { parseChatBody, planRequest, readRequestHead, type Decision, type PlanDeps, type PlanOutcome, type RequestHead, type RequestPlan } from './plan.js';
 import type { BodySendMode, HeaderMutation, HttpBody, HttpHeaders, ProcessingRequest, ProcessingResponse, StructValue } from './proto.js';
 import { headerMutation, openAiError, readHeaders, streamedBody, toStruct } from './wire.js';
 
@@ -194,7 +194,7 @@ export class RequestProcessor {
     }
     if (h.end_of_stream) {
       // A chat POST with no body at all.
-      const res = this.invalid(400, 'request body is empty', 'invalid_request_body', { end_of_stream: true }, 'rejects');
+      const res = this.invalid(400, 'request body is empty', 'invalid_request_body', { end_of_stream: true });
       return res.immediate_response ? res : this.passThroughFromHeaders('chat request without a body');
     }
     if (this.requestBodyMode !== 'BUFFERED') {
@@ -226,20 +226,20 @@ export class RequestProcessor {
   private onRequestBody(b: HttpBody): Answer {
     if (this.phase !== 'request_body') {
       // A body before the request headers (or after the response began): never forwarded unread.
-      return [this.invalid(400, 'request body out of order', 'invalid_request_body', b, 'rejects')];
+      return [this.invalid(400, 'request body out of order', 'invalid_request_body', b)];
     }
     const chunk = b.body ?? Buffer.alloc(0);
     this.bodyBytes += chunk.length;
     const { requests } = this.ctx.config;
-    if (this.bodyBytes > requests.maxBodyBytes) return [this.invalid(413, `request body is larger than ${requests.maxBodyBytes} bytes`, 'request_too_large', b, 'reads')];
+    if (this.bodyBytes > requests.maxBodyBytes) return [this.invalid(413, `request body is larger than ${requests.maxBodyBytes} bytes`, 'request_too_large', b)];
     this.bodyChunks.push(chunk);
     // BUFFERED sends the whole body in one message; anything else (a partial buffer) is not
     // rewritten, and every message gets its answer so the stream never waits on thinkcap.
-    if (!b.end_of_stream) return [this.invalid(400, 'request body arrived in parts', 'invalid_request_body', b, 'reads')];
+    if (!b.end_of_stream) return [this.invalid(400, 'request body arrived in parts', 'invalid_request_body', b)];
     const body = this.bodyChunks.length === 1 ? this.bodyChunks[0]! : Buffer.concat(this.bodyChunks);
     this.bodyChunks = [];
     const parsed = parseChatBody(body, requests.maxJsonDepth, this.ctx.spend?.enabled ? requests.maxChoices : null);
-    if (!parsed.ok) return [this.invalid(parsed.status, parsed.message, parsed.code, b, parsed.engine)];
+    if (!parsed.ok) return [this.invalid(parsed.status, parsed.message, parsed.code, b, parsed.misread)];
     // Everything up to the answer to this message must fit inside Envoy's message_timeout.
     this.deadline = Date.now() + requests.deadlineMs;
     const outcome = planRequest(this.head!, parsed.json, parsed.messages, (this.ctx.planDeps ??= planDepsFor(this.ctx)), { responseBodyMode: this.responseBodyMode, deadline: this.deadline });
@@ -296,16 +296,15 @@ export class RequestProcessor {
   }
 
   /**
-   * A request body thinkcap will not plan for. One that engines reject too passes through where
-   * onInvalid says so (the default without spend); one an engine would serve is refused unless
-   * onInvalid is passthrough (through, it would skip the cap); one an engine would read
-   * differently from thinkcap is always refused (passing it is what it was made for).
+   * A request body thinkcap will not plan for: refused unless onInvalid is passthrough, since
+   * some engine reads nearly any of them (Python's json reads NaN and UTF-16, Go's replaces bad
+   * UTF-8, pydantic takes "100" for 100, every parser nests deeper) and forwarded it would run
+   * uncapped. One an engine would read as another request (`misread`) is refused whatever
+   * onInvalid says: passing it through is what it was made for.
    */
-  private invalid(status: number, message: string, code: string, b: HttpBody, engine: EngineReading): ProcessingResponse {
+  private invalid(status: number, message: string, code: string, b: HttpBody, misread = false): ProcessingResponse {
     this.reason = message;
-    const configured = this.ctx.config.requests.onInvalid;
-    // An unread request cannot be reserved for: with spend budgets on, the default is to refuse it.
-    const mode = engine === 'misreads' ? 'reject' : (configured ?? (engine === 'reads' || this.ctx.config.spend.enabled ? 'reject' : 'passthrough'));
+    const mode = misread ? 'reject' : this.ctx.config.requests.onInvalid;
     if (mode === 'reject') return this.refuse(status, `thinkcap: ${message}`, 'invalid_request_error', code, null);
     this.ctx.log.info({ req: this.id, reason: message }, 'chat request passed through unchanged');
     this.outcome = 'passthrough';

@@ -50,12 +50,11 @@ describe('ext_proc server', () => {
     request_body: { body: Buffer.from(JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Hello' }] })), end_of_stream: true },
   };
 
-  it('a failure inside one stream passes that request through and leaves other streams alone', async () => {
-    // A body before any headers makes the processor throw (no dialect chosen yet).
-    const [broken, healthy] = await Promise.all([converse(client, [chatBody, chatBody]), converse(client, [chatHeaders, chatBody])]);
-    expect(broken[0]).toMatchObject({ request_body: {} });
-    expect(broken[1]).toMatchObject({ request_body: {} });
-    expect(broken[1]!.request_body!.response).toBeUndefined();
+  it('a body out of order in one stream is refused there (never forwarded unread) and other streams carry on', async () => {
+    // A body before any headers: no request to plan for.
+    const [broken, healthy] = await Promise.all([converse(client, [chatBody]), converse(client, [chatHeaders, chatBody])]);
+    expect(broken[0]!.immediate_response!.status!.code).toBe('BadRequest');
+    expect(broken[0]!.immediate_response!.body!.toString()).toMatch(/out of order/);
     const rewritten = JSON.parse(healthy[1]!.request_body!.response!.body_mutation!.body!.toString());
     expect(rewritten.thinking_token_budget).toBe(32);
     const cl = healthy[1]!.request_body!.response!.header_mutation!.set_headers!.find((h) => h.header.key === 'content-length');

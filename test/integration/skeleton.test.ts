@@ -99,7 +99,51 @@ describe('thinkcap behind the real Envoy (vLLM dialect)', () => {
     expect(await started()).toBe(before + 1);
   });
 
-  it('passes malformed, non-UTF-8 and empty chat bodies through unchanged (default config)', async () => {
+  it('refuses by default the bodies it will not plan for, which some engine would serve uncapped: NaN and UTF-16 (Python\'s json), bad UTF-8 (Go\'s), deep nesting, a quoted limit (pydantic), a message without a role', async () => {
+    let deep: unknown = 'x';
+    for (let i = 0; i < 70; i++) deep = [deep];
+    const chat = (extra: string) => `{"model":"m","messages":[{"role":"user","content":"${HARD}"}]${extra}}`;
+    const payloads: Array<[Buffer, RegExp]> = [
+      // vLLM and SGLang read these with Python's json.loads (NaN is a float; bytes in UTF-16 or 32 are decoded).
+      [Buffer.from(chat(',"x":NaN')), /not valid JSON/],
+      [Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(chat(''), 'utf16le')]), /not valid UTF-8/],
+      // Ollama (Go) replaces invalid UTF-8 inside a string.
+      [Buffer.concat([Buffer.from(chat('').slice(0, -3)), Buffer.from([0xff]), Buffer.from('"}]}')]), /not valid UTF-8/],
+      [Buffer.from(JSON.stringify({ model: 'm', messages: [{ role: 'user', content: HARD }], metadata: deep })), /nests deeper/],
+      // vLLM and SGLang (pydantic, lax) read "100000" as 100000.
+      [Buffer.from(JSON.stringify({ model: 'm', messages: [{ role: 'user', content: HARD }], max_tokens: '100000' })), /max_tokens must be/],
+      [Buffer.from(JSON.stringify({ model: 'm', messages: [{ content: HARD }] })), /role/],
+    ];
+    for (const [payload, reason] of payloads) {
+      const before = stack.emulator.chatCalls();
+      const r = await fetch(`${stack.envoy.url}/v1/chat/completions`, { method: 'POST', body: new Uint8Array(payload), headers: { 'content-type': 'application/json' } });
+      expect(r.status).toBe(400);
+      expect(((await r.json()) as { error: { message: string } }).error.message).toMatch(reason);
+      expect(stack.emulator.chatCalls()).toBe(before);
+    }
+  });
+
+  it('ignores identity headers the client sets itself', async () => {
+    await fetch(`${stack.envoy.url}/v1/chat/completions`, {
+      method: 'POST',
+      body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: EASY }] }),
+      headers: { 'content-type': 'application/json', 'x-thinkcap-tenant': 'someone-else' },
+    }).then((r) => r.text());
+    await new Promise((r) => setTimeout(r, 50));
+    expect(stack.thinkcap!.history.at(-1)!.identity.tenant).toBeUndefined();
+  });
+});
+
+describe('bad input with onInvalid: passthrough', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ thinkcap: { requests: { onInvalid: 'passthrough' } } });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('passes malformed, non-UTF-8 and empty chat bodies through unchanged (onInvalid: passthrough)', async () => {
     for (const payload of [Buffer.from('{"messages": [ broken'), Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), Buffer.from('{"model":"m"}')]) {
       const before = stack.emulator.chatCalls();
       const r = await fetch(`${stack.envoy.url}/v1/chat/completions`, {
@@ -116,32 +160,10 @@ describe('thinkcap behind the real Envoy (vLLM dialect)', () => {
     expect(extProcStat(stats, 'spurious_msgs_received')).toBe(0);
   });
 
-  it('refuses, even by default, the bodies an engine would serve uncapped: nested past maxJsonDepth, a limit pydantic coerces, a message without a role', async () => {
-    let deep: unknown = 'x';
-    for (let i = 0; i < 70; i++) deep = [deep];
-    const payloads: Array<[Record<string, unknown>, RegExp]> = [
-      [{ model: 'm', messages: [{ role: 'user', content: HARD }], metadata: deep }, /nests deeper/],
-      // vLLM and SGLang (pydantic, lax) read "100000" as 100000.
-      [{ model: 'm', messages: [{ role: 'user', content: HARD }], max_tokens: '100000' }, /max_tokens must be/],
-      [{ model: 'm', messages: [{ content: HARD }] }, /role/],
-    ];
-    for (const [payload, reason] of payloads) {
-      const before = stack.emulator.chatCalls();
-      const r = await fetch(`${stack.envoy.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify(payload), headers: { 'content-type': 'application/json' } });
-      expect(r.status).toBe(400);
-      expect(((await r.json()) as { error: { message: string } }).error.message).toMatch(reason);
-      expect(stack.emulator.chatCalls()).toBe(before);
-    }
-  });
-
-  it('ignores identity headers the client sets itself', async () => {
-    await fetch(`${stack.envoy.url}/v1/chat/completions`, {
-      method: 'POST',
-      body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: EASY }] }),
-      headers: { 'content-type': 'application/json', 'x-thinkcap-tenant': 'someone-else' },
-    }).then((r) => r.text());
-    await new Promise((r) => setTimeout(r, 50));
-    expect(stack.thinkcap!.history.at(-1)!.identity.tenant).toBeUndefined();
+  it('still refuses a field an engine reads under another spelling', async () => {
+    const r = await fetch(`${stack.envoy.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: EASY }], Max_Tokens: 100_000 }), headers: { 'content-type': 'application/json' } });
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe('ambiguous_field');
   });
 });
 
