@@ -134,13 +134,13 @@ export const configSchema = z
       .object({
         paths: z.array(z.string()).default(['/v1/chat/completions', '/chat/completions', '/api/chat']),
         methods: z.array(z.string()).default(['POST']),
-        contentTypes: z.array(z.string()).default(['application/json']),
         /**
          * With spend budgets on, a request with a body that thinkcap does not read (another path
          * or method: /v1/completions, /api/generate, embeddings) is refused with 403, since it
          * could reach an engine without a reservation; exact paths listed here pass unread
-         * instead (for endpoints that generate nothing, or that you budget elsewhere). With
-         * spend on, contentTypes is not checked: engines parse a body sent without one.
+         * instead (for endpoints that generate nothing, or that you budget elsewhere). The
+         * content type never decides: engines parse a chat body whatever it says (there was a
+         * match.contentTypes; a chat sent as text/plain passed it uncapped).
          */
         unbudgetedPaths: z.array(z.string()).default([]),
       })

@@ -26,7 +26,7 @@ export interface RequestHead {
   readonly backend: BackendConfig | undefined;
   /** Its dialect; null for a request thinkcap does not act on. */
   readonly dialect: Dialect | null;
-  /** A request thinkcap acts on: method, path and content type match `match`. */
+  /** A request thinkcap acts on: method and path match `match`. */
   readonly isChat: boolean;
 }
 
@@ -36,18 +36,14 @@ export function readRequestHead(headers: Map<string, string>, attributes: Record
   const rawPath = headers.get(':path') ?? '';
   const q = rawPath.indexOf('?');
   const path = q < 0 ? rawPath : rawPath.slice(0, q);
-  const contentType = (headers.get('content-type') ?? '').toLowerCase();
   const identity: Identity = {
     tenant: headers.get(config.identity.tenantHeader) || undefined,
     user: headers.get(config.identity.userHeader) || undefined,
     session: headers.get(config.identity.sessionHeader) || undefined,
   };
-  // With spend on, the content type does not decide: llama-server reads any body as JSON, and
-  // vLLM and SGLang (FastAPI) read one sent without a content type.
-  const isChat =
-    config.match.methods.includes(method) &&
-    config.match.paths.some((p) => path === p || path.endsWith(p)) &&
-    (config.spend.enabled || config.match.contentTypes.some((ct) => contentType.startsWith(ct)));
+  // The content type does not decide: llama-server reads any body as JSON, and vLLM and SGLang
+  // (FastAPI) read one sent without a content type, so a chat sent as text/plain is a chat.
+  const isChat = config.match.methods.includes(method) && config.match.paths.some((p) => path === p || path.endsWith(p));
   let routeName: string | undefined;
   const attrs = attributes?.['envoy.filters.http.ext_proc'];
   if (isChat && attrs) {

@@ -123,6 +123,15 @@ describe('thinkcap behind the real Envoy (vLLM dialect)', () => {
     }
   });
 
+  it('reads and caps a chat sent as text/plain or with no content type (engines parse it as JSON anyway)', async () => {
+    for (const headers of [{ 'content-type': 'text/plain' }, {}] as Array<Record<string, string>>) {
+      const r = await fetch(`${stack.envoy.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: EASY }] }), headers });
+      await r.text();
+      expect(r.headers.get('x-thinkcap-tier')).toBe('trivial');
+      expect((lastChat(stack).body as Record<string, unknown>).thinking_token_budget).toBe(32);
+    }
+  });
+
   it('ignores identity headers the client sets itself', async () => {
     await fetch(`${stack.envoy.url}/v1/chat/completions`, {
       method: 'POST',
