@@ -291,7 +291,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const rawBody = await readBody(req);
-    const path = (req.url ?? '/').split('?')[0]!;
+    // Engines route on the decoded path (uvicorn, cpp-httplib, Go's net/http).
+    const rawPath = (req.url ?? '/').split('?')[0]!;
+    let path = rawPath;
+    try {
+      path = decodeURIComponent(rawPath);
+    } catch {
+      // Not decodable: routed as sent.
+    }
     let body: unknown = null;
     if (rawBody.length > 0) {
       try {

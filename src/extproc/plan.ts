@@ -30,12 +30,26 @@ export interface RequestHead {
   readonly isChat: boolean;
 }
 
+/**
+ * A request path as the engines route it: percent-escapes decoded (uvicorn, cpp-httplib and Go's
+ * net/http all decode before routing, and Envoy passes them on as sent), so
+ * /v1/chat/complet%69ons is the chat endpoint; a path that does not decode stays as sent.
+ */
+export function routedPath(path: string): string {
+  if (!path.includes('%')) return path;
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
 /** Read the request headers (and Envoy's attributes) into a RequestHead. Pure. */
 export function readRequestHead(headers: Map<string, string>, attributes: Record<string, StructValue> | undefined, config: Config): RequestHead {
   const method = headers.get(':method') ?? '';
   const rawPath = headers.get(':path') ?? '';
   const q = rawPath.indexOf('?');
-  const path = q < 0 ? rawPath : rawPath.slice(0, q);
+  const path = routedPath(q < 0 ? rawPath : rawPath.slice(0, q));
   const identity: Identity = {
     tenant: headers.get(config.identity.tenantHeader) || undefined,
     user: headers.get(config.identity.userHeader) || undefined,

@@ -35,6 +35,11 @@ describe('readRequestHead', () => {
     const get = readRequestHead(new Map([[':method', 'GET'], [':path', '/v1/models']]), undefined, config);
     expect(get.isChat).toBe(false);
     expect(get.dialect).toBeNull();
+    // Engines route on the decoded path: an escaped letter is still the chat endpoint.
+    const escaped = readRequestHead(new Map([[':method', 'POST'], [':path', '/v1/chat/complet%69ons?x=%zz']]), undefined, config);
+    expect(escaped.isChat).toBe(true);
+    expect(escaped.path).toBe('/v1/chat/completions');
+    expect(readRequestHead(new Map([[':method', 'POST'], [':path', '/v1/chat/%zzcompletions']]), undefined, config).path).toBe('/v1/chat/%zzcompletions');
     // Engines parse a chat body whatever its content type says (llama-server any, FastAPI none).
     expect(head(config, { 'content-type': 'text/plain' }).isChat).toBe(true);
   });

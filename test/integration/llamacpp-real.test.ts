@@ -290,6 +290,20 @@ describe('real llama-server: a config that names only the dialect', () => {
     expect(seen.usage?.completion_tokens_details?.reasoning_tokens).toBeLessThanOrEqual(budget);
   }, 60_000);
 
+  it('a percent-escaped chat path (which llama-server decodes before routing) is capped like the plain one', async () => {
+    const before = await llama.settledTokensPredicted();
+    const r = await fetch(`${stack.envoy.url}/v1/chat/complet%69ons`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'smollm2', messages: [{ role: 'user', content: 'Hi' }], temperature: 0, max_tokens: 200 }),
+    });
+    const j = (await r.json()) as { choices: Array<{ message: { content: string } }> };
+    const generated = (await llama.settledTokensPredicted()) - before;
+    expect(r.status).toBe(200);
+    expect(r.headers.get('x-thinkcap-budget')).toBe('32');
+    expect(generated - (await llama.tokenize(j.choices[0]!.message.content))).toBeLessThanOrEqual(32 + SLACK);
+  }, 60_000);
+
   it('a streamed report states the budget and the thinking count', async () => {
     const r = await fetch(`${stack.baseURL}/chat/completions`, {
       method: 'POST',

@@ -123,6 +123,16 @@ describe('thinkcap behind the real Envoy (vLLM dialect)', () => {
     }
   });
 
+  it('reads and caps a chat sent to a percent-escaped path (engines decode the path before routing; Envoy passes it as sent)', async () => {
+    for (const path of ['/v1/chat/complet%69ons', '/v1/%63hat/completions']) {
+      const r = await fetch(`${stack.envoy.url}${path}`, { method: 'POST', body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: EASY }] }), headers: { 'content-type': 'application/json' } });
+      await r.text();
+      expect(r.status).toBe(200);
+      expect(r.headers.get('x-thinkcap-tier')).toBe('trivial');
+      expect((lastChat(stack).body as Record<string, unknown>).thinking_token_budget).toBe(32);
+    }
+  });
+
   it('reads and caps a chat sent as text/plain or with no content type (engines parse it as JSON anyway)', async () => {
     for (const headers of [{ 'content-type': 'text/plain' }, {}] as Array<Record<string, string>>) {
       const r = await fetch(`${stack.envoy.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: EASY }] }), headers });
