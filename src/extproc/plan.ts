@@ -296,6 +296,8 @@ export interface Refusal {
   type: string;
   code: string;
   retryAfter: number | null;
+  /** Why, for the request record only (a ledger's own error). */
+  cause?: string;
 }
 
 export type PlanOutcome = { kind: 'forward'; plan: RequestPlan } | { kind: 'refuse'; refusal: Refusal; decision: Decision | null; classification: Classification };
@@ -384,7 +386,7 @@ async function withPolicies(head: RequestHead, json: Record<string, unknown>, de
   const gpuPerToken = deps.energy?.costPerToken() ?? null;
   const worst = Math.max(tokenCost(config.spend.pricing, prompt.bound, completionCap), gpuPerToken === null ? 0 : gpuPerToken * completionCap);
   const r = await spend.preflight(who, worst, choices * decision.budget, timing.deadline);
-  if (!r.ok) return { kind: 'refuse', decision, classification, refusal: { status: r.status, message: r.message, type: r.type, code: r.code, retryAfter: r.retryAfterSeconds } };
+  if (!r.ok) return { kind: 'refuse', decision, classification, refusal: { status: r.status, message: r.message, type: r.type, code: r.code, retryAfter: r.retryAfterSeconds, cause: r.cause } };
   return { kind: 'forward', plan: admit(decision, json, deps, timing, r.reservation, r.warnings, prompt.estimate) };
 }
 

@@ -264,7 +264,7 @@ export class RequestProcessor {
     if (o.kind === 'refuse') {
       this.decision = o.decision;
       const r = o.refusal;
-      return this.refuse(r.status, r.message, r.type, r.code, r.retryAfter);
+      return this.refuse(r.status, r.message, r.type, r.code, r.retryAfter, 'rejected', r.cause);
     }
     const plan = o.plan;
     this.plan = plan;
@@ -285,10 +285,11 @@ export class RequestProcessor {
     };
   }
 
-  private refuse(status: number, message: string, type: string, code: string, retryAfter: number | null, outcome: Outcome = 'rejected'): ProcessingResponse {
+  /** `cause`: why, for the record only (the dashboard and history say it; the client gets `message`). */
+  private refuse(status: number, message: string, type: string, code: string, retryAfter: number | null, outcome: Outcome = 'rejected', cause?: string): ProcessingResponse {
     this.outcome = outcome;
     this.status = status;
-    if (outcome === 'rejected') this.reason = message;
+    if (outcome === 'rejected') this.reason = cause ? `${message} (${cause})` : message;
     this.finish();
     const extra: Record<string, string> = {};
     if (retryAfter !== null) extra['retry-after'] = String(retryAfter);

@@ -289,8 +289,12 @@ describe.each(['closed', 'open'] as const)('Redis stalls (SIGSTOP), onLedgerErro
     }
     // Before the Redis command timeout (1,000 ms): what answered was thinkcap's deadline.
     expect(performance.now() - started).toBeLessThan(900);
-    if (mode === 'closed') expect(statuses.every((s) => s === 503)).toBe(true);
-    else expect(statuses.every((s) => s === 200 || s === 503)).toBe(true);
+    if (mode === 'closed') {
+      expect(statuses.every((s) => s === 503)).toBe(true);
+      // The record says what the ledger answered (the client gets the generic message).
+      await new Promise((res) => setTimeout(res, 50));
+      expect(stack.thinkcap!.history.at(-1)!.reason).toMatch(/^thinkcap: the spend ledger is unavailable; try again shortly \(.+\)$/);
+    } else expect(statuses.every((s) => s === 200 || s === 503)).toBe(true);
     expect(stack.emulator.chatCalls() - calls).toBe(statuses.filter((s) => s === 200).length);
     const after = await stack.envoy.stats();
     expect(extProcStat(after, 'message_timeouts') - extProcStat(before, 'message_timeouts')).toBe(0);
