@@ -37,10 +37,17 @@ export function applyTokenCeiling(
   return { clientMaxTokens, upstreamMaxTokens: upstream, stream, clientWantsUsage };
 }
 
-/** Qwen3-style templates: enable_thinking=false turns thinking off entirely (zero budget). */
+/**
+ * Thinking off through the chat template (zero budget), under both names templates use:
+ * enable_thinking (Qwen3, GLM-4.5, Nemotron) and thinking (DeepSeek-V3.1, Kimi K2; SGLang's
+ * protocol.py sets the two for the same reason). A template reads its own and ignores the
+ * other; a client's `thinking: true` would otherwise turn a DeepSeek-style model's thinking on
+ * at a zero budget.
+ */
 export function disableThinking(body: Record<string, unknown>): void {
   const kw = isRecord(body.chat_template_kwargs) ? { ...body.chat_template_kwargs } : {};
   kw.enable_thinking = false;
+  kw.thinking = false;
   body.chat_template_kwargs = kw;
 }
 

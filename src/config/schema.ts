@@ -52,7 +52,7 @@ const backendSchema = z
     enforcement: z.enum(['native', 'continuation', 'rewrite']).default('native'),
     /** Base URL thinkcap calls for continuations (e.g. http://vllm:8000). */
     url: z.string().url().optional(),
-    /** Send chat_template_kwargs.enable_thinking=false for a zero budget (Qwen3-style templates). */
+    /** Send chat_template_kwargs.enable_thinking=false and thinking=false for a zero budget (Qwen3- and DeepSeek-style templates). */
     disableThinkingAtZero: z.boolean().default(true),
     /**
      * SGLang started with --enable-strict-thinking (recommended by SGLang's docs): the engine

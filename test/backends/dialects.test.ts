@@ -101,6 +101,14 @@ describe.each(DIALECTS)('dialect %s, called directly', (name) => {
   });
 });
 
+describe('thinking off at a zero budget', () => {
+  it.each(['vllm', 'sglang', 'llamacpp', 'generic'] as DialectName[])('%s: both template switches (enable_thinking for Qwen3-style, thinking for DeepSeek-style), over the client\'s, the rest of its kwargs kept', (name) => {
+    const body: Record<string, unknown> = { messages: [{ role: 'user', content: 'x' }], chat_template_kwargs: { thinking: true, enable_thinking: true, other: 1 } };
+    dialect(name).rewriteRequest(body, { thinkingBudget: 0, answerTokens: 64 });
+    expect(body.chat_template_kwargs).toEqual({ thinking: false, enable_thinking: false, other: 1 });
+  });
+});
+
 describe('llama.cpp budget fields', () => {
   it("with budgetField thinking_budget_tokens, a client's reasoning_budget_tokens (read first by llama-server) is removed; with the default the client's alias is", () => {
     const plan = { thinkingBudget: 24, answerTokens: 64 };
