@@ -286,9 +286,11 @@ export class SpendController {
   private ledgerDown(id: string, items: Array<{ counter: Counter; amount: number }>, err: Error): Preflight {
     const mode = this.config.spend.onLedgerError;
     this.events.onLedgerError?.(mode);
+    // Every refusal here is the same 503; the record keeps the ledger's own error.
+    const refused = (message: string): Preflight => ({ ok: false, status: 503, type: 'server_error', code: 'budget_ledger_unavailable', message, retryAfterSeconds: 5, cause: err.message });
     if (mode === 'closed') {
       this.log.error({ err: err.message }, 'spend ledger unavailable: request refused (fail-closed)');
-      return { ok: false, status: 503, type: 'server_error', code: 'budget_ledger_unavailable', message: 'thinkcap: the spend ledger is unavailable; try again shortly', retryAfterSeconds: 5, cause: err.message };
+      return refused('thinkcap: the spend ledger is unavailable; try again shortly');
     }
     // Fail-open on a bounded local allowance per counter, reconciled when the ledger returns.
     // The allowance is the fleet's: each of `replicas` replicas may use its share.
@@ -296,17 +298,17 @@ export class SpendController {
     if (items.length === 0) {
       // The limits themselves are unknown: nothing to count an allowance against.
       this.log.error({ err: err.message }, 'spend limits unavailable: request refused');
-      return { ok: false, status: 503, type: 'server_error', code: 'budget_ledger_unavailable', message: 'thinkcap: the spend ledger is unavailable; try again shortly', retryAfterSeconds: 5, cause: err.message };
+      return refused('thinkcap: the spend ledger is unavailable; try again shortly');
     }
     if (this.localInFlight + this.pendingSettles.length >= MAX_LOCAL_ADMISSIONS) {
       this.log.error({ err: err.message, waiting: this.pendingSettles.length, inFlight: this.localInFlight }, 'spend ledger unavailable and this replica holds the most fail-open requests it may: request refused');
-      return { ok: false, status: 503, type: 'server_error', code: 'budget_ledger_unavailable', message: 'thinkcap: the spend ledger is unavailable and the local allowance is used up', retryAfterSeconds: 5, cause: err.message };
+      return refused('thinkcap: the spend ledger is unavailable and the local allowance is used up');
     }
     for (const it of items) {
       if (it.counter.unit !== 'usd') continue;
       if (this.localUsd(it.counter) + it.amount > allowance) {
         this.log.error({ err: err.message, counter: it.counter.key }, 'spend ledger unavailable and local allowance used up: request refused');
-        return { ok: false, status: 503, type: 'server_error', code: 'budget_ledger_unavailable', message: 'thinkcap: the spend ledger is unavailable and the local allowance is used up', retryAfterSeconds: 5, cause: err.message };
+        return refused('thinkcap: the spend ledger is unavailable and the local allowance is used up');
       }
     }
     for (const it of items) if (it.counter.unit === 'usd') this.addLocal(it.counter, it.amount);
