@@ -30,6 +30,11 @@ const BUDGET = 24;
 const ANSWER_TOKENS = 64;
 const RESERVE = 128;
 const SLACK = 9;
+/** thinkcap config: every tier at BUDGET, the answer allowance and reserve above. */
+const SMALL_LIMITS = {
+  tiers: Object.fromEntries(['trivial', 'simple', 'moderate', 'complex', 'deep'].map((t) => [t, { budget: BUDGET }])),
+  requests: { answerTokens: ANSWER_TOKENS, answerReserveTokens: RESERVE },
+};
 /** At temperature 0 the model thinks about this until the length cap: it never closes `<think>`. */
 const PROMPT = 'Explain how a hash map works.';
 /** At temperature 0 the model writes its reply inside the think block and ends its turn there. */
@@ -106,8 +111,7 @@ describe.each(ENGINES)('real llama-server: $label', (engine) => {
       stack = await startStack({
         backendPort: llama.port,
         thinkcap: {
-          tiers: Object.fromEntries(['trivial', 'simple', 'moderate', 'complex', 'deep'].map((t) => [t, { budget: BUDGET }])),
-          requests: { answerTokens: ANSWER_TOKENS, answerReserveTokens: RESERVE },
+          ...SMALL_LIMITS,
           backends: [{ name: 'llama', dialect: 'llamacpp', enforcement: mode, url: llama.url }],
         },
         envoy: mode === 'continuation' ? { ...ENVOY, responseBodyMode: 'FULL_DUPLEX_STREAMED' } : ENVOY,
@@ -333,8 +337,7 @@ describe('real llama-server: its own length and choice fields, with spend budget
       backendPort: llama.port,
       thinkcap: {
         admin: { token: ADMIN },
-        tiers: Object.fromEntries(['trivial', 'simple', 'moderate', 'complex', 'deep'].map((t) => [t, { budget: BUDGET }])),
-        requests: { answerTokens: ANSWER_TOKENS, answerReserveTokens: RESERVE },
+        ...SMALL_LIMITS,
         backends: [{ name: 'llama', dialect: 'llamacpp', url: llama.url }],
         // $1 a completion token, prompts free: what the ledger holds is tokens charged.
         spend: { enabled: true, pricing: { promptUsdPerMTok: 0, completionUsdPerMTok: 1e6 }, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: 1e9 }] },
@@ -384,8 +387,7 @@ describe('real llama-server: its own length and choice fields, with spend budget
     const alias = await startStack({
       backendPort: llama.port,
       thinkcap: {
-        tiers: Object.fromEntries(['trivial', 'simple', 'moderate', 'complex', 'deep'].map((t) => [t, { budget: BUDGET }])),
-        requests: { answerTokens: ANSWER_TOKENS, answerReserveTokens: RESERVE },
+        ...SMALL_LIMITS,
         backends: [{ name: 'llama', dialect: 'llamacpp', url: llama.url, budgetField: 'thinking_budget_tokens' }],
       },
       envoy: ENVOY,
