@@ -230,22 +230,45 @@ export const PLACES_REPLACE_EXACT = [COMPLEX_ASK, MULTI_STEP].every((lexicon) =>
  */
 export function withoutHardWords(lex: string, scan: LexiconScan): string {
   if (!PLACES_REPLACE_EXACT || scan.hasCjk) return lex.replace(DEEP_ALL, ' ').replace(COMPLEX_ALL, ' ').replace(MULTI_ALL, ' ');
-  // Replaced spans, flat [start, end) pairs in text order.
+  const spans = hardSpans(scan, 0, lex.length);
+  if (spans.length === 0) return lex;
+  let out = '';
+  let from = 0;
+  for (let k = 0; k < spans.length; k += 2) {
+    out += lex.slice(from, spans[k]) + ' ';
+    from = spans[k + 1]!;
+  }
+  return out + lex.slice(from);
+}
+
+/**
+ * The spans the three replaces in turn take out of the scanned text's range [from, to), as flat
+ * [start, end) pairs in text order (what withoutHardWords says of the whole text, and what those
+ * replaces say of the range cut out as a string when the characters either side of it are not
+ * letters or numbers). Only places wholly inside the range count; each lexicon's scan starts at
+ * `from`. Needs PLACES_REPLACE_EXACT and no Chinese or Japanese term inside the range.
+ */
+function hardSpans(scan: LexiconScan, from: number, to: number): number[] {
   let spans: number[] = [];
   for (const lexicon of HARD_LEXICONS) {
     const places = lexicon.places(scan);
     if (places.length === 0) continue;
     const chosen: number[] = [];
-    let end = 0;
+    let end = from;
     let s = 0; // the first span that does not end before the candidate
     for (let k = 0; k < places.length; k += 3) {
       const at = places[k]!;
-      const to = at + places[k + 2]!;
+      const until = at + places[k + 2]!;
       if (at < end) continue;
+      if (until > to) {
+        // Places are in text order: none past this one lies inside the range.
+        if (at >= to) break;
+        continue;
+      }
       while (s < spans.length && spans[s + 1]! <= at) s += 2;
-      if (s < spans.length && spans[s]! < to) continue; // across a span already replaced
-      chosen.push(at, to);
-      end = to;
+      if (s < spans.length && spans[s]! < until) continue; // across a span already replaced
+      chosen.push(at, until);
+      end = until;
     }
     if (chosen.length === 0) continue;
     // Merge the two sorted lists of disjoint spans.
@@ -258,14 +281,7 @@ export function withoutHardWords(lex: string, scan: LexiconScan): string {
     }
     spans = merged;
   }
-  if (spans.length === 0) return lex;
-  let out = '';
-  let from = 0;
-  for (let k = 0; k < spans.length; k += 2) {
-    out += lex.slice(from, spans[k]) + ' ';
-    from = spans[k + 1]!;
-  }
-  return out + lex.slice(from);
+  return spans;
 }
 
 /** Wh-words that open a question (isSmallTalk: such a question with a word of its own asks something). */
@@ -530,6 +546,76 @@ function hardWordsAndNothingElse(clause: string): boolean {
   return (left.match(WORD_RE)?.length ?? 0) <= 1;
 }
 
+/** The filler terms' letters-only forms (lower-case ASCII), for the place-based check below. */
+const NO_OBJECT_LETTER_WORDS = wordSet(NO_OBJECT_TERMS.flatMap((t) => expandTerm(t)!).filter((w) => /^[a-z]+$/.test(w)));
+/** Their other ASCII forms ("trade-off"): a clause that holds one takes the regexes. */
+const NO_OBJECT_JOINED = [...new Set(NO_OBJECT_TERMS.flatMap((t) => expandTerm(t)!).filter((w) => /^[\x20-\x7e]+$/.test(w) && !/^[a-z]+$/.test(w)))];
+
+/**
+ * hardWordsAndNothingElse(lex.slice(start, end)) for a clause of the scanned text, from the
+ * places the lexicon scan found instead of seven regex passes (~3 us a clause here; an ask gets
+ * up to EXACT_STUFFING_CHECKS of them); null where it cannot say exactly, and the regexes decide.
+ * It says for a clause of lower-case ASCII letters, digits, spaces, tabs, commas, apostrophes
+ * and hyphens: there every letter is a-z, so a filler term (NO_OBJECT, whose boundary is a
+ * letter) matches a whole run of letters or nothing, and no Chinese or Japanese term is inside.
+ */
+function hardWordsAndNothingElseAt(lex: string, scan: LexiconScan, start: number, end: number): boolean | null {
+  if (!PLACES_REPLACE_EXACT) return null;
+  let hyphen = false;
+  for (let i = start; i < end; i++) {
+    const c = lex.charCodeAt(i);
+    if ((c >= 97 && c <= 122) || isDigitCode(c) || c === 32 || c === 9 || c === 44 || c === 39 || c === 0x2019) continue;
+    if (c !== 45) return null;
+    hyphen = true;
+  }
+  if (hyphen) {
+    for (const w of NO_OBJECT_JOINED) {
+      const at = lex.indexOf(w, start);
+      if (at >= 0 && at + w.length <= end) return null;
+    }
+  }
+  if (!HARD_LEXICONS.some((lexicon) => hasPlaceWithin(lexicon.places(scan), start, end))) return false;
+  const spans = hardSpans(scan, start, end);
+  // Words of what is left (runs of letters, digits and apostrophes, as WORD_RE reads them), a
+  // filler run of letters taken out as a space; more than one is an answer.
+  let words = 0;
+  let inWord = false;
+  let k = 0;
+  for (let i = start; i < end; ) {
+    if (k < spans.length && i >= spans[k]!) {
+      i = spans[k + 1]!;
+      k += 2;
+      inWord = false;
+      continue;
+    }
+    const c = lex.charCodeAt(i);
+    if (c >= 97 && c <= 122) {
+      let h = hashStep(HASH_SEED, c);
+      let j = i + 1;
+      for (; j < end; j++) {
+        const d = lex.charCodeAt(j);
+        if (d < 97 || d > 122) break;
+        h = hashStep(h, d);
+      }
+      if (NO_OBJECT_LETTER_WORDS.getRange(lex, i, j, h) !== undefined) inWord = false;
+      else if (!inWord) {
+        if (++words > 1) return false;
+        inWord = true;
+      }
+      i = j;
+      continue;
+    }
+    if (isDigitCode(c) || c === 39 || c === 0x2019) {
+      if (!inWord) {
+        if (++words > 1) return false;
+        inWord = true;
+      }
+    } else inWord = false;
+    i++;
+  }
+  return true;
+}
+
 /** What ends a clause of an ask. */
 const CLAUSE_END = /[.!?:;。？！：；]+\s*|\n+/gu;
 
@@ -593,7 +679,7 @@ export function stuffingClauses(lex: string, lexScan: LexiconScan, ranges: reado
       if (seen >= 0) stuffed = verdicts[seen]!;
       else if (mayBeStuffing(clause)) {
         if (checked.length < EXACT_STUFFING_CHECKS) {
-          stuffed = hardWordsAndNothingElse(clause);
+          stuffed = hardWordsAndNothingElseAt(lex, lexScan, start, end) ?? hardWordsAndNothingElse(clause);
           checked.push(clause);
           verdicts.push(stuffed);
         } else {

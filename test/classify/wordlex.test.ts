@@ -204,6 +204,27 @@ describe('stuffing shortcut', () => {
     // Two kept words joined by an apostrophe are one word once the hard words are gone.
     expect(isStuffing("prove foo'bar")).toBe(true);
   });
+
+  it('sets aside what the regexes say of plain ASCII clauses, which the lexicon places decide (property)', () => {
+    // Hard words of the three lexicons, filler, what a filler run can hide in ("it2", "it's"),
+    // "trade-off" (a filler term with a hyphen, which the regexes keep deciding), words of
+    // their own, and the marks that end a clause.
+    const ascii = ['prove', 'derive', 'design', 'optimize', 'implement', 'debug', 'analyze', 'step by step', 'first', 'then', 'finally', 'it', 'the', 'a', 'an', 'and', 'rigorously', 'thoroughly', 'in detail', 'trade-offs', 'trade-off', 'tradeoffs', 'trade-offish', 'step-by-step', "it's", "'", '’', 'it2', '2it3', 'ab2it', "foo'bar", 'capital', 'france', '42', ',', ', ', '-', '\t', 'c++', 'x'];
+    const ends = ['. ', '; ', '\n', '? '];
+    const clause = fc.array(fc.constantFrom(...ascii), { minLength: 1, maxLength: 9 }).map((p) => p.join(' '));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(clause, fc.constantFrom(...ends)), { minLength: 1, maxLength: 4 }), (parts) => {
+        const t = lexicalForm(parts.map(([c, end]) => c + end).join(''));
+        const ranges = clauseRanges(t);
+        const clauses: string[] = [];
+        for (let k = 0; k < ranges.length; k += 2) clauses.push(t.slice(ranges[k], ranges[k + 1]));
+        const { stuffing } = stuffingClauses(t, readLexicons(t), ranges);
+        // isStuffing runs the regexes on the clause cut out as a string.
+        expect(stuffing, JSON.stringify(t)).toEqual(clauses.filter((c) => isStuffing(c)));
+      }),
+      { numRuns: 5000 },
+    );
+  });
 });
 
 describe('one-sentence shortcut', () => {
