@@ -129,6 +129,8 @@ export class RedisLedger implements Ledger {
       maxRetriesPerRequest: 1,
       commandTimeout: cfg.commandTimeoutMs,
       lazyConnect: false,
+      // Named, so an operator's CLIENT LIST shows which connections are thinkcap's ledger.
+      connectionName: 'thinkcap',
       // Reconnect soon after a failover (ioredis's default backs off to 2 s): every attempt that
       // finds no master is a refused or fail-open request.
       retryStrategy: reconnectDelay,
@@ -147,7 +149,11 @@ export class RedisLedger implements Ledger {
         clusterRetryStrategy: reconnectDelay,
       });
     } else if (cfg.sentinel) {
-      client = new Redis({ ...common, sentinels: cfg.sentinel.sentinels, name: cfg.sentinel.name, sentinelRetryStrategy: reconnectDelay });
+      // failoverDetector: leave the master as soon as a sentinel announces another (+switch-master).
+      // A master the sentinels cannot reach may still be reachable here and take writes; when
+      // they reach it again they make it a replica and its data is replaced, so every
+      // reservation and settlement written there after the switch would be lost.
+      client = new Redis({ ...common, sentinels: cfg.sentinel.sentinels, name: cfg.sentinel.name, sentinelRetryStrategy: reconnectDelay, failoverDetector: true });
     } else {
       client = new Redis(cfg.url, common);
     }

@@ -1,0 +1,87 @@
+/**
+ * A Sentinel failover that thinkcap does not see on its own connection: the sentinels lose the
+ * master (they get NOAUTH from it, the stand-in for a network partition between them and it)
+ * while thinkcap's connection to it stays up. The sentinels promote the replica; the old master,
+ * still taking writes from thinkcap, is made the new master's replica once the sentinels reach it
+ * again, and everything written to it meanwhile is gone. thinkcap must leave it when the
+ * sentinels announce the new master, or every reservation and settlement made there is lost
+ * (spend the ledger never counts: `replicaAcks: 0`, the default, has no replica ack to refuse on).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type Stack } from '../../devkit/stack.js';
+import { startRedisSentinel, type RunningRedisSentinel } from '../../devkit/redis-sentinel.js';
+import { redisCli } from '../../devkit/redis.js';
+import { concurrentHellos } from '../harness/spend.js';
+import { ledgerAfterRefunds, replicatedSpendConfig, settled, trueCost } from '../harness/failover.js';
+
+const PASSWORD = 'partition-0123456789';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** redis-cli on the old master once it asks for the password. */
+const authed = (port: number, ...args: string[]) => redisCli(port, '-a', PASSWORD, '--no-auth-warning', ...args);
+
+async function until(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+/** Clients of a data node that thinkcap's ledger opened (it names its connection). */
+const thinkcapClients = (port: number) =>
+  redisCli(port, 'client', 'list')
+    .split('\n')
+    .filter((l) => /\bname=thinkcap\b/.test(l)).length;
+
+describe('spend ledger on Sentinel: a failover thinkcap cannot see on its own connection', () => {
+  let sentinel: RunningRedisSentinel;
+  let stack: Stack;
+  beforeAll(async () => {
+    sentinel = await startRedisSentinel();
+    const thinkcap = replicatedSpendConfig({ sentinel: { name: sentinel.name, sentinels: sentinel.sentinels } }, 100) as { spend: { redis: Record<string, unknown> } };
+    thinkcap.spend.redis.replicaAcks = 0;
+    stack = await startStack({ emulator: { promptBilling: { factor: 2, overhead: 12 }, plan: () => ({ thinkingTokens: 10, answerTokens: 5 }) }, thinkcap });
+  }, 90_000);
+  afterAll(async () => {
+    await stack?.stop();
+    await sentinel?.stop();
+  });
+
+  it('follows the master the sentinels promote: spend made after the switch is still in the ledger once the old master rejoins', async () => {
+    expect(await concurrentHellos(stack, 3)).toEqual([200, 200, 200]);
+    const old = sentinel.master();
+    const replica = sentinel.dataPorts.find((p) => p !== old)!;
+    expect(thinkcapClients(old)).toBeGreaterThan(0);
+
+    // The sentinels' connections to the old master are cut and come back to a password they do
+    // not have; thinkcap's connection (and the replica's link) are left up.
+    expect(redisCli(old, 'config', 'set', 'requirepass', PASSWORD).trim()).toBe('OK');
+    const sentinelIds = authed(old, 'client', 'list')
+      .split('\n')
+      .filter((l) => /\bname=sentinel-/.test(l))
+      .map((l) => /\bid=(\d+)/.exec(l)![1]!);
+    expect(sentinelIds.length).toBeGreaterThan(0);
+    for (const id of sentinelIds) authed(old, 'client', 'kill', 'id', id);
+    await until('the sentinels promote the replica', () => sentinel.master() === replica, 30_000);
+    // The old master still takes writes (the sentinels cannot reach it to demote it).
+    expect(authed(old, 'role').split('\n')[0]).toBe('master');
+    // Up to 10 s for thinkcap to follow (it does within a second of the switch); the ledger
+    // below says whether it did.
+    for (let i = 0; i < 100 && thinkcapClients(replica) === 0; i++) await sleep(100);
+
+    expect(await concurrentHellos(stack, 5)).toEqual([200, 200, 200, 200, 200]);
+    await settled(stack);
+
+    // The sentinels reach the old master again and make it the new master's replica: what was
+    // written to it since the switch is replaced by the new master's data.
+    expect(authed(old, 'config', 'set', 'requirepass', '').trim()).toBe('OK');
+    await until('the old master back as a replica in sync', () => /master_link_status:up/.test(redisCli(old, 'info', 'replication')), 30_000);
+
+    const b = await ledgerAfterRefunds(stack);
+    expect(b.reserved).toBeCloseTo(0, 9);
+    // Eight answers, none lost: what they truly cost is what the ledger holds.
+    expect(stack.replicas[0]!.history.filter((h) => h.outcome === 'ok')).toHaveLength(8);
+    expect(b.spent).toBeCloseTo(trueCost(stack), 9);
+  }, 120_000);
+});
