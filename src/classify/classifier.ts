@@ -546,29 +546,32 @@ function hardWordsAndNothingElse(clause: string): boolean {
   return (left.match(WORD_RE)?.length ?? 0) <= 1;
 }
 
-/** The filler terms' letters-only forms (lower-case ASCII), for the place-based check below. */
-const NO_OBJECT_LETTER_WORDS = wordSet(NO_OBJECT_TERMS.flatMap((t) => expandTerm(t)!).filter((w) => /^[a-z]+$/.test(w)));
-/** Their other ASCII forms ("trade-off"): a clause that holds one takes the regexes. */
-const NO_OBJECT_JOINED = [...new Set(NO_OBJECT_TERMS.flatMap((t) => expandTerm(t)!).filter((w) => /^[\x20-\x7e]+$/.test(w) && !/^[a-z]+$/.test(w)))];
+/** The filler terms' letters-only forms, for the place-based check below. */
+const NO_OBJECT_FORMS = NO_OBJECT_TERMS.flatMap((t) => expandTerm(t)!);
+const allLetters = (w: string) => [...w].every((ch) => isBmpLetter(ch.charCodeAt(0)));
+const NO_OBJECT_LETTER_WORDS = wordSet(NO_OBJECT_FORMS.filter(allLetters));
+/** Their other forms ("trade-off"), and the marks in them: a clause that holds one takes the regexes. */
+const NO_OBJECT_JOINED = [...new Set(NO_OBJECT_FORMS.filter((w) => !allLetters(w)))];
+const NO_OBJECT_JOINING_MARKS = new Set(NO_OBJECT_JOINED.flatMap((w) => [...w].map((ch) => ch.charCodeAt(0)).filter((c) => !isBmpLetter(c))));
 
 /**
  * hardWordsAndNothingElse(lex.slice(start, end)) for a clause of the scanned text, from the
  * places the lexicon scan found instead of seven regex passes (~3 us a clause here; an ask gets
- * up to EXACT_STUFFING_CHECKS of them); null where it cannot say exactly, and the regexes decide.
- * It says for a clause of lower-case ASCII letters, digits, spaces, tabs, commas, apostrophes
- * and hyphens: there every letter is a-z, so a filler term (NO_OBJECT, whose boundary is a
- * letter) matches a whole run of letters or nothing, and no Chinese or Japanese term is inside.
+ * up to EXACT_STUFFING_CHECKS of them); null where it cannot say exactly, and the regexes decide:
+ * a clause with a unit at or past U+2E80 (a Chinese or Japanese term matches with no boundary;
+ * astral characters' stand-ins are there too) or with a filler form that is not all letters.
+ * Elsewhere a filler term (NO_OBJECT, whose boundary is a letter) matches a whole run of letters
+ * or nothing, and what is left is counted in words as WORD_RE reads them.
  */
 function hardWordsAndNothingElseAt(lex: string, scan: LexiconScan, start: number, end: number): boolean | null {
   if (!PLACES_REPLACE_EXACT) return null;
-  let hyphen = false;
+  let joiningMark = false;
   for (let i = start; i < end; i++) {
     const c = lex.charCodeAt(i);
-    if ((c >= 97 && c <= 122) || isDigitCode(c) || c === 32 || c === 9 || c === 44 || c === 39 || c === 0x2019) continue;
-    if (c !== 45) return null;
-    hyphen = true;
+    if (c >= 0x2e80) return null;
+    if (NO_OBJECT_JOINING_MARKS.has(c)) joiningMark = true;
   }
-  if (hyphen) {
+  if (joiningMark) {
     for (const w of NO_OBJECT_JOINED) {
       const at = lex.indexOf(w, start);
       if (at >= 0 && at + w.length <= end) return null;
@@ -576,7 +579,7 @@ function hardWordsAndNothingElseAt(lex: string, scan: LexiconScan, start: number
   }
   if (!HARD_LEXICONS.some((lexicon) => hasPlaceWithin(lexicon.places(scan), start, end))) return false;
   const spans = hardSpans(scan, start, end);
-  // Words of what is left (runs of letters, digits and apostrophes, as WORD_RE reads them), a
+  // Words of what is left (runs of letters, numbers and apostrophes, as WORD_RE reads them), a
   // filler run of letters taken out as a space; more than one is an answer.
   let words = 0;
   let inWord = false;
@@ -589,12 +592,12 @@ function hardWordsAndNothingElseAt(lex: string, scan: LexiconScan, start: number
       continue;
     }
     const c = lex.charCodeAt(i);
-    if (c >= 97 && c <= 122) {
+    if (isBmpLetter(c)) {
       let h = hashStep(HASH_SEED, c);
       let j = i + 1;
       for (; j < end; j++) {
         const d = lex.charCodeAt(j);
-        if (d < 97 || d > 122) break;
+        if (!isBmpLetter(d)) break;
         h = hashStep(h, d);
       }
       if (NO_OBJECT_LETTER_WORDS.getRange(lex, i, j, h) !== undefined) inWord = false;
@@ -605,7 +608,7 @@ function hardWordsAndNothingElseAt(lex: string, scan: LexiconScan, start: number
       i = j;
       continue;
     }
-    if (isDigitCode(c) || c === 39 || c === 0x2019) {
+    if (isBmpWordChar(c) || c === 39 || c === 0x2019) {
       if (!inWord) {
         if (++words > 1) return false;
         inWord = true;
