@@ -11,9 +11,9 @@ export interface RunningRedis {
   url: string;
   process: ChildProcess;
   stop(): Promise<void>;
-  /** Stop the server process only (restart() brings it back on the same port, empty). */
+  /** Stop the server process only (restart() brings it back on the same port). */
   pause(): Promise<void>;
-  /** Start again on the same port (in-memory data is gone). */
+  /** Start again on the same port: empty, or with what its append-only file kept (`persist`). */
   restart(): Promise<void>;
 }
 
@@ -58,24 +58,26 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   throw new Error(`redis-server did not listen on ${port}`);
 }
 
-export async function startRedis(): Promise<RunningRedis> {
+/** `persist`: an append-only file synced on every write, so a restart keeps every write. */
+export async function startRedis(o: { persist?: boolean } = {}): Promise<RunningRedis> {
   // A port found free can be taken by a parallel test process before redis-server binds it.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await launchRedis();
+      return await launchRedis(o.persist === true);
     } catch (err) {
       if (attempt >= 4 || !String(err).includes('could not bind')) throw err;
     }
   }
 }
 
-async function launchRedis(): Promise<RunningRedis> {
+async function launchRedis(persist: boolean): Promise<RunningRedis> {
   if (!haveRedis()) throw new Error('redis-server not found: apt-get install -y redis-server (scripts/test.sh does this)');
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'thinkcap-redis-'));
   let child: ChildProcess;
   const launch = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+    const durability = persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...durability, '--dir', dir], { stdio: 'ignore' });
     await waitForPort(port, 10_000);
     // The port was found free, but a parallel test's server may hold it: ours runs in our dir.
     const got = redisCli(port, 'config', 'get', 'dir');

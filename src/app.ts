@@ -72,6 +72,12 @@ export async function startThinkcap(config: Config, log: Logger, opts: StartOpti
     onOverReservation: (unit, amount) => metrics.settleOverReservation.inc({ unit }, amount),
     onRefundDropped: () => metrics.refundsDropped.inc(),
   });
+  if (ledger instanceof RedisLedger) {
+    ledger.onDataLost((loss) => {
+      metrics.ledgerDataLost.inc();
+      log.error({ seen: loss.seen, now: loss.now }, 'spend ledger lost its data: every budget restarted from zero (run Redis with persistence)');
+    });
+  }
   if (config.spend.enabled) {
     await ledger.ready(2000).catch((err: unknown) => log.error({ err: (err as Error).message, onLedgerError: config.spend.onLedgerError }, 'spend ledger not reachable at start'));
   }

@@ -60,6 +60,11 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly ledgerErrors = new Counter({ name: 'thinkcap_budget_ledger_errors_total', help: 'Spend ledger unreachable, by the mode applied (open or closed).', labelNames: ['mode'], registers: [this.registry] });
+  readonly ledgerDataLost = new Counter({
+    name: 'thinkcap_budget_ledger_data_lost_total',
+    help: 'The Redis spend ledger came back without the data this process had seen in it (a restart without persistence, a flush): budgets started again from zero.',
+    registers: [this.registry],
+  });
   readonly responseUnread = new Counter({
     name: 'thinkcap_response_unread_total',
     help: 'Responses passed on unread because a whole JSON answer or one stream event was longer than requests.maxResponseHoldBytes; each was charged its reservation.',

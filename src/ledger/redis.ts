@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Redis, Cluster, type RedisOptions } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import { LedgerUnavailableError, type Counter, type CounterState, type Ledger, type ReserveItem, type ReserveResult, type StoredLimit } from './types.js';
@@ -98,11 +99,31 @@ const RECONNECT_AFTER_END_MS = 500;
 /** ms before reconnect attempt n: 50, 100, … capped at 500. */
 const reconnectDelay = (attempt: number): number => Math.min(50 * attempt, 500);
 
+/**
+ * The ledger's identity: a value written once, when the ledger is new, and never changed. The
+ * same value after a reconnect means the same data; another value (or the key gone and written
+ * again) means Redis came back without the data this process had seen (a restart with no
+ * persistence, a flush, a failover to a node that never had it). Returns [created, value].
+ */
+const IDENTITY = `
+local v = redis.call('GET', KEYS[1])
+if v then return {0, v} end
+redis.call('SET', KEYS[1], ARGV[1])
+return {1, ARGV[1]}
+`;
+
 type Client = (Redis | Cluster) & {
   tcReserve(...args: Array<string | number>): Promise<[number, unknown, string?, string?]>;
   tcSettle(...args: Array<string | number>): Promise<number>;
   tcState(...args: Array<string | number>): Promise<[string, string]>;
+  tcIdentity(...args: Array<string | number>): Promise<[number, string]>;
 };
+
+/** What a ledger that lost its data says: the identity this process had seen and the one there now. */
+export interface LedgerDataLoss {
+  seen: string;
+  now: string;
+}
 
 /**
  * Spend ledger in Redis, shared by every thinkcap replica. All keys carry one hash tag so one
@@ -117,6 +138,9 @@ export class RedisLedger implements Ledger {
   private readonly replicaAckTimeoutMs: number;
   private acksShortUntil = 0;
   private closing = false;
+  /** The ledger's identity as this process last read it (null before the first read). */
+  private identity: string | null = null;
+  private dataLost: ((loss: LedgerDataLoss) => void) | null = null;
 
   constructor(cfg: Config['spend']['redis']) {
     this.prefix = `${cfg.keyPrefix}:{tc}`;
@@ -172,7 +196,32 @@ export class RedisLedger implements Ledger {
     client.defineCommand('tcReserve', { lua: RESERVE });
     client.defineCommand('tcSettle', { lua: SETTLE });
     client.defineCommand('tcState', { lua: STATE });
+    client.defineCommand('tcIdentity', { numberOfKeys: 1, lua: IDENTITY });
     this.client = client as Client;
+    // Every (re)connect reads the identity: a Redis that restarted empty is found on the
+    // reconnect that follows, before or beside the first requests it serves.
+    client.on('ready', () => void this.readIdentity());
+  }
+
+  /**
+   * Calls back when Redis comes back without the data this process saw in it: every tenant's
+   * spend in the current windows, the reservations and the admin-set limits are gone, so the
+   * budgets start again from zero (see the README: run Redis with persistence).
+   */
+  onDataLost(callback: (loss: LedgerDataLoss) => void): void {
+    this.dataLost = callback;
+  }
+
+  private async readIdentity(): Promise<void> {
+    let read: [number, string];
+    try {
+      read = await this.client.tcIdentity(`${this.prefix}:ledger`, `${new Date().toISOString()} ${randomUUID()}`);
+    } catch {
+      return; // read again on the next ready
+    }
+    const now = String(read[1]);
+    if (this.identity !== null && now !== this.identity) this.dataLost?.({ seen: this.identity, now });
+    this.identity = now;
   }
 
   ready(timeoutMs: number): Promise<void> {

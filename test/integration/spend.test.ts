@@ -300,6 +300,46 @@ describe('spend budgets: soft cap, pressure, identity, ledger down', () => {
     }
   });
 
+  it('Redis restarted: with no persistence the spend is gone and thinkcap counts and logs that; with an append-only file nothing is lost or reported', async () => {
+    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    for (const persist of [false, true]) {
+      const r = await startRedis({ persist });
+      const stack = await startStack({
+        clock: () => T0,
+        emulator: { plan: () => ({ thinkingTokens: 30, answerTokens: 20 }) },
+        thinkcap: { admin: { token: TOKEN }, spend: { enabled: true, ledger: 'redis', pricing, redis: { url: r.url, commandTimeoutMs: 200 }, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: 100 }] } },
+        envoy: { mutate: trustedTenantFilter },
+      });
+      const lost = async () => (await stack.thinkcap!.metrics.ledgerDataLost.get()).values[0]?.value ?? 0;
+      try {
+        for (let i = 0; i < 2; i++) expect((await chat(stack, 'acme')).status).toBe(200);
+        const before = (await budget(stack, 'tenant:acme')).budgets[0]!.spent;
+        expect(before).toBeGreaterThan(0);
+        await r.restart();
+        // thinkcap reconnects by itself, and reads the ledger's identity on the way.
+        let status = 0;
+        for (let i = 0; i < 50 && status !== 200; i++) {
+          await pause(100);
+          status = (await chat(stack, 'acme')).status;
+        }
+        expect(status).toBe(200);
+        for (let i = 0; i < 20 && (await lost()) === 0; i++) await pause(100);
+        const after = (await budget(stack, 'tenant:acme')).budgets[0]!.spent;
+        if (persist) {
+          expect(await lost(), 'persisted').toBe(0);
+          expect(after).toBeCloseTo((before * 3) / 2, 9);
+        } else {
+          // The two requests before the restart are gone: only the one after it is counted.
+          expect(await lost(), 'not persisted').toBe(1);
+          expect(after).toBeCloseTo(before / 2, 9);
+        }
+      } finally {
+        await stack.stop();
+        await r.stop();
+      }
+    }
+  });
+
   it('Redis down, fail-open: a bounded local allowance, reconciled when Redis returns', async () => {
     const r2 = await startRedis();
     const stack = await startStack({
