@@ -1,4 +1,4 @@
-import { BMP_LETTER_NUMBER_CLASS, isBmpLetter, isBmpWordChar } from './text.js';
+import { BMP_LETTER_NUMBER_CLASS, isBmpWordChar } from './text.js';
 import { HASH_SEED, WordMap, hashStep } from './wordset.js';
 
 /**
@@ -482,48 +482,23 @@ export function wordSet(list: Iterable<string>): WordMap<true> {
   return set;
 }
 
-/** The word scanWord found last (one object, reused: the classifier is synchronous). */
-export const SCANNED = { start: 0, end: 0, hash: 0, maxUnit: 0, letters: true };
+/** The word scanWord found last (one object, reused: the lexicons are built synchronously). */
+const SCANNED = { start: 0, end: 0 };
 
 /**
- * Finds the first word (run of BMP letters and numbers) at or after `from` and describes it in
- * SCANNED: its range, its hash (wordset.ts, for WordMap lookups without a string), its highest
- * unit and whether it is letters only; false past the last word.
+ * Finds the first word (run of BMP letters and numbers) at or after `from` and puts its range in
+ * SCANNED; false past the last word. Load time only (a literal's second word).
  */
-export function scanWord(text: string, from: number): boolean {
+function scanWord(text: string, from: number): boolean {
   const n = text.length;
   let i = from;
   while (i < n && !isBmpWordChar(text.charCodeAt(i))) i++;
   if (i >= n) return false;
   const start = i;
-  let h = HASH_SEED;
-  let maxUnit = 0;
-  let letters = true;
-  for (; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (!isBmpWordChar(c)) break;
-    h = hashStep(h, c);
-    if (c > maxUnit) maxUnit = c;
-    if (letters && !isBmpLetter(c)) letters = false;
-  }
+  while (i < n && isBmpWordChar(text.charCodeAt(i))) i++;
   SCANNED.start = start;
   SCANNED.end = i;
-  SCANNED.hash = h;
-  SCANNED.maxUnit = maxUnit;
-  SCANNED.letters = letters;
   return true;
-}
-
-/**
- * Words of a text (runs of letters and numbers) that are not in the set and have no character
- * at or past U+2E80 (Chinese and Japanese terms match inside words), counted up to max.
- */
-export function countUnlisted(set: WordMap<true>, text: string, max: number): number {
-  let count = 0;
-  for (let at = 0; scanWord(text, at); at = SCANNED.end) {
-    if (SCANNED.maxUnit < 0x2e80 && set.getRange(text, SCANNED.start, SCANNED.end, SCANNED.hash) === undefined && ++count >= max) return count;
-  }
-  return count;
 }
 
 /** Distinct matches of a global regex, up to cap (what count() does without the index). */

@@ -4,7 +4,7 @@ import { NO_OBJECT_TERMS, ONE_SENTENCE_REMOVABLE, PLACES_REPLACE_EXACT, classify
 import * as lexicons from '../../src/classify/lexicon.js';
 import { isBmpLetter, lexicalForm } from '../../src/classify/text.js';
 import { SMALL_TALK_WORDS } from '../../src/classify/lexicon.js';
-import { WordLexicon, countRegex, countUnlisted, expandTerm, hasPlaceWithin, readLexicons, wordSet, words } from '../../src/classify/wordlex.js';
+import { WordLexicon, countRegex, expandTerm, hasPlaceWithin, readLexicons, wordSet, words } from '../../src/classify/wordlex.js';
 import { within } from '../harness/bounded.js';
 
 const all = Object.entries(lexicons).filter((e): e is [string, WordLexicon] => e[1] instanceof WordLexicon);
@@ -190,7 +190,7 @@ describe('stuffing shortcut', () => {
     left = left.replace(noObject, ' ').replace(/[,\s]+/gu, ' ').trim();
     return (left.match(/[\p{L}\p{N}'’]+/gu)?.length ?? 0) <= 1;
   };
-  const pieces = ['prove', 'design', 'derive', 'step by step', 'then', 'it', 'rigorously', 'the', 'architecture', 'and', 'capital', 'france', "it's", "foo'bar", '’', '2', 'it2', 'trade-offs', '设计', '分析', '设计分析', 'ꙮ', 'é', ' ', ' ', ', ', '-'];
+  const pieces = ['prove', 'design', 'derive', 'step by step', 'then', 'it', 'rigorously', 'the', 'architecture', 'and', 'capital', 'france', "it's", "foo'bar", 'foo’bar', '’', '2', 'it2', 'trade-offs', '设计', '分析', '设计分析', 'ꙮ', 'é', ' ', ' ', ', ', '-'];
   it('agrees with the four-pass version on generated clauses (property)', () => {
     fc.assert(
       fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 14 }), (parts) => {
@@ -210,7 +210,7 @@ describe('stuffing shortcut', () => {
     // in ("it2", "it's", "itµ"), "trade-off" (a filler term with a hyphen, which the regexes keep
     // deciding), words of their own, marks and symbols, letters and numbers past ASCII, and
     // units at or past U+2E80 (Chinese terms, astral stand-ins: the regexes decide those clauses).
-    const pieces = ['prove', 'derive', 'design', 'optimize', 'implement', 'debug', 'analyze', 'step by step', 'first', 'then', 'finally', 'it', 'the', 'a', 'an', 'and', 'rigorously', 'thoroughly', 'in detail', 'trade-offs', 'trade-off', 'tradeoffs', 'trade-offish', 'step-by-step', "it's", "'", '’', 'it2', '2it3', 'ab2it', "foo'bar", 'capital', 'france', '42', ',', ', ', '-', '\t', 'c++', 'x', 'µs', 'itµ', 'ſ', 'é', 'это', 'и', 'всё', 'ceph-кластер', '□', '_', '∑', '2^100', '{', '²', 'i̇t', 'ꙮ', '设计', '证明x', 'optimize证明', '证明design'];
+    const pieces = ['prove', 'derive', 'design', 'optimize', 'implement', 'debug', 'analyze', 'step by step', 'first', 'then', 'finally', 'it', 'the', 'a', 'an', 'and', 'rigorously', 'thoroughly', 'in detail', 'trade-offs', 'trade-off', 'tradeoffs', 'trade-offish', 'step-by-step', "it's", "'", '’', 'it2', '2it3', 'ab2it', "foo'bar", 'foo’bar', 'capital', 'france', '42', ',', ', ', '-', '\t', 'c++', 'x', 'µs', 'itµ', 'ſ', 'é', 'это', 'и', 'всё', 'ceph-кластер', '□', '_', '∑', '2^100', '{', '²', 'i̇t', 'ꙮ', '设计', '证明x', 'optimize证明', '证明design'];
     const ends = ['. ', '; ', '\n', '? '];
     const clause = fc.array(fc.constantFrom(...pieces), { minLength: 1, maxLength: 9 }).map((p) => p.join(' '));
     fc.assert(
@@ -255,23 +255,6 @@ describe('one-sentence shortcut', () => {
     );
   });
 
-  it('countUnlisted counts the words outside a set, none with a unit at or past U+2E80, up to max (property)', () => {
-    const list = [...ONE_SENTENCE_REMOVABLE].slice(0, 30);
-    const set = wordSet(list);
-    const piece = fc.oneof(fc.constantFrom(...list, 'zebra', 'x2', '42', 'é', '设计', '々', 'ꙮ', 'ⅻ', 'provee'), fc.string({ unit: 'binary', maxLength: 4 }));
-    fc.assert(
-      fc.property(fc.array(piece, { maxLength: 20 }), fc.constantFrom(' ', ', ', '-', ''), fc.integer({ min: 1, max: 5 }), (parts, sep, max) => {
-        const lex = lexicalForm(parts.join(sep));
-        let expected = 0;
-        for (const w of words(lex)) {
-          if (list.includes(w) || [...w].some((ch) => ch.charCodeAt(0) >= 0x2e80)) continue;
-          if (++expected >= max) break;
-        }
-        expect(countUnlisted(set, lex, max)).toBe(expected);
-      }),
-      { numRuns: 5000 },
-    );
-  });
 
   it('the hard lexicons keep the places shortcut of withoutHardWords (a term like "build vs. buy", two marks in a row, turns it off for every ask)', () => {
     expect(PLACES_REPLACE_EXACT).toBe(true);
