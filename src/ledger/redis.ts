@@ -103,20 +103,20 @@ const reconnectDelay = (attempt: number): number => Math.min(50 * attempt, 500);
  * The ledger's identity: a value written once, when the ledger is new, and never changed. The
  * same value after a reconnect means the same data; another value (or the key gone and written
  * again) means Redis came back without the data this process had seen (a restart with no
- * persistence, a flush, a failover to a node that never had it). Returns [created, value].
+ * persistence, a flush, a failover to a node that never had it). Returns the value there.
  */
 const IDENTITY = `
 local v = redis.call('GET', KEYS[1])
-if v then return {0, v} end
+if v then return v end
 redis.call('SET', KEYS[1], ARGV[1])
-return {1, ARGV[1]}
+return ARGV[1]
 `;
 
 type Client = (Redis | Cluster) & {
   tcReserve(...args: Array<string | number>): Promise<[number, unknown, string?, string?]>;
   tcSettle(...args: Array<string | number>): Promise<number>;
   tcState(...args: Array<string | number>): Promise<[string, string]>;
-  tcIdentity(...args: Array<string | number>): Promise<[number, string]>;
+  tcIdentity(...args: Array<string | number>): Promise<string>;
 };
 
 /** What a ledger that lost its data says: the identity this process had seen and the one there now. */
@@ -213,13 +213,12 @@ export class RedisLedger implements Ledger {
   }
 
   private async readIdentity(): Promise<void> {
-    let read: [number, string];
+    let now: string;
     try {
-      read = await this.client.tcIdentity(`${this.prefix}:ledger`, `${new Date().toISOString()} ${randomUUID()}`);
+      now = String(await this.client.tcIdentity(`${this.prefix}:ledger`, `${new Date().toISOString()} ${randomUUID()}`));
     } catch {
       return; // read again on the next ready
     }
-    const now = String(read[1]);
     if (this.identity !== null && now !== this.identity) this.dataLost?.({ seen: this.identity, now });
     this.identity = now;
   }
