@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './envoy.js';
-import { onlineReplicas, redisCli, type ReplicatedRedisNodes } from './redis.js';
+import { onlineReplicas, redisCli as cliOf, type ReplicatedRedisNodes } from './redis.js';
 
 export interface RunningRedisCluster extends ReplicatedRedisNodes {
   nodes: Array<{ host: string; port: number }>;
@@ -16,12 +16,15 @@ export interface RunningRedisCluster extends ReplicatedRedisNodes {
 }
 
 /** Until the node on `port` answers PING (at most 5 s). */
-async function answersPing(port: number): Promise<void> {
-  for (let i = 0; i < 100 && redisCli(port, 'ping').trim() !== 'PONG'; i++) await new Promise((r) => setTimeout(r, 50));
+async function answersPing(cli: (port: number, ...args: string[]) => string, port: number): Promise<void> {
+  for (let i = 0; i < 100 && cli(port, 'ping').trim() !== 'PONG'; i++) await new Promise((r) => setTimeout(r, 50));
 }
 
-export async function startRedisCluster(): Promise<RunningRedisCluster> {
+/** `password`: every node requires it (AUTH), and gives it to the master it replicates. */
+export async function startRedisCluster(o: { password?: string } = {}): Promise<RunningRedisCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'thinkcap-redis-cluster-'));
+  const auth = o.password ? ['-a', o.password, '--no-auth-warning'] : [];
+  const redisCli = (port: number, ...args: string[]) => cliOf(port, ...auth, ...args);
   const ports: number[] = [];
   const children = new Map<number, ChildProcess>();
   const launch = (port: number) =>
@@ -29,7 +32,7 @@ export async function startRedisCluster(): Promise<RunningRedisCluster> {
       port,
       spawn(
         'redis-server',
-        ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '1000', '--save', '', '--appendonly', 'no', '--dir', dir],
+        ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '1000', '--save', '', '--appendonly', 'no', '--dir', dir, ...(o.password ? ['--requirepass', o.password, '--masterauth', o.password] : [])],
         { stdio: 'ignore' },
       ),
     );
@@ -38,8 +41,8 @@ export async function startRedisCluster(): Promise<RunningRedisCluster> {
     ports.push(port);
     launch(port);
   }
-  for (const port of ports) await answersPing(port);
-  const create = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes'], { encoding: 'utf8' });
+  for (const port of ports) await answersPing(redisCli, port);
+  const create = spawnSync('redis-cli', [...auth, '--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes'], { encoding: 'utf8' });
   if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stdout}${create.stderr}`);
   for (let i = 0; i < 200; i++) {
     if (ports.every((p) => redisCli(p, 'cluster', 'info').includes('cluster_state:ok'))) break;
@@ -72,9 +75,9 @@ export async function startRedisCluster(): Promise<RunningRedisCluster> {
     async restart(port: number) {
       // Same node id (its nodes file): it rejoins, empty, as a replica of whoever took its slots.
       launch(port);
-      await answersPing(port);
+      await answersPing(redisCli, port);
     },
-    replicasInSync: onlineReplicas,
+    replicasInSync: (port) => onlineReplicas(port, o.password),
     async stop() {
       for (const c of children.values()) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });

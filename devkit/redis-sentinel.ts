@@ -30,20 +30,29 @@ async function until(what: string, ok: () => boolean, timeoutMs: number): Promis
   }
 }
 
-export async function startRedisSentinel(): Promise<RunningRedisSentinel> {
+/**
+ * `password`: the data nodes require it (AUTH; replicas and sentinels use it too);
+ * `sentinelPassword`: the sentinels require their own.
+ */
+export async function startRedisSentinel(o: { password?: string; sentinelPassword?: string } = {}): Promise<RunningRedisSentinel> {
   const dir = mkdtempSync(join(tmpdir(), 'thinkcap-redis-sentinel-'));
   const children = new Map<number, ChildProcess>();
+  const auth = (password: string | undefined) => (password ? ['-a', password, '--no-auth-warning'] : []);
+  // redis-cli against a data node, and against a sentinel.
+  const cli = (port: number, ...args: string[]) => redisCli(port, ...auth(o.password), ...args);
+  const sentinelCli = (port: number, ...args: string[]) => redisCli(port, ...auth(o.sentinelPassword), ...args);
+  const dataAuth = o.password ? ['--requirepass', o.password, '--masterauth', o.password] : [];
   const data = (port: number, replicaOf?: number) =>
     children.set(
       port,
-      spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...(replicaOf ? ['--replicaof', '127.0.0.1', String(replicaOf)] : [])], { stdio: 'ignore' }),
+      spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...dataAuth, ...(replicaOf ? ['--replicaof', '127.0.0.1', String(replicaOf)] : [])], { stdio: 'ignore' }),
     );
   const masterPort = await freePort();
   const replicaPort = await freePort();
   data(masterPort);
-  await until('master up', () => redisCli(masterPort, 'ping').trim() === 'PONG', 10_000);
+  await until('master up', () => cli(masterPort, 'ping').trim() === 'PONG', 10_000);
   data(replicaPort, masterPort);
-  await until('replica in sync', () => /master_link_status:up/.test(redisCli(replicaPort, 'info', 'replication')), 10_000);
+  await until('replica in sync', () => /master_link_status:up/.test(cli(replicaPort, 'info', 'replication')), 10_000);
 
   const sentinels: number[] = [];
   for (let i = 0; i < 3; i++) {
@@ -60,6 +69,9 @@ export async function startRedisSentinel(): Promise<RunningRedisSentinel> {
         `sentinel down-after-milliseconds ${SENTINEL_GROUP} 1000`,
         `sentinel failover-timeout ${SENTINEL_GROUP} 5000`,
         `sentinel parallel-syncs ${SENTINEL_GROUP} 1`,
+        ...(o.password ? [`sentinel auth-pass ${SENTINEL_GROUP} ${o.password}`] : []),
+        // A sentinel's own password, which the other sentinels give it too.
+        ...(o.sentinelPassword ? [`requirepass ${o.sentinelPassword}`, `sentinel sentinel-pass ${o.sentinelPassword}`] : []),
         '',
       ].join('\n'),
     );
@@ -69,11 +81,11 @@ export async function startRedisSentinel(): Promise<RunningRedisSentinel> {
   // Each sentinel has found the replica and the other two sentinels.
   await until(
     'sentinels discovered each other and the replica',
-    () => sentinels.every((p) => /num-other-sentinels\s+2/.test(redisCli(p, 'sentinel', 'master', SENTINEL_GROUP).replace(/\n/g, ' ')) && redisCli(p, 'sentinel', 'replicas', SENTINEL_GROUP).includes(String(replicaPort))),
+    () => sentinels.every((p) => /num-other-sentinels\s+2/.test(sentinelCli(p, 'sentinel', 'master', SENTINEL_GROUP).replace(/\n/g, ' ')) && sentinelCli(p, 'sentinel', 'replicas', SENTINEL_GROUP).includes(String(replicaPort))),
     20_000,
   );
 
-  const master = () => Number(redisCli(sentinels[0]!, 'sentinel', 'get-master-addr-by-name', SENTINEL_GROUP).trim().split('\n')[1]);
+  const master = () => Number(sentinelCli(sentinels[0]!, 'sentinel', 'get-master-addr-by-name', SENTINEL_GROUP).trim().split('\n')[1]);
   return {
     name: SENTINEL_GROUP,
     sentinels: sentinels.map((port) => ({ host: '127.0.0.1', port })),
@@ -84,9 +96,9 @@ export async function startRedisSentinel(): Promise<RunningRedisSentinel> {
     },
     async restart(port: number) {
       data(port, master());
-      await until('restarted node in sync', () => /master_link_status:up/.test(redisCli(port, 'info', 'replication')), 10_000);
+      await until('restarted node in sync', () => /master_link_status:up/.test(cli(port, 'info', 'replication')), 10_000);
     },
-    replicasInSync: onlineReplicas,
+    replicasInSync: (port) => onlineReplicas(port, o.password),
     async stop() {
       for (const c of children.values()) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });

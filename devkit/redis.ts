@@ -33,9 +33,10 @@ export function redisCli(port: number, ...args: string[]): string {
   return spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { encoding: 'utf8' }).stdout;
 }
 
-/** Replicas of the master on `port` whose link is online. */
-export function onlineReplicas(port: number): number {
-  return [...redisCli(port, 'info', 'replication').matchAll(/^slave\d+:.*state=online/gm)].length;
+/** Replicas of the master on `port` whose link is online (`password`: the node requires it). */
+export function onlineReplicas(port: number, password?: string): number {
+  const info = password ? redisCli(port, '-a', password, '--no-auth-warning', 'info', 'replication') : redisCli(port, 'info', 'replication');
+  return [...info.matchAll(/^slave\d+:.*state=online/gm)].length;
 }
 
 export function haveRedis(): boolean {

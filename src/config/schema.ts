@@ -282,9 +282,20 @@ export const configSchema = z
         redis: z
           .object({
             url: z.string().default('redis://127.0.0.1:6379'),
-            /** Sentinel: the master group name and sentinel addresses (url is then ignored). */
+            /**
+             * The data nodes' credentials (Redis AUTH: an ACL user and its password, or a password
+             * alone for the default user), for Sentinel and Cluster, and for a url that carries
+             * none (a url's own credentials come first). Set them from the environment
+             * (THINKCAP_SPEND__REDIS__PASSWORD) rather than in the file.
+             */
+            username: z.string().min(1).optional(),
+            password: z.string().min(1).optional(),
+            /**
+             * Sentinel: the master group name and sentinel addresses (url is then ignored), and
+             * the sentinels' own credentials where they require them.
+             */
             sentinel: z
-              .object({ name: z.string(), sentinels: z.array(z.object({ host: z.string(), port: port })).min(1) })
+              .object({ name: z.string(), sentinels: z.array(z.object({ host: z.string(), port: port })).min(1), username: z.string().min(1).optional(), password: z.string().min(1).optional() })
               .strict()
               .optional(),
             /** Redis Cluster seed nodes (url is then ignored). All keys share one hash tag. */

@@ -158,6 +158,9 @@ export class RedisLedger implements Ledger {
       // Reconnect soon after a failover (ioredis's default backs off to 2 s): every attempt that
       // finds no master is a refused or fail-open request.
       retryStrategy: reconnectDelay,
+      // Only where set (ioredis takes a url's own credentials first, these where it has none).
+      ...(cfg.username !== undefined ? { username: cfg.username } : {}),
+      ...(cfg.password !== undefined ? { password: cfg.password } : {}),
     };
     let client: Redis | Cluster;
     if (cfg.cluster && cfg.cluster.length > 0) {
@@ -177,7 +180,8 @@ export class RedisLedger implements Ledger {
       // A master the sentinels cannot reach may still be reachable here and take writes; when
       // they reach it again they make it a replica and its data is replaced, so every
       // reservation and settlement written there after the switch would be lost.
-      client = new Redis({ ...common, sentinels: cfg.sentinel.sentinels, name: cfg.sentinel.name, sentinelRetryStrategy: reconnectDelay, failoverDetector: true });
+      const { name, sentinels, username: sentinelUsername, password: sentinelPassword } = cfg.sentinel;
+      client = new Redis({ ...common, sentinels, name, sentinelUsername, sentinelPassword, sentinelRetryStrategy: reconnectDelay, failoverDetector: true });
     } else {
       client = new Redis(cfg.url, common);
     }

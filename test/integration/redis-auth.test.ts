@@ -1,0 +1,78 @@
+/**
+ * The spend ledger on Redis that requires AUTH, as production Redis does: a Sentinel group whose
+ * data nodes and sentinels each have their own password, a Cluster with a password, and a
+ * standalone Redis with an ACL user. Each is also tried with a wrong password, which must leave
+ * the ledger unavailable (fail-closed: 503, no upstream call), so the right one is what let it in.
+ */
+import { describe, expect, it } from 'vitest';
+import { startStack, type Stack } from '../../devkit/stack.js';
+import { startRedis, redisCli } from '../../devkit/redis.js';
+import { startRedisSentinel } from '../../devkit/redis-sentinel.js';
+import { startRedisCluster } from '../../devkit/redis-cluster.js';
+import { concurrentHellos } from '../harness/spend.js';
+import { ledgerAfterRefunds, replicatedSpendConfig, settled, trueCost } from '../harness/failover.js';
+
+const DATA_PASSWORD = 'data-node-password-0123';
+const SENTINEL_PASSWORD = 'sentinel-password-4567';
+const WRONG = 'not-the-password-89ab';
+
+/**
+ * Three requests through a stack on this ledger config (replicaAcks 1 where there are replicas,
+ * else 0): their statuses, and the ledger against the truth where any was admitted.
+ */
+async function tryLedger(redis: Record<string, unknown>, replicaAcks = 1): Promise<number[]> {
+  const thinkcap = replicatedSpendConfig(redis, 100) as { spend: { redis: Record<string, unknown> } };
+  thinkcap.spend.redis.replicaAcks = replicaAcks;
+  const stack: Stack = await startStack({ emulator: { promptBilling: { factor: 2, overhead: 12 }, plan: () => ({ thinkingTokens: 10, answerTokens: 5 }) }, thinkcap });
+  try {
+    const statuses = await concurrentHellos(stack, 3);
+    const admitted = statuses.filter((s) => s === 200).length;
+    expect(stack.emulator.chatCalls()).toBe(admitted);
+    if (admitted > 0) {
+      await settled(stack);
+      const b = await ledgerAfterRefunds(stack);
+      expect(b.spent).toBeGreaterThan(0);
+      expect(b.spent).toBeCloseTo(trueCost(stack), 9);
+    }
+    return statuses;
+  } finally {
+    await stack.stop();
+  }
+}
+
+describe('spend ledger on Redis that requires a password', () => {
+  it('Sentinel: the data nodes\' password and the sentinels\' own', async () => {
+    const sentinel = await startRedisSentinel({ password: DATA_PASSWORD, sentinelPassword: SENTINEL_PASSWORD });
+    try {
+      const group = { name: sentinel.name, sentinels: sentinel.sentinels };
+      expect(await tryLedger({ sentinel: { ...group, password: SENTINEL_PASSWORD }, password: DATA_PASSWORD })).toEqual([200, 200, 200]);
+      expect(await tryLedger({ sentinel: { ...group, password: SENTINEL_PASSWORD }, password: WRONG })).toEqual([503, 503, 503]);
+      expect(await tryLedger({ sentinel: { ...group, password: WRONG }, password: DATA_PASSWORD })).toEqual([503, 503, 503]);
+    } finally {
+      await sentinel.stop();
+    }
+  }, 120_000);
+
+  it('Cluster: every node\'s password', async () => {
+    const cluster = await startRedisCluster({ password: DATA_PASSWORD });
+    try {
+      expect(await tryLedger({ cluster: cluster.nodes, password: DATA_PASSWORD })).toEqual([200, 200, 200]);
+      expect(await tryLedger({ cluster: cluster.nodes, password: WRONG })).toEqual([503, 503, 503]);
+    } finally {
+      await cluster.stop();
+    }
+  }, 120_000);
+
+  it('standalone: an ACL user and its password beside a url that carries none', async () => {
+    const r = await startRedis();
+    try {
+      expect(redisCli(r.port, 'acl', 'setuser', 'thinkcap-ledger', 'on', `>${DATA_PASSWORD}`, '~*', '+@all').trim()).toBe('OK');
+      // The default user is turned off last: this connection is the last one it makes.
+      expect(redisCli(r.port, 'acl', 'setuser', 'default', 'off').trim()).toBe('OK');
+      expect(await tryLedger({ url: r.url, username: 'thinkcap-ledger', password: DATA_PASSWORD }, 0)).toEqual([200, 200, 200]);
+      expect(await tryLedger({ url: r.url, username: 'thinkcap-ledger', password: WRONG }, 0)).toEqual([503, 503, 503]);
+    } finally {
+      await r.stop();
+    }
+  }, 60_000);
+});
