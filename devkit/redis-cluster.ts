@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './envoy.js';
 import { onlineReplicas, redisCli as cliOf, type ReplicatedRedisNodes } from './redis.js';
+import { redisTlsCliArgs, redisTlsServerArgs, type TestCertificates } from './tls.js';
 
 export interface RunningRedisCluster extends ReplicatedRedisNodes {
   nodes: Array<{ host: string; port: number }>;
@@ -20,10 +21,13 @@ async function answersPing(cli: (port: number, ...args: string[]) => string, por
   for (let i = 0; i < 100 && cli(port, 'ping').trim() !== 'PONG'; i++) await new Promise((r) => setTimeout(r, 50));
 }
 
-/** `password`: every node requires it (AUTH), and gives it to the master it replicates. */
-export async function startRedisCluster(o: { password?: string } = {}): Promise<RunningRedisCluster> {
+/**
+ * `password`: every node requires it (AUTH), and gives it to the master it replicates. `tls`:
+ * the nodes take only TLS, and speak it to each other (cluster bus, replication).
+ */
+export async function startRedisCluster(o: { password?: string; tls?: TestCertificates } = {}): Promise<RunningRedisCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'thinkcap-redis-cluster-'));
-  const auth = o.password ? ['-a', o.password, '--no-auth-warning'] : [];
+  const auth = [...(o.password ? ['-a', o.password, '--no-auth-warning'] : []), ...(o.tls ? redisTlsCliArgs(o.tls) : [])];
   const redisCli = (port: number, ...args: string[]) => cliOf(port, ...auth, ...args);
   const ports: number[] = [];
   const children = new Map<number, ChildProcess>();
@@ -32,7 +36,7 @@ export async function startRedisCluster(o: { password?: string } = {}): Promise<
       port,
       spawn(
         'redis-server',
-        ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '1000', '--save', '', '--appendonly', 'no', '--dir', dir, ...(o.password ? ['--requirepass', o.password, '--masterauth', o.password] : [])],
+        [...(o.tls ? [...redisTlsServerArgs(o.tls, port), '--tls-cluster', 'yes', '--tls-replication', 'yes'] : ['--port', String(port)]), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '1000', '--save', '', '--appendonly', 'no', '--dir', dir, ...(o.password ? ['--requirepass', o.password, '--masterauth', o.password] : [])],
         { stdio: 'ignore' },
       ),
     );
@@ -77,7 +81,7 @@ export async function startRedisCluster(o: { password?: string } = {}): Promise<
       launch(port);
       await answersPing(redisCli, port);
     },
-    replicasInSync: (port) => onlineReplicas(port, o.password),
+    replicasInSync: (port) => onlineReplicas(port, redisCli),
     async stop() {
       for (const c of children.values()) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });

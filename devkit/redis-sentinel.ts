@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './envoy.js';
 import { onlineReplicas, redisCli, type ReplicatedRedisNodes } from './redis.js';
+import { redisTlsCliArgs, redisTlsServerArgs, type TestCertificates } from './tls.js';
 
 export const SENTINEL_GROUP = 'thinkcap';
 
@@ -32,20 +33,22 @@ async function until(what: string, ok: () => boolean, timeoutMs: number): Promis
 
 /**
  * `password`: the data nodes require it (AUTH; replicas and sentinels use it too);
- * `sentinelPassword`: the sentinels require their own.
+ * `sentinelPassword`: the sentinels require their own. `tls`: the data nodes take only TLS (the
+ * sentinels reach them and replicas their master over TLS; the sentinels' own port stays plain).
  */
-export async function startRedisSentinel(o: { password?: string; sentinelPassword?: string } = {}): Promise<RunningRedisSentinel> {
+export async function startRedisSentinel(o: { password?: string; sentinelPassword?: string; tls?: TestCertificates } = {}): Promise<RunningRedisSentinel> {
   const dir = mkdtempSync(join(tmpdir(), 'thinkcap-redis-sentinel-'));
   const children = new Map<number, ChildProcess>();
   const auth = (password: string | undefined) => (password ? ['-a', password, '--no-auth-warning'] : []);
   // redis-cli against a data node, and against a sentinel.
-  const cli = (port: number, ...args: string[]) => redisCli(port, ...auth(o.password), ...args);
+  const cli = (port: number, ...args: string[]) => redisCli(port, ...auth(o.password), ...(o.tls ? redisTlsCliArgs(o.tls) : []), ...args);
   const sentinelCli = (port: number, ...args: string[]) => redisCli(port, ...auth(o.sentinelPassword), ...args);
   const dataAuth = o.password ? ['--requirepass', o.password, '--masterauth', o.password] : [];
+  const listen = (port: number) => (o.tls ? [...redisTlsServerArgs(o.tls, port), '--tls-replication', 'yes'] : ['--port', String(port)]);
   const data = (port: number, replicaOf?: number) =>
     children.set(
       port,
-      spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...dataAuth, ...(replicaOf ? ['--replicaof', '127.0.0.1', String(replicaOf)] : [])], { stdio: 'ignore' }),
+      spawn('redis-server', [...listen(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...dataAuth, ...(replicaOf ? ['--replicaof', '127.0.0.1', String(replicaOf)] : [])], { stdio: 'ignore' }),
     );
   const masterPort = await freePort();
   const replicaPort = await freePort();
@@ -72,6 +75,8 @@ export async function startRedisSentinel(o: { password?: string; sentinelPasswor
         ...(o.password ? [`sentinel auth-pass ${SENTINEL_GROUP} ${o.password}`] : []),
         // A sentinel's own password, which the other sentinels give it too.
         ...(o.sentinelPassword ? [`requirepass ${o.sentinelPassword}`, `sentinel sentinel-pass ${o.sentinelPassword}`] : []),
+        // Out to the data nodes over TLS.
+        ...(o.tls ? ['tls-replication yes', `tls-cert-file ${o.tls.cert}`, `tls-key-file ${o.tls.key}`, `tls-ca-cert-file ${o.tls.ca}`] : []),
         '',
       ].join('\n'),
     );
@@ -98,7 +103,7 @@ export async function startRedisSentinel(o: { password?: string; sentinelPasswor
       data(port, master());
       await until('restarted node in sync', () => /master_link_status:up/.test(cli(port, 'info', 'replication')), 10_000);
     },
-    replicasInSync: (port) => onlineReplicas(port, o.password),
+    replicasInSync: (port) => onlineReplicas(port, cli),
     async stop() {
       for (const c of children.values()) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });

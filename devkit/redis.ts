@@ -5,6 +5,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './envoy.js';
+import { redisTlsCliArgs, redisTlsServerArgs, type TestCertificates } from './tls.js';
 
 export interface RunningRedis {
   port: number;
@@ -15,6 +16,8 @@ export interface RunningRedis {
   pause(): Promise<void>;
   /** Start again on the same port: empty, or with what its append-only file kept (`persist`). */
   restart(): Promise<void>;
+  /** redis-cli against this server (over TLS where it takes only TLS). */
+  cli(...args: string[]): string;
 }
 
 /** Replicated Redis data nodes a failover test can kill and bring back (Cluster, Sentinel). */
@@ -33,10 +36,9 @@ export function redisCli(port: number, ...args: string[]): string {
   return spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { encoding: 'utf8' }).stdout;
 }
 
-/** Replicas of the master on `port` whose link is online (`password`: the node requires it). */
-export function onlineReplicas(port: number, password?: string): number {
-  const info = password ? redisCli(port, '-a', password, '--no-auth-warning', 'info', 'replication') : redisCli(port, 'info', 'replication');
-  return [...info.matchAll(/^slave\d+:.*state=online/gm)].length;
+/** Replicas of the master on `port` whose link is online (`cli`: redis-cli with what the node asks for, auth or TLS). */
+export function onlineReplicas(port: number, cli: (port: number, ...args: string[]) => string = redisCli): number {
+  return [...cli(port, 'info', 'replication').matchAll(/^slave\d+:.*state=online/gm)].length;
 }
 
 export function haveRedis(): boolean {
@@ -59,29 +61,34 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   throw new Error(`redis-server did not listen on ${port}`);
 }
 
-/** `persist`: an append-only file synced on every write, so a restart keeps every write. */
-export async function startRedis(o: { persist?: boolean } = {}): Promise<RunningRedis> {
+/**
+ * `persist`: an append-only file synced on every write, so a restart keeps every write. `tls`:
+ * the server takes only TLS on its port, with these certificates.
+ */
+export async function startRedis(o: { persist?: boolean; tls?: TestCertificates } = {}): Promise<RunningRedis> {
   // A port found free can be taken by a parallel test process before redis-server binds it.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await launchRedis(o.persist === true);
+      return await launchRedis(o.persist === true, o.tls);
     } catch (err) {
       if (attempt >= 4 || !String(err).includes('could not bind')) throw err;
     }
   }
 }
 
-async function launchRedis(persist: boolean): Promise<RunningRedis> {
+async function launchRedis(persist: boolean, tls: TestCertificates | undefined): Promise<RunningRedis> {
   if (!haveRedis()) throw new Error('redis-server not found: apt-get install -y redis-server (scripts/test.sh does this)');
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'thinkcap-redis-'));
   let child: ChildProcess;
+  const cli = (...args: string[]) => redisCli(port, ...(tls ? redisTlsCliArgs(tls) : []), ...args);
   const launch = async () => {
     const durability = persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...durability, '--dir', dir], { stdio: 'ignore' });
+    const listen = tls ? redisTlsServerArgs(tls, port) : ['--port', String(port)];
+    child = spawn('redis-server', [...listen, '--bind', '127.0.0.1', '--save', '', ...durability, '--dir', dir], { stdio: 'ignore' });
     await waitForPort(port, 10_000);
     // The port was found free, but a parallel test's server may hold it: ours runs in our dir.
-    const got = redisCli(port, 'config', 'get', 'dir');
+    const got = cli('config', 'get', 'dir');
     if (!got.includes(dir)) {
       child.kill('SIGKILL');
       throw new Error(`redis-server could not bind: port ${port} answered by another server`);
@@ -111,5 +118,6 @@ async function launchRedis(persist: boolean): Promise<RunningRedis> {
       await stop();
       await launch();
     },
+    cli,
   };
 }

@@ -291,6 +291,12 @@ export const configSchema = z
             username: z.string().min(1).optional(),
             password: z.string().min(1).optional(),
             /**
+             * TLS to the data nodes, in every mode (a rediss:// url turns it on too): caFile, a
+             * PEM file of the CA that signed their certificates (the system's CAs otherwise);
+             * servername, the name their certificate must carry (the host's otherwise).
+             */
+            tls: z.object({ caFile: z.string().min(1).optional(), servername: z.string().min(1).optional() }).strict().optional(),
+            /**
              * Sentinel: the master group name and sentinel addresses (url is then ignored), and
              * the sentinels' own credentials where they require them.
              */

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import { Redis, Cluster, type RedisOptions } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import { LedgerUnavailableError, type Counter, type CounterState, type Ledger, type ReserveItem, type ReserveResult, type StoredLimit } from './types.js';
@@ -119,6 +121,21 @@ type Client = (Redis | Cluster) & {
   tcIdentity(...args: Array<string | number>): Promise<string>;
 };
 
+/** The TLS options of spend.redis.tls (undefined: no TLS unless a rediss:// url asks for it). */
+function tlsOptions(cfg: Config['spend']['redis']['tls']): ConnectionOptions | undefined {
+  if (cfg === undefined) return undefined;
+  const tls: ConnectionOptions = {};
+  if (cfg.caFile !== undefined) {
+    try {
+      tls.ca = readFileSync(cfg.caFile);
+    } catch (err) {
+      throw new Error(`spend.redis.tls.caFile: cannot read ${cfg.caFile}: ${(err as Error).message}`);
+    }
+  }
+  if (cfg.servername !== undefined) tls.servername = cfg.servername;
+  return tls;
+}
+
 /** What a ledger that lost its data says: the identity this process had seen and the one there now. */
 export interface LedgerDataLoss {
   seen: string;
@@ -147,6 +164,7 @@ export class RedisLedger implements Ledger {
     this.replicaAcks = cfg.replicaAcks;
     this.commandTimeoutMs = cfg.commandTimeoutMs;
     this.replicaAckTimeoutMs = Math.min(cfg.replicaAckTimeoutMs, cfg.commandTimeoutMs * 0.8);
+    const tls = tlsOptions(cfg.tls);
     const common: RedisOptions = {
       // Fail fast when Redis is away: the caller decides fail-open or fail-closed.
       enableOfflineQueue: false,
@@ -161,6 +179,7 @@ export class RedisLedger implements Ledger {
       // Only where set (ioredis takes a url's own credentials first, these where it has none).
       ...(cfg.username !== undefined ? { username: cfg.username } : {}),
       ...(cfg.password !== undefined ? { password: cfg.password } : {}),
+      ...(tls !== undefined ? { tls } : {}),
     };
     let client: Redis | Cluster;
     if (cfg.cluster && cfg.cluster.length > 0) {
@@ -181,7 +200,8 @@ export class RedisLedger implements Ledger {
       // they reach it again they make it a replica and its data is replaced, so every
       // reservation and settlement written there after the switch would be lost.
       const { name, sentinels, username: sentinelUsername, password: sentinelPassword } = cfg.sentinel;
-      client = new Redis({ ...common, sentinels, name, sentinelUsername, sentinelPassword, sentinelRetryStrategy: reconnectDelay, failoverDetector: true });
+      // enableTLSForSentinelMode: the master found through the sentinels is reached with `tls`.
+      client = new Redis({ ...common, sentinels, name, sentinelUsername, sentinelPassword, sentinelRetryStrategy: reconnectDelay, failoverDetector: true, enableTLSForSentinelMode: tls !== undefined });
     } else {
       client = new Redis(cfg.url, common);
     }

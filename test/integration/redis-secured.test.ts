@@ -1,14 +1,17 @@
 /**
- * The spend ledger on Redis that requires AUTH, as production Redis does: a Sentinel group whose
- * data nodes and sentinels each have their own password, a Cluster with a password, and a
- * standalone Redis with an ACL user. Each is also tried with a wrong password, which must leave
- * the ledger unavailable (fail-closed: 503, no upstream call), so the right one is what let it in.
+ * The spend ledger on Redis secured as production Redis is: AUTH (a Sentinel group whose data
+ * nodes and sentinels each have their own password, a Cluster with a password, a standalone
+ * Redis with an ACL user) and TLS signed by a private CA (standalone, Cluster, Sentinel). Each is
+ * also tried with a wrong password or without the CA, which must leave the ledger unavailable
+ * (fail-closed: 503, no upstream call), so the right one is what let it in.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../devkit/stack.js';
 import { startRedis, redisCli } from '../../devkit/redis.js';
 import { startRedisSentinel } from '../../devkit/redis-sentinel.js';
 import { startRedisCluster } from '../../devkit/redis-cluster.js';
+import { makeTestCertificates, type TestCertificates } from '../../devkit/tls.js';
+import { rmSync } from 'node:fs';
 import { concurrentHellos } from '../harness/spend.js';
 import { ledgerAfterRefunds, replicatedSpendConfig, settled, trueCost } from '../harness/failover.js';
 
@@ -20,8 +23,10 @@ const WRONG = 'not-the-password-89ab';
  * Three requests through a stack on this ledger config (replicaAcks 1 where there are replicas,
  * else 0): their statuses, and the ledger against the truth where any was admitted.
  */
+let ledgers = 0;
 async function tryLedger(redis: Record<string, unknown>, replicaAcks = 1): Promise<number[]> {
-  const thinkcap = replicatedSpendConfig(redis, 100) as { spend: { redis: Record<string, unknown> } };
+  // A key prefix of its own: stacks that share one Redis do not share counters.
+  const thinkcap = replicatedSpendConfig({ ...redis, keyPrefix: `secured-${++ledgers}` }, 100) as { spend: { redis: Record<string, unknown> } };
   thinkcap.spend.redis.replicaAcks = replicaAcks;
   const stack: Stack = await startStack({ emulator: { promptBilling: { factor: 2, overhead: 12 }, plan: () => ({ thinkingTokens: 10, answerTokens: 5 }) }, thinkcap });
   try {
@@ -75,4 +80,49 @@ describe('spend ledger on Redis that requires a password', () => {
       await r.stop();
     }
   }, 60_000);
+});
+
+describe('spend ledger on Redis that takes only TLS, signed by a private CA', () => {
+  let certs: TestCertificates;
+  beforeAll(() => {
+    certs = makeTestCertificates();
+  });
+  afterAll(() => {
+    if (certs) rmSync(certs.dir, { recursive: true, force: true });
+  });
+
+  it('standalone: the CA given as a file, with a rediss:// url or a redis:// one', async () => {
+    const r = await startRedis({ tls: certs });
+    try {
+      expect(r.cli('ping').trim()).toBe('PONG');
+      const host = `127.0.0.1:${r.port}`;
+      expect(await tryLedger({ url: `rediss://${host}`, tls: { caFile: certs.ca } }, 0)).toEqual([200, 200, 200]);
+      expect(await tryLedger({ url: `redis://${host}`, tls: { caFile: certs.ca } }, 0)).toEqual([200, 200, 200]);
+      // The system's CAs do not know the private one.
+      expect(await tryLedger({ url: `rediss://${host}` }, 0)).toEqual([503, 503, 503]);
+    } finally {
+      await r.stop();
+    }
+  }, 60_000);
+
+  it('Cluster: TLS between the nodes too, and a password', async () => {
+    const cluster = await startRedisCluster({ password: DATA_PASSWORD, tls: certs });
+    try {
+      expect(await tryLedger({ cluster: cluster.nodes, password: DATA_PASSWORD, tls: { caFile: certs.ca } })).toEqual([200, 200, 200]);
+      expect(await tryLedger({ cluster: cluster.nodes, password: DATA_PASSWORD })).toEqual([503, 503, 503]);
+    } finally {
+      await cluster.stop();
+    }
+  }, 120_000);
+
+  it('Sentinel: the master it names reached over TLS (the sentinels\' own port plain)', async () => {
+    const sentinel = await startRedisSentinel({ tls: certs });
+    try {
+      const group = { name: sentinel.name, sentinels: sentinel.sentinels };
+      expect(await tryLedger({ sentinel: group, tls: { caFile: certs.ca } })).toEqual([200, 200, 200]);
+      expect(await tryLedger({ sentinel: group })).toEqual([503, 503, 503]);
+    } finally {
+      await sentinel.stop();
+    }
+  }, 120_000);
 });
