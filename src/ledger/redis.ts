@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { Redis, Cluster, type RedisOptions } from 'ioredis';
 import type { Config } from '../config/schema.js';
+import { ConfigError } from '../config/load.js';
 import { LedgerUnavailableError, type Counter, type CounterState, type Ledger, type ReserveItem, type ReserveResult, type StoredLimit } from './types.js';
 
 // One Lua script per operation: the check and the increment happen inside Redis, atomically,
@@ -129,7 +130,7 @@ function tlsOptions(cfg: Config['spend']['redis']['tls']): ConnectionOptions | u
     try {
       tls.ca = readFileSync(cfg.caFile);
     } catch (err) {
-      throw new Error(`spend.redis.tls.caFile: cannot read ${cfg.caFile}: ${(err as Error).message}`);
+      throw new ConfigError(`spend.redis.tls.caFile: cannot read ${cfg.caFile}: ${(err as Error).message}`);
     }
   }
   if (cfg.servername !== undefined) tls.servername = cfg.servername;

@@ -146,6 +146,12 @@ describe.each(ledgers)('%s ledger', (_name, makeLedger) => {
 });
 
 describe('redis ledger connection', () => {
+  it('a TLS CA file that cannot be read stops the ledger at its start, naming the key and the file', () => {
+    expect(() => new RedisLedger({ ...validateConfig({}).spend.redis, url: redis.url, tls: { caFile: '/nonexistent/thinkcap-ca.pem' } })).toThrow(
+      /spend\.redis\.tls\.caFile: cannot read \/nonexistent\/thinkcap-ca\.pem/,
+    );
+  });
+
   it('a connection that ioredis ended by itself is opened again (the ledger never stops reconnecting)', async () => {
     const l = new RedisLedger({ ...validateConfig({}).spend.redis, url: redis.url, keyPrefix: `t${Math.random().toString(36).slice(2)}`, commandTimeoutMs: 2000 });
     await l.ready(5000);
