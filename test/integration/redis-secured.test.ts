@@ -19,17 +19,21 @@ const DATA_PASSWORD = 'data-node-password-0123';
 const SENTINEL_PASSWORD = 'sentinel-password-4567';
 const WRONG = 'not-the-password-89ab';
 
+let ledgers = 0;
+
 /**
  * Three requests through a stack on this ledger config (replicaAcks 1 where there are replicas,
  * else 0): their statuses, and the ledger against the truth where any was admitted.
  */
-let ledgers = 0;
 async function tryLedger(redis: Record<string, unknown>, replicaAcks = 1): Promise<number[]> {
   // A key prefix of its own: stacks that share one Redis do not share counters.
   const thinkcap = replicatedSpendConfig({ ...redis, keyPrefix: `secured-${++ledgers}` }, 100) as { spend: { redis: Record<string, unknown> } };
   thinkcap.spend.redis.replicaAcks = replicaAcks;
   const stack: Stack = await startStack({ emulator: { promptBilling: { factor: 2, overhead: 12 }, plan: () => ({ thinkingTokens: 10, answerTokens: 5 }) }, thinkcap });
   try {
+    // Up to 3 s for the ledger to connect (a fail-closed replica is not ready without it; with
+    // a wrong password or no CA it never is, and the requests below say so).
+    for (let i = 0; i < 30 && (await fetch(`http://127.0.0.1:${stack.thinkcap!.adminPort}/ready`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
     const statuses = await concurrentHellos(stack, 3);
     const admitted = statuses.filter((s) => s === 200).length;
     expect(stack.emulator.chatCalls()).toBe(admitted);
