@@ -9,6 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../devkit/stack.js';
+import { extProcFilter } from '../../devkit/envoy.js';
 import { startRedisSentinel, type RunningRedisSentinel } from '../../devkit/redis-sentinel.js';
 import { redisCli } from '../../devkit/redis.js';
 import { concurrentHellos } from '../harness/spend.js';
@@ -41,7 +42,12 @@ describe('spend ledger on Sentinel: a failover thinkcap cannot see on its own co
     sentinel = await startRedisSentinel();
     const thinkcap = replicatedSpendConfig({ sentinel: { name: sentinel.name, sentinels: sentinel.sentinels } }, 100) as { spend: { redis: Record<string, unknown> } };
     thinkcap.spend.redis.replicaAcks = 0;
-    stack = await startStack({ emulator: { promptBilling: { factor: 2, overhead: 12 }, plan: () => ({ thinkingTokens: 10, answerTokens: 5 }) }, thinkcap });
+    stack = await startStack({
+      emulator: { promptBilling: { factor: 2, overhead: 12 }, plan: () => ({ thinkingTokens: 10, answerTokens: 5 }) },
+      thinkcap,
+      // Longer than thinkcap's 1.5 s deadline: a slow ledger is a 503, not an uncapped forward.
+      envoy: { mutate: (cfg) => (extProcFilter(cfg).message_timeout = '2s') },
+    });
   }, 90_000);
   afterAll(async () => {
     await stack?.stop();
@@ -76,12 +82,14 @@ describe('spend ledger on Sentinel: a failover thinkcap cannot see on its own co
     // The sentinels reach the old master again and make it the new master's replica: what was
     // written to it since the switch is replaced by the new master's data.
     expect(authed(old, 'config', 'set', 'requirepass', '').trim()).toBe('OK');
-    await until('the old master back as a replica in sync', () => /master_link_status:up/.test(redisCli(old, 'info', 'replication')), 30_000);
+    // A sentinel reads a replica's INFO every 10 s and converts one that says it is a master only
+    // after it has said so for a while: 10-30 s here, more on a loaded machine.
+    await until('the old master back as a replica in sync', () => /master_link_status:up/.test(redisCli(old, 'info', 'replication')), 90_000);
 
     const b = await ledgerAfterRefunds(stack);
     expect(b.reserved).toBeCloseTo(0, 9);
     // Eight answers, none lost: what they truly cost is what the ledger holds.
     expect(stack.replicas[0]!.history.filter((h) => h.outcome === 'ok')).toHaveLength(8);
     expect(b.spent).toBeCloseTo(trueCost(stack), 9);
-  }, 120_000);
+  }, 180_000);
 });
