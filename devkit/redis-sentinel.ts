@@ -90,7 +90,9 @@ export async function startRedisSentinel(o: { password?: string; sentinelPasswor
     20_000,
   );
 
-  const master = () => Number(sentinelCli(sentinels[0]!, 'sentinel', 'get-master-addr-by-name', SENTINEL_GROUP).trim().split('\n')[1]);
+  /** The port of the master one sentinel names. */
+  const masterOf = (p: number) => Number(sentinelCli(p, 'sentinel', 'get-master-addr-by-name', SENTINEL_GROUP).trim().split('\n')[1]);
+  const master = () => masterOf(sentinels[0]!);
   return {
     name: SENTINEL_GROUP,
     sentinels: sentinels.map((port) => ({ host: '127.0.0.1', port })),
@@ -103,9 +105,8 @@ export async function startRedisSentinel(o: { password?: string; sentinelPasswor
       // Only once every sentinel names the new master. A node back while a sentinel still names
       // it as master was seen (about one run in 25) to set off a second failover back to it,
       // after which the new master had no replica in sync for the rest of the run.
-      const masterOf = (p: number) => Number(sentinelCli(p, 'sentinel', 'get-master-addr-by-name', SENTINEL_GROUP).trim().split('\n')[1]);
       const agreed = () => {
-        const first = masterOf(sentinels[0]!);
+        const first = master();
         return first !== port && sentinels.every((p) => masterOf(p) === first);
       };
       await until('every sentinel names the new master', agreed, 15_000);
