@@ -25,6 +25,14 @@ const ALLOWED: ReadonlyArray<{ file: string; includes: string; why: string }> = 
   { file: 'src/energy/cost.ts', includes: 'A100.*80', why: 'reads GPU model names from NVML or the config' },
   { file: 'src/classify/classifier.ts', includes: '\\d\\d[^.!?？\\n]{0,80}[?？]', why: '{0,80} bounds what each start reads; it runs on at most 1,200 characters, and only beside "^" or "**"' },
   { file: 'src/classify/classifier.ts', includes: '(?:times|plus|minus|divided by|squared|', why: 'SIMPLE_ARITH: runs only on turns of at most 60 characters (scoreTurn)' },
+  // recheck's fuzzer finds 'translate .{1,40} (?:into|to) \p{L}+' polynomial in some runs and not
+  // in others (one of six full runs in session 27): allowed for its bound rather than left to chance.
+  {
+    file: 'src/classify/lexicon.ts',
+    includes: "(?:what (?:is|'s) \\d+",
+    why: "LOOKUP_CORE's unexpanded terms: {1,40} bounds what each start reads, and they run only in the one-sentence check of asks under 600 characters where the word terms found nothing (~8 us on 600 characters of the input recheck reports)",
+  },
+  { file: 'src/classify/lexicon.ts', includes: 'capital of|capital de', why: "LOOKUP_CORE's whole regex form: nothing runs it (the lexicon is read word by word, its unexpanded terms above)" },
 ];
 
 const root = packageRoot();
