@@ -570,6 +570,15 @@ function hardWordsAndNothingElse(clause: string): boolean {
   return (left.match(WORD_RE)?.length ?? 0) <= 1;
 }
 
+/**
+ * Whether a word of the hard lexicons lies wholly inside [start, end) of the scanned text, by the
+ * places the scan found (what the lexicons' regexes say of a clause cut out there).
+ */
+function hardWordWithin(scan: LexiconScan, start: number, end: number): boolean {
+  for (const lexicon of HARD_LEXICONS) if (hasPlaceWithin(lexicon.places(scan), start, end)) return true;
+  return false;
+}
+
 /** The filler terms' letters-only forms, for the place-based check below. */
 const NO_OBJECT_FORMS = NO_OBJECT_TERMS.flatMap((t) => expandTerm(t)!);
 const allLetters = (w: string) => [...w].every((ch) => isBmpLetter(ch.charCodeAt(0)));
@@ -601,7 +610,7 @@ function hardWordsAndNothingElseAt(lex: string, scan: LexiconScan, start: number
       if (at >= 0 && at + w.length <= end) return null;
     }
   }
-  if (!HARD_LEXICONS.some((lexicon) => hasPlaceWithin(lexicon.places(scan), start, end))) return false;
+  if (!hardWordWithin(scan, start, end)) return false;
   const spans = hardSpans(scan, start, end);
   // Words of what is left (runs of letters, numbers and apostrophes, as WORD_RE reads them), a
   // filler run of letters taken out as a space; more than one is an answer.
@@ -695,7 +704,6 @@ export function stuffingClauses(lex: string, lexScan: LexiconScan, ranges: reado
   // The clauses given the whole check and what it said (a repeat gets the same answer).
   const checked: string[] = [];
   const verdicts: boolean[] = [];
-  let places: Array<readonly number[]> | null = null;
   for (let k = 0; k < ranges.length; k += 2) {
     const start = ranges[k]!;
     const end = ranges[k + 1]!;
@@ -710,8 +718,7 @@ export function stuffingClauses(lex: string, lexScan: LexiconScan, ranges: reado
           checked.push(clause);
           verdicts.push(stuffed);
         } else {
-          places ??= [DEEP_ASK.places(lexScan), COMPLEX_ASK.places(lexScan), MULTI_STEP.places(lexScan)];
-          stuffed = hasPlaceWithin(places[0]!, start, end) || hasPlaceWithin(places[1]!, start, end) || hasPlaceWithin(places[2]!, start, end);
+          stuffed = hardWordWithin(lexScan, start, end);
         }
       }
     }
