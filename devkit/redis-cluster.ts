@@ -27,8 +27,9 @@ async function answersPing(cli: (port: number, ...args: string[]) => string, por
  */
 export async function startRedisCluster(o: { password?: string; tls?: TestCertificates } = {}): Promise<RunningRedisCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'thinkcap-redis-cluster-'));
-  const auth = [...(o.password ? ['-a', o.password, '--no-auth-warning'] : []), ...(o.tls ? redisTlsCliArgs(o.tls) : [])];
-  const redisCli = (port: number, ...args: string[]) => cliOf(port, ...auth, ...args);
+  // What redis-cli needs to reach a node: its password, TLS.
+  const cliArgs = [...(o.password ? ['-a', o.password, '--no-auth-warning'] : []), ...(o.tls ? redisTlsCliArgs(o.tls) : [])];
+  const redisCli = (port: number, ...args: string[]) => cliOf(port, ...cliArgs, ...args);
   const ports: number[] = [];
   const children = new Map<number, ChildProcess>();
   const launch = (port: number) =>
@@ -46,7 +47,7 @@ export async function startRedisCluster(o: { password?: string; tls?: TestCertif
     launch(port);
   }
   for (const port of ports) await answersPing(redisCli, port);
-  const create = spawnSync('redis-cli', [...auth, '--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes'], { encoding: 'utf8' });
+  const create = spawnSync('redis-cli', [...cliArgs, '--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes'], { encoding: 'utf8' });
   if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stdout}${create.stderr}`);
   for (let i = 0; i < 200; i++) {
     if (ports.every((p) => redisCli(p, 'cluster', 'info').includes('cluster_state:ok'))) break;

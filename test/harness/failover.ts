@@ -4,8 +4,8 @@
  * tests; every loop is bounded by time.
  */
 import { expect } from 'vitest';
-import type { Stack } from '../../devkit/stack.js';
-import { extProcStat } from '../../devkit/envoy.js';
+import { startStack, type Stack } from '../../devkit/stack.js';
+import { extProcFilter, extProcStat } from '../../devkit/envoy.js';
 import { anonymousBudget, concurrentHellos, TEST_ADMIN_TOKEN } from './spend.js';
 
 export interface LedgerTopology {
@@ -84,7 +84,10 @@ export async function settled(stack: Stack, timeoutMs = 15_000): Promise<void> {
 /** $1,000 per million prompt tokens: "Hello" reserves $0.074 (bound 74 tokens) and costs $0.014 (the emulator bills 14). */
 export const FAILOVER_PRICING = { promptUsdPerMTok: 1000, completionUsdPerMTok: 0 };
 
-/** thinkcap's config for these tests: fail-closed, replicaAcks 1, one daily cap per tenant. */
+/**
+ * thinkcap's config for these tests: fail-closed, replicaAcks 1 (unless `redis` says otherwise:
+ * its keys come last), one daily cap per tenant.
+ */
 export function replicatedSpendConfig(redis: Record<string, unknown>, usd: number): Record<string, unknown> {
   return {
     admin: { token: TEST_ADMIN_TOKEN },
@@ -95,13 +98,27 @@ export function replicatedSpendConfig(redis: Record<string, unknown>, usd: numbe
       // replicaAcks 1: a write counts once a replica holds it, so a promoted replica has it.
       // 400 ms for the ack, not the default 100: on a loaded 2-core machine one clean-clone run
       // saw a replica ack later than 100 ms before the kill (a 503 at 0 ms).
-      redis: { ...redis, commandTimeoutMs: 1000, replicaAcks: 1, replicaAckTimeoutMs: 400 },
+      redis: { commandTimeoutMs: 1000, replicaAcks: 1, replicaAckTimeoutMs: 400, ...redis },
       onLedgerError: 'closed',
       pricing: FAILOVER_PRICING,
       reservationTtlSeconds: 5,
       limits: [{ scope: 'tenant', id: '*', window: 'day', usd }],
     },
   };
+}
+
+/**
+ * A stack for the ledger tests: `replicas` thinkcap replicas on this config, the emulator billing
+ * "Hello" as the caps above count it, and Envoy waiting longer than thinkcap's 1.5 s deadline (a
+ * slow refusal is a 503, not a message_timeout that failure_mode_allow forwards uncapped).
+ */
+export function startLedgerStack(thinkcap: Record<string, unknown>, replicas = 1): Promise<Stack> {
+  return startStack({
+    replicas,
+    emulator: { promptBilling: { factor: 2, overhead: 12 }, plan: () => ({ thinkingTokens: 10, answerTokens: 5 }) },
+    thinkcap,
+    envoy: { mutate: (cfg) => (extProcFilter(cfg).message_timeout = '2s') },
+  });
 }
 
 /** The default tenant's counter, as the first replica's budget API shows it. */

@@ -4,22 +4,16 @@
  * the spend keys in the middle of a paced load.
  */
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { startStack, type Stack } from '../../devkit/stack.js';
-import { extProcFilter } from '../../devkit/envoy.js';
+import type { Stack } from '../../devkit/stack.js';
 import { startRedisCluster, type RunningRedisCluster } from '../../devkit/redis-cluster.js';
-import { describeRun, expectFailoverHeld, expectRaceHeld, race, replicatedSpendConfig, runFailover, settled } from '../harness/failover.js';
+import { describeRun, expectFailoverHeld, expectRaceHeld, race, replicatedSpendConfig, runFailover, settled, startLedgerStack } from '../harness/failover.js';
 
 /** A fresh Cluster and stack for the enclosing describe block, with the tenants' daily cap `usd`. */
 function useClusterStack(usd: number): () => { cluster: RunningRedisCluster; stack: Stack } {
   let env: { cluster: RunningRedisCluster; stack: Stack } | undefined;
   beforeAll(async () => {
     const cluster = await startRedisCluster();
-    const stack = await startStack({
-      replicas: 2,
-      emulator: { promptBilling: { factor: 2, overhead: 12 }, plan: () => ({ thinkingTokens: 10, answerTokens: 5 }) },
-      thinkcap: replicatedSpendConfig({ cluster: cluster.nodes }, usd),
-      envoy: { mutate: (cfg) => (extProcFilter(cfg).message_timeout = '2s') },
-    });
+    const stack = await startLedgerStack(replicatedSpendConfig({ cluster: cluster.nodes }, usd), 2);
     env = { cluster, stack };
   }, 60_000);
   afterAll(async () => {

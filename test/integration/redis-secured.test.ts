@@ -6,15 +6,14 @@
  * (fail-closed: 503, no upstream call), so the right one is what let it in.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../../devkit/stack.js';
-import { extProcFilter } from '../../devkit/envoy.js';
+import type { Stack } from '../../devkit/stack.js';
 import { startRedis, redisCli } from '../../devkit/redis.js';
 import { startRedisSentinel } from '../../devkit/redis-sentinel.js';
 import { startRedisCluster } from '../../devkit/redis-cluster.js';
 import { makeTestCertificates, type TestCertificates } from '../../devkit/tls.js';
 import { rmSync } from 'node:fs';
 import { concurrentHellos } from '../harness/spend.js';
-import { ledgerAfterRefunds, replicatedSpendConfig, settled, trueCost } from '../harness/failover.js';
+import { ledgerAfterRefunds, replicatedSpendConfig, settled, trueCost, startLedgerStack } from '../harness/failover.js';
 
 const DATA_PASSWORD = 'data-node-password-0123';
 const SENTINEL_PASSWORD = 'sentinel-password-4567';
@@ -28,15 +27,7 @@ let ledgers = 0;
  */
 async function tryLedger(redis: Record<string, unknown>, replicaAcks = 1): Promise<number[]> {
   // A key prefix of its own: stacks that share one Redis do not share counters.
-  const thinkcap = replicatedSpendConfig({ ...redis, keyPrefix: `secured-${++ledgers}` }, 100) as { spend: { redis: Record<string, unknown> } };
-  thinkcap.spend.redis.replicaAcks = replicaAcks;
-  const stack: Stack = await startStack({
-    emulator: { promptBilling: { factor: 2, overhead: 12 }, plan: () => ({ thinkingTokens: 10, answerTokens: 5 }) },
-    thinkcap,
-    // Envoy waits longer than thinkcap's 1.5 s deadline: a slow refusal is a 503 here, not a
-    // message_timeout that failure_mode_allow would forward uncapped (a 200 with no ledger).
-    envoy: { mutate: (cfg) => (extProcFilter(cfg).message_timeout = '2s') },
-  });
+  const stack: Stack = await startLedgerStack(replicatedSpendConfig({ ...redis, keyPrefix: `secured-${++ledgers}`, replicaAcks }, 100));
   try {
     // Up to 3 s for the ledger to connect (a fail-closed replica is not ready without it; with
     // a wrong password or no CA it never is, and the requests below say so).

@@ -8,12 +8,11 @@
  * (spend the ledger never counts: `replicaAcks: 0`, the default, has no replica ack to refuse on).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../../devkit/stack.js';
-import { extProcFilter } from '../../devkit/envoy.js';
+import type { Stack } from '../../devkit/stack.js';
 import { startRedisSentinel, type RunningRedisSentinel } from '../../devkit/redis-sentinel.js';
 import { redisCli } from '../../devkit/redis.js';
 import { concurrentHellos } from '../harness/spend.js';
-import { ledgerAfterRefunds, replicatedSpendConfig, settled, trueCost } from '../harness/failover.js';
+import { ledgerAfterRefunds, replicatedSpendConfig, settled, trueCost, startLedgerStack } from '../harness/failover.js';
 
 const PASSWORD = 'partition-0123456789';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -40,14 +39,7 @@ describe('spend ledger on Sentinel: a failover thinkcap cannot see on its own co
   let stack: Stack;
   beforeAll(async () => {
     sentinel = await startRedisSentinel();
-    const thinkcap = replicatedSpendConfig({ sentinel: { name: sentinel.name, sentinels: sentinel.sentinels } }, 100) as { spend: { redis: Record<string, unknown> } };
-    thinkcap.spend.redis.replicaAcks = 0;
-    stack = await startStack({
-      emulator: { promptBilling: { factor: 2, overhead: 12 }, plan: () => ({ thinkingTokens: 10, answerTokens: 5 }) },
-      thinkcap,
-      // Longer than thinkcap's 1.5 s deadline: a slow ledger is a 503, not an uncapped forward.
-      envoy: { mutate: (cfg) => (extProcFilter(cfg).message_timeout = '2s') },
-    });
+    stack = await startLedgerStack(replicatedSpendConfig({ sentinel: { name: sentinel.name, sentinels: sentinel.sentinels }, replicaAcks: 0 }, 100));
   }, 90_000);
   afterAll(async () => {
     await stack?.stop();

@@ -4,10 +4,9 @@
  * master in the middle of a paced load.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../../devkit/stack.js';
-import { extProcFilter } from '../../devkit/envoy.js';
+import type { Stack } from '../../devkit/stack.js';
 import { startRedisSentinel, type RunningRedisSentinel } from '../../devkit/redis-sentinel.js';
-import { describeRun, expectFailoverHeld, expectRaceHeld, race, replicatedSpendConfig, runFailover, setDailyCap, settled } from '../harness/failover.js';
+import { describeRun, expectFailoverHeld, expectRaceHeld, race, replicatedSpendConfig, runFailover, setDailyCap, settled, startLedgerStack } from '../harness/failover.js';
 
 // "Hello" reserves $0.074 and costs $0.014: a $0.50 cap admits 6 at once, about 35 in all.
 const RACE_CAP = 0.5;
@@ -20,12 +19,7 @@ describe('spend ledger on real Redis Sentinel, two thinkcap replicas', () => {
   let stack: Stack;
   beforeAll(async () => {
     sentinel = await startRedisSentinel();
-    stack = await startStack({
-      replicas: 2,
-      emulator: { promptBilling: { factor: 2, overhead: 12 }, plan: () => ({ thinkingTokens: 10, answerTokens: 5 }) },
-      thinkcap: replicatedSpendConfig({ sentinel: { name: sentinel.name, sentinels: sentinel.sentinels } }, RACE_CAP),
-      envoy: { mutate: (cfg) => (extProcFilter(cfg).message_timeout = '2s') },
-    });
+    stack = await startLedgerStack(replicatedSpendConfig({ sentinel: { name: sentinel.name, sentinels: sentinel.sentinels } }, RACE_CAP), 2);
   }, 90_000);
   afterAll(async () => {
     await stack?.stop();
