@@ -96,6 +96,26 @@ return {tostring(redis.call('HGET', KEYS[1], 'spent') or '0'), tostring(redis.ca
 /** After a write short of replica acks, how long writes are refused without being sent. */
 const ACKS_SHORT_PAUSE_MS = 200;
 
+/**
+ * Writes that may wait for the WAIT in flight (replicaAcks > 0); past this a write is refused at
+ * once. A write waits at most one ack wait before it is sent, so this bounds both the memory a
+ * flood can fill and the writes that one ack shortfall refuses.
+ */
+export const MAX_WRITES_AWAITING_ACKS = 1024;
+
+/** The most writes sent behind one WAIT (one pipeline). */
+const MAX_WRITES_PER_WAIT = 256;
+
+/** A write waiting for the WAIT in flight to come back before it is sent behind the next. */
+interface QueuedWrite {
+  command: 'tcReserve' | 'tcSettle';
+  args: Array<string | number>;
+  /** ms since epoch after which the caller no longer waits: the write is then not sent. */
+  deadline: number;
+  resolve(reply: unknown): void;
+  reject(err: Error): void;
+}
+
 /** How soon a connection that ioredis ended by itself is opened again. */
 const RECONNECT_AFTER_END_MS = 500;
 
@@ -155,6 +175,10 @@ export class RedisLedger implements Ledger {
   private readonly commandTimeoutMs: number;
   private readonly replicaAckTimeoutMs: number;
   private acksShortUntil = 0;
+  /** Writes waiting to be sent behind the next WAIT (replicaAcks > 0), oldest first. */
+  private readonly awaitingAcks: QueuedWrite[] = [];
+  /** Whether a pipeline with a WAIT is out (at most one: WAIT blocks the connection it runs on). */
+  private waitOut = false;
   private closing = false;
   /** The ledger's identity as this process last read it (null before the first read). */
   private identity: string | null = null;
@@ -286,30 +310,98 @@ export class RedisLedger implements Ledger {
   }
 
   /**
-   * A write script, acknowledged by `replicaAcks` replicas: the script and WAIT go down one
-   * pipeline to the master that owns the keys, so WAIT counts this very write. Short of the acks
-   * the write may still be on the master: the caller treats it as not done (a reservation is
+   * A write script, acknowledged by `replicaAcks` replicas. WAIT blocks the connection it runs on
+   * (and every command behind it) until the replicas have everything written on that connection
+   * before it, so one WAIT acknowledges a whole batch: a write goes at once if no WAIT is out, and
+   * otherwise waits for it to come back and goes with the others that came meanwhile, the scripts
+   * and one WAIT in one pipeline to the master that owns the keys. One WAIT out at a time means no
+   * backlog of blocked WAITs on the connection while replicas are short (each write with its own
+   * WAIT queued one ack wait behind the other: a burst of 40 writes was refused over 3 s, and reads
+   * waited behind them), and more writes per second while they are not. Short of the acks the
+   * writes may still be on the master: the caller treats them as not done (a reservation is
    * refunded behind it, a settlement retried; both are idempotent per reservation).
    */
   private async write(command: 'tcReserve' | 'tcSettle', args: Array<string | number>, msLeft: number): Promise<unknown> {
     if (this.replicaAcks === 0) return this.run(() => (this.client[command] as (...a: Array<string | number>) => Promise<unknown>)(...args));
-    // WAIT blocks the connection it runs on, and every command behind it: while replicas are
-    // short, wait briefly, and send nothing for a moment after a shortfall, so that no backlog
-    // of blocked WAITs builds up behind a failover.
-    if (Date.now() < this.acksShortUntil) throw new LedgerUnavailableError(`redis ledger: fewer than ${this.replicaAcks} replicas acknowledged a write just now`);
-    const waitMs = Math.min(this.replicaAckTimeoutMs, msLeft);
+    // Right after a shortfall, send nothing for a moment: the replicas are most likely still short.
+    if (Date.now() < this.acksShortUntil) throw this.shortNow();
+    if (this.awaitingAcks.length >= MAX_WRITES_AWAITING_ACKS) {
+      throw new LedgerUnavailableError(`redis ledger: ${this.awaitingAcks.length} writes already wait for replica acknowledgement`);
+    }
+    return new Promise((resolve, reject) => {
+      this.awaitingAcks.push({ command, args, deadline: Date.now() + msLeft, resolve, reject });
+      if (!this.waitOut) void this.sendAwaitingAcks();
+    });
+  }
+
+  private shortNow(): LedgerUnavailableError {
+    return new LedgerUnavailableError(`redis ledger: fewer than ${this.replicaAcks} replicas acknowledged a write just now`);
+  }
+
+  /** Sends the waiting writes, at most MAX_WRITES_PER_WAIT behind each WAIT, until none is left. */
+  private async sendAwaitingAcks(): Promise<void> {
+    this.waitOut = true;
+    try {
+      while (this.awaitingAcks.length > 0) {
+        const batch = this.awaitingAcks.splice(0, MAX_WRITES_PER_WAIT);
+        const now = Date.now();
+        // A write whose caller stopped waiting is not sent: its reservation would be an orphan.
+        const live: QueuedWrite[] = [];
+        for (const w of batch) {
+          if (w.deadline <= now) w.reject(new LedgerUnavailableError('redis ledger: the write waited past its deadline for the WAIT before it'));
+          else if (now < this.acksShortUntil) w.reject(this.shortNow());
+          else live.push(w);
+        }
+        if (live.length === 0) continue;
+        try {
+          await this.sendBatch(live, now);
+        } catch (err) {
+          // Not expected (sendBatch answers every write itself); no write may be left unanswered.
+          for (const w of live) w.reject(new LedgerUnavailableError(`redis ledger: ${(err as Error).message}`));
+        }
+      }
+    } finally {
+      this.waitOut = false;
+    }
+  }
+
+  private async sendBatch(batch: QueuedWrite[], now: number): Promise<void> {
+    let msLeft = 0;
+    for (const w of batch) msLeft = Math.max(msLeft, w.deadline - now);
+    const waitMs = Math.max(1, Math.floor(Math.min(this.replicaAckTimeoutMs, msLeft)));
     const pipeline = this.client.pipeline() as unknown as Record<string, (...a: Array<string | number>) => unknown> & { wait(n: number, ms: number): unknown; exec(): Promise<Array<[Error | null, unknown]> | null> };
-    pipeline[command]!(...args);
-    pipeline.wait(this.replicaAcks, Math.max(1, Math.floor(waitMs)));
-    const results = await this.run(() => pipeline.exec());
-    const [script, wait] = results ?? [];
-    if (!script || script[0]) throw new LedgerUnavailableError(`redis ledger: ${script?.[0]?.message ?? 'no reply'}`);
-    const acks = wait && !wait[0] ? Number(wait[1]) : 0;
+    for (const w of batch) pipeline[w.command]!(...w.args);
+    pipeline.wait(this.replicaAcks, waitMs);
+    let results: Array<[Error | null, unknown]>;
+    try {
+      results = (await pipeline.exec()) ?? [];
+    } catch (err) {
+      for (const w of batch) w.reject(new LedgerUnavailableError(`redis ledger: ${(err as Error).message}`));
+      return;
+    }
+    const wait = results[batch.length];
+    if (!wait || wait[0]) {
+      // WAIT itself failed (no reply, NOAUTH, a redirect): an error of the connection, not a
+      // replica shortfall; each write answers with its own error where it has one.
+      const err = new LedgerUnavailableError(`redis ledger: ${wait?.[0]?.message ?? 'no reply to WAIT'}`);
+      batch.forEach((w, i) => {
+        const script = results[i];
+        w.reject(script?.[0] ? new LedgerUnavailableError(`redis ledger: ${script[0].message}`) : err);
+      });
+      return;
+    }
+    const acks = Number(wait[1]);
     if (acks < this.replicaAcks) {
       this.acksShortUntil = Date.now() + ACKS_SHORT_PAUSE_MS;
-      throw new LedgerUnavailableError(`redis ledger: the write reached ${acks} of ${this.replicaAcks} replicas within ${Math.floor(waitMs)} ms`);
+      const err = new LedgerUnavailableError(`redis ledger: the write reached ${acks} of ${this.replicaAcks} replicas within ${waitMs} ms`);
+      for (const w of batch) w.reject(err);
+      return;
     }
-    return script[1];
+    batch.forEach((w, i) => {
+      const script = results[i];
+      if (!script || script[0]) w.reject(new LedgerUnavailableError(`redis ledger: ${script?.[0]?.message ?? 'no reply'}`));
+      else w.resolve(script[1]);
+    });
   }
 
   private marker(reservationId: string): string {

@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpendController } from '../../src/budget/spend.js';
 import { validateConfig } from '../../src/config/load.js';
-import { RedisLedger } from '../../src/ledger/redis.js';
+import { MAX_WRITES_AWAITING_ACKS, RedisLedger } from '../../src/ledger/redis.js';
 import { LedgerUnavailableError, type Counter } from '../../src/ledger/types.js';
 import { redisCli, startRedis, type RunningRedis } from '../../devkit/redis.js';
 
@@ -63,6 +63,87 @@ describe('replicaAcks', () => {
     expect(await l.settle('r2', [{ counter: c, amount: 0 }], Date.now())).toBe(true);
     expect(await l.settle('r1', [{ counter: c, amount: 0.5 }], Date.now())).toBe(true);
     expect(await l.state(c, Date.now())).toEqual({ spent: 0.5, reserved: 0 });
+    await l.close();
+  });
+
+  const waitCalls = () => Number(/cmdstat_wait:calls=(\d+)/.exec(redisCli(master.port, 'info', 'commandstats'))?.[1] ?? 0);
+
+  it('writes that come while a WAIT is out go together behind the next one WAIT', async () => {
+    const l = ledgerWith(1);
+    await l.ready(2000);
+    const c = counter('together', 1e6);
+    redisCli(master.port, 'config', 'resetstat');
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => l.reserve(`g${i}`, [{ counter: c, amount: 1 }], Date.now(), 60_000)));
+    expect(results.filter((r) => r.ok)).toHaveLength(200);
+    expect((await l.state(c, Date.now())).reserved).toBeCloseTo(200, 9);
+    // Before, every write had a WAIT of its own (200).
+    const waits = waitCalls();
+    expect(waits).toBeGreaterThanOrEqual(1);
+    expect(waits).toBeLessThanOrEqual(10);
+    await l.close();
+  });
+
+  it('a burst while the replica is stalled: one WAIT out, the rest refused unsent, a full queue refused at once, reads not held up', async () => {
+    const l = ledgerWith(1);
+    await l.ready(2000);
+    const c = counter('burst', 1e6);
+    redisCli(master.port, 'config', 'resetstat');
+    replica.process.kill('SIGSTOP');
+    const n = MAX_WRITES_AWAITING_ACKS + 40;
+    const refusedAfter: number[] = [];
+    const messages: string[] = [];
+    try {
+      const t0 = Date.now();
+      const writes = Array.from({ length: n }, (_, i) =>
+        l.reserve(`b${i}`, [{ counter: c, amount: 1 }], Date.now(), 60_000).then(
+          () => 'admitted',
+          (e: unknown) => {
+            refusedAfter.push(Date.now() - t0);
+            messages.push(String(e));
+            return e instanceof LedgerUnavailableError ? 'refused' : String(e);
+          },
+        ),
+      );
+      expect(new Set(await Promise.all(writes))).toEqual(new Set(['refused']));
+      // All answered within about one ack wait (400 ms). Before, each write's WAIT waited its turn
+      // on the connection: the 8th and later were cut off by the 3 s command timeout.
+      expect(Math.max(...refusedAfter)).toBeLessThan(1500);
+      // The first write went alone; MAX_WRITES_AWAITING_ACKS waited behind it; the rest at once.
+      expect(messages.filter((m) => /already wait for replica/.test(m))).toHaveLength(n - 1 - MAX_WRITES_AWAITING_ACKS);
+      expect(Math.max(...refusedAfter.slice(0, n - 1 - MAX_WRITES_AWAITING_ACKS))).toBeLessThan(200);
+      expect(messages.filter((m) => /0 of 1 replicas/.test(m))).toHaveLength(1);
+      // A read is not held behind a backlog of WAITs on the connection (before: cut off at 3 s).
+      const tRead = Date.now();
+      const st = await l.state(c, Date.now());
+      expect(Date.now() - tRead).toBeLessThan(1000);
+      // Only the write that was sent ran on the master (its reservation is refunded behind by the caller).
+      expect(st.reserved).toBeCloseTo(1, 9);
+      expect(waitCalls()).toBe(1);
+    } finally {
+      replica.process.kill('SIGCONT');
+    }
+    await sleep(300);
+    expect(await l.settle('b0', [{ counter: c, amount: 0 }], Date.now())).toBe(true);
+    expect((await l.reserve('after', [{ counter: c, amount: 1 }], Date.now(), 60_000)).ok).toBe(true);
+    expect(await l.state(c, Date.now())).toEqual({ spent: 0, reserved: 1 });
+    await l.close();
+  });
+
+  it('a write whose deadline passes while it waits for the WAIT before it is not sent', async () => {
+    const l = ledgerWith(1);
+    await l.ready(2000);
+    const c = counter('late', 1e6);
+    replica.process.kill('SIGSTOP');
+    try {
+      const first = l.reserve('l0', [{ counter: c, amount: 1 }], Date.now(), 60_000, Date.now() + 60_000).catch((e: unknown) => e);
+      // Its deadline (100 ms) passes while the first write's WAIT (400 ms) is out.
+      const late = await l.reserve('l1', [{ counter: c, amount: 1 }], Date.now(), 60_000, Date.now() + 100).catch((e: unknown) => e);
+      expect(String(late)).toMatch(/waited past its deadline/);
+      expect(String(await first)).toMatch(/0 of 1 replicas/);
+      expect((await l.state(c, Date.now())).reserved).toBeCloseTo(1, 9);
+    } finally {
+      replica.process.kill('SIGCONT');
+    }
     await l.close();
   });
 
