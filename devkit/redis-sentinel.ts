@@ -34,15 +34,17 @@ async function until(what: string, ok: () => boolean, timeoutMs: number): Promis
 /**
  * `password`: the data nodes require it (AUTH; replicas and sentinels use it too);
  * `sentinelPassword`: the sentinels require their own. `tls`: the data nodes take only TLS (the
- * sentinels reach them and replicas their master over TLS; the sentinels' own port stays plain).
+ * sentinels reach them and replicas their master over TLS); with `sentinelTls` the sentinels'
+ * own ports take only TLS too (they reach each other over it).
  */
-export async function startRedisSentinel(o: { password?: string; sentinelPassword?: string; tls?: TestCertificates } = {}): Promise<RunningRedisSentinel> {
+export async function startRedisSentinel(o: { password?: string; sentinelPassword?: string; tls?: TestCertificates; sentinelTls?: boolean } = {}): Promise<RunningRedisSentinel> {
+  if (o.sentinelTls && !o.tls) throw new Error('redis sentinel harness: sentinelTls needs tls (the certificates)');
   const dir = mkdtempSync(join(tmpdir(), 'thinkcap-redis-sentinel-'));
   const children = new Map<number, ChildProcess>();
   const auth = (password: string | undefined) => (password ? ['-a', password, '--no-auth-warning'] : []);
   // redis-cli against a data node, and against a sentinel.
   const cli = (port: number, ...args: string[]) => redisCli(port, ...auth(o.password), ...(o.tls ? redisTlsCliArgs(o.tls) : []), ...args);
-  const sentinelCli = (port: number, ...args: string[]) => redisCli(port, ...auth(o.sentinelPassword), ...args);
+  const sentinelCli = (port: number, ...args: string[]) => redisCli(port, ...auth(o.sentinelPassword), ...(o.sentinelTls ? redisTlsCliArgs(o.tls!) : []), ...args);
   const dataAuth = o.password ? ['--requirepass', o.password, '--masterauth', o.password] : [];
   const listen = (port: number) => (o.tls ? [...redisTlsServerArgs(o.tls, port), '--tls-replication', 'yes'] : ['--port', String(port)]);
   const data = (port: number, replicaOf?: number) =>
@@ -65,7 +67,7 @@ export async function startRedisSentinel(o: { password?: string; sentinelPasswor
     writeFileSync(
       conf,
       [
-        `port ${port}`,
+        ...(o.sentinelTls ? ['port 0', `tls-port ${port}`, 'tls-auth-clients no'] : [`port ${port}`]),
         'bind 127.0.0.1',
         `dir ${dir}`,
         `sentinel monitor ${SENTINEL_GROUP} 127.0.0.1 ${masterPort} 2`,

@@ -8,6 +8,8 @@ export const DIALECTS = ['vllm', 'sglang', 'ollama', 'ollama-openai', 'llamacpp'
 export type DialectName = (typeof DIALECTS)[number];
 
 const port = z.number().int().min(0).max(65535);
+/** TLS to a Redis node: caFile, a PEM file of the CA that signed its certificate (the system's CAs otherwise); servername, the name that certificate must carry (the host's otherwise). */
+const redisTls = z.object({ caFile: z.string().min(1).optional(), servername: z.string().min(1).optional() }).strict();
 
 const tierSchema = z
   .object({
@@ -295,13 +297,20 @@ export const configSchema = z
              * PEM file of the CA that signed their certificates (the system's CAs otherwise);
              * servername, the name their certificate must carry (the host's otherwise).
              */
-            tls: z.object({ caFile: z.string().min(1).optional(), servername: z.string().min(1).optional() }).strict().optional(),
+            tls: redisTls.optional(),
             /**
-             * Sentinel: the master group name and sentinel addresses (url is then ignored), and
-             * the sentinels' own credentials where they require them.
+             * Sentinel: the master group name and sentinel addresses (url is then ignored), the
+             * sentinels' own credentials where they require them, and TLS to the sentinels
+             * themselves where they take only TLS (the same fields as the data nodes' tls).
              */
             sentinel: z
-              .object({ name: z.string(), sentinels: z.array(z.object({ host: z.string(), port: port })).min(1), username: z.string().min(1).optional(), password: z.string().min(1).optional() })
+              .object({
+                name: z.string(),
+                sentinels: z.array(z.object({ host: z.string(), port: port })).min(1),
+                username: z.string().min(1).optional(),
+                password: z.string().min(1).optional(),
+                tls: redisTls.optional(),
+              })
               .strict()
               .optional(),
             /** Redis Cluster seed nodes (url is then ignored). All keys share one hash tag. */

@@ -142,15 +142,15 @@ type Client = (Redis | Cluster) & {
   tcIdentity(...args: Array<string | number>): Promise<string>;
 };
 
-/** The TLS options of spend.redis.tls (undefined: no TLS unless a rediss:// url asks for it). */
-function tlsOptions(cfg: Config['spend']['redis']['tls']): ConnectionOptions | undefined {
+/** The TLS options of spend.redis.tls or spend.redis.sentinel.tls (undefined: no TLS, unless a rediss:// url asks for it). */
+function tlsOptions(cfg: Config['spend']['redis']['tls'], key = 'spend.redis.tls'): ConnectionOptions | undefined {
   if (cfg === undefined) return undefined;
   const tls: ConnectionOptions = {};
   if (cfg.caFile !== undefined) {
     try {
       tls.ca = readFileSync(cfg.caFile);
     } catch (err) {
-      throw new ConfigError(`spend.redis.tls.caFile: cannot read ${cfg.caFile}: ${(err as Error).message}`);
+      throw new ConfigError(`${key}.caFile: cannot read ${cfg.caFile}: ${(err as Error).message}`);
     }
   }
   if (cfg.servername !== undefined) tls.servername = cfg.servername;
@@ -225,8 +225,19 @@ export class RedisLedger implements Ledger {
       // they reach it again they make it a replica and its data is replaced, so every
       // reservation and settlement written there after the switch would be lost.
       const { name, sentinels, username: sentinelUsername, password: sentinelPassword } = cfg.sentinel;
+      const sentinelTLS = tlsOptions(cfg.sentinel.tls, 'spend.redis.sentinel.tls');
       // enableTLSForSentinelMode: the master found through the sentinels is reached with `tls`.
-      client = new Redis({ ...common, sentinels, name, sentinelUsername, sentinelPassword, sentinelRetryStrategy: reconnectDelay, failoverDetector: true, enableTLSForSentinelMode: tls !== undefined });
+      client = new Redis({
+        ...common,
+        sentinels,
+        name,
+        sentinelUsername,
+        sentinelPassword,
+        ...(sentinelTLS !== undefined ? { sentinelTLS } : {}),
+        sentinelRetryStrategy: reconnectDelay,
+        failoverDetector: true,
+        enableTLSForSentinelMode: tls !== undefined,
+      });
     } else {
       client = new Redis(cfg.url, common);
     }

@@ -128,4 +128,16 @@ describe('spend ledger on Redis that takes only TLS, signed by a private CA', ()
       await sentinel.stop();
     }
   }, 120_000);
+
+  it('Sentinel: the sentinels themselves take only TLS', async () => {
+    const sentinel = await startRedisSentinel({ tls: certs, sentinelTls: true });
+    try {
+      const group = { name: sentinel.name, sentinels: sentinel.sentinels };
+      expect(await tryLedger({ sentinel: { ...group, tls: { caFile: certs.ca } }, tls: { caFile: certs.ca } })).toEqual([200, 200, 200]);
+      // The sentinels' TLS is its own setting: the data nodes' does not turn it on.
+      expect(await tryLedger({ sentinel: group, tls: { caFile: certs.ca } })).toEqual([503, 503, 503]);
+    } finally {
+      await sentinel.stop();
+    }
+  }, 120_000);
 });

@@ -150,6 +150,8 @@ describe('redis ledger connection', () => {
     expect(() => new RedisLedger({ ...validateConfig({}).spend.redis, url: redis.url, tls: { caFile: '/nonexistent/thinkcap-ca.pem' } })).toThrow(
       /spend\.redis\.tls\.caFile: cannot read \/nonexistent\/thinkcap-ca\.pem/,
     );
+    const sentinel = { name: 'mymaster', sentinels: [{ host: '127.0.0.1', port: 1 }], tls: { caFile: '/nonexistent/sentinel-ca.pem' } };
+    expect(() => new RedisLedger({ ...validateConfig({}).spend.redis, sentinel })).toThrow(/spend\.redis\.sentinel\.tls\.caFile: cannot read \/nonexistent\/sentinel-ca\.pem/);
   });
 
   it('a connection that ioredis ended by itself is opened again (the ledger never stops reconnecting)', async () => {
