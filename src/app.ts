@@ -77,6 +77,10 @@ export async function startThinkcap(config: Config, log: Logger, opts: StartOpti
       metrics.ledgerDataLost.inc();
       log.error({ seen: loss.seen, now: loss.now }, 'spend ledger lost its data: every budget restarted from zero (run Redis with persistence)');
     });
+    ledger.onEvictionChecked((risks) => {
+      metrics.ledgerEvictable.set(risks.length > 0 ? 1 : 0);
+      if (risks.length > 0) log.warn({ nodes: risks }, 'the Redis holding the spend ledger may evict its keys when full, which silently restarts budgets from zero: set maxmemory-policy noeviction there (or give the ledger a Redis of its own)');
+    });
   }
   if (config.spend.enabled) {
     await ledger.ready(2000).catch((err: unknown) => log.error({ err: (err as Error).message, onLedgerError: config.spend.onLedgerError }, 'spend ledger not reachable at start'));

@@ -65,6 +65,13 @@ export class Metrics {
     help: 'The Redis spend ledger came back without the data this process had seen in it (a restart without persistence, a flush): budgets started again from zero.',
     registers: [this.registry],
   });
+  readonly ledgerEvictable = new Gauge({
+    name: 'thinkcap_budget_ledger_evictable',
+    help: 'The Redis holding the spend ledger may evict its keys when full (maxmemory set, maxmemory-policy not noeviction): 1, and budgets can silently restart from zero; 0 after a check found no such node.',
+    registers: [this.registry],
+    // Workers read the same Redis: their figures are one fact, not a sum.
+    aggregator: 'max',
+  });
   readonly responseUnread = new Counter({
     name: 'thinkcap_response_unread_total',
     help: 'Responses passed on unread because a whole JSON answer or one stream event was longer than requests.maxResponseHoldBytes; each was charged its reservation.',

@@ -157,6 +157,26 @@ function tlsOptions(cfg: Config['spend']['redis']['tls'], key = 'spend.redis.tls
   return tls;
 }
 
+/**
+ * A Redis node that holds the ledger and may evict keys when full (maxmemory set, policy not
+ * noeviction): under memory pressure it drops counters (allkeys-*; volatile-* those with a TTL,
+ * every window counter and reservation marker), and those budgets silently restart from zero.
+ */
+export interface LedgerEvictionRisk {
+  node: string;
+  policy: string;
+  maxmemoryBytes: number;
+}
+
+/** The eviction risk of one node from its INFO memory, or null where it evicts nothing. */
+export function evictionRisk(node: string, infoMemory: string): LedgerEvictionRisk | null {
+  const policy = /^maxmemory_policy:(\S+)/m.exec(infoMemory)?.[1];
+  const maxmemoryBytes = Number(/^maxmemory:(\d+)/m.exec(infoMemory)?.[1] ?? 0);
+  // maxmemory 0: no limit, so nothing is evicted (writes fail only when the host runs out).
+  if (policy === undefined || policy === 'noeviction' || !(maxmemoryBytes > 0)) return null;
+  return { node, policy, maxmemoryBytes };
+}
+
 /** What a ledger that lost its data says: the identity this process had seen and the one there now. */
 export interface LedgerDataLoss {
   seen: string;
@@ -183,6 +203,7 @@ export class RedisLedger implements Ledger {
   /** The ledger's identity as this process last read it (null before the first read). */
   private identity: string | null = null;
   private dataLost: ((loss: LedgerDataLoss) => void) | null = null;
+  private evictionChecked: ((risks: LedgerEvictionRisk[]) => void) | null = null;
 
   constructor(cfg: Config['spend']['redis']) {
     this.prefix = `${cfg.keyPrefix}:{tc}`;
@@ -260,7 +281,40 @@ export class RedisLedger implements Ledger {
     this.client = client as Client;
     // Every (re)connect reads the identity: a Redis that restarted empty is found on the
     // reconnect that follows, before or beside the first requests it serves.
-    client.on('ready', () => void this.readIdentity());
+    client.on('ready', () => {
+      void this.readIdentity();
+      void this.checkEviction();
+    });
+  }
+
+  /**
+   * Calls back after each (re)connect with the nodes that may evict the ledger's keys when full
+   * (empty: none may). Read from INFO memory, which managed Redis services allow where they
+   * disable CONFIG; a node that does not answer is left out.
+   */
+  onEvictionChecked(callback: (risks: LedgerEvictionRisk[]) => void): void {
+    this.evictionChecked = callback;
+  }
+
+  private async checkEviction(): Promise<void> {
+    if (this.evictionChecked === null) return;
+    // In a Cluster the ledger lives on whichever master serves its hash slot, and a failover
+    // moves it: every master is read.
+    const nodes: Redis[] = this.client instanceof Cluster ? this.client.nodes('master') : [this.client as Redis];
+    const risks: LedgerEvictionRisk[] = [];
+    let answered = 0;
+    for (const node of nodes) {
+      let info: string;
+      try {
+        info = await node.info('memory');
+      } catch {
+        continue;
+      }
+      answered++;
+      const risk = evictionRisk(`${node.options.host}:${node.options.port}`, info);
+      if (risk !== null) risks.push(risk);
+    }
+    if (answered > 0) this.evictionChecked?.(risks);
   }
 
   /**

@@ -340,6 +340,35 @@ describe('spend budgets: soft cap, pressure, identity, ledger down', () => {
     }
   });
 
+  it('a Redis that may evict the ledger\'s keys when full is reported (metric and warning); one that may not is not', async () => {
+    for (const evicting of [true, false]) {
+      const r = await startRedis();
+      if (evicting) {
+        r.cli('config', 'set', 'maxmemory', '256mb');
+        r.cli('config', 'set', 'maxmemory-policy', 'allkeys-lru');
+      }
+      const stack = await startStack({
+        clock: () => T0,
+        thinkcap: { admin: { token: TOKEN }, spend: { enabled: true, ledger: 'redis', pricing, redis: { url: r.url, commandTimeoutMs: 200 }, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: 100 }] } },
+        envoy: { mutate: trustedTenantFilter },
+      });
+      try {
+        const metrics = async () => (await fetch(`http://127.0.0.1:${stack.thinkcap!.adminPort}/metrics`)).text();
+        let text = await metrics();
+        for (let i = 0; i < 40 && !/^thinkcap_budget_ledger_evictable 1$/m.test(text) && evicting; i++) {
+          await new Promise((res) => setTimeout(res, 50));
+          text = await metrics();
+        }
+        expect(text).toMatch(evicting ? /^thinkcap_budget_ledger_evictable 1$/m : /^thinkcap_budget_ledger_evictable 0$/m);
+        // The budget still works: the warning is advice, not a refusal.
+        expect((await chat(stack, 'acme')).status).toBe(200);
+      } finally {
+        await stack.stop();
+        await r.stop();
+      }
+    }
+  });
+
   it('Redis down, fail-open: a bounded local allowance, reconciled when Redis returns', async () => {
     const r2 = await startRedis();
     const stack = await startStack({

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryLedger } from '../../src/ledger/memory.js';
-import { RedisLedger } from '../../src/ledger/redis.js';
+import { evictionRisk, RedisLedger, type LedgerEvictionRisk } from '../../src/ledger/redis.js';
 import { answerLedgerCall, IpcLedger } from '../../src/ledger/ipc.js';
 import { LedgerUnavailableError, type Counter, type Ledger } from '../../src/ledger/types.js';
 import { windowBounds } from '../../src/ledger/windows.js';
@@ -146,6 +146,48 @@ describe.each(ledgers)('%s ledger', (_name, makeLedger) => {
 });
 
 describe('redis ledger connection', () => {
+  it('eviction: a node with maxmemory and an evicting policy is a risk; noeviction or no maxmemory is not', () => {
+    const info = (policy: string, max: number) => `# Memory\r\nused_memory:1000\r\nmaxmemory:${max}\r\nmaxmemory_human:x\r\nmaxmemory_policy:${policy}\r\n`;
+    expect(evictionRisk('n:1', info('allkeys-lru', 4_194_304))).toEqual({ node: 'n:1', policy: 'allkeys-lru', maxmemoryBytes: 4_194_304 });
+    expect(evictionRisk('n:1', info('volatile-lru', 1000))?.policy).toBe('volatile-lru');
+    expect(evictionRisk('n:1', info('noeviction', 4_194_304))).toBeNull();
+    expect(evictionRisk('n:1', info('allkeys-lru', 0))).toBeNull();
+    expect(evictionRisk('n:1', '# Memory\r\n')).toBeNull();
+  });
+
+  it('eviction: read from the Redis it connects to, on every (re)connect', async () => {
+    const r = await startRedis();
+    const checks: LedgerEvictionRisk[][] = [];
+    let l: RedisLedger | undefined;
+    try {
+      const checked = async (n: number) => {
+        for (let i = 0; i < 50 && checks.length < n; i++) await new Promise((res) => setTimeout(res, 50));
+        expect(checks).toHaveLength(n);
+        return checks[n - 1]!;
+      };
+      l = new RedisLedger({ ...validateConfig({}).spend.redis, url: r.url, commandTimeoutMs: 2000 });
+      l.onEvictionChecked((risks) => checks.push(risks));
+      expect(await checked(1)).toEqual([]);
+      r.cli('config', 'set', 'maxmemory', '64mb');
+      r.cli('config', 'set', 'maxmemory-policy', 'volatile-lru');
+      // Found on the next connect (a restart, a failover): here the server drops the connection.
+      r.cli('client', 'kill', 'type', 'normal');
+      expect(await checked(2)).toEqual([{ node: `127.0.0.1:${r.port}`, policy: 'volatile-lru', maxmemoryBytes: 64 * 1024 * 1024 }]);
+      // What noeviction does instead, when full: the ledger's writes are refused (unavailable), not its keys dropped.
+      const c = counter('full', 10);
+      expect((await l.reserve('f1', [{ counter: c, amount: 1 }], Date.now(), 60_000)).ok).toBe(true);
+      r.cli('config', 'set', 'maxmemory-policy', 'noeviction');
+      r.cli('config', 'set', 'maxmemory', '1');
+      const err = await l.reserve('f2', [{ counter: c, amount: 1 }], Date.now(), 60_000).then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(LedgerUnavailableError);
+      expect(String(err)).toMatch(/OOM/);
+      expect(await l.state(c, Date.now())).toEqual({ spent: 0, reserved: 1 });
+    } finally {
+      await l?.close();
+      await r.stop();
+    }
+  });
+
   it('a TLS CA file that cannot be read stops the ledger at its start, naming the key and the file', () => {
     expect(() => new RedisLedger({ ...validateConfig({}).spend.redis, url: redis.url, tls: { caFile: '/nonexistent/thinkcap-ca.pem' } })).toThrow(
       /spend\.redis\.tls\.caFile: cannot read \/nonexistent\/thinkcap-ca\.pem/,
