@@ -77,9 +77,13 @@ export async function startThinkcap(config: Config, log: Logger, opts: StartOpti
       metrics.ledgerDataLost.inc();
       log.error({ seen: loss.seen, now: loss.now }, 'spend ledger lost its data: every budget restarted from zero (run Redis with persistence)');
     });
+    let evictable: boolean | null = null;
     ledger.onEvictionChecked((risks) => {
       metrics.ledgerEvictable.set(risks.length > 0 ? 1 : 0);
-      if (risks.length > 0) log.warn({ nodes: risks }, 'the Redis holding the spend ledger may evict its keys when full, which silently restarts budgets from zero: set maxmemory-policy noeviction there (or give the ledger a Redis of its own)');
+      // Checked on every connect and every 30 s: said when it changes, not each time.
+      if ((risks.length > 0) === evictable) return;
+      evictable = risks.length > 0;
+      if (evictable) log.warn({ nodes: risks }, 'the Redis holding the spend ledger may evict its keys when full, which silently restarts budgets from zero: set maxmemory-policy noeviction there (or give the ledger a Redis of its own)');
     });
   }
   if (config.spend.enabled) {

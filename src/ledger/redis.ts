@@ -116,6 +116,12 @@ interface QueuedWrite {
   reject(err: Error): void;
 }
 
+/**
+ * How often a live connection reads the ledger's identity and the nodes' eviction policy again:
+ * a FLUSHALL, or a policy changed with CONFIG SET, shows no reconnect.
+ */
+const RECHECK_EVERY_MS = 30_000;
+
 /** How soon a connection that ioredis ended by itself is opened again. */
 const RECONNECT_AFTER_END_MS = 500;
 
@@ -205,7 +211,9 @@ export class RedisLedger implements Ledger {
   private dataLost: ((loss: LedgerDataLoss) => void) | null = null;
   private evictionChecked: ((risks: LedgerEvictionRisk[]) => void) | null = null;
 
-  constructor(cfg: Config['spend']['redis']) {
+  private readonly recheck: NodeJS.Timeout;
+
+  constructor(cfg: Config['spend']['redis'], opts: { recheckEveryMs?: number } = {}) {
     this.prefix = `${cfg.keyPrefix}:{tc}`;
     this.replicaAcks = cfg.replicaAcks;
     this.commandTimeoutMs = cfg.commandTimeoutMs;
@@ -281,19 +289,27 @@ export class RedisLedger implements Ledger {
     this.client = client as Client;
     // Every (re)connect reads the identity: a Redis that restarted empty is found on the
     // reconnect that follows, before or beside the first requests it serves.
-    client.on('ready', () => {
-      void this.readIdentity();
-      void this.checkEviction();
-    });
+    client.on('ready', () => this.check());
+    this.recheck = setInterval(() => {
+      if (this.client.status === 'ready') this.check();
+    }, opts.recheckEveryMs ?? RECHECK_EVERY_MS);
+    this.recheck.unref();
+  }
+
+  private check(): void {
+    void this.readIdentity();
+    void this.checkEviction();
   }
 
   /**
-   * Calls back after each (re)connect with the nodes that may evict the ledger's keys when full
-   * (empty: none may). Read from INFO memory, which managed Redis services allow where they
+   * Calls back after each (re)connect, and every RECHECK_EVERY_MS on a live connection, with the
+   * nodes that may evict the ledger's keys when full (empty: none may). Read from INFO memory, which managed Redis services allow where they
    * disable CONFIG; a node that does not answer is left out.
    */
   onEvictionChecked(callback: (risks: LedgerEvictionRisk[]) => void): void {
     this.evictionChecked = callback;
+    // Connected before the caller asked: check now rather than at the next reconnect.
+    if (this.client.status === 'ready') void this.checkEviction();
   }
 
   private async checkEviction(): Promise<void> {
@@ -331,7 +347,7 @@ export class RedisLedger implements Ledger {
     try {
       now = String(await this.client.tcIdentity(`${this.prefix}:ledger`, `${new Date().toISOString()} ${randomUUID()}`));
     } catch {
-      return; // read again on the next ready
+      return; // read again at the next connect or recheck
     }
     if (this.identity !== null && now !== this.identity) this.dataLost?.({ seen: this.identity, now });
     this.identity = now;
@@ -515,6 +531,7 @@ export class RedisLedger implements Ledger {
 
   async close(): Promise<void> {
     this.closing = true;
+    clearInterval(this.recheck);
     this.client.disconnect();
   }
 }

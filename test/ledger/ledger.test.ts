@@ -155,6 +155,36 @@ describe('redis ledger connection', () => {
     expect(evictionRisk('n:1', '# Memory\r\n')).toBeNull();
   });
 
+  it('a FLUSHALL on a live connection, or a policy changed there, is found by the next recheck (no reconnect needed)', async () => {
+    const r = await startRedis();
+    const losses: string[] = [];
+    const checks: LedgerEvictionRisk[][] = [];
+    const l = new RedisLedger({ ...validateConfig({}).spend.redis, url: r.url, commandTimeoutMs: 2000 }, { recheckEveryMs: 200 });
+    try {
+      l.onDataLost((loss) => losses.push(loss.now));
+      l.onEvictionChecked((risks) => checks.push(risks));
+      await l.ready(5000);
+      const c = counter('flushed', 10);
+      expect((await l.reserve('x1', [{ counter: c, amount: 1 }], Date.now(), 60_000)).ok).toBe(true);
+      await new Promise((res) => setTimeout(res, 300));
+      expect(losses).toEqual([]);
+      const clientsBefore = r.cli('info', 'stats').match(/^total_connections_received:(\d+)/m)![1];
+      r.cli('flushall');
+      r.cli('config', 'set', 'maxmemory', '64mb');
+      r.cli('config', 'set', 'maxmemory-policy', 'allkeys-lru');
+      for (let i = 0; i < 40 && (losses.length === 0 || checks.at(-1)?.length !== 1); i++) await new Promise((res) => setTimeout(res, 50));
+      expect(losses).toHaveLength(1);
+      expect(checks.at(-1)).toEqual([{ node: `127.0.0.1:${r.port}`, policy: 'allkeys-lru', maxmemoryBytes: 64 * 1024 * 1024 }]);
+      // Found on the live connection: the ledger did not connect again (only redis-cli did: three commands and this read).
+      expect(Number(r.cli('info', 'stats').match(/^total_connections_received:(\d+)/m)![1])).toBe(Number(clientsBefore) + 4);
+      await new Promise((res) => setTimeout(res, 500));
+      expect(losses).toHaveLength(1);
+    } finally {
+      await l.close();
+      await r.stop();
+    }
+  });
+
   it('eviction: read from the Redis it connects to, on every (re)connect', async () => {
     const r = await startRedis();
     const checks: LedgerEvictionRisk[][] = [];
