@@ -303,8 +303,9 @@ export class RedisLedger implements Ledger {
 
   /**
    * Calls back after each (re)connect, and every RECHECK_EVERY_MS on a live connection, with the
-   * nodes that may evict the ledger's keys when full (empty: none may). Read from INFO memory, which managed Redis services allow where they
-   * disable CONFIG; a node that does not answer is left out.
+   * nodes that may evict the ledger's keys when full (empty: none may). Read from INFO memory,
+   * which managed Redis services allow where they disable CONFIG; a node that does not answer is
+   * left out.
    */
   onEvictionChecked(callback: (risks: LedgerEvictionRisk[]) => void): void {
     this.evictionChecked = callback;
