@@ -131,14 +131,14 @@ export function parseOpenAiStreamEvent(json: unknown): ChunkInfo {
   return out;
 }
 
-/** A chat.completion: reasoning from message.reasoning or message.reasoning_content. */
-export function parseOpenAiResponse(json: unknown): ChunkInfo {
+/** A chat.completion (its choice `index`): reasoning from message.reasoning or message.reasoning_content. */
+export function parseOpenAiResponse(json: unknown, index = 0): ChunkInfo {
   const out = emptyChunk();
   if (!isRecord(json)) return out;
   readError(out, json);
   const choices = json.choices;
-  if (Array.isArray(choices) && isRecord(choices[0])) {
-    const c = choices[0];
+  if (Array.isArray(choices) && isRecord(choices[index])) {
+    const c = choices[index];
     const m = c.message;
     if (isRecord(m)) {
       if (typeof m.reasoning === 'string') out.reasoning = m.reasoning;
@@ -147,7 +147,8 @@ export function parseOpenAiResponse(json: unknown): ChunkInfo {
     }
     if (typeof c.finish_reason === 'string') out.finishReason = c.finish_reason;
   }
-  readUsage(out, json.usage);
+  // Usage covers the whole answer: read with its first choice only.
+  if (index === 0) readUsage(out, json.usage);
   return out;
 }
 
@@ -161,10 +162,29 @@ function firstDelta(event: Record<string, unknown>): Record<string, unknown> | n
 /** Stream-event editing shared by the OpenAI-compatible dialects. */
 export const openAiEditing: Pick<
   Dialect,
-  'annotateUsage' | 'clientMaxTokens' | 'stripReasoning' | 'setContent' | 'stripUsage' | 'isEmpty' | 'setResponseText' | 'parseStreamEvent' | 'parseResponse' | 'contentEvent' | 'hideFinish' | 'isUsageOnly' | 'isFinalEvent'
+  | 'annotateUsage'
+  | 'clientMaxTokens'
+  | 'stripReasoning'
+  | 'setContent'
+  | 'stripUsage'
+  | 'isEmpty'
+  | 'setResponseText'
+  | 'parseStreamEvent'
+  | 'parseResponse'
+  | 'contentEvent'
+  | 'hideFinish'
+  | 'isUsageOnly'
+  | 'isFinalEvent'
+  | 'choiceIndex'
+  | 'responseChoices'
 > = {
   clientMaxTokens: openAiClientMax,
-  contentEvent: (text) => ({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: text }, finish_reason: null }] }),
+  contentEvent: (text, index = 0) => ({ object: 'chat.completion.chunk', choices: [{ index, delta: { content: text }, finish_reason: null }] }),
+  choiceIndex(event) {
+    const c = Array.isArray(event.choices) ? event.choices[0] : undefined;
+    return isRecord(c) && typeof c.index === 'number' && Number.isInteger(c.index) && c.index > 0 ? c.index : 0;
+  },
+  responseChoices: (json) => (Array.isArray(json.choices) ? json.choices.length : 0),
   hideFinish(event) {
     const c = Array.isArray(event.choices) ? event.choices[0] : undefined;
     if (isRecord(c)) c.finish_reason = null;
@@ -219,10 +239,10 @@ export const openAiEditing: Pick<
     }
     return changed;
   },
-  setResponseText(json, reasoning, content) {
+  setResponseText(json, reasoning, content, index = 0) {
     const choices = json.choices;
-    if (!Array.isArray(choices) || !isRecord(choices[0])) return;
-    const m = choices[0].message;
+    if (!Array.isArray(choices) || !isRecord(choices[index])) return;
+    const m = choices[index].message;
     if (!isRecord(m)) return;
     if (reasoning !== null) {
       if ('reasoning_content' in m && !('reasoning' in m)) m.reasoning_content = reasoning;

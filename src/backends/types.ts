@@ -99,8 +99,16 @@ export interface Dialect {
   rewriteRequest(body: Record<string, unknown>, plan: BudgetPlan): RewriteResult;
   /** Parse one stream event's JSON (SSE data or NDJSON line). */
   parseStreamEvent(json: unknown): ChunkInfo;
-  /** Parse a whole non-streaming response body. */
-  parseResponse(json: unknown): ChunkInfo;
+  /** Parse a whole non-streaming response body (its choice `index`, 0 by default, where it has several). */
+  parseResponse(json: unknown, index?: number): ChunkInfo;
+  /**
+   * The choice a stream event carries, where the format has several (n > 1: engines send each
+   * choice's deltas as events of their own); absent: one choice. Several choices in one event
+   * read as their first.
+   */
+  choiceIndex?(event: Record<string, unknown>): number;
+  /** How many choices a whole non-streaming response holds (absent: one). */
+  responseChoices?(json: Record<string, unknown>): number;
   /** Remove the reasoning text from a stream event (in place). */
   stripReasoning(event: Record<string, unknown>): void;
   /** Replace the answer text of a stream event (in place). */
@@ -110,7 +118,7 @@ export interface Dialect {
   /** True when, after edits, the event carries nothing the client needs. */
   isEmpty(event: Record<string, unknown>): boolean;
   /** A stream event carrying only `text` as answer content, in this dialect's format (a think block closed by thinkcap). */
-  contentEvent(text: string): Record<string, unknown>;
+  contentEvent(text: string, index?: number): Record<string, unknown>;
   /** Hide the finish of a stream event (in place): a continuation will finish the stream. */
   hideFinish(event: Record<string, unknown>): void;
   /** An event with usage and nothing else (OpenAI's usage chunk). */
@@ -132,7 +140,7 @@ export interface Dialect {
    */
   readonly usageCountsOneChoice?: boolean;
   /** Set reasoning / answer of a whole non-streaming response (in place). */
-  setResponseText(json: Record<string, unknown>, reasoning: string | null, content: string | null): void;
+  setResponseText(json: Record<string, unknown>, reasoning: string | null, content: string | null, index?: number): void;
   /**
    * A whole (non-streaming) answer finished by a continuation: the first response's JSON with
    * the full answer, the continuation's finish reason and both legs' completion tokens.

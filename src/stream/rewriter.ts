@@ -49,6 +49,16 @@ export interface RewriterOptions {
 
 const DONE_EVENT = Buffer.from('data: [DONE]\n\n');
 const CONTENT_KEY = '"content":"';
+const INDEX_KEY = '"index":';
+
+/** A choice after the first (n > 1): its think block and the reasoning tokens kept of it. */
+interface OtherChoice {
+  think: ThinkTagTracker;
+  keptReasoningTokens: number;
+}
+
+/** The most choices after the first a response is read for (the engine's; maxChoices is far below). */
+const MAX_OTHER_CHOICES = 256;
 
 /**
  * Enforcement layer 3 and the accounting for every dialect: reads the response as it passes,
@@ -99,6 +109,13 @@ export class ResponseRewriter {
   /** OpenAI-format events: plain answer deltas can be read without parsing (plainAnswerText). */
   private readonly plainEvents: boolean;
 
+  /**
+   * The choices after the first, by index (n > 1): each its own think block and reasoning budget.
+   * Everything else (the answer a continuation reads, the finish that asks for one, the record's
+   * finish reason) is the first choice's: a continuation continues the first choice only.
+   */
+  private readonly otherChoices = new Map<number, OtherChoice>();
+
   constructor(private readonly o: RewriterOptions) {
     this.plainEvents = o.format === 'sse' && o.dialect.parseStreamEvent === parseOpenAiStreamEvent && o.fastAnswerEvents !== false;
     if (o.format === 'sse') this.sse = new SseFramer(o.maxHeldBytes);
@@ -118,7 +135,11 @@ export class ResponseRewriter {
 
   private ownThinkingTokens(): number {
     if (this.reportedReasoning !== null) return this.reportedReasoning;
-    if (this.think.entered) return this.think.reasoningTokens;
+    if (this.think.entered) {
+      let tokens = this.think.reasoningTokens;
+      for (const c of this.otherChoices.values()) tokens += c.think.reasoningTokens;
+      return tokens;
+    }
     if (this.sawRunningUsage) return this.usageReasoning;
     return this.estimatedReasoning;
   }
@@ -195,8 +216,7 @@ export class ResponseRewriter {
       if (rest) parts.push(rest);
       if (!this.sawDone) {
         // Stream ended without [DONE] (error, cut): still close the think block.
-        const fl = this.flushThink();
-        if (fl) parts.push(Buffer.from(`data: ${fl}\n\n`, 'utf8'));
+        for (const fl of this.flushThink()) parts.push(Buffer.from(`data: ${fl}\n\n`, 'utf8'));
       }
       changed = true;
     }
@@ -207,8 +227,7 @@ export class ResponseRewriter {
   /** What goes before [DONE]: a closing `</think>` if still open, the figures, then [DONE] (unless a continuation follows). */
   private tail(): Buffer[] {
     const parts: Buffer[] = [];
-    const fl = this.flushThink();
-    if (fl) parts.push(Buffer.from(`data: ${fl}\n\n`, 'utf8'));
+    for (const fl of this.flushThink()) parts.push(Buffer.from(`data: ${fl}\n\n`, 'utf8'));
     if (this.continuationWanted) return parts; // the continuation supplies the answer and the end
     parts.push(Buffer.from(this.reportComment(this.o.reportExtra?.() ?? {}), 'utf8'), DONE_EVENT);
     return parts;
@@ -236,13 +255,22 @@ export class ResponseRewriter {
     return Buffer.from(`${this.reportComment({ ...(this.o.reportExtra?.() ?? {}), error })}data: [DONE]\n\n`, 'utf8');
   }
 
-  /** Close a think block still open at the end: a content event in the dialect's format, or null. */
-  private flushThink(): string | null {
+  /** Close think blocks still open at the end: a content event in the dialect's format per choice that needs one. */
+  private flushThink(): string[] {
+    const events: string[] = [];
     const r = this.think.flush();
     if (r.keptReasoning) this.keptReasoning += r.keptReasoning;
-    if (!r.out) return null;
-    if (this.think.closedByUs) this.enforced = true;
-    return JSON.stringify(this.o.dialect.contentEvent(r.out));
+    if (r.out) {
+      if (this.think.closedByUs) this.enforced = true;
+      events.push(JSON.stringify(this.o.dialect.contentEvent(r.out)));
+    }
+    for (const [index, c] of this.otherChoices) {
+      const o = c.think.flush();
+      if (!o.out) continue;
+      if (c.think.closedByUs) this.enforced = true;
+      events.push(JSON.stringify(this.o.dialect.contentEvent(o.out, index)));
+    }
+    return events;
   }
 
   /** One parsed event: returns undefined (unchanged), null (drop) or the new JSON text. */
@@ -250,9 +278,11 @@ export class ResponseRewriter {
     if (!isRecord(json)) return undefined;
     const d = this.o.dialect;
     const info = d.parseStreamEvent(json);
-    let modified = false;
-    this.account(info, false);
+    const index = d.choiceIndex?.(json) ?? 0;
+    this.account(info, false, index === 0);
     if (info.reasoning || info.content) this.tokenEvents++;
+    if (index > 0) return this.onOtherChoiceEvent(json, info, index);
+    let modified = false;
 
     if (info.reasoning) {
       this.think.answerOnly();
@@ -301,6 +331,48 @@ export class ResponseRewriter {
   }
 
   /**
+   * An event of a choice after the first (n > 1): its reasoning kept up to the budget, its think
+   * block closed in its own events. Its finish asks for no continuation (one would continue the
+   * first choice), and its text is not the first choice's answer.
+   */
+  private onOtherChoiceEvent(json: Record<string, unknown>, info: ChunkInfo, index: number): string | null | undefined {
+    const d = this.o.dialect;
+    let c = this.otherChoices.get(index);
+    if (c === undefined) {
+      // Past the bound (an engine's, not a client's, output) a choice passes as it came.
+      if (this.otherChoices.size >= MAX_OTHER_CHOICES) return undefined;
+      c = { think: new ThinkTagTracker(this.o.budget, countTokens, this.o.thinkPrefilled, truncateToTokens), keptReasoningTokens: 0 };
+      if (this.o.thinkingClosed) c.think.answerOnly();
+      this.otherChoices.set(index, c);
+    }
+    let modified = false;
+    if (info.reasoning) {
+      c.think.answerOnly();
+      if (c.keptReasoningTokens < this.o.budget) c.keptReasoningTokens += this.reasoningTokensOf(info);
+      else {
+        d.stripReasoning(json);
+        modified = true;
+        this.enforced = true;
+      }
+    }
+    if (info.content) {
+      const r = c.think.push(info.content);
+      if (r.out !== info.content) {
+        d.setContent(json, r.out);
+        modified = true;
+        if (c.think.closedByUs) this.enforced = true;
+      }
+    }
+    if (!this.o.clientWantsUsage && 'usage' in json) {
+      if (d.stripUsage(json)) return null;
+      modified = true;
+    }
+    if (!modified) return undefined;
+    if (d.isEmpty(json)) return null;
+    return JSON.stringify(json);
+  }
+
+  /**
    * The answer text of an OpenAI-format event that is only an answer delta (no reasoning, no
    * finish, no usage, no error, no tag) once thinking is over, read without parsing the event;
    * null when the event needs the full path. Anything unusual (other spacing, several choices,
@@ -311,6 +383,9 @@ export class ResponseRewriter {
     if (!this.plainEvents || !this.think.plainAnswer) return null;
     if (data.charCodeAt(0) !== 123 /* { */ || data.charCodeAt(data.length - 1) !== 125 /* } */) return null;
     if (data.includes('<') || data.includes('reasoning') || data.includes('"usage"') || data.includes('"error"')) return null;
+    // The first choice's only (n > 1: another choice's answer is not the first's).
+    const index = data.indexOf(INDEX_KEY);
+    if (index >= 0 && (data.charCodeAt(index + INDEX_KEY.length) !== 48 /* 0 */ || data.indexOf(INDEX_KEY, index + 1) >= 0)) return null;
     const finish = data.indexOf('"finish_reason":');
     if (finish >= 0 && (!data.startsWith('null', finish + 16) || data.indexOf('"finish_reason":', finish + 16) >= 0)) return null;
     const at = data.indexOf(CONTENT_KEY);
@@ -364,9 +439,10 @@ export class ResponseRewriter {
   /** The tokenizer's count of the current event's reasoning, when account() made one (else -1). */
   private eventReasoningTokens = -1;
 
-  private account(info: ChunkInfo, whole: boolean): void {
+  /** firstChoice: false for the events of a choice after the first, whose finish is not the record's. */
+  private account(info: ChunkInfo, whole: boolean, firstChoice = true): void {
     if (info.error) this.error = info.error;
-    if (info.finishReason) this.finishReason = info.finishReason;
+    if (info.finishReason && firstChoice) this.finishReason = info.finishReason;
     if (info.promptTokens !== null) this.promptTokens = info.promptTokens;
     if (info.reasoningTokens !== null) this.reportedReasoning = info.reasoningTokens;
     this.lastDelta = -1;
@@ -430,8 +506,7 @@ export class ResponseRewriter {
       // The final line: close a think block still open, then the figures on the final line
       // itself (clients ignore the extra field); dropped where a continuation will answer.
       changed = true;
-      const fl = this.flushThink();
-      if (fl) parts.push(Buffer.from(`${fl}\n`, 'utf8'));
+      for (const fl of this.flushThink()) parts.push(Buffer.from(`${fl}\n`, 'utf8'));
       if (this.continuationWanted) return;
       this.o.dialect.annotateUsage?.(json, this.thinkingTokens, this.o.completionOffset ?? 0);
       json.thinkcap = reportObject(this.reportFields());
@@ -445,6 +520,46 @@ export class ResponseRewriter {
     }
     if (!changed) return null;
     return Buffer.concat(parts);
+  }
+
+  /**
+   * A whole answer's choices after the first (n > 1): each one's reasoning cut at the budget and
+   * its think block closed, as the first's are. True if one changed.
+   */
+  private finishOtherChoices(json: Record<string, unknown>): boolean {
+    const d = this.o.dialect;
+    const count = Math.min(d.responseChoices?.(json) ?? 1, MAX_OTHER_CHOICES + 1);
+    let changed = false;
+    for (let index = 1; index < count; index++) {
+      const info = d.parseResponse(json, index);
+      let reasoning: string | null = null;
+      let content: string | null = null;
+      if (info.reasoning) {
+        const tokens = countTokens(info.reasoning);
+        if (this.reportedReasoning === null) this.estimatedReasoning += tokens;
+        if (tokens > this.o.budget) {
+          reasoning = truncateToTokens(info.reasoning, this.o.budget);
+          this.enforced = true;
+        }
+      }
+      if (info.content) {
+        const think = new ThinkTagTracker(this.o.budget, countTokens, this.o.thinkPrefilled, truncateToTokens);
+        if (info.reasoning || this.o.thinkingClosed) think.answerOnly();
+        this.otherChoices.set(index, { think, keptReasoningTokens: 0 });
+        const a = think.push(info.content);
+        const b = think.flush();
+        const out = a.out + b.out;
+        if (out !== info.content) {
+          content = out;
+          if (think.closedByUs) this.enforced = true;
+        }
+      }
+      if (reasoning !== null || content !== null) {
+        d.setResponseText(json, reasoning, content, index);
+        changed = true;
+      }
+    }
+    return changed;
   }
 
   private finishJson(): Buffer {
@@ -494,8 +609,9 @@ export class ResponseRewriter {
     }
     if (info.reasoning) this.sawReasoning = true;
     if (info.finishReason !== null && this.wantsContinuation(info.finishReason)) this.continuationWanted = true;
+    const othersChanged = this.finishOtherChoices(json);
     const usageChanged = d.annotateUsage?.(json, this.thinkingTokens, this.o.completionOffset ?? 0) ?? false;
-    if (reasoning === null && content === null && !usageChanged) return raw;
+    if (reasoning === null && content === null && !usageChanged && !othersChanged) return raw;
     d.setResponseText(json, reasoning, content);
     this.rewrittenBody = Buffer.from(JSON.stringify(json), 'utf8');
     return this.rewrittenBody;
