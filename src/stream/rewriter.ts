@@ -339,7 +339,8 @@ export class ResponseRewriter {
     const d = this.o.dialect;
     let c = this.otherChoices.get(index);
     if (c === undefined) {
-      // Past the bound (an engine's, not a client's, output) a choice passes as it came.
+      // Past the bound a choice passes as it came (its reasoning still counted above); with spend
+      // on, maxChoices (16 by default) keeps requests far below it.
       if (this.otherChoices.size >= MAX_OTHER_CHOICES) return undefined;
       c = { think: new ThinkTagTracker(this.o.budget, countTokens, this.o.thinkPrefilled, truncateToTokens), keptReasoningTokens: 0 };
       if (this.o.thinkingClosed) c.think.answerOnly();
