@@ -398,7 +398,7 @@ export class RedisLedger implements Ledger {
    * otherwise waits for it to come back and goes with the others that came meanwhile, the scripts
    * and one WAIT in one pipeline to the master that owns the keys. One WAIT out at a time means no
    * backlog of blocked WAITs on the connection while replicas are short (each write with its own
-   * WAIT queued one ack wait behind the other: a burst of 40 writes was refused over 3 s, and reads
+   * WAIT queued one ack wait behind the other: a burst of 1,064 writes was refused over 3 s, and reads
    * waited behind them), and more writes per second while they are not. Short of the acks the
    * writes may still be on the master: the caller treats them as not done (a reservation is
    * refunded behind it, a settlement retried; both are idempotent per reservation).
