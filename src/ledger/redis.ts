@@ -427,7 +427,7 @@ export class RedisLedger implements Ledger {
       while (this.awaitingAcks.length > 0) {
         const batch = this.awaitingAcks.splice(0, MAX_WRITES_PER_WAIT);
         const now = Date.now();
-        // A write whose caller stopped waiting is not sent: its reservation would be an orphan.
+        // A write whose caller stopped waiting is not sent (a reserve would only be refunded behind it).
         const live: QueuedWrite[] = [];
         for (const w of batch) {
           if (w.deadline <= now) w.reject(new LedgerUnavailableError('redis ledger: the write waited past its deadline for the WAIT before it'));
