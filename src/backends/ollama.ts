@@ -33,7 +33,7 @@ const CARRIED_FIELDS = ['model', 'keep_alive', 'format'] as const;
 /** The num_predict ceiling: budget + answer allowance, or under cut-off the budget itself (thinking on). */
 function ollamaLimits(body: Record<string, unknown>, plan: BudgetPlan, o: BackendOptions): TokenLimits {
   const clientMax = positiveInt(isRecord(body.options) ? body.options.num_predict : undefined);
-  const cutOff = o.continuation && plan.thinkingBudget > 0 && body.think !== false;
+  const cutOff = o.continuation && plan.cutOff !== false && plan.thinkingBudget > 0 && body.think !== false;
   const ceiling = cutOff ? plan.thinkingBudget : plan.thinkingBudget + plan.answerTokens;
   return { clientMaxTokens: clientMax, upstreamMaxTokens: clientMax === null ? ceiling : Math.min(clientMax, ceiling) };
 }

@@ -73,7 +73,7 @@ function thinkingOff(plan: BudgetPlan, o: BackendOptions): boolean {
  * answer needs the usual room.
  */
 export function completionCeiling(plan: BudgetPlan, o: BackendOptions): number {
-  return o.continuation && !thinkingOff(plan, o) ? Math.max(1, plan.thinkingBudget + (plan.graceTokens ?? 0)) : plan.thinkingBudget + plan.answerTokens;
+  return o.continuation && plan.cutOff !== false && !thinkingOff(plan, o) ? Math.max(1, plan.thinkingBudget + (plan.graceTokens ?? 0)) : plan.thinkingBudget + plan.answerTokens;
 }
 
 /** What `capCompletion` writes, without writing it. */

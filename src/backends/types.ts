@@ -27,6 +27,11 @@ export interface BudgetPlan {
   answerTokens: number;
   /** Cut-off + continuation: tokens the upstream may think past the budget to finish its line. */
   graceTokens?: number;
+  /**
+   * false: no cut-off on a continuation backend (the request asks for several choices, and a
+   * continuation continues one): capped as on any other, the stream rewrite enforces.
+   */
+  cutOff?: boolean;
 }
 
 /** Completion-token limits of a request: the client's own and the one sent upstream. */

@@ -259,6 +259,11 @@ export interface Decision {
   readonly budget: number;
   /** Budget forcing's graceful end: thinking may run this far past the budget to a line break. */
   readonly graceTokens: number;
+  /**
+   * Sequences the engine generates (n, best_of, n_cmpl). A continuation continues one, so with
+   * several there is no cut-off, continuation or rescue: the stream rewrite enforces each.
+   */
+  readonly choices: number;
   readonly pressure: boolean;
   readonly route: RouteDecision | null;
   readonly backend: BackendConfig | undefined;
@@ -378,7 +383,7 @@ async function withPolicies(head: RequestHead, json: Record<string, unknown>, de
   deps.onPromptCounted?.(countedMs / 1000, exactChars !== undefined || prompt.cut);
   // Each generated choice may think its budget and answer up to the cap, and a continuation may
   // add an answer after it; the prompt is billed once.
-  const choices = generatedChoices(json);
+  const choices = decision.choices;
   const follow = followUps(decision, timing);
   // A limit of 0 still gets one token from llama-server (measured), so at least one is reserved.
   const completionCap = choices * (Math.max(1, decision.limits.upstreamMaxTokens) + (follow.continuation || follow.rescue ? config.requests.answerTokens : 0));
@@ -412,9 +417,12 @@ function decide(
   // An answer must fit inside the client's own max_tokens: thinking stops short of it.
   const budget = budgetWithAnswerRoom(decision.budget, dialect.clientMaxTokens(json), config.requests.answerReserveTokens);
   if (budget < decision.budget) notes.push(`answer reserve: thinking ${decision.budget} lowered to ${budget} to fit max_tokens`);
-  const graceTokens = backend?.enforcement === 'continuation' ? Math.ceil(budget * config.requests.graceRatio) : 0;
-  const limits = dialect.limits(json, { thinkingBudget: budget, answerTokens: config.requests.answerTokens, graceTokens });
-  return { classification, tier, tierBudget: decision.budget, budget, graceTokens, pressure, route, backend, dialect, limits, notes, preview };
+  const choices = generatedChoices(json);
+  const cutOff = choices === 1;
+  if (!cutOff && backend?.enforcement === 'continuation') notes.push(`${choices} choices: no cut-off + continuation (one would continue one choice); the stream rewrite enforces`);
+  const graceTokens = backend?.enforcement === 'continuation' && cutOff ? Math.ceil(budget * config.requests.graceRatio) : 0;
+  const limits = dialect.limits(json, { thinkingBudget: budget, answerTokens: config.requests.answerTokens, graceTokens, cutOff });
+  return { classification, tier, tierBudget: decision.budget, budget, graceTokens, choices, pressure, route, backend, dialect, limits, notes, preview };
 }
 
 /**
@@ -423,7 +431,8 @@ function decide(
  * its turn inside thinking. The reservation covers it where either may run.
  */
 function followUps(d: Decision, timing: PlanTiming): { continuation: boolean; rescue: boolean } {
-  const duplex = timing.responseBodyMode === 'FULL_DUPLEX_STREAMED';
+  // A continuation continues one choice: none where the engine generates several.
+  const duplex = timing.responseBodyMode === 'FULL_DUPLEX_STREAMED' && d.choices === 1;
   // Continue only when the length cap that stops the upstream is ours, not the client's.
   const continuation =
     d.backend?.enforcement === 'continuation' && duplex && (d.limits.clientMaxTokens === null || d.limits.clientMaxTokens > d.limits.upstreamMaxTokens);
@@ -441,8 +450,8 @@ function admit(d: Decision, json: Record<string, unknown>, deps: PlanDeps, timin
   delete json.thinking_budget;
   if (d.route?.model) json.model = d.route.model;
   const original = continuation || rescue ? structuredClone(json) : null;
-  const choices = generatedChoices(json);
-  const rewrite = d.dialect.rewriteRequest(json, { thinkingBudget: d.budget, answerTokens: config.requests.answerTokens, graceTokens: d.graceTokens });
+  const choices = d.choices;
+  const rewrite = d.dialect.rewriteRequest(json, { thinkingBudget: d.budget, answerTokens: config.requests.answerTokens, graceTokens: d.graceTokens, cutOff: choices === 1 });
   const body = Buffer.from(JSON.stringify(json), 'utf8');
   const headers: Record<string, string | number> = { 'x-thinkcap-tier': d.tier, 'x-thinkcap-budget': d.budget };
   if (d.route) headers[config.routing.header] = d.route.target;

@@ -292,6 +292,30 @@ describe('planRequest', () => {
     expect(duplex.plan.limits.upstreamMaxTokens).toBe(duplex.plan.budget);
   });
 
+  it('several choices on a continuation backend: no cut-off, continuation or rescue (a continuation continues one choice), and the record says so', () => {
+    const config = validateConfig({ defaultDialect: 'vllm', backends: [{ name: 'b', dialect: 'vllm', enforcement: 'continuation', url: 'http://127.0.0.1:1' }] });
+    for (const field of ['n', 'best_of'] as const) {
+      const json = { messages: [{ role: 'user', content: 'Hello' }], [field]: 2 } as Record<string, unknown> & { messages: Array<{ role: string; content: string }> };
+      const out = planRequest(head(config), json, json.messages, deps(config), timing({ responseBodyMode: 'FULL_DUPLEX_STREAMED' })) as PlanOutcome;
+      if (out.kind !== 'forward') throw new Error('refused');
+      expect(out.plan.choices).toBe(2);
+      expect(out.plan.continuation).toBe(false);
+      expect(out.plan.rescue).toBe(false);
+      expect(out.plan.original).toBeNull();
+      expect(out.plan.graceTokens).toBe(0);
+      // Capped as on a native backend: thinking budget plus the answer allowance, so each choice can answer.
+      expect(out.plan.limits.upstreamMaxTokens).toBe(out.plan.budget + config.requests.answerTokens);
+      expect(JSON.parse(out.plan.body.toString()).max_tokens).toBe(out.plan.budget + config.requests.answerTokens);
+      expect(out.plan.notes.some((n) => /2 choices: no cut-off \+ continuation/.test(n))).toBe(true);
+    }
+    // One choice: cut off at the budget as before.
+    const one = { messages: [{ role: 'user', content: 'Hello' }], n: 1 };
+    const out = planRequest(head(config), one, one.messages, deps(config), timing({ responseBodyMode: 'FULL_DUPLEX_STREAMED' })) as PlanOutcome;
+    if (out.kind !== 'forward') throw new Error('refused');
+    expect(out.plan.continuation).toBe(true);
+    expect(out.plan.limits.upstreamMaxTokens).toBe(out.plan.budget + out.plan.graceTokens);
+  });
+
   it('the answer reserve lowers the budget inside a small client max_tokens, and says so', () => {
     const config = validateConfig({ defaultDialect: 'vllm' });
     const json = { messages: [{ role: 'user', content: 'Hello' }], max_tokens: 20 };

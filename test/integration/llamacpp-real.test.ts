@@ -419,3 +419,46 @@ describe('real llama-server: its own length and choice fields, with spend budget
     expect(charged).toBeLessThanOrEqual(60 + 1e-6);
   }, 120_000);
 });
+
+/**
+ * Several choices streamed (n_cmpl 2): llama-server interleaves their events, one choice each,
+ * `<think>` in content (--reasoning-format none). With the stream rewrite alone enforcing, each
+ * choice must get its own think block closed at the budget, once, in its own events; before,
+ * the rewrite read the two as one stream and closed one choice's block in the other.
+ */
+describe('real llama-server: two choices in one stream, the stream rewrite enforcing', () => {
+  let llama: RunningLlama;
+  let stack: Stack;
+  beforeAll(async () => {
+    llama = await startLlamaServer({ template: 'think-forced-open', reasoningFormat: 'none', slots: 2 });
+    stack = await startStack({
+      backendPort: llama.port,
+      thinkcap: { ...SMALL_LIMITS, backends: [{ name: 'llama', dialect: 'llamacpp', url: llama.url, enforcement: 'rewrite' }] },
+      envoy: ENVOY,
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await stack?.stop();
+    await llama?.stop();
+  });
+
+  it('each choice: one think block, closed once at the budget, in its own events', async () => {
+    const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'none' });
+    const stream = await client.chat.completions.create({ model: 'smollm2', messages: [{ role: 'user', content: PROMPT }], temperature: 0.8, max_tokens: 120, stream: true, n_cmpl: 2 } as never);
+    const content = new Map<number, string>();
+    for await (const chunk of stream as unknown as AsyncIterable<{ choices: Array<{ index: number; delta?: { content?: string | null } }> }>) {
+      for (const c of chunk.choices) content.set(c.index, (content.get(c.index) ?? '') + (c.delta?.content ?? ''));
+    }
+    expect([...content.keys()].sort()).toEqual([0, 1]);
+    for (const [index, text] of content) {
+      expect(text.startsWith('<think>'), `choice ${index}: ${text.slice(0, 80)}`).toBe(true);
+      expect(text.split('<think>'), `choice ${index}`).toHaveLength(2);
+      expect(text.split('</think>'), `choice ${index}`).toHaveLength(2);
+      const thinking = text.slice('<think>'.length, text.indexOf('</think>'));
+      // The rewrite keeps thinking up to the budget by thinkcap's tokenizer (a token of slack for
+      // the piece that crosses it).
+      const tokenized = await llama.tokenize(thinking);
+      expect(tokenized, `choice ${index} thinking: ${thinking}`).toBeLessThanOrEqual(BUDGET + SLACK);
+    }
+  }, 120_000);
+});
