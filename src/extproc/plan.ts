@@ -431,14 +431,15 @@ function decide(
  * its turn inside thinking. The reservation covers it where either may run.
  */
 function followUps(d: Decision, timing: PlanTiming): { continuation: boolean; rescue: boolean } {
-  // A continuation continues one choice: none where the engine generates several.
-  const duplex = timing.responseBodyMode === 'FULL_DUPLEX_STREAMED' && d.choices === 1;
+  // Full duplex lets thinkcap add to the response; a continuation continues one choice, so none
+  // follows where the engine generates several.
+  const canFollow = timing.responseBodyMode === 'FULL_DUPLEX_STREAMED' && d.choices === 1;
   // Continue only when the length cap that stops the upstream is ours, not the client's.
   const continuation =
-    d.backend?.enforcement === 'continuation' && duplex && (d.limits.clientMaxTokens === null || d.limits.clientMaxTokens > d.limits.upstreamMaxTokens);
+    d.backend?.enforcement === 'continuation' && canFollow && (d.limits.clientMaxTokens === null || d.limits.clientMaxTokens > d.limits.upstreamMaxTokens);
   // A model that ends its turn inside thinking leaves no answer; where thinkcap can reach the
   // backend (url) and Envoy lets it add to the response (full duplex), a continuation answers.
-  const rescue = d.backend?.enforcement !== 'rewrite' && d.backend?.url !== undefined && duplex && d.dialect.buildContinuation !== undefined;
+  const rescue = d.backend?.enforcement !== 'rewrite' && d.backend?.url !== undefined && canFollow && d.dialect.buildContinuation !== undefined;
   return { continuation, rescue };
 }
 
