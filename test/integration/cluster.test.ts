@@ -11,14 +11,17 @@ import { describeRun, expectFailoverHeld, expectRaceHeld, race, replicatedSpendC
 /** A fresh Cluster and stack for the enclosing describe block, with the tenants' daily cap `usd`. */
 function useClusterStack(usd: number): () => { cluster: RunningRedisCluster; stack: Stack } {
   let env: { cluster: RunningRedisCluster; stack: Stack } | undefined;
+  // Held on its own so that a stack that fails to start (Envoy missing, a port taken) does not
+  // leave the six redis-servers running: two runs that way left 24 behind this session.
+  let cluster: RunningRedisCluster | undefined;
   beforeAll(async () => {
-    const cluster = await startRedisCluster();
+    cluster = await startRedisCluster();
     const stack = await startLedgerStack(replicatedSpendConfig({ cluster: cluster.nodes }, usd), 2);
     env = { cluster, stack };
   }, 60_000);
   afterAll(async () => {
     await env?.stack.stop();
-    await env?.cluster.stop();
+    await cluster?.stop();
   });
   return () => env!;
 }
