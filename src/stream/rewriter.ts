@@ -124,8 +124,13 @@ export class ResponseRewriter {
     // Any OpenAI-compatible engine may write `<think>` into content (vLLM or SGLang without a
     // reasoning parser, llama.cpp --reasoning-format none): the tracker finds out from the
     // stream, and stands down once a reasoning field shows up.
-    this.think = new ThinkTagTracker(o.budget, countTokens, o.thinkPrefilled, truncateToTokens);
+    this.think = this.newThinkTracker();
     if (o.thinkingClosed) this.think.answerOnly();
+  }
+
+  /** A think-tag tracker for one choice's content, on this stream's budget. */
+  private newThinkTracker(): ThinkTagTracker {
+    return new ThinkTagTracker(this.o.budget, countTokens, this.o.thinkPrefilled, truncateToTokens);
   }
 
   /** Reasoning tokens the backend generated: its own figure, else running usage, else the tokenizer. */
@@ -281,9 +286,31 @@ export class ResponseRewriter {
     const index = d.choiceIndex?.(json) ?? 0;
     this.account(info, false, index === 0);
     if (info.reasoning || info.content) this.tokenEvents++;
-    if (index > 0) return this.onOtherChoiceEvent(json, info, index);
-    let modified = false;
+    let modified: boolean;
+    if (index === 0) modified = this.editFirstChoice(json, info);
+    else {
+      const edited = this.editOtherChoice(json, info, index);
+      if (edited === null) return undefined;
+      modified = edited;
+    }
+    if (!this.o.clientWantsUsage && 'usage' in json) {
+      if (d.stripUsage(json)) return null;
+      modified = true;
+    } else if (index === 0 && (info.usageOnly || info.finishReason !== null) && 'usage' in json && d.annotateUsage?.(json, this.thinkingTokens, this.o.completionOffset ?? 0)) {
+      // thinkcap's figures go on the first choice's end (or the usage chunk); another choice's
+      // events keep the usage the engine wrote.
+      modified = true;
+    }
+    if (this.continuationWanted && d.isUsageOnly(json)) return null;
+    if (!modified) return undefined;
+    if (d.isEmpty(json)) return null;
+    return JSON.stringify(json);
+  }
 
+  /** The first choice's edits of an event (reasoning kept to the budget, think tags, a continuation's finish); true if it changed. */
+  private editFirstChoice(json: Record<string, unknown>, info: ChunkInfo): boolean {
+    const d = this.o.dialect;
+    let modified = false;
     if (info.reasoning) {
       this.think.answerOnly();
       this.sawReasoning = true;
@@ -309,7 +336,6 @@ export class ResponseRewriter {
         if (this.think.closedByUs) this.enforced = true;
       }
     }
-
     if (info.finishReason !== null && this.wantsContinuation(info.finishReason)) {
       // Upstream stopped on our cap (inside thinking, or in an answer begun early), or the model
       // ended inside thinking with no answer: hide this end; the continuation closes the
@@ -318,31 +344,23 @@ export class ResponseRewriter {
       d.hideFinish(json);
       modified = true;
     }
-    if (!this.o.clientWantsUsage && 'usage' in json) {
-      if (d.stripUsage(json)) return null;
-      modified = true;
-    } else if ((info.usageOnly || info.finishReason !== null) && 'usage' in json && d.annotateUsage?.(json, this.thinkingTokens, this.o.completionOffset ?? 0)) {
-      modified = true;
-    }
-    if (this.continuationWanted && d.isUsageOnly(json)) return null;
-    if (!modified) return undefined;
-    if (d.isEmpty(json)) return null;
-    return JSON.stringify(json);
+    return modified;
   }
 
   /**
    * An event of a choice after the first (n > 1): its reasoning kept up to the budget, its think
    * block closed in its own events. Its finish asks for no continuation (one would continue the
-   * first choice), and its text is not the first choice's answer.
+   * first choice), and its text is not the first choice's answer. True if it changed the event;
+   * null for a choice past MAX_OTHER_CHOICES, which passes as it came.
    */
-  private onOtherChoiceEvent(json: Record<string, unknown>, info: ChunkInfo, index: number): string | null | undefined {
+  private editOtherChoice(json: Record<string, unknown>, info: ChunkInfo, index: number): boolean | null {
     const d = this.o.dialect;
     let c = this.otherChoices.get(index);
     if (c === undefined) {
       // Past the bound a choice passes as it came (its reasoning still counted above); with spend
       // on, maxChoices (16 by default) keeps requests far below it.
-      if (this.otherChoices.size >= MAX_OTHER_CHOICES) return undefined;
-      c = { think: new ThinkTagTracker(this.o.budget, countTokens, this.o.thinkPrefilled, truncateToTokens), keptReasoningTokens: 0 };
+      if (this.otherChoices.size >= MAX_OTHER_CHOICES) return null;
+      c = { think: this.newThinkTracker(), keptReasoningTokens: 0 };
       if (this.o.thinkingClosed) c.think.answerOnly();
       this.otherChoices.set(index, c);
     }
@@ -364,13 +382,7 @@ export class ResponseRewriter {
         if (c.think.closedByUs) this.enforced = true;
       }
     }
-    if (!this.o.clientWantsUsage && 'usage' in json) {
-      if (d.stripUsage(json)) return null;
-      modified = true;
-    }
-    if (!modified) return undefined;
-    if (d.isEmpty(json)) return null;
-    return JSON.stringify(json);
+    return modified;
   }
 
   /**
@@ -544,7 +556,7 @@ export class ResponseRewriter {
         }
       }
       if (info.content) {
-        const think = new ThinkTagTracker(this.o.budget, countTokens, this.o.thinkPrefilled, truncateToTokens);
+        const think = this.newThinkTracker();
         if (info.reasoning || this.o.thinkingClosed) think.answerOnly();
         this.otherChoices.set(index, { think, keptReasoningTokens: 0 });
         const a = think.push(info.content);
