@@ -122,6 +122,9 @@ interface QueuedWrite {
  */
 const RECHECK_EVERY_MS = 30_000;
 
+/** A Redis error (or what went wrong, in words) as the ledger's unavailable error. */
+const unavailable = (err: unknown): LedgerUnavailableError => new LedgerUnavailableError(`redis ledger: ${err instanceof Error ? err.message : String(err)}`);
+
 /** How soon a connection that ioredis ended by itself is opened again. */
 const RECONNECT_AFTER_END_MS = 500;
 
@@ -387,7 +390,7 @@ export class RedisLedger implements Ledger {
     try {
       return await f();
     } catch (err) {
-      throw new LedgerUnavailableError(`redis ledger: ${(err as Error).message}`);
+      throw unavailable(err);
     }
   }
 
@@ -398,8 +401,8 @@ export class RedisLedger implements Ledger {
    * otherwise waits for it to come back and goes with the others that came meanwhile, the scripts
    * and one WAIT in one pipeline to the master that owns the keys. One WAIT out at a time means no
    * backlog of blocked WAITs on the connection while replicas are short (each write with its own
-   * WAIT queued one ack wait behind the other: a burst of 1,064 writes was refused over 3 s, and reads
-   * waited behind them), and more writes per second while they are not. Short of the acks the
+   * WAIT queued one ack wait behind the other: a burst of 1,064 writes was refused over 3 s, and
+   * reads waited behind them), and more writes per second while they are not. Short of the acks the
    * writes may still be on the master: the caller treats them as not done (a reservation is
    * refunded behind it, a settlement retried; both are idempotent per reservation).
    */
@@ -408,7 +411,7 @@ export class RedisLedger implements Ledger {
     // Right after a shortfall, send nothing for a moment: the replicas are most likely still short.
     if (Date.now() < this.acksShortUntil) throw this.shortNow();
     if (this.awaitingAcks.length >= MAX_WRITES_AWAITING_ACKS) {
-      throw new LedgerUnavailableError(`redis ledger: ${this.awaitingAcks.length} writes already wait for replica acknowledgement`);
+      throw unavailable(`${this.awaitingAcks.length} writes already wait for replica acknowledgement`);
     }
     return new Promise((resolve, reject) => {
       this.awaitingAcks.push({ command, args, deadline: Date.now() + msLeft, resolve, reject });
@@ -417,7 +420,7 @@ export class RedisLedger implements Ledger {
   }
 
   private shortNow(): LedgerUnavailableError {
-    return new LedgerUnavailableError(`redis ledger: fewer than ${this.replicaAcks} replicas acknowledged a write just now`);
+    return unavailable(`fewer than ${this.replicaAcks} replicas acknowledged a write just now`);
   }
 
   /** Sends the waiting writes, at most MAX_WRITES_PER_WAIT behind each WAIT, until none is left. */
@@ -430,7 +433,7 @@ export class RedisLedger implements Ledger {
         // A write whose caller stopped waiting is not sent (a reserve would only be refunded behind it).
         const live: QueuedWrite[] = [];
         for (const w of batch) {
-          if (w.deadline <= now) w.reject(new LedgerUnavailableError('redis ledger: the write waited past its deadline for the WAIT before it'));
+          if (w.deadline <= now) w.reject(unavailable('the write waited past its deadline for the WAIT before it'));
           else if (now < this.acksShortUntil) w.reject(this.shortNow());
           else live.push(w);
         }
@@ -439,7 +442,7 @@ export class RedisLedger implements Ledger {
           await this.sendBatch(live, now);
         } catch (err) {
           // Not expected (sendBatch answers every write itself); no write may be left unanswered.
-          for (const w of live) w.reject(new LedgerUnavailableError(`redis ledger: ${(err as Error).message}`));
+          for (const w of live) w.reject(unavailable(err));
         }
       }
     } finally {
@@ -456,32 +459,32 @@ export class RedisLedger implements Ledger {
     pipeline.wait(this.replicaAcks, waitMs);
     let results: Array<[Error | null, unknown]>;
     try {
-      results = (await pipeline.exec()) ?? [];
+      results = (await this.run(() => pipeline.exec())) ?? [];
     } catch (err) {
-      for (const w of batch) w.reject(new LedgerUnavailableError(`redis ledger: ${(err as Error).message}`));
+      for (const w of batch) w.reject(err as LedgerUnavailableError);
       return;
     }
     const wait = results[batch.length];
     if (!wait || wait[0]) {
       // WAIT itself failed (no reply, NOAUTH, a redirect): an error of the connection, not a
       // replica shortfall; each write answers with its own error where it has one.
-      const err = new LedgerUnavailableError(`redis ledger: ${wait?.[0]?.message ?? 'no reply to WAIT'}`);
+      const err = unavailable(wait?.[0] ?? 'no reply to WAIT');
       batch.forEach((w, i) => {
         const script = results[i];
-        w.reject(script?.[0] ? new LedgerUnavailableError(`redis ledger: ${script[0].message}`) : err);
+        w.reject(script?.[0] ? unavailable(script[0]) : err);
       });
       return;
     }
     const acks = Number(wait[1]);
     if (acks < this.replicaAcks) {
       this.acksShortUntil = Date.now() + ACKS_SHORT_PAUSE_MS;
-      const err = new LedgerUnavailableError(`redis ledger: the write reached ${acks} of ${this.replicaAcks} replicas within ${waitMs} ms`);
+      const err = unavailable(`the write reached ${acks} of ${this.replicaAcks} replicas within ${waitMs} ms`);
       for (const w of batch) w.reject(err);
       return;
     }
     batch.forEach((w, i) => {
       const script = results[i];
-      if (!script || script[0]) w.reject(new LedgerUnavailableError(`redis ledger: ${script?.[0]?.message ?? 'no reply'}`));
+      if (!script || script[0]) w.reject(unavailable(script?.[0] ?? 'no reply'));
       else w.resolve(script[1]);
     });
   }
