@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './envoy.js';
-import { onlineReplicas, redisCli as cliOf, type ReplicatedRedisNodes } from './redis.js';
+import { onlineReplicas, redisAuthCliArgs, redisCli as cliOf, type ReplicatedRedisNodes } from './redis.js';
 import { redisTlsCliArgs, redisTlsServerArgs, type TestCertificates } from './tls.js';
 
 export interface RunningRedisCluster extends ReplicatedRedisNodes {
@@ -28,7 +28,7 @@ async function answersPing(cli: (port: number, ...args: string[]) => string, por
 export async function startRedisCluster(o: { password?: string; tls?: TestCertificates } = {}): Promise<RunningRedisCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'thinkcap-redis-cluster-'));
   // What redis-cli needs to reach a node: its password, TLS.
-  const cliArgs = [...(o.password ? ['-a', o.password, '--no-auth-warning'] : []), ...(o.tls ? redisTlsCliArgs(o.tls) : [])];
+  const cliArgs = [...redisAuthCliArgs(o.password), ...(o.tls ? redisTlsCliArgs(o.tls) : [])];
   const redisCli = (port: number, ...args: string[]) => cliOf(port, ...cliArgs, ...args);
   const ports: number[] = [];
   const children = new Map<number, ChildProcess>();

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './envoy.js';
-import { onlineReplicas, redisCli, type ReplicatedRedisNodes } from './redis.js';
+import { onlineReplicas, redisAuthCliArgs, redisCli, type ReplicatedRedisNodes } from './redis.js';
 import { redisTlsCliArgs, redisTlsServerArgs, type TestCertificates } from './tls.js';
 
 export const SENTINEL_GROUP = 'thinkcap';
@@ -41,10 +41,9 @@ export async function startRedisSentinel(o: { password?: string; sentinelPasswor
   if (o.sentinelTls && !o.tls) throw new Error('redis sentinel harness: sentinelTls needs tls (the certificates)');
   const dir = mkdtempSync(join(tmpdir(), 'thinkcap-redis-sentinel-'));
   const children = new Map<number, ChildProcess>();
-  const auth = (password: string | undefined) => (password ? ['-a', password, '--no-auth-warning'] : []);
   // redis-cli against a data node, and against a sentinel.
-  const cli = (port: number, ...args: string[]) => redisCli(port, ...auth(o.password), ...(o.tls ? redisTlsCliArgs(o.tls) : []), ...args);
-  const sentinelCli = (port: number, ...args: string[]) => redisCli(port, ...auth(o.sentinelPassword), ...(o.sentinelTls ? redisTlsCliArgs(o.tls!) : []), ...args);
+  const cli = (port: number, ...args: string[]) => redisCli(port, ...redisAuthCliArgs(o.password), ...(o.tls ? redisTlsCliArgs(o.tls) : []), ...args);
+  const sentinelCli = (port: number, ...args: string[]) => redisCli(port, ...redisAuthCliArgs(o.sentinelPassword), ...(o.sentinelTls ? redisTlsCliArgs(o.tls!) : []), ...args);
   const dataAuth = o.password ? ['--requirepass', o.password, '--masterauth', o.password] : [];
   const listen = (port: number) => (o.tls ? [...redisTlsServerArgs(o.tls, port), '--tls-replication', 'yes'] : ['--port', String(port)]);
   const data = (port: number, replicaOf?: number) =>

@@ -36,6 +36,11 @@ export function redisCli(port: number, ...args: string[]): string {
   return spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { encoding: 'utf8' }).stdout;
 }
 
+/** redis-cli's arguments for a server that requires this password (none without one). */
+export function redisAuthCliArgs(password: string | undefined): string[] {
+  return password ? ['-a', password, '--no-auth-warning'] : [];
+}
+
 /** Replicas of the master on `port` whose link is online (`cli`: redis-cli with what the node asks for, auth or TLS). */
 export function onlineReplicas(port: number, cli: (port: number, ...args: string[]) => string = redisCli): number {
   return [...cli(port, 'info', 'replication').matchAll(/^slave\d+:.*state=online/gm)].length;

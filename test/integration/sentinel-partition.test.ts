@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../devkit/stack.js';
 import { startRedisSentinel, type RunningRedisSentinel } from '../../devkit/redis-sentinel.js';
-import { redisCli } from '../../devkit/redis.js';
+import { redisAuthCliArgs, redisCli } from '../../devkit/redis.js';
 import { concurrentHellos } from '../harness/spend.js';
 import { ledgerAfterRefunds, replicatedSpendConfig, settled, trueCost, startLedgerStack } from '../harness/failover.js';
 
@@ -18,7 +18,7 @@ const PASSWORD = 'partition-0123456789';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** redis-cli on the old master once it asks for the password. */
-const authed = (port: number, ...args: string[]) => redisCli(port, '-a', PASSWORD, '--no-auth-warning', ...args);
+const authed = (port: number, ...args: string[]) => redisCli(port, ...redisAuthCliArgs(PASSWORD), ...args);
 
 async function until(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
