@@ -255,6 +255,9 @@ function allSpeedRows(): Array<readonly [string, () => RowInput, number]> {
     ['1.4 KB, Chinese instruction', () => seededText(16).pick(COMMON_HANZI, 466) + '？', 20000],
     ['20 KB', () => make(20480), 3000],
     ['1 MB', () => make(1 << 20), 60],
+    // What the classifier meets in use: the labelled requests of the tune split (never the
+    // held-out), whole, in turn (a p99 here is its slowest ordinary asks, not one input repeated).
+    ['labelled: the tune split\'s requests in turn', () => own('tune').map((it) => it.messages), 20000],
     // The longest ask the named-system check reads (400 characters), all names and measurements.
     ['adversarial 400 B: names and measurements', () => fill('aB1_c.dE 5 ms EC2 fooBar 1% Ceph-кластер 40 MB/s ', 400), 20000],
     ...ADVERSARIAL.flatMap(([name, gen]) => [[`adversarial 2 KB: ${name}`, () => gen(2048), 20000], [`adversarial 1 MB: ${name}`, () => gen(1 << 20), 60]] as const),
