@@ -13,6 +13,10 @@ export function sglangDialect(o: BackendOptions): Dialect {
     name: 'sglang',
     streamFormat: 'sse',
     ...openAiEditing,
+    // A server that runs thinkcap's processor was started with --enable-custom-logit-processor,
+    // and it unpickles (dill) whatever processor a request carries: code run on the engine, or
+    // a processor that thinks past the budget. Only thinkcap's may reach it.
+    reservedFields: o.logitProcessor ? ['custom_logit_processor'] : undefined,
     limits: (body, plan) => capLimits(body, plan, o),
     rewriteRequest(body: Record<string, unknown>, plan: BudgetPlan): RewriteResult {
       const result = capCompletion(body, plan, o);

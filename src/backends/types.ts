@@ -136,6 +136,11 @@ export interface Dialect {
    * continuation). Returns true when it changed something.
    */
   annotateUsage?(json: Record<string, unknown>, reasoningTokens: number, completionOffset: number): boolean;
+  /**
+   * Request fields only thinkcap may set on this backend: a client's own (not null) is refused
+   * with 400 before any upstream call, whatever the enforcement mode.
+   */
+  readonly reservedFields?: readonly string[];
   /** The engine streams one token per event, so reasoning events count reasoning tokens exactly. */
   readonly tokenPerEvent?: boolean;
   /**

@@ -134,6 +134,32 @@ function shortChatRoutes(hcm: Record<string, unknown>, config: Config): string[]
 }
 
 /**
+ * Ways a request thinkcap does not read reaches an SGLang server that runs thinkcap's logit
+ * processor: such a server (--enable-custom-logit-processor) unpickles the processor any request
+ * carries, and only chat bodies are read (and a client's processor refused) by thinkcap. With
+ * spend off every other path passes untouched; with spend on only match.unbudgetedPaths do.
+ */
+function unreadProcessorPaths(hcm: Record<string, unknown>, config: Config): string[] {
+  const backend = config.backends.find((b) => b.dialect === 'sglang' && b.logitProcessor !== undefined);
+  if (!backend) return [];
+  const risk = `backend '${backend.name}' runs thinkcap's SGLang logit processor, so its server unpickles the custom_logit_processor of any request (code run on the engine), and thinkcap refuses a client's own only in the chat bodies it reads`;
+  if (config.spend.enabled) {
+    const unread = config.match.unbudgetedPaths;
+    return unread.length ? [`${risk}: match.unbudgetedPaths (${unread.join(', ')}) pass unread; none may reach that server.`] : [];
+  }
+  const out: string[] = [];
+  for (const vh of arr(obj(hcm.route_config).virtual_hosts).map(obj)) {
+    for (const r of arr(vh.routes).map(obj)) {
+      const m = obj(r.match);
+      // An exact path is the operator's own choice of what reaches the engine; anything wider may carry /generate.
+      if (r.route === undefined || typeof m.path === 'string') continue;
+      out.push(`${risk}: route '${String(r.name ?? '(unnamed)')}' matches by ${Object.keys(m).filter((k) => k !== 'headers').join(', ') || 'nothing stated'}, so paths thinkcap passes unread (SGLang's /generate takes the field too) reach the engine while spend is off. Route only the chat paths to that server, or turn spend on (other paths then get 403).`);
+    }
+  }
+  return out;
+}
+
+/**
  * What thinkcap needs from an Envoy config (a bootstrap with static_resources), checked against
  * thinkcap's own config. Pure: the parsed YAML in, findings out.
  */
@@ -186,6 +212,7 @@ export function checkEnvoyConfig(envoy: unknown, config: Config): Finding[] {
     }
     for (const message of extProcDisabledRoutes(hcm, String(filters[at]!.name ?? ''), config)) error(message);
     for (const message of shortChatRoutes(hcm, config)) warning(message);
+    for (const message of unreadProcessorPaths(hcm, config)) warning(message);
     const missing = stripped.filter((h) => !removed.has(h));
     if (missing.length) (config.spend.enabled || config.routing.enabled ? error : warning)(`No header_mutation filter before ext_proc removes the client's copies of ${missing.join(', ')}: a client could pick its own tenant, user, session or route.`);
     // The gRPC cluster: HTTP/2, and the token when thinkcap requires one.

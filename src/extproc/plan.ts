@@ -340,6 +340,8 @@ export function planRequest(head: RequestHead, json: Record<string, unknown>, me
   const preview = deps.config.dashboard.promptPreview ? lastUserHead(messages, 160) : null;
   if (!deps.spend && !deps.router) {
     const decision = decide(head, json, deps, classification, classification.tier, false, null, [], preview);
+    const reserved = reservedFieldRefusal(decision, json);
+    if (reserved) return { kind: 'refuse', decision, classification, refusal: reserved };
     return { kind: 'forward', plan: admit(decision, json, deps, timing, null, [], 0) };
   }
   return withPolicies(head, json, deps, timing, classification, preview);
@@ -364,6 +366,8 @@ async function withPolicies(head: RequestHead, json: Record<string, unknown>, de
   }
   const route = router ? await router.decide(tier, { tenant: who?.tenant ?? head.identity.tenant, budgetPressure: pressure }) : null;
   const decision = decide(head, json, deps, classification, tier, pressure, route, notes, preview);
+  const reserved = reservedFieldRefusal(decision, json);
+  if (reserved) return { kind: 'refuse', decision, classification, refusal: reserved };
   if (!spend || !who) return { kind: 'forward', plan: admit(decision, json, deps, timing, null, [], 0) };
   // What the engine may bill for the prompt, bounded from above (its template and tokenizer
   // count more than ours): the reservation is the worst case, so the cap holds.
@@ -423,6 +427,14 @@ function decide(
   const graceTokens = backend?.enforcement === 'continuation' && cutOff ? Math.ceil(budget * config.requests.graceRatio) : 0;
   const limits = dialect.limits(json, { thinkingBudget: budget, answerTokens: config.requests.answerTokens, graceTokens, cutOff });
   return { classification, tier, tierBudget: decision.budget, budget, graceTokens, choices, pressure, route, backend, dialect, limits, notes, preview };
+}
+
+/** A field of the body that only thinkcap may set on the chosen backend (Dialect.reservedFields), as a refusal. */
+function reservedFieldRefusal(d: Decision, json: Record<string, unknown>): Refusal | null {
+  const field = d.dialect.reservedFields?.find((k) => json[k] !== undefined && json[k] !== null);
+  if (field === undefined) return null;
+  const message = `thinkcap: ${field} is set by the gateway on this backend; a request may not carry its own`;
+  return { status: 400, message, type: 'invalid_request_error', code: 'reserved_field', retryAfter: null };
 }
 
 /**

@@ -58,6 +58,17 @@ describe('thinkcap check: the Envoy config', () => {
     expect(checkEnvoyConfig(health, example()).filter(short)).toEqual([]);
   });
 
+  it("an SGLang processor backend: no warning with spend on and no unbudgeted paths, nor behind exact chat-path routes", () => {
+    const processor = (f: { message: string }) => /logit processor/.test(f.message);
+    const backends = [{ name: 'sg', dialect: 'sglang', logitProcessor: 'P' }];
+    expect(checkEnvoyConfig(shippedEnvoy(), validateConfig({ ...read('thinkcap.example.yaml'), defaultDialect: 'sglang', backends, spend: { enabled: true } })).filter(processor)).toEqual([]);
+    const exact = shippedEnvoy();
+    routeNamed(exact, 'chat').match = { path: '/v1/chat/completions' };
+    expect(checkEnvoyConfig(exact, validateConfig({ ...read('thinkcap.example.yaml'), defaultDialect: 'sglang', backends })).filter(processor)).toEqual([]);
+    // Without thinkcap's processor the server needs no such flag: nothing to say.
+    expect(checkEnvoyConfig(shippedEnvoy(), validateConfig({ ...read('thinkcap.example.yaml'), defaultDialect: 'sglang', backends: [{ name: 'sg', dialect: 'sglang', strictThinking: true }] })).filter(processor)).toEqual([]);
+  });
+
   it('the shipped compose pair has no errors (thinkcap token and Envoy metadata match)', () => {
     const cfg = validateConfig({ ...read('deploy/compose/thinkcap.yaml'), server: { ...read('deploy/compose/thinkcap.yaml').server, grpcToken: 'replace-this-demo-token-0123456789' } });
     expect(checkEnvoyConfig(read('deploy/compose/envoy.yaml'), cfg).filter((f) => f.level === 'error')).toEqual([]);
@@ -117,6 +128,8 @@ describe('thinkcap check: the Envoy config', () => {
       'error',
       /virtual host 'llm' turns ext_proc off for all its routes/,
     ],
+    ['an SGLang processor backend behind a prefix route, spend off (/generate reaches the engine unread)', () => {}, { defaultDialect: 'sglang', backends: [{ name: 'sg', dialect: 'sglang', logitProcessor: 'P' }] }, 'warning', /backend 'sg' runs thinkcap's SGLang logit processor.*route 'chat' matches by prefix/],
+    ['an SGLang processor backend, spend on, an unbudgeted path', () => {}, { defaultDialect: 'sglang', backends: [{ name: 'sg', dialect: 'sglang', logitProcessor: 'P' }], spend: { enabled: true }, match: { unbudgetedPaths: ['/generate'] } }, 'warning', /backend 'sg' runs thinkcap's SGLang logit processor.*match\.unbudgetedPaths \(\/generate\) pass unread/],
     ['no ext_proc filter at all', (e) => (httpConnectionManager(e).http_filters = httpConnectionManager(e).http_filters.filter((f: any) => f.name !== 'envoy.filters.http.ext_proc')), {}, 'error', /No http_connection_manager has the envoy\.filters\.http\.ext_proc filter/],
   ])('%s', (_name, breakIt, cfg, level, message) => {
     const envoy = shippedEnvoy();

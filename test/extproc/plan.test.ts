@@ -316,6 +316,47 @@ describe('planRequest', () => {
     expect(out.plan.limits.upstreamMaxTokens).toBe(out.plan.budget + out.plan.graceTokens);
   });
 
+  it("an SGLang backend running thinkcap's logit processor: a client's own custom_logit_processor is refused in every mode, with spend on or off", async () => {
+    for (const enforcement of ['native', 'rewrite', 'continuation'] as const) {
+      for (const spendOn of [false, true]) {
+        const config = validateConfig({
+          defaultDialect: 'sglang',
+          backends: [{ name: 'b', dialect: 'sglang', enforcement, url: 'http://127.0.0.1:1', logitProcessor: 'OURS' }],
+          spend: spendOn ? { enabled: true, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: 10 }] } : undefined,
+        });
+        const ledger = new MemoryLedger();
+        let reserves = 0;
+        const reserve = ledger.reserve.bind(ledger);
+        ledger.reserve = (...a: Parameters<MemoryLedger['reserve']>) => (reserves++, reserve(...a));
+        const spend = spendOn ? new SpendController(config, ledger, log) : null;
+        const plan = (extra: Record<string, unknown>) => {
+          const json = { messages: [{ role: 'user', content: 'Hello' }], ...extra } as Record<string, unknown> & { messages: Array<{ role: string; content: string }> };
+          return planRequest(head(config, { [config.identity.tenantHeader]: 'acme' }), json, json.messages, deps(config, { spend }), timing({ responseBodyMode: 'FULL_DUPLEX_STREAMED' }));
+        };
+        const out = await plan({ custom_logit_processor: '{"callable": "80049500"}' });
+        expect(out.kind, `${enforcement}, spend ${spendOn}`).toBe('refuse');
+        if (out.kind !== 'refuse') continue;
+        expect(out.refusal.status).toBe(400);
+        expect(out.refusal.code).toBe('reserved_field');
+        expect(out.refusal.message).toMatch(/custom_logit_processor is set by the gateway/);
+        // Refused before any reservation.
+        expect(reserves).toBe(0);
+        // null is the field's unset value (SGLang's default): not refused; in native mode thinkcap's own is written.
+        const unset = await plan({ custom_logit_processor: null });
+        if (unset.kind !== 'forward') throw new Error(`refused: ${enforcement}`);
+        const sent = JSON.parse(unset.plan.body.toString()) as Record<string, unknown>;
+        expect(sent.custom_logit_processor).toBe(enforcement === 'native' ? 'OURS' : null);
+        expect(reserves).toBe(spendOn ? 1 : 0);
+      }
+    }
+    // A backend without thinkcap's processor: the field is the engine's business, passed as sent.
+    const config = validateConfig({ defaultDialect: 'sglang', backends: [{ name: 'b', dialect: 'sglang' }] });
+    const json = { messages: [{ role: 'user', content: 'Hello' }], custom_logit_processor: 'THEIRS' };
+    const out = (await planRequest(head(config), json, json.messages, deps(config), timing())) as PlanOutcome;
+    if (out.kind !== 'forward') throw new Error('refused');
+    expect(JSON.parse(out.plan.body.toString()).custom_logit_processor).toBe('THEIRS');
+  });
+
   it('the answer reserve lowers the budget inside a small client max_tokens, and says so', () => {
     const config = validateConfig({ defaultDialect: 'vllm' });
     const json = { messages: [{ role: 'user', content: 'Hello' }], max_tokens: 20 };

@@ -199,6 +199,33 @@ describe.each(['vllm', 'sglang'] as const)('%s started without a reasoning parse
   });
 });
 
+describe.each(['native', 'rewrite'] as const)("sglang running thinkcap's logit processor (enforcement %s): a client's own processor never reaches the engine", (enforcement) => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await stackFor('sglang', { emulator: { sglangProcessor: 'PROC' }, backend: { logitProcessor: 'PROC', enforcement } })();
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it.each([true, false])('refused with 400 reserved_field through Envoy, no upstream call (stream=%s)', async (stream) => {
+    const calls = stack.emulator.chatCalls();
+    const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
+    // A dill-pickled callable, as SGLang expects it ({"callable": hex}); the engine would unpickle it.
+    const body = { model: 'm', messages: [{ role: 'user', content: EASY }], stream, custom_logit_processor: '{"callable": "80049500"}' };
+    const err = await client.chat.completions.create(body as never).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(400);
+    expect((err as InstanceType<typeof OpenAI.APIError>).code).toBe('reserved_field');
+    expect(stack.emulator.chatCalls()).toBe(calls);
+    await checkEnvoyClean(stack);
+    // The same request without it goes through.
+    const seen = await streamChat(stack);
+    expect(seen.content).toBe(expectedAnswer(ANSWER));
+    expect(stack.emulator.chatCalls()).toBe(calls + 1);
+  });
+});
+
 describe('cut-off + continuation when the model answers before the budget', () => {
   let stack: Stack;
   beforeAll(async () => {
