@@ -153,7 +153,9 @@ function unreadProcessorPaths(hcm: Record<string, unknown>, config: Config): str
       const m = obj(r.match);
       // An exact path is the operator's own choice of what reaches the engine; anything wider may carry /generate.
       if (r.route === undefined || typeof m.path === 'string') continue;
-      out.push(`${risk}: route '${String(r.name ?? '(unnamed)')}' matches by ${Object.keys(m).filter((k) => k !== 'headers').join(', ') || 'nothing stated'}, so paths thinkcap passes unread (SGLang's /generate takes the field too) reach the engine while spend is off. Route only the chat paths to that server, or turn spend on (other paths then get 403).`);
+      const cluster = obj(r.route).cluster;
+      const to = typeof cluster === 'string' ? ` to cluster ${cluster}` : '';
+      out.push(`${risk}: route '${String(r.name ?? '(unnamed)')}'${to} matches by ${Object.keys(m).filter((k) => k !== 'headers').join(', ') || 'nothing stated'}, so, if it reaches that server, paths thinkcap passes unread while spend is off (SGLang's /generate takes the field too) reach the engine. Route only the chat paths to that server, or turn spend on (other paths then get 403).`);
     }
   }
   return out;
