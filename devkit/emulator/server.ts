@@ -59,7 +59,11 @@ export interface EmulatorOptions {
   reasoningField?: 'reasoning' | 'reasoning_content';
   /** SGLang started with --enable-strict-thinking: custom_params.thinking_budget is enforced. */
   sglangStrictThinking?: boolean;
-  /** SGLang: the processor the server accepts (others are ignored, as an unknown processor fails to load). */
+  /**
+   * SGLang: the server runs with --enable-custom-logit-processor and this is the processor that
+   * enforces the budget (others change nothing here). Unset: a request with any processor is
+   * refused with 400, as a server without the flag does.
+   */
   sglangProcessor?: string;
   /** llama.cpp: the per-request budget fields this server version honours (default: both names the 0.3.36 tree reads; [] for none). */
   llamacppBudgetFields?: string[];
@@ -346,6 +350,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       const delayHeader = req.headers['x-emulator-token-delay-ms'];
       const delay = typeof delayHeader === 'string' ? Number(delayHeader) : (opts.tokenDelayMs ?? 0);
       const b = body as Record<string, unknown>;
+      if (dialect === 'sglang' && b.custom_logit_processor !== undefined && b.custom_logit_processor !== null && !opts.sglangProcessor) {
+        // A server started without --enable-custom-logit-processor refuses any request that
+        // carries one (SGLang's tokenizer manager validates it before scheduling).
+        res.writeHead(400, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ object: 'error', message: 'The server is not configured to enable custom logit processor. Please set `--enable-custom-logit-processor` to enable this feature.', type: 'BadRequestError', param: null, code: 400 }));
+        return;
+      }
       if (opts.firstByteDelayMs) await sleep(opts.firstByteDelayMs);
       const outcome = engineOutcome(dialect, b, opts);
       generatedThinking.push(outcome.thinking);

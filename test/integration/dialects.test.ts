@@ -226,6 +226,31 @@ describe.each(['native', 'rewrite'] as const)("sglang running thinkcap's logit p
   });
 });
 
+describe("sglang without thinkcap's processor: a client's custom_logit_processor is the engine's to judge", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await stackFor('sglang')();
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('passed as sent; a server without --enable-custom-logit-processor answers 400 itself', async () => {
+    const calls = stack.emulator.chatCalls();
+    const r = await fetch(`${stack.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: EASY }], custom_logit_processor: '{"callable": "80049500"}' }),
+    });
+    expect(r.status).toBe(400);
+    // SGLang's own error body, not thinkcap's (which would say reserved_field).
+    const err = (await r.json()) as { message?: string; code?: unknown };
+    expect(err.message).toMatch(/--enable-custom-logit-processor/);
+    expect(stack.emulator.chatCalls()).toBe(calls + 1);
+    await checkEnvoyClean(stack);
+  });
+});
+
 describe('cut-off + continuation when the model answers before the budget', () => {
   let stack: Stack;
   beforeAll(async () => {
