@@ -22,6 +22,15 @@ export const EFFORT_TIER: Record<string, TierName> = {
 };
 
 /**
+ * A table's own entry for a key a client or an identity header chose: "constructor" or
+ * "toString" must not find what every object inherits (a reasoning_effort of "constructor" once
+ * threw here, and the request passed uncapped under onInternalError: open).
+ */
+function own<T>(table: Readonly<Record<string, T>>, key: string | undefined): T | undefined {
+  return key !== undefined && Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
+/**
  * The thinking budget for a request: the tier's budget, then tenant, user and session
  * overrides (most specific last), then the client's hint within the resulting limits.
  * Pure: config and request facts in, number out.
@@ -38,9 +47,9 @@ export function resolveThinkingBudget(
   // Without a scope ceiling, nobody thinks past the largest configured tier budget.
   let ceiling = Math.max(...Object.values(config.tiers).map((t) => t.budget));
   const scopes: Array<[string, LimitsOverride | undefined]> = [
-    ['tenant', identity.tenant !== undefined ? config.overrides.tenants[identity.tenant] : undefined],
-    ['user', identity.user !== undefined ? config.overrides.users[identity.user] : undefined],
-    ['session', identity.session !== undefined ? config.overrides.sessions[identity.session] : undefined],
+    ['tenant', own(config.overrides.tenants, identity.tenant)],
+    ['user', own(config.overrides.users, identity.user)],
+    ['session', own(config.overrides.sessions, identity.session)],
   ];
   for (const [scope, o] of scopes) {
     if (!o) continue;
@@ -62,7 +71,7 @@ export function resolveThinkingBudget(
     if (typeof clientHint.thinkingBudget === 'number' && Number.isFinite(clientHint.thinkingBudget) && clientHint.thinkingBudget >= 0) {
       hinted = Math.floor(clientHint.thinkingBudget);
       adjustments.push('client budget');
-    } else if (typeof clientHint.reasoningEffort === 'string' && EFFORT_TIER[clientHint.reasoningEffort]) {
+    } else if (typeof clientHint.reasoningEffort === 'string' && own(EFFORT_TIER, clientHint.reasoningEffort) !== undefined) {
       hinted = config.tiers[EFFORT_TIER[clientHint.reasoningEffort]!].budget;
       adjustments.push(`client reasoning_effort ${clientHint.reasoningEffort}`);
     }

@@ -778,6 +778,11 @@ describe('thinking budget resolution', () => {
   });
   it('honours client hints within the limits', () => {
     expect(resolveThinkingBudget(config, 'deep', {}, { reasoningEffort: 'low' }).budget).toBe(128);
+    // Names every object inherits are no effort and no identity: the tier's budget, no throw.
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf']) {
+      expect(resolveThinkingBudget(config, 'simple', {}, { reasoningEffort: name })).toEqual({ budget: 128, adjustments: [] });
+      expect(resolveThinkingBudget(config, 'moderate', { tenant: name, user: name, session: name })).toEqual({ budget: 512, adjustments: [] });
+    }
     expect(resolveThinkingBudget(config, 'trivial', {}, { thinkingBudget: 100_000 }).budget).toBe(8192);
     expect(resolveThinkingBudget(config, 'trivial', { tenant: 'free' }, { thinkingBudget: 5000 }).budget).toBe(1000);
     expect(resolveThinkingBudget(config, 'deep', { session: 's1' }, { thinkingBudget: 10 }).budget).toBe(10);

@@ -357,6 +357,23 @@ describe('planRequest', () => {
     expect(JSON.parse(out.plan.body.toString()).custom_logit_processor).toBe('THEIRS');
   });
 
+  it('any client hint and any identity: planned, never thrown, the budget within the configured ceiling', () => {
+    const config = validateConfig({ overrides: { tenants: { acme: { ceiling: 1000 } }, users: { bob: { scale: 2 } } } });
+    const inherited = fc.constantFrom('constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf');
+    const hint = fc.oneof(inherited, fc.constantFrom('none', 'low', 'high', 'xhigh', 'max'), fc.string({ maxLength: 12 }), fc.anything());
+    const name = fc.oneof(inherited, fc.constantFrom('acme', 'bob'), fc.string({ maxLength: 12 }));
+    fc.assert(
+      fc.property(hint, fc.oneof(fc.constant(undefined), hint), name, name, (effort, thinkingBudget, tenant, user) => {
+        const json = { messages: [{ role: 'user', content: 'Hello' }], reasoning_effort: effort, thinking_budget: thinkingBudget } as Record<string, unknown> & { messages: Array<{ role: string; content: string }> };
+        const h = head(config, { [config.identity.tenantHeader]: tenant, [config.identity.userHeader]: user });
+        const out = planRequest(h, json, json.messages, deps(config), timing()) as PlanOutcome;
+        if (out.kind !== 'forward') return false;
+        return out.plan.budget >= 0 && out.plan.budget <= 8192;
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('the answer reserve lowers the budget inside a small client max_tokens, and says so', () => {
     const config = validateConfig({ defaultDialect: 'vllm' });
     const json = { messages: [{ role: 'user', content: 'Hello' }], max_tokens: 20 };

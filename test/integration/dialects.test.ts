@@ -226,6 +226,24 @@ describe.each(['native', 'rewrite'] as const)("sglang running thinkcap's logit p
   });
 });
 
+describe('client hints named like what every object inherits', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await stackFor('vllm')();
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it.each(['constructor', 'toString', '__proto__'])('reasoning_effort %s is no hint: capped at the tier budget, not passed uncapped by the error path', async (effort) => {
+    const seen = await streamChat(stack, { reasoning_effort: effort });
+    expect(seen.headers.get('x-thinkcap-budget')).toBe('32');
+    expect(stack.emulator.generatedThinking.at(-1)).toBeLessThanOrEqual(32);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(stack.thinkcap!.history.at(-1)!.outcome).toBe('ok');
+  });
+});
+
 describe("sglang without thinkcap's processor: a client's custom_logit_processor is the engine's to judge", () => {
   let stack: Stack;
   beforeAll(async () => {
