@@ -19,6 +19,9 @@ export const EFFORT_TIER: Record<string, TierName> = {
   low: 'simple',
   medium: 'moderate',
   high: 'complex',
+  // Above high: OpenAI's xhigh; vLLM and SGLang take max too (DeepSeek V4's top effort).
+  xhigh: 'deep',
+  max: 'deep',
 };
 
 /**

@@ -778,6 +778,10 @@ describe('thinking budget resolution', () => {
   });
   it('honours client hints within the limits', () => {
     expect(resolveThinkingBudget(config, 'deep', {}, { reasoningEffort: 'low' }).budget).toBe(128);
+    // The efforts above high (OpenAI's xhigh; vLLM's and SGLang's max) ask for the deep tier, within the ceiling.
+    expect(resolveThinkingBudget(config, 'simple', {}, { reasoningEffort: 'xhigh' }).budget).toBe(8192);
+    expect(resolveThinkingBudget(config, 'simple', { tenant: 'free' }, { reasoningEffort: 'max' }).budget).toBe(1000);
+    expect(resolveThinkingBudget(config, 'simple', {}, { reasoningEffort: 'maximum' }).budget).toBe(128);
     // Names every object inherits are no effort and no identity: the tier's budget, no throw.
     for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf']) {
       expect(resolveThinkingBudget(config, 'simple', {}, { reasoningEffort: name })).toEqual({ budget: 128, adjustments: [] });
