@@ -46,14 +46,27 @@ export function textTokens(text: string, exactChars: number = TOKENIZE_MAX_CHARS
   return { estimate, bound: Math.max(estimate, counted.tokens + Buffer.byteLength(text.slice(counted.chars), 'utf8')), cut: counted.chars < headEnd };
 }
 
+/** Content part types whose whole payload is text (counted with the messages' text). */
+const TEXT_PART_TYPES: ReadonlySet<string> = new Set(['text', 'input_text', 'output_text', 'refusal', 'thinking']);
+/** Keys an engine reads media from (OpenAI's, vLLM's simple and embeds forms, SGLang's, files). */
+const MEDIA_PART_KEYS = ['image_url', 'image', 'image_pil', 'image_embeds', 'input_image', 'input_audio', 'audio_url', 'audio', 'audio_embeds', 'video_url', 'video', 'file', 'input_file'] as const;
+
 /**
- * Parts of a message that are not text (an image, audio or video part: a content part with no
- * text string; Ollama's `images`): the engine turns each into prompt tokens thinkcap cannot count.
+ * Parts of a message the engine turns into prompt tokens thinkcap cannot count (Ollama's
+ * `images`; a content part that holds media, or whose type is not a text type): each adds
+ * mediaPartTokens. A part counts whatever text it also carries: a `text` beside an `image_url`
+ * does not make the image free (vLLM reads the image by the part's keys and type).
  */
 function mediaParts(m: { content?: unknown; images?: unknown }): number {
   let n = Array.isArray(m.images) ? m.images.length : 0;
   if (Array.isArray(m.content)) {
-    for (const part of m.content) if (part !== null && typeof part === 'object' && typeof (part as { text?: unknown }).text !== 'string') n++;
+    for (const part of m.content) {
+      // A bare string is text (vLLM); numbers and the like an engine refuses.
+      if (part === null || typeof part !== 'object') continue;
+      const p = part as Record<string, unknown>;
+      const type = p.type;
+      if (typeof type !== 'string' || !TEXT_PART_TYPES.has(type) || MEDIA_PART_KEYS.some((k) => p[k] !== undefined && p[k] !== null)) n++;
+    }
   }
   return n;
 }

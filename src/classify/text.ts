@@ -31,9 +31,19 @@ export function ends(text: string, max: number, head: number): string {
   return text.length <= max ? text : `${text.slice(0, head)}\n${text.slice(-(max - head))}`;
 }
 
-/** The text of a content part, or null if it has none (an image, anything else). */
+/**
+ * The text of a content part, or null if it has none (an image, anything else). vLLM reads a bare
+ * string part as text, an assistant's refusal part as its `refusal`, and vLLM's and SGLang's
+ * thinking parts as their `thinking`: templates render them all, so they are text here too (the
+ * prompt's token bound counts what this returns).
+ */
 function partText(part: unknown): string | null {
-  return part && typeof part === 'object' && typeof (part as { text?: unknown }).text === 'string' ? (part as { text: string }).text : null;
+  if (typeof part === 'string') return part;
+  if (!part || typeof part !== 'object') return null;
+  const p = part as { text?: unknown; refusal?: unknown; thinking?: unknown };
+  let out: string | null = typeof p.text === 'string' ? p.text : null;
+  for (const extra of [p.refusal, p.thinking]) if (typeof extra === 'string') out = out === null ? extra : `${out}\n${extra}`;
+  return out;
 }
 
 /**

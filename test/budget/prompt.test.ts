@@ -41,6 +41,27 @@ describe('the prompt token bound', () => {
     expect(promptTokenBound({ messages: [{ role: 'user', content: parts }] }, BOUND).bound).toBe(promptTokenBound({ messages: [{ role: 'user', content: [text] }] }, BOUND).bound);
   });
 
+  it('text in every part form an engine renders is counted: bare strings (vLLM), refusals, thinking parts', () => {
+    const doc = english(8_000);
+    const plain = promptTokenBound({ messages: [{ role: 'user', content: 'hi' }] }, BOUND).bound;
+    for (const content of [[doc], [{ type: 'refusal', refusal: doc }], [{ type: 'thinking', thinking: doc }]]) {
+      const b = promptTokenBound({ messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content }] }, { ...BOUND, mediaPartTokens: 1000 }).bound;
+      expect(b - plain, JSON.stringify(content).slice(0, 30)).toBeGreaterThanOrEqual(o200k(doc));
+    }
+  });
+
+  it('a part that holds media counts as media whatever text it also carries, and a part of no text type does too', () => {
+    const o = { ...BOUND, mediaPartTokens: 1000 };
+    const bound = (content: unknown[]) => promptTokenBound({ messages: [{ role: 'user', content }] }, o).bound;
+    const text = bound([{ type: 'text', text: 'x' }]);
+    // vLLM reads the image by the part's type and keys; a text beside it does not make it free.
+    expect(bound([{ type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' }, text: 'x' }]) - text).toBeGreaterThanOrEqual(1000);
+    expect(bound([{ type: 'text', text: 'x', image_url: { url: 'data:image/png;base64,AAAA' } }]) - text).toBeGreaterThanOrEqual(1000);
+    expect(bound([{ type: 'image_embeds', image_embeds: 'AAAA', text: 'x' }]) - text).toBeGreaterThanOrEqual(1000);
+    expect(bound([{ text: 'x' }]) - text).toBeGreaterThanOrEqual(1000);
+    expect(bound([{ type: 'file', file: { file_data: 'AAAA' }, text: 'x' }]) - text).toBeGreaterThanOrEqual(1000);
+  });
+
   it('earlier reasoning and tool calls, which templates render into the prompt, are in the bound', () => {
     const args = english(8_000);
     const plain = promptTokenBound({ messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'ok' }] }, BOUND).bound;

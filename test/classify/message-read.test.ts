@@ -14,8 +14,20 @@ const part = fc.oneof(
   { weight: 6, arbitrary: fc.string({ maxLength: 12 }).map((text) => ({ type: 'text', text })) },
   { weight: 1, arbitrary: fc.constant({ type: 'text', text: '' }) },
   { weight: 1, arbitrary: fc.string({ maxLength: 60 }).map((text) => ({ type: 'text', text })) },
-  { weight: 1, arbitrary: fc.constantFrom<unknown>({ type: 'image_url', image_url: { url: 'x' } }, null, 'bare string', 7, { text: 5 }, []) },
+  { weight: 1, arbitrary: fc.constantFrom<unknown>({ type: 'image_url', image_url: { url: 'x' } }, null, 'bare string', 7, { text: 5 }, [], { type: 'refusal', refusal: 'no' }, { type: 'thinking', thinking: 'hm' }, { type: 'thinking', text: 't', thinking: 5 }) },
 );
+
+/**
+ * A part's text as engines render it: a bare string (vLLM), else its text, refusal and thinking
+ * strings, a break between them; null for none.
+ */
+function referencePart(part: unknown): string | null {
+  if (typeof part === 'string') return part;
+  if (!part || typeof part !== 'object') return null;
+  const p = part as Record<string, unknown>;
+  const found = [p.text, p.refusal, p.thinking].filter((v): v is string => typeof v === 'string');
+  return found.length ? found.join('\n') : null;
+}
 
 /** messageText as it was written before the bounded readers (an independent reference): the texts, a break between them once one is non-empty. */
 function referenceText(message: ChatMessageLike): string {
@@ -23,7 +35,10 @@ function referenceText(message: ChatMessageLike): string {
   if (typeof c === 'string') return c;
   if (!Array.isArray(c)) return '';
   let out = '';
-  for (const part of c) if (part && typeof part === 'object' && typeof (part as { text?: unknown }).text === 'string') out += (out ? '\n' : '') + (part as { text: string }).text;
+  for (const part of c) {
+    const t = referencePart(part);
+    if (t !== null) out += (out ? '\n' : '') + t;
+  }
   return out;
 }
 

@@ -62,6 +62,31 @@ describe.each([
   });
 });
 
+describe('a prompt sent as content parts in every form an engine renders as text', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    // Billed by its text, as vLLM renders bare string parts (the emulator bills what it is sent).
+    stack = await startStack({ emulator: { promptBilling: { factor: 1, overhead: 0 }, plan: () => ({ thinkingTokens: 10, answerTokens: 5 }) }, thinkcap: thinkcap(), envoy: { mutate: roomyTimeouts } });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  // ~2,000 words: ~4,000 tokens of bound, $4 at this price, past the $0.5 cap.
+  const long = Array.from({ length: 2000 }, (_, i) => ['alpha', 'beta', 'gamma', 'delta'][i % 4]).join(' ');
+  it.each([
+    ['bare string parts (vLLM reads them as text)', [long]],
+    ['an image part that also carries a text field', [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' }, text: 'x' }]],
+  ])('%s: reserved for, so refused with 429 before any upstream call', async (_name, content) => {
+    const calls = stack.emulator.chatCalls();
+    const r = await fetch(`${stack.baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content }] }) });
+    expect(r.status).toBe(429);
+    await r.text();
+    expect(stack.emulator.chatCalls()).toBe(calls);
+    expect((await anonymousBudget(stack.thinkcap!.adminPort)).spent).toBe(0);
+  });
+});
+
 describe('emulated engine billing past the bound with settleOverReservation: charge', () => {
   let stack: Stack;
   beforeAll(async () => {
