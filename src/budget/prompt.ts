@@ -71,15 +71,22 @@ function mediaParts(m: { content?: unknown; images?: unknown }): number {
   return n;
 }
 
-/** Message fields besides content that chat templates render: earlier reasoning, tool calls (arguments and all). */
-const MESSAGE_TEXT_FIELDS = ['reasoning_content', 'reasoning', 'thinking'] as const;
-const MESSAGE_JSON_FIELDS = ['tool_calls', 'function_call'] as const;
+/** Message fields not counted as text beside the content: the role (the framing allows for it) and Ollama's images (media parts). */
+const NOT_RENDERED_BESIDE: ReadonlySet<string> = new Set(['role', 'content', 'images']);
 
-/** What a template may render of a message besides its content. */
+/**
+ * What a template may render of a message besides its content: any other field (earlier
+ * reasoning, tool calls, a name, SGLang's message-level `tools`; a chat template can read any key
+ * of a message), strings as they are, the rest as JSON.
+ */
 function renderedBeside(m: Record<string, unknown>): string {
   let out = '';
-  for (const k of MESSAGE_TEXT_FIELDS) if (typeof m[k] === 'string') out += '\n' + (m[k] as string);
-  for (const k of MESSAGE_JSON_FIELDS) if (m[k] !== undefined && m[k] !== null) out += '\n' + JSON.stringify(m[k]);
+  for (const k in m) {
+    if (NOT_RENDERED_BESIDE.has(k)) continue;
+    const v = m[k];
+    if (v === undefined || v === null) continue;
+    out += '\n' + (typeof v === 'string' ? v : JSON.stringify(v));
+  }
   return out;
 }
 
@@ -88,7 +95,7 @@ const TEMPLATE_INPUTS = ['tools', 'functions', 'response_format', 'documents', '
 
 /**
  * An upper bound on the prompt tokens an engine will bill for this chat request: the o200k
- * bound of the messages (their texts, with the reasoning and tool calls templates render, plus 4
+ * bound of the messages (their texts, with every other field a template may render, plus 4
  * per message for the role framing) and of what templates serialise into the prompt (tools,
  * functions, a JSON schema, vLLM's documents, chat_template and its kwargs), times the tokenizer
  * safety factor, plus the template overhead and mediaPartTokens for each image, audio or video

@@ -65,7 +65,8 @@ describe('the prompt token bound', () => {
   it('earlier reasoning and tool calls, which templates render into the prompt, are in the bound', () => {
     const args = english(8_000);
     const plain = promptTokenBound({ messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'ok' }] }, BOUND).bound;
-    for (const extra of [{ tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: args } }] }, { reasoning_content: args }, { thinking: args }, { function_call: { name: 'f', arguments: args } }]) {
+    // SGLang renders a system message's own `tools`; a chat template can read any key of a message.
+    for (const extra of [{ tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: args } }] }, { reasoning_content: args }, { thinking: args }, { function_call: { name: 'f', arguments: args } }, { tools: [{ type: 'function', function: { name: 'f', description: args } }] }, { name: args }, { anything_else: { nested: args } }]) {
       const b = promptTokenBound({ messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'ok', ...extra }] }, BOUND).bound;
       expect(b - plain, Object.keys(extra)[0]).toBeGreaterThanOrEqual(o200k(args));
     }
