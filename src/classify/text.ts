@@ -42,7 +42,8 @@ function partText(part: unknown): string | null {
   if (!part || typeof part !== 'object') return null;
   const p = part as { text?: unknown; refusal?: unknown; thinking?: unknown };
   let out: string | null = typeof p.text === 'string' ? p.text : null;
-  for (const extra of [p.refusal, p.thinking]) if (typeof extra === 'string') out = out === null ? extra : `${out}\n${extra}`;
+  if (typeof p.refusal === 'string') out = out === null ? p.refusal : `${out}\n${p.refusal}`;
+  if (typeof p.thinking === 'string') out = out === null ? p.thinking : `${out}\n${p.thinking}`;
   return out;
 }
 
