@@ -109,10 +109,16 @@ const MIN_CHAT_ROUTE_TIMEOUT_MS = 120_000;
 
 /**
  * Routes that can carry chat requests but cut their answers short: Envoy's route timeout (15 s
- * unless stated) spans the whole upstream response, streamed or not.
+ * unless stated) spans the whole upstream response, streamed or not. And, with spend on, routes
+ * whose streams may outlive their reservation: past spend.reservationTtlSeconds a reservation is
+ * released (it is how a crashed replica's holds come back), so a stream still running then no
+ * longer holds its budget, and other requests can be admitted against it.
  */
-function shortChatRoutes(hcm: Record<string, unknown>, config: Config): string[] {
+function chatRouteTimeouts(hcm: Record<string, unknown>, config: Config): string[] {
   const out: string[] = [];
+  const ttlMs = config.spend.reservationTtlSeconds * 1000;
+  // max_stream_duration bounds every stream of the connection manager, or of a route.
+  const hcmMax = durationMs(obj(hcm.common_http_protocol_options).max_stream_duration);
   const mayCarryChat = (m: Obj): boolean => {
     // An exact path that is a chat path, a prefix of one ("/", "/v1/"); anything else (regex,
     // templates) may match one.
@@ -126,8 +132,18 @@ function shortChatRoutes(hcm: Record<string, unknown>, config: Config): string[]
       if (action === undefined || !mayCarryChat(obj(r.match))) continue;
       const stated = obj(action).timeout;
       const ms = stated === undefined ? ENVOY_DEFAULT_ROUTE_TIMEOUT_MS : durationMs(stated);
-      if (ms === null || ms === 0 || ms >= MIN_CHAT_ROUTE_TIMEOUT_MS) continue;
-      out.push(`route '${String(r.name ?? '(unnamed)')}' can carry chat requests and ${stated === undefined ? "states no timeout (Envoy's default is 15 s)" : `has timeout ${String(stated)}`}: Envoy cuts any answer, streamed or not, at the route timeout, and a reasoning model thinking a few thousand tokens takes minutes. Set route.timeout (the shipped configs use 600s; 0s turns it off).`);
+      const name = `route '${String(r.name ?? '(unnamed)')}'`;
+      if (ms !== null && ms !== 0 && ms < MIN_CHAT_ROUTE_TIMEOUT_MS) {
+        out.push(`${name} can carry chat requests and ${stated === undefined ? "states no timeout (Envoy's default is 15 s)" : `has timeout ${String(stated)}`}: Envoy cuts any answer, streamed or not, at the route timeout, and a reasoning model thinking a few thousand tokens takes minutes. Set route.timeout (the shipped configs use 600s; 0s turns it off, which with spend on lets a stream outlive its reservation).`);
+        continue;
+      }
+      if (!config.spend.enabled) continue;
+      const routeMax = durationMs(obj(obj(action).max_stream_duration).max_stream_duration);
+      const bounds = [ms, routeMax, hcmMax].filter((b): b is number => b !== null && b > 0);
+      const longest = bounds.length ? Math.min(...bounds) : Infinity;
+      if (longest < ttlMs) continue;
+      const runs = longest === Infinity ? 'for as long as they run (no route timeout or max_stream_duration ends them)' : `for up to ${longest / 1000} s`;
+      out.push(`${name} can carry chat requests ${runs}, not less than spend.reservationTtlSeconds (${config.spend.reservationTtlSeconds} s): a stream that runs past it has its reservation released while it runs, so other requests can be admitted against that budget and the cap be passed by this request's cost. Keep route.timeout (or max_stream_duration) under reservationTtlSeconds, or raise reservationTtlSeconds.`);
     }
   }
   return out;
@@ -213,7 +229,7 @@ export function checkEnvoyConfig(envoy: unknown, config: Config): Finding[] {
       }
     }
     for (const message of extProcDisabledRoutes(hcm, String(filters[at]!.name ?? ''), config)) error(message);
-    for (const message of shortChatRoutes(hcm, config)) warning(message);
+    for (const message of chatRouteTimeouts(hcm, config)) warning(message);
     for (const message of unreadProcessorPaths(hcm, config)) warning(message);
     const missing = stripped.filter((h) => !removed.has(h));
     if (missing.length) (config.spend.enabled || config.routing.enabled ? error : warning)(`No header_mutation filter before ext_proc removes the client's copies of ${missing.join(', ')}: a client could pick its own tenant, user, session or route.`);

@@ -69,6 +69,20 @@ describe('thinkcap check: the Envoy config', () => {
     expect(checkEnvoyConfig(shippedEnvoy(), validateConfig({ ...read('thinkcap.example.yaml'), defaultDialect: 'sglang', backends: [{ name: 'sg', dialect: 'sglang', strictThinking: true }] })).filter(processor)).toEqual([]);
   });
 
+  it('spend on: no reservation-TTL warning for the shipped config, nor where max_stream_duration ends streams in time', () => {
+    const ttl = (f: { message: string }) => /reservationTtlSeconds/.test(f.message);
+    const spendOn = validateConfig({ ...read('thinkcap.example.yaml'), spend: { enabled: true } });
+    expect(checkEnvoyConfig(shippedEnvoy(), spendOn).filter(ttl)).toEqual([]);
+    const off = shippedEnvoy();
+    routeNamed(off, 'chat').route.timeout = '0s';
+    httpConnectionManager(off).common_http_protocol_options = { max_stream_duration: '800s' };
+    expect(checkEnvoyConfig(off, spendOn).filter(ttl)).toEqual([]);
+    routeNamed(off, 'chat').route.max_stream_duration = { max_stream_duration: '1000s' };
+    expect(checkEnvoyConfig(off, spendOn).filter(ttl)).toEqual([]);
+    // Spend off: no reservation to outlive.
+    expect(checkEnvoyConfig(off, example()).filter(ttl)).toEqual([]);
+  });
+
   it('the shipped compose pair has no errors (thinkcap token and Envoy metadata match)', () => {
     const cfg = validateConfig({ ...read('deploy/compose/thinkcap.yaml'), server: { ...read('deploy/compose/thinkcap.yaml').server, grpcToken: 'replace-this-demo-token-0123456789' } });
     expect(checkEnvoyConfig(read('deploy/compose/envoy.yaml'), cfg).filter((f) => f.level === 'error')).toEqual([]);
@@ -110,6 +124,9 @@ describe('thinkcap check: the Envoy config', () => {
     ['an idle_timeout of 0s (off)', (e) => (llmCommon(e).idle_timeout = '0s'), {}, 'warning', /cluster llm keeps idle connections longer/],
     ['the chat route without a timeout (Envoy\'s default 15 s)', (e) => delete routeNamed(e, 'chat').route.timeout, {}, 'warning', /route 'chat' can carry chat requests and states no timeout \(Envoy's default is 15 s\)/],
     ['a chat route timeout of 30s', (e) => (routeNamed(e, 'chat').route.timeout = '30s'), {}, 'warning', /route 'chat' can carry chat requests and has timeout 30s/],
+    ['spend on, the chat route timeout off (0s): a stream can outlive its reservation', (e) => (routeNamed(e, 'chat').route.timeout = '0s'), spendOn, 'warning', /route 'chat' can carry chat requests for as long as they run .*spend\.reservationTtlSeconds \(900 s\)/],
+    ['spend on, a chat route timeout past the reservation TTL', (e) => (routeNamed(e, 'chat').route.timeout = '1200s'), spendOn, 'warning', /route 'chat' can carry chat requests for up to 1200 s, not less than spend\.reservationTtlSeconds \(900 s\)/],
+    ['spend on, a reservation TTL under the shipped 600 s timeout', () => {}, { spend: { enabled: true, reservationTtlSeconds: 300 } }, 'warning', /for up to 600 s, not less than spend\.reservationTtlSeconds \(300 s\)/],
     ['a regex route with a short timeout', (e) => (routeNamed(e, 'chat').match = { safe_regex: { regex: '/v1/.*' } }) && (routeNamed(e, 'chat').route.timeout = '10s'), {}, 'warning', /route 'chat' can carry chat requests and has timeout 10s/],
     ['ext_proc off on a prefix route', (e) => (routeNamed(e, 'models').match = { prefix: '/v1/' }), {}, 'error', /route 'models' turns ext_proc off and matches by prefix: a chat request could match it/],
     ['ext_proc off on a chat path', (e) => (routeNamed(e, 'models').match = { path: '/v1/chat/completions' }), {}, 'error', /route 'models' turns ext_proc off on \/v1\/chat\/completions, a chat path/],
