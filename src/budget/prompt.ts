@@ -46,8 +46,12 @@ export function textTokens(text: string, exactChars: number = TOKENIZE_MAX_CHARS
   return { estimate, bound: Math.max(estimate, counted.tokens + Buffer.byteLength(text.slice(counted.chars), 'utf8')), cut: counted.chars < headEnd };
 }
 
-/** Content part types whose whole payload is text (counted with the messages' text). */
-const TEXT_PART_TYPES: ReadonlySet<string> = new Set(['text', 'input_text', 'output_text', 'refusal', 'thinking']);
+/**
+ * Content part types whose whole payload is text (counted with the messages' text). SGLang's
+ * thinking parts may be typed "reasoning"; its (GLM) tool_reference parts name a tool whose schema
+ * is in `tools`, counted there.
+ */
+const TEXT_PART_TYPES: ReadonlySet<string> = new Set(['text', 'input_text', 'output_text', 'refusal', 'thinking', 'reasoning', 'tool_reference']);
 /** Keys an engine reads media from (OpenAI's, vLLM's simple and embeds forms, SGLang's, files). */
 const MEDIA_PART_KEYS = ['image_url', 'image', 'image_pil', 'image_embeds', 'input_image', 'input_audio', 'audio_url', 'audio', 'audio_embeds', 'video_url', 'video', 'file', 'input_file'] as const;
 

@@ -149,6 +149,9 @@ function chatRouteTimeouts(hcm: Record<string, unknown>, config: Config): string
   return out;
 }
 
+/** SGLang endpoints besides chat whose requests carry custom_logit_processor (its native /generate, OpenAI completions). */
+const SGLANG_PROCESSOR_PATHS: readonly string[] = ['/generate', '/v1/completions'];
+
 /**
  * Ways a request thinkcap does not read reaches an SGLang server that runs thinkcap's logit
  * processor: such a server (--enable-custom-logit-processor) unpickles the processor any request
@@ -167,8 +170,9 @@ function unreadProcessorPaths(hcm: Record<string, unknown>, config: Config): str
   for (const vh of arr(obj(hcm.route_config).virtual_hosts).map(obj)) {
     for (const r of arr(vh.routes).map(obj)) {
       const m = obj(r.match);
-      // An exact path is the operator's own choice of what reaches the engine; anything wider may carry /generate.
-      if (r.route === undefined || typeof m.path === 'string') continue;
+      // Anything wider than an exact path may carry /generate; an exact one only if it is one of
+      // SGLang's other endpoints that take the field.
+      if (r.route === undefined || (typeof m.path === 'string' && !SGLANG_PROCESSOR_PATHS.includes(m.path))) continue;
       const cluster = obj(r.route).cluster;
       const to = typeof cluster === 'string' ? ` to cluster ${cluster}` : '';
       out.push(`${risk}: route '${String(r.name ?? '(unnamed)')}'${to} matches by ${Object.keys(m).filter((k) => k !== 'headers').join(', ') || 'nothing stated'}, so, if it reaches that server, paths thinkcap passes unread while spend is off (SGLang's /generate takes the field too) reach the engine. Route only the chat paths to that server, or turn spend on (other paths then get 403).`);

@@ -44,7 +44,7 @@ describe('the prompt token bound', () => {
   it('text in every part form an engine renders is counted: bare strings (vLLM), refusals, thinking parts', () => {
     const doc = english(8_000);
     const plain = promptTokenBound({ messages: [{ role: 'user', content: 'hi' }] }, BOUND).bound;
-    for (const content of [[doc], [{ type: 'refusal', refusal: doc }], [{ type: 'thinking', thinking: doc }]]) {
+    for (const content of [[doc], [{ type: 'refusal', refusal: doc }], [{ type: 'thinking', thinking: doc }], [{ type: 'reasoning', text: doc }]]) {
       const b = promptTokenBound({ messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content }] }, { ...BOUND, mediaPartTokens: 1000 }).bound;
       expect(b - plain, JSON.stringify(content).slice(0, 30)).toBeGreaterThanOrEqual(o200k(doc));
     }

@@ -146,6 +146,13 @@ describe('thinkcap check: the Envoy config', () => {
       /virtual host 'llm' turns ext_proc off for all its routes/,
     ],
     ['an SGLang processor backend behind a prefix route, spend off (/generate reaches the engine unread)', () => {}, { defaultDialect: 'sglang', backends: [{ name: 'sg', dialect: 'sglang', logitProcessor: 'P' }] }, 'warning', /backend 'sg' runs thinkcap's SGLang logit processor.*route 'chat' to cluster llm matches by prefix/],
+    [
+      'an SGLang processor backend behind an exact /generate route, spend off',
+      (e) => (routeNamed(e, 'chat').match = { path: '/generate' }),
+      { defaultDialect: 'sglang', backends: [{ name: 'sg', dialect: 'sglang', logitProcessor: 'P' }] },
+      'warning',
+      /backend 'sg' runs thinkcap's SGLang logit processor.*route 'chat' to cluster llm matches by path/,
+    ],
     ['an SGLang processor backend, spend on, an unbudgeted path', () => {}, { defaultDialect: 'sglang', backends: [{ name: 'sg', dialect: 'sglang', logitProcessor: 'P' }], spend: { enabled: true }, match: { unbudgetedPaths: ['/generate'] } }, 'warning', /backend 'sg' runs thinkcap's SGLang logit processor.*match\.unbudgetedPaths \(\/generate\) pass unread/],
     ['no ext_proc filter at all', (e) => (httpConnectionManager(e).http_filters = httpConnectionManager(e).http_filters.filter((f: any) => f.name !== 'envoy.filters.http.ext_proc')), {}, 'error', /No http_connection_manager has the envoy\.filters\.http\.ext_proc filter/],
   ])('%s', (_name, breakIt, cfg, level, message) => {
