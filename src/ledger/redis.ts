@@ -93,6 +93,23 @@ release_expired(KEYS[1], KEYS[2], KEYS[3], tonumber(ARGV[1]))
 return {tostring(redis.call('HGET', KEYS[1], 'spent') or '0'), tostring(redis.call('HGET', KEYS[1], 'reserved') or '0')}
 `;
 
+/** A MOVED or ASK reply: the command was not run on that node (its slot is served elsewhere). */
+function isRedirect(err: Error | null | undefined): boolean {
+  return !!err && /^(?:MOVED|ASK) /.test(err.message);
+}
+
+/** Whether the Cluster re-read its slot map within `ms` (false on an error or past the time). */
+function refreshedWithin(cluster: Cluster, ms: number): Promise<boolean> {
+  if (ms <= 0) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    cluster.refreshSlotsCache((err) => {
+      clearTimeout(timer);
+      resolve(!err);
+    });
+  });
+}
+
 /** After a write short of replica acks, how long writes are refused without being sent. */
 const ACKS_SHORT_PAUSE_MS = 200;
 
@@ -450,7 +467,7 @@ export class RedisLedger implements Ledger {
     }
   }
 
-  private async sendBatch(batch: QueuedWrite[], now: number): Promise<void> {
+  private async sendBatch(batch: QueuedWrite[], now: number, redirected = false): Promise<void> {
     let msLeft = 0;
     for (const w of batch) msLeft = Math.max(msLeft, w.deadline - now);
     const waitMs = Math.max(1, Math.floor(Math.min(this.replicaAckTimeoutMs, msLeft)));
@@ -463,6 +480,20 @@ export class RedisLedger implements Ledger {
     } catch (err) {
       for (const w of batch) w.reject(err as LedgerUnavailableError);
       return;
+    }
+    // A Cluster whose slot map is stale: every script answered MOVED (or ASK), so none ran, and
+    // the WAIT ran on the old owner, which keeps ioredis from redirecting the pipeline itself (it
+    // does so only when every command was redirected). Re-read the slot map and send the batch
+    // once more, to the new owner, while the writes have time left; until the periodic refresh
+    // (slotsRefreshInterval) every write after a failover was refused.
+    if (!redirected && this.client instanceof Cluster && batch.every((_, i) => isRedirect(results[i]?.[0]))) {
+      const until = Math.min(...batch.map((w) => w.deadline));
+      if (await refreshedWithin(this.client, until - Date.now())) {
+        const live = batch.filter((w) => w.deadline > Date.now());
+        for (const w of batch) if (!live.includes(w)) w.reject(unavailable('the write waited past its deadline for the Cluster slot map'));
+        if (live.length > 0) await this.sendBatch(live, Date.now(), true);
+        return;
+      }
     }
     const wait = results[batch.length];
     if (!wait || wait[0]) {
