@@ -67,6 +67,30 @@ export async function startRedisCluster(o: { password?: string; tls?: TestCertif
     if (!/role:master/.test(redisCli(port, 'info', 'replication'))) continue;
     for (let i = 0; i < 50 && redisCli(port, 'wait', '1', '200').trim() !== '1'; i++) await new Promise((r) => setTimeout(r, 100));
   }
+  // A WAIT with nothing written before it can answer 1 while the replica could not yet
+  // acknowledge a write (clean-clone runs saw the ledger's first write get 0 acks within 400 ms
+  // after the checks above): a real write to the slot of thinkcap's keys and a WAIT behind it on
+  // the same connection, until one is acknowledged (at most 10 s).
+  const slotOwner = () => {
+    const slot = Number(redisCli(ports[0]!, 'cluster', 'keyslot', '{tc}').trim());
+    for (const line of redisCli(ports[0]!, 'cluster', 'nodes').split('\n')) {
+      const f = line.split(' ');
+      if (!f[2]?.includes('master') || f[2].includes('fail')) continue;
+      for (const range of f.slice(8)) {
+        const [a, b] = range.split('-').map(Number);
+        if (slot >= a! && slot <= (b ?? a!)) return Number(f[1]!.split(':')[1]!.split('@')[0]);
+      }
+    }
+    return null;
+  };
+  for (let i = 0; i < 50; i++) {
+    const owner = slotOwner();
+    if (owner !== null) {
+      const probe = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(owner), ...cliArgs], { input: 'SET {tc}devkit-probe 1\nWAIT 1 200\n', encoding: 'utf8' });
+      if (probe.stdout.trim().split('\n').at(-1)?.trim() === '1') break;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
   return {
     nodes: ports.map((port) => ({ host: '127.0.0.1', port })),
     masterFor(key: string) {
