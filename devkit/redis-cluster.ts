@@ -71,8 +71,9 @@ export async function startRedisCluster(o: { password?: string; tls?: TestCertif
   // acknowledge a write (clean-clone runs saw the ledger's first write get 0 acks within 400 ms
   // after the checks above): a real write to the slot of thinkcap's keys and a WAIT behind it on
   // the same connection, until one is acknowledged (at most 10 s).
-  const slotOwner = () => {
-    const slot = Number(redisCli(ports[0]!, 'cluster', 'keyslot', '{tc}').trim());
+  // The master serving a key's hash slot, as the nodes see it now (null: none, mid-failover).
+  const ownerOf = (key: string): number | null => {
+    const slot = Number(redisCli(ports[0]!, 'cluster', 'keyslot', key).trim());
     for (const line of redisCli(ports[0]!, 'cluster', 'nodes').split('\n')) {
       const f = line.split(' ');
       if (!f[2]?.includes('master') || f[2].includes('fail')) continue;
@@ -84,7 +85,7 @@ export async function startRedisCluster(o: { password?: string; tls?: TestCertif
     return null;
   };
   for (let i = 0; i < 50; i++) {
-    const owner = slotOwner();
+    const owner = ownerOf('{tc}');
     if (owner !== null) {
       const probe = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(owner), ...cliArgs], { input: 'SET {tc}devkit-probe 1\nWAIT 1 200\n', encoding: 'utf8' });
       if (probe.stdout.trim().split('\n').at(-1)?.trim() === '1') break;
@@ -94,16 +95,9 @@ export async function startRedisCluster(o: { password?: string; tls?: TestCertif
   return {
     nodes: ports.map((port) => ({ host: '127.0.0.1', port })),
     masterFor(key: string) {
-      const slot = Number(redisCli(ports[0]!, 'cluster', 'keyslot', key).trim());
-      for (const line of redisCli(ports[0]!, 'cluster', 'nodes').split('\n')) {
-        const f = line.split(' ');
-        if (!f[2]?.includes('master') || f[2].includes('fail')) continue;
-        for (const range of f.slice(8)) {
-          const [a, b] = range.split('-').map(Number);
-          if (slot >= a! && slot <= (b ?? a!)) return Number(f[1]!.split(':')[1]!.split('@')[0]);
-        }
-      }
-      throw new Error(`no master serves slot ${slot}`);
+      const owner = ownerOf(key);
+      if (owner === null) throw new Error(`no master serves the slot of ${key}`);
+      return owner;
     },
     kill(port: number) {
       children.get(port)?.kill('SIGKILL');
