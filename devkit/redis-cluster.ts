@@ -67,10 +67,6 @@ export async function startRedisCluster(o: { password?: string; tls?: TestCertif
     if (!/role:master/.test(redisCli(port, 'info', 'replication'))) continue;
     for (let i = 0; i < 50 && redisCli(port, 'wait', '1', '200').trim() !== '1'; i++) await new Promise((r) => setTimeout(r, 100));
   }
-  // A WAIT with nothing written before it can answer 1 while the replica could not yet
-  // acknowledge a write (clean-clone runs saw the ledger's first write get 0 acks within 400 ms
-  // after the checks above): a real write to the slot of thinkcap's keys and a WAIT behind it on
-  // the same connection, until one is acknowledged (at most 10 s).
   // The master serving a key's hash slot, as the nodes see it now (null: none, mid-failover).
   const ownerOf = (key: string): number | null => {
     const slot = Number(redisCli(ports[0]!, 'cluster', 'keyslot', key).trim());
@@ -84,6 +80,10 @@ export async function startRedisCluster(o: { password?: string; tls?: TestCertif
     }
     return null;
   };
+  // A WAIT with nothing written before it can answer 1 while the replica could not yet
+  // acknowledge a write (clean-clone runs saw the ledger's first write get 0 acks within 400 ms
+  // after the checks above): a real write to the slot of thinkcap's keys and a WAIT behind it on
+  // the same connection, until one is acknowledged (at most 10 s).
   for (let i = 0; i < 50; i++) {
     const owner = ownerOf('{tc}');
     if (owner !== null) {

@@ -489,9 +489,13 @@ export class RedisLedger implements Ledger {
     if (!redirected && this.client instanceof Cluster && batch.every((_, i) => isRedirect(results[i]?.[0]))) {
       const until = Math.min(...batch.map((w) => w.deadline));
       if (await refreshedWithin(this.client, until - Date.now())) {
-        const live = batch.filter((w) => w.deadline > Date.now());
-        for (const w of batch) if (!live.includes(w)) w.reject(unavailable('the write waited past its deadline for the Cluster slot map'));
-        if (live.length > 0) await this.sendBatch(live, Date.now(), true);
+        const refreshedAt = Date.now();
+        const live: QueuedWrite[] = [];
+        for (const w of batch) {
+          if (w.deadline > refreshedAt) live.push(w);
+          else w.reject(unavailable('the write waited past its deadline for the Cluster slot map'));
+        }
+        if (live.length > 0) await this.sendBatch(live, refreshedAt, true);
         return;
       }
     }
