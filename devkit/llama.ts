@@ -63,6 +63,8 @@ export interface LlamaServerOptions {
   reasoning?: 'on' | 'off' | 'auto';
   /** Parallel slots (default 2). */
   slots?: number;
+  /** --api-key: every call but /health then needs `authorization: Bearer <key>` (the devkit's own send it). */
+  apiKey?: string;
   extraArgs?: string[];
 }
 
@@ -117,6 +119,7 @@ async function launchLlamaServer(o: LlamaServerOptions): Promise<RunningLlama> {
     '--alias', alias,
     '--no-webui',
     ...(o.reasoning ? ['--reasoning', o.reasoning] : []),
+    ...(o.apiKey ? ['--api-key', o.apiKey] : []),
     ...(o.extraArgs ?? []),
   ];
   const child = spawn(server, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -137,12 +140,13 @@ async function launchLlamaServer(o: LlamaServerOptions): Promise<RunningLlama> {
     if (!stopping && serving) console.error(`llama-server exited unexpectedly (code ${code}, signal ${signal}):\n${out.slice(-3000)}`);
   });
   const url = `http://127.0.0.1:${port}`;
+  const auth: Record<string, string> = o.apiKey ? { authorization: `Bearer ${o.apiKey}` } : {};
   const deadline = Date.now() + 60_000;
   let ready = false;
   while (Date.now() < deadline && child.exitCode === null) {
     try {
       if ((await fetch(`${url}/health`)).ok) {
-        const models = (await (await fetch(`${url}/v1/models`)).json()) as { data?: Array<{ id?: string }> };
+        const models = (await (await fetch(`${url}/v1/models`, { headers: auth })).json()) as { data?: Array<{ id?: string }> };
         if (models.data?.[0]?.id !== alias) {
           child.kill('SIGKILL');
           throw new Error(`llama-server could not bind: port ${port} answered by another server`);
@@ -167,7 +171,7 @@ async function launchLlamaServer(o: LlamaServerOptions): Promise<RunningLlama> {
   const metricsText = async (): Promise<string> => {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await (await fetch(`${url}/metrics`)).text();
+        return await (await fetch(`${url}/metrics`, { headers: auth })).text();
       } catch (err) {
         if (attempt >= 3) throw err;
       }
@@ -199,7 +203,7 @@ async function launchLlamaServer(o: LlamaServerOptions): Promise<RunningLlama> {
     },
     async tokenize(text: string) {
       if (!text) return 0;
-      const r = (await (await fetch(`${url}/tokenize`, { method: 'POST', body: JSON.stringify({ content: text }) })).json()) as { tokens: number[] };
+      const r = (await (await fetch(`${url}/tokenize`, { method: 'POST', headers: auth, body: JSON.stringify({ content: text }) })).json()) as { tokens: number[] };
       return r.tokens.length;
     },
     logs: () => out,

@@ -7,6 +7,7 @@ import { parse } from 'yaml';
 import { ConfigError, loadConfig } from './config/load.js';
 import type { BackendConfig, Config } from './config/schema.js';
 import { checkEnvoyConfig, type Finding } from './config/envoy-check.js';
+import { backendCallHeaders } from './backends/registry.js';
 
 function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -17,7 +18,11 @@ function option(args: string[], name: string): string | undefined {
 async function listModels(b: BackendConfig): Promise<string[]> {
   const base = b.url!.endsWith('/') ? b.url! : `${b.url!}/`;
   const path = b.dialect === 'ollama' ? 'api/tags' : 'v1/models';
-  const r = await fetch(new URL(path, base), { signal: AbortSignal.timeout(3000) });
+  const r = await fetch(new URL(path, base), { headers: backendCallHeaders(b), signal: AbortSignal.timeout(3000) });
+  if (r.status === 401 || r.status === 403) {
+    const hint = b.apiKeyEnv ? `the key in ${b.apiKeyEnv} was refused` : 'the engine wants an API key: name the environment variable that holds it in apiKeyEnv (continuations and rescues need it too)';
+    throw new Error(`${path} answered ${r.status}: ${hint}`);
+  }
   if (!r.ok) throw new Error(`${path} answered ${r.status}`);
   const j = (await r.json()) as { data?: Array<{ id?: unknown }>; models?: Array<{ name?: unknown }> };
   const names = b.dialect === 'ollama' ? (j.models ?? []).map((m) => m.name) : (j.data ?? []).map((m) => m.id);

@@ -96,6 +96,12 @@ export interface EmulatorOptions {
    * Deterministic here, rare and timing-dependent on a real engine.
    */
   closeIdleAfterMs?: number;
+  /**
+   * Started with --api-key: a request without `authorization: Bearer <key>` gets 401, as the
+   * engines answer it (llama-server: every path but /health, its error object as a running
+   * server sends it; vLLM and the others: every /v1 path).
+   */
+  apiKey?: string;
   /** Listen address (default 127.0.0.1, a free port). */
   host?: string;
   port?: number;
@@ -312,6 +318,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       }
     }
     requests.push({ method: req.method ?? '', path, headers: req.headers, rawBody, body, at: Date.now() });
+    if (opts.apiKey !== undefined && req.headers.authorization !== `Bearer ${opts.apiKey}` && (dialect === 'llamacpp' ? path !== '/health' : path.startsWith('/v1'))) {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(dialect === 'llamacpp' ? { error: { message: 'Invalid API Key', type: 'authentication_error', code: 401 } } : { error: 'Unauthorized' }));
+      return;
+    }
     // Ollama reads its requests through Go structs: what it generates for is what it decoded.
     if ((dialect === 'ollama' || dialect === 'ollama-openai') && path !== '/api/generate' && body && typeof body === 'object' && !Array.isArray(body)) {
       body = ollamaDecode(dialect, body as Record<string, unknown>);

@@ -55,6 +55,15 @@ export function backendOptions(config: Config, b: BackendConfig | undefined): Ba
   };
 }
 
+/**
+ * Headers of thinkcap's own calls to a backend's url: its API key, read from the environment
+ * variable the config names (loadConfig has checked it is set).
+ */
+export function backendCallHeaders(b: BackendConfig | undefined, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const key = b?.apiKeyEnv !== undefined ? env[b.apiKeyEnv] : undefined;
+  return key ? { authorization: `Bearer ${key}` } : {};
+}
+
 const cache = new WeakMap<Config, Map<string, Dialect>>();
 
 /** The dialect for a configured backend (or the default dialect when none matched). */

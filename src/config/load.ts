@@ -87,5 +87,11 @@ export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env):
     if (NOT_CONFIG_VARS.has(name)) continue;
     setPath(raw, envKeyToPath(name), parseEnvValue(value));
   }
-  return validateConfig(raw);
+  const config = validateConfig(raw);
+  // A key named but not there is a deployment error: say so at start, not at the first continuation.
+  const unset = config.backends.filter((b) => b.apiKeyEnv !== undefined && !env[b.apiKeyEnv]);
+  if (unset.length > 0) {
+    throw new ConfigError(`invalid thinkcap configuration:\n${unset.map((b) => `  backends '${b.name}': apiKeyEnv names ${b.apiKeyEnv}, which is not set (or empty)`).join('\n')}`);
+  }
+  return config;
 }

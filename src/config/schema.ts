@@ -54,6 +54,13 @@ const backendSchema = z
     enforcement: z.enum(['native', 'continuation', 'rewrite']).default('native'),
     /** Base URL thinkcap calls for continuations (e.g. http://vllm:8000). */
     url: z.string().url().optional(),
+    /**
+     * The environment variable that holds the engine's API key (vLLM, SGLang and llama-server
+     * `--api-key`): thinkcap's own calls to `url` (continuations, rescues, `thinkcap check`) send
+     * it as `authorization: Bearer …`. Envoy forwards the client's request as it came; thinkcap's
+     * calls carry no client header, so without it such an engine refuses them with 401.
+     */
+    apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name').optional(),
     /** Send chat_template_kwargs.enable_thinking=false and thinking=false for a zero budget (Qwen3- and DeepSeek-style templates). */
     disableThinkingAtZero: z.boolean().default(true),
     /**

@@ -8,6 +8,8 @@ export interface ContinuationRun {
   onChunk(chunk: Buffer): void;
   /** Give up when the backend sends nothing for this long. */
   idleTimeoutMs?: number;
+  /** Sent with every call (the backend's API key). */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -20,7 +22,7 @@ export async function runContinuation(run: ContinuationRun): Promise<void> {
   const signal = AbortSignal.any([run.signal, idle.signal]);
   const idleMs = run.idleTimeoutMs ?? 60_000;
   let timer = setTimeout(() => idle.abort(new Error('continuation idle timeout')), idleMs);
-  const headers: Record<string, string> = { 'content-type': 'application/json', 'accept-encoding': 'identity' };
+  const headers: Record<string, string> = { ...run.headers, 'content-type': 'application/json', 'accept-encoding': 'identity' };
   if (run.request.closeConnection) headers.connection = 'close';
   const post = async (path: string, body: unknown, accept: string) => {
     const res = await fetch(new URL(path.replace(/^\//, ''), base), {

@@ -10,6 +10,7 @@ import type { Router } from '../routing/router.js';
 import { RequestAccount, figureHeaders, metadataFigures, reportFields, type ClosedFigures } from '../accounting/account.js';
 import type { Outcome, RequestRecord } from '../accounting/record.js';
 import { runContinuation } from './continuation.js';
+import { backendCallHeaders } from '../backends/registry.js';
 import { PassThroughProcessor } from './passthrough.js';
 import { CountingMeter } from '../budget/counting.js';
 import { parseChatBody, planRequest, readRequestHead, type Decision, type PlanDeps, type PlanOutcome, type RequestHead, type RequestPlan } from './plan.js';
@@ -583,6 +584,7 @@ export class RequestProcessor {
       request: this.continuationRequest(first),
       signal: this.continuationAbort.signal,
       idleTimeoutMs: this.ctx.config.requests.continuationTimeoutMs,
+      headers: backendCallHeaders(plan.backend),
       onChunk: (chunk) => onChunk(chunk, second),
     });
     return { second, done };

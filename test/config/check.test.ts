@@ -209,6 +209,35 @@ describe('thinkcap check (the CLI)', () => {
     expect(r.stdout).toMatch(/request_body_mode is STREAMED/);
   });
 
+  it('an engine started with --api-key: check names apiKeyEnv, sends the key from it, and refuses to start without the variable', async () => {
+    const keyed = await startEmulator({ model: 'qwen3-8b', apiKey: 'k-check' });
+    try {
+      const run = async (file: string, env: NodeJS.ProcessEnv) => {
+        try {
+          return { status: 0, stdout: (await promisify(execFile)(process.execPath, [cli, 'check', '--config', file], { encoding: 'utf8', env })).stdout };
+        } catch (err) {
+          return { status: (err as { code?: number }).code ?? -1, stdout: (err as { stdout?: string }).stdout ?? '' };
+        }
+      };
+      const base = read('thinkcap.example.yaml');
+      writeFileSync(join(dir, 'nokey.yaml'), stringify({ ...base, backends: [{ name: 'locked', dialect: 'vllm', url: keyed.url }] }));
+      writeFileSync(join(dir, 'key.yaml'), stringify({ ...base, backends: [{ name: 'locked', dialect: 'vllm', url: keyed.url, apiKeyEnv: 'CHECK_TEST_ENGINE_KEY' }] }));
+      const none = await run(join(dir, 'nokey.yaml'), { PATH: process.env.PATH });
+      expect(none.status).toBe(1);
+      expect(none.stdout).toContain(`backends 'locked' (${keyed.url}) is not reachable: v1/models answered 401: the engine wants an API key`);
+      const unset = await run(join(dir, 'key.yaml'), { PATH: process.env.PATH });
+      expect(unset.status).toBe(1);
+      expect(unset.stdout).toContain("backends 'locked': apiKeyEnv names CHECK_TEST_ENGINE_KEY, which is not set");
+      const wrong = await run(join(dir, 'key.yaml'), { PATH: process.env.PATH, CHECK_TEST_ENGINE_KEY: 'not-it' });
+      expect(wrong.stdout).toContain('v1/models answered 401: the key in CHECK_TEST_ENGINE_KEY was refused');
+      const right = await run(join(dir, 'key.yaml'), { PATH: process.env.PATH, CHECK_TEST_ENGINE_KEY: 'k-check' });
+      expect(right.stdout).toMatch(/backend locked \(vllm, http:\/\/127\.0\.0\.1:\d+\): qwen3-8b/);
+      expect(keyed.requests.at(-1)!.headers.authorization).toBe('Bearer k-check');
+    } finally {
+      await keyed.close();
+    }
+  });
+
   it('a Redis ledger with replicas but no replica acks: a warning, and none with replicaAcks 1', async () => {
     const spend = (replicaAcks: number) => ({ enabled: true, ledger: 'redis', redis: { sentinel: { name: 'tc', sentinels: [{ host: '127.0.0.1', port: 26379 }] }, replicaAcks } });
     writeFileSync(join(dir, 'acks0.yaml'), stringify({ ...read('thinkcap.example.yaml'), spend: spend(0) }));

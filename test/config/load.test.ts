@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, envKeyToPath, loadConfig, validateConfig } from '../../src/config/load.js';
+import { backendCallHeaders } from '../../src/backends/registry.js';
 
 describe('config', () => {
   it('has working defaults', () => {
@@ -43,6 +44,17 @@ describe('config', () => {
     const file = join(dir, 'c.yaml');
     writeFileSync(file, 'server: [unclosed');
     expect(() => loadConfig(file, {})).toThrow(/not valid YAML/);
+  });
+
+  it("a backend's apiKeyEnv: a variable name, set (and not empty) where the config is loaded; its key goes on thinkcap's own calls", () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'tc-')), 'c.yaml');
+    writeFileSync(file, 'backends:\n  - { name: v, dialect: vllm, url: "http://127.0.0.1:1", apiKeyEnv: ENGINE_KEY }\n');
+    expect(() => loadConfig(file, {})).toThrow(/backends 'v': apiKeyEnv names ENGINE_KEY, which is not set/);
+    expect(() => loadConfig(file, { ENGINE_KEY: '' })).toThrow(ConfigError);
+    const c = loadConfig(file, { ENGINE_KEY: 'k1' });
+    expect(backendCallHeaders(c.backends[0], { ENGINE_KEY: 'k1' })).toEqual({ authorization: 'Bearer k1' });
+    expect(backendCallHeaders({ ...c.backends[0]!, apiKeyEnv: undefined }, { ENGINE_KEY: 'k1' })).toEqual({});
+    expect(() => validateConfig({ backends: [{ name: 'v', dialect: 'vllm', apiKeyEnv: 'not a name' }] })).toThrow(/apiKeyEnv: an environment variable name/);
   });
 
   it('both ports bind to loopback unless configured', () => {

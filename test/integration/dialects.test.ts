@@ -176,6 +176,43 @@ describe('cut-off + continuation (generic model, FULL_DUPLEX_STREAMED)', () => {
   });
 });
 
+describe.each(['vllm', 'sglang'] as const)('%s started with --api-key: the continuation carries the key from apiKeyEnv', (dialect) => {
+  // The client's key reaches the engine through Envoy; thinkcap's own continuation call carries
+  // only what thinkcap sends. The emulator refuses a /v1 call without the key, as vLLM does.
+  const ENV_NAME = `DIALECTS_TEST_KEY_${dialect.toUpperCase()}`;
+  const stacks: Partial<Record<'keyed' | 'unkeyed', Stack>> = {};
+  beforeAll(async () => {
+    process.env[ENV_NAME] = 'test';
+    for (const which of ['keyed', 'unkeyed'] as const) {
+      stacks[which] = await startStack({
+        emulator: { dialect, apiKey: 'test', plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }), tokenDelayMs: 2 },
+        thinkcap: (emu) => ({ defaultDialect: dialect, backends: [{ name: 'b', dialect, enforcement: 'continuation', url: emu.url, ...(which === 'keyed' ? { apiKeyEnv: ENV_NAME } : {}) }] }),
+        envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+      });
+    }
+  });
+  afterAll(async () => {
+    for (const s of Object.values(stacks)) await s?.stop();
+    delete process.env[ENV_NAME];
+  });
+
+  it('with it: cut at the budget, continued, answered; the continuation call sent the key', async () => {
+    const stack = stacks.keyed!;
+    const seen = await streamChat(stack);
+    expect(seen.content.trim()).toBe(expectedAnswer(ANSWER));
+    expect(stack.emulator.chatCalls()).toBe(2);
+    expect(stack.emulator.requests.at(-1)!.headers.authorization).toBe('Bearer test');
+  });
+
+  it('without it: the engine refuses the continuation with 401, and the record says so', async () => {
+    const stack = stacks.unkeyed!;
+    const seen = await streamChat(stack);
+    expect(seen.content.trim()).toBe('');
+    await new Promise((r) => setTimeout(r, 30));
+    expect(stack.thinkcap!.history.at(-1)!.reason).toMatch(/^continuation failed: .*401/);
+  });
+});
+
 describe.each(['vllm', 'sglang'] as const)('%s started without a reasoning parser: <think> in content', (dialect) => {
   let stack: Stack;
   beforeAll(async () => {

@@ -71,8 +71,8 @@ interface Seen {
   usage: OpenAI.Completions.CompletionUsage | null;
 }
 
-async function chat(stack: Stack, stream: boolean, body: Record<string, unknown>): Promise<Seen> {
-  const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0, timeout: 60_000 });
+async function chat(stack: Stack, stream: boolean, body: Record<string, unknown>, apiKey = 'test'): Promise<Seen> {
+  const client = new OpenAI({ baseURL: stack.baseURL, apiKey, maxRetries: 0, timeout: 60_000 });
   const request = { model: 'smollm2', messages: [{ role: 'user', content: PROMPT }], temperature: 0, ...body };
   if (!stream) {
     const { data, response } = await client.chat.completions.create(request as never as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming).withResponse();
@@ -233,6 +233,52 @@ describe('real llama-server: the model ends its turn inside thinking', () => {
     expect(seen.content.trim().length).toBeGreaterThan(0);
     expect(seen.usage!.completion_tokens).toBeLessThanOrEqual(100);
     if (!stream) expect(seen.headers.get('x-thinkcap-enforced')).toBe('continuation');
+  }, 60_000);
+});
+
+describe('real llama-server started with --api-key: thinkcap\'s own calls carry the key', () => {
+  // Envoy forwards the client's request with its authorization header; the continuation (and
+  // its /apply-template render) is thinkcap's own call to the engine, which carries no client
+  // header: without apiKeyEnv such an engine refuses it with 401 and the client gets no answer.
+  const KEY = `k-${process.pid}-${Date.now()}`;
+  const ENV_NAME = 'LLAMACPP_REAL_TEST_API_KEY';
+  let llama: RunningLlama;
+  const stacks: Record<'keyed' | 'unkeyed', Stack> = {} as never;
+  beforeAll(async () => {
+    process.env[ENV_NAME] = KEY;
+    llama = await startLlamaServer({ template: 'think-forced-open', reasoningFormat: 'deepseek', slots: 1, apiKey: KEY });
+    for (const which of ['keyed', 'unkeyed'] as const) {
+      stacks[which] = await startStack({
+        backendPort: llama.port,
+        thinkcap: { backends: [{ name: 'llama', dialect: 'llamacpp', enforcement: 'continuation', url: llama.url, ...(which === 'keyed' ? { apiKeyEnv: ENV_NAME } : {}) }] },
+        envoy: { ...ENVOY, responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+      });
+    }
+  }, 120_000);
+  afterAll(async () => {
+    for (const s of Object.values(stacks)) await s?.stop();
+    await llama?.stop();
+    delete process.env[ENV_NAME];
+  });
+
+  it.each([true, false])('the continuation answers with the key in apiKeyEnv (stream=%s)', async (stream) => {
+    const seen = await chat(stacks.keyed, stream, { messages: [{ role: 'user', content: STOPS_INSIDE }], max_tokens: 100 }, KEY);
+    expect(seen.reasoning.length).toBeGreaterThan(0);
+    expect(seen.content.trim().length).toBeGreaterThan(0);
+    if (!stream) expect(seen.headers.get('x-thinkcap-enforced')).toBe('continuation');
+  }, 60_000);
+
+  it('without it the engine refuses the continuation: thinking, and no answer', async () => {
+    const seen = await chat(stacks.unkeyed, true, { messages: [{ role: 'user', content: STOPS_INSIDE }], max_tokens: 100 }, KEY);
+    expect(seen.reasoning.length).toBeGreaterThan(0);
+    expect(seen.content.trim()).toBe('');
+    // The record is written as the stream ends, after the client has read it.
+    for (let i = 0; i < 50 && !stacks.unkeyed.thinkcap!.history.length; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(stacks.unkeyed.thinkcap!.history.at(-1)!.reason).toMatch(/continuation failed.*401/);
+  }, 60_000);
+
+  it('a client without the key gets the engine\'s 401 (thinkcap adds no key to the client\'s request)', async () => {
+    await expect(chat(stacks.keyed, false, {}, 'wrong')).rejects.toMatchObject({ status: 401 });
   }, 60_000);
 });
 
