@@ -1,4 +1,4 @@
-import { capCompletion, capLimits, mergeOpenAiContinuation, openAiClientMax, openAiEditing, requestStreamUsage } from './openai.js';
+import { capCompletion, capLimits, engineBudgetField, mergeOpenAiContinuation, openAiClientMax, openAiEditing, requestStreamUsage } from './openai.js';
 import { continuationPrompt } from './think-prompt.js';
 import { isRecord, positiveInt, type BudgetPlan, type Dialect, type RewriteResult, type BackendOptions } from './types.js';
 
@@ -38,7 +38,7 @@ export function llamacppDialect(o: BackendOptions): Dialect {
       const result = capCompletion(body, plan, o, llamacppClientMax(body));
       // n_predict would override the cap just written to max_tokens.
       delete body.n_predict;
-      if (o.budgetField && o.native) {
+      if (o.budgetField && engineBudgetField(plan, o)) {
         // llama-server reads reasoning_budget_tokens before thinking_budget_tokens (server-common.cpp):
         // a client's copy of either could stand in for the one thinkcap writes.
         for (const f of LLAMA_BUDGET_FIELDS) delete body[f];

@@ -62,6 +62,17 @@ export function capCompletion(body: Record<string, unknown>, plan: BudgetPlan, o
   return result;
 }
 
+/**
+ * Whether the request carries the engine's own budget field: with `native`, and on a
+ * continuation backend where there is no cut-off (several choices: a continuation continues
+ * one), so that the engine still ends each choice's thinking and an answer follows; capped at
+ * the budget + answer allowance alone, a model that does not stop thinking by itself spends it
+ * all on thinking the stream rewrite then drops.
+ */
+export function engineBudgetField(plan: BudgetPlan, o: BackendOptions): boolean {
+  return o.native || (o.continuation && plan.cutOff === false);
+}
+
 /** Thinking off at a zero budget is the engine acting: not in stream-rewrite-only mode. */
 function thinkingOff(plan: BudgetPlan, o: BackendOptions): boolean {
   return plan.thinkingBudget === 0 && o.disableThinkingAtZero && !o.rewriteOnly;

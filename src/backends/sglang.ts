@@ -1,4 +1,4 @@
-import { capCompletion, capLimits, mergeOpenAiContinuation, openAiContinuation, openAiEditing, requestStreamUsage } from './openai.js';
+import { capCompletion, capLimits, engineBudgetField, mergeOpenAiContinuation, openAiContinuation, openAiEditing, requestStreamUsage } from './openai.js';
 import { isRecord, type BudgetPlan, type Dialect, type RewriteResult, type BackendOptions } from './types.js';
 
 /**
@@ -20,7 +20,7 @@ export function sglangDialect(o: BackendOptions): Dialect {
     limits: (body, plan) => capLimits(body, plan, o),
     rewriteRequest(body: Record<string, unknown>, plan: BudgetPlan): RewriteResult {
       const result = capCompletion(body, plan, o);
-      if ((o.strictThinking || o.logitProcessor) && o.native) {
+      if ((o.strictThinking || o.logitProcessor) && engineBudgetField(plan, o)) {
         if (o.logitProcessor) body.custom_logit_processor = o.logitProcessor;
         const params = isRecord(body.custom_params) ? { ...body.custom_params } : {};
         params.thinking_budget = plan.thinkingBudget;

@@ -1,4 +1,4 @@
-import { capCompletion, capLimits, mergeOpenAiContinuation, openAiContinuation, openAiEditing, requestStreamUsage } from './openai.js';
+import { capCompletion, capLimits, engineBudgetField, mergeOpenAiContinuation, openAiContinuation, openAiEditing, requestStreamUsage } from './openai.js';
 import type { BudgetPlan, Dialect, RewriteResult, BackendOptions } from './types.js';
 
 /**
@@ -14,7 +14,7 @@ export function vllmDialect(o: BackendOptions): Dialect {
     limits: (body, plan) => capLimits(body, plan, o),
     rewriteRequest(body: Record<string, unknown>, plan: BudgetPlan): RewriteResult {
       const result = capCompletion(body, plan, o);
-      if (o.native) body.thinking_token_budget = plan.thinkingBudget;
+      if (engineBudgetField(plan, o)) body.thinking_token_budget = plan.thinkingBudget;
       requestStreamUsage(body, true);
       return result;
     },

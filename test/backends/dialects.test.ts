@@ -172,3 +172,23 @@ describe('continuation requests, per dialect', () => {
     expect(merged).toMatchObject({ message: { content: 'Answer', thinking: 't' }, done_reason: 'stop', eval_count: 40 });
   });
 });
+
+describe("the engine's budget field on a continuation backend", () => {
+  // Where each dialect writes its per-request budget (SGLang only with a route configured).
+  const cases = [
+    { name: 'vllm' as const, more: {}, read: (b: Record<string, unknown>) => b.thinking_token_budget },
+    { name: 'sglang' as const, more: { strictThinking: true }, read: (b: Record<string, unknown>) => (b.custom_params as Record<string, unknown> | undefined)?.thinking_budget },
+    { name: 'llamacpp' as const, more: {}, read: (b: Record<string, unknown>) => b.reasoning_budget_tokens },
+  ];
+  it.each(cases)('$name: written where there is no cut-off (several choices), not under cut-off, never in rewrite mode', ({ name, more, read }) => {
+    const rewrite = (enforcement: (typeof ENFORCEMENTS)[number], cutOff: boolean) => {
+      const body: Record<string, unknown> = { model: 'm', messages: [{ role: 'user', content: 'q' }], n: 2 };
+      dialect(name, enforcement, more).rewriteRequest(body, { thinkingBudget: 24, answerTokens: 64, cutOff });
+      return read(body);
+    };
+    expect(rewrite('continuation', false)).toBe(24);
+    expect(rewrite('continuation', true)).toBeUndefined();
+    expect(rewrite('native', true)).toBe(24);
+    expect(rewrite('rewrite', false)).toBeUndefined();
+  });
+});

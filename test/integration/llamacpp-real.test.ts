@@ -508,3 +508,52 @@ describe('real llama-server: two choices in one stream, the stream rewrite enfor
     }
   }, 120_000);
 });
+
+describe('real llama-server: two choices on a continuation backend', () => {
+  // A continuation continues one choice, so a request for two gets no cut-off; the engine's own
+  // budget field then ends each choice's thinking. Capped at budget + answer allowance alone,
+  // this model (which never closes <think> by itself) thought until the cap in both choices and
+  // no answer arrived.
+  let llama: RunningLlama;
+  let stack: Stack;
+  beforeAll(async () => {
+    llama = await startLlamaServer({ template: 'think-forced-open', reasoningFormat: 'deepseek', slots: 2 });
+    stack = await startStack({
+      backendPort: llama.port,
+      thinkcap: { ...SMALL_LIMITS, backends: [{ name: 'llama', dialect: 'llamacpp', url: llama.url, enforcement: 'continuation' }] },
+      envoy: { ...ENVOY, responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await stack?.stop();
+    await llama?.stop();
+  });
+
+  it.each([true, false])('each choice thinks within the budget and answers (stream=%s)', async (stream) => {
+    const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'none', maxRetries: 0, timeout: 60_000 });
+    const request = { model: 'smollm2', messages: [{ role: 'user', content: PROMPT }], temperature: 0, max_tokens: 120, n: 2 };
+    const seen = new Map<number, { reasoning: string; content: string }>();
+    const at = (i: number) => seen.get(i) ?? (seen.set(i, { reasoning: '', content: '' }), seen.get(i)!);
+    if (stream) {
+      const events = await client.chat.completions.create({ ...request, stream: true } as never);
+      for await (const chunk of events as unknown as AsyncIterable<{ choices: Array<{ index: number; delta?: { content?: string | null; reasoning_content?: string | null } }> }>) {
+        for (const c of chunk.choices) {
+          at(c.index).reasoning += c.delta?.reasoning_content ?? '';
+          at(c.index).content += c.delta?.content ?? '';
+        }
+      }
+    } else {
+      const r = await client.chat.completions.create(request as never);
+      for (const c of (r as unknown as { choices: Array<{ index: number; message: { content: string | null; reasoning_content?: string | null } }> }).choices) {
+        at(c.index).reasoning = c.message.reasoning_content ?? '';
+        at(c.index).content = c.message.content ?? '';
+      }
+    }
+    expect([...seen.keys()].sort()).toEqual([0, 1]);
+    for (const [index, { reasoning, content }] of seen) {
+      expect(reasoning.length, `choice ${index}`).toBeGreaterThan(0);
+      expect(await llama.tokenize(reasoning), `choice ${index} thinking: ${reasoning}`).toBeLessThanOrEqual(BUDGET + SLACK);
+      expect(content.trim().length, `choice ${index}: no answer`).toBeGreaterThan(0);
+    }
+  }, 120_000);
+});
