@@ -61,6 +61,10 @@ export function llamacppDialect(o: BackendOptions): Dialect {
       if (isRecord(original.chat_template_kwargs)) render.chat_template_kwargs = original.chat_template_kwargs;
       const body: Record<string, unknown> = { prompt: '', max_tokens: maxTokens, stream: true, stream_options: { include_usage: true } };
       for (const k of SAMPLING_FIELDS) if (original[k] !== undefined) body[k] = original[k];
+      // Logprobs: llama-server's chat reads logprobs true as n_probs = top_logprobs (20 where
+      // unset; 0 gives none), its completions endpoint n_probs itself (measured on the server).
+      if (original.logprobs === true) body.n_probs = typeof original.top_logprobs === 'number' ? original.top_logprobs : 20;
+      else if (typeof original.n_probs === 'number') body.n_probs = original.n_probs;
       const prompt = (rendered: unknown) => (isRecord(rendered) && typeof rendered.prompt === 'string' ? continuationPrompt(rendered.prompt, thinking, answerSoFar) : null);
       return { path: '/v1/completions', body, render: { path: '/apply-template', body: render, prompt }, convert: 'text-completion', closeConnection: true };
     },

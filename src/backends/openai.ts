@@ -1,4 +1,4 @@
-import { emptyChunk, isRecord, positiveInt, type BackendOptions, type BudgetPlan, type ChunkInfo, type ContinuationRequest, type Dialect, type RewriteResult, type TokenLimits } from './types.js';
+import { emptyChunk, isRecord, positiveInt, type BackendOptions, type BudgetPlan, type ChunkInfo, type ContinuationMerge, type ContinuationRequest, type Dialect, type RewriteResult, type TokenLimits } from './types.js';
 
 /**
  * Shared pieces of the OpenAI-compatible dialects (vLLM, SGLang, llama.cpp, Ollama /v1,
@@ -264,7 +264,7 @@ export const openAiEditing: Pick<
 };
 
 /** The first leg's chat.completion with the continuation's answer, finish reason and token counts. */
-export function mergeOpenAiContinuation(firstBody: Buffer, m: { content: string; finishReason: string | null; completionTokens: number; reasoningTokens: number }): Buffer {
+export function mergeOpenAiContinuation(firstBody: Buffer, m: ContinuationMerge): Buffer {
   let json: unknown;
   try {
     json = JSON.parse(firstBody.toString('utf8'));
@@ -275,6 +275,11 @@ export function mergeOpenAiContinuation(firstBody: Buffer, m: { content: string;
   const c = json.choices[0];
   if (isRecord(c.message)) c.message.content = m.content;
   if (m.finishReason) c.finish_reason = m.finishReason;
+  if (m.logprobs) {
+    // The first leg's tokens, then the continuation's.
+    const before = isRecord(c.logprobs) && Array.isArray(c.logprobs.content) ? c.logprobs.content : [];
+    c.logprobs = { ...(isRecord(c.logprobs) ? c.logprobs : {}), content: [...before, ...m.logprobs] };
+  }
   const u = isRecord(json.usage) ? json.usage : (json.usage = {});
   const prompt = typeof u.prompt_tokens === 'number' ? u.prompt_tokens : 0;
   u.completion_tokens = m.completionTokens;

@@ -65,6 +65,16 @@ export interface ChunkInfo {
   error: string | null;
 }
 
+/** What a whole JSON answer takes from its continuation. */
+export interface ContinuationMerge {
+  content: string;
+  finishReason: string | null;
+  completionTokens: number;
+  reasoningTokens: number;
+  /** The continuation's token logprobs (OpenAI chat format), where the client asked for them. */
+  logprobs?: unknown[] | null;
+}
+
 export interface ContinuationRequest {
   /** Path on the same backend. */
   path: string;
@@ -155,7 +165,7 @@ export interface Dialect {
    * A whole (non-streaming) answer finished by a continuation: the first response's JSON with
    * the full answer, the continuation's finish reason and both legs' completion tokens.
    */
-  mergeContinuation?(firstBody: Buffer, merged: { content: string; finishReason: string | null; completionTokens: number; reasoningTokens: number }): Buffer;
+  mergeContinuation?(firstBody: Buffer, merged: ContinuationMerge): Buffer;
   /**
    * Budget forcing: a request that continues from prompt + thinking so far + end of thinking,
    * so the backend answers without thinking further. Absent where the dialect cannot.

@@ -4,6 +4,7 @@ import type { Config } from '../config/schema.js';
 import type { Classification } from '../classify/classifier.js';
 import type { ContinuationRequest } from '../backends/types.js';
 import { ResponseRewriter } from '../stream/rewriter.js';
+import { ContinuationLogprobs } from '../stream/logprobs.js';
 import type { SpendController } from '../budget/spend.js';
 import type { EnergyMonitor } from '../energy/monitor.js';
 import type { Router } from '../routing/router.js';
@@ -515,7 +516,12 @@ export class RequestProcessor {
     const dialect = this.plan!.dialect;
     // The continuation itself streams: engines echo the prefill in a whole answer (llama.cpp
     // does), while a stream carries only the new tokens.
-    const { second, done } = this.launchContinuation(first, true, (chunk, observer) => void observer.push(chunk, false));
+    // A client that asked for logprobs gets the continuation's too (OpenAI-style SSE dialects).
+    const logprobs = this.plan!.original?.logprobs === true && dialect.streamFormat === 'sse' ? new ContinuationLogprobs(this.ctx.config.requests.maxResponseHoldBytes) : null;
+    const { second, done } = this.launchContinuation(first, true, (chunk, observer) => {
+      logprobs?.push(chunk);
+      void observer.push(chunk, false);
+    });
     this.pending = done.then(
       () => {
         second.push(Buffer.alloc(0), true);
@@ -525,6 +531,7 @@ export class RequestProcessor {
             finishReason: second.finishReason,
             completionTokens: (first.completionTokens ?? 0) + (second.completionTokens ?? 0),
             reasoningTokens: second.thinkingTokens,
+            logprobs: logprobs?.entries,
           }) ?? firstBody;
         if (!this.finished) for (const r of this.wholeResponse(merged)) emit(r);
       },

@@ -557,3 +557,53 @@ describe('real llama-server: two choices on a continuation backend', () => {
     }
   }, 120_000);
 });
+
+describe('real llama-server: logprobs through a continuation', () => {
+  // The client's logprobs cover the whole answer, the continuation's tokens too: its request
+  // asks llama-server's completions for them (n_probs) and a whole answer merges them in.
+  let llama: RunningLlama;
+  let stack: Stack;
+  beforeAll(async () => {
+    llama = await startLlamaServer({ template: 'think-forced-open', reasoningFormat: 'deepseek', slots: 1 });
+    stack = await startStack({
+      backendPort: llama.port,
+      thinkcap: { ...SMALL_LIMITS, backends: [{ name: 'llama', dialect: 'llamacpp', url: llama.url, enforcement: 'continuation' }] },
+      envoy: { ...ENVOY, responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await stack?.stop();
+    await llama?.stop();
+  });
+
+  type Entry = { token: string; top_logprobs?: unknown[] };
+  it.each([true, false])('one entry per token of both legs, with the top logprobs asked for (stream=%s)', async (stream) => {
+    const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'none', maxRetries: 0, timeout: 60_000 });
+    const request = { model: 'smollm2', messages: [{ role: 'user', content: PROMPT }], temperature: 0, max_tokens: 120, logprobs: true, top_logprobs: 2 };
+    let entries: Entry[] = [];
+    let content = '';
+    let usage: { completion_tokens: number } | undefined;
+    if (stream) {
+      const events = await client.chat.completions.create({ ...request, stream: true, stream_options: { include_usage: true } } as never);
+      for await (const chunk of events as unknown as AsyncIterable<{ choices: Array<{ delta?: { content?: string | null }; logprobs?: { content?: Entry[] | null } | null }>; usage?: { completion_tokens: number } }>) {
+        for (const c of chunk.choices) {
+          content += c.delta?.content ?? '';
+          entries.push(...(c.logprobs?.content ?? []));
+        }
+        if (chunk.usage) usage = chunk.usage;
+      }
+    } else {
+      const r = (await client.chat.completions.create(request as never)) as unknown as { choices: Array<{ message: { content: string | null }; logprobs?: { content?: Entry[] | null } | null }>; usage: { completion_tokens: number } };
+      content = r.choices[0]!.message.content ?? '';
+      entries = r.choices[0]!.logprobs?.content ?? [];
+      usage = r.usage;
+    }
+    expect(content.trim().length).toBeGreaterThan(0);
+    // Before, the answer's tokens (the continuation's) had none: 24 entries for 120 tokens.
+    expect(entries.length).toBeGreaterThanOrEqual(usage!.completion_tokens - SLACK);
+    expect(entries.length).toBeLessThanOrEqual(usage!.completion_tokens);
+    for (const e of entries) expect(e.top_logprobs).toHaveLength(2);
+    // The last entries are the answer's last tokens (the continuation's).
+    expect(content.endsWith(entries.slice(-8).map((e) => e.token).join(''))).toBe(true);
+  }, 120_000);
+});
