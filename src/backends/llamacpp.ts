@@ -61,6 +61,12 @@ export function llamacppDialect(o: BackendOptions): Dialect {
       if (isRecord(original.chat_template_kwargs)) render.chat_template_kwargs = original.chat_template_kwargs;
       const body: Record<string, unknown> = { prompt: '', max_tokens: maxTokens, stream: true, stream_options: { include_usage: true } };
       for (const k of SAMPLING_FIELDS) if (original[k] !== undefined) body[k] = original[k];
+      // Output constraints: llama-server's completions reads json_schema and grammar but not
+      // response_format, which its chat turns into a json_schema (the schema given, or {} for
+      // json_object); without them the continued answer was free text (measured on the server).
+      const schema = responseSchema(original.response_format);
+      if (schema !== undefined) body.json_schema = schema;
+      for (const k of ['json_schema', 'grammar'] as const) if (original[k] !== undefined && body[k] === undefined) body[k] = original[k];
       // Logprobs: llama-server's chat reads logprobs true as n_probs = top_logprobs (20 where
       // unset; 0 gives none), its completions endpoint n_probs itself (measured on the server).
       if (original.logprobs === true) body.n_probs = typeof original.top_logprobs === 'number' ? original.top_logprobs : 20;
@@ -69,5 +75,16 @@ export function llamacppDialect(o: BackendOptions): Dialect {
       return { path: '/v1/completions', body, render: { path: '/apply-template', body: render, prompt }, convert: 'text-completion', closeConnection: true };
     },
     mergeContinuation: mergeOpenAiContinuation,
+    // The raw completion answers in text: tool calls would come back as the model's own call
+    // syntax in content, not as tool_calls (llama-server's chat parses them, its completions not).
+    continuationLoses: (body) => (Array.isArray(body.tools) && body.tools.length > 0 ? 'tool calls (a raw completion returns them as text)' : null),
   };
+}
+
+/** The JSON schema llama-server's chat reads from response_format (undefined: none). */
+function responseSchema(format: unknown): unknown {
+  if (!isRecord(format)) return undefined;
+  if (format.type === 'json_object') return format.schema ?? {};
+  if (format.type === 'json_schema') return isRecord(format.json_schema) ? (format.json_schema.schema ?? {}) : {};
+  return undefined;
 }

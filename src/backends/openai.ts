@@ -64,10 +64,10 @@ export function capCompletion(body: Record<string, unknown>, plan: BudgetPlan, o
 
 /**
  * Whether the request carries the engine's own budget field: with `native`, and on a
- * continuation backend where there is no cut-off (several choices: a continuation continues
- * one), so that the engine still ends each choice's thinking and an answer follows; capped at
- * the budget + answer allowance alone, a model that does not stop thinking by itself spends it
- * all on thinking the stream rewrite then drops.
+ * continuation backend where there is no cut-off (no continuation can follow: several choices,
+ * no full-duplex Envoy, a request its continuation would not carry whole), so that the engine
+ * still ends thinking and an answer follows; capped at the budget + answer allowance alone, a
+ * model that does not stop thinking by itself spends it all on thinking the rewrite then drops.
  */
 export function engineBudgetField(plan: BudgetPlan, o: BackendOptions): boolean {
   return o.native || (o.continuation && plan.cutOff === false);

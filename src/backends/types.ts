@@ -28,8 +28,9 @@ export interface BudgetPlan {
   /** Cut-off + continuation: tokens the upstream may think past the budget to finish its line. */
   graceTokens?: number;
   /**
-   * false: no cut-off on a continuation backend (the request asks for several choices, and a
-   * continuation continues one): capped as on any other, the stream rewrite enforces.
+   * false: no cut-off on a continuation backend (no continuation can follow and answer as asked:
+   * several choices, no full-duplex Envoy, a request its continuation would not carry whole):
+   * capped as native, with the engine's budget field; the stream rewrite enforces.
    */
   cutOff?: boolean;
 }
@@ -171,6 +172,11 @@ export interface Dialect {
    * so the backend answers without thinking further. Absent where the dialect cannot.
    */
   buildContinuation?(original: Record<string, unknown>, thinking: string, answerSoFar: string, maxTokens: number): ContinuationRequest;
+  /**
+   * What this dialect's continuation could not give back of a request (null: nothing), for a
+   * request that then gets no cut-off: its answer would not be what the client asked for.
+   */
+  continuationLoses?(body: Record<string, unknown>): string | null;
 }
 
 export function emptyChunk(): ChunkInfo {

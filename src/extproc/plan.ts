@@ -264,6 +264,13 @@ export interface Decision {
    * several there is no cut-off, continuation or rescue: the stream rewrite enforces each.
    */
   readonly choices: number;
+  /**
+   * Cut-off + continuation: a continuation backend's upstream stops at the budget and a
+   * continuation answers. Only where one can follow and answer as the client asked: one choice,
+   * a full-duplex Envoy, and a request the dialect's continuation carries whole. Otherwise the
+   * request is capped as native (the engine's budget field, budget + answer allowance).
+   */
+  readonly cutOff: boolean;
   readonly pressure: boolean;
   readonly route: RouteDecision | null;
   readonly backend: BackendConfig | undefined;
@@ -339,7 +346,7 @@ export function planRequest(head: RequestHead, json: Record<string, unknown>, me
   deps.onClassified?.((performance.now() - t0) / 1000);
   const preview = deps.config.dashboard.promptPreview ? lastUserHead(messages, 160) : null;
   if (!deps.spend && !deps.router) {
-    const decision = decide(head, json, deps, classification, classification.tier, false, null, [], preview);
+    const decision = decide(head, json, deps, timing, classification, classification.tier, false, null, [], preview);
     const reserved = reservedFieldRefusal(decision, json);
     if (reserved) return { kind: 'refuse', decision, classification, refusal: reserved };
     return { kind: 'forward', plan: admit(decision, json, deps, timing, null, [], 0) };
@@ -365,7 +372,7 @@ async function withPolicies(head: RequestHead, json: Record<string, unknown>, de
     if (tier !== classification.tier) notes.push(`budget pressure: ${classification.tier} lowered to ${tier}`);
   }
   const route = router ? await router.decide(tier, { tenant: who?.tenant ?? head.identity.tenant, budgetPressure: pressure }) : null;
-  const decision = decide(head, json, deps, classification, tier, pressure, route, notes, preview);
+  const decision = decide(head, json, deps, timing, classification, tier, pressure, route, notes, preview);
   const reserved = reservedFieldRefusal(decision, json);
   if (reserved) return { kind: 'refuse', decision, classification, refusal: reserved };
   if (!spend || !who) return { kind: 'forward', plan: admit(decision, json, deps, timing, null, [], 0) };
@@ -404,6 +411,7 @@ function decide(
   head: RequestHead,
   json: Record<string, unknown>,
   deps: PlanDeps,
+  timing: PlanTiming,
   classification: Classification,
   tier: TierName,
   pressure: boolean,
@@ -422,11 +430,16 @@ function decide(
   const budget = budgetWithAnswerRoom(decision.budget, dialect.clientMaxTokens(json), config.requests.answerReserveTokens);
   if (budget < decision.budget) notes.push(`answer reserve: thinking ${decision.budget} lowered to ${budget} to fit max_tokens`);
   const choices = generatedChoices(json);
-  const cutOff = choices === 1;
-  if (!cutOff && backend?.enforcement === 'continuation') notes.push(`${choices} choices: no cut-off + continuation (one would continue one choice); the stream rewrite enforces`);
+  const duplex = timing.responseBodyMode === 'FULL_DUPLEX_STREAMED';
+  const lost = choices === 1 && duplex ? (dialect.continuationLoses?.(json) ?? null) : null;
+  const cutOff = choices === 1 && duplex && lost === null;
+  if (!cutOff && backend?.enforcement === 'continuation') {
+    const why = choices > 1 ? `${choices} choices (a continuation continues one)` : !duplex ? `response_body_mode ${timing.responseBodyMode} (a continuation needs FULL_DUPLEX_STREAMED)` : `its continuation would lose ${lost}`;
+    notes.push(`no cut-off + continuation: ${why}; capped as native, the stream rewrite enforces`);
+  }
   const graceTokens = backend?.enforcement === 'continuation' && cutOff ? Math.ceil(budget * config.requests.graceRatio) : 0;
   const limits = dialect.limits(json, { thinkingBudget: budget, answerTokens: config.requests.answerTokens, graceTokens, cutOff });
-  return { classification, tier, tierBudget: decision.budget, budget, graceTokens, choices, pressure, route, backend, dialect, limits, notes, preview };
+  return { classification, tier, tierBudget: decision.budget, budget, graceTokens, choices, cutOff, pressure, route, backend, dialect, limits, notes, preview };
 }
 
 /** A field of the body that only thinkcap may set on the chosen backend (Dialect.reservedFields), as a refusal. */
@@ -448,7 +461,7 @@ function followUps(d: Decision, timing: PlanTiming): { continuation: boolean; re
   const canFollow = timing.responseBodyMode === 'FULL_DUPLEX_STREAMED' && d.choices === 1;
   // Continue only when the length cap that stops the upstream is ours, not the client's.
   const continuation =
-    d.backend?.enforcement === 'continuation' && canFollow && (d.limits.clientMaxTokens === null || d.limits.clientMaxTokens > d.limits.upstreamMaxTokens);
+    d.backend?.enforcement === 'continuation' && d.cutOff && (d.limits.clientMaxTokens === null || d.limits.clientMaxTokens > d.limits.upstreamMaxTokens);
   // A model that ends its turn inside thinking leaves no answer; where thinkcap can reach the
   // backend (url) and Envoy lets it add to the response (full duplex), a continuation answers.
   const rescue = d.backend?.enforcement !== 'rewrite' && d.backend?.url !== undefined && canFollow && d.dialect.buildContinuation !== undefined;
@@ -464,7 +477,7 @@ function admit(d: Decision, json: Record<string, unknown>, deps: PlanDeps, timin
   if (d.route?.model) json.model = d.route.model;
   const original = continuation || rescue ? structuredClone(json) : null;
   const choices = d.choices;
-  const rewrite = d.dialect.rewriteRequest(json, { thinkingBudget: d.budget, answerTokens: config.requests.answerTokens, graceTokens: d.graceTokens, cutOff: choices === 1 });
+  const rewrite = d.dialect.rewriteRequest(json, { thinkingBudget: d.budget, answerTokens: config.requests.answerTokens, graceTokens: d.graceTokens, cutOff: d.cutOff });
   const body = Buffer.from(JSON.stringify(json), 'utf8');
   const headers: Record<string, string | number> = { 'x-thinkcap-tier': d.tier, 'x-thinkcap-budget': d.budget };
   if (d.route) headers[config.routing.header] = d.route.target;
@@ -492,5 +505,6 @@ function admit(d: Decision, json: Record<string, unknown>, deps: PlanDeps, timin
     rescue,
     original,
     choices,
+    cutOff: d.cutOff,
   };
 }

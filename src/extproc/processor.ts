@@ -369,7 +369,7 @@ export class RequestProcessor {
     });
     this.account.open(this.observer);
     if (plan.backend?.enforcement === 'continuation' && this.responseBodyMode !== 'FULL_DUPLEX_STREAMED' && streaming) {
-      this.ctx.log.warn({ req: this.id }, 'continuation needs response_body_mode FULL_DUPLEX_STREAMED; the stream rewrite enforces instead');
+      this.ctx.log.warn({ req: this.id }, 'continuation needs response_body_mode FULL_DUPLEX_STREAMED; capped as native instead (the engine budget field, the stream rewrite)');
     }
     this.phase = 'response_body';
     if (!streaming && this.responseBodyMode === 'FULL_DUPLEX_STREAMED' && !h.end_of_stream) {

@@ -290,6 +290,35 @@ describe('planRequest', () => {
     expect(duplex.plan.original).toEqual(mk());
     // Cut-off: the upstream stops at the budget.
     expect(duplex.plan.limits.upstreamMaxTokens).toBe(duplex.plan.budget);
+    expect(JSON.parse(duplex.plan.body.toString())).not.toHaveProperty('thinking_token_budget');
+    // Without full duplex no continuation can follow, so no cut-off either: capped as native
+    // (the engine's budget field, room for an answer). Before, the upstream stopped at the budget
+    // inside thinking and no answer came.
+    expect(streamed.plan.cutOff).toBe(false);
+    expect(streamed.plan.limits.upstreamMaxTokens).toBe(streamed.plan.budget + config.requests.answerTokens);
+    expect(JSON.parse(streamed.plan.body.toString()).thinking_token_budget).toBe(streamed.plan.budget);
+    expect(streamed.plan.notes).toContain('no cut-off + continuation: response_body_mode STREAMED (a continuation needs FULL_DUPLEX_STREAMED); capped as native, the stream rewrite enforces');
+  });
+
+  it('llama.cpp continuation backend: a request with tools gets no cut-off (a raw completion returns tool calls as text); response_format does', () => {
+    const config = validateConfig({ defaultDialect: 'llamacpp', backends: [{ name: 'b', dialect: 'llamacpp', enforcement: 'continuation', url: 'http://127.0.0.1:1' }] });
+    const plan = (extra: Record<string, unknown>) => {
+      const json = { messages: [{ role: 'user', content: 'Hello' }], ...extra } as Record<string, unknown> & { messages: Array<{ role: string; content: string }> };
+      const out = planRequest(head(config), json, json.messages, deps(config), timing({ responseBodyMode: 'FULL_DUPLEX_STREAMED' })) as PlanOutcome;
+      if (out.kind !== 'forward') throw new Error('refused');
+      return out.plan;
+    };
+    const tools = plan({ tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }] });
+    expect(tools.cutOff).toBe(false);
+    expect(tools.continuation).toBe(false);
+    expect(JSON.parse(tools.body.toString()).reasoning_budget_tokens).toBe(tools.budget);
+    expect(tools.limits.upstreamMaxTokens).toBe(tools.budget + config.requests.answerTokens);
+    expect(tools.notes.some((n) => /its continuation would lose tool calls/.test(n))).toBe(true);
+    for (const extra of [{ tools: [] }, { response_format: { type: 'json_object' } }, {}]) {
+      const p = plan(extra);
+      expect(p.cutOff).toBe(true);
+      expect(p.continuation).toBe(true);
+    }
   });
 
   it('several choices on a continuation backend: no cut-off, continuation or rescue (a continuation continues one choice), and the record says so', () => {
@@ -306,7 +335,7 @@ describe('planRequest', () => {
       // Capped as on a native backend: thinking budget plus the answer allowance, so each choice can answer.
       expect(out.plan.limits.upstreamMaxTokens).toBe(out.plan.budget + config.requests.answerTokens);
       expect(JSON.parse(out.plan.body.toString()).max_tokens).toBe(out.plan.budget + config.requests.answerTokens);
-      expect(out.plan.notes.some((n) => /2 choices: no cut-off \+ continuation/.test(n))).toBe(true);
+      expect(out.plan.notes.some((n) => /no cut-off \+ continuation: 2 choices/.test(n))).toBe(true);
     }
     // One choice: cut off at the budget as before.
     const one = { messages: [{ role: 'user', content: 'Hello' }], n: 1 };

@@ -176,6 +176,31 @@ describe('cut-off + continuation (generic model, FULL_DUPLEX_STREAMED)', () => {
   });
 });
 
+describe('a continuation backend behind an Envoy that is not full duplex (STREAMED)', () => {
+  // No continuation can follow there, so the upstream is not cut at the budget: capped as native
+  // (the engine's budget field, room for an answer). Before, it stopped at the budget inside
+  // thinking and the client got no answer.
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      emulator: { dialect: 'vllm', plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }) },
+      thinkcap: (emu) => ({ defaultDialect: 'vllm', backends: [{ name: 'b', dialect: 'vllm', enforcement: 'continuation', url: emu.url }] }),
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it.each([true, false])('the engine ends thinking at the budget and the answer arrives (stream=%s)', async (stream) => {
+    const calls = stack.emulator.chatCalls();
+    const seen = stream ? await streamChat(stack) : await fullChat(stack);
+    expect(seen.content.trim()).toBe(expectedAnswer(ANSWER));
+    expect(stack.emulator.chatCalls()).toBe(calls + 1);
+    expect((stack.emulator.requests.at(-1)!.body as { thinking_token_budget?: number }).thinking_token_budget).toBe(32);
+    expect(stack.emulator.generatedThinking.at(-1)).toBeLessThanOrEqual(32);
+  });
+});
+
 describe.each(['vllm', 'sglang'] as const)('%s started with --api-key: the continuation carries the key from apiKeyEnv', (dialect) => {
   // The client's key reaches the engine through Envoy; thinkcap's own continuation call carries
   // only what thinkcap sends. The emulator refuses a /v1 call without the key, as vLLM does.

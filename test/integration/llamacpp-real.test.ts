@@ -607,3 +607,36 @@ describe('real llama-server: logprobs through a continuation', () => {
     expect(content.endsWith(entries.slice(-8).map((e) => e.token).join(''))).toBe(true);
   }, 120_000);
 });
+
+describe('real llama-server: structured output through a continuation', () => {
+  // The continuation is a raw completion, which reads json_schema but not response_format: the
+  // continued answer was free text (a Python snippet here) until thinkcap passed the schema on.
+  let llama: RunningLlama;
+  let stack: Stack;
+  beforeAll(async () => {
+    llama = await startLlamaServer({ template: 'think-forced-open', reasoningFormat: 'deepseek', slots: 1 });
+    stack = await startStack({
+      backendPort: llama.port,
+      thinkcap: { ...SMALL_LIMITS, backends: [{ name: 'llama', dialect: 'llamacpp', url: llama.url, enforcement: 'continuation' }] },
+      envoy: { ...ENVOY, responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await stack?.stop();
+    await llama?.stop();
+  });
+
+  const schema = { type: 'object', properties: { country: { type: 'string' }, capital: { type: 'string' } }, required: ['country', 'capital'], additionalProperties: false };
+  it.each([
+    { stream: true, format: { type: 'json_schema', json_schema: { name: 'capital', schema } } },
+    { stream: false, format: { type: 'json_schema', json_schema: { name: 'capital', schema } } },
+    { stream: false, format: { type: 'json_object' } },
+  ])('the continued answer keeps to response_format $format.type (stream=$stream)', async ({ stream, format }) => {
+    const messages = [{ role: 'user', content: 'Give the capital of France as JSON with keys country and capital.' }];
+    const seen = await chat(stack, stream, { messages, max_tokens: 150, response_format: format });
+    if (!stream) expect(seen.headers.get('x-thinkcap-enforced')).toBe('continuation');
+    const answer = JSON.parse(seen.content) as Record<string, unknown>;
+    if (format.type === 'json_schema') expect(Object.keys(answer).sort()).toEqual(['capital', 'country']);
+    else expect(typeof answer).toBe('object');
+  }, 60_000);
+});
