@@ -2,8 +2,20 @@ import { capCompletion, capLimits, engineBudgetField, mergeOpenAiContinuation, o
 import { continuationPrompt } from './think-prompt.js';
 import { isRecord, positiveInt, type BudgetPlan, type Dialect, type RewriteResult, type BackendOptions } from './types.js';
 
-/** Request fields that shape sampling, carried into the continuation. */
-const SAMPLING_FIELDS = ['model', 'temperature', 'top_p', 'top_k', 'min_p', 'seed', 'stop', 'presence_penalty', 'frequency_penalty', 'repeat_penalty'] as const;
+/**
+ * Request fields the continuation does not carry as they are: the chat's own (messages and what
+ * renders them, tools, streaming), the limits and choice counts thinkcap sets, thinking's, and
+ * the output options it maps (response_format, logprobs). Every other field goes with it, as
+ * the chat would have read it (sampling, penalties, logit_bias, grammar, lora, slots): llama-server
+ * reads its sampling fields alike on both endpoints.
+ */
+const NOT_CARRIED = new Set([
+  'messages', 'tools', 'tool_choice', 'parallel_tool_calls', 'chat_template', 'chat_template_kwargs', 'add_generation_prompt', 'continue_final_message',
+  'stream', 'stream_options', 'prompt', 'echo',
+  'max_tokens', 'max_completion_tokens', 'n_predict', 'n', 'n_cmpl',
+  'reasoning_format', 'reasoning_budget_tokens', 'thinking_budget_tokens', 'reasoning_effort', 'thinking_budget',
+  'response_format', 'logprobs', 'top_logprobs',
+]);
 
 /** llama-server's per-request thinking budget, under both the names it reads. */
 const LLAMA_BUDGET_FIELDS = ['reasoning_budget_tokens', 'thinking_budget_tokens'] as const;
@@ -59,18 +71,17 @@ export function llamacppDialect(o: BackendOptions): Dialect {
       // the end-of-thinking tag, and /v1/completions answers from there.
       const render: Record<string, unknown> = { messages: original.messages };
       if (isRecord(original.chat_template_kwargs)) render.chat_template_kwargs = original.chat_template_kwargs;
-      const body: Record<string, unknown> = { prompt: '', max_tokens: maxTokens, stream: true, stream_options: { include_usage: true } };
-      for (const k of SAMPLING_FIELDS) if (original[k] !== undefined) body[k] = original[k];
+      const body: Record<string, unknown> = {};
+      for (const k of Object.keys(original)) if (!NOT_CARRIED.has(k)) body[k] = original[k];
+      Object.assign(body, { prompt: '', max_tokens: maxTokens, stream: true, stream_options: { include_usage: true } });
       // Output constraints: llama-server's completions reads json_schema and grammar but not
       // response_format, which its chat turns into a json_schema (the schema given, or {} for
       // json_object); without them the continued answer was free text (measured on the server).
       const schema = responseSchema(original.response_format);
-      if (schema !== undefined) body.json_schema = schema;
-      for (const k of ['json_schema', 'grammar'] as const) if (original[k] !== undefined && body[k] === undefined) body[k] = original[k];
+      if (schema !== undefined && body.json_schema === undefined) body.json_schema = schema;
       // Logprobs: llama-server's chat reads logprobs true as n_probs = top_logprobs (20 where
       // unset; 0 gives none), its completions endpoint n_probs itself (measured on the server).
       if (original.logprobs === true) body.n_probs = typeof original.top_logprobs === 'number' ? original.top_logprobs : 20;
-      else if (typeof original.n_probs === 'number') body.n_probs = original.n_probs;
       const prompt = (rendered: unknown) => (isRecord(rendered) && typeof rendered.prompt === 'string' ? continuationPrompt(rendered.prompt, thinking, answerSoFar) : null);
       return { path: '/v1/completions', body, render: { path: '/apply-template', body: render, prompt }, convert: 'text-completion', closeConnection: true };
     },

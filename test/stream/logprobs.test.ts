@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ContinuationLogprobs } from '../../src/stream/logprobs.js';
 import { mergeOpenAiContinuation } from '../../src/backends/openai.js';
-import { llamacppDialect } from '../../src/backends/llamacpp.js';
-import { backendOptions } from '../../src/backends/registry.js';
-import { validateConfig } from '../../src/config/load.js';
 
 const entry = (token: string) => ({ token, logprob: -0.5, bytes: [...Buffer.from(token)], top_logprobs: [] });
 const event = (tokens: string[]) => `data: ${JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: tokens.join('') }, logprobs: { content: tokens.map(entry) } }] })}\n\n`;
@@ -37,20 +34,5 @@ describe('mergeOpenAiContinuation with logprobs', () => {
   });
   it('leaves them as they were without any', () => {
     expect(merge(null).choices[0]!.logprobs.content.map((e) => e.token)).toEqual(['<think>', 'so']);
-  });
-});
-
-describe("llama.cpp continuation: the client's logprobs as llama-server's completions reads them", () => {
-  const config = validateConfig({ backends: [{ name: 'l', dialect: 'llamacpp', enforcement: 'continuation', url: 'http://127.0.0.1:1' }] });
-  const build = (more: Record<string, unknown>) => llamacppDialect(backendOptions(config, config.backends[0])).buildContinuation!({ messages: [{ role: 'user', content: 'q' }], ...more }, 'so far', '', 50).body;
-  it.each([
-    [{ logprobs: true, top_logprobs: 3 }, 3],
-    [{ logprobs: true }, 20],
-    [{ logprobs: true, top_logprobs: 0 }, 0],
-    [{ n_probs: 4 }, 4],
-    [{ logprobs: false, n_probs: 4 }, 4],
-    [{}, undefined],
-  ])('%j -> n_probs %s', (more, nProbs) => {
-    expect(build(more).n_probs).toBe(nProbs);
   });
 });
