@@ -308,5 +308,8 @@ export function openAiContinuation(original: Record<string, unknown>, thinking: 
   delete body.max_completion_tokens;
   delete body.thinking_token_budget;
   delete body.n;
+  // vLLM's echo prepends the last message when it has the new one's role: the prefill (the
+  // thinking so far), which would reach the client as answer text.
+  delete body.echo;
   return { path: '/v1/chat/completions', body };
 }

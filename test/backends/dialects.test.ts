@@ -126,13 +126,16 @@ describe('llama.cpp budget fields', () => {
 
 describe('continuation requests, per dialect', () => {
   it('OpenAI-compatible engines continue the final assistant message with thinking closed', () => {
-    const c = dialect('vllm', 'continuation').buildContinuation!({ model: 'm', messages: [{ role: 'user', content: 'q' }], thinking_token_budget: 5, max_completion_tokens: 9 }, 'so far', '', 50);
+    const c = dialect('vllm', 'continuation').buildContinuation!({ model: 'm', messages: [{ role: 'user', content: 'q' }], thinking_token_budget: 5, max_completion_tokens: 9, echo: true }, 'so far', '', 50);
     expect(c.path).toBe('/v1/chat/completions');
     const msgs = c.body.messages as Array<{ role: string; content: string }>;
     expect(msgs.at(-1)).toEqual({ role: 'assistant', content: '<think>\nso far\n</think>\n\n' });
     expect(c.body.continue_final_message).toBe(true);
     expect(c.body).not.toHaveProperty('thinking_token_budget');
     expect(c.body).not.toHaveProperty('max_completion_tokens');
+    // vLLM's echo prepends the last message where it has the new one's role: here the prefilled
+    // thinking, which the client would get as answer text.
+    expect(c.body).not.toHaveProperty('echo');
     expect(c.body.max_tokens).toBe(50);
     expect(c.closeConnection).toBeUndefined();
   });
