@@ -1,5 +1,5 @@
 import { capCompletion, capLimits, engineBudgetField, mergeOpenAiContinuation, openAiClientMax, openAiEditing, requestStreamUsage } from './openai.js';
-import { continuationPrompt } from './think-prompt.js';
+import { continuationPrompt, rawContinuationLoses } from './think-prompt.js';
 import { isRecord, positiveInt, type BudgetPlan, type Dialect, type RewriteResult, type BackendOptions } from './types.js';
 
 /**
@@ -86,9 +86,7 @@ export function llamacppDialect(o: BackendOptions): Dialect {
       return { path: '/v1/completions', body, render: { path: '/apply-template', body: render, prompt }, convert: 'text-completion', closeConnection: true };
     },
     mergeContinuation: mergeOpenAiContinuation,
-    // The raw completion answers in text: tool calls would come back as the model's own call
-    // syntax in content, not as tool_calls (llama-server's chat parses them, its completions not).
-    continuationLoses: (body) => (Array.isArray(body.tools) && body.tools.length > 0 ? 'tool calls (a raw completion returns them as text)' : null),
+    continuationLoses: rawContinuationLoses,
   };
 }
 

@@ -1,4 +1,4 @@
-import { continuationPrompt } from './think-prompt.js';
+import { continuationPrompt, rawContinuationLoses } from './think-prompt.js';
 import { applyTokenCeiling, ceilingLimits, openAiEditing, requestStreamUsage } from './openai.js';
 import { emptyChunk, isRecord, positiveInt, type BudgetPlan, type ChunkInfo, type ContinuationRequest, type Dialect, type RewriteResult, type BackendOptions, type TokenLimits } from './types.js';
 
@@ -133,6 +133,7 @@ export function ollamaDialect(o: BackendOptions): Dialect {
     },
     buildContinuation: ollamaContinuation,
     mergeContinuation: mergeOllamaContinuation,
+    continuationLoses: rawContinuationLoses,
   };
 }
 

@@ -1,3 +1,4 @@
+import { hasMediaParts } from '../budget/prompt.js';
 /**
  * The raw prompt a continuation completes: the engine's own rendering of the conversation (its
  * template, generation prompt included), the thinking so far, the end-of-thinking tag, and the
@@ -16,4 +17,16 @@ export function continuationPrompt(rendered: string, thinking: string, answerSoF
   }
   const sep = thinking.endsWith('\n') ? '' : '\n';
   return `${rendered}${open}${thinking}${sep}</think>\n\n${answerSoFar}`;
+}
+
+/**
+ * What a continuation by raw text (llama.cpp's rendered prompt completed, Ollama's raw
+ * /api/generate) cannot give back of a chat request: tool calls (the engine's chat endpoint
+ * parses them; a raw completion returns the model's call syntax as text) and media (the rendered
+ * prompt is text; the images or audio are not in it). Null: nothing.
+ */
+export function rawContinuationLoses(body: Record<string, unknown>): string | null {
+  if (Array.isArray(body.tools) && body.tools.length > 0) return 'tool calls (a raw completion returns them as text)';
+  if (hasMediaParts(body.messages)) return 'media (a raw completion gets the rendered text, not the images or audio)';
+  return null;
 }

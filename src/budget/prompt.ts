@@ -75,6 +75,11 @@ function mediaParts(m: { content?: unknown; images?: unknown }): number {
   return n;
 }
 
+/** Does any message carry media (what a raw-text continuation cannot pass on)? */
+export function hasMediaParts(messages: unknown): boolean {
+  return Array.isArray(messages) && messages.some((m) => m !== null && typeof m === 'object' && mediaParts(m as { content?: unknown; images?: unknown }) > 0);
+}
+
 /** Message fields not counted as text beside the content: the role (the framing allows for it) and Ollama's images (media parts). */
 const NOT_RENDERED_BESIDE: ReadonlySet<string> = new Set(['role', 'content', 'images']);
 

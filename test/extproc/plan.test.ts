@@ -314,10 +314,32 @@ describe('planRequest', () => {
     expect(JSON.parse(tools.body.toString()).reasoning_budget_tokens).toBe(tools.budget);
     expect(tools.limits.upstreamMaxTokens).toBe(tools.budget + config.requests.answerTokens);
     expect(tools.notes.some((n) => /its continuation would lose tool calls/.test(n))).toBe(true);
+    const image = plan({ messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }] }] });
+    expect(image.cutOff).toBe(false);
+    expect(image.notes.some((n) => /its continuation would lose media/.test(n))).toBe(true);
     for (const extra of [{ tools: [] }, { response_format: { type: 'json_object' } }, {}]) {
       const p = plan(extra);
       expect(p.cutOff).toBe(true);
       expect(p.continuation).toBe(true);
+    }
+  });
+
+  it('Ollama continuation backend: tools and images get no cut-off either (its raw /api/generate continuation has neither)', () => {
+    const config = validateConfig({ defaultDialect: 'ollama', backends: [{ name: 'b', dialect: 'ollama', enforcement: 'continuation', url: 'http://127.0.0.1:1' }] });
+    const plan = (extra: Record<string, unknown>) => {
+      const json = { model: 'm', messages: [{ role: 'user', content: 'Hello' }], ...extra } as Record<string, unknown> & { messages: Array<{ role: string; content: string }> };
+      const out = planRequest({ ...head(config), path: '/api/chat' }, json, json.messages, deps(config), timing({ responseBodyMode: 'FULL_DUPLEX_STREAMED' })) as PlanOutcome;
+      if (out.kind !== 'forward') throw new Error('refused');
+      return out.plan;
+    };
+    const plain = plan({});
+    expect(plain.cutOff).toBe(true);
+    expect(JSON.parse(plain.body.toString()).options.num_predict).toBe(plain.budget);
+    for (const extra of [{ tools: [{ type: 'function', function: { name: 'f' } }] }, { messages: [{ role: 'user', content: 'What is this?', images: ['AAAA'] }] }]) {
+      const p = plan(extra);
+      expect(p.cutOff).toBe(false);
+      expect(p.continuation).toBe(false);
+      expect(JSON.parse(p.body.toString()).options.num_predict).toBe(p.budget + config.requests.answerTokens);
     }
   });
 
