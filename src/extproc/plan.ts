@@ -431,7 +431,8 @@ function decide(
   if (budget < decision.budget) notes.push(`answer reserve: thinking ${decision.budget} lowered to ${budget} to fit max_tokens`);
   const choices = generatedChoices(json);
   const duplex = timing.responseBodyMode === 'FULL_DUPLEX_STREAMED';
-  const lost = choices === 1 && duplex ? (dialect.continuationLoses?.(json) ?? null) : null;
+  // Only a continuation backend cuts off (the check reads every message: not on other requests).
+  const lost = choices === 1 && duplex && backend?.enforcement === 'continuation' ? (dialect.continuationLoses?.(json) ?? null) : null;
   const cutOff = choices === 1 && duplex && lost === null;
   if (!cutOff && backend?.enforcement === 'continuation') {
     const why = choices > 1 ? `${choices} choices (a continuation continues one)` : !duplex ? `response_body_mode ${timing.responseBodyMode} (a continuation needs FULL_DUPLEX_STREAMED)` : `its continuation would lose ${lost}`;
