@@ -509,11 +509,14 @@ describe('real llama-server: two choices in one stream, the stream rewrite enfor
   }, 120_000);
 });
 
-describe('real llama-server: two choices on a continuation backend', () => {
-  // A continuation continues one choice, so a request for two gets no cut-off; the engine's own
-  // budget field then ends each choice's thinking. Capped at budget + answer allowance alone,
-  // this model (which never closes <think> by itself) thought until the cap in both choices and
-  // no answer arrived.
+describe('real llama-server: a continuation backend (full duplex), as the client asked', () => {
+  // Two choices: a continuation continues one, so the request gets no cut-off; the engine's own
+  // budget field then ends each choice's thinking (capped at budget + answer allowance alone,
+  // this model, which never closes <think> by itself, thought until the cap in both choices and
+  // no answer arrived). Logprobs: the continuation asks llama-server's completions for them
+  // (n_probs) and a whole answer merges them in (before, only the first leg's came: 24 entries for
+  // 120 tokens). Structured output: the continuation is a raw completion, which reads json_schema
+  // but not response_format (before, the continued answer was free text, a Python snippet here).
   let llama: RunningLlama;
   let stack: Stack;
   beforeAll(async () => {
@@ -556,25 +559,7 @@ describe('real llama-server: two choices on a continuation backend', () => {
       expect(content.trim().length, `choice ${index}: no answer`).toBeGreaterThan(0);
     }
   }, 120_000);
-});
 
-describe('real llama-server: logprobs through a continuation', () => {
-  // The client's logprobs cover the whole answer, the continuation's tokens too: its request
-  // asks llama-server's completions for them (n_probs) and a whole answer merges them in.
-  let llama: RunningLlama;
-  let stack: Stack;
-  beforeAll(async () => {
-    llama = await startLlamaServer({ template: 'think-forced-open', reasoningFormat: 'deepseek', slots: 1 });
-    stack = await startStack({
-      backendPort: llama.port,
-      thinkcap: { ...SMALL_LIMITS, backends: [{ name: 'llama', dialect: 'llamacpp', url: llama.url, enforcement: 'continuation' }] },
-      envoy: { ...ENVOY, responseBodyMode: 'FULL_DUPLEX_STREAMED' },
-    });
-  }, 120_000);
-  afterAll(async () => {
-    await stack?.stop();
-    await llama?.stop();
-  });
 
   type Entry = { token: string; top_logprobs?: unknown[] };
   it.each([true, false])('one entry per token of both legs, with the top logprobs asked for (stream=%s)', async (stream) => {
@@ -606,25 +591,7 @@ describe('real llama-server: logprobs through a continuation', () => {
     // The last entries are the answer's last tokens (the continuation's).
     expect(content.endsWith(entries.slice(-8).map((e) => e.token).join(''))).toBe(true);
   }, 120_000);
-});
 
-describe('real llama-server: structured output through a continuation', () => {
-  // The continuation is a raw completion, which reads json_schema but not response_format: the
-  // continued answer was free text (a Python snippet here) until thinkcap passed the schema on.
-  let llama: RunningLlama;
-  let stack: Stack;
-  beforeAll(async () => {
-    llama = await startLlamaServer({ template: 'think-forced-open', reasoningFormat: 'deepseek', slots: 1 });
-    stack = await startStack({
-      backendPort: llama.port,
-      thinkcap: { ...SMALL_LIMITS, backends: [{ name: 'llama', dialect: 'llamacpp', url: llama.url, enforcement: 'continuation' }] },
-      envoy: { ...ENVOY, responseBodyMode: 'FULL_DUPLEX_STREAMED' },
-    });
-  }, 120_000);
-  afterAll(async () => {
-    await stack?.stop();
-    await llama?.stop();
-  });
 
   const schema = { type: 'object', properties: { country: { type: 'string' }, capital: { type: 'string' } }, required: ['country', 'capital'], additionalProperties: false };
   it.each([
