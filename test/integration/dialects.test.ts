@@ -233,7 +233,8 @@ describe.each(['vllm', 'sglang'] as const)('%s started with --api-key: the conti
     const stack = stacks.unkeyed!;
     const seen = await streamChat(stack);
     expect(seen.content.trim()).toBe('');
-    await new Promise((r) => setTimeout(r, 30));
+    // The record is written as the stream ends, after the client has read it.
+    for (let i = 0; i < 50 && !stack.thinkcap!.history.length; i++) await new Promise((r) => setTimeout(r, 20));
     expect(stack.thinkcap!.history.at(-1)!.reason).toMatch(/^continuation failed: .*401/);
   });
 });
