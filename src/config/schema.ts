@@ -204,6 +204,14 @@ export const configSchema = z
          */
         continuationTimeoutMs: z.number().int().positive().default(30_000),
         /**
+         * Budget forcing: how long the backend may take to begin a continuation's answer. A busy
+         * engine queues it like any request (llama-server with every slot taken sends nothing,
+         * headers included, until one frees), and giving up there leaves the client with thinking
+         * and no answer; a client that leaves, or Envoy's route timeout, ends the wait sooner.
+         * Default 600 s, the shipped route timeout. Never less than continuationTimeoutMs.
+         */
+        continuationQueueTimeoutMs: z.number().int().positive().default(600_000),
+        /**
          * Budget forcing (continuation): a graceful end of thinking. The upstream may think up to
          * this fraction of the budget past it, and thinking ends at the first line break in that
          * window, so the answer follows a finished step instead of one cut mid-way (no break in

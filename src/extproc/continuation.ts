@@ -6,8 +6,14 @@ export interface ContinuationRun {
   request: ContinuationRequest;
   signal: AbortSignal;
   onChunk(chunk: Buffer): void;
-  /** Give up when the backend sends nothing for this long. */
+  /** Give up when the backend sends nothing for this long, once its answer has begun. */
   idleTimeoutMs?: number;
+  /**
+   * How long the backend may take to begin its answer (its first body bytes): a busy engine
+   * queues the continuation like any request (llama-server sends nothing, headers included,
+   * until a slot frees; vLLM sends headers, then nothing until it is scheduled).
+   */
+  queueTimeoutMs?: number;
   /** Sent with every call (the backend's API key). */
   headers?: Record<string, string>;
 }
@@ -21,10 +27,17 @@ export async function runContinuation(run: ContinuationRun): Promise<void> {
   const idle = new AbortController();
   const signal = AbortSignal.any([run.signal, idle.signal]);
   const idleMs = run.idleTimeoutMs ?? 60_000;
-  let timer = setTimeout(() => idle.abort(new Error('continuation idle timeout')), idleMs);
+  const queueMs = Math.max(idleMs, run.queueTimeoutMs ?? idleMs);
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (ms: number, what: string) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => idle.abort(new Error(`continuation ${what} timeout`)), ms);
+  };
   const headers: Record<string, string> = { ...run.headers, 'content-type': 'application/json', 'accept-encoding': 'identity' };
   if (run.request.closeConnection) headers.connection = 'close';
   const post = async (path: string, body: unknown, accept: string) => {
+    // Until the answer begins, the engine may be queueing the call.
+    arm(queueMs, 'queue');
     const res = await fetch(new URL(path.replace(/^\//, ''), base), {
       method: 'POST',
       headers: { ...headers, accept },
@@ -48,8 +61,7 @@ export async function runContinuation(run: ContinuationRun): Promise<void> {
     const res = await post(request.path, body, request.ndjson ? 'application/x-ndjson' : 'text/event-stream');
     const convert = request.convert === 'text-completion' ? textCompletionToChat() : request.convert === 'ollama-generate' ? ollamaGenerateToChat() : null;
     for await (const chunk of res.body!) {
-      clearTimeout(timer);
-      timer = setTimeout(() => idle.abort(new Error('continuation idle timeout')), idleMs);
+      arm(idleMs, 'idle');
       const bytes = Buffer.from(chunk);
       const out = convert ? convert(bytes) : bytes;
       if (out.length > 0) run.onChunk(out);

@@ -591,6 +591,7 @@ export class RequestProcessor {
       request: this.continuationRequest(first),
       signal: this.continuationAbort.signal,
       idleTimeoutMs: this.ctx.config.requests.continuationTimeoutMs,
+      queueTimeoutMs: this.ctx.config.requests.continuationQueueTimeoutMs,
       headers: backendCallHeaders(plan.backend),
       onChunk: (chunk) => onChunk(chunk, second),
     });

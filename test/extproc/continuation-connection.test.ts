@@ -49,3 +49,63 @@ describe('continuation requests and connection reuse', () => {
     expect(new Set(seen.map((s) => s.port)).size).toBeLessThan(6);
   });
 });
+
+/**
+ * A busy engine queues a continuation like any request: llama-server sends nothing, headers
+ * included, until a slot frees; vLLM sends its headers, then nothing until it is scheduled. The
+ * wait for the answer to begin is the queue allowance; the idle limit applies once it has.
+ */
+describe('continuation timeouts: the queue, then the idle limit', () => {
+  type Shape = 'late-headers' | 'late-body' | 'stall';
+  let shape: Shape = 'late-headers';
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const event = 'data: {"choices":[{"text":"42","finish_reason":null}]}\n\n';
+      if (shape === 'late-headers') {
+        setTimeout(() => res.writeHead(200, { 'content-type': 'text/event-stream' }).end(`${event}data: [DONE]\n\n`), 400);
+      } else if (shape === 'late-body') {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.flushHeaders();
+        setTimeout(() => res.end(`${event}data: [DONE]\n\n`), 400);
+      } else {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(event);
+        setTimeout(() => res.end('data: [DONE]\n\n'), 400);
+      }
+    });
+  });
+  let url = '';
+  beforeAll(async () => {
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  const run = async (s: Shape, queueTimeoutMs: number | undefined) => {
+    shape = s;
+    const chunks: string[] = [];
+    await runContinuation({
+      url,
+      signal: AbortSignal.timeout(5000),
+      idleTimeoutMs: 150,
+      queueTimeoutMs,
+      onChunk: (c) => chunks.push(c.toString()),
+      request: { path: '/v1/completions', body: { stream: true } },
+    });
+    return chunks.join('');
+  };
+
+  it.each(['late-headers', 'late-body'] as const)('an answer that begins after the idle limit but inside the queue allowance arrives (%s)', async (s) => {
+    expect(await run(s, 2000)).toContain('"42"');
+  });
+
+  it.each(['late-headers', 'late-body'] as const)('past the queue allowance (or with none, the idle limit) the call gives up (%s)', async (s) => {
+    await expect(run(s, 250)).rejects.toThrow(/continuation queue timeout/);
+    await expect(run(s, undefined)).rejects.toThrow(/continuation queue timeout/);
+  });
+
+  it('once the answer has begun, the idle limit applies, not the queue allowance', async () => {
+    await expect(run('stall', 2000)).rejects.toThrow(/continuation idle timeout/);
+  });
+});

@@ -607,3 +607,47 @@ describe('real llama-server: a continuation backend (full duplex), as the client
     else expect(typeof answer).toBe('object');
   }, 60_000);
 });
+
+describe('real llama-server, every slot busy: the continuation waits its turn', () => {
+  // llama-server answers nothing, headers included, while its slots are taken: a continuation
+  // queued behind another request got no byte within the idle limit and was given up (the
+  // client had thinking and no answer). The wait for the answer to begin is now
+  // continuationQueueTimeoutMs; the idle limit (1 s here) applies once it has.
+  let llama: RunningLlama;
+  let stack: Stack;
+  beforeAll(async () => {
+    llama = await startLlamaServer({ template: 'think-forced-open', reasoningFormat: 'deepseek', slots: 1 });
+    stack = await startStack({
+      backendPort: llama.port,
+      thinkcap: { ...SMALL_LIMITS, requests: { ...SMALL_LIMITS.requests, continuationTimeoutMs: 1000 }, backends: [{ name: 'llama', dialect: 'llamacpp', url: llama.url, enforcement: 'continuation' }] },
+      envoy: { ...ENVOY, responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await stack?.stop();
+    await llama?.stop();
+  });
+
+  const chatOnce = (stack: Stack) => chat(stack, false, { max_tokens: 120 });
+
+  it('a request that takes the one slot between the first leg and its continuation does not cost the answer', async () => {
+    // Straight to the engine: 300 tokens that end only at the length cap (a few seconds here).
+    const busy = () => fetch(`${llama.url}/v1/completions`, { method: 'POST', body: JSON.stringify({ prompt: 'Once upon a time', max_tokens: 300, temperature: 0, ignore_eos: true }) }).then((r) => r.text());
+    const done: string[] = [];
+    const first = busy().then(() => done.push('first busy'));
+    await new Promise((r) => setTimeout(r, 150));
+    // Queued behind the first; its continuation is queued behind the second.
+    const chat = chatOnce(stack).then((seen) => {
+      done.push('chat');
+      return seen;
+    });
+    await new Promise((r) => setTimeout(r, 600));
+    const second = busy().then(() => done.push('second busy'));
+    const [seen] = await Promise.all([chat, first, second]);
+    // The continuation ran after the second request (FIFO): it waited longer than the idle limit.
+    expect(done).toEqual(['first busy', 'second busy', 'chat']);
+    expect(seen.headers.get('x-thinkcap-enforced')).toBe('continuation');
+    expect(seen.content.trim().length).toBeGreaterThan(0);
+    expect(stack.thinkcap!.history.at(-1)!.reason).toBeNull();
+  }, 120_000);
+});
