@@ -17,6 +17,9 @@ const NOT_CARRIED = new Set([
   'response_format', 'logprobs', 'top_logprobs',
 ]);
 
+/** Request fields llama-server's chat template reads beside the messages (/apply-template takes them alike). */
+const RENDERED_FIELDS = ['chat_template_kwargs', 'tools', 'tool_choice', 'parallel_tool_calls'] as const;
+
 /** llama-server's per-request thinking budget, under both the names it reads. */
 const LLAMA_BUDGET_FIELDS = ['reasoning_budget_tokens', 'thinking_budget_tokens'] as const;
 
@@ -69,8 +72,10 @@ export function llamacppDialect(o: BackendOptions): Dialect {
       // on the raw prompt is exact: the engine renders the conversation with its own template
       // (/apply-template, generation prompt included), thinkcap appends the thinking so far and
       // the end-of-thinking tag, and /v1/completions answers from there.
+      // What the chat template read for the first leg (tools are rendered into the prompt): the
+      // same prompt again, so the answer follows what the thinking saw (and the slot's cache hits).
       const render: Record<string, unknown> = { messages: original.messages };
-      if (isRecord(original.chat_template_kwargs)) render.chat_template_kwargs = original.chat_template_kwargs;
+      for (const k of RENDERED_FIELDS) if (original[k] !== undefined) render[k] = original[k];
       const body: Record<string, unknown> = {};
       for (const k of Object.keys(original)) if (!NOT_CARRIED.has(k)) body[k] = original[k];
       Object.assign(body, { prompt: '', max_tokens: maxTokens, stream: true, stream_options: { include_usage: true } });

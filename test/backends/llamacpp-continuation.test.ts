@@ -34,7 +34,8 @@ describe("llama.cpp continuation: the client's request fields", () => {
     expect(body).toMatchObject({ model: 'm', temperature: 0, seed: 7, logit_bias: { '15345': -100 }, lora: [{ id: 0, scale: 0.5 }], mirostat: 2, dry_multiplier: 0.8, grammar: 'root ::= "x"', id_slot: 1 });
     expect(body).toMatchObject({ max_tokens: 50, stream: true, stream_options: { include_usage: true }, prompt: '' });
     for (const k of ['max_completion_tokens', 'n_predict', 'n', 'n_cmpl', 'tools', 'tool_choice', 'messages', 'chat_template_kwargs', 'reasoning_budget_tokens', 'thinking_budget_tokens', 'reasoning_format']) expect(body, k).not.toHaveProperty(k);
-    expect(render!.body).toEqual({ messages: original.messages, chat_template_kwargs: { enable_thinking: true } });
+    // The render gets what the chat template read for the first leg: the same prompt again.
+    expect(render!.body).toEqual({ messages: original.messages, chat_template_kwargs: { enable_thinking: true }, tools: original.tools, tool_choice: 'auto' });
   });
 
   it("passes response_format on as llama-server's chat reads it: the schema, or {} for json_object; a client's own json_schema first", () => {
