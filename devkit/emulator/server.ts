@@ -97,6 +97,12 @@ export interface EmulatorOptions {
    */
   closeIdleAfterMs?: number;
   /**
+   * vLLM's --max-model-len (SGLang's --context-length): a chat request whose prompt (as billed,
+   * promptBilling) plus the completion limit it asks for passes it is refused with 400, in vLLM's
+   * own words (serving_engine.py _validate_input); one that asks for no limit gets what is left.
+   */
+  maxModelLen?: number;
+  /**
    * Started with --api-key: a request without `authorization: Bearer <key>` gets 401, as the
    * engines answer it (llama-server: every path but /health, its error object as a running
    * server sends it; vLLM and the others: every /v1 path).
@@ -360,13 +366,25 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       }
       const delayHeader = req.headers['x-emulator-token-delay-ms'];
       const delay = typeof delayHeader === 'string' ? Number(delayHeader) : (opts.tokenDelayMs ?? 0);
-      const b = body as Record<string, unknown>;
+      let b = body as Record<string, unknown>;
       if (dialect === 'sglang' && b.custom_logit_processor !== undefined && b.custom_logit_processor !== null && !opts.sglangProcessor) {
         // A server started without --enable-custom-logit-processor refuses any request that
         // carries one (SGLang's tokenizer manager validates it before scheduling).
         res.writeHead(400, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ object: 'error', message: 'The server is not configured to enable custom logit processor. Please set `--enable-custom-logit-processor` to enable this feature.', type: 'BadRequestError', param: null, code: 400 }));
         return;
+      }
+      if (opts.maxModelLen !== undefined && (dialect === 'vllm' || dialect === 'sglang')) {
+        const prompt = promptTokens(b, opts.promptBilling);
+        const asked = typeof b.max_completion_tokens === 'number' ? b.max_completion_tokens : typeof b.max_tokens === 'number' ? b.max_tokens : null;
+        if (asked !== null && prompt + asked > opts.maxModelLen) {
+          res.writeHead(400, { 'content-type': 'application/json' });
+          const message = `This model's maximum context length is ${opts.maxModelLen} tokens. However, you requested ${prompt + asked} tokens (${prompt} in the messages, ${asked} in the completion). Please reduce the length of the messages or completion.`;
+          res.end(JSON.stringify({ object: 'error', message, type: 'BadRequestError', param: null, code: 400 }));
+          return;
+        }
+        // What the engine takes as the limit where none was asked (the recorded request unchanged).
+        if (asked === null) b = { ...b, max_tokens: opts.maxModelLen - prompt };
       }
       if (opts.firstByteDelayMs) await sleep(opts.firstByteDelayMs);
       const outcome = engineOutcome(dialect, b, opts);

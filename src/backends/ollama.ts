@@ -1,5 +1,5 @@
 import { continuationPrompt, rawContinuationLoses } from './think-prompt.js';
-import { applyTokenCeiling, ceilingLimits, openAiEditing, requestStreamUsage } from './openai.js';
+import { applyTokenCeiling, ceilingLimits, openAiEditing, requestStreamUsage, withinContext } from './openai.js';
 import { emptyChunk, isRecord, positiveInt, type BudgetPlan, type ChunkInfo, type ContinuationRequest, type Dialect, type RewriteResult, type BackendOptions, type TokenLimits } from './types.js';
 
 /** reasoning_effort / think level for a budget, by the configured tier budgets. */
@@ -34,7 +34,7 @@ const CARRIED_FIELDS = ['model', 'keep_alive', 'format'] as const;
 function ollamaLimits(body: Record<string, unknown>, plan: BudgetPlan, o: BackendOptions): TokenLimits {
   const clientMax = positiveInt(isRecord(body.options) ? body.options.num_predict : undefined);
   const cutOff = o.continuation && plan.cutOff !== false && plan.thinkingBudget > 0 && body.think !== false;
-  const ceiling = cutOff ? plan.thinkingBudget : plan.thinkingBudget + plan.answerTokens;
+  const ceiling = withinContext(cutOff ? plan.thinkingBudget : plan.thinkingBudget + plan.answerTokens, plan);
   return { clientMaxTokens: clientMax, upstreamMaxTokens: clientMax === null ? ceiling : Math.min(clientMax, ceiling) };
 }
 
@@ -147,7 +147,7 @@ export function ollamaOpenAiDialect(o: BackendOptions): Dialect {
     name: 'ollama-openai',
     streamFormat: 'sse',
     ...openAiEditing,
-    limits: (body, plan) => ceilingLimits(body, plan.thinkingBudget + plan.answerTokens),
+    limits: (body, plan) => ceilingLimits(body, withinContext(plan.thinkingBudget + plan.answerTokens, plan)),
     rewriteRequest(body: Record<string, unknown>, plan: BudgetPlan): RewriteResult {
       const result = applyTokenCeiling(body, plan);
       if (!o.rewriteOnly) {

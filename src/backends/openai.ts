@@ -25,7 +25,7 @@ export function ceilingLimits(body: Record<string, unknown>, ceiling: number, cl
 export function applyTokenCeiling(
   body: Record<string, unknown>,
   plan: BudgetPlan,
-  ceiling = plan.thinkingBudget + plan.answerTokens,
+  ceiling = withinContext(plan.thinkingBudget + plan.answerTokens, plan),
   clientMax: number | null = openAiClientMax(body),
 ): RewriteResult {
   const { clientMaxTokens, upstreamMaxTokens: upstream } = ceilingLimits(body, ceiling, clientMax);
@@ -84,7 +84,13 @@ function thinkingOff(plan: BudgetPlan, o: BackendOptions): boolean {
  * answer needs the usual room.
  */
 export function completionCeiling(plan: BudgetPlan, o: BackendOptions): number {
-  return o.continuation && plan.cutOff !== false && !thinkingOff(plan, o) ? Math.max(1, plan.thinkingBudget + (plan.graceTokens ?? 0)) : plan.thinkingBudget + plan.answerTokens;
+  const ceiling = o.continuation && plan.cutOff !== false && !thinkingOff(plan, o) ? Math.max(1, plan.thinkingBudget + (plan.graceTokens ?? 0)) : plan.thinkingBudget + plan.answerTokens;
+  return withinContext(ceiling, plan);
+}
+
+/** A completion ceiling held under the room the engine's context leaves (never below 1). */
+export function withinContext(ceiling: number, plan: BudgetPlan): number {
+  return plan.contextRoom === undefined ? ceiling : Math.max(1, Math.min(ceiling, plan.contextRoom));
 }
 
 /** What `capCompletion` writes, without writing it. */

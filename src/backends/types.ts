@@ -33,6 +33,11 @@ export interface BudgetPlan {
    * capped as native, with the engine's budget field; the stream rewrite enforces.
    */
   cutOff?: boolean;
+  /**
+   * Completion tokens the engine's context leaves after the prompt (backends[].contextTokens),
+   * where known: no limit is written above it.
+   */
+  contextRoom?: number;
 }
 
 /** Completion-token limits of a request: the client's own and the one sent upstream. */

@@ -110,7 +110,7 @@ const TEMPLATE_INPUTS = ['tools', 'functions', 'response_format', 'documents', '
  * safety factor, plus the template overhead and mediaPartTokens for each image, audio or video
  * part, or SGLang's `input_ids` where more; and the o200k estimate beside it. Pure.
  */
-export function promptTokenBound(body: Record<string, unknown>, o: PromptBoundOptions): { estimate: number; bound: number; cut: boolean } {
+export function promptTokenBound(body: Record<string, unknown>, o: PromptBoundOptions): { estimate: number; bound: number; cut: boolean; media: number } {
   const messages = Array.isArray(body.messages) ? (body.messages as Array<Record<string, unknown>>) : [];
   let text = '';
   let media = 0;
@@ -138,5 +138,5 @@ export function promptTokenBound(body: Record<string, unknown>, o: PromptBoundOp
     estimate = Math.max(estimate, body.input_ids.length);
     bound = Math.max(bound, body.input_ids.length);
   }
-  return { estimate, bound, cut };
+  return { estimate, bound, cut, media };
 }

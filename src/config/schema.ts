@@ -77,6 +77,17 @@ const backendSchema = z
      * `thinking_budget_tokens`); `false` sends none (a server-wide --reasoning-budget caps instead).
      */
     budgetField: z.union([z.string().min(1), z.literal(false)]).optional(),
+    /**
+     * The engine's context length in tokens (vLLM --max-model-len, SGLang --context-length).
+     * vLLM and SGLang refuse with 400 a request whose prompt plus completion limit passes it,
+     * where one with no limit gets what is left: so where the client set none, the limit thinkcap
+     * writes (budget + answer allowance) is held under this minus the prompt's estimate (its
+     * o200k count, the template overhead and mediaPartTokens per media part), and the thinking
+     * budget lowered to leave the answer room, as for a small client max_tokens. Unset: no such
+     * bound (llama-server and Ollama fit a long limit to their context themselves). An engine
+     * tokenizer that counts more than o200k can still meet the limit: set it lower by that margin.
+     */
+    contextTokens: z.number().int().positive().optional(),
     /** Prompt tokens this backend's chat template adds (spend.promptBound.overheadTokens otherwise). */
     promptOverheadTokens: z.number().int().min(0).optional(),
     /** Generic `<think>` models: the chat template pre-fills `<think>`, so the stream starts inside the block. */

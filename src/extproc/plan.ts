@@ -271,6 +271,10 @@ export interface Decision {
    * request is capped as native (the engine's budget field, budget + answer allowance).
    */
   readonly cutOff: boolean;
+  /** Completion tokens the backend's context leaves after the prompt (backends[].contextTokens), where known. */
+  readonly contextRoom: number | undefined;
+  /** The prompt's token count, where planning needed it already (the context room); spend reuses it. */
+  readonly prompt: PromptCount | undefined;
   readonly pressure: boolean;
   readonly route: RouteDecision | null;
   readonly backend: BackendConfig | undefined;
@@ -380,18 +384,7 @@ async function withPolicies(head: RequestHead, json: Record<string, unknown>, de
   // count more than ours): the reservation is the worst case, so the cap holds.
   // Exact on a short head only once counting has used its time budget (a flood of large prompts).
   // And one prompt is counted for at most promptMs: text never seen before costs the most.
-  const exactChars = deps.counting?.exactChars();
-  const t0 = performance.now();
-  const prompt = promptTokenBound(json, {
-    safetyFactor: config.spend.promptBound.safetyFactor,
-    overheadTokens: decision.backend?.promptOverheadTokens ?? config.spend.promptBound.overheadTokens,
-    mediaPartTokens: config.spend.promptBound.mediaPartTokens,
-    exactChars,
-    deadline: t0 + config.spend.promptBound.counting.promptMs,
-  });
-  const countedMs = performance.now() - t0;
-  deps.counting?.spent(countedMs);
-  deps.onPromptCounted?.(countedMs / 1000, exactChars !== undefined || prompt.cut);
+  const prompt = decision.prompt ?? countPrompt(json, deps, decision.backend);
   // Each generated choice may think its budget and answer up to the cap, and a continuation may
   // add an answer after it; the prompt is billed once.
   const choices = decision.choices;
@@ -404,6 +397,40 @@ async function withPolicies(head: RequestHead, json: Record<string, unknown>, de
   const r = await spend.preflight(who, worst, choices * decision.budget, timing.deadline);
   if (!r.ok) return { kind: 'refuse', decision, classification, refusal: { status: r.status, message: r.message, type: r.type, code: r.code, retryAfter: r.retryAfterSeconds, cause: r.cause } };
   return { kind: 'forward', plan: admit(decision, json, deps, timing, r.reservation, r.warnings, prompt.estimate) };
+}
+
+/** The prompt's token bound (promptTokenBound), counted on the time budget and metered. */
+function countPrompt(json: Record<string, unknown>, deps: PlanDeps, backend: BackendConfig | undefined): PromptCount {
+  const { config } = deps;
+  const exactChars = deps.counting?.exactChars();
+  const t0 = performance.now();
+  const prompt = promptTokenBound(json, {
+    safetyFactor: config.spend.promptBound.safetyFactor,
+    overheadTokens: backend?.promptOverheadTokens ?? config.spend.promptBound.overheadTokens,
+    mediaPartTokens: config.spend.promptBound.mediaPartTokens,
+    exactChars,
+    deadline: t0 + config.spend.promptBound.counting.promptMs,
+  });
+  const countedMs = performance.now() - t0;
+  deps.counting?.spent(countedMs);
+  deps.onPromptCounted?.(countedMs / 1000, exactChars !== undefined || prompt.cut);
+  return prompt;
+}
+
+type PromptCount = ReturnType<typeof promptTokenBound>;
+
+/**
+ * Completion tokens the backend's context leaves after this prompt (backends[].contextTokens):
+ * its estimate (o200k count, template overhead, media parts at mediaPartTokens), not the
+ * worst-case bound, which would hold long prompts to far less than the engine allows. Null: no
+ * context length configured, or the prompt alone fills it by the estimate (the engine answers
+ * that itself, as it would without thinkcap).
+ */
+function contextRoom(backend: BackendConfig | undefined, prompt: PromptCount, config: Config): number | null {
+  if (backend?.contextTokens === undefined) return null;
+  const used = prompt.estimate + (backend.promptOverheadTokens ?? config.spend.promptBound.overheadTokens) + prompt.media * config.spend.promptBound.mediaPartTokens;
+  const room = backend.contextTokens - used;
+  return room > 0 ? room : null;
 }
 
 /** The tier's backend, budget and limits: what the request will be allowed. */
@@ -426,9 +453,16 @@ function decide(
   const decision = resolveThinkingBudget(config, tier, head.identity, { reasoningEffort: json.reasoning_effort, thinkingBudget: json.thinking_budget });
   // Why the budget differs from the tier's (overrides, client hints, floor, ceiling), for the record.
   for (const a of decision.adjustments) notes.push(`budget: ${a}`);
+  // vLLM and SGLang refuse a prompt + completion limit past their context: where the backend's
+  // is known, the limit stays inside what this prompt leaves, like a client max_tokens would.
+  const prompt = backend?.contextTokens !== undefined ? countPrompt(json, deps, backend) : undefined;
+  const room = prompt ? contextRoom(backend, prompt, config) : null;
+  const clientMax = dialect.clientMaxTokens(json);
+  const completionMax = room === null ? clientMax : Math.min(clientMax ?? Infinity, room);
+  if (room !== null && (clientMax === null || room < clientMax)) notes.push(`context: ${backend!.contextTokens} tokens, prompt ~${backend!.contextTokens! - room}: completion held to ${room}`);
   // An answer must fit inside the client's own max_tokens: thinking stops short of it.
-  const budget = budgetWithAnswerRoom(decision.budget, dialect.clientMaxTokens(json), config.requests.answerReserveTokens);
-  if (budget < decision.budget) notes.push(`answer reserve: thinking ${decision.budget} lowered to ${budget} to fit max_tokens`);
+  const budget = budgetWithAnswerRoom(decision.budget, completionMax, config.requests.answerReserveTokens);
+  if (budget < decision.budget) notes.push(`answer reserve: thinking ${decision.budget} lowered to ${budget} to fit ${completionMax === clientMax ? 'max_tokens' : 'the context'}`);
   const choices = generatedChoices(json);
   const duplex = timing.responseBodyMode === 'FULL_DUPLEX_STREAMED';
   // Only a continuation backend cuts off (the check reads every message: not on other requests).
@@ -439,8 +473,9 @@ function decide(
     notes.push(`no cut-off + continuation: ${why}; capped as native, the stream rewrite enforces`);
   }
   const graceTokens = backend?.enforcement === 'continuation' && cutOff ? Math.ceil(budget * config.requests.graceRatio) : 0;
-  const limits = dialect.limits(json, { thinkingBudget: budget, answerTokens: config.requests.answerTokens, graceTokens, cutOff });
-  return { classification, tier, tierBudget: decision.budget, budget, graceTokens, choices, cutOff, pressure, route, backend, dialect, limits, notes, preview };
+  const contextRoomTokens = room ?? undefined;
+  const limits = dialect.limits(json, { thinkingBudget: budget, answerTokens: config.requests.answerTokens, graceTokens, cutOff, contextRoom: contextRoomTokens });
+  return { classification, tier, tierBudget: decision.budget, budget, graceTokens, choices, cutOff, contextRoom: contextRoomTokens, prompt, pressure, route, backend, dialect, limits, notes, preview };
 }
 
 /** A field of the body that only thinkcap may set on the chosen backend (Dialect.reservedFields), as a refusal. */
@@ -478,7 +513,7 @@ function admit(d: Decision, json: Record<string, unknown>, deps: PlanDeps, timin
   if (d.route?.model) json.model = d.route.model;
   const original = continuation || rescue ? structuredClone(json) : null;
   const choices = d.choices;
-  const rewrite = d.dialect.rewriteRequest(json, { thinkingBudget: d.budget, answerTokens: config.requests.answerTokens, graceTokens: d.graceTokens, cutOff: d.cutOff });
+  const rewrite = d.dialect.rewriteRequest(json, { thinkingBudget: d.budget, answerTokens: config.requests.answerTokens, graceTokens: d.graceTokens, cutOff: d.cutOff, contextRoom: d.contextRoom });
   const body = Buffer.from(JSON.stringify(json), 'utf8');
   const headers: Record<string, string | number> = { 'x-thinkcap-tier': d.tier, 'x-thinkcap-budget': d.budget };
   if (d.route) headers[config.routing.header] = d.route.target;
@@ -507,5 +542,7 @@ function admit(d: Decision, json: Record<string, unknown>, deps: PlanDeps, timin
     original,
     choices,
     cutOff: d.cutOff,
+    contextRoom: d.contextRoom,
+    prompt: d.prompt,
   };
 }

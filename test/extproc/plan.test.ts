@@ -300,6 +300,36 @@ describe('planRequest', () => {
     expect(streamed.plan.notes).toContain('no cut-off + continuation: response_body_mode STREAMED (a continuation needs FULL_DUPLEX_STREAMED); capped as native, the stream rewrite enforces');
   });
 
+  it("a backend's contextTokens: the completion limit written stays inside what the prompt leaves; a client's smaller one is kept", () => {
+    const config = validateConfig({ defaultDialect: 'vllm', tiers: Object.fromEntries(['trivial', 'simple', 'moderate', 'complex', 'deep'].map((t) => [t, { budget: 1024 }])), backends: [{ name: 'b', dialect: 'vllm', contextTokens: 3000 }] });
+    const plan = (extra: Record<string, unknown>, content: string) => {
+      const json = { messages: [{ role: 'user', content }], ...extra } as Record<string, unknown> & { messages: Array<{ role: string; content: string }> };
+      const out = planRequest(head(config), json, json.messages, deps(config), timing()) as PlanOutcome;
+      if (out.kind !== 'forward') throw new Error('refused');
+      return { plan: out.plan, sent: JSON.parse(out.plan.body.toString()) as { max_tokens: number; thinking_token_budget: number } };
+    };
+    const words = (n: number) => `${'word '.repeat(n)}why?`;
+    // ~1,000 o200k tokens + 4 + 64 overhead: room ~1,930, above budget + reserve.
+    const a = plan({}, words(1000));
+    expect(a.plan.contextRoom).toBeGreaterThan(1900);
+    expect(a.plan.contextRoom).toBeLessThan(1940);
+    expect(a.sent.max_tokens).toBe(a.plan.contextRoom);
+    expect(a.sent.thinking_token_budget).toBe(1024);
+    expect(a.plan.notes.some((n) => /^context: 3000 tokens, prompt ~\d+: completion held to \d+$/.test(n))).toBe(true);
+    // A client's own smaller limit is kept (and thinking fits inside it).
+    const b = plan({ max_tokens: 500 }, words(1000));
+    expect(b.sent.max_tokens).toBe(500);
+    // Too little room for budget + answer: thinking lowered, as for a small max_tokens.
+    const c = plan({}, words(2700));
+    expect(c.sent.max_tokens).toBe(c.plan.contextRoom);
+    expect(c.plan.budget).toBeLessThan(c.plan.contextRoom!);
+    expect(c.plan.notes.some((n) => /lowered to \d+ to fit the context/.test(n))).toBe(true);
+    // A prompt that fills the context by the estimate: no bound (the engine answers it itself).
+    const d = plan({}, words(3100));
+    expect(d.plan.contextRoom).toBeUndefined();
+    expect(d.sent.max_tokens).toBe(1024 + config.requests.answerTokens);
+  });
+
   it('llama.cpp continuation backend: a request with tools gets no cut-off (a raw completion returns tool calls as text); response_format does', () => {
     const config = validateConfig({ defaultDialect: 'llamacpp', backends: [{ name: 'b', dialect: 'llamacpp', enforcement: 'continuation', url: 'http://127.0.0.1:1' }] });
     const plan = (extra: Record<string, unknown>) => {

@@ -17,6 +17,12 @@ async function streamChat(stack: Stack, extra: Record<string, unknown> = {}): Pr
   return { ...(await readStream(data as unknown as AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>)), headers: response.headers };
 }
 
+async function fullChatWith(stack: Stack, content: string) {
+  const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
+  const data = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content }] });
+  return { content: data.choices[0]!.message.content ?? '' };
+}
+
 async function fullChat(stack: Stack) {
   const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
   const { data, response } = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: EASY }] }).withResponse();
@@ -173,6 +179,54 @@ describe('cut-off + continuation (generic model, FULL_DUPLEX_STREAMED)', () => {
     await new Promise((r) => setTimeout(r, 30));
     const rec = stack.thinkcap!.history.at(-1)!;
     expect(rec.thinkingTokens).toBeLessThanOrEqual(33);
+  });
+});
+
+describe('a vLLM backend with a context length: the limit thinkcap writes fits beside the prompt', () => {
+  // vLLM refuses a prompt + completion limit past --max-model-len with 400, where a request with
+  // no limit gets what is left. Budget + answer allowance (1,024 + 4,096 here) beside a prompt of
+  // ~1,500 tokens passes a 3,000-token context: through thinkcap such a request failed.
+  const stacks: Partial<Record<'bounded' | 'unbounded', Stack>> = {};
+  const tiers = Object.fromEntries(['trivial', 'simple', 'moderate', 'complex', 'deep'].map((t) => [t, { budget: 1024 }]));
+  beforeAll(async () => {
+    for (const which of ['bounded', 'unbounded'] as const) {
+      stacks[which] = await startStack({
+        emulator: { dialect: 'vllm', maxModelLen: 3000, promptBilling: { factor: 1, overhead: 10 }, plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }) },
+        thinkcap: { defaultDialect: 'vllm', tiers, backends: [{ name: 'b', dialect: 'vllm', ...(which === 'bounded' ? { contextTokens: 3000 } : {}) }] },
+      });
+    }
+  });
+  afterAll(async () => {
+    for (const s of Object.values(stacks)) await s?.stop();
+  });
+  // ~1,500 o200k tokens of plain words, then an ask.
+  const long = `${'the quick brown fox jumps over the lazy dog '.repeat(166)}What is the dog doing?`;
+
+  it('without contextTokens: 400 from the engine, the limit it names being thinkcap\'s', async () => {
+    const client = new OpenAI({ baseURL: stacks.unbounded!.baseURL, apiKey: 'test', maxRetries: 0 });
+    await expect(client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: long }] })).rejects.toMatchObject({ status: 400 });
+    expect((stacks.unbounded!.emulator.requests.at(-1)!.body as { max_tokens: number }).max_tokens).toBe(1024 + 4096);
+  });
+
+  it.each([true, false])('with contextTokens: held to what the prompt leaves, and answered (stream=%s)', async (stream) => {
+    const stack = stacks.bounded!;
+    const seen = stream ? await streamChat(stack, { messages: [{ role: 'user', content: long }] }) : await fullChatWith(stack, long);
+    expect(seen.content.trim()).toBe(expectedAnswer(ANSWER));
+    const sent = stack.emulator.requests.at(-1)!.body as { max_tokens: number; thinking_token_budget: number };
+    expect(sent.max_tokens).toBeLessThan(3000 - 1500);
+    expect(sent.max_tokens).toBeGreaterThan(1024);
+    expect(sent.thinking_token_budget).toBe(1024);
+  });
+
+  it('a context the prompt leaves too little of: the thinking budget is lowered so the answer keeps its room', async () => {
+    const stack = stacks.bounded!;
+    const longer = `${'the quick brown fox jumps over the lazy dog '.repeat(290)}What is the dog doing?`;
+    const seen = await streamChat(stack, { messages: [{ role: 'user', content: longer }] });
+    expect(seen.content.trim()).toBe(expectedAnswer(ANSWER));
+    const sent = stack.emulator.requests.at(-1)!.body as { max_tokens: number; thinking_token_budget: number };
+    expect(sent.max_tokens).toBeLessThan(3000 - 2600);
+    expect(sent.thinking_token_budget).toBeLessThan(sent.max_tokens);
+    expect(Number(seen.headers.get('x-thinkcap-budget'))).toBe(sent.thinking_token_budget);
   });
 });
 
