@@ -14,8 +14,8 @@ function option(args: string[], name: string): string | undefined {
   return i >= 0 ? args[i + 1] : undefined;
 }
 
-/** The model names a backend lists (/api/tags for Ollama, /v1/models otherwise). */
-async function listModels(b: BackendConfig): Promise<string[]> {
+/** The model names a backend lists (/api/tags for Ollama, /v1/models otherwise), and the largest context length it states (vLLM's max_model_len). */
+async function listModels(b: BackendConfig): Promise<{ names: string[]; maxModelLen: number | null }> {
   const base = b.url!.endsWith('/') ? b.url! : `${b.url!}/`;
   const path = b.dialect === 'ollama' ? 'api/tags' : 'v1/models';
   const r = await fetch(new URL(path, base), { headers: backendCallHeaders(b), signal: AbortSignal.timeout(3000) });
@@ -24,9 +24,22 @@ async function listModels(b: BackendConfig): Promise<string[]> {
     throw new Error(`${path} answered ${r.status}: ${hint}`);
   }
   if (!r.ok) throw new Error(`${path} answered ${r.status}`);
-  const j = (await r.json()) as { data?: Array<{ id?: unknown }>; models?: Array<{ name?: unknown }> };
+  const j = (await r.json()) as { data?: Array<{ id?: unknown; max_model_len?: unknown }>; models?: Array<{ name?: unknown }> };
   const names = b.dialect === 'ollama' ? (j.models ?? []).map((m) => m.name) : (j.data ?? []).map((m) => m.id);
-  return names.filter((n): n is string => typeof n === 'string');
+  const lengths = (j.data ?? []).map((m) => m.max_model_len).filter((n): n is number => typeof n === 'number' && n > 0);
+  return { names: names.filter((n): n is string => typeof n === 'string'), maxModelLen: lengths.length ? Math.max(...lengths) : null };
+}
+
+/** What an engine's stated context length says of backends[].contextTokens. */
+function contextFinding(b: BackendConfig, maxModelLen: number | null): Finding | null {
+  if (maxModelLen === null || (b.dialect !== 'vllm' && b.dialect !== 'sglang')) return null;
+  if (b.contextTokens === undefined) {
+    return { level: 'warning', message: `backends '${b.name}' serves a context of ${maxModelLen} tokens (max_model_len) and has no contextTokens: where a client sets no max_tokens, the limit thinkcap writes (budget + answer allowance) beside a long prompt can pass it, and the engine refuses such a request with 400; set contextTokens: ${maxModelLen}.` };
+  }
+  if (b.contextTokens > maxModelLen) {
+    return { level: 'warning', message: `backends '${b.name}' has contextTokens ${b.contextTokens}, more than the ${maxModelLen} tokens the engine serves (max_model_len): requests near that length can still be refused with 400; set contextTokens: ${maxModelLen}.` };
+  }
+  return null;
 }
 
 /** The most telling part of a fetch error: the socket error code (ECONNREFUSED, ENOTFOUND, …) where there is one. */
@@ -62,8 +75,10 @@ export async function checkCommand(args: string[]): Promise<number> {
         continue;
       }
       try {
-        const models = await listModels(b);
-        process.stdout.write(`backend ${b.name} (${b.dialect}, ${b.url}): ${models.length ? models.join(', ') : 'reachable, no models listed'}\n`);
+        const { names, maxModelLen } = await listModels(b);
+        process.stdout.write(`backend ${b.name} (${b.dialect}, ${b.url}): ${names.length ? names.join(', ') : 'reachable, no models listed'}\n`);
+        const context = contextFinding(b, maxModelLen);
+        if (context) findings.push(context);
       } catch (err) {
         findings.push({ level: 'error', message: `backends '${b.name}' (${b.url}) is not reachable: ${reason(err)}.` });
       }

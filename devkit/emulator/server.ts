@@ -336,7 +336,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
     if (req.method === 'GET' && (path === '/v1/models' || path === '/api/tags')) {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ object: 'list', data: [{ id: opts.model ?? 'emulated-reasoner', object: 'model', owned_by: 'emulator' }] }));
+      // vLLM's model card states the context length it serves (max_model_len).
+      const card = { id: opts.model ?? 'emulated-reasoner', object: 'model', owned_by: 'emulator', ...(opts.maxModelLen !== undefined ? { max_model_len: opts.maxModelLen } : {}) };
+      res.end(JSON.stringify({ object: 'list', data: [card] }));
       return;
     }
     if (dialect === 'ollama' && req.method === 'POST' && rec(body)._debug_render_only === true && path === '/api/chat') {

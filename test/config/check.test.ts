@@ -238,6 +238,24 @@ describe('thinkcap check (the CLI)', () => {
     }
   });
 
+  it("a vLLM backend that states its context length (max_model_len): a warning without contextTokens or above it, none at or under it", async () => {
+    const sized = await startEmulator({ model: 'qwen3-8b', maxModelLen: 16384 });
+    try {
+      const base = read('thinkcap.example.yaml');
+      const at = async (name: string, contextTokens?: number) => {
+        writeFileSync(join(dir, `${name}.yaml`), stringify({ ...base, backends: [{ name: 'v', dialect: 'vllm', url: sized.url, ...(contextTokens ? { contextTokens } : {}) }] }));
+        return (await check('--config', join(dir, `${name}.yaml`))).stdout;
+      };
+      expect(await at('ctx-none')).toContain("backends 'v' serves a context of 16384 tokens (max_model_len) and has no contextTokens");
+      expect(await at('ctx-over', 32768)).toContain("backends 'v' has contextTokens 32768, more than the 16384 tokens the engine serves");
+      const fits = await at('ctx-fits', 16000);
+      expect(fits).not.toMatch(/max_model_len/);
+      expect(fits).toMatch(/backend v \(vllm, http:\/\/127\.0\.0\.1:\d+\): qwen3-8b/);
+    } finally {
+      await sized.close();
+    }
+  });
+
   it('a Redis ledger with replicas but no replica acks: a warning, and none with replicaAcks 1', async () => {
     const spend = (replicaAcks: number) => ({ enabled: true, ledger: 'redis', redis: { sentinel: { name: 'tc', sentinels: [{ host: '127.0.0.1', port: 26379 }] }, replicaAcks } });
     writeFileSync(join(dir, 'acks0.yaml'), stringify({ ...read('thinkcap.example.yaml'), spend: spend(0) }));
