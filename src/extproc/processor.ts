@@ -603,7 +603,9 @@ export class RequestProcessor {
     const plan = this.plan!;
     const clientMax = plan.rewrite.clientMaxTokens;
     const allowance = this.ctx.config.requests.answerTokens;
-    const maxTokens = Math.max(1, clientMax === null ? allowance : Math.min(allowance, clientMax - (first.completionTokens ?? 0)));
+    // The continuation's prompt holds the first leg's tokens: what the context leaves shrinks by them.
+    const room = plan.contextRoom === undefined ? Infinity : plan.contextRoom - (first.completionTokens ?? 0);
+    const maxTokens = Math.max(1, Math.min(room, clientMax === null ? allowance : Math.min(allowance, clientMax - (first.completionTokens ?? 0))));
     return plan.dialect.buildContinuation!(structuredClone(plan.original!) as Record<string, unknown>, first.keptReasoning, first.answer, maxTokens);
   }
 

@@ -186,13 +186,18 @@ describe('a vLLM backend with a context length: the limit thinkcap writes fits b
   // vLLM refuses a prompt + completion limit past --max-model-len with 400, where a request with
   // no limit gets what is left. Budget + answer allowance (1,024 + 4,096 here) beside a prompt of
   // ~1,500 tokens passes a 3,000-token context: through thinkcap such a request failed.
-  const stacks: Partial<Record<'bounded' | 'unbounded', Stack>> = {};
+  const stacks: Partial<Record<'bounded' | 'unbounded' | 'continuation', Stack>> = {};
   const tiers = Object.fromEntries(['trivial', 'simple', 'moderate', 'complex', 'deep'].map((t) => [t, { budget: 1024 }]));
   beforeAll(async () => {
-    for (const which of ['bounded', 'unbounded'] as const) {
+    for (const which of ['bounded', 'unbounded', 'continuation'] as const) {
       stacks[which] = await startStack({
         emulator: { dialect: 'vllm', maxModelLen: 3000, promptBilling: { factor: 1, overhead: 10 }, plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }) },
-        thinkcap: { defaultDialect: 'vllm', tiers, backends: [{ name: 'b', dialect: 'vllm', ...(which === 'bounded' ? { contextTokens: 3000 } : {}) }] },
+        thinkcap: (emu) => ({
+          defaultDialect: 'vllm',
+          tiers: which === 'continuation' ? Object.fromEntries(Object.keys(tiers).map((t) => [t, { budget: 100 }])) : tiers,
+          backends: [{ name: 'b', dialect: 'vllm', ...(which !== 'unbounded' ? { contextTokens: 3000 } : {}), ...(which === 'continuation' ? { enforcement: 'continuation', url: emu.url } : {}) }],
+        }),
+        envoy: which === 'continuation' ? { responseBodyMode: 'FULL_DUPLEX_STREAMED' } : undefined,
       });
     }
   });
@@ -216,6 +221,16 @@ describe('a vLLM backend with a context length: the limit thinkcap writes fits b
     expect(sent.max_tokens).toBeLessThan(3000 - 1500);
     expect(sent.max_tokens).toBeGreaterThan(1024);
     expect(sent.thinking_token_budget).toBe(1024);
+  });
+
+  it("the continuation's limit fits too: the context left shrinks by the first leg's tokens", async () => {
+    const stack = stacks.continuation!;
+    const seen = await streamChat(stack, { messages: [{ role: 'user', content: long }] });
+    expect(seen.content.trim()).toBe(expectedAnswer(ANSWER));
+    const [first, cont] = stack.emulator.requests.slice(-2).map((r) => r.body as { max_tokens: number });
+    expect(first!.max_tokens).toBe(100);
+    expect(cont!.max_tokens).toBeLessThan(3000 - 1500 - 100);
+    expect(stack.thinkcap!.history.at(-1)?.reason ?? null).toBeNull();
   });
 
   it('a context the prompt leaves too little of: the thinking budget is lowered so the answer keeps its room', async () => {
