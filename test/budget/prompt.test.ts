@@ -17,7 +17,7 @@ describe('the prompt token bound', () => {
   it('up to 32 KiB of text: the exact count, as estimate and as bound, plus 4 a message', () => {
     const messages = [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: english(20_000) }];
     const exact = o200k('Be brief.' + english(20_000));
-    expect(promptTokenBound({ messages }, BOUND)).toEqual({ estimate: exact + 8, bound: (exact + 8) * 2 + 64, cut: false });
+    expect(promptTokenBound({ messages }, BOUND)).toEqual({ estimate: exact + 8, bound: (exact + 8) * 2 + 64, cut: false, media: 0 });
   });
 
   it("what vLLM's template may render beside the messages (documents, a chat_template of the client's, its kwargs) is in the bound", () => {
@@ -37,6 +37,8 @@ describe('the prompt token bound', () => {
     const withoutImages = promptTokenBound({ messages: [{ role: 'user', content: [text] }, { role: 'user', content: 'and' }] }, { ...BOUND, mediaPartTokens: 1000 }).bound;
     expect(withMedia - withoutImages).toBe(5 * 1000);
     expect(withoutImages).toBeGreaterThan(plain);
+    // The parts are counted beside the bound (the context room takes them at mediaPartTokens too).
+    expect(promptTokenBound({ messages: [{ role: 'user', content: parts }, { role: 'user', content: 'and', images: ['AAAA', 'BBBB'] }] }, BOUND).media).toBe(5);
     // Without the option, as before: text only.
     expect(promptTokenBound({ messages: [{ role: 'user', content: parts }] }, BOUND).bound).toBe(promptTokenBound({ messages: [{ role: 'user', content: [text] }] }, BOUND).bound);
   });
