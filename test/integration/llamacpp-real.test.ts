@@ -13,7 +13,7 @@
  */
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../../devkit/stack.js';
+import { startStack, type Stack, type StackOptions } from '../../devkit/stack.js';
 import { LLAMA_ENVOY, startLlamaServer, type LlamaServerOptions, type RunningLlama } from '../../devkit/llama.js';
 import { extProcStat } from '../../devkit/envoy.js';
 import { roomyTimeouts } from '../harness/timeouts.js';
@@ -95,6 +95,20 @@ async function chat(stack: Stack, stream: boolean, body: Record<string, unknown>
 }
 
 const count = (s: string, needle: string) => s.split(needle).length - 1;
+
+/** One llama-server and one stack in front of it for a describe block: started before its tests, stopped after. */
+function llamaStack(server: LlamaServerOptions, stackOptions: (llama: RunningLlama) => StackOptions): { readonly llama: RunningLlama; readonly stack: Stack } {
+  const up = {} as { llama: RunningLlama; stack: Stack };
+  beforeAll(async () => {
+    up.llama = await startLlamaServer(server);
+    up.stack = await startStack(stackOptions(up.llama));
+  }, 120_000);
+  afterAll(async () => {
+    await up.stack?.stop();
+    await up.llama?.stop();
+  });
+  return up;
+}
 
 describe.each(ENGINES)('real llama-server: $label', (engine) => {
   let llama: RunningLlama;
@@ -283,23 +297,14 @@ describe('real llama-server started with --api-key: thinkcap\'s own calls carry 
 });
 
 describe('real llama-server: the end-of-stream report in continuation mode', () => {
-  let llama: RunningLlama;
-  let stack: Stack;
-  beforeAll(async () => {
-    llama = await startLlamaServer({ template: 'think-forced-open', reasoningFormat: 'deepseek', slots: 1 });
-    stack = await startStack({
-      backendPort: llama.port,
-      thinkcap: { backends: [{ name: 'llama', dialect: 'llamacpp', enforcement: 'continuation', url: llama.url }] },
-      envoy: { ...ENVOY, responseBodyMode: 'FULL_DUPLEX_STREAMED' },
-    });
-  }, 120_000);
-  afterAll(async () => {
-    await stack?.stop();
-    await llama?.stop();
-  });
+  const up = llamaStack({ template: 'think-forced-open', reasoningFormat: 'deepseek', slots: 1 }, (llama) => ({
+    backendPort: llama.port,
+    thinkcap: { backends: [{ name: 'llama', dialect: 'llamacpp', enforcement: 'continuation', url: llama.url }] },
+    envoy: { ...ENVOY, responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+  }));
 
   it('states the tier budget (not the continuation leg\'s 0) and the thinking of both legs', async () => {
-    const r = await fetch(`${stack.baseURL}/chat/completions`, {
+    const r = await fetch(`${up.stack.baseURL}/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'smollm2', messages: [{ role: 'user', content: 'Hi' }], stream: true, temperature: 0, max_tokens: 100 }),
@@ -317,45 +322,36 @@ describe('real llama-server: the end-of-stream report in continuation mode', () 
 });
 
 describe('real llama-server: a config that names only the dialect', () => {
-  let llama: RunningLlama;
-  let stack: Stack;
-  beforeAll(async () => {
-    llama = await startLlamaServer({ template: 'think-forced-open', reasoningFormat: 'deepseek', slots: 1 });
-    stack = await startStack({ backendPort: llama.port, thinkcap: { defaultDialect: 'llamacpp' }, envoy: ENVOY });
-  }, 120_000);
-  afterAll(async () => {
-    await stack?.stop();
-    await llama?.stop();
-  });
+  const up = llamaStack({ template: 'think-forced-open', reasoningFormat: 'deepseek', slots: 1 }, (llama) => ({ backendPort: llama.port, thinkcap: { defaultDialect: 'llamacpp' }, envoy: ENVOY }));
 
   it.each([true, false])('"Hi" gets an answer with the default tier budget (stream=%s)', async (stream) => {
-    const before = await llama.settledTokensPredicted();
-    const seen = await chat(stack, stream, { messages: [{ role: 'user', content: 'Hi' }], max_tokens: 200 });
-    const generated = (await llama.settledTokensPredicted()) - before;
+    const before = await up.llama.settledTokensPredicted();
+    const seen = await chat(up.stack, stream, { messages: [{ role: 'user', content: 'Hi' }], max_tokens: 200 });
+    const generated = (await up.llama.settledTokensPredicted()) - before;
     const budget = Number(seen.headers.get('x-thinkcap-budget'));
     expect(seen.headers.get('x-thinkcap-tier')).toBe('trivial');
     expect(budget).toBe(32);
     expect(seen.content.trim().length).toBeGreaterThan(0);
-    expect(generated - (await llama.tokenize(seen.content))).toBeLessThanOrEqual(budget + SLACK);
+    expect(generated - (await up.llama.tokenize(seen.content))).toBeLessThanOrEqual(budget + SLACK);
     expect(seen.usage?.completion_tokens_details?.reasoning_tokens).toBeLessThanOrEqual(budget);
   }, 60_000);
 
   it('a percent-escaped chat path (which llama-server decodes before routing) is capped like the plain one', async () => {
-    const before = await llama.settledTokensPredicted();
-    const r = await fetch(`${stack.envoy.url}/v1/chat/complet%69ons`, {
+    const before = await up.llama.settledTokensPredicted();
+    const r = await fetch(`${up.stack.envoy.url}/v1/chat/complet%69ons`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'smollm2', messages: [{ role: 'user', content: 'Hi' }], temperature: 0, max_tokens: 200 }),
     });
     const j = (await r.json()) as { choices: Array<{ message: { content: string } }> };
-    const generated = (await llama.settledTokensPredicted()) - before;
+    const generated = (await up.llama.settledTokensPredicted()) - before;
     expect(r.status).toBe(200);
     expect(r.headers.get('x-thinkcap-budget')).toBe('32');
-    expect(generated - (await llama.tokenize(j.choices[0]!.message.content))).toBeLessThanOrEqual(32 + SLACK);
+    expect(generated - (await up.llama.tokenize(j.choices[0]!.message.content))).toBeLessThanOrEqual(32 + SLACK);
   }, 60_000);
 
   it('a streamed report states the budget and the thinking count', async () => {
-    const r = await fetch(`${stack.baseURL}/chat/completions`, {
+    const r = await fetch(`${up.stack.baseURL}/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'smollm2', messages: [{ role: 'user', content: 'Hi' }], stream: true, temperature: 0, max_tokens: 100 }),
@@ -375,29 +371,20 @@ describe('real llama-server: a config that names only the dialect', () => {
  */
 describe('real llama-server: its own length and choice fields, with spend budgets on', () => {
   const ADMIN = 'llama-admin-token-0123456789';
-  let llama: RunningLlama;
-  let stack: Stack;
-  beforeAll(async () => {
-    llama = await startLlamaServer({ template: 'think-forced-open', reasoningFormat: 'deepseek', slots: 3 });
-    stack = await startStack({
-      backendPort: llama.port,
-      thinkcap: {
-        admin: { token: ADMIN },
-        ...SMALL_LIMITS,
-        backends: [{ name: 'llama', dialect: 'llamacpp', url: llama.url }],
-        // $1 a completion token, prompts free: what the ledger holds is tokens charged.
-        spend: { enabled: true, pricing: { promptUsdPerMTok: 0, completionUsdPerMTok: 1e6 }, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: 1e9 }] },
-      },
-      envoy: ENVOY,
-    });
-  }, 120_000);
-  afterAll(async () => {
-    await stack?.stop();
-    await llama?.stop();
-  });
+  const up = llamaStack({ template: 'think-forced-open', reasoningFormat: 'deepseek', slots: 3 }, (llama) => ({
+    backendPort: llama.port,
+    thinkcap: {
+      admin: { token: ADMIN },
+      ...SMALL_LIMITS,
+      backends: [{ name: 'llama', dialect: 'llamacpp', url: llama.url }],
+      // $1 a completion token, prompts free: what the ledger holds is tokens charged.
+      spend: { enabled: true, pricing: { promptUsdPerMTok: 0, completionUsdPerMTok: 1e6 }, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: 1e9 }] },
+    },
+    envoy: ENVOY,
+  }));
 
   async function post(body: Record<string, unknown>): Promise<{ status: number; json: { choices?: unknown[]; usage?: { completion_tokens: number } } }> {
-    const r = await fetch(`${stack.baseURL}/chat/completions`, {
+    const r = await fetch(`${up.stack.baseURL}/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'smollm2', messages: [{ role: 'user', content: PROMPT }], temperature: 0, ...body }),
@@ -408,7 +395,7 @@ describe('real llama-server: its own length and choice fields, with spend budget
   /** The anonymous tenant's spend once nothing is reserved any more (settlement follows the response). */
   async function spentSettled(): Promise<number> {
     for (let i = 0; ; i++) {
-      const r = await fetch(`http://127.0.0.1:${stack.replicas[0]!.adminPort}/api/budget?scope=tenant:anonymous`, { headers: { authorization: `Bearer ${ADMIN}` } });
+      const r = await fetch(`http://127.0.0.1:${up.stack.replicas[0]!.adminPort}/api/budget?scope=tenant:anonymous`, { headers: { authorization: `Bearer ${ADMIN}` } });
       const b = ((await r.json()) as { budgets: Array<{ spent: number; reserved: number }> }).budgets[0]!;
       if (b.reserved === 0 || i >= 100) return b.spent;
       await new Promise((res) => setTimeout(res, 50));
@@ -419,9 +406,9 @@ describe('real llama-server: its own length and choice fields, with spend budget
     ['n_predict 400', { n_predict: 400 }],
     ['n_predict -1 (no limit) beside max_tokens 30', { n_predict: -1, max_tokens: 30 }],
   ])('%s: the engine generates no more than the cap thinkcap wrote', async (_name, fields) => {
-    const before = await llama.settledTokensPredicted();
+    const before = await up.llama.settledTokensPredicted();
     const { status } = await post(fields);
-    const generated = (await llama.settledTokensPredicted()) - before;
+    const generated = (await up.llama.settledTokensPredicted()) - before;
     expect(status).toBe(200);
     // This prompt thinks until a length cap stops it: without the fix n_predict was the cap (400, or none).
     const cap = 'max_tokens' in fields ? 30 : BUDGET + ANSWER_TOKENS;
@@ -431,19 +418,19 @@ describe('real llama-server: its own length and choice fields, with spend budget
 
   it("a client's reasoning_budget_tokens, which llama-server reads before thinking_budget_tokens, does not displace the budget thinkcap writes under the alias", async () => {
     const alias = await startStack({
-      backendPort: llama.port,
+      backendPort: up.llama.port,
       thinkcap: {
         ...SMALL_LIMITS,
-        backends: [{ name: 'llama', dialect: 'llamacpp', url: llama.url, budgetField: 'thinking_budget_tokens' }],
+        backends: [{ name: 'llama', dialect: 'llamacpp', url: up.llama.url, budgetField: 'thinking_budget_tokens' }],
       },
       envoy: ENVOY,
     });
     try {
-      const before = await llama.settledTokensPredicted();
+      const before = await up.llama.settledTokensPredicted();
       const seen = await chat(alias, false, { reasoning_budget_tokens: -1, max_tokens: 200 });
-      const generated = (await llama.settledTokensPredicted()) - before;
+      const generated = (await up.llama.settledTokensPredicted()) - before;
       // Without the fix the engine thought until thinkcap's length cap (budget + answer allowance, 88).
-      expect(generated - (await llama.tokenize(seen.content))).toBeLessThanOrEqual(BUDGET + SLACK);
+      expect(generated - (await up.llama.tokenize(seen.content))).toBeLessThanOrEqual(BUDGET + SLACK);
     } finally {
       await alias.stop();
     }
@@ -451,9 +438,9 @@ describe('real llama-server: its own length and choice fields, with spend budget
 
   it('n_cmpl 3: three choices reserved and charged, though the engine\'s usage counts one', async () => {
     const spentBefore = await spentSettled();
-    const before = await llama.settledTokensPredicted();
+    const before = await up.llama.settledTokensPredicted();
     const { status, json } = await post({ n_cmpl: 3, max_tokens: 20 });
-    const generated = (await llama.settledTokensPredicted()) - before;
+    const generated = (await up.llama.settledTokensPredicted()) - before;
     expect(status).toBe(200);
     expect(json.choices).toHaveLength(3);
     // The engine's own report: one choice's tokens (the reason thinkcap does not settle by it).
@@ -473,23 +460,14 @@ describe('real llama-server: its own length and choice fields, with spend budget
  * the rewrite read the two as one stream and closed one choice's block in the other.
  */
 describe('real llama-server: two choices in one stream, the stream rewrite enforcing', () => {
-  let llama: RunningLlama;
-  let stack: Stack;
-  beforeAll(async () => {
-    llama = await startLlamaServer({ template: 'think-forced-open', reasoningFormat: 'none', slots: 2 });
-    stack = await startStack({
-      backendPort: llama.port,
-      thinkcap: { ...SMALL_LIMITS, backends: [{ name: 'llama', dialect: 'llamacpp', url: llama.url, enforcement: 'rewrite' }] },
-      envoy: ENVOY,
-    });
-  }, 120_000);
-  afterAll(async () => {
-    await stack?.stop();
-    await llama?.stop();
-  });
+  const up = llamaStack({ template: 'think-forced-open', reasoningFormat: 'none', slots: 2 }, (llama) => ({
+    backendPort: llama.port,
+    thinkcap: { ...SMALL_LIMITS, backends: [{ name: 'llama', dialect: 'llamacpp', url: llama.url, enforcement: 'rewrite' }] },
+    envoy: ENVOY,
+  }));
 
   it('each choice: one think block, closed once at the budget, in its own events', async () => {
-    const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'none' });
+    const client = new OpenAI({ baseURL: up.stack.baseURL, apiKey: 'none' });
     const stream = await client.chat.completions.create({ model: 'smollm2', messages: [{ role: 'user', content: PROMPT }], temperature: 0.8, max_tokens: 120, stream: true, n_cmpl: 2 } as never);
     const content = new Map<number, string>();
     for await (const chunk of stream as unknown as AsyncIterable<{ choices: Array<{ index: number; delta?: { content?: string | null } }> }>) {
@@ -503,7 +481,7 @@ describe('real llama-server: two choices in one stream, the stream rewrite enfor
       const thinking = text.slice('<think>'.length, text.indexOf('</think>'));
       // The rewrite keeps thinking up to the budget by thinkcap's tokenizer (a token of slack for
       // the piece that crosses it).
-      const tokenized = await llama.tokenize(thinking);
+      const tokenized = await up.llama.tokenize(thinking);
       expect(tokenized, `choice ${index} thinking: ${thinking}`).toBeLessThanOrEqual(BUDGET + SLACK);
     }
   }, 120_000);
@@ -517,23 +495,14 @@ describe('real llama-server: a continuation backend (full duplex), as the client
   // (n_probs) and a whole answer merges them in (before, only the first leg's came: 24 entries for
   // 120 tokens). Structured output: the continuation is a raw completion, which reads json_schema
   // but not response_format (before, the continued answer was free text, a Python snippet here).
-  let llama: RunningLlama;
-  let stack: Stack;
-  beforeAll(async () => {
-    llama = await startLlamaServer({ template: 'think-forced-open', reasoningFormat: 'deepseek', slots: 2 });
-    stack = await startStack({
-      backendPort: llama.port,
-      thinkcap: { ...SMALL_LIMITS, backends: [{ name: 'llama', dialect: 'llamacpp', url: llama.url, enforcement: 'continuation' }] },
-      envoy: { ...ENVOY, responseBodyMode: 'FULL_DUPLEX_STREAMED' },
-    });
-  }, 120_000);
-  afterAll(async () => {
-    await stack?.stop();
-    await llama?.stop();
-  });
+  const up = llamaStack({ template: 'think-forced-open', reasoningFormat: 'deepseek', slots: 2 }, (llama) => ({
+    backendPort: llama.port,
+    thinkcap: { ...SMALL_LIMITS, backends: [{ name: 'llama', dialect: 'llamacpp', url: llama.url, enforcement: 'continuation' }] },
+    envoy: { ...ENVOY, responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+  }));
 
   it.each([true, false])('each choice thinks within the budget and answers (stream=%s)', async (stream) => {
-    const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'none', maxRetries: 0, timeout: 60_000 });
+    const client = new OpenAI({ baseURL: up.stack.baseURL, apiKey: 'none', maxRetries: 0, timeout: 60_000 });
     const request = { model: 'smollm2', messages: [{ role: 'user', content: PROMPT }], temperature: 0, max_tokens: 120, n: 2 };
     const seen = new Map<number, { reasoning: string; content: string }>();
     const at = (i: number) => seen.get(i) ?? (seen.set(i, { reasoning: '', content: '' }), seen.get(i)!);
@@ -555,7 +524,7 @@ describe('real llama-server: a continuation backend (full duplex), as the client
     expect([...seen.keys()].sort()).toEqual([0, 1]);
     for (const [index, { reasoning, content }] of seen) {
       expect(reasoning.length, `choice ${index}`).toBeGreaterThan(0);
-      expect(await llama.tokenize(reasoning), `choice ${index} thinking: ${reasoning}`).toBeLessThanOrEqual(BUDGET + SLACK);
+      expect(await up.llama.tokenize(reasoning), `choice ${index} thinking: ${reasoning}`).toBeLessThanOrEqual(BUDGET + SLACK);
       expect(content.trim().length, `choice ${index}: no answer`).toBeGreaterThan(0);
     }
   }, 120_000);
@@ -563,7 +532,7 @@ describe('real llama-server: a continuation backend (full duplex), as the client
 
   type Entry = { token: string; top_logprobs?: unknown[] };
   it.each([true, false])('one entry per token of both legs, with the top logprobs asked for (stream=%s)', async (stream) => {
-    const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'none', maxRetries: 0, timeout: 60_000 });
+    const client = new OpenAI({ baseURL: up.stack.baseURL, apiKey: 'none', maxRetries: 0, timeout: 60_000 });
     const request = { model: 'smollm2', messages: [{ role: 'user', content: PROMPT }], temperature: 0, max_tokens: 120, logprobs: true, top_logprobs: 2 };
     let entries: Entry[] = [];
     let content = '';
@@ -600,7 +569,7 @@ describe('real llama-server: a continuation backend (full duplex), as the client
     { stream: false, format: { type: 'json_object' } },
   ])('the continued answer keeps to response_format $format.type (stream=$stream)', async ({ stream, format }) => {
     const messages = [{ role: 'user', content: 'Give the capital of France as JSON with keys country and capital.' }];
-    const seen = await chat(stack, stream, { messages, max_tokens: 150, response_format: format });
+    const seen = await chat(up.stack, stream, { messages, max_tokens: 150, response_format: format });
     if (!stream) expect(seen.headers.get('x-thinkcap-enforced')).toBe('continuation');
     const answer = JSON.parse(seen.content) as Record<string, unknown>;
     if (format.type === 'json_schema') expect(Object.keys(answer).sort()).toEqual(['capital', 'country']);
@@ -613,41 +582,30 @@ describe('real llama-server, every slot busy: the continuation waits its turn', 
   // queued behind another request got no byte within the idle limit and was given up (the
   // client had thinking and no answer). The wait for the answer to begin is now
   // continuationQueueTimeoutMs; the idle limit (1 s here) applies once it has.
-  let llama: RunningLlama;
-  let stack: Stack;
-  beforeAll(async () => {
-    llama = await startLlamaServer({ template: 'think-forced-open', reasoningFormat: 'deepseek', slots: 1 });
-    stack = await startStack({
-      backendPort: llama.port,
-      thinkcap: { ...SMALL_LIMITS, requests: { ...SMALL_LIMITS.requests, continuationTimeoutMs: 1000 }, backends: [{ name: 'llama', dialect: 'llamacpp', url: llama.url, enforcement: 'continuation' }] },
-      envoy: { ...ENVOY, responseBodyMode: 'FULL_DUPLEX_STREAMED' },
-    });
-  }, 120_000);
-  afterAll(async () => {
-    await stack?.stop();
-    await llama?.stop();
-  });
-
-  const chatOnce = (stack: Stack) => chat(stack, false, { max_tokens: 120 });
+  const up = llamaStack({ template: 'think-forced-open', reasoningFormat: 'deepseek', slots: 1 }, (llama) => ({
+    backendPort: llama.port,
+    thinkcap: { ...SMALL_LIMITS, requests: { ...SMALL_LIMITS.requests, continuationTimeoutMs: 1000 }, backends: [{ name: 'llama', dialect: 'llamacpp', url: llama.url, enforcement: 'continuation' }] },
+    envoy: { ...ENVOY, responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+  }));
 
   it('a request that takes the one slot between the first leg and its continuation does not cost the answer', async () => {
     // Straight to the engine: 300 tokens that end only at the length cap (a few seconds here).
-    const busy = () => fetch(`${llama.url}/v1/completions`, { method: 'POST', body: JSON.stringify({ prompt: 'Once upon a time', max_tokens: 300, temperature: 0, ignore_eos: true }) }).then((r) => r.text());
+    const busy = () => fetch(`${up.llama.url}/v1/completions`, { method: 'POST', body: JSON.stringify({ prompt: 'Once upon a time', max_tokens: 300, temperature: 0, ignore_eos: true }) }).then((r) => r.text());
     const done: string[] = [];
     const first = busy().then(() => done.push('first busy'));
     await new Promise((r) => setTimeout(r, 150));
     // Queued behind the first; its continuation is queued behind the second.
-    const chat = chatOnce(stack).then((seen) => {
+    const answered = chat(up.stack, false, { max_tokens: 120 }).then((seen) => {
       done.push('chat');
       return seen;
     });
     await new Promise((r) => setTimeout(r, 600));
     const second = busy().then(() => done.push('second busy'));
-    const [seen] = await Promise.all([chat, first, second]);
+    const [seen] = await Promise.all([answered, first, second]);
     // The continuation ran after the second request (FIFO): it waited longer than the idle limit.
     expect(done).toEqual(['first busy', 'second busy', 'chat']);
     expect(seen.headers.get('x-thinkcap-enforced')).toBe('continuation');
     expect(seen.content.trim().length).toBeGreaterThan(0);
-    expect(stack.thinkcap!.history.at(-1)!.reason).toBeNull();
+    expect(up.stack.thinkcap!.history.at(-1)!.reason).toBeNull();
   }, 120_000);
 });
