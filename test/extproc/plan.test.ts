@@ -277,6 +277,25 @@ describe('planRequest', () => {
     expect(duplex.usd).toBeCloseTo((duplex.cap + config.requests.answerTokens) / 1e6, 12);
   });
 
+  it('with spend on and contextTokens: the reservation covers the limit written (held to the context), the prompt counted once and priced', async () => {
+    const config = validateConfig({
+      defaultDialect: 'vllm',
+      tiers: Object.fromEntries(['trivial', 'simple', 'moderate', 'complex', 'deep'].map((t) => [t, { budget: 1024 }])),
+      backends: [{ name: 'b', dialect: 'vllm', contextTokens: 3000 }],
+      spend: { enabled: true, pricing: { promptUsdPerMTok: 1, completionUsdPerMTok: 1 }, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: 10 }] },
+    });
+    const spend = new SpendController(config, new MemoryLedger(), log);
+    let counted = 0;
+    const json = { messages: [{ role: 'user', content: `${'word '.repeat(1000)}why?` }] };
+    const out = await planRequest(head(config, { [config.identity.tenantHeader]: 'acme' }), json, json.messages, deps(config, { spend, onPromptCounted: () => counted++ }), timing());
+    if (out.kind !== 'forward') throw new Error('refused');
+    const sent = JSON.parse(out.plan.body.toString()) as { max_tokens: number };
+    expect(sent.max_tokens).toBe(out.plan.contextRoom);
+    expect(counted).toBe(1);
+    // Completion: the limit written; prompt: the worst-case bound of the same count.
+    expect(out.plan.reservation!.reservedUsd).toBeCloseTo((sent.max_tokens + out.plan.prompt!.bound) / 1e6, 12);
+  });
+
   it('continuation is planned only in full duplex, and keeps the client request for it', () => {
     const config = validateConfig({ defaultDialect: 'vllm', backends: [{ name: 'b', dialect: 'vllm', enforcement: 'continuation', url: 'http://127.0.0.1:1' }] });
     const mk = () => ({ messages: [{ role: 'user', content: 'Hello' }] });
