@@ -11,6 +11,7 @@
  *   node dist/benchmarks/classifier.js --probes [other checkout]     # the probe asks of sessions 22-23 (not the labelled set), this build [and another]
  *   node dist/benchmarks/classifier.js --cold [runs]                 # a fresh process's first calls, with and without the start-up warm-up
  *   node dist/benchmarks/classifier.js --passes                      # the 1.4 KB mixtures: a bare pass, the lexicon scan, a classification
+ *   node dist/benchmarks/classifier.js --pairs [bytes]               # every two-piece unit of the mixtures' pieces repeated to 2 KB: the slowest
  *   node dist/benchmarks/classifier.js --no-accuracy --rows conversation   # only the speed rows whose label has that text
  *   node dist/benchmarks/classifier.js --against <other checkout> --rows "1 MB"   # with --against: those rows, 1 MB ones included
  *
@@ -213,6 +214,49 @@ function conversation(seed: number, bytes: number): Msg[] {
   return [{ role: 'system', content: mixture(seed * 10 + 9, Math.floor(bytes / 8)) }, ...earlier, { role: 'user', content: 'why?' }];
 }
 
+/** A unit of two mixture pieces, a space after each, repeated to `bytes` characters. */
+const pairRepeat = ([a, b]: readonly [string, string], bytes: number) => fill(`${a} ${b} `, bytes);
+
+/**
+ * The 16 slowest units of two mixture pieces repeated to 2 KB, found by `--pairs` (every ordered
+ * pair of MIXTURE_PIECES, 9,801 inputs) on the build of 2026-12-04 (117b1a1): many short
+ * paragraphs, and Chinese or Japanese terms beside a word. Fixed here so that builds are timed on
+ * the same inputs; `--pairs` searches again.
+ */
+const SLOW_PAIRS: ReadonlyArray<readonly [string, string]> = [
+  ['1. ', '\n\n'], ['without', '\n\n'], ['error', '\n\n'], ['\n\n', '設計'], ['\n\n', '证明'], ['- ', '\n\n'], ['briefly', '\n\n'],
+  ['without', '证明'], ['without', '設計'], ['briefly', '证明'], ['briefly', '設計'], ['\n\n', '∫'], ['∫', '\n\n'], ['Ceph-кластер', '設計'],
+  ['\n\n', '最適化'], ['\n\n', '𝐀'],
+];
+
+/**
+ * --pairs [bytes]: every ordered pair of mixture pieces, repeated to `bytes` (2,048), timed alone
+ * (a warm pass over all, then the median of 9 calls each); prints the 25 slowest and the spread.
+ */
+function pairSearch(bytes: number): void {
+  const inputs = MIXTURE_PIECES.flatMap((a) => MIXTURE_PIECES.map((b) => [a, b] as const));
+  const times: number[] = [];
+  for (let pass = 0; pass < 2; pass++) {
+    times.length = 0;
+    for (const pair of inputs) {
+      const messages: Msg[] = [{ role: 'user', content: pairRepeat(pair, bytes) }];
+      for (let i = 0; i < 3; i++) classifyMessages(messages);
+      const t: number[] = [];
+      for (let i = 0; i < 9; i++) {
+        const t0 = performance.now();
+        classifyMessages(messages);
+        t.push((performance.now() - t0) * 1000);
+      }
+      times.push(median(t));
+    }
+  }
+  const order = times.map((t, i) => i).sort((a, b) => times[b]! - times[a]!);
+  console.log(`\n### the slowest of ${inputs.length} two-piece units repeated to ${bytes} characters (median of 9 calls each, us)\n`);
+  for (const i of order.slice(0, 25)) console.log(`${times[i]!.toFixed(1).padStart(7)}  ${JSON.stringify(inputs[i])}`);
+  const sorted = [...times].sort((a, b) => a - b);
+  console.log(`\nmedian ${quantile(sorted, 0.5).toFixed(1)}, p90 ${quantile(sorted, 0.9).toFixed(1)}, p99 ${quantile(sorted, 0.99).toFixed(1)}, slowest ${sorted.at(-1)!.toFixed(1)}`);
+}
+
 /** Short clauses of a hard verb and one other word each, all different ("prove x1. derive x2. ..."). */
 function hardClauses(bytes: number): string {
   const verbs = ['prove', 'derive', 'design', 'optimize', 'implement'];
@@ -264,6 +308,7 @@ function allSpeedRows(): Array<readonly [string, () => RowInput, number]> {
     // Up to ~1.4 KB a message with no paragraph break is all ask: the most the ask's analysis reads.
     ['adversarial 1.4 KB: short hard clauses', () => hardClauses(1400), 20000],
     ['adversarial 1.4 KB: 64 seeded mixtures in turn', () => Array.from({ length: 64 }, (_, i) => mixture(1000 + i, 1400)), 20000],
+    ['adversarial 2 KB: the 16 slowest two-piece repeats in turn', () => SLOW_PAIRS.map((pair) => pairRepeat(pair, 2048)), 20000],
     ['adversarial 2 KB: 64 seeded mixtures in turn', () => Array.from({ length: 64 }, (_, i) => mixture(2000 + i, 2048)), 20000],
     ['adversarial 1 MB: seeded mixture', () => mixture(3000, 1 << 20), 60],
     // Six earlier turns and a system prompt, all read for a short follow-up (session 20).
@@ -737,6 +782,12 @@ function passes(): void {
   if (sink === 0.5) console.log(''); // keeps the work observable
 }
 
+if (args.includes('--pairs')) {
+  const at = args.indexOf('--pairs');
+  const bytes = Number(args[at + 1]);
+  pairSearch(Number.isInteger(bytes) && bytes > 0 ? bytes : 2048);
+  process.exit(0);
+}
 if (args.includes('--passes')) {
   passes();
   process.exit(0);

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EFFORT_TERMS, EFFORT_WORDS, lexicon } from '../../src/classify/lexicon.js';
 import { readLexicons } from '../../src/classify/wordlex.js';
-import { BMP_LETTER, firstSentence, isJsSpace, lexicalForm, listLines, looksLikeCodeLine, nonBlankLines, splitAsk } from '../../src/classify/text.js';
+import { BMP_LETTER, firstSentence, isJsSpace, lexicalForm, listLines, looksLikeCodeLine, nonBlankLines, paragraphBreaks, splitAsk } from '../../src/classify/text.js';
 
 const FENCE = /```[^\n]*\n([\s\S]*?)(?:```|$)/g;
 const CODE_LINE =
@@ -97,6 +97,64 @@ describe('splitAsk scanners', () => {
     expect(firstSentence('a'.repeat(301) + '.')).toBeUndefined();
     expect(firstSentence('😀'.repeat(300) + '.')).toBe('😀'.repeat(300) + '.');
     expect(firstSentence('.')).toBeUndefined();
+  });
+
+  it('paragraphBreaks: the breaks the split regex splits at (property)', () => {
+    const unit = fc.constantFrom('\n', '\n\n', ' ', '\t', '\r', '\u2028', '\u00a0', '\ufeff', 'a', 'word', '证', '😀', '.', '\n \n');
+    fc.assert(
+      fc.property(fc.array(unit, { maxLength: 60 }).map((p) => p.join('')), (text) => {
+        const breaks = [...text.matchAll(/\n\s*\n/g)];
+        const got = paragraphBreaks(text);
+        expect(got.count).toBe(breaks.length);
+        expect(got.count + 1).toBe(text.split(/\n\s*\n/).length);
+        if (breaks.length > 0) {
+          expect([got.firstStart, got.firstEnd]).toEqual([breaks[0]!.index, breaks[0]!.index + breaks[0]![0].length]);
+          const last = breaks.at(-1)!;
+          expect([got.lastStart, got.lastEnd]).toEqual([last.index, last.index + last[0].length]);
+        }
+        expect(got.allBare).toBe(breaks.every((b) => b[0] === '\n\n'));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('a long message: the same ask and material as splitting it into paragraphs (property)', () => {
+    // The step after the code lines, as it was: split into paragraphs, the ends tried as the ask,
+    // the rest joined by blank lines.
+    const reference = (prose: string, isInstruction: (p: string) => boolean) => {
+      if (prose.length <= 1400) return { ask: prose.trim(), material: '' };
+      const paras = prose.split(/\n\s*\n/);
+      const first = paras[0]!.trim();
+      const last = paras.length > 1 ? paras.at(-1)!.trim() : '';
+      const asks: string[] = [];
+      let from = 0;
+      let to = paras.length;
+      if (first.length <= 600 && isInstruction(first)) {
+        asks.push(first);
+        from = 1;
+      } else if (first.length > 600) {
+        const sentence = firstSentence(first);
+        if (sentence && isInstruction(sentence)) asks.push(sentence);
+      }
+      if (last && last.length <= 600 && isInstruction(last)) {
+        asks.push(last);
+        to = paras.length - 1;
+      }
+      return { ask: asks.join('\n').trim(), material: paras.slice(from, to).join('\n\n') };
+    };
+    const piece = fc.constantFrom('\n', '\n\n', '\n \n', '\n\n\n', ' \n\t\n ', 'Explain this. ', 'word ', 'x'.repeat(90), 'y'.repeat(700), '证明 ', '. ');
+    // Which paragraphs read as instructions: by their length, so both ends are tried either way.
+    const byLength = fc.constantFrom(0, 1, 2).map((k) => (p: string) => p.length % 3 === k);
+    fc.assert(
+      fc.property(fc.array(piece, { minLength: 10, maxLength: 90 }), byLength, (parts, isInstruction) => {
+        const text = parts.join('');
+        const ref = reference(referenceProseAndCode(text).prose, isInstruction);
+        const got = splitAsk(text, isInstruction);
+        expect(got.ask).toBe(ref.ask);
+        expect(got.material).toBe(ref.material);
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it('isJsSpace is \\s for every BMP character', () => {
