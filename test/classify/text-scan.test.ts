@@ -99,14 +99,14 @@ describe('splitAsk scanners', () => {
     expect(firstSentence('.')).toBeUndefined();
   });
 
-  it('paragraphBreaks: the breaks the split regex splits at (property)', () => {
+  it('paragraphBreaks: the first and last of the breaks the split regex splits at (property)', () => {
     const unit = fc.constantFrom('\n', '\n\n', ' ', '\t', '\r', '\u2028', '\u00a0', '\ufeff', 'a', 'word', '证', '😀', '.', '\n \n');
     fc.assert(
       fc.property(fc.array(unit, { maxLength: 60 }).map((p) => p.join('')), (text) => {
         const breaks = [...text.matchAll(/\n\s*\n/g)];
         const got = paragraphBreaks(text);
-        expect(got.count).toBe(breaks.length);
-        expect(got.count + 1).toBe(text.split(/\n\s*\n/).length);
+        expect(got.count).toBe(Math.min(breaks.length, 2));
+        expect(Math.min(got.count + 1, 3)).toBe(Math.min(text.split(/\n\s*\n/).length, 3));
         if (breaks.length > 0) {
           expect([got.firstStart, got.firstEnd]).toEqual([breaks[0]!.index, breaks[0]!.index + breaks[0]![0].length]);
           const last = breaks.at(-1)!;
