@@ -17,7 +17,9 @@
  *   `message.thinking`, `options.num_predict`, final object with done_reason and counts;
  *   `_debug_render_only` answers `_debug_info.rendered_template` (a Qwen3-style ChatML
  *   template that leaves `<think>` to the model), and /api/generate with `raw` continues a
- *   prompt as is (`response` lines), as Ollama's server/routes.go does.
+ *   prompt as is (`response` lines), as Ollama's server/routes.go does; `logprobs` /
+ *   `top_logprobs` (0-20, else 400) give each line the top-level `logprobs` of its token, and a
+ *   whole answer all of them in one list (api.Logprob).
  * - ollama-openai: Ollama /v1, `reasoning_effort` none | low | medium | high, delta.reasoning.
  * - generic: `<think>…</think>` inside content; no budget field; the template may pre-fill
  *   `<think>` (option thinkPrefilled) so the stream starts inside the block.
@@ -334,6 +336,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       body = ollamaDecode(dialect, body as Record<string, unknown>);
     }
 
+    if (dialect === 'ollama' && (path === '/api/chat' || path === '/api/generate')) {
+      const top = rec(body).top_logprobs;
+      if (typeof top === 'number' && (top < 0 || top > 20)) {
+        res.writeHead(400, { 'content-type': 'application/json; charset=utf-8' });
+        res.end(JSON.stringify({ error: 'top_logprobs must be between 0 and 20' }));
+        return;
+      }
+    }
     if (req.method === 'GET' && (path === '/v1/models' || path === '/api/tags')) {
       res.writeHead(200, { 'content-type': 'application/json' });
       // vLLM's model card states the context length it serves (max_model_len).
@@ -598,7 +608,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
       const message: Record<string, unknown> = { role: 'assistant', content };
       if (thinking) message.thinking = thinking;
-      res.end(JSON.stringify(final({ message })));
+      // A whole answer carries every token's logprobs in one list, thinking's included.
+      const logprobs = ps.flatMap((p) => ollamaLogprobs(body, p.text) ?? []);
+      res.end(JSON.stringify(final(logprobs.length > 0 ? { message, logprobs } : { message })));
       return;
     }
     res.writeHead(200, { 'content-type': 'application/x-ndjson' });
@@ -607,7 +619,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (state.closed) break;
       const message: Record<string, unknown> = { role: 'assistant', content: p.kind === 'content' ? p.text : '' };
       if (p.kind === 'reasoning') message.thinking = p.text;
-      await write(JSON.stringify({ model, created_at: createdAt(), message, done: false }) + '\n');
+      const logprobs = ollamaLogprobs(body, p.text);
+      await write(JSON.stringify({ model, created_at: createdAt(), message, done: false, ...(logprobs ? { logprobs } : {}) }) + '\n');
     }
     if (!state.closed) await write(JSON.stringify(final({ message: { role: 'assistant', content: '' } })) + '\n', true);
     res.end();
@@ -645,7 +658,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const { write, state } = writer(res, delay);
     for (const t of texts) {
       if (state.closed) break;
-      await write(JSON.stringify({ model, created_at: new Date().toISOString(), response: t, done: false }) + '\n');
+      const logprobs = ollamaLogprobs(body, t);
+      await write(JSON.stringify({ model, created_at: new Date().toISOString(), response: t, done: false, ...(logprobs ? { logprobs } : {}) }) + '\n');
     }
     if (!state.closed) {
       const final = { model, created_at: new Date().toISOString(), response: '', done: true, done_reason: finish, context: [1, 2, 3], total_duration: 1_000_000 * (texts.length + 1), load_duration: 1_000_000, prompt_eval_count: Math.ceil(prompt.length / 4), prompt_eval_duration: 500_000, eval_count: texts.length, eval_duration: 1_000_000 * texts.length };
@@ -673,6 +687,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * Ollama's logprobs of one generated token where the request asked (\`logprobs: true\`): a list of
+ * one {token, logprob} (api.Logprob), with \`top_logprobs\` alternatives where more than 0 were
+ * asked (omitted at 0, as its omitempty does). Undefined where none were asked.
+ */
+function ollamaLogprobs(body: Record<string, unknown>, token: string): Array<Record<string, unknown>> | undefined {
+  if (body.logprobs !== true) return undefined;
+  const top = typeof body.top_logprobs === 'number' ? body.top_logprobs : 0;
+  const entry: Record<string, unknown> = { token, logprob: -0.25 };
+  if (top > 0) entry.top_logprobs = Array.from({ length: top }, (_, k) => ({ token: k === 0 ? token : `${token}~${k}`, logprob: -0.25 - k }));
+  return [entry];
 }
 
 /** A Qwen3-style ChatML rendering, as Ollama's template for such models writes it: the generation prompt leaves `<think>` to the model. */

@@ -1,6 +1,6 @@
 import { continuationPrompt, rawContinuationLoses } from './think-prompt.js';
 import { applyTokenCeiling, ceilingLimits, openAiEditing, requestStreamUsage, withinContext } from './openai.js';
-import { emptyChunk, isRecord, positiveInt, type BudgetPlan, type ChunkInfo, type ContinuationRequest, type Dialect, type RewriteResult, type BackendOptions, type TokenLimits } from './types.js';
+import { emptyChunk, isRecord, positiveInt, type BudgetPlan, type ChunkInfo, type ContinuationMerge, type ContinuationRequest, type Dialect, type RewriteResult, type BackendOptions, type TokenLimits } from './types.js';
 
 /** reasoning_effort / think level for a budget, by the configured tier budgets. */
 export function effortFor(budget: number, o: BackendOptions): 'none' | 'low' | 'medium' | 'high' {
@@ -27,8 +27,11 @@ function parseOllamaObject(json: unknown): ChunkInfo {
   return out;
 }
 
-/** Request fields that shape sampling and model choice, carried into a continuation. */
-const CARRIED_FIELDS = ['model', 'keep_alive', 'format'] as const;
+/**
+ * Request fields that shape sampling, model choice and what the answer reports, carried into a
+ * continuation (/api/generate reads each as /api/chat does; logprobs since Ollama 0.12.11).
+ */
+const CARRIED_FIELDS = ['model', 'keep_alive', 'format', 'logprobs', 'top_logprobs'] as const;
 
 /** The num_predict ceiling: budget + answer allowance, or under cut-off the budget itself (thinking on). */
 function ollamaLimits(body: Record<string, unknown>, plan: BudgetPlan, o: BackendOptions): TokenLimits {
@@ -59,8 +62,8 @@ function ollamaContinuation(original: Record<string, unknown>, thinking: string,
   return { path: '/api/generate', body, render: { path: '/api/chat', body: render, prompt }, convert: 'ollama-generate', ndjson: true };
 }
 
-/** The first whole /api/chat answer with the continuation's answer, finish and both legs' counts. */
-function mergeOllamaContinuation(firstBody: Buffer, m: { content: string; finishReason: string | null; completionTokens: number }): Buffer {
+/** The first whole /api/chat answer with the continuation's answer, finish, logprobs and both legs' counts. */
+function mergeOllamaContinuation(firstBody: Buffer, m: ContinuationMerge): Buffer {
   let json: unknown;
   try {
     json = JSON.parse(firstBody.toString('utf8'));
@@ -71,6 +74,8 @@ function mergeOllamaContinuation(firstBody: Buffer, m: { content: string; finish
   json.message.content = m.content;
   if (m.finishReason) json.done_reason = m.finishReason;
   json.eval_count = m.completionTokens;
+  // The first leg's list holds its tokens (the thinking); the continuation's follow.
+  if (m.logprobs) json.logprobs = [...(Array.isArray(json.logprobs) ? json.logprobs : []), ...m.logprobs];
   return Buffer.from(JSON.stringify(json), 'utf8');
 }
 

@@ -77,7 +77,7 @@ export interface ContinuationMerge {
   finishReason: string | null;
   completionTokens: number;
   reasoningTokens: number;
-  /** The continuation's token logprobs (OpenAI chat format), where the client asked for them. */
+  /** The continuation's token logprobs in the dialect's own entries (OpenAI chat's, Ollama's), where the client asked for them. */
   logprobs?: unknown[] | null;
 }
 

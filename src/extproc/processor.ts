@@ -516,8 +516,8 @@ export class RequestProcessor {
     const dialect = this.plan!.dialect;
     // The continuation itself streams: engines echo the prefill in a whole answer (llama.cpp
     // does), while a stream carries only the new tokens.
-    // A client that asked for logprobs gets the continuation's too (OpenAI-style SSE dialects).
-    const logprobs = this.plan!.original?.logprobs === true && dialect.streamFormat === 'sse' ? new ContinuationLogprobs(this.ctx.config.requests.maxResponseHoldBytes) : null;
+    // A client that asked for logprobs gets the continuation's too.
+    const logprobs = this.plan!.original?.logprobs === true ? new ContinuationLogprobs(this.ctx.config.requests.maxResponseHoldBytes, dialect.streamFormat) : null;
     const { second, done } = this.launchContinuation(first, true, (chunk, observer) => {
       logprobs?.push(chunk);
       void observer.push(chunk, false);

@@ -97,3 +97,33 @@ describe('the emulator reads request fields as each engine does', () => {
     expect(total({ max_tokens: 5 })).toBe(5);
   });
 });
+
+describe("the emulator's Ollama logprobs (api.Logprob in its api/types.go, top_logprobs checked in server/routes.go)", () => {
+  let emu: Emulator;
+  beforeAll(async () => {
+    emu = await startEmulator({ dialect: 'ollama', plan: () => ({ thinkingTokens: 3, answerTokens: 2 }) });
+  });
+  afterAll(async () => {
+    await emu?.close();
+  });
+  const chat = (extra: Record<string, unknown>) =>
+    fetch(`${emu.url}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'q' }], ...extra }) });
+
+  it('a streamed line carries its token in a top-level list; top_logprobs only where asked', async () => {
+    const lines = (await (await chat({ logprobs: true })).text()).trim().split('\n').map((l) => JSON.parse(l) as { done: boolean; logprobs?: Array<Record<string, unknown>> });
+    const tokens = lines.filter((l) => !l.done);
+    expect(tokens.every((l) => l.logprobs?.length === 1 && Object.keys(l.logprobs[0]!).sort().join() === 'logprob,token')).toBe(true);
+    const top = (await (await chat({ logprobs: true, top_logprobs: 4 })).text()).trim().split('\n').map((l) => JSON.parse(l) as { logprobs?: Array<{ top_logprobs: unknown[] }> });
+    expect(top[0]!.logprobs![0]!.top_logprobs).toHaveLength(4);
+    const none = (await (await chat({})).text()).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(none.some((l) => 'logprobs' in l)).toBe(false);
+  });
+
+  it('a whole answer: every token in one list; top_logprobs past 20 is refused with 400', async () => {
+    const whole = (await (await chat({ stream: false, logprobs: true })).json()) as { logprobs: unknown[]; eval_count: number };
+    expect(whole.logprobs).toHaveLength(whole.eval_count);
+    const r = await chat({ logprobs: true, top_logprobs: 21 });
+    expect(r.status).toBe(400);
+    expect(await r.json()).toEqual({ error: 'top_logprobs must be between 0 and 20' });
+  });
+});

@@ -556,6 +556,33 @@ describe('ollama native: cut-off + continuation (FULL_DUPLEX_STREAMED)', () => {
     expect(Number(r.headers.get('x-thinkcap-cost-usd'))).toBeGreaterThan(0);
     await checkEnvoyClean(stack);
   });
+
+  type Logprob = { token: string; logprob: number; top_logprobs?: Array<{ token: string }> };
+
+  it('logprobs, streaming: the answer lines carry those of their tokens, as Ollama gives them', async () => {
+    const { lines } = await ollamaChat(stack, { logprobs: true, top_logprobs: 2 });
+    const gen = stack.emulator.requests.at(-1)!.body as { logprobs: boolean; top_logprobs: number };
+    expect([gen.logprobs, gen.top_logprobs]).toEqual([true, 2]);
+    const all = lines.flatMap((l) => (l as { logprobs?: Logprob[] }).logprobs ?? []);
+    expect(all).toHaveLength(32 + ANSWER);
+    const answer = lines.filter((l) => l.message.content).flatMap((l) => (l as { logprobs?: Logprob[] }).logprobs ?? []);
+    expect(answer.map((e) => e.token).join('')).toBe(expectedAnswer(ANSWER));
+    expect(answer.every((e) => e.top_logprobs?.length === 2)).toBe(true);
+    await checkEnvoyClean(stack);
+  });
+
+  it("logprobs, non-streaming: the merged answer's list has both legs' tokens", async () => {
+    const r = await fetch(`${stack.envoy.url}/api/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'qwen3', stream: false, logprobs: true, messages: [{ role: 'user', content: EASY }] }),
+    });
+    const j = (await r.json()) as { message: { content: string }; logprobs: Logprob[]; eval_count: number };
+    expect(j.message.content).toBe(expectedAnswer(ANSWER));
+    expect(j.logprobs).toHaveLength(j.eval_count);
+    expect(j.logprobs.slice(32).map((e) => e.token).join('')).toBe(expectedAnswer(ANSWER));
+    await checkEnvoyClean(stack);
+  });
 });
 
 describe('ollama native: the continuation backend is gone', () => {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ContinuationLogprobs } from '../../src/stream/logprobs.js';
 import { mergeOpenAiContinuation } from '../../src/backends/openai.js';
+import { validateConfig } from '../../src/config/load.js';
+import { backendOptions, buildDialect } from '../../src/backends/registry.js';
 
 const entry = (token: string) => ({ token, logprob: -0.5, bytes: [...Buffer.from(token)], top_logprobs: [] });
 const event = (tokens: string[]) => `data: ${JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: tokens.join('') }, logprobs: { content: tokens.map(entry) } }] })}\n\n`;
@@ -9,7 +11,7 @@ describe('ContinuationLogprobs', () => {
   it('collects the entries of every event in order, events split at any byte', () => {
     const stream = Buffer.from(event(['A', ' hash']) + 'data: {"choices":[],"usage":{"completion_tokens":3}}\n\n' + event([' map']) + 'data: [DONE]\n\n');
     for (let cut = 0; cut <= stream.length; cut += 7) {
-      const c = new ContinuationLogprobs(1 << 20);
+      const c = new ContinuationLogprobs(1 << 20, 'sse');
       c.push(stream.subarray(0, cut));
       c.push(stream.subarray(cut));
       expect((c.entries as Array<{ token: string }>).map((e) => e.token)).toEqual(['A', ' hash', ' map']);
@@ -17,12 +19,56 @@ describe('ContinuationLogprobs', () => {
   });
 
   it('none, not garbage: events without logprobs, malformed events, and more than it may hold', () => {
-    const plain = new ContinuationLogprobs(1 << 20);
+    const plain = new ContinuationLogprobs(1 << 20, 'sse');
     plain.push(Buffer.from('data: {"choices":[{"delta":{"content":"x"}}]}\n\ndata: {not json\n\n'));
     expect(plain.entries).toBeNull();
-    const small = new ContinuationLogprobs(200);
+    const small = new ContinuationLogprobs(200, 'sse');
     small.push(Buffer.from(event(['a', 'b']) + event(['c', 'd', 'e', 'f'])));
     expect(small.entries).toBeNull();
+  });
+});
+
+/** An Ollama chat line (a continuation's /api/generate line, converted) with one logprobs entry per token. */
+const line = (tokens: string[]) => `${JSON.stringify({ model: 'm', message: { role: 'assistant', content: tokens.join('') }, done: false, logprobs: tokens.map((token) => ({ token, logprob: -0.5 })) })}\n`;
+
+describe('ContinuationLogprobs of Ollama lines (NDJSON)', () => {
+  it('collects the top-level entries of every line in order, lines split at any byte', () => {
+    const stream = Buffer.from(line(['A', ' hash']) + '{"model":"m","message":{"role":"assistant","content":""},"done":true,"eval_count":3}\n' + line([' map']));
+    for (let cut = 0; cut <= stream.length; cut += 5) {
+      const c = new ContinuationLogprobs(1 << 20, 'ndjson');
+      c.push(stream.subarray(0, cut));
+      c.push(stream.subarray(cut));
+      expect((c.entries as Array<{ token: string }>).map((e) => e.token)).toEqual(['A', ' hash', ' map']);
+    }
+  });
+
+  it('none, not garbage: lines without logprobs, malformed lines, a non-list, and more than it may hold', () => {
+    const plain = new ContinuationLogprobs(1 << 20, 'ndjson');
+    plain.push(Buffer.from('{"message":{"content":"x"},"done":false}\n{not json\n{"logprobs":{"token":"x"}}\n'));
+    expect(plain.entries).toBeNull();
+    const small = new ContinuationLogprobs(150, 'ndjson');
+    small.push(Buffer.from(line(['a', 'b']) + line(['c', 'd', 'e', 'f'])));
+    expect(small.entries).toBeNull();
+  });
+});
+
+describe('the Ollama continuation and logprobs', () => {
+  const config = validateConfig({ backends: [{ name: 'b', dialect: 'ollama', enforcement: 'continuation', url: 'http://127.0.0.1:1' }] });
+  const ollama = buildDialect('ollama', backendOptions(config, config.backends[0]));
+  const first = Buffer.from(JSON.stringify({ model: 'm', message: { role: 'assistant', thinking: 'so', content: '' }, done: true, done_reason: 'length', eval_count: 2, logprobs: [{ token: 'so', logprob: -1 }] }));
+  const merge = (logprobs: unknown[] | null) => JSON.parse(ollama.mergeContinuation!(first, { content: 'A map', finishReason: 'stop', completionTokens: 4, reasoningTokens: 2, logprobs }).toString()) as { logprobs: Array<{ token: string }>; message: { content: string } };
+
+  it("the continuation asks for them as the client did (/api/generate reads logprobs and top_logprobs)", () => {
+    const c = ollama.buildContinuation!({ model: 'm', messages: [{ role: 'user', content: 'q' }], logprobs: true, top_logprobs: 3 }, 'so', '', 64);
+    expect(c.body.logprobs).toBe(true);
+    expect(c.body.top_logprobs).toBe(3);
+  });
+
+  it("a whole answer: the continuation's entries after the first leg's", () => {
+    const j = merge([{ token: 'A', logprob: -0.1 }, { token: ' map', logprob: -0.2 }]);
+    expect(j.logprobs.map((e) => e.token)).toEqual(['so', 'A', ' map']);
+    expect(j.message.content).toBe('A map');
+    expect(merge(null).logprobs.map((e) => e.token)).toEqual(['so']);
   });
 });
 
