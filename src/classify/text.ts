@@ -522,14 +522,19 @@ export interface ParagraphBreaks {
 
 const NO_BREAKS: ParagraphBreaks = { count: 0, firstStart: -1, firstEnd: -1, lastStart: -1, lastEnd: -1, allBare: true };
 
+/** Line breaks passed walking back from the end before the last break is found by a scan instead. */
+const BACK_WALK_BREAKS = 32;
+
 /**
  * The first and last of the breaks \`text.split(PARAGRAPH_BREAK)\` splits at, without the split (a
  * string per paragraph): splitting a 2 KB message of 300 short paragraphs and joining all but its
  * ends took ~16 us here, half of splitAsk's time on it. A break runs from the first line break of a
  * run of white space to the run's last line break, where the run has two. The first is found by
- * the regex, the last from the end: by lastIndexOf where every break is bare, else by walking
- * back over the runs of white space that hold a line break (each line break after the last break
- * is passed once). Exported for a property test against the split.
+ * the regex; the last by walking back from the end over the runs of white space that hold a line
+ * break, up to BACK_WALK_BREAKS of them (one line after another, a walk would pass every line
+ * break), else by the regex of breaks wider than "\n\n" and, where there is none, lastIndexOf.
+ * Whether every break is bare is asked of the text between the first and the last only. Exported
+ * for a property test against the split.
  */
 export function paragraphBreaks(text: string): ParagraphBreaks {
   // A native search first: most messages have no line break, and the regex reads ~5x slower.
@@ -537,32 +542,49 @@ export function paragraphBreaks(text: string): ParagraphBreaks {
   if (first === null) return NO_BREAKS;
   const firstStart = first.index;
   const firstEnd = firstStart + first[0].length;
-  const allBare = !WIDE_PARAGRAPH_BREAK.test(text);
   let lastStart = -1;
   let lastEnd = -1;
-  if (allBare) {
-    // Every "\n\n" is a whole break then.
+  let steps = 0;
+  for (let end = text.lastIndexOf('\n'); end >= firstStart && steps < BACK_WALK_BREAKS; steps++) {
+    // end is the last line break of its run of white space: walk back to the run's first.
+    let start = end;
+    let i = end - 1;
+    for (; i >= 0; i--) {
+      const c = text.charCodeAt(i);
+      if (c === 10) start = i;
+      else if (!isJsSpace(c)) break;
+    }
+    if (start < end) {
+      lastStart = start;
+      lastEnd = end + 1;
+      break;
+    }
+    end = i < 0 ? -1 : text.lastIndexOf('\n', i);
+  }
+  let allBare: boolean;
+  if (lastStart < 0) {
+    // Many lines after the last break: every "\n\n" is a whole break where no break is wider.
+    allBare = !WIDE_PARAGRAPH_BREAK.test(text);
+    if (!allBare) return lastBreakByRegex(text, firstStart, firstEnd);
     lastStart = text.lastIndexOf('\n\n');
     lastEnd = lastStart + 2;
   } else {
-    for (let end = text.lastIndexOf('\n'); end >= firstStart; ) {
-      // end is the last line break of its run of white space: walk back to the run's first.
-      let start = end;
-      let i = end - 1;
-      for (; i >= 0; i--) {
-        const c = text.charCodeAt(i);
-        if (c === 10) start = i;
-        else if (!isJsSpace(c)) break;
-      }
-      if (start < end) {
-        lastStart = start;
-        lastEnd = end + 1;
-        break;
-      }
-      end = i < 0 ? -1 : text.lastIndexOf('\n', i);
-    }
+    allBare = firstEnd - firstStart === 2 && lastEnd - lastStart === 2 && (lastStart === firstStart || !WIDE_PARAGRAPH_BREAK.test(text.slice(firstEnd, lastStart)));
   }
   return { count: lastStart === firstStart ? 1 : 2, firstStart, firstEnd, lastStart, lastEnd, allBare };
+}
+
+/** The breaks of a text with a break wider than "\n\n" and many lines after its last: the last found by a global regex scan. */
+function lastBreakByRegex(text: string, firstStart: number, firstEnd: number): ParagraphBreaks {
+  PARAGRAPH_BREAK_ALL.lastIndex = firstEnd;
+  let lastStart = firstStart;
+  let lastEnd = firstEnd;
+  for (let m = PARAGRAPH_BREAK_ALL.exec(text); m !== null; m = PARAGRAPH_BREAK_ALL.exec(text)) {
+    lastStart = m.index;
+    lastEnd = m.index + m[0].length;
+  }
+  PARAGRAPH_BREAK_ALL.lastIndex = 0;
+  return { count: lastStart === firstStart ? 1 : 2, firstStart, firstEnd, lastStart, lastEnd, allBare: false };
 }
 
 /** What ends a first sentence (. ! ? : and their full-width forms), or stops the search (a line break). */
