@@ -532,9 +532,9 @@ const BACK_WALK_BREAKS = 32;
  * run of white space to the run's last line break, where the run has two. The first is found by
  * the regex; the last by walking back from the end over the runs of white space that hold a line
  * break, up to BACK_WALK_BREAKS of them (one line after another, a walk would pass every line
- * break), else by the regex of breaks wider than "\n\n" and, where there is none, lastIndexOf.
- * Whether every break is bare is asked of the text between the first and the last only. Exported
- * for a property test against the split.
+ * break), else by the global regex from the first break on. Whether every break is bare is then
+ * asked of the text between the first and the last only. Exported for a property test against
+ * the split.
  */
 export function paragraphBreaks(text: string): ParagraphBreaks {
   // A native search first: most messages have no line break, and the regex reads ~5x slower.
@@ -561,30 +561,24 @@ export function paragraphBreaks(text: string): ParagraphBreaks {
     }
     end = i < 0 ? -1 : text.lastIndexOf('\n', i);
   }
-  let allBare: boolean;
-  if (lastStart < 0) {
-    // Many lines after the last break: every "\n\n" is a whole break where no break is wider.
-    allBare = !WIDE_PARAGRAPH_BREAK.test(text);
-    if (!allBare) return lastBreakByRegex(text, firstStart, firstEnd);
-    lastStart = text.lastIndexOf('\n\n');
-    lastEnd = lastStart + 2;
-  } else {
-    allBare = firstEnd - firstStart === 2 && lastEnd - lastStart === 2 && (lastStart === firstStart || !WIDE_PARAGRAPH_BREAK.test(text.slice(firstEnd, lastStart)));
-  }
+  if (lastStart < 0) return breaksByRegex(text, firstStart, firstEnd);
+  const allBare = firstEnd - firstStart === 2 && lastEnd - lastStart === 2 && (lastStart === firstStart || !WIDE_PARAGRAPH_BREAK.test(text.slice(firstEnd, lastStart)));
   return { count: lastStart === firstStart ? 1 : 2, firstStart, firstEnd, lastStart, lastEnd, allBare };
 }
 
-/** The breaks of a text with a break wider than "\n\n" and many lines after its last: the last found by a global regex scan. */
-function lastBreakByRegex(text: string, firstStart: number, firstEnd: number): ParagraphBreaks {
-  PARAGRAPH_BREAK_ALL.lastIndex = firstEnd;
+/** The breaks after the first by a global regex scan (many lines after the last break): a match object per break, none per line. */
+function breaksByRegex(text: string, firstStart: number, firstEnd: number): ParagraphBreaks {
   let lastStart = firstStart;
   let lastEnd = firstEnd;
+  let allBare = firstEnd - firstStart === 2;
+  PARAGRAPH_BREAK_ALL.lastIndex = firstEnd;
   for (let m = PARAGRAPH_BREAK_ALL.exec(text); m !== null; m = PARAGRAPH_BREAK_ALL.exec(text)) {
     lastStart = m.index;
     lastEnd = m.index + m[0].length;
+    if (lastEnd - lastStart !== 2) allBare = false;
   }
   PARAGRAPH_BREAK_ALL.lastIndex = 0;
-  return { count: lastStart === firstStart ? 1 : 2, firstStart, firstEnd, lastStart, lastEnd, allBare: false };
+  return { count: lastStart === firstStart ? 1 : 2, firstStart, firstEnd, lastStart, lastEnd, allBare };
 }
 
 /** What ends a first sentence (. ! ? : and their full-width forms), or stops the search (a line break). */
