@@ -125,8 +125,21 @@ export interface Emulator {
   generatedThinking: number[];
   /** Answer text generated, per chat request (continuations included). */
   generatedAnswers: string[];
+  /**
+   * Ollama: times the model was loaded. Each /api/chat (a render-only one too) and /api/generate
+   * schedules the model, and Ollama reloads it where the runner options or the context shift
+   * differ from the loaded ones (needsReload in its server/sched.go).
+   */
+  ollamaLoads(): number;
   options: EmulatorOptions;
   close(): Promise<void>;
+}
+
+/** What Ollama's scheduler compares to decide on a reload: the runner options (api.Runner) and the context shift. */
+function ollamaRunnerKey(body: Record<string, unknown>): string {
+  const o = rec(body.options);
+  const runner = ['num_ctx', 'num_batch', 'num_gpu', 'main_gpu', 'use_mmap', 'num_thread', 'draft_num_predict'].map((k) => o[k] ?? null);
+  return JSON.stringify([...runner, body.shift ?? true]);
 }
 
 const THINK_WORDS = ['Let', 'me', 'think', 'about', 'this', 'carefully', 'step', 'by', 'step', 'first', 'consider', 'the', 'problem', 'then', 'check', 'each', 'case', 'and', 'verify', 'it'];
@@ -289,6 +302,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const opts = options;
   const dialect: EmulatedDialect = opts.dialect ?? 'vllm';
   let chatCalls = 0;
+  let ollamaLoads = 0;
+  let ollamaLoaded: string | null = null;
+  const scheduleOllama = (body: Record<string, unknown>) => {
+    const key = ollamaRunnerKey(body);
+    if (key !== ollamaLoaded) {
+      ollamaLoads++;
+      ollamaLoaded = key;
+    }
+  };
 
   // When each connection last finished a response (closeIdleAfterMs).
   const idleSince = new WeakMap<object, number>();
@@ -351,6 +373,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       res.end(JSON.stringify({ object: 'list', data: [card] }));
       return;
     }
+    if (dialect === 'ollama' && req.method === 'POST' && (path === '/api/chat' || path === '/api/generate')) scheduleOllama(rec(body));
     if (dialect === 'ollama' && req.method === 'POST' && rec(body)._debug_render_only === true && path === '/api/chat') {
       // Ollama answers a render-only chat request with the prompt its template renders, not calling the model.
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
@@ -678,6 +701,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     port,
     requests,
     chatCalls: () => chatCalls,
+    ollamaLoads: () => ollamaLoads,
     generatedThinking,
     generatedAnswers,
     options: opts,

@@ -28,10 +28,20 @@ function parseOllamaObject(json: unknown): ChunkInfo {
 }
 
 /**
- * Request fields that shape sampling, model choice and what the answer reports, carried into a
- * continuation (/api/generate reads each as /api/chat does; logprobs since Ollama 0.12.11).
+ * Request fields that shape sampling, model choice, the context and what the answer reports,
+ * carried into a continuation (/api/generate reads each as /api/chat does; logprobs since Ollama
+ * 0.12.11). `shift` also decides, with the runner options, whether Ollama reloads the model.
  */
-const CARRIED_FIELDS = ['model', 'keep_alive', 'format', 'logprobs', 'top_logprobs'] as const;
+const CARRIED_FIELDS = ['model', 'keep_alive', 'format', 'logprobs', 'top_logprobs', 'shift', 'truncate'] as const;
+
+/**
+ * What the render call carries: it schedules the model as a chat does (server/routes.go), so
+ * without the client's runner options (`num_ctx`, `num_gpu`, ...) and `shift` Ollama reloads the
+ * model for it and again for the generate call (needsReload in server/sched.go), and without
+ * `keep_alive` it resets how long the model stays; `options.num_ctx` and `truncate` also decide
+ * how much of the history the rendered prompt keeps.
+ */
+const RENDERED_FIELDS = ['model', 'think', 'tools', 'options', 'keep_alive', 'shift', 'truncate'] as const;
 
 /** The num_predict ceiling: budget + answer allowance, or under cut-off the budget itself (thinking on). */
 function ollamaLimits(body: Record<string, unknown>, plan: BudgetPlan, o: BackendOptions): TokenLimits {
@@ -51,7 +61,7 @@ function ollamaLimits(body: Record<string, unknown>, plan: BudgetPlan, o: Backen
  */
 function ollamaContinuation(original: Record<string, unknown>, thinking: string, answerSoFar: string, maxTokens: number): ContinuationRequest {
   const render: Record<string, unknown> = { messages: original.messages, stream: false, _debug_render_only: true };
-  for (const k of ['model', 'think', 'tools'] as const) if (original[k] !== undefined) render[k] = original[k];
+  for (const k of RENDERED_FIELDS) if (original[k] !== undefined) render[k] = original[k];
   const body: Record<string, unknown> = { prompt: '', raw: true, stream: true, think: false, options: { ...(isRecord(original.options) ? original.options : {}), num_predict: maxTokens } };
   for (const k of CARRIED_FIELDS) if (original[k] !== undefined) body[k] = original[k];
   const prompt = (rendered: unknown): string | null => {

@@ -127,3 +127,29 @@ describe("the emulator's Ollama logprobs (api.Logprob in its api/types.go, top_l
     expect(await r.json()).toEqual({ error: 'top_logprobs must be between 0 and 20' });
   });
 });
+
+describe("the emulator's Ollama scheduler: a reload where the runner options or the context shift change (needsReload in server/sched.go)", () => {
+  let emu: Emulator;
+  beforeAll(async () => {
+    emu = await startEmulator({ dialect: 'ollama', plan: () => ({ thinkingTokens: 1, answerTokens: 1 }) });
+  });
+  afterAll(async () => {
+    await emu?.close();
+  });
+  const call = (path: string, body: Record<string, unknown>) =>
+    fetch(`${emu.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', stream: false, messages: [{ role: 'user', content: 'q' }], ...body }) }).then((r) => r.text());
+
+  it('counts loads: sampling options and keep_alive do not reload, num_ctx, num_gpu and shift do, a render-only chat schedules too', async () => {
+    await call('/api/chat', { options: { num_ctx: 8192, temperature: 0.2 } });
+    expect(emu.ollamaLoads()).toBe(1);
+    await call('/api/chat', { options: { num_ctx: 8192, temperature: 0.9, num_predict: 5 }, keep_alive: '1h' });
+    await call('/api/generate', { raw: true, prompt: 'x', options: { num_ctx: 8192 } });
+    expect(emu.ollamaLoads()).toBe(1);
+    await call('/api/chat', { _debug_render_only: true });
+    expect(emu.ollamaLoads()).toBe(2);
+    await call('/api/chat', { options: { num_ctx: 8192 }, shift: false });
+    expect(emu.ollamaLoads()).toBe(3);
+    await call('/api/chat', { options: { num_ctx: 8192, num_gpu: 10 }, shift: false });
+    expect(emu.ollamaLoads()).toBe(4);
+  });
+});

@@ -557,6 +557,20 @@ describe('ollama native: cut-off + continuation (FULL_DUPLEX_STREAMED)', () => {
     await checkEnvoyClean(stack);
   });
 
+  it("a client's num_ctx, shift and keep_alive reach the render and the generate call: Ollama keeps the model it loaded for the chat", async () => {
+    const extra = { options: { num_ctx: 8192, num_gpu: 99 }, shift: false, truncate: false, keep_alive: '1h' };
+    await ollamaChat(stack, extra);
+    const loads = stack.emulator.ollamaLoads();
+    const { lines } = await ollamaChat(stack, extra);
+    expect(lines.map((l) => l.message.content).join('')).toBe(expectedAnswer(ANSWER));
+    // The chat, its render and its generate call all schedule the model: none of them reloads it.
+    expect(stack.emulator.ollamaLoads()).toBe(loads);
+    const [render, gen] = stack.emulator.requests.slice(-2).map((r) => r.body as Record<string, unknown>);
+    expect(render).toMatchObject({ _debug_render_only: true, options: { num_ctx: 8192, num_gpu: 99 }, shift: false, truncate: false, keep_alive: '1h' });
+    expect(gen).toMatchObject({ raw: true, options: { num_ctx: 8192, num_gpu: 99 }, shift: false, truncate: false, keep_alive: '1h' });
+    await checkEnvoyClean(stack);
+  });
+
   type Logprob = { token: string; logprob: number; top_logprobs?: Array<{ token: string }> };
 
   it('logprobs, streaming: the answer lines carry those of their tokens, as Ollama gives them', async () => {
