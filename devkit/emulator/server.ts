@@ -128,7 +128,8 @@ export interface Emulator {
   /**
    * Ollama: times the model was loaded. Each /api/chat (a render-only one too) and /api/generate
    * schedules the model, and Ollama reloads it where the runner options or the context shift
-   * differ from the loaded ones (needsReload in its server/sched.go).
+   * differ from the loaded ones (needsReload in its server/sched.go), or where a request with
+   * keep_alive 0 unloaded it.
    */
   ollamaLoads(): number;
   options: EmulatorOptions;
@@ -310,6 +311,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       ollamaLoads++;
       ollamaLoaded = key;
     }
+    // keep_alive 0 unloads the model when the request ends (taken here as at once).
+    const k = body.keep_alive;
+    if (k === 0 || (typeof k === 'string' && /^0(?:\.0*)?(?:ns|us|µs|ms|s|m|h)?$/.test(k))) ollamaLoaded = null;
   };
 
   // When each connection last finished a response (closeIdleAfterMs).

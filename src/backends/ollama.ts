@@ -43,10 +43,63 @@ const CARRIED_FIELDS = ['model', 'keep_alive', 'format', 'logprobs', 'top_logpro
  */
 const RENDERED_FIELDS = ['model', 'think', 'tools', 'options', 'keep_alive', 'shift', 'truncate'] as const;
 
+/** Go's time.ParseDuration units, in seconds. */
+const DURATION_UNITS: Record<string, number> = { ns: 1e-9, us: 1e-6, 'µs': 1e-6, 'μs': 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+const DURATION_PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
+
+/**
+ * A keep_alive in seconds as Ollama reads it (api.Duration: a number of seconds, or a Go duration
+ * string; negative is forever), or null where it is not one (Ollama refuses the request then).
+ */
+export function keepAliveSeconds(v: unknown): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) ? (v < 0 ? Infinity : v) : null;
+  if (typeof v !== 'string') return null;
+  let rest = v;
+  let sign = 1;
+  if (rest.startsWith('-') || rest.startsWith('+')) {
+    if (rest[0] === '-') sign = -1;
+    rest = rest.slice(1);
+  }
+  if (rest === '0') return 0;
+  if (rest === '') return null;
+  let total = 0;
+  DURATION_PART.lastIndex = 0;
+  while (DURATION_PART.lastIndex < rest.length) {
+    const m = DURATION_PART.exec(rest);
+    if (m === null) return null;
+    total += Number(m[1]) * DURATION_UNITS[m[2]!]!;
+  }
+  return sign < 0 && total > 0 ? Infinity : total;
+}
+
+/**
+ * The render call's keep_alive: the client's, but where that unloads the model at once (0, or
+ * under a second) none, so that the model the render loads is still there for the generate call
+ * that follows; that call carries the client's, and Ollama unloads the model after the answer.
+ */
+function renderKeepAlive(v: unknown): unknown {
+  const seconds = keepAliveSeconds(v);
+  return seconds !== null && seconds < 1 ? undefined : v;
+}
+
+/** Whether the upstream is cut at the budget for a continuation to answer (thinking on, a continuation backend). */
+function cutsOff(body: Record<string, unknown>, plan: BudgetPlan, o: BackendOptions): boolean {
+  return o.continuation && plan.cutOff !== false && plan.thinkingBudget > 0 && body.think !== false;
+}
+
+/**
+ * How long a chat cut off at the budget keeps the model loaded where its client's keep_alive
+ * would unload it at once: long enough for the render and generate calls that follow within
+ * milliseconds (the generate call carries the client's keep_alive, so the model is unloaded after
+ * the answer); where thinking ends before the budget and nothing follows, the model stays this
+ * long instead of unloading (an idle model is still evicted where another needs the memory).
+ */
+const CUT_OFF_KEEP_ALIVE = '10s';
+
 /** The num_predict ceiling: budget + answer allowance, or under cut-off the budget itself (thinking on). */
 function ollamaLimits(body: Record<string, unknown>, plan: BudgetPlan, o: BackendOptions): TokenLimits {
   const clientMax = positiveInt(isRecord(body.options) ? body.options.num_predict : undefined);
-  const cutOff = o.continuation && plan.cutOff !== false && plan.thinkingBudget > 0 && body.think !== false;
+  const cutOff = cutsOff(body, plan, o);
   const ceiling = withinContext(cutOff ? plan.thinkingBudget : plan.thinkingBudget + plan.answerTokens, plan);
   return { clientMaxTokens: clientMax, upstreamMaxTokens: clientMax === null ? ceiling : Math.min(clientMax, ceiling) };
 }
@@ -62,6 +115,9 @@ function ollamaLimits(body: Record<string, unknown>, plan: BudgetPlan, o: Backen
 function ollamaContinuation(original: Record<string, unknown>, thinking: string, answerSoFar: string, maxTokens: number): ContinuationRequest {
   const render: Record<string, unknown> = { messages: original.messages, stream: false, _debug_render_only: true };
   for (const k of RENDERED_FIELDS) if (original[k] !== undefined) render[k] = original[k];
+  const keepAlive = renderKeepAlive(original.keep_alive);
+  if (keepAlive === undefined) delete render.keep_alive;
+  else render.keep_alive = keepAlive;
   const body: Record<string, unknown> = { prompt: '', raw: true, stream: true, think: false, options: { ...(isRecord(original.options) ? original.options : {}), num_predict: maxTokens } };
   for (const k of CARRIED_FIELDS) if (original[k] !== undefined) body[k] = original[k];
   const prompt = (rendered: unknown): string | null => {
@@ -106,6 +162,8 @@ export function ollamaDialect(o: BackendOptions): Dialect {
     limits: (body, plan) => ollamaLimits(body, plan, o),
     rewriteRequest(body: Record<string, unknown>, plan: BudgetPlan): RewriteResult {
       const limits = ollamaLimits(body, plan, o);
+      const unloadsAtOnce = (keepAliveSeconds(body.keep_alive) ?? Infinity) < 1;
+      if (unloadsAtOnce && cutsOff(body, plan, o)) body.keep_alive = CUT_OFF_KEEP_ALIVE;
       body.options = { ...(isRecord(body.options) ? body.options : {}), num_predict: limits.upstreamMaxTokens };
       if (body.think !== false && !o.rewriteOnly) {
         body.think = plan.thinkingBudget === 0 ? false : o.thinkLevels ? effortFor(plan.thinkingBudget, o) : true;

@@ -196,3 +196,50 @@ describe("the engine's budget field on a continuation backend", () => {
     expect(rewrite('rewrite', false)).toBeUndefined();
   });
 });
+
+describe("Ollama's keep_alive, read as its api.Duration reads it", () => {
+  it('seconds for numbers and Go durations, forever for negatives, null for what Ollama refuses', async () => {
+    const { keepAliveSeconds } = await import('../../src/backends/ollama.js');
+    expect(keepAliveSeconds(0)).toBe(0);
+    expect(keepAliveSeconds(300)).toBe(300);
+    expect(keepAliveSeconds(-1)).toBe(Infinity);
+    expect(keepAliveSeconds('0')).toBe(0);
+    expect(keepAliveSeconds('5m')).toBe(300);
+    expect(keepAliveSeconds('1h30m')).toBe(5400);
+    expect(keepAliveSeconds('500ms')).toBe(0.5);
+    expect(keepAliveSeconds('1.5s')).toBe(1.5);
+    expect(keepAliveSeconds('-1m')).toBe(Infinity);
+    expect(keepAliveSeconds('5')).toBeNull();
+    expect(keepAliveSeconds('5 m')).toBeNull();
+    expect(keepAliveSeconds('')).toBeNull();
+    expect(keepAliveSeconds(true)).toBeNull();
+  });
+
+  it('the render call keeps the model for the generate call where the client unloads it at once; the generate call carries the client\'s', () => {
+    const build = (keep_alive: unknown) => dialect('ollama', 'continuation').buildContinuation!({ model: 'q', messages: [{ role: 'user', content: 'q' }], keep_alive }, 'so far', '', 64);
+    for (const unload of [0, '0', '0s', '300ms']) {
+      const c = build(unload);
+      expect('keep_alive' in c.render!.body, String(unload)).toBe(false);
+      expect(c.body.keep_alive).toBe(unload);
+    }
+    for (const keep of ['5m', -1, 60, '24h']) expect(build(keep).render!.body.keep_alive).toBe(keep);
+  });
+});
+
+describe('Ollama: a chat cut off at the budget keeps the model for its continuation', () => {
+  const keepAliveSent = (enforcement: 'native' | 'continuation', body: Record<string, unknown>, cutOff?: boolean) => {
+    const b = { model: 'q', messages: [{ role: 'user', content: 'q' }], ...body };
+    dialect('ollama', enforcement).rewriteRequest(b, { thinkingBudget: 32, answerTokens: 64, cutOff });
+    return b.keep_alive;
+  };
+  it("a keep_alive that unloads at once becomes a short hold there, and only there", () => {
+    expect(keepAliveSent('continuation', { keep_alive: 0 })).toBe('10s');
+    expect(keepAliveSent('continuation', { keep_alive: '0s' })).toBe('10s');
+    // Nothing follows: not cut off (native, thinking off, a plan without cut-off), or a keep_alive that holds anyway.
+    expect(keepAliveSent('native', { keep_alive: 0 })).toBe(0);
+    expect(keepAliveSent('continuation', { keep_alive: 0, think: false })).toBe(0);
+    expect(keepAliveSent('continuation', { keep_alive: 0 }, false)).toBe(0);
+    expect(keepAliveSent('continuation', { keep_alive: '5m' })).toBe('5m');
+    expect(keepAliveSent('continuation', {})).toBeUndefined();
+  });
+});

@@ -571,6 +571,20 @@ describe('ollama native: cut-off + continuation (FULL_DUPLEX_STREAMED)', () => {
     await checkEnvoyClean(stack);
   });
 
+  it('keep_alive 0: the chat and the render keep the model for the generate call, which unloads it after the answer (one load a capped answer, not three)', async () => {
+    const extra = { options: { num_ctx: 8192 }, keep_alive: 0 };
+    await ollamaChat(stack, extra);
+    const loads = stack.emulator.ollamaLoads();
+    await ollamaChat(stack, extra);
+    // The chat loads the model its predecessor unloaded; render and generate use it.
+    expect(stack.emulator.ollamaLoads()).toBe(loads + 1);
+    const [chat, render, gen] = stack.emulator.requests.slice(-3).map((r) => r.body as Record<string, unknown>);
+    expect(chat!.keep_alive).toBe('10s');
+    expect('keep_alive' in render!).toBe(false);
+    expect(gen!.keep_alive).toBe(0);
+    await checkEnvoyClean(stack);
+  });
+
   type Logprob = { token: string; logprob: number; top_logprobs?: Array<{ token: string }> };
 
   it('logprobs, streaming: the answer lines carry those of their tokens, as Ollama gives them', async () => {
