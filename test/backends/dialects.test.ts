@@ -228,7 +228,7 @@ describe("Ollama's keep_alive, read as its api.Duration reads it", () => {
 
 describe('Ollama: a chat cut off at the budget keeps the model for its continuation', () => {
   const keepAliveSent = (enforcement: 'native' | 'continuation', body: Record<string, unknown>, cutOff?: boolean) => {
-    const b = { model: 'q', messages: [{ role: 'user', content: 'q' }], ...body };
+    const b: Record<string, unknown> = { model: 'q', messages: [{ role: 'user', content: 'q' }], ...body };
     dialect('ollama', enforcement).rewriteRequest(b, { thinkingBudget: 32, answerTokens: 64, cutOff });
     return b.keep_alive;
   };
