@@ -35,13 +35,13 @@ function parseOllamaObject(json: unknown): ChunkInfo {
 const CARRIED_FIELDS = ['model', 'keep_alive', 'format', 'logprobs', 'top_logprobs', 'shift', 'truncate'] as const;
 
 /**
- * What the render call carries: it schedules the model as a chat does (server/routes.go), so
- * without the client's runner options (`num_ctx`, `num_gpu`, ...) and `shift` Ollama reloads the
- * model for it and again for the generate call (needsReload in server/sched.go), and without
- * `keep_alive` it resets how long the model stays; `options.num_ctx` and `truncate` also decide
- * how much of the history the rendered prompt keeps.
+ * What the render call carries (and its keep_alive, renderKeepAlive): it schedules the model as a
+ * chat does (server/routes.go), so without the client's runner options (`num_ctx`, `num_gpu`, ...)
+ * and `shift` Ollama reloads the model for it and again for the generate call (needsReload in
+ * server/sched.go), and without `keep_alive` it resets how long the model stays;
+ * `options.num_ctx` and `truncate` also decide how much of the history the rendered prompt keeps.
  */
-const RENDERED_FIELDS = ['model', 'think', 'tools', 'options', 'keep_alive', 'shift', 'truncate'] as const;
+const RENDERED_FIELDS = ['model', 'think', 'tools', 'options', 'shift', 'truncate'] as const;
 
 /** Go's time.ParseDuration units, in seconds. */
 const DURATION_UNITS: Record<string, number> = { ns: 1e-9, us: 1e-6, 'µs': 1e-6, 'μs': 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
@@ -116,8 +116,7 @@ function ollamaContinuation(original: Record<string, unknown>, thinking: string,
   const render: Record<string, unknown> = { messages: original.messages, stream: false, _debug_render_only: true };
   for (const k of RENDERED_FIELDS) if (original[k] !== undefined) render[k] = original[k];
   const keepAlive = renderKeepAlive(original.keep_alive);
-  if (keepAlive === undefined) delete render.keep_alive;
-  else render.keep_alive = keepAlive;
+  if (keepAlive !== undefined) render.keep_alive = keepAlive;
   const body: Record<string, unknown> = { prompt: '', raw: true, stream: true, think: false, options: { ...(isRecord(original.options) ? original.options : {}), num_predict: maxTokens } };
   for (const k of CARRIED_FIELDS) if (original[k] !== undefined) body[k] = original[k];
   const prompt = (rendered: unknown): string | null => {

@@ -67,7 +67,10 @@ export async function runFailover(stack: Stack, topology: LedgerTopology, o: { s
   topology.kill(old);
   const killedAt = Date.now() - t0;
   let promotedAt = -1;
-  for (let i = 0; i < 300; i++) {
+  // 30 s: where the sentinels' first election fails (a split vote), Sentinel tries again only
+  // after twice its failover-timeout (10 s here); 15 s left room for that retry by a second or
+  // two, and a busy machine once took longer (a clean-clone run, session 31).
+  for (let i = 0; i < 600; i++) {
     const now = topology.master();
     if (now !== null && now !== old) {
       promotedAt = Date.now() - t0;
@@ -75,7 +78,7 @@ export async function runFailover(stack: Stack, topology: LedgerTopology, o: { s
     }
     await sleep(50);
   }
-  if (promotedAt < 0) throw new Error('no replica took over within 15 s');
+  if (promotedAt < 0) throw new Error('no replica took over within 30 s');
   await topology.restart(old);
   for (let i = 0; i < 300 && topology.replicasInSync(topology.master()!) < 1; i++) await sleep(50);
   const rejoinedAt = Date.now() - t0;
