@@ -413,6 +413,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         res.end(JSON.stringify({ object: 'error', message: 'The server is not configured to enable custom logit processor. Please set `--enable-custom-logit-processor` to enable this feature.', type: 'BadRequestError', param: null, code: 400 }));
         return;
       }
+      if ((dialect === 'vllm' || dialect === 'sglang') && typeof b.min_tokens === 'number') {
+        // A floor above the limit asked is refused before anything runs (vLLM's SamplingParams,
+        // SGLang's sampling params, where its min_tokens becomes min_new_tokens).
+        const max = typeof b.max_completion_tokens === 'number' ? b.max_completion_tokens : typeof b.max_tokens === 'number' ? b.max_tokens : null;
+        if (max !== null && b.min_tokens > max) {
+          res.writeHead(400, { 'content-type': 'application/json' });
+          const message = dialect === 'vllm' ? `min_tokens must be less than or equal to max_tokens=${max}, got ${b.min_tokens}.` : `min_new_tokens must be in [0, max_new_tokens(${max})], got ${b.min_tokens}.`;
+          res.end(JSON.stringify({ object: 'error', message, type: 'BadRequestError', param: null, code: 400 }));
+          return;
+        }
+      }
       if (opts.maxModelLen !== undefined && (dialect === 'vllm' || dialect === 'sglang')) {
         const prompt = promptTokens(b, opts.promptBilling);
         const asked = typeof b.max_completion_tokens === 'number' ? b.max_completion_tokens : typeof b.max_tokens === 'number' ? b.max_tokens : null;

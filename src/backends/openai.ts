@@ -31,6 +31,9 @@ export function applyTokenCeiling(
   const { clientMaxTokens, upstreamMaxTokens: upstream } = ceilingLimits(body, ceiling, clientMax);
   if (body.max_completion_tokens !== undefined && body.max_completion_tokens !== null) body.max_completion_tokens = upstream;
   body.max_tokens = upstream;
+  // A floor above the ceiling (vLLM's and SGLang's min_tokens) is refused by those engines with
+  // 400 ("min_tokens must be less than or equal to max_tokens"): held to the ceiling.
+  if (typeof body.min_tokens === 'number' && body.min_tokens > upstream) body.min_tokens = upstream;
   const stream = body.stream === true;
   const so = isRecord(body.stream_options) ? body.stream_options : null;
   const clientWantsUsage = !!so && so.include_usage === true;
@@ -299,7 +302,7 @@ export function mergeOpenAiContinuation(firstBody: Buffer, m: ContinuationMerge)
  * the thinking so far, closed, and the answer so far; the server continues that message
  * (vLLM / SGLang `continue_final_message`, llama.cpp assistant prefill) with thinking off.
  */
-export function openAiContinuation(original: Record<string, unknown>, thinking: string, answerSoFar: string, maxTokens: number): ContinuationRequest {
+export function openAiContinuation(original: Record<string, unknown>, thinking: string, answerSoFar: string, maxTokens: number, generated = 0): ContinuationRequest {
   const messages = Array.isArray(original.messages) ? [...(original.messages as unknown[])] : [];
   messages.push({ role: 'assistant', content: `<think>\n${thinking}\n</think>\n\n${answerSoFar}` });
   const body: Record<string, unknown> = {
@@ -317,5 +320,8 @@ export function openAiContinuation(original: Record<string, unknown>, thinking: 
   // vLLM's echo prepends the last message when it has the new one's role: the prefill (the
   // thinking so far), which would reach the client as answer text.
   delete body.echo;
+  // The client's floor was for the whole completion: what is left of it after the first leg, and
+  // never above this call's ceiling (vLLM and SGLang refuse that with 400).
+  if (typeof original.min_tokens === 'number') body.min_tokens = Math.max(0, Math.min(original.min_tokens - generated, maxTokens));
   return { path: '/v1/chat/completions', body };
 }

@@ -174,9 +174,10 @@ export interface Dialect {
   mergeContinuation?(firstBody: Buffer, merged: ContinuationMerge): Buffer;
   /**
    * Budget forcing: a request that continues from prompt + thinking so far + end of thinking,
-   * so the backend answers without thinking further. Absent where the dialect cannot.
+   * so the backend answers without thinking further (`generated`: the tokens the first leg
+   * generated). Absent where the dialect cannot.
    */
-  buildContinuation?(original: Record<string, unknown>, thinking: string, answerSoFar: string, maxTokens: number): ContinuationRequest;
+  buildContinuation?(original: Record<string, unknown>, thinking: string, answerSoFar: string, maxTokens: number, generated?: number): ContinuationRequest;
   /**
    * What this dialect's continuation could not give back of a request (null: nothing), for a
    * request that then gets no cut-off: its answer would not be what the client asked for.

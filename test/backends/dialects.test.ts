@@ -243,3 +243,21 @@ describe('Ollama: a chat cut off at the budget keeps the model for its continuat
     expect(keepAliveSent('continuation', {})).toBeUndefined();
   });
 });
+
+describe("a client's min_tokens on vLLM and SGLang (a floor above the limit is refused with 400 there)", () => {
+  it('the first leg holds it to the limit written; the continuation asks what is left, within its own limit', () => {
+    for (const name of ['vllm', 'sglang'] as const) {
+      const body: Record<string, unknown> = { model: 'm', messages: [{ role: 'user', content: 'q' }], min_tokens: 500 };
+      dialect(name, 'continuation').rewriteRequest(body, { thinkingBudget: 32, answerTokens: 64 });
+      expect(body.min_tokens, name).toBe(body.max_tokens);
+      const floor = (min: number, maxTokens: number, generated: number) => dialect(name, 'continuation').buildContinuation!({ model: 'm', messages: [], min_tokens: min }, 't', '', maxTokens, generated).body.min_tokens;
+      expect(floor(100, 50, 30)).toBe(50);
+      expect(floor(40, 50, 30)).toBe(10);
+      expect(floor(20, 50, 30)).toBe(0);
+    }
+    // A floor within the limit is the client's.
+    const body: Record<string, unknown> = { model: 'm', messages: [], min_tokens: 10 };
+    dialect('vllm').rewriteRequest(body, { thinkingBudget: 32, answerTokens: 64 });
+    expect(body.min_tokens).toBe(10);
+  });
+});

@@ -308,6 +308,44 @@ describe.each(['vllm', 'sglang'] as const)('%s started with --api-key: the conti
   });
 });
 
+describe.each(['vllm', 'sglang'] as const)("%s: a client's min_tokens (load generators set it to fix output lengths) never exceeds the limit thinkcap writes", (dialect) => {
+  // Both engines refuse min_tokens above the completion limit with 400 before anything runs.
+  const stacks: Partial<Record<'continuation' | 'native', Stack>> = {};
+  beforeAll(async () => {
+    for (const which of ['continuation', 'native'] as const) {
+      stacks[which] = await startStack({
+        emulator: { dialect, plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }) },
+        thinkcap: (emu) => ({ defaultDialect: dialect, backends: [{ name: 'b', dialect, ...(which === 'continuation' ? { enforcement: 'continuation', url: emu.url } : {}) }] }),
+        envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+      });
+    }
+  });
+  afterAll(async () => {
+    for (const s of Object.values(stacks)) await s?.stop();
+  });
+
+  it('cut off at the budget: the first leg holds the floor to its limit, the continuation asks what is left of it', async () => {
+    const stack = stacks.continuation!;
+    const seen = await streamChat(stack, { max_tokens: 60, min_tokens: 40 });
+    expect(seen.content.trim()).toBe(expectedAnswer(ANSWER));
+    const [first, second] = stack.emulator.requests.slice(-2).map((r) => r.body as { max_tokens: number; min_tokens: number });
+    // The budget (lowered to leave the answer room in 60) is the first leg's limit, and its floor.
+    const cut = first!.max_tokens;
+    expect(cut).toBeLessThan(40);
+    expect(first!.min_tokens).toBe(cut);
+    // 40 asked of the whole completion, `cut` generated before the cut; the continuation may write 60 - cut.
+    expect([second!.max_tokens, second!.min_tokens]).toEqual([60 - cut, 40 - cut]);
+  });
+
+  it('capped natively: a floor above budget + answer allowance is held to it', async () => {
+    const stack = stacks.native!;
+    const seen = await streamChat(stack, { min_tokens: 1_000_000 });
+    expect(seen.content.trim()).toBe(expectedAnswer(ANSWER));
+    const sent = stack.emulator.requests.at(-1)!.body as { max_tokens: number; min_tokens: number };
+    expect(sent.min_tokens).toBe(sent.max_tokens);
+  });
+});
+
 describe.each(['vllm', 'sglang'] as const)('%s started without a reasoning parser: <think> in content', (dialect) => {
   let stack: Stack;
   beforeAll(async () => {
