@@ -413,6 +413,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         res.end(JSON.stringify({ object: 'error', message: 'The server is not configured to enable custom logit processor. Please set `--enable-custom-logit-processor` to enable this feature.', type: 'BadRequestError', param: null, code: 400 }));
         return;
       }
+      if (dialect === 'vllm' && b.stream === true && typeof b.prompt_logprobs === 'number' && (b.prompt_logprobs > 0 || b.prompt_logprobs === -1)) {
+        // vLLM's request validator (check_logprobs) refuses prompt logprobs on a stream.
+        res.writeHead(400, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ object: 'error', message: '`prompt_logprobs` are not available when `stream=True`.', type: 'BadRequestError', param: 'prompt_logprobs', code: 400 }));
+        return;
+      }
       if ((dialect === 'vllm' || dialect === 'sglang') && typeof b.min_tokens === 'number') {
         // A floor above the limit asked is refused before anything runs (vLLM's SamplingParams,
         // SGLang's sampling params, where its min_tokens becomes min_new_tokens).

@@ -320,6 +320,9 @@ export function openAiContinuation(original: Record<string, unknown>, thinking: 
   // vLLM's echo prepends the last message when it has the new one's role: the prefill (the
   // thinking so far), which would reach the client as answer text.
   delete body.echo;
+  // vLLM refuses prompt_logprobs on a stream (400), and this call streams; they would be of
+  // another prompt anyway (the client's own are in the first leg's answer).
+  delete body.prompt_logprobs;
   // The client's floor was for the whole completion: what is left of it after the first leg, and
   // never above this call's ceiling (vLLM and SGLang refuse that with 400).
   if (typeof original.min_tokens === 'number') body.min_tokens = Math.max(0, Math.min(original.min_tokens - generated, maxTokens));

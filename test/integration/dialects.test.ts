@@ -308,8 +308,9 @@ describe.each(['vllm', 'sglang'] as const)('%s started with --api-key: the conti
   });
 });
 
-describe.each(['vllm', 'sglang'] as const)("%s: a client's min_tokens (load generators set it to fix output lengths) never exceeds the limit thinkcap writes", (dialect) => {
-  // Both engines refuse min_tokens above the completion limit with 400 before anything runs.
+describe.each(['vllm', 'sglang'] as const)('%s: client fields the engine checks against what thinkcap writes (min_tokens, prompt_logprobs)', (dialect) => {
+  // Both engines refuse min_tokens above the completion limit with 400 before anything runs
+  // (load generators set it to fix output lengths); vLLM refuses prompt_logprobs on a stream.
   const stacks: Partial<Record<'continuation' | 'native', Stack>> = {};
   beforeAll(async () => {
     for (const which of ['continuation', 'native'] as const) {
@@ -335,6 +336,22 @@ describe.each(['vllm', 'sglang'] as const)("%s: a client's min_tokens (load gene
     expect(first!.min_tokens).toBe(cut);
     // 40 asked of the whole completion, `cut` generated before the cut; the continuation may write 60 - cut.
     expect([second!.max_tokens, second!.min_tokens]).toEqual([60 - cut, 40 - cut]);
+  });
+
+  it("a whole answer with prompt_logprobs (vLLM refuses them on a stream, and the continuation streams): answered", async () => {
+    const stack = stacks.continuation!;
+    const r = await fetch(`${stack.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: EASY }], prompt_logprobs: 1 }),
+    });
+    expect(r.status).toBe(200);
+    const j = (await r.json()) as { choices: Array<{ message: { content: string } }> };
+    expect(j.choices[0]!.message.content.trim()).toBe(expectedAnswer(ANSWER));
+    const [first, second] = stack.emulator.requests.slice(-2).map((q) => q.body as Record<string, unknown>);
+    expect(first!.prompt_logprobs).toBe(1);
+    expect('prompt_logprobs' in second!).toBe(false);
+    expect(r.headers.get('x-thinkcap-enforced')).toBe('continuation');
   });
 
   it('capped natively: a floor above budget + answer allowance is held to it', async () => {
