@@ -310,7 +310,7 @@ describe.each(['vllm', 'sglang'] as const)('%s started with --api-key: the conti
 
 describe.each(['vllm', 'sglang'] as const)('%s: client fields the engine checks against what thinkcap writes (min_tokens, prompt_logprobs)', (dialect) => {
   // Both engines refuse min_tokens above the completion limit with 400 before anything runs
-  // (load generators set it to fix output lengths); vLLM refuses prompt_logprobs on a stream.
+  // (a client may set it to fix an output's length); vLLM refuses prompt_logprobs on a stream.
   const stacks: Partial<Record<'continuation' | 'native', Stack>> = {};
   beforeAll(async () => {
     for (const which of ['continuation', 'native'] as const) {
