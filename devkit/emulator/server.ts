@@ -419,20 +419,20 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         res.end(JSON.stringify({ object: 'error', message: '`prompt_logprobs` are not available when `stream=True`.', type: 'BadRequestError', param: 'prompt_logprobs', code: 400 }));
         return;
       }
+      // The completion limit asked (vLLM and SGLang read max_completion_tokens first).
+      const asked = typeof b.max_completion_tokens === 'number' ? b.max_completion_tokens : typeof b.max_tokens === 'number' ? b.max_tokens : null;
       if ((dialect === 'vllm' || dialect === 'sglang') && typeof b.min_tokens === 'number') {
         // A floor above the limit asked is refused before anything runs (vLLM's SamplingParams,
         // SGLang's sampling params, where its min_tokens becomes min_new_tokens).
-        const max = typeof b.max_completion_tokens === 'number' ? b.max_completion_tokens : typeof b.max_tokens === 'number' ? b.max_tokens : null;
-        if (max !== null && b.min_tokens > max) {
+        if (asked !== null && b.min_tokens > asked) {
           res.writeHead(400, { 'content-type': 'application/json' });
-          const message = dialect === 'vllm' ? `min_tokens must be less than or equal to max_tokens=${max}, got ${b.min_tokens}.` : `min_new_tokens must be in [0, max_new_tokens(${max})], got ${b.min_tokens}.`;
+          const message = dialect === 'vllm' ? `min_tokens must be less than or equal to max_tokens=${asked}, got ${b.min_tokens}.` : `min_new_tokens must be in [0, max_new_tokens(${asked})], got ${b.min_tokens}.`;
           res.end(JSON.stringify({ object: 'error', message, type: 'BadRequestError', param: null, code: 400 }));
           return;
         }
       }
       if (opts.maxModelLen !== undefined && (dialect === 'vllm' || dialect === 'sglang')) {
         const prompt = promptTokens(b, opts.promptBilling);
-        const asked = typeof b.max_completion_tokens === 'number' ? b.max_completion_tokens : typeof b.max_tokens === 'number' ? b.max_tokens : null;
         if (asked !== null && prompt + asked > opts.maxModelLen) {
           res.writeHead(400, { 'content-type': 'application/json' });
           const message = `This model's maximum context length is ${opts.maxModelLen} tokens. However, you requested ${prompt + asked} tokens (${prompt} in the messages, ${asked} in the completion). Please reduce the length of the messages or completion.`;

@@ -422,15 +422,15 @@ type PromptCount = ReturnType<typeof promptTokenBound>;
 /**
  * Completion tokens the backend's context leaves after this prompt (backends[].contextTokens):
  * its estimate (o200k count, template overhead, media parts at mediaPartTokens), not the
- * worst-case bound, which would hold long prompts to far less than the engine allows. Null: no
+ * worst-case bound, which would hold long prompts to far less than the engine allows. Undefined: no
  * context length configured, or the prompt alone fills it by the estimate (the engine answers
  * that itself, as it would without thinkcap).
  */
-function contextRoom(backend: BackendConfig | undefined, prompt: PromptCount, config: Config): number | null {
-  if (backend?.contextTokens === undefined) return null;
+function contextRoom(backend: BackendConfig | undefined, prompt: PromptCount, config: Config): number | undefined {
+  if (backend?.contextTokens === undefined) return undefined;
   const used = prompt.estimate + (backend.promptOverheadTokens ?? config.spend.promptBound.overheadTokens) + prompt.media * config.spend.promptBound.mediaPartTokens;
   const room = backend.contextTokens - used;
-  return room > 0 ? room : null;
+  return room > 0 ? room : undefined;
 }
 
 /** The tier's backend, budget and limits: what the request will be allowed. */
@@ -456,10 +456,10 @@ function decide(
   // vLLM and SGLang refuse a prompt + completion limit past their context: where the backend's
   // is known, the limit stays inside what this prompt leaves, like a client max_tokens would.
   const prompt = backend?.contextTokens !== undefined ? countPrompt(json, deps, backend) : undefined;
-  const room = prompt ? contextRoom(backend, prompt, config) : null;
+  const room = prompt ? contextRoom(backend, prompt, config) : undefined;
   const clientMax = dialect.clientMaxTokens(json);
-  const completionMax = room === null ? clientMax : Math.min(clientMax ?? Infinity, room);
-  if (room !== null && (clientMax === null || room < clientMax)) notes.push(`context: ${backend!.contextTokens} tokens, prompt ~${backend!.contextTokens! - room}: completion held to ${room}`);
+  const completionMax = room === undefined ? clientMax : Math.min(clientMax ?? Infinity, room);
+  if (room !== undefined && (clientMax === null || room < clientMax)) notes.push(`context: ${backend!.contextTokens} tokens, prompt ~${backend!.contextTokens! - room}: completion held to ${room}`);
   // An answer must fit inside the client's own max_tokens: thinking stops short of it.
   const budget = budgetWithAnswerRoom(decision.budget, completionMax, config.requests.answerReserveTokens);
   if (budget < decision.budget) notes.push(`answer reserve: thinking ${decision.budget} lowered to ${budget} to fit ${completionMax === clientMax ? 'max_tokens' : 'the context'}`);
@@ -473,9 +473,8 @@ function decide(
     notes.push(`no cut-off + continuation: ${why}; capped as native, the stream rewrite enforces`);
   }
   const graceTokens = backend?.enforcement === 'continuation' && cutOff ? Math.ceil(budget * config.requests.graceRatio) : 0;
-  const contextRoomTokens = room ?? undefined;
-  const limits = dialect.limits(json, { thinkingBudget: budget, answerTokens: config.requests.answerTokens, graceTokens, cutOff, contextRoom: contextRoomTokens });
-  return { classification, tier, tierBudget: decision.budget, budget, graceTokens, choices, cutOff, contextRoom: contextRoomTokens, prompt, pressure, route, backend, dialect, limits, notes, preview };
+  const limits = dialect.limits(json, { thinkingBudget: budget, answerTokens: config.requests.answerTokens, graceTokens, cutOff, contextRoom: room });
+  return { classification, tier, tierBudget: decision.budget, budget, graceTokens, choices, cutOff, contextRoom: room, prompt, pressure, route, backend, dialect, limits, notes, preview };
 }
 
 /** A field of the body that only thinkcap may set on the chosen backend (Dialect.reservedFields), as a refusal. */

@@ -7,47 +7,50 @@ import { backendOptions, buildDialect } from '../../src/backends/registry.js';
 const entry = (token: string) => ({ token, logprob: -0.5, bytes: [...Buffer.from(token)], top_logprobs: [] });
 const event = (tokens: string[]) => `data: ${JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: tokens.join('') }, logprobs: { content: tokens.map(entry) } }] })}\n\n`;
 
-describe('ContinuationLogprobs', () => {
+/** An Ollama chat line (a continuation's /api/generate line, converted) with one logprobs entry per token. */
+const line = (tokens: string[]) => `${JSON.stringify({ model: 'm', message: { role: 'assistant', content: tokens.join('') }, done: false, logprobs: tokens.map((token) => ({ token, logprob: -0.5 })) })}\n`;
+
+/**
+ * Each framing: its event of tokens with their logprobs; a stream of three tokens with an event
+ * without logprobs between them; events without usable logprobs (none, malformed, not a list);
+ * a hold limit the second of two events passes.
+ */
+const FORMATS = [
+  {
+    format: 'sse' as const,
+    framed: event,
+    stream: event(['A', ' hash']) + 'data: {"choices":[],"usage":{"completion_tokens":3}}\n\n' + event([' map']) + 'data: [DONE]\n\n',
+    step: 7,
+    useless: 'data: {"choices":[{"delta":{"content":"x"}}]}\n\ndata: {not json\n\n',
+    smallLimit: 200,
+  },
+  {
+    format: 'ndjson' as const,
+    framed: line,
+    stream: line(['A', ' hash']) + '{"model":"m","message":{"role":"assistant","content":""},"done":true,"eval_count":3}\n' + line([' map']),
+    step: 5,
+    useless: '{"message":{"content":"x"},"done":false}\n{not json\n{"logprobs":{"token":"x"}}\n',
+    smallLimit: 150,
+  },
+];
+
+describe.each(FORMATS)('ContinuationLogprobs ($format)', ({ format, framed, stream, step, useless, smallLimit }) => {
   it('collects the entries of every event in order, events split at any byte', () => {
-    const stream = Buffer.from(event(['A', ' hash']) + 'data: {"choices":[],"usage":{"completion_tokens":3}}\n\n' + event([' map']) + 'data: [DONE]\n\n');
-    for (let cut = 0; cut <= stream.length; cut += 7) {
-      const c = new ContinuationLogprobs(1 << 20, 'sse');
-      c.push(stream.subarray(0, cut));
-      c.push(stream.subarray(cut));
+    const bytes = Buffer.from(stream);
+    for (let cut = 0; cut <= bytes.length; cut += step) {
+      const c = new ContinuationLogprobs(1 << 20, format);
+      c.push(bytes.subarray(0, cut));
+      c.push(bytes.subarray(cut));
       expect((c.entries as Array<{ token: string }>).map((e) => e.token)).toEqual(['A', ' hash', ' map']);
     }
   });
 
   it('none, not garbage: events without logprobs, malformed events, and more than it may hold', () => {
-    const plain = new ContinuationLogprobs(1 << 20, 'sse');
-    plain.push(Buffer.from('data: {"choices":[{"delta":{"content":"x"}}]}\n\ndata: {not json\n\n'));
+    const plain = new ContinuationLogprobs(1 << 20, format);
+    plain.push(Buffer.from(useless));
     expect(plain.entries).toBeNull();
-    const small = new ContinuationLogprobs(200, 'sse');
-    small.push(Buffer.from(event(['a', 'b']) + event(['c', 'd', 'e', 'f'])));
-    expect(small.entries).toBeNull();
-  });
-});
-
-/** An Ollama chat line (a continuation's /api/generate line, converted) with one logprobs entry per token. */
-const line = (tokens: string[]) => `${JSON.stringify({ model: 'm', message: { role: 'assistant', content: tokens.join('') }, done: false, logprobs: tokens.map((token) => ({ token, logprob: -0.5 })) })}\n`;
-
-describe('ContinuationLogprobs of Ollama lines (NDJSON)', () => {
-  it('collects the top-level entries of every line in order, lines split at any byte', () => {
-    const stream = Buffer.from(line(['A', ' hash']) + '{"model":"m","message":{"role":"assistant","content":""},"done":true,"eval_count":3}\n' + line([' map']));
-    for (let cut = 0; cut <= stream.length; cut += 5) {
-      const c = new ContinuationLogprobs(1 << 20, 'ndjson');
-      c.push(stream.subarray(0, cut));
-      c.push(stream.subarray(cut));
-      expect((c.entries as Array<{ token: string }>).map((e) => e.token)).toEqual(['A', ' hash', ' map']);
-    }
-  });
-
-  it('none, not garbage: lines without logprobs, malformed lines, a non-list, and more than it may hold', () => {
-    const plain = new ContinuationLogprobs(1 << 20, 'ndjson');
-    plain.push(Buffer.from('{"message":{"content":"x"},"done":false}\n{not json\n{"logprobs":{"token":"x"}}\n'));
-    expect(plain.entries).toBeNull();
-    const small = new ContinuationLogprobs(150, 'ndjson');
-    small.push(Buffer.from(line(['a', 'b']) + line(['c', 'd', 'e', 'f'])));
+    const small = new ContinuationLogprobs(smallLimit, format);
+    small.push(Buffer.from(framed(['a', 'b']) + framed(['c', 'd', 'e', 'f'])));
     expect(small.entries).toBeNull();
   });
 });
