@@ -4,6 +4,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './envoy.js';
@@ -16,9 +17,22 @@ export interface RunningRedisCluster extends ReplicatedRedisNodes {
   masterFor(key: string): number;
 }
 
-/** Until the node on `port` answers PING (at most 5 s). */
-async function answersPing(cli: (port: number, ...args: string[]) => string, port: number): Promise<void> {
-  for (let i = 0; i < 100 && cli(port, 'ping').trim() !== 'PONG'; i++) await new Promise((r) => setTimeout(r, 50));
+/** Until the node on `port` answers PING (at most 5 s); false where it never did. */
+async function answersPing(cli: (port: number, ...args: string[]) => string, port: number): Promise<boolean> {
+  for (let i = 0; i < 100; i++) {
+    if (cli(port, 'ping').trim() === 'PONG') return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+/** Whether `port` can be listened on now (a cluster node also needs its bus port, port + 10000). */
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
 }
 
 /**
@@ -41,12 +55,21 @@ export async function startRedisCluster(o: { password?: string; tls?: TestCertif
         { stdio: 'ignore' },
       ),
     );
-  for (let i = 0; i < 6; i++) {
+  // A port found free can be taken before redis-server binds it, and so can its bus port (port +
+  // 10000, in the range outgoing connections take their ports from): a clean-clone CI run had a
+  // node never listen. Such a node is replaced on another port; the node must be ours (its dir).
+  let tries = 0;
+  while (ports.length < 6) {
+    if (++tries > 12) throw new Error(`no free port for a cluster node after 12 tries (${ports.length} of 6 up)`);
     const port = await freePort();
-    ports.push(port);
+    if (!(await canListen(port + 10000))) continue;
     launch(port);
+    if ((await answersPing(redisCli, port)) && redisCli(port, 'config', 'get', 'dir').includes(dir)) ports.push(port);
+    else {
+      children.get(port)?.kill('SIGKILL');
+      children.delete(port);
+    }
   }
-  for (const port of ports) await answersPing(redisCli, port);
   const create = spawnSync('redis-cli', [...cliArgs, '--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes'], { encoding: 'utf8' });
   if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stdout}${create.stderr}`);
   for (let i = 0; i < 200; i++) {
@@ -105,7 +128,7 @@ export async function startRedisCluster(o: { password?: string; tls?: TestCertif
     async restart(port: number) {
       // Same node id (its nodes file): it rejoins, empty, as a replica of whoever took its slots.
       launch(port);
-      await answersPing(redisCli, port);
+      if (!(await answersPing(redisCli, port))) throw new Error(`the restarted node on ${port} did not answer within 5 s`);
     },
     replicasInSync: (port) => onlineReplicas(port, redisCli),
     async stop() {
