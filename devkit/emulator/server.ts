@@ -75,6 +75,15 @@ export interface EmulatorOptions {
   noReasoningParser?: boolean;
   /** generic: the template pre-fills `<think>`. */
   thinkPrefilled?: boolean;
+  /**
+   * Ollama: a gpt-oss model (OpenAI's harmony format). The render answers with the shape of
+   * Ollama's gpt-oss template (a system message whose "Reasoning:" line is the `think` level,
+   * "medium" for true or unset, none for false; `<|start|>user<|message|>…<|end|>` turns; the
+   * generation prompt `<|start|>assistant`), and a raw generate answers only where the prompt
+   * ends an analysis message and opens the final channel (`<|end|><|start|>assistant<|channel|>
+   * final<|message|>`); anything else it goes on thinking, as text.
+   */
+  harmony?: boolean;
   /** Events written per network write (>1 puts several events in one read). */
   eventsPerWrite?: number;
   /** Split every write at this byte offset too (events split across reads). */
@@ -382,7 +391,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       // Ollama answers a render-only chat request with the prompt its template renders, not calling the model.
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
       const b = rec(body);
-      res.end(JSON.stringify({ model: b.model ?? '', created_at: new Date().toISOString(), message: { role: '', content: '' }, done: false, _debug_info: { rendered_template: chatMlPrompt(b) } }));
+      res.end(JSON.stringify({ model: b.model ?? '', created_at: new Date().toISOString(), message: { role: '', content: '' }, done: false, _debug_info: { rendered_template: opts.harmony ? harmonyPrompt(b) : chatMlPrompt(b) } }));
       return;
     }
     if (dialect === 'ollama' && req.method === 'POST' && path === '/api/generate') {
@@ -682,9 +691,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return;
     }
     const plan = opts.plan ? opts.plan(body) : { thinkingTokens: 200, answerTokens: 20 };
-    const turn = prompt.slice(prompt.lastIndexOf('<|im_start|>assistant\n'));
-    const closed = turn.includes('</think>');
-    const after = closed ? turn.slice(turn.lastIndexOf('</think>') + 8).trim() : '';
+    let closed: boolean;
+    let after: string;
+    if (opts.harmony) {
+      const final = HARMONY_FINAL_OPEN.exec(prompt);
+      closed = final !== null;
+      after = final ? final[1]!.trim() : '';
+    } else {
+      const turn = prompt.slice(prompt.lastIndexOf('<|im_start|>assistant\n'));
+      closed = turn.includes('</think>');
+      after = closed ? turn.slice(turn.lastIndexOf('</think>') + 8).trim() : '';
+    }
     const answerFrom = after ? after.split(/\s+/).length : 0;
     const limitRaw = num(rec(body.options).num_predict) ?? Infinity;
     const limit = limitRaw < 0 ? Infinity : limitRaw;
@@ -745,6 +762,25 @@ function ollamaLogprobs(body: Record<string, unknown>, token: string): Array<Rec
   const entry: Record<string, unknown> = { token, logprob: -0.25 };
   if (top > 0) entry.top_logprobs = Array.from({ length: top }, (_, k) => ({ token: k === 0 ? token : `${token}~${k}`, logprob: -0.25 - k }));
   return [entry];
+}
+
+/** An analysis message ended and the final channel opened, at the prompt's end (what follows: the answer so far). */
+const HARMONY_FINAL_OPEN = /<\|start\|>assistant<\|channel\|>analysis<\|message\|>[^]*?<\|end\|><\|start\|>assistant<\|channel\|>final<\|message\|>((?:(?!<\|)[^])*)$/;
+
+/** The shape of Ollama's gpt-oss template (harmony): the think level in the system message, the generation prompt `<|start|>assistant`. */
+function harmonyPrompt(body: Record<string, unknown>): string {
+  const messages = Array.isArray(body.messages) ? (body.messages as Array<Record<string, unknown>>) : [];
+  const level = typeof body.think === 'string' ? body.think : body.think === false ? null : 'medium';
+  let out = `<|start|>system<|message|>You are ChatGPT, a large language model trained by OpenAI.${level ? `\n\nReasoning: ${level}` : ''}\n\n# Valid channels: analysis, commentary, final. Channel must be included for every message.<|end|>`;
+  // The system messages go in a developer message, under "# Instructions".
+  const system = messages.filter((m) => m.role === 'system' && typeof m.content === 'string').map((m) => m.content as string);
+  if (system.length > 0) out += `<|start|>developer<|message|># Instructions\n\n${system.join('\n')}<|end|>`;
+  for (const m of messages) {
+    const content = typeof m.content === 'string' ? m.content : '';
+    if (m.role === 'user') out += `<|start|>user<|message|>${content}<|end|>`;
+    else if (m.role === 'assistant') out += `<|start|>assistant<|channel|>final<|message|>${content}<|end|>`;
+  }
+  return `${out}<|start|>assistant`;
 }
 
 /** A Qwen3-style ChatML rendering, as Ollama's template for such models writes it: the generation prompt leaves `<think>` to the model. */

@@ -167,7 +167,11 @@ export function ollamaDialect(o: BackendOptions): Dialect {
       if (body.think !== false && !o.rewriteOnly) {
         body.think = plan.thinkingBudget === 0 ? false : o.thinkLevels ? effortFor(plan.thinkingBudget, o) : true;
       }
-      return { ...limits, stream: body.stream !== false, clientWantsUsage: true };
+      // The render call renders `think` into the prompt (gpt-oss's template: "Reasoning: low"):
+      // rendered with the client's value, the continuation's prompt would not be the one the
+      // first leg ran on (another reasoning level, and none of Ollama's cached prompt reused).
+      const continuationFields = body.think !== undefined ? { think: body.think } : undefined;
+      return { ...limits, stream: body.stream !== false, clientWantsUsage: true, ...(continuationFields ? { continuationFields } : {}) };
     },
     parseStreamEvent: parseOllamaObject,
     parseResponse: parseOllamaObject,

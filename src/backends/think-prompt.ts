@@ -1,10 +1,22 @@
 import { hasMediaParts } from '../budget/prompt.js';
+
+/** A harmony (gpt-oss) generation prompt: the assistant's header opened, its channel left to the model. */
+const HARMONY_GENERATION_PROMPT = /<\|start\|>assistant$/;
+
 /**
  * The raw prompt a continuation completes: the engine's own rendering of the conversation (its
- * template, generation prompt included), the thinking so far, the end-of-thinking tag, and the
- * answer so far. Pure; shared by the dialects that continue a raw prompt (llama.cpp, Ollama).
+ * template, generation prompt included), the thinking so far, the end of thinking (the `</think>`
+ * tag, or harmony's end of the analysis message and the final channel's header), and the answer
+ * so far. Pure; shared by the dialects that continue a raw prompt (llama.cpp, Ollama).
  */
 export function continuationPrompt(rendered: string, thinking: string, answerSoFar: string): string {
+  if (HARMONY_GENERATION_PROMPT.test(rendered)) {
+    // gpt-oss (OpenAI's harmony format): thinking is the analysis channel's message and the
+    // answer the final channel's; a `<think>` block there is text the model never saw as a turn
+    // boundary. Both engines' gpt-oss templates end the generation prompt at `<|start|>assistant`
+    // (llama.cpp's jinja, Ollama's template), the header the model writes the channel after.
+    return `${rendered}<|channel|>analysis<|message|>${thinking}<|end|><|start|>assistant<|channel|>final<|message|>${answerSoFar}`;
+  }
   let open = '';
   if (!/<think>\s*$/.test(rendered)) {
     // Templates that leave the think block to the model (Qwen3's): the model opened it.

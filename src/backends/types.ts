@@ -53,6 +53,12 @@ export interface RewriteResult extends TokenLimits {
   stream: boolean;
   /** The client itself asked for usage in the stream (else usage chunks thinkcap added are removed). */
   clientWantsUsage: boolean;
+  /**
+   * Fields the first leg was sent with other values than the client's that a continuation must
+   * be built with too (Ollama: the `think` level written, which its template renders into the
+   * prompt). The continuation is otherwise built from the client's request.
+   */
+  continuationFields?: Readonly<Record<string, unknown>>;
 }
 
 /** One parsed stream event or non-streaming body, in dialect-neutral terms. */

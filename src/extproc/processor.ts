@@ -606,7 +606,8 @@ export class RequestProcessor {
     // The continuation's prompt holds the first leg's tokens: what the context leaves shrinks by them.
     const room = plan.contextRoom === undefined ? Infinity : plan.contextRoom - (first.completionTokens ?? 0);
     const maxTokens = Math.max(1, Math.min(room, clientMax === null ? allowance : Math.min(allowance, clientMax - (first.completionTokens ?? 0))));
-    return plan.dialect.buildContinuation!(structuredClone(plan.original!) as Record<string, unknown>, first.keptReasoning, first.answer, maxTokens, first.completionTokens ?? 0);
+    const original = { ...(structuredClone(plan.original!) as Record<string, unknown>), ...plan.rewrite.continuationFields };
+    return plan.dialect.buildContinuation!(original, first.keptReasoning, first.answer, maxTokens, first.completionTokens ?? 0);
   }
 
   private finishContinuation(tail: Buffer): void {

@@ -169,6 +169,19 @@ describe('continuation requests, per dialect', () => {
     expect(original.options.num_predict).toBe(32);
   });
 
+  it("Ollama: the think value the chat is sent with is the one its continuation renders with (a level, not the client's true)", () => {
+    const leveled = dialect('ollama', 'continuation', { thinkLevels: true });
+    const body: Record<string, unknown> = { model: 'gpt-oss', think: true, messages: [{ role: 'user', content: 'q' }] };
+    const r = leveled.rewriteRequest(body, { thinkingBudget: 32, answerTokens: 64, cutOff: true });
+    expect(body.think).toMatch(/^(low|medium|high)$/);
+    expect(r.continuationFields).toEqual({ think: body.think });
+    // Thinking off stays off, and nothing is kept where thinkcap writes no think (rewrite only).
+    const off: Record<string, unknown> = { model: 'gpt-oss', think: false, messages: [] };
+    expect(leveled.rewriteRequest(off, { thinkingBudget: 32, answerTokens: 64, cutOff: true }).continuationFields).toEqual({ think: false });
+    const untouched = dialect('ollama', 'rewrite').rewriteRequest({ model: 'q', messages: [] }, { thinkingBudget: 32, answerTokens: 64, cutOff: false });
+    expect(untouched.continuationFields).toBeUndefined();
+  });
+
   it('Ollama merges a whole answer: content, finish and both legs\' counts', () => {
     const d = dialect('ollama', 'continuation');
     const first = Buffer.from(JSON.stringify({ model: 'q', message: { role: 'assistant', content: '', thinking: 't' }, done: true, done_reason: 'length', eval_count: 32 }));

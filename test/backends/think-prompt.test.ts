@@ -14,4 +14,10 @@ describe('continuationPrompt', () => {
   it('a template that leaves the block to the model (Qwen3): the model had opened it', () => {
     expect(continuationPrompt(chat, 'hmm', 'The ans')).toBe(`${chat}<think>\nhmm\n</think>\n\nThe ans`);
   });
+  it("gpt-oss (harmony): the thinking is the analysis channel's message, the answer goes on in the final channel", () => {
+    // Both engines' gpt-oss templates end the generation prompt with the assistant's header.
+    const harmony = '<|start|>system<|message|>Reasoning: low<|end|><|start|>user<|message|>1+2<|end|><|start|>assistant';
+    expect(continuationPrompt(harmony, 'add them', '')).toBe(`${harmony}<|channel|>analysis<|message|>add them<|end|><|start|>assistant<|channel|>final<|message|>`);
+    expect(continuationPrompt(harmony, 'add them', 'It is')).toBe(`${harmony}<|channel|>analysis<|message|>add them<|end|><|start|>assistant<|channel|>final<|message|>It is`);
+  });
 });

@@ -668,6 +668,44 @@ describe('ollama native: cut-off + continuation (FULL_DUPLEX_STREAMED)', () => {
   });
 });
 
+describe('ollama native, a gpt-oss model (harmony, think levels): cut-off + continuation', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      emulator: { dialect: 'ollama', harmony: true, plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }) },
+      thinkcap: (emu) => ({ defaultDialect: 'ollama', backends: [{ name: 'b', dialect: 'ollama', enforcement: 'continuation', url: emu.url, thinkLevels: true }] }),
+      envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it.each([false, true])('stream %s: the continuation ends the analysis message and opens the final channel, rendered at the level the chat was sent', async (stream) => {
+    const r = await fetch(`${stack.envoy.url}/api/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-oss:20b', stream, think: true, messages: [{ role: 'system', content: 'Be kind.' }, { role: 'user', content: EASY }] }),
+    });
+    expect(r.status).toBe(200);
+    const text = await r.text();
+    const lines = text.trim().split('\n').map((l) => JSON.parse(l) as OllamaLine);
+    const [chat, render, gen] = stack.emulator.requests.slice(-3).map((q) => q.body as Record<string, unknown>);
+    // The chat went out at a think level; the render carries that level, not the client's true.
+    expect(chat!.think).toMatch(/^(low|medium|high)$/);
+    expect(render).toMatchObject({ _debug_render_only: true, think: chat!.think });
+    const prompt = gen!.prompt as string;
+    expect(prompt).toContain(`Reasoning: ${String(chat!.think)}`);
+    expect(prompt).toMatch(/<\|start\|>assistant<\|channel\|>analysis<\|message\|>[^<]+<\|end\|><\|start\|>assistant<\|channel\|>final<\|message\|>$/);
+    expect(prompt).not.toContain('<think>');
+    // The model answered (it thought no further) and the client has the whole answer.
+    expect(stack.emulator.generatedThinking.slice(-2)).toEqual([32, 0]);
+    expect(lines.map((l) => l.message.content).join('')).toBe(expectedAnswer(ANSWER));
+    expect(lines.map((l) => l.message.thinking ?? '').join('').split(' ').filter(Boolean)).toHaveLength(32);
+    await checkEnvoyClean(stack);
+  });
+});
+
 describe('ollama native: the continuation backend is gone', () => {
   let stack: Stack;
   beforeAll(async () => {
