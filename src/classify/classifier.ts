@@ -205,17 +205,19 @@ const HARD_LEXICONS = [DEEP_ASK, COMPLEX_ASK, MULTI_STEP] as const;
  * (withoutHardWords): a literal of the second or third lexicon that begins or ends with a
  * character that is not a letter or number, or holds two such characters in a row, could match
  * across or beside a replaced span where it did not match before, and a term that does not
- * expand to literals has no places. None does; this is checked once at load so that a lexicon
- * edit cannot make the shortcut wrong.
+ * expand to literals has no places; a Chinese or Japanese literal (no boundary) that is not all
+ * letters and numbers could match across the space a replaced span leaves. None does; this is
+ * checked once at load so that a lexicon edit cannot make the shortcut wrong.
  */
-export const PLACES_REPLACE_EXACT = [COMPLEX_ASK, MULTI_STEP].every((lexicon) =>
-  lexicon.spaced.every((term) =>
-    (expandTerm(term) ?? ['\u0000']).every((lit) => {
-      if (!isBmpWordChar(lit.charCodeAt(0)) || !isBmpWordChar(lit.charCodeAt(lit.length - 1))) return false;
-      for (let i = 1; i < lit.length; i++) if (!isBmpWordChar(lit.charCodeAt(i)) && !isBmpWordChar(lit.charCodeAt(i - 1))) return false;
-      return true;
-    }),
-  ),
+export const PLACES_REPLACE_EXACT = [COMPLEX_ASK, MULTI_STEP].every(
+  (lexicon) =>
+    lexicon.spaced.every((term) =>
+      (expandTerm(term) ?? ['\u0000']).every((lit) => {
+        if (!isBmpWordChar(lit.charCodeAt(0)) || !isBmpWordChar(lit.charCodeAt(lit.length - 1))) return false;
+        for (let i = 1; i < lit.length; i++) if (!isBmpWordChar(lit.charCodeAt(i)) && !isBmpWordChar(lit.charCodeAt(i - 1))) return false;
+        return true;
+      }),
+    ) && lexicon.cjk.every((term) => (expandTerm(term) ?? ['\u0000']).every((lit) => [...lit].every((ch) => isBmpWordChar(ch.charCodeAt(0))))),
 );
 
 /**
@@ -225,12 +227,13 @@ export const PLACES_REPLACE_EXACT = [COMPLEX_ASK, MULTI_STEP].every((lexicon) =>
  * scan of the text left by the ones before takes: by place, the first term at a place, on from
  * its end, none across a span already replaced. Every spaced match has a character that is not a
  * letter or number (or the text's end) on each side, so replacing one with a space changes no
- * other match's boundary. A Chinese or Japanese term matches with no boundary at all, so a text
- * with a unit at or past U+2E80 takes the regexes.
+ * other match's boundary. A Chinese or Japanese term matches with no boundary at all: where one
+ * taken out had a letter or number beside it, the space it leaves could be the boundary of a
+ * later lexicon's match ("证明design"), so such a text takes the regexes.
  */
 export function withoutHardWords(lex: string, scan: LexiconScan): string {
-  if (!PLACES_REPLACE_EXACT || scan.hasCjk) return lex.replace(DEEP_ALL, ' ').replace(COMPLEX_ALL, ' ').replace(MULTI_ALL, ' ');
-  const spans = hardSpans(scan, 0, lex.length);
+  const spans = PLACES_REPLACE_EXACT ? hardSpans(scan, 0, lex.length) : null;
+  if (spans === null || (scan.hasCjk && beside(lex, spans, 0, lex.length))) return lex.replace(DEEP_ALL, ' ').replace(COMPLEX_ALL, ' ').replace(MULTI_ALL, ' ');
   if (spans.length === 0) return lex;
   let out = '';
   let from = 0;
@@ -239,6 +242,23 @@ export function withoutHardWords(lex: string, scan: LexiconScan): string {
     from = spans[k + 1]!;
   }
   return out + lex.slice(from);
+}
+
+/**
+ * Whether a span of hardSpans has beside it, inside [from, to), a character that ends or begins
+ * a later lexicon's spaced literal or a filler form (BOUNDARY_SENSITIVE): only a Chinese or
+ * Japanese term's span can have a letter or number beside it (a spaced term matches between
+ * boundaries), and the space it is replaced with could then be the boundary of a match the text
+ * did not have ("证明design"). Beside Chinese or Japanese characters it cannot: no such literal
+ * begins or ends with one.
+ */
+function beside(lex: string, spans: readonly number[], from: number, to: number): boolean {
+  for (let k = 0; k < spans.length; k += 2) {
+    const at = spans[k]!;
+    const until = spans[k + 1]!;
+    if ((at > from && BOUNDARY_SENSITIVE[lex.charCodeAt(at - 1)]! & 2) || (until < to && BOUNDARY_SENSITIVE[lex.charCodeAt(until)]! & 1)) return true;
+  }
+  return false;
 }
 
 /**
@@ -583,6 +603,21 @@ function hardWordWithin(scan: LexiconScan, start: number, end: number): boolean 
 const NO_OBJECT_FORMS = NO_OBJECT_TERMS.flatMap((t) => expandTerm(t)!);
 const allLetters = (w: string) => [...w].every((ch) => isBmpLetter(ch.charCodeAt(0)));
 const NO_OBJECT_LETTER_WORDS = wordSet(NO_OBJECT_FORMS.filter(allLetters));
+/**
+ * The characters that begin (1) or end (2) a spaced literal of the lexicons replaced after the
+ * first (COMPLEX_ASK, MULTI_STEP) or a filler form: where a replaced span has one beside it, the
+ * places cannot say what the regexes do (beside).
+ */
+const BOUNDARY_SENSITIVE = (() => {
+  const t = new Uint8Array(0x10000);
+  const literals = [...[COMPLEX_ASK, MULTI_STEP].flatMap((l) => l.spaced.flatMap((term) => expandTerm(term) ?? [])), ...NO_OBJECT_FORMS];
+  for (const lit of literals) {
+    t[lit.charCodeAt(0)]! |= 1;
+    t[lit.charCodeAt(lit.length - 1)]! |= 2;
+  }
+  return t;
+})();
+
 /** Their other forms ("trade-off"), and the marks in them: a clause that holds one takes the regexes. */
 const NO_OBJECT_JOINED = [...new Set(NO_OBJECT_FORMS.filter((w) => !allLetters(w)))];
 const NO_OBJECT_JOINING_MARKS = new Set(NO_OBJECT_JOINED.flatMap((w) => [...w].map((ch) => ch.charCodeAt(0)).filter((c) => !isBmpLetter(c))));
@@ -591,17 +626,19 @@ const NO_OBJECT_JOINING_MARKS = new Set(NO_OBJECT_JOINED.flatMap((w) => [...w].m
  * hardWordsAndNothingElse(lex.slice(start, end)) for a clause of the scanned text, from the
  * places the lexicon scan found instead of seven regex passes (~3 us a clause here; an ask gets
  * up to EXACT_STUFFING_CHECKS of them); null where it cannot say exactly, and the regexes decide:
- * a clause with a unit at or past U+2E80 (a Chinese or Japanese term matches with no boundary;
- * astral characters' stand-ins are there too) or with a filler form that is not all letters.
+ * a clause where a Chinese or Japanese term taken out has a letter or number beside it (it
+ * matches with no boundary, and the space left could be a boundary: withoutHardWords) or with a
+ * filler form that is not all letters.
  * Elsewhere a filler term (NO_OBJECT, whose boundary is a letter) matches a whole run of letters
  * or nothing, and what is left is counted in words as WORD_RE reads them.
  */
 function hardWordsAndNothingElseAt(lex: string, scan: LexiconScan, start: number, end: number): boolean | null {
   if (!PLACES_REPLACE_EXACT) return null;
   let joiningMark = false;
+  let high = false;
   for (let i = start; i < end; i++) {
     const c = lex.charCodeAt(i);
-    if (c >= 0x2e80) return null;
+    if (c >= 0x2e80) high = true;
     if (NO_OBJECT_JOINING_MARKS.has(c)) joiningMark = true;
   }
   if (joiningMark) {
@@ -612,6 +649,7 @@ function hardWordsAndNothingElseAt(lex: string, scan: LexiconScan, start: number
   }
   if (!hardWordWithin(scan, start, end)) return false;
   const spans = hardSpans(scan, start, end);
+  if (high && beside(lex, spans, start, end)) return null;
   // Words of what is left (runs of letters, numbers and apostrophes, as WORD_RE reads them), a
   // filler run of letters taken out as a space; more than one is an answer.
   let words = 0;
@@ -628,7 +666,10 @@ function hardWordsAndNothingElseAt(lex: string, scan: LexiconScan, start: number
     if (isBmpLetter(c)) {
       let h = hashStep(HASH_SEED, c);
       let j = i + 1;
-      for (; j < end; j++) {
+      // A run of letters ends where a span begins (a Chinese or Japanese term can sit inside one:
+      // "请证明这个" leaves two words, as the replaces do).
+      const runEnd = k < spans.length ? spans[k]! : end;
+      for (; j < runEnd; j++) {
         const d = lex.charCodeAt(j);
         if (!isBmpLetter(d)) break;
         h = hashStep(h, d);

@@ -90,8 +90,11 @@ describe('a first word that starts many literals', () => {
 });
 
 describe('clauses of a long ask', () => {
-  const pieces = ['prove', 'design', 'derive', 'step by step', 'it', 'the', 'capital', 'france', 'x1', 'which', 'what', ' ', '. ', '.', '? ', '!!', ': ', ';', '\n', '\n\n', '。', '？', '！', '：', '；', '证明', ', ', '-', '\u3000', '\ufeff', '\r', '\t', '\u2028', '\r\n', '.\n\n'];
-  const text = fc.array(fc.constantFrom(...pieces), { maxLength: 40 }).map((p) => lexicalForm(p.join(' ')));
+  // The hard lexicons' Chinese and Japanese terms match with no boundary: pieces are joined with
+  // a space or with nothing, so that such a term lands beside letters too ("证明design").
+  const cjkHard = [lexicons.DEEP_ASK, lexicons.COMPLEX_ASK, lexicons.MULTI_STEP].flatMap((l) => l.cjk.flatMap((t) => expandTerm(t) ?? []));
+  const pieces = ['prove', 'design', 'derive', 'step by step', 'it', 'the', 'capital', 'france', 'x1', 'which', 'what', ' ', '. ', '.', '? ', '!!', ': ', ';', '\n', '\n\n', '。', '？', '！', '：', '；', '证明', ', ', '-', '\u3000', '\ufeff', '\r', '\t', '\u2028', '\r\n', '.\n\n', ...cjkHard, '中', '请', '这个', 'ꙮ', '中证明中', '请设计这个'];
+  const text = fc.array(fc.tuple(fc.constantFrom(...pieces), fc.constantFrom(' ', ' ', '')), { maxLength: 40 }).map((p) => lexicalForm(p.map(([w, sep]) => w + sep).join('')));
 
   it('clauseRanges gives the pieces split() gives, blank ones left out (property)', () => {
     fc.assert(
@@ -264,7 +267,7 @@ describe('one-sentence shortcut', () => {
     const hardTerms = [lexicons.DEEP_ASK, lexicons.COMPLEX_ASK, lexicons.MULTI_STEP].flatMap((l) => l.spaced.flatMap((t) => expandTerm(t) ?? []));
     const piece = fc.oneof(
       fc.constantFrom(...hardTerms),
-      fc.constantFrom('the', 'it', 'of', 'step', 'by', 'root', 'model', 'x1', '2', "it's", 'tla', '+', ',', '.', '-', '(', ')', '证明', '设计', 'é', 'ꙮ', '\n'),
+      fc.constantFrom('the', 'it', 'of', 'step', 'by', 'root', 'model', 'x1', '2', "it's", 'tla', '+', ',', '.', '-', '(', ')', '证明', '设计', '最適化', '設計', 'é', 'ꙮ', '\n'),
       fc.string({ unit: 'binary', maxLength: 3 }),
     );
     const chain = (t: string) => t.replace(lexicons.DEEP_ASK.regexAll, ' ').replace(lexicons.COMPLEX_ASK.regexAll, ' ').replace(lexicons.MULTI_STEP.regexAll, ' ');
