@@ -17,7 +17,8 @@
  *   `message.thinking`, `options.num_predict`, final object with done_reason and counts;
  *   `_debug_render_only` answers `_debug_info.rendered_template` (a Qwen3-style ChatML
  *   template that leaves `<think>` to the model), and /api/generate with `raw` continues a
- *   prompt as is (`response` lines), as Ollama's server/routes.go does; `logprobs` /
+ *   prompt as is (`response` lines), as Ollama's server/routes.go does (option harmony: a
+ *   gpt-oss model, its template's shape and channels); `logprobs` /
  *   `top_logprobs` (0-20, else 400) give each line the top-level `logprobs` of its token, and a
  *   whole answer all of them in one list (api.Logprob).
  * - ollama-openai: Ollama /v1, `reasoning_effort` none | low | medium | high, delta.reasoning.
