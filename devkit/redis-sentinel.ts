@@ -37,8 +37,27 @@ async function until(what: string, ok: () => boolean, timeoutMs: number): Promis
  * sentinels reach them and replicas their master over TLS); with `sentinelTls` the sentinels'
  * own ports take only TLS too (they reach each other over it).
  */
-export async function startRedisSentinel(o: { password?: string; sentinelPassword?: string; tls?: TestCertificates; sentinelTls?: boolean } = {}): Promise<RunningRedisSentinel> {
+export async function startRedisSentinel(o: SentinelOptions = {}): Promise<RunningRedisSentinel> {
   if (o.sentinelTls && !o.tls) throw new Error('redis sentinel harness: sentinelTls needs tls (the certificates)');
+  // A port found free can be taken by a parallel test process before redis-server binds it (the
+  // Cluster harness met it in a clean-clone CI run): the set-up is tried again on new ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launchSentinel(o);
+    } catch (err) {
+      if (attempt >= 3 || !String(err).includes('redis sentinel harness:')) throw err;
+    }
+  }
+}
+
+interface SentinelOptions {
+  password?: string;
+  sentinelPassword?: string;
+  tls?: TestCertificates;
+  sentinelTls?: boolean;
+}
+
+async function launchSentinel(o: SentinelOptions): Promise<RunningRedisSentinel> {
   const dir = mkdtempSync(join(tmpdir(), 'thinkcap-redis-sentinel-'));
   const children = new Map<number, ChildProcess>();
   // redis-cli against a data node, and against a sentinel.
@@ -53,43 +72,55 @@ export async function startRedisSentinel(o: { password?: string; sentinelPasswor
     );
   const masterPort = await freePort();
   const replicaPort = await freePort();
-  data(masterPort);
-  await until('master up', () => cli(masterPort, 'ping').trim() === 'PONG', 10_000);
-  data(replicaPort, masterPort);
-  await until('replica in sync', () => /master_link_status:up/.test(cli(replicaPort, 'info', 'replication')), 10_000);
-
   const sentinels: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const port = await freePort();
-    const conf = join(dir, `sentinel-${port}.conf`);
-    // Sentinel rewrites its config file as it learns the topology: one writable file each.
-    writeFileSync(
-      conf,
-      [
-        ...(o.sentinelTls ? ['port 0', `tls-port ${port}`, 'tls-auth-clients no'] : [`port ${port}`]),
-        'bind 127.0.0.1',
-        `dir ${dir}`,
-        `sentinel monitor ${SENTINEL_GROUP} 127.0.0.1 ${masterPort} 2`,
-        `sentinel down-after-milliseconds ${SENTINEL_GROUP} 1000`,
-        `sentinel failover-timeout ${SENTINEL_GROUP} 5000`,
-        `sentinel parallel-syncs ${SENTINEL_GROUP} 1`,
-        ...(o.password ? [`sentinel auth-pass ${SENTINEL_GROUP} ${o.password}`] : []),
-        // A sentinel's own password, which the other sentinels give it too.
-        ...(o.sentinelPassword ? [`requirepass ${o.sentinelPassword}`, `sentinel sentinel-pass ${o.sentinelPassword}`] : []),
-        // Out to the data nodes over TLS.
-        ...(o.tls ? ['tls-replication yes', `tls-cert-file ${o.tls.cert}`, `tls-key-file ${o.tls.key}`, `tls-ca-cert-file ${o.tls.ca}`] : []),
-        '',
-      ].join('\n'),
+  // A set-up that fails leaves nothing running (it may be tried again).
+  const abandon = (err: unknown): never => {
+    for (const c of children.values()) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  };
+  try {
+    // Ours: a server of another test on a port found free would answer PING too.
+    const ours = (port: number) => cli(port, 'config', 'get', 'dir').includes(dir);
+    data(masterPort);
+    await until('master up', () => cli(masterPort, 'ping').trim() === 'PONG' && ours(masterPort), 10_000);
+    data(replicaPort, masterPort);
+    await until('replica in sync', () => ours(replicaPort) && /master_link_status:up/.test(cli(replicaPort, 'info', 'replication')), 10_000);
+
+    for (let i = 0; i < 3; i++) {
+      const port = await freePort();
+      const conf = join(dir, `sentinel-${port}.conf`);
+      // Sentinel rewrites its config file as it learns the topology: one writable file each.
+      writeFileSync(
+        conf,
+        [
+          ...(o.sentinelTls ? ['port 0', `tls-port ${port}`, 'tls-auth-clients no'] : [`port ${port}`]),
+          'bind 127.0.0.1',
+          `dir ${dir}`,
+          `sentinel monitor ${SENTINEL_GROUP} 127.0.0.1 ${masterPort} 2`,
+          `sentinel down-after-milliseconds ${SENTINEL_GROUP} 1000`,
+          `sentinel failover-timeout ${SENTINEL_GROUP} 5000`,
+          `sentinel parallel-syncs ${SENTINEL_GROUP} 1`,
+          ...(o.password ? [`sentinel auth-pass ${SENTINEL_GROUP} ${o.password}`] : []),
+          // A sentinel's own password, which the other sentinels give it too.
+          ...(o.sentinelPassword ? [`requirepass ${o.sentinelPassword}`, `sentinel sentinel-pass ${o.sentinelPassword}`] : []),
+          // Out to the data nodes over TLS.
+          ...(o.tls ? ['tls-replication yes', `tls-cert-file ${o.tls.cert}`, `tls-key-file ${o.tls.key}`, `tls-ca-cert-file ${o.tls.ca}`] : []),
+          '',
+        ].join('\n'),
+      );
+      children.set(port, spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' }));
+      sentinels.push(port);
+    }
+    // Each sentinel has found the replica and the other two sentinels.
+    await until(
+      'sentinels discovered each other and the replica',
+      () => sentinels.every((p) => /num-other-sentinels\s+2/.test(sentinelCli(p, 'sentinel', 'master', SENTINEL_GROUP).replace(/\n/g, ' ')) && sentinelCli(p, 'sentinel', 'replicas', SENTINEL_GROUP).includes(String(replicaPort))),
+      20_000,
     );
-    children.set(port, spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' }));
-    sentinels.push(port);
+  } catch (err) {
+    abandon(err);
   }
-  // Each sentinel has found the replica and the other two sentinels.
-  await until(
-    'sentinels discovered each other and the replica',
-    () => sentinels.every((p) => /num-other-sentinels\s+2/.test(sentinelCli(p, 'sentinel', 'master', SENTINEL_GROUP).replace(/\n/g, ' ')) && sentinelCli(p, 'sentinel', 'replicas', SENTINEL_GROUP).includes(String(replicaPort))),
-    20_000,
-  );
 
   /** The port of the master one sentinel names. */
   const masterOf = (p: number) => Number(sentinelCli(p, 'sentinel', 'get-master-addr-by-name', SENTINEL_GROUP).trim().split('\n')[1]);
