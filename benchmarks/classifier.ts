@@ -13,6 +13,7 @@
  *   node dist/benchmarks/classifier.js --passes                      # the 1.4 KB mixtures: a bare pass, the lexicon scan, a classification
  *   node dist/benchmarks/classifier.js --pairs [bytes]               # every two-piece unit of the mixtures' pieces repeated to 2 KB: the slowest
  *   node dist/benchmarks/classifier.js --no-accuracy --rows conversation   # only the speed rows whose label has that text
+ *   node dist/benchmarks/classifier.js --lengths                      # the slow mixtures: slow for their length? (400 per length, each alone)
  *   node dist/benchmarks/classifier.js --against <other checkout> --rows "1 MB"   # with --against: those rows, 1 MB ones included
  *
  * Accuracy: exact, within one tier, under-tier rate (predicted lower than the label) and the
@@ -255,6 +256,33 @@ function pairSearch(bytes: number): void {
   for (const i of order.slice(0, 25)) console.log(`${times[i]!.toFixed(1).padStart(7)}  ${JSON.stringify(inputs[i])}`);
   const sorted = [...times].sort((a, b) => a - b);
   console.log(`\nmedian ${quantile(sorted, 0.5).toFixed(1)}, p90 ${quantile(sorted, 0.9).toFixed(1)}, p99 ${quantile(sorted, 0.99).toFixed(1)}, slowest ${sorted.at(-1)!.toFixed(1)}`);
+}
+
+/**
+ * --lengths: whether the slow mixtures are slow for their length. 400 seeded mixtures at each of
+ * six lengths, every one warmed with the rest (20 passes over all of a length), then timed alone:
+ * the median of 41 calls each; prints the spread of those medians per length.
+ */
+function lengthSearch(): void {
+  console.log('\n### 400 seeded mixtures per length, each timed alone (median of 41 calls each, us)\n');
+  console.log('| characters | median | p90 | p99 | slowest |');
+  console.log('|---:|---:|---:|---:|---:|');
+  for (const bytes of [60, 150, 300, 600, 1200, 2048]) {
+    const asks: Msg[][] = Array.from({ length: 400 }, (_, i) => [{ role: 'user', content: mixture(7000 + i, bytes) }]);
+    for (let pass = 0; pass < 20; pass++) for (const m of asks) classifyMessages(m);
+    const medians = asks
+      .map((m) => {
+        const t: number[] = [];
+        for (let i = 0; i < 41; i++) {
+          const t0 = performance.now();
+          classifyMessages(m);
+          t.push((performance.now() - t0) * 1000);
+        }
+        return median(t);
+      })
+      .sort((a, b) => a - b);
+    console.log(`| ${bytes} | ${quantile(medians, 0.5).toFixed(1)} | ${quantile(medians, 0.9).toFixed(1)} | ${quantile(medians, 0.99).toFixed(1)} | ${medians.at(-1)!.toFixed(1)} |`);
+  }
 }
 
 /** Short clauses of a hard verb and one other word each, all different ("prove x1. derive x2. ..."). */
@@ -786,6 +814,10 @@ if (args.includes('--pairs')) {
   const at = args.indexOf('--pairs');
   const bytes = Number(args[at + 1]);
   pairSearch(Number.isInteger(bytes) && bytes > 0 ? bytes : 2048);
+  process.exit(0);
+}
+if (args.includes('--lengths')) {
+  lengthSearch();
   process.exit(0);
 }
 if (args.includes('--passes')) {
