@@ -42,6 +42,19 @@ function contextFinding(b: BackendConfig, maxModelLen: number | null): Finding |
   return null;
 }
 
+/**
+ * A vLLM backend with continuations that serves gpt-oss: vLLM renders gpt-oss chats through its
+ * harmony path, which reads an assistant message as a final-channel message and always opens a
+ * new assistant turn, so `continue_final_message` is not honoured and a continuation would start
+ * thinking again inside the answer allowance (README, "continuation").
+ */
+function harmonyFinding(b: BackendConfig, names: readonly string[]): Finding | null {
+  if (b.dialect !== 'vllm' || b.enforcement !== 'continuation') return null;
+  const harmony = names.filter((n) => /gpt-oss/i.test(n));
+  if (harmony.length === 0) return null;
+  return { level: 'warning', message: `backends '${b.name}' serves ${harmony.join(', ')} with enforcement continuation: vLLM renders gpt-oss chats through its harmony path, which does not continue a final message, so a continuation would think again instead of answering; use enforcement: native (thinking_token_budget) for it.` };
+}
+
 /** The most telling part of a fetch error: the socket error code (ECONNREFUSED, ENOTFOUND, …) where there is one. */
 function reason(err: unknown): string {
   const e = err as { message?: string; code?: string; cause?: unknown; errors?: unknown[] };
@@ -79,6 +92,8 @@ export async function checkCommand(args: string[]): Promise<number> {
         process.stdout.write(`backend ${b.name} (${b.dialect}, ${b.url}): ${names.length ? names.join(', ') : 'reachable, no models listed'}\n`);
         const context = contextFinding(b, maxModelLen);
         if (context) findings.push(context);
+        const harmony = harmonyFinding(b, names);
+        if (harmony) findings.push(harmony);
       } catch (err) {
         findings.push({ level: 'error', message: `backends '${b.name}' (${b.url}) is not reachable: ${reason(err)}.` });
       }

@@ -256,6 +256,22 @@ describe('thinkcap check (the CLI)', () => {
     }
   });
 
+  it('vLLM serving gpt-oss with enforcement continuation: a warning (its harmony path continues no final message), none with native or another model', async () => {
+    const oss = await startEmulator({ model: 'openai/gpt-oss-20b' });
+    try {
+      const base = read('thinkcap.example.yaml');
+      const at = async (name: string, url: string, enforcement: string) => {
+        writeFileSync(join(dir, `${name}.yaml`), stringify({ ...base, backends: [{ name: 'v', dialect: 'vllm', url, enforcement }] }));
+        return (await check('--config', join(dir, `${name}.yaml`))).stdout;
+      };
+      expect(await at('oss-cont', oss.url, 'continuation')).toContain("backends 'v' serves openai/gpt-oss-20b with enforcement continuation: vLLM renders gpt-oss chats through its harmony path");
+      expect(await at('oss-native', oss.url, 'native')).not.toMatch(/harmony/);
+      expect(await at('qwen-cont', emu.url, 'continuation')).not.toMatch(/harmony/);
+    } finally {
+      await oss.close();
+    }
+  });
+
   it('a Redis ledger with replicas but no replica acks: a warning, and none with replicaAcks 1', async () => {
     const spend = (replicaAcks: number) => ({ enabled: true, ledger: 'redis', redis: { sentinel: { name: 'tc', sentinels: [{ host: '127.0.0.1', port: 26379 }] }, replicaAcks } });
     writeFileSync(join(dir, 'acks0.yaml'), stringify({ ...read('thinkcap.example.yaml'), spend: spend(0) }));
