@@ -45,14 +45,15 @@ function contextFinding(b: BackendConfig, maxModelLen: number | null): Finding |
 /**
  * A vLLM backend with continuations that serves gpt-oss: vLLM renders gpt-oss chats through its
  * harmony path, which reads an assistant message as a final-channel message and always opens a
- * new assistant turn, so `continue_final_message` is not honoured and a continuation would start
- * thinking again inside the answer allowance (README, "continuation").
+ * new assistant turn, so `continue_final_message` is not honoured (a continuation would start
+ * thinking again inside the answer allowance): such requests get no cut-off (the vLLM dialect's
+ * continuationLoses), which the config should say.
  */
 function harmonyFinding(b: BackendConfig, names: readonly string[]): Finding | null {
   if (b.dialect !== 'vllm' || b.enforcement !== 'continuation') return null;
   const harmony = names.filter((n) => /gpt-oss/i.test(n));
   if (harmony.length === 0) return null;
-  return { level: 'warning', message: `backends '${b.name}' serves ${harmony.join(', ')} with enforcement continuation: vLLM renders gpt-oss chats through its harmony path, which does not continue a final message, so a continuation would think again instead of answering; use enforcement: native (thinking_token_budget) for it.` };
+  return { level: 'warning', message: `backends '${b.name}' serves ${harmony.join(', ')} with enforcement continuation: vLLM renders gpt-oss chats through its harmony path, which does not continue a final message, so requests for it get no cut-off and are capped natively (thinking_token_budget, the stream rewrite); set enforcement: native to say so.` };
 }
 
 /** The most telling part of a fetch error: the socket error code (ECONNREFUSED, ENOTFOUND, …) where there is one. */

@@ -20,5 +20,12 @@ export function vllmDialect(o: BackendOptions): Dialect {
     },
     buildContinuation: openAiContinuation,
     mergeContinuation: mergeOpenAiContinuation,
+    // vLLM renders gpt-oss chats through its harmony path (_make_request_with_harmony), which
+    // reads an assistant message as a final-channel message and always opens a new assistant
+    // turn: continue_final_message is not honoured, and a continuation would think again.
+    continuationLoses: (body) => (typeof body.model === 'string' && HARMONY_MODEL.test(body.model) ? 'its answer (vLLM renders gpt-oss through its harmony path, which continues no final message)' : null),
   };
 }
+
+/** Model names vLLM serves through its harmony path (gpt-oss), as served under their usual names. */
+const HARMONY_MODEL = /gpt-oss/i;

@@ -466,7 +466,8 @@ function decide(
   const choices = generatedChoices(json);
   const duplex = timing.responseBodyMode === 'FULL_DUPLEX_STREAMED';
   // Only a continuation backend cuts off (the check reads every message: not on other requests).
-  const lost = choices === 1 && duplex && backend?.enforcement === 'continuation' ? (dialect.continuationLoses?.(json) ?? null) : null;
+  // The body as it will be sent, as far as the check reads it: with the routed model.
+  const lost = choices === 1 && duplex && backend?.enforcement === 'continuation' ? (dialect.continuationLoses?.(route?.model ? { ...json, model: route.model } : json) ?? null) : null;
   const cutOff = choices === 1 && duplex && lost === null;
   if (!cutOff && backend?.enforcement === 'continuation') {
     const why = choices > 1 ? `${choices} choices (a continuation continues one)` : !duplex ? `response_body_mode ${timing.responseBodyMode} (a continuation needs FULL_DUPLEX_STREAMED)` : `its continuation would lose ${lost}`;

@@ -373,6 +373,25 @@ describe('planRequest', () => {
     }
   });
 
+  it('vLLM continuation backend: a gpt-oss model gets no cut-off (vLLM\'s harmony path continues no final message), capped natively instead', () => {
+    const config = validateConfig({ defaultDialect: 'vllm', backends: [{ name: 'b', dialect: 'vllm', enforcement: 'continuation', url: 'http://127.0.0.1:1' }] });
+    const plan = (model: string) => {
+      const json = { model, messages: [{ role: 'user', content: 'Prove that there are infinitely many primes.' }] } as Record<string, unknown> & { messages: Array<{ role: string; content: string }> };
+      const out = planRequest(head(config), json, json.messages, deps(config), timing({ responseBodyMode: 'FULL_DUPLEX_STREAMED' })) as PlanOutcome;
+      if (out.kind !== 'forward') throw new Error('refused');
+      return out.plan;
+    };
+    const oss = plan('openai/gpt-oss-120b');
+    expect(oss.cutOff).toBe(false);
+    expect(oss.continuation).toBe(false);
+    expect(JSON.parse(oss.body.toString()).thinking_token_budget).toBe(oss.budget);
+    expect(oss.limits.upstreamMaxTokens).toBe(oss.budget + config.requests.answerTokens);
+    expect(oss.notes.some((n) => /its continuation would lose its answer \(vLLM renders gpt-oss/.test(n))).toBe(true);
+    const qwen = plan('Qwen/Qwen3-8B');
+    expect(qwen.cutOff).toBe(true);
+    expect(qwen.continuation).toBe(true);
+  });
+
   it('Ollama continuation backend: tools and images get no cut-off either (its raw /api/generate continuation has neither)', () => {
     const config = validateConfig({ defaultDialect: 'ollama', backends: [{ name: 'b', dialect: 'ollama', enforcement: 'continuation', url: 'http://127.0.0.1:1' }] });
     const plan = (extra: Record<string, unknown>) => {
