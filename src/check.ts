@@ -8,6 +8,7 @@ import { ConfigError, loadConfig } from './config/load.js';
 import type { BackendConfig, Config } from './config/schema.js';
 import { checkEnvoyConfig, type Finding } from './config/envoy-check.js';
 import { backendCallHeaders } from './backends/registry.js';
+import { servedByHarmony } from './backends/vllm.js';
 
 function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -51,7 +52,7 @@ function contextFinding(b: BackendConfig, maxModelLen: number | null): Finding |
  */
 function harmonyFinding(b: BackendConfig, names: readonly string[]): Finding | null {
   if (b.dialect !== 'vllm' || b.enforcement !== 'continuation') return null;
-  const harmony = names.filter((n) => /gpt-oss/i.test(n));
+  const harmony = names.filter(servedByHarmony);
   if (harmony.length === 0) return null;
   return { level: 'warning', message: `backends '${b.name}' serves ${harmony.join(', ')} with enforcement continuation: vLLM renders gpt-oss chats through its harmony path, which does not continue a final message, so requests for it get no cut-off and are capped natively (thinking_token_budget, the stream rewrite); set enforcement: native to say so.` };
 }

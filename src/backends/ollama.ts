@@ -72,14 +72,19 @@ export function keepAliveSeconds(v: unknown): number | null {
   return sign < 0 && total > 0 ? Infinity : total;
 }
 
+/** Whether a keep_alive unloads the model as soon as the call ends (0, or under a second). */
+function unloadsAtOnce(keepAlive: unknown): boolean {
+  const seconds = keepAliveSeconds(keepAlive);
+  return seconds !== null && seconds < 1;
+}
+
 /**
- * The render call's keep_alive: the client's, but where that unloads the model at once (0, or
- * under a second) none, so that the model the render loads is still there for the generate call
- * that follows; that call carries the client's, and Ollama unloads the model after the answer.
+ * The render call's keep_alive: the client's, but where that unloads the model at once none, so
+ * that the model the render loads is still there for the generate call that follows; that call
+ * carries the client's, and Ollama unloads the model after the answer.
  */
 function renderKeepAlive(v: unknown): unknown {
-  const seconds = keepAliveSeconds(v);
-  return seconds !== null && seconds < 1 ? undefined : v;
+  return unloadsAtOnce(v) ? undefined : v;
 }
 
 /** Whether the upstream is cut at the budget for a continuation to answer (thinking on, a continuation backend). */
@@ -161,8 +166,7 @@ export function ollamaDialect(o: BackendOptions): Dialect {
     limits: (body, plan) => ollamaLimits(body, plan, o),
     rewriteRequest(body: Record<string, unknown>, plan: BudgetPlan): RewriteResult {
       const limits = ollamaLimits(body, plan, o);
-      const unloadsAtOnce = (keepAliveSeconds(body.keep_alive) ?? Infinity) < 1;
-      if (unloadsAtOnce && cutsOff(body, plan, o)) body.keep_alive = CUT_OFF_KEEP_ALIVE;
+      if (unloadsAtOnce(body.keep_alive) && cutsOff(body, plan, o)) body.keep_alive = CUT_OFF_KEEP_ALIVE;
       body.options = { ...(isRecord(body.options) ? body.options : {}), num_predict: limits.upstreamMaxTokens };
       if (body.think !== false && !o.rewriteOnly) {
         body.think = plan.thinkingBudget === 0 ? false : o.thinkLevels ? effortFor(plan.thinkingBudget, o) : true;

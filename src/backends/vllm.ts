@@ -23,9 +23,11 @@ export function vllmDialect(o: BackendOptions): Dialect {
     // vLLM renders gpt-oss chats through its harmony path (_make_request_with_harmony), which
     // reads an assistant message as a final-channel message and always opens a new assistant
     // turn: continue_final_message is not honoured, and a continuation would think again.
-    continuationLoses: (body) => (typeof body.model === 'string' && HARMONY_MODEL.test(body.model) ? 'its answer (vLLM renders gpt-oss through its harmony path, which continues no final message)' : null),
+    continuationLoses: (body) => (typeof body.model === 'string' && servedByHarmony(body.model) ? 'its answer (vLLM renders gpt-oss through its harmony path, which continues no final message)' : null),
   };
 }
 
-/** Model names vLLM serves through its harmony path (gpt-oss), as served under their usual names. */
-const HARMONY_MODEL = /gpt-oss/i;
+/** Whether vLLM serves a model of this name through its harmony path (gpt-oss, under its usual names). */
+export function servedByHarmony(model: string): boolean {
+  return /gpt-oss/i.test(model);
+}

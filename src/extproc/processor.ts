@@ -603,11 +603,12 @@ export class RequestProcessor {
     const plan = this.plan!;
     const clientMax = plan.rewrite.clientMaxTokens;
     const allowance = this.ctx.config.requests.answerTokens;
+    const generated = first.completionTokens ?? 0;
     // The continuation's prompt holds the first leg's tokens: what the context leaves shrinks by them.
-    const room = plan.contextRoom === undefined ? Infinity : plan.contextRoom - (first.completionTokens ?? 0);
-    const maxTokens = Math.max(1, Math.min(room, clientMax === null ? allowance : Math.min(allowance, clientMax - (first.completionTokens ?? 0))));
+    const room = plan.contextRoom === undefined ? Infinity : plan.contextRoom - generated;
+    const maxTokens = Math.max(1, Math.min(room, clientMax === null ? allowance : Math.min(allowance, clientMax - generated)));
     const original = { ...(structuredClone(plan.original!) as Record<string, unknown>), ...plan.rewrite.continuationFields };
-    return plan.dialect.buildContinuation!(original, first.keptReasoning, first.answer, maxTokens, first.completionTokens ?? 0);
+    return plan.dialect.buildContinuation!(original, first.keptReasoning, first.answer, maxTokens, generated);
   }
 
   private finishContinuation(tail: Buffer): void {
