@@ -1,6 +1,5 @@
 import type { Config } from '../config/schema.js';
 import type { EnergyFigure, EnergyMonitor } from '../energy/monitor.js';
-import { countTokens } from '../stream/tokens.js';
 import { tokenCost } from './cost.js';
 import { costBasisOf, energyLabel, type CostBasis, type EnergyLabel } from './labels.js';
 
@@ -9,7 +8,8 @@ export interface LegFigures {
   readonly thinkingTokens: number;
   readonly completionTokens: number | null;
   readonly promptTokens: number | null;
-  readonly answer: string;
+  /** o200k tokens of the answer, for a leg whose engine reported no usage. */
+  answerTokens(): number;
   /** Reasoning and answer pieces seen (one per token in engines' streams): the energy share. */
   readonly tokenEvents: number;
 }
@@ -119,9 +119,9 @@ export class RequestAccount {
   /** Completion tokens generated, both legs: usage where reported, else counted. */
   generatedTokens(): number {
     const first = this.first;
-    let n = first ? (first.completionTokens ?? first.thinkingTokens + countTokens(first.answer)) : 0;
+    let n = first ? (first.completionTokens ?? first.thinkingTokens + first.answerTokens()) : 0;
     // The continuation does not think: its completion is its answer.
-    if (this.second) n += this.second.completionTokens ?? countTokens(this.second.answer);
+    if (this.second) n += this.second.completionTokens ?? this.second.answerTokens();
     return n;
   }
 

@@ -84,6 +84,8 @@ export class ResponseRewriter {
   keptReasoning = '';
   /** Answer text so far. */
   answer = '';
+  /** o200k tokens of the answer at a length (answerTokens: the report and the close both ask). */
+  private answerCount = { chars: 0, tokens: 0 };
   completionTokens: number | null = null;
   promptTokens: number | null = null;
   finishReason: string | null = null;
@@ -131,6 +133,16 @@ export class ResponseRewriter {
   /** A think-tag tracker for one choice's content, on this stream's budget. */
   private newThinkTracker(): ThinkTagTracker {
     return new ThinkTagTracker(this.o.budget, countTokens, this.o.thinkPrefilled, truncateToTokens);
+  }
+
+  /**
+   * o200k tokens of the answer, for an engine that reported no usage; counted once for a given
+   * answer (up to ~10 ms for 32 KiB of rare Chinese characters here, which the end-of-stream report
+   * and the close each counted).
+   */
+  answerTokens(): number {
+    if (this.answerCount.chars !== this.answer.length) this.answerCount = { chars: this.answer.length, tokens: countTokens(this.answer) };
+    return this.answerCount.tokens;
   }
 
   /** Reasoning tokens the backend generated: its own figure, else running usage, else the tokenizer. */

@@ -4,6 +4,7 @@ import { buildDialect, backendOptions } from '../../src/backends/registry.js';
 import { validateConfig } from '../../src/config/load.js';
 import { ResponseRewriter } from '../../src/stream/rewriter.js';
 import { SseFramer } from '../../src/stream/sse.js';
+import { countTokens } from '../../src/stream/tokens.js';
 import type { DialectName } from '../../src/config/schema.js';
 import { splitAt } from '../harness/split.js';
 
@@ -194,5 +195,20 @@ describe('ResponseRewriter: what is too long to hold passes unread', () => {
     expect(r.unread).toBe('ndjson');
     expect(out.startsWith(long)).toBe(true);
     expect(JSON.parse(out.trim().split('\n').at(-1)!).thinkcap).toMatchObject({ tier: 'simple', unread: 'ndjson' }); // the final line still carries the report
+  });
+});
+
+describe('an answer from an engine that reports no usage', () => {
+  it('is counted by the tokenizer, once for each length it has (the report, then the close)', () => {
+    const ev = (delta: object, finish: string | null = null) => `data: ${JSON.stringify({ id: 'x', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+    const deltas = Array.from({ length: 400 }, (_, i) => (i % 5 === 4 ? '数据模型的' : ` word${i % 97}`));
+    const r = new ResponseRewriter({ dialect: buildDialect('vllm', backendOptions(config, undefined)), format: 'sse', budget: 100, clientWantsUsage: false, thinkPrefilled: false, continuation: false, tier: 'simple' });
+    r.push(Buffer.from(ev({ reasoning: 'Thinking.' }) + deltas.slice(0, 200).map((d) => ev({ content: d })).join('')), false);
+    const half = r.answerTokens();
+    expect(half).toBe(countTokens(deltas.slice(0, 200).join('')));
+    r.push(Buffer.from(deltas.slice(200).map((d, i) => ev({ content: d }, i === 199 ? 'stop' : null)).join('') + 'data: [DONE]\n\n'), true);
+    expect(r.completionTokens).toBeNull();
+    expect(r.answerTokens()).toBe(countTokens(deltas.join('')));
+    expect(r.answerTokens()).toBeGreaterThan(half);
   });
 });
