@@ -277,6 +277,8 @@ export class ResponseRewriter {
     const events: string[] = [];
     const r = this.think.flush();
     if (r.keptReasoning) this.keptReasoning += r.keptReasoning;
+    // Text held back as a possible tag is answer after all: the client gets it, and it is counted.
+    if (r.answer) this.answer += r.answer;
     if (r.out) {
       if (this.think.closedByUs) this.enforced = true;
       events.push(JSON.stringify(this.o.dialect.contentEvent(r.out)));

@@ -211,4 +211,15 @@ describe('an answer from an engine that reports no usage', () => {
     expect(r.answerTokens()).toBe(countTokens(deltas.join('')));
     expect(r.answerTokens()).toBeGreaterThan(half);
   });
+
+  it('an answer that ends in what could have begun a tag has that text forwarded and counted', () => {
+    const ev = (delta: object, finish: string | null = null) => `data: ${JSON.stringify({ id: 'x', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+    for (const kind of ['vllm', 'generic'] as const) {
+      const r = new ResponseRewriter({ dialect: buildDialect(kind, backendOptions(config, undefined)), format: 'sse', budget: 100, clientWantsUsage: false, thinkPrefilled: false, continuation: false, tier: 'simple' });
+      const out = r.push(Buffer.from(ev({ content: '<think>a</think>The answer is 4 <thi' }) + ev({ content: '' }, 'stop') + 'data: [DONE]\n\n'), true);
+      expect(parseOut(out!).content).toBe('<think>a</think>The answer is 4 <thi');
+      expect(r.answer).toBe('The answer is 4 <thi');
+      expect(r.answerTokens()).toBe(countTokens('The answer is 4 <thi'));
+    }
+  });
 });
