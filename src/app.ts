@@ -134,6 +134,7 @@ export async function startThinkcap(config: Config, log: Logger, opts: StartOpti
           metrics: {
             chunk: (sec) => metrics.chunkSeconds.observe(sec),
             responseUnread: (format) => metrics.responseUnread.inc({ format }),
+            release: (outcome) => metrics.release.inc({ outcome }),
             classify: (sec) => metrics.classifySeconds.observe(sec),
             promptCounted: (sec, shortHead) => {
               metrics.promptCountingSeconds.inc(sec);

@@ -20,7 +20,9 @@
  *   prompt as is (`response` lines), as Ollama's server/routes.go does (option harmony: a
  *   gpt-oss model, its template's shape and channels); `logprobs` /
  *   `top_logprobs` (0-20, else 400) give each line the top-level `logprobs` of its token, and a
- *   whole answer all of them in one list (api.Logprob).
+ *   whole answer all of them in one list (api.Logprob); a model load is counted where the
+ *   runner options change or keep_alive 0 unloaded it, and the unload request (keep_alive 0 with
+ *   no prompt or no messages) expires the runner and answers done_reason "unload".
  * - ollama-openai: Ollama /v1, `reasoning_effort` none | low | medium | high, delta.reasoning.
  * - generic: `<think>…</think>` inside content; no budget field; the template may pre-fill
  *   `<think>` (option thinkPrefilled) so the stream starts inside the block.
@@ -142,6 +144,8 @@ export interface Emulator {
    * keep_alive 0 unloaded it.
    */
   ollamaLoads(): number;
+  /** Ollama: whether a model is loaded now (keep_alive durations other than 0 are not timed). */
+  ollamaLoaded(): boolean;
   options: EmulatorOptions;
   close(): Promise<void>;
 }
@@ -315,6 +319,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   let chatCalls = 0;
   let ollamaLoads = 0;
   let ollamaLoaded: string | null = null;
+  const keepAliveZero = (k: unknown) => k === 0 || (typeof k === 'string' && /^0(?:\.0*)?(?:ns|us|µs|ms|s|m|h)?$/.test(k));
   const scheduleOllama = (body: Record<string, unknown>) => {
     const key = ollamaRunnerKey(body);
     if (key !== ollamaLoaded) {
@@ -322,8 +327,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       ollamaLoaded = key;
     }
     // keep_alive 0 unloads the model when the request ends (taken here as at once).
-    const k = body.keep_alive;
-    if (k === 0 || (typeof k === 'string' && /^0(?:\.0*)?(?:ns|us|µs|ms|s|m|h)?$/.test(k))) ollamaLoaded = null;
+    if (keepAliveZero(body.keep_alive)) ollamaLoaded = null;
   };
 
   // When each connection last finished a response (closeIdleAfterMs).
@@ -387,7 +391,20 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       res.end(JSON.stringify({ object: 'list', data: [card] }));
       return;
     }
-    if (dialect === 'ollama' && req.method === 'POST' && (path === '/api/chat' || path === '/api/generate')) scheduleOllama(rec(body));
+    if (dialect === 'ollama' && req.method === 'POST' && (path === '/api/chat' || path === '/api/generate')) {
+      // Ollama's unload request (server/routes.go): keep_alive 0 and no prompt (generate) or no
+      // messages (chat) expires the model's runner and answers at once, running nothing.
+      const b = rec(body);
+      const empty = path === '/api/generate' ? b.prompt === undefined || b.prompt === '' : !Array.isArray(b.messages) || b.messages.length === 0;
+      if (empty && keepAliveZero(b.keep_alive)) {
+        ollamaLoaded = null;
+        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+        const done = { model: b.model ?? '', created_at: new Date().toISOString(), done: true, done_reason: 'unload' };
+        res.end(JSON.stringify(path === '/api/generate' ? { ...done, response: '' } : { ...done, message: { role: 'assistant', content: '' } }));
+        return;
+      }
+      scheduleOllama(b);
+    }
     if (dialect === 'ollama' && req.method === 'POST' && rec(body)._debug_render_only === true && path === '/api/chat') {
       // Ollama answers a render-only chat request with the prompt its template renders, not calling the model.
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
@@ -741,6 +758,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     requests,
     chatCalls: () => chatCalls,
     ollamaLoads: () => ollamaLoads,
+    ollamaLoaded: () => ollamaLoaded !== null,
     generatedThinking,
     generatedAnswers,
     options: opts,

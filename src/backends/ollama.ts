@@ -93,13 +93,15 @@ function cutsOff(body: Record<string, unknown>, plan: BudgetPlan, o: BackendOpti
 }
 
 /**
- * How long a chat cut off at the budget keeps the model loaded where its client's keep_alive
- * would unload it at once: long enough for the render and generate calls that follow within
- * milliseconds (the generate call carries the client's keep_alive, so the model is unloaded after
- * the answer); where thinking ends before the budget and nothing follows, the model stays this
- * long instead of unloading (an idle model is still evicted where another needs the memory).
+ * How long a chat that a continuation may follow (cut off at the budget, or a rescue where the
+ * model ends inside thinking) keeps the model loaded where its client's keep_alive would unload
+ * it at once: long enough for the render and generate calls that follow within milliseconds (the
+ * generate call carries the client's keep_alive, so the model is unloaded after the answer).
+ * Where nothing follows, thinkcap unloads it when the response is over (release: Ollama's unload
+ * request, /api/generate with no prompt and keep_alive 0, server/routes.go); should that call
+ * fail, the model stays this long (an idle model is still evicted where another needs the memory).
  */
-const CUT_OFF_KEEP_ALIVE = '10s';
+const FOLLOW_KEEP_ALIVE = '10s';
 
 /** The num_predict ceiling: budget + answer allowance, or under cut-off the budget itself (thinking on). */
 function ollamaLimits(body: Record<string, unknown>, plan: BudgetPlan, o: BackendOptions): TokenLimits {
@@ -166,7 +168,9 @@ export function ollamaDialect(o: BackendOptions): Dialect {
     limits: (body, plan) => ollamaLimits(body, plan, o),
     rewriteRequest(body: Record<string, unknown>, plan: BudgetPlan): RewriteResult {
       const limits = ollamaLimits(body, plan, o);
-      if (unloadsAtOnce(body.keep_alive) && cutsOff(body, plan, o)) body.keep_alive = CUT_OFF_KEEP_ALIVE;
+      // Loaded once for the chat and what may follow it, not once for each (a model load takes seconds).
+      const holdsModel = unloadsAtOnce(body.keep_alive) && (cutsOff(body, plan, o) || plan.mayFollow === true);
+      if (holdsModel) body.keep_alive = FOLLOW_KEEP_ALIVE;
       body.options = { ...(isRecord(body.options) ? body.options : {}), num_predict: limits.upstreamMaxTokens };
       if (body.think !== false && !o.rewriteOnly) {
         body.think = plan.thinkingBudget === 0 ? false : o.thinkLevels ? effortFor(plan.thinkingBudget, o) : true;
@@ -175,7 +179,8 @@ export function ollamaDialect(o: BackendOptions): Dialect {
       // rendered with the client's value, the continuation's prompt would not be the one the
       // first leg ran on (another reasoning level, and none of Ollama's cached prompt reused).
       const continuationFields = body.think !== undefined ? { think: body.think } : undefined;
-      return { ...limits, stream: body.stream !== false, clientWantsUsage: true, ...(continuationFields ? { continuationFields } : {}) };
+      const release = holdsModel && typeof body.model === 'string' ? { release: { path: '/api/generate', body: { model: body.model, keep_alive: 0 } } } : {};
+      return { ...limits, stream: body.stream !== false, clientWantsUsage: true, ...(continuationFields ? { continuationFields } : {}), ...release };
     },
     parseStreamEvent: parseOllamaObject,
     parseResponse: parseOllamaObject,

@@ -38,6 +38,11 @@ export interface BudgetPlan {
    * where known: no limit is written above it.
    */
   contextRoom?: number;
+  /**
+   * thinkcap may follow the upstream call with a call of its own to the backend (a continuation,
+   * or the rescue of a model that ends inside thinking; plan.ts followUps).
+   */
+  mayFollow?: boolean;
 }
 
 /** Completion-token limits of a request: the client's own and the one sent upstream. */
@@ -59,6 +64,12 @@ export interface RewriteResult extends TokenLimits {
    * prompt). The continuation is otherwise built from the client's request.
    */
   continuationFields?: Readonly<Record<string, unknown>>;
+  /**
+   * A call to the backend once the response is over, unless a continuation answered (Ollama:
+   * unload the model whose keep_alive the rewrite lengthened for a continuation that then did
+   * not run, as the client's keep_alive asked).
+   */
+  release?: { readonly path: string; readonly body: Readonly<Record<string, unknown>> };
 }
 
 /** One parsed stream event or non-streaming body, in dialect-neutral terms. */

@@ -72,6 +72,22 @@ export async function runContinuation(run: ContinuationRun): Promise<void> {
 }
 
 /**
+ * One short call to the backend after a response (RewriteResult.release): POST `body` to `path`,
+ * its answer read and dropped. Rejects on a status other than 2xx, or past `timeoutMs`.
+ */
+export async function postToBackend(url: string, path: string, body: unknown, headers: Record<string, string>, timeoutMs: number): Promise<void> {
+  const base = url.endsWith('/') ? url : `${url}/`;
+  const res = await fetch(new URL(path.replace(/^\//, ''), base), {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/json', 'accept-encoding': 'identity' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${path} answered ${res.status}: ${text.slice(0, 200)}`);
+}
+
+/**
  * Text-completion SSE (`choices[].text`) rewritten as chat.completion.chunk events
  * (`choices[].delta.content`), so the client's chat stream continues in its own format.
  */

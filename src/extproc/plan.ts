@@ -513,7 +513,7 @@ function admit(d: Decision, json: Record<string, unknown>, deps: PlanDeps, timin
   if (d.route?.model) json.model = d.route.model;
   const original = continuation || rescue ? structuredClone(json) : null;
   const choices = d.choices;
-  const rewrite = d.dialect.rewriteRequest(json, { thinkingBudget: d.budget, answerTokens: config.requests.answerTokens, graceTokens: d.graceTokens, cutOff: d.cutOff, contextRoom: d.contextRoom });
+  const rewrite = d.dialect.rewriteRequest(json, { thinkingBudget: d.budget, answerTokens: config.requests.answerTokens, graceTokens: d.graceTokens, cutOff: d.cutOff, contextRoom: d.contextRoom, mayFollow: continuation || rescue });
   const body = Buffer.from(JSON.stringify(json), 'utf8');
   const headers: Record<string, string | number> = { 'x-thinkcap-tier': d.tier, 'x-thinkcap-budget': d.budget };
   if (d.route) headers[config.routing.header] = d.route.target;

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../config/schema.js';
 import type { Classification } from '../classify/classifier.js';
-import type { ContinuationRequest } from '../backends/types.js';
+import type { ContinuationRequest, RewriteResult } from '../backends/types.js';
 import { ResponseRewriter } from '../stream/rewriter.js';
 import { ContinuationLogprobs } from '../stream/logprobs.js';
 import type { SpendController } from '../budget/spend.js';
@@ -10,7 +10,7 @@ import type { EnergyMonitor } from '../energy/monitor.js';
 import type { Router } from '../routing/router.js';
 import { RequestAccount, figureHeaders, metadataFigures, reportFields, type ClosedFigures } from '../accounting/account.js';
 import type { Outcome, RequestRecord } from '../accounting/record.js';
-import { runContinuation } from './continuation.js';
+import { postToBackend, runContinuation } from './continuation.js';
 import { backendCallHeaders } from '../backends/registry.js';
 import { PassThroughProcessor } from './passthrough.js';
 import { CountingMeter } from '../budget/counting.js';
@@ -54,7 +54,12 @@ export interface ProcessorMetrics {
   promptCounted(seconds: number, shortHead: boolean): void;
   /** A response passed on unread (longer than requests.maxResponseHoldBytes), by what was too long. */
   responseUnread?(format: 'json' | 'sse' | 'ndjson'): void;
+  /** The call a rewrite asked for after the response (RewriteResult.release), by outcome. */
+  release?(outcome: 'ok' | 'failed'): void;
 }
+
+/** How long the call after a response (RewriteResult.release) may take. */
+const RELEASE_TIMEOUT_MS = 5_000;
 
 type Phase = 'request_headers' | 'request_body' | 'response_headers' | 'response_body' | 'done';
 type Answer = ProcessingResponse[] | Promise<ProcessingResponse[]>;
@@ -91,6 +96,8 @@ export class RequestProcessor {
   private observer: ResponseRewriter | null = null;
   private continuationObserver: ResponseRewriter | null = null;
   private continuing = false;
+  /** The continuation failed, or was cut short: it may not have run what it carried (Ollama's keep_alive). */
+  private continuationDidNotAnswer = false;
   private continuationAbort: AbortController | null = null;
   private pending: Promise<void> | null = null;
   /** STREAMED mode, whole JSON: Envoy buffers the body for us (mode override). */
@@ -559,6 +566,7 @@ export class RequestProcessor {
   }
 
   private continuationFailed(err: unknown): void {
+    this.continuationDidNotAnswer = true;
     this.ctx.log.error({ err, req: this.id }, 'continuation request failed');
     this.reason = `continuation failed: ${(err as Error).message}`;
   }
@@ -633,7 +641,10 @@ export class RequestProcessor {
     // reset): Envoy may end it cleanly or cancel it, so the phase decides, not the flag.
     const cut = aborted || (!this.finished && this.phase !== 'done');
     // Client gone: stop the continuation's generation on the backend too.
-    if (cut && !this.finished) this.continuationAbort?.abort();
+    if (cut && !this.finished && this.continuationAbort) {
+      this.continuationAbort.abort();
+      this.continuationDidNotAnswer = true;
+    }
     if (this.finished) return;
     if (cut && !this.passThrough) {
       this.outcome = 'aborted';
@@ -659,6 +670,17 @@ export class RequestProcessor {
         outcome: this.outcome,
       },
     });
+  }
+
+  /** The backend call a rewrite asked for once the response is over: not awaited; a failure is logged and counted. */
+  private release(url: string, call: NonNullable<RewriteResult['release']>): void {
+    postToBackend(url, call.path, call.body, backendCallHeaders(this.plan?.backend), RELEASE_TIMEOUT_MS).then(
+      () => this.ctx.metrics?.release?.('ok'),
+      (err: unknown) => {
+        this.ctx.metrics?.release?.('failed');
+        this.ctx.log.warn({ err, req: this.id, path: call.path }, 'call to the backend after the response failed');
+      },
+    );
   }
 
   private finish(): void {
@@ -693,6 +715,9 @@ export class RequestProcessor {
         .settle(r, whole ? Math.max(costUsd, r.reservedUsd) : costUsd, whole ? Math.max(thinking, r.reservedThinking) : thinking)
         .catch((err: unknown) => this.ctx.log.error({ err, req: this.id }, 'settling spend failed'));
     }
+    // A continuation that answered carried the client's keep_alive; otherwise what the rewrite
+    // lengthened for it is released now.
+    if (plan?.rewrite.release && plan.backend?.url !== undefined && (!this.continuing || this.continuationDidNotAnswer)) this.release(plan.backend.url, plan.rewrite.release);
     const d = this.decision;
     const c = this.classification;
     const record: RequestRecord = {

@@ -78,6 +78,12 @@ export class Metrics {
     labelNames: ['format'],
     registers: [this.registry],
   });
+  readonly release = new Counter({
+    name: 'thinkcap_backend_release_total',
+    help: "Calls to a backend after a response that a continuation did not follow, to release what thinkcap held for one (Ollama: unload a model whose client's keep_alive unloads at once), by outcome; a failed one leaves the model loaded 10 s.",
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
   readonly streamErrors = new Counter({ name: 'thinkcap_extproc_stream_errors_total', help: 'ext_proc streams that failed inside thinkcap or ended abnormally.', labelNames: ['kind'], registers: [this.registry] });
   readonly chunkSeconds = new Histogram({
     name: 'thinkcap_chunk_processing_seconds',

@@ -255,6 +255,20 @@ describe('Ollama: a chat cut off at the budget keeps the model for its continuat
     expect(keepAliveSent('continuation', { keep_alive: '5m' })).toBe('5m');
     expect(keepAliveSent('continuation', {})).toBeUndefined();
   });
+
+  it('where a rescue may follow (native, mayFollow) too; a held model gets its unload call, to be made unless a continuation answers', () => {
+    const rewrite = (enforcement: 'native' | 'continuation', body: Record<string, unknown>, mayFollow?: boolean) => {
+      const b: Record<string, unknown> = { model: 'q', messages: [{ role: 'user', content: 'q' }], ...body };
+      const r = dialect('ollama', enforcement).rewriteRequest(b, { thinkingBudget: 32, answerTokens: 64, mayFollow });
+      return { keepAlive: b.keep_alive, release: r.release };
+    };
+    const unload = { path: '/api/generate', body: { model: 'q', keep_alive: 0 } };
+    expect(rewrite('native', { keep_alive: 0 }, true)).toEqual({ keepAlive: '10s', release: unload });
+    expect(rewrite('continuation', { keep_alive: '0ms' })).toEqual({ keepAlive: '10s', release: unload });
+    expect(rewrite('native', { keep_alive: 0 }, false)).toEqual({ keepAlive: 0, release: undefined });
+    expect(rewrite('native', { keep_alive: '5m' }, true)).toEqual({ keepAlive: '5m', release: undefined });
+    expect(rewrite('native', {}, true)).toEqual({ keepAlive: undefined, release: undefined });
+  });
 });
 
 describe("a client's min_tokens on vLLM and SGLang (a floor above the limit is refused with 400 there)", () => {

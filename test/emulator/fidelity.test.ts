@@ -152,4 +152,22 @@ describe("the emulator's Ollama scheduler: a reload where the runner options or 
     await call('/api/chat', { options: { num_ctx: 8192, num_gpu: 10 }, shift: false });
     expect(emu.ollamaLoads()).toBe(4);
   });
+
+  it("Ollama's unload request (no prompt, or no messages, and keep_alive 0) expires the runner and runs nothing", async () => {
+    const post = (path: string, body: Record<string, unknown>) =>
+      fetch(`${emu.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json() as Promise<Record<string, unknown>>);
+    await call('/api/chat', {});
+    expect(emu.ollamaLoaded()).toBe(true);
+    const calls = emu.chatCalls();
+    expect(await post('/api/generate', { model: 'm', keep_alive: 0 })).toMatchObject({ model: 'm', response: '', done: true, done_reason: 'unload' });
+    expect(emu.ollamaLoaded()).toBe(false);
+    await call('/api/chat', {});
+    expect(await post('/api/chat', { model: 'm', messages: [], keep_alive: '0s' })).toMatchObject({ model: 'm', message: { role: 'assistant', content: '' }, done: true, done_reason: 'unload' });
+    expect(emu.ollamaLoaded()).toBe(false);
+    expect(emu.chatCalls()).toBe(calls + 1);
+    // A keep_alive other than 0 with no prompt is no unload.
+    await call('/api/chat', {});
+    await call('/api/chat', { messages: [], keep_alive: '5m' });
+    expect(emu.ollamaLoaded()).toBe(true);
+  });
 });

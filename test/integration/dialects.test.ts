@@ -668,6 +668,118 @@ describe('ollama native: cut-off + continuation (FULL_DUPLEX_STREAMED)', () => {
   });
 });
 
+/** Polls `done` every 20 ms for at most `ms` (a call thinkcap makes after the response arrives a little later). */
+async function eventually(done: () => boolean, ms = 3000): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 20))) if (done()) return true;
+  return done();
+}
+
+describe("ollama native with a rescue: a client's keep_alive 0 loads the model once and unloads it after", () => {
+  let stack: Stack;
+  const lastUser = (body: Record<string, unknown>) => {
+    const msgs = Array.isArray(body.messages) ? (body.messages as Array<{ content?: unknown }>) : [];
+    return String(msgs.at(-1)?.content ?? '');
+  };
+  beforeAll(async () => {
+    stack = await startStack({
+      emulator: {
+        dialect: 'ollama',
+        // Thinking ends well before the budget; "stops thinking" ends the turn inside it (no answer).
+        plan: (body) => (body.raw === true ? { thinkingTokens: 0, answerTokens: 4 } : lastUser(body).includes('stops thinking') ? { thinkingTokens: 10, answerTokens: 0 } : { thinkingTokens: 5, answerTokens: 3 }),
+      },
+      thinkcap: (emu) => ({ defaultDialect: 'ollama', backends: [{ name: 'b', dialect: 'ollama', url: emu.url }] }),
+      envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  const chat = async (content: string, extra: Record<string, unknown>) => {
+    const before = stack.emulator.requests.length;
+    const r = await fetch(`${stack.envoy.url}/api/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'qwen3', messages: [{ role: 'user', content }], ...extra }),
+    });
+    expect(r.status).toBe(200);
+    const lines = (await r.text()).trim().split('\n').map((l) => JSON.parse(l) as OllamaLine);
+    return { lines, sent: () => stack.emulator.requests.slice(before) };
+  };
+
+  it('an answer with no continuation: the chat holds the model 10 s, and thinkcap unloads it when the response is over', async () => {
+    const { lines, sent } = await chat('Hello', { keep_alive: 0 });
+    expect(lines.map((l) => l.message.content).join('')).toBe(expectedAnswer(3));
+    expect(await eventually(() => sent().length >= 2)).toBe(true);
+    const [first, release] = sent();
+    expect(first!.path).toBe('/api/chat');
+    expect((first!.body as Record<string, unknown>).keep_alive).toBe('10s');
+    // Ollama's unload request: no prompt, keep_alive 0.
+    expect(release!.path).toBe('/api/generate');
+    expect(release!.body).toEqual({ model: 'qwen3', keep_alive: 0 });
+    expect(stack.emulator.ollamaLoaded()).toBe(false);
+    expect(sent()).toHaveLength(2);
+    await checkEnvoyClean(stack);
+  });
+
+  it('a model that ends inside thinking: the chat, the render and the generate call load it once (twice before), and the generate call unloads it', async () => {
+    await chat('Hello', { keep_alive: 0 });
+    await eventually(() => !stack.emulator.ollamaLoaded());
+    const loads = stack.emulator.ollamaLoads();
+    const { lines, sent } = await chat('Hello, it stops thinking', { keep_alive: 0 });
+    expect(lines.map((l) => l.message.content).join('')).toBe(expectedAnswer(4));
+    expect(stack.emulator.ollamaLoads()).toBe(loads + 1);
+    const [first, render, gen] = sent().map((r) => r.body as Record<string, unknown>);
+    expect(first!.keep_alive).toBe('10s');
+    expect(render!._debug_render_only).toBe(true);
+    expect('keep_alive' in render!).toBe(false);
+    expect(gen!.raw).toBe(true);
+    expect(gen!.keep_alive).toBe(0);
+    // The continuation answered and unloaded the model: nothing more is sent.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(sent()).toHaveLength(3);
+    expect(stack.emulator.ollamaLoaded()).toBe(false);
+    await checkEnvoyClean(stack);
+  });
+
+  it("a keep_alive that keeps the model is sent as it is, and nothing follows", async () => {
+    const { lines, sent } = await chat('Hello', { keep_alive: '1h' });
+    expect(lines.map((l) => l.message.content).join('')).toBe(expectedAnswer(3));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(sent()).toHaveLength(1);
+    expect((sent()[0]!.body as Record<string, unknown>).keep_alive).toBe('1h');
+    expect(stack.emulator.ollamaLoaded()).toBe(true);
+  });
+});
+
+describe('ollama: the unload after a response fails (the backend url unreachable)', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    const dead = await freePort();
+    stack = await startStack({
+      emulator: { dialect: 'ollama', plan: () => ({ thinkingTokens: 5, answerTokens: 3 }) },
+      thinkcap: () => ({ defaultDialect: 'ollama', backends: [{ name: 'b', dialect: 'ollama', url: `http://127.0.0.1:${dead}` }] }),
+      envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('the request is answered as usual; the failure is counted (the model stays its 10 s)', async () => {
+    const { lines } = await ollamaChat(stack, { keep_alive: 0 });
+    expect(lines.map((l) => l.message.content).join('')).toBe(expectedAnswer(3));
+    const failed = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${stack.thinkcap!.adminPort}/metrics`)).text();
+      return /thinkcap_backend_release_total\{outcome="failed"\} 1\b/.test(text);
+    };
+    let seen = false;
+    for (const end = Date.now() + 8000; !seen && Date.now() < end; await new Promise((r) => setTimeout(r, 50))) seen = await failed();
+    expect(seen).toBe(true);
+    expect((stack.emulator.requests.at(-1)!.body as Record<string, unknown>).keep_alive).toBe('10s');
+  });
+});
+
 describe('ollama native, a gpt-oss model (harmony, think levels): cut-off + continuation', () => {
   let stack: Stack;
   beforeAll(async () => {
