@@ -90,6 +90,12 @@ const backendSchema = z
     contextTokens: z.number().int().positive().optional(),
     /** Prompt tokens this backend's chat template adds (spend.promptBound.overheadTokens otherwise). */
     promptOverheadTokens: z.number().int().min(0).optional(),
+    /**
+     * Prompt tokens one image, audio or video part may cost on this backend's model and settings
+     * (spend.promptBound.mediaPartTokens otherwise): models and engines' image settings differ
+     * by tens of thousands of tokens a part.
+     */
+    mediaPartTokens: z.number().int().min(0).optional(),
     /** Generic `<think>` models: the chat template pre-fills `<think>`, so the stream starts inside the block. */
     thinkPrefilled: z.boolean().default(false),
     /** Ollama: the model takes think levels ("low" | "medium" | "high") rather than true / false. */
@@ -381,7 +387,8 @@ export const configSchema = z
          * The prompt side of a reservation bounds what an engine bills: the o200k estimate (tools
          * and schemas included) times safetyFactor (another tokenizer counts more: non-English
          * text, code), plus overheadTokens for the chat template (role markers, a default system
-         * prompt); backends[].promptOverheadTokens overrides the overhead per backend.
+         * prompt); backends[].promptOverheadTokens and backends[].mediaPartTokens override the
+         * overhead and the media part cost per backend.
          * `counting`: counting may take budgetMs of any windowMs; past that (a flood of large
          * prompts) each text is counted exactly on its first headChars characters and bounded by
          * UTF-8 bytes past them, so that answers stay inside Envoy's message_timeout (budget/counting.ts);

@@ -406,8 +406,7 @@ function countPrompt(json: Record<string, unknown>, deps: PlanDeps, backend: Bac
   const t0 = performance.now();
   const prompt = promptTokenBound(json, {
     safetyFactor: config.spend.promptBound.safetyFactor,
-    overheadTokens: backend?.promptOverheadTokens ?? config.spend.promptBound.overheadTokens,
-    mediaPartTokens: config.spend.promptBound.mediaPartTokens,
+    ...templateCosts(backend, config),
     exactChars,
     deadline: t0 + config.spend.promptBound.counting.promptMs,
   });
@@ -419,6 +418,14 @@ function countPrompt(json: Record<string, unknown>, deps: PlanDeps, backend: Bac
 
 type PromptCount = ReturnType<typeof promptTokenBound>;
 
+/** What a backend's template and media parts add to a prompt: its own figures, else spend.promptBound's. */
+function templateCosts(backend: BackendConfig | undefined, config: Config): { overheadTokens: number; mediaPartTokens: number } {
+  return {
+    overheadTokens: backend?.promptOverheadTokens ?? config.spend.promptBound.overheadTokens,
+    mediaPartTokens: backend?.mediaPartTokens ?? config.spend.promptBound.mediaPartTokens,
+  };
+}
+
 /**
  * Completion tokens the backend's context leaves after this prompt (backends[].contextTokens):
  * its estimate (o200k count, template overhead, media parts at mediaPartTokens), not the
@@ -428,7 +435,8 @@ type PromptCount = ReturnType<typeof promptTokenBound>;
  */
 function contextRoom(backend: BackendConfig | undefined, prompt: PromptCount, config: Config): number | undefined {
   if (backend?.contextTokens === undefined) return undefined;
-  const used = prompt.estimate + (backend.promptOverheadTokens ?? config.spend.promptBound.overheadTokens) + prompt.media * config.spend.promptBound.mediaPartTokens;
+  const { overheadTokens, mediaPartTokens } = templateCosts(backend, config);
+  const used = prompt.estimate + overheadTokens + prompt.media * mediaPartTokens;
   const room = backend.contextTokens - used;
   return room > 0 ? room : undefined;
 }

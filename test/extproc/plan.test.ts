@@ -256,6 +256,28 @@ describe('planRequest', () => {
     expect((await reserved([text, image])) - (await reserved([text]))).toBeCloseTo(16_384, 6);
   });
 
+  it("a backend's own mediaPartTokens prices its image parts, in the reservation and in the context room", async () => {
+    const config = validateConfig({
+      defaultDialect: 'vllm',
+      backends: [{ name: 'small-vl', dialect: 'vllm', mediaPartTokens: 1_280, contextTokens: 40_000 }],
+      spend: { enabled: true, pricing: { promptUsdPerMTok: 1e6, completionUsdPerMTok: 0 }, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: 1e9 }] },
+    });
+    const spend = new SpendController(config, new MemoryLedger(), log);
+    const planned = async (content: unknown) => {
+      const json = { messages: [{ role: 'user', content }] };
+      const out = await planRequest(head(config, { [config.identity.tenantHeader]: 'acme' }), json, json.messages as never, deps(config, { spend }), timing());
+      if (out.kind !== 'forward') throw new Error('refused');
+      return out.plan;
+    };
+    const text = { type: 'text', text: 'What is this?' };
+    const image = { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } };
+    const [one, none] = [await planned([text, image, image]), await planned([text])];
+    expect(one.backend?.name).toBe('small-vl');
+    expect(one.reservation!.reservedUsd - none.reservation!.reservedUsd).toBeCloseTo(2 * 1_280, 6);
+    // The context left after the prompt takes the two parts at the backend's figure, not 16,384 each.
+    expect(none.contextRoom! - one.contextRoom!).toBe(2 * 1_280);
+  });
+
   it('where a continuation may follow (budget forcing, or the rescue of a model that stops inside thinking), the reservation covers its answer too', async () => {
     const config = validateConfig({
       defaultDialect: 'vllm',
