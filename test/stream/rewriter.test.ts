@@ -199,8 +199,9 @@ describe('ResponseRewriter: what is too long to hold passes unread', () => {
 });
 
 describe('an answer from an engine that reports no usage', () => {
-  it('is counted by the tokenizer, once for each length it has (the report, then the close)', () => {
-    const ev = (delta: object, finish: string | null = null) => `data: ${JSON.stringify({ id: 'x', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+  const ev = (delta: object, finish: string | null = null) => `data: ${JSON.stringify({ id: 'x', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+
+  it('is counted by the tokenizer; a count kept from mid-stream does not stand for the grown answer', () => {
     const deltas = Array.from({ length: 400 }, (_, i) => (i % 5 === 4 ? '数据模型的' : ` word${i % 97}`));
     const r = new ResponseRewriter({ dialect: buildDialect('vllm', backendOptions(config, undefined)), format: 'sse', budget: 100, clientWantsUsage: false, thinkPrefilled: false, continuation: false, tier: 'simple' });
     r.push(Buffer.from(ev({ reasoning: 'Thinking.' }) + deltas.slice(0, 200).map((d) => ev({ content: d })).join('')), false);
@@ -213,7 +214,6 @@ describe('an answer from an engine that reports no usage', () => {
   });
 
   it('an answer that ends in what could have begun a tag has that text forwarded and counted', () => {
-    const ev = (delta: object, finish: string | null = null) => `data: ${JSON.stringify({ id: 'x', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
     for (const kind of ['vllm', 'generic'] as const) {
       const r = new ResponseRewriter({ dialect: buildDialect(kind, backendOptions(config, undefined)), format: 'sse', budget: 100, clientWantsUsage: false, thinkPrefilled: false, continuation: false, tier: 'simple' });
       const out = r.push(Buffer.from(ev({ content: '<think>a</think>The answer is 4 <thi' }) + ev({ content: '' }, 'stop') + 'data: [DONE]\n\n'), true);
