@@ -165,7 +165,7 @@ describe("the emulator's Ollama scheduler: a reload where the runner options or 
     expect(await post('/api/chat', { model: 'm', messages: [], keep_alive: '0s' })).toMatchObject({ model: 'm', message: { role: 'assistant', content: '' }, done: true, done_reason: 'unload' });
     expect(emu.ollamaLoaded()).toBe(false);
     expect(emu.chatCalls()).toBe(calls + 1);
-    // A keep_alive other than 0 with no prompt is no unload.
+    // No messages with a keep_alive other than 0 is no unload.
     await call('/api/chat', {});
     await call('/api/chat', { messages: [], keep_alive: '5m' });
     expect(emu.ollamaLoaded()).toBe(true);
