@@ -28,6 +28,8 @@ export interface ReplicatedRedisNodes {
   restart(port: number): Promise<void>;
   /** How many replicas of the master on `port` are online. */
   replicasInSync(port: number): number;
+  /** How many of them acknowledged the master in the last second or so (INFO's lag at most 1: they ack every second): a write's WAIT can count them. */
+  replicasAcking(port: number): number;
   stop(): Promise<void>;
 }
 
@@ -42,8 +44,9 @@ export function redisAuthCliArgs(password: string | undefined): string[] {
 }
 
 /** Replicas of the master on `port` whose link is online (`cli`: redis-cli with what the node asks for, auth or TLS). */
-export function onlineReplicas(port: number, cli: (port: number, ...args: string[]) => string = redisCli): number {
-  return [...cli(port, 'info', 'replication').matchAll(/^slave\d+:.*state=online/gm)].length;
+export function onlineReplicas(port: number, cli: (port: number, ...args: string[]) => string = redisCli, maxLagSeconds = Infinity): number {
+  // INFO's lag: seconds since the replica's last REPLCONF ACK.
+  return [...cli(port, 'info', 'replication').matchAll(/^slave\d+:.*state=online.*?lag=(\d+)/gm)].filter((m) => Number(m[1]) <= maxLagSeconds).length;
 }
 
 export function haveRedis(): boolean {
