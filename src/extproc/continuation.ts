@@ -18,12 +18,19 @@ export interface ContinuationRun {
   headers?: Record<string, string>;
 }
 
+/** A path on the backend at `url`, its own path kept (a url ending in /v1 gets /v1/path). */
+function backendUrl(url: string, path: string): URL {
+  return new URL(path.replace(/^\//, ''), url.endsWith('/') ? url : `${url}/`);
+}
+
+/** The headers every call thinkcap makes to a backend carries: a JSON body, and no compression (its bytes are read as they come). */
+const CALL_HEADERS = { 'content-type': 'application/json', 'accept-encoding': 'identity' } as const;
+
 /**
  * Budget forcing, second leg: thinkcap asks the same backend to answer from prompt + thinking
  * so far + end of thinking and streams the bytes to the caller as they arrive.
  */
 export async function runContinuation(run: ContinuationRun): Promise<void> {
-  const base = run.url.endsWith('/') ? run.url : `${run.url}/`;
   const idle = new AbortController();
   const signal = AbortSignal.any([run.signal, idle.signal]);
   const idleMs = run.idleTimeoutMs ?? 60_000;
@@ -33,12 +40,12 @@ export async function runContinuation(run: ContinuationRun): Promise<void> {
     clearTimeout(timer);
     timer = setTimeout(() => idle.abort(new Error(`continuation ${what} timeout`)), ms);
   };
-  const headers: Record<string, string> = { ...run.headers, 'content-type': 'application/json', 'accept-encoding': 'identity' };
+  const headers: Record<string, string> = { ...run.headers, ...CALL_HEADERS };
   if (run.request.closeConnection) headers.connection = 'close';
   const post = async (path: string, body: unknown, accept: string) => {
     // Until the answer begins, the engine may be queueing the call.
     arm(queueMs, 'queue');
-    const res = await fetch(new URL(path.replace(/^\//, ''), base), {
+    const res = await fetch(backendUrl(run.url, path), {
       method: 'POST',
       headers: { ...headers, accept },
       body: JSON.stringify(body),
@@ -76,10 +83,9 @@ export async function runContinuation(run: ContinuationRun): Promise<void> {
  * its answer read and dropped. Rejects on a status other than 2xx, or past `timeoutMs`.
  */
 export async function postToBackend(url: string, path: string, body: unknown, headers: Record<string, string>, timeoutMs: number): Promise<void> {
-  const base = url.endsWith('/') ? url : `${url}/`;
-  const res = await fetch(new URL(path.replace(/^\//, ''), base), {
+  const res = await fetch(backendUrl(url, path), {
     method: 'POST',
-    headers: { ...headers, 'content-type': 'application/json', 'accept-encoding': 'identity' },
+    headers: { ...headers, ...CALL_HEADERS },
     body: JSON.stringify(body),
     signal: AbortSignal.timeout(timeoutMs),
   });

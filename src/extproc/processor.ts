@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { performance } from 'node:perf_hooks';
-import type { Config } from '../config/schema.js';
+import type { BackendConfig, Config } from '../config/schema.js';
 import type { Classification } from '../classify/classifier.js';
 import type { ContinuationRequest, RewriteResult } from '../backends/types.js';
 import { ResponseRewriter } from '../stream/rewriter.js';
@@ -673,8 +673,8 @@ export class RequestProcessor {
   }
 
   /** The backend call a rewrite asked for once the response is over: not awaited; a failure is logged and counted. */
-  private release(url: string, call: NonNullable<RewriteResult['release']>): void {
-    postToBackend(url, call.path, call.body, backendCallHeaders(this.plan?.backend), RELEASE_TIMEOUT_MS).then(
+  private release(backend: BackendConfig, url: string, call: NonNullable<RewriteResult['release']>): void {
+    postToBackend(url, call.path, call.body, backendCallHeaders(backend), RELEASE_TIMEOUT_MS).then(
       () => this.ctx.metrics?.release?.('ok'),
       (err: unknown) => {
         this.ctx.metrics?.release?.('failed');
@@ -717,7 +717,8 @@ export class RequestProcessor {
     }
     // A continuation that answered carried the client's keep_alive; otherwise what the rewrite
     // lengthened for it is released now.
-    if (plan?.rewrite.release && plan.backend?.url !== undefined && (!this.continuing || this.continuationDidNotAnswer)) this.release(plan.backend.url, plan.rewrite.release);
+    const backend = plan?.backend;
+    if (plan?.rewrite.release && backend?.url !== undefined && (!this.continuing || this.continuationDidNotAnswer)) this.release(backend, backend.url, plan.rewrite.release);
     const d = this.decision;
     const c = this.classification;
     const record: RequestRecord = {
