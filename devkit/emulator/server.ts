@@ -122,6 +122,11 @@ export interface EmulatorOptions {
    * server sends it; vLLM and the others: every /v1 path).
    */
   apiKey?: string;
+  /**
+   * Ollama: the server's default keep_alive (its OLLAMA_KEEP_ALIVE) for requests that carry none
+   * or null; default 5m. Only whether it unloads at once (0) is modelled.
+   */
+  ollamaKeepAlive?: string | number;
   /** Listen address (default 127.0.0.1, a free port). */
   host?: string;
   port?: number;
@@ -326,8 +331,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       ollamaLoads++;
       ollamaLoaded = key;
     }
-    // keep_alive 0 unloads the model when the request ends (taken here as at once).
-    if (keepAliveZero(body.keep_alive)) ollamaLoaded = null;
+    // keep_alive 0 unloads the model when the request ends (taken here as at once); a request
+    // with none runs with the server's default (envconfig.KeepAlive).
+    if (keepAliveZero(body.keep_alive ?? opts.ollamaKeepAlive ?? '5m')) ollamaLoaded = null;
   };
 
   // When each connection last finished a response (closeIdleAfterMs).

@@ -1,3 +1,4 @@
+import { keepAliveSeconds } from './keep-alive.js';
 import { continuationPrompt, rawContinuationLoses } from './think-prompt.js';
 import { applyTokenCeiling, ceilingLimits, openAiEditing, requestStreamUsage, withinContext } from './openai.js';
 import { emptyChunk, isRecord, positiveInt, type BudgetPlan, type ChunkInfo, type ContinuationMerge, type ContinuationRequest, type Dialect, type RewriteResult, type BackendOptions, type TokenLimits } from './types.js';
@@ -43,48 +44,28 @@ const CARRIED_FIELDS = ['model', 'keep_alive', 'format', 'logprobs', 'top_logpro
  */
 const RENDERED_FIELDS = ['model', 'think', 'tools', 'options', 'shift', 'truncate'] as const;
 
-/** Go's time.ParseDuration units, in seconds. */
-const DURATION_UNITS: Record<string, number> = { ns: 1e-9, us: 1e-6, 'µs': 1e-6, 'μs': 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
-const DURATION_PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
-
 /**
- * A keep_alive in seconds as Ollama reads it (api.Duration: a number of seconds, or a Go duration
- * string; negative is forever), or null where it is not one (Ollama refuses the request then).
+ * The keep_alive a request runs with: its own, else the server's default where the config gives
+ * it (backends[].serverKeepAlive; Ollama reads a null keep_alive as none).
  */
-export function keepAliveSeconds(v: unknown): number | null {
-  if (typeof v === 'number') return Number.isFinite(v) ? (v < 0 ? Infinity : v) : null;
-  if (typeof v !== 'string') return null;
-  let rest = v;
-  let sign = 1;
-  if (rest.startsWith('-') || rest.startsWith('+')) {
-    if (rest[0] === '-') sign = -1;
-    rest = rest.slice(1);
-  }
-  if (rest === '0') return 0;
-  if (rest === '') return null;
-  let total = 0;
-  DURATION_PART.lastIndex = 0;
-  while (DURATION_PART.lastIndex < rest.length) {
-    const m = DURATION_PART.exec(rest);
-    if (m === null) return null;
-    total += Number(m[1]) * DURATION_UNITS[m[2]!]!;
-  }
-  return sign < 0 && total > 0 ? Infinity : total;
+function runsWith(keepAlive: unknown, o: BackendOptions): unknown {
+  return keepAlive === undefined || keepAlive === null ? o.serverKeepAliveSeconds : keepAlive;
 }
 
-/** Whether a keep_alive unloads the model as soon as the call ends (0, or under a second). */
-function unloadsAtOnce(keepAlive: unknown): boolean {
-  const seconds = keepAliveSeconds(keepAlive);
+/** Whether a request unloads the model as soon as it ends (a keep_alive of 0, or under a second). */
+function unloadsAtOnce(keepAlive: unknown, o: BackendOptions): boolean {
+  const seconds = keepAliveSeconds(runsWith(keepAlive, o));
   return seconds !== null && seconds < 1;
 }
 
 /**
- * The render call's keep_alive: the client's, but where that unloads the model at once none, so
- * that the model the render loads is still there for the generate call that follows; that call
- * carries the client's, and Ollama unloads the model after the answer.
+ * The render call's keep_alive: the client's, but where the render would unload the model at
+ * once (the client's keep_alive, or the server's default) a short hold, so that the model it loads
+ * is still there for the generate call that follows; that call carries the client's, and Ollama
+ * unloads the model after the answer.
  */
-function renderKeepAlive(v: unknown): unknown {
-  return unloadsAtOnce(v) ? undefined : v;
+function renderKeepAlive(v: unknown, o: BackendOptions): unknown {
+  return unloadsAtOnce(v, o) ? FOLLOW_KEEP_ALIVE : v;
 }
 
 /** Whether the upstream is cut at the budget for a continuation to answer (thinking on, a continuation backend). */
@@ -119,10 +100,10 @@ function ollamaLimits(body: Record<string, unknown>, plan: BudgetPlan, o: Backen
  * and has /api/generate continue that text as is (`raw`, no template; `think: false`, so the
  * output is all answer). The NDJSON `response` lines are passed on as chat lines.
  */
-function ollamaContinuation(original: Record<string, unknown>, thinking: string, answerSoFar: string, maxTokens: number): ContinuationRequest {
+function ollamaContinuation(o: BackendOptions, original: Record<string, unknown>, thinking: string, answerSoFar: string, maxTokens: number): ContinuationRequest {
   const render: Record<string, unknown> = { messages: original.messages, stream: false, _debug_render_only: true };
   for (const k of RENDERED_FIELDS) if (original[k] !== undefined) render[k] = original[k];
-  const keepAlive = renderKeepAlive(original.keep_alive);
+  const keepAlive = renderKeepAlive(original.keep_alive, o);
   if (keepAlive !== undefined) render.keep_alive = keepAlive;
   const body: Record<string, unknown> = { prompt: '', raw: true, stream: true, think: false, options: { ...(isRecord(original.options) ? original.options : {}), num_predict: maxTokens } };
   for (const k of CARRIED_FIELDS) if (original[k] !== undefined) body[k] = original[k];
@@ -169,7 +150,7 @@ export function ollamaDialect(o: BackendOptions): Dialect {
     rewriteRequest(body: Record<string, unknown>, plan: BudgetPlan): RewriteResult {
       const limits = ollamaLimits(body, plan, o);
       // Loaded once for the chat and what may follow it, not once for each (a model load takes seconds).
-      const holdsModel = unloadsAtOnce(body.keep_alive) && (cutsOff(body, plan, o) || plan.mayFollow === true);
+      const holdsModel = unloadsAtOnce(body.keep_alive, o) && (cutsOff(body, plan, o) || plan.mayFollow === true);
       if (holdsModel) body.keep_alive = FOLLOW_KEEP_ALIVE;
       body.options = { ...(isRecord(body.options) ? body.options : {}), num_predict: limits.upstreamMaxTokens };
       if (body.think !== false && !o.rewriteOnly) {
@@ -216,7 +197,7 @@ export function ollamaDialect(o: BackendOptions): Dialect {
       if (reasoning !== null) m.thinking = reasoning;
       if (content !== null) m.content = content;
     },
-    buildContinuation: ollamaContinuation,
+    buildContinuation: (original, thinking, answerSoFar, maxTokens) => ollamaContinuation(o, original, thinking, answerSoFar, maxTokens),
     mergeContinuation: mergeOllamaContinuation,
     continuationLoses: rawContinuationLoses,
   };

@@ -1,5 +1,6 @@
 import type { BackendConfig, Config, DialectName, TierName } from '../config/schema.js';
 import type { BackendOptions, Dialect } from './types.js';
+import { serverKeepAliveSeconds } from './keep-alive.js';
 
 export type { BackendOptions } from './types.js';
 import { vllmDialect } from './vllm.js';
@@ -45,6 +46,7 @@ export function backendOptions(config: Config, b: BackendConfig | undefined): Ba
     strictThinking: b?.strictThinking ?? false,
     budgetField: b?.budgetField === false ? undefined : (b?.budgetField ?? DEFAULT_BUDGET_FIELD[dialect]),
     thinkLevels: b?.thinkLevels ?? false,
+    ...(b?.serverKeepAlive !== undefined ? { serverKeepAliveSeconds: serverKeepAliveSeconds(b.serverKeepAlive) ?? undefined } : {}),
     tierBudgets: {
       trivial: config.tiers.trivial.budget,
       simple: config.tiers.simple.budget,

@@ -16,6 +16,8 @@ export interface BackendOptions {
   budgetField?: string;
   /** Ollama models with think levels ("low" | "medium" | "high") rather than true/false. */
   thinkLevels: boolean;
+  /** Ollama: the server's default keep_alive in seconds (backends[].serverKeepAlive), where configured. */
+  serverKeepAliveSeconds?: number;
   tierBudgets: Record<TierName, number>;
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_UNDER_TIER_COST } from '../classify/calibration.js';
+import { serverKeepAliveSeconds } from '../backends/keep-alive.js';
 
 export const TIER_NAMES = ['trivial', 'simple', 'moderate', 'complex', 'deep'] as const;
 export type TierName = (typeof TIER_NAMES)[number];
@@ -100,8 +101,24 @@ const backendSchema = z
     thinkPrefilled: z.boolean().default(false),
     /** Ollama: the model takes think levels ("low" | "medium" | "high") rather than true / false. */
     thinkLevels: z.boolean().default(false),
+    /**
+     * Ollama: the server's default keep_alive (its OLLAMA_KEEP_ALIVE: a Go duration or whole
+     * seconds; Ollama's own default is 5m), for requests that carry none. thinkcap cannot see the
+     * server's environment: where it unloads models at once ("0"), say so here, and a chat that
+     * thinkcap may follow with a continuation holds the model for it (as one whose client sent
+     * keep_alive 0), so it is loaded once, not once for each of the chat, render and generate calls.
+     */
+    serverKeepAlive: z.union([z.string(), z.number()]).optional(),
   })
   .strict()
+  .refine((b) => b.serverKeepAlive === undefined || b.dialect === 'ollama', {
+    message: 'serverKeepAlive is read on the ollama dialect only (Ollama /api/chat)',
+    path: ['serverKeepAlive'],
+  })
+  .refine((b) => b.serverKeepAlive === undefined || serverKeepAliveSeconds(b.serverKeepAlive) !== null, {
+    message: 'serverKeepAlive: a Go duration ("5m", "0", "-1") or whole seconds, as OLLAMA_KEEP_ALIVE takes',
+    path: ['serverKeepAlive'],
+  })
   .refine((b) => b.enforcement !== 'continuation' || b.url !== undefined, {
     message: 'enforcement "continuation" needs the backend url',
     path: ['url'],

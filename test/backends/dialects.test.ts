@@ -212,7 +212,7 @@ describe("the engine's budget field on a continuation backend", () => {
 
 describe("Ollama's keep_alive, read as its api.Duration reads it", () => {
   it('seconds for numbers and Go durations, forever for negatives, null for what Ollama refuses', async () => {
-    const { keepAliveSeconds } = await import('../../src/backends/ollama.js');
+    const { keepAliveSeconds } = await import('../../src/backends/keep-alive.js');
     expect(keepAliveSeconds(0)).toBe(0);
     expect(keepAliveSeconds(300)).toBe(300);
     expect(keepAliveSeconds(-1)).toBe(Infinity);
@@ -232,10 +232,66 @@ describe("Ollama's keep_alive, read as its api.Duration reads it", () => {
     const build = (keep_alive: unknown) => dialect('ollama', 'continuation').buildContinuation!({ model: 'q', messages: [{ role: 'user', content: 'q' }], keep_alive }, 'so far', '', 64);
     for (const unload of [0, '0', '0s', '300ms']) {
       const c = build(unload);
-      expect('keep_alive' in c.render!.body, String(unload)).toBe(false);
+      // A hold of its own, not the server's default (which may unload at once too).
+      expect(c.render!.body.keep_alive, String(unload)).toBe('10s');
       expect(c.body.keep_alive).toBe(unload);
     }
     for (const keep of ['5m', -1, 60, '24h']) expect(build(keep).render!.body.keep_alive).toBe(keep);
+    // None: the server's default, which thinkcap takes to keep the model unless told otherwise.
+    const none = build(undefined);
+    expect('keep_alive' in none.render!.body).toBe(false);
+    expect('keep_alive' in none.body).toBe(false);
+  });
+
+  it("the server's own default (OLLAMA_KEEP_ALIVE) as the config gives it: a Go duration, whole seconds or a number", async () => {
+    const { serverKeepAliveSeconds } = await import('../../src/backends/keep-alive.js');
+    expect(serverKeepAliveSeconds('0')).toBe(0);
+    expect(serverKeepAliveSeconds('300')).toBe(300);
+    expect(serverKeepAliveSeconds('-1')).toBe(Infinity);
+    expect(serverKeepAliveSeconds('5m')).toBe(300);
+    expect(serverKeepAliveSeconds(0)).toBe(0);
+    expect(serverKeepAliveSeconds(1.5)).toBeNull();
+    expect(serverKeepAliveSeconds('5 m')).toBeNull();
+    expect(serverKeepAliveSeconds('')).toBeNull();
+  });
+});
+
+describe("Ollama: a server whose default keep_alive unloads at once (backends[].serverKeepAlive)", () => {
+  const send = (serverKeepAlive: string | number | undefined, body: Record<string, unknown>, mayFollow: boolean) => {
+    const b: Record<string, unknown> = { model: 'q', messages: [{ role: 'user', content: 'q' }], ...body };
+    const d = dialect('ollama', 'native', serverKeepAlive === undefined ? {} : { serverKeepAlive });
+    const r = d.rewriteRequest(b, { thinkingBudget: 32, answerTokens: 64, mayFollow });
+    const c = d.buildContinuation!(b, 'so far', '', 64);
+    return { chat: b.keep_alive, release: r.release, render: c.render!.body.keep_alive, generate: c.body.keep_alive };
+  };
+  const unload = { path: '/api/generate', body: { model: 'q', keep_alive: 0 } };
+
+  it('a request with no keep_alive is held as one with keep_alive 0 is, where a continuation may follow', () => {
+    for (const server of ['0', 0, '0s', '500ms']) {
+      // The continuation request is built from the client's body, as the processor builds it.
+      const r = send(server, {}, true);
+      expect([r.chat, r.release], String(server)).toEqual(['10s', unload]);
+      expect(send(server, {}, false).chat).toBeUndefined();
+      // A null keep_alive is none to Ollama.
+      expect(send(server, { keep_alive: null }, true).chat).toBe('10s');
+    }
+    // The continuation of a client's body that carried none: the render holds, the generate call runs with the server's default.
+    const d = dialect('ollama', 'continuation', { serverKeepAlive: '0' });
+    const c = d.buildContinuation!({ model: 'q', messages: [] }, 'so far', '', 64);
+    expect(c.render!.body.keep_alive).toBe('10s');
+    expect('keep_alive' in c.body).toBe(false);
+  });
+
+  it("a client's own keep_alive decides; a server that keeps models (or none configured) changes nothing", () => {
+    expect(send('0', { keep_alive: '5m' }, true)).toMatchObject({ chat: '5m', release: undefined });
+    for (const server of ['5m', '-1', 300, undefined]) expect(send(server, {}, true)).toMatchObject({ chat: undefined, release: undefined });
+  });
+
+  it('the config takes it on the ollama dialect only, in a form Ollama reads', () => {
+    expect(() => dialect('ollama', 'native', { serverKeepAlive: '0' })).not.toThrow();
+    expect(() => dialect('ollama', 'native', { serverKeepAlive: 'soon' })).toThrow(/serverKeepAlive/);
+    expect(() => dialect('vllm', 'native', { serverKeepAlive: '0' })).toThrow(/ollama dialect only/);
+    expect(() => dialect('ollama-openai', 'native', { serverKeepAlive: '0' })).toThrow(/ollama dialect only/);
   });
 });
 

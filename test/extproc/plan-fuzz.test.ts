@@ -22,6 +22,7 @@ const BACKENDS = [
   { dialect: 'sglang', strictThinking: true },
   { dialect: 'llamacpp' },
   { dialect: 'ollama', thinkLevels: true },
+  { dialect: 'ollama', serverKeepAlive: '0' },
   { dialect: 'ollama-openai' },
   { dialect: 'generic', thinkPrefilled: true },
 ] as const;

@@ -635,7 +635,7 @@ describe('ollama native: cut-off + continuation (FULL_DUPLEX_STREAMED)', () => {
     expect(stack.emulator.ollamaLoads()).toBe(loads + 1);
     const [chat, render, gen] = stack.emulator.requests.slice(-3).map((r) => r.body as Record<string, unknown>);
     expect(chat!.keep_alive).toBe('10s');
-    expect('keep_alive' in render!).toBe(false);
+    expect(render!.keep_alive).toBe('10s');
     expect(gen!.keep_alive).toBe(0);
     await checkEnvoyClean(stack);
   });
@@ -732,7 +732,7 @@ describe("ollama native with a rescue: a client's keep_alive 0 loads the model o
     const [first, render, gen] = sent().map((r) => r.body as Record<string, unknown>);
     expect(first!.keep_alive).toBe('10s');
     expect(render!._debug_render_only).toBe(true);
-    expect('keep_alive' in render!).toBe(false);
+    expect(render!.keep_alive).toBe('10s');
     expect(gen!.raw).toBe(true);
     expect(gen!.keep_alive).toBe(0);
     // The continuation answered and unloaded the model: nothing more is sent.
@@ -749,6 +749,81 @@ describe("ollama native with a rescue: a client's keep_alive 0 loads the model o
     expect(sent()).toHaveLength(1);
     expect((sent()[0]!.body as Record<string, unknown>).keep_alive).toBe('1h');
     expect(stack.emulator.ollamaLoaded()).toBe(true);
+  });
+});
+
+describe("ollama: a server that unloads models at once (OLLAMA_KEEP_ALIVE=0, backends[].serverKeepAlive '0'), requests with no keep_alive", () => {
+  let stack: Stack;
+  const lastUser = (body: Record<string, unknown>) => {
+    const msgs = Array.isArray(body.messages) ? (body.messages as Array<{ content?: unknown }>) : [];
+    return String(msgs.at(-1)?.content ?? '');
+  };
+  beforeAll(async () => {
+    stack = await startStack({
+      emulator: {
+        dialect: 'ollama',
+        ollamaKeepAlive: '0',
+        // Past the budget unless the ask says "short"; "stops thinking" ends the turn inside it (no answer).
+        plan: (body) => (body.raw === true ? { thinkingTokens: 0, answerTokens: 4 } : lastUser(body).includes('stops thinking') ? { thinkingTokens: 10, answerTokens: 0 } : lastUser(body).includes('short') ? { thinkingTokens: 5, answerTokens: 3 } : { thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }),
+      },
+      thinkcap: (emu) => ({
+        defaultDialect: 'ollama',
+        backends: [{ name: 'b', dialect: 'ollama', enforcement: 'continuation', url: emu.url, serverKeepAlive: '0' }],
+      }),
+      envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  const chat = async (content: string) => {
+    const before = stack.emulator.requests.length;
+    const loads = stack.emulator.ollamaLoads();
+    const r = await fetch(`${stack.envoy.url}/api/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'qwen3', messages: [{ role: 'user', content }] }),
+    });
+    expect(r.status).toBe(200);
+    const lines = (await r.text()).trim().split('\n').map((l) => JSON.parse(l) as OllamaLine);
+    return { lines, sent: () => stack.emulator.requests.slice(before).map((q) => ({ path: q.path, body: q.body as Record<string, unknown> })), loads: () => stack.emulator.ollamaLoads() - loads };
+  };
+
+  it('cut off at the budget: the chat and the render hold the model, so it is loaded once (three times without the setting), and unloaded after the answer', async () => {
+    const { lines, sent, loads } = await chat(EASY);
+    expect(lines.map((l) => l.message.content).join('')).toBe(expectedAnswer(4));
+    expect(lines.filter((l) => l.message.thinking).length).toBe(32);
+    const [first, render, gen] = sent();
+    expect(first!.body.keep_alive).toBe('10s');
+    expect(render!.body._debug_render_only).toBe(true);
+    expect(render!.body.keep_alive).toBe('10s');
+    expect(gen!.body.raw).toBe(true);
+    // The generate call runs with the server's default: the model goes after the answer.
+    expect('keep_alive' in gen!.body).toBe(false);
+    expect(loads()).toBe(1);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(sent()).toHaveLength(3);
+    expect(stack.emulator.ollamaLoaded()).toBe(false);
+    await checkEnvoyClean(stack);
+  });
+
+  it('a model that ends inside thinking (the rescue): one load, then unloaded by the generate call', async () => {
+    const { lines, sent, loads } = await chat('Hello, it stops thinking');
+    expect(lines.map((l) => l.message.content).join('')).toBe(expectedAnswer(4));
+    expect(sent().map((q) => q.body.keep_alive)).toEqual(['10s', '10s', undefined]);
+    expect(loads()).toBe(1);
+    expect(stack.emulator.ollamaLoaded()).toBe(false);
+  });
+
+  it('an answer that needs no continuation: thinkcap unloads the model the chat held when the response is over', async () => {
+    const { lines, sent } = await chat('A short one, please');
+    expect(lines.map((l) => l.message.content).join('')).toBe(expectedAnswer(3));
+    expect(await eventually(() => sent().length >= 2)).toBe(true);
+    const [first, release] = sent();
+    expect(first!.body.keep_alive).toBe('10s');
+    expect(release).toEqual({ path: '/api/generate', body: { model: 'qwen3', keep_alive: 0 } });
+    expect(stack.emulator.ollamaLoaded()).toBe(false);
   });
 });
 
