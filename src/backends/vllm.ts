@@ -1,5 +1,5 @@
 import { capCompletion, capLimits, engineBudgetField, mergeOpenAiContinuation, openAiContinuation, openAiEditing, requestStreamUsage } from './openai.js';
-import type { BudgetPlan, Dialect, RewriteResult, BackendOptions } from './types.js';
+import type { BudgetPlan, ContinuationRequest, Dialect, RewriteResult, BackendOptions } from './types.js';
 
 /**
  * vLLM: `thinking_token_budget` makes the engine end the reasoning section itself (server
@@ -18,13 +18,35 @@ export function vllmDialect(o: BackendOptions): Dialect {
       requestStreamUsage(body, true);
       return result;
     },
-    buildContinuation: openAiContinuation,
+    buildContinuation: (original, thinking, answerSoFar, maxTokens, generated) =>
+      typeof original.model === 'string' && servedByHarmony(original.model) && answerSoFar === '' ? harmonyRescue(original, thinking, maxTokens, generated) : openAiContinuation(original, thinking, answerSoFar, maxTokens, generated),
     mergeContinuation: mergeOpenAiContinuation,
     // vLLM renders gpt-oss chats through its harmony path (_make_request_with_harmony), which
     // reads an assistant message as a final-channel message and always opens a new assistant
     // turn: continue_final_message is not honoured, and a continuation would think again.
     continuationLoses: (body) => (typeof body.model === 'string' && servedByHarmony(body.model) ? 'its answer (vLLM renders gpt-oss through its harmony path, which continues no final message)' : null),
   };
+}
+
+/**
+ * The rescue of a gpt-oss answer (the model ended its turn inside its analysis: no cut-off runs
+ * there, see continuationLoses). vLLM's harmony path reads an assistant message's `reasoning` as
+ * an analysis-channel message and its content as a final-channel one, keeps an analysis message
+ * that no final one follows, and always opens a new assistant turn after the last message
+ * (parse_chat_input_to_harmony_message, auto_drop_analysis_messages, render_for_completion in
+ * vllm/entrypoints/openai/parser/harmony_utils.py). So the thinking goes in as the analysis it
+ * was, and the new turn starts after it, where the model's next message is its answer; in a
+ * `<think>` block as content it would read as an answer already given. The continuation flags
+ * are left out: that path reads neither.
+ */
+function harmonyRescue(original: Record<string, unknown>, thinking: string, maxTokens: number, generated = 0): ContinuationRequest {
+  const request = openAiContinuation(original, thinking, '', maxTokens, generated);
+  const messages = [...(request.body.messages as unknown[])];
+  messages[messages.length - 1] = { role: 'assistant', reasoning: thinking };
+  const body: Record<string, unknown> = { ...request.body, messages };
+  delete body.continue_final_message;
+  delete body.add_generation_prompt;
+  return { ...request, body };
 }
 
 /** Whether vLLM serves a model of this name through its harmony path (gpt-oss, under its usual names). */

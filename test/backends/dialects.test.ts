@@ -210,6 +210,27 @@ describe("the engine's budget field on a continuation backend", () => {
   });
 });
 
+describe('vLLM serving gpt-oss: the rescue gives the thinking back as the analysis it was', () => {
+  const original = (model: string) => ({ model, messages: [{ role: 'user', content: 'q' }], stream: false, max_tokens: 900, thinking_token_budget: 32 });
+  it("an assistant message with the thinking as its reasoning, no content and no continuation flags: vLLM's harmony path reads them so", () => {
+    const c = dialect('vllm').buildContinuation!(original('openai/gpt-oss-20b'), 'so far', '', 64, 40);
+    expect(c.path).toBe('/v1/chat/completions');
+    expect(c.body.messages).toEqual([{ role: 'user', content: 'q' }, { role: 'assistant', reasoning: 'so far' }]);
+    expect('continue_final_message' in c.body).toBe(false);
+    expect('add_generation_prompt' in c.body).toBe(false);
+    expect(c.body).toMatchObject({ max_tokens: 64, stream: true, stream_options: { include_usage: true } });
+    expect('thinking_token_budget' in c.body).toBe(false);
+  });
+
+  it('other models, and an answer already begun, are continued as before (a prefilled final message)', () => {
+    for (const [model, answer] of [['Qwen/Qwen3-8B', ''], ['openai/gpt-oss-120b', 'The answer']] as const) {
+      const c = dialect('vllm').buildContinuation!(original(model), 'so far', answer, 64, 40);
+      expect(c.body.messages).toEqual([{ role: 'user', content: 'q' }, { role: 'assistant', content: `<think>\nso far\n</think>\n\n${answer}` }]);
+      expect(c.body).toMatchObject({ continue_final_message: true, add_generation_prompt: false });
+    }
+  });
+});
+
 describe("Ollama's keep_alive, read as its api.Duration reads it", () => {
   it('seconds for numbers and Go durations, forever for negatives, null for what Ollama refuses', async () => {
     const { keepAliveSeconds } = await import('../../src/backends/keep-alive.js');

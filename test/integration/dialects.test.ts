@@ -492,6 +492,45 @@ describe('cut-off + continuation when the model answers before the budget', () =
   });
 });
 
+describe('vLLM serving gpt-oss, native with a url: a model that ends its turn inside its analysis is rescued', () => {
+  let stack: Stack;
+  const last = (body: Record<string, unknown>) => (Array.isArray(body.messages) ? (body.messages.at(-1) as Record<string, unknown>) : {});
+  beforeAll(async () => {
+    stack = await startStack({
+      // The first leg thinks 10 tokens and ends (no answer); the rescue answers.
+      emulator: { dialect: 'vllm', plan: (body) => (last(body).role === 'assistant' ? { thinkingTokens: 0, answerTokens: 6 } : { thinkingTokens: 10, answerTokens: 0 }) },
+      thinkcap: (emu) => ({ defaultDialect: 'vllm', backends: [{ name: 'b', dialect: 'vllm', url: emu.url }] }),
+      envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it.each([true, false])('stream %s: the rescue sends the thinking as the assistant\'s reasoning, and the answer arrives', async (stream) => {
+    const before = stack.emulator.requests.length;
+    const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
+    let content: string;
+    if (stream) {
+      const data = await client.chat.completions.create({ model: 'openai/gpt-oss-20b', messages: [{ role: 'user', content: EASY }], stream: true });
+      content = (await readStream(data as unknown as AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>)).content;
+    } else {
+      const data = await client.chat.completions.create({ model: 'openai/gpt-oss-20b', messages: [{ role: 'user', content: EASY }] });
+      content = data.choices[0]!.message.content ?? '';
+    }
+    expect(content).toBe(expectedAnswer(6));
+    const sent = stack.emulator.requests.slice(before).map((r) => r.body as Record<string, unknown>);
+    expect(sent).toHaveLength(2);
+    const rescue = sent[1]!;
+    const thinking = last(rescue).reasoning;
+    expect(last(rescue)).toEqual({ role: 'assistant', reasoning: thinking });
+    expect(typeof thinking === 'string' && thinking.split(' ').length).toBe(10);
+    expect('continue_final_message' in rescue).toBe(false);
+    expect('add_generation_prompt' in rescue).toBe(false);
+    await checkEnvoyClean(stack);
+  });
+});
+
 describe('ollama native /api/chat (NDJSON)', () => {
   let stack: Stack;
   beforeAll(async () => {
