@@ -19,7 +19,7 @@ export function vllmDialect(o: BackendOptions): Dialect {
       return result;
     },
     buildContinuation: (original, thinking, answerSoFar, maxTokens, generated) =>
-      typeof original.model === 'string' && servedByHarmony(original.model) && answerSoFar === '' ? harmonyRescue(original, thinking, maxTokens, generated) : openAiContinuation(original, thinking, answerSoFar, maxTokens, generated),
+      typeof original.model === 'string' && servedByHarmony(original.model) && answerSoFar.trim() === '' ? harmonyRescue(original, thinking, maxTokens, generated) : openAiContinuation(original, thinking, answerSoFar, maxTokens, generated),
     mergeContinuation: mergeOpenAiContinuation,
     // vLLM renders gpt-oss chats through its harmony path (_make_request_with_harmony), which
     // reads an assistant message as a final-channel message and always opens a new assistant

@@ -213,6 +213,8 @@ describe("the engine's budget field on a continuation backend", () => {
 describe('vLLM serving gpt-oss: the rescue gives the thinking back as the analysis it was', () => {
   const original = (model: string) => ({ model, messages: [{ role: 'user', content: 'q' }], stream: false, max_tokens: 900, thinking_token_budget: 32 });
   it("an assistant message with the thinking as its reasoning, no content and no continuation flags: vLLM's harmony path reads them so", () => {
+    // The rescue runs where no answer came, blank lines at most.
+    for (const blank of ['', '\n\n']) expect(dialect('vllm').buildContinuation!(original('openai/gpt-oss-20b'), 'so far', blank, 64, 40).body.messages).toEqual([{ role: 'user', content: 'q' }, { role: 'assistant', reasoning: 'so far' }]);
     const c = dialect('vllm').buildContinuation!(original('openai/gpt-oss-20b'), 'so far', '', 64, 40);
     expect(c.path).toBe('/v1/chat/completions');
     expect(c.body.messages).toEqual([{ role: 'user', content: 'q' }, { role: 'assistant', reasoning: 'so far' }]);
