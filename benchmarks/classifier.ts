@@ -449,18 +449,21 @@ function fixedWork(iterations: number): number {
   return x;
 }
 
+/** `calls` timed calls of fixedWork(iterations), in us, sorted. */
+function timeFixedWork(iterations: number, calls: number): number[] {
+  const t: number[] = [];
+  for (let i = 0; i < calls; i++) {
+    const t0 = performance.now();
+    workSink ^= fixedWork(iterations);
+    t.push((performance.now() - t0) * 1000);
+  }
+  return t.sort((a, b) => a - b);
+}
+
 /** Iterations of fixedWork that take about `us` microseconds here now (three trials of 200 calls). */
 function iterationsFor(us: number): number {
   let n = 10_000;
-  for (let trial = 0; trial < 3; trial++) {
-    const t: number[] = [];
-    for (let i = 0; i < 200; i++) {
-      const t0 = performance.now();
-      workSink ^= fixedWork(n);
-      t.push((performance.now() - t0) * 1000);
-    }
-    n = Math.max(1, Math.round((n * us) / median(t)));
-  }
+  for (let trial = 0; trial < 3; trial++) n = Math.max(1, Math.round((n * us) / quantile(timeFixedWork(n, 200), 0.5)));
   return n;
 }
 
@@ -476,13 +479,7 @@ function fixedWorkRows(): void {
     const n = iterationsFor(us);
     const rounds: Array<{ p50: number; p99: number }> = [];
     for (let round = 0; round < 5; round++) {
-      const t: number[] = [];
-      for (let i = 0; i < 4000; i++) {
-        const t0 = performance.now();
-        workSink ^= fixedWork(n);
-        t.push((performance.now() - t0) * 1000);
-      }
-      t.sort((a, b) => a - b);
+      const t = timeFixedWork(n, 4000);
       rounds.push({ p50: quantile(t, 0.5), p99: quantile(t, 0.99) });
     }
     const p99s = rounds.map((r) => r.p99).sort((a, b) => a - b);

@@ -707,6 +707,12 @@ describe('ollama native: cut-off + continuation (FULL_DUPLEX_STREAMED)', () => {
   });
 });
 
+/** The text of a request body's last message (the emulator's plans pick by it). */
+function lastUser(body: Record<string, unknown>): string {
+  const msgs = Array.isArray(body.messages) ? (body.messages as Array<{ content?: unknown }>) : [];
+  return String(msgs.at(-1)?.content ?? '');
+}
+
 /** Polls `done` every 20 ms for at most `ms` (a call thinkcap makes after the response arrives a little later). */
 async function eventually(done: () => boolean, ms = 3000): Promise<boolean> {
   for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 20))) if (done()) return true;
@@ -715,10 +721,6 @@ async function eventually(done: () => boolean, ms = 3000): Promise<boolean> {
 
 describe("ollama native with a rescue: a client's keep_alive 0 loads the model once and unloads it after", () => {
   let stack: Stack;
-  const lastUser = (body: Record<string, unknown>) => {
-    const msgs = Array.isArray(body.messages) ? (body.messages as Array<{ content?: unknown }>) : [];
-    return String(msgs.at(-1)?.content ?? '');
-  };
   beforeAll(async () => {
     stack = await startStack({
       emulator: {
@@ -793,10 +795,6 @@ describe("ollama native with a rescue: a client's keep_alive 0 loads the model o
 
 describe("ollama: a server that unloads models at once (OLLAMA_KEEP_ALIVE=0, backends[].serverKeepAlive '0'), requests with no keep_alive", () => {
   let stack: Stack;
-  const lastUser = (body: Record<string, unknown>) => {
-    const msgs = Array.isArray(body.messages) ? (body.messages as Array<{ content?: unknown }>) : [];
-    return String(msgs.at(-1)?.content ?? '');
-  };
   beforeAll(async () => {
     stack = await startStack({
       emulator: {
