@@ -59,12 +59,12 @@ function unloadsAtOnce(keepAlive: unknown, o: BackendOptions): boolean {
 }
 
 /**
- * The render call's keep_alive: the client's, but where the render would unload the model at
- * once (the client's keep_alive, or the server's default) a short hold, so that the model it loads
- * is still there for the generate call that follows; that call carries the client's, and Ollama
- * unloads the model after the answer.
+ * The keep_alive of the render and generate calls: the client's, but where that would unload the
+ * model at once (the client's keep_alive, or the server's default) the short hold the chat was
+ * sent with, so that the model the chat loaded serves them all; thinkcap unloads it when the
+ * response is over (release), once no other request through it holds the model.
  */
-function renderKeepAlive(v: unknown, o: BackendOptions): unknown {
+function followKeepAlive(v: unknown, o: BackendOptions): unknown {
   return unloadsAtOnce(v, o) ? FOLLOW_KEEP_ALIVE : v;
 }
 
@@ -75,12 +75,13 @@ function cutsOff(body: Record<string, unknown>, plan: BudgetPlan, o: BackendOpti
 
 /**
  * How long a chat that a continuation may follow (cut off at the budget, or a rescue where the
- * model ends inside thinking) keeps the model loaded where its client's keep_alive would unload
- * it at once: long enough for the render and generate calls that follow within milliseconds (the
- * generate call carries the client's keep_alive, so the model is unloaded after the answer).
- * Where nothing follows, thinkcap unloads it when the response is over (release: Ollama's unload
- * request, /api/generate with no prompt and keep_alive 0, server/routes.go); should that call
- * fail, the model stays this long (an idle model is still evicted where another needs the memory).
+ * model ends inside thinking), and the render and generate calls that follow it, keep the model
+ * loaded where the client's keep_alive would unload it at once: long enough for the next call,
+ * milliseconds later. thinkcap unloads it when the response is over (release: Ollama's unload
+ * request, /api/generate with no prompt and keep_alive 0, server/routes.go), once no other
+ * request through this process holds it (an unload ends every hold on the model: HeldModels);
+ * should that call fail, the model stays this long (an idle model is still evicted where another
+ * needs the memory).
  */
 const FOLLOW_KEEP_ALIVE = '10s';
 
@@ -103,10 +104,11 @@ function ollamaLimits(body: Record<string, unknown>, plan: BudgetPlan, o: Backen
 function ollamaContinuation(o: BackendOptions, original: Record<string, unknown>, thinking: string, answerSoFar: string, maxTokens: number): ContinuationRequest {
   const render: Record<string, unknown> = { messages: original.messages, stream: false, _debug_render_only: true };
   for (const k of RENDERED_FIELDS) if (original[k] !== undefined) render[k] = original[k];
-  const keepAlive = renderKeepAlive(original.keep_alive, o);
+  const keepAlive = followKeepAlive(original.keep_alive, o);
   if (keepAlive !== undefined) render.keep_alive = keepAlive;
   const body: Record<string, unknown> = { prompt: '', raw: true, stream: true, think: false, options: { ...(isRecord(original.options) ? original.options : {}), num_predict: maxTokens } };
   for (const k of CARRIED_FIELDS) if (original[k] !== undefined) body[k] = original[k];
+  if (keepAlive !== undefined) body.keep_alive = keepAlive;
   const prompt = (rendered: unknown): string | null => {
     const info = isRecord(rendered) ? rendered._debug_info : undefined;
     const template = isRecord(info) ? info.rendered_template : undefined;

@@ -67,9 +67,9 @@ export interface RewriteResult extends TokenLimits {
    */
   continuationFields?: Readonly<Record<string, unknown>>;
   /**
-   * A call to the backend once the response is over, unless a continuation answered (Ollama:
-   * unload the model whose keep_alive the rewrite lengthened for a continuation that then did
-   * not run, as the client's keep_alive asked).
+   * A call to the backend once the response is over, continued or not, made by the last request
+   * through this process that holds the model (Ollama: unload the model whose keep_alive the
+   * rewrite and the continuation lengthened, as the client's keep_alive asked; HeldModels).
    */
   release?: { readonly path: string; readonly body: Readonly<Record<string, unknown>> };
 }

@@ -11,6 +11,7 @@ import type { Router } from '../routing/router.js';
 import { RequestAccount, figureHeaders, metadataFigures, reportFields, type ClosedFigures } from '../accounting/account.js';
 import type { Outcome, RequestRecord } from '../accounting/record.js';
 import { postToBackend, runContinuation } from './continuation.js';
+import { HeldModels, PROCESS_HELD_MODELS } from './held-models.js';
 import { backendCallHeaders } from '../backends/registry.js';
 import { PassThroughProcessor } from './passthrough.js';
 import { CountingMeter } from '../budget/counting.js';
@@ -32,6 +33,8 @@ export interface ProcessorContext {
   router?: Router;
   /** The planner's dependencies; the server builds them once (planDepsFor), else the first request does. */
   planDeps?: PlanDeps;
+  /** Models held for what may follow a request (PROCESS_HELD_MODELS unless given: tests give their own). */
+  heldModels?: HeldModels;
 }
 
 /** The planner's dependencies from a processor context: the same for every request of a server. */
@@ -96,9 +99,12 @@ export class RequestProcessor {
   private observer: ResponseRewriter | null = null;
   private continuationObserver: ResponseRewriter | null = null;
   private continuing = false;
-  /** The continuation failed, or was cut short: it may not have run what it carried (Ollama's keep_alive). */
-  private continuationDidNotAnswer = false;
   private continuationAbort: AbortController | null = null;
+  /** The model this request holds on its backend (HeldModels), until it finishes. */
+  private heldKey: string | null = null;
+  private get heldModels(): HeldModels {
+    return this.ctx.heldModels ?? PROCESS_HELD_MODELS;
+  }
   private pending: Promise<void> | null = null;
   /** STREAMED mode, whole JSON: Envoy buffers the body for us (mode override). */
   private responseBuffered = false;
@@ -280,6 +286,11 @@ export class RequestProcessor {
     this.decision = plan;
     this.phase = 'response_headers';
     this.bodyForwardedAt = performance.now();
+    const release = plan.rewrite.release;
+    if (release && plan.backend?.url !== undefined) {
+      this.heldKey = HeldModels.key(plan.backend.url, release.body.model);
+      this.heldModels.hold(this.heldKey);
+    }
     return {
       request_body: {
         response: {
@@ -566,7 +577,6 @@ export class RequestProcessor {
   }
 
   private continuationFailed(err: unknown): void {
-    this.continuationDidNotAnswer = true;
     this.ctx.log.error({ err, req: this.id }, 'continuation request failed');
     this.reason = `continuation failed: ${(err as Error).message}`;
   }
@@ -643,7 +653,6 @@ export class RequestProcessor {
     // Client gone: stop the continuation's generation on the backend too.
     if (cut && !this.finished && this.continuationAbort) {
       this.continuationAbort.abort();
-      this.continuationDidNotAnswer = true;
     }
     if (this.finished) return;
     if (cut && !this.passThrough) {
@@ -715,10 +724,12 @@ export class RequestProcessor {
         .settle(r, whole ? Math.max(costUsd, r.reservedUsd) : costUsd, whole ? Math.max(thinking, r.reservedThinking) : thinking)
         .catch((err: unknown) => this.ctx.log.error({ err, req: this.id }, 'settling spend failed'));
     }
-    // A continuation that answered carried the client's keep_alive; otherwise what the rewrite
-    // lengthened for it is released now.
+    // What the rewrite and the continuation held is released now, unless another request
+    // through this process still holds the model (an unload would end its hold too: the last one
+    // out sends it).
     const backend = plan?.backend;
-    if (plan?.rewrite.release && backend?.url !== undefined && (!this.continuing || this.continuationDidNotAnswer)) this.release(backend, backend.url, plan.rewrite.release);
+    const lastHolder = this.heldKey !== null && this.heldModels.end(this.heldKey);
+    if (plan?.rewrite.release && backend?.url !== undefined && lastHolder) this.release(backend, backend.url, plan.rewrite.release);
     const d = this.decision;
     const c = this.classification;
     const record: RequestRecord = {

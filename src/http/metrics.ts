@@ -80,7 +80,7 @@ export class Metrics {
   });
   readonly release = new Counter({
     name: 'thinkcap_backend_release_total',
-    help: "Calls to a backend after a response that a continuation did not follow, to release what thinkcap held for one (Ollama: unload a model whose client's keep_alive unloads at once), by outcome; a failed one leaves the model loaded 10 s.",
+    help: "Calls to a backend after a response, to release what thinkcap held for a continuation (Ollama: unload a model whose client's keep_alive unloads at once, from the last request through this process that holds it), by outcome; a failed one leaves the model loaded 10 s.",
     labelNames: ['outcome'],
     registers: [this.registry],
   });

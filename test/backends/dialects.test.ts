@@ -251,15 +251,14 @@ describe("Ollama's keep_alive, read as its api.Duration reads it", () => {
     expect(keepAliveSeconds(true)).toBeNull();
   });
 
-  it('the render call keeps the model for the generate call where the client unloads it at once; the generate call carries the client\'s', () => {
+  it('the render and generate calls keep the model where the client unloads it at once (thinkcap unloads it after the response)', () => {
     const build = (keep_alive: unknown) => dialect('ollama', 'continuation').buildContinuation!({ model: 'q', messages: [{ role: 'user', content: 'q' }], keep_alive }, 'so far', '', 64);
     for (const unload of [0, '0', '0s', '300ms']) {
       const c = build(unload);
-      // A hold of its own, not the server's default (which may unload at once too).
-      expect(c.render!.body.keep_alive, String(unload)).toBe('10s');
-      expect(c.body.keep_alive).toBe(unload);
+      // A hold of their own, not the server's default (which may unload at once too).
+      expect([c.render!.body.keep_alive, c.body.keep_alive], String(unload)).toEqual(['10s', '10s']);
     }
-    for (const keep of ['5m', -1, 60, '24h']) expect(build(keep).render!.body.keep_alive).toBe(keep);
+    for (const keep of ['5m', -1, 60, '24h']) expect([build(keep).render!.body.keep_alive, build(keep).body.keep_alive]).toEqual([keep, keep]);
     // None: the server's default, which thinkcap takes to keep the model unless told otherwise.
     const none = build(undefined);
     expect('keep_alive' in none.render!.body).toBe(false);
@@ -298,11 +297,10 @@ describe("Ollama: a server whose default keep_alive unloads at once (backends[].
       // A null keep_alive is none to Ollama.
       expect(send(server, { keep_alive: null }, true).chat).toBe('10s');
     }
-    // The continuation of a client's body that carried none: the render holds, the generate call runs with the server's default.
+    // The continuation of a client's body that carried none: the render and generate calls hold too.
     const d = dialect('ollama', 'continuation', { serverKeepAlive: '0' });
     const c = d.buildContinuation!({ model: 'q', messages: [] }, 'so far', '', 64);
-    expect(c.render!.body.keep_alive).toBe('10s');
-    expect('keep_alive' in c.body).toBe(false);
+    expect([c.render!.body.keep_alive, c.body.keep_alive]).toEqual(['10s', '10s']);
   });
 
   it("a client's own keep_alive decides; a server that keeps models (or none configured) changes nothing", () => {

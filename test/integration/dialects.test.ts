@@ -665,17 +665,19 @@ describe('ollama native: cut-off + continuation (FULL_DUPLEX_STREAMED)', () => {
     await checkEnvoyClean(stack);
   });
 
-  it('keep_alive 0: the chat and the render keep the model for the generate call, which unloads it after the answer (one load a capped answer, not three)', async () => {
+  it('keep_alive 0: the chat, the render and the generate call hold the model, and thinkcap unloads it after the answer (one load a capped answer, not three)', async () => {
     const extra = { options: { num_ctx: 8192 }, keep_alive: 0 };
     await ollamaChat(stack, extra);
     const loads = stack.emulator.ollamaLoads();
     await ollamaChat(stack, extra);
     // The chat loads the model its predecessor unloaded; render and generate use it.
     expect(stack.emulator.ollamaLoads()).toBe(loads + 1);
-    const [chat, render, gen] = stack.emulator.requests.slice(-3).map((r) => r.body as Record<string, unknown>);
-    expect(chat!.keep_alive).toBe('10s');
-    expect(render!.keep_alive).toBe('10s');
-    expect(gen!.keep_alive).toBe(0);
+    const isUnload = (body: unknown) => JSON.stringify(body) === JSON.stringify({ model: 'qwen3', keep_alive: 0 });
+    expect(await eventually(() => isUnload(stack.emulator.requests.at(-1)!.body))).toBe(true);
+    const [chat, render, gen, unload] = stack.emulator.requests.slice(-4).map((r) => r.body as Record<string, unknown>);
+    expect([chat!.keep_alive, render!.keep_alive, gen!.keep_alive]).toEqual(['10s', '10s', '10s']);
+    expect(unload).toEqual({ model: 'qwen3', keep_alive: 0 });
+    expect(stack.emulator.ollamaLoaded()).toBe(false);
     await checkEnvoyClean(stack);
   });
 
@@ -763,7 +765,7 @@ describe("ollama native with a rescue: a client's keep_alive 0 loads the model o
     await checkEnvoyClean(stack);
   });
 
-  it('a model that ends inside thinking: the chat, the render and the generate call load it once (twice before), and the generate call unloads it', async () => {
+  it('a model that ends inside thinking: the chat, the render and the generate call load it once (twice before), and thinkcap unloads it after', async () => {
     await chat('Hello', { keep_alive: 0 });
     await eventually(() => !stack.emulator.ollamaLoaded());
     const loads = stack.emulator.ollamaLoads();
@@ -775,10 +777,12 @@ describe("ollama native with a rescue: a client's keep_alive 0 loads the model o
     expect(render!._debug_render_only).toBe(true);
     expect(render!.keep_alive).toBe('10s');
     expect(gen!.raw).toBe(true);
-    expect(gen!.keep_alive).toBe(0);
-    // The continuation answered and unloaded the model: nothing more is sent.
+    expect(gen!.keep_alive).toBe('10s');
+    // After the answer, Ollama's unload request, and nothing more.
+    expect(await eventually(() => sent().length >= 4)).toBe(true);
+    expect(sent()[3]).toMatchObject({ path: '/api/generate', body: { model: 'qwen3', keep_alive: 0 } });
     await new Promise((r) => setTimeout(r, 200));
-    expect(sent()).toHaveLength(3);
+    expect(sent()).toHaveLength(4);
     expect(stack.emulator.ollamaLoaded()).toBe(false);
     await checkEnvoyClean(stack);
   });
@@ -827,7 +831,7 @@ describe("ollama: a server that unloads models at once (OLLAMA_KEEP_ALIVE=0, bac
     return { lines, sent: () => stack.emulator.requests.slice(before).map((q) => ({ path: q.path, body: q.body as Record<string, unknown> })), loads: () => stack.emulator.ollamaLoads() - loads };
   };
 
-  it('cut off at the budget: the chat and the render hold the model, so it is loaded once (three times without the setting), and unloaded after the answer', async () => {
+  it('cut off at the budget: the chat, the render and the generate call hold the model, so it is loaded once (three times without the setting), and unloaded after the answer', async () => {
     const { lines, sent, loads } = await chat(EASY);
     expect(lines.map((l) => l.message.content).join('')).toBe(expectedAnswer(4));
     expect(lines.filter((l) => l.message.thinking).length).toBe(32);
@@ -836,19 +840,20 @@ describe("ollama: a server that unloads models at once (OLLAMA_KEEP_ALIVE=0, bac
     expect(render!.body._debug_render_only).toBe(true);
     expect(render!.body.keep_alive).toBe('10s');
     expect(gen!.body.raw).toBe(true);
-    // The generate call runs with the server's default: the model goes after the answer.
-    expect('keep_alive' in gen!.body).toBe(false);
+    expect(gen!.body.keep_alive).toBe('10s');
     expect(loads()).toBe(1);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(sent()).toHaveLength(3);
+    // The model goes after the answer: thinkcap's unload request.
+    expect(await eventually(() => sent().length >= 4)).toBe(true);
+    expect(sent()[3]).toEqual({ path: '/api/generate', body: { model: 'qwen3', keep_alive: 0 } });
     expect(stack.emulator.ollamaLoaded()).toBe(false);
     await checkEnvoyClean(stack);
   });
 
-  it('a model that ends inside thinking (the rescue): one load, then unloaded by the generate call', async () => {
+  it('a model that ends inside thinking (the rescue): one load, then unloaded', async () => {
     const { lines, sent, loads } = await chat('Hello, it stops thinking');
     expect(lines.map((l) => l.message.content).join('')).toBe(expectedAnswer(4));
-    expect(sent().map((q) => q.body.keep_alive)).toEqual(['10s', '10s', undefined]);
+    expect(await eventually(() => sent().length >= 4)).toBe(true);
+    expect(sent().map((q) => q.body.keep_alive)).toEqual(['10s', '10s', '10s', 0]);
     expect(loads()).toBe(1);
     expect(stack.emulator.ollamaLoaded()).toBe(false);
   });
@@ -861,6 +866,58 @@ describe("ollama: a server that unloads models at once (OLLAMA_KEEP_ALIVE=0, bac
     expect(first!.body.keep_alive).toBe('10s');
     expect(release).toEqual({ path: '/api/generate', body: { model: 'qwen3', keep_alive: 0 } });
     expect(stack.emulator.ollamaLoaded()).toBe(false);
+  });
+});
+
+describe('ollama: two requests hold one model at once (keep_alive 0), the first ends while the second is still running', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      emulator: {
+        dialect: 'ollama',
+        tokenDelayMs: 5,
+        // "quick" answers at once; "stops thinking" thinks 20 tokens and ends its turn inside them (a rescue follows).
+        plan: (body) => (body.raw === true ? { thinkingTokens: 0, answerTokens: 4 } : lastUser(body).includes('stops thinking') ? { thinkingTokens: 20, answerTokens: 0 } : { thinkingTokens: 1, answerTokens: 1 }),
+      },
+      thinkcap: (emu) => ({ defaultDialect: 'ollama', backends: [{ name: 'b', dialect: 'ollama', url: emu.url }] }),
+      envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  const chat = async (content: string) => {
+    const r = await fetch(`${stack.envoy.url}/api/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'qwen3', messages: [{ role: 'user', content }], keep_alive: 0 }),
+    });
+    expect(r.status).toBe(200);
+    return (await r.text()).trim().split('\n').map((l) => JSON.parse(l) as OllamaLine);
+  };
+
+  it('only the last of them unloads the model: the second one\'s render and generate find it loaded (one load, one unload)', async () => {
+    const before = stack.emulator.requests.length;
+    const loads = stack.emulator.ollamaLoads();
+    const slow = chat('Hello, it stops thinking');
+    // The quick one starts once the slow one is running, and ends long before it.
+    await new Promise((r) => setTimeout(r, 30));
+    const quick = await chat('Hello, quick');
+    expect(quick.map((l) => l.message.content).join('')).toBe(expectedAnswer(1));
+    const slowLines = await slow;
+    expect(slowLines.map((l) => l.message.content).join('')).toBe(expectedAnswer(4));
+    const isUnload = (r: { path: string; body: unknown }) => r.path === '/api/generate' && JSON.stringify(r.body) === JSON.stringify({ model: 'qwen3', keep_alive: 0 });
+    const sent = () => stack.emulator.requests.slice(before);
+    expect(await eventually(() => sent().some(isUnload))).toBe(true);
+    await new Promise((r) => setTimeout(r, 200));
+    // Two chats, the slow one's render and generate, then one unload, last.
+    expect(sent()).toHaveLength(5);
+    expect(sent().filter(isUnload)).toHaveLength(1);
+    expect(isUnload(sent().at(-1)!)).toBe(true);
+    expect(stack.emulator.ollamaLoads() - loads).toBe(1);
+    expect(stack.emulator.ollamaLoaded()).toBe(false);
+    await checkEnvoyClean(stack);
   });
 });
 
