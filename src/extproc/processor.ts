@@ -696,6 +696,9 @@ export class RequestProcessor {
     if (this.finished) return;
     this.finished = true;
     this.phase = 'done';
+    // First, so that nothing below can leave the hold counted.
+    const lastHolder = this.heldKey !== null && this.heldModels.end(this.heldKey);
+    this.heldKey = null;
     const obs = this.continuationObserver ?? this.observer;
     if (this.outcome === 'ok' && this.status !== null && this.status >= 400) this.outcome = 'upstream_error';
     if (this.outcome === 'ok' && obs?.error) {
@@ -728,7 +731,6 @@ export class RequestProcessor {
     // through this process still holds the model (an unload would end its hold too: the last one
     // out sends it).
     const backend = plan?.backend;
-    const lastHolder = this.heldKey !== null && this.heldModels.end(this.heldKey);
     if (plan?.rewrite.release && backend?.url !== undefined && lastHolder) this.release(backend, backend.url, plan.rewrite.release);
     const d = this.decision;
     const c = this.classification;
