@@ -33,7 +33,7 @@ export interface ProcessorContext {
   router?: Router;
   /** The planner's dependencies; the server builds them once (planDepsFor), else the first request does. */
   planDeps?: PlanDeps;
-  /** Models held for what may follow a request (PROCESS_HELD_MODELS unless given: tests give their own). */
+  /** Models held for what may follow a request (PROCESS_HELD_MODELS, the process's, unless given). */
   heldModels?: HeldModels;
 }
 
