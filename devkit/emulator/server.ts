@@ -22,7 +22,9 @@
  *   `top_logprobs` (0-20, else 400) give each line the top-level `logprobs` of its token, and a
  *   whole answer all of them in one list (api.Logprob); a model load is counted where the
  *   runner options change or keep_alive 0 unloaded it, and the unload request (keep_alive 0 with
- *   no prompt or no messages) expires the runner and answers done_reason "unload".
+ *   no prompt or no messages) expires the runner and answers done_reason "unload"; a keep-alive
+ *   of 0 (a request's, which sets the runner's, or an unload's) takes the model away once no
+ *   request runs on it, as Ollama's scheduler does (server/sched.go).
  * - ollama-openai: Ollama /v1, `reasoning_effort` none | low | medium | high, delta.reasoning.
  * - generic: `<think>…</think>` inside content; no budget field; the template may pre-fill
  *   `<think>` (option thinkPrefilled) so the stream starts inside the block.
@@ -325,15 +327,26 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   let ollamaLoads = 0;
   let ollamaLoaded: string | null = null;
   const keepAliveZero = (k: unknown) => k === 0 || (typeof k === 'string' && /^0(?:\.0*)?(?:ns|us|µs|ms|s|m|h)?$/.test(k));
-  const scheduleOllama = (body: Record<string, unknown>) => {
+  // Ollama's scheduler (server/sched.go): requests running on the runner, and whether its
+  // keep-alive is 0, so that it goes as soon as they have all ended.
+  let ollamaRunning = 0;
+  let ollamaExpiresWhenIdle = false;
+  const scheduleOllama = (body: Record<string, unknown>, res: ServerResponse) => {
     const key = ollamaRunnerKey(body);
+    const keepAlive = body.keep_alive ?? undefined;
     if (key !== ollamaLoaded) {
       ollamaLoads++;
       ollamaLoaded = key;
+      // A runner loaded for a request with no keep_alive takes the server's (envconfig.KeepAlive).
+      ollamaExpiresWhenIdle = keepAliveZero(keepAlive ?? opts.ollamaKeepAlive ?? '5m');
+    } else if (keepAlive !== undefined) {
+      // A request that carries one sets the loaded runner's (useLoadedRunner); one with none leaves it.
+      ollamaExpiresWhenIdle = keepAliveZero(keepAlive);
     }
-    // keep_alive 0 unloads the model when the request ends (taken here as at once); a request
-    // with none runs with the server's default (envconfig.KeepAlive).
-    if (keepAliveZero(body.keep_alive ?? opts.ollamaKeepAlive ?? '5m')) ollamaLoaded = null;
+    ollamaRunning++;
+    res.once('close', () => {
+      if (--ollamaRunning === 0 && ollamaExpiresWhenIdle) ollamaLoaded = null;
+    });
   };
 
   // When each connection last finished a response (closeIdleAfterMs).
@@ -403,13 +416,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       const b = rec(body);
       const empty = path === '/api/generate' ? b.prompt === undefined || b.prompt === '' : !Array.isArray(b.messages) || b.messages.length === 0;
       if (empty && keepAliveZero(b.keep_alive)) {
-        ollamaLoaded = null;
+        // expireRunner: at once where nothing runs on the model, else when its requests end.
+        ollamaExpiresWhenIdle = true;
+        if (ollamaRunning === 0) ollamaLoaded = null;
         res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
         const done = { model: b.model ?? '', created_at: new Date().toISOString(), done: true, done_reason: 'unload' };
         res.end(JSON.stringify(path === '/api/generate' ? { ...done, response: '' } : { ...done, message: { role: 'assistant', content: '' } }));
         return;
       }
-      scheduleOllama(b);
+      scheduleOllama(b, res);
     }
     if (dialect === 'ollama' && req.method === 'POST' && rec(body)._debug_render_only === true && path === '/api/chat') {
       // Ollama answers a render-only chat request with the prompt its template renders, not calling the model.

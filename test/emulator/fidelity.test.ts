@@ -171,3 +171,41 @@ describe("the emulator's Ollama scheduler: a reload where the runner options or 
     expect(emu.ollamaLoaded()).toBe(true);
   });
 });
+
+describe("the emulator's Ollama scheduler: a keep-alive of 0 takes the model once no request runs on it (server/sched.go)", () => {
+  let emu: Emulator;
+  beforeAll(async () => {
+    // Tokens 10 ms apart: a streamed request runs ~0.8 s asked something "long", else ~0.1 s.
+    emu = await startEmulator({ dialect: 'ollama', tokenDelayMs: 10, plan: (b) => (JSON.stringify(b.messages ?? '').includes('long') ? { thinkingTokens: 40, answerTokens: 40 } : { thinkingTokens: 5, answerTokens: 5 }) });
+  });
+  afterAll(async () => {
+    await emu?.close();
+  });
+  const post = (body: Record<string, unknown>, path = '/api/chat') => fetch(`${emu.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', ...body }) });
+  const waitUntil = async (done: () => boolean) => {
+    for (const end = Date.now() + 3000; !done() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 10));
+    return done();
+  };
+
+  it('an unload while a request runs: the model stays until that request ends (expireRunner)', async () => {
+    const running = post({ messages: [{ role: 'user', content: 'long' }] });
+    const response = await running;
+    expect(await (await post({ keep_alive: 0 }, '/api/generate')).json()).toMatchObject({ done_reason: 'unload' });
+    expect(emu.ollamaLoaded()).toBe(true);
+    await response.text();
+    expect(await waitUntil(() => !emu.ollamaLoaded())).toBe(true);
+  });
+
+  it("a request's keep_alive 0 sets the runner's: a request still running keeps it, the model goes when both have ended; one with none on a loaded runner leaves it", async () => {
+    const first = await post({ messages: [{ role: 'user', content: 'long' }], keep_alive: '5m' });
+    const second = await post({ messages: [{ role: 'user', content: 'q' }], keep_alive: 0 });
+    await second.text();
+    expect(emu.ollamaLoaded()).toBe(true);
+    await first.text();
+    expect(await waitUntil(() => !emu.ollamaLoaded())).toBe(true);
+    // Loaded again with a keep-alive that holds; a request with none does not change it.
+    await (await post({ messages: [{ role: 'user', content: 'q' }], keep_alive: '5m' })).text();
+    await (await post({ messages: [{ role: 'user', content: 'q' }] })).text();
+    expect(emu.ollamaLoaded()).toBe(true);
+  });
+});
