@@ -130,7 +130,6 @@ export async function startRedisCluster(o: { password?: string; tls?: TestCertif
       launch(port);
       if (!(await answersPing(redisCli, port))) throw new Error(`the restarted node on ${port} did not answer within 5 s`);
     },
-    replicasInSync: (port) => onlineReplicas(port, redisCli),
     replicasAcking: (port) => onlineReplicas(port, redisCli, 1),
     async stop() {
       for (const c of children.values()) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');

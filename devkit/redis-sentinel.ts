@@ -145,7 +145,6 @@ async function launchSentinel(o: SentinelOptions): Promise<RunningRedisSentinel>
       data(port, master());
       await until('restarted node in sync', () => /master_link_status:up/.test(cli(port, 'info', 'replication')), 10_000);
     },
-    replicasInSync: (port) => onlineReplicas(port, cli),
     replicasAcking: (port) => onlineReplicas(port, cli, 1),
     async stop() {
       for (const c of children.values()) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');

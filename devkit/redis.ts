@@ -26,9 +26,7 @@ export interface ReplicatedRedisNodes {
   kill(port: number): void;
   /** Start a killed data node again on its port; it comes back as a replica. */
   restart(port: number): Promise<void>;
-  /** How many replicas of the master on `port` are online. */
-  replicasInSync(port: number): number;
-  /** How many of them acknowledged the master in the last second or so (INFO's lag at most 1: they ack every second): a write's WAIT can count them. */
+  /** How many replicas of the master on `port` acknowledged it in the last second or so (INFO's lag at most 1: they ack every second): a write's WAIT can count them. */
   replicasAcking(port: number): number;
   stop(): Promise<void>;
 }

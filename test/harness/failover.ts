@@ -13,7 +13,6 @@ export interface LedgerTopology {
   master(): number | null;
   kill(port: number): void;
   restart(port: number): Promise<void>;
-  replicasInSync(port: number): number;
   /** Replicas of the master on `port` acking it (ReplicatedRedisNodes.replicasAcking). */
   replicasAcking(port: number): number;
 }

@@ -58,7 +58,6 @@ describe('spend ledger on a real Redis Cluster: the master holding the spend key
       },
       kill: (p: number) => cluster.kill(p),
       restart: (p: number) => cluster.restart(p),
-      replicasInSync: (p: number) => cluster.replicasInSync(p),
       replicasAcking: (p: number) => cluster.replicasAcking(p),
     };
     const run = await runFailover(stack, topology, { seconds: 12, everyMs: 20, killAtMs: 1500 });
