@@ -919,6 +919,30 @@ describe('ollama: two requests hold one model at once (keep_alive 0), the first 
     expect(stack.emulator.ollamaLoaded()).toBe(false);
     await checkEnvoyClean(stack);
   });
+
+  it('a client that leaves mid-stream ends its hold: the unload still goes out, and the next request is its own last holder', async () => {
+    const isUnload = (r: { path: string; body: unknown }) => r.path === '/api/generate' && JSON.stringify(r.body) === JSON.stringify({ model: 'qwen3', keep_alive: 0 });
+    const before = stack.emulator.requests.length;
+    const sent = () => stack.emulator.requests.slice(before);
+    const gone = new AbortController();
+    const r = await fetch(`${stack.envoy.url}/api/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'qwen3', messages: [{ role: 'user', content: 'Hello, it stops thinking' }], keep_alive: 0 }),
+      signal: gone.signal,
+    });
+    // The first line arrives, then the client is gone (the thinking runs on for ~100 ms).
+    await r.body!.getReader().read();
+    gone.abort();
+    expect(await eventually(() => sent().some(isUnload))).toBe(true);
+    expect(sent().filter(isUnload)).toHaveLength(1);
+    // Had the hold stayed counted, this request would not be the last holder: no unload after it.
+    const next = before + sent().length;
+    const lines = await chat('Hello, quick');
+    expect(lines.map((l) => l.message.content).join('')).toBe(expectedAnswer(1));
+    expect(await eventually(() => stack.emulator.requests.slice(next).some(isUnload))).toBe(true);
+    expect(await eventually(() => !stack.emulator.ollamaLoaded())).toBe(true);
+  });
 });
 
 describe('ollama: the unload after a response fails (the backend url unreachable)', () => {
