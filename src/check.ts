@@ -8,7 +8,7 @@ import { ConfigError, loadConfig } from './config/load.js';
 import type { BackendConfig, Config } from './config/schema.js';
 import { checkEnvoyConfig, type Finding } from './config/envoy-check.js';
 import { backendCallHeaders } from './backends/registry.js';
-import { servedByHarmony } from './backends/vllm.js';
+import { servedByHarmony } from './backends/think-prompt.js';
 
 function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);

@@ -87,6 +87,11 @@ export interface EmulatorOptions {
    * generation prompt `<|start|>assistant`), and a raw generate answers only where the prompt
    * ends an analysis message and opens the final channel (`<|end|><|start|>assistant<|channel|>
    * final<|message|>`); anything else it goes on thinking, as text.
+   * SGLang: a gpt-oss model, rendered by its template. SGLang appends the final assistant
+   * message's text to the prompt its template renders with the generation prompt
+   * (`<|start|>assistant`; serving_chat.py), so `continue_final_message` continues the answer only
+   * where that text ends an analysis message and opens the final channel; other text (a `<think>`
+   * block) opens no channel, and the model analyses again.
    */
   harmony?: boolean;
   /** Events written per network write (>1 puts several events in one read). */
@@ -223,11 +228,14 @@ export function engineOutcome(dialect: EmulatedDialect, body: Record<string, unk
   let continuation = false;
   const messages = Array.isArray(body.messages) ? (body.messages as Array<Record<string, unknown>>) : [];
   const last = messages[messages.length - 1];
-  if (body.continue_final_message === true && last?.role === 'assistant' && typeof last.content === 'string' && last.content.includes('</think>')) {
+  const prefill = body.continue_final_message === true && last?.role === 'assistant' && typeof last.content === 'string' ? last.content : null;
+  // SGLang serving gpt-oss: the prefill goes on after the template's `<|start|>assistant`.
+  const harmonyFinal = prefill !== null && dialect === 'sglang' && opts.harmony ? HARMONY_FINAL_OPEN.exec(`<|start|>assistant${prefill}`) : null;
+  if (prefill !== null && (dialect === 'sglang' && opts.harmony ? harmonyFinal !== null : prefill.includes('</think>'))) {
     // Budget forcing: thinking is closed in the prefill, the model only answers.
     continuation = true;
     thinking = 0;
-    const after = last.content.slice(last.content.lastIndexOf('</think>') + 8).trim();
+    const after = (harmonyFinal ? harmonyFinal[1]! : prefill.slice(prefill.lastIndexOf('</think>') + 8)).trim();
     answerFrom = after ? after.split(/\s+/).length : 0;
   }
   const kwargs = rec(body.chat_template_kwargs);

@@ -303,8 +303,13 @@ export function mergeOpenAiContinuation(firstBody: Buffer, m: ContinuationMerge)
  * (vLLM / SGLang `continue_final_message`, llama.cpp assistant prefill) with thinking off.
  */
 export function openAiContinuation(original: Record<string, unknown>, thinking: string, answerSoFar: string, maxTokens: number, generated = 0): ContinuationRequest {
+  return chatContinuation(original, `<think>\n${thinking}\n</think>\n\n${answerSoFar}`, maxTokens, generated);
+}
+
+/** The same with the assistant message's text given: `prefill` closes the thinking in the model's own format. */
+export function chatContinuation(original: Record<string, unknown>, prefill: string, maxTokens: number, generated = 0): ContinuationRequest {
   const messages = Array.isArray(original.messages) ? [...(original.messages as unknown[])] : [];
-  messages.push({ role: 'assistant', content: `<think>\n${thinking}\n</think>\n\n${answerSoFar}` });
+  messages.push({ role: 'assistant', content: prefill });
   const body: Record<string, unknown> = {
     ...original,
     messages,

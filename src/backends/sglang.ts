@@ -1,4 +1,5 @@
-import { capCompletion, capLimits, engineBudgetField, mergeOpenAiContinuation, openAiContinuation, openAiEditing, requestStreamUsage } from './openai.js';
+import { capCompletion, capLimits, chatContinuation, engineBudgetField, mergeOpenAiContinuation, openAiContinuation, openAiEditing, requestStreamUsage } from './openai.js';
+import { harmonyAnswerPrefill, servedByHarmony } from './think-prompt.js';
 import { isRecord, type BudgetPlan, type Dialect, type RewriteResult, type BackendOptions } from './types.js';
 
 /**
@@ -29,7 +30,19 @@ export function sglangDialect(o: BackendOptions): Dialect {
       requestStreamUsage(body, false);
       return result;
     },
-    buildContinuation: openAiContinuation,
+    // SGLang renders the conversation with its generation prompt and appends the final assistant
+    // message's text to it as it is (serving_chat.py, _handle_last_assistant_message and
+    // _apply_jinja_template). gpt-oss's template ends that prompt at `<|start|>assistant`, so the
+    // text goes on in harmony: a `<think>` block there is no channel the model knows, and it would
+    // open its analysis again. Its gpt-oss reasoning parser reads text outside an analysis message
+    // as the answer (parser/harmony_parser.py).
+    buildContinuation: (original, thinking, answerSoFar, maxTokens, generated) =>
+      harmonyModel(original) ? chatContinuation(original, harmonyAnswerPrefill(thinking, answerSoFar), maxTokens, generated) : openAiContinuation(original, thinking, answerSoFar, maxTokens, generated),
     mergeContinuation: mergeOpenAiContinuation,
+    // A gpt-oss continuation goes on in the final channel, where no tool is called (harmony calls
+    // tools from the commentary channel).
+    continuationLoses: (body) => (harmonyModel(body) && Array.isArray(body.tools) && body.tools.length > 0 ? 'tool calls (a gpt-oss continuation goes on in the final channel, where harmony calls no tool)' : null),
   };
 }
+
+const harmonyModel = (body: Record<string, unknown>) => typeof body.model === 'string' && servedByHarmony(body.model);

@@ -15,7 +15,7 @@ export function continuationPrompt(rendered: string, thinking: string, answerSoF
     // answer the final channel's; a `<think>` block there is text the model never saw as a turn
     // boundary. Both engines' gpt-oss templates end the generation prompt at `<|start|>assistant`
     // (llama.cpp's jinja, Ollama's template), the header the model writes the channel after.
-    return `${rendered}<|channel|>analysis<|message|>${thinking}<|end|><|start|>assistant<|channel|>final<|message|>${answerSoFar}`;
+    return rendered + harmonyAnswerPrefill(thinking, answerSoFar);
   }
   let open = '';
   if (!/<think>\s*$/.test(rendered)) {
@@ -29,6 +29,24 @@ export function continuationPrompt(rendered: string, thinking: string, answerSoF
   }
   const sep = thinking.endsWith('\n') ? '' : '\n';
   return `${rendered}${open}${thinking}${sep}</think>\n\n${answerSoFar}`;
+}
+
+/**
+ * What follows a harmony generation prompt (`<|start|>assistant`) in a continuation: the thinking
+ * as the analysis channel's message, ended, and the final channel's header with the answer so
+ * far, where the model goes on with its answer.
+ */
+export function harmonyAnswerPrefill(thinking: string, answerSoFar: string): string {
+  return `<|channel|>analysis<|message|>${thinking}<|end|><|start|>assistant<|channel|>final<|message|>${answerSoFar}`;
+}
+
+/**
+ * Whether a model of this name is served in OpenAI's harmony format (gpt-oss, under its usual
+ * names). The engines decide by the model's own config (model_type gpt_oss); a request names only
+ * the served name, which keeps "gpt-oss" unless the operator renamed it.
+ */
+export function servedByHarmony(model: string): boolean {
+  return /gpt-oss/i.test(model);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { capCompletion, capLimits, engineBudgetField, mergeOpenAiContinuation, openAiContinuation, openAiEditing, requestStreamUsage } from './openai.js';
 import type { BudgetPlan, ContinuationRequest, Dialect, RewriteResult, BackendOptions } from './types.js';
+import { servedByHarmony } from './think-prompt.js';
 
 /**
  * vLLM: `thinking_token_budget` makes the engine end the reasoning section itself (server
@@ -47,9 +48,4 @@ function harmonyRescue(original: Record<string, unknown>, thinking: string, maxT
   delete body.continue_final_message;
   delete body.add_generation_prompt;
   return { ...request, body };
-}
-
-/** Whether vLLM serves a model of this name through its harmony path (gpt-oss, under its usual names). */
-export function servedByHarmony(model: string): boolean {
-  return /gpt-oss/i.test(model);
 }

@@ -233,6 +233,29 @@ describe('vLLM serving gpt-oss: the rescue gives the thinking back as the analys
   });
 });
 
+describe('SGLang serving gpt-oss: the continuation goes on in harmony', () => {
+  const original = (model: string, more: Record<string, unknown> = {}) => ({ model, messages: [{ role: 'user', content: 'q' }], stream: false, max_tokens: 900, ...more });
+  it('the prefill ends the analysis with the thinking in it and opens the final channel, the answer so far after it', () => {
+    for (const answer of ['', 'The ans']) {
+      const c = dialect('sglang', 'continuation').buildContinuation!(original('openai/gpt-oss-20b'), 'so far', answer, 64, 40);
+      // SGLang appends this to its rendering, which ends at `<|start|>assistant`.
+      expect(c.body.messages).toEqual([{ role: 'user', content: 'q' }, { role: 'assistant', content: `<|channel|>analysis<|message|>so far<|end|><|start|>assistant<|channel|>final<|message|>${answer}` }]);
+      expect(c.body).toMatchObject({ continue_final_message: true, max_tokens: 64, stream: true });
+    }
+  });
+
+  it('other models keep the <think> prefill; only gpt-oss with tools loses something to a continuation', () => {
+    const c = dialect('sglang', 'continuation').buildContinuation!(original('Qwen/Qwen3-8B'), 'so far', '', 64, 40);
+    expect(c.body.messages).toEqual([{ role: 'user', content: 'q' }, { role: 'assistant', content: '<think>\nso far\n</think>\n\n' }]);
+    const d = dialect('sglang', 'continuation');
+    const tools = [{ type: 'function', function: { name: 'f', parameters: {} } }];
+    expect(d.continuationLoses!(original('gpt-oss-120b', { tools }))).toMatch(/^tool calls/);
+    expect(d.continuationLoses!(original('gpt-oss-120b'))).toBeNull();
+    expect(d.continuationLoses!(original('gpt-oss-120b', { tools: [] }))).toBeNull();
+    expect(d.continuationLoses!(original('Qwen/Qwen3-8B', { tools }))).toBeNull();
+  });
+});
+
 describe("Ollama's keep_alive, read as its api.Duration reads it", () => {
   it('seconds for numbers and Go durations, forever for negatives, null for what Ollama refuses', async () => {
     const { keepAliveSeconds } = await import('../../src/backends/keep-alive.js');

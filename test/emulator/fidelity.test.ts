@@ -96,6 +96,19 @@ describe('the emulator reads request fields as each engine does', () => {
     expect(total({ max_tokens: 5, n_predict: -1 })).toBe(320);
     expect(total({ max_tokens: 5 })).toBe(5);
   });
+
+  it('SGLang serving gpt-oss: a final assistant message is text after the template\'s `<|start|>assistant` (serving_chat.py), so only a harmony prefill that ends the analysis continues the answer', () => {
+    const plan = () => ({ thinkingTokens: 300, answerTokens: 20 });
+    const continuing = (content: string, harmony = true) =>
+      engineOutcome('sglang', { continue_final_message: true, messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content }] }, { plan, harmony });
+    const harmonyPrefill = '<|channel|>analysis<|message|>so far<|end|><|start|>assistant<|channel|>final<|message|>';
+    expect(continuing(harmonyPrefill)).toMatchObject({ continuation: true, thinking: 0, answer: 20 });
+    expect(continuing(`${harmonyPrefill}one two three`)).toMatchObject({ continuation: true, thinking: 0, answer: 17, answerFrom: 3 });
+    // A think block opens no channel: the model analyses again.
+    expect(continuing('<think>\nso far\n</think>\n\n')).toMatchObject({ continuation: false, thinking: 300 });
+    // Other models take the think block.
+    expect(continuing('<think>\nso far\n</think>\n\n', false)).toMatchObject({ continuation: true, thinking: 0 });
+  });
 });
 
 describe("the emulator's Ollama logprobs (api.Logprob in its api/types.go, top_logprobs checked in server/routes.go)", () => {

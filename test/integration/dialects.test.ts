@@ -531,6 +531,54 @@ describe('vLLM serving gpt-oss, native with a url: a model that ends its turn in
   });
 });
 
+describe('SGLang serving gpt-oss, cut-off + continuation (FULL_DUPLEX_STREAMED)', () => {
+  let stack: Stack;
+  const last = (body: Record<string, unknown>) => (Array.isArray(body.messages) ? (body.messages.at(-1) as Record<string, unknown>) : {});
+  beforeAll(async () => {
+    stack = await startStack({
+      emulator: { dialect: 'sglang', harmony: true, plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }) },
+      thinkcap: (emu) => ({ defaultDialect: 'sglang', backends: [{ name: 'b', dialect: 'sglang', enforcement: 'continuation', url: emu.url }] }),
+      envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it.each([true, false])('stream %s: the continuation ends the analysis and opens the final channel, and the answer arrives', async (stream) => {
+    const before = stack.emulator.requests.length;
+    const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
+    let content: string;
+    if (stream) {
+      const data = await client.chat.completions.create({ model: 'openai/gpt-oss-20b', messages: [{ role: 'user', content: EASY }], stream: true });
+      content = (await readStream(data as unknown as AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>)).content;
+    } else {
+      const data = await client.chat.completions.create({ model: 'openai/gpt-oss-20b', messages: [{ role: 'user', content: EASY }] });
+      content = data.choices[0]!.message.content ?? '';
+    }
+    expect(content).toBe(expectedAnswer(ANSWER));
+    const sent = stack.emulator.requests.slice(before).map((r) => r.body as Record<string, unknown>);
+    expect(sent).toHaveLength(2);
+    expect(last(sent[1]!).content).toMatch(/^<\|channel\|>analysis<\|message\|>[^<]+<\|end\|><\|start\|>assistant<\|channel\|>final<\|message\|>$/);
+    expect(sent[1]!.continue_final_message).toBe(true);
+    // It thought up to the budget, then answered with no more thinking.
+    expect(stack.emulator.generatedThinking.slice(-2)).toEqual([32, 0]);
+    await checkEnvoyClean(stack);
+  });
+
+  it('a request with tools is not cut off (its continuation could call no tool): one call, capped natively', async () => {
+    const before = stack.emulator.requests.length;
+    const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
+    const tools = [{ type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object', properties: {} } } }];
+    await client.chat.completions.create({ model: 'openai/gpt-oss-20b', messages: [{ role: 'user', content: EASY }], tools });
+    const sent = stack.emulator.requests.slice(before).map((r) => r.body as Record<string, unknown>);
+    expect(sent).toHaveLength(1);
+    // Budget + the answer allowance, not the budget alone as a cut-off would write.
+    expect(sent[0]!.max_tokens).toBeGreaterThan(32);
+    await checkEnvoyClean(stack);
+  });
+});
+
 describe('ollama native /api/chat (NDJSON)', () => {
   let stack: Stack;
   beforeAll(async () => {
