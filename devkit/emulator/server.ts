@@ -94,6 +94,16 @@ export interface EmulatorOptions {
    * block) opens no channel, and the model analyses again.
    */
   harmony?: boolean;
+  /**
+   * vLLM: the chat template's way with the assistant message a continuation prefills, which vLLM
+   * renders through HF's apply_chat_template (continue_final_message: the message must appear in
+   * the rendering as it was sent, else 400). `qwen3` (Qwen3's template) writes a think block
+   * back as `<think>\n{thinking}\n</think>\n\n{answer}` with the line breaks around the
+   * thinking and before the answer trimmed; `glm` (GLM-4.7's) as `<think>{thinking}</think>
+   * {answer}`, trimmed. Both take the thinking from the message's `reasoning` (vLLM passes it
+   * as reasoning_content) before a think block in its content. Unset: content is rendered as it is.
+   */
+  chatTemplate?: 'qwen3' | 'glm';
   /** Events written per network write (>1 puts several events in one read). */
   eventsPerWrite?: number;
   /** Split every write at this byte offset too (events split across reads). */
@@ -228,7 +238,7 @@ export function engineOutcome(dialect: EmulatedDialect, body: Record<string, unk
   let continuation = false;
   const messages = Array.isArray(body.messages) ? (body.messages as Array<Record<string, unknown>>) : [];
   const last = messages[messages.length - 1];
-  const prefill = body.continue_final_message === true && last?.role === 'assistant' && typeof last.content === 'string' ? last.content : null;
+  const prefill = body.continue_final_message === true && last?.role === 'assistant' && typeof last.content === 'string' ? (dialect === 'vllm' && opts.chatTemplate ? renderedAssistant(opts.chatTemplate, last) : last.content) : null;
   // SGLang serving gpt-oss: the prefill goes on after the template's `<|start|>assistant`.
   const harmonyFinal = prefill !== null && dialect === 'sglang' && opts.harmony ? HARMONY_FINAL_OPEN.exec(`<|start|>assistant${prefill}`) : null;
   if (prefill !== null && (dialect === 'sglang' && opts.harmony ? harmonyFinal !== null : prefill.includes('</think>'))) {
@@ -467,6 +477,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         // carries one (SGLang's tokenizer manager validates it before scheduling).
         res.writeHead(400, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ object: 'error', message: 'The server is not configured to enable custom logit processor. Please set `--enable-custom-logit-processor` to enable this feature.', type: 'BadRequestError', param: null, code: 400 }));
+        return;
+      }
+      const lastMessage = Array.isArray(b.messages) ? rec(b.messages.at(-1)) : {};
+      if (dialect === 'vllm' && opts.chatTemplate && b.continue_final_message === true && lastMessage.role === 'assistant' && !rendersBack(opts.chatTemplate, lastMessage)) {
+        // HF's apply_chat_template (continue_final_message) raises, and vLLM answers 400.
+        res.writeHead(400, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ object: 'error', message: 'continue_final_message is set but the final message does not appear in the chat after applying the chat template! This can happen if the chat template deletes portions of the final message.', type: 'BadRequestError', param: null, code: 400 }));
         return;
       }
       if (dialect === 'vllm' && b.stream === true && typeof b.prompt_logprobs === 'number' && (b.prompt_logprobs > 0 || b.prompt_logprobs === -1)) {
@@ -810,6 +827,25 @@ function ollamaLogprobs(body: Record<string, unknown>, token: string): Array<Rec
   const entry: Record<string, unknown> = { token, logprob: -0.25 };
   if (top > 0) entry.top_logprobs = Array.from({ length: top }, (_, k) => ({ token: k === 0 ? token : `${token}~${k}`, logprob: -0.25 - k }));
   return [entry];
+}
+
+/** How a chat template writes an assistant message back (EmulatorOptions.chatTemplate). */
+export function renderedAssistant(template: 'qwen3' | 'glm', message: Record<string, unknown>): string {
+  let content = typeof message.content === 'string' ? message.content : '';
+  let thinking = typeof message.reasoning === 'string' ? message.reasoning : null;
+  if (content.includes('</think>')) {
+    // The templates split a think block out of content, where no reasoning field came.
+    if (thinking === null) thinking = content.split('</think>')[0]!.replace(/\n+$/, '').split('<think>').at(-1)!.replace(/^\n+/, '');
+    content = content.split('</think>').at(-1)!.replace(/^\n+/, '');
+  }
+  if (thinking === null) return content;
+  return template === 'qwen3' ? `<think>\n${thinking.replace(/^\n+|\n+$/g, '')}\n</think>\n\n${content}` : `<think>${thinking.trim()}</think>${content}`;
+}
+
+/** HF's continue_final_message check: the final message, stripped, must appear in the rendering. */
+export function rendersBack(template: 'qwen3' | 'glm', message: Record<string, unknown>): boolean {
+  const content = typeof message.content === 'string' ? message.content : '';
+  return renderedAssistant(template, message).includes(content.trim());
 }
 
 /** An analysis message ended and the final channel opened, at the prompt's end (what follows: the answer so far). */

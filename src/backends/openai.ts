@@ -303,13 +303,25 @@ export function mergeOpenAiContinuation(firstBody: Buffer, m: ContinuationMerge)
  * (vLLM / SGLang `continue_final_message`, llama.cpp assistant prefill) with thinking off.
  */
 export function openAiContinuation(original: Record<string, unknown>, thinking: string, answerSoFar: string, maxTokens: number, generated = 0): ContinuationRequest {
-  return chatContinuation(original, `<think>\n${thinking}\n</think>\n\n${answerSoFar}`, maxTokens, generated);
+  return chatContinuation(original, { role: 'assistant', content: thinkBlockPrefill(thinking, answerSoFar) }, maxTokens, generated);
 }
 
-/** The same with the assistant message's text given: `prefill` closes the thinking in the model's own format. */
-export function chatContinuation(original: Record<string, unknown>, prefill: string, maxTokens: number, generated = 0): ContinuationRequest {
+/**
+ * The thinking so far in a closed think block, then the answer so far. The line breaks around
+ * the thinking and before the answer are the template's: Qwen3's, Qwen3.5's and MiniMax-M2's
+ * write an assistant's think block back as `<think>\n{thinking}\n</think>\n\n{answer}` with
+ * those trimmed, and vLLM (HF's continue_final_message) refuses with 400 a final message that the
+ * rendering does not hold as it was sent; reasoning parsers hand the thinking back with the line
+ * break after `<think>` (rendered with the templates, session 35).
+ */
+export function thinkBlockPrefill(thinking: string, answerSoFar: string): string {
+  return `<think>\n${thinking.replace(/^\n+|\n+$/g, '')}\n</think>\n\n${answerSoFar.replace(/^\n+/, '')}`;
+}
+
+/** The same with the assistant message given: it closes the thinking in the model's own format. */
+export function chatContinuation(original: Record<string, unknown>, assistant: Record<string, unknown>, maxTokens: number, generated = 0): ContinuationRequest {
   const messages = Array.isArray(original.messages) ? [...(original.messages as unknown[])] : [];
-  messages.push({ role: 'assistant', content: prefill });
+  messages.push(assistant);
   const body: Record<string, unknown> = {
     ...original,
     messages,

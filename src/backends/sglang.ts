@@ -37,7 +37,7 @@ export function sglangDialect(o: BackendOptions): Dialect {
     // open its analysis again. Its gpt-oss reasoning parser reads text outside an analysis message
     // as the answer (parser/harmony_parser.py).
     buildContinuation: (original, thinking, answerSoFar, maxTokens, generated) =>
-      harmonyModel(original) ? chatContinuation(original, harmonyAnswerPrefill(thinking, answerSoFar), maxTokens, generated) : openAiContinuation(original, thinking, answerSoFar, maxTokens, generated),
+      harmonyModel(original) ? chatContinuation(original, { role: 'assistant', content: harmonyAnswerPrefill(thinking, answerSoFar) }, maxTokens, generated) : openAiContinuation(original, thinking, answerSoFar, maxTokens, generated),
     mergeContinuation: mergeOpenAiContinuation,
     // A gpt-oss continuation goes on in the final channel, where no tool is called (harmony calls
     // tools from the commentary channel).

@@ -125,6 +125,12 @@ export interface ContinuationRequest {
    * the close arrives fails.
    */
   closeConnection?: boolean;
+  /**
+   * Sent instead where the backend refuses `body` with 400 before answering: vLLM refuses a
+   * continued message that its chat template does not render back as it was sent (HF's
+   * continue_final_message check), which some templates do to a think block in content.
+   */
+  fallback?: Record<string, unknown>;
 }
 
 export interface Dialect {

@@ -30,6 +30,16 @@ const CALL_HEADERS = { 'content-type': 'application/json', 'accept-encoding': 'i
  * Budget forcing, second leg: thinkcap asks the same backend to answer from prompt + thinking
  * so far + end of thinking and streams the bytes to the caller as they arrive.
  */
+/** A backend call answered with an error status. */
+class RefusedCall extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
 export async function runContinuation(run: ContinuationRun): Promise<void> {
   const idle = new AbortController();
   const signal = AbortSignal.any([run.signal, idle.signal]);
@@ -53,7 +63,7 @@ export async function runContinuation(run: ContinuationRun): Promise<void> {
     });
     if (!res.ok || !res.body) {
       const text = await res.text().catch(() => '');
-      throw new Error(`continuation ${path} answered ${res.status}: ${text.slice(0, 200)}`);
+      throw new RefusedCall(`continuation ${path} answered ${res.status}: ${text.slice(0, 200)}`, res.status);
     }
     return res;
   };
@@ -65,7 +75,15 @@ export async function runContinuation(run: ContinuationRun): Promise<void> {
       if (prompt === null) throw new Error(`continuation ${request.render.path} returned no prompt`);
       body = { ...body, prompt };
     }
-    const res = await post(request.path, body, request.ndjson ? 'application/x-ndjson' : 'text/event-stream');
+    const accept = request.ndjson ? 'application/x-ndjson' : 'text/event-stream';
+    let res: Response;
+    try {
+      res = await post(request.path, body, accept);
+    } catch (err) {
+      // Refused before answering (nothing reached the client yet): the other form, once.
+      if (!(request.fallback && err instanceof RefusedCall && err.status === 400)) throw err;
+      res = await post(request.path, request.fallback, accept);
+    }
     const convert = request.convert === 'text-completion' ? textCompletionToChat() : request.convert === 'ollama-generate' ? ollamaGenerateToChat() : null;
     for await (const chunk of res.body!) {
       arm(idleMs, 'idle');

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/load.js';
 import type { DialectName } from '../../src/config/schema.js';
 import { backendOptions, buildDialect } from '../../src/backends/registry.js';
+import { TEMPLATE_RENDERS } from '../fixtures/templates/renders.js';
 
 const DIALECTS: DialectName[] = ['vllm', 'sglang', 'llamacpp', 'generic', 'ollama', 'ollama-openai'];
 const ENFORCEMENTS = ['native', 'continuation', 'rewrite'] as const;
@@ -230,6 +231,38 @@ describe('vLLM serving gpt-oss: the rescue gives the thinking back as the analys
       expect(c.body.messages).toEqual([{ role: 'user', content: 'q' }, { role: 'assistant', content: `<think>\nso far\n</think>\n\n${answer}` }]);
       expect(c.body).toMatchObject({ continue_final_message: true, add_generation_prompt: false });
     }
+  });
+});
+
+describe("vLLM's chat continuation against real chat templates (HF transformers' continue_final_message, recorded)", () => {
+  const original = { model: 'm', messages: [{ role: 'user', content: 'What is 1+2?' }], stream: true, max_tokens: 900 };
+  const T = TEMPLATE_RENDERS.thinking;
+  const recorded = (template: string, form: string, answer: string) => TEMPLATE_RENDERS.cases.find((c) => c.template === template && c.form === form && c.answer === answer)!;
+
+  it('the think block thinkcap sends is the recorded one, whatever line breaks the reasoning parser left around the thinking; the fallback carries it as reasoning', () => {
+    for (const answer of ['', 'The sum']) {
+      for (const thinking of [T, `\n${T}\n`, `\n\n${T}`]) {
+        const c = dialect('vllm', 'continuation').buildContinuation!(original, thinking, answer, 64, 40);
+        expect((c.body.messages as Array<Record<string, unknown>>).at(-1)).toEqual(recorded('Qwen-Qwen3-0.6B', 'think-block', answer).message);
+        expect((c.fallback!.messages as Array<Record<string, unknown>>).at(-1)).toEqual({ role: 'assistant', reasoning: thinking, content: answer });
+        expect(c.fallback).toMatchObject({ continue_final_message: true, add_generation_prompt: false, max_tokens: 64, stream: true });
+      }
+      // The answer so far goes on after the block's own line breaks.
+      const c = dialect('vllm', 'continuation').buildContinuation!(original, T, `\n\n${answer}`, 64, 40);
+      expect((c.body.messages as Array<Record<string, unknown>>).at(-1)).toEqual(recorded('Qwen-Qwen3-0.6B', 'think-block', answer).message);
+    }
+  });
+
+  it('every recorded template takes one of the two: the think block, or where it refuses that, the reasoning field', () => {
+    const templates = [...new Set(TEMPLATE_RENDERS.cases.map((c) => c.template))];
+    expect(templates.length).toBeGreaterThanOrEqual(10);
+    for (const t of templates) for (const answer of ['', 'The sum']) expect(recorded(t, 'think-block', answer).ok || recorded(t, 'reasoning', answer).ok, `${t} ${JSON.stringify(answer)}`).toBe(true);
+    // The block as it was sent before (the thinking's own line breaks kept) was refused by Qwen3's, Qwen3.5's and MiniMax-M2's.
+    for (const t of ['Qwen-Qwen3-0.6B', 'Qwen3.5-4B', 'MiniMax-M2']) expect(recorded(t, 'think-block-untrimmed', '').ok).toBe(false);
+  });
+
+  it('SGLang and other servers get no fallback (SGLang appends the prefill to its rendering; no template reads it back)', () => {
+    for (const name of ['sglang', 'generic'] as const) expect(dialect(name, 'continuation').buildContinuation!(original, T, '', 64, 40).fallback).toBeUndefined();
   });
 });
 

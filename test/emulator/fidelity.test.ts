@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/paths.js';
 import { RECORDED_CASES } from '../fixtures/llamacpp/cases.js';
-import { engineOutcome, ollamaDecode, startEmulator, type Emulator } from '../../devkit/emulator/server.js';
+import { TEMPLATE_RENDERS } from '../fixtures/templates/renders.js';
+import { engineOutcome, ollamaDecode, renderedAssistant, rendersBack, startEmulator, type Emulator } from '../../devkit/emulator/server.js';
 
 const keys = (v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v).sort().join(',') : String(v));
 
@@ -220,5 +221,21 @@ describe("the emulator's Ollama scheduler: a keep-alive of 0 takes the model onc
     await (await post({ messages: [{ role: 'user', content: 'q' }], keep_alive: '5m' })).text();
     await (await post({ messages: [{ role: 'user', content: 'q' }] })).text();
     expect(emu.ollamaLoaded()).toBe(true);
+  });
+});
+
+describe("the emulator's vLLM chat templates render a continued assistant message as the real ones do (HF transformers, recorded)", () => {
+  it.each([
+    ['qwen3', 'Qwen-Qwen3-0.6B'],
+    ['glm', 'GLM-4.7-Flash'],
+  ] as const)('%s is %s: refused where it refuses, and written back as it writes it', (template, real) => {
+    const cases = TEMPLATE_RENDERS.cases.filter((c) => c.template === real);
+    expect(cases.length).toBe(6);
+    for (const c of cases) {
+      // vLLM hands the template the reasoning field (the fixture gives both names, as vLLM does).
+      const message = { role: 'assistant', content: c.message.content, ...(c.message.reasoning !== undefined ? { reasoning: c.message.reasoning } : {}) };
+      expect(rendersBack(template, message), `${c.form} ${JSON.stringify(c.answer)}`).toBe(c.ok);
+      if (c.ok) expect(c.assistant!.endsWith(renderedAssistant(template, message)), `${c.form} ${JSON.stringify(c.answer)}`).toBe(true);
+    }
   });
 });

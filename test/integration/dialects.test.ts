@@ -531,6 +531,43 @@ describe('vLLM serving gpt-oss, native with a url: a model that ends its turn in
   });
 });
 
+describe("vLLM whose chat template does not write a think block back as sent (GLM's): the continuation falls back to the reasoning field", () => {
+  let stack: Stack;
+  const last = (body: Record<string, unknown>) => (Array.isArray(body.messages) ? (body.messages.at(-1) as Record<string, unknown>) : {});
+  beforeAll(async () => {
+    stack = await startStack({
+      emulator: { dialect: 'vllm', chatTemplate: 'glm', plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }) },
+      thinkcap: (emu) => ({ defaultDialect: 'vllm', backends: [{ name: 'b', dialect: 'vllm', enforcement: 'continuation', url: emu.url }] }),
+      envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it.each([true, false])('stream %s: the think block is refused (400), the thinking goes again as reasoning, and the answer arrives', async (stream) => {
+    const before = stack.emulator.requests.length;
+    const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
+    let content: string;
+    if (stream) {
+      const data = await client.chat.completions.create({ model: 'zai-org/GLM-4.7-Flash', messages: [{ role: 'user', content: EASY }], stream: true });
+      content = (await readStream(data as unknown as AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>)).content;
+    } else {
+      const data = await client.chat.completions.create({ model: 'zai-org/GLM-4.7-Flash', messages: [{ role: 'user', content: EASY }] });
+      content = data.choices[0]!.message.content ?? '';
+    }
+    expect(content).toBe(expectedAnswer(ANSWER));
+    const sent = stack.emulator.requests.slice(before).map((r) => r.body as Record<string, unknown>);
+    expect(sent).toHaveLength(3);
+    expect(String(last(sent[1]!).content)).toMatch(/^<think>\n[^<]+\n<\/think>\n\n$/);
+    const thinking = last(sent[2]!).reasoning;
+    expect(last(sent[2]!)).toEqual({ role: 'assistant', reasoning: thinking, content: '' });
+    expect(typeof thinking === 'string' && thinking.trim().split(/\s+/).length).toBe(32);
+    expect(stack.emulator.generatedThinking.slice(-2)).toEqual([32, 0]);
+    await checkEnvoyClean(stack);
+  });
+});
+
 describe('SGLang serving gpt-oss, cut-off + continuation (FULL_DUPLEX_STREAMED)', () => {
   let stack: Stack;
   const last = (body: Record<string, unknown>) => (Array.isArray(body.messages) ? (body.messages.at(-1) as Record<string, unknown>) : {});

@@ -1,0 +1,87 @@
+"""
+Records how real chat templates render the assistant message a vLLM continuation prefills, through
+HF transformers' own continue_final_message (what vLLM's chat endpoint calls), as a test fixture:
+test/fixtures/templates/continue-final-message.json. The emulator's vLLM chat templates
+(EmulatorOptions.chatTemplate) and the forms thinkcap sends are held to it.
+
+    python3 -m venv /tmp/tpl && /tmp/tpl/bin/pip install transformers==5.25.0 jinja2==3.1.6
+    /tmp/tpl/bin/python scripts/record-template-renders.py
+
+The templates are the real models' ones that llama.cpp keeps in models/templates/, taken from the
+llama.cpp tree vendored in the pinned llama-cpp-python sdist (the one scripts/install-llama.sh
+builds). No model runs; nothing is tokenized.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+
+import transformers
+from transformers.utils.chat_template_utils import render_jinja_template
+
+LLAMA_CPP_PYTHON_VERSION = "0.3.36"
+TEMPLATES = [
+    "Qwen-Qwen3-0.6B",
+    "Qwen3.5-4B",
+    "Qwen-QwQ-32B",
+    "MiniMax-M2",
+    "GLM-4.6",
+    "GLM-4.7-Flash",
+    "deepseek-ai-DeepSeek-R1-Distill-Qwen-32B",
+    "deepseek-ai-DeepSeek-V3.1",
+    "NVIDIA-Nemotron-3-Nano-30B-A3B-BF16",
+    "ByteDance-Seed-OSS",
+]
+THINKING = "Let me add them"
+QUESTION = "What is 1+2?"
+
+
+def forms(answer):
+    """The assistant messages: thinkcap's two (a trimmed think block, the reasoning field) and the untrimmed block it sent before."""
+    return {
+        "think-block": {"role": "assistant", "content": f"<think>\n{THINKING}\n</think>\n\n{answer}"},
+        "think-block-untrimmed": {"role": "assistant", "content": f"<think>\n\n{THINKING}\n\n</think>\n\n{answer}"},
+        "reasoning": {"role": "assistant", "reasoning": THINKING, "reasoning_content": THINKING, "content": answer},
+    }
+
+
+def main():
+    out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", "templates", "continue-final-message.json")
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([sys.executable, "-m", "pip", "download", f"llama-cpp-python=={LLAMA_CPP_PYTHON_VERSION}", "--no-deps", "--no-binary", ":all:", "-d", tmp], check=True)
+        sdist = os.path.join(tmp, f"llama_cpp_python-{LLAMA_CPP_PYTHON_VERSION}.tar.gz")
+        prefix = f"llama_cpp_python-{LLAMA_CPP_PYTHON_VERSION}/vendor/llama.cpp/models/templates/"
+        sources = {}
+        with tarfile.open(sdist) as tar:
+            for name in TEMPLATES:
+                sources[name] = tar.extractfile(prefix + name + ".jinja").read().decode("utf-8")
+    cases = []
+    for name in TEMPLATES:
+        for answer in ["", "The sum"]:
+            for form, message in forms(answer).items():
+                # vLLM passes a message's reasoning to the template as both reasoning and reasoning_content.
+                conversation = [{"role": "user", "content": QUESTION}, message]
+                case = {"template": name, "form": form, "answer": answer, "message": message}
+                try:
+                    rendered = render_jinja_template([conversation], chat_template=sources[name], continue_final_message=True, add_generation_prompt=False, bos_token="<s>", eos_token="</s>")
+                    while isinstance(rendered, (list, tuple)):
+                        rendered = rendered[0]
+                    # What follows the question: the assistant turn as rendered.
+                    case["ok"] = True
+                    case["assistant"] = rendered[rendered.rindex(QUESTION) + len(QUESTION):]
+                except Exception as e:  # noqa: BLE001 - the refusal is what is recorded
+                    case["ok"] = False
+                    case["error"] = str(e).split("\n")[0][:160]
+                cases.append(case)
+    os.makedirs(os.path.dirname(out_path), exist_ok=True)
+    with open(out_path, "w", encoding="utf-8") as f:
+        json.dump({"transformers": transformers.__version__, "llamaCppPython": LLAMA_CPP_PYTHON_VERSION, "thinking": THINKING, "cases": cases}, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+    print(f"{len(cases)} renders, {sum(not c['ok'] for c in cases)} refused: {os.path.normpath(out_path)}")
+
+
+if __name__ == "__main__":
+    main()
