@@ -315,7 +315,16 @@ export function openAiContinuation(original: Record<string, unknown>, thinking: 
  * break after `<think>` (rendered with the templates, session 35).
  */
 export function thinkBlockPrefill(thinking: string, answerSoFar: string): string {
-  return `<think>\n${thinking.replace(/^\n+|\n+$/g, '')}\n</think>\n\n${answerSoFar.replace(/^\n+/, '')}`;
+  return `<think>\n${trimLineBreaks(thinking, true)}\n</think>\n\n${trimLineBreaks(answerSoFar, false)}`;
+}
+
+/** The text without the line feeds it starts with, and ends with where `end` (Python's strip of them); a regex for the end would go back over a long run from each of its starts. */
+function trimLineBreaks(s: string, end: boolean): string {
+  let from = 0;
+  let to = s.length;
+  while (from < to && s.charCodeAt(from) === 10) from++;
+  while (end && to > from && s.charCodeAt(to - 1) === 10) to--;
+  return s.slice(from, to);
 }
 
 /** The same with the assistant message given: it closes the thinking in the model's own format. */
