@@ -14,6 +14,7 @@
  *   node dist/benchmarks/classifier.js --pairs [bytes]               # every two-piece unit of the mixtures' pieces repeated to 2 KB: the slowest
  *   node dist/benchmarks/classifier.js --no-accuracy --rows conversation   # only the speed rows whose label has that text
  *   node dist/benchmarks/classifier.js --lengths                      # the slow mixtures: slow for their length? (400 per length, each alone)
+ *   node dist/benchmarks/classifier.js --ticks                        # where slow calls of one input come from: their spacing and cost, beside a loop
  *   node dist/benchmarks/classifier.js --against <other checkout> --rows "1 MB"   # with --against: those rows, 1 MB ones included
  *
  * Accuracy: exact, within one tier, under-tier rate (predicted lower than the label) and the
@@ -865,6 +866,52 @@ if (args.includes('--pairs')) {
   const at = args.indexOf('--pairs');
   const bytes = Number(args[at + 1]);
   pairSearch(Number.isInteger(bytes) && bytes > 0 ? bytes : 2048);
+  process.exit(0);
+}
+/**
+ * --ticks: the slow calls of work that never changes. 20,000 calls in a row of one 2 KB mixture
+ * (the slowest of the 64 in the speed table on the build of session 35, seed 2021) and of the fixed
+ * loop set to the same median, each alone. Calls over 1.3x the median, runs of them (slow calls
+ * at most two calls apart), how far apart runs start (median, in calls and in ms at the median
+ * call) and what a slow call adds (median excess). Evenly spaced runs are something of the
+ * machine's (a timer interrupt), not a slow input.
+ */
+function tickSearch(): void {
+  const messages: Msg[] = [{ role: 'user', content: mixture(2021, 2048) }];
+  for (let i = 0; i < 5000; i++) classifyMessages(messages);
+  const timed = (run: () => void): number[] => {
+    const t: number[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const t0 = performance.now();
+      run();
+      t.push((performance.now() - t0) * 1000);
+    }
+    return t;
+  };
+  const classification = timed(() => classifyMessages(messages));
+  const n = iterationsFor(median(classification));
+  const loop = timed(() => void (workSink ^= fixedWork(n)));
+  console.log('\n### slow calls of one input, 20,000 in a row (us)\n');
+  console.log('| work | median | p99 | slow calls (over 1.3x median) | runs of them | runs start every, calls (ms) | median run, calls | median excess |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const [label, t] of [['2 KB mixture (seed 2021), classified', classification], ['fixed loop, same median', loop]] as const) {
+    const m = median(t);
+    const slow = t.flatMap((v, i) => (v > 1.3 * m ? [i] : []));
+    const runs: Array<{ start: number; end: number }> = [];
+    for (const i of slow) {
+      const last = runs.at(-1);
+      if (last && i - last.end <= 2) last.end = i;
+      else runs.push({ start: i, end: i });
+    }
+    const gap = runs.length > 1 ? median(runs.slice(1).map((r, k) => r.start - runs[k]!.start)) : NaN;
+    const runLength = runs.length ? median(runs.map((r) => slow.filter((i) => i >= r.start && i <= r.end).length)) : NaN;
+    const excess = slow.length ? median(slow.map((i) => t[i]! - m)) : NaN;
+    console.log(`| ${label} | ${m.toFixed(1)} | ${quantile([...t].sort((a, b) => a - b), 0.99).toFixed(1)} | ${slow.length} | ${runs.length} | ${gap} (${((gap * m) / 1000).toFixed(1)}) | ${runLength} | ${excess.toFixed(1)} |`);
+  }
+}
+
+if (args.includes('--ticks')) {
+  tickSearch();
   process.exit(0);
 }
 if (args.includes('--lengths')) {
