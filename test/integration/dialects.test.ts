@@ -23,6 +23,17 @@ async function fullChatWith(stack: Stack, content: string) {
   return { content: data.choices[0]!.message.content ?? '' };
 }
 
+/** The answer the openai SDK gets for EASY from this model, streamed or whole. */
+async function answerOf(stack: Stack, model: string, stream: boolean): Promise<string> {
+  const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
+  if (stream) {
+    const data = await client.chat.completions.create({ model, messages: [{ role: 'user', content: EASY }], stream: true });
+    return (await readStream(data as unknown as AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>)).content;
+  }
+  const data = await client.chat.completions.create({ model, messages: [{ role: 'user', content: EASY }] });
+  return data.choices[0]!.message.content ?? '';
+}
+
 async function fullChat(stack: Stack) {
   const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
   const { data, response } = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: EASY }] }).withResponse();
@@ -509,15 +520,7 @@ describe('vLLM serving gpt-oss, native with a url: a model that ends its turn in
 
   it.each([true, false])('stream %s: the rescue sends the thinking as the assistant\'s reasoning, and the answer arrives', async (stream) => {
     const before = stack.emulator.requests.length;
-    const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
-    let content: string;
-    if (stream) {
-      const data = await client.chat.completions.create({ model: 'openai/gpt-oss-20b', messages: [{ role: 'user', content: EASY }], stream: true });
-      content = (await readStream(data as unknown as AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>)).content;
-    } else {
-      const data = await client.chat.completions.create({ model: 'openai/gpt-oss-20b', messages: [{ role: 'user', content: EASY }] });
-      content = data.choices[0]!.message.content ?? '';
-    }
+    const content = await answerOf(stack, 'openai/gpt-oss-20b', stream);
     expect(content).toBe(expectedAnswer(6));
     const sent = stack.emulator.requests.slice(before).map((r) => r.body as Record<string, unknown>);
     expect(sent).toHaveLength(2);
@@ -547,15 +550,7 @@ describe("vLLM whose chat template does not write a think block back as sent (GL
 
   it.each([true, false])('stream %s: the think block is refused (400), the thinking goes again as reasoning, and the answer arrives', async (stream) => {
     const before = stack.emulator.requests.length;
-    const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
-    let content: string;
-    if (stream) {
-      const data = await client.chat.completions.create({ model: 'zai-org/GLM-4.7-Flash', messages: [{ role: 'user', content: EASY }], stream: true });
-      content = (await readStream(data as unknown as AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>)).content;
-    } else {
-      const data = await client.chat.completions.create({ model: 'zai-org/GLM-4.7-Flash', messages: [{ role: 'user', content: EASY }] });
-      content = data.choices[0]!.message.content ?? '';
-    }
+    const content = await answerOf(stack, 'zai-org/GLM-4.7-Flash', stream);
     expect(content).toBe(expectedAnswer(ANSWER));
     const sent = stack.emulator.requests.slice(before).map((r) => r.body as Record<string, unknown>);
     expect(sent).toHaveLength(3);
@@ -584,15 +579,7 @@ describe('SGLang serving gpt-oss, cut-off + continuation (FULL_DUPLEX_STREAMED)'
 
   it.each([true, false])('stream %s: the continuation ends the analysis and opens the final channel, and the answer arrives', async (stream) => {
     const before = stack.emulator.requests.length;
-    const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
-    let content: string;
-    if (stream) {
-      const data = await client.chat.completions.create({ model: 'openai/gpt-oss-20b', messages: [{ role: 'user', content: EASY }], stream: true });
-      content = (await readStream(data as unknown as AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>)).content;
-    } else {
-      const data = await client.chat.completions.create({ model: 'openai/gpt-oss-20b', messages: [{ role: 'user', content: EASY }] });
-      content = data.choices[0]!.message.content ?? '';
-    }
+    const content = await answerOf(stack, 'openai/gpt-oss-20b', stream);
     expect(content).toBe(expectedAnswer(ANSWER));
     const sent = stack.emulator.requests.slice(before).map((r) => r.body as Record<string, unknown>);
     expect(sent).toHaveLength(2);
