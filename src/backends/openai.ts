@@ -311,8 +311,8 @@ export function openAiContinuation(original: Record<string, unknown>, thinking: 
  * the thinking and before the answer are the template's: Qwen3's, Qwen3.5's and MiniMax-M2's
  * write an assistant's think block back as `<think>\n{thinking}\n</think>\n\n{answer}` with
  * those trimmed, and vLLM (HF's continue_final_message) refuses with 400 a final message that the
- * rendering does not hold as it was sent; reasoning parsers hand the thinking back with the line
- * break after `<think>` (rendered with the templates, session 35).
+ * rendering does not hold as it was sent; a reasoning parser may hand the thinking back with the
+ * line break the model wrote after `<think>` (rendered with the templates, session 35).
  */
 export function thinkBlockPrefill(thinking: string, answerSoFar: string): string {
   return `<think>\n${trimLineBreaks(thinking, true)}\n</think>\n\n${trimLineBreaks(answerSoFar, false)}`;

@@ -26,10 +26,6 @@ function backendUrl(url: string, path: string): URL {
 /** The headers every call thinkcap makes to a backend carries: a JSON body, and no compression (its bytes are read as they come). */
 const CALL_HEADERS = { 'content-type': 'application/json', 'accept-encoding': 'identity' } as const;
 
-/**
- * Budget forcing, second leg: thinkcap asks the same backend to answer from prompt + thinking
- * so far + end of thinking and streams the bytes to the caller as they arrive.
- */
 /** A backend call answered with an error status. */
 class RefusedCall extends Error {
   constructor(
@@ -40,6 +36,10 @@ class RefusedCall extends Error {
   }
 }
 
+/**
+ * Budget forcing, second leg: thinkcap asks the same backend to answer from prompt + thinking
+ * so far + end of thinking and streams the bytes to the caller as they arrive.
+ */
 export async function runContinuation(run: ContinuationRun): Promise<void> {
   const idle = new AbortController();
   const signal = AbortSignal.any([run.signal, idle.signal]);
