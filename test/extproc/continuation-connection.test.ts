@@ -109,3 +109,52 @@ describe('continuation timeouts: the queue, then the idle limit', () => {
     await expect(run('stall', 2000)).rejects.toThrow(/continuation idle timeout/);
   });
 });
+
+/** The fallback form (vLLM: the thinking as `reasoning` where its template refuses a think block): sent once, after a 400 only. */
+describe('continuation fallback', () => {
+  const bodies: unknown[] = [];
+  let status = 400;
+  const server = createServer((req: IncomingMessage, res) => {
+    let raw = '';
+    req.on('data', (c: Buffer) => (raw += c.toString()));
+    req.on('end', () => {
+      const body = JSON.parse(raw) as { form: string };
+      bodies.push(body);
+      if (body.form === 'first') {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end('{"object":"error","message":"refused"}');
+        return;
+      }
+      res.setHeader('content-type', 'text/event-stream');
+      res.end('data: {"choices":[{"delta":{"content":"42"},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n');
+    });
+  });
+  let url = '';
+  beforeAll(async () => {
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  const run = (fallback: Record<string, unknown> | undefined) => {
+    const chunks: string[] = [];
+    const done = runContinuation({ url, signal: AbortSignal.timeout(5000), onChunk: (c) => chunks.push(c.toString()), request: { path: '/v1/chat/completions', body: { form: 'first' }, fallback } });
+    return done.then(() => chunks.join(''));
+  };
+
+  it('a 400 sends the fallback, whose answer streams on', async () => {
+    bodies.length = 0;
+    status = 400;
+    expect(await run({ form: 'fallback' })).toContain('"content":"42"');
+    expect(bodies).toEqual([{ form: 'first' }, { form: 'fallback' }]);
+  });
+
+  it('no fallback, or another status, fails as before: one call', async () => {
+    for (const [s, fallback] of [[400, undefined], [500, { form: 'fallback' }], [429, { form: 'fallback' }]] as const) {
+      bodies.length = 0;
+      status = s;
+      await expect(run(fallback)).rejects.toThrow(new RegExp(`answered ${s}`));
+      expect(bodies).toEqual([{ form: 'first' }]);
+    }
+  });
+});
