@@ -1,4 +1,4 @@
-import { capCompletion, capLimits, mergeOpenAiContinuation, openAiContinuation, openAiEditing } from './openai.js';
+import { capCompletion, capLimits, mergeOpenAiContinuation, openAiEditing, templatedContinuation } from './openai.js';
 import type { BudgetPlan, Dialect, RewriteResult, BackendOptions } from './types.js';
 
 /**
@@ -15,7 +15,8 @@ export function genericDialect(o: BackendOptions): Dialect {
     rewriteRequest(body: Record<string, unknown>, plan: BudgetPlan): RewriteResult {
       return capCompletion(body, plan, o);
     },
-    buildContinuation: openAiContinuation,
+    // Often vLLM without a reasoning parser: its chat template renders the continued message.
+    buildContinuation: templatedContinuation,
     mergeContinuation: mergeOpenAiContinuation,
   };
 }

@@ -327,6 +327,21 @@ function trimLineBreaks(s: string, end: boolean): string {
   return s.slice(from, to);
 }
 
+/**
+ * openAiContinuation for a server that renders the continued message with the model's chat
+ * template (vLLM, through HF's continue_final_message), and, where it refuses that with 400 (the
+ * template does not write the think block back as sent: GLM-4.5 to 4.7 write it without line
+ * breaks, DeepSeek-R1's distills and V3.1 drop it), the same with the thinking as the message's
+ * `reasoning`, which vLLM hands the template as `reasoning_content` too (chat_utils.py,
+ * _parse_chat_message_content), and the answer so far as its content. Templates that read
+ * reasoning_content write the thinking back (GLM's, Qwen3's); the others leave it out, and the
+ * model answers without it (real templates rendered, session 35: test/fixtures/templates).
+ */
+export function templatedContinuation(original: Record<string, unknown>, thinking: string, answerSoFar: string, maxTokens: number, generated = 0): ContinuationRequest {
+  const fallback = chatContinuation(original, { role: 'assistant', reasoning: thinking, content: answerSoFar }, maxTokens, generated).body;
+  return { ...openAiContinuation(original, thinking, answerSoFar, maxTokens, generated), fallback };
+}
+
 /** The same with the assistant message given: it closes the thinking in the model's own format. */
 export function chatContinuation(original: Record<string, unknown>, assistant: Record<string, unknown>, maxTokens: number, generated = 0): ContinuationRequest {
   const messages = Array.isArray(original.messages) ? [...(original.messages as unknown[])] : [];

@@ -1,4 +1,4 @@
-import { capCompletion, capLimits, chatContinuation, engineBudgetField, mergeOpenAiContinuation, openAiContinuation, openAiEditing, requestStreamUsage } from './openai.js';
+import { capCompletion, capLimits, engineBudgetField, mergeOpenAiContinuation, openAiContinuation, openAiEditing, requestStreamUsage, templatedContinuation } from './openai.js';
 import type { BudgetPlan, ContinuationRequest, Dialect, RewriteResult, BackendOptions } from './types.js';
 import { servedByHarmony } from './think-prompt.js';
 
@@ -22,26 +22,13 @@ export function vllmDialect(o: BackendOptions): Dialect {
     buildContinuation: (original, thinking, answerSoFar, maxTokens, generated) =>
       typeof original.model === 'string' && servedByHarmony(original.model) && answerSoFar.trim() === ''
         ? harmonyRescue(original, thinking, maxTokens, generated)
-        : { ...openAiContinuation(original, thinking, answerSoFar, maxTokens, generated), fallback: reasoningContinuation(original, thinking, answerSoFar, maxTokens, generated).body },
+        : templatedContinuation(original, thinking, answerSoFar, maxTokens, generated),
     mergeContinuation: mergeOpenAiContinuation,
     // vLLM renders gpt-oss chats through its harmony path (_make_request_with_harmony), which
     // reads an assistant message as a final-channel message and always opens a new assistant
     // turn: continue_final_message is not honoured, and a continuation would think again.
     continuationLoses: (body) => (typeof body.model === 'string' && servedByHarmony(body.model) ? 'its answer (vLLM renders gpt-oss through its harmony path, which continues no final message)' : null),
   };
-}
-
-/**
- * The continuation where vLLM refuses the think block in content (its chat template does not
- * render it back as sent: GLM-4.5 to 4.7 write it without line breaks, DeepSeek-R1's distills and
- * V3.1 drop it): the thinking as the assistant message's `reasoning`, which vLLM hands the
- * template as `reasoning_content` too (chat_utils.py, _parse_chat_message_content), and the
- * answer so far as its content. Templates that read reasoning_content write the thinking back
- * (GLM's, Qwen3's); the others leave it out, and the model answers without it (rendered with the
- * templates, session 35).
- */
-function reasoningContinuation(original: Record<string, unknown>, thinking: string, answerSoFar: string, maxTokens: number, generated = 0): ContinuationRequest {
-  return chatContinuation(original, { role: 'assistant', reasoning: thinking, content: answerSoFar }, maxTokens, generated);
 }
 
 /**
