@@ -9,6 +9,7 @@ import type { BackendConfig, Config } from './config/schema.js';
 import { checkEnvoyConfig, type Finding } from './config/envoy-check.js';
 import { backendCallHeaders } from './backends/registry.js';
 import { servedByHarmony } from './backends/think-prompt.js';
+import { continuedThinkingDropped } from './backends/vllm.js';
 
 function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -57,6 +58,17 @@ function harmonyFinding(b: BackendConfig, names: readonly string[]): Finding | n
   return { level: 'warning', message: `backends '${b.name}' serves ${harmony.join(', ')} with enforcement continuation: vLLM renders gpt-oss chats through its harmony path, which does not continue a final message, so requests for it get no cut-off and are capped natively (thinking_token_budget, the stream rewrite); set enforcement: native to say so.` };
 }
 
+/**
+ * A vLLM backend with continuations that serves DeepSeek-R1 or a distill: their templates drop
+ * the thinking from a continued message, so such requests get no cut-off (continuationLoses).
+ */
+function droppedThinkingFinding(b: BackendConfig, names: readonly string[]): Finding | null {
+  if (b.dialect !== 'vllm' || b.enforcement !== 'continuation') return null;
+  const r1 = names.filter(continuedThinkingDropped);
+  if (r1.length === 0) return null;
+  return { level: 'warning', message: `backends '${b.name}' serves ${r1.join(', ')} with enforcement continuation: DeepSeek-R1's chat templates drop the thinking from a continued message, so requests for it get no cut-off and are capped natively (thinking_token_budget, the stream rewrite); set enforcement: native to say so.` };
+}
+
 /** The most telling part of a fetch error: the socket error code (ECONNREFUSED, ENOTFOUND, …) where there is one. */
 function reason(err: unknown): string {
   const e = err as { message?: string; code?: string; cause?: unknown; errors?: unknown[] };
@@ -94,8 +106,7 @@ export async function checkCommand(args: string[]): Promise<number> {
         process.stdout.write(`backend ${b.name} (${b.dialect}, ${b.url}): ${names.length ? names.join(', ') : 'reachable, no models listed'}\n`);
         const context = contextFinding(b, maxModelLen);
         if (context) findings.push(context);
-        const harmony = harmonyFinding(b, names);
-        if (harmony) findings.push(harmony);
+        for (const found of [harmonyFinding(b, names), droppedThinkingFinding(b, names)]) if (found) findings.push(found);
       } catch (err) {
         findings.push({ level: 'error', message: `backends '${b.name}' (${b.url}) is not reachable: ${reason(err)}.` });
       }

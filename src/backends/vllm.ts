@@ -27,7 +27,16 @@ export function vllmDialect(o: BackendOptions): Dialect {
     // vLLM renders gpt-oss chats through its harmony path (_make_request_with_harmony), which
     // reads an assistant message as a final-channel message and always opens a new assistant
     // turn: continue_final_message is not honoured, and a continuation would think again.
-    continuationLoses: (body) => (typeof body.model === 'string' && servedByHarmony(body.model) ? 'its answer (vLLM renders gpt-oss through its harmony path, which continues no final message)' : null),
+    // DeepSeek-R1's templates drop the thinking of a continued message, and its reasoning parser
+    // then reads what the model writes as reasoning until it writes </think>.
+    continuationLoses: (body) =>
+      typeof body.model !== 'string'
+        ? null
+        : servedByHarmony(body.model)
+          ? 'its answer (vLLM renders gpt-oss through its harmony path, which continues no final message)'
+          : continuedThinkingDropped(body.model)
+            ? "its answer (DeepSeek-R1's chat templates drop the thinking from a continued message, and vLLM's R1 parser reads what follows as reasoning)"
+            : null,
   };
 }
 
@@ -50,4 +59,13 @@ function harmonyRescue(original: Record<string, unknown>, thinking: string, maxT
   delete body.continue_final_message;
   delete body.add_generation_prompt;
   return { ...request, body };
+}
+
+/**
+ * Whether a model of this name is DeepSeek-R1 or one of its distills, whose chat templates drop
+ * the thinking from an assistant message in either form a continuation sends (rendered: session
+ * 35, test/fixtures/templates). Names only, as for gpt-oss.
+ */
+export function continuedThinkingDropped(model: string): boolean {
+  return /deepseek-r1/i.test(model);
 }

@@ -261,6 +261,16 @@ describe("vLLM's chat continuation against real chat templates (HF transformers'
     for (const t of ['Qwen-Qwen3-0.6B', 'Qwen3.5-4B', 'MiniMax-M2']) expect(recorded(t, 'think-block-untrimmed', '').ok).toBe(false);
   });
 
+  it("DeepSeek-R1 and its distills: their templates drop the thinking in both forms (recorded), so vLLM gives them no cut-off", () => {
+    for (const form of ['think-block', 'reasoning'] as const) {
+      const r = recorded('deepseek-ai-DeepSeek-R1-Distill-Qwen-32B', form, '');
+      expect(r.ok && r.assistant!.includes(T)).toBe(false);
+    }
+    const d = dialect('vllm', 'continuation');
+    for (const model of ['deepseek-ai/DeepSeek-R1-Distill-Qwen-32B', 'deepseek-ai/DeepSeek-R1-0528', 'DeepSeek-R1']) expect(d.continuationLoses!({ model, messages: [] })).toMatch(/^its answer \(DeepSeek-R1/);
+    for (const model of ['deepseek-ai/DeepSeek-V3.1', 'Qwen/Qwen3-8B', 'zai-org/GLM-4.7-Flash']) expect(d.continuationLoses!({ model, messages: [] })).toBeNull();
+  });
+
   it('generic servers (often vLLM without a reasoning parser) get the same fallback; SGLang none (it appends the prefill to its rendering, and no template reads it back)', () => {
     expect(dialect('generic', 'continuation').buildContinuation!(original, T, '', 64, 40)).toEqual(dialect('vllm', 'continuation').buildContinuation!(original, T, '', 64, 40));
     expect(dialect('sglang', 'continuation').buildContinuation!(original, T, '', 64, 40).fallback).toBeUndefined();

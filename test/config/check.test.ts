@@ -272,6 +272,22 @@ describe('thinkcap check (the CLI)', () => {
     }
   });
 
+  it('vLLM serving a DeepSeek-R1 distill with enforcement continuation: a warning (its template drops the continued thinking), none with native', async () => {
+    const r1 = await startEmulator({ model: 'deepseek-ai/DeepSeek-R1-Distill-Qwen-7B' });
+    try {
+      const base = read('thinkcap.example.yaml');
+      const at = async (name: string, url: string, enforcement: string) => {
+        writeFileSync(join(dir, `${name}.yaml`), stringify({ ...base, backends: [{ name: 'v', dialect: 'vllm', url, enforcement }] }));
+        return (await check('--config', join(dir, `${name}.yaml`))).stdout;
+      };
+      expect(await at('r1-cont', r1.url, 'continuation')).toContain("backends 'v' serves deepseek-ai/DeepSeek-R1-Distill-Qwen-7B with enforcement continuation: DeepSeek-R1's chat templates drop the thinking");
+      expect(await at('r1-native', r1.url, 'native')).not.toMatch(/drop the thinking/);
+      expect(await at('qwen-cont-r1', emu.url, 'continuation')).not.toMatch(/drop the thinking/);
+    } finally {
+      await r1.close();
+    }
+  });
+
   it('a Redis ledger with replicas but no replica acks: a warning, and none with replicaAcks 1', async () => {
     const spend = (replicaAcks: number) => ({ enabled: true, ledger: 'redis', redis: { sentinel: { name: 'tc', sentinels: [{ host: '127.0.0.1', port: 26379 }] }, replicaAcks } });
     writeFileSync(join(dir, 'acks0.yaml'), stringify({ ...read('thinkcap.example.yaml'), spend: spend(0) }));
