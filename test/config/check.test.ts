@@ -256,35 +256,22 @@ describe('thinkcap check (the CLI)', () => {
     }
   });
 
-  it('vLLM serving gpt-oss with enforcement continuation: a warning (its harmony path continues no final message), none with native or another model', async () => {
-    const oss = await startEmulator({ model: 'openai/gpt-oss-20b' });
+  it.each([
+    ['openai/gpt-oss-20b', 'vLLM renders gpt-oss chats through its harmony path', /harmony/],
+    ['deepseek-ai/DeepSeek-R1-Distill-Qwen-7B', "DeepSeek-R1's chat templates drop the thinking", /drop the thinking/],
+  ] as const)('vLLM serving %s with enforcement continuation: a warning (%s), none with native or another model', async (model, why, mark) => {
+    const served = await startEmulator({ model });
     try {
       const base = read('thinkcap.example.yaml');
       const at = async (name: string, url: string, enforcement: string) => {
         writeFileSync(join(dir, `${name}.yaml`), stringify({ ...base, backends: [{ name: 'v', dialect: 'vllm', url, enforcement }] }));
         return (await check('--config', join(dir, `${name}.yaml`))).stdout;
       };
-      expect(await at('oss-cont', oss.url, 'continuation')).toContain("backends 'v' serves openai/gpt-oss-20b with enforcement continuation: vLLM renders gpt-oss chats through its harmony path");
-      expect(await at('oss-native', oss.url, 'native')).not.toMatch(/harmony/);
-      expect(await at('qwen-cont', emu.url, 'continuation')).not.toMatch(/harmony/);
+      expect(await at('cont', served.url, 'continuation')).toContain(`backends 'v' serves ${model} with enforcement continuation: ${why}`);
+      expect(await at('native', served.url, 'native')).not.toMatch(mark);
+      expect(await at('other-cont', emu.url, 'continuation')).not.toMatch(mark);
     } finally {
-      await oss.close();
-    }
-  });
-
-  it('vLLM serving a DeepSeek-R1 distill with enforcement continuation: a warning (its template drops the continued thinking), none with native', async () => {
-    const r1 = await startEmulator({ model: 'deepseek-ai/DeepSeek-R1-Distill-Qwen-7B' });
-    try {
-      const base = read('thinkcap.example.yaml');
-      const at = async (name: string, url: string, enforcement: string) => {
-        writeFileSync(join(dir, `${name}.yaml`), stringify({ ...base, backends: [{ name: 'v', dialect: 'vllm', url, enforcement }] }));
-        return (await check('--config', join(dir, `${name}.yaml`))).stdout;
-      };
-      expect(await at('r1-cont', r1.url, 'continuation')).toContain("backends 'v' serves deepseek-ai/DeepSeek-R1-Distill-Qwen-7B with enforcement continuation: DeepSeek-R1's chat templates drop the thinking");
-      expect(await at('r1-native', r1.url, 'native')).not.toMatch(/drop the thinking/);
-      expect(await at('qwen-cont-r1', emu.url, 'continuation')).not.toMatch(/drop the thinking/);
-    } finally {
-      await r1.close();
+      await served.close();
     }
   });
 
