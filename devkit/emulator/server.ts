@@ -101,9 +101,10 @@ export interface EmulatorOptions {
    * back as `<think>\n{thinking}\n</think>\n\n{answer}` with the line breaks around the
    * thinking and before the answer trimmed; `glm` (GLM-4.7's) as `<think>{thinking}</think>
    * {answer}`, trimmed. Both take the thinking from the message's `reasoning` (vLLM passes it
-   * as reasoning_content) before a think block in its content. Unset: content is rendered as it is.
+   * as reasoning_content) before a think block in its content. `verbatim`: content is rendered as
+   * it is. Default `qwen3`, the family most served with a reasoning parser.
    */
-  chatTemplate?: 'qwen3' | 'glm';
+  chatTemplate?: 'qwen3' | 'glm' | 'verbatim';
   /** Events written per network write (>1 puts several events in one read). */
   eventsPerWrite?: number;
   /** Split every write at this byte offset too (events split across reads). */
@@ -238,7 +239,8 @@ export function engineOutcome(dialect: EmulatedDialect, body: Record<string, unk
   let continuation = false;
   const messages = Array.isArray(body.messages) ? (body.messages as Array<Record<string, unknown>>) : [];
   const last = messages[messages.length - 1];
-  const prefill = body.continue_final_message === true && last?.role === 'assistant' && typeof last.content === 'string' ? (dialect === 'vllm' && opts.chatTemplate ? renderedAssistant(opts.chatTemplate, last) : last.content) : null;
+  const template = dialect === 'vllm' ? (opts.chatTemplate ?? 'qwen3') : 'verbatim';
+  const prefill = body.continue_final_message === true && last?.role === 'assistant' && typeof last.content === 'string' ? (template !== 'verbatim' ? renderedAssistant(template, last) : last.content) : null;
   // SGLang serving gpt-oss: the prefill goes on after the template's `<|start|>assistant`.
   const harmonyFinal = prefill !== null && dialect === 'sglang' && opts.harmony ? HARMONY_FINAL_OPEN.exec(`<|start|>assistant${prefill}`) : null;
   if (prefill !== null && (dialect === 'sglang' && opts.harmony ? harmonyFinal !== null : prefill.includes('</think>'))) {
@@ -480,7 +482,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         return;
       }
       const lastMessage = Array.isArray(b.messages) ? rec(b.messages.at(-1)) : {};
-      if (dialect === 'vllm' && opts.chatTemplate && b.continue_final_message === true && lastMessage.role === 'assistant' && !rendersBack(opts.chatTemplate, lastMessage)) {
+      const template = opts.chatTemplate ?? 'qwen3';
+      if (dialect === 'vllm' && template !== 'verbatim' && b.continue_final_message === true && lastMessage.role === 'assistant' && !rendersBack(template, lastMessage)) {
         // HF's apply_chat_template (continue_final_message) raises, and vLLM answers 400.
         res.writeHead(400, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ object: 'error', message: 'continue_final_message is set but the final message does not appear in the chat after applying the chat template! This can happen if the chat template deletes portions of the final message.', type: 'BadRequestError', param: null, code: 400 }));
