@@ -45,28 +45,25 @@ function contextFinding(b: BackendConfig, maxModelLen: number | null): Finding |
 }
 
 /**
- * A vLLM backend with continuations that serves gpt-oss: vLLM renders gpt-oss chats through its
- * harmony path, which reads an assistant message as a final-channel message and always opens a
- * new assistant turn, so `continue_final_message` is not honoured (a continuation would start
- * thinking again inside the answer allowance): such requests get no cut-off (the vLLM dialect's
- * continuationLoses), which the config should say.
+ * Models a vLLM continuation backend serves that get no cut-off (the vLLM dialect's
+ * continuationLoses), by kind, and why: the config should say so (enforcement: native).
+ * gpt-oss: vLLM renders its chats through its harmony path, which reads an assistant message as
+ * a final-channel message and always opens a new assistant turn, so `continue_final_message` is
+ * not honoured (a continuation would start thinking again inside the answer allowance).
+ * DeepSeek-R1 and its distills: their templates drop the thinking from a continued message.
  */
-function harmonyFinding(b: BackendConfig, names: readonly string[]): Finding | null {
-  if (b.dialect !== 'vllm' || b.enforcement !== 'continuation') return null;
-  const harmony = names.filter(servedByHarmony);
-  if (harmony.length === 0) return null;
-  return { level: 'warning', message: `backends '${b.name}' serves ${harmony.join(', ')} with enforcement continuation: vLLM renders gpt-oss chats through its harmony path, which does not continue a final message, so requests for it get no cut-off and are capped natively (thinking_token_budget, the stream rewrite); set enforcement: native to say so.` };
-}
+const NO_CUT_OFF_ON_VLLM: ReadonlyArray<{ serves: (model: string) => boolean; why: string }> = [
+  { serves: servedByHarmony, why: 'vLLM renders gpt-oss chats through its harmony path, which does not continue a final message' },
+  { serves: continuedThinkingDropped, why: "DeepSeek-R1's chat templates drop the thinking from a continued message" },
+];
 
-/**
- * A vLLM backend with continuations that serves DeepSeek-R1 or a distill: their templates drop
- * the thinking from a continued message, so such requests get no cut-off (continuationLoses).
- */
-function droppedThinkingFinding(b: BackendConfig, names: readonly string[]): Finding | null {
-  if (b.dialect !== 'vllm' || b.enforcement !== 'continuation') return null;
-  const r1 = names.filter(continuedThinkingDropped);
-  if (r1.length === 0) return null;
-  return { level: 'warning', message: `backends '${b.name}' serves ${r1.join(', ')} with enforcement continuation: DeepSeek-R1's chat templates drop the thinking from a continued message, so requests for it get no cut-off and are capped natively (thinking_token_budget, the stream rewrite); set enforcement: native to say so.` };
+/** A warning for each kind of model a vLLM continuation backend serves that gets no cut-off. */
+function noCutOffFindings(b: BackendConfig, names: readonly string[]): Finding[] {
+  if (b.dialect !== 'vllm' || b.enforcement !== 'continuation') return [];
+  return NO_CUT_OFF_ON_VLLM.flatMap(({ serves, why }) => {
+    const served = names.filter(serves);
+    return served.length === 0 ? [] : [{ level: 'warning' as const, message: `backends '${b.name}' serves ${served.join(', ')} with enforcement continuation: ${why}, so requests for it get no cut-off and are capped natively (thinking_token_budget, the stream rewrite); set enforcement: native to say so.` }];
+  });
 }
 
 /** The most telling part of a fetch error: the socket error code (ECONNREFUSED, ENOTFOUND, …) where there is one. */
@@ -106,7 +103,7 @@ export async function checkCommand(args: string[]): Promise<number> {
         process.stdout.write(`backend ${b.name} (${b.dialect}, ${b.url}): ${names.length ? names.join(', ') : 'reachable, no models listed'}\n`);
         const context = contextFinding(b, maxModelLen);
         if (context) findings.push(context);
-        for (const found of [harmonyFinding(b, names), droppedThinkingFinding(b, names)]) if (found) findings.push(found);
+        findings.push(...noCutOffFindings(b, names));
       } catch (err) {
         findings.push({ level: 'error', message: `backends '${b.name}' (${b.url}) is not reachable: ${reason(err)}.` });
       }

@@ -37,12 +37,10 @@ export function sglangDialect(o: BackendOptions): Dialect {
     // open its analysis again. Its gpt-oss reasoning parser reads text outside an analysis message
     // as the answer (parser/harmony_parser.py).
     buildContinuation: (original, thinking, answerSoFar, maxTokens, generated) =>
-      harmonyModel(original) ? chatContinuation(original, { role: 'assistant', content: harmonyAnswerPrefill(thinking, answerSoFar) }, maxTokens, generated) : openAiContinuation(original, thinking, answerSoFar, maxTokens, generated),
+      servedByHarmony(original.model) ? chatContinuation(original, { role: 'assistant', content: harmonyAnswerPrefill(thinking, answerSoFar) }, maxTokens, generated) : openAiContinuation(original, thinking, answerSoFar, maxTokens, generated),
     mergeContinuation: mergeOpenAiContinuation,
     // A gpt-oss continuation goes on in the final channel, where no tool is called (harmony calls
     // tools from the commentary channel).
-    continuationLoses: (body) => (harmonyModel(body) && Array.isArray(body.tools) && body.tools.length > 0 ? 'tool calls (a gpt-oss continuation goes on in the final channel, where harmony calls no tool)' : null),
+    continuationLoses: (body) => (servedByHarmony(body.model) && Array.isArray(body.tools) && body.tools.length > 0 ? 'tool calls (a gpt-oss continuation goes on in the final channel, where harmony calls no tool)' : null),
   };
 }
-
-const harmonyModel = (body: Record<string, unknown>) => typeof body.model === 'string' && servedByHarmony(body.model);

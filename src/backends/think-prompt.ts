@@ -45,8 +45,8 @@ export function harmonyAnswerPrefill(thinking: string, answerSoFar: string): str
  * names). The engines decide by the model's own config (model_type gpt_oss); a request names only
  * the served name, which keeps "gpt-oss" unless the operator renamed it.
  */
-export function servedByHarmony(model: string): boolean {
-  return /gpt-oss/i.test(model);
+export function servedByHarmony(model: unknown): boolean {
+  return typeof model === 'string' && /gpt-oss/i.test(model);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { capCompletion, capLimits, engineBudgetField, mergeOpenAiContinuation, openAiContinuation, openAiEditing, requestStreamUsage, templatedContinuation } from './openai.js';
+import { capCompletion, capLimits, chatContinuation, engineBudgetField, mergeOpenAiContinuation, openAiEditing, requestStreamUsage, templatedContinuation } from './openai.js';
 import type { BudgetPlan, ContinuationRequest, Dialect, RewriteResult, BackendOptions } from './types.js';
 import { servedByHarmony } from './think-prompt.js';
 
@@ -20,7 +20,7 @@ export function vllmDialect(o: BackendOptions): Dialect {
       return result;
     },
     buildContinuation: (original, thinking, answerSoFar, maxTokens, generated) =>
-      typeof original.model === 'string' && servedByHarmony(original.model) && answerSoFar.trim() === ''
+      servedByHarmony(original.model) && answerSoFar.trim() === ''
         ? harmonyRescue(original, thinking, maxTokens, generated)
         : templatedContinuation(original, thinking, answerSoFar, maxTokens, generated),
     mergeContinuation: mergeOpenAiContinuation,
@@ -30,13 +30,11 @@ export function vllmDialect(o: BackendOptions): Dialect {
     // DeepSeek-R1's templates drop the thinking of a continued message, and its reasoning parser
     // then reads what the model writes as reasoning until it writes </think>.
     continuationLoses: (body) =>
-      typeof body.model !== 'string'
-        ? null
-        : servedByHarmony(body.model)
-          ? 'its answer (vLLM renders gpt-oss through its harmony path, which continues no final message)'
-          : continuedThinkingDropped(body.model)
-            ? "its answer (DeepSeek-R1's chat templates drop the thinking from a continued message, and vLLM's R1 parser reads what follows as reasoning)"
-            : null,
+      servedByHarmony(body.model)
+        ? 'its answer (vLLM renders gpt-oss through its harmony path, which continues no final message)'
+        : continuedThinkingDropped(body.model)
+          ? "its answer (DeepSeek-R1's chat templates drop the thinking from a continued message, and vLLM's R1 parser reads what follows as reasoning)"
+          : null,
   };
 }
 
@@ -52,13 +50,10 @@ export function vllmDialect(o: BackendOptions): Dialect {
  * are left out: that path reads neither.
  */
 function harmonyRescue(original: Record<string, unknown>, thinking: string, maxTokens: number, generated = 0): ContinuationRequest {
-  const request = openAiContinuation(original, thinking, '', maxTokens, generated);
-  const messages = [...(request.body.messages as unknown[])];
-  messages[messages.length - 1] = { role: 'assistant', reasoning: thinking };
-  const body: Record<string, unknown> = { ...request.body, messages };
-  delete body.continue_final_message;
-  delete body.add_generation_prompt;
-  return { ...request, body };
+  const request = chatContinuation(original, { role: 'assistant', reasoning: thinking }, maxTokens, generated);
+  delete request.body.continue_final_message;
+  delete request.body.add_generation_prompt;
+  return request;
 }
 
 /**
@@ -66,6 +61,6 @@ function harmonyRescue(original: Record<string, unknown>, thinking: string, maxT
  * the thinking from an assistant message in either form a continuation sends (rendered: session
  * 35, test/fixtures/templates). Names only, as for gpt-oss.
  */
-export function continuedThinkingDropped(model: string): boolean {
-  return /deepseek-r1/i.test(model);
+export function continuedThinkingDropped(model: unknown): boolean {
+  return typeof model === 'string' && /deepseek-r1/i.test(model);
 }
