@@ -450,15 +450,20 @@ function fixedWork(iterations: number): number {
   return x;
 }
 
-/** `calls` timed calls of fixedWork(iterations), in us, sorted. */
-function timeFixedWork(iterations: number, calls: number): number[] {
+/** `calls` timed calls of run, in us, in the order they ran. */
+function timedInOrder(run: () => void, calls: number): number[] {
   const t: number[] = [];
   for (let i = 0; i < calls; i++) {
     const t0 = performance.now();
-    workSink ^= fixedWork(iterations);
+    run();
     t.push((performance.now() - t0) * 1000);
   }
-  return t.sort((a, b) => a - b);
+  return t;
+}
+
+/** `calls` timed calls of fixedWork(iterations), in us, sorted. */
+function timeFixedWork(iterations: number, calls: number): number[] {
+  return timedInOrder(() => void (workSink ^= fixedWork(iterations)), calls).sort((a, b) => a - b);
 }
 
 /** Iterations of fixedWork that take about `us` microseconds here now (three trials of 200 calls). */
@@ -879,32 +884,25 @@ if (args.includes('--pairs')) {
 function tickSearch(): void {
   const messages: Msg[] = [{ role: 'user', content: mixture(2021, 2048) }];
   for (let i = 0; i < 5000; i++) classifyMessages(messages);
-  const timed = (run: () => void): number[] => {
-    const t: number[] = [];
-    for (let i = 0; i < 20_000; i++) {
-      const t0 = performance.now();
-      run();
-      t.push((performance.now() - t0) * 1000);
-    }
-    return t;
-  };
-  const classification = timed(() => classifyMessages(messages));
+  const classification = timedInOrder(() => classifyMessages(messages), 20_000);
   const n = iterationsFor(median(classification));
-  const loop = timed(() => void (workSink ^= fixedWork(n)));
+  const loop = timedInOrder(() => void (workSink ^= fixedWork(n)), 20_000);
   console.log('\n### slow calls of one input, 20,000 in a row (us)\n');
   console.log('| work | median | p99 | slow calls (over 1.3x median) | runs of them | runs start every, calls (ms) | median run, calls | median excess |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const [label, t] of [['2 KB mixture (seed 2021), classified', classification], ['fixed loop, same median', loop]] as const) {
     const m = median(t);
     const slow = t.flatMap((v, i) => (v > 1.3 * m ? [i] : []));
-    const runs: Array<{ start: number; end: number }> = [];
+    const runs: Array<{ start: number; end: number; calls: number }> = [];
     for (const i of slow) {
       const last = runs.at(-1);
-      if (last && i - last.end <= 2) last.end = i;
-      else runs.push({ start: i, end: i });
+      if (last && i - last.end <= 2) {
+        last.end = i;
+        last.calls++;
+      } else runs.push({ start: i, end: i, calls: 1 });
     }
     const gap = runs.length > 1 ? median(runs.slice(1).map((r, k) => r.start - runs[k]!.start)) : NaN;
-    const runLength = runs.length ? median(runs.map((r) => slow.filter((i) => i >= r.start && i <= r.end).length)) : NaN;
+    const runLength = runs.length ? median(runs.map((r) => r.calls)) : NaN;
     const excess = slow.length ? median(slow.map((i) => t[i]! - m)) : NaN;
     console.log(`| ${label} | ${m.toFixed(1)} | ${quantile([...t].sort((a, b) => a - b), 0.99).toFixed(1)} | ${slow.length} | ${runs.length} | ${gap} (${((gap * m) / 1000).toFixed(1)}) | ${runLength} | ${excess.toFixed(1)} |`);
   }
