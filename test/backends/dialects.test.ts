@@ -253,6 +253,15 @@ describe("vLLM's chat continuation against real chat templates (HF transformers'
     }
   });
 
+  it('a thinking of a million line feeds either side is trimmed in one pass, to the same block', () => {
+    const lf = '\n'.repeat(1_000_000);
+    const c = dialect('vllm', 'continuation').buildContinuation!(original, `${lf}${T}${lf}`, `${lf}The sum`, 64, 40);
+    expect((c.body.messages as Array<Record<string, unknown>>).at(-1)).toEqual(recorded('Qwen-Qwen3-0.6B', 'think-block', 'The sum').message);
+    // Only line feeds go: other blank characters are the thinking's own.
+    const spaced = dialect('vllm', 'continuation').buildContinuation!(original, ` \n${T}\n `, '', 64, 40);
+    expect((spaced.body.messages as Array<Record<string, unknown>>).at(-1)).toEqual({ role: 'assistant', content: `<think>\n \n${T}\n \n</think>\n\n` });
+  });
+
   it('every recorded template takes one of the two: the think block, or where it refuses that, the reasoning field', () => {
     const templates = [...new Set(TEMPLATE_RENDERS.cases.map((c) => c.template))];
     expect(templates.length).toBeGreaterThanOrEqual(10);
