@@ -4,6 +4,11 @@ HF transformers' own continue_final_message (what vLLM's chat endpoint calls), a
 test/fixtures/templates/continue-final-message.json. The emulator's vLLM chat templates
 (EmulatorOptions.chatTemplate) and the forms thinkcap sends are held to it.
 
+And the generation prompt of every template there (add_generation_prompt, one user message), as
+it is and with thinking switched off (chat_template_kwargs enable_thinking / thinking false):
+test/fixtures/templates/generation-prompts.json. Which templates open a think block there, and
+which close it when thinking is off, is what backends[].thinkPrefilled says (true / always).
+
     python3 -m venv /tmp/tpl && /tmp/tpl/bin/pip install transformers==5.25.0 jinja2==3.1.6
     /tmp/tpl/bin/python scripts/record-template-renders.py
 
@@ -58,6 +63,11 @@ def main():
         with tarfile.open(sdist) as tar:
             for name in TEMPLATES:
                 sources[name] = tar.extractfile(prefix + name + ".jinja").read().decode("utf-8")
+            every = {}
+            for member in tar.getmembers():
+                if member.name.startswith(prefix) and member.name.endswith(".jinja"):
+                    every[member.name[len(prefix):-len(".jinja")]] = tar.extractfile(member).read().decode("utf-8")
+    record_generation_prompts(every)
     cases = []
     for name in TEMPLATES:
         for answer in ["", "The sum"]:
@@ -81,6 +91,31 @@ def main():
         json.dump({"transformers": transformers.__version__, "llamaCppPython": LLAMA_CPP_PYTHON_VERSION, "thinking": THINKING, "cases": cases}, f, indent=1, ensure_ascii=False)
         f.write("\n")
     print(f"{len(cases)} renders, {sum(not c['ok'] for c in cases)} refused: {os.path.normpath(out_path)}")
+
+
+SWITCHES = {"default": {}, "enable_thinking=false": {"enable_thinking": False}, "thinking=false": {"thinking": False}}
+
+
+def record_generation_prompts(sources):
+    """What each template renders after a user message with add_generation_prompt: the generation prompt."""
+    out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", "templates", "generation-prompts.json")
+    templates = {}
+    for name in sorted(sources):
+        row = {}
+        for label, kwargs in SWITCHES.items():
+            try:
+                rendered = render_jinja_template([[{"role": "user", "content": QUESTION}]], chat_template=sources[name], add_generation_prompt=True, bos_token="<s>", eos_token="</s>", **kwargs)
+                while isinstance(rendered, (list, tuple)):
+                    rendered = rendered[0]
+                row[label] = rendered[rendered.rindex(QUESTION) + len(QUESTION):]
+            except Exception as e:  # noqa: BLE001 - a template that needs arguments of its own
+                row[label] = None
+                row.setdefault("errors", {})[label] = str(e).split("\n")[0][:160]
+        templates[name] = row
+    with open(out_path, "w", encoding="utf-8") as f:
+        json.dump({"transformers": transformers.__version__, "llamaCppPython": LLAMA_CPP_PYTHON_VERSION, "question": QUESTION, "templates": templates}, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+    print(f"{len(templates)} templates' generation prompts: {os.path.normpath(out_path)}")
 
 
 if __name__ == "__main__":

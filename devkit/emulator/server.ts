@@ -78,8 +78,13 @@ export interface EmulatorOptions {
   reasoningFormat?: 'deepseek' | 'none';
   /** Any OpenAI-compatible engine started without a reasoning parser: `<think>…</think>` in content (budget fields that need a parser are ignored). */
   noReasoningParser?: boolean;
-  /** generic: the template pre-fills `<think>`. */
-  thinkPrefilled?: boolean;
+  /**
+   * generic: the template's generation prompt opens `<think>`. `true`: as Qwen3.5's and the other
+   * templates with a switch do, it closes the block instead where chat_template_kwargs.enable_thinking
+   * is false, and the model writes the answer alone, no tag; `always`: whatever the request says
+   * (DeepSeek-R1 distills' templates). test/fixtures/templates/generation-prompts.json holds both.
+   */
+  thinkPrefilled?: boolean | 'always';
   /**
    * Ollama: a gpt-oss model (OpenAI's harmony format). The render answers with the shape of
    * Ollama's gpt-oss template (a system message whose "Reasoning:" line is the `think` level,
@@ -229,6 +234,8 @@ export interface Outcome {
   answerFrom: number;
   finish: 'stop' | 'length';
   continuation: boolean;
+  /** The template closed the think block in the prompt (thinkPrefilled true, thinking off): the answer alone, no tag. */
+  thinkClosedByTemplate?: boolean;
 }
 
 /** What the engine generates for this request: its budget fields obeyed as the real one does. */
@@ -252,6 +259,7 @@ export function engineOutcome(dialect: EmulatedDialect, body: Record<string, unk
   }
   const kwargs = rec(body.chat_template_kwargs);
   if (kwargs.enable_thinking === false) thinking = 0;
+  const thinkClosedByTemplate = opts.thinkPrefilled === true && kwargs.enable_thinking === false;
   if (!opts.ignoreBudget && !opts.noReasoningParser) {
     if (dialect === 'vllm') {
       const b = num(body.thinking_token_budget);
@@ -301,7 +309,7 @@ export function engineOutcome(dialect: EmulatedDialect, body: Record<string, unk
     answer = limit - thinking;
     finish = 'length';
   }
-  return { thinking, answer, answerFrom, finish, continuation };
+  return { thinking, answer, answerFrom, finish, continuation, thinkClosedByTemplate };
 }
 
 /** The JSON names of the Go structs Ollama decodes a chat request into (api.ChatRequest, openai.ChatCompletionRequest) and their messages. */
@@ -575,7 +583,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       // the closing tag as three tokens.
       for (let i = 0; i < o.thinking; i++) out.push({ kind: 'content', text: (i === 0 ? '<think>' : '') + thinkingToken(i) });
       if (o.finish === 'stop' || o.answer > 0) for (const t of ['</', 'think', '>', '\n', '\n']) out.push({ kind: 'content', text: t });
-    } else if (inContent && !o.continuation) {
+    } else if (inContent && !o.continuation && !o.thinkClosedByTemplate) {
       if (!opts.thinkPrefilled) out.push({ kind: 'content', text: '<think>' });
       for (let i = 0; i < o.thinking; i++) out.push({ kind: 'content', text: thinkingToken(i) });
       if (o.finish === 'stop' || o.answer > 0) out.push({ kind: 'content', text: '</think>' }, { kind: 'content', text: '\n\n' });

@@ -1,4 +1,5 @@
 import { hasMediaParts } from '../budget/prompt.js';
+import { isRecord } from './types.js';
 
 /** A harmony (gpt-oss) generation prompt: the assistant's header opened, its channel left to the model. */
 const HARMONY_GENERATION_PROMPT = /<\|start\|>assistant$/;
@@ -29,6 +30,21 @@ export function continuationPrompt(rendered: string, thinking: string, answerSoF
   }
   const sep = thinking.endsWith('\n') ? '' : '\n';
   return `${rendered}${open}${thinking}${sep}</think>\n\n${answerSoFar}`;
+}
+
+/**
+ * Whether the response to this request starts inside a think block its chat template opened
+ * (backends[].thinkPrefilled), from the body as sent upstream. Templates that open the block in
+ * their generation prompt and read enable_thinking close it there when it is false, and the model
+ * writes the answer alone: read as thinking, that answer was dropped at a zero budget (where
+ * thinkcap itself turns thinking off) and cut at the budget where a client turned it off. Of the
+ * real templates rendered (test/fixtures/templates/generation-prompts.json), every one that opens
+ * the block and has a switch reads enable_thinking; `thinking` (DeepSeek-V3.1's) opens none.
+ */
+export function startsInsideThink(prefilled: boolean | 'always' | undefined, sent: Record<string, unknown>): boolean {
+  if (prefilled === 'always') return true;
+  if (prefilled !== true) return false;
+  return !(isRecord(sent.chat_template_kwargs) && sent.chat_template_kwargs.enable_thinking === false);
 }
 
 /**

@@ -97,8 +97,17 @@ const backendSchema = z
      * by tens of thousands of tokens a part.
      */
     mediaPartTokens: z.number().int().min(0).optional(),
-    /** Generic `<think>` models: the chat template pre-fills `<think>`, so the stream starts inside the block. */
-    thinkPrefilled: z.boolean().default(false),
+    /**
+     * Generic `<think>` models: the chat template's generation prompt opens `<think>`, so the
+     * stream starts inside the block. `true`: unless the request turns thinking off with
+     * chat_template_kwargs.enable_thinking=false (as thinkcap does at a zero budget), where such
+     * templates close the block in the prompt and the model writes the answer alone (Qwen3.5,
+     * Nemotron 3 Nano, GLM-4.7-Flash, Ling 3.0, Laguna S 2.1, Spark 2.5); `always`: whatever the
+     * request says, for templates that open it without a switch (DeepSeek-R1 distills, MiniMax-M2,
+     * StepFun 3.5, Nemotron Nano v2). Both read from the real templates' renderings
+     * (test/fixtures/templates/generation-prompts.json).
+     */
+    thinkPrefilled: z.union([z.boolean(), z.literal('always')]).default(false),
     /** Ollama: the model takes think levels ("low" | "medium" | "high") rather than true / false. */
     thinkLevels: z.boolean().default(false),
     /**

@@ -8,6 +8,7 @@ import type { CountingMeter } from '../budget/counting.js';
 import { promptTokenBound } from '../budget/prompt.js';
 import { tokenCost } from '../accounting/cost.js';
 import { dialectFor, selectBackend } from '../backends/registry.js';
+import { startsInsideThink } from '../backends/think-prompt.js';
 import { isRecord, type Dialect, type RewriteResult, type TokenLimits } from '../backends/types.js';
 import type { EnergyMonitor } from '../energy/monitor.js';
 import type { RouteDecision, Router } from '../routing/router.js';
@@ -296,6 +297,8 @@ export interface RequestPlan extends Decision {
   readonly budgetWarnings: readonly string[];
   /** Prompt tokens by thinkcap's estimate (priced when the engine reports none). */
   readonly promptEstimate: number;
+  /** The response starts inside a think block the chat template opened (backends[].thinkPrefilled, as the body sent reads). */
+  readonly thinkOpen: boolean;
   /** Cut-off + continuation applies: the upstream stops at the budget, and thinkcap continues. */
   readonly continuation: boolean;
   /** A model that ends its turn inside thinking gets a continuation that answers. */
@@ -523,6 +526,7 @@ function admit(d: Decision, json: Record<string, unknown>, deps: PlanDeps, timin
   const choices = d.choices;
   const rewrite = d.dialect.rewriteRequest(json, { thinkingBudget: d.budget, answerTokens: config.requests.answerTokens, graceTokens: d.graceTokens, cutOff: d.cutOff, contextRoom: d.contextRoom, mayFollow: continuation || rescue });
   const body = Buffer.from(JSON.stringify(json), 'utf8');
+  const thinkOpen = startsInsideThink(d.backend?.thinkPrefilled, json);
   const headers: Record<string, string | number> = { 'x-thinkcap-tier': d.tier, 'x-thinkcap-budget': d.budget };
   if (d.route) headers[config.routing.header] = d.route.target;
   // Immutable by type (readonly everywhere); an explicit literal keeps the object's shape fast.
@@ -552,5 +556,6 @@ function admit(d: Decision, json: Record<string, unknown>, deps: PlanDeps, timin
     cutOff: d.cutOff,
     contextRoom: d.contextRoom,
     prompt: d.prompt,
+    thinkOpen,
   };
 }

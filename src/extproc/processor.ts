@@ -378,7 +378,7 @@ export class RequestProcessor {
       budget: plan.budget,
       graceTokens: plan.continuation ? plan.graceTokens : 0,
       clientWantsUsage: plan.rewrite.clientWantsUsage,
-      thinkPrefilled: plan.backend?.thinkPrefilled ?? false,
+      thinkPrefilled: plan.thinkOpen,
       continuation: plan.continuation,
       rescue: plan.rescue,
       tier: plan.tier,

@@ -161,6 +161,42 @@ describe.each([
   });
 });
 
+// Templates that open `<think>` in their generation prompt and read enable_thinking close the
+// block in the prompt when it is false (Qwen3.5, Nemotron 3, GLM-4.7: generation-prompts.json),
+// and the model writes the answer alone. Read as thinking, it was lost at a zero budget (thinkcap
+// turns thinking off there) and cut at the budget where the client turned thinking off.
+describe.each([{ prefilled: true as const }, { prefilled: 'always' as const }])('generic, template opens <think> (thinkPrefilled $prefilled), thinking switched off', ({ prefilled }) => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      emulator: { dialect: 'generic', plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }), thinkPrefilled: prefilled, eventsPerWrite: 2, splitWritesAt: 37 },
+      thinkcap: { defaultDialect: 'generic', backends: [{ name: 'b', dialect: 'generic', thinkPrefilled: prefilled }], tiers: { trivial: { budget: 0 }, simple: { budget: 8 } } },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('a zero budget: the whole answer arrives, streamed and whole, with no thinking', async () => {
+    const seen = await streamChat(stack);
+    expect(seen.headers.get('x-thinkcap-budget')).toBe('0');
+    expect(seen.content.replace('</think>', '').trim()).toBe(expectedAnswer(ANSWER));
+    const res = await fullChat(stack);
+    expect(res.content.replace('</think>', '').trim()).toBe(expectedAnswer(ANSWER));
+    await checkEnvoyClean(stack);
+  });
+
+  it('the client turns thinking off on a budget above zero: the answer is not cut at the budget', async () => {
+    // simple: a budget of 8 thinking tokens, under the answer's 25.
+    const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
+    const { data, response } = await client.chat.completions
+      .create({ model: 'm', messages: [{ role: 'user', content: 'What is the capital of Australia?' }], chat_template_kwargs: { enable_thinking: false } } as never)
+      .withResponse();
+    expect(response.headers.get('x-thinkcap-budget')).toBe('8');
+    expect(data.choices[0]!.message.content!.replace('</think>', '').trim()).toBe(expectedAnswer(ANSWER));
+  });
+});
+
 describe('cut-off + continuation (generic model, FULL_DUPLEX_STREAMED)', () => {
   let stack: Stack;
   beforeAll(async () => {

@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { disableThinking } from '../../src/backends/openai.js';
+import { startsInsideThink } from '../../src/backends/think-prompt.js';
+import { engineOutcome } from '../../devkit/emulator/server.js';
+import { packageRoot } from '../../src/paths.js';
+
+/**
+ * The generation prompts of the real chat templates llama.cpp keeps (the pinned llama-cpp-python
+ * sdist's models/templates), rendered by HF transformers (scripts/record-template-renders.py): as
+ * they are and with thinking switched off. What backends[].thinkPrefilled says of a template is
+ * held to them.
+ */
+interface Renders {
+  templates: Record<string, Record<'default' | 'enable_thinking=false' | 'thinking=false', string | null>>;
+}
+const RENDERS = JSON.parse(readFileSync(join(packageRoot(), 'test/fixtures/templates/generation-prompts.json'), 'utf8')) as Renders;
+const SWITCHES = { default: {}, 'enable_thinking=false': { enable_thinking: false }, 'thinking=false': { thinking: false } } as const;
+
+/** The generation prompt leaves a think block open: the model's first token is thinking. */
+const opensThink = (prompt: string | null) => prompt !== null && /<think>\s*$/.test(prompt);
+
+const opening = Object.entries(RENDERS.templates).filter(([, r]) => opensThink(r.default));
+/** `thinkPrefilled: true`: open unless enable_thinking is false (the schema's list). */
+const WITH_SWITCH = ['GLM-4.7-Flash', 'NVIDIA-Nemotron-3-Nano-30B-A3B-BF16', 'Qwen3.5-4B', 'Spark2.5', 'inclusionai-ling-3.0-flash', 'poolside-Laguna-S-2.1'];
+/** `thinkPrefilled: always` (the schema's list). */
+const ALWAYS = ['MiniMax-M2', 'NVIDIA-Nemotron-Nano-v2', 'StepFun3.5-Flash', 'deepseek-ai-DeepSeek-R1-Distill-Llama-8B', 'llama-cpp-deepseek-r1'];
+
+describe('thinkPrefilled against the real templates’ generation prompts', () => {
+  it('the recording holds most of the templates, and the ones that open a think block are the two lists', () => {
+    expect(Object.keys(RENDERS.templates).length).toBeGreaterThanOrEqual(60);
+    expect(opening.map(([name]) => name).sort()).toEqual([...WITH_SWITCH, ...ALWAYS].sort());
+    for (const [name, r] of opening) expect(opensThink(r['enable_thinking=false']), name).toBe(ALWAYS.includes(name));
+  });
+
+  it('no template closes an opened block on `thinking: false` alone: enable_thinking is the switch read', () => {
+    for (const [name, r] of opening) expect(opensThink(r['thinking=false']), name).toBe(true);
+  });
+
+  it('startsInsideThink says what each template renders, for every switch and for thinkcap’s own zero budget', () => {
+    for (const [name, r] of opening) {
+      const setting = ALWAYS.includes(name) ? 'always' : true;
+      for (const [label, kwargs] of Object.entries(SWITCHES) as Array<[keyof typeof SWITCHES, Record<string, boolean>]>) {
+        expect(startsInsideThink(setting, { chat_template_kwargs: kwargs }), `${name} ${label}`).toBe(opensThink(r[label]));
+      }
+      // At a zero budget thinkcap writes both switches (openai.ts disableThinking).
+      const zero: Record<string, unknown> = { chat_template_kwargs: { thinking: true } };
+      disableThinking(zero);
+      expect(startsInsideThink(setting, zero), `${name} zero budget`).toBe(opensThink(r['enable_thinking=false']));
+    }
+    expect(startsInsideThink(false, {})).toBe(false);
+    expect(startsInsideThink(undefined, { chat_template_kwargs: { enable_thinking: true } })).toBe(false);
+    expect(startsInsideThink(true, { chat_template_kwargs: 'not an object' })).toBe(true);
+  });
+
+  it('the emulator’s generic model follows the same templates: no tag at all where the template closed the block', () => {
+    const off = { messages: [{ role: 'user', content: 'Hi' }], chat_template_kwargs: { enable_thinking: false } };
+    expect(engineOutcome('generic', off, { dialect: 'generic', thinkPrefilled: true }).thinkClosedByTemplate).toBe(true);
+    expect(engineOutcome('generic', off, { dialect: 'generic', thinkPrefilled: 'always' }).thinkClosedByTemplate).toBe(false);
+    expect(engineOutcome('generic', { messages: off.messages }, { dialect: 'generic', thinkPrefilled: true }).thinkClosedByTemplate).toBe(false);
+  });
+});
