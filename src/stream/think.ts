@@ -35,6 +35,8 @@ export class ThinkTagTracker {
   /** The answer follows reasoning (a closed block or a reasoning field): think tags in it are the model's noise. */
   private guarded = false;
   private hold = '';
+  /** Starts inside a block the template opened, and no content has come yet (answerOnly may still end it). */
+  private openedUnread: boolean;
 
   constructor(
     private readonly budget: number,
@@ -44,6 +46,7 @@ export class ThinkTagTracker {
   ) {
     this.state = startsInside ? 'thinking' : 'before';
     this.sawBlock = startsInside;
+    this.openedUnread = startsInside;
   }
 
   /**
@@ -51,12 +54,20 @@ export class ThinkTagTracker {
    * continuation prompt closed it): content is all answer, think tags in it are dropped.
    */
   answerOnly(): void {
-    if (this.state === 'before') this.state = 'after';
+    // A block the template opened, before any content: the engine's reasoning parser took the
+    // thinking out of content (backends[].thinkPrefilled on an engine that has one), so content
+    // is answer. Read as thinking, that answer was dropped past the budget.
+    if (this.state === 'before' || this.openedUnread) {
+      this.state = 'after';
+      this.sawBlock = false;
+      this.openedUnread = false;
+    }
     this.guarded = true;
   }
 
   push(text: string): ThinkPieceResult {
     const res: ThinkPieceResult = { out: '', reasoning: '', keptReasoning: '', answer: '' };
+    if (text.length > 0) this.openedUnread = false;
     let s = this.hold + text;
     this.hold = '';
     while (s.length > 0) {

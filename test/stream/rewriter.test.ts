@@ -113,6 +113,21 @@ describe('ResponseRewriter edge cases', () => {
     expect(r.error).toBe('CUDA out of memory');
   });
 
+  it('thinkPrefilled on an engine with a reasoning parser: the answer after the reasoning field is not read as thinking', () => {
+    for (const kind of ['vllm', 'sglang'] as const) {
+      const r = new ResponseRewriter({ dialect: buildDialect(kind, backendOptions(config, undefined)), format: 'sse', budget: 2, clientWantsUsage: true, thinkPrefilled: true, continuation: false, tier: 'simple' });
+      const field = kind === 'vllm' ? 'reasoning' : 'reasoning_content';
+      const events = [
+        { choices: [{ index: 0, delta: { role: 'assistant', content: '' } }] },
+        { choices: [{ index: 0, delta: { [field]: 'a b c d e f' } }] },
+        { choices: [{ index: 0, delta: { content: 'The answer is four, as asked.' } }] },
+        { choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] },
+      ];
+      const out = events.map((e) => r.push(Buffer.from(`data: ${JSON.stringify(e)}\n\n`), false)?.toString() ?? `data: ${JSON.stringify(e)}\n\n`).join('') + (r.push(Buffer.from('data: [DONE]\n\n'), true)?.toString() ?? '');
+      expect(out, kind).toContain('The answer is four, as asked.');
+    }
+  });
+
   it('a stream cut without [DONE] still closes an open think block', () => {
     const r = make('generic', 50);
     const out = Buffer.concat([r.push(Buffer.from('data: {"choices":[{"index":0,"delta":{"content":"<think> a b c"}}]}\n\n'), false) ?? Buffer.alloc(0), r.push(Buffer.alloc(0), true) ?? Buffer.alloc(0)]).toString();

@@ -50,6 +50,21 @@ describe('ThinkTagTracker', () => {
     expect(r.answer).toBe('answer');
   });
 
+  it('a pre-filled block ends where a reasoning field comes before any content (the engine parsed thinking out)', () => {
+    const t = new ThinkTagTracker(2, count, true, truncateWords);
+    expect(t.push('').out).toBe('');
+    t.answerOnly();
+    const r = t.push(words(10, 'answer'));
+    expect(r.answer).toBe(words(10, 'answer'));
+    expect(r.out).toBe(words(10, 'answer'));
+    expect(t.entered).toBe(false);
+    // Once content has been read inside the block, a reasoning field does not end it.
+    const late = new ThinkTagTracker(2, count, true, truncateWords);
+    late.push('step step step');
+    late.answerOnly();
+    expect(late.insideThink).toBe(true);
+  });
+
   it('answers without a think block are forwarded whole', () => {
     expect(run(['Just ', 'an answer <b>'], 0).out).toBe('Just an answer <b>');
   });
