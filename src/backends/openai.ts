@@ -315,7 +315,16 @@ export function openAiContinuation(original: Record<string, unknown>, thinking: 
  * line break the model wrote after `<think>` (rendered with the templates, session 35).
  */
 export function thinkBlockPrefill(thinking: string, answerSoFar: string): string {
-  return `<think>\n${trimLineBreaks(thinking, true)}\n</think>\n\n${trimLineBreaks(answerSoFar, false)}`;
+  return `<think>\n${openedThinkPrefill(thinking, answerSoFar)}`;
+}
+
+/**
+ * The same for a server that appends the prefill to its rendering with the generation prompt
+ * (SGLang), where the template's generation prompt opened the block (`<think>\n`: Qwen3.5's,
+ * MiniMax-M2's, DeepSeek-R1's; backends[].thinkPrefilled): the thinking goes on inside it.
+ */
+export function openedThinkPrefill(thinking: string, answerSoFar: string): string {
+  return `${trimLineBreaks(thinking, true)}\n</think>\n\n${trimLineBreaks(answerSoFar, false)}`;
 }
 
 /** The text without the line feeds it starts with, and ends with where `end` (Python's strip of them); a regex for the end would go back over a long run from each of its starts. */

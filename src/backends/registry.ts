@@ -46,6 +46,7 @@ export function backendOptions(config: Config, b: BackendConfig | undefined): Ba
     strictThinking: b?.strictThinking ?? false,
     budgetField: b?.budgetField === false ? undefined : (b?.budgetField ?? DEFAULT_BUDGET_FIELD[dialect]),
     thinkLevels: b?.thinkLevels ?? false,
+    thinkPrefilled: b?.thinkPrefilled ?? false,
     ...(b?.serverKeepAlive !== undefined ? { serverKeepAliveSeconds: serverKeepAliveSeconds(b.serverKeepAlive) ?? undefined } : {}),
     tierBudgets: {
       trivial: config.tiers.trivial.budget,

@@ -1,5 +1,5 @@
-import { capCompletion, capLimits, chatContinuation, engineBudgetField, mergeOpenAiContinuation, openAiContinuation, openAiEditing, requestStreamUsage } from './openai.js';
-import { harmonyAnswerPrefill, servedByHarmony } from './think-prompt.js';
+import { capCompletion, capLimits, chatContinuation, engineBudgetField, mergeOpenAiContinuation, openAiContinuation, openAiEditing, openedThinkPrefill, requestStreamUsage } from './openai.js';
+import { harmonyAnswerPrefill, servedByHarmony, startsInsideThink } from './think-prompt.js';
 import { isRecord, type BudgetPlan, type Dialect, type RewriteResult, type BackendOptions } from './types.js';
 
 /**
@@ -35,9 +35,13 @@ export function sglangDialect(o: BackendOptions): Dialect {
     // _apply_jinja_template). gpt-oss's template ends that prompt at `<|start|>assistant`, so the
     // text goes on in harmony: a `<think>` block there is no channel the model knows, and it would
     // open its analysis again. Its gpt-oss reasoning parser reads text outside an analysis message
-    // as the answer (parser/harmony_parser.py).
-    buildContinuation: (original, thinking, answerSoFar, maxTokens, generated) =>
-      servedByHarmony(original.model) ? chatContinuation(original, { role: 'assistant', content: harmonyAnswerPrefill(thinking, answerSoFar) }, maxTokens, generated) : openAiContinuation(original, thinking, answerSoFar, maxTokens, generated),
+    // as the answer (parser/harmony_parser.py). Where the template's generation prompt opens
+    // `<think>` itself (thinkPrefilled), a `<think>` in the text would be a second one.
+    buildContinuation(original, thinking, answerSoFar, maxTokens, generated) {
+      if (servedByHarmony(original.model)) return chatContinuation(original, { role: 'assistant', content: harmonyAnswerPrefill(thinking, answerSoFar) }, maxTokens, generated);
+      if (startsInsideThink(o.thinkPrefilled, original)) return chatContinuation(original, { role: 'assistant', content: openedThinkPrefill(thinking, answerSoFar) }, maxTokens, generated);
+      return openAiContinuation(original, thinking, answerSoFar, maxTokens, generated);
+    },
     mergeContinuation: mergeOpenAiContinuation,
     // A gpt-oss continuation goes on in the final channel, where no tool is called (harmony calls
     // tools from the commentary channel).

@@ -16,6 +16,8 @@ export interface BackendOptions {
   budgetField?: string;
   /** Ollama models with think levels ("low" | "medium" | "high") rather than true/false. */
   thinkLevels: boolean;
+  /** The chat template's generation prompt opens `<think>` (backends[].thinkPrefilled): `always`, or unless enable_thinking is false. */
+  thinkPrefilled: boolean | 'always';
   /** Ollama: the server's default keep_alive in seconds (backends[].serverKeepAlive), where configured. */
   serverKeepAliveSeconds?: number;
   tierBudgets: Record<TierName, number>;

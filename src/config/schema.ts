@@ -98,8 +98,9 @@ const backendSchema = z
      */
     mediaPartTokens: z.number().int().min(0).optional(),
     /**
-     * Generic `<think>` models: the chat template's generation prompt opens `<think>`, so the
-     * stream starts inside the block. `true`: unless the request turns thinking off with
+     * The chat template's generation prompt opens `<think>` (generic `<think>` models: the stream
+     * starts inside the block; SGLang: its continuation goes on inside it, as SGLang appends the
+     * prefill to that prompt). `true`: unless the request turns thinking off with
      * chat_template_kwargs.enable_thinking=false (as thinkcap does at a zero budget), where such
      * templates close the block in the prompt and the model writes the answer alone (Qwen3.5,
      * Nemotron 3 Nano, GLM-4.7-Flash, Ling 3.0, Laguna S 2.1, Spark 2.5); `always`: whatever the

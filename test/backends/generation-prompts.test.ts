@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { disableThinking } from '../../src/backends/openai.js';
+import { sglangDialect } from '../../src/backends/sglang.js';
+import { backendOptions } from '../../src/backends/registry.js';
+import { validateConfig } from '../../src/config/load.js';
 import { startsInsideThink } from '../../src/backends/think-prompt.js';
 import { engineOutcome } from '../../devkit/emulator/server.js';
 import { packageRoot } from '../../src/paths.js';
@@ -59,5 +62,35 @@ describe('thinkPrefilled against the real templates’ generation prompts', () =
     expect(engineOutcome('generic', off, { dialect: 'generic', thinkPrefilled: true }).thinkClosedByTemplate).toBe(true);
     expect(engineOutcome('generic', off, { dialect: 'generic', thinkPrefilled: 'always' }).thinkClosedByTemplate).toBe(false);
     expect(engineOutcome('generic', { messages: off.messages }, { dialect: 'generic', thinkPrefilled: true }).thinkClosedByTemplate).toBe(false);
+  });
+});
+
+describe('SGLang continuation after a generation prompt that opens <think>', () => {
+  // SGLang renders the conversation with add_generation_prompt and appends the final assistant
+  // message's text (serving_chat.py: _handle_last_assistant_message, _append_assistant_prefix_to_prompt_ids).
+  const continued = (setting: boolean | 'always', generationPrompt: string) => {
+    const config = validateConfig({ backends: [{ name: 'b', dialect: 'sglang', thinkPrefilled: setting }] });
+    const dialect = sglangDialect(backendOptions(config, config.backends[0]));
+    const original = { model: 'm', messages: [{ role: 'user', content: 'What is 1+2?' }] };
+    const c = dialect.buildContinuation!(original, '\nLet me add them\n', 'The sum', 64, 10);
+    const messages = c.body.messages as Array<{ role: string; content: string }>;
+    return generationPrompt + messages.at(-1)!.content;
+  };
+  const opens = (s: string) => s.split('<think>').length - 1;
+
+  it('every recorded template that opens the block: one <think>, the thinking, one </think>, the answer so far', () => {
+    for (const [name, r] of opening) {
+      const prompt = continued(ALWAYS.includes(name) ? 'always' : true, r.default!);
+      expect(opens(prompt), name).toBe(1);
+      expect(prompt.endsWith('Let me add them\n</think>\n\nThe sum'), name).toBe(true);
+      // Without the setting the block was opened twice.
+      expect(opens(continued(false, r.default!)), name).toBe(2);
+    }
+  });
+
+  it('templates that leave the block to the model (Qwen3’s) still get it opened in the prefill', () => {
+    const qwen3 = RENDERS.templates['Qwen-Qwen3-0.6B']!.default!;
+    expect(opensThink(qwen3)).toBe(false);
+    expect(opens(continued(false, qwen3))).toBe(1);
   });
 });

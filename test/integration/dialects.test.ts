@@ -639,6 +639,37 @@ describe('SGLang serving gpt-oss, cut-off + continuation (FULL_DUPLEX_STREAMED)'
   });
 });
 
+// A template whose generation prompt opens `<think>` (Qwen3.5, MiniMax-M2, DeepSeek-R1:
+// generation-prompts.json): SGLang appends the prefill after it, so the prefill goes on inside
+// that block; and its reasoning parser still takes the thinking out of content.
+describe('SGLang, template opens <think> (thinkPrefilled always), cut-off + continuation (FULL_DUPLEX_STREAMED)', () => {
+  let stack: Stack;
+  const last = (body: Record<string, unknown>) => (Array.isArray(body.messages) ? (body.messages.at(-1) as Record<string, unknown>) : {});
+  beforeAll(async () => {
+    stack = await startStack({
+      emulator: { dialect: 'sglang', plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }) },
+      thinkcap: (emu) => ({ defaultDialect: 'sglang', backends: [{ name: 'b', dialect: 'sglang', enforcement: 'continuation', url: emu.url, thinkPrefilled: 'always' }] }),
+      envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it.each([true, false])('stream %s: the prefill opens no second block, and the whole answer arrives', async (stream) => {
+    const before = stack.emulator.requests.length;
+    const content = await answerOf(stack, 'deepseek-ai/DeepSeek-R1-0528', stream);
+    expect(content).toBe(expectedAnswer(ANSWER));
+    const sent = stack.emulator.requests.slice(before).map((r) => r.body as Record<string, unknown>);
+    expect(sent).toHaveLength(2);
+    const prefill = last(sent[1]!).content as string;
+    expect(prefill).not.toContain('<think>');
+    expect(prefill).toMatch(/^[^<]+\n<\/think>\n\n$/);
+    expect(stack.emulator.generatedThinking.slice(-2)).toEqual([32, 0]);
+    await checkEnvoyClean(stack);
+  });
+});
+
 describe('ollama native /api/chat (NDJSON)', () => {
   let stack: Stack;
   beforeAll(async () => {
