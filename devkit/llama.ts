@@ -46,13 +46,15 @@ export function ensureLlama(): LlamaPaths {
 }
 
 /** Chat templates shipped as test fixtures (test/fixtures/llamacpp). */
-export function templatePath(name: 'think-forced-open' | 'no-think'): string {
+export type LlamaTemplate = 'think-forced-open' | 'no-think' | 'thinking-markers';
+
+export function templatePath(name: LlamaTemplate): string {
   return join(packageRoot(), 'test', 'fixtures', 'llamacpp', `${name}.jinja`);
 }
 
 export interface LlamaServerOptions {
   /** A template from test/fixtures/llamacpp, or null for the one the GGUF carries. */
-  template: 'think-forced-open' | 'no-think' | null;
+  template: LlamaTemplate | null;
   /** A GGUF other than the SmolLM2 one (the quality benchmark's model). */
   model?: string;
   /** Context size (default 4096). */

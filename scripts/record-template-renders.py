@@ -5,9 +5,12 @@ test/fixtures/templates/continue-final-message.json. The emulator's vLLM chat te
 (EmulatorOptions.chatTemplate) and the forms thinkcap sends are held to it.
 
 And the generation prompt of every template there (add_generation_prompt, one user message), as
-it is and with thinking switched off (chat_template_kwargs enable_thinking / thinking false):
-test/fixtures/templates/generation-prompts.json. Which templates open a think block there, and
-which close it when thinking is off, is what backends[].thinkPrefilled says (true / always).
+it is and with thinking switched off (chat_template_kwargs enable_thinking / thinking false),
+with its rendering of a finished assistant turn (thinking and answer) and of thinkcap's probe of
+its thinking format (think-prompt.ts FORMAT_PROBE): test/fixtures/templates/generation-prompts.json.
+Which templates open a think block there, and which close it when thinking is off, is what
+backends[].thinkPrefilled says (true / always); the raw continuation's thinking format is held to
+the finished turns.
 
     python3 -m venv /tmp/tpl && /tmp/tpl/bin/pip install transformers==5.25.0 jinja2==3.1.6
     /tmp/tpl/bin/python scripts/record-template-renders.py
@@ -94,6 +97,16 @@ def main():
 
 
 SWITCHES = {"default": {}, "enable_thinking=false": {"enable_thinking": False}, "thinking=false": {"thinking": False}}
+# thinkcap's probe of a template's thinking format (src/backends/think-prompt.ts FORMAT_PROBE).
+PROBE = {"question": "thinkcap-probe-question", "reasoning": "thinkcap-probe-reasoning", "answer": "thinkcap-probe-answer", "next": "thinkcap-probe-next"}
+FINISHED_ANSWER = "The sum is 3"
+
+
+def render(source, conversation, add_generation_prompt, **kwargs):
+    rendered = render_jinja_template([conversation], chat_template=source, add_generation_prompt=add_generation_prompt, bos_token="<s>", eos_token="</s>", **kwargs)
+    while isinstance(rendered, (list, tuple)):
+        rendered = rendered[0]
+    return rendered
 
 
 def record_generation_prompts(sources):
@@ -104,16 +117,24 @@ def record_generation_prompts(sources):
         row = {}
         for label, kwargs in SWITCHES.items():
             try:
-                rendered = render_jinja_template([[{"role": "user", "content": QUESTION}]], chat_template=sources[name], add_generation_prompt=True, bos_token="<s>", eos_token="</s>", **kwargs)
-                while isinstance(rendered, (list, tuple)):
-                    rendered = rendered[0]
+                rendered = render(sources[name], [{"role": "user", "content": QUESTION}], True, **kwargs)
                 row[label] = rendered[rendered.rindex(QUESTION) + len(QUESTION):]
             except Exception as e:  # noqa: BLE001 - a template that needs arguments of its own
                 row[label] = None
                 row.setdefault("errors", {})[label] = str(e).split("\n")[0][:160]
+        # A finished assistant turn, last (its own rendering of thinking and answer), and the probe.
+        finished = [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": FINISHED_ANSWER, "reasoning_content": THINKING, "reasoning": THINKING}]
+        probe = [{"role": "user", "content": PROBE["question"]}, {"role": "assistant", "content": PROBE["answer"], "reasoning_content": PROBE["reasoning"]}, {"role": "user", "content": PROBE["next"]}]
+        for label, conversation in [("finished", finished), ("probe", probe)]:
+            try:
+                rendered = render(sources[name], conversation, False)
+                row[label] = rendered[rendered.rindex(conversation[0]["content"]) + len(conversation[0]["content"]):]
+            except Exception as e:  # noqa: BLE001
+                row[label] = None
+                row.setdefault("errors", {})[label] = str(e).split("\n")[0][:160]
         templates[name] = row
     with open(out_path, "w", encoding="utf-8") as f:
-        json.dump({"transformers": transformers.__version__, "llamaCppPython": LLAMA_CPP_PYTHON_VERSION, "question": QUESTION, "templates": templates}, f, indent=1, ensure_ascii=False)
+        json.dump({"transformers": transformers.__version__, "llamaCppPython": LLAMA_CPP_PYTHON_VERSION, "question": QUESTION, "thinking": THINKING, "answer": FINISHED_ANSWER, "probe": PROBE, "templates": templates}, f, indent=1, ensure_ascii=False)
         f.write("\n")
     print(f"{len(templates)} templates' generation prompts: {os.path.normpath(out_path)}")
 

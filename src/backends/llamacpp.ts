@@ -1,5 +1,5 @@
 import { capCompletion, capLimits, engineBudgetField, mergeOpenAiContinuation, openAiClientMax, openAiEditing, requestStreamUsage } from './openai.js';
-import { continuationPrompt, rawContinuationLoses } from './think-prompt.js';
+import { continuationPrompt, formatProbeMessages, rawContinuationLoses, thinkingFormat } from './think-prompt.js';
 import { isRecord, positiveInt, type BudgetPlan, type Dialect, type RewriteResult, type BackendOptions } from './types.js';
 
 /**
@@ -87,8 +87,16 @@ export function llamacppDialect(o: BackendOptions): Dialect {
       // Logprobs: llama-server's chat reads logprobs true as n_probs = top_logprobs (20 where
       // unset; 0 gives none), its completions endpoint n_probs itself (measured on the server).
       if (original.logprobs === true) body.n_probs = typeof original.top_logprobs === 'number' ? original.top_logprobs : 20;
-      const prompt = (rendered: unknown) => (isRecord(rendered) && typeof rendered.prompt === 'string' ? continuationPrompt(rendered.prompt, thinking, answerSoFar) : null);
-      return { path: '/v1/completions', body, render: { path: '/apply-template', body: render, prompt }, convert: 'text-completion', closeConnection: true };
+      // The template's own way with a finished turn's thinking, where it is not a `<think>` block
+      // (Cohere's `<|START_THINKING|>`, Seed-OSS's `<seed:think>`): rendered by the same server.
+      const probe: Record<string, unknown> = { messages: formatProbeMessages(), add_generation_prompt: false };
+      if (original.chat_template_kwargs !== undefined) probe.chat_template_kwargs = original.chat_template_kwargs;
+      const prompt = (rendered: unknown, probed?: unknown) => {
+        if (!isRecord(rendered) || typeof rendered.prompt !== 'string') return null;
+        const format = isRecord(probed) && typeof probed.prompt === 'string' ? thinkingFormat(rendered.prompt, probed.prompt) : null;
+        return continuationPrompt(rendered.prompt, thinking, answerSoFar, format);
+      };
+      return { path: '/v1/completions', body, render: { path: '/apply-template', body: render, probe, prompt }, convert: 'text-completion', closeConnection: true };
     },
     mergeContinuation: mergeOpenAiContinuation,
     continuationLoses: rawContinuationLoses,

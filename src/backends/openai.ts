@@ -1,4 +1,5 @@
 import { emptyChunk, isRecord, positiveInt, type BackendOptions, type BudgetPlan, type ChunkInfo, type ContinuationMerge, type ContinuationRequest, type Dialect, type RewriteResult, type TokenLimits } from './types.js';
+import { trimLineBreaks } from './think-prompt.js';
 
 /**
  * Shared pieces of the OpenAI-compatible dialects (vLLM, SGLang, llama.cpp, Ollama /v1,
@@ -327,14 +328,6 @@ export function openedThinkPrefill(thinking: string, answerSoFar: string): strin
   return `${trimLineBreaks(thinking, true)}\n</think>\n\n${trimLineBreaks(answerSoFar, false)}`;
 }
 
-/** The text without the line feeds it starts with, and ends with where `end` (Python's strip of them); a regex for the end would go back over a long run from each of its starts. */
-function trimLineBreaks(s: string, end: boolean): string {
-  let from = 0;
-  let to = s.length;
-  while (from < to && s.charCodeAt(from) === 10) from++;
-  while (end && to > from && s.charCodeAt(to - 1) === 10) to--;
-  return s.slice(from, to);
-}
 
 /**
  * openAiContinuation for a server that renders the continued message with the model's chat

@@ -5,12 +5,66 @@ import { isRecord } from './types.js';
 const HARMONY_GENERATION_PROMPT = /<\|start\|>assistant$/;
 
 /**
+ * How a chat template writes a finished assistant turn's thinking, where it is not a `<think>`
+ * block: what follows the generation prompt before the thinking (`open`: empty where the
+ * generation prompt opened it) and what stands between the thinking and the answer (`close`).
+ * Cohere's reasoning models: `<|START_THINKING|>` … `<|END_THINKING|><|START_TEXT|>`; Seed-OSS:
+ * `<seed:think>` … `</seed:think>\n`; Kimi-K3: … `<|close|>think<|sep|><|open|>response<|sep|>`.
+ */
+export interface ThinkingFormat {
+  readonly open: string;
+  readonly close: string;
+}
+
+/**
+ * The conversation rendered to learn a template's thinking format (thinkingFormat): an earlier
+ * assistant turn with reasoning and an answer, then a user turn (an assistant message last would
+ * be an engine's own continuation, not the template's rendering of a finished turn). Templates
+ * that drop earlier turns' reasoning (Qwen3's, DeepSeek-R1's) show none: those keep the default.
+ */
+export const FORMAT_PROBE = { question: 'thinkcap-probe-question', reasoning: 'thinkcap-probe-reasoning', answer: 'thinkcap-probe-answer', next: 'thinkcap-probe-next' } as const;
+export const formatProbeMessages = () => [
+  { role: 'user', content: FORMAT_PROBE.question },
+  { role: 'assistant', content: FORMAT_PROBE.answer, reasoning_content: FORMAT_PROBE.reasoning },
+  { role: 'user', content: FORMAT_PROBE.next },
+];
+
+/** Longest suffix of the generation prompt looked for in the probe (past it, the suffix holds the conversation's own text). */
+const MAX_HEADER = 256;
+
+/**
+ * The template's thinking format, from its rendering of the probe conversation and the generation
+ * prompt it rendered for this request; null where the probe shows no reasoning, or shows a
+ * `<think>` block (continuationPrompt's own handling, measured on real engines, stays). `open`
+ * is what the probe's assistant turn holds before the thinking past the longest end of the
+ * generation prompt found in it (the assistant header, and the opening tag where the generation
+ * prompt has it too). Pure.
+ */
+export function thinkingFormat(generationPrompt: string, probe: string): ThinkingFormat | null {
+  const r = probe.indexOf(FORMAT_PROBE.reasoning);
+  const a = r < 0 ? -1 : probe.indexOf(FORMAT_PROBE.answer, r + FORMAT_PROBE.reasoning.length);
+  if (a < 0) return null;
+  const close = probe.slice(r + FORMAT_PROBE.reasoning.length, a);
+  const before = probe.slice(0, r);
+  let open: string | null = null;
+  for (let n = Math.min(MAX_HEADER, generationPrompt.length); n > 0 && open === null; n--) {
+    const at = before.lastIndexOf(generationPrompt.slice(generationPrompt.length - n));
+    if (at >= 0) open = before.slice(at + n);
+  }
+  if (open === null) return null;
+  if (close.trim() === '</think>' && (open.trim() === '' || open.trim() === '<think>')) return null;
+  return { open, close };
+}
+
+/**
  * The raw prompt a continuation completes: the engine's own rendering of the conversation (its
  * template, generation prompt included), the thinking so far, the end of thinking (the `</think>`
- * tag, or harmony's end of the analysis message and the final channel's header), and the answer
- * so far. Pure; shared by the dialects that continue a raw prompt (llama.cpp, Ollama).
+ * tag, the template's own where `format` gives it, or harmony's end of the analysis message and
+ * the final channel's header), and the answer so far. Pure; shared by the dialects that continue
+ * a raw prompt (llama.cpp, Ollama).
  */
-export function continuationPrompt(rendered: string, thinking: string, answerSoFar: string): string {
+export function continuationPrompt(rendered: string, thinking: string, answerSoFar: string, format: ThinkingFormat | null = null): string {
+  if (format !== null) return `${rendered}${format.open}${trimLineBreaks(thinking, true)}${format.close}${answerSoFar}`;
   if (HARMONY_GENERATION_PROMPT.test(rendered)) {
     // gpt-oss (OpenAI's harmony format): thinking is the analysis channel's message and the
     // answer the final channel's; a `<think>` block there is text the model never saw as a turn
@@ -75,4 +129,13 @@ export function rawContinuationLoses(body: Record<string, unknown>): string | nu
   if (Array.isArray(body.tools) && body.tools.length > 0) return 'tool calls (a raw completion returns them as text)';
   if (hasMediaParts(body.messages)) return 'media (a raw completion gets the rendered text, not the images or audio)';
   return null;
+}
+
+/** The text without the line feeds it starts with, and ends with where `end` (Python's strip of them); a regex for the end would go back over a long run from each of its starts. */
+export function trimLineBreaks(s: string, end: boolean): string {
+  let from = 0;
+  let to = s.length;
+  while (from < to && s.charCodeAt(from) === 10) from++;
+  while (end && to > from && s.charCodeAt(to - 1) === 10) to--;
+  return s.slice(from, to);
 }

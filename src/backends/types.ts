@@ -110,9 +110,11 @@ export interface ContinuationRequest {
    * Render the conversation with the engine's own chat template first (POST path with body),
    * then send `prompt(answer)` as body.prompt: budget forcing on the exact prompt the engine
    * would have used, with the thinking so far and the end-of-thinking tag. `prompt` returns null
-   * when the answer holds no rendered prompt.
+   * when the answer holds no rendered prompt. `probe`: a second body rendered alongside (the
+   * template's way with a finished turn's thinking, think-prompt.ts thinkingFormat), its answer
+   * given to `prompt` too (undefined where that call failed: the default format then).
    */
-  render?: { path: string; body: Record<string, unknown>; prompt(rendered: unknown): string | null };
+  render?: { path: string; body: Record<string, unknown>; probe?: Record<string, unknown>; prompt(rendered: unknown, probed?: unknown): string | null };
   /**
    * The backend answers in another shape than the client's chat stream: a text completion
    * (`choices[].text` SSE) or Ollama's /api/generate NDJSON (`response`); thinkcap passes it on

@@ -71,8 +71,12 @@ export async function runContinuation(run: ContinuationRun): Promise<void> {
     const { request } = run;
     let body = request.body;
     if (request.render) {
-      const prompt = request.render.prompt(await (await post(request.render.path, request.render.body, 'application/json')).json());
-      if (prompt === null) throw new Error(`continuation ${request.render.path} returned no prompt`);
+      const { render } = request;
+      // The probe is a hint: where it fails, the prompt is built the default way.
+      const probe = render.probe ? post(render.path, render.probe, 'application/json').then((r) => r.json() as Promise<unknown>).catch(() => undefined) : undefined;
+      const rendered: unknown = await (await post(render.path, render.body, 'application/json')).json();
+      const prompt = render.prompt(rendered, await probe);
+      if (prompt === null) throw new Error(`continuation ${render.path} returned no prompt`);
       body = { ...body, prompt };
     }
     const accept = request.ndjson ? 'application/x-ndjson' : 'text/event-stream';

@@ -5,7 +5,7 @@ import { disableThinking } from '../../src/backends/openai.js';
 import { sglangDialect } from '../../src/backends/sglang.js';
 import { backendOptions } from '../../src/backends/registry.js';
 import { validateConfig } from '../../src/config/load.js';
-import { startsInsideThink } from '../../src/backends/think-prompt.js';
+import { FORMAT_PROBE, continuationPrompt, startsInsideThink, thinkingFormat } from '../../src/backends/think-prompt.js';
 import { engineOutcome } from '../../devkit/emulator/server.js';
 import { packageRoot } from '../../src/paths.js';
 
@@ -92,5 +92,60 @@ describe('SGLang continuation after a generation prompt that opens <think>', () 
     const qwen3 = RENDERS.templates['Qwen-Qwen3-0.6B']!.default!;
     expect(opensThink(qwen3)).toBe(false);
     expect(opens(continued(false, qwen3))).toBe(1);
+  });
+});
+
+describe('the raw continuation’s thinking format, against each template’s own finished turn', () => {
+  const FULL = JSON.parse(readFileSync(join(packageRoot(), 'test/fixtures/templates/generation-prompts.json'), 'utf8')) as Renders & {
+    thinking: string;
+    answer: string;
+    probe: typeof FORMAT_PROBE;
+    templates: Record<string, { default: string | null; finished?: string | null; probe?: string | null }>;
+  };
+  const strip = (s: string) => s.replace(/\s+/g, '');
+  /** Templates whose finished turn holds the thinking and the answer (the others drop it: nothing to match). */
+  const withThinking = Object.entries(FULL.templates).filter(([, r]) => r.default && r.finished?.includes(FULL.thinking) && r.finished.includes(FULL.answer));
+  /**
+   * Not matched, and why: Apriel 1.6's and Solar Open's templates drop an earlier turn's reasoning
+   * (the probe sees none; their finished turn writes it without `<think>`); Laguna XS's and Hy3's
+   * generation prompts close thinking unless a request turns it on (no thinking to continue).
+   */
+  const UNMATCHED = ['Apriel-1.6-15b-Thinker-fixed', 'poolside-Laguna-XS-2.1', 'poolside-Laguna-XS.2', 'tencent-Hy3', 'upstage-Solar-Open-100B'];
+
+  it('the recorded probe is thinkcap’s', () => {
+    expect(FULL.probe).toEqual(FORMAT_PROBE);
+  });
+
+  it('generation prompt + continuation reads as the template writes the finished turn, up to the answer (line breaks aside)', () => {
+    const matched: string[] = [];
+    for (const [name, r] of withThinking) {
+      const format = r.probe ? thinkingFormat(r.default!, r.probe) : null;
+      const want = strip(r.finished!.slice(0, r.finished!.indexOf(FULL.answer) + FULL.answer.length));
+      const got = strip(continuationPrompt(r.default!, FULL.thinking, FULL.answer, format));
+      if (want === got) matched.push(name);
+      else expect(UNMATCHED, `${name}: ${got.slice(-80)} for ${want.slice(-80)}`).toContain(name);
+    }
+    // Among them, formats other than <think> that the default got wrong.
+    expect(matched).toEqual(expect.arrayContaining(['ByteDance-Seed-OSS', 'Cohere2MoE', 'Kimi-K3', 'MiniMax-M3', 'muse-glimmer', 'Qwen3.5-4B', 'Qwen-Qwen3-0.6B', 'openai-gpt-oss-120b']));
+    expect(matched.length).toBe(withThinking.length - UNMATCHED.length);
+  });
+
+  it('the default alone (no probe) got the other formats wrong: what the probe is for (README: 14 of 24, now 19)', () => {
+    const finishedUpToAnswer = (r: { finished?: string | null }) => strip(r.finished!.slice(0, r.finished!.indexOf(FULL.answer) + FULL.answer.length));
+    for (const name of ['ByteDance-Seed-OSS', 'Cohere2MoE', 'Kimi-K3', 'MiniMax-M3']) {
+      const r = FULL.templates[name]!;
+      expect(strip(continuationPrompt(r.default!, FULL.thinking, FULL.answer)), name).not.toBe(finishedUpToAnswer(r));
+    }
+    expect(withThinking.length).toBe(24);
+    expect(withThinking.filter(([, r]) => strip(continuationPrompt(r.default!, FULL.thinking, FULL.answer)) === finishedUpToAnswer(r)).length).toBe(14);
+  });
+
+  it('thinkingFormat: none where the probe shows no reasoning or a <think> block; the template’s markers otherwise', () => {
+    expect(thinkingFormat('<|im_start|>assistant\n', '<|im_start|>user\nthinkcap-probe-question<|im_end|>\n<|im_start|>assistant\nthinkcap-probe-answer<|im_end|>\n')).toBeNull();
+    expect(thinkingFormat('<|im_start|>assistant\n', '<|im_start|>assistant\n<think>\nthinkcap-probe-reasoning\n</think>\n\nthinkcap-probe-answer')).toBeNull();
+    expect(thinkingFormat('<|CHATBOT_TOKEN|><|START_THINKING|>', 'x<|CHATBOT_TOKEN|><|START_THINKING|>thinkcap-probe-reasoning<|END_THINKING|><|START_TEXT|>thinkcap-probe-answer')).toEqual({ open: '', close: '<|END_THINKING|><|START_TEXT|>' });
+    expect(thinkingFormat('<seed:bos>assistant\n', '<seed:bos>assistant\n<seed:think>thinkcap-probe-reasoning</seed:think>\nthinkcap-probe-answer')).toEqual({ open: '<seed:think>', close: '</seed:think>\n' });
+    // The answer before the reasoning, or no answer: no format.
+    expect(thinkingFormat('a', 'a thinkcap-probe-answer thinkcap-probe-reasoning')).toBeNull();
   });
 });

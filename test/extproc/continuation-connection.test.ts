@@ -50,6 +50,55 @@ describe('continuation requests and connection reuse', () => {
   });
 });
 
+/** The probe render (the template's thinking format) rides beside the render; where it fails, the default prompt. */
+describe('continuation render with a probe', () => {
+  let probeStatus = 200;
+  const sentPrompts: string[] = [];
+  const server = createServer((req: IncomingMessage, res) => {
+    let raw = '';
+    req.on('data', (c: Buffer) => (raw += c.toString()));
+    req.on('end', () => {
+      const body = JSON.parse(raw || '{}') as { probe?: boolean; prompt?: string };
+      if (req.url === '/apply-template') {
+        res.statusCode = body.probe ? probeStatus : 200;
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ prompt: body.probe ? 'PROBED' : 'RENDERED' }));
+      } else {
+        sentPrompts.push(body.prompt ?? '');
+        res.setHeader('content-type', 'text/event-stream');
+        res.end('data: {"choices":[{"text":"42","finish_reason":"stop"}]}\n\ndata: [DONE]\n\n');
+      }
+    });
+  });
+  let url = '';
+  beforeAll(async () => {
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  const run = () =>
+    runContinuation({
+      url,
+      signal: AbortSignal.timeout(5000),
+      onChunk: () => {},
+      request: {
+        path: '/v1/completions',
+        body: { stream: true },
+        render: { path: '/apply-template', body: {}, probe: { probe: true }, prompt: (r, p) => `${(r as { prompt: string }).prompt}+${p === undefined ? 'none' : (p as { prompt: string }).prompt}` },
+        convert: 'text-completion',
+      },
+    });
+
+  it('the probe’s answer reaches the prompt builder; a refused probe leaves the default', async () => {
+    probeStatus = 200;
+    await run();
+    probeStatus = 500;
+    await run();
+    expect(sentPrompts).toEqual(['RENDERED+PROBED', 'RENDERED+none']);
+  });
+});
+
 /**
  * A busy engine queues a continuation like any request: llama-server sends nothing, headers
  * included, until a slot frees; vLLM sends its headers, then nothing until it is scheduled. The

@@ -11,6 +11,8 @@
  * its answer, which thinkcap removes (so it is generated but in neither text); re-tokenizing a
  * streamed answer can differ by a token.
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack, type StackOptions } from '../../devkit/stack.js';
@@ -575,6 +577,58 @@ describe('real llama-server: a continuation backend (full duplex), as the client
     if (format.type === 'json_schema') expect(Object.keys(answer).sort()).toEqual(['capital', 'country']);
     else expect(typeof answer).toBe('object');
   }, 60_000);
+});
+
+/**
+ * A template whose thinking is not a `<think>` block (test/fixtures/llamacpp/thinking-markers.jinja,
+ * in the style of Cohere's reasoning models: `<|START_THINKING|>` … `<|END_THINKING|><|START_TEXT|>`).
+ * The continuation asks this llama-server to render a probe conversation and closes the thinking
+ * with the template's own markers; before, it wrote `<think>` tags the model never saw as its own.
+ * thinkcap's calls to the engine go through a recording proxy, to read the prompt it sent.
+ */
+describe('real llama-server, a template with its own thinking markers: the continuation ends thinking with them', () => {
+  const sent: Array<{ path: string; body: Record<string, unknown> }> = [];
+  const up = {} as { llama: RunningLlama; stack: Stack; proxy: Server };
+  beforeAll(async () => {
+    up.llama = await startLlamaServer({ template: 'thinking-markers', reasoningFormat: 'deepseek', slots: 2 });
+    const target = up.llama.url;
+    up.proxy = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (c: Buffer) => (raw += c.toString()));
+      req.on('end', () => {
+        sent.push({ path: req.url ?? '', body: JSON.parse(raw || '{}') as Record<string, unknown> });
+        void fetch(`${target}${req.url}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: raw }).then(async (r) => {
+          res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'application/json' });
+          res.end(Buffer.from(await r.arrayBuffer()));
+        });
+      });
+    });
+    await new Promise<void>((ok) => up.proxy.listen(0, '127.0.0.1', ok));
+    const url = `http://127.0.0.1:${(up.proxy.address() as AddressInfo).port}`;
+    up.stack = await startStack({
+      backendPort: up.llama.port,
+      thinkcap: { ...SMALL_LIMITS, backends: [{ name: 'llama', dialect: 'llamacpp', url, enforcement: 'continuation' }] },
+      envoy: { ...ENVOY, responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await up.stack?.stop();
+    await new Promise<void>((ok) => (up.proxy ? up.proxy.close(() => ok()) : ok()));
+    await up.llama?.stop();
+  });
+
+  it.each([true, false])('stream %s: the prompt closes thinking with <|END_THINKING|><|START_TEXT|>, no <think>, and an answer arrives', async (stream) => {
+    sent.length = 0;
+    const seen = await chat(up.stack, stream, { max_tokens: 120 });
+    expect(seen.reasoning.length).toBeGreaterThan(0);
+    const completion = sent.find((s) => s.path === '/v1/completions');
+    expect(completion, JSON.stringify(sent.map((s) => s.path))).toBeDefined();
+    const prompt = String(completion!.body.prompt);
+    expect(prompt).toMatch(/<\|TURN\|>assistant:<\|START_THINKING\|>[^]+<\|END_THINKING\|><\|START_TEXT\|>$/);
+    expect(prompt).not.toContain('<think>');
+    expect(prompt).not.toContain('</think>');
+    expect(seen.content.trim().length).toBeGreaterThan(0);
+  }, 120_000);
 });
 
 describe('real llama-server, every slot busy: the continuation waits its turn', () => {
