@@ -125,6 +125,16 @@ def record_generation_prompts(sources):
         # A finished assistant turn, last (its own rendering of thinking and answer), and the probe.
         finished = [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": FINISHED_ANSWER, "reasoning_content": THINKING, "reasoning": THINKING}]
         probe = [{"role": "user", "content": PROBE["question"]}, {"role": "assistant", "content": PROBE["answer"], "reasoning_content": PROBE["reasoning"]}, {"role": "user", "content": PROBE["next"]}]
+        # What vLLM renders for thinkcap's two continuation forms (HF's continue_final_message).
+        for label, message in forms("The sum").items():
+            if label == "think-block-untrimmed":
+                continue
+            try:
+                rendered = render(sources[name], [{"role": "user", "content": QUESTION}, message], False, continue_final_message=True)
+                row["continued " + label] = rendered[rendered.rindex(QUESTION) + len(QUESTION):]
+            except Exception as e:  # noqa: BLE001 - the refusal (vLLM's 400) is what is recorded
+                row["continued " + label] = None
+                row.setdefault("errors", {})["continued " + label] = str(e).split("\n")[0][:160]
         for label, conversation in [("finished", finished), ("probe", probe)]:
             try:
                 rendered = render(sources[name], conversation, False)

@@ -106,10 +106,16 @@ export interface EmulatorOptions {
    * back as `<think>\n{thinking}\n</think>\n\n{answer}` with the line breaks around the
    * thinking and before the answer trimmed; `glm` (GLM-4.7's) as `<think>{thinking}</think>
    * {answer}`, trimmed. Both take the thinking from the message's `reasoning` (vLLM passes it
-   * as reasoning_content) before a think block in its content. `verbatim`: content is rendered as
-   * it is. Default `qwen3`, the family most served with a reasoning parser.
+   * as reasoning_content) before a think block in its content. `markers`: a template whose
+   * thinking is no `<think>` block (Cohere's reasoning models: `<|START_THINKING|>{thinking}
+   * <|END_THINKING|><|START_TEXT|>{answer}`), content as it is: a `<think>` block there passes
+   * HF's check, and the model, meeting no end of thinking it knows, thinks again. `verbatim`:
+   * content is rendered as it is, reasoning dropped. Default `qwen3`, the family most served with
+   * a reasoning parser. vLLM's /tokenize renders chats the same way (a token a word).
    */
-  chatTemplate?: 'qwen3' | 'glm' | 'verbatim';
+  chatTemplate?: 'qwen3' | 'glm' | 'markers' | 'verbatim';
+  /** vLLM: answer /tokenize with 404, as a server (or a proxy before it) without the endpoint. */
+  noTokenize?: boolean;
   /** Events written per network write (>1 puts several events in one read). */
   eventsPerWrite?: number;
   /** Split every write at this byte offset too (events split across reads). */
@@ -250,11 +256,13 @@ export function engineOutcome(dialect: EmulatedDialect, body: Record<string, unk
   const prefill = body.continue_final_message === true && last?.role === 'assistant' && typeof last.content === 'string' ? (template !== 'verbatim' ? renderedAssistant(template, last) : last.content) : null;
   // SGLang serving gpt-oss: the prefill goes on after the template's `<|start|>assistant`.
   const harmonyFinal = prefill !== null && dialect === 'sglang' && opts.harmony ? HARMONY_FINAL_OPEN.exec(`<|start|>assistant${prefill}`) : null;
-  if (prefill !== null && (dialect === 'sglang' && opts.harmony ? harmonyFinal !== null : prefill.includes('</think>'))) {
+  // Where thinking ends in this template: its own marker, or `</think>`.
+  const end = template === 'markers' ? MARKERS_ANSWER : '</think>';
+  if (prefill !== null && (dialect === 'sglang' && opts.harmony ? harmonyFinal !== null : prefill.includes(end))) {
     // Budget forcing: thinking is closed in the prefill, the model only answers.
     continuation = true;
     thinking = 0;
-    const after = (harmonyFinal ? harmonyFinal[1]! : prefill.slice(prefill.lastIndexOf('</think>') + 8)).trim();
+    const after = (harmonyFinal ? harmonyFinal[1]! : prefill.slice(prefill.lastIndexOf(end) + end.length)).trim();
     answerFrom = after ? after.split(/\s+/).length : 0;
   }
   const kwargs = rec(body.chat_template_kwargs);
@@ -465,6 +473,27 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       chatCalls++;
       const delayHeader = req.headers['x-emulator-token-delay-ms'];
       await ollamaGenerate(rec(body), res, typeof delayHeader === 'string' ? Number(delayHeader) : (opts.tokenDelayMs ?? 0));
+      return;
+    }
+    if (dialect === 'vllm' && req.method === 'POST' && path === '/tokenize' && Array.isArray(rec(body).messages) && !opts.noTokenize) {
+      // vLLM's chat tokenize: the chat rendered with the template and flags a chat would use
+      // (HF's continue_final_message check included), a token a word here.
+      const b = rec(body);
+      const template = opts.chatTemplate ?? 'qwen3';
+      const messages = b.messages as unknown[];
+      const lastMessage = rec(messages.at(-1));
+      if (template !== 'verbatim' && b.continue_final_message === true && lastMessage.role === 'assistant' && !rendersBack(template, lastMessage)) {
+        res.writeHead(400, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ object: 'error', message: 'continue_final_message is set but the final message does not appear in the chat after applying the chat template!', type: 'BadRequestError', param: null, code: 400 }));
+        return;
+      }
+      let count = 0;
+      for (const m of messages.map(rec)) {
+        const text = m.role === 'assistant' && template !== 'verbatim' ? renderedAssistant(template, m) : typeof m.content === 'string' ? m.content : '';
+        count += 4 + text.split(/\s+/).filter(Boolean).length;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ count, max_model_len: opts.maxModelLen ?? 32768, tokens: Array.from({ length: count }, (_, i) => i), token_strs: null }));
       return;
     }
     const chatPath = dialect === 'ollama' ? '/api/chat' : '/v1/chat/completions';
@@ -840,10 +869,14 @@ function ollamaLogprobs(body: Record<string, unknown>, token: string): Array<Rec
   return [entry];
 }
 
+/** Where the `markers` template's thinking ends and its answer begins. */
+const MARKERS_ANSWER = '<|END_THINKING|><|START_TEXT|>';
+
 /** How a chat template writes an assistant message back (EmulatorOptions.chatTemplate). */
-export function renderedAssistant(template: 'qwen3' | 'glm', message: Record<string, unknown>): string {
+export function renderedAssistant(template: 'qwen3' | 'glm' | 'markers', message: Record<string, unknown>): string {
   let content = typeof message.content === 'string' ? message.content : '';
   let thinking = typeof message.reasoning === 'string' ? message.reasoning : null;
+  if (template === 'markers') return thinking === null ? content : `<|START_THINKING|>${thinking.trim()}${MARKERS_ANSWER}${content}`;
   if (content.includes('</think>')) {
     // The templates split a think block out of content, where no reasoning field came.
     if (thinking === null) thinking = content.split('</think>')[0]!.replace(/\n+$/, '').split('<think>').at(-1)!.replace(/^\n+/, '');
@@ -854,7 +887,7 @@ export function renderedAssistant(template: 'qwen3' | 'glm', message: Record<str
 }
 
 /** HF's continue_final_message check: the final message, stripped, must appear in the rendering. */
-export function rendersBack(template: 'qwen3' | 'glm', message: Record<string, unknown>): boolean {
+export function rendersBack(template: 'qwen3' | 'glm' | 'markers', message: Record<string, unknown>): boolean {
   const content = typeof message.content === 'string' ? message.content : '';
   return renderedAssistant(template, message).includes(content.trim());
 }

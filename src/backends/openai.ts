@@ -341,7 +341,42 @@ export function openedThinkPrefill(thinking: string, answerSoFar: string): strin
  */
 export function templatedContinuation(original: Record<string, unknown>, thinking: string, answerSoFar: string, maxTokens: number, generated = 0): ContinuationRequest {
   const fallback = chatContinuation(original, { role: 'assistant', reasoning: thinking, content: answerSoFar }, maxTokens, generated).body;
-  return { ...openAiContinuation(original, thinking, answerSoFar, maxTokens, generated), fallback };
+  return { ...openAiContinuation(original, thinking, answerSoFar, maxTokens, generated), fallback, order: reasoningRenderedFirst(original) };
+}
+
+/** Filler reasoning for the probe below: at least 32 tokens in any tokenizer. */
+const PROBE_REASONING = Array.from({ length: 16 }, () => 'thinkcap probe').join(' ');
+
+/**
+ * Whether the server's chat template writes a continued assistant message's reasoning back
+ * (vLLM /tokenize, which renders a chat with the same template and flags: the token count with
+ * the reasoning against without it). Where it does, the reasoning form goes first: the template
+ * then writes the thinking its own way. Rendered with HF transformers, 24 of the 70 templates
+ * llama.cpp keeps do, and for every one of them that form reads as the template writes a finished
+ * turn; a `<think>` block in content did for 6, was refused for 7 (the 400 the fallback answers)
+ * and was taken as text for 11 (Cohere's, Seed-OSS's, MiniMax-M3's, Kimi-K3's templates: no 400,
+ * and the model met no end of thinking it knows). The other templates drop a message's
+ * reasoning; the block carries the thinking there, and stays first.
+ */
+function reasoningRenderedFirst(original: Record<string, unknown>): NonNullable<ContinuationRequest['order']> {
+  const probe = (reasoning: string | undefined) => {
+    const assistant: Record<string, unknown> = { role: 'assistant', content: 'thinkcap-probe-answer' };
+    if (reasoning !== undefined) assistant.reasoning = reasoning;
+    const body: Record<string, unknown> = { messages: [{ role: 'user', content: 'thinkcap-probe-question' }, assistant], add_generation_prompt: false, continue_final_message: true };
+    if (typeof original.model === 'string') body.model = original.model;
+    if (original.chat_template_kwargs !== undefined) body.chat_template_kwargs = original.chat_template_kwargs;
+    return body;
+  };
+  const count = (answer: unknown) => (isRecord(answer) && typeof answer.count === 'number' ? answer.count : null);
+  return {
+    path: '/tokenize',
+    bodies: [probe(PROBE_REASONING), probe(undefined)],
+    fallbackFirst: (a, b) => {
+      const withReasoning = count(a);
+      const without = count(b);
+      return withReasoning !== null && without !== null && withReasoning - without >= 16;
+    },
+  };
 }
 
 /** The same with the assistant message given: it closes the thinking in the model's own format. */

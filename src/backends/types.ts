@@ -135,6 +135,15 @@ export interface ContinuationRequest {
    * continue_final_message check), which some templates do to a think block in content.
    */
   fallback?: Record<string, unknown>;
+  /**
+   * Which of `body` and `fallback` goes first: two bodies POSTed to `path` before the
+   * continuation, and where `fallbackFirst` reads their answers so, the fallback is sent first and
+   * `body` after a 400 (vLLM: /tokenize of a short conversation whose continued message carries
+   * reasoning, and of the same without; a template that renders that reasoning writes the thinking
+   * in its own format, where a `<think>` block in content is text to it). Either call failing
+   * leaves the order as it is.
+   */
+  order?: { path: string; bodies: readonly [Record<string, unknown>, Record<string, unknown>]; fallbackFirst(a: unknown, b: unknown): boolean };
 }
 
 export interface Dialect {

@@ -79,14 +79,21 @@ export async function runContinuation(run: ContinuationRun): Promise<void> {
       if (prompt === null) throw new Error(`continuation ${render.path} returned no prompt`);
       body = { ...body, prompt };
     }
+    let fallback = request.fallback;
+    if (request.order && fallback) {
+      const { order } = request;
+      const answer = (b: Record<string, unknown>) => post(order.path, b, 'application/json').then((r) => r.json() as Promise<unknown>).catch(() => undefined);
+      const [a, b] = await Promise.all([answer(order.bodies[0]), answer(order.bodies[1])]);
+      if (a !== undefined && b !== undefined && order.fallbackFirst(a, b)) [body, fallback] = [fallback, body];
+    }
     const accept = request.ndjson ? 'application/x-ndjson' : 'text/event-stream';
     let res: Response;
     try {
       res = await post(request.path, body, accept);
     } catch (err) {
       // Refused before answering (nothing reached the client yet): the other form, once.
-      if (!(request.fallback && err instanceof RefusedCall && err.status === 400)) throw err;
-      res = await post(request.path, request.fallback, accept);
+      if (!(fallback && err instanceof RefusedCall && err.status === 400)) throw err;
+      res = await post(request.path, fallback, accept);
     }
     const convert = request.convert === 'text-completion' ? textCompletionToChat() : request.convert === 'ollama-generate' ? ollamaGenerateToChat() : null;
     for await (const chunk of res.body!) {

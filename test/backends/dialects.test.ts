@@ -280,8 +280,23 @@ describe("vLLM's chat continuation against real chat templates (HF transformers'
     for (const model of ['deepseek-ai/DeepSeek-V3.1', 'Qwen/Qwen3-8B', 'zai-org/GLM-4.7-Flash']) expect(d.continuationLoses!({ model, messages: [] })).toBeNull();
   });
 
+  it('the order is asked of /tokenize: the same short chat with and without reasoning, as the continuation is flagged; 16 tokens more put the reasoning form first', () => {
+    const c = dialect('vllm', 'continuation').buildContinuation!({ ...original, model: 'm', chat_template_kwargs: { enable_thinking: true } }, T, '', 64, 40);
+    const [withReasoning, without] = c.order!.bodies;
+    expect(c.order!.path).toBe('/tokenize');
+    for (const b of [withReasoning, without]) expect(b).toMatchObject({ model: 'm', add_generation_prompt: false, continue_final_message: true, chat_template_kwargs: { enable_thinking: true } });
+    const last = (b: Record<string, unknown>) => (b.messages as Array<Record<string, unknown>>).at(-1)!;
+    expect(typeof last(withReasoning).reasoning).toBe('string');
+    expect('reasoning' in last(without)).toBe(false);
+    expect(c.order!.fallbackFirst({ count: 60 }, { count: 44 })).toBe(true);
+    expect(c.order!.fallbackFirst({ count: 59 }, { count: 44 })).toBe(false);
+    expect(c.order!.fallbackFirst({ detail: 'x' }, { count: 44 })).toBe(false);
+  });
+
   it('generic servers (often vLLM without a reasoning parser) get the same fallback; SGLang none (it appends the prefill to its rendering, and no template reads it back)', () => {
-    expect(dialect('generic', 'continuation').buildContinuation!(original, T, '', 64, 40)).toEqual(dialect('vllm', 'continuation').buildContinuation!(original, T, '', 64, 40));
+    // The order's decision is a function: the requests compared as JSON.
+    const json = (c: unknown) => JSON.parse(JSON.stringify(c)) as unknown;
+    expect(json(dialect('generic', 'continuation').buildContinuation!(original, T, '', 64, 40))).toEqual(json(dialect('vllm', 'continuation').buildContinuation!(original, T, '', 64, 40)));
     expect(dialect('sglang', 'continuation').buildContinuation!(original, T, '', 64, 40).fallback).toBeUndefined();
   });
 });

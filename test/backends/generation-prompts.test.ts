@@ -149,3 +149,32 @@ describe('the raw continuation’s thinking format, against each template’s ow
     expect(thinkingFormat('a', 'a thinkcap-probe-answer thinkcap-probe-reasoning')).toBeNull();
   });
 });
+
+describe("vLLM's continuation forms against every recorded template (HF's continue_final_message)", () => {
+  type Row = { finished?: string | null; 'continued think-block'?: string | null; 'continued reasoning'?: string | null };
+  const ALL = (JSON.parse(readFileSync(join(packageRoot(), 'test/fixtures/templates/generation-prompts.json'), 'utf8')) as { thinking: string; templates: Record<string, Row> });
+  const strip = (s: string) => s.replace(/\s+/g, '');
+  const verdict = (r: Row, form: 'continued think-block' | 'continued reasoning') => {
+    const rendered = r[form];
+    if (rendered === null || rendered === undefined) return 'refused';
+    const truth = strip(r.finished!.slice(0, r.finished!.indexOf('The sum') + 'The sum'.length));
+    return strip(rendered) === truth ? 'as the template writes it' : rendered.includes(ALL.thinking) ? 'text' : 'thinking dropped';
+  };
+
+  it('where a template renders a finished turn’s thinking (24), the reasoning form reads as it does in every one; the block in 6, refused in 7, text in 11 (openai.ts)', () => {
+    const rendering = Object.values(ALL.templates).filter((r) => r.finished?.includes(ALL.thinking));
+    expect(rendering).toHaveLength(24);
+    expect(rendering.every((r) => verdict(r, 'continued reasoning') === 'as the template writes it')).toBe(true);
+    const block = rendering.map((r) => verdict(r, 'continued think-block'));
+    expect([block.filter((v) => v === 'as the template writes it').length, block.filter((v) => v === 'refused').length, block.filter((v) => v === 'text').length]).toEqual([6, 7, 11]);
+  });
+
+  it('where a template drops a message’s reasoning, the reasoning form loses the thinking and the block carries it wherever it is not refused', () => {
+    const dropping = Object.values(ALL.templates).filter((r) => r.finished && !r.finished.includes(ALL.thinking));
+    expect(dropping.length).toBeGreaterThan(30);
+    for (const r of dropping) {
+      if (r['continued reasoning']) expect(r['continued reasoning'].includes(ALL.thinking)).toBe(false);
+      if (r['continued think-block']) expect(r['continued think-block'].includes(ALL.thinking)).toBe(true);
+    }
+  });
+});

@@ -224,6 +224,17 @@ describe("the emulator's Ollama scheduler: a keep-alive of 0 takes the model onc
   });
 });
 
+describe("the emulator's `markers` template renders thinkcap's two continuation forms as Cohere's reasoning template does (HF transformers, recorded)", () => {
+  it('a think block in content as it is (no refusal), the reasoning between the markers', () => {
+    const renders = (JSON.parse(readFileSync(join(packageRoot(), 'test/fixtures/templates/generation-prompts.json'), 'utf8')) as { templates: Record<string, Record<string, string | null>> }).templates['Cohere2MoE']!;
+    const block = { role: 'assistant', content: '<think>\nLet me add them\n</think>\n\nThe sum' };
+    const reasoning = { role: 'assistant', content: 'The sum', reasoning: 'Let me add them' };
+    expect(rendersBack('markers', block)).toBe(true);
+    expect(renders['continued think-block']!.endsWith(`<|START_TEXT|>${renderedAssistant('markers', block)}`)).toBe(true);
+    expect(renders['continued reasoning']!.endsWith(renderedAssistant('markers', reasoning))).toBe(true);
+  });
+});
+
 describe("the emulator's vLLM chat templates render a continued assistant message as the real ones do (HF transformers, recorded)", () => {
   it.each([
     ['qwen3', 'Qwen-Qwen3-0.6B'],

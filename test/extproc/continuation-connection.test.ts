@@ -99,6 +99,61 @@ describe('continuation render with a probe', () => {
   });
 });
 
+/** The order probe (vLLM /tokenize): where it says so the fallback goes first; where it fails, the body. */
+describe('continuation order', () => {
+  let tokenize: 'renders' | 'drops' | 'missing' = 'renders';
+  const sent: string[] = [];
+  const server = createServer((req: IncomingMessage, res) => {
+    let raw = '';
+    req.on('data', (c: Buffer) => (raw += c.toString()));
+    req.on('end', () => {
+      const body = JSON.parse(raw || '{}') as { form?: string; withReasoning?: boolean };
+      if (req.url === '/tokenize') {
+        if (tokenize === 'missing') {
+          res.statusCode = 404;
+          res.end('{"detail":"Not Found"}');
+          return;
+        }
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ count: 10 + (body.withReasoning && tokenize === 'renders' ? 40 : 0) }));
+        return;
+      }
+      sent.push(body.form ?? '');
+      res.setHeader('content-type', 'text/event-stream');
+      res.end('data: {"choices":[{"delta":{"content":"42"},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n');
+    });
+  });
+  let url = '';
+  beforeAll(async () => {
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  const count = (a: unknown) => (a as { count: number }).count;
+  const run = () =>
+    runContinuation({
+      url,
+      signal: AbortSignal.timeout(5000),
+      onChunk: () => {},
+      request: {
+        path: '/v1/chat/completions',
+        body: { form: 'block' },
+        fallback: { form: 'reasoning' },
+        order: { path: '/tokenize', bodies: [{ withReasoning: true }, { withReasoning: false }], fallbackFirst: (a, b) => count(a) - count(b) >= 16 },
+      },
+    });
+
+  it('renders the reasoning: the fallback first; drops it, or no /tokenize: the body first', async () => {
+    sent.length = 0;
+    for (const t of ['renders', 'drops', 'missing'] as const) {
+      tokenize = t;
+      await run();
+    }
+    expect(sent).toEqual(['reasoning', 'block', 'block']);
+  });
+});
+
 /**
  * A busy engine queues a continuation like any request: llama-server sends nothing, headers
  * included, until a slot frees; vLLM sends its headers, then nothing until it is scheduled. The
