@@ -328,7 +328,6 @@ export function openedThinkPrefill(thinking: string, answerSoFar: string): strin
   return `${trimLineBreaks(thinking, true)}\n</think>\n\n${trimLineBreaks(answerSoFar, false)}`;
 }
 
-
 /**
  * openAiContinuation for a server that renders the continued message with the model's chat
  * template (vLLM, through HF's continue_final_message), and, where it refuses that with 400 (the
