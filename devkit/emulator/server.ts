@@ -111,7 +111,8 @@ export interface EmulatorOptions {
    * <|END_THINKING|><|START_TEXT|>{answer}`), content as it is: a `<think>` block there passes
    * HF's check, and the model, meeting no end of thinking it knows, thinks again. `verbatim`:
    * content is rendered as it is, reasoning dropped. Default `qwen3`, the family most served with
-   * a reasoning parser. vLLM's /tokenize renders chats the same way (a token a word).
+   * a reasoning parser. vLLM's /tokenize renders chats the same way (a token a word). SGLang
+   * (which appends the prefill as it is): `markers` ends thinking at that template's markers only.
    */
   chatTemplate?: 'qwen3' | 'glm' | 'markers' | 'verbatim';
   /** vLLM: answer /tokenize with 404, as a server (or a proxy before it) without the endpoint. */
@@ -257,7 +258,7 @@ export function engineOutcome(dialect: EmulatedDialect, body: Record<string, unk
   // SGLang serving gpt-oss: the prefill goes on after the template's `<|start|>assistant`.
   const harmonyFinal = prefill !== null && dialect === 'sglang' && opts.harmony ? HARMONY_FINAL_OPEN.exec(`<|start|>assistant${prefill}`) : null;
   // Where thinking ends in this template: its own marker, or `</think>`.
-  const end = template === 'markers' ? MARKERS_ANSWER : '</think>';
+  const end = opts.chatTemplate === 'markers' ? MARKERS_ANSWER : '</think>';
   if (prefill !== null && (dialect === 'sglang' && opts.harmony ? harmonyFinal !== null : prefill.includes(end))) {
     // Budget forcing: thinking is closed in the prefill, the model only answers.
     continuation = true;

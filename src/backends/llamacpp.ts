@@ -89,11 +89,11 @@ export function llamacppDialect(o: BackendOptions): Dialect {
       if (original.logprobs === true) body.n_probs = typeof original.top_logprobs === 'number' ? original.top_logprobs : 20;
       // The template's own way with a finished turn's thinking, where it is not a `<think>` block
       // (Cohere's `<|START_THINKING|>`, Seed-OSS's `<seed:think>`): rendered by the same server.
-      const probe: Record<string, unknown> = { messages: formatProbeMessages(), add_generation_prompt: false };
-      if (original.chat_template_kwargs !== undefined) probe.chat_template_kwargs = original.chat_template_kwargs;
+      const probe: Record<string, unknown> | undefined = o.thinkingFormat ? undefined : { messages: formatProbeMessages(), add_generation_prompt: false };
+      if (probe && original.chat_template_kwargs !== undefined) probe.chat_template_kwargs = original.chat_template_kwargs;
       const prompt = (rendered: unknown, probed?: unknown) => {
         if (!isRecord(rendered) || typeof rendered.prompt !== 'string') return null;
-        const format = isRecord(probed) && typeof probed.prompt === 'string' ? thinkingFormat(rendered.prompt, probed.prompt) : null;
+        const format = o.thinkingFormat ?? (isRecord(probed) && typeof probed.prompt === 'string' ? thinkingFormat(rendered.prompt, probed.prompt) : null);
         return continuationPrompt(rendered.prompt, thinking, answerSoFar, format);
       };
       return { path: '/v1/completions', body, render: { path: '/apply-template', body: render, probe, prompt }, convert: 'text-completion', closeConnection: true };

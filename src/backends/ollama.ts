@@ -112,7 +112,7 @@ function ollamaContinuation(o: BackendOptions, original: Record<string, unknown>
   const prompt = (rendered: unknown): string | null => {
     const info = isRecord(rendered) ? rendered._debug_info : undefined;
     const template = isRecord(info) ? info.rendered_template : undefined;
-    return typeof template === 'string' ? continuationPrompt(template, thinking, answerSoFar) : null;
+    return typeof template === 'string' ? continuationPrompt(template, thinking, answerSoFar, o.thinkingFormat ?? null) : null;
   };
   return { path: '/api/generate', body, render: { path: '/api/chat', body: render, prompt }, convert: 'ollama-generate', ndjson: true };
 }

@@ -47,6 +47,7 @@ export function backendOptions(config: Config, b: BackendConfig | undefined): Ba
     budgetField: b?.budgetField === false ? undefined : (b?.budgetField ?? DEFAULT_BUDGET_FIELD[dialect]),
     thinkLevels: b?.thinkLevels ?? false,
     thinkPrefilled: b?.thinkPrefilled ?? false,
+    ...(b?.thinkingFormat !== undefined ? { thinkingFormat: b.thinkingFormat } : {}),
     ...(b?.serverKeepAlive !== undefined ? { serverKeepAliveSeconds: serverKeepAliveSeconds(b.serverKeepAlive) ?? undefined } : {}),
     tierBudgets: {
       trivial: config.tiers.trivial.budget,

@@ -1,5 +1,5 @@
 import { capCompletion, capLimits, chatContinuation, engineBudgetField, mergeOpenAiContinuation, openAiContinuation, openAiEditing, openedThinkPrefill, requestStreamUsage } from './openai.js';
-import { harmonyAnswerPrefill, servedByHarmony, startsInsideThink } from './think-prompt.js';
+import { continuationPrompt, harmonyAnswerPrefill, servedByHarmony, startsInsideThink } from './think-prompt.js';
 import { isRecord, type BudgetPlan, type Dialect, type RewriteResult, type BackendOptions } from './types.js';
 
 /**
@@ -39,6 +39,8 @@ export function sglangDialect(o: BackendOptions): Dialect {
     // `<think>` itself (thinkPrefilled), a `<think>` in the text would be a second one.
     buildContinuation(original, thinking, answerSoFar, maxTokens, generated) {
       if (servedByHarmony(original.model)) return chatContinuation(original, { role: 'assistant', content: harmonyAnswerPrefill(thinking, answerSoFar) }, maxTokens, generated);
+      // The template's own markers, where configured (Seed-OSS's, Cohere's): SGLang shows no rendering to learn them from.
+      if (o.thinkingFormat) return chatContinuation(original, { role: 'assistant', content: continuationPrompt('', thinking, answerSoFar, o.thinkingFormat) }, maxTokens, generated);
       if (startsInsideThink(o.thinkPrefilled, original)) return chatContinuation(original, { role: 'assistant', content: openedThinkPrefill(thinking, answerSoFar) }, maxTokens, generated);
       return openAiContinuation(original, thinking, answerSoFar, maxTokens, generated);
     },

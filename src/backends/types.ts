@@ -18,6 +18,8 @@ export interface BackendOptions {
   thinkLevels: boolean;
   /** The chat template's generation prompt opens `<think>` (backends[].thinkPrefilled): `always`, or unless enable_thinking is false. */
   thinkPrefilled: boolean | 'always';
+  /** backends[].thinkingFormat: the template's own markers around a finished turn's thinking, where configured. */
+  thinkingFormat?: { readonly open: string; readonly close: string };
   /** Ollama: the server's default keep_alive in seconds (backends[].serverKeepAlive), where configured. */
   serverKeepAliveSeconds?: number;
   tierBudgets: Record<TierName, number>;

@@ -109,6 +109,16 @@ const backendSchema = z
      * (test/fixtures/templates/generation-prompts.json).
      */
     thinkPrefilled: z.union([z.boolean(), z.literal('always')]).default(false),
+    /**
+     * How the model's chat template writes a finished turn's thinking, where it is no `<think>`
+     * block: what a continuation puts after the generation prompt before the thinking (`open`,
+     * empty where that prompt opens it) and between the thinking and the answer (`close`).
+     * Seed-OSS: `{ open: "<seed:think>", close: "</seed:think>\n" }`; Cohere's reasoning models:
+     * `{ open: "", close: "<|END_THINKING|><|START_TEXT|>" }`. SGLang continues with it (it appends
+     * the text to its rendering and shows thinkcap none); llama.cpp and Ollama take it before
+     * what they would learn or assume. vLLM's templates write the thinking themselves.
+     */
+    thinkingFormat: z.object({ open: z.string().max(256), close: z.string().min(1).max(256) }).strict().optional(),
     /** Ollama: the model takes think levels ("low" | "medium" | "high") rather than true / false. */
     thinkLevels: z.boolean().default(false),
     /**

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { disableThinking } from '../../src/backends/openai.js';
 import { sglangDialect } from '../../src/backends/sglang.js';
+import { llamacppDialect } from '../../src/backends/llamacpp.js';
 import { backendOptions } from '../../src/backends/registry.js';
 import { validateConfig } from '../../src/config/load.js';
 import { FORMAT_PROBE, continuationPrompt, startsInsideThink, thinkingFormat } from '../../src/backends/think-prompt.js';
@@ -176,5 +177,58 @@ describe("vLLM's continuation forms against every recorded template (HF's contin
       if (r['continued reasoning']) expect(r['continued reasoning'].includes(ALL.thinking)).toBe(false);
       if (r['continued think-block']) expect(r['continued think-block'].includes(ALL.thinking)).toBe(true);
     }
+  });
+});
+
+describe('backends[].thinkingFormat: the template’s own markers, where thinkcap cannot learn them (SGLang)', () => {
+  const FULL = JSON.parse(readFileSync(join(packageRoot(), 'test/fixtures/templates/generation-prompts.json'), 'utf8')) as {
+    thinking: string;
+    answer: string;
+    templates: Record<string, { default: string | null; finished?: string | null; probe?: string | null }>;
+  };
+  const strip = (s: string) => s.replace(/\s+/g, '');
+  const sglang = (thinkingFormat: { open: string; close: string }) => {
+    const config = validateConfig({ backends: [{ name: 'b', dialect: 'sglang', thinkingFormat }] });
+    return sglangDialect(backendOptions(config, config.backends[0]));
+  };
+
+  it('Seed-OSS’s and Cohere’s markers, as the README gives them: SGLang’s prompt reads as the template writes the finished turn', () => {
+    for (const [name, format] of [
+      ['ByteDance-Seed-OSS', { open: '<seed:think>', close: '</seed:think>\n' }],
+      ['Cohere2MoE', { open: '', close: '<|END_THINKING|><|START_TEXT|>' }],
+    ] as const) {
+      const r = FULL.templates[name]!;
+      const c = sglang(format).buildContinuation!({ model: 'm', messages: [{ role: 'user', content: 'What is 1+2?' }] }, FULL.thinking, FULL.answer, 64, 10);
+      const prefill = (c.body.messages as Array<{ content: string }>).at(-1)!.content;
+      // SGLang appends the prefill to its rendering with the generation prompt (serving_chat.py).
+      expect(strip(r.default! + prefill), name).toBe(strip(r.finished!.slice(0, r.finished!.indexOf(FULL.answer) + FULL.answer.length)));
+    }
+  });
+
+  it('the format the llama.cpp probe learns is the one to configure: for every template it learns one from, SGLang with it reads as the template', () => {
+    let learnt = 0;
+    for (const [name, r] of Object.entries(FULL.templates)) {
+      const format = r.default && r.probe ? thinkingFormat(r.default, r.probe) : null;
+      if (format === null || !r.finished?.includes(FULL.answer)) continue;
+      learnt++;
+      const c = sglang(format).buildContinuation!({ model: 'm', messages: [{ role: 'user', content: 'q' }] }, FULL.thinking, FULL.answer, 64, 10);
+      const prefill = (c.body.messages as Array<{ content: string }>).at(-1)!.content;
+      expect(strip(r.default + prefill), name).toBe(strip(r.finished.slice(0, r.finished.indexOf(FULL.answer) + FULL.answer.length)));
+    }
+    expect(learnt).toBeGreaterThanOrEqual(5);
+  });
+
+  it('llama.cpp with the format configured sends no probe and uses it', () => {
+    const config = validateConfig({ backends: [{ name: 'b', dialect: 'llamacpp', url: 'http://127.0.0.1:1', thinkingFormat: { open: '<seed:think>', close: '</seed:think>\n' } }] });
+    const c = llamacppDialect(backendOptions(config, config.backends[0])).buildContinuation!({ model: 'm', messages: [{ role: 'user', content: 'q' }] }, 'hmm', '', 64, 10);
+    expect(c.render!.probe).toBeUndefined();
+    expect(c.render!.prompt({ prompt: '<seed:bos>assistant\n' }, { prompt: 'ignored' })).toBe('<seed:bos>assistant\n<seed:think>hmm</seed:think>\n');
+  });
+
+  it('the setting is checked: both strings, a closing one, bounded, nothing else', () => {
+    expect(() => validateConfig({ backends: [{ name: 'b', dialect: 'sglang', thinkingFormat: { open: '<x>' } }] })).toThrow(/thinkingFormat/);
+    expect(() => validateConfig({ backends: [{ name: 'b', dialect: 'sglang', thinkingFormat: { open: '', close: '' } }] })).toThrow(/thinkingFormat/);
+    expect(() => validateConfig({ backends: [{ name: 'b', dialect: 'sglang', thinkingFormat: { open: '', close: 'x'.repeat(257) } }] })).toThrow(/thinkingFormat/);
+    expect(() => validateConfig({ backends: [{ name: 'b', dialect: 'sglang', thinkingFormat: { open: '', close: '</t>', extra: 1 } }] })).toThrow(/thinkingFormat/);
   });
 });

@@ -683,6 +683,42 @@ describe('SGLang, template opens <think> (thinkPrefilled always), cut-off + cont
   });
 });
 
+// A template whose thinking is no <think> block (Cohere's style) on SGLang: thinkcap cannot see
+// the rendering, so the operator names the markers (backends[].thinkingFormat); the continuation
+// ends thinking with them. A <think> block there opens no end of thinking the model knows.
+describe.each([{ configured: true }, { configured: false }])('SGLang, a template with its own thinking markers (thinkingFormat configured: $configured)', ({ configured }) => {
+  let stack: Stack;
+  const last = (body: Record<string, unknown>) => (Array.isArray(body.messages) ? (body.messages.at(-1) as Record<string, unknown>) : {});
+  const thinkingFormat = { open: '', close: '<|END_THINKING|><|START_TEXT|>' };
+  beforeAll(async () => {
+    stack = await startStack({
+      emulator: { dialect: 'sglang', chatTemplate: 'markers', plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }) },
+      thinkcap: (emu) => ({ defaultDialect: 'sglang', backends: [{ name: 'b', dialect: 'sglang', enforcement: 'continuation', url: emu.url, ...(configured ? { thinkingFormat } : {}) }] }),
+      envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it.each([true, false])('stream %s: the prefill ends thinking with the configured markers; without them the model thinks again', async (stream) => {
+    const before = stack.emulator.requests.length;
+    const content = await answerOf(stack, 'CohereLabs/command-a-reasoning', stream);
+    const sent = chatCalls(stack, before).map((r) => r.body as Record<string, unknown>);
+    expect(sent).toHaveLength(2);
+    const prefill = String(last(sent[1]!).content);
+    if (configured) {
+      expect(prefill).toMatch(/^[^<]+<\|END_THINKING\|><\|START_TEXT\|>$/);
+      expect(content).toBe(expectedAnswer(ANSWER));
+      expect(stack.emulator.generatedThinking.slice(-2)).toEqual([32, 0]);
+    } else {
+      expect(prefill).toMatch(/^<think>\n/);
+      expect(stack.emulator.generatedThinking.at(-1)).toBeGreaterThan(0);
+    }
+    await checkEnvoyClean(stack);
+  });
+});
+
 describe('ollama native /api/chat (NDJSON)', () => {
   let stack: Stack;
   beforeAll(async () => {
