@@ -10,6 +10,7 @@ import { checkEnvoyConfig, type Finding } from './config/envoy-check.js';
 import { backendCallHeaders } from './backends/registry.js';
 import { servedByHarmony } from './backends/think-prompt.js';
 import { continuedThinkingDropped } from './backends/vllm.js';
+import { templateFactsFor } from './backends/template-facts.js';
 
 function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -66,6 +67,28 @@ function noCutOffFindings(b: BackendConfig, names: readonly string[]): Finding[]
   });
 }
 
+/**
+ * Settings the recorded templates say a served model needs where thinkcap cannot see its
+ * rendering (template-facts.ts): on SGLang, whether the generation prompt opens `<think>` and the
+ * template's own thinking markers (both shape its continuation); on a generic backend, the first
+ * (the stream starts inside the block where the engine leaves thinking in content).
+ */
+function templateFindings(b: BackendConfig, names: readonly string[]): Finding[] {
+  if (b.dialect !== 'sglang' && b.dialect !== 'generic') return [];
+  return names.flatMap((model) =>
+    templateFactsFor(model).flatMap((fact): Finding[] => {
+      const out: Finding[] = [];
+      if (fact.thinkPrefilled !== undefined && b.thinkPrefilled !== fact.thinkPrefilled) {
+        out.push({ level: 'warning', message: `backends '${b.name}' serves ${model}, whose chat template (${fact.recorded}, recorded) opens <think> in its generation prompt${fact.thinkPrefilled === true ? ' unless enable_thinking is false' : ''}: set thinkPrefilled: ${fact.thinkPrefilled}${b.dialect === 'sglang' ? ' (else a continuation opens a second block)' : ' (where the engine leaves thinking in content)'}.` });
+      }
+      if (b.dialect === 'sglang' && fact.thinkingFormat !== undefined && (b.thinkingFormat?.open !== fact.thinkingFormat.open || b.thinkingFormat?.close !== fact.thinkingFormat.close)) {
+        out.push({ level: 'warning', message: `backends '${b.name}' serves ${model}, whose chat template (${fact.recorded}, recorded) writes thinking without <think>: set thinkingFormat: ${JSON.stringify(fact.thinkingFormat)} (else a continuation ends thinking with a tag the model does not know).` });
+      }
+      return out;
+    }),
+  );
+}
+
 /** The most telling part of a fetch error: the socket error code (ECONNREFUSED, ENOTFOUND, …) where there is one. */
 function reason(err: unknown): string {
   const e = err as { message?: string; code?: string; cause?: unknown; errors?: unknown[] };
@@ -103,7 +126,7 @@ export async function checkCommand(args: string[]): Promise<number> {
         process.stdout.write(`backend ${b.name} (${b.dialect}, ${b.url}): ${names.length ? names.join(', ') : 'reachable, no models listed'}\n`);
         const context = contextFinding(b, maxModelLen);
         if (context) findings.push(context);
-        findings.push(...noCutOffFindings(b, names));
+        findings.push(...noCutOffFindings(b, names), ...templateFindings(b, names));
       } catch (err) {
         findings.push({ level: 'error', message: `backends '${b.name}' (${b.url}) is not reachable: ${reason(err)}.` });
       }

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { disableThinking } from '../../src/backends/openai.js';
 import { sglangDialect } from '../../src/backends/sglang.js';
 import { llamacppDialect } from '../../src/backends/llamacpp.js';
+import { TEMPLATE_FACTS, templateFactsFor } from '../../src/backends/template-facts.js';
 import { backendOptions } from '../../src/backends/registry.js';
 import { validateConfig } from '../../src/config/load.js';
 import { FORMAT_PROBE, continuationPrompt, startsInsideThink, thinkingFormat } from '../../src/backends/think-prompt.js';
@@ -230,5 +231,32 @@ describe('backends[].thinkingFormat: the template’s own markers, where thinkca
     expect(() => validateConfig({ backends: [{ name: 'b', dialect: 'sglang', thinkingFormat: { open: '', close: '' } }] })).toThrow(/thinkingFormat/);
     expect(() => validateConfig({ backends: [{ name: 'b', dialect: 'sglang', thinkingFormat: { open: '', close: 'x'.repeat(257) } }] })).toThrow(/thinkingFormat/);
     expect(() => validateConfig({ backends: [{ name: 'b', dialect: 'sglang', thinkingFormat: { open: '', close: '</t>', extra: 1 } }] })).toThrow(/thinkingFormat/);
+  });
+});
+
+describe('template-facts.ts: each fact read from its recorded template', () => {
+  const REC = JSON.parse(readFileSync(join(packageRoot(), 'test/fixtures/templates/generation-prompts.json'), 'utf8')) as {
+    templates: Record<string, { default: string | null; 'enable_thinking=false': string | null; probe?: string | null }>;
+  };
+
+  it.each(TEMPLATE_FACTS.map((f) => [f.recorded, f] as const))('%s', (_, fact) => {
+    const r = REC.templates[fact.recorded]!;
+    expect(r, fact.recorded).toBeDefined();
+    // The name matches the recorded template's own name.
+    expect(fact.name.test(fact.recorded)).toBe(true);
+    if (fact.thinkPrefilled !== undefined) {
+      expect(opensThink(r.default)).toBe(true);
+      expect(opensThink(r['enable_thinking=false'])).toBe(fact.thinkPrefilled === 'always');
+    } else expect(opensThink(r.default)).toBe(false);
+    if (fact.thinkingFormat !== undefined) expect(thinkingFormat(r.default!, r.probe!)).toEqual(fact.thinkingFormat);
+  });
+
+  it('served names of the families are recognised, and neighbours are not', () => {
+    const facts = (m: string) => templateFactsFor(m).map((f) => f.recorded);
+    expect(facts('Qwen/Qwen3.5-35B-A3B')).toEqual(['Qwen3.5-4B']);
+    expect(facts('ByteDance-Seed/Seed-OSS-36B-Instruct')).toEqual(['ByteDance-Seed-OSS']);
+    expect(facts('MiniMaxAI/MiniMax-M2')).toEqual(['MiniMax-M2']);
+    expect(facts('nvidia/NVIDIA-Nemotron-Nano-9B-v2')).toEqual(['NVIDIA-Nemotron-Nano-v2']);
+    for (const other of ['Qwen/Qwen3-8B', 'MiniMaxAI/MiniMax-M2.5', 'zai-org/GLM-4.6', 'deepseek-ai/DeepSeek-V3.1', 'm']) expect(facts(other), other).toEqual([]);
   });
 });

@@ -275,6 +275,26 @@ describe('thinkcap check (the CLI)', () => {
     }
   });
 
+  it('SGLang serving a model whose recorded template opens <think> or writes its own markers: the setting suggested, none once set', async () => {
+    for (const [model, setting, mark] of [
+      ['Qwen/Qwen3.5-35B-A3B', { thinkPrefilled: true }, /set thinkPrefilled: true/],
+      ['ByteDance-Seed/Seed-OSS-36B-Instruct', { thinkingFormat: { open: '<seed:think>', close: '</seed:think>\n' } }, /set thinkingFormat: \{"open":"<seed:think>","close":"<\/seed:think>\\n"\}/],
+    ] as const) {
+      const served = await startEmulator({ dialect: 'sglang', model });
+      try {
+        const base = read('thinkcap.example.yaml');
+        const at = async (name: string, more: Record<string, unknown>) => {
+          writeFileSync(join(dir, `${name}.yaml`), stringify({ ...base, backends: [{ name: 's', dialect: 'sglang', url: served.url, ...more }] }));
+          return (await check('--config', join(dir, `${name}.yaml`))).stdout;
+        };
+        expect(await at('tpl-unset', {}), model).toMatch(mark);
+        expect(await at('tpl-set', setting), model).not.toMatch(/recorded/);
+      } finally {
+        await served.close();
+      }
+    }
+  });
+
   it('a Redis ledger with replicas but no replica acks: a warning, and none with replicaAcks 1', async () => {
     const spend = (replicaAcks: number) => ({ enabled: true, ledger: 'redis', redis: { sentinel: { name: 'tc', sentinels: [{ host: '127.0.0.1', port: 26379 }] }, replicaAcks } });
     writeFileSync(join(dir, 'acks0.yaml'), stringify({ ...read('thinkcap.example.yaml'), spend: spend(0) }));
