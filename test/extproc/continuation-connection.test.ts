@@ -1,7 +1,7 @@
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runContinuation } from '../../src/extproc/continuation.js';
+import { runContinuation, type ContinuationRun } from '../../src/extproc/continuation.js';
 
 /** What a continuation's requests ask of the connection (llama-server closes it after each streamed answer). */
 describe('continuation requests and connection reuse', () => {
@@ -50,44 +50,49 @@ describe('continuation requests and connection reuse', () => {
   });
 });
 
+/** A stand-in engine for one describe block: each request's JSON body handed to `answer`; listening before its tests, closed after. */
+function fakeEngine(answer: (path: string, body: Record<string, unknown>, res: ServerResponse) => void): { readonly url: string } {
+  const engine = { url: '' };
+  const server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c: Buffer) => (raw += c.toString()));
+    req.on('end', () => answer(req.url ?? '', JSON.parse(raw || '{}') as Record<string, unknown>, res));
+  });
+  beforeAll(async () => {
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    engine.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+  return engine;
+}
+
+/** One continuation against a fake engine, its chunks dropped. */
+const continueAt = (engine: { url: string }, request: ContinuationRun['request']) => runContinuation({ url: engine.url, signal: AbortSignal.timeout(5000), onChunk: () => {}, request });
+
+const SSE_ANSWER = 'data: {"choices":[{"text":"42","delta":{"content":"42"},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n';
+
 /** The probe render (the template's thinking format) rides beside the render; where it fails, the default prompt. */
 describe('continuation render with a probe', () => {
   let probeStatus = 200;
   const sentPrompts: string[] = [];
-  const server = createServer((req: IncomingMessage, res) => {
-    let raw = '';
-    req.on('data', (c: Buffer) => (raw += c.toString()));
-    req.on('end', () => {
-      const body = JSON.parse(raw || '{}') as { probe?: boolean; prompt?: string };
-      if (req.url === '/apply-template') {
-        res.statusCode = body.probe ? probeStatus : 200;
-        res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ prompt: body.probe ? 'PROBED' : 'RENDERED' }));
-      } else {
-        sentPrompts.push(body.prompt ?? '');
-        res.setHeader('content-type', 'text/event-stream');
-        res.end('data: {"choices":[{"text":"42","finish_reason":"stop"}]}\n\ndata: [DONE]\n\n');
-      }
-    });
+  const engine = fakeEngine((path, body, res) => {
+    if (path === '/apply-template') {
+      res.statusCode = body.probe ? probeStatus : 200;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ prompt: body.probe ? 'PROBED' : 'RENDERED' }));
+      return;
+    }
+    sentPrompts.push(String(body.prompt ?? ''));
+    res.setHeader('content-type', 'text/event-stream');
+    res.end(SSE_ANSWER);
   });
-  let url = '';
-  beforeAll(async () => {
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-  afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
   const run = () =>
-    runContinuation({
-      url,
-      signal: AbortSignal.timeout(5000),
-      onChunk: () => {},
-      request: {
-        path: '/v1/completions',
-        body: { stream: true },
-        render: { path: '/apply-template', body: {}, probe: { probe: true }, prompt: (r, p) => `${(r as { prompt: string }).prompt}+${p === undefined ? 'none' : (p as { prompt: string }).prompt}` },
-        convert: 'text-completion',
-      },
+    continueAt(engine, {
+      path: '/v1/completions',
+      body: { stream: true },
+      render: { path: '/apply-template', body: {}, probe: { probe: true }, prompt: (r, p) => `${(r as { prompt: string }).prompt}+${p === undefined ? 'none' : (p as { prompt: string }).prompt}` },
+      convert: 'text-completion',
     });
 
   it('the probe’s answer reaches the prompt builder; a refused probe leaves the default', async () => {
@@ -103,45 +108,25 @@ describe('continuation render with a probe', () => {
 describe('continuation order', () => {
   let tokenize: 'renders' | 'drops' | 'missing' = 'renders';
   const sent: string[] = [];
-  const server = createServer((req: IncomingMessage, res) => {
-    let raw = '';
-    req.on('data', (c: Buffer) => (raw += c.toString()));
-    req.on('end', () => {
-      const body = JSON.parse(raw || '{}') as { form?: string; withReasoning?: boolean };
-      if (req.url === '/tokenize') {
-        if (tokenize === 'missing') {
-          res.statusCode = 404;
-          res.end('{"detail":"Not Found"}');
-          return;
-        }
-        res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ count: 10 + (body.withReasoning && tokenize === 'renders' ? 40 : 0) }));
-        return;
-      }
-      sent.push(body.form ?? '');
-      res.setHeader('content-type', 'text/event-stream');
-      res.end('data: {"choices":[{"delta":{"content":"42"},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n');
-    });
+  const engine = fakeEngine((path, body, res) => {
+    if (path === '/tokenize') {
+      res.statusCode = tokenize === 'missing' ? 404 : 200;
+      res.setHeader('content-type', 'application/json');
+      res.end(tokenize === 'missing' ? '{"detail":"Not Found"}' : JSON.stringify({ count: 10 + (body.withReasoning && tokenize === 'renders' ? 40 : 0) }));
+      return;
+    }
+    sent.push(String(body.form ?? ''));
+    res.setHeader('content-type', 'text/event-stream');
+    res.end(SSE_ANSWER);
   });
-  let url = '';
-  beforeAll(async () => {
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-  afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
   const count = (a: unknown) => (a as { count: number }).count;
   const run = () =>
-    runContinuation({
-      url,
-      signal: AbortSignal.timeout(5000),
-      onChunk: () => {},
-      request: {
-        path: '/v1/chat/completions',
-        body: { form: 'block' },
-        fallback: { form: 'reasoning' },
-        order: { path: '/tokenize', bodies: [{ withReasoning: true }, { withReasoning: false }], fallbackFirst: (a, b) => count(a) - count(b) >= 16 },
-      },
+    continueAt(engine, {
+      path: '/v1/chat/completions',
+      body: { form: 'block' },
+      fallback: { form: 'reasoning' },
+      order: { path: '/tokenize', bodies: [{ withReasoning: true }, { withReasoning: false }], fallbackFirst: (a, b) => count(a) - count(b) >= 16 },
     });
 
   it('renders the reasoning: the fallback first; drops it, or no /tokenize: the body first', async () => {
