@@ -16,6 +16,11 @@ export interface ContinuationRun {
   queueTimeoutMs?: number;
   /** Sent with every call (the backend's API key). */
   headers?: Record<string, string>;
+  /**
+   * How long a probe (render.probe, order) may take: they only choose a form, so a slow or
+   * stalled one is dropped and the default taken, not waited for as the continuation is. 2 s.
+   */
+  probeTimeoutMs?: number;
 }
 
 /** A path on the backend at `url`, its own path kept (a url ending in /v1 gets /v1/path). */
@@ -52,14 +57,14 @@ export async function runContinuation(run: ContinuationRun): Promise<void> {
   };
   const headers: Record<string, string> = { ...run.headers, ...CALL_HEADERS };
   if (run.request.closeConnection) headers.connection = 'close';
-  const post = async (path: string, body: unknown, accept: string) => {
-    // Until the answer begins, the engine may be queueing the call.
-    arm(queueMs, 'queue');
+  const post = async (path: string, body: unknown, accept: string, probe = false) => {
+    // Until the answer begins, the engine may be queueing the call; a probe has its own deadline.
+    if (!probe) arm(queueMs, 'queue');
     const res = await fetch(backendUrl(run.url, path), {
       method: 'POST',
       headers: { ...headers, accept },
       body: JSON.stringify(body),
-      signal,
+      signal: probe ? AbortSignal.any([signal, AbortSignal.timeout(run.probeTimeoutMs ?? 2000)]) : signal,
     });
     if (!res.ok || !res.body) {
       const text = await res.text().catch(() => '');
@@ -73,7 +78,7 @@ export async function runContinuation(run: ContinuationRun): Promise<void> {
     if (request.render) {
       const { render } = request;
       // The probe is a hint: where it fails, the prompt is built the default way.
-      const probe = render.probe ? post(render.path, render.probe, 'application/json').then((r) => r.json() as Promise<unknown>).catch(() => undefined) : undefined;
+      const probe = render.probe ? post(render.path, render.probe, 'application/json', true).then((r) => r.json() as Promise<unknown>).catch(() => undefined) : undefined;
       const rendered: unknown = await (await post(render.path, render.body, 'application/json')).json();
       const prompt = render.prompt(rendered, await probe);
       if (prompt === null) throw new Error(`continuation ${render.path} returned no prompt`);
@@ -82,7 +87,7 @@ export async function runContinuation(run: ContinuationRun): Promise<void> {
     let fallback = request.fallback;
     if (request.order && fallback) {
       const { order } = request;
-      const answer = (b: Record<string, unknown>) => post(order.path, b, 'application/json').then((r) => r.json() as Promise<unknown>).catch(() => undefined);
+      const answer = (b: Record<string, unknown>) => post(order.path, b, 'application/json', true).then((r) => r.json() as Promise<unknown>).catch(() => undefined);
       const [a, b] = await Promise.all([answer(order.bodies[0]), answer(order.bodies[1])]);
       if (a !== undefined && b !== undefined && order.fallbackFirst(a, b)) [body, fallback] = [fallback, body];
     }

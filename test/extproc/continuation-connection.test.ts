@@ -106,10 +106,11 @@ describe('continuation render with a probe', () => {
 
 /** The order probe (vLLM /tokenize): where it says so the fallback goes first; where it fails, the body. */
 describe('continuation order', () => {
-  let tokenize: 'renders' | 'drops' | 'missing' = 'renders';
+  let tokenize: 'renders' | 'drops' | 'missing' | 'stalls' = 'renders';
   const sent: string[] = [];
   const engine = fakeEngine((path, body, res) => {
     if (path === '/tokenize') {
+      if (tokenize === 'stalls') return; // never answers (the socket closes with the server)
       res.statusCode = tokenize === 'missing' ? 404 : 200;
       res.setHeader('content-type', 'application/json');
       res.end(tokenize === 'missing' ? '{"detail":"Not Found"}' : JSON.stringify({ count: 10 + (body.withReasoning && tokenize === 'renders' ? 40 : 0) }));
@@ -128,6 +129,15 @@ describe('continuation order', () => {
       fallback: { form: 'reasoning' },
       order: { path: '/tokenize', bodies: [{ withReasoning: true }, { withReasoning: false }], fallbackFirst: (a, b) => count(a) - count(b) >= 16 },
     });
+
+  it('a /tokenize that never answers is dropped at the probe deadline: the body first, in about that time', async () => {
+    sent.length = 0;
+    tokenize = 'stalls';
+    const t0 = Date.now();
+    await runContinuation({ url: engine.url, signal: AbortSignal.timeout(5000), onChunk: () => {}, probeTimeoutMs: 200, request: { path: '/v1/chat/completions', body: { form: 'block' }, fallback: { form: 'reasoning' }, order: { path: '/tokenize', bodies: [{ withReasoning: true }, { withReasoning: false }], fallbackFirst: () => true } } });
+    expect(sent).toEqual(['block']);
+    expect(Date.now() - t0).toBeLessThan(2000);
+  });
 
   it('renders the reasoning: the fallback first; drops it, or no /tokenize: the body first', async () => {
     sent.length = 0;
