@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from './config/schema.js';
 import { startExtProcServer, type ExtProcServer } from './extproc/server.js';
+import { forgetProbeAnswers } from './extproc/continuation.js';
 import type { RequestRecord } from './accounting/record.js';
 import { createAdminServer } from './http/admin.js';
 import { warmTokenizer } from './stream/tokens.js';
@@ -56,6 +57,9 @@ const HISTORY_LIMIT = 1000;
 
 /** Start the ext_proc gRPC server and the admin HTTP server with one config. */
 export async function startThinkcap(config: Config, log: Logger, opts: StartOptions = {}): Promise<Thinkcap> {
+  // Probe answers are by backend url: a server started anew (in tests, on a port an earlier one
+  // had) starts without them.
+  forgetProbeAnswers();
   warmTokenizer();
   // Before the servers listen: the first requests would otherwise compile the classifier's regexes.
   const warmUpMs = warmClassifier();

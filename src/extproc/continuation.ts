@@ -31,6 +31,22 @@ function backendUrl(url: string, path: string): URL {
 /** The headers every call thinkcap makes to a backend carries: a JSON body, and no compression (its bytes are read as they come). */
 const CALL_HEADERS = { 'content-type': 'application/json', 'accept-encoding': 'identity' } as const;
 
+/**
+ * Probe answers by backend, path and body, for a minute: a template does not change between
+ * requests, and a continuation backend continues every request that reaches its budget (two
+ * /tokenize calls each on vLLM otherwise). Failures are not kept, nor answers over 16 KiB; at
+ * most PROBE_CACHE_SIZE entries, the oldest dropped first.
+ */
+const probeAnswers = new Map<string, { at: number; answer: unknown }>();
+const PROBE_CACHE_MS = 60_000;
+const PROBE_CACHE_SIZE = 256;
+const PROBE_CACHE_ANSWER_CHARS = 16_384;
+
+/** Forget every probe answer (a thinkcap server starting; tests). */
+export function forgetProbeAnswers(): void {
+  probeAnswers.clear();
+}
+
 /** A backend call answered with an error status. */
 class RefusedCall extends Error {
   constructor(
@@ -73,22 +89,40 @@ export async function runContinuation(run: ContinuationRun): Promise<void> {
     return res;
   };
   try {
+    // A probe: its answer's JSON, or undefined where it failed (cached: probeAnswers).
+    const probe = async (path: string, body: Record<string, unknown>): Promise<unknown> => {
+      const key = `${run.url} ${path} ${JSON.stringify(body)}`;
+      const kept = probeAnswers.get(key);
+      if (kept !== undefined && Date.now() - kept.at < PROBE_CACHE_MS) return kept.answer;
+      try {
+        const text = await (await post(path, body, 'application/json', true)).text();
+        const answer: unknown = JSON.parse(text);
+        // Kept where small: a client's chat_template_kwargs can make a render as long as it likes.
+        if (text.length <= PROBE_CACHE_ANSWER_CHARS) {
+          probeAnswers.delete(key);
+          if (probeAnswers.size >= PROBE_CACHE_SIZE) probeAnswers.delete(probeAnswers.keys().next().value!);
+          probeAnswers.set(key, { at: Date.now(), answer });
+        }
+        return answer;
+      } catch {
+        return undefined;
+      }
+    };
     const { request } = run;
     let body = request.body;
     if (request.render) {
       const { render } = request;
       // The probe is a hint: where it fails, the prompt is built the default way.
-      const probe = render.probe ? post(render.path, render.probe, 'application/json', true).then((r) => r.json() as Promise<unknown>).catch(() => undefined) : undefined;
+      const probed = render.probe ? probe(render.path, render.probe) : undefined;
       const rendered: unknown = await (await post(render.path, render.body, 'application/json')).json();
-      const prompt = render.prompt(rendered, await probe);
+      const prompt = render.prompt(rendered, await probed);
       if (prompt === null) throw new Error(`continuation ${render.path} returned no prompt`);
       body = { ...body, prompt };
     }
     let fallback = request.fallback;
     if (request.order && fallback) {
       const { order } = request;
-      const answer = (b: Record<string, unknown>) => post(order.path, b, 'application/json', true).then((r) => r.json() as Promise<unknown>).catch(() => undefined);
-      const [a, b] = await Promise.all([answer(order.bodies[0]), answer(order.bodies[1])]);
+      const [a, b] = await Promise.all([probe(order.path, order.bodies[0]), probe(order.path, order.bodies[1])]);
       if (a !== undefined && b !== undefined && order.fallbackFirst(a, b)) [body, fallback] = [fallback, body];
     }
     const accept = request.ndjson ? 'application/x-ndjson' : 'text/event-stream';

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runContinuation, type ContinuationRun } from '../../src/extproc/continuation.js';
+import { forgetProbeAnswers, runContinuation, type ContinuationRun } from '../../src/extproc/continuation.js';
 
 /** What a continuation's requests ask of the connection (llama-server closes it after each streamed answer). */
 describe('continuation requests and connection reuse', () => {
@@ -96,8 +96,10 @@ describe('continuation render with a probe', () => {
     });
 
   it('the probe’s answer reaches the prompt builder; a refused probe leaves the default', async () => {
+    forgetProbeAnswers();
     probeStatus = 200;
     await run();
+    forgetProbeAnswers();
     probeStatus = 500;
     await run();
     expect(sentPrompts).toEqual(['RENDERED+PROBED', 'RENDERED+none']);
@@ -107,9 +109,11 @@ describe('continuation render with a probe', () => {
 /** The order probe (vLLM /tokenize): where it says so the fallback goes first; where it fails, the body. */
 describe('continuation order', () => {
   let tokenize: 'renders' | 'drops' | 'missing' | 'stalls' = 'renders';
+  let tokenizeCalls = 0;
   const sent: string[] = [];
   const engine = fakeEngine((path, body, res) => {
     if (path === '/tokenize') {
+      tokenizeCalls++;
       if (tokenize === 'stalls') return; // never answers (the socket closes with the server)
       res.statusCode = tokenize === 'missing' ? 404 : 200;
       res.setHeader('content-type', 'application/json');
@@ -131,6 +135,7 @@ describe('continuation order', () => {
     });
 
   it('a /tokenize that never answers is dropped at the probe deadline: the body first, in about that time', async () => {
+    forgetProbeAnswers();
     sent.length = 0;
     tokenize = 'stalls';
     const t0 = Date.now();
@@ -142,10 +147,24 @@ describe('continuation order', () => {
   it('renders the reasoning: the fallback first; drops it, or no /tokenize: the body first', async () => {
     sent.length = 0;
     for (const t of ['renders', 'drops', 'missing'] as const) {
+      forgetProbeAnswers();
       tokenize = t;
       await run();
     }
     expect(sent).toEqual(['reasoning', 'block', 'block']);
+  });
+
+  it('the answers are kept a while: ten continuations ask /tokenize twice in all; a failed answer is not kept', async () => {
+    forgetProbeAnswers();
+    tokenize = 'renders';
+    tokenizeCalls = 0;
+    for (let i = 0; i < 10; i++) await run();
+    expect(tokenizeCalls).toBe(2);
+    forgetProbeAnswers();
+    tokenize = 'missing';
+    tokenizeCalls = 0;
+    for (let i = 0; i < 3; i++) await run();
+    expect(tokenizeCalls).toBe(6);
   });
 });
 
