@@ -113,6 +113,8 @@ export interface EmulatorOptions {
    * content is rendered as it is, reasoning dropped. Default `qwen3`, the family most served with
    * a reasoning parser. vLLM's /tokenize renders chats the same way (a token a word). SGLang
    * (which appends the prefill as it is): `markers` ends thinking at that template's markers only.
+   * Ollama: `markers` renders as its Cohere renderer does (markersPrompt), and a raw generate
+   * answers only after those markers.
    */
   chatTemplate?: 'qwen3' | 'glm' | 'markers' | 'verbatim';
   /** vLLM: answer /tokenize with 404, as a server (or a proxy before it) without the endpoint. */
@@ -467,7 +469,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       // Ollama answers a render-only chat request with the prompt its template renders, not calling the model.
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
       const b = rec(body);
-      res.end(JSON.stringify({ model: b.model ?? '', created_at: new Date().toISOString(), message: { role: '', content: '' }, done: false, _debug_info: { rendered_template: opts.harmony ? harmonyPrompt(b) : chatMlPrompt(b) } }));
+      const rendered = opts.harmony ? harmonyPrompt(b) : opts.chatTemplate === 'markers' ? markersPrompt(b) : chatMlPrompt(b);
+      res.end(JSON.stringify({ model: b.model ?? '', created_at: new Date().toISOString(), message: { role: '', content: '' }, done: false, _debug_info: { rendered_template: rendered } }));
       return;
     }
     if (dialect === 'ollama' && req.method === 'POST' && path === '/api/generate') {
@@ -802,6 +805,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       const final = HARMONY_FINAL_OPEN.exec(prompt);
       closed = final !== null;
       after = final ? final[1]!.trim() : '';
+    } else if (opts.chatTemplate === 'markers') {
+      const turn = prompt.slice(prompt.lastIndexOf('<|CHATBOT_TOKEN|>'));
+      closed = turn.includes(MARKERS_ANSWER);
+      after = closed ? turn.slice(turn.lastIndexOf(MARKERS_ANSWER) + MARKERS_ANSWER.length).trim() : '';
     } else {
       const turn = prompt.slice(prompt.lastIndexOf('<|im_start|>assistant\n'));
       closed = turn.includes('</think>');
@@ -910,6 +917,28 @@ function harmonyPrompt(body: Record<string, unknown>): string {
     else if (m.role === 'assistant') out += `<|start|>assistant<|channel|>final<|message|>${content}<|end|>`;
   }
   return `${out}<|start|>assistant`;
+}
+
+/**
+ * The shape of Ollama's renderer for Cohere's reasoning models (model/renderers/cohere.go):
+ * thinking between `<|START_THINKING|>` and `<|END_THINKING|>` before the text, an assistant
+ * message last left open (a prefill), and a generation prompt that opens the thinking where
+ * `think` is on. EmulatorOptions.chatTemplate `markers`.
+ */
+function markersPrompt(body: Record<string, unknown>): string {
+  const messages = Array.isArray(body.messages) ? (body.messages as Array<Record<string, unknown>>) : [];
+  let out = '';
+  messages.forEach((m, i) => {
+    const content = typeof m.content === 'string' ? m.content : '';
+    if (m.role === 'assistant') {
+      out += '<|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>';
+      if (typeof m.thinking === 'string' && m.thinking !== '') out += `<|START_THINKING|>${m.thinking}<|END_THINKING|>`;
+      out += `<|START_TEXT|>${content}`;
+      if (i < messages.length - 1) out += '<|END_TEXT|><|END_OF_TURN_TOKEN|>';
+    } else out += `<|START_OF_TURN_TOKEN|><|${m.role === 'system' ? 'SYSTEM' : 'USER'}_TOKEN|><|START_TEXT|>${content}<|END_TEXT|><|END_OF_TURN_TOKEN|>`;
+  });
+  if (messages.at(-1)?.role === 'assistant') return out;
+  return `${out}<|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>${body.think === false ? '<|START_THINKING|><|END_THINKING|>' : '<|START_THINKING|>'}`;
 }
 
 /** A Qwen3-style ChatML rendering, as Ollama's template for such models writes it: the generation prompt leaves `<think>` to the model. */

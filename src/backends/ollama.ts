@@ -1,5 +1,5 @@
 import { keepAliveSeconds } from './keep-alive.js';
-import { continuationPrompt, rawContinuationLoses } from './think-prompt.js';
+import { continuationPrompt, formatProbeMessages, rawContinuationLoses, thinkingFormat } from './think-prompt.js';
 import { applyTokenCeiling, ceilingLimits, openAiEditing, requestStreamUsage, withinContext } from './openai.js';
 import { emptyChunk, isRecord, positiveInt, type BudgetPlan, type ChunkInfo, type ContinuationMerge, type ContinuationRequest, type Dialect, type RewriteResult, type BackendOptions, type TokenLimits } from './types.js';
 
@@ -109,12 +109,26 @@ function ollamaContinuation(o: BackendOptions, original: Record<string, unknown>
   const body: Record<string, unknown> = { prompt: '', raw: true, stream: true, think: false, options: { ...(isRecord(original.options) ? original.options : {}), num_predict: maxTokens } };
   for (const k of CARRIED_FIELDS) if (original[k] !== undefined) body[k] = original[k];
   if (keepAlive !== undefined) body.keep_alive = keepAlive;
-  const prompt = (rendered: unknown): string | null => {
-    const info = isRecord(rendered) ? rendered._debug_info : undefined;
-    const template = isRecord(info) ? info.rendered_template : undefined;
-    return typeof template === 'string' ? continuationPrompt(template, thinking, answerSoFar, o.thinkingFormat ?? null) : null;
+  // The template's own way with a finished turn's thinking (Ollama's renderers for Cohere's
+  // reasoning models, Gemma 4: `<|channel>thought` … `<channel|>`), rendered by the same server:
+  // the probe's assistant message last, as templates that keep thinking only after the last user
+  // message (Gemma 4's, Qwen3.5's) then write it. Tools are left out (the format does not need them).
+  let probe: Record<string, unknown> | undefined;
+  if (!o.thinkingFormat) {
+    probe = { ...render, messages: formatProbeMessages().slice(0, 2).map(({ reasoning_content, ...m }) => (reasoning_content === undefined ? m : { ...m, thinking: reasoning_content })) };
+    delete probe.tools;
+  }
+  const renderedOf = (answer: unknown): string | null => {
+    const info = isRecord(answer) ? answer._debug_info : undefined;
+    return isRecord(info) && typeof info.rendered_template === 'string' ? info.rendered_template : null;
   };
-  return { path: '/api/generate', body, render: { path: '/api/chat', body: render, prompt }, convert: 'ollama-generate', ndjson: true };
+  const prompt = (rendered: unknown, probed?: unknown): string | null => {
+    const template = renderedOf(rendered);
+    if (template === null) return null;
+    const learnt = renderedOf(probed);
+    return continuationPrompt(template, thinking, answerSoFar, o.thinkingFormat ?? (learnt === null ? null : thinkingFormat(template, learnt)));
+  };
+  return { path: '/api/generate', body, render: { path: '/api/chat', body: render, probe, prompt }, convert: 'ollama-generate', ndjson: true };
 }
 
 /** The first whole /api/chat answer with the continuation's answer, finish, logprobs and both legs' counts. */

@@ -142,6 +142,14 @@ describe('the raw continuation’s thinking format, against each template’s ow
     expect(withThinking.filter(([, r]) => strip(continuationPrompt(r.default!, FULL.thinking, FULL.answer)) === finishedUpToAnswer(r)).length).toBe(14);
   });
 
+  it('Ollama’s Gemma 4 renderer, as model/renderers/gemma4.go writes a turn (thinking kept after the last user message, so the probe’s assistant message goes last there)', () => {
+    const generation = '<|turn>user\nWhat is 1+2?<turn|>\n<|turn>model\n';
+    const probe = '<|turn>user\nthinkcap-probe-question<turn|>\n<|turn>model\n<|channel>thought\nthinkcap-probe-reasoning\n<channel|>thinkcap-probe-answer<turn|>\n<|turn>model\n';
+    const format = thinkingFormat(generation, probe);
+    expect(format).toEqual({ open: '<|channel>thought\n', close: '\n<channel|>' });
+    expect(continuationPrompt(generation, '\nadd them\n', 'The sum', format)).toBe(`${generation}<|channel>thought\nadd them\n<channel|>The sum`);
+  });
+
   it('thinkingFormat: none where the probe shows no reasoning or a <think> block; the template’s markers otherwise', () => {
     expect(thinkingFormat('<|im_start|>assistant\n', '<|im_start|>user\nthinkcap-probe-question<|im_end|>\n<|im_start|>assistant\nthinkcap-probe-answer<|im_end|>\n')).toBeNull();
     expect(thinkingFormat('<|im_start|>assistant\n', '<|im_start|>assistant\n<think>\nthinkcap-probe-reasoning\n</think>\n\nthinkcap-probe-answer')).toBeNull();

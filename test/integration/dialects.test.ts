@@ -54,8 +54,10 @@ function stackFor(dialect: EmulatedDialect, more: { emulator?: StackOptions['emu
   };
 }
 
-/** The emulator's chat calls from `from` on: thinkcap's /tokenize probes of a vLLM template (the continuation's order) left out. */
-const chatCalls = (stack: Stack, from = 0) => stack.emulator.requests.slice(from).filter((r) => r.path !== '/tokenize');
+/** Whether a request is one of thinkcap's probes of a template (vLLM /tokenize, a probe render: think-prompt.ts FORMAT_PROBE). */
+const isProbe = (r: { path: string; body: unknown }) => r.path === '/tokenize' || JSON.stringify(r.body ?? null).includes('thinkcap-probe-question');
+/** The requests the emulator received from index `from` on, thinkcap's template probes left out. */
+const chatCalls = (stack: Stack, from = 0) => stack.emulator.requests.slice(from).filter((r) => !isProbe(r));
 
 async function checkEnvoyClean(stack: Stack) {
   const stats = await stack.envoy.stats();
@@ -773,6 +775,37 @@ async function ollamaChat(stack: Stack, extra: Record<string, unknown> = {}): Pr
   return { lines: text.trim().split('\n').map((l) => JSON.parse(l) as OllamaLine), headers: r.headers };
 }
 
+// Ollama's renderer for Cohere's reasoning models writes thinking between its own markers
+// (model/renderers/cohere.go; Gemma 4's has others). The continuation renders a probe beside the
+// conversation and ends thinking with the markers the renderer wrote; before, with `</think>`,
+// which that model does not know (the emulator's model then thinks again).
+describe('ollama native, a renderer with its own thinking markers: cut-off + continuation', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      emulator: { dialect: 'ollama', chatTemplate: 'markers', plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }) },
+      thinkcap: (emu) => ({ defaultDialect: 'ollama', backends: [{ name: 'b', dialect: 'ollama', enforcement: 'continuation', url: emu.url }] }),
+      envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('the generate prompt ends thinking with <|END_THINKING|><|START_TEXT|>, and the whole answer arrives', async () => {
+    const before = stack.emulator.requests.length;
+    const { lines } = await ollamaChat(stack, { model: 'command-a-reasoning' });
+    expect(lines.map((l) => l.message.content).join('')).toBe(expectedAnswer(ANSWER));
+    const probes = stack.emulator.requests.slice(before).filter(isProbe);
+    expect(probes).toHaveLength(1);
+    const gen = chatCalls(stack).at(-1)!.body as { prompt: string };
+    expect(gen.prompt).toMatch(/<\|CHATBOT_TOKEN\|><\|START_THINKING\|>[^<]+<\|END_THINKING\|><\|START_TEXT\|>$/);
+    expect(gen.prompt).not.toContain('think>');
+    expect(stack.emulator.generatedThinking.slice(-2)).toEqual([32, 0]);
+    await checkEnvoyClean(stack);
+  });
+});
+
 describe('ollama native: cut-off + continuation (FULL_DUPLEX_STREAMED)', () => {
   let stack: Stack;
   beforeAll(async () => {
@@ -794,12 +827,12 @@ describe('ollama native: cut-off + continuation (FULL_DUPLEX_STREAMED)', () => {
     const [first, second] = stack.emulator.generatedThinking.slice(-2) as [number, number];
     expect(first).toBe(32);
     expect(second).toBe(0);
-    const chat = stack.emulator.requests.find((r) => r.path === '/api/chat' && (r.body as { _debug_render_only?: boolean })._debug_render_only !== true && r.at >= stack.emulator.requests.at(-3)!.at)!;
+    const chat = chatCalls(stack).find((r) => r.path === '/api/chat' && (r.body as { _debug_render_only?: boolean })._debug_render_only !== true && r.at >= chatCalls(stack).at(-3)!.at)!;
     expect((chat.body as { options: { num_predict: number } }).options.num_predict).toBe(32);
-    const render = stack.emulator.requests.at(-2)!;
+    const render = chatCalls(stack).at(-2)!;
     expect(render.path).toBe('/api/chat');
     expect((render.body as { _debug_render_only: boolean; think: unknown })._debug_render_only).toBe(true);
-    const gen = stack.emulator.requests.at(-1)!.body as { raw: boolean; think: boolean; prompt: string; options: { num_predict: number } };
+    const gen = chatCalls(stack).at(-1)!.body as { raw: boolean; think: boolean; prompt: string; options: { num_predict: number } };
     expect(gen.raw).toBe(true);
     expect(gen.think).toBe(false);
     expect(gen.prompt).toMatch(/<\|im_start\|>assistant\n<think>\n[\s\S]*\n<\/think>\n\n$/);
@@ -847,7 +880,7 @@ describe('ollama native: cut-off + continuation (FULL_DUPLEX_STREAMED)', () => {
     expect(lines.map((l) => l.message.content).join('')).toBe(expectedAnswer(ANSWER));
     // The chat, its render and its generate call all schedule the model: none of them reloads it.
     expect(stack.emulator.ollamaLoads()).toBe(loads);
-    const [render, gen] = stack.emulator.requests.slice(-2).map((r) => r.body as Record<string, unknown>);
+    const [render, gen] = chatCalls(stack).slice(-2).map((r) => r.body as Record<string, unknown>);
     expect(render).toMatchObject({ _debug_render_only: true, options: { num_ctx: 8192, num_gpu: 99 }, shift: false, truncate: false, keep_alive: '1h' });
     expect(gen).toMatchObject({ raw: true, options: { num_ctx: 8192, num_gpu: 99 }, shift: false, truncate: false, keep_alive: '1h' });
     await checkEnvoyClean(stack);
@@ -861,8 +894,8 @@ describe('ollama native: cut-off + continuation (FULL_DUPLEX_STREAMED)', () => {
     // The chat loads the model its predecessor unloaded; render and generate use it.
     expect(stack.emulator.ollamaLoads()).toBe(loads + 1);
     const isUnload = (body: unknown) => JSON.stringify(body) === JSON.stringify({ model: 'qwen3', keep_alive: 0 });
-    expect(await eventually(() => isUnload(stack.emulator.requests.at(-1)!.body))).toBe(true);
-    const [chat, render, gen, unload] = stack.emulator.requests.slice(-4).map((r) => r.body as Record<string, unknown>);
+    expect(await eventually(() => isUnload(chatCalls(stack).at(-1)!.body))).toBe(true);
+    const [chat, render, gen, unload] = chatCalls(stack).slice(-4).map((r) => r.body as Record<string, unknown>);
     expect([chat!.keep_alive, render!.keep_alive, gen!.keep_alive]).toEqual(['10s', '10s', '10s']);
     expect(unload).toEqual({ model: 'qwen3', keep_alive: 0 });
     expect(stack.emulator.ollamaLoaded()).toBe(false);
@@ -873,7 +906,7 @@ describe('ollama native: cut-off + continuation (FULL_DUPLEX_STREAMED)', () => {
 
   it('logprobs, streaming: the answer lines carry those of their tokens, as Ollama gives them', async () => {
     const { lines } = await ollamaChat(stack, { logprobs: true, top_logprobs: 2 });
-    const gen = stack.emulator.requests.at(-1)!.body as { logprobs: boolean; top_logprobs: number };
+    const gen = chatCalls(stack).at(-1)!.body as { logprobs: boolean; top_logprobs: number };
     expect([gen.logprobs, gen.top_logprobs]).toEqual([true, 2]);
     const all = lines.flatMap((l) => (l as { logprobs?: Logprob[] }).logprobs ?? []);
     expect(all).toHaveLength(32 + ANSWER);
@@ -935,7 +968,7 @@ describe("ollama native with a rescue: a client's keep_alive 0 loads the model o
     });
     expect(r.status).toBe(200);
     const lines = (await r.text()).trim().split('\n').map((l) => JSON.parse(l) as OllamaLine);
-    return { lines, sent: () => stack.emulator.requests.slice(before) };
+    return { lines, sent: () => chatCalls(stack, before) };
   };
 
   it('an answer with no continuation: the chat holds the model 10 s, and thinkcap unloads it when the response is over', async () => {
@@ -1016,7 +1049,7 @@ describe("ollama: a server that unloads models at once (OLLAMA_KEEP_ALIVE=0, bac
     });
     expect(r.status).toBe(200);
     const lines = (await r.text()).trim().split('\n').map((l) => JSON.parse(l) as OllamaLine);
-    return { lines, sent: () => stack.emulator.requests.slice(before).map((q) => ({ path: q.path, body: q.body as Record<string, unknown> })), loads: () => stack.emulator.ollamaLoads() - loads };
+    return { lines, sent: () => chatCalls(stack, before).map((q) => ({ path: q.path, body: q.body as Record<string, unknown> })), loads: () => stack.emulator.ollamaLoads() - loads };
   };
 
   it('cut off at the budget: the chat, the render and the generate call hold the model, so it is loaded once (three times without the setting), and unloaded after the answer', async () => {
@@ -1096,7 +1129,7 @@ describe('ollama: two requests hold one model at once (keep_alive 0), the first 
     const slowLines = await slow;
     expect(slowLines.map((l) => l.message.content).join('')).toBe(expectedAnswer(4));
     const isUnload = (r: { path: string; body: unknown }) => r.path === '/api/generate' && JSON.stringify(r.body) === JSON.stringify({ model: 'qwen3', keep_alive: 0 });
-    const sent = () => stack.emulator.requests.slice(before);
+    const sent = () => chatCalls(stack, before);
     expect(await eventually(() => sent().some(isUnload))).toBe(true);
     await new Promise((r) => setTimeout(r, 200));
     // Two chats, the slow one's render and generate, then one unload, last.
@@ -1111,7 +1144,7 @@ describe('ollama: two requests hold one model at once (keep_alive 0), the first 
   it('a client that leaves mid-stream ends its hold: the unload still goes out, and the next request is its own last holder', async () => {
     const isUnload = (r: { path: string; body: unknown }) => r.path === '/api/generate' && JSON.stringify(r.body) === JSON.stringify({ model: 'qwen3', keep_alive: 0 });
     const before = stack.emulator.requests.length;
-    const sent = () => stack.emulator.requests.slice(before);
+    const sent = () => chatCalls(stack, before);
     const gone = new AbortController();
     const r = await fetch(`${stack.envoy.url}/api/chat`, {
       method: 'POST',
@@ -1128,7 +1161,7 @@ describe('ollama: two requests hold one model at once (keep_alive 0), the first 
     const next = before + sent().length;
     const lines = await chat('Hello, quick');
     expect(lines.map((l) => l.message.content).join('')).toBe(expectedAnswer(1));
-    expect(await eventually(() => stack.emulator.requests.slice(next).some(isUnload))).toBe(true);
+    expect(await eventually(() => chatCalls(stack, next).some(isUnload))).toBe(true);
     expect(await eventually(() => !stack.emulator.ollamaLoaded())).toBe(true);
   });
 });
@@ -1157,7 +1190,7 @@ describe('ollama: the unload after a response fails (the backend url unreachable
     let seen = false;
     for (const end = Date.now() + 8000; !seen && Date.now() < end; await new Promise((r) => setTimeout(r, 50))) seen = await failed();
     expect(seen).toBe(true);
-    expect((stack.emulator.requests.at(-1)!.body as Record<string, unknown>).keep_alive).toBe('10s');
+    expect((chatCalls(stack).at(-1)!.body as Record<string, unknown>).keep_alive).toBe('10s');
   });
 });
 
@@ -1183,7 +1216,7 @@ describe('ollama native, a gpt-oss model (harmony, think levels): cut-off + cont
     expect(r.status).toBe(200);
     const text = await r.text();
     const lines = text.trim().split('\n').map((l) => JSON.parse(l) as OllamaLine);
-    const [chat, render, gen] = stack.emulator.requests.slice(-3).map((q) => q.body as Record<string, unknown>);
+    const [chat, render, gen] = chatCalls(stack).slice(-3).map((q) => q.body as Record<string, unknown>);
     // The chat went out at a think level; the render carries that level, not the client's true.
     expect(chat!.think).toMatch(/^(low|medium|high)$/);
     expect(render).toMatchObject({ _debug_render_only: true, think: chat!.think });
@@ -1258,7 +1291,7 @@ describe('compressed responses', () => {
     const stack = await stackFor('vllm', { emulator: { gzipWhenAccepted: true } })();
     try {
       const res = await fullChat(stack);
-      expect(stack.emulator.requests.at(-1)!.headers['accept-encoding']).toBe('identity');
+      expect(chatCalls(stack).at(-1)!.headers['accept-encoding']).toBe('identity');
       expect(res.headers.get('x-thinkcap-thinking-tokens')).toBe('32');
     } finally {
       await stack.stop();
