@@ -34,13 +34,15 @@ const CALL_HEADERS = { 'content-type': 'application/json', 'accept-encoding': 'i
 /**
  * Probe answers by backend, path and body, for a minute: a template does not change between
  * requests, and a continuation backend continues every request that reaches its budget (two
- * /tokenize calls each on vLLM otherwise). Failures are not kept, nor answers over 16 KiB; at
- * most PROBE_CACHE_SIZE entries, the oldest dropped first.
+ * /tokenize calls each on vLLM otherwise). Failures are not kept, nor answers over 16 KiB or
+ * bodies over 4 KiB (a client's chat_template_kwargs ride in them); at most PROBE_CACHE_SIZE
+ * entries, the oldest dropped first: the cache holds at most ~5 MiB whatever clients send.
  */
 const probeAnswers = new Map<string, { at: number; answer: unknown }>();
 const PROBE_CACHE_MS = 60_000;
 const PROBE_CACHE_SIZE = 256;
 const PROBE_CACHE_ANSWER_CHARS = 16_384;
+const PROBE_CACHE_KEY_CHARS = 4_096;
 
 /** Forget every probe answer (a thinkcap server starting; tests). */
 export function forgetProbeAnswers(): void {
@@ -91,14 +93,16 @@ export async function runContinuation(run: ContinuationRun): Promise<void> {
   try {
     // A probe: its answer's JSON, or undefined where it failed (cached: probeAnswers).
     const probe = async (path: string, body: Record<string, unknown>): Promise<unknown> => {
+      // A client's chat_template_kwargs ride in the body: a long one is asked, not kept (the key would hold it).
       const key = `${run.url} ${path} ${JSON.stringify(body)}`;
-      const kept = probeAnswers.get(key);
+      const keep = key.length <= PROBE_CACHE_KEY_CHARS;
+      const kept = keep ? probeAnswers.get(key) : undefined;
       if (kept !== undefined && Date.now() - kept.at < PROBE_CACHE_MS) return kept.answer;
       try {
         const text = await (await post(path, body, 'application/json', true)).text();
         const answer: unknown = JSON.parse(text);
         // Kept where small: a client's chat_template_kwargs can make a render as long as it likes.
-        if (text.length <= PROBE_CACHE_ANSWER_CHARS) {
+        if (keep && text.length <= PROBE_CACHE_ANSWER_CHARS) {
           probeAnswers.delete(key);
           if (probeAnswers.size >= PROBE_CACHE_SIZE) probeAnswers.delete(probeAnswers.keys().next().value!);
           probeAnswers.set(key, { at: Date.now(), answer });

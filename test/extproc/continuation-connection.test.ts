@@ -166,6 +166,23 @@ describe('continuation order', () => {
     for (let i = 0; i < 3; i++) await run();
     expect(tokenizeCalls).toBe(6);
   });
+
+  it('a probe body over 4 KiB (a client’s long chat_template_kwargs) is asked each time, not kept', async () => {
+    forgetProbeAnswers();
+    tokenize = 'renders';
+    tokenizeCalls = 0;
+    const long = { filler: 'x'.repeat(5000) };
+    for (let i = 0; i < 3; i++) {
+      await continueAt(engine, {
+        path: '/v1/chat/completions',
+        body: { form: 'block' },
+        fallback: { form: 'reasoning' },
+        order: { path: '/tokenize', bodies: [{ withReasoning: true, ...long }, { withReasoning: false, ...long }], fallbackFirst: (a, b) => count(a) - count(b) >= 16 },
+      });
+    }
+    expect(tokenizeCalls).toBe(6);
+    expect(sent.slice(-3)).toEqual(['reasoning', 'reasoning', 'reasoning']);
+  });
 });
 
 /**
