@@ -31,6 +31,8 @@ export const formatProbeMessages = () => [
 
 /** Longest suffix of the generation prompt looked for in the probe (past it, the suffix holds the conversation's own text). */
 const MAX_HEADER = 256;
+/** How far before the probe's reasoning that suffix is looked for. */
+const MAX_LOOK_BACK = 4096;
 
 /**
  * The template's thinking format, from its rendering of the probe conversation and the generation
@@ -45,7 +47,9 @@ export function thinkingFormat(generationPrompt: string, probe: string): Thinkin
   const a = r < 0 ? -1 : probe.indexOf(FORMAT_PROBE.answer, r + FORMAT_PROBE.reasoning.length);
   if (a < 0) return null;
   const close = probe.slice(r + FORMAT_PROBE.reasoning.length, a);
-  const before = probe.slice(0, r);
+  // The assistant header sits just before the reasoning: a bounded look back (a rendering can be
+  // long, and each suffix tried is a search of it).
+  const before = probe.slice(Math.max(0, r - MAX_LOOK_BACK), r);
   let open: string | null = null;
   for (let n = Math.min(MAX_HEADER, generationPrompt.length); n > 0 && open === null; n--) {
     const at = before.lastIndexOf(generationPrompt.slice(generationPrompt.length - n));

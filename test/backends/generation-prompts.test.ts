@@ -157,6 +157,11 @@ describe('the raw continuation’s thinking format, against each template’s ow
     expect(thinkingFormat('<seed:bos>assistant\n', '<seed:bos>assistant\n<seed:think>thinkcap-probe-reasoning</seed:think>\nthinkcap-probe-answer')).toEqual({ open: '<seed:think>', close: '</seed:think>\n' });
     // The answer before the reasoning, or no answer: no format.
     expect(thinkingFormat('a', 'a thinkcap-probe-answer thinkcap-probe-reasoning')).toBeNull();
+    // A long rendering (a template echoing a client's kwargs) is looked into only near the reasoning.
+    const huge = `${'x'.repeat(2_000_000)}<seed:bos>assistant\n<seed:think>thinkcap-probe-reasoning</seed:think>\nthinkcap-probe-answer`;
+    expect(thinkingFormat(`${'y'.repeat(100_000)}<seed:bos>assistant\n`, huge)).toEqual({ open: '<seed:think>', close: '</seed:think>\n' });
+    // The header more than 4 KiB before the reasoning is not looked for: no format (the default).
+    expect(thinkingFormat('<seed:bos>assistant\n', `<seed:bos>assistant\n${'z'.repeat(5000)}thinkcap-probe-reasoning</seed:think>thinkcap-probe-answer`)).toBeNull();
   });
 });
 
