@@ -36,7 +36,7 @@ const CALL_HEADERS = { 'content-type': 'application/json', 'accept-encoding': 'i
  * requests, and a continuation backend continues every request that reaches its budget (two
  * /tokenize calls each on vLLM otherwise). Failures are not kept, nor answers over 16 KiB or
  * bodies over 4 KiB (a client's chat_template_kwargs ride in them); at most PROBE_CACHE_SIZE
- * entries, the oldest dropped first: the cache holds at most ~5 MiB whatever clients send.
+ * entries, the oldest dropped first: at most 256 x 20 K characters, whatever clients send.
  */
 const probeAnswers = new Map<string, { at: number; answer: unknown }>();
 const PROBE_CACHE_MS = 60_000;
