@@ -96,7 +96,13 @@ def main():
     print(f"{len(cases)} renders, {sum(not c['ok'] for c in cases)} refused: {os.path.normpath(out_path)}")
 
 
-SWITCHES = {"default": {}, "enable_thinking=false": {"enable_thinking": False}, "thinking=false": {"thinking": False}}
+SWITCHES = {
+    "default": {},
+    "enable_thinking=false": {"enable_thinking": False},
+    "thinking=false": {"thinking": False},
+    # What thinkcap sends at a zero budget (src/backends/openai.ts disableThinking).
+    "thinkcap zero budget": {"enable_thinking": False, "thinking": False, "reasoning": False, "thinking_budget": 0},
+}
 # thinkcap's probe of a template's thinking format (src/backends/think-prompt.ts FORMAT_PROBE).
 PROBE = {"question": "thinkcap-probe-question", "reasoning": "thinkcap-probe-reasoning", "answer": "thinkcap-probe-answer", "next": "thinkcap-probe-next"}
 FINISHED_ANSWER = "The sum is 3"

@@ -42,18 +42,22 @@ export function applyTokenCeiling(
 }
 
 /**
- * Thinking off through the chat template (zero budget), under both names templates use:
- * enable_thinking (Qwen3, GLM-4.5, Nemotron) and thinking (DeepSeek-V3.1, Kimi K2; SGLang's
- * protocol.py sets the two for the same reason). A template reads its own and ignores the
- * other; a client's `thinking: true` would otherwise turn a DeepSeek-style model's thinking on
- * at a zero budget.
+ * Thinking off through the chat template (zero budget), under every name the recorded templates
+ * read (test/fixtures/templates/generation-prompts.json): enable_thinking (Qwen3, Qwen3.5, GLM,
+ * Nemotron 3), thinking (DeepSeek-V3.1, Kimi; SGLang's protocol.py sets the two for the same
+ * reason), reasoning (Cohere's reasoning models: the generation prompt then closes
+ * `<|START_THINKING|>` at once) and thinking_budget 0 (Seed-OSS: a closed think block that says
+ * the budget is 0). A template reads its own and ignores the others; a client's `thinking: true`
+ * would otherwise turn a DeepSeek-style model's thinking on at a zero budget.
  */
 export function disableThinking(body: Record<string, unknown>): void {
   const kw = isRecord(body.chat_template_kwargs) ? { ...body.chat_template_kwargs } : {};
-  kw.enable_thinking = false;
-  kw.thinking = false;
+  Object.assign(kw, THINKING_OFF);
   body.chat_template_kwargs = kw;
 }
+
+/** The chat template switches disableThinking writes. */
+export const THINKING_OFF = { enable_thinking: false, thinking: false, reasoning: false, thinking_budget: 0 } as const;
 
 /**
  * The steps every OpenAI-compatible dialect shares: the completion-token ceiling (the thinking

@@ -103,10 +103,10 @@ describe.each(DIALECTS)('dialect %s, called directly', (name) => {
 });
 
 describe('thinking off at a zero budget', () => {
-  it.each(['vllm', 'sglang', 'llamacpp', 'generic'] as DialectName[])('%s: both template switches (enable_thinking for Qwen3-style, thinking for DeepSeek-style), over the client\'s, the rest of its kwargs kept', (name) => {
-    const body: Record<string, unknown> = { messages: [{ role: 'user', content: 'x' }], chat_template_kwargs: { thinking: true, enable_thinking: true, other: 1 } };
+  it.each(['vllm', 'sglang', 'llamacpp', 'generic'] as DialectName[])('%s: every template switch (enable_thinking, thinking, reasoning, thinking_budget), over the client\'s, the rest of its kwargs kept', (name) => {
+    const body: Record<string, unknown> = { messages: [{ role: 'user', content: 'x' }], chat_template_kwargs: { thinking: true, enable_thinking: true, reasoning: true, thinking_budget: 4096, other: 1 } };
     dialect(name).rewriteRequest(body, { thinkingBudget: 0, answerTokens: 64 });
-    expect(body.chat_template_kwargs).toEqual({ thinking: false, enable_thinking: false, other: 1 });
+    expect(body.chat_template_kwargs).toEqual({ thinking: false, enable_thinking: false, reasoning: false, thinking_budget: 0, other: 1 });
   });
 });
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { disableThinking } from '../../src/backends/openai.js';
+import { THINKING_OFF, disableThinking } from '../../src/backends/openai.js';
 import { sglangDialect } from '../../src/backends/sglang.js';
 import { llamacppDialect } from '../../src/backends/llamacpp.js';
 import { TEMPLATE_FACTS, templateFactsFor } from '../../src/backends/template-facts.js';
@@ -37,6 +37,22 @@ describe('thinkPrefilled against the real templates’ generation prompts', () =
     expect(Object.keys(RENDERS.templates).length).toBeGreaterThanOrEqual(60);
     expect(opening.map(([name]) => name).sort()).toEqual([...WITH_SWITCH, ...ALWAYS].sort());
     for (const [name, r] of opening) expect(opensThink(r['enable_thinking=false']), name).toBe(ALWAYS.includes(name));
+  });
+
+  it('at a zero budget (thinkcap’s switches, as the recording used them) no generation prompt leaves thinking open but the five that ignore every switch', () => {
+    const ZERO = 'thinkcap zero budget' as const;
+    const all = RENDERS.templates as Record<string, Record<string, string | null>>;
+    const r0: Record<string, unknown> = {};
+    disableThinking(r0);
+    expect(r0.chat_template_kwargs).toEqual(THINKING_OFF);
+    expect(THINKING_OFF).toEqual({ enable_thinking: false, thinking: false, reasoning: false, thinking_budget: 0 });
+    // Any thinking opener a recorded template ends its generation prompt with.
+    const opens = (p: string | null) => p !== null && /(?:<think>|<\|START_THINKING\|>|<seed:think>|<\|open\|>think<\|sep\|>)\s*$/.test(p);
+    const stillOpen = Object.entries(all).filter(([, r]) => opens(r[ZERO] ?? null)).map(([name]) => name).sort();
+    expect(stillOpen).toEqual([...ALWAYS].sort());
+    // Cohere's closes on `reasoning`, Seed-OSS's writes a closed block for a budget of 0: read from their templates.
+    expect(all['Cohere2MoE']![ZERO]!.endsWith('<|START_THINKING|><|END_THINKING|>')).toBe(true);
+    expect(all['ByteDance-Seed-OSS']![ZERO]!).toMatch(/<seed:think>[^]*budget is 0[^]*<\/seed:think>$/);
   });
 
   it('no template closes an opened block on `thinking: false` alone: enable_thinking is the switch read', () => {
