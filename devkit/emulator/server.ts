@@ -932,8 +932,8 @@ function markersPrompt(body: Record<string, unknown>): string {
     const content = typeof m.content === 'string' ? m.content : '';
     if (m.role === 'assistant') {
       out += '<|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>';
-      if (typeof m.thinking === 'string' && m.thinking !== '') out += `<|START_THINKING|>${m.thinking}<|END_THINKING|>`;
-      out += `<|START_TEXT|>${content}`;
+      // As the vLLM `markers` template writes a turn (renderedAssistant), the thinking as sent.
+      out += typeof m.thinking === 'string' && m.thinking !== '' ? `<|START_THINKING|>${m.thinking}${MARKERS_ANSWER}${content}` : `<|START_TEXT|>${content}`;
       if (i < messages.length - 1) out += '<|END_TEXT|><|END_OF_TURN_TOKEN|>';
     } else out += `<|START_OF_TURN_TOKEN|><|${m.role === 'system' ? 'SYSTEM' : 'USER'}_TOKEN|><|START_TEXT|>${content}<|END_TEXT|><|END_OF_TURN_TOKEN|>`;
   });

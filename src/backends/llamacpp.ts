@@ -1,5 +1,5 @@
 import { capCompletion, capLimits, engineBudgetField, mergeOpenAiContinuation, openAiClientMax, openAiEditing, requestStreamUsage } from './openai.js';
-import { continuationPrompt, formatProbeMessages, rawContinuationLoses, thinkingFormat } from './think-prompt.js';
+import { FORMAT_PROBE, continuationPrompt, probeMessages, rawContinuationLoses, thinkingFormat } from './think-prompt.js';
 import { isRecord, positiveInt, type BudgetPlan, type Dialect, type RewriteResult, type BackendOptions } from './types.js';
 
 /**
@@ -89,7 +89,7 @@ export function llamacppDialect(o: BackendOptions): Dialect {
       if (original.logprobs === true) body.n_probs = typeof original.top_logprobs === 'number' ? original.top_logprobs : 20;
       // The template's own way with a finished turn's thinking, where it is not a `<think>` block
       // (Cohere's `<|START_THINKING|>`, Seed-OSS's `<seed:think>`): rendered by the same server.
-      const probe: Record<string, unknown> | undefined = o.thinkingFormat ? undefined : { messages: formatProbeMessages(), add_generation_prompt: false };
+      const probe: Record<string, unknown> | undefined = o.thinkingFormat ? undefined : { messages: probeMessages('reasoning_content', FORMAT_PROBE.reasoning, true), add_generation_prompt: false };
       if (probe && original.chat_template_kwargs !== undefined) probe.chat_template_kwargs = original.chat_template_kwargs;
       const prompt = (rendered: unknown, probed?: unknown) => {
         if (!isRecord(rendered) || typeof rendered.prompt !== 'string') return null;

@@ -1,5 +1,5 @@
 import { keepAliveSeconds } from './keep-alive.js';
-import { continuationPrompt, formatProbeMessages, rawContinuationLoses, thinkingFormat } from './think-prompt.js';
+import { FORMAT_PROBE, continuationPrompt, probeMessages, rawContinuationLoses, thinkingFormat } from './think-prompt.js';
 import { applyTokenCeiling, ceilingLimits, openAiEditing, requestStreamUsage, withinContext } from './openai.js';
 import { emptyChunk, isRecord, positiveInt, type BudgetPlan, type ChunkInfo, type ContinuationMerge, type ContinuationRequest, type Dialect, type RewriteResult, type BackendOptions, type TokenLimits } from './types.js';
 
@@ -115,7 +115,7 @@ function ollamaContinuation(o: BackendOptions, original: Record<string, unknown>
   // message (Gemma 4's, Qwen3.5's) then write it. Tools are left out (the format does not need them).
   let probe: Record<string, unknown> | undefined;
   if (!o.thinkingFormat) {
-    probe = { ...render, messages: formatProbeMessages().slice(0, 2).map(({ reasoning_content, ...m }) => (reasoning_content === undefined ? m : { ...m, thinking: reasoning_content })) };
+    probe = { ...render, messages: probeMessages('thinking', FORMAT_PROBE.reasoning, false) };
     delete probe.tools;
   }
   const renderedOf = (answer: unknown): string | null => {

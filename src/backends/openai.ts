@@ -1,5 +1,5 @@
 import { emptyChunk, isRecord, positiveInt, type BackendOptions, type BudgetPlan, type ChunkInfo, type ContinuationMerge, type ContinuationRequest, type Dialect, type RewriteResult, type TokenLimits } from './types.js';
-import { trimLineBreaks } from './think-prompt.js';
+import { probeMessages, trimLineBreaks } from './think-prompt.js';
 
 /**
  * Shared pieces of the OpenAI-compatible dialects (vLLM, SGLang, llama.cpp, Ollama /v1,
@@ -363,9 +363,7 @@ const PROBE_REASONING = Array.from({ length: 16 }, () => 'thinkcap probe').join(
  */
 function reasoningRenderedFirst(original: Record<string, unknown>): NonNullable<ContinuationRequest['order']> {
   const probe = (reasoning: string | undefined) => {
-    const assistant: Record<string, unknown> = { role: 'assistant', content: 'thinkcap-probe-answer' };
-    if (reasoning !== undefined) assistant.reasoning = reasoning;
-    const body: Record<string, unknown> = { messages: [{ role: 'user', content: 'thinkcap-probe-question' }, assistant], add_generation_prompt: false, continue_final_message: true };
+    const body: Record<string, unknown> = { messages: probeMessages('reasoning', reasoning, false), add_generation_prompt: false, continue_final_message: true };
     if (typeof original.model === 'string') body.model = original.model;
     if (original.chat_template_kwargs !== undefined) body.chat_template_kwargs = original.chat_template_kwargs;
     return body;

@@ -1,5 +1,5 @@
-import { capCompletion, capLimits, chatContinuation, engineBudgetField, mergeOpenAiContinuation, openAiContinuation, openAiEditing, openedThinkPrefill, requestStreamUsage } from './openai.js';
-import { continuationPrompt, harmonyAnswerPrefill, servedByHarmony, startsInsideThink } from './think-prompt.js';
+import { capCompletion, capLimits, chatContinuation, engineBudgetField, mergeOpenAiContinuation, openAiEditing, openedThinkPrefill, requestStreamUsage, thinkBlockPrefill } from './openai.js';
+import { harmonyAnswerPrefill, servedByHarmony, startsInsideThink, thinkingPrefill } from './think-prompt.js';
 import { isRecord, type BudgetPlan, type Dialect, type RewriteResult, type BackendOptions } from './types.js';
 
 /**
@@ -35,14 +35,19 @@ export function sglangDialect(o: BackendOptions): Dialect {
     // _apply_jinja_template). gpt-oss's template ends that prompt at `<|start|>assistant`, so the
     // text goes on in harmony: a `<think>` block there is no channel the model knows, and it would
     // open its analysis again. Its gpt-oss reasoning parser reads text outside an analysis message
-    // as the answer (parser/harmony_parser.py). Where the template's generation prompt opens
-    // `<think>` itself (thinkPrefilled), a `<think>` in the text would be a second one.
+    // as the answer (parser/harmony_parser.py). A template whose thinking is no `<think>` block
+    // (Seed-OSS's, Cohere's) gets its own markers where configured (thinkingFormat: SGLang shows no
+    // rendering to learn them from); where the generation prompt opens `<think>` itself
+    // (thinkPrefilled), a `<think>` in the text would be a second one.
     buildContinuation(original, thinking, answerSoFar, maxTokens, generated) {
-      if (servedByHarmony(original.model)) return chatContinuation(original, { role: 'assistant', content: harmonyAnswerPrefill(thinking, answerSoFar) }, maxTokens, generated);
-      // The template's own markers, where configured (Seed-OSS's, Cohere's): SGLang shows no rendering to learn them from.
-      if (o.thinkingFormat) return chatContinuation(original, { role: 'assistant', content: continuationPrompt('', thinking, answerSoFar, o.thinkingFormat) }, maxTokens, generated);
-      if (startsInsideThink(o.thinkPrefilled, original)) return chatContinuation(original, { role: 'assistant', content: openedThinkPrefill(thinking, answerSoFar) }, maxTokens, generated);
-      return openAiContinuation(original, thinking, answerSoFar, maxTokens, generated);
+      const prefill = servedByHarmony(original.model)
+        ? harmonyAnswerPrefill(thinking, answerSoFar)
+        : o.thinkingFormat
+          ? thinkingPrefill(o.thinkingFormat, thinking, answerSoFar)
+          : startsInsideThink(o.thinkPrefilled, original)
+            ? openedThinkPrefill(thinking, answerSoFar)
+            : thinkBlockPrefill(thinking, answerSoFar);
+      return chatContinuation(original, { role: 'assistant', content: prefill }, maxTokens, generated);
     },
     mergeContinuation: mergeOpenAiContinuation,
     // A gpt-oss continuation goes on in the final channel, where no tool is called (harmony calls

@@ -16,18 +16,23 @@ export interface ThinkingFormat {
   readonly close: string;
 }
 
-/**
- * The conversation rendered to learn a template's thinking format (thinkingFormat): an earlier
- * assistant turn with reasoning and an answer, then a user turn (an assistant message last would
- * be an engine's own continuation, not the template's rendering of a finished turn). Templates
- * that drop earlier turns' reasoning (Qwen3's, DeepSeek-R1's) show none: those keep the default.
- */
+/** The marked texts of the conversations thinkcap renders to learn how a template writes thinking (probeMessages). */
 export const FORMAT_PROBE = { question: 'thinkcap-probe-question', reasoning: 'thinkcap-probe-reasoning', answer: 'thinkcap-probe-answer', next: 'thinkcap-probe-next' } as const;
-export const formatProbeMessages = () => [
-  { role: 'user', content: FORMAT_PROBE.question },
-  { role: 'assistant', content: FORMAT_PROBE.answer, reasoning_content: FORMAT_PROBE.reasoning },
-  { role: 'user', content: FORMAT_PROBE.next },
-];
+
+/**
+ * A probe conversation: a question, then an assistant turn with an answer and, where `reasoning`
+ * is given, that reasoning under the engine's field for it (llama.cpp `reasoning_content`, Ollama
+ * `thinking`, vLLM `reasoning`). `userLast`: a user turn after it, so that the template renders a
+ * finished turn (on llama.cpp an assistant message last is the engine's own continuation, not the
+ * template's); without it the assistant turn is last, as templates that keep thinking only after
+ * the last user message (Ollama's Gemma 4 and Qwen3.5 renderers) need, or as a continued message.
+ */
+export function probeMessages(field: 'reasoning_content' | 'thinking' | 'reasoning', reasoning: string | undefined, userLast: boolean): Array<Record<string, unknown>> {
+  const assistant: Record<string, unknown> = { role: 'assistant', content: FORMAT_PROBE.answer };
+  if (reasoning !== undefined) assistant[field] = reasoning;
+  const messages = [{ role: 'user', content: FORMAT_PROBE.question }, assistant];
+  return userLast ? [...messages, { role: 'user', content: FORMAT_PROBE.next }] : messages;
+}
 
 /** Longest suffix of the generation prompt looked for in the probe (past it, the suffix holds the conversation's own text). */
 const MAX_HEADER = 256;
@@ -68,7 +73,7 @@ export function thinkingFormat(generationPrompt: string, probe: string): Thinkin
  * a raw prompt (llama.cpp, Ollama).
  */
 export function continuationPrompt(rendered: string, thinking: string, answerSoFar: string, format: ThinkingFormat | null = null): string {
-  if (format !== null) return `${rendered}${format.open}${trimLineBreaks(thinking, true)}${format.close}${answerSoFar}`;
+  if (format !== null) return rendered + thinkingPrefill(format, thinking, answerSoFar);
   if (HARMONY_GENERATION_PROMPT.test(rendered)) {
     // gpt-oss (OpenAI's harmony format): thinking is the analysis channel's message and the
     // answer the final channel's; a `<think>` block there is text the model never saw as a turn
@@ -88,6 +93,11 @@ export function continuationPrompt(rendered: string, thinking: string, answerSoF
   }
   const sep = thinking.endsWith('\n') ? '' : '\n';
   return `${rendered}${open}${thinking}${sep}</think>\n\n${answerSoFar}`;
+}
+
+/** The thinking so far between a template's own markers, then the answer so far (what follows a generation prompt). */
+export function thinkingPrefill(format: ThinkingFormat, thinking: string, answerSoFar: string): string {
+  return `${format.open}${trimLineBreaks(thinking, true)}${format.close}${answerSoFar}`;
 }
 
 /**
