@@ -3,32 +3,39 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forgetProbeAnswers, runContinuation, type ContinuationRun } from '../../src/extproc/continuation.js';
 
+/** A stand-in engine for one describe block: each request's JSON body handed to `answer`; listening before its tests, closed after. */
+function fakeEngine(answer: (path: string, body: Record<string, unknown>, res: ServerResponse, req: IncomingMessage) => void): { readonly url: string } {
+  const engine = { url: '' };
+  const server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c: Buffer) => (raw += c.toString()));
+    req.on('end', () => answer(req.url ?? '', JSON.parse(raw || '{}') as Record<string, unknown>, res, req));
+  });
+  beforeAll(async () => {
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    engine.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+  return engine;
+}
+
 /** What a continuation's requests ask of the connection (llama-server closes it after each streamed answer). */
 describe('continuation requests and connection reuse', () => {
   const seen: Array<{ path: string; connection: string | undefined; port: number }> = [];
-  const server = createServer((req: IncomingMessage, res) => {
-    req.resume();
-    req.on('end', () => {
-      seen.push({ path: req.url ?? '', connection: req.headers.connection, port: req.socket.remotePort ?? 0 });
-      if (req.url === '/apply-template') {
-        res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ prompt: 'P<think>\n' }));
-      } else {
-        res.setHeader('content-type', 'text/event-stream');
-        res.end('data: {"choices":[{"text":"42","finish_reason":"stop"}]}\n\ndata: [DONE]\n\n');
-      }
-    });
+  const engine = fakeEngine((path, _body, res, req) => {
+    seen.push({ path, connection: req.headers.connection, port: req.socket.remotePort ?? 0 });
+    if (path === '/apply-template') {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ prompt: 'P<think>\n' }));
+    } else {
+      res.setHeader('content-type', 'text/event-stream');
+      res.end('data: {"choices":[{"text":"42","finish_reason":"stop"}]}\n\ndata: [DONE]\n\n');
+    }
   });
-  let url = '';
-  beforeAll(async () => {
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-  afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
   const run = (closeConnection: boolean) =>
     runContinuation({
-      url,
+      url: engine.url,
       signal: AbortSignal.timeout(5000),
       onChunk: () => {},
       request: { path: '/v1/completions', body: { stream: true }, render: { path: '/apply-template', body: {}, prompt: () => 'P' }, convert: 'text-completion', closeConnection },
@@ -49,22 +56,6 @@ describe('continuation requests and connection reuse', () => {
     expect(new Set(seen.map((s) => s.port)).size).toBeLessThan(6);
   });
 });
-
-/** A stand-in engine for one describe block: each request's JSON body handed to `answer`; listening before its tests, closed after. */
-function fakeEngine(answer: (path: string, body: Record<string, unknown>, res: ServerResponse) => void): { readonly url: string } {
-  const engine = { url: '' };
-  const server = createServer((req, res) => {
-    let raw = '';
-    req.on('data', (c: Buffer) => (raw += c.toString()));
-    req.on('end', () => answer(req.url ?? '', JSON.parse(raw || '{}') as Record<string, unknown>, res));
-  });
-  beforeAll(async () => {
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    engine.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-  afterAll(() => new Promise<void>((r) => server.close(() => r())));
-  return engine;
-}
 
 /** One continuation against a fake engine, its chunks dropped. */
 const continueAt = (engine: { url: string }, request: ContinuationRun['request']) => runContinuation({ url: engine.url, signal: AbortSignal.timeout(5000), onChunk: () => {}, request });
@@ -193,35 +184,26 @@ describe('continuation order', () => {
 describe('continuation timeouts: the queue, then the idle limit', () => {
   type Shape = 'late-headers' | 'late-body' | 'stall';
   let shape: Shape = 'late-headers';
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      const event = 'data: {"choices":[{"text":"42","finish_reason":null}]}\n\n';
-      if (shape === 'late-headers') {
-        setTimeout(() => res.writeHead(200, { 'content-type': 'text/event-stream' }).end(`${event}data: [DONE]\n\n`), 400);
-      } else if (shape === 'late-body') {
-        res.writeHead(200, { 'content-type': 'text/event-stream' });
-        res.flushHeaders();
-        setTimeout(() => res.end(`${event}data: [DONE]\n\n`), 400);
-      } else {
-        res.writeHead(200, { 'content-type': 'text/event-stream' });
-        res.write(event);
-        setTimeout(() => res.end('data: [DONE]\n\n'), 400);
-      }
-    });
+  const engine = fakeEngine((_path, _body, res) => {
+    const event = 'data: {"choices":[{"text":"42","finish_reason":null}]}\n\n';
+    if (shape === 'late-headers') {
+      setTimeout(() => res.writeHead(200, { 'content-type': 'text/event-stream' }).end(`${event}data: [DONE]\n\n`), 400);
+    } else if (shape === 'late-body') {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.flushHeaders();
+      setTimeout(() => res.end(`${event}data: [DONE]\n\n`), 400);
+    } else {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(event);
+      setTimeout(() => res.end('data: [DONE]\n\n'), 400);
+    }
   });
-  let url = '';
-  beforeAll(async () => {
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-  afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
   const run = async (s: Shape, queueTimeoutMs: number | undefined) => {
     shape = s;
     const chunks: string[] = [];
     await runContinuation({
-      url,
+      url: engine.url,
       signal: AbortSignal.timeout(5000),
       idleTimeoutMs: 150,
       queueTimeoutMs,
@@ -249,31 +231,20 @@ describe('continuation timeouts: the queue, then the idle limit', () => {
 describe('continuation fallback', () => {
   const bodies: unknown[] = [];
   let status = 400;
-  const server = createServer((req: IncomingMessage, res) => {
-    let raw = '';
-    req.on('data', (c: Buffer) => (raw += c.toString()));
-    req.on('end', () => {
-      const body = JSON.parse(raw) as { form: string };
-      bodies.push(body);
-      if (body.form === 'first') {
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end('{"object":"error","message":"refused"}');
-        return;
-      }
-      res.setHeader('content-type', 'text/event-stream');
-      res.end('data: {"choices":[{"delta":{"content":"42"},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n');
-    });
+  const engine = fakeEngine((_path, body, res) => {
+    bodies.push(body);
+    if (body.form === 'first') {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end('{"object":"error","message":"refused"}');
+      return;
+    }
+    res.setHeader('content-type', 'text/event-stream');
+    res.end('data: {"choices":[{"delta":{"content":"42"},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n');
   });
-  let url = '';
-  beforeAll(async () => {
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-  afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
   const run = (fallback: Record<string, unknown> | undefined) => {
     const chunks: string[] = [];
-    const done = runContinuation({ url, signal: AbortSignal.timeout(5000), onChunk: (c) => chunks.push(c.toString()), request: { path: '/v1/chat/completions', body: { form: 'first' }, fallback } });
+    const done = runContinuation({ url: engine.url, signal: AbortSignal.timeout(5000), onChunk: (c) => chunks.push(c.toString()), request: { path: '/v1/chat/completions', body: { form: 'first' }, fallback } });
     return done.then(() => chunks.join(''));
   };
 

@@ -4,6 +4,7 @@ import { startStack, type Stack, type StackOptions } from '../../devkit/stack.js
 import { extProcStat, freePort } from '../../devkit/envoy.js';
 import { expectedAnswer, type EmulatedDialect } from '../../devkit/emulator/server.js';
 import { readStream, type SeenStream } from '../../devkit/openai.js';
+import { FORMAT_PROBE } from '../../src/backends/think-prompt.js';
 
 const NATURAL_THINKING = 300;
 const ANSWER = 25;
@@ -55,9 +56,15 @@ function stackFor(dialect: EmulatedDialect, more: { emulator?: StackOptions['emu
 }
 
 /** Whether a request is one of thinkcap's probes of a template (vLLM /tokenize, a probe render: think-prompt.ts FORMAT_PROBE). */
-const isProbe = (r: { path: string; body: unknown }) => r.path === '/tokenize' || JSON.stringify(r.body ?? null).includes('thinkcap-probe-question');
+const isProbe = (r: { path: string; body: unknown }) => r.path === '/tokenize' || JSON.stringify(r.body ?? null).includes(FORMAT_PROBE.question);
 /** The requests the emulator received from index `from` on, thinkcap's template probes left out. */
 const chatCalls = (stack: Stack, from = 0) => stack.emulator.requests.slice(from).filter((r) => !isProbe(r));
+
+/** A stack whose backend continues at the budget (enforcement continuation, the emulator its url), behind a full-duplex Envoy. */
+function continuationStack(emulator: NonNullable<StackOptions['emulator']> & { dialect: EmulatedDialect }, backend: Record<string, unknown> = {}): Promise<Stack> {
+  const { dialect } = emulator;
+  return startStack({ emulator, thinkcap: (emu) => ({ defaultDialect: dialect, backends: [{ name: 'b', dialect, enforcement: 'continuation', url: emu.url, ...backend }] }), envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' } });
+}
 
 async function checkEnvoyClean(stack: Stack) {
   const stats = await stack.envoy.stats();
@@ -205,11 +212,7 @@ describe.each([{ prefilled: true as const }, { prefilled: 'always' as const }])(
 describe('cut-off + continuation (generic model, FULL_DUPLEX_STREAMED)', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({
-      emulator: { dialect: 'generic', plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }), tokenDelayMs: 12, eventsPerWrite: 3 },
-      thinkcap: (emu) => ({ defaultDialect: 'generic', backends: [{ name: 'b', dialect: 'generic', enforcement: 'continuation', url: emu.url }] }),
-      envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
-    });
+    stack = await continuationStack({ dialect: 'generic', plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }), tokenDelayMs: 12, eventsPerWrite: 3 });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -588,11 +591,7 @@ describe.each([
   let stack: Stack;
   const last = (body: Record<string, unknown>) => (Array.isArray(body.messages) ? (body.messages.at(-1) as Record<string, unknown>) : {});
   beforeAll(async () => {
-    stack = await startStack({
-      emulator: { dialect: 'vllm', chatTemplate: template, noTokenize: !tokenize, plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }) },
-      thinkcap: (emu) => ({ defaultDialect: 'vllm', backends: [{ name: 'b', dialect: 'vllm', enforcement: 'continuation', url: emu.url }] }),
-      envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
-    });
+    stack = await continuationStack({ dialect: 'vllm', chatTemplate: template, noTokenize: !tokenize, plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }) });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -618,11 +617,7 @@ describe('SGLang serving gpt-oss, cut-off + continuation (FULL_DUPLEX_STREAMED)'
   let stack: Stack;
   const last = (body: Record<string, unknown>) => (Array.isArray(body.messages) ? (body.messages.at(-1) as Record<string, unknown>) : {});
   beforeAll(async () => {
-    stack = await startStack({
-      emulator: { dialect: 'sglang', harmony: true, plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }) },
-      thinkcap: (emu) => ({ defaultDialect: 'sglang', backends: [{ name: 'b', dialect: 'sglang', enforcement: 'continuation', url: emu.url }] }),
-      envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
-    });
+    stack = await continuationStack({ dialect: 'sglang', harmony: true, plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }) });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -661,11 +656,7 @@ describe('SGLang, template opens <think> (thinkPrefilled always), cut-off + cont
   let stack: Stack;
   const last = (body: Record<string, unknown>) => (Array.isArray(body.messages) ? (body.messages.at(-1) as Record<string, unknown>) : {});
   beforeAll(async () => {
-    stack = await startStack({
-      emulator: { dialect: 'sglang', plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }) },
-      thinkcap: (emu) => ({ defaultDialect: 'sglang', backends: [{ name: 'b', dialect: 'sglang', enforcement: 'continuation', url: emu.url, thinkPrefilled: 'always' }] }),
-      envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
-    });
+    stack = await continuationStack({ dialect: 'sglang', plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }) }, { thinkPrefilled: 'always' });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -693,11 +684,7 @@ describe.each([{ configured: true }, { configured: false }])('SGLang, a template
   const last = (body: Record<string, unknown>) => (Array.isArray(body.messages) ? (body.messages.at(-1) as Record<string, unknown>) : {});
   const thinkingFormat = { open: '', close: '<|END_THINKING|><|START_TEXT|>' };
   beforeAll(async () => {
-    stack = await startStack({
-      emulator: { dialect: 'sglang', chatTemplate: 'markers', plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }) },
-      thinkcap: (emu) => ({ defaultDialect: 'sglang', backends: [{ name: 'b', dialect: 'sglang', enforcement: 'continuation', url: emu.url, ...(configured ? { thinkingFormat } : {}) }] }),
-      envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
-    });
+    stack = await continuationStack({ dialect: 'sglang', chatTemplate: 'markers', plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }) }, configured ? { thinkingFormat } : {});
   });
   afterAll(async () => {
     await stack?.stop();
@@ -782,11 +769,7 @@ async function ollamaChat(stack: Stack, extra: Record<string, unknown> = {}): Pr
 describe('ollama native, a renderer with its own thinking markers: cut-off + continuation', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({
-      emulator: { dialect: 'ollama', chatTemplate: 'markers', plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }) },
-      thinkcap: (emu) => ({ defaultDialect: 'ollama', backends: [{ name: 'b', dialect: 'ollama', enforcement: 'continuation', url: emu.url }] }),
-      envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
-    });
+    stack = await continuationStack({ dialect: 'ollama', chatTemplate: 'markers', plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }) });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -809,11 +792,7 @@ describe('ollama native, a renderer with its own thinking markers: cut-off + con
 describe('ollama native: cut-off + continuation (FULL_DUPLEX_STREAMED)', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({
-      emulator: { dialect: 'ollama', plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }), eventsPerWrite: 2, splitWritesAt: 37 },
-      thinkcap: (emu) => ({ defaultDialect: 'ollama', backends: [{ name: 'b', dialect: 'ollama', enforcement: 'continuation', url: emu.url }] }),
-      envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
-    });
+    stack = await continuationStack({ dialect: 'ollama', plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }), eventsPerWrite: 2, splitWritesAt: 37 });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -1197,11 +1176,7 @@ describe('ollama: the unload after a response fails (the backend url unreachable
 describe('ollama native, a gpt-oss model (harmony, think levels): cut-off + continuation', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({
-      emulator: { dialect: 'ollama', harmony: true, plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }) },
-      thinkcap: (emu) => ({ defaultDialect: 'ollama', backends: [{ name: 'b', dialect: 'ollama', enforcement: 'continuation', url: emu.url, thinkLevels: true }] }),
-      envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
-    });
+    stack = await continuationStack({ dialect: 'ollama', harmony: true, plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }) }, { thinkLevels: true });
   });
   afterAll(async () => {
     await stack?.stop();
