@@ -76,6 +76,11 @@ export interface EmulatorOptions {
   llamacppBudgetFields?: string[];
   /** llama.cpp: --reasoning-format (none: thinking stays in content with its tags). */
   reasoningFormat?: 'deepseek' | 'none';
+  /**
+   * The markers the model writes around its thinking where they reach content (no reasoning
+   * parser): default `<think>`/`</think>`; Seed-OSS's are `<seed:think>`/`</seed:think>`.
+   */
+  thinkTags?: { open: string; close: string };
   /** Any OpenAI-compatible engine started without a reasoning parser: `<think>…</think>` in content (budget fields that need a parser are ignored). */
   noReasoningParser?: boolean;
   /**
@@ -611,15 +616,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   function pieces(o: Outcome): Array<{ kind: 'reasoning' | 'content'; text: string }> {
     const out: Array<{ kind: 'reasoning' | 'content'; text: string }> = [];
     const inContent = dialect === 'generic' || !!opts.noReasoningParser || (dialect === 'llamacpp' && opts.reasoningFormat === 'none');
+    const open = opts.thinkTags?.open ?? '<think>';
+    const close = opts.thinkTags?.close ?? '</think>';
     if (dialect === 'llamacpp' && inContent && !o.continuation && o.thinking > 0) {
-      // llama-server --reasoning-format none: the template's `<think>` glued to the first token,
-      // the closing tag as three tokens.
-      for (let i = 0; i < o.thinking; i++) out.push({ kind: 'content', text: (i === 0 ? '<think>' : '') + thinkingToken(i) });
-      if (o.finish === 'stop' || o.answer > 0) for (const t of ['</', 'think', '>', '\n', '\n']) out.push({ kind: 'content', text: t });
+      // llama-server --reasoning-format none: the template's opening tag glued to the first token,
+      // the closing tag as three tokens (`</think>` so; another split in two).
+      for (let i = 0; i < o.thinking; i++) out.push({ kind: 'content', text: (i === 0 ? open : '') + thinkingToken(i) });
+      const closing = close === '</think>' ? ['</', 'think', '>'] : [close.slice(0, close.length >> 1), close.slice(close.length >> 1)];
+      if (o.finish === 'stop' || o.answer > 0) for (const t of [...closing, '\n', '\n']) out.push({ kind: 'content', text: t });
     } else if (inContent && !o.continuation && !o.thinkClosedByTemplate) {
-      if (!opts.thinkPrefilled) out.push({ kind: 'content', text: '<think>' });
+      if (!opts.thinkPrefilled) out.push({ kind: 'content', text: open });
       for (let i = 0; i < o.thinking; i++) out.push({ kind: 'content', text: thinkingToken(i) });
-      if (o.finish === 'stop' || o.answer > 0) out.push({ kind: 'content', text: '</think>' }, { kind: 'content', text: '\n\n' });
+      if (o.finish === 'stop' || o.answer > 0) out.push({ kind: 'content', text: close }, { kind: 'content', text: '\n\n' });
     } else if (!inContent) {
       for (let i = 0; i < o.thinking; i++) out.push({ kind: 'reasoning', text: thinkingToken(i) });
     }

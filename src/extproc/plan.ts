@@ -14,6 +14,7 @@ import type { EnergyMonitor } from '../energy/monitor.js';
 import type { RouteDecision, Router } from '../routing/router.js';
 import type { BodySendMode, StructValue } from './proto.js';
 import { fromStruct } from './wire.js';
+import { thinkTagsOf, type ThinkTags } from '../stream/think.js';
 
 type Message = { role?: unknown; content?: unknown };
 
@@ -299,6 +300,8 @@ export interface RequestPlan extends Decision {
   readonly promptEstimate: number;
   /** The response starts inside a think block the chat template opened (backends[].thinkPrefilled, as the body sent reads). */
   readonly thinkOpen: boolean;
+  /** The markers of a think block in the response's content (backends[].thinkingFormat, else `<think>`). */
+  readonly thinkTags: ThinkTags;
   /** Cut-off + continuation applies: the upstream stops at the budget, and thinkcap continues. */
   readonly continuation: boolean;
   /** A model that ends its turn inside thinking gets a continuation that answers. */
@@ -557,5 +560,6 @@ function admit(d: Decision, json: Record<string, unknown>, deps: PlanDeps, timin
     contextRoom: d.contextRoom,
     prompt: d.prompt,
     thinkOpen,
+    thinkTags: thinkTagsOf(d.backend?.thinkingFormat),
   };
 }

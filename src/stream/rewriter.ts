@@ -2,7 +2,7 @@ import type { ChunkInfo, Dialect } from '../backends/types.js';
 import { isRecord } from '../backends/types.js';
 import { parseOpenAiStreamEvent } from '../backends/openai.js';
 import { DEFAULT_MAX_HELD_BYTES, NdjsonFramer, SseFramer } from './sse.js';
-import { ThinkTagTracker } from './think.js';
+import { THINK_TAGS, ThinkTagTracker, type ThinkTags } from './think.js';
 import { countTokens, truncateToTokens } from './tokens.js';
 import { reportObject, sseReport, type ReportFields } from '../accounting/report.js';
 
@@ -15,6 +15,8 @@ export interface RewriterOptions {
   clientWantsUsage: boolean;
   /** Stream starts inside `<think>` (template pre-fills it). */
   thinkPrefilled: boolean;
+  /** The markers of a think block in content (backends[].thinkingFormat); `<think>` by default. */
+  thinkTags?: ThinkTags;
   /** Cut-off + continuation: hold back the end of a stream that stops on thinkcap's length cap (never the client's own). */
   continuation: boolean;
   /**
@@ -110,6 +112,8 @@ export class ResponseRewriter {
 
   /** OpenAI-format events: plain answer deltas can be read without parsing (plainAnswerText). */
   private readonly plainEvents: boolean;
+  /** The first characters of the think tags, raw and JSON-escaped: an event holding one takes the full path. */
+  private readonly tagLeads: string[];
 
   /**
    * The choices after the first, by index (n > 1): each its own think block and reasoning budget.
@@ -120,6 +124,13 @@ export class ResponseRewriter {
 
   constructor(private readonly o: RewriterOptions) {
     this.plainEvents = o.format === 'sse' && o.dialect.parseStreamEvent === parseOpenAiStreamEvent && o.fastAnswerEvents !== false;
+    const tags = o.thinkTags ?? THINK_TAGS;
+    const leads = new Set([tags.close.charCodeAt(0), ...(tags.open === null ? [] : [tags.open.charCodeAt(0)])]);
+    // An encoder may write a character as \uXXXX (Go's writes `<` so): the shortcut must not miss it.
+    this.tagLeads = [...leads].flatMap((c) => {
+      const hex = c.toString(16).padStart(4, '0');
+      return [String.fromCharCode(c), `\\u${hex}`, `\\u${hex.toUpperCase()}`];
+    });
     if (o.format === 'sse') this.sse = new SseFramer(o.maxHeldBytes);
     else if (o.format === 'ndjson') this.ndjson = new NdjsonFramer(o.maxHeldBytes);
     else this.jsonChunks = [];
@@ -132,7 +143,7 @@ export class ResponseRewriter {
 
   /** A think-tag tracker for one choice's content, on this stream's budget. */
   private newThinkTracker(): ThinkTagTracker {
-    return new ThinkTagTracker(this.o.budget, countTokens, this.o.thinkPrefilled, truncateToTokens);
+    return new ThinkTagTracker(this.o.budget, countTokens, this.o.thinkPrefilled, truncateToTokens, this.o.thinkTags);
   }
 
   /**
@@ -409,7 +420,8 @@ export class ResponseRewriter {
   private plainAnswerText(data: string): string | null {
     if (!this.plainEvents || !this.think.plainAnswer) return null;
     if (data.charCodeAt(0) !== 123 /* { */ || data.charCodeAt(data.length - 1) !== 125 /* } */) return null;
-    if (data.includes('<') || data.includes('reasoning') || data.includes('"usage"') || data.includes('"error"')) return null;
+    if (data.includes('reasoning') || data.includes('"usage"') || data.includes('"error"')) return null;
+    for (const lead of this.tagLeads) if (data.includes(lead)) return null;
     // The first choice's only (n > 1: another choice's answer is not the first's).
     const index = data.indexOf(INDEX_KEY);
     if (index >= 0 && (data.charCodeAt(index + INDEX_KEY.length) !== 48 /* 0 */ || data.indexOf(INDEX_KEY, index + 1) >= 0)) return null;

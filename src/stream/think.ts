@@ -8,6 +8,32 @@
 export const OPEN_TAG = '<think>';
 export const CLOSE_TAG = '</think>';
 
+/**
+ * The markers a model writes around its thinking: `<think>…</think>` unless the backend's
+ * template has its own (backends[].thinkingFormat: Seed-OSS's `<seed:think>`, MiniMax-M3's
+ * `<mm:think>`), which reach content where the engine has no reasoning parser for them
+ * (llama.cpp --reasoning-format none, a generic engine). `open` null: the template's generation
+ * prompt opens the thinking (Cohere's), so only the end is looked for.
+ */
+export interface ThinkTags {
+  readonly open: string | null;
+  readonly close: string;
+}
+
+export const THINK_TAGS: ThinkTags = { open: OPEN_TAG, close: CLOSE_TAG };
+
+/**
+ * The tags to track for a backend's thinkingFormat: its markers without the whitespace a
+ * template writes around them (the model's own spacing is thinking or answer text).
+ */
+export function thinkTagsOf(format: { readonly open: string; readonly close: string } | undefined): ThinkTags {
+  if (format === undefined) return THINK_TAGS;
+  const open = format.open.trim();
+  const close = format.close.trim();
+  if (close === '') return THINK_TAGS;
+  return { open: open === '' ? null : open, close };
+}
+
 export type ThinkState = 'before' | 'thinking' | 'suppressing' | 'after';
 
 export interface ThinkPieceResult {
@@ -43,6 +69,7 @@ export class ThinkTagTracker {
     private readonly countTokens: (s: string) => number,
     startsInside = false,
     private readonly truncate: (s: string, maxTokens: number) => string = (t) => t,
+    private readonly tags: ThinkTags = THINK_TAGS,
   ) {
     this.state = startsInside ? 'thinking' : 'before';
     this.sawBlock = startsInside;
@@ -78,14 +105,15 @@ export class ThinkTagTracker {
           this.hold = s; // only whitespace so far: undecided
           return res;
         }
-        if (rest.startsWith(OPEN_TAG)) {
-          res.out += s.slice(0, lead + OPEN_TAG.length);
-          s = rest.slice(OPEN_TAG.length);
+        const open = this.tags.open;
+        if (open !== null && rest.startsWith(open)) {
+          res.out += s.slice(0, lead + open.length);
+          s = rest.slice(open.length);
           this.state = 'thinking';
           this.sawBlock = true;
           continue;
         }
-        if (OPEN_TAG.startsWith(rest)) {
+        if (open !== null && open.startsWith(rest)) {
           this.hold = s; // a tag may be arriving in pieces
           return res;
         }
@@ -97,21 +125,22 @@ export class ThinkTagTracker {
         continue;
       }
       // thinking or suppressing: look for the model's closing tag
-      const close = s.indexOf(CLOSE_TAG);
+      const closeTag = this.tags.close;
+      const close = s.indexOf(closeTag);
       let body: string;
       let rest: string | null = null;
       if (close >= 0) {
         body = s.slice(0, close);
-        rest = s.slice(close + CLOSE_TAG.length);
+        rest = s.slice(close + closeTag.length);
       } else {
         // Keep back a suffix that could be the start of a split closing tag.
-        const keep = partialSuffix(s, CLOSE_TAG);
+        const keep = partialSuffix(s, closeTag);
         body = s.slice(0, s.length - keep);
         this.hold = s.slice(s.length - keep);
       }
       if (body.length > 0) this.reasoningPiece(body, res);
       if (rest === null) return res;
-      if (this.state === 'thinking') res.out += CLOSE_TAG; // the model closed it within budget
+      if (this.state === 'thinking') res.out += closeTag; // the model closed it within budget
       else this.strayTags++; // we closed it already; the model's own tag is dropped
       this.state = 'after';
       this.guarded = true;
@@ -133,19 +162,20 @@ export class ThinkTagTracker {
       res.answer += s;
       return '';
     }
+    const { open: openTag, close: closeTag } = this.tags;
     for (;;) {
-      const open = s.indexOf(OPEN_TAG);
-      const close = s.indexOf(CLOSE_TAG);
+      const open = openTag === null ? -1 : s.indexOf(openTag);
+      const close = s.indexOf(closeTag);
       const at = open < 0 ? close : close < 0 ? open : Math.min(open, close);
       if (at < 0) {
-        const keep = Math.max(partialSuffix(s, CLOSE_TAG), partialSuffix(s, OPEN_TAG));
+        const keep = Math.max(partialSuffix(s, closeTag), openTag === null ? 0 : partialSuffix(s, openTag));
         this.textPiece(s.slice(0, s.length - keep), res);
         this.hold = s.slice(s.length - keep);
         return '';
       }
       this.textPiece(s.slice(0, at), res);
       this.strayTags++;
-      s = s.slice(at + (at === open ? OPEN_TAG.length : CLOSE_TAG.length));
+      s = s.slice(at + (at === open ? openTag!.length : closeTag.length));
     }
   }
 
@@ -169,7 +199,7 @@ export class ThinkTagTracker {
       if (kept !== body) this.keptTokens = Math.max(this.keptTokens, this.budget);
     }
     if (this.keptTokens >= this.budget || this.budget === 0) {
-      res.out += CLOSE_TAG;
+      res.out += this.tags.close;
       this.closedByUs = true;
       this.state = 'suppressing';
     }
@@ -187,7 +217,7 @@ export class ThinkTagTracker {
     }
     if (held) this.reasoningPiece(held, res);
     if (this.state === 'thinking') {
-      res.out += CLOSE_TAG;
+      res.out += this.tags.close;
       this.closedByUs = true;
       this.state = 'suppressing';
     }

@@ -173,6 +173,47 @@ describe.each([
   });
 });
 
+// A template whose thinking is no `<think>` block (Seed-OSS's `<seed:think>`), served without a
+// reasoning parser (a generic engine; llama.cpp --reasoning-format none with no budget field): the
+// markers reach content. Before, the tracker knew `<think>` only and the whole thinking went to
+// the client as answer, uncapped; backends[].thinkingFormat names the markers.
+describe.each([
+  { dialect: 'generic' as const, emulator: {}, backend: {} },
+  { dialect: 'llamacpp' as const, emulator: { reasoningFormat: 'none' as const, llamacppBudgetFields: [] }, backend: { budgetField: false } },
+])("$dialect, the template's own markers in content (thinkingFormat)", ({ dialect, emulator, backend }) => {
+  const SEED = { open: '<seed:think>', close: '</seed:think>' };
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await stackFor(dialect, { emulator: { thinkTags: SEED, ...emulator }, backend: { thinkingFormat: { open: SEED.open, close: `${SEED.close}\n` }, ...backend } })();
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('streaming: one closing marker, the thinking inside it capped, the answer whole', async () => {
+    const seen = await streamChat(stack);
+    expect(seen.headers.get('x-thinkcap-budget')).toBe('32');
+    expect(stack.emulator.generatedThinking.at(-1)).toBe(NATURAL_THINKING);
+    expect(seen.content.startsWith(SEED.open)).toBe(true);
+    expect(seen.content.split(SEED.close).length - 1).toBe(1);
+    const [think, answer] = seen.content.split(SEED.close) as [string, string];
+    expect(think.slice(SEED.open.length).trim().split(' ').length).toBeLessThanOrEqual(32);
+    expect(answer.trim()).toBe(expectedAnswer(ANSWER));
+    expect(seen.content).not.toContain('</think>');
+    await new Promise((r) => setTimeout(r, 30));
+    expect(stack.thinkcap!.history.at(-1)!.thinkingTokens).toBe(NATURAL_THINKING);
+    await checkEnvoyClean(stack);
+  });
+
+  it('non-streaming: one closing marker, the answer whole, the thinking counted', async () => {
+    const res = await fullChat(stack);
+    expect(res.content.split(SEED.close).length - 1).toBe(1);
+    expect(res.content.split(SEED.close)[0]!.slice(SEED.open.length).trim().split(' ').length).toBeLessThanOrEqual(32);
+    expect(res.content.split(SEED.close)[1]!.trim()).toBe(expectedAnswer(ANSWER));
+    expect(Number(res.headers.get('x-thinkcap-thinking-tokens'))).toBe(NATURAL_THINKING);
+  });
+});
+
 // Templates that open `<think>` in their generation prompt and read enable_thinking close the
 // block in the prompt when it is false (Qwen3.5, Nemotron 3, GLM-4.7: generation-prompts.json),
 // and the model writes the answer alone. Read as thinking, it was lost at a zero budget (thinkcap

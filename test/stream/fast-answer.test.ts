@@ -9,6 +9,7 @@ import { buildDialect, backendOptions } from '../../src/backends/registry.js';
 import { validateConfig } from '../../src/config/load.js';
 import type { DialectName } from '../../src/config/schema.js';
 import { ResponseRewriter } from '../../src/stream/rewriter.js';
+import { thinkTagsOf, type ThinkTags } from '../../src/stream/think.js';
 import { splitAt } from '../harness/split.js';
 
 const config = validateConfig({});
@@ -16,14 +17,14 @@ const config = validateConfig({});
 /** Text that tries the shortcut's edges: quotes, backslashes, escapes, tags, their halves, keys. */
 const piece = fc.oneof(
   fc.string({ maxLength: 8 }),
-  fc.constantFrom('"', '\\', '\\"', '\n', 'é', '👍', '<think>', '</think>', '</thi', 'nk>', 'usage', 'reasoning', '"content":"x', 'finish_reason', '{', '}', ' '),
+  fc.constantFrom('"', '\\', '\\"', '\n', 'é', '👍', '<think>', '</think>', '</thi', 'nk>', '<seed:think>', '</seed:think>', '</seed:', '<|END_THINKING|>', 'usage', 'reasoning', '"content":"x', 'finish_reason', '{', '}', ' '),
 );
 const text = fc.array(piece, { maxLength: 4 }).map((a) => a.join(''));
 
-type Ev = { kind: 'reasoning' | 'content' | 'finish' | 'usage' | 'error' | 'spaced' | 'null-content' | 'two-choices'; text: string; finish: string };
+type Ev = { kind: 'reasoning' | 'content' | 'finish' | 'usage' | 'error' | 'spaced' | 'escaped' | 'null-content' | 'two-choices'; text: string; finish: string };
 
 const event = fc.record({
-  kind: fc.constantFrom('reasoning', 'content', 'content', 'content', 'finish', 'usage', 'error', 'spaced', 'null-content', 'two-choices') as fc.Arbitrary<Ev['kind']>,
+  kind: fc.constantFrom('reasoning', 'content', 'content', 'content', 'finish', 'usage', 'error', 'spaced', 'escaped', 'null-content', 'two-choices') as fc.Arbitrary<Ev['kind']>,
   text,
   finish: fc.constantFrom('stop', 'length'),
 });
@@ -46,6 +47,9 @@ function render(evs: Ev[], n: { i: number }): string {
           return `data: ${JSON.stringify({ object: 'error', message: e.text || 'boom' })}\n\n`;
         case 'spaced':
           return `data: {"choices": [{"index": 0, "delta": {"content": ${JSON.stringify(e.text)}}, "finish_reason": null}]}\n\n`;
+        case 'escaped':
+          // As Go's encoder writes it: `<` and `>` as \u003c and \u003e.
+          return `data: {"choices":[{"index":0,"delta":{"content":${JSON.stringify(e.text).replace(/</g, '\\u003c').replace(/>/g, '\\u003e')}},"finish_reason":null}]}\n\n`;
         case 'null-content':
           return chunk([{ index: 0, delta: { content: null }, finish_reason: null }]);
         case 'two-choices':
@@ -55,13 +59,20 @@ function render(evs: Ev[], n: { i: number }): string {
     .join('');
 }
 
-function run(input: Buffer, cuts: number[], fast: boolean, o: { dialect: DialectName; budget: number; wantsUsage: boolean; continuation: boolean; rescue: boolean; prefilled: boolean }) {
+const TAGS: Record<string, ThinkTags | undefined> = {
+  default: undefined,
+  seed: thinkTagsOf({ open: '<seed:think>', close: '</seed:think>\n' }),
+  cohere: thinkTagsOf({ open: '', close: '<|END_THINKING|><|START_TEXT|>' }),
+};
+
+function run(input: Buffer, cuts: number[], fast: boolean, o: { dialect: DialectName; budget: number; wantsUsage: boolean; continuation: boolean; rescue: boolean; prefilled: boolean; tags: string }) {
   const r = new ResponseRewriter({
     dialect: buildDialect(o.dialect, backendOptions(config, undefined)),
     format: 'sse',
     budget: o.budget,
     clientWantsUsage: o.wantsUsage,
     thinkPrefilled: o.prefilled,
+    thinkTags: TAGS[o.tags],
     continuation: o.continuation,
     rescue: o.rescue,
     tier: 'simple',
@@ -96,6 +107,7 @@ describe('plain answer deltas read without parsing', () => {
           continuation: fc.boolean(),
           rescue: fc.boolean(),
           prefilled: fc.boolean(),
+          tags: fc.constantFrom('default', 'seed', 'cohere'),
         }),
         fc.boolean(),
         (evs, cuts, o, done) => {

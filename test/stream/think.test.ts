@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ThinkTagTracker, partialSuffix } from '../../src/stream/think.js';
+import { THINK_TAGS, ThinkTagTracker, partialSuffix, thinkTagsOf, type ThinkTags } from '../../src/stream/think.js';
 import { splitAt } from '../harness/split.js';
 
 const words = (n: number, w = 'step') => Array.from({ length: n }, (_, i) => (i ? ' ' : '') + w).join('');
@@ -10,8 +10,8 @@ const count = (s: string) => s.split(' ').filter(Boolean).length;
 // Cut after the first n words (the word counter above is the tokenizer).
 const truncateWords = (s: string, n: number) => s.split(' ').filter(Boolean).slice(0, n).join(' ');
 
-function run(pieces: string[], budget: number, prefilled = false) {
-  const t = new ThinkTagTracker(budget, count, prefilled, truncateWords);
+function run(pieces: string[], budget: number, prefilled = false, tags: ThinkTags = THINK_TAGS) {
+  const t = new ThinkTagTracker(budget, count, prefilled, truncateWords, tags);
   let out = '';
   let answer = '';
   for (const p of pieces) {
@@ -149,5 +149,67 @@ describe('ThinkTagTracker', () => {
     const text = 'Use the <think> tag, then </think>.';
     const r = run([text], 10);
     expect(r.out).toBe(text);
+  });
+});
+
+describe("ThinkTagTracker with a template's own markers (backends[].thinkingFormat)", () => {
+  const SEED = thinkTagsOf({ open: '<seed:think>', close: '</seed:think>\n' });
+  const COHERE = thinkTagsOf({ open: '', close: '<|END_THINKING|><|START_TEXT|>' });
+
+  it('thinkTagsOf: the markers without the spacing a template writes; an empty open means the prompt opened it', () => {
+    expect(SEED).toEqual({ open: '<seed:think>', close: '</seed:think>' });
+    expect(COHERE).toEqual({ open: null, close: '<|END_THINKING|><|START_TEXT|>' });
+    expect(thinkTagsOf(undefined)).toBe(THINK_TAGS);
+    // A close of spacing alone marks nothing: the default stays.
+    expect(thinkTagsOf({ open: '<x>', close: '\n' })).toBe(THINK_TAGS);
+  });
+
+  it('property: any split gives one closing marker, kept reasoning <= budget + one piece, answer intact; <think> is text', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 60 }),
+        fc.integer({ min: 0, max: 40 }),
+        fc.array(fc.nat(), { maxLength: 30 }),
+        fc.constantFrom(SEED, COHERE),
+        fc.constantFrom('Answer: 42.', 'Use <think> and </think> tags.', '答案是四十二', ''),
+        (thinking, budget, cuts, tags, answerText) => {
+          const prefilled = tags.open === null;
+          const text = `${prefilled ? '' : tags.open}${words(thinking)}${tags.close}\n\n${answerText}`;
+          const pieces = splitAt(text, cuts);
+          const r = run(pieces, budget, prefilled, tags);
+          const biggestPiece = Math.max(...pieces.map(count));
+          expect(r.out.split(tags.close).length - 1).toBe(1);
+          expect(r.out.endsWith(`${tags.close}\n\n${answerText}`)).toBe(true);
+          expect(r.answer).toBe(`\n\n${answerText}`);
+          const kept = r.out.slice(prefilled ? 0 : tags.open!.length, r.out.indexOf(tags.close));
+          expect(count(kept)).toBeLessThanOrEqual(budget + biggestPiece);
+          if (r.t.reasoningTokens <= budget) expect(kept).toBe(words(thinking));
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it("the model's own markers after thinking closed are dropped, however they are split", () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat({ max: 90 }), { maxLength: 8 }), (cuts) => {
+        const text = `<seed:think>${words(3)}</seed:think>Paris.<seed:think>${words(4, 'again')}</seed:think> Done.`;
+        const r = run(splitAt(text, cuts), 20, false, SEED);
+        expect(r.out).toBe(`<seed:think>${words(3)}</seed:think>Paris.${words(4, 'again')} Done.`);
+        expect(r.t.strayTags).toBe(2);
+      }),
+    );
+  });
+
+  it('an answer with no marker passes whole; with no opening marker, only a stream that starts inside thinks', () => {
+    expect(run(['<think>not a tag here</think> ', 'answer'], 0, false, SEED).out).toBe('<think>not a tag here</think> answer');
+    // Cohere's opening marker is in the prompt: a stream not said to start inside is all answer.
+    const plain = run([`${words(5)}<|END_THINKING|><|START_TEXT|>answer`], 2, false, COHERE);
+    expect(plain.answer).toBe(`${words(5)}<|END_THINKING|><|START_TEXT|>answer`);
+    expect(plain.t.entered).toBe(false);
+    const inside = run([`${words(5)}<|END_THINKING|>`, '<|START_TEXT|>answer'], 2, true, COHERE);
+    expect(inside.out).toBe(`${words(2)}<|END_THINKING|><|START_TEXT|>answer`);
+    expect(inside.answer).toBe('answer');
+    expect(inside.t.closedByUs).toBe(true);
   });
 });
