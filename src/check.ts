@@ -69,9 +69,9 @@ function noCutOffFindings(b: BackendConfig, names: readonly string[]): Finding[]
 
 /**
  * Settings the recorded templates say a served model needs where thinkcap cannot see its
- * rendering (template-facts.ts): on SGLang, whether the generation prompt opens `<think>` and the
- * template's own thinking markers (both shape its continuation); on a generic backend, the first
- * (the stream starts inside the block where the engine leaves thinking in content).
+ * rendering (template-facts.ts): whether the generation prompt opens `<think>` and the template's
+ * own thinking markers. On SGLang both shape its continuation; on a generic backend, where the
+ * engine leaves thinking in content, they say where the stream starts and what ends thinking.
  */
 function templateFindings(b: BackendConfig, names: readonly string[]): Finding[] {
   if (b.dialect !== 'sglang' && b.dialect !== 'generic') return [];
@@ -81,8 +81,9 @@ function templateFindings(b: BackendConfig, names: readonly string[]): Finding[]
       if (fact.thinkPrefilled !== undefined && b.thinkPrefilled !== fact.thinkPrefilled) {
         out.push({ level: 'warning', message: `backends '${b.name}' serves ${model}, whose chat template (${fact.recorded}, recorded) opens <think> in its generation prompt${fact.thinkPrefilled === true ? ' unless enable_thinking is false' : ''}: set thinkPrefilled: ${fact.thinkPrefilled}${b.dialect === 'sglang' ? ' (else a continuation opens a second block)' : ' (where the engine leaves thinking in content)'}.` });
       }
-      if (b.dialect === 'sglang' && fact.thinkingFormat !== undefined && (b.thinkingFormat?.open !== fact.thinkingFormat.open || b.thinkingFormat?.close !== fact.thinkingFormat.close)) {
-        out.push({ level: 'warning', message: `backends '${b.name}' serves ${model}, whose chat template (${fact.recorded}, recorded) writes thinking without <think>: set thinkingFormat: ${JSON.stringify(fact.thinkingFormat)} (else a continuation ends thinking with a tag the model does not know).` });
+      if (fact.thinkingFormat !== undefined && (b.thinkingFormat?.open !== fact.thinkingFormat.open || b.thinkingFormat?.close !== fact.thinkingFormat.close)) {
+        const why = b.dialect === 'sglang' ? 'else a continuation ends thinking with a tag the model does not know' : 'where the engine leaves thinking in content, else it reaches the client as answer, uncapped';
+        out.push({ level: 'warning', message: `backends '${b.name}' serves ${model}, whose chat template (${fact.recorded}, recorded) writes thinking without <think>: set thinkingFormat: ${JSON.stringify(fact.thinkingFormat)} (${why}).` });
       }
       return out;
     }),

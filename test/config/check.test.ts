@@ -275,16 +275,16 @@ describe('thinkcap check (the CLI)', () => {
     }
   });
 
-  it('SGLang serving a model whose recorded template opens <think> or writes its own markers: the setting suggested, none once set', async () => {
+  it.each(['sglang', 'generic'] as const)('%s serving a model whose recorded template opens <think> or writes its own markers: the setting suggested, none once set', async (dialect) => {
     for (const [model, setting, mark] of [
       ['Qwen/Qwen3.5-35B-A3B', { thinkPrefilled: true }, /set thinkPrefilled: true/],
       ['ByteDance-Seed/Seed-OSS-36B-Instruct', { thinkingFormat: { open: '<seed:think>', close: '</seed:think>\n' } }, /set thinkingFormat: \{"open":"<seed:think>","close":"<\/seed:think>\\n"\}/],
     ] as const) {
-      const served = await startEmulator({ dialect: 'sglang', model });
+      const served = await startEmulator({ dialect, model });
       try {
         const base = read('thinkcap.example.yaml');
         const at = async (name: string, more: Record<string, unknown>) => {
-          writeFileSync(join(dir, `${name}.yaml`), stringify({ ...base, backends: [{ name: 's', dialect: 'sglang', url: served.url, ...more }] }));
+          writeFileSync(join(dir, `${name}.yaml`), stringify({ ...base, backends: [{ name: 's', dialect, url: served.url, ...more }] }));
           return (await check('--config', join(dir, `${name}.yaml`))).stdout;
         };
         expect(await at('tpl-unset', {}), model).toMatch(mark);
