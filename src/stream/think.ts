@@ -22,16 +22,22 @@ export interface ThinkTags {
 
 export const THINK_TAGS: ThinkTags = { open: OPEN_TAG, close: CLOSE_TAG };
 
+/** A close that is two or more bracketed markers in a row (`<|END_THINKING|><|START_TEXT|>`): its first. */
+const MARKER_RUN = /^(<[^<>]*>)(?:<[^<>]*>)+$/;
+
 /**
  * The tags to track for a backend's thinkingFormat: its markers without the whitespace a
- * template writes around them (the model's own spacing is thinking or answer text).
+ * template writes around them (the model's own spacing is thinking or answer text). Where the
+ * close is a run of markers, thinking ends at the first: an engine that forces the end of
+ * thinking writes only that one (llama.cpp's budget wrote `<|END_THINKING|>` and the model went
+ * on without `<|START_TEXT|>`), and the model writes the next as its answer begins.
  */
 export function thinkTagsOf(format: { readonly open: string; readonly close: string } | undefined): ThinkTags {
   if (format === undefined) return THINK_TAGS;
   const open = format.open.trim();
   const close = format.close.trim();
   if (close === '') return THINK_TAGS;
-  return { open: open === '' ? null : open, close };
+  return { open: open === '' ? null : open, close: MARKER_RUN.exec(close)?.[1] ?? close };
 }
 
 export type ThinkState = 'before' | 'thinking' | 'suppressing' | 'after';

@@ -663,3 +663,33 @@ describe('real llama-server, every slot busy: the continuation waits its turn', 
     expect(up.stack.thinkcap!.history.at(-1)!.reason).toBeNull();
   }, 120_000);
 });
+
+/**
+ * The same template with `--reasoning-format none`: the thinking stays in content, between the
+ * generation prompt's `<|START_THINKING|>` (llama-server writes it at the head of content) and the
+ * `<|END_THINKING|>` its budget forces. With the template's markers named (thinkingFormat), the
+ * stream rewrite reads that thinking as thinking; before, it knew `<think>` only, counted no
+ * thinking and had nothing to cap where the engine did not.
+ */
+describe('real llama-server, a template with its own thinking markers in content (--reasoning-format none, thinkingFormat)', () => {
+  const up = llamaStack({ template: 'thinking-markers', reasoningFormat: 'none', slots: 1 }, (llama) => ({
+    backendPort: llama.port,
+    thinkcap: { ...SMALL_LIMITS, backends: [{ name: 'llama', dialect: 'llamacpp', thinkPrefilled: 'always', thinkingFormat: { open: '', close: '<|END_THINKING|><|START_TEXT|>' } }] },
+    envoy: ENVOY,
+  }));
+
+  it.each([true, false])('stream %s: the engine ends thinking at the budget; one end marker, the thinking counted, the answer after it', async (stream) => {
+    const seen = await chat(up.stack, stream, { max_tokens: 120 });
+    expect(seen.headers.get('x-thinkcap-budget')).toBe(String(BUDGET));
+    expect(count(seen.content, '<|END_THINKING|>'), seen.content).toBe(1);
+    const [thinking, answer] = seen.content.split('<|END_THINKING|>') as [string, string];
+    expect(thinking.startsWith('<|START_THINKING|>')).toBe(true);
+    expect(answer.trim().length).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 50));
+    const record = up.stack.thinkcap!.history.at(-1)!;
+    // Counted with thinkcap's tokenizer (o200k): the engine's 24 tokens of thinking, not the whole
+    // output (25-30 here; read as answer before, 0).
+    expect(record.thinkingTokens).toBeGreaterThan(0);
+    expect(record.thinkingTokens).toBeLessThanOrEqual(2 * BUDGET);
+  }, 120_000);
+});

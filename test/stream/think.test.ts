@@ -156,13 +156,23 @@ describe("ThinkTagTracker with a template's own markers (backends[].thinkingForm
   const SEED = thinkTagsOf({ open: '<seed:think>', close: '</seed:think>\n' });
   const COHERE = thinkTagsOf({ open: '', close: '<|END_THINKING|><|START_TEXT|>' });
 
-  it('thinkTagsOf: the markers without the spacing a template writes; an empty open means the prompt opened it', () => {
+  it('thinkTagsOf: the markers without the spacing a template writes; an empty open means the prompt opened it; a run of markers ends at its first', () => {
     expect(SEED).toEqual({ open: '<seed:think>', close: '</seed:think>' });
-    expect(COHERE).toEqual({ open: null, close: '<|END_THINKING|><|START_TEXT|>' });
+    expect(COHERE).toEqual({ open: null, close: '<|END_THINKING|>' });
+    // Text between the markers: the close is kept whole.
+    expect(thinkTagsOf({ open: '', close: '<|close|>think<|sep|><|open|>response<|sep|>' }).close).toBe('<|close|>think<|sep|><|open|>response<|sep|>');
     expect(thinkTagsOf(undefined)).toBe(THINK_TAGS);
     // A close of spacing alone marks nothing: the default stays.
     expect(thinkTagsOf({ open: '<x>', close: '\n' })).toBe(THINK_TAGS);
   });
+
+  // What the model writes where its thinking ends, and what of it is answer.
+  const FORMATS = [
+    { tags: SEED, written: '</seed:think>', answerHead: '' },
+    { tags: COHERE, written: '<|END_THINKING|><|START_TEXT|>', answerHead: '<|START_TEXT|>' },
+    // An engine that forces the end of thinking writes the first marker only (llama.cpp's budget).
+    { tags: COHERE, written: '<|END_THINKING|>', answerHead: '' },
+  ];
 
   it('property: any split gives one closing marker, kept reasoning <= budget + one piece, answer intact; <think> is text', () => {
     fc.assert(
@@ -170,17 +180,17 @@ describe("ThinkTagTracker with a template's own markers (backends[].thinkingForm
         fc.integer({ min: 0, max: 60 }),
         fc.integer({ min: 0, max: 40 }),
         fc.array(fc.nat(), { maxLength: 30 }),
-        fc.constantFrom(SEED, COHERE),
+        fc.constantFrom(...FORMATS),
         fc.constantFrom('Answer: 42.', 'Use <think> and </think> tags.', '答案是四十二', ''),
-        (thinking, budget, cuts, tags, answerText) => {
+        (thinking, budget, cuts, { tags, written, answerHead }, answerText) => {
           const prefilled = tags.open === null;
-          const text = `${prefilled ? '' : tags.open}${words(thinking)}${tags.close}\n\n${answerText}`;
+          const text = `${prefilled ? '' : tags.open}${words(thinking)}${written}\n\n${answerText}`;
           const pieces = splitAt(text, cuts);
           const r = run(pieces, budget, prefilled, tags);
           const biggestPiece = Math.max(...pieces.map(count));
           expect(r.out.split(tags.close).length - 1).toBe(1);
-          expect(r.out.endsWith(`${tags.close}\n\n${answerText}`)).toBe(true);
-          expect(r.answer).toBe(`\n\n${answerText}`);
+          expect(r.out.endsWith(`${tags.close}${answerHead}\n\n${answerText}`)).toBe(true);
+          expect(r.answer).toBe(`${answerHead}\n\n${answerText}`);
           const kept = r.out.slice(prefilled ? 0 : tags.open!.length, r.out.indexOf(tags.close));
           expect(count(kept)).toBeLessThanOrEqual(budget + biggestPiece);
           if (r.t.reasoningTokens <= budget) expect(kept).toBe(words(thinking));
@@ -207,9 +217,10 @@ describe("ThinkTagTracker with a template's own markers (backends[].thinkingForm
     const plain = run([`${words(5)}<|END_THINKING|><|START_TEXT|>answer`], 2, false, COHERE);
     expect(plain.answer).toBe(`${words(5)}<|END_THINKING|><|START_TEXT|>answer`);
     expect(plain.t.entered).toBe(false);
-    const inside = run([`${words(5)}<|END_THINKING|>`, '<|START_TEXT|>answer'], 2, true, COHERE);
+    // Closed at the budget: the model's own end marker later is dropped, what follows is answer.
+    const inside = run([`${words(5)}<|END_THI`, 'NKING|><|START_TEXT|>answer'], 2, true, COHERE);
     expect(inside.out).toBe(`${words(2)}<|END_THINKING|><|START_TEXT|>answer`);
-    expect(inside.answer).toBe('answer');
+    expect(inside.answer).toBe('<|START_TEXT|>answer');
     expect(inside.t.closedByUs).toBe(true);
   });
 });
