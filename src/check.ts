@@ -8,7 +8,7 @@ import { ConfigError, loadConfig } from './config/load.js';
 import type { BackendConfig, Config } from './config/schema.js';
 import { checkEnvoyConfig, type Finding } from './config/envoy-check.js';
 import { backendCallHeaders } from './backends/registry.js';
-import { servedByHarmony } from './backends/think-prompt.js';
+import { FORMAT_PROBE, probeMessages, servedByHarmony, thinkingFormat } from './backends/think-prompt.js';
 import { continuedThinkingDropped } from './backends/vllm.js';
 import { templateFactsFor } from './backends/template-facts.js';
 
@@ -90,6 +90,46 @@ function templateFindings(b: BackendConfig, names: readonly string[]): Finding[]
   );
 }
 
+/**
+ * A llama-server started with `--reasoning-format none` (its /props say so) leaves thinking in
+ * content, and the stream rewrite finds it by its markers. Where the template's are not
+ * `<think>`, the server renders them: a one-question chat (the generation prompt) and a finished
+ * turn with reasoning (think-prompt.ts thinkingFormat), as the continuation learns them.
+ */
+async function llamaContentFindings(b: BackendConfig): Promise<Finding[]> {
+  if (b.dialect !== 'llamacpp') return [];
+  const base = b.url!.endsWith('/') ? b.url! : `${b.url!}/`;
+  const headers = { ...backendCallHeaders(b), 'content-type': 'application/json' };
+  // No /props (a proxy in front, another server): nothing to tell.
+  const props = (await fetch(new URL('props', base), { headers, signal: AbortSignal.timeout(3000) })
+    .then((r) => (r.ok ? r.json() : null))
+    .catch(() => null)) as { default_generation_settings?: { params?: { reasoning_format?: unknown } } } | null;
+  if (props?.default_generation_settings?.params?.reasoning_format !== 'none') return [];
+  const render = async (body: Record<string, unknown>): Promise<string> => {
+    const r = await fetch(new URL('apply-template', base), { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(3000) });
+    const j = (await r.json()) as { prompt?: unknown };
+    if (!r.ok || typeof j.prompt !== 'string') throw new Error(`apply-template answered ${r.status}`);
+    return j.prompt;
+  };
+  const question = [{ role: 'user', content: FORMAT_PROBE.question }];
+  const generation = await render({ messages: question });
+  const format = thinkingFormat(generation, await render({ messages: probeMessages('reasoning_content', FORMAT_PROBE.reasoning, true), add_generation_prompt: false }));
+  if (format === null) return [];
+  const out: Finding[] = [];
+  const where = `backends '${b.name}' runs llama-server with --reasoning-format none (its /props) and its chat template writes thinking without <think>`;
+  if (b.thinkingFormat?.open !== format.open || b.thinkingFormat?.close !== format.close) {
+    out.push({ level: 'warning', message: `${where}: set thinkingFormat: ${JSON.stringify(format)} (else that thinking reaches the client as answer, uncapped).` });
+  }
+  if (format.open.trim() === '') {
+    // The generation prompt opened the thinking: the stream starts inside it, unless a template
+    // switch closes it (then `true`, which reads enable_thinking: false in the request).
+    const switched = await render({ messages: question, chat_template_kwargs: { enable_thinking: false } });
+    const prefilled = switched === generation ? 'always' : true;
+    if (b.thinkPrefilled !== prefilled) out.push({ level: 'warning', message: `${where}, and its generation prompt opens the thinking: set thinkPrefilled: ${prefilled} (the stream starts inside it).` });
+  }
+  return out;
+}
+
 /** The most telling part of a fetch error: the socket error code (ECONNREFUSED, ENOTFOUND, …) where there is one. */
 function reason(err: unknown): string {
   const e = err as { message?: string; code?: string; cause?: unknown; errors?: unknown[] };
@@ -128,6 +168,7 @@ export async function checkCommand(args: string[]): Promise<number> {
         const context = contextFinding(b, maxModelLen);
         if (context) findings.push(context);
         findings.push(...noCutOffFindings(b, names), ...templateFindings(b, names));
+        findings.push(...(await llamaContentFindings(b).catch((err: unknown) => [{ level: 'warning' as const, message: `backends '${b.name}': could not read its reasoning format and template (/props, /apply-template): ${reason(err)}.` }])));
       } catch (err) {
         findings.push({ level: 'error', message: `backends '${b.name}' (${b.url}) is not reachable: ${reason(err)}.` });
       }

@@ -11,7 +11,13 @@
  * its answer, which thinkcap removes (so it is generated but in neither text); re-tokenizing a
  * streamed answer can differ by a token.
  */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -98,6 +104,14 @@ async function chat(stack: Stack, stream: boolean, body: Record<string, unknown>
 
 const count = (s: string, needle: string) => s.split(needle).length - 1;
 
+/** `thinkcap check` (the built CLI) of a config with this one backend, written into dir: its output. */
+async function checkBackend(dir: string, backend: Record<string, unknown>): Promise<string> {
+  const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'src', 'cli.js');
+  const file = join(dir, 'thinkcap.json');
+  writeFileSync(file, JSON.stringify({ backends: [backend] }));
+  return (await promisify(execFile)(process.execPath, [cli, 'check', '--config', file], { encoding: 'utf8' })).stdout;
+}
+
 /** One llama-server and one stack in front of it for a describe block: started before its tests, stopped after. */
 function llamaStack(server: LlamaServerOptions, stackOptions: (llama: RunningLlama) => StackOptions): { readonly llama: RunningLlama; readonly stack: Stack } {
   const up = {} as { llama: RunningLlama; stack: Stack };
@@ -120,6 +134,18 @@ describe.each(ENGINES)('real llama-server: $label', (engine) => {
   afterAll(async () => {
     await llama?.stop();
   });
+
+  it('thinkcap check: no markers to name (a <think> template, or a reasoning parser)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'thinkcap-check-'));
+    try {
+      const stdout = await checkBackend(dir, { name: 'llama', dialect: 'llamacpp', url: llama.url });
+      expect(stdout).toContain('backend llama (llamacpp');
+      expect(stdout).not.toContain('thinkingFormat');
+      expect(stdout).not.toContain('thinkPrefilled');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   describe.each(['native', 'continuation', 'rewrite'] as Mode[])('enforcement %s', (mode) => {
     let stack: Stack;
@@ -692,4 +718,20 @@ describe('real llama-server, a template with its own thinking markers in content
     expect(record.thinkingTokens).toBeGreaterThan(0);
     expect(record.thinkingTokens).toBeLessThanOrEqual(2 * BUDGET);
   }, 120_000);
+
+  it('thinkcap check reads --reasoning-format none from the server and suggests the markers it renders, and nothing once they are set', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'thinkcap-check-'));
+    const check = (backend: Record<string, unknown>) => checkBackend(dir, { name: 'llama', dialect: 'llamacpp', url: up.llama.url, ...backend });
+    try {
+      const bare = await check({});
+      expect(bare).toContain(`set thinkingFormat: {"open":"","close":"<|END_THINKING|><|START_TEXT|>"}`);
+      // The template reads no switch: the generation prompt opens thinking whatever the request says.
+      expect(bare).toContain('set thinkPrefilled: always');
+      const set = await check({ thinkPrefilled: 'always', thinkingFormat: { open: '', close: '<|END_THINKING|><|START_TEXT|>' } });
+      expect(set).not.toContain('reasoning-format none');
+      expect(set).toContain('no problems found');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
