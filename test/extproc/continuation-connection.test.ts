@@ -174,6 +174,31 @@ describe('continuation order', () => {
     expect(tokenizeCalls).toBe(6);
     expect(sent.slice(-3)).toEqual(['reasoning', 'reasoning', 'reasoning']);
   });
+
+  it('at most 256 answers are kept, the oldest dropped first: a flood of distinct bodies cannot grow it', async () => {
+    forgetProbeAnswers();
+    tokenize = 'renders';
+    const distinct = (i: number) =>
+      continueAt(engine, {
+        path: '/v1/chat/completions',
+        body: { form: 'block' },
+        fallback: { form: 'reasoning' },
+        order: { path: '/tokenize', bodies: [{ withReasoning: true, client: i }, { withReasoning: false, client: i }], fallbackFirst: (a, b) => count(a) - count(b) >= 16 },
+      });
+    // 128 continuations of two probes each fill the 256 places.
+    for (let i = 0; i < 128; i++) await distinct(i);
+    tokenizeCalls = 0;
+    await distinct(0);
+    await distinct(127);
+    expect(tokenizeCalls).toBe(0);
+    // One more body: its two answers push out the two oldest (body 0's), and only those.
+    await distinct(128);
+    expect(tokenizeCalls).toBe(2);
+    await distinct(1);
+    expect(tokenizeCalls).toBe(2);
+    await distinct(0);
+    expect(tokenizeCalls).toBe(4);
+  });
 });
 
 /**
