@@ -99,6 +99,22 @@ describe('ThinkTagTracker', () => {
     expect(partialSuffix('abc</thi', '</think>')).toBe(5);
     expect(partialSuffix('abc<', '</think>')).toBe(1);
     expect(partialSuffix('abc', '</think>')).toBe(0);
+    expect(partialSuffix('</think>', '</think>')).toBe(0); // a whole tag is no partial one
+    expect(partialSuffix('<<<', '<<<<')).toBe(3);
+  });
+
+  it('property: partialSuffix is the longest suffix that is a proper prefix of the tag', () => {
+    const naive = (s: string, tag: string) => {
+      for (let k = Math.min(s.length, tag.length - 1); k > 0; k--) if (tag.startsWith(s.slice(s.length - k))) return k;
+      return 0;
+    };
+    const text = fc.array(fc.constantFrom('<', '/', 't', 'h', '|', '>', 'x', 'é'), { maxLength: 24 }).map((a) => a.join(''));
+    fc.assert(
+      fc.property(text, text.filter((t) => t.length > 0), (s, tag) => {
+        expect(partialSuffix(s, tag)).toBe(naive(s, tag));
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('cuts one large piece (a whole JSON answer) at the budget', () => {
