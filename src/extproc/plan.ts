@@ -306,6 +306,11 @@ export interface RequestPlan extends Decision {
   readonly continuation: boolean;
   /** A model that ends its turn inside thinking gets a continuation that answers. */
   readonly rescue: boolean;
+  /**
+   * The rescue also follows a stream that thinkcap's own length cap ended inside thinking, with
+   * no answer: the engine did not end the thinking at the budget (no budget field it reads).
+   */
+  readonly rescueAtLength: boolean;
   /** The client's request (before rewriting), kept for a continuation; null where none can run. */
   readonly original: Readonly<Record<string, unknown>> | null;
   /** Sequences the engine generates (generatedChoices). */
@@ -505,23 +510,25 @@ function reservedFieldRefusal(d: Decision, json: Record<string, unknown>): Refus
  * more, never past the client's own limit): budget forcing, or the rescue of a model that ends
  * its turn inside thinking. The reservation covers it where either may run.
  */
-function followUps(d: Decision, timing: PlanTiming): { continuation: boolean; rescue: boolean } {
+function followUps(d: Decision, timing: PlanTiming): { continuation: boolean; rescue: boolean; rescueAtLength: boolean } {
   // Full duplex lets thinkcap add to the response; a continuation continues one choice, so none
   // follows where the engine generates several.
   const canFollow = timing.responseBodyMode === 'FULL_DUPLEX_STREAMED' && d.choices === 1;
   // Continue only when the length cap that stops the upstream is ours, not the client's.
-  const continuation =
-    d.backend?.enforcement === 'continuation' && d.cutOff && (d.limits.clientMaxTokens === null || d.limits.clientMaxTokens > d.limits.upstreamMaxTokens);
+  const capIsOurs = d.limits.clientMaxTokens === null || d.limits.clientMaxTokens > d.limits.upstreamMaxTokens;
+  const continuation = d.backend?.enforcement === 'continuation' && d.cutOff && capIsOurs;
   // A model that ends its turn inside thinking leaves no answer; where thinkcap can reach the
   // backend (url) and Envoy lets it add to the response (full duplex), a continuation answers.
   const rescue = d.backend?.enforcement !== 'rewrite' && d.backend?.url !== undefined && canFollow && d.dialect.buildContinuation !== undefined;
-  return { continuation, rescue };
+  // So does one that thinks on past the budget into thinkcap's length cap (budget + answer
+  // allowance), where the engine has no budget field it reads; at the client's own limit, no.
+  return { continuation, rescue, rescueAtLength: rescue && !continuation && capIsOurs };
 }
 
 /** The admitted request: rewritten for its backend and serialized. */
 function admit(d: Decision, json: Record<string, unknown>, deps: PlanDeps, timing: PlanTiming, reservation: Reservation | null, budgetWarnings: string[], promptEstimate: number): RequestPlan {
   const { config } = deps;
-  const { continuation, rescue } = followUps(d, timing);
+  const { continuation, rescue, rescueAtLength } = followUps(d, timing);
   // The client hint field is ours, not the backend's.
   delete json.thinking_budget;
   if (d.route?.model) json.model = d.route.model;
@@ -554,6 +561,7 @@ function admit(d: Decision, json: Record<string, unknown>, deps: PlanDeps, timin
     promptEstimate,
     continuation,
     rescue,
+    rescueAtLength,
     original,
     choices,
     cutOff: d.cutOff,

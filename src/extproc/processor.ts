@@ -382,6 +382,7 @@ export class RequestProcessor {
       thinkTags: plan.thinkTags,
       continuation: plan.continuation,
       rescue: plan.rescue,
+      rescueAtLength: plan.rescueAtLength,
       tier: plan.tier,
       reportExtra: () => reportFields(this.account!.soFar()),
       maxHeldBytes: this.ctx.config.requests.maxResponseHoldBytes,

@@ -24,6 +24,11 @@ export interface RewriterOptions {
    * continuation can answer (any enforcement where thinkcap can continue).
    */
   rescue?: boolean;
+  /**
+   * The rescue also answers where the stream stopped on thinkcap's own length cap inside
+   * thinking, past the budget, with no answer (the engine did not end the thinking).
+   */
+  rescueAtLength?: boolean;
   tier: string;
   /** Thinking tokens of an earlier leg (a continuation reports the total). */
   thinkingOffset?: number;
@@ -449,12 +454,19 @@ export class ResponseRewriter {
   }
 
   private wantsContinuation(finish: string): boolean {
-    if (finish === 'length') return this.o.continuation;
+    if (finish === 'length') {
+      if (this.o.continuation) return true;
+      // Thinking ran past the budget to the length cap: the client saw the budget's worth, and
+      // without a continuation no answer would come.
+      // (`enforced`: reasoning was dropped past the budget, or thinkcap closed the block.)
+      return this.o.rescueAtLength === true && !this.error && this.answer.trim() === '' && this.enforced;
+    }
     if (!this.o.continuation && !this.o.rescue) return false;
     if (finish !== 'stop' || this.error) return false;
     // The model ended its turn while still thinking: no answer came.
     return this.answer.trim() === '' && (this.sawReasoning || this.think.insideThink);
   }
+
 
   private sawReasoning = false;
 

@@ -619,6 +619,48 @@ describe('vLLM serving gpt-oss, native with a url: a model that ends its turn in
   });
 });
 
+// An engine that does not end the thinking at the budget (no budget field it reads: here vLLM
+// without a reasoning parser's budget, `ignoreBudget`) thinks on into thinkcap's length cap
+// (budget + answer allowance) and the stream ends there with no answer. With a url and full
+// duplex the rescue answers, as for a model that ends its turn inside thinking; at the client's
+// own limit it does not (the client asked for that length).
+describe('native with a url: thinking that runs into thinkcap\'s length cap is rescued', () => {
+  let stack: Stack;
+  const last = (body: Record<string, unknown>) => (Array.isArray(body.messages) ? (body.messages.at(-1) as Record<string, unknown>) : {});
+  beforeAll(async () => {
+    stack = await startStack({
+      emulator: { dialect: 'vllm', ignoreBudget: true, plan: (body) => (last(body).role === 'assistant' ? { thinkingTokens: 0, answerTokens: 6 } : { thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }) },
+      thinkcap: (emu) => ({ defaultDialect: 'vllm', requests: { answerTokens: 40 }, backends: [{ name: 'b', dialect: 'vllm', url: emu.url }] }),
+      envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it.each([true, false])('stream %s: the first leg ends at budget + allowance inside thinking; the rescue answers', async (stream) => {
+    const before = stack.emulator.requests.length;
+    const content = await answerOf(stack, 'm', stream);
+    expect(content).toBe(expectedAnswer(6));
+    const sent = chatCalls(stack, before).map((r) => r.body as Record<string, unknown>);
+    expect(sent).toHaveLength(2);
+    // The first leg's cap: the trivial budget (32) and the allowance (40); the engine thought all of it.
+    expect(sent[0]!.max_tokens).toBe(72);
+    expect(stack.emulator.generatedThinking.at(-2)).toBe(72);
+    expect(last(sent[1]!).role).toBe('assistant');
+    await checkEnvoyClean(stack);
+  });
+
+  it('at the client\'s own limit: no rescue, the length is the client\'s', async () => {
+    const before = stack.emulator.requests.length;
+    const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
+    const data = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: EASY }], max_tokens: 60 });
+    expect(data.choices[0]!.finish_reason).toBe('length');
+    expect(data.choices[0]!.message.content ?? '').toBe('');
+    expect(chatCalls(stack, before)).toHaveLength(1);
+  });
+});
+
 // GLM's template writes a think block back without its line breaks (HF's check refuses it: 400)
 // and renders a message's reasoning; the Cohere-style `markers` one renders content as it is (a
 // think block passes, and reads as text) and the reasoning between its own markers. vLLM's

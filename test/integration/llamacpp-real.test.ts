@@ -735,3 +735,45 @@ describe('real llama-server, a template with its own thinking markers in content
     }
   }, 60_000);
 });
+
+/**
+ * Where the engine does not end the thinking (no budget field sent) or thinkcap cuts it off
+ * (continuation), with the markers template's thinking in content: thinkcap closes it with the
+ * template's end marker and a continuation answers after it. Native: SmolLM2 thinks on into
+ * thinkcap's length cap (budget + answer allowance), and the rescue answers; before, the stream
+ * ended there with the thinking and no answer.
+ */
+describe('real llama-server, its own thinking markers in content: an answer arrives where thinkcap ends the thinking', () => {
+  let llama: RunningLlama;
+  const stacks: Record<string, Stack> = {};
+  const MARKERS = { thinkPrefilled: 'always', thinkingFormat: { open: '', close: '<|END_THINKING|><|START_TEXT|>' } };
+  beforeAll(async () => {
+    llama = await startLlamaServer({ template: 'thinking-markers', reasoningFormat: 'none', slots: 1 });
+    for (const [mode, backend] of [
+      ['native', { enforcement: 'native', budgetField: false }],
+      ['continuation', { enforcement: 'continuation' }],
+    ] as const) {
+      stacks[mode] = await startStack({
+        backendPort: llama.port,
+        thinkcap: { ...SMALL_LIMITS, backends: [{ name: 'llama', dialect: 'llamacpp', url: llama.url, ...MARKERS, ...backend }] },
+        envoy: { ...ENVOY, responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+      });
+    }
+  }, 120_000);
+  afterAll(async () => {
+    for (const s of Object.values(stacks)) await s.stop();
+    await llama?.stop();
+  });
+
+  it.each([
+    { mode: 'native', stream: true, prompt: STOPS_INSIDE },
+    { mode: 'native', stream: false, prompt: STOPS_INSIDE },
+    { mode: 'continuation', stream: true, prompt: PROMPT },
+    { mode: 'continuation', stream: false, prompt: PROMPT },
+  ])('$mode, stream=$stream: one end marker, an answer after it', async ({ mode, stream, prompt }) => {
+    const seen = await chat(stacks[mode]!, stream, { messages: [{ role: 'user', content: prompt }], max_tokens: 120 });
+    if (!stream) expect(seen.headers.get('x-thinkcap-enforced')).toBe('continuation');
+    expect(count(seen.content, '<|END_THINKING|>'), seen.content).toBe(1);
+    expect(seen.content.split('<|END_THINKING|>')[1]!.trim().length, seen.content).toBeGreaterThan(0);
+  }, 60_000);
+});
