@@ -1,6 +1,7 @@
 import type { TierName } from '../config/schema.js';
 import type { Identity } from '../budget/thinking.js';
 import type { CostBasis, EnergyLabel } from './labels.js';
+import type { FollowUp } from '../stream/rewriter.js';
 
 export type Outcome = 'ok' | 'passthrough' | 'rejected' | 'upstream_error' | 'aborted' | 'error';
 
@@ -37,5 +38,10 @@ export interface RequestRecord {
   status: number | null;
   outcome: Outcome;
   reason: string | null;
+  /**
+   * A continuation thinkcap made after the upstream answer, and why (budget forcing; a rescue of
+   * a model that ended inside thinking, or that thought into thinkcap's length cap); null: none.
+   */
+  followUp: { kind: FollowUp; failed: boolean } | null;
   stream: boolean;
 }

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { BackendConfig, Config } from '../config/schema.js';
 import type { Classification } from '../classify/classifier.js';
 import type { ContinuationRequest, RewriteResult } from '../backends/types.js';
-import { ResponseRewriter } from '../stream/rewriter.js';
+import { ResponseRewriter, type FollowUp } from '../stream/rewriter.js';
 import { ContinuationLogprobs } from '../stream/logprobs.js';
 import type { SpendController } from '../budget/spend.js';
 import type { EnergyMonitor } from '../energy/monitor.js';
@@ -99,6 +99,8 @@ export class RequestProcessor {
   private observer: ResponseRewriter | null = null;
   private continuationObserver: ResponseRewriter | null = null;
   private continuing = false;
+  /** The continuation made, and why (the record's followUp). */
+  private followUp: { kind: FollowUp; failed: boolean } | null = null;
   private continuationAbort: AbortController | null = null;
   /** The model this request holds on its backend (HeldModels), until it finishes. */
   private heldKey: string | null = null;
@@ -581,12 +583,14 @@ export class RequestProcessor {
   private continuationFailed(err: unknown): void {
     this.ctx.log.error({ err, req: this.id }, 'continuation request failed');
     this.reason = `continuation failed: ${(err as Error).message}`;
+    if (this.followUp) this.followUp.failed = true;
   }
 
   /** Start the continuation request; `onChunk` gets each chunk of it with the second leg's observer. */
   private launchContinuation(first: ResponseRewriter, wholeAnswer: boolean, onChunk: (chunk: Buffer, second: ResponseRewriter) => void): { second: ResponseRewriter; done: Promise<void> } {
     const plan = this.plan!;
     this.continuing = true;
+    this.followUp = { kind: first.followUp ?? 'continuation', failed: false };
     const second = new ResponseRewriter({
       dialect: plan.dialect,
       // The continuation streams in the dialect's own framing, whatever the client asked for.
@@ -764,6 +768,7 @@ export class RequestProcessor {
       status: this.status,
       outcome: this.outcome,
       reason: this.reason,
+      followUp: this.followUp,
       stream: plan?.rewrite.stream ?? false,
     };
     if (!figures?.final) {

@@ -84,6 +84,12 @@ export class Metrics {
     labelNames: ['outcome'],
     registers: [this.registry],
   });
+  readonly followUps = new Counter({
+    name: 'thinkcap_follow_ups_total',
+    help: "Continuations thinkcap made after an upstream answer, by kind (continuation: budget forcing; rescue: the model ended its turn inside thinking; rescue_at_length: it thought into thinkcap's length cap, so the engine did not end the thinking at the budget) and outcome (answered, failed).",
+    labelNames: ['kind', 'backend', 'outcome'],
+    registers: [this.registry],
+  });
   readonly streamErrors = new Counter({ name: 'thinkcap_extproc_stream_errors_total', help: 'ext_proc streams that failed inside thinkcap or ended abnormally.', labelNames: ['kind'], registers: [this.registry] });
   readonly chunkSeconds = new Histogram({
     name: 'thinkcap_chunk_processing_seconds',
@@ -118,6 +124,7 @@ export class Metrics {
     }
     if (r.costUsd !== null) this.costUsd.inc({ tier, basis: r.costBasis }, r.costUsd);
     if (r.energyJ !== null) this.energyJoules.inc({ source: r.energySource ?? 'unknown' }, r.energyJ);
+    if (r.followUp) this.followUps.inc({ kind: r.followUp.kind, backend: r.backend ?? 'default', outcome: r.followUp.failed ? 'failed' : 'answered' });
     if (r.outcome === 'error') this.streamErrors.inc({ kind: 'internal' });
     if (r.outcome === 'aborted') this.streamErrors.inc({ kind: 'aborted' });
   }

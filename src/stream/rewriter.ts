@@ -6,6 +6,9 @@ import { THINK_TAGS, ThinkTagTracker, type ThinkTags } from './think.js';
 import { countTokens, truncateToTokens } from './tokens.js';
 import { reportObject, sseReport, type ReportFields } from '../accounting/report.js';
 
+/** What a continuation follows: budget forcing, or a rescue (see ResponseRewriter.followUp). */
+export type FollowUp = 'continuation' | 'rescue' | 'rescue_at_length';
+
 export interface RewriterOptions {
   dialect: Dialect;
   format: 'sse' | 'ndjson' | 'json';
@@ -101,6 +104,11 @@ export class ResponseRewriter {
   enforced = false;
   /** Set when the upstream ended on the length cap inside thinking and a continuation should answer. */
   continuationWanted = false;
+  /**
+   * Why a continuation is wanted: budget forcing (thinkcap's cut at the budget), a rescue of a
+   * model that ended its turn inside thinking, or of one that thought into thinkcap's length cap.
+   */
+  followUp: FollowUp | null = null;
   /** The answer text as forwarded (a whole JSON answer): think block included where it is in content. */
   visibleContent = '';
   /** Rewritten whole JSON body (non-streaming). */
@@ -454,17 +462,23 @@ export class ResponseRewriter {
   }
 
   private wantsContinuation(finish: string): boolean {
+    const followUp = this.followUpFor(finish);
+    if (followUp !== null) this.followUp = followUp;
+    return followUp !== null;
+  }
+
+  private followUpFor(finish: string): FollowUp | null {
     if (finish === 'length') {
-      if (this.o.continuation) return true;
+      if (this.o.continuation) return 'continuation';
       // Thinking ran past the budget to the length cap: the client saw the budget's worth, and
       // without a continuation no answer would come.
       // (`enforced`: reasoning was dropped past the budget, or thinkcap closed the block.)
-      return this.o.rescueAtLength === true && !this.error && this.answer.trim() === '' && this.enforced;
+      return this.o.rescueAtLength === true && !this.error && this.answer.trim() === '' && this.enforced ? 'rescue_at_length' : null;
     }
-    if (!this.o.continuation && !this.o.rescue) return false;
-    if (finish !== 'stop' || this.error) return false;
+    if (!this.o.continuation && !this.o.rescue) return null;
+    if (finish !== 'stop' || this.error) return null;
     // The model ended its turn while still thinking: no answer came.
-    return this.answer.trim() === '' && (this.sawReasoning || this.think.insideThink);
+    return this.answer.trim() === '' && (this.sawReasoning || this.think.insideThink) ? 'rescue' : null;
   }
 
 

@@ -275,6 +275,7 @@ describe('cut-off + continuation (generic model, FULL_DUPLEX_STREAMED)', () => {
     await new Promise((r) => setTimeout(r, 30));
     const rec = stack.thinkcap!.history.at(-1)!;
     expect(rec.thinkingTokens).toBeLessThanOrEqual(33);
+    expect(rec.followUp).toEqual({ kind: 'continuation', failed: false });
   });
 });
 
@@ -401,6 +402,7 @@ describe.each(['vllm', 'sglang'] as const)('%s started with --api-key: the conti
     // The record is written as the stream ends, after the client has read it.
     for (let i = 0; i < 50 && !stack.thinkcap!.history.length; i++) await new Promise((r) => setTimeout(r, 20));
     expect(stack.thinkcap!.history.at(-1)!.reason).toMatch(/^continuation failed: .*401/);
+    expect(stack.thinkcap!.history.at(-1)!.followUp).toEqual({ kind: 'continuation', failed: true });
   });
 });
 
@@ -615,6 +617,8 @@ describe('vLLM serving gpt-oss, native with a url: a model that ends its turn in
     expect(typeof thinking === 'string' && thinking.split(' ').length).toBe(10);
     expect('continue_final_message' in rescue).toBe(false);
     expect('add_generation_prompt' in rescue).toBe(false);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(stack.thinkcap!.history.at(-1)!.followUp).toEqual({ kind: 'rescue', failed: false });
     await checkEnvoyClean(stack);
   });
 });
@@ -648,7 +652,14 @@ describe('native with a url: thinking that runs into thinkcap\'s length cap is r
     expect(sent[0]!.max_tokens).toBe(72);
     expect(stack.emulator.generatedThinking.at(-2)).toBe(72);
     expect(last(sent[1]!).role).toBe('assistant');
+    await new Promise((r) => setTimeout(r, 30));
+    expect(stack.thinkcap!.history.at(-1)!.followUp).toEqual({ kind: 'rescue_at_length', failed: false });
     await checkEnvoyClean(stack);
+  });
+
+  it('the metrics count the rescues by kind: an engine that does not end the thinking shows', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${stack.thinkcap!.adminPort}/metrics`)).text();
+    expect(text).toMatch(/^thinkcap_follow_ups_total\{kind="rescue_at_length",backend="b",outcome="answered"\} 2$/m);
   });
 
   it('at the client\'s own limit: no rescue, the length is the client\'s', async () => {
@@ -658,6 +669,8 @@ describe('native with a url: thinking that runs into thinkcap\'s length cap is r
     expect(data.choices[0]!.finish_reason).toBe('length');
     expect(data.choices[0]!.message.content ?? '').toBe('');
     expect(chatCalls(stack, before)).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(stack.thinkcap!.history.at(-1)!.followUp).toBeNull();
   });
 });
 
