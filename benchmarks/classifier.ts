@@ -29,7 +29,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { classifyMessages, thresholdTier } from '../src/classify/classifier.js';
 import { wordModelTier } from '../src/classify/wordmodel.js';
-import { trainWordModel, type LabelledRow } from '../src/classify/wordmodel-train.js';
+import { askOf, trainWordModel, type LabelledRow } from '../src/classify/wordmodel-train.js';
 import { CALIBRATION, DEFAULT_UNDER_TIER_COST, tierProbabilities, type Calibration } from '../src/classify/calibration.js';
 import { TIER_NAMES, type TierName } from '../src/config/schema.js';
 import { packageRoot } from '../src/paths.js';
@@ -769,6 +769,19 @@ function wordModelCheck(): void {
   }
   row(`rounds 1-3 tune (${older.length}), rules alone`, rates(older, (it) => tier(it, false)));
   row(`rounds 1-3 tune (${older.length}), rules + the out-of-fold model (5-fold)`, rates(older, (it) => outOfFold.get(it)!));
+  // Could a learned model of the words replace the rules? The model alone, never on a row it was
+  // trained on: 5-fold over the whole tune split, and each later round from the rounds before it.
+  const alone = new Map<Item, number>();
+  for (let k = 0; k < 5; k++) {
+    const r = readerOf(tune.filter((_, i) => i % 5 !== k));
+    tune.forEach((it, i) => i % 5 === k && alone.set(it, r(askOf(it.messages))));
+  }
+  row(`whole tune split (${tune.length}), the word model alone, out of fold (5-fold)`, rates(tune, (it) => alone.get(it)!));
+  for (const [round, name] of [[4, 'fourth'], [5, 'fifth']] as const) {
+    const part = tune.filter((it) => it.round === round);
+    const reader = readerOf(tune.filter((it) => it.round! < round));
+    row(`${name}-round tune (${part.length}), the word model alone, trained on rounds 1-${round - 1}`, rates(part, (it) => reader(askOf(it.messages))));
+  }
 }
 
 /**
