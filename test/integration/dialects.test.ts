@@ -628,13 +628,22 @@ describe('vLLM serving gpt-oss, native with a url: a model that ends its turn in
 // (budget + answer allowance) and the stream ends there with no answer. With a url and full
 // duplex the rescue answers, as for a model that ends its turn inside thinking; at the client's
 // own limit it does not (the client asked for that length).
-describe('native with a url: thinking that runs into thinkcap\'s length cap is rescued', () => {
+describe.each([
+  { dialect: 'vllm' as const, emulator: { ignoreBudget: true }, backend: {} },
+  { dialect: 'sglang' as const, emulator: {}, backend: {} },
+  { dialect: 'generic' as const, emulator: {}, backend: {} },
+  // llama.cpp: on the real llama-server (llamacpp-real.test.ts; the emulator renders no
+  // /apply-template); Ollama's native API below (ollama-openai has no continuation).
+])("$dialect, native with a url: thinking that runs into thinkcap's length cap is rescued", ({ dialect, emulator, backend }) => {
   let stack: Stack;
   const last = (body: Record<string, unknown>) => (Array.isArray(body.messages) ? (body.messages.at(-1) as Record<string, unknown>) : {});
+  // thinkcap's continuation: a chat whose last message is the assistant's, or a raw prompt (llama.cpp, Ollama).
+  const continued = (body: Record<string, unknown>) => last(body).role === 'assistant' || typeof body.prompt === 'string';
+  const answerIn = (content: string) => content.split('</think>').at(-1)!.trim();
   beforeAll(async () => {
     stack = await startStack({
-      emulator: { dialect: 'vllm', ignoreBudget: true, plan: (body) => (last(body).role === 'assistant' ? { thinkingTokens: 0, answerTokens: 6 } : { thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }) },
-      thinkcap: (emu) => ({ defaultDialect: 'vllm', requests: { answerTokens: 40 }, backends: [{ name: 'b', dialect: 'vllm', url: emu.url }] }),
+      emulator: { dialect, ...emulator, plan: (body) => (continued(body) ? { thinkingTokens: 0, answerTokens: 6 } : { thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }) },
+      thinkcap: (emu) => ({ defaultDialect: dialect, requests: { answerTokens: 40 }, backends: [{ name: 'b', dialect, url: emu.url, ...backend }] }),
       envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
     });
   });
@@ -645,13 +654,12 @@ describe('native with a url: thinking that runs into thinkcap\'s length cap is r
   it.each([true, false])('stream %s: the first leg ends at budget + allowance inside thinking; the rescue answers', async (stream) => {
     const before = stack.emulator.requests.length;
     const content = await answerOf(stack, 'm', stream);
-    expect(content).toBe(expectedAnswer(6));
+    expect(answerIn(content)).toBe(expectedAnswer(6));
     const sent = chatCalls(stack, before).map((r) => r.body as Record<string, unknown>);
     expect(sent).toHaveLength(2);
     // The first leg's cap: the trivial budget (32) and the allowance (40); the engine thought all of it.
-    expect(sent[0]!.max_tokens).toBe(72);
     expect(stack.emulator.generatedThinking.at(-2)).toBe(72);
-    expect(last(sent[1]!).role).toBe('assistant');
+    expect(continued(sent[1]!)).toBe(true);
     await new Promise((r) => setTimeout(r, 30));
     expect(stack.thinkcap!.history.at(-1)!.followUp).toEqual({ kind: 'rescue_at_length', failed: false });
     await checkEnvoyClean(stack);
@@ -662,12 +670,12 @@ describe('native with a url: thinking that runs into thinkcap\'s length cap is r
     expect(text).toMatch(/^thinkcap_follow_ups_total\{kind="rescue_at_length",backend="b",outcome="answered"\} 2$/m);
   });
 
-  it('at the client\'s own limit: no rescue, the length is the client\'s', async () => {
+  it("at the client's own limit: no rescue, the length is the client's", async () => {
     const before = stack.emulator.requests.length;
     const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
     const data = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: EASY }], max_tokens: 60 });
     expect(data.choices[0]!.finish_reason).toBe('length');
-    expect(data.choices[0]!.message.content ?? '').toBe('');
+    expect(answerIn(data.choices[0]!.message.content ?? '')).toBe('');
     expect(chatCalls(stack, before)).toHaveLength(1);
     await new Promise((r) => setTimeout(r, 30));
     expect(stack.thinkcap!.history.at(-1)!.followUp).toBeNull();
@@ -857,6 +865,36 @@ async function ollamaChat(stack: Stack, extra: Record<string, unknown> = {}): Pr
   const text = await r.text();
   return { lines: text.trim().split('\n').map((l) => JSON.parse(l) as OllamaLine), headers: r.headers };
 }
+
+// Ollama has no numeric thinking budget: a model thinks on to thinkcap's length cap (num_predict:
+// budget + answer allowance), where the rescue answers (the render, then a raw generate).
+describe('ollama native with a url: thinking that runs into thinkcap\'s length cap is rescued', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      emulator: { dialect: 'ollama', plan: (body) => (typeof body.prompt === 'string' ? { thinkingTokens: 0, answerTokens: 6 } : { thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }) },
+      thinkcap: (emu) => ({ defaultDialect: 'ollama', requests: { answerTokens: 40 }, backends: [{ name: 'b', dialect: 'ollama', url: emu.url }] }),
+      envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('the first leg thinks to num_predict 72 with no answer; the client gets 32 tokens of thinking and the answer', async () => {
+    const before = stack.emulator.requests.length;
+    const { lines } = await ollamaChat(stack);
+    expect(lines.map((l) => l.message.content).join('')).toBe(expectedAnswer(6));
+    expect(lines.filter((l) => l.message.thinking).length).toBe(32);
+    const sent = chatCalls(stack, before).map((r) => r.body as { options?: { num_predict?: number }; raw?: boolean });
+    expect(sent[0]!.options!.num_predict).toBe(72);
+    expect(stack.emulator.generatedThinking[stack.emulator.generatedThinking.length - 2]).toBe(72);
+    expect(sent.at(-1)!.raw).toBe(true);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(stack.thinkcap!.history.at(-1)!.followUp).toEqual({ kind: 'rescue_at_length', failed: false });
+    await checkEnvoyClean(stack);
+  });
+});
 
 // Ollama's renderer for Cohere's reasoning models writes thinking between its own markers
 // (model/renderers/cohere.go; Gemma 4's has others). The continuation renders a probe beside the
