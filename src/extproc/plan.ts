@@ -508,7 +508,8 @@ function reservedFieldRefusal(d: Decision, json: Record<string, unknown>): Refus
 /**
  * Whether thinkcap may follow the upstream call with a continuation (up to requests.answerTokens
  * more, never past the client's own limit): budget forcing, or the rescue of a model that ends
- * its turn inside thinking. The reservation covers it where either may run.
+ * its turn inside thinking or thinks into thinkcap's length cap. The reservation covers it where
+ * either may run.
  */
 function followUps(d: Decision, timing: PlanTiming): { continuation: boolean; rescue: boolean; rescueAtLength: boolean } {
   // Full duplex lets thinkcap add to the response; a continuation continues one choice, so none
