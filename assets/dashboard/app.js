@@ -26,6 +26,13 @@ const fmt = {
   time: (iso) => new Date(iso).toLocaleTimeString('en-GB'),
 };
 
+// A continuation thinkcap made after the upstream answer (the record's followUp).
+const FOLLOW_UPS = { continuation: 'continued', rescue: 'rescued', rescue_at_length: 'rescued at length' };
+function followUpNote(f) {
+  if (!f || !Object.prototype.hasOwnProperty.call(FOLLOW_UPS, f.kind)) return '';
+  return ' · ' + FOLLOW_UPS[f.kind] + (f.failed ? ', failed' : '');
+}
+
 function row(r) {
   const tr = el('tr');
   tr.className = String(r.outcome || '').replace(/[^a-z_]/g, '');
@@ -40,7 +47,7 @@ function row(r) {
     fmt.usd(r.costUsd),
     r.energyJ === null ? '–' : fmt.j(r.energyJ) + (r.energySource === 'estimated' ? ' (est.)' : ''),
     fmt.ms(r.latencyMs),
-    r.outcome,
+    r.outcome + followUpNote(r.followUp),
   ];
   for (const c of cells) tr.appendChild(el('td', c));
   tr.appendChild(el('td', r.preview ?? '', 'prompt'));

@@ -33,6 +33,7 @@ function publicRecord(r: Stats['history'][number]) {
     outcome: r.outcome,
     status: r.status,
     reason: r.reason,
+    followUp: r.followUp,
     tenant: r.identity.tenant ?? null,
     stream: r.stream,
     preview: r.preview,

@@ -50,6 +50,8 @@ describe('dashboard and metrics while requests flow through Envoy', () => {
     expect(await page.$$eval('#feed script, #feed img', (n) => n.length)).toBe(0);
     const tiers = await page.$$eval('#feed tbody tr td:nth-child(3)', (tds) => tds.map((t) => t.textContent));
     expect(tiers).toEqual(expect.arrayContaining(['trivial', 'moderate']));
+    // No continuation ran: the outcome alone (a follow-up would read "ok · rescued").
+    expect(await page.$$eval('#feed tbody tr td:nth-child(10)', (tds) => tds.map((t) => t.textContent))).toEqual(['ok', 'ok', 'ok']);
     await page.waitForFunction(() => document.getElementById('t-requests')?.textContent === '3', undefined, { timeout: 5000 });
     const dir = join(packageRoot(), 'test-artifacts');
     mkdirSync(dir, { recursive: true });

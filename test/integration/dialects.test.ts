@@ -665,9 +665,12 @@ describe.each([
     await checkEnvoyClean(stack);
   });
 
-  it('the metrics count the rescues by kind: an engine that does not end the thinking shows', async () => {
-    const text = await (await fetch(`http://127.0.0.1:${stack.thinkcap!.adminPort}/metrics`)).text();
+  it('the metrics count the rescues by kind, and the history shows each: an engine that does not end the thinking shows', async () => {
+    const admin = `http://127.0.0.1:${stack.thinkcap!.adminPort}`;
+    const text = await (await fetch(`${admin}/metrics`)).text();
     expect(text).toMatch(/^thinkcap_follow_ups_total\{kind="rescue_at_length",backend="b",outcome="answered"\} 2$/m);
+    const history = ((await (await fetch(`${admin}/api/history`)).json()) as { requests: Array<{ followUp: unknown }> }).requests;
+    expect(history.filter((r) => JSON.stringify(r.followUp) === '{"kind":"rescue_at_length","failed":false}')).toHaveLength(2);
   });
 
   it("at the client's own limit: no rescue, the length is the client's", async () => {
