@@ -487,9 +487,12 @@ function decide(
   // Only a continuation backend cuts off (the check reads every message: not on other requests).
   // The body as it will be sent, as far as the check reads it: with the routed model.
   const lost = choices === 1 && duplex && backend?.enforcement === 'continuation' ? (dialect.continuationLoses?.(route?.model ? { ...json, model: route.model } : json) ?? null) : null;
-  const cutOff = choices === 1 && duplex && lost === null;
+  // A dialect with no continuation (ollama-openai) cannot cut off: the cut would leave no answer
+  // (before, the continuation it could not build failed the request with a 500).
+  const continuable = backend?.enforcement !== 'continuation' || dialect.buildContinuation !== undefined;
+  const cutOff = choices === 1 && duplex && lost === null && continuable;
   if (!cutOff && backend?.enforcement === 'continuation') {
-    const why = choices > 1 ? `${choices} choices (a continuation continues one)` : !duplex ? `response_body_mode ${timing.responseBodyMode} (a continuation needs FULL_DUPLEX_STREAMED)` : `its continuation would lose ${lost}`;
+    const why = choices > 1 ? `${choices} choices (a continuation continues one)` : !duplex ? `response_body_mode ${timing.responseBodyMode} (a continuation needs FULL_DUPLEX_STREAMED)` : !continuable ? `the ${dialect.name} dialect has no continuation` : `its continuation would lose ${lost}`;
     notes.push(`no cut-off + continuation: ${why}; capped as native, the stream rewrite enforces`);
   }
   const graceTokens = backend?.enforcement === 'continuation' && cutOff ? Math.ceil(budget * config.requests.graceRatio) : 0;
