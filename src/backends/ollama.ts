@@ -19,6 +19,7 @@ function parseOllamaObject(json: unknown): ChunkInfo {
   if (isRecord(m)) {
     if (typeof m.thinking === 'string') out.reasoning = m.thinking;
     if (typeof m.content === 'string') out.content = m.content;
+    out.toolCalls = Array.isArray(m.tool_calls) && m.tool_calls.length > 0;
   }
   if (json.done === true) {
     out.finishReason = typeof json.done_reason === 'string' ? json.done_reason : 'stop';

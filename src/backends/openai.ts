@@ -148,12 +148,18 @@ export function parseOpenAiStreamEvent(json: unknown): ChunkInfo {
         if (typeof d.reasoning === 'string') out.reasoning = d.reasoning;
         else if (typeof d.reasoning_content === 'string') out.reasoning = d.reasoning_content;
         if (typeof d.content === 'string') out.content = d.content;
+        out.toolCalls = carriesToolCalls(d);
       }
       if (typeof c.finish_reason === 'string') out.finishReason = c.finish_reason;
     }
   }
   readUsage(out, json.usage);
   return out;
+}
+
+/** A message or delta with tool calls (or the older function_call). */
+export function carriesToolCalls(m: Record<string, unknown>): boolean {
+  return (Array.isArray(m.tool_calls) && m.tool_calls.length > 0) || isRecord(m.function_call);
 }
 
 /** A chat.completion (its choice `index`): reasoning from message.reasoning or message.reasoning_content. */
@@ -169,6 +175,7 @@ export function parseOpenAiResponse(json: unknown, index = 0): ChunkInfo {
       if (typeof m.reasoning === 'string') out.reasoning = m.reasoning;
       else if (typeof m.reasoning_content === 'string') out.reasoning = m.reasoning_content;
       if (typeof m.content === 'string') out.content = m.content;
+      out.toolCalls = carriesToolCalls(m);
     }
     if (typeof c.finish_reason === 'string') out.finishReason = c.finish_reason;
   }

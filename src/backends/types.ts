@@ -92,6 +92,8 @@ export interface ChunkInfo {
   usageOnly: boolean;
   /** An error payload from the backend. */
   error: string | null;
+  /** The event carries tool calls: the model's answer is a call, not text (Ollama ends it with done_reason "stop"). */
+  toolCalls: boolean;
 }
 
 /** What a whole JSON answer takes from its continuation. */
@@ -235,6 +237,7 @@ export function emptyChunk(): ChunkInfo {
     finishReason: null,
     usageOnly: false,
     error: null,
+    toolCalls: false,
   };
 }
 

@@ -349,6 +349,7 @@ export class ResponseRewriter {
   private editFirstChoice(json: Record<string, unknown>, info: ChunkInfo): boolean {
     const d = this.o.dialect;
     let modified = false;
+    if (info.toolCalls) this.sawToolCalls = true;
     if (info.reasoning) {
       this.think.answerOnly();
       this.sawReasoning = true;
@@ -433,7 +434,7 @@ export class ResponseRewriter {
   private plainAnswerText(data: string): string | null {
     if (!this.plainEvents || !this.think.plainAnswer) return null;
     if (data.charCodeAt(0) !== 123 /* { */ || data.charCodeAt(data.length - 1) !== 125 /* } */) return null;
-    if (data.includes('reasoning') || data.includes('"usage"') || data.includes('"error"')) return null;
+    if (data.includes('reasoning') || data.includes('"usage"') || data.includes('"error"') || data.includes('tool_calls') || data.includes('function_call')) return null;
     for (const lead of this.tagLeads) if (data.includes(lead)) return null;
     // The first choice's only (n > 1: another choice's answer is not the first's).
     const index = data.indexOf(INDEX_KEY);
@@ -468,6 +469,9 @@ export class ResponseRewriter {
   }
 
   private followUpFor(finish: string): FollowUp | null {
+    // The model answered with a tool call: its turn is complete, and a continuation would add a
+    // text answer beside the call (Ollama ends such a turn with done_reason "stop").
+    if (this.sawToolCalls) return null;
     if (finish === 'length') {
       if (this.o.continuation) return 'continuation';
       // Thinking ran past the budget to the length cap: the client saw the budget's worth, and
@@ -483,6 +487,8 @@ export class ResponseRewriter {
 
 
   private sawReasoning = false;
+  /** The first choice carried tool calls. */
+  private sawToolCalls = false;
 
   private graceEnded = false;
 
@@ -673,6 +679,7 @@ export class ResponseRewriter {
       this.keptReasoning = reasoning ?? info.reasoning;
     }
     if (info.reasoning) this.sawReasoning = true;
+    if (info.toolCalls) this.sawToolCalls = true;
     if (info.finishReason !== null && this.wantsContinuation(info.finishReason)) this.continuationWanted = true;
     const othersChanged = this.finishOtherChoices(json);
     const usageChanged = d.annotateUsage?.(json, this.thinkingTokens, this.o.completionOffset ?? 0) ?? false;

@@ -238,3 +238,43 @@ describe('an answer from an engine that reports no usage', () => {
     }
   });
 });
+
+describe('a turn that ends in a tool call is complete: no rescue', () => {
+  const toolCall = { id: 'c1', type: 'function', function: { name: 'lookup', arguments: '{"q":"x"}' } };
+  // Thinking, then a tool call and no text, then the end: Ollama ends such a turn with done_reason
+  // "stop" (llm/server.go has no other reason), which reads like a model that stopped inside its
+  // thinking. A rescue would add a text answer beside the call.
+  const ollama = (withCall: boolean) =>
+    [
+      { message: { role: 'assistant', content: '', thinking: 'I should look it up.' }, done: false },
+      ...(withCall ? [{ message: { role: 'assistant', content: '', tool_calls: [{ function: { name: 'lookup', arguments: { q: 'x' } } }] }, done: false }] : []),
+      { message: { role: 'assistant', content: '' }, done: true, done_reason: 'stop', eval_count: 9 },
+    ]
+      .map((l) => `${JSON.stringify(l)}\n`)
+      .join('');
+  const sse = (withCall: boolean) =>
+    [
+      { choices: [{ index: 0, delta: { reasoning: 'I should look it up.' }, finish_reason: null }] },
+      ...(withCall ? [{ choices: [{ index: 0, delta: { tool_calls: [{ index: 0, ...toolCall }] }, finish_reason: null }] }] : []),
+      { choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] },
+    ]
+      .map((e) => `data: ${JSON.stringify(e)}\n\n`)
+      .join('') + 'data: [DONE]\n\n';
+  const whole = (withCall: boolean) =>
+    JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content: null, reasoning: 'I should look it up.', ...(withCall ? { tool_calls: [toolCall] } : {}) }, finish_reason: 'stop' }] });
+
+  it.each([
+    { name: 'ollama NDJSON', dialect: 'ollama' as DialectName, format: 'ndjson' as const, body: ollama },
+    { name: 'OpenAI SSE', dialect: 'vllm' as DialectName, format: 'sse' as const, body: sse },
+    { name: 'OpenAI whole answer', dialect: 'vllm' as DialectName, format: 'json' as const, body: whole },
+  ])('$name: a call after thinking ends the turn; without it, the rescue follows', ({ dialect, format, body }) => {
+    for (const withCall of [true, false]) {
+      for (const fast of [true, false]) {
+        const r = new ResponseRewriter({ dialect: buildDialect(dialect, backendOptions(config, undefined)), format, budget: 50, clientWantsUsage: true, thinkPrefilled: false, continuation: false, rescue: true, rescueAtLength: true, tier: 'simple', fastAnswerEvents: fast });
+        r.push(Buffer.from(body(withCall)), true);
+        expect(r.continuationWanted, `${withCall} ${fast}`).toBe(!withCall);
+        expect(r.followUp).toBe(withCall ? null : 'rescue');
+      }
+    }
+  });
+});

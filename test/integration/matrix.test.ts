@@ -1,0 +1,114 @@
+/**
+ * Every dialect under every enforcement mode, through the real Envoy in full duplex with a
+ * backend url, against three model behaviours: one that answers within its budget, one that
+ * thinks far past it (300 tokens against a trivial budget of 32 and an answer allowance of 40),
+ * and one that ends its turn inside its thinking. Whatever the combination: the request succeeds
+ * (never a thinkcap error: ollama-openai under budget forcing once answered 500), the client sees
+ * at most the budget's worth of thinking, a think block is closed at most once, and an answer
+ * arrives wherever thinkcap can ask for one.
+ */
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type Stack } from '../../devkit/stack.js';
+import type { EmulatedDialect } from '../../devkit/emulator/server.js';
+
+const BEHAVIOURS = {
+  answers: { thinkingTokens: 10, answerTokens: 5 },
+  'thinks long': { thinkingTokens: 300, answerTokens: 25 },
+  'stops inside': { thinkingTokens: 10, answerTokens: 0 },
+} as const;
+type Behaviour = keyof typeof BEHAVIOURS;
+/** What the client asks for each behaviour: greetings, all in the trivial tier (a budget of 32). */
+const PROMPTS: Record<Behaviour, string> = { answers: 'Hello', 'thinks long': 'Hi there', 'stops inside': 'Good morning' };
+type Enforcement = 'native' | 'continuation' | 'rewrite';
+
+const last = (body: Record<string, unknown>) => (Array.isArray(body.messages) ? (body.messages.at(-1) as Record<string, unknown>) : {});
+/** thinkcap's own continuation: a chat ending in the assistant's message, or a raw prompt. */
+const continued = (body: Record<string, unknown>) => last(body).role === 'assistant' || typeof body.prompt === 'string';
+const behaviourOf = (body: Record<string, unknown>): Behaviour => {
+  const first = Array.isArray(body.messages) ? (body.messages[0] as { content?: unknown }).content : undefined;
+  return (Object.keys(PROMPTS) as Behaviour[]).find((b) => PROMPTS[b] === first) ?? 'answers';
+};
+
+/** thinkcap can follow the upstream answer with a continuation (budget forcing or a rescue). */
+const followsUp = (dialect: EmulatedDialect, enforcement: Enforcement) => enforcement !== 'rewrite' && dialect !== 'ollama-openai';
+
+/**
+ * Whether an answer must arrive: the model gives one, or thinkcap can ask for one. Without a
+ * follow-up, a model that thinks past the budget into the length cap (rewrite sends no engine
+ * budget; Ollama's efforts are no numeric cap) or ends inside its thinking leaves none.
+ */
+const answerExpected = (dialect: EmulatedDialect, enforcement: Enforcement, behaviour: Behaviour) => behaviour === 'answers' || followsUp(dialect, enforcement);
+
+interface Seen {
+  reasoning: string;
+  content: string;
+}
+
+async function ask(stack: Stack, dialect: EmulatedDialect, behaviour: Behaviour, stream: boolean): Promise<Seen> {
+  const messages = [{ role: 'user', content: PROMPTS[behaviour] }];
+  if (dialect === 'ollama') {
+    const r = await fetch(`${stack.envoy.url}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', messages, stream }) });
+    expect(r.status).toBe(200);
+    const lines = (await r.text()).trim().split('\n').map((l) => JSON.parse(l) as { message?: { thinking?: string; content?: string } });
+    return { reasoning: lines.map((l) => l.message?.thinking ?? '').join(''), content: lines.map((l) => l.message?.content ?? '').join('') };
+  }
+  const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
+  if (!stream) {
+    const data = await client.chat.completions.create({ model: 'm', messages: messages as never });
+    const m = data.choices[0]!.message as { content: string | null; reasoning?: string; reasoning_content?: string };
+    return { reasoning: m.reasoning ?? m.reasoning_content ?? '', content: m.content ?? '' };
+  }
+  const s = await client.chat.completions.create({ model: 'm', messages: messages as never, stream: true });
+  const seen: Seen = { reasoning: '', content: '' };
+  for await (const chunk of s) {
+    const d = chunk.choices[0]?.delta as { content?: string | null; reasoning?: string; reasoning_content?: string } | undefined;
+    seen.reasoning += d?.reasoning ?? d?.reasoning_content ?? '';
+    seen.content += d?.content ?? '';
+  }
+  return seen;
+}
+
+const words = (s: string) => s.split(/\s+/).filter(Boolean).length;
+
+const COMBINATIONS: Array<{ dialect: EmulatedDialect; enforcement: Enforcement }> = [];
+for (const dialect of ['vllm', 'sglang', 'llamacpp', 'ollama', 'ollama-openai', 'generic'] as const) {
+  for (const enforcement of ['native', 'continuation', 'rewrite'] as const) {
+    // Refused by the config (Ollama's /v1 has no raw continuation).
+    if (dialect === 'ollama-openai' && enforcement === 'continuation') continue;
+    COMBINATIONS.push({ dialect, enforcement });
+  }
+}
+
+describe.each(COMBINATIONS)('$dialect, enforcement $enforcement', ({ dialect, enforcement }) => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      emulator: { dialect, plan: (body) => (continued(body) ? { thinkingTokens: 0, answerTokens: 6 } : BEHAVIOURS[behaviourOf(body)]) },
+      thinkcap: (emu) => ({ defaultDialect: dialect, requests: { answerTokens: 40 }, backends: [{ name: 'b', dialect, enforcement, url: emu.url }] }),
+      envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  const cases = (Object.keys(BEHAVIOURS) as Behaviour[]).flatMap((behaviour) => [true, false].map((stream) => ({ behaviour, stream })));
+  it.each(cases)('$behaviour (stream $stream)', async ({ behaviour, stream }) => {
+    // The emulator renders no chat template (/apply-template): llama.cpp's continuations run on
+    // the real llama-server (llamacpp-real.test.ts).
+    if (dialect === 'llamacpp' && behaviour !== 'answers' && followsUp(dialect, enforcement) && !(enforcement === 'native' && behaviour === 'thinks long')) return;
+    const seen = await ask(stack, dialect, behaviour, stream);
+    await new Promise((r) => setTimeout(r, 30));
+    const record = stack.thinkcap!.history.at(-1)!;
+    expect(record.outcome, JSON.stringify(record)).toBe('ok');
+    expect(record.status).toBe(200);
+    expect(record.budget).toBe(32);
+    // At most one closing tag; the thinking the client sees is within the budget.
+    expect(seen.content.split('</think>').length - 1).toBeLessThanOrEqual(1);
+    const [inContent, answer] = seen.content.includes('</think>') ? (seen.content.split('</think>') as [string, string]) : ['', seen.content];
+    expect(words(seen.reasoning) + words(inContent.replace('<think>', ''))).toBeLessThanOrEqual(record.budget!);
+    if (answerExpected(dialect, enforcement, behaviour)) expect(answer.trim().length, JSON.stringify({ seen, record })).toBeGreaterThan(0);
+    else expect(answer.trim()).toBe('');
+  });
+});
