@@ -481,8 +481,10 @@ export class ResponseRewriter {
     }
     if (!this.o.continuation && !this.o.rescue) return null;
     if (finish !== 'stop' || this.error) return null;
-    // The model ended its turn while still thinking: no answer came.
-    return this.answer.trim() === '' && (this.sawReasoning || this.think.insideThink) ? 'rescue' : null;
+    // The model ended its turn while still thinking, or right after it: no answer came. (With a
+    // reasoning parser the two read alike; a `<think>` block in content tells them apart, and an
+    // empty answer after a closed block is no answer either.)
+    return this.answer.trim() === '' && (this.sawReasoning || this.think.entered) ? 'rescue' : null;
   }
 
 
