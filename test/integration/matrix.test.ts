@@ -1,6 +1,6 @@
 /**
- * Every dialect under every enforcement mode, through the real Envoy in full duplex with a
- * backend url, against three model behaviours: one that answers within its budget, one that
+ * Every dialect under every enforcement mode, through the real Envoy in full duplex and in
+ * streamed mode with a backend url, against three model behaviours: one that answers within its budget, one that
  * thinks far past it (300 tokens against a trivial budget of 32 and an answer allowance of 40),
  * and one that ends its turn inside its thinking. Whatever the combination: the request succeeds
  * (never a thinkcap error: ollama-openai under budget forcing once answered 500), the client sees
@@ -30,15 +30,20 @@ const behaviourOf = (body: Record<string, unknown>): Behaviour => {
   return (Object.keys(PROMPTS) as Behaviour[]).find((b) => PROMPTS[b] === first) ?? 'answers';
 };
 
-/** thinkcap can follow the upstream answer with a continuation (budget forcing or a rescue). */
-const followsUp = (dialect: EmulatedDialect, enforcement: Enforcement) => enforcement !== 'rewrite' && dialect !== 'ollama-openai';
+type Mode = 'FULL_DUPLEX_STREAMED' | 'STREAMED';
+
+/** thinkcap can follow the upstream answer with a continuation (budget forcing or a rescue): full duplex only. */
+const followsUp = (dialect: EmulatedDialect, enforcement: Enforcement, mode: Mode) => mode === 'FULL_DUPLEX_STREAMED' && enforcement !== 'rewrite' && dialect !== 'ollama-openai';
+/** The engine ends the thinking at the budget itself (the emulated vLLM and llama.cpp read their budget fields). */
+const engineCaps = (dialect: EmulatedDialect, enforcement: Enforcement) => enforcement !== 'rewrite' && (dialect === 'vllm' || dialect === 'llamacpp');
 
 /**
- * Whether an answer must arrive: the model gives one, or thinkcap can ask for one. Without a
- * follow-up, a model that thinks past the budget into the length cap (rewrite sends no engine
- * budget; Ollama's efforts are no numeric cap) or ends inside its thinking leaves none.
+ * Whether an answer must arrive: the model gives one (within its budget, or the engine ends the
+ * thinking there), or thinkcap can ask for one. Otherwise a model that thinks into the length cap
+ * or ends inside its thinking leaves none.
  */
-const answerExpected = (dialect: EmulatedDialect, enforcement: Enforcement, behaviour: Behaviour) => behaviour === 'answers' || followsUp(dialect, enforcement);
+const answerExpected = (dialect: EmulatedDialect, enforcement: Enforcement, mode: Mode, behaviour: Behaviour) =>
+  behaviour === 'answers' || followsUp(dialect, enforcement, mode) || (behaviour === 'thinks long' && engineCaps(dialect, enforcement));
 
 interface Seen {
   reasoning: string;
@@ -71,22 +76,22 @@ async function ask(stack: Stack, dialect: EmulatedDialect, behaviour: Behaviour,
 
 const words = (s: string) => s.split(/\s+/).filter(Boolean).length;
 
-const COMBINATIONS: Array<{ dialect: EmulatedDialect; enforcement: Enforcement }> = [];
+const COMBINATIONS: Array<{ dialect: EmulatedDialect; enforcement: Enforcement; mode: Mode }> = [];
 for (const dialect of ['vllm', 'sglang', 'llamacpp', 'ollama', 'ollama-openai', 'generic'] as const) {
   for (const enforcement of ['native', 'continuation', 'rewrite'] as const) {
     // Refused by the config (Ollama's /v1 has no raw continuation).
     if (dialect === 'ollama-openai' && enforcement === 'continuation') continue;
-    COMBINATIONS.push({ dialect, enforcement });
+    for (const mode of ['FULL_DUPLEX_STREAMED', 'STREAMED'] as const) COMBINATIONS.push({ dialect, enforcement, mode });
   }
 }
 
-describe.each(COMBINATIONS)('$dialect, enforcement $enforcement', ({ dialect, enforcement }) => {
+describe.each(COMBINATIONS)('$dialect, enforcement $enforcement, $mode', ({ dialect, enforcement, mode }) => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await startStack({
       emulator: { dialect, plan: (body) => (continued(body) ? { thinkingTokens: 0, answerTokens: 6 } : BEHAVIOURS[behaviourOf(body)]) },
       thinkcap: (emu) => ({ defaultDialect: dialect, requests: { answerTokens: 40 }, backends: [{ name: 'b', dialect, enforcement, url: emu.url }] }),
-      envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+      envoy: { responseBodyMode: mode },
     });
   });
   afterAll(async () => {
@@ -97,7 +102,7 @@ describe.each(COMBINATIONS)('$dialect, enforcement $enforcement', ({ dialect, en
   it.each(cases)('$behaviour (stream $stream)', async ({ behaviour, stream }) => {
     // The emulator renders no chat template (/apply-template): llama.cpp's continuations run on
     // the real llama-server (llamacpp-real.test.ts).
-    if (dialect === 'llamacpp' && behaviour !== 'answers' && followsUp(dialect, enforcement) && !(enforcement === 'native' && behaviour === 'thinks long')) return;
+    if (dialect === 'llamacpp' && behaviour !== 'answers' && followsUp(dialect, enforcement, mode) && !(enforcement === 'native' && behaviour === 'thinks long')) return;
     const seen = await ask(stack, dialect, behaviour, stream);
     await new Promise((r) => setTimeout(r, 30));
     const record = stack.thinkcap!.history.at(-1)!;
@@ -108,7 +113,7 @@ describe.each(COMBINATIONS)('$dialect, enforcement $enforcement', ({ dialect, en
     expect(seen.content.split('</think>').length - 1).toBeLessThanOrEqual(1);
     const [inContent, answer] = seen.content.includes('</think>') ? (seen.content.split('</think>') as [string, string]) : ['', seen.content];
     expect(words(seen.reasoning) + words(inContent.replace('<think>', ''))).toBeLessThanOrEqual(record.budget!);
-    if (answerExpected(dialect, enforcement, behaviour)) expect(answer.trim().length, JSON.stringify({ seen, record })).toBeGreaterThan(0);
+    if (answerExpected(dialect, enforcement, mode, behaviour)) expect(answer.trim().length, JSON.stringify({ seen, record })).toBeGreaterThan(0);
     else expect(answer.trim()).toBe('');
   });
 });
