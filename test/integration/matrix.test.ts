@@ -16,10 +16,13 @@ const BEHAVIOURS = {
   answers: { thinkingTokens: 10, answerTokens: 5 },
   'thinks long': { thinkingTokens: 300, answerTokens: 25 },
   'stops inside': { thinkingTokens: 10, answerTokens: 0 },
+  // The same model, and the client's own limit of 50 tokens: its length is the client's.
+  'thinks long, client limit': { thinkingTokens: 300, answerTokens: 25 },
 } as const;
 type Behaviour = keyof typeof BEHAVIOURS;
 /** What the client asks for each behaviour: greetings, all in the trivial tier (a budget of 32). */
-const PROMPTS: Record<Behaviour, string> = { answers: 'Hello', 'thinks long': 'Hi there', 'stops inside': 'Good morning' };
+const PROMPTS: Record<Behaviour, string> = { answers: 'Hello', 'thinks long': 'Hi there', 'stops inside': 'Good morning', 'thinks long, client limit': 'Hey!' };
+const CLIENT_LIMIT = 50;
 type Enforcement = 'native' | 'continuation' | 'rewrite';
 
 const last = (body: Record<string, unknown>) => (Array.isArray(body.messages) ? (body.messages.at(-1) as Record<string, unknown>) : {});
@@ -42,8 +45,15 @@ const engineCaps = (dialect: EmulatedDialect, enforcement: Enforcement) => enfor
  * thinking there), or thinkcap can ask for one. Otherwise a model that thinks into the length cap
  * or ends inside its thinking leaves none.
  */
-const answerExpected = (dialect: EmulatedDialect, enforcement: Enforcement, mode: Mode, behaviour: Behaviour) =>
-  behaviour === 'answers' || followsUp(dialect, enforcement, mode) || (behaviour === 'thinks long' && engineCaps(dialect, enforcement));
+const answerExpected = (dialect: EmulatedDialect, enforcement: Enforcement, mode: Mode, behaviour: Behaviour) => {
+  if (behaviour === 'answers') return true;
+  if (behaviour === 'thinks long, client limit') {
+    // No rescue at the client's own limit; budget forcing still cuts at the (lowered) budget and
+    // answers in what the limit leaves.
+    return engineCaps(dialect, enforcement) || (followsUp(dialect, enforcement, mode) && enforcement === 'continuation');
+  }
+  return followsUp(dialect, enforcement, mode) || (behaviour === 'thinks long' && engineCaps(dialect, enforcement));
+};
 
 interface Seen {
   reasoning: string;
@@ -52,19 +62,21 @@ interface Seen {
 
 async function ask(stack: Stack, dialect: EmulatedDialect, behaviour: Behaviour, stream: boolean): Promise<Seen> {
   const messages = [{ role: 'user', content: PROMPTS[behaviour] }];
+  const limited = behaviour === 'thinks long, client limit';
   if (dialect === 'ollama') {
-    const r = await fetch(`${stack.envoy.url}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', messages, stream }) });
+    const r = await fetch(`${stack.envoy.url}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', messages, stream, ...(limited ? { options: { num_predict: CLIENT_LIMIT } } : {}) }) });
     expect(r.status).toBe(200);
     const lines = (await r.text()).trim().split('\n').map((l) => JSON.parse(l) as { message?: { thinking?: string; content?: string } });
     return { reasoning: lines.map((l) => l.message?.thinking ?? '').join(''), content: lines.map((l) => l.message?.content ?? '').join('') };
   }
   const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
+  const limit = limited ? { max_tokens: CLIENT_LIMIT } : {};
   if (!stream) {
-    const data = await client.chat.completions.create({ model: 'm', messages: messages as never });
+    const data = await client.chat.completions.create({ model: 'm', messages: messages as never, ...limit });
     const m = data.choices[0]!.message as { content: string | null; reasoning?: string; reasoning_content?: string };
     return { reasoning: m.reasoning ?? m.reasoning_content ?? '', content: m.content ?? '' };
   }
-  const s = await client.chat.completions.create({ model: 'm', messages: messages as never, stream: true });
+  const s = await client.chat.completions.create({ model: 'm', messages: messages as never, stream: true, ...limit });
   const seen: Seen = { reasoning: '', content: '' };
   for await (const chunk of s) {
     const d = chunk.choices[0]?.delta as { content?: string | null; reasoning?: string; reasoning_content?: string } | undefined;
@@ -108,7 +120,10 @@ describe.each(COMBINATIONS)('$dialect, enforcement $enforcement, $mode', ({ dial
     const record = stack.thinkcap!.history.at(-1)!;
     expect(record.outcome, JSON.stringify(record)).toBe('ok');
     expect(record.status).toBe(200);
-    expect(record.budget).toBe(32);
+    // The trivial tier's 32, or less where the client's limit must leave room for an answer.
+    if (behaviour === 'thinks long, client limit') expect(record.budget).toBeLessThanOrEqual(32);
+    else expect(record.budget).toBe(32);
+    if (behaviour === 'thinks long, client limit') expect(record.followUp?.kind ?? null).not.toBe('rescue_at_length');
     // At most one closing tag; the thinking the client sees is within the budget.
     expect(seen.content.split('</think>').length - 1).toBeLessThanOrEqual(1);
     const [inContent, answer] = seen.content.includes('</think>') ? (seen.content.split('</think>') as [string, string]) : ['', seen.content];
