@@ -4,8 +4,8 @@
  * thinks far past it (300 tokens against a trivial budget of 32 and an answer allowance of 40),
  * and one that ends its turn inside its thinking. Whatever the combination: the request succeeds
  * (never a thinkcap error: ollama-openai under budget forcing once answered 500), the client sees
- * at most the budget's worth of thinking, a think block is closed at most once, and an answer
- * arrives wherever thinkcap can ask for one.
+ * at most the budget's worth of thinking, a think block is closed at most once, an answer
+ * arrives wherever thinkcap can ask for one, and no bill passes its reservation (spend is on).
  */
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -102,7 +102,13 @@ describe.each(COMBINATIONS)('$dialect, enforcement $enforcement, $mode', ({ dial
   beforeAll(async () => {
     stack = await startStack({
       emulator: { dialect, plan: (body) => (continued(body) ? { thinkingTokens: 0, answerTokens: 6 } : BEHAVIOURS[behaviourOf(body)]) },
-      thinkcap: (emu) => ({ defaultDialect: dialect, requests: { answerTokens: 40 }, backends: [{ name: 'b', dialect, enforcement, url: emu.url }] }),
+      // Spend on (a route budget no test reaches): every request is reserved and settled.
+      thinkcap: (emu) => ({
+        defaultDialect: dialect,
+        requests: { answerTokens: 40 },
+        backends: [{ name: 'b', dialect, enforcement, url: emu.url }],
+        spend: { enabled: true, limits: [{ scope: 'route', id: '*', window: 'day', usd: 1000 }] },
+      }),
       envoy: { responseBodyMode: mode },
     });
   });
@@ -130,5 +136,11 @@ describe.each(COMBINATIONS)('$dialect, enforcement $enforcement, $mode', ({ dial
     expect(words(seen.reasoning) + words(inContent.replace('<think>', ''))).toBeLessThanOrEqual(record.budget!);
     if (answerExpected(dialect, enforcement, mode, behaviour)) expect(answer.trim().length, JSON.stringify({ seen, record })).toBeGreaterThan(0);
     else expect(answer.trim()).toBe('');
+  });
+
+  it('every bill, follow-ups included, stayed within its reservation', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${stack.thinkcap!.adminPort}/metrics`)).text();
+    expect(text).toMatch(/^thinkcap_requests_total\{.*outcome="ok"\} [1-9]/m);
+    expect(text).not.toMatch(/^thinkcap_budget_settle_over_reservation_total\{unit="usd"\} /m);
   });
 });
