@@ -88,25 +88,37 @@ async function ask(stack: Stack, dialect: EmulatedDialect, behaviour: Behaviour,
 
 const words = (s: string) => s.split(/\s+/).filter(Boolean).length;
 
-const COMBINATIONS: Array<{ dialect: EmulatedDialect; enforcement: Enforcement; mode: Mode }> = [];
-for (const dialect of ['vllm', 'sglang', 'llamacpp', 'ollama', 'ollama-openai', 'generic'] as const) {
+/**
+ * The engines: each dialect as the emulator speaks it, and two generic engines whose template
+ * shapes the thinking in content: one that opens `<think>` in its generation prompt
+ * (thinkPrefilled), one that writes Seed-OSS's markers (thinkingFormat).
+ */
+const SEED = { open: '<seed:think>', close: '</seed:think>' };
+const ENGINES: Array<{ dialect: EmulatedDialect; variant: string; emulator: Record<string, unknown>; backend: Record<string, unknown>; tags: { open: string; close: string } }> = [
+  ...(['vllm', 'sglang', 'llamacpp', 'ollama', 'ollama-openai', 'generic'] as const).map((dialect) => ({ dialect, variant: '', emulator: {}, backend: {}, tags: { open: '<think>', close: '</think>' } })),
+  { dialect: 'generic', variant: ' (template opens <think>)', emulator: { thinkPrefilled: true }, backend: { thinkPrefilled: true }, tags: { open: '<think>', close: '</think>' } },
+  { dialect: 'generic', variant: ' (Seed-OSS markers)', emulator: { thinkTags: SEED }, backend: { thinkingFormat: { open: SEED.open, close: `${SEED.close}\n` } }, tags: SEED },
+];
+
+const COMBINATIONS: Array<(typeof ENGINES)[number] & { enforcement: Enforcement; mode: Mode }> = [];
+for (const engine of ENGINES) {
   for (const enforcement of ['native', 'continuation', 'rewrite'] as const) {
     // Refused by the config (Ollama's /v1 has no raw continuation).
-    if (dialect === 'ollama-openai' && enforcement === 'continuation') continue;
-    for (const mode of ['FULL_DUPLEX_STREAMED', 'STREAMED'] as const) COMBINATIONS.push({ dialect, enforcement, mode });
+    if (engine.dialect === 'ollama-openai' && enforcement === 'continuation') continue;
+    for (const mode of ['FULL_DUPLEX_STREAMED', 'STREAMED'] as const) COMBINATIONS.push({ ...engine, enforcement, mode });
   }
 }
 
-describe.each(COMBINATIONS)('$dialect, enforcement $enforcement, $mode', ({ dialect, enforcement, mode }) => {
+describe.each(COMBINATIONS)('$dialect$variant, enforcement $enforcement, $mode', ({ dialect, emulator, backend, tags, enforcement, mode }) => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await startStack({
-      emulator: { dialect, plan: (body) => (continued(body) ? { thinkingTokens: 0, answerTokens: 6 } : BEHAVIOURS[behaviourOf(body)]) },
+      emulator: { dialect, ...emulator, plan: (body) => (continued(body) ? { thinkingTokens: 0, answerTokens: 6 } : BEHAVIOURS[behaviourOf(body)]) },
       // Spend on (a route budget no test reaches): every request is reserved and settled.
       thinkcap: (emu) => ({
         defaultDialect: dialect,
         requests: { answerTokens: 40 },
-        backends: [{ name: 'b', dialect, enforcement, url: emu.url }],
+        backends: [{ name: 'b', dialect, enforcement, url: emu.url, ...backend }],
         spend: { enabled: true, limits: [{ scope: 'route', id: '*', window: 'day', usd: 1000 }] },
       }),
       envoy: { responseBodyMode: mode },
@@ -131,9 +143,9 @@ describe.each(COMBINATIONS)('$dialect, enforcement $enforcement, $mode', ({ dial
     else expect(record.budget).toBe(32);
     if (behaviour === 'thinks long, client limit') expect(record.followUp?.kind ?? null).not.toBe('rescue_at_length');
     // At most one closing tag; the thinking the client sees is within the budget.
-    expect(seen.content.split('</think>').length - 1).toBeLessThanOrEqual(1);
-    const [inContent, answer] = seen.content.includes('</think>') ? (seen.content.split('</think>') as [string, string]) : ['', seen.content];
-    expect(words(seen.reasoning) + words(inContent.replace('<think>', ''))).toBeLessThanOrEqual(record.budget!);
+    expect(seen.content.split(tags.close).length - 1).toBeLessThanOrEqual(1);
+    const [inContent, answer] = seen.content.includes(tags.close) ? (seen.content.split(tags.close) as [string, string]) : ['', seen.content];
+    expect(words(seen.reasoning) + words(inContent.replace(tags.open, ''))).toBeLessThanOrEqual(record.budget!);
     if (answerExpected(dialect, enforcement, mode, behaviour)) expect(answer.trim().length, JSON.stringify({ seen, record })).toBeGreaterThan(0);
     else expect(answer.trim()).toBe('');
   });
