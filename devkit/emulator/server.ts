@@ -52,6 +52,8 @@ export interface GenerationPlan {
   thinkingTokens: number;
   /** Answer tokens it produces after thinking. */
   answerTokens: number;
+  /** The engine dies after this many stream writes: its connection is destroyed (a whole answer: before any byte). */
+  dropAfter?: number;
 }
 
 export interface EmulatorOptions {
@@ -250,6 +252,8 @@ export interface Outcome {
   continuation: boolean;
   /** The template closed the think block in the prompt (thinkPrefilled true, thinking off): the answer alone, no tag. */
   thinkClosedByTemplate?: boolean;
+  /** GenerationPlan.dropAfter. */
+  dropAfter?: number;
 }
 
 /** What the engine generates for this request: its budget fields obeyed as the real one does. */
@@ -325,7 +329,7 @@ export function engineOutcome(dialect: EmulatedDialect, body: Record<string, unk
     answer = limit - thinking;
     finish = 'length';
   }
-  return { thinking, answer, answerFrom, finish, continuation, thinkClosedByTemplate };
+  return { thinking, answer, answerFrom, finish, continuation, thinkClosedByTemplate, ...(plan.dropAfter !== undefined ? { dropAfter: plan.dropAfter } : {}) };
 }
 
 /** The JSON names of the Go structs Ollama decodes a chat request into (api.ChatRequest, openai.ChatCompletionRequest) and their messages. */
@@ -585,16 +589,25 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     res.end(JSON.stringify({ error: { message: `no route ${req.method} ${path}`, type: 'not_found' } }));
   }
 
-  /** Writes events with the configured coalescing and splitting; stops when the client leaves. */
-  function writer(res: ServerResponse, delay: number) {
+  /** Writes events with the configured coalescing and splitting; stops when the client leaves, or dies after `dropAfter` events. */
+  function writer(res: ServerResponse, delay: number, dropAfter?: number) {
     const perWrite = Math.max(1, opts.eventsPerWrite ?? 1);
     let pending = '';
     let queued = 0;
+    let events = 0;
     const state = { closed: false };
     res.on('close', () => {
       state.closed = true;
     });
     const write = async (ev: string, force = false) => {
+      if (state.closed) return;
+      if (dropAfter !== undefined && events++ >= dropAfter) {
+        // The engine dies: what was written goes out first, then the connection, without an end.
+        state.closed = true;
+        await new Promise<void>((flushed) => res.write(pending, () => flushed()));
+        res.socket?.destroy();
+        return;
+      }
       pending += ev;
       queued++;
       if (queued < perWrite && !force) return;
@@ -645,6 +658,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const completionTotal = ps.length;
 
     if (body.stream !== true) {
+      if (o.dropAfter !== undefined) {
+        res.socket?.destroy(); // the engine dies before its answer
+        return;
+      }
       let reasoning = '';
       let content = '';
       for (const p of ps) {
@@ -701,7 +718,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (opts.stampEvents) obj.emu_ts = process.hrtime.bigint().toString();
       return `data: ${JSON.stringify(obj)}\n\n`;
     };
-    const { write, state } = writer(res, delay);
+    const { write, state } = writer(res, delay, o.dropAfter);
     await write(chunk({ role: 'assistant', content: '' }, null));
     for (let i = 0; i < ps.length && !state.closed; i++) {
       completion++;
@@ -720,7 +737,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   /** llama-server's stream: no logprobs field, role chunk with content null, timings on the finish chunk, usage in its own chunk. */
   async function llamaStream(res: ServerResponse, ps: ReturnType<typeof pieces>, o: Outcome, id: string, created: number, model: string, prompt: number, includeUsage: boolean, delay: number): Promise<void> {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    const { write, state } = writer(res, delay);
+    const { write, state } = writer(res, delay, o.dropAfter);
     const top = { created, id, model, system_fingerprint: 'b1-emulator', object: 'chat.completion.chunk' };
     const ev = (delta: Record<string, unknown>, finish: string | null, extra: Record<string, unknown> = {}) =>
       `data: ${JSON.stringify({ choices: [{ finish_reason: finish, index: 0, delta }], ...top, ...extra })}\n\n`;
@@ -767,6 +784,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       ...extra,
     });
     if (body.stream === false) {
+      if (o.dropAfter !== undefined) {
+        res.socket?.destroy(); // the engine dies before its answer
+        return;
+      }
       let thinking = '';
       let content = '';
       for (const p of ps) {
@@ -783,7 +804,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return;
     }
     res.writeHead(200, { 'content-type': 'application/x-ndjson' });
-    const { write, state } = writer(res, delay);
+    const { write, state } = writer(res, delay, o.dropAfter);
     for (const p of ps) {
       if (state.closed) break;
       const message: Record<string, unknown> = { role: 'assistant', content: p.kind === 'content' ? p.text : '' };
@@ -836,7 +857,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     generatedAnswers.push(expectedAnswer(answerFrom + answer, answerFrom));
     const model = typeof body.model === 'string' ? body.model : (opts.model ?? 'emulated-reasoner');
     res.writeHead(200, { 'content-type': 'application/x-ndjson' });
-    const { write, state } = writer(res, delay);
+    const { write, state } = writer(res, delay, plan.dropAfter);
     for (const t of texts) {
       if (state.closed) break;
       const logprobs = ollamaLogprobs(body, t);

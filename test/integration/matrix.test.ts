@@ -18,19 +18,38 @@ const BEHAVIOURS = {
   'stops inside': { thinkingTokens: 10, answerTokens: 0 },
   // The same model, and the client's own limit of 50 tokens: its length is the client's.
   'thinks long, client limit': { thinkingTokens: 300, answerTokens: 25 },
+  // The engine dies: in its first answer (after 10 events; a whole answer before any byte), or
+  // in the continuation thinkcap asked for after a model that thought far past the budget.
+  dies: { thinkingTokens: 300, answerTokens: 25, dropAfter: 10 },
+  'dies in the follow-up': { thinkingTokens: 300, answerTokens: 25 },
 } as const;
 type Behaviour = keyof typeof BEHAVIOURS;
 /** What the client asks for each behaviour: greetings, all in the trivial tier (a budget of 32). */
-const PROMPTS: Record<Behaviour, string> = { answers: 'Hello', 'thinks long': 'Hi there', 'stops inside': 'Good morning', 'thinks long, client limit': 'Hey!' };
+const PROMPTS: Record<Behaviour, string> = {
+  answers: 'Hello',
+  'thinks long': 'Hi there',
+  'stops inside': 'Good morning',
+  'thinks long, client limit': 'Hey!',
+  dies: 'Thanks',
+  'dies in the follow-up': 'Good evening',
+};
+const FAILS = new Set<Behaviour>(['dies', 'dies in the follow-up']);
 const CLIENT_LIMIT = 50;
 type Enforcement = 'native' | 'continuation' | 'rewrite';
 
 const last = (body: Record<string, unknown>) => (Array.isArray(body.messages) ? (body.messages.at(-1) as Record<string, unknown>) : {});
 /** thinkcap's own continuation: a chat ending in the assistant's message, or a raw prompt. */
 const continued = (body: Record<string, unknown>) => last(body).role === 'assistant' || typeof body.prompt === 'string';
+/** The behaviour a request asks for: by its first message, or in a raw continuation's rendered prompt. */
 const behaviourOf = (body: Record<string, unknown>): Behaviour => {
   const first = Array.isArray(body.messages) ? (body.messages[0] as { content?: unknown }).content : undefined;
-  return (Object.keys(PROMPTS) as Behaviour[]).find((b) => PROMPTS[b] === first) ?? 'answers';
+  const prompt = typeof body.prompt === 'string' ? body.prompt : null;
+  return (Object.keys(PROMPTS) as Behaviour[]).find((b) => PROMPTS[b] === first || (prompt !== null && prompt.includes(PROMPTS[b]))) ?? 'answers';
+};
+/** What the emulated engine does with a request: a continuation answers (or dies, for that behaviour). */
+const planFor = (body: Record<string, unknown>) => {
+  if (!continued(body)) return BEHAVIOURS[behaviourOf(body)];
+  return behaviourOf(body) === 'dies in the follow-up' ? { thinkingTokens: 0, answerTokens: 6, dropAfter: 2 } : { thinkingTokens: 0, answerTokens: 6 };
 };
 
 type Mode = 'FULL_DUPLEX_STREAMED' | 'STREAMED';
@@ -58,14 +77,24 @@ const answerExpected = (dialect: EmulatedDialect, enforcement: Enforcement, mode
 interface Seen {
   reasoning: string;
   content: string;
+  /** The client saw an error (a status, or a stream that broke off). */
+  failed?: boolean;
 }
 
 async function ask(stack: Stack, dialect: EmulatedDialect, behaviour: Behaviour, stream: boolean): Promise<Seen> {
+  try {
+    return await askOnce(stack, dialect, behaviour, stream);
+  } catch {
+    return { reasoning: '', content: '', failed: true };
+  }
+}
+
+async function askOnce(stack: Stack, dialect: EmulatedDialect, behaviour: Behaviour, stream: boolean): Promise<Seen> {
   const messages = [{ role: 'user', content: PROMPTS[behaviour] }];
   const limited = behaviour === 'thinks long, client limit';
   if (dialect === 'ollama') {
     const r = await fetch(`${stack.envoy.url}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', messages, stream, ...(limited ? { options: { num_predict: CLIENT_LIMIT } } : {}) }) });
-    expect(r.status).toBe(200);
+    if (r.status !== 200) return { reasoning: '', content: '', failed: true };
     const lines = (await r.text()).trim().split('\n').map((l) => JSON.parse(l) as { message?: { thinking?: string; content?: string } });
     return { reasoning: lines.map((l) => l.message?.thinking ?? '').join(''), content: lines.map((l) => l.message?.content ?? '').join('') };
   }
@@ -113,7 +142,7 @@ describe.each(COMBINATIONS)('$dialect$variant, enforcement $enforcement, $mode',
   let stack: Stack;
   beforeAll(async () => {
     stack = await startStack({
-      emulator: { dialect, ...emulator, plan: (body) => (continued(body) ? { thinkingTokens: 0, answerTokens: 6 } : BEHAVIOURS[behaviourOf(body)]) },
+      emulator: { dialect, ...emulator, plan: planFor },
       // Spend on (a route budget no test reaches): every request is reserved and settled.
       thinkcap: (emu) => ({
         defaultDialect: dialect,
@@ -132,10 +161,23 @@ describe.each(COMBINATIONS)('$dialect$variant, enforcement $enforcement, $mode',
   it.each(cases)('$behaviour (stream $stream)', async ({ behaviour, stream }) => {
     // The emulator renders no chat template (/apply-template): llama.cpp's continuations run on
     // the real llama-server (llamacpp-real.test.ts).
-    if (dialect === 'llamacpp' && behaviour !== 'answers' && followsUp(dialect, enforcement, mode) && !(enforcement === 'native' && behaviour === 'thinks long')) return;
+    if (dialect === 'llamacpp' && !FAILS.has(behaviour) && behaviour !== 'answers' && followsUp(dialect, enforcement, mode) && !(enforcement === 'native' && behaviour === 'thinks long')) return;
+    const before = stack.thinkcap!.history.length;
     const seen = await ask(stack, dialect, behaviour, stream);
+    for (let i = 0; i < 100 && stack.thinkcap!.history.length === before; i++) await new Promise((r) => setTimeout(r, 10));
     await new Promise((r) => setTimeout(r, 30));
     const record = stack.thinkcap!.history.at(-1)!;
+    if (FAILS.has(behaviour)) {
+      // The engine's failure is the engine's: never a thinkcap error, and what the client saw of
+      // the thinking is still within the budget.
+      expect(record.outcome, JSON.stringify(record)).not.toBe('error');
+      expect(words(seen.reasoning)).toBeLessThanOrEqual(record.budget!);
+      if (behaviour === 'dies') expect(seen.content.split(tags.close).at(-1)!.trim(), JSON.stringify(seen)).toBe('');
+      // A follow-up ran where the model thought past the budget and the engine did not end it.
+      const followed = followsUp(dialect, enforcement, mode) && !(enforcement === 'native' && engineCaps(dialect, enforcement));
+      if (behaviour === 'dies in the follow-up') expect(record.followUp, JSON.stringify(record)).toEqual(followed ? { kind: enforcement === 'continuation' ? 'continuation' : 'rescue_at_length', failed: true } : null);
+      return;
+    }
     expect(record.outcome, JSON.stringify(record)).toBe('ok');
     expect(record.status).toBe(200);
     // The trivial tier's 32, or less where the client's limit must leave room for an answer.
