@@ -1,4 +1,4 @@
-import type { Config } from './schema.js';
+import type { BackendConfig, Config } from './schema.js';
 
 /** One thing `thinkcap check` found: a plain sentence naming the field. */
 export interface Finding {
@@ -185,6 +185,26 @@ function unreadProcessorPaths(hcm: Record<string, unknown>, config: Config): str
  * What thinkcap needs from an Envoy config (a bootstrap with static_resources), checked against
  * thinkcap's own config. Pure: the parsed YAML in, findings out.
  */
+/**
+ * A backend whose engine reads no thinking cap thinkcap writes: Ollama (efforts, no number), a
+ * generic engine, SGLang without strict thinking or a logit processor, llama.cpp with no budget
+ * field. (vLLM's needs a reasoning parser on the server, which no config says.)
+ */
+function writesNoEngineCap(b: BackendConfig): boolean {
+  switch (b.dialect) {
+    case 'ollama':
+    case 'ollama-openai':
+    case 'generic':
+      return true;
+    case 'sglang':
+      return !b.strictThinking && b.logitProcessor === undefined;
+    case 'llamacpp':
+      return b.budgetField === false;
+    default:
+      return false;
+  }
+}
+
 export function checkEnvoyConfig(envoy: unknown, config: Config): Finding[] {
   const out: Finding[] = [];
   const error = (message: string) => out.push({ level: 'error', message });
@@ -212,6 +232,14 @@ export function checkEnvoyConfig(envoy: unknown, config: Config): Finding[] {
     if (mode.response_header_mode === 'SKIP') error('processing_mode.response_header_mode is SKIP; thinkcap adds its x-thinkcap-* headers there: use SEND.');
     const needsContinuation = config.backends.some((b) => b.enforcement === 'continuation');
     if (needsContinuation && res !== 'FULL_DUPLEX_STREAMED') error('A backend has enforcement: continuation, which needs processing_mode.response_body_mode FULL_DUPLEX_STREAMED.');
+    // Where thinkcap writes no cap the engine reads, a model thinks on past the budget, and one
+    // still thinking at the length cap leaves no answer unless thinkcap asks for one (the rescue:
+    // a url, and full duplex to add it to the response).
+    for (const b of config.backends) {
+      const rescued = res === 'FULL_DUPLEX_STREAMED' && b.url !== undefined && b.dialect !== 'ollama-openai';
+      if (b.enforcement !== 'native' || !writesNoEngineCap(b) || rescued) continue;
+      warning(`backends '${b.name}' (${b.dialect}) gets no thinking cap the engine reads: it thinks on past the budget, and a model still thinking at the length cap leaves the client no answer. thinkcap asks for one where the backend has a url and response_body_mode is FULL_DUPLEX_STREAMED${b.dialect === 'ollama-openai' ? ' (and the dialect is ollama: Ollama\'s /v1 has no continuation)' : ''}.`);
+    }
     if (ep.allow_mode_override !== true) warning('allow_mode_override is not true: thinkcap cannot tell Envoy to skip the bodies of requests it does not act on, or to buffer whole JSON answers.');
     const timeout = ep.message_timeout === undefined ? null : durationMs(ep.message_timeout);
     if (ep.message_timeout === undefined) warning(`message_timeout is not set (Envoy's default is 200 ms); state it, above requests.deadlineMs (${config.requests.deadlineMs} ms) with margin.`);

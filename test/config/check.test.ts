@@ -83,6 +83,24 @@ describe('thinkcap check: the Envoy config', () => {
     expect(checkEnvoyConfig(off, example()).filter(ttl)).toEqual([]);
   });
 
+  it('a backend whose engine reads no thinking cap: a warning unless the rescue can answer (a url and full duplex)', () => {
+    const uncapped = (f: { message: string }) => /gets no thinking cap the engine reads/.test(f.message);
+    const duplex = shippedEnvoy();
+    Object.assign(extProcFilter(duplex).processing_mode, { response_body_mode: 'FULL_DUPLEX_STREAMED', response_trailer_mode: 'SEND' });
+    const backends = (b: Record<string, unknown>) => validateConfig({ ...read('thinkcap.example.yaml'), backends: [{ name: 'b', ...b }] });
+    for (const b of [{ dialect: 'ollama' }, { dialect: 'generic' }, { dialect: 'sglang' }, { dialect: 'llamacpp', budgetField: false }]) {
+      expect(checkEnvoyConfig(shippedEnvoy(), backends({ ...b, url: 'http://e:1' })).filter(uncapped), b.dialect).toHaveLength(1);
+      expect(checkEnvoyConfig(duplex, backends(b)).filter(uncapped), b.dialect).toHaveLength(1);
+      expect(checkEnvoyConfig(duplex, backends({ ...b, url: 'http://e:1' })).filter(uncapped), b.dialect).toEqual([]);
+    }
+    // Ollama's /v1 has no continuation: the rescue never answers there.
+    expect(checkEnvoyConfig(duplex, backends({ dialect: 'ollama-openai', url: 'http://e:1' })).filter(uncapped)[0]!.message).toMatch(/the dialect is ollama/);
+    // Engines that read the cap thinkcap writes, and budget forcing: nothing to say.
+    for (const b of [{ dialect: 'vllm' }, { dialect: 'llamacpp' }, { dialect: 'sglang', strictThinking: true }, { dialect: 'sglang', logitProcessor: 'P' }, { dialect: 'ollama', enforcement: 'rewrite' }]) {
+      expect(checkEnvoyConfig(shippedEnvoy(), backends(b)).filter(uncapped), JSON.stringify(b)).toEqual([]);
+    }
+  });
+
   it('the shipped compose pair has no errors (thinkcap token and Envoy metadata match)', () => {
     const cfg = validateConfig({ ...read('deploy/compose/thinkcap.yaml'), server: { ...read('deploy/compose/thinkcap.yaml').server, grpcToken: 'replace-this-demo-token-0123456789' } });
     expect(checkEnvoyConfig(read('deploy/compose/envoy.yaml'), cfg).filter((f) => f.level === 'error')).toEqual([]);
