@@ -182,10 +182,6 @@ function unreadProcessorPaths(hcm: Record<string, unknown>, config: Config): str
 }
 
 /**
- * What thinkcap needs from an Envoy config (a bootstrap with static_resources), checked against
- * thinkcap's own config. Pure: the parsed YAML in, findings out.
- */
-/**
  * A backend whose engine reads no thinking cap thinkcap writes: Ollama (efforts, no number), a
  * generic engine, SGLang without strict thinking or a logit processor, llama.cpp with no budget
  * field. (vLLM's needs a reasoning parser on the server, which no config says.)
@@ -205,6 +201,10 @@ function writesNoEngineCap(b: BackendConfig): boolean {
   }
 }
 
+/**
+ * What thinkcap needs from an Envoy config (a bootstrap with static_resources), checked against
+ * thinkcap's own config. Pure: the parsed YAML in, findings out.
+ */
 export function checkEnvoyConfig(envoy: unknown, config: Config): Finding[] {
   const out: Finding[] = [];
   const error = (message: string) => out.push({ level: 'error', message });

@@ -487,7 +487,6 @@ export class ResponseRewriter {
     return this.answer.trim() === '' && (this.sawReasoning || this.think.entered) ? 'rescue' : null;
   }
 
-
   private sawReasoning = false;
   /** The first choice carried tool calls. */
   private sawToolCalls = false;
