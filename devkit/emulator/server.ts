@@ -54,7 +54,15 @@ export interface GenerationPlan {
   answerTokens: number;
   /** The engine dies after this many stream writes: its connection is destroyed (a whole answer: before any byte). */
   dropAfter?: number;
+  /** The model ends its turn with a tool call after its answer text (OpenAI: finish_reason tool_calls; Ollama: done_reason stop). */
+  toolCall?: boolean;
 }
+
+/** Ollama's shape of it (api.ToolCall: arguments as an object). */
+const OLLAMA_TOOL_CALL = { function: { name: 'lookup', arguments: { q: 'x' } } };
+
+/** The tool call the emulated model makes (GenerationPlan.toolCall). */
+export const EMULATED_TOOL_CALL = { id: 'call_emu', type: 'function', function: { name: 'lookup', arguments: '{"q":"x"}' } } as const;
 
 export interface EmulatorOptions {
   dialect?: EmulatedDialect;
@@ -254,6 +262,8 @@ export interface Outcome {
   thinkClosedByTemplate?: boolean;
   /** GenerationPlan.dropAfter. */
   dropAfter?: number;
+  /** GenerationPlan.toolCall. */
+  toolCall?: boolean;
 }
 
 /** What the engine generates for this request: its budget fields obeyed as the real one does. */
@@ -329,7 +339,7 @@ export function engineOutcome(dialect: EmulatedDialect, body: Record<string, unk
     answer = limit - thinking;
     finish = 'length';
   }
-  return { thinking, answer, answerFrom, finish, continuation, thinkClosedByTemplate, ...(plan.dropAfter !== undefined ? { dropAfter: plan.dropAfter } : {}) };
+  return { thinking, answer, answerFrom, finish, continuation, thinkClosedByTemplate, ...(plan.dropAfter !== undefined ? { dropAfter: plan.dropAfter } : {}), ...(plan.toolCall && !continuation ? { toolCall: true } : {}) };
 }
 
 /** The JSON names of the Go structs Ollama decodes a chat request into (api.ChatRequest, openai.ChatCompletionRequest) and their messages. */
@@ -677,9 +687,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         choices: [
           {
             index: 0,
-            message: { role: 'assistant', content, [field]: reasoning.length > 0 ? reasoning : null, tool_calls: [] },
+            message: { role: 'assistant', content, [field]: reasoning.length > 0 ? reasoning : null, tool_calls: o.toolCall ? [EMULATED_TOOL_CALL] : [] },
             logprobs: null,
-            finish_reason: o.finish,
+            finish_reason: o.toolCall ? 'tool_calls' : o.finish,
           },
         ],
         usage: { prompt_tokens: prompt, total_tokens: prompt + completionTotal, completion_tokens: completionTotal },
@@ -724,9 +734,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       completion++;
       const p = ps[i]!;
       const last = i === ps.length - 1;
-      await write(chunk(p.kind === 'reasoning' ? { [field]: p.text } : { content: p.text }, last ? o.finish : null));
+      await write(chunk(p.kind === 'reasoning' ? { [field]: p.text } : { content: p.text }, last && !o.toolCall ? o.finish : null));
     }
-    if (ps.length === 0 && !state.closed) await write(chunk({ content: '' }, o.finish));
+    if (o.toolCall && !state.closed) await write(chunk({ tool_calls: [{ index: 0, ...EMULATED_TOOL_CALL }] }, 'tool_calls'));
+    else if (ps.length === 0 && !state.closed) await write(chunk({ content: '' }, o.finish));
     if (includeUsage && !state.closed) {
       await write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage: usage() })}\n\n`);
     }
@@ -746,13 +757,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (state.closed) break;
       await write(ev(p.kind === 'reasoning' ? { reasoning_content: p.text } : { content: p.text }, null));
     }
+    if (o.toolCall && !state.closed) await write(ev({ tool_calls: [{ index: 0, ...EMULATED_TOOL_CALL }] }, null));
     const completion = ps.length + hiddenTokens(o);
     if (state.closed) {
       res.end();
       return;
     }
     // timings ride on the finish chunk, or on the usage chunk when the client asked for usage.
-    await write(ev({}, o.finish, includeUsage ? {} : { timings: llamaTimings(completion, delay) }));
+    await write(ev({}, o.toolCall ? 'tool_calls' : o.finish, includeUsage ? {} : { timings: llamaTimings(completion, delay) }));
     if (includeUsage) {
       await write(`data: ${JSON.stringify({ choices: [], ...top, usage: llamaUsage(prompt, completion), timings: llamaTimings(completion, delay) })}\n\n`);
     }
@@ -798,6 +810,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
       const message: Record<string, unknown> = { role: 'assistant', content };
       if (thinking) message.thinking = thinking;
+      if (o.toolCall) message.tool_calls = [OLLAMA_TOOL_CALL];
       // A whole answer carries every token's logprobs in one list, thinking's included.
       const logprobs = ps.flatMap((p) => ollamaLogprobs(body, p.text) ?? []);
       res.end(JSON.stringify(final(logprobs.length > 0 ? { message, logprobs } : { message })));
@@ -812,6 +825,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       const logprobs = ollamaLogprobs(body, p.text);
       await write(JSON.stringify({ model, created_at: createdAt(), message, done: false, ...(logprobs ? { logprobs } : {}) }) + '\n');
     }
+    // Ollama sends a call in a message line of its own, and ends the turn with done_reason "stop".
+    if (o.toolCall && !state.closed) await write(JSON.stringify({ model, created_at: createdAt(), message: { role: 'assistant', content: '', tool_calls: [OLLAMA_TOOL_CALL] }, done: false }) + '\n');
     if (!state.closed) await write(JSON.stringify(final({ message: { role: 'assistant', content: '' } })) + '\n', true);
     res.end();
   }
@@ -991,8 +1006,9 @@ function llamaTimings(completion: number, delay: number) {
 function llamaWhole(reasoning: string, content: string, o: Outcome, model: string, prompt: number, completion: number) {
   const message: Record<string, unknown> = { role: 'assistant', content };
   if (reasoning) message.reasoning_content = reasoning;
+  if (o.toolCall) message.tool_calls = [EMULATED_TOOL_CALL];
   return {
-    choices: [{ finish_reason: o.finish, index: 0, message }],
+    choices: [{ finish_reason: o.toolCall ? 'tool_calls' : o.finish, index: 0, message }],
     created: Math.floor(Date.now() / 1000),
     model,
     system_fingerprint: 'b1-emulator',

@@ -22,6 +22,8 @@ const BEHAVIOURS = {
   // in the continuation thinkcap asked for after a model that thought far past the budget.
   dies: { thinkingTokens: 300, answerTokens: 25, dropAfter: 10 },
   'dies in the follow-up': { thinkingTokens: 300, answerTokens: 25 },
+  // Thinking, then a tool call and no text: a complete turn (Ollama ends it with "stop").
+  'calls a tool': { thinkingTokens: 10, answerTokens: 0, toolCall: true },
 } as const;
 type Behaviour = keyof typeof BEHAVIOURS;
 /** What the client asks for each behaviour: greetings, all in the trivial tier (a budget of 32). */
@@ -32,6 +34,7 @@ const PROMPTS: Record<Behaviour, string> = {
   'thinks long, client limit': 'Hey!',
   dies: 'Thanks',
   'dies in the follow-up': 'Good evening',
+  'calls a tool': 'Good night',
 };
 const FAILS = new Set<Behaviour>(['dies', 'dies in the follow-up']);
 const CLIENT_LIMIT = 50;
@@ -66,6 +69,7 @@ const engineCaps = (dialect: EmulatedDialect, enforcement: Enforcement) => enfor
  */
 const answerExpected = (dialect: EmulatedDialect, enforcement: Enforcement, mode: Mode, behaviour: Behaviour) => {
   if (behaviour === 'answers') return true;
+  if (behaviour === 'calls a tool') return false; // the call is the answer
   if (behaviour === 'thinks long, client limit') {
     // No rescue at the client's own limit; budget forcing still cuts at the (lowered) budget and
     // answers in what the limit leaves.
@@ -79,13 +83,15 @@ interface Seen {
   content: string;
   /** The client saw an error (a status, or a stream that broke off). */
   failed?: boolean;
+  /** Tool calls the client received. */
+  toolCalls: number;
 }
 
 async function ask(stack: Stack, dialect: EmulatedDialect, behaviour: Behaviour, stream: boolean): Promise<Seen> {
   try {
     return await askOnce(stack, dialect, behaviour, stream);
   } catch {
-    return { reasoning: '', content: '', failed: true };
+    return { reasoning: '', content: '', failed: true, toolCalls: 0 };
   }
 }
 
@@ -94,23 +100,24 @@ async function askOnce(stack: Stack, dialect: EmulatedDialect, behaviour: Behavi
   const limited = behaviour === 'thinks long, client limit';
   if (dialect === 'ollama') {
     const r = await fetch(`${stack.envoy.url}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', messages, stream, ...(limited ? { options: { num_predict: CLIENT_LIMIT } } : {}) }) });
-    if (r.status !== 200) return { reasoning: '', content: '', failed: true };
-    const lines = (await r.text()).trim().split('\n').map((l) => JSON.parse(l) as { message?: { thinking?: string; content?: string } });
-    return { reasoning: lines.map((l) => l.message?.thinking ?? '').join(''), content: lines.map((l) => l.message?.content ?? '').join('') };
+    if (r.status !== 200) return { reasoning: '', content: '', failed: true, toolCalls: 0 };
+    const lines = (await r.text()).trim().split('\n').map((l) => JSON.parse(l) as { message?: { thinking?: string; content?: string; tool_calls?: unknown[] } });
+    return { reasoning: lines.map((l) => l.message?.thinking ?? '').join(''), content: lines.map((l) => l.message?.content ?? '').join(''), toolCalls: lines.reduce((n, l) => n + (l.message?.tool_calls?.length ?? 0), 0) };
   }
   const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
   const limit = limited ? { max_tokens: CLIENT_LIMIT } : {};
   if (!stream) {
     const data = await client.chat.completions.create({ model: 'm', messages: messages as never, ...limit });
-    const m = data.choices[0]!.message as { content: string | null; reasoning?: string; reasoning_content?: string };
-    return { reasoning: m.reasoning ?? m.reasoning_content ?? '', content: m.content ?? '' };
+    const m = data.choices[0]!.message as { content: string | null; reasoning?: string; reasoning_content?: string; tool_calls?: unknown[] };
+    return { reasoning: m.reasoning ?? m.reasoning_content ?? '', content: m.content ?? '', toolCalls: m.tool_calls?.length ?? 0 };
   }
   const s = await client.chat.completions.create({ model: 'm', messages: messages as never, stream: true, ...limit });
-  const seen: Seen = { reasoning: '', content: '' };
+  const seen: Seen = { reasoning: '', content: '', toolCalls: 0 };
   for await (const chunk of s) {
-    const d = chunk.choices[0]?.delta as { content?: string | null; reasoning?: string; reasoning_content?: string } | undefined;
+    const d = chunk.choices[0]?.delta as { content?: string | null; reasoning?: string; reasoning_content?: string; tool_calls?: unknown[] } | undefined;
     seen.reasoning += d?.reasoning ?? d?.reasoning_content ?? '';
     seen.content += d?.content ?? '';
+    seen.toolCalls += d?.tool_calls?.length ?? 0;
   }
   return seen;
 }
@@ -129,16 +136,16 @@ const ENGINES: Array<{ dialect: EmulatedDialect; variant: string; emulator: Reco
   { dialect: 'generic', variant: ' (Seed-OSS markers)', emulator: { thinkTags: SEED }, backend: { thinkingFormat: { open: SEED.open, close: `${SEED.close}\n` } }, tags: SEED },
 ];
 
-const COMBINATIONS: Array<(typeof ENGINES)[number] & { enforcement: Enforcement; mode: Mode }> = [];
+const COMBINATIONS: Array<(typeof ENGINES)[number] & { name: string; enforcement: Enforcement; mode: Mode }> = [];
 for (const engine of ENGINES) {
   for (const enforcement of ['native', 'continuation', 'rewrite'] as const) {
     // Refused by the config (Ollama's /v1 has no raw continuation).
     if (engine.dialect === 'ollama-openai' && enforcement === 'continuation') continue;
-    for (const mode of ['FULL_DUPLEX_STREAMED', 'STREAMED'] as const) COMBINATIONS.push({ ...engine, enforcement, mode });
+    for (const mode of ['FULL_DUPLEX_STREAMED', 'STREAMED'] as const) COMBINATIONS.push({ ...engine, name: `${engine.dialect}${engine.variant}`, enforcement, mode });
   }
 }
 
-describe.each(COMBINATIONS)('$dialect$variant, enforcement $enforcement, $mode', ({ dialect, emulator, backend, tags, enforcement, mode }) => {
+describe.each(COMBINATIONS)('$name, enforcement $enforcement, $mode', ({ dialect, emulator, backend, tags, enforcement, mode }) => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await startStack({
@@ -188,6 +195,9 @@ describe.each(COMBINATIONS)('$dialect$variant, enforcement $enforcement, $mode',
     expect(seen.content.split(tags.close).length - 1).toBeLessThanOrEqual(1);
     const [inContent, answer] = seen.content.includes(tags.close) ? (seen.content.split(tags.close) as [string, string]) : ['', seen.content];
     expect(words(seen.reasoning) + words(inContent.replace(tags.open, ''))).toBeLessThanOrEqual(record.budget!);
+    // A tool call reaches the client once, and is the end of the turn: no follow-up adds text to it.
+    expect(seen.toolCalls).toBe(behaviour === 'calls a tool' ? 1 : 0);
+    if (behaviour === 'calls a tool') expect(record.followUp).toBeNull();
     if (answerExpected(dialect, enforcement, mode, behaviour)) expect(answer.trim().length, JSON.stringify({ seen, record })).toBeGreaterThan(0);
     else expect(answer.trim()).toBe('');
   });
