@@ -24,6 +24,9 @@ const BEHAVIOURS = {
   'dies in the follow-up': { thinkingTokens: 300, answerTokens: 25 },
   // Thinking, then a tool call and no text: a complete turn (Ollama ends it with "stop").
   'calls a tool': { thinkingTokens: 10, answerTokens: 0, toolCall: true },
+  // A question of the simple tier, whose budget is 0 here: thinkcap turns thinking off where the
+  // engine has a switch; a model that thinks anyway shows the client none of it.
+  'thinks at budget 0': { thinkingTokens: 300, answerTokens: 25 },
 } as const;
 type Behaviour = keyof typeof BEHAVIOURS;
 /** What the client asks for each behaviour: greetings, all in the trivial tier (a budget of 32). */
@@ -35,6 +38,7 @@ const PROMPTS: Record<Behaviour, string> = {
   dies: 'Thanks',
   'dies in the follow-up': 'Good evening',
   'calls a tool': 'Good night',
+  'thinks at budget 0': 'Who wrote Hamlet?',
 };
 const FAILS = new Set<Behaviour>(['dies', 'dies in the follow-up']);
 const CLIENT_LIMIT = 50;
@@ -63,13 +67,16 @@ const followsUp = (dialect: EmulatedDialect, enforcement: Enforcement, mode: Mod
 const engineCaps = (dialect: EmulatedDialect, enforcement: Enforcement) => enforcement !== 'rewrite' && (dialect === 'vllm' || dialect === 'llamacpp');
 
 /**
- * Whether an answer must arrive: the model gives one (within its budget, or the engine ends the
- * thinking there), or thinkcap can ask for one. Otherwise a model that thinks into the length cap
- * or ends inside its thinking leaves none.
+ * Whether an answer must arrive (true), must not (false) or either may (null): the model gives
+ * one (within its budget, or the engine ends the thinking there), or thinkcap can ask for one.
+ * Otherwise a model that thinks into the length cap or ends inside its thinking leaves none.
  */
-const answerExpected = (dialect: EmulatedDialect, enforcement: Enforcement, mode: Mode, behaviour: Behaviour) => {
+const answerExpected = (dialect: EmulatedDialect, enforcement: Enforcement, mode: Mode, behaviour: Behaviour): boolean | null => {
   if (behaviour === 'answers') return true;
   if (behaviour === 'calls a tool') return false; // the call is the answer
+  // Thinking off: an engine that honours the switch answers at once; one that thinks anyway
+  // (no switch it reads) is answered for where thinkcap can follow up. Elsewhere: not asserted.
+  if (behaviour === 'thinks at budget 0') return followsUp(dialect, enforcement, mode) ? true : null;
   if (behaviour === 'thinks long, client limit') {
     // No rescue at the client's own limit; budget forcing still cuts at the (lowered) budget and
     // answers in what the limit leaves.
@@ -154,6 +161,7 @@ describe.each(COMBINATIONS)('$name, enforcement $enforcement, $mode', ({ dialect
       thinkcap: (emu) => ({
         defaultDialect: dialect,
         requests: { answerTokens: 40 },
+        tiers: { simple: { budget: 0 } },
         backends: [{ name: 'b', dialect, enforcement, url: emu.url, ...backend }],
         spend: { enabled: true, limits: [{ scope: 'route', id: '*', window: 'day', usd: 1000 }] },
       }),
@@ -189,7 +197,7 @@ describe.each(COMBINATIONS)('$name, enforcement $enforcement, $mode', ({ dialect
     expect(record.status).toBe(200);
     // The trivial tier's 32, or less where the client's limit must leave room for an answer.
     if (behaviour === 'thinks long, client limit') expect(record.budget).toBeLessThanOrEqual(32);
-    else expect(record.budget).toBe(32);
+    else expect(record.budget).toBe(behaviour === 'thinks at budget 0' ? 0 : 32);
     if (behaviour === 'thinks long, client limit') expect(record.followUp?.kind ?? null).not.toBe('rescue_at_length');
     // At most one closing tag; the thinking the client sees is within the budget.
     expect(seen.content.split(tags.close).length - 1).toBeLessThanOrEqual(1);
@@ -198,8 +206,9 @@ describe.each(COMBINATIONS)('$name, enforcement $enforcement, $mode', ({ dialect
     // A tool call reaches the client once, and is the end of the turn: no follow-up adds text to it.
     expect(seen.toolCalls).toBe(behaviour === 'calls a tool' ? 1 : 0);
     if (behaviour === 'calls a tool') expect(record.followUp).toBeNull();
-    if (answerExpected(dialect, enforcement, mode, behaviour)) expect(answer.trim().length, JSON.stringify({ seen, record })).toBeGreaterThan(0);
-    else expect(answer.trim()).toBe('');
+    const expected = answerExpected(dialect, enforcement, mode, behaviour);
+    if (expected === true) expect(answer.trim().length, JSON.stringify({ seen, record })).toBeGreaterThan(0);
+    else if (expected === false) expect(answer.trim()).toBe('');
   });
 
   it('every bill, follow-ups included, stayed within its reservation', async () => {
