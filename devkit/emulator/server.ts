@@ -56,6 +56,8 @@ export interface GenerationPlan {
   dropAfter?: number;
   /** The model ends its turn with a tool call after its answer text (OpenAI: finish_reason tool_calls; Ollama: done_reason stop). */
   toolCall?: boolean;
+  /** Delay between tokens for this request, in ms (over tokenDelayMs and the delay header). */
+  tokenDelayMs?: number;
 }
 
 /** Ollama's shape of it (api.ToolCall: arguments as an object). */
@@ -264,6 +266,8 @@ export interface Outcome {
   dropAfter?: number;
   /** GenerationPlan.toolCall. */
   toolCall?: boolean;
+  /** GenerationPlan.tokenDelayMs. */
+  tokenDelayMs?: number;
 }
 
 /** What the engine generates for this request: its budget fields obeyed as the real one does. */
@@ -339,7 +343,7 @@ export function engineOutcome(dialect: EmulatedDialect, body: Record<string, unk
     answer = limit - thinking;
     finish = 'length';
   }
-  return { thinking, answer, answerFrom, finish, continuation, thinkClosedByTemplate, ...(plan.dropAfter !== undefined ? { dropAfter: plan.dropAfter } : {}), ...(plan.toolCall && !continuation ? { toolCall: true } : {}) };
+  return { thinking, answer, answerFrom, finish, continuation, thinkClosedByTemplate, ...(plan.dropAfter !== undefined ? { dropAfter: plan.dropAfter } : {}), ...(plan.toolCall && !continuation ? { toolCall: true } : {}), ...(plan.tokenDelayMs !== undefined ? { tokenDelayMs: plan.tokenDelayMs } : {}) };
 }
 
 /** The JSON names of the Go structs Ollama decodes a chat request into (api.ChatRequest, openai.ChatCompletionRequest) and their messages. */
@@ -586,8 +590,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       // What the model would have thought with no cap at all (for the tokens-saved metric).
       const natural = engineOutcome(dialect, { ...b, thinking_token_budget: undefined, custom_params: undefined, reasoning_effort: undefined, think: undefined, max_tokens: undefined, max_completion_tokens: undefined }, opts).thinking;
       res.setHeader('x-emulator-natural-thinking-tokens', String(outcome.continuation ? 0 : natural));
-      if (dialect === 'ollama') await ollamaChat(b, outcome, res, delay);
-      else await openAiChat(b, outcome, res, delay, gzip);
+      if (dialect === 'ollama') await ollamaChat(b, outcome, res, outcome.tokenDelayMs ?? delay);
+      else await openAiChat(b, outcome, res, outcome.tokenDelayMs ?? delay, gzip);
       return;
     }
     if (req.method === 'POST' && path === '/echo') {
@@ -872,7 +876,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     generatedAnswers.push(expectedAnswer(answerFrom + answer, answerFrom));
     const model = typeof body.model === 'string' ? body.model : (opts.model ?? 'emulated-reasoner');
     res.writeHead(200, { 'content-type': 'application/x-ndjson' });
-    const { write, state } = writer(res, delay, plan.dropAfter);
+    const { write, state } = writer(res, plan.tokenDelayMs ?? delay, plan.dropAfter);
     for (const t of texts) {
       if (state.closed) break;
       const logprobs = ollamaLogprobs(body, t);

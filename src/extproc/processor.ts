@@ -657,9 +657,10 @@ export class RequestProcessor {
     // A stream that ends before the response's end of stream was cut (client gone, upstream
     // reset): Envoy may end it cleanly or cancel it, so the phase decides, not the flag.
     const cut = aborted || (!this.finished && this.phase !== 'done');
-    // Client gone: stop the continuation's generation on the backend too.
+    // Client gone: stop the continuation's generation on the backend too (it ends unanswered).
     if (cut && !this.finished && this.continuationAbort) {
       this.continuationAbort.abort();
+      if (this.followUp) this.followUp.failed = true;
     }
     if (this.finished) return;
     if (cut && !this.passThrough) {
@@ -768,7 +769,8 @@ export class RequestProcessor {
       status: this.status,
       outcome: this.outcome,
       reason: this.reason,
-      followUp: this.followUp,
+      // A copy: the record is what was known when the request ended.
+      followUp: this.followUp ? { ...this.followUp } : null,
       stream: plan?.rewrite.stream ?? false,
     };
     if (!figures?.final) {

@@ -27,6 +27,10 @@ const BEHAVIOURS = {
   // A question of the simple tier, whose budget is 0 here: thinkcap turns thinking off where the
   // engine has a switch; a model that thinks anyway shows the client none of it.
   'thinks at budget 0': { thinkingTokens: 300, answerTokens: 25 },
+  // The client leaves: while the model thinks (300 tokens, 3 ms apart), or once the answer thinkcap
+  // asked for has begun (the follow-up's 6 tokens, 100 ms apart).
+  'client leaves': { thinkingTokens: 300, answerTokens: 25, tokenDelayMs: 3 },
+  'client leaves in the follow-up': { thinkingTokens: 300, answerTokens: 25 },
 } as const;
 type Behaviour = keyof typeof BEHAVIOURS;
 /** What the client asks for each behaviour: greetings, all in the trivial tier (a budget of 32). */
@@ -39,8 +43,12 @@ const PROMPTS: Record<Behaviour, string> = {
   'dies in the follow-up': 'Good evening',
   'calls a tool': 'Good night',
   'thinks at budget 0': 'Who wrote Hamlet?',
+  'client leaves': 'Thank you!',
+  'client leaves in the follow-up': 'hello there',
 };
+const LEAVES = new Set<Behaviour>(['client leaves', 'client leaves in the follow-up']);
 const FAILS = new Set<Behaviour>(['dies', 'dies in the follow-up']);
+const ADMIN = 'matrix-admin-token-0123456789abcdef';
 const CLIENT_LIMIT = 50;
 type Enforcement = 'native' | 'continuation' | 'rewrite';
 
@@ -56,7 +64,10 @@ const behaviourOf = (body: Record<string, unknown>): Behaviour => {
 /** What the emulated engine does with a request: a continuation answers (or dies, for that behaviour). */
 const planFor = (body: Record<string, unknown>) => {
   if (!continued(body)) return BEHAVIOURS[behaviourOf(body)];
-  return behaviourOf(body) === 'dies in the follow-up' ? { thinkingTokens: 0, answerTokens: 6, dropAfter: 2 } : { thinkingTokens: 0, answerTokens: 6 };
+  const behaviour = behaviourOf(body);
+  if (behaviour === 'dies in the follow-up') return { thinkingTokens: 0, answerTokens: 6, dropAfter: 2 };
+  if (behaviour === 'client leaves in the follow-up') return { thinkingTokens: 0, answerTokens: 6, tokenDelayMs: 100 };
+  return { thinkingTokens: 0, answerTokens: 6 };
 };
 
 type Mode = 'FULL_DUPLEX_STREAMED' | 'STREAMED';
@@ -105,31 +116,58 @@ async function ask(stack: Stack, dialect: EmulatedDialect, behaviour: Behaviour,
 async function askOnce(stack: Stack, dialect: EmulatedDialect, behaviour: Behaviour, stream: boolean): Promise<Seen> {
   const messages = [{ role: 'user', content: PROMPTS[behaviour] }];
   const limited = behaviour === 'thinks long, client limit';
+  // A client that leaves: a whole answer after a while; a stream at its first event, or at the
+  // first answer text where it waits for the follow-up.
+  const leave = new AbortController();
+  if (LEAVES.has(behaviour) && !stream) setTimeout(() => leave.abort(), behaviour === 'client leaves' ? 80 : 300);
+  const leaves = (content: string) => stream && (behaviour === 'client leaves' || (behaviour === 'client leaves in the follow-up' && answerPart(content).trim() !== ''));
+  const signal = leave.signal;
   if (dialect === 'ollama') {
-    const r = await fetch(`${stack.envoy.url}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', messages, stream, ...(limited ? { options: { num_predict: CLIENT_LIMIT } } : {}) }) });
+    const r = await fetch(`${stack.envoy.url}/api/chat`, { method: 'POST', signal, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', messages, stream, ...(limited ? { options: { num_predict: CLIENT_LIMIT } } : {}) }) });
     if (r.status !== 200) return { reasoning: '', content: '', failed: true, toolCalls: 0 };
-    const lines = (await r.text()).trim().split('\n').map((l) => JSON.parse(l) as { message?: { thinking?: string; content?: string; tool_calls?: unknown[] } });
+    if (LEAVES.has(behaviour) && stream) {
+      // Read line by line and leave as a client would.
+      const reader = r.body!.getReader();
+      let text = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += Buffer.from(value).toString('utf8');
+        const content = text.split('\n').filter(Boolean).map((l) => { try { return (JSON.parse(l) as { message?: { content?: string } }).message?.content ?? ''; } catch { return ''; } }).join('');
+        if (leaves(content)) {
+          leave.abort();
+          return { reasoning: '', content: '', failed: true, toolCalls: 0 };
+        }
+      }
+    }
+    const lines = (await r.text().catch(() => '')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { message?: { thinking?: string; content?: string; tool_calls?: unknown[] } });
     return { reasoning: lines.map((l) => l.message?.thinking ?? '').join(''), content: lines.map((l) => l.message?.content ?? '').join(''), toolCalls: lines.reduce((n, l) => n + (l.message?.tool_calls?.length ?? 0), 0) };
   }
   const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
   const limit = limited ? { max_tokens: CLIENT_LIMIT } : {};
   if (!stream) {
-    const data = await client.chat.completions.create({ model: 'm', messages: messages as never, ...limit });
+    const data = await client.chat.completions.create({ model: 'm', messages: messages as never, ...limit }, { signal });
     const m = data.choices[0]!.message as { content: string | null; reasoning?: string; reasoning_content?: string; tool_calls?: unknown[] };
     return { reasoning: m.reasoning ?? m.reasoning_content ?? '', content: m.content ?? '', toolCalls: m.tool_calls?.length ?? 0 };
   }
-  const s = await client.chat.completions.create({ model: 'm', messages: messages as never, stream: true, ...limit });
+  const s = await client.chat.completions.create({ model: 'm', messages: messages as never, stream: true, ...limit }, { signal });
   const seen: Seen = { reasoning: '', content: '', toolCalls: 0 };
   for await (const chunk of s) {
     const d = chunk.choices[0]?.delta as { content?: string | null; reasoning?: string; reasoning_content?: string; tool_calls?: unknown[] } | undefined;
     seen.reasoning += d?.reasoning ?? d?.reasoning_content ?? '';
     seen.content += d?.content ?? '';
     seen.toolCalls += d?.tool_calls?.length ?? 0;
+    if (leaves(seen.content)) {
+      leave.abort();
+      return { ...seen, failed: true };
+    }
   }
   return seen;
 }
 
 const words = (s: string) => s.split(/\s+/).filter(Boolean).length;
+/** Content past a closed think block (`<think>` or Seed's markers): the answer. */
+const answerPart = (content: string) => content.replace(/^[\s\S]*<\/(?:seed:)?think>/, '');
 
 /**
  * The engines: each dialect as the emulator speaks it, and two generic engines whose template
@@ -164,6 +202,7 @@ describe.each(COMBINATIONS)('$name, enforcement $enforcement, $mode', ({ dialect
         tiers: { simple: { budget: 0 } },
         backends: [{ name: 'b', dialect, enforcement, url: emu.url, ...backend }],
         spend: { enabled: true, limits: [{ scope: 'route', id: '*', window: 'day', usd: 1000 }] },
+        admin: { token: ADMIN },
       }),
       envoy: { responseBodyMode: mode },
     });
@@ -182,6 +221,15 @@ describe.each(COMBINATIONS)('$name, enforcement $enforcement, $mode', ({ dialect
     for (let i = 0; i < 100 && stack.thinkcap!.history.length === before; i++) await new Promise((r) => setTimeout(r, 10));
     await new Promise((r) => setTimeout(r, 30));
     const record = stack.thinkcap!.history.at(-1)!;
+    if (LEAVES.has(behaviour)) {
+      // The client's leaving ends the request (and any follow-up) as aborted, never as an error.
+      expect(record.outcome, JSON.stringify(record)).not.toBe('error');
+      const followed = followsUp(dialect, enforcement, mode) && !(enforcement === 'native' && engineCaps(dialect, enforcement));
+      if (behaviour === 'client leaves' || followed) expect(record.outcome, JSON.stringify(record)).toBe('aborted');
+      // A follow-up the client left is over, not answered.
+      if (behaviour === 'client leaves in the follow-up' && followed) expect(record.followUp).toEqual({ kind: enforcement === 'continuation' ? 'continuation' : 'rescue_at_length', failed: true });
+      return;
+    }
     if (FAILS.has(behaviour)) {
       // The engine's failure is the engine's: never a thinkcap error, and what the client saw of
       // the thinking is still within the budget.
@@ -211,9 +259,23 @@ describe.each(COMBINATIONS)('$name, enforcement $enforcement, $mode', ({ dialect
     else if (expected === false) expect(answer.trim()).toBe('');
   });
 
-  it('every bill, follow-ups included, stayed within its reservation', async () => {
-    const text = await (await fetch(`http://127.0.0.1:${stack.thinkcap!.adminPort}/metrics`)).text();
+  it('every bill, follow-ups included, stayed within its reservation, and nothing stays reserved', async () => {
+    const admin = `http://127.0.0.1:${stack.thinkcap!.adminPort}`;
+    const text = await (await fetch(`${admin}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
     expect(text).toMatch(/^thinkcap_requests_total\{.*outcome="ok"\} [1-9]/m);
     expect(text).not.toMatch(/^thinkcap_budget_settle_over_reservation_total\{unit="usd"\} /m);
+    // A follow-up the client left is counted as aborted, not as the engine's failure.
+    const followed = followsUp(dialect, enforcement, mode) && !(enforcement === 'native' && engineCaps(dialect, enforcement));
+    if (followed && dialect !== 'llamacpp') expect(text).toMatch(/^thinkcap_follow_ups_total\{kind="[a-z_]+",backend="b",outcome="aborted"\} [1-9]/m);
+    // Every request settled, those whose client left or whose engine died included (the route is
+    // the one Envoy names: chat).
+    let state = { spent: 0, reserved: -1 };
+    for (let i = 0; i < 100 && state.reserved !== 0; i++) {
+      if (i) await new Promise((r) => setTimeout(r, 20));
+      const r = await fetch(`${admin}/api/budget?scope=route:chat`, { headers: { authorization: `Bearer ${ADMIN}` } });
+      state = ((await r.json()) as { budgets: Array<{ spent: number; reserved: number }> }).budgets[0]!;
+    }
+    expect(state.reserved).toBe(0);
+    expect(state.spent).toBeGreaterThan(0);
   });
 });
