@@ -9,6 +9,7 @@ import type { BudgetPlan, Dialect, RewriteResult, BackendOptions } from './types
 export function genericDialect(o: BackendOptions): Dialect {
   return {
     name: 'generic',
+    writesEngineCap: false,
     streamFormat: 'sse',
     ...openAiEditing,
     limits: (body, plan) => capLimits(body, plan, o),

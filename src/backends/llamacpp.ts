@@ -45,6 +45,7 @@ export function llamacppClientMax(body: Record<string, unknown>): number | null 
 export function llamacppDialect(o: BackendOptions): Dialect {
   return {
     name: 'llamacpp',
+    writesEngineCap: o.budgetField !== undefined,
     streamFormat: 'sse',
     ...openAiEditing,
     clientMaxTokens: llamacppClientMax,

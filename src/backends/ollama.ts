@@ -160,6 +160,8 @@ function mergeOllamaContinuation(firstBody: Buffer, m: ContinuationMerge): Buffe
 export function ollamaDialect(o: BackendOptions): Dialect {
   return {
     name: 'ollama',
+    // think and its levels: no number.
+    writesEngineCap: false,
     streamFormat: 'ndjson',
     // num_predict -1 (or -2) is Ollama's "no limit": no client limit of its own.
     clientMaxTokens: (body) => positiveInt(isRecord(body.options) ? body.options.num_predict : undefined),
@@ -228,6 +230,7 @@ export function ollamaDialect(o: BackendOptions): Dialect {
 export function ollamaOpenAiDialect(o: BackendOptions): Dialect {
   return {
     name: 'ollama-openai',
+    writesEngineCap: false,
     streamFormat: 'sse',
     ...openAiEditing,
     limits: (body, plan) => ceilingLimits(body, withinContext(plan.thinkingBudget + plan.answerTokens, plan)),

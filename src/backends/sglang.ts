@@ -12,6 +12,7 @@ import { isRecord, type BudgetPlan, type Dialect, type RewriteResult, type Backe
 export function sglangDialect(o: BackendOptions): Dialect {
   return {
     name: 'sglang',
+    writesEngineCap: o.strictThinking || o.logitProcessor !== undefined,
     streamFormat: 'sse',
     ...openAiEditing,
     // A server that runs thinkcap's processor was started with --enable-custom-logit-processor,

@@ -152,6 +152,11 @@ export interface ContinuationRequest {
 
 export interface Dialect {
   readonly name: DialectName;
+  /**
+   * The engine reads a thinking cap this dialect writes under native enforcement; false: past
+   * the budget only the stream rewrite and thinkcap's follow-ups hold the line.
+   */
+  readonly writesEngineCap: boolean;
   /** How the streamed response is framed. */
   readonly streamFormat: 'sse' | 'ndjson';
   /** The client's own completion-token limit in a request body, or null when it set none. */

@@ -10,6 +10,8 @@ import { servedByHarmony } from './think-prompt.js';
 export function vllmDialect(o: BackendOptions): Dialect {
   return {
     name: 'vllm',
+    // thinking_token_budget (read where the server has a reasoning parser, which no config shows).
+    writesEngineCap: true,
     streamFormat: 'sse',
     ...openAiEditing,
     limits: (body, plan) => capLimits(body, plan, o),

@@ -1,4 +1,5 @@
-import type { BackendConfig, Config } from './schema.js';
+import type { Config } from './schema.js';
+import { backendOptions, buildDialect } from '../backends/registry.js';
 
 /** One thing `thinkcap check` found: a plain sentence naming the field. */
 export interface Finding {
@@ -182,26 +183,6 @@ function unreadProcessorPaths(hcm: Record<string, unknown>, config: Config): str
 }
 
 /**
- * A backend whose engine reads no thinking cap thinkcap writes: Ollama (efforts, no number), a
- * generic engine, SGLang without strict thinking or a logit processor, llama.cpp with no budget
- * field. (vLLM's needs a reasoning parser on the server, which no config says.)
- */
-function writesNoEngineCap(b: BackendConfig): boolean {
-  switch (b.dialect) {
-    case 'ollama':
-    case 'ollama-openai':
-    case 'generic':
-      return true;
-    case 'sglang':
-      return !b.strictThinking && b.logitProcessor === undefined;
-    case 'llamacpp':
-      return b.budgetField === false;
-    default:
-      return false;
-  }
-}
-
-/**
  * What thinkcap needs from an Envoy config (a bootstrap with static_resources), checked against
  * thinkcap's own config. Pure: the parsed YAML in, findings out.
  */
@@ -237,7 +218,7 @@ export function checkEnvoyConfig(envoy: unknown, config: Config): Finding[] {
     // a url, and full duplex to add it to the response).
     for (const b of config.backends) {
       const rescued = res === 'FULL_DUPLEX_STREAMED' && b.url !== undefined && b.dialect !== 'ollama-openai';
-      if (b.enforcement !== 'native' || !writesNoEngineCap(b) || rescued) continue;
+      if (b.enforcement !== 'native' || buildDialect(b.dialect, backendOptions(config, b)).writesEngineCap || rescued) continue;
       warning(`backends '${b.name}' (${b.dialect}) gets no thinking cap the engine reads: it thinks on past the budget, and a model still thinking at the length cap leaves the client no answer. thinkcap asks for one where the backend has a url and response_body_mode is FULL_DUPLEX_STREAMED${b.dialect === 'ollama-openai' ? ' (and the dialect is ollama: Ollama\'s /v1 has no continuation)' : ''}.`);
     }
     if (ep.allow_mode_override !== true) warning('allow_mode_override is not true: thinkcap cannot tell Envoy to skip the bodies of requests it does not act on, or to buffer whole JSON answers.');
