@@ -8,7 +8,9 @@ import { ConfigError, loadConfig } from './config/load.js';
 import type { BackendConfig, Config } from './config/schema.js';
 import { checkEnvoyConfig, type Finding } from './config/envoy-check.js';
 import { backendCallHeaders } from './backends/registry.js';
-import { FORMAT_PROBE, probeMessages, servedByHarmony, thinkingFormat } from './backends/think-prompt.js';
+import { FORMAT_PROBE, servedByHarmony, thinkingFormat } from './backends/think-prompt.js';
+import { llamacppFormatProbe } from './backends/llamacpp.js';
+import { backendUrl, postToBackend } from './extproc/continuation.js';
 import { continuedThinkingDropped } from './backends/vllm.js';
 import { templateFactsFor } from './backends/template-facts.js';
 
@@ -19,9 +21,8 @@ function option(args: string[], name: string): string | undefined {
 
 /** The model names a backend lists (/api/tags for Ollama, /v1/models otherwise), and the largest context length it states (vLLM's max_model_len). */
 async function listModels(b: BackendConfig): Promise<{ names: string[]; maxModelLen: number | null }> {
-  const base = b.url!.endsWith('/') ? b.url! : `${b.url!}/`;
   const path = b.dialect === 'ollama' ? 'api/tags' : 'v1/models';
-  const r = await fetch(new URL(path, base), { headers: backendCallHeaders(b), signal: AbortSignal.timeout(3000) });
+  const r = await fetch(backendUrl(b.url!, path), { headers: backendCallHeaders(b), signal: AbortSignal.timeout(3000) });
   if (r.status === 401 || r.status === 403) {
     const hint = b.apiKeyEnv ? `the key in ${b.apiKeyEnv} was refused` : 'the engine wants an API key: name the environment variable that holds it in apiKeyEnv (continuations and rescues need it too)';
     throw new Error(`${path} answered ${r.status}: ${hint}`);
@@ -98,22 +99,20 @@ function templateFindings(b: BackendConfig, names: readonly string[]): Finding[]
  */
 async function llamaContentFindings(b: BackendConfig): Promise<Finding[]> {
   if (b.dialect !== 'llamacpp') return [];
-  const base = b.url!.endsWith('/') ? b.url! : `${b.url!}/`;
-  const headers = { ...backendCallHeaders(b), 'content-type': 'application/json' };
+  const headers = backendCallHeaders(b);
   // No /props (a proxy in front, another server): nothing to tell.
-  const props = (await fetch(new URL('props', base), { headers, signal: AbortSignal.timeout(3000) })
+  const props = (await fetch(backendUrl(b.url!, 'props'), { headers, signal: AbortSignal.timeout(3000) })
     .then((r) => (r.ok ? r.json() : null))
     .catch(() => null)) as { default_generation_settings?: { params?: { reasoning_format?: unknown } } } | null;
   if (props?.default_generation_settings?.params?.reasoning_format !== 'none') return [];
   const render = async (body: Record<string, unknown>): Promise<string> => {
-    const r = await fetch(new URL('apply-template', base), { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(3000) });
-    const j = (await r.json()) as { prompt?: unknown };
-    if (!r.ok || typeof j.prompt !== 'string') throw new Error(`apply-template answered ${r.status}`);
+    const j = JSON.parse(await postToBackend(b.url!, '/apply-template', body, headers, 3000)) as { prompt?: unknown };
+    if (typeof j.prompt !== 'string') throw new Error('/apply-template answered no prompt');
     return j.prompt;
   };
   const question = [{ role: 'user', content: FORMAT_PROBE.question }];
   const generation = await render({ messages: question });
-  const format = thinkingFormat(generation, await render({ messages: probeMessages('reasoning_content', FORMAT_PROBE.reasoning, true), add_generation_prompt: false }));
+  const format = thinkingFormat(generation, await render(llamacppFormatProbe({})));
   if (format === null) return [];
   const out: Finding[] = [];
   const where = `backends '${b.name}' runs llama-server with --reasoning-format none (its /props) and its chat template writes thinking without <think>`;

@@ -90,8 +90,7 @@ export function llamacppDialect(o: BackendOptions): Dialect {
       if (original.logprobs === true) body.n_probs = typeof original.top_logprobs === 'number' ? original.top_logprobs : 20;
       // The template's own way with a finished turn's thinking, where it is not a `<think>` block
       // (Cohere's `<|START_THINKING|>`, Seed-OSS's `<seed:think>`): rendered by the same server.
-      const probe: Record<string, unknown> | undefined = o.thinkingFormat ? undefined : { messages: probeMessages('reasoning_content', FORMAT_PROBE.reasoning, true), add_generation_prompt: false };
-      if (probe && original.chat_template_kwargs !== undefined) probe.chat_template_kwargs = original.chat_template_kwargs;
+      const probe = o.thinkingFormat ? undefined : llamacppFormatProbe(original);
       const prompt = (rendered: unknown, probed?: unknown) => {
         if (!isRecord(rendered) || typeof rendered.prompt !== 'string') return null;
         const format = o.thinkingFormat ?? (isRecord(probed) && typeof probed.prompt === 'string' ? thinkingFormat(rendered.prompt, probed.prompt) : null);
@@ -102,6 +101,16 @@ export function llamacppDialect(o: BackendOptions): Dialect {
     mergeContinuation: mergeOpenAiContinuation,
     continuationLoses: rawContinuationLoses,
   };
+}
+
+/**
+ * The /apply-template body that shows how the server's template writes a finished turn's
+ * thinking (think-prompt.ts thinkingFormat), rendered with the request's template switches.
+ */
+export function llamacppFormatProbe(original: Record<string, unknown>): Record<string, unknown> {
+  const probe: Record<string, unknown> = { messages: probeMessages('reasoning_content', FORMAT_PROBE.reasoning, true), add_generation_prompt: false };
+  if (original.chat_template_kwargs !== undefined) probe.chat_template_kwargs = original.chat_template_kwargs;
+  return probe;
 }
 
 /** The JSON schema llama-server's chat reads from response_format (undefined: none). */

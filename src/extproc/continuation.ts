@@ -24,7 +24,7 @@ export interface ContinuationRun {
 }
 
 /** A path on the backend at `url`, its own path kept (a url ending in /v1 gets /v1/path). */
-function backendUrl(url: string, path: string): URL {
+export function backendUrl(url: string, path: string): URL {
   return new URL(path.replace(/^\//, ''), url.endsWith('/') ? url : `${url}/`);
 }
 
@@ -154,7 +154,7 @@ export async function runContinuation(run: ContinuationRun): Promise<void> {
  * One short call to the backend after a response (RewriteResult.release): POST `body` to `path`,
  * its answer read and dropped. Rejects on a status other than 2xx, or past `timeoutMs`.
  */
-export async function postToBackend(url: string, path: string, body: unknown, headers: Record<string, string>, timeoutMs: number): Promise<void> {
+export async function postToBackend(url: string, path: string, body: unknown, headers: Record<string, string>, timeoutMs: number): Promise<string> {
   const res = await fetch(backendUrl(url, path), {
     method: 'POST',
     headers: { ...headers, ...CALL_HEADERS },
@@ -163,6 +163,7 @@ export async function postToBackend(url: string, path: string, body: unknown, he
   });
   const text = await res.text();
   if (!res.ok) throw new Error(`${path} answered ${res.status}: ${text.slice(0, 200)}`);
+  return text;
 }
 
 /**
