@@ -57,6 +57,25 @@ export interface RewriterOptions {
   maxHeldBytes?: number;
 }
 
+/**
+ * The first characters of a tag pair, raw and as JSON may escape them (Go's encoder writes `<`
+ * as \u003c): an event holding one takes the full path. Once per pair (a backend's, or the default).
+ */
+function tagLeads(tags: ThinkTags): readonly string[] {
+  let leads = LEADS_BY_TAGS.get(tags);
+  if (leads === undefined) {
+    const codes = new Set([tags.close.charCodeAt(0), ...(tags.open === null ? [] : [tags.open.charCodeAt(0)])]);
+    leads = [...codes].flatMap((c) => {
+      const hex = c.toString(16).padStart(4, '0');
+      return [String.fromCharCode(c), `\\u${hex}`, `\\u${hex.toUpperCase()}`];
+    });
+    LEADS_BY_TAGS.set(tags, leads);
+  }
+  return leads;
+}
+
+const LEADS_BY_TAGS = new WeakMap<ThinkTags, readonly string[]>();
+
 const DONE_EVENT = Buffer.from('data: [DONE]\n\n');
 const CONTENT_KEY = '"content":"';
 const INDEX_KEY = '"index":';
@@ -126,7 +145,7 @@ export class ResponseRewriter {
   /** OpenAI-format events: plain answer deltas can be read without parsing (plainAnswerText). */
   private readonly plainEvents: boolean;
   /** The first characters of the think tags, raw and JSON-escaped: an event holding one takes the full path. */
-  private readonly tagLeads: string[];
+  private readonly tagLeads: readonly string[];
 
   /**
    * The choices after the first, by index (n > 1): each its own think block and reasoning budget.
@@ -137,13 +156,7 @@ export class ResponseRewriter {
 
   constructor(private readonly o: RewriterOptions) {
     this.plainEvents = o.format === 'sse' && o.dialect.parseStreamEvent === parseOpenAiStreamEvent && o.fastAnswerEvents !== false;
-    const tags = o.thinkTags ?? THINK_TAGS;
-    const leads = new Set([tags.close.charCodeAt(0), ...(tags.open === null ? [] : [tags.open.charCodeAt(0)])]);
-    // An encoder may write a character as \uXXXX (Go's writes `<` so): the shortcut must not miss it.
-    this.tagLeads = [...leads].flatMap((c) => {
-      const hex = c.toString(16).padStart(4, '0');
-      return [String.fromCharCode(c), `\\u${hex}`, `\\u${hex.toUpperCase()}`];
-    });
+    this.tagLeads = tagLeads(o.thinkTags ?? THINK_TAGS);
     if (o.format === 'sse') this.sse = new SseFramer(o.maxHeldBytes);
     else if (o.format === 'ndjson') this.ndjson = new NdjsonFramer(o.maxHeldBytes);
     else this.jsonChunks = [];

@@ -34,6 +34,15 @@ const MARKER_RUN = /^(<[^<>]*>)(?:<[^<>]*>)+$/;
  */
 export function thinkTagsOf(format: { readonly open: string; readonly close: string } | undefined): ThinkTags {
   if (format === undefined) return THINK_TAGS;
+  // Once per backend's format (the plan asks on every request).
+  let tags = TAGS_BY_FORMAT.get(format);
+  if (tags === undefined) TAGS_BY_FORMAT.set(format, (tags = readTags(format)));
+  return tags;
+}
+
+const TAGS_BY_FORMAT = new WeakMap<object, ThinkTags>();
+
+function readTags(format: { readonly open: string; readonly close: string }): ThinkTags {
   const open = format.open.trim();
   const close = format.close.trim();
   if (close === '') return THINK_TAGS;
