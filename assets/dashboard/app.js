@@ -30,7 +30,7 @@ const fmt = {
 const FOLLOW_UPS = { continuation: 'continued', rescue: 'rescued', rescue_at_length: 'rescued at length' };
 function followUpNote(f) {
   if (!f || !Object.prototype.hasOwnProperty.call(FOLLOW_UPS, f.kind)) return '';
-  return ' · ' + FOLLOW_UPS[f.kind] + (f.failed ? ', failed' : '');
+  return ' · ' + FOLLOW_UPS[f.kind] + (f.cut ? ', cut short' : f.failed ? ', failed' : '');
 }
 
 function row(r) {

@@ -41,7 +41,8 @@ export interface RequestRecord {
   /**
    * A continuation thinkcap made after the upstream answer, and why (budget forcing; a rescue of
    * a model that ended inside thinking, or that thought into thinkcap's length cap); null: none.
+   * `cut`: thinkcap ended it short (STREAMED: Envoy's time for it ran out), its answer so far sent.
    */
-  followUp: { kind: FollowUp; failed: boolean } | null;
+  followUp: { kind: FollowUp; failed: boolean; cut?: true } | null;
   stream: boolean;
 }

@@ -212,14 +212,19 @@ export function checkEnvoyConfig(envoy: unknown, config: Config): Finding[] {
     if (res === 'FULL_DUPLEX_STREAMED' && mode.response_trailer_mode !== 'SEND') error('processing_mode.response_trailer_mode must be SEND with response_body_mode FULL_DUPLEX_STREAMED.');
     if (mode.response_header_mode === 'SKIP') error('processing_mode.response_header_mode is SKIP; thinkcap adds its x-thinkcap-* headers there: use SEND.');
     const needsContinuation = config.backends.some((b) => b.enforcement === 'continuation');
-    if (needsContinuation && res !== 'FULL_DUPLEX_STREAMED') error('A backend has enforcement: continuation, which needs processing_mode.response_body_mode FULL_DUPLEX_STREAMED.');
+    // Follow-ups (a continuation, a rescue) add to the response: full duplex, or STREAMED where
+    // thinkcap may hold the last message (requests.streamedFollowUpMs, checked against
+    // max_message_timeout below).
+    const streamedFollowUps = res === 'STREAMED' && config.requests.streamedFollowUpMs > 0;
+    const addable = res === 'FULL_DUPLEX_STREAMED' || streamedFollowUps;
+    if (needsContinuation && !addable) error('A backend has enforcement: continuation, which needs processing_mode.response_body_mode FULL_DUPLEX_STREAMED, or STREAMED with requests.streamedFollowUpMs set (at most max_message_timeout).');
     // Where thinkcap writes no cap the engine reads, a model thinks on past the budget, and one
     // still thinking at the length cap leaves no answer unless thinkcap asks for one (the rescue:
-    // a url, and full duplex to add it to the response).
+    // a url, and a mode that lets it add to the response).
     for (const b of config.backends) {
-      const rescued = res === 'FULL_DUPLEX_STREAMED' && b.url !== undefined && b.dialect !== 'ollama-openai';
+      const rescued = addable && b.url !== undefined && b.dialect !== 'ollama-openai';
       if (b.enforcement !== 'native' || buildDialect(b.dialect, backendOptions(config, b)).writesEngineCap || rescued) continue;
-      warning(`backends '${b.name}' (${b.dialect}) gets no thinking cap the engine reads: it thinks on past the budget, and a model still thinking at the length cap leaves the client no answer. thinkcap asks for one where the backend has a url and response_body_mode is FULL_DUPLEX_STREAMED${b.dialect === 'ollama-openai' ? ' (and the dialect is ollama: Ollama\'s /v1 has no continuation)' : ''}.`);
+      warning(`backends '${b.name}' (${b.dialect}) gets no thinking cap the engine reads: it thinks on past the budget, and a model still thinking at the length cap leaves the client no answer. thinkcap asks for one where the backend has a url and response_body_mode is FULL_DUPLEX_STREAMED (or STREAMED with requests.streamedFollowUpMs)${b.dialect === 'ollama-openai' ? ' (and the dialect is ollama: Ollama\'s /v1 has no continuation)' : ''}.`);
     }
     if (ep.allow_mode_override !== true) warning('allow_mode_override is not true: thinkcap cannot tell Envoy to skip the bodies of requests it does not act on, or to buffer whole JSON answers.');
     const timeout = ep.message_timeout === undefined ? null : durationMs(ep.message_timeout);
@@ -227,7 +232,10 @@ export function checkEnvoyConfig(envoy: unknown, config: Config): Finding[] {
     const effective = timeout ?? 200;
     if (config.requests.deadlineMs > effective * 0.8) error(`requests.deadlineMs (${config.requests.deadlineMs} ms) leaves no margin under message_timeout (${effective} ms): keep it at most 80 % of it, or Envoy applies its failure mode before thinkcap answers.`);
     const maxTimeout = ep.max_message_timeout === undefined ? null : durationMs(ep.max_message_timeout);
-    if (needsContinuation && maxTimeout === null) warning('max_message_timeout is not set: a continuation for a whole (non-streaming) answer cannot extend Envoy\'s message timer.');
+    if (streamedFollowUps && (maxTimeout === null || maxTimeout < config.requests.streamedFollowUpMs)) {
+      // Envoy ignores an override past its max: the held last message times out at message_timeout and the response breaks.
+      error(`requests.streamedFollowUpMs (${config.requests.streamedFollowUpMs} ms) needs max_message_timeout at least that long (it is ${maxTimeout === null ? 'not set' : `${maxTimeout} ms`}): Envoy ignores a longer override_message_timeout and breaks the response after message_timeout.`);
+    } else if (needsContinuation && res === 'FULL_DUPLEX_STREAMED' && maxTimeout === null) warning('max_message_timeout is not set: a continuation for a whole (non-streaming) answer cannot extend Envoy\'s message timer.');
     if (config.backends.some((b) => b.routeNames.length > 0) && !arr(ep.request_attributes).includes('xds.route_name')) error('request_attributes lacks "xds.route_name", which backends[].routeNames needs.');
     if (ep.failure_mode_allow === undefined) warning('failure_mode_allow is not stated (Envoy\'s default is false: a 500 when thinkcap is unreachable); state what you chose.');
     else if (ep.failure_mode_allow === true && config.spend.enabled) warning('failure_mode_allow is true with spend budgets on: while thinkcap is unreachable, requests go to the backend without a reservation (a fail-open path; see the README).');

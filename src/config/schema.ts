@@ -266,6 +266,18 @@ export const configSchema = z
          */
         continuationQueueTimeoutMs: z.number().int().positive().default(600_000),
         /**
+         * Follow-ups (a continuation, a rescue) under Envoy `response_body_mode: STREAMED`: how
+         * long thinkcap may hold the response's last message to add the follow-up's answer to it.
+         * Asked of Envoy as `override_message_timeout`, which Envoy honours only up to the
+         * filter's `max_message_timeout` (the shipped envoy.yaml: 30 s; `thinkcap check --envoy`
+         * compares): set it to that or less. The answer then arrives at the end in one piece, not
+         * token by token; a follow-up still running shortly before this ends is cut there and the
+         * response ends cleanly. 0 (the default): no follow-ups under STREAMED, where an Envoy
+         * without `max_message_timeout` would break the response at its `message_timeout`.
+         * Full duplex (`FULL_DUPLEX_STREAMED`) needs none of this: the answer streams.
+         */
+        streamedFollowUpMs: z.number().int().min(0).max(3_600_000).default(0),
+        /**
          * Budget forcing (continuation): a graceful end of thinking. The upstream may think up to
          * this fraction of the budget past it, and thinking ends at the first line break in that
          * window, so the answer follows a finished step instead of one cut mid-way (no break in

@@ -344,10 +344,19 @@ export interface PlanDeps {
   onPromptCounted?(seconds: number, shortHead: boolean): void;
 }
 
-/** What differs per request: Envoy's response body mode (continuations need full duplex) and the deadline (ms since epoch). */
+/** What differs per request: Envoy's response body mode (follow-ups need to add to the response) and the deadline (ms since epoch). */
 export interface PlanTiming {
   responseBodyMode: BodySendMode;
   deadline: number;
+}
+
+/**
+ * Whether Envoy lets thinkcap add a follow-up's answer to the response: full duplex (thinkcap
+ * sends what it likes), or STREAMED where the config says how long Envoy lets it hold the last
+ * message (requests.streamedFollowUpMs, within Envoy's max_message_timeout).
+ */
+export function followUpsFit(mode: BodySendMode, config: Config): boolean {
+  return mode === 'FULL_DUPLEX_STREAMED' || (mode === 'STREAMED' && config.requests.streamedFollowUpMs > 0);
 }
 
 /**
@@ -399,7 +408,7 @@ async function withPolicies(head: RequestHead, json: Record<string, unknown>, de
   // Each generated choice may think its budget and answer up to the cap, and a continuation may
   // add an answer after it; the prompt is billed once.
   const choices = decision.choices;
-  const follow = followUps(decision, timing);
+  const follow = followUps(decision, followUpsFit(timing.responseBodyMode, config));
   // A limit of 0 still gets one token from llama-server (measured), so at least one is reserved.
   const completionCap = choices * (Math.max(1, decision.limits.upstreamMaxTokens) + (follow.continuation || follow.rescue ? config.requests.answerTokens : 0));
   // Priced by the measured GPU cost per token where there is one, never below the token price.
@@ -483,16 +492,16 @@ function decide(
   const budget = budgetWithAnswerRoom(decision.budget, completionMax, config.requests.answerReserveTokens);
   if (budget < decision.budget) notes.push(`answer reserve: thinking ${decision.budget} lowered to ${budget} to fit ${completionMax === clientMax ? 'max_tokens' : 'the context'}`);
   const choices = generatedChoices(json);
-  const duplex = timing.responseBodyMode === 'FULL_DUPLEX_STREAMED';
+  const addable = followUpsFit(timing.responseBodyMode, config);
   // Only a continuation backend cuts off (the check reads every message: not on other requests).
   // The body as it will be sent, as far as the check reads it: with the routed model.
-  const lost = choices === 1 && duplex && backend?.enforcement === 'continuation' ? (dialect.continuationLoses?.(route?.model ? { ...json, model: route.model } : json) ?? null) : null;
+  const lost = choices === 1 && addable && backend?.enforcement === 'continuation' ? (dialect.continuationLoses?.(route?.model ? { ...json, model: route.model } : json) ?? null) : null;
   // A dialect with no continuation (ollama-openai) cannot cut off: the cut would leave no answer
   // (before, the continuation it could not build failed the request with a 500).
   const continuable = backend?.enforcement !== 'continuation' || dialect.buildContinuation !== undefined;
-  const cutOff = choices === 1 && duplex && lost === null && continuable;
+  const cutOff = choices === 1 && addable && lost === null && continuable;
   if (!cutOff && backend?.enforcement === 'continuation') {
-    const why = choices > 1 ? `${choices} choices (a continuation continues one)` : !duplex ? `response_body_mode ${timing.responseBodyMode} (a continuation needs FULL_DUPLEX_STREAMED)` : !continuable ? `the ${dialect.name} dialect has no continuation` : `its continuation would lose ${lost}`;
+    const why = choices > 1 ? `${choices} choices (a continuation continues one)` : !addable ? `response_body_mode ${timing.responseBodyMode} (a continuation needs FULL_DUPLEX_STREAMED, or STREAMED with requests.streamedFollowUpMs)` : !continuable ? `the ${dialect.name} dialect has no continuation` : `its continuation would lose ${lost}`;
     notes.push(`no cut-off + continuation: ${why}; capped as native, the stream rewrite enforces`);
   }
   const graceTokens = backend?.enforcement === 'continuation' && cutOff ? Math.ceil(budget * config.requests.graceRatio) : 0;
@@ -514,15 +523,15 @@ function reservedFieldRefusal(d: Decision, json: Record<string, unknown>): Refus
  * its turn inside thinking or thinks into thinkcap's length cap. The reservation covers it where
  * either may run.
  */
-function followUps(d: Decision, timing: PlanTiming): { continuation: boolean; rescue: boolean; rescueAtLength: boolean } {
-  // Full duplex lets thinkcap add to the response; a continuation continues one choice, so none
-  // follows where the engine generates several.
-  const canFollow = timing.responseBodyMode === 'FULL_DUPLEX_STREAMED' && d.choices === 1;
+function followUps(d: Decision, addable: boolean): { continuation: boolean; rescue: boolean; rescueAtLength: boolean } {
+  // Envoy must let thinkcap add to the response (followUpsFit); a continuation continues one
+  // choice, so none follows where the engine generates several.
+  const canFollow = addable && d.choices === 1;
   // Continue only when the length cap that stops the upstream is ours, not the client's.
   const capIsOurs = d.limits.clientMaxTokens === null || d.limits.clientMaxTokens > d.limits.upstreamMaxTokens;
   const continuation = d.backend?.enforcement === 'continuation' && d.cutOff && capIsOurs;
   // A model that ends its turn inside thinking leaves no answer; where thinkcap can reach the
-  // backend (url) and Envoy lets it add to the response (full duplex), a continuation answers.
+  // backend (url) and Envoy lets it add to the response, a continuation answers.
   const rescue = d.backend?.enforcement !== 'rewrite' && d.backend?.url !== undefined && canFollow && d.dialect.buildContinuation !== undefined;
   // So does one that thinks on past the budget into thinkcap's length cap (budget + answer
   // allowance), where the engine has no budget field it reads; at the client's own limit, no.
@@ -532,7 +541,7 @@ function followUps(d: Decision, timing: PlanTiming): { continuation: boolean; re
 /** The admitted request: rewritten for its backend and serialized. */
 function admit(d: Decision, json: Record<string, unknown>, deps: PlanDeps, timing: PlanTiming, reservation: Reservation | null, budgetWarnings: string[], promptEstimate: number): RequestPlan {
   const { config } = deps;
-  const { continuation, rescue, rescueAtLength } = followUps(d, timing);
+  const { continuation, rescue, rescueAtLength } = followUps(d, followUpsFit(timing.responseBodyMode, config));
   // The client hint field is ours, not the backend's.
   delete json.thinking_budget;
   if (d.route?.model) json.model = d.route.model;

@@ -15,7 +15,7 @@ import { HeldModels, PROCESS_HELD_MODELS } from './held-models.js';
 import { backendCallHeaders } from '../backends/registry.js';
 import { PassThroughProcessor } from './passthrough.js';
 import { CountingMeter } from '../budget/counting.js';
-import { parseChatBody, planRequest, readRequestHead, type Decision, type PlanDeps, type PlanOutcome, type RequestHead, type RequestPlan } from './plan.js';
+import { followUpsFit, parseChatBody, planRequest, readRequestHead, type Decision, type PlanDeps, type PlanOutcome, type RequestHead, type RequestPlan } from './plan.js';
 import type { BodySendMode, HeaderMutation, HttpBody, HttpHeaders, ProcessingRequest, ProcessingResponse, StructValue } from './proto.js';
 import { headerMutation, openAiError, readHeaders, streamedBody, toStruct } from './wire.js';
 
@@ -100,8 +100,12 @@ export class RequestProcessor {
   private continuationObserver: ResponseRewriter | null = null;
   private continuing = false;
   /** The continuation made, and why (the record's followUp). */
-  private followUp: { kind: FollowUp; failed: boolean } | null = null;
+  private followUp: { kind: FollowUp; failed: boolean; cut?: true } | null = null;
   private continuationAbort: AbortController | null = null;
+  /** STREAMED: when a follow-up is cut so that its answer reaches Envoy in time (holdLastMessage). */
+  private followUpDeadline: ReturnType<typeof setTimeout> | null = null;
+  /** Why thinkcap cut the follow-up short (cutFollowUp), if it did. */
+  private followUpCut: string | null = null;
   /** The model this request holds on its backend (HeldModels), until it finishes. */
   private heldKey: string | null = null;
   private get heldModels(): HeldModels {
@@ -390,8 +394,8 @@ export class RequestProcessor {
       maxHeldBytes: this.ctx.config.requests.maxResponseHoldBytes,
     });
     this.account.open(this.observer);
-    if (plan.backend?.enforcement === 'continuation' && this.responseBodyMode !== 'FULL_DUPLEX_STREAMED' && streaming) {
-      this.ctx.log.warn({ req: this.id }, 'continuation needs response_body_mode FULL_DUPLEX_STREAMED; capped as native instead (the engine budget field, the stream rewrite)');
+    if (plan.backend?.enforcement === 'continuation' && !followUpsFit(this.responseBodyMode, this.ctx.config) && streaming) {
+      this.ctx.log.warn({ req: this.id }, 'continuation needs response_body_mode FULL_DUPLEX_STREAMED, or STREAMED with requests.streamedFollowUpMs; capped as native instead (the engine budget field, the stream rewrite)');
     }
     this.phase = 'response_body';
     if (!streaming && this.responseBodyMode === 'FULL_DUPLEX_STREAMED' && !h.end_of_stream) {
@@ -424,36 +428,34 @@ export class RequestProcessor {
     this.ctx.metrics?.chunk((performance.now() - t0) / 1000);
     this.account!.tick();
     const plan = this.plan!;
-    const canContinue = obs.continuationWanted && plan.original !== null && this.ctx.emit !== undefined && this.responseBodyMode === 'FULL_DUPLEX_STREAMED';
+    const canContinue = obs.continuationWanted && plan.original !== null && this.ctx.emit !== undefined && followUpsFit(this.responseBodyMode, this.ctx.config);
     if (this.heldHeaders) {
       // Full duplex, whole JSON: nothing goes out until the end; then headers and body.
       if (obs.unread !== null) return this.releaseUnread(out ?? chunk, eos);
       if (!eos) return [];
       const body = out ?? chunk;
       if (canContinue) {
-        this.startJsonContinuation(obs, body);
-        // Envoy waits on the held header answer: extend its timer (capped by max_message_timeout).
-        return [{ override_message_timeout: { seconds: Math.ceil(this.ctx.config.requests.continuationTimeoutMs / 1000) } }];
+        this.startJsonContinuation(obs, body, (merged) => this.wholeResponse(merged));
+        return [this.holdLastMessage()];
       }
       return this.wholeResponse(body);
     }
     if (this.responseBuffered && eos) {
       // BUFFERED (mode override): the whole body at once; headers can still change here.
-      this.finish();
       const body = out ?? chunk;
-      return [
-        {
-          response_body: {
-            response: {
-              header_mutation: this.figureHeaders(obs.rewrittenBody ? body.length : undefined),
-              body_mutation: obs.rewrittenBody ? { body } : undefined,
-            },
-          },
-          dynamic_metadata: this.metadata(),
-        },
-      ];
+      if (canContinue) {
+        // STREAMED: Envoy waits for this answer, which carries the merged JSON.
+        this.startJsonContinuation(obs, body, (merged) => this.bufferedBody(merged, true));
+        return [this.holdLastMessage()];
+      }
+      return this.bufferedBody(body, !!obs.rewrittenBody);
     }
     if (eos && canContinue) {
+      if (this.responseBodyMode === 'STREAMED') {
+        // One answer per message: the follow-up's events go out with this, the last one.
+        this.startHeldStreamContinuation(obs, out ?? chunk);
+        return [this.holdLastMessage()];
+      }
       this.startStreamContinuation(obs);
       return [this.responseBodyOut(chunk, out, false)];
     }
@@ -516,6 +518,32 @@ export class RequestProcessor {
     return `response longer than ${this.ctx.config.requests.maxResponseHoldBytes} bytes passed unread${charged}`;
   }
 
+  /** STREAMED, a whole JSON answer Envoy buffered: figures in its headers, the body as rewritten. */
+  private bufferedBody(body: Buffer, rewritten: boolean): ProcessingResponse[] {
+    this.finish();
+    const response = { header_mutation: this.figureHeaders(rewritten ? body.length : undefined), body_mutation: rewritten ? { body } : undefined };
+    return [{ response_body: { response }, dynamic_metadata: this.metadata() }];
+  }
+
+  /**
+   * STREAMED: Envoy waits for the answer to the response's last message while a follow-up
+   * runs. Asks Envoy for requests.streamedFollowUpMs (override_message_timeout, honoured up to
+   * its max_message_timeout) and cuts the follow-up short of that, so that the answer always
+   * comes before Envoy gives up on it.
+   */
+  private holdLastMessage(): ProcessingResponse {
+    const ms = this.ctx.config.requests.streamedFollowUpMs;
+    if (this.responseBodyMode === 'FULL_DUPLEX_STREAMED') {
+      // Envoy waits on the held header answer (a whole JSON answer): extend its timer (capped by
+      // max_message_timeout; Envoy 1.40 ignores it in full duplex and times no held answer there).
+      return { override_message_timeout: { seconds: Math.ceil(this.ctx.config.requests.continuationTimeoutMs / 1000) } };
+    }
+    // The margin covers the last events' way back to Envoy on a busy machine.
+    const cutAfter = ms - Math.min(2_000, Math.ceil(ms / 5));
+    this.followUpDeadline = setTimeout(() => this.cutFollowUp(`it ran past ${cutAfter} ms, short of requests.streamedFollowUpMs (${ms} ms)`), cutAfter);
+    return { override_message_timeout: { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 } };
+  }
+
   /** The held header answer and the whole body, in full-duplex mode. */
   private wholeResponse(body: Buffer): ProcessingResponse[] {
     this.finish();
@@ -533,7 +561,7 @@ export class RequestProcessor {
    * backend to answer from prompt + thinking so far + end of thinking, and merge its answer
    * into the same JSON response.
    */
-  private startJsonContinuation(first: ResponseRewriter, firstBody: Buffer): void {
+  private startJsonContinuation(first: ResponseRewriter, firstBody: Buffer, deliver: (body: Buffer) => ProcessingResponse[]): void {
     const emit = this.ctx.emit!;
     const dialect = this.plan!.dialect;
     // The continuation itself streams: engines echo the prefill in a whole answer (llama.cpp
@@ -544,22 +572,28 @@ export class RequestProcessor {
       logprobs?.push(chunk);
       void observer.push(chunk, false);
     });
+    const merge = (finishReason: string | null) => {
+      second.push(Buffer.alloc(0), true);
+      return (
+        dialect.mergeContinuation?.(firstBody, {
+          content: first.visibleContent + second.answer,
+          finishReason,
+          completionTokens: (first.completionTokens ?? 0) + (second.completionTokens ?? 0),
+          reasoningTokens: second.thinkingTokens,
+          logprobs: logprobs?.entries,
+        }) ?? firstBody
+      );
+    };
     this.pending = done.then(
       () => {
-        second.push(Buffer.alloc(0), true);
-        const merged =
-          dialect.mergeContinuation?.(firstBody, {
-            content: first.visibleContent + second.answer,
-            finishReason: second.finishReason,
-            completionTokens: (first.completionTokens ?? 0) + (second.completionTokens ?? 0),
-            reasoningTokens: second.thinkingTokens,
-            logprobs: logprobs?.entries,
-          }) ?? firstBody;
-        if (!this.finished) for (const r of this.wholeResponse(merged)) emit(r);
+        const merged = merge(second.finishReason);
+        if (!this.finished) for (const r of deliver(merged)) emit(r);
       },
       (err: unknown) => {
         this.continuationFailed(err);
-        if (!this.finished) for (const r of this.wholeResponse(firstBody)) emit(r);
+        // Cut by thinkcap (out of Envoy's time): the answer so far, ended as a length stop.
+        const body = this.followUpCut !== null ? merge('length') : firstBody;
+        if (!this.finished) for (const r of deliver(body)) emit(r);
       },
     );
   }
@@ -580,9 +614,63 @@ export class RequestProcessor {
     );
   }
 
+  /**
+   * STREAMED: the follow-up's events are gathered (up to requests.maxResponseHoldBytes) and go
+   * out with the first answer's last message, in its one answer (holdLastMessage).
+   */
+  private startHeldStreamContinuation(first: ResponseRewriter, firstOut: Buffer): void {
+    const emit = this.ctx.emit!;
+    const parts: Buffer[] = [firstOut];
+    let held = firstOut.length;
+    const limit = this.ctx.config.requests.maxResponseHoldBytes;
+    // Whole events only: the output is in the dialect's framing (launchContinuation).
+    const eventEnd = this.plan!.dialect.streamFormat === 'ndjson' ? '\n' : '\n\n';
+    const { second, done } = this.launchContinuation(first, false, (chunk, observer) => {
+      if (this.followUpCut !== null) return;
+      const bytes = observer.push(chunk, false) ?? chunk;
+      this.account!.tick();
+      if (held + bytes.length > limit) {
+        // The events that fit, then no more.
+        const room = limit - held - eventEnd.length;
+        const end = room >= 0 ? bytes.lastIndexOf(eventEnd, room) : -1;
+        if (end >= 0) parts.push(bytes.subarray(0, end + eventEnd.length));
+        this.cutFollowUp(`its answer passed requests.maxResponseHoldBytes (${limit})`);
+        return;
+      }
+      parts.push(bytes);
+      held += bytes.length;
+    });
+    const deliver = (tail: Buffer) => {
+      if (this.finished) return;
+      this.finish();
+      parts.push(tail);
+      emit({ response_body: { response: { body_mutation: { body: Buffer.concat(parts) } } }, dynamic_metadata: this.metadata() });
+    };
+    this.pending = done.then(
+      () => deliver(second.push(Buffer.alloc(0), true) ?? Buffer.alloc(0)),
+      (err: unknown) => {
+        this.continuationFailed(err);
+        deliver(second.failedEnd(this.followUpCut !== null ? 'continuation_cut' : 'continuation_failed'));
+      },
+    );
+  }
+
+  /** thinkcap ends a follow-up itself (STREAMED: Envoy's time for it runs out, or its answer is too large to hold). */
+  private cutFollowUp(why: string): void {
+    if (this.followUpCut !== null || this.continuationAbort === null) return;
+    this.followUpCut = why;
+    this.continuationAbort.abort(new Error(`follow-up cut: ${why}`));
+  }
+
   private continuationFailed(err: unknown): void {
-    this.ctx.log.error({ err, req: this.id }, 'continuation request failed');
-    this.reason = `continuation failed: ${(err as Error).message}`;
+    if (this.followUpCut !== null) {
+      this.ctx.log.warn({ req: this.id, why: this.followUpCut }, 'follow-up cut short; the answer so far was sent');
+      this.reason = `follow-up cut: ${this.followUpCut}`;
+      if (this.followUp) this.followUp.cut = true;
+    } else {
+      this.ctx.log.error({ err, req: this.id }, 'continuation request failed');
+      this.reason = `continuation failed: ${(err as Error).message}`;
+    }
     if (this.followUp) this.followUp.failed = true;
   }
 
@@ -703,6 +791,7 @@ export class RequestProcessor {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
+    if (this.followUpDeadline !== null) clearTimeout(this.followUpDeadline);
     this.phase = 'done';
     // First, so that nothing below can leave the hold counted.
     const lastHolder = this.heldKey !== null && this.heldModels.end(this.heldKey);

@@ -86,7 +86,7 @@ export class Metrics {
   });
   readonly followUps = new Counter({
     name: 'thinkcap_follow_ups_total',
-    help: "Continuations thinkcap made after an upstream answer, by kind (continuation: budget forcing; rescue: the model ended its turn inside thinking; rescue_at_length: it thought into thinkcap's length cap, so the engine did not end the thinking at the budget) and outcome (answered; failed; aborted: the client left during it).",
+    help: "Continuations thinkcap made after an upstream answer, by kind (continuation: budget forcing; rescue: the model ended its turn inside thinking; rescue_at_length: it thought into thinkcap's length cap, so the engine did not end the thinking at the budget) and outcome (answered; failed; aborted: the client left during it; cut: thinkcap ended it short, its answer so far sent, under STREAMED where requests.streamedFollowUpMs ran out).",
     labelNames: ['kind', 'backend', 'outcome'],
     registers: [this.registry],
   });
@@ -124,7 +124,7 @@ export class Metrics {
     }
     if (r.costUsd !== null) this.costUsd.inc({ tier, basis: r.costBasis }, r.costUsd);
     if (r.energyJ !== null) this.energyJoules.inc({ source: r.energySource ?? 'unknown' }, r.energyJ);
-    if (r.followUp) this.followUps.inc({ kind: r.followUp.kind, backend: r.backend ?? 'default', outcome: !r.followUp.failed ? 'answered' : r.outcome === 'aborted' ? 'aborted' : 'failed' });
+    if (r.followUp) this.followUps.inc({ kind: r.followUp.kind, backend: r.backend ?? 'default', outcome: !r.followUp.failed ? 'answered' : r.outcome === 'aborted' ? 'aborted' : r.followUp.cut ? 'cut' : 'failed' });
     if (r.outcome === 'error') this.streamErrors.inc({ kind: 'internal' });
     if (r.outcome === 'aborted') this.streamErrors.inc({ kind: 'aborted' });
   }

@@ -83,15 +83,18 @@ describe('thinkcap check: the Envoy config', () => {
     expect(checkEnvoyConfig(off, example()).filter(ttl)).toEqual([]);
   });
 
-  it('a backend whose engine reads no thinking cap: a warning unless the rescue can answer (a url and full duplex)', () => {
+  it('a backend whose engine reads no thinking cap: a warning unless the rescue can answer (a url, and full duplex or STREAMED with streamedFollowUpMs)', () => {
     const uncapped = (f: { message: string }) => /gets no thinking cap the engine reads/.test(f.message);
     const duplex = shippedEnvoy();
     Object.assign(extProcFilter(duplex).processing_mode, { response_body_mode: 'FULL_DUPLEX_STREAMED', response_trailer_mode: 'SEND' });
-    const backends = (b: Record<string, unknown>) => validateConfig({ ...read('thinkcap.example.yaml'), backends: [{ name: 'b', ...b }] });
+    const example = read('thinkcap.example.yaml');
+    const backends = (b: Record<string, unknown>, requests: Record<string, unknown> = {}) => validateConfig({ ...example, requests: { ...example.requests, ...requests }, backends: [{ name: 'b', ...b }] });
     for (const b of [{ dialect: 'ollama' }, { dialect: 'generic' }, { dialect: 'sglang' }, { dialect: 'llamacpp', budgetField: false }]) {
-      expect(checkEnvoyConfig(shippedEnvoy(), backends({ ...b, url: 'http://e:1' })).filter(uncapped), b.dialect).toHaveLength(1);
+      // The shipped pair: STREAMED, and thinkcap may hold the last message (streamedFollowUpMs).
+      expect(checkEnvoyConfig(shippedEnvoy(), backends({ ...b, url: 'http://e:1' })).filter(uncapped), b.dialect).toEqual([]);
+      expect(checkEnvoyConfig(shippedEnvoy(), backends({ ...b, url: 'http://e:1' }, { streamedFollowUpMs: 0 })).filter(uncapped), b.dialect).toHaveLength(1);
       expect(checkEnvoyConfig(duplex, backends(b)).filter(uncapped), b.dialect).toHaveLength(1);
-      expect(checkEnvoyConfig(duplex, backends({ ...b, url: 'http://e:1' })).filter(uncapped), b.dialect).toEqual([]);
+      expect(checkEnvoyConfig(duplex, backends({ ...b, url: 'http://e:1' }, { streamedFollowUpMs: 0 })).filter(uncapped), b.dialect).toEqual([]);
     }
     // Ollama's /v1 has no continuation: the rescue never answers there.
     expect(checkEnvoyConfig(duplex, backends({ dialect: 'ollama-openai', url: 'http://e:1' })).filter(uncapped)[0]!.message).toMatch(/the dialect is ollama/);
@@ -99,6 +102,15 @@ describe('thinkcap check: the Envoy config', () => {
     for (const b of [{ dialect: 'vllm' }, { dialect: 'llamacpp' }, { dialect: 'sglang', strictThinking: true }, { dialect: 'sglang', logitProcessor: 'P' }, { dialect: 'ollama', enforcement: 'rewrite' }]) {
       expect(checkEnvoyConfig(shippedEnvoy(), backends(b)).filter(uncapped), JSON.stringify(b)).toEqual([]);
     }
+  });
+
+  it('budget forcing behind the shipped STREAMED Envoy: no error where thinkcap may hold the last message within max_message_timeout', () => {
+    const example = read('thinkcap.example.yaml');
+    const cfg = (requests: Record<string, unknown>) => validateConfig({ ...example, requests: { ...example.requests, ...requests }, backends: [{ name: 'b', dialect: 'vllm', enforcement: 'continuation', url: 'http://x:1' }] });
+    const errors = (c: ReturnType<typeof cfg>) => checkEnvoyConfig(shippedEnvoy(), c).filter((f) => f.level === 'error').map((f) => f.message);
+    expect(errors(cfg({}))).toEqual([]);
+    expect(errors(cfg({ streamedFollowUpMs: 30_000 }))).toEqual([]);
+    expect(errors(cfg({ streamedFollowUpMs: 30_001 }))).toEqual([expect.stringMatching(/needs max_message_timeout at least that long \(it is 30000 ms\)/)]);
   });
 
   it('the shipped compose pair has no errors (thinkcap token and Envoy metadata match)', () => {
@@ -112,7 +124,9 @@ describe('thinkcap check: the Envoy config', () => {
     ['a streamed request body', (e) => (extProcFilter(e).processing_mode.request_body_mode = 'STREAMED'), {}, 'error', /request_body_mode is STREAMED/],
     ['no response body', (e) => delete extProcFilter(e).processing_mode.response_body_mode, {}, 'error', /response_body_mode is NONE/],
     ['full duplex without trailers', (e) => (extProcFilter(e).processing_mode.response_body_mode = 'FULL_DUPLEX_STREAMED'), {}, 'error', /response_trailer_mode must be SEND/],
-    ['continuation on a STREAMED Envoy', () => {}, { backends: [{ name: 'b', dialect: 'vllm', enforcement: 'continuation', url: 'http://x:1' }] }, 'error', /enforcement: continuation, which needs .*FULL_DUPLEX_STREAMED/],
+    ['continuation on a STREAMED Envoy, no streamedFollowUpMs', () => {}, { requests: { streamedFollowUpMs: 0 }, backends: [{ name: 'b', dialect: 'vllm', enforcement: 'continuation', url: 'http://x:1' }] }, 'error', /enforcement: continuation, which needs .*FULL_DUPLEX_STREAMED, or STREAMED with requests\.streamedFollowUpMs/],
+    ['streamedFollowUpMs past max_message_timeout', () => {}, { requests: { streamedFollowUpMs: 45_000 } }, 'error', /requests\.streamedFollowUpMs \(45000 ms\) needs max_message_timeout at least that long \(it is 30000 ms\)/],
+    ['streamedFollowUpMs with no max_message_timeout', (e) => delete extProcFilter(e).max_message_timeout, {}, 'error', /requests\.streamedFollowUpMs \(30000 ms\) needs max_message_timeout at least that long \(it is not set\)/],
     ['no allow_mode_override', (e) => delete extProcFilter(e).allow_mode_override, {}, 'warning', /allow_mode_override is not true/],
     ['message_timeout too short for the deadline', (e) => (extProcFilter(e).message_timeout = '0.1s'), {}, 'error', /requests\.deadlineMs \(150 ms\) leaves no margin under message_timeout \(100 ms\)/],
     ['no message_timeout', (e) => delete extProcFilter(e).message_timeout, {}, 'warning', /message_timeout is not set/],

@@ -333,7 +333,7 @@ describe('planRequest', () => {
     expect(out.plan.reservation!.reservedUsd).toBeCloseTo((sent.max_tokens + out.plan.prompt!.bound) / 1e6, 12);
   });
 
-  it('continuation is planned only in full duplex, and keeps the client request for it', () => {
+  it('continuation is planned in full duplex, or STREAMED with streamedFollowUpMs, and keeps the client request for it', () => {
     const config = validateConfig({ defaultDialect: 'vllm', backends: [{ name: 'b', dialect: 'vllm', enforcement: 'continuation', url: 'http://127.0.0.1:1' }] });
     const mk = () => ({ messages: [{ role: 'user', content: 'Hello' }] });
     const a = mk();
@@ -353,7 +353,30 @@ describe('planRequest', () => {
     expect(streamed.plan.cutOff).toBe(false);
     expect(streamed.plan.limits.upstreamMaxTokens).toBe(streamed.plan.budget + config.requests.answerTokens);
     expect(JSON.parse(streamed.plan.body.toString()).thinking_token_budget).toBe(streamed.plan.budget);
-    expect(streamed.plan.notes).toContain('no cut-off + continuation: response_body_mode STREAMED (a continuation needs FULL_DUPLEX_STREAMED); capped as native, the stream rewrite enforces');
+    expect(streamed.plan.notes).toContain('no cut-off + continuation: response_body_mode STREAMED (a continuation needs FULL_DUPLEX_STREAMED, or STREAMED with requests.streamedFollowUpMs); capped as native, the stream rewrite enforces');
+    // STREAMED where thinkcap may hold the last message: planned as in full duplex, and the
+    // reservation covers the follow-up's answer as there.
+    const held = validateConfig({ ...config, requests: { ...config.requests, streamedFollowUpMs: 30_000 } });
+    const c = mk();
+    const streamedHeld = planRequest(head(held), c, c.messages, deps(held), timing()) as PlanOutcome;
+    if (streamedHeld.kind !== 'forward') throw new Error('refused');
+    expect(streamedHeld.plan.continuation).toBe(true);
+    expect(streamedHeld.plan.cutOff).toBe(true);
+    expect(streamedHeld.plan.original).toEqual(mk());
+    expect(streamedHeld.plan.limits.upstreamMaxTokens).toBe(streamedHeld.plan.budget);
+  });
+
+  it('a rescue is planned where Envoy lets thinkcap add to the response: full duplex, or STREAMED with streamedFollowUpMs', () => {
+    const plan = (requests: Record<string, unknown>, responseBodyMode: 'STREAMED' | 'FULL_DUPLEX_STREAMED') => {
+      const config = validateConfig({ defaultDialect: 'sglang', requests, backends: [{ name: 'b', dialect: 'sglang', url: 'http://127.0.0.1:1' }] });
+      const json = { messages: [{ role: 'user', content: 'Hello' }] };
+      const out = planRequest(head(config), json, json.messages, deps(config), timing({ responseBodyMode })) as PlanOutcome;
+      if (out.kind !== 'forward') throw new Error('refused');
+      return [out.plan.rescue, out.plan.rescueAtLength];
+    };
+    expect(plan({}, 'FULL_DUPLEX_STREAMED')).toEqual([true, true]);
+    expect(plan({}, 'STREAMED')).toEqual([false, false]);
+    expect(plan({ streamedFollowUpMs: 30_000 }, 'STREAMED')).toEqual([true, true]);
   });
 
   it("a backend's contextTokens: the completion limit written stays inside what the prompt leaves; a client's smaller one is kept", () => {

@@ -246,6 +246,12 @@ describe('real llama-server: the model ends its turn inside thinking', () => {
         thinkcap: { backends: [{ name: 'llama', dialect: 'llamacpp', enforcement: mode, url: llama.url }] },
         envoy: { ...ENVOY, responseBodyMode: 'FULL_DUPLEX_STREAMED' },
       });
+      // The shipped Envoy mode (STREAMED), where thinkcap holds the last message for the answer.
+      stacks[`${mode}, STREAMED`] = await startStack({
+        backendPort: llama.port,
+        thinkcap: { requests: { streamedFollowUpMs: 30_000 }, backends: [{ name: 'llama', dialect: 'llamacpp', enforcement: mode, url: llama.url }] },
+        envoy: ENVOY,
+      });
     }
   }, 120_000);
   afterAll(async () => {
@@ -269,12 +275,18 @@ describe('real llama-server: the model ends its turn inside thinking', () => {
     { mode: 'native', stream: false },
     { mode: 'continuation', stream: true },
     { mode: 'continuation', stream: false },
+    { mode: 'native, STREAMED', stream: true },
+    { mode: 'native, STREAMED', stream: false },
+    { mode: 'continuation, STREAMED', stream: true },
+    { mode: 'continuation, STREAMED', stream: false },
   ])('an answer arrives ($mode, stream=$stream)', async ({ mode, stream }) => {
     const seen = await chat(stacks[mode]!, stream, { messages: [{ role: 'user', content: STOPS_INSIDE }], max_tokens: 100 });
     expect(seen.reasoning.length).toBeGreaterThan(0);
     expect(seen.content.trim().length).toBeGreaterThan(0);
     expect(seen.usage!.completion_tokens).toBeLessThanOrEqual(100);
     if (!stream) expect(seen.headers.get('x-thinkcap-enforced')).toBe('continuation');
+    const stats = await stacks[mode]!.envoy.stats();
+    expect({ timeouts: extProcStat(stats, 'message_timeouts'), spurious: extProcStat(stats, 'spurious_msgs_received'), failed: extProcStat(stats, 'streams_failed') }).toEqual({ timeouts: 0, spurious: 0, failed: 0 });
   }, 60_000);
 });
 
@@ -758,6 +770,12 @@ describe('real llama-server, its own thinking markers in content: an answer arri
         thinkcap: { ...SMALL_LIMITS, backends: [{ name: 'llama', dialect: 'llamacpp', url: llama.url, ...MARKERS, ...backend }] },
         envoy: { ...ENVOY, responseBodyMode: 'FULL_DUPLEX_STREAMED' },
       });
+      // The shipped Envoy mode (STREAMED), where thinkcap holds the last message for the answer.
+      stacks[`${mode}, STREAMED`] = await startStack({
+        backendPort: llama.port,
+        thinkcap: { ...SMALL_LIMITS, requests: { ...SMALL_LIMITS.requests, streamedFollowUpMs: 30_000 }, backends: [{ name: 'llama', dialect: 'llamacpp', url: llama.url, ...MARKERS, ...backend }] },
+        envoy: ENVOY,
+      });
     }
   }, 120_000);
   afterAll(async () => {
@@ -770,6 +788,10 @@ describe('real llama-server, its own thinking markers in content: an answer arri
     { mode: 'native', stream: false, prompt: STOPS_INSIDE },
     { mode: 'continuation', stream: true, prompt: PROMPT },
     { mode: 'continuation', stream: false, prompt: PROMPT },
+    { mode: 'native, STREAMED', stream: true, prompt: STOPS_INSIDE },
+    { mode: 'native, STREAMED', stream: false, prompt: STOPS_INSIDE },
+    { mode: 'continuation, STREAMED', stream: true, prompt: PROMPT },
+    { mode: 'continuation, STREAMED', stream: false, prompt: PROMPT },
   ])('$mode, stream=$stream: one end marker, an answer after it', async ({ mode, stream, prompt }) => {
     const seen = await chat(stacks[mode]!, stream, { messages: [{ role: 'user', content: prompt }], max_tokens: 120 });
     if (!stream) expect(seen.headers.get('x-thinkcap-enforced')).toBe('continuation');

@@ -1,8 +1,9 @@
 /**
- * Every dialect under every enforcement mode, through the real Envoy in full duplex and in
- * streamed mode with a backend url, against three model behaviours: one that answers within its budget, one that
- * thinks far past it (300 tokens against a trivial budget of 32 and an answer allowance of 40),
- * and one that ends its turn inside its thinking. Whatever the combination: the request succeeds
+ * Every dialect under every enforcement mode, through the real Envoy in full duplex, in
+ * streamed mode, and in streamed mode where thinkcap may hold the last message for a follow-up
+ * (requests.streamedFollowUpMs), with a backend url, against model behaviours: one that answers
+ * within its budget, one that thinks far past it (300 tokens against a trivial budget of 32 and
+ * an answer allowance of 40), one that ends its turn inside its thinking, and the rest below. Whatever the combination: the request succeeds
  * (never a thinkcap error: ollama-openai under budget forcing once answered 500), the client sees
  * at most the budget's worth of thinking, a think block is closed at most once, an answer
  * arrives wherever thinkcap can ask for one, and no bill passes its reservation (spend is on).
@@ -10,6 +11,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../devkit/stack.js';
+import { extProcStat } from '../../devkit/envoy.js';
 import type { EmulatedDialect } from '../../devkit/emulator/server.js';
 
 const BEHAVIOURS = {
@@ -70,10 +72,11 @@ const planFor = (body: Record<string, unknown>) => {
   return { thinkingTokens: 0, answerTokens: 6 };
 };
 
-type Mode = 'FULL_DUPLEX_STREAMED' | 'STREAMED';
+/** Envoy's response body mode; `STREAMED, held`: STREAMED, and thinkcap may hold the last message (requests.streamedFollowUpMs). */
+type Mode = 'FULL_DUPLEX_STREAMED' | 'STREAMED' | 'STREAMED, held';
 
-/** thinkcap can follow the upstream answer with a continuation (budget forcing or a rescue): full duplex only. */
-const followsUp = (dialect: EmulatedDialect, enforcement: Enforcement, mode: Mode) => mode === 'FULL_DUPLEX_STREAMED' && enforcement !== 'rewrite' && dialect !== 'ollama-openai';
+/** thinkcap can follow the upstream answer with a continuation (budget forcing or a rescue): not in plain STREAMED. */
+const followsUp = (dialect: EmulatedDialect, enforcement: Enforcement, mode: Mode) => mode !== 'STREAMED' && enforcement !== 'rewrite' && dialect !== 'ollama-openai';
 /** The engine ends the thinking at the budget itself (the emulated vLLM and llama.cpp read their budget fields). */
 const engineCaps = (dialect: EmulatedDialect, enforcement: Enforcement) => enforcement !== 'rewrite' && (dialect === 'vllm' || dialect === 'llamacpp');
 
@@ -105,22 +108,24 @@ interface Seen {
   toolCalls: number;
 }
 
-async function ask(stack: Stack, dialect: EmulatedDialect, behaviour: Behaviour, stream: boolean): Promise<Seen> {
+async function ask(stack: Stack, dialect: EmulatedDialect, behaviour: Behaviour, stream: boolean, mode: Mode): Promise<Seen> {
   try {
-    return await askOnce(stack, dialect, behaviour, stream);
+    return await askOnce(stack, dialect, behaviour, stream, mode);
   } catch {
     return { reasoning: '', content: '', failed: true, toolCalls: 0 };
   }
 }
 
-async function askOnce(stack: Stack, dialect: EmulatedDialect, behaviour: Behaviour, stream: boolean): Promise<Seen> {
+async function askOnce(stack: Stack, dialect: EmulatedDialect, behaviour: Behaviour, stream: boolean, mode: Mode): Promise<Seen> {
   const messages = [{ role: 'user', content: PROMPTS[behaviour] }];
   const limited = behaviour === 'thinks long, client limit';
   // A client that leaves: a whole answer after a while; a stream at its first event, or at the
-  // first answer text where it waits for the follow-up.
+  // first answer text where it waits for the follow-up (held: the follow-up's answer comes whole
+  // at the end, so after a while, as for a whole answer).
   const leave = new AbortController();
-  if (LEAVES.has(behaviour) && !stream) setTimeout(() => leave.abort(), behaviour === 'client leaves' ? 80 : 300);
-  const leaves = (content: string) => stream && (behaviour === 'client leaves' || (behaviour === 'client leaves in the follow-up' && answerPart(content).trim() !== ''));
+  const timed = !stream || (mode === 'STREAMED, held' && behaviour === 'client leaves in the follow-up');
+  if (LEAVES.has(behaviour) && timed) setTimeout(() => leave.abort(), behaviour === 'client leaves' ? 80 : 300);
+  const leaves = (content: string) => stream && (behaviour === 'client leaves' || (behaviour === 'client leaves in the follow-up' && !timed && answerPart(content).trim() !== ''));
   const signal = leave.signal;
   if (dialect === 'ollama') {
     const r = await fetch(`${stack.envoy.url}/api/chat`, { method: 'POST', signal, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', messages, stream, ...(limited ? { options: { num_predict: CLIENT_LIMIT } } : {}) }) });
@@ -186,7 +191,7 @@ for (const engine of ENGINES) {
   for (const enforcement of ['native', 'continuation', 'rewrite'] as const) {
     // Refused by the config (Ollama's /v1 has no raw continuation).
     if (engine.dialect === 'ollama-openai' && enforcement === 'continuation') continue;
-    for (const mode of ['FULL_DUPLEX_STREAMED', 'STREAMED'] as const) COMBINATIONS.push({ ...engine, name: `${engine.dialect}${engine.variant}`, enforcement, mode });
+    for (const mode of ['FULL_DUPLEX_STREAMED', 'STREAMED', 'STREAMED, held'] as const) COMBINATIONS.push({ ...engine, name: `${engine.dialect}${engine.variant}`, enforcement, mode });
   }
 }
 
@@ -198,13 +203,13 @@ describe.each(COMBINATIONS)('$name, enforcement $enforcement, $mode', ({ dialect
       // Spend on (a route budget no test reaches): every request is reserved and settled.
       thinkcap: (emu) => ({
         defaultDialect: dialect,
-        requests: { answerTokens: 40 },
+        requests: { answerTokens: 40, ...(mode === 'STREAMED, held' ? { streamedFollowUpMs: 10_000 } : {}) },
         tiers: { simple: { budget: 0 } },
         backends: [{ name: 'b', dialect, enforcement, url: emu.url, ...backend }],
         spend: { enabled: true, limits: [{ scope: 'route', id: '*', window: 'day', usd: 1000 }] },
         admin: { token: ADMIN },
       }),
-      envoy: { responseBodyMode: mode },
+      envoy: { responseBodyMode: mode === 'STREAMED, held' ? 'STREAMED' : mode },
     });
   });
   afterAll(async () => {
@@ -217,7 +222,7 @@ describe.each(COMBINATIONS)('$name, enforcement $enforcement, $mode', ({ dialect
     // the real llama-server (llamacpp-real.test.ts).
     if (dialect === 'llamacpp' && !FAILS.has(behaviour) && behaviour !== 'answers' && followsUp(dialect, enforcement, mode) && !(enforcement === 'native' && behaviour === 'thinks long')) return;
     const before = stack.thinkcap!.history.length;
-    const seen = await ask(stack, dialect, behaviour, stream);
+    const seen = await ask(stack, dialect, behaviour, stream, mode);
     for (let i = 0; i < 100 && stack.thinkcap!.history.length === before; i++) await new Promise((r) => setTimeout(r, 10));
     await new Promise((r) => setTimeout(r, 30));
     const record = stack.thinkcap!.history.at(-1)!;
@@ -277,5 +282,10 @@ describe.each(COMBINATIONS)('$name, enforcement $enforcement, $mode', ({ dialect
     }
     expect(state.reserved).toBe(0);
     expect(state.spent).toBeGreaterThan(0);
+    // Envoy's side: every message answered in time and in order; where thinkcap held the last
+    // message for a follow-up, Envoy took the longer timer it asked for.
+    const stats = await stack.envoy.stats();
+    expect({ message_timeouts: extProcStat(stats, 'message_timeouts'), spurious: extProcStat(stats, 'spurious_msgs_received'), ignored: extProcStat(stats, 'override_message_timeout_ignored') }).toEqual({ message_timeouts: 0, spurious: 0, ignored: mode === 'STREAMED, held' ? 0 : expect.any(Number) });
+    if (mode === 'STREAMED, held' && followed) expect(extProcStat(stats, 'override_message_timeout_received')).toBeGreaterThan(0);
   });
 });

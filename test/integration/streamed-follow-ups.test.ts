@@ -1,0 +1,130 @@
+/**
+ * Follow-ups under Envoy's STREAMED mode (requests.streamedFollowUpMs): thinkcap holds the
+ * response's last message, asks Envoy for a longer timer (override_message_timeout), and sends
+ * the follow-up's answer with it. What must hold where the follow-up is slow or large: the
+ * answer so far reaches the client and the response ends cleanly before Envoy's timer runs out
+ * (never a broken stream, never a message timeout), and the record and metrics say it was cut.
+ * The matrix (matrix.test.ts, "STREAMED, held") covers every dialect and behaviour.
+ */
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type Stack } from '../../devkit/stack.js';
+import { extProcStat } from '../../devkit/envoy.js';
+
+const ADMIN = 'held-follow-ups-admin-token-0123456789';
+/** The first answer thinks far past the trivial budget (32) into thinkcap's length cap; SGLang reads no cap, so a rescue follows. */
+const FIRST = { thinkingTokens: 300, answerTokens: 25 };
+
+async function metrics(stack: Stack): Promise<string> {
+  const r = await fetch(`http://127.0.0.1:${stack.thinkcap!.adminPort}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } });
+  return r.text();
+}
+
+async function lastRecord(stack: Stack, before: number) {
+  for (let i = 0; i < 200 && stack.thinkcap!.history.length === before; i++) await new Promise((r) => setTimeout(r, 10));
+  return stack.thinkcap!.history.at(-1)!;
+}
+
+describe('a follow-up under STREAMED that outlasts requests.streamedFollowUpMs', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      // The follow-up: 40 answer tokens 100 ms apart (4 s), against 1.5 s of hold.
+      emulator: { dialect: 'sglang', plan: (body) => (Array.isArray(body.messages) && (body.messages.at(-1) as { role?: string }).role === 'assistant') || typeof body.prompt === 'string' ? { thinkingTokens: 0, answerTokens: 40, tokenDelayMs: 100 } : FIRST },
+      thinkcap: (emu) => ({
+        defaultDialect: 'sglang',
+        requests: { answerTokens: 40, streamedFollowUpMs: 1_500 },
+        backends: [{ name: 'b', dialect: 'sglang', url: emu.url }],
+        admin: { token: ADMIN },
+      }),
+      envoy: { responseBodyMode: 'STREAMED' },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('a stream: the answer so far and a clean end before Envoy gives up, recorded as cut', async () => {
+    const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
+    const before = stack.thinkcap!.history.length;
+    const started = performance.now();
+    const s = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'Hi there' }], stream: true });
+    let content = '';
+    let reasoning = '';
+    for await (const chunk of s) {
+      const d = chunk.choices[0]?.delta as { content?: string | null; reasoning_content?: string } | undefined;
+      content += d?.content ?? '';
+      reasoning += d?.reasoning_content ?? '';
+    }
+    const took = performance.now() - started;
+    // Cut at 1.2 s (1.5 s less its margin): some of the 40 answer tokens, not all.
+    const answered = content.split(/\s+/).filter(Boolean).length;
+    expect(answered).toBeGreaterThan(0);
+    expect(answered).toBeLessThan(40);
+    expect(reasoning.split(/\s+/).filter(Boolean).length).toBeLessThanOrEqual(32);
+    expect(took).toBeLessThan(1_500 + 1_000);
+    const record = await lastRecord(stack, before);
+    expect(record.followUp).toEqual({ kind: 'rescue_at_length', failed: true, cut: true });
+    expect(record.reason).toMatch(/^follow-up cut: it ran past 1200 ms/);
+  });
+
+  it('a whole answer: the answer so far merged into the JSON, ended as a length stop', async () => {
+    const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
+    const before = stack.thinkcap!.history.length;
+    const data = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'Hello' }] });
+    const answered = (data.choices[0]!.message.content ?? '').split(/\s+/).filter(Boolean).length;
+    expect(answered).toBeGreaterThan(0);
+    expect(answered).toBeLessThan(40);
+    expect(data.choices[0]!.finish_reason).toBe('length');
+    const record = await lastRecord(stack, before);
+    expect(record.followUp).toEqual({ kind: 'rescue_at_length', failed: true, cut: true });
+  });
+
+  it('Envoy timed out no message and honoured every override; the metric says cut', async () => {
+    const stats = await stack.envoy.stats();
+    expect(extProcStat(stats, 'message_timeouts')).toBe(0);
+    expect(extProcStat(stats, 'override_message_timeout_ignored')).toBe(0);
+    expect(extProcStat(stats, 'override_message_timeout_received')).toBeGreaterThanOrEqual(2);
+    expect(await metrics(stack)).toMatch(/^thinkcap_follow_ups_total\{kind="rescue_at_length",backend="b",outcome="cut"\} 2$/m);
+  });
+});
+
+describe('a follow-up under STREAMED whose answer outgrows requests.maxResponseHoldBytes', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      emulator: { dialect: 'sglang', plan: (body) => (Array.isArray(body.messages) && (body.messages.at(-1) as { role?: string }).role === 'assistant') || typeof body.prompt === 'string' ? { thinkingTokens: 0, answerTokens: 400 } : { thinkingTokens: 1000, answerTokens: 25 } },
+      thinkcap: (emu) => ({
+        defaultDialect: 'sglang',
+        // The first answer thinks past budget + allowance (432); the rescue's 400 answer tokens
+        // as SSE events are ~60 KB, and thinkcap holds 16 KB of them at most.
+        requests: { answerTokens: 400, streamedFollowUpMs: 10_000, maxResponseHoldBytes: 16_384 },
+        backends: [{ name: 'b', dialect: 'sglang', url: emu.url }],
+        admin: { token: ADMIN },
+      }),
+      envoy: { responseBodyMode: 'STREAMED' },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('the answer up to the bound, a clean end, recorded as cut', async () => {
+    const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
+    const before = stack.thinkcap!.history.length;
+    const s = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'Hi there' }], stream: true });
+    let content = '';
+    let bytes = 0;
+    for await (const chunk of s) {
+      content += chunk.choices[0]?.delta?.content ?? '';
+      bytes += JSON.stringify(chunk).length;
+    }
+    const answered = content.split(/\s+/).filter(Boolean).length;
+    expect(answered).toBeGreaterThan(0);
+    expect(answered).toBeLessThan(400);
+    expect(bytes).toBeLessThan(2 * 16_384);
+    const record = await lastRecord(stack, before);
+    expect(record.followUp).toEqual({ kind: 'rescue_at_length', failed: true, cut: true });
+    expect(record.reason).toMatch(/maxResponseHoldBytes \(16384\)/);
+  });
+});
