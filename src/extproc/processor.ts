@@ -106,6 +106,8 @@ export class RequestProcessor {
   private followUpDeadline: ReturnType<typeof setTimeout> | null = null;
   /** Why thinkcap cut the follow-up short (cutFollowUp), if it did. */
   private followUpCut: string | null = null;
+  /** STREAMED: when thinkcap began holding the last message for a follow-up (performance.now()). */
+  private heldSince: number | null = null;
   /** The model this request holds on its backend (HeldModels), until it finishes. */
   private heldKey: string | null = null;
   private get heldModels(): HeldModels {
@@ -538,6 +540,7 @@ export class RequestProcessor {
       // max_message_timeout; Envoy 1.40 ignores it in full duplex and times no held answer there).
       return { override_message_timeout: { seconds: Math.ceil(this.ctx.config.requests.continuationTimeoutMs / 1000) } };
     }
+    this.heldSince = performance.now();
     // The margin covers the last events' way back to Envoy on a busy machine.
     const cutAfter = ms - Math.min(2_000, Math.ceil(ms / 5));
     this.followUpDeadline = setTimeout(() => this.cutFollowUp(`it ran past ${cutAfter} ms, short of requests.streamedFollowUpMs (${ms} ms)`), cutAfter);
@@ -749,6 +752,14 @@ export class RequestProcessor {
     if (cut && !this.finished && this.continuationAbort) {
       this.continuationAbort.abort();
       if (this.followUp) this.followUp.failed = true;
+      if (this.heldSince !== null) {
+        // STREAMED, the last message held: the client left, or Envoy stopped waiting for the
+        // answer, as it does after message_timeout where its max_message_timeout is shorter than
+        // the hold asked for (it then ignores the override; thinkcap check --envoy refuses that pair).
+        const heldMs = Math.round(performance.now() - this.heldSince);
+        this.reason ??= `stream ended ${heldMs} ms into a follow-up's hold of the last message (the client left, or Envoy stopped waiting: its max_message_timeout must be at least requests.streamedFollowUpMs)`;
+        this.ctx.log.warn({ req: this.id, heldMs }, 'stream ended while the last message was held for a follow-up');
+      }
     }
     if (this.finished) return;
     if (cut && !this.passThrough) {

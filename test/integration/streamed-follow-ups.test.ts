@@ -9,7 +9,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../devkit/stack.js';
-import { extProcStat } from '../../devkit/envoy.js';
+import { extProcFilter, extProcStat } from '../../devkit/envoy.js';
 
 const ADMIN = 'held-follow-ups-admin-token-0123456789';
 /** The first answer thinks far past the trivial budget (32) into thinkcap's length cap; SGLang reads no cap, so a rescue follows. */
@@ -126,5 +126,62 @@ describe('a follow-up under STREAMED whose answer outgrows requests.maxResponseH
     const record = await lastRecord(stack, before);
     expect(record.followUp).toEqual({ kind: 'rescue_at_length', failed: true, cut: true });
     expect(record.reason).toMatch(/maxResponseHoldBytes \(16384\)/);
+  });
+});
+
+/**
+ * The worst case of a misconfigured pair, which `thinkcap check --envoy` refuses: Envoy's
+ * max_message_timeout (1 s) shorter than the hold thinkcap asks for (5 s). Envoy ignores the
+ * override and stops waiting after message_timeout: failing open, the raw last message passes (no
+ * answer, its thinking not trimmed); failing closed, the client gets a 504. thinkcap's record says
+ * what happened, so an operator can find it.
+ */
+describe.each([true, false])('STREAMED follow-ups behind an Envoy whose max_message_timeout is shorter than the hold (failure_mode_allow %s)', (failOpen) => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      emulator: { dialect: 'sglang', plan: (body) => (Array.isArray(body.messages) && (body.messages.at(-1) as { role?: string }).role === 'assistant') || typeof body.prompt === 'string' ? { thinkingTokens: 0, answerTokens: 40, tokenDelayMs: 100 } : FIRST },
+      thinkcap: (emu) => ({
+        defaultDialect: 'sglang',
+        requests: { answerTokens: 40, streamedFollowUpMs: 5_000 },
+        backends: [{ name: 'b', dialect: 'sglang', url: emu.url }],
+        admin: { token: ADMIN },
+      }),
+      envoy: {
+        responseBodyMode: 'STREAMED',
+        mutate: (cfg: Record<string, unknown>) => {
+          const ep = extProcFilter(cfg);
+          ep.max_message_timeout = '1s';
+          ep.failure_mode_allow = failOpen;
+        },
+      },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('Envoy gives up at message_timeout; the record names the hold and its likely cause', async () => {
+    const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
+    const before = stack.thinkcap!.history.length;
+    let status = 200;
+    let content = '';
+    try {
+      const data = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'Hi there' }] });
+      content = data.choices[0]!.message.content ?? '';
+    } catch (err) {
+      status = (err as { status?: number }).status ?? 0;
+    }
+    if (failOpen) {
+      expect(status).toBe(200);
+      expect(content).toBe('');
+    } else expect(status).toBe(504);
+    const record = await lastRecord(stack, before);
+    expect(record.outcome).toBe('aborted');
+    expect(record.followUp).toEqual({ kind: 'rescue_at_length', failed: true });
+    expect(record.reason).toMatch(/^stream ended \d+ ms into a follow-up's hold of the last message \(the client left, or Envoy stopped waiting: its max_message_timeout must be at least requests\.streamedFollowUpMs\)$/);
+    const stats = await stack.envoy.stats();
+    expect(extProcStat(stats, 'override_message_timeout_ignored')).toBe(1);
+    expect(extProcStat(stats, 'message_timeouts')).toBe(1);
   });
 });
