@@ -14,6 +14,7 @@
  *   node dist/benchmarks/classifier.js --pairs [bytes]               # every two-piece unit of the mixtures' pieces repeated to 2 KB: the slowest
  *   node dist/benchmarks/classifier.js --no-accuracy --rows conversation   # only the speed rows whose label has that text
  *   node dist/benchmarks/classifier.js --lengths                      # the slow mixtures: slow for their length? (400 per length, each alone)
+ *   node dist/benchmarks/classifier.js --replay <4 checkouts>          # rounds 2-5 read by the rules of their time, and a word-model lift
  *   node dist/benchmarks/classifier.js --ticks                        # where slow calls of one input come from: their spacing and cost, beside a loop
  *   node dist/benchmarks/classifier.js --against <other checkout> --rows "1 MB"   # with --against: those rows, 1 MB ones included
  *
@@ -28,7 +29,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { classifyMessages, thresholdTier } from '../src/classify/classifier.js';
-import { wordModelTier } from '../src/classify/wordmodel.js';
+import { wordModelScore, wordModelTier } from '../src/classify/wordmodel.js';
 import { askOf, trainWordModel, type LabelledRow } from '../src/classify/wordmodel-train.js';
 import { CALIBRATION, DEFAULT_UNDER_TIER_COST, tierProbabilities, type Calibration } from '../src/classify/calibration.js';
 import { TIER_NAMES, type TierName } from '../src/config/schema.js';
@@ -966,6 +967,66 @@ async function probes(otherRoot: string | undefined): Promise<void> {
 if (args.includes('--probes')) {
   const next = args[args.indexOf('--probes') + 1];
   await probes(next !== undefined && !next.startsWith('--') ? next : undefined);
+  process.exit(0);
+}
+
+/**
+ * --replay <checkout> <checkout> <checkout> <checkout>: the second to fifth rounds' tune rows, each
+ * read by the rules as they were committed with that round, before any rule was written from it
+ * (builds of e15a61a, 262651d, 86990c8 and 57cdf7d: `git worktree add`, `npm ci`, `npx tsc`), and
+ * by a word model trained on the rounds before it. Fresh phrasing for the rules of the time: how
+ * often they under-tier it, and whether lifting a tier where the word model reads higher would
+ * mend more under-tiered rows than it spoils rows the rules had right.
+ */
+async function replay(checkouts: string[]): Promise<void> {
+  if (checkouts.length !== 4) throw new Error('--replay takes four checkouts: the builds committed with rounds 2, 3, 4 and 5');
+  const tune = own('tune');
+  interface Read { rules: number; label: number; model: number }
+  const reads: Read[] = [];
+  console.log('\n### each round read by the rules of its time (tune split, rules alone, default decision)\n');
+  console.log('| round | rows | rules: exact / under-tier | + one tier where the word model reads higher | rules right, model higher | rules under, model higher |');
+  console.log('|---|---:|---:|---:|---:|---:|');
+  const pc = (x: number) => `${(100 * x).toFixed(1)} %`;
+  for (const [k, checkout] of checkouts.entries()) {
+    const round = k + 2;
+    const classify = await importClassifier(checkout);
+    const part = tune.filter((it) => it.round === round);
+    const model = trainWordModel(tune.filter((it) => it.round! < round).map((it) => ({ id: it.id, messages: it.messages, expected_tier: it.expected, split: 'tune' })));
+    const weights = Float32Array.from(model.weights);
+    const rows = part.map((it) => ({
+      rules: TIER_NAMES.indexOf(classify(it.messages, DEFAULT_UNDER_TIER_COST, false).tier),
+      label: TIER_NAMES.indexOf(it.expected),
+      model: wordModelScore(askOf(it.messages), weights, model.bias),
+    }));
+    reads.push(...rows);
+    const line = (name: string, rs: Read[]) => {
+      const rate = (tier: (r: Read) => number) => `${pc(rs.filter((r) => tier(r) === r.label).length / rs.length)} / ${pc(rs.filter((r) => tier(r) < r.label).length / rs.length)}`;
+      const higher = (r: Read) => Math.round(r.model) > r.rules;
+      const right = rs.filter((r) => r.rules === r.label);
+      const under = rs.filter((r) => r.rules < r.label);
+      console.log(`| ${name} | ${rs.length} | ${rate((r) => r.rules)} | ${rate((r) => (higher(r) ? r.rules + 1 : r.rules))} | ${right.filter(higher).length} of ${right.length} | ${under.filter(higher).length} of ${under.length} |`);
+    };
+    const commit = spawnSync('git', ['-C', checkout, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim() || checkout;
+    line(`${round} (rules of ${commit})`, rows);
+    if (k === checkouts.length - 1) line('all', reads);
+  }
+  // A lift pays where it mends more under-tiered rows than it spoils right ones: on a split where
+  // the rules are right R times as often as they under-tier, it needs (share of under-tiered rows
+  // lifted) / (share of right rows lifted) above R.
+  console.log('\n| the model reads at least this far above the rules | right rows lifted | under-tiered rows lifted | ratio |');
+  console.log('|---:|---:|---:|---:|');
+  const right = reads.filter((r) => r.rules === r.label);
+  const under = reads.filter((r) => r.rules < r.label);
+  for (const margin of [0.5, 0.7, 0.9, 1.1, 1.3, 1.5]) {
+    const a = right.filter((r) => r.model - r.rules >= margin).length / right.length;
+    const b = under.filter((r) => r.model - r.rules >= margin).length / under.length;
+    console.log(`| ${margin} | ${pc(a)} | ${pc(b)} | ${a > 0 ? (b / a).toFixed(1) : '–'} |`);
+  }
+}
+
+if (args.includes('--replay')) {
+  const at = args.indexOf('--replay');
+  await replay(args.slice(at + 1, at + 5));
   process.exit(0);
 }
 
