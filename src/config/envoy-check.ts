@@ -103,6 +103,38 @@ function extProcDisabledRoutes(hcm: Record<string, unknown>, extProcName: string
   return out;
 }
 
+/** Can a route with this match carry chat requests? An exact chat path, a prefix of one ("/", "/v1/"); anything else (regex, templates) may match one. */
+function mayCarryChat(m: Obj, config: Config): boolean {
+  if (typeof m.path === 'string') return isChatPath(m.path, config);
+  if (typeof m.prefix === 'string') return config.match.paths.some((c) => c.toLowerCase().startsWith(String(m.prefix).toLowerCase()));
+  return true;
+}
+
+/** Envoy's stream_idle_timeout when the connection manager states none. */
+const ENVOY_DEFAULT_STREAM_IDLE_MS = 300_000;
+
+/**
+ * STREAMED follow-ups: while thinkcap holds the last message no byte moves, so Envoy's idle timer
+ * for the stream runs (a chat route's idle_timeout, else the connection manager's
+ * stream_idle_timeout) and, shorter than the hold, ends the response with a 504 (measured).
+ */
+function heldIdleTimeouts(hcm: Record<string, unknown>, config: Config): string[] {
+  const hold = config.requests.streamedFollowUpMs;
+  const hcmIdle = hcm.stream_idle_timeout === undefined ? ENVOY_DEFAULT_STREAM_IDLE_MS : durationMs(hcm.stream_idle_timeout);
+  const out: string[] = [];
+  for (const vh of arr(obj(hcm.route_config).virtual_hosts).map(obj)) {
+    for (const r of arr(vh.routes).map(obj)) {
+      if (r.route === undefined || !mayCarryChat(obj(r.match), config)) continue;
+      const stated = obj(r.route).idle_timeout;
+      const idle = stated === undefined ? hcmIdle : durationMs(stated);
+      if (idle === null || idle === 0 || idle >= hold) continue;
+      const which = stated === undefined ? `stream_idle_timeout (${hcm.stream_idle_timeout === undefined ? "Envoy's default, 300 s" : String(hcm.stream_idle_timeout)})` : `its idle_timeout (${String(stated)})`;
+      out.push(`route '${String(r.name ?? '(unnamed)')}' can carry chat requests, and ${which} is shorter than requests.streamedFollowUpMs (${hold} ms): no byte moves while thinkcap holds the last message for a follow-up, so Envoy ends the response with a 504 first. Raise it, or lower the hold.`);
+    }
+  }
+  return out;
+}
+
 /** Envoy's route timeout when a route states none. */
 const ENVOY_DEFAULT_ROUTE_TIMEOUT_MS = 15_000;
 /** A route timeout under this cuts answers a reasoning model commonly takes (thousands of thinking tokens). */
@@ -120,17 +152,10 @@ function chatRouteTimeouts(hcm: Record<string, unknown>, config: Config): string
   const ttlMs = config.spend.reservationTtlSeconds * 1000;
   // max_stream_duration bounds every stream of the connection manager, or of a route.
   const hcmMax = durationMs(obj(hcm.common_http_protocol_options).max_stream_duration);
-  const mayCarryChat = (m: Obj): boolean => {
-    // An exact path that is a chat path, a prefix of one ("/", "/v1/"); anything else (regex,
-    // templates) may match one.
-    if (typeof m.path === 'string') return isChatPath(m.path, config);
-    if (typeof m.prefix === 'string') return config.match.paths.some((c) => c.toLowerCase().startsWith(String(m.prefix).toLowerCase()));
-    return true;
-  };
   for (const vh of arr(obj(hcm.route_config).virtual_hosts).map(obj)) {
     for (const r of arr(vh.routes).map(obj)) {
       const action = r.route;
-      if (action === undefined || !mayCarryChat(obj(r.match))) continue;
+      if (action === undefined || !mayCarryChat(obj(r.match), config)) continue;
       const stated = obj(action).timeout;
       const ms = stated === undefined ? ENVOY_DEFAULT_ROUTE_TIMEOUT_MS : durationMs(stated);
       const name = `route '${String(r.name ?? '(unnamed)')}'`;
@@ -232,6 +257,7 @@ export function checkEnvoyConfig(envoy: unknown, config: Config): Finding[] {
     const effective = timeout ?? 200;
     if (config.requests.deadlineMs > effective * 0.8) error(`requests.deadlineMs (${config.requests.deadlineMs} ms) leaves no margin under message_timeout (${effective} ms): keep it at most 80 % of it, or Envoy applies its failure mode before thinkcap answers.`);
     const maxTimeout = ep.max_message_timeout === undefined ? null : durationMs(ep.max_message_timeout);
+    if (streamedFollowUps) for (const m of heldIdleTimeouts(hcm, config)) error(m);
     if (streamedFollowUps && (maxTimeout === null || maxTimeout < config.requests.streamedFollowUpMs)) {
       // Envoy ignores an override past its max: the held last message times out at message_timeout and the response breaks.
       error(`requests.streamedFollowUpMs (${config.requests.streamedFollowUpMs} ms) needs max_message_timeout at least that long (it is ${maxTimeout === null ? 'not set' : `${maxTimeout} ms`}): Envoy ignores a longer override_message_timeout and breaks the response after message_timeout.`);

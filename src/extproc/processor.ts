@@ -754,10 +754,11 @@ export class RequestProcessor {
       if (this.followUp) this.followUp.failed = true;
       if (this.heldSince !== null) {
         // STREAMED, the last message held: the client left, or Envoy stopped waiting for the
-        // answer, as it does after message_timeout where its max_message_timeout is shorter than
-        // the hold asked for (it then ignores the override; thinkcap check --envoy refuses that pair).
+        // answer: after message_timeout where its max_message_timeout is shorter than the hold
+        // asked for (it then ignores the override), or at its stream idle timeout (no byte moves
+        // while held). thinkcap check --envoy refuses either pair.
         const heldMs = Math.round(performance.now() - this.heldSince);
-        this.reason ??= `stream ended ${heldMs} ms into a follow-up's hold of the last message (the client left, or Envoy stopped waiting: its max_message_timeout must be at least requests.streamedFollowUpMs)`;
+        this.reason ??= `stream ended ${heldMs} ms into a follow-up's hold of the last message (the client left, or Envoy stopped waiting: its max_message_timeout, and the stream's idle timeout, must be at least requests.streamedFollowUpMs)`;
         this.ctx.log.warn({ req: this.id, heldMs }, 'stream ended while the last message was held for a follow-up');
       }
     }

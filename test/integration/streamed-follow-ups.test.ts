@@ -9,7 +9,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../devkit/stack.js';
-import { extProcFilter, extProcStat } from '../../devkit/envoy.js';
+import { extProcFilter, extProcStat, httpConnectionManager } from '../../devkit/envoy.js';
 
 const ADMIN = 'held-follow-ups-admin-token-0123456789';
 /** The first answer thinks far past the trivial budget (32) into thinkcap's length cap; SGLang reads no cap, so a rescue follows. */
@@ -179,9 +179,46 @@ describe.each([true, false])('STREAMED follow-ups behind an Envoy whose max_mess
     const record = await lastRecord(stack, before);
     expect(record.outcome).toBe('aborted');
     expect(record.followUp).toEqual({ kind: 'rescue_at_length', failed: true });
-    expect(record.reason).toMatch(/^stream ended \d+ ms into a follow-up's hold of the last message \(the client left, or Envoy stopped waiting: its max_message_timeout must be at least requests\.streamedFollowUpMs\)$/);
+    expect(record.reason).toMatch(/^stream ended \d+ ms into a follow-up's hold of the last message \(the client left, or Envoy stopped waiting: its max_message_timeout, and the stream's idle timeout, must be at least requests\.streamedFollowUpMs\)$/);
     const stats = await stack.envoy.stats();
     expect(extProcStat(stats, 'override_message_timeout_ignored')).toBe(1);
     expect(extProcStat(stats, 'message_timeouts')).toBe(1);
+  });
+});
+
+/**
+ * The other pair the check refuses: a stream idle timeout (here the connection manager's, 1 s)
+ * shorter than the hold. No byte moves while thinkcap holds the last message, so Envoy ends the
+ * response with a 504 at the idle timeout, and the record says where it stood.
+ */
+describe('STREAMED follow-ups behind an Envoy whose stream idle timeout is shorter than the hold', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      emulator: { dialect: 'sglang', plan: (body) => (Array.isArray(body.messages) && (body.messages.at(-1) as { role?: string }).role === 'assistant') || typeof body.prompt === 'string' ? { thinkingTokens: 0, answerTokens: 30, tokenDelayMs: 100 } : FIRST },
+      thinkcap: (emu) => ({ defaultDialect: 'sglang', requests: { answerTokens: 40, streamedFollowUpMs: 10_000 }, backends: [{ name: 'b', dialect: 'sglang', url: emu.url }], admin: { token: ADMIN } }),
+      envoy: { responseBodyMode: 'STREAMED', mutate: (cfg: Record<string, unknown>) => (httpConnectionManager(cfg).stream_idle_timeout = '1s') },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('a 504 at the idle timeout, recorded with the hold', async () => {
+    const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
+    const before = stack.thinkcap!.history.length;
+    const status = await (async () => {
+      try {
+        const s = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'Hi there' }], stream: true });
+        for await (const _ of s) void _;
+        return 200;
+      } catch (err) {
+        return (err as { status?: number }).status ?? 0;
+      }
+    })();
+    expect(status).toBe(504);
+    const record = await lastRecord(stack, before);
+    expect(record.outcome).toBe('aborted');
+    expect(record.reason).toMatch(/^stream ended \d+ ms into a follow-up's hold of the last message/);
   });
 });
