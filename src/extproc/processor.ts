@@ -653,7 +653,7 @@ export class RequestProcessor {
       () => deliver(second.push(Buffer.alloc(0), true) ?? Buffer.alloc(0)),
       (err: unknown) => {
         this.continuationFailed(err);
-        deliver(second.failedEnd(this.followUpCut !== null ? 'continuation_cut' : 'continuation_failed'));
+        deliver(this.followUpCut !== null ? second.cutEnd() : second.failedEnd('continuation_failed'));
       },
     );
   }

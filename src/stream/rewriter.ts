@@ -309,6 +309,22 @@ export class ResponseRewriter {
     return Buffer.from(`${this.reportComment({ ...(this.o.reportExtra?.() ?? {}), error })}data: [DONE]\n\n`, 'utf8');
   }
 
+  /**
+   * The end of a stream thinkcap stopped on purpose (a follow-up out of the time Envoy gives it):
+   * what the tracker still holds, then a length stop as the engine would write one (OpenAI's
+   * finish_reason, Ollama's done line with the report), then the format's end. Not an error: the
+   * answer so far stands.
+   */
+  cutEnd(): Buffer {
+    const held = this.flushThink();
+    if (this.o.format === 'ndjson') {
+      const done = { created_at: new Date().toISOString(), message: { role: 'assistant', content: '' }, done: true, done_reason: 'length', thinkcap: reportObject(this.reportFields()) };
+      return Buffer.from([...held, JSON.stringify(done)].map((line) => `${line}\n`).join(''), 'utf8');
+    }
+    const stop = JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: 'length' }] });
+    return Buffer.from(`${[...held, stop].map((e) => `data: ${e}\n\n`).join('')}${this.reportComment()}data: [DONE]\n\n`, 'utf8');
+  }
+
   /** Close think blocks still open at the end: a content event in the dialect's format per choice that needs one. */
   private flushThink(): string[] {
     const events: string[] = [];

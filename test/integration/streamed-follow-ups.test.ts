@@ -51,12 +51,16 @@ describe('a follow-up under STREAMED that outlasts requests.streamedFollowUpMs',
     const s = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'Hi there' }], stream: true });
     let content = '';
     let reasoning = '';
+    let finish: string | null = null;
     for await (const chunk of s) {
       const d = chunk.choices[0]?.delta as { content?: string | null; reasoning_content?: string } | undefined;
       content += d?.content ?? '';
       reasoning += d?.reasoning_content ?? '';
+      finish = chunk.choices[0]?.finish_reason ?? finish;
     }
     const took = performance.now() - started;
+    // Ended as a length stop, not as an error: the answer so far stands.
+    expect(finish).toBe('length');
     // Cut at 1.2 s (1.5 s less its margin): some of the 40 answer tokens, not all.
     const answered = content.split(/\s+/).filter(Boolean).length;
     expect(answered).toBeGreaterThan(0);
@@ -86,6 +90,35 @@ describe('a follow-up under STREAMED that outlasts requests.streamedFollowUpMs',
     expect(extProcStat(stats, 'override_message_timeout_ignored')).toBe(0);
     expect(extProcStat(stats, 'override_message_timeout_received')).toBeGreaterThanOrEqual(2);
     expect(await metrics(stack)).toMatch(/^thinkcap_follow_ups_total\{kind="rescue_at_length",backend="b",outcome="cut"\} 2$/m);
+  });
+});
+
+describe('Ollama (NDJSON): a follow-up under STREAMED that outlasts requests.streamedFollowUpMs', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      emulator: { dialect: 'ollama', plan: (body) => (typeof body.prompt === 'string' ? { thinkingTokens: 0, answerTokens: 40, tokenDelayMs: 100 } : FIRST) },
+      thinkcap: (emu) => ({ defaultDialect: 'ollama', requests: { answerTokens: 40, streamedFollowUpMs: 1_500 }, backends: [{ name: 'b', dialect: 'ollama', url: emu.url }], admin: { token: ADMIN } }),
+      envoy: { responseBodyMode: 'STREAMED' },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('the answer so far, then a done line with done_reason "length" and the report (no error line: Ollama clients raise on one)', async () => {
+    const before = stack.thinkcap!.history.length;
+    const r = await fetch(`${stack.envoy.url}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Hi there' }] }) });
+    expect(r.status).toBe(200);
+    const lines = (await r.text()).trim().split('\n').map((l) => JSON.parse(l) as { done?: boolean; done_reason?: string; error?: unknown; thinkcap?: unknown; message?: { content?: string } });
+    expect(lines.filter((l) => l.error !== undefined)).toEqual([]);
+    const last = lines.at(-1)!;
+    expect({ done: last.done, reason: last.done_reason, report: typeof last.thinkcap }).toEqual({ done: true, reason: 'length', report: 'object' });
+    const answer = lines.map((l) => l.message?.content ?? '').join('').split('</think>').at(-1)!;
+    const words = answer.split(/\s+/).filter(Boolean).length;
+    expect(words).toBeGreaterThan(0);
+    expect(words).toBeLessThan(40);
+    expect((await lastRecord(stack, before)).followUp).toEqual({ kind: 'rescue_at_length', failed: true, cut: true });
   });
 });
 
