@@ -25,20 +25,25 @@ async function lastRecord(stack: Stack, before: number) {
   return stack.thinkcap!.history.at(-1)!;
 }
 
+type Plan = { thinkingTokens: number; answerTokens: number; tokenDelayMs?: number };
+/** thinkcap's own follow-up: a chat ending in the assistant's message, or a raw prompt. */
+const isFollowUp = (body: Record<string, unknown>) => (Array.isArray(body.messages) && (body.messages.at(-1) as { role?: string }).role === 'assistant') || typeof body.prompt === 'string';
+
+/** A STREAMED Envoy, thinkcap with the given requests settings, and an emulated engine whose first answer and follow-up are as given. */
+function heldStack(o: { dialect?: 'sglang' | 'ollama'; first?: Plan; followUp: Plan; requests: Record<string, unknown>; envoy?: (cfg: Record<string, unknown>) => void }): Promise<Stack> {
+  const dialect = o.dialect ?? 'sglang';
+  return startStack({
+    emulator: { dialect, plan: (body) => (isFollowUp(body) ? o.followUp : (o.first ?? FIRST)) },
+    thinkcap: (emu) => ({ defaultDialect: dialect, requests: o.requests, backends: [{ name: 'b', dialect, url: emu.url }], admin: { token: ADMIN } }),
+    envoy: { responseBodyMode: 'STREAMED', ...(o.envoy ? { mutate: o.envoy } : {}) },
+  });
+}
+
 describe('a follow-up under STREAMED that outlasts requests.streamedFollowUpMs', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({
-      // The follow-up: 40 answer tokens 100 ms apart (4 s), against 1.5 s of hold.
-      emulator: { dialect: 'sglang', plan: (body) => (Array.isArray(body.messages) && (body.messages.at(-1) as { role?: string }).role === 'assistant') || typeof body.prompt === 'string' ? { thinkingTokens: 0, answerTokens: 40, tokenDelayMs: 100 } : FIRST },
-      thinkcap: (emu) => ({
-        defaultDialect: 'sglang',
-        requests: { answerTokens: 40, streamedFollowUpMs: 1_500 },
-        backends: [{ name: 'b', dialect: 'sglang', url: emu.url }],
-        admin: { token: ADMIN },
-      }),
-      envoy: { responseBodyMode: 'STREAMED' },
-    });
+    // The follow-up: 40 answer tokens 100 ms apart (4 s), against 1.5 s of hold.
+    stack = await heldStack({ followUp: { thinkingTokens: 0, answerTokens: 40, tokenDelayMs: 100 }, requests: { answerTokens: 40, streamedFollowUpMs: 1_500 } });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -96,11 +101,7 @@ describe('a follow-up under STREAMED that outlasts requests.streamedFollowUpMs',
 describe('Ollama (NDJSON): a follow-up under STREAMED that outlasts requests.streamedFollowUpMs', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({
-      emulator: { dialect: 'ollama', plan: (body) => (typeof body.prompt === 'string' ? { thinkingTokens: 0, answerTokens: 40, tokenDelayMs: 100 } : FIRST) },
-      thinkcap: (emu) => ({ defaultDialect: 'ollama', requests: { answerTokens: 40, streamedFollowUpMs: 1_500 }, backends: [{ name: 'b', dialect: 'ollama', url: emu.url }], admin: { token: ADMIN } }),
-      envoy: { responseBodyMode: 'STREAMED' },
-    });
+    stack = await heldStack({ dialect: 'ollama', followUp: { thinkingTokens: 0, answerTokens: 40, tokenDelayMs: 100 }, requests: { answerTokens: 40, streamedFollowUpMs: 1_500 } });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -125,18 +126,9 @@ describe('Ollama (NDJSON): a follow-up under STREAMED that outlasts requests.str
 describe('a follow-up under STREAMED whose answer outgrows requests.maxResponseHoldBytes', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({
-      emulator: { dialect: 'sglang', plan: (body) => (Array.isArray(body.messages) && (body.messages.at(-1) as { role?: string }).role === 'assistant') || typeof body.prompt === 'string' ? { thinkingTokens: 0, answerTokens: 400 } : { thinkingTokens: 1000, answerTokens: 25 } },
-      thinkcap: (emu) => ({
-        defaultDialect: 'sglang',
-        // The first answer thinks past budget + allowance (432); the rescue's 400 answer tokens
-        // as SSE events are ~60 KB, and thinkcap holds 16 KB of them at most.
-        requests: { answerTokens: 400, streamedFollowUpMs: 10_000, maxResponseHoldBytes: 16_384 },
-        backends: [{ name: 'b', dialect: 'sglang', url: emu.url }],
-        admin: { token: ADMIN },
-      }),
-      envoy: { responseBodyMode: 'STREAMED' },
-    });
+    // The first answer thinks past budget + allowance (432); the rescue's 400 answer tokens
+    // as SSE events are ~60 KB, and thinkcap holds 16 KB of them at most.
+    stack = await heldStack({ first: { thinkingTokens: 1000, answerTokens: 25 }, followUp: { thinkingTokens: 0, answerTokens: 400 }, requests: { answerTokens: 400, streamedFollowUpMs: 10_000, maxResponseHoldBytes: 16_384 } });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -172,21 +164,13 @@ describe('a follow-up under STREAMED whose answer outgrows requests.maxResponseH
 describe.each([true, false])('STREAMED follow-ups behind an Envoy whose max_message_timeout is shorter than the hold (failure_mode_allow %s)', (failOpen) => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({
-      emulator: { dialect: 'sglang', plan: (body) => (Array.isArray(body.messages) && (body.messages.at(-1) as { role?: string }).role === 'assistant') || typeof body.prompt === 'string' ? { thinkingTokens: 0, answerTokens: 40, tokenDelayMs: 100 } : FIRST },
-      thinkcap: (emu) => ({
-        defaultDialect: 'sglang',
-        requests: { answerTokens: 40, streamedFollowUpMs: 5_000 },
-        backends: [{ name: 'b', dialect: 'sglang', url: emu.url }],
-        admin: { token: ADMIN },
-      }),
-      envoy: {
-        responseBodyMode: 'STREAMED',
-        mutate: (cfg: Record<string, unknown>) => {
-          const ep = extProcFilter(cfg);
-          ep.max_message_timeout = '1s';
-          ep.failure_mode_allow = failOpen;
-        },
+    stack = await heldStack({
+      followUp: { thinkingTokens: 0, answerTokens: 40, tokenDelayMs: 100 },
+      requests: { answerTokens: 40, streamedFollowUpMs: 5_000 },
+      envoy: (cfg) => {
+        const ep = extProcFilter(cfg);
+        ep.max_message_timeout = '1s';
+        ep.failure_mode_allow = failOpen;
       },
     });
   });
@@ -227,11 +211,7 @@ describe.each([true, false])('STREAMED follow-ups behind an Envoy whose max_mess
 describe('STREAMED follow-ups behind an Envoy whose stream idle timeout is shorter than the hold', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({
-      emulator: { dialect: 'sglang', plan: (body) => (Array.isArray(body.messages) && (body.messages.at(-1) as { role?: string }).role === 'assistant') || typeof body.prompt === 'string' ? { thinkingTokens: 0, answerTokens: 30, tokenDelayMs: 100 } : FIRST },
-      thinkcap: (emu) => ({ defaultDialect: 'sglang', requests: { answerTokens: 40, streamedFollowUpMs: 10_000 }, backends: [{ name: 'b', dialect: 'sglang', url: emu.url }], admin: { token: ADMIN } }),
-      envoy: { responseBodyMode: 'STREAMED', mutate: (cfg: Record<string, unknown>) => (httpConnectionManager(cfg).stream_idle_timeout = '1s') },
-    });
+    stack = await heldStack({ followUp: { thinkingTokens: 0, answerTokens: 30, tokenDelayMs: 100 }, requests: { answerTokens: 40, streamedFollowUpMs: 10_000 }, envoy: (cfg) => (httpConnectionManager(cfg).stream_idle_timeout = '1s') });
   });
   afterAll(async () => {
     await stack?.stop();
