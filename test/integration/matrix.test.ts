@@ -283,9 +283,10 @@ describe.each(COMBINATIONS)('$name, enforcement $enforcement, $mode', ({ dialect
     expect(state.reserved).toBe(0);
     expect(state.spent).toBeGreaterThan(0);
     // Envoy's side: every message answered in time and in order; where thinkcap held the last
-    // message for a follow-up, Envoy took the longer timer it asked for.
+    // message for a follow-up, Envoy got the longer timer it asked for (it counts the override as
+    // ignored where it runs no timer for that message: sent while an earlier one was unanswered).
     const stats = await stack.envoy.stats();
-    expect({ message_timeouts: extProcStat(stats, 'message_timeouts'), spurious: extProcStat(stats, 'spurious_msgs_received'), ignored: extProcStat(stats, 'override_message_timeout_ignored') }).toEqual({ message_timeouts: 0, spurious: 0, ignored: mode === 'STREAMED, held' ? 0 : expect.any(Number) });
-    if (mode === 'STREAMED, held' && followed) expect(extProcStat(stats, 'override_message_timeout_received')).toBeGreaterThan(0);
+    expect({ message_timeouts: extProcStat(stats, 'message_timeouts'), spurious: extProcStat(stats, 'spurious_msgs_received') }).toEqual({ message_timeouts: 0, spurious: 0 });
+    if (mode === 'STREAMED, held' && followed) expect(extProcStat(stats, 'override_message_timeout_received') + extProcStat(stats, 'override_message_timeout_ignored')).toBeGreaterThan(0);
   });
 });
