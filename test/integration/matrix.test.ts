@@ -12,6 +12,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../devkit/stack.js';
 import { extProcStat } from '../../devkit/envoy.js';
+import { roomyTimeouts } from '../harness/timeouts.js';
 import type { EmulatedDialect } from '../../devkit/emulator/server.js';
 
 const BEHAVIOURS = {
@@ -209,7 +210,9 @@ describe.each(COMBINATIONS)('$name, enforcement $enforcement, $mode', ({ dialect
         spend: { enabled: true, limits: [{ scope: 'route', id: '*', window: 'day', usd: 1000 }] },
         admin: { token: ADMIN },
       }),
-      envoy: { responseBodyMode: mode === 'STREAMED, held' ? 'STREAMED' : mode },
+      // Envoy's message_timeout at 2 s: Envoy's side is asserted below (no message timeout), and a
+      // CI machine busy with other test files must not turn slowness into one.
+      envoy: { responseBodyMode: mode === 'STREAMED, held' ? 'STREAMED' : mode, mutate: roomyTimeouts },
     });
   });
   afterAll(async () => {
