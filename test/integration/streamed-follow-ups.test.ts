@@ -7,6 +7,7 @@
  * The matrix (matrix.test.ts, "STREAMED, held") covers every dialect and behaviour.
  */
 import OpenAI from 'openai';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../devkit/stack.js';
 import { roomyTimeouts } from '../harness/timeouts.js';
@@ -105,6 +106,20 @@ describe('a follow-up under STREAMED that outlasts requests.streamedFollowUpMs',
     // Honoured, or ignored where Envoy ran no timer for that message (see the burst test below).
     expect(extProcStat(stats, 'override_message_timeout_received') + extProcStat(stats, 'override_message_timeout_ignored')).toBe(2);
     expect(await metrics(stack)).toMatch(/^thinkcap_follow_ups_total\{kind="rescue_at_length",backend="b",outcome="cut"\} 2$/m);
+  });
+
+  it('the dashboard says so: "ok · rescued at length, cut short"', async () => {
+    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${stack.thinkcap!.adminPort}/dashboard`);
+      // The page reads the history when it opens: both requests above.
+      await page.waitForFunction(() => document.querySelectorAll('#feed tbody tr').length >= 2, undefined, { timeout: 10_000 });
+      const outcomes = await page.$$eval('#feed tbody tr td:nth-child(10)', (tds) => tds.map((t) => t.textContent));
+      expect(outcomes).toEqual(['ok · rescued at length, cut short', 'ok · rescued at length, cut short']);
+    } finally {
+      await browser.close();
+    }
   });
 });
 
