@@ -58,6 +58,8 @@ export interface GenerationPlan {
   toolCall?: boolean;
   /** Delay between tokens for this request, in ms (over tokenDelayMs and the delay header). */
   tokenDelayMs?: number;
+  /** Nothing is sent for this long first, headers included (a busy engine that queues the request). */
+  firstByteDelayMs?: number;
 }
 
 /** Ollama's shape of it (api.ToolCall: arguments as an object). */
@@ -268,6 +270,8 @@ export interface Outcome {
   toolCall?: boolean;
   /** GenerationPlan.tokenDelayMs. */
   tokenDelayMs?: number;
+  /** GenerationPlan.firstByteDelayMs. */
+  firstByteDelayMs?: number;
 }
 
 /** What the engine generates for this request: its budget fields obeyed as the real one does. */
@@ -343,7 +347,7 @@ export function engineOutcome(dialect: EmulatedDialect, body: Record<string, unk
     answer = limit - thinking;
     finish = 'length';
   }
-  return { thinking, answer, answerFrom, finish, continuation, thinkClosedByTemplate, ...(plan.dropAfter !== undefined ? { dropAfter: plan.dropAfter } : {}), ...(plan.toolCall && !continuation ? { toolCall: true } : {}), ...(plan.tokenDelayMs !== undefined ? { tokenDelayMs: plan.tokenDelayMs } : {}) };
+  return { thinking, answer, answerFrom, finish, continuation, thinkClosedByTemplate, ...(plan.dropAfter !== undefined ? { dropAfter: plan.dropAfter } : {}), ...(plan.toolCall && !continuation ? { toolCall: true } : {}), ...(plan.tokenDelayMs !== undefined ? { tokenDelayMs: plan.tokenDelayMs } : {}), ...(plan.firstByteDelayMs ? { firstByteDelayMs: plan.firstByteDelayMs } : {}) };
 }
 
 /** The JSON names of the Go structs Ollama decodes a chat request into (api.ChatRequest, openai.ChatCompletionRequest) and their messages. */
@@ -584,6 +588,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       }
       if (opts.firstByteDelayMs) await sleep(opts.firstByteDelayMs);
       const outcome = engineOutcome(dialect, b, opts);
+      if (outcome.firstByteDelayMs) await sleep(outcome.firstByteDelayMs);
       generatedThinking.push(outcome.thinking);
       generatedAnswers.push(expectedAnswer(outcome.answerFrom + outcome.answer, outcome.answerFrom));
       const gzip = !!opts.gzipWhenAccepted && /gzip/.test(String(req.headers['accept-encoding'] ?? ''));

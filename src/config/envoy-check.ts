@@ -114,12 +114,13 @@ function mayCarryChat(m: Obj, config: Config): boolean {
 const ENVOY_DEFAULT_STREAM_IDLE_MS = 300_000;
 
 /**
- * STREAMED follow-ups: while thinkcap holds the last message no byte moves, so Envoy's idle timer
- * for the stream runs (a chat route's idle_timeout, else the connection manager's
- * stream_idle_timeout) and, shorter than the hold, ends the response with a 504 (measured).
+ * Chat routes whose stream idle timer (the route's idle_timeout, else the connection manager's
+ * stream_idle_timeout) is shorter than `ms`, each as "route 'x' can carry chat requests, and its
+ * … is". While a follow-up waits no byte moves (STREAMED: thinkcap holds the last message; full
+ * duplex: the engine has not begun the continuation), and Envoy's idle timer ends the response
+ * with a 504, or cuts the stream, first (measured in both modes).
  */
-function heldIdleTimeouts(hcm: Record<string, unknown>, config: Config): string[] {
-  const hold = config.requests.streamedFollowUpMs;
+function idleTimeoutsUnder(hcm: Record<string, unknown>, config: Config, ms: number): string[] {
   const hcmIdle = hcm.stream_idle_timeout === undefined ? ENVOY_DEFAULT_STREAM_IDLE_MS : durationMs(hcm.stream_idle_timeout);
   const out: string[] = [];
   for (const vh of arr(obj(hcm.route_config).virtual_hosts).map(obj)) {
@@ -127,9 +128,9 @@ function heldIdleTimeouts(hcm: Record<string, unknown>, config: Config): string[
       if (r.route === undefined || !mayCarryChat(obj(r.match), config)) continue;
       const stated = obj(r.route).idle_timeout;
       const idle = stated === undefined ? hcmIdle : durationMs(stated);
-      if (idle === null || idle === 0 || idle >= hold) continue;
+      if (idle === null || idle === 0 || idle >= ms) continue;
       const which = stated === undefined ? `stream_idle_timeout (${hcm.stream_idle_timeout === undefined ? "Envoy's default, 300 s" : String(hcm.stream_idle_timeout)})` : `its idle_timeout (${String(stated)})`;
-      out.push(`route '${String(r.name ?? '(unnamed)')}' can carry chat requests, and ${which} is shorter than requests.streamedFollowUpMs (${hold} ms): no byte moves while thinkcap holds the last message for a follow-up, so Envoy ends the response with a 504 first. Raise it, or lower the hold.`);
+      out.push(`route '${String(r.name ?? '(unnamed)')}' can carry chat requests, and ${which} is`);
     }
   }
   return out;
@@ -257,7 +258,17 @@ export function checkEnvoyConfig(envoy: unknown, config: Config): Finding[] {
     const effective = timeout ?? 200;
     if (config.requests.deadlineMs > effective * 0.8) error(`requests.deadlineMs (${config.requests.deadlineMs} ms) leaves no margin under message_timeout (${effective} ms): keep it at most 80 % of it, or Envoy applies its failure mode before thinkcap answers.`);
     const maxTimeout = ep.max_message_timeout === undefined ? null : durationMs(ep.max_message_timeout);
-    if (streamedFollowUps) for (const m of heldIdleTimeouts(hcm, config)) error(m);
+    if (streamedFollowUps) {
+      const hold = config.requests.streamedFollowUpMs;
+      for (const m of idleTimeoutsUnder(hcm, config, hold)) error(`${m} shorter than requests.streamedFollowUpMs (${hold} ms): no byte moves while thinkcap holds the last message for a follow-up, so Envoy ends the response with a 504 first. Raise it, or lower the hold.`);
+    }
+    // Full duplex: a continuation waits for a busy engine to begin (continuationQueueTimeoutMs)
+    // with no byte moving either.
+    const duplexFollowUps = res === 'FULL_DUPLEX_STREAMED' && config.backends.some((b) => b.url !== undefined && b.enforcement !== 'rewrite' && b.dialect !== 'ollama-openai');
+    if (duplexFollowUps) {
+      const queue = config.requests.continuationQueueTimeoutMs;
+      for (const m of idleTimeoutsUnder(hcm, config, queue)) warning(`${m} shorter than requests.continuationQueueTimeoutMs (${queue} ms): no byte moves while a continuation or rescue waits for a busy engine to begin, so Envoy cuts the response there, not thinkcap with a clean end. Raise it, or lower continuationQueueTimeoutMs.`);
+    }
     if (streamedFollowUps && (maxTimeout === null || maxTimeout < config.requests.streamedFollowUpMs)) {
       // Envoy ignores an override past its max: the held last message times out at message_timeout and the response breaks.
       error(`requests.streamedFollowUpMs (${config.requests.streamedFollowUpMs} ms) needs max_message_timeout at least that long (it is ${maxTimeout === null ? 'not set' : `${maxTimeout} ms`}): Envoy ignores a longer override_message_timeout and breaks the response after message_timeout.`);

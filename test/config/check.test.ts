@@ -113,6 +113,13 @@ describe('thinkcap check: the Envoy config', () => {
     expect(errors(cfg({ streamedFollowUpMs: 30_001 }))).toEqual([expect.stringMatching(/needs max_message_timeout at least that long \(it is 30000 ms\)/)]);
   });
 
+  it('the shipped envoy.yaml in full duplex: its stream idle timeout (600 s) is not shorter than continuationQueueTimeoutMs (600 s)', () => {
+    const duplex = shippedEnvoy();
+    Object.assign(extProcFilter(duplex).processing_mode, { response_body_mode: 'FULL_DUPLEX_STREAMED', response_trailer_mode: 'SEND' });
+    const cfg = validateConfig({ ...read('thinkcap.example.yaml'), backends: [{ name: 'b', dialect: 'sglang', url: 'http://x:1' }] });
+    expect(checkEnvoyConfig(duplex, cfg).filter((f) => /idle/.test(f.message))).toEqual([]);
+  });
+
   it('the shipped compose pair has no errors (thinkcap token and Envoy metadata match)', () => {
     const cfg = validateConfig({ ...read('deploy/compose/thinkcap.yaml'), server: { ...read('deploy/compose/thinkcap.yaml').server, grpcToken: 'replace-this-demo-token-0123456789' } });
     expect(checkEnvoyConfig(read('deploy/compose/envoy.yaml'), cfg).filter((f) => f.level === 'error')).toEqual([]);
@@ -128,6 +135,16 @@ describe('thinkcap check: the Envoy config', () => {
     ['streamedFollowUpMs past max_message_timeout', () => {}, { requests: { streamedFollowUpMs: 45_000 } }, 'error', /requests\.streamedFollowUpMs \(45000 ms\) needs max_message_timeout at least that long \(it is 30000 ms\)/],
     ['a stream idle timeout shorter than streamedFollowUpMs', (e) => (httpConnectionManager(e).stream_idle_timeout = '20s'), {}, 'error', /route 'chat' can carry chat requests, and stream_idle_timeout \(20s\) is shorter than requests\.streamedFollowUpMs \(30000 ms\)/],
     ['a chat route idle_timeout shorter than streamedFollowUpMs', (e) => (routeNamed(e, 'chat').route.idle_timeout = '10s'), {}, 'error', /route 'chat' can carry chat requests, and its idle_timeout \(10s\) is shorter than requests\.streamedFollowUpMs/],
+    [
+      'full duplex, a backend with a url, a stream idle timeout shorter than continuationQueueTimeoutMs',
+      (e) => {
+        Object.assign(extProcFilter(e).processing_mode, { response_body_mode: 'FULL_DUPLEX_STREAMED', response_trailer_mode: 'SEND' });
+        httpConnectionManager(e).stream_idle_timeout = '300s';
+      },
+      { backends: [{ name: 'b', dialect: 'sglang', url: 'http://x:1' }] },
+      'warning',
+      /route 'chat' can carry chat requests, and stream_idle_timeout \(300s\) is shorter than requests\.continuationQueueTimeoutMs \(600000 ms\)/,
+    ],
     ['streamedFollowUpMs with no max_message_timeout', (e) => delete extProcFilter(e).max_message_timeout, {}, 'error', /requests\.streamedFollowUpMs \(30000 ms\) needs max_message_timeout at least that long \(it is not set\)/],
     ['no allow_mode_override', (e) => delete extProcFilter(e).allow_mode_override, {}, 'warning', /allow_mode_override is not true/],
     ['message_timeout too short for the deadline', (e) => (extProcFilter(e).message_timeout = '0.1s'), {}, 'error', /requests\.deadlineMs \(150 ms\) leaves no margin under message_timeout \(100 ms\)/],

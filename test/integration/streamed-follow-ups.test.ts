@@ -27,12 +27,12 @@ async function lastRecord(stack: Stack, before: number) {
   return stack.thinkcap!.history.at(-1)!;
 }
 
-type Plan = { thinkingTokens: number; answerTokens: number; tokenDelayMs?: number };
+type Plan = { thinkingTokens: number; answerTokens: number; tokenDelayMs?: number; firstByteDelayMs?: number };
 /** thinkcap's own follow-up: a chat ending in the assistant's message, or a raw prompt. */
 const isFollowUp = (body: Record<string, unknown>) => (Array.isArray(body.messages) && (body.messages.at(-1) as { role?: string }).role === 'assistant') || typeof body.prompt === 'string';
 
 /** A STREAMED Envoy, thinkcap with the given requests settings, and an emulated engine whose first answer and follow-up are as given. */
-function heldStack(o: { dialect?: 'sglang' | 'ollama'; first?: Plan; followUp: Plan; requests: Record<string, unknown>; envoy?: (cfg: Record<string, unknown>) => void }): Promise<Stack> {
+function heldStack(o: { dialect?: 'sglang' | 'ollama'; first?: Plan; followUp: Plan; requests: Record<string, unknown>; envoy?: (cfg: Record<string, unknown>) => void; mode?: 'STREAMED' | 'FULL_DUPLEX_STREAMED' }): Promise<Stack> {
   const dialect = o.dialect ?? 'sglang';
   return startStack({
     emulator: { dialect, plan: (body) => (isFollowUp(body) ? o.followUp : (o.first ?? FIRST)) },
@@ -40,7 +40,7 @@ function heldStack(o: { dialect?: 'sglang' | 'ollama'; first?: Plan; followUp: P
     // Envoy's message_timeout at 2 s (roomyTimeouts): a CI machine busy with other test files must
     // not turn slowness into message timeouts, which these tests count.
     envoy: {
-      responseBodyMode: 'STREAMED',
+      responseBodyMode: o.mode ?? 'STREAMED',
       mutate: (cfg: Record<string, unknown>) => {
         roomyTimeouts(cfg);
         o.envoy?.(cfg);
@@ -288,5 +288,34 @@ describe('STREAMED follow-ups behind an Envoy whose stream idle timeout is short
     const record = await lastRecord(stack, before);
     expect(record.outcome).toBe('aborted');
     expect(record.reason).toMatch(/^stream ended \d+ ms into a follow-up's hold of the last message/);
+  });
+});
+
+/**
+ * The same timer in full duplex, where thinkcap holds nothing but a continuation waits for a busy
+ * engine to begin (here 2.5 s, against an idle timeout of 1 s): Envoy ends the response first
+ * (504; a stream already under way is cut). `thinkcap check --envoy` warns where the idle timeout
+ * is shorter than requests.continuationQueueTimeoutMs.
+ */
+describe('full duplex: a continuation that waits for the engine longer than the stream idle timeout', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await heldStack({ mode: 'FULL_DUPLEX_STREAMED', followUp: { thinkingTokens: 0, answerTokens: 10, firstByteDelayMs: 2_500 }, requests: { answerTokens: 40 }, envoy: (cfg) => (httpConnectionManager(cfg).stream_idle_timeout = '1s') });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('a whole answer: a 504 at the idle timeout, the request recorded as aborted', async () => {
+    const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
+    const before = stack.thinkcap!.history.length;
+    const status = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'Hi there' }] }).then(
+      () => 200,
+      (err: { status?: number }) => err.status ?? 0,
+    );
+    expect(status).toBe(504);
+    const record = await lastRecord(stack, before);
+    expect(record.outcome).toBe('aborted');
+    expect(record.followUp).toEqual({ kind: 'rescue_at_length', failed: true });
   });
 });
