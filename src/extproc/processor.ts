@@ -455,10 +455,18 @@ export class RequestProcessor {
     if (eos && canContinue) {
       if (this.responseBodyMode === 'STREAMED') {
         // One answer per message: the follow-up's events go out with this, the last one.
-        this.startHeldStreamContinuation(obs, out ?? chunk);
+        const held = this.heldAnswer(out ?? chunk);
+        this.startStreamContinuation(obs, held.add, held.send);
         return [this.holdLastMessage()];
       }
-      this.startStreamContinuation(obs);
+      const emit = this.ctx.emit!;
+      this.startStreamContinuation(
+        obs,
+        (bytes) => {
+          if (bytes.length > 0) emit(streamedBody('response_body', bytes, false));
+        },
+        (tail) => this.finishContinuation(tail),
+      );
       return [this.responseBodyOut(chunk, out, false)];
     }
     const res = this.responseBodyOut(chunk, out, eos);
@@ -601,37 +609,38 @@ export class RequestProcessor {
     );
   }
 
-  private startStreamContinuation(first: ResponseRewriter): void {
-    const emit = this.ctx.emit!;
+  /**
+   * A streamed follow-up: each piece of its answer, rewritten, goes to `forward`, and its end (the
+   * rewriter's tail, or the end of a follow-up cut or failed) to `end`. Full duplex forwards the
+   * pieces as they come; STREAMED gathers them for the last message (heldAnswer).
+   */
+  private startStreamContinuation(first: ResponseRewriter, forward: (bytes: Buffer) => void, end: (tail: Buffer) => void): void {
     const { second, done } = this.launchContinuation(first, false, (chunk, observer) => {
+      if (this.followUpCut !== null) return;
       const bytes = observer.push(chunk, false) ?? chunk;
       this.account!.tick();
-      if (bytes.length > 0) emit(streamedBody('response_body', bytes, false));
+      forward(bytes);
     });
     this.pending = done.then(
-      () => this.finishContinuation(second.push(Buffer.alloc(0), true) ?? Buffer.alloc(0)),
+      () => end(second.push(Buffer.alloc(0), true) ?? Buffer.alloc(0)),
       (err: unknown) => {
         this.continuationFailed(err);
-        this.finishContinuation(second.failedEnd('continuation_failed'));
+        end(this.followUpCut !== null ? second.cutEnd() : second.failedEnd('continuation_failed'));
       },
     );
   }
 
   /**
-   * STREAMED: the follow-up's events are gathered (up to requests.maxResponseHoldBytes) and go
-   * out with the first answer's last message, in its one answer (holdLastMessage).
+   * STREAMED: the follow-up's events, gathered (up to requests.maxResponseHoldBytes) behind the
+   * first answer's last output, and sent as the one answer to its last message (holdLastMessage).
    */
-  private startHeldStreamContinuation(first: ResponseRewriter, firstOut: Buffer): void {
-    const emit = this.ctx.emit!;
+  private heldAnswer(firstOut: Buffer): { add: (bytes: Buffer) => void; send: (tail: Buffer) => void } {
     const parts: Buffer[] = [firstOut];
     let held = firstOut.length;
     const limit = this.ctx.config.requests.maxResponseHoldBytes;
     // Whole events only: the output is in the dialect's framing (launchContinuation).
     const eventEnd = this.plan!.dialect.streamFormat === 'ndjson' ? '\n' : '\n\n';
-    const { second, done } = this.launchContinuation(first, false, (chunk, observer) => {
-      if (this.followUpCut !== null) return;
-      const bytes = observer.push(chunk, false) ?? chunk;
-      this.account!.tick();
+    const add = (bytes: Buffer) => {
       if (held + bytes.length > limit) {
         // The events that fit, then no more.
         const room = limit - held - eventEnd.length;
@@ -642,20 +651,14 @@ export class RequestProcessor {
       }
       parts.push(bytes);
       held += bytes.length;
-    });
-    const deliver = (tail: Buffer) => {
+    };
+    const send = (tail: Buffer) => {
       if (this.finished) return;
       this.finish();
       parts.push(tail);
-      emit({ response_body: { response: { body_mutation: { body: Buffer.concat(parts) } } }, dynamic_metadata: this.metadata() });
+      this.ctx.emit!({ response_body: { response: { body_mutation: { body: Buffer.concat(parts) } } }, dynamic_metadata: this.metadata() });
     };
-    this.pending = done.then(
-      () => deliver(second.push(Buffer.alloc(0), true) ?? Buffer.alloc(0)),
-      (err: unknown) => {
-        this.continuationFailed(err);
-        deliver(this.followUpCut !== null ? second.cutEnd() : second.failedEnd('continuation_failed'));
-      },
-    );
+    return { add, send };
   }
 
   /** thinkcap ends a follow-up itself (STREAMED: Envoy's time for it runs out, or its answer is too large to hold). */
