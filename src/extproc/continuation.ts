@@ -151,8 +151,9 @@ export async function runContinuation(run: ContinuationRun): Promise<void> {
 }
 
 /**
- * One short call to the backend after a response (RewriteResult.release): POST `body` to `path`,
- * its answer read and dropped. Rejects on a status other than 2xx, or past `timeoutMs`.
+ * One short call to the backend (RewriteResult.release after a response; thinkcap check's
+ * renders): POST `body` to `path` and resolve with the answer's text. Rejects on a status other
+ * than 2xx, or past `timeoutMs`.
  */
 export async function postToBackend(url: string, path: string, body: unknown, headers: Record<string, string>, timeoutMs: number): Promise<string> {
   const res = await fetch(backendUrl(url, path), {
