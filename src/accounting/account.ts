@@ -129,6 +129,11 @@ export class RequestAccount {
     return this.first?.promptTokens ?? this.promptEstimate;
   }
 
+  /** Prompt and completion tokens so far, as the usage a client is shown (what is priced). */
+  usage(): { promptTokens: number; completionTokens: number } {
+    return { promptTokens: this.promptTokens(), completionTokens: this.generatedTokens() };
+  }
+
   private priced(energy: EnergyFigure | null, completion: number, unserved: boolean): CostFigures {
     if (energy && energy.costUsd !== null) {
       return { costUsd: energy.costUsd, costBasis: costBasisOf(energy), energyJ: energy.joules, energySource: energyLabel(energy.source) };

@@ -204,11 +204,20 @@ export function ollamaDialect(o: BackendOptions): Dialect {
     hideFinish() {},
     isUsageOnly: () => false,
     isFinalEvent: (event) => event.done === true,
-    // The final line's eval_count covers both legs of a continuation.
-    annotateUsage(json, _reasoningTokens, completionOffset) {
-      if (json.done !== true || completionOffset <= 0 || typeof json.eval_count !== 'number') return false;
-      json.eval_count += completionOffset;
-      return true;
+    // The final line's eval_count covers both legs of a continuation, and its prompt_eval_count
+    // is the client's prompt (the continuation's also holds the first leg's output).
+    annotateUsage(json, _reasoningTokens, completionOffset, promptTokens) {
+      if (json.done !== true) return false;
+      let changed = false;
+      if (completionOffset > 0 && typeof json.eval_count === 'number') {
+        json.eval_count += completionOffset;
+        changed = true;
+      }
+      if (promptTokens != null && typeof json.prompt_eval_count === 'number' && json.prompt_eval_count !== promptTokens) {
+        json.prompt_eval_count = promptTokens;
+        changed = true;
+      }
+      return changed;
     },
     setResponseText(json, reasoning, content) {
       const m = json.message;

@@ -204,6 +204,7 @@ export const openAiEditing: Pick<
   | 'parseStreamEvent'
   | 'parseResponse'
   | 'contentEvent'
+  | 'usageEvent'
   | 'hideFinish'
   | 'isUsageOnly'
   | 'isFinalEvent'
@@ -212,6 +213,11 @@ export const openAiEditing: Pick<
 > = {
   clientMaxTokens: openAiClientMax,
   contentEvent: (text, index = 0) => ({ object: 'chat.completion.chunk', choices: [{ index, delta: { content: text }, finish_reason: null }] }),
+  usageEvent: (u) => ({
+    object: 'chat.completion.chunk',
+    choices: [],
+    usage: { prompt_tokens: u.promptTokens, completion_tokens: u.completionTokens, total_tokens: u.promptTokens + u.completionTokens, completion_tokens_details: { reasoning_tokens: u.reasoningTokens } },
+  }),
   choiceIndex(event) {
     const c = Array.isArray(event.choices) ? event.choices[0] : undefined;
     return isRecord(c) && typeof c.index === 'number' && Number.isInteger(c.index) && c.index > 0 ? c.index : 0;
@@ -254,13 +260,18 @@ export const openAiEditing: Pick<
     }
     return !('usage' in event);
   },
-  annotateUsage(json, reasoningTokens, completionOffset) {
+  annotateUsage(json, reasoningTokens, completionOffset, promptTokens) {
     const u = json.usage;
     if (!isRecord(u)) return false;
     let changed = false;
     if (completionOffset > 0) {
       if (typeof u.completion_tokens === 'number') u.completion_tokens += completionOffset;
       if (typeof u.total_tokens === 'number') u.total_tokens += completionOffset;
+      changed = true;
+    }
+    if (promptTokens != null && typeof u.prompt_tokens === 'number' && u.prompt_tokens !== promptTokens) {
+      if (typeof u.total_tokens === 'number') u.total_tokens += promptTokens - u.prompt_tokens;
+      u.prompt_tokens = promptTokens;
       changed = true;
     }
     // Where the SDKs look for it: usage.completion_tokens_details.reasoning_tokens.

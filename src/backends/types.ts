@@ -196,9 +196,16 @@ export interface Dialect {
   /**
    * Write thinkcap's figures into a usage object the client will see (in place): the reasoning
    * token count where the engine gave none, and earlier legs' completion tokens (a
-   * continuation). Returns true when it changed something.
+   * continuation). `promptTokens`, where given, is the prompt of the client's own request (the
+   * first leg's): a continuation's prompt also holds the first leg's thinking and answer, which
+   * its completion already counts. Returns true when it changed something.
    */
-  annotateUsage?(json: Record<string, unknown>, reasoningTokens: number, completionOffset: number): boolean;
+  annotateUsage?(json: Record<string, unknown>, reasoningTokens: number, completionOffset: number, promptTokens?: number | null): boolean;
+  /**
+   * A stream event carrying only usage, in this dialect's format (OpenAI's usage chunk): for a
+   * client that asked for usage, where thinkcap ends the stream before the engine sent its own.
+   */
+  usageEvent?(usage: { promptTokens: number; completionTokens: number; reasoningTokens: number }): Record<string, unknown>;
   /**
    * Request fields only thinkcap may set on this backend: a client's own (not null) is refused
    * with 400 before any upstream call, whatever the enforcement mode.

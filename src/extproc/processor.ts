@@ -699,6 +699,8 @@ export class RequestProcessor {
       tier: plan.tier,
       thinkingOffset: first.thinkingTokens,
       completionOffset: first.completionTokens ?? 0,
+      promptTokens: first.promptTokens,
+      usageSoFar: () => this.account!.usage(),
       reportExtra: () => reportFields(this.account!.soFar()),
       maxHeldBytes: this.ctx.config.requests.maxResponseHoldBytes,
     });

@@ -40,6 +40,16 @@ export interface RewriterOptions {
   /** Completion tokens of an earlier leg, added to the usage the client sees (a continuation). */
   completionOffset?: number;
   /**
+   * Prompt tokens of the client's request (the first leg's), shown in place of this leg's own
+   * (a continuation's prompt also holds the first leg's output); null or absent: the engine's.
+   */
+  promptTokens?: number | null;
+  /**
+   * The request's usage so far, both legs (RequestAccount.usage): sent to a client that asked
+   * for usage where thinkcap ends the stream before the engine's usage came (cutEnd, failedEnd).
+   */
+  usageSoFar?: () => { promptTokens: number; completionTokens: number };
+  /**
    * Budget forcing's graceful end: past the budget, reasoning is still kept up to the first line
    * break within this many tokens, so the continuation answers after a finished step.
    */
@@ -306,7 +316,14 @@ export class ResponseRewriter {
     if (this.o.format === 'ndjson') {
       return Buffer.from(`${JSON.stringify({ error, thinkcap: reportObject(this.reportFields({ ...(this.o.reportExtra?.() ?? {}), error })) })}\n`, 'utf8');
     }
-    return Buffer.from(`${this.reportComment({ ...(this.o.reportExtra?.() ?? {}), error })}data: [DONE]\n\n`, 'utf8');
+    return Buffer.from(`${this.usageEnd()}${this.reportComment({ ...(this.o.reportExtra?.() ?? {}), error })}data: [DONE]\n\n`, 'utf8');
+  }
+
+  /** The usage chunk a client that asked for usage gets where thinkcap ends the stream itself (SSE; empty where none is due). */
+  private usageEnd(): string {
+    const usage = this.o.clientWantsUsage ? this.o.usageSoFar?.() : undefined;
+    const event = usage && this.o.dialect.usageEvent?.({ ...usage, reasoningTokens: this.thinkingTokens });
+    return event ? `data: ${JSON.stringify(event)}\n\n` : '';
   }
 
   /**
@@ -318,11 +335,14 @@ export class ResponseRewriter {
   cutEnd(): Buffer {
     const held = this.flushThink();
     if (this.o.format === 'ndjson') {
-      const done = { created_at: new Date().toISOString(), message: { role: 'assistant', content: '' }, done: true, done_reason: 'length', thinkcap: reportObject(this.reportFields()) };
+      // Ollama's done line counts the prompt and the generated tokens (both legs).
+      const usage = this.o.usageSoFar?.();
+      const counts = usage ? { prompt_eval_count: usage.promptTokens, eval_count: usage.completionTokens } : {};
+      const done = { created_at: new Date().toISOString(), message: { role: 'assistant', content: '' }, done: true, done_reason: 'length', ...counts, thinkcap: reportObject(this.reportFields()) };
       return Buffer.from([...held, JSON.stringify(done)].map((line) => `${line}\n`).join(''), 'utf8');
     }
     const stop = JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: 'length' }] });
-    return Buffer.from(`${[...held, stop].map((e) => `data: ${e}\n\n`).join('')}${this.reportComment()}data: [DONE]\n\n`, 'utf8');
+    return Buffer.from(`${[...held, stop].map((e) => `data: ${e}\n\n`).join('')}${this.usageEnd()}${this.reportComment()}data: [DONE]\n\n`, 'utf8');
   }
 
   /** Close think blocks still open at the end: a content event in the dialect's format per choice that needs one. */
@@ -363,7 +383,7 @@ export class ResponseRewriter {
     if (!this.o.clientWantsUsage && 'usage' in json) {
       if (d.stripUsage(json)) return null;
       modified = true;
-    } else if (index === 0 && (info.usageOnly || info.finishReason !== null) && 'usage' in json && d.annotateUsage?.(json, this.thinkingTokens, this.o.completionOffset ?? 0)) {
+    } else if (index === 0 && (info.usageOnly || info.finishReason !== null) && 'usage' in json && d.annotateUsage?.(json, this.thinkingTokens, this.o.completionOffset ?? 0, this.o.promptTokens)) {
       // thinkcap's figures go on the first choice's end (or the usage chunk); another choice's
       // events keep the usage the engine wrote.
       modified = true;
@@ -609,7 +629,7 @@ export class ResponseRewriter {
       changed = true;
       for (const fl of this.flushThink()) parts.push(Buffer.from(`${fl}\n`, 'utf8'));
       if (this.continuationWanted) return;
-      this.o.dialect.annotateUsage?.(json, this.thinkingTokens, this.o.completionOffset ?? 0);
+      this.o.dialect.annotateUsage?.(json, this.thinkingTokens, this.o.completionOffset ?? 0, this.o.promptTokens);
       json.thinkcap = reportObject(this.reportFields());
       parts.push(Buffer.from(`${JSON.stringify(json)}\n`, 'utf8'));
     };
@@ -712,7 +732,7 @@ export class ResponseRewriter {
     if (info.toolCalls) this.sawToolCalls = true;
     if (info.finishReason !== null && this.wantsContinuation(info.finishReason)) this.continuationWanted = true;
     const othersChanged = this.finishOtherChoices(json);
-    const usageChanged = d.annotateUsage?.(json, this.thinkingTokens, this.o.completionOffset ?? 0) ?? false;
+    const usageChanged = d.annotateUsage?.(json, this.thinkingTokens, this.o.completionOffset ?? 0, this.o.promptTokens) ?? false;
     if (reasoning === null && content === null && !usageChanged && !othersChanged) return raw;
     d.setResponseText(json, reasoning, content);
     this.rewrittenBody = Buffer.from(JSON.stringify(json), 'utf8');

@@ -277,6 +277,21 @@ describe('cut-off + continuation (generic model, FULL_DUPLEX_STREAMED)', () => {
     expect(rec.thinkingTokens).toBeLessThanOrEqual(33);
     expect(rec.followUp).toEqual({ kind: 'continuation', failed: false });
   });
+
+  it("usage the client asked for: the prompt it sent (the continuation's own holds the thinking), both legs' completion", async () => {
+    const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
+    const s = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: EASY }], stream: true, stream_options: { include_usage: true } });
+    let usage: OpenAI.Completions.CompletionUsage | undefined;
+    for await (const chunk of s) if (chunk.usage) usage = chunk.usage;
+    const cont = stack.emulator.requests.at(-1)!.body as { continue_final_message?: boolean };
+    expect(cont.continue_final_message).toBe(true);
+    await new Promise((r) => setTimeout(r, 30));
+    const rec = stack.thinkcap!.history.at(-1)!;
+    // The emulator's count of the client's one message: its words + 4.
+    expect(usage!.prompt_tokens).toBe(EASY.split(/\s+/).filter(Boolean).length + 4);
+    expect({ prompt: usage!.prompt_tokens, completion: usage!.completion_tokens }).toEqual({ prompt: rec.promptTokens, completion: rec.completionTokens });
+    expect(usage!.total_tokens).toBe(usage!.prompt_tokens + usage!.completion_tokens);
+  });
 });
 
 describe('a vLLM backend with a context length: the limit thinkcap writes fits beside the prompt', () => {
@@ -856,7 +871,7 @@ describe('ollama native /api/chat (NDJSON)', () => {
   });
 });
 
-type OllamaLine = { message: { thinking?: string; content: string }; done: boolean; done_reason?: string; eval_count?: number; thinkcap?: Record<string, string | number> };
+type OllamaLine = { message: { thinking?: string; content: string }; done: boolean; done_reason?: string; eval_count?: number; prompt_eval_count?: number; thinkcap?: Record<string, string | number> };
 
 async function ollamaChat(stack: Stack, extra: Record<string, unknown> = {}): Promise<{ lines: OllamaLine[]; headers: Headers }> {
   const r = await fetch(`${stack.envoy.url}/api/chat`, {
@@ -969,6 +984,9 @@ describe('ollama native: cut-off + continuation (FULL_DUPLEX_STREAMED)', () => {
     const rec = stack.thinkcap!.history.at(-1)!;
     expect(rec.thinkingTokens).toBe(32);
     expect(rec.completionTokens).toBe(32 + ANSWER);
+    // The prompt the client sent (the first leg's count), not the raw continuation's, which holds the thinking.
+    expect(rec.promptTokens).toBeGreaterThan(0);
+    expect(last.prompt_eval_count).toBe(rec.promptTokens);
   });
 
   it('non-streaming: one JSON answer with the continuation merged in and the figures in headers', async () => {

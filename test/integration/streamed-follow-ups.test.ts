@@ -151,6 +151,20 @@ describe('a follow-up under STREAMED after a first answer that arrives in a burs
     expect(extProcStat(stats, 'message_timeouts')).toBe(0);
     expect(extProcStat(stats, 'override_message_timeout_received') + extProcStat(stats, 'override_message_timeout_ignored')).toBe(3);
   }, 30_000);
+
+  it('usage, where the client asked for it: the prompt it sent, not the follow-up\'s (which holds the first leg\'s thinking)', async () => {
+    const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
+    const before = stack.thinkcap!.history.length;
+    const s = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'Hi there' }], stream: true, stream_options: { include_usage: true } });
+    let usage: OpenAI.Completions.CompletionUsage | undefined;
+    for await (const chunk of s) if (chunk.usage) usage = chunk.usage;
+    const record = await lastRecord(stack, before);
+    expect(record.followUp).toEqual({ kind: 'rescue_at_length', failed: false });
+    // "Hi there": 2 words + 4 by the emulator's count; the follow-up's own prompt was over 4,000.
+    expect(usage!.prompt_tokens).toBe(6);
+    expect(usage!.completion_tokens).toBe(record.completionTokens);
+    expect(usage!.total_tokens).toBe(6 + usage!.completion_tokens);
+  }, 30_000);
 });
 
 describe('Ollama (NDJSON): a follow-up under STREAMED that outlasts requests.streamedFollowUpMs', () => {
@@ -166,7 +180,7 @@ describe('Ollama (NDJSON): a follow-up under STREAMED that outlasts requests.str
     const before = stack.thinkcap!.history.length;
     const r = await fetch(`${stack.envoy.url}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Hi there' }] }) });
     expect(r.status).toBe(200);
-    const lines = (await r.text()).trim().split('\n').map((l) => JSON.parse(l) as { done?: boolean; done_reason?: string; error?: unknown; thinkcap?: unknown; message?: { content?: string } });
+    const lines = (await r.text()).trim().split('\n').map((l) => JSON.parse(l) as { done?: boolean; done_reason?: string; error?: unknown; thinkcap?: unknown; message?: { content?: string }; prompt_eval_count?: number; eval_count?: number });
     expect(lines.filter((l) => l.error !== undefined)).toEqual([]);
     const last = lines.at(-1)!;
     expect({ done: last.done, reason: last.done_reason, report: typeof last.thinkcap }).toEqual({ done: true, reason: 'length', report: 'object' });
@@ -174,7 +188,11 @@ describe('Ollama (NDJSON): a follow-up under STREAMED that outlasts requests.str
     const words = answer.split(/\s+/).filter(Boolean).length;
     expect(words).toBeGreaterThan(0);
     expect(words).toBeLessThan(40);
-    expect((await lastRecord(stack, before)).followUp).toEqual({ kind: 'rescue_at_length', failed: true, cut: true });
+    const record = await lastRecord(stack, before);
+    expect(record.followUp).toEqual({ kind: 'rescue_at_length', failed: true, cut: true });
+    // The done line's counts, as Ollama's own carries them: the request's prompt, both legs' tokens, as priced.
+    expect({ prompt: last.prompt_eval_count, generated: last.eval_count }).toEqual({ prompt: record.promptTokens, generated: record.completionTokens });
+    expect(last.eval_count).toBeGreaterThan(words);
   });
 });
 
@@ -206,6 +224,33 @@ describe('a follow-up under STREAMED whose answer outgrows requests.maxResponseH
     const record = await lastRecord(stack, before);
     expect(record.followUp).toEqual({ kind: 'rescue_at_length', failed: true, cut: true });
     expect(record.reason).toMatch(/maxResponseHoldBytes \(16384\)/);
+  });
+
+  it('a client that asked for usage still gets it, as thinkcap prices it: the request\'s own prompt, both legs\' completion', async () => {
+    const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
+    const before = stack.thinkcap!.history.length;
+    const s = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'Hi there' }], stream: true, stream_options: { include_usage: true } });
+    let usage: OpenAI.Completions.CompletionUsage | undefined;
+    let finish: string | null = null;
+    let afterUsage = 0;
+    for await (const chunk of s) {
+      if (usage && chunk.choices.length > 0) afterUsage++;
+      if (chunk.usage) usage = chunk.usage;
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    expect(finish).toBe('length');
+    expect(usage).toBeDefined();
+    // The usage chunk comes last, after the length stop (as engines send it).
+    expect(afterUsage).toBe(0);
+    const record = await lastRecord(stack, before);
+    expect(record.followUp).toEqual({ kind: 'rescue_at_length', failed: true, cut: true });
+    // The emulator counts "Hi there" as 2 words + 4 (its own count, as the engine reported for the first leg).
+    expect(usage!.prompt_tokens).toBe(6);
+    // The first leg up to thinkcap's length cap (budget 32 + allowance 400), then some of the cut answer, as priced.
+    expect(usage!.completion_tokens).toBeGreaterThan(432);
+    expect({ prompt: usage!.prompt_tokens, completion: usage!.completion_tokens }).toEqual({ prompt: record.promptTokens, completion: record.completionTokens });
+    expect(usage!.total_tokens).toBe(usage!.prompt_tokens + usage!.completion_tokens);
+    expect(usage!.completion_tokens_details?.reasoning_tokens).toBe(record.thinkingTokens);
   });
 });
 
