@@ -114,6 +114,13 @@ function mayCarryChat(m: Obj, config: Config): boolean {
 const ENVOY_DEFAULT_STREAM_IDLE_MS = 300_000;
 
 /**
+ * How much longer than continuationQueueTimeoutMs a chat route's idle timeout must be: Envoy's
+ * timer starts at the first answer's last byte, thinkcap's when it asks for the follow-up, after
+ * its probes of the engine (up to 2 s each), so at equal values Envoy's fires first (measured).
+ */
+const FOLLOW_UP_START_MARGIN_MS = 10_000;
+
+/**
  * Chat routes whose stream idle timer (the route's idle_timeout, else the connection manager's
  * stream_idle_timeout) is shorter than `ms`, each as "route 'x' can carry chat requests, and its
  * … is". While a follow-up waits no byte moves (STREAMED: thinkcap holds the last message; full
@@ -267,7 +274,7 @@ export function checkEnvoyConfig(envoy: unknown, config: Config): Finding[] {
     const duplexFollowUps = res === 'FULL_DUPLEX_STREAMED' && config.backends.some((b) => b.url !== undefined && b.enforcement !== 'rewrite' && b.dialect !== 'ollama-openai');
     if (duplexFollowUps) {
       const queue = config.requests.continuationQueueTimeoutMs;
-      for (const m of idleTimeoutsUnder(hcm, config, queue)) warning(`${m} shorter than requests.continuationQueueTimeoutMs (${queue} ms): no byte moves while a continuation or rescue waits for a busy engine to begin, so Envoy cuts the response there, not thinkcap with a clean end. Raise it, or lower continuationQueueTimeoutMs.`);
+      for (const m of idleTimeoutsUnder(hcm, config, queue + FOLLOW_UP_START_MARGIN_MS)) warning(`${m} not ${FOLLOW_UP_START_MARGIN_MS / 1000} s longer than requests.continuationQueueTimeoutMs (${queue} ms): no byte moves while a continuation or rescue waits for a busy engine to begin, and Envoy's idle timer started earlier, at the first answer's last byte, so Envoy cuts the response there, not thinkcap with a clean end. Raise it, or lower continuationQueueTimeoutMs.`);
     }
     if (streamedFollowUps && (maxTimeout === null || maxTimeout < config.requests.streamedFollowUpMs)) {
       // Envoy ignores an override past its max: the held last message times out at message_timeout and the response breaks.

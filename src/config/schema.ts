@@ -262,9 +262,12 @@ export const configSchema = z
          * engine queues it like any request (llama-server with every slot taken sends nothing,
          * headers included, until one frees), and giving up there leaves the client with thinking
          * and no answer; a client that leaves, or Envoy's route timeout, ends the wait sooner.
-         * Default 600 s, the shipped route timeout. Never less than continuationTimeoutMs.
+         * Default 590 s: under the shipped stream idle timeout (600 s) by the margin thinkcap
+         * check --envoy asks for, since Envoy's idle timer starts earlier, at the first answer's
+         * last byte (at equal values Envoy's 504 came first, measured). Never less than
+         * continuationTimeoutMs.
          */
-        continuationQueueTimeoutMs: z.number().int().positive().default(600_000),
+        continuationQueueTimeoutMs: z.number().int().positive().default(590_000),
         /**
          * Follow-ups (a continuation, a rescue) under Envoy `response_body_mode: STREAMED`: how
          * long thinkcap may hold the response's last message to add the follow-up's answer to it.

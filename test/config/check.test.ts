@@ -113,7 +113,7 @@ describe('thinkcap check: the Envoy config', () => {
     expect(errors(cfg({ streamedFollowUpMs: 30_001 }))).toEqual([expect.stringMatching(/needs max_message_timeout at least that long \(it is 30000 ms\)/)]);
   });
 
-  it('the shipped envoy.yaml in full duplex: its stream idle timeout (600 s) is not shorter than continuationQueueTimeoutMs (600 s)', () => {
+  it('the shipped envoy.yaml in full duplex: its stream idle timeout (600 s) is 10 s longer than continuationQueueTimeoutMs (590 s)', () => {
     const duplex = shippedEnvoy();
     Object.assign(extProcFilter(duplex).processing_mode, { response_body_mode: 'FULL_DUPLEX_STREAMED', response_trailer_mode: 'SEND' });
     const cfg = validateConfig({ ...read('thinkcap.example.yaml'), backends: [{ name: 'b', dialect: 'sglang', url: 'http://x:1' }] });
@@ -143,7 +143,14 @@ describe('thinkcap check: the Envoy config', () => {
       },
       { backends: [{ name: 'b', dialect: 'sglang', url: 'http://x:1' }] },
       'warning',
-      /route 'chat' can carry chat requests, and stream_idle_timeout \(300s\) is shorter than requests\.continuationQueueTimeoutMs \(600000 ms\)/,
+      /route 'chat' can carry chat requests, and stream_idle_timeout \(300s\) is not 10 s longer than requests\.continuationQueueTimeoutMs \(590000 ms\)/,
+    ],
+    [
+      'full duplex, a stream idle timeout equal to continuationQueueTimeoutMs (Envoy\'s timer starts first)',
+      (e) => Object.assign(extProcFilter(e).processing_mode, { response_body_mode: 'FULL_DUPLEX_STREAMED', response_trailer_mode: 'SEND' }),
+      { requests: { continuationQueueTimeoutMs: 600_000 }, backends: [{ name: 'b', dialect: 'sglang', url: 'http://x:1' }] },
+      'warning',
+      /stream_idle_timeout \(600s\) is not 10 s longer than requests\.continuationQueueTimeoutMs \(600000 ms\)/,
     ],
     ['streamedFollowUpMs with no max_message_timeout', (e) => delete extProcFilter(e).max_message_timeout, {}, 'error', /requests\.streamedFollowUpMs \(30000 ms\) needs max_message_timeout at least that long \(it is not set\)/],
     ['no allow_mode_override', (e) => delete extProcFilter(e).allow_mode_override, {}, 'warning', /allow_mode_override is not true/],

@@ -340,7 +340,7 @@ describe('STREAMED follow-ups behind an Envoy whose stream idle timeout is short
  * The same timer in full duplex, where thinkcap holds nothing but a continuation waits for a busy
  * engine to begin (here 2.5 s, against an idle timeout of 1 s): Envoy ends the response first
  * (504; a stream already under way is cut). `thinkcap check --envoy` warns where the idle timeout
- * is shorter than requests.continuationQueueTimeoutMs.
+ * is not 10 s longer than requests.continuationQueueTimeoutMs (below: why the margin).
  */
 describe('full duplex: a continuation that waits for the engine longer than the stream idle timeout', () => {
   let stack: Stack;
@@ -362,5 +362,43 @@ describe('full duplex: a continuation that waits for the engine longer than the 
     const record = await lastRecord(stack, before);
     expect(record.outcome).toBe('aborted');
     expect(record.followUp).toEqual({ kind: 'rescue_at_length', failed: true });
+  });
+});
+
+/**
+ * The two timers at equal values: Envoy's idle timer starts at the first answer's last byte,
+ * thinkcap's queue timer when it asks for the follow-up, a moment later, so Envoy's fires first
+ * (a 504 for a whole answer). With continuationQueueTimeoutMs a margin under the idle timeout,
+ * thinkcap ends the response itself: the first answer, recorded as a failed follow-up. `thinkcap
+ * check --envoy` asks for that margin (FOLLOW_UP_START_MARGIN_MS).
+ */
+describe.each([
+  ['equal to', 2_000, 504],
+  ['a second under', 1_000, 200],
+] as const)('full duplex: continuationQueueTimeoutMs %s the stream idle timeout (2 s), an engine that takes 4 s to begin', (_, queueMs, status) => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await heldStack({
+      mode: 'FULL_DUPLEX_STREAMED',
+      followUp: { thinkingTokens: 0, answerTokens: 10, firstByteDelayMs: 4_000 },
+      requests: { answerTokens: 40, continuationQueueTimeoutMs: queueMs, continuationTimeoutMs: queueMs },
+      envoy: (cfg) => (httpConnectionManager(cfg).stream_idle_timeout = '2s'),
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it(`a whole answer: ${status === 504 ? "Envoy's 504 first" : "thinkcap's own end first: the first answer, a failed follow-up"}`, async () => {
+    const before = stack.thinkcap!.history.length;
+    const r = await fetch(`${stack.baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Hi there' }] }) });
+    expect(r.status).toBe(status);
+    const record = await lastRecord(stack, before);
+    expect(record.followUp).toEqual({ kind: 'rescue_at_length', failed: true });
+    if (status === 200) {
+      expect(record.reason).toMatch(/continuation failed: continuation queue timeout/);
+      const j = (await r.json()) as { choices: Array<{ finish_reason: string }> };
+      expect(j.choices).toHaveLength(1);
+    } else expect(record.outcome).toBe('aborted');
   });
 });
