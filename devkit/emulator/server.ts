@@ -476,7 +476,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       res.end(JSON.stringify({ object: 'list', data: [card] }));
       return;
     }
-    if (dialect === 'ollama' && req.method === 'POST' && (path === '/api/chat' || path === '/api/generate')) {
+    // An Ollama server answers both APIs: a client of its /v1 gets follow-ups through /api/generate.
+    const ollamaServer = dialect === 'ollama' || dialect === 'ollama-openai';
+    if (ollamaServer && req.method === 'POST' && (path === '/api/chat' || path === '/api/generate')) {
       // Ollama's unload request (server/routes.go): keep_alive 0 and no prompt (generate) or no
       // messages (chat) expires the model's runner and answers at once, running nothing.
       const b = rec(body);
@@ -500,7 +502,27 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       res.end(JSON.stringify({ model: b.model ?? '', created_at: new Date().toISOString(), message: { role: '', content: '' }, done: false, _debug_info: { rendered_template: rendered } }));
       return;
     }
-    if (dialect === 'ollama' && req.method === 'POST' && path === '/api/generate') {
+    if (dialect === 'ollama-openai' && req.method === 'POST' && rec(body)._debug_render_only === true && path === '/v1/chat/completions') {
+      // The same through /v1 (openai/openai.go passes _debug_render_only on): the render-only
+      // ChatResponse as its ChatCompletion, _debug_info included, every other field empty.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const b = rec(body);
+      const rendered = opts.harmony ? harmonyPrompt(b) : opts.chatTemplate === 'markers' ? markersPrompt(b) : chatMlPrompt(b);
+      res.end(
+        JSON.stringify({
+          id: 'chatcmpl-render',
+          object: 'chat.completion',
+          created: Math.floor(Date.now() / 1000),
+          model: b.model ?? '',
+          system_fingerprint: 'fp_ollama',
+          choices: [{ index: 0, message: { role: '', content: '' }, finish_reason: null }],
+          usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+          _debug_info: { rendered_template: rendered, image_count: 0 },
+        }),
+      );
+      return;
+    }
+    if (ollamaServer && req.method === 'POST' && path === '/api/generate') {
       chatCalls++;
       const delayHeader = req.headers['x-emulator-token-delay-ms'];
       await ollamaGenerate(rec(body), res, typeof delayHeader === 'string' ? Number(delayHeader) : (opts.tokenDelayMs ?? 0));

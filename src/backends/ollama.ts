@@ -1,6 +1,6 @@
 import { keepAliveSeconds } from './keep-alive.js';
 import { FORMAT_PROBE, continuationPrompt, probeMessages, rawContinuationLoses, thinkingFormat } from './think-prompt.js';
-import { applyTokenCeiling, ceilingLimits, openAiEditing, requestStreamUsage, withinContext } from './openai.js';
+import { applyTokenCeiling, ceilingLimits, mergeOpenAiContinuation, openAiEditing, requestStreamUsage, withinContext } from './openai.js';
 import { emptyChunk, isRecord, positiveInt, type BudgetPlan, type ChunkInfo, type ContinuationMerge, type ContinuationRequest, type Dialect, type RewriteResult, type BackendOptions, type TokenLimits } from './types.js';
 
 /** reasoning_effort / think level for a budget, by the configured tier budgets. */
@@ -132,6 +132,64 @@ function ollamaContinuation(o: BackendOptions, original: Record<string, unknown>
   return { path: '/api/generate', body, render: { path: '/api/chat', body: render, probe, prompt }, convert: 'ollama-generate', ndjson: true };
 }
 
+/**
+ * The completion cap on Ollama's /v1 (max_tokens, its only length field): the budget where the
+ * upstream is cut off for a continuation (thinking on), else budget + answer allowance.
+ */
+function openAiCeiling(plan: BudgetPlan, o: BackendOptions): number {
+  const cutOff = o.continuation && plan.cutOff !== false && plan.thinkingBudget > 0;
+  return withinContext(cutOff ? plan.thinkingBudget + (plan.graceTokens ?? 0) : plan.thinkingBudget + plan.answerTokens, plan);
+}
+
+/**
+ * The sampling fields of a /v1 chat request as Ollama's /v1 hands them to the model (options, and
+ * `format` from response_format; openai/openai.go FromChatRequest): temperature and top_p 1.0
+ * where the request sets none, `stop` as a list.
+ */
+function openAiSampling(body: Record<string, unknown>): { options: Record<string, unknown>; format?: unknown } {
+  const options: Record<string, unknown> = { temperature: body.temperature ?? 1.0, top_p: body.top_p ?? 1.0 };
+  for (const k of ['seed', 'frequency_penalty', 'presence_penalty'] as const) if (body[k] !== undefined && body[k] !== null) options[k] = body[k];
+  if (typeof body.stop === 'string') options.stop = [body.stop];
+  else if (Array.isArray(body.stop)) options.stop = body.stop.filter((x) => typeof x === 'string');
+  const rf = isRecord(body.response_format) ? body.response_format : null;
+  const type = rf && typeof rf.type === 'string' ? rf.type.trim().toLowerCase() : '';
+  const format = type === 'json_object' ? 'json' : type === 'json_schema' && isRecord(rf!.json_schema) ? rf!.json_schema.schema : undefined;
+  return format === undefined ? { options } : { options, format };
+}
+
+/**
+ * A follow-up on Ollama's /v1. Its chat has no raw continuation, but the server behind it has
+ * Ollama's own: the request rendered as /v1 renders it (/v1/chat/completions with
+ * `_debug_render_only`, which converts the messages, tools and reasoning effort as the first leg's
+ * request was, and answers `_debug_info.rendered_template`), the thinking so far and the end of
+ * thinking appended, and /api/generate continuing that text (`raw`, `think: false`). Its NDJSON
+ * answer reaches the client as /v1 chat chunks (convert 'ollama-generate-openai').
+ */
+function ollamaOpenAiContinuation(o: BackendOptions, original: Record<string, unknown>, thinking: string, answerSoFar: string, maxTokens: number): ContinuationRequest {
+  const { stream: _stream, stream_options: _options, ...rest } = original;
+  const render: Record<string, unknown> = { ...rest, stream: false, _debug_render_only: true };
+  const { options, format } = openAiSampling(original);
+  const body: Record<string, unknown> = { model: original.model, prompt: '', raw: true, stream: true, think: false, options: { ...options, num_predict: maxTokens } };
+  if (format !== undefined) body.format = format;
+  // The template's way with a finished turn's thinking, as for the native chat (/v1 calls it `reasoning`).
+  let probe: Record<string, unknown> | undefined;
+  if (!o.thinkingFormat) {
+    probe = { ...render, messages: probeMessages('reasoning', FORMAT_PROBE.reasoning, false) };
+    delete probe.tools;
+  }
+  const renderedOf = (answer: unknown): string | null => {
+    const info = isRecord(answer) ? answer._debug_info : undefined;
+    return isRecord(info) && typeof info.rendered_template === 'string' ? info.rendered_template : null;
+  };
+  const prompt = (rendered: unknown, probed?: unknown): string | null => {
+    const template = renderedOf(rendered);
+    if (template === null) return null;
+    const learnt = renderedOf(probed);
+    return continuationPrompt(template, thinking, answerSoFar, o.thinkingFormat ?? (learnt === null ? null : thinkingFormat(template, learnt)));
+  };
+  return { path: '/api/generate', body, render: { path: '/v1/chat/completions', body: render, probe, prompt }, convert: 'ollama-generate-openai', ndjson: true };
+}
+
 /** The first whole /api/chat answer with the continuation's answer, finish, logprobs and both legs' counts. */
 function mergeOllamaContinuation(firstBody: Buffer, m: ContinuationMerge): Buffer {
   let json: unknown;
@@ -242,9 +300,9 @@ export function ollamaOpenAiDialect(o: BackendOptions): Dialect {
     writesEngineCap: false,
     streamFormat: 'sse',
     ...openAiEditing,
-    limits: (body, plan) => ceilingLimits(body, withinContext(plan.thinkingBudget + plan.answerTokens, plan)),
+    limits: (body, plan) => ceilingLimits(body, openAiCeiling(plan, o)),
     rewriteRequest(body: Record<string, unknown>, plan: BudgetPlan): RewriteResult {
-      const result = applyTokenCeiling(body, plan);
+      const result = applyTokenCeiling(body, plan, openAiCeiling(plan, o));
       if (!o.rewriteOnly) {
         // Ollama reads reasoning.effort before reasoning_effort (an empty reasoning object: the
         // model's default), so a client's reasoning object would replace the effort written here.
@@ -252,7 +310,12 @@ export function ollamaOpenAiDialect(o: BackendOptions): Dialect {
         body.reasoning_effort = effortFor(plan.thinkingBudget, o);
       }
       requestStreamUsage(body, false);
-      return result;
+      // A follow-up's render must see the effort the first leg ran with (it renders into some
+      // templates' prompts), not the client's reasoning object, which Ollama reads first.
+      return o.rewriteOnly ? result : { ...result, continuationFields: { reasoning: undefined, reasoning_effort: body.reasoning_effort } };
     },
+    buildContinuation: (original, thinking, answerSoFar, maxTokens) => ollamaOpenAiContinuation(o, original, thinking, answerSoFar, maxTokens),
+    mergeContinuation: mergeOpenAiContinuation,
+    continuationLoses: rawContinuationLoses,
   };
 }

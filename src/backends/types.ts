@@ -122,9 +122,9 @@ export interface ContinuationRequest {
   /**
    * The backend answers in another shape than the client's chat stream: a text completion
    * (`choices[].text` SSE) or Ollama's /api/generate NDJSON (`response`); thinkcap passes it on
-   * as chat events of the client's format.
+   * as chat events of the client's format (/api/chat lines, or /v1 chat chunks).
    */
-  convert?: 'text-completion' | 'ollama-generate';
+  convert?: 'text-completion' | 'ollama-generate' | 'ollama-generate-openai';
   /** The body is streamed as NDJSON (Ollama) rather than SSE. */
   ndjson?: boolean;
   /**

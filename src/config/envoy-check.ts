@@ -255,9 +255,9 @@ export function checkEnvoyConfig(envoy: unknown, config: Config): Finding[] {
     // still thinking at the length cap leaves no answer unless thinkcap asks for one (the rescue:
     // a url, and a mode that lets it add to the response).
     for (const b of config.backends) {
-      const rescued = addable && b.url !== undefined && b.dialect !== 'ollama-openai';
+      const rescued = addable && b.url !== undefined;
       if (b.enforcement !== 'native' || buildDialect(b.dialect, backendOptions(config, b)).writesEngineCap || rescued) continue;
-      warning(`backends '${b.name}' (${b.dialect}) gets no thinking cap the engine reads: it thinks on past the budget, and a model still thinking at the length cap leaves the client no answer. thinkcap asks for one where the backend has a url and response_body_mode is FULL_DUPLEX_STREAMED (or STREAMED with requests.streamedFollowUpMs)${b.dialect === 'ollama-openai' ? ' (and the dialect is ollama: Ollama\'s /v1 has no continuation)' : ''}.`);
+      warning(`backends '${b.name}' (${b.dialect}) gets no thinking cap the engine reads: it thinks on past the budget, and a model still thinking at the length cap leaves the client no answer. thinkcap asks for one where the backend has a url and response_body_mode is FULL_DUPLEX_STREAMED (or STREAMED with requests.streamedFollowUpMs).`);
     }
     if (ep.allow_mode_override !== true) warning('allow_mode_override is not true: thinkcap cannot tell Envoy to skip the bodies of requests it does not act on, or to buffer whole JSON answers.');
     const timeout = ep.message_timeout === undefined ? null : durationMs(ep.message_timeout);
@@ -271,7 +271,7 @@ export function checkEnvoyConfig(envoy: unknown, config: Config): Finding[] {
     }
     // Full duplex: a continuation waits for a busy engine to begin (continuationQueueTimeoutMs)
     // with no byte moving either.
-    const duplexFollowUps = res === 'FULL_DUPLEX_STREAMED' && config.backends.some((b) => b.url !== undefined && b.enforcement !== 'rewrite' && b.dialect !== 'ollama-openai');
+    const duplexFollowUps = res === 'FULL_DUPLEX_STREAMED' && config.backends.some((b) => b.url !== undefined && b.enforcement !== 'rewrite');
     if (duplexFollowUps) {
       const queue = config.requests.continuationQueueTimeoutMs;
       for (const m of idleTimeoutsUnder(hcm, config, queue + FOLLOW_UP_START_MARGIN_MS)) warning(`${m} not ${FOLLOW_UP_START_MARGIN_MS / 1000} s longer than requests.continuationQueueTimeoutMs (${queue} ms): no byte moves while a continuation or rescue waits for a busy engine to begin, and Envoy's idle timer started earlier, at the first answer's last byte, so Envoy cuts the response there, not thinkcap with a clean end. Raise it, or lower continuationQueueTimeoutMs.`);

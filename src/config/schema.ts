@@ -588,13 +588,6 @@ export const configSchema = z
     for (const [name, t] of Object.entries(c.routing.targets)) {
       if (t.backend && !c.backends.some((b) => b.name === t.backend)) ctx.addIssue({ code: 'custom', path: ['routing', 'targets', name, 'backend'], message: `unknown backend '${t.backend}'` });
     }
-    // Ollama's /v1 has no raw continuation (its completions apply the template): budget forcing
-    // would cut the thinking and leave no way to an answer.
-    c.backends.forEach((b, i) => {
-      if (b.enforcement === 'continuation' && b.dialect === 'ollama-openai') {
-        ctx.addIssue({ code: 'custom', path: ['backends', i, 'enforcement'], message: 'enforcement "continuation" is not available for dialect ollama-openai (Ollama\'s /v1 has no raw continuation): use dialect ollama (/api/chat), or enforcement native' });
-      }
-    });
   });
 
 export type Config = z.infer<typeof configSchema>;

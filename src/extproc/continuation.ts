@@ -138,7 +138,8 @@ export async function runContinuation(run: ContinuationRun): Promise<void> {
       if (!(fallback && err instanceof RefusedCall && err.status === 400)) throw err;
       res = await post(request.path, fallback, accept);
     }
-    const convert = request.convert === 'text-completion' ? textCompletionToChat() : request.convert === 'ollama-generate' ? ollamaGenerateToChat() : null;
+    const convert =
+      request.convert === 'text-completion' ? textCompletionToChat() : request.convert === 'ollama-generate' ? ollamaGenerateToChat() : request.convert === 'ollama-generate-openai' ? ollamaGenerateToOpenAiChat() : null;
     for await (const chunk of res.body!) {
       arm(idleMs, 'idle');
       const bytes = Buffer.from(chunk);
@@ -219,6 +220,44 @@ export function ollamaGenerateToChat(): (chunk: Buffer) => Buffer {
       if (!isRecord(json)) continue;
       const { response, thinking: _thinking, context: _context, ...rest } = json;
       parts.push(`${JSON.stringify({ ...rest, message: { role: 'assistant', content: typeof response === 'string' ? response : '' } })}\n`);
+    }
+    return Buffer.from(parts.join(''), 'utf8');
+  };
+}
+
+/**
+ * Ollama /api/generate NDJSON rewritten as the /v1 chat stream Ollama's own /v1 writes
+ * (middleware/openai.go): a chunk per `response`, then at `done` a finish chunk (done_reason as
+ * finish_reason), a usage chunk (prompt_eval_count, eval_count; the rewriter removes it where the
+ * client did not ask) and `[DONE]`. An error line becomes an error event.
+ */
+export function ollamaGenerateToOpenAiChat(): (chunk: Buffer) => Buffer {
+  const framer = new NdjsonFramer();
+  const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) => `data: ${JSON.stringify({ object: 'chat.completion.chunk', system_fingerprint: 'fp_ollama', choices, ...extra })}\n\n`;
+  return (bytes) => {
+    const parts: string[] = [];
+    for (const { line } of framer.push(bytes)) {
+      let json: unknown;
+      try {
+        json = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      if (!isRecord(json)) continue;
+      const model = typeof json.model === 'string' ? { model: json.model } : {};
+      if (typeof json.error === 'string') {
+        parts.push(`data: ${JSON.stringify({ error: { message: json.error, type: 'api_error' } })}\n\n`);
+        continue;
+      }
+      if (typeof json.response === 'string' && json.response !== '') parts.push(chunk([{ index: 0, delta: { content: json.response }, finish_reason: null }], model));
+      if (json.done === true) {
+        const reason = typeof json.done_reason === 'string' && json.done_reason !== '' ? json.done_reason : 'stop';
+        parts.push(chunk([{ index: 0, delta: {}, finish_reason: reason }], model));
+        const prompt = typeof json.prompt_eval_count === 'number' ? json.prompt_eval_count : 0;
+        const completion = typeof json.eval_count === 'number' ? json.eval_count : 0;
+        parts.push(chunk([], { ...model, usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion } }));
+        parts.push('data: [DONE]\n\n');
+      }
     }
     return Buffer.from(parts.join(''), 'utf8');
   };

@@ -496,8 +496,8 @@ function decide(
   // Only a continuation backend cuts off (the check reads every message: not on other requests).
   // The body as it will be sent, as far as the check reads it: with the routed model.
   const lost = choices === 1 && addable && backend?.enforcement === 'continuation' ? (dialect.continuationLoses?.(route?.model ? { ...json, model: route.model } : json) ?? null) : null;
-  // A dialect with no continuation (ollama-openai) cannot cut off: the cut would leave no answer
-  // (before, the continuation it could not build failed the request with a 500).
+  // A dialect with no continuation cannot cut off: the cut would leave no answer (ollama-openai,
+  // before it had one, failed such a request with a 500: the continuation could not be built).
   const continuable = backend?.enforcement !== 'continuation' || dialect.buildContinuation !== undefined;
   const cutOff = choices === 1 && addable && lost === null && continuable;
   if (!cutOff && backend?.enforcement === 'continuation') {

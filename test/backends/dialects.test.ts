@@ -41,8 +41,7 @@ function limitTheEngineReads(name: DialectName, body: Record<string, unknown>): 
 describe.each(DIALECTS)('dialect %s, called directly', (name) => {
   it('limits() computes, without touching the body, exactly what rewriteRequest() writes', () => {
     fc.assert(
-      // (The config refuses budget forcing on ollama-openai: Ollama's /v1 has no raw continuation.)
-      fc.property(fc.constantFrom(...ENFORCEMENTS.filter((e) => name !== 'ollama-openai' || e !== 'continuation')), fc.nat({ max: 4000 }), fc.nat({ max: 4000 }), clientLimit, clientLimit, fc.option(fc.integer({ min: -1, max: 5000 }), { nil: undefined }), fc.boolean(), (enf, budget, answer, a, b, own, stream) => {
+      fc.property(fc.constantFrom(...ENFORCEMENTS), fc.nat({ max: 4000 }), fc.nat({ max: 4000 }), clientLimit, clientLimit, fc.option(fc.integer({ min: -1, max: 5000 }), { nil: undefined }), fc.boolean(), (enf, budget, answer, a, b, own, stream) => {
         const d = dialect(name, enf);
         const body: Record<string, unknown> = { messages: [{ role: 'user', content: 'x' }], stream };
         if (name === 'ollama') {

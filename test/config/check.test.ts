@@ -89,15 +89,13 @@ describe('thinkcap check: the Envoy config', () => {
     Object.assign(extProcFilter(duplex).processing_mode, { response_body_mode: 'FULL_DUPLEX_STREAMED', response_trailer_mode: 'SEND' });
     const example = read('thinkcap.example.yaml');
     const backends = (b: Record<string, unknown>, requests: Record<string, unknown> = {}) => validateConfig({ ...example, requests: { ...example.requests, ...requests }, backends: [{ name: 'b', ...b }] });
-    for (const b of [{ dialect: 'ollama' }, { dialect: 'generic' }, { dialect: 'sglang' }, { dialect: 'llamacpp', budgetField: false }]) {
+    for (const b of [{ dialect: 'ollama' }, { dialect: 'ollama-openai' }, { dialect: 'generic' }, { dialect: 'sglang' }, { dialect: 'llamacpp', budgetField: false }]) {
       // The shipped pair: STREAMED, and thinkcap may hold the last message (streamedFollowUpMs).
       expect(checkEnvoyConfig(shippedEnvoy(), backends({ ...b, url: 'http://e:1' })).filter(uncapped), b.dialect).toEqual([]);
       expect(checkEnvoyConfig(shippedEnvoy(), backends({ ...b, url: 'http://e:1' }, { streamedFollowUpMs: 0 })).filter(uncapped), b.dialect).toHaveLength(1);
       expect(checkEnvoyConfig(duplex, backends(b)).filter(uncapped), b.dialect).toHaveLength(1);
       expect(checkEnvoyConfig(duplex, backends({ ...b, url: 'http://e:1' }, { streamedFollowUpMs: 0 })).filter(uncapped), b.dialect).toEqual([]);
     }
-    // Ollama's /v1 has no continuation: the rescue never answers there.
-    expect(checkEnvoyConfig(duplex, backends({ dialect: 'ollama-openai', url: 'http://e:1' })).filter(uncapped)[0]!.message).toMatch(/the dialect is ollama/);
     // Engines that read the cap thinkcap writes, and budget forcing: nothing to say.
     for (const b of [{ dialect: 'vllm' }, { dialect: 'llamacpp' }, { dialect: 'sglang', strictThinking: true }, { dialect: 'sglang', logitProcessor: 'P' }, { dialect: 'ollama', enforcement: 'rewrite' }]) {
       expect(checkEnvoyConfig(shippedEnvoy(), backends(b)).filter(uncapped), JSON.stringify(b)).toEqual([]);

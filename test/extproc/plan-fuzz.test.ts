@@ -37,8 +37,7 @@ const message = fc.tuple(
 const topFields = fc.dictionary(fc.constantFrom(...READ_TOP_FIELDS), value, { maxKeys: 6 });
 
 describe('planRequest on any body parseChatBody accepts', () => {
-  // Budget forcing on ollama-openai is refused by the config (no raw continuation on Ollama's /v1).
-  const combinations = BACKENDS.flatMap((b) => (['native', 'continuation', 'rewrite'] as const).filter((e) => b.dialect !== 'ollama-openai' || e !== 'continuation').flatMap((enforcement) => [false, true].map((spendOn) => ({ ...b, enforcement, spendOn }))));
+  const combinations = BACKENDS.flatMap((b) => (['native', 'continuation', 'rewrite'] as const).flatMap((enforcement) => [false, true].map((spendOn) => ({ ...b, enforcement, spendOn }))));
   it.each(combinations)(
     '$dialect $enforcement (spend on: $spendOn): decides, never throws',
     async ({ spendOn, ...backend }) => {

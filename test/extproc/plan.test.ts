@@ -172,19 +172,21 @@ describe('planRequest', () => {
     expect(plan.original).toBeNull();
   });
 
-  it('a continuation backend on a dialect that has no continuation is not cut off (it would leave no answer)', () => {
-    // The config refuses it (ollama-openai); the plan does not rely on that: a config set up past
-    // validation once answered such a request with a 500 (the continuation could not be built).
-    expect(() => validateConfig({ backends: [{ name: 'o', dialect: 'ollama-openai', enforcement: 'continuation', url: 'http://127.0.0.1:1' }] })).toThrow(/not available for dialect ollama-openai/);
-    const config = validateConfig({ defaultDialect: 'ollama-openai', backends: [{ name: 'o', dialect: 'ollama-openai', url: 'http://127.0.0.1:1' }] });
-    (config.backends[0] as { enforcement: string }).enforcement = 'continuation';
-    const json = { model: 'm', messages: [{ role: 'user', content: 'Hello' }] };
-    const out = planRequest(head(config), json, json.messages, deps(config), timing({ responseBodyMode: 'FULL_DUPLEX_STREAMED' })) as PlanOutcome;
-    if (out.kind !== 'forward') throw new Error('refused');
-    expect(out.plan.cutOff).toBe(false);
-    expect(out.plan.continuation).toBe(false);
-    expect(out.plan.notes).toContain('no cut-off + continuation: the ollama-openai dialect has no continuation; capped as native, the stream rewrite enforces');
-    expect(out.plan.limits.upstreamMaxTokens).toBe(out.plan.budget + config.requests.answerTokens);
+  it("ollama-openai under continuation: cut off at the budget (its follow-up goes through the server's native API), not with tools", () => {
+    const config = validateConfig({ defaultDialect: 'ollama-openai', backends: [{ name: 'o', dialect: 'ollama-openai', enforcement: 'continuation', url: 'http://127.0.0.1:1' }] });
+    const plan = (json: Record<string, unknown>) => {
+      const out = planRequest(head(config), json, json.messages as never, deps(config), timing({ responseBodyMode: 'FULL_DUPLEX_STREAMED' })) as PlanOutcome;
+      if (out.kind !== 'forward') throw new Error('refused');
+      return out.plan;
+    };
+    const cut = plan({ model: 'm', messages: [{ role: 'user', content: 'Hello' }] });
+    expect(cut.cutOff).toBe(true);
+    expect(cut.continuation).toBe(true);
+    expect(cut.limits.upstreamMaxTokens).toBe(cut.budget);
+    // A raw continuation would return a tool call as text: no cut-off, the usual allowance.
+    const tools = plan({ model: 'm', messages: [{ role: 'user', content: 'Hello' }], tools: [{ type: 'function', function: { name: 'f', parameters: {} } }] });
+    expect(tools.cutOff).toBe(false);
+    expect(tools.limits.upstreamMaxTokens).toBe(tools.budget + config.requests.answerTokens);
   });
 
   it('classifier.underTierCost decides how far an unsure query leans up', () => {

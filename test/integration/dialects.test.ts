@@ -648,7 +648,7 @@ describe.each([
   { dialect: 'sglang' as const, emulator: {}, backend: {} },
   { dialect: 'generic' as const, emulator: {}, backend: {} },
   // llama.cpp: on the real llama-server (llamacpp-real.test.ts; the emulator renders no
-  // /apply-template); Ollama's native API below (ollama-openai has no continuation).
+  // /apply-template); Ollama's native API below, and its /v1 (ollama-openai) in the next block.
 ])("$dialect, native with a url: thinking that runs into thinkcap's length cap is rescued", ({ dialect, emulator, backend }) => {
   let stack: Stack;
   const last = (body: Record<string, unknown>) => (Array.isArray(body.messages) ? (body.messages.at(-1) as Record<string, unknown>) : {});
@@ -697,6 +697,80 @@ describe.each([
     expect(chatCalls(stack, before)).toHaveLength(1);
     await new Promise((r) => setTimeout(r, 30));
     expect(stack.thinkcap!.history.at(-1)!.followUp).toBeNull();
+  });
+});
+
+/**
+ * Ollama's /v1 (ollama-openai) has no raw continuation, but the server behind it has Ollama's own:
+ * thinkcap renders the request through /v1 itself (`_debug_render_only`, so its messages, tools
+ * and reasoning effort are converted as the first leg's were), has /api/generate continue the
+ * rendered prompt with the thinking closed, and passes its answer on as /v1 chat chunks. As a
+ * rescue (native: a model that thinks into thinkcap's length cap) and as budget forcing.
+ */
+describe.each(['native', 'continuation'] as const)("ollama-openai (Ollama's /v1), enforcement %s: a follow-up through the server's native API", (enforcement) => {
+  let stack: Stack;
+  const isGenerate = (r: { path: string }) => r.path === '/api/generate';
+  beforeAll(async () => {
+    stack = await startStack({
+      emulator: { dialect: 'ollama-openai', plan: (body) => (typeof body.prompt === 'string' ? { thinkingTokens: 0, answerTokens: 6 } : { thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }) },
+      thinkcap: (emu) => ({ defaultDialect: 'ollama-openai', requests: { answerTokens: 40 }, backends: [{ name: 'b', dialect: 'ollama-openai', enforcement, url: emu.url }] }),
+      envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it.each([true, false])('stream %s: the answer arrives in /v1 chunks; the calls are the ones Ollama reads', async (stream) => {
+    const before = stack.emulator.requests.length;
+    const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
+    // A client's own reasoning object (Ollama reads it before reasoning_effort), sampling fields and a JSON format.
+    const request = { model: 'qwen3', messages: [{ role: 'user', content: EASY }], temperature: 0.2, seed: 7, stop: 'END', response_format: { type: 'json_object' }, reasoning: { effort: 'high' } } as const;
+    let content: string;
+    let finish: string | null = null;
+    let usage: OpenAI.Completions.CompletionUsage | undefined;
+    if (stream) {
+      const s = await client.chat.completions.create({ ...request, stream: true, stream_options: { include_usage: true } } as never);
+      content = '';
+      for await (const chunk of s as unknown as AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>) {
+        content += chunk.choices[0]?.delta?.content ?? '';
+        finish = chunk.choices[0]?.finish_reason ?? finish;
+        if (chunk.usage) usage = chunk.usage;
+      }
+    } else {
+      const data = await client.chat.completions.create(request as never) as OpenAI.Chat.Completions.ChatCompletion;
+      content = data.choices[0]!.message.content ?? '';
+      finish = data.choices[0]!.finish_reason;
+      usage = data.usage;
+    }
+    expect(content.split('</think>').at(-1)!.trim()).toBe(expectedAnswer(6));
+    expect(finish).toBe('stop');
+    const sent = stack.emulator.requests.slice(before);
+    const first = sent[0]!.body as Record<string, unknown>;
+    expect(sent[0]!.path).toBe('/v1/chat/completions');
+    // Budget forcing stops the first leg at the budget (32); a rescue at budget + allowance (72).
+    expect(first.max_tokens).toBe(enforcement === 'continuation' ? 32 : 72);
+    expect(first.reasoning).toBeUndefined();
+    const renders = sent.filter((r) => (r.body as { _debug_render_only?: boolean })._debug_render_only === true);
+    expect(renders.length).toBeGreaterThanOrEqual(1);
+    for (const r of renders) {
+      expect(r.path).toBe('/v1/chat/completions');
+      const b = r.body as Record<string, unknown>;
+      // Rendered with the effort the first leg ran with, not the client's reasoning object.
+      expect({ effort: b.reasoning_effort, reasoning: b.reasoning, stream: b.stream }).toEqual({ effort: first.reasoning_effort, reasoning: undefined, stream: false });
+    }
+    const gen = sent.find(isGenerate)!.body as { model: string; raw: boolean; think: boolean; prompt: string; format: unknown; options: Record<string, unknown> };
+    expect({ model: gen.model, raw: gen.raw, think: gen.think, format: gen.format }).toEqual({ model: 'qwen3', raw: true, think: false, format: 'json' });
+    // The sampling Ollama's /v1 gave the first leg (openai/openai.go): top_p 1.0 where unset, stop as a list.
+    expect(gen.options).toMatchObject({ temperature: 0.2, top_p: 1, seed: 7, stop: ['END'] });
+    expect(gen.prompt).toMatch(/<\|im_start\|>user\nHello<\|im_end\|>\n<\|im_start\|>assistant\n<think>\n[\s\S]*\n<\/think>\n\n$/);
+    await new Promise((r) => setTimeout(r, 30));
+    const rec = stack.thinkcap!.history.at(-1)!;
+    expect(rec.followUp).toEqual({ kind: enforcement === 'continuation' ? 'continuation' : 'rescue_at_length', failed: false });
+    // Usage: the client's prompt (the first leg's count), both legs' completion.
+    expect({ prompt: usage!.prompt_tokens, completion: usage!.completion_tokens }).toEqual({ prompt: rec.promptTokens, completion: rec.completionTokens });
+    expect(usage!.completion_tokens).toBe((enforcement === 'continuation' ? 32 : 72) + 6);
+    await checkEnvoyClean(stack);
   });
 });
 

@@ -77,7 +77,7 @@ const planFor = (body: Record<string, unknown>) => {
 type Mode = 'FULL_DUPLEX_STREAMED' | 'STREAMED' | 'STREAMED, held';
 
 /** thinkcap can follow the upstream answer with a continuation (budget forcing or a rescue): not in plain STREAMED. */
-const followsUp = (dialect: EmulatedDialect, enforcement: Enforcement, mode: Mode) => mode !== 'STREAMED' && enforcement !== 'rewrite' && dialect !== 'ollama-openai';
+const followsUp = (_dialect: EmulatedDialect, enforcement: Enforcement, mode: Mode) => mode !== 'STREAMED' && enforcement !== 'rewrite';
 /** The engine ends the thinking at the budget itself (the emulated vLLM and llama.cpp read their budget fields). */
 const engineCaps = (dialect: EmulatedDialect, enforcement: Enforcement) => enforcement !== 'rewrite' && (dialect === 'vllm' || dialect === 'llamacpp');
 
@@ -190,8 +190,6 @@ const ENGINES: Array<{ dialect: EmulatedDialect; variant: string; emulator: Reco
 const COMBINATIONS: Array<(typeof ENGINES)[number] & { name: string; enforcement: Enforcement; mode: Mode }> = [];
 for (const engine of ENGINES) {
   for (const enforcement of ['native', 'continuation', 'rewrite'] as const) {
-    // Refused by the config (Ollama's /v1 has no raw continuation).
-    if (engine.dialect === 'ollama-openai' && enforcement === 'continuation') continue;
     for (const mode of ['FULL_DUPLEX_STREAMED', 'STREAMED', 'STREAMED, held'] as const) COMBINATIONS.push({ ...engine, name: `${engine.dialect}${engine.variant}`, enforcement, mode });
   }
 }
