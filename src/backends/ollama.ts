@@ -94,6 +94,26 @@ function ollamaLimits(body: Record<string, unknown>, plan: BudgetPlan, o: Backen
   return { clientMaxTokens: clientMax, upstreamMaxTokens: clientMax === null ? ceiling : Math.min(clientMax, ceiling) };
 }
 
+/** The prompt Ollama's template rendered for a render-only request (`_debug_info.rendered_template`; /api/chat and /v1 alike), or null. */
+function renderedOf(answer: unknown): string | null {
+  const info = isRecord(answer) ? answer._debug_info : undefined;
+  return isRecord(info) && typeof info.rendered_template === 'string' ? info.rendered_template : null;
+}
+
+/**
+ * The raw continuation's prompt from the render's answer: the rendered prompt, the thinking so
+ * far closed in the template's own format (configured, or learnt from the probe's render), and
+ * the answer so far. Null where the answer holds no rendered prompt.
+ */
+function renderedPrompt(o: BackendOptions, thinking: string, answerSoFar: string): (rendered: unknown, probed?: unknown) => string | null {
+  return (rendered, probed) => {
+    const template = renderedOf(rendered);
+    if (template === null) return null;
+    const learnt = renderedOf(probed);
+    return continuationPrompt(template, thinking, answerSoFar, o.thinkingFormat ?? (learnt === null ? null : thinkingFormat(template, learnt)));
+  };
+}
+
 /**
  * Budget forcing on Ollama. Its /api/chat does not continue a prefilled assistant turn with
  * thinking closed the same way for every template, so thinkcap asks Ollama for the exact
@@ -119,17 +139,7 @@ function ollamaContinuation(o: BackendOptions, original: Record<string, unknown>
     probe = { ...render, messages: probeMessages('thinking', FORMAT_PROBE.reasoning, false) };
     delete probe.tools;
   }
-  const renderedOf = (answer: unknown): string | null => {
-    const info = isRecord(answer) ? answer._debug_info : undefined;
-    return isRecord(info) && typeof info.rendered_template === 'string' ? info.rendered_template : null;
-  };
-  const prompt = (rendered: unknown, probed?: unknown): string | null => {
-    const template = renderedOf(rendered);
-    if (template === null) return null;
-    const learnt = renderedOf(probed);
-    return continuationPrompt(template, thinking, answerSoFar, o.thinkingFormat ?? (learnt === null ? null : thinkingFormat(template, learnt)));
-  };
-  return { path: '/api/generate', body, render: { path: '/api/chat', body: render, probe, prompt }, convert: 'ollama-generate', ndjson: true };
+  return { path: '/api/generate', body, render: { path: '/api/chat', body: render, probe, prompt: renderedPrompt(o, thinking, answerSoFar) }, convert: 'ollama-generate', ndjson: true };
 }
 
 /**
@@ -177,17 +187,7 @@ function ollamaOpenAiContinuation(o: BackendOptions, original: Record<string, un
     probe = { ...render, messages: probeMessages('reasoning', FORMAT_PROBE.reasoning, false) };
     delete probe.tools;
   }
-  const renderedOf = (answer: unknown): string | null => {
-    const info = isRecord(answer) ? answer._debug_info : undefined;
-    return isRecord(info) && typeof info.rendered_template === 'string' ? info.rendered_template : null;
-  };
-  const prompt = (rendered: unknown, probed?: unknown): string | null => {
-    const template = renderedOf(rendered);
-    if (template === null) return null;
-    const learnt = renderedOf(probed);
-    return continuationPrompt(template, thinking, answerSoFar, o.thinkingFormat ?? (learnt === null ? null : thinkingFormat(template, learnt)));
-  };
-  return { path: '/api/generate', body, render: { path: '/v1/chat/completions', body: render, probe, prompt }, convert: 'ollama-generate-openai', ndjson: true };
+  return { path: '/api/generate', body, render: { path: '/v1/chat/completions', body: render, probe, prompt: renderedPrompt(o, thinking, answerSoFar) }, convert: 'ollama-generate-openai', ndjson: true };
 }
 
 /** The first whole /api/chat answer with the continuation's answer, finish, logprobs and both legs' counts. */
