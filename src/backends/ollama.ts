@@ -94,6 +94,20 @@ function ollamaLimits(body: Record<string, unknown>, plan: BudgetPlan, o: Backen
   return { clientMaxTokens: clientMax, upstreamMaxTokens: clientMax === null ? ceiling : Math.min(clientMax, ceiling) };
 }
 
+/**
+ * The template's own way with a finished turn's thinking (Ollama's renderers for Cohere's
+ * reasoning models, Gemma 4: `<|channel>thought` … `<channel|>`), rendered by the same server: a
+ * render of the probe conversation, its assistant message last, as templates that keep thinking
+ * only after the last user message (Gemma 4's, Qwen3.5's) then write it. Tools are left out (the
+ * format does not need them). None where the backend's thinkingFormat is configured.
+ */
+function formatProbe(o: BackendOptions, render: Record<string, unknown>, field: 'thinking' | 'reasoning'): Record<string, unknown> | undefined {
+  if (o.thinkingFormat) return undefined;
+  const probe: Record<string, unknown> = { ...render, messages: probeMessages(field, FORMAT_PROBE.reasoning, false) };
+  delete probe.tools;
+  return probe;
+}
+
 /** The prompt Ollama's template rendered for a render-only request (`_debug_info.rendered_template`; /api/chat and /v1 alike), or null. */
 function renderedOf(answer: unknown): string | null {
   const info = isRecord(answer) ? answer._debug_info : undefined;
@@ -130,15 +144,7 @@ function ollamaContinuation(o: BackendOptions, original: Record<string, unknown>
   const body: Record<string, unknown> = { prompt: '', raw: true, stream: true, think: false, options: { ...(isRecord(original.options) ? original.options : {}), num_predict: maxTokens } };
   for (const k of CARRIED_FIELDS) if (original[k] !== undefined) body[k] = original[k];
   if (keepAlive !== undefined) body.keep_alive = keepAlive;
-  // The template's own way with a finished turn's thinking (Ollama's renderers for Cohere's
-  // reasoning models, Gemma 4: `<|channel>thought` … `<channel|>`), rendered by the same server:
-  // the probe's assistant message last, as templates that keep thinking only after the last user
-  // message (Gemma 4's, Qwen3.5's) then write it. Tools are left out (the format does not need them).
-  let probe: Record<string, unknown> | undefined;
-  if (!o.thinkingFormat) {
-    probe = { ...render, messages: probeMessages('thinking', FORMAT_PROBE.reasoning, false) };
-    delete probe.tools;
-  }
+  const probe = formatProbe(o, render, 'thinking');
   return { path: '/api/generate', body, render: { path: '/api/chat', body: render, probe, prompt: renderedPrompt(o, thinking, answerSoFar) }, convert: 'ollama-generate', ndjson: true };
 }
 
@@ -181,12 +187,8 @@ function ollamaOpenAiContinuation(o: BackendOptions, original: Record<string, un
   const { options, format } = openAiSampling(original);
   const body: Record<string, unknown> = { model: original.model, prompt: '', raw: true, stream: true, think: false, options: { ...options, num_predict: maxTokens } };
   if (format !== undefined) body.format = format;
-  // The template's way with a finished turn's thinking, as for the native chat (/v1 calls it `reasoning`).
-  let probe: Record<string, unknown> | undefined;
-  if (!o.thinkingFormat) {
-    probe = { ...render, messages: probeMessages('reasoning', FORMAT_PROBE.reasoning, false) };
-    delete probe.tools;
-  }
+  // /v1 calls a message's thinking `reasoning`.
+  const probe = formatProbe(o, render, 'reasoning');
   return { path: '/api/generate', body, render: { path: '/v1/chat/completions', body: render, probe, prompt: renderedPrompt(o, thinking, answerSoFar) }, convert: 'ollama-generate-openai', ndjson: true };
 }
 
