@@ -4,7 +4,7 @@
  * (requests.streamedFollowUpMs), with a backend url, against model behaviours: one that answers
  * within its budget, one that thinks far past it (300 tokens against a trivial budget of 32 and
  * an answer allowance of 40), one that ends its turn inside its thinking, and the rest below. Whatever the combination: the request succeeds
- * (never a thinkcap error: ollama-openai under budget forcing once answered 500), the client sees
+ * (never a thinkcap error: ollama-openai under budget forcing once answered 500, and had no follow-up before it went through Ollama's native API), the client sees
  * at most the budget's worth of thinking, a think block is closed at most once, an answer
  * arrives wherever thinkcap can ask for one, and no bill passes its reservation (spend is on).
  */
