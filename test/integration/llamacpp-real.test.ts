@@ -206,6 +206,10 @@ describe.each(ENGINES)('real llama-server: $label', (engine) => {
       if (maxTokens !== null) expect(generated).toBeLessThanOrEqual(maxTokens);
       if (maxTokens !== null && seen.usage) expect(seen.usage.completion_tokens).toBeLessThanOrEqual(maxTokens);
       expect(seen.usage?.completion_tokens).toBe(generated);
+      // The prompt the client sent, as llama-server counted it for the first leg (a continuation's
+      // own prompt also holds the first leg's thinking).
+      for (let i = 0; i < 100 && stack.thinkcap!.history.at(-1)?.completionTokens !== generated; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(seen.usage?.prompt_tokens).toBe(stack.thinkcap!.history.at(-1)!.promptTokens);
 
       // Thinking counts where the SDKs look.
       const reported = (seen.usage?.completion_tokens_details as { reasoning_tokens?: number } | undefined)?.reasoning_tokens;
