@@ -187,6 +187,9 @@ function ollamaOpenAiContinuation(o: BackendOptions, original: Record<string, un
   const { options, format } = openAiSampling(original);
   const body: Record<string, unknown> = { model: original.model, prompt: '', raw: true, stream: true, think: false, options: { ...options, num_predict: maxTokens } };
   if (format !== undefined) body.format = format;
+  // Logprobs as /v1 asks for them (FromChatRequest): the answer's tokens get theirs too.
+  if (original.logprobs === true) body.logprobs = true;
+  if (typeof original.top_logprobs === 'number') body.top_logprobs = original.top_logprobs;
   // /v1 calls a message's thinking `reasoning`.
   const probe = formatProbe(o, render, 'reasoning');
   return { path: '/api/generate', body, render: { path: '/v1/chat/completions', body: render, probe, prompt: renderedPrompt(o, thinking, answerSoFar) }, convert: 'ollama-generate-openai', ndjson: true };

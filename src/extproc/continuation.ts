@@ -229,7 +229,8 @@ export function ollamaGenerateToChat(): (chunk: Buffer) => Buffer {
  * Ollama /api/generate NDJSON rewritten as the /v1 chat stream Ollama's own /v1 writes
  * (middleware/openai.go): a chunk per `response`, then at `done` a finish chunk (done_reason as
  * finish_reason), a usage chunk (prompt_eval_count, eval_count; the rewriter removes it where the
- * client did not ask) and `[DONE]`. An error line becomes an error event.
+ * client did not ask) and `[DONE]`. A line's `logprobs` go on its chunk as /v1 writes them
+ * (`choices[0].logprobs.content`, the same fields). An error line becomes an error event.
  */
 export function ollamaGenerateToOpenAiChat(): (chunk: Buffer) => Buffer {
   const framer = new NdjsonFramer();
@@ -249,7 +250,10 @@ export function ollamaGenerateToOpenAiChat(): (chunk: Buffer) => Buffer {
         parts.push(`data: ${JSON.stringify({ error: { message: json.error, type: 'api_error' } })}\n\n`);
         continue;
       }
-      if (typeof json.response === 'string' && json.response !== '') parts.push(chunk([{ index: 0, delta: { content: json.response }, finish_reason: null }], model));
+      const logprobs = Array.isArray(json.logprobs) && json.logprobs.length > 0 ? { logprobs: { content: json.logprobs } } : {};
+      if ((typeof json.response === 'string' && json.response !== '') || 'logprobs' in logprobs) {
+        parts.push(chunk([{ index: 0, delta: typeof json.response === 'string' && json.response !== '' ? { content: json.response } : {}, ...logprobs, finish_reason: null }], model));
+      }
       if (json.done === true) {
         const reason = typeof json.done_reason === 'string' && json.done_reason !== '' ? json.done_reason : 'stop';
         parts.push(chunk([{ index: 0, delta: {}, finish_reason: reason }], model));

@@ -55,6 +55,12 @@ describe('Ollama /api/generate lines as /v1 chat chunks', () => {
     );
   });
 
+  it("a line's logprobs go on its chunk, as /v1 writes them", () => {
+    const entry = { token: 'Hi', logprob: -0.25, bytes: [72, 105], top_logprobs: [{ token: 'Hi', logprob: -0.25, bytes: [72, 105] }] };
+    const events = convert(`${JSON.stringify({ response: 'Hi', done: false, logprobs: [entry] })}\n`);
+    expect(JSON.parse(events[0]!).choices).toEqual([{ index: 0, delta: { content: 'Hi' }, logprobs: { content: [entry] }, finish_reason: null }]);
+  });
+
   it('a line that is not JSON, or not an object, is left out', () => {
     expect(convert(`not json\n[1,2]\n${generateLines([])}`).map((e) => (e === '[DONE]' ? e : JSON.parse(e).choices.length))).toEqual([1, 0, '[DONE]']);
   });

@@ -772,6 +772,31 @@ describe.each(['native', 'continuation'] as const)("ollama-openai (Ollama's /v1)
     expect(usage!.completion_tokens).toBe((enforcement === 'continuation' ? 32 : 72) + 6);
     await checkEnvoyClean(stack);
   });
+
+  it.each([true, false])('stream %s: logprobs asked for come with the follow-up\'s answer too', async (stream) => {
+    const before = stack.emulator.requests.length;
+    const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
+    const request = { model: 'qwen3', messages: [{ role: 'user', content: EASY }], logprobs: true, top_logprobs: 2 };
+    const entries: Array<{ token: string; top_logprobs: unknown[] }> = [];
+    let content = '';
+    if (stream) {
+      const s = await client.chat.completions.create({ ...request, stream: true } as never);
+      for await (const chunk of s as unknown as AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>) {
+        content += chunk.choices[0]?.delta?.content ?? '';
+        entries.push(...((chunk.choices[0]?.logprobs?.content ?? []) as never[]));
+      }
+    } else {
+      const data = (await client.chat.completions.create(request as never)) as OpenAI.Chat.Completions.ChatCompletion;
+      content = data.choices[0]!.message.content ?? '';
+      entries.push(...((data.choices[0]!.logprobs?.content ?? []) as never[]));
+    }
+    const gen = stack.emulator.requests.slice(before).find(isGenerate)!.body as { logprobs: boolean; top_logprobs: number };
+    expect({ logprobs: gen.logprobs, top: gen.top_logprobs }).toEqual({ logprobs: true, top: 2 });
+    // The emulated /v1 writes none for the first leg; the follow-up's six answer tokens each have theirs.
+    expect(entries).toHaveLength(6);
+    expect(entries.map((e) => e.token).join('')).toBe(content.split('</think>').at(-1));
+    expect(entries.every((e) => e.top_logprobs.length === 2)).toBe(true);
+  });
 });
 
 // GLM's template writes a think block back without its line breaks (HF's check refuses it: 400)
