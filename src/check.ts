@@ -129,6 +129,24 @@ async function llamaContentFindings(b: BackendConfig): Promise<Finding[]> {
   return out;
 }
 
+/**
+ * An Ollama backend's follow-ups (the rescue, cut-off + continuation) start with a render-only
+ * request (`_debug_render_only`: Ollama 0.11.5 for /api/chat, 0.12.0 for /v1), answered with the
+ * rendered prompt and no model run. An older server ignores the field and answers a chat: every
+ * follow-up then fails and the client gets no answer where one was needed. Asked with a one-token
+ * limit, so that such a server generates almost nothing.
+ */
+async function ollamaRenderFindings(b: BackendConfig, names: string[]): Promise<Finding[]> {
+  if ((b.dialect !== 'ollama' && b.dialect !== 'ollama-openai') || b.enforcement === 'rewrite') return [];
+  const model = b.model ?? names[0];
+  if (model === undefined) return [];
+  const messages = [{ role: 'user', content: FORMAT_PROBE.question }];
+  const [path, body] = b.dialect === 'ollama' ? ['/api/chat', { model, messages, stream: false, options: { num_predict: 1 }, _debug_render_only: true }] : ['/v1/chat/completions', { model, messages, stream: false, max_tokens: 1, _debug_render_only: true }];
+  const answer = JSON.parse(await postToBackend(b.url!, path, body, backendCallHeaders(b), 30_000)) as { _debug_info?: { rendered_template?: unknown } };
+  if (typeof answer._debug_info?.rendered_template === 'string') return [];
+  return [{ level: 'warning', message: `backends '${b.name}' answered a render-only request (${path} with _debug_render_only, model ${model}) without a rendered prompt: an Ollama older than ${b.dialect === 'ollama' ? '0.11.5' : '0.12.0'}, whose follow-ups (the rescue, cut-off + continuation) all fail, so a model that thinks into the length cap or ends inside its thinking leaves no answer. Upgrade Ollama, or set enforcement: rewrite.` }];
+}
+
 /** The most telling part of a fetch error: the socket error code (ECONNREFUSED, ENOTFOUND, …) where there is one. */
 function reason(err: unknown): string {
   const e = err as { message?: string; code?: string; cause?: unknown; errors?: unknown[] };
@@ -168,6 +186,7 @@ export async function checkCommand(args: string[]): Promise<number> {
         if (context) findings.push(context);
         findings.push(...noCutOffFindings(b, names), ...templateFindings(b, names));
         findings.push(...(await llamaContentFindings(b).catch((err: unknown) => [{ level: 'warning' as const, message: `backends '${b.name}': could not read its reasoning format and template (/props, /apply-template): ${reason(err)}.` }])));
+        findings.push(...(await ollamaRenderFindings(b, names).catch((err: unknown) => [{ level: 'warning' as const, message: `backends '${b.name}': a render-only request, which its follow-ups start with, failed: ${reason(err)}.` }])));
       } catch (err) {
         findings.push({ level: 'error', message: `backends '${b.name}' (${b.url}) is not reachable: ${reason(err)}.` });
       }

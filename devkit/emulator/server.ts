@@ -178,6 +178,11 @@ export interface EmulatorOptions {
    * or null; default 5m. Only whether it unloads at once (0) is modelled.
    */
   ollamaKeepAlive?: string | number;
+  /**
+   * Ollama before render-only requests (0.11.5 for /api/chat, 0.12.0 for /v1): `_debug_render_only`
+   * is not a field it reads, so such a request is answered as a chat.
+   */
+  ollamaNoRender?: boolean;
   /** Listen address (default 127.0.0.1, a free port). */
   host?: string;
   port?: number;
@@ -473,7 +478,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       res.writeHead(200, { 'content-type': 'application/json' });
       // vLLM's model card states the context length it serves (max_model_len).
       const card = { id: opts.model ?? 'emulated-reasoner', object: 'model', owned_by: 'emulator', ...(opts.maxModelLen !== undefined ? { max_model_len: opts.maxModelLen } : {}) };
-      res.end(JSON.stringify({ object: 'list', data: [card] }));
+      // Ollama's own list (server/routes.go ListHandler): models by name.
+      const name = opts.model ?? 'emulated-reasoner';
+      res.end(JSON.stringify(path === '/api/tags' ? { models: [{ name, model: name, modified_at: new Date(0).toISOString(), size: 0, digest: '', details: {} }] } : { object: 'list', data: [card] }));
       return;
     }
     // An Ollama server answers both APIs: a client of its /v1 gets follow-ups through /api/generate.
@@ -494,7 +501,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       }
       scheduleOllama(b, res);
     }
-    if (dialect === 'ollama' && req.method === 'POST' && rec(body)._debug_render_only === true && path === '/api/chat') {
+    if (dialect === 'ollama' && req.method === 'POST' && rec(body)._debug_render_only === true && path === '/api/chat' && !opts.ollamaNoRender) {
       // Ollama answers a render-only chat request with the prompt its template renders, not calling the model.
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
       const b = rec(body);
@@ -502,7 +509,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       res.end(JSON.stringify({ model: b.model ?? '', created_at: new Date().toISOString(), message: { role: '', content: '' }, done: false, _debug_info: { rendered_template: rendered } }));
       return;
     }
-    if (dialect === 'ollama-openai' && req.method === 'POST' && rec(body)._debug_render_only === true && path === '/v1/chat/completions') {
+    if (dialect === 'ollama-openai' && req.method === 'POST' && rec(body)._debug_render_only === true && path === '/v1/chat/completions' && !opts.ollamaNoRender) {
       // The same through /v1 (openai/openai.go passes _debug_render_only on): the render-only
       // ChatResponse as its ChatCompletion, _debug_info included, every other field empty.
       res.writeHead(200, { 'content-type': 'application/json' });

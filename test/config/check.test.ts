@@ -294,6 +294,36 @@ describe('thinkcap check (the CLI)', () => {
     }
   });
 
+  it.each([
+    ['ollama', '/api/chat', '0.11.5'],
+    ['ollama-openai', '/v1/chat/completions', '0.12.0'],
+  ] as const)('%s: check asks for a render-only prompt, which follow-ups start with, and warns where the server predates them', async (dialect, path, version) => {
+    const base = read('thinkcap.example.yaml');
+    const at = async (name: string, url: string, enforcement = 'native') => {
+      writeFileSync(join(dir, `${name}.yaml`), stringify({ ...base, backends: [{ name: 'o', dialect, url, enforcement }] }));
+      return (await check('--config', join(dir, `${name}.yaml`))).stdout;
+    };
+    const current = await startEmulator({ dialect, model: 'qwen3:8b' });
+    const old = await startEmulator({ dialect, model: 'qwen3:8b', ollamaNoRender: true });
+    try {
+      const ok = await at(`${dialect}-now`, current.url);
+      expect(ok).toMatch(/backend o \(ollama(-openai)?, http:\/\/127\.0\.0\.1:\d+\): qwen3:8b/);
+      expect(ok).not.toMatch(/render-only/);
+      const render = current.requests.find((r) => r.path === path && (r.body as { _debug_render_only?: boolean })._debug_render_only === true)!.body as Record<string, unknown>;
+      // The listed model, and a one-token limit, should the server run it after all.
+      expect(render.model).toBe('qwen3:8b');
+      expect(dialect === 'ollama' ? (render.options as { num_predict: number }).num_predict : render.max_tokens).toBe(1);
+      expect(await at(`${dialect}-old`, old.url)).toContain(`backends 'o' answered a render-only request (${path} with _debug_render_only, model qwen3:8b) without a rendered prompt: an Ollama older than ${version}`);
+      // No follow-ups under the stream rewrite alone: nothing to ask.
+      const before = old.requests.length;
+      expect(await at(`${dialect}-rewrite`, old.url, 'rewrite')).not.toMatch(/render-only/);
+      expect(old.requests.slice(before).filter((r) => r.method === 'POST')).toEqual([]);
+    } finally {
+      await current.close();
+      await old.close();
+    }
+  });
+
   it("a vLLM backend that states its context length (max_model_len): a warning without contextTokens or above it, none at or under it", async () => {
     const sized = await startEmulator({ model: 'qwen3-8b', maxModelLen: 16384 });
     try {
