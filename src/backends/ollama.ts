@@ -139,6 +139,8 @@ function renderedPrompt(o: BackendOptions, thinking: string, answerSoFar: string
 function ollamaContinuation(o: BackendOptions, original: Record<string, unknown>, thinking: string, answerSoFar: string, maxTokens: number): ContinuationRequest {
   const render: Record<string, unknown> = { messages: original.messages, stream: false, _debug_render_only: true };
   for (const k of RENDERED_FIELDS) if (original[k] !== undefined) render[k] = original[k];
+  // A server older than render-only requests answers a chat instead: one token at most.
+  render.options = { ...(isRecord(render.options) ? render.options : {}), num_predict: 1 };
   const keepAlive = followKeepAlive(original.keep_alive, o);
   if (keepAlive !== undefined) render.keep_alive = keepAlive;
   const body: Record<string, unknown> = { prompt: '', raw: true, stream: true, think: false, options: { ...(isRecord(original.options) ? original.options : {}), num_predict: maxTokens } };
@@ -183,7 +185,8 @@ function openAiSampling(body: Record<string, unknown>): { options: Record<string
  */
 function ollamaOpenAiContinuation(o: BackendOptions, original: Record<string, unknown>, thinking: string, answerSoFar: string, maxTokens: number): ContinuationRequest {
   const { stream: _stream, stream_options: _options, ...rest } = original;
-  const render: Record<string, unknown> = { ...rest, stream: false, _debug_render_only: true };
+  // max_tokens 1: a server older than render-only requests answers a chat instead, one token at most.
+  const render: Record<string, unknown> = { ...rest, stream: false, max_tokens: 1, _debug_render_only: true };
   const { options, format } = openAiSampling(original);
   const body: Record<string, unknown> = { model: original.model, prompt: '', raw: true, stream: true, think: false, options: { ...options, num_predict: maxTokens } };
   if (format !== undefined) body.format = format;

@@ -159,8 +159,9 @@ describe('continuation requests, per dialect', () => {
     expect(c.ndjson).toBe(true);
     expect(c.convert).toBe('ollama-generate');
     expect(c.render!.path).toBe('/api/chat');
-    // The render schedules the model as the chat did: the same options and keep_alive.
-    expect(c.render!.body).toMatchObject({ model: 'qwen3', think: true, _debug_render_only: true, stream: false, keep_alive: '5m', options: { temperature: 0, num_predict: 32 } });
+    // The render schedules the model as the chat did: the same options and keep_alive; a limit of
+    // one token, should a server older than render-only requests answer it as a chat.
+    expect(c.render!.body).toMatchObject({ model: 'qwen3', think: true, _debug_render_only: true, stream: false, keep_alive: '5m', options: { temperature: 0, num_predict: 1 } });
     expect(c.body).toMatchObject({ model: 'qwen3', raw: true, think: false, stream: true, keep_alive: '5m', options: { temperature: 0, num_predict: 64 } });
     // A template that leaves <think> to the model gets it opened; one that opens it is not opened twice.
     expect(c.render!.prompt({ _debug_info: { rendered_template: '<|im_start|>assistant\n' } })).toBe('<|im_start|>assistant\n<think>\nso far\n</think>\n\n');

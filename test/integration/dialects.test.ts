@@ -799,6 +799,46 @@ describe.each(['native', 'continuation'] as const)("ollama-openai (Ollama's /v1)
   });
 });
 
+/**
+ * An Ollama older than render-only requests (0.11.5 for /api/chat, 0.12.0 for /v1) answers the
+ * follow-up's render as a chat: thinkcap asks it with a one-token limit, so such a server runs the
+ * model for one token, not a whole answer, and the follow-up ends as failed (thinkcap check warns
+ * of such a server).
+ */
+describe.each(['ollama', 'ollama-openai'] as const)('%s, a server that predates render-only requests', (dialect) => {
+  let stack: Stack;
+  const renderPath = dialect === 'ollama' ? '/api/chat' : '/v1/chat/completions';
+  beforeAll(async () => {
+    stack = await startStack({
+      emulator: { dialect, ollamaNoRender: true, plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }) },
+      thinkcap: (emu) => ({ defaultDialect: dialect, requests: { answerTokens: 40 }, backends: [{ name: 'b', dialect, url: emu.url }] }),
+      envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('the render runs one token at most; the follow-up fails and the response ends cleanly', async () => {
+    const before = stack.emulator.requests.length;
+    const thought = stack.emulator.generatedThinking.length;
+    const r = await fetch(`${stack.envoy.url}${renderPath}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'qwen3', messages: [{ role: 'user', content: EASY }], stream: false }) });
+    expect(r.status).toBe(200);
+    const renders = stack.emulator.requests.slice(before).filter((q) => (q.body as { _debug_render_only?: boolean })._debug_render_only === true);
+    expect(renders.length).toBeGreaterThanOrEqual(1);
+    for (const q of renders) expect(dialect === 'ollama' ? (q.body as { options: { num_predict: number } }).options.num_predict : (q.body as { max_tokens: number }).max_tokens).toBe(1);
+    // The first leg thought to its cap (72); each render the old server ran as a chat, one token.
+    const legs = stack.emulator.generatedThinking.slice(thought);
+    expect(legs[0]).toBe(72);
+    expect(legs.slice(1).every((n) => n <= 1)).toBe(true);
+    await new Promise((res) => setTimeout(res, 30));
+    const rec = stack.thinkcap!.history.at(-1)!;
+    expect(rec.followUp).toEqual({ kind: 'rescue_at_length', failed: true });
+    expect(rec.reason).toMatch(/returned no prompt/);
+    await checkEnvoyClean(stack);
+  });
+});
+
 // GLM's template writes a think block back without its line breaks (HF's check refuses it: 400)
 // and renders a message's reasoning; the Cohere-style `markers` one renders content as it is (a
 // think block passes, and reads as text) and the reasoning between its own markers. vLLM's
