@@ -116,7 +116,8 @@ const ENVOY_DEFAULT_STREAM_IDLE_MS = 300_000;
 /**
  * How much longer than continuationQueueTimeoutMs a chat route's idle timeout must be: Envoy's
  * timer starts at the first answer's last byte, thinkcap's when it asks for the follow-up, after
- * its probes of the engine (up to 2 s each), so at equal values Envoy's fires first (measured).
+ * its probes of the engine (up to 2 s each), so equal values are a race Envoy mostly wins
+ * (measured: a 504 in 5 of 5 runs at 2 s against 2 s).
  */
 const FOLLOW_UP_START_MARGIN_MS = 10_000;
 

@@ -264,7 +264,7 @@ export const configSchema = z
          * and no answer; a client that leaves, or Envoy's route timeout, ends the wait sooner.
          * Default 590 s: under the shipped stream idle timeout (600 s) by the margin thinkcap
          * check --envoy asks for, since Envoy's idle timer starts earlier, at the first answer's
-         * last byte (at equal values Envoy's 504 came first, measured). Never less than
+         * last byte (at equal values Envoy's 504 mostly came first, measured). Never less than
          * continuationTimeoutMs.
          */
         continuationQueueTimeoutMs: z.number().int().positive().default(590_000),
