@@ -625,7 +625,7 @@ export class RequestProcessor {
       () => end(second.push(Buffer.alloc(0), true) ?? Buffer.alloc(0)),
       (err: unknown) => {
         this.continuationFailed(err);
-        end(this.followUpCut !== null ? second.cutEnd() : second.failedEnd('continuation_failed'));
+        end(this.followUpCut !== null ? second.cutEnd() : second.failedEnd('continuation_failed', first.finishReason));
       },
     );
   }

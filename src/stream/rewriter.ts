@@ -309,14 +309,16 @@ export class ResponseRewriter {
   }
 
   /**
-   * The end of a stream whose continuation failed: the report with the error, then the format's
-   * own end (`[DONE]`, or an NDJSON error line as Ollama writes one).
+   * The end of a stream whose continuation failed: SSE, the finish the engine gave the first
+   * answer (`firstFinish`; thinkcap held it back for the follow-up), the usage a client asked
+   * for, the report with the error and `[DONE]`; NDJSON, an error line as Ollama writes one.
    */
-  failedEnd(error: string): Buffer {
+  failedEnd(error: string, firstFinish: string | null = null): Buffer {
     if (this.o.format === 'ndjson') {
       return Buffer.from(`${JSON.stringify({ error, thinkcap: reportObject(this.reportFields({ ...(this.o.reportExtra?.() ?? {}), error })) })}\n`, 'utf8');
     }
-    return Buffer.from(`${this.usageEnd()}${this.reportComment({ ...(this.o.reportExtra?.() ?? {}), error })}data: [DONE]\n\n`, 'utf8');
+    const finish = firstFinish === null ? '' : `data: ${JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: firstFinish }] })}\n\n`;
+    return Buffer.from(`${finish}${this.usageEnd()}${this.reportComment({ ...(this.o.reportExtra?.() ?? {}), error })}data: [DONE]\n\n`, 'utf8');
   }
 
   /** The usage chunk a client that asked for usage gets where thinkcap ends the stream itself (SSE; empty where none is due). */

@@ -1532,6 +1532,42 @@ describe('ollama native: the continuation backend is gone', () => {
   });
 });
 
+describe('an OpenAI-compatible continuation backend that is gone (SSE)', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    stack = await startStack({
+      emulator: { dialect: 'generic', plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }) },
+      thinkcap: { defaultDialect: 'generic', backends: [{ name: 'b', dialect: 'generic', enforcement: 'continuation', url: dead }] },
+      envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it("the stream ends as the engine ended the first answer (its finish, held back for the follow-up), with the usage asked for", async () => {
+    const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
+    const s = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: EASY }], stream: true, stream_options: { include_usage: true } });
+    let finish: string | null = null;
+    let usage: OpenAI.Completions.CompletionUsage | undefined;
+    for await (const chunk of s) {
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+      if (chunk.usage) usage = chunk.usage;
+    }
+    // Cut at the budget (32) by max_tokens: the engine's length stop.
+    expect(finish).toBe('length');
+    await new Promise((r) => setTimeout(r, 30));
+    const rec = stack.thinkcap!.history.at(-1)!;
+    expect(rec.reason).toMatch(/^continuation failed/);
+    expect(rec.followUp).toEqual({ kind: 'continuation', failed: true });
+    // What thinkcap prices: the first leg as the engine counted it (its 32 thinking tokens and the opening tag).
+    expect({ prompt: usage!.prompt_tokens, completion: usage!.completion_tokens }).toEqual({ prompt: rec.promptTokens, completion: rec.completionTokens });
+    expect(usage!.completion_tokens).toBeGreaterThanOrEqual(32);
+    await checkEnvoyClean(stack);
+  });
+});
+
 describe('ollama native with a model that writes <think> into content', () => {
   let stack: Stack;
   beforeAll(async () => {
