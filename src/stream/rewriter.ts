@@ -87,6 +87,9 @@ function tagLeads(tags: ThinkTags): readonly string[] {
 const LEADS_BY_TAGS = new WeakMap<ThinkTags, readonly string[]>();
 
 const DONE_EVENT = Buffer.from('data: [DONE]\n\n');
+
+/** An OpenAI stream's finish chunk for the first choice, as JSON (an end thinkcap writes itself). */
+const finishChunk = (reason: string) => JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: reason }] });
 const CONTENT_KEY = '"content":"';
 const INDEX_KEY = '"index":';
 
@@ -317,7 +320,7 @@ export class ResponseRewriter {
     if (this.o.format === 'ndjson') {
       return Buffer.from(`${JSON.stringify({ error, thinkcap: reportObject(this.reportFields({ ...(this.o.reportExtra?.() ?? {}), error })) })}\n`, 'utf8');
     }
-    const finish = firstFinish === null ? '' : `data: ${JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: firstFinish }] })}\n\n`;
+    const finish = firstFinish === null ? '' : `data: ${finishChunk(firstFinish)}\n\n`;
     return Buffer.from(`${finish}${this.usageEnd()}${this.reportComment({ ...(this.o.reportExtra?.() ?? {}), error })}data: [DONE]\n\n`, 'utf8');
   }
 
@@ -343,8 +346,7 @@ export class ResponseRewriter {
       const done = { created_at: new Date().toISOString(), message: { role: 'assistant', content: '' }, done: true, done_reason: 'length', ...counts, thinkcap: reportObject(this.reportFields()) };
       return Buffer.from([...held, JSON.stringify(done)].map((line) => `${line}\n`).join(''), 'utf8');
     }
-    const stop = JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: 'length' }] });
-    return Buffer.from(`${[...held, stop].map((e) => `data: ${e}\n\n`).join('')}${this.usageEnd()}${this.reportComment()}data: [DONE]\n\n`, 'utf8');
+    return Buffer.from(`${[...held, finishChunk('length')].map((e) => `data: ${e}\n\n`).join('')}${this.usageEnd()}${this.reportComment()}data: [DONE]\n\n`, 'utf8');
   }
 
   /** Close think blocks still open at the end: a content event in the dialect's format per choice that needs one. */
