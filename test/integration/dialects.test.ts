@@ -1501,16 +1501,20 @@ describe('ollama native, a gpt-oss model (harmony, think levels): cut-off + cont
   });
 });
 
+/** Budget forcing whose continuation backend is gone: the chat goes through Envoy to the emulator; thinkcap's continuation URL points at a closed port. */
+async function goneContinuationStack(dialect: EmulatedDialect): Promise<Stack> {
+  const dead = `http://127.0.0.1:${await freePort()}`;
+  return startStack({
+    emulator: { dialect, plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }) },
+    thinkcap: { defaultDialect: dialect, backends: [{ name: 'b', dialect, enforcement: 'continuation', url: dead }] },
+    envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+  });
+}
+
 describe('ollama native: the continuation backend is gone', () => {
   let stack: Stack;
   beforeAll(async () => {
-    // The chat goes through Envoy to the emulator; thinkcap's continuation URL points at a closed port.
-    const dead = `http://127.0.0.1:${await freePort()}`;
-    stack = await startStack({
-      emulator: { dialect: 'ollama', plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }) },
-      thinkcap: { defaultDialect: 'ollama', backends: [{ name: 'b', dialect: 'ollama', enforcement: 'continuation', url: dead }] },
-      envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
-    });
+    stack = await goneContinuationStack('ollama');
   });
   afterAll(async () => {
     await stack?.stop();
@@ -1535,12 +1539,7 @@ describe('ollama native: the continuation backend is gone', () => {
 describe('an OpenAI-compatible continuation backend that is gone (SSE)', () => {
   let stack: Stack;
   beforeAll(async () => {
-    const dead = `http://127.0.0.1:${await freePort()}`;
-    stack = await startStack({
-      emulator: { dialect: 'generic', plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }) },
-      thinkcap: { defaultDialect: 'generic', backends: [{ name: 'b', dialect: 'generic', enforcement: 'continuation', url: dead }] },
-      envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
-    });
+    stack = await goneContinuationStack('generic');
   });
   afterAll(async () => {
     await stack?.stop();
