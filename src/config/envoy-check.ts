@@ -1,5 +1,7 @@
 import type { Config } from './schema.js';
 import { backendOptions, buildDialect } from '../backends/registry.js';
+import { followUpsFit } from '../extproc/plan.js';
+import type { BodySendMode } from '../extproc/proto.js';
 
 /** One thing `thinkcap check` found: a plain sentence naming the field. */
 export interface Finding {
@@ -110,6 +112,16 @@ function mayCarryChat(m: Obj, config: Config): boolean {
   return true;
 }
 
+/** The connection manager's routes that forward (a route action) and may carry chat requests, with their names as findings say them. */
+function* chatRoutes(hcm: Record<string, unknown>, config: Config): Generator<{ action: Obj; name: string }> {
+  for (const vh of arr(obj(hcm.route_config).virtual_hosts).map(obj)) {
+    for (const route of arr(vh.routes).map(obj)) {
+      if (route.route === undefined || !mayCarryChat(obj(route.match), config)) continue;
+      yield { action: obj(route.route), name: `route '${String(route.name ?? '(unnamed)')}'` };
+    }
+  }
+}
+
 /** Envoy's stream_idle_timeout when the connection manager states none. */
 const ENVOY_DEFAULT_STREAM_IDLE_MS = 300_000;
 
@@ -131,15 +143,12 @@ const FOLLOW_UP_START_MARGIN_MS = 10_000;
 function idleTimeoutsUnder(hcm: Record<string, unknown>, config: Config, ms: number): string[] {
   const hcmIdle = hcm.stream_idle_timeout === undefined ? ENVOY_DEFAULT_STREAM_IDLE_MS : durationMs(hcm.stream_idle_timeout);
   const out: string[] = [];
-  for (const vh of arr(obj(hcm.route_config).virtual_hosts).map(obj)) {
-    for (const r of arr(vh.routes).map(obj)) {
-      if (r.route === undefined || !mayCarryChat(obj(r.match), config)) continue;
-      const stated = obj(r.route).idle_timeout;
-      const idle = stated === undefined ? hcmIdle : durationMs(stated);
-      if (idle === null || idle === 0 || idle >= ms) continue;
-      const which = stated === undefined ? `stream_idle_timeout (${hcm.stream_idle_timeout === undefined ? "Envoy's default, 300 s" : String(hcm.stream_idle_timeout)})` : `its idle_timeout (${String(stated)})`;
-      out.push(`route '${String(r.name ?? '(unnamed)')}' can carry chat requests, and ${which} is`);
-    }
+  for (const { action, name } of chatRoutes(hcm, config)) {
+    const stated = action.idle_timeout;
+    const idle = stated === undefined ? hcmIdle : durationMs(stated);
+    if (idle === null || idle === 0 || idle >= ms) continue;
+    const which = stated === undefined ? `stream_idle_timeout (${hcm.stream_idle_timeout === undefined ? "Envoy's default, 300 s" : String(hcm.stream_idle_timeout)})` : `its idle_timeout (${String(stated)})`;
+    out.push(`${name} can carry chat requests, and ${which} is`);
   }
   return out;
 }
@@ -161,25 +170,20 @@ function chatRouteTimeouts(hcm: Record<string, unknown>, config: Config): string
   const ttlMs = config.spend.reservationTtlSeconds * 1000;
   // max_stream_duration bounds every stream of the connection manager, or of a route.
   const hcmMax = durationMs(obj(hcm.common_http_protocol_options).max_stream_duration);
-  for (const vh of arr(obj(hcm.route_config).virtual_hosts).map(obj)) {
-    for (const r of arr(vh.routes).map(obj)) {
-      const action = r.route;
-      if (action === undefined || !mayCarryChat(obj(r.match), config)) continue;
-      const stated = obj(action).timeout;
-      const ms = stated === undefined ? ENVOY_DEFAULT_ROUTE_TIMEOUT_MS : durationMs(stated);
-      const name = `route '${String(r.name ?? '(unnamed)')}'`;
-      if (ms !== null && ms !== 0 && ms < MIN_CHAT_ROUTE_TIMEOUT_MS) {
-        out.push(`${name} can carry chat requests and ${stated === undefined ? "states no timeout (Envoy's default is 15 s)" : `has timeout ${String(stated)}`}: Envoy cuts any answer, streamed or not, at the route timeout, and a reasoning model thinking a few thousand tokens takes minutes. Set route.timeout (the shipped configs use 600s; 0s turns it off, which with spend on lets a stream outlive its reservation).`);
-        continue;
-      }
-      if (!config.spend.enabled) continue;
-      const routeMax = durationMs(obj(obj(action).max_stream_duration).max_stream_duration);
-      const bounds = [ms, routeMax, hcmMax].filter((b): b is number => b !== null && b > 0);
-      const longest = bounds.length ? Math.min(...bounds) : Infinity;
-      if (longest < ttlMs) continue;
-      const runs = longest === Infinity ? 'for as long as they run (no route timeout or max_stream_duration ends them)' : `for up to ${longest / 1000} s`;
-      out.push(`${name} can carry chat requests ${runs}, not less than spend.reservationTtlSeconds (${config.spend.reservationTtlSeconds} s): a stream that runs past it has its reservation released while it runs, so other requests can be admitted against that budget and the cap be passed by this request's cost. Keep route.timeout (or max_stream_duration) under reservationTtlSeconds, or raise reservationTtlSeconds.`);
+  for (const { action, name } of chatRoutes(hcm, config)) {
+    const stated = action.timeout;
+    const ms = stated === undefined ? ENVOY_DEFAULT_ROUTE_TIMEOUT_MS : durationMs(stated);
+    if (ms !== null && ms !== 0 && ms < MIN_CHAT_ROUTE_TIMEOUT_MS) {
+      out.push(`${name} can carry chat requests and ${stated === undefined ? "states no timeout (Envoy's default is 15 s)" : `has timeout ${String(stated)}`}: Envoy cuts any answer, streamed or not, at the route timeout, and a reasoning model thinking a few thousand tokens takes minutes. Set route.timeout (the shipped configs use 600s; 0s turns it off, which with spend on lets a stream outlive its reservation).`);
+      continue;
     }
+    if (!config.spend.enabled) continue;
+    const routeMax = durationMs(obj(action.max_stream_duration).max_stream_duration);
+    const bounds = [ms, routeMax, hcmMax].filter((b): b is number => b !== null && b > 0);
+    const longest = bounds.length ? Math.min(...bounds) : Infinity;
+    if (longest < ttlMs) continue;
+    const runs = longest === Infinity ? 'for as long as they run (no route timeout or max_stream_duration ends them)' : `for up to ${longest / 1000} s`;
+    out.push(`${name} can carry chat requests ${runs}, not less than spend.reservationTtlSeconds (${config.spend.reservationTtlSeconds} s): a stream that runs past it has its reservation released while it runs, so other requests can be admitted against that budget and the cap be passed by this request's cost. Keep route.timeout (or max_stream_duration) under reservationTtlSeconds, or raise reservationTtlSeconds.`);
   }
   return out;
 }
@@ -249,8 +253,8 @@ export function checkEnvoyConfig(envoy: unknown, config: Config): Finding[] {
     // Follow-ups (a continuation, a rescue) add to the response: full duplex, or STREAMED where
     // thinkcap may hold the last message (requests.streamedFollowUpMs, checked against
     // max_message_timeout below).
-    const streamedFollowUps = res === 'STREAMED' && config.requests.streamedFollowUpMs > 0;
-    const addable = res === 'FULL_DUPLEX_STREAMED' || streamedFollowUps;
+    const addable = followUpsFit(res as BodySendMode, config);
+    const streamedFollowUps = addable && res === 'STREAMED';
     if (needsContinuation && !addable) error('A backend has enforcement: continuation, which needs processing_mode.response_body_mode FULL_DUPLEX_STREAMED, or STREAMED with requests.streamedFollowUpMs set (at most max_message_timeout).');
     // Where thinkcap writes no cap the engine reads, a model thinks on past the budget, and one
     // still thinking at the length cap leaves no answer unless thinkcap asks for one (the rescue:
