@@ -394,6 +394,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const generatedAnswers: string[] = [];
   const opts = options;
   const dialect: EmulatedDialect = opts.dialect ?? 'vllm';
+  // The prompt an Ollama server's template renders for a render-only request (either API).
+  const renderOllama = (b: Record<string, unknown>) => (opts.harmony ? harmonyPrompt(b) : opts.chatTemplate === 'markers' ? markersPrompt(b) : chatMlPrompt(b));
   let chatCalls = 0;
   let ollamaLoads = 0;
   let ollamaLoaded: string | null = null;
@@ -505,7 +507,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       // Ollama answers a render-only chat request with the prompt its template renders, not calling the model.
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
       const b = rec(body);
-      const rendered = opts.harmony ? harmonyPrompt(b) : opts.chatTemplate === 'markers' ? markersPrompt(b) : chatMlPrompt(b);
+      const rendered = renderOllama(b);
       res.end(JSON.stringify({ model: b.model ?? '', created_at: new Date().toISOString(), message: { role: '', content: '' }, done: false, _debug_info: { rendered_template: rendered } }));
       return;
     }
@@ -514,7 +516,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       // ChatResponse as its ChatCompletion, _debug_info included, every other field empty.
       res.writeHead(200, { 'content-type': 'application/json' });
       const b = rec(body);
-      const rendered = opts.harmony ? harmonyPrompt(b) : opts.chatTemplate === 'markers' ? markersPrompt(b) : chatMlPrompt(b);
+      const rendered = renderOllama(b);
       res.end(
         JSON.stringify({
           id: 'chatcmpl-render',
