@@ -90,7 +90,9 @@ const FOLLOW_KEEP_ALIVE = '10s';
 function ollamaLimits(body: Record<string, unknown>, plan: BudgetPlan, o: BackendOptions): TokenLimits {
   const clientMax = positiveInt(isRecord(body.options) ? body.options.num_predict : undefined);
   const cutOff = cutsOff(body, plan, o);
-  const ceiling = withinContext(cutOff ? plan.thinkingBudget : plan.thinkingBudget + plan.answerTokens, plan);
+  // Cut off at the budget plus the grace window (requests.graceRatio), as on the other dialects:
+  // at the budget alone the engine stopped before the line the grace lets thinking finish.
+  const ceiling = withinContext(cutOff ? plan.thinkingBudget + (plan.graceTokens ?? 0) : plan.thinkingBudget + plan.answerTokens, plan);
   return { clientMaxTokens: clientMax, upstreamMaxTokens: clientMax === null ? ceiling : Math.min(clientMax, ceiling) };
 }
 

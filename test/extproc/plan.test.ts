@@ -473,6 +473,23 @@ describe('planRequest', () => {
     }
   });
 
+  it('Ollama continuation backend with a grace window: cut off at the budget plus the window, as the other dialects are', () => {
+    for (const [dialect, path] of [['ollama', '/api/chat'], ['ollama-openai', '/v1/chat/completions']] as const) {
+      const config = validateConfig({ defaultDialect: dialect, requests: { graceRatio: 0.25 }, backends: [{ name: 'b', dialect, enforcement: 'continuation', url: 'http://127.0.0.1:1' }] });
+      const json = { model: 'm', messages: [{ role: 'user', content: 'Hello' }] } as Record<string, unknown> & { messages: Array<{ role: string; content: string }> };
+      const out = planRequest({ ...head(config), path }, json, json.messages, deps(config), timing({ responseBodyMode: 'FULL_DUPLEX_STREAMED' })) as PlanOutcome;
+      if (out.kind !== 'forward') throw new Error('refused');
+      const p = out.plan;
+      expect(p.cutOff).toBe(true);
+      expect(p.graceTokens).toBe(Math.ceil(p.budget * 0.25));
+      expect(p.graceTokens).toBeGreaterThan(0);
+      const sent = JSON.parse(p.body.toString()) as { options?: { num_predict?: number }; max_tokens?: number };
+      // What the engine may generate, and what the reservation is sized on.
+      expect(dialect === 'ollama' ? sent.options!.num_predict : sent.max_tokens).toBe(p.budget + p.graceTokens);
+      expect(p.limits.upstreamMaxTokens).toBe(p.budget + p.graceTokens);
+    }
+  });
+
   it('several choices on a continuation backend: no cut-off, continuation or rescue (a continuation continues one choice), and the record says so', () => {
     const config = validateConfig({ defaultDialect: 'vllm', backends: [{ name: 'b', dialect: 'vllm', enforcement: 'continuation', url: 'http://127.0.0.1:1' }] });
     for (const field of ['n', 'best_of'] as const) {

@@ -1080,6 +1080,36 @@ describe('ollama native, a renderer with its own thinking markers: cut-off + con
   });
 });
 
+// requests.graceRatio lets thinking run on past the budget to the end of a line. Ollama's
+// num_predict was the budget alone under cut-off, so the engine stopped where the window began.
+describe('ollama native: cut-off + continuation with a grace window', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      emulator: { dialect: 'ollama', plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }) },
+      thinkcap: (emu) => ({ defaultDialect: 'ollama', requests: { graceRatio: 0.25 }, backends: [{ name: 'b', dialect: 'ollama', enforcement: 'continuation', url: emu.url }] }),
+      envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('the chat may think 32 + 8 tokens (no line break in them: all 40 kept), then the raw generate answers', async () => {
+    const before = stack.emulator.requests.length;
+    const { lines } = await ollamaChat(stack);
+    const chat = chatCalls(stack, before).find((r) => r.path === '/api/chat' && (r.body as { _debug_render_only?: boolean })._debug_render_only !== true)!;
+    expect((chat.body as { options: { num_predict: number } }).options.num_predict).toBe(40);
+    expect(stack.emulator.generatedThinking.slice(-2)).toEqual([40, 0]);
+    expect(lines.filter((l) => l.message.thinking).length).toBe(40);
+    expect(lines.map((l) => l.message.content).join('')).toBe(expectedAnswer(ANSWER));
+    expect(lines.filter((l) => l.done)).toHaveLength(1);
+    await checkEnvoyClean(stack);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(stack.thinkcap!.history.at(-1)!.thinkingTokens).toBe(40);
+  });
+});
+
 describe('ollama native: cut-off + continuation (FULL_DUPLEX_STREAMED)', () => {
   let stack: Stack;
   beforeAll(async () => {
