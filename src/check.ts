@@ -138,13 +138,40 @@ async function llamaContentFindings(b: BackendConfig): Promise<Finding[]> {
  */
 async function ollamaRenderFindings(b: BackendConfig, names: string[]): Promise<Finding[]> {
   if ((b.dialect !== 'ollama' && b.dialect !== 'ollama-openai') || b.enforcement === 'rewrite') return [];
-  const model = b.model ?? names[0];
+  const model = b.model ?? (await firstChatModel(b, names));
+  if (model === null) {
+    return [{ level: 'warning', message: `backends '${b.name}': none of the first ${Math.min(names.length, SHOWN_MODELS)} models it lists completes chats (their capabilities, /api/show), so its render-only request, which follow-ups start with, was not checked; set backends[].model to the chat model it serves.` }];
+  }
   if (model === undefined) return [];
   const messages = [{ role: 'user', content: FORMAT_PROBE.question }];
   const [path, body] = b.dialect === 'ollama' ? ['/api/chat', { model, messages, stream: false, options: { num_predict: 1 }, _debug_render_only: true }] : ['/v1/chat/completions', { model, messages, stream: false, max_tokens: 1, _debug_render_only: true }];
   const answer = JSON.parse(await postToBackend(b.url!, path, body, backendCallHeaders(b), 30_000)) as { _debug_info?: { rendered_template?: unknown } };
   if (typeof answer._debug_info?.rendered_template === 'string') return [];
   return [{ level: 'warning', message: `backends '${b.name}' answered a render-only request (${path} with _debug_render_only, model ${model}) without a rendered prompt: an Ollama older than ${b.dialect === 'ollama' ? '0.11.5' : '0.12.0'}, whose follow-ups (the rescue, cut-off + continuation) all fail, so a model that thinks into the length cap or ends inside its thinking leaves no answer. Upgrade Ollama, or set enforcement: rewrite.` }];
+}
+
+/** How many listed models the render check asks the capabilities of, at most. */
+const SHOWN_MODELS = 8;
+
+/**
+ * The first listed model an Ollama server says completes chats (`capabilities` from /api/show,
+ * Ollama 0.6.4 on): an embedding model listed first cannot render a chat (400, "does not support
+ * chat"), which read as a failed render. A model whose capabilities the server does not give is
+ * taken as it is. undefined where nothing is listed; null where none of the first SHOWN_MODELS
+ * completes.
+ */
+async function firstChatModel(b: BackendConfig, names: readonly string[]): Promise<string | null | undefined> {
+  if (names.length === 0) return undefined;
+  for (const name of names.slice(0, SHOWN_MODELS)) {
+    let caps: unknown;
+    try {
+      caps = (JSON.parse(await postToBackend(b.url!, '/api/show', { model: name }, backendCallHeaders(b), 5_000)) as { capabilities?: unknown }).capabilities;
+    } catch {
+      caps = undefined; // not answered: the model is tried as it is
+    }
+    if (!Array.isArray(caps) || caps.includes('completion')) return name;
+  }
+  return null;
 }
 
 /** The most telling part of a fetch error: the socket error code (ECONNREFUSED, ENOTFOUND, …) where there is one. */

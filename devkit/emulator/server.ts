@@ -183,6 +183,13 @@ export interface EmulatorOptions {
    * is not a field it reads, so such a request is answered as a chat.
    */
   ollamaNoRender?: boolean;
+  /**
+   * Ollama: the models the server has and their capabilities (what its /api/show answers, from
+   * 0.6.4), listed in this order by /api/tags and /v1/models. A chat, render-only or not, on one
+   * without "completion" (an embedding model) is refused with 400 as Ollama's ChatHandler refuses
+   * it ("… does not support chat"). Default: `model` alone, which completes.
+   */
+  ollamaModels?: Array<{ name: string; capabilities: string[] }>;
   /** Listen address (default 127.0.0.1, a free port). */
   host?: string;
   port?: number;
@@ -476,17 +483,38 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         return;
       }
     }
+    const ollamaServer = dialect === 'ollama' || dialect === 'ollama-openai';
+    const served = opts.ollamaModels ?? [{ name: opts.model ?? 'emulated-reasoner', capabilities: ['completion'] }];
     if (req.method === 'GET' && (path === '/v1/models' || path === '/api/tags')) {
       res.writeHead(200, { 'content-type': 'application/json' });
       // vLLM's model card states the context length it serves (max_model_len).
-      const card = { id: opts.model ?? 'emulated-reasoner', object: 'model', owned_by: 'emulator', ...(opts.maxModelLen !== undefined ? { max_model_len: opts.maxModelLen } : {}) };
+      const card = (id: string) => ({ id, object: 'model', owned_by: 'emulator', ...(opts.maxModelLen !== undefined ? { max_model_len: opts.maxModelLen } : {}) });
       // Ollama's own list (server/routes.go ListHandler): models by name.
-      const name = opts.model ?? 'emulated-reasoner';
-      res.end(JSON.stringify(path === '/api/tags' ? { models: [{ name, model: name, modified_at: new Date(0).toISOString(), size: 0, digest: '', details: {} }] } : { object: 'list', data: [card] }));
+      const tag = (name: string) => ({ name, model: name, modified_at: new Date(0).toISOString(), size: 0, digest: '', details: {} });
+      res.end(JSON.stringify(path === '/api/tags' ? { models: served.map((m) => tag(m.name)) } : { object: 'list', data: served.map((m) => card(m.name)) }));
       return;
     }
+    if (ollamaServer && req.method === 'POST' && path === '/api/show') {
+      // ShowHandler: `model` (or the older `name`); its capabilities, or 404 for a model it does not have.
+      const b = rec(body);
+      const name = typeof b.model === 'string' && b.model ? b.model : b.name;
+      const m = served.find((x) => x.name === name);
+      res.writeHead(m ? 200 : 404, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify(m ? { modelfile: '', parameters: '', template: '', details: {}, model_info: {}, capabilities: m.capabilities, modified_at: new Date(0).toISOString() } : { error: `model '${String(name)}' not found` }));
+      return;
+    }
+    if (ollamaServer && req.method === 'POST' && (path === '/api/chat' || path === '/v1/chat/completions')) {
+      // scheduleRunner checks the model's capabilities before a render-only request is answered.
+      const name = rec(body).model;
+      const m = served.find((x) => x.name === name);
+      if (m && !m.capabilities.includes('completion')) {
+        const message = `${JSON.stringify(name)} does not support chat`;
+        res.writeHead(400, { 'content-type': 'application/json; charset=utf-8' });
+        res.end(JSON.stringify(path === '/api/chat' ? { error: message } : { error: { message, type: 'invalid_request_error', param: null, code: null } }));
+        return;
+      }
+    }
     // An Ollama server answers both APIs: a client of its /v1 gets follow-ups through /api/generate.
-    const ollamaServer = dialect === 'ollama' || dialect === 'ollama-openai';
     if (ollamaServer && req.method === 'POST' && (path === '/api/chat' || path === '/api/generate')) {
       // Ollama's unload request (server/routes.go): keep_alive 0 and no prompt (generate) or no
       // messages (chat) expires the model's runner and answers at once, running nothing.

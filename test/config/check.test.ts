@@ -324,6 +324,37 @@ describe('thinkcap check (the CLI)', () => {
     }
   });
 
+  it.each([
+    ['ollama', '/api/chat'],
+    ['ollama-openai', '/v1/chat/completions'],
+  ] as const)('%s: the render check asks for the first listed model that completes chats, not an embedding model listed before it', async (dialect, path) => {
+    const base = read('thinkcap.example.yaml');
+    const at = async (name: string, url: string) => {
+      writeFileSync(join(dir, `${name}.yaml`), stringify({ ...base, backends: [{ name: 'o', dialect, url, enforcement: 'native' }] }));
+      return (await check('--config', join(dir, `${name}.yaml`))).stdout;
+    };
+    const mixed = await startEmulator({ dialect, ollamaModels: [{ name: 'nomic-embed-text:latest', capabilities: ['embedding'] }, { name: 'qwen3:8b', capabilities: ['completion', 'tools', 'thinking'] }] });
+    const embeddingOnly = await startEmulator({ dialect, ollamaModels: [{ name: 'nomic-embed-text:latest', capabilities: ['embedding'] }] });
+    try {
+      const ok = await at(`${dialect}-mixed`, mixed.url);
+      expect(ok).toMatch(/backend o \(ollama(-openai)?, http:\/\/127\.0\.0\.1:\d+\): nomic-embed-text:latest, qwen3:8b/);
+      expect(ok).not.toMatch(/render-only|does not support/);
+      const renders = mixed.requests.filter((r) => r.path === path && (r.body as { _debug_render_only?: boolean })._debug_render_only === true);
+      expect(renders.map((r) => (r.body as { model: string }).model)).toEqual(['qwen3:8b']);
+      expect(mixed.requests.filter((r) => r.path === '/api/show').map((r) => (r.body as { model: string }).model)).toEqual(['nomic-embed-text:latest', 'qwen3:8b']);
+      // The emulator refuses a chat on the embedding model as Ollama does: what the check once ran into.
+      const refused = await fetch(`${mixed.url}${path}`, { method: 'POST', body: JSON.stringify({ model: 'nomic-embed-text:latest', messages: [{ role: 'user', content: 'hi' }], _debug_render_only: true }) });
+      expect(refused.status).toBe(400);
+      expect(await refused.text()).toContain('"nomic-embed-text:latest\\" does not support chat');
+      const none = await at(`${dialect}-embedding`, embeddingOnly.url);
+      expect(none).toContain(`backends 'o': none of the first 1 models it lists completes chats (their capabilities, /api/show), so its render-only request, which follow-ups start with, was not checked; set backends[].model to the chat model it serves.`);
+      expect(embeddingOnly.requests.filter((r) => r.path === path)).toEqual([]);
+    } finally {
+      await mixed.close();
+      await embeddingOnly.close();
+    }
+  });
+
   it("a vLLM backend that states its context length (max_model_len): a warning without contextTokens or above it, none at or under it", async () => {
     const sized = await startEmulator({ model: 'qwen3-8b', maxModelLen: 16384 });
     try {
