@@ -3,10 +3,10 @@
  * The Envoy part is the pure checkEnvoyConfig; this module does the I/O around it.
  */
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import { ConfigError, loadConfig } from './config/load.js';
 import type { BackendConfig, Config } from './config/schema.js';
-import { checkEnvoyConfig, type Finding } from './config/envoy-check.js';
+import { checkEnvoyConfig, checkIstioResources, isIstioResource, type Finding } from './config/envoy-check.js';
 import { backendCallHeaders } from './backends/registry.js';
 import { FORMAT_PROBE, servedByHarmony, thinkingFormat } from './backends/think-prompt.js';
 import { llamacppFormatProbe } from './backends/llamacpp.js';
@@ -17,6 +17,11 @@ import { templateFactsFor } from './backends/template-facts.js';
 function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
+}
+
+/** Every value of an option given more than once. */
+function options(args: string[], name: string): string[] {
+  return args.flatMap((a, i) => (a === name && args[i + 1] !== undefined ? [args[i + 1]!] : []));
 }
 
 /** The model names a backend lists (/api/tags for Ollama, /v1/models otherwise), and the largest context length it states (vLLM's max_model_len). */
@@ -219,16 +224,24 @@ export async function checkCommand(args: string[]): Promise<number> {
       }
     }
   }
-  const envoyFile = option(args, '--envoy');
-  if (envoyFile !== undefined) {
-    let doc: unknown;
+  // --envoy FILE, as often as needed: an Envoy bootstrap, or Istio resources (an EnvoyFilter and
+  // the DestinationRule and VirtualServices beside it, in one file or several).
+  const docs: unknown[] = [];
+  for (const file of options(args, '--envoy')) {
     try {
-      doc = parse(readFileSync(envoyFile, 'utf8'));
+      const before = docs.length;
+      for (const d of parseAllDocuments(readFileSync(file, 'utf8'))) {
+        if (d.errors.length) throw d.errors[0]!;
+        const doc: unknown = d.toJS();
+        if (doc !== null && doc !== undefined) docs.push(doc);
+      }
+      if (docs.length === before) throw new Error('it holds no YAML document');
     } catch (err) {
-      findings.push({ level: 'error', message: `--envoy ${envoyFile} could not be read as YAML: ${(err as Error).message}` });
+      findings.push({ level: 'error', message: `--envoy ${file} could not be read as YAML: ${(err as Error).message}` });
     }
-    if (doc !== undefined) findings.push(...checkEnvoyConfig(doc, config));
   }
+  if (docs.some(isIstioResource)) findings.push(...checkIstioResources(docs.filter(isIstioResource), config));
+  else for (const doc of docs) findings.push(...checkEnvoyConfig(doc, config));
   const errors = findings.filter((f) => f.level === 'error');
   const warnings = findings.filter((f) => f.level === 'warning');
   if (errors.length) process.stdout.write(`errors:\n${errors.map((f) => `  ${f.message}`).join('\n')}\n`);

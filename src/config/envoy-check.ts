@@ -220,6 +220,99 @@ function unreadProcessorPaths(hcm: Record<string, unknown>, config: Config): str
   return out;
 }
 
+/** The headers thinkcap trusts (identity, and the route header when routing is on): a client's own copies must be removed before ext_proc. */
+function trustedHeaders(config: Config): string[] {
+  return [config.identity.tenantHeader, config.identity.userHeader, config.identity.sessionHeader, ...(config.routing.enabled ? [config.routing.header] : [])];
+}
+const PICKS_OWN = 'a client could pick its own tenant, user, session or route.';
+
+/** The request headers the header_mutation filters among `filters` remove (lower case). */
+function headersRemovedBy(filters: readonly Obj[]): Set<string> {
+  const removed = new Set<string>();
+  for (const f of filters) {
+    const tc = obj(f.typed_config);
+    if (tc['@type'] !== HEADER_MUTATION) continue;
+    for (const m of arr(obj(tc.mutations).request_mutations)) {
+      const r = obj(m).remove;
+      if (typeof r === 'string') removed.add(r.toLowerCase());
+    }
+  }
+  return removed;
+}
+
+/**
+ * Envoy resets every ext_proc stream at its request's end, and Node's HTTP/2 server closes a
+ * connection after a burst of this many resets: a connection that carries at most this many
+ * streams never meets it.
+ */
+const RESETS_BEFORE_CLOSE = 1000;
+const RESETS = `Envoy resets every ext_proc stream, and under load thinkcap's HTTP/2 connection is closed after ${RESETS_BEFORE_CLOSE} resets, failing every stream on it.`;
+const boundedPerConnection = (n: unknown) => typeof n === 'number' && n > 0 && n <= RESETS_BEFORE_CLOSE;
+
+type Say = (message: string) => void;
+
+/**
+ * What one ext_proc filter's own config (ExternalProcessor) must say for thinkcap, wherever the
+ * filter sits: an Envoy bootstrap, or an Istio EnvoyFilter's patch. `idleUnder(ms)` names the
+ * chat routes whose stream idle timer is shorter than ms, where the routes are known (a
+ * bootstrap's; Istio builds its own from VirtualServices).
+ */
+function extProcFilterFindings(ep: Obj, config: Config, error: Say, warning: Say, idleUnder: (ms: number) => string[]): void {
+  const mode = obj(ep.processing_mode);
+  if (mode.request_body_mode !== 'BUFFERED') error(`processing_mode.request_body_mode is ${String(mode.request_body_mode ?? 'NONE (the default)')}; thinkcap rewrites and reserves for the whole request body: set BUFFERED.`);
+  const res = mode.response_body_mode;
+  if (res !== 'STREAMED' && res !== 'FULL_DUPLEX_STREAMED') error(`processing_mode.response_body_mode is ${String(res ?? 'NONE (the default)')}; thinkcap enforces on the response stream: set STREAMED or FULL_DUPLEX_STREAMED.`);
+  if (res === 'FULL_DUPLEX_STREAMED' && mode.response_trailer_mode !== 'SEND') error('processing_mode.response_trailer_mode must be SEND with response_body_mode FULL_DUPLEX_STREAMED.');
+  if (mode.response_header_mode === 'SKIP') error('processing_mode.response_header_mode is SKIP; thinkcap adds its x-thinkcap-* headers there: use SEND.');
+  const needsContinuation = config.backends.some((b) => b.enforcement === 'continuation');
+  // Follow-ups (a continuation, a rescue) add to the response: full duplex, or STREAMED where
+  // thinkcap may hold the last message (requests.streamedFollowUpMs, checked against
+  // max_message_timeout below).
+  const addable = followUpsFit(res as BodySendMode, config);
+  const streamedFollowUps = addable && res === 'STREAMED';
+  if (needsContinuation && !addable) error('A backend has enforcement: continuation, which needs processing_mode.response_body_mode FULL_DUPLEX_STREAMED, or STREAMED with requests.streamedFollowUpMs set (at most max_message_timeout).');
+  // Where thinkcap writes no cap the engine reads, a model thinks on past the budget, and one
+  // still thinking at the length cap leaves no answer unless thinkcap asks for one (the rescue:
+  // a url, and a mode that lets it add to the response).
+  for (const b of config.backends) {
+    const rescued = addable && b.url !== undefined;
+    if (b.enforcement !== 'native' || buildDialect(b.dialect, backendOptions(config, b)).writesEngineCap || rescued) continue;
+    warning(`backends '${b.name}' (${b.dialect}) gets no thinking cap the engine reads: it thinks on past the budget, and a model still thinking at the length cap leaves the client no answer. thinkcap asks for one where the backend has a url and response_body_mode is FULL_DUPLEX_STREAMED (or STREAMED with requests.streamedFollowUpMs).`);
+  }
+  if (ep.allow_mode_override !== true) warning('allow_mode_override is not true: thinkcap cannot tell Envoy to skip the bodies of requests it does not act on, or to buffer whole JSON answers.');
+  const timeout = ep.message_timeout === undefined ? null : durationMs(ep.message_timeout);
+  if (ep.message_timeout === undefined) warning(`message_timeout is not set (Envoy's default is 200 ms); state it, above requests.deadlineMs (${config.requests.deadlineMs} ms) with margin.`);
+  const effective = timeout ?? 200;
+  if (config.requests.deadlineMs > effective * 0.8) error(`requests.deadlineMs (${config.requests.deadlineMs} ms) leaves no margin under message_timeout (${effective} ms): keep it at most 80 % of it, or Envoy applies its failure mode before thinkcap answers.`);
+  const maxTimeout = ep.max_message_timeout === undefined ? null : durationMs(ep.max_message_timeout);
+  if (streamedFollowUps) {
+    const hold = config.requests.streamedFollowUpMs;
+    for (const m of idleUnder(hold)) error(`${m} shorter than requests.streamedFollowUpMs (${hold} ms): no byte moves while thinkcap holds the last message for a follow-up, so Envoy ends the response with a 504 first. Raise it, or lower the hold.`);
+  }
+  // Full duplex: a continuation waits for a busy engine to begin (continuationQueueTimeoutMs)
+  // with no byte moving either.
+  const duplexFollowUps = res === 'FULL_DUPLEX_STREAMED' && config.backends.some((b) => b.url !== undefined && b.enforcement !== 'rewrite');
+  if (duplexFollowUps) {
+    const queue = config.requests.continuationQueueTimeoutMs;
+    for (const m of idleUnder(queue + FOLLOW_UP_START_MARGIN_MS)) warning(`${m} not ${FOLLOW_UP_START_MARGIN_MS / 1000} s longer than requests.continuationQueueTimeoutMs (${queue} ms): no byte moves while a continuation or rescue waits for a busy engine to begin, and Envoy's idle timer started earlier, at the first answer's last byte, so Envoy cuts the response there, not thinkcap with a clean end. Raise it, or lower continuationQueueTimeoutMs.`);
+  }
+  if (streamedFollowUps && (maxTimeout === null || maxTimeout < config.requests.streamedFollowUpMs)) {
+    // Envoy ignores an override past its max: the held last message times out at message_timeout and the response breaks.
+    error(`requests.streamedFollowUpMs (${config.requests.streamedFollowUpMs} ms) needs max_message_timeout at least that long (it is ${maxTimeout === null ? 'not set' : `${maxTimeout} ms`}): Envoy ignores a longer override_message_timeout and breaks the response after message_timeout.`);
+  } else if (needsContinuation && res === 'FULL_DUPLEX_STREAMED' && maxTimeout === null) warning('max_message_timeout is not set: a continuation for a whole (non-streaming) answer cannot extend Envoy\'s message timer.');
+  if (config.backends.some((b) => b.routeNames.length > 0) && !arr(ep.request_attributes).includes('xds.route_name')) error('request_attributes lacks "xds.route_name", which backends[].routeNames needs.');
+  if (ep.failure_mode_allow === undefined) warning('failure_mode_allow is not stated (Envoy\'s default is false: a 500 when thinkcap is unreachable); state what you chose.');
+  else if (ep.failure_mode_allow === true && config.spend.enabled) warning('failure_mode_allow is true with spend budgets on: while thinkcap is unreachable, requests go to the backend without a reservation (a fail-open path; see the README).');
+}
+
+/** The token thinkcap requires (server.grpcToken), sent by the filter's gRPC service. */
+function grpcTokenFindings(grpc: Obj, config: Config, error: Say): void {
+  if (config.server.grpcToken === undefined) return;
+  const auth = arr(grpc.initial_metadata).map(obj).find((m) => String(m.key).toLowerCase() === 'authorization');
+  if (!auth) error('server.grpcToken is set but grpc_service.initial_metadata sends no authorization header: thinkcap will refuse every stream.');
+  else if (auth.value !== `Bearer ${config.server.grpcToken}`) error('grpc_service.initial_metadata authorization is not "Bearer " + server.grpcToken: thinkcap will refuse every stream.');
+}
+
 /**
  * What thinkcap needs from an Envoy config (a bootstrap with static_resources), checked against
  * thinkcap's own config. Pure: the parsed YAML in, findings out.
@@ -237,72 +330,19 @@ export function checkEnvoyConfig(envoy: unknown, config: Config): Finding[] {
   const guards = obj(obj(arr(obj(root.layered_runtime).layers).map(obj).find((l) => l.static_layer) ?? {}).static_layer);
   const gracefulClose = guards['envoy.reloadable_features.ext_proc_graceful_grpc_close'] === true;
   const clusters = arr(obj(root.static_resources).clusters).map(obj);
-  const stripped = [config.identity.tenantHeader, config.identity.userHeader, config.identity.sessionHeader, ...(config.routing.enabled ? [config.routing.header] : [])];
   for (const { listener, hcm, filters } of withExtProc) {
     const at = filters.findIndex((f) => obj(f.typed_config)['@type'] === EXT_PROC);
     const ep = obj(filters[at]!.typed_config);
     const router = filters.findIndex((f) => f.name === 'envoy.filters.http.router');
     if (router >= 0 && router < at) error('http_filters: envoy.filters.http.ext_proc must come before envoy.filters.http.router.');
-    const mode = obj(ep.processing_mode);
-    if (mode.request_body_mode !== 'BUFFERED') error(`processing_mode.request_body_mode is ${String(mode.request_body_mode ?? 'NONE (the default)')}; thinkcap rewrites and reserves for the whole request body: set BUFFERED.`);
-    const res = mode.response_body_mode;
-    if (res !== 'STREAMED' && res !== 'FULL_DUPLEX_STREAMED') error(`processing_mode.response_body_mode is ${String(res ?? 'NONE (the default)')}; thinkcap enforces on the response stream: set STREAMED or FULL_DUPLEX_STREAMED.`);
-    if (res === 'FULL_DUPLEX_STREAMED' && mode.response_trailer_mode !== 'SEND') error('processing_mode.response_trailer_mode must be SEND with response_body_mode FULL_DUPLEX_STREAMED.');
-    if (mode.response_header_mode === 'SKIP') error('processing_mode.response_header_mode is SKIP; thinkcap adds its x-thinkcap-* headers there: use SEND.');
-    const needsContinuation = config.backends.some((b) => b.enforcement === 'continuation');
-    // Follow-ups (a continuation, a rescue) add to the response: full duplex, or STREAMED where
-    // thinkcap may hold the last message (requests.streamedFollowUpMs, checked against
-    // max_message_timeout below).
-    const addable = followUpsFit(res as BodySendMode, config);
-    const streamedFollowUps = addable && res === 'STREAMED';
-    if (needsContinuation && !addable) error('A backend has enforcement: continuation, which needs processing_mode.response_body_mode FULL_DUPLEX_STREAMED, or STREAMED with requests.streamedFollowUpMs set (at most max_message_timeout).');
-    // Where thinkcap writes no cap the engine reads, a model thinks on past the budget, and one
-    // still thinking at the length cap leaves no answer unless thinkcap asks for one (the rescue:
-    // a url, and a mode that lets it add to the response).
-    for (const b of config.backends) {
-      const rescued = addable && b.url !== undefined;
-      if (b.enforcement !== 'native' || buildDialect(b.dialect, backendOptions(config, b)).writesEngineCap || rescued) continue;
-      warning(`backends '${b.name}' (${b.dialect}) gets no thinking cap the engine reads: it thinks on past the budget, and a model still thinking at the length cap leaves the client no answer. thinkcap asks for one where the backend has a url and response_body_mode is FULL_DUPLEX_STREAMED (or STREAMED with requests.streamedFollowUpMs).`);
-    }
-    if (ep.allow_mode_override !== true) warning('allow_mode_override is not true: thinkcap cannot tell Envoy to skip the bodies of requests it does not act on, or to buffer whole JSON answers.');
-    const timeout = ep.message_timeout === undefined ? null : durationMs(ep.message_timeout);
-    if (ep.message_timeout === undefined) warning(`message_timeout is not set (Envoy's default is 200 ms); state it, above requests.deadlineMs (${config.requests.deadlineMs} ms) with margin.`);
-    const effective = timeout ?? 200;
-    if (config.requests.deadlineMs > effective * 0.8) error(`requests.deadlineMs (${config.requests.deadlineMs} ms) leaves no margin under message_timeout (${effective} ms): keep it at most 80 % of it, or Envoy applies its failure mode before thinkcap answers.`);
-    const maxTimeout = ep.max_message_timeout === undefined ? null : durationMs(ep.max_message_timeout);
-    if (streamedFollowUps) {
-      const hold = config.requests.streamedFollowUpMs;
-      for (const m of idleTimeoutsUnder(hcm, config, hold)) error(`${m} shorter than requests.streamedFollowUpMs (${hold} ms): no byte moves while thinkcap holds the last message for a follow-up, so Envoy ends the response with a 504 first. Raise it, or lower the hold.`);
-    }
-    // Full duplex: a continuation waits for a busy engine to begin (continuationQueueTimeoutMs)
-    // with no byte moving either.
-    const duplexFollowUps = res === 'FULL_DUPLEX_STREAMED' && config.backends.some((b) => b.url !== undefined && b.enforcement !== 'rewrite');
-    if (duplexFollowUps) {
-      const queue = config.requests.continuationQueueTimeoutMs;
-      for (const m of idleTimeoutsUnder(hcm, config, queue + FOLLOW_UP_START_MARGIN_MS)) warning(`${m} not ${FOLLOW_UP_START_MARGIN_MS / 1000} s longer than requests.continuationQueueTimeoutMs (${queue} ms): no byte moves while a continuation or rescue waits for a busy engine to begin, and Envoy's idle timer started earlier, at the first answer's last byte, so Envoy cuts the response there, not thinkcap with a clean end. Raise it, or lower continuationQueueTimeoutMs.`);
-    }
-    if (streamedFollowUps && (maxTimeout === null || maxTimeout < config.requests.streamedFollowUpMs)) {
-      // Envoy ignores an override past its max: the held last message times out at message_timeout and the response breaks.
-      error(`requests.streamedFollowUpMs (${config.requests.streamedFollowUpMs} ms) needs max_message_timeout at least that long (it is ${maxTimeout === null ? 'not set' : `${maxTimeout} ms`}): Envoy ignores a longer override_message_timeout and breaks the response after message_timeout.`);
-    } else if (needsContinuation && res === 'FULL_DUPLEX_STREAMED' && maxTimeout === null) warning('max_message_timeout is not set: a continuation for a whole (non-streaming) answer cannot extend Envoy\'s message timer.');
-    if (config.backends.some((b) => b.routeNames.length > 0) && !arr(ep.request_attributes).includes('xds.route_name')) error('request_attributes lacks "xds.route_name", which backends[].routeNames needs.');
-    if (ep.failure_mode_allow === undefined) warning('failure_mode_allow is not stated (Envoy\'s default is false: a 500 when thinkcap is unreachable); state what you chose.');
-    else if (ep.failure_mode_allow === true && config.spend.enabled) warning('failure_mode_allow is true with spend budgets on: while thinkcap is unreachable, requests go to the backend without a reservation (a fail-open path; see the README).');
+    extProcFilterFindings(ep, config, error, warning, (ms) => idleTimeoutsUnder(hcm, config, ms));
     // Client copies of the headers thinkcap trusts, removed before ext_proc.
-    const removed = new Set<string>();
-    for (const f of filters.slice(0, at)) {
-      const tc = obj(f.typed_config);
-      if (tc['@type'] !== HEADER_MUTATION) continue;
-      for (const m of arr(obj(tc.mutations).request_mutations)) {
-        const r = obj(m).remove;
-        if (typeof r === 'string') removed.add(r.toLowerCase());
-      }
-    }
+    const removed = headersRemovedBy(filters.slice(0, at));
     for (const message of extProcDisabledRoutes(hcm, String(filters[at]!.name ?? ''), config)) error(message);
     for (const message of chatRouteTimeouts(hcm, config)) warning(message);
     for (const message of unreadProcessorPaths(hcm, config)) warning(message);
-    const missing = stripped.filter((h) => !removed.has(h));
-    if (missing.length) (config.spend.enabled || config.routing.enabled ? error : warning)(`No header_mutation filter before ext_proc removes the client's copies of ${missing.join(', ')}: a client could pick its own tenant, user, session or route.`);
+    const missing = trustedHeaders(config).filter((h) => !removed.has(h));
+    if (missing.length) (config.spend.enabled || config.routing.enabled ? error : warning)(`No header_mutation filter before ext_proc removes the client's copies of ${missing.join(', ')}: ${PICKS_OWN}`);
     // The gRPC cluster: HTTP/2, and the token when thinkcap requires one.
     const grpc = obj(ep.grpc_service);
     const clusterName = obj(grpc.envoy_grpc).cluster_name;
@@ -311,21 +351,15 @@ export function checkEnvoyConfig(envoy: unknown, config: Config): Finding[] {
     if (cluster) {
       // Envoy resets every ext_proc stream at its request's end; Node's HTTP/2 server closes a
       // connection after a burst of 1000 resets. Either guard keeps that from happening.
-      const perConnection = maxRequestsPerConnection(cluster);
-      const bounded = typeof perConnection === 'number' && perConnection > 0 && perConnection <= 1000;
-      if (!gracefulClose && !bounded) {
-        warning(`Neither layered_runtime envoy.reloadable_features.ext_proc_graceful_grpc_close: true nor max_requests_per_connection (at most 1000) on cluster '${String(clusterName)}' is set: Envoy resets every ext_proc stream, and under load thinkcap's HTTP/2 connection is closed after 1000 resets, failing every stream on it.`);
+      if (!gracefulClose && !boundedPerConnection(maxRequestsPerConnection(cluster))) {
+        warning(`Neither layered_runtime envoy.reloadable_features.ext_proc_graceful_grpc_close: true nor max_requests_per_connection (at most ${RESETS_BEFORE_CLOSE}) on cluster '${String(clusterName)}' is set: ${RESETS}`);
       }
       const h2 =
         cluster.http2_protocol_options !== undefined ||
         Object.values(obj(cluster.typed_extension_protocol_options)).some((o) => obj(obj(o).explicit_http_config).http2_protocol_options !== undefined);
       if (!h2) error(`Cluster '${String(clusterName)}' is not HTTP/2 (typed_extension_protocol_options ... explicit_http_config.http2_protocol_options): gRPC needs it.`);
     }
-    if (config.server.grpcToken !== undefined) {
-      const auth = arr(grpc.initial_metadata).map(obj).find((m) => String(m.key).toLowerCase() === 'authorization');
-      if (!auth) error('server.grpcToken is set but grpc_service.initial_metadata sends no authorization header: thinkcap will refuse every stream.');
-      else if (auth.value !== `Bearer ${config.server.grpcToken}`) error('grpc_service.initial_metadata authorization is not "Bearer " + server.grpcToken: thinkcap will refuse every stream.');
-    }
+    grpcTokenFindings(grpc, config, error);
     // llama-server closes its connection after every streamed answer although it advertises
     // keep-alive: a request Envoy sends on it before the close arrives fails with a 503.
     // Requests no backend entry matches use defaultDialect, with or without backends.
@@ -352,5 +386,124 @@ export function checkEnvoyConfig(envoy: unknown, config: Config): Finding[] {
     if (limit < config.requests.maxBodyBytes) warning(`per_connection_buffer_limit_bytes (${limit}) is below requests.maxBodyBytes (${config.requests.maxBodyBytes}): Envoy answers 413 itself before thinkcap's limit applies.`);
     if (limit > GRPC_RECEIVE_LIMIT) error(`per_connection_buffer_limit_bytes (${limit}) is above what thinkcap receives in one gRPC message (${GRPC_RECEIVE_LIMIT}): a body in between would fail the ext_proc stream.`);
   }
+  return out;
+}
+
+// --- Istio: EnvoyFilters (and the DestinationRules and VirtualServices beside them) ---
+
+const ROUTER = 'envoy.filters.http.router';
+
+/** Is a parsed YAML document an Istio networking resource (EnvoyFilter, DestinationRule, VirtualService)? */
+export function isIstioResource(doc: unknown): boolean {
+  return /^networking\.istio\.io\//.test(String(obj(doc).apiVersion ?? ''));
+}
+
+/** The host and port of an Istio outbound cluster (`outbound|PORT|SUBSET|HOST`), or null. */
+function istioCluster(name: unknown): { port: number; host: string } | null {
+  const m = typeof name === 'string' ? /^outbound\|(\d+)\|[^|]*\|(.+)$/.exec(name) : null;
+  return m ? { port: Number(m[1]), host: m[2]! } : null;
+}
+
+/** A DestinationRule's host as a full service name: a short name is in the rule's own namespace. */
+function fullHost(host: string, namespace: string): string {
+  if (!host.includes('.')) return `${host}.${namespace}.svc.cluster.local`;
+  if (host.endsWith('.svc')) return `${host}.cluster.local`;
+  if (host.split('.').length === 2) return `${host}.svc.cluster.local`;
+  return host;
+}
+
+/**
+ * The maxRequestsPerConnection the DestinationRules among `docs` give the host's port (a
+ * portLevelSettings entry for the port before the rule's own trafficPolicy), as Istio writes it
+ * into the cluster's max_requests_per_connection (pilot's cluster traffic policy); null where no
+ * rule names the host.
+ */
+function ruleMaxRequestsPerConnection(docs: readonly Obj[], host: string, port: number): { rule: string; value: unknown } | null {
+  for (const d of docs) {
+    if (d.kind !== 'DestinationRule') continue;
+    const meta = obj(d.metadata);
+    const spec = obj(d.spec);
+    if (typeof spec.host !== 'string' || fullHost(spec.host, String(meta.namespace ?? 'default')) !== host) continue;
+    const policy = obj(spec.trafficPolicy);
+    const atPort = arr(policy.portLevelSettings).map(obj).find((p) => obj(p.port).number === port);
+    const value = obj(obj(obj(atPort ?? {}).connectionPool).http).maxRequestsPerConnection ?? obj(obj(policy.connectionPool).http).maxRequestsPerConnection;
+    return { rule: `DestinationRule '${String(meta.namespace ?? 'default')}/${String(meta.name)}'`, value };
+  }
+  return null;
+}
+
+/**
+ * What thinkcap needs from Istio resources (EnvoyFilters that insert its ext_proc filter, and the
+ * DestinationRules and VirtualServices given with them), checked against thinkcap's config: the
+ * filter's own config as in an Envoy bootstrap, its place (before the router, after Istio's
+ * authentication filters), the client's identity headers removed first, the DestinationRule that
+ * keeps Envoy's stream resets from closing thinkcap's connection, and routes where ext_proc is
+ * off. What Istio generates from other resources (routes and their timeouts, the cluster's HTTP/2,
+ * buffer limits) is not in these files and not checked. Pure.
+ */
+export function checkIstioResources(docs: readonly unknown[], config: Config): Finding[] {
+  const out: Finding[] = [];
+  const all = docs.map(obj);
+  const filters = all.filter((d) => d.kind === 'EnvoyFilter');
+  const patchesOf = (f: Obj) => arr(obj(f.spec).configPatches).map(obj);
+  const label = (f: Obj) => `EnvoyFilter '${String(obj(f.metadata).namespace ?? 'default')}/${String(obj(f.metadata).name)}'`;
+  const selector = (f: Obj) => JSON.stringify(obj(f.spec).workloadSelector ?? null);
+  let found = 0;
+  for (const f of filters) {
+    const error = (message: string) => out.push({ level: 'error', message: `${label(f)}: ${message}` });
+    const warning = (message: string) => out.push({ level: 'warning', message: `${label(f)}: ${message}` });
+    for (const p of patchesOf(f)) {
+      const value = obj(obj(p.patch).value);
+      if (p.applyTo !== 'HTTP_FILTER' || obj(value.typed_config)['@type'] !== EXT_PROC) continue;
+      found++;
+      const ep = obj(value.typed_config);
+      const match = obj(p.match);
+      const operation = obj(p.patch).operation;
+      const sub = obj(obj(obj(obj(match.listener).filterChain).filter).subFilter).name;
+      // Before the router, and after the filters Istio puts first (RequestAuthentication's, which
+      // may set the identity headers thinkcap reads from a verified token).
+      if (operation !== 'INSERT_BEFORE' || sub !== ROUTER) error(`the ext_proc patch is ${String(operation)}${sub ? ` at ${String(sub)}` : ''}: insert it with operation INSERT_BEFORE and match.listener.filterChain.filter.subFilter.name ${ROUTER}, so that it runs after Istio's authentication filters and before the router.`);
+      extProcFilterFindings(ep, config, error, warning, () => []);
+      // The client's copies of the trusted headers, removed first in the same chain: a
+      // header_mutation filter inserted first by this or another EnvoyFilter on the same workloads.
+      const strips = filters
+        .filter((g) => g === f || selector(g) === selector(f))
+        .flatMap(patchesOf)
+        .filter((q) => q.applyTo === 'HTTP_FILTER' && obj(q.patch).operation === 'INSERT_FIRST' && obj(q.match).context === match.context)
+        .map((q) => obj(obj(q.patch).value));
+      const removed = headersRemovedBy(strips);
+      const missing = trustedHeaders(config).filter((h) => !removed.has(h));
+      if (missing.length) (config.spend.enabled || config.routing.enabled ? error : warning)(`no HTTP_FILTER patch inserts first (INSERT_FIRST, context ${String(match.context)}) a header_mutation filter that removes the client's copies of ${missing.join(', ')}: ${PICKS_OWN}`);
+      const grpc = obj(ep.grpc_service);
+      const cluster = istioCluster(obj(grpc.envoy_grpc).cluster_name);
+      if (cluster) {
+        const rule = ruleMaxRequestsPerConnection(all, cluster.host, cluster.port);
+        if (!rule || !boundedPerConnection(rule.value)) {
+          const now = rule ? `${rule.rule} sets it to ${String(rule.value ?? 'nothing')}` : `no DestinationRule among the files checked names ${cluster.host}`;
+          warning(`thinkcap's connections need trafficPolicy.connectionPool.http.maxRequestsPerConnection at most ${RESETS_BEFORE_CLOSE} for ${cluster.host} (port ${cluster.port}), and ${now}: ${RESETS} A stream that fails goes by failure_mode_allow: to the backend without thinkcap, or refused. Apply envoy/istio/destinationrule.yaml (and pass it to --envoy too).`);
+        }
+      }
+      grpcTokenFindings(grpc, config, error);
+    }
+    // Routes where ext_proc is off, by name: safe only where the VirtualService route of that
+    // name matches exact paths that are not chat paths (checked where the VirtualService is given).
+    for (const p of patchesOf(f)) {
+      if (p.applyTo !== 'HTTP_ROUTE' || !disablesExtProc(obj(obj(p.patch).value).typed_per_filter_config, 'envoy.filters.http.ext_proc')) continue;
+      const name = obj(obj(obj(obj(p.match).routeConfiguration).vhost).route).name;
+      if (typeof name !== 'string') {
+        error('an HTTP_ROUTE patch turns ext_proc off without naming a route (match.routeConfiguration.vhost.route.name): chat requests on every route it matches skip thinkcap.');
+        continue;
+      }
+      for (const vs of all.filter((d) => d.kind === 'VirtualService')) {
+        for (const route of arr(obj(vs.spec).http).map(obj)) {
+          if (route.name !== name) continue;
+          const matches = arr(route.match).map(obj);
+          const unsafe = matches.length === 0 ? ['(no match: every request)'] : matches.map((m) => obj(m.uri)).filter((u) => typeof u.exact !== 'string' || isChatPath(u.exact, config)).map((u) => JSON.stringify(u));
+          if (unsafe.length) error(`turns ext_proc off on route '${name}', and VirtualService '${String(obj(vs.metadata).name)}' matches it by ${unsafe.join(', ')}: a chat request could match it and skip thinkcap; turn ext_proc off on routes that match exact paths other than chat paths only.`);
+        }
+      }
+    }
+  }
+  if (found === 0) out.unshift({ level: 'error', message: 'No EnvoyFilter inserts the envoy.filters.http.ext_proc filter (an HTTP_FILTER patch whose value has typed_config ExternalProcessor).' });
   return out;
 }

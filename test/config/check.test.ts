@@ -3,9 +3,9 @@ import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkEnvoyConfig } from '../../src/config/envoy-check.js';
+import { checkEnvoyConfig, checkIstioResources } from '../../src/config/envoy-check.js';
 import { validateConfig } from '../../src/config/load.js';
 import { packageRoot } from '../../src/paths.js';
 import { buildEnvoyConfig, clusterHttpOptions, extProcFilter, freePort, httpConnectionManager } from '../../devkit/envoy.js';
@@ -221,6 +221,105 @@ describe('thinkcap check: the Envoy config', () => {
   });
 });
 
+describe('thinkcap check: Istio resources (EnvoyFilter, DestinationRule, VirtualService)', () => {
+  const TOKEN = 'replace-this-demo-token-0123456789';
+  /** The config the Kubernetes manifest ships (spend on), with the token the EnvoyFilters send. */
+  const k8sConfig = () => {
+    const cm = parseAllDocuments(readFileSync(join(root, 'deploy', 'k8s', 'thinkcap.yaml'), 'utf8')).map((d) => d.toJS()).find((d) => d.kind === 'ConfigMap');
+    const cfg = parse(cm.data['thinkcap.yaml']);
+    return validateConfig({ ...cfg, server: { ...cfg.server, grpcToken: TOKEN } });
+  };
+  const gateway = () => read('envoy/istio/envoyfilter-gateway.yaml');
+  const rule = () => read('envoy/istio/destinationrule.yaml');
+  const FAIL_OPEN = /failure_mode_allow is true with spend budgets on/;
+  const messages = (f: { message: string }[]) => f.map((x) => x.message);
+
+  it.each(['envoyfilter-gateway.yaml', 'envoyfilter-sidecar.yaml'])('the shipped %s with the DestinationRule, against the Kubernetes config: only the fail-open warning it chose', (file) => {
+    const findings = checkIstioResources([read(`envoy/istio/${file}`), rule()], k8sConfig());
+    expect(findings).toHaveLength(1);
+    expect(findings[0]!.level).toBe('warning');
+    expect(findings[0]!.message).toMatch(FAIL_OPEN);
+  });
+
+  it("without the DestinationRule, or with one that allows more than 1000 streams a connection: a warning naming thinkcap's host", () => {
+    const without = checkIstioResources([gateway()], k8sConfig()).filter((f) => !FAIL_OPEN.test(f.message));
+    expect(messages(without)).toEqual([
+      "EnvoyFilter 'istio-system/thinkcap-ext-proc': thinkcap's connections need trafficPolicy.connectionPool.http.maxRequestsPerConnection at most 1000 for thinkcap.thinkcap.svc.cluster.local (port 50051), and no DestinationRule among the files checked names thinkcap.thinkcap.svc.cluster.local: Envoy resets every ext_proc stream, and under load thinkcap's HTTP/2 connection is closed after 1000 resets, failing every stream on it. A stream that fails goes by failure_mode_allow: to the backend without thinkcap, or refused. Apply envoy/istio/destinationrule.yaml (and pass it to --envoy too).",
+    ]);
+    expect(without[0]!.level).toBe('warning');
+    const loose = rule();
+    loose.spec.trafficPolicy.connectionPool.http.maxRequestsPerConnection = 5000;
+    expect(messages(checkIstioResources([gateway(), loose], k8sConfig())).some((m) => m.includes("DestinationRule 'thinkcap/thinkcap' sets it to 5000"))).toBe(true);
+    // A short host in the rule's namespace, and a setting for the port alone, are the same rule.
+    const short = rule();
+    short.spec.host = 'thinkcap';
+    short.spec.trafficPolicy = { portLevelSettings: [{ port: { number: 50051 }, connectionPool: { http: { maxRequestsPerConnection: 100 } } }] };
+    expect(checkIstioResources([gateway(), short], k8sConfig()).filter((f) => !FAIL_OPEN.test(f.message))).toEqual([]);
+    // Another port's setting is not this one's.
+    short.spec.trafficPolicy.portLevelSettings[0].port.number = 9100;
+    expect(messages(checkIstioResources([gateway(), short], k8sConfig())).some((m) => m.includes("DestinationRule 'thinkcap/thinkcap' sets it to nothing"))).toBe(true);
+  });
+
+  it.each([
+    ['inserted first, before Istio\'s authentication filters', (g: any) => {
+      g.spec.configPatches[0].patch.operation = 'INSERT_FIRST';
+    }, /the ext_proc patch is INSERT_FIRST at envoy\.filters\.http\.router: insert it with operation INSERT_BEFORE/, 'error'],
+    ['after the router', (g: any) => {
+      g.spec.configPatches[0].patch.operation = 'INSERT_AFTER';
+    }, /the ext_proc patch is INSERT_AFTER/, 'error'],
+    ['no patch strips the client\'s identity headers', (g: any) => {
+      g.spec.configPatches.splice(1, 1);
+    }, /no HTTP_FILTER patch inserts first \(INSERT_FIRST, context GATEWAY\) a header_mutation filter that removes the client's copies of x-thinkcap-tenant, x-thinkcap-user, x-thinkcap-session/, 'error'],
+    ['the strip patch in another context', (g: any) => {
+      g.spec.configPatches[1].match.context = 'SIDECAR_INBOUND';
+    }, /no HTTP_FILTER patch inserts first/, 'error'],
+    ['response body not sent', (g: any) => {
+      delete g.spec.configPatches[0].patch.value.typed_config.processing_mode.response_body_mode;
+    }, /: processing_mode\.response_body_mode is NONE/, 'error'],
+    ['another token', (g: any) => {
+      g.spec.configPatches[0].patch.value.typed_config.grpc_service.initial_metadata[0].value = 'Bearer other';
+    }, /initial_metadata authorization is not "Bearer " \+ server\.grpcToken/, 'error'],
+    ['no message_timeout', (g: any) => {
+      delete g.spec.configPatches[0].patch.value.typed_config.message_timeout;
+    }, /message_timeout is not set/, 'warning'],
+    ['ext_proc off on a route the patch does not name', (g: any) => {
+      delete g.spec.configPatches[2].match.routeConfiguration.vhost.route;
+    }, /an HTTP_ROUTE patch turns ext_proc off without naming a route/, 'error'],
+  ] as const)('%s: found', (_what, breakIt, message, level) => {
+    const g = gateway();
+    breakIt(g);
+    const findings = checkIstioResources([g, rule()], k8sConfig());
+    const hit = findings.find((f) => message.test(f.message));
+    expect(hit, JSON.stringify(findings, null, 1)).toBeDefined();
+    expect(hit!.level).toBe(level);
+    expect(hit!.message.startsWith("EnvoyFilter 'istio-system/thinkcap-ext-proc': ")).toBe(true);
+  });
+
+  it("a strip patch in another EnvoyFilter on the same workloads counts; on other workloads it does not", () => {
+    const g = gateway();
+    const strip = { ...g, metadata: { name: 'strip', namespace: 'istio-system' }, spec: { workloadSelector: g.spec.workloadSelector, configPatches: [g.spec.configPatches[1]] } };
+    g.spec.configPatches.splice(1, 1);
+    expect(checkIstioResources([g, strip, rule()], k8sConfig()).filter((f) => !FAIL_OPEN.test(f.message))).toEqual([]);
+    strip.spec = { ...strip.spec, workloadSelector: { labels: { app: 'other' } } };
+    expect(messages(checkIstioResources([g, strip, rule()], k8sConfig())).some((m) => /no HTTP_FILTER patch inserts first/.test(m))).toBe(true);
+  });
+
+  it("the route where ext_proc is off, given its VirtualService: exact non-chat paths only", () => {
+    const vs = (match: unknown[]) => ({ apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'models', namespace: 'models' }, spec: { hosts: ['*'], gateways: ['istio-system/gw'], http: [{ name: 'thinkcap-models', match, route: [{ destination: { host: 'vllm' } }] }, { name: 'chat', route: [{ destination: { host: 'vllm' } }] }] } });
+    const on = (v: unknown) => messages(checkIstioResources([gateway(), rule(), v], k8sConfig())).filter((m) => m.includes("route 'thinkcap-models'"));
+    expect(on(vs([{ uri: { exact: '/v1/models' } }]))).toEqual([]);
+    expect(on(vs([{ uri: { prefix: '/v1' } }]))).toEqual([
+      `EnvoyFilter 'istio-system/thinkcap-ext-proc': turns ext_proc off on route 'thinkcap-models', and VirtualService 'models' matches it by {"prefix":"/v1"}: a chat request could match it and skip thinkcap; turn ext_proc off on routes that match exact paths other than chat paths only.`,
+    ]);
+    expect(on(vs([{ uri: { exact: '/v1/chat/completions' } }]))).toHaveLength(1);
+    expect(on(vs([]))).toHaveLength(1);
+  });
+
+  it('no EnvoyFilter that inserts ext_proc: an error', () => {
+    expect(checkIstioResources([rule()], k8sConfig())).toEqual([{ level: 'error', message: 'No EnvoyFilter inserts the envoy.filters.http.ext_proc filter (an HTTP_FILTER patch whose value has typed_config ExternalProcessor).' }]);
+  });
+});
+
 describe('thinkcap check (the CLI)', () => {
   let emu: Emulator;
   let dir: string;
@@ -241,6 +340,26 @@ describe('thinkcap check (the CLI)', () => {
   });
   afterAll(async () => {
     await emu?.close();
+  });
+
+  it('--envoy with Istio resources: given more than once, or as several documents in one file; a file with none is an error', async () => {
+    writeFileSync(join(dir, 'example.yaml'), stringify(read('thinkcap.example.yaml')));
+    const cfg = ['--config', join(dir, 'example.yaml'), '--no-backends'];
+    const istio = (f: string) => join(root, 'envoy', 'istio', f);
+    const two = await check(...cfg, '--envoy', istio('envoyfilter-gateway.yaml'), '--envoy', istio('destinationrule.yaml'));
+    expect(two.stdout).toMatch(/no problems found/);
+    expect(two.status).toBe(0);
+    writeFileSync(join(dir, 'istio.yaml'), `${readFileSync(istio('envoyfilter-sidecar.yaml'), 'utf8')}\n---\n${readFileSync(istio('destinationrule.yaml'), 'utf8')}`);
+    expect((await check(...cfg, '--envoy', join(dir, 'istio.yaml'))).stdout).toMatch(/no problems found/);
+    const alone = await check(...cfg, '--envoy', istio('envoyfilter-gateway.yaml'));
+    expect(alone.status).toBe(0);
+    expect(alone.stdout).toMatch(/warnings:\n {2}EnvoyFilter 'istio-system\/thinkcap-ext-proc': thinkcap's connections need trafficPolicy\.connectionPool\.http\.maxRequestsPerConnection at most 1000/);
+    writeFileSync(join(dir, 'empty.yaml'), '# nothing\n');
+    const empty = await check(...cfg, '--envoy', join(dir, 'empty.yaml'));
+    expect(empty.status).toBe(1);
+    expect(empty.stdout).toContain(`--envoy ${join(dir, 'empty.yaml')} could not be read as YAML: it holds no YAML document`);
+    // An Envoy bootstrap still reads as one.
+    expect((await check(...cfg, '--envoy', join(root, 'envoy', 'envoy.yaml'))).stdout).toMatch(/no problems found/);
   });
 
   it('lists the models a reachable backend serves and exits 0 on a clean Envoy config', async () => {

@@ -5,7 +5,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/paths.js';
 import { validateConfig } from '../../src/config/load.js';
-import { buildEnvoyConfig, extProcFilter, httpConnectionManager, validateEnvoyConfig } from '../../devkit/envoy.js';
+import { buildEnvoyConfig, clusterHttpOptions, extProcFilter, httpConnectionManager, validateEnvoyConfig } from '../../devkit/envoy.js';
 
 const root = packageRoot();
 const read = (p: string) => readFileSync(join(root, p), 'utf8');
@@ -21,7 +21,7 @@ describe('Envoy configs for compose and tiered routing validate', () => {
 });
 
 describe('Istio EnvoyFilters', () => {
-  for (const f of readdirSync(join(root, 'envoy', 'istio'))) {
+  for (const f of readdirSync(join(root, 'envoy', 'istio')).filter((x) => x.startsWith('envoyfilter-'))) {
     it(`${f}: inserts ext_proc before the router, and the filter itself validates in Envoy`, () => {
       const doc = parse(read(`envoy/istio/${f}`));
       expect(doc.apiVersion).toBe('networking.istio.io/v1alpha3');
@@ -64,6 +64,24 @@ describe('Istio EnvoyFilters', () => {
       expect(r.ok).toBe(true);
     });
   }
+});
+
+describe('Istio DestinationRule for thinkcap', () => {
+  it("bounds the streams on each connection to thinkcap's host, as envoy.yaml bounds its cluster's: both EnvoyFilters' clusters name that host", () => {
+    const rule = parse(read('envoy/istio/destinationrule.yaml'));
+    expect(rule.apiVersion).toBe('networking.istio.io/v1');
+    expect(rule.kind).toBe('DestinationRule');
+    const perConnection = rule.spec.trafficPolicy.connectionPool.http.maxRequestsPerConnection;
+    // Node's HTTP/2 server closes a connection after 1000 stream resets in a burst.
+    expect(perConnection).toBeGreaterThan(0);
+    expect(perConnection).toBeLessThanOrEqual(1000);
+    const envoy = parse(read('envoy/envoy.yaml'));
+    expect(perConnection).toBe(clusterHttpOptions(envoy, 'thinkcap').common_http_protocol_options.max_requests_per_connection);
+    for (const f of readdirSync(join(root, 'envoy', 'istio')).filter((x) => x.startsWith('envoyfilter-'))) {
+      const cluster: string = parse(read(`envoy/istio/${f}`)).spec.configPatches[0].patch.value.typed_config.grpc_service.envoy_grpc.cluster_name;
+      expect(cluster.split('|').at(-1), f).toBe(rule.spec.host);
+    }
+  });
 });
 
 describe('Kubernetes manifests', () => {
