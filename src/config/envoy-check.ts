@@ -504,6 +504,43 @@ export function checkIstioResources(docs: readonly unknown[], config: Config): F
       }
     }
   }
+  for (const vs of all.filter((d) => d.kind === 'VirtualService')) {
+    for (const message of virtualServiceTimeouts(vs, config)) out.push({ level: 'warning', message });
+  }
   if (found === 0) out.unshift({ level: 'error', message: 'No EnvoyFilter inserts the envoy.filters.http.ext_proc filter (an HTTP_FILTER patch whose value has typed_config ExternalProcessor).' });
+  return out;
+}
+
+/** An Istio HTTPMatchRequest's uri as the route match chatRoutes reads (exact as path, prefix, anything else as a regex). */
+function uriAsRouteMatch(m: Obj): Obj {
+  const uri = obj(m.uri);
+  if (typeof uri.exact === 'string') return { path: uri.exact };
+  if (typeof uri.prefix === 'string') return { prefix: uri.prefix };
+  return m.uri === undefined ? { prefix: '/' } : { safe_regex: uri.regex };
+}
+
+/**
+ * A VirtualService's routes that can carry chat requests, against the route timeout: Istio's
+ * routes have none unless `timeout` is set (Envoy then ends no stream), so with spend on a stream
+ * may outlive its reservation; a short one cuts reasoning answers. As chatRouteTimeouts for a
+ * bootstrap's routes.
+ */
+function virtualServiceTimeouts(vs: Obj, config: Config): string[] {
+  const out: string[] = [];
+  const ttlMs = config.spend.reservationTtlSeconds * 1000;
+  const meta = obj(vs.metadata);
+  for (const route of arr(obj(vs.spec).http).map(obj)) {
+    const matches = arr(route.match).map(obj);
+    if (!(matches.length === 0 ? [{}] : matches).some((m) => mayCarryChat(uriAsRouteMatch(m), config))) continue;
+    const name = `VirtualService '${String(meta.namespace ?? 'default')}/${String(meta.name)}' route '${String(route.name ?? '(unnamed)')}'`;
+    const ms = route.timeout === undefined ? 0 : durationMs(route.timeout);
+    if (ms === null) continue;
+    if (ms > 0 && ms < MIN_CHAT_ROUTE_TIMEOUT_MS) {
+      out.push(`${name} can carry chat requests and has timeout ${String(route.timeout)}: Envoy cuts any answer, streamed or not, at the route timeout, and a reasoning model thinking a few thousand tokens takes minutes. Set a longer timeout (the shipped configs use 600s).`);
+    } else if (config.spend.enabled && (ms === 0 || ms >= ttlMs)) {
+      const runs = ms === 0 ? `states no timeout (Istio's routes then have none): its streams run for as long as they run` : `has timeout ${String(route.timeout)}`;
+      out.push(`${name} can carry chat requests and ${runs}, not less than spend.reservationTtlSeconds (${config.spend.reservationTtlSeconds} s): a stream that runs past it has its reservation released while it runs, so other requests can be admitted against that budget and the cap be passed by this request's cost. Set its timeout under reservationTtlSeconds (the shipped configs use 600s).`);
+    }
+  }
   return out;
 }

@@ -306,13 +306,39 @@ describe('thinkcap check: Istio resources (EnvoyFilter, DestinationRule, Virtual
 
   it("the route where ext_proc is off, given its VirtualService: exact non-chat paths only", () => {
     const vs = (match: unknown[]) => ({ apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'models', namespace: 'models' }, spec: { hosts: ['*'], gateways: ['istio-system/gw'], http: [{ name: 'thinkcap-models', match, route: [{ destination: { host: 'vllm' } }] }, { name: 'chat', route: [{ destination: { host: 'vllm' } }] }] } });
-    const on = (v: unknown) => messages(checkIstioResources([gateway(), rule(), v], k8sConfig())).filter((m) => m.includes("route 'thinkcap-models'"));
+    const on = (v: unknown) => messages(checkIstioResources([gateway(), rule(), v], k8sConfig())).filter((m) => m.includes("turns ext_proc off on route 'thinkcap-models'"));
     expect(on(vs([{ uri: { exact: '/v1/models' } }]))).toEqual([]);
     expect(on(vs([{ uri: { prefix: '/v1' } }]))).toEqual([
       `EnvoyFilter 'istio-system/thinkcap-ext-proc': turns ext_proc off on route 'thinkcap-models', and VirtualService 'models' matches it by {"prefix":"/v1"}: a chat request could match it and skip thinkcap; turn ext_proc off on routes that match exact paths other than chat paths only.`,
     ]);
     expect(on(vs([{ uri: { exact: '/v1/chat/completions' } }]))).toHaveLength(1);
     expect(on(vs([]))).toHaveLength(1);
+  });
+
+  it("the shipped VirtualService example beside them: clean; its chat route's timeout against Envoy's cut and the reservation TTL", () => {
+    const vs = () => read('envoy/istio/virtualservice-gateway.yaml');
+    const timeouts = (v: unknown, cfg = k8sConfig()) => checkIstioResources([gateway(), rule(), v], cfg).filter((f) => !FAIL_OPEN.test(f.message));
+    expect(timeouts(vs())).toEqual([]);
+    const none = vs();
+    delete none.spec.http[1].timeout;
+    expect(timeouts(none)).toEqual([
+      {
+        level: 'warning',
+        message: "VirtualService 'models/models' route 'chat' can carry chat requests and states no timeout (Istio's routes then have none): its streams run for as long as they run, not less than spend.reservationTtlSeconds (900 s): a stream that runs past it has its reservation released while it runs, so other requests can be admitted against that budget and the cap be passed by this request's cost. Set its timeout under reservationTtlSeconds (the shipped configs use 600s).",
+      },
+    ]);
+    // Spend off: no reservation to outlive.
+    expect(timeouts(none, validateConfig({ ...read('thinkcap.example.yaml') }))).toEqual([]);
+    const long = vs();
+    long.spec.http[1].timeout = '1200s';
+    expect(timeouts(long).map((f) => f.message)[0]).toMatch(/route 'chat' can carry chat requests and has timeout 1200s, not less than spend\.reservationTtlSeconds/);
+    const short = vs();
+    short.spec.http[1].timeout = '30s';
+    expect(timeouts(short).map((f) => f.message)).toEqual([expect.stringMatching(/route 'chat' can carry chat requests and has timeout 30s: Envoy cuts any answer/)]);
+    // The model-list route (an exact path that is no chat path) is not a chat route, whatever its timeout.
+    const models = vs();
+    models.spec.http[0].timeout = '1s';
+    expect(timeouts(models)).toEqual([]);
   });
 
   it('no EnvoyFilter that inserts ext_proc: an error', () => {
@@ -346,7 +372,7 @@ describe('thinkcap check (the CLI)', () => {
     writeFileSync(join(dir, 'example.yaml'), stringify(read('thinkcap.example.yaml')));
     const cfg = ['--config', join(dir, 'example.yaml'), '--no-backends'];
     const istio = (f: string) => join(root, 'envoy', 'istio', f);
-    const two = await check(...cfg, '--envoy', istio('envoyfilter-gateway.yaml'), '--envoy', istio('destinationrule.yaml'));
+    const two = await check(...cfg, '--envoy', istio('envoyfilter-gateway.yaml'), '--envoy', istio('destinationrule.yaml'), '--envoy', istio('virtualservice-gateway.yaml'));
     expect(two.stdout).toMatch(/no problems found/);
     expect(two.status).toBe(0);
     writeFileSync(join(dir, 'istio.yaml'), `${readFileSync(istio('envoyfilter-sidecar.yaml'), 'utf8')}\n---\n${readFileSync(istio('destinationrule.yaml'), 'utf8')}`);

@@ -84,6 +84,21 @@ describe('Istio DestinationRule for thinkcap', () => {
   });
 });
 
+describe('Istio VirtualService example for the gateway', () => {
+  it("names the model-list route as the gateway EnvoyFilter's route patch does, on the exact path envoy.yaml's has, first; the chat route's timeout is envoy.yaml's", () => {
+    const vs = parse(read('envoy/istio/virtualservice-gateway.yaml'));
+    expect(vs.kind).toBe('VirtualService');
+    const gw = parse(read('envoy/istio/envoyfilter-gateway.yaml'));
+    const routePatch = gw.spec.configPatches.find((x: any) => x.applyTo === 'HTTP_ROUTE');
+    expect(vs.spec.http[0].name).toBe(routePatch.match.routeConfiguration.vhost.route.name);
+    expect(vs.spec.http[0].match).toEqual([{ uri: { exact: '/v1/models' } }]);
+    const routes = httpConnectionManager(parse(read('envoy/envoy.yaml'))).route_config.virtual_hosts[0].routes;
+    expect(routes.find((r: any) => r.name === 'models').match).toEqual({ path: '/v1/models' });
+    expect(vs.spec.http[1].match).toBeUndefined();
+    expect(vs.spec.http[1].timeout).toBe(routes.find((r: any) => r.name === 'chat').route.timeout);
+  });
+});
+
 describe('Kubernetes manifests', () => {
   const docs = parseAllDocuments(read('deploy/k8s/thinkcap.yaml')).map((d) => d.toJS());
   const find = (kind: string, name: string) => docs.find((d) => d.kind === kind && d.metadata.name === name);
