@@ -145,7 +145,7 @@ async function ollamaRenderFindings(b: BackendConfig, names: string[]): Promise<
   if ((b.dialect !== 'ollama' && b.dialect !== 'ollama-openai') || b.enforcement === 'rewrite') return [];
   const model = b.model ?? (await firstChatModel(b, names));
   if (model === null) {
-    return [{ level: 'warning', message: `backends '${b.name}': none of the first ${Math.min(names.length, SHOWN_MODELS)} models it lists completes chats (their capabilities, /api/show), so its render-only request, which follow-ups start with, was not checked; set backends[].model to the chat model it serves.` }];
+    return [{ level: 'warning', message: `backends '${b.name}': no model it lists (of the first ${SHOWN_MODELS}) completes chats (their capabilities, /api/show), so its render-only request, which follow-ups start with, was not checked; set backends[].model to the chat model it serves.` }];
   }
   if (model === undefined) return [];
   const messages = [{ role: 'user', content: FORMAT_PROBE.question }];
@@ -240,8 +240,13 @@ export async function checkCommand(args: string[]): Promise<number> {
       findings.push({ level: 'error', message: `--envoy ${file} could not be read as YAML: ${(err as Error).message}` });
     }
   }
-  if (docs.some(isIstioResource)) findings.push(...checkIstioResources(docs.filter(isIstioResource), config));
-  else for (const doc of docs) findings.push(...checkEnvoyConfig(doc, config));
+  // Istio's resources are read together; a document with no `kind` is an Envoy bootstrap; other
+  // Kubernetes objects given with them (a Service, a Gateway) are not read.
+  const istio = docs.filter(isIstioResource);
+  const bootstraps = docs.filter((d) => typeof d !== 'object' || Array.isArray(d) || (d as { kind?: unknown }).kind === undefined);
+  if (istio.length) findings.push(...checkIstioResources(istio, config));
+  for (const doc of bootstraps) findings.push(...checkEnvoyConfig(doc, config));
+  if (docs.length && !istio.length && !bootstraps.length) findings.push({ level: 'error', message: '--envoy: no Envoy config (a bootstrap) or Istio resource (EnvoyFilter, DestinationRule, VirtualService) among the documents given.' });
   const errors = findings.filter((f) => f.level === 'error');
   const warnings = findings.filter((f) => f.level === 'warning');
   if (errors.length) process.stdout.write(`errors:\n${errors.map((f) => `  ${f.message}`).join('\n')}\n`);

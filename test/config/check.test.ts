@@ -380,6 +380,14 @@ describe('thinkcap check (the CLI)', () => {
     const alone = await check(...cfg, '--envoy', istio('envoyfilter-gateway.yaml'));
     expect(alone.status).toBe(0);
     expect(alone.stdout).toMatch(/warnings:\n {2}EnvoyFilter 'istio-system\/thinkcap-ext-proc': thinkcap's connections need trafficPolicy\.connectionPool\.http\.maxRequestsPerConnection at most 1000/);
+    // Other Kubernetes objects beside them are not read; alone they are not an Envoy config.
+    const service = 'apiVersion: v1\nkind: Service\nmetadata: { name: thinkcap, namespace: thinkcap }\nspec: { ports: [{ port: 50051 }] }\n';
+    writeFileSync(join(dir, 'mixed.yaml'), `${service}---\n${readFileSync(istio('envoyfilter-gateway.yaml'), 'utf8')}\n---\n${readFileSync(istio('destinationrule.yaml'), 'utf8')}`);
+    expect((await check(...cfg, '--envoy', join(dir, 'mixed.yaml'))).stdout).toMatch(/no problems found/);
+    writeFileSync(join(dir, 'service.yaml'), service);
+    const other = await check(...cfg, '--envoy', join(dir, 'service.yaml'));
+    expect(other.status).toBe(1);
+    expect(other.stdout).toContain('--envoy: no Envoy config (a bootstrap) or Istio resource (EnvoyFilter, DestinationRule, VirtualService) among the documents given.');
     writeFileSync(join(dir, 'empty.yaml'), '# nothing\n');
     const empty = await check(...cfg, '--envoy', join(dir, 'empty.yaml'));
     expect(empty.status).toBe(1);
@@ -492,7 +500,7 @@ describe('thinkcap check (the CLI)', () => {
       expect(refused.status).toBe(400);
       expect(await refused.text()).toContain('"nomic-embed-text:latest\\" does not support chat');
       const none = await at(`${dialect}-embedding`, embeddingOnly.url);
-      expect(none).toContain(`backends 'o': none of the first 1 models it lists completes chats (their capabilities, /api/show), so its render-only request, which follow-ups start with, was not checked; set backends[].model to the chat model it serves.`);
+      expect(none).toContain(`backends 'o': no model it lists (of the first 8) completes chats (their capabilities, /api/show), so its render-only request, which follow-ups start with, was not checked; set backends[].model to the chat model it serves.`);
       expect(embeddingOnly.requests.filter((r) => r.path === path)).toEqual([]);
     } finally {
       await mixed.close();
