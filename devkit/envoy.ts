@@ -158,7 +158,8 @@ export async function startEnvoy(cfg: any, opts: { readyTimeoutMs?: number } = {
   const file = join(dir, 'envoy.yaml');
   writeFileSync(file, stringify(cfg));
   const adminPort: number = cfg.admin.address.socket_address.port_value;
-  const listenerPort: number = cfg.static_resources.listeners[0].address.socket_address.port_value;
+  // A config whose listeners come from xDS (dynamic_resources) has no static one to name.
+  const listenerPort: number = cfg.static_resources?.listeners?.[0]?.address.socket_address.port_value ?? 0;
   const child = spawn(
     findEnvoy(),
     ['-c', file, '--use-dynamic-base-id', '--concurrency', '2', '--log-level', 'warn', '--disable-hot-restart'],

@@ -40,7 +40,8 @@ interface Chain {
 function chains(envoy: Obj): Chain[] {
   const out: Chain[] = [];
   for (const l of arr(obj(envoy.static_resources).listeners)) {
-    for (const fc of arr(obj(l).filter_chains)) {
+    const listener = obj(l);
+    for (const fc of [...arr(listener.filter_chains), ...(listener.default_filter_chain === undefined ? [] : [listener.default_filter_chain])]) {
       for (const f of arr(obj(fc).filters)) {
         const tc = obj(obj(f).typed_config);
         if (!String(tc['@type'] ?? '').endsWith('HttpConnectionManager')) continue;
@@ -313,22 +314,63 @@ function grpcTokenFindings(grpc: Obj, config: Config, error: Say): void {
   else if (auth.value !== `Bearer ${config.server.grpcToken}`) error('grpc_service.initial_metadata authorization is not "Bearer " + server.grpcToken: thinkcap will refuse every stream.');
 }
 
+const ADMIN_DUMP = 'type.googleapis.com/envoy.admin.v3.';
+
 /**
- * What thinkcap needs from an Envoy config (a bootstrap with static_resources), checked against
- * thinkcap's own config. Pure: the parsed YAML in, findings out.
+ * A running Envoy's admin /config_dump as the bootstrap the checks read: its bootstrap, with every
+ * listener and cluster it runs (static ones, and the active ones a control plane sent: Istio,
+ * Envoy Gateway, any xDS server) under static_resources, and each connection manager's routes
+ * (RDS) put in place by name. Null for anything that is not a config dump.
+ */
+export function bootstrapOfConfigDump(dump: unknown): Obj | null {
+  const configs = arr(obj(dump).configs).map(obj);
+  if (!configs.some((c) => String(c['@type'] ?? '').startsWith(ADMIN_DUMP))) return null;
+  const part = (kind: string) => obj(configs.find((c) => c['@type'] === `${ADMIN_DUMP}${kind}`));
+  const listenersDump = part('ListenersConfigDump');
+  const clustersDump = part('ClustersConfigDump');
+  const routesDump = part('RoutesConfigDump');
+  const present = (v: unknown) => Object.keys(obj(v)).length > 0;
+  const routes = new Map<string, unknown>();
+  for (const r of [...arr(routesDump.static_route_configs), ...arr(routesDump.dynamic_route_configs)]) {
+    const rc = obj(obj(r).route_config);
+    if (typeof rc.name === 'string') routes.set(rc.name, rc);
+  }
+  const listeners = [...arr(listenersDump.static_listeners).map((l) => obj(l).listener), ...arr(listenersDump.dynamic_listeners).map((l) => obj(obj(l).active_state).listener)]
+    .filter(present)
+    .map((l) => structuredClone(l) as Obj);
+  const root: Obj = { ...obj(part('BootstrapConfigDump').bootstrap) };
+  root.static_resources = {
+    listeners,
+    clusters: [...arr(clustersDump.static_clusters), ...arr(clustersDump.dynamic_active_clusters)].map((c) => obj(c).cluster).filter(present),
+  };
+  for (const { hcm } of chains(root)) {
+    const name = obj(hcm.rds).route_config_name;
+    if (hcm.route_config === undefined && typeof name === 'string' && routes.has(name)) hcm.route_config = routes.get(name);
+  }
+  return root;
+}
+
+/**
+ * What thinkcap needs from an Envoy config (a bootstrap with static_resources, or a running
+ * Envoy's /config_dump: bootstrapOfConfigDump), checked against thinkcap's own config. Pure: the
+ * parsed YAML or JSON in, findings out.
  */
 export function checkEnvoyConfig(envoy: unknown, config: Config): Finding[] {
   const out: Finding[] = [];
   const error = (message: string) => out.push({ level: 'error', message });
   const warning = (message: string) => out.push({ level: 'warning', message });
-  const root = obj(envoy);
+  const root = bootstrapOfConfigDump(envoy) ?? obj(envoy);
   const withExtProc = chains(root).filter((c) => c.filters.some((f) => obj(f.typed_config)['@type'] === EXT_PROC));
   if (withExtProc.length === 0) {
     error('No http_connection_manager has the envoy.filters.http.ext_proc filter (typed_config ExternalProcessor).');
     return out;
   }
-  const guards = obj(obj(arr(obj(root.layered_runtime).layers).map(obj).find((l) => l.static_layer) ?? {}).static_layer);
-  const gracefulClose = guards['envoy.reloadable_features.ext_proc_graceful_grpc_close'] === true;
+  // The runtime guard as its static layers leave it (a later layer overrides an earlier one).
+  let gracefulClose = false;
+  for (const layer of arr(obj(root.layered_runtime).layers).map(obj)) {
+    const v = obj(layer.static_layer)['envoy.reloadable_features.ext_proc_graceful_grpc_close'];
+    if (v !== undefined) gracefulClose = v === true || v === 'true';
+  }
   const clusters = arr(obj(root.static_resources).clusters).map(obj);
   for (const { listener, hcm, filters } of withExtProc) {
     const at = filters.findIndex((f) => obj(f.typed_config)['@type'] === EXT_PROC);

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkEnvoyConfig, checkIstioResources } from '../../src/config/envoy-check.js';
 import { validateConfig } from '../../src/config/load.js';
 import { packageRoot } from '../../src/paths.js';
-import { buildEnvoyConfig, clusterHttpOptions, extProcFilter, freePort, httpConnectionManager } from '../../devkit/envoy.js';
+import { buildEnvoyConfig, clusterHttpOptions, extProcFilter, freePort, httpConnectionManager, startEnvoy } from '../../devkit/envoy.js';
 import { LLAMA_ENVOY } from '../../devkit/llama.js';
 import { startEmulator, type Emulator } from '../../devkit/emulator/server.js';
 
@@ -218,6 +218,97 @@ describe('thinkcap check: the Envoy config', () => {
     const hit = findings.find((f) => message.test(f.message));
     expect(hit, JSON.stringify(findings, null, 1)).toBeDefined();
     expect(hit!.level).toBe(level);
+  });
+});
+
+// What a control plane (Istio, Envoy Gateway) gives Envoy is in no file: `thinkcap check --envoy`
+// reads a running Envoy's /config_dump. Here the shipped envoy.yaml runs as such an Envoy does,
+// its listener, clusters and routes delivered over xDS (files Envoy watches: LDS, CDS, RDS).
+describe("thinkcap check: a running Envoy's /config_dump", () => {
+  const TYPE = 'type.googleapis.com/envoy.config.';
+  /** The shipped config on free ports, with the thinkcap cluster's per-connection bound (a cluster's setting) or the chat route's timeout (a route's) dropped when asked. */
+  const shipped = async (drop: 'nothing' | 'bound' | 'timeout') => {
+    const cfg = shippedEnvoy();
+    cfg.admin.address.socket_address.port_value = await freePort();
+    cfg.static_resources.listeners[0].address.socket_address = { address: '127.0.0.1', port_value: await freePort() };
+    if (drop === 'bound') delete clusterHttpOptions(cfg, 'thinkcap').common_http_protocol_options;
+    if (drop === 'timeout') delete routeNamed(cfg, 'chat').route.timeout;
+    return cfg;
+  };
+  /** The same Envoy with its listener, clusters and route config over file-based xDS. */
+  const overXds = (cfg: any, dir: string) => {
+    const source = (file: string) => ({ path_config_source: { path: join(dir, file) }, resource_api_version: 'V3' });
+    const listener = structuredClone(cfg.static_resources.listeners[0]);
+    const hcm = listener.filter_chains[0].filters[0].typed_config;
+    const routes = hcm.route_config;
+    delete hcm.route_config;
+    hcm.rds = { route_config_name: routes.name, config_source: source('rds.yaml') };
+    writeFileSync(join(dir, 'lds.yaml'), stringify({ resources: [{ '@type': `${TYPE}listener.v3.Listener`, ...listener }] }));
+    writeFileSync(join(dir, 'rds.yaml'), stringify({ resources: [{ '@type': `${TYPE}route.v3.RouteConfiguration`, ...routes }] }));
+    writeFileSync(join(dir, 'cds.yaml'), stringify({ resources: cfg.static_resources.clusters.map((c: any) => ({ '@type': `${TYPE}cluster.v3.Cluster`, ...c })) }));
+    return { node: { id: 'check-test', cluster: 'check-test' }, admin: cfg.admin, dynamic_resources: { lds_config: source('lds.yaml'), cds_config: source('cds.yaml') } };
+  };
+  const dumpOf = async (adminUrl: string) => {
+    // xDS from files lands at start; wait until the listener and its routes are active.
+    for (let i = 0; i < 100; i++) {
+      const dump = (await (await fetch(`${adminUrl}/config_dump`)).json()) as { configs: Array<Record<string, any>> };
+      const routes = dump.configs.find((c) => c['@type'] === 'type.googleapis.com/envoy.admin.v3.RoutesConfigDump');
+      const listeners = dump.configs.find((c) => c['@type'] === 'type.googleapis.com/envoy.admin.v3.ListenersConfigDump');
+      const active = (listeners?.static_listeners?.length ?? 0) + (listeners?.dynamic_listeners ?? []).filter((l: any) => l.active_state).length;
+      if (active > 0 && ((routes?.static_route_configs?.length ?? 0) + (routes?.dynamic_route_configs?.length ?? 0)) > 0) return dump;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error('no active listener with routes in the config dump');
+  };
+
+  it.each([
+    ['static', false],
+    ['over xDS', true],
+  ] as const)('%s: the dump gives the findings the file gives, as shipped and with a cluster setting or a route setting dropped', async (_how, xds) => {
+    for (const drop of ['nothing', 'bound', 'timeout'] as const) {
+      const cfg = await shipped(drop);
+      const dir = mkdtempSync(join(tmpdir(), 'thinkcap-dump-'));
+      const envoy = await startEnvoy(xds ? overXds(cfg, dir) : cfg);
+      try {
+        const dump = await dumpOf(envoy.adminUrl);
+        if (xds) {
+          // Delivered as a control plane delivers it: nothing static but the admin port.
+          const listeners = dump.configs.find((c) => c['@type'] === 'type.googleapis.com/envoy.admin.v3.ListenersConfigDump')!;
+          expect(listeners.static_listeners).toBeUndefined();
+          expect(listeners.dynamic_listeners[0].active_state.listener.filter_chains[0].filters[0].typed_config.rds.route_config_name).toBe('llm_routes');
+        }
+        const fromFile = checkEnvoyConfig(cfg, example());
+        expect(fromFile.length, JSON.stringify(fromFile)).toBe(drop === 'nothing' ? 0 : 1);
+        expect(checkEnvoyConfig(dump, example())).toEqual(fromFile);
+        if (drop === 'bound') expect(fromFile[0]!.message).toMatch(/max_requests_per_connection \(at most 1000\) on cluster 'thinkcap' is set/);
+        if (drop === 'timeout') expect(fromFile[0]!.message).toMatch(/route 'chat' can carry chat requests and states no timeout/);
+        // The CLI reads the dump as Envoy's admin API writes it (JSON).
+        writeFileSync(join(dir, 'dump.json'), JSON.stringify(dump));
+        writeFileSync(join(dir, 'thinkcap.yaml'), stringify(read('thinkcap.example.yaml')));
+        const r = spawnSync(process.execPath, [join(root, 'dist', 'src', 'cli.js'), 'check', '--config', join(dir, 'thinkcap.yaml'), '--no-backends', '--envoy', join(dir, 'dump.json')], { encoding: 'utf8' });
+        expect(r.stdout).toMatch(drop === 'nothing' ? /no problems found/ : drop === 'bound' ? /warnings:\n {2}Neither layered_runtime/ : /warnings:\n {2}route 'chat'/);
+      } finally {
+        await envoy.stop();
+      }
+    }
+  }, 60_000);
+
+  it("a dump's runtime layers: the last one to set the graceful-close guard decides", () => {
+    const dump = (layers: unknown[]) => ({
+      configs: [
+        { '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump', bootstrap: { layered_runtime: { layers } } },
+        { '@type': 'type.googleapis.com/envoy.admin.v3.ListenersConfigDump', static_listeners: [{ listener: shippedEnvoy().static_resources.listeners[0] }] },
+        { '@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump', static_clusters: shippedEnvoy().static_resources.clusters.map((c: any) => { delete c.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].common_http_protocol_options; return { cluster: c }; }) },
+      ],
+    });
+    const guard = 'envoy.reloadable_features.ext_proc_graceful_grpc_close';
+    const warned = (layers: unknown[]) => checkEnvoyConfig(dump(layers), example()).some((f) => /Neither layered_runtime/.test(f.message));
+    expect(warned([])).toBe(true);
+    expect(warned([{ name: 'a', static_layer: { [guard]: true } }])).toBe(false);
+    // A runtime value written as a string.
+    expect(warned([{ name: 'a', static_layer: { [guard]: 'true' } }])).toBe(false);
+    expect(warned([{ name: 'a', static_layer: { [guard]: true } }, { name: 'b', static_layer: { [guard]: false } }])).toBe(true);
+    expect(warned([{ name: 'a', static_layer: { [guard]: false } }, { name: 'admin', admin_layer: {} }, { name: 'b', static_layer: { [guard]: true } }])).toBe(false);
   });
 });
 
