@@ -57,7 +57,8 @@ function commonHttpOption(cluster: Record<string, unknown>, field: string): unkn
   const protocol = Object.values(obj(cluster.typed_extension_protocol_options)).map(obj);
   return protocol.map((o) => obj(o.common_http_protocol_options)[field]).find((v) => v !== undefined) ?? obj(cluster.common_http_protocol_options)[field];
 }
-const maxRequestsPerConnection = (cluster: Record<string, unknown>) => commonHttpOption(cluster, 'max_requests_per_connection');
+/** max_requests_per_connection: in the protocol options, or the cluster's own deprecated field (older control planes, Istio among them, write that one). */
+const maxRequestsPerConnection = (cluster: Record<string, unknown>) => commonHttpOption(cluster, 'max_requests_per_connection') ?? cluster.max_requests_per_connection;
 
 /** How long vLLM's and SGLang's HTTP server (uvicorn) keeps an idle connection, by default. */
 const ENGINE_KEEP_ALIVE_MS = 5000;

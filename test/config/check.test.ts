@@ -310,6 +310,18 @@ describe("thinkcap check: a running Envoy's /config_dump", () => {
     expect(warned([{ name: 'a', static_layer: { [guard]: true } }, { name: 'b', static_layer: { [guard]: false } }])).toBe(true);
     expect(warned([{ name: 'a', static_layer: { [guard]: false } }, { name: 'admin', admin_layer: {} }, { name: 'b', static_layer: { [guard]: true } }])).toBe(false);
   });
+
+  it("a cluster's bound in the deprecated field older control planes write (the cluster's own max_requests_per_connection) counts", () => {
+    const envoy = shippedEnvoy();
+    const thinkcap = envoy.static_resources.clusters.find((c: any) => c.name === 'thinkcap');
+    delete clusterHttpOptions(envoy, 'thinkcap').common_http_protocol_options;
+    const warned = () => checkEnvoyConfig(envoy, example()).some((f) => /Neither layered_runtime/.test(f.message));
+    expect(warned()).toBe(true);
+    thinkcap.max_requests_per_connection = 500;
+    expect(warned()).toBe(false);
+    thinkcap.max_requests_per_connection = 5000;
+    expect(warned()).toBe(true);
+  });
 });
 
 describe('thinkcap check: Istio resources (EnvoyFilter, DestinationRule, VirtualService)', () => {
