@@ -124,6 +124,21 @@ function* chatRoutes(hcm: Record<string, unknown>, config: Config): Generator<{ 
   }
 }
 
+/**
+ * The clusters the connection manager's chat routes send to (route.cluster, weighted_clusters), or
+ * null where one picks its cluster at run time (cluster_header: tier routing's x-thinkcap-route,
+ * a cluster_specifier_plugin), when any cluster may be one.
+ */
+function chatRouteClusters(hcm: Record<string, unknown>, config: Config): Set<string> | null {
+  const out = new Set<string>();
+  for (const { action } of chatRoutes(hcm, config)) {
+    if (typeof action.cluster === 'string') out.add(action.cluster);
+    else if (action.weighted_clusters !== undefined) for (const w of arr(obj(action.weighted_clusters).clusters)) out.add(String(obj(w).name));
+    else return null;
+  }
+  return out;
+}
+
 /** Envoy's stream_idle_timeout when the connection manager states none. */
 const ENVOY_DEFAULT_STREAM_IDLE_MS = 300_000;
 
@@ -407,16 +422,20 @@ export function checkEnvoyConfig(envoy: unknown, config: Config): Finding[] {
     // keep-alive: a request Envoy sends on it before the close arrives fails with a 503.
     // Requests no backend entry matches use defaultDialect, with or without backends.
     const llama = config.defaultDialect === 'llamacpp' || config.backends.some((b) => b.dialect === 'llamacpp');
+    // The clusters the chat routes send to (all but thinkcap's where a route picks its cluster
+    // at run time): a control plane's config dump holds every service of the mesh besides.
+    const targets = chatRouteClusters(hcm, config);
+    const backendClusters = clusters.filter((c) => c.name !== clusterName && (targets === null || targets.has(String(c.name))));
     if (llama) {
-      const reusing = clusters.filter((c) => c.name !== clusterName && maxRequestsPerConnection(c) !== 1).map((c) => String(c.name));
+      const reusing = backendClusters.filter((c) => maxRequestsPerConnection(c) !== 1).map((c) => String(c.name));
       if (reusing.length) warning(`A backend speaks llamacpp, and cluster${reusing.length > 1 ? 's' : ''} ${reusing.join(', ')} reuse${reusing.length > 1 ? '' : 's'} upstream connections: llama-server closes its connection after every streamed answer, and a request sent on it before the close arrives fails with 503. Set common_http_protocol_options.max_requests_per_connection: 1 on the clusters that reach llama-server.`);
     }
     // vLLM and SGLang close a connection idle 5 s; a request Envoy sends on it as the close
     // crosses it fails with a 503. Envoy must close idle connections first (its default: 1 h).
     const uvicorn = UVICORN_DIALECTS.has(config.defaultDialect) || config.backends.some((b) => UVICORN_DIALECTS.has(b.dialect));
     if (uvicorn) {
-      const lingering = clusters
-        .filter((c) => c.name !== clusterName && maxRequestsPerConnection(c) !== 1)
+      const lingering = backendClusters
+        .filter((c) => maxRequestsPerConnection(c) !== 1)
         .filter((c) => {
           const idle = durationMs(commonHttpOption(c, 'idle_timeout'));
           return idle === null || idle === 0 || idle >= ENGINE_KEEP_ALIVE_MS;

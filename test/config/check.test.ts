@@ -39,6 +39,27 @@ describe('thinkcap check: the Envoy config', () => {
     expect(checkEnvoyConfig(envoy, cfg)).toEqual([]);
   });
 
+  it("the backend cluster checks read the clusters chat routes send to, not every cluster (a control plane's dump holds the whole mesh), unless a route picks its cluster at run time", () => {
+    const envoy = shippedEnvoy();
+    const dns = { name: 'outbound|53||kube-dns.kube-system.svc.cluster.local', type: 'STRICT_DNS', load_assignment: { cluster_name: 'dns', endpoints: [] } };
+    envoy.static_resources.clusters.push(dns);
+    const lingering = (e: any) => checkEnvoyConfig(e, example()).filter((f) => /keeps? idle connections longer/.test(f.message)).map((f) => f.message);
+    expect(lingering(envoy)).toEqual([]);
+    // Weighted between the shipped cluster and one with no idle timeout: that one is named.
+    const second = structuredClone(envoy.static_resources.clusters.find((c: any) => c.name === 'llm'));
+    second.name = 'llm_b';
+    delete second.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].common_http_protocol_options.idle_timeout;
+    envoy.static_resources.clusters.push(second);
+    const chat = routeNamed(envoy, 'chat').route;
+    delete chat.cluster;
+    chat.weighted_clusters = { clusters: [{ name: 'llm', weight: 50 }, { name: 'llm_b', weight: 50 }] };
+    expect(lingering(envoy)).toEqual([expect.stringMatching(/and cluster llm_b keeps idle connections longer/)]);
+    // A cluster picked from a header at run time: any cluster but thinkcap's may be one.
+    delete chat.weighted_clusters;
+    chat.cluster_header = 'x-thinkcap-route';
+    expect(lingering(envoy)).toEqual([expect.stringMatching(/clusters outbound\|53\|\|kube-dns\.kube-system\.svc\.cluster\.local, llm_b keep idle connections longer/)]);
+  });
+
   it('no idle warning where no backend is served by uvicorn (Ollama keeps idle connections), nor on one-request clusters', () => {
     const noIdle = shippedEnvoy();
     delete llmCommon(noIdle).idle_timeout;
