@@ -561,7 +561,7 @@ export function checkIstioResources(docs: readonly unknown[], config: Config): F
           if (route.name !== name) continue;
           const matches = arr(route.match).map(obj);
           const unsafe = matches.length === 0 ? ['(no match: every request)'] : matches.map((m) => obj(m.uri)).filter((u) => typeof u.exact !== 'string' || isChatPath(u.exact, config)).map((u) => JSON.stringify(u));
-          if (unsafe.length) error(`turns ext_proc off on route '${name}', and VirtualService '${String(obj(vs.metadata).name)}' matches it by ${unsafe.join(', ')}: a chat request could match it and skip thinkcap; turn ext_proc off on routes that match exact paths other than chat paths only.`);
+          if (unsafe.length) error(`turns ext_proc off on route '${name}', and VirtualService '${String(obj(vs.metadata).namespace ?? 'default')}/${String(obj(vs.metadata).name)}' matches it by ${unsafe.join(', ')}: a chat request could match it and skip thinkcap; turn ext_proc off on routes that match exact paths other than chat paths only.`);
         }
       }
     }

@@ -433,7 +433,7 @@ describe('thinkcap check: Istio resources (EnvoyFilter, DestinationRule, Virtual
     const on = (v: unknown) => messages(checkIstioResources([gateway(), rule(), v], k8sConfig())).filter((m) => m.includes("turns ext_proc off on route 'thinkcap-models'"));
     expect(on(vs([{ uri: { exact: '/v1/models' } }]))).toEqual([]);
     expect(on(vs([{ uri: { prefix: '/v1' } }]))).toEqual([
-      `EnvoyFilter 'istio-system/thinkcap-ext-proc': turns ext_proc off on route 'thinkcap-models', and VirtualService 'models' matches it by {"prefix":"/v1"}: a chat request could match it and skip thinkcap; turn ext_proc off on routes that match exact paths other than chat paths only.`,
+      `EnvoyFilter 'istio-system/thinkcap-ext-proc': turns ext_proc off on route 'thinkcap-models', and VirtualService 'models/models' matches it by {"prefix":"/v1"}: a chat request could match it and skip thinkcap; turn ext_proc off on routes that match exact paths other than chat paths only.`,
     ]);
     expect(on(vs([{ uri: { exact: '/v1/chat/completions' } }]))).toHaveLength(1);
     expect(on(vs([]))).toHaveLength(1);
