@@ -230,10 +230,14 @@ export async function checkCommand(args: string[]): Promise<number> {
   for (const file of options(args, '--envoy')) {
     try {
       const before = docs.length;
-      for (const d of parseAllDocuments(readFileSync(file, 'utf8'))) {
+      // `-` is standard input: `kubectl get envoyfilters,destinationrules,virtualservices -A -o yaml | thinkcap check … --envoy -`.
+      for (const d of parseAllDocuments(readFileSync(file === '-' ? 0 : file, 'utf8'))) {
         if (d.errors.length) throw d.errors[0]!;
         const doc: unknown = d.toJS();
-        if (doc !== null && doc !== undefined) docs.push(doc);
+        // kubectl's `kind: List` holds the resources as items.
+        const list = doc as { kind?: unknown; items?: unknown };
+        if (list !== null && typeof list === 'object' && list.kind === 'List' && Array.isArray(list.items)) docs.push(...list.items);
+        else if (doc !== null && doc !== undefined) docs.push(doc);
       }
       if (docs.length === before) throw new Error('it holds no YAML document');
     } catch (err) {

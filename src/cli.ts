@@ -26,7 +26,7 @@ const COMMANDS = {
     flags: ['--json'],
   },
   check: {
-    usage: 'thinkcap check --config FILE [--envoy FILE ...] [--no-backends]',
+    usage: 'thinkcap check --config FILE [--envoy FILE|- ...] [--no-backends]',
     about: 'validate the config, reach each configured backend and list its models, and check an Envoy config, or Istio resources (EnvoyFilter, DestinationRule, VirtualService; --envoy as often as needed), for what thinkcap needs (exit 1 on an error; warnings are listed apart)',
     options: ['--config', '--envoy'],
     flags: ['--no-backends'],

@@ -492,7 +492,7 @@ describe('thinkcap check (the CLI)', () => {
     await emu?.close();
   });
 
-  it('--envoy with Istio resources: given more than once, or as several documents in one file; a file with none is an error', async () => {
+  it('--envoy with Istio resources: given more than once, as several documents in one file, as kubectl lists them on standard input; a file with none is an error', async () => {
     writeFileSync(join(dir, 'example.yaml'), stringify(read('thinkcap.example.yaml')));
     const cfg = ['--config', join(dir, 'example.yaml'), '--no-backends'];
     const istio = (f: string) => join(root, 'envoy', 'istio', f);
@@ -504,6 +504,13 @@ describe('thinkcap check (the CLI)', () => {
     const alone = await check(...cfg, '--envoy', istio('envoyfilter-gateway.yaml'));
     expect(alone.status).toBe(0);
     expect(alone.stdout).toMatch(/warnings:\n {2}EnvoyFilter 'istio-system\/thinkcap-ext-proc': thinkcap's connections need trafficPolicy\.connectionPool\.http\.maxRequestsPerConnection at most 1000/);
+    // What kubectl prints for several kinds (`kind: List` with items), on standard input.
+    const list = stringify({ apiVersion: 'v1', kind: 'List', items: [read('envoy/istio/envoyfilter-gateway.yaml'), read('envoy/istio/destinationrule.yaml')] });
+    const piped = spawnSync(process.execPath, [cli, 'check', ...cfg, '--envoy', '-'], { input: list, encoding: 'utf8' });
+    expect(piped.stdout).toMatch(/no problems found/);
+    expect(piped.status).toBe(0);
+    const pipedWithout = spawnSync(process.execPath, [cli, 'check', ...cfg, '--envoy', '-'], { input: stringify({ apiVersion: 'v1', kind: 'List', items: [read('envoy/istio/envoyfilter-gateway.yaml')] }), encoding: 'utf8' });
+    expect(pipedWithout.stdout).toMatch(/maxRequestsPerConnection at most 1000/);
     // Other Kubernetes objects beside them are not read; alone they are not an Envoy config.
     const service = 'apiVersion: v1\nkind: Service\nmetadata: { name: thinkcap, namespace: thinkcap }\nspec: { ports: [{ port: 50051 }] }\n';
     writeFileSync(join(dir, 'mixed.yaml'), `${service}---\n${readFileSync(istio('envoyfilter-gateway.yaml'), 'utf8')}\n---\n${readFileSync(istio('destinationrule.yaml'), 'utf8')}`);
