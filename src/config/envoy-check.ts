@@ -184,25 +184,34 @@ const MIN_CHAT_ROUTE_TIMEOUT_MS = 120_000;
  */
 function chatRouteTimeouts(hcm: Record<string, unknown>, config: Config): string[] {
   const out: string[] = [];
-  const ttlMs = config.spend.reservationTtlSeconds * 1000;
   // max_stream_duration bounds every stream of the connection manager, or of a route.
   const hcmMax = durationMs(obj(hcm.common_http_protocol_options).max_stream_duration);
   for (const { action, name } of chatRoutes(hcm, config)) {
     const stated = action.timeout;
     const ms = stated === undefined ? ENVOY_DEFAULT_ROUTE_TIMEOUT_MS : durationMs(stated);
-    if (ms !== null && ms !== 0 && ms < MIN_CHAT_ROUTE_TIMEOUT_MS) {
+    const problem = routeTimeoutProblem(ms, [durationMs(obj(action.max_stream_duration).max_stream_duration), hcmMax], config);
+    if (problem === 'short') {
       out.push(`${name} can carry chat requests and ${stated === undefined ? "states no timeout (Envoy's default is 15 s)" : `has timeout ${String(stated)}`}: Envoy cuts any answer, streamed or not, at the route timeout, and a reasoning model thinking a few thousand tokens takes minutes. Set route.timeout (the shipped configs use 600s; 0s turns it off, which with spend on lets a stream outlive its reservation).`);
-      continue;
+    } else if (problem !== null) {
+      const runs = problem.longest === Infinity ? 'for as long as they run (no route timeout or max_stream_duration ends them)' : `for up to ${problem.longest / 1000} s`;
+      out.push(`${name} can carry chat requests ${runs}, not less than spend.reservationTtlSeconds (${config.spend.reservationTtlSeconds} s): a stream that runs past it has its reservation released while it runs, so other requests can be admitted against that budget and the cap be passed by this request's cost. Keep route.timeout (or max_stream_duration) under reservationTtlSeconds, or raise reservationTtlSeconds.`);
     }
-    if (!config.spend.enabled) continue;
-    const routeMax = durationMs(obj(action.max_stream_duration).max_stream_duration);
-    const bounds = [ms, routeMax, hcmMax].filter((b): b is number => b !== null && b > 0);
-    const longest = bounds.length ? Math.min(...bounds) : Infinity;
-    if (longest < ttlMs) continue;
-    const runs = longest === Infinity ? 'for as long as they run (no route timeout or max_stream_duration ends them)' : `for up to ${longest / 1000} s`;
-    out.push(`${name} can carry chat requests ${runs}, not less than spend.reservationTtlSeconds (${config.spend.reservationTtlSeconds} s): a stream that runs past it has its reservation released while it runs, so other requests can be admitted against that budget and the cap be passed by this request's cost. Keep route.timeout (or max_stream_duration) under reservationTtlSeconds, or raise reservationTtlSeconds.`);
   }
   return out;
+}
+
+/**
+ * What a chat route's timeout (ms; 0 is none) says, beside the other bounds on its streams
+ * (max_stream_duration): too short for reasoning answers, or, with spend on, long enough that a
+ * stream outlives its reservation (the shortest bound, Infinity where none is set); null where
+ * neither. Shared by a bootstrap's routes and a VirtualService's.
+ */
+function routeTimeoutProblem(ms: number | null, otherBounds: readonly (number | null)[], config: Config): 'short' | { longest: number } | null {
+  if (ms !== null && ms !== 0 && ms < MIN_CHAT_ROUTE_TIMEOUT_MS) return 'short';
+  if (!config.spend.enabled) return null;
+  const bounds = [ms, ...otherBounds].filter((b): b is number => b !== null && b > 0);
+  const longest = bounds.length ? Math.min(...bounds) : Infinity;
+  return longest < config.spend.reservationTtlSeconds * 1000 ? null : { longest };
 }
 
 /** SGLang endpoints besides chat whose requests carry custom_logit_processor (its native /generate, OpenAI completions). */
@@ -507,6 +516,7 @@ export function checkIstioResources(docs: readonly unknown[], config: Config): F
   const out: Finding[] = [];
   const all = docs.map(obj);
   const filters = all.filter((d) => d.kind === 'EnvoyFilter');
+  const services = all.filter((d) => d.kind === 'VirtualService');
   const patchesOf = (f: Obj) => arr(obj(f.spec).configPatches).map(obj);
   const label = (f: Obj) => `EnvoyFilter '${String(obj(f.metadata).namespace ?? 'default')}/${String(obj(f.metadata).name)}'`;
   const selector = (f: Obj) => JSON.stringify(obj(f.spec).workloadSelector ?? null);
@@ -556,7 +566,7 @@ export function checkIstioResources(docs: readonly unknown[], config: Config): F
         error('an HTTP_ROUTE patch turns ext_proc off without naming a route (match.routeConfiguration.vhost.route.name): chat requests on every route it matches skip thinkcap.');
         continue;
       }
-      for (const vs of all.filter((d) => d.kind === 'VirtualService')) {
+      for (const vs of services) {
         for (const route of arr(obj(vs.spec).http).map(obj)) {
           if (route.name !== name) continue;
           const matches = arr(route.match).map(obj);
@@ -566,7 +576,7 @@ export function checkIstioResources(docs: readonly unknown[], config: Config): F
       }
     }
   }
-  for (const vs of all.filter((d) => d.kind === 'VirtualService')) {
+  for (const vs of services) {
     for (const message of virtualServiceTimeouts(vs, config)) out.push({ level: 'warning', message });
   }
   if (found === 0) out.unshift({ level: 'error', message: 'No EnvoyFilter inserts the envoy.filters.http.ext_proc filter (an HTTP_FILTER patch whose value has typed_config ExternalProcessor).' });
@@ -589,7 +599,6 @@ function uriAsRouteMatch(m: Obj): Obj {
  */
 function virtualServiceTimeouts(vs: Obj, config: Config): string[] {
   const out: string[] = [];
-  const ttlMs = config.spend.reservationTtlSeconds * 1000;
   const meta = obj(vs.metadata);
   for (const route of arr(obj(vs.spec).http).map(obj)) {
     const matches = arr(route.match).map(obj);
@@ -597,9 +606,10 @@ function virtualServiceTimeouts(vs: Obj, config: Config): string[] {
     const name = `VirtualService '${String(meta.namespace ?? 'default')}/${String(meta.name)}' route '${String(route.name ?? '(unnamed)')}'`;
     const ms = route.timeout === undefined ? 0 : durationMs(route.timeout);
     if (ms === null) continue;
-    if (ms > 0 && ms < MIN_CHAT_ROUTE_TIMEOUT_MS) {
+    const problem = routeTimeoutProblem(ms, [], config);
+    if (problem === 'short') {
       out.push(`${name} can carry chat requests and has timeout ${String(route.timeout)}: Envoy cuts any answer, streamed or not, at the route timeout, and a reasoning model thinking a few thousand tokens takes minutes. Set a longer timeout (the shipped configs use 600s).`);
-    } else if (config.spend.enabled && (ms === 0 || ms >= ttlMs)) {
+    } else if (problem !== null) {
       const runs = ms === 0 ? `states no timeout (Istio's routes then have none): its streams run for as long as they run` : `has timeout ${String(route.timeout)}`;
       out.push(`${name} can carry chat requests and ${runs}, not less than spend.reservationTtlSeconds (${config.spend.reservationTtlSeconds} s): a stream that runs past it has its reservation released while it runs, so other requests can be admitted against that budget and the cap be passed by this request's cost. Set its timeout under reservationTtlSeconds (the shipped configs use 600s).`);
     }
