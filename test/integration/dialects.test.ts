@@ -60,10 +60,10 @@ const isProbe = (r: { path: string; body: unknown }) => r.path === '/tokenize' |
 /** The requests the emulator received from index `from` on, thinkcap's template probes left out. */
 const chatCalls = (stack: Stack, from = 0) => stack.emulator.requests.slice(from).filter((r) => !isProbe(r));
 
-/** A stack whose backend continues at the budget (enforcement continuation, the emulator its url), behind a full-duplex Envoy. */
-function continuationStack(emulator: NonNullable<StackOptions['emulator']> & { dialect: EmulatedDialect }, backend: Record<string, unknown> = {}): Promise<Stack> {
+/** A stack whose backend continues at the budget (enforcement continuation, the emulator its url), behind a full-duplex Envoy; `requests` is thinkcap's requests section, where a test sets one. */
+function continuationStack(emulator: NonNullable<StackOptions['emulator']> & { dialect: EmulatedDialect }, backend: Record<string, unknown> = {}, requests?: Record<string, unknown>): Promise<Stack> {
   const { dialect } = emulator;
-  return startStack({ emulator, thinkcap: (emu) => ({ defaultDialect: dialect, backends: [{ name: 'b', dialect, enforcement: 'continuation', url: emu.url, ...backend }] }), envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' } });
+  return startStack({ emulator, thinkcap: (emu) => ({ defaultDialect: dialect, ...(requests ? { requests } : {}), backends: [{ name: 'b', dialect, enforcement: 'continuation', url: emu.url, ...backend }] }), envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' } });
 }
 
 async function checkEnvoyClean(stack: Stack) {
@@ -1085,11 +1085,7 @@ describe('ollama native, a renderer with its own thinking markers: cut-off + con
 describe('ollama native: cut-off + continuation with a grace window', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({
-      emulator: { dialect: 'ollama', plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }) },
-      thinkcap: (emu) => ({ defaultDialect: 'ollama', requests: { graceRatio: 0.25 }, backends: [{ name: 'b', dialect: 'ollama', enforcement: 'continuation', url: emu.url }] }),
-      envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
-    });
+    stack = await continuationStack({ dialect: 'ollama', plan: () => ({ thinkingTokens: NATURAL_THINKING, answerTokens: ANSWER }) }, {}, { graceRatio: 0.25 });
   });
   afterAll(async () => {
     await stack?.stop();
