@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // replicas, Envoy): run beside the rest, they starved tests that time answers against Envoy's
 // 200 ms message_timeout on the 2-core CI machines (one such failure seen). They run after the
 // others, one file at a time.
-const FAILOVER = ['test/integration/cluster.test.ts', 'test/integration/sentinel.test.ts', 'test/integration/sentinel-partition.test.ts', 'test/integration/redis-secured.test.ts'];
+const FAILOVER = ['test/integration/cluster.test.ts', 'test/integration/sentinel.test.ts', 'test/integration/sentinel-partition.test.ts', 'test/integration/sentinel-watch.test.ts', 'test/integration/redis-secured.test.ts'];
 
 export default defineConfig({
   test: {

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './envoy.js';
-import { onlineReplicas, redisAuthCliArgs, redisCli, type ReplicatedRedisNodes } from './redis.js';
+import { onlineReplicas, redisAuthCliArgs, redisCli, startRedis, type ReplicatedRedisNodes } from './redis.js';
 import { redisTlsCliArgs, redisTlsServerArgs, type TestCertificates } from './tls.js';
 
 export const SENTINEL_GROUP = 'thinkcap';
@@ -151,4 +151,39 @@ async function launchSentinel(o: SentinelOptions): Promise<RunningRedisSentinel>
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+export interface RunningLoneSentinel {
+  /** The sentinel, as a ledger's `sentinels` entry. */
+  sentinel: { host: string; port: number };
+  /** The standalone master it names. */
+  masterPort: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * A sentinel of its own that names another master for the same group: a standalone
+ * redis-server it alone monitors (quorum 1). It never meets the other group's sentinels (they
+ * find each other through the masters they watch), so it keeps naming its own master: a stand-in
+ * for a sentinel cut off with an old master, or one that has not yet learnt a failover.
+ */
+export async function startLoneSentinel(): Promise<RunningLoneSentinel> {
+  const redis = await startRedis();
+  const dir = mkdtempSync(join(tmpdir(), 'thinkcap-redis-lone-sentinel-'));
+  const port = await freePort();
+  const conf = join(dir, 'sentinel.conf');
+  writeFileSync(conf, [`port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, `sentinel monitor ${SENTINEL_GROUP} 127.0.0.1 ${redis.port} 1`, ''].join('\n'));
+  const child = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' });
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await until('the lone sentinel names its master', () => redisCli(port, 'sentinel', 'get-master-addr-by-name', SENTINEL_GROUP).includes(String(redis.port)), 10_000);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { sentinel: { host: '127.0.0.1', port }, masterPort: redis.port, stop };
 }

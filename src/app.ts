@@ -81,6 +81,10 @@ export async function startThinkcap(config: Config, log: Logger, opts: StartOpti
       metrics.ledgerDataLost.inc();
       log.error({ seen: loss.seen, now: loss.now }, 'spend ledger lost its data: every budget restarted from zero (run Redis with persistence)');
     });
+    ledger.onMasterMoved((move) => {
+      metrics.ledgerMasterMoves.inc();
+      log.warn(move, 'spend ledger was on a Redis master the sentinels no longer name: moved to theirs (spend written on the old one since the failover is lost)');
+    });
     let evictable: boolean | null = null;
     ledger.onEvictionChecked((risks) => {
       metrics.ledgerEvictable.set(risks.length > 0 ? 1 : 0);

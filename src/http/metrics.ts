@@ -65,6 +65,11 @@ export class Metrics {
     help: 'The Redis spend ledger came back without the data this process had seen in it (a restart without persistence, a flush): budgets started again from zero.',
     registers: [this.registry],
   });
+  readonly ledgerMasterMoves = new Counter({
+    name: 'thinkcap_budget_ledger_master_moves_total',
+    help: 'Sentinel: the spend ledger found its connection on a master that a majority of the configured sentinels no longer names (a failover it was not told of, or a stale sentinel) and moved to theirs; writes made there in between are lost when the old master rejoins as a replica.',
+    registers: [this.registry],
+  });
   readonly ledgerEvictable = new Gauge({
     name: 'thinkcap_budget_ledger_evictable',
     help: 'The Redis holding the spend ledger may evict its keys when full (maxmemory set, maxmemory-policy not noeviction): 1, and budgets can silently restart from zero; 0 after a check found no such node.',

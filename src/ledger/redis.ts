@@ -4,6 +4,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { Redis, Cluster, type RedisOptions } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import { ConfigError } from '../config/load.js';
+import { SentinelWatch, isPeer, type Address } from './sentinel-watch.js';
 import { LedgerUnavailableError, type Counter, type CounterState, type Ledger, type ReserveItem, type ReserveResult, type StoredLimit } from './types.js';
 
 // One Lua script per operation: the check and the increment happen inside Redis, atomically,
@@ -139,6 +140,13 @@ interface QueuedWrite {
  */
 const RECHECK_EVERY_MS = 30_000;
 
+/**
+ * How often the ledger asks its sentinels which master they name (Sentinel only), and how long
+ * an address a majority named stays the one a reconnect goes to.
+ */
+const SENTINEL_CHECK_EVERY_MS = 1000;
+const REDIRECT_HOLD_MS = 10_000;
+
 /** A Redis error (or what went wrong, in words) as the ledger's unavailable error. */
 const unavailable = (err: unknown): LedgerUnavailableError => new LedgerUnavailableError(`redis ledger: ${err instanceof Error ? err.message : String(err)}`);
 
@@ -203,10 +211,25 @@ export function evictionRisk(node: string, infoMemory: string): LedgerEvictionRi
   return { node, policy, maxmemoryBytes };
 }
 
+/** The sentinels' watch a Sentinel ledger keeps (null without Sentinel): the same sentinels, credentials and TLS. */
+export function sentinelWatchFor(cfg: Config['spend']['redis']): SentinelWatch | null {
+  if (!cfg.sentinel || (cfg.cluster && cfg.cluster.length > 0)) return null;
+  const { name, sentinels, username, password } = cfg.sentinel;
+  return new SentinelWatch({ name, sentinels, username, password, tls: tlsOptions(cfg.sentinel.tls, 'spend.redis.sentinel.tls'), timeoutMs: Math.max(cfg.commandTimeoutMs, 250) });
+}
+
 /** What a ledger that lost its data says: the identity this process had seen and the one there now. */
 export interface LedgerDataLoss {
   seen: string;
   now: string;
+}
+
+/** A Sentinel ledger's connection moved off a master the sentinels' majority no longer names. */
+export interface LedgerMasterMove {
+  /** The master the connection was on (its address as the socket saw it). */
+  from: string;
+  /** The master a majority of the configured sentinels names. */
+  to: string;
 }
 
 /**
@@ -230,10 +253,22 @@ export class RedisLedger implements Ledger {
   private identity: string | null = null;
   private dataLost: ((loss: LedgerDataLoss) => void) | null = null;
   private evictionChecked: ((risks: LedgerEvictionRisk[]) => void) | null = null;
+  private masterMoved: ((move: LedgerMasterMove) => void) | null = null;
 
   private readonly recheck: NodeJS.Timeout;
+  /** Sentinel only: the sentinels asked on a timer (see sentinel-watch.ts). */
+  private readonly watch: SentinelWatch | null = null;
+  private readonly watchTimer: NodeJS.Timeout | null = null;
+  private watching = false;
+  /**
+   * Where the next master lookup goes instead of what a sentinel names: set when the connection
+   * was found on a master the majority does not name, for the addresses the minority named.
+   * ioredis asks one sentinel first, the one that answered last time; a stale one would send the
+   * reconnect back to the old master.
+   */
+  private redirect: { from: Set<string>; to: Address; until: number } | null = null;
 
-  constructor(cfg: Config['spend']['redis'], opts: { recheckEveryMs?: number } = {}) {
+  constructor(cfg: Config['spend']['redis'], opts: { recheckEveryMs?: number; sentinelCheckEveryMs?: number; failoverDetector?: boolean } = {}) {
     this.prefix = `${cfg.keyPrefix}:{tc}`;
     this.replicaAcks = cfg.replicaAcks;
     this.commandTimeoutMs = cfg.commandTimeoutMs;
@@ -284,9 +319,18 @@ export class RedisLedger implements Ledger {
         sentinelPassword,
         ...(sentinelTLS !== undefined ? { sentinelTLS } : {}),
         sentinelRetryStrategy: reconnectDelay,
-        failoverDetector: true,
+        failoverDetector: opts.failoverDetector ?? true,
         enableTLSForSentinelMode: tls !== undefined,
+        // Only ever maps the master address a stale sentinel names, while a redirect holds.
+        natMap: (key: string) => {
+          const r = this.redirect;
+          if (r === null || Date.now() > r.until || !r.from.has(key)) return null;
+          return { host: r.to.host, port: r.to.port };
+        },
       });
+      this.watch = sentinelWatchFor(cfg);
+      this.watchTimer = setInterval(() => void this.checkMaster(), opts.sentinelCheckEveryMs ?? SENTINEL_CHECK_EVERY_MS);
+      this.watchTimer.unref();
     } else {
       client = new Redis(cfg.url, common);
     }
@@ -319,6 +363,40 @@ export class RedisLedger implements Ledger {
   private check(): void {
     void this.readIdentity();
     void this.checkEviction();
+  }
+
+  /** Calls back each time the connection left a master the sentinels' majority no longer names. */
+  onMasterMoved(callback: (move: LedgerMasterMove) => void): void {
+    this.masterMoved = callback;
+  }
+
+  /**
+   * Sentinel only: when the connection is on a master that a strict majority of the configured
+   * sentinels does not name, reconnect to theirs. Bounds the writes a missed or misdirected
+   * failover sends to an old master to about one check interval after the majority agrees.
+   */
+  private async checkMaster(): Promise<void> {
+    const client = this.client as Redis;
+    if (this.watch === null || this.watching || this.closing || client.status !== 'ready') return;
+    this.watching = true;
+    try {
+      const { master: named, others } = await this.watch.ask();
+      const socket = client.stream;
+      const ip = socket?.remoteAddress;
+      const port = socket?.remotePort;
+      if (named === null || ip === undefined || port === undefined || this.closing || client.status !== 'ready' || client.stream !== socket) return;
+      if (await isPeer(named, ip, port)) {
+        this.redirect = null;
+        return;
+      }
+      this.redirect = { from: new Set([`${ip}:${port}`, `${ip.replace(/^::ffff:/, '')}:${port}`]), to: named, until: Date.now() + REDIRECT_HOLD_MS };
+      // Also what the minority names (a hostname where sentinels announce them).
+      for (const a of others) this.redirect.from.add(`${a.host}:${a.port}`);
+      this.masterMoved?.({ from: `${ip}:${port}`, to: `${named.host}:${named.port}` });
+      client.disconnect(true);
+    } finally {
+      this.watching = false;
+    }
   }
 
   /**
@@ -571,6 +649,8 @@ export class RedisLedger implements Ledger {
   async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.recheck);
+    if (this.watchTimer !== null) clearInterval(this.watchTimer);
+    this.watch?.close();
     this.client.disconnect();
   }
 }

@@ -12,6 +12,9 @@ import { startRedisSentinel } from '../../devkit/redis-sentinel.js';
 import { startRedisCluster } from '../../devkit/redis-cluster.js';
 import { makeTestCertificates, type TestCertificates } from '../../devkit/tls.js';
 import { rmSync } from 'node:fs';
+import type { Config } from '../../src/config/schema.js';
+import { validateConfig } from '../../src/config/load.js';
+import { sentinelWatchFor } from '../../src/ledger/redis.js';
 import { concurrentHellos } from '../harness/spend.js';
 import { ledgerAfterRefunds, replicatedSpendConfig, settled, trueCost, startLedgerStack } from '../harness/failover.js';
 
@@ -20,6 +23,24 @@ const SENTINEL_PASSWORD = 'sentinel-password-4567';
 const WRONG = 'not-the-password-89ab';
 
 let ledgers = 0;
+
+/**
+ * The master port the ledger's check of the sentinels finds with this sentinel config (asked for
+ * up to 2 s while its connections come up), or null where it never gets a majority's answer.
+ */
+async function watchedMaster(sentinel: NonNullable<Config['spend']['redis']['sentinel']>): Promise<number | null> {
+  const watch = sentinelWatchFor({ ...validateConfig({}).spend.redis, sentinel })!;
+  try {
+    for (let i = 0; i < 20; i++) {
+      const { master } = await watch.ask();
+      if (master !== null) return master.port;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return null;
+  } finally {
+    watch.close();
+  }
+}
 
 /**
  * Three requests through a stack on this ledger config (replicaAcks 1 where there are replicas,
@@ -56,6 +77,9 @@ describe('spend ledger on Redis that requires a password', () => {
       expect(await tryLedger({ sentinel: { ...group, password: SENTINEL_PASSWORD }, password: DATA_PASSWORD })).toEqual([200, 200, 200]);
       expect(await tryLedger({ sentinel: { ...group, password: SENTINEL_PASSWORD }, password: WRONG })).toEqual([503, 503, 503]);
       expect(await tryLedger({ sentinel: { ...group, password: WRONG }, password: DATA_PASSWORD })).toEqual([503, 503, 503]);
+      // The ledger's check of the sentinels' majority reaches them with their password too.
+      expect(await watchedMaster({ ...group, password: SENTINEL_PASSWORD })).toBe(sentinel.master());
+      expect(await watchedMaster({ ...group, password: WRONG })).toBeNull();
     } finally {
       await sentinel.stop();
     }
@@ -136,6 +160,8 @@ describe('spend ledger on Redis that takes only TLS, signed by a private CA', ()
       expect(await tryLedger({ sentinel: { ...group, tls: { caFile: certs.ca } }, tls: { caFile: certs.ca } })).toEqual([200, 200, 200]);
       // The sentinels' TLS is its own setting: the data nodes' does not turn it on.
       expect(await tryLedger({ sentinel: group, tls: { caFile: certs.ca } })).toEqual([503, 503, 503]);
+      expect(await watchedMaster({ ...group, tls: { caFile: certs.ca } })).toBe(sentinel.master());
+      expect(await watchedMaster(group)).toBeNull();
     } finally {
       await sentinel.stop();
     }

@@ -1,0 +1,112 @@
+/**
+ * The ledger's own check of the Sentinel majority, on real sentinels: it moves the connection off
+ * a master the majority does not name, whether a stale sentinel sent it there or a failover went
+ * unannounced on its connection.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { validateConfig } from '../../src/config/load.js';
+import { RedisLedger, type LedgerMasterMove } from '../../src/ledger/redis.js';
+import { windowBounds } from '../../src/ledger/windows.js';
+import type { Counter } from '../../src/ledger/types.js';
+import { startLoneSentinel, startRedisSentinel, type RunningLoneSentinel, type RunningRedisSentinel } from '../../devkit/redis-sentinel.js';
+import { redisAuthCliArgs, redisCli } from '../../devkit/redis.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Connections the ledger opened on a data node (it names them `thinkcap`). */
+const thinkcapClients = (port: number, ...auth: string[]) =>
+  redisCli(port, ...auth, 'client', 'list')
+    .split('\n')
+    .filter((l) => /\bname=thinkcap\b/.test(l)).length;
+
+async function until(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+function counter(id: string): Counter {
+  const now = Date.now();
+  const { start, end } = windowBounds('day', now);
+  return { key: `tenant:${id}:day:${start}:usd`, scope: 'tenant', id, window: 'day', unit: 'usd', limit: 100, resetAt: end, softFraction: 0.8 };
+}
+
+const ledgerOn = (sentinels: Array<{ host: string; port: number }>, name: string, keyPrefix: string, opts: { failoverDetector?: boolean } = {}) =>
+  new RedisLedger({ ...validateConfig({}).spend.redis, sentinel: { name, sentinels }, keyPrefix, commandTimeoutMs: 2000 }, opts);
+
+describe('spend ledger on Sentinel: its connection follows the master a majority of the sentinels names', () => {
+  let sentinel: RunningRedisSentinel;
+  let lone: RunningLoneSentinel;
+  let ledger: RedisLedger | undefined;
+  beforeAll(async () => {
+    [sentinel, lone] = await Promise.all([startRedisSentinel(), startLoneSentinel()]);
+  }, 90_000);
+  afterEach(async () => {
+    await ledger?.close();
+    ledger = undefined;
+  });
+  afterAll(async () => {
+    await sentinel?.stop();
+    await lone?.stop();
+  });
+
+  it('a sentinel asked first that names another master sends the connection there; the check moves it to the majority’s and it stays', async () => {
+    const master = sentinel.master();
+    // Four configured, the lone one first (the one the Redis client asks first): three of four
+    // name the group's master.
+    ledger = ledgerOn([lone.sentinel, ...sentinel.sentinels], sentinel.name, `watch${Date.now()}`);
+    const moves: LedgerMasterMove[] = [];
+    ledger.onMasterMoved((m) => moves.push(m));
+    await ledger.ready(10_000);
+    await until('the ledger on the group’s master', () => thinkcapClients(master) > 0 && thinkcapClients(lone.masterPort) === 0, 15_000);
+    expect(moves.length).toBeGreaterThanOrEqual(1);
+    expect(moves[0]).toEqual({ from: `127.0.0.1:${lone.masterPort}`, to: `127.0.0.1:${master}` });
+    // And stays: each later reconnect would ask the lone sentinel first again.
+    const movesThen = moves.length;
+    for (let i = 0; i < 30; i++) {
+      await sleep(100);
+      expect(thinkcapClients(lone.masterPort)).toBe(0);
+    }
+    expect(moves.length).toBe(movesThen);
+    // Writes land on the group's master.
+    const c = counter('watched');
+    expect((await ledger.reserve('w1', [{ counter: c, amount: 1 }], Date.now(), 60_000)).ok).toBe(true);
+    expect(await ledger.state(c, Date.now())).toEqual({ spent: 0, reserved: 1 });
+    expect(redisCli(master, 'dbsize').trim()).not.toBe('0');
+  }, 60_000);
+
+  it('with no +switch-master listener, the check alone follows a failover the old master’s connection does not show', async () => {
+    const PASSWORD = 'watch-0123456789';
+    const old = sentinel.master();
+    const replica = sentinel.dataPorts.find((p) => p !== old)!;
+    ledger = ledgerOn(sentinel.sentinels, sentinel.name, `watch-failover${Date.now()}`, { failoverDetector: false });
+    const moves: LedgerMasterMove[] = [];
+    ledger.onMasterMoved((m) => moves.push(m));
+    await ledger.ready(10_000);
+    await until('the ledger on the master', () => thinkcapClients(old) > 0, 10_000);
+    // The sentinels lose the old master (it asks them for a password); the ledger's connection stays.
+    const auth = redisAuthCliArgs(PASSWORD);
+    expect(redisCli(old, 'config', 'set', 'requirepass', PASSWORD).trim()).toBe('OK');
+    try {
+      for (const l of redisCli(old, ...auth, 'client', 'list').split('\n')) {
+        const id = /\bname=sentinel-\S*/.test(l) ? /\bid=(\d+)/.exec(l)?.[1] : undefined;
+        if (id !== undefined) redisCli(old, ...auth, 'client', 'kill', 'id', id);
+      }
+      await until('the sentinels promote the replica', () => sentinel.master() === replica, 30_000);
+      expect(redisCli(old, ...auth, 'role').split('\n')[0]).toBe('master');
+      await until('the ledger on the new master, none left on the old', () => thinkcapClients(replica) > 0 && thinkcapClients(old, ...auth) === 0, 15_000);
+      expect(moves.some((m) => m.from === `127.0.0.1:${old}` && m.to === `127.0.0.1:${replica}`)).toBe(true);
+      const c = counter('after-failover');
+      expect((await ledger.reserve('f1', [{ counter: c, amount: 1 }], Date.now(), 60_000)).ok).toBe(true);
+      // Written on the new master, not the old (which the sentinels would empty on its return).
+      const withKey = (port: number, ...a: string[]) => redisCli(port, ...a, 'keys', '*after-failover*').trim();
+      expect(withKey(replica)).not.toBe('');
+      expect(withKey(old, ...auth)).toBe('');
+    } finally {
+      // Back to the group as its replica, for whatever runs after.
+      redisCli(old, ...auth, 'config', 'set', 'requirepass', '');
+    }
+  }, 90_000);
+});
