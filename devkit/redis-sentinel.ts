@@ -51,6 +51,8 @@ export async function startRedisSentinel(o: SentinelOptions = {}): Promise<Runni
 }
 
 interface SentinelOptions {
+  /** The sentinels name the data nodes by hostname (`localhost`), as with announce-hostnames. */
+  hostnames?: boolean;
   password?: string;
   sentinelPassword?: string;
   tls?: TestCertificates;
@@ -97,7 +99,8 @@ async function launchSentinel(o: SentinelOptions): Promise<RunningRedisSentinel>
           ...(o.sentinelTls ? ['port 0', `tls-port ${port}`, 'tls-auth-clients no'] : [`port ${port}`]),
           'bind 127.0.0.1',
           `dir ${dir}`,
-          `sentinel monitor ${SENTINEL_GROUP} 127.0.0.1 ${masterPort} 2`,
+          ...(o.hostnames ? ['sentinel resolve-hostnames yes', 'sentinel announce-hostnames yes'] : []),
+          `sentinel monitor ${SENTINEL_GROUP} ${o.hostnames ? 'localhost' : '127.0.0.1'} ${masterPort} 2`,
           `sentinel down-after-milliseconds ${SENTINEL_GROUP} 1000`,
           `sentinel failover-timeout ${SENTINEL_GROUP} 5000`,
           `sentinel parallel-syncs ${SENTINEL_GROUP} 1`,

@@ -267,6 +267,8 @@ export class RedisLedger implements Ledger {
    * reconnect back to the old master.
    */
   private redirect: { from: Set<string>; to: Address; until: number } | null = null;
+  /** The master address ioredis looked up last (`host:port`, after any redirect). */
+  private lookedUp: string | null = null;
 
   constructor(cfg: Config['spend']['redis'], opts: { recheckEveryMs?: number; sentinelCheckEveryMs?: number; failoverDetector?: boolean } = {}) {
     this.prefix = `${cfg.keyPrefix}:{tc}`;
@@ -322,10 +324,13 @@ export class RedisLedger implements Ledger {
         failoverDetector: opts.failoverDetector ?? true,
         enableTLSForSentinelMode: tls !== undefined,
         // Only ever maps the master address a stale sentinel names, while a redirect holds.
+        // Also notes the address looked up last: ioredis maps the sentinels it finds first, then
+        // the master it connects to.
         natMap: (key: string) => {
           const r = this.redirect;
-          if (r === null || Date.now() > r.until || !r.from.has(key)) return null;
-          return { host: r.to.host, port: r.to.port };
+          const to = r === null || Date.now() > r.until || !r.from.has(key) ? null : { host: r.to.host, port: r.to.port };
+          this.lookedUp = to === null ? key : `${to.host}:${to.port}`;
+          return to;
         },
       });
       this.watch = sentinelWatchFor(cfg);
@@ -385,7 +390,9 @@ export class RedisLedger implements Ledger {
       const ip = socket?.remoteAddress;
       const port = socket?.remotePort;
       if (named === null || ip === undefined || port === undefined || this.closing || client.status !== 'ready' || client.stream !== socket) return;
-      if (await isPeer(named, ip, port)) {
+      // The address ioredis was given (no DNS; a hostname where sentinels announce them), else
+      // the socket's peer (in case the lookup noted last was not the master's).
+      if (this.lookedUp === `${named.host}:${named.port}` || (await isPeer(named, ip, port))) {
         this.redirect = null;
         return;
       }

@@ -109,4 +109,25 @@ describe('spend ledger on Sentinel: its connection follows the master a majority
       redisCli(old, ...auth, 'config', 'set', 'requirepass', '');
     }
   }, 90_000);
+
+  it('sentinels that name the master by hostname: no move while the connection is on it', async () => {
+    const named = await startRedisSentinel({ hostnames: true });
+    try {
+      expect(redisCli(named.sentinels[0]!.port, 'sentinel', 'get-master-addr-by-name', named.name).split('\n')[0]).toBe('localhost');
+      ledger = ledgerOn(named.sentinels, named.name, `watch-hostnames${Date.now()}`);
+      const moves: LedgerMasterMove[] = [];
+      ledger.onMasterMoved((m) => moves.push(m));
+      await ledger.ready(10_000);
+      const master = named.master();
+      await until('the ledger on the master', () => thinkcapClients(master) > 0, 10_000);
+      // Several checks (one a second) find it where the majority says.
+      await sleep(3500);
+      expect(moves).toEqual([]);
+      expect(thinkcapClients(master)).toBe(1);
+    } finally {
+      await ledger?.close();
+      ledger = undefined;
+      await named.stop();
+    }
+  }, 90_000);
 });
