@@ -706,6 +706,14 @@ describe('thinkcap check (the CLI)', () => {
     expect(withAcks.stdout).not.toMatch(/replicaAcks/);
   });
 
+  it('a Sentinel ledger listing fewer than 3 sentinels: a warning (no majority can outvote a stale one), none with 3', async () => {
+    const spend = (n: number) => ({ enabled: true, ledger: 'redis', redis: { sentinel: { name: 'tc', sentinels: Array.from({ length: n }, (_, i) => ({ host: '127.0.0.1', port: 26379 + i })) }, replicaAcks: 1 } });
+    for (const n of [1, 2, 3]) writeFileSync(join(dir, `sentinels${n}.yaml`), stringify({ ...read('thinkcap.example.yaml'), spend: spend(n) }));
+    expect((await check('--config', join(dir, 'sentinels1.yaml'), '--no-backends')).stdout).toMatch(/spend\.redis\.sentinel lists 1 sentinel: thinkcap leaves a master/);
+    expect((await check('--config', join(dir, 'sentinels2.yaml'), '--no-backends')).stdout).toMatch(/spend\.redis\.sentinel lists 2 sentinels:/);
+    expect((await check('--config', join(dir, 'sentinels3.yaml'), '--no-backends')).stdout).not.toMatch(/spend\.redis\.sentinel lists/);
+  });
+
   it('an invalid config: the key named, exit 1', () => {
     writeFileSync(join(dir, 'bad.yaml'), 'server: { grpcPort: "nine" }\n');
     const r = spawnSync(process.execPath, [cli, 'check', '--config', join(dir, 'bad.yaml')], { encoding: 'utf8' });
