@@ -4,7 +4,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { Redis, Cluster, type RedisOptions } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import { ConfigError } from '../config/load.js';
-import { SentinelWatch, isPeer, type Address } from './sentinel-watch.js';
+import { SentinelWatch, isPeer, plainIp, type Address } from './sentinel-watch.js';
 import { LedgerUnavailableError, type Counter, type CounterState, type Ledger, type ReserveItem, type ReserveResult, type StoredLimit } from './types.js';
 
 // One Lua script per operation: the check and the increment happen inside Redis, atomically,
@@ -396,7 +396,7 @@ export class RedisLedger implements Ledger {
         this.redirect = null;
         return;
       }
-      this.redirect = { from: new Set([`${ip}:${port}`, `${ip.replace(/^::ffff:/, '')}:${port}`]), to: named, until: Date.now() + REDIRECT_HOLD_MS };
+      this.redirect = { from: new Set([`${ip}:${port}`, `${plainIp(ip)}:${port}`]), to: named, until: Date.now() + REDIRECT_HOLD_MS };
       // Also what the minority names (a hostname where sentinels announce them).
       for (const a of others) this.redirect.from.add(`${a.host}:${a.port}`);
       this.masterMoved?.({ from: `${ip}:${port}`, to: `${named.host}:${named.port}` });

@@ -33,7 +33,7 @@ export function majorityMaster(answers: ReadonlyArray<Address | null>, configure
 }
 
 /** An IPv4 address as a socket reports it on a dual-stack socket (`::ffff:10.0.0.1`) or plain. */
-const plainIp = (ip: string): string => (ip.startsWith('::ffff:') && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip);
+export const plainIp = (ip: string): string => (ip.startsWith('::ffff:') && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip);
 
 /**
  * Whether `named` (what sentinels answer: an IP, or a hostname where they announce hostnames) is
