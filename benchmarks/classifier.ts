@@ -14,6 +14,7 @@
  *   node dist/benchmarks/classifier.js --pairs [bytes]               # every two-piece unit of the mixtures' pieces repeated to 2 KB: the slowest
  *   node dist/benchmarks/classifier.js --no-accuracy --rows conversation   # only the speed rows whose label has that text
  *   node dist/benchmarks/classifier.js --lengths                      # the slow mixtures: slow for their length? (400 per length, each alone)
+ *   node dist/benchmarks/classifier.js --lexicons                     # the 2 KB mixtures' time beside how many lexicons they hit, and real asks' counts
  *   node dist/benchmarks/classifier.js --replay <4 checkouts>          # rounds 2-5 read by the rules of their time, and a word-model lift
  *   node dist/benchmarks/classifier.js --ticks                        # where slow calls of one input come from: their spacing and cost, beside a loop
  *   node dist/benchmarks/classifier.js --against <other checkout> --rows "1 MB"   # with --against: those rows, 1 MB ones included
@@ -38,7 +39,7 @@ import { parseChatBody } from '../src/extproc/plan.js';
 import { seededText } from '../devkit/random-text.js';
 import { warmClassifier } from '../src/classify/warmup.js';
 import { readLexicons } from '../src/classify/wordlex.js';
-import { isBmpWordChar, lexicalForm, messageText } from '../src/classify/text.js';
+import { ends, isBmpWordChar, lexicalForm, messageText } from '../src/classify/text.js';
 import { COMPLEX_ASK, CONSTRAINT, DEEP_ASK, DEPTH_TERMS, MATH_WORDS, MULTI_STEP } from '../src/classify/lexicon.js';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -285,6 +286,42 @@ function lengthSearch(): void {
       .sort((a, b) => a - b);
     console.log(`| ${bytes} | ${quantile(medians, 0.5).toFixed(1)} | ${quantile(medians, 0.9).toFixed(1)} | ${quantile(medians, 0.99).toFixed(1)} | ${medians.at(-1)!.toFixed(1)} |`);
   }
+}
+
+/** Lexicons with a hit in a text's lexicon window (the two ends a turn's ask is read at: 1,200 characters, 900 of them from its head). */
+function lexiconsHit(text: string): number {
+  return readLexicons(lexicalForm(ends(text, 1200, 900))).hits.filter((h) => h !== undefined).length;
+}
+
+/**
+ * --lexicons: whether a guard on how many different lexicons a turn hits could give the slowest
+ * mixtures a cheaper path. The benchmark's 64 2 KB mixtures, each timed alone (median of 41 calls
+ * after 300 passes over all), beside the lexicons each hits; and the same count over the tune
+ * split's and the probe sets' last user turns (never the held-out split).
+ */
+function lexiconSearch(): void {
+  const texts = Array.from({ length: 64 }, (_, i) => mixture(2000 + i, 2048));
+  const asks: Msg[][] = texts.map((t) => [{ role: 'user', content: t }]);
+  for (let pass = 0; pass < 300; pass++) for (const m of asks) classifyMessages(m);
+  const timed = asks.map((m, i) => {
+    const t: number[] = [];
+    for (let k = 0; k < 41; k++) {
+      const t0 = performance.now();
+      classifyMessages(m);
+      t.push((performance.now() - t0) * 1000);
+    }
+    return { i, us: median(t), lexicons: lexiconsHit(texts[i]!) };
+  });
+  timed.sort((a, b) => b.us - a.us);
+  console.log('\n### the 64 2 KB mixtures, slowest first: median us (41 calls, each alone) and lexicons hit\n');
+  console.log(timed.map((r) => `${r.i}: ${r.us.toFixed(0)} us, ${r.lexicons}`).join('\n'));
+  const lastUser = (messages: Msg[]) => messageText([...messages].reverse().find((m) => m.role === 'user') ?? { role: 'user', content: '' });
+  const probeTurns = readFileSync(join(root, 'benchmarks/datasets/probes.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => lastUser((JSON.parse(l) as { messages: Msg[] }).messages));
+  const real = [...own('tune').map((it) => lastUser(it.messages)), ...probeTurns].map(lexiconsHit);
+  const counts = new Map<number, number>();
+  for (const n of real) counts.set(n, (counts.get(n) ?? 0) + 1);
+  console.log(`\n### lexicons hit by the tune split's and the probe sets' last user turns (${real.length})\n`);
+  console.log([...counts].sort((a, b) => a[0] - b[0]).map(([n, c]) => `${n}: ${c}`).join(', '));
 }
 
 /** Short clauses of a hard verb and one other word each, all different ("prove x1. derive x2. ..."). */
@@ -928,6 +965,10 @@ if (args.includes('--ticks')) {
 }
 if (args.includes('--lengths')) {
   lengthSearch();
+  process.exit(0);
+}
+if (args.includes('--lexicons')) {
+  lexiconSearch();
   process.exit(0);
 }
 if (args.includes('--passes')) {
