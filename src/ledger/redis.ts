@@ -214,7 +214,9 @@ export function evictionRisk(node: string, infoMemory: string): LedgerEvictionRi
 /** The sentinels' watch a Sentinel ledger keeps (null without Sentinel): the same sentinels, credentials and TLS. */
 export function sentinelWatchFor(cfg: Config['spend']['redis']): SentinelWatch | null {
   if (!cfg.sentinel || (cfg.cluster && cfg.cluster.length > 0)) return null;
-  const { name, sentinels, username, password } = cfg.sentinel;
+  const { name, username, password } = cfg.sentinel;
+  // One vote each: a sentinel listed twice would count twice towards a majority.
+  const sentinels = [...new Map(cfg.sentinel.sentinels.map((x) => [`${x.host}:${x.port}`, x])).values()];
   return new SentinelWatch({ name, sentinels, username, password, tls: tlsOptions(cfg.sentinel.tls, 'spend.redis.sentinel.tls'), timeoutMs: Math.max(cfg.commandTimeoutMs, 250) });
 }
 

@@ -86,6 +86,11 @@ export class SentinelWatch {
     });
   }
 
+  /** How many sentinels it asks (each one vote). */
+  get size(): number {
+    return this.clients.length;
+  }
+
   /**
    * The master a strict majority of the configured sentinels names now (null: no majority), and
    * the other addresses some named.

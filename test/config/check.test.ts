@@ -709,9 +709,13 @@ describe('thinkcap check (the CLI)', () => {
   it('a Sentinel ledger listing fewer than 3 sentinels: a warning (no majority can outvote a stale one), none with 3', async () => {
     const spend = (n: number) => ({ enabled: true, ledger: 'redis', redis: { sentinel: { name: 'tc', sentinels: Array.from({ length: n }, (_, i) => ({ host: '127.0.0.1', port: 26379 + i })) }, replicaAcks: 1 } });
     for (const n of [1, 2, 3]) writeFileSync(join(dir, `sentinels${n}.yaml`), stringify({ ...read('thinkcap.example.yaml'), spend: spend(n) }));
-    expect((await check('--config', join(dir, 'sentinels1.yaml'), '--no-backends')).stdout).toMatch(/spend\.redis\.sentinel lists 1 sentinel: thinkcap leaves a master/);
-    expect((await check('--config', join(dir, 'sentinels2.yaml'), '--no-backends')).stdout).toMatch(/spend\.redis\.sentinel lists 2 sentinels:/);
+    expect((await check('--config', join(dir, 'sentinels1.yaml'), '--no-backends')).stdout).toMatch(/spend\.redis\.sentinel lists 1 different sentinel: thinkcap leaves a master/);
+    expect((await check('--config', join(dir, 'sentinels2.yaml'), '--no-backends')).stdout).toMatch(/spend\.redis\.sentinel lists 2 different sentinels:/);
     expect((await check('--config', join(dir, 'sentinels3.yaml'), '--no-backends')).stdout).not.toMatch(/spend\.redis\.sentinel lists/);
+    // One listed three times is one vote.
+    const same = { enabled: true, ledger: 'redis', redis: { sentinel: { name: 'tc', sentinels: [1, 2, 3].map(() => ({ host: '127.0.0.1', port: 26379 })) }, replicaAcks: 1 } };
+    writeFileSync(join(dir, 'sentinels-same.yaml'), stringify({ ...read('thinkcap.example.yaml'), spend: same }));
+    expect((await check('--config', join(dir, 'sentinels-same.yaml'), '--no-backends')).stdout).toMatch(/spend\.redis\.sentinel lists 1 different sentinel:/);
   });
 
   it('an invalid config: the key named, exit 1', () => {

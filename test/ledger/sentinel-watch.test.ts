@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isPeer, majorityMaster } from '../../src/ledger/sentinel-watch.js';
+import { sentinelWatchFor } from '../../src/ledger/redis.js';
+import { validateConfig } from '../../src/config/load.js';
 
 const a = { host: '10.0.0.1', port: 6379 };
 const b = { host: '10.0.0.2', port: 6379 };
@@ -33,5 +35,20 @@ describe('isPeer: whether what sentinels name is the socket peer', () => {
   it('resolves a hostname (sentinels announcing hostnames); one that does not resolve is not the peer', async () => {
     expect(await isPeer({ host: 'localhost', port: 7000 }, '127.0.0.1', 7000)).toBe(true);
     expect(await isPeer({ host: 'no-such-host.invalid', port: 7000 }, '127.0.0.1', 7000)).toBe(false);
+  });
+});
+
+describe('sentinelWatchFor: the sentinels a Sentinel ledger asks', () => {
+  const redis = validateConfig({}).spend.redis;
+  it('one vote per sentinel: one listed twice is asked once', () => {
+    const w = sentinelWatchFor({ ...redis, sentinel: { name: 'tc', sentinels: [{ host: '127.0.0.1', port: 1 }, { host: '127.0.0.1', port: 1 }, { host: '127.0.0.1', port: 2 }] } })!;
+    try {
+      expect(w.size).toBe(2);
+    } finally {
+      w.close();
+    }
+  });
+  it('none without Sentinel', () => {
+    expect(sentinelWatchFor(redis)).toBeNull();
   });
 });
