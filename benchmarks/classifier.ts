@@ -15,6 +15,7 @@
  *   node dist/benchmarks/classifier.js --no-accuracy --rows conversation   # only the speed rows whose label has that text
  *   node dist/benchmarks/classifier.js --lengths                      # the slow mixtures: slow for their length? (400 per length, each alone)
  *   node dist/benchmarks/classifier.js --lexicons                     # the 2 KB mixtures' time beside how many lexicons they hit, and real asks' counts
+ *   node dist/benchmarks/classifier.js --same-as <other checkout>     # does this build classify exactly as another (tune split, probes, speed rows, seeded mixtures)?
  *   node dist/benchmarks/classifier.js --replay <4 checkouts>          # rounds 2-5 read by the rules of their time, and a word-model lift
  *   node dist/benchmarks/classifier.js --ticks                        # where slow calls of one input come from: their spacing and cost, beside a loop
  *   node dist/benchmarks/classifier.js --against <other checkout> --rows "1 MB"   # with --against: those rows, 1 MB ones included
@@ -768,6 +769,43 @@ if (args.includes('--against-processes')) {
 if (args.includes('--against')) {
   await speedAgainst(args[args.indexOf('--against') + 1]!);
   process.exit(0);
+}
+
+/**
+ * --same-as <other checkout>: whether this build classifies exactly as another built checkout
+ * (tier, score, confidence and signals) at under-tier costs 1, 3 and 5, on the tune split, the
+ * probe asks, every speed row's inputs but the 1 MB ones, and 3,000 seeded mixtures and 300
+ * seeded conversations of 60 characters to 4 KB: the check a rewrite for speed has to pass.
+ * Never reads the held-out split. Exits 1 when any differs, after listing the first ten.
+ */
+async function sameAs(otherRoot: string): Promise<number> {
+  const other = await importClassifier(otherRoot);
+  const probeAsks = readFileSync(join(root, 'benchmarks/datasets/probes.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { messages: Msg[] }).messages);
+  const lengths = [60, 150, 300, 600, 1200, 2048, 4096];
+  const inputs: Array<[string, Msg[]]> = [
+    ...own('tune').map((it): [string, Msg[]] => [it.id, it.messages]),
+    ...probeAsks.map((m, i): [string, Msg[]] => [`probe ${i}`, m]),
+    ...speedRows()
+      .filter(([label]) => !label.includes('1 MB'))
+      .flatMap(([label, content]) => rowInputs(content).map((m, i): [string, Msg[]] => [`${label} #${i}`, m])),
+    ...Array.from({ length: 3000 }, (_, i): [string, Msg[]] => [`mixture ${9000 + i}`, [{ role: 'user', content: mixture(9000 + i, lengths[i % lengths.length]!) }]]),
+    ...Array.from({ length: 300 }, (_, i): [string, Msg[]] => [`conversation ${9000 + i}`, conversation(9000 + i, lengths[i % lengths.length]!)]),
+  ];
+  const differences: string[] = [];
+  for (const [name, messages] of inputs) {
+    for (const cost of [1, 3, 5]) {
+      const a = JSON.stringify(classifyMessages(messages, cost));
+      const b = JSON.stringify(other(messages, cost));
+      if (a !== b) differences.push(`${name} (cost ${cost}):\n  this:  ${a}\n  other: ${b}`);
+    }
+  }
+  console.log(`\n### this build against ${otherRoot}: ${inputs.length} inputs at 3 costs, ${differences.length} classifications differ\n`);
+  for (const d of differences.slice(0, 10)) console.log(d);
+  return differences.length === 0 ? 0 : 1;
+}
+
+if (args.includes('--same-as')) {
+  process.exit(await sameAs(args[args.indexOf('--same-as') + 1]!));
 }
 
 /**
