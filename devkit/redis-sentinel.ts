@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './envoy.js';
-import { onlineReplicas, redisAuthCliArgs, redisCli, startRedis, type ReplicatedRedisNodes } from './redis.js';
+import { onlineReplicas, redisAuthCliArgs, redisCli, startRedis, waitFor, type ReplicatedRedisNodes } from './redis.js';
 import { redisTlsCliArgs, redisTlsServerArgs, type TestCertificates } from './tls.js';
 
 export const SENTINEL_GROUP = 'thinkcap';
@@ -21,15 +21,8 @@ export interface RunningRedisSentinel extends ReplicatedRedisNodes {
   master(): number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`redis sentinel harness: ${what} not within ${timeoutMs} ms`);
-    await sleep(50);
-  }
-}
+/** A set-up step's wait: its error names the harness, which startRedisSentinel's retry looks for. */
+const until = (what: string, ok: () => boolean, timeoutMs: number) => waitFor(`redis sentinel harness: ${what}`, ok, timeoutMs, 50);
 
 /**
  * `password`: the data nodes require it (AUTH; replicas and sentinels use it too);
@@ -189,4 +182,21 @@ export async function startLoneSentinel(): Promise<RunningLoneSentinel> {
     throw err;
   }
   return { sentinel: { host: '127.0.0.1', port }, masterPort: redis.port, stop };
+}
+
+/**
+ * Cuts a data node off from the sentinels while other clients' connections stay up (the stand-in
+ * for a network partition between the sentinels and it): it now asks for `password`, which the
+ * sentinels do not have, and their connections to it are closed. Returns how many were closed.
+ * `config set requirepass ''` on it ends the cut.
+ */
+export function cutOffFromSentinels(port: number, password: string): number {
+  if (redisCli(port, 'config', 'set', 'requirepass', password).trim() !== 'OK') throw new Error(`redis sentinel harness: could not set a password on ${port}`);
+  const auth = redisAuthCliArgs(password);
+  const ids = redisCli(port, ...auth, 'client', 'list')
+    .split('\n')
+    .filter((l) => /\bname=sentinel-/.test(l))
+    .map((l) => /\bid=(\d+)/.exec(l)![1]!);
+  for (const id of ids) redisCli(port, ...auth, 'client', 'kill', 'id', id);
+  return ids.length;
 }

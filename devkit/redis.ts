@@ -36,6 +36,22 @@ export function redisCli(port: number, ...args: string[]): string {
   return spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { encoding: 'utf8' }).stdout;
 }
 
+/** Connections thinkcap's ledger opened on a data node (it names them `thinkcap`); `cliArgs`: what the node asks for (auth). */
+export function thinkcapClients(port: number, ...cliArgs: string[]): number {
+  return redisCli(port, ...cliArgs, 'client', 'list')
+    .split('\n')
+    .filter((l) => /\bname=thinkcap\b/.test(l)).length;
+}
+
+/** Polls `ok` every `everyMs` until it holds; throws "`what`: not within `timeoutMs` ms" after that. */
+export async function waitFor(what: string, ok: () => boolean, timeoutMs: number, everyMs = 100): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
 /** redis-cli's arguments for a server that requires this password (none without one). */
 export function redisAuthCliArgs(password: string | undefined): string[] {
   return password ? ['-a', password, '--no-auth-warning'] : [];

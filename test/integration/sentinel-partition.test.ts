@@ -9,8 +9,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../devkit/stack.js';
-import { startRedisSentinel, type RunningRedisSentinel } from '../../devkit/redis-sentinel.js';
-import { redisAuthCliArgs, redisCli } from '../../devkit/redis.js';
+import { cutOffFromSentinels, startRedisSentinel, type RunningRedisSentinel } from '../../devkit/redis-sentinel.js';
+import { redisAuthCliArgs, redisCli, thinkcapClients, waitFor as until } from '../../devkit/redis.js';
 import { concurrentHellos } from '../harness/spend.js';
 import { ledgerAfterRefunds, replicatedSpendConfig, settled, trueCost, startLedgerStack } from '../harness/failover.js';
 
@@ -19,20 +19,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** redis-cli on the old master once it asks for the password. */
 const authed = (port: number, ...args: string[]) => redisCli(port, ...redisAuthCliArgs(PASSWORD), ...args);
-
-async function until(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(100);
-  }
-}
-
-/** Clients of a data node that thinkcap's ledger opened (it names its connection). */
-const thinkcapClients = (port: number) =>
-  redisCli(port, 'client', 'list')
-    .split('\n')
-    .filter((l) => /\bname=thinkcap\b/.test(l)).length;
 
 describe('spend ledger on Sentinel: a failover thinkcap cannot see on its own connection', () => {
   let sentinel: RunningRedisSentinel;
@@ -54,13 +40,7 @@ describe('spend ledger on Sentinel: a failover thinkcap cannot see on its own co
 
     // The sentinels' connections to the old master are cut and come back to a password they do
     // not have; thinkcap's connection (and the replica's link) are left up.
-    expect(redisCli(old, 'config', 'set', 'requirepass', PASSWORD).trim()).toBe('OK');
-    const sentinelIds = authed(old, 'client', 'list')
-      .split('\n')
-      .filter((l) => /\bname=sentinel-/.test(l))
-      .map((l) => /\bid=(\d+)/.exec(l)![1]!);
-    expect(sentinelIds.length).toBeGreaterThan(0);
-    for (const id of sentinelIds) authed(old, 'client', 'kill', 'id', id);
+    expect(cutOffFromSentinels(old, PASSWORD)).toBeGreaterThan(0);
     await until('the sentinels promote the replica', () => sentinel.master() === replica, 30_000);
     // The old master still takes writes (the sentinels cannot reach it to demote it).
     expect(authed(old, 'role').split('\n')[0]).toBe('master');
@@ -69,7 +49,7 @@ describe('spend ledger on Sentinel: a failover thinkcap cannot see on its own co
     for (let i = 0; i < 100 && thinkcapClients(replica) === 0; i++) await sleep(100);
     // Said where it did not (a clean-clone .ci/run on 2026-12-05 lost the five answers below to
     // the old master, under load): the ledger check still decides.
-    if (thinkcapClients(replica) === 0) console.log(`sentinel-partition: thinkcap had no connection to the new master 10 s after the switch (thinkcap clients on the old master: ${authed(old, 'client', 'list').split('\n').filter((l) => /\bname=thinkcap\b/.test(l)).length})`);
+    if (thinkcapClients(replica) === 0) console.log(`sentinel-partition: thinkcap had no connection to the new master 10 s after the switch (thinkcap clients on the old master: ${thinkcapClients(old, ...redisAuthCliArgs(PASSWORD))})`);
 
     expect(await concurrentHellos(stack, 5)).toEqual([200, 200, 200, 200, 200]);
     await settled(stack);

@@ -8,24 +8,10 @@ import { validateConfig } from '../../src/config/load.js';
 import { RedisLedger, type LedgerMasterMove } from '../../src/ledger/redis.js';
 import { windowBounds } from '../../src/ledger/windows.js';
 import type { Counter } from '../../src/ledger/types.js';
-import { startLoneSentinel, startRedisSentinel, type RunningLoneSentinel, type RunningRedisSentinel } from '../../devkit/redis-sentinel.js';
-import { redisAuthCliArgs, redisCli } from '../../devkit/redis.js';
+import { cutOffFromSentinels, startLoneSentinel, startRedisSentinel, type RunningLoneSentinel, type RunningRedisSentinel } from '../../devkit/redis-sentinel.js';
+import { redisAuthCliArgs, redisCli, thinkcapClients, waitFor as until } from '../../devkit/redis.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Connections the ledger opened on a data node (it names them `thinkcap`). */
-const thinkcapClients = (port: number, ...auth: string[]) =>
-  redisCli(port, ...auth, 'client', 'list')
-    .split('\n')
-    .filter((l) => /\bname=thinkcap\b/.test(l)).length;
-
-async function until(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(100);
-  }
-}
 
 function counter(id: string): Counter {
   const now = Date.now();
@@ -88,12 +74,8 @@ describe('spend ledger on Sentinel: its connection follows the master a majority
     await until('the ledger on the master', () => thinkcapClients(old) > 0, 10_000);
     // The sentinels lose the old master (it asks them for a password); the ledger's connection stays.
     const auth = redisAuthCliArgs(PASSWORD);
-    expect(redisCli(old, 'config', 'set', 'requirepass', PASSWORD).trim()).toBe('OK');
     try {
-      for (const l of redisCli(old, ...auth, 'client', 'list').split('\n')) {
-        const id = /\bname=sentinel-\S*/.test(l) ? /\bid=(\d+)/.exec(l)?.[1] : undefined;
-        if (id !== undefined) redisCli(old, ...auth, 'client', 'kill', 'id', id);
-      }
+      expect(cutOffFromSentinels(old, PASSWORD)).toBeGreaterThan(0);
       await until('the sentinels promote the replica', () => sentinel.master() === replica, 30_000);
       expect(redisCli(old, ...auth, 'role').split('\n')[0]).toBe('master');
       await until('the ledger on the new master, none left on the old', () => thinkcapClients(replica) > 0 && thinkcapClients(old, ...auth) === 0, 15_000);
