@@ -211,13 +211,16 @@ export function evictionRisk(node: string, infoMemory: string): LedgerEvictionRi
   return { node, policy, maxmemoryBytes };
 }
 
-/** The sentinels' watch a Sentinel ledger keeps (null without Sentinel): the same sentinels, credentials and TLS. */
-export function sentinelWatchFor(cfg: Config['spend']['redis']): SentinelWatch | null {
+/**
+ * The sentinels' watch a Sentinel ledger keeps (null without Sentinel): the same sentinels,
+ * credentials and TLS (`tls`: the ledger's, already read from spend.redis.sentinel.tls).
+ */
+export function sentinelWatchFor(cfg: Config['spend']['redis'], tls = cfg.sentinel && tlsOptions(cfg.sentinel.tls, 'spend.redis.sentinel.tls')): SentinelWatch | null {
   if (!cfg.sentinel || (cfg.cluster && cfg.cluster.length > 0)) return null;
   const { name, username, password } = cfg.sentinel;
   // One vote each: a sentinel listed twice would count twice towards a majority.
   const sentinels = [...new Map(cfg.sentinel.sentinels.map((x) => [`${x.host}:${x.port}`, x])).values()];
-  return new SentinelWatch({ name, sentinels, username, password, tls: tlsOptions(cfg.sentinel.tls, 'spend.redis.sentinel.tls'), timeoutMs: Math.max(cfg.commandTimeoutMs, 250) });
+  return new SentinelWatch({ name, sentinels, username, password, tls, timeoutMs: Math.max(cfg.commandTimeoutMs, 250) });
 }
 
 /** What a ledger that lost its data says: the identity this process had seen and the one there now. */
@@ -335,7 +338,7 @@ export class RedisLedger implements Ledger {
           return to;
         },
       });
-      this.watch = sentinelWatchFor(cfg);
+      this.watch = sentinelWatchFor(cfg, sentinelTLS);
       this.watchTimer = setInterval(() => void this.checkMaster(), opts.sentinelCheckEveryMs ?? SENTINEL_CHECK_EVERY_MS);
       this.watchTimer.unref();
     } else {
