@@ -191,14 +191,19 @@ function chatRouteTimeouts(hcm: Record<string, unknown>, config: Config): string
     const ms = stated === undefined ? ENVOY_DEFAULT_ROUTE_TIMEOUT_MS : durationMs(stated);
     const problem = routeTimeoutProblem(ms, [durationMs(obj(action.max_stream_duration).max_stream_duration), hcmMax], config);
     if (problem === 'short') {
-      out.push(`${name} can carry chat requests and ${stated === undefined ? "states no timeout (Envoy's default is 15 s)" : `has timeout ${String(stated)}`}: Envoy cuts any answer, streamed or not, at the route timeout, and a reasoning model thinking a few thousand tokens takes minutes. Set route.timeout (the shipped configs use 600s; 0s turns it off, which with spend on lets a stream outlive its reservation).`);
+      out.push(`${name} can carry chat requests and ${stated === undefined ? "states no timeout (Envoy's default is 15 s)" : `has timeout ${String(stated)}`}: ${CUTS_REASONING} Set route.timeout (the shipped configs use 600s; 0s turns it off, which with spend on lets a stream outlive its reservation).`);
     } else if (problem !== null) {
       const runs = problem.longest === Infinity ? 'for as long as they run (no route timeout or max_stream_duration ends them)' : `for up to ${problem.longest / 1000} s`;
-      out.push(`${name} can carry chat requests ${runs}, not less than spend.reservationTtlSeconds (${config.spend.reservationTtlSeconds} s): a stream that runs past it has its reservation released while it runs, so other requests can be admitted against that budget and the cap be passed by this request's cost. Keep route.timeout (or max_stream_duration) under reservationTtlSeconds, or raise reservationTtlSeconds.`);
+      out.push(`${name} can carry chat requests ${runs}, ${outlivesReservation(config)} Keep route.timeout (or max_stream_duration) under reservationTtlSeconds, or raise reservationTtlSeconds.`);
     }
   }
   return out;
 }
+
+/** Why a short chat route timeout breaks answers, and why a long one passes budgets (both route checks say it). */
+const CUTS_REASONING = 'Envoy cuts any answer, streamed or not, at the route timeout, and a reasoning model thinking a few thousand tokens takes minutes.';
+const outlivesReservation = (config: Config) =>
+  `not less than spend.reservationTtlSeconds (${config.spend.reservationTtlSeconds} s): a stream that runs past it has its reservation released while it runs, so other requests can be admitted against that budget and the cap be passed by this request's cost.`;
 
 /**
  * What a chat route's timeout (ms; 0 is none) says, beside the other bounds on its streams
@@ -608,10 +613,10 @@ function virtualServiceTimeouts(vs: Obj, config: Config): string[] {
     if (ms === null) continue;
     const problem = routeTimeoutProblem(ms, [], config);
     if (problem === 'short') {
-      out.push(`${name} can carry chat requests and has timeout ${String(route.timeout)}: Envoy cuts any answer, streamed or not, at the route timeout, and a reasoning model thinking a few thousand tokens takes minutes. Set a longer timeout (the shipped configs use 600s).`);
+      out.push(`${name} can carry chat requests and has timeout ${String(route.timeout)}: ${CUTS_REASONING} Set a longer timeout (the shipped configs use 600s).`);
     } else if (problem !== null) {
       const runs = ms === 0 ? `states no timeout (Istio's routes then have none): its streams run for as long as they run` : `has timeout ${String(route.timeout)}`;
-      out.push(`${name} can carry chat requests and ${runs}, not less than spend.reservationTtlSeconds (${config.spend.reservationTtlSeconds} s): a stream that runs past it has its reservation released while it runs, so other requests can be admitted against that budget and the cap be passed by this request's cost. Set its timeout under reservationTtlSeconds (the shipped configs use 600s).`);
+      out.push(`${name} can carry chat requests and ${runs}, ${outlivesReservation(config)} Set its timeout under reservationTtlSeconds (the shipped configs use 600s).`);
     }
   }
   return out;
