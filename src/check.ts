@@ -201,12 +201,13 @@ export async function checkCommand(args: string[]): Promise<number> {
     return 1;
   }
   const redis = config.spend.redis;
-  if (config.spend.enabled && config.spend.ledger === 'redis' && (redis.cluster?.length || redis.sentinel) && redis.replicaAcks === 0) {
+  const redisLedger = config.spend.enabled && config.spend.ledger === 'redis';
+  if (redisLedger && (redis.cluster?.length || redis.sentinel) && redis.replicaAcks === 0) {
     findings.push({ level: 'warning', message: `spend.redis has replicas (${redis.cluster?.length ? 'cluster' : 'sentinel'}) but replicaAcks is 0: a failover can lose the reservations and settlements of its last moments (Redis replicates asynchronously); set replicaAcks: 1.` });
   }
   // Distinct ones: each is one vote in the ledger's majority check.
   const sentinels = new Set(redis.sentinel?.sentinels.map((x) => `${x.host}:${x.port}`)).size;
-  if (config.spend.enabled && config.spend.ledger === 'redis' && !redis.cluster?.length && redis.sentinel && sentinels < 3) {
+  if (redisLedger && !redis.cluster?.length && redis.sentinel && sentinels < 3) {
     findings.push({
       level: 'warning',
       message: `spend.redis.sentinel lists ${sentinels} different sentinel${sentinels === 1 ? '' : 's'}: thinkcap leaves a master when more than half of the sentinels listed name another, so with fewer than 3 one stale sentinel (or one cut off with an old master) can keep it writing to a master whose writes are lost; list every sentinel of the group.`,
