@@ -298,7 +298,7 @@ function lexiconsHit(text: string): number {
  * --lexicons: whether a guard on how many different lexicons a turn hits could give the slowest
  * mixtures a cheaper path. The benchmark's 64 2 KB mixtures, each timed alone (median of 41 calls
  * after 300 passes over all), beside the lexicons each hits; and the same count over the tune
- * split's and the probe sets' last user turns (never the held-out split).
+ * split's and the probe sets' current turns (never the held-out split).
  */
 function lexiconSearch(): void {
   const texts = Array.from({ length: 64 }, (_, i) => mixture(2000 + i, 2048));
@@ -316,9 +316,8 @@ function lexiconSearch(): void {
   timed.sort((a, b) => b.us - a.us);
   console.log('\n### the 64 2 KB mixtures, slowest first: median us (41 calls, each alone) and lexicons hit\n');
   console.log(timed.map((r) => `${r.i}: ${r.us.toFixed(0)} us, ${r.lexicons}`).join('\n'));
-  const lastUser = (messages: Msg[]) => messageText([...messages].reverse().find((m) => m.role === 'user') ?? { role: 'user', content: '' });
-  const probeTurns = readFileSync(join(root, 'benchmarks/datasets/probes.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => lastUser((JSON.parse(l) as { messages: Msg[] }).messages));
-  const real = [...own('tune').map((it) => lastUser(it.messages)), ...probeTurns].map(lexiconsHit);
+  const probeTurns = readFileSync(join(root, 'benchmarks/datasets/probes.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => askOf((JSON.parse(l) as { messages: Msg[] }).messages));
+  const real = [...own('tune').map((it) => askOf(it.messages)), ...probeTurns].map(lexiconsHit);
   const counts = new Map<number, number>();
   for (const n of real) counts.set(n, (counts.get(n) ?? 0) + 1);
   console.log(`\n### lexicons hit by the tune split's and the probe sets' last user turns (${real.length})\n`);
