@@ -154,6 +154,8 @@ export interface RunningLoneSentinel {
   sentinel: { host: string; port: number };
   /** The standalone master it names. */
   masterPort: number;
+  /** Stops the sentinel process where it is (SIGSTOP: connections stay open, nothing is answered), or lets it go on. */
+  stall(stalled: boolean): void;
   stop(): Promise<void>;
 }
 
@@ -181,7 +183,8 @@ export async function startLoneSentinel(): Promise<RunningLoneSentinel> {
     await stop();
     throw err;
   }
-  return { sentinel: { host: '127.0.0.1', port }, masterPort: redis.port, stop };
+  const stall = (stalled: boolean) => void child.kill(stalled ? 'SIGSTOP' : 'SIGCONT');
+  return { sentinel: { host: '127.0.0.1', port }, masterPort: redis.port, stall, stop };
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/load.js';
-import { RedisLedger, type LedgerMasterMove } from '../../src/ledger/redis.js';
+import { RedisLedger, sentinelWatchFor, type LedgerMasterMove } from '../../src/ledger/redis.js';
 import { windowBounds } from '../../src/ledger/windows.js';
 import type { Counter } from '../../src/ledger/types.js';
 import { cutOffFromSentinels, startLoneSentinel, startRedisSentinel, type RunningLoneSentinel, type RunningRedisSentinel } from '../../devkit/redis-sentinel.js';
@@ -62,6 +62,30 @@ describe('spend ledger on Sentinel: its connection follows the master a majority
     expect(await ledger.state(c, Date.now())).toEqual({ spent: 0, reserved: 1 });
     expect(redisCli(master, 'dbsize').trim()).not.toBe('0');
   }, 60_000);
+
+  it('a sentinel that stalls (SIGSTOP) counts as no answer once the answer timeout passes, and answers again when it goes on', async () => {
+    const watch = sentinelWatchFor({ ...validateConfig({}).spend.redis, sentinel: { name: sentinel.name, sentinels: [lone.sentinel] } })!;
+    try {
+      const named = async () => (await watch.ask()).master?.port ?? null;
+      for (let i = 0; i < 50 && (await named()) !== lone.masterPort; i++) await sleep(100);
+      expect(await named()).toBe(lone.masterPort);
+      lone.stall(true);
+      try {
+        // Sent on the open connection, unanswered: no vote after the timeout (250 ms, the least).
+        const t0 = Date.now();
+        expect(await named()).toBeNull();
+        const waited = Date.now() - t0;
+        expect(waited).toBeGreaterThanOrEqual(240);
+        expect(waited).toBeLessThan(2_000);
+      } finally {
+        lone.stall(false);
+      }
+      for (let i = 0; i < 50 && (await named()) !== lone.masterPort; i++) await sleep(100);
+      expect(await named()).toBe(lone.masterPort);
+    } finally {
+      watch.close();
+    }
+  }, 30_000);
 
   it('with no +switch-master listener, the check alone follows a failover the old master’s connection does not show', async () => {
     const PASSWORD = 'watch-0123456789';

@@ -1,3 +1,4 @@
+import { createServer, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { isPeer, majorityMaster } from '../../src/ledger/sentinel-watch.js';
 import { sentinelWatchFor } from '../../src/ledger/redis.js';
@@ -50,5 +51,30 @@ describe('sentinelWatchFor: the sentinels a Sentinel ledger asks', () => {
   });
   it('none without Sentinel', () => {
     expect(sentinelWatchFor(redis)).toBeNull();
+  });
+});
+
+describe('SentinelWatch: something on a sentinel\'s port that never answers', () => {
+  it('gives no vote and never holds ask() up: the connection never becomes ready, and each ask ends at once', async () => {
+    // Takes connections and never answers a byte (ioredis's HELLO goes unanswered).
+    const held: Socket[] = [];
+    const silent = createServer((s) => void held.push(s));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as { port: number }).port;
+    const redis = validateConfig({}).spend.redis;
+    const w = sentinelWatchFor({ ...redis, sentinel: { name: 'tc', sentinels: [{ host: '127.0.0.1', port }] } })!;
+    try {
+      for (let i = 0; i < 4; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        const t0 = Date.now();
+        expect(await w.ask()).toEqual({ master: null, others: [] });
+        expect(Date.now() - t0).toBeLessThan(1_000);
+      }
+      expect(held.length).toBeGreaterThanOrEqual(1);
+    } finally {
+      w.close();
+      for (const s of held) s.destroy();
+      silent.close();
+    }
   });
 });
