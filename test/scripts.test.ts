@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../src/paths.js';
@@ -18,6 +19,38 @@ describe('scripts/install-envoy.sh', () => {
     const after = statSync(bin);
     expect(after.ino).toBe(before.ino);
     expect(after.mtimeMs).toBe(before.mtimeMs);
+  }, 120_000);
+});
+
+describe('scripts/install-node.sh', () => {
+  const script = join(packageRoot(), 'scripts', 'install-node.sh');
+  const pinned = /^NODE_VERSION="([\d.]+)"$/m.exec(readFileSync(script, 'utf8'))![1]!;
+  const linux = process.platform === 'linux' && (process.arch === 'x64' || process.arch === 'arm64');
+  // npm test ran it before the suite (scripts/test.sh): the binary is in the cache.
+  it.runIf(linux && process.env.THINKCAP_TEST_NODE !== undefined)('a second run keeps the cached binary and prints its path', () => {
+    const before = statSync(process.env.THINKCAP_TEST_NODE!);
+    const r = spawnSync('bash', [script], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).not.toContain('fetching');
+    expect(r.stdout.trim().split('\n').at(-1)).toBe(`NODE_BIN=${process.env.THINKCAP_TEST_NODE}`);
+    const after = statSync(process.env.THINKCAP_TEST_NODE!);
+    expect(after.ino).toBe(before.ino);
+    expect(after.mtimeMs).toBe(before.mtimeMs);
+  });
+  it.runIf(linux)('refuses a package that is not the pinned one, and caches nothing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'thinkcap-node-'));
+    try {
+      // The script with one character of its pinned integrity changed.
+      const altered = readFileSync(script, 'utf8').replace(/INTEGRITY="sha512-(.)/g, (_m, c: string) => `INTEGRITY="sha512-${c === 'A' ? 'B' : 'A'}`);
+      writeFileSync(join(dir, 'install-node.sh'), altered);
+      const r = spawnSync('bash', [join(dir, 'install-node.sh')], { encoding: 'utf8', env: { ...process.env, THINKCAP_CACHE: join(dir, 'cache') } });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`node-linux-(x64|arm64)@${pinned.replace(/\./g, '\\.')}: integrity sha512-\\S+, pinned sha512-`));
+      expect(r.stdout).not.toContain('NODE_BIN=');
+      expect(existsSync(join(dir, 'cache', `node-${pinned}`))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 120_000);
 });
 

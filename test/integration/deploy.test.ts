@@ -189,4 +189,21 @@ describe('docker compose', () => {
     expect(d).toMatch(/ENTRYPOINT \["node", "dist\/src\/cli.js"\]/);
     expect(d).toMatch(/EXPOSE 50051 9100/);
   });
+  // The tests run on the Node.js the image ships (scripts/test.sh, scripts/install-node.sh).
+  const pinnedNode = /^NODE_VERSION="(\d+)\.(\d+)\.(\d+)"$/m.exec(read('scripts/install-node.sh'));
+  it('both stages of the image run the Node.js major the tests are pinned to', () => {
+    expect(pinnedNode).not.toBeNull();
+    const froms = [...read('Dockerfile').matchAll(/^FROM (\S+)/gm)].map((m) => m[1]);
+    expect(froms).toEqual([`node:${pinnedNode![1]}-bookworm-slim`, `node:${pinnedNode![1]}-bookworm-slim`]);
+    // package.json's engines admit it.
+    const engines = (JSON.parse(read('package.json')) as { engines: { node: string } }).engines.node;
+    const floor = /^>=(\d+)$/.exec(engines);
+    expect(floor).not.toBeNull();
+    expect(Number(pinnedNode![1])).toBeGreaterThanOrEqual(Number(floor![1]));
+  });
+  // npm test (scripts/test.sh) puts the pinned node first on PATH; a bare `npx vitest` need not.
+  it.runIf(process.env.THINKCAP_TEST_NODE !== undefined)('this suite runs on that Node.js (npm test)', () => {
+    expect(process.version).toBe(`v${pinnedNode![1]}.${pinnedNode![2]}.${pinnedNode![3]}`);
+    expect(process.env.THINKCAP_TEST_NODE).toBe(process.execPath);
+  });
 });
