@@ -9,10 +9,11 @@ export class ConfigError extends Error {
 const ENV_PREFIX = 'THINKCAP_';
 /**
  * THINKCAP_ variables that are not configuration keys: the config file's path, and the ones the
- * tool scripts read (install-llama.sh's cache, the Envoy binary, the test log level). Read as
- * keys they would make any config invalid ("Unrecognized key: cache") wherever they are set.
+ * tool scripts read (install-llama.sh's cache, the Envoy binary, the test log level, the Node.js
+ * binary npm test runs on). Read as keys they would make any config invalid ("Unrecognized key:
+ * cache") wherever they are set.
  */
-const NOT_CONFIG_VARS = new Set(['THINKCAP_CONFIG', 'THINKCAP_CACHE', 'THINKCAP_ENVOY', 'THINKCAP_TEST_LOG']);
+const NOT_CONFIG_VARS = new Set(['THINKCAP_CONFIG', 'THINKCAP_CACHE', 'THINKCAP_ENVOY', 'THINKCAP_TEST_LOG', 'THINKCAP_TEST_NODE']);
 
 /** THINKCAP_SERVER__GRPC_PORT -> ['server', 'grpcPort'] (double underscore nests, single joins camelCase). */
 export function envKeyToPath(name: string): string[] {

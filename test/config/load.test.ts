@@ -32,8 +32,8 @@ describe('config', () => {
     expect(c.requests.onInvalid).toBe('reject');
   });
 
-  it("ignores the tool scripts' THINKCAP_ variables (cache, Envoy binary, test log), not config keys; a misspelt key still fails", () => {
-    const env = { THINKCAP_CACHE: '/tmp/cache', THINKCAP_ENVOY: '/usr/bin/envoy', THINKCAP_TEST_LOG: 'debug', THINKCAP_CONFIG: '/etc/x.yaml', THINKCAP_SERVER__GRPC_PORT: '7000' };
+  it("ignores the tool scripts' THINKCAP_ variables (cache, Envoy binary, test log, test node), not config keys; a misspelt key still fails", () => {
+    const env = { THINKCAP_CACHE: '/tmp/cache', THINKCAP_ENVOY: '/usr/bin/envoy', THINKCAP_TEST_LOG: 'debug', THINKCAP_TEST_NODE: '/opt/node/bin/node', THINKCAP_CONFIG: '/etc/x.yaml', THINKCAP_SERVER__GRPC_PORT: '7000' };
     expect(loadConfig(undefined, env).server.grpcPort).toBe(7000);
     expect(() => loadConfig(undefined, { THINKCAP_CACHES: '/tmp/cache' })).toThrow(/Unrecognized key/);
   });
