@@ -273,11 +273,12 @@ function headersRemovedBy(filters: readonly Obj[]): Set<string> {
 
 /**
  * Envoy resets every ext_proc stream at its request's end, and Node's HTTP/2 server closes a
- * connection after a burst of this many resets: a connection that carries at most this many
- * streams never meets it.
+ * connection after a burst of this many resets by default: a connection that carries at most this
+ * many streams never meets it. thinkcap raises the limit where Node reads it (22 and later:
+ * server.grpcStreamResets); the Envoy-side guards hold whatever Node runs thinkcap.
  */
 const RESETS_BEFORE_CLOSE = 1000;
-const RESETS = `Envoy resets every ext_proc stream, and under load thinkcap's HTTP/2 connection is closed after ${RESETS_BEFORE_CLOSE} resets, failing every stream on it.`;
+const RESETS = `Envoy resets every ext_proc stream, and under load thinkcap's HTTP/2 connection is closed after ${RESETS_BEFORE_CLOSE} resets (Node's default; server.grpcStreamResets where Node is 22 or later), failing every stream on it.`;
 const boundedPerConnection = (n: unknown) => typeof n === 'number' && n > 0 && n <= RESETS_BEFORE_CLOSE;
 
 type Say = (message: string) => void;

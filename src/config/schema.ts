@@ -183,6 +183,21 @@ export const configSchema = z
         adminPort: port.default(9100),
         /** How long in-flight ext_proc streams may run after SIGTERM before they are cut. */
         shutdownGraceMs: z.number().int().min(0).default(10_000),
+        /**
+         * How many streams the peer may reset on one gRPC connection before Node's HTTP/2 server
+         * closes it: a burst, then so many a second (nghttp2's token bucket; Node's own 1000 and
+         * 33 guard ports that untrusted clients reach against rapid-reset floods). Envoy resets
+         * every ext_proc stream when its request ends, so one busy connection from Envoy spends
+         * Node's allowance in a second or two and loses every stream on it. Read by Node 22 and
+         * later; Node 20 keeps its own.
+         */
+        grpcStreamResets: z
+          .object({
+            burst: z.number().int().min(1).default(10_000),
+            perSecond: z.number().int().min(1).default(10_000),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),

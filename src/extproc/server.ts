@@ -45,6 +45,15 @@ export async function startExtProcServer(opts: ExtProcServerOptions): Promise<Ex
     // configured, not fail the gRPC stream (Envoy would then fail open without a cap).
     'grpc.max_receive_message_length': Math.max(config.requests.maxBodyBytes + 1024 * 1024, 64 * 1024 * 1024),
   });
+  // grpc-js builds its HTTP/2 server from options it keeps on the instance and passes no reset
+  // limit through (1.14); Node reads streamResetBurst and streamResetRate there (22 and later).
+  // Without them Envoy's resets close a busy connection: 39 of 4,000 requests failed so on Node 26
+  // in test/integration/hardening.test.ts with a stock Envoy config.
+  const http2Options = (server as unknown as { commonServerOptions?: Record<string, unknown> }).commonServerOptions;
+  if (http2Options !== undefined) {
+    http2Options.streamResetBurst = config.server.grpcStreamResets.burst;
+    http2Options.streamResetRate = config.server.grpcStreamResets.perSecond;
+  } else log.warn('grpc-js keeps no HTTP/2 server options where thinkcap looks: server.grpcStreamResets not applied (Node closes a connection after 1000 stream resets)');
   const streams = new Set<grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>>();
   const grpcToken = config.server.grpcToken === undefined ? null : Buffer.from(`Bearer ${config.server.grpcToken}`);
   const onFinish = opts.onFinish ?? (() => {});

@@ -368,7 +368,7 @@ describe('thinkcap check: Istio resources (EnvoyFilter, DestinationRule, Virtual
   it("without the DestinationRule, or with one that allows more than 1000 streams a connection: a warning naming thinkcap's host", () => {
     const without = checkIstioResources([gateway()], k8sConfig()).filter((f) => !FAIL_OPEN.test(f.message));
     expect(messages(without)).toEqual([
-      "EnvoyFilter 'istio-system/thinkcap-ext-proc': thinkcap's connections need trafficPolicy.connectionPool.http.maxRequestsPerConnection at most 1000 for thinkcap.thinkcap.svc.cluster.local (port 50051), and no DestinationRule among the files checked names thinkcap.thinkcap.svc.cluster.local: Envoy resets every ext_proc stream, and under load thinkcap's HTTP/2 connection is closed after 1000 resets, failing every stream on it. A stream that fails goes by failure_mode_allow: to the backend without thinkcap, or refused. Apply envoy/istio/destinationrule.yaml (and pass it to --envoy too).",
+      "EnvoyFilter 'istio-system/thinkcap-ext-proc': thinkcap's connections need trafficPolicy.connectionPool.http.maxRequestsPerConnection at most 1000 for thinkcap.thinkcap.svc.cluster.local (port 50051), and no DestinationRule among the files checked names thinkcap.thinkcap.svc.cluster.local: Envoy resets every ext_proc stream, and under load thinkcap's HTTP/2 connection is closed after 1000 resets (Node's default; server.grpcStreamResets where Node is 22 or later), failing every stream on it. A stream that fails goes by failure_mode_allow: to the backend without thinkcap, or refused. Apply envoy/istio/destinationrule.yaml (and pass it to --envoy too).",
     ]);
     expect(without[0]!.level).toBe('warning');
     const loose = rule();
