@@ -422,8 +422,8 @@ describe('slow /api/events readers cannot grow memory', () => {
   }, 60_000);
 });
 
-// Without either guard, 4 and 8 of 4,000 requests (two runs) failed this way on the dev VM (the connection closed
-// under the resets); each guard alone keeps every stream whole.
+// Without either guard, 4 and 8 of 4,000 requests (two runs) failed this way on the dev VM on Node 20 (the
+// connection closed under the resets); each guard alone keeps every stream whole.
 describe.each([
   {
     guard: 'the graceful-close runtime guard only',
@@ -433,6 +433,20 @@ describe.each([
     },
   },
   { guard: 'max_requests_per_connection only (shipped)', drop: (cfg: any) => delete cfg.layered_runtime },
+  // With neither (a stock Envoy config) thinkcap raises Node's own limit on the resets one
+  // connection may send (server.grpcStreamResets), where Node reads it (22 and later): on Node 26,
+  // 39 of these 4,000 requests failed open without it.
+  ...(Number(process.versions.node.split('.')[0]) >= 22
+    ? [
+        {
+          guard: "neither guard in Envoy (thinkcap raises Node's reset limit itself)",
+          drop: (cfg: any) => {
+            delete clusterHttpOptions(cfg, 'thinkcap').common_http_protocol_options;
+            delete cfg.layered_runtime;
+          },
+        },
+      ]
+    : []),
 ])('saturation with $guard: Envoy closes each ext_proc stream after its request', ({ drop }) => {
   let stack: Stack;
   beforeAll(async () => {
@@ -443,37 +457,6 @@ describe.each([
         failureModeAllow: true,
         mutate: (cfg) => {
           drop(cfg);
-          roomyTimeouts(cfg);
-        },
-      },
-    });
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
-
-  it('4,000 requests at 50 concurrent: no ext_proc stream fails, none is forwarded by the failure mode', async () => {
-    expect(await flood(stack, 4000, 50, 200)).toEqual({ statuses: { 200: 4000 }, others: [] });
-    const stats = await stack.envoy.stats();
-    expect(extProcStat(stats, 'streams_failed')).toBe(0);
-    expect(extProcStat(stats, 'failure_mode_allowed')).toBe(0);
-  }, 120_000);
-});
-
-// With neither guard (a stock Envoy config) thinkcap raises Node's own limit on the resets one
-// connection may send (server.grpcStreamResets; Node 22 and later read it): on Node 26, 39 of
-// these 4,000 requests failed open without it.
-describe.runIf(Number(process.versions.node.split('.')[0]) >= 22)('saturation with neither guard in Envoy: thinkcap raises the reset limit itself', () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    stack = await startStack({
-      emulator: { plan: () => ({ thinkingTokens: 5, answerTokens: 5 }) },
-      thinkcap: ROOMY_DEADLINE,
-      envoy: {
-        failureModeAllow: true,
-        mutate: (cfg) => {
-          delete clusterHttpOptions(cfg, 'thinkcap').common_http_protocol_options;
-          delete cfg.layered_runtime;
           roomyTimeouts(cfg);
         },
       },
