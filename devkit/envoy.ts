@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { packageRoot } from '../src/paths.js';
+import { reapOnExit } from './reap.js';
 
 export function findEnvoy(): string {
   const fromEnv = process.env.THINKCAP_ENVOY;
@@ -160,10 +161,8 @@ export async function startEnvoy(cfg: any, opts: { readyTimeoutMs?: number } = {
   const adminPort: number = cfg.admin.address.socket_address.port_value;
   // A config whose listeners come from xDS (dynamic_resources) has no static one to name.
   const listenerPort: number = cfg.static_resources?.listeners?.[0]?.address.socket_address.port_value ?? 0;
-  const child = spawn(
-    findEnvoy(),
-    ['-c', file, '--use-dynamic-base-id', '--concurrency', '2', '--log-level', 'warn', '--disable-hot-restart'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+  const child = reapOnExit(
+    spawn(findEnvoy(), ['-c', file, '--use-dynamic-base-id', '--concurrency', '2', '--log-level', 'warn', '--disable-hot-restart'], { stdio: ['ignore', 'pipe', 'pipe'] }),
   );
   let out = '';
   const keep = (d: Buffer) => {

@@ -9,6 +9,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../src/paths.js';
 import { freePort, type EnvoyConfigOptions } from './envoy.js';
+import { reapOnExit } from './reap.js';
 
 /**
  * Envoy in front of llama-server: one request per upstream connection. llama-server closes its
@@ -124,11 +125,8 @@ async function launchLlamaServer(o: LlamaServerOptions): Promise<RunningLlama> {
     ...(o.apiKey ? ['--api-key', o.apiKey] : []),
     ...(o.extraArgs ?? []),
   ];
-  const child = spawn(server, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   // An aborted test run or a crashed script must not leave the engine running.
-  const reap = () => child.kill('SIGKILL');
-  process.once('exit', reap);
-  child.once('exit', () => process.off('exit', reap));
+  const child = reapOnExit(spawn(server, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
   let out = '';
   const keep = (d: Buffer) => {
     out += d.toString();

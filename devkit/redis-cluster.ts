@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './envoy.js';
+import { reapOnExit } from './reap.js';
 import { onlineReplicas, redisAuthCliArgs, redisCli as cliOf, type ReplicatedRedisNodes } from './redis.js';
 import { redisTlsCliArgs, redisTlsServerArgs, type TestCertificates } from './tls.js';
 
@@ -49,10 +50,12 @@ export async function startRedisCluster(o: { password?: string; tls?: TestCertif
   const launch = (port: number) =>
     children.set(
       port,
-      spawn(
-        'redis-server',
-        [...(o.tls ? [...redisTlsServerArgs(o.tls, port), '--tls-cluster', 'yes', '--tls-replication', 'yes'] : ['--port', String(port)]), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '1000', '--save', '', '--appendonly', 'no', '--dir', dir, ...(o.password ? ['--requirepass', o.password, '--masterauth', o.password] : [])],
-        { stdio: 'ignore' },
+      reapOnExit(
+        spawn(
+          'redis-server',
+          [...(o.tls ? [...redisTlsServerArgs(o.tls, port), '--tls-cluster', 'yes', '--tls-replication', 'yes'] : ['--port', String(port)]), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '1000', '--save', '', '--appendonly', 'no', '--dir', dir, ...(o.password ? ['--requirepass', o.password, '--masterauth', o.password] : [])],
+          { stdio: 'ignore' },
+        ),
       ),
     );
   // A port found free can be taken before redis-server binds it, and so can its bus port (port +

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './envoy.js';
+import { reapOnExit } from './reap.js';
 import { onlineReplicas, redisAuthCliArgs, redisCli, startRedis, waitFor, type ReplicatedRedisNodes } from './redis.js';
 import { redisTlsCliArgs, redisTlsServerArgs, type TestCertificates } from './tls.js';
 
@@ -63,7 +64,7 @@ async function launchSentinel(o: SentinelOptions): Promise<RunningRedisSentinel>
   const data = (port: number, replicaOf?: number) =>
     children.set(
       port,
-      spawn('redis-server', [...listen(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...dataAuth, ...(replicaOf ? ['--replicaof', '127.0.0.1', String(replicaOf)] : [])], { stdio: 'ignore' }),
+      reapOnExit(spawn('redis-server', [...listen(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...dataAuth, ...(replicaOf ? ['--replicaof', '127.0.0.1', String(replicaOf)] : [])], { stdio: 'ignore' })),
     );
   const masterPort = await freePort();
   const replicaPort = await freePort();
@@ -105,7 +106,7 @@ async function launchSentinel(o: SentinelOptions): Promise<RunningRedisSentinel>
           '',
         ].join('\n'),
       );
-      children.set(port, spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' }));
+      children.set(port, reapOnExit(spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' })));
       sentinels.push(port);
     }
     // Each sentinel has found the replica and the other two sentinels.
@@ -171,7 +172,7 @@ export async function startLoneSentinel(): Promise<RunningLoneSentinel> {
   const port = await freePort();
   const conf = join(dir, 'sentinel.conf');
   writeFileSync(conf, [`port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, `sentinel monitor ${SENTINEL_GROUP} 127.0.0.1 ${redis.port} 1`, ''].join('\n'));
-  const child = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' });
+  const child = reapOnExit(spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' }));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await redis.stop();

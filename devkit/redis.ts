@@ -5,6 +5,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './envoy.js';
+import { reapOnExit } from './reap.js';
 import { redisTlsCliArgs, redisTlsServerArgs, type TestCertificates } from './tls.js';
 
 export interface RunningRedis {
@@ -107,7 +108,7 @@ async function launchRedis(persist: boolean, tls: TestCertificates | undefined):
   const launch = async () => {
     const durability = persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
     const listen = tls ? redisTlsServerArgs(tls, port) : ['--port', String(port)];
-    child = spawn('redis-server', [...listen, '--bind', '127.0.0.1', '--save', '', ...durability, '--dir', dir], { stdio: 'ignore' });
+    child = reapOnExit(spawn('redis-server', [...listen, '--bind', '127.0.0.1', '--save', '', ...durability, '--dir', dir], { stdio: 'ignore' }));
     await waitForPort(port, 10_000);
     // The port was found free, but a parallel test's server may hold it: ours runs in our dir.
     const got = cli('config', 'get', 'dir');

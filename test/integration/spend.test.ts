@@ -8,7 +8,7 @@ import { SpendController } from '../../src/budget/spend.js';
 import { validateConfig } from '../../src/config/load.js';
 import { startServe } from '../harness/serve.js';
 import { pino } from 'pino';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -188,19 +188,24 @@ describe('a replica killed mid-stream (SIGKILL: no chance to settle)', () => {
   it('loses no settled spend; its reservation is released after the TTL', async () => {
     const redis = await startRedis();
     const dir = mkdtempSync(join(tmpdir(), 'tc-kill-'));
-    const serve = await startServe(dir, ({ grpcPort, adminPort }) => ({
-      server: { grpcHost: '127.0.0.1', grpcPort, adminHost: '127.0.0.1', adminPort },
-      log: { level: 'warn' },
-      spend: { enabled: true, ledger: 'redis', redis: { url: redis.url }, pricing, reservationTtlSeconds: 60, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: 30 }] },
-    }), { path: '/health' });
-    const child = serve.child;
-    const stack = await startStack({
-      noThinkcap: true,
-      emulator: { plan: () => ({ thinkingTokens: 300, answerTokens: 20 }), tokenDelayMs: 20 },
-      envoy: { thinkcapPort: serve.grpcPort, mutate: trustedTenantFilter },
-    });
-    const ledger = new RedisLedger({ ...validateConfig({}).spend.redis, url: redis.url });
+    // Everything started is stopped in the finally below, whichever start fails (a thinkcap that
+    // refused its config once left this Redis running after the run).
+    let serve: Awaited<ReturnType<typeof startServe>> | undefined;
+    let stack: Stack | undefined;
+    let ledger: RedisLedger | undefined;
     try {
+      serve = await startServe(dir, ({ grpcPort, adminPort }) => ({
+        server: { grpcHost: '127.0.0.1', grpcPort, adminHost: '127.0.0.1', adminPort },
+        log: { level: 'warn' },
+        spend: { enabled: true, ledger: 'redis', redis: { url: redis.url }, pricing, reservationTtlSeconds: 60, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: 30 }] },
+      }), { path: '/health' });
+      const child = serve.child;
+      stack = await startStack({
+        noThinkcap: true,
+        emulator: { plan: () => ({ thinkingTokens: 300, answerTokens: 20 }), tokenDelayMs: 20 },
+        envoy: { thinkcapPort: serve.grpcPort, mutate: trustedTenantFilter },
+      });
+      ledger = new RedisLedger({ ...validateConfig({}).spend.redis, url: redis.url });
       await ledger.ready(2000);
       stack.emulator.options.tokenDelayMs = 0;
       expect((await chat(stack, 'umbrella')).status).toBe(200);
@@ -225,10 +230,11 @@ describe('a replica killed mid-stream (SIGKILL: no chance to settle)', () => {
       expect(later.reserved).toBeCloseTo(0, 6);
       expect(later.spent).toBe(settled);
     } finally {
-      child.kill('SIGKILL');
-      await ledger.close();
-      await stack.stop();
+      serve?.child.kill('SIGKILL');
+      await ledger?.close();
+      await stack?.stop();
       await redis.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
