@@ -13,6 +13,7 @@ import { llamacppFormatProbe } from './backends/llamacpp.js';
 import { backendUrl, postToBackend } from './extproc/continuation.js';
 import { continuedThinkingDropped } from './backends/vllm.js';
 import { templateFactsFor } from './backends/template-facts.js';
+import { distinctAddresses } from './ledger/sentinel-watch.js';
 
 function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -206,7 +207,7 @@ export async function checkCommand(args: string[]): Promise<number> {
     findings.push({ level: 'warning', message: `spend.redis has replicas (${redis.cluster?.length ? 'cluster' : 'sentinel'}) but replicaAcks is 0: a failover can lose the reservations and settlements of its last moments (Redis replicates asynchronously); set replicaAcks: 1.` });
   }
   // Distinct ones: each is one vote in the ledger's majority check.
-  const sentinels = new Set(redis.sentinel?.sentinels.map((x) => `${x.host}:${x.port}`)).size;
+  const sentinels = distinctAddresses(redis.sentinel?.sentinels ?? []).length;
   if (redisLedger && !redis.cluster?.length && redis.sentinel && sentinels < 3) {
     findings.push({
       level: 'warning',

@@ -4,7 +4,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { Redis, Cluster, type RedisOptions } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import { ConfigError } from '../config/load.js';
-import { SentinelWatch, isPeer, plainIp, type Address } from './sentinel-watch.js';
+import { SentinelWatch, distinctAddresses, isPeer, plainIp, type Address } from './sentinel-watch.js';
 import { LedgerUnavailableError, type Counter, type CounterState, type Ledger, type ReserveItem, type ReserveResult, type StoredLimit } from './types.js';
 
 // One Lua script per operation: the check and the increment happen inside Redis, atomically,
@@ -219,7 +219,7 @@ export function sentinelWatchFor(cfg: Config['spend']['redis'], tls = cfg.sentin
   if (!cfg.sentinel || (cfg.cluster && cfg.cluster.length > 0)) return null;
   const { name, username, password } = cfg.sentinel;
   // One vote each: a sentinel listed twice would count twice towards a majority.
-  const sentinels = [...new Map(cfg.sentinel.sentinels.map((x) => [`${x.host}:${x.port}`, x])).values()];
+  const sentinels = distinctAddresses(cfg.sentinel.sentinels);
   return new SentinelWatch({ name, sentinels, username, password, tls, timeoutMs: Math.max(cfg.commandTimeoutMs, 250) });
 }
 

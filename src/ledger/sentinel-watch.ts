@@ -18,6 +18,11 @@ export interface Address {
   port: number;
 }
 
+/** The addresses listed, each once (first listing kept): each sentinel is one vote, however often it is listed. */
+export function distinctAddresses<A extends Address>(list: readonly A[]): A[] {
+  return [...new Map(list.map((a) => [`${a.host}:${a.port}`, a])).values()];
+}
+
 /** The address a strict majority of `configured` sentinels gave (null answers: none or no reply). */
 export function majorityMaster(answers: ReadonlyArray<Address | null>, configured: number): Address | null {
   const votes = new Map<string, { address: Address; n: number }>();
