@@ -41,7 +41,9 @@ async function main(): Promise<void> {
         log: { level: 'info' },
         server: { adminPort },
         dashboard: { promptPreview: true },
-        ...(llama ? { backends: [{ name: 'llama', dialect: 'llamacpp', url: llama.url }] } : { backends: [{ name: 'emulator', dialect: 'vllm' }] }),
+        // One slot's context is 2,048 tokens (4,096 over 2 slots), less an eighth: SmolLM2's tokenizer
+        // counts more than o200k, thinkcap's count (README, contextTokens).
+        ...(llama ? { backends: [{ name: 'llama', dialect: 'llamacpp', url: llama.url, contextTokens: 1792 }] } : { backends: [{ name: 'emulator', dialect: 'vllm' }] }),
       },
       // With a real engine, full duplex lets thinkcap rescue an answer when the model ends its turn
       // inside thinking (small models do); llama-server also needs one request per connection.

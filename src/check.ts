@@ -25,8 +25,15 @@ function options(args: string[], name: string): string[] {
   return args.flatMap((a, i) => (a === name && args[i + 1] !== undefined ? [args[i + 1]!] : []));
 }
 
-/** The model names a backend lists (/api/tags for Ollama, /v1/models otherwise), and the largest context length it states (vLLM's max_model_len). */
-async function listModels(b: BackendConfig): Promise<{ names: string[]; maxModelLen: number | null }> {
+/** The context an engine says it serves one request: vLLM's and SGLang's max_model_len, llama-server's per-slot n_ctx. */
+interface ServedContext {
+  tokens: number;
+  /** Where the engine states it, for the finding's wording. */
+  field: 'max_model_len' | 'n_ctx';
+}
+
+/** The model names a backend lists (/api/tags for Ollama, /v1/models otherwise), and the largest context it states serving. */
+async function listModels(b: BackendConfig): Promise<{ names: string[]; context: ServedContext | null }> {
   const path = b.dialect === 'ollama' ? 'api/tags' : 'v1/models';
   const r = await fetch(backendUrl(b.url!, path), { headers: backendCallHeaders(b), signal: AbortSignal.timeout(3000) });
   if (r.status === 401 || r.status === 403) {
@@ -34,20 +41,30 @@ async function listModels(b: BackendConfig): Promise<{ names: string[]; maxModel
     throw new Error(`${path} answered ${r.status}: ${hint}`);
   }
   if (!r.ok) throw new Error(`${path} answered ${r.status}`);
-  const j = (await r.json()) as { data?: Array<{ id?: unknown; max_model_len?: unknown }>; models?: Array<{ name?: unknown }> };
+  const j = (await r.json()) as { data?: Array<{ id?: unknown; max_model_len?: unknown; meta?: { n_ctx?: unknown } | null }>; models?: Array<{ name?: unknown }> };
   const names = b.dialect === 'ollama' ? (j.models ?? []).map((m) => m.name) : (j.data ?? []).map((m) => m.id);
-  const lengths = (j.data ?? []).map((m) => m.max_model_len).filter((n): n is number => typeof n === 'number' && n > 0);
-  return { names: names.filter((n): n is string => typeof n === 'string'), maxModelLen: lengths.length ? Math.max(...lengths) : null };
+  // llama-server's model card has no max_model_len; its meta.n_ctx is one slot's context
+  // (--ctx-size divided among --parallel slots), what a single request can fill.
+  const field = b.dialect === 'llamacpp' ? 'n_ctx' : 'max_model_len';
+  const lengths = (j.data ?? []).map((m) => (field === 'n_ctx' ? m.meta?.n_ctx : m.max_model_len)).filter((n): n is number => typeof n === 'number' && n > 0);
+  return { names: names.filter((n): n is string => typeof n === 'string'), context: lengths.length ? { tokens: Math.max(...lengths), field } : null };
 }
 
-/** What an engine's stated context length says of backends[].contextTokens. */
-function contextFinding(b: BackendConfig, maxModelLen: number | null): Finding | null {
-  if (maxModelLen === null || (b.dialect !== 'vllm' && b.dialect !== 'sglang')) return null;
+/** What an engine's stated context says of backends[].contextTokens. */
+function contextFinding(b: BackendConfig, served: ServedContext | null): Finding | null {
+  if (served === null || (b.dialect !== 'vllm' && b.dialect !== 'sglang' && b.dialect !== 'llamacpp')) return null;
+  const { tokens, field } = served;
+  // vLLM and SGLang refuse a limit past their context; llama-server takes it and generates to the
+  // end of its context, which, reached inside thinking, leaves no answer.
+  const harm = field === 'n_ctx'
+    ? 'generation runs on to the end of that context, and a request whose thinking reaches it gets no answer'
+    : 'the engine refuses such a request with 400';
+  const where = field === 'n_ctx' ? 'n_ctx, one slot: --ctx-size over --parallel' : 'max_model_len';
   if (b.contextTokens === undefined) {
-    return { level: 'warning', message: `backends '${b.name}' serves a context of ${maxModelLen} tokens (max_model_len) and has no contextTokens: where a client sets no max_tokens, the limit thinkcap writes (budget + answer allowance) beside a long prompt can pass it, and the engine refuses such a request with 400; set contextTokens: ${maxModelLen}.` };
+    return { level: 'warning', message: `backends '${b.name}' serves a context of ${tokens} tokens (${where}) and has no contextTokens: where a client sets no max_tokens, the limit thinkcap writes (budget + answer allowance) beside a long prompt can pass it, and ${harm}; set contextTokens: ${tokens}.` };
   }
-  if (b.contextTokens > maxModelLen) {
-    return { level: 'warning', message: `backends '${b.name}' has contextTokens ${b.contextTokens}, more than the ${maxModelLen} tokens the engine serves (max_model_len): requests near that length can still be refused with 400; set contextTokens: ${maxModelLen}.` };
+  if (b.contextTokens > tokens) {
+    return { level: 'warning', message: `backends '${b.name}' has contextTokens ${b.contextTokens}, more than the ${tokens} tokens the engine serves (${where}): near that length ${harm}; set contextTokens: ${tokens}.` };
   }
   return null;
 }
@@ -222,9 +239,9 @@ export async function checkCommand(args: string[]): Promise<number> {
         continue;
       }
       try {
-        const { names, maxModelLen } = await listModels(b);
+        const { names, context: served } = await listModels(b);
         process.stdout.write(`backend ${b.name} (${b.dialect}, ${b.url}): ${names.length ? names.join(', ') : 'reachable, no models listed'}\n`);
-        const context = contextFinding(b, maxModelLen);
+        const context = contextFinding(b, served);
         if (context) findings.push(context);
         findings.push(...noCutOffFindings(b, names), ...templateFindings(b, names));
         findings.push(...(await llamaContentFindings(b).catch((err: unknown) => [{ level: 'warning' as const, message: `backends '${b.name}': could not read its reasoning format and template (/props, /apply-template): ${reason(err)}.` }])));

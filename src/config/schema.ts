@@ -85,8 +85,10 @@ const backendSchema = z
      * writes (budget + answer allowance) is held under this minus the prompt's estimate (its
      * o200k count, the template overhead and mediaPartTokens per media part), and the thinking
      * budget lowered to leave the answer room, as for a small client max_tokens. Unset: no such
-     * bound (llama-server and Ollama fit a long limit to their context themselves). An engine
-     * tokenizer that counts more than o200k can still meet the limit: set it lower by that margin.
+     * bound (llama-server and Ollama fit a long limit to their context themselves, but thinking
+     * that reaches the end of it leaves only the rescue's short answer: on llama-server set one
+     * slot's context, --ctx-size over --parallel). An engine tokenizer that counts more than o200k
+     * can still meet the limit: set it lower by that margin.
      */
     contextTokens: z.number().int().positive().optional(),
     /** Prompt tokens this backend's chat template adds (spend.promptBound.overheadTokens otherwise). */

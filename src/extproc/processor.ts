@@ -11,6 +11,7 @@ import type { Router } from '../routing/router.js';
 import { RequestAccount, figureHeaders, metadataFigures, reportFields, type ClosedFigures } from '../accounting/account.js';
 import type { Outcome, RequestRecord } from '../accounting/record.js';
 import { postToBackend, runContinuation } from './continuation.js';
+import { stoppedAtEngineLimit, thinkingThatFits } from './context-fit.js';
 import { HeldModels, PROCESS_HELD_MODELS } from './held-models.js';
 import { backendCallHeaders } from '../backends/registry.js';
 import { PassThroughProcessor } from './passthrough.js';
@@ -684,7 +685,8 @@ export class RequestProcessor {
   private launchContinuation(first: ResponseRewriter, wholeAnswer: boolean, onChunk: (chunk: Buffer, second: ResponseRewriter) => void): { second: ResponseRewriter; done: Promise<void> } {
     const plan = this.plan!;
     this.continuing = true;
-    this.followUp = { kind: first.followUp ?? 'continuation', failed: false };
+    const atContext = stoppedAtEngineLimit(first, plan.rewrite.upstreamMaxTokens);
+    this.followUp = { kind: atContext ? 'rescue_at_context' : (first.followUp ?? 'continuation'), failed: false };
     const second = new ResponseRewriter({
       dialect: plan.dialect,
       // The continuation streams in the dialect's own framing, whatever the client asked for.
@@ -709,7 +711,7 @@ export class RequestProcessor {
     this.continuationAbort = new AbortController();
     const done = runContinuation({
       url: plan.backend!.url!,
-      request: this.continuationRequest(first),
+      request: this.continuationRequest(first, atContext),
       signal: this.continuationAbort.signal,
       idleTimeoutMs: this.ctx.config.requests.continuationTimeoutMs,
       queueTimeoutMs: this.ctx.config.requests.continuationQueueTimeoutMs,
@@ -719,8 +721,12 @@ export class RequestProcessor {
     return { second, done };
   }
 
-  /** The continuation request: the answer gets the usual allowance, never more than the client's limit leaves. */
-  private continuationRequest(first: ResponseRewriter): ContinuationRequest {
+  /**
+   * The continuation request: the answer gets the usual allowance, never more than the client's
+   * limit leaves. After a first leg that filled the engine's context, it carries the thinking cut
+   * to leave the answer room (thinkingThatFits).
+   */
+  private continuationRequest(first: ResponseRewriter, atContext: boolean): ContinuationRequest {
     const plan = this.plan!;
     const clientMax = plan.rewrite.clientMaxTokens;
     const allowance = this.ctx.config.requests.answerTokens;
@@ -729,7 +735,8 @@ export class RequestProcessor {
     const room = plan.contextRoom === undefined ? Infinity : plan.contextRoom - generated;
     const maxTokens = Math.max(1, Math.min(room, clientMax === null ? allowance : Math.min(allowance, clientMax - generated)));
     const original = { ...(structuredClone(plan.original!) as Record<string, unknown>), ...plan.rewrite.continuationFields };
-    return plan.dialect.buildContinuation!(original, first.keptReasoning, first.answer, maxTokens, generated);
+    const thinking = atContext ? thinkingThatFits(first.keptReasoning, first.completionTokens, this.ctx.config.requests.answerReserveTokens) : first.keptReasoning;
+    return plan.dialect.buildContinuation!(original, thinking, first.answer, maxTokens, generated);
   }
 
   private finishContinuation(tail: Buffer): void {

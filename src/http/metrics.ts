@@ -91,7 +91,7 @@ export class Metrics {
   });
   readonly followUps = new Counter({
     name: 'thinkcap_follow_ups_total',
-    help: "Continuations thinkcap made after an upstream answer, by kind (continuation: budget forcing; rescue: the model ended its turn inside thinking; rescue_at_length: it thought into thinkcap's length cap, so the engine did not end the thinking at the budget) and outcome (answered; failed; aborted: the client left during it; cut: thinkcap ended it short, its answer so far sent, under STREAMED where requests.streamedFollowUpMs ran out).",
+    help: "Continuations thinkcap made after an upstream answer, by kind (continuation: budget forcing; rescue: the model ended its turn inside thinking; rescue_at_length: it thought into thinkcap's length cap, so the engine did not end the thinking at the budget; rescue_at_context: it thought to the end of the engine's context, and the continuation carries the thinking cut to leave the answer room) and outcome (answered; failed; aborted: the client left during it; cut: thinkcap ended it short, its answer so far sent, under STREAMED where requests.streamedFollowUpMs ran out).",
     labelNames: ['kind', 'backend', 'outcome'],
     registers: [this.registry],
   });

@@ -7,7 +7,7 @@ import { countTokens, truncateToTokens } from './tokens.js';
 import { reportObject, sseReport, type ReportFields } from '../accounting/report.js';
 
 /** What a continuation follows: budget forcing, or a rescue (see ResponseRewriter.followUp). */
-export type FollowUp = 'continuation' | 'rescue' | 'rescue_at_length';
+export type FollowUp = 'continuation' | 'rescue' | 'rescue_at_length' | 'rescue_at_context';
 
 export interface RewriterOptions {
   dialect: Dialect;
@@ -28,8 +28,9 @@ export interface RewriterOptions {
    */
   rescue?: boolean;
   /**
-   * The rescue also answers where the stream stopped on thinkcap's own length cap inside
-   * thinking, past the budget, with no answer (the engine did not end the thinking).
+   * The rescue also answers where the stream stopped at a length inside thinking with no answer
+   * and the limit was not the client's: thinkcap's own cap, past the budget (the engine did not
+   * end the thinking), or, inside the budget, the engine's own (its context ran out).
    */
   rescueAtLength?: boolean;
   tier: string;
@@ -527,10 +528,15 @@ export class ResponseRewriter {
     if (this.sawToolCalls) return null;
     if (finish === 'length') {
       if (this.o.continuation) return 'continuation';
+      if (this.o.rescueAtLength !== true || this.error || this.answer.trim() !== '') return null;
       // Thinking ran past the budget to the length cap: the client saw the budget's worth, and
       // without a continuation no answer would come.
       // (`enforced`: reasoning was dropped past the budget, or thinkcap closed the block.)
-      return this.o.rescueAtLength === true && !this.error && this.answer.trim() === '' && this.enforced ? 'rescue_at_length' : null;
+      if (this.enforced) return 'rescue_at_length';
+      // A length stop inside the budget, the client's limit not the one (rescueAtLength): thinkcap's
+      // cap leaves the budget and an answer allowance, so the engine stopped at a limit of its own,
+      // its context (llama-server generates to the end of one slot's and stops there).
+      return this.sawReasoning || this.think.entered ? 'rescue_at_context' : null;
     }
     if (!this.o.continuation && !this.o.rescue) return null;
     if (finish !== 'stop' || this.error) return null;

@@ -147,6 +147,20 @@ describe.each(ENGINES)('real llama-server: $label', (engine) => {
     }
   }, 60_000);
 
+  it("thinkcap check reads one slot's context (meta.n_ctx): a warning without contextTokens or above it, none at or under it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'thinkcap-check-'));
+    try {
+      // This server runs one slot of the default 4096-token context.
+      const none = await checkBackend(dir, { name: 'llama', dialect: 'llamacpp', url: llama.url });
+      expect(none).toContain("backends 'llama' serves a context of 4096 tokens (n_ctx, one slot: --ctx-size over --parallel) and has no contextTokens");
+      expect(none).toContain('a request whose thinking reaches it gets no answer; set contextTokens: 4096.');
+      expect(await checkBackend(dir, { name: 'llama', dialect: 'llamacpp', url: llama.url, contextTokens: 8192 })).toContain("backends 'llama' has contextTokens 8192, more than the 4096 tokens the engine serves (n_ctx");
+      expect(await checkBackend(dir, { name: 'llama', dialect: 'llamacpp', url: llama.url, contextTokens: 3800 })).not.toContain('n_ctx');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   describe.each(['native', 'continuation', 'rewrite'] as Mode[])('enforcement %s', (mode) => {
     let stack: Stack;
     beforeAll(async () => {
@@ -290,6 +304,63 @@ describe('real llama-server: the model ends its turn inside thinking', () => {
     expect(seen.usage!.completion_tokens).toBeLessThanOrEqual(100);
     if (!stream) expect(seen.headers.get('x-thinkcap-enforced')).toBe('continuation');
     const stats = await stacks[mode]!.envoy.stats();
+    expect({ timeouts: extProcStat(stats, 'message_timeouts'), spurious: extProcStat(stats, 'spurious_msgs_received'), failed: extProcStat(stats, 'streams_failed') }).toEqual({ timeouts: 0, spurious: 0, failed: 0 });
+  }, 60_000);
+});
+
+/**
+ * A slot of 384 tokens and a budget far past it: the model, which never closes `<think>` by itself,
+ * thinks to the end of the context, where llama-server stops with a length finish (and refuses a
+ * prompt that fills it). Before, no answer came in either mode (the stack's llama-server, 2,048
+ * tokens a slot: 5 of 8 complex asks with no client limit), and a continuation carrying all of
+ * that thinking would not have fit; now the continuation carries its start, cut to leave the
+ * answer room (src/extproc/context-fit.ts).
+ */
+describe('real llama-server: thinking that fills the context still gets an answer', () => {
+  let llama: RunningLlama;
+  const stacks: Record<string, Stack> = {};
+  const limits = {
+    tiers: Object.fromEntries(['trivial', 'simple', 'moderate', 'complex', 'deep'].map((t) => [t, { budget: 4096 }])),
+    requests: { answerTokens: ANSWER_TOKENS, answerReserveTokens: 64 },
+  };
+  beforeAll(async () => {
+    llama = await startLlamaServer({ template: 'think-forced-open', reasoningFormat: 'deepseek', slots: 1, context: 384 });
+    for (const mode of ['native', 'continuation'] as const) {
+      const backends = [{ name: 'llama', dialect: 'llamacpp', enforcement: mode, url: llama.url }];
+      stacks[mode] = await startStack({ backendPort: llama.port, thinkcap: { ...limits, backends }, envoy: { ...ENVOY, responseBodyMode: 'FULL_DUPLEX_STREAMED' } });
+      stacks[`${mode}, STREAMED`] = await startStack({ backendPort: llama.port, thinkcap: { ...limits, requests: { ...limits.requests, streamedFollowUpMs: 30_000 }, backends }, envoy: ENVOY });
+    }
+  }, 120_000);
+  afterAll(async () => {
+    for (const s of Object.values(stacks)) await s.stop();
+    await llama?.stop();
+  });
+
+  it('without thinkcap: thinking to the end of the context, no answer (the failure)', async () => {
+    const r = await fetch(`${llama.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ messages: [{ role: 'user', content: PROMPT }], temperature: 0 }) });
+    const j = (await r.json()) as { choices: Array<{ finish_reason: string; message: { content: string; reasoning_content?: string } }>; usage: { prompt_tokens: number; completion_tokens: number } };
+    expect(j.choices[0]!.finish_reason).toBe('length');
+    expect(j.choices[0]!.message.content).toBe('');
+    expect(j.usage.prompt_tokens + j.usage.completion_tokens).toBeGreaterThanOrEqual(383);
+  }, 60_000);
+
+  it.each([
+    { mode: 'native', stream: true },
+    { mode: 'native', stream: false },
+    { mode: 'continuation', stream: true },
+    { mode: 'continuation', stream: false },
+    { mode: 'native, STREAMED', stream: true },
+    { mode: 'continuation, STREAMED', stream: false },
+  ])('an answer arrives ($mode, stream=$stream)', async ({ mode, stream }) => {
+    const stack = stacks[mode]!;
+    const seen = await chat(stack, stream, {});
+    expect(seen.reasoning.length).toBeGreaterThan(0);
+    expect(seen.content.trim().length, seen.reasoning).toBeGreaterThan(0);
+    const record = stack.thinkcap!.history.at(-1)!;
+    expect(record.followUp).toEqual({ kind: 'rescue_at_context', failed: false });
+    // The client's thinking is the whole first leg's: all of it came inside the budget.
+    expect(await llama.tokenize(seen.reasoning)).toBeGreaterThan(250);
+    const stats = await stack.envoy.stats();
     expect({ timeouts: extProcStat(stats, 'message_timeouts'), spurious: extProcStat(stats, 'spurious_msgs_received'), failed: extProcStat(stats, 'streams_failed') }).toEqual({ timeouts: 0, spurious: 0, failed: 0 });
   }, 60_000);
 });

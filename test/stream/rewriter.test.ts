@@ -278,3 +278,43 @@ describe('a turn that ends in a tool call is complete: no rescue', () => {
     }
   });
 });
+
+describe('a length stop: whose limit it was decides the follow-up', () => {
+  // Thinking of `tokens` tokens, then a length stop with no answer (an engine that ran out of
+  // context, or one that thought into thinkcap's cap), in each format an engine writes it.
+  const sse = (tokens: number, answer = '') =>
+    Array.from({ length: tokens }, (_, i) => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { reasoning_content: i ? ' step' : 'step' }, finish_reason: null }] })}\n\n`).join('') +
+    (answer ? `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: answer }, finish_reason: null }] })}\n\n` : '') +
+    `data: ${JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: 'length' }] })}\n\ndata: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 9, completion_tokens: tokens } })}\n\ndata: [DONE]\n\n`;
+  const whole = (tokens: number, answer = '') =>
+    JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content: answer, reasoning_content: Array.from({ length: tokens }, () => 'step').join(' ') }, finish_reason: 'length' }], usage: { prompt_tokens: 9, completion_tokens: tokens } });
+  const ndjson = (tokens: number, answer = '') =>
+    [...Array.from({ length: tokens }, () => ({ message: { role: 'assistant', content: '', thinking: 'step ' }, done: false })), ...(answer ? [{ message: { role: 'assistant', content: answer }, done: false }] : []), { message: { role: 'assistant', content: '' }, done: true, done_reason: 'length', eval_count: tokens }]
+      .map((l) => `${JSON.stringify(l)}\n`)
+      .join('');
+  const run = (dialect: DialectName, format: 'sse' | 'json' | 'ndjson', body: string, o: { rescueAtLength: boolean; continuation?: boolean }) => {
+    const r = new ResponseRewriter({ dialect: buildDialect(dialect, backendOptions(config, undefined)), format, budget: 50, clientWantsUsage: true, thinkPrefilled: false, continuation: o.continuation ?? false, rescue: true, rescueAtLength: o.rescueAtLength, tier: 'simple' });
+    r.push(Buffer.from(body), true);
+    return r;
+  };
+
+  it.each([
+    { dialect: 'llamacpp' as DialectName, format: 'sse' as const, body: sse },
+    { dialect: 'llamacpp' as DialectName, format: 'json' as const, body: whole },
+    { dialect: 'ollama' as DialectName, format: 'ndjson' as const, body: ndjson },
+  ])('$dialect $format: inside the budget the limit was the engine\'s (rescue_at_context); past it thinkcap\'s (rescue_at_length); none with an answer or where the limit may be the client\'s', ({ dialect, format, body }) => {
+    const inside = run(dialect, format, body(20), { rescueAtLength: true });
+    expect(inside.followUp).toBe('rescue_at_context');
+    expect(inside.continuationWanted).toBe(true);
+    expect(inside.keptReasoning.split('step').length - 1).toBe(20);
+    expect(run(dialect, format, body(120), { rescueAtLength: true }).followUp).toBe('rescue_at_length');
+    // An answer came: it stands, cut where the engine stopped, as it would without thinkcap.
+    const answered = run(dialect, format, body(20, 'Four.'), { rescueAtLength: true });
+    expect(answered.followUp).toBeNull();
+    expect(answered.continuationWanted).toBe(false);
+    // rescueAtLength off: the client's own max_tokens may be the limit (plan.ts, capIsOurs).
+    expect(run(dialect, format, body(20), { rescueAtLength: false }).followUp).toBeNull();
+    // Budget forcing continues any length stop; the processor tells the engine's limit by its count.
+    expect(run(dialect, format, body(20), { rescueAtLength: false, continuation: true }).followUp).toBe('continuation');
+  });
+});
