@@ -54,17 +54,19 @@ async function listModels(b: BackendConfig): Promise<{ names: string[]; context:
 function contextFinding(b: BackendConfig, served: ServedContext | null): Finding | null {
   if (served === null || (b.dialect !== 'vllm' && b.dialect !== 'sglang' && b.dialect !== 'llamacpp')) return null;
   const { tokens, field } = served;
-  // vLLM and SGLang refuse a limit past their context; llama-server takes it and generates to the
-  // end of its context, which, reached inside thinking, leaves no answer.
-  const harm = field === 'n_ctx'
-    ? 'generation runs on to the end of that context, and a request whose thinking reaches it gets no answer'
-    : 'the engine refuses such a request with 400';
-  const where = field === 'n_ctx' ? 'n_ctx, one slot: --ctx-size over --parallel' : 'max_model_len';
+  if (field === 'n_ctx') {
+    // llama-server takes any limit and stops at the end of the slot's context: thinking that
+    // reaches it leaves only a rescue's short answer (src/extproc/context-fit.ts).
+    const harm = 'thinking can run to the end of that context, where llama-server stops, and the answer is then a rescue\'s short one (none where thinkcap cannot add a follow-up)';
+    if (b.contextTokens === undefined) return { level: 'warning', message: `backends '${b.name}' serves a context of ${tokens} tokens a request (n_ctx, one slot: --ctx-size over --parallel) and has no contextTokens: ${harm}; set contextTokens: ${tokens}, less the margin by which its tokenizer counts more than o200k.` };
+    if (b.contextTokens > tokens) return { level: 'warning', message: `backends '${b.name}' has contextTokens ${b.contextTokens}, more than the ${tokens} tokens a request the engine serves (n_ctx, one slot): ${harm}; set contextTokens: ${tokens} or less.` };
+    return null;
+  }
   if (b.contextTokens === undefined) {
-    return { level: 'warning', message: `backends '${b.name}' serves a context of ${tokens} tokens (${where}) and has no contextTokens: where a client sets no max_tokens, the limit thinkcap writes (budget + answer allowance) beside a long prompt can pass it, and ${harm}; set contextTokens: ${tokens}.` };
+    return { level: 'warning', message: `backends '${b.name}' serves a context of ${tokens} tokens (max_model_len) and has no contextTokens: where a client sets no max_tokens, the limit thinkcap writes (budget + answer allowance) beside a long prompt can pass it, and the engine refuses such a request with 400; set contextTokens: ${tokens}.` };
   }
   if (b.contextTokens > tokens) {
-    return { level: 'warning', message: `backends '${b.name}' has contextTokens ${b.contextTokens}, more than the ${tokens} tokens the engine serves (${where}): near that length ${harm}; set contextTokens: ${tokens}.` };
+    return { level: 'warning', message: `backends '${b.name}' has contextTokens ${b.contextTokens}, more than the ${tokens} tokens the engine serves (max_model_len): requests near that length can still be refused with 400; set contextTokens: ${tokens}.` };
   }
   return null;
 }

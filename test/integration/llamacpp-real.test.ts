@@ -152,9 +152,9 @@ describe.each(ENGINES)('real llama-server: $label', (engine) => {
     try {
       // This server runs one slot of the default 4096-token context.
       const none = await checkBackend(dir, { name: 'llama', dialect: 'llamacpp', url: llama.url });
-      expect(none).toContain("backends 'llama' serves a context of 4096 tokens (n_ctx, one slot: --ctx-size over --parallel) and has no contextTokens");
-      expect(none).toContain('a request whose thinking reaches it gets no answer; set contextTokens: 4096.');
-      expect(await checkBackend(dir, { name: 'llama', dialect: 'llamacpp', url: llama.url, contextTokens: 8192 })).toContain("backends 'llama' has contextTokens 8192, more than the 4096 tokens the engine serves (n_ctx");
+      expect(none).toContain("backends 'llama' serves a context of 4096 tokens a request (n_ctx, one slot: --ctx-size over --parallel) and has no contextTokens");
+      expect(none).toContain('set contextTokens: 4096, less the margin by which its tokenizer counts more than o200k.');
+      expect(await checkBackend(dir, { name: 'llama', dialect: 'llamacpp', url: llama.url, contextTokens: 8192 })).toContain("backends 'llama' has contextTokens 8192, more than the 4096 tokens a request the engine serves (n_ctx, one slot)");
       expect(await checkBackend(dir, { name: 'llama', dialect: 'llamacpp', url: llama.url, contextTokens: 3800 })).not.toContain('n_ctx');
     } finally {
       rmSync(dir, { recursive: true, force: true });
