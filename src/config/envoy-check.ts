@@ -1,6 +1,6 @@
 import type { Config } from './schema.js';
 import { backendOptions, buildDialect } from '../backends/registry.js';
-import { followUpsFit } from '../extproc/plan.js';
+import { followUpsFit, generatesUncapped } from '../extproc/plan.js';
 import type { BodySendMode } from '../extproc/proto.js';
 
 /** One thing `thinkcap check` found: a plain sentence naming the field. */
@@ -219,36 +219,21 @@ function routeTimeoutProblem(ms: number | null, otherBounds: readonly (number | 
   return longest < config.spend.reservationTtlSeconds * 1000 ? null : { longest };
 }
 
-/** SGLang endpoints besides chat whose requests carry custom_logit_processor (its native /generate, OpenAI completions). */
-const SGLANG_PROCESSOR_PATHS: readonly string[] = ['/generate', '/v1/completions'];
-
 /**
  * Ways a request thinkcap does not read reaches an SGLang server that runs thinkcap's logit
  * processor: such a server (--enable-custom-logit-processor) unpickles the processor any request
- * carries, and only chat bodies are read (and a client's processor refused) by thinkcap. With
- * spend off every other path passes untouched; with spend on only match.unbudgetedPaths do.
+ * carries, and only chat bodies are read (and a client's processor refused) by thinkcap. A body to
+ * another path is refused unless match.unbudgetedPaths lists it: with spend on, any path; with
+ * spend off, one that generates text (SGLang's /generate and /v1/completions take the field;
+ * generatesUncapped), so a listed one is the way there.
  */
-function unreadProcessorPaths(hcm: Record<string, unknown>, config: Config): string[] {
+function unreadProcessorPaths(config: Config): string[] {
   const backend = config.backends.find((b) => b.dialect === 'sglang' && b.logitProcessor !== undefined);
   if (!backend) return [];
-  const risk = `backend '${backend.name}' runs thinkcap's SGLang logit processor, so its server unpickles the custom_logit_processor of any request (code run on the engine), and thinkcap refuses a client's own only in the chat bodies it reads`;
-  if (config.spend.enabled) {
-    const unread = config.match.unbudgetedPaths;
-    return unread.length ? [`${risk}: match.unbudgetedPaths (${unread.join(', ')}) pass unread; none may reach that server.`] : [];
-  }
-  const out: string[] = [];
-  for (const vh of arr(obj(hcm.route_config).virtual_hosts).map(obj)) {
-    for (const r of arr(vh.routes).map(obj)) {
-      const m = obj(r.match);
-      // Anything wider than an exact path may carry /generate; an exact one only if it is one of
-      // SGLang's other endpoints that take the field.
-      if (r.route === undefined || (typeof m.path === 'string' && !SGLANG_PROCESSOR_PATHS.includes(m.path))) continue;
-      const cluster = obj(r.route).cluster;
-      const to = typeof cluster === 'string' ? ` to cluster ${cluster}` : '';
-      out.push(`${risk}: route '${String(r.name ?? '(unnamed)')}'${to} matches by ${Object.keys(m).filter((k) => k !== 'headers').join(', ') || 'nothing stated'}, so, if it reaches that server, paths thinkcap passes unread while spend is off (SGLang's /generate takes the field too) reach the engine. Route only the chat paths to that server, or turn spend on (other paths then get 403).`);
-    }
-  }
-  return out;
+  const listed = config.match.unbudgetedPaths;
+  const unread = config.spend.enabled ? listed : listed.filter(generatesUncapped);
+  if (unread.length === 0) return [];
+  return [`backend '${backend.name}' runs thinkcap's SGLang logit processor, so its server unpickles the custom_logit_processor of any request (code run on the engine), and thinkcap refuses a client's own only in the chat bodies it reads: match.unbudgetedPaths (${unread.join(', ')}) pass unread; none may reach that server.`];
 }
 
 /** The headers thinkcap trusts (identity, and the route header when routing is on): a client's own copies must be removed before ext_proc. */
@@ -413,7 +398,7 @@ export function checkEnvoyConfig(envoy: unknown, config: Config): Finding[] {
     const removed = headersRemovedBy(filters.slice(0, at));
     for (const message of extProcDisabledRoutes(hcm, String(filters[at]!.name ?? ''), config)) error(message);
     for (const message of chatRouteTimeouts(hcm, config)) warning(message);
-    for (const message of unreadProcessorPaths(hcm, config)) warning(message);
+    for (const message of unreadProcessorPaths(config)) warning(message);
     const missing = trustedHeaders(config).filter((h) => !removed.has(h));
     if (missing.length) (config.spend.enabled || config.routing.enabled ? error : warning)(`No header_mutation filter before ext_proc removes the client's copies of ${missing.join(', ')}: ${PICKS_OWN}`);
     // The gRPC cluster: HTTP/2, and the token when thinkcap requires one.

@@ -46,6 +46,22 @@ export function routedPath(path: string): string {
   }
 }
 
+/**
+ * Endpoints that generate text from a body thinkcap does not read, so it cannot cap their thinking:
+ * OpenAI completions and Responses, Anthropic Messages (llama-server and vLLM serve it),
+ * llama-server's /completion(s) and /infill, SGLang's and vLLM's /generate, Ollama's /api/generate.
+ * Matched at the end of the path (a gateway may prefix it), trailing slashes aside.
+ */
+const UNCAPPED_GENERATION = ['/completions', '/completion', '/responses', '/v1/messages', '/infill', '/generate'];
+
+/** Whether a (routed) path that is not a chat path names an endpoint that generates text (UNCAPPED_GENERATION). */
+export function generatesUncapped(path: string): boolean {
+  let end = path.length;
+  while (end > 1 && path.charCodeAt(end - 1) === 47) end--;
+  const p = end === path.length ? path : path.slice(0, end);
+  return UNCAPPED_GENERATION.some((g) => p.endsWith(g));
+}
+
 /** Read the request headers (and Envoy's attributes) into a RequestHead. Pure. */
 export function readRequestHead(headers: Map<string, string>, attributes: Record<string, StructValue> | undefined, config: Config): RequestHead {
   const method = headers.get(':method') ?? '';

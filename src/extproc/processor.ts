@@ -16,7 +16,7 @@ import { HeldModels, PROCESS_HELD_MODELS } from './held-models.js';
 import { backendCallHeaders } from '../backends/registry.js';
 import { PassThroughProcessor } from './passthrough.js';
 import { CountingMeter } from '../budget/counting.js';
-import { followUpsFit, parseChatBody, planRequest, readRequestHead, type Decision, type PlanDeps, type PlanOutcome, type RequestHead, type RequestPlan } from './plan.js';
+import { followUpsFit, generatesUncapped, parseChatBody, planRequest, readRequestHead, type Decision, type PlanDeps, type PlanOutcome, type RequestHead, type RequestPlan } from './plan.js';
 import type { BodySendMode, HeaderMutation, HttpBody, HttpHeaders, ProcessingRequest, ProcessingResponse, StructValue } from './proto.js';
 import { headerMutation, openAiError, readHeaders, streamedBody, toStruct } from './wire.js';
 
@@ -208,10 +208,16 @@ export class RequestProcessor {
     const head = readRequestHead(readHeaders(h.headers?.headers), attributes, this.ctx.config);
     this.head = head;
     if (!head.isChat) {
-      if (this.ctx.spend?.enabled && !h.end_of_stream && !this.ctx.config.match.unbudgetedPaths.includes(head.path)) {
+      const listed = this.ctx.config.match.unbudgetedPaths.includes(head.path);
+      if (this.ctx.spend?.enabled && !h.end_of_stream && !listed) {
         // A body thinkcap does not read could ask an engine for tokens (/v1/completions,
         // /api/generate) with nothing reserved: not forwarded.
         return this.refuse(403, `thinkcap: spend budgets are on and ${head.path} is not a chat request thinkcap reads, so it cannot be reserved for (match.unbudgetedPaths lets a path through)`, 'invalid_request_error', 'path_not_budgeted', null);
+      }
+      if (!h.end_of_stream && !listed && generatesUncapped(head.path)) {
+        // Spend off: the thinking cap still holds. Another generation API (the Responses API an
+        // OpenAI SDK may call, Anthropic Messages) would let the model think with no cap at all.
+        return this.refuse(403, `thinkcap: ${head.path} generates text from a request thinkcap does not read, so its thinking cannot be capped; send chat completions (${this.ctx.config.match.paths[0] ?? '/v1/chat/completions'}), or list the path in match.unbudgetedPaths to let it through uncapped`, 'invalid_request_error', 'path_not_capped', null);
       }
       this.bodyMayPass = true;
       return this.passThroughFromHeaders('not a chat request');

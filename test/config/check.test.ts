@@ -79,13 +79,14 @@ describe('thinkcap check: the Envoy config', () => {
     expect(checkEnvoyConfig(health, example()).filter(short)).toEqual([]);
   });
 
-  it("an SGLang processor backend: no warning with spend on and no unbudgeted paths, nor behind exact chat-path routes", () => {
+  it("an SGLang processor backend: no warning with spend on and no unbudgeted paths, nor with spend off and no generation path listed", () => {
     const processor = (f: { message: string }) => /logit processor/.test(f.message);
     const backends = [{ name: 'sg', dialect: 'sglang', logitProcessor: 'P' }];
     expect(checkEnvoyConfig(shippedEnvoy(), validateConfig({ ...read('thinkcap.example.yaml'), defaultDialect: 'sglang', backends, spend: { enabled: true } })).filter(processor)).toEqual([]);
+    // Spend off: the shipped prefix route, an exact chat route, and a listed path that generates nothing.
     const exact = shippedEnvoy();
     routeNamed(exact, 'chat').match = { path: '/v1/chat/completions' };
-    expect(checkEnvoyConfig(exact, validateConfig({ ...read('thinkcap.example.yaml'), defaultDialect: 'sglang', backends })).filter(processor)).toEqual([]);
+    for (const envoy of [shippedEnvoy(), exact]) expect(checkEnvoyConfig(envoy, validateConfig({ ...read('thinkcap.example.yaml'), defaultDialect: 'sglang', backends, match: { unbudgetedPaths: ['/tokenize'] } })).filter(processor)).toEqual([]);
     // Without thinkcap's processor the server needs no such flag: nothing to say.
     expect(checkEnvoyConfig(shippedEnvoy(), validateConfig({ ...read('thinkcap.example.yaml'), defaultDialect: 'sglang', backends: [{ name: 'sg', dialect: 'sglang', strictThinking: true }] })).filter(processor)).toEqual([]);
   });
@@ -222,14 +223,7 @@ describe('thinkcap check: the Envoy config', () => {
       'error',
       /virtual host 'llm' turns ext_proc off for all its routes/,
     ],
-    ['an SGLang processor backend behind a prefix route, spend off (/generate reaches the engine unread)', () => {}, { defaultDialect: 'sglang', backends: [{ name: 'sg', dialect: 'sglang', logitProcessor: 'P' }] }, 'warning', /backend 'sg' runs thinkcap's SGLang logit processor.*route 'chat' to cluster llm matches by prefix/],
-    [
-      'an SGLang processor backend behind an exact /generate route, spend off',
-      (e) => (routeNamed(e, 'chat').match = { path: '/generate' }),
-      { defaultDialect: 'sglang', backends: [{ name: 'sg', dialect: 'sglang', logitProcessor: 'P' }] },
-      'warning',
-      /backend 'sg' runs thinkcap's SGLang logit processor.*route 'chat' to cluster llm matches by path/,
-    ],
+    ['an SGLang processor backend, spend off, a generation path let through (/generate reaches the engine unread)', () => {}, { defaultDialect: 'sglang', backends: [{ name: 'sg', dialect: 'sglang', logitProcessor: 'P' }], match: { unbudgetedPaths: ['/tokenize', '/generate'] } }, 'warning', /backend 'sg' runs thinkcap's SGLang logit processor.*match\.unbudgetedPaths \(\/generate\) pass unread/],
     ['an SGLang processor backend, spend on, an unbudgeted path', () => {}, { defaultDialect: 'sglang', backends: [{ name: 'sg', dialect: 'sglang', logitProcessor: 'P' }], spend: { enabled: true }, match: { unbudgetedPaths: ['/generate'] } }, 'warning', /backend 'sg' runs thinkcap's SGLang logit processor.*match\.unbudgetedPaths \(\/generate\) pass unread/],
     ['no ext_proc filter at all', (e) => (httpConnectionManager(e).http_filters = httpConnectionManager(e).http_filters.filter((f: any) => f.name !== 'envoy.filters.http.ext_proc')), {}, 'error', /No http_connection_manager has the envoy\.filters\.http\.ext_proc filter/],
   ])('%s', (_name, breakIt, cfg, level, message) => {

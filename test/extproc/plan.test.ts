@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/load.js';
 import { SpendController } from '../../src/budget/spend.js';
 import { MemoryLedger } from '../../src/ledger/memory.js';
-import { jsonDepth, parseChatBody, planRequest, readRequestHead, type PlanDeps, type PlanOutcome, type PlanTiming } from '../../src/extproc/plan.js';
+import { generatesUncapped, jsonDepth, parseChatBody, planRequest, readRequestHead, type PlanDeps, type PlanOutcome, type PlanTiming } from '../../src/extproc/plan.js';
 
 const log = pino({ level: 'silent' });
 
@@ -23,6 +23,13 @@ function timing(more: Partial<PlanTiming> = {}): PlanTiming {
 }
 
 const HARD = 'Prove that the sum of the reciprocals of the primes diverges, with every step justified, then analyse the rate of divergence and compare it with the harmonic series in detail.';
+
+describe('generatesUncapped', () => {
+  it('names the generation endpoints thinkcap cannot cap, at the end of a path, trailing slashes aside', () => {
+    for (const p of ['/v1/completions', '/completion', '/completions', '/v1/responses', '/responses', '/v1/messages', '/infill', '/generate', '/api/generate', '/inference/v1/generate', '/openai/v1/responses', '/v1/responses//']) expect(generatesUncapped(p), p).toBe(true);
+    for (const p of ['/v1/embeddings', '/tokenize', '/v1/messages/count_tokens', '/v1/responses/input_tokens', '/v1/models', '/regenerate', '/v1/completionsx', '/', '']) expect(generatesUncapped(p), p).toBe(false);
+  });
+});
 
 describe('readRequestHead', () => {
   it('reads path without the query, identity from the configured headers, and whether thinkcap acts', () => {

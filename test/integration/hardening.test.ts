@@ -95,6 +95,39 @@ describe('bad bodies with spend budgets on: refused before any upstream call', (
   });
 });
 
+describe('other ways to the engine with spend off: no generation API the thinking cap cannot reach', () => {
+  // Before, with spend off, every other path passed untouched: an OpenAI SDK's responses.create
+  // (or an Anthropic client on /v1/messages, which llama-server and vLLM serve) thought uncapped.
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ thinkcap: { match: { unbudgetedPaths: ['/v1/completions'] } }, envoy: { mutate: roomyTimeouts } });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it.each(['/v1/responses', '/v1/messages', '/completion', '/completions', '/infill', '/generate', '/api/generate', '/inference/v1/generate', '/v1/respons%65s', '/v1/responses/'])('POST %s is refused with 403 path_not_capped and reaches no engine', async (path) => {
+    const before = stack.emulator.requests.length;
+    const r = await fetch(`${stack.envoy.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', input: 'Prove it', prompt: 'Prove it', messages: [{ role: 'user', content: 'Prove it' }], max_tokens: 5000 }) });
+    expect(r.status).toBe(403);
+    const error = JSON.parse(await r.text()).error as { code: string; message: string };
+    expect(error.code).toBe('path_not_capped');
+    expect(error.message).toContain('match.unbudgetedPaths');
+    expect(stack.emulator.requests.length).toBe(before);
+  });
+
+  it('endpoints that generate nothing, a request without a body, and a listed path pass unread', async () => {
+    const before = stack.emulator.requests.length;
+    for (const path of ['/v1/embeddings', '/tokenize', '/v1/messages/count_tokens', '/v1/completions']) {
+      const r = await fetch(`${stack.envoy.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"input":"hi","content":"hi","prompt":"hi"}' });
+      expect(r.status, path).not.toBe(403);
+      await r.text();
+    }
+    expect((await fetch(`${stack.baseURL}/models`)).status).toBe(200);
+    expect(stack.emulator.requests.length).toBe(before + 5);
+  });
+});
+
 describe('other ways to the engine with spend budgets on: a body thinkcap does not read never passes unreserved', () => {
   let stack: Stack;
   beforeAll(async () => {
