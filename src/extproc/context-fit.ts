@@ -33,14 +33,14 @@ export function stoppedAtEngineLimit(first: FirstLeg, upstreamMaxTokens: number)
 
 /**
  * The start of `thinking` that leaves room for an answer of `reserveTokens` in the context the
- * first leg filled: its `generated` tokens (the engine's count, nearly all thinking) less the
- * reserve and the closing tokens, at most half of them dropped, cut in the same proportion on
- * thinkcap's count of the text (the engine's tokenizer is not thinkcap's). Unknown `generated`:
- * the thinking as it is.
+ * first leg filled, and that room: its `generated` tokens (the engine's count, nearly all
+ * thinking) less the reserve and the closing tokens, at most half of them dropped, cut in the same
+ * proportion on thinkcap's count of the text (the engine's tokenizer is not thinkcap's). Unknown
+ * `generated`: the thinking as it is, and no room known.
  */
-export function thinkingThatFits(thinking: string, generated: number | null, reserveTokens: number): string {
-  if (generated === null || generated <= 0 || thinking === '') return thinking;
+export function thinkingThatFits(thinking: string, generated: number | null, reserveTokens: number): { thinking: string; answerRoom: number | null } {
+  if (generated === null || generated <= 0 || thinking === '') return { thinking, answerRoom: null };
   const free = Math.min(reserveTokens + CLOSING_TOKENS, Math.floor(generated / 2));
   const keep = (generated - free) / generated;
-  return truncateToTokens(thinking, Math.floor(countTokens(thinking) * keep));
+  return { thinking: truncateToTokens(thinking, Math.floor(countTokens(thinking) * keep)), answerRoom: Math.max(1, free - CLOSING_TOKENS) };
 }

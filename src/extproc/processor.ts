@@ -738,11 +738,12 @@ export class RequestProcessor {
     const allowance = this.ctx.config.requests.answerTokens;
     const generated = first.completionTokens ?? 0;
     // The continuation's prompt holds the first leg's tokens: what the context leaves shrinks by them.
-    const room = plan.contextRoom === undefined ? Infinity : plan.contextRoom - generated;
+    // After a first leg that filled the context, the room is what the cut thinking leaves.
+    const fit = atContext ? thinkingThatFits(first.keptReasoning, first.completionTokens, this.ctx.config.requests.answerReserveTokens) : null;
+    const room = fit?.answerRoom ?? (plan.contextRoom === undefined ? Infinity : plan.contextRoom - generated);
     const maxTokens = Math.max(1, Math.min(room, clientMax === null ? allowance : Math.min(allowance, clientMax - generated)));
     const original = { ...(structuredClone(plan.original!) as Record<string, unknown>), ...plan.rewrite.continuationFields };
-    const thinking = atContext ? thinkingThatFits(first.keptReasoning, first.completionTokens, this.ctx.config.requests.answerReserveTokens) : first.keptReasoning;
-    return plan.dialect.buildContinuation!(original, thinking, first.answer, maxTokens, generated);
+    return plan.dialect.buildContinuation!(original, fit?.thinking ?? first.keptReasoning, first.answer, maxTokens, generated);
   }
 
   private finishContinuation(tail: Buffer): void {

@@ -22,22 +22,26 @@ describe('thinkingThatFits', () => {
   it('keeps the start, dropping the reserve and the closing tokens in the proportion of what the engine generated', () => {
     const total = countTokens(thinking);
     // The engine counted 3,000 tokens where thinkcap counts `total`: 144 of them freed is 4.8 %.
-    const kept = thinkingThatFits(thinking, 3000, 128);
+    const { thinking: kept, answerRoom } = thinkingThatFits(thinking, 3000, 128);
     expect(thinking.startsWith(kept)).toBe(true);
     expect(countTokens(kept)).toBe(Math.floor(total * (3000 - 144) / 3000));
+    expect(answerRoom).toBe(128);
   });
 
   it('drops at most half, and nothing where the engine gave no count', () => {
-    expect(countTokens(thinkingThatFits(thinking, 200, 4096))).toBe(Math.floor(countTokens(thinking) / 2));
-    expect(thinkingThatFits(thinking, null, 128)).toBe(thinking);
-    expect(thinkingThatFits(thinking, 0, 128)).toBe(thinking);
-    expect(thinkingThatFits('', 500, 128)).toBe('');
+    const half = thinkingThatFits(thinking, 200, 4096);
+    expect(countTokens(half.thinking)).toBe(Math.floor(countTokens(thinking) / 2));
+    expect(half.answerRoom).toBe(100 - 16);
+    expect(thinkingThatFits(thinking, null, 128)).toEqual({ thinking, answerRoom: null });
+    expect(thinkingThatFits(thinking, 0, 128)).toEqual({ thinking, answerRoom: null });
+    expect(thinkingThatFits('', 500, 128)).toEqual({ thinking: '', answerRoom: null });
   });
 
   it('any text, split characters included: a start of it, never longer', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'grapheme', maxLength: 300 }), fc.integer({ min: 1, max: 5000 }), fc.integer({ min: 0, max: 4096 }), (text, generated, reserve) => {
-        const kept = thinkingThatFits(text, generated, reserve);
+        const { thinking: kept, answerRoom } = thinkingThatFits(text, generated, reserve);
+        if (text !== '') expect(answerRoom).toBeGreaterThanOrEqual(1);
         expect(text.startsWith(kept)).toBe(true);
         expect(countTokens(kept)).toBeLessThanOrEqual(countTokens(text));
       }),

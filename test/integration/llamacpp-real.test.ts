@@ -814,7 +814,8 @@ describe('real llama-server, a template with its own thinking markers in content
       expect(bare).toContain(`set thinkingFormat: {"open":"","close":"<|END_THINKING|><|START_TEXT|>"}`);
       // The template reads no switch: the generation prompt opens thinking whatever the request says.
       expect(bare).toContain('set thinkPrefilled: always');
-      const set = await check({ thinkPrefilled: 'always', thinkingFormat: { open: '', close: '<|END_THINKING|><|START_TEXT|>' } });
+      // (contextTokens: one slot of 4096 tokens, which check reads too.)
+      const set = await check({ thinkPrefilled: 'always', thinkingFormat: { open: '', close: '<|END_THINKING|><|START_TEXT|>' }, contextTokens: 4096 });
       expect(set).not.toContain('reasoning-format none');
       expect(set).toContain('no problems found');
     } finally {
