@@ -170,17 +170,20 @@ export function truncateToTokens(text: string, maxTokens: number): string {
 }
 
 /**
- * The longest start `text` shares with `decoded`, a decoding of its first tokens. A token that
- * holds part of a character decodes to U+FFFD, at the end of the cut or, where the decoder reads
- * token by token, before the character's last byte (`Ѡ ` cut at 2 of its 3 tokens decoded as
- * `\uFFFDѠ`): the text has neither, so the cut ends before the first difference, never between
- * the halves of a surrogate pair. One forward pass (a regex on a run of U+FFFD read each start of
- * the run to its end: 1.6 s on 32,000 of them before other text).
+ * The start of `text` that `decoded`, a decoding of its first tokens, spells. A token that holds
+ * part of a character decodes to U+FFFD, at the end of the cut or, as js-tiktoken decodes, before
+ * a character whose bytes span tokens ("ﱾᴆꓚ喳≊…" cut at 14 tokens decoded as "\uFFFDﱾᴆꓚ喳≊"):
+ * such a U+FFFD, where the text has another character, is passed over, and the cut ends at the
+ * first other difference, never between the halves of a surrogate pair. One forward pass (a regex
+ * on a run of U+FFFD read each start of the run to its end: 1.6 s on 32,000 of them before text).
  */
 function sharedStart(text: string, decoded: string): string {
-  const n = Math.min(text.length, decoded.length);
   let i = 0;
-  while (i < n && text.charCodeAt(i) === decoded.charCodeAt(i)) i++;
+  for (let j = 0; i < text.length && j < decoded.length; j++) {
+    const c = decoded.charCodeAt(j);
+    if (text.charCodeAt(i) === c) i++;
+    else if (c !== 0xfffd) break;
+  }
   if (i > 0 && i < text.length && (text.charCodeAt(i - 1) & 0xfc00) === 0xd800) i--;
   return i === text.length ? text : text.slice(0, i);
 }

@@ -42,9 +42,11 @@ describe('token counting with bounded work', () => {
   });
 
   it('a cut inside a character never shows U+FFFD the text does not have, in one pass over a run of them', () => {
-    // `Ѡ` is two tokens: cut after the first, it decodes as U+FFFD. (Before: the property failed
-    // on " ₊" at 2 tokens, the cut decoded with U+FFFD inside it.)
+    // `Ѡ` is two tokens: cut after the first, it decodes as U+FFFD.
     expect(truncateToTokens('Ѡ ', 1)).toBe('');
+    // Before, this cut was "\uFFFDﱾᴆꓚ喳≊": a U+FFFD before a character whose bytes span tokens.
+    const spanning = 'ﱾᴆꓚ喳≊ﭢ𐹱𐰁🢒衠';
+    expect(truncateToTokens(spanning, 14)).toBe('ﱾᴆꓚ喳≊');
     fc.assert(
       fc.property(fc.string({ unit: 'grapheme', maxLength: 200 }), fc.nat({ max: 120 }), (text, n) => {
         const got = truncateToTokens(text, n);
