@@ -253,32 +253,37 @@ describe.each(ENGINES)('real llama-server: $label', (engine) => {
   });
 });
 
-describe('real llama-server: the model ends its turn inside thinking', () => {
-  let llama: RunningLlama;
-  const stacks: Record<string, Stack> = {};
+/** Native and budget forcing, each behind a full-duplex Envoy and the shipped STREAMED one, streamed and whole. */
+const FOLLOW_UP_CASES = ['native', 'continuation', 'native, STREAMED', 'continuation, STREAMED'].flatMap((mode) => [true, false].map((stream) => ({ mode, stream })));
+
+/**
+ * One llama-server and a stack per FOLLOW_UP_CASES mode in front of it, started before the block's
+ * tests and stopped after; `thinkcap` is the config beside the backend (its requests merged with
+ * the STREAMED stacks' follow-up hold).
+ */
+function followUpStacks(server: LlamaServerOptions, thinkcap: { requests?: Record<string, unknown> } & Record<string, unknown> = {}): { readonly llama: RunningLlama; readonly stacks: Record<string, Stack> } {
+  const up = { stacks: {} } as { llama: RunningLlama; stacks: Record<string, Stack> };
   beforeAll(async () => {
-    llama = await startLlamaServer({ template: 'think-forced-open', reasoningFormat: 'deepseek', slots: 1 });
+    up.llama = await startLlamaServer(server);
     for (const mode of ['native', 'continuation'] as const) {
-      stacks[mode] = await startStack({
-        backendPort: llama.port,
-        thinkcap: { backends: [{ name: 'llama', dialect: 'llamacpp', enforcement: mode, url: llama.url }] },
-        envoy: { ...ENVOY, responseBodyMode: 'FULL_DUPLEX_STREAMED' },
-      });
+      const backends = [{ name: 'llama', dialect: 'llamacpp', enforcement: mode, url: up.llama.url }];
+      up.stacks[mode] = await startStack({ backendPort: up.llama.port, thinkcap: { ...thinkcap, backends }, envoy: { ...ENVOY, responseBodyMode: 'FULL_DUPLEX_STREAMED' } });
       // The shipped Envoy mode (STREAMED), where thinkcap holds the last message for the answer.
-      stacks[`${mode}, STREAMED`] = await startStack({
-        backendPort: llama.port,
-        thinkcap: { requests: { streamedFollowUpMs: 30_000 }, backends: [{ name: 'llama', dialect: 'llamacpp', enforcement: mode, url: llama.url }] },
-        envoy: ENVOY,
-      });
+      up.stacks[`${mode}, STREAMED`] = await startStack({ backendPort: up.llama.port, thinkcap: { ...thinkcap, requests: { ...thinkcap.requests, streamedFollowUpMs: 30_000 }, backends }, envoy: ENVOY });
     }
   }, 120_000);
   afterAll(async () => {
-    for (const s of Object.values(stacks)) await s.stop();
-    await llama?.stop();
+    for (const s of Object.values(up.stacks)) await s.stop();
+    await up.llama?.stop();
   });
+  return up;
+}
+
+describe('real llama-server: the model ends its turn inside thinking', () => {
+  const up = followUpStacks({ template: 'think-forced-open', reasoningFormat: 'deepseek', slots: 1 });
 
   it('without thinkcap: thinking only, no answer (the failure)', async () => {
-    const r = await fetch(`${llama.url}/v1/chat/completions`, {
+    const r = await fetch(`${up.llama.url}/v1/chat/completions`, {
       method: 'POST',
       body: JSON.stringify({ messages: [{ role: 'user', content: STOPS_INSIDE }], temperature: 0, max_tokens: 100 }),
     });
@@ -288,22 +293,13 @@ describe('real llama-server: the model ends its turn inside thinking', () => {
     expect(j.choices[0]!.message.reasoning_content?.length).toBeGreaterThan(0);
   });
 
-  it.each([
-    { mode: 'native', stream: true },
-    { mode: 'native', stream: false },
-    { mode: 'continuation', stream: true },
-    { mode: 'continuation', stream: false },
-    { mode: 'native, STREAMED', stream: true },
-    { mode: 'native, STREAMED', stream: false },
-    { mode: 'continuation, STREAMED', stream: true },
-    { mode: 'continuation, STREAMED', stream: false },
-  ])('an answer arrives ($mode, stream=$stream)', async ({ mode, stream }) => {
-    const seen = await chat(stacks[mode]!, stream, { messages: [{ role: 'user', content: STOPS_INSIDE }], max_tokens: 100 });
+  it.each(FOLLOW_UP_CASES)('an answer arrives ($mode, stream=$stream)', async ({ mode, stream }) => {
+    const seen = await chat(up.stacks[mode]!, stream, { messages: [{ role: 'user', content: STOPS_INSIDE }], max_tokens: 100 });
     expect(seen.reasoning.length).toBeGreaterThan(0);
     expect(seen.content.trim().length).toBeGreaterThan(0);
     expect(seen.usage!.completion_tokens).toBeLessThanOrEqual(100);
     if (!stream) expect(seen.headers.get('x-thinkcap-enforced')).toBe('continuation');
-    const stats = await stacks[mode]!.envoy.stats();
+    const stats = await up.stacks[mode]!.envoy.stats();
     expect({ timeouts: extProcStat(stats, 'message_timeouts'), spurious: extProcStat(stats, 'spurious_msgs_received'), failed: extProcStat(stats, 'streams_failed') }).toEqual({ timeouts: 0, spurious: 0, failed: 0 });
   }, 60_000);
 });
@@ -317,49 +313,28 @@ describe('real llama-server: the model ends its turn inside thinking', () => {
  * answer room (src/extproc/context-fit.ts).
  */
 describe('real llama-server: thinking that fills the context still gets an answer', () => {
-  let llama: RunningLlama;
-  const stacks: Record<string, Stack> = {};
-  const limits = {
-    tiers: Object.fromEntries(['trivial', 'simple', 'moderate', 'complex', 'deep'].map((t) => [t, { budget: 4096 }])),
-    requests: { answerTokens: ANSWER_TOKENS, answerReserveTokens: 64 },
-  };
-  beforeAll(async () => {
-    llama = await startLlamaServer({ template: 'think-forced-open', reasoningFormat: 'deepseek', slots: 1, context: 384 });
-    for (const mode of ['native', 'continuation'] as const) {
-      const backends = [{ name: 'llama', dialect: 'llamacpp', enforcement: mode, url: llama.url }];
-      stacks[mode] = await startStack({ backendPort: llama.port, thinkcap: { ...limits, backends }, envoy: { ...ENVOY, responseBodyMode: 'FULL_DUPLEX_STREAMED' } });
-      stacks[`${mode}, STREAMED`] = await startStack({ backendPort: llama.port, thinkcap: { ...limits, requests: { ...limits.requests, streamedFollowUpMs: 30_000 }, backends }, envoy: ENVOY });
-    }
-  }, 120_000);
-  afterAll(async () => {
-    for (const s of Object.values(stacks)) await s.stop();
-    await llama?.stop();
-  });
+  const up = followUpStacks(
+    { template: 'think-forced-open', reasoningFormat: 'deepseek', slots: 1, context: 384 },
+    { tiers: Object.fromEntries(['trivial', 'simple', 'moderate', 'complex', 'deep'].map((t) => [t, { budget: 4096 }])), requests: { answerTokens: ANSWER_TOKENS, answerReserveTokens: 64 } },
+  );
 
   it('without thinkcap: thinking to the end of the context, no answer (the failure)', async () => {
-    const r = await fetch(`${llama.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ messages: [{ role: 'user', content: PROMPT }], temperature: 0 }) });
+    const r = await fetch(`${up.llama.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ messages: [{ role: 'user', content: PROMPT }], temperature: 0 }) });
     const j = (await r.json()) as { choices: Array<{ finish_reason: string; message: { content: string; reasoning_content?: string } }>; usage: { prompt_tokens: number; completion_tokens: number } };
     expect(j.choices[0]!.finish_reason).toBe('length');
     expect(j.choices[0]!.message.content).toBe('');
     expect(j.usage.prompt_tokens + j.usage.completion_tokens).toBeGreaterThanOrEqual(383);
   }, 60_000);
 
-  it.each([
-    { mode: 'native', stream: true },
-    { mode: 'native', stream: false },
-    { mode: 'continuation', stream: true },
-    { mode: 'continuation', stream: false },
-    { mode: 'native, STREAMED', stream: true },
-    { mode: 'continuation, STREAMED', stream: false },
-  ])('an answer arrives ($mode, stream=$stream)', async ({ mode, stream }) => {
-    const stack = stacks[mode]!;
+  it.each(FOLLOW_UP_CASES)('an answer arrives ($mode, stream=$stream)', async ({ mode, stream }) => {
+    const stack = up.stacks[mode]!;
     const seen = await chat(stack, stream, {});
     expect(seen.reasoning.length).toBeGreaterThan(0);
     expect(seen.content.trim().length, seen.reasoning).toBeGreaterThan(0);
     const record = stack.thinkcap!.history.at(-1)!;
     expect(record.followUp).toEqual({ kind: 'rescue_at_context', failed: false });
     // The client's thinking is the whole first leg's: all of it came inside the budget.
-    expect(await llama.tokenize(seen.reasoning)).toBeGreaterThan(250);
+    expect(await up.llama.tokenize(seen.reasoning)).toBeGreaterThan(250);
     const stats = await stack.envoy.stats();
     expect({ timeouts: extProcStat(stats, 'message_timeouts'), spurious: extProcStat(stats, 'spurious_msgs_received'), failed: extProcStat(stats, 'streams_failed') }).toEqual({ timeouts: 0, spurious: 0, failed: 0 });
   }, 60_000);
