@@ -417,6 +417,7 @@ export class ResponseRewriter {
         d.stripReasoning(json);
         modified = true;
         this.enforced = true;
+        this.pastBudget = true;
       }
     }
     if (info.content) {
@@ -530,9 +531,9 @@ export class ResponseRewriter {
       if (this.o.continuation) return 'continuation';
       if (this.o.rescueAtLength !== true || this.error || this.answer.trim() !== '') return null;
       // Thinking ran past the budget to the length cap: the client saw the budget's worth, and
-      // without a continuation no answer would come.
-      // (`enforced`: reasoning was dropped past the budget, or thinkcap closed the block.)
-      if (this.enforced) return 'rescue_at_length';
+      // without a continuation no answer would come. (Reasoning was dropped past the budget, or
+      // thinkcap closed the block at it: not where it closes one the answer ended inside.)
+      if (this.pastBudget || this.think.closedAtBudget) return 'rescue_at_length';
       // A length stop inside the budget, the client's limit not the one (rescueAtLength): thinkcap's
       // cap leaves the budget and an answer allowance, so the engine stopped at a limit of its own,
       // its context (llama-server generates to the end of one slot's and stops there).
@@ -547,6 +548,8 @@ export class ResponseRewriter {
   }
 
   private sawReasoning = false;
+  /** The first choice's reasoning passed the budget (dropped or cut there). */
+  private pastBudget = false;
   /** The first choice carried tool calls. */
   private sawToolCalls = false;
 
@@ -731,10 +734,12 @@ export class ResponseRewriter {
         if (cut.length < info.reasoning.length) {
           reasoning = cut;
           this.enforced = true;
+          this.pastBudget = true;
         }
       } else if (reasoningTokens > this.o.budget + grace) {
         reasoning = truncateToTokens(info.reasoning, this.o.budget + grace);
         this.enforced = true;
+        this.pastBudget = true;
       }
       this.keptReasoning = reasoning ?? info.reasoning;
     }

@@ -68,8 +68,10 @@ export class ThinkTagTracker {
   reasoningTokens = 0;
   /** Tokens of reasoning forwarded to the client. */
   keptTokens = 0;
-  /** thinkcap closed the block (budget spent) rather than the model. */
+  /** thinkcap closed the block (budget spent, or the answer ended inside it) rather than the model. */
   closedByUs = false;
+  /** thinkcap closed the block because the budget was spent (not because the text ended inside it). */
+  closedAtBudget = false;
   /** Think tags the model wrote into the answer and thinkcap removed. */
   strayTags = 0;
   private sawBlock = false;
@@ -216,6 +218,7 @@ export class ThinkTagTracker {
     if (this.keptTokens >= this.budget || this.budget === 0) {
       res.out += this.tags.close;
       this.closedByUs = true;
+      this.closedAtBudget = true;
       this.state = 'suppressing';
     }
   }

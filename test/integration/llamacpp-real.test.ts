@@ -340,6 +340,33 @@ describe('real llama-server: thinking that fills the context still gets an answe
   }, 60_000);
 });
 
+/**
+ * The same with the thinking as a `<think>` block in content (--reasoning-format none): at the end
+ * of a whole answer thinkcap closes the block the model left open, which once read as the budget
+ * spent (rescue_at_length), so the continuation carried all of the thinking and llama-server
+ * refused it ("exceeds the available context size"): no answer.
+ */
+describe('real llama-server: thinking in content that fills the context still gets an answer', () => {
+  const up = llamaStack({ template: 'think-forced-open', reasoningFormat: 'none', slots: 1, context: 384 }, (llama) => ({
+    backendPort: llama.port,
+    thinkcap: {
+      tiers: Object.fromEntries(['trivial', 'simple', 'moderate', 'complex', 'deep'].map((t) => [t, { budget: 4096 }])),
+      requests: { answerTokens: ANSWER_TOKENS, answerReserveTokens: 64 },
+      backends: [{ name: 'llama', dialect: 'llamacpp', url: llama.url }],
+    },
+    envoy: { ...ENVOY, responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+  }));
+
+  it.each([true, false])('one end marker, then an answer (stream=%s)', async (stream) => {
+    const seen = await chat(up.stack, stream, {});
+    const [thinking, answer, ...more] = seen.content.split('</think>');
+    expect(more).toEqual([]);
+    expect(thinking!.length).toBeGreaterThan(0);
+    expect(answer!.trim().length, seen.content).toBeGreaterThan(0);
+    expect(up.stack.thinkcap!.history.at(-1)!.followUp).toEqual({ kind: 'rescue_at_context', failed: false });
+  }, 60_000);
+});
+
 describe('real llama-server started with --api-key: thinkcap\'s own calls carry the key', () => {
   // Envoy forwards the client's request with its authorization header; the continuation (and
   // its /apply-template render) is thinkcap's own call to the engine, which carries no client

@@ -292,6 +292,14 @@ describe('a length stop: whose limit it was decides the follow-up', () => {
     [...Array.from({ length: tokens }, () => ({ message: { role: 'assistant', content: '', thinking: 'step ' }, done: false })), ...(answer ? [{ message: { role: 'assistant', content: answer }, done: false }] : []), { message: { role: 'assistant', content: '' }, done: true, done_reason: 'length', eval_count: tokens }]
       .map((l) => `${JSON.stringify(l)}\n`)
       .join('');
+  // The same with the thinking as a <think> block in content (llama-server --reasoning-format none):
+  // thinkcap closes a block the answer ended inside, which is not the budget being spent.
+  const sseTags = (tokens: number, answer = '') =>
+    Array.from({ length: tokens }, (_, i) => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: i ? ' step' : '<think>step' }, finish_reason: null }] })}\n\n`).join('') +
+    (answer ? `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: `</think>${answer}` }, finish_reason: null }] })}\n\n` : '') +
+    `data: ${JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: 'length' }] })}\n\ndata: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 9, completion_tokens: tokens } })}\n\ndata: [DONE]\n\n`;
+  const wholeTags = (tokens: number, answer = '') =>
+    JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content: `<think>${Array.from({ length: tokens }, () => 'step').join(' ')}${answer ? `</think>${answer}` : ''}` }, finish_reason: 'length' }], usage: { prompt_tokens: 9, completion_tokens: tokens } });
   const run = (dialect: DialectName, format: 'sse' | 'json' | 'ndjson', body: string, o: { rescueAtLength: boolean; continuation?: boolean }) => {
     const r = new ResponseRewriter({ dialect: buildDialect(dialect, backendOptions(config, undefined)), format, budget: 50, clientWantsUsage: true, thinkPrefilled: false, continuation: o.continuation ?? false, rescue: true, rescueAtLength: o.rescueAtLength, tier: 'simple' });
     r.push(Buffer.from(body), true);
@@ -302,6 +310,8 @@ describe('a length stop: whose limit it was decides the follow-up', () => {
     { dialect: 'llamacpp' as DialectName, format: 'sse' as const, body: sse },
     { dialect: 'llamacpp' as DialectName, format: 'json' as const, body: whole },
     { dialect: 'ollama' as DialectName, format: 'ndjson' as const, body: ndjson },
+    { dialect: 'llamacpp' as DialectName, format: 'sse' as const, body: sseTags },
+    { dialect: 'llamacpp' as DialectName, format: 'json' as const, body: wholeTags },
   ])('$dialect $format: inside the budget the limit was the engine\'s (rescue_at_context); past it thinkcap\'s (rescue_at_length); none with an answer or where the limit may be the client\'s', ({ dialect, format, body }) => {
     const inside = run(dialect, format, body(20), { rescueAtLength: true });
     expect(inside.followUp).toBe('rescue_at_context');
