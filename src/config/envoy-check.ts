@@ -387,6 +387,8 @@ export function checkEnvoyConfig(envoy: unknown, config: Config): Finding[] {
     const v = obj(layer.static_layer)['envoy.reloadable_features.ext_proc_graceful_grpc_close'];
     if (v !== undefined) gracefulClose = v === true || v === 'true';
   }
+  // Of thinkcap's config alone: said once, however many listeners run ext_proc.
+  for (const message of unreadProcessorPaths(config)) warning(message);
   const clusters = arr(obj(root.static_resources).clusters).map(obj);
   for (const { listener, hcm, filters } of withExtProc) {
     const at = filters.findIndex((f) => obj(f.typed_config)['@type'] === EXT_PROC);
@@ -398,7 +400,6 @@ export function checkEnvoyConfig(envoy: unknown, config: Config): Finding[] {
     const removed = headersRemovedBy(filters.slice(0, at));
     for (const message of extProcDisabledRoutes(hcm, String(filters[at]!.name ?? ''), config)) error(message);
     for (const message of chatRouteTimeouts(hcm, config)) warning(message);
-    for (const message of unreadProcessorPaths(config)) warning(message);
     const missing = trustedHeaders(config).filter((h) => !removed.has(h));
     if (missing.length) (config.spend.enabled || config.routing.enabled ? error : warning)(`No header_mutation filter before ext_proc removes the client's copies of ${missing.join(', ')}: ${PICKS_OWN}`);
     // The gRPC cluster: HTTP/2, and the token when thinkcap requires one.

@@ -87,6 +87,10 @@ describe('thinkcap check: the Envoy config', () => {
     const exact = shippedEnvoy();
     routeNamed(exact, 'chat').match = { path: '/v1/chat/completions' };
     for (const envoy of [shippedEnvoy(), exact]) expect(checkEnvoyConfig(envoy, validateConfig({ ...read('thinkcap.example.yaml'), defaultDialect: 'sglang', backends, match: { unbudgetedPaths: ['/tokenize'] } })).filter(processor)).toEqual([]);
+    // A listed generation path: one warning, however many listeners run ext_proc.
+    const two = shippedEnvoy();
+    two.static_resources.listeners.push({ ...structuredClone(two.static_resources.listeners[0]), name: 'second', address: { socket_address: { address: '127.0.0.1', port_value: 10001 } } });
+    expect(checkEnvoyConfig(two, validateConfig({ ...read('thinkcap.example.yaml'), defaultDialect: 'sglang', backends, match: { unbudgetedPaths: ['/generate'] } })).filter(processor)).toHaveLength(1);
     // Without thinkcap's processor the server needs no such flag: nothing to say.
     expect(checkEnvoyConfig(shippedEnvoy(), validateConfig({ ...read('thinkcap.example.yaml'), defaultDialect: 'sglang', backends: [{ name: 'sg', dialect: 'sglang', strictThinking: true }] })).filter(processor)).toEqual([]);
   });
