@@ -313,10 +313,27 @@ describe('real llama-server: the model ends its turn inside thinking', () => {
  * answer room (src/extproc/context-fit.ts).
  */
 describe('real llama-server: thinking that fills the context still gets an answer', () => {
+  const ADMIN = 'llama-context-admin-token-0123456789';
   const up = followUpStacks(
     { template: 'think-forced-open', reasoningFormat: 'deepseek', slots: 1, context: 384 },
-    { tiers: Object.fromEntries(['trivial', 'simple', 'moderate', 'complex', 'deep'].map((t) => [t, { budget: 4096 }])), requests: { answerTokens: ANSWER_TOKENS, answerReserveTokens: 64 } },
+    {
+      tiers: Object.fromEntries(['trivial', 'simple', 'moderate', 'complex', 'deep'].map((t) => [t, { budget: 4096 }])),
+      requests: { answerTokens: ANSWER_TOKENS, answerReserveTokens: 64 },
+      admin: { token: ADMIN },
+      // $1 a completion token, prompts free: what the ledger holds is tokens charged.
+      spend: { enabled: true, pricing: { promptUsdPerMTok: 0, completionUsdPerMTok: 1e6 }, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: 1e9 }] },
+    },
   );
+
+  /** The anonymous tenant's spend on a stack once nothing is reserved there any more, and what is still reserved. */
+  async function settled(stack: Stack): Promise<{ spent: number; reserved: number }> {
+    for (let i = 0; ; i++) {
+      const r = await fetch(`http://127.0.0.1:${stack.replicas[0]!.adminPort}/api/budget?scope=tenant:anonymous`, { headers: { authorization: `Bearer ${ADMIN}` } });
+      const b = ((await r.json()) as { budgets: Array<{ spent: number; reserved: number }> }).budgets[0] ?? { spent: 0, reserved: 0 };
+      if (b.reserved === 0 || i >= 100) return b;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  }
 
   it('without thinkcap: thinking to the end of the context, no answer (the failure)', async () => {
     const r = await fetch(`${up.llama.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ messages: [{ role: 'user', content: PROMPT }], temperature: 0 }) });
@@ -326,13 +343,18 @@ describe('real llama-server: thinking that fills the context still gets an answe
     expect(j.usage.prompt_tokens + j.usage.completion_tokens).toBeGreaterThanOrEqual(383);
   }, 60_000);
 
-  it.each(FOLLOW_UP_CASES)('an answer arrives ($mode, stream=$stream)', async ({ mode, stream }) => {
+  it.each(FOLLOW_UP_CASES)('an answer arrives, every token of both legs charged and nothing left reserved ($mode, stream=$stream)', async ({ mode, stream }) => {
     const stack = up.stacks[mode]!;
+    const before = { spent: (await settled(stack)).spent, generated: await up.llama.settledTokensPredicted() };
     const seen = await chat(stack, stream, {});
     expect(seen.reasoning.length).toBeGreaterThan(0);
     expect(seen.content.trim().length, seen.reasoning).toBeGreaterThan(0);
     const record = stack.thinkcap!.history.at(-1)!;
     expect(record.followUp).toEqual({ kind: 'rescue_at_context', failed: false });
+    // The engine's own count of what both legs generated is what the ledger charged.
+    const after = await settled(stack);
+    expect(after.reserved).toBe(0);
+    expect(Math.round(after.spent - before.spent)).toBe((await up.llama.settledTokensPredicted()) - before.generated);
     // The client's thinking is the whole first leg's: all of it came inside the budget.
     expect(await up.llama.tokenize(seen.reasoning)).toBeGreaterThan(250);
     const stats = await stack.envoy.stats();
