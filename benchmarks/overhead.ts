@@ -309,8 +309,9 @@ async function main(): Promise<void> {
           }
           if (v.skipResponseHeaders) extProcFilter(cfg).processing_mode.response_header_mode = 'SKIP';
           if (v.withoutModelsRoute) {
-            const vhost = hcm.route_config.virtual_hosts[0];
-            vhost.routes = vhost.routes.filter((r: { name?: string }) => r.name !== 'models');
+            // The model list routed like the API's other paths: ext_proc on.
+            const models = hcm.route_config.virtual_hosts[0].routes.find((r: { name?: string }) => r.name === 'models');
+            delete models.typed_per_filter_config;
           }
         },
       }),

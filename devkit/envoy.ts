@@ -246,3 +246,15 @@ export function extProcStat(stats: Record<string, number>, name: string): number
   for (const [k, v] of Object.entries(stats)) if (k.endsWith(`ext_proc.${name}`)) n += v;
   return n;
 }
+
+/**
+ * Turn a shipped config's catch-all 404 (not_served) into a route that sends every other path to
+ * the engine through thinkcap, as a user's own route set (or the first round's `prefix: "/"`)
+ * may: for tests of what thinkcap itself does with paths the shipped routes never forward.
+ */
+export function forwardEveryPath(cfg: any, cluster = 'llm'): void {
+  const routes: any[] = httpConnectionManager(cfg).route_config.virtual_hosts[0].routes;
+  const at = routes.findIndex((r) => r.name === 'not_served');
+  if (at < 0) throw new Error('no not_served route in this config');
+  routes[at] = { name: 'every_path', match: { prefix: '/' }, route: { cluster, timeout: '600s' } };
+}

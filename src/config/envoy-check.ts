@@ -97,7 +97,8 @@ function extProcDisabledRoutes(hcm: Record<string, unknown>, extProcName: string
   for (const vh of arr(obj(hcm.route_config).virtual_hosts).map(obj)) {
     if (disablesExtProc(vh.typed_per_filter_config, extProcName)) out.push(`virtual host '${String(vh.name)}' turns ext_proc off for all its routes: chat requests through it skip thinkcap (and its budgets).`);
     for (const r of arr(vh.routes).map(obj)) {
-      if (!disablesExtProc(r.typed_per_filter_config, extProcName)) continue;
+      // A route that answers itself (direct_response, redirect) sends nothing to an engine.
+      if (!disablesExtProc(r.typed_per_filter_config, extProcName) || r.route === undefined) continue;
       const m = obj(r.match);
       const name = `route '${String(r.name ?? '(unnamed)')}'`;
       if (typeof m.path !== 'string') out.push(`${name} turns ext_proc off and matches by ${Object.keys(m).filter((k) => k !== 'headers').join(', ') || 'nothing stated'}: a chat request could match it and skip thinkcap; turn ext_proc off on exact paths only.`);
@@ -138,6 +139,88 @@ function chatRouteClusters(hcm: Record<string, unknown>, config: Config): Set<st
   }
   return out;
 }
+
+/**
+ * Administration endpoints of the engines thinkcap fronts, one or two each: llama-server's slots,
+ * settings and LoRA scales, vLLM's caches, sleep and adapters, SGLang's cache and weights,
+ * Ollama's model files. A gateway that forwards them lets any of its clients change the engine.
+ */
+const ENGINE_ADMIN_PATHS = ['/slots', '/props', '/lora-adapters', '/reset_prefix_cache', '/sleep', '/v1/load_lora_adapter', '/flush_cache', '/update_weights_from_disk', '/api/pull', '/api/delete', '/api/create'];
+
+/** Route match keys that say which paths; any other key (headers, query parameters, runtime fraction…) is a further condition. */
+const PATH_MATCH_KEYS = new Set(['path', 'prefix', 'path_separated_prefix', 'safe_regex', 'case_sensitive', 'uri', 'ignoreUriCase', 'name']);
+
+/**
+ * Does a route match (Envoy's, or an Istio HTTPMatchRequest read by uriAsRouteMatch) take this
+ * path: true, false, or null where thinkcap cannot tell (a regex JavaScript does not read, a URI
+ * template). RE2's full-match regex is read as a JavaScript one, which agrees on the plain ones.
+ */
+function matchTakes(m: Obj, path: string): boolean | null {
+  const fold = m.case_sensitive === false || obj(m.case_sensitive).value === false || m.ignoreUriCase === true;
+  const norm = (s: string) => (fold ? s.toLowerCase() : s);
+  const p = norm(path);
+  if (typeof m.path === 'string') return p === norm(m.path);
+  if (typeof m.prefix === 'string') return p.startsWith(norm(m.prefix));
+  if (typeof m.path_separated_prefix === 'string') return p === norm(m.path_separated_prefix) || p.startsWith(`${norm(m.path_separated_prefix)}/`);
+  const regex = obj(m.safe_regex).regex;
+  if (typeof regex !== 'string') return null;
+  try {
+    return new RegExp(`^(?:${regex})$`, fold ? 'i' : '').test(path);
+  } catch {
+    return null;
+  }
+}
+
+/** A route as the administration-path walk reads it: the matches it has (any one), and whether it sends to a cluster. */
+interface WalkedRoute {
+  name: string;
+  matches: Obj[];
+  forwards: boolean;
+}
+
+/**
+ * Routes that forward an engine administration path (ENGINE_ADMIN_PATHS) to a cluster, each as
+ * "route 'x' forwards /a, /b" ("may forward" where a condition or an unread match leaves it
+ * open). Routes are taken in order and the first that surely takes a path decides it; a route
+ * that matches on thinkcap's routing header carries only chat requests thinkcap routed.
+ */
+function forwardedAdminPaths(routes: readonly WalkedRoute[], config: Config): string[] {
+  const sure = new Map<string, string[]>();
+  const maybe = new Map<string, string[]>();
+  const add = (to: Map<string, string[]>, name: string, path: string) => to.set(name, [...(to.get(name) ?? []), path]);
+  for (const path of ENGINE_ADMIN_PATHS) {
+    for (const route of routes) {
+      let takes: 'surely' | 'maybe' | null = null;
+      for (const m of route.matches) {
+        // Envoy's headers are a list of matchers, Istio's a map by name.
+        const headerNames = Array.isArray(m.headers) ? m.headers.map((h) => String(obj(h).name)) : Object.keys(obj(m.headers));
+        if (headerNames.some((h) => h.toLowerCase() === config.routing.header)) continue;
+        const verdict = matchTakes(m, path);
+        if (verdict === false) continue;
+        const conditional = Object.keys(m).some((k) => !PATH_MATCH_KEYS.has(k));
+        if (verdict === true && !conditional) {
+          takes = 'surely';
+          break;
+        }
+        takes = 'maybe';
+      }
+      if (takes === null) continue;
+      if (route.forwards) add(takes === 'surely' ? sure : maybe, route.name, path);
+      if (takes === 'surely') break;
+    }
+  }
+  return [...[...sure].map(([name, paths]) => `${name} forwards ${paths.join(', ')}`), ...[...maybe].map(([name, paths]) => `${name} may forward ${paths.join(', ')}`)];
+}
+
+/** The connection manager's routes as the administration-path walk reads them. */
+function walkedRoutes(hcm: Record<string, unknown>): WalkedRoute[][] {
+  return arr(obj(hcm.route_config).virtual_hosts)
+    .map(obj)
+    .map((vh) => arr(vh.routes).map(obj).map((r) => ({ name: `route '${String(r.name ?? '(unnamed)')}'`, matches: [obj(r.match)], forwards: r.route !== undefined })));
+}
+
+const FORWARDS_ADMIN =
+  "engine administration endpoints (llama-server's settings and LoRA scales, vLLM's and SGLang's caches, sleep and weights, Ollama's model files), so any client of the gateway can change the engine. Match the inference API's paths only (envoy/envoy.yaml answers the rest with 404 from Envoy; a VirtualService does for what no route matches), or put authentication in front of them.";
 
 /** Envoy's stream_idle_timeout when the connection manager states none. */
 const ENVOY_DEFAULT_STREAM_IDLE_MS = 300_000;
@@ -400,6 +483,7 @@ export function checkEnvoyConfig(envoy: unknown, config: Config): Finding[] {
     const removed = headersRemovedBy(filters.slice(0, at));
     for (const message of extProcDisabledRoutes(hcm, String(filters[at]!.name ?? ''), config)) error(message);
     for (const message of chatRouteTimeouts(hcm, config)) warning(message);
+    for (const vhost of walkedRoutes(hcm)) for (const found of forwardedAdminPaths(vhost, config)) warning(`${found}: ${FORWARDS_ADMIN}`);
     const missing = trustedHeaders(config).filter((h) => !removed.has(h));
     if (missing.length) (config.spend.enabled || config.routing.enabled ? error : warning)(`No header_mutation filter before ext_proc removes the client's copies of ${missing.join(', ')}: ${PICKS_OWN}`);
     // The gRPC cluster: HTTP/2, and the token when thinkcap requires one.
@@ -449,7 +533,8 @@ export function checkEnvoyConfig(envoy: unknown, config: Config): Finding[] {
     if (limit < config.requests.maxBodyBytes) warning(`per_connection_buffer_limit_bytes (${limit}) is below requests.maxBodyBytes (${config.requests.maxBodyBytes}): Envoy answers 413 itself before thinkcap's limit applies.`);
     if (limit > GRPC_RECEIVE_LIMIT) error(`per_connection_buffer_limit_bytes (${limit}) is above what thinkcap receives in one gRPC message (${GRPC_RECEIVE_LIMIT}): a body in between would fail the ext_proc stream.`);
   }
-  return out;
+  // Routes of one name (the shipped configs' API paths are all 'chat') find the same thing: say it once.
+  return out.filter((f, i) => out.findIndex((g) => g.level === f.level && g.message === f.message) === i);
 }
 
 // --- Istio: EnvoyFilters (and the DestinationRules and VirtualServices beside them) ---
@@ -570,6 +655,16 @@ export function checkIstioResources(docs: readonly unknown[], config: Config): F
   }
   for (const vs of services) {
     for (const message of virtualServiceTimeouts(vs, config)) out.push({ level: 'warning', message });
+    const meta = obj(vs.metadata);
+    const routes = arr(obj(vs.spec).http)
+      .map(obj)
+      .map((r) => {
+        const matches = arr(r.match).map(obj);
+        // An Istio match is its uri and further conditions (headers, method…); none matches every request.
+        const read = (matches.length === 0 ? [{}] : matches).map((m) => ({ ...m, ...uriAsRouteMatch(m), uri: undefined }));
+        return { name: `VirtualService '${String(meta.namespace ?? 'default')}/${String(meta.name)}' route '${String(r.name ?? '(unnamed)')}'`, matches: read, forwards: r.route !== undefined };
+      });
+    for (const found of forwardedAdminPaths(routes, config)) out.push({ level: 'warning', message: `${found}: ${FORWARDS_ADMIN}` });
   }
   if (found === 0) out.unshift({ level: 'error', message: 'No EnvoyFilter inserts the envoy.filters.http.ext_proc filter (an HTTP_FILTER patch whose value has typed_config ExternalProcessor).' });
   return out;
@@ -580,7 +675,7 @@ function uriAsRouteMatch(m: Obj): Obj {
   const uri = obj(m.uri);
   if (typeof uri.exact === 'string') return { path: uri.exact };
   if (typeof uri.prefix === 'string') return { prefix: uri.prefix };
-  return m.uri === undefined ? { prefix: '/' } : { safe_regex: uri.regex };
+  return m.uri === undefined ? { prefix: '/' } : { safe_regex: { regex: uri.regex } };
 }
 
 /**

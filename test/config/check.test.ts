@@ -19,10 +19,35 @@ const shippedEnvoy = () => read('envoy/envoy.yaml');
 /** The shipped llm cluster's common_http_protocol_options. */
 const llmCommon = (e: any) => clusterHttpOptions(e, 'llm').common_http_protocol_options;
 const routeNamed = (e: any, name: string) => httpConnectionManager(e).route_config.virtual_hosts[0].routes.find((r: any) => r.name === name);
+/** Put a route just before the shipped catch-all 404 (not_served). */
+const beforeNotServed = (e: any, route: unknown) => {
+  const routes = httpConnectionManager(e).route_config.virtual_hosts[0].routes;
+  routes.splice(routes.findIndex((r: any) => r.name === 'not_served'), 0, route);
+};
 
 describe('thinkcap check: the Envoy config', () => {
   it('the shipped envoy.yaml with the example config is clean', () => {
     expect(checkEnvoyConfig(shippedEnvoy(), example())).toEqual([]);
+  });
+
+  it("the shipped configs forward no engine administration path, and that is what the catch-all 404 does: without it, each would", () => {
+    const admin = /forwards \/slots, .*engine administration endpoints/;
+    for (const file of ['envoy/envoy.yaml', 'deploy/compose/envoy.yaml', 'envoy/envoy-tiered.yaml']) {
+      const cfg = read(file);
+      expect(checkEnvoyConfig(cfg, example()).filter((f) => admin.test(f.message))).toEqual([]);
+      // The catch-all answers 404 with ext_proc off, and is no way around the budget: it forwards nothing.
+      const vh = httpConnectionManager(cfg).route_config.virtual_hosts[0];
+      const notServed = vh.routes.at(-1);
+      expect(notServed).toMatchObject({ name: 'not_served', match: { prefix: '/' }, direct_response: { status: 404 } });
+      expect(notServed.typed_per_filter_config['envoy.filters.http.ext_proc'].disabled).toBe(true);
+      // The same file with the catch-all forwarding as the first round's did: warned.
+      notServed.route = { cluster: vh.routes.find((r: any) => r.name === 'chat').route.cluster, timeout: '600s' };
+      delete notServed.direct_response;
+      const findings = checkEnvoyConfig(cfg, example());
+      expect(findings.filter((f) => /^route 'not_served' forwards \/slots, /.test(f.message)).map((f) => f.level), file).toEqual(['warning']);
+      // And ext_proc off on a prefix route that forwards is the old error.
+      expect(findings.some((f) => f.level === 'error' && /route 'not_served' turns ext_proc off and matches by prefix/.test(f.message)), file).toBe(true);
+    }
   });
 
   it('the shipped envoy-tiered.yaml with tier routing on is clean', () => {
@@ -215,7 +240,11 @@ describe('thinkcap check: the Envoy config', () => {
     ['ext_proc off on a chat path in another case, matched case-insensitively', (e) => (routeNamed(e, 'models').match = { path: '/V1/Chat/Completions', case_sensitive: false }), {}, 'error', /route 'models' turns ext_proc off on \/V1\/Chat\/Completions, a chat path/],
     [
       'ext_proc off by FilterConfig on a prefix route',
-      (e) => (routeNamed(e, 'chat').typed_per_filter_config = { 'envoy.filters.http.ext_proc': { '@type': 'type.googleapis.com/envoy.config.route.v3.FilterConfig', disabled: true } }),
+      (e) => {
+        const chat = routeNamed(e, 'chat');
+        chat.match = { prefix: '/' };
+        chat.typed_per_filter_config = { 'envoy.filters.http.ext_proc': { '@type': 'type.googleapis.com/envoy.config.route.v3.FilterConfig', disabled: true } };
+      },
       {},
       'error',
       /route 'chat' turns ext_proc off and matches by prefix/,
@@ -230,6 +259,10 @@ describe('thinkcap check: the Envoy config', () => {
     ['an SGLang processor backend, spend off, a generation path let through (/generate reaches the engine unread)', () => {}, { defaultDialect: 'sglang', backends: [{ name: 'sg', dialect: 'sglang', logitProcessor: 'P' }], match: { unbudgetedPaths: ['/tokenize', '/generate'] } }, 'warning', /backend 'sg' runs thinkcap's SGLang logit processor.*match\.unbudgetedPaths \(\/generate\) pass unread/],
     ['an SGLang processor backend, spend on, an unbudgeted path', () => {}, { defaultDialect: 'sglang', backends: [{ name: 'sg', dialect: 'sglang', logitProcessor: 'P' }], spend: { enabled: true }, match: { unbudgetedPaths: ['/generate'] } }, 'warning', /backend 'sg' runs thinkcap's SGLang logit processor.*match\.unbudgetedPaths \(\/generate\) pass unread/],
     ['no ext_proc filter at all', (e) => (httpConnectionManager(e).http_filters = httpConnectionManager(e).http_filters.filter((f: any) => f.name !== 'envoy.filters.http.ext_proc')), {}, 'error', /No http_connection_manager has the envoy\.filters\.http\.ext_proc filter/],
+    ['every path to the engine (a prefix "/" route, as the first round shipped)', (e) => beforeNotServed(e, { name: 'all', match: { prefix: '/' }, route: { cluster: 'llm', timeout: '600s' } }), {}, 'warning', /^route 'all' forwards \/slots, \/props, \/lora-adapters, \/reset_prefix_cache, \/sleep, \/v1\/load_lora_adapter, \/flush_cache, \/update_weights_from_disk, \/api\/pull, \/api\/delete, \/api\/create: engine administration endpoints/],
+    ['a regex route that takes two of them', (e) => beforeNotServed(e, { name: 'more', match: { safe_regex: { regex: '/(?:slots|props|v2/[a-z]+)' } }, route: { cluster: 'llm', timeout: '600s' } }), {}, 'warning', /^route 'more' forwards \/slots, \/props: engine administration/],
+    ['a prefix route under a header condition: it may', (e) => beforeNotServed(e, { name: 'team', match: { prefix: '/api/', headers: [{ name: 'x-team', string_match: { exact: 'a' } }] }, route: { cluster: 'llm', timeout: '600s' } }), {}, 'warning', /^route 'team' may forward \/api\/pull, \/api\/delete, \/api\/create: engine administration/],
+    ['a case-insensitive exact route', (e) => beforeNotServed(e, { name: 'slots', match: { path: '/SLOTS', case_sensitive: false }, route: { cluster: 'llm', timeout: '600s' } }), {}, 'warning', /^route 'slots' forwards \/slots: engine administration/],
   ])('%s', (_name, breakIt, cfg, level, message) => {
     const envoy = shippedEnvoy();
     breakIt(envoy);
@@ -461,6 +494,19 @@ describe('thinkcap check: Istio resources (EnvoyFilter, DestinationRule, Virtual
     const models = vs();
     models.spec.http[0].timeout = '1s';
     expect(timeouts(models)).toEqual([]);
+  });
+
+  it('a VirtualService route that matches every path, or a prefix, forwards engine administration paths: warned', () => {
+    const admin = (v: unknown) => messages(checkIstioResources([gateway(), rule(), v], k8sConfig())).filter((m) => m.includes('engine administration endpoints'));
+    const all = read('envoy/istio/virtualservice-gateway.yaml');
+    delete all.spec.http[1].match;
+    expect(admin(all)).toEqual([expect.stringMatching(/^VirtualService 'models\/models' route 'chat' forwards \/slots, \/props, .*\/api\/create: engine administration endpoints/)]);
+    const api = read('envoy/istio/virtualservice-gateway.yaml');
+    api.spec.http[1].match = [{ uri: { exact: '/v1/chat/completions' } }, { uri: { prefix: '/api/' } }, { uri: { regex: '/v1/[a-z_]+' }, method: { exact: 'POST' } }];
+    expect(admin(api)).toEqual([
+      expect.stringMatching(/^VirtualService 'models\/models' route 'chat' forwards \/api\/pull, \/api\/delete, \/api\/create: /),
+      expect.stringMatching(/^VirtualService 'models\/models' route 'chat' may forward \/v1\/load_lora_adapter: /),
+    ]);
   });
 
   it('no EnvoyFilter that inserts ext_proc: an error', () => {

@@ -94,8 +94,26 @@ describe('Istio VirtualService example for the gateway', () => {
     expect(vs.spec.http[0].match).toEqual([{ uri: { exact: '/v1/models' } }]);
     const routes = httpConnectionManager(parse(read('envoy/envoy.yaml'))).route_config.virtual_hosts[0].routes;
     expect(routes.find((r: any) => r.name === 'models').match).toEqual({ path: '/v1/models' });
-    expect(vs.spec.http[1].match).toBeUndefined();
+    expect(vs.spec.http[1].match).toEqual(apiPaths(read('envoy/envoy.yaml')).map((exact) => ({ uri: { exact } })));
     expect(vs.spec.http[1].timeout).toBe(routes.find((r: any) => r.name === 'chat').route.timeout);
+  });
+});
+
+/** The exact paths a shipped Envoy config routes to the engine on its unconditional 'chat' routes. */
+const apiPaths = (text: string): string[] =>
+  httpConnectionManager(parse(text))
+    .route_config.virtual_hosts[0].routes.filter((r: any) => r.name === 'chat' && r.route && !r.match.headers)
+    .map((r: any) => r.match.path);
+
+describe('the inference API paths the shipped configs route', () => {
+  it('are one list in envoy.yaml, the compose and tiered configs (the Istio VirtualService: above), exact paths, then a 404 for the rest', () => {
+    const shipped = apiPaths(read('envoy/envoy.yaml'));
+    expect(shipped).toContain('/v1/chat/completions');
+    expect(shipped.every((p: unknown) => typeof p === 'string')).toBe(true);
+    expect(new Set(shipped).size).toBe(shipped.length);
+    for (const file of ['deploy/compose/envoy.yaml', 'envoy/envoy-tiered.yaml']) expect(apiPaths(read(file)), file).toEqual(shipped);
+    // Every chat path thinkcap reads by default is routed.
+    for (const p of validateConfig({}).match.paths) expect(shipped).toContain(p);
   });
 });
 

@@ -6,12 +6,16 @@
 import { Agent, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../devkit/stack.js';
-import { clusterHttpOptions, extProcFilter, extProcStat, freePort } from '../../devkit/envoy.js';
+import { clusterHttpOptions, extProcFilter, extProcStat, forwardEveryPath, freePort } from '../../devkit/envoy.js';
 import { randomWords, seededText } from '../../devkit/random-text.js';
 import { startRedis, type RunningRedis } from '../../devkit/redis.js';
 import { ROOMY_DEADLINE, roomyTimeouts } from '../harness/timeouts.js';
 
 const ADMIN = 'test-admin-token-0123456789';
+const everyPathRoomy = (cfg: any) => {
+  roomyTimeouts(cfg);
+  forwardEveryPath(cfg);
+};
 const LIMIT = { scope: 'tenant', id: '*', window: 'day', usd: 100 };
 
 async function post(stack: Stack, body: string, headers: Record<string, string> = {}) {
@@ -98,9 +102,11 @@ describe('bad bodies with spend budgets on: refused before any upstream call', (
 describe('other ways to the engine with spend off: no generation API the thinking cap cannot reach', () => {
   // Before, with spend off, every other path passed untouched: an OpenAI SDK's responses.create
   // (or an Anthropic client on /v1/messages, which llama-server and vLLM serve) thought uncapped.
+  // Behind routes that forward every path (a user's own): thinkcap's refusal, beneath the
+  // shipped routes, which answer 404 to the unlisted ones among these themselves.
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ thinkcap: { match: { unbudgetedPaths: ['/v1/completions'] } }, envoy: { mutate: roomyTimeouts } });
+    stack = await startStack({ thinkcap: { match: { unbudgetedPaths: ['/v1/completions'] } }, envoy: { mutate: everyPathRoomy } });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -133,7 +139,8 @@ describe('other ways to the engine with spend budgets on: a body thinkcap does n
   beforeAll(async () => {
     stack = await startStack({
       thinkcap: { admin: { token: ADMIN }, match: { unbudgetedPaths: ['/tokenize'] }, spend: { enabled: true, limits: [LIMIT] } },
-      envoy: { mutate: roomyTimeouts },
+      // As above: routes that forward every path, so that thinkcap's own refusal is what is tried.
+      envoy: { mutate: everyPathRoomy },
     });
   });
   afterAll(async () => {

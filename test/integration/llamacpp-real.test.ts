@@ -23,7 +23,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack, type StackOptions } from '../../devkit/stack.js';
 import { LLAMA_ENVOY, startLlamaServer, type LlamaServerOptions, type RunningLlama } from '../../devkit/llama.js';
-import { extProcStat } from '../../devkit/envoy.js';
+import { extProcStat, forwardEveryPath } from '../../devkit/envoy.js';
 import { roomyTimeouts } from '../harness/timeouts.js';
 
 /**
@@ -475,18 +475,17 @@ describe('real llama-server: a config that names only the dialect', () => {
     expect(seen.usage?.completion_tokens_details?.reasoning_tokens).toBeLessThanOrEqual(budget);
   }, 60_000);
 
-  it('a percent-escaped chat path (which llama-server decodes before routing) is capped like the plain one', async () => {
+  it("the shipped routes: llama-server's own administration endpoints, and a percent-escaped chat path (which it decodes before routing), get Envoy's 404: none reaches it", async () => {
+    // llama-server serves them, directly.
+    for (const path of ['/slots', '/props', '/lora-adapters']) expect((await fetch(`http://127.0.0.1:${up.llama.port}${path}`)).status, path).toBe(200);
+    const body = JSON.stringify({ model: 'smollm2', messages: [{ role: 'user', content: 'Hi' }], temperature: 0, max_tokens: 200 });
     const before = await up.llama.settledTokensPredicted();
-    const r = await fetch(`${up.stack.envoy.url}/v1/chat/complet%69ons`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'smollm2', messages: [{ role: 'user', content: 'Hi' }], temperature: 0, max_tokens: 200 }),
-    });
-    const j = (await r.json()) as { choices: Array<{ message: { content: string } }> };
-    const generated = (await up.llama.settledTokensPredicted()) - before;
-    expect(r.status).toBe(200);
-    expect(r.headers.get('x-thinkcap-budget')).toBe('32');
-    expect(generated - (await up.llama.tokenize(j.choices[0]!.message.content))).toBeLessThanOrEqual(32 + SLACK);
+    for (const [method, path] of [['POST', '/lora-adapters'], ['GET', '/slots'], ['GET', '/props'], ['POST', '/props'], ['GET', '/metrics'], ['POST', '/v1/chat/complet%69ons'], ['POST', '/v1//chat/completions']] as const) {
+      const r = await fetch(`${up.stack.envoy.url}${path}`, { method, ...(method === 'POST' ? { headers: { 'content-type': 'application/json' }, body: path === '/lora-adapters' ? '[{"id":0,"scale":0}]' : body } : {}) });
+      expect(r.status, `${method} ${path}`).toBe(404);
+      expect(JSON.parse(await r.text()).error.code).toBe('path_not_routed');
+    }
+    expect(await up.llama.settledTokensPredicted()).toBe(before);
   }, 60_000);
 
   it('a streamed report states the budget and the thinking count', async () => {
@@ -499,6 +498,24 @@ describe('real llama-server: a config that names only the dialect', () => {
     const report = /^: thinkcap (.*)$/m.exec(text)?.[1] ?? '';
     expect(report).toMatch(/budget=32\b/);
     expect(Number(/thinking_tokens=(\d+)/.exec(report)?.[1])).toBeLessThanOrEqual(32);
+  }, 60_000);
+});
+
+describe('real llama-server behind routes that forward every path (a user\'s own)', () => {
+  const up = llamaStack({ template: 'think-forced-open', reasoningFormat: 'deepseek', slots: 1 }, (llama) => ({ backendPort: llama.port, thinkcap: { defaultDialect: 'llamacpp' }, envoy: { ...ENVOY, mutate: (cfg) => (roomyTimeouts(cfg), forwardEveryPath(cfg)) } }));
+
+  it('a percent-escaped chat path (which llama-server decodes before routing) is capped like the plain one', async () => {
+    const before = await up.llama.settledTokensPredicted();
+    const r = await fetch(`${up.stack.envoy.url}/v1/chat/complet%69ons`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'smollm2', messages: [{ role: 'user', content: 'Hi' }], temperature: 0, max_tokens: 200 }),
+    });
+    const j = (await r.json()) as { choices: Array<{ message: { content: string } }> };
+    const generated = (await up.llama.settledTokensPredicted()) - before;
+    expect(r.status).toBe(200);
+    expect(r.headers.get('x-thinkcap-budget')).toBe('32');
+    expect(generated - (await up.llama.tokenize(j.choices[0]!.message.content))).toBeLessThanOrEqual(32 + SLACK);
   }, 60_000);
 });
 

@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../devkit/stack.js';
-import { extProcStat } from '../../devkit/envoy.js';
+import { extProcStat, forwardEveryPath } from '../../devkit/envoy.js';
 import { readStream } from '../../devkit/openai.js';
 
 const HARD = 'Prove that there are infinitely many primes, then derive a bound on the gap between consecutive primes step by step.';
@@ -77,11 +77,16 @@ describe('thinkcap behind the real Envoy (vLLM dialect)', () => {
     const models = await client.models.list();
     expect(models.data[0]!.id).toBe('emulated-reasoner');
     const payload = Buffer.from('{"not":"a chat", "bytes": "\u00e9"}');
-    const r = await fetch(`${stack.envoy.url}/echo`, { method: 'POST', body: payload, headers: { 'content-type': 'application/json' } });
-    expect(Buffer.from(await r.arrayBuffer()).equals(payload)).toBe(true);
+    const r = await fetch(`${stack.envoy.url}/tokenize`, { method: 'POST', body: payload, headers: { 'content-type': 'application/json' } });
+    const through = Buffer.from(await r.arrayBuffer());
     expect(r.headers.get('x-thinkcap-tier')).toBeNull();
     const rec = stack.emulator.requests.at(-1)!;
+    expect(rec.path).toBe('/tokenize');
     expect(rec.rawBody.equals(payload)).toBe(true);
+    // The engine's answer, as it gives it to a request sent to it directly.
+    const direct = await fetch(`${stack.emulator.url}/tokenize`, { method: 'POST', body: payload, headers: { 'content-type': 'application/json' } });
+    expect(r.status).toBe(direct.status);
+    expect(through.equals(Buffer.from(await direct.arrayBuffer()))).toBe(true);
   });
 
   it('model lists skip ext_proc (ExtProcPerRoute on the exact path) while chat paths keep it', async () => {
@@ -93,10 +98,23 @@ describe('thinkcap behind the real Envoy (vLLM dialect)', () => {
       await r.text();
     }
     expect(await started()).toBe(before);
-    // A path that only starts like the model list still goes through thinkcap.
-    const other = await fetch(`${stack.envoy.url}/v1/models/extra`);
-    await other.text();
+    await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: EASY }] });
     expect(await started()).toBe(before + 1);
+  });
+
+  it("the shipped routes: an engine's administration paths, and any path not listed (escaped, doubled slashes, under the model list), get Envoy's 404 and reach neither thinkcap nor the engine", async () => {
+    const started = async () => extProcStat(await stack.envoy.stats(), 'streams_started');
+    const before = { streams: await started(), engine: stack.emulator.requests.length };
+    const paths = ['/slots', '/props', '/lora-adapters', '/metrics', '/sleep', '/reset_prefix_cache', '/v1/load_lora_adapter', '/flush_cache', '/update_weights_from_disk', '/api/pull', '/api/delete', '/api/create', '/v1/models/extra', '/echo', '/v1//chat/completions', '/v1/chat/complet%69ons', '/v1/chat%2Fcompletions', '/V1/CHAT/COMPLETIONS', '/v1/chat/completions/', '/inference/v1/chat/completions'];
+    for (const path of paths) {
+      for (const method of ['POST', 'GET']) {
+        const r = await fetch(`${stack.envoy.url}${path}`, { method, ...(method === 'POST' ? { body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: HARD }], lora: [{ id: 0, scale: 1 }] }), headers: { 'content-type': 'application/json' } } : {}) });
+        expect(r.status, `${method} ${path}`).toBe(404);
+        expect(r.headers.get('content-type')).toBe('application/json');
+        expect(JSON.parse(await r.text()).error.code, path).toBe('path_not_routed');
+      }
+    }
+    expect({ streams: await started(), engine: stack.emulator.requests.length }).toEqual(before);
   });
 
   it('refuses by default the bodies it will not plan for, which some engine would serve uncapped: NaN and UTF-16 (Python\'s json), bad UTF-8 (Go\'s), deep nesting, a quoted limit (pydantic), a message without a role', async () => {
@@ -123,14 +141,11 @@ describe('thinkcap behind the real Envoy (vLLM dialect)', () => {
     }
   });
 
-  it('reads and caps a chat sent to a percent-escaped path (engines decode the path before routing; Envoy passes it as sent)', async () => {
-    for (const path of ['/v1/chat/complet%69ons', '/v1/%63hat/completions']) {
-      const r = await fetch(`${stack.envoy.url}${path}`, { method: 'POST', body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: EASY }] }), headers: { 'content-type': 'application/json' } });
-      await r.text();
-      expect(r.status).toBe(200);
-      expect(r.headers.get('x-thinkcap-tier')).toBe('trivial');
-      expect((lastChat(stack).body as Record<string, unknown>).thinking_token_budget).toBe(32);
-    }
+  it('does not forward a percent-escaped chat path (engines decode it before routing; the shipped routes are exact, so it is 404 above)', async () => {
+    // What thinkcap does with one where a route forwards it: the describe below.
+    const r = await fetch(`${stack.envoy.url}/v1/chat/complet%69ons`, { method: 'POST', body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: EASY }] }), headers: { 'content-type': 'application/json' } });
+    await r.text();
+    expect(r.status).toBe(404);
   });
 
   it('reads and caps a chat sent as text/plain or with no content type (engines parse it as JSON anyway)', async () => {
@@ -150,6 +165,39 @@ describe('thinkcap behind the real Envoy (vLLM dialect)', () => {
     }).then((r) => r.text());
     await new Promise((r) => setTimeout(r, 50));
     expect(stack.thinkcap!.history.at(-1)!.identity.tenant).toBeUndefined();
+  });
+});
+
+describe('behind a route set that forwards every path (a user\'s own, or the first round\'s prefix "/")', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ envoy: { mutate: (cfg) => forwardEveryPath(cfg) } });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('reads and caps a chat sent to a percent-escaped path (engines decode the path before routing; Envoy passes it as sent)', async () => {
+    for (const path of ['/v1/chat/complet%69ons', '/v1/%63hat/completions']) {
+      const r = await fetch(`${stack.envoy.url}${path}`, { method: 'POST', body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: EASY }] }), headers: { 'content-type': 'application/json' } });
+      await r.text();
+      expect(r.status).toBe(200);
+      expect(r.headers.get('x-thinkcap-tier')).toBe('trivial');
+      expect((lastChat(stack).body as Record<string, unknown>).thinking_token_budget).toBe(32);
+    }
+  });
+
+  it('passes other paths through thinkcap untouched, bytes both ways', async () => {
+    const started = async () => extProcStat(await stack.envoy.stats(), 'streams_started');
+    const before = await started();
+    const payload = Buffer.from('{"not":"a chat", "bytes": "\u00e9"}');
+    const r = await fetch(`${stack.envoy.url}/echo`, { method: 'POST', body: payload, headers: { 'content-type': 'application/json' } });
+    expect(Buffer.from(await r.arrayBuffer()).equals(payload)).toBe(true);
+    expect(r.headers.get('x-thinkcap-tier')).toBeNull();
+    expect(stack.emulator.requests.at(-1)!.rawBody.equals(payload)).toBe(true);
+    // A path that only starts like the model list still goes through thinkcap.
+    await (await fetch(`${stack.envoy.url}/v1/models/extra`)).text();
+    expect(await started()).toBe(before + 2);
   });
 });
 
