@@ -181,10 +181,11 @@ interface WalkedRoute {
 /**
  * Routes that forward an engine administration path (ENGINE_ADMIN_PATHS) to a cluster, each as
  * "route 'x' forwards /a, /b" ("may forward" where a condition or an unread match leaves it
- * open). Routes are taken in order and the first that surely takes a path decides it; a route
- * that matches on thinkcap's routing header carries only chat requests thinkcap routed.
+ * open). Routes are taken in order and the first that surely takes a path decides it. A route
+ * that matches on `routedBy`, thinkcap's routing header where the client's copy is removed before
+ * ext_proc, carries only chat requests thinkcap routed (null: no such header; a client could set it).
  */
-function forwardedAdminPaths(routes: readonly WalkedRoute[], config: Config): string[] {
+function forwardedAdminPaths(routes: readonly WalkedRoute[], routedBy: string | null): string[] {
   const sure = new Map<string, string[]>();
   const maybe = new Map<string, string[]>();
   const add = (to: Map<string, string[]>, name: string, path: string) => to.set(name, [...(to.get(name) ?? []), path]);
@@ -194,7 +195,7 @@ function forwardedAdminPaths(routes: readonly WalkedRoute[], config: Config): st
       for (const m of route.matches) {
         // Envoy's headers are a list of matchers, Istio's a map by name.
         const headerNames = Array.isArray(m.headers) ? m.headers.map((h) => String(obj(h).name)) : Object.keys(obj(m.headers));
-        if (headerNames.some((h) => h.toLowerCase() === config.routing.header)) continue;
+        if (routedBy !== null && headerNames.some((h) => h.toLowerCase() === routedBy)) continue;
         const verdict = matchTakes(m, path);
         if (verdict === false) continue;
         const conditional = Object.keys(m).some((k) => !PATH_MATCH_KEYS.has(k));
@@ -483,7 +484,8 @@ export function checkEnvoyConfig(envoy: unknown, config: Config): Finding[] {
     const removed = headersRemovedBy(filters.slice(0, at));
     for (const message of extProcDisabledRoutes(hcm, String(filters[at]!.name ?? ''), config)) error(message);
     for (const message of chatRouteTimeouts(hcm, config)) warning(message);
-    for (const vhost of walkedRoutes(hcm)) for (const found of forwardedAdminPaths(vhost, config)) warning(`${found}: ${FORWARDS_ADMIN}`);
+    const routedBy = removed.has(config.routing.header) ? config.routing.header : null;
+    for (const vhost of walkedRoutes(hcm)) for (const found of forwardedAdminPaths(vhost, routedBy)) warning(`${found}: ${FORWARDS_ADMIN}`);
     const missing = trustedHeaders(config).filter((h) => !removed.has(h));
     if (missing.length) (config.spend.enabled || config.routing.enabled ? error : warning)(`No header_mutation filter before ext_proc removes the client's copies of ${missing.join(', ')}: ${PICKS_OWN}`);
     // The gRPC cluster: HTTP/2, and the token when thinkcap requires one.
@@ -664,7 +666,8 @@ export function checkIstioResources(docs: readonly unknown[], config: Config): F
         const read = (matches.length === 0 ? [{}] : matches).map((m) => ({ ...m, ...uriAsRouteMatch(m), uri: undefined }));
         return { name: `VirtualService '${String(meta.namespace ?? 'default')}/${String(meta.name)}' route '${String(r.name ?? '(unnamed)')}'`, matches: read, forwards: r.route !== undefined };
       });
-    for (const found of forwardedAdminPaths(routes, config)) out.push({ level: 'warning', message: `${found}: ${FORWARDS_ADMIN}` });
+    // (Which EnvoyFilter strips the routing header for this VirtualService's gateway is not read here: its header routes count as conditions.)
+    for (const found of forwardedAdminPaths(routes, null)) out.push({ level: 'warning', message: `${found}: ${FORWARDS_ADMIN}` });
   }
   if (found === 0) out.unshift({ level: 'error', message: 'No EnvoyFilter inserts the envoy.filters.http.ext_proc filter (an HTTP_FILTER patch whose value has typed_config ExternalProcessor).' });
   return out;

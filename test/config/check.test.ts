@@ -50,6 +50,15 @@ describe('thinkcap check: the Envoy config', () => {
     }
   });
 
+  it("envoy-tiered.yaml's routes on x-thinkcap-route carry only what thinkcap routed while the client's copy is removed; not once it passes", () => {
+    const tiered = read('envoy/envoy-tiered.yaml');
+    const admin = (e: unknown) => checkEnvoyConfig(e, example()).filter((f) => f.message.includes('engine administration endpoints')).map((f) => f.message);
+    expect(admin(tiered)).toEqual([]);
+    const strip = httpConnectionManager(tiered).http_filters[0].typed_config.mutations.request_mutations;
+    strip.splice(strip.findIndex((m: any) => m.remove === 'x-thinkcap-route'), 1);
+    expect(admin(tiered)).toEqual([expect.stringMatching(/^route 'chat_small' may forward \/slots, .*\/api\/create: /), expect.stringMatching(/^route 'chat_large' may forward \/slots, /)]);
+  });
+
   it('the shipped envoy-tiered.yaml with tier routing on is clean', () => {
     const cfg = validateConfig({
       ...read('thinkcap.example.yaml'),
