@@ -218,7 +218,7 @@ export const configSchema = z
          * With spend budgets on, a request with a body that thinkcap does not read (another path
          * or method: /v1/completions, /api/generate, embeddings) is refused with 403, since it
          * could reach an engine without a reservation; with spend off, one to an endpoint that
-         * generates text (completions, Responses, Anthropic Messages, /generate, /infill: its
+         * generates text (completions, Responses, Anthropic Messages, /generate, /infill, /invocations: its
          * thinking could not be capped). Exact paths listed here pass unread instead (for
          * endpoints that generate nothing, or that you cap and budget elsewhere). The content
          * type never decides: engines parse a chat body whatever it says (there was a

@@ -49,10 +49,13 @@ export function routedPath(path: string): string {
 /**
  * Endpoints that generate text from a body thinkcap does not read, so it cannot cap their thinking:
  * OpenAI completions and Responses, Anthropic Messages (llama-server and vLLM serve it),
- * llama-server's /completion(s) and /infill, SGLang's and vLLM's /generate, Ollama's /api/generate.
- * Matched at the end of the path (a gateway may prefix it), trailing slashes aside.
+ * llama-server's /completion(s) and /infill, SGLang's and vLLM's /generate, Ollama's /api/generate;
+ * SageMaker's /invocations, which vLLM and SGLang always serve (a chat body there is a chat
+ * completion: read in their http servers), SGLang's /vertex_generate and /generate_from_file, and
+ * the Cohere v2 chat vLLM can serve (/cohere/v2/chat). Matched at the end of the path (a gateway
+ * may prefix it), trailing slashes aside.
  */
-const UNCAPPED_GENERATION = ['/completions', '/completion', '/responses', '/v1/messages', '/infill', '/generate'];
+const UNCAPPED_GENERATION = ['/completions', '/completion', '/responses', '/v1/messages', '/infill', '/generate', '/invocations', '/vertex_generate', '/generate_from_file', '/v2/chat'];
 
 /** Whether a (routed) path that is not a chat path names an endpoint that generates text (UNCAPPED_GENERATION). */
 export function generatesUncapped(path: string): boolean {

@@ -26,8 +26,8 @@ const HARD = 'Prove that the sum of the reciprocals of the primes diverges, with
 
 describe('generatesUncapped', () => {
   it('names the generation endpoints thinkcap cannot cap, at the end of a path, trailing slashes aside', () => {
-    for (const p of ['/v1/completions', '/completion', '/completions', '/v1/responses', '/responses', '/v1/messages', '/infill', '/generate', '/api/generate', '/inference/v1/generate', '/openai/v1/responses', '/v1/responses//']) expect(generatesUncapped(p), p).toBe(true);
-    for (const p of ['/v1/embeddings', '/tokenize', '/v1/messages/count_tokens', '/v1/responses/input_tokens', '/v1/models', '/regenerate', '/v1/completionsx', '/', '']) expect(generatesUncapped(p), p).toBe(false);
+    for (const p of ['/v1/completions', '/completion', '/completions', '/v1/responses', '/responses', '/v1/messages', '/infill', '/generate', '/api/generate', '/inference/v1/generate', '/openai/v1/responses', '/v1/responses//', '/invocations', '/vertex_generate', '/generate_from_file', '/cohere/v2/chat']) expect(generatesUncapped(p), p).toBe(true);
+    for (const p of ['/v1/embeddings', '/tokenize', '/v1/messages/count_tokens', '/v1/responses/input_tokens', '/v1/models', '/regenerate', '/v1/completionsx', '/', '', '/ping', '/cohere/v2/chat/render', '/v2/chats']) expect(generatesUncapped(p), p).toBe(false);
   });
 });
 

@@ -112,7 +112,7 @@ describe('other ways to the engine with spend off: no generation API the thinkin
     await stack?.stop();
   });
 
-  it.each(['/v1/responses', '/v1/messages', '/completion', '/completions', '/infill', '/generate', '/api/generate', '/inference/v1/generate', '/v1/respons%65s', '/v1/responses/'])('POST %s is refused with 403 path_not_capped and reaches no engine', async (path) => {
+  it.each(['/v1/responses', '/v1/messages', '/completion', '/completions', '/infill', '/generate', '/api/generate', '/inference/v1/generate', '/v1/respons%65s', '/v1/responses/', '/invocations', '/vertex_generate', '/generate_from_file', '/cohere/v2/chat'])('POST %s is refused with 403 path_not_capped and reaches no engine', async (path) => {
     const before = stack.emulator.requests.length;
     const r = await fetch(`${stack.envoy.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', input: 'Prove it', prompt: 'Prove it', messages: [{ role: 'user', content: 'Prove it' }], max_tokens: 5000 }) });
     expect(r.status).toBe(403);
