@@ -35,7 +35,7 @@
  * event to its arrival at the client, so it is the full transit through Envoy (and the ext_proc).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { homedir, tmpdir } from 'node:os';
 import http from 'node:http';
@@ -193,12 +193,23 @@ function buildGoFloor(): string | null {
   return out;
 }
 
+/** Folders this run writes (thinkcap's configs, the CPU profile), removed when the process exits. */
+const tempDirs: string[] = [];
+process.on('exit', () => {
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+});
+function tempDir(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(d);
+  return d;
+}
+
 /**
  * thinkcap with every feature on: spend on the memory ledger (off for --levers' spend-off arms),
  * estimated energy (none under --workers, which refuses it), metrics, the stream rewrite.
  */
 function thinkcapConfig(spend: boolean, energy: boolean): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'thinkcap-bench-')), 'thinkcap.yaml');
+  const file = join(tempDir('thinkcap-bench-'), 'thinkcap.yaml');
   writeFileSync(
     file,
     [
@@ -260,7 +271,7 @@ async function main(): Promise<void> {
     const connect = await startChild([join(ROOT, 'dist/benchmarks/floor-connect.js')]);
     procs.connect = { child: connect.child, port: (JSON.parse(connect.firstLine) as { port: number }).port };
   }
-  const profDir = profile ? mkdtempSync(join(tmpdir(), 'thinkcap-prof-')) : null;
+  const profDir = profile ? tempDir('thinkcap-prof-') : null;
   const nodeFlags = [...(process.env.BENCH_THINKCAP_NODE_FLAGS ?? '').split(' ').filter(Boolean), ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])];
   // BENCH_THINKCAP_CLI runs another build of thinkcap in the same harness (before/after comparisons).
   const tc = await startThinkcap(
