@@ -99,10 +99,20 @@ export async function startRedis(o: { persist?: boolean; tls?: TestCertificates 
   }
 }
 
+/**
+ * Data folders of servers not stopped yet, removed when this process exits: one whose caller never
+ * stopped it (reap.ts kills the server then) leaves no folder behind either.
+ */
+const openDirs = new Set<string>();
+process.on('exit', () => {
+  for (const d of openDirs) rmSync(d, { recursive: true, force: true });
+});
+
 async function launchRedis(persist: boolean, tls: TestCertificates | undefined): Promise<RunningRedis> {
   if (!haveRedis()) throw new Error('redis-server not found: apt-get install -y redis-server (scripts/test.sh does this)');
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'thinkcap-redis-'));
+  openDirs.add(dir);
   let child: ChildProcess;
   const cli = (...args: string[]) => redisCli(port, ...(tls ? redisTlsCliArgs(tls) : []), ...args);
   const launch = async () => {
@@ -117,7 +127,14 @@ async function launchRedis(persist: boolean, tls: TestCertificates | undefined):
       throw new Error(`redis-server could not bind: port ${port} answered by another server`);
     }
   };
-  await launch();
+  try {
+    await launch();
+  } catch (err) {
+    // The caller tries again with a fresh folder: leave no empty one behind.
+    rmSync(dir, { recursive: true, force: true });
+    openDirs.delete(dir);
+    throw err;
+  }
   const stop = async () => {
     // A process killed by a signal keeps exitCode null (signalCode is set): it is gone already.
     if (child.exitCode === null && child.signalCode === null) {
@@ -135,6 +152,7 @@ async function launchRedis(persist: boolean, tls: TestCertificates | undefined):
     async stop() {
       await stop();
       rmSync(dir, { recursive: true, force: true });
+      openDirs.delete(dir);
     },
     pause: stop,
     async restart() {
