@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +11,7 @@ import { resolveThinkingBudget } from '../../src/budget/thinking.js';
 import { validateConfig } from '../../src/config/load.js';
 import { packageRoot } from '../../src/paths.js';
 import { within } from '../harness/bounded.js';
+import { scratchDir } from '../harness/scratch.js';
 
 const idx = (t: string) => TIER_NAMES.indexOf(t as (typeof TIER_NAMES)[number]);
 const FILLER = 'so um basically you know I mean like honestly well right actually';
@@ -795,7 +795,7 @@ describe('thinking budget resolution', () => {
 
 describe('thinkcap classify --jsonl', () => {
   it('prints one JSON object per line, in order', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tc-jsonl-'));
+    const dir = scratchDir('tc-jsonl-');
     const file = join(dir, 'in.jsonl');
     const lines = [];
     for (let i = 0; i < 2000; i++) lines.push(JSON.stringify(i % 2 ? { query: 'Hello' } : { messages: [{ role: 'user', content: 'Prove that sqrt(2) is irrational' }] }));

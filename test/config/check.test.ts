@@ -1,6 +1,6 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, parseAllDocuments, stringify } from 'yaml';
@@ -11,6 +11,7 @@ import { packageRoot } from '../../src/paths.js';
 import { buildEnvoyConfig, clusterHttpOptions, extProcFilter, freePort, httpConnectionManager, startEnvoy } from '../../devkit/envoy.js';
 import { LLAMA_ENVOY } from '../../devkit/llama.js';
 import { startEmulator, type Emulator } from '../../devkit/emulator/server.js';
+import { scratchDir } from '../harness/scratch.js';
 
 const root = packageRoot();
 const read = (p: string) => parse(readFileSync(join(root, p), 'utf8'));
@@ -328,7 +329,7 @@ describe("thinkcap check: a running Envoy's /config_dump", () => {
   ] as const)('%s: the dump gives the findings the file gives, as shipped and with a cluster setting or a route setting dropped', async (_how, xds) => {
     for (const drop of ['nothing', 'bound', 'timeout'] as const) {
       const cfg = await shipped(drop);
-      const dir = mkdtempSync(join(tmpdir(), 'thinkcap-dump-'));
+      const dir = scratchDir('thinkcap-dump-');
       const envoy = await startEnvoy(xds ? overXds(cfg, dir) : cfg);
       try {
         const dump = await dumpOf(envoy.adminUrl);
@@ -543,6 +544,7 @@ describe('thinkcap check (the CLI)', () => {
   });
   afterAll(async () => {
     await emu?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('--envoy with Istio resources: given more than once, as several documents in one file, as kubectl lists them on standard input; a file with none is an error', async () => {

@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, envKeyToPath, loadConfig, validateConfig } from '../../src/config/load.js';
 import { backendCallHeaders } from '../../src/backends/registry.js';
+import { scratchDir } from '../harness/scratch.js';
 
 describe('config', () => {
   it('has working defaults', () => {
@@ -22,7 +22,7 @@ describe('config', () => {
 
   it('maps THINKCAP_* variables onto keys, environment over file', () => {
     expect(envKeyToPath('THINKCAP_SERVER__GRPC_PORT')).toEqual(['server', 'grpcPort']);
-    const dir = mkdtempSync(join(tmpdir(), 'tc-'));
+    const dir = scratchDir('tc-');
     const file = join(dir, 'c.yaml');
     writeFileSync(file, 'server:\n  grpcPort: 6000\n  adminPort: 6001\ntiers:\n  trivial: { budget: 16 }\n');
     const c = loadConfig(file, { THINKCAP_SERVER__GRPC_PORT: '7000', THINKCAP_REQUESTS__ON_INVALID: 'reject' });
@@ -40,14 +40,14 @@ describe('config', () => {
 
   it('reports unreadable and non-YAML files clearly', () => {
     expect(() => loadConfig('/nonexistent/thinkcap.yaml', {})).toThrow(ConfigError);
-    const dir = mkdtempSync(join(tmpdir(), 'tc-'));
+    const dir = scratchDir('tc-');
     const file = join(dir, 'c.yaml');
     writeFileSync(file, 'server: [unclosed');
     expect(() => loadConfig(file, {})).toThrow(/not valid YAML/);
   });
 
   it("a backend's apiKeyEnv: a variable name, set (and not empty) where the config is loaded; its key goes on thinkcap's own calls", () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'tc-')), 'c.yaml');
+    const file = join(scratchDir('tc-'), 'c.yaml');
     writeFileSync(file, 'backends:\n  - { name: v, dialect: vllm, url: "http://127.0.0.1:1", apiKeyEnv: ENGINE_KEY }\n');
     expect(() => loadConfig(file, {})).toThrow(/backends 'v': apiKeyEnv names ENGINE_KEY, which is not set/);
     expect(() => loadConfig(file, { ENGINE_KEY: '' })).toThrow(ConfigError);

@@ -25,6 +25,7 @@ import { startStack, type Stack, type StackOptions } from '../../devkit/stack.js
 import { LLAMA_ENVOY, startLlamaServer, type LlamaServerOptions, type RunningLlama } from '../../devkit/llama.js';
 import { extProcStat, forwardEveryPath } from '../../devkit/envoy.js';
 import { roomyTimeouts } from '../harness/timeouts.js';
+import { scratchDir } from '../harness/scratch.js';
 
 /**
  * Envoy for these stacks: llama-server's connection rule, and Envoy's message_timeout at 2 s. The
@@ -848,7 +849,7 @@ describe('real llama-server, a template with its own thinking markers in content
   }, 120_000);
 
   it('thinkcap check reads --reasoning-format none from the server and suggests the markers it renders, and nothing once they are set', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'thinkcap-check-'));
+    const dir = scratchDir('thinkcap-check-');
     const check = (backend: Record<string, unknown>) => checkBackend(dir, { name: 'llama', dialect: 'llamacpp', url: up.llama.url, ...backend });
     try {
       const bare = await check({});

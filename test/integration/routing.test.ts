@@ -1,12 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack, type StackOptions } from '../../devkit/stack.js';
 import { packageRoot } from '../../src/paths.js';
 import { validateConfig } from '../../src/config/load.js';
+import { scratchDir } from '../harness/scratch.js';
 
 const EASY = 'Hello';
 const HARD = 'Design a rate limiter for a public API served by 10 replicas, with per-user limits, and explain the failure modes.';
@@ -154,7 +154,7 @@ describe('tier routing through the real Envoy with two backends', () => {
   });
 
   it('custom rule modules named in config', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tc-rule-'));
+    const dir = scratchDir('tc-rule-');
     const file = join(dir, 'night-shift.mjs');
     writeFileSync(file, "export default (ctx) => ctx.tenant === undefined && ctx.tier === 'complex' ? { verdict: 'downgrade', reason: 'anonymous complex traffic goes small' } : { verdict: 'keep', reason: 'fine' };\n");
     const stack = await tiered({ routing: routing({ rules: [{ type: 'custom', module: file, name: 'night-shift' }] }) });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../devkit/stack.js';
 import { extProcStat, forwardEveryPath } from '../../devkit/envoy.js';
 import { readStream } from '../../devkit/openai.js';
+import { scratchDir } from '../harness/scratch.js';
 
 const HARD = 'Prove that there are infinitely many primes, then derive a bound on the gap between consecutive primes step by step.';
 const EASY = 'Hello';
@@ -360,10 +361,9 @@ describe('FULL_DUPLEX_STREAMED: a whole JSON answer longer than requests.maxResp
 
 describe('dynamic metadata in the Envoy access log', () => {
   it('the shipped access-log format prints thinkcap:tier, budget and thinking_tokens', async () => {
-    const { mkdtempSync, readFileSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
+    const { readFileSync } = await import('node:fs');
     const { join } = await import('node:path');
-    const logPath = join(mkdtempSync(join(tmpdir(), 'tc-al-')), 'access.log');
+    const logPath = join(scratchDir('tc-al-'), 'access.log');
     const stack = await startStack({ envoy: { accessLogPath: logPath } });
     try {
       const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
