@@ -651,27 +651,35 @@ export function checkIstioResources(docs: readonly unknown[], config: Config): F
           if (route.name !== name) continue;
           const matches = arr(route.match).map(obj);
           const unsafe = matches.length === 0 ? ['(no match: every request)'] : matches.map((m) => obj(m.uri)).filter((u) => typeof u.exact !== 'string' || isChatPath(u.exact, config)).map((u) => JSON.stringify(u));
-          if (unsafe.length) error(`turns ext_proc off on route '${name}', and VirtualService '${String(obj(vs.metadata).namespace ?? 'default')}/${String(obj(vs.metadata).name)}' matches it by ${unsafe.join(', ')}: a chat request could match it and skip thinkcap; turn ext_proc off on routes that match exact paths other than chat paths only.`);
+          if (unsafe.length) error(`turns ext_proc off on route '${name}', and ${virtualServiceLabel(vs)} matches it by ${unsafe.join(', ')}: a chat request could match it and skip thinkcap; turn ext_proc off on routes that match exact paths other than chat paths only.`);
         }
       }
     }
   }
   for (const vs of services) {
     for (const message of virtualServiceTimeouts(vs, config)) out.push({ level: 'warning', message });
-    const meta = obj(vs.metadata);
-    const routes = arr(obj(vs.spec).http)
-      .map(obj)
-      .map((r) => {
-        const matches = arr(r.match).map(obj);
-        // An Istio match is its uri and further conditions (headers, method…); none matches every request.
-        const read = (matches.length === 0 ? [{}] : matches).map((m) => ({ ...m, ...uriAsRouteMatch(m), uri: undefined }));
-        return { name: `VirtualService '${String(meta.namespace ?? 'default')}/${String(meta.name)}' route '${String(r.name ?? '(unnamed)')}'`, matches: read, forwards: r.route !== undefined };
-      });
     // (Which EnvoyFilter strips the routing header for this VirtualService's gateway is not read here: its header routes count as conditions.)
-    for (const found of forwardedAdminPaths(routes, null)) out.push({ level: 'warning', message: `${found}: ${FORWARDS_ADMIN}` });
+    for (const found of forwardedAdminPaths(virtualServiceRoutes(vs), null)) out.push({ level: 'warning', message: `${found}: ${FORWARDS_ADMIN}` });
   }
   if (found === 0) out.unshift({ level: 'error', message: 'No EnvoyFilter inserts the envoy.filters.http.ext_proc filter (an HTTP_FILTER patch whose value has typed_config ExternalProcessor).' });
   return out;
+}
+
+/** How findings name a VirtualService: "VirtualService 'namespace/name'". */
+function virtualServiceLabel(vs: Obj): string {
+  const meta = obj(vs.metadata);
+  return `VirtualService '${String(meta.namespace ?? 'default')}/${String(meta.name)}'`;
+}
+
+/** A VirtualService's routes as the administration-path walk reads them: each match its uri and further conditions (headers, method…); none matches every request. */
+function virtualServiceRoutes(vs: Obj): WalkedRoute[] {
+  return arr(obj(vs.spec).http)
+    .map(obj)
+    .map((r) => {
+      const matches = arr(r.match).map(obj);
+      const read = (matches.length === 0 ? [{}] : matches).map((m) => ({ ...m, ...uriAsRouteMatch(m), uri: undefined }));
+      return { name: `${virtualServiceLabel(vs)} route '${String(r.name ?? '(unnamed)')}'`, matches: read, forwards: r.route !== undefined };
+    });
 }
 
 /** An Istio HTTPMatchRequest's uri as the route match chatRoutes reads (exact as path, prefix, anything else as a regex). */
@@ -690,11 +698,10 @@ function uriAsRouteMatch(m: Obj): Obj {
  */
 function virtualServiceTimeouts(vs: Obj, config: Config): string[] {
   const out: string[] = [];
-  const meta = obj(vs.metadata);
   for (const route of arr(obj(vs.spec).http).map(obj)) {
     const matches = arr(route.match).map(obj);
     if (!(matches.length === 0 ? [{}] : matches).some((m) => mayCarryChat(uriAsRouteMatch(m), config))) continue;
-    const name = `VirtualService '${String(meta.namespace ?? 'default')}/${String(meta.name)}' route '${String(route.name ?? '(unnamed)')}'`;
+    const name = `${virtualServiceLabel(vs)} route '${String(route.name ?? '(unnamed)')}'`;
     const ms = route.timeout === undefined ? 0 : durationMs(route.timeout);
     if (ms === null) continue;
     const problem = routeTimeoutProblem(ms, [], config);
