@@ -35,7 +35,7 @@
  * event to its arrival at the client, so it is the full transit through Envoy (and the ext_proc).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { homedir, tmpdir } from 'node:os';
 import http from 'node:http';
@@ -44,6 +44,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { packageRoot } from '../src/paths.js';
 import { buildEnvoyConfig, extProcFilter, freePort, startEnvoy, type RunningEnvoy } from '../devkit/envoy.js';
+import { removeOnExit } from '../devkit/reap.js';
 import { summarizeCpuProfile } from './cpu-profile.js';
 
 const quick = process.argv.includes('--quick');
@@ -193,14 +194,10 @@ function buildGoFloor(): string | null {
   return out;
 }
 
-/** Folders this run writes (thinkcap's configs, the CPU profile), removed when the process exits. */
-const tempDirs: string[] = [];
-process.on('exit', () => {
-  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
-});
+/** A folder this run writes (thinkcap's configs, the CPU profile), removed when the process exits. */
 function tempDir(prefix: string): string {
   const d = mkdtempSync(join(tmpdir(), prefix));
-  tempDirs.push(d);
+  removeOnExit(d);
   return d;
 }
 

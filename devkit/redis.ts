@@ -1,11 +1,11 @@
 /** A real redis-server on a free loopback port for one test file; stopped afterwards. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './envoy.js';
-import { reapOnExit } from './reap.js';
+import { reapOnExit, removeOnExit } from './reap.js';
 import { redisTlsCliArgs, redisTlsServerArgs, type TestCertificates } from './tls.js';
 
 export interface RunningRedis {
@@ -99,20 +99,12 @@ export async function startRedis(o: { persist?: boolean; tls?: TestCertificates 
   }
 }
 
-/**
- * Data folders of servers not stopped yet, removed when this process exits: one whose caller never
- * stopped it (reap.ts kills the server then) leaves no folder behind either.
- */
-const openDirs = new Set<string>();
-process.on('exit', () => {
-  for (const d of openDirs) rmSync(d, { recursive: true, force: true });
-});
-
 async function launchRedis(persist: boolean, tls: TestCertificates | undefined): Promise<RunningRedis> {
   if (!haveRedis()) throw new Error('redis-server not found: apt-get install -y redis-server (scripts/test.sh does this)');
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'thinkcap-redis-'));
-  openDirs.add(dir);
+  // Removed at stop, or when this process exits (a caller that never stops the server: reap.ts kills it).
+  const removeDir = removeOnExit(dir);
   let child: ChildProcess;
   const cli = (...args: string[]) => redisCli(port, ...(tls ? redisTlsCliArgs(tls) : []), ...args);
   const launch = async () => {
@@ -131,8 +123,7 @@ async function launchRedis(persist: boolean, tls: TestCertificates | undefined):
     await launch();
   } catch (err) {
     // The caller tries again with a fresh folder: leave no empty one behind.
-    rmSync(dir, { recursive: true, force: true });
-    openDirs.delete(dir);
+    removeDir();
     throw err;
   }
   const stop = async () => {
@@ -151,8 +142,7 @@ async function launchRedis(persist: boolean, tls: TestCertificates | undefined):
     },
     async stop() {
       await stop();
-      rmSync(dir, { recursive: true, force: true });
-      openDirs.delete(dir);
+      removeDir();
     },
     pause: stop,
     async restart() {
