@@ -109,7 +109,7 @@ export async function startThinkcap(config: Config, log: Logger, opts: StartOpti
     // Per-request lines at debug: Envoy's access log (dynamic metadata `thinkcap`), /metrics and
     // the dashboard carry the same figures without a log write on the hot path.
     log.debug(
-      { req: r.id, tier: r.tier, budget: r.budget, thinking: r.thinkingTokens, outcome: r.outcome, ms: r.durationMs, reason: r.reason ?? undefined },
+      { req: r.id, requestId: r.requestId ?? undefined, tier: r.tier, budget: r.budget, thinking: r.thinkingTokens, outcome: r.outcome, ms: r.durationMs, reason: r.reason ?? undefined },
       'request done',
     );
   };

@@ -27,7 +27,7 @@ const fmt = {
 };
 
 // A continuation thinkcap made after the upstream answer (the record's followUp).
-const FOLLOW_UPS = { continuation: 'continued', rescue: 'rescued', rescue_at_length: 'rescued at length' };
+const FOLLOW_UPS = { continuation: 'continued', rescue: 'rescued', rescue_at_length: 'rescued at length', rescue_at_context: 'rescued at the context end' };
 function followUpNote(f) {
   if (!f || !Object.prototype.hasOwnProperty.call(FOLLOW_UPS, f.kind)) return '';
   return ' · ' + FOLLOW_UPS[f.kind] + (f.cut ? ', cut short' : f.failed ? ', failed' : '');
@@ -37,6 +37,8 @@ function row(r) {
   const tr = el('tr');
   tr.className = String(r.outcome || '').replace(/[^a-z_]/g, '');
   tr.dataset.id = String(r.id);
+  // The gateway's request id (Envoy's x-request-id, in its access log) on hover.
+  if (r.requestId) tr.title = 'request ' + r.requestId;
   const cells = [
     fmt.time(r.time),
     r.tenant ?? '–',

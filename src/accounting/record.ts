@@ -8,6 +8,8 @@ export type Outcome = 'ok' | 'passthrough' | 'rejected' | 'upstream_error' | 'ab
 /** What one finished request looked like; fed to logs, metrics and the dashboard. */
 export interface RequestRecord {
   id: string;
+  /** The gateway's id of the request (x-request-id, set by Envoy), where it sent a usable one. */
+  requestId: string | null;
   startedAt: number;
   durationMs: number;
   path: string;

@@ -30,6 +30,25 @@ export interface RequestHead {
   readonly dialect: Dialect | null;
   /** A request thinkcap acts on: method and path match `match`. */
   readonly isChat: boolean;
+  /** The gateway's id of the request (x-request-id, which Envoy sets), for joining its records and logs; null if absent or unusable. */
+  readonly requestId: string | null;
+}
+
+/** Longest x-request-id kept: Envoy's are UUIDs (36 characters); longer ones come from elsewhere. */
+export const MAX_REQUEST_ID = 128;
+
+/**
+ * The gateway's request id as thinkcap records it: visible ASCII only, at most MAX_REQUEST_ID
+ * characters, else null. Envoy passes a client's own x-request-id on where it trusts the client
+ * (preserve_external_request_id, internal requests), so it is never trusted beyond a label.
+ */
+export function gatewayRequestId(value: string | undefined): string | null {
+  if (value === undefined || value.length === 0 || value.length > MAX_REQUEST_ID) return null;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x21 || c > 0x7e) return null;
+  }
+  return value;
 }
 
 /**
@@ -86,7 +105,7 @@ export function readRequestHead(headers: Map<string, string>, attributes: Record
     if (typeof v === 'string' && v) routeName = v;
   }
   const backend = isChat ? selectBackend(config, { path, authority: headers.get(':authority') ?? '', routeName }) : undefined;
-  return { path, identity, routeName, backend, dialect: isChat ? dialectFor(config, backend) : null, isChat };
+  return { path, identity, routeName, backend, dialect: isChat ? dialectFor(config, backend) : null, isChat, requestId: gatewayRequestId(headers.get('x-request-id')) };
 }
 
 /**

@@ -129,6 +129,16 @@ export class RequestProcessor {
   /** The gRPC stream ended (close()): nothing sent from now on reaches Envoy. */
   private streamClosed = false;
 
+  /**
+   * This request's logger: thinkcap's id and the gateway's (x-request-id) on each line. Made when
+   * a line is written (few requests write one), so a line written before the headers has no
+   * gateway id.
+   */
+  private get log(): Logger {
+    const requestId = this.head?.requestId;
+    return this.ctx.log.child(requestId ? { req: this.id, requestId } : { req: this.id });
+  }
+
   constructor(private readonly ctx: ProcessorContext) {
     this.id = `${process.pid.toString(36)}-${(nextId++).toString(36)}`;
     this.requestBodyMode = ctx.config.envoyBodyModes.request;
@@ -166,7 +176,7 @@ export class RequestProcessor {
    * through (fail-open) or, before the request went upstream, is answered 500 (fail-closed).
    */
   onError(req: ProcessingRequest, err: unknown): ProcessingResponse[] {
-    this.ctx.log.error({ err, req: this.id, phase: req.request }, 'thinkcap failed on a request');
+    this.log.error({ err, phase: req.request }, 'thinkcap failed on a request');
     this.outcome = 'error';
     this.reason = err instanceof Error ? err.message : String(err);
     const pass = this.startPassThrough();
@@ -283,7 +293,7 @@ export class RequestProcessor {
    */
   private releaseLatePlan(o: PlanOutcome): ProcessingResponse[] {
     if (o.kind === 'forward' && o.plan.reservation && this.ctx.spend) {
-      this.ctx.spend.settle(o.plan.reservation, 0, 0).catch((err: unknown) => this.ctx.log.error({ err, req: this.id }, 'releasing a late reservation failed'));
+      this.ctx.spend.settle(o.plan.reservation, 0, 0).catch((err: unknown) => this.log.error({ err }, 'releasing a late reservation failed'));
     }
     return [];
   }
@@ -342,7 +352,7 @@ export class RequestProcessor {
     this.reason = message;
     const mode = misread ? 'reject' : this.ctx.config.requests.onInvalid;
     if (mode === 'reject') return this.refuse(status, `thinkcap: ${message}`, 'invalid_request_error', code, null);
-    this.ctx.log.info({ req: this.id, reason: message }, 'chat request passed through unchanged');
+    this.log.info({ reason: message }, 'chat request passed through unchanged');
     this.outcome = 'passthrough';
     this.bodyChunks = [];
     return this.startPassThrough().answer({ request: 'request_body', request_body: b });
@@ -381,7 +391,7 @@ export class RequestProcessor {
     if (plan.route && this.ctx.router) this.ctx.router.observe(plan.route.target, performance.now() - this.bodyForwardedAt);
     if (encoding !== 'identity') {
       // The backend compressed anyway: thinkcap cannot read it safely, so it passes untouched.
-      this.ctx.log.warn({ req: this.id, encoding }, 'compressed response passed through without enforcement');
+      this.log.warn({ encoding }, 'compressed response passed through without enforcement');
       this.startPassThrough();
       this.reason = `response content-encoding ${encoding}`;
       return [{ response_headers: { response: { header_mutation: tierHeaders } } }];
@@ -404,7 +414,7 @@ export class RequestProcessor {
     });
     this.account.open(this.observer);
     if (plan.backend?.enforcement === 'continuation' && !followUpsFit(this.responseBodyMode, this.ctx.config) && streaming) {
-      this.ctx.log.warn({ req: this.id }, 'continuation needs response_body_mode FULL_DUPLEX_STREAMED, or STREAMED with requests.streamedFollowUpMs; capped as native instead (the engine budget field, the stream rewrite)');
+      this.log.warn('continuation needs response_body_mode FULL_DUPLEX_STREAMED, or STREAMED with requests.streamedFollowUpMs; capped as native instead (the engine budget field, the stream rewrite)');
     }
     this.phase = 'response_body';
     if (!streaming && this.responseBodyMode === 'FULL_DUPLEX_STREAMED' && !h.end_of_stream) {
@@ -677,11 +687,11 @@ export class RequestProcessor {
 
   private continuationFailed(err: unknown): void {
     if (this.followUpCut !== null) {
-      this.ctx.log.warn({ req: this.id, why: this.followUpCut }, 'follow-up cut short; the answer so far was sent');
+      this.log.warn({ why: this.followUpCut }, 'follow-up cut short; the answer so far was sent');
       this.reason = `follow-up cut: ${this.followUpCut}`;
       if (this.followUp) this.followUp.cut = true;
     } else {
-      this.ctx.log.error({ err, req: this.id }, 'continuation request failed');
+      this.log.error({ err }, 'continuation request failed');
       this.reason = `continuation failed: ${(err as Error).message}`;
     }
     if (this.followUp) this.followUp.failed = true;
@@ -778,7 +788,7 @@ export class RequestProcessor {
         // while held). thinkcap check --envoy refuses either pair.
         const heldMs = Math.round(performance.now() - this.heldSince);
         this.reason ??= `stream ended ${heldMs} ms into a follow-up's hold of the last message (the client left, or Envoy stopped waiting: its max_message_timeout, and the stream's idle timeout, must be at least requests.streamedFollowUpMs)`;
-        this.ctx.log.warn({ req: this.id, heldMs }, 'stream ended while the last message was held for a follow-up');
+        this.log.warn({ heldMs }, 'stream ended while the last message was held for a follow-up');
       }
     }
     if (this.finished) return;
@@ -814,7 +824,7 @@ export class RequestProcessor {
       () => this.ctx.metrics?.release?.('ok'),
       (err: unknown) => {
         this.ctx.metrics?.release?.('failed');
-        this.ctx.log.warn({ err, req: this.id, path: call.path }, 'call to the backend after the response failed');
+        this.log.warn({ err, path: call.path }, 'call to the backend after the response failed');
       },
     );
   }
@@ -839,7 +849,7 @@ export class RequestProcessor {
     const unread = this.observer?.unread || this.continuationObserver?.unread || null;
     if (unread !== null) {
       this.ctx.metrics?.responseUnread?.(unread);
-      this.ctx.log.warn({ req: this.id, format: unread, limit: this.ctx.config.requests.maxResponseHoldBytes }, 'response passed unread');
+      this.log.warn({ format: unread, limit: this.ctx.config.requests.maxResponseHoldBytes }, 'response passed unread');
       this.reason ??= this.unreadNote();
     }
     // The engine's usage counts one of the choices it generated (llama-server with n > 1).
@@ -853,7 +863,7 @@ export class RequestProcessor {
       const thinking = figures?.thinkingTokens ?? 0;
       this.ctx.spend
         .settle(r, whole ? Math.max(costUsd, r.reservedUsd) : costUsd, whole ? Math.max(thinking, r.reservedThinking) : thinking)
-        .catch((err: unknown) => this.ctx.log.error({ err, req: this.id }, 'settling spend failed'));
+        .catch((err: unknown) => this.log.error({ err }, 'settling spend failed'));
     }
     // What the rewrite and the continuation held is released now, unless another request
     // through this process still holds the model (an unload would end its hold too: the last one
@@ -864,6 +874,7 @@ export class RequestProcessor {
     const c = this.classification;
     const record: RequestRecord = {
       id: this.id,
+      requestId: this.head?.requestId ?? null,
       startedAt: this.startedAt,
       durationMs: Date.now() - this.startedAt,
       path: this.head?.path ?? '',

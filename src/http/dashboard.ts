@@ -18,6 +18,7 @@ const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 't
 function publicRecord(r: Stats['history'][number]) {
   return {
     id: r.id,
+    requestId: r.requestId,
     time: new Date(r.startedAt).toISOString(),
     tier: r.tier,
     route: r.backend ?? r.route,
@@ -86,7 +87,10 @@ export function dashboardRoutes(stats: Stats, metrics: Metrics, gpu: () => unkno
       const raw = url.searchParams.get('limit') ?? '50';
       const limit = Number(raw);
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new HttpError(400, 'limit must be an integer from 1 to 1000');
-      sendJson(res, 200, { requests: stats.recent(limit).map(publicRecord) });
+      // One request by the gateway's id (Envoy's x-request-id, in its access log) or thinkcap's.
+      const id = url.searchParams.get('id');
+      const rows = id === null ? stats.recent(limit) : stats.recent(1000).filter((r) => r.requestId === id || r.id === id).slice(0, limit);
+      sendJson(res, 200, { requests: rows.map(publicRecord) });
     },
   ]);
   routes.push(['GET', '/api/gpu', (_req, res) => sendJson(res, 200, gpu())]);

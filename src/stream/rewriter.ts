@@ -7,7 +7,9 @@ import { countTokens, truncateToTokens } from './tokens.js';
 import { reportObject, sseReport, type ReportFields } from '../accounting/report.js';
 
 /** What a continuation follows: budget forcing, or a rescue (see ResponseRewriter.followUp). */
-export type FollowUp = 'continuation' | 'rescue' | 'rescue_at_length' | 'rescue_at_context';
+/** The continuations thinkcap makes after an upstream answer (the record's followUp.kind). */
+export const FOLLOW_UP_KINDS = ['continuation', 'rescue', 'rescue_at_length', 'rescue_at_context'] as const;
+export type FollowUp = (typeof FOLLOW_UP_KINDS)[number];
 
 export interface RewriterOptions {
   dialect: Dialect;

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/load.js';
 import { SpendController } from '../../src/budget/spend.js';
 import { MemoryLedger } from '../../src/ledger/memory.js';
-import { generatesUncapped, jsonDepth, parseChatBody, planRequest, readRequestHead, type PlanDeps, type PlanOutcome, type PlanTiming } from '../../src/extproc/plan.js';
+import { MAX_REQUEST_ID, gatewayRequestId, generatesUncapped, jsonDepth, parseChatBody, planRequest, readRequestHead, type PlanDeps, type PlanOutcome, type PlanTiming } from '../../src/extproc/plan.js';
 
 const log = pino({ level: 'silent' });
 
@@ -49,6 +49,25 @@ describe('readRequestHead', () => {
     expect(readRequestHead(new Map([[':method', 'POST'], [':path', '/v1/chat/%zzcompletions']]), undefined, config).path).toBe('/v1/chat/%zzcompletions');
     // Engines parse a chat body whatever its content type says (llama-server any, FastAPI none).
     expect(head(config, { 'content-type': 'text/plain' }).isChat).toBe(true);
+  });
+
+  it("keeps the gateway's x-request-id as a label only where it is short visible ASCII", () => {
+    const config = validateConfig({});
+    const uuid = '0b9a4f8e-3c1d-4b6a-9f3e-2d7c5a1e8b40';
+    expect(head(config, { 'x-request-id': uuid }).requestId).toBe(uuid);
+    expect(head(config, {}).requestId).toBeNull();
+    // Not a chat: still labelled (its record and log lines are joined the same way).
+    expect(readRequestHead(new Map([[':method', 'GET'], [':path', '/v1/models'], ['x-request-id', 'abc']]), undefined, config).requestId).toBe('abc');
+    expect(gatewayRequestId('x'.repeat(MAX_REQUEST_ID))).toBe('x'.repeat(MAX_REQUEST_ID));
+    // What a client could put there where Envoy keeps its copy: too long, spaces, control
+    // characters (a forged log line), markup is visible ASCII and is escaped where it is shown.
+    for (const bad of ['', 'x'.repeat(MAX_REQUEST_ID + 1), 'a b', 'a\nrequest done', 'a\u0000', 'é', '\u{1F600}']) expect(gatewayRequestId(bad)).toBeNull();
+    fc.assert(
+      fc.property(fc.string({ maxLength: 200, unit: 'binary' }), (v) => {
+        const got = gatewayRequestId(v);
+        return got === null || (got === v && v.length <= MAX_REQUEST_ID && /^[\x21-\x7e]+$/.test(v));
+      }),
+    );
   });
 });
 

@@ -30,6 +30,39 @@ function sse(reasoning: number, answer: number): string {
   return s + 'data: [DONE]\n\n';
 }
 
+describe("the gateway's request id", () => {
+  it('labels the record and every log line of the request, beside thinkcap\'s own id', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const captured = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const records: RequestRecord[] = [];
+    const p = new RequestProcessor({ config: validateConfig({ defaultDialect: 'vllm' }), log: captured, onFinish: (r) => records.push(r) });
+    const id = 'c0ffee00-1111-4222-8333-444455556666';
+    await p.handle({ request: 'request_headers', request_headers: hv({ ':method': 'POST', ':path': '/v1/chat/completions', 'x-request-id': id }) });
+    await p.handle(body({ model: 'm', stream: true, messages: [{ role: 'user', content: 'Hello' }] }));
+    // A compressed answer cannot be read: passed on, with a warning for this request.
+    await p.handle({ request: 'response_headers', response_headers: hv({ ':status': '200', 'content-type': 'text/event-stream', 'content-encoding': 'gzip' }) });
+    p.close(false);
+    const warning = lines.find((l) => l.msg === 'compressed response passed through without enforcement');
+    expect(warning).toMatchObject({ req: p.id, requestId: id, encoding: 'gzip' });
+    expect(records.map((r) => [r.id, r.requestId])).toEqual([[p.id, id]]);
+  });
+
+  it('is null, and absent from log lines, where the gateway sent none', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const captured = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const records: RequestRecord[] = [];
+    const p = new RequestProcessor({ config: validateConfig({ defaultDialect: 'vllm' }), log: captured, onFinish: (r) => records.push(r) });
+    await p.handle(chatHeaders());
+    await p.handle(body({ model: 'm', stream: true, messages: [{ role: 'user', content: 'Hello' }] }));
+    await p.handle({ request: 'response_headers', response_headers: hv({ ':status': '200', 'content-type': 'text/event-stream', 'content-encoding': 'br' }) });
+    p.close(false);
+    const warning = lines.find((l) => l.msg === 'compressed response passed through without enforcement')!;
+    expect(warning.req).toBe(p.id);
+    expect('requestId' in warning).toBe(false);
+    expect(records[0]!.requestId).toBeNull();
+  });
+});
+
 describe('RequestProcessor, phase by phase', () => {
   it('a request that is not a chat is handed to the pass-through: Envoy is told to skip the rest', async () => {
     const { send, records, p } = processor(validateConfig({}));

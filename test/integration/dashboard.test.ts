@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/paths.js';
 import { extProcFilter } from '../../devkit/envoy.js';
 import { startStack, type Stack } from '../../devkit/stack.js';
+import { FOLLOW_UP_KINDS } from '../../src/stream/rewriter.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const EVIL = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2"> what is 2+2?';
@@ -52,6 +53,12 @@ describe('dashboard and metrics while requests flow through Envoy', () => {
     expect(tiers).toEqual(expect.arrayContaining(['trivial', 'moderate']));
     // No continuation ran: the outcome alone (a follow-up would read "ok · rescued").
     expect(await page.$$eval('#feed tbody tr td:nth-child(10)', (tds) => tds.map((t) => t.textContent))).toEqual(['ok', 'ok', 'ok']);
+    // Each row names the gateway's request id on hover, as the engine received it.
+    const ids = stack.emulator.requests.filter((r) => r.path === '/v1/chat/completions').map((r) => `request ${String(r.headers['x-request-id'])}`);
+    expect((await page.$$eval('#feed tbody tr', (trs) => trs.map((t) => (t as HTMLElement).title))).sort()).toEqual(ids.sort());
+    // Every kind of follow-up a record can carry has its words in the feed.
+    const notes = await page.evaluate((kinds) => kinds.map((kind) => (window as unknown as { followUpNote: (f: unknown) => string }).followUpNote({ kind, failed: false })), [...FOLLOW_UP_KINDS]);
+    expect(notes.filter((n) => !/^ · \w/.test(n))).toEqual([]);
     await page.waitForFunction(() => document.getElementById('t-requests')?.textContent === '3', undefined, { timeout: 5000 });
     const dir = join(packageRoot(), 'test-artifacts');
     mkdirSync(dir, { recursive: true });

@@ -360,7 +360,7 @@ describe('FULL_DUPLEX_STREAMED: a whole JSON answer longer than requests.maxResp
 });
 
 describe('dynamic metadata in the Envoy access log', () => {
-  it('the shipped access-log format prints thinkcap:tier, budget and thinking_tokens', async () => {
+  it('the shipped access-log format prints thinkcap:tier, budget and thinking_tokens, and the request id that finds thinkcap\'s record', async () => {
     const { readFileSync } = await import('node:fs');
     const { join } = await import('node:path');
     const logPath = join(scratchDir('tc-al-'), 'access.log');
@@ -379,6 +379,19 @@ describe('dynamic metadata in the Envoy access log', () => {
         }
       }
       expect(log, log).toMatch(/"POST \/v1\/chat\/completions" 200 tier=trivial budget=32 thinking=32 /);
+      // One id joins the access log, thinkcap's record and its history API: Envoy's x-request-id,
+      // as the engine received it too.
+      const sent = stack.emulator.requests.find((r) => r.path === '/v1/chat/completions')!.headers['x-request-id'];
+      expect(sent).toMatch(/^[0-9a-f-]{36}$/);
+      const record = stack.thinkcap!.history.find((r) => r.path === '/v1/chat/completions')!;
+      expect(record.requestId).toBe(sent);
+      expect(log).toContain(` request_id=${sent} thinkcap_id=${record.id} `);
+      const admin = `http://127.0.0.1:${stack.thinkcap!.adminPort}`;
+      const found = (await (await fetch(`${admin}/api/history?id=${sent}`)).json()) as { requests: Array<{ id: string; requestId: string }> };
+      expect(found.requests.map((r) => [r.id, r.requestId])).toEqual([[record.id, sent]]);
+      const byOwnId = (await (await fetch(`${admin}/api/history?id=${record.id}`)).json()) as { requests: Array<{ requestId: string }> };
+      expect(byOwnId.requests.map((r) => r.requestId)).toEqual([sent]);
+      expect(((await (await fetch(`${admin}/api/history?id=nothing-has-this-id`)).json()) as { requests: unknown[] }).requests).toEqual([]);
     } finally {
       await stack.stop();
     }
