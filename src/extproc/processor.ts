@@ -731,10 +731,22 @@ export class RequestProcessor {
       signal: this.continuationAbort.signal,
       idleTimeoutMs: this.ctx.config.requests.continuationTimeoutMs,
       queueTimeoutMs: this.ctx.config.requests.continuationQueueTimeoutMs,
-      headers: backendCallHeaders(plan.backend),
+      headers: this.followUpHeaders(plan.backend, this.followUp.kind),
       onChunk: (chunk) => onChunk(chunk, second),
     });
     return { second, done };
+  }
+
+  /**
+   * Headers of thinkcap's own call to the engine for this request: the engine's key, and the
+   * gateway's request id with the follow-up's kind after it, so that the engine's logs (vLLM
+   * names a request by it with --enable-request-id-headers) tie the call to the request. Never the
+   * id itself: the first leg may still be running there under it.
+   */
+  private followUpHeaders(backend: BackendConfig | undefined, kind: FollowUp): Record<string, string> {
+    const headers = backendCallHeaders(backend);
+    const requestId = this.head?.requestId;
+    return requestId ? { ...headers, 'x-request-id': `${requestId}-${kind}` } : headers;
   }
 
   /**

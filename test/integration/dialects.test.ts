@@ -670,8 +670,13 @@ describe.each([
     const before = stack.emulator.requests.length;
     const content = await answerOf(stack, 'm', stream);
     expect(answerIn(content)).toBe(expectedAnswer(6));
-    const sent = chatCalls(stack, before).map((r) => r.body as Record<string, unknown>);
+    const calls = chatCalls(stack, before);
+    const sent = calls.map((r) => r.body as Record<string, unknown>);
     expect(sent).toHaveLength(2);
+    // The engine can tie thinkcap's own call to the request: the gateway's id, with the kind after it.
+    const gatewayId = String(calls[0]!.headers['x-request-id']);
+    expect(gatewayId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(calls[1]!.headers['x-request-id']).toBe(`${gatewayId}-rescue_at_length`);
     // The first leg's cap: the trivial budget (32) and the allowance (40); the engine thought all of it.
     expect(stack.emulator.generatedThinking.at(-2)).toBe(72);
     expect(continued(sent[1]!)).toBe(true);
