@@ -67,7 +67,7 @@ export async function startThinkcap(config: Config, log: Logger, opts: StartOpti
   // Redis only when budgets are on: no connection attempts for a feature that is off.
   const role = opts.role ?? 'all';
   const ledger: Ledger = opts.ledger ?? (config.spend.enabled && config.spend.ledger === 'redis' ? new RedisLedger(config.spend.redis) : new MemoryLedger());
-  const metrics = new Metrics();
+  const metrics = new Metrics(config.metrics.tenantLabels);
   const stats = new Stats(HISTORY_LIMIT);
   const spend = new SpendController(config, ledger, log, clock, {
     onRefused: (scope, code) => metrics.refusals.inc({ scope, code }),

@@ -574,6 +574,17 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    metrics: z
+      .object({
+        /**
+         * Distinct tenants the per-tenant metrics (thinkcap_tenant_*) name, per process: the first
+         * this many seen; later ones are counted under tenant="other", so that a flood of tenant
+         * ids cannot grow the series without bound. 0: no per-tenant metrics.
+         */
+        tenantLabels: z.number().int().min(0).max(10_000).default(100),
+      })
+      .strict()
+      .prefault({}),
     admin: z
       .object({
         /** Bearer token for the admin write APIs; without one they answer 403. */

@@ -1,9 +1,40 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RequestRecord } from '../accounting/record.js';
 
+/** Longest tenant id a per-tenant series is named by; a longer one is counted as "other". */
+export const MAX_TENANT_LABEL = 128;
+
+/**
+ * The tenant label of a request: its tenant id where it is one of the first `max` ids seen (and
+ * at most MAX_TENANT_LABEL characters), "other" past them, "(none)" without a tenant. Bounds the
+ * series a stream of new tenant ids can create; ids Envoy sets after authentication come from
+ * a closed set in practice, so "other" says `metrics.tenantLabels` is too small.
+ */
+export class TenantLabels {
+  private readonly seen = new Set<string>();
+  constructor(private readonly max: number) {}
+  of(tenant: string | undefined): string {
+    if (tenant === undefined || tenant === '') return '(none)';
+    if (this.seen.has(tenant)) return tenant;
+    if (this.seen.size >= this.max || tenant.length > MAX_TENANT_LABEL) return 'other';
+    this.seen.add(tenant);
+    return tenant;
+  }
+}
+
 /** thinkcap's Prometheus metrics (prom-client), served at /metrics on the admin port. */
 export class Metrics {
   readonly registry = new Registry();
+  private readonly tenants: TenantLabels | null;
+  readonly tenantRequests = new Counter({
+    name: 'thinkcap_tenant_requests_total',
+    help: 'Chat requests by tenant (the identity header Envoy sets; "(none)" without one, "other" past metrics.tenantLabels distinct tenants) and outcome (rejected: refused before any upstream call, budget refusals among them).',
+    labelNames: ['tenant', 'outcome'],
+    registers: [this.registry],
+  });
+  readonly tenantCostUsd = new Counter({ name: 'thinkcap_tenant_cost_usd_total', help: 'Cost of requests in USD, by tenant (as thinkcap_tenant_requests_total).', labelNames: ['tenant'], registers: [this.registry] });
+  readonly tenantThinking = new Counter({ name: 'thinkcap_tenant_thinking_tokens_total', help: 'Thinking tokens the backend generated, by tenant.', labelNames: ['tenant'], registers: [this.registry] });
+  readonly tenantEnergyJoules = new Counter({ name: 'thinkcap_tenant_energy_joules_total', help: 'GPU energy attributed to requests, in joules, by tenant.', labelNames: ['tenant'], registers: [this.registry] });
   readonly requests = new Counter({
     name: 'thinkcap_requests_total',
     help: 'Chat requests by tier, route, dialect and outcome (ok, passthrough, rejected, upstream_error, aborted, error).',
@@ -114,12 +145,21 @@ export class Metrics {
   readonly gpuUtil = new Gauge({ name: 'thinkcap_gpu_utilization_ratio', help: 'GPU utilisation 0..1.', labelNames: ['gpu', 'source'], registers: [this.registry] });
   readonly gpuEnergy = new Gauge({ name: 'thinkcap_gpu_energy_joules', help: 'GPU energy counter (since driver load), joules.', labelNames: ['gpu', 'source'], registers: [this.registry] });
 
-  constructor() {
+  /** tenantLabels: distinct tenants the per-tenant series name (config metrics.tenantLabels; 0: none). */
+  constructor(tenantLabels = 100) {
     collectDefaultMetrics({ register: this.registry, prefix: 'thinkcap_' });
+    this.tenants = tenantLabels > 0 ? new TenantLabels(tenantLabels) : null;
   }
 
   record(r: RequestRecord): void {
     const tier = r.tier ?? 'none';
+    if (this.tenants !== null) {
+      const tenant = this.tenants.of(r.identity.tenant);
+      this.tenantRequests.inc({ tenant, outcome: r.outcome });
+      if (r.costUsd !== null) this.tenantCostUsd.inc({ tenant }, r.costUsd);
+      if (r.thinkingTokens !== null) this.tenantThinking.inc({ tenant }, r.thinkingTokens);
+      if (r.energyJ !== null) this.tenantEnergyJoules.inc({ tenant }, r.energyJ);
+    }
     this.requests.inc({ tier, route: r.backend ?? r.route ?? 'default', dialect: r.dialect ?? 'none', outcome: r.outcome });
     if (r.tier && r.budget !== null) this.thinkingBudgeted.inc({ tier }, r.budget);
     if (r.tier && r.thinkingTokens !== null) this.thinkingUsed.inc({ tier }, r.thinkingTokens);

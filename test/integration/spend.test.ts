@@ -116,6 +116,24 @@ describe('spend budgets with two replicas sharing one Redis', () => {
     expect(Number(e.headers.get('retry-after'))).toBe(14 * 3600);
   });
 
+  it("Prometheus shows each tenant's requests, refusals and cost, and the cost is what the ledger settled", async () => {
+    const metric = async (name: string) => {
+      let sum = 0;
+      for (const r of stack.replicas) {
+        const text = await (await fetch(`http://127.0.0.1:${r.adminPort}/metrics`)).text();
+        for (const line of text.split('\n')) if (line.startsWith(name + ' ') || line.startsWith(name + '{')) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+      }
+      return sum;
+    };
+    const ok = await metric('thinkcap_tenant_requests_total{tenant="acme",outcome="ok"}');
+    const refused = await metric('thinkcap_tenant_requests_total{tenant="acme",outcome="rejected"}');
+    expect(ok + refused).toBe(300);
+    expect(ok).toBe(stack.emulator.chatCalls());
+    const b = (await budget(stack, 'tenant:acme')).budgets[0]!;
+    expect(await metric('thinkcap_tenant_cost_usd_total{tenant="acme"}')).toBeCloseTo(b.spent, 6);
+    expect(await metric('thinkcap_tenant_thinking_tokens_total{tenant="acme"}')).toBe(ok * 32);
+  });
+
   it('another tenant has its own budget; the next day the budget is back (time injected)', async () => {
     // Refunds freed part of acme's cap; use it up.
     let status = 200;
