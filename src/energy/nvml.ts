@@ -23,6 +23,9 @@ interface Bound {
   errorString: Fn;
 }
 
+/** NVML's structs are declared to koffi (once per process: koffi's type names are global). */
+let structsDeclared = false;
+
 function call(fn: Fn, ...args: unknown[]): Promise<number> {
   return new Promise((resolve, reject) => fn.async(...args, (err: unknown, rc: number) => (err ? reject(err) : resolve(rc))));
 }
@@ -48,8 +51,9 @@ export class NvmlSource implements GpuSource {
     } catch (err) {
       throw new Error(`NVML library ${libraryPath} not loadable (${(err as Error).message.split('\n')[0]})`);
     }
-    const memory = koffi.struct('thinkcap_nvmlMemory_t', { total: 'uint64_t', free: 'uint64_t', used: 'uint64_t' });
-    const util = koffi.struct('thinkcap_nvmlUtilization_t', { gpu: 'uint32_t', memory: 'uint32_t' });
+    // koffi keeps named types for the process: declared once, or a second open (a monitor
+    // started again in the same process) failed with "Duplicate type name" and lost NVML.
+    structsDeclared ||= (koffi.struct('thinkcap_nvmlMemory_t', { total: 'uint64_t', free: 'uint64_t', used: 'uint64_t' }), koffi.struct('thinkcap_nvmlUtilization_t', { gpu: 'uint32_t', memory: 'uint32_t' }), true);
     const nv: Bound = {
       init: lib.func('int nvmlInit_v2()') as Fn,
       shutdown: lib.func('int nvmlShutdown()') as Fn,
@@ -62,8 +66,6 @@ export class NvmlSource implements GpuSource {
       util: lib.func('int nvmlDeviceGetUtilizationRates(void *device, _Out_ thinkcap_nvmlUtilization_t *utilization)') as Fn,
       errorString: lib.func('const char *nvmlErrorString(int result)') as Fn,
     };
-    void memory;
-    void util;
     const rc = await call(nv.init);
     if (rc !== NVML_SUCCESS) throw new Error(`nvmlInit failed: ${String(nv.errorString(rc))}`);
     const count = [0];
