@@ -53,7 +53,11 @@ export class NvmlSource implements GpuSource {
     }
     // koffi keeps named types for the process: declared once, or a second open (a monitor
     // started again in the same process) failed with "Duplicate type name" and lost NVML.
-    structsDeclared ||= (koffi.struct('thinkcap_nvmlMemory_t', { total: 'uint64_t', free: 'uint64_t', used: 'uint64_t' }), koffi.struct('thinkcap_nvmlUtilization_t', { gpu: 'uint32_t', memory: 'uint32_t' }), true);
+    if (!structsDeclared) {
+      koffi.struct('thinkcap_nvmlMemory_t', { total: 'uint64_t', free: 'uint64_t', used: 'uint64_t' });
+      koffi.struct('thinkcap_nvmlUtilization_t', { gpu: 'uint32_t', memory: 'uint32_t' });
+      structsDeclared = true;
+    }
     const nv: Bound = {
       init: lib.func('int nvmlInit_v2()') as Fn,
       shutdown: lib.func('int nvmlShutdown()') as Fn,

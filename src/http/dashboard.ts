@@ -89,7 +89,7 @@ export function dashboardRoutes(stats: Stats, metrics: Metrics, gpu: () => unkno
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new HttpError(400, 'limit must be an integer from 1 to 1000');
       // One request by the gateway's id (Envoy's x-request-id, in its access log) or thinkcap's.
       const id = url.searchParams.get('id');
-      const rows = id === null ? stats.recent(limit) : stats.recent(1000).filter((r) => r.requestId === id || r.id === id).slice(0, limit);
+      const rows = id === null ? stats.recent(limit) : stats.history.filter((r) => r.requestId === id || r.id === id).reverse().slice(0, limit);
       sendJson(res, 200, { requests: rows.map(publicRecord) });
     },
   ]);

@@ -132,6 +132,12 @@ describe.each(['memory', 'redis'] as const)('serve --workers 2 behind Envoy, %s 
       .reduce((s, l) => s + Number(l.split(' ').at(-1)), 0);
     // Every request sent so far, once (the history keeps the last 1,000 only).
     expect(total).toBe(sent);
+    // The per-tenant series too, summed over the workers (these requests carry no tenant).
+    const perTenant = text
+      .split('\n')
+      .filter((l) => l.startsWith('thinkcap_tenant_requests_total{tenant="(none)"'))
+      .reduce((s, l) => s + Number(l.split(' ').at(-1)), 0);
+    expect(perTenant).toBe(sent);
     expect(text).toMatch(/thinkcap_budget_refusals_total\{[^}]*\} [1-9]/);
   }, 120_000);
 
