@@ -37,6 +37,8 @@ export class NvmlSource implements GpuSource {
   private names: string[] = [];
   /** Per GPU: true when the energy counter is unsupported (pre-Volta): integrate power instead. */
   private noCounter: boolean[] = [];
+  /** The NVIDIA driver's version (nvmlSystemGetDriverVersion), once open; null where NVML gives none. */
+  driverVersion: string | null = null;
 
   get description(): string {
     return `nvml (${this.names.length} GPU${this.names.length === 1 ? '' : 's'}: ${[...new Set(this.names)].join(', ')})`;
@@ -72,6 +74,10 @@ export class NvmlSource implements GpuSource {
     };
     const rc = await call(nv.init);
     if (rc !== NVML_SUCCESS) throw new Error(`nvmlInit failed: ${String(nv.errorString(rc))}`);
+    const driver = Buffer.alloc(80);
+    if ((await call(lib.func('int nvmlSystemGetDriverVersion(_Out_ uint8_t *version, uint32_t length)') as Fn, driver, 80)) === NVML_SUCCESS) {
+      this.driverVersion = driver.toString('utf8', 0, driver.indexOf(0) >= 0 ? driver.indexOf(0) : 80);
+    }
     const count = [0];
     const rcc = await call(nv.count, count);
     if (rcc !== NVML_SUCCESS || count[0] === 0) throw new Error(rcc !== NVML_SUCCESS ? `nvmlDeviceGetCount failed: ${String(nv.errorString(rcc))}` : 'NVML found no GPU');

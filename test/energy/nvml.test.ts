@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import koffi from 'koffi';
@@ -168,4 +168,79 @@ describe('measured energy through Envoy, with the NVML interface', () => {
       await stack.stop();
     }
   });
+});
+
+describe('benchmarks/gpu-verify.js, the check issue #17 runs on a GPU machine', () => {
+  it('reads idle and load power, checks attribution against the counters, times the sampler and reads thinkcap\'s /api/gpu, in one run', () => {
+    // Its own process: the library sets itself up from the environment there, and a "load"
+    // command raises the power it reports (60 W idle, 400 W under load).
+    const power = join(dir, 'power-mw');
+    writeFileSync(power, '60000');
+    const json = join(dir, 'gpu-verify.json');
+    const run = spawnSync(
+      process.execPath,
+      [join(packageRoot(), 'dist', 'benchmarks', 'gpu-verify.js'), '--library', library, '--idle-seconds', '1', '--seconds', '2', '--load', `echo 400000 > ${power}; sleep 30`, '--json', json],
+      { encoding: 'utf8', env: { ...process.env, FAKE_NVML_POWER_FILE: power }, timeout: 60_000 },
+    );
+    expect(run.status, run.stderr + run.stdout).toBe(0);
+    const out = JSON.parse(readFileSync(json, 'utf8')) as {
+      driver: string;
+      gpus: Array<{ name: string }>;
+      idle: { watts: number };
+      load: { seconds: number; counterJ: number; integratedJ: number; meanWatts: number; loadJ: number };
+      attribution: { requests: Record<string, number>; attributedJ: number; idleJ: number; counterJ: number; differenceJ: number };
+      sampler: { samples: number; nvmlMsMedian: number; cpuMsPerSample: number; eventLoopDelayMs: { p99: number } };
+      apiGpu: { source: string; gpus: Array<{ powerW: number }> };
+      metrics: string[];
+    };
+    expect(out.driver).toBe('fake-550.54.15');
+    expect(out.gpus.map((g) => g.name)).toEqual(['NVIDIA H100 80GB HBM3']);
+    expect(out.idle.watts).toBeGreaterThan(55);
+    expect(out.idle.watts).toBeLessThan(65);
+    // Under load: the counter and integrated power agree, and the mean is the load's power but
+    // for the moments before the command wrote it.
+    expect(out.load.meanWatts).toBeGreaterThan(300);
+    expect(out.load.meanWatts).toBeLessThan(405);
+    expect(Math.abs(out.load.integratedJ - out.load.counterJ) / out.load.counterJ).toBeLessThan(0.1);
+    expect(out.load.loadJ).toBeCloseTo(out.load.counterJ - out.idle.watts * out.load.seconds, 6);
+    // Three overlapping requests of different sizes; they and idle hold what the counters moved.
+    expect(Object.keys(out.attribution.requests).sort()).toEqual(['a', 'b', 'c']);
+    expect(Object.values(out.attribution.requests).every((j) => j > 0)).toBe(true);
+    expect(Math.abs(out.attribution.differenceJ)).toBeLessThan(0.01 * out.attribution.counterJ);
+    expect(out.sampler.samples).toBeGreaterThan(20);
+    expect(out.sampler.nvmlMsMedian).toBeGreaterThan(0);
+    expect(out.sampler.eventLoopDelayMs.p99).toBeGreaterThan(0);
+    expect(out.apiGpu.source).toBe('nvml');
+    expect(out.apiGpu.gpus[0]!.powerW).toBe(400);
+    expect(out.metrics).toContain('thinkcap_gpu_power_watts{gpu="0",source="nvml"} 400');
+  }, 60_000);
+});
+
+describe('scripts/gpu-pack.sh and scripts/gpu-run.sh: what a GPU session carries and runs', () => {
+  it('the packed Node.js, build and production dependencies run the check from an empty folder, within what the device tool carries', () => {
+    const carry = join(dir, 'carry');
+    const pack = spawnSync('bash', [join(packageRoot(), 'scripts', 'gpu-pack.sh'), '--no-build', '--out', carry], { encoding: 'utf8', timeout: 240_000 });
+    expect(pack.status, pack.stderr + pack.stdout).toBe(0);
+    const bytes = statSync(join(carry, 'bundle.tar.xz')).size;
+    expect(bytes).toBeLessThan(56 * 1024 * 1024); // the device tool carries 64 MiB in all
+    const power = join(dir, 'power-run-mw');
+    writeFileSync(power, '60000');
+    const out = mkdtempSync(join(dir, 'out-'));
+    // Run from a folder with nothing of the project in it: the bundle must hold all it reads.
+    const empty = mkdtempSync(join(dir, 'empty-'));
+    mkdirSync(join(empty, '.gpu-carry'));
+    renameSync(join(carry, 'bundle.tar.xz'), join(empty, '.gpu-carry', 'bundle.tar.xz'));
+    const run = spawnSync('bash', [join(packageRoot(), 'scripts', 'gpu-run.sh'), '--library', library, '--idle-seconds', '1', '--seconds', '1'], {
+      cwd: empty,
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, OUT: out, FAKE_NVML_POWER_FILE: power, GPU_LOAD: `echo 400000 > ${power}; sleep 30`, PATH: '/usr/bin:/bin' },
+    });
+    expect(run.status, run.stderr + run.stdout).toBe(0);
+    const result = JSON.parse(readFileSync(join(out, 'gpu-verify.json'), 'utf8')) as { driver: string; idle: { watts: number }; apiGpu: { source: string } };
+    expect(result.driver).toBe('fake-550.54.15');
+    expect(result.idle.watts).toBeGreaterThan(55);
+    expect(result.apiGpu.source).toBe('nvml');
+    expect(readFileSync(join(out, 'gpu-verify.txt'), 'utf8')).toMatch(/^attribution: a [\d.]+ J/m);
+  }, 300_000);
 });
