@@ -154,6 +154,11 @@ describe('Kubernetes manifests', () => {
     expect(c.ports.map((p: { containerPort: number }) => p.containerPort)).toEqual([50051, 9100]);
     expect(d.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThan(20);
   });
+  it("Prometheus's pod annotations name the admin port the config listens on, where /metrics is", () => {
+    const annotations = find('Deployment', 'thinkcap').spec.template.metadata.annotations;
+    const cfg = validateConfig(parse(find('ConfigMap', 'thinkcap-config').data['thinkcap.yaml']));
+    expect(annotations).toEqual({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(cfg.server.adminPort), 'prometheus.io/path': '/metrics' });
+  });
   it('a Service with appProtocol grpc for ext_proc', () => {
     const s = find('Service', 'thinkcap');
     expect(s.spec.ports.find((p: { port: number }) => p.port === 50051).appProtocol).toBe('grpc');
