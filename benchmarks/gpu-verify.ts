@@ -113,12 +113,12 @@ async function main(): Promise<void> {
   // Its own process group, so that stopping it stops what the shell started too.
   const child = load ? spawn('sh', ['-c', load], { stdio: 'inherit', detached: true }) : null;
   const stopLoad = () => {
-    if (child?.pid !== undefined && child.exitCode === null) {
-      try {
-        process.kill(-child.pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
+    // The whole group, even where the shell itself has exited and left what it started running.
+    if (child?.pid === undefined) return;
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      // the group is gone
     }
   };
   process.once('exit', stopLoad);
