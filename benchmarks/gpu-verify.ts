@@ -70,22 +70,24 @@ async function main(): Promise<void> {
   const out: Record<string, unknown> = { library, idleSeconds, seconds, load: load ?? null };
   const log = pino({ level: 'silent' });
 
-  // 1. The GPUs and the driver.
-  const probe = new NvmlSource();
-  await probe.open(library);
-  const gpus = (await probe.sample()).map((g) => ({ index: g.index, name: g.name, memTotalBytes: g.memTotal }));
-  out.source = probe.description;
-  out.driver = probe.driverVersion;
-  out.gpus = gpus;
-  await probe.close();
-  console.log(`source: ${probe.description}; driver ${probe.driverVersion ?? 'unknown'}`);
-
+  // thinkcap's sampler reads NVML throughout; its source also names the GPUs and the driver.
   const monitor = new EnergyMonitor(validateConfig({ energy: { source: 'nvml', nvmlLibrary: library, intervalMs: INTERVAL_MS, historySeconds: Math.ceil(idleSeconds + seconds + 10) } }).energy, log);
   await monitor.start();
-  if (monitor.kind !== 'nvml') throw new Error('the sampler did not open NVML');
+  if (!(monitor.source instanceof NvmlSource)) {
+    // The sampler logs why at info (silent here): an open of its own says it.
+    await new NvmlSource().open(library);
+    throw new Error('the sampler did not open NVML');
+  }
+  const source = monitor.source;
+
+  // 1. The GPUs and the driver.
+  out.source = source.description;
+  out.driver = source.driverVersion;
+  out.gpus = monitor.series.at(-1)!.gpus.map((g) => ({ index: g.index, name: g.name, memTotalBytes: g.memTotal }));
+  console.log(`source: ${source.description}; driver ${source.driverVersion ?? 'unknown'}`);
+
   // NVML time per sample (5 calls per GPU, on koffi's threads).
   const sampleMs: number[] = [];
-  const source = monitor.source!;
   const sample = source.sample.bind(source);
   source.sample = async () => {
     const t = performance.now();
