@@ -9,9 +9,9 @@ import type { ProcessingRequest, ProcessingResponse } from '../../src/extproc/pr
 const log = pino({ level: 'silent' });
 const hv = (o: Record<string, string>) => ({ headers: { headers: Object.entries(o).map(([key, v]) => ({ key, raw_value: Buffer.from(v) })) } });
 
-function processor(config: Config, more: { emit?: (r: ProcessingResponse) => void } = {}) {
+function processor(config: Config, more: { emit?: (r: ProcessingResponse) => void; log?: pino.Logger } = {}) {
   const records: RequestRecord[] = [];
-  const p = new RequestProcessor({ config, log, onFinish: (r) => records.push(r), emit: more.emit });
+  const p = new RequestProcessor({ config, log: more.log ?? log, onFinish: (r) => records.push(r), emit: more.emit });
   const send = async (req: ProcessingRequest) => await p.handle(req);
   return { p, records, send };
 }
@@ -31,11 +31,15 @@ function sse(reasoning: number, answer: number): string {
 }
 
 describe("the gateway's request id", () => {
-  it('labels the record and every log line of the request, beside thinkcap\'s own id', async () => {
+  /** A processor whose log lines are kept, parsed. */
+  const logged = () => {
     const lines: Array<Record<string, unknown>> = [];
     const captured = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
-    const records: RequestRecord[] = [];
-    const p = new RequestProcessor({ config: validateConfig({ defaultDialect: 'vllm' }), log: captured, onFinish: (r) => records.push(r) });
+    return { lines, ...processor(validateConfig({ defaultDialect: 'vllm' }), { log: captured }) };
+  };
+
+  it('labels the record and every log line of the request, beside thinkcap\'s own id', async () => {
+    const { lines, records, p } = logged();
     const id = 'c0ffee00-1111-4222-8333-444455556666';
     await p.handle({ request: 'request_headers', request_headers: hv({ ':method': 'POST', ':path': '/v1/chat/completions', 'x-request-id': id }) });
     await p.handle(body({ model: 'm', stream: true, messages: [{ role: 'user', content: 'Hello' }] }));
@@ -48,10 +52,7 @@ describe("the gateway's request id", () => {
   });
 
   it('is null, and absent from log lines, where the gateway sent none', async () => {
-    const lines: Array<Record<string, unknown>> = [];
-    const captured = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
-    const records: RequestRecord[] = [];
-    const p = new RequestProcessor({ config: validateConfig({ defaultDialect: 'vllm' }), log: captured, onFinish: (r) => records.push(r) });
+    const { lines, records, p } = logged();
     await p.handle(chatHeaders());
     await p.handle(body({ model: 'm', stream: true, messages: [{ role: 'user', content: 'Hello' }] }));
     await p.handle({ request: 'response_headers', response_headers: hv({ ':status': '200', 'content-type': 'text/event-stream', 'content-encoding': 'br' }) });
