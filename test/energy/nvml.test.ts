@@ -24,6 +24,7 @@ let fake: {
   configure: (gpus: number, initResult: number) => void;
   set: (gpu: number, powerMw: number, counterSupported: number, memTotal: number, memUsed: number, utilPercent: number) => void;
   markCaller: () => void;
+  stall: (ms: number) => void;
   calls: () => number;
   callsOnCaller: () => number;
   energyMj: (gpu: number) => number | bigint;
@@ -42,6 +43,7 @@ beforeAll(() => {
     configure: lib.func('void fake_nvml_configure(uint32_t gpus, int initResult)'),
     set: lib.func('void fake_nvml_set(uint32_t i, uint32_t powerMw, int counterSupported, uint64_t memTotal, uint64_t memUsed, uint32_t utilPercent)'),
     markCaller: lib.func('void fake_nvml_mark_caller()'),
+    stall: lib.func('void fake_nvml_stall(uint32_t ms)'),
     calls: lib.func('int fake_nvml_calls()'),
     callsOnCaller: lib.func('int fake_nvml_calls_on_caller()'),
     energyMj: lib.func('uint64_t fake_nvml_energy_mj(uint32_t i)'),
@@ -105,6 +107,28 @@ describe('NVML through koffi, against a library with its C interface', () => {
     const seconds = (Date.parse(after.gpus[0]!.at) - Date.parse(before.gpus[0]!.at)) / 1000;
     expect(joules / seconds).toBeGreaterThan(470 * 0.85);
     expect(joules / seconds).toBeLessThan(470 * 1.15);
+  });
+
+  it('a driver whose every call stalls for 400 ms: the event loop goes on, and samples do not pile up behind it', async () => {
+    const m = new EnergyMonitor(validateConfig({ energy: { source: 'nvml', nvmlLibrary: library, intervalMs: 50 } }).energy, log);
+    await m.start();
+    fake.stall(400);
+    const callsBefore = fake.calls();
+    // Timers due every 10 ms for 1.5 s while each sample (four calls per GPU) takes ~1.6 s.
+    let late = 0;
+    let last = performance.now();
+    for (let i = 0; i < 150; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      const now = performance.now();
+      late = Math.max(late, now - last - 10);
+      last = now;
+    }
+    fake.stall(0);
+    await m.stop();
+    expect(late).toBeLessThan(100);
+    // A 50 ms interval would have started 30 samples; one at a time ran (2 GPUs x 4 calls each).
+    expect(fake.calls() - callsBefore).toBeLessThanOrEqual(2 * 8);
+    expect(fake.callsOnCaller()).toBe(0);
   });
 
   it('an NVML that does not start or finds no GPU gives one clear reason, and the monitor goes on without it', async () => {
