@@ -24,12 +24,14 @@
  * confusion matrix, on thinkcap's held-out split and on ../shared/datasets/external/ (read in
  * place, never copied, never tuned on). Speed: median and p99 per query at 200 B, 2 KB, 20 KB, 1 MB, and for generated
  * adversarial inputs at 2 KB and 1 MB (single asks, conversations, many messages, many content
- * parts), each beside its floor (parsing the request body).
+ * parts), each beside its floor (parsing the request body); then the rows whose timed calls a
+ * garbage-collection pause fell in, with their p99 without those calls and what one
+ * classification allocates.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { constants, performance, PerformanceObserver } from 'node:perf_hooks';
 import { classifyMessages, thresholdTier } from '../src/classify/classifier.js';
 import { wordModelScore, wordModelTier } from '../src/classify/wordmodel.js';
 import { askOf, trainWordModel, type LabelledRow } from '../src/classify/wordmodel-train.js';
@@ -43,6 +45,7 @@ import { readLexicons } from '../src/classify/wordlex.js';
 import { ends, isBmpWordChar, lexicalForm, messageText } from '../src/classify/text.js';
 import { COMPLEX_ASK, CONSTRAINT, DEEP_ASK, DEPTH_TERMS, MATH_WORDS, MULTI_STEP } from '../src/classify/lexicon.js';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { GCProfiler, getHeapStatistics } from 'node:v8';
 
 type Msg = { role: string; content: string | Array<{ type: string; text: string }> };
 interface Item {
@@ -540,7 +543,15 @@ function fixedWorkRows(): void {
  * changes several-fold from day to day (sessions 9-14 of benchmarks/README.md); the ratio to the
  * floor is what carries from one run to the next.
  */
-function speed(): void {
+async function speed(): Promise<void> {
+  // Garbage-collection pauses, to say which slow calls a pause fell in (the 1 MB rows' floor
+  // parses megabytes a call, and V8 may finish its marking inside the classifier's next call).
+  const pauses: Array<{ start: number; end: number; kind: number }> = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) pauses.push({ start: e.startTime, end: e.startTime + e.duration, kind: ((e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? 0) });
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  const withPauses: string[] = [];
   console.log('\n### speed (one classification, whole request; floor: parsing the request body that carries it)\n');
   console.log('| prompt size | median us | p99 us | floor median us | floor p99 us | median / floor | p99 / floor | runs |');
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
@@ -558,7 +569,9 @@ function speed(): void {
       classifyMessages(inputs[i % inputs.length]!);
       floor(i);
     }
-    const rounds: Array<{ p50: number; p99: number; f50: number; f99: number }> = [];
+    const rounds: Array<{ p50: number; p99: number; f50: number; f99: number; clear99: number }> = [];
+    const windows: Array<[number, number]> = [];
+    const roundTimes: number[][] = [];
     for (let round = 0; round < 5; round++) {
       const t: number[] = [];
       const f: number[] = [];
@@ -570,11 +583,33 @@ function speed(): void {
         floor(i);
         f.push((performance.now() - t1) * 1000);
         t.push((t1 - t0) * 1000);
+        windows.push([t0, t1]);
       }
+      roundTimes.push([...t]);
       t.sort((a, b) => a - b);
       f.sort((a, b) => a - b);
-      rounds.push({ p50: quantile(t, 0.5), p99: quantile(t, 0.99), f50: quantile(f, 0.5), f99: quantile(f, 0.99) });
+      rounds.push({ p50: quantile(t, 0.5), p99: quantile(t, 0.99), f50: quantile(f, 0.5), f99: quantile(f, 0.99), clear99: 0 });
     }
+    // The observer's entries arrive a while later (after an immediate, not yet: 20 ms is ample).
+    await new Promise((r) => setTimeout(r, 20));
+    const hit = windows.map(([a, b]) => pauses.filter((g) => g.start < b && g.end > a));
+    if (hit.some((h) => h.length > 0)) {
+      // Per round, the p99 of the calls no pause fell in: what the classifier itself took.
+      let first = 0;
+      for (let round = 0; round < 5; round++) {
+        const times = roundTimes[round]!;
+        const clear = times.filter((_, i) => hit[first + i]!.length === 0).sort((a, b) => a - b);
+        rounds[round]!.clear99 = clear.length > 0 ? quantile(clear, 0.99) : NaN;
+        first += times.length;
+      }
+      const paused = windows.flatMap(([a, b], i) => (hit[i]!.length > 0 ? [{ us: (b - a) * 1000, kinds: hit[i]!.map((g) => GC_KINDS[g.kind] ?? `kind ${g.kind}`) }] : []));
+      const clear99s = rounds.map((r) => r.clear99).filter((v) => !Number.isNaN(v));
+      const kb = allocatedPerCall(inputs);
+      withPauses.push(
+        `| ${label} | ${paused.length} of ${windows.length} | ${[...new Set(paused.flatMap((p) => p.kinds))].join(', ')} | ${Math.max(...paused.map((p) => p.us)).toFixed(0)} | ${median(rounds.map((r) => r.p99)).toFixed(1)} / ${Math.max(...rounds.map((r) => r.p99)).toFixed(1)} | ${median(clear99s).toFixed(1)} / ${Math.max(...clear99s).toFixed(1)} | ${kb === null ? '–' : kb.toFixed(0)} | ${(bodies.reduce((n, b) => n + b.length, 0) / bodies.length / 1024).toFixed(0)} |`,
+      );
+    }
+    pauses.length = 0;
     const [p50, p99, f50, f99] = (['p50', 'p99', 'f50', 'f99'] as const).map((k) => median(rounds.map((r) => r[k])));
     // Ratios per round (both figures from the same calls), then the median round.
     const r50 = median(rounds.map((r) => r.p50 / r.f50));
@@ -584,7 +619,39 @@ function speed(): void {
       `| ${label} | ${p50!.toFixed(1)} | ${p99!.toFixed(1)} | ${f50!.toFixed(1)} | ${f99!.toFixed(1)} | ${r50.toPrecision(2)} | ${r99.toPrecision(2)} | ${runs} (5 rounds; p99 range ${p99s[0]!.toFixed(0)}–${p99s[4]!.toFixed(0)}) |`,
     );
   }
+  observer.disconnect();
+  if (withPauses.length > 0) {
+    console.log('\n### speed rows whose timed calls a garbage-collection pause fell in\n');
+    console.log('| input | calls a pause fell in | pauses | slowest such call us | p99 us, median / slowest round | p99 of the other calls us, median / slowest round | KB the classifier allocates a call | KB of body the floor parses a call |');
+    console.log('|---|---:|---|---:|---:|---:|---:|---:|');
+    for (const row of withPauses) console.log(row);
+  }
 }
+
+/**
+ * KB of heap one classification allocates, on the row's inputs in turn: the growth of the used
+ * heap over 20 calls during which no collection ran (v8.GCProfiler says so), in at most 5 tries;
+ * null if a collection ran in each.
+ */
+function allocatedPerCall(inputs: Msg[][]): number | null {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const profiler = new GCProfiler();
+    profiler.start();
+    const before = getHeapStatistics().used_heap_size;
+    for (let i = 0; i < 20; i++) classifyMessages(inputs[i % inputs.length]!);
+    const after = getHeapStatistics().used_heap_size;
+    if ((profiler.stop()?.statistics.length ?? 1) === 0) return (after - before) / 20 / 1024;
+  }
+  return null;
+}
+
+/** PerformanceEntry's detail.kind for 'gc' entries (node:perf_hooks constants). */
+const GC_KINDS: Record<number, string> = {
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+  [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak callbacks',
+};
 
 // --- calibration and the asymmetric decision ------------------------------------------------
 
@@ -1135,5 +1202,5 @@ if (split === 'heldout') {
     if (tb.length) score(tb, 'external: thinkbudget (85 queries, 5 tiers)');
     scoreTokenomics();
   }
-  if (!args.includes('--no-speed')) speed();
+  if (!args.includes('--no-speed')) await speed();
 }
