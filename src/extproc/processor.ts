@@ -776,6 +776,11 @@ export class RequestProcessor {
     this.ctx.emit!(res);
   }
 
+  /** The request's record is finished (its response ended, or it was refused): nothing is left to do but answer. */
+  get done(): boolean {
+    return this.finished;
+  }
+
   /** Resolves when no asynchronous work (a continuation) is left on this stream. */
   settled(): Promise<void> {
     return this.pending ?? Promise.resolve();

@@ -127,7 +127,17 @@ export async function startExtProcServer(opts: ExtProcServerOptions): Promise<Ex
         }
       });
       call.on('end', () => {
-        // Envoy half-closed; a continuation may still be streaming its answer back.
+        // Envoy half-closes when its HTTP stream is over: its filter is being destroyed. By
+        // default it resets the stream at once ('cancelled' follows); with the runtime guard
+        // envoy.reloadable_features.ext_proc_graceful_grpc_close it waits up to a second for
+        // thinkcap to close. A request not finished by then was cut (the client left during a
+        // follow-up): stopped now, not when the follow-up's generation ends or Envoy's wait does.
+        if (!processor.done) {
+          end(false);
+          if (!call.cancelled && !call.destroyed) call.end();
+          return;
+        }
+        // Finished: its last answer may still be on its way out (a continuation's last chunk).
         void Promise.all([tail, processor.settled()]).then(() => {
           end(false);
           if (!call.cancelled && !call.destroyed) call.end();

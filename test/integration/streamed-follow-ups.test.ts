@@ -404,3 +404,81 @@ describe.each([
     } else expect(record.outcome).toBe('aborted');
   });
 });
+
+/**
+ * Envoy's runtime guard envoy.reloadable_features.ext_proc_graceful_grpc_close (README: one of
+ * the two ways to keep Node's reset limit away) half-closes an ext_proc stream when its HTTP
+ * stream is over, and waits (here up to 10 s) for the server to close, instead of resetting it.
+ * A client that leaves during a follow-up then reaches thinkcap as that half-close alone: the
+ * follow-up must stop there, not run to its end on the engine for nobody (it did: recorded "ok"
+ * with the follow-up answered). And a client that stays still gets the whole follow-up: Envoy
+ * half-closes only once the response is over.
+ */
+describe.each(['FULL_DUPLEX_STREAMED', 'STREAMED'] as const)('Envoy with the graceful-close runtime guard, %s: a follow-up the client leaves', (mode) => {
+  let stack: Stack;
+  // The follow-up: 40 answer tokens 100 ms apart (4 s).
+  const FOLLOW_UP_MS = 4_000;
+  beforeAll(async () => {
+    stack = await heldStack({
+      mode,
+      followUp: { thinkingTokens: 0, answerTokens: 40, tokenDelayMs: 100 },
+      requests: { answerTokens: 40, ...(mode === 'STREAMED' ? { streamedFollowUpMs: 10_000 } : {}) },
+      envoy: (cfg) => {
+        cfg.layered_runtime = {
+          layers: [{ name: 'static', static_layer: { 'envoy.reloadable_features.ext_proc_graceful_grpc_close': true, 'envoy.filters.http.ext_proc.remote_close_timeout_milliseconds': 10_000 } }],
+        };
+      },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('a client that leaves: the follow-up stops when Envoy half-closes, recorded as aborted', async () => {
+    const before = stack.thinkcap!.history.length;
+    const leave = new AbortController();
+    // Full duplex: the follow-up's answer streams, and the client leaves at its first text. STREAMED
+    // holds the answer to the end, so the client leaves a second in.
+    const timer = mode === 'STREAMED' ? setTimeout(() => leave.abort(), 1_000) : undefined;
+    let left = 0;
+    try {
+      const r = await fetch(`${stack.baseURL}/chat/completions`, { method: 'POST', signal: leave.signal, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'Hi there' }] }) });
+      const reader = r.body!.getReader();
+      let text = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += Buffer.from(value).toString('utf8');
+        if (mode === 'FULL_DUPLEX_STREAMED' && /"content":"[^"]*\S/.test(text)) {
+          left = performance.now();
+          leave.abort();
+          break;
+        }
+      }
+    } catch {
+      left = performance.now();
+    } finally {
+      clearTimeout(timer);
+    }
+    expect(left).toBeGreaterThan(0);
+    const record = await lastRecord(stack, before);
+    expect(record.outcome, JSON.stringify(record)).toBe('aborted');
+    expect(record.followUp).toEqual({ kind: 'rescue_at_length', failed: true });
+    // Ended at the half-close, well before the follow-up would have (and before Envoy's 10 s wait).
+    const endedAfterLeaving = record.startedAt + record.durationMs - (performance.timeOrigin + left);
+    expect(endedAfterLeaving).toBeLessThan(FOLLOW_UP_MS / 2);
+  });
+
+  it('a client that stays: the whole follow-up', async () => {
+    const before = stack.thinkcap!.history.length;
+    const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
+    const s = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'Hi there' }], stream: true });
+    let content = '';
+    for await (const chunk of s) content += (chunk.choices[0]?.delta as { content?: string | null } | undefined)?.content ?? '';
+    const record = await lastRecord(stack, before);
+    expect(record.outcome, JSON.stringify(record)).toBe('ok');
+    expect(record.followUp).toEqual({ kind: 'rescue_at_length', failed: false });
+    // The first answer's 25 tokens were cut inside thinking; the rescue's 40 are the answer.
+    expect(content.split(/\s+/).filter(Boolean).length).toBeGreaterThanOrEqual(40);
+  }, 20_000);
+});
