@@ -155,6 +155,14 @@ export function validateEnvoyConfig(cfg: any): { ok: boolean; output: string } {
 }
 
 export async function startEnvoy(cfg: any, opts: { readyTimeoutMs?: number } = {}): Promise<RunningEnvoy> {
+  // DEVKIT_ENVOY_GRACEFUL_CLOSE=1: every Envoy the tests and benchmarks start runs with the
+  // runtime guard that half-closes ext_proc streams instead of resetting them (not shipped, see
+  // README "Failure behaviour"), so that the whole suite can be run under it.
+  if (process.env.DEVKIT_ENVOY_GRACEFUL_CLOSE === '1' && cfg.static_resources) {
+    cfg.layered_runtime ??= { layers: [{ name: 'static', static_layer: {} }] };
+    cfg.layered_runtime.layers[0].static_layer ??= {};
+    cfg.layered_runtime.layers[0].static_layer['envoy.reloadable_features.ext_proc_graceful_grpc_close'] = true;
+  }
   const dir = mkdtempSync(join(tmpdir(), 'thinkcap-envoy-'));
   const file = join(dir, 'envoy.yaml');
   writeFileSync(file, stringify(cfg));
