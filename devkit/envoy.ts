@@ -163,6 +163,12 @@ export async function startEnvoy(cfg: any, opts: { readyTimeoutMs?: number } = {
     cfg.layered_runtime.layers[0].static_layer ??= {};
     cfg.layered_runtime.layers[0].static_layer['envoy.reloadable_features.ext_proc_graceful_grpc_close'] = true;
   }
+  // DEVKIT_SEND_BODY_EARLY=1: every such Envoy's ext_proc filter sends bodies without waiting for
+  // thinkcap's answer to their headers (send_body_without_waiting_for_header_response), which
+  // thinkcap check --envoy refuses: the suite run under it shows why (README "Failure behaviour").
+  if (process.env.DEVKIT_SEND_BODY_EARLY === '1' && cfg.static_resources) {
+    for (const l of cfg.static_resources.listeners ?? []) for (const fc of l.filter_chains ?? []) for (const f of fc.filters ?? []) for (const h of f.typed_config?.http_filters ?? []) if (h.name === 'envoy.filters.http.ext_proc') h.typed_config.send_body_without_waiting_for_header_response = true;
+  }
   const dir = mkdtempSync(join(tmpdir(), 'thinkcap-envoy-'));
   const file = join(dir, 'envoy.yaml');
   writeFileSync(file, stringify(cfg));

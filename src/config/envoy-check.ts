@@ -382,6 +382,13 @@ function extProcFilterFindings(ep: Obj, config: Config, error: Say, warning: Say
     warning(`backends '${b.name}' (${b.dialect}) gets no thinking cap the engine reads: it thinks on past the budget, and a model still thinking at the length cap leaves the client no answer. thinkcap asks for one where the backend has a url and response_body_mode is FULL_DUPLEX_STREAMED (or STREAMED with requests.streamedFollowUpMs).`);
   }
   if (ep.allow_mode_override !== true) warning('allow_mode_override is not true: thinkcap cannot tell Envoy to skip the bodies of requests it does not act on, or to buffer whole JSON answers.');
+  // Envoy ignores every answer of an observing processor: no rewrite, no cap, no refusal.
+  if (ep.observability_mode === true) error('observability_mode is true: Envoy ignores every answer thinkcap sends, so requests go out unrewritten and uncapped and no budget refuses one; turn it off.');
+  // Envoy sends the response body before thinkcap's answer to its headers, which asks for a whole
+  // JSON answer to be buffered (mode_override): measured with Envoy 1.40, non-streamed answers
+  // lost thinkcap's x-thinkcap-* figures and its enforced flag, Ollama's /api/chat answers reached
+  // the client empty, and held follow-ups (STREAMED) went wrong.
+  if (ep.send_body_without_waiting_for_header_response === true) error("send_body_without_waiting_for_header_response is true: Envoy sends the response body before thinkcap's answer to the response headers, which asks Envoy to buffer a whole JSON answer; non-streamed answers then lose their x-thinkcap-* figures, and some arrive empty (Ollama's /api/chat). Leave it unset.");
   const timeout = ep.message_timeout === undefined ? null : durationMs(ep.message_timeout);
   if (ep.message_timeout === undefined) warning(`message_timeout is not set (Envoy's default is 200 ms); state it, above requests.deadlineMs (${config.requests.deadlineMs} ms) with margin.`);
   const effective = timeout ?? 200;

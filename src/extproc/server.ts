@@ -58,6 +58,14 @@ export async function startExtProcServer(opts: ExtProcServerOptions): Promise<Ex
   const grpcToken = config.server.grpcToken === undefined ? null : Buffer.from(`Bearer ${config.server.grpcToken}`);
   const onFinish = opts.onFinish ?? (() => {});
   const planDeps = planDepsFor({ config, log, onFinish, spend: opts.spend, metrics: opts.metrics, energy: opts.energy, router: opts.router });
+  // Said once: an Envoy that sends bodies before thinkcap answers their headers (thinkcap check
+  // --envoy refuses the setting; the first message of each stream carries it, recent Envoy only).
+  let saidBodyEarly = false;
+  const noteProtocol = (req: ProcessingRequest) => {
+    if (saidBodyEarly || req.protocol_config?.send_body_without_waiting_for_header_response !== true) return;
+    saidBodyEarly = true;
+    log.warn("Envoy's ext_proc filter has send_body_without_waiting_for_header_response on: it sends a response body before thinkcap's answer to the headers, which asks for whole JSON answers to be buffered, so non-streamed answers lose their x-thinkcap-* figures and some arrive empty (Ollama's /api/chat); turn it off (thinkcap check --envoy)");
+  };
 
   server.addService(extProcServiceDefinition(), {
     Process(call: grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>) {
@@ -120,6 +128,7 @@ export async function startExtProcServer(opts: ExtProcServerOptions): Promise<Ex
         tail = t;
       };
       call.on('data', (req: ProcessingRequest) => {
+        noteProtocol(req);
         if (tail) enqueue(tail.then(() => step(req)));
         else {
           const p = step(req);

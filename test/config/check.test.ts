@@ -213,6 +213,8 @@ describe('thinkcap check: the Envoy config', () => {
     ],
     ['streamedFollowUpMs with no max_message_timeout', (e) => delete extProcFilter(e).max_message_timeout, {}, 'error', /requests\.streamedFollowUpMs \(30000 ms\) needs max_message_timeout at least that long \(it is not set\)/],
     ['no allow_mode_override', (e) => delete extProcFilter(e).allow_mode_override, {}, 'warning', /allow_mode_override is not true/],
+    ['observability_mode on', (e) => (extProcFilter(e).observability_mode = true), {}, 'error', /observability_mode is true: Envoy ignores every answer thinkcap sends/],
+    ['send_body_without_waiting_for_header_response on', (e) => (extProcFilter(e).send_body_without_waiting_for_header_response = true), {}, 'error', /send_body_without_waiting_for_header_response is true: Envoy sends the response body before/],
     ['message_timeout too short for the deadline', (e) => (extProcFilter(e).message_timeout = '0.1s'), {}, 'error', /requests\.deadlineMs \(150 ms\) leaves no margin under message_timeout \(100 ms\)/],
     ['no message_timeout', (e) => delete extProcFilter(e).message_timeout, {}, 'warning', /message_timeout is not set/],
     ['route names without xds.route_name', (e) => delete extProcFilter(e).request_attributes, { backends: [{ name: 'b', dialect: 'vllm', routeNames: ['chat'] }] }, 'error', /request_attributes lacks "xds\.route_name"/],

@@ -83,6 +83,22 @@ describe('ext_proc server', () => {
     expect(resp[4]!.dynamic_metadata!.fields!.thinkcap).toBeDefined();
   });
 
+  it("says once, in a warning, that Envoy sends bodies before thinkcap's answer to their headers", async () => {
+    const lines: string[] = [];
+    const config = validateConfig({ server: { grpcHost: '127.0.0.1', grpcPort: 0 } });
+    const s = await startExtProcServer({ config, log: pino({ level: 'warn' }, { write: (l: string) => void lines.push(l) }) });
+    const pkg = grpc.loadPackageDefinition(loadExtProcPackage()) as any;
+    const c: Client = new pkg.envoy.service.ext_proc.v3.ExternalProcessor(`127.0.0.1:${s.port}`, grpc.credentials.createInsecure());
+    const early = { ...chatHeaders, protocol_config: { request_body_mode: 'BUFFERED' as const, response_body_mode: 'STREAMED' as const, send_body_without_waiting_for_header_response: true } };
+    await converse(c, [{ ...chatHeaders, protocol_config: { request_body_mode: 'BUFFERED', response_body_mode: 'STREAMED' } }, chatBody]);
+    expect(lines.filter((l) => l.includes('send_body_without_waiting_for_header_response'))).toHaveLength(0);
+    await converse(c, [early, chatBody]);
+    await converse(c, [early, chatBody]);
+    expect(lines.filter((l) => l.includes('send_body_without_waiting_for_header_response'))).toHaveLength(1);
+    c.close();
+    await s.shutdown(100);
+  });
+
   it('lets an in-flight stream finish on shutdown', async () => {
     const config = validateConfig({ server: { grpcHost: '127.0.0.1', grpcPort: 0 } });
     const s = await startExtProcServer({ config, log: pino({ level: 'silent' }) });
