@@ -569,13 +569,14 @@ async function speed(): Promise<void> {
       classifyMessages(inputs[i % inputs.length]!);
       floor(i);
     }
-    const rounds: Array<{ p50: number; p99: number; f50: number; f99: number; clear99: number }> = [];
+    const rounds: Array<{ p50: number; p99: number; f50: number; f99: number }> = [];
+    // Each timed call's start and end, round after round (perRound calls each).
     const windows: Array<[number, number]> = [];
-    const roundTimes: number[][] = [];
+    const perRound = Math.ceil(runs / 5);
     for (let round = 0; round < 5; round++) {
       const t: number[] = [];
       const f: number[] = [];
-      for (let i = 0; i < Math.ceil(runs / 5); i++) {
+      for (let i = 0; i < perRound; i++) {
         const messages = inputs[i % inputs.length]!;
         const t0 = performance.now();
         classifyMessages(messages);
@@ -585,28 +586,24 @@ async function speed(): Promise<void> {
         t.push((t1 - t0) * 1000);
         windows.push([t0, t1]);
       }
-      roundTimes.push([...t]);
       t.sort((a, b) => a - b);
       f.sort((a, b) => a - b);
-      rounds.push({ p50: quantile(t, 0.5), p99: quantile(t, 0.99), f50: quantile(f, 0.5), f99: quantile(f, 0.99), clear99: 0 });
+      rounds.push({ p50: quantile(t, 0.5), p99: quantile(t, 0.99), f50: quantile(f, 0.5), f99: quantile(f, 0.99) });
     }
     // The observer's entries arrive a while later (after an immediate, not yet: 20 ms is ample).
     await new Promise((r) => setTimeout(r, 20));
-    const hit = windows.map(([a, b]) => pauses.filter((g) => g.start < b && g.end > a));
-    if (hit.some((h) => h.length > 0)) {
+    const calls = windows.map(([a, b]) => ({ us: (b - a) * 1000, pauses: pauses.filter((g) => g.start < b && g.end > a) }));
+    const paused = calls.filter((c) => c.pauses.length > 0);
+    if (paused.length > 0) {
       // Per round, the p99 of the calls no pause fell in: what the classifier itself took.
-      let first = 0;
+      const clear99s: number[] = [];
       for (let round = 0; round < 5; round++) {
-        const times = roundTimes[round]!;
-        const clear = times.filter((_, i) => hit[first + i]!.length === 0).sort((a, b) => a - b);
-        rounds[round]!.clear99 = clear.length > 0 ? quantile(clear, 0.99) : NaN;
-        first += times.length;
+        const clear = calls.slice(round * perRound, (round + 1) * perRound).filter((c) => c.pauses.length === 0).map((c) => c.us).sort((a, b) => a - b);
+        if (clear.length > 0) clear99s.push(quantile(clear, 0.99));
       }
-      const paused = windows.flatMap(([a, b], i) => (hit[i]!.length > 0 ? [{ us: (b - a) * 1000, kinds: hit[i]!.map((g) => GC_KINDS[g.kind] ?? `kind ${g.kind}`) }] : []));
-      const clear99s = rounds.map((r) => r.clear99).filter((v) => !Number.isNaN(v));
       const kb = allocatedPerCall(inputs);
       withPauses.push(
-        `| ${label} | ${paused.length} of ${windows.length} | ${[...new Set(paused.flatMap((p) => p.kinds))].join(', ')} | ${Math.max(...paused.map((p) => p.us)).toFixed(0)} | ${median(rounds.map((r) => r.p99)).toFixed(1)} / ${Math.max(...rounds.map((r) => r.p99)).toFixed(1)} | ${median(clear99s).toFixed(1)} / ${Math.max(...clear99s).toFixed(1)} | ${kb === null ? '–' : kb.toFixed(0)} | ${(bodies.reduce((n, b) => n + b.length, 0) / bodies.length / 1024).toFixed(0)} |`,
+        `| ${label} | ${paused.length} of ${calls.length} | ${[...new Set(paused.flatMap((c) => c.pauses.map((g) => GC_KINDS[g.kind] ?? `kind ${g.kind}`)))].join(', ')} | ${Math.max(...paused.map((p) => p.us)).toFixed(0)} | ${median(rounds.map((r) => r.p99)).toFixed(1)} / ${Math.max(...rounds.map((r) => r.p99)).toFixed(1)} | ${median(clear99s).toFixed(1)} / ${Math.max(...clear99s).toFixed(1)} | ${kb === null ? '–' : kb.toFixed(0)} | ${(bodies.reduce((n, b) => n + b.length, 0) / bodies.length / 1024).toFixed(0)} |`,
       );
     }
     pauses.length = 0;

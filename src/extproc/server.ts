@@ -141,16 +141,13 @@ export async function startExtProcServer(opts: ExtProcServerOptions): Promise<Ex
         // envoy.reloadable_features.ext_proc_graceful_grpc_close it waits up to a second for
         // thinkcap to close. A request not finished by then was cut (the client left during a
         // follow-up): stopped now, not when the follow-up's generation ends or Envoy's wait does.
-        if (!processor.done) {
+        const close = () => {
           end(false);
           if (!call.cancelled && !call.destroyed) call.end();
-          return;
-        }
+        };
+        if (!processor.done) return close();
         // Finished: its last answer may still be on its way out (a continuation's last chunk).
-        void Promise.all([tail, processor.settled()]).then(() => {
-          end(false);
-          if (!call.cancelled && !call.destroyed) call.end();
-        });
+        void Promise.all([tail, processor.settled()]).then(close);
       });
       call.on('cancelled', () => end(true));
       call.on('error', (err) => {
