@@ -618,19 +618,47 @@ const BOUNDARY_SENSITIVE = (() => {
   return t;
 })();
 
-/** Their other forms ("trade-off"), and the marks in them: a clause that holds one takes the regexes. */
+/** Their other forms ("trade-off"), in the order the filler regex tries them. */
 const NO_OBJECT_JOINED = [...new Set(NO_OBJECT_FORMS.filter((w) => !allLetters(w)))];
 const NO_OBJECT_JOINING_MARKS = new Set(NO_OBJECT_JOINED.flatMap((w) => [...w].map((ch) => ch.charCodeAt(0)).filter((c) => !isBmpLetter(c))));
+/**
+ * Whether the place-based check can read a joined filler form itself, where the regexes would
+ * take it out: each begins and ends with a letter (so it can only start a run of letters and its
+ * boundaries are the filler regex's), and the run of letters it starts with is no filler word of
+ * its own (which the regex could take there first, by its place among the terms). Checked once
+ * at load; where it does not hold, a clause with a joined form takes the regexes, as before.
+ */
+const JOINED_READ_IN_PLACE = NO_OBJECT_JOINED.every((w) => {
+  if (!isBmpLetter(w.charCodeAt(0)) || !isBmpLetter(w.charCodeAt(w.length - 1))) return false;
+  let run = 1;
+  while (run < w.length && isBmpLetter(w.charCodeAt(run))) run++;
+  return !NO_OBJECT_FORMS.includes(w.slice(0, run));
+});
+/** First units of the joined forms (all letters; see JOINED_READ_IN_PLACE). */
+const JOINED_FIRST = new Set(NO_OBJECT_JOINED.map((w) => w.charCodeAt(0)));
+
+/**
+ * The length of the joined filler form the filler regex takes at `at` (a run of letters starts
+ * there), or 0: the first form, in the regex's order, that ends by `limit` (the clause's end or
+ * the next hard word's span, which the regexes have made a space by then) with no letter after it.
+ */
+function joinedFillerAt(lex: string, at: number, limit: number): number {
+  for (const w of NO_OBJECT_JOINED) {
+    const after = at + w.length;
+    if (after <= limit && lex.startsWith(w, at) && (after === limit || !isBmpLetter(lex.charCodeAt(after)))) return w.length;
+  }
+  return 0;
+}
 
 /**
  * hardWordsAndNothingElse(lex.slice(start, end)) for a clause of the scanned text, from the
  * places the lexicon scan found instead of seven regex passes (~3 us a clause here; an ask gets
  * up to EXACT_STUFFING_CHECKS of them); null where it cannot say exactly, and the regexes decide:
  * a clause where a Chinese or Japanese term taken out has a letter or number beside it (it
- * matches with no boundary, and the space left could be a boundary: withoutHardWords) or with a
- * filler form that is not all letters.
- * Elsewhere a filler term (NO_OBJECT, whose boundary is a letter) matches a whole run of letters
- * or nothing, and what is left is counted in words as WORD_RE reads them.
+ * matches with no boundary, and the space left could be a boundary: withoutHardWords).
+ * Elsewhere a filler term (NO_OBJECT, whose boundary is a letter) matches a whole run of letters,
+ * a joined form starting with one ("trade-off", see JOINED_READ_IN_PLACE), or nothing, and what is
+ * left is counted in words as WORD_RE reads them.
  */
 function hardWordsAndNothingElseAt(lex: string, scan: LexiconScan, start: number, end: number): boolean | null {
   if (!PLACES_REPLACE_EXACT) return null;
@@ -641,7 +669,7 @@ function hardWordsAndNothingElseAt(lex: string, scan: LexiconScan, start: number
     if (c >= 0x2e80) high = true;
     if (NO_OBJECT_JOINING_MARKS.has(c)) joiningMark = true;
   }
-  if (joiningMark) {
+  if (joiningMark && !JOINED_READ_IN_PLACE) {
     for (const w of NO_OBJECT_JOINED) {
       const at = lex.indexOf(w, start);
       if (at >= 0 && at + w.length <= end) return null;
@@ -664,11 +692,18 @@ function hardWordsAndNothingElseAt(lex: string, scan: LexiconScan, start: number
     }
     const c = lex.charCodeAt(i);
     if (isBmpLetter(c)) {
-      let h = hashStep(HASH_SEED, c);
-      let j = i + 1;
       // A run of letters ends where a span begins (a Chinese or Japanese term can sit inside one:
       // "请证明这个" leaves two words, as the replaces do).
       const runEnd = k < spans.length ? spans[k]! : end;
+      // A joined filler form ("trade-offs") is taken out as the filler regex takes it: a space.
+      const joined = joiningMark && JOINED_FIRST.has(c) ? joinedFillerAt(lex, i, runEnd) : 0;
+      if (joined > 0) {
+        inWord = false;
+        i += joined;
+        continue;
+      }
+      let h = hashStep(HASH_SEED, c);
+      let j = i + 1;
       for (; j < runEnd; j++) {
         const d = lex.charCodeAt(j);
         if (!isBmpLetter(d)) break;
