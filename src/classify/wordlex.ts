@@ -1,5 +1,5 @@
 import { BMP_LETTER_NUMBER_CLASS, isBmpWordChar } from './text.js';
-import { HASH_SEED, WordMap, hashStep } from './wordset.js';
+import { HASH_SEED, WordMap, hashStep, sameRange } from './wordset.js';
 
 /**
  * Lexicons matched by word lookup instead of one regex scan each.
@@ -442,22 +442,36 @@ export function hasPlaceWithin(places: readonly number[], from: number, to: numb
   return false;
 }
 
+/** The distinct matches' ranges (reused: one sweep runs to its end before the next; grown for a larger cap). */
+let sweepStarts = new Int32Array(8);
+let sweepLengths = new Int32Array(8);
+
 /**
  * The distinct strings of the matches a global regex scan takes from candidates (flat
  * [position, order, length] triples in text order, term order at one place): the first candidate
  * at or after the end of the previous match wins.
  */
 function sweep(text: string, found: readonly number[], cap: number): number {
-  const seen = new Set<string>();
+  if (cap > sweepStarts.length) {
+    sweepStarts = new Int32Array(cap);
+    sweepLengths = new Int32Array(cap);
+  }
+  // The distinct matches so far as ranges of the text, compared in place (no string or Set entry per match).
+  let distinct = 0;
   let end = 0;
   for (let k = 0; k < found.length; k += 3) {
     const at = found[k]!;
     if (at < end) continue; // inside the previous match, or a later term at the same place
-    end = at + found[k + 2]!;
-    seen.add(text.slice(at, end));
-    if (seen.size >= cap) break;
+    const length = found[k + 2]!;
+    end = at + length;
+    let seen = false;
+    for (let j = 0; j < distinct && !seen; j++) seen = sweepLengths[j] === length && sameRange(text, sweepStarts[j]!, at, length);
+    if (seen) continue;
+    sweepStarts[distinct] = at;
+    sweepLengths[distinct] = length;
+    if (++distinct >= cap) break;
   }
-  return seen.size;
+  return distinct;
 }
 
 /** The runs of letters and numbers in a text (BMP: lexical forms have no astral characters). */
