@@ -349,6 +349,14 @@ export interface RequestPlan extends Decision {
    * no answer: the engine did not end the thinking at the budget (no budget field it reads).
    */
   readonly rescueAtLength: boolean;
+  /**
+   * The rescue also answers a turn that ended with nothing at all (no thinking, no answer, no
+   * tool call): where a chat template opened the thinking and a reasoning parser takes it out,
+   * a model that ended its turn at once, or a client stop string the engine matched at the start
+   * of the thinking, shows the client nothing else. Not where thinkcap turned thinking off (a
+   * zero budget) nor after the client's own assistant prefill, which an empty turn completes.
+   */
+  readonly rescueEmpty: boolean;
   /** The client's request (before rewriting), kept for a continuation; null where none can run. */
   readonly original: Readonly<Record<string, unknown>> | null;
   /** Sequences the engine generates (generatedChoices). */
@@ -576,6 +584,14 @@ function followUps(d: Decision, addable: boolean): { continuation: boolean; resc
   return { continuation, rescue, rescueAtLength: rescue && !continuation && capIsOurs };
 }
 
+/** Whether a chat request's last message is the assistant's (a prefill the model continues). */
+function endsWithAssistant(json: Record<string, unknown>): boolean {
+  const messages = json.messages;
+  if (!Array.isArray(messages) || messages.length === 0) return false;
+  const last: unknown = messages[messages.length - 1];
+  return typeof last === 'object' && last !== null && (last as { role?: unknown }).role === 'assistant';
+}
+
 /** The admitted request: rewritten for its backend and serialized. */
 function admit(d: Decision, json: Record<string, unknown>, deps: PlanDeps, timing: PlanTiming, reservation: Reservation | null, budgetWarnings: string[], promptEstimate: number): RequestPlan {
   const { config } = deps;
@@ -584,6 +600,7 @@ function admit(d: Decision, json: Record<string, unknown>, deps: PlanDeps, timin
   delete json.thinking_budget;
   if (d.route?.model) json.model = d.route.model;
   const original = continuation || rescue ? structuredClone(json) : null;
+  const rescueEmpty = rescue && d.budget > 0 && !endsWithAssistant(json);
   const choices = d.choices;
   const rewrite = d.dialect.rewriteRequest(json, { thinkingBudget: d.budget, answerTokens: config.requests.answerTokens, graceTokens: d.graceTokens, cutOff: d.cutOff, contextRoom: d.contextRoom, mayFollow: continuation || rescue });
   const body = Buffer.from(JSON.stringify(json), 'utf8');
@@ -613,6 +630,7 @@ function admit(d: Decision, json: Record<string, unknown>, deps: PlanDeps, timin
     continuation,
     rescue,
     rescueAtLength,
+    rescueEmpty,
     original,
     choices,
     cutOff: d.cutOff,

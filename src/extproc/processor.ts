@@ -408,6 +408,7 @@ export class RequestProcessor {
       continuation: plan.continuation,
       rescue: plan.rescue,
       rescueAtLength: plan.rescueAtLength,
+      rescueEmpty: plan.rescueEmpty,
       tier: plan.tier,
       reportExtra: () => reportFields(this.account!.soFar()),
       maxHeldBytes: this.ctx.config.requests.maxResponseHoldBytes,

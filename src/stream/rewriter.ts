@@ -35,6 +35,12 @@ export interface RewriterOptions {
    * end the thinking), or, inside the budget, the engine's own (its context ran out).
    */
   rescueAtLength?: boolean;
+  /**
+   * The rescue also answers a turn that ended with nothing at all: no reasoning, no answer, no
+   * tool call (plan.rescueEmpty: where thinking was expected, and the request ends with no
+   * assistant prefill).
+   */
+  rescueEmpty?: boolean;
   tier: string;
   /** Thinking tokens of an earlier leg (a continuation reports the total). */
   thinkingOffset?: number;
@@ -545,8 +551,9 @@ export class ResponseRewriter {
     if (finish !== 'stop' || this.error) return null;
     // The model ended its turn while still thinking, or right after it: no answer came. (With a
     // reasoning parser the two read alike; a `<think>` block in content tells them apart, and an
-    // empty answer after a closed block is no answer either.)
-    return this.answer.trim() === '' && (this.sawReasoning || this.think.entered) ? 'rescue' : null;
+    // empty answer after a closed block is no answer either.) A turn with nothing in it at all
+    // is one that ended as the thinking began (rescueEmpty).
+    return this.answer.trim() === '' && (this.sawReasoning || this.think.entered || this.o.rescueEmpty === true) ? 'rescue' : null;
   }
 
   private sawReasoning = false;

@@ -407,6 +407,24 @@ describe('planRequest', () => {
     expect(plan({ streamedFollowUpMs: 30_000 }, 'STREAMED')).toEqual([true, true]);
   });
 
+  it('an empty turn is rescued where thinking was expected and the request has no assistant prefill', () => {
+    const config = validateConfig({ defaultDialect: 'sglang', tiers: { trivial: { budget: 0 } }, backends: [{ name: 'b', dialect: 'sglang', url: 'http://127.0.0.1:1' }] });
+    const plan = (messages: Array<{ role: string; content: string }>, responseBodyMode: 'STREAMED' | 'FULL_DUPLEX_STREAMED' = 'FULL_DUPLEX_STREAMED') => {
+      const json = { messages };
+      const out = planRequest(head(config), json, json.messages, deps(config), timing({ responseBodyMode })) as PlanOutcome;
+      if (out.kind !== 'forward') throw new Error('refused');
+      return { budget: out.plan.budget, rescue: out.plan.rescue, rescueEmpty: out.plan.rescueEmpty };
+    };
+    const ask = { role: 'user', content: 'Explain why the sky is blue.' };
+    expect(plan([ask])).toMatchObject({ rescue: true, rescueEmpty: true });
+    // The client's own prefill: an empty turn completes it.
+    expect(plan([ask, { role: 'assistant', content: 'The sky is blue because' }])).toMatchObject({ rescue: true, rescueEmpty: false });
+    // thinkcap turned thinking off (a zero budget): nothing was to be thought.
+    expect(plan([{ role: 'user', content: 'thanks!' }])).toEqual({ budget: 0, rescue: true, rescueEmpty: false });
+    // No rescue where Envoy does not let thinkcap add to the response.
+    expect(plan([ask], 'STREAMED')).toMatchObject({ rescue: false, rescueEmpty: false });
+  });
+
   it("a backend's contextTokens: the completion limit written stays inside what the prompt leaves; a client's smaller one is kept", () => {
     const config = validateConfig({ defaultDialect: 'vllm', tiers: Object.fromEntries(['trivial', 'simple', 'moderate', 'complex', 'deep'].map((t) => [t, { budget: 1024 }])), backends: [{ name: 'b', dialect: 'vllm', contextTokens: 3000 }] });
     const plan = (extra: Record<string, unknown>, content: string) => {

@@ -705,6 +705,52 @@ describe.each([
   });
 });
 
+// A turn with nothing in it (no thinking, no answer): what a reasoning parser shows of a model
+// that ended its turn as the thinking its template opened began, or of a client stop string the
+// engine matched at the thinking's start (llamacpp-real.test.ts has it on the real engine). With a
+// url and full duplex the rescue answers; after the client's own assistant prefill it does not
+// (the empty turn completes the prefill).
+describe.each(['vllm', 'sglang', 'ollama-openai'] as const)('%s, native with a url: a turn that ended with nothing at all is rescued', (dialect) => {
+  let stack: Stack;
+  const last = (body: Record<string, unknown>) => (Array.isArray(body.messages) ? (body.messages.at(-1) as Record<string, unknown>) : {});
+  // thinkcap's continuation: a chat whose last message is the assistant's, or a raw prompt (Ollama's /api/generate).
+  const continued = (body: Record<string, unknown>) => typeof body.prompt === 'string' || (last(body).role === 'assistant' && !String(last(body).content ?? '').startsWith('Sure'));
+  beforeAll(async () => {
+    stack = await startStack({
+      emulator: { dialect, plan: (body) => (continued(body) ? { thinkingTokens: 0, answerTokens: 6 } : { thinkingTokens: 0, answerTokens: 0 }) },
+      thinkcap: (emu) => ({ defaultDialect: dialect, backends: [{ name: 'b', dialect, url: emu.url }] }),
+      envoy: { responseBodyMode: 'FULL_DUPLEX_STREAMED' },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it.each([true, false])('stream %s: the first leg is empty; the rescue answers', async (stream) => {
+    const before = stack.emulator.requests.length;
+    const content = await answerOf(stack, 'm', stream);
+    expect(content.trim()).toBe(expectedAnswer(6));
+    const sent = chatCalls(stack, before).map((r) => r.body as Record<string, unknown>);
+    // The first leg and the continuation (Ollama's /v1: the render of the request between them).
+    expect(sent).toHaveLength(dialect === 'ollama-openai' ? 3 : 2);
+    expect(sent.filter(continued)).toEqual([sent.at(-1)]);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(stack.thinkcap!.history.at(-1)!.followUp).toEqual({ kind: 'rescue', failed: false });
+    await checkEnvoyClean(stack);
+  });
+
+  it("after the client's own assistant prefill an empty turn stands: no second call", async () => {
+    const before = stack.emulator.requests.length;
+    const client = new OpenAI({ baseURL: stack.baseURL, apiKey: 'test', maxRetries: 0 });
+    const data = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: EASY }, { role: 'assistant', content: 'Sure, here it is.' }] });
+    expect(data.choices[0]!.finish_reason).toBe('stop');
+    expect(data.choices[0]!.message.content ?? '').toBe('');
+    expect(chatCalls(stack, before)).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(stack.thinkcap!.history.at(-1)!.followUp).toBeNull();
+  });
+});
+
 /**
  * Ollama's /v1 (ollama-openai) has no raw continuation, but the server behind it has Ollama's own:
  * thinkcap renders the request through /v1 itself (`_debug_render_only`, so its messages, tools

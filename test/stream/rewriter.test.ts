@@ -279,6 +279,58 @@ describe('a turn that ends in a tool call is complete: no rescue', () => {
   });
 });
 
+describe('a turn that ended with nothing at all', () => {
+  // No reasoning, no answer, then the end: what a reasoning parser shows of a turn that ended as
+  // the thinking its template opened began (a model's end of turn at once, or a client stop
+  // string the engine matched in the thinking). Each format an engine writes it in, with
+  // whitespace content or none, and, beside it, a tool call and no text (a complete turn).
+  const toolCall = { id: 'c1', type: 'function', function: { name: 'lookup', arguments: '{"q":"x"}' } };
+  const sse = (o: { content?: string; call?: boolean }) =>
+    [
+      { choices: [{ index: 0, delta: { role: 'assistant', content: o.content ?? null }, finish_reason: null }] },
+      ...(o.call ? [{ choices: [{ index: 0, delta: { tool_calls: [{ index: 0, ...toolCall }] }, finish_reason: null }] }] : []),
+      { choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] },
+      { choices: [], usage: { prompt_tokens: 9, completion_tokens: 1 } },
+    ]
+      .map((e) => `data: ${JSON.stringify(e)}\n\n`)
+      .join('') + 'data: [DONE]\n\n';
+  const whole = (o: { content?: string; call?: boolean }) =>
+    JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content: o.content ?? '', ...(o.call ? { tool_calls: [toolCall] } : {}) }, finish_reason: 'stop' }], usage: { prompt_tokens: 9, completion_tokens: 1 } });
+  const ndjson = (o: { content?: string; call?: boolean }) =>
+    [
+      ...(o.content ? [{ message: { role: 'assistant', content: o.content }, done: false }] : []),
+      ...(o.call ? [{ message: { role: 'assistant', content: '', tool_calls: [{ function: { name: 'lookup', arguments: { q: 'x' } } }] }, done: false }] : []),
+      { message: { role: 'assistant', content: '' }, done: true, done_reason: 'stop', eval_count: 1 },
+    ]
+      .map((l) => `${JSON.stringify(l)}\n`)
+      .join('');
+  const run = (dialect: DialectName, format: 'sse' | 'json' | 'ndjson', body: string, rescueEmpty: boolean | undefined) => {
+    const r = new ResponseRewriter({ dialect: buildDialect(dialect, backendOptions(config, undefined)), format, budget: 50, clientWantsUsage: true, thinkPrefilled: false, continuation: false, rescue: true, rescueEmpty, tier: 'simple' });
+    r.push(Buffer.from(body), true);
+    return r;
+  };
+
+  it.each([
+    { dialect: 'llamacpp' as DialectName, format: 'sse' as const, body: sse },
+    { dialect: 'vllm' as DialectName, format: 'json' as const, body: whole },
+    { dialect: 'ollama' as DialectName, format: 'ndjson' as const, body: ndjson },
+  ])('$dialect $format: rescued where the plan says so (rescueEmpty), not after a prefill (off), not beside a tool call', ({ dialect, format, body }) => {
+    for (const content of [undefined, '\n\n']) {
+      const rescued = run(dialect, format, body({ content }), true);
+      expect(rescued.followUp, `${content}`).toBe('rescue');
+      expect(rescued.continuationWanted).toBe(true);
+      for (const off of [false, undefined]) {
+        const left = run(dialect, format, body({ content }), off);
+        expect(left.followUp).toBeNull();
+        expect(left.continuationWanted).toBe(false);
+      }
+    }
+    expect(run(dialect, format, body({ call: true }), true).followUp).toBeNull();
+    // An answer came: nothing to rescue.
+    expect(run(dialect, format, body({ content: 'Four.' }), true).followUp).toBeNull();
+  });
+});
+
 describe('a length stop: whose limit it was decides the follow-up', () => {
   // Thinking of `tokens` tokens, then a length stop with no answer (an engine that ran out of
   // context, or one that thought into thinkcap's cap), in each format an engine writes it.
