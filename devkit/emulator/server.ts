@@ -60,6 +60,8 @@ export interface GenerationPlan {
   tokenDelayMs?: number;
   /** Nothing is sent for this long first, headers included (a busy engine that queues the request). */
   firstByteDelayMs?: number;
+  /** A stream's response stays open this long after its `[DONE]` (Ollama's /api/generate: its done line) before it ends (OpenAI-style, llama.cpp and /api/generate streams). */
+  endDelayMs?: number;
 }
 
 /** Ollama's shape of it (api.ToolCall: arguments as an object). */
@@ -284,6 +286,8 @@ export interface Outcome {
   tokenDelayMs?: number;
   /** GenerationPlan.firstByteDelayMs. */
   firstByteDelayMs?: number;
+  /** GenerationPlan.endDelayMs. */
+  endDelayMs?: number;
 }
 
 /** What the engine generates for this request: its budget fields obeyed as the real one does. */
@@ -359,7 +363,7 @@ export function engineOutcome(dialect: EmulatedDialect, body: Record<string, unk
     answer = limit - thinking;
     finish = 'length';
   }
-  return { thinking, answer, answerFrom, finish, continuation, thinkClosedByTemplate, ...(plan.dropAfter !== undefined ? { dropAfter: plan.dropAfter } : {}), ...(plan.toolCall && !continuation ? { toolCall: true } : {}), ...(plan.tokenDelayMs !== undefined ? { tokenDelayMs: plan.tokenDelayMs } : {}), ...(plan.firstByteDelayMs ? { firstByteDelayMs: plan.firstByteDelayMs } : {}) };
+  return { thinking, answer, answerFrom, finish, continuation, thinkClosedByTemplate, ...(plan.dropAfter !== undefined ? { dropAfter: plan.dropAfter } : {}), ...(plan.toolCall && !continuation ? { toolCall: true } : {}), ...(plan.tokenDelayMs !== undefined ? { tokenDelayMs: plan.tokenDelayMs } : {}), ...(plan.firstByteDelayMs ? { firstByteDelayMs: plan.firstByteDelayMs } : {}), ...(plan.endDelayMs ? { endDelayMs: plan.endDelayMs } : {}) };
 }
 
 /** The JSON names of the Go structs Ollama decodes a chat request into (api.ChatRequest, openai.ChatCompletionRequest) and their messages. */
@@ -810,6 +814,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       await write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage: usage() })}\n\n`);
     }
     if (!state.closed) await write('data: [DONE]\n\n', true);
+    if (o.endDelayMs) await new Promise((r) => setTimeout(r, o.endDelayMs));
     res.end();
   }
 
@@ -837,6 +842,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       await write(`data: ${JSON.stringify({ choices: [], ...top, usage: llamaUsage(prompt, completion), timings: llamaTimings(completion, delay) })}\n\n`);
     }
     await write('data: [DONE]\n\n', true);
+    if (o.endDelayMs) await new Promise((r) => setTimeout(r, o.endDelayMs));
     res.end();
   }
 
@@ -949,6 +955,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     if (!state.closed) {
       const final = { model, created_at: new Date().toISOString(), response: '', done: true, done_reason: finish, context: [1, 2, 3], total_duration: 1_000_000 * (texts.length + 1), load_duration: 1_000_000, prompt_eval_count: Math.ceil(prompt.length / 4), prompt_eval_duration: 500_000, eval_count: texts.length, eval_duration: 1_000_000 * texts.length };
       await write(JSON.stringify(final) + '\n', true);
+      if (plan.endDelayMs) await new Promise((r) => setTimeout(r, plan.endDelayMs));
     }
     res.end();
   }

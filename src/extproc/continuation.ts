@@ -6,6 +6,11 @@ export interface ContinuationRun {
   request: ContinuationRequest;
   signal: AbortSignal;
   onChunk(chunk: Buffer): void;
+  /**
+   * Whether the answer's end has been read (the stream's `[DONE]`, an NDJSON done line): the
+   * rest of the response is not waited for (an engine may keep it open a while after).
+   */
+  ended?: () => boolean;
   /** Give up when the backend sends nothing for this long, once its answer has begun. */
   idleTimeoutMs?: number;
   /**
@@ -145,6 +150,7 @@ export async function runContinuation(run: ContinuationRun): Promise<void> {
       const bytes = Buffer.from(chunk);
       const out = convert ? convert(bytes) : bytes;
       if (out.length > 0) run.onChunk(out);
+      if (run.ended?.()) break;
     }
   } finally {
     clearTimeout(timer);

@@ -715,6 +715,7 @@ export class RequestProcessor {
       thinkTags: plan.thinkTags,
       thinkingClosed: true,
       continuation: false,
+      holdEnd: true,
       tier: plan.tier,
       thinkingOffset: first.thinkingTokens,
       completionOffset: first.completionTokens ?? 0,
@@ -734,6 +735,7 @@ export class RequestProcessor {
       queueTimeoutMs: this.ctx.config.requests.continuationQueueTimeoutMs,
       headers: this.followUpHeaders(plan.backend, this.followUp.kind),
       onChunk: (chunk) => onChunk(chunk, second),
+      ended: () => second.answerEnded,
     });
     return { second, done };
   }

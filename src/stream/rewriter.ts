@@ -41,6 +41,13 @@ export interface RewriterOptions {
    * assistant prefill).
    */
   rescueEmpty?: boolean;
+  /**
+   * A follow-up's leg: the end of its answer (`[DONE]` and the figures before it, or NDJSON's
+   * final line) is held back until its stream ends, and goes out with thinkcap's own end of the
+   * response. A client that leaves at the end it sees (openai-python closes its response at
+   * `[DONE]`) would otherwise leave before that, and the request read as cut (answerEnded).
+   */
+  holdEnd?: boolean;
   tier: string;
   /** Thinking tokens of an earlier leg (a continuation reports the total). */
   thinkingOffset?: number;
@@ -155,6 +162,14 @@ export class ResponseRewriter {
   /** Rewritten whole JSON body (non-streaming). */
   rewrittenBody: Buffer | null = null;
   private sawDone = false;
+  /** The answer's end, held back (holdEnd) until the stream ends. */
+  private readonly heldEnd: Buffer[] = [];
+  private endRead = false;
+
+  /** The answer's end has been read (`[DONE]`, NDJSON's final line): nothing after it is the answer's. */
+  get answerEnded(): boolean {
+    return this.endRead;
+  }
   /** Reasoning and answer pieces seen: one per token in engines' streams (for energy shares). */
   tokenEvents = 0;
   /**
@@ -258,8 +273,9 @@ export class ResponseRewriter {
       }
       if (ev.data === '[DONE]') {
         this.sawDone = true;
+        this.endRead = true;
         changed = true;
-        parts.push(...this.tail());
+        (this.o.holdEnd ? this.heldEnd : parts).push(...this.tail());
         continue;
       }
       const plain = this.plainAnswerText(ev.data);
@@ -294,6 +310,7 @@ export class ResponseRewriter {
         // Stream ended without [DONE] (error, cut): still close the think block.
         for (const fl of this.flushThink()) parts.push(Buffer.from(`data: ${fl}\n\n`, 'utf8'));
       }
+      parts.push(...this.heldEnd.splice(0));
       changed = true;
     }
     if (!changed) return null;
@@ -653,12 +670,14 @@ export class ResponseRewriter {
       if (this.continuationWanted) return;
       this.o.dialect.annotateUsage?.(json, this.thinkingTokens, this.o.completionOffset ?? 0, this.o.promptTokens);
       json.thinkcap = reportObject(this.reportFields());
-      parts.push(Buffer.from(`${JSON.stringify(json)}\n`, 'utf8'));
+      this.endRead = true;
+      (this.o.holdEnd ? this.heldEnd : parts).push(Buffer.from(`${JSON.stringify(json)}\n`, 'utf8'));
     };
     for (const { raw, line, unread } of lines) handle(raw, line, unread);
     if (eos) {
       const rest = this.ndjson!.takeRemainder();
       if (rest) handle(rest, rest.toString('utf8').trim());
+      parts.push(...this.heldEnd.splice(0));
       changed = true;
     }
     if (!changed) return null;

@@ -289,3 +289,25 @@ describe('continuation fallback', () => {
     }
   });
 });
+
+/** An engine that keeps its response open after the answer's end: the read stops at that end. */
+describe('a continuation whose engine keeps its response open after the answer ends', () => {
+  const engine = fakeEngine((_path, _body, res) => {
+    res.setHeader('content-type', 'text/event-stream');
+    res.write('data: {"choices":[{"delta":{"content":"42"},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n');
+    // Ended only after 3 s (the test's own wait is under that).
+    const timer = setTimeout(() => res.end(), 3000);
+    res.on('close', () => clearTimeout(timer));
+  });
+
+  it('ends as soon as ended() says the answer has ended; without it, it waits for the response to end', async () => {
+    let text = '';
+    const started = performance.now();
+    await runContinuation({ url: engine.url, signal: AbortSignal.timeout(5000), onChunk: (c) => (text += c.toString()), ended: () => text.includes('data: [DONE]'), request: { path: '/v1/chat/completions', body: { stream: true } } });
+    expect(performance.now() - started).toBeLessThan(1500);
+    expect(text).toContain('"content":"42"');
+    const waited = performance.now();
+    await runContinuation({ url: engine.url, signal: AbortSignal.timeout(5000), onChunk: () => {}, request: { path: '/v1/chat/completions', body: { stream: true } } });
+    expect(performance.now() - waited).toBeGreaterThanOrEqual(2500);
+  }, 10_000);
+});

@@ -10,6 +10,7 @@ import OpenAI from 'openai';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../devkit/stack.js';
+import { expectedAnswer } from '../../devkit/emulator/server.js';
 import { roomyTimeouts } from '../harness/timeouts.js';
 import { extProcFilter, extProcStat, httpConnectionManager } from '../../devkit/envoy.js';
 
@@ -27,7 +28,7 @@ async function lastRecord(stack: Stack, before: number) {
   return stack.thinkcap!.history.at(-1)!;
 }
 
-type Plan = { thinkingTokens: number; answerTokens: number; tokenDelayMs?: number; firstByteDelayMs?: number };
+type Plan = { thinkingTokens: number; answerTokens: number; tokenDelayMs?: number; firstByteDelayMs?: number; endDelayMs?: number };
 /** thinkcap's own follow-up: a chat ending in the assistant's message, or a raw prompt. */
 const isFollowUp = (body: Record<string, unknown>) => (Array.isArray(body.messages) && (body.messages.at(-1) as { role?: string }).role === 'assistant') || typeof body.prompt === 'string';
 
@@ -481,4 +482,52 @@ describe.each(['FULL_DUPLEX_STREAMED', 'STREAMED'] as const)('Envoy with the gra
     // The first answer's 25 tokens were cut inside thinking; the rescue's 40 are the answer.
     expect(content.split(/\s+/).filter(Boolean).length).toBeGreaterThanOrEqual(40);
   }, 20_000);
+});
+
+/**
+ * openai-python (3.63) stops reading a stream at `[DONE]` and closes its response there, without
+ * waiting for the body's end. A follow-up's own `[DONE]` (and an NDJSON follow-up's done line) went
+ * to the client as soon as the engine sent it, before thinkcap's end of the response, which waits
+ * for the follow-up's HTTP response to end: such a client left in between, and the request was
+ * recorded as aborted with its follow-up failed though the client had the whole answer (seen once
+ * on the llama stack under load). Here the engine keeps the follow-up's response open 500 ms after
+ * its end, and the client leaves at the end it sees.
+ */
+describe.each([
+  { mode: 'FULL_DUPLEX_STREAMED' as const, dialect: 'sglang' as const },
+  { mode: 'STREAMED' as const, dialect: 'sglang' as const },
+  { mode: 'FULL_DUPLEX_STREAMED' as const, dialect: 'ollama' as const },
+])('$mode, $dialect: a client that leaves at the end of the answer it sees', ({ mode, dialect }) => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await heldStack({ mode, dialect, followUp: { thinkingTokens: 0, answerTokens: 6, endDelayMs: 500 }, requests: { answerTokens: 40, ...(mode === 'STREAMED' ? { streamedFollowUpMs: 10_000 } : {}) } });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('has the whole answer, and the request is recorded as answered', async () => {
+    const before = stack.thinkcap!.history.length;
+    const leave = new AbortController();
+    const ollama = dialect === 'ollama';
+    const r = await fetch(ollama ? `${stack.envoy.url}/api/chat` : `${stack.baseURL}/chat/completions`, { method: 'POST', signal: leave.signal, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'Hi there' }] }) });
+    expect(r.status).toBe(200);
+    const reader = r.body!.getReader();
+    let text = '';
+    const ended = () => (ollama ? /"done":true/.test(text) : text.includes('data: [DONE]'));
+    for (let i = 0; i < 10_000 && !ended(); i++) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += Buffer.from(value).toString('utf8');
+    }
+    expect(ended()).toBe(true);
+    leave.abort();
+    const answer = ollama
+      ? text.trim().split('\n').map((l) => (JSON.parse(l) as { message?: { content?: string } }).message?.content ?? '').join('')
+      : [...text.matchAll(/"content":"((?:[^"\\]|\\.)*)"/g)].map((m) => JSON.parse(`"${m[1]}"`) as string).join('');
+    expect(answer.split('</think>').at(-1)!.trim()).toBe(expectedAnswer(6));
+    const record = await lastRecord(stack, before);
+    expect(record.outcome, JSON.stringify(record)).toBe('ok');
+    expect(record.followUp).toEqual({ kind: 'rescue_at_length', failed: false });
+  });
 });

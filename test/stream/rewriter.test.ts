@@ -380,3 +380,34 @@ describe('a length stop: whose limit it was decides the follow-up', () => {
     expect(run(dialect, format, body(20), { rescueAtLength: false, continuation: true }).followUp).toBe('continuation');
   });
 });
+
+describe('holdEnd (a follow-up leg): the end of the answer goes out only with the end of the stream', () => {
+  const make = (dialect: DialectName, format: 'sse' | 'ndjson', holdEnd: boolean) =>
+    new ResponseRewriter({ dialect: buildDialect(dialect, backendOptions(config, undefined)), format, budget: 0, clientWantsUsage: false, thinkPrefilled: false, thinkingClosed: true, continuation: false, holdEnd, tier: 'simple' });
+
+  it('SSE: [DONE] and the report before it are held; answerEnded is set at [DONE] either way', () => {
+    for (const holdEnd of [true, false]) {
+      const r = make('vllm', 'sse', holdEnd);
+      const body = `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: 'Four.' }, finish_reason: 'stop' }] })}\n\ndata: [DONE]\n\n`;
+      const out = (r.push(Buffer.from(body), false) ?? Buffer.from(body)).toString();
+      expect(r.answerEnded).toBe(true);
+      expect(out).toContain('Four.');
+      expect(out.includes('data: [DONE]'), `${holdEnd}`).toBe(!holdEnd);
+      const end = (r.push(Buffer.alloc(0), true) ?? Buffer.alloc(0)).toString();
+      expect(end.includes('data: [DONE]'), `${holdEnd}`).toBe(holdEnd);
+      expect((out + end).match(/data: \[DONE\]/g)).toHaveLength(1);
+    }
+  });
+
+  it("NDJSON: the final line, with thinkcap's report on it, is held", () => {
+    for (const holdEnd of [true, false]) {
+      const r = make('ollama', 'ndjson', holdEnd);
+      const body = `${JSON.stringify({ message: { role: 'assistant', content: 'Four.' }, done: false })}\n${JSON.stringify({ message: { role: 'assistant', content: '' }, done: true, done_reason: 'stop', eval_count: 2 })}\n`;
+      const out = (r.push(Buffer.from(body), false) ?? Buffer.from(body)).toString();
+      expect(r.answerEnded).toBe(true);
+      expect(out.includes('"done":true'), `${holdEnd}`).toBe(!holdEnd);
+      const end = (r.push(Buffer.alloc(0), true) ?? Buffer.alloc(0)).toString();
+      expect(end.includes('"done":true') && end.includes('"thinkcap"'), `${holdEnd}`).toBe(holdEnd);
+    }
+  });
+});
