@@ -587,8 +587,8 @@ function followUps(d: Decision, addable: boolean): { continuation: boolean; resc
 /** Whether a chat request's last message is the assistant's (a prefill the model continues). */
 function endsWithAssistant(json: Record<string, unknown>): boolean {
   const messages = json.messages;
-  if (!Array.isArray(messages) || messages.length === 0) return false;
-  const last: unknown = messages[messages.length - 1];
+  if (!Array.isArray(messages)) return false;
+  const last: unknown = messages.at(-1);
   return typeof last === 'object' && last !== null && (last as { role?: unknown }).role === 'assistant';
 }
 

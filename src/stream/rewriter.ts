@@ -273,7 +273,8 @@ export class ResponseRewriter {
       }
       if (ev.data === '[DONE]') {
         this.sawDone = true;
-        this.endRead = true;
+        // Where a continuation follows, its answer ends the response, not this [DONE].
+        if (!this.continuationWanted) this.endRead = true;
         changed = true;
         (this.o.holdEnd ? this.heldEnd : parts).push(...this.tail());
         continue;
