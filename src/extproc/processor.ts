@@ -409,6 +409,8 @@ export class RequestProcessor {
       rescue: plan.rescue,
       rescueAtLength: plan.rescueAtLength,
       rescueEmpty: plan.rescueEmpty,
+      // The answer's end reaches the client with the message that ends the response (holdEnd).
+      holdEnd: true,
       tier: plan.tier,
       reportExtra: () => reportFields(this.account!.soFar()),
       maxHeldBytes: this.ctx.config.requests.maxResponseHoldBytes,

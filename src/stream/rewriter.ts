@@ -42,10 +42,11 @@ export interface RewriterOptions {
    */
   rescueEmpty?: boolean;
   /**
-   * A follow-up's leg: the end of its answer (`[DONE]` and the figures before it, or NDJSON's
-   * final line) is held back until its stream ends, and goes out with thinkcap's own end of the
-   * response. A client that leaves at the end it sees (openai-python closes its response at
-   * `[DONE]`) would otherwise leave before that, and the request read as cut (answerEnded).
+   * The end of the answer (`[DONE]` and the figures before it, or NDJSON's final line) is held
+   * back until the stream ends, and goes out with the message that ends the response (the
+   * upstream's end, or thinkcap's after a follow-up). A client that leaves at the end it sees
+   * (openai-python closes its response at `[DONE]`) would otherwise leave before that, and the
+   * request read as cut (answerEnded).
    */
   holdEnd?: boolean;
   tier: string;

@@ -531,3 +531,38 @@ describe.each([
     expect(record.followUp).toEqual({ kind: 'rescue_at_length', failed: false });
   });
 });
+
+/**
+ * The same for a response with no follow-up: the engine's own `[DONE]` reached the client in the
+ * reply to the message that carried it, and a client that left there, before Envoy had passed the
+ * engine's end to thinkcap, read as cut. Here the engine keeps its response open 500 ms after
+ * `[DONE]` (an engine or a network that splits the two does the same, for less time).
+ */
+describe.each(['FULL_DUPLEX_STREAMED', 'STREAMED'] as const)('%s: a client that leaves at the [DONE] of an answer with no follow-up', (mode) => {
+  let stack: Stack;
+  beforeAll(async () => {
+    // Thinking inside the trivial budget (32), then the answer: nothing to follow up.
+    stack = await heldStack({ mode, first: { thinkingTokens: 10, answerTokens: 6, endDelayMs: 500 }, followUp: { thinkingTokens: 0, answerTokens: 6 }, requests: { answerTokens: 40 } });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('has the whole answer, and the request is recorded as answered', async () => {
+    const before = stack.thinkcap!.history.length;
+    const leave = new AbortController();
+    const r = await fetch(`${stack.baseURL}/chat/completions`, { method: 'POST', signal: leave.signal, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'Hi there' }] }) });
+    const reader = r.body!.getReader();
+    let text = '';
+    for (let i = 0; i < 10_000 && !text.includes('data: [DONE]'); i++) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += Buffer.from(value).toString('utf8');
+    }
+    expect(text).toContain('data: [DONE]');
+    leave.abort();
+    const record = await lastRecord(stack, before);
+    expect(record.outcome, JSON.stringify(record)).toBe('ok');
+    expect(record.followUp).toBeNull();
+  });
+});
