@@ -814,7 +814,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       await write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage: usage() })}\n\n`);
     }
     if (!state.closed) await write('data: [DONE]\n\n', true);
-    if (o.endDelayMs) await new Promise((r) => setTimeout(r, o.endDelayMs));
+    if (o.endDelayMs) await sleep(o.endDelayMs);
     res.end();
   }
 
@@ -842,7 +842,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       await write(`data: ${JSON.stringify({ choices: [], ...top, usage: llamaUsage(prompt, completion), timings: llamaTimings(completion, delay) })}\n\n`);
     }
     await write('data: [DONE]\n\n', true);
-    if (o.endDelayMs) await new Promise((r) => setTimeout(r, o.endDelayMs));
+    if (o.endDelayMs) await sleep(o.endDelayMs);
     res.end();
   }
 
@@ -955,7 +955,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     if (!state.closed) {
       const final = { model, created_at: new Date().toISOString(), response: '', done: true, done_reason: finish, context: [1, 2, 3], total_duration: 1_000_000 * (texts.length + 1), load_duration: 1_000_000, prompt_eval_count: Math.ceil(prompt.length / 4), prompt_eval_duration: 500_000, eval_count: texts.length, eval_duration: 1_000_000 * texts.length };
       await write(JSON.stringify(final) + '\n', true);
-      if (plan.endDelayMs) await new Promise((r) => setTimeout(r, plan.endDelayMs));
+      if (plan.endDelayMs) await sleep(plan.endDelayMs);
     }
     res.end();
   }

@@ -10,6 +10,7 @@
  */
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readUntil } from '../harness/read.js';
 import { startStack, type Stack } from '../../devkit/stack.js';
 import { extProcStat } from '../../devkit/envoy.js';
 import { roomyTimeouts } from '../harness/timeouts.js';
@@ -133,17 +134,11 @@ async function askOnce(stack: Stack, dialect: EmulatedDialect, behaviour: Behavi
     if (r.status !== 200) return { reasoning: '', content: '', failed: true, toolCalls: 0 };
     if (LEAVES.has(behaviour) && stream) {
       // Read line by line and leave as a client would.
-      const reader = r.body!.getReader();
-      let text = '';
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        text += Buffer.from(value).toString('utf8');
-        const content = text.split('\n').filter(Boolean).map((l) => { try { return (JSON.parse(l) as { message?: { content?: string } }).message?.content ?? ''; } catch { return ''; } }).join('');
-        if (leaves(content)) {
-          leave.abort();
-          return { reasoning: '', content: '', failed: true, toolCalls: 0 };
-        }
+      const content = (text: string) => text.split('\n').filter(Boolean).map((l) => { try { return (JSON.parse(l) as { message?: { content?: string } }).message?.content ?? ''; } catch { return ''; } }).join('');
+      const text = await readUntil(r.body!, (t) => leaves(content(t)));
+      if (text !== '' && leaves(content(text))) {
+        leave.abort();
+        return { reasoning: '', content: '', failed: true, toolCalls: 0 };
       }
     }
     const lines = (await r.text().catch(() => '')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { message?: { thinking?: string; content?: string; tool_calls?: unknown[] } });

@@ -19,6 +19,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** redis-cli on the old master once it asks for the password. */
 const authed = (port: number, ...args: string[]) => redisCli(port, ...redisAuthCliArgs(PASSWORD), ...args);
+/** A node's role, and its master where it is a replica (diagnostics). */
+const role = (port: number) => redisCli(port, 'role').split('\n').slice(0, 3).join(' ');
 
 describe('spend ledger on Sentinel: a failover thinkcap cannot see on its own connection', () => {
   let sentinel: RunningRedisSentinel;
@@ -81,7 +83,6 @@ describe('spend ledger on Sentinel: a failover thinkcap cannot see on its own co
       const tilt = sentinel.sentinels.map((x) => /sentinel_tilt:(\d+)/.exec(redisCli(x.port, 'info', 'sentinel'))?.[1] ?? '?');
       // Where each node and each sentinel stands: two runs in full suites (a clean-clone .ci/run,
       // a run on Node 22) took this branch and then lost the five answers, which no run alone has.
-      const role = (port: number) => redisCli(port, 'role').split('\n').slice(0, 3).join(' ');
       const named = sentinel.sentinels.map((x) => redisCli(x.port, 'sentinel', 'get-master-addr-by-name', sentinel.name).split('\n').join(':'));
       console.log(`sentinel-partition: the sentinels had not made the old master a replica in 60 s (sentinel_tilt ${tilt.join(', ')}; old ${old}: ${role(old)}; new ${replica}: ${role(replica)}; the sentinels name ${named.join(', ')}; thinkcap connections on old ${thinkcapClients(old)}, on new ${thinkcapClients(replica)}): REPLICAOF sent by the test`);
       redisCli(old, 'replicaof', '127.0.0.1', String(replica));
@@ -92,7 +93,7 @@ describe('spend ledger on Sentinel: a failover thinkcap cannot see on its own co
     expect(b.reserved).toBeCloseTo(0, 9);
     // Eight answers, none lost: what they truly cost is what the ledger holds.
     expect(stack.replicas[0]!.history.filter((h) => h.outcome === 'ok')).toHaveLength(8);
-    const where = `old ${old}: ${redisCli(old, 'role').split('\n').slice(0, 3).join(' ')}; new ${replica}: ${redisCli(replica, 'role').split('\n').slice(0, 3).join(' ')}; thinkcap connections on old ${thinkcapClients(old)}, on new ${thinkcapClients(replica)}`;
+    const where = `old ${old}: ${role(old)}; new ${replica}: ${role(replica)}; thinkcap connections on old ${thinkcapClients(old)}, on new ${thinkcapClients(replica)}`;
     expect(b.spent, where).toBeCloseTo(trueCost(stack), 9);
   }, 240_000);
 });

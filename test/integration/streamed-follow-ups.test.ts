@@ -9,6 +9,7 @@
 import OpenAI from 'openai';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readUntil } from '../harness/read.js';
 import { startStack, type Stack } from '../../devkit/stack.js';
 import { expectedAnswer } from '../../devkit/emulator/server.js';
 import { roomyTimeouts } from '../harness/timeouts.js';
@@ -444,17 +445,10 @@ describe.each(['FULL_DUPLEX_STREAMED', 'STREAMED'] as const)('Envoy with the gra
     let left = 0;
     try {
       const r = await fetch(`${stack.baseURL}/chat/completions`, { method: 'POST', signal: leave.signal, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'Hi there' }] }) });
-      const reader = r.body!.getReader();
-      let text = '';
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        text += Buffer.from(value).toString('utf8');
-        if (mode === 'FULL_DUPLEX_STREAMED' && /"content":"[^"]*\S/.test(text)) {
-          left = performance.now();
-          leave.abort();
-          break;
-        }
+      const answerBegun = (text: string) => mode === 'FULL_DUPLEX_STREAMED' && /"content":"[^"]*\S/.test(text);
+      if (answerBegun(await readUntil(r.body!, answerBegun))) {
+        left = performance.now();
+        leave.abort();
       }
     } catch {
       left = performance.now();
@@ -512,15 +506,9 @@ describe.each([
     const ollama = dialect === 'ollama';
     const r = await fetch(ollama ? `${stack.envoy.url}/api/chat` : `${stack.baseURL}/chat/completions`, { method: 'POST', signal: leave.signal, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'Hi there' }] }) });
     expect(r.status).toBe(200);
-    const reader = r.body!.getReader();
-    let text = '';
-    const ended = () => (ollama ? /"done":true/.test(text) : text.includes('data: [DONE]'));
-    for (let i = 0; i < 10_000 && !ended(); i++) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += Buffer.from(value).toString('utf8');
-    }
-    expect(ended()).toBe(true);
+    const ended = (text: string) => (ollama ? /"done":true/.test(text) : text.includes('data: [DONE]'));
+    const text = await readUntil(r.body!, ended);
+    expect(ended(text)).toBe(true);
     leave.abort();
     const answer = ollama
       ? text.trim().split('\n').map((l) => (JSON.parse(l) as { message?: { content?: string } }).message?.content ?? '').join('')
@@ -552,13 +540,7 @@ describe.each(['FULL_DUPLEX_STREAMED', 'STREAMED'] as const)('%s: a client that 
     const before = stack.thinkcap!.history.length;
     const leave = new AbortController();
     const r = await fetch(`${stack.baseURL}/chat/completions`, { method: 'POST', signal: leave.signal, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'Hi there' }] }) });
-    const reader = r.body!.getReader();
-    let text = '';
-    for (let i = 0; i < 10_000 && !text.includes('data: [DONE]'); i++) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += Buffer.from(value).toString('utf8');
-    }
+    const text = await readUntil(r.body!, (t) => t.includes('data: [DONE]'));
     expect(text).toContain('data: [DONE]');
     leave.abort();
     const record = await lastRecord(stack, before);

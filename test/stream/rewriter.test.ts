@@ -2,13 +2,20 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildDialect, backendOptions } from '../../src/backends/registry.js';
 import { validateConfig } from '../../src/config/load.js';
-import { ResponseRewriter } from '../../src/stream/rewriter.js';
+import { ResponseRewriter, type RewriterOptions } from '../../src/stream/rewriter.js';
 import { SseFramer } from '../../src/stream/sse.js';
 import { countTokens } from '../../src/stream/tokens.js';
 import type { DialectName } from '../../src/config/schema.js';
 import { splitAt } from '../harness/split.js';
 
 const config = validateConfig({});
+
+/** A first leg's rewriter where a rescue may follow (budget 50), fed `body` whole. */
+function rescueRun(dialect: DialectName, format: 'sse' | 'json' | 'ndjson', body: string, o: Partial<RewriterOptions> = {}): ResponseRewriter {
+  const r = new ResponseRewriter({ dialect: buildDialect(dialect, backendOptions(config, undefined)), format, budget: 50, clientWantsUsage: true, thinkPrefilled: false, continuation: false, rescue: true, tier: 'simple', ...o });
+  r.push(Buffer.from(body), true);
+  return r;
+}
 
 /** A recorded-shape vLLM / generic stream: role chunk, reasoning or <think> content, answer, usage, [DONE]. */
 function recorded(kind: 'vllm' | 'generic', thinking: number, answer: string[]): string {
@@ -270,8 +277,7 @@ describe('a turn that ends in a tool call is complete: no rescue', () => {
   ])('$name: a call after thinking ends the turn; without it, the rescue follows', ({ dialect, format, body }) => {
     for (const withCall of [true, false]) {
       for (const fast of [true, false]) {
-        const r = new ResponseRewriter({ dialect: buildDialect(dialect, backendOptions(config, undefined)), format, budget: 50, clientWantsUsage: true, thinkPrefilled: false, continuation: false, rescue: true, rescueAtLength: true, tier: 'simple', fastAnswerEvents: fast });
-        r.push(Buffer.from(body(withCall)), true);
+        const r = rescueRun(dialect, format, body(withCall), { rescueAtLength: true, fastAnswerEvents: fast });
         expect(r.continuationWanted, `${withCall} ${fast}`).toBe(!withCall);
         expect(r.followUp).toBe(withCall ? null : 'rescue');
       }
@@ -304,11 +310,7 @@ describe('a turn that ended with nothing at all', () => {
     ]
       .map((l) => `${JSON.stringify(l)}\n`)
       .join('');
-  const run = (dialect: DialectName, format: 'sse' | 'json' | 'ndjson', body: string, rescueEmpty: boolean | undefined) => {
-    const r = new ResponseRewriter({ dialect: buildDialect(dialect, backendOptions(config, undefined)), format, budget: 50, clientWantsUsage: true, thinkPrefilled: false, continuation: false, rescue: true, rescueEmpty, tier: 'simple' });
-    r.push(Buffer.from(body), true);
-    return r;
-  };
+  const run = (dialect: DialectName, format: 'sse' | 'json' | 'ndjson', body: string, rescueEmpty: boolean | undefined) => rescueRun(dialect, format, body, { rescueEmpty });
 
   it.each([
     { dialect: 'llamacpp' as DialectName, format: 'sse' as const, body: sse },
@@ -352,11 +354,7 @@ describe('a length stop: whose limit it was decides the follow-up', () => {
     `data: ${JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: 'length' }] })}\n\ndata: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 9, completion_tokens: tokens } })}\n\ndata: [DONE]\n\n`;
   const wholeTags = (tokens: number, answer = '') =>
     JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content: `<think>${Array.from({ length: tokens }, () => 'step').join(' ')}${answer ? `</think>${answer}` : ''}` }, finish_reason: 'length' }], usage: { prompt_tokens: 9, completion_tokens: tokens } });
-  const run = (dialect: DialectName, format: 'sse' | 'json' | 'ndjson', body: string, o: { rescueAtLength: boolean; continuation?: boolean }) => {
-    const r = new ResponseRewriter({ dialect: buildDialect(dialect, backendOptions(config, undefined)), format, budget: 50, clientWantsUsage: true, thinkPrefilled: false, continuation: o.continuation ?? false, rescue: true, rescueAtLength: o.rescueAtLength, tier: 'simple' });
-    r.push(Buffer.from(body), true);
-    return r;
-  };
+  const run = (dialect: DialectName, format: 'sse' | 'json' | 'ndjson', body: string, o: { rescueAtLength: boolean; continuation?: boolean }) => rescueRun(dialect, format, body, o);
 
   it.each([
     { dialect: 'llamacpp' as DialectName, format: 'sse' as const, body: sse },
