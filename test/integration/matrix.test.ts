@@ -20,6 +20,9 @@ const BEHAVIOURS = {
   answers: { thinkingTokens: 10, answerTokens: 5 },
   'thinks long': { thinkingTokens: 300, answerTokens: 25 },
   'stops inside': { thinkingTokens: 10, answerTokens: 0 },
+  // The turn ends with nothing at all: no thinking, no answer (a model that ends its turn as the
+  // thinking begins, or a stop string the engine matched there).
+  'ends with nothing': { thinkingTokens: 0, answerTokens: 0 },
   // The same model, and the client's own limit of 50 tokens: its length is the client's.
   'thinks long, client limit': { thinkingTokens: 300, answerTokens: 25 },
   // The engine dies: in its first answer (after 10 events; a whole answer before any byte), or
@@ -42,6 +45,7 @@ const PROMPTS: Record<Behaviour, string> = {
   answers: 'Hello',
   'thinks long': 'Hi there',
   'stops inside': 'Good morning',
+  'ends with nothing': 'Hiya',
   'thinks long, client limit': 'Hey!',
   dies: 'Thanks',
   'dies in the follow-up': 'Good evening',
