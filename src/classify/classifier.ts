@@ -2,8 +2,8 @@ import { TIER_NAMES, type TierName } from '../config/schema.js';
 import { DEFAULT_UNDER_TIER_COST, decideTier, tierProbabilities } from './calibration.js';
 import { expandTerm, hasPlaceWithin, readLexicons, wordSet, words, type LexiconScan } from './wordlex.js';
 import { wordModelTier } from './wordmodel.js';
-import { HASH_SEED, hashStep, sameRange } from './wordset.js';
-import { BMP_LETTER, astralToBmp, isAsciiAlnum, isBmpLetter, isBmpWordChar, currentTurnIndex, ends, isDigitCode, isJsSpace, lexicalForm, listLines, messageEnds, messageHead, nonBlankLines, splitAsk, technicalMarks, textShape, type ChatMessageLike, type TechnicalMarks } from './text.js';
+import { HASH_SEED, RangeSet, hashStep, sameRange } from './wordset.js';
+import { BMP_LETTER, astralToBmp, letterOrNumberAt, isAsciiAlnum, isBmpLetter, isBmpWordChar, currentTurnIndex, ends, isDigitCode, isJsSpace, lexicalForm, listLines, messageEnds, messageHead, nonBlankLines, splitAsk, technicalMarks, textShape, type ChatMessageLike, type TechnicalMarks } from './text.js';
 import {
   BREVITY,
   COMPLEX_ASK,
@@ -307,6 +307,16 @@ function hardSpans(scan: LexiconScan, from: number, to: number): number[] {
 /** Wh-words that open a question (isSmallTalk: such a question with a word of its own asks something). */
 const WH_QUESTION_OPENER = new Set(['what', 'which', 'why', 'where', 'when', 'who']);
 
+/** The distinct words isSmallTalk has read (it stops at the fifteenth), and its word list as ranges. */
+const SMALL_TALK_SEEN = new RangeSet(15);
+const SMALL_TALK_WORD_SET = wordSet(SMALL_TALK_WORDS);
+
+/** Length of the word unit at i as WORD_RE reads it (a letter, a number or an apostrophe; 2 for an astral one), or 0. */
+function wordUnitAt(t: string, i: number): number {
+  const c = t.charCodeAt(i);
+  return c === 39 || c === 0x2019 ? 1 : letterOrNumberAt(t, i);
+}
+
 /** A greeting, thanks or acknowledgement and nothing more (exported for tests). */
 export function isSmallTalk(text: string): boolean {
   // Length first: lower-casing 2 KB of mixed scripts costs more than the rest of this check.
@@ -316,27 +326,47 @@ export function isSmallTalk(text: string): boolean {
   const t = trimmed.toLowerCase();
   if (SMALL_TALK_CJK.test(t)) return true;
   if (SOCIAL_OPENING_CJK.test(t)) return !namesAnAsk(t);
-  // Distinct words ("thanks thanks thanks" is still thanks); stop at the fourth unknown word so
-  // an ordinary prompt costs a few regex steps, not a pass over all of it.
-  const seen = new Set<string>();
+  // Distinct words ("thanks thanks thanks" is still thanks), as WORD_RE reads them, scanned in
+  // place (hashed ranges, no string or match per word: a turn of repeated small-talk words is
+  // read to its end); stop at the fourth unknown word so an ordinary prompt costs a few words.
+  const seen = SMALL_TALK_SEEN;
+  seen.reset(t);
   let known = 0;
   let unknown = 0;
-  let first = '';
-  let last = '';
-  WORD_RE.lastIndex = 0;
-  for (let m = WORD_RE.exec(t); m; m = WORD_RE.exec(t)) {
-    const w = m[0];
-    last = w;
-    if (first === '') first = w;
-    if (seen.has(w)) continue;
-    seen.add(w);
-    if (SMALL_TALK_WORDS.has(w)) known++;
+  let firstStart = -1;
+  let firstEnd = -1;
+  let lastStart = -1;
+  let lastEnd = -1;
+  for (let i = 0; i < t.length; ) {
+    let len = wordUnitAt(t, i);
+    if (len === 0) {
+      i++;
+      continue;
+    }
+    const start = i;
+    let h = HASH_SEED;
+    do {
+      const c = t.charCodeAt(i);
+      // A number: never small talk (the answer whatever the other words are).
+      if (c >= 48 && c <= 57) return false;
+      h = hashStep(h, c);
+      if (len === 2) h = hashStep(h, t.charCodeAt(i + 1));
+      i += len;
+    } while (i < t.length && (len = wordUnitAt(t, i)) > 0);
+    lastStart = start;
+    lastEnd = i;
+    if (firstStart < 0) {
+      firstStart = start;
+      firstEnd = i;
+    }
+    if (!seen.addNew(start, i, h)) continue;
+    if (SMALL_TALK_WORD_SET.getRange(t, start, i, h) !== undefined) known++;
     else if (++unknown > 3) return false;
     if (seen.size > 14) return false;
   }
-  WORD_RE.lastIndex = 0;
   if (seen.size === 0) return /^[\p{Emoji}\s!?.]+$/u.test(t); // emoji only
-  if (/\d/.test(t)) return false;
+  const first = t.slice(firstStart, firstEnd);
+  const last = t.slice(lastStart, lastEnd);
   // A wh-question with a word of its own ("What makes a good unit test?") asks something, even if
   // its other words are small-talk words ("makes sense", "quick test").
   if (unknown > 0 && WH_QUESTION_OPENER.has(first) && /[?？]/.test(t)) return false;

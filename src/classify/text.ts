@@ -204,7 +204,7 @@ export function astralToBmp(lower: string): string {
 }
 
 /** Length in UTF-16 units of the letter or number at i, or 0 if there is none. */
-function letterOrNumberAt(text: string, i: number): number {
+export function letterOrNumberAt(text: string, i: number): number {
   const c = text.charCodeAt(i);
   if (c < 0xd800 || c > 0xdfff) return isBmpWordChar(c) ? 1 : 0;
   // Astral (a surrogate pair): rare enough for the regex.

@@ -125,7 +125,12 @@ export class RangeSet {
 
   /** Add the word text[start, end) with hash h (ignored once full). */
   add(start: number, end: number, h: number): void {
-    if (this.size >= this.capacity) return;
+    this.addNew(start, end, h);
+  }
+
+  /** Add the word text[start, end) with hash h: whether it was not there before (false once full). */
+  addNew(start: number, end: number, h: number): boolean {
+    if (this.size >= this.capacity) return false;
     const mask = this.stamps.length - 1;
     const len = end - start;
     const text = this.text;
@@ -137,10 +142,10 @@ export class RangeSet {
         this.starts[i] = start;
         this.ends[i] = end;
         this.hashes[i] = h;
-        return;
+        return true;
       }
       const i = this.slotEntry[s]!;
-      if (this.hashes[i] === h && this.ends[i]! - this.starts[i]! === len && sameRange(text, this.starts[i]!, start, len)) return;
+      if (this.hashes[i] === h && this.ends[i]! - this.starts[i]! === len && sameRange(text, this.starts[i]!, start, len)) return false;
     }
   }
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { NO_OBJECT_TERMS, ONE_SENTENCE_REMOVABLE, PLACES_REPLACE_EXACT, classifyText, clauseRanges, countNumerals, countQuantities, endsInArithmetic, isSmallTalk, listMarks, isStuffing, materialWords, opensWithWhChoice, stuffingClauses, unknownKeptWords, withoutHardWords } from '../../src/classify/classifier.js';
 import * as lexicons from '../../src/classify/lexicon.js';
-import { isBmpLetter, lexicalForm } from '../../src/classify/text.js';
+import { astralToBmp, isBmpLetter, lexicalForm } from '../../src/classify/text.js';
 import { SMALL_TALK_WORDS } from '../../src/classify/lexicon.js';
 import { WordLexicon, countRegex, expandTerm, hasPlaceWithin, readLexicons, wordSet, words } from '../../src/classify/wordlex.js';
 import { within } from '../harness/bounded.js';
@@ -279,6 +279,53 @@ describe('one-sentence shortcut', () => {
       }),
       { numRuns: 20000 },
     );
+  });
+
+  it('isSmallTalk reads words in place as its regex loop did: the same answer on any text (property)', () => {
+    // The reading it replaced: each word a string from the word regex, distinct words in a Set.
+    const namesAnAsk = (lower: string) => [lexicons.SIMPLE_ASK, lexicons.MODERATE_ASK, lexicons.COMPLEX_ASK, lexicons.DEEP_ASK].some((l) => l.regex.test(astralToBmp(lower)));
+    const reference = (text: string): boolean => {
+      const trimmed = text.trim();
+      if (trimmed.length === 0) return true;
+      if (trimmed.length > 600) return false;
+      const t = trimmed.toLowerCase();
+      if (lexicons.SMALL_TALK_CJK.test(t)) return true;
+      if (lexicons.SOCIAL_OPENING_CJK.test(t)) return !namesAnAsk(t);
+      const seen = new Set<string>();
+      let known = 0;
+      let unknown = 0;
+      let first = '';
+      let last = '';
+      for (const [w] of t.matchAll(/[\p{L}\p{N}'’]+/gu)) {
+        last = w;
+        if (first === '') first = w;
+        if (seen.has(w)) continue;
+        seen.add(w);
+        if (SMALL_TALK_WORDS.has(w)) known++;
+        else if (++unknown > 3) return false;
+        if (seen.size > 14) return false;
+      }
+      if (seen.size === 0) return /^[\p{Emoji}\s!?.]+$/u.test(t);
+      if (/\d/.test(t)) return false;
+      if (unknown > 0 && ['what', 'which', 'why', 'where', 'when', 'who'].includes(first) && /[?？]/.test(t)) return false;
+      if (known / seen.size >= 0.75) return !lexicons.SIMPLE_ASK.regex.test(astralToBmp(t));
+      return seen.size <= 5 && !/[?？]/.test(t) && (lexicons.SOCIAL_EDGE_WORDS.has(first) || lexicons.SOCIAL_EDGE_WORDS.has(last)) && !namesAnAsk(t);
+    };
+    const piece = fc.oneof(
+      fc.constantFrom('thanks', 'Thank', 'you', 'hi', 'Hello', 'ok', 'okay', 'sure', 'great', 'bye', 'what', 'why', 'who', 'prove', 'design', 'capital', 'x', '1', '42', "don't", "'", '’', ' ', ' ', '  ', '\n', '?', '？', '!', '.', '😀', '👍', '𝐀', '𝐀b', 'ſ', 'K', '\ud800', '\udc00', 'é', 'ß', '٣', 'Ⅻ', '谢谢', '你好', 'こんにちは', 'спасибо', 'привет', 'gracias', 'danke'),
+      fc.string({ unit: 'grapheme', maxLength: 3 }),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 24 }), fc.constantFrom(' ', '', ', '), (parts, sep) => {
+        const t = parts.join(sep);
+        expect(isSmallTalk(t), JSON.stringify(t)).toBe(reference(t));
+      }),
+      { numRuns: 20000 },
+    );
+    // Repeats are read to the end (the last word decides), numbers end the reading.
+    expect(isSmallTalk('thanks '.repeat(80) + 'hi')).toBe(true);
+    expect(isSmallTalk('thanks '.repeat(80) + '5')).toBe(false);
+    expect(isSmallTalk('𝐀 thanks')).toBe(reference('𝐀 thanks'));
   });
 
   // What the one-sentence stuffing check builds: the ask without hard words and effort words
