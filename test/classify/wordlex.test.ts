@@ -4,7 +4,7 @@ import { NO_OBJECT_TERMS, ONE_SENTENCE_REMOVABLE, PLACES_REPLACE_EXACT, classify
 import * as lexicons from '../../src/classify/lexicon.js';
 import { astralToBmp, isBmpLetter, lexicalForm } from '../../src/classify/text.js';
 import { SMALL_TALK_WORDS } from '../../src/classify/lexicon.js';
-import { WordLexicon, countRegex, expandTerm, hasPlaceWithin, readLexicons, wordSet, words } from '../../src/classify/wordlex.js';
+import { WordLexicon, countRegex, expandTerm, hasPlaceWithin, readLexicons, residualNeeds, wordSet, words } from '../../src/classify/wordlex.js';
 import { within } from '../harness/bounded.js';
 
 const all = Object.entries(lexicons).filter((e): e is [string, WordLexicon] => e[1] instanceof WordLexicon);
@@ -55,6 +55,33 @@ describe('word lookup answers what the regex answers', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+
+  it('a residual term is tried only where a literal each of its matches starts with is in the text', () => {
+    expect(residualNeeds('pr #?\\d+')).toEqual(['pr ']);
+    expect(residualNeeds('тормоз\\p{L}*')).toEqual(['тормоз']);
+    expect(residualNeeds('does?x')).toEqual(['doe']);
+    expect(residualNeeds('ab+c')).toEqual(['ab']);
+    expect(residualNeeds('(?:after|since) (?:[\\p{L}-]+ ){0,3}moved')).toEqual(['after', 'since']);
+    expect(residualNeeds('^(?:is|can(?! you)|true or false)')).toEqual(['is', 'can', 'true or false']);
+    expect(residualNeeds('^sql ?[:：]')).toEqual(['sql']);
+    // No literal every match starts with: the regex is always tried.
+    for (const term of ['(?:after|since)? x', 'x|', '\\d+ items', '[ab]c', '(?!no)yes', '.{0,4}x', 'a(?:b|)|c*']) expect(residualNeeds(term), term).toEqual([]);
+    expect(residualNeeds('a|bc|d?e')).toEqual([]);
+    expect(residualNeeds('a|bc')).toEqual(['a', 'bc']);
+    // Texts only a residual term matches, each lexicon: found with the literal in place, not without.
+    const only: [WordLexicon, string, string][] = [
+      [lexicons.CHANGE_REF, 'look at pr #12 please', 'look at p r #12 please'],
+      [lexicons.SYMPTOM, 'сайт тормозит', 'сайт тормо зит'],
+      [lexicons.FAILURE_PATTERN, 'it broke since we quietly upgraded', 'it broke sin ce we quietly upgraded'],
+      [lexicons.MODERATE_ASK, 'how does a bloom filter work', 'ho w does a bloom filter work'],
+      [lexicons.MATH_MULTI_STEP, 'the last two digits of 7', 'the las t two digits of 7'],
+    ];
+    for (const [lex, yes, no] of only) {
+      expect(lex.test(readLexicons(yes)), yes).toBe(true);
+      expect(lex.test(readLexicons(no)), no).toBe(lex.regex.test(no));
+      expect(lex.count(readLexicons(yes), 8), yes).toBe(countRegex(lex.regexAll, yes, 8));
+    }
   });
 
   it('leftmost match first, and the earlier term at the same place', () => {
