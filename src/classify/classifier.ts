@@ -498,7 +498,8 @@ export const NO_OBJECT = new RegExp(`(?<!${BMP_LETTER})(?:${NO_OBJECT_TERMS.join
  * word of a clause outside it (and outside Chinese and Japanese, whose terms match inside words)
  * is still there after the hard words and the filler are taken out.
  */
-const STUFFING_VOCABULARY = new Set([...DEEP_ASK.words(), ...COMPLEX_ASK.words(), ...MULTI_STEP.words(), ...NO_OBJECT_TERMS.flatMap((t) => expandTerm(t)!.flatMap(words))]);
+/** Words that keyword stuffing is made of: the hard lexicons' and the filler's (exported for tests). */
+export const STUFFING_VOCABULARY: ReadonlySet<string> = new Set([...DEEP_ASK.words(), ...COMPLEX_ASK.words(), ...MULTI_STEP.words(), ...NO_OBJECT_TERMS.flatMap((t) => expandTerm(t)!.flatMap(words))]);
 
 /** Words the one-sentence check below can take out: those and the effort words (exported for tests). */
 export const ONE_SENTENCE_REMOVABLE: ReadonlySet<string> = new Set([...STUFFING_VOCABULARY, ...EFFORT_TERMS]);
@@ -580,8 +581,9 @@ const MAX_STUFFING_CLAUSE = 160;
  * The cheap part of isStuffing, for the clause text[start, end) (no longer than
  * MAX_STUFFING_CLAUSE): false for a clause that cannot be stuffing. Read in place, in one pass
  * (1.2 KB of short clauses has ~100 of them; a word pass and a regex over each took ~10 % more).
+ * Exported for tests.
  */
-function mayBeStuffingAt(text: string, start: number, end: number): boolean {
+export function mayBeStuffingAt(text: string, start: number, end: number): boolean {
   // "which estimator", "what model": a question about the rest, not a hard word beside it.
   if (opensWithWhChoiceAt(text, start, end)) return false;
   // Two words that removing hard words and filler cannot remove (Chinese and Japanese terms
@@ -605,7 +607,15 @@ function mayBeStuffingAt(text: string, start: number, end: number): boolean {
       c = text.charCodeAt(i);
       if (!isBmpWordChar(c)) break;
     }
-    if (kept < 2 && !high && STUFFING_WORDS.getRange(text, from, i, h) === undefined) kept++;
+    if (!high && STUFFING_WORDS.getRange(text, from, i, h) === undefined && ++kept === 2) {
+      // Two kept words: the answer is now whether an apostrophe follows (the loop would return
+      // at one), found without reading the rest as words.
+      for (; i < end; i++) {
+        c = text.charCodeAt(i);
+        if (c === 39 || c === 0x2019) return true;
+      }
+      return false;
+    }
   }
   return kept < 2;
 }

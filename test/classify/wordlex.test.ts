@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { NO_OBJECT_TERMS, ONE_SENTENCE_REMOVABLE, PLACES_REPLACE_EXACT, classifyText, clauseRanges, countNumerals, countQuantities, endsInArithmetic, isSmallTalk, listMarks, isStuffing, materialWords, opensWithWhChoice, stuffingClauses, unknownKeptWords, withoutHardWords } from '../../src/classify/classifier.js';
+import { NO_OBJECT_TERMS, ONE_SENTENCE_REMOVABLE, STUFFING_VOCABULARY, mayBeStuffingAt, PLACES_REPLACE_EXACT, classifyText, clauseRanges, countNumerals, countQuantities, endsInArithmetic, isSmallTalk, listMarks, isStuffing, materialWords, opensWithWhChoice, stuffingClauses, unknownKeptWords, withoutHardWords } from '../../src/classify/classifier.js';
 import * as lexicons from '../../src/classify/lexicon.js';
-import { astralToBmp, isBmpLetter, lexicalForm } from '../../src/classify/text.js';
+import { astralToBmp, isBmpLetter, isBmpWordChar, lexicalForm } from '../../src/classify/text.js';
 import { SMALL_TALK_WORDS } from '../../src/classify/lexicon.js';
 import { WordLexicon, countRegex, expandTerm, hasPlaceWithin, readLexicons, residualNeeds, wordSet, words } from '../../src/classify/wordlex.js';
 import { within } from '../harness/bounded.js';
@@ -147,6 +147,43 @@ describe('clauses of a long ask', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+
+  it('mayBeStuffingAt answers what reading every word of the clause answered (property)', () => {
+    // The whole reading: each run of letters and numbers a word; an apostrophe anywhere outside a
+    // word makes the clause one that may be stuffing; two words outside the stuffing vocabulary
+    // (and free of Chinese or Japanese units) make it one that cannot.
+    const reference = (clause: string): boolean => {
+      if (opensWithWhChoice(clause)) return false;
+      let kept = 0;
+      for (let i = 0; i < clause.length; ) {
+        const c = clause.charCodeAt(i);
+        if (!isBmpWordChar(c)) {
+          if (c === 39 || c === 0x2019) return true;
+          i++;
+          continue;
+        }
+        let j = i;
+        let high = false;
+        for (; j < clause.length && isBmpWordChar(clause.charCodeAt(j)); j++) if (clause.charCodeAt(j) >= 0x2e80) high = true;
+        if (kept < 2 && !high && !STUFFING_VOCABULARY.has(clause.slice(i, j))) kept++;
+        i = j;
+      }
+      return kept < 2;
+    };
+    const piece = fc.constantFrom('prove', 'design', 'step', 'by', 'the', 'it', 'rigorously', 'zebra', 'qux', 'capital', "'", '’', "it's", 'don’t', ' ', ' ', ', ', '-', '证明', '设计这个', 'ꙮ', '1', 'which', 'what', '.', '\n');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 16 }), fc.array(piece, { maxLength: 3 }), fc.array(piece, { maxLength: 3 }), (parts, before, after) => {
+        const clause = parts.join(' ');
+        const head = before.join('');
+        const text = head + clause + after.join('');
+        expect(mayBeStuffingAt(text, head.length, head.length + clause.length), JSON.stringify(clause)).toBe(reference(clause));
+      }),
+      { numRuns: 20000 },
+    );
+    // An apostrophe after two kept words still counts (the clause's end is read for it).
+    expect(mayBeStuffingAt("prove zebra qux it’s", 0, 20)).toBe(true);
+    expect(mayBeStuffingAt('prove zebra qux its', 0, 19)).toBe(false);
   });
 
   it('a hard word among the places the scan found is a hard word the regexes find in the clause (property)', () => {
