@@ -66,7 +66,7 @@ export const SIMPLE_ASK = lexicon(
   [
     'what is', "what's", 'what are', 'what does', 'who is', 'who was', 'who wrote', 'who painted', 'who proved', 'when (?:is|was|did)', 'where is', 'where can',
     'which', 'define', 'definition', 'convert', 'translate', 'summari[sz]e', 'summary', 'tl;?dr', 'list', 'name', 'spell', 'rephrase', 'reword',
-    'fix the (?:typo|grammar)', 'corrige', 'korrigiere', 'make (?:this|it) (?:sound )?(?:more )?(?:formal|polite|casual|friendly|friendlier|professional)', 'proofread', 'shorten', 'format', 'rename', 'extract', 'count', 'how many', 'how much', 'how far', 'how do i',
+    '(?:fix|correct) the (?:typo|grammar|spelling)', 'corrige', 'korrigiere', 'make (?:this|it) (?:sound )?(?:more )?(?:formal|polite|casual|friendly|friendlier|professional)', 'proofread', 'shorten', 'format', 'rename', 'extract', 'count', 'how many', 'how much', 'how far', 'how do i',
     'meaning', 'mean', 'synonym', 'give me (?:a|an) (?:example|synonym|name|title|quote)', 'suggest a name', 'recommend a', 'is it', 'add (?:docstrings|comments)',
     'default', 'by default', 'max(?:imum)? (?:size|length|number|value|payload)', '(?:what|which) port', 'standardport', 'command (?:to|for)', 'por defecto', 'par défaut', 'по умолчанию', 'standardwert',
     '(?:change|reset|cancel|move|update|reschedule) my', 'track (?:my|parcel|package|order)', 'changer (?:ma|mon)', 'annuler (?:ma|mon)', 'cambiar mi', 'cancelar mi',
@@ -218,15 +218,15 @@ export const TECH_CONTEXT = lexicon(
  */
 export const SYMPTOM = lexicon(
   [
-    'slow(?:er|ly|s|down)?', 'latency', 'p9[059]', 'regress(?:ed|ion|es)?', 'stall(?:s|ed|ing)?', 'hang(?:s|ing)?', 'spikes?', 'lag', 'leaks?', 'oomkilled',
+    'slow(?:er|ly|s|down)?', 'latency', 'p9[059]', 'regress(?:ed|ion|es)?', 'stall(?:s|ed|ing)?', 'hang(?:s|ing)?', 'spike[sd]?', 'spiking', 'lag(?:s|ged|ging)?', 'leaks?', 'leaking', 'oomkilled',
     'crash(?:es|ed|ing)?', 'restart(?:s|ing)?', 'intermittent(?:ly)?', 'flap(?:s|ping)?', 'deadlocks?', 'time(?:s)? ?outs?', 'timed out', '50[0-4](?: uc)?',
     'yellow', 'unassigned', 'doubled', 'seq scan', 'recreate', 'halves', 'throughput', '100% cpu', 'storm', 'rejects?', 'address already in use', 'fail(?:s|ing)?',
-    'fell', 'lost', 'drop in', 'retained', 'waiting on (?:a |the )?locks?', 'blocked on', 'lock contention', 'grows', 'growing', 'climb(?:s|ing)?', 'jump(?:s|ed)', 'went from', 'dropped', 'halved', 'error rate', 'checksum errors', 'retransmits?',
+    'fell', 'lost', 'drop in', 'retained', 'waiting on (?:a |the )?locks?', 'blocked on', 'lock contention', 'grows', 'growing', 'climb(?:s|ed|ing)?', 'jump(?:s|ed|ing)', 'went from', 'dropped', 'halved', 'error rate', 'checksum errors', 'retransmits?',
     'out ?of ?memory', 'oom', 'crashloopbackoff', 'disconnect(?:s|ed)?', 'loses', 'unavailable', 'only in ci', 'flaky',
     "(?:doesn't|does not|didn't|won't|never) (?:run|runs|start|starts|fire|fires|trigger|triggers)", "(?:didn't|did not|doesn't|does not) move", 'forgets', 'all the same (?:class|label|value|answer|output|prediction)',
     'phishing', 'compromised', 'breach', 'malware', 'ransomware', 'intrusion', 'exfiltrat(?:ed|ion)', 'leaked', 'showed up in a public',
     'used to take', 'ahora tarda', 'antes tardaba', 'dauert jetzt', 'doppelt', 'en double', '(?:goes|turns|went|turned) red', 'estado rojo', 'passe au rouge',
-    'drops', "won't converge", "(?:doesn't|does not|didn't) converge", 'nan', 'janks?', 'jitters?', 'stutter(?:s|ing)?', 'beaconing', 'tripled', 'runs? for hours', 'crawls?',
+    'drops', 'dropping', "won't converge", "(?:doesn't|does not|didn't) converge", 'nan', 'janks?', 'jitters?', 'stutter(?:s|ing)?', 'beaconing', 'tripled', 'tripling', 'doubling', '(?:runs?|ran|takes?|took) (?:for )?hours', 'crawl(?:s|ed|ing)?',
     'tardan', 'falla', 'se reinicia', 'wächst', 'pierde', 'lenta', 'verliert', 'steigt', 'kommt nicht hinterher', 'hinterher', 'latence', 'perd', 'plante', 'perde', 'падает', 'недоступн\\p{L}*', 'lento', 'subió', 'fuga', 'vazamento', 'langsam', 'speicherleck', 'hängt', 'зависают', 'прыгает', 'утечк[аи]', 'тормоз\\p{L}*', 'растёт',
   ],
   ['メモリ不足', '内存不足', '丢了', '丢失', '重複', '重复', '遅延', '延迟', '再起動', '重启', '飙升', '暴涨', '倍になった', '増え続け', '止まる', 'タイムアウト', '跳ねる', '慢', '断开', '出ない', '落ちる', '超时', '增加了', '泄漏', '卡住', '偶尔', '느립니다', '느려', '遅い'],
@@ -356,17 +356,17 @@ export const CREATIVE_OBJECT = lexicon([
 export const CHANGE_REF = lexicon(['pr #?\\d+', 'pull request', 'merge request', 'mr !?\\d+']);
 /** Math tasks named by their operation (second round: "Integrate x*e^x dx." read as a short question). */
 export const MATH_TASK = lexicon(
-  ['integrate', 'derivative', 'differentiate', 'lim', 'limit of', 'solve the recurrence', 'deriva', 'calculez', 'найди предел', 'löse die rekurrenz', 'how many ways to arrange', 'p\\(at least', 'days after a', 'days from today', 'days from now', 'integral of', 'antiderivative', 'convergent', 'series converges?', 'does the series'],
+  ['integrate', 'derivative', 'differentiate', 'lim', 'limit of', 'solve the recurrence', 'deriva', 'calculez', 'найди предел', 'löse die rekurrenz', 'how many ways to arrange', 'p\\(at least', 'days after a', 'days from today', 'days from now', 'days later', 'integral of', 'antiderivative', 'convergent', 'series converges?', 'does the series'],
   ['求导', 'を解いて'],
 );
 /** Math tasks with several steps. */
-export const MATH_MULTI_STEP = lexicon(['diagonali[sz]e', 'diagonalisez', 'lagrange', 'chi-square', 'sample size (?:to|for|needed)', 'summation argument', 'eigenvalues and eigenvectors', 'valeurs propres', 'recurrence', 'rekurrenz', 'turning points', 'expected (?:number|value|max(?:imum)?|min(?:imum)?|length|time) of', 'last (?:two|three|\\d+) digits of \\d+', 'closed form'], ['拉格朗日']);
+export const MATH_MULTI_STEP = lexicon(['diagonali[sz]e', 'diagonalisez', 'lagrange', 'chi-square', 'sample size (?:to|for|needed)', 'summation argument', 'eigenvalues and eigenvectors', 'valeurs propres', 'recurrence', 'rekurrenz', 'turning points', 'expected (?:number|value|max(?:imum)?|min(?:imum)?|length|time) of', 'on average,? how many', 'last (?:two|three|\\d+) digits of \\d+', 'closed form'], ['拉格朗日']);
 /** A system prompt that defines tools (an agent): its tone rules are policy, not a hint about difficulty. */
 export const SYSTEM_TOOLS = /\btools?\s*:|\b[a-z_]+\([a-z_, ]*\)/;
 /** Counting and extremal puzzles ("minimum number of drops in the worst case", "counting all sizes"): never a lookup. */
 export const COUNTING_PUZZLE = lexicon(
   [
-    'worst case', 'minimum number of', 'maximum number of', 'fewest', '(?:smallest|largest) (?:positive )?(?:number|integer)', 'of all sizes', 'how many times do(?:es)? (?:you|it|the)', 'how many (?:trailing zeros|diagonals|divisors)', 'zeros at the end', 'ceros al final', 'nullen am ende', 'zéros à la fin', 'нулей в конце', 'at least how many', 'how many ways', 'how many (?:paths|routes)', 'how many different', 'handshakes?', 'apretones de manos', 'poignées de main', 'händedrücke', 'рукопожати[йяе]', 'диагонал(?:ей|и|ь|ями)', 'diagonales', 'diagonalen', 'counting all', 'in how many ways',
+    'worst case', 'minimum number of', 'maximum number of', 'fewest', '(?:smallest|largest|least|greatest) (?:positive )?(?:number|integer)', 'of all sizes', 'how many times do(?:es)? (?:you|it|the)', 'how many (?:trailing zeros|diagonals|divisors)', 'zeros (?:are )?at the end', 'ceros al final', 'nullen am ende', 'zéros à la fin', 'нулей в конце', 'at least how many', 'how many ways', 'how many (?:paths|routes)', 'how many different', 'handshakes?', 'apretones de manos', 'poignées de main', 'händedrücke', 'рукопожати[йяе]', 'диагонал(?:ей|и|ь|ями)', 'diagonales', 'diagonalen', 'counting all', 'in how many ways',
     'pire des cas', 'nombre (?:minimum|maximum|minimal|maximal) de', 'de combien de façons', 'peor (?:de los )?casos?', 'número (?:mínimo|máximo) de', 'de cuántas (?:formas|maneras)',
     'schlimmsten fall', 'mindestanzahl', 'auf wie viele arten', 'wie viele (?:wege|möglichkeiten)', 'combien de (?:chemins|façons|manières)', 'cuántos caminos', 'сколько (?:путей|способов)', 'в худшем случае', 'минимальное (?:число|количество)', 'сколькими способами',
   ],
@@ -382,7 +382,7 @@ export const FAILURE_PATTERN = lexicon(
   [
     'every (?:night|morning|day|hour|week|weekend|deploy|restart|(?:\\d+|few|couple of) (?:seconds|minutes|hours|days))', 'since (?:we|the|i|our|upgrading|moving|switching)', 'after (?:we|i|the upgrade|upgrading|a deploy|deploying|switching|moving|adding|enabling)',
     'only (?:when|on|for|in|with|during|under)', 'now and then',
-    '(?:after|since) (?:[\\p{L}-]+ ){0,3}(?:moved|switched|changed|upgraded|added|enabled|migrated|deployed|bumped|rolled out)', 'while (?:the|a|an|we|it|our|its|other|another|holding)', 'even though', 'although', 'whenever',
+    '(?:after|since|once) (?:[\\p{L}-]+ ){0,3}(?:moved|switched|changed|upgraded|added|enabled|migrated|deployed|bumped|rolled out)', 'while (?:the|a|an|we|it|our|its|other|another|holding)', 'even though', 'although', 'whenever',
     'every (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)', 'aunque', 'cada (?:hora|día|semana|mañana)', 'obwohl', 'jeden (?:tag|morgen|abend|montag)', 'jede (?:stunde|woche)',
     'alors que', 'bien que', 'chaque (?:lundi|matin|jour|heure|semaine)', 'хотя', 'from time to time', 'randomly', 'under load', 'in prod(?:uction)?', 'at peak',
     'cada noche', 'desde que', 'solo cuando', 'seit (?:dem|wir|der)', 'nur (?:wenn|bei)', 'jede nacht', 'depuis (?:que|la|le)', 'seulement quand', 'chaque nuit',
