@@ -985,17 +985,25 @@ function setUpQuestion(lex: string): boolean {
   // Told in the first person it is a support request or advice ("My order 12345 hasn't arrived. Where is it?").
   return wordsUpTo(t.slice(0, q), 5) >= 5 && !FIRST_PERSON.test(t);
 }
-/** A sentence end, then a closing question of one to three words. */
-const SHORT_FINAL_QUESTION = /[.!:;。！：；]\s+((?:[\p{L}'’-]+\s+){0,2}[\p{L}'’-]+)\s*[?？]\s*$/u;
+/** A sentence end, then a closing question of one to five words. */
+const SHORT_FINAL_QUESTION = /[.!:;。！：；]\s+((?:[\p{L}'’-]+\s+){0,4}[\p{L}'’-]+)\s*[?？]\s*$/u;
 /** "or" in the covered languages: a closing question with one is a choice. */
 const CHOICE_WORDS = new Set(['or', 'o', 'oder', 'ou', 'или']);
 /** First words of a closing question that asks no course of action: yes/no openers, and a bare "Fix?" (a known remedy). */
 const NO_COURSE_OPENER = new Set(['fix', 'is', 'are', 'was', 'does', 'do', 'did', 'can', 'could', 'should', 'will', 'would', 'ist', 'est', 'es']);
-/** A statement of at least eight words closed by a question of up to three words that is not yes/no or a choice ("... 2 TB table. Options?"). */
+/** Forms of "to be": a longer closing question with one second ("What was the original price?") asks for a value, not a course. */
+const VALUE_VERB = new Set(['is', 'was', 'are', 'were', "'s", 'will']);
+/**
+ * A statement of at least eight words closed by a question of up to five words that is not
+ * yes/no or a choice: "... 2 TB table. Options?", "... won't converge. How should I simplify it?"
+ * (up to three words until session 48: paraphrases of tune asks that said the same in four or five
+ * words read a tier lower); of four or five words, not one that asks for a value.
+ */
 function terseCourseQuestion(lex: string, words: number): boolean {
   const m = SHORT_FINAL_QUESTION.exec(lex);
   if (m === null) return false;
   const q = m[1]!.split(/\s+/u);
+  if (q.length > 3 && VALUE_VERB.has(q[1]!)) return false;
   return words - q.length >= 8 && !NO_COURSE_OPENER.has(q[0]!) && !q.some((w) => CHOICE_WORDS.has(w));
 }
 

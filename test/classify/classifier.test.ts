@@ -400,7 +400,7 @@ describe('classifier', () => {
     for (const q of ["What's the cheapest flight from Berlin to Rome on June 3?", 'Compare the cheapest 2-4 person tents for 100-200 euros.']) expect(classifyText(q).signals, q).not.toContain('a search over many combinations');
   });
 
-  it('a symptom in any tense, a change introduced by "once", and the usual synonyms of a counting or correction ask (paraphrases of tune asks, session 48)', () => {
+  it('a symptom in any tense, a change introduced by "once", the usual synonyms of a counting or correction ask, and a course asked for in five words (paraphrases of tune asks, session 48)', () => {
     // Each was a tier lower before: the lexicons had "spikes" but not "spiked", "after ... switched"
     // but not "once ... switched", "smallest number" but not "least number", "fix the grammar" but
     // not "correct the grammar" (read as moderate by the word model).
@@ -415,6 +415,12 @@ describe('classifier', () => {
       ["Correct the grammar: 'Me and him goes to the store yesterday.'", 'simple'],
     ];
     for (const [q, tier] of cases) expect(classifyText(q).tier, q).toBe(tier);
+    // A technical situation closed by a question for a course of action in four or five words, as
+    // in one to three ("Approach?"); one that asks for a value is a word problem's question.
+    for (const q of ['Churn survival model with time-varying covariates plus competing risks: how would you approach it?', "My lme4 model with random slopes over 12 items doesn't converge. How should I simplify it?", 'Consumer lag on our Kafka topic keeps climbing during the nightly batch. What should we check?']) {
+      expect(classifyText(q).tier, q).toBe('complex');
+    }
+    expect(classifyText('A shirt costs $40 after a 20% discount. What was the original price?').tier).toBe('moderate');
     // The number alone is no puzzle: a primality check of three digits stays a lookup (tune label).
     expect(classifyText('Is 221 prime?').tier).toBe('simple');
   });
