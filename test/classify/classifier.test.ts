@@ -401,9 +401,10 @@ describe('classifier', () => {
   });
 
   it('a symptom in any tense, a change introduced by "once", the usual synonyms of a counting or correction ask, and a course asked for in five words (paraphrases of tune asks, session 48)', () => {
-    // Each was a tier lower before: the lexicons had "spikes" but not "spiked", "after ... switched"
-    // but not "once ... switched", "smallest number" but not "least number", "fix the grammar" but
-    // not "correct the grammar" (read as moderate by the word model).
+    // Each read a tier off before (one tier lower, but for the last, which the word model read as
+    // moderate): the lexicons had "spikes" but not "spiked", "after ... switched" but not "once ...
+    // switched", "smallest number" but not "least number", "fix the grammar" but not "correct the
+    // grammar".
     const cases: [string, string][] = [
       ['Refunds spiked in week 32. Why? Break it down by reason and by product.', 'complex'],
       ['In one Spark stage 1997 of the 2000 tasks are done in a minute and the last three take hours.', 'complex'],

@@ -69,7 +69,8 @@ describe('word lookup answers what the regex answers', () => {
     for (const term of ['(?:after|since)? x', 'x|', '\\d+ items', '[ab]c', '(?!no)yes', '.{0,4}x', 'a(?:b|)|c*']) expect(residualNeeds(term), term).toEqual([]);
     expect(residualNeeds('a|bc|d?e')).toEqual([]);
     expect(residualNeeds('a|bc')).toEqual(['a', 'bc']);
-    // Texts only a residual term matches, each lexicon: found with the literal in place, not without.
+    // Texts a residual term matches, each lexicon: found with the literal in place; with the literal
+    // broken, what the regex says.
     const only: [WordLexicon, string, string][] = [
       [lexicons.CHANGE_REF, 'look at pr #12 please', 'look at p r #12 please'],
       [lexicons.SYMPTOM, 'сайт тормозит', 'сайт тормо зит'],
