@@ -1193,12 +1193,15 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   } else if (
     below('complex') && !code && !material && askRaw.length <= 400 &&
     ((FAILURE_PATTERN.test(lexScan) && (SYMPTOM.test(lexScan) || marks().names >= 1)) ||
-      (family === 'none' && shape.questionMarks === 0 && shape.words >= 8 && SYMPTOM.test(lexScan) && (quantitiesIn(lex, lexScan) >= 2 || (TECH_CONTEXT.test(lexScan) && marks().measurements >= 1)) && !socialEdge(askRaw) && !hasSocialWord(lex)))
+      (family === 'none' && shape.questionMarks === 0 && shape.words >= 8 && SYMPTOM.test(lexScan) && (quantitiesIn(lex, lexScan) >= 2 || (TECH_CONTEXT.test(lexScan) && (marks().measurements >= 1 || marks().names >= 1 || !DESIGN_QUESTION.test(lexScan)))) && !socialEdge(askRaw) && !hasSocialWord(lex)))
   ) {
     // A failure report says when it happens; it asks for a diagnosis whether or not it asks. A
-    // measured symptom stated without a question and beside no other ask ("1997 of 2000 tasks
-    // finish in a minute, the last 3 run for hours"; "heap grows 1 GB a day in our Go service")
-    // is a report too.
+    // symptom stated without a question and beside no other ask is a report too: with two
+    // quantities ("1997 of 2000 tasks finish in a minute, the last 3 run for hours"), or about a
+    // system, measured or not ("heap grows 1 GB a day in our Go service", "the payments service
+    // leaks file descriptors until it hits the ulimit"; fresh probes of session 49 under-tiered
+    // these when a measurement or a recognised name was required). A statement that asks to build
+    // something about a symptom ("Build an incident response runbook for ...") is a design ask.
     family = 'complex';
     extra.push('a failure report');
   } else if (below('complex') && (DESIGN_QUESTION.test(lexScan) || (CONDITIONAL_DE.test(lexScan) && BUILD_VERB_DE.test(lexScan))) && !CREATIVE_OBJECT.test(lexScan)) {

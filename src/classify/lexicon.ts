@@ -30,7 +30,7 @@ export const COMPLEX_ASK = lexicon(
   [
     'design', 'architect', 'architecture', 'debug', 'diagnose', 'optimi[sz]e', 'refactor', 'implement', 'analy[sz]e', 'evaluate',
     'critique', 'redesign', 'model the', 'simulate', 'investigate', 'root causes?', 'threat model', 'migration (?:plan|strategy)',
-    'plan a migration', 'dependency order', 'find the flaw', 'postmortem', 'model choice', 'validation (?:scheme|strategy)', 'which model', 'how (?:do i|to|should i) validate', 'speed (?:it |this )?up', 'make (?:it|this|them) (?:run )?faster',
+    'plan (?:a|the|our) (?:migration|rollout|cutover)', 'dependency order', 'find the flaw', 'postmortem', 'model choice', 'validation (?:scheme|strategy)', 'which model', 'how (?:do i|to|should i) validate', 'speed (?:it |this )?up', 'make (?:it|this|them) (?:run )?faster',
     'multiple comparisons', 'sizing', 'size the', 'survival analysis', 'qué modelo uso', 'welches verfahren', 'welches modell', 'quel modèle utiliser', 'какую модель выбрать',
     'triage', 'build or buy', 'build vs buy', 'build versus buy', 'decide what to do about',
     'run in under', 'where they disagree', 'what (?:recent )?studies (?:found|show|say)', 'current evidence', 'literature review', 'meta-analys[ie]s', 'estimators?', 'causal effect',
@@ -207,8 +207,8 @@ export const TECH_CONTEXT = lexicon(
     'system', 'program', 'process(?:es)?', 'software', 'machine',
     'git', 'cassandra', 'clickhouse', 'snowflake', 'bigquery', 'dynamodb', 'rabbitmq', 'celery', 'airflow', 'jenkins', 'terraform', 'prometheus', 'vpn', 'dns',
     'revenue', 'conversion', 'retention', 'churn', 'purchases', 'clúster', 'nodos?', 'nœuds?', 'knoten',
-    'servicio', 'servidor', 'consultas?', 'base de datos', 'índice', 'memoria', 'memória', 'consulta', 'dienst', 'datenbank', 'abfrage', 'speicher', 'serveur',
-    'requête', 'base de données', 'mémoire', 'сервер', 'сервис', 'запрос', 'база данных', 'память', 'тест', 'кластер',
+    'servicio', 'servidor', 'consultas?', 'base de datos', 'índice', 'memoria', 'memória', 'consulta', 'dienst', 'datenbank', 'modell\\p{L}*', 'abfrage', 'speicher', 'serveur',
+    'requête', 'base de données', 'mémoire', 'сервер', 'сервис', 'модел\\p{L}*', 'метрик\\p{L}*', 'запрос', 'база данных', 'память', 'тест', 'кластер',
   ],
   ['サーバ', 'データベース', 'メモリ', 'バッチ', 'ジョブ', '服务', '数据库', '内存', '查询', '测试', '集群', '接口'],
 );
@@ -225,11 +225,11 @@ export const SYMPTOM = lexicon(
     'out ?of ?memory', 'oom', 'crashloopbackoff', 'disconnect(?:s|ed)?', 'loses', 'unavailable', 'only in ci', 'flaky',
     "(?:doesn't|does not|didn't|won't|never) (?:run|runs|start|starts|fire|fires|trigger|triggers)", "(?:didn't|did not|doesn't|does not) move", 'forgets', 'all the same (?:class|label|value|answer|output|prediction)',
     'phishing', 'compromised', 'breach', 'malware', 'ransomware', 'intrusion', 'exfiltrat(?:ed|ion)', 'leaked', 'showed up in a public',
-    'used to take', 'ahora tarda', 'antes tardaba', 'dauert jetzt', 'doppelt', 'en double', '(?:goes|turns|went|turned) red', 'estado rojo', 'passe au rouge',
+    'used to take', 'grows? from', 'fails? over', '(?:takes?|took) \\d+ (?:ms|s|seconds|min|minutes|hours) instead of', 'tardan? \\d', 'съедает', 'explod(?:e|es|ed|ing|ieren|iert)', 'verdoppel\\p{L}*', '(?:got|gets|getting|became) worse', 'стал[аои]? хуже', 'ухудшил\\p{L}*', 'empeoró', 'schlechter geworden', 'ahora tarda', 'antes tardaba', 'dauert jetzt', 'doppelt', 'en double', '(?:goes|turns|went|turned) red', 'estado rojo', 'passe au rouge',
     'drops', 'dropping', "won't converge", "(?:doesn't|does not|didn't) converge", 'nan', 'janks?', 'jitters?', 'stutter(?:s|ing)?', 'beaconing', 'tripled', 'tripling', 'doubling', '(?:runs?|ran|takes?|took) (?:for )?hours', 'crawl(?:s|ed|ing)?',
     'tardan', 'falla', 'se reinicia', 'wächst', 'pierde', 'lenta', 'verliert', 'steigt', 'kommt nicht hinterher', 'hinterher', 'latence', 'perd', 'plante', 'perde', 'падает', 'недоступн\\p{L}*', 'lento', 'subió', 'fuga', 'vazamento', 'langsam', 'speicherleck', 'hängt', 'зависают', 'прыгает', 'утечк[аи]', 'тормоз\\p{L}*', 'растёт',
   ],
-  ['メモリ不足', '内存不足', '丢了', '丢失', '重複', '重复', '遅延', '延迟', '再起動', '重启', '飙升', '暴涨', '倍になった', '増え続け', '止まる', 'タイムアウト', '跳ねる', '慢', '断开', '出ない', '落ちる', '超时', '增加了', '泄漏', '卡住', '偶尔', '느립니다', '느려', '遅い'],
+  ['メモリ不足', '内存不足', '重新平衡', '丢了', '丢失', '重複', '重复', '遅延', '延迟', '再起動', '重启', '飙升', '暴涨', '倍になった', '増え続け', '止まる', 'タイムアウト', '跳ねる', '慢', '断开', '出ない', '落ちる', '超时', '增加了', '泄漏', '卡住', '偶尔', '느립니다', '느려', '遅い'],
 );
 /** What a diagnosis ask says: where to look, suspects, root cause, how to fix or stabilise. */
 export const DIAGNOSE_ASK = lexicon(
@@ -250,7 +250,7 @@ export const DIAGNOSE_ASK = lexicon(
 export const QUANTITY_QUESTION = lexicon(
   [
     'how (?:many|much|long|far|thick|old|heavy)', "what(?:'s| is) the (?:angle|probability|area|chance|ratio)", 'sum of (?:the )?(?:first|all|integers|numbers|digits|squares|cubes|odd|even)', 'remainder when', 'when (?:was|will|is) it', "what(?: is|'s) (?:its|the) area", 'when does', 'on which (?:day|night)', 'which day',
-    'how many times', 'what are they', 'cuánto cuesta', 'was kostet', "quel est l'angle", 'когда', 'сколько', 'quanto tempo', 'quante',
+    'how many times', 'what are they', 'net (?:change|gain|loss|effect)', "what(?: is|'s) (?:its|the) average (?:speed|time|cost)", 'cuánto cuesta', 'was kostet', "quel est l'angle", 'когда', 'сколько', 'quanto tempo', 'quante',
   ],
   ['各有多少', '何度', '多少'],
 );
@@ -294,7 +294,7 @@ export const TRIP_DAYS = lexicon([
 /** Puzzles that ask for a strategy or a construction, not a number. */
 export const PUZZLE_STRATEGY = lexicon(
   [
-    'how do you (?:find|measure|tell|get)', 'what strategy', 'in one round', 'minimum total time', '(?:three|3) weighings', 'which amounts are reachable', 'safe sequence',
+    'how do you (?:find|measure|tell|get)', 'how (?:do|would|can) you count (?:them|it)', 'what strategy', 'in one round', 'minimum total time', '(?:three|3) weighings', 'which amounts are reachable', 'safe sequence',
     'why (?:can.t|is) it (?:be )?(?:less|minimal)', 'cómo encuentras', 'wie kommen', 'как найти', '怎样找出',
   ],
 );
@@ -380,18 +380,18 @@ export const COUNTING_PUZZLE = lexicon(
  */
 export const FAILURE_PATTERN = lexicon(
   [
-    'every (?:night|morning|day|hour|week|weekend|deploy|restart|(?:\\d+|few|couple of) (?:seconds|minutes|hours|days))', 'since (?:we|the|i|our|upgrading|moving|switching)', 'after (?:we|i|the upgrade|upgrading|a deploy|deploying|switching|moving|adding|enabling)',
-    'only (?:when|on|for|in|with|during|under)', 'now and then',
+    'every (?:night|morning|afternoon|evening|day|hour|week|weekend|deploy|restart|(?:\\d+|few|couple of) (?:seconds|minutes|hours|days))', 'since (?:we|the|i|our|upgrading|moving|switching)', 'after (?:we|i|the upgrade|upgrading|a deploy|deploying|switching|moving|adding|enabling)',
+    'only (?:when|on|for|in|with|during|under)', 'now and then', 'when (?:a|an|the|one|our) (?:[\\p{L}-]+ ){1,2}(?:restarts|reboots|fails|dies|goes down|is restarted)', 'cuando (?:un|una|el|la) (?:[\\p{L}-]+ ){1,2}(?:se reinicia|falla|se cae)', 'wenn (?:ein|eine|der|die|das) (?:[\\p{L}-]+ ){1,2}(?:neu startet|ausfällt)',
     '(?:after|since|once) (?:[\\p{L}-]+ ){0,3}(?:moved|switched|changed|upgraded|added|enabled|migrated|deployed|bumped|rolled out)', 'while (?:the|a|an|we|it|our|its|other|another|holding)', 'even though', 'although', 'whenever',
-    'every (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)', 'aunque', 'cada (?:hora|día|semana|mañana)', 'obwohl', 'jeden (?:tag|morgen|abend|montag)', 'jede (?:stunde|woche)',
-    'alors que', 'bien que', 'chaque (?:lundi|matin|jour|heure|semaine)', 'хотя', 'from time to time', 'randomly', 'under load', 'in prod(?:uction)?', 'at peak',
+    'every (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)', 'aunque', 'cada (?:hora|día|semana|mañana)', 'obwohl', 'jeden (?:tag|morgen|nachmittag|abend|montag)', 'jede (?:stunde|woche)',
+    'alors que', 'bien que', 'chaque (?:lundi|matin|jour|heure|semaine)', 'хотя', 'from time to time', 'randomly', 'under load', 'под нагрузкой', 'bajo carga', 'unter last', 'sous charge', '(?:once|twice|three times) a (?:day|week|month|night|minute|hour)', 'cada (?:\\d+|dos|tres|pocos|pocas) (?:días|horas|minutos|semanas)', 'in prod(?:uction)?', 'at peak',
     'cada noche', 'desde que', 'solo cuando', 'seit (?:dem|wir|der)', 'nur (?:wenn|bei)', 'jede nacht', 'depuis (?:que|la|le)', 'seulement quand', 'chaque nuit',
     'с тех пор как', 'только (?:когда|при)', 'каждую ночь', 'в часы пик', 'em produção', 'só quando', 'dopo l.aggiornamento', 'solo quando',
     'after (?:launch|the launch|release|the release|fine-?tuning)', 'after (?:1|2|3|4|5|one|two|three|a few|several) epochs?', "since (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|last week)(?:'s|’s)?",
     'after every', 'after each', 'nach jedem', 'nach jeder', 'uniquement', 'únicamente', 'nur für', 'только на', 'только для', 'только в',
     'every time', 'each time', 'cada vez que', 'jedes mal', 'chaque fois', 'каждый раз', 'ogni volta', 'toda vez que', 'locally', 'on my machine',
-    'for no (?:apparent|obvious|clear) reason', 'sin (?:motivo|razón) aparente', 'ohne (?:erkennbaren|ersichtlichen) grund', 'sans raison apparente', 'без видимой причины',
+    'during (?:the |our |a )?(?:nightly|night|peak|backfill|backups?|deploys?|deployments?|migrations?|load tests?|rollouts?|compaction)', 'over (?:a|the|one) (?:day|week|night|weekend)', 'for no (?:apparent|obvious|clear) reason', 'sin (?:motivo|razón) aparente', 'ohne (?:erkennbaren|ersichtlichen) grund', 'sans raison apparente', 'без видимой причины',
     'aleatoriamente', 'aléatoirement', 'solo con', 'nur mit', 'seulement avec', 'только с', '(?:is|works|runs) fine',
   ],
-  ['每天晚上', '之后', '只有', '時だけ', '時間帯だけ', '以降', '每次', 'たびに', 'だけで', '只在', '問題ない', '没问题'],
+  ['每天晚上', '每隔', '毎朝', '毎晩', '之后', '只有', '時だけ', '時間帯だけ', '以降', '每次', 'たびに', 'だけで', '只在', '問題ない', '没问题'],
 );
