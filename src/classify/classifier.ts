@@ -48,6 +48,7 @@ import {
   JUDGEMENT,
   CHANGE_RISK,
   DESIGN_QUESTION,
+  METHOD_QUESTION,
   CONDITIONAL_DE,
   BUILD_VERB_DE,
   SEQUENCE_ASK,
@@ -1207,6 +1208,10 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   } else if (below('complex') && (DESIGN_QUESTION.test(lexScan) || (CONDITIONAL_DE.test(lexScan) && BUILD_VERB_DE.test(lexScan))) && !CREATIVE_OBJECT.test(lexScan)) {
     family = 'complex';
     extra.push('asks how one would build a system');
+  } else if (below('complex') && !code && !material && askRaw.length <= 400 && shape.words >= 8 && METHOD_QUESTION.test(lexScan) && !CREATIVE_OBJECT.test(lexScan) && (TECH_CONTEXT.test(lexScan) || hasTechnicalMark(marks()))) {
+    // A team asking how it should do something to a system is asking for a plan or a design.
+    family = 'complex';
+    extra.push('asks how a team should do something to a system');
   } else if (below('complex') && family !== 'simple' && !code && !material && askRaw.length <= 400 && shape.questionMarks === 1 && terseCourseQuestion(lex, shape.words) && (TECH_CONTEXT.test(lexScan) || hasTechnicalMark(marks()))) {
     // "Spark job OOMs on a 200 GB shuffle. Tuning?": the terse expert's whole ask is the situation;
     // the closing word asks for options, a plan or causes (tune split: 24 of 35 asks shaped so are

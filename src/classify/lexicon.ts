@@ -204,7 +204,7 @@ export const TECH_CONTEXT = lexicon(
     'kernel', 'driver', 'gpu', 'cpu', 'memory', 'heap', 'disk', 'network', 'connections?', 'sockets?', 'threads?', 'workers?', 'logs?', 'errors?', 'exception',
     'stack trace', 'instance', 'vm', 'host', 'docker', 'kubernetes', 'postgres', 'mysql', 'redis', 'kafka', 'nginx', 'elasticsearch', 'mongodb', 'spark', 'react',
     'python', 'java', 'rust', 'checker', 'parser', 'model', 'gc', 'refunds', 'orders', 'signups', 'checkout', 'login', 'cron', 'nightly',
-    'system', 'program', 'process(?:es)?', 'software', 'machine',
+    'system', 'program', 'traffic', 'capacity', 'process(?:es)?', 'software', 'machine',
     'git', 'cassandra', 'clickhouse', 'snowflake', 'bigquery', 'dynamodb', 'rabbitmq', 'celery', 'airflow', 'jenkins', 'terraform', 'prometheus', 'vpn', 'dns',
     'revenue', 'conversion', 'retention', 'churn', 'purchases', 'clúster', 'nodos?', 'nœuds?', 'knoten',
     'servicio', 'servidor', 'consultas?', 'base de datos', 'índice', 'memoria', 'memória', 'consulta', 'dienst', 'datenbank', 'modell\\p{L}*', 'abfrage', 'speicher', 'serveur',
@@ -225,7 +225,7 @@ export const SYMPTOM = lexicon(
     'out ?of ?memory', 'oom', 'crashloopbackoff', 'disconnect(?:s|ed)?', 'loses', 'unavailable', 'only in ci', 'flaky',
     "(?:doesn't|does not|didn't|won't|never) (?:run|runs|start|starts|fire|fires|trigger|triggers)", "(?:didn't|did not|doesn't|does not) move", 'forgets', 'all the same (?:class|label|value|answer|output|prediction)',
     'phishing', 'compromised', 'breach', 'malware', 'ransomware', 'intrusion', 'exfiltrat(?:ed|ion)', 'leaked', 'showed up in a public',
-    'used to take', 'grows? from', 'fails? over', '(?:takes?|took) \\d+ (?:ms|s|seconds|min|minutes|hours) instead of', 'tardan? \\d', 'съедает', 'explod(?:e|es|ed|ing|ieren|iert)', 'verdoppel\\p{L}*', '(?:got|gets|getting|became) worse', 'стал[аои]? хуже', 'ухудшил\\p{L}*', 'empeoró', 'schlechter geworden', 'ahora tarda', 'antes tardaba', 'dauert jetzt', 'doppelt', 'en double', '(?:goes|turns|went|turned) red', 'estado rojo', 'passe au rouge',
+    'used to take', 'grows? from', 'fails? over', '(?:takes?|took) \\d+ (?:ms|s|seconds|min|minutes|hours) instead of', 'tardan? \\d', 'съедает', 'explod(?:e|es|ed|ing|ieren|iert)', 'verdoppel\\p{L}*', '(?:got|gets|getting|became) worse', 'стал[аои]? хуже', 'ухудшил\\p{L}*', 'empeoró', 'schlechter geworden', 'ahora tarda', 'antes tardaba', 'dauert jetzt', 'doppelt', 'dupliziert', 'duplicat(?:es|ed|ing)', 'en double', '(?:goes|turns|went|turned) red', 'estado rojo', 'passe au rouge',
     'drops', 'dropping', "won't converge", "(?:doesn't|does not|didn't) converge", 'nan', 'janks?', 'jitters?', 'stutter(?:s|ing)?', 'beaconing', 'tripled', 'tripling', 'doubling', '(?:runs?|ran|takes?|took) (?:for )?hours', 'crawl(?:s|ed|ing)?',
     'tardan', 'falla', 'se reinicia', 'wächst', 'pierde', 'lenta', 'verliert', 'steigt', 'kommt nicht hinterher', 'hinterher', 'latence', 'perd', 'plante', 'perde', 'падает', 'недоступн\\p{L}*', 'lento', 'subió', 'fuga', 'vazamento', 'langsam', 'speicherleck', 'hängt', 'зависают', 'прыгает', 'утечк[аи]', 'тормоз\\p{L}*', 'растёт',
   ],
@@ -240,7 +240,7 @@ export const DIAGNOSE_ASK = lexicon(
     'what (?:would|should) i check', 'mitigation', 'options', 'triage(?: it| this| them)?',
     '(?:likely|possible|probable) causes?', 'what do i (?:check|tune|look at|change)', 'tune first', 'where (?:to|do i|should i) (?:start|begin)', 'figure out (?:what happened|why|the cause)', 'troubleshoot(?:ing)?',
     'what do (?:we|i) do', '(?:investigation|profiling|debugging) plan', 'pin (?:it )?down', 'how could (?:that|this) happen', 'what (?:changed|happened)',
-    'qué reviso', 'cómo lo (?:ajusto|arreglo)', 'woran kann das liegen', 'was tun', 'pistes', 'causes? possibles?', 'как уменьшить', 'por quê', 'come (?:trovo|risolvo)',
+    'qué reviso', 'cómo lo (?:ajusto|arreglo)', 'woran kann das liegen', 'wie finde ich heraus', 'how do (?:i|we) find out', 'was tun', 'pistes', 'causes? possibles?', 'как уменьшить', 'por quê', 'come (?:trovo|risolvo)',
     'dónde miro', 'por qué', 'cómo (?:encontrar|arreglar|evitar)', 'ursache', 'wie stabilisier\\p{L}*', 'hypothèses', 'cause', 'que faut-il vérifier',
     'почему', 'как исправить', 'как стабилизировать', 'как найти', 'причин\\p{L}*', 'como encontrar', 'causa',
   ],
@@ -314,6 +314,17 @@ export const DESIGN_QUESTION = lexicon([
   'comment (?:concevriez|construiriez|implémenteriez|concevrais|construirais)', 'как бы (?:вы|ты) (?:построили|построил|спроектировали|спроектировал|реализовали|реализовал)',
   'runbook',
 ], ['如何设计', 'どう設計', '設計するなら']);
+/**
+ * A question for a team's way of doing something ("How do we estimate the capacity we need for
+ * Black Friday?", "What is the right way to version a public gRPC API ...?"): with a system in it,
+ * a plan or a design, not a how-to lookup (fresh probes of session 49; the tune split has one
+ * such ask, about a presentation, and no system in it).
+ */
+export const METHOD_QUESTION = lexicon([
+  'how (?:do|should|would|can|could) we', "what(?:'s| is| would be) (?:a|the) (?:right|sound|robust|safest|proper) (?:[\\p{L}/-]+ ){0,2}(?:way|approach|strategy)",
+  'what would (?:the|a|our) (?:migration|rollout|cutover|plan) look like',
+  'cómo (?:deberíamos|podemos|hacemos para)', 'wie (?:sollten|können|müssen) wir', 'comment (?:devrions|pouvons|devons)-nous', 'как нам',
+], ['我们应该如何', '我们如何']);
 /** A sequence to continue (its terms are not list items: classifier.ts). */
 export const SEQUENCE_ASK = lexicon(['next (?:number|term)', 'comes next', 'próximo (?:termo|número)', 'siguiente (?:número|término)', 'nächste zahl', 'prochain (?:nombre|terme)', 'следующее число']);
 /** The German conditional question and the verbs of building that make it a design question (two word lexicons: no regex runs over the ask). */

@@ -458,6 +458,25 @@ describe('classifier', () => {
     }
   });
 
+  it('a team asking how it should do something to a system asks for a plan or a design; one person asking the best way to learn does not (session 49)', () => {
+    // Each read moderate or simple before (set 29 of the probes).
+    for (const q of [
+      'What is the right way to version a public gRPC API used by mobile apps we cannot force to update?',
+      'How do we estimate the capacity we need for Black Friday from last year\'s traffic?',
+      'Our team of 6 owns 40 services. How do we set up on-call so nobody burns out?',
+      'Should we move from a Kafka-based event bus to Pulsar for 2 million events per second, and what would the migration look like?',
+      'Wie finde ich heraus, welcher Teil unserer Pipeline die Daten dupliziert?',
+    ]) {
+      expect(classifyText(q).tier, q).toBe('complex');
+    }
+    expect(classifyText('How do we estimate the capacity we need for Black Friday from last year\'s traffic?').signals).toContain('asks how a team should do something to a system');
+    // Without a system, or in the casual "best way" of one person, it is not a team's plan.
+    for (const q of ["What's the best way to learn SQL quickly?", "What's a good way to structure a small Flask app?", 'How do we tell the kids we are moving to another city next year?']) {
+      expect(classifyText(q).signals, q).not.toContain('asks how a team should do something to a system');
+      expect(classifyText(q).tier, q).not.toBe('complex');
+    }
+  });
+
   it('duplicates after every rebalance, 504s only for one region, data lost after a failover, and leaked keys are problems to diagnose, in the covered languages', () => {
     for (const q of ['Die Kafka-Consumer verarbeiten Nachrichten doppelt nach jedem Rebalance.', 'Notre API renvoie des 504 uniquement pour les clients en Asie.', 'Приложение на Android падает при повороте экрана только на Android 14.', '我们的 Redis 集群在主从切换后丢了一部分数据，怎么排查？', '本番環境だけで注文の重複が発生しています。原因の調べ方を教えてください。', 'Our API keys showed up in a public GitHub repo an hour ago. What do we do, in order?']) {
       expect(classifyText(q).tier, q).toBe('complex');
