@@ -1194,15 +1194,16 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   } else if (
     below('complex') && !code && !material && askRaw.length <= 400 &&
     ((FAILURE_PATTERN.test(lexScan) && (SYMPTOM.test(lexScan) || marks().names >= 1)) ||
-      (family === 'none' && shape.questionMarks === 0 && shape.words >= 8 && SYMPTOM.test(lexScan) && (quantitiesIn(lex, lexScan) >= 2 || (TECH_CONTEXT.test(lexScan) && (marks().measurements >= 1 || marks().names >= 1 || !DESIGN_QUESTION.test(lexScan)))) && !socialEdge(askRaw) && !hasSocialWord(lex)))
+      (family === 'none' && shape.questionMarks === 0 && shape.words >= 8 && SYMPTOM.test(lexScan) && (quantitiesIn(lex, lexScan) >= 2 || (TECH_CONTEXT.test(lexScan) && (marks().measurements >= 1 || !opensWithInstruction(askRaw)))) && !socialEdge(askRaw) && !hasSocialWord(lex)))
   ) {
     // A failure report says when it happens; it asks for a diagnosis whether or not it asks. A
     // symptom stated without a question and beside no other ask is a report too: with two
     // quantities ("1997 of 2000 tasks finish in a minute, the last 3 run for hours"), or about a
-    // system, measured or not ("heap grows 1 GB a day in our Go service", "the payments service
+    // system, measured ("heap grows 1 GB a day in our Go service") or not ("The payments service
     // leaks file descriptors until it hits the ulimit"; fresh probes of session 49 under-tiered
-    // these when a measurement or a recognised name was required). A statement that asks to build
-    // something about a symptom ("Build an incident response runbook for ...") is a design ask.
+    // these when a measurement was required), unless it opens as an instruction that names a
+    // symptom ("Replace the retry loop ... with backoff and jitter", "Build an incident response
+    // runbook for a ransomware detection").
     family = 'complex';
     extra.push('a failure report');
   } else if (below('complex') && (DESIGN_QUESTION.test(lexScan) || (CONDITIONAL_DE.test(lexScan) && BUILD_VERB_DE.test(lexScan))) && !CREATIVE_OBJECT.test(lexScan)) {
@@ -1407,6 +1408,31 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   // A real question is at least simple, whatever brevity asks.
   if (family !== 'none') score = Math.max(score, THRESHOLDS[0]! + 0.2);
   return { score, signals, smallTalk: false, short: substance <= 14 && codeLines === 0 && !material, family, lex, lexScan };
+}
+
+/**
+ * Verbs that open an instruction, in the covered languages: an ask that opens with one is asked
+ * for, not reported, whatever symptom it names ("Replace the retry loop ... with backoff and
+ * jitter"). The verbs the ask lexicons know ("design", "fix", "explain") give an ask a family of
+ * its own and never reach the rule this serves.
+ */
+const INSTRUCTION_VERBS = new Set([
+  'replace', 'build', 'add', 'make', 'remove', 'create', 'set', 'move', 'use', 'change', 'update', 'rename', 'convert', 'put', 'migrate', 'rotate',
+  'switch', 'enable', 'disable', 'configure', 'install', 'upgrade', 'downgrade', 'deploy', 'run', 'rerun', 'scale', 'delete', 'drop', 'turn', 'get', 'give',
+  'show', 'list', 'find', 'check', 'send', 'open', 'close', 'start', 'stop', 'restart', 'help', 'tell', 'let', 'keep', 'take', 'bring', 'generate', 'port',
+  'wrap', 'split', 'merge', 'extract', 'limit', 'cap', 'increase', 'reduce', 'lower', 'raise', 'retry', 'handle', 'log', 'print', 'return',
+  'please', 'can', 'could', 'would', 'will',
+  'reemplaza', 'construye', 'añade', 'agrega', 'crea', 'cambia', 'mueve', 'usa', 'elimina', 'configura', 'instala', 'actualiza',
+  'ersetze', 'baue', 'füge', 'erstelle', 'ändere', 'verschiebe', 'nutze', 'verwende', 'entferne', 'lösche', 'konfiguriere', 'installiere', 'aktualisiere',
+  'remplace', 'remplacez', 'construis', 'construisez', 'ajoute', 'ajoutez', 'crée', 'créez', 'changez', 'déplace', 'déplacez', 'utilise', 'utilisez', 'supprime', 'supprimez',
+  'замени', 'замените', 'построй', 'постройте', 'добавь', 'добавьте', 'создай', 'создайте', 'измени', 'измените', 'удали', 'удалите', 'перенеси', 'перенесите', 'настрой', 'настройте',
+]);
+const FIRST_TOKEN = /^[\s"'“‘«„(¿¡]*([\p{L}\p{N}][\p{L}\p{N}_'’-]*)/u;
+
+/** Whether an ask opens with an instruction's verb (INSTRUCTION_VERBS). */
+function opensWithInstruction(askRaw: string): boolean {
+  const m = FIRST_TOKEN.exec(askRaw.length > 80 ? askRaw.slice(0, 80) : askRaw);
+  return m !== null && INSTRUCTION_VERBS.has(m[1]!.toLowerCase());
 }
 
 /**

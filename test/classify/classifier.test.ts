@@ -456,6 +456,11 @@ describe('classifier', () => {
     for (const q of ['Our Kafka cluster has twelve brokers spread over three racks in one region.', 'My grandmother loses her glasses all the time at our house in the summer.']) {
       expect(classifyText(q).tier, q).not.toBe('complex');
     }
+    // An instruction that names a symptom is asked for, not reported (set 31: the first version
+    // of the rule read this as a failure report).
+    for (const q of ['Replace the hand-written retry loop in client.go with exponential backoff and jitter, keeping the public API.', 'Add a timeout to the payments client so a slow bank cannot stall the checkout service.']) {
+      expect(classifyText(q).signals, q).not.toContain('a failure report');
+    }
   });
 
   it('a team asking how it should do something to a system asks for a plan or a design; one person asking the best way to learn does not (session 49)', () => {
