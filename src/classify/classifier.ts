@@ -1417,22 +1417,31 @@ function scoreTurn(raw: string, nested = false): TurnScore {
  * its own and never reach the rule this serves.
  */
 const INSTRUCTION_VERBS = new Set([
-  'replace', 'build', 'add', 'make', 'remove', 'create', 'set', 'move', 'use', 'change', 'update', 'rename', 'convert', 'put', 'migrate', 'rotate',
-  'switch', 'enable', 'disable', 'configure', 'install', 'upgrade', 'downgrade', 'deploy', 'run', 'rerun', 'scale', 'delete', 'drop', 'turn', 'get', 'give',
-  'show', 'list', 'find', 'check', 'send', 'open', 'close', 'start', 'stop', 'restart', 'help', 'tell', 'let', 'keep', 'take', 'bring', 'generate', 'port',
-  'wrap', 'split', 'merge', 'extract', 'limit', 'cap', 'increase', 'reduce', 'lower', 'raise', 'retry', 'handle', 'log', 'print', 'return',
-  'please', 'can', 'could', 'would', 'will',
+  'replace', 'build', 'add', 'make', 'remove', 'create', 'move', 'rename', 'convert', 'put', 'migrate', 'rotate', 'enable', 'disable', 'configure', 'install',
+  'upgrade', 'downgrade', 'deploy', 'rerun', 'delete', 'give', 'show', 'find', 'send', 'restart', 'tell', 'let', 'keep', 'bring', 'generate', 'wrap',
+  'extract', 'increase', 'reduce', 'please', 'can', 'could', 'would', 'will',
   'reemplaza', 'construye', 'añade', 'agrega', 'crea', 'cambia', 'mueve', 'usa', 'elimina', 'configura', 'instala', 'actualiza',
   'ersetze', 'baue', 'füge', 'erstelle', 'ändere', 'verschiebe', 'nutze', 'verwende', 'entferne', 'lösche', 'konfiguriere', 'installiere', 'aktualisiere',
   'remplace', 'remplacez', 'construis', 'construisez', 'ajoute', 'ajoutez', 'crée', 'créez', 'changez', 'déplace', 'déplacez', 'utilise', 'utilisez', 'supprime', 'supprimez',
   'замени', 'замените', 'построй', 'постройте', 'добавь', 'добавьте', 'создай', 'создайте', 'измени', 'измените', 'удали', 'удалите', 'перенеси', 'перенесите', 'настрой', 'настройте',
 ]);
-const FIRST_TOKEN = /^[\s"'“‘«„(¿¡]*([\p{L}\p{N}][\p{L}\p{N}_'’-]*)/u;
+/**
+ * English words that are verbs and nouns both ("Log volume grows ...", "Change failure rate
+ * doubled ..."): an instruction only when an object's determiner follows ("Change the ...").
+ */
+const VERB_OR_NOUN = new Set([
+  'use', 'change', 'update', 'set', 'switch', 'run', 'scale', 'drop', 'turn', 'get', 'list', 'check', 'open', 'close', 'start', 'stop', 'help', 'take',
+  'port', 'split', 'merge', 'limit', 'cap', 'lower', 'raise', 'retry', 'handle', 'log', 'print', 'return',
+]);
+const OBJECT_DETERMINERS = new Set(['the', 'a', 'an', 'our', 'my', 'this', 'that', 'these', 'those', 'it', 'them', 'all', 'every', 'each', 'its', 'their', 'your', 'some']);
+const FIRST_TWO_TOKENS = /^[\s"'“‘«„(¿¡]*([\p{L}\p{N}][\p{L}\p{N}_'’-]*)(?:\s+([\p{L}]+))?/u;
 
-/** Whether an ask opens with an instruction's verb (INSTRUCTION_VERBS). */
+/** Whether an ask opens with an instruction's verb (INSTRUCTION_VERBS, or VERB_OR_NOUN before a determiner). */
 function opensWithInstruction(askRaw: string): boolean {
-  const m = FIRST_TOKEN.exec(askRaw.length > 80 ? askRaw.slice(0, 80) : askRaw);
-  return m !== null && INSTRUCTION_VERBS.has(m[1]!.toLowerCase());
+  const m = FIRST_TWO_TOKENS.exec(askRaw.length > 80 ? askRaw.slice(0, 80) : askRaw);
+  if (m === null) return false;
+  const first = m[1]!.toLowerCase();
+  return INSTRUCTION_VERBS.has(first) || (VERB_OR_NOUN.has(first) && m[2] !== undefined && OBJECT_DETERMINERS.has(m[2].toLowerCase()));
 }
 
 /**

@@ -458,9 +458,11 @@ describe('classifier', () => {
     }
     // An instruction that names a symptom is asked for, not reported (set 31: the first version
     // of the rule read this as a failure report).
-    for (const q of ['Replace the hand-written retry loop in client.go with exponential backoff and jitter, keeping the public API.', 'Add a timeout to the payments client so a slow bank cannot stall the checkout service.']) {
+    for (const q of ['Replace the hand-written retry loop in client.go with exponential backoff and jitter, keeping the public API.', 'Add a timeout to the payments client so a slow bank cannot stall the checkout service.', 'Change the retry policy so a flaky bank cannot stall the checkout service.']) {
       expect(classifyText(q).signals, q).not.toContain('a failure report');
     }
+    // A word that is a verb and a noun opens a report when no object follows it.
+    expect(classifyText('Log volume on the payments service keeps growing until the disks fill up.').signals).toContain('a failure report');
   });
 
   it('a team asking how it should do something to a system asks for a plan or a design; one person asking the best way to learn does not (session 49)', () => {
