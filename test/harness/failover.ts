@@ -129,7 +129,8 @@ export const FAILOVER_PRICING = { promptUsdPerMTok: 1000, completionUsdPerMTok: 
 
 /**
  * thinkcap's config for these tests: fail-closed, replicaAcks 1 (unless `redis` says otherwise:
- * its keys come last), one daily cap per tenant.
+ * its keys come last), one cap per tenant (window 'total': a test that spans midnight UTC would
+ * otherwise see its spend split between two days).
  */
 export function replicatedSpendConfig(redis: Record<string, unknown>, usd: number): Record<string, unknown> {
   return {
@@ -145,7 +146,7 @@ export function replicatedSpendConfig(redis: Record<string, unknown>, usd: numbe
       onLedgerError: 'closed',
       pricing: FAILOVER_PRICING,
       reservationTtlSeconds: 5,
-      limits: [{ scope: 'tenant', id: '*', window: 'day', usd }],
+      limits: [{ scope: 'tenant', id: '*', window: 'total', usd }],
     },
   };
 }
@@ -167,12 +168,12 @@ export function startLedgerStack(thinkcap: Record<string, unknown>, replicas = 1
 /** The default tenant's counter, as the first replica's budget API shows it. */
 export const ledgerOf = (stack: Stack) => anonymousBudget(stack.replicas[0]!.adminPort);
 
-/** Replace the tenants' daily cap through the admin API and wait for both replicas to read it. */
-export async function setDailyCap(stack: Stack, usd: number): Promise<number> {
+/** Replace the tenants' cap through the admin API and wait for both replicas to read it. */
+export async function setTenantCap(stack: Stack, usd: number): Promise<number> {
   const r = await fetch(`http://127.0.0.1:${stack.replicas[0]!.adminPort}/api/budget`, {
     method: 'POST',
     headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ scope: 'tenant:*', window: 'day', usd }),
+    body: JSON.stringify({ scope: 'tenant:*', window: 'total', usd }),
   });
   // Each replica re-reads admin-set limits once a second.
   await sleep(1500);

@@ -12,7 +12,7 @@ import { RedisLedger } from '../../src/ledger/redis.js';
 import type { Counter } from '../../src/ledger/types.js';
 import { describeRun, expectFailoverHeld, expectRaceHeld, race, replicatedSpendConfig, runFailover, settled, startLedgerStack } from '../harness/failover.js';
 
-/** A fresh Cluster and stack for the enclosing describe block, with the tenants' daily cap `usd`. */
+/** A fresh Cluster and stack for the enclosing describe block, with the tenants' cap `usd`. */
 function useClusterStack(usd: number): () => { cluster: RunningRedisCluster; stack: Stack } {
   let env: { cluster: RunningRedisCluster; stack: Stack } | undefined;
   // Held on its own so that a stack that fails to start (Envoy missing, a port taken) does not

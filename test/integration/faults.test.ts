@@ -15,7 +15,7 @@ import { startServe } from '../harness/serve.js';
 import { roomyTimeouts } from '../harness/timeouts.js';
 
 const ADMIN = 'test-admin-token-0123456789';
-const LIMIT = { scope: 'tenant', id: '*', window: 'day', usd: 100 };
+const LIMIT = { scope: 'tenant', id: '*', window: 'total', usd: 100 };
 const BODY = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Hello' }] });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

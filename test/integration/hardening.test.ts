@@ -16,7 +16,7 @@ const everyPathRoomy = (cfg: any) => {
   roomyTimeouts(cfg);
   forwardEveryPath(cfg);
 };
-const LIMIT = { scope: 'tenant', id: '*', window: 'day', usd: 100 };
+const LIMIT = { scope: 'tenant', id: '*', window: 'total', usd: 100 };
 
 async function post(stack: Stack, body: string, headers: Record<string, string> = {}) {
   const r = await fetch(`${stack.baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
@@ -569,7 +569,7 @@ describe('a refusal flood: the budget is exhausted and stays a budget', () => {
   beforeAll(async () => {
     // $0.001 a day: the first request's worst case does not fit; every request is refused.
     stack = await startStack({
-      thinkcap: { ...ROOMY_DEADLINE, spend: { enabled: true, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: 0.001 }] } },
+      thinkcap: { ...ROOMY_DEADLINE, spend: { enabled: true, limits: [{ scope: 'tenant', id: '*', window: 'total', usd: 0.001 }] } },
       envoy: { failureModeAllow: true, mutate: roomyTimeouts },
     });
   });

@@ -348,7 +348,7 @@ describe('real llama-server: thinking that fills the context still gets an answe
       requests: { answerTokens: ANSWER_TOKENS, answerReserveTokens: 64 },
       admin: { token: ADMIN },
       // $1 a completion token, prompts free: what the ledger holds is tokens charged.
-      spend: { enabled: true, pricing: { promptUsdPerMTok: 0, completionUsdPerMTok: 1e6 }, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: 1e9 }] },
+      spend: { enabled: true, pricing: { promptUsdPerMTok: 0, completionUsdPerMTok: 1e6 }, limits: [{ scope: 'tenant', id: '*', window: 'total', usd: 1e9 }] },
     },
   );
 
@@ -561,7 +561,7 @@ describe('real llama-server: its own length and choice fields, with spend budget
       ...SMALL_LIMITS,
       backends: [{ name: 'llama', dialect: 'llamacpp', url: llama.url }],
       // $1 a completion token, prompts free: what the ledger holds is tokens charged.
-      spend: { enabled: true, pricing: { promptUsdPerMTok: 0, completionUsdPerMTok: 1e6 }, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: 1e9 }] },
+      spend: { enabled: true, pricing: { promptUsdPerMTok: 0, completionUsdPerMTok: 1e6 }, limits: [{ scope: 'tenant', id: '*', window: 'total', usd: 1e9 }] },
     },
     envoy: ENVOY,
   }));

@@ -204,7 +204,7 @@ describe.each(COMBINATIONS)('$name, enforcement $enforcement, $mode', ({ dialect
         requests: { answerTokens: 40, ...(mode === 'STREAMED, held' ? { streamedFollowUpMs: 10_000 } : {}) },
         tiers: { simple: { budget: 0 } },
         backends: [{ name: 'b', dialect, enforcement, url: emu.url, ...backend }],
-        spend: { enabled: true, limits: [{ scope: 'route', id: '*', window: 'day', usd: 1000 }] },
+        spend: { enabled: true, limits: [{ scope: 'route', id: '*', window: 'total', usd: 1000 }] },
         admin: { token: ADMIN },
       }),
       // Envoy's message_timeout at 2 s: Envoy's side is asserted below (no message timeout), and a

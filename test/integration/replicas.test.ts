@@ -26,7 +26,7 @@ describe.each([false, true])('4 replicas behind one Envoy, one killed mid-load a
     server: { grpcPort, adminPort },
     log: { level: 'warn' },
     admin: { token: ADMIN },
-    spend: { enabled: true, ledger: 'redis', redis: { url: redis.url }, reservationTtlSeconds: 3, replicas: 4, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: CAP }] },
+    spend: { enabled: true, ledger: 'redis', redis: { url: redis.url }, reservationTtlSeconds: 3, replicas: 4, limits: [{ scope: 'tenant', id: '*', window: 'total', usd: CAP }] },
   });
   // Each replica is kept as soon as it is up, so that afterAll stops it even if another fails to start.
   const startReplica = async (): Promise<void> => {

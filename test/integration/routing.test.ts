@@ -137,7 +137,7 @@ describe('tier routing through the real Envoy with two backends', () => {
 
   it('budget pressure rule downgrades near the cap, not before', async () => {
     const stack = await tiered({
-      spend: { enabled: true, pricing: { promptUsdPerMTok: 0, completionUsdPerMTok: 10_000 }, pressure: { fraction: 0.5, maxTier: 'deep' }, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: 100 }] },
+      spend: { enabled: true, pricing: { promptUsdPerMTok: 0, completionUsdPerMTok: 10_000 }, pressure: { fraction: 0.5, maxTier: 'deep' }, limits: [{ scope: 'tenant', id: '*', window: 'total', usd: 100 }] },
       routing: routing({ rules: [{ type: 'budget' }] }),
     });
     try {

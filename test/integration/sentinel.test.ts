@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../devkit/stack.js';
 import { startRedisSentinel, type RunningRedisSentinel } from '../../devkit/redis-sentinel.js';
-import { describeRun, expectFailoverHeld, expectRaceHeld, race, replicatedSpendConfig, runFailover, setDailyCap, settled, startLedgerStack } from '../harness/failover.js';
+import { describeRun, expectFailoverHeld, expectRaceHeld, race, replicatedSpendConfig, runFailover, setTenantCap, settled, startLedgerStack } from '../harness/failover.js';
 
 // "Hello" reserves $0.074 and costs $0.014: a $0.50 cap admits 6 at once, about 35 in all.
 const RACE_CAP = 0.5;
@@ -31,7 +31,7 @@ describe('spend ledger on real Redis Sentinel, two thinkcap replicas', () => {
   }, 60_000);
 
   it('the master fails mid-run: nothing settled lost or counted twice, nothing over the cap, refusals only during the failover', async () => {
-    expect(await setDailyCap(stack, CAP_AFTER_RACE)).toBe(200);
+    expect(await setTenantCap(stack, CAP_AFTER_RACE)).toBe(200);
     const callsBefore = stack.emulator.chatCalls();
     const run = await runFailover(stack, { master: () => sentinel.master(), kill: (p) => sentinel.kill(p), restart: (p) => sentinel.restart(p), replicasAcking: (p) => sentinel.replicasAcking(p) }, { seconds: 12, everyMs: 20, killAtMs: 1500 });
     await settled(stack);

@@ -28,7 +28,7 @@ async function race(stack: Stack, n: number) {
 }
 
 function thinkcap(extra: Record<string, unknown> = {}) {
-  return { ...ROOMY_DEADLINE, admin: { token: TEST_ADMIN_TOKEN }, spend: { enabled: true, pricing: PRICING, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: CAP }], ...extra } };
+  return { ...ROOMY_DEADLINE, admin: { token: TEST_ADMIN_TOKEN }, spend: { enabled: true, pricing: PRICING, limits: [{ scope: 'tenant', id: '*', window: 'total', usd: CAP }], ...extra } };
 }
 
 describe.each([

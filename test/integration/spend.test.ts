@@ -215,7 +215,7 @@ describe('a replica killed mid-stream (SIGKILL: no chance to settle)', () => {
       serve = await startServe(dir, ({ grpcPort, adminPort }) => ({
         server: { grpcHost: '127.0.0.1', grpcPort, adminHost: '127.0.0.1', adminPort },
         log: { level: 'warn' },
-        spend: { enabled: true, ledger: 'redis', redis: { url: redis.url }, pricing, reservationTtlSeconds: 60, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: 30 }] },
+        spend: { enabled: true, ledger: 'redis', redis: { url: redis.url }, pricing, reservationTtlSeconds: 60, limits: [{ scope: 'tenant', id: '*', window: 'total', usd: 30 }] },
       }), { path: '/health' });
       const child = serve.child;
       stack = await startStack({
@@ -227,7 +227,7 @@ describe('a replica killed mid-stream (SIGKILL: no chance to settle)', () => {
       await ledger.ready(2000);
       stack.emulator.options.tokenDelayMs = 0;
       expect((await chat(stack, 'umbrella')).status).toBe(200);
-      const spend = new SpendController(validateConfig({ spend: { enabled: true, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: 30 }] } }), ledger, pino({ level: 'silent' }));
+      const spend = new SpendController(validateConfig({ spend: { enabled: true, limits: [{ scope: 'tenant', id: '*', window: 'total', usd: 30 }] } }), ledger, pino({ level: 'silent' }));
       const [c] = await spend.countersFor({ tenant: 'umbrella' }, Date.now(), Date.now() + 10_000);
       const settled = (await ledger.state(c!, Date.now())).spent;
       expect(settled).toBeGreaterThan(0);

@@ -63,7 +63,7 @@ describe.each(['memory', 'redis'] as const)('serve --workers 2 behind Envoy, %s 
         // Inside Envoy's message_timeout below with margin: 300 requests at once on two cores,
         // with Envoy, the emulator and three thinkcap processes on them, take longer than 200 ms.
         requests: { deadlineMs: 600 },
-        spend: { enabled: true, ...ledger, pricing: PRICING, limits: [{ scope: 'tenant', id: '*', window: 'day', usd: CAP }] },
+        spend: { enabled: true, ...ledger, pricing: PRICING, limits: [{ scope: 'tenant', id: '*', window: 'total', usd: CAP }] },
       }),
     );
     child = spawn(process.execPath, [join(packageRoot(), 'dist/src/cli.js'), 'serve', '--workers', '2', '--config', join(dir, 'thinkcap.yaml')], { stdio: ['ignore', 'pipe', 'pipe'] });
