@@ -427,9 +427,9 @@ describe('classifier', () => {
   });
 
   it('a symptom stated about a system, without a question, number or name, is a failure report; and the symptom and timing words of freshly written reports (session 49)', () => {
-    // Each read one tier lower before (moderate, or simple for the word problems): a statement
-    // needed a measurement, two quantities or a name the name reader knows besides its symptom
-    // ("Redis" or "Kafka" mid-sentence is not one), and the lexicons lacked these forms.
+    // Each read one tier lower at daf3d9d (moderate, or simple for the word problems): a report
+    // stated with no question needed, besides its symptom, a measurement or two quantities, or a
+    // timing the lexicon knew, and the lexicons lacked these symptoms and timings.
     const cases: [string, string][] = [
       ['Our Kafka cluster loses messages when a broker restarts.', 'complex'],
       ['Nuestro clúster de Kafka pierde mensajes cuando un broker se reinicia.', 'complex'],
