@@ -148,6 +148,8 @@ export const SMALL_TALK_WORDS = new Set(
     'hola gracias muchas buenos días adiós vale hallo danke schön tschüss guten tag morgen abend wie geht bonjour salut merci beaucoup au revoir ' +
     "d'accord привет спасибо пока здравствуйте хорошо ладно понял ciao grazie olá obrigado obrigada never mind anyway um uh so like " +
     'basically know mean actually honestly well right i just ' +
+    // session 50 (fresh probes): "nvm figured it out"
+    'nvm nevermind figured out ' +
     // second round (greetings and thanks the first lists missed; tune split)
     "you're c'est best new year love buenas noches tardes moin servus dir klar dank vielen super parfait génial bonsoir bonne nuit ça va " +
     'доброе утро добрый день вечер спокойной ночи всё понятно valeu tchau oi bom dia boa noite mille buongiorno buonanotte ' +
@@ -163,7 +165,7 @@ export const SMALL_TALK_CJK = /^(?:你好吗?|最近怎么样|お元気ですか
  */
 export const SOCIAL_EDGE_WORDS = new Set(
   (
-    'hi hello hey hiya howdy morning evening thanks thank thx ty cheers appreciate appreciated obliged bye goodbye cya brb gotcha noted ' +
+    'hi hello hey hiya howdy morning evening thanks thank thx ty cheers appreciate appreciated obliged bye goodbye cya brb gotcha noted nvm ' +
     'cool great nice perfect awesome lol worries understood hola gracias adiós hallo danke tschüss servus moin bonjour salut merci bonsoir ' +
     'привет спасибо пока здравствуйте понял понятно ciao grazie olá obrigado obrigada valeu tchau oi super parfait génial ' +
     'merhaba teşekkürler dzięki cześć bedankt hoi hej tack'
@@ -201,7 +203,7 @@ export const TECH_CONTEXT = lexicon(
     'services?', 'servers?', 'clusters?', 'nodes?', 'pods?', 'containers?', 'databases?', 'db', 'quer(?:y|ies)', 'index(?:es)?', 'tables?', 'replicas?', 'shards?',
     'partitions?', 'consumers?', 'producers?', 'queues?', 'cache', 'api', 'endpoints?', 'requests?', 'jobs?', 'batch', 'pipelines?', 'builds?', 'deploy(?:ment|s)?',
     'release', 'tests', 'unit tests?', 'test suites?', 'ci', 'app', 'apps', 'application', 'website', 'site', 'browser', 'script', 'functions?', 'code', 'components?', 'struct', 'compiler',
-    'kernel', 'driver', 'gpu', 'cpu', 'memory', 'heap', 'disk', 'network', 'connections?', 'sockets?', 'threads?', 'workers?', 'logs?', 'errors?', 'exception',
+    'kernel', 'driver', 'gpu', 'cpu', 'memory', 'heap', 'disk', 'network', 'connections?', 'sockets?', 'threads?', 'goroutines?', 'workers?', 'logs?', 'errors?', 'exception',
     'stack trace', 'instance', 'vm', 'host', 'docker', 'kubernetes', 'postgres', 'mysql', 'redis', 'kafka', 'nginx', 'elasticsearch', 'mongodb', 'spark', 'react',
     'python', 'java', 'rust', 'checker', 'parser', 'model', 'gc', 'refunds', 'orders', 'signups', 'checkout', 'login', 'cron', 'nightly',
     'system', 'program', 'traffic', 'capacity', 'process(?:es)?', 'software', 'machine',
@@ -227,15 +229,16 @@ export const SYMPTOM = lexicon(
     'phishing', 'compromised', 'breach', 'malware', 'ransomware', 'intrusion', 'exfiltrat(?:ed|ion)', 'leaked', 'showed up in a public',
     'used to take', 'grows? from', 'fails? over', '(?:takes?|took) \\d+ (?:ms|s|seconds|min|minutes|hours) instead of', 'tardan? \\d', 'съедает', 'explod(?:e|es|ed|ing|ieren|iert)', 'verdoppel\\p{L}*', '(?:got|gets|getting|became) worse', 'стал[аои]? хуже', 'ухудшил\\p{L}*', 'empeoró', 'schlechter geworden', 'ahora tarda', 'antes tardaba', 'dauert jetzt', 'doppelt', 'dupliziert', 'duplicat(?:es|ed|ing)', 'en double', '(?:goes|turns|went|turned) red', 'estado rojo', 'passe au rouge',
     'drops', 'dropping', "won't converge", "(?:doesn't|does not|didn't) converge", 'nan', 'janks?', 'jitters?', 'stutter(?:s|ing)?', 'beaconing', 'tripled', 'tripling', 'doubling', '(?:runs?|ran|takes?|took) (?:for )?hours', 'crawl(?:s|ed|ing)?',
+    '(?:go|goes|going|went|gone) missing', 'gelb', '(?:wird|werden|wurde) rot', 'se pone (?:amarillo|rojo)', 'passe (?:au |en )?(?:jaune|orange)', 'медленн\\p{L}*', 'acumul(?:a|an|am|ando)',
     'tardan', 'falla', 'se reinicia', 'wächst', 'pierde', 'lenta', 'verliert', 'steigt', 'kommt nicht hinterher', 'hinterher', 'latence', 'perd', 'plante', 'perde', 'падает', 'недоступн\\p{L}*', 'lento', 'subió', 'fuga', 'vazamento', 'langsam', 'speicherleck', 'hängt', 'зависают', 'прыгает', 'утечк[аи]', 'тормоз\\p{L}*', 'растёт',
   ],
-  ['メモリ不足', '内存不足', '重新平衡', '丢了', '丢失', '重複', '重复', '遅延', '延迟', '再起動', '重启', '飙升', '暴涨', '倍になった', '増え続け', '止まる', 'タイムアウト', '跳ねる', '慢', '断开', '出ない', '落ちる', '超时', '增加了', '泄漏', '卡住', '偶尔', '느립니다', '느려', '遅い'],
+  ['メモリ不足', '内存不足', '重新平衡', '丢了', '丢失', '重複', '重复', '遅延', '延迟', '再起動', '重启', '飙升', '暴涨', '倍になった', '増え続け', '止まる', 'タイムアウト', '跳ねる', '慢', '断开', '出ない', '落ちる', '超时', '增加了', '泄漏', '卡住', '偶尔', '涨', '增长', '变慢', '升高', '느립니다', '느려', '遅い'],
 );
 /** What a diagnosis ask says: where to look, suspects, root cause, how to fix or stabilise. */
 export const DIAGNOSE_ASK = lexicon(
   [
     'ideas', 'what could it be', "what(?:'s| is) going on", 'was ist (?:da )?los', "qu'est-ce qui se passe", 'qué está pasando', 'что происходит', 'o que pode ser', 'qué puede ser', 'was könnte das sein', "qu'est-ce qui (?:peut|pourrait)", 'что это может быть',
-    'where do i look', 'where to look', 'suspects?', 'hypothes[ie]s', 'checklist', 'diagnos[ei]s?', 'root cause', 'find (?:the )?(?:cause|caller|leak)',
+    'where do i look', 'where to look', 'find (?:the|this) bug', 'с чего начать', 'como (?:resolver|corrigir)', 'suspects?', 'hypothes[ie]s', 'checklist', 'diagnos[ei]s?', 'root cause', 'find (?:the )?(?:cause|caller|leak)',
     'how (?:to|do i|would you|can i|do we) (?:find|fix|stabili[sz]e|debug|avoid|stop|prevent|mitigate|confirm)', 'fix', 'why', 'steps', 'what to (?:measure|check)',
     'what (?:would|should) i check', 'mitigation', 'options', 'triage(?: it| this| them)?',
     '(?:likely|possible|probable) causes?', 'what do i (?:check|tune|look at|change)', 'tune first', 'where (?:to|do i|should i) (?:start|begin)', 'figure out (?:what happened|why|the cause)', 'troubleshoot(?:ing)?',
@@ -310,8 +313,8 @@ export const REVIEW_ASK = lexicon(
  */
 export const DESIGN_QUESTION = lexicon([
   'how would you (?:build|architect|design|scale|implement)', 'how would we (?:build|architect|design|scale)',
-  'cómo (?:diseñarías|diseñaría|construirías|construiría|implementarías|implementaría|escalarías)',
-  'comment (?:concevriez|construiriez|implémenteriez|concevrais|construirais)', 'как бы (?:вы|ты) (?:построили|построил|спроектировали|спроектировал|реализовали|реализовал)',
+  'cómo (?:diseñarías|diseñaría|diseñaríamos|construirías|construiría|construiríamos|implementarías|implementaría|implementaríamos|escalarías|escalaríamos)',
+  'comment (?:concevriez|construiriez|implémenteriez|concevrais|construirais|concevrions|construirions|implémenterions)', 'как бы (?:вы|ты|мы) (?:построили|построил|спроектировали|спроектировал|реализовали|реализовал)',
   'runbook',
 ], ['如何设计', 'どう設計', '設計するなら']);
 /**
@@ -328,7 +331,7 @@ export const METHOD_QUESTION = lexicon([
 /** A sequence to continue (its terms are not list items: classifier.ts). */
 export const SEQUENCE_ASK = lexicon(['next (?:number|term)', 'comes next', 'próximo (?:termo|número)', 'siguiente (?:número|término)', 'nächste zahl', 'prochain (?:nombre|terme)', 'следующее число']);
 /** The German conditional question and the verbs of building that make it a design question (two word lexicons: no regex runs over the ask). */
-export const CONDITIONAL_DE = lexicon(['wie würde(?:st du|n sie|t ihr)']);
+export const CONDITIONAL_DE = lexicon(['wie würde(?:st du|n sie|t ihr|n wir)']);
 export const BUILD_VERB_DE = lexicon(['bauen', 'aufbauen', 'umsetzen', 'entwerfen', 'implementieren', 'skalieren']);
 /**
  * A question whether a pasted change can fail in a named way ("Can this deadlock?", "Does this
@@ -397,7 +400,8 @@ export const FAILURE_PATTERN = lexicon(
     'every (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)', 'aunque', 'cada (?:hora|día|semana|mañana)', 'obwohl', 'jeden (?:tag|morgen|nachmittag|abend|montag)', 'jede (?:stunde|woche)',
     'alors que', 'bien que', 'chaque (?:lundi|matin|jour|heure|semaine)', 'хотя', 'from time to time', 'randomly', 'under load', 'под нагрузкой', 'bajo carga', 'unter last', 'sous charge', '(?:once|twice|three times) a (?:day|week|month|night|minute|hour)', 'cada (?:\\d+|dos|tres|pocos|pocas) (?:días|horas|minutos|semanas)', 'in prod(?:uction)?', 'at peak',
     'cada noche', 'desde que', 'solo cuando', 'seit (?:dem|wir|der)', 'nur (?:wenn|bei)', 'jede nacht', 'depuis (?:que|la|le)', 'seulement quand', 'chaque nuit',
-    'с тех пор как', 'только (?:когда|при)', 'каждую ночь', 'в часы пик', 'em produção', 'só quando', 'dopo l.aggiornamento', 'solo quando',
+    'с тех пор как', 'только (?:когда|при)', 'каждую ночь', 'в часы пик', 'после обновлени\\p{L}*', 'em produção', 'só quando',
+    'toda (?:segunda|terça|quarta|quinta|sexta|noite|manhã|semana)', 'todo (?:dia|sábado|domingo|mês)', 'todos los (?:lunes|martes|miércoles|jueves|viernes|sábados|domingos|días)', 'dopo l.aggiornamento', 'solo quando',
     'after (?:launch|the launch|release|the release|fine-?tuning)', 'after (?:1|2|3|4|5|one|two|three|a few|several) epochs?', "since (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|last week)(?:'s|’s)?",
     'after every', 'after each', 'nach jedem', 'nach jeder', 'uniquement', 'únicamente', 'nur für', 'только на', 'только для', 'только в',
     'every time', 'each time', 'cada vez que', 'jedes mal', 'chaque fois', 'каждый раз', 'ogni volta', 'toda vez que', 'locally', 'on my machine',

@@ -484,6 +484,29 @@ describe('classifier', () => {
     }
   });
 
+  it('asks typed as real traffic is (lower case, no question mark, six languages) read at their tier (session 50)', () => {
+    // Each read a tier lower at a5d7119 ("nvm figured it out" a tier higher, through the word
+    // model): probe set 32, written and labelled before the classifier read it.
+    const cases: [string, string][] = [
+      ['find the bug: two goroutines append to the same slice and sometimes items go missing', 'complex'],
+      ['cómo diseñaríamos un sistema de notificaciones push para 5 millones de usuarios con prioridades', 'complex'],
+      ['unser Elasticsearch-Cluster wird jeden Montag morgen gelb, immer nach dem Snapshot', 'complex'],
+      ['у нас после обновления драйвера GPU обучение стало в два раза медленнее, с чего начать', 'complex'],
+      ['我们的Redis内存每天涨2GB，但key数量没变，可能是什么原因？', 'complex'],
+      ['nossa fila do RabbitMQ acumula milhões de mensagens toda sexta à noite, como resolver', 'complex'],
+      ['nvm figured it out', 'trivial'],
+    ];
+    for (const [q, tier] of cases) expect(classifyText(q).tier, q).toBe(tier);
+    // A growth word with no ask to diagnose and no timing the lexicon knows is no failure; a
+    // comparison asked in the abstract stays the question it was before ("медленнее" reads as
+    // "slower" does: "Почему TCP медленнее UDP?" now reads complex, as "Why is TCP slower than
+    // UDP?" already did, an over-tier left as it is).
+    expect(classifyText('我们每天涨一点知识。').tier).not.toBe('complex');
+    expect(classifyText('Почему TCP медленнее UDP?').tier).toBe(classifyText('Why is TCP slower than UDP?').tier);
+    // "Never mind" words beside an ask leave the ask.
+    expect(classifyText('nvm, how do i rename a git branch').tier).not.toBe('trivial');
+  });
+
   it('duplicates after every rebalance, 504s only for one region, data lost after a failover, and leaked keys are problems to diagnose, in the covered languages', () => {
     for (const q of ['Die Kafka-Consumer verarbeiten Nachrichten doppelt nach jedem Rebalance.', 'Notre API renvoie des 504 uniquement pour les clients en Asie.', 'Приложение на Android падает при повороте экрана только на Android 14.', '我们的 Redis 集群在主从切换后丢了一部分数据，怎么排查？', '本番環境だけで注文の重複が発生しています。原因の調べ方を教えてください。', 'Our API keys showed up in a public GitHub repo an hour ago. What do we do, in order?']) {
       expect(classifyText(q).tier, q).toBe('complex');
