@@ -37,6 +37,7 @@ export const COMPLEX_ASK = lexicon(
     'diseña', 'diseñar', 'depura', 'optimiza', 'implementa', 'analiza', 'entwirf', 'entwerfen', 'optimiere', 'implementiere',
     'analysiere', 'concevoir', 'concevez', 'optimiser', 'optimisez', 'implémenter', 'implémentez', 'analyser', 'analysez',
     'спроектируй', 'спроектируйте', 'оптимизируй', 'реализуй', 'реализуйте', 'проанализируй', 'проанализируйте', 'отладь',
+    'projete', 'projetar', 'otimize', 'otimizar', 'progetta', 'progettare', 'ottimizza', 'ottimizzare',
   ],
   ['设计', '优化', '调试', '实现', '分析', '設計', '最適化', 'デバッグ', '実装'],
 );
@@ -210,7 +211,7 @@ export const TECH_CONTEXT = lexicon(
     'git', 'cassandra', 'clickhouse', 'snowflake', 'bigquery', 'dynamodb', 'rabbitmq', 'celery', 'airflow', 'jenkins', 'terraform', 'prometheus', 'vpn', 'dns',
     'revenue', 'conversion', 'retention', 'churn', 'purchases', 'clúster', 'nodos?', 'nœuds?', 'knoten',
     'servicio', 'servidor', 'consultas?', 'base de datos', 'índice', 'memoria', 'memória', 'consulta', 'dienst', 'datenbank', 'modell\\p{L}*', 'abfrage', 'speicher', 'serveur',
-    'requête', 'base de données', 'mémoire', 'сервер', 'сервис', 'модел\\p{L}*', 'метрик\\p{L}*', 'запрос', 'база данных', 'память', 'тест', 'кластер',
+    'requête', 'base de données', 'mémoire', 'сервер\\p{L}*', 'сервис\\p{L}*', 'модел\\p{L}*', 'метрик\\p{L}*', 'запрос\\p{L}*', 'база данных', 'память', 'тест', 'кластер\\p{L}*',
   ],
   ['サーバ', 'データベース', 'メモリ', 'バッチ', 'ジョブ', '服务', '数据库', '内存', '查询', '测试', '集群', '接口'],
 );
@@ -229,7 +230,7 @@ export const SYMPTOM = lexicon(
     'phishing', 'compromised', 'breach', 'malware', 'ransomware', 'intrusion', 'exfiltrat(?:ed|ion)', 'leaked', 'showed up in a public',
     'used to take', 'grows? from', 'fails? over', '(?:takes?|took) \\d+ (?:ms|s|seconds|min|minutes|hours) instead of', 'tardan? \\d', 'съедает', 'explod(?:e|es|ed|ing|ieren|iert)', 'verdoppel\\p{L}*', '(?:got|gets|getting|became) worse', 'стал[аои]? хуже', 'ухудшил\\p{L}*', 'empeoró', 'schlechter geworden', 'ahora tarda', 'antes tardaba', 'dauert jetzt', 'doppelt', 'dupliziert', 'duplicat(?:es|ed|ing)', 'en double', '(?:goes|turns|went|turned) red', 'estado rojo', 'passe au rouge',
     'drops', 'dropping', "won't converge", "(?:doesn't|does not|didn't) converge", 'nan', 'janks?', 'jitters?', 'stutter(?:s|ing)?', 'beaconing', 'tripled', 'tripling', 'doubling', '(?:runs?|ran|takes?|took) (?:for )?hours', 'crawl(?:s|ed|ing)?',
-    '(?:go|goes|going|went|gone) missing', 'gelb', '(?:wird|werden|wurde) rot', 'se pone (?:amarillo|rojo)', 'passe (?:au |en )?(?:jaune|orange)', 'медленн\\p{L}*', 'acumul(?:a|an|am|ando)',
+    '(?:go|goes|going|went|gone) missing', 'gelb', '(?:wird|werden|wurde) rot', 'se pone (?:amarillo|rojo)', '(?:passe|passent) (?:au |en )?(?:rouge|red|jaune|yellow|orange)', 'se ca(?:e|en|yó)', 'neu gestartet', 'starte[nt] neu', 'медленн\\p{L}*', 'acumul(?:a|an|am|ando)',
     'tardan', 'falla', 'se reinicia', 'wächst', 'pierde', 'lenta', 'verliert', 'steigt', 'kommt nicht hinterher', 'hinterher', 'latence', 'perd', 'plante', 'perde', 'падает', 'недоступн\\p{L}*', 'lento', 'subió', 'fuga', 'vazamento', 'langsam', 'speicherleck', 'hängt', 'зависают', 'прыгает', 'утечк[аи]', 'тормоз\\p{L}*', 'растёт',
   ],
   ['メモリ不足', '内存不足', '重新平衡', '丢了', '丢失', '重複', '重复', '遅延', '延迟', '再起動', '重启', '飙升', '暴涨', '倍になった', '増え続け', '止まる', 'タイムアウト', '跳ねる', '慢', '断开', '出ない', '落ちる', '超时', '增加了', '泄漏', '卡住', '偶尔', '涨', '增长', '变慢', '升高', '느립니다', '느려', '遅い'],
@@ -315,6 +316,7 @@ export const DESIGN_QUESTION = lexicon([
   'how would you (?:build|architect|design|scale|implement)', 'how would we (?:build|architect|design|scale)',
   'cómo (?:diseñarías|diseñaría|diseñaríamos|construirías|construiría|construiríamos|implementarías|implementaría|implementaríamos|escalarías|escalaríamos)',
   'comment (?:concevriez|construiriez|implémenteriez|concevrais|construirais|concevrions|construirions|implémenterions)', 'как бы (?:вы|ты|мы) (?:построили|построил|спроектировали|спроектировал|реализовали|реализовал)',
+  'como (?:projetaria|projetaríamos|construiria|construiríamos)', 'come (?:progetteresti|progettereste|progetteremmo|costruiresti|costruireste|costruiremmo)',
   'runbook',
 ], ['如何设计', 'どう設計', '設計するなら']);
 /**
@@ -365,6 +367,8 @@ export const CREATIVE_OBJECT = lexicon([
   'logos?', 'posters?', 'flyers?', 'cards?', 'invitations?', 'tattoos?', 'gardens?', 'rooms?', 'kitchens?', 'outfits?', 'menus?', 'meal plans?',
   'workout(?: plans?)?', 'training plans?', 'routines?', 'party', 'wedding', 'birthday', 'costumes?', 't-shirts?', 'banners?', 'letterhead', 'business cards?',
   'cover', 'mascot', 'brand', 'slogan', 'quilt', 'lesson plans?', 'itinerary', 'schedule', 'budget',
+  // Portuguese and Italian, with their design verbs (session 50).
+  'logotipos?', 'cartaz(?:es)?', 'convites?', 'cardápio', 'jardim', 'cozinha', 'festa', 'casamento', 'tatuage(?:m|ns)', 'manifesto', 'biglietto', 'invito', 'giardino', 'cucina', 'matrimonio', 'tatuaggio', 'menù',
 ]);
 /** A change under review named by reference (an agent's "Review PR 482"): no diff pasted, still a full review. */
 export const CHANGE_REF = lexicon(['pr #?\\d+', 'pull request', 'merge request', 'mr !?\\d+']);
@@ -400,10 +404,10 @@ export const FAILURE_PATTERN = lexicon(
     'every (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)', 'aunque', 'cada (?:hora|día|semana|mañana)', 'obwohl', 'jeden (?:tag|morgen|nachmittag|abend|montag)', 'jede (?:stunde|woche)',
     'alors que', 'bien que', 'chaque (?:lundi|matin|jour|heure|semaine)', 'хотя', 'from time to time', 'randomly', 'under load', 'под нагрузкой', 'bajo carga', 'unter last', 'sous charge', '(?:once|twice|three times) a (?:day|week|month|night|minute|hour)', 'cada (?:\\d+|dos|tres|pocos|pocas) (?:días|horas|minutos|semanas)', 'in prod(?:uction)?', 'at peak',
     'cada noche', 'desde que', 'solo cuando', 'seit (?:dem|wir|der)', 'nur (?:wenn|bei)', 'jede nacht', 'depuis (?:que|la|le)', 'seulement quand', 'chaque nuit',
-    'с тех пор как', 'только (?:когда|при)', 'каждую ночь', 'в часы пик', 'после обновлени\\p{L}*', 'em produção', 'só quando',
+    'с тех пор как', 'только (?:когда|при)', 'каждую ночь', 'в часы пик', 'после обновлени\\p{L}*', 'только по', 'по (?:понедельникам|вторникам|средам|четвергам|пятницам|субботам|воскресеньям|ночам|утрам|вечерам)', 'после (?:каждого|каждой)', 'em produção', 'só quando',
     'toda (?:segunda|terça|quarta|quinta|sexta|noite|manhã|semana)', 'todo (?:dia|sábado|domingo|mês)', 'todos los (?:lunes|martes|miércoles|jueves|viernes|sábados|domingos|días)', 'dopo l.aggiornamento', 'solo quando',
     'after (?:launch|the launch|release|the release|fine-?tuning)', 'after (?:1|2|3|4|5|one|two|three|a few|several) epochs?', "since (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|last week)(?:'s|’s)?",
-    'after every', 'after each', 'nach jedem', 'nach jeder', 'uniquement', 'únicamente', 'nur für', 'только на', 'только для', 'только в',
+    'after every', 'after each', 'nach jedem', 'nach jeder', 'nach dem (?:deployment|deploy|update|upgrade|release|neustart)', 'après chaque', 'después de cada', 'uniquement', 'únicamente', 'nur für', 'только на', 'только для', 'только в',
     'every time', 'each time', 'cada vez que', 'jedes mal', 'chaque fois', 'каждый раз', 'ogni volta', 'toda vez que', 'locally', 'on my machine',
     'during (?:the |our |a )?(?:nightly|night|peak|backfill|backups?|deploys?|deployments?|migrations?|load tests?|rollouts?|compaction)', 'over (?:a|the|one) (?:day|week|night|weekend)', 'for no (?:apparent|obvious|clear) reason', 'sin (?:motivo|razón) aparente', 'ohne (?:erkennbaren|ersichtlichen) grund', 'sans raison apparente', 'без видимой причины',
     'aleatoriamente', 'aléatoirement', 'solo con', 'nur mit', 'seulement avec', 'только с', '(?:is|works|runs) fine',

@@ -507,6 +507,25 @@ describe('classifier', () => {
     expect(classifyText('nvm, how do i rename a git branch').tier).not.toBe('trivial');
   });
 
+  it('failure reports and design asks in eight languages: falls over, restarted, goes red, on Mondays, after each restart, Russian inflections, Portuguese and Italian design verbs (session 50)', () => {
+    // Each read moderate at 7d52d41 (probe set 34, written and labelled before the classifier read it).
+    for (const q of [
+      'nuestro servicio de pagos se cae cada vez que hay un pico de tráfico a mediodía',
+      'unsere Kubernetes-Pods werden nach dem Deployment ständig neu gestartet, die Logs zeigen nichts',
+      'запросы к базе выполняются по 10 секунд только по понедельникам утром',
+      'como projetar um sistema de pagamentos que não cobre o cliente duas vezes',
+      'come progetteresti un sistema di code per l\'elaborazione degli ordini',
+      'le cluster ES passe en red après chaque redémarrage d\'un nœud',
+    ]) {
+      expect(classifyText(q).tier, q).toBe('complex');
+    }
+    // A design verb on something made for people stays a plan for people (CREATIVE_OBJECT), and a
+    // weekday with no symptom and no system is no failure.
+    expect(classifyText('progetta un logo per la mia pasticceria').tier).not.toBe('complex');
+    expect(classifyText('projete um logotipo para minha padaria').tier).not.toBe('complex');
+    expect(classifyText('по понедельникам мы ходим в бассейн').tier).not.toBe('complex');
+  });
+
   it('duplicates after every rebalance, 504s only for one region, data lost after a failover, and leaked keys are problems to diagnose, in the covered languages', () => {
     for (const q of ['Die Kafka-Consumer verarbeiten Nachrichten doppelt nach jedem Rebalance.', 'Notre API renvoie des 504 uniquement pour les clients en Asie.', 'Приложение на Android падает при повороте экрана только на Android 14.', '我们的 Redis 集群在主从切换后丢了一部分数据，怎么排查？', '本番環境だけで注文の重複が発生しています。原因の調べ方を教えてください。', 'Our API keys showed up in a public GitHub repo an hour ago. What do we do, in order?']) {
       expect(classifyText(q).tier, q).toBe('complex');
