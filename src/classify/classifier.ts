@@ -466,7 +466,7 @@ const WH_LOOKUP = /^\s*[¿"'“]?(?:what|which|when|who|where|qué|cuál|cuándo
 // One-step arithmetic asked in words, in the covered languages: "Wie viel ist 8 plus 9?", "Combien
 // font 6 fois 7 ?", "Сколько будет 2 плюс 2?" (a percentage or a square root is simple: the labels).
 const NUM = '\\d+(?:[.,]\\d+)?';
-const ARITH_OPENER = "(?:what(?:'s| is)|how much is|calculate|compute|¿?cuánto (?:es|son)|was (?:ist|ergibt)|wie ?viel ist|combien (?:font|fait)|quanto (?:é|fa|faz)|сколько будет|чему равно)";
+const ARITH_OPENER = "(?:what(?:'s|s| is)|how much is|calculate|compute|¿?cuánto (?:es|son)|was (?:ist|ergibt)|wie ?viel ist|combien (?:font|fait)|quanto (?:é|fa|faz)|сколько будет|чему равно)";
 const ARITH_OPERATOR = '(?:[-+*/x×÷]|times|plus|minus|divided by|multiplied by|mal|geteilt durch|más|menos|por|entre|dividido (?:por|entre)|fois|moins|divisé par|vezes|mais|per|diviso|плюс|минус|умножить на|разделить на)';
 export const ARITHMETIC_QUESTION = new RegExp(
   `^${ARITH_OPENER}\\s+${NUM}\\s*${ARITH_OPERATOR}\\s*${NUM}\\s*[?？]?$`,
@@ -474,10 +474,10 @@ export const ARITHMETIC_QUESTION = new RegExp(
 );
 
 /** One step named in words ("half of 350?", "double 21?", "What's a third of 90?"). */
-const WORD_ARITH = /^(?:what(?:'s| is)\s+)?(?:half|a third|a quarter|double|twice|triple)\s+(?:of\s+)?\d+(?:[.,]\d+)?\s*[?？.!]?$/iu;
+const WORD_ARITH = /^(?:what(?:'s|s| is)\s+)?(?:half|a third|a quarter|double|twice|triple)\s+(?:of\s+)?\d+(?:[.,]\d+)?\s*[?？.!]?$/iu;
 /** A translation of one quoted word ("Translate 'yes' to Spanish"): a one-word answer; a phrase stays a lookup. */
 const TRANSLATE_ONE_WORD = /^(?:translate|traduce|traduis|traduisez|übersetze|переведи)\s+["'“‘«„]?[\p{L}-]+["'”’»“]?\s+(?:to|into|al|a|en|auf|ins|in|на)\s+\p{L}+\s*[.!?]?$/iu;
-const SIMPLE_ARITH = /^(?:what(?:'s| is)\s+|calculate\s+|compute\s+)?[\d\s+\-*/×÷().^%=?]+(?:times|plus|minus|divided by|squared|mal|más|menos|plus|fois)?[\d\s+\-*/×÷().^%=?]*$/iu;
+const SIMPLE_ARITH = /^(?:what(?:'s|s| is)\s+|calculate\s+|compute\s+)?[\d\s+\-*/×÷().^%=?]+(?:times|plus|minus|divided by|squared|mal|más|menos|plus|fois)?[\d\s+\-*/×÷().^%=?]*$/iu;
 
 interface TurnScore {
   score: number;
@@ -1194,7 +1194,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   } else if (
     below('complex') && !code && !material && askRaw.length <= 400 &&
     ((FAILURE_PATTERN.test(lexScan) && (SYMPTOM.test(lexScan) || marks().names >= 1)) ||
-      (family === 'none' && shape.questionMarks === 0 && shape.words >= 8 && SYMPTOM.test(lexScan) && (quantitiesIn(lex, lexScan) >= 2 || (TECH_CONTEXT.test(lexScan) && (marks().measurements >= 1 || !opensWithInstruction(askRaw)))) && !socialEdge(askRaw) && !hasSocialWord(lex)))
+      (family === 'none' && shape.questionMarks === 0 && shape.words >= 8 && SYMPTOM.test(lexScan) && (quantitiesIn(lex, lexScan) >= 2 || ((TECH_CONTEXT.test(lexScan) || marks().names >= 1) && (marks().measurements >= 1 || !opensWithInstruction(askRaw)))) && !socialEdge(askRaw) && !hasSocialWord(lex)))
   ) {
     // A failure report says when it happens; it asks for a diagnosis whether or not it asks. A
     // symptom stated without a question and beside no other ask is a report too: with two

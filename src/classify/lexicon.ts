@@ -16,7 +16,7 @@ export const DEEP_ASK = lexicon(
     'prove', '(?:give|write|provide|construct|find|sketch) (?:a |the )?(?:rigorous |formal |short |combinatorial )?proofs?', 'proofs? (?:by|of)', 'with proofs?', 'derive', 'derivation', 'rigorous(?:ly)?', 'formally (?:verify|specify|prove)', 'from first principles',
     'demonstrate that', 'show that', 'formally verified', 'tla\\+', 'research (?:plan|design|proposal)', 'lower bound', 'competitive ratio', 'loop invariant',
     'demuestra', 'demuestre', 'demostrar?', 'demostración', 'beweise', 'beweisen', 'beweis', 'herleiten', 'leite', 'démontrer', 'démontrez', 'démontre',
-    'démonstration', 'prouver', 'prouvez', 'montre[rz]? que', 'zeige(?:n sie)?,? dass', 'muestr[ae] que', 'mostrar que', 'покажите,? что', 'покажи,? что', 'докажите', 'докажи', 'доказательство', 'доказать', 'выведите', 'выведи',
+    'démonstration', 'prouver', 'prouvez', 'prouve', 'dimostra', 'dimostrare', 'demonstre', 'demonstrar', 'montre[rz]? que', 'zeige(?:n sie)?,? dass', 'muestr[ae] que', 'mostrar que', 'покажите,? что', 'покажи,? что', 'докажите', 'докажи', 'доказательство', 'доказать', 'выведите', 'выведи',
   ],
   ['证明', '推导', '証明', '導出'],
 );
@@ -47,14 +47,14 @@ export const MODERATE_ASK = lexicon(
     'explain', 'compare', 'comparison', 'contrast', 'compared (?:with|to)', 'versus', 'vs\\.?', 'comparée?s? (?:à|avec)', 'why', 'how does', 'how do(?:es)? .{0,40} work', 'describe (?:how|why)', 'cómo funciona', 'wie funktioniert', 'comment fonctionne', 'как работает', 'come funziona', 'como funciona', 'causes and effects', 'cause and effect', 'how would', 'how should',
     'in plain (?:terms|english|words|language)', 'in simple (?:terms|words)', "in layman'?s terms", "like i'?m (?:5|five)", 'eli5', 'en términos (?:simples|sencillos)', 'en termes simples', 'in einfachen worten', 'einfach erklärt', 'простыми словами',
     'config to', 'config that', 'configuration to', 'configuration that',
-    'difference between', 'differences between', 'pros and cons', 'trade-?offs?', 'advantages', 'disadvantages', 'solve', 'calculate', 'compute',
+    'difference between', 'differences between', 'diff between', 'pros and cons', 'trade-?offs?', 'advantages', 'disadvantages', 'solve', 'calculate', 'compute',
     'estimate', 'plan', 'outline', 'review', 'how (?:do|can) i fix', 'fix (?:it|this|the bug)', 'troubleshoot', 'choose between', 'decide between', 'what could cause', 'walk me through', 'step[- ]by[- ]step', 'in detail', 'should i',
     '(?:good|best|effective) (?:strategies|ways|tips|approaches)', 'strateg(?:y|ies) (?:to|for)', 'recommend one', 'which would you (?:pick|choose|recommend)', 'when would you (?:pick|choose|use)', 'when (?:should (?:i|we)|to) (?:use|pick|choose)', 'negotiate', 'verhandeln', 'négocier', 'negociar', 'suggest (?:a|an|the)? ?(?:approach|plan|way|strategy)', '(?:best|healthiest|safest) way', 'best practices', 'good practices', 'convince', 'persuade',
     'write (?:a |an |the |some )?(?:[\\p{L}\\p{N},-]+ ){0,4}(?:function|script|program|class|query|tests?|regex|module|component|email|letter|reply|story|essay|description|post|paragraph|cover letter|speech|proposal|itinerary|plan|rhyme|poem|limerick|toast|song|lyrics|slogan|tagline|bio|caption|tweet|invitation|apology|announcement|eulogy|card|note|report|article|guide|tutorial|memo|newsletter|review)',
     'with (?:unit )?tests', 'add (?:[\\p{L}-]+ ){1,2}(?:to|for) (?:the|our|this|my) ',
     'draft', 'compose', 'create a (?:[\\p{L}-]+ ){0,3}(?:plan|schedule|itinerary|rubric|template|budget)', 'give me a (?:[\\p{L}-]+ ){0,2}(?:plan|schedule)',
     'add (?:a|an) (?:[\\p{L}\\p{N}-]+ ){0,2}(?:flag|option|endpoint|column|field|parameter|button|test|check)', 'roteiro', 'itinerario', 'convert this', 'rewrite', 'turn these', 'group the', 'find the bug', 'what causes', '(?:the |main |key )?causes (?:of|de)', 'reasons (?:for|behind)', 'what led to', 'causas de', 'ursachen', 'причины', 'what should i check', 'probability',
-    "what(?:'s| is) wrong", 'spot the bug', 'any (?:issues?|problems?|bugs?)', 'regex for', '^sql ?[:：]', 'спланируй', 'planifica', 'planifie[zr]?', 'ajoute[zr]?', 'añade',
+    "what(?:'s|s| is) wrong", 'spot the bug', 'any (?:issues?|problems?|bugs?)', 'regex for', '^sql ?[:：]', 'спланируй', 'planifica', 'planifie[zr]?', 'ajoute[zr]?', 'añade',
     'explica', 'explique', 'explico', 'explicar', 'compara', 'diferencia', 'ventajas', 'resuelve', 'calcula', 'escribe', 'redacta', 'por qué',
     'erkläre', 'erklären', 'vergleiche', 'unterschied', 'vorteile', 'löse', 'berechne', 'schreibe', 'warum', 'comparez', 'expliquez',
     'différence', 'avantages', 'résoudre', 'résous', 'calculez', 'écrivez', 'écris', 'pourquoi', 'объясни', 'объясните', 'сравни', 'сравните',
@@ -65,7 +65,7 @@ export const MODERATE_ASK = lexicon(
 /** Lookups, definitions, conversions, short edits. */
 export const SIMPLE_ASK = lexicon(
   [
-    'what is', "what's", 'what are', 'what does', 'who is', 'who was', 'who wrote', 'who painted', 'who proved', 'when (?:is|was|did)', 'where is', 'where can',
+    'what is', "what's", 'whats', 'what are', 'what does', 'who is', 'who was', 'who wrote', 'who painted', 'who proved', 'when (?:is|was|did)', 'where is', 'where can',
     'which', 'define', 'definition', 'convert', 'translate', 'summari[sz]e', 'summary', 'tl;?dr', 'list', 'name', 'spell', 'rephrase', 'reword',
     '(?:fix|correct) the (?:typo|grammar|spelling)', 'corrige', 'korrigiere', 'make (?:this|it) (?:sound )?(?:more )?(?:formal|polite|casual|friendly|friendlier|professional)', 'proofread', 'shorten', 'format', 'rename', 'extract', 'count', 'how many', 'how much', 'how far', 'how do i',
     'meaning', 'mean', 'synonym', 'give me (?:a|an) (?:example|synonym|name|title|quote)', 'suggest a name', 'recommend a', 'is it', 'add (?:docstrings|comments)',
@@ -179,7 +179,7 @@ export const SYSTEM_BRIEF = lexicon(['concise', 'brief', 'short answers?', 'keep
 /** One-word-answer asks: yes/no questions, trivial instructions, sequence facts. */
 export const TRIVIAL_ASK = lexicon([
   "^(?:is|are|can(?! (?:you|u) )|do(?! you know )|does|was(?! (?:ist|sind|steht|bedeutet|macht|heißt|kostet|passiert)(?![\\p{L}]))|were|true or false)", 'say (?:hi|hello|ok|yes|no|back)', 'can (?:you|u) (?:hear|see|read|understand) (?:me|this|it)', 'reply with', 'repeat after', 'count from', 'random number',
-  'what day comes', 'what comes after', 'what number comes next', "what(?:'s| is) the next number", 'what letter', 'opposite of', 'plural of', 'how many legs', 'how many days are in a week', 'which is (?:larger|bigger|smaller)',
+  'what day comes', 'what comes after', 'what number comes next', "what(?:'s|s| is) the next number", 'what letter', 'opposite of', 'plural of', 'how many legs', 'how many days are in a week', 'which is (?:larger|bigger|smaller)',
 ]);
 /**
  * Words that make a yes/no question a judgement ("Is it better to rent or buy?", "Is coffee bad
@@ -211,7 +211,7 @@ export const TECH_CONTEXT = lexicon(
     'git', 'cassandra', 'clickhouse', 'snowflake', 'bigquery', 'dynamodb', 'rabbitmq', 'celery', 'airflow', 'jenkins', 'terraform', 'prometheus', 'vpn', 'dns',
     'revenue', 'conversion', 'retention', 'churn', 'purchases', 'clúster', 'nodos?', 'nœuds?', 'knoten',
     'servicio', 'servidor', 'consultas?', 'base de datos', 'índice', 'memoria', 'memória', 'consulta', 'dienst', 'datenbank', 'modell\\p{L}*', 'abfrage', 'speicher', 'serveur',
-    'requête', 'base de données', 'mémoire', 'сервер\\p{L}*', 'сервис\\p{L}*', 'модел\\p{L}*', 'метрик\\p{L}*', 'запрос\\p{L}*', 'база данных', 'память', 'тест', 'кластер\\p{L}*',
+    'requête', 'base de données', 'mémoire', 'сервер\\p{L}*', 'сервис\\p{L}*', 'сайт\\p{L}*', 'приложени\\p{L}*', 'резервн\\p{L}* копировани\\p{L}*', 'модел\\p{L}*', 'метрик\\p{L}*', 'запрос\\p{L}*', 'база данных', 'память', 'тест', 'кластер\\p{L}*',
   ],
   ['サーバ', 'データベース', 'メモリ', 'バッチ', 'ジョブ', '服务', '数据库', '内存', '查询', '测试', '集群', '接口'],
 );
@@ -230,16 +230,17 @@ export const SYMPTOM = lexicon(
     'phishing', 'compromised', 'breach', 'malware', 'ransomware', 'intrusion', 'exfiltrat(?:ed|ion)', 'leaked', 'showed up in a public',
     'used to take', 'grows? from', 'fails? over', '(?:takes?|took) \\d+ (?:ms|s|seconds|min|minutes|hours) instead of', 'tardan? \\d', 'съедает', 'explod(?:e|es|ed|ing|ieren|iert)', 'verdoppel\\p{L}*', '(?:got|gets|getting|became) worse', 'стал[аои]? хуже', 'ухудшил\\p{L}*', 'empeoró', 'schlechter geworden', 'ahora tarda', 'antes tardaba', 'dauert jetzt', 'doppelt', 'dupliziert', 'duplicat(?:es|ed|ing)', 'en double', '(?:goes|turns|went|turned) red', 'estado rojo', 'passe au rouge',
     'drops', 'dropping', "won't converge", "(?:doesn't|does not|didn't) converge", 'nan', 'janks?', 'jitters?', 'stutter(?:s|ing)?', 'beaconing', 'tripled', 'tripling', 'doubling', '(?:runs?|ran|takes?|took) (?:for )?hours', 'crawl(?:s|ed|ing)?',
-    '(?:go|goes|going|went|gone) missing', 'gelb', '(?:wird|werden|wurde) rot', 'se pone (?:amarillo|rojo)', '(?:passe|passent) (?:au |en )?(?:rouge|red|jaune|yellow|orange)', 'se ca(?:e|en|yó)', 'neu gestartet', 'starte[nt] neu', 'медленн\\p{L}*', 'acumul(?:a|an|am|ando)',
+    '(?:go|goes|going|went|gone) missing', 'gelb', '(?:wird|werden|wurde) rot', 'se pone (?:amarillo|rojo)', '(?:passe|passent) (?:au |en )?(?:rouge|red|jaune|yellow|orange)', 'se ca(?:e|en|yó)', 'neu gestartet', 'starte[nt] neu', 'drop', 'consume (?:mucha|demasiada)', 'battery drain', 'drains? (?:the )?battery',
+    'échou\\p{L}*', 'cai', 'caiu', 'trava', 'rallenta', 'вырос', 'выросл[аио]', 'задержк\\p{L}*', 'медленн\\p{L}*', 'acumul(?:a|an|am|ando)',
     'tardan', 'falla', 'se reinicia', 'wächst', 'pierde', 'lenta', 'verliert', 'steigt', 'kommt nicht hinterher', 'hinterher', 'latence', 'perd', 'plante', 'perde', 'падает', 'недоступн\\p{L}*', 'lento', 'subió', 'fuga', 'vazamento', 'langsam', 'speicherleck', 'hängt', 'зависают', 'прыгает', 'утечк[аи]', 'тормоз\\p{L}*', 'растёт',
   ],
-  ['メモリ不足', '内存不足', '重新平衡', '丢了', '丢失', '重複', '重复', '遅延', '延迟', '再起動', '重启', '飙升', '暴涨', '倍になった', '増え続け', '止まる', 'タイムアウト', '跳ねる', '慢', '断开', '出ない', '落ちる', '超时', '增加了', '泄漏', '卡住', '偶尔', '涨', '增长', '变慢', '升高', '느립니다', '느려', '遅い'],
+  ['メモリ不足', '内存不足', '重新平衡', '丢了', '丢失', '重複', '重复', '遅延', '延迟', '再起動', '重启', '飙升', '暴涨', '倍になった', '増え続け', '止まる', 'タイムアウト', '跳ねる', '慢', '断开', '出ない', '落ちる', '超时', '增加了', '泄漏', '卡住', '偶尔', '涨', '飙', '増えて', '増加', '增长', '变慢', '升高', '느립니다', '느려', '遅い'],
 );
 /** What a diagnosis ask says: where to look, suspects, root cause, how to fix or stabilise. */
 export const DIAGNOSE_ASK = lexicon(
   [
-    'ideas', 'what could it be', "what(?:'s| is) going on", 'was ist (?:da )?los', "qu'est-ce qui se passe", 'qué está pasando', 'что происходит', 'o que pode ser', 'qué puede ser', 'was könnte das sein', "qu'est-ce qui (?:peut|pourrait)", 'что это может быть',
-    'where do i look', 'where to look', 'find (?:the|this) bug', 'с чего начать', 'como (?:resolver|corrigir)', 'suspects?', 'hypothes[ie]s', 'checklist', 'diagnos[ei]s?', 'root cause', 'find (?:the )?(?:cause|caller|leak)',
+    'ideas', 'what could it be', "what(?:'s|s| is) going on", 'was ist (?:da )?los', "qu'est-ce qui se passe", 'qué está pasando', 'что происходит', 'o que pode ser', 'qué puede ser', 'was könnte das sein', "qu'est-ce qui (?:peut|pourrait)", 'что это может быть',
+    'where do i look', 'where to look', 'any idea', 'find (?:the|this) bug', 'с чего начать', 'como (?:resolver|corrigir)', 'suspects?', 'hypothes[ie]s', 'checklist', 'diagnos[ei]s?', 'root cause', 'find (?:the )?(?:cause|caller|leak)',
     'how (?:to|do i|would you|can i|do we) (?:find|fix|stabili[sz]e|debug|avoid|stop|prevent|mitigate|confirm)', 'fix', 'why', 'steps', 'what to (?:measure|check)',
     'what (?:would|should) i check', 'mitigation', 'options', 'triage(?: it| this| them)?',
     '(?:likely|possible|probable) causes?', 'what do i (?:check|tune|look at|change)', 'tune first', 'where (?:to|do i|should i) (?:start|begin)', 'figure out (?:what happened|why|the cause)', 'troubleshoot(?:ing)?',
@@ -253,7 +254,7 @@ export const DIAGNOSE_ASK = lexicon(
 /** Quantity questions of word problems and puzzles (with numbers in the ask). */
 export const QUANTITY_QUESTION = lexicon(
   [
-    'how (?:many|much|long|far|thick|old|heavy)', "what(?:'s| is) the (?:angle|probability|area|chance|ratio)", 'sum of (?:the )?(?:first|all|integers|numbers|digits|squares|cubes|odd|even)', 'remainder when', 'when (?:was|will|is) it', "what(?: is|'s) (?:its|the) area", 'when does', 'on which (?:day|night)', 'which day',
+    'how (?:many|much|long|far|thick|old|heavy)', "what(?:'s|s| is) the (?:angle|probability|area|chance|ratio)", 'sum of (?:the )?(?:first|all|integers|numbers|digits|squares|cubes|odd|even)', 'remainder when', 'when (?:was|will|is) it', "what(?: is|'s) (?:its|the) area", 'when does', 'on which (?:day|night)', 'which day',
     'how many times', 'what are they', 'net (?:change|gain|loss|effect)', "what(?: is|'s) (?:its|the) average (?:speed|time|cost)", 'cuánto cuesta', 'was kostet', "quel est l'angle", 'когда', 'сколько', 'quanto tempo', 'quante',
   ],
   ['各有多少', '何度', '多少'],
@@ -328,7 +329,7 @@ export const DESIGN_QUESTION = lexicon([
 export const METHOD_QUESTION = lexicon([
   'how (?:do|should|would|can|could) we', "what(?:'s| is| would be) (?:a|the) (?:right|sound|robust|safest|proper) (?:[\\p{L}/-]+ ){0,2}(?:way|approach|strategy)",
   'what would (?:the|a|our) (?:migration|rollout|cutover|plan) look like',
-  'cómo (?:deberíamos|podemos|hacemos para)', 'wie (?:sollten|können|müssen) wir', 'comment (?:devrions|pouvons|devons)-nous', 'как нам',
+  'cómo (?:deberíamos|podemos|hacemos para)', 'wie (?:sollten|können|müssen) wir', 'wie \\p{L}+en wir', 'cómo \\p{L}+(?:amos|emos|imos)', 'comment \\p{L}+ons-nous', 'comment (?:devrions|pouvons|devons)-nous', 'как нам',
 ], ['我们应该如何', '我们如何']);
 /** A sequence to continue (its terms are not list items: classifier.ts). */
 export const SEQUENCE_ASK = lexicon(['next (?:number|term)', 'comes next', 'próximo (?:termo|número)', 'siguiente (?:número|término)', 'nächste zahl', 'prochain (?:nombre|terme)', 'следующее число']);
@@ -404,13 +405,15 @@ export const FAILURE_PATTERN = lexicon(
     'every (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)', 'aunque', 'cada (?:hora|día|semana|mañana)', 'obwohl', 'jeden (?:tag|morgen|nachmittag|abend|montag)', 'jede (?:stunde|woche)',
     'alors que', 'bien que', 'chaque (?:lundi|matin|jour|heure|semaine)', 'хотя', 'from time to time', 'randomly', 'under load', 'под нагрузкой', 'bajo carga', 'unter last', 'sous charge', '(?:once|twice|three times) a (?:day|week|month|night|minute|hour)', 'cada (?:\\d+|dos|tres|pocos|pocas) (?:días|horas|minutos|semanas)', 'in prod(?:uction)?', 'at peak',
     'cada noche', 'desde que', 'solo cuando', 'seit (?:dem|wir|der)', 'nur (?:wenn|bei)', 'jede nacht', 'depuis (?:que|la|le)', 'seulement quand', 'chaque nuit',
-    'с тех пор как', 'только (?:когда|при)', 'каждую ночь', 'в часы пик', 'после обновлени\\p{L}*', 'только по', 'по (?:понедельникам|вторникам|средам|четвергам|пятницам|субботам|воскресеньям|ночам|утрам|вечерам)', 'после (?:каждого|каждой)', 'em produção', 'só quando',
+    'с тех пор как', 'только (?:когда|при)', 'каждую ночь', 'в часы пик', 'после обновлени\\p{L}*', 'после (?:перехода|миграции|релиза|деплоя)', 'только по', 'по (?:понедельникам|вторникам|средам|четвергам|пятницам|субботам|воскресеньям|ночам|утрам|вечерам)', 'после (?:каждого|каждой)', 'em produção', 'só quando',
     'toda (?:segunda|terça|quarta|quinta|sexta|noite|manhã|semana)', 'todo (?:dia|sábado|domingo|mês)', 'todos los (?:lunes|martes|miércoles|jueves|viernes|sábados|domingos|días)', 'dopo l.aggiornamento', 'solo quando',
     'after (?:launch|the launch|release|the release|fine-?tuning)', 'after (?:1|2|3|4|5|one|two|three|a few|several) epochs?', "since (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|last week)(?:'s|’s)?",
-    'after every', 'after each', 'nach jedem', 'nach jeder', 'nach dem (?:deployment|deploy|update|upgrade|release|neustart)', 'après chaque', 'después de cada', 'uniquement', 'únicamente', 'nur für', 'только на', 'только для', 'только в',
+    'after every', 'after each', 'nach jedem', 'nach jeder', 'nach dem (?:deployment|deploy|update|upgrade|release|neustart)', 'après chaque', 'después de cada',
+    'desde (?:la|el) (?:última |último )?(?:actualización|migración|despliegue|cambio)', 'une fois sur (?:deux|trois|quatre|cinq|dix)', 'en local', 'mais jamais',
+    'ogni (?:lunedì|martedì|mercoledì|giovedì|venerdì|sabato|domenica|mattina|notte|giorno|sera|volta)', 'nobody changed anything', 'nothing changed', 'uniquement', 'únicamente', 'nur für', 'только на', 'только для', 'только в',
     'every time', 'each time', 'cada vez que', 'jedes mal', 'chaque fois', 'каждый раз', 'ogni volta', 'toda vez que', 'locally', 'on my machine',
     'during (?:the |our |a )?(?:nightly|night|peak|backfill|backups?|deploys?|deployments?|migrations?|load tests?|rollouts?|compaction)', 'over (?:a|the|one) (?:day|week|night|weekend)', 'for no (?:apparent|obvious|clear) reason', 'sin (?:motivo|razón) aparente', 'ohne (?:erkennbaren|ersichtlichen) grund', 'sans raison apparente', 'без видимой причины',
     'aleatoriamente', 'aléatoirement', 'solo con', 'nur mit', 'seulement avec', 'только с', '(?:is|works|runs) fine',
   ],
-  ['每天晚上', '每隔', '毎朝', '毎晩', '之后', '只有', '時だけ', '時間帯だけ', '以降', '每次', 'たびに', 'だけで', '只在', '問題ない', '没问题'],
+  ['每天晚上', '每隔', '每到', '毎朝', '毎晩', '之后', '只有', '時だけ', '時間帯だけ', '以降', '每次', 'たびに', 'だけで', '只在', '問題ない', '没问题'],
 );
