@@ -301,6 +301,7 @@ export const PUZZLE_STRATEGY = lexicon(
   [
     'how do you (?:find|measure|tell|get)', 'how (?:do|would|can) you count (?:them|it)', 'what strategy', 'in one round', 'minimum total time', '(?:three|3) weighings', 'which amounts are reachable', 'safe sequence',
     'why (?:can.t|is) it (?:be )?(?:less|minimal)', 'cómo encuentras', 'wie kommen', 'как найти', '怎样找出',
+    '(?:perfect|optimal) play', '(?:optimal|winning) strategy', 'strategy to (?:save|win|guarantee|maximi[sz]e|minimi[sz]e)', 'how (?:can|could|would|should) (?:he|she|they) (?:find|identify|determine|measure|tell which)',
   ],
 );
 /** A review of pasted code: a full code review is complex work. */
@@ -375,11 +376,11 @@ export const CREATIVE_OBJECT = lexicon([
 export const CHANGE_REF = lexicon(['pr #?\\d+', 'pull request', 'merge request', 'mr !?\\d+']);
 /** Math tasks named by their operation (second round: "Integrate x*e^x dx." read as a short question). */
 export const MATH_TASK = lexicon(
-  ['integrate', 'derivative', 'differentiate', 'lim', 'limit of', 'solve the recurrence', 'deriva', 'calculez', 'найди предел', 'löse die rekurrenz', 'how many ways to arrange', 'p\\(at least', 'days after a', 'days from today', 'days from now', 'days later', 'integral of', 'antiderivative', 'convergent', 'series converges?', 'does the series'],
+  ['integrate', 'derivative', 'differentiate', 'lim', 'limit of', 'solve the recurrence', 'deriva', 'calculez', 'найди предел', 'löse die rekurrenz', 'how many ways to arrange', 'p\\(at least', 'days after a', 'days from today', 'days from now', 'days later', 'integral of', 'antiderivative', 'convergent', 'series converges?', 'does the series', 'integer solutions', 'solutions? in (?:integers|positive integers|natural numbers)', 'find all (?:integer|integers|real|positive|natural|prime)'],
   ['求导', 'を解いて'],
 );
 /** Math tasks with several steps. */
-export const MATH_MULTI_STEP = lexicon(['diagonali[sz]e', 'diagonalisez', 'lagrange', 'chi-square', 'sample size (?:to|for|needed)', 'summation argument', 'eigenvalues and eigenvectors', 'valeurs propres', 'recurrence', 'rekurrenz', 'turning points', 'expected (?:number|value|max(?:imum)?|min(?:imum)?|length|time) of', 'on average,? how many', 'last (?:two|three|\\d+) digits of \\d+', 'closed form'], ['拉格朗日']);
+export const MATH_MULTI_STEP = lexicon(['diagonali[sz]e', 'diagonalisez', 'lagrange', 'chi-square', 'sample size (?:to|for|needed)', 'summation argument', 'eigenvalues and eigenvectors', 'valeurs propres', 'recurrence', 'rekurrenz', 'turning points', 'expected (?:number|value|max(?:imum)?|min(?:imum)?|length|time) of', 'on average,? how many', 'last (?:two|three|\\d+) digits of \\d+', 'closed form', 'random(?:ly)? walk(?:s|er|ing)?', 'walks randomly'], ['拉格朗日']);
 /** A system prompt that defines tools (an agent): its tone rules are policy, not a hint about difficulty. */
 export const SYSTEM_TOOLS = /\btools?\s*:|\b[a-z_]+\([a-z_, ]*\)/;
 /** Counting and extremal puzzles ("minimum number of drops in the worst case", "counting all sizes"): never a lookup. */

@@ -552,6 +552,20 @@ describe('classifier', () => {
     for (const q of ['la mia nonna rallenta quando cammina in salita', 'o preço do café caiu este mês']) expect(classifyText(q).tier, q).not.toBe('complex');
   });
 
+  it('puzzles that ask for a strategy or perfect play, integer solutions and random walks read at their tier (session 50)', () => {
+    // Each read a tier lower at 9e55554 (probe set 37, written and labelled before the classifier read it).
+    const cases: [string, string][] = [
+      ['A king has 1000 bottles of wine, one poisoned, and 10 servants; the poison kills in 24 hours. How can he find the bottle in one day?', 'complex'],
+      ['Two players alternately take 1 to 3 stones from a pile of 21; whoever takes the last stone wins. Who wins with perfect play and how?', 'complex'],
+      ['Find all integer solutions of x^2 - y^2 = 45.', 'moderate'],
+      ['An ant at one corner of a cube walks randomly along edges. Expected steps to reach the opposite corner?', 'complex'],
+    ];
+    for (const [q, tier] of cases) expect(classifyText(q).tier, q).toBe(tier);
+    // Who wins a match is a lookup, not a game to solve; a walk in the park is no random walk.
+    expect(classifyText('Who won the 2018 World Cup final?').tier).not.toBe('complex');
+    expect(classifyText('Where can I take a long walk in Lisbon?').tier).not.toBe('complex');
+  });
+
   it('duplicates after every rebalance, 504s only for one region, data lost after a failover, and leaked keys are problems to diagnose, in the covered languages', () => {
     for (const q of ['Die Kafka-Consumer verarbeiten Nachrichten doppelt nach jedem Rebalance.', 'Notre API renvoie des 504 uniquement pour les clients en Asie.', 'Приложение на Android падает при повороте экрана только на Android 14.', '我们的 Redis 集群在主从切换后丢了一部分数据，怎么排查？', '本番環境だけで注文の重複が発生しています。原因の調べ方を教えてください。', 'Our API keys showed up in a public GitHub repo an hour ago. What do we do, in order?']) {
       expect(classifyText(q).tier, q).toBe('complex');
