@@ -15,6 +15,8 @@
  *   node dist/benchmarks/classifier.js --no-accuracy --rows conversation   # only the speed rows whose label has that text
  *   node dist/benchmarks/classifier.js --lengths                      # the slow mixtures: slow for their length? (400 per length, each alone)
  *   node dist/benchmarks/classifier.js --lexicons                     # the 2 KB mixtures' time beside how many lexicons they hit, and real asks' counts
+ *   node dist/benchmarks/classifier.js --lengths-in-turn              # the speed row's 64 mixtures cut to 150 .. 2,048 characters, timed in turn
+ *   node dist/benchmarks/classifier.js --parts                        # the parts of a classification, each timed on the 64 2 KB mixtures in turn
  *   node dist/benchmarks/classifier.js --same-as <other checkout>     # does this build classify exactly as another (tune split, probes, speed rows, seeded mixtures)?
  *   node dist/benchmarks/classifier.js --replay <4 checkouts>          # rounds 2-5 read by the rules of their time, and a word-model lift
  *   node dist/benchmarks/classifier.js --ticks                        # where slow calls of one input come from: their spacing and cost, beside a loop
@@ -32,7 +34,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { constants, performance, PerformanceObserver } from 'node:perf_hooks';
-import { classifyMessages, thresholdTier } from '../src/classify/classifier.js';
+import { classifyMessages, clauseRanges, countQuantities, stuffingClauses, thresholdTier } from '../src/classify/classifier.js';
 import { wordModelScore, wordModelTier } from '../src/classify/wordmodel.js';
 import { askOf, trainWordModel, type LabelledRow } from '../src/classify/wordmodel-train.js';
 import { CALIBRATION, DEFAULT_UNDER_TIER_COST, tierProbabilities, type Calibration } from '../src/classify/calibration.js';
@@ -42,7 +44,7 @@ import { parseChatBody } from '../src/extproc/plan.js';
 import { seededText } from '../devkit/random-text.js';
 import { warmClassifier } from '../src/classify/warmup.js';
 import { readLexicons } from '../src/classify/wordlex.js';
-import { ends, isBmpWordChar, lexicalForm, messageText } from '../src/classify/text.js';
+import { astralToBmp, ends, isBmpWordChar, lexicalForm, messageText, splitAsk, technicalMarks, textShape } from '../src/classify/text.js';
 import { COMPLEX_ASK, CONSTRAINT, DEEP_ASK, DEPTH_TERMS, MATH_WORDS, MULTI_STEP } from '../src/classify/lexicon.js';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { GCProfiler, getHeapStatistics } from 'node:v8';
@@ -55,6 +57,9 @@ interface Item {
   /** thinkcap's own set: 1 = the first round of labels, 2 to 5 = the later rounds (each labelled twice). */
   round?: 1 | 2 | 3 | 4 | 5;
   lang?: string;
+  /** The dataset's `style` (later rounds: definition, puzzle, expert, diff-review, agent, general) and `domain`. */
+  style?: string;
+  domain?: string;
 }
 
 const args = process.argv.slice(2);
@@ -71,10 +76,10 @@ function own(splitName: string): Item[] {
   return readFileSync(join(root, 'benchmarks', 'datasets', 'queries.jsonl'), 'utf8')
     .split('\n')
     .filter(Boolean)
-    .map((l) => JSON.parse(l) as { id: string; messages: Msg[]; expected_tier: TierName; split: string; lang: string; labels?: unknown; round?: 3 | 4 | 5 })
+    .map((l) => JSON.parse(l) as { id: string; messages: Msg[]; expected_tier: TierName; split: string; lang: string; labels?: unknown; round?: 3 | 4 | 5; style?: string; domain?: string })
     .filter((r) => splitName === 'all' || r.split === splitName)
     .filter((r) => onlyRound === undefined || (r.round ?? (r.labels ? 2 : 1)) === onlyRound)
-    .map((r) => ({ id: r.id, messages: r.messages, expected: r.expected_tier, round: r.round ?? (r.labels ? 2 : 1), lang: r.lang }));
+    .map((r) => ({ id: r.id, messages: r.messages, expected: r.expected_tier, round: r.round ?? (r.labels ? 2 : 1), lang: r.lang, style: r.style, domain: r.domain }));
 }
 
 function thinkbudget(): Item[] {
@@ -289,6 +294,83 @@ function lengthSearch(): void {
       })
       .sort((a, b) => a - b);
     console.log(`| ${bytes} | ${quantile(medians, 0.5).toFixed(1)} | ${quantile(medians, 0.9).toFixed(1)} | ${quantile(medians, 0.99).toFixed(1)} | ${medians.at(-1)!.toFixed(1)} |`);
+  }
+}
+
+/** Each call of `run` over `inputs` in turn, one timed call each, `rounds` x `passes` times: [median, p99] of each round (us), sorted by p99. */
+function inTurnRounds<T>(inputs: readonly T[], run: (input: T) => unknown, rounds: number, passes: number): Array<[number, number]> {
+  for (let pass = 0; pass < 100; pass++) for (const input of inputs) run(input);
+  const out: Array<[number, number]> = [];
+  for (let r = 0; r < rounds; r++) {
+    const t: number[] = [];
+    for (let pass = 0; pass < passes; pass++) {
+      for (const input of inputs) {
+        const t0 = performance.now();
+        run(input);
+        t.push((performance.now() - t0) * 1000);
+      }
+    }
+    t.sort((a, b) => a - b);
+    out.push([quantile(t, 0.5), quantile(t, 0.99)]);
+  }
+  return out.sort((a, b) => a[1] - b[1]);
+}
+
+/**
+ * --lengths-in-turn: whether the 2 KB mixtures' tail grows with their length. The speed row's 64
+ * seeded mixtures (seeds 2000-2063) cut to each length, classified in turn as the row does (one
+ * timed call each, 60 passes a round, 5 rounds): the median round's median and p99, beside the
+ * fixed ~50 us loop's p99 in the same process (what the machine's noise alone gives a tail).
+ */
+function lengthsInTurn(): void {
+  console.log('\n### the 64 seeded mixtures of the 2 KB row, cut to each length, classified in turn (us; median round of 5)\n');
+  console.log('| characters | median | p99 | p99 range of the rounds |');
+  console.log('|---:|---:|---:|---:|');
+  for (const bytes of [150, 300, 600, 1200, 2048]) {
+    const asks: Msg[][] = Array.from({ length: 64 }, (_, i) => [{ role: 'user', content: mixture(2000 + i, bytes) }]);
+    const rounds = inTurnRounds(asks, (m) => classifyMessages(m), 5, 60);
+    const [med, p99] = rounds[2]!;
+    console.log(`| ${bytes} | ${med.toFixed(1)} | ${p99.toFixed(1)} | ${rounds[0]![1].toFixed(0)}-${rounds[4]![1].toFixed(0)} |`);
+  }
+  const n = iterationsFor(50);
+  const loop = inTurnRounds([0], () => (workSink ^= fixedWork(n)), 5, 3840);
+  console.log(`| a fixed ~50 us loop, no classifier | ${loop[2]![0].toFixed(1)} | ${loop[2]![1].toFixed(1)} | ${loop[0]![1].toFixed(0)}-${loop[4]![1].toFixed(0)} |`);
+}
+
+/**
+ * --parts: what the parts of a classification cost on the 2 KB row's 64 mixtures, each part timed
+ * by itself over the 64 in turn (one timed call each, 100 passes), on the inputs scoreTurn gives
+ * it (its ask, lower-cased, the lexical form, the lexicon scan, the clauses); the nested scoring
+ * of a stuffed ask's rest and the rules' own tests are not parts of their own here.
+ */
+function parts(): void {
+  const prepared = Array.from({ length: 64 }, (_, i) => {
+    const raw = mixture(2000 + i, 2048);
+    const text = ends(raw, 16 * 1024, 8 * 1024);
+    const askRaw = splitAsk(text).ask || text.slice(0, 200);
+    const ask = ends(askRaw, 1200, 900).toLowerCase();
+    const lex = astralToBmp(ask);
+    return { raw: [{ role: 'user', content: raw }] as Msg[], text, askRaw, ask, lex, scan: readLexicons(lex), ranges: clauseRanges(lex), shapeOf: ends(ask, 600, 450) };
+  });
+  type Prepared = (typeof prepared)[number];
+  const timed: Array<[string, (p: Prepared) => unknown]> = [
+    ['splitAsk (the whole turn)', (p) => splitAsk(p.text)],
+    ['lower-casing the ask', (p) => ends(p.askRaw, 1200, 900).toLowerCase()],
+    ['astralToBmp', (p) => astralToBmp(p.ask)],
+    ['textShape (600 characters)', (p) => textShape(p.shapeOf, true)],
+    ['the lexicon scan (readLexicons)', (p) => readLexicons(p.lex)],
+    ['technicalMarks (where a rule asks)', (p) => technicalMarks(p.askRaw)],
+    ['countQuantities', (p) => countQuantities(p.ask)],
+    ['clauseRanges', (p) => clauseRanges(p.lex)],
+    ['stuffingClauses', (p) => stuffingClauses(p.lex, p.scan, p.ranges)],
+    ['the whole classification', (p) => classifyMessages(p.raw)],
+  ];
+  console.log('\n### parts of a classification, each timed alone on the 64 2 KB mixtures in turn (us a call; median round of 3)\n');
+  console.log('| part | median | p99 |');
+  console.log('|---|---:|---:|');
+  for (const [name, run] of timed) {
+    const rounds = inTurnRounds(prepared, run, 3, 100);
+    console.log(`| ${name} | ${rounds[1]![0].toFixed(2)} | ${rounds[1]![1].toFixed(2)} |`);
   }
 }
 
@@ -719,6 +801,10 @@ function byGroup(items: Item[], name: string): void {
     ['first four rounds', items.filter((it) => it.round! <= 4)],
     ['English', items.filter((it) => it.lang === 'en')],
     ['not English', items.filter((it) => it.lang !== 'en')],
+    // Figures by style, domain and label (no query is printed): where the misses are.
+    ...[...new Set(items.map((it) => it.style).filter((x) => x !== undefined))].sort().map((v): [string, Item[]] => [`style: ${v}`, items.filter((it) => it.style === v)]),
+    ...[...new Set(items.map((it) => it.domain).filter((x) => x !== undefined))].sort().map((v): [string, Item[]] => [`domain: ${v}`, items.filter((it) => it.domain === v)]),
+    ...TIER_NAMES.map((t): [string, Item[]] => [`labelled ${t}`, items.filter((it) => it.expected === t)]),
   ];
   console.log(`\n### ${name} by part (default decision)\n`);
   console.log('| part | queries | exact | within one tier | under-tier |');
@@ -1070,6 +1156,14 @@ if (args.includes('--lengths')) {
 }
 if (args.includes('--lexicons')) {
   lexiconSearch();
+  process.exit(0);
+}
+if (args.includes('--lengths-in-turn')) {
+  lengthsInTurn();
+  process.exit(0);
+}
+if (args.includes('--parts')) {
+  parts();
   process.exit(0);
 }
 if (args.includes('--passes')) {
