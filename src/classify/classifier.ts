@@ -1193,7 +1193,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
     extra.push('a calculation or word problem');
   } else if (
     below('complex') && !code && !material && askRaw.length <= 400 &&
-    ((FAILURE_PATTERN.test(lexScan) && (SYMPTOM.test(lexScan) || marks().names >= 1)) ||
+    ((FAILURE_PATTERN.test(lexScan) && (SYMPTOM.test(lexScan) || marks().names >= 1) && !opensWithInstruction(askRaw)) ||
       (family === 'none' && shape.questionMarks === 0 && shape.words >= 8 && SYMPTOM.test(lexScan) && (quantitiesIn(lex, lexScan) >= 2 || ((TECH_CONTEXT.test(lexScan) || marks().names >= 1) && (marks().measurements >= 1 || !opensWithInstruction(askRaw)))) && !socialEdge(askRaw) && !hasSocialWord(lex)))
   ) {
     // A failure report says when it happens; it asks for a diagnosis whether or not it asks. A

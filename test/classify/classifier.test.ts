@@ -549,6 +549,11 @@ describe('classifier', () => {
     // A named thing beside a symptom word in an instruction is asked for, not reported; a symptom
     // word in everyday Italian or Portuguese with no timing and no system is no failure.
     expect(classifyText('Drop the unused index on the Orders table in PostgreSQL before the release.').signals).not.toContain('a failure report');
+    // An instruction with a timing is a schedule, not a failure that happens then (the timing +
+    // symptom branch read these as reports while 'drop' was a symptom word of its own).
+    for (const q of ['Drop the staging database every night.', 'drop the old index only when the backfill finishes']) {
+      expect(classifyText(q).signals, q).not.toContain('a failure report');
+    }
     for (const q of ['la mia nonna rallenta quando cammina in salita', 'o preço do café caiu este mês']) expect(classifyText(q).tier, q).not.toBe('complex');
   });
 
