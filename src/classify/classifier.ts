@@ -25,6 +25,7 @@ import {
   EFFORT_TERMS,
   WHOLE_SYSTEM,
   SYMPTOM,
+  SYMPTOM_OF_SYSTEM,
   DIAGNOSE_ASK,
   QUANTITY_QUESTION,
   PUZZLE_STRATEGY,
@@ -1153,6 +1154,8 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   // A yes/no question about a system ("Does DNS use TCP or UDP?", "Does Python have tail calls?")
   // takes a fact and its caveat: a lookup, not a one-word answer.
   const aboutSystem = trivialAsk && (TECH_CONTEXT.test(lexScan) || marks().names > 0);
+  // A symptom: SYMPTOM's words anywhere, SYMPTOM_OF_SYSTEM's where a system is named.
+  const symptom = () => SYMPTOM.test(lexScan) || (SYMPTOM_OF_SYSTEM.test(lexScan) && (codeLines > 0 || TECH_CONTEXT.test(lexScan) || hasTechnicalMark(marks())));
   if (trivialAsk && !aboutSystem) return { score: 0.25, signals: ['one-word answer'], smallTalk: false, short: true, family: 'none' };
   if (deep) family = 'deep';
   else if (complex) family = 'complex';
@@ -1165,7 +1168,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   // A symptom and a diagnosis ask make a failure to diagnose when a system is in the ask (a system
   // word, a named system or a measurement, or code): "Why did the stock market crash in 1929?" is
   // a question to explain, and a counting puzzle that climbs steps is a word problem.
-  if (below('complex') && DIAGNOSE_ASK.test(lexScan) && !COUNTING_PUZZLE.test(lexScan) && ((SYMPTOM.test(lexScan) && (codeLines > 0 || TECH_CONTEXT.test(lexScan) || hasTechnicalMark(marks()))) || pastedLogs(material))) {
+  if (below('complex') && DIAGNOSE_ASK.test(lexScan) && !COUNTING_PUZZLE.test(lexScan) && ((symptom() && (codeLines > 0 || TECH_CONTEXT.test(lexScan) || hasTechnicalMark(marks()))) || pastedLogs(material))) {
     family = 'complex';
     extra.push('a failure or slowdown to diagnose');
   } else if (below('complex') && ((codeLines > 5 && REVIEW_ASK.test(lexScan)) || (codeLines >= 2 && CHANGE_RISK.test(lexScan))) && !/\bquick\b/.test(lex)) {
@@ -1193,8 +1196,8 @@ function scoreTurn(raw: string, nested = false): TurnScore {
     extra.push('a calculation or word problem');
   } else if (
     below('complex') && !code && !material && askRaw.length <= 400 &&
-    ((FAILURE_PATTERN.test(lexScan) && (SYMPTOM.test(lexScan) || marks().names >= 1) && !opensWithInstruction(askRaw)) ||
-      (family === 'none' && shape.questionMarks === 0 && shape.words >= 8 && SYMPTOM.test(lexScan) && (quantitiesIn(lex, lexScan) >= 2 || ((TECH_CONTEXT.test(lexScan) || marks().names >= 1) && (marks().measurements >= 1 || !opensWithInstruction(askRaw)))) && !socialEdge(askRaw) && !hasSocialWord(lex)))
+    ((FAILURE_PATTERN.test(lexScan) && (symptom() || marks().names >= 1) && !opensWithInstruction(askRaw)) ||
+      (family === 'none' && shape.questionMarks === 0 && shape.words >= 8 && symptom() && (quantitiesIn(lex, lexScan) >= 2 || ((TECH_CONTEXT.test(lexScan) || marks().names >= 1) && (marks().measurements >= 1 || !opensWithInstruction(askRaw)))) && !socialEdge(askRaw) && !hasSocialWord(lex)))
   ) {
     // A failure report says when it happens; it asks for a diagnosis whether or not it asks. A
     // symptom stated without a question and beside no other ask is a report too: with two
@@ -1377,6 +1380,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
       core = inner.score;
       // The nested score's lexicons read the rest as it is unless it had code lines or more than ASK_SCAN characters.
       const restScan = inner.lex === restText ? inner.lexScan! : readLexicons(restText);
+      // SYMPTOM's words only: SYMPTOM_OF_SYSTEM's would need the rest's system read too.
       hardRest = DEPTH_TERMS.test(restScan) || SYMPTOM.test(restScan);
     } else if (lex.length < 600) {
       // One sentence: strip the hard words and judge what is left.
