@@ -1440,6 +1440,32 @@ const VERB_OR_NOUN = new Set([
 const OBJECT_DETERMINERS = new Set(['the', 'a', 'an', 'our', 'my', 'this', 'that', 'these', 'those', 'it', 'them', 'all', 'every', 'each', 'its', 'their', 'your', 'some']);
 const FIRST_TWO_TOKENS = /^[\s"'“‘«„(¿¡]*([\p{L}\p{N}][\p{L}\p{N}_'’-]*)(?:\s+([\p{L}]+))?/u;
 
+/**
+ * Verbs of one operation an agent's tool carries out ("isolate host db-07", "ack incident 4412",
+ * "scale payments to 6 replicas"), besides INSTRUCTION_VERBS and VERB_OR_NOUN: such a command,
+ * short, to a tool-using agent, is one tool call (agentCommand).
+ */
+const AGENT_COMMAND_VERBS = new Set([
+  ...INSTRUCTION_VERBS, ...VERB_OR_NOUN,
+  'isolate', 'ack', 'acknowledge', 'block', 'unblock', 'cancel', 'pause', 'resume', 'revert', 'rollback', 'approve', 'reopen', 'assign', 'mute', 'silence', 'reset',
+  'bump', 'kill', 'drain', 'cordon', 'uncordon', 'tag', 'label', 'book', 'reserve', 'refund', 'archive', 'promote', 'purge', 'flush', 'revoke', 'grant', 'invite', 'ban',
+  'suspend', 'reschedule', 'cancela', 'reinicia', 'borra', 'bloquea', 'muestra', 'reembolsa', 'lösche', 'starte', 'stoppe', 'sperre', 'zeige', 'storniere',
+  'annule', 'annulez', 'supprime', 'bloque', 'redémarre', 'affiche', 'rembourse', 'перезапусти', 'удали', 'покажи', 'заблокируй', 'отмени', 'останови',
+]);
+const FIRST_TOKEN = /^[\s"'“‘«„(¿¡]*([\p{L}\p{N}][\p{L}\p{N}_'’-]*)/u;
+/** A Japanese request ending ("…してください") or a Chinese one-operation form ("把 X 改成 Y"). */
+const CJK_COMMAND = /(?:して(?:ください|下さい|くれ)|しといて)[。！!]?\s*$|^\s*(?:请)?把/u;
+
+/** A short command to a tool-using agent: one operation (at most eight words opening with its verb, or 30 characters of a Japanese or Chinese command form). */
+function agentCommand(text: string): boolean {
+  const head = text.length > 120 ? text.slice(0, 120) : text;
+  // approxWords counts a word per Chinese or Japanese character: such a command is short in characters.
+  if (head.trim().length <= 30 && CJK_COMMAND.test(head)) return true;
+  if (approxWords(head) > 8) return false;
+  const m = FIRST_TOKEN.exec(head);
+  return m !== null && AGENT_COMMAND_VERBS.has(m[1]!.toLowerCase());
+}
+
 /** Whether an ask opens with an instruction's verb (INSTRUCTION_VERBS, or VERB_OR_NOUN before a determiner). */
 function opensWithInstruction(askRaw: string): boolean {
   const m = FIRST_TWO_TOKENS.exec(askRaw.length > 80 ? askRaw.slice(0, 80) : askRaw);
@@ -1536,6 +1562,8 @@ export function classifyMessages(
     }
   }
 
+  // Whether a system prompt defines tools (an agent).
+  let toolAgent = false;
   if (!current.smallTalk) {
     for (const m of messages.length <= MESSAGES_LOOKED_THROUGH ? messages : messages.slice(0, MESSAGES_LOOKED_THROUGH)) {
       if (m.role !== 'system' && m.role !== 'developer') continue;
@@ -1543,6 +1571,7 @@ export function classifyMessages(
       // An agent's system prompt (it defines tools): its tone rules are policy for every turn,
       // not a hint about this ask.
       if (SYSTEM_TOOLS.test(sys)) {
+        toolAgent = true;
         // A request to an agent takes at least a tool call, even a yes/no one ("Can I move my
         // appointment?"); one-step arithmetic (a turn with no family) stays trivial.
         if (current.family !== undefined && score < THRESHOLDS[0]! + 0.2) {
@@ -1571,7 +1600,8 @@ export function classifyMessages(
     // the word model reads it, and may lift it one tier, never more and never down (wordmodel.ts).
     // The model first: it is the cheaper test, and most reads lift nothing.
     const read = (fallback === true ? wordModelTier : fallback)(currentText);
-    if (read > idx && idx < TIER_NAMES.length - 1 && fallbackMayRead(currentText)) {
+    // A short command to a tool-using agent is one tool call, whatever its words suggest.
+    if (read > idx && idx < TIER_NAMES.length - 1 && fallbackMayRead(currentText) && !(toolAgent && agentCommand(currentText))) {
       idx++;
       // The middle of the tier's band, so the score, the confidence and the tier agree.
       score = Math.max(score, BAND_MIDDLE[idx]!);

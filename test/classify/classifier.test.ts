@@ -562,6 +562,21 @@ describe('classifier', () => {
     }
   });
 
+  it('a short command to a tool-using agent is one tool call: the word model does not lift it (session 50)', () => {
+    const ops = 'You are OpsGPT. Tools: kubectl(args), promql(query, range), logs(service, since), pagerduty_ack(id).';
+    const asked = (system: string, user: string) => classifyMessages([{ role: 'system', content: system }, { role: 'user', content: user }]);
+    // Each read moderate at 9e55554 (probe set 39: the word model lifted them).
+    for (const q of ['ack incident 4412', 'isolate host db-07']) expect(asked(ops, q).tier, q).toBe('simple');
+    expect(asked('You are DevBot, a coding agent in a Python monorepo. Tools: read_file(path), write_file(path, content), run(cmd).', 'delete the unused legacy/ folder').tier).toBe('simple');
+    expect(asked('あなたは社内ヘルプデスクです。ツール: reset_password(user), create_ticket(summary)', 'パスワードをリセットしてください').tier).toBe('simple');
+    // An analytics ask put as a noun phrase is not a command: the model still reads it (a tune row).
+    const sql = 'You are an analytics agent for an online shop. Tools: run_sql(query), describe_table(name).';
+    expect(asked(sql, 'Median time from signup to first order, by acquisition channel.').tier).toBe('moderate');
+    // A long request that opens with a verb is more than one call, and a command with no agent is read as before.
+    expect(asked(ops, 'show me why the checkout pods restart every night since the 2.3 deploy and propose a fix').tier).toBe('complex');
+    expect(classifyText('ack incident 4412').tier).toBe(classifyMessages([{ role: 'user', content: 'ack incident 4412' }]).tier);
+  });
+
   it('puzzles that ask for a strategy or perfect play, integer solutions and random walks read at their tier (session 50)', () => {
     // Each read a tier lower at 9e55554 (probe set 37, written and labelled before the classifier read it).
     const cases: [string, string][] = [
