@@ -118,7 +118,7 @@ const MATH_HINT = /[=^\\∑∫∏√∞∀∃∂≤≥≠≈∈⊂]|mod\s|t\(n\)
 /** MATH_NOTATION's symbol alternative on its own (a match of it is a match of MATH_NOTATION). */
 const MATH_SYMBOL = /[∑∫∏√∞∀∃∂≤≥≠≈∈⊂]/;
 /** "Check it for anything that could ...", "check pull request 17 for regressions". */
-const CHECK_FOR = /\bcheck (?:[^\s]+ ){0,3}for (?:anything|any|problems|issues|bugs|regressions|risks|security)(?![\p{L}])/u;
+const CHECK_FOR = /\bcheck (?:(?:it|this|them) for |(?:[^\s]+ ){0,3}for (?:anything|any|problems|issues|bugs|regressions|risks|security)(?![\p{L}]))/u;
 /**
  * A question about a large power ("Which is bigger, 2^100 or 3^60?"; not "2^3"):
  * a calculation, not a glance. The question mark closes the same sentence.

@@ -33,7 +33,7 @@ export const COMPLEX_ASK = lexicon(
     'plan (?:a|the|our) (?:migration|rollout|cutover)', 'dependency order', 'find the flaw', 'postmortem', 'model choice', 'validation (?:scheme|strategy)', 'which model', 'how (?:do i|to|should i) validate', 'speed (?:it |this )?up', 'make (?:it|this|them) (?:run )?faster',
     'multiple comparisons', 'sizing', 'size the', 'survival analysis', 'qué modelo uso', 'welches verfahren', 'welches modell', 'quel modèle utiliser', 'какую модель выбрать',
     'triage', 'build or buy', 'build vs buy', 'build versus buy', 'decide what to do about',
-    'run in under', 'where they disagree', 'what (?:recent )?studies (?:found|show|say)', 'current evidence', 'literature review', 'meta-analys[ie]s', 'estimators?', 'causal effect',
+    'run in under', 'where they disagree', 'what (?:recent )?studies (?:found|show|say)', 'current evidence', 'evidence for and against', 'the evidence (?:on|for)', 'literature review', 'meta-analys[ie]s', 'estimators?', 'causal effect',
     'diseña', 'diseñar', 'depura', 'optimiza', 'implementa', 'analiza', 'entwirf', 'entwerfen', 'optimiere', 'implementiere',
     'analysiere', 'concevoir', 'concevez', 'optimiser', 'optimisez', 'implémenter', 'implémentez', 'analyser', 'analysez',
     'спроектируй', 'спроектируйте', 'оптимизируй', 'реализуй', 'реализуйте', 'проанализируй', 'проанализируйте', 'отладь',
@@ -206,7 +206,7 @@ export const TECH_CONTEXT = lexicon(
     'release', 'tests', 'unit tests?', 'test suites?', 'ci', 'app', 'apps', 'application', 'website', 'site', 'browser', 'script', 'functions?', 'code', 'components?', 'struct', 'compiler',
     'kernel', 'driver', 'gpu', 'cpu', 'memory', 'heap', 'disk', 'network', 'connections?', 'sockets?', 'threads?', 'goroutines?', 'workers?', 'logs?', 'errors?', 'exception',
     'stack trace', 'instance', 'vm', 'host', 'docker', 'kubernetes', 'postgres', 'mysql', 'redis', 'kafka', 'nginx', 'elasticsearch', 'mongodb', 'spark', 'react',
-    'python', 'java', 'rust', 'checker', 'parser', 'model', 'gc', 'refunds', 'orders', 'signups', 'checkout', 'login', 'cron', 'nightly',
+    'python', 'java', 'rust', 'checker', 'parser', 'model', 'gc', 'refunds', 'orders', 'signups', 'checkout', 'logins?', 'ssh', 'cron', 'nightly',
     'system', 'program', 'traffic', 'capacity', 'process(?:es)?', 'software', 'machine',
     'git', 'cassandra', 'clickhouse', 'snowflake', 'bigquery', 'dynamodb', 'rabbitmq', 'celery', 'airflow', 'jenkins', 'terraform', 'prometheus', 'vpn', 'dns',
     'revenue', 'conversion', 'retention', 'churn', 'purchases', 'clúster', 'nodos?', 'nœuds?', 'knoten',
@@ -245,14 +245,15 @@ export const SYMPTOM_OF_SYSTEM = lexicon(
   [
     '(?:go|goes|going|went|gone) missing', 'gelb', '(?:wird|werden|wurde) rot', 'se pone (?:amarillo|rojo)', '(?:passe|passent) (?:au |en )?(?:rouge|red|jaune|yellow|orange)', 'se ca(?:e|en|yó)',
     'consume (?:mucha|demasiada)', 'échou\\p{L}*', 'cai', 'caiu', 'trava', 'rallenta', 'вырос', 'выросл[аио]', 'задержк\\p{L}*', 'медленн\\p{L}*', 'acumul(?:a|an|am|ando)',
+    'failed', 'не мо(?:жет|гут) (?:достучаться|подключиться|соединиться|запуститься)',
   ],
-  ['涨', '飙', '増えて', '増加', '增长', '变慢', '升高'],
+  ['涨', '飙', '増えて', '増加', '增长', '变慢', '升高', '開けません', '繋がらない', 'つながらない', '繋がりません'],
 );
 /** What a diagnosis ask says: where to look, suspects, root cause, how to fix or stabilise. */
 export const DIAGNOSE_ASK = lexicon(
   [
     'ideas', 'what could it be', "what(?:'s|s| is) going on", 'was ist (?:da )?los', "qu'est-ce qui se passe", 'qué está pasando', 'что происходит', 'o que pode ser', 'qué puede ser', 'was könnte das sein', "qu'est-ce qui (?:peut|pourrait)", 'что это может быть',
-    'where do i look', 'where to look', 'any idea', 'find (?:the|this) bug', 'с чего начать', 'como (?:resolver|corrigir)', 'suspects?', 'hypothes[ie]s', 'checklist', 'diagnos[ei]s?', 'root cause', 'find (?:the )?(?:cause|caller|leak)',
+    'where do i look', 'where to look', 'any idea', 'what should (?:we|i) do', 'is (?:this|it) an attack', 'разберись', 'разберитесь', 'find (?:the|this) bug', 'с чего начать', 'como (?:resolver|corrigir)', 'suspects?', 'hypothes[ie]s', 'checklist', 'diagnos[ei]s?', 'root cause', 'find (?:the )?(?:cause|caller|leak)',
     'how (?:to|do i|would you|can i|do we) (?:find|fix|stabili[sz]e|debug|avoid|stop|prevent|mitigate|confirm)', 'fix', 'why', 'steps', 'what to (?:measure|check)',
     'what (?:would|should) i check', 'mitigation', 'options', 'triage(?: it| this| them)?',
     '(?:likely|possible|probable) causes?', 'what do i (?:check|tune|look at|change)', 'tune first', 'where (?:to|do i|should i) (?:start|begin)', 'figure out (?:what happened|why|the cause)', 'troubleshoot(?:ing)?',
@@ -370,6 +371,7 @@ export const OPERATIONAL_GUARANTEE = lexicon(
     'sans (?:interruption|coupure|indisponibilité)', 'exactement une fois', 'sin (?:interrupción|interrupciones|tiempo de inactividad|caídas?)', 'exactamente una vez',
     'ohne (?:ausfallzeit|downtime|unterbrechung)', 'genau einmal', 'sem (?:interrupção|downtime|tempo de inatividade)', 'exatamente uma vez',
     'без (?:простоя|простоев|остановки|даунтайма)', 'ровно один раз',
+    "keeping (?:every|all|each|the|its|their) (?:[\\p{L}'’]+ ){0,2}behaviou?rs?", 'without changing (?:any |the )?behaviou?r',
   ],
   ['零停机', '不停机', '无停机', '恰好一次', '無停止', 'ダウンタイムなし'],
 );
@@ -423,10 +425,10 @@ export const FAILURE_PATTERN = lexicon(
     'after (?:launch|the launch|release|the release|fine-?tuning)', 'after (?:1|2|3|4|5|one|two|three|a few|several) epochs?', "since (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|last week)(?:'s|’s)?",
     'after every', 'after each', 'nach jedem', 'nach jeder', 'nach dem (?:deployment|deploy|update|upgrade|release|neustart)', 'après chaque', 'después de cada',
     'desde (?:la|el) (?:última |último )?(?:actualización|migración|despliegue|cambio)', 'une fois sur (?:deux|trois|quatre|cinq|dix)', 'en local', 'mais jamais',
-    'ogni (?:lunedì|martedì|mercoledì|giovedì|venerdì|sabato|domenica|mattina|notte|giorno|sera|volta)', 'nobody changed anything', 'nothing changed', 'uniquement', 'únicamente', 'nur für', 'только на', 'только для', 'только в',
+    'ogni (?:lunedì|martedì|mercoledì|giovedì|venerdì|sabato|domenica|mattina|notte|giorno|sera|volta)', 'nobody changed anything', 'nothing changed', 'since (?:midnight|this morning|last night|noon)', 'uniquement', 'únicamente', 'nur für', 'только на', 'только для', 'только в',
     'every time', 'each time', 'cada vez que', 'jedes mal', 'chaque fois', 'каждый раз', 'ogni volta', 'toda vez que', 'locally', 'on my machine',
     'during (?:the |our |a )?(?:nightly|night|peak|backfill|backups?|deploys?|deployments?|migrations?|load tests?|rollouts?|compaction)', 'over (?:a|the|one) (?:day|week|night|weekend)', 'for no (?:apparent|obvious|clear) reason', 'sin (?:motivo|razón) aparente', 'ohne (?:erkennbaren|ersichtlichen) grund', 'sans raison apparente', 'без видимой причины',
     'aleatoriamente', 'aléatoirement', 'solo con', 'nur mit', 'seulement avec', 'только с', '(?:is|works|runs) fine',
   ],
-  ['每天晚上', '每隔', '每到', '毎朝', '毎晩', '之后', '只有', '時だけ', '時間帯だけ', '以降', '每次', 'たびに', 'だけで', '只在', '問題ない', '没问题'],
+  ['每天晚上', '每隔', '每到', '昨日から', '毎朝', '毎晩', '之后', '只有', '時だけ', '時間帯だけ', '以降', '每次', 'たびに', 'だけで', '只在', '問題ない', '没问题'],
 );

@@ -577,6 +577,21 @@ describe('classifier', () => {
     expect(classifyText('ack incident 4412').tier).toBe(classifyMessages([{ role: 'user', content: 'ack incident 4412' }]).tier);
   });
 
+  it('agent requests of probe set 39 that are problems: failed logins since midnight, a PR to check for one risk, evidence for and against, a behaviour-keeping migration (session 50)', () => {
+    // Each read moderate at 29c8cf8.
+    const sec = 'You are SecBot for the SOC. Tools: search_alerts(q), isolate_host(name), get_host(name), block_ip(ip).';
+    const asked = (system: string, user: string) => classifyMessages([{ role: 'system', content: system }, { role: 'user', content: user }]).tier;
+    expect(asked(sec, 'we got 40 failed ssh logins per second on the bastion since midnight, is this an attack and what should we do')).toBe('complex');
+    expect(asked('You are a code review bot. Tools: get_pr(n), get_diff(n), comment(n, text).', 'PR 203 rewrites the retry logic in the payment client; check it for double charges')).toBe('complex');
+    expect(asked('You are a research agent. Tools: web_search(q), fetch(url).', "compare the evidence for and against daylight saving time's effect on traffic accidents, with sources")).toBe('complex');
+    expect(asked('You are DevBot, a coding agent in a Python monorepo. Tools: read_file(path), write_file(path, content), run(cmd).', "migrate the whole codebase from flask to fastapi, keeping every endpoint's behaviour")).toBe('complex');
+    expect(asked('あなたは社内ヘルプデスクです。ツール: reset_password(user), create_ticket(summary)', 'VPNに繋がるけど社内サイトだけ開けません。昨日から全員です')).toBe('complex');
+    expect(asked('Ты помощник по инфраструктуре. Инструменты: kubectl(args), logs(service).', 'после обновления кластера часть подов не может достучаться до базы, разберись')).toBe('complex');
+    // A failed exam is no system's failure, and a check of one's own work is no review of a change.
+    expect(classifyText('I failed my driving test twice since last summer, what should I do?').tier).not.toBe('complex');
+    expect(classifyText('Check it for spelling mistakes: "Recieve the package tomorow."').tier).not.toBe('complex');
+  });
+
   it('puzzles that ask for a strategy or perfect play, integer solutions and random walks read at their tier (session 50)', () => {
     // Each read a tier lower at 9e55554 (probe set 37, written and labelled before the classifier read it).
     const cases: [string, string][] = [
