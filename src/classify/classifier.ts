@@ -1232,8 +1232,9 @@ function scoreTurn(raw: string, nested = false): TurnScore {
       if (found.measurements >= 1 && family !== 'simple') {
         family = 'complex';
         extra.push('a measured problem in a named system');
-      } else if (family === 'none' && !(shape.words <= 10 && WH_LOOKUP.test(lex))) {
+      } else if (family === 'none' && !(shape.words <= 10 && WH_LOOKUP.test(lex)) && !agentCommand(askRaw)) {
         // One tier up from a plain question, no more: a name says the topic is technical, not hard.
+        // A short command naming one ("bump requests to 2.32 in requirements.txt") is one operation.
         family = 'moderate';
         namedCap = BAND_MIDDLE[2]!;
         extra.push('a question about a named system');

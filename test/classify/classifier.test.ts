@@ -568,6 +568,15 @@ describe('classifier', () => {
     // Each read moderate at 9e55554 (probe set 39: the word model lifted them).
     for (const q of ['ack incident 4412', 'isolate host db-07']) expect(asked(ops, q).tier, q).toBe('simple');
     expect(asked('You are DevBot, a coding agent in a Python monorepo. Tools: read_file(path), write_file(path, content), run(cmd).', 'delete the unused legacy/ folder').tier).toBe('simple');
+    // A short command that names a system is one operation too, not "a question about a named
+    // system" (moderate at 6383dc0).
+    const dev = 'You are DevBot, a coding agent in a Python monorepo. Tools: read_file(path), write_file(path, content), run(cmd).';
+    expect(asked(dev, 'bump requests to 2.32 in requirements.txt').tier).toBe('simple');
+    expect(asked('你是代码助手。工具：read_file(path)、write_file(path, content)、run(cmd)。', '把 config.yaml 里的端口改成 8080').tier).toBe('simple');
+    expect(asked(dev, 'Why does requests 2.32 break our retries in client.py?').tier).not.toBe('simple');
+    // With no agent, a short command's words may still lift it ("Add pagination and tests to the
+    // /orders endpoint." is moderate work: leaving them unread there lost it, set 23).
+    expect(classifyText('Add pagination and tests to the /orders endpoint.').tier).toBe('moderate');
     expect(asked('あなたは社内ヘルプデスクです。ツール: reset_password(user), create_ticket(summary)', 'パスワードをリセットしてください').tier).toBe('simple');
     // An analytics ask put as a noun phrase is not a command: the model still reads it (a tune row).
     const sql = 'You are an analytics agent for an online shop. Tools: run_sql(query), describe_table(name).';
