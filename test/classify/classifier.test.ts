@@ -596,6 +596,13 @@ describe('classifier', () => {
     expect(asked('You are DevBot, a coding agent in a Python monorepo. Tools: read_file(path), write_file(path, content), run(cmd).', "migrate the whole codebase from flask to fastapi, keeping every endpoint's behaviour")).toBe('complex');
     expect(asked('あなたは社内ヘルプデスクです。ツール: reset_password(user), create_ticket(summary)', 'VPNに繋がるけど社内サイトだけ開けません。昨日から全員です')).toBe('complex');
     expect(asked('Ты помощник по инфраструктуре. Инструменты: kubectl(args), logs(service).', 'после обновления кластера часть подов не может достучаться до базы, разберись')).toBe('complex');
+    // A Chinese or Japanese question for one value is a lookup, as a wh-question is in the other
+    // languages (moderate at 2e372b8: a name, then the word model, lifted it); a rising error rate
+    // is a symptom.
+    expect(classifyText('现在 CPU 使用率是多少？').tier).toBe('simple');
+    expect(classifyText('API サーバーは何台ありますか？').tier).not.toBe('moderate');
+    expect(classifyText('订单服务的错误率从今天早上开始上升，帮我找出原因。').tier).toBe('complex');
+    expect(classifyText('为什么我们的 Redis 延迟是 200ms？').tier).toBe('complex');
     // A failed exam is no system's failure, and a check of one's own work is no review of a change.
     expect(classifyText('I failed my driving test twice since last summer, what should I do?').tier).not.toBe('complex');
     expect(classifyText('Check it for spelling mistakes: "Recieve the package tomorow."').tier).not.toBe('complex');
