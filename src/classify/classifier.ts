@@ -1457,7 +1457,7 @@ const AGENT_COMMAND_VERBS = new Set([
   ...INSTRUCTION_VERBS, ...VERB_OR_NOUN,
   'isolate', 'ack', 'acknowledge', 'block', 'unblock', 'cancel', 'pause', 'resume', 'revert', 'rollback', 'approve', 'reopen', 'assign', 'mute', 'silence', 'reset',
   'bump', 'kill', 'drain', 'cordon', 'uncordon', 'tag', 'label', 'book', 'reserve', 'refund', 'archive', 'promote', 'purge', 'flush', 'revoke', 'grant', 'invite', 'ban',
-  'suspend', 'reschedule', 'cancela', 'reinicia', 'borra', 'bloquea', 'muestra', 'reembolsa', 'lösche', 'starte', 'stoppe', 'sperre', 'zeige', 'storniere',
+  'suspend', 'reschedule', 'freeze', 'unfreeze', 'dispute', 'dim', 'lock', 'unlock', 'setze', 'cancela', 'reinicia', 'borra', 'bloquea', 'muestra', 'reembolsa', 'lösche', 'starte', 'stoppe', 'sperre', 'zeige', 'storniere',
   'annule', 'annulez', 'supprime', 'bloque', 'redémarre', 'affiche', 'rembourse', 'перезапусти', 'удали', 'покажи', 'заблокируй', 'отмени', 'останови',
 ]);
 const FIRST_TOKEN = /^[\s"'“‘«„(¿¡]*([\p{L}\p{N}][\p{L}\p{N}_'’-]*)/u;

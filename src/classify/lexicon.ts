@@ -37,7 +37,7 @@ export const COMPLEX_ASK = lexicon(
     'diseña', 'diseñar', 'depura', 'optimiza', 'implementa', 'analiza', 'entwirf', 'entwerfen', 'optimiere', 'implementiere',
     'analysiere', 'concevoir', 'concevez', 'optimiser', 'optimisez', 'implémenter', 'implémentez', 'analyser', 'analysez',
     'спроектируй', 'спроектируйте', 'оптимизируй', 'реализуй', 'реализуйте', 'проанализируй', 'проанализируйте', 'отладь',
-    'projete', 'projetar', 'otimize', 'otimizar', 'progetta', 'progettare', 'ottimizza', 'ottimizzare',
+    'projete', 'projetar', 'otimize', 'otimizar', 'progetta', 'progettare', 'ottimizza', 'ottimizzare', 'refactoriza', 'refactorizar', 'refaktoriere', 'refactorise', 'refactorisez',
   ],
   ['设计', '优化', '调试', '实现', '分析', '設計', '最適化', 'デバッグ', '実装'],
 );
@@ -206,7 +206,7 @@ export const TECH_CONTEXT = lexicon(
     'release', 'tests', 'unit tests?', 'test suites?', 'ci', 'app', 'apps', 'application', 'website', 'site', 'browser', 'script', 'functions?', 'code', 'components?', 'struct', 'compiler',
     'kernel', 'driver', 'gpu', 'cpu', 'memory', 'heap', 'disk', 'network', 'connections?', 'sockets?', 'threads?', 'goroutines?', 'workers?', 'logs?', 'errors?', 'exception',
     'stack trace', 'instance', 'vm', 'host', 'docker', 'kubernetes', 'postgres', 'mysql', 'redis', 'kafka', 'nginx', 'elasticsearch', 'mongodb', 'spark', 'react',
-    'python', 'java', 'rust', 'checker', 'parser', 'model', 'gc', 'refunds', 'orders', 'signups', 'checkout', 'logins?', 'ssh', 'cron', 'nightly',
+    'python', 'java', 'rust', 'checker', 'parser', 'model', 'gc', 'refunds', 'orders', 'signups', 'checkout', 'logins?', 'ssh', 'cron', 'nightly', 'automations?', 'devices?', 'router', 'wi-?fi',
     'system', 'program', 'traffic', 'capacity', 'process(?:es)?', 'software', 'machine',
     'git', 'cassandra', 'clickhouse', 'snowflake', 'bigquery', 'dynamodb', 'rabbitmq', 'celery', 'airflow', 'jenkins', 'terraform', 'prometheus', 'vpn', 'dns',
     'revenue', 'conversion', 'retention', 'churn', 'purchases', 'clúster', 'nodos?', 'nœuds?', 'knoten',
@@ -230,7 +230,7 @@ export const SYMPTOM = lexicon(
     'phishing', 'compromised', 'breach', 'malware', 'ransomware', 'intrusion', 'exfiltrat(?:ed|ion)', 'leaked', 'showed up in a public',
     'used to take', 'grows? from', 'fails? over', '(?:takes?|took) \\d+ (?:ms|s|seconds|min|minutes|hours) instead of', 'tardan? \\d', 'съедает', 'explod(?:e|es|ed|ing|ieren|iert)', 'verdoppel\\p{L}*', '(?:got|gets|getting|became) worse', 'стал[аои]? хуже', 'ухудшил\\p{L}*', 'empeoró', 'schlechter geworden', 'ahora tarda', 'antes tardaba', 'dauert jetzt', 'doppelt', 'dupliziert', 'duplicat(?:es|ed|ing)', 'en double', '(?:goes|turns|went|turned) red', 'estado rojo', 'passe au rouge',
     'drops', 'dropping', "won't converge", "(?:doesn't|does not|didn't) converge", 'nan', 'janks?', 'jitters?', 'stutter(?:s|ing)?', 'beaconing', 'tripled', 'tripling', 'doubling', '(?:runs?|ran|takes?|took) (?:for )?hours', 'crawl(?:s|ed|ing)?',
-    'neu gestartet', 'starte[nt] neu', '(?:streams?|connections?|packets?|calls?|sessions?|requests?|messages?|websockets?) drop', 'battery drain', 'drains? (?:the )?battery',
+    'neu gestartet', 'starte[nt] neu', 'se queda sin', 'sin memoria', 'sans mémoire', '(?:streams?|connections?|packets?|calls?|sessions?|requests?|messages?|websockets?) drop', 'battery drain', 'drains? (?:the )?battery',
     'tardan', 'falla', 'se reinicia', 'wächst', 'pierde', 'lenta', 'verliert', 'steigt', 'kommt nicht hinterher', 'hinterher', 'latence', 'perd', 'plante', 'perde', 'падает', 'недоступн\\p{L}*', 'lento', 'subió', 'fuga', 'vazamento', 'langsam', 'speicherleck', 'hängt', 'зависают', 'прыгает', 'утечк[аи]', 'тормоз\\p{L}*', 'растёт',
   ],
   ['メモリ不足', '内存不足', '错误率', 'エラー率', '重新平衡', '丢了', '丢失', '重複', '重复', '遅延', '延迟', '再起動', '重启', '飙升', '暴涨', '倍になった', '増え続け', '止まる', 'タイムアウト', '跳ねる', '慢', '断开', '出ない', '落ちる', '超时', '增加了', '泄漏', '卡住', '偶尔', '느립니다', '느려', '遅い'],
@@ -245,7 +245,7 @@ export const SYMPTOM_OF_SYSTEM = lexicon(
   [
     '(?:go|goes|going|went|gone) missing', 'gelb', '(?:wird|werden|wurde) rot', 'se pone (?:amarillo|rojo)', '(?:passe|passent) (?:au |en )?(?:rouge|red|jaune|yellow|orange)', 'se ca(?:e|en|yó)',
     'consume (?:mucha|demasiada)', 'échou\\p{L}*', 'cai', 'caiu', 'trava', 'rallenta', 'вырос', 'выросл[аио]', 'задержк\\p{L}*', 'медленн\\p{L}*', 'acumul(?:a|an|am|ando)',
-    'failed', 'не мо(?:жет|гут) (?:достучаться|подключиться|соединиться|запуститься)',
+    'failed', 'не мо(?:жет|гут) (?:достучаться|подключиться|соединиться|запуститься)', 'by (?:itself|themselves)', 'on (?:its|their) own',
   ],
   ['涨', '飙', '増えて', '増加', '增长', '变慢', '升高', '開けません', '繋がらない', 'つながらない', '繋がりません'],
 );
@@ -256,7 +256,7 @@ export const DIAGNOSE_ASK = lexicon(
     'where do i look', 'where to look', 'any idea', 'what should (?:we|i) do', 'is (?:this|it) an attack', 'разберись', 'разберитесь', 'find (?:the|this) bug', 'с чего начать', 'como (?:resolver|corrigir)', 'suspects?', 'hypothes[ie]s', 'checklist', 'diagnos[ei]s?', 'root cause', 'find (?:the )?(?:cause|caller|leak)',
     'how (?:to|do i|would you|can i|do we) (?:find|fix|stabili[sz]e|debug|avoid|stop|prevent|mitigate|confirm)', 'fix', 'why', 'steps', 'what to (?:measure|check)',
     'what (?:would|should) i check', 'mitigation', 'options', 'triage(?: it| this| them)?',
-    '(?:likely|possible|probable) causes?', 'what do i (?:check|tune|look at|change)', 'tune first', 'where (?:to|do i|should i) (?:start|begin)', 'figure out (?:what happened|why|the cause)', 'troubleshoot(?:ing)?',
+    '(?:likely|possible|probable) causes?', 'what do i (?:check|tune|look at|change)', 'tune first', 'where (?:to|do i|should i) (?:start|begin)', 'figure out (?:what happened|why|the cause|which)', 'troubleshoot(?:ing)?',
     'what do (?:we|i) do', '(?:investigation|profiling|debugging) plan', 'pin (?:it )?down', 'how could (?:that|this) happen', 'what (?:changed|happened)',
     'qué reviso', 'cómo lo (?:ajusto|arreglo)', 'woran kann das liegen', 'wie finde ich heraus', 'how do (?:i|we) find out', 'was tun', 'pistes', 'causes? possibles?', 'как уменьшить', 'por quê', 'come (?:trovo|risolvo)',
     'dónde miro', 'por qué', 'cómo (?:encontrar|arreglar|evitar)', 'ursache', 'wie stabilisier\\p{L}*', 'hypothèses', 'cause', 'que faut-il vérifier',
@@ -371,7 +371,7 @@ export const OPERATIONAL_GUARANTEE = lexicon(
     'sans (?:interruption|coupure|indisponibilité)', 'exactement une fois', 'sin (?:interrupción|interrupciones|tiempo de inactividad|caídas?)', 'exactamente una vez',
     'ohne (?:ausfallzeit|downtime|unterbrechung)', 'genau einmal', 'sem (?:interrupção|downtime|tempo de inatividade)', 'exatamente uma vez',
     'без (?:простоя|простоев|остановки|даунтайма)', 'ровно один раз',
-    "keeping (?:every|all|each|the|its|their) (?:[\\p{L}'’]+ ){0,2}behaviou?rs?", 'without changing (?:any |the )?behaviou?r',
+    "keeping (?:every|all|each|the|its|their) (?:[\\p{L}'’]+ ){0,2}behaviou?rs?", 'without changing (?:any |the )?behaviou?r', 'manteniendo el comportamiento', 'sin cambiar el comportamiento', 'ohne das verhalten zu ändern', 'sans changer le comportement',
   ],
   ['零停机', '不停机', '无停机', '恰好一次', '無停止', 'ダウンタイムなし'],
 );

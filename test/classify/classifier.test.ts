@@ -596,6 +596,18 @@ describe('classifier', () => {
     expect(asked('You are DevBot, a coding agent in a Python monorepo. Tools: read_file(path), write_file(path, content), run(cmd).', "migrate the whole codebase from flask to fastapi, keeping every endpoint's behaviour")).toBe('complex');
     expect(asked('あなたは社内ヘルプデスクです。ツール: reset_password(user), create_ticket(summary)', 'VPNに繋がるけど社内サイトだけ開けません。昨日から全員です')).toBe('complex');
     expect(asked('Ты помощник по инфраструктуре. Инструменты: kubectl(args), logs(service).', 'после обновления кластера часть подов не может достучаться до базы, разберись')).toBe('complex');
+    // Set 41 (each read a tier off at 77f2e6a): operations of more tools, running out of memory in
+    // Spanish, lights that turn on by themselves, a Spanish refactor that keeps behaviour.
+    const bank = "You are the bank's chat assistant. Tools: get_balance(account), list_transactions(account, since), freeze_card(card_id), dispute(transaction_id, reason).";
+    expect(asked(bank, 'freeze card 4421')).toBe('simple');
+    expect(asked('Du bist der IT-Support-Agent. Tools: ticket_erstellen(text), passwort_zuruecksetzen(user), geraet_sperren(id).', 'setze das Passwort von mmueller zurück')).toBe('simple');
+    const es = 'Eres un agente de programación en un repositorio Node.js. Herramientas: leer_archivo(ruta), escribir_archivo(ruta, contenido), ejecutar(cmd).';
+    expect(asked(es, 'el servidor se queda sin memoria después de unas horas en producción, encuentra la causa')).toBe('complex');
+    expect(asked(es, 'refactoriza el módulo de pagos para separar la lógica de reintentos, manteniendo el comportamiento')).toBe('complex');
+    const home = 'You are a home automation agent. Tools: set_light(room, level), set_thermostat(temp), lock(door), list_devices().';
+    expect(asked(home, 'the living room lights turn on by themselves around 3am every night, figure out which automation does it')).toBe('complex');
+    // Children playing by themselves every afternoon are no system's failure.
+    expect(classifyText('the kids play by themselves every afternoon').tier).not.toBe('complex');
     // A Chinese or Japanese question for one value is a lookup, as a wh-question is in the other
     // languages (moderate at 2e372b8: a name, then the word model, lifted it); a rising error rate
     // is a symptom.
