@@ -32,6 +32,10 @@ import {
   EXTREMAL,
   SEARCH_VERB,
   CHEAPEST,
+  COHORT_WORD,
+  RETENTION_WORD,
+  KEPT_OR_LOST_MEASURE,
+  BREAKDOWN,
   TRIP_DAYS,
   REVIEW_ASK,
   MATH_TASK,
@@ -1216,6 +1220,11 @@ function scoreTurn(raw: string, nested = false): TurnScore {
     // runbook for a ransomware detection").
     family = 'complex';
     extra.push('a failure report');
+  } else if (below('complex') && !code && !material && askRaw.length <= 300 && ((COHORT_WORD.test(lexScan) && KEPT_OR_LOST_MEASURE.test(lexScan)) || (RETENTION_WORD.test(lexScan) && BREAKDOWN.test(lexScan))) && !DEFINITION_OPENER.test(lex)) {
+    // Cohorts measured by what they keep or lose, or retention broken down by a group or a period:
+    // an analysis over groups and time (COHORT_WORD's comment).
+    family = 'complex';
+    extra.push('a cohort or retention analysis');
   } else if (below('complex') && (DESIGN_QUESTION.test(lexScan) || (CONDITIONAL_DE.test(lexScan) && BUILD_VERB_DE.test(lexScan))) && !CREATIVE_OBJECT.test(lexScan)) {
     family = 'complex';
     extra.push('asks how one would build a system');

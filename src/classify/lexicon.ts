@@ -345,6 +345,23 @@ export const METHOD_QUESTION = lexicon([
   'what would (?:the|a|our) (?:migration|rollout|cutover|plan) look like',
   'cómo (?:deberíamos|podemos|hacemos para)', 'wie (?:sollten|können|müssen) wir', 'wie \\p{L}+en wir', 'cómo \\p{L}+(?:amos|emos|imos)', 'comment \\p{L}+ons-nous', 'comment (?:devrions|pouvons|devons)-nous', 'как нам',
 ], ['我们应该如何', '我们如何']);
+/**
+ * Cohort and retention analyses ("Monthly cohort retention by signup month", "weekly retention
+ * curve ... split by platform", "Taux de réachat à 90 jours par cohorte mensuelle"): cohorts with a
+ * measure of customers kept or lost, or retention broken down by a group or a period (classifier.ts).
+ * A per-city repurchase rate (no cohort, no retention: a tune row, moderate) is neither, nor is
+ * "group the students by cohort" (no measure).
+ */
+export const COHORT_WORD = lexicon(['cohorts?', 'cohortes?', 'kohorten?', 'когорт\\p{L}*'], ['同期群', 'コホート']);
+export const RETENTION_WORD = lexicon(['retention', 'rétention', 'retención', 'retenção', 'удержани\\p{L}*'], ['留存', '継続率']);
+export const KEPT_OR_LOST_MEASURE = lexicon(
+  ['retention', 'rétention', 'retención', 'retenção', 'удержани\\p{L}*', 'churn', 'réachat', 'repurchase', 'recompra', 'wiederkauf\\p{L}*', 'отток\\p{L}*', 'conversion', 'ltv', 'lifetime value'],
+  ['留存', '継続率', '复购', 'リピート率'],
+);
+export const BREAKDOWN = lexicon(
+  ['by', 'per', 'split by', 'broken down by', 'par', 'por', 'nach', 'pro', 'по', 'para cada', 'pour chaque', 'für jede[nrs]?'],
+  ['按', '每个', '別', 'ごと'],
+);
 /** A sequence to continue (its terms are not list items: classifier.ts). */
 export const SEQUENCE_ASK = lexicon(['next (?:number|term)', 'comes next', 'próximo (?:termo|número)', 'siguiente (?:número|término)', 'nächste zahl', 'prochain (?:nombre|terme)', 'следующее число']);
 /** The German conditional question and the verbs of building that make it a design question (two word lexicons: no regex runs over the ask). */

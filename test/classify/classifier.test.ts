@@ -608,6 +608,12 @@ describe('classifier', () => {
     expect(asked(home, 'the living room lights turn on by themselves around 3am every night, figure out which automation does it')).toBe('complex');
     // Children playing by themselves every afternoon are no system's failure.
     expect(classifyText('the kids play by themselves every afternoon').tier).not.toBe('complex');
+    // Cohorts measured by what they keep or lose, or retention broken down (set 39: moderate at
+    // a934b7e); a per-city repurchase rate (a tune row), grouping by cohort and a definition are not.
+    const sqlAgent = 'You answer analytics questions with run_sql(query) on tables users, orders, events.';
+    expect(asked(sqlAgent, 'weekly retention curve for users who signed up in january, split by platform')).toBe('complex');
+    expect(asked("Tu es un agent de données. Outils : run_sql(requête).", 'Taux de réachat à 90 jours par cohorte mensuelle sur les 12 derniers mois')).toBe('complex');
+    for (const q of ['统计每个城市上个月的复购率，并和去年同期比较。', 'Group the students by cohort.', 'What is cohort analysis?']) expect(classifyText(q).tier, q).not.toBe('complex');
     // A Chinese or Japanese question for one value is a lookup, as a wh-question is in the other
     // languages (moderate at 2e372b8: a name, then the word model, lifted it); a rising error rate
     // is a symptom.
