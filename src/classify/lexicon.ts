@@ -36,7 +36,7 @@ export const COMPLEX_ASK = lexicon(
     'run in under', 'where they disagree', 'what (?:recent )?studies (?:found|show|say)', 'current evidence', 'evidence for and against', 'the evidence (?:on|for)', 'literature review', 'meta-analys[ie]s', 'estimators?', 'causal effect',
     'diseña', 'diseñar', 'depura', 'optimiza', 'implementa', 'analiza', 'entwirf', 'entwerfen', 'optimiere', 'implementiere',
     'analysiere', 'concevoir', 'concevez', 'optimiser', 'optimisez', 'implémenter', 'implémentez', 'analyser', 'analysez',
-    'спроектируй', 'спроектируйте', 'оптимизируй', 'реализуй', 'реализуйте', 'проанализируй', 'проанализируйте', 'отладь',
+    'спроектируй', 'спроектируйте', 'оптимизируй', 'реализуй', 'реализуйте', 'проанализируй', 'проанализируйте', 'отладь', 'спроектировать',
     'projete', 'projetar', 'otimize', 'otimizar', 'progetta', 'progettare', 'ottimizza', 'ottimizzare', 'refactoriza', 'refactorizar', 'refaktoriere', 'refactorise', 'refactorisez',
   ],
   ['设计', '优化', '调试', '实现', '分析', '設計', '最適化', 'デバッグ', '実装'],
@@ -206,14 +206,14 @@ export const TECH_CONTEXT = lexicon(
     'release', 'tests', 'unit tests?', 'test suites?', 'ci', 'app', 'apps', 'application', 'website', 'site', 'browser', 'script', 'functions?', 'code', 'components?', 'struct', 'compiler',
     'kernel', 'driver', 'gpu', 'cpu', 'memory', 'heap', 'disk', 'network', 'connections?', 'sockets?', 'threads?', 'goroutines?', 'workers?', 'logs?', 'errors?', 'exception',
     'stack trace', 'instance', 'vm', 'host', 'docker', 'kubernetes', 'postgres', 'mysql', 'redis', 'kafka', 'nginx', 'elasticsearch', 'mongodb', 'spark', 'react',
-    'python', 'java', 'rust', 'checker', 'parser', 'model', 'gc', 'refunds', 'orders', 'signups', 'checkout', 'logins?', 'ssh', 'cron', 'nightly', 'automations?', 'devices?', 'router', 'wi-?fi',
+    'python', 'java', 'rust', 'checker', 'parser', 'model', 'gc', 'refunds', 'orders', 'signups', 'checkout', 'logins?', 'ssh', 'cron', 'nightly', 'automations?', 'devices?', 'router', 'wi-?fi', 'webhooks?', 'gateways?',
     'system', 'program', 'traffic', 'capacity', 'process(?:es)?', 'software', 'machine',
     'git', 'cassandra', 'clickhouse', 'snowflake', 'bigquery', 'dynamodb', 'rabbitmq', 'celery', 'airflow', 'jenkins', 'terraform', 'prometheus', 'vpn', 'dns',
     'revenue', 'conversion', 'retention', 'churn', 'purchases', 'clúster', 'nodos?', 'nœuds?', 'knoten',
     'servicio', 'servidor', 'consultas?', 'base de datos', 'índice', 'memoria', 'memória', 'consulta', 'dienst', 'datenbank', 'modell\\p{L}*', 'abfrage', 'speicher', 'serveur',
     'requête', 'base de données', 'mémoire', 'сервер\\p{L}*', 'сервис\\p{L}*', 'сайт\\p{L}*', 'приложени\\p{L}*', 'резервн\\p{L}* копировани\\p{L}*', 'модел\\p{L}*', 'метрик\\p{L}*', 'запрос\\p{L}*', 'база данных', 'память', 'тест', 'кластер\\p{L}*',
   ],
-  ['サーバ', 'データベース', 'メモリ', 'バッチ', 'ジョブ', '服务', '数据库', '内存', '查询', '测试', '集群', '接口'],
+  ['サーバ', 'データベース', 'メモリ', 'バッチ', 'ジョブ', '服务', '数据库', '内存', '查询', '测试', '集群', '接口', '支付', '订单', '回调'],
 );
 /**
  * A failure or slowdown to diagnose (second round, tune split: terse expert requests such as
@@ -245,7 +245,7 @@ export const SYMPTOM_OF_SYSTEM = lexicon(
   [
     '(?:go|goes|going|went|gone) missing', 'gelb', '(?:wird|werden|wurde) rot', 'se pone (?:amarillo|rojo)', '(?:passe|passent) (?:au |en )?(?:rouge|red|jaune|yellow|orange)', 'se ca(?:e|en|yó)',
     'consume (?:mucha|demasiada)', 'échou\\p{L}*', 'cai', 'caiu', 'trava', 'rallenta', 'вырос', 'выросл[аио]', 'задержк\\p{L}*', 'медленн\\p{L}*', 'acumul(?:a|an|am|ando)',
-    'failed', 'не мо(?:жет|гут) (?:достучаться|подключиться|соединиться|запуститься)', 'by (?:itself|themselves)', 'on (?:its|their) own',
+    'failed', 'не мо(?:жет|гут) (?:достучаться|подключиться|соединиться|запуститься)', 'by (?:itself|themselves)', 'on (?:its|their) own', 'arrives? twice', 'double[- ](?:ship|charge|bill|send|post|count)\\p{L}*', "(?:don't|doesn't|do not|does not) match", 'mismatch(?:es|ed)?', 'run(?:s|ning)? out of', 'ran out of',
   ],
   ['涨', '飙', '増えて', '増加', '增长', '变慢', '升高', '開けません', '繋がらない', 'つながらない', '繋がりません'],
 );
@@ -253,16 +253,16 @@ export const SYMPTOM_OF_SYSTEM = lexicon(
 export const DIAGNOSE_ASK = lexicon(
   [
     'ideas', 'what could it be', "what(?:'s|s| is) going on", 'was ist (?:da )?los', "qu'est-ce qui se passe", 'qué está pasando', 'что происходит', 'o que pode ser', 'qué puede ser', 'was könnte das sein', "qu'est-ce qui (?:peut|pourrait)", 'что это может быть',
-    'where do i look', 'where to look', 'any idea', 'what should (?:we|i) do', 'is (?:this|it) an attack', 'разберись', 'разберитесь', 'find (?:the|this) bug', 'с чего начать', 'como (?:resolver|corrigir)', 'suspects?', 'hypothes[ie]s', 'checklist', 'diagnos[ei]s?', 'root cause', 'find (?:the )?(?:cause|caller|leak)',
+    'where do i look', 'where to look', 'any idea', 'fiabiliser', 'what should (?:we|i) do', 'is (?:this|it) an attack', 'разберись', 'разберитесь', 'find (?:the|this) bug', 'с чего начать', 'como (?:resolver|corrigir)', 'suspects?', 'hypothes[ie]s', 'checklist', 'diagnos[ei]s?', 'root cause', 'find (?:the )?(?:cause|caller|leak)',
     'how (?:to|do i|would you|can i|do we) (?:find|fix|stabili[sz]e|debug|avoid|stop|prevent|mitigate|confirm)', 'fix', 'why', 'steps', 'what to (?:measure|check)',
     'what (?:would|should) i check', 'mitigation', 'options', 'triage(?: it| this| them)?',
-    '(?:likely|possible|probable) causes?', 'what do i (?:check|tune|look at|change)', 'tune first', 'where (?:to|do i|should i) (?:start|begin)', 'figure out (?:what happened|why|the cause|which)', 'troubleshoot(?:ing)?',
+    '(?:likely|possible|probable) causes?', 'what do i (?:check|tune|look at|change)', 'tune first', 'where (?:to|do i|should i) (?:start|begin)', 'figure out (?:what happened|why|the cause|which|where)', 'troubleshoot(?:ing)?',
     'what do (?:we|i) do', '(?:investigation|profiling|debugging) plan', 'pin (?:it )?down', 'how could (?:that|this) happen', 'what (?:changed|happened)',
     'qué reviso', 'cómo lo (?:ajusto|arreglo)', 'woran kann das liegen', 'wie finde ich heraus', 'how do (?:i|we) find out', 'was tun', 'pistes', 'causes? possibles?', 'как уменьшить', 'por quê', 'come (?:trovo|risolvo)',
     'dónde miro', 'por qué', 'cómo (?:encontrar|arreglar|evitar)', 'ursache', 'wie stabilisier\\p{L}*', 'hypothèses', 'cause', 'que faut-il vérifier',
     'почему', 'как исправить', 'как стабилизировать', 'как найти', 'причин\\p{L}*', 'como encontrar', 'causa',
   ],
-  ['原因', 'どこを見れば', '何を調べ', '为什么', 'なぜ', '怎么办', '从哪里查', '怎么查', '排查', '調査手順', '調査の手順', '原因の候補', '修复', '候補', '点検', '점검', '원인'],
+  ['原因', '怎么解决', '如何解决', '彻底解决', 'どう対処', '対処法', 'どこを見れば', '何を調べ', '为什么', 'なぜ', '怎么办', '从哪里查', '怎么查', '排查', '調査手順', '調査の手順', '原因の候補', '修复', '候補', '点検', '점검', '원인'],
 );
 /** Quantity questions of word problems and puzzles (with numbers in the ask). */
 export const QUANTITY_QUESTION = lexicon(
@@ -343,7 +343,7 @@ export const DESIGN_QUESTION = lexicon([
 export const METHOD_QUESTION = lexicon([
   'how (?:do|should|would|can|could) we', "what(?:'s| is| would be) (?:a|the) (?:right|sound|robust|safest|proper) (?:[\\p{L}/-]+ ){0,2}(?:way|approach|strategy)",
   'what would (?:the|a|our) (?:migration|rollout|cutover|plan) look like',
-  'cómo (?:deberíamos|podemos|hacemos para)', 'wie (?:sollten|können|müssen) wir', 'wie \\p{L}+en wir', 'cómo \\p{L}+(?:amos|emos|imos)', 'comment \\p{L}+ons-nous', 'comment (?:devrions|pouvons|devons)-nous', 'как нам',
+  'cómo (?:deberíamos|podemos|hacemos para)', 'come (?:possiamo|dovremmo)', 'wie (?:sollten|können|müssen) wir', 'wie \\p{L}+en wir', 'cómo \\p{L}+(?:amos|emos|imos)', 'comment \\p{L}+ons-nous', 'comment (?:devrions|pouvons|devons)-nous', 'как нам',
 ], ['我们应该如何', '我们如何']);
 /**
  * Cohort and retention analyses ("Monthly cohort retention by signup month", "weekly retention
@@ -387,7 +387,7 @@ export const OPERATIONAL_GUARANTEE = lexicon(
     'zero[- ]downtime', 'without (?:any )?downtime', 'without (?:hammering|overloading|overwhelming|taking down|locking|blocking)', 'no downtime', 'exactly[- ]once', 'on (?:one|a single) (?:machine|node|server|box|gpu)',
     'sans (?:interruption|coupure|indisponibilité)', 'exactement une fois', 'sin (?:interrupción|interrupciones|tiempo de inactividad|caídas?)', 'exactamente una vez',
     'ohne (?:ausfallzeit|downtime|unterbrechung)', 'genau einmal', 'sem (?:interrupção|downtime|tempo de inatividade)', 'exatamente uma vez',
-    'без (?:простоя|простоев|остановки|даунтайма)', 'ровно один раз',
+    'без (?:простоя|простоев|остановки|даунтайма)', 'ровно один раз', 'senza (?:interruzioni|interruzione|downtime|tempi di inattività)',
     "keeping (?:every|all|each|the|its|their) (?:[\\p{L}'’]+ ){0,2}behaviou?rs?", 'without changing (?:any |the )?behaviou?r', 'manteniendo el comportamiento', 'sin cambiar el comportamiento', 'ohne das verhalten zu ändern', 'sans changer le comportement',
   ],
   ['零停机', '不停机', '无停机', '恰好一次', '無停止', 'ダウンタイムなし'],
@@ -442,7 +442,7 @@ export const FAILURE_PATTERN = lexicon(
     'after (?:launch|the launch|release|the release|fine-?tuning)', 'after (?:1|2|3|4|5|one|two|three|a few|several) epochs?', "since (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|last week)(?:'s|’s)?",
     'after every', 'after each', 'nach jedem', 'nach jeder', 'nach dem (?:deployment|deploy|update|upgrade|release|neustart)', 'après chaque', 'después de cada',
     'desde (?:la|el) (?:última |último )?(?:actualización|migración|despliegue|cambio)', 'une fois sur (?:deux|trois|quatre|cinq|dix)', 'en local', 'mais jamais',
-    'ogni (?:lunedì|martedì|mercoledì|giovedì|venerdì|sabato|domenica|mattina|notte|giorno|sera|volta)', 'nobody changed anything', 'nothing changed', 'since (?:midnight|this morning|last night|noon)', 'uniquement', 'únicamente', 'nur für', 'только на', 'только для', 'только в',
+    'ogni (?:lunedì|martedì|mercoledì|giovedì|venerdì|sabato|domenica|mattina|notte|giorno|sera|volta)', 'nobody changed anything', 'nothing changed', 'lors des pics', 'aux heures de pointe', 'since (?:midnight|this morning|last night|noon)', 'uniquement', 'únicamente', 'nur für', 'только на', 'только для', 'только в',
     'every time', 'each time', 'cada vez que', 'jedes mal', 'chaque fois', 'каждый раз', 'ogni volta', 'toda vez que', 'locally', 'on my machine',
     'during (?:the |our |a )?(?:nightly|night|peak|backfill|backups?|deploys?|deployments?|migrations?|load tests?|rollouts?|compaction)', 'over (?:a|the|one) (?:day|week|night|weekend)', 'for no (?:apparent|obvious|clear) reason', 'sin (?:motivo|razón) aparente', 'ohne (?:erkennbaren|ersichtlichen) grund', 'sans raison apparente', 'без видимой причины',
     'aleatoriamente', 'aléatoirement', 'solo con', 'nur mit', 'seulement avec', 'только с', '(?:is|works|runs) fine',

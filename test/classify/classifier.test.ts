@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ARITHMETIC_STEP, classifyMessages, classifyText, germanHowToVerb, isTypoDiff, numericRanges } from '../../src/classify/classifier.js';
 import { MATH_NOTATION } from '../../src/classify/lexicon.js';
 import { TIER_NAMES } from '../../src/config/schema.js';
-import { astralToBmp } from '../../src/classify/text.js';
+import { astralToBmp, technicalMarks } from '../../src/classify/text.js';
 import { resolveThinkingBudget } from '../../src/budget/thinking.js';
 import { validateConfig } from '../../src/config/load.js';
 import { packageRoot } from '../../src/paths.js';
@@ -624,6 +624,29 @@ describe('classifier', () => {
     // A failed exam is no system's failure, and a check of one's own work is no review of a change.
     expect(classifyText('I failed my driving test twice since last summer, what should I do?').tier).not.toBe('complex');
     expect(classifyText('Check it for spelling mistakes: "Recieve the package tomorow."').tier).not.toBe('complex');
+  });
+
+  it('casual complex asks of probe set 43, and measurements inside Chinese and Japanese text (session 50)', () => {
+    // Each read moderate at the commit that added set 43.
+    for (const q of [
+      'our stripe webhooks sometimes arrive twice and we double-ship orders',
+      "the dashboard numbers don't match the finance report by about 3%, figure out where the gap comes from",
+      'we keep running out of ephemeral ports on the nat gateway',
+      'Comment fiabiliser notre pipeline de données qui perd des événements lors des pics ?',
+      'Как спроектировать систему рекомендаций для маркетплейса с 10 млн товаров?',
+      '我们的支付回调偶尔重复，导致重复发货，怎么彻底解决？',
+      '本番DBのCPUが毎日昼に100%になります。どう対処すべきですか',
+      'Come possiamo migrare 200 microservizi a Kubernetes senza interruzioni?',
+    ]) {
+      expect(classifyText(q).tier, q).toBe('complex');
+    }
+    // A number and its unit are a measurement where Chinese or Japanese characters touch them.
+    expect(technicalMarks('本番DBのCPUが毎日昼に100%になります。').measurements).toBe(1);
+    expect(technicalMarks('延迟从200毫秒涨到3秒').measurements).toBe(2);
+    expect(technicalMarks('abc40ms').measurements).toBe(0);
+    // "Sometimes slower" in a question about two techniques is no failure (a first version read
+    // set 15's "Why is recursion sometimes slower than iteration?" as one).
+    expect(classifyText('Why is recursion sometimes slower than iteration?').tier).toBe('moderate');
   });
 
   it('puzzles that ask for a strategy or perfect play, integer solutions and random walks read at their tier (session 50)', () => {
