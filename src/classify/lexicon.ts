@@ -206,14 +206,14 @@ export const TECH_CONTEXT = lexicon(
     'release', 'tests', 'unit tests?', 'test suites?', 'ci', 'app', 'apps', 'application', 'website', 'site', 'browser', 'script', 'functions?', 'code', 'components?', 'struct', 'compiler',
     'kernel', 'driver', 'gpu', 'cpu', 'memory', 'heap', 'disk', 'network', 'connections?', 'sockets?', 'threads?', 'goroutines?', 'workers?', 'logs?', 'errors?', 'exception',
     'stack trace', 'instance', 'vm', 'host', 'docker', 'kubernetes', 'postgres', 'mysql', 'redis', 'kafka', 'nginx', 'elasticsearch', 'mongodb', 'spark', 'react',
-    'python', 'java', 'rust', 'checker', 'parser', 'model', 'gc', 'refunds', 'orders', 'signups', 'checkout', 'logins?', 'ssh', 'cron', 'nightly', 'automations?', 'devices?', 'router', 'wi-?fi', 'webhooks?', 'gateways?',
+    'python', 'java', 'rust', 'checker', 'parser', 'model', 'gc', 'refunds', 'orders', 'signups', 'checkout', 'logins?', 'ssh', 'cron', 'nightly', 'automations?', 'devices?', 'router', 'wi-?fi', 'webhooks?', 'gateways?', 'laptops?', 'passwords?', 'modelos?', 'modèles?', 'modelli',
     'system', 'program', 'traffic', 'capacity', 'process(?:es)?', 'software', 'machine',
     'git', 'cassandra', 'clickhouse', 'snowflake', 'bigquery', 'dynamodb', 'rabbitmq', 'celery', 'airflow', 'jenkins', 'terraform', 'prometheus', 'vpn', 'dns',
     'revenue', 'conversion', 'retention', 'churn', 'purchases', 'clúster', 'nodos?', 'nœuds?', 'knoten',
     'servicio', 'servidor', 'consultas?', 'base de datos', 'índice', 'memoria', 'memória', 'consulta', 'dienst', 'datenbank', 'modell\\p{L}*', 'abfrage', 'speicher', 'serveur',
     'requête', 'base de données', 'mémoire', 'сервер\\p{L}*', 'сервис\\p{L}*', 'сайт\\p{L}*', 'приложени\\p{L}*', 'резервн\\p{L}* копировани\\p{L}*', 'модел\\p{L}*', 'метрик\\p{L}*', 'запрос\\p{L}*', 'база данных', 'память', 'тест', 'кластер\\p{L}*',
   ],
-  ['サーバ', 'データベース', 'メモリ', 'バッチ', 'ジョブ', '服务', '数据库', '内存', '查询', '测试', '集群', '接口', '支付', '订单', '回调'],
+  ['サーバ', 'データベース', 'メモリ', 'バッチ', 'ジョブ', '服务', '数据库', '内存', '查询', '测试', '集群', '接口', '支付', '订单', '回调', '模型', 'モデル'],
 );
 /**
  * A failure or slowdown to diagnose (second round, tune split: terse expert requests such as
@@ -227,7 +227,7 @@ export const SYMPTOM = lexicon(
     'fell', 'lost', 'drop in', 'retained', 'waiting on (?:a |the )?locks?', 'blocked on', 'lock contention', 'grows', 'growing', 'climb(?:s|ed|ing)?', 'jump(?:s|ed|ing)', 'went from', 'dropped', 'halved', 'error rate', 'checksum errors', 'retransmits?',
     'out ?of ?memory', 'oom', 'crashloopbackoff', 'disconnect(?:s|ed)?', 'loses', 'unavailable', 'only in ci', 'flaky',
     "(?:doesn't|does not|didn't|won't|never) (?:run|runs|start|starts|fire|fires|trigger|triggers)", "(?:didn't|did not|doesn't|does not) move", 'forgets', 'all the same (?:class|label|value|answer|output|prediction)',
-    'phishing', 'compromised', 'breach', 'malware', 'ransomware', 'intrusion', 'exfiltrat(?:ed|ion)', 'leaked', 'showed up in a public',
+    'phishing', 'compromised', 'stolen', 'hacked', 'breach', 'malware', 'ransomware', 'intrusion', 'exfiltrat(?:ed|ion)', 'leaked', 'showed up in a public',
     'used to take', 'grows? from', 'fails? over', '(?:takes?|took) \\d+ (?:ms|s|seconds|min|minutes|hours) instead of', 'tardan? \\d', 'съедает', 'explod(?:e|es|ed|ing|ieren|iert)', 'verdoppel\\p{L}*', '(?:got|gets|getting|became) worse', 'стал[аои]? хуже', 'ухудшил\\p{L}*', 'empeoró', 'schlechter geworden', 'ahora tarda', 'antes tardaba', 'dauert jetzt', 'doppelt', 'dupliziert', 'duplicat(?:es|ed|ing)', 'en double', '(?:goes|turns|went|turned) red', 'estado rojo', 'passe au rouge',
     'drops', 'dropping', "won't converge", "(?:doesn't|does not|didn't) converge", 'nan', 'janks?', 'jitters?', 'stutter(?:s|ing)?', 'beaconing', 'tripled', 'tripling', 'doubling', '(?:runs?|ran|takes?|took) (?:for )?hours', 'crawl(?:s|ed|ing)?',
     'neu gestartet', 'starte[nt] neu', 'se queda sin', 'sin memoria', 'sans mémoire', '(?:streams?|connections?|packets?|calls?|sessions?|requests?|messages?|websockets?) drop', 'battery drain', 'drains? (?:the )?battery',
@@ -247,7 +247,7 @@ export const SYMPTOM_OF_SYSTEM = lexicon(
     'consume (?:mucha|demasiada)', 'échou\\p{L}*', 'cai', 'caiu', 'trava', 'rallenta', 'вырос', 'выросл[аио]', 'задержк\\p{L}*', 'медленн\\p{L}*', 'acumul(?:a|an|am|ando)',
     'failed', 'не мо(?:жет|гут) (?:достучаться|подключиться|соединиться|запуститься)', 'by (?:itself|themselves)', 'on (?:its|their) own', 'arrives? twice', 'double[- ](?:ship|charge|bill|send|post|count)\\p{L}*', "(?:don't|doesn't|do not|does not) match", 'mismatch(?:es|ed)?', 'run(?:s|ning)? out of', 'ran out of',
   ],
-  ['涨', '飙', '増えて', '増加', '增长', '变慢', '升高', '開けません', '繋がらない', 'つながらない', '繋がりません'],
+  ['涨', '飙', '増えて', '増加', '增长', '变慢', '升高', '開けません', '繋がらない', 'つながらない', '繋がりません', '下降', '降低', 'してしまう'],
 );
 /** What a diagnosis ask says: where to look, suspects, root cause, how to fix or stabilise. */
 export const DIAGNOSE_ASK = lexicon(
@@ -262,7 +262,7 @@ export const DIAGNOSE_ASK = lexicon(
     'dónde miro', 'por qué', 'cómo (?:encontrar|arreglar|evitar)', 'ursache', 'wie stabilisier\\p{L}*', 'hypothèses', 'cause', 'que faut-il vérifier',
     'почему', 'как исправить', 'как стабилизировать', 'как найти', 'причин\\p{L}*', 'como encontrar', 'causa',
   ],
-  ['原因', '怎么解决', '如何解决', '彻底解决', 'どう対処', '対処法', 'どこを見れば', '何を調べ', '为什么', 'なぜ', '怎么办', '从哪里查', '怎么查', '排查', '調査手順', '調査の手順', '原因の候補', '修复', '候補', '点検', '점검', '원인'],
+  ['原因', '対策', '怎么解决', '如何解决', '彻底解决', 'どう対処', '対処法', 'どこを見れば', '何を調べ', '为什么', 'なぜ', '怎么办', '从哪里查', '怎么查', '排查', '調査手順', '調査の手順', '原因の候補', '修复', '候補', '点検', '점검', '원인'],
 );
 /** Quantity questions of word problems and puzzles (with numbers in the ask). */
 export const QUANTITY_QUESTION = lexicon(
@@ -343,7 +343,7 @@ export const DESIGN_QUESTION = lexicon([
 export const METHOD_QUESTION = lexicon([
   'how (?:do|should|would|can|could) we', "what(?:'s| is| would be) (?:a|the) (?:right|sound|robust|safest|proper) (?:[\\p{L}/-]+ ){0,2}(?:way|approach|strategy)",
   'what would (?:the|a|our) (?:migration|rollout|cutover|plan) look like',
-  'cómo (?:deberíamos|podemos|hacemos para)', 'come (?:possiamo|dovremmo)', 'wie (?:sollten|können|müssen) wir', 'wie \\p{L}+en wir', 'cómo \\p{L}+(?:amos|emos|imos)', 'comment \\p{L}+ons-nous', 'comment (?:devrions|pouvons|devons)-nous', 'как нам',
+  'cómo (?:deberíamos|podemos|hacemos para)', 'come (?:possiamo|dovremmo)', 'как защитить', 'cómo proteger', 'comment protéger', 'wie schützen wir', 'wie (?:sollten|können|müssen) wir', 'wie \\p{L}+en wir', 'cómo \\p{L}+(?:amos|emos|imos)', 'comment \\p{L}+ons-nous', 'comment (?:devrions|pouvons|devons)-nous', 'как нам',
 ], ['我们应该如何', '我们如何']);
 /**
  * Cohort and retention analyses ("Monthly cohort retention by signup month", "weekly retention
@@ -442,7 +442,7 @@ export const FAILURE_PATTERN = lexicon(
     'after (?:launch|the launch|release|the release|fine-?tuning)', 'after (?:1|2|3|4|5|one|two|three|a few|several) epochs?', "since (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|last week)(?:'s|’s)?",
     'after every', 'after each', 'nach jedem', 'nach jeder', 'nach dem (?:deployment|deploy|update|upgrade|release|neustart)', 'après chaque', 'después de cada',
     'desde (?:la|el) (?:última |último )?(?:actualización|migración|despliegue|cambio)', 'une fois sur (?:deux|trois|quatre|cinq|dix)', 'en local', 'mais jamais',
-    'ogni (?:lunedì|martedì|mercoledì|giovedì|venerdì|sabato|domenica|mattina|notte|giorno|sera|volta)', 'nobody changed anything', 'nothing changed', 'lors des pics', 'aux heures de pointe', 'since (?:midnight|this morning|last night|noon)', 'uniquement', 'únicamente', 'nur für', 'только на', 'только для', 'только в',
+    'ogni (?:lunedì|martedì|mercoledì|giovedì|venerdì|sabato|domenica|mattina|notte|giorno|sera|volta)', 'nobody changed anything', 'nothing changed', 'lors des pics', 'en production', 'en producción', 'aux heures de pointe', 'since (?:midnight|this morning|last night|noon)', 'uniquement', 'únicamente', 'nur für', 'только на', 'только для', 'только в',
     'every time', 'each time', 'cada vez que', 'jedes mal', 'chaque fois', 'каждый раз', 'ogni volta', 'toda vez que', 'locally', 'on my machine',
     'during (?:the |our |a )?(?:nightly|night|peak|backfill|backups?|deploys?|deployments?|migrations?|load tests?|rollouts?|compaction)', 'over (?:a|the|one) (?:day|week|night|weekend)', 'for no (?:apparent|obvious|clear) reason', 'sin (?:motivo|razón) aparente', 'ohne (?:erkennbaren|ersichtlichen) grund', 'sans raison apparente', 'без видимой причины',
     'aleatoriamente', 'aléatoirement', 'solo con', 'nur mit', 'seulement avec', 'только с', '(?:is|works|runs) fine',

@@ -385,9 +385,14 @@ describe('classifier', () => {
     for (const q of ['Conversion rates for 5 checkout variants, 300 visitors each, very skewed. Which test, and how do I correct for multiple comparisons?', '¿Qué modelo uso para predecir demanda diaria con festivos móviles y solo dos años de datos?', 'Welches Verfahren für Ausreißererkennung in Sensordaten mit Drift und fehlenden Werten?', 'Build or buy a feature flag system for 60 engineers and 15 services?', '300 impossible-travel alerts overnight, all users of one VPN. Real or noise? Decide what to do about each group.']) {
       expect(classifyText(q).tier, q).toBe('complex');
     }
-    for (const q of ["Offline AUC 0.91 but online click-through didn't move after launch.", 'Fine-tuned model forgets how to follow instructions after 2 epochs on our support tickets.', "The model's predictions in production are all the same class since Tuesday's deploy.", 'A user clicked a phishing link at 09:12. Work out what happened on their laptop since and whether anything spread.']) {
+    for (const q of ["Offline AUC 0.91 but online click-through didn't move after launch.", 'Fine-tuned model forgets how to follow instructions after 2 epochs on our support tickets.', "The model's predictions in production are all the same class since Tuesday's deploy."]) {
       expect(classifyText(q).signals, q).toContain('a failure report');
     }
+    // Since 'laptop' is a system word (session 50) the phishing report is read as a failure to
+    // diagnose, the branch before: complex either way.
+    const phishing = classifyText('A user clicked a phishing link at 09:12. Work out what happened on their laptop since and whether anything spread.');
+    expect(phishing.tier).toBe('complex');
+    expect(phishing.signals.some((x) => x === 'a failure report' || x === 'a failure or slowdown to diagnose')).toBe(true);
     expect(classifyText('Which test failed in CI?').tier).toBe('simple');
     expect(classifyText("I've felt tired since Monday.").signals).not.toContain('a failure report');
     expect(classifyText('nginx config to redirect all http to https.').tier).toBe('moderate');
@@ -640,6 +645,20 @@ describe('classifier', () => {
     ]) {
       expect(classifyText(q).tier, q).toBe('complex');
     }
+    // Set 45 (each read a tier or two lower before): models in Spanish, Chinese and Japanese, a
+    // stolen laptop, a Russian "how do we protect".
+    for (const q of [
+      'Nuestro modelo de recomendación empeoró después de reentrenarlo con datos de diciembre, ¿por qué puede pasar?',
+      '我们的推荐模型上线后点击率下降了20%，可能是什么原因？',
+      '社内のLLMチャットボットが機密情報を回答してしまうことがあります。対策を考えてください',
+      "a laptop with admin rights was stolen from an employee's car, what do we do in the next 24 hours",
+      'Как защитить наш API от перебора паролей, не мешая обычным пользователям?',
+    ]) {
+      expect(classifyText(q).tier, q).toBe('complex');
+    }
+    // "Warum" as a diagnosis word was tried and left out: a tune row asking why a pasted function
+    // is slow is labelled moderate.
+    expect(classifyText('Warum ist mein Python-Skript so langsam beim Lesen großer Dateien?').tier).toBe('moderate');
     // A number and its unit are a measurement where Chinese or Japanese characters touch them.
     expect(technicalMarks('本番DBのCPUが毎日昼に100%になります。').measurements).toBe(1);
     expect(technicalMarks('延迟从200毫秒涨到3秒').measurements).toBe(2);
