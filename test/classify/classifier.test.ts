@@ -562,7 +562,7 @@ describe('classifier', () => {
     for (const q of ['la mia nonna rallenta quando cammina in salita', 'o preço do café caiu este mês']) expect(classifyText(q).tier, q).not.toBe('complex');
     // This session's symptom words in everyday sentences with a timing the lexicon knows, and no
     // system: not failure reports (SYMPTOM_OF_SYSTEM needs a system; each read complex before it).
-    for (const q of ['油价涨了之后我每天骑车上班', '房价涨了之后，年轻人怎么买房？', 'Mein Auto ist gelb und jeden Tag sauber', 'todos los lunes el entrenador se cae de risa']) {
+    for (const q of ['油价涨了之后我每天骑车上班', '房价涨了之后，年轻人怎么买房？', 'Mein Auto ist gelb und jeden Tag sauber', 'todos los lunes el entrenador se cae de risa', 'my phone was stolen after we moved to the new flat', 'mi hermano se queda sin dinero cada vez que sale']) {
       expect(classifyText(q).signals, q).not.toContain('a failure report');
     }
   });
