@@ -340,8 +340,9 @@ function lengthsInTurn(): void {
 /**
  * --parts: what the parts of a classification cost on the 2 KB row's 64 mixtures, each part timed
  * by itself over the 64 in turn (one timed call each, 100 passes), on the inputs scoreTurn gives
- * it (its ask, lower-cased, the lexical form, the lexicon scan, the clauses); the nested scoring
- * of a stuffed ask's rest and the rules' own tests are not parts of their own here.
+ * it (its ask, lower-cased, the lexical form, the lexicon scan, the clauses; splitAsk with its
+ * default paragraph test, as the classifier's own is not exported); the nested scoring of a
+ * stuffed ask's rest and the rules' own tests are not parts of their own here.
  */
 function parts(): void {
   const prepared = Array.from({ length: 64 }, (_, i) => {
