@@ -1165,8 +1165,10 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   // A yes/no question about a system ("Does DNS use TCP or UDP?", "Does Python have tail calls?")
   // takes a fact and its caveat: a lookup, not a one-word answer.
   const aboutSystem = trivialAsk && (TECH_CONTEXT.test(lexScan) || marks().names > 0);
+  // The ask names a system: code, a system word, or a name or measurement.
+  const namesSystem = () => codeLines > 0 || TECH_CONTEXT.test(lexScan) || hasTechnicalMark(marks());
   // A symptom: SYMPTOM's words anywhere, SYMPTOM_OF_SYSTEM's where a system is named.
-  const symptom = () => SYMPTOM.test(lexScan) || (SYMPTOM_OF_SYSTEM.test(lexScan) && (codeLines > 0 || TECH_CONTEXT.test(lexScan) || hasTechnicalMark(marks())));
+  const symptom = () => SYMPTOM.test(lexScan) || (SYMPTOM_OF_SYSTEM.test(lexScan) && namesSystem());
   if (trivialAsk && !aboutSystem) return { score: 0.25, signals: ['one-word answer'], smallTalk: false, short: true, family: 'none' };
   if (deep) family = 'deep';
   else if (complex) family = 'complex';
@@ -1179,7 +1181,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   // A symptom and a diagnosis ask make a failure to diagnose when a system is in the ask (a system
   // word, a named system or a measurement, or code): "Why did the stock market crash in 1929?" is
   // a question to explain, and a counting puzzle that climbs steps is a word problem.
-  if (below('complex') && DIAGNOSE_ASK.test(lexScan) && !COUNTING_PUZZLE.test(lexScan) && ((symptom() && (codeLines > 0 || TECH_CONTEXT.test(lexScan) || hasTechnicalMark(marks()))) || pastedLogs(material))) {
+  if (below('complex') && DIAGNOSE_ASK.test(lexScan) && !COUNTING_PUZZLE.test(lexScan) && ((symptom() && namesSystem()) || pastedLogs(material))) {
     family = 'complex';
     extra.push('a failure or slowdown to diagnose');
   } else if (below('complex') && ((codeLines > 5 && REVIEW_ASK.test(lexScan)) || (codeLines >= 2 && CHANGE_RISK.test(lexScan))) && !/\bquick\b/.test(lex)) {
@@ -1469,7 +1471,6 @@ const AGENT_COMMAND_VERBS = new Set([
   'suspend', 'reschedule', 'freeze', 'unfreeze', 'dispute', 'dim', 'lock', 'unlock', 'setze', 'cancela', 'reinicia', 'borra', 'bloquea', 'muestra', 'reembolsa', 'lösche', 'starte', 'stoppe', 'sperre', 'zeige', 'storniere',
   'annule', 'annulez', 'supprime', 'bloque', 'redémarre', 'affiche', 'rembourse', 'перезапусти', 'удали', 'покажи', 'заблокируй', 'отмени', 'останови',
 ]);
-const FIRST_TOKEN = /^[\s"'“‘«„(¿¡]*([\p{L}\p{N}][\p{L}\p{N}_'’-]*)/u;
 /** A Japanese request ending ("…してください") or a Chinese one-operation form ("把 X 改成 Y"). */
 const CJK_COMMAND = /(?:して(?:ください|下さい|くれ)|しといて)[。！!]?\s*$|^\s*(?:请)?把/u;
 
@@ -1479,7 +1480,7 @@ function agentCommand(text: string): boolean {
   // approxWords counts a word per Chinese or Japanese character: such a command is short in characters.
   if (head.trim().length <= 30 && CJK_COMMAND.test(head)) return true;
   if (approxWords(head) > 8) return false;
-  const m = FIRST_TOKEN.exec(head);
+  const m = FIRST_TWO_TOKENS.exec(head);
   return m !== null && AGENT_COMMAND_VERBS.has(m[1]!.toLowerCase());
 }
 

@@ -355,8 +355,8 @@ export const METHOD_QUESTION = lexicon([
 export const COHORT_WORD = lexicon(['cohorts?', 'cohortes?', 'kohorten?', 'когорт\\p{L}*'], ['同期群', 'コホート']);
 export const RETENTION_WORD = lexicon(['retention', 'rétention', 'retención', 'retenção', 'удержани\\p{L}*'], ['留存', '継続率']);
 export const KEPT_OR_LOST_MEASURE = lexicon(
-  ['retention', 'rétention', 'retención', 'retenção', 'удержани\\p{L}*', 'churn', 'réachat', 'repurchase', 'recompra', 'wiederkauf\\p{L}*', 'отток\\p{L}*', 'conversion', 'ltv', 'lifetime value'],
-  ['留存', '継続率', '复购', 'リピート率'],
+  [...RETENTION_WORD.spaced, 'churn', 'réachat', 'repurchase', 'recompra', 'wiederkauf\\p{L}*', 'отток\\p{L}*', 'conversion', 'ltv', 'lifetime value'],
+  [...RETENTION_WORD.cjk, '复购', 'リピート率'],
 );
 export const BREAKDOWN = lexicon(
   ['by', 'per', 'split by', 'broken down by', 'par', 'por', 'nach', 'pro', 'по', 'para cada', 'pour chaque', 'für jede[nrs]?'],
