@@ -302,15 +302,8 @@ function inTurnRounds<T>(inputs: readonly T[], run: (input: T) => unknown, round
   for (let pass = 0; pass < 100; pass++) for (const input of inputs) run(input);
   const out: Array<[number, number]> = [];
   for (let r = 0; r < rounds; r++) {
-    const t: number[] = [];
-    for (let pass = 0; pass < passes; pass++) {
-      for (const input of inputs) {
-        const t0 = performance.now();
-        run(input);
-        t.push((performance.now() - t0) * 1000);
-      }
-    }
-    t.sort((a, b) => a - b);
+    let k = 0;
+    const t = timedInOrder(() => void run(inputs[k++ % inputs.length]!), passes * inputs.length).sort((a, b) => a - b);
     out.push([quantile(t, 0.5), quantile(t, 0.99)]);
   }
   return out.sort((a, b) => a[1] - b[1]);
