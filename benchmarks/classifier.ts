@@ -19,6 +19,7 @@
  *   node dist/benchmarks/classifier.js --parts                        # the parts of a classification, each timed on the 64 2 KB mixtures in turn
  *   node dist/benchmarks/classifier.js --same-as <other checkout>     # does this build classify exactly as another (tune split, probes, speed rows, seeded mixtures)?
  *   node dist/benchmarks/classifier.js --replay <4 checkouts>          # rounds 2-5 read by the rules of their time, and a word-model lift
+ *   node dist/benchmarks/classifier.js --second-opinion               # the word model's lift of moderate readings: its margin, out of fold
  *   node dist/benchmarks/classifier.js --ticks                        # where slow calls of one input come from: their spacing and cost, beside a loop
  *   node dist/benchmarks/classifier.js --against <other checkout> --rows "1 MB"   # with --against: those rows, 1 MB ones included
  *
@@ -34,9 +35,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { constants, performance, PerformanceObserver } from 'node:perf_hooks';
-import { classifyMessages, clauseRanges, countQuantities, stuffingClauses, thresholdTier } from '../src/classify/classifier.js';
-import { wordModelScore, wordModelTier } from '../src/classify/wordmodel.js';
-import { askOf, trainWordModel, type LabelledRow } from '../src/classify/wordmodel-train.js';
+import { classifyMessages, clauseRanges, countQuantities, SECOND_OPINION_MARGIN, stuffingClauses, thresholdTier } from '../src/classify/classifier.js';
+import { wordModelScore } from '../src/classify/wordmodel.js';
+import { askOf, HELD_BACK_PROBE_SETS, isTrainingRow, labelledRows, trainWordModel, type LabelledRow } from '../src/classify/wordmodel-train.js';
 import { CALIBRATION, DEFAULT_UNDER_TIER_COST, tierProbabilities, type Calibration } from '../src/classify/calibration.js';
 import { TIER_NAMES, type TierName } from '../src/config/schema.js';
 import { packageRoot } from '../src/paths.js';
@@ -964,7 +965,7 @@ function wordModelCheck(): void {
   const readerOf = (items: Item[]) => {
     const m = trainWordModel(labelled(items));
     const w = Float32Array.from(m.weights);
-    return (text: string) => wordModelTier(text, w, m.bias);
+    return (text: string) => wordModelScore(text, w, m.bias);
   };
   const pc = (x: number) => `${(100 * x).toFixed(1)} %`;
   const row = (label: string, r: Rates) => console.log(`| ${label} | ${pc(r.exact)} | ${pc(r.within)} | ${pc(r.under)} |`);
@@ -1252,6 +1253,71 @@ async function replay(checkouts: string[]): Promise<void> {
     const b = under.filter((r) => r.model - r.rules >= margin).length / under.length;
     console.log(`| ${margin} | ${pc(a)} | ${pc(b)} | ${a > 0 ? (b / a).toFixed(1) : '–'} |`);
   }
+}
+
+/**
+ * --second-opinion: how far above moderate the word model must read to lift a moderate reading to
+ * complex (classifyMessages). 5-fold cross-validation over the model's training rows (the tune
+ * split and the probe sets not held back): each fold classified with a model trained on the other
+ * four, at each margin; the margin in use is the one with the least expected cost at the default
+ * cost ratio (an under-tier step costs DEFAULT_UNDER_TIER_COST, an over-tier step 1). Then the
+ * held-back probe sets (never trained on, never read to choose) with the committed model, without
+ * the second opinion and with the margin in use. The held-out split is not read.
+ */
+function secondOpinion(): void {
+  const rows = labelledRows(root);
+  const training = rows.filter(isTrainingRow);
+  const heldBack = rows.filter((r) => r.split === 'probe' && HELD_BACK_PROBE_SETS.has(r.set!));
+  const folds = 5;
+  const readers = Array.from({ length: folds }, (_, k) => {
+    const m = trainWordModel(training.filter((_, i) => i % folds !== k));
+    const w = Float32Array.from(m.weights);
+    return (text: string) => wordModelScore(text, w, m.bias);
+  });
+  const R = DEFAULT_UNDER_TIER_COST;
+  const tally = (set: LabelledRow[], tierOf: (r: LabelledRow, i: number) => number) => {
+    let exact = 0, within = 0, under = 0, cost = 0;
+    set.forEach((r, i) => {
+      const p = tierOf(r, i);
+      const e = TIER_NAMES.indexOf(r.expected_tier);
+      if (p === e) exact++;
+      if (Math.abs(p - e) <= 1) within++;
+      if (p < e) under++;
+      cost += p < e ? R * (e - p) : p - e;
+    });
+    return { exact, within, under, cost };
+  };
+  const pc = (x: number, n: number) => `${((100 * x) / n).toFixed(1)} %`;
+  const margins = [Infinity, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2];
+  console.log(`\n### a moderate reading lifted where the word model reads this far above it: ${training.length} training rows, out of fold (${folds}-fold), cost ratio ${R}x\n`);
+  console.log('| margin | lifted | exact | within one tier | under-tier | expected cost |');
+  console.log('|---|---:|---:|---:|---:|---:|');
+  const results = margins.map((margin) => {
+    let lifted = 0;
+    const t = tally(training, (r, i) => {
+      const c = classifyMessages(r.messages, R, readers[i % folds]!, margin);
+      if (c.signals.some((s) => s.startsWith('read as moderate;'))) lifted++;
+      return TIER_NAMES.indexOf(c.tier);
+    });
+    return { margin, lifted, ...t };
+  });
+  const best = Math.min(...results.map((r) => r.cost));
+  for (const r of results) {
+    const name = r.margin === Infinity ? 'none (no second opinion)' : `${r.margin}${r.margin === SECOND_OPINION_MARGIN ? ' (in use)' : ''}`;
+    console.log(`| ${name} | ${r.lifted} | ${pc(r.exact, training.length)} | ${pc(r.within, training.length)} | ${pc(r.under, training.length)} | ${r.cost}${r.cost === best ? ' (least)' : ''} |`);
+  }
+  console.log(`\n### the held-back probe sets (${[...HELD_BACK_PROBE_SETS].join(', ')}: ${heldBack.length} asks), the committed model\n`);
+  console.log('| decision | exact | within one tier | under-tier | expected cost |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const [name, margin] of [['without the second opinion', Infinity], [`with it (margin ${SECOND_OPINION_MARGIN})`, SECOND_OPINION_MARGIN]] as const) {
+    const t = tally(heldBack, (r) => TIER_NAMES.indexOf(classifyMessages(r.messages, R, true, margin).tier));
+    console.log(`| ${name} | ${pc(t.exact, heldBack.length)} | ${pc(t.within, heldBack.length)} | ${pc(t.under, heldBack.length)} | ${t.cost} |`);
+  }
+}
+
+if (args.includes('--second-opinion')) {
+  secondOpinion();
+  process.exit(0);
 }
 
 if (args.includes('--replay')) {

@@ -1,7 +1,7 @@
 import { TIER_NAMES, type TierName } from '../config/schema.js';
 import { DEFAULT_UNDER_TIER_COST, decideTier, tierProbabilities } from './calibration.js';
 import { expandTerm, hasPlaceWithin, readLexicons, wordSet, words, type LexiconScan } from './wordlex.js';
-import { wordModelTier } from './wordmodel.js';
+import { wordModelScore, wordModelTierOf } from './wordmodel.js';
 import { HASH_SEED, RangeSet, hashStep, sameRange } from './wordset.js';
 import { BMP_LETTER, astralToBmp, letterOrNumberAt, isAsciiAlnum, isBmpLetter, isBmpWordChar, currentTurnIndex, ends, isDigitCode, isJsSpace, lexicalForm, listLines, messageEnds, messageHead, nonBlankLines, splitAsk, technicalMarks, textShape, type ChatMessageLike, type TechnicalMarks } from './text.js';
 import {
@@ -75,6 +75,10 @@ const THRESHOLDS: readonly number[] = [0.95, 2.5, 4.2, 6.1];
 const BASE = { deep: 6.6, complex: 4.7, moderate: 3.1, simple: 1.6, none: 1.5 };
 /** The middle of each tier's band, trivial first. */
 const BAND_MIDDLE: readonly number[] = [0.3, BASE.simple, BASE.moderate, BASE.complex, BASE.deep];
+
+/** The moderate tier's index, and how far above it the word model must read to lift a moderate reading (see classifyMessages). */
+const MODERATE = TIER_NAMES.indexOf('moderate');
+export const SECOND_OPINION_MARGIN = 0.6;
 
 const MAX_SCAN = 8 * 1024; // characters examined from each side of a huge message (bounded time; pasted material stops adding past ~11 KB anyway)
 const CONTEXT_TURNS = 6;
@@ -497,6 +501,14 @@ interface TurnScore {
   smallTalk: boolean;
   short: boolean;
   family?: 'deep' | 'complex' | 'moderate' | 'simple' | 'none';
+  /** The turn is all ask: no pasted material and no code (the word model would read a paste's start, not the ask). */
+  plain?: boolean;
+  /**
+   * A rule bounded this reading on purpose, against words that read harder: a design for people,
+   * a word problem or a piece of prose capped at one worked answer, hard words stuffed around an
+   * easier ask. The word model's second opinion does not overrule it (classifyMessages).
+   */
+  settled?: boolean;
   /** The text the lexicons read and what they found (a nested score's caller may reuse them). */
   lex?: string;
   lexScan?: LexiconScan;
@@ -1288,9 +1300,12 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   }
   // A design verb on something made for people ("Design a logo for my bakery", "a 4-week workout
   // plan") asks for an idea or a plan, not engineering, unless the ask also names a system.
+  // A calculation or word problem is one worked answer: its numbers say how much it tells.
+  let settled = extra.includes('a calculation or word problem');
   if (family === 'complex' && extra.length === 0 && !code && !material && !wholeSystem && CREATIVE_OBJECT.test(lexScan) && !TECH_CONTEXT.test(lexScan) && !hasTechnicalMark(marks())) {
     family = 'moderate';
     extra.push('a design for people, not a system');
+    settled = true;
   }
   let score = BASE[family];
   if (extra.length) signals.push(...extra);
@@ -1350,12 +1365,18 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   if (plainModerate && !material && substance <= 16 && shape.questionMarks >= 1 && marks().measurements === 0) score = Math.min(score, MODERATE_CEILING);
   // Prose with a few constraints ("a cover letter; I have a physics degree", "3 bullets max") is one
   // piece of writing however many constraints it lists; code and long-form pieces are not capped.
-  if (plainModerate && !material && WRITING_OPENER.test(lex) && !CODE_ARTIFACT.test(lex) && !LONG_FORM.test(lex)) score = Math.min(score, MODERATE_CEILING);
+  if (plainModerate && !material && WRITING_OPENER.test(lex) && !CODE_ARTIFACT.test(lex) && !LONG_FORM.test(lex)) {
+    score = Math.min(score, MODERATE_CEILING);
+    settled = true;
+  }
   // A word problem is one worked answer too: its numbers and length say how much it tells, not
   // how hard it is (extremal and counting puzzles and named steps are left to their rules).
   // A second question about the same numbers ("When does it reach 4,000, and what churn would get
   // there a year sooner?") makes it several worked answers: not capped.
-  if (extra.length === 1 && (extra[0] === 'a calculation or word problem' || extra[0] === 'a puzzle set up before its question') && !complex && steps === 0 && !COUNTING_PUZZLE.test(lexScan) && !SECOND_QUESTION.test(lex)) score = Math.min(score, MODERATE_CEILING);
+  if (extra.length === 1 && (extra[0] === 'a calculation or word problem' || extra[0] === 'a puzzle set up before its question') && !complex && steps === 0 && !COUNTING_PUZZLE.test(lexScan) && !SECOND_QUESTION.test(lex)) {
+    score = Math.min(score, MODERATE_CEILING);
+    settled = true;
+  }
   if (codeLines > 0 && codeLines <= 12 && family !== 'complex' && family !== 'deep' && isTypoDiff(code)) {
     score = Math.min(score, BASE.simple);
     signals.push('a spelling fix in a pasted diff');
@@ -1419,6 +1440,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
       const cap = capTier >= THRESHOLDS.length ? Infinity : Math.max(core, BAND_MIDDLE[capTier]!);
       if (score > cap) {
         score = Math.max(core, Math.min(score, cap));
+        settled = true;
         const around = hardWords >= 2 ? 'hard keywords stuffed around' : 'a hard word around';
         signals.push(hardRest ? `${around} an ask on a hard topic: at most ${capTier - coreTier} tier${capTier - coreTier > 1 ? 's' : ''} up` : hardWords >= 2 ? `${around} an easy ask: the easy ask decides` : `${around} an easy ask: at most one tier up`);
       }
@@ -1430,7 +1452,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   if (family === 'moderate') score = Math.min(score, THRESHOLDS[3]! - 0.6);
   // A real question is at least simple, whatever brevity asks.
   if (family !== 'none') score = Math.max(score, THRESHOLDS[0]! + 0.2);
-  return { score, signals, smallTalk: false, short: substance <= 14 && codeLines === 0 && !material, family, lex, lexScan };
+  return { score, signals, smallTalk: false, short: substance <= 14 && codeLines === 0 && !material, family, plain: !code && !material, settled, lex, lexScan };
 }
 
 /**
@@ -1543,12 +1565,14 @@ function tierIndex(score: number): number {
  * Classify a whole chat request: the last user turn read in the context of the conversation
  * (earlier user turns, system prompt). Pure and deterministic. `fallback: false` leaves out the
  * word model (benchmarks and tests compare the rules alone); a function stands in for it (the
- * benchmark's check of a model trained on part of the tune split), returning a tier index.
+ * benchmark's checks of a model trained on part of the labelled rows), returning its score;
+ * `secondOpinionMargin` is for the benchmark's choice of that margin (Infinity: no second opinion).
  */
 export function classifyMessages(
   messages: readonly ChatMessageLike[],
   underTierCost = DEFAULT_UNDER_TIER_COST,
   fallback: boolean | ((text: string) => number) = true,
+  secondOpinionMargin = SECOND_OPINION_MARGIN,
 ): Classification {
   const lastUser = currentTurnIndex(messages);
   if (lastUser < 0) return { tier: 'trivial', score: 0, confidence: 1, signals: ['no messages'] };
@@ -1614,11 +1638,12 @@ export function classifyMessages(
   }
 
   let idx = decideTier(score, underTierCost);
-  if (signals.length === 0 && fallback) {
+  const model = fallback === true ? wordModelScore : fallback;
+  if (signals.length === 0 && model) {
     // The rules recognised nothing in this ask (no verb, problem, puzzle or material, no context):
     // the word model reads it, and may lift it one tier, never more and never down (wordmodel.ts).
     // The model first: it is the cheaper test, and most reads lift nothing.
-    const read = (fallback === true ? wordModelTier : fallback)(currentText);
+    const read = wordModelTierOf(model(currentText));
     // A short command to a tool-using agent is one tool call, whatever its words suggest.
     if (read > idx && idx < TIER_NAMES.length - 1 && fallbackMayRead(currentText) && !(toolAgent && agentCommand(currentText))) {
       idx++;
@@ -1626,6 +1651,15 @@ export function classifyMessages(
       score = Math.max(score, BAND_MIDDLE[idx]!);
       signals.push(`no ask the rules know; its words read as ${TIER_NAMES[idx]}`);
     }
+  } else if (idx === MODERATE && model && current.plain === true && !current.settled && model(currentText) > MODERATE + secondOpinionMargin) {
+    // A moderate reading is where the rules under-tier most (complex asks phrased casually, with
+    // no failure, design verb or method question); the model's words, read well above moderate,
+    // lift it to complex (one tier, never down). Not over a paste (the model reads a turn's start)
+    // nor over a rule that bounded the reading on purpose (stuffing among them). The margin is the
+    // one with the least expected cost at the default cost ratio, out of fold (`--second-opinion`).
+    idx = MODERATE + 1;
+    score = Math.max(score, BAND_MIDDLE[idx]!);
+    signals.push(`read as moderate; its words read as ${TIER_NAMES[idx]}`);
   }
   const confidence = tierProbabilities(score)[idx]!;
   if (signals.length === 0) signals.push('short general question');

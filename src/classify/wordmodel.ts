@@ -6,9 +6,13 @@
  * whole labelled tune split knows that "estimator", "evicted" or "competing risks" come with hard
  * asks however they are phrased.
  *
- * Trained by `node dist/scripts/train-word-model.js` on the tune split only (never held-out
- * rows) into word-model-weights.ts; a test retrains and compares, so labels and weights cannot
- * drift apart. Reads at most WORD_MODEL_CHARS characters: one pass, no regex, a few µs.
+ * It is also the second opinion on a moderate reading of a plain ask (classifyMessages): where it
+ * reads the words well above moderate, the reading goes up one tier.
+ *
+ * Trained by `node dist/scripts/train-word-model.js` on the tune split and the probe sets not
+ * held back (never a held-out row or a held-back probe: wordmodel-train.ts) into
+ * word-model-weights.ts; a test retrains and compares, so labels and weights cannot drift apart.
+ * Reads at most WORD_MODEL_CHARS characters: one pass, no regex, a few µs.
  */
 import { WORD_MODEL } from './word-model-weights.js';
 import { isBmpWordChar, isDigitCode } from './text.js';
@@ -144,7 +148,10 @@ export function wordModelScore(text: string, weights: Float32Array = WEIGHTS, bi
   return n === 0 ? bias : bias + sum / Math.sqrt(n);
 }
 
-/** The tier index the model reads (its score rounded, 0 to 4). */
+/** The tier index a model score reads as (rounded, 0 to 4). */
+export const wordModelTierOf = (score: number): number => Math.max(0, Math.min(4, Math.round(score)));
+
+/** The tier index the model reads. */
 export function wordModelTier(text: string, weights: Float32Array = WEIGHTS, bias: number = WORD_MODEL.bias): number {
-  return Math.max(0, Math.min(4, Math.round(wordModelScore(text, weights, bias))));
+  return wordModelTierOf(wordModelScore(text, weights, bias));
 }

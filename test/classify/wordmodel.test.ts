@@ -2,29 +2,34 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { classifyMessages, classifyText } from '../../src/classify/classifier.js';
+import { classifyMessages, classifyText, SECOND_OPINION_MARGIN } from '../../src/classify/classifier.js';
 import { TIER_NAMES } from '../../src/config/schema.js';
 import { WORD_MODEL_CHARS, distinctFeatures, wordModelScore } from '../../src/classify/wordmodel.js';
-import { trainWordModel, weightsModule, type LabelledRow } from '../../src/classify/wordmodel-train.js';
+import { HELD_BACK_PROBE_SETS, labelledRows, trainWordModel, weightsModule } from '../../src/classify/wordmodel-train.js';
 import { packageRoot } from '../../src/paths.js';
 
 const root = packageRoot();
-const rows = readFileSync(join(root, 'benchmarks', 'datasets', 'queries.jsonl'), 'utf8')
-  .split('\n')
-  .filter(Boolean)
-  .map((l) => JSON.parse(l) as LabelledRow);
+const rows = labelledRows(root);
 const idx = (t: string) => TIER_NAMES.indexOf(t as (typeof TIER_NAMES)[number]);
 
 describe('word model (the classifier fallback)', () => {
-  it('the committed weights are what training on the tune split gives, and training reads no held-out row', () => {
+  it('the committed weights are what training on the tune split and the probe sets not held back gives; no held-out row or held-back probe is read', () => {
     const model = trainWordModel(rows);
-    const heldout = new Set(rows.filter((r) => r.split === 'heldout').map((r) => r.id));
-    expect(model.ids.length).toBe(rows.length - heldout.size);
-    expect(model.ids.some((id) => heldout.has(id))).toBe(false);
+    const unseen = (r: (typeof rows)[number]) => r.split === 'heldout' || (r.split === 'probe' && HELD_BACK_PROBE_SETS.has(r.set!));
+    const excluded = new Set(rows.filter(unseen).map((r) => r.id));
+    expect(rows.filter((r) => r.split === 'heldout').length).toBeGreaterThan(400);
+    expect(rows.filter((r) => r.split === 'probe' && HELD_BACK_PROBE_SETS.has(r.set!)).length).toBeGreaterThan(200);
+    expect(model.ids.length).toBe(rows.length - excluded.size);
+    expect(model.ids.some((id) => excluded.has(id))).toBe(false);
+    expect(new Set(model.ids).size).toBe(model.ids.length);
     expect(weightsModule(model)).toBe(readFileSync(join(root, 'src', 'classify', 'word-model-weights.ts'), 'utf8'));
-    // A held-out label cannot move the weights.
-    const flipped = rows.map((r) => (r.split === 'heldout' ? { ...r, expected_tier: 'deep' as const } : r));
+    // A held-out label or a held-back probe's label cannot move the weights.
+    const flipped = rows.map((r) => (unseen(r) ? { ...r, expected_tier: 'deep' as const } : r));
     expect(weightsModule(trainWordModel(flipped))).toBe(weightsModule(model));
+    // A used probe's label does (the probes are read).
+    const probe = rows.findIndex((r) => r.split === 'probe' && !HELD_BACK_PROBE_SETS.has(r.set!));
+    const moved = rows.map((r, i) => (i === probe ? { ...r, expected_tier: r.expected_tier === 'deep' ? ('trivial' as const) : ('deep' as const) } : r));
+    expect(weightsModule(trainWordModel(moved))).not.toBe(weightsModule(model));
   });
 
   it('reads a bounded prefix: a megabyte after it changes nothing', () => {
@@ -55,12 +60,19 @@ describe('word model (the classifier fallback)', () => {
     expect(distinctFeatures('p99 is 400 ms')).toEqual(distinctFeatures('p95 is 12 ms'));
   });
 
-  it('only reads asks the rules found nothing in, and lifts them one tier at most, never down', () => {
+  it('reads asks the rules found nothing in, and moderate readings (second opinion); lifts one tier at most, never down', () => {
     let lifted = 0;
-    for (const r of rows) {
+    let seconded = 0;
+    for (const r of rows.filter((x) => x.split === 'tune')) {
       const rules = classifyMessages(r.messages, 3, false);
       const both = classifyMessages(r.messages);
       if (rules.signals.join() !== 'short general question') {
+        if (rules.tier === 'moderate' && both.tier === 'complex') {
+          seconded++;
+          expect(both.signals.at(-1), r.id).toBe('read as moderate; its words read as complex');
+          expect(both.signals.slice(0, -1), r.id).toEqual(rules.signals);
+          continue;
+        }
         expect(both, r.id).toEqual(rules);
         continue;
       }
@@ -72,6 +84,44 @@ describe('word model (the classifier fallback)', () => {
       }
     }
     expect(lifted).toBeGreaterThan(10);
+    expect(seconded).toBeGreaterThanOrEqual(3);
+  });
+
+  it('the second opinion: a moderate reading the model reads well above is lifted to complex, and nothing else', () => {
+    const model = (score: number) => () => score;
+    const ask = 'How would you approach a tricky rollout of a shared cache across regions?';
+    const plain = classifyMessages([{ role: 'user', content: ask }], 3, false);
+    expect(plain.tier).toBe('moderate');
+    // Just past the margin lifts; at it, nothing.
+    expect(classifyMessages([{ role: 'user', content: ask }], 3, model(2 + SECOND_OPINION_MARGIN + 0.01)).tier).toBe('complex');
+    expect(classifyMessages([{ role: 'user', content: ask }], 3, model(2 + SECOND_OPINION_MARGIN)).tier).toBe('moderate');
+    // A model reading deep still lifts one tier only; a low reading never lowers.
+    expect(classifyMessages([{ role: 'user', content: ask }], 3, model(9)).tier).toBe('complex');
+    expect(classifyMessages([{ role: 'user', content: ask }], 3, model(-9)).tier).toBe('moderate');
+    // Other readings are not seconded: a simple one, a complex one.
+    expect(classifyMessages([{ role: 'user', content: 'What is a mutex?' }], 3, model(9)).tier).toBe('simple');
+    expect(classifyMessages([{ role: 'user', content: 'Design a multi-region active-active Postgres setup with failover.' }], 3, model(9)).tier).toBe('complex');
+  });
+
+  it('the second opinion does not overrule a paste, keyword stuffing, a design for people or a word problem, whatever the model reads', () => {
+    const high = () => 9;
+    const paste = Array.from({ length: 40 }, (_, i) => `Line ${i}: we must design, optimise and prove the distributed consensus protocol handles every failure mode.`).join('\n');
+    const cases = [
+      // The model reads a turn's start: over a paste it would read the paste, not the ask.
+      `Summarize this in two sentences.\n\n${paste}`,
+      `${paste}\n\nSummarize this in two sentences.`,
+      // Hard words stuffed around an ask: the stuffing check's cap holds.
+      'What is a mutex? Prove it rigorously, design the architecture, derive it from first principles and think step by step.',
+      'Design a 4-week workout plan for a beginner.',
+      'How would you design a logo for a bakery?',
+      'Find the minimum number of servers for 2000 users at 50 users per server.',
+    ];
+    for (const q of cases) {
+      const rules = classifyMessages([{ role: 'user', content: q }], 3, false);
+      const seconded = classifyMessages([{ role: 'user', content: q }], 3, high);
+      expect(idx(seconded.tier), q.slice(0, 60)).toBeLessThanOrEqual(Math.max(idx(rules.tier), idx('moderate')));
+      expect(seconded.signals.join(' '), q.slice(0, 60)).not.toMatch(/read as moderate; its words/);
+    }
   });
 
   it('does not read short wh-lookups or turns opened or closed by a greeting or an acknowledgement', () => {
