@@ -1313,6 +1313,40 @@ function secondOpinion(): void {
     const t = tally(heldBack, (r) => TIER_NAMES.indexOf(classifyMessages(r.messages, R, true, margin).tier));
     console.log(`| ${name} | ${pc(t.exact, heldBack.length)} | ${pc(t.within, heldBack.length)} | ${pc(t.under, heldBack.length)} | ${t.cost} |`);
   }
+  // What words chosen to fool the model do: the 40 words of the tune split's asks the committed
+  // model reads highest alone, 1-6 of them (in runs of the list) put after or before each short
+  // tune ask read trivial or simple; inputs read two or more tiers above the ask alone.
+  const tune = rows.filter((r) => r.split === 'tune');
+  const vocabulary = new Set<string>();
+  for (const r of tune) for (const w of askOf(r.messages).toLowerCase().match(/[a-z][a-z-]{3,}/g) ?? []) vocabulary.add(w);
+  const top = [...vocabulary].map((w) => [w, wordModelScore(w)] as const).sort((a, b) => b[1] - a[1]).slice(0, 40).map(([w]) => w);
+  const asks = tune.filter((r) => askOf(r.messages).length <= 200 && TIER_NAMES.indexOf(classifyMessages(r.messages).tier) <= 1);
+  const raised = (margin: number) => {
+    let inputs = 0, two = 0, three = 0;
+    for (const r of asks) {
+      const base = TIER_NAMES.indexOf(classifyMessages(r.messages, R, true, margin).tier);
+      const ask = askOf(r.messages);
+      for (let k = 1; k <= 6; k++) {
+        for (let at = 0; at < top.length; at += 6) {
+          const words = top.slice(at, at + k).join(' ');
+          for (const text of [`${ask} ${words}`, `${words}. ${ask}`]) {
+            const d = TIER_NAMES.indexOf(classifyMessages([...r.messages.slice(0, -1), { role: 'user', content: text }], R, true, margin).tier) - base;
+            inputs++;
+            if (d >= 2) two++;
+            if (d >= 3) three++;
+          }
+        }
+      }
+    }
+    return { inputs, two, three };
+  };
+  console.log(`\n### the model's 40 highest words (${top.slice(0, 5).join(', ')}, ...) put around ${asks.length} short tune asks read trivial or simple\n`);
+  console.log('| decision | inputs | two or more tiers up | three or more |');
+  console.log('|---|---:|---:|---:|');
+  for (const [name, margin] of [['without the second opinion', Infinity], [`with it (margin ${SECOND_OPINION_MARGIN})`, SECOND_OPINION_MARGIN]] as const) {
+    const r = raised(margin);
+    console.log(`| ${name} | ${r.inputs} | ${r.two} | ${r.three} |`);
+  }
 }
 
 if (args.includes('--second-opinion')) {
