@@ -37,7 +37,7 @@ import { join, resolve } from 'node:path';
 import { constants, performance, PerformanceObserver } from 'node:perf_hooks';
 import { classifyMessages, clauseRanges, countQuantities, SECOND_OPINION_MARGIN, stuffingClauses, thresholdTier } from '../src/classify/classifier.js';
 import { wordModelScore } from '../src/classify/wordmodel.js';
-import { askOf, HELD_BACK_PROBE_SETS, isTrainingRow, labelledRows, trainWordModel, type LabelledRow } from '../src/classify/wordmodel-train.js';
+import { askOf, HELD_BACK_PROBE_SETS, labelledRows, trainingRows, trainWordModel, type LabelledRow } from '../src/classify/wordmodel-train.js';
 import { CALIBRATION, DEFAULT_UNDER_TIER_COST, tierProbabilities, type Calibration } from '../src/classify/calibration.js';
 import { TIER_NAMES, type TierName } from '../src/config/schema.js';
 import { packageRoot } from '../src/paths.js';
@@ -1258,7 +1258,7 @@ async function replay(checkouts: string[]): Promise<void> {
 /**
  * --second-opinion: how far above moderate the word model must read to lift a moderate reading to
  * complex (classifyMessages). 5-fold cross-validation over the model's training rows (the tune
- * split and the probe sets not held back): each fold classified with a model trained on the other
+ * split and the probe sets not held back, less asks the held-out split repeats): each fold classified with a model trained on the other
  * four, at each margin; the margin in use is the one with the least expected cost at the default
  * cost ratio (an under-tier step costs DEFAULT_UNDER_TIER_COST, an over-tier step 1). Then the
  * held-back probe sets (never trained on, never read to choose) with the committed model, without
@@ -1266,7 +1266,7 @@ async function replay(checkouts: string[]): Promise<void> {
  */
 function secondOpinion(): void {
   const rows = labelledRows(root);
-  const training = rows.filter(isTrainingRow);
+  const training = trainingRows(rows);
   const heldBack = rows.filter((r) => r.split === 'probe' && HELD_BACK_PROBE_SETS.has(r.set!));
   const folds = 5;
   const readers = Array.from({ length: folds }, (_, k) => {

@@ -78,7 +78,7 @@ const BAND_MIDDLE: readonly number[] = [0.3, BASE.simple, BASE.moderate, BASE.co
 
 /** The moderate tier's index, and how far above it the word model must read to lift a moderate reading (see classifyMessages). */
 const MODERATE = TIER_NAMES.indexOf('moderate');
-export const SECOND_OPINION_MARGIN = 0.6;
+export const SECOND_OPINION_MARGIN = 0.5;
 
 const MAX_SCAN = 8 * 1024; // characters examined from each side of a huge message (bounded time; pasted material stops adding past ~11 KB anyway)
 const CONTEXT_TURNS = 6;

@@ -26,8 +26,21 @@ export interface LabelledRow {
  */
 export const HELD_BACK_PROBE_SETS: ReadonlySet<number> = new Set([24, 28, 30, 36, 38, 40, 42, 44, 46]);
 
-/** Whether the model may be trained on a row: the tune split and the probe sets not held back, never a held-out row. */
+/** Whether the model may be trained on a row by its origin: the tune split and the probe sets not held back, never a held-out row. */
 export const isTrainingRow = (r: LabelledRow): boolean => r.split === 'tune' || (r.split === 'probe' && r.set !== undefined && !HELD_BACK_PROBE_SETS.has(r.set));
+
+/** An ask as it is compared across rows: lower case, letters and numbers only ("Who painted the Mona Lisa?" = "who painted the mona lisa"). */
+export const askKey = (messages: readonly ChatMessageLike[]): string => askOf(messages).toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '');
+
+/**
+ * The rows the model is trained on: those isTrainingRow takes, less any whose ask the held-out
+ * split also holds (common asks are written more than once: 35 probes and 6 tune rows repeat a
+ * held-out ask, and training on them would teach the model held-out labels).
+ */
+export function trainingRows(rows: readonly LabelledRow[]): LabelledRow[] {
+  const heldOut = new Set(rows.filter((r) => r.split === 'heldout').map((r) => askKey(r.messages)));
+  return rows.filter((r) => isTrainingRow(r) && !heldOut.has(askKey(r.messages)));
+}
 
 /** Every labelled row: queries.jsonl (both splits) and probes.jsonl (split 'probe', ids probe-<set>-<line>). */
 export function labelledRows(root: string): LabelledRow[] {
@@ -62,13 +75,13 @@ function mulberry32(seed: number): () => number {
 export interface TrainedWordModel {
   bias: number;
   weights: Float64Array;
-  /** Ids of the rows it was trained on (isTrainingRow). */
+  /** Ids of the rows it was trained on (trainingRows). */
   ids: string[];
 }
 
-/** Fits the model on the training rows (isTrainingRow; others are ignored). */
+/** Fits the model on the training rows of `rows` (trainingRows; others are ignored). */
 export function trainWordModel(rows: readonly LabelledRow[]): TrainedWordModel {
-  const training = rows.filter(isTrainingRow);
+  const training = trainingRows(rows);
   const data = training.map((r) => {
     const buckets = distinctFeatures(askOf(r.messages));
     return { buckets, x: buckets.length ? 1 / Math.sqrt(buckets.length) : 0, y: TIER_NAMES.indexOf(r.expected_tier) };

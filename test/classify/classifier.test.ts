@@ -95,8 +95,9 @@ describe('classifier', () => {
     for (const t of ['grazie mille', 'teşekkürler', '고마워요!', 'merci, c\'est parfait']) expect(classifyText(t).tier, t).toBe('trivial');
     // A tool-defining system prompt's tone rules do not lower the ask; a plain "be concise" one does.
     const ask = { role: 'user', content: 'I was charged twice this month and want the duplicate refunded, with an explanation of why it happened.' };
-    const agent = classifyMessages([{ role: 'system', content: 'Be concise. Tools: refund(order_id), escalate(ticket_id, reason).' }, ask]);
-    const brief = classifyMessages([{ role: 'system', content: 'Be concise.' }, ask]);
+    // The rules alone: the word model's second opinion may lift the brief reading to the agent's.
+    const agent = classifyMessages([{ role: 'system', content: 'Be concise. Tools: refund(order_id), escalate(ticket_id, reason).' }, ask], 3, false);
+    const brief = classifyMessages([{ role: 'system', content: 'Be concise.' }, ask], 3, false);
     expect(agent.score).toBeGreaterThan(brief.score);
     expect(agent.signals.join(' ')).not.toMatch(/brevity/);
   });
@@ -136,7 +137,11 @@ describe('classifier', () => {
       expect(classifyText(q).signals, q).not.toContain('a failure report');
       expect(idx(classifyText(q).tier), q).toBeLessThan(idx('complex'));
     }
-    expect(classifyText('How should we tell the team about the reorg without causing panic?').tier).toBe('moderate');
+    // The rules' reading (the word model's second opinion lifts this plain moderate reading: its
+    // words are those of a team's system questions; an over-tier the cost ratio accepts).
+    const reorg = [{ role: 'user', content: 'How should we tell the team about the reorg without causing panic?' }];
+    expect(classifyMessages(reorg, 3, false).tier).toBe('moderate');
+    expect(classifyMessages(reorg).signals.join(' ')).not.toMatch(/failure|design/);
     expect(classifyText('How do I tell my landlord the heating is broken without sounding rude?').signals).toContain('how to do something under a constraint');
     expect(classifyText('How do I center a div?').tier).toBe('simple');
     expect(classifyText('Write a limerick about a cat who codes.').tier).toBe('moderate');
