@@ -35,9 +35,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { constants, performance, PerformanceObserver } from 'node:perf_hooks';
-import { classifyMessages, clauseRanges, countQuantities, SECOND_OPINION_MARGIN, stuffingClauses, thresholdTier } from '../src/classify/classifier.js';
-import { wordModelScore } from '../src/classify/wordmodel.js';
-import { askOf, HELD_BACK_PROBE_SETS, labelledRows, trainingRows, trainWordModel, type LabelledRow } from '../src/classify/wordmodel-train.js';
+import { classifyMessages, clauseRanges, countQuantities, SECOND_OPINION_SIGNAL, stuffingClauses, thresholdTier } from '../src/classify/classifier.js';
+import { SECOND_OPINION_ODDS, secondOpinionMarginFor, wordModelScore } from '../src/classify/wordmodel.js';
+import { askOf, fitSecondOpinion, HELD_BACK_PROBE_SETS, labelledRows, trainingRows, trainWordModel, type LabelledRow } from '../src/classify/wordmodel-train.js';
 import { CALIBRATION, DEFAULT_UNDER_TIER_COST, tierProbabilities, type Calibration } from '../src/classify/calibration.js';
 import { TIER_NAMES, type TierName } from '../src/config/schema.js';
 import { packageRoot } from '../src/paths.js';
@@ -1256,26 +1256,28 @@ async function replay(checkouts: string[]): Promise<void> {
 }
 
 /**
- * --second-opinion: how far above moderate the word model must read to lift a moderate reading to
- * complex (classifyMessages). 5-fold cross-validation over the model's training rows (the tune
- * split and the probe sets not held back, less asks the held-out split repeats): each fold classified with a model trained on the other
- * four, at each margin; the margin in use is the one with the least expected cost at the default
- * cost ratio (an under-tier step costs DEFAULT_UNDER_TIER_COST, an over-tier step 1). Then the
- * held-back probe sets (never trained on, never read to choose) with the committed model, without
- * the second opinion and with the margin in use. The held-out split is not read.
+ * --second-opinion: when the word model lifts a moderate reading to complex (classifyMessages).
+ * Its odds (P(complex or deep | a plain moderate reading, score s), fitted out of fold by
+ * fitSecondOpinion) give the margin at each cost ratio; here, 5-fold over the model's training
+ * rows (each fold read by a model trained on the other four), the expected cost (an under-tier
+ * step costs the ratio, an over-tier step 1) without the second opinion, with the fitted margin,
+ * and with fixed margins at the default ratio. Then the probe sets never used (not trained on, not
+ * read to fit), with the committed model; and words chosen against the model put around easy
+ * asks. The held-out split is not read.
  */
 function secondOpinion(): void {
   const rows = labelledRows(root);
   const training = trainingRows(rows);
   const heldBack = rows.filter((r) => r.split === 'probe' && HELD_BACK_PROBE_SETS.has(r.set!));
+  const fitted = fitSecondOpinion(rows);
+  console.log(`\nodds fitted: a ${fitted.a}, b ${fitted.b} (${fitted.readings} moderate readings it may lift, ${fitted.complex} of them labelled complex or deep); in use: a ${SECOND_OPINION_ODDS.a}, b ${SECOND_OPINION_ODDS.b}`);
   const folds = 5;
   const readers = Array.from({ length: folds }, (_, k) => {
     const m = trainWordModel(training.filter((_, i) => i % folds !== k));
     const w = Float32Array.from(m.weights);
     return (text: string) => wordModelScore(text, w, m.bias);
   });
-  const R = DEFAULT_UNDER_TIER_COST;
-  const tally = (set: LabelledRow[], tierOf: (r: LabelledRow, i: number) => number) => {
+  const tally = (set: LabelledRow[], R: number, tierOf: (r: LabelledRow, i: number) => number) => {
     let exact = 0, within = 0, under = 0, cost = 0;
     set.forEach((r, i) => {
       const p = tierOf(r, i);
@@ -1288,29 +1290,40 @@ function secondOpinion(): void {
     return { exact, within, under, cost };
   };
   const pc = (x: number, n: number) => `${((100 * x) / n).toFixed(1)} %`;
-  const margins = [Infinity, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2];
-  console.log(`\n### a moderate reading lifted where the word model reads this far above it: ${training.length} training rows, out of fold (${folds}-fold), cost ratio ${R}x\n`);
-  console.log('| margin | lifted | exact | within one tier | under-tier | expected cost |');
-  console.log('|---|---:|---:|---:|---:|---:|');
-  const results = margins.map((margin) => {
+  const outOfFold = (R: number, margin: number) => {
     let lifted = 0;
-    const t = tally(training, (r, i) => {
+    const t = tally(training, R, (r, i) => {
       const c = classifyMessages(r.messages, R, readers[i % folds]!, margin);
-      if (c.signals.some((s) => s.startsWith('read as moderate;'))) lifted++;
+      if (c.signals.includes(SECOND_OPINION_SIGNAL)) lifted++;
       return TIER_NAMES.indexOf(c.tier);
     });
-    return { margin, lifted, ...t };
-  });
-  const best = Math.min(...results.map((r) => r.cost));
-  for (const r of results) {
-    const name = r.margin === Infinity ? 'none (no second opinion)' : `${r.margin}${r.margin === SECOND_OPINION_MARGIN ? ' (in use)' : ''}`;
-    console.log(`| ${name} | ${r.lifted} | ${pc(r.exact, training.length)} | ${pc(r.within, training.length)} | ${pc(r.under, training.length)} | ${r.cost}${r.cost === best ? ' (least)' : ''} |`);
+    return { lifted, ...t };
+  };
+  const fmt = (x: number) => (x === Infinity ? '∞' : x.toFixed(2));
+  console.log(`\n### out of fold (${folds}-fold, ${training.length} training rows): expected cost without the second opinion and with its margin at each cost ratio\n`);
+  console.log('| cost ratio | margin | lifted | exact | under-tier | expected cost without | with |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|');
+  for (const R of [1, 1.5, 2, 3, 5]) {
+    const none = outOfFold(R, Infinity);
+    const margin = secondOpinionMarginFor(R);
+    const w = outOfFold(R, margin);
+    console.log(`| ${R}${R === DEFAULT_UNDER_TIER_COST ? ' (default)' : ''} | ${fmt(margin)} | ${w.lifted} | ${pc(w.exact, training.length)} | ${pc(w.under, training.length)} | ${none.cost.toFixed(0)} | ${w.cost.toFixed(0)} |`);
   }
-  console.log(`\n### the held-back probe sets (${[...HELD_BACK_PROBE_SETS].join(', ')}: ${heldBack.length} asks), the committed model\n`);
+  const R = DEFAULT_UNDER_TIER_COST;
+  const inUse = secondOpinionMarginFor(R);
+  console.log(`\n### the same at the default ratio (${R}x) with fixed margins\n`);
+  console.log('| margin | lifted | exact | within one tier | under-tier | expected cost |');
+  console.log('|---|---:|---:|---:|---:|---:|');
+  for (const margin of [Infinity, 0.4, 0.5, inUse, 0.7, 0.8, 1.0]) {
+    const r = outOfFold(R, margin);
+    const name = margin === Infinity ? 'none (no second opinion)' : margin === inUse ? `${fmt(margin)} (in use)` : `${margin}`;
+    console.log(`| ${name} | ${r.lifted} | ${pc(r.exact, training.length)} | ${pc(r.within, training.length)} | ${pc(r.under, training.length)} | ${r.cost} |`);
+  }
+  console.log(`\n### the probe sets never used (${[...HELD_BACK_PROBE_SETS].join(', ')}: ${heldBack.length} asks), the committed model, ${R}x\n`);
   console.log('| decision | exact | within one tier | under-tier | expected cost |');
   console.log('|---|---:|---:|---:|---:|');
-  for (const [name, margin] of [['without the second opinion', Infinity], [`with it (margin ${SECOND_OPINION_MARGIN})`, SECOND_OPINION_MARGIN]] as const) {
-    const t = tally(heldBack, (r) => TIER_NAMES.indexOf(classifyMessages(r.messages, R, true, margin).tier));
+  for (const [name, margin] of [['without the second opinion', Infinity], [`with it (margin ${fmt(inUse)})`, inUse]] as const) {
+    const t = tally(heldBack, R, (r) => TIER_NAMES.indexOf(classifyMessages(r.messages, R, true, margin).tier));
     console.log(`| ${name} | ${pc(t.exact, heldBack.length)} | ${pc(t.within, heldBack.length)} | ${pc(t.under, heldBack.length)} | ${t.cost} |`);
   }
   // What words chosen to fool the model do: the 40 words of the tune split's asks the committed
@@ -1343,7 +1356,7 @@ function secondOpinion(): void {
   console.log(`\n### the model's 40 highest words (${top.slice(0, 5).join(', ')}, ...) put around ${asks.length} short tune asks read trivial or simple\n`);
   console.log('| decision | inputs | two or more tiers up | three or more |');
   console.log('|---|---:|---:|---:|');
-  for (const [name, margin] of [['without the second opinion', Infinity], [`with it (margin ${SECOND_OPINION_MARGIN})`, SECOND_OPINION_MARGIN]] as const) {
+  for (const [name, margin] of [['without the second opinion', Infinity], [`with it (margin ${fmt(inUse)})`, inUse]] as const) {
     const r = raised(margin);
     console.log(`| ${name} | ${r.inputs} | ${r.two} | ${r.three} |`);
   }

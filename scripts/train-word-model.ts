@@ -1,16 +1,18 @@
 /**
- * Retrains the classifier's fallback word model on the tune split and the probe sets not held
- * back, and writes src/classify/word-model-weights.ts. `--check` writes nothing and fails if the
+ * Retrains the classifier's word model on the tune split and the probe sets not held back, fits
+ * its second opinion's odds, and writes src/classify/word-model-weights.ts. `--check` writes nothing and fails if the
  * committed file differs from what the labels give.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../src/paths.js';
-import { labelledRows, trainWordModel, weightsModule } from '../src/classify/wordmodel-train.js';
+import { fitSecondOpinion, labelledRows, trainWordModel, weightsModule } from '../src/classify/wordmodel-train.js';
 
 const root = packageRoot();
-const model = trainWordModel(labelledRows(root));
-const text = weightsModule(model);
+const rows = labelledRows(root);
+const model = trainWordModel(rows);
+const odds = fitSecondOpinion(rows);
+const text = weightsModule(model, odds);
 const target = join(root, 'src', 'classify', 'word-model-weights.ts');
 if (process.argv.includes('--check')) {
   const same = readFileSync(target, 'utf8') === text;
@@ -18,4 +20,4 @@ if (process.argv.includes('--check')) {
   process.exit(same ? 0 : 1);
 }
 writeFileSync(target, text);
-console.log(`wrote ${target} (${model.ids.length} asks: the tune split and the probe sets not held back)`);
+console.log(`wrote ${target} (${model.ids.length} asks: the tune split and the probe sets not held back; second opinion odds a ${odds.a}, b ${odds.b} from ${odds.readings} moderate readings, ${odds.complex} of them complex or deep)`);

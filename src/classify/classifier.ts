@@ -1,7 +1,7 @@
 import { TIER_NAMES, type TierName } from '../config/schema.js';
 import { DEFAULT_UNDER_TIER_COST, decideTier, tierProbabilities } from './calibration.js';
 import { expandTerm, hasPlaceWithin, readLexicons, wordSet, words, type LexiconScan } from './wordlex.js';
-import { wordModelScore, wordModelTierOf } from './wordmodel.js';
+import { secondOpinionMarginFor, wordModelScore, wordModelTierOf } from './wordmodel.js';
 import { HASH_SEED, RangeSet, hashStep, sameRange } from './wordset.js';
 import { BMP_LETTER, astralToBmp, letterOrNumberAt, isAsciiAlnum, isBmpLetter, isBmpWordChar, currentTurnIndex, ends, isDigitCode, isJsSpace, lexicalForm, listLines, messageEnds, messageHead, nonBlankLines, splitAsk, technicalMarks, textShape, type ChatMessageLike, type TechnicalMarks } from './text.js';
 import {
@@ -76,9 +76,10 @@ const BASE = { deep: 6.6, complex: 4.7, moderate: 3.1, simple: 1.6, none: 1.5 };
 /** The middle of each tier's band, trivial first. */
 const BAND_MIDDLE: readonly number[] = [0.3, BASE.simple, BASE.moderate, BASE.complex, BASE.deep];
 
-/** The moderate tier's index, and how far above it the word model must read to lift a moderate reading (see classifyMessages). */
+/** The moderate tier's index (the second opinion's, see classifyMessages). */
 const MODERATE = TIER_NAMES.indexOf('moderate');
-export const SECOND_OPINION_MARGIN = 0.5;
+/** The signal of a moderate reading the second opinion lifted. */
+export const SECOND_OPINION_SIGNAL = 'read as moderate; its words read as complex';
 
 const MAX_SCAN = 8 * 1024; // characters examined from each side of a huge message (bounded time; pasted material stops adding past ~11 KB anyway)
 const CONTEXT_TURNS = 6;
@@ -1566,13 +1567,13 @@ function tierIndex(score: number): number {
  * (earlier user turns, system prompt). Pure and deterministic. `fallback: false` leaves out the
  * word model (benchmarks and tests compare the rules alone); a function stands in for it (the
  * benchmark's checks of a model trained on part of the labelled rows), returning its score;
- * `secondOpinionMargin` is for the benchmark's choice of that margin (Infinity: no second opinion).
+ * `secondOpinionMargin` overrides the second opinion's margin (benchmarks; Infinity: none).
  */
 export function classifyMessages(
   messages: readonly ChatMessageLike[],
   underTierCost = DEFAULT_UNDER_TIER_COST,
   fallback: boolean | ((text: string) => number) = true,
-  secondOpinionMargin = SECOND_OPINION_MARGIN,
+  secondOpinionMargin = secondOpinionMarginFor(underTierCost),
 ): Classification {
   const lastUser = currentTurnIndex(messages);
   if (lastUser < 0) return { tier: 'trivial', score: 0, confidence: 1, signals: ['no messages'] };
@@ -1655,11 +1656,11 @@ export function classifyMessages(
     // A moderate reading is where the rules under-tier most (complex asks phrased casually, with
     // no failure, design verb or method question); the model's words, read well above moderate,
     // lift it to complex (one tier, never down). Not over a paste (the model reads a turn's start)
-    // nor over a rule that bounded the reading on purpose (stuffing among them). The margin is the
-    // one with the least expected cost at the default cost ratio, out of fold (`--second-opinion`).
+    // nor over a rule that bounded the reading on purpose (stuffing among them). The margin is
+    // where the odds of complex pass what the cost ratio asks for (secondOpinionMarginFor).
     idx = MODERATE + 1;
     score = Math.max(score, BAND_MIDDLE[idx]!);
-    signals.push(`read as moderate; its words read as ${TIER_NAMES[idx]}`);
+    signals.push(SECOND_OPINION_SIGNAL);
   }
   const confidence = tierProbabilities(score)[idx]!;
   if (signals.length === 0) signals.push('short general question');

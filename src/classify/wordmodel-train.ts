@@ -7,8 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TIER_NAMES, type TierName } from '../config/schema.js';
+import { classifyMessages, SECOND_OPINION_SIGNAL } from './classifier.js';
 import { currentTurnIndex, messageText, type ChatMessageLike } from './text.js';
-import { WORD_MODEL_DIM, distinctFeatures } from './wordmodel.js';
+import { WORD_MODEL_DIM, distinctFeatures, wordModelScore, type SecondOpinionOdds } from './wordmodel.js';
 
 export interface LabelledRow {
   id: string;
@@ -109,8 +110,58 @@ export function trainWordModel(rows: readonly LabelledRow[]): TrainedWordModel {
   return { bias, weights: w, ids: training.map((r) => r.id) };
 }
 
-/** The generated weights module: int8 weights with one scale, as (index, weight) triples in base64. */
-export function weightsModule(model: TrainedWordModel): string {
+/** Folds of the second opinion's fit: each training row is scored by a model trained on the others. */
+const ODDS_FOLDS = 5;
+
+/**
+ * The second opinion's odds (classifyMessages): P(label ≥ complex | a plain moderate reading it
+ * may lift, model score s) = σ(a + b·(s − 2)), fitted by maximum likelihood (Newton's method) on
+ * the training rows, each scored by a model trained on the other folds, so that the fit sees the
+ * model's scores on asks it did not learn. Which readings it may lift is asked of the classifier
+ * itself: given a model that reads every ask at s and a margin below it, those are the ones lifted.
+ * Also returns how many readings it was fitted on and how many of them were complex or deep.
+ */
+export function fitSecondOpinion(rows: readonly LabelledRow[]): SecondOpinionOdds & { readings: number; complex: number } {
+  const training = trainingRows(rows);
+  const points: { s: number; y: number }[] = [];
+  for (let k = 0; k < ODDS_FOLDS; k++) {
+    const m = trainWordModel(training.filter((_, i) => i % ODDS_FOLDS !== k));
+    const w = Float32Array.from(m.weights);
+    training.forEach((r, i) => {
+      if (i % ODDS_FOLDS !== k) return;
+      let s = 0;
+      const c = classifyMessages(r.messages, 3, (text) => (s = wordModelScore(text, w, m.bias)) + 1e9, 0);
+      if (c.signals.includes(SECOND_OPINION_SIGNAL)) points.push({ s, y: TIER_NAMES.indexOf(r.expected_tier) >= TIER_NAMES.indexOf('complex') ? 1 : 0 });
+    });
+  }
+  let a = 0;
+  let b = 0;
+  for (let iter = 0; iter < 100; iter++) {
+    let ga = 0, gb = 0, haa = 0, hab = 0, hbb = 0;
+    for (const { s, y } of points) {
+      const x = s - 2;
+      const q = 1 / (1 + Math.exp(-(a + b * x)));
+      const v = q * (1 - q);
+      ga += y - q;
+      gb += (y - q) * x;
+      haa += v;
+      hab += v * x;
+      hbb += v * x * x;
+    }
+    const det = haa * hbb - hab * hab;
+    if (!(det > 0)) break;
+    const da = (hbb * ga - hab * gb) / det;
+    const db = (haa * gb - hab * ga) / det;
+    a += da;
+    b += db;
+    if (Math.abs(da) + Math.abs(db) < 1e-12) break;
+  }
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  return { a: round(a), b: round(b), readings: points.length, complex: points.filter((p) => p.y === 1).length };
+}
+
+/** The generated weights module: int8 weights with one scale, as (index, weight) triples in base64, and the second opinion's odds. */
+export function weightsModule(model: TrainedWordModel, odds: SecondOpinionOdds): string {
   let max = 0;
   for (const v of model.weights) max = Math.max(max, Math.abs(v));
   const scale = max > 0 ? max / 127 : 1;
@@ -129,6 +180,8 @@ export function weightsModule(model: TrainedWordModel): string {
     `  bias: ${round(model.bias)},`,
     `  scale: ${round(scale)},`,
     `  trainedOn: ${model.ids.length},`,
+    `  // P(complex or deep | a plain moderate reading, score s) = σ(a + b·(s − 2)): fitSecondOpinion.`,
+    `  secondOpinion: { a: ${odds.a}, b: ${odds.b} },`,
     `  data: '${data}',`,
     `} as const;`,
     '',

@@ -148,6 +148,25 @@ export function wordModelScore(text: string, weights: Float32Array = WEIGHTS, bi
   return n === 0 ? bias : bias + sum / Math.sqrt(n);
 }
 
+/** The second opinion's odds: P(complex or deep | a plain moderate reading, score s) = σ(a + b·(s − 2)). */
+export interface SecondOpinionOdds {
+  readonly a: number;
+  readonly b: number;
+}
+
+/** The odds fitted with the committed weights (wordmodel-train.ts fitSecondOpinion). */
+export const SECOND_OPINION_ODDS: SecondOpinionOdds = WORD_MODEL.secondOpinion;
+
+/**
+ * How far above moderate (2) the model must read for the second opinion to lift a moderate
+ * reading at a cost ratio: where P(complex or deep) passes 1 / (1 + underTierCost), the point
+ * where lifting costs less than not (σ(a + b·m) = 1/(1+R) ⇔ m = (−ln R − a) / b). Infinity if
+ * the fit found no rise (b ≤ 0).
+ */
+export function secondOpinionMarginFor(underTierCost: number, odds: SecondOpinionOdds = SECOND_OPINION_ODDS): number {
+  return odds.b > 0 ? (-Math.log(underTierCost) - odds.a) / odds.b : Infinity;
+}
+
 /** The tier index a model score reads as (rounded, 0 to 4). */
 export const wordModelTierOf = (score: number): number => Math.max(0, Math.min(4, Math.round(score)));
 

@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { classifyMessages, classifyText, SECOND_OPINION_MARGIN } from '../../src/classify/classifier.js';
+import { classifyMessages, classifyText, SECOND_OPINION_SIGNAL } from '../../src/classify/classifier.js';
 import { TIER_NAMES } from '../../src/config/schema.js';
-import { WORD_MODEL_CHARS, distinctFeatures, wordModelScore } from '../../src/classify/wordmodel.js';
-import { HELD_BACK_PROBE_SETS, askKey, labelledRows, trainWordModel, weightsModule } from '../../src/classify/wordmodel-train.js';
+import { SECOND_OPINION_ODDS, WORD_MODEL_CHARS, distinctFeatures, secondOpinionMarginFor, wordModelScore } from '../../src/classify/wordmodel.js';
+import { HELD_BACK_PROBE_SETS, askKey, fitSecondOpinion, labelledRows, trainWordModel, weightsModule } from '../../src/classify/wordmodel-train.js';
 import { packageRoot } from '../../src/paths.js';
 
 const root = packageRoot();
@@ -28,14 +28,36 @@ describe('word model (the classifier fallback)', () => {
     expect(model.ids.length).toBe(rows.length - excluded.size - repeats.size);
     expect(model.ids.some((id) => repeats.has(id))).toBe(false);
     expect(new Set(model.ids).size).toBe(model.ids.length);
-    expect(weightsModule(model)).toBe(readFileSync(join(root, 'src', 'classify', 'word-model-weights.ts'), 'utf8'));
-    // A held-out label or a held-back probe's label cannot move the weights.
+    const odds = fitSecondOpinion(rows);
+    expect(weightsModule(model, odds)).toBe(readFileSync(join(root, 'src', 'classify', 'word-model-weights.ts'), 'utf8'));
+    expect({ a: odds.a, b: odds.b }).toEqual({ ...SECOND_OPINION_ODDS });
+    // A held-out label or a held-back probe's label cannot move the weights or the odds.
     const flipped = rows.map((r) => (unseen(r) ? { ...r, expected_tier: 'deep' as const } : r));
-    expect(weightsModule(trainWordModel(flipped))).toBe(weightsModule(model));
+    expect(weightsModule(trainWordModel(flipped), fitSecondOpinion(flipped))).toBe(weightsModule(model, odds));
     // A used probe's label does (the probes are read).
     const probe = rows.findIndex((r) => r.split === 'probe' && !HELD_BACK_PROBE_SETS.has(r.set!));
     const moved = rows.map((r, i) => (i === probe ? { ...r, expected_tier: r.expected_tier === 'deep' ? ('trivial' as const) : ('deep' as const) } : r));
-    expect(weightsModule(trainWordModel(moved))).not.toBe(weightsModule(model));
+    expect(weightsModule(trainWordModel(moved), odds)).not.toBe(weightsModule(model, odds));
+  });
+
+  it("the second opinion's margin falls as under-tiering costs more: where the fitted odds of complex pass 1 / (1 + ratio)", () => {
+    expect(SECOND_OPINION_ODDS.b).toBeGreaterThan(0);
+    const margins = [1, 1.5, 2, 3, 5, 10].map((r) => secondOpinionMarginFor(r));
+    for (let i = 1; i < margins.length; i++) expect(margins[i]!).toBeLessThan(margins[i - 1]!);
+    // At the margin the odds are exactly what the ratio asks for.
+    for (const r of [1, 3, 5]) {
+      const m = secondOpinionMarginFor(r);
+      expect(1 / (1 + Math.exp(-(SECOND_OPINION_ODDS.a + SECOND_OPINION_ODDS.b * m)))).toBeCloseTo(1 / (1 + r), 9);
+    }
+    // A fit with no rise lifts nothing.
+    expect(secondOpinionMarginFor(3, { a: 0, b: 0 })).toBe(Infinity);
+    expect(secondOpinionMarginFor(3, { a: 0, b: -1 })).toBe(Infinity);
+    // The classifier uses the ratio's margin: a model reading just above the default's margin
+    // lifts at the default ratio, not at a ratio of 1 (whose margin is higher).
+    const ask = [{ role: 'user', content: 'How would you approach a tricky rollout of a shared cache across regions?' }];
+    const just = () => 2 + secondOpinionMarginFor(3) + 0.01;
+    expect(classifyMessages(ask, 3, just).tier).toBe('complex');
+    expect(classifyMessages(ask, 1, just).tier).toBe('moderate');
   });
 
   it('reads a bounded prefix: a megabyte after it changes nothing', () => {
@@ -75,7 +97,7 @@ describe('word model (the classifier fallback)', () => {
       if (rules.signals.join() !== 'short general question') {
         if (rules.tier === 'moderate' && both.tier === 'complex') {
           seconded++;
-          expect(both.signals.at(-1), r.id).toBe('read as moderate; its words read as complex');
+          expect(both.signals.at(-1), r.id).toBe(SECOND_OPINION_SIGNAL);
           expect(both.signals.slice(0, -1), r.id).toEqual(rules.signals);
           continue;
         }
@@ -99,8 +121,8 @@ describe('word model (the classifier fallback)', () => {
     const plain = classifyMessages([{ role: 'user', content: ask }], 3, false);
     expect(plain.tier).toBe('moderate');
     // Just past the margin lifts; at it, nothing.
-    expect(classifyMessages([{ role: 'user', content: ask }], 3, model(2 + SECOND_OPINION_MARGIN + 0.01)).tier).toBe('complex');
-    expect(classifyMessages([{ role: 'user', content: ask }], 3, model(2 + SECOND_OPINION_MARGIN)).tier).toBe('moderate');
+    expect(classifyMessages([{ role: 'user', content: ask }], 3, model(2 + secondOpinionMarginFor(3) + 0.01)).tier).toBe('complex');
+    expect(classifyMessages([{ role: 'user', content: ask }], 3, model(2 + secondOpinionMarginFor(3))).tier).toBe('moderate');
     // A model reading deep still lifts one tier only; a low reading never lowers.
     expect(classifyMessages([{ role: 'user', content: ask }], 3, model(9)).tier).toBe('complex');
     expect(classifyMessages([{ role: 'user', content: ask }], 3, model(-9)).tier).toBe('moderate');
