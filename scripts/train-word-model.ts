@@ -1,7 +1,7 @@
 /**
  * Retrains the classifier's word model on the tune split and the probe sets not held back, fits
- * its second opinion's odds, and writes src/classify/word-model-weights.ts. `--check` writes nothing and fails if the
- * committed file differs from what the labels give.
+ * its second opinion's odds, and writes src/classify/word-model-weights.ts. `--check` writes
+ * nothing and fails if the committed file differs from what the labels give.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

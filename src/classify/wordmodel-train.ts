@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TIER_NAMES, type TierName } from '../config/schema.js';
+import { DEFAULT_UNDER_TIER_COST } from './calibration.js';
 import { classifyMessages, SECOND_OPINION_SIGNAL } from './classifier.js';
 import { currentTurnIndex, messageText, type ChatMessageLike } from './text.js';
 import { WORD_MODEL_DIM, distinctFeatures, wordModelScore, type SecondOpinionOdds } from './wordmodel.js';
@@ -118,8 +119,9 @@ const ODDS_FOLDS = 5;
  * may lift, model score s) = σ(a + b·(s − 2)), fitted by maximum likelihood (Newton's method) on
  * the training rows, each scored by a model trained on the other folds, so that the fit sees the
  * model's scores on asks it did not learn. Which readings it may lift is asked of the classifier
- * itself: given a model that reads every ask at s and a margin below it, those are the ones lifted.
- * Also returns how many readings it was fitted on and how many of them were complex or deep.
+ * itself, at the default cost ratio: given a margin of 0 and a model that reads every ask far
+ * above it (the fold model's score kept aside), the readings lifted are those. Also returns how
+ * many readings it was fitted on and how many of them were complex or deep.
  */
 export function fitSecondOpinion(rows: readonly LabelledRow[]): SecondOpinionOdds & { readings: number; complex: number } {
   const training = trainingRows(rows);
@@ -130,7 +132,7 @@ export function fitSecondOpinion(rows: readonly LabelledRow[]): SecondOpinionOdd
     training.forEach((r, i) => {
       if (i % ODDS_FOLDS !== k) return;
       let s = 0;
-      const c = classifyMessages(r.messages, 3, (text) => (s = wordModelScore(text, w, m.bias)) + 1e9, 0);
+      const c = classifyMessages(r.messages, DEFAULT_UNDER_TIER_COST, (text) => (s = wordModelScore(text, w, m.bias)) + 1e9, 0);
       if (c.signals.includes(SECOND_OPINION_SIGNAL)) points.push({ s, y: TIER_NAMES.indexOf(r.expected_tier) >= TIER_NAMES.indexOf('complex') ? 1 : 0 });
     });
   }

@@ -169,8 +169,3 @@ export function secondOpinionMarginFor(underTierCost: number, odds: SecondOpinio
 
 /** The tier index a model score reads as (rounded, 0 to 4). */
 export const wordModelTierOf = (score: number): number => Math.max(0, Math.min(4, Math.round(score)));
-
-/** The tier index the model reads. */
-export function wordModelTier(text: string, weights: Float32Array = WEIGHTS, bias: number = WORD_MODEL.bias): number {
-  return wordModelTierOf(wordModelScore(text, weights, bias));
-}
