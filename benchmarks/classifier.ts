@@ -37,7 +37,7 @@ import { join, resolve } from 'node:path';
 import { constants, performance, PerformanceObserver } from 'node:perf_hooks';
 import { classifyMessages, clauseRanges, countQuantities, SECOND_OPINION_SIGNAL, stuffingClauses, thresholdTier } from '../src/classify/classifier.js';
 import { SECOND_OPINION_ODDS, secondOpinionMarginFor, wordModelScore } from '../src/classify/wordmodel.js';
-import { askOf, fitSecondOpinion, HELD_BACK_PROBE_SETS, labelledRows, trainingRows, trainWordModel, type LabelledRow } from '../src/classify/wordmodel-train.js';
+import { askOf, fitSecondOpinion, foldReaders, HELD_BACK_PROBE_SETS, labelledRows, modelReader, trainingRows, trainWordModel, type LabelledRow } from '../src/classify/wordmodel-train.js';
 import { CALIBRATION, DEFAULT_UNDER_TIER_COST, tierProbabilities, type Calibration } from '../src/classify/calibration.js';
 import { TIER_NAMES, type TierName } from '../src/config/schema.js';
 import { packageRoot } from '../src/paths.js';
@@ -767,21 +767,25 @@ interface Rates {
   exact: number;
   within: number;
   under: number;
+  /** Expected cost, summed: each tier under the label costs `ratio`, each tier over it 1. */
+  cost: number;
 }
 
-function rates(items: Item[], tierOf: (it: Item) => number): Rates {
+function rates(items: readonly Item[], tierOf: (it: Item, i: number) => number, ratio = DEFAULT_UNDER_TIER_COST): Rates {
   let exact = 0;
   let within = 0;
   let under = 0;
-  for (const it of items) {
+  let cost = 0;
+  items.forEach((it, i) => {
     const e = TIER_NAMES.indexOf(it.expected);
-    const p = tierOf(it);
+    const p = tierOf(it, i);
     if (p === e) exact++;
     if (Math.abs(p - e) <= 1) within++;
     if (p < e) under++;
-  }
+    cost += p < e ? ratio * (e - p) : p - e;
+  });
   const n = items.length;
-  return { exact: exact / n, within: within / n, under: under / n };
+  return { exact: exact / n, within: within / n, under: under / n, cost };
 }
 
 /** The default decision on parts of a split: each round of labels, English and not. */
@@ -962,11 +966,7 @@ if (args.includes('--same-as')) {
 function wordModelCheck(): void {
   const tune = own('tune');
   const labelled = (items: Item[]): LabelledRow[] => items.map((it) => ({ id: it.id, messages: it.messages, expected_tier: it.expected, split: 'tune' }));
-  const readerOf = (items: Item[]) => {
-    const m = trainWordModel(labelled(items));
-    const w = Float32Array.from(m.weights);
-    return (text: string) => wordModelScore(text, w, m.bias);
-  };
+  const readerOf = (items: Item[]) => modelReader(trainWordModel(labelled(items)));
   const pc = (x: number) => `${(100 * x).toFixed(1)} %`;
   const row = (label: string, r: Rates) => console.log(`| ${label} | ${pc(r.exact)} | ${pc(r.within)} | ${pc(r.under)} |`);
   const older = tune.filter((it) => it.round! <= 3);
@@ -1222,12 +1222,11 @@ async function replay(checkouts: string[]): Promise<void> {
     const round = k + 2;
     const classify = await importClassifier(checkout);
     const part = tune.filter((it) => it.round === round);
-    const model = trainWordModel(tune.filter((it) => it.round! < round).map((it) => ({ id: it.id, messages: it.messages, expected_tier: it.expected, split: 'tune' })));
-    const weights = Float32Array.from(model.weights);
+    const read = modelReader(trainWordModel(tune.filter((it) => it.round! < round).map((it) => ({ id: it.id, messages: it.messages, expected_tier: it.expected, split: 'tune' }))));
     const rows = part.map((it) => ({
       rules: TIER_NAMES.indexOf(classify(it.messages, DEFAULT_UNDER_TIER_COST, false).tier),
       label: TIER_NAMES.indexOf(it.expected),
-      model: wordModelScore(askOf(it.messages), weights, model.bias),
+      model: read(askOf(it.messages)),
     }));
     reads.push(...rows);
     const line = (name: string, rs: Read[]) => {
@@ -1267,37 +1266,23 @@ async function replay(checkouts: string[]): Promise<void> {
  */
 function secondOpinion(): void {
   const rows = labelledRows(root);
+  const asItem = (r: LabelledRow): Item => ({ id: r.id, messages: r.messages as Msg[], expected: r.expected_tier });
   const training = trainingRows(rows);
-  const heldBack = rows.filter((r) => r.split === 'probe' && HELD_BACK_PROBE_SETS.has(r.set!));
-  const fitted = fitSecondOpinion(rows);
-  console.log(`\nodds fitted: a ${fitted.a}, b ${fitted.b} (${fitted.readings} moderate readings it may lift, ${fitted.complex} of them labelled complex or deep); in use: a ${SECOND_OPINION_ODDS.a}, b ${SECOND_OPINION_ODDS.b}`);
+  const trainingItems = training.map(asItem);
+  const heldBack = rows.filter((r) => r.split === 'probe' && HELD_BACK_PROBE_SETS.has(r.set!)).map(asItem);
   const folds = 5;
-  const readers = Array.from({ length: folds }, (_, k) => {
-    const m = trainWordModel(training.filter((_, i) => i % folds !== k));
-    const w = Float32Array.from(m.weights);
-    return (text: string) => wordModelScore(text, w, m.bias);
-  });
-  const tally = (set: LabelledRow[], R: number, tierOf: (r: LabelledRow, i: number) => number) => {
-    let exact = 0, within = 0, under = 0, cost = 0;
-    set.forEach((r, i) => {
-      const p = tierOf(r, i);
-      const e = TIER_NAMES.indexOf(r.expected_tier);
-      if (p === e) exact++;
-      if (Math.abs(p - e) <= 1) within++;
-      if (p < e) under++;
-      cost += p < e ? R * (e - p) : p - e;
-    });
-    return { exact, within, under, cost };
-  };
-  const pc = (x: number, n: number) => `${((100 * x) / n).toFixed(1)} %`;
+  const readers = foldReaders(training, folds);
+  const fitted = fitSecondOpinion(rows, readers);
+  console.log(`\nodds fitted: a ${fitted.a}, b ${fitted.b} (${fitted.readings} moderate readings it may lift, ${fitted.complex} of them labelled complex or deep); in use: a ${SECOND_OPINION_ODDS.a}, b ${SECOND_OPINION_ODDS.b}`);
+  const pc = (x: number) => `${(100 * x).toFixed(1)} %`;
   const outOfFold = (R: number, margin: number) => {
     let lifted = 0;
-    const t = tally(training, R, (r, i) => {
-      const c = classifyMessages(r.messages, R, readers[i % folds]!, margin);
+    const r = rates(trainingItems, (it, i) => {
+      const c = classifyMessages(it.messages, R, readers[i % folds]!, margin);
       if (c.signals.includes(SECOND_OPINION_SIGNAL)) lifted++;
       return TIER_NAMES.indexOf(c.tier);
-    });
-    return { lifted, ...t };
+    }, R);
+    return { lifted, ...r };
   };
   const fmt = (x: number) => (x === Infinity ? '∞' : x.toFixed(2));
   console.log(`\n### out of fold (${folds}-fold, ${training.length} training rows): expected cost without the second opinion and with its margin at each cost ratio\n`);
@@ -1307,7 +1292,7 @@ function secondOpinion(): void {
     const none = outOfFold(R, Infinity);
     const margin = secondOpinionMarginFor(R);
     const w = outOfFold(R, margin);
-    console.log(`| ${R}${R === DEFAULT_UNDER_TIER_COST ? ' (default)' : ''} | ${fmt(margin)} | ${w.lifted} | ${pc(w.exact, training.length)} | ${pc(w.under, training.length)} | ${none.cost.toFixed(0)} | ${w.cost.toFixed(0)} |`);
+    console.log(`| ${R}${R === DEFAULT_UNDER_TIER_COST ? ' (default)' : ''} | ${fmt(margin)} | ${w.lifted} | ${pc(w.exact)} | ${pc(w.under)} | ${none.cost.toFixed(0)} | ${w.cost.toFixed(0)} |`);
   }
   const R = DEFAULT_UNDER_TIER_COST;
   const inUse = secondOpinionMarginFor(R);
@@ -1317,14 +1302,14 @@ function secondOpinion(): void {
   for (const margin of [Infinity, 0.4, 0.5, inUse, 0.7, 0.8, 1.0]) {
     const r = outOfFold(R, margin);
     const name = margin === Infinity ? 'none (no second opinion)' : margin === inUse ? `${fmt(margin)} (in use)` : `${margin}`;
-    console.log(`| ${name} | ${r.lifted} | ${pc(r.exact, training.length)} | ${pc(r.within, training.length)} | ${pc(r.under, training.length)} | ${r.cost} |`);
+    console.log(`| ${name} | ${r.lifted} | ${pc(r.exact)} | ${pc(r.within)} | ${pc(r.under)} | ${r.cost} |`);
   }
   console.log(`\n### the probe sets never used (${[...HELD_BACK_PROBE_SETS].join(', ')}: ${heldBack.length} asks), the committed model, ${R}x\n`);
   console.log('| decision | exact | within one tier | under-tier | expected cost |');
   console.log('|---|---:|---:|---:|---:|');
   for (const [name, margin] of [['without the second opinion', Infinity], [`with it (margin ${fmt(inUse)})`, inUse]] as const) {
-    const t = tally(heldBack, R, (r) => TIER_NAMES.indexOf(classifyMessages(r.messages, R, true, margin).tier));
-    console.log(`| ${name} | ${pc(t.exact, heldBack.length)} | ${pc(t.within, heldBack.length)} | ${pc(t.under, heldBack.length)} | ${t.cost} |`);
+    const t = rates(heldBack, (it) => TIER_NAMES.indexOf(classifyMessages(it.messages, R, true, margin).tier), R);
+    console.log(`| ${name} | ${pc(t.exact)} | ${pc(t.within)} | ${pc(t.under)} | ${t.cost} |`);
   }
   // What words chosen to fool the model do: the 40 words of the tune split's asks the committed
   // model reads highest alone, 1-6 of them (in runs of the list) put after or before each short

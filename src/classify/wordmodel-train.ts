@@ -111,6 +111,17 @@ export function trainWordModel(rows: readonly LabelledRow[]): TrainedWordModel {
   return { bias, weights: w, ids: training.map((r) => r.id) };
 }
 
+/** A trained model as a reader of texts (its score), as classifyMessages takes one. */
+export function modelReader(model: TrainedWordModel): (text: string) => number {
+  const weights = Float32Array.from(model.weights);
+  return (text) => wordModelScore(text, weights, model.bias);
+}
+
+/** Out-of-fold readers of `rows`: reader k is trained on the rows i with i % folds ≠ k, so it reads rows k, k + folds, … unseen. */
+export function foldReaders(rows: readonly LabelledRow[], folds: number): Array<(text: string) => number> {
+  return Array.from({ length: folds }, (_, k) => modelReader(trainWordModel(rows.filter((_, i) => i % folds !== k))));
+}
+
 /** Folds of the second opinion's fit: each training row is scored by a model trained on the others. */
 const ODDS_FOLDS = 5;
 
@@ -121,21 +132,20 @@ const ODDS_FOLDS = 5;
  * model's scores on asks it did not learn. Which readings it may lift is asked of the classifier
  * itself, at the default cost ratio: given a margin of 0 and a model that reads every ask far
  * above it (the fold model's score kept aside), the readings lifted are those. Also returns how
- * many readings it was fitted on and how many of them were complex or deep.
+ * many readings it was fitted on and how many of them were complex or deep. `readers`: the fold
+ * readers of trainingRows(rows), where a caller has them already (foldReaders).
  */
-export function fitSecondOpinion(rows: readonly LabelledRow[]): SecondOpinionOdds & { readings: number; complex: number } {
-  const training = trainingRows(rows);
+export function fitSecondOpinion(
+  rows: readonly LabelledRow[],
+  readers: ReadonlyArray<(text: string) => number> = foldReaders(trainingRows(rows), ODDS_FOLDS),
+): SecondOpinionOdds & { readings: number; complex: number } {
   const points: { s: number; y: number }[] = [];
-  for (let k = 0; k < ODDS_FOLDS; k++) {
-    const m = trainWordModel(training.filter((_, i) => i % ODDS_FOLDS !== k));
-    const w = Float32Array.from(m.weights);
-    training.forEach((r, i) => {
-      if (i % ODDS_FOLDS !== k) return;
-      let s = 0;
-      const c = classifyMessages(r.messages, DEFAULT_UNDER_TIER_COST, (text) => (s = wordModelScore(text, w, m.bias)) + 1e9, 0);
-      if (c.signals.includes(SECOND_OPINION_SIGNAL)) points.push({ s, y: TIER_NAMES.indexOf(r.expected_tier) >= TIER_NAMES.indexOf('complex') ? 1 : 0 });
-    });
-  }
+  trainingRows(rows).forEach((r, i) => {
+    const read = readers[i % readers.length]!;
+    let s = 0;
+    const c = classifyMessages(r.messages, DEFAULT_UNDER_TIER_COST, (text) => (s = read(text)) + 1e9, 0);
+    if (c.signals.includes(SECOND_OPINION_SIGNAL)) points.push({ s, y: TIER_NAMES.indexOf(r.expected_tier) >= TIER_NAMES.indexOf('complex') ? 1 : 0 });
+  });
   let a = 0;
   let b = 0;
   for (let iter = 0; iter < 100; iter++) {
