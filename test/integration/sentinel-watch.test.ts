@@ -104,6 +104,9 @@ describe('spend ledger on Sentinel: its connection follows the master a majority
       expect(redisCli(old, ...auth, 'role').split('\n')[0]).toBe('master');
       await until('the ledger on the new master, none left on the old', () => thinkcapClients(replica) > 0 && thinkcapClients(old, ...auth) === 0, 15_000);
       expect(moves.some((m) => m.from === `127.0.0.1:${old}` && m.to === `127.0.0.1:${replica}`)).toBe(true);
+      // The new master lists the connection once it is named, in its handshake, before ioredis has
+      // finished its ready check; until then a command is refused (no offline queue), as in CI once.
+      await ledger.ready(10_000);
       const c = counter('after-failover');
       expect((await ledger.reserve('f1', [{ counter: c, amount: 1 }], Date.now(), 60_000)).ok).toBe(true);
       // Written on the new master, not the old (which the sentinels would empty on its return).
