@@ -60,6 +60,11 @@ describe('spend ledger on Sentinel: a failover thinkcap cannot see on its own co
     // Said where it did not (a clean-clone .ci/run on 2026-12-05 lost the five answers below to
     // the old master, under load): the ledger check still decides.
     if (thinkcapClients(replica) === 0) console.log(`sentinel-partition: thinkcap had no connection to the new master 10 s after the switch (thinkcap clients on the old master: ${thinkcapClients(old, ...redisAuthCliArgs(PASSWORD))})`);
+    // The new master lists a connection from its handshake on, before the ledger is ready for
+    // commands (a fail-closed ledger refuses them until then): each replica's /ready says when.
+    for (const r of stack.replicas) {
+      for (let i = 0; i < 100 && !(await fetch(`http://127.0.0.1:${r.adminPort}/ready`)).ok; i++) await sleep(100);
+    }
 
     expect(await concurrentHellos(stack, 5)).toEqual([200, 200, 200, 200, 200]);
     await settled(stack);
