@@ -137,11 +137,13 @@ const ODDS_FOLDS = 5;
  */
 export function fitSecondOpinion(
   rows: readonly LabelledRow[],
-  readers: ReadonlyArray<(text: string) => number> = foldReaders(trainingRows(rows), ODDS_FOLDS),
+  readers?: ReadonlyArray<(text: string) => number>,
 ): SecondOpinionOdds & { readings: number; complex: number } {
+  const training = trainingRows(rows);
+  const byFold = readers ?? foldReaders(training, ODDS_FOLDS);
   const points: { s: number; y: number }[] = [];
-  trainingRows(rows).forEach((r, i) => {
-    const read = readers[i % readers.length]!;
+  training.forEach((r, i) => {
+    const read = byFold[i % byFold.length]!;
     let s = 0;
     const c = classifyMessages(r.messages, DEFAULT_UNDER_TIER_COST, (text) => (s = read(text)) + 1e9, 0);
     if (c.signals.includes(SECOND_OPINION_SIGNAL)) points.push({ s, y: TIER_NAMES.indexOf(r.expected_tier) >= TIER_NAMES.indexOf('complex') ? 1 : 0 });
