@@ -35,8 +35,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { constants, performance, PerformanceObserver } from 'node:perf_hooks';
-import { classifyMessages, clauseRanges, countQuantities, SECOND_OPINION_SIGNAL, stuffingClauses, thresholdTier } from '../src/classify/classifier.js';
-import { SECOND_OPINION_ODDS, secondOpinionMarginFor, wordModelScore } from '../src/classify/wordmodel.js';
+import { classifyMessages, clauseRanges, countQuantities, SECOND_OPINION_SIGNALS, stuffingClauses, thresholdTier } from '../src/classify/classifier.js';
+import { SECOND_OPINION_ODDS, SECOND_OPINION_TIERS, secondOpinionMargins, wordModelScore, type SecondOpinionMargins } from '../src/classify/wordmodel.js';
 import { askOf, fitSecondOpinion, foldReaders, HELD_BACK_PROBE_SETS, labelledRows, modelReader, trainingRows, trainWordModel, type LabelledRow } from '../src/classify/wordmodel-train.js';
 import { CALIBRATION, DEFAULT_UNDER_TIER_COST, tierProbabilities, type Calibration } from '../src/classify/calibration.js';
 import { TIER_NAMES, type TierName } from '../src/config/schema.js';
@@ -1255,14 +1255,15 @@ async function replay(checkouts: string[]): Promise<void> {
 }
 
 /**
- * --second-opinion: when the word model lifts a moderate reading to complex (classifyMessages).
- * Its odds (P(complex or deep | a plain moderate reading, score s), fitted out of fold by
- * fitSecondOpinion) give the margin at each cost ratio; here, 5-fold over the model's training
- * rows (each fold read by a model trained on the other four), the expected cost (an under-tier
- * step costs the ratio, an over-tier step 1) without the second opinion, with the fitted margin,
- * and with fixed margins at the default ratio. Then the probe sets never used (not trained on, not
- * read to fit), with the committed model; and words chosen against the model put around easy
- * asks. The held-out split is not read.
+ * --second-opinion: when the word model lifts a simple reading to moderate or a moderate one to
+ * complex (classifyMessages). Each reading's odds (P(labelled above | a plain reading of its
+ * tier, score s), fitted out of fold by fitSecondOpinion) give its margin at each cost ratio;
+ * here, 5-fold over the model's training rows (each fold read by a model trained on the other
+ * four), the expected cost (an under-tier step costs the ratio, an over-tier step 1) without the
+ * second opinion, with the moderate reading's alone (as before session 53), and with both at
+ * their fitted margins; then each reading's fixed margins at the default ratio. Then the probe
+ * sets never used (not trained on, not read to fit), with the committed model; and words chosen
+ * against the model put around easy asks. The held-out split is not read.
  */
 function secondOpinion(): void {
   const rows = labelledRows(root);
@@ -1273,42 +1274,56 @@ function secondOpinion(): void {
   const folds = 5;
   const readers = foldReaders(training, folds);
   const fitted = fitSecondOpinion(rows, readers);
-  console.log(`\nodds fitted: a ${fitted.a}, b ${fitted.b} (${fitted.readings} moderate readings it may lift, ${fitted.complex} of them labelled complex or deep); in use: a ${SECOND_OPINION_ODDS.a}, b ${SECOND_OPINION_ODDS.b}`);
+  console.log();
+  for (const t of SECOND_OPINION_TIERS) {
+    const f = fitted[t];
+    console.log(`odds fitted for a ${t} reading: a ${f.a}, b ${f.b} (${f.readings} readings it may lift, ${f.above} of them labelled above ${t}); in use: a ${SECOND_OPINION_ODDS[t].a}, b ${SECOND_OPINION_ODDS[t].b}`);
+  }
   const pc = (x: number) => `${(100 * x).toFixed(1)} %`;
-  const outOfFold = (R: number, margin: number) => {
-    let lifted = 0;
+  const none: SecondOpinionMargins = { simple: Infinity, moderate: Infinity };
+  const outOfFold = (R: number, margins: SecondOpinionMargins) => {
+    const lifted = { simple: 0, moderate: 0 };
     const r = rates(trainingItems, (it, i) => {
-      const c = classifyMessages(it.messages, R, readers[i % folds]!, margin);
-      if (c.signals.includes(SECOND_OPINION_SIGNAL)) lifted++;
+      const c = classifyMessages(it.messages, R, readers[i % folds]!, margins);
+      for (const t of SECOND_OPINION_TIERS) if (c.signals.includes(SECOND_OPINION_SIGNALS[t])) lifted[t]++;
       return TIER_NAMES.indexOf(c.tier);
     }, R);
     return { lifted, ...r };
   };
   const fmt = (x: number) => (x === Infinity ? '∞' : x.toFixed(2));
-  console.log(`\n### out of fold (${folds}-fold, ${training.length} training rows): expected cost without the second opinion and with its margin at each cost ratio\n`);
-  console.log('| cost ratio | margin | lifted | exact | under-tier | expected cost without | with |');
-  console.log('|---:|---:|---:|---:|---:|---:|---:|');
+  console.log(`\n### out of fold (${folds}-fold, ${training.length} training rows): expected cost without the second opinion, with the moderate reading's alone, and with both, at each cost ratio\n`);
+  console.log('| cost ratio | margins (simple, moderate) | lifted (simple, moderate) | exact | under-tier | expected cost without | moderate alone | both |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const R of [1, 1.5, 2, 3, 5]) {
-    const none = outOfFold(R, Infinity);
-    const margin = secondOpinionMarginFor(R);
-    const w = outOfFold(R, margin);
-    console.log(`| ${R}${R === DEFAULT_UNDER_TIER_COST ? ' (default)' : ''} | ${fmt(margin)} | ${w.lifted} | ${pc(w.exact)} | ${pc(w.under)} | ${none.cost.toFixed(0)} | ${w.cost.toFixed(0)} |`);
+    const m = secondOpinionMargins(R);
+    const without = outOfFold(R, none);
+    const moderateAlone = outOfFold(R, { simple: Infinity, moderate: m.moderate });
+    const both = outOfFold(R, m);
+    console.log(`| ${R}${R === DEFAULT_UNDER_TIER_COST ? ' (default)' : ''} | ${fmt(m.simple)}, ${fmt(m.moderate)} | ${both.lifted.simple}, ${both.lifted.moderate} | ${pc(both.exact)} | ${pc(both.under)} | ${without.cost.toFixed(0)} | ${moderateAlone.cost.toFixed(0)} | ${both.cost.toFixed(0)} |`);
   }
   const R = DEFAULT_UNDER_TIER_COST;
-  const inUse = secondOpinionMarginFor(R);
-  console.log(`\n### the same at the default ratio (${R}x) with fixed margins\n`);
-  console.log('| margin | lifted | exact | within one tier | under-tier | expected cost |');
-  console.log('|---|---:|---:|---:|---:|---:|');
-  for (const margin of [Infinity, 0.4, 0.5, inUse, 0.7, 0.8, 1.0]) {
-    const r = outOfFold(R, margin);
-    const name = margin === Infinity ? 'none (no second opinion)' : margin === inUse ? `${fmt(margin)} (in use)` : `${margin}`;
-    console.log(`| ${name} | ${r.lifted} | ${pc(r.exact)} | ${pc(r.within)} | ${pc(r.under)} | ${r.cost} |`);
+  const inUse = secondOpinionMargins(R);
+  for (const t of SECOND_OPINION_TIERS) {
+    const other = t === 'simple' ? 'moderate' : 'simple';
+    console.log(`\n### the same at the default ratio (${R}x) with fixed margins for a ${t} reading (a ${other} one's at its fitted margin, ${fmt(inUse[other])})\n`);
+    console.log('| margin | lifted | exact | within one tier | under-tier | expected cost |');
+    console.log('|---|---:|---:|---:|---:|---:|');
+    for (const margin of [Infinity, 0.4, 0.5, 0.6, 0.7, 0.8, inUse[t], 1.0, 1.2].sort((a, b) => a - b)) {
+      const r = outOfFold(R, { ...inUse, [t]: margin });
+      const name = margin === Infinity ? `none (no ${t} reading lifted)` : margin === inUse[t] ? `${fmt(margin)} (in use)` : `${margin}`;
+      console.log(`| ${name} | ${r.lifted[t]} | ${pc(r.exact)} | ${pc(r.within)} | ${pc(r.under)} | ${r.cost} |`);
+    }
   }
   console.log(`\n### the probe sets never used (${[...HELD_BACK_PROBE_SETS].join(', ')}: ${heldBack.length} asks), the committed model, ${R}x\n`);
   console.log('| decision | exact | within one tier | under-tier | expected cost |');
   console.log('|---|---:|---:|---:|---:|');
-  for (const [name, margin] of [['without the second opinion', Infinity], [`with it (margin ${fmt(inUse)})`, inUse]] as const) {
-    const t = rates(heldBack, (it) => TIER_NAMES.indexOf(classifyMessages(it.messages, R, true, margin).tier), R);
+  const decisions = [
+    ['without the second opinion', none],
+    [`a moderate reading's alone (margin ${fmt(inUse.moderate)})`, { simple: Infinity, moderate: inUse.moderate }],
+    [`both (margins ${fmt(inUse.simple)}, ${fmt(inUse.moderate)})`, inUse],
+  ] as const;
+  for (const [name, margins] of decisions) {
+    const t = rates(heldBack, (it) => TIER_NAMES.indexOf(classifyMessages(it.messages, R, true, margins).tier), R);
     console.log(`| ${name} | ${pc(t.exact)} | ${pc(t.within)} | ${pc(t.under)} | ${t.cost} |`);
   }
   // What words chosen to fool the model do: the 40 words of the tune split's asks the committed
@@ -1318,8 +1333,9 @@ function secondOpinion(): void {
   const vocabulary = new Set<string>();
   for (const r of tune) for (const w of askOf(r.messages).toLowerCase().match(/[a-z][a-z-]{3,}/g) ?? []) vocabulary.add(w);
   const top = [...vocabulary].map((w) => [w, wordModelScore(w)] as const).sort((a, b) => b[1] - a[1]).slice(0, 40).map(([w]) => w);
-  const asks = tune.filter((r) => askOf(r.messages).length <= 200 && TIER_NAMES.indexOf(classifyMessages(r.messages).tier) <= 1);
-  const raised = (margin: number) => {
+  // Read trivial or simple without the second opinion (with it, some simple ones read moderate).
+  const asks = tune.filter((r) => askOf(r.messages).length <= 200 && TIER_NAMES.indexOf(classifyMessages(r.messages, R, true, none).tier) <= 1);
+  const raised = (margin: SecondOpinionMargins) => {
     let inputs = 0, two = 0, three = 0;
     for (const r of asks) {
       const base = TIER_NAMES.indexOf(classifyMessages(r.messages, R, true, margin).tier);
@@ -1341,8 +1357,8 @@ function secondOpinion(): void {
   console.log(`\n### the model's 40 highest words (${top.slice(0, 5).join(', ')}, ...) put around ${asks.length} short tune asks read trivial or simple\n`);
   console.log('| decision | inputs | two or more tiers up | three or more |');
   console.log('|---|---:|---:|---:|');
-  for (const [name, margin] of [['without the second opinion', Infinity], [`with it (margin ${fmt(inUse)})`, inUse]] as const) {
-    const r = raised(margin);
+  for (const [name, margins] of decisions) {
+    const r = raised(margins);
     console.log(`| ${name} | ${r.inputs} | ${r.two} | ${r.three} |`);
   }
 }

@@ -20,4 +20,4 @@ if (process.argv.includes('--check')) {
   process.exit(same ? 0 : 1);
 }
 writeFileSync(target, text);
-console.log(`wrote ${target} (${model.ids.length} asks: the tune split and the probe sets not held back; second opinion odds a ${odds.a}, b ${odds.b} from ${odds.readings} moderate readings, ${odds.complex} of them complex or deep)`);
+console.log(`wrote ${target} (${model.ids.length} asks: the tune split and the probe sets not held back; second opinion odds: simple a ${odds.simple.a}, b ${odds.simple.b} from ${odds.simple.readings} readings, ${odds.simple.above} of them labelled above; moderate a ${odds.moderate.a}, b ${odds.moderate.b} from ${odds.moderate.readings}, ${odds.moderate.above} above)`);

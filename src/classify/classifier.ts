@@ -1,7 +1,7 @@
 import { TIER_NAMES, type TierName } from '../config/schema.js';
 import { DEFAULT_UNDER_TIER_COST, decideTier, tierProbabilities } from './calibration.js';
 import { expandTerm, hasPlaceWithin, readLexicons, wordSet, words, type LexiconScan } from './wordlex.js';
-import { secondOpinionMarginFor, wordModelScore, wordModelTierOf } from './wordmodel.js';
+import { secondOpinionMargins, wordModelScore, wordModelTierOf, type SecondOpinionMargins, type SecondOpinionTier } from './wordmodel.js';
 import { HASH_SEED, RangeSet, hashStep, sameRange } from './wordset.js';
 import { BMP_LETTER, astralToBmp, letterOrNumberAt, isAsciiAlnum, isBmpLetter, isBmpWordChar, currentTurnIndex, ends, isDigitCode, isJsSpace, lexicalForm, listLines, messageEnds, messageHead, nonBlankLines, splitAsk, technicalMarks, textShape, type ChatMessageLike, type TechnicalMarks } from './text.js';
 import {
@@ -76,10 +76,14 @@ const BASE = { deep: 6.6, complex: 4.7, moderate: 3.1, simple: 1.6, none: 1.5 };
 /** The middle of each tier's band, trivial first. */
 const BAND_MIDDLE: readonly number[] = [0.3, BASE.simple, BASE.moderate, BASE.complex, BASE.deep];
 
-/** The moderate tier's index (the second opinion's, see classifyMessages). */
+/** The simple and moderate tiers' indices (the readings the second opinion may lift, see classifyMessages). */
+const SIMPLE = TIER_NAMES.indexOf('simple');
 const MODERATE = TIER_NAMES.indexOf('moderate');
-/** The signal of a moderate reading the second opinion lifted. */
-export const SECOND_OPINION_SIGNAL = 'read as moderate; its words read as complex';
+/** The signal of a reading the second opinion lifted, by the reading's tier. */
+export const SECOND_OPINION_SIGNALS: Readonly<Record<SecondOpinionTier, string>> = {
+  simple: 'read as simple; its words read as moderate',
+  moderate: 'read as moderate; its words read as complex',
+};
 
 const MAX_SCAN = 8 * 1024; // characters examined from each side of a huge message (bounded time; pasted material stops adding past ~11 KB anyway)
 const CONTEXT_TURNS = 6;
@@ -1567,13 +1571,14 @@ function tierIndex(score: number): number {
  * (earlier user turns, system prompt). Pure and deterministic. `fallback: false` leaves out the
  * word model (benchmarks and tests compare the rules alone); a function stands in for it (the
  * benchmark's checks of a model trained on part of the labelled rows), returning its score;
- * `secondOpinionMargin` overrides the second opinion's margin (benchmarks; Infinity: none).
+ * `secondOpinionMargin` overrides the second opinion's margins (benchmarks; a number sets both;
+ * Infinity: none).
  */
 export function classifyMessages(
   messages: readonly ChatMessageLike[],
   underTierCost = DEFAULT_UNDER_TIER_COST,
   fallback: boolean | ((text: string) => number) = true,
-  secondOpinionMargin = secondOpinionMarginFor(underTierCost),
+  secondOpinionMargin: number | SecondOpinionMargins = secondOpinionMargins(underTierCost),
 ): Classification {
   const lastUser = currentTurnIndex(messages);
   if (lastUser < 0) return { tier: 'trivial', score: 0, confidence: 1, signals: ['no messages'] };
@@ -1652,15 +1657,21 @@ export function classifyMessages(
       score = Math.max(score, BAND_MIDDLE[idx]!);
       signals.push(`no ask the rules know; its words read as ${TIER_NAMES[idx]}`);
     }
-  } else if (idx === MODERATE && model && current.plain === true && !current.settled && model(currentText) > MODERATE + secondOpinionMargin) {
+  } else if ((idx === MODERATE || idx === SIMPLE) && model && current.plain === true && !current.settled) {
     // A moderate reading is where the rules under-tier most (complex asks phrased casually, with
-    // no failure, design verb or method question); the model's words, read well above moderate,
-    // lift it to complex (one tier, never down). Not over a paste (the model reads a turn's start)
-    // nor over a rule that bounded the reading on purpose (stuffing among them). The margin is
-    // where the odds of complex pass what the cost ratio asks for (secondOpinionMarginFor).
-    idx = MODERATE + 1;
-    score = Math.max(score, BAND_MIDDLE[idx]!);
-    signals.push(SECOND_OPINION_SIGNAL);
+    // no failure, design verb or method question), a simple one next (a short question on a hard
+    // subject read as a lookup); the model's words, read well above the reading, lift it one tier
+    // (never down). Not over a paste (the model reads a turn's start) nor over a rule that bounded
+    // the reading on purpose (stuffing among them); a simple reading not where the fallback would
+    // not read either (a short wh-lookup, a social turn, one command to an agent). The margin is
+    // where the odds of the tier above pass what the cost ratio asks for (secondOpinionMarginFor).
+    const reading: SecondOpinionTier = idx === MODERATE ? 'moderate' : 'simple';
+    const margin = typeof secondOpinionMargin === 'number' ? secondOpinionMargin : secondOpinionMargin[reading];
+    if (margin !== Infinity && model(currentText) > idx + margin && (reading === 'moderate' || (fallbackMayRead(currentText) && !(toolAgent && agentCommand(currentText))))) {
+      idx++;
+      score = Math.max(score, BAND_MIDDLE[idx]!);
+      signals.push(SECOND_OPINION_SIGNALS[reading]);
+    }
   }
   const confidence = tierProbabilities(score)[idx]!;
   if (signals.length === 0) signals.push('short general question');

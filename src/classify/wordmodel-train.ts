@@ -8,9 +8,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TIER_NAMES, type TierName } from '../config/schema.js';
 import { DEFAULT_UNDER_TIER_COST } from './calibration.js';
-import { classifyMessages, SECOND_OPINION_SIGNAL } from './classifier.js';
+import { classifyMessages, SECOND_OPINION_SIGNALS } from './classifier.js';
 import { currentTurnIndex, messageText, type ChatMessageLike } from './text.js';
-import { WORD_MODEL_DIM, distinctFeatures, wordModelScore, type SecondOpinionOdds } from './wordmodel.js';
+import { SECOND_OPINION_TIERS, WORD_MODEL_DIM, distinctFeatures, wordModelScore, type SecondOpinionOdds, type SecondOpinionTier } from './wordmodel.js';
 
 export interface LabelledRow {
   id: string;
@@ -125,35 +125,44 @@ export function foldReaders(rows: readonly LabelledRow[], folds: number): Array<
 /** Folds of the second opinion's fit: each training row is scored by a model trained on the others. */
 const ODDS_FOLDS = 5;
 
+/** Odds of one reading (SecondOpinionOdds), with how many readings they were fitted on and how many of those were labelled above. */
+export type FittedOdds = SecondOpinionOdds & { readings: number; above: number };
+
 /**
- * The second opinion's odds (classifyMessages): P(label ≥ complex | a plain moderate reading it
- * may lift, model score s) = σ(a + b·(s − 2)), fitted by maximum likelihood (Newton's method) on
- * the training rows, each scored by a model trained on the other folds, so that the fit sees the
- * model's scores on asks it did not learn. Which readings it may lift is asked of the classifier
- * itself, at the default cost ratio: given a margin of 0 and a model that reads every ask far
- * above it (the fold model's score kept aside), the readings lifted are those. Also returns how
- * many readings it was fitted on and how many of them were complex or deep. `readers`: the fold
+ * The second opinion's odds (classifyMessages), for each reading it may lift (simple, moderate):
+ * P(labelled above tier t | a plain reading of t it may lift, model score s) = σ(a + b·(s − t)),
+ * fitted by maximum likelihood (Newton's method) on the training rows, each scored by a model
+ * trained on the other folds, so that the fit sees the model's scores on asks it did not learn.
+ * Which readings it may lift is asked of the classifier itself, at the default cost ratio: given
+ * margins of 0 and a model that reads every ask far above them (the fold model's score kept
+ * aside), the readings lifted are those, each with its reading's signal. `readers`: the fold
  * readers of trainingRows(rows), where a caller has them already (foldReaders).
  */
 export function fitSecondOpinion(
   rows: readonly LabelledRow[],
   readers?: ReadonlyArray<(text: string) => number>,
-): SecondOpinionOdds & { readings: number; complex: number } {
+): Record<SecondOpinionTier, FittedOdds> {
   const training = trainingRows(rows);
   const byFold = readers ?? foldReaders(training, ODDS_FOLDS);
-  const points: { s: number; y: number }[] = [];
+  const points: Record<SecondOpinionTier, { s: number; y: number }[]> = { simple: [], moderate: [] };
   training.forEach((r, i) => {
     const read = byFold[i % byFold.length]!;
     let s = 0;
     const c = classifyMessages(r.messages, DEFAULT_UNDER_TIER_COST, (text) => (s = read(text)) + 1e9, 0);
-    if (c.signals.includes(SECOND_OPINION_SIGNAL)) points.push({ s, y: TIER_NAMES.indexOf(r.expected_tier) >= TIER_NAMES.indexOf('complex') ? 1 : 0 });
+    for (const tier of SECOND_OPINION_TIERS) {
+      if (c.signals.includes(SECOND_OPINION_SIGNALS[tier])) points[tier].push({ s: s - TIER_NAMES.indexOf(tier), y: TIER_NAMES.indexOf(r.expected_tier) > TIER_NAMES.indexOf(tier) ? 1 : 0 });
+    }
   });
+  return { simple: fitOdds(points.simple), moderate: fitOdds(points.moderate) };
+}
+
+/** σ(a + b·x) fitted to the points (x, y ∈ {0, 1}) by Newton's method on the log-likelihood. */
+function fitOdds(points: readonly { s: number; y: number }[]): FittedOdds {
   let a = 0;
   let b = 0;
   for (let iter = 0; iter < 100; iter++) {
     let ga = 0, gb = 0, haa = 0, hab = 0, hbb = 0;
-    for (const { s, y } of points) {
-      const x = s - 2;
+    for (const { s: x, y } of points) {
       const q = 1 / (1 + Math.exp(-(a + b * x)));
       const v = q * (1 - q);
       ga += y - q;
@@ -171,11 +180,11 @@ export function fitSecondOpinion(
     if (Math.abs(da) + Math.abs(db) < 1e-12) break;
   }
   const round = (x: number) => Math.round(x * 1000) / 1000;
-  return { a: round(a), b: round(b), readings: points.length, complex: points.filter((p) => p.y === 1).length };
+  return { a: round(a), b: round(b), readings: points.length, above: points.filter((p) => p.y === 1).length };
 }
 
 /** The generated weights module: int8 weights with one scale, as (index, weight) triples in base64, and the second opinion's odds. */
-export function weightsModule(model: TrainedWordModel, odds: SecondOpinionOdds): string {
+export function weightsModule(model: TrainedWordModel, odds: Readonly<Record<SecondOpinionTier, SecondOpinionOdds>>): string {
   let max = 0;
   for (const v of model.weights) max = Math.max(max, Math.abs(v));
   const scale = max > 0 ? max / 127 : 1;
@@ -194,8 +203,10 @@ export function weightsModule(model: TrainedWordModel, odds: SecondOpinionOdds):
     `  bias: ${round(model.bias)},`,
     `  scale: ${round(scale)},`,
     `  trainedOn: ${model.ids.length},`,
-    `  // P(complex or deep | a plain moderate reading, score s) = σ(a + b·(s − 2)): fitSecondOpinion.`,
-    `  secondOpinion: { a: ${odds.a}, b: ${odds.b} },`,
+    `  // P(labelled above t | a plain reading of tier t, score s) = σ(a + b·(s − t)): fitSecondOpinion.`,
+    `  secondOpinion: {`,
+    ...SECOND_OPINION_TIERS.map((t) => `    ${t}: { a: ${odds[t].a}, b: ${odds[t].b} },`),
+    `  },`,
     `  data: '${data}',`,
     `} as const;`,
     '',

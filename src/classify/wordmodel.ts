@@ -148,23 +148,44 @@ export function wordModelScore(text: string, weights: Float32Array = WEIGHTS, bi
   return n === 0 ? bias : bias + sum / Math.sqrt(n);
 }
 
-/** The second opinion's odds: P(complex or deep | a plain moderate reading, score s) = σ(a + b·(s − 2)). */
+/**
+ * The second opinion's odds for a plain reading of tier t (simple or moderate): P(labelled above
+ * t | such a reading, model score s) = σ(a + b·(s − t)).
+ */
 export interface SecondOpinionOdds {
   readonly a: number;
   readonly b: number;
 }
 
+/** The readings the second opinion may lift one tier, each with its odds. */
+export type SecondOpinionTier = 'simple' | 'moderate';
+export const SECOND_OPINION_TIERS: readonly SecondOpinionTier[] = ['simple', 'moderate'];
+
 /** The odds fitted with the committed weights (wordmodel-train.ts fitSecondOpinion). */
-export const SECOND_OPINION_ODDS: SecondOpinionOdds = WORD_MODEL.secondOpinion;
+export const SECOND_OPINION_ODDS: Readonly<Record<SecondOpinionTier, SecondOpinionOdds>> = WORD_MODEL.secondOpinion;
 
 /**
- * How far above moderate (2) the model must read for the second opinion to lift a moderate
- * reading at a cost ratio: where P(complex or deep) passes 1 / (1 + underTierCost), the point
- * where lifting costs less than not (σ(a + b·m) = 1/(1+R) ⇔ m = (−ln R − a) / b). Infinity if
- * the fit found no rise (b ≤ 0).
+ * How far above a reading's tier the model must read for the second opinion to lift it, at a
+ * cost ratio: where P(labelled above) passes 1 / (1 + underTierCost), the point where lifting
+ * costs less than not (σ(a + b·m) = 1/(1+R) ⇔ m = (−ln R − a) / b). Infinity if the fit found no
+ * rise (b ≤ 0).
  */
-export function secondOpinionMarginFor(underTierCost: number, odds: SecondOpinionOdds = SECOND_OPINION_ODDS): number {
+export function secondOpinionMarginFor(underTierCost: number, odds: SecondOpinionOdds): number {
   return odds.b > 0 ? (-Math.log(underTierCost) - odds.a) / odds.b : Infinity;
+}
+
+/** Margins of the second opinion per reading it may lift (classifyMessages). */
+export type SecondOpinionMargins = Readonly<Record<SecondOpinionTier, number>>;
+
+let lastRatio = NaN;
+let lastMargins: SecondOpinionMargins = { simple: Infinity, moderate: Infinity };
+/** Both margins at a cost ratio, with the committed odds (the last ratio's kept: every request asks for the configured one). */
+export function secondOpinionMargins(underTierCost: number): SecondOpinionMargins {
+  if (underTierCost !== lastRatio) {
+    lastMargins = { simple: secondOpinionMarginFor(underTierCost, SECOND_OPINION_ODDS.simple), moderate: secondOpinionMarginFor(underTierCost, SECOND_OPINION_ODDS.moderate) };
+    lastRatio = underTierCost;
+  }
+  return lastMargins;
 }
 
 /** The tier index a model score reads as (rounded, 0 to 4). */

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { classifyMessages, classifyText, SECOND_OPINION_SIGNAL } from '../../src/classify/classifier.js';
+import { classifyMessages, classifyText, SECOND_OPINION_SIGNALS } from '../../src/classify/classifier.js';
 import { TIER_NAMES } from '../../src/config/schema.js';
-import { SECOND_OPINION_ODDS, WORD_MODEL_CHARS, distinctFeatures, secondOpinionMarginFor, wordModelScore } from '../../src/classify/wordmodel.js';
+import { SECOND_OPINION_ODDS, SECOND_OPINION_TIERS, WORD_MODEL_CHARS, distinctFeatures, secondOpinionMarginFor, secondOpinionMargins, wordModelScore } from '../../src/classify/wordmodel.js';
 import { HELD_BACK_PROBE_SETS, askKey, fitSecondOpinion, labelledRows, trainWordModel, weightsModule } from '../../src/classify/wordmodel-train.js';
 import { packageRoot } from '../../src/paths.js';
 
@@ -30,7 +30,7 @@ describe('word model (the classifier fallback)', () => {
     expect(new Set(model.ids).size).toBe(model.ids.length);
     const odds = fitSecondOpinion(rows);
     expect(weightsModule(model, odds)).toBe(readFileSync(join(root, 'src', 'classify', 'word-model-weights.ts'), 'utf8'));
-    expect({ a: odds.a, b: odds.b }).toEqual({ ...SECOND_OPINION_ODDS });
+    for (const t of SECOND_OPINION_TIERS) expect({ a: odds[t].a, b: odds[t].b }, t).toEqual({ ...SECOND_OPINION_ODDS[t] });
     // A held-out label or a held-back probe's label cannot move the weights or the odds.
     const flipped = rows.map((r) => (unseen(r) ? { ...r, expected_tier: 'deep' as const } : r));
     expect(weightsModule(trainWordModel(flipped), fitSecondOpinion(flipped))).toBe(weightsModule(model, odds));
@@ -40,24 +40,34 @@ describe('word model (the classifier fallback)', () => {
     expect(weightsModule(trainWordModel(moved), odds)).not.toBe(weightsModule(model, odds));
   });
 
-  it("the second opinion's margin falls as under-tiering costs more: where the fitted odds of complex pass 1 / (1 + ratio)", () => {
-    expect(SECOND_OPINION_ODDS.b).toBeGreaterThan(0);
-    const margins = [1, 1.5, 2, 3, 5, 10].map((r) => secondOpinionMarginFor(r));
-    for (let i = 1; i < margins.length; i++) expect(margins[i]!).toBeLessThan(margins[i - 1]!);
-    // At the margin the odds are exactly what the ratio asks for.
-    for (const r of [1, 3, 5]) {
-      const m = secondOpinionMarginFor(r);
-      expect(1 / (1 + Math.exp(-(SECOND_OPINION_ODDS.a + SECOND_OPINION_ODDS.b * m)))).toBeCloseTo(1 / (1 + r), 9);
+  it("the second opinion's margins fall as under-tiering costs more: where each reading's fitted odds of the tier above pass 1 / (1 + ratio)", () => {
+    for (const t of SECOND_OPINION_TIERS) {
+      const odds = SECOND_OPINION_ODDS[t];
+      expect(odds.b, t).toBeGreaterThan(0);
+      const margins = [1, 1.5, 2, 3, 5, 10].map((r) => secondOpinionMarginFor(r, odds));
+      for (let i = 1; i < margins.length; i++) expect(margins[i]!).toBeLessThan(margins[i - 1]!);
+      // At the margin the odds are exactly what the ratio asks for.
+      for (const r of [1, 3, 5]) {
+        const m = secondOpinionMarginFor(r, odds);
+        expect(1 / (1 + Math.exp(-(odds.a + odds.b * m)))).toBeCloseTo(1 / (1 + r), 9);
+        expect(secondOpinionMargins(r)[t]).toBe(m);
+      }
     }
     // A fit with no rise lifts nothing.
     expect(secondOpinionMarginFor(3, { a: 0, b: 0 })).toBe(Infinity);
     expect(secondOpinionMarginFor(3, { a: 0, b: -1 })).toBe(Infinity);
-    // The classifier uses the ratio's margin: a model reading just above the default's margin
-    // lifts at the default ratio, not at a ratio of 1 (whose margin is higher).
-    const ask = [{ role: 'user', content: 'How would you approach a tricky rollout of a shared cache across regions?' }];
-    const just = () => 2 + secondOpinionMarginFor(3) + 0.01;
-    expect(classifyMessages(ask, 3, just).tier).toBe('complex');
-    expect(classifyMessages(ask, 1, just).tier).toBe('moderate');
+    // The classifier uses the ratio's margins (the last ratio's are kept; another ratio gets its
+    // own): a model reading just above the default's margin lifts at the default ratio, not at a
+    // ratio of 1 (whose margin is higher), for either reading.
+    const moderate = [{ role: 'user', content: 'How would you approach a tricky rollout of a shared cache across regions?' }];
+    const simple = [{ role: 'user', content: 'How do I list the open ports on a Linux box?' }];
+    expect(classifyMessages(simple, 3, false).tier).toBe('simple');
+    for (const [ask, t, above] of [[moderate, 'moderate', 'complex'], [simple, 'simple', 'moderate']] as const) {
+      const just = () => TIER_NAMES.indexOf(t) + secondOpinionMarginFor(3, SECOND_OPINION_ODDS[t]) + 0.01;
+      expect(classifyMessages(ask, 3, just).tier).toBe(above);
+      expect(classifyMessages(ask, 1, just).tier).toBe(t);
+      expect(classifyMessages(ask, 3, just).tier).toBe(above);
+    }
   });
 
   it('reads a bounded prefix: a megabyte after it changes nothing', () => {
@@ -88,16 +98,16 @@ describe('word model (the classifier fallback)', () => {
     expect(distinctFeatures('p99 is 400 ms')).toEqual(distinctFeatures('p95 is 12 ms'));
   });
 
-  it('reads asks the rules found nothing in, and moderate readings (second opinion); lifts one tier at most, never down', () => {
+  it('reads asks the rules found nothing in, and simple or moderate readings (second opinion); lifts one tier at most, never down', () => {
     let lifted = 0;
     let seconded = 0;
     for (const r of rows.filter((x) => x.split === 'tune')) {
       const rules = classifyMessages(r.messages, 3, false);
       const both = classifyMessages(r.messages);
       if (rules.signals.join() !== 'short general question') {
-        if (rules.tier === 'moderate' && both.tier === 'complex') {
+        if ((rules.tier === 'moderate' || rules.tier === 'simple') && idx(both.tier) === idx(rules.tier) + 1) {
           seconded++;
-          expect(both.signals.at(-1), r.id).toBe(SECOND_OPINION_SIGNAL);
+          expect(both.signals.at(-1), r.id).toBe(SECOND_OPINION_SIGNALS[rules.tier]);
           expect(both.signals.slice(0, -1), r.id).toEqual(rules.signals);
           continue;
         }
@@ -115,20 +125,52 @@ describe('word model (the classifier fallback)', () => {
     expect(seconded).toBeGreaterThanOrEqual(3);
   });
 
-  it('the second opinion: a moderate reading the model reads well above is lifted to complex, and nothing else', () => {
+  it('the second opinion: a simple or moderate reading the model reads well above is lifted one tier, and nothing else', () => {
     const model = (score: number) => () => score;
-    const ask = 'How would you approach a tricky rollout of a shared cache across regions?';
-    const plain = classifyMessages([{ role: 'user', content: ask }], 3, false);
-    expect(plain.tier).toBe('moderate');
-    // Just past the margin lifts; at it, nothing.
-    expect(classifyMessages([{ role: 'user', content: ask }], 3, model(2 + secondOpinionMarginFor(3) + 0.01)).tier).toBe('complex');
-    expect(classifyMessages([{ role: 'user', content: ask }], 3, model(2 + secondOpinionMarginFor(3))).tier).toBe('moderate');
-    // A model reading deep still lifts one tier only; a low reading never lowers.
-    expect(classifyMessages([{ role: 'user', content: ask }], 3, model(9)).tier).toBe('complex');
-    expect(classifyMessages([{ role: 'user', content: ask }], 3, model(-9)).tier).toBe('moderate');
-    // Other readings are not seconded: a simple one, a complex one.
-    expect(classifyMessages([{ role: 'user', content: 'What is a mutex?' }], 3, model(9)).tier).toBe('simple');
+    const cases = [
+      ['How would you approach a tricky rollout of a shared cache across regions?', 'moderate', 'complex'],
+      ['How do I list the open ports on a Linux box?', 'simple', 'moderate'],
+    ] as const;
+    for (const [ask, reading, above] of cases) {
+      const messages = [{ role: 'user', content: ask }];
+      expect(classifyMessages(messages, 3, false).tier).toBe(reading);
+      const margin = secondOpinionMarginFor(3, SECOND_OPINION_ODDS[reading]);
+      // Just past the margin lifts; at it, nothing.
+      const lifted = classifyMessages(messages, 3, model(idx(reading) + margin + 0.01));
+      expect(lifted.tier).toBe(above);
+      expect(lifted.signals.at(-1)).toBe(SECOND_OPINION_SIGNALS[reading]);
+      expect(classifyMessages(messages, 3, model(idx(reading) + margin)).tier).toBe(reading);
+      // A model reading deep still lifts one tier only; a low reading never lowers.
+      expect(classifyMessages(messages, 3, model(9)).tier).toBe(above);
+      expect(classifyMessages(messages, 3, model(-9)).tier).toBe(reading);
+      // Each reading has its own margin: a margin given for the other reading alone lifts nothing.
+      const other = reading === 'simple' ? 'moderate' : 'simple';
+      expect(classifyMessages(messages, 3, model(9), { [reading]: Infinity, [other]: 0 } as { simple: number; moderate: number }).tier).toBe(reading);
+    }
+    // Other readings are not seconded: a trivial one, a complex one.
+    expect(classifyMessages([{ role: 'user', content: 'thanks!' }], 3, model(9)).tier).toBe('trivial');
     expect(classifyMessages([{ role: 'user', content: 'Design a multi-region active-active Postgres setup with failover.' }], 3, model(9)).tier).toBe('complex');
+  });
+
+  it('a simple reading is not seconded where the fallback would not read: a short wh-lookup, a social turn, one command to an agent', () => {
+    const high = () => 9;
+    const agent = (content: string) => [
+      { role: 'system', content: 'You are a support agent. You can call these tools: cancel_order(id), refund(id), lookup_order(id).' },
+      { role: 'user', content },
+    ];
+    const cases = [
+      [{ role: 'user', content: 'What is a mutex?' }],
+      [{ role: 'user', content: 'Who wrote the Raft paper?' }],
+      [{ role: 'user', content: 'Thanks! How do I list the open ports on a Linux box?' }],
+      agent('convert order 4412 to euros'),
+    ];
+    for (const messages of cases) {
+      const rules = classifyMessages(messages, 3, false);
+      expect(rules.tier, messages.at(-1)!.content).toBe('simple');
+      const seconded = classifyMessages(messages, 3, high);
+      expect(seconded.tier, messages.at(-1)!.content).toBe('simple');
+      expect(seconded.signals).not.toContain(SECOND_OPINION_SIGNALS.simple);
+    }
   });
 
   it('the second opinion does not overrule a paste, keyword stuffing, a design for people or a word problem, whatever the model reads', () => {
@@ -148,7 +190,7 @@ describe('word model (the classifier fallback)', () => {
       const rules = classifyMessages([{ role: 'user', content: q }], 3, false);
       const seconded = classifyMessages([{ role: 'user', content: q }], 3, high);
       expect(idx(seconded.tier), q.slice(0, 60)).toBeLessThanOrEqual(Math.max(idx(rules.tier), idx('moderate')));
-      expect(seconded.signals.join(' '), q.slice(0, 60)).not.toMatch(/read as moderate; its words/);
+      expect(seconded.signals.join(' '), q.slice(0, 60)).not.toMatch(/read as (?:simple|moderate); its words/);
     }
   });
 
