@@ -1,7 +1,7 @@
 import { TIER_NAMES, type TierName } from '../config/schema.js';
 import { DEFAULT_UNDER_TIER_COST, decideTier, tierProbabilities } from './calibration.js';
 import { expandTerm, hasPlaceWithin, readLexicons, wordSet, words, type LexiconScan } from './wordlex.js';
-import { secondOpinionMargins, wordModelScore, wordModelTierOf, type SecondOpinionMargins, type SecondOpinionTier } from './wordmodel.js';
+import { SECOND_OPINION_ODDS, secondOpinionMargins, wordModelScore, wordModelTierOf, type SecondOpinionMargins, type SecondOpinionTier } from './wordmodel.js';
 import { HASH_SEED, RangeSet, hashStep, sameRange } from './wordset.js';
 import { BMP_LETTER, astralToBmp, letterOrNumberAt, isAsciiAlnum, isBmpLetter, isBmpWordChar, currentTurnIndex, ends, isDigitCode, isJsSpace, lexicalForm, listLines, messageEnds, messageHead, nonBlankLines, splitAsk, technicalMarks, textShape, type ChatMessageLike, type TechnicalMarks } from './text.js';
 import {
@@ -1644,6 +1644,8 @@ export function classifyMessages(
   }
 
   let idx = decideTier(score, underTierCost);
+  // The confidence of a reading the second opinion lifted: its odds, not the band's.
+  let liftedOdds: number | undefined;
   const model = fallback === true ? wordModelScore : fallback;
   if (signals.length === 0 && model) {
     // The rules recognised nothing in this ask (no verb, problem, puzzle or material, no context):
@@ -1667,13 +1669,19 @@ export function classifyMessages(
     // where the odds of the tier above pass what the cost ratio asks for (secondOpinionMarginFor).
     const reading: SecondOpinionTier = idx === MODERATE ? 'moderate' : 'simple';
     const margin = typeof secondOpinionMargin === 'number' ? secondOpinionMargin : secondOpinionMargin[reading];
-    if (margin !== Infinity && model(currentText) > idx + margin && (reading === 'moderate' || (fallbackMayRead(currentText) && !(toolAgent && agentCommand(currentText))))) {
+    const read = margin === Infinity ? -Infinity : model(currentText);
+    if (read > idx + margin && (reading === 'moderate' || (fallbackMayRead(currentText) && !(toolAgent && agentCommand(currentText))))) {
+      // Its confidence is the fitted odds that the label is above the reading (P of the tier above
+      // or higher: that tier's by far the most), not the band middle's: lifted readings are right
+      // well under the band's ~0.9 (out of fold, 36 % of simple and 41 % of moderate ones).
+      const odds = SECOND_OPINION_ODDS[reading];
+      liftedOdds = 1 / (1 + Math.exp(-(odds.a + odds.b * (read - idx))));
       idx++;
       score = Math.max(score, BAND_MIDDLE[idx]!);
       signals.push(SECOND_OPINION_SIGNALS[reading]);
     }
   }
-  const confidence = tierProbabilities(score)[idx]!;
+  const confidence = liftedOdds ?? tierProbabilities(score)[idx]!;
   if (signals.length === 0) signals.push('short general question');
   return { tier: TIER_NAMES[idx]!, score: Math.round(score * 100) / 100, confidence: Math.round(confidence * 100) / 100, signals };
 }

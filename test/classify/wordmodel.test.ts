@@ -139,6 +139,10 @@ describe('word model (the classifier fallback)', () => {
       const lifted = classifyMessages(messages, 3, model(idx(reading) + margin + 0.01));
       expect(lifted.tier).toBe(above);
       expect(lifted.signals.at(-1)).toBe(SECOND_OPINION_SIGNALS[reading]);
+      // Its confidence is the odds of the tier above at the model's reading (1 / (1 + 3) just past
+      // the margin), not the band middle's (~0.9): lifted readings are right far less often.
+      expect(lifted.confidence).toBeCloseTo(1 / (1 + 3), 1);
+      expect(classifyMessages(messages, 3, model(9)).confidence).toBeGreaterThan(0.95);
       expect(classifyMessages(messages, 3, model(idx(reading) + margin)).tier).toBe(reading);
       // A model reading deep still lifts one tier only; a low reading never lowers.
       expect(classifyMessages(messages, 3, model(9)).tier).toBe(above);
