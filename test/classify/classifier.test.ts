@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ARITHMETIC_STEP, classifyMessages, classifyText, germanHowToVerb, isTypoDiff, numericRanges } from '../../src/classify/classifier.js';
+import { ARITHMETIC_STEP, POWER_QUESTION, classifyMessages, classifyText, germanHowToVerb, isTypoDiff, numericRanges, powerQuestionIn } from '../../src/classify/classifier.js';
 import { MATH_NOTATION } from '../../src/classify/lexicon.js';
 import { TIER_NAMES } from '../../src/config/schema.js';
 import { astralToBmp, technicalMarks } from '../../src/classify/text.js';
@@ -733,6 +733,28 @@ describe('classifier', () => {
     // Started inside the run too, 100,000 digits would take hours (the test's timeout); from the run's start, one pass.
     expect(within(5000, () => numericRanges('cheapest days ' + '1'.repeat(100_000) + ' x'))).toBe(0);
     expect(numericRanges('between 10 and 20 July, 5 to 7 nights')).toBe(2);
+  });
+
+  it('powerQuestionIn answers what POWER_QUESTION answers on lexical forms (property), reading a text of powers once', () => {
+    const piece = fc.oneof(
+      fc.constantFrom('2', '10', '100', '3', ' ', '  ', '\t', '\n', '^', '**', '*', '?', '？', '.', '!', ',', 'x', 'which is bigger', 'or', 'x'.repeat(40), 'y'.repeat(79), 'z'.repeat(80), '\ud800', 'é'),
+      fc.string({ maxLength: 3 }),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 40 }), (parts) => {
+        const t = astralToBmp(parts.join('').toLowerCase());
+        expect(powerQuestionIn(t), JSON.stringify(t)).toBe(POWER_QUESTION.test(t));
+      }),
+      { numRuns: 20000 },
+    );
+    // The gap is at most 80 characters; a power inside the one before is tried too ("1^23^45").
+    // (The power ends after two digits: "0 " of "2^100 " is in the gap.)
+    expect(powerQuestionIn('is 2^100 ' + 'a'.repeat(78) + '?')).toBe(true);
+    expect(powerQuestionIn('is 2^100 ' + 'a'.repeat(79) + '?')).toBe(false);
+    expect(powerQuestionIn('1^23' + 'b'.repeat(90) + '3^45 or?')).toBe(true);
+    expect(powerQuestionIn('1^23^45 ' + 'c'.repeat(78) + '?')).toBe(true);
+    expect(powerQuestionIn('which is bigger, 2^100. or 3^60 ok')).toBe(false);
+    expect(within(2000, () => powerQuestionIn('2^100 summarize '.repeat(60_000) + '?'))).toBe(true);
   });
 
   it('the arithmetic step starts only where digits start, and answers what the unanchored regex answered (property)', () => {
