@@ -19,7 +19,7 @@
  *   node dist/benchmarks/classifier.js --parts                        # the parts of a classification, each timed on the 64 2 KB mixtures in turn
  *   node dist/benchmarks/classifier.js --same-as <other checkout>     # does this build classify exactly as another (tune split, probes, speed rows, seeded mixtures)?
  *   node dist/benchmarks/classifier.js --replay <4 checkouts>          # rounds 2-5 read by the rules of their time, and a word-model lift
- *   node dist/benchmarks/classifier.js --second-opinion               # the word model's lift of moderate readings: its margin, out of fold
+ *   node dist/benchmarks/classifier.js --second-opinion               # the word model's lift of simple and moderate readings: their margins, out of fold
  *   node dist/benchmarks/classifier.js --ticks                        # where slow calls of one input come from: their spacing and cost, beside a loop
  *   node dist/benchmarks/classifier.js --against <other checkout> --rows "1 MB"   # with --against: those rows, 1 MB ones included
  *

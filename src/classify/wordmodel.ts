@@ -6,8 +6,8 @@
  * whole labelled tune split knows that "estimator", "evicted" or "competing risks" come with hard
  * asks however they are phrased.
  *
- * It is also the second opinion on a moderate reading of a plain ask (classifyMessages): where it
- * reads the words well above moderate, the reading goes up one tier.
+ * It is also the second opinion on a simple or moderate reading of a plain ask (classifyMessages):
+ * where it reads the words well above the reading, the reading goes up one tier.
  *
  * Trained by `node dist/scripts/train-word-model.js` on the tune split and the probe sets not
  * held back (never a held-out row or a held-back probe: wordmodel-train.ts) into
