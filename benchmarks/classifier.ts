@@ -35,9 +35,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { constants, performance, PerformanceObserver } from 'node:perf_hooks';
-import { classifyMessages, clauseRanges, countQuantities, SECOND_OPINION_SIGNALS, stuffingClauses, thresholdTier } from '../src/classify/classifier.js';
-import { SECOND_OPINION_ODDS, SECOND_OPINION_TIERS, secondOpinionMargins, wordModelScore, type SecondOpinionMargins } from '../src/classify/wordmodel.js';
-import { askOf, fitSecondOpinion, foldReaders, HELD_BACK_PROBE_SETS, labelledRows, modelReader, trainingRows, trainWordModel, type LabelledRow } from '../src/classify/wordmodel-train.js';
+import { classifyMessages, clauseRanges, countQuantities, FALLBACK_SIGNAL_PREFIX, SECOND_OPINION_SIGNALS, stuffingClauses, thresholdTier } from '../src/classify/classifier.js';
+import { FALLBACK_ODDS, SECOND_OPINION_ODDS, SECOND_OPINION_TIERS, secondOpinionMargins, wordModelScore, type SecondOpinionMargins } from '../src/classify/wordmodel.js';
+import { askOf, fitFallbackOdds, fitSecondOpinion, foldReaders, HELD_BACK_PROBE_SETS, labelledRows, modelReader, trainingRows, trainWordModel, type LabelledRow } from '../src/classify/wordmodel-train.js';
 import { CALIBRATION, DEFAULT_UNDER_TIER_COST, tierProbabilities, type Calibration } from '../src/classify/calibration.js';
 import { TIER_NAMES, type TierName } from '../src/config/schema.js';
 import { packageRoot } from '../src/paths.js';
@@ -1279,6 +1279,8 @@ function secondOpinion(): void {
     const f = fitted[t];
     console.log(`odds fitted for a ${t} reading: a ${f.a}, b ${f.b} (${f.readings} readings it may lift, ${f.above} of them labelled above ${t}); in use: a ${SECOND_OPINION_ODDS[t].a}, b ${SECOND_OPINION_ODDS[t].b}`);
   }
+  const fallback = fitFallbackOdds(rows, readers);
+  console.log(`odds fitted for a fallback lift: a ${fallback.a}, b ${fallback.b} (${fallback.readings} lifts, ${fallback.above} of them labelled above the rules' tier); in use: a ${FALLBACK_ODDS.a}, b ${FALLBACK_ODDS.b}`);
   const pc = (x: number) => `${(100 * x).toFixed(1)} %`;
   const none: SecondOpinionMargins = { simple: Infinity, moderate: Infinity };
   const outOfFold = (R: number, margins: SecondOpinionMargins) => {
@@ -1326,6 +1328,28 @@ function secondOpinion(): void {
     const t = rates(heldBack, (it) => TIER_NAMES.indexOf(classifyMessages(it.messages, R, true, margins).tier), R);
     console.log(`| ${name} | ${pc(t.exact)} | ${pc(t.within)} | ${pc(t.under)} | ${t.cost} |`);
   }
+  // A lift's confidence (the odds of the tier above) against how often it is right: out of fold,
+  // and on the never-used probes with the committed model.
+  console.log(`\n### the confidence of the model's lifts, ${R}x: mean confidence / share exactly right\n`);
+  console.log('| lift | out of fold | never-used probes |');
+  console.log('|---|---:|---:|');
+  const kinds = [
+    ['fallback (no ask the rules know)', (sig: readonly string[]) => sig.some((x) => x.startsWith(FALLBACK_SIGNAL_PREFIX))],
+    ...SECOND_OPINION_TIERS.map((t) => [`second opinion on a ${t} reading`, (sig: readonly string[]) => sig.includes(SECOND_OPINION_SIGNALS[t])] as const),
+  ] as const;
+  const calibration = (items: readonly Item[], read: (i: number) => true | ((text: string) => number), kind: (sig: readonly string[]) => boolean) => {
+    let n = 0, conf = 0, right = 0;
+    items.forEach((it, i) => {
+      const c = classifyMessages(it.messages, R, read(i), inUse);
+      if (!kind(c.signals)) return;
+      n++;
+      conf += c.confidence;
+      if (c.tier === it.expected) right++;
+    });
+    return n === 0 ? '–' : `${(conf / n).toFixed(2)} / ${(right / n).toFixed(2)} (${n})`;
+  };
+  for (const [name, kind] of kinds) console.log(`| ${name} | ${calibration(trainingItems, (i) => readers[i % folds]!, kind)} | ${calibration(heldBack, () => true, kind)} |`);
+
   // What words chosen to fool the model do: the 40 words of the tune split's asks the committed
   // model reads highest alone, 1-6 of them (in runs of the list) put after or before each short
   // tune ask read trivial or simple; inputs read two or more tiers above the ask alone.

@@ -6,13 +6,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../src/paths.js';
-import { fitSecondOpinion, labelledRows, trainWordModel, weightsModule } from '../src/classify/wordmodel-train.js';
+import { fitFallbackOdds, fitSecondOpinion, labelledRows, trainWordModel, weightsModule } from '../src/classify/wordmodel-train.js';
 
 const root = packageRoot();
 const rows = labelledRows(root);
 const model = trainWordModel(rows);
 const odds = fitSecondOpinion(rows);
-const text = weightsModule(model, odds);
+const fallback = fitFallbackOdds(rows);
+const text = weightsModule(model, odds, fallback);
 const target = join(root, 'src', 'classify', 'word-model-weights.ts');
 if (process.argv.includes('--check')) {
   const same = readFileSync(target, 'utf8') === text;
@@ -20,4 +21,4 @@ if (process.argv.includes('--check')) {
   process.exit(same ? 0 : 1);
 }
 writeFileSync(target, text);
-console.log(`wrote ${target} (${model.ids.length} asks: the tune split and the probe sets not held back; second opinion odds: simple a ${odds.simple.a}, b ${odds.simple.b} from ${odds.simple.readings} readings, ${odds.simple.above} of them labelled above; moderate a ${odds.moderate.a}, b ${odds.moderate.b} from ${odds.moderate.readings}, ${odds.moderate.above} above)`);
+console.log(`wrote ${target} (${model.ids.length} asks: the tune split and the probe sets not held back; second opinion odds: simple a ${odds.simple.a}, b ${odds.simple.b} from ${odds.simple.readings} readings, ${odds.simple.above} of them labelled above; moderate a ${odds.moderate.a}, b ${odds.moderate.b} from ${odds.moderate.readings}, ${odds.moderate.above} above; fallback lifts a ${fallback.a}, b ${fallback.b} from ${fallback.readings}, ${fallback.above} above)`);

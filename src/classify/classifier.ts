@@ -1,7 +1,7 @@
 import { TIER_NAMES, type TierName } from '../config/schema.js';
 import { DEFAULT_UNDER_TIER_COST, decideTier, tierProbabilities } from './calibration.js';
 import { expandTerm, hasPlaceWithin, readLexicons, wordSet, words, type LexiconScan } from './wordlex.js';
-import { SECOND_OPINION_ODDS, secondOpinionMargins, wordModelScore, wordModelTierOf, type SecondOpinionMargins, type SecondOpinionTier } from './wordmodel.js';
+import { FALLBACK_ODDS, SECOND_OPINION_ODDS, liftOdds, secondOpinionMargins, wordModelScore, wordModelTierOf, type SecondOpinionMargins, type SecondOpinionTier } from './wordmodel.js';
 import { HASH_SEED, RangeSet, hashStep, sameRange } from './wordset.js';
 import { BMP_LETTER, astralToBmp, letterOrNumberAt, isAsciiAlnum, isBmpLetter, isBmpWordChar, currentTurnIndex, ends, isDigitCode, isJsSpace, lexicalForm, listLines, messageEnds, messageHead, nonBlankLines, splitAsk, technicalMarks, textShape, type ChatMessageLike, type TechnicalMarks } from './text.js';
 import {
@@ -79,6 +79,8 @@ const BAND_MIDDLE: readonly number[] = [0.3, BASE.simple, BASE.moderate, BASE.co
 /** The simple and moderate tiers' indices (the readings the second opinion may lift, see classifyMessages). */
 const SIMPLE = TIER_NAMES.indexOf('simple');
 const MODERATE = TIER_NAMES.indexOf('moderate');
+/** The start of the signal of an ask the rules found nothing in, read a tier up by the word model (its tier follows). */
+export const FALLBACK_SIGNAL_PREFIX = 'no ask the rules know; its words read as ';
 /** The signal of a reading the second opinion lifted, by the reading's tier. */
 export const SECOND_OPINION_SIGNALS: Readonly<Record<SecondOpinionTier, string>> = {
   simple: 'read as simple; its words read as moderate',
@@ -1679,20 +1681,23 @@ export function classifyMessages(
   }
 
   let idx = decideTier(score, underTierCost);
-  // The confidence of a reading the second opinion lifted: its odds, not the band's.
+  // The confidence of a reading the word model lifted: its odds, not the band's.
   let liftedOdds: number | undefined;
   const model = fallback === true ? wordModelScore : fallback;
   if (signals.length === 0 && model) {
     // The rules recognised nothing in this ask (no verb, problem, puzzle or material, no context):
     // the word model reads it, and may lift it one tier, never more and never down (wordmodel.ts).
     // The model first: it is the cheaper test, and most reads lift nothing.
-    const read = wordModelTierOf(model(currentText));
+    const s = model(currentText);
     // A short command to a tool-using agent is one tool call, whatever its words suggest.
-    if (read > idx && idx < TIER_NAMES.length - 1 && fallbackMayRead(currentText) && !(toolAgent && agentCommand(currentText))) {
+    if (wordModelTierOf(s) > idx && idx < TIER_NAMES.length - 1 && fallbackMayRead(currentText) && !(toolAgent && agentCommand(currentText))) {
+      // Its confidence is the fitted odds that the label is above the rules' tier, as a second
+      // opinion's is: such lifts are right about half the time out of fold, not the band's ~0.9.
+      liftedOdds = liftOdds(FALLBACK_ODDS, s - idx);
       idx++;
-      // The middle of the tier's band, so the score, the confidence and the tier agree.
+      // The middle of the tier's band, so the score and the tier agree.
       score = Math.max(score, BAND_MIDDLE[idx]!);
-      signals.push(`no ask the rules know; its words read as ${TIER_NAMES[idx]}`);
+      signals.push(`${FALLBACK_SIGNAL_PREFIX}${TIER_NAMES[idx]}`);
     }
   } else if ((idx === MODERATE || idx === SIMPLE) && model && current.plain === true && !current.settled) {
     // A moderate reading is where the rules under-tier most (complex asks phrased casually, with
@@ -1709,8 +1714,7 @@ export function classifyMessages(
       // Its confidence is the fitted odds that the label is above the reading (P of the tier above
       // or higher: that tier's by far the most), not the band middle's: lifted readings are right
       // well under the band's ~0.9 (out of fold, 36 % of simple and 41 % of moderate ones).
-      const odds = SECOND_OPINION_ODDS[reading];
-      liftedOdds = 1 / (1 + Math.exp(-(odds.a + odds.b * (read - idx))));
+      liftedOdds = liftOdds(SECOND_OPINION_ODDS[reading], read - idx);
       idx++;
       score = Math.max(score, BAND_MIDDLE[idx]!);
       signals.push(SECOND_OPINION_SIGNALS[reading]);

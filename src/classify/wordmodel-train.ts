@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TIER_NAMES, type TierName } from '../config/schema.js';
 import { DEFAULT_UNDER_TIER_COST } from './calibration.js';
-import { classifyMessages, SECOND_OPINION_SIGNALS } from './classifier.js';
+import { classifyMessages, FALLBACK_SIGNAL_PREFIX, SECOND_OPINION_SIGNALS } from './classifier.js';
 import { currentTurnIndex, messageText, type ChatMessageLike } from './text.js';
 import { SECOND_OPINION_TIERS, WORD_MODEL_DIM, distinctFeatures, wordModelScore, type SecondOpinionOdds, type SecondOpinionTier } from './wordmodel.js';
 
@@ -156,6 +156,26 @@ export function fitSecondOpinion(
   return { simple: fitOdds(points.simple), moderate: fitOdds(points.moderate) };
 }
 
+/**
+ * The fallback lift's odds (classifyMessages): P(labelled above the rules' tier t | the model
+ * lifted an ask the rules found nothing in from t, model score s) = σ(a + b·(s − t)), fitted as
+ * fitSecondOpinion's are, out of fold, on the training rows the fallback lifts (their signal).
+ */
+export function fitFallbackOdds(rows: readonly LabelledRow[], readers?: ReadonlyArray<(text: string) => number>): FittedOdds {
+  const training = trainingRows(rows);
+  const byFold = readers ?? foldReaders(training, ODDS_FOLDS);
+  const points: { s: number; y: number }[] = [];
+  training.forEach((r, i) => {
+    const read = byFold[i % byFold.length]!;
+    let s = 0;
+    const c = classifyMessages(r.messages, DEFAULT_UNDER_TIER_COST, (text) => (s = read(text)));
+    if (!c.signals.some((x) => x.startsWith(FALLBACK_SIGNAL_PREFIX))) return;
+    const from = TIER_NAMES.indexOf(c.tier) - 1;
+    points.push({ s: s - from, y: TIER_NAMES.indexOf(r.expected_tier) > from ? 1 : 0 });
+  });
+  return fitOdds(points);
+}
+
 /** σ(a + b·x) fitted to the points (x, y ∈ {0, 1}) by Newton's method on the log-likelihood. */
 function fitOdds(points: readonly { s: number; y: number }[]): FittedOdds {
   let a = 0;
@@ -184,7 +204,7 @@ function fitOdds(points: readonly { s: number; y: number }[]): FittedOdds {
 }
 
 /** The generated weights module: int8 weights with one scale, as (index, weight) triples in base64, and the second opinion's odds. */
-export function weightsModule(model: TrainedWordModel, odds: Readonly<Record<SecondOpinionTier, SecondOpinionOdds>>): string {
+export function weightsModule(model: TrainedWordModel, odds: Readonly<Record<SecondOpinionTier, SecondOpinionOdds>>, fallback: SecondOpinionOdds): string {
   let max = 0;
   for (const v of model.weights) max = Math.max(max, Math.abs(v));
   const scale = max > 0 ? max / 127 : 1;
@@ -207,6 +227,8 @@ export function weightsModule(model: TrainedWordModel, odds: Readonly<Record<Sec
     `  secondOpinion: {`,
     ...SECOND_OPINION_TIERS.map((t) => `    ${t}: { a: ${odds[t].a}, b: ${odds[t].b} },`),
     `  },`,
+    `  // P(labelled above the rules' tier t | a fallback lift from t, score s) = σ(a + b·(s − t)): fitFallbackOdds.`,
+    `  fallbackOdds: { a: ${fallback.a}, b: ${fallback.b} },`,
     `  data: '${data}',`,
     `} as const;`,
     '',

@@ -157,6 +157,16 @@ export interface SecondOpinionOdds {
   readonly b: number;
 }
 
+/** σ(a + b·x): the odds of a lift whose model score is x above the reading's tier. */
+export const liftOdds = (odds: SecondOpinionOdds, x: number): number => 1 / (1 + Math.exp(-(odds.a + odds.b * x)));
+
+/**
+ * The odds of a fallback lift (an ask the rules found nothing in, read a tier up by the model):
+ * P(labelled above the rules' tier t | such a lift, score s) = σ(a + b·(s − t)), fitted with the
+ * committed weights (wordmodel-train.ts fitFallbackOdds); the lift's confidence.
+ */
+export const FALLBACK_ODDS: SecondOpinionOdds = WORD_MODEL.fallbackOdds;
+
 /** The readings the second opinion may lift one tier, each with its odds. */
 export type SecondOpinionTier = 'simple' | 'moderate';
 export const SECOND_OPINION_TIERS: readonly SecondOpinionTier[] = ['simple', 'moderate'];

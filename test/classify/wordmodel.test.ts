@@ -4,8 +4,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { classifyMessages, classifyText, SECOND_OPINION_SIGNALS } from '../../src/classify/classifier.js';
 import { TIER_NAMES } from '../../src/config/schema.js';
-import { SECOND_OPINION_ODDS, SECOND_OPINION_TIERS, WORD_MODEL_CHARS, distinctFeatures, secondOpinionMarginFor, secondOpinionMargins, wordModelScore } from '../../src/classify/wordmodel.js';
-import { HELD_BACK_PROBE_SETS, askKey, fitSecondOpinion, labelledRows, trainWordModel, weightsModule } from '../../src/classify/wordmodel-train.js';
+import { FALLBACK_ODDS, SECOND_OPINION_ODDS, SECOND_OPINION_TIERS, WORD_MODEL_CHARS, distinctFeatures, liftOdds, secondOpinionMarginFor, secondOpinionMargins, wordModelScore } from '../../src/classify/wordmodel.js';
+import { HELD_BACK_PROBE_SETS, askKey, fitFallbackOdds, fitSecondOpinion, labelledRows, trainWordModel, weightsModule } from '../../src/classify/wordmodel-train.js';
 import { packageRoot } from '../../src/paths.js';
 
 const root = packageRoot();
@@ -29,15 +29,17 @@ describe('word model (the classifier fallback)', () => {
     expect(model.ids.some((id) => repeats.has(id))).toBe(false);
     expect(new Set(model.ids).size).toBe(model.ids.length);
     const odds = fitSecondOpinion(rows);
-    expect(weightsModule(model, odds)).toBe(readFileSync(join(root, 'src', 'classify', 'word-model-weights.ts'), 'utf8'));
+    const fallback = fitFallbackOdds(rows);
+    expect(weightsModule(model, odds, fallback)).toBe(readFileSync(join(root, 'src', 'classify', 'word-model-weights.ts'), 'utf8'));
     for (const t of SECOND_OPINION_TIERS) expect({ a: odds[t].a, b: odds[t].b }, t).toEqual({ ...SECOND_OPINION_ODDS[t] });
+    expect({ a: fallback.a, b: fallback.b }).toEqual({ ...FALLBACK_ODDS });
     // A held-out label or a held-back probe's label cannot move the weights or the odds.
     const flipped = rows.map((r) => (unseen(r) ? { ...r, expected_tier: 'deep' as const } : r));
-    expect(weightsModule(trainWordModel(flipped), fitSecondOpinion(flipped))).toBe(weightsModule(model, odds));
+    expect(weightsModule(trainWordModel(flipped), fitSecondOpinion(flipped), fitFallbackOdds(flipped))).toBe(weightsModule(model, odds, fallback));
     // A used probe's label does (the probes are read).
     const probe = rows.findIndex((r) => r.split === 'probe' && !HELD_BACK_PROBE_SETS.has(r.set!));
     const moved = rows.map((r, i) => (i === probe ? { ...r, expected_tier: r.expected_tier === 'deep' ? ('trivial' as const) : ('deep' as const) } : r));
-    expect(weightsModule(trainWordModel(moved), odds)).not.toBe(weightsModule(model, odds));
+    expect(weightsModule(trainWordModel(moved), odds, fallback)).not.toBe(weightsModule(model, odds, fallback));
   });
 
   it("the second opinion's margins fall as under-tiering costs more: where each reading's fitted odds of the tier above pass 1 / (1 + ratio)", () => {
@@ -196,6 +198,23 @@ describe('word model (the classifier fallback)', () => {
       expect(idx(seconded.tier), q.slice(0, 60)).toBeLessThanOrEqual(Math.max(idx(rules.tier), idx('moderate')));
       expect(seconded.signals.join(' '), q.slice(0, 60)).not.toMatch(/read as (?:simple|moderate); its words/);
     }
+  });
+
+  it("a fallback lift's confidence is its fitted odds, not the band middle's", () => {
+    const messages = [{ role: 'user', content: 'look up order 4412' }];
+    const rules = classifyMessages(messages, 3, false);
+    expect(rules.tier).toBe('simple');
+    expect(rules.signals).toEqual(['short general question']);
+    expect(FALLBACK_ODDS.b).toBeGreaterThan(0);
+    for (const s of [1.6, 2.6, 9]) {
+      const lifted = classifyMessages(messages, 3, () => s);
+      expect(lifted.tier).toBe('moderate');
+      expect(lifted.confidence).toBe(Math.round(liftOdds(FALLBACK_ODDS, s - 1) * 100) / 100);
+    }
+    // Just past the rounding that lifts (1.5 reads as moderate), the odds are low: far under the band's ~0.9.
+    expect(classifyMessages(messages, 3, () => 1.6).confidence).toBeLessThan(0.5);
+    // No lift: the band's confidence, as before.
+    expect(classifyMessages(messages, 3, () => 1.4)).toEqual(rules);
   });
 
   it('does not read short wh-lookups or turns opened or closed by a greeting or an acknowledgement', () => {
