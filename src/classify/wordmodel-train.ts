@@ -203,7 +203,7 @@ function fitOdds(points: readonly { s: number; y: number }[]): FittedOdds {
   return { a: round(a), b: round(b), readings: points.length, above: points.filter((p) => p.y === 1).length };
 }
 
-/** The generated weights module: int8 weights with one scale, as (index, weight) triples in base64, and the second opinion's odds. */
+/** The generated weights module: int8 weights with one scale, as (index, weight) triples in base64, and the odds of the model's lifts (second opinion, fallback). */
 export function weightsModule(model: TrainedWordModel, odds: Readonly<Record<SecondOpinionTier, SecondOpinionOdds>>, fallback: SecondOpinionOdds): string {
   let max = 0;
   for (const v of model.weights) max = Math.max(max, Math.abs(v));
