@@ -37,7 +37,7 @@ import { join, resolve } from 'node:path';
 import { constants, performance, PerformanceObserver } from 'node:perf_hooks';
 import { classifyMessages, clauseRanges, countQuantities, FALLBACK_SIGNAL_PREFIX, SECOND_OPINION_SIGNALS, stuffingClauses, thresholdTier } from '../src/classify/classifier.js';
 import { FALLBACK_ODDS, SECOND_OPINION_ODDS, SECOND_OPINION_TIERS, secondOpinionMargins, wordModelScore, type SecondOpinionMargins } from '../src/classify/wordmodel.js';
-import { askOf, fitFallbackOdds, fitSecondOpinion, foldReaders, HELD_BACK_PROBE_SETS, labelledRows, modelReader, trainingRows, trainWordModel, type LabelledRow } from '../src/classify/wordmodel-train.js';
+import { askOf, fitLiftOdds, foldReaders, HELD_BACK_PROBE_SETS, labelledRows, modelReader, trainingRows, trainWordModel, type LabelledRow } from '../src/classify/wordmodel-train.js';
 import { CALIBRATION, DEFAULT_UNDER_TIER_COST, tierProbabilities, type Calibration } from '../src/classify/calibration.js';
 import { TIER_NAMES, type TierName } from '../src/config/schema.js';
 import { packageRoot } from '../src/paths.js';
@@ -1257,7 +1257,7 @@ async function replay(checkouts: string[]): Promise<void> {
 /**
  * --second-opinion: when the word model lifts a simple reading to moderate or a moderate one to
  * complex (classifyMessages). Each reading's odds (P(labelled above | a plain reading of its
- * tier, score s), fitted out of fold by fitSecondOpinion) give its margin at each cost ratio;
+ * tier, score s), fitted out of fold by fitLiftOdds) give its margin at each cost ratio;
  * here, 5-fold over the model's training rows (each fold read by a model trained on the other
  * four), the expected cost (an under-tier step costs the ratio, an over-tier step 1) without the
  * second opinion, with the moderate reading's alone (as before session 53), and with both at
@@ -1273,13 +1273,12 @@ function secondOpinion(): void {
   const heldBack = rows.filter((r) => r.split === 'probe' && HELD_BACK_PROBE_SETS.has(r.set!)).map(asItem);
   const folds = 5;
   const readers = foldReaders(training, folds);
-  const fitted = fitSecondOpinion(rows, readers);
+  const { secondOpinion: fitted, fallback } = fitLiftOdds(rows, readers);
   console.log();
   for (const t of SECOND_OPINION_TIERS) {
     const f = fitted[t];
     console.log(`odds fitted for a ${t} reading: a ${f.a}, b ${f.b} (${f.readings} readings it may lift, ${f.above} of them labelled above ${t}); in use: a ${SECOND_OPINION_ODDS[t].a}, b ${SECOND_OPINION_ODDS[t].b}`);
   }
-  const fallback = fitFallbackOdds(rows, readers);
   console.log(`odds fitted for a fallback lift: a ${fallback.a}, b ${fallback.b} (${fallback.readings} lifts, ${fallback.above} of them labelled above the rules' tier); in use: a ${FALLBACK_ODDS.a}, b ${FALLBACK_ODDS.b}`);
   const pc = (x: number) => `${(100 * x).toFixed(1)} %`;
   const none: SecondOpinionMargins = { simple: Infinity, moderate: Infinity };

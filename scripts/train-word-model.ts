@@ -1,19 +1,18 @@
 /**
  * Retrains the classifier's word model on the tune split and the probe sets not held back, fits
- * its second opinion's odds, and writes src/classify/word-model-weights.ts. `--check` writes
+ * the odds of its lifts (second opinion, fallback), and writes src/classify/word-model-weights.ts. `--check` writes
  * nothing and fails if the committed file differs from what the labels give.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../src/paths.js';
-import { fitFallbackOdds, fitSecondOpinion, labelledRows, trainWordModel, weightsModule } from '../src/classify/wordmodel-train.js';
+import { fitLiftOdds, labelledRows, trainWordModel, weightsModule } from '../src/classify/wordmodel-train.js';
 
 const root = packageRoot();
 const rows = labelledRows(root);
 const model = trainWordModel(rows);
-const odds = fitSecondOpinion(rows);
-const fallback = fitFallbackOdds(rows);
-const text = weightsModule(model, odds, fallback);
+const { secondOpinion: odds, fallback } = fitLiftOdds(rows);
+const text = weightsModule(model, { secondOpinion: odds, fallback });
 const target = join(root, 'src', 'classify', 'word-model-weights.ts');
 if (process.argv.includes('--check')) {
   const same = readFileSync(target, 'utf8') === text;

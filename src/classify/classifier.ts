@@ -1684,13 +1684,15 @@ export function classifyMessages(
   // The confidence of a reading the word model lifted: its odds, not the band's.
   let liftedOdds: number | undefined;
   const model = fallback === true ? wordModelScore : fallback;
+  // Where the model may lift at all: not a short wh-lookup or a social turn, and (a short command
+  // to a tool-using agent is one tool call, whatever its words suggest) not one agent command.
+  const modelMayLift = () => fallbackMayRead(currentText) && !(toolAgent && agentCommand(currentText));
   if (signals.length === 0 && model) {
     // The rules recognised nothing in this ask (no verb, problem, puzzle or material, no context):
     // the word model reads it, and may lift it one tier, never more and never down (wordmodel.ts).
     // The model first: it is the cheaper test, and most reads lift nothing.
     const s = model(currentText);
-    // A short command to a tool-using agent is one tool call, whatever its words suggest.
-    if (wordModelTierOf(s) > idx && idx < TIER_NAMES.length - 1 && fallbackMayRead(currentText) && !(toolAgent && agentCommand(currentText))) {
+    if (wordModelTierOf(s) > idx && idx < TIER_NAMES.length - 1 && modelMayLift()) {
       // Its confidence is the fitted odds that the label is above the rules' tier, as a second
       // opinion's is: such lifts are right about half the time out of fold, not the band's ~0.9.
       liftedOdds = liftOdds(FALLBACK_ODDS, s - idx);
@@ -1710,7 +1712,7 @@ export function classifyMessages(
     const reading: SecondOpinionTier = idx === MODERATE ? 'moderate' : 'simple';
     const margin = typeof secondOpinionMargin === 'number' ? secondOpinionMargin : secondOpinionMargin[reading];
     const read = margin === Infinity ? -Infinity : model(currentText);
-    if (read > idx + margin && (reading === 'moderate' || (fallbackMayRead(currentText) && !(toolAgent && agentCommand(currentText))))) {
+    if (read > idx + margin && (reading === 'moderate' || modelMayLift())) {
       // Its confidence is the fitted odds that the label is above the reading (P of the tier above
       // or higher: that tier's by far the most), not the band middle's: lifted readings are right
       // well under the band's ~0.9 (out of fold, 36 % of simple and 41 % of moderate ones).

@@ -10,7 +10,7 @@ import { TIER_NAMES, type TierName } from '../config/schema.js';
 import { DEFAULT_UNDER_TIER_COST } from './calibration.js';
 import { classifyMessages, FALLBACK_SIGNAL_PREFIX, SECOND_OPINION_SIGNALS } from './classifier.js';
 import { currentTurnIndex, messageText, type ChatMessageLike } from './text.js';
-import { SECOND_OPINION_TIERS, WORD_MODEL_DIM, distinctFeatures, wordModelScore, type SecondOpinionOdds, type SecondOpinionTier } from './wordmodel.js';
+import { SECOND_OPINION_TIERS, WORD_MODEL_DIM, distinctFeatures, liftOdds, wordModelScore, type LiftOdds, type SecondOpinionTier } from './wordmodel.js';
 
 export interface LabelledRow {
   id: string;
@@ -122,28 +122,38 @@ export function foldReaders(rows: readonly LabelledRow[], folds: number): Array<
   return Array.from({ length: folds }, (_, k) => modelReader(trainWordModel(rows.filter((_, i) => i % folds !== k))));
 }
 
-/** Folds of the second opinion's fit: each training row is scored by a model trained on the others. */
+/** Folds of the odds' fits: each training row is scored by a model trained on the others. */
 const ODDS_FOLDS = 5;
 
-/** Odds of one reading (SecondOpinionOdds), with how many readings they were fitted on and how many of those were labelled above. */
-export type FittedOdds = SecondOpinionOdds & { readings: number; above: number };
+/** Odds of one kind of lift (LiftOdds), with how many lifts they were fitted on and how many of those were labelled above. */
+export type FittedOdds = LiftOdds & { readings: number; above: number };
+
+/** The odds of every lift of the word model: the second opinion's per reading, and the fallback's. */
+export interface LiftOddsFit {
+  secondOpinion: Record<SecondOpinionTier, FittedOdds>;
+  fallback: FittedOdds;
+}
 
 /**
- * The second opinion's odds (classifyMessages), for each reading it may lift (simple, moderate):
- * P(labelled above tier t | a plain reading of t it may lift, model score s) = σ(a + b·(s − t)),
- * fitted by maximum likelihood (Newton's method) on the training rows, each scored by a model
- * trained on the other folds, so that the fit sees the model's scores on asks it did not learn.
- * Which readings it may lift is asked of the classifier itself, at the default cost ratio: given
- * margins of 0 and a model that reads every ask far above them (the fold model's score kept
- * aside), the readings lifted are those, each with its reading's signal. `readers`: the fold
- * readers of trainingRows(rows), where a caller has them already (foldReaders).
+ * The odds of the word model's lifts (classifyMessages), each P(labelled above tier t | a lift
+ * from t, model score s) = σ(a + b·(s − t)), fitted by maximum likelihood (Newton's method) on the
+ * training rows, each scored by a model trained on the other folds, so that the fit sees the
+ * model's scores on asks it did not learn. The fold models are trained once for both kinds.
+ * `readers`: the fold readers of trainingRows(rows), where a caller has them already (foldReaders).
  */
-export function fitSecondOpinion(
-  rows: readonly LabelledRow[],
-  readers?: ReadonlyArray<(text: string) => number>,
-): Record<SecondOpinionTier, FittedOdds> {
+export function fitLiftOdds(rows: readonly LabelledRow[], readers?: ReadonlyArray<(text: string) => number>): LiftOddsFit {
   const training = trainingRows(rows);
   const byFold = readers ?? foldReaders(training, ODDS_FOLDS);
+  return { secondOpinion: fitSecondOpinion(training, byFold), fallback: fitFallbackOdds(training, byFold) };
+}
+
+/**
+ * The second opinion's odds, for each reading it may lift (simple, moderate). Which readings it
+ * may lift is asked of the classifier itself, at the default cost ratio: given margins of 0 and a
+ * model that reads every ask far above them (the fold model's score kept aside), the readings
+ * lifted are those, each with its reading's signal.
+ */
+function fitSecondOpinion(training: readonly LabelledRow[], byFold: ReadonlyArray<(text: string) => number>): Record<SecondOpinionTier, FittedOdds> {
   const points: Record<SecondOpinionTier, { s: number; y: number }[]> = { simple: [], moderate: [] };
   training.forEach((r, i) => {
     const read = byFold[i % byFold.length]!;
@@ -156,14 +166,8 @@ export function fitSecondOpinion(
   return { simple: fitOdds(points.simple), moderate: fitOdds(points.moderate) };
 }
 
-/**
- * The fallback lift's odds (classifyMessages): P(labelled above the rules' tier t | the model
- * lifted an ask the rules found nothing in from t, model score s) = σ(a + b·(s − t)), fitted as
- * fitSecondOpinion's are, out of fold, on the training rows the fallback lifts (their signal).
- */
-export function fitFallbackOdds(rows: readonly LabelledRow[], readers?: ReadonlyArray<(text: string) => number>): FittedOdds {
-  const training = trainingRows(rows);
-  const byFold = readers ?? foldReaders(training, ODDS_FOLDS);
+/** The fallback lift's odds: on the training rows the fallback lifts (an ask the rules found nothing in; their signal), from the rules' tier. */
+function fitFallbackOdds(training: readonly LabelledRow[], byFold: ReadonlyArray<(text: string) => number>): FittedOdds {
   const points: { s: number; y: number }[] = [];
   training.forEach((r, i) => {
     const read = byFold[i % byFold.length]!;
@@ -183,7 +187,7 @@ function fitOdds(points: readonly { s: number; y: number }[]): FittedOdds {
   for (let iter = 0; iter < 100; iter++) {
     let ga = 0, gb = 0, haa = 0, hab = 0, hbb = 0;
     for (const { s: x, y } of points) {
-      const q = 1 / (1 + Math.exp(-(a + b * x)));
+      const q = liftOdds({ a, b }, x);
       const v = q * (1 - q);
       ga += y - q;
       gb += (y - q) * x;
@@ -204,7 +208,7 @@ function fitOdds(points: readonly { s: number; y: number }[]): FittedOdds {
 }
 
 /** The generated weights module: int8 weights with one scale, as (index, weight) triples in base64, and the odds of the model's lifts (second opinion, fallback). */
-export function weightsModule(model: TrainedWordModel, odds: Readonly<Record<SecondOpinionTier, SecondOpinionOdds>>, fallback: SecondOpinionOdds): string {
+export function weightsModule(model: TrainedWordModel, odds: LiftOddsFit): string {
   let max = 0;
   for (const v of model.weights) max = Math.max(max, Math.abs(v));
   const scale = max > 0 ? max / 127 : 1;
@@ -223,12 +227,12 @@ export function weightsModule(model: TrainedWordModel, odds: Readonly<Record<Sec
     `  bias: ${round(model.bias)},`,
     `  scale: ${round(scale)},`,
     `  trainedOn: ${model.ids.length},`,
-    `  // P(labelled above t | a plain reading of tier t, score s) = σ(a + b·(s − t)): fitSecondOpinion.`,
+    `  // P(labelled above t | a plain reading of tier t, score s) = σ(a + b·(s − t)): fitLiftOdds.`,
     `  secondOpinion: {`,
-    ...SECOND_OPINION_TIERS.map((t) => `    ${t}: { a: ${odds[t].a}, b: ${odds[t].b} },`),
+    ...SECOND_OPINION_TIERS.map((t) => `    ${t}: { a: ${odds.secondOpinion[t].a}, b: ${odds.secondOpinion[t].b} },`),
     `  },`,
-    `  // P(labelled above the rules' tier t | a fallback lift from t, score s) = σ(a + b·(s − t)): fitFallbackOdds.`,
-    `  fallbackOdds: { a: ${fallback.a}, b: ${fallback.b} },`,
+    `  // P(labelled above the rules' tier t | a fallback lift from t, score s) = σ(a + b·(s − t)): fitLiftOdds.`,
+    `  fallbackOdds: { a: ${odds.fallback.a}, b: ${odds.fallback.b} },`,
     `  data: '${data}',`,
     `} as const;`,
     '',

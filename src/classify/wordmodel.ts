@@ -149,30 +149,30 @@ export function wordModelScore(text: string, weights: Float32Array = WEIGHTS, bi
 }
 
 /**
- * The second opinion's odds for a plain reading of tier t (simple or moderate): P(labelled above
- * t | such a reading, model score s) = σ(a + b·(s − t)).
+ * The odds of a lift of the word model from tier t (a second opinion on a plain reading of t, or
+ * the fallback's): P(labelled above t | such a lift, model score s) = σ(a + b·(s − t)).
  */
-export interface SecondOpinionOdds {
+export interface LiftOdds {
   readonly a: number;
   readonly b: number;
 }
 
 /** σ(a + b·x): the odds of a lift whose model score is x above the reading's tier. */
-export const liftOdds = (odds: SecondOpinionOdds, x: number): number => 1 / (1 + Math.exp(-(odds.a + odds.b * x)));
+export const liftOdds = (odds: LiftOdds, x: number): number => 1 / (1 + Math.exp(-(odds.a + odds.b * x)));
 
 /**
  * The odds of a fallback lift (an ask the rules found nothing in, read a tier up by the model):
  * P(labelled above the rules' tier t | such a lift, score s) = σ(a + b·(s − t)), fitted with the
- * committed weights (wordmodel-train.ts fitFallbackOdds); the lift's confidence.
+ * committed weights (wordmodel-train.ts fitLiftOdds); the lift's confidence.
  */
-export const FALLBACK_ODDS: SecondOpinionOdds = WORD_MODEL.fallbackOdds;
+export const FALLBACK_ODDS: LiftOdds = WORD_MODEL.fallbackOdds;
 
 /** The readings the second opinion may lift one tier, each with its odds. */
 export type SecondOpinionTier = 'simple' | 'moderate';
 export const SECOND_OPINION_TIERS: readonly SecondOpinionTier[] = ['simple', 'moderate'];
 
-/** The odds fitted with the committed weights (wordmodel-train.ts fitSecondOpinion). */
-export const SECOND_OPINION_ODDS: Readonly<Record<SecondOpinionTier, SecondOpinionOdds>> = WORD_MODEL.secondOpinion;
+/** The odds fitted with the committed weights (wordmodel-train.ts fitLiftOdds). */
+export const SECOND_OPINION_ODDS: Readonly<Record<SecondOpinionTier, LiftOdds>> = WORD_MODEL.secondOpinion;
 
 /**
  * How far above a reading's tier the model must read for the second opinion to lift it, at a
@@ -180,7 +180,7 @@ export const SECOND_OPINION_ODDS: Readonly<Record<SecondOpinionTier, SecondOpini
  * costs less than not (σ(a + b·m) = 1/(1+R) ⇔ m = (−ln R − a) / b). Infinity if the fit found no
  * rise (b ≤ 0).
  */
-export function secondOpinionMarginFor(underTierCost: number, odds: SecondOpinionOdds): number {
+export function secondOpinionMarginFor(underTierCost: number, odds: LiftOdds): number {
   return odds.b > 0 ? (-Math.log(underTierCost) - odds.a) / odds.b : Infinity;
 }
 

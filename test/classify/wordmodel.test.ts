@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { classifyMessages, classifyText, SECOND_OPINION_SIGNALS } from '../../src/classify/classifier.js';
 import { TIER_NAMES } from '../../src/config/schema.js';
 import { FALLBACK_ODDS, SECOND_OPINION_ODDS, SECOND_OPINION_TIERS, WORD_MODEL_CHARS, distinctFeatures, liftOdds, secondOpinionMarginFor, secondOpinionMargins, wordModelScore } from '../../src/classify/wordmodel.js';
-import { HELD_BACK_PROBE_SETS, askKey, fitFallbackOdds, fitSecondOpinion, labelledRows, trainWordModel, weightsModule } from '../../src/classify/wordmodel-train.js';
+import { HELD_BACK_PROBE_SETS, askKey, fitLiftOdds, labelledRows, trainWordModel, weightsModule } from '../../src/classify/wordmodel-train.js';
 import { packageRoot } from '../../src/paths.js';
 
 const root = packageRoot();
@@ -28,18 +28,17 @@ describe('word model (the classifier fallback)', () => {
     expect(model.ids.length).toBe(rows.length - excluded.size - repeats.size);
     expect(model.ids.some((id) => repeats.has(id))).toBe(false);
     expect(new Set(model.ids).size).toBe(model.ids.length);
-    const odds = fitSecondOpinion(rows);
-    const fallback = fitFallbackOdds(rows);
-    expect(weightsModule(model, odds, fallback)).toBe(readFileSync(join(root, 'src', 'classify', 'word-model-weights.ts'), 'utf8'));
-    for (const t of SECOND_OPINION_TIERS) expect({ a: odds[t].a, b: odds[t].b }, t).toEqual({ ...SECOND_OPINION_ODDS[t] });
-    expect({ a: fallback.a, b: fallback.b }).toEqual({ ...FALLBACK_ODDS });
+    const odds = fitLiftOdds(rows);
+    expect(weightsModule(model, odds)).toBe(readFileSync(join(root, 'src', 'classify', 'word-model-weights.ts'), 'utf8'));
+    for (const t of SECOND_OPINION_TIERS) expect({ a: odds.secondOpinion[t].a, b: odds.secondOpinion[t].b }, t).toEqual({ ...SECOND_OPINION_ODDS[t] });
+    expect({ a: odds.fallback.a, b: odds.fallback.b }).toEqual({ ...FALLBACK_ODDS });
     // A held-out label or a held-back probe's label cannot move the weights or the odds.
     const flipped = rows.map((r) => (unseen(r) ? { ...r, expected_tier: 'deep' as const } : r));
-    expect(weightsModule(trainWordModel(flipped), fitSecondOpinion(flipped), fitFallbackOdds(flipped))).toBe(weightsModule(model, odds, fallback));
+    expect(weightsModule(trainWordModel(flipped), fitLiftOdds(flipped))).toBe(weightsModule(model, odds));
     // A used probe's label does (the probes are read).
     const probe = rows.findIndex((r) => r.split === 'probe' && !HELD_BACK_PROBE_SETS.has(r.set!));
     const moved = rows.map((r, i) => (i === probe ? { ...r, expected_tier: r.expected_tier === 'deep' ? ('trivial' as const) : ('deep' as const) } : r));
-    expect(weightsModule(trainWordModel(moved), odds, fallback)).not.toBe(weightsModule(model, odds, fallback));
+    expect(weightsModule(trainWordModel(moved), odds)).not.toBe(weightsModule(model, odds));
   });
 
   it("the second opinion's margins fall as under-tiering costs more: where each reading's fitted odds of the tier above pass 1 / (1 + ratio)", () => {
