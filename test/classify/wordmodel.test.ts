@@ -216,6 +216,26 @@ describe('word model (the classifier fallback)', () => {
     expect(classifyMessages(messages, 3, () => 1.4)).toEqual(rules);
   });
 
+  it('whatever the input and whatever the model reads, a lift is one tier at most above the rules, never below, with a confidence in [0, 1] (property)', () => {
+    const piece = fc.oneof(
+      fc.constantFrom('What is a mutex?', 'How do I', 'list the open ports', 'thanks', 'Hello', 'prove', 'design', 'convert order 4412', '```js\nx = 1\n```', '\n\n', '?', '2^100', 'ok'),
+      fc.string({ unit: 'binary', maxLength: 8 }),
+    );
+    const system = { role: 'system', content: 'You are a support agent. You can call these tools: cancel_order(id), refund(id).' };
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 12 }), fc.boolean(), fc.double({ min: -20, max: 20, noNaN: true }), fc.constantFrom(1, 3, 5), (parts, agent, read, ratio) => {
+        const messages = [...(agent ? [system] : []), { role: 'user', content: parts.join(' ') }];
+        const rules = classifyMessages(messages, ratio, false);
+        const lifted = classifyMessages(messages, ratio, () => read);
+        expect(idx(lifted.tier) - idx(rules.tier)).toBeGreaterThanOrEqual(0);
+        expect(idx(lifted.tier) - idx(rules.tier)).toBeLessThanOrEqual(1);
+        expect(lifted.confidence).toBeGreaterThanOrEqual(0);
+        expect(lifted.confidence).toBeLessThanOrEqual(1);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it('does not read short wh-lookups or turns opened or closed by a greeting or an acknowledgement', () => {
     for (const q of ['What year did the first PS2 go on sale?', 'Hello GC pauses 400 ms on G1.', 'GC pauses 400 ms on G1. ok got it', 'thanks, Kafka lag 40s on 3 partitions']) {
       expect(classifyText(q).signals.join(' '), q).not.toMatch(/its words read as/);
