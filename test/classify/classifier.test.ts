@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ARITHMETIC_STEP, POWER_QUESTION, classifyMessages, classifyText, germanHowToVerb, isTypoDiff, numericRanges, powerQuestionIn } from '../../src/classify/classifier.js';
-import { MATH_NOTATION } from '../../src/classify/lexicon.js';
+import { MATH_NOTATION, mathNotationIn } from '../../src/classify/lexicon.js';
 import { TIER_NAMES } from '../../src/config/schema.js';
 import { astralToBmp, technicalMarks } from '../../src/classify/text.js';
 import { resolveThinkingBudget } from '../../src/budget/thinking.js';
@@ -788,6 +788,28 @@ describe('classifier', () => {
     expect(MATH_NOTATION.test('solve 2x + 3 = 7')).toBe(true);
     expect(MATH_NOTATION.test('x * y = 1')).toBe(true);
     expect(MATH_NOTATION.test('a / = 2')).toBe(true);
+  });
+
+  it('mathNotationIn answers what MATH_NOTATION does, its alternatives tried one by one (property)', () => {
+    const piece = fc.oneof(
+      fc.constantFrom('s', 'x', 'ab', 'f', 't', 'n', '2', '10', ' ', '  ', '\t', '\n', '*', '+', '-', '/', '=', '^', '(', ')', 't(n)', 'f(x)', 'mod ', 'mod', '\\frac', '\\', '∑', '≤', 'é', '_', '证'),
+      fc.string({ maxLength: 2 }),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 40 }), (parts) => {
+        const t = parts.join('');
+        expect(mathNotationIn(t), JSON.stringify(t)).toBe(MATH_NOTATION.test(t));
+      }),
+      { numRuns: 30000 },
+    );
+    for (const [t, want] of [['x^2', true], ['2^100', false], ['a ^ 3', true], ['solve 2x + 3 = 7', true], ['x * y = 1', true], ['f(x) = 3', true], ['f (x) = 3', false], ['7 mod 3', true], ['t(n)', true], ['\\sum', true], ['a = b', false], ['∑', true], ['ab=c', false]] as const) {
+      expect(mathNotationIn(t), t).toBe(want);
+      expect(MATH_NOTATION.test(t), t).toBe(want);
+    }
+    // Each "=" or "^" is tried once: long runs of them, and the spaces MATH_NOTATION reads once, stay bounded.
+    for (const t of ['='.repeat(100_000), '^'.repeat(100_000), 's*' + ' '.repeat(100_000) + '*=', 'a+ '.repeat(30_000) + '=', 'x ^ '.repeat(30_000)]) {
+      expect(within(5000, () => mathNotationIn(t)), t.slice(0, 12)).toBe(MATH_NOTATION.test(t));
+    }
   });
 
   it('Chinese and Japanese failure reports ("飙升", "2 倍になった") with "原因", "どこを見れば" are failures to diagnose', () => {
