@@ -1349,6 +1349,24 @@ function secondOpinion(): void {
   };
   for (const [name, kind] of kinds) console.log(`| ${name} | ${calibration(trainingItems, (i) => readers[i % folds]!, kind)} | ${calibration(heldBack, () => true, kind)} |`);
 
+  // Why the model never lowers a reading: out of fold, where it reads well below the tier given,
+  // how often the label is below. Lowering one tier saves 1 where it is (an over-tier step less)
+  // and costs R where it is not (an under-tier step more), so it pays only above R / (R + 1).
+  console.log(`\n### the model reading below the tier given (out of fold, ${R}x, trivial readings left out): is the label below? (lowering pays above ${(R / (R + 1)).toFixed(2)})\n`);
+  console.log('| the model reads at least this far below | readings | labelled below | the same | above | share below |');
+  console.log('|---:|---:|---:|---:|---:|---:|');
+  const given = trainingItems.map((it, i) => {
+    const read = readers[i % folds]!;
+    const tier = TIER_NAMES.indexOf(classifyMessages(it.messages, R, read, inUse).tier);
+    return { tier, label: TIER_NAMES.indexOf(it.expected), model: read(askOf(it.messages)) };
+  });
+  for (const margin of [0.5, 1, 1.5, 2]) {
+    const rs = given.filter((g) => g.tier > 0 && g.tier - g.model >= margin);
+    const below = rs.filter((g) => g.label < g.tier).length;
+    const same = rs.filter((g) => g.label === g.tier).length;
+    console.log(`| ${margin} | ${rs.length} | ${below} | ${same} | ${rs.length - below - same} | ${rs.length ? pc(below / rs.length) : '–'} |`);
+  }
+
   // What words chosen to fool the model do: the 40 words of the tune split's asks the committed
   // model reads highest alone, 1-6 of them (in runs of the list) put after or before each short
   // tune ask read trivial or simple; inputs read two or more tiers above the ask alone.
