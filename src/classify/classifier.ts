@@ -287,13 +287,15 @@ export function withoutHardWords(lex: string, scan: LexiconScan): string {
   const spans = PLACES_REPLACE_EXACT ? hardSpans(scan, 0, lex.length) : null;
   if (spans === null || (scan.hasCjk && beside(lex, spans, 0, lex.length))) return lex.replace(DEEP_ALL, ' ').replace(COMPLEX_ALL, ' ').replace(MULTI_ALL, ' ');
   if (spans.length === 0) return lex;
-  let out = '';
+  // Joined once, flat: the checks after it read it character by character.
+  const out: string[] = [];
   let from = 0;
   for (let k = 0; k < spans.length; k += 2) {
-    out += lex.slice(from, spans[k]) + ' ';
+    out.push(lex.slice(from, spans[k]), ' ');
     from = spans[k + 1]!;
   }
-  return out + lex.slice(from);
+  out.push(lex.slice(from));
+  return out.join('');
 }
 
 /**
@@ -784,7 +786,9 @@ export function withoutFillerWords(text: string, effort: boolean): string {
       i = end;
     } else i = j;
   }
-  return out === null ? text : out.join('') + text.slice(from);
+  if (out === null) return text;
+  out.push(text.slice(from));
+  return out.join('');
 }
 
 /**
