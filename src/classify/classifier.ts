@@ -695,7 +695,7 @@ function hardWordsAndNothingElse(clause: string): boolean {
   COMPLEX_ALL.lastIndex = 0;
   MULTI_ALL.lastIndex = 0;
   if (!DEEP_ALL.test(clause) && !COMPLEX_ALL.test(clause) && !MULTI_ALL.test(clause)) return false;
-  const left = withoutFillerWords(clause.replace(DEEP_ALL, ' ').replace(COMPLEX_ALL, ' ').replace(MULTI_ALL, ' '), false).replace(/[,\s]+/gu, ' ').trim();
+  const left = clause.replace(DEEP_ALL, ' ').replace(COMPLEX_ALL, ' ').replace(MULTI_ALL, ' ').replace(NO_OBJECT, ' ').replace(/[,\s]+/gu, ' ').trim();
   return (left.match(WORD_RE)?.length ?? 0) <= 1;
 }
 
@@ -745,51 +745,6 @@ const JOINED_READ_IN_PLACE = NO_OBJECT_JOINED.every((w) => {
 });
 /** First units of the joined forms (all letters; see JOINED_READ_IN_PLACE). */
 const JOINED_FIRST = new Set(NO_OBJECT_JOINED.map((w) => w.charCodeAt(0)));
-
-/** The effort words' forms, all runs of letters (checked at load: else their regex replaces). */
-const EFFORT_FORMS = EFFORT_TERMS.flatMap((t) => expandTerm(t) ?? ['-']);
-const EFFORT_READ_IN_PLACE = EFFORT_FORMS.every(allLetters);
-const EFFORT_LETTER_WORDS = wordSet(EFFORT_FORMS);
-
-/**
- * text.replace(EFFORT_WORDS, ' ') (`effort`) or text.replace(NO_OBJECT, ' '), read by runs of
- * letters instead of the regex, which tries its letter class before and after every place (~3 %
- * of a conversation of short turns here). A term matches only where no letter is on either side,
- * and every form is letters alone or, for the filler, a joined form ("trade-off") that
- * joinedFillerAt reads as the regex does (JOINED_READ_IN_PLACE): a match is a whole run that is
- * one of the words, or a joined form starting a run. Exported for tests.
- */
-export function withoutFillerWords(text: string, effort: boolean): string {
-  if (effort ? !EFFORT_READ_IN_PLACE : !JOINED_READ_IN_PLACE) return text.replace(effort ? EFFORT_WORDS : NO_OBJECT, ' ');
-  const wordsOf = effort ? EFFORT_LETTER_WORDS : NO_OBJECT_LETTER_WORDS;
-  const n = text.length;
-  let out: string[] | null = null;
-  let from = 0;
-  for (let i = 0; i < n; ) {
-    const c = text.charCodeAt(i);
-    if (!isBmpLetter(c)) {
-      i++;
-      continue;
-    }
-    let h = hashStep(HASH_SEED, c);
-    let j = i + 1;
-    for (; j < n; j++) {
-      const d = text.charCodeAt(j);
-      if (!isBmpLetter(d)) break;
-      h = hashStep(h, d);
-    }
-    let end = !effort && JOINED_FIRST.has(c) ? i + joinedFillerAt(text, i, n) : i;
-    if (end === i && wordsOf.getRange(text, i, j, h) !== undefined) end = j;
-    if (end > i) {
-      (out ??= []).push(text.slice(from, i), ' ');
-      from = end;
-      i = end;
-    } else i = j;
-  }
-  if (out === null) return text;
-  out.push(text.slice(from));
-  return out.join('');
-}
 
 /**
  * The length of the joined filler form the filler regex takes at `at` (a run of letters starts
@@ -1515,8 +1470,8 @@ function scoreTurn(raw: string, nested = false): TurnScore {
       // One sentence: strip the hard words and judge what is left.
       const lookupCore = LOOKUP_CORE.test(lexScan) || endsInArithmetic(lex, ranges);
       if (lookupCore || unknownKeptWords(lex) < 4) {
-        const left = withoutFillerWords(withoutHardWords(lex, lexScan), true);
-        const bare = withoutFillerWords(left, false);
+        const left = withoutHardWords(lex, lexScan).replace(EFFORT_WORDS, ' ');
+        const bare = left.replace(NO_OBJECT, ' ');
         core = isSmallTalk(left) || isSmallTalk(bare) ? 0.3 : lookupCore ? Math.min(scoreTurn(left, true).score, BASE.simple) : null;
       }
     }
@@ -1713,13 +1668,13 @@ export function classifyMessages(
         }
         break;
       }
-      // Two small lexicons: their literals searched for, not the scan of every lexicon (~10 against
-      // ~110 us over 4,000 characters here with their regexes; the answers are the same, see wordlex.ts).
-      if (SYSTEM_RIGOUR.testText(sys)) {
+      // Two small lexicons: their own regexes, not the scan of every lexicon (~10 against ~110 us
+      // over 4,000 characters here; the answers are the same, see wordlex.ts).
+      if (SYSTEM_RIGOUR.regex.test(sys)) {
         // Rigour deepens an answer within its tier band; it does not turn a design into a proof.
         score = Math.min(score + 0.4, current.family === 'deep' ? Infinity : THRESHOLDS[3]! - 0.15);
         signals.push('system prompt asks for rigour');
-      } else if (SYSTEM_BRIEF.testText(sys)) {
+      } else if (SYSTEM_BRIEF.regex.test(sys)) {
         score = Math.max(score - 0.5, current.family && current.family !== 'none' ? THRESHOLDS[0]! + 0.2 : 0);
         signals.push('system prompt asks for brevity');
       }

@@ -441,7 +441,8 @@ export const MATH_MULTI_STEP = lexicon(['diagonali[sz]e', 'diagonalisez', 'lagra
 export const SYSTEM_TOOLS = /\btools?\s*:|\b[a-z_]+\([a-z_, ]*\)/;
 /**
  * SYSTEM_TOOLS.test(text): each of its two forms holds "tool" or "(", so a text with neither is
- * not read by the regex (it tries a word boundary at every place of up to 4,000 characters).
+ * not read by the regex, which tries a word boundary at every place (over 4,000 characters of
+ * seeded mixtures with neither: ~15 against ~1.2 us here; 256 characters ~0.63 against ~0.09).
  */
 export function definesTools(text: string): boolean {
   return (text.includes('tool') || text.includes('(')) && SYSTEM_TOOLS.test(text);

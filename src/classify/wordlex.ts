@@ -341,8 +341,6 @@ export class WordLexicon {
   private readonly symbolLiterals: { text: string; order: number }[] = [];
   /** Chinese and Japanese literals: found anywhere, by indexOf. */
   private readonly cjkLiterals: { text: string; order: number; first: number }[] = [];
-  /** Every spaced literal, words and symbols alike (testText). */
-  private readonly spacedLiterals: string[] = [];
   /** The words of every spaced literal (see vocabulary()). */
   private readonly vocabulary: string[] = [];
   /** The terms the expander could not make finite, as a regex of their own (null if none). */
@@ -379,7 +377,6 @@ export class WordLexicon {
       }
       for (const text of literals) {
         const o = order++;
-        this.spacedLiterals.push(text);
         if (!isBmpWordChar(text.charCodeAt(0))) {
           this.symbolLiterals.push({ text, order: o });
           continue;
@@ -434,24 +431,6 @@ export class WordLexicon {
         if (first) return;
       }
     }
-  }
-
-  /**
-   * regex.test(text) without a scan of the text, for a text read once (a system prompt): where
-   * every term expanded, each literal is searched for (indexOf), a spaced one kept where no
-   * letter or number stands either side (the regex's boundaries; an astral character is neither
-   * to both); else the regex. The regex tries its boundary class at every place: ~5 us over 256
-   * characters of mixed text here, a few dozen searches well under one.
-   */
-  testText(text: string): boolean {
-    if (this.residual !== null) return this.regex.test(text);
-    for (const lit of this.spacedLiterals) {
-      for (let at = text.indexOf(lit); at >= 0; at = text.indexOf(lit, at + 1)) {
-        if (!isWordAt(text, at - 1) && !isWordAt(text, at + lit.length)) return true;
-      }
-    }
-    for (const lit of this.cjkLiterals) if (text.includes(lit.text)) return true;
-    return false;
   }
 
   /** Does the lexicon match anywhere in the scanned text (regex.test)? */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { NO_OBJECT, NO_OBJECT_TERMS, withoutFillerWords, ONE_SENTENCE_REMOVABLE, STUFFING_VOCABULARY, mayBeStuffingAt, PLACES_REPLACE_EXACT, classifyText, clauseRanges, countNumerals, countQuantities, endsInArithmetic, isSmallTalk, listMarks, isStuffing, materialWords, opensWithWhChoice, stuffingClauses, unknownKeptWords, withoutHardWords } from '../../src/classify/classifier.js';
+import { NO_OBJECT_TERMS, ONE_SENTENCE_REMOVABLE, STUFFING_VOCABULARY, mayBeStuffingAt, PLACES_REPLACE_EXACT, classifyText, clauseRanges, countNumerals, countQuantities, endsInArithmetic, isSmallTalk, listMarks, isStuffing, materialWords, opensWithWhChoice, stuffingClauses, unknownKeptWords, withoutHardWords } from '../../src/classify/classifier.js';
 import * as lexicons from '../../src/classify/lexicon.js';
 import { astralToBmp, isBmpLetter, isBmpWordChar, lexicalForm } from '../../src/classify/text.js';
 import { SMALL_TALK_WORDS } from '../../src/classify/lexicon.js';
@@ -40,8 +40,9 @@ describe('word lookup answers what the regex answers', () => {
     ),
   ];
   const edges = [' ', ' ', ', ', '-', "'", '.', '\n', 'a', 'é', '1', 'ꙮ', '□', '证', 'の', '∫', 'Ⅻ', '\ud800', '𝑥', '😀', '_'];
-  const raw = fc.array(fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...pieces) }, { weight: 3, arbitrary: fc.constantFrom(...edges) }, { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 2 }) }), { maxLength: 24 }).map((parts) => parts.join(''));
-  const text = raw.map(lexicalForm);
+  const text = fc
+    .array(fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...pieces) }, { weight: 3, arbitrary: fc.constantFrom(...edges) }, { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 2 }) }), { maxLength: 24 })
+    .map((parts) => lexicalForm(parts.join('')));
 
   it('test() and count() against regex.test and a global regex scan, every lexicon (property)', () => {
     fc.assert(
@@ -54,21 +55,6 @@ describe('word lookup answers what the regex answers', () => {
       }),
       { numRuns: 3000 },
     );
-  });
-
-  it('testText() against regex.test, every lexicon, on lexical forms and on raw text (astral characters, lone surrogates) (property)', () => {
-    fc.assert(
-      fc.property(raw, (r) => {
-        for (const t of [lexicalForm(r), r]) {
-          for (const [name, lex] of all) expect(lex.testText(t), `${name} ${JSON.stringify(t)}`).toBe(lex.regex.test(t));
-        }
-      }),
-      { numRuns: 3000 },
-    );
-    // The literals either side of a boundary: a letter, a number or an astral letter beside one.
-    for (const t of ['expert', 'an expert.', 'inexpert', 'experts', 'expert1', '1expert', '𝑥expert', 'expert𝑥', 'briefly', 'tl;dr', 'tl;drx', '一句话', 'x一句话x']) {
-      for (const [name, lex] of all) expect(lex.testText(t), `${name} ${t}`).toBe(lex.regex.test(t));
-    }
   });
 
   it('definesTools answers what SYSTEM_TOOLS does: without "tool" or "(" the regex is not run (property)', () => {
@@ -297,26 +283,6 @@ describe('stuffing shortcut', () => {
     expect(isStuffing('design the capital of france')).toBe(false);
     // Two kept words joined by an apostrophe are one word once the hard words are gone.
     expect(isStuffing("prove foo'bar")).toBe(true);
-  });
-
-  it('withoutFillerWords answers what the effort and filler regexes replace (property)', () => {
-    // Every effort and filler form, what a run can hide a word in ("it2", "xit", "it's", "itµ"),
-    // "trade-off" and its kin beside letters and marks, letters past ASCII, astral letters and
-    // lone surrogates (the regexes' letter class is the BMP's), Chinese, raw units.
-    const forms = [...new Set([...lexicons.EFFORT_TERMS, ...NO_OBJECT_TERMS].flatMap((t) => expandTerm(t)!))];
-    const edges = [' ', '  ', '-', "'", '’', '.', ',', '\n', 'x', 'é', 'ſ', '2', 'µ', '_', '𝑥', '😀', '\ud800', '证', 'trade-', '-off', 'trade-offish', 'xtrade-off', "trade-off's", 'это', 'и'];
-    fc.assert(
-      fc.property(fc.array(fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...forms) }, { weight: 3, arbitrary: fc.constantFrom(...edges) }, { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 2 }) }), { maxLength: 20 }), (parts) => {
-        for (const t of [parts.join(''), parts.join(' ')]) {
-          expect(withoutFillerWords(t, true), JSON.stringify(t)).toBe(t.replace(lexicons.EFFORT_WORDS, ' '));
-          expect(withoutFillerWords(t, false), JSON.stringify(t)).toBe(t.replace(NO_OBJECT, ' '));
-        }
-      }),
-      { numRuns: 10000 },
-    );
-    expect(withoutFillerWords('think hard about it, please', true)).toBe('    about  ,  ');
-    // A number is no letter: "tradeoff2" loses its filler word, as the regex takes it.
-    expect(withoutFillerWords('weigh trade-offs, tradeoff2', false)).toBe('weigh  ,  2');
   });
 
   it('sets aside what the regexes say of clauses the lexicon places decide (property)', () => {
