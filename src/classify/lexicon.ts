@@ -124,32 +124,42 @@ export const BREVITY = lexicon(
  * \s*, a run of spaces could be split between them every way ("s*", 1,190 spaces and "*="
  * took ~2.4 ms to classify).
  */
-export const MATH_NOTATION =
-  /\\(?:frac|int|sum|prod|sqrt|lim|infty|mathbb|forall|exists|partial)|[∑∫∏√∞∀∃∂≤≥≠≈∈⊂]|\b[a-z]\s*\^\s*\d|\b\d*[a-z]\s*[+\-*/]\s*(?:(?:\d+[a-z]?|[a-z])\s*)?=\s*\d|\b[a-z]\(\s*[a-z]\s*\)\s*=|\bmod\s+\d|\bt\(n\)/u;
-// MATH_NOTATION's alternatives, each alone (mathNotationIn).
-const MATH_LATEX = /\\(?:frac|int|sum|prod|sqrt|lim|infty|mathbb|forall|exists|partial)/u;
-const MATH_SYMBOL_ANY = /[∑∫∏√∞∀∃∂≤≥≠≈∈⊂]/u;
-const MATH_POWER = /(?<=\b[a-z]\s*)\^\s*\d/u;
-const MATH_EQUATION = /(?<=\b\d*[a-z]\s*[+\-*/]\s*(?:(?:\d+[a-z]?|[a-z])\s*)?)=\s*\d/u;
-const MATH_FUNCTION = /(?<=\b[a-z]\(\s*[a-z]\s*\)\s*)=/u;
-const MATH_MOD = /\bmod\s+\d/u;
-const MATH_T_OF_N = /\bt\(n\)/u;
+export const MATH_NOTATION = mathNotationRegex();
 /**
- * MATH_NOTATION.test(text), one alternative at a time: each only where the text holds what it
- * must ("\\", "^", "=", "(", "mod", "t(n)"), and the three built around "^" or "=" written with
- * what comes before that character as a lookbehind, so the engine tries them where it finds the
- * character, not at every place. Over 1.2 KB of the seeded mixtures with no math symbol the one
- * alternation took ~5 us here, this ~1.4; 1,200 "=" in a row ~11 against ~3 (each "=" tried).
+ * MATH_NOTATION's forms, each as [what comes before the character it turns on, the rest, what a
+ * text must hold for it to match]: the alternation is their concatenations; mathNotationIn tries
+ * each alone.
+ */
+function mathNotationForms(): ReadonlyArray<readonly [before: string, rest: string, needs: readonly string[]]> {
+  return [
+    ['', String.raw`\\(?:frac|int|sum|prod|sqrt|lim|infty|mathbb|forall|exists|partial)`, ['\\']],
+    ['', '[∑∫∏√∞∀∃∂≤≥≠≈∈⊂]', []],
+    [String.raw`\b[a-z]\s*`, String.raw`\^\s*\d`, ['^']],
+    [String.raw`\b\d*[a-z]\s*[+\-*/]\s*(?:(?:\d+[a-z]?|[a-z])\s*)?`, String.raw`=\s*\d`, ['=']],
+    [String.raw`\b[a-z]\(\s*[a-z]\s*\)\s*`, '=', ['=', '(']],
+    ['', String.raw`\bmod\s+\d`, ['mod']],
+    ['', String.raw`\bt\(n\)`, ['t(n)']],
+  ];
+}
+function mathNotationRegex(): RegExp {
+  return new RegExp(mathNotationForms().map(([before, rest]) => before + rest).join('|'), 'u');
+}
+/**
+ * Each form alone, with what comes before its character as a lookbehind ("(?<=\\b[a-z]\\s*)\\^\\s*\\d"):
+ * the engine then tries it where it finds the character, not at every place.
+ */
+const MATH_NOTATION_FORMS = mathNotationForms().map(([before, rest, needs]) => ({ regex: new RegExp(before ? `(?<=${before})${rest}` : rest, 'u'), needs }));
+/**
+ * MATH_NOTATION.test(text), one form at a time, each only where the text holds what it must
+ * ("\\", "^", "=", "(", "mod", "t(n)"). Over the first 1.2 KB of the 34 seeded 2 KB mixtures
+ * with no math symbol the one alternation took ~7.2 us here, this ~1.0; 1,200 "=" in a row ~3.0
+ * against ~10.3 (each "=" is tried).
  */
 export function mathNotationIn(text: string): boolean {
-  return (
-    (text.includes('\\') && MATH_LATEX.test(text)) ||
-    MATH_SYMBOL_ANY.test(text) ||
-    (text.includes('^') && MATH_POWER.test(text)) ||
-    (text.includes('=') && (MATH_EQUATION.test(text) || (text.includes('(') && MATH_FUNCTION.test(text)))) ||
-    (text.includes('mod') && MATH_MOD.test(text)) ||
-    (text.includes('t(n)') && MATH_T_OF_N.test(text))
-  );
+  for (const { regex, needs } of MATH_NOTATION_FORMS) {
+    if (needs.every((n) => text.includes(n)) && regex.test(text)) return true;
+  }
+  return false;
 }
 export const MATH_WORDS = lexicon([
   'integral', 'derivative', 'eigen(?:value|vector)s?', 'matrix', 'matrices', 'polynomial', 'primes?', 'irrational', 'probability', 'expected value',
