@@ -806,8 +806,10 @@ describe('classifier', () => {
       expect(mathNotationIn(t), t).toBe(want);
       expect(MATH_NOTATION.test(t), t).toBe(want);
     }
-    // Each "=" or "^" is tried once: long runs of them, and the spaces MATH_NOTATION reads once, stay bounded.
-    for (const t of ['='.repeat(100_000), '^'.repeat(100_000), 's*' + ' '.repeat(100_000) + '*=', 'a+ '.repeat(30_000) + '=', 'x ^ '.repeat(30_000)]) {
+    // Each "=" or "^" is tried once and reads back once: long runs of them, and of spaces before
+    // them (what recheck tried against the lookbehind-first forms), stay bounded.
+    const tabs = '\t'.repeat(100_000);
+    for (const t of ['='.repeat(100_000), '^'.repeat(100_000), 's*' + ' '.repeat(100_000) + '*=', 'a+ '.repeat(30_000) + '=', 'x ^ '.repeat(30_000), tabs + '^', `a${tabs}^1`, `a+${tabs}=`, tabs + '=1', `a(${tabs}=`, `f(x${tabs})=`, '\t\t'.repeat(50_000) + '=^(']) {
       expect(within(5000, () => mathNotationIn(t)), t.slice(0, 12)).toBe(MATH_NOTATION.test(t));
     }
   });
