@@ -130,8 +130,6 @@ const REST_SCAN_HEAD = 225;
 
 const WORD_RE = /[\p{L}\p{N}'’]+/gu;
 const MATH_HINT = /[=^\\∑∫∏√∞∀∃∂≤≥≠≈∈⊂]|mod\s|t\(n\)/;
-/** MATH_NOTATION's symbol alternative on its own (a match of it is a match of MATH_NOTATION). */
-const MATH_SYMBOL = /[∑∫∏√∞∀∃∂≤≥≠≈∈⊂]/;
 /** "Check it for anything that could ...", "check pull request 17 for regressions". */
 const CHECK_FOR = /\bcheck (?:(?:it|this|them) for |(?:[^\s]+ ){0,3}for (?:anything|any|problems|issues|bugs|regressions|risks|security)(?![\p{L}]))/u;
 /**
@@ -1390,9 +1388,9 @@ function scoreTurn(raw: string, nested = false): TurnScore {
     score += Math.min(0.6, (shape.questionMarks - 1) * 0.3);
     signals.push(`${shape.questionMarks} questions`);
   }
-  // The full notation pattern only where a math character could be (it is the costliest regex);
-  // a math symbol is one of its alternatives by itself, found by a plain class search.
-  const mathNotation = MATH_HINT.test(lex) && (MATH_SYMBOL.test(lex) || mathNotationIn(lex));
+  // The notation's forms only where a math character could be (mathNotationIn tries the math
+  // symbols' plain class search among them, second, after the LaTeX one where a backslash is).
+  const mathNotation = MATH_HINT.test(lex) && mathNotationIn(lex);
   const mathWords = MATH_WORDS.count(lexScan, 4);
   if (mathNotation || mathWords > 0) {
     score += (mathNotation ? 0.4 : 0) + Math.min(0.6, mathWords * 0.2);
