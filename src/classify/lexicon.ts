@@ -201,6 +201,51 @@ export const SOCIAL_EDGE_WORDS = new Set(
     'merhaba teşekkürler dzięki cześć bedankt hoi hej tack'
   ).split(' '),
 );
+/**
+ * A greeting or thanks that opens a turn before its ask ("Hi! ", "Hello team,\n", "Thanks! ",
+ * "Please, ", "Hola, ", "Привет! ", "你好，"): the words and up to two listed words of address ("there",
+ * "all"), not the mark that ends them (classifier.ts withoutSocialEdges reads that, and a name).
+ * Matched where the turn starts (sticky), any case; group 1 is thanks (what follows may be an
+ * acknowledgement: "thanks, that's all").
+ */
+export const SOCIAL_OPENING = /[\s"'“«]*(?:hi|hello|please|hey|hiya|howdy|yo|greetings|good (?:morning|afternoon|evening|day)|hola|buen(?:os|as) (?:días|dias|tardes|noches)|hallo|moin|servus|guten (?:morgen|tag|abend)|bonjour|bonsoir|salut|coucou|ciao|buongiorno|olá|oi|bom dia|boa (?:tarde|noite)|привет|здравствуйте|добрый (?:день|вечер)|доброе утро|你好|您好|大家好|嗨|こんにちは|こんばんは|おはよう(?:ございます)?|안녕하세요|((?:many )?thanks|thank you|thx|gracias|danke|merci|grazie|obrigad[oa]|спасибо|谢谢|ありがとう(?:ございます)?))(?:[ \t]+(?:there|all|everyone|everybody|team|folks|guys|again|friend|mate|so much|a lot)){0,2}/iuy;
+/**
+ * Thanks that close a turn after its ask ("... ? Thanks!", "..., thank you so much.", "\n\nTIA"):
+ * the phrase and what may follow it to the end. Matched on the turn's last 120 characters, any
+ * case; withoutSocialEdges reads what is before it (a sentence mark, a comma or a line break, or
+ * a space before a capital: "Write a note saying thanks." ends in no thanks).
+ */
+export const CLOSING_THANKS = /(?:(?:many |a thousand )?(?:thanks|thank you|thank u|thx|ty|tia|cheers)(?:[ \t]+(?:so much|very much|a lot|a bunch|in advance|again|heaps|all))?|much appreciated|appreciate it|gracias|muchas gracias|danke(?: schön| sehr)?|vielen dank|merci(?: beaucoup)?|спасибо(?: большое| заранее)?|grazie(?: mille)?|obrigad[oa]|谢谢(?:你|您)?|多谢|ありがとう(?:ございます)?|감사합니다)[\s!.。！~]*$/iu;
+/**
+ * What opens an ask before it says anything ("Quick question: ", "Question - ", "I was wondering,
+ * "): a label and its mark. Sticky, any case.
+ */
+export const LABEL_OPENING = /[\s"'“«]*(?:(?:a |one )?(?:quick|short|simple|small|random|dumb|stupid|silly|noob|newbie|basic) (?:question|one|q)|question|q|urgent|help|(?:i was|i am|i'm|just) wondering|i have a question|i've got a question|i've a question)[ \t]*(?:[:,!—–]+|-+(?=[ \t]))\s*/iuy;
+/**
+ * A request's courtesy before its verb ("Can you please ", "Could you kindly ", "Would you mind
+ * ", "I was wondering if you could "): the ask is the rest ("explain ..."). Only with "please" or
+ * a like word: "Can you hear me?" is a yes/no question. Sticky, any case.
+ */
+export const COURTESY_OPENING = /[\s"'“«]*(?:(?:can|could|would|will) (?:you|u) (?:please|pls|plz|kindly)|(?:please|pls|plz|kindly) (?:can|could|would) (?:you|u)|would you (?:mind|be able to)|(?:i was|i am|i'm|just) wondering (?:if|whether) (?:you could|you can|you'd be able to)|i would like you to|i'd like you to)[ \t,]+(?=\p{L})/iuy;
+/**
+ * The words CLOSING_THANKS can end with, lower case: a text whose last word is none of them has no
+ * closing thanks, and the regex is not run on it.
+ */
+export const CLOSING_THANKS_LAST_WORDS: ReadonlySet<string> = new Set(
+  'thanks thank you u thx ty tia cheers much lot bunch advance again heaps all appreciated it gracias danke schön sehr dank merci beaucoup спасибо большое заранее grazie mille obrigado obrigada 谢谢 谢谢你 谢谢您 多谢 ありがとう ありがとうございます 감사합니다'.split(' '),
+);
+/** One emoji unit: a pictograph, a skin tone, a joiner or a variation selector (withoutSocialEdges reads a turn's last ones). */
+export const EMOJI_UNIT = /^(?:\p{Extended_Pictographic}|\p{Emoji_Modifier}|[\u200d\ufe0f\u20e3])$/u;
+/** Emoticons that end a turn ("... works now :)"). */
+export const EMOTICONS: readonly string[] = [':)', ':-)', ';)', ';-)', ':(', ':-(', ':D', ':-D', ':P', ':p', ':3', '=)', '<3', '^^'];
+/**
+ * A turn written as a list item or a quotation ("- What is X?", "\"How do I ...?\""): its marks
+ * (withoutSocialEdges reads one-line turns only). Group 1 is an opening quote, whose closing one
+ * must end the turn (QUOTE_CLOSES).
+ */
+export const WRAPPED_LINE = /^[ \t]*(?:(?:[-*•–]|\d{1,2}[.)])[ \t]+|(["“«„'‘]))/u;
+/** The closing quote of each opening one WRAPPED_LINE takes. */
+export const QUOTE_CLOSES: Readonly<Record<string, string>> = { '"': '"', '“': '”', '«': '»', '„': '“', "'": "'", '‘': '’' };
 /** Chinese, Japanese and Korean greetings and thanks that open a short social turn ("谢谢你的帮助", "お疲れ様です"). */
 export const SOCIAL_OPENING_CJK = /^(?:你好|谢谢|多谢|再见|早上好|晚上好|晚安|辛苦了|こんにちは|こんばんは|ありがとう|おはよう|おやすみ|さようなら|お疲れ様|안녕|감사합니다|고마워)[^?？]{0,8}$/u;
 export const SYSTEM_RIGOUR = lexicon(['expert', 'rigorous', 'think carefully', 'careful reasoning', 'research', 'mathematician', 'proof', 'olympiad', 'senior']);

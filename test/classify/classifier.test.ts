@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ARITHMETIC_STEP, POWER_QUESTION, classifyMessages, classifyText, germanHowToVerb, isTypoDiff, numericRanges, powerQuestionIn } from '../../src/classify/classifier.js';
+import { ARITHMETIC_STEP, POWER_QUESTION, classifyMessages, classifyText, germanHowToVerb, isTypoDiff, numericRanges, powerQuestionIn, withoutSocialEdges } from '../../src/classify/classifier.js';
 import { MATH_NOTATION, mathNotationIn } from '../../src/classify/lexicon.js';
 import { TIER_NAMES } from '../../src/config/schema.js';
 import { astralToBmp, technicalMarks } from '../../src/classify/text.js';
@@ -1020,8 +1020,9 @@ describe('classifier', () => {
       fc.property(words, words, words, words, (head, tail, middleA, middleB) => {
         // One line of prose (no fence, no code line, no blank line) of at most 1,400 characters,
         // kept whole as the ask. The first 900 and the last 300 are the same in both.
-        const start = `Please ${head} `.padEnd(900, 'x').slice(0, 900);
-        const end = ` ${tail} thanks.`.padStart(300, 'y').slice(-300);
+        // (Its ends are no greeting, thanks or courtesy set apart before the window is read.)
+        const start = `So ${head} `.padEnd(900, 'x').slice(0, 900);
+        const end = ` ${tail} today.`.padStart(300, 'y').slice(-300);
         const one = classifyText(start + middleA.slice(0, 200) + end);
         const other = classifyText(start + middleB.slice(0, 200) + end);
         expect(other.tier).toBe(one.tier);
@@ -1080,13 +1081,22 @@ describe('robustness: padding and keyword stuffing raise a query at most one tie
     // and the same verb beside an easy ask still lifts it one tier at most
     expect(idx(classifyText('What is the capital of France? Diagnose.').tier)).toBeLessThanOrEqual(idx('moderate'));
   });
-  it('bare names and measurements beside a greeting or a lookup lift it one tier at most', () => {
+  it('bare names and measurements beside a greeting or a lookup lift it one tier at most; thanks set apart from them leave them as they read alone', () => {
     for (const pad of ['GC pauses 400 ms on G1.', 'OutOfMemory after 5 minutes', 'Redis-кластер 30 секунд', 'it drops 3 of 5 packets and runs for hours', 'PR 12, MR !7', '2^100 and 100!']) {
+      const alone = classifyText(pad).tier;
       for (const q of [...trivial, ...simple]) {
         const base = idx(classifyText(q).tier);
-        for (const t of [`${q} ${pad}`, `${pad} ${q}`]) expect(idx(classifyText(t).tier), t).toBeLessThanOrEqual(base + 1);
+        for (const t of [`${q} ${pad}`, `${pad} ${q}`]) {
+          // "thanks! GC pauses 400 ms on G1.": the thanks are not read (withoutSocialEdges), and the
+          // turn reads as the report alone, which is what sending it alone would get.
+          if (withoutSocialEdges(t).trim() === pad) expect(classifyText(t).tier, t).toBe(alone);
+          else expect(idx(classifyText(t).tier), t).toBeLessThanOrEqual(base + 1);
+        }
       }
     }
+    // Both kinds occur: thanks set apart ("thanks! <pad>") and thanks read with the pad.
+    expect(withoutSocialEdges('thanks! GC pauses 400 ms on G1.')).toBe('GC pauses 400 ms on G1.');
+    expect(withoutSocialEdges('OutOfMemory after 5 minutes thanks!')).toBe('OutOfMemory after 5 minutes thanks!');
   });
   it('a long paste with a one-line easy ask stays SIMPLE or MODERATE', () => {
     const paste = Array.from({ length: 400 }, (_, i) => `Line ${i}: we must design, optimise and prove the distributed consensus protocol handles every failure mode.`).join('\n');

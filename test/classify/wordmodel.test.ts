@@ -166,7 +166,7 @@ describe('word model (the classifier fallback)', () => {
     const cases = [
       [{ role: 'user', content: 'What is a mutex?' }],
       [{ role: 'user', content: 'Who wrote the Raft paper?' }],
-      [{ role: 'user', content: 'Thanks! How do I list the open ports on a Linux box?' }],
+      [{ role: 'user', content: 'ok so how do I list the open ports on a Linux box?' }],
       agent('convert order 4412 to euros'),
     ];
     for (const messages of cases) {
@@ -176,6 +176,9 @@ describe('word model (the classifier fallback)', () => {
       expect(seconded.tier, messages.at(-1)!.content).toBe('simple');
       expect(seconded.signals).not.toContain(SECOND_OPINION_SIGNALS.simple);
     }
+    // Thanks or a greeting set apart from the ask are not read: the ask is seconded as it would be alone.
+    const ask = 'How do I list the open ports on a Linux box?';
+    for (const content of [ask, `Thanks! ${ask}`, `Hi team,\n${ask} 🙏`]) expect(classifyMessages([{ role: 'user', content }], 3, high).tier, content).toBe('moderate');
   });
 
   it('the second opinion does not overrule a paste, keyword stuffing, a design for people or a word problem, whatever the model reads', () => {
