@@ -789,8 +789,11 @@ export function technicalMarks(text: string): TechnicalMarks {
   const foreign = other > latin;
   // Shouted text has no acronyms to tell apart from its words. Most prose has no name-like pair
   // of characters at all: one regex test settles it.
-  if ((upper <= lower || foreign) && (foreign || NAME_HINT.test(t))) {
-    const blanked = blankLatinNames(rest, foreign);
+  // An ask written all in lower case names its systems in lower case too ("grpc streams drop
+  // behind the alb"): the known ones are names (LOWER_CASE_NAMES).
+  const lowerCase = upper === 0 && lower > 0 && !foreign;
+  if ((upper <= lower || foreign) && (foreign || lowerCase || NAME_HINT.test(t))) {
+    const blanked = blankLatinNames(rest, foreign, lowerCase);
     rest = blanked.rest;
     names = blanked.names;
   }
@@ -804,7 +807,24 @@ export function technicalMarks(text: string): TechnicalMarks {
  * token cost ~250 ns a token here): from a letter or digit on through [A-Za-z0-9_.-], back to
  * the last letter or digit; a lone letter is a token, a lone digit is not (exported for tests).
  */
-export function blankLatinNames(text: string, foreign: boolean): { rest: string; names: number } {
+/**
+ * Systems and formats written in capitals or CamelCase ("TCP", "CSV", "EventEmitter", "MySQL"),
+ * which isSystemName finds by their case, in lower case: in an ask written all in lower case (as
+ * many chat users write) they are the names the same ask, cased, would have. Names written with
+ * one capital ("Kafka", "Postgres") are not names when cased either, and words that are also
+ * English ("rest", "react") are not here.
+ */
+export const LOWER_CASE_NAMES: ReadonlySet<string> = new Set(
+  (
+    'tcp udp http https tls ssl dns dhcp csv tsv json yaml yml xml html css sql nosql grpc rpc alb elb nlb dag jwt oidc saml sso ldap ' +
+    'cdn vpc iam rds ecs eks gke aks sqs sns kms ebs efs jvm jit ssd hdd nvme raid smtp imap sftp cors csrf xss orm crud mvcc wal lsm oom iops qps rps ' +
+    'sla slo sli ttl lru fifo ipc sdk uuid api apis sku skus auc roc xgboost ' +
+    'postgresql mysql mongodb dynamodb bigquery clickhouse opensearch eventemitter javascript typescript nodejs github gitlab nextjs pytorch ' +
+    'tensorflow numpy rabbitmq haproxy macos powershell vscode intellij fastapi openai chatgpt graphql llm llms'
+  ).split(' '),
+);
+
+export function blankLatinNames(text: string, foreign: boolean, lowerCase = false): { rest: string; names: number } {
   let names = 0;
   let out = '';
   let from = 0;
@@ -827,7 +847,7 @@ export function blankLatinNames(text: string, foreign: boolean): { rest: string;
       continue;
     }
     const w = text.slice(p, stop);
-    if (foreign ? hasTwoLatinLetters(w) : isSystemName(w)) {
+    if (foreign ? hasTwoLatinLetters(w) : isSystemName(w) || (lowerCase && LOWER_CASE_NAMES.has(w))) {
       names++;
       out += text.slice(from, p) + ' ';
       from = stop;

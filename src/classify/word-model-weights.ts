@@ -8,7 +8,7 @@ export const WORD_MODEL = {
   // P(labelled above t | a plain reading of tier t, score s) = σ(a + b·(s − t)): fitLiftOdds.
   secondOpinion: {
     simple: { a: -4.501, b: 3.759 },
-    moderate: { a: -3.894, b: 4.764 },
+    moderate: { a: -3.791, b: 4.615 },
   },
   // P(labelled above the rules' tier t | a fallback lift from t, score s) = σ(a + b·(s − t)): fitLiftOdds.
   fallbackOdds: { a: -2.223, b: 2.76 },

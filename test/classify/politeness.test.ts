@@ -60,6 +60,20 @@ describe('politeness and typography do not move the tier (the tune split, every 
     });
   }
 
+  it('all in lower case: at most 1 % of asks move (names written with one capital, "Kafka", read no differently; a few CamelCase ones are not known in lower case)', () => {
+    const { perturbed, moved: changed } = moved((a) => a.toLowerCase());
+    expect(perturbed).toBeGreaterThan(800);
+    expect(changed.length).toBeLessThanOrEqual(Math.floor(perturbed / 100));
+    // Systems written in capitals or CamelCase are names in an all-lower-case ask too.
+    const cased = technicalMarks('gRPC streams drop after exactly 60 seconds behind the ALB.');
+    expect(cased.names).toBe(2);
+    expect(technicalMarks('grpc streams drop after exactly 60 seconds behind the alb.').names).toBe(cased.names);
+    expect(classifyText('grpc streams drop after exactly 60 seconds behind the alb.').tier).toBe(classifyText('gRPC streams drop after exactly 60 seconds behind the ALB.').tier);
+    // Not where the ask has capitals of its own (its case says what a name is), nor an English word.
+    expect(technicalMarks('The csv export drops rows.').names).toBe(0);
+    expect(technicalMarks('take some rest and react calmly').names).toBe(0);
+  });
+
   it('two spaces between every word: at most 1 % of asks move (the word model reads fewer words of a spread-out ask)', () => {
     const { perturbed, moved: changed } = moved((a) => a.replace(/ /g, '  '));
     expect(perturbed).toBeGreaterThan(800);
