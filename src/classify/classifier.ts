@@ -1658,6 +1658,7 @@ export function withoutSocialEdges(turn: string): string {
   // Up to one greeting or thanks, one label and one courtesy, in that order ("Hi! Quick question:
   // could you please explain ...").
   let start = 0;
+  let greeted = false;
   let thanksFirst = false;
   SOCIAL_OPENING.lastIndex = 0;
   const opening = SOCIAL_OPENING.exec(head);
@@ -1669,6 +1670,7 @@ export function withoutSocialEdges(turn: string): string {
       OPENING_END.lastIndex = at;
       if (OPENING_END.test(head)) {
         start = OPENING_END.lastIndex;
+        greeted = true;
         thanksFirst = opening[1] !== undefined;
         break;
       }
@@ -1695,16 +1697,66 @@ export function withoutSocialEdges(turn: string): string {
     const spaced = k < closing.index - 1;
     if (mark !== '' && SENTENCE_MARKS.includes(mark)) end = from + k + 1;
     else if (mark === ',' || mark === '，' || lineBreak || (spaced && mark !== '' && isUpperAt(closing[0], 0))) end = from + k + (mark === ',' || mark === '，' ? 0 : 1);
-    closed = end < from + closing.index;
+    closed = end <= from + closing.index;
   }
   if (start === 0 && end === text.length) return text;
   const ask = text.slice(start, end);
   if (ask.trim() === '') return text;
   // Thanks with an acknowledgement, asking nothing, is a social turn, read whole ("thanks, that's
-  // all", "that fixed it, thx"); after a greeting, or with a question or a command ("Isolate
-  // laptop-bob. Thanks!"), what is left is the ask.
+  // all", "that fixed it, thx"); with a question or a command ("Isolate laptop-bob. Thanks!") what
+  // is left is the ask.
   const thanked = closed || thanksFirst || emoji;
-  return thanked && !/[?？]/.test(ask) && isSmallTalk(text) && !agentCommand(ask) ? text : ask;
+  if (thanked && !/[?？]/.test(ask) && isSmallTalk(text) && !agentCommand(ask)) return text;
+  // Hard words with no sentence around them after a greeting ("Hello! prove design optimize
+  // derive theorem step by step") are keyword stuffing around the greeting, the turn's only ask:
+  // read whole, where the stuffing check lets the greeting decide (scoreTurn).
+  return greeted && keywordSoup(ask) ? text : ask;
+}
+
+/**
+ * Function words: a sentence has one ("Design a cache", "Prove that ..."); a list of keywords
+ * ("prove design optimize theorem") has none. The covered languages' articles, prepositions,
+ * pronouns, conjunctions and copulas.
+ */
+const FUNCTION_WORDS = wordSet(
+  (
+    'a an the this that these those my our your his her its their me us it i we you he she they to of for in on at by with from into about and or but if ' +
+    'is are was were be been am do does did how what why which who when where can could should would will not no ' +
+    'el la los las un una de del que y o en por para con es son como qué cómo mi su ' +
+    'der die das ein eine einen und oder ist sind wie was warum mit für zu von im in den dem ich wir mein unser ' +
+    'le les une des et ou est sont comment pourquoi avec pour dans du je nous mon notre ' +
+    'и в на с по для как что это почему мой наш я мы не ' +
+    'o os as um uma do da dos das é são com em meu nosso il lo gli di che è sono come perché per mio nostro'
+  ).split(' '),
+);
+
+/**
+ * Whether a short text is hard words with no sentence around them: a hard lexicon's word, no
+ * question mark, and once the hard words are out no function word (FUNCTION_WORDS) and no Chinese
+ * or Japanese (whose sentences have no spaces to find words by).
+ */
+function keywordSoup(text: string): boolean {
+  if (text.length > SOCIAL_EDGE_SCAN * 5 || /[?？]/.test(text)) return false;
+  const lex = lexicalForm(text);
+  const scan = readLexicons(lex);
+  if (!DEEP_ASK.test(scan) && !COMPLEX_ASK.test(scan) && !MULTI_STEP.test(scan)) return false;
+  const left = withoutHardWords(lex, scan);
+  for (let i = 0; i < left.length; ) {
+    const c = left.charCodeAt(i);
+    if (c >= 0x2e80 && c <= 0x9fff) return false;
+    if (!isBmpWordChar(c)) {
+      i++;
+      continue;
+    }
+    const start = i;
+    let h = HASH_SEED;
+    for (; i < left.length && isBmpWordChar(left.charCodeAt(i)); i++) {
+      if (left.charCodeAt(i) >= 0x2e80 && left.charCodeAt(i) <= 0x9fff) return false;
+      h = hashStep(h, left.charCodeAt(i));
+    }
+    if (FUNCTION_WORDS.getRange(left, start, i, h) !== undefined) return false;
+  }
+  return true;
 }
 
 /**

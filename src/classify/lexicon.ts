@@ -218,9 +218,10 @@ export const SOCIAL_OPENING = /[\s"'“«]*(?:hi|hello|please|hey|hiya|howdy|yo|
 export const CLOSING_THANKS = /(?:(?:many |a thousand )?(?:thanks|thank you|thank u|thx|ty|tia|cheers)(?:[ \t]+(?:so much|very much|a lot|a bunch|in advance|again|heaps|all))?|much appreciated|appreciate it|gracias|muchas gracias|danke(?: schön| sehr)?|vielen dank|merci(?: beaucoup)?|спасибо(?: большое| заранее)?|grazie(?: mille)?|obrigad[oa]|谢谢(?:你|您)?|多谢|ありがとう(?:ございます)?|감사합니다)[\s!.。！~]*$/iu;
 /**
  * What opens an ask before it says anything ("Quick question: ", "Question - ", "I was wondering,
- * "): a label and its mark. Sticky, any case.
+ * "): a label and its mark, or a label that ends the turn ("hey, quick one": nothing is asked yet).
+ * Sticky, any case.
  */
-export const LABEL_OPENING = /[\s"'“«]*(?:(?:a |one )?(?:quick|short|simple|small|random|dumb|stupid|silly|noob|newbie|basic) (?:question|one|q)|question|q|urgent|help|(?:i was|i am|i'm|just) wondering|i have a question|i've got a question|i've a question)[ \t]*(?:[:,!—–]+|-+(?=[ \t]))\s*/iuy;
+export const LABEL_OPENING = /[\s"'“«]*(?:(?:a |one )?(?:quick|short|simple|small|random|dumb|stupid|silly|noob|newbie|basic) (?:question|one|q)|question|q|urgent|help|(?:i was|i am|i'm|just) wondering|i have a question|i've got a question|i've a question)[ \t]*(?:[:,!—–]+|-+(?=[ \t])|[.?!]*$)\s*/iuy;
 /**
  * A request's courtesy before its verb ("Can you please ", "Could you kindly ", "Would you mind
  * ", "I was wondering if you could "): the ask is the rest ("explain ..."). Only with "please" or

@@ -4,6 +4,7 @@ import { labelledRows } from '../../src/classify/wordmodel-train.js';
 import { lexicalForm, technicalMarks, withPlainSpaces } from '../../src/classify/text.js';
 import type { ChatMessageLike } from '../../src/classify/text.js';
 import { packageRoot } from '../../src/paths.js';
+import { TIER_NAMES } from '../../src/config/schema.js';
 
 /**
  * How an ask is written around its words must not move its tier: a greeting before it, thanks or
@@ -34,6 +35,7 @@ function moved(rewrite: (ask: string) => string | null): { perturbed: number; mo
 }
 
 const oneLine = (s: string) => !/[\n\r]/.test(s) && s.length <= 600;
+const idx = (t: string) => TIER_NAMES.indexOf(t as (typeof TIER_NAMES)[number]);
 
 describe('politeness and typography do not move the tier (the tune split, every ask)', () => {
   const rewrites: Array<[string, (ask: string) => string | null]> = [
@@ -126,6 +128,23 @@ describe('withoutSocialEdges: the ask between a greeting and thanks', () => {
     expect(classifyText('🙏'.repeat(100_000)).tier).toBe('simple');
     expect(performance.now() - t1).toBeLessThan(200);
     expect(classifyText('🙏').tier).toBe('trivial');
+  });
+
+  it('keyword stuffing after a greeting stays stuffing around the greeting; a sentence after it is the ask', () => {
+    // A held-out adversarial ask of this shape reads as the greeting with a hard word beside it (the
+    // stuffing check), not as the keywords alone.
+    const soup = 'Hello! prove design architect optimize derive theorem lemma step by step';
+    expect(withoutSocialEdges(soup)).toBe(soup);
+    expect(idx(classifyText(soup).tier)).toBeLessThanOrEqual(idx('simple'));
+    // A sentence (a function word, a question, Chinese) after the greeting is the ask.
+    for (const ask of ['Design and implement a distributed cache', 'Prove that the halting problem is undecidable.', '证明素数有无穷多个。', 'prove design optimize derive?']) {
+      expect(withoutSocialEdges(`Hi! ${ask}`), ask).toBe(ask);
+      expect(classifyText(`Hi! ${ask}`).tier, ask).toBe(classifyText(ask).tier);
+    }
+    // After a label alone (no greeting) the keywords are the ask, as they are without it.
+    expect(withoutSocialEdges('Quick question: prove design optimize derive')).toBe('prove design optimize derive');
+    // A greeting and a label with nothing asked yet is small talk.
+    expect(classifyText('hey, quick one').tier).toBe('trivial');
   });
 
   it('a Chinese or Japanese sentence after a greeting is not small talk; the same greeting alone is', () => {
