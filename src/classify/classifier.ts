@@ -11,6 +11,7 @@ import {
   DEEP_ASK,
   DEPTH_TERMS,
   LOOKUP_CORE,
+  LOWER_CASE_SYSTEMS,
   mathNotationIn,
   MATH_WORDS,
   MODERATE_ASK,
@@ -1200,7 +1201,8 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   // One plain space between words for the short forms below ("What is  15 + 27?" is arithmetic),
   // where a turn is short enough to be one (isSmallTalk reads at most 600 characters).
   const whole = text.trim();
-  const trimmed = whole.length <= 600 ? withPlainSpaces(whole) : whole;
+  // (A nested turn is a part of a lexical form: its spaces are plain already.)
+  const trimmed = whole.length <= 600 && !nested ? withPlainSpaces(whole) : whole;
   if (trimmed.length === 0) return { score: 0, signals: ['empty message'], smallTalk: true, short: true };
   if (isSmallTalk(trimmed)) return { score: 0.3, signals: ['greeting or acknowledgement'], smallTalk: true, short: true };
   if (trimmed.length <= 60 && (SIMPLE_ARITH.test(trimmed) || ARITHMETIC_QUESTION.test(trimmed) || WORD_ARITH.test(trimmed))) {
@@ -1215,7 +1217,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   // Lexicons scan at most ASK_SCAN characters of instruction (its start and end): a longer ask is
   // long whatever else it says, and this bounds the per-request cost.
   // One plain space between words and plain apostrophes (withPlainSpaces): what the rules are written for.
-  const askScan = withPlainSpaces(ends(askRaw, ASK_SCAN, ASK_SCAN_HEAD));
+  const askScan = nested ? ends(askRaw, ASK_SCAN, ASK_SCAN_HEAD) : withPlainSpaces(ends(askRaw, ASK_SCAN, ASK_SCAN_HEAD));
   const ask = askScan.toLowerCase();
   const shape = textShape(ends(ask, SHAPE_SCAN, SHAPE_SCAN_HEAD), true);
   // What the lexicons read (the same as ask unless it has astral characters).
@@ -1237,7 +1239,8 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   const trivialAsk = !deep && !complex && !moderate && !material && !code && shape.words <= 9 && TRIVIAL_ASK.regex.test(lex.trim()) && !MATH_WORDS.test(lexScan) && !JUDGEMENT.test(lexScan) && !powerQuestion;
   // The ask's names and measurements, found once where a rule first asks (up to eight rules do).
   let askMarks: TechnicalMarks | undefined;
-  const marks = () => (askMarks ??= technicalMarks(askRaw));
+  // Read on the ask's scan (plain spaces); names in lower case only where the scan found one.
+  const marks = () => (askMarks ??= technicalMarks(askScan, LOWER_CASE_SYSTEMS.test(lexScan)));
   // A yes/no question about a system ("Does DNS use TCP or UDP?", "Does Python have tail calls?")
   // takes a fact and its caveat: a lookup, not a one-word answer.
   const aboutSystem = trivialAsk && (TECH_CONTEXT.test(lexScan) || marks().names > 0);

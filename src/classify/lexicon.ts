@@ -1,4 +1,4 @@
-import { BMP_LETTER } from './text.js';
+import { BMP_LETTER, LOWER_CASE_NAMES } from './text.js';
 import { WordLexicon } from './wordlex.js';
 
 /**
@@ -274,6 +274,11 @@ export const EFFORT_WORDS = new RegExp(`(?<!${BMP_LETTER})(?:${EFFORT_TERMS.join
  * 1929?" and "Why do leaves turn yellow?" are questions to explain (session 21: every such
  * everyday "why" read as complex).
  */
+/**
+ * The lower-case names (text.ts LOWER_CASE_NAMES) as a lexicon: the one scan of the ask says
+ * whether it holds one, and only then are they looked for as names (technicalMarks).
+ */
+export const LOWER_CASE_SYSTEMS = lexicon([...LOWER_CASE_NAMES]);
 export const TECH_CONTEXT = lexicon(
   [
     'services?', 'servers?', 'clusters?', 'nodes?', 'pods?', 'containers?', 'databases?', 'db', 'quer(?:y|ies)', 'index(?:es)?', 'tables?', 'replicas?', 'shards?',

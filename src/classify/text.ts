@@ -218,12 +218,12 @@ const CURLY_APOSTROPHE = /\u2019/g;
  * as it is.
  */
 export function withPlainSpaces(text: string): string {
-  if (!PLAIN_SPACES_CHANGE.test(text)) return text;
-  return text.replace(ODD_SPACE, ' ').replace(CURLY_APOSTROPHE, "'");
+  const spaced = ODD_SPACE_HERE.test(text) ? text.replace(ODD_SPACE, ' ') : text;
+  return spaced.includes('\u2019') ? spaced.replace(CURLY_APOSTROPHE, "'") : spaced;
 }
 
-/** What withPlainSpaces changes, searched for first: one scan (~0.3 us over 300 characters here). */
-const PLAIN_SPACES_CHANGE = /[\t\u00a0\u202f\u3000\u2019]| {2}/;
+/** Whether a text has ODD_SPACE, searched for first: one scan (~0.3 us over 300 characters here). */
+const ODD_SPACE_HERE = /[\t\u00a0\u202f\u3000]| {2}/;
 
 /** lexicalForm of a text that is lower-cased and has plain spaces already (withPlainSpaces; no second pass over it). */
 export function astralToBmp(lower: string): string {
@@ -768,9 +768,9 @@ export interface TechnicalMarks {
  * expert questions, which name no hard verb. Meant for short asks: it reads at most the first
  * 600 characters.
  */
-export function technicalMarks(text: string): TechnicalMarks {
-  // One plain space between words, as the measurement and name patterns are written ("16 GB").
-  const t = withPlainSpaces(text.length > 600 ? text.slice(0, 600) : text);
+export function technicalMarks(text: string, lowerCaseNames = false): TechnicalMarks {
+  // (scoreTurn gives the ask with plain spaces, withPlainSpaces: the patterns are written with one, "16 GB".)
+  const t = text.length > 600 ? text.slice(0, 600) : text;
   let other = 0;
   let upper = 0;
   let lower = 0;
@@ -790,8 +790,9 @@ export function technicalMarks(text: string): TechnicalMarks {
   // Shouted text has no acronyms to tell apart from its words. Most prose has no name-like pair
   // of characters at all: one regex test settles it.
   // An ask written all in lower case names its systems in lower case too ("grpc streams drop
-  // behind the alb"): the known ones are names (LOWER_CASE_NAMES).
-  const lowerCase = upper === 0 && lower > 0 && !foreign;
+  // behind the alb"): the known ones are names (LOWER_CASE_NAMES), looked for where the caller
+  // knows the text holds one (lowerCaseNames: the lexicon scan found one).
+  const lowerCase = lowerCaseNames && upper === 0 && lower > 0 && !foreign;
   if ((upper <= lower || foreign) && (foreign || lowerCase || NAME_HINT.test(t))) {
     const blanked = blankLatinNames(rest, foreign, lowerCase);
     rest = blanked.rest;

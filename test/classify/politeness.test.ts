@@ -69,11 +69,13 @@ describe('politeness and typography do not move the tier (the tune split, every 
     // Systems written in capitals or CamelCase are names in an all-lower-case ask too.
     const cased = technicalMarks('gRPC streams drop after exactly 60 seconds behind the ALB.');
     expect(cased.names).toBe(2);
-    expect(technicalMarks('grpc streams drop after exactly 60 seconds behind the alb.').names).toBe(cased.names);
+    // (Looked for where the lexicon scan found one: scoreTurn passes LOWER_CASE_SYSTEMS' answer.)
+    expect(technicalMarks('grpc streams drop after exactly 60 seconds behind the alb.', true).names).toBe(cased.names);
+    expect(technicalMarks('grpc streams drop after exactly 60 seconds behind the alb.', false).names).toBe(0);
     expect(classifyText('grpc streams drop after exactly 60 seconds behind the alb.').tier).toBe(classifyText('gRPC streams drop after exactly 60 seconds behind the ALB.').tier);
     // Not where the ask has capitals of its own (its case says what a name is), nor an English word.
-    expect(technicalMarks('The csv export drops rows.').names).toBe(0);
-    expect(technicalMarks('take some rest and react calmly').names).toBe(0);
+    expect(technicalMarks('The csv export drops rows.', true).names).toBe(0);
+    expect(technicalMarks('take some rest and react calmly', true).names).toBe(0);
   });
 
   it('two spaces between every word: at most 1 % of asks move (the word model reads fewer words of a spread-out ask)', () => {
@@ -165,7 +167,8 @@ describe('the plain lexical form: one space between words, plain apostrophes', (
     expect(withPlainSpaces(prose)).toBe(prose);
     expect(lexicalForm('Think  step  by\tstep')).toBe('think step by step');
     // Measurements are read with one space ("16  GB" is "16 GB").
-    expect(technicalMarks('GC pauses of 2  s on a 16  GB heap').measurements).toBe(technicalMarks('GC pauses of 2 s on a 16 GB heap').measurements);
+    expect(technicalMarks(withPlainSpaces('GC pauses of 2  s on a 16  GB heap')).measurements).toBe(technicalMarks('GC pauses of 2 s on a 16 GB heap').measurements);
+    expect(classifyText('Java service: GC pauses of 2  s on a 16  GB heap since the upgrade.').tier).toBe(classifyText('Java service: GC pauses of 2 s on a 16 GB heap since the upgrade.').tier);
     expect(classifyText('What is  15 + 27?').tier).toBe(classifyText('What is 15 + 27?').tier);
     expect(classifyText('Think  step  by  step:  prove  that  √2  is  irrational.').tier).toBe(classifyText('Think step by step: prove that √2 is irrational.').tier);
   });
