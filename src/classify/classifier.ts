@@ -1217,7 +1217,9 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   // Lexicons scan at most ASK_SCAN characters of instruction (its start and end): a longer ask is
   // long whatever else it says, and this bounds the per-request cost.
   // One plain space between words and plain apostrophes (withPlainSpaces): what the rules are written for.
-  const askScan = nested ? ends(askRaw, ASK_SCAN, ASK_SCAN_HEAD) : withPlainSpaces(ends(askRaw, ASK_SCAN, ASK_SCAN_HEAD));
+  const scanRaw = ends(askRaw, ASK_SCAN, ASK_SCAN_HEAD);
+  // (An ask that is the whole short turn has been made plain above, as trimmed.)
+  const askScan = nested ? scanRaw : scanRaw === whole && whole.length <= 600 ? trimmed : withPlainSpaces(scanRaw);
   const ask = askScan.toLowerCase();
   const shape = textShape(ends(ask, SHAPE_SCAN, SHAPE_SCAN_HEAD), true);
   // What the lexicons read (the same as ask unless it has astral characters).
@@ -1850,11 +1852,11 @@ export function classifyMessages(
     for (let i = lastUser - 1; i >= stop && seen < CONTEXT_TURNS; i--) {
       const m = messages[i]!;
       if (m.role !== 'user') continue;
-      const text = withoutSocialEdges(messageEnds(m, 2 * MAX_SCAN, MAX_SCAN));
+      const text = messageEnds(m, 2 * MAX_SCAN, MAX_SCAN);
       if (seen > 0 && text.length > left) break;
       left -= Math.min(text.length, left);
       seen++;
-      prior = Math.max(prior, scoreTurn(text).score);
+      prior = Math.max(prior, scoreTurn(withoutSocialEdges(text)).score);
     }
     if (prior > score) {
       score = Math.max(score, prior - 0.6);
