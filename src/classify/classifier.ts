@@ -1869,7 +1869,9 @@ export function classifyMessages(
   if (!current.smallTalk) {
     for (const m of messages.length <= MESSAGES_LOOKED_THROUGH ? messages : messages.slice(0, MESSAGES_LOOKED_THROUGH)) {
       if (m.role !== 'system' && m.role !== 'developer') continue;
-      const sys = lexicalForm(messageHead(m, 4000));
+      // Lower case and BMP only, as written: a system prompt is the platform's own text, and a
+      // search of 4,000 characters for odd spaces (withPlainSpaces) cost ~4 us a request here.
+      const sys = astralToBmp(messageHead(m, 4000).toLowerCase());
       // An agent's system prompt (it defines tools): its tone rules are policy for every turn,
       // not a hint about this ask.
       if (definesTools(sys)) {
