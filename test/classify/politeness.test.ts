@@ -107,6 +107,8 @@ describe('withoutSocialEdges: the ask between a greeting and thanks', () => {
       ['Can you hear me?', 'Can you hear me?'],
       ['"Hello" means what?', '"Hello" means what?'],
       ['Translate "hi" and "bye"', 'Translate "hi" and "bye"'],
+      ['Which is wider, 16:9 or 4:3', 'Which is wider, 16:9 or 4:3'],
+      ['Why does f(x=) fail :)', 'Why does f(x=) fail'],
       // Nothing else, or thanks with an acknowledgement: the turn as it is (small talk).
       ['Hi!', 'Hi!'],
       ['👍', '👍'],
