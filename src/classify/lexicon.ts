@@ -269,16 +269,16 @@ export const EFFORT_TERMS = ['think', 'thinking', 'hard', 'harder', 'deeply', 'd
 /** The effort words in a lexical form (lexicalForm: the boundary class is the BMP's letters). */
 export const EFFORT_WORDS = new RegExp(`(?<!${BMP_LETTER})(?:${EFFORT_TERMS.join('|')})(?!${BMP_LETTER})`, 'gu');
 /**
+ * The lower-case names (text.ts LOWER_CASE_NAMES) as a lexicon: the one scan of the ask says
+ * whether it holds one, and only then are they looked for as names (technicalMarks).
+ */
+export const LOWER_CASE_SYSTEMS = lexicon([...LOWER_CASE_NAMES]);
+/**
  * What a system is made of: with one of these (or a named system, a measurement or code) a
  * symptom and a "why" are a failure to diagnose; without, "Why did the stock market crash in
  * 1929?" and "Why do leaves turn yellow?" are questions to explain (session 21: every such
  * everyday "why" read as complex).
  */
-/**
- * The lower-case names (text.ts LOWER_CASE_NAMES) as a lexicon: the one scan of the ask says
- * whether it holds one, and only then are they looked for as names (technicalMarks).
- */
-export const LOWER_CASE_SYSTEMS = lexicon([...LOWER_CASE_NAMES]);
 export const TECH_CONTEXT = lexicon(
   [
     'services?', 'servers?', 'clusters?', 'nodes?', 'pods?', 'containers?', 'databases?', 'db', 'quer(?:y|ies)', 'index(?:es)?', 'tables?', 'replicas?', 'shards?',

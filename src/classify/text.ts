@@ -193,15 +193,16 @@ const ASTRAL_OTHER = '\u25a1';
 
 /**
  * Space within a line other than one plain space: a run of two or more, a tab, a no-break, narrow
- * no-break or ideographic space (the rarer ones, an em space, are left as they are). The lexicons' terms and the rules' regexes are written with one plain space
- * between words ("step by step", "how do i"); two spaces between every word changed the tier of
- * 13 % of the training asks before the lexical form made them one.
+ * no-break or ideographic space (the rarer ones, an em space, are left as they are). The lexicons'
+ * terms and the rules' regexes are written with one plain space between words ("step by step",
+ * "how do i"); two spaces between every word changed the tier of 13 % of the training asks before
+ * the ask was read with one.
  */
 const ODD_SPACE = /[\t\u00a0\u202f\u3000][ \t\u00a0\u202f\u3000]*| [ \t\u00a0\u202f\u3000]+/g;
 
 /**
  * What the lexicons read: the text lower-cased, space within a line made one plain space
- * (ODD_SPACE), each astral letter or number replaced by one BMP letter and each other astral
+ * (ODD_SPACE) and typographic apostrophes plain (withPlainSpaces), each astral letter or number replaced by one BMP letter and each other astral
  * character by one BMP symbol, so that a BMP-only boundary class decides exactly what
  * [\p{L}\p{N}] would. Texts with neither (nearly all) are returned as they are after lower-casing.
  */
@@ -225,7 +226,10 @@ export function withPlainSpaces(text: string): string {
 /** Whether a text has ODD_SPACE, searched for first: one scan (~0.3 us over 300 characters here). */
 const ODD_SPACE_HERE = /[\t\u00a0\u202f\u3000]| {2}/;
 
-/** lexicalForm of a text that is lower-cased and has plain spaces already (withPlainSpaces; no second pass over it). */
+/**
+ * lexicalForm without the plain-space pass: for a lower-cased text whose spaces are plain already
+ * (withPlainSpaces; no second pass over it) or that is read as written (a system prompt).
+ */
 export function astralToBmp(lower: string): string {
   if (!SURROGATE.test(lower)) return lower;
   return lower.replace(ASTRAL, (pair) => (LETTER_OR_NUMBER.test(pair) ? ASTRAL_LETTER : ASTRAL_OTHER));
@@ -802,13 +806,6 @@ export function technicalMarks(text: string, lowerCaseNames = false): TechnicalM
 }
 
 /**
- * `text.replace(LATIN_TOKEN, (w) => (isName(w) ? ' ' : w))` and how many were blanked, where a
- * name is isSystemName(w), or in a text written mostly in another script any token with two
- * Latin letters in a row. LATIN_TOKEN's matches are found by hand (a replace with a callback per
- * token cost ~250 ns a token here): from a letter or digit on through [A-Za-z0-9_.-], back to
- * the last letter or digit; a lone letter is a token, a lone digit is not (exported for tests).
- */
-/**
  * Systems and formats written in capitals or CamelCase ("TCP", "CSV", "EventEmitter", "MySQL"),
  * which isSystemName finds by their case, in lower case: in an ask written all in lower case (as
  * many chat users write) they are the names the same ask, cased, would have. Names written with
@@ -825,6 +822,14 @@ export const LOWER_CASE_NAMES: ReadonlySet<string> = new Set(
   ).split(' '),
 );
 
+/**
+ * `text.replace(LATIN_TOKEN, (w) => (isName(w) ? ' ' : w))` and how many were blanked, where a
+ * name is isSystemName(w) (or, with lowerCase, an ask with no capital, a LOWER_CASE_NAMES word),
+ * or in a text written mostly in another script any token with two Latin letters in a row.
+ * LATIN_TOKEN's matches are found by hand (a replace with a callback per token cost ~250 ns a
+ * token here): from a letter or digit on through [A-Za-z0-9_.-], back to the last letter or
+ * digit; a lone letter is a token, a lone digit is not (exported for tests).
+ */
 export function blankLatinNames(text: string, foreign: boolean, lowerCase = false): { rest: string; names: number } {
   let names = 0;
   let out = '';
