@@ -1724,7 +1724,7 @@ export function withoutSocialEdges(turn: string): string {
  * ("prove design optimize theorem") has none. The covered languages' articles, prepositions,
  * pronouns, conjunctions and copulas.
  */
-const FUNCTION_WORDS = wordSet(
+const FUNCTION_WORDS: ReadonlySet<string> = new Set(
   (
     'a an the this that these those my our your his her its their me us it i we you he she they to of for in on at by with from into about and or but if ' +
     'is are was were be been am do does did how what why which who when where can could should would will not no ' +
@@ -1747,22 +1747,7 @@ function keywordSoup(text: string): boolean {
   const scan = readLexicons(lex);
   if (!DEEP_ASK.test(scan) && !COMPLEX_ASK.test(scan) && !MULTI_STEP.test(scan)) return false;
   const left = withoutHardWords(lex, scan);
-  for (let i = 0; i < left.length; ) {
-    const c = left.charCodeAt(i);
-    if (c >= 0x2e80 && c <= 0x9fff) return false;
-    if (!isBmpWordChar(c)) {
-      i++;
-      continue;
-    }
-    const start = i;
-    let h = HASH_SEED;
-    for (; i < left.length && isBmpWordChar(left.charCodeAt(i)); i++) {
-      if (left.charCodeAt(i) >= 0x2e80 && left.charCodeAt(i) <= 0x9fff) return false;
-      h = hashStep(h, left.charCodeAt(i));
-    }
-    if (FUNCTION_WORDS.getRange(left, start, i, h) !== undefined) return false;
-  }
-  return true;
+  return !/[\u2e80-\u9fff]/.test(left) && !words(left).some((w) => FUNCTION_WORDS.has(w));
 }
 
 /**

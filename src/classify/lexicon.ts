@@ -1,5 +1,5 @@
 import { BMP_LETTER, LOWER_CASE_NAMES } from './text.js';
-import { WordLexicon } from './wordlex.js';
+import { WordLexicon, expandTerm, words } from './wordlex.js';
 
 /**
  * Word lists for the classifier, by what they say about the ask. Spaced scripts match on whole
@@ -230,11 +230,15 @@ export const LABEL_OPENING = /[\s"'“«]*(?:(?:a |one )?(?:quick|short|simple|s
 export const COURTESY_OPENING = /[\s"'“«]*(?:(?:can|could|would|will) (?:you|u) (?:please|pls|plz|kindly)|(?:please|pls|plz|kindly) (?:can|could|would) (?:you|u)|would you (?:mind|be able to)|(?:i was|i am|i'm|just) wondering (?:if|whether) (?:you could|you can|you'd be able to)|i would like you to|i'd like you to)[ \t,]+(?=\p{L})/iuy;
 /**
  * The words CLOSING_THANKS can end with, lower case: a text whose last word is none of them has no
- * closing thanks, and the regex is not run on it.
+ * closing thanks, and the regex is not run on it. Read off the regex itself (its phrases, less
+ * what may follow them, expanded: a finite list), so that the two cannot drift apart.
  */
-export const CLOSING_THANKS_LAST_WORDS: ReadonlySet<string> = new Set(
-  'thanks thank you u thx ty tia cheers much lot bunch advance again heaps all appreciated it gracias danke schön sehr dank merci beaucoup спасибо большое заранее grazie mille obrigado obrigada 谢谢 谢谢你 谢谢您 多谢 ありがとう ありがとうございます 감사합니다'.split(' '),
-);
+export const CLOSING_THANKS_LAST_WORDS: ReadonlySet<string> = (() => {
+  const source = CLOSING_THANKS.source;
+  const phrases = expandTerm(source.slice(0, source.lastIndexOf('[')).replaceAll('[ \\t]+', ' '));
+  if (phrases === null) throw new Error('lexicon: CLOSING_THANKS must expand to a finite list of phrases');
+  return new Set(phrases.map((p) => words(p).at(-1)!));
+})();
 /** One emoji unit: a pictograph, a skin tone, a joiner or a variation selector (withoutSocialEdges reads a turn's last ones). */
 export const EMOJI_UNIT = /^(?:\p{Extended_Pictographic}|\p{Emoji_Modifier}|[\u200d\ufe0f\u20e3])$/u;
 /** Emoticons that end a turn ("... works now :)"). */

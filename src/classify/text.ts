@@ -202,9 +202,10 @@ const ODD_SPACE = /[\t\u00a0\u202f\u3000][ \t\u00a0\u202f\u3000]*| [ \t\u00a0\u2
 
 /**
  * What the lexicons read: the text lower-cased, space within a line made one plain space
- * (ODD_SPACE) and typographic apostrophes plain (withPlainSpaces), each astral letter or number replaced by one BMP letter and each other astral
- * character by one BMP symbol, so that a BMP-only boundary class decides exactly what
- * [\p{L}\p{N}] would. Texts with neither (nearly all) are returned as they are after lower-casing.
+ * (ODD_SPACE) and typographic apostrophes plain (withPlainSpaces), each astral letter or number
+ * replaced by one BMP letter and each other astral character by one BMP symbol, so that a BMP-only
+ * boundary class decides exactly what [\p{L}\p{N}] would. Texts with none of these (nearly all)
+ * are returned as they are after lower-casing.
  */
 export function lexicalForm(text: string): string {
   return astralToBmp(withPlainSpaces(text.toLowerCase()));
