@@ -3,7 +3,7 @@ import { DEFAULT_UNDER_TIER_COST, decideTier, tierProbabilities } from './calibr
 import { expandTerm, hasPlaceWithin, readLexicons, wordSet, words, type LexiconScan } from './wordlex.js';
 import { FALLBACK_ODDS, SECOND_OPINION_ODDS, liftOdds, secondOpinionMargins, wordModelScore, wordModelTierOf, type SecondOpinionMargins, type SecondOpinionTier } from './wordmodel.js';
 import { HASH_SEED, RangeSet, hashStep, sameRange } from './wordset.js';
-import { BMP_LETTER, astralToBmp, letterOrNumberAt, isAsciiAlnum, isBmpLetter, isBmpWordChar, currentTurnIndex, ends, isDigitCode, isJsSpace, lexicalForm, listLines, messageEnds, messageHead, nonBlankLines, splitAsk, technicalMarks, textShape, withPlainSpaces, type ChatMessageLike, type TechnicalMarks } from './text.js';
+import { BMP_LETTER, astralToBmp, letterOrNumberAt, isAsciiAlnum, isBmpLetter, isBmpWordChar, currentTurnIndex, ends, isDigitCode, isJsSpace, lexicalForm, listLines, messageEnds, withoutEmphasis, messageHead, nonBlankLines, splitAsk, technicalMarks, textShape, withPlainSpaces, type ChatMessageLike, type TechnicalMarks } from './text.js';
 import {
   BREVITY,
   COMPLEX_ASK,
@@ -48,8 +48,8 @@ import {
   LABEL_OPENING,
   QUOTE_CLOSES,
   WRAPPED_LINE,
-  CLOSING_THANKS,
-  CLOSING_THANKS_LAST_WORDS,
+  CLOSING_COURTESY,
+  CLOSING_COURTESY_LAST_WORDS,
   EMOJI_UNIT,
   EMOTICONS,
   SOCIAL_EDGE_WORDS,
@@ -546,12 +546,12 @@ const NUM = '\\d+(?:[.,]\\d+)?';
 const ARITH_OPENER = "(?:what(?:'s|s| is)|how much is|calculate|compute|¿?cuánto (?:es|son)|was (?:ist|ergibt)|wie ?viel ist|combien (?:font|fait)|quanto (?:é|fa|faz)|сколько будет|чему равно)";
 const ARITH_OPERATOR = '(?:[-+*/x×÷]|times|plus|minus|divided by|multiplied by|mal|geteilt durch|más|menos|por|entre|dividido (?:por|entre)|fois|moins|divisé par|vezes|mais|per|diviso|плюс|минус|умножить на|разделить на)';
 export const ARITHMETIC_QUESTION = new RegExp(
-  `^${ARITH_OPENER}\\s+${NUM}\\s*${ARITH_OPERATOR}\\s*${NUM}\\s*[?？]?$`,
+  `^${ARITH_OPENER}\\s+${NUM}\\s*${ARITH_OPERATOR}\\s*${NUM}\\s*[?？!]{0,3}$`,
   'iu',
 );
 
 /** One step named in words ("half of 350?", "double 21?", "What's a third of 90?"). */
-const WORD_ARITH = /^(?:what(?:'s|s| is)\s+)?(?:half|a third|a quarter|double|twice|triple)\s+(?:of\s+)?\d+(?:[.,]\d+)?\s*[?？.!]?$/iu;
+const WORD_ARITH = /^(?:what(?:'s|s| is)\s+)?(?:half|a third|a quarter|double|twice|triple)\s+(?:of\s+)?\d+(?:[.,]\d+)?\s*[?？.!]{0,3}$/iu;
 /** A translation of one quoted word ("Translate 'yes' to Spanish"): a one-word answer; a phrase stays a lookup. */
 const TRANSLATE_ONE_WORD = /^(?:translate|traduce|traduis|traduisez|übersetze|переведи)\s+(?!(?:this|that|it|these|those|esto|eso|esta|este|das|dies|ceci|cela|ça|это)\s)["'“‘«„]?[\p{L}-]+["'”’»“]?\s+(?:to|into|al|a|en|auf|ins|in|на)\s+\p{L}+\s*[.!?]?$/iu;
 const SIMPLE_ARITH = /^(?:what(?:'s|s| is)\s+|calculate\s+|compute\s+)?[\d\s+\-*/×÷().^%=?]+(?:times|plus|minus|divided by|squared|mal|más|menos|plus|fois)?[\d\s+\-*/×÷().^%=?]*$/iu;
@@ -1066,11 +1066,16 @@ function setUpQuestion(lex: string): boolean {
   const t = lex.trimEnd();
   const last = t.charCodeAt(t.length - 1);
   if (last !== 63 && last !== 0xff1f) return false;
-  const q = Math.max(t.lastIndexOf('. ', t.length - 2), t.lastIndexOf('! ', t.length - 2), t.lastIndexOf('。', t.length - 2));
-  if (q < 0 || t.lastIndexOf('?', t.length - 2) > q || t.lastIndexOf('？', t.length - 2) > q || t.indexOf(':', q) >= 0) return false;
+  // The closing question's marks, a run of them one ("How??").
+  let end = t.length - 1;
+  while (end > 0 && isQuestionOrBang(t.charCodeAt(end - 1))) end--;
+  const q = Math.max(t.lastIndexOf('. ', end - 1), t.lastIndexOf('! ', end - 1), t.lastIndexOf('。', end - 1));
+  if (q < 0 || t.lastIndexOf('?', end - 1) > q || t.lastIndexOf('？', end - 1) > q || t.indexOf(':', q) >= 0) return false;
   // Told in the first person it is a support request or advice ("My order 12345 hasn't arrived. Where is it?").
   return wordsUpTo(t.slice(0, q), 5) >= 5 && !FIRST_PERSON.test(t);
 }
+/** ? or ! (either width): a run of them closes one question. */
+const isQuestionOrBang = (c: number): boolean => c === 63 || c === 0xff1f || c === 33 || c === 0xff01;
 /** A sentence end, then a closing question of one to five words. */
 const SHORT_FINAL_QUESTION = /[.!:;。！：；]\s+((?:[\p{L}'’-]+\s+){0,4}[\p{L}'’-]+)\s*[?？]\s*$/u;
 /** "or" in the covered languages: a closing question with one is a choice. */
@@ -1612,13 +1617,13 @@ const isUpperAt = (s: string, i: number): boolean => {
   return ch !== ch.toLowerCase();
 };
 
-/** Whether the last word of text[0, end) (before marks and spaces) is one closing thanks can end with (CLOSING_THANKS_LAST_WORDS). */
-function endsInThanksWord(text: string, end: number): boolean {
+/** Whether the last word of text[0, end) (before marks and spaces) is one closing thanks or a please can end with (CLOSING_COURTESY_LAST_WORDS). */
+function endsInCourtesyWord(text: string, end: number): boolean {
   let e = end;
   while (e > 0 && !isBmpWordChar(text.charCodeAt(e - 1))) e--;
   let b = e;
   while (b > 0 && e - b < 24 && isBmpWordChar(text.charCodeAt(b - 1))) b--;
-  return e > b && CLOSING_THANKS_LAST_WORDS.has(text.slice(b, e).toLowerCase());
+  return e > b && CLOSING_COURTESY_LAST_WORDS.has(text.slice(b, e).toLowerCase());
 }
 
 /**
@@ -1651,8 +1656,8 @@ function withoutTrailingEmoji(text: string): number {
 }
 
 /**
- * A turn without the greeting that opens it or the thanks that close it ("Hi! Prove that ...",
- * "... why? Thanks!"): the ask between them, which the rules and the word model read. Without this,
+ * A turn without the greeting that opens it or the thanks or please that close it ("Hi! Prove that ...",
+ * "... why? Thanks!", "..., please"): the ask between them, which the rules and the word model read. Without this,
  * a greeting before a proof read as small talk around an easy ask, and one before a Chinese
  * failure report as small talk: "Hi! " moved 11 % of the training asks' tiers, 8 % down (exported
  * for tests). The turn itself where nothing would be left ("Hi!") or thanks close an
@@ -1691,7 +1696,7 @@ export function withoutSocialEdges(turn: string): string {
   const unEmoji = withoutTrailingEmoji(tail);
   const emoji = unEmoji < tail.length;
   let end = from + unEmoji;
-  const closing = endsInThanksWord(tail, unEmoji) ? CLOSING_THANKS.exec(emoji ? tail.slice(0, unEmoji) : tail) : null;
+  const closing = endsInCourtesyWord(tail, unEmoji) ? CLOSING_COURTESY.exec(emoji ? tail.slice(0, unEmoji) : tail) : null;
   let closed = false;
   if (closing !== null) {
     // What is before the thanks: a sentence mark (kept with the ask: its question mark is read), a
@@ -1753,10 +1758,14 @@ function keywordSoup(text: string): boolean {
 /**
  * A one-line turn without the list mark or the quotes around all of it ("- What is X?",
  * "\"How do I ...?\""), which the rules that read a turn from its start would take for its first
- * word; any other turn as it is. Lines of up to SOCIAL_EDGE_SCAN * 5 characters.
+ * word, and without markdown emphasis (withoutEmphasis); any other turn as it is. Lines of up to
+ * SOCIAL_EDGE_SCAN * 5 characters.
  */
-function unwrappedLine(text: string): string {
-  if (text.length > SOCIAL_EDGE_SCAN * 5 || text.includes('\n') || text.includes('\r')) return text;
+function unwrappedLine(line: string): string {
+  if (line.length > SOCIAL_EDGE_SCAN * 5 || line.includes('\n') || line.includes('\r')) return line;
+  // Markdown emphasis and a heading mark are not words either ("**What** has keys ...?" is a
+  // riddle asked as a wh-question, which the word model's gate reads from the turn's start).
+  const text = withoutEmphasis(line);
   const m = WRAPPED_LINE.exec(text);
   if (m === null) return text;
   const body = text.slice(m[0].length);
@@ -1783,11 +1792,14 @@ function socialEdge(text: string): boolean {
   const first = words(head)[0];
   const last = words(text.slice(-60).toLowerCase()).at(-1);
   if ((first !== undefined && SOCIAL_OR_ACK.has(first)) || (last !== undefined && SOCIAL_OR_ACK.has(last))) return true;
-  // An acknowledgement sentence at either end ("... on G1. ok got it").
-  const clause = (t: string | undefined) => t !== undefined && t.trim() !== '' && isSmallTalk(t);
-  const sentences = (t: string) => t.split(/[.!?;。！？；\n]+/u).filter((x) => x.trim());
+  // An acknowledgement sentence at either end ("... on G1. ok got it"). Marks alone are no
+  // sentence: the "**" after "quarter." in "**Top 10 countries ... last quarter.**" is not one.
+  const clause = (t: string | undefined) => t !== undefined && isSmallTalk(t);
+  const sentences = (t: string) => t.split(/[.!?;。！？；\n]+/u).filter((x) => LETTER_OR_DIGIT.test(x));
   return clause(sentences(head)[0]) || clause(sentences(text.slice(-60)).at(-1));
 }
+/** A letter or a digit: what a sentence has and a run of marks has not. */
+const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
 /** Greetings, thanks and "ok": a turn with one of these anywhere is not read by the fallback. */
 const SOCIAL_OR_OK = new Set([...SOCIAL_EDGE_WORDS, 'ok', 'okay']);
 /** Words that open or close a social turn or an acknowledgement ("ok got it", "thanks"). */

@@ -210,12 +210,14 @@ export const SOCIAL_EDGE_WORDS = new Set(
  */
 export const SOCIAL_OPENING = /[\s"'“«]*(?:hi|hello|please|hey|hiya|howdy|yo|greetings|good (?:morning|afternoon|evening|day)|hola|buen(?:os|as) (?:días|dias|tardes|noches)|hallo|moin|servus|guten (?:morgen|tag|abend)|bonjour|bonsoir|salut|coucou|ciao|buongiorno|olá|oi|bom dia|boa (?:tarde|noite)|привет|здравствуйте|добрый (?:день|вечер)|доброе утро|你好|您好|大家好|嗨|こんにちは|こんばんは|おはよう(?:ございます)?|안녕하세요|((?:many )?thanks|thank you|thx|gracias|danke|merci|grazie|obrigad[oa]|спасибо|谢谢|ありがとう(?:ございます)?))(?:[ \t]+(?:there|all|everyone|everybody|team|folks|guys|again|friend|mate|so much|a lot)){0,2}/iuy;
 /**
- * Thanks that close a turn after its ask ("... ? Thanks!", "..., thank you so much.", "\n\nTIA"):
- * the phrase and what may follow it to the end. Matched on the turn's last 120 characters, any
- * case; withoutSocialEdges reads what is before it (a sentence mark, a comma or a line break, or
- * a space before a capital: "Write a note saying thanks." ends in no thanks).
+ * Thanks or a please that close a turn after its ask ("... ? Thanks!", "..., thank you so much.",
+ * "\n\nTIA", "Write a haiku about rain, please"): the phrase and what may follow it to the end.
+ * Matched on the turn's last 120 characters, any case; withoutSocialEdges reads what is before it
+ * (a sentence mark, a comma or a line break, or a space before a capital: "Write a note saying
+ * thanks." ends in no thanks). Before a closing please was set apart, ", please" after the
+ * training asks moved 73 of 961 (28 down: "Write a haiku about rain, please" read simple).
  */
-export const CLOSING_THANKS = /(?:(?:many |a thousand )?(?:thanks|thank you|thank u|thx|ty|tia|cheers)(?:[ \t]+(?:so much|very much|a lot|a bunch|in advance|again|heaps|all))?|much appreciated|appreciate it|gracias|muchas gracias|danke(?: schön| sehr)?|vielen dank|merci(?: beaucoup)?|спасибо(?: большое| заранее)?|grazie(?: mille)?|obrigad[oa]|谢谢(?:你|您)?|多谢|ありがとう(?:ございます)?|감사합니다)[\s!.。！~]*$/iu;
+export const CLOSING_COURTESY = /(?:please|pls|plz|por favor|bitte|(?:s'il|s’il) (?:vous|te) (?:plait|plaît)|per favore|пожалуйста|(?:many |a thousand )?(?:thanks|thank you|thank u|thx|ty|tia|cheers)(?:[ \t]+(?:so much|very much|a lot|a bunch|in advance|again|heaps|all))?|much appreciated|appreciate it|gracias|muchas gracias|danke(?: schön| sehr)?|vielen dank|merci(?: beaucoup)?|спасибо(?: большое| заранее)?|grazie(?: mille)?|obrigad[oa]|谢谢(?:你|您)?|多谢|ありがとう(?:ございます)?|감사합니다)[\s!.。！~]*$/iu;
 /**
  * What opens an ask before it says anything ("Quick question: ", "Question - ", "I was wondering,
  * "): a label and its mark, or a label that ends the turn ("hey, quick one": nothing is asked yet).
@@ -229,14 +231,14 @@ export const LABEL_OPENING = /[\s"'“«]*(?:(?:a |one )?(?:quick|short|simple|s
  */
 export const COURTESY_OPENING = /[\s"'“«]*(?:(?:can|could|would|will) (?:you|u) (?:please|pls|plz|kindly)|(?:please|pls|plz|kindly) (?:can|could|would) (?:you|u)|would you (?:mind|be able to)|(?:i was|i am|i'm|just) wondering (?:if|whether) (?:you could|you can|you'd be able to)|i would like you to|i'd like you to)[ \t,]+(?=\p{L})/iuy;
 /**
- * The words CLOSING_THANKS can end with, lower case: a text whose last word is none of them has no
- * closing thanks, and the regex is not run on it. Read off the regex itself (its phrases, less
+ * The words CLOSING_COURTESY can end with, lower case: a text whose last word is none of them has
+ * no closing thanks or please, and the regex is not run on it. Read off the regex itself (its phrases, less
  * what may follow them, expanded: a finite list), so that the two cannot drift apart.
  */
-export const CLOSING_THANKS_LAST_WORDS: ReadonlySet<string> = (() => {
-  const source = CLOSING_THANKS.source;
+export const CLOSING_COURTESY_LAST_WORDS: ReadonlySet<string> = (() => {
+  const source = CLOSING_COURTESY.source;
   const phrases = expandTerm(source.slice(0, source.lastIndexOf('[')).replaceAll('[ \\t]+', ' '));
-  if (phrases === null) throw new Error('lexicon: CLOSING_THANKS must expand to a finite list of phrases');
+  if (phrases === null) throw new Error('lexicon: CLOSING_COURTESY must expand to a finite list of phrases');
   return new Set(phrases.map((p) => words(p).at(-1)!));
 })();
 /** One emoji unit: a pictograph, a skin tone, a joiner or a variation selector (withoutSocialEdges reads a turn's last ones). */

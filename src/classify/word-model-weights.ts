@@ -7,7 +7,7 @@ export const WORD_MODEL = {
   trainedOn: 2578,
   // P(labelled above t | a plain reading of tier t, score s) = σ(a + b·(s − t)): fitLiftOdds.
   secondOpinion: {
-    simple: { a: -4.501, b: 3.759 },
+    simple: { a: -4.504, b: 3.758 },
     moderate: { a: -3.791, b: 4.615 },
   },
   // P(labelled above the rules' tier t | a fallback lift from t, score s) = σ(a + b·(s − t)): fitLiftOdds.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classifyMessages, classifyText, isSmallTalk, withoutSocialEdges } from '../../src/classify/classifier.js';
 import { labelledRows } from '../../src/classify/wordmodel-train.js';
-import { lexicalForm, technicalMarks, withPlainSpaces } from '../../src/classify/text.js';
+import { lexicalForm, technicalMarks, withoutEmphasis, withPlainSpaces } from '../../src/classify/text.js';
 import type { ChatMessageLike } from '../../src/classify/text.js';
 import { packageRoot } from '../../src/paths.js';
 import { TIER_NAMES } from '../../src/config/schema.js';
@@ -53,6 +53,16 @@ describe('politeness and typography do not move the tier (the tune split, every 
     ['quotes around one line', (a) => (oneLine(a) && !a.includes('"') ? `"${a}"` : null)],
     ['a list mark before one line', (a) => (oneLine(a) ? `- ${a}` : null)],
     ['typographic apostrophes', (a) => (a.includes("'") ? a.replace(/'/g, '’') : null)],
+    // Markdown and closing marks (session 56: the first word in bold moved 52 of 766 asks, 13 down,
+    // "**Formally** verify ..." deep to simple; ", please" 73 of 961, 28 down; "??" 35 of 402).
+    // (Up to 1,200 characters, what the lexicons read of an ask: a longer paste with no instruction
+    // is read by its first 200, and four more characters move that window.)
+    ['the first word in bold', (a) => (/^\p{L}+\s/u.test(a) && a.length <= 1200 ? a.replace(/^(\p{L}+)/u, '**$1**') : null)],
+    ['one line in bold', (a) => (oneLine(a) && !a.includes('*') ? `**${a}**` : null)],
+    ['one line in italics', (a) => (oneLine(a) && !a.includes('*') && !a.includes('_') ? `_${a}_` : null)],
+    ['one line as a heading', (a) => (oneLine(a) ? `## ${a}` : null)],
+    ['a closing please', (a) => `${a}, please`],
+    ['a doubled question mark', (a) => (/\?\s*$/u.test(a) ? a.replace(/\?\s*$/u, '??') : null)],
   ];
   for (const [name, rewrite] of rewrites) {
     it(name, () => {
@@ -104,15 +114,20 @@ describe('withoutSocialEdges: the ask between a greeting and thanks', () => {
       ['Hi-res images, how?', 'Hi-res images, how?'],
       ['Good morning routine: what should I include?', 'Good morning routine: what should I include?'],
       ['Write a note saying thanks.', 'Write a note saying thanks.'],
+      ['Translate this to French please', 'Translate this to French please'],
       ['Can you hear me?', 'Can you hear me?'],
       ['"Hello" means what?', '"Hello" means what?'],
       ['Translate "hi" and "bye"', 'Translate "hi" and "bye"'],
       ['Which is wider, 16:9 or 4:3', 'Which is wider, 16:9 or 4:3'],
       ['Why does f(x=) fail :)', 'Why does f(x=) fail'],
+      ['Write a haiku about rain, please', 'Write a haiku about rain'],
+      ['What is a mutex? Please.', 'What is a mutex?'],
+      ['**What** is a mutex?', 'What is a mutex?'],
       // Nothing else, or thanks with an acknowledgement: the turn as it is (small talk).
       ['Hi!', 'Hi!'],
       ['👍', '👍'],
       ["thanks, that's all", "thanks, that's all"],
+      ['yes, please', 'yes, please'],
       ['that fixed it, thx', 'that fixed it, thx'],
     ];
     for (const [turn, ask] of cases) expect(withoutSocialEdges(turn), turn).toBe(ask);
@@ -157,6 +172,48 @@ describe('withoutSocialEdges: the ask between a greeting and thanks', () => {
     expect(isSmallTalk('Hi! ありがとうございます')).toBe(true);
     expect(isSmallTalk('Hi there!')).toBe(true);
     expect(classifyText('Hi! デプロイのたびにメモリ使用量が増えていきます').tier).toBe(classifyText('デプロイのたびにメモリ使用量が増えていきます').tier);
+  });
+});
+
+describe('withoutEmphasis: markdown emphasis and headings are not words', () => {
+  it('removes paired emphasis marks and heading marks, and leaves code, arithmetic and identifiers as written', () => {
+    const cases: Array<[string, string]> = [
+      ['**Formally** verify that x', 'Formally verify that x'],
+      ['**What is 15 + 27?**', 'What is 15 + 27?'],
+      ['_What is 2+2?_', 'What is 2+2?'],
+      ['## What is 2+2?', 'What is 2+2?'],
+      ['Is **this** _really_ fine?', 'Is this really fine?'],
+      ['**bold *and italic* here**', 'bold and italic here'],
+      ['***both*** ways', 'both ways'],
+      ['(*very*) fast', '(very) fast'],
+      ['*unclosed and **closed**', '*unclosed and closed'],
+      // Not emphasis: kept.
+      ['2 * 3 * 4', '2 * 3 * 4'],
+      ['2**10', '2**10'],
+      ['a*b*c', 'a*b*c'],
+      ['f(*args, **kwargs)', 'f(*args, **kwargs)'],
+      ['snake_case and __init__', 'snake_case and __init__'],
+      ['x_1 and y_2', 'x_1 and y_2'],
+      ['use `**x**` here', 'use `**x**` here'],
+      ['```\n**a**\n```\n**b**', '```\n**a**\n```\nb'],
+      ['* item one\n* item two', '* item one\n* item two'],
+      ['#include <x>', '#include <x>'],
+      ['**across\nlines**', '**across\nlines**'],
+    ];
+    for (const [text, plain] of cases) expect(withoutEmphasis(text), text).toBe(plain);
+    // The ask's scan reads it so: the tier of an ask in bold is the tier of the ask.
+    expect(classifyText('**Formally** verify that this binary search terminates and returns the correct index.').tier).toBe(classifyText('Formally verify that this binary search terminates and returns the correct index.').tier);
+    expect(classifyText('**What is 15 + 27?**').tier).toBe('trivial');
+  });
+
+  it('is one pass: 1 MB of unpaired marks, backticks and fences reads in time', () => {
+    for (const unit of ['*a ', '`` ` ', '**x\n', '```\n', '_ *b* ']) {
+      const text = unit.repeat(Math.ceil(1_000_000 / unit.length));
+      const t0 = performance.now();
+      const out = withoutEmphasis(text);
+      expect(performance.now() - t0, JSON.stringify(unit)).toBeLessThan(300);
+      expect(out.length).toBeLessThanOrEqual(text.length);
+    }
   });
 });
 

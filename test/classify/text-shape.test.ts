@@ -28,13 +28,13 @@ function reference(text: string) {
   for (let i = 0; i < text.length; i++) {
     const ch = text.charCodeAt(i);
     if (ch === 10) lines++;
-    // '¿' opens the question that '?' closes: one question, not two.
-    else if (ch === 63 || ch === 0xff1f) q++;
+    // '¿' opens the question that '?' closes: one question, not two. A run of marks ("??", "?!?") is one.
+    else if ((ch === 63 || ch === 0xff1f) && !/[?？!！]/.test(text[i - 1] ?? '')) q++;
   }
   return { words: words + Math.round(cjkChars / 1.5), distinct: seen.size, chars: text.length, lines, questionMarks: q, cjkChars };
 }
 
-const pieces = ['design', 'Design', "don't", 'rock’n’roll', 'snake_case', 'x-ray', '-', "'", '’', '_', ' ', '\n', '?', '？', '¿', '证明', '設計', 'ー', '・', '゛', 'доказать', 'برهان', 'प्रमाण', '최적화', '𝐀𝐁', '😀', '\ud800', '\udc00', '42', '3.14', 'ÉCOLE', 'ǅ', '\u200d'];
+const pieces = ['design', 'Design', '!', "don't", 'rock’n’roll', 'snake_case', 'x-ray', '-', "'", '’', '_', ' ', '\n', '?', '？', '¿', '证明', '設計', 'ー', '・', '゛', 'доказать', 'برهان', 'प्रमाण', '최적화', '𝐀𝐁', '😀', '\ud800', '\udc00', '42', '3.14', 'ÉCOLE', 'ǅ', '\u200d'];
 
 describe('textShape', () => {
   it('counts what the regex version counted, on any mix of scripts (property)', () => {
@@ -50,6 +50,9 @@ describe('textShape', () => {
   it("a Spanish question ('¿...?') is one question, as the same question in English", () => {
     expect(textShape('¿Qué es la latencia de cola?').questionMarks).toBe(1);
     expect(textShape('¿Por qué? ¿Y cómo?').questionMarks).toBe(2);
+    // A run of marks closes one question.
+    expect(textShape("What is Newton's second law??").questionMarks).toBe(1);
+    expect(textShape('Why?!? And how？？').questionMarks).toBe(2);
   });
 
   it('generated worst cases: the same figures', () => {
