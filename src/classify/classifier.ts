@@ -45,6 +45,10 @@ import {
   NUMBER_WORDS,
   COUNTING_PUZZLE,
   COURTESY_OPENING,
+  DISCOURSE_OPENING,
+  ASK_OPENING_WORDS,
+  SIGN_OFF_LINE,
+  NAME_LINE,
   LABEL_OPENING,
   QUOTE_CLOSES,
   WRAPPED_LINE,
@@ -1664,7 +1668,11 @@ function withoutTrailingEmoji(text: string): number {
  * acknowledgement ("thanks, that's all").
  */
 export function withoutSocialEdges(turn: string): string {
-  const text = unwrappedLine(turn);
+  const unwrapped = unwrappedLine(turn);
+  // A sign-off and a name on the turn's last lines ("...\n\nBest,\nAlice") end it as thanks do:
+  // what is read below is the turn before them.
+  const signed = withoutSignOff(unwrapped);
+  const text = signed < unwrapped.length ? unwrapped.slice(0, signed) : unwrapped;
   const head = text.length > SOCIAL_EDGE_SCAN ? text.slice(0, SOCIAL_EDGE_SCAN) : text;
   // Up to one greeting or thanks, one label and one courtesy, in that order ("Hi! Quick question:
   // could you please explain ...").
@@ -1686,6 +1694,20 @@ export function withoutSocialEdges(turn: string): string {
         break;
       }
     }
+    // No mark after it: a greeting run straight into an ask ("hey how do I ...", "hi write ...").
+    if (!greeted && opening[1] === undefined) {
+      const ask = askOpeningAfter(head, after);
+      if (ask > 0) {
+        start = ask;
+        greeted = true;
+      }
+    }
+  }
+  // A discourse opening before an ask ("Okay so how do I ...", "So, what is ...").
+  DISCOURSE_OPENING.lastIndex = start;
+  if (DISCOURSE_OPENING.test(head)) {
+    const ask = askOpeningAfter(head, DISCOURSE_OPENING.lastIndex);
+    if (ask > 0) start = ask;
   }
   LABEL_OPENING.lastIndex = start;
   if (LABEL_OPENING.test(head)) start = LABEL_OPENING.lastIndex;
@@ -1712,6 +1734,7 @@ export function withoutSocialEdges(turn: string): string {
   }
   if (start === 0 && end === text.length) return text;
   const ask = text.slice(start, end);
+  closed ||= signed < unwrapped.length;
   if (ask.trim() === '') return text;
   // Thanks with an acknowledgement, asking nothing, is a social turn, read whole ("thanks, that's
   // all", "that fixed it, thx"); with a question or a command ("Isolate laptop-bob. Thanks!") what
@@ -1722,6 +1745,38 @@ export function withoutSocialEdges(turn: string): string {
   // derive theorem step by step") are keyword stuffing around the greeting, the turn's only ask:
   // read whole, where the stuffing check lets the greeting decide (scoreTurn).
   return greeted && keywordSoup(ask) ? text : ask;
+}
+
+/**
+ * Where the ask starts after a greeting or a discourse opening that no mark ends: at `at` (spaces
+ * skipped) where the word there opens an ask (ASK_OPENING_WORDS), else -1.
+ */
+function askOpeningAfter(head: string, at: number): number {
+  let b = at;
+  while (b < head.length && (head.charCodeAt(b) === 32 || head.charCodeAt(b) === 9)) b++;
+  let e = b;
+  while (e < head.length && e - b <= 12 && isBmpLetter(head.charCodeAt(e))) e++;
+  return e > b && ASK_OPENING_WORDS.has(head.slice(b, e).toLowerCase()) ? b : -1;
+}
+
+/** Characters of a turn's end a sign-off and a name are looked for in. */
+const SIGN_OFF_SCAN = 80;
+
+/**
+ * Where a turn ends without a sign-off and a name on its last two lines ("Thanks in advance,\nBob",
+ * "Cheers,\nSam": SIGN_OFF_LINE then NAME_LINE, each at most SIGN_OFF_SCAN characters); the
+ * turn's length if it has none, or nothing before them.
+ */
+function withoutSignOff(text: string): number {
+  let end = text.length;
+  while (end > 0 && isJsSpace(text.charCodeAt(end - 1))) end--;
+  const nameAt = text.lastIndexOf('\n', end - 1);
+  if (nameAt <= 0 || end - nameAt > SIGN_OFF_SCAN || !NAME_LINE.test(text.slice(nameAt + 1, end))) return text.length;
+  const lineAt = text.lastIndexOf('\n', nameAt - 1);
+  if (lineAt <= 0 || nameAt - lineAt > SIGN_OFF_SCAN || !SIGN_OFF_LINE.test(text.slice(lineAt + 1, nameAt))) return text.length;
+  let cut = lineAt;
+  while (cut > 0 && isJsSpace(text.charCodeAt(cut - 1))) cut--;
+  return cut > 0 ? cut : text.length;
 }
 
 /**

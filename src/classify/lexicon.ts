@@ -217,7 +217,14 @@ export const SOCIAL_OPENING = /[\s"'“«]*(?:hi|hello|please|hey|hiya|howdy|yo|
  * thanks." ends in no thanks). Before a closing please was set apart, ", please" after the
  * training asks moved 73 of 961 (28 down: "Write a haiku about rain, please" read simple).
  */
-export const CLOSING_COURTESY = /(?:please|pls|plz|por favor|bitte|(?:s'il|s’il) (?:vous|te) (?:plait|plaît)|per favore|пожалуйста|(?:many |a thousand )?(?:thanks|thank you|thank u|thx|ty|tia|cheers)(?:[ \t]+(?:so much|very much|a lot|a bunch|in advance|again|heaps|all))?|much appreciated|appreciate it|gracias|muchas gracias|danke(?: schön| sehr)?|vielen dank|merci(?: beaucoup)?|спасибо(?: большое| заранее)?|grazie(?: mille)?|obrigad[oa]|谢谢(?:你|您)?|多谢|ありがとう(?:ございます)?|감사합니다)[\s!.。！~]*$/iu;
+/**
+ * A sign-off line before a name at a turn's end ("Best,\nAlice", "Thanks in advance,\nBob",
+ * "Cheers,\nSam"): the line's words, any case (withoutSocialEdges reads the name line after it).
+ */
+export const SIGN_OFF_LINE = /^[ \t]*(?:best(?: regards| wishes)?|regards|kind regards|warm regards|many thanks|cheers|thanks(?: in advance| again| so much| a lot)?|thank you(?: in advance| so much)?|sincerely|yours(?: truly)?|tia|thx|ty|saludos|gracias|viele grüße|mit freundlichen grüßen|danke|cordialement|merci|bien à vous|с уважением|спасибо)[ \t]*(?:[,.!][ \t]*)?$/iu;
+/** A signature's name line: one or two capitalised words, or an initial ("Alice", "Bob M.", "-- J"). */
+export const NAME_LINE = /^[ \t]*(?:[-–—~]+[ \t]*)?\p{Lu}[\p{L}'’.-]{0,24}(?:[ \t]+\p{Lu}[\p{L}'’.-]{0,24})?[ \t]*$/u;
+export const CLOSING_COURTESY = /(?:please|pls|plz|por favor|bitte|(?:s'il|s’il) (?:vous|te) (?:plait|plaît)|per favore|пожалуйста|(?:many |a thousand )?(?:thanks|thank you|thank u|thx|ty|tia|cheers)(?:[ \t]+(?:so much|very much|a lot|a bunch|in advance|again|heaps|all))?|much appreciated|appreciate it|gracias|muchas gracias|danke(?: schön| sehr)?|vielen dank|merci(?: beaucoup)?|спасибо(?: большое| заранее)?|grazie(?: mille)?|obrigad[oa]|谢谢(?:你|您)?|多谢|ありがとう(?:ございます)?|감사합니다)[\s!.,。！~]*$/iu;
 /**
  * What opens an ask before it says anything ("Quick question: ", "Question - ", "I was wondering,
  * "): a label and its mark, or a label that ends the turn ("hey, quick one": nothing is asked yet).
@@ -230,6 +237,30 @@ export const LABEL_OPENING = /[\s"'“«]*(?:(?:a |one )?(?:quick|short|simple|s
  * a like word: "Can you hear me?" is a yes/no question. Sticky, any case.
  */
 export const COURTESY_OPENING = /[\s"'“«]*(?:(?:can|could|would|will) (?:you|u) (?:please|pls|plz|kindly)|(?:please|pls|plz|kindly) (?:can|could|would) (?:you|u)|would you (?:mind|be able to)|(?:i was|i am|i'm|just) wondering (?:if|whether) (?:you could|you can|you'd be able to)|i would like you to|i'd like you to)[ \t,]+(?=\p{L})/iuy;
+/**
+ * A discourse opening before an ask ("Okay so ", "So, ", "Um, ", "Alright, so "): withoutSocialEdges
+ * sets it apart only where an ask's first word follows (ASK_OPENING_WORDS), so "So many people ..."
+ * and "Well-known ..." keep theirs. Sticky, any case.
+ */
+export const DISCOURSE_OPENING = /[\s"'“«]*(?:ok(?:ay)?|k|alright|all right|well|so|um+|uh+|hmm+|oh|anyway|actually)(?:[ \t]*[,.!]+)?(?:[ \t]+so)?(?:[ \t]*,)?[ \t]+/iuy;
+/**
+ * Words an ask opens with, lower case: question words and auxiliaries, "I"/"we", and instruction
+ * verbs, in the covered languages. A greeting with no mark after it ("hey how do I ...", "hi write
+ * ...") or a discourse opening (DISCOURSE_OPENING) is set apart only before one of them, so "Hello
+ * World program in C" and "Hi-res images" keep their first word.
+ */
+export const ASK_OPENING_WORDS: ReadonlySet<string> = new Set(
+  (
+    'what which why how when where who whose whom is are was were do does did can could would will should shall may might must have has had i we my our ' +
+    'explain describe write draft compose rewrite summarize summarise compare contrast design build implement create make prove derive show ' +
+    'solve calculate compute find give list tell teach help suggest recommend plan outline translate define review check debug fix optimize optimise analyze analyse ' +
+    'refactor convert generate estimate evaluate assess diagnose investigate walk ' +
+    'qué que cuál cuándo dónde quién cómo por puedes podrías explica escribe dime ' +
+    'was welche wann wo wer wie warum kannst könntest erkläre schreibe ' +
+    'quoi quel quelle quand où qui comment pourquoi peux pourrais explique écris ' +
+    'что какой какая когда где кто как почему можешь объясни напиши'
+  ).split(' '),
+);
 /**
  * The words CLOSING_COURTESY can end with, lower case: a text whose last word is none of them has
  * no closing thanks or please, and the regex is not run on it. Read off the regex itself (its phrases, less

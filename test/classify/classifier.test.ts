@@ -1020,8 +1020,8 @@ describe('classifier', () => {
       fc.property(words, words, words, words, (head, tail, middleA, middleB) => {
         // One line of prose (no fence, no code line, no blank line) of at most 1,400 characters,
         // kept whole as the ask. The first 900 and the last 300 are the same in both.
-        // (Its ends are no greeting, thanks or courtesy set apart before the window is read.)
-        const start = `So ${head} `.padEnd(900, 'x').slice(0, 900);
+        // (Its ends are no greeting, discourse opening, thanks or courtesy set apart before the window is read.)
+        const start = `Then ${head} `.padEnd(900, 'x').slice(0, 900);
         const end = ` ${tail} today.`.padStart(300, 'y').slice(-300);
         const one = classifyText(start + middleA.slice(0, 200) + end);
         const other = classifyText(start + middleB.slice(0, 200) + end);

@@ -166,7 +166,7 @@ describe('word model (the classifier fallback)', () => {
     const cases = [
       [{ role: 'user', content: 'What is a mutex?' }],
       [{ role: 'user', content: 'Who wrote the Raft paper?' }],
-      [{ role: 'user', content: 'ok so how do I list the open ports on a Linux box?' }],
+      [{ role: 'user', content: 'ok got it, how do I list the open ports on a Linux box?' }],
       agent('convert order 4412 to euros'),
     ];
     for (const messages of cases) {
