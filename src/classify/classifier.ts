@@ -1705,7 +1705,7 @@ export function withoutSocialEdges(turn: string): string {
   }
   // A discourse opening before an ask ("Okay so how do I ...", "So, what is ...").
   DISCOURSE_OPENING.lastIndex = start;
-  if (DISCOURSE_OPENING.test(head)) {
+  if (start < head.length && DISCOURSE_OPENING.test(head)) {
     const ask = askOpeningAfter(head, DISCOURSE_OPENING.lastIndex);
     if (ask > 0) start = ask;
   }
@@ -1762,6 +1762,16 @@ function askOpeningAfter(head: string, at: number): number {
 /** Characters of a turn's end a sign-off and a name are looked for in. */
 const SIGN_OFF_SCAN = 80;
 
+/** The last line break before `end` within SIGN_OFF_SCAN characters, or -1 (lastIndexOf would read a long line to its start). */
+function lineBreakBefore(text: string, end: number): number {
+  // Most turns have none there: indexOf, forward, says so fastest.
+  const from = Math.max(0, end - SIGN_OFF_SCAN);
+  const first = text.indexOf('\n', from);
+  if (first < 0 || first >= end) return -1;
+  for (let i = end - 1; i > first; i--) if (text.charCodeAt(i) === 10) return i;
+  return first;
+}
+
 /**
  * Where a turn ends without a sign-off and a name on its last two lines ("Thanks in advance,\nBob",
  * "Cheers,\nSam": SIGN_OFF_LINE then NAME_LINE, each at most SIGN_OFF_SCAN characters); the
@@ -1770,10 +1780,16 @@ const SIGN_OFF_SCAN = 80;
 function withoutSignOff(text: string): number {
   let end = text.length;
   while (end > 0 && isJsSpace(text.charCodeAt(end - 1))) end--;
-  const nameAt = text.lastIndexOf('\n', end - 1);
-  if (nameAt <= 0 || end - nameAt > SIGN_OFF_SCAN || !NAME_LINE.test(text.slice(nameAt + 1, end))) return text.length;
-  const lineAt = text.lastIndexOf('\n', nameAt - 1);
-  if (lineAt <= 0 || nameAt - lineAt > SIGN_OFF_SCAN || !SIGN_OFF_LINE.test(text.slice(lineAt + 1, nameAt))) return text.length;
+  const nameAt = lineBreakBefore(text, end);
+  if (nameAt <= 0) return text.length;
+  // A name opens with a capital or a dash (most last lines do not: one test before the regex).
+  let n = nameAt + 1;
+  while (n < end && isJsSpace(text.charCodeAt(n))) n++;
+  const first = text.charCodeAt(n);
+  if ((first < 0x41 || first > 0x5a) && first < 0x80 && first !== 0x2d && first !== 0x7e) return text.length;
+  if (!NAME_LINE.test(text.slice(nameAt + 1, end))) return text.length;
+  const lineAt = lineBreakBefore(text, nameAt);
+  if (lineAt <= 0 || !SIGN_OFF_LINE.test(text.slice(lineAt + 1, nameAt))) return text.length;
   let cut = lineAt;
   while (cut > 0 && isJsSpace(text.charCodeAt(cut - 1))) cut--;
   return cut > 0 ? cut : text.length;
@@ -1819,8 +1835,9 @@ function keywordSoup(text: string): boolean {
 function unwrappedLine(line: string): string {
   if (line.length > SOCIAL_EDGE_SCAN * 5 || line.includes('\n') || line.includes('\r')) return line;
   // Markdown emphasis and a heading mark are not words either ("**What** has keys ...?" is a
-  // riddle asked as a wh-question, which the word model's gate reads from the turn's start).
-  const text = withoutEmphasis(line);
+  // riddle asked as a wh-question, which the word model's gate reads from the turn's start): looked
+  // for where the line opens or closes with one (inside, the rules read it away: withPlainSpaces).
+  const text = emphasisAtEdge(line) ? withoutEmphasis(line) : line;
   const m = WRAPPED_LINE.exec(text);
   if (m === null) return text;
   const body = text.slice(m[0].length);
@@ -1833,6 +1850,17 @@ function unwrappedLine(line: string): string {
   const at = trimmed[last] === close ? last : /[?.!？。！]/u.test(trimmed[last] ?? '') && trimmed[last - 1] === close ? last - 1 : -1;
   if (at <= 0 || body.slice(0, at).includes(close)) return text;
   return body.slice(0, at) + trimmed.slice(at + 1);
+}
+
+/** Whether a line opens with '*', '_' or '#' or closes with '*' or '_' (spaces aside). */
+function emphasisAtEdge(line: string): boolean {
+  let b = 0;
+  while (b < line.length && isJsSpace(line.charCodeAt(b))) b++;
+  let e = line.length - 1;
+  while (e > b && isJsSpace(line.charCodeAt(e))) e--;
+  const first = line.charCodeAt(b);
+  const last = line.charCodeAt(e);
+  return first === 0x2a || first === 0x5f || first === 0x23 || last === 0x2a || last === 0x5f;
 }
 
 /** Whether any word of a (lower-case) text is a greeting, thanks or "ok" (a report beside "ok got it" is not only a report). */

@@ -473,6 +473,8 @@ export function textShape(text: string, lowerCased = false): TextShape {
   let cjkChars = 0;
   let lines = 1;
   let q = 0;
+  // Where the last '?' or '!' ended: a run of marks is one question ("Newton's second law??", "Why?!?").
+  let markEnd = -1;
   const n = text.length;
   let i = 0;
   while (i < n) {
@@ -482,10 +484,9 @@ export function textShape(text: string, lowerCased = false): TextShape {
     if (w === 0) {
       if (ch === 10) lines++;
       else if (ch === 63 /* ? */ || ch === 0xff1f /* ？ */) {
-        // A run of marks is one question ("Newton's second law??", "Why?!?").
-        const before = i > 0 ? text.charCodeAt(i - 1) : 0;
-        if (before !== 63 && before !== 0xff1f && before !== 33 /* ! */ && before !== 0xff01 /* ！ */) q++;
-      }
+        if (markEnd !== i) q++;
+        markEnd = i + 1;
+      } else if (ch === 33 /* ! */ || ch === 0xff01 /* ！ */) markEnd = i + 1;
       else if (kind & CJK) {
         // A CJK mark or symbol (・, ゛): counted with the CJK characters, as a word regex did not.
         cjkChars++;
