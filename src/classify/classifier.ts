@@ -1630,6 +1630,21 @@ function endsInCourtesyWord(text: string, end: number): boolean {
   return e > b && CLOSING_COURTESY_LAST_WORDS.has(text.slice(b, e).toLowerCase());
 }
 
+/** Where the emoji and spaces that open a text end (0 if none open it), read forward one unit at a time. */
+function leadingEmojiEnd(text: string): number {
+  let at = 0;
+  let cut = 0;
+  for (;;) {
+    while (at < text.length && isJsSpace(text.charCodeAt(at))) at++;
+    const c = text.charCodeAt(at);
+    const unit = c >= 0xd800 && c <= 0xdbff ? text.slice(at, at + 2) : text.slice(at, at + 1);
+    if (at >= text.length || !EMOJI_UNIT.test(unit)) return cut;
+    at += unit.length;
+    cut = at;
+    while (cut < text.length && isJsSpace(text.charCodeAt(cut))) cut++;
+  }
+}
+
 /**
  * Where the emoji, emoticons and spaces that end a text begin (its length if none end it):
  * read back from the end, one unit at a time (no regex reads a run from each start).
@@ -1676,13 +1691,14 @@ export function withoutSocialEdges(turn: string): string {
   const head = text.length > SOCIAL_EDGE_SCAN ? text.slice(0, SOCIAL_EDGE_SCAN) : text;
   // Up to one greeting or thanks, one label and one courtesy, in that order ("Hi! Quick question:
   // could you please explain ...").
-  let start = 0;
+  // Emoji before the greeting or the ask ("👋 Hi! ...", "🙏 Please ...") are no words of it.
+  let start = leadingEmojiEnd(head);
   let greeted = false;
   let thanksFirst = false;
-  SOCIAL_OPENING.lastIndex = 0;
+  SOCIAL_OPENING.lastIndex = start;
   const opening = SOCIAL_OPENING.exec(head);
   if (opening !== null) {
-    const after = opening[0].length;
+    const after = start + opening[0].length;
     OPENING_NAME.lastIndex = after;
     const named = OPENING_NAME.test(head) ? OPENING_NAME.lastIndex : -1;
     for (const at of named >= 0 ? [named, after] : [after]) {
@@ -1728,7 +1744,11 @@ export function withoutSocialEdges(turn: string): string {
     for (; k >= 0 && (tail[k] === ' ' || tail[k] === '\t' || tail[k] === '\n'); k--) if (tail[k] === '\n') lineBreak = true;
     const mark = k >= 0 ? tail[k]! : '';
     const spaced = k < closing.index - 1;
-    if (mark !== '' && SENTENCE_MARKS.includes(mark)) end = from + k + 1;
+    if (mark === '(' || mark === '（') {
+      // Thanks in parentheses ("... overlap? (thanks!)"): the parenthesis is theirs.
+      while (k > 0 && isJsSpace(tail.charCodeAt(k - 1))) k--;
+      end = from + k;
+    } else if (mark !== '' && SENTENCE_MARKS.includes(mark)) end = from + k + 1;
     else if (mark === ',' || mark === '，' || lineBreak || (spaced && mark !== '' && isUpperAt(closing[0], 0))) end = from + k + (mark === ',' || mark === '，' ? 0 : 1);
     closed = end <= from + closing.index;
   }

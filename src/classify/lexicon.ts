@@ -224,13 +224,14 @@ export const SOCIAL_OPENING = /[\s"'“«]*(?:hi|hello|please|hey|hiya|howdy|yo|
 export const SIGN_OFF_LINE = /^[ \t]*(?:best(?: regards| wishes)?|regards|kind regards|warm regards|many thanks|cheers|thanks(?: in advance| again| so much| a lot)?|thank you(?: in advance| so much)?|sincerely|yours(?: truly)?|tia|thx|ty|saludos|gracias|viele grüße|mit freundlichen grüßen|danke|cordialement|merci|bien à vous|с уважением|спасибо)[ \t]*(?:[,.!][ \t]*)?$/iu;
 /** A signature's name line: one or two capitalised words, or an initial ("Alice", "Bob M.", "-- J"). */
 export const NAME_LINE = /^[ \t]*(?:[-–—~]+[ \t]*)?\p{Lu}[\p{L}'’.-]{0,24}(?:[ \t]+\p{Lu}[\p{L}'’.-]{0,24})?[ \t]*$/u;
-export const CLOSING_COURTESY = /(?:please|pls|plz|por favor|bitte|(?:s'il|s’il) (?:vous|te) (?:plait|plaît)|per favore|пожалуйста|(?:many |a thousand )?(?:thanks|thank you|thank u|thx|ty|tia|cheers)(?:[ \t]+(?:so much|very much|a lot|a bunch|in advance|again|heaps|all))?|much appreciated|appreciate it|gracias|muchas gracias|danke(?: schön| sehr)?|vielen dank|merci(?: beaucoup)?|спасибо(?: большое| заранее)?|grazie(?: mille)?|obrigad[oa]|谢谢(?:你|您)?|多谢|ありがとう(?:ございます)?|감사합니다)[\s!.,。！~]*$/iu;
+export const CLOSING_COURTESY = /(?:please|pls|plz|por favor|bitte|(?:s'il|s’il) (?:vous|te) (?:plait|plaît)|per favore|пожалуйста|(?:many |a thousand )?(?:thanks|thank you|thank u|thx|ty|tia|cheers)(?:[ \t]+(?:so much|very much|a lot|a bunch|in advance|again|heaps|all))?|much appreciated|appreciate it|gracias|muchas gracias|danke(?: schön| sehr)?|vielen dank|merci(?: beaucoup)?|спасибо(?: большое| заранее)?|grazie(?: mille)?|obrigad[oa]|谢谢(?:你|您)?|多谢|ありがとう(?:ございます)?|감사합니다)[\s!.,。！~)）]*$/iu;
 /**
  * What opens an ask before it says anything ("Quick question: ", "Question - ", "I was wondering,
- * "): a label and its mark, or a label that ends the turn ("hey, quick one": nothing is asked yet).
+ * "): a label and its mark, or a label that ends the turn ("hey, quick one": nothing is asked yet);
+ * a mail's reply or forward mark ("Re: ", "Fwd: ") and a bracketed tag ("[Question] ", "[URGENT] ").
  * Sticky, any case.
  */
-export const LABEL_OPENING = /[\s"'“«]*(?:(?:a |one )?(?:quick|short|simple|small|random|dumb|stupid|silly|noob|newbie|basic) (?:question|one|q)|question|q|urgent|help|(?:i was|i am|i'm|just) wondering|i have a question|i've got a question|i've a question)[ \t]*(?:[:,!—–]+|-+(?=[ \t])|[.?!]*$)\s*/iuy;
+export const LABEL_OPENING = /[\s"'“«]*(?:(?:(?:a |one )?(?:quick|short|simple|small|random|dumb|stupid|silly|noob|newbie|basic) (?:question|one|q)|question|q|urgent|help|(?:i was|i am|i'm|just) wondering|i have a question|i've got a question|i've a question)[ \t]*(?:[:,!—–]+|-+(?=[ \t])|[.?!]*$)|(?:re|fwd?|aw|wg|tr)[ \t]*:|\[\p{L}[\p{L} -]{0,18}\])\s*/iuy;
 /**
  * A request's courtesy before its verb ("Can you please ", "Could you kindly ", "Would you mind
  * ", "I was wondering if you could "): the ask is the rest ("explain ..."). Only with "please" or
@@ -277,11 +278,12 @@ export const EMOJI_UNIT = /^(?:\p{Extended_Pictographic}|\p{Emoji_Modifier}|[\u2
 /** Emoticons that end a turn ("... works now :)"). */
 export const EMOTICONS: readonly string[] = [':)', ':-)', ';)', ';-)', ':(', ':-(', ':D', ':-D', ':P', ':p', ':3', '=)', '<3', '^^'];
 /**
- * A turn written as a list item or a quotation ("- What is X?", "\"How do I ...?\""): its marks
+ * A turn written as a list item, a quoted line or a quotation ("- What is X?", "> What is X?",
+ * "\"How do I ...?\""): its marks
  * (withoutSocialEdges reads one-line turns only). Group 1 is an opening quote, whose closing one
  * must end the turn (QUOTE_CLOSES).
  */
-export const WRAPPED_LINE = /^[ \t]*(?:(?:[-*•–]|\d{1,2}[.)])[ \t]+|(["“«„'‘]))/u;
+export const WRAPPED_LINE = /^[ \t]*(?:(?:[-*•–>]|\d{1,2}[.)])[ \t]+|(["“«„'‘]))/u;
 /** The closing quote of each opening one WRAPPED_LINE takes. */
 export const QUOTE_CLOSES: Readonly<Record<string, string>> = { '"': '"', '“': '”', '«': '»', '„': '“', "'": "'", '‘': '’' };
 /** Chinese, Japanese and Korean greetings and thanks that open a short social turn ("谢谢你的帮助", "お疲れ様です"). */
