@@ -1080,8 +1080,8 @@ function setUpQuestion(lex: string): boolean {
 }
 /** ? or ! (either width): a run of them closes one question. */
 const isQuestionOrBang = (c: number): boolean => c === 63 || c === 0xff1f || c === 33 || c === 0xff01;
-/** A sentence end, then a closing question of one to five words. */
-const SHORT_FINAL_QUESTION = /[.!:;。！：；]\s+((?:[\p{L}'’-]+\s+){0,4}[\p{L}'’-]+)\s*[?？]\s*$/u;
+/** A sentence end, then a closing question of one to five words (its marks a run or one: "Options??"). */
+const SHORT_FINAL_QUESTION = /[.!:;。！：；]\s+((?:[\p{L}'’-]+\s+){0,4}[\p{L}'’-]+)\s*[?？]+\s*$/u;
 /** "or" in the covered languages: a closing question with one is a choice. */
 const CHOICE_WORDS = new Set(['or', 'o', 'oder', 'ou', 'или']);
 /** First words of a closing question that asks no course of action: yes/no openers, and a bare "Fix?" (a known remedy). */
@@ -1694,6 +1694,7 @@ export function withoutSocialEdges(turn: string): string {
   // Emoji before the greeting or the ask ("👋 Hi! ...", "🙏 Please ...") are no words of it.
   let start = leadingEmojiEnd(head);
   let greeted = false;
+  let unmarked = false;
   let thanksFirst = false;
   SOCIAL_OPENING.lastIndex = start;
   const opening = SOCIAL_OPENING.exec(head);
@@ -1711,18 +1712,26 @@ export function withoutSocialEdges(turn: string): string {
       }
     }
     // No mark after it: a greeting run straight into an ask ("hey how do I ...", "hi write ...").
+    // One that is nothing but a greeting or a please ("hey", "Please", BARE_OPENINGS) before any word; one that
+    // may be part of a name or a phrase ("Hello World", "Good morning routine") before an ask's
+    // first word only.
     if (!greeted && opening[1] === undefined) {
-      const ask = askOpeningAfter(head, after);
+      const ask = BARE_OPENINGS.has(firstWordOf(opening[0])) ? wordAfter(head, after) : askOpeningAfter(head, after);
       if (ask > 0) {
         start = ask;
         greeted = true;
+        unmarked = true;
       }
     }
   }
-  // A discourse opening before an ask ("Okay so how do I ...", "So, what is ...").
+  // A discourse opening before an ask ("Okay so how do I ...", "So, what is ..."): before any word
+  // where it is one for sure (a mark or "so" ends it, or it is a filler: "Okay so", "Um,"), before
+  // an ask's first word where it may be a word of the ask ("So many people ...", "Well ...").
   DISCOURSE_OPENING.lastIndex = start;
   if (start < head.length && DISCOURSE_OPENING.test(head)) {
-    const ask = askOpeningAfter(head, DISCOURSE_OPENING.lastIndex);
+    const opener = head.slice(start, DISCOURSE_OPENING.lastIndex);
+    const sure = FILLER_OPENING.test(opener);
+    const ask = sure ? wordAfter(head, DISCOURSE_OPENING.lastIndex) : askOpeningAfter(head, DISCOURSE_OPENING.lastIndex);
     if (ask > 0) start = ask;
   }
   LABEL_OPENING.lastIndex = start;
@@ -1759,7 +1768,8 @@ export function withoutSocialEdges(turn: string): string {
   // Thanks with an acknowledgement, asking nothing, is a social turn, read whole ("thanks, that's
   // all", "that fixed it, thx"); with a question or a command ("Isolate laptop-bob. Thanks!") what
   // is left is the ask.
-  const thanked = closed || thanksFirst || emoji;
+  // So is a greeting with no mark and small talk after it ("hallo zusammen", "hey how are you").
+  const thanked = closed || thanksFirst || emoji || unmarked;
   if (thanked && !/[?？]/.test(ask) && isSmallTalk(text) && !agentCommand(ask)) return text;
   // Hard words with no sentence around them after a greeting ("Hello! prove design optimize
   // derive theorem step by step") are keyword stuffing around the greeting, the turn's only ask:
@@ -1768,15 +1778,33 @@ export function withoutSocialEdges(turn: string): string {
 }
 
 /**
- * Where the ask starts after a greeting or a discourse opening that no mark ends: at `at` (spaces
- * skipped) where the word there opens an ask (ASK_OPENING_WORDS), else -1.
+ * Where the ask starts after a greeting or a discourse opening that no mark ends: the word after
+ * `at` (wordAfter) where it opens an ask (ASK_OPENING_WORDS), else -1.
  */
 function askOpeningAfter(head: string, at: number): number {
-  let b = at;
-  while (b < head.length && (head.charCodeAt(b) === 32 || head.charCodeAt(b) === 9)) b++;
+  const b = wordAfter(head, at);
+  if (b < 0) return -1;
   let e = b;
   while (e < head.length && e - b <= 12 && isBmpLetter(head.charCodeAt(e))) e++;
   return e > b && ASK_OPENING_WORDS.has(head.slice(b, e).toLowerCase()) ? b : -1;
+}
+
+/** Greetings and a please that are nothing else: set apart before any word with no mark after them ("hey book a table ...", "Please book a table ..."). */
+const BARE_OPENINGS: ReadonlySet<string> = new Set(['hey', 'hi', 'hiya', 'heya', 'yo', 'hola', 'bonjour', 'salut', 'hallo', 'ciao', 'привет', 'oi', 'please']);
+/** A discourse opening that is one for sure: a mark or "so" ends it, or it is a filler ("um", "hmm"). */
+const FILLER_OPENING = /[,.!]|\sso\s*$|^[\s"'“«]*(?:um+|uh+|hmm+)\s*$/iu;
+
+/** The first word of a greeting's match, lower case. */
+function firstWordOf(match: string): string {
+  return words(match.toLowerCase())[0] ?? '';
+}
+
+/** Where the word after `at` starts, if a space is before it (a greeting is a whole word: "yo" is no greeting in "you're") and a letter starts it; else -1. */
+function wordAfter(head: string, at: number): number {
+  let b = at;
+  while (b < head.length && (head.charCodeAt(b) === 32 || head.charCodeAt(b) === 9)) b++;
+  const spaced = b > 0 && (head.charCodeAt(b - 1) === 32 || head.charCodeAt(b - 1) === 9);
+  return spaced && b < head.length && isBmpLetter(head.charCodeAt(b)) ? b : -1;
 }
 
 /** Characters of a turn's end a sign-off and a name are looked for in. */

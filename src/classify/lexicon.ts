@@ -240,15 +240,16 @@ export const LABEL_OPENING = /[\s"'“«]*(?:(?:(?:a |one )?(?:quick|short|simpl
 export const COURTESY_OPENING = /[\s"'“«]*(?:(?:can|could|would|will) (?:you|u) (?:please|pls|plz|kindly)|(?:please|pls|plz|kindly) (?:can|could|would) (?:you|u)|would you (?:mind|be able to)|(?:i was|i am|i'm|just) wondering (?:if|whether) (?:you could|you can|you'd be able to)|i would like you to|i'd like you to)[ \t,]+(?=\p{L})/iuy;
 /**
  * A discourse opening before an ask ("Okay so ", "So, ", "Um, ", "Alright, so "): withoutSocialEdges
- * sets it apart only where an ask's first word follows (ASK_OPENING_WORDS), so "So many people ..."
- * and "Well-known ..." keep theirs. Sticky, any case.
+ * sets it apart before any word where a mark or "so" ends it or it is a filler ("um"), and a bare
+ * one ("So ", "Well ") only where an ask's first word follows (ASK_OPENING_WORDS), so "So many
+ * people ..." keeps its "So" ("Well-known" is no match: a space must follow). Sticky, any case.
  */
 export const DISCOURSE_OPENING = /[\s"'“«]*(?:ok(?:ay)?|k|alright|all right|well|so|um+|uh+|hmm+|oh|anyway|actually)(?:[ \t]*[,.!]+)?(?:[ \t]+so)?(?:[ \t]*,)?[ \t]+/iuy;
 /**
  * Words an ask opens with, lower case: question words and auxiliaries, "I"/"we", and instruction
- * verbs, in the covered languages. A greeting with no mark after it ("hey how do I ...", "hi write
- * ...") or a discourse opening (DISCOURSE_OPENING) is set apart only before one of them, so "Hello
- * World program in C" and "Hi-res images" keep their first word.
+ * verbs, in the covered languages. A greeting that may be part of a phrase ("Hello World program in
+ * C", "Good morning routine: ...") with no mark after it, or a bare discourse opening
+ * (DISCOURSE_OPENING), is set apart only before one of them ("hello how do I ...").
  */
 export const ASK_OPENING_WORDS: ReadonlySet<string> = new Set(
   (

@@ -77,11 +77,13 @@ describe('politeness and typography do not move the tier (the tune split, every 
     // Mail-like turns (session 56: "\n\nThanks in advance,\nBob" moved 148 of 961, 28 down).
     ['a sign-off and a name', (a) => `${a}\n\nThanks in advance,\nBob`],
     ['a greeting to a team, a sign-off and a name', (a) => `Hi team,\n\n${a}\n\nCheers,\nSam`],
-    // A greeting or "Okay so" with no mark, before an ask's first word (ASK_OPENING_WORDS; before
-    // any other word they are kept, and 16-19 of 720 such rewrites still move, see benchmarks/README.md).
-    ['a greeting with no mark before a question word or a verb', (a) => (opensAnAsk(a) ? `hey ${lowerFirst(a)}` : null)],
-    ['"Please" before a question word or a verb', (a) => (opensAnAsk(a) ? `Please ${lowerFirst(a)}` : null)],
-    ['"Okay so" before a question word or a verb', (a) => (opensAnAsk(a) ? `Okay so ${lowerFirst(a)}` : null)],
+    // A greeting, a please or "Okay so" with no mark after it (session 56: "hey " before a
+    // lower-cased ask moved 51 of 720, 29 down); a bare "So" only before an ask's first word
+    // (ASK_OPENING_WORDS: "So many people ..." keeps its "So").
+    ['a greeting with no mark', (a) => (/^[A-Z][a-z]/.test(a) ? `hey ${lowerFirst(a)}` : null)],
+    ['"Please" with no mark', (a) => (/^[A-Z][a-z]/.test(a) ? `Please ${lowerFirst(a)}` : null)],
+    ['"Okay so"', (a) => (/^[A-Z][a-z]/.test(a) ? `Okay so ${lowerFirst(a)}` : null)],
+    ['"So" before a question word or a verb', (a) => (opensAnAsk(a) ? `So ${lowerFirst(a)}` : null)],
   ];
   for (const [name, rewrite] of rewrites) {
     it(name, () => {
@@ -136,7 +138,8 @@ describe('withoutSocialEdges: the ask between a greeting and thanks', () => {
       ['Translate this to French please', 'Translate this to French please'],
       ['So many people ask this: why?', 'So many people ask this: why?'],
       ['Well-known results on sorting?', 'Well-known results on sorting?'],
-      ['hey jude lyrics', 'hey jude lyrics'],
+      ["you're the best", "you're the best"],
+      ['hallo zusammen', 'hallo zusammen'],
       ['[1, 2, 3] sorted?', '[1, 2, 3] sorted?'],
       ['Regex: what does \\b match?', 'Regex: what does \\b match?'],
       ['Write a letter that ends:\nBest,\nthe team', 'Write a letter that ends:\nBest,\nthe team'],
@@ -151,6 +154,8 @@ describe('withoutSocialEdges: the ask between a greeting and thanks', () => {
       ['hey how do I rebase?', 'how do I rebase?'],
       ['Please write a haiku about rain', 'write a haiku about rain'],
       ['Okay so why does the build fail?', 'why does the build fail?'],
+      ['hey book a table for two at 7pm', 'book a table for two at 7pm'],
+      ['um, the nightly ETL misses rows', 'the nightly ETL misses rows'],
       ['So, what is a monad?', 'what is a monad?'],
       ['Can you check this?\n\nBest regards,\nAlice Smith', 'Can you check this?'],
       ['Hello\n\nBest,\nAlice', 'Hello'],
