@@ -109,6 +109,13 @@ describe('politeness and typography do not move the tier (the tune split, every 
     expect(technicalMarks('take some rest and react calmly', true).names).toBe(0);
   });
 
+  it('all in capitals: at most 1 % of asks move (an ask in capitals is read as in lower case: in capitals every word looked like an acronym)', () => {
+    const { perturbed, moved: changed } = moved((a) => (a.length <= 300 && !/[\n`]/.test(a) ? a.toUpperCase() : null));
+    expect(perturbed).toBeGreaterThan(800);
+    expect(changed.length).toBeLessThanOrEqual(Math.floor(perturbed / 100));
+    expect(classifyText('AIRFLOW RUNS THE DAG TWICE FOR THE SAME LOGICAL DATE SINCE WE CHANGED THE SCHEDULE.').tier).toBe(classifyText('airflow runs the dag twice for the same logical date since we changed the schedule.').tier);
+  });
+
   it('two spaces between every word: at most 1 % of asks move (the word model reads fewer words of a spread-out ask)', () => {
     const { perturbed, moved: changed } = moved((a) => a.replace(/ /g, '  '));
     expect(perturbed).toBeGreaterThan(800);
