@@ -52,8 +52,8 @@ import {
   LABEL_OPENING,
   QUOTE_CLOSES,
   WRAPPED_LINE,
-  CLOSING_COURTESY,
-  CLOSING_COURTESY_LAST_WORDS,
+  CLOSING_ASIDE,
+  CLOSING_ASIDE_LAST_WORDS,
   EMOJI_UNIT,
   EMOTICONS,
   SOCIAL_EDGE_WORDS,
@@ -1618,6 +1618,8 @@ function fallbackMayRead(text: string): boolean {
   return !socialEdge(text) && !hasSocialWord(start.toLowerCase());
 }
 
+/** A mention that opens a turn ("@assistant ", "@bot: "): withoutSocialEdges reads the word after it. */
+const MENTION_OPENING = /@[\p{L}\p{N}_.-]{1,40}(?:[ \t]*[,:])?[ \t]+/uy;
 /** What ends an opening greeting (SOCIAL_OPENING): a mark or a line break, and the space after it. */
 const OPENING_END = /[ \t]*(?:[,!.:;~，！。：、]+|\n)\s*/y;
 /** A name after a greeting ("Hi Anna,", "Hey ChatGPT:"): one capitalised word. */
@@ -1633,13 +1635,13 @@ const isUpperAt = (s: string, i: number): boolean => {
   return ch !== ch.toLowerCase();
 };
 
-/** Whether the last word of text[0, end) (before marks and spaces) is one closing thanks or a please can end with (CLOSING_COURTESY_LAST_WORDS). */
-function endsInCourtesyWord(text: string, end: number): boolean {
+/** Whether the last word of text[0, end) (before marks and spaces) is one a closing aside (thanks, a please, an urgency) can end with (CLOSING_ASIDE_LAST_WORDS). */
+function endsInAsideWord(text: string, end: number): boolean {
   let e = end;
   while (e > 0 && !isBmpWordChar(text.charCodeAt(e - 1))) e--;
   let b = e;
   while (b > 0 && e - b < 24 && isBmpWordChar(text.charCodeAt(b - 1))) b--;
-  return e > b && CLOSING_COURTESY_LAST_WORDS.has(text.slice(b, e).toLowerCase());
+  return e > b && CLOSING_ASIDE_LAST_WORDS.has(text.slice(b, e).toLowerCase());
 }
 
 /** Where the emoji and spaces that open a text end (0 if none open it), read forward one unit at a time. */
@@ -1703,8 +1705,17 @@ export function withoutSocialEdges(turn: string): string {
   const head = text.length > SOCIAL_EDGE_SCAN ? text.slice(0, SOCIAL_EDGE_SCAN) : text;
   // Up to one greeting or thanks, one label and one courtesy, in that order ("Hi! Quick question:
   // could you please explain ...").
-  // Emoji before the greeting or the ask ("👋 Hi! ...", "🙏 Please ...") are no words of it.
+  // Emoji before the greeting or the ask ("👋 Hi! ...", "🙏 Please ...") are no words of it, nor
+  // is a mention of the assistant ("@assistant how do I ...", "@bot What is ..."): a handle before
+  // a capital or an ask's first word. A capitalised one may be a Java annotation ("@Transactional
+  // Spring ..."): only before an ask's first word.
   let start = leadingEmojiEnd(head);
+  MENTION_OPENING.lastIndex = start;
+  if (MENTION_OPENING.test(head)) {
+    const word = wordAfter(head, MENTION_OPENING.lastIndex);
+    const handle = !isUpperAt(head, start + 1);
+    if (word > 0 && ((handle && isUpperAt(head, word)) || askOpeningAfter(head, MENTION_OPENING.lastIndex) > 0)) start = word;
+  }
   let greeted = false;
   let unmarked = false;
   let thanksFirst = false;
@@ -1755,7 +1766,7 @@ export function withoutSocialEdges(turn: string): string {
   const unEmoji = withoutTrailingEmoji(tail);
   const emoji = unEmoji < tail.length;
   let end = from + unEmoji;
-  const closing = endsInCourtesyWord(tail, unEmoji) ? CLOSING_COURTESY.exec(emoji ? tail.slice(0, unEmoji) : tail) : null;
+  const closing = endsInAsideWord(tail, unEmoji) ? CLOSING_ASIDE.exec(emoji ? tail.slice(0, unEmoji) : tail) : null;
   let closed = false;
   if (closing !== null) {
     // What is before the thanks: a sentence mark (kept with the ask: its question mark is read), a
@@ -1769,6 +1780,9 @@ export function withoutSocialEdges(turn: string): string {
       // Thanks in parentheses ("... overlap? (thanks!)"): the parenthesis is theirs.
       while (k > 0 && isJsSpace(tail.charCodeAt(k - 1))) k--;
       end = from + k;
+    } else if (k < 0 && from === start && greeted) {
+      // Nothing between the greeting and the aside ("hey! ASAP"): no ask.
+      end = from;
     } else if (mark !== '' && SENTENCE_MARKS.includes(mark)) end = from + k + 1;
     else if (mark === ',' || mark === '，' || lineBreak || (spaced && mark !== '' && isUpperAt(closing[0], 0))) end = from + k + (mark === ',' || mark === '，' ? 0 : 1);
     closed = end <= from + closing.index;
@@ -1776,7 +1790,11 @@ export function withoutSocialEdges(turn: string): string {
   if (start === 0 && end === text.length) return text;
   const ask = text.slice(start, end);
   closed ||= signed < unwrapped.length;
-  if (ask.trim() === '') return text;
+  if (ask.trim() === '') {
+    // Nothing but a greeting and what closes it ("hey! ASAP"): the greeting.
+    const greeting = text.slice(0, end);
+    return greeted && end < text.length && greeting.trim() !== '' ? greeting : text;
+  }
   // Thanks with an acknowledgement, asking nothing, is a social turn, read whole ("thanks, that's
   // all", "that fixed it, thx"); with a question or a command ("Isolate laptop-bob. Thanks!") what
   // is left is the ask.

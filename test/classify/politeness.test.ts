@@ -74,6 +74,11 @@ describe('politeness and typography do not move the tier (the tune split, every 
     ['a quoted line', (a) => (oneLine(a) ? `> ${a}` : null)],
     ['a bracketed tag before it', (a) => `[Question] ${a}`],
     ['a reply mark before one line', (a) => (oneLine(a) ? `Re: ${a}` : null)],
+    // An urgency after it, a mention before it (session 56, probe asks not held back: " ASAP" moved
+    // 89 of 1,652, 10 down, "证明素数有无穷多个。 ASAP" to moderate; "@assistant " 108, 12 down).
+    ['an urgency after it', (a) => `${a} ASAP`],
+    ['an urgency in parentheses after it', (a) => `${a} (urgent)`],
+    ['a mention before a capitalised ask', (a) => (/^[A-Z][a-z]/.test(a) ? `@assistant ${a}` : null)],
     // Mail-like turns (session 56: "\n\nThanks in advance,\nBob" moved 148 of 961, 28 down).
     ['a sign-off and a name', (a) => `${a}\n\nThanks in advance,\nBob`],
     ['a greeting to a team, a sign-off and a name', (a) => `Hi team,\n\n${a}\n\nCheers,\nSam`],
@@ -146,6 +151,8 @@ describe('withoutSocialEdges: the ask between a greeting and thanks', () => {
       ['So many people ask this: why?', 'So many people ask this: why?'],
       ['Well-known results on sorting?', 'Well-known results on sorting?'],
       ["you're the best", "you're the best"],
+      ['@Transactional Spring: why is it ignored?', '@Transactional Spring: why is it ignored?'],
+      ['Is this urgent', 'Is this urgent'],
       ['hallo zusammen', 'hallo zusammen'],
       ['[1, 2, 3] sorted?', '[1, 2, 3] sorted?'],
       ['Regex: what does \\b match?', 'Regex: what does \\b match?'],
@@ -171,6 +178,9 @@ describe('withoutSocialEdges: the ask between a greeting and thanks', () => {
       ['> What is a mutex?', 'What is a mutex?'],
       ['[URGENT] Why is checkout down?', 'Why is checkout down?'],
       ['Fwd: budget numbers for Q3', 'budget numbers for Q3'],
+      ['Prove that √2 is irrational. ASAP', 'Prove that √2 is irrational.'],
+      ['@assistant How do I rebase?', 'How do I rebase?'],
+      ['@bot: what is a monad?', 'what is a monad?'],
       // Nothing else, or thanks with an acknowledgement: the turn as it is (small talk).
       ['Hi!', 'Hi!'],
       ['👍', '👍'],
