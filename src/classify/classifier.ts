@@ -1651,8 +1651,11 @@ function leadingEmojiEnd(text: string): number {
   for (;;) {
     while (at < text.length && isJsSpace(text.charCodeAt(at))) at++;
     const c = text.charCodeAt(at);
+    // (Every emoji unit but © and ®, which open no greeting, is U+200D or above: most turns open
+    // below it, and are read with no regex test.)
+    if (at >= text.length || c < 0x200d) return cut;
     const unit = c >= 0xd800 && c <= 0xdbff ? text.slice(at, at + 2) : text.slice(at, at + 1);
-    if (at >= text.length || !EMOJI_UNIT.test(unit)) return cut;
+    if (!EMOJI_UNIT.test(unit)) return cut;
     at += unit.length;
     cut = at;
     while (cut < text.length && isJsSpace(text.charCodeAt(cut))) cut++;
@@ -1711,7 +1714,7 @@ export function withoutSocialEdges(turn: string): string {
   // Spring ..."): only before an ask's first word.
   let start = leadingEmojiEnd(head);
   MENTION_OPENING.lastIndex = start;
-  if (MENTION_OPENING.test(head)) {
+  if (head.charCodeAt(start) === 0x40 && MENTION_OPENING.test(head)) {
     const word = wordAfter(head, MENTION_OPENING.lastIndex);
     const handle = !isUpperAt(head, start + 1);
     if (word > 0 && ((handle && isUpperAt(head, word)) || askOpeningAfter(head, MENTION_OPENING.lastIndex) > 0)) start = word;
