@@ -182,6 +182,8 @@ const ADVERSARIAL: Array<[string, (bytes: number) => string]> = [
   ['nested code fences', (b) => fill('```js\n```py\n````\n  ```\n', b)],
   ['one char per line', (b) => fill('{\n;\n', b)],
   ['question marks', (b) => fill('why? how? ', b)],
+  // Session 56: markdown emphasis, headings and inline code for withoutEmphasis (bounded to 64 marks a text).
+  ['markdown marks', (b) => fill('## *a* **b** _c_ `d`\n', b)],
 ];
 
 /**
