@@ -1692,12 +1692,14 @@ function withoutTrailingEmoji(text: string): number {
 }
 
 /**
- * A turn without the greeting that opens it or the thanks or please that close it ("Hi! Prove that ...",
- * "... why? Thanks!", "..., please"): the ask between them, which the rules and the word model read. Without this,
- * a greeting before a proof read as small talk around an easy ask, and one before a Chinese
- * failure report as small talk: "Hi! " moved 11 % of the training asks' tiers, 8 % down (exported
- * for tests). The turn itself where nothing would be left ("Hi!") or thanks close an
- * acknowledgement ("thanks, that's all").
+ * A turn without what opens it before its ask (emoji, a mention, a greeting, a discourse opening, a
+ * label or tag, a courtesy) and what closes it after (thanks, a please or an urgency, emoji, a
+ * sign-off and a name): "Hi! Prove that ...", "... why? Thanks!", "..., please", "...\n\nBest,\nAlice".
+ * The ask between them is what the rules and the word model read. Without this, a greeting before
+ * a proof read as small talk around an easy ask, and one before a Chinese failure report as small
+ * talk: "Hi! " moved 11 % of the training asks' tiers, 8 % down (exported for tests; sessions 55
+ * and 56 in benchmarks/README.md). The turn itself where nothing would be left ("Hi!") or thanks
+ * close an acknowledgement ("thanks, that's all").
  */
 export function withoutSocialEdges(turn: string): string {
   const unwrapped = unwrappedLine(turn);
@@ -1706,8 +1708,8 @@ export function withoutSocialEdges(turn: string): string {
   const signed = withoutSignOff(unwrapped);
   const text = signed < unwrapped.length ? unwrapped.slice(0, signed) : unwrapped;
   const head = text.length > SOCIAL_EDGE_SCAN ? text.slice(0, SOCIAL_EDGE_SCAN) : text;
-  // Up to one greeting or thanks, one label and one courtesy, in that order ("Hi! Quick question:
-  // could you please explain ...").
+  // In this order, one of each at most: emoji, a mention, a greeting or thanks, a discourse
+  // opening, a label, a courtesy ("Hi! Quick question: could you please explain ...").
   // Emoji before the greeting or the ask ("👋 Hi! ...", "🙏 Please ...") are no words of it, nor
   // is a mention of the assistant ("@assistant how do I ...", "@bot What is ..."): a handle before
   // a capital or an ask's first word. A capitalised one may be a Java annotation ("@Transactional

@@ -212,21 +212,14 @@ export const SOCIAL_OPENING = /[\s"'“«]*(?:hi|hello|please|hey|hiya|howdy|yo|
 /**
  * Thanks, a please or an urgency that close a turn after its ask and ask nothing themselves ("... ?
  * Thanks!", "..., thank you so much.", "\n\nTIA", "Write a haiku about rain, please", "... ? ASAP",
- * "... (urgent)"): the phrase and what may follow it to the end.
- * Matched on the turn's last 120 characters, any case; withoutSocialEdges reads what is before it
- * (a sentence mark, a comma or a line break, or a space before a capital: "Write a note saying
+ * "... (urgent)"): the phrase and what may follow it to the end. Matched on the turn's last 120
+ * characters, any case; withoutSocialEdges reads what is before it (a sentence mark, a comma, a
+ * line break or an opening parenthesis, or a space before a capital: "Write a note saying
  * thanks." ends in no thanks). Before a closing please was set apart, ", please" after the
  * training asks moved 73 of 961 (28 down: "Write a haiku about rain, please" read simple); before
- * an urgency was, " ASAP" after the probe asks not held back 89 of 1,652 (10 down: "证明素数有无穷多个。
- * ASAP", a proof, read moderate).
+ * an urgency was, " ASAP" after the probe asks not held back 89 of 1,652 (10 down:
+ * "证明素数有无穷多个。 ASAP", a proof, read moderate).
  */
-/**
- * A sign-off line before a name at a turn's end ("Best,\nAlice", "Thanks in advance,\nBob",
- * "Cheers,\nSam"): the line's words, any case (withoutSocialEdges reads the name line after it).
- */
-export const SIGN_OFF_LINE = /^[ \t]*(?:best(?: regards| wishes)?|regards|kind regards|warm regards|many thanks|cheers|thanks(?: in advance| again| so much| a lot)?|thank you(?: in advance| so much)?|sincerely|yours(?: truly)?|tia|thx|ty|saludos|gracias|viele grüße|mit freundlichen grüßen|danke|cordialement|merci|bien à vous|с уважением|спасибо)[ \t]*(?:[,.!][ \t]*)?$/iu;
-/** A signature's name line: one or two capitalised words, or an initial ("Alice", "Bob M.", "-- J"). */
-export const NAME_LINE = /^[ \t]*(?:[-–—~]+[ \t]*)?\p{Lu}[\p{L}'’.-]{0,24}(?:[ \t]+\p{Lu}[\p{L}'’.-]{0,24})?[ \t]*$/u;
 export const CLOSING_ASIDE = /(?:asap|urgent(?:ly)?|please help|pls help|please|pls|plz|por favor|bitte|(?:s'il|s’il) (?:vous|te) (?:plait|plaît)|per favore|пожалуйста|(?:many |a thousand )?(?:thanks|thank you|thank u|thx|ty|tia|cheers)(?:[ \t]+(?:so much|very much|a lot|a bunch|in advance|again|heaps|all))?|much appreciated|appreciate it|gracias|muchas gracias|danke(?: schön| sehr)?|vielen dank|merci(?: beaucoup)?|спасибо(?: большое| заранее)?|grazie(?: mille)?|obrigad[oa]|谢谢(?:你|您)?|多谢|ありがとう(?:ございます)?|감사합니다)[\s!.,。！~)）]*$/iu;
 /**
  * What opens an ask before it says anything ("Quick question: ", "Question - ", "I was wondering,
@@ -241,6 +234,25 @@ export const LABEL_OPENING = /[\s"'“«]*(?:(?:(?:a |one )?(?:quick|short|simpl
  * a like word: "Can you hear me?" is a yes/no question. Sticky, any case.
  */
 export const COURTESY_OPENING = /[\s"'“«]*(?:(?:can|could|would|will) (?:you|u) (?:please|pls|plz|kindly)|(?:please|pls|plz|kindly) (?:can|could|would) (?:you|u)|would you (?:mind|be able to)|(?:i was|i am|i'm|just) wondering (?:if|whether) (?:you could|you can|you'd be able to)|i would like you to|i'd like you to)[ \t,]+(?=\p{L})/iuy;
+/**
+ * The words CLOSING_ASIDE can end with, lower case: a text whose last word is none of them has
+ * no closing thanks, please or urgency, and the regex is not run on it. Read off the regex itself
+ * (its phrases, less what may follow them, expanded: a finite list), so that the two cannot drift
+ * apart.
+ */
+export const CLOSING_ASIDE_LAST_WORDS: ReadonlySet<string> = (() => {
+  const source = CLOSING_ASIDE.source;
+  const phrases = expandTerm(source.slice(0, source.lastIndexOf('[')).replaceAll('[ \\t]+', ' '));
+  if (phrases === null) throw new Error('lexicon: CLOSING_ASIDE must expand to a finite list of phrases');
+  return new Set(phrases.map((p) => words(p).at(-1)!));
+})();
+/**
+ * A sign-off line before a name at a turn's end ("Best,\nAlice", "Thanks in advance,\nBob",
+ * "Cheers,\nSam"): the line's words, any case (withoutSocialEdges reads the name line after it).
+ */
+export const SIGN_OFF_LINE = /^[ \t]*(?:best(?: regards| wishes)?|regards|kind regards|warm regards|many thanks|cheers|thanks(?: in advance| again| so much| a lot)?|thank you(?: in advance| so much)?|sincerely|yours(?: truly)?|tia|thx|ty|saludos|gracias|viele grüße|mit freundlichen grüßen|danke|cordialement|merci|bien à vous|с уважением|спасибо)[ \t]*(?:[,.!][ \t]*)?$/iu;
+/** A signature's name line: one or two capitalised words, or an initial ("Alice", "Bob M.", "-- J"). */
+export const NAME_LINE = /^[ \t]*(?:[-–—~]+[ \t]*)?\p{Lu}[\p{L}'’.-]{0,24}(?:[ \t]+\p{Lu}[\p{L}'’.-]{0,24})?[ \t]*$/u;
 /**
  * A discourse opening before an ask ("Okay so ", "So, ", "Um, ", "Alright, so "): withoutSocialEdges
  * sets it apart before any word where a mark or "so" ends it or it is a filler ("um"), and a bare
@@ -266,25 +278,13 @@ export const ASK_OPENING_WORDS: ReadonlySet<string> = new Set(
     'что какой какая когда где кто как почему можешь объясни напиши'
   ).split(' '),
 );
-/**
- * The words CLOSING_ASIDE can end with, lower case: a text whose last word is none of them has
- * no closing thanks, please or urgency, and the regex is not run on it. Read off the regex itself (its phrases, less
- * what may follow them, expanded: a finite list), so that the two cannot drift apart.
- */
-export const CLOSING_ASIDE_LAST_WORDS: ReadonlySet<string> = (() => {
-  const source = CLOSING_ASIDE.source;
-  const phrases = expandTerm(source.slice(0, source.lastIndexOf('[')).replaceAll('[ \\t]+', ' '));
-  if (phrases === null) throw new Error('lexicon: CLOSING_ASIDE must expand to a finite list of phrases');
-  return new Set(phrases.map((p) => words(p).at(-1)!));
-})();
-/** One emoji unit: a pictograph, a skin tone, a joiner or a variation selector (withoutSocialEdges reads a turn's last ones). */
+/** One emoji unit: a pictograph, a skin tone, a joiner or a variation selector (withoutSocialEdges reads a turn's first and last ones). */
 export const EMOJI_UNIT = /^(?:\p{Extended_Pictographic}|\p{Emoji_Modifier}|[\u200d\ufe0f\u20e3])$/u;
 /** Emoticons that end a turn ("... works now :)"). */
 export const EMOTICONS: readonly string[] = [':)', ':-)', ';)', ';-)', ':(', ':-(', ':D', ':-D', ':P', ':p', ':3', '=)', '<3', '^^'];
 /**
  * A turn written as a list item, a quoted line or a quotation ("- What is X?", "> What is X?",
- * "\"How do I ...?\""): its marks
- * (withoutSocialEdges reads one-line turns only). Group 1 is an opening quote, whose closing one
+ * "\"How do I ...?\""): its marks (withoutSocialEdges reads one-line turns only). Group 1 is an opening quote, whose closing one
  * must end the turn (QUOTE_CLOSES).
  */
 export const WRAPPED_LINE = /^[ \t]*(?:(?:[-*•–>]|\d{1,2}[.)])[ \t]+|(["“«„'‘]))/u;
