@@ -129,7 +129,7 @@ describe('politeness and typography do not move the tier (the tune split, every 
 });
 
 describe('withoutSocialEdges: the ask between a greeting and thanks', () => {
-  it('sets apart greetings, thanks, labels, courtesy, emoji and wrapping, and keeps what is not one', () => {
+  it('sets apart greetings, mentions, discourse openings, labels, courtesy, thanks, a please or an urgency, sign-offs, emoji and wrapping, and keeps what is not one', () => {
     const cases: Array<[string, string]> = [
       ['Hi! Prove that the halting problem is undecidable.', 'Prove that the halting problem is undecidable.'],
       ['Hi Anna, what is a mutex?', 'what is a mutex?'],
@@ -272,6 +272,9 @@ describe('withoutEmphasis: markdown emphasis and headings are not words', () => 
       expect(performance.now() - t0, JSON.stringify(unit)).toBeLessThan(300);
       expect(out.length).toBeLessThanOrEqual(text.length);
     }
+    // At most 64 marks (and heading marks) are looked at in a text: 32 pairs of '*' come out, the rest stays.
+    expect('*a* '.repeat(1000).length - withoutEmphasis('*a* '.repeat(1000)).length).toBe(64);
+    expect('# h\n'.repeat(300).length - withoutEmphasis('# h\n'.repeat(300)).length).toBe(2 * 64);
   });
 });
 
