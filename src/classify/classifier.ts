@@ -45,6 +45,7 @@ import {
   NUMBER_WORDS,
   COUNTING_PUZZLE,
   COURTESY_OPENING,
+  REQUEST_OPENING,
   DISCOURSE_OPENING,
   ASK_OPENING_WORDS,
   SIGN_OFF_LINE,
@@ -1766,6 +1767,14 @@ export function withoutSocialEdges(turn: string): string {
   if (LABEL_OPENING.test(head)) start = LABEL_OPENING.lastIndex;
   COURTESY_OPENING.lastIndex = start;
   if (COURTESY_OPENING.test(head)) start = COURTESY_OPENING.lastIndex;
+  else {
+    // A request put as a question ("Can you explain ...?") before an ask's verb.
+    REQUEST_OPENING.lastIndex = start;
+    if (REQUEST_OPENING.test(head)) {
+      const ask = askOpeningAfter(head, REQUEST_OPENING.lastIndex);
+      if (ask > 0) start = ask;
+    }
+  }
   const from = Math.max(start, text.length - SOCIAL_EDGE_SCAN);
   const tail = from === 0 ? text : text.slice(from);
   const unEmoji = withoutTrailingEmoji(tail);

@@ -235,6 +235,12 @@ export const LABEL_OPENING = /[\s"'“«]*(?:(?:(?:a |one )?(?:quick|short|simpl
  */
 export const COURTESY_OPENING = /[\s"'“«]*(?:(?:can|could|would|will) (?:you|u) (?:please|pls|plz|kindly)|(?:please|pls|plz|kindly) (?:can|could|would) (?:you|u)|would you (?:mind|be able to)|(?:i was|i am|i'm|just) wondering (?:if|whether) (?:you could|you can|you'd be able to)|i would like you to|i'd like you to)[ \t,]+(?=\p{L})/iuy;
 /**
+ * A request put as a question or a need before its verb ("Can you ", "Could you ", "I need you
+ * to "): withoutSocialEdges sets it apart only where an ask's verb follows (ASK_OPENING_WORDS), so
+ * "Can you hear me?" stays a yes/no question. Sticky, any case.
+ */
+export const REQUEST_OPENING = /[\s"'“«]*(?:(?:can|could|would|will) (?:you|u)|(?:i need|i want|i'd like|i would like) you to)[ \t]+/iuy;
+/**
  * The words CLOSING_ASIDE can end with, lower case: a text whose last word is none of them has
  * no closing thanks, please or urgency, and the regex is not run on it. Read off the regex itself
  * (its phrases, less what may follow them, expanded: a finite list), so that the two cannot drift
