@@ -1694,7 +1694,7 @@ function withoutTrailingEmoji(text: string): number {
 
 /**
  * A turn without what opens it before its ask (emoji, a mention, a greeting, a discourse opening, a
- * label or tag, a courtesy) and what closes it after (thanks, a please or an urgency, emoji, a
+ * label or tag, a courtesy or a request: "Can you ...") and what closes it after (thanks, a please or an urgency, emoji, a
  * sign-off and a name): "Hi! Prove that ...", "... why? Thanks!", "..., please", "...\n\nBest,\nAlice".
  * The ask between them is what the rules and the word model read. Without this, a greeting before
  * a proof read as small talk around an easy ask, and one before a Chinese failure report as small
@@ -1710,7 +1710,7 @@ export function withoutSocialEdges(turn: string): string {
   const text = signed < unwrapped.length ? unwrapped.slice(0, signed) : unwrapped;
   const head = text.length > SOCIAL_EDGE_SCAN ? text.slice(0, SOCIAL_EDGE_SCAN) : text;
   // In this order, one of each at most: emoji, a mention, a greeting or thanks, a discourse
-  // opening, a label, a courtesy ("Hi! Quick question: could you please explain ...").
+  // opening, a label, a courtesy or a request ("Hi! Quick question: could you please explain ...").
   // Emoji before the greeting or the ask ("👋 Hi! ...", "🙏 Please ...") are no words of it, nor
   // is a mention of the assistant ("@assistant how do I ...", "@bot What is ..."): a handle before
   // a capital or an ask's first word. A capitalised one may be a Java annotation ("@Transactional
