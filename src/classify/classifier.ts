@@ -1252,9 +1252,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   // The ask's names and measurements, found once where a rule first asks (up to eight rules do).
   let askMarks: TechnicalMarks | undefined;
   // Read on the ask's scan (plain spaces); names in lower case only where the scan found one.
-  // An ask in capitals throughout is read as in lower case: its case says nothing of what a name is
-  // (in capitals every word looked like an acronym; 27 of 1,552 probe asks so written read lower).
-  const marks = () => (askMarks ??= technicalMarks(shouted(askScan) ? ask : askScan, LOWER_CASE_SYSTEMS.test(lexScan)));
+  const marks = () => (askMarks ??= technicalMarks(askScan, LOWER_CASE_SYSTEMS.test(lexScan)));
   // A yes/no question about a system ("Does DNS use TCP or UDP?", "Does Python have tail calls?")
   // takes a fact and its caveat: a lookup, not a one-word answer.
   const aboutSystem = trivialAsk && (TECH_CONTEXT.test(lexScan) || marks().names > 0);
@@ -1534,16 +1532,6 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   // A real question is at least simple, whatever brevity asks.
   if (family !== 'none') score = Math.max(score, THRESHOLDS[0]! + 0.2);
   return { score, signals, smallTalk: false, short: substance <= 14 && codeLines === 0 && !material, family, plain: !code && !material, settled, lex, lexScan };
-}
-
-/** A lower-case letter (of any script with case). */
-const LOWER_LETTER = /\p{Ll}/u;
-/** An upper-case letter. */
-const UPPER_LETTER = /\p{Lu}/u;
-/** Whether a text is written in capitals (a capital and no lower-case letter in its first 200 characters). */
-function shouted(text: string): boolean {
-  const head = text.length > 200 ? text.slice(0, 200) : text;
-  return !LOWER_LETTER.test(head) && UPPER_LETTER.test(head);
 }
 
 /**

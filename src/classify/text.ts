@@ -953,7 +953,11 @@ export interface TechnicalMarks {
  */
 export function technicalMarks(text: string, lowerCaseNames = false): TechnicalMarks {
   // (scoreTurn gives the ask with plain spaces, withPlainSpaces: the patterns are written with one, "16 GB".)
-  const t = text.length > 600 ? text.slice(0, 600) : text;
+  // A text in capitals throughout is read as in lower case: its case tells no acronym from a word,
+  // so read as written it named nothing (below), and in lower case LOWER_CASE_NAMES finds its known
+  // systems (all in capitals moved 28 of 1,552 probe asks, 27 down; 4 after).
+  const read = shouted(text) ? text.toLowerCase() : text;
+  const t = read.length > 600 ? read.slice(0, 600) : read;
   let other = 0;
   let upper = 0;
   let lower = 0;
@@ -970,8 +974,9 @@ export function technicalMarks(text: string, lowerCaseNames = false): TechnicalM
   let rest = /\d/.test(t) ? t.replace(MEASUREMENT, () => (measurements++, ' ')) : t;
   let names = 0;
   const foreign = other > latin;
-  // Shouted text has no acronyms to tell apart from its words. Most prose has no name-like pair
-  // of characters at all: one regex test settles it.
+  // Text mostly in capitals has no acronyms to tell apart from its words (all in capitals was
+  // lower-cased above). Most prose has no name-like pair of characters at all: one regex test
+  // settles it.
   // An ask written all in lower case names its systems in lower case too ("grpc streams drop
   // behind the alb"): the known ones are names (LOWER_CASE_NAMES), looked for where the caller
   // knows the text holds one (lowerCaseNames: the lexicon scan found one).
@@ -982,6 +987,16 @@ export function technicalMarks(text: string, lowerCaseNames = false): TechnicalM
     names = blanked.names;
   }
   return { names: Math.min(3, names), measurements: Math.min(3, measurements), rest };
+}
+
+/** A lower-case letter (of any script with case). */
+const LOWER_LETTER = /\p{Ll}/u;
+/** An upper-case letter. */
+const UPPER_LETTER = /\p{Lu}/u;
+/** Whether a text is written in capitals (a capital and no lower-case letter in its first 200 characters). */
+function shouted(text: string): boolean {
+  const head = text.length > 200 ? text.slice(0, 200) : text;
+  return !LOWER_LETTER.test(head) && UPPER_LETTER.test(head);
 }
 
 /**

@@ -120,7 +120,7 @@ describe('politeness and typography do not move the tier (the tune split, every 
     expect(technicalMarks('take some rest and react calmly', true).names).toBe(0);
   });
 
-  it('all in capitals: at most 1 % of asks move (an ask in capitals is read as in lower case: in capitals every word looked like an acronym)', () => {
+  it('all in capitals: at most 1 % of asks move (an ask in capitals is read as in lower case: in capitals its case told no name from a word, and it named none)', () => {
     const { perturbed, moved: changed } = moved((a) => (a.length <= 300 && !/[\n`]/.test(a) ? a.toUpperCase() : null));
     expect(perturbed).toBeGreaterThan(800);
     expect(changed.length).toBeLessThanOrEqual(Math.floor(perturbed / 100));
