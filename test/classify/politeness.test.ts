@@ -215,6 +215,31 @@ describe('withoutSocialEdges: the ask between a greeting and thanks', () => {
     expect(classifyText('🙏').tier).toBe('trivial');
   });
 
+  it('is bounded for the session-56 edges too: megabytes of sign-offs, mentions, discourse openings, leading emoji or one long line read in time', () => {
+    const attacks = [
+      `Why? ${'\nCheers,\nSam'.repeat(80_000)}`,
+      `Why?${' '.repeat(1_000_000)}\nBest,\nAlice`,
+      'x'.repeat(1_000_000),
+      `${'@a '.repeat(300_000)}how do I rebase?`,
+      `${'Okay so '.repeat(120_000)}why?`,
+      `${'👋 '.repeat(300_000)}Hi! why?`,
+      `[${'a'.repeat(1_000_000)}] why?`,
+      `Why? ${'(thanks!) '.repeat(100_000)}`,
+    ];
+    for (const turn of attacks) {
+      const t0 = performance.now();
+      const ask = withoutSocialEdges(turn);
+      classifyText(turn);
+      expect(performance.now() - t0, turn.slice(0, 20)).toBeLessThan(300);
+      expect(ask.length).toBeLessThanOrEqual(turn.length);
+    }
+    // A sign-off and a name are looked for in the last 80 characters of each line: a name line
+    // padded to a megabyte is not read (nor is its line start looked for), a short one is.
+    const farName = `What is a mutex?\nBest,\n${' '.repeat(1_000_000)}Alice`;
+    expect(withoutSocialEdges(farName)).toBe(farName);
+    expect(withoutSocialEdges('What is a mutex?\nBest,\n  Alice')).toBe('What is a mutex?');
+  });
+
   it('keyword stuffing after a greeting stays stuffing around the greeting; a sentence after it is the ask', () => {
     // A held-out adversarial ask of this shape reads as the greeting with a hard word beside it (the
     // stuffing check), not as the keywords alone.
