@@ -1113,6 +1113,8 @@ const CODE_ARTIFACT = /(?<!\p{L})(?:functions?|scripts?|programs?|quer(?:y|ies)|
 const LONG_FORM = /\d,?\d{3}|thousand/u;
 /** A difference or a comparison asked for. */
 const DIFFERENCE = /differen|(?<!\p{L})vs\.?(?!\p{L})|versus|unterschied|diferencia|разниц|区别|違い/u;
+/** "The difference between" two things, in the covered languages (a bare "vs" may weigh a choice). */
+const DIFFERENCE_BETWEEN = /differences? between|unterschied zwischen|diferencias? entre|différences? entre|разниц[аеуы] между|区别|違い/u;
 /** Below the moderate/complex boundary at the default cost (calibration cut 4.04 less 0.29 x ln 3): the most a capped moderate ask scores. */
 const MODERATE_CEILING = 3.6;
 
@@ -1442,6 +1444,10 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   // A short question to explain ("Monty Hall: should you switch, and why?") is one explanation,
   // whatever its second part or its questions add; a measured one may be a system's problem.
   if (plainModerate && !material && substance <= 16 && shape.questionMarks >= 1 && marks().measurements === 0) score = Math.min(score, MODERATE_CEILING);
+  // The difference between two named things ("nginx: difference between proxy_pass with and
+  // without a trailing slash") is two definitions and the contrast: one explanation, which the
+  // second opinion does not lift (tune split and used probes: 48 such asks, 45 labelled moderate, 3 simple).
+  if (plainModerate && !material && substance <= 16 && steps === 0 && DIFFERENCE_BETWEEN.test(lex)) settled = true;
   // Prose with a few constraints ("a cover letter; I have a physics degree", "3 bullets max") is one
   // piece of writing however many constraints it lists; code and long-form pieces are not capped.
   if (plainModerate && !material && WRITING_OPENER.test(lex) && !CODE_ARTIFACT.test(lex) && !LONG_FORM.test(lex)) {

@@ -539,8 +539,8 @@ export const MATH_TASK = lexicon(
   ['integrate', 'derivative', 'differentiate', 'lim', 'limit of', 'solve the recurrence', 'deriva', 'calculez', 'найди предел', 'löse die rekurrenz', 'how many ways to arrange', 'p\\(at least', 'days after a', 'days from today', 'days from now', 'days later', 'integral of', 'antiderivative', 'convergent', 'series converges?', 'does the series', 'integer solutions', 'solutions? in (?:integers|positive integers|natural numbers)', 'find all (?:integer|integers|real|positive|natural|prime)'],
   ['求导', 'を解いて'],
 );
-/** Math tasks with several steps. */
-export const MATH_MULTI_STEP = lexicon(['diagonali[sz]e', 'diagonalisez', 'lagrange', 'chi-square', 'sample size (?:to|for|needed)', 'summation argument', 'eigenvalues and eigenvectors', 'valeurs propres', 'recurrence', 'rekurrenz', 'turning points', 'expected (?:number|value|max(?:imum)?|min(?:imum)?|length|time) of', 'on average,? how many', 'last (?:two|three|\\d+) digits of \\d+', 'closed form', 'random(?:ly)? walk(?:s|er|ing)?', 'walks randomly'], ['拉格朗日']);
+/** Math tasks with several steps (an expectation asked as "how many flips do you expect": probe set 47). */
+export const MATH_MULTI_STEP = lexicon(['diagonali[sz]e', 'diagonalisez', 'lagrange', 'chi-square', 'sample size (?:to|for|needed)', 'summation argument', 'eigenvalues and eigenvectors', 'valeurs propres', 'recurrence', 'rekurrenz', 'turning points', 'expected (?:number|value|max(?:imum)?|min(?:imum)?|length|time) of', 'on average,? how many', 'how many (?:flips|tosses|rolls|throws|draws|tries|attempts) (?:do|would|will|should) (?:you|we|i|one) expect', 'last (?:two|three|\\d+) digits of \\d+', 'closed form', 'random(?:ly)? walk(?:s|er|ing)?', 'walks randomly'], ['拉格朗日']);
 /** A system prompt that defines tools (an agent): its tone rules are policy, not a hint about difficulty. */
 export const SYSTEM_TOOLS = /\btools?\s*:|\b[a-z_]+\([a-z_, ]*\)/;
 /**

@@ -1139,6 +1139,28 @@ describe('thinking budget resolution', () => {
   });
 });
 
+describe('classifier: probe set 47', () => {
+  it('an expectation asked as "how many flips do you expect" is a multi-step problem; a count of what happened is not', () => {
+    const ask = 'If you flip a fair coin until you get two heads in a row, how many flips do you expect?';
+    expect(classifyMessages([{ role: 'user', content: ask }], 3, false).tier).toBe('complex');
+    expect(classifyText(ask).signals).toContain('a multi-step problem');
+    for (const q of ['How many flips did you make?', 'How many guests do you expect at the wedding?']) expect(classifyText(q).signals, q).not.toContain('a multi-step problem');
+  });
+
+  it('the difference between two things is not lifted by the second opinion; a plain moderate ask still is', () => {
+    // A stand-in model that reads every ask two tiers up: only the rules decide whether it is asked.
+    const high = () => 4.5;
+    for (const q of ['nginx: difference between proxy_pass with and without a trailing slash', 'Was ist der Unterschied zwischen einem Mutex und einem Semaphor?', 'В чём разница между процессом и потоком?']) {
+      const m = [{ role: 'user', content: q }];
+      expect(classifyMessages(m, 3, false).tier, q).toBe('moderate');
+      expect(classifyMessages(m, 3, high).tier, q).toBe('moderate');
+    }
+    const plain = [{ role: 'user', content: 'Explain how nginx picks a location block for a request' }];
+    expect(classifyMessages(plain, 3, false).tier).toBe('moderate');
+    expect(classifyMessages(plain, 3, high).tier).toBe('complex');
+  });
+});
+
 describe('thinkcap classify --jsonl', () => {
   it('prints one JSON object per line, in order', () => {
     const dir = scratchDir('tc-jsonl-');
