@@ -1106,6 +1106,57 @@ function terseCourseQuestion(lex: string, words: number): boolean {
 /** Below the simple/moderate boundary at the default cost (calibration cut 2.38 less 0.29 x ln 3). */
 const BRIEF_EXPLANATION_CAP = 2.0;
 /** A piece of writing asked for at the start of the ask. */
+/**
+ * An instruction to transform a text given with it (summarize, translate, proofread, fix the
+ * grammar, rephrase, shorten, extract), in the covered languages: what follows its colon is the
+ * text, not the ask. Latin and Cyrillic verbs end at a word's end; Chinese and Japanese ones need not.
+ */
+const TRANSFORM_INSTRUCTION =
+  /^(?:please\s+)?(?:(?:summari[sz]e|tl;?dr|translate|proofread|paraphrase|rephrase|reword|rewrite|shorten|extract|fix (?:the |my )?(?:grammar|spelling|typos?|punctuation|wording)|correct (?:the |my )?(?:grammar|spelling|typos?|punctuation)|make (?:this|it|the)(?: \p{L}+){0,2} (?:more|less|shorter|longer|clearer|simpler|sound)|resume (?:este|esto|el|la)|resumir|resúmeme|traduce|traduis|traduisez|traduz|traduci|übersetze|fasse|korrigiere|corrige|résume|résumez|переведи|перескажи|исправь|сократи)(?![\p{L}])|翻译|总结|概括|要約|翻訳)/iu;
+/**
+ * Quotes a given text may be put in, each with its closing mark: QUOTE_CLOSES, the CJK corner
+ * brackets, and closing marks used at both ends (typography that turns every ' into ’).
+ */
+const PASSAGE_QUOTES: Readonly<Record<string, string>> = { ...QUOTE_CLOSES, '「': '」', '『': '』', '’': '’', '”': '”' };
+/** Where an instruction's colon may be looked for: a transform instruction is short. */
+const GIVEN_INSTRUCTION_MAX = 160;
+
+/**
+ * A text given to transform, split from its instruction: "Summarize in one sentence: '…'" or an
+ * instruction line ending in a colon with the text on the lines after it. Null for anything else:
+ * a question about the text ("Translate: … — is that right?"), a text not quoted to its end, or an
+ * instruction that is no transform ("Explain: …").
+ */
+export function givenPassage(ask: string): { instruction: string; passage: string } | null {
+  let colon = -1;
+  const look = Math.min(ask.length, GIVEN_INSTRUCTION_MAX);
+  for (let i = 0; i < look; i++) {
+    const c = ask.charCodeAt(i);
+    if (c === 0x3a || c === 0xff1a) {
+      colon = i;
+      break;
+    }
+    // An instruction is one line, and a question is no transform.
+    if (c === 0x0a || c === 0x3f || c === 0xff1f) return null;
+  }
+  if (colon < 0) return null;
+  const instruction = ask.slice(0, colon).trim();
+  if (!TRANSFORM_INSTRUCTION.test(instruction)) return null;
+  let at = colon + 1;
+  while (at < ask.length && (ask.charCodeAt(at) === 0x20 || ask.charCodeAt(at) === 0x09)) at++;
+  if (at >= ask.length) return null;
+  const rest = ask.slice(at);
+  if (rest.charCodeAt(0) === 0x0a || rest.charCodeAt(0) === 0x0d) return /[\p{L}\p{N}]/u.test(rest) ? { instruction, passage: rest.trim() } : null;
+  // A quoted text: its closing mark ends the turn (a stop or a question mark after it aside).
+  const close = PASSAGE_QUOTES[rest[0]!];
+  if (close === undefined) return null;
+  let end = rest.trimEnd().length - 1;
+  if (end > 0 && /[.!?。！？]/u.test(rest[end]!) && rest[end - 1] === close) end--;
+  if (end <= 1 || rest[end] !== close) return null;
+  const passage = rest.slice(1, end);
+  return /[\p{L}\p{N}]/u.test(passage) ? { instruction, passage } : null;
+}
+
 const WRITING_OPENER = /^\s*(?:please\s+)?(?:write|draft|compose|rewrite|escribe|redacta|schreib|schreibe|écris|rédige|напиши)(?!\p{L})/u;
 /** Code as the thing to write. */
 const CODE_ARTIFACT = /(?<!\p{L})(?:functions?|scripts?|programs?|quer(?:y|ies)|class(?:es)?|regex|modules?|components?|code|sql|api|tests?)(?!\p{L})/u;
@@ -1223,9 +1274,13 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   if (trimmed.length <= 60 && TRANSLATE_ONE_WORD.test(trimmed)) return { score: 0.25, signals: ['one-word answer'], smallTalk: false, short: true, family: 'none' };
 
   const split = splitAsk(text, isInstruction);
-  const { code, material } = split;
+  const { code } = split;
+  // A short text given to transform ("Summarize: '…'", "Fix the grammar:\n…") is material, not
+  // the ask: its words are not what is asked ("Summarize: 'The team will review the design'").
+  const given = !nested && split.material === '' ? givenPassage(split.ask) : null;
+  const material = given === null ? split.material : given.passage;
   // A long paste with no recognisable instruction: judge its opening. Lexicons match lower case.
-  const askRaw = split.ask || text.slice(0, 200);
+  const askRaw = given === null ? split.ask || text.slice(0, 200) : given.instruction;
   // Lexicons scan at most ASK_SCAN characters of instruction (its start and end): a longer ask is
   // long whatever else it says, and this bounds the per-request cost.
   // One plain space between words and plain apostrophes (withPlainSpaces): what the rules are written for.

@@ -310,7 +310,7 @@ export const TRIVIAL_ASK = lexicon([
  * for you?", "Is it worth learning Latin?"): the answer is an argument, not one word.
  */
 export const JUDGEMENT = lexicon([
-  'better', 'worse', 'worth', 'best', 'bad for', 'good for', 'healthy', 'healthier', 'unhealthy', 'safe', 'safer', 'dangerous', 'a good idea', 'a bad idea',
+  'better', 'worse', 'worth', 'best', 'bad for', 'good for', 'bad to', 'good to', 'ok to', 'okay to', 'normal to', 'harmful', 'healthy', 'healthier', 'unhealthy', 'safe', 'safer', 'dangerous', 'a good idea', 'a bad idea',
   'ethical', 'fair', 'overrated', 'mejor', 'peor', 'vale la pena', 'besser', 'schlechter', 'lohnt', 'meilleur', 'pire', 'vaut', 'лучше', 'хуже', 'стоит ли',
 ]);
 /** Effort words that stuffing adds without changing the ask. */

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ARITHMETIC_STEP, POWER_QUESTION, classifyMessages, classifyText, germanHowToVerb, isTypoDiff, numericRanges, powerQuestionIn, withoutSocialEdges } from '../../src/classify/classifier.js';
+import { ARITHMETIC_STEP, POWER_QUESTION, classifyMessages, classifyText, germanHowToVerb, givenPassage, isTypoDiff, numericRanges, powerQuestionIn, withoutSocialEdges } from '../../src/classify/classifier.js';
 import { MATH_NOTATION, mathNotationIn } from '../../src/classify/lexicon.js';
 import { TIER_NAMES } from '../../src/config/schema.js';
 import { astralToBmp, technicalMarks } from '../../src/classify/text.js';
@@ -1139,12 +1139,20 @@ describe('thinking budget resolution', () => {
   });
 });
 
-describe('classifier: probe set 47', () => {
+describe('classifier: probe sets 47 and 49', () => {
   it('an expectation asked as "how many flips do you expect" is a multi-step problem; a count of what happened is not', () => {
     const ask = 'If you flip a fair coin until you get two heads in a row, how many flips do you expect?';
     expect(classifyMessages([{ role: 'user', content: ask }], 3, false).tier).toBe('complex');
     expect(classifyText(ask).signals).toContain('a multi-step problem');
     for (const q of ['How many flips did you make?', 'How many guests do you expect at the wedding?']) expect(classifyText(q).signals, q).not.toContain('a multi-step problem');
+  });
+
+  it('a yes/no question whether something is bad, ok or normal to do is a judgement, not a one-word answer', () => {
+    for (const q of ['Is it bad to charge my phone overnight?', 'Is it ok to drink coffee at night?', 'Is it normal to feel tired after a flight?']) {
+      expect(classifyText(q).signals, q).not.toContain('one-word answer');
+      expect(idx(classifyText(q).tier), q).toBeGreaterThanOrEqual(idx('simple'));
+    }
+    expect(classifyText('Is the sun a star?').signals).toContain('one-word answer');
   });
 
   it('the difference between two things is not lifted by the second opinion; a plain moderate ask still is', () => {
@@ -1158,6 +1166,51 @@ describe('classifier: probe set 47', () => {
     const plain = [{ role: 'user', content: 'Explain how nginx picks a location block for a request' }];
     expect(classifyMessages(plain, 3, false).tier).toBe('moderate');
     expect(classifyMessages(plain, 3, high).tier).toBe('complex');
+  });
+});
+
+describe('givenPassage: a text given to transform is material, not the ask', () => {
+  it('splits a quoted text or the lines after an instruction from a transform instruction, and nothing else', () => {
+    expect(givenPassage("Summarize in one sentence: 'The team will review the design.'")).toEqual({ instruction: 'Summarize in one sentence', passage: 'The team will review the design.' });
+    expect(givenPassage('Fix the grammar:\nwe has to debug the crash')).toEqual({ instruction: 'Fix the grammar', passage: 'we has to debug the crash' });
+    // Typography that turns every ' into ’ quotes with ’ at both ends.
+    expect(givenPassage('Summarize: ’The team will review the design.’')).toEqual({ instruction: 'Summarize', passage: 'The team will review the design.' });
+    expect(givenPassage('翻译成英文：「我们需要重新设计架构」')).toEqual({ instruction: '翻译成英文', passage: '我们需要重新设计架构' });
+    expect(givenPassage('Übersetze ins Englische: „Wir müssen das System neu entwerfen“.')).toEqual({ instruction: 'Übersetze ins Englische', passage: 'Wir müssen das System neu entwerfen' });
+    for (const ask of [
+      "Explain: 'why does the design need a queue'", // no transform
+      "Translate 'prove' into German: is that right?", // a question after the colon is not quoted to its end
+      'Is this translation right: "Ich bin ein Berliner"', // a question
+      "Summarize: 'part one' and then design a schema for it", // the quote does not end the turn
+      'Translate to German: the meeting is at 5pm.', // not quoted, on the same line
+      "Summarize: ''", // nothing given
+      'Summarize:', // nothing after the colon
+      'Translator notes: see below', // a word that only starts like a verb
+    ]) expect(givenPassage(ask), ask).toBeNull();
+    // The colon is looked for in the first 160 characters only.
+    expect(givenPassage('Summarize ' + 'x'.repeat(200) + ": 'text'")).toBeNull();
+  });
+
+  it('reads the instruction alone: hard words in the given text do not raise it, and the second opinion does not read it', () => {
+    for (const q of [
+      "Summarize: 'The team will review the design and compare both options next week.'",
+      "Fix the grammar: 'we has to debug the server crash since it dont work'",
+      "Proofread this: 'Our architecture review found three issues.'",
+      'Translate into French:\n\nWe need to design a new architecture and prove it is safe.',
+    ]) {
+      expect(classifyText(q).tier, q).toBe('simple');
+      expect(classifyMessages([{ role: 'user', content: q }], 3, () => 4.5).tier, q).toBe('simple');
+    }
+    // The same words asked, not given, are still read.
+    expect(classifyText('Review the design and compare both options for our event pipeline').tier).not.toBe('simple');
+  });
+
+  it('is bounded on megabytes of colons, quotes and instructions', () => {
+    for (const text of ['Summarize: ' + "'".repeat(1 << 20), 'Summarize:\n' + 'a '.repeat(1 << 19), ':'.repeat(1 << 20), 'Translate '.repeat(1 << 17)]) {
+      const t0 = performance.now();
+      classifyText(text);
+      expect(performance.now() - t0).toBeLessThan(300);
+    }
   });
 });
 
