@@ -354,7 +354,7 @@ export const SYMPTOM = lexicon(
     'crash(?:es|ed|ing)?', 'restart(?:s|ing)?', 'intermittent(?:ly)?', 'flap(?:s|ping)?', 'deadlocks?', 'time(?:s)? ?outs?', 'timed out', '50[0-4](?: uc)?',
     'yellow', 'unassigned', 'doubled', 'seq scan', 'recreate', 'halves', 'throughput', '100% cpu', 'storm', 'rejects?', 'address already in use', 'fail(?:s|ing)?',
     'fell', 'lost', 'drop in', 'retained', 'waiting on (?:a |the )?locks?', 'blocked on', 'lock contention', 'grows', 'growing', 'climb(?:s|ed|ing)?', 'jump(?:s|ed|ing)', 'went from', 'dropped', 'halved', 'error rate', 'checksum errors', 'retransmits?',
-    'out ?of ?memory', 'oom', 'crashloopbackoff', 'disconnect(?:s|ed)?', 'loses', 'unavailable', 'only in ci', 'flaky',
+    'out ?of ?memory', 'oom', 'crashloopbackoff', 'disconnect(?:s|ed)?', 'loses', 'unavailable', 'only in ci', 'flaky', 'duplicate (?:emails|messages|charges|orders|events|notifications|payments|webhooks|deliveries)',
     "(?:doesn't|does not|didn't|won't|never) (?:run|runs|start|starts|fire|fires|trigger|triggers)", "(?:didn't|did not|doesn't|does not) move", 'forgets', 'all the same (?:class|label|value|answer|output|prediction)',
     'phishing', 'compromised', 'breach', 'malware', 'ransomware', 'intrusion', 'exfiltrat(?:ed|ion)', 'leaked', 'showed up in a public',
     'used to take', 'grows? from', 'fails? over', '(?:takes?|took) \\d+ (?:ms|s|seconds|min|minutes|hours) instead of', 'tardan? \\d', 'съедает', 'explod(?:e|es|ed|ing|ieren|iert)', 'verdoppel\\p{L}*', '(?:got|gets|getting|became) worse', 'стал[аои]? хуже', 'ухудшил\\p{L}*', 'empeoró', 'schlechter geworden', 'ahora tarda', 'antes tardaba', 'dauert jetzt', 'doppelt', 'dupliziert', 'duplicat(?:es|ed|ing)', 'en double', '(?:goes|turns|went|turned) red', 'estado rojo', 'passe au rouge',
@@ -362,7 +362,7 @@ export const SYMPTOM = lexicon(
     'sin memoria', 'sans mémoire', '(?:streams?|connections?|packets?|calls?|sessions?|requests?|messages?|websockets?) drop', 'battery drain', 'drains? (?:the )?battery',
     'tardan', 'falla', 'se reinicia', 'wächst', 'pierde', 'lenta', 'verliert', 'steigt', 'kommt nicht hinterher', 'hinterher', 'latence', 'perd', 'plante', 'perde', 'падает', 'недоступн\\p{L}*', 'lento', 'subió', 'fuga', 'vazamento', 'langsam', 'speicherleck', 'hängt', 'зависают', 'прыгает', 'утечк[аи]', 'тормоз\\p{L}*', 'растёт',
   ],
-  ['メモリ不足', '内存不足', '错误率', 'エラー率', '重新平衡', '丢了', '丢失', '重複', '重复', '遅延', '延迟', '再起動', '重启', '飙升', '暴涨', '倍になった', '増え続け', '止まる', 'タイムアウト', '跳ねる', '慢', '断开', '出ない', '落ちる', '超时', '增加了', '泄漏', '卡住', '偶尔', '느립니다', '느려', '遅い'],
+  ['メモリ不足', '内存不足', '错误率', 'エラー率', '重新平衡', '丢了', '丢失', '重複', '重复', '遅延', '延迟', '再起動', '重启', '飙升', '暴涨', '倍になった', '増え続け', '止まる', 'タイムアウト', '跳ねる', '慢', '断开', '出ない', '落ちる', '超时', '增加了', '泄漏', '卡住', '偶尔', '느립니다', '느려', '遅い', '急増', '急增', '激增'],
 );
 /**
  * Words that are a symptom only when said of a system ("the database slows down every Monday",
@@ -385,13 +385,13 @@ export const DIAGNOSE_ASK = lexicon(
     'where do i look', 'where to look', 'any idea', 'fiabiliser', 'what should (?:we|i) do', 'is (?:this|it) an attack', 'разберись', 'разберитесь', 'find (?:the|this) bug', 'с чего начать', 'como (?:resolver|corrigir)', 'suspects?', 'hypothes[ie]s', 'checklist', 'diagnos[ei]s?', 'root cause', 'find (?:the )?(?:cause|caller|leak)',
     'how (?:to|do i|would you|can i|do we) (?:find|fix|stabili[sz]e|debug|avoid|stop|prevent|mitigate|confirm)', 'fix', 'why', 'steps', 'what to (?:measure|check)',
     'what (?:would|should) i check', 'mitigation', 'options', 'triage(?: it| this| them)?',
-    '(?:likely|possible|probable) causes?', 'what do i (?:check|tune|look at|change)', 'tune first', 'where (?:to|do i|should i) (?:start|begin)', 'figure out (?:what happened|why|the cause|which|where)', 'troubleshoot(?:ing)?',
+    '(?:likely|possible|probable) causes?', 'what do i (?:check|tune|look at|change)', 'tune first', 'where (?:to|do i|should i) (?:start|begin)', 'where would (?:you|we|i) (?:start|begin|look)', 'figure out (?:what happened|why|the cause|which|where)', 'troubleshoot(?:ing)?',
     'what do (?:we|i) do', '(?:investigation|profiling|debugging) plan', 'pin (?:it )?down', 'how could (?:that|this) happen', 'what (?:changed|happened)',
     'qué reviso', 'cómo lo (?:ajusto|arreglo)', 'woran kann das liegen', 'wie finde ich heraus', 'how do (?:i|we) find out', 'was tun', 'pistes', 'causes? possibles?', 'как уменьшить', 'por quê', 'come (?:trovo|risolvo)',
     'dónde miro', 'por qué', 'cómo (?:encontrar|arreglar|evitar)', 'ursache', 'wie stabilisier\\p{L}*', 'hypothèses', 'cause', 'que faut-il vérifier',
     'почему', 'как исправить', 'как стабилизировать', 'как найти', 'причин\\p{L}*', 'como encontrar', 'causa',
   ],
-  ['原因', '対策', '怎么解决', '如何解决', '彻底解决', 'どう対処', '対処法', 'どこを見れば', '何を調べ', '为什么', 'なぜ', '怎么办', '从哪里查', '怎么查', '排查', '調査手順', '調査の手順', '原因の候補', '修复', '候補', '点検', '점검', '원인'],
+  ['原因', '対策', '怎么解决', '如何解决', '彻底解决', 'どう対処', '対処法', 'どこを見れば', '何を調べ', '为什么', 'なぜ', '怎么办', '从哪里查', '怎么查', '排查', '調査手順', '調査の手順', '原因の候補', '修复', '候補', '点検', '점검', '원인', '見直す', '見直し'],
 );
 /** Quantity questions of word problems and puzzles (with numbers in the ask). */
 export const QUANTITY_QUESTION = lexicon(
@@ -472,7 +472,7 @@ export const DESIGN_QUESTION = lexicon([
 export const METHOD_QUESTION = lexicon([
   'how (?:do|should|would|can|could) we', "what(?:'s| is| would be) (?:a|the) (?:right|sound|robust|safest|proper) (?:[\\p{L}/-]+ ){0,2}(?:way|approach|strategy)",
   'what would (?:the|a|our) (?:migration|rollout|cutover|plan) look like',
-  'cómo (?:deberíamos|podemos|hacemos para)', 'come (?:possiamo|dovremmo)', 'как защитить', 'cómo proteger', 'comment protéger', 'wie schützen wir', 'wie (?:sollten|können|müssen) wir', 'wie \\p{L}+en wir', 'cómo \\p{L}+(?:amos|emos|imos)', 'comment \\p{L}+ons-nous', 'comment (?:devrions|pouvons|devons)-nous', 'как нам',
+  'cómo (?:deberíamos|podemos|hacemos para)', 'come (?:possiamo|dovremmo)', 'как защитить', 'cómo proteger', 'comment protéger', 'wie schützen wir', 'wie (?:sollten|können|müssen) wir', 'wie \\p{L}+en wir', 'как (?:организовать|построить|спроектировать|масштабировать)', 'cómo \\p{L}+(?:amos|emos|imos)', 'comment \\p{L}+ons-nous', 'comment (?:devrions|pouvons|devons)-nous', 'как нам',
 ], ['我们应该如何', '我们如何']);
 /**
  * Cohort and retention analyses ("Monthly cohort retention by signup month", "weekly retention

@@ -946,7 +946,7 @@ export interface TechnicalMarks {
 /**
  * What marks an ask as a concrete technical situation (exported for tests): `names` are words
  * written the way systems are named (an acronym, CamelCase, letters then digits, snake_case or
- * dotted identifiers; in a text written mostly in another script, any Latin word), `measurements`
+ * dotted identifiers; in a text written mostly in another script, any Latin word of two letters and any such name, "S3"), `measurements`
  * numbers with a unit. "GC pauses went from 20 ms to 400 ms on G1" has both; so do most terse
  * expert questions, which name no hard verb. Meant for short asks: it reads at most the first
  * 600 characters.
@@ -993,10 +993,26 @@ export function technicalMarks(text: string, lowerCaseNames = false): TechnicalM
 const LOWER_LETTER = /\p{Ll}/u;
 /** An upper-case letter. */
 const UPPER_LETTER = /\p{Lu}/u;
-/** Whether a text is written in capitals (a capital and no lower-case letter in its first 200 characters). */
-function shouted(text: string): boolean {
+/** Capitals, and letters of scripts without case (Chinese, Japanese), counted in a short head. */
+const UPPER_LETTERS = /\p{Lu}/gu;
+const UNCASED_LETTERS = /(?!\p{Lu})\p{L}/gu;
+/**
+ * Whether a text is written in capitals: no lower-case letter in its first 200 characters, and
+ * capitals for at least half of its letters there. A Japanese or Chinese ask naming "S3" or "AWS"
+ * has no lower-case letter either, but its capitals are names, not shouting.
+ */
+export function shouted(text: string): boolean {
   const head = text.length > 200 ? text.slice(0, 200) : text;
-  return !LOWER_LETTER.test(head) && UPPER_LETTER.test(head);
+  if (LOWER_LETTER.test(head) || !UPPER_LETTER.test(head)) return false;
+  return countUpTo(UPPER_LETTERS, head) >= countUpTo(UNCASED_LETTERS, head);
+}
+
+/** Matches of a global regex in a (short) text. */
+function countUpTo(re: RegExp, text: string): number {
+  re.lastIndex = 0;
+  let n = 0;
+  while (re.exec(text) !== null) n++;
+  return n;
 }
 
 /**
@@ -1047,7 +1063,7 @@ export function blankLatinNames(text: string, foreign: boolean, lowerCase = fals
       continue;
     }
     const w = text.slice(p, stop);
-    if (foreign ? hasTwoLatinLetters(w) : isSystemName(w) || (lowerCase && LOWER_CASE_NAMES.has(w))) {
+    if (foreign ? hasTwoLatinLetters(w) || isSystemName(w) : isSystemName(w) || (lowerCase && LOWER_CASE_NAMES.has(w))) {
       names++;
       out += text.slice(from, p) + ' ';
       from = stop;

@@ -1139,12 +1139,23 @@ describe('thinking budget resolution', () => {
   });
 });
 
-describe('classifier: probe sets 47 and 49', () => {
+describe('classifier: probe sets 47, 49 and 51', () => {
   it('an expectation asked as "how many flips do you expect" is a multi-step problem; a count of what happened is not', () => {
     const ask = 'If you flip a fair coin until you get two heads in a row, how many flips do you expect?';
     expect(classifyMessages([{ role: 'user', content: ask }], 3, false).tier).toBe('complex');
     expect(classifyText(ask).signals).toContain('a multi-step problem');
     for (const q of ['How many flips did you make?', 'How many guests do you expect at the wedding?']) expect(classifyText(q).signals, q).not.toContain('a multi-step problem');
+  });
+
+  it('probe set 51: a recurring duplicate with "where would you start", a Russian "how to organise" a measured system, a Japanese cost surge to review are complex; their everyday look-alikes are not', () => {
+    for (const q of [
+      "We're getting duplicate emails sent to customers about once a week. Where would you start?",
+      'Как организовать хранение логов по 2 ТБ в день, чтобы поиск занимал секунды?',
+      '大量の画像をS3に保存していて月のコストが急増した。どう見直すべき？',
+    ]) expect(classifyMessages([{ role: 'user', content: q }], 3, false).tier, q).toBe('complex');
+    for (const q of ['Remove the duplicate rows from this list, keeping the first one.', 'Как организовать день рождения для ребёнка?', 'Where would you start reading Tolkien?']) {
+      expect(idx(classifyMessages([{ role: 'user', content: q }], 3, false).tier), q).toBeLessThan(idx('complex'));
+    }
   });
 
   it('a yes/no question whether something is bad, ok or normal to do is a judgement, not a one-word answer', () => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LATIN_TOKEN, blankLatinNames, isSystemName, technicalMarks } from '../../src/classify/text.js';
+import { LATIN_TOKEN, blankLatinNames, isSystemName, shouted, technicalMarks } from '../../src/classify/text.js';
 
 describe('technicalMarks: named systems and measurements in a short ask', () => {
   it('counts names written the way systems are named', () => {
@@ -21,6 +21,14 @@ describe('technicalMarks: named systems and measurements in a short ask', () => 
     expect(technicalMarks('Kubernetes の Pod が落ちる').names).toBe(2);
     expect(technicalMarks('Объясни разницу между TCP и UDP').names).toBe(2);
     expect(technicalMarks('Le serveur Redis redémarre').names).toBe(0);
+    // A name of one letter and digits, in capitals: a Japanese or Chinese ask has no lower-case
+    // letter, and is not read as shouted for it (its capitals are names: shouted()).
+    expect(technicalMarks('大量の画像をS3に保存していて月のコストが急増した。').names).toBe(1);
+    expect(technicalMarks('我们的 EC2 账单翻倍了').names).toBe(1);
+  });
+  it('reads a text in capitals as in lower case, and only a text whose letters are mostly capitals', () => {
+    for (const text of ['WHY IS MY APP SLOW ON IOS', 'HELP!!! THE API IS DOWN', 'ПОЧЕМУ ТАК МЕДЛЕННО']) expect(shouted(text), text).toBe(true);
+    for (const text of ['大量の画像をS3に保存していて', '我们的 AWS S3 账单翻倍了', 'Why is my app slow', '12345 !!!', '', '服务器挂了']) expect(shouted(text), text).toBe(false);
   });
   it('counts numbers with a unit, not bare numbers', () => {
     expect(technicalMarks('went from 20 ms to 400 ms, 1% of requests, 10x slower, 32GB heap').measurements).toBe(3);
@@ -74,7 +82,7 @@ describe('technicalMarks: named systems and measurements in a short ask', () => 
   it('blankLatinNames blanks what a replace over LATIN_TOKEN did, on any text (property)', () => {
     const reference = (text: string, foreign: boolean) => {
       let names = 0;
-      const rest = text.replace(LATIN_TOKEN, (w) => ((foreign ? /[A-Za-z]{2}/.test(w) : isSystemName(w)) ? (names++, ' ') : w));
+      const rest = text.replace(LATIN_TOKEN, (w) => ((foreign ? /[A-Za-z]{2}/.test(w) || isSystemName(w) : isSystemName(w)) ? (names++, ' ') : w));
       return { rest, names };
     };
     const piece = fc.constantFrom('GC', 'EC2', 'p99', 'os.path', 'test_export', 'fooBar', 'a', '5', '-', '_', '.', ' ', 'x-', '-y', '1.', 'кластер', 'Ceph', 'AB', '42ms', '\n');
