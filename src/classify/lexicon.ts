@@ -102,7 +102,7 @@ export const DEPTH_TERMS = lexicon(
 /** Asks with several parts. */
 export const MULTI_STEP = lexicon(
   [
-    'step by step', 'then', 'after that', 'finally', 'first', 'second', 'third', 'also', 'additionally', 'for each', 'and explain', 'and show',
+    'step by step', 'then', 'after that', 'finally', 'first', 'second,', 'secondly', 'third,', 'thirdly', 'also', 'additionally', 'for each', 'and explain', 'and show',
     'and justify', 'and compare', 'and propose', 'and recommend', 'and analy[sz]e', 'including', 'include', 'cover', 'covering', 'walk through',
     'justify', 'and why', 'and how', 'with proof', 'with (?:a )?proof', 'luego', 'después', 'dann', 'danach', 'ensuite', 'puis', 'затем', 'потом', 'и объясни',
   ],
@@ -399,7 +399,7 @@ export const QUANTITY_QUESTION = lexicon(
     'how (?:many|much|long|far|thick|old|heavy)', "what(?:'s|s| is) the (?:angle|probability|area|chance|ratio)", 'sum of (?:the )?(?:first|all|integers|numbers|digits|squares|cubes|odd|even)', 'remainder when', 'when (?:was|will|is) it', "what(?: is|'s) (?:its|the) area", 'when does', 'on which (?:day|night)', 'which day',
     'how many times', 'what are they', 'net (?:change|gain|loss|effect)', "what(?: is|'s) (?:its|the) average (?:speed|time|cost)", 'cuánto cuesta', 'was kostet', "quel est l'angle", 'когда', 'сколько', 'quanto tempo', 'quante',
   ],
-  ['各有多少', '何度', '多少'],
+  ['各有多少', '何度', '多少', 'いくつ', '何通り', '何個', '何回', '何日'],
 );
 /** Quantities written as words in word problems ("one" is left out: "one of them", "in one line"). */
 export const NUMBER_WORDS = lexicon(

@@ -1139,7 +1139,7 @@ describe('thinking budget resolution', () => {
   });
 });
 
-describe('classifier: probe sets 47, 49 and 51', () => {
+describe('classifier: probe sets 47, 49, 51 and 53', () => {
   it('an expectation asked as "how many flips do you expect" is a multi-step problem; a count of what happened is not', () => {
     const ask = 'If you flip a fair coin until you get two heads in a row, how many flips do you expect?';
     expect(classifyMessages([{ role: 'user', content: ask }], 3, false).tier).toBe('complex');
@@ -1156,6 +1156,15 @@ describe('classifier: probe sets 47, 49 and 51', () => {
     for (const q of ['Remove the duplicate rows from this list, keeping the first one.', 'Как организовать день рождения для ребёнка?', 'Where would you start reading Tolkien?']) {
       expect(idx(classifyMessages([{ role: 'user', content: q }], 3, false).tier), q).toBeLessThan(idx('complex'));
     }
+  });
+
+  it('probe set 53: "second" as an ordinal is no step, as an enumeration is; a Japanese "how many" over a range of numbers is a word problem, of one thing a lookup', () => {
+    const train = 'A train leaves at 3pm going 60 km/h, another leaves at 4pm going 90 km/h on the same track. When does the second catch up?';
+    expect(classifyMessages([{ role: 'user', content: train }], 3, false).tier).toBe('moderate');
+    const steps = (q: string) => Number(classifyText(q).signals.find((s) => s.endsWith('requirements, constraints or hard topics'))?.split(' ')[0] ?? 0);
+    expect(steps('Migrate the orders table: first, add the new column; second, backfill it in batches; third, switch the reads; finally drop the old one.')).toBeGreaterThanOrEqual(4);
+    expect(classifyMessages([{ role: 'user', content: '1から100までの整数のうち、3でも5でも割り切れない数はいくつ？' }], 3, false).tier).toBe('moderate');
+    expect(classifyMessages([{ role: 'user', content: 'りんごはいくつありますか？' }], 3, false).tier).toBe('simple');
   });
 
   it('a yes/no question whether something is bad, ok or normal to do is a judgement, not a one-word answer', () => {
