@@ -102,7 +102,7 @@ export const DEPTH_TERMS = lexicon(
 /** Asks with several parts. */
 export const MULTI_STEP = lexicon(
   [
-    'step by step', 'then', 'after that', 'finally', 'first', 'second,', 'secondly', 'third,', 'thirdly', 'also', 'additionally', 'for each', 'and explain', 'and show',
+    'step by step', 'then', 'after that', 'finally', 'first', 'secondly', 'thirdly', 'also', 'additionally', 'for each', 'and explain', 'and show',
     'and justify', 'and compare', 'and propose', 'and recommend', 'and analy[sz]e', 'including', 'include', 'cover', 'covering', 'walk through',
     'justify', 'and why', 'and how', 'with proof', 'with (?:a )?proof', 'luego', 'después', 'dann', 'danach', 'ensuite', 'puis', 'затем', 'потом', 'и объясни',
   ],
