@@ -946,8 +946,8 @@ export interface TechnicalMarks {
 /**
  * What marks an ask as a concrete technical situation (exported for tests): `names` are words
  * written the way systems are named (an acronym, CamelCase, letters then digits, snake_case or
- * dotted identifiers; in a text written mostly in another script, any Latin word of two letters and any such name, "S3"), `measurements`
- * numbers with a unit. "GC pauses went from 20 ms to 400 ms on G1" has both; so do most terse
+ * dotted identifiers; in a text written mostly in another script, any Latin word of two letters
+ * and any such name, "S3"), `measurements` numbers with a unit. "GC pauses went from 20 ms to 400 ms on G1" has both; so do most terse
  * expert questions, which name no hard verb. Meant for short asks: it reads at most the first
  * 600 characters.
  */
@@ -1004,14 +1004,15 @@ const UNCASED_LETTERS = /(?!\p{Lu})\p{L}/gu;
 export function shouted(text: string): boolean {
   const head = text.length > 200 ? text.slice(0, 200) : text;
   if (LOWER_LETTER.test(head) || !UPPER_LETTER.test(head)) return false;
-  return countUpTo(UPPER_LETTERS, head) >= countUpTo(UNCASED_LETTERS, head);
+  return countMatches(UPPER_LETTERS, head, 200) >= countMatches(UNCASED_LETTERS, head, 200);
 }
 
-/** Matches of a global regex in a (short) text. */
-function countUpTo(re: RegExp, text: string): number {
-  re.lastIndex = 0;
+/** Matches of a global regex's scan, counted up to max without a match object each. */
+export function countMatches(re: RegExp, text: string, max: number): number {
   let n = 0;
-  while (re.exec(text) !== null) n++;
+  re.lastIndex = 0;
+  while (n < max && re.test(text)) n++;
+  re.lastIndex = 0;
   return n;
 }
 
