@@ -3,7 +3,7 @@ import { DEFAULT_UNDER_TIER_COST, decideTier, tierProbabilities } from './calibr
 import { expandTerm, hasPlaceWithin, readLexicons, wordSet, words, type LexiconScan } from './wordlex.js';
 import { FALLBACK_ODDS, SECOND_OPINION_ODDS, liftOdds, secondOpinionMargins, wordModelScore, wordModelTierOf, type SecondOpinionMargins, type SecondOpinionTier } from './wordmodel.js';
 import { HASH_SEED, RangeSet, hashStep, sameRange } from './wordset.js';
-import { BMP_LETTER, astralToBmp, letterOrNumberAt, isAsciiAlnum, isBmpLetter, isBmpWordChar, currentTurnIndex, ends, isDigitCode, isJsSpace, lexicalForm, listLines, messageEnds, withoutEmphasis, messageHead, nonBlankLines, splitAsk, technicalMarks, textShape, withPlainSpaces, type ChatMessageLike, type TechnicalMarks } from './text.js';
+import { BMP_LETTER, astralToBmp, countMatches, letterOrNumberAt, isAsciiAlnum, isBmpLetter, isBmpWordChar, currentTurnIndex, ends, isDigitCode, isJsSpace, lexicalForm, listLines, messageEnds, withoutEmphasis, messageHead, nonBlankLines, splitAsk, technicalMarks, textShape, withPlainSpaces, type ChatMessageLike, type TechnicalMarks } from './text.js';
 import {
   BREVITY,
   COMPLEX_ASK,
@@ -947,15 +947,6 @@ export function listMarks(text: string, sequence: boolean, max: number): number 
   return countMatches(sequence ? LIST_MARK_NOT_BEFORE_NUMBER : LIST_MARK, text, max);
 }
 
-/** Matches of a global regex's scan, counted up to max without a match object each. */
-function countMatches(re: RegExp, text: string, max: number): number {
-  let n = 0;
-  re.lastIndex = 0;
-  while (n < max && re.test(text)) n++;
-  re.lastIndex = 0;
-  return n;
-}
-
 /**
  * Quantities a word problem gives: numerals and number words ("two coins that total 30 cents",
  * "length is twice its width and its perimeter is 36"), counted up to 3.
@@ -1105,7 +1096,6 @@ function terseCourseQuestion(lex: string, words: number): boolean {
 
 /** Below the simple/moderate boundary at the default cost (calibration cut 2.38 less 0.29 x ln 3). */
 const BRIEF_EXPLANATION_CAP = 2.0;
-/** A piece of writing asked for at the start of the ask. */
 /**
  * An instruction to transform a text given with it (summarize, translate, proofread, fix the
  * grammar, rephrase, shorten, extract), in the covered languages: what follows its colon is the
@@ -1157,6 +1147,7 @@ export function givenPassage(ask: string): { instruction: string; passage: strin
   return /[\p{L}\p{N}]/u.test(passage) ? { instruction, passage } : null;
 }
 
+/** A piece of writing asked for at the start of the ask. */
 const WRITING_OPENER = /^\s*(?:please\s+)?(?:write|draft|compose|rewrite|escribe|redacta|schreib|schreibe|écris|rédige|напиши)(?!\p{L})/u;
 /** Code as the thing to write. */
 const CODE_ARTIFACT = /(?<!\p{L})(?:functions?|scripts?|programs?|quer(?:y|ies)|class(?:es)?|regex|modules?|components?|code|sql|api|tests?)(?!\p{L})/u;
@@ -1605,6 +1596,9 @@ const INSTRUCTION_VERBS = new Set([
   'replace', 'build', 'add', 'make', 'remove', 'create', 'move', 'rename', 'convert', 'put', 'migrate', 'rotate', 'enable', 'disable', 'configure', 'install',
   'upgrade', 'downgrade', 'deploy', 'rerun', 'delete', 'give', 'show', 'find', 'send', 'restart', 'tell', 'let', 'keep', 'bring', 'generate', 'wrap',
   'extract', 'increase', 'reduce', 'please', 'can', 'could', 'would', 'will',
+  // Asked to write or automate something that runs on a schedule ("Write a cron job that restarts
+  // the worker every night"): a thing to write, not a failure that recurs.
+  'write', 'draft', 'implement', 'automate', 'schedule', 'escribe', 'implementa', 'schreib', 'schreibe', 'implementiere', 'écris', 'écrivez', 'напиши', 'напишите',
   'reemplaza', 'construye', 'añade', 'agrega', 'crea', 'cambia', 'mueve', 'usa', 'elimina', 'configura', 'instala', 'actualiza',
   'ersetze', 'baue', 'füge', 'erstelle', 'ändere', 'verschiebe', 'nutze', 'verwende', 'entferne', 'lösche', 'konfiguriere', 'installiere', 'aktualisiere',
   'remplace', 'remplacez', 'construis', 'construisez', 'ajoute', 'ajoutez', 'crée', 'créez', 'changez', 'déplace', 'déplacez', 'utilise', 'utilisez', 'supprime', 'supprimez',

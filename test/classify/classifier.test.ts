@@ -1153,9 +1153,16 @@ describe('classifier: probe sets 47, 49, 51 and 53', () => {
       'Как организовать хранение логов по 2 ТБ в день, чтобы поиск занимал секунды?',
       '大量の画像をS3に保存していて月のコストが急増した。どう見直すべき？',
     ]) expect(classifyMessages([{ role: 'user', content: q }], 3, false).tier, q).toBe('complex');
-    for (const q of ['Remove the duplicate rows from this list, keeping the first one.', 'Как организовать день рождения для ребёнка?', 'Where would you start reading Tolkien?']) {
+    for (const q of ['Remove the duplicate emails from this list, keeping the first one.', 'Как организовать день рождения для ребёнка?', 'Where would you start reading Tolkien?']) {
       expect(idx(classifyMessages([{ role: 'user', content: q }], 3, false).tier), q).toBeLessThan(idx('complex'));
     }
+    // Something to write that runs on a schedule is no failure that recurs (found by this test's
+    // first form: "Write a cron job that restarts the worker every night" read as a failure report).
+    for (const q of ['Write a script that removes duplicate emails from our mailing list once a week.', 'Write a cron job that restarts the worker every night.', 'Напиши скрипт, который перезапускает сервис каждую ночь.']) {
+      expect(classifyText(q).signals, q).not.toContain('a failure report');
+      expect(idx(classifyMessages([{ role: 'user', content: q }], 3, false).tier), q).toBeLessThan(idx('complex'));
+    }
+    expect(classifyText('Our nightly ETL job crashes every night around 3am.').signals).toContain('a failure report');
   });
 
   it('probe set 53: "second" is no step ("the second", "per second"), "secondly" is; a Japanese "how many" over a range of numbers is a word problem, of one thing a lookup', () => {
