@@ -20,6 +20,7 @@
  *   node dist/benchmarks/classifier.js --same-as <other checkout>     # does this build classify exactly as another (tune split, probes, speed rows, seeded mixtures)?
  *   node dist/benchmarks/classifier.js --replay <4 checkouts>          # rounds 2-5 read by the rules of their time, and a word-model lift
  *   node dist/benchmarks/classifier.js --second-opinion               # the word model's lift of simple and moderate readings: their margins, out of fold
+ *   node dist/benchmarks/classifier.js --probe-weights                # the word model trained with the probe rows weighed 1, 0.5, 0.25, 0: tune out of fold, held-back probes
  *   node dist/benchmarks/classifier.js --ticks                        # where slow calls of one input come from: their spacing and cost, beside a loop
  *   node dist/benchmarks/classifier.js --against <other checkout> --rows "1 MB"   # with --against: those rows, 1 MB ones included
  *
@@ -1414,6 +1415,67 @@ if (args.includes('--second-opinion')) {
 if (args.includes('--replay')) {
   const at = args.indexOf('--replay');
   await replay(args.slice(at + 1, at + 5));
+  process.exit(0);
+}
+
+/** The first probe set written in the latest session that wrote any (session 57: sets 47-54). */
+const PROBE_SETS_OF_LATEST_SESSION = 47;
+
+/**
+ * --probe-weights: does training the word model on the used probe sets help it read asks it has
+ * not seen? The model is trained with the probe rows weighed 1 (the committed model), 0.5, 0.25 or
+ * 0 (the tune split alone), and without the newest session's sets; each is read 5-fold over the
+ * tune split (a tune row is read by a model trained on the other tune folds and the probes), as
+ * the whole classifier and alone, and on the held-back probe sets by a model trained on all its
+ * rows. Never the held-out split.
+ */
+function probeWeights(): void {
+  const all = labelledRows(packageRoot());
+  const training = trainingRows(all);
+  const tune = training.filter((r) => r.split === 'tune');
+  const probes = training.filter((r) => r.split === 'probe');
+  const heldBack = all.filter((r) => r.split === 'probe' && r.set !== undefined && HELD_BACK_PROBE_SETS.has(r.set));
+  const newest = Math.max(...probes.map((r) => r.set!));
+  const sessionSets = (r: LabelledRow) => r.set !== undefined && r.set >= PROBE_SETS_OF_LATEST_SESSION;
+  const index = (t: string) => TIER_NAMES.indexOf(t as TierName);
+  console.log(`\n### the word model trained with the probe rows weighed: ${tune.length} tune rows read 5-fold, ${heldBack.length} held-back probes (default cost)\n`);
+  console.log('| probe rows weighed | tune, classifier: exact / under-tier | tune, the model alone: exact | held-back probes, classifier: exact / under-tier |');
+  console.log('|---|---:|---:|---:|');
+  const weightings: Array<[string, (r: LabelledRow) => number]> = [
+    ['1 (the committed model)', () => 1],
+    ['0.5', () => 0.5],
+    ['0.25', () => 0.25],
+    ['0 (the tune split alone)', () => 0],
+    [`1, less sets ${PROBE_SETS_OF_LATEST_SESSION}-${newest}`, (r) => (sessionSets(r) ? 0 : 1)],
+  ];
+  for (const [name, weight] of weightings) {
+    const weightOf = (r: LabelledRow) => (r.split === 'tune' ? 1 : weight(r));
+    let exact = 0;
+    let under = 0;
+    let alone = 0;
+    for (let k = 0; k < 5; k++) {
+      const read = modelReader(trainWordModel([...tune.filter((_, i) => i % 5 !== k), ...probes], weightOf));
+      tune.forEach((r, i) => {
+        if (i % 5 !== k) return;
+        const d = index(classifyMessages(r.messages, DEFAULT_UNDER_TIER_COST, read).tier) - index(r.expected_tier);
+        if (d === 0) exact++;
+        if (d < 0) under++;
+        if (Math.round(read(askOf(r.messages))) === index(r.expected_tier)) alone++;
+      });
+    }
+    const readAll = modelReader(trainWordModel([...tune, ...probes], weightOf));
+    let hbExact = 0;
+    let hbUnder = 0;
+    for (const r of heldBack) {
+      const d = index(classifyMessages(r.messages, DEFAULT_UNDER_TIER_COST, readAll).tier) - index(r.expected_tier);
+      if (d === 0) hbExact++;
+      if (d < 0) hbUnder++;
+    }
+    console.log(`| ${name} | ${exact} / ${under} of ${tune.length} | ${alone} | ${hbExact} / ${hbUnder} of ${heldBack.length} |`);
+  }
+}
+if (args.includes('--probe-weights')) {
+  probeWeights();
   process.exit(0);
 }
 

@@ -81,12 +81,16 @@ export interface TrainedWordModel {
   ids: string[];
 }
 
-/** Fits the model on the training rows of `rows` (trainingRows; others are ignored). */
-export function trainWordModel(rows: readonly LabelledRow[]): TrainedWordModel {
-  const training = trainingRows(rows);
+/**
+ * Fits the model on the training rows of `rows` (trainingRows; others are ignored). `weightOf`
+ * scales a row's gradient (benchmarks compare weightings of the probe rows; 0 leaves a row out);
+ * the committed model gives every row 1.
+ */
+export function trainWordModel(rows: readonly LabelledRow[], weightOf: (row: LabelledRow) => number = () => 1): TrainedWordModel {
+  const training = trainingRows(rows).filter((r) => weightOf(r) > 0);
   const data = training.map((r) => {
     const buckets = distinctFeatures(askOf(r.messages));
-    return { buckets, x: buckets.length ? 1 / Math.sqrt(buckets.length) : 0, y: TIER_NAMES.indexOf(r.expected_tier) };
+    return { buckets, x: buckets.length ? 1 / Math.sqrt(buckets.length) : 0, y: TIER_NAMES.indexOf(r.expected_tier), weight: weightOf(r) };
   });
   const w = new Float64Array(WORD_MODEL_DIM);
   let bias = 0;
@@ -102,7 +106,7 @@ export function trainWordModel(rows: readonly LabelledRow[]): TrainedWordModel {
       const d = data[k]!;
       let p = bias;
       for (const b of d.buckets) p += w[b]! * d.x;
-      const g = p - d.y;
+      const g = (p - d.y) * d.weight;
       bias -= lr * g * 0.1;
       for (const b of d.buckets) w[b]! -= lr * (g * d.x + TRAINING.l2 * w[b]!);
     }

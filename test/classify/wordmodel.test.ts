@@ -41,6 +41,16 @@ describe('word model (the classifier fallback)', () => {
     expect(weightsModule(trainWordModel(moved), odds)).not.toBe(weightsModule(model, odds));
   });
 
+  it('a row weight scales its gradient: 1 for every row is the committed training, 0 leaves a row out, a half moves the weights', () => {
+    const model = trainWordModel(rows);
+    const odds = fitLiftOdds(rows);
+    expect(weightsModule(trainWordModel(rows, () => 1), odds)).toBe(weightsModule(model, odds));
+    const tuneOnly = trainWordModel(rows, (r) => (r.split === 'tune' ? 1 : 0));
+    expect(tuneOnly.ids).toEqual(model.ids.filter((id) => rows.find((r) => r.id === id)!.split === 'tune'));
+    expect(weightsModule(tuneOnly, odds)).toBe(weightsModule(trainWordModel(rows.filter((r) => r.split !== 'probe')), odds));
+    expect(weightsModule(trainWordModel(rows, (r) => (r.split === 'tune' ? 1 : 0.5)), odds)).not.toBe(weightsModule(model, odds));
+  });
+
   it("the second opinion's margins fall as under-tiering costs more: where each reading's fitted odds of the tier above pass 1 / (1 + ratio)", () => {
     for (const t of SECOND_OPINION_TIERS) {
       const odds = SECOND_OPINION_ODDS[t];
