@@ -1136,7 +1136,7 @@ export function givenPassage(ask: string): { instruction: string; passage: strin
   while (at < ask.length && (ask.charCodeAt(at) === 0x20 || ask.charCodeAt(at) === 0x09)) at++;
   if (at >= ask.length) return null;
   const rest = ask.slice(at);
-  if (rest.charCodeAt(0) === 0x0a || rest.charCodeAt(0) === 0x0d) return /[\p{L}\p{N}]/u.test(rest) ? { instruction, passage: rest.trim() } : null;
+  if (rest.charCodeAt(0) === 0x0a || rest.charCodeAt(0) === 0x0d) return LETTER_OR_DIGIT.test(rest) ? { instruction, passage: rest.trim() } : null;
   // A quoted text: its closing mark ends the turn (a stop or a question mark after it aside).
   const close = PASSAGE_QUOTES[rest[0]!];
   if (close === undefined) return null;
@@ -1144,7 +1144,7 @@ export function givenPassage(ask: string): { instruction: string; passage: strin
   if (end > 0 && /[.!?。！？]/u.test(rest[end]!) && rest[end - 1] === close) end--;
   if (end <= 1 || rest[end] !== close) return null;
   const passage = rest.slice(1, end);
-  return /[\p{L}\p{N}]/u.test(passage) ? { instruction, passage } : null;
+  return LETTER_OR_DIGIT.test(passage) ? { instruction, passage } : null;
 }
 
 /** A piece of writing asked for at the start of the ask. */
