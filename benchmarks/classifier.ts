@@ -1434,10 +1434,14 @@ function probeWeights(): void {
   const training = trainingRows(all);
   const tune = training.filter((r) => r.split === 'tune');
   const probes = training.filter((r) => r.split === 'probe');
-  const heldBack = all.filter((r) => r.split === 'probe' && r.set !== undefined && HELD_BACK_PROBE_SETS.has(r.set));
+  const asItems = (rows: readonly LabelledRow[]): Item[] => rows.map((r) => ({ id: r.id, messages: r.messages as Msg[], expected: r.expected_tier }));
+  const tuneItems = asItems(tune);
+  const heldBack = asItems(all.filter((r) => r.split === 'probe' && r.set !== undefined && HELD_BACK_PROBE_SETS.has(r.set)));
   const newest = Math.max(...probes.map((r) => r.set!));
   const sessionSets = (r: LabelledRow) => r.set !== undefined && r.set >= PROBE_SETS_OF_LATEST_SESSION;
-  const index = (t: string) => TIER_NAMES.indexOf(t as TierName);
+  const tierBy = (read: (text: string) => number) => (it: Item) => TIER_NAMES.indexOf(classifyMessages(it.messages, DEFAULT_UNDER_TIER_COST, read).tier);
+  // Counts, not shares (rates gives shares of the rows).
+  const count = (share: number, rows: readonly Item[]) => Math.round(share * rows.length);
   console.log(`\n### the word model trained with the probe rows weighed: ${tune.length} tune rows read 5-fold, ${heldBack.length} held-back probes (default cost)\n`);
   console.log('| probe rows weighed | tune, classifier: exact / under-tier | tune, the model alone: exact | held-back probes, classifier: exact / under-tier |');
   console.log('|---|---:|---:|---:|');
@@ -1450,30 +1454,15 @@ function probeWeights(): void {
   ];
   for (const [name, weight] of weightings) {
     const weightOf = (r: LabelledRow) => (r.split === 'tune' ? 1 : weight(r));
-    let exact = 0;
-    let under = 0;
-    let alone = 0;
-    for (let k = 0; k < 5; k++) {
-      const read = modelReader(trainWordModel([...tune.filter((_, i) => i % 5 !== k), ...probes], weightOf));
-      tune.forEach((r, i) => {
-        if (i % 5 !== k) return;
-        const d = index(classifyMessages(r.messages, DEFAULT_UNDER_TIER_COST, read).tier) - index(r.expected_tier);
-        if (d === 0) exact++;
-        if (d < 0) under++;
-        if (Math.round(read(askOf(r.messages))) === index(r.expected_tier)) alone++;
-      });
-    }
-    const readAll = modelReader(trainWordModel([...tune, ...probes], weightOf));
-    let hbExact = 0;
-    let hbUnder = 0;
-    for (const r of heldBack) {
-      const d = index(classifyMessages(r.messages, DEFAULT_UNDER_TIER_COST, readAll).tier) - index(r.expected_tier);
-      if (d === 0) hbExact++;
-      if (d < 0) hbUnder++;
-    }
-    console.log(`| ${name} | ${exact} / ${under} of ${tune.length} | ${alone} | ${hbExact} / ${hbUnder} of ${heldBack.length} |`);
+    // Tune row i is read by the model trained without fold i % 5.
+    const folds = Array.from({ length: 5 }, (_, k) => modelReader(trainWordModel([...tune.filter((_, i) => i % 5 !== k), ...probes], weightOf)));
+    const classifier = rates(tuneItems, (it, i) => tierBy(folds[i % 5]!)(it));
+    const alone = rates(tuneItems, (it, i) => Math.round(folds[i % 5]!(askOf(it.messages))));
+    const held = rates(heldBack, tierBy(modelReader(trainWordModel([...tune, ...probes], weightOf))));
+    console.log(`| ${name} | ${count(classifier.exact, tuneItems)} / ${count(classifier.under, tuneItems)} of ${tune.length} | ${count(alone.exact, tuneItems)} | ${count(held.exact, heldBack)} / ${count(held.under, heldBack)} of ${heldBack.length} |`);
   }
 }
+
 if (args.includes('--probe-weights')) {
   probeWeights();
   process.exit(0);
