@@ -23,6 +23,7 @@
  *   node dist/benchmarks/classifier.js --probe-weights                # the word model trained with the probe rows weighed 1, 0.5, 0.25, 0: tune out of fold, held-back probes
  *   node dist/benchmarks/classifier.js --ticks                        # where slow calls of one input come from: their spacing and cost, beside a loop
  *   node dist/benchmarks/classifier.js --against <other checkout> --rows "1 MB"   # with --against: those rows, 1 MB ones included
+ *   node dist/benchmarks/classifier.js --help                        # this text (an unknown option prints it and exits 2, reading no split)
  *
  * Accuracy: exact, within one tier, under-tier rate (predicted lower than the label) and the
  * confusion matrix, on thinkcap's held-out split and on ../shared/datasets/external/ (read in
@@ -65,6 +66,18 @@ interface Item {
 }
 
 const args = process.argv.slice(2);
+
+/** Every option this script reads. An unknown one (or `--help`) prints the usage above and stops:
+ * the default run reads the held-out split, so a mistyped or guessed option must not fall through
+ * to it (sessions 57 and 58 each read it once by running `--help`). */
+const OPTIONS = new Set(['--against', '--against-processes', '--calibrate', '--cold', '--cold-child', '--errors', '--lengths', '--lengths-in-turn', '--lexicons', '--no-accuracy', '--no-speed', '--pairs', '--parts', '--passes', '--probe-weights', '--probes', '--replay', '--round', '--rows', '--same-as', '--second-opinion', '--speed-child', '--split', '--ticks', '--word-model-check']);
+const help = args.includes('--help') || args.includes('-h');
+const unknownOption = args.find((a) => a.startsWith('-') && !OPTIONS.has(a) && a !== '--help' && a !== '-h' && !/^-\d/.test(a));
+if (help || unknownOption !== undefined) {
+  const usage = readFileSync(fileURLToPath(import.meta.url), 'utf8').match(/^\/\*\*\n((?: \*(?!\/).*\n)+)/)?.[1]?.replace(/^ \* ?/gm, '') ?? '';
+  (help ? process.stdout : process.stderr).write(`${help ? '' : `unknown option ${unknownOption}\n\n`}${usage}`);
+  process.exit(help ? 0 : 2);
+}
 const split = args.includes('--split') ? args[args.indexOf('--split') + 1]! : 'heldout';
 const showErrors = args.includes('--errors');
 /** `--round N`: only that round of thinkcap's labels (e.g. a new round before any tuning on it). */

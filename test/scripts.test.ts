@@ -80,3 +80,21 @@ describe('npm run stack (scripts/stack.ts)', () => {
     }
   }, 60_000);
 });
+
+describe('dist/benchmarks/classifier.js options', () => {
+  const script = join(packageRoot(), 'dist', 'benchmarks', 'classifier.js');
+  // The default run reads the held-out split; an option it does not know must not fall through to it.
+  it('--help prints the usage and reads nothing', () => {
+    const r = spawnSync(process.execPath, [script, '--help'], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^Classifier accuracy and speed\.\n/);
+    expect(r.stdout).toContain('--probe-weights');
+    expect(r.stdout).not.toMatch(/heldout split|exact \d/);
+  });
+  it('an unknown option stops with status 2 before any split is read', () => {
+    const r = spawnSync(process.execPath, [script, '--no-speed', '--erors'], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^unknown option --erors\n/);
+    expect(r.stdout).toBe('');
+  });
+});
