@@ -934,17 +934,31 @@ export function stuffingClauses(lex: string, lexScan: LexiconScan, ranges: reado
   return { stuffing, rest };
 }
 
-/** A list mark; one not before a number (white space between), for the terms of a sequence. */
-const LIST_MARK = /[,，、;]/g;
-const LIST_MARK_NOT_BEFORE_NUMBER = /[,，、;](?!\s*\d)/g;
+/**
+ * A list mark, or a bracketed group closed on its line within 120 characters: a group's commas
+ * list the parts of one thing (a signature, a schema, a tuple: "orders(id, customer_id, total)"),
+ * not items of the ask. A '(' with no ')' near it on its line (":(") hides nothing. With
+ * NOT_BEFORE_NUMBER, marks before a number (white space between) are left out too: the terms of a
+ * sequence.
+ */
+const LIST_MARK = /[(（][^()（）\n]{0,120}[)）]|[,，、;]/g;
+const LIST_MARK_NOT_BEFORE_NUMBER = /[(（][^()（）\n]{0,120}[)）]|[,，、;](?!\s*\d)/g;
 
 /**
- * Commas, ideographic commas and semicolons in a text, counted up to max; with `sequence`, not
- * those before a number. match() made a string per mark (600 for 1,200 characters of "0,");
- * test() in a loop makes none and stops at max (exported for tests).
+ * Commas, ideographic commas and semicolons in a text outside bracketed groups (LIST_MARK), counted
+ * up to max; with `sequence`, not those before a number. test() in a loop makes no string (a
+ * match that ends in a closing bracket is a group) and stops at max (exported for tests).
  */
 export function listMarks(text: string, sequence: boolean, max: number): number {
-  return countMatches(sequence ? LIST_MARK_NOT_BEFORE_NUMBER : LIST_MARK, text, max);
+  const re = sequence ? LIST_MARK_NOT_BEFORE_NUMBER : LIST_MARK;
+  let n = 0;
+  re.lastIndex = 0;
+  while (n < max && re.test(text)) {
+    const last = text.charCodeAt(re.lastIndex - 1);
+    if (last !== 0x29 && last !== 0xff09) n++;
+  }
+  re.lastIndex = 0;
+  return n;
 }
 
 /**
@@ -1096,6 +1110,8 @@ function terseCourseQuestion(lex: string, words: number): boolean {
 
 /** Below the simple/moderate boundary at the default cost (calibration cut 2.38 less 0.29 x ln 3). */
 const BRIEF_EXPLANATION_CAP = 2.0;
+/** What a term is, in the covered languages ("what recursion is", "什么是递归", "что такое мьютекс"): a definition asked for. */
+const DEFINITION_ASKED = /(?<!\p{L})(?:what (?:is|are)|what (?:an? |the )?[\p{L}-]{1,40} (?:is|are|means)|define|definition of|meaning of|что такое|qué (?:es|son)|qu'est-ce qu|was (?:ist|sind))(?!\p{L})|什么是|是什么|とは/u;
 /**
  * An instruction to transform a text given with it (summarize, translate, proofread, fix the
  * grammar, rephrase, shorten, extract), in the covered languages: what follows its colon is the
@@ -1527,8 +1543,9 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   if (BREVITY.test(lexScan)) {
     score -= 0.8;
     // A difference asked for in one line ("the difference between a process and a thread, in one
-    // sentence") is two definitions; a puzzle explained briefly is still a puzzle.
-    if (family === 'moderate' && extra.length === 0 && substance <= 14 && !code && !material && DIFFERENCE.test(lex)) score = Math.min(score, BRIEF_EXPLANATION_CAP);
+    // sentence") is two definitions, and a definition explained in one ("用一句话解释什么是递归",
+    // "explain in one sentence what recursion is") is one; a puzzle explained briefly is still a puzzle.
+    if (family === 'moderate' && extra.length === 0 && substance <= 14 && !code && !material && (DIFFERENCE.test(lex) || DEFINITION_ASKED.test(lex))) score = Math.min(score, BRIEF_EXPLANATION_CAP);
     signals.push('asks for a brief answer');
   }
 

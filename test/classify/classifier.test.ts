@@ -1198,6 +1198,28 @@ describe('classifier: probe sets 47, 49, 51 and 53', () => {
   });
 });
 
+describe('classifier: probe set 55', () => {
+  it('the commas of a signature or schema in brackets are no list of asks; a list outside brackets still counts', () => {
+    const sql = "Write a SQL query that returns each customer's most recent order, given customers(id, name) and orders(id, customer_id, created_at, total).";
+    expect(classifyMessages([{ role: 'user', content: sql }], 3, false).tier).toBe('moderate');
+    // Nine commas add ~1 to the score outside brackets, nothing inside them.
+    const score = (q: string) => classifyMessages([{ role: 'user', content: q }], 3, false).score;
+    const items = 'apples, pears, plums, cherries, grapes, figs, dates, limes, kiwis';
+    expect(score(`Compare these: ${items}`) - score(`Compare these: (${items})`)).toBeGreaterThan(0.9);
+    // A bracket left open (":(") hides nothing.
+    expect(score(`Compare these :( ${items}`)).toBe(score(`Compare these: ${items}`));
+  });
+
+  it('a definition explained in one sentence is a definition; a reason explained briefly is still an explanation', () => {
+    for (const q of ['用一句话解释什么是递归。', 'Explain in one sentence what recursion is.', 'In one line, explain what a mutex is.']) {
+      expect(classifyMessages([{ role: 'user', content: q }], 3, false).tier, q).toBe('simple');
+    }
+    for (const q of ['Explain briefly why the sky is blue.', 'Is 0.999... equal to 1? Explain briefly.', 'Explain what recursion is.', '解释什么是递归。']) {
+      expect(classifyMessages([{ role: 'user', content: q }], 3, false).tier, q).toBe('moderate');
+    }
+  });
+});
+
 describe('givenPassage: a text given to transform is material, not the ask', () => {
   it('splits a quoted text or the lines after an instruction from a transform instruction, and nothing else', () => {
     expect(givenPassage("Summarize in one sentence: 'The team will review the design.'")).toEqual({ instruction: 'Summarize in one sentence', passage: 'The team will review the design.' });
