@@ -1118,12 +1118,14 @@ const DEFINITION_ASKED = /(?<!\p{L})(?:what (?:is|are)|what (?:an? |the )?[\p{L}
  * text, not the ask. Latin and Cyrillic verbs end at a word's end; Chinese and Japanese ones need not.
  */
 const TRANSFORM_INSTRUCTION =
-  /^(?:please\s+)?(?:(?:summari[sz]e|tl;?dr|translate|proofread|paraphrase|rephrase|reword|rewrite|shorten|extract|fix (?:the |my )?(?:grammar|spelling|typos?|punctuation|wording)|correct (?:the |my )?(?:grammar|spelling|typos?|punctuation)|make (?:this|it|the)(?: \p{L}+){0,2} (?:more|less|shorter|longer|clearer|simpler|sound)|resume (?:este|esto|el|la)|resumir|resúmeme|traduce|traduis|traduisez|traduz|traduci|übersetze|fasse|korrigiere|corrige|résume|résumez|переведи|перескажи|исправь|сократи)(?![\p{L}])|翻译|总结|概括|要約|翻訳)/iu;
+  /^(?:please\s+)?(?:(?:summari[sz]e|tl;?dr|translate|proofread|paraphrase|rephrase|reword|rewrite|shorten|extract|fix (?:the |my )?(?:grammar|spelling|typos?|punctuation|wording)|correct (?:the |my )?(?:grammar|spelling|typos?|punctuation)|make (?:this|it|the)(?: \p{L}+){0,2} (?:more|less|shorter|longer|clearer|simpler|sound)|reescribe|réécris|réécrivez|перепиши|resume (?:este|esto|el|la)|resumir|resúmeme|traduce|traduis|traduisez|traduz|traduci|übersetze|fasse|korrigiere|corrige|résume|résumez|переведи|перескажи|исправь|сократи)(?![\p{L}])|翻译|总结|概括|要約|翻訳)/iu;
 /**
  * Quotes a given text may be put in, each with its closing mark: QUOTE_CLOSES, the CJK corner
  * brackets, and closing marks used at both ends (typography that turns every ' into ’).
  */
 const PASSAGE_QUOTES: Readonly<Record<string, string>> = { ...QUOTE_CLOSES, '「': '」', '『': '』', '’': '’', '”': '”' };
+/** How a text should sound, in the covered languages ("to sound more professional", "que suene más formal", "professioneller klingt"). */
+const TONE_EDIT = /(?<!\p{L})(?:sound|sounds|suene|sueni|klingt|klingen|sonne|звучал[оаи]?|звучит)(?!\p{L})/u;
 /** Where an instruction's colon may be looked for: a transform instruction is short. */
 const GIVEN_INSTRUCTION_MAX = 160;
 
@@ -1329,6 +1331,10 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   else if (complex) family = 'complex';
   else if (moderate) family = 'moderate';
   else if (simple || aboutSystem) family = 'simple';
+  // A given text rewritten for its tone ("Rewrite this sentence to sound more professional: '…'")
+  // is a short edit, as "make this more formal" is, whatever "rewrite" asks elsewhere (training
+  // rows: two such asks labelled simple; "Rewrite for a VP audience, 3 bullets max" moderate).
+  if (family === 'moderate' && given !== null && TONE_EDIT.test(lex)) family = 'simple';
   // Asks that name no hard verb but are hard work (second round of labels, tune split).
   const below = (f: keyof typeof BASE) => family === 'none' || family === 'simple' || (f === 'complex' && family === 'moderate');
   const extra: string[] = [];

@@ -1198,7 +1198,7 @@ describe('classifier: probe sets 47, 49, 51 and 53', () => {
   });
 });
 
-describe('classifier: probe set 55', () => {
+describe('classifier: probe sets 55 and 59', () => {
   it('the commas of a signature or schema in brackets are no list of asks; a list outside brackets still counts', () => {
     const sql = "Write a SQL query that returns each customer's most recent order, given customers(id, name) and orders(id, customer_id, created_at, total).";
     expect(classifyMessages([{ role: 'user', content: sql }], 3, false).tier).toBe('moderate');
@@ -1217,6 +1217,20 @@ describe('classifier: probe set 55', () => {
     for (const q of ['Explain briefly why the sky is blue.', 'Is 0.999... equal to 1? Explain briefly.', 'Explain what recursion is.', '解释什么是递归。']) {
       expect(classifyMessages([{ role: 'user', content: q }], 3, false).tier, q).toBe('moderate');
     }
+  });
+
+  it('probe set 59: a given text rewritten for its tone is a short edit; a rewrite with more to it, or with no text given, is not', () => {
+    for (const q of [
+      "Rewrite this sentence to sound more professional: 'we messed up the order, sorry, will fix asap'",
+      "Reescribe este correo para que suene más profesional: 'oye, mándame el informe ya'",
+      'Перепиши, чтобы звучало вежливее: «пришли отчёт немедленно»',
+      "Réécris ce message pour qu'il sonne plus poli : « envoie-moi le fichier »",
+    ]) expect(classifyMessages([{ role: 'user', content: q }], 3, false).tier, q).toBe('simple');
+    for (const q of [
+      "Rewrite for a VP audience, 3 bullets max: 'we shipped late because the vendor API changed twice'",
+      'Rewrite this to sound more professional and turn it into a one-page proposal with a budget.',
+      'How does a violin make its sound?',
+    ]) expect(classifyMessages([{ role: 'user', content: q }], 3, false).tier, q).toBe('moderate');
   });
 });
 
