@@ -1447,10 +1447,15 @@ function scoreTurn(raw: string, nested = false): TurnScore {
     family = 'moderate';
     extra.push('asks for a judgement between options');
   }
-  // A design verb on something made for people ("Design a logo for my bakery", "a 4-week workout
-  // plan") asks for an idea or a plan, not engineering, unless the ask also names a system.
   // A calculation or word problem is one worked answer: its numbers say how much it tells.
   let settled = extra.includes('a calculation or word problem');
+  // So is a lookup that holds one-step arithmetic ("What is 7 times 8? it drops 3 of 5 packets and
+  // runs for hours"): the words beside the computation are not what it asks, and the second
+  // opinion, which reads them, does not lift it (padded so, the rules read it one tier up already;
+  // of the training rows' simple readings the second opinion may lift, one holds such a step).
+  if (family === 'simple' && !settled && ARITHMETIC_STEP.test(lex)) settled = true;
+  // A design verb on something made for people ("Design a logo for my bakery", "a 4-week workout
+  // plan") asks for an idea or a plan, not engineering, unless the ask also names a system.
   if (family === 'complex' && extra.length === 0 && !code && !material && !wholeSystem && CREATIVE_OBJECT.test(lexScan) && !TECH_CONTEXT.test(lexScan) && !hasTechnicalMark(marks())) {
     family = 'moderate';
     extra.push('a design for people, not a system');

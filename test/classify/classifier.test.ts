@@ -1198,7 +1198,7 @@ describe('classifier: probe sets 47, 49, 51 and 53', () => {
   });
 });
 
-describe('classifier: probe sets 55 and 59', () => {
+describe('classifier: probe sets 55, 59 and 61, and the retrains on them', () => {
   it('the commas of a signature or schema in brackets are no list of asks; a list outside brackets still counts', () => {
     const sql = "Write a SQL query that returns each customer's most recent order, given customers(id, name) and orders(id, customer_id, created_at, total).";
     expect(classifyMessages([{ role: 'user', content: sql }], 3, false).tier).toBe('moderate');
@@ -1231,6 +1231,32 @@ describe('classifier: probe sets 55 and 59', () => {
       'Rewrite this to sound more professional and turn it into a one-page proposal with a budget.',
       'How does a violin make its sound?',
     ]) expect(classifyMessages([{ role: 'user', content: q }], 3, false).tier, q).toBe('moderate');
+  });
+
+  it('probe set 61: a disk that fills up every night, a Chinese "how to pinpoint" and a Japanese deadlock whose cause is asked are failures to diagnose; their look-alikes are not', () => {
+    for (const q of [
+      "Disk on node worker-3 fills up every night around 2am. Find what's writing and stop it from happening.",
+      'Go 服务的 goroutine 数量持续增长，内存不释放，怎么定位？',
+      'MySQL のデッドロックが夜間バッチでだけ発生します。原因の調べ方は？',
+    ]) expect(classifyMessages([{ role: 'user', content: q }], 3, false).tier, q).toBe('complex');
+    for (const q of ['The bathtub fills up in ten minutes. How long to drain it?', 'My glass fills up with dust every night. Why?', '我们的产品定位是什么？', '如何定位一个 div 元素到页面中间？', 'MySQL のデッドロックとは何ですか？', "Find what's the capital of France."]) {
+      expect(idx(classifyMessages([{ role: 'user', content: q }], 3, false).tier), q).toBeLessThan(idx('complex'));
+    }
+  });
+
+  it('the second opinion does not lift a lookup that holds one-step arithmetic, however it is padded; other lookups it does', () => {
+    // A stand-in model that reads every ask two tiers up: only the rules decide whether it is asked.
+    // (The retrain on set 61 read "it drops 3 of 5 packets and runs for hours" high enough to lift
+    // "What is 7 times 8?" padded with it from simple to moderate, two tiers above the ask alone.)
+    const high = () => 4.5;
+    const pad = 'it drops 3 of 5 packets and runs for hours';
+    for (const q of [`What is 7 times 8? ${pad}`, `${pad} What is 7 times 8?`, 'What is 12 * 12 in our billing units, roughly?']) {
+      expect(classifyMessages([{ role: 'user', content: q }], 3, false).tier, q).toBe('simple');
+      expect(classifyMessages([{ role: 'user', content: q }], 3, high).tier, q).toBe('simple');
+    }
+    const other = [{ role: 'user', content: `What is the capital of France? ${pad}` }];
+    expect(classifyMessages(other, 3, false).tier).toBe('simple');
+    expect(classifyMessages(other, 3, high).tier).toBe('moderate');
   });
 });
 
