@@ -2174,7 +2174,7 @@ export function classifyMessages(
     const reading: SecondOpinionTier = idx === MODERATE ? 'moderate' : 'simple';
     const margin = typeof secondOpinionMargin === 'number' ? secondOpinionMargin : secondOpinionMargin[reading];
     const read = margin === Infinity ? -Infinity : model(currentText);
-    if (read > idx + margin && (reading === 'moderate' || modelMayLift())) {
+    if (read > idx + margin && (reading === 'moderate' || modelMayLift()) && !followsUserTurn(messages, lastUser)) {
       // Its confidence is the fitted odds that the label is above the reading (P of the tier above
       // or higher: that tier's by far the most), not the band middle's: lifted readings are right
       // well under the band's ~0.9 (out of fold, 36 % of simple and 41 % of moderate ones).
@@ -2187,6 +2187,19 @@ export function classifyMessages(
   const confidence = liftedOdds ?? tierProbabilities(score)[idx]!;
   if (signals.length === 0) signals.push('short general question');
   return { tier: TIER_NAMES[idx]!, score: Math.round(score * 100) / 100, confidence: Math.round(confidence * 100) / 100, signals };
+}
+
+/**
+ * Whether the current turn follows an earlier user turn (among the messages looked through): a
+ * turn of a conversation, which the rules read with the turns before it ("And why not a hash
+ * index?" after a question on B-tree indexes). The second opinion reads the turn's words alone,
+ * and a follow-up names the topic's words, not how much it asks: the two follow-ups of the
+ * training rows it lifted were both labelled the tier it lifted them from.
+ */
+function followsUserTurn(messages: readonly ChatMessageLike[], lastUser: number): boolean {
+  const stop = Math.max(0, lastUser - MESSAGES_LOOKED_THROUGH);
+  for (let i = lastUser - 1; i >= stop; i--) if (messages[i]!.role === 'user') return true;
+  return false;
 }
 
 /** Convenience for a single prompt. */

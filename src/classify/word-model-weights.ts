@@ -7,8 +7,8 @@ export const WORD_MODEL = {
   trainedOn: 2888,
   // P(labelled above t | a plain reading of tier t, score s) = σ(a + b·(s − t)): fitLiftOdds.
   secondOpinion: {
-    simple: { a: -4.719, b: 4.173 },
-    moderate: { a: -3.527, b: 4.579 },
+    simple: { a: -5.211, b: 5.003 },
+    moderate: { a: -3.486, b: 4.614 },
   },
   // P(labelled above the rules' tier t | a fallback lift from t, score s) = σ(a + b·(s − t)): fitLiftOdds.
   fallbackOdds: { a: -2.331, b: 2.889 },

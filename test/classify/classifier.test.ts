@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ARITHMETIC_STEP, POWER_QUESTION, classifyMessages, classifyText, germanHowToVerb, givenPassage, isTypoDiff, numericRanges, powerQuestionIn, withoutSocialEdges } from '../../src/classify/classifier.js';
+import { ARITHMETIC_STEP, FALLBACK_SIGNAL_PREFIX, POWER_QUESTION, classifyMessages, classifyText, germanHowToVerb, givenPassage, isTypoDiff, numericRanges, powerQuestionIn, withoutSocialEdges } from '../../src/classify/classifier.js';
 import { MATH_NOTATION, mathNotationIn } from '../../src/classify/lexicon.js';
 import { TIER_NAMES } from '../../src/config/schema.js';
 import { astralToBmp, technicalMarks } from '../../src/classify/text.js';
@@ -1257,6 +1257,27 @@ describe('classifier: probe sets 55, 59 and 61, and the retrains on them', () =>
     const other = [{ role: 'user', content: `What is the capital of France? ${pad}` }];
     expect(classifyMessages(other, 3, false).tier).toBe('simple');
     expect(classifyMessages(other, 3, high).tier).toBe('moderate');
+  });
+
+  it('the second opinion does not lift a turn that follows an earlier user turn; the same words alone it does', () => {
+    const high = () => 4.5;
+    const alone = [{ role: 'user', content: 'Why not use a hash index for range queries?' }];
+    expect(classifyMessages(alone, 3, false).tier).toBe('moderate');
+    expect(classifyMessages(alone, 3, high).tier).toBe('complex');
+    const followUp = [
+      { role: 'user', content: 'Explain how a B-tree index speeds up range queries.' },
+      { role: 'assistant', content: 'It keeps keys sorted in pages, so a range scan walks the leaves in order.' },
+      ...alone,
+    ];
+    expect(classifyMessages(followUp, 3, high).tier).toBe('moderate');
+    expect(classifyMessages(followUp, 3, high).signals.some((x) => x.startsWith('read as '))).toBe(false);
+    // Earlier messages that are not the user's (a system prompt, the assistant's greeting) make no follow-up.
+    const greeted = [{ role: 'system', content: 'You answer database questions.' }, { role: 'assistant', content: 'Hello! Ask me anything.' }, ...alone];
+    expect(classifyMessages(greeted, 3, high).tier).toBe('complex');
+    // The fallback still reads a follow-up the rules found nothing in.
+    const bare = [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'Hi!' }, { role: 'user', content: 'monads in category theory' }];
+    expect(classifyMessages(bare, 3, false).signals).toEqual(['short general question']);
+    expect(classifyMessages(bare, 3, high).signals.some((x) => x.startsWith(FALLBACK_SIGNAL_PREFIX))).toBe(true);
   });
 });
 
