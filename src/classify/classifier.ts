@@ -1136,6 +1136,11 @@ const GIVEN_INSTRUCTION_MAX = 160;
  * instruction that is no transform ("Explain: …").
  */
 export function givenPassage(ask: string): { instruction: string; passage: string } | null {
+  return instructionThenPassage(ask) ?? passageThenInstruction(ask);
+}
+
+/** "Summarize in one sentence: '…'", "Fix the grammar:" and the text on the lines after it (givenPassage). */
+function instructionThenPassage(ask: string): { instruction: string; passage: string } | null {
   let colon = -1;
   const look = Math.min(ask.length, GIVEN_INSTRUCTION_MAX);
   for (let i = 0; i < look; i++) {
@@ -1162,6 +1167,25 @@ export function givenPassage(ask: string): { instruction: string; passage: strin
   if (end > 0 && /[.!?。！？]/u.test(rest[end]!) && rest[end - 1] === close) end--;
   if (end <= 1 || rest[end] !== close) return null;
   const passage = rest.slice(1, end);
+  return LETTER_OR_DIGIT.test(passage) ? { instruction, passage } : null;
+}
+
+/**
+ * A text, a blank line, then a transform instruction of one line as the turn's last paragraph
+ * ("<meeting notes>\n\nSummarize this in 3 bullet points.", "<a paragraph>\n\nTranslate to
+ * Spanish."): the text is given, not asked (givenPassage). A question is no transform.
+ */
+function passageThenInstruction(ask: string): { instruction: string; passage: string } | null {
+  const t = ask.trimEnd();
+  const nl = t.lastIndexOf('\n');
+  if (nl < 0 || t.length - nl - 1 > GIVEN_INSTRUCTION_MAX) return null;
+  // The line before the instruction is blank.
+  let k = nl - 1;
+  while (k >= 0 && (t.charCodeAt(k) === 0x20 || t.charCodeAt(k) === 0x09 || t.charCodeAt(k) === 0x0d)) k--;
+  if (k < 0 || t.charCodeAt(k) !== 0x0a) return null;
+  const instruction = t.slice(nl + 1).trim();
+  if (instruction.includes('?') || instruction.includes('？') || !TRANSFORM_INSTRUCTION.test(instruction)) return null;
+  const passage = t.slice(0, k).trim();
   return LETTER_OR_DIGIT.test(passage) ? { instruction, passage } : null;
 }
 

@@ -67,7 +67,7 @@ export const SIMPLE_ASK = lexicon(
   [
     'what is', "what's", 'whats', 'what are', 'what does', 'who is', 'who was', 'who wrote', 'who painted', 'who proved', 'when (?:is|was|did)', 'where is', 'where can',
     'which', 'define', 'definition', 'convert', 'translate', 'summari[sz]e', 'summary', 'tl;?dr', 'list', 'name', 'spell', 'rephrase', 'reword',
-    '(?:fix|correct) the (?:typo|grammar|spelling)', 'corrige', 'korrigiere', 'make (?:this|it) (?:sound )?(?:more )?(?:formal|polite|casual|friendly|friendlier|professional)', 'proofread', 'shorten', 'format', 'rename', 'extract', 'count', 'how many', 'how much', 'how far', 'how do i',
+    '(?:fix|correct) the (?:typo|grammar|spelling)', 'corrige', 'korrigiere', 'make (?:this|it) (?:sound )?(?:more )?(?:formal|polite|casual|friendly|friendlier|professional)', 'proofread', 'shorten', 'format', 'rename', 'extract', 'count', 'sort (?:these|this|them|the following|the list) (?:alphabetically|by (?:name|date|length|size|price)|in (?:alphabetical|ascending|descending|reverse) order)', 'alphabeti[sz]e', 'how many', 'how much', 'how far', 'how do i',
     'meaning', 'mean', 'synonym', 'give me (?:a|an) (?:example|synonym|name|title|quote)', 'suggest a name', 'recommend a', 'is it', 'add (?:docstrings|comments)',
     'default', 'by default', 'max(?:imum)? (?:size|length|number|value|payload)', '(?:what|which) port', 'standardport', 'command (?:to|for)', 'por defecto', 'par défaut', 'по умолчанию', 'standardwert',
     '(?:change|reset|cancel|move|update|reschedule) my', 'track (?:my|parcel|package|order)', 'changer (?:ma|mon)', 'annuler (?:ma|mon)', 'cambiar mi', 'cancelar mi',

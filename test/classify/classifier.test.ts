@@ -1198,7 +1198,7 @@ describe('classifier: probe sets 47, 49, 51 and 53', () => {
   });
 });
 
-describe('classifier: probe sets 55, 59 and 61, and the retrains on them', () => {
+describe('classifier: probe sets 55, 59, 61 and 63, and the retrains on them', () => {
   it('the commas of a signature or schema in brackets are no list of asks; a list outside brackets still counts', () => {
     const sql = "Write a SQL query that returns each customer's most recent order, given customers(id, name) and orders(id, customer_id, created_at, total).";
     expect(classifyMessages([{ role: 'user', content: sql }], 3, false).tier).toBe('moderate');
@@ -1279,6 +1279,13 @@ describe('classifier: probe sets 55, 59 and 61, and the retrains on them', () =>
     expect(classifyMessages(bare, 3, false).signals).toEqual(['short general question']);
     expect(classifyMessages(bare, 3, high).signals.some((x) => x.startsWith(FALLBACK_SIGNAL_PREFIX))).toBe(true);
   });
+
+  it('probe set 63: sorting a given list alphabetically or in an order is a short edit; sorting at a scale is not', () => {
+    for (const q of ['Sort these alphabetically:\nOlivia\nLiam\nEmma', 'Sort the list in descending order: 5, 2, 9, 1', 'Alphabetize these cities: Lyon, Oslo, Bern']) {
+      expect(classifyText(q).signals[0], q).toBe('asks a lookup, definition, conversion or short edit');
+    }
+    expect(classifyMessages([{ role: 'user', content: 'Sort these 1 billion records by date on a machine with 16 GB of RAM.' }], 3, false).tier).toBe('complex');
+  });
 });
 
 describe('givenPassage: a text given to transform is material, not the ask', () => {
@@ -1317,8 +1324,26 @@ describe('givenPassage: a text given to transform is material, not the ask', () 
     expect(classifyText('Review the design and compare both options for our event pipeline').tier).not.toBe('simple');
   });
 
+  it('takes a text, a blank line and a transform instruction as its last line the same way (probe set 63), and nothing else', () => {
+    const notes = 'Priya: revenue is up 8% but churn rose to 4.1%.\nTom: we must redesign the invoice and analyse the churn by plan.';
+    expect(givenPassage(`${notes}\n\nSummarize this in 3 bullet points.`)).toEqual({ instruction: 'Summarize this in 3 bullet points.', passage: notes });
+    expect(givenPassage('We open an office in Lisbon next month.\n \t\nTranslate to Spanish.\n')).toEqual({ instruction: 'Translate to Spanish.', passage: 'We open an office in Lisbon next month.' });
+    for (const ask of [
+      `${notes}\n\nSummarize this and tell me why churn rose?`, // a question
+      `${notes}\n\nExplain the churn.`, // no transform
+      `${notes}\nSummarize this.`, // no blank line before it
+      `${notes}\n\nSummarize this ${'x'.repeat(200)}`, // longer than an instruction's line
+      '\n\nSummarize this.', // nothing given
+    ]) expect(givenPassage(ask), ask).toBeNull();
+    // The given text's words are not read; the same text asked about is.
+    for (const q of [`${notes}\n\nSummarize this in 3 bullet points.`, `${notes}\n\nTranslate to Spanish.`]) {
+      expect(classifyMessages([{ role: 'user', content: q }], 3, false).tier, q).toBe('simple');
+    }
+    expect(idx(classifyMessages([{ role: 'user', content: `${notes}\n\nWhy did churn rise, and what should we redesign first?` }], 3, false).tier)).toBeGreaterThan(idx('simple'));
+  });
+
   it('is bounded on megabytes of colons, quotes and instructions', () => {
-    for (const text of ['Summarize: ' + "'".repeat(1 << 20), 'Summarize:\n' + 'a '.repeat(1 << 19), ':'.repeat(1 << 20), 'Translate '.repeat(1 << 17)]) {
+    for (const text of ['Summarize: ' + "'".repeat(1 << 20), 'Summarize:\n' + 'a '.repeat(1 << 19), ':'.repeat(1 << 20), 'Translate '.repeat(1 << 17), 'a'.repeat(1 << 20) + '\n\nSummarize.', '\n'.repeat(1 << 20) + 'Summarize.', ' '.repeat(1 << 20) + '\nSummarize.']) {
       const t0 = performance.now();
       classifyText(text);
       expect(performance.now() - t0).toBeLessThan(300);
