@@ -559,7 +559,7 @@ export const ARITHMETIC_QUESTION = new RegExp(
 const WORD_ARITH = /^(?:what(?:'s|s| is)\s+)?(?:half|a third|a quarter|double|twice|triple)\s+(?:of\s+)?\d+(?:[.,]\d+)?\s*[?？.!]{0,3}$/iu;
 /** A translation of one quoted word ("Translate 'yes' to Spanish"): a one-word answer; a phrase stays a lookup. */
 const TRANSLATE_ONE_WORD = /^(?:translate|traduce|traduis|traduisez|übersetze|переведи)\s+(?!(?:this|that|it|these|those|esto|eso|esta|este|das|dies|ceci|cela|ça|это)\s)["'“‘«„]?[\p{L}-]+["'”’»“]?\s+(?:to|into|al|a|en|auf|ins|in|на)\s+\p{L}+\s*[.!?]?$/iu;
-const SIMPLE_ARITH = /^(?:what(?:'s|s| is)\s+|calculate\s+|compute\s+)?[\d\s+\-*/×÷().^%=?]+(?:times|plus|minus|divided by|squared|mal|más|menos|plus|fois)?[\d\s+\-*/×÷().^%=?]*$/iu;
+const SIMPLE_ARITH = /^(?:what(?:'s|s| is)\s+|calculate\s+|compute\s+)?[\d\s+\-*/×÷().^%=?]+(?:times|plus|minus|divided by|squared|cubed|mal|más|menos|plus|fois)?[\d\s+\-*/×÷().^%=?]*$/iu;
 
 interface TurnScore {
   score: number;
@@ -2172,7 +2172,9 @@ export function classifyMessages(
   const model = fallback === true ? wordModelScore : fallback;
   // Where the model may lift at all: not a short wh-lookup or a social turn, and (a short command
   // to a tool-using agent is one tool call, whatever its words suggest) not one agent command.
-  const modelMayLift = () => fallbackMayRead(currentText) && !(toolAgent && agentCommand(currentText));
+  // Nor a turn that follows an earlier user turn: the model reads the turn's words alone, and the
+  // rules read a follow-up with its conversation (followsUserTurn).
+  const modelMayLift = () => fallbackMayRead(currentText) && !(toolAgent && agentCommand(currentText)) && !followsUserTurn(messages, lastUser);
   if (signals.length === 0 && model) {
     // The rules recognised nothing in this ask (no verb, problem, puzzle or material, no context):
     // the word model reads it, and may lift it one tier, never more and never down (wordmodel.ts).
@@ -2198,7 +2200,7 @@ export function classifyMessages(
     const reading: SecondOpinionTier = idx === MODERATE ? 'moderate' : 'simple';
     const margin = typeof secondOpinionMargin === 'number' ? secondOpinionMargin : secondOpinionMargin[reading];
     const read = margin === Infinity ? -Infinity : model(currentText);
-    if (read > idx + margin && (reading === 'moderate' || modelMayLift()) && !followsUserTurn(messages, lastUser)) {
+    if (read > idx + margin && (reading === 'moderate' ? !followsUserTurn(messages, lastUser) : modelMayLift())) {
       // Its confidence is the fitted odds that the label is above the reading (P of the tier above
       // or higher: that tier's by far the most), not the band middle's: lifted readings are right
       // well under the band's ~0.9 (out of fold, 36 % of simple and 41 % of moderate ones).
@@ -2216,9 +2218,10 @@ export function classifyMessages(
 /**
  * Whether the current turn follows an earlier user turn (among the messages looked through): a
  * turn of a conversation, which the rules read with the turns before it ("And why not a hash
- * index?" after a question on B-tree indexes). The second opinion reads the turn's words alone,
- * and a follow-up names the topic's words, not how much it asks: the two follow-ups of the
- * training rows it lifted were both labelled the tier it lifted them from.
+ * index?" after a question on B-tree indexes). The word model reads the turn's words alone, and
+ * a follow-up names the topic's words, not how much it asks: the training rows' follow-ups it
+ * lifted (two by the second opinion, one by the fallback) were each labelled the tier it lifted
+ * them from.
  */
 function followsUserTurn(messages: readonly ChatMessageLike[], lastUser: number): boolean {
   const stop = Math.max(0, lastUser - MESSAGES_LOOKED_THROUGH);

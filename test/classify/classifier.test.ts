@@ -1198,7 +1198,7 @@ describe('classifier: probe sets 47, 49, 51 and 53', () => {
   });
 });
 
-describe('classifier: probe sets 55, 59, 61 and 63, and the retrains on them', () => {
+describe('classifier: probe sets 55, 59, 61, 63 and 65, and the retrains on them', () => {
   it('the commas of a signature or schema in brackets are no list of asks; a list outside brackets still counts', () => {
     const sql = "Write a SQL query that returns each customer's most recent order, given customers(id, name) and orders(id, customer_id, created_at, total).";
     expect(classifyMessages([{ role: 'user', content: sql }], 3, false).tier).toBe('moderate');
@@ -1259,7 +1259,7 @@ describe('classifier: probe sets 55, 59, 61 and 63, and the retrains on them', (
     expect(classifyMessages(other, 3, high).tier).toBe('moderate');
   });
 
-  it('the second opinion does not lift a turn that follows an earlier user turn; the same words alone it does', () => {
+  it('the word model (second opinion or fallback) does not lift a turn that follows an earlier user turn; the same words alone it does', () => {
     const high = () => 4.5;
     const alone = [{ role: 'user', content: 'Why not use a hash index for range queries?' }];
     expect(classifyMessages(alone, 3, false).tier).toBe('moderate');
@@ -1274,10 +1274,14 @@ describe('classifier: probe sets 55, 59, 61 and 63, and the retrains on them', (
     // Earlier messages that are not the user's (a system prompt, the assistant's greeting) make no follow-up.
     const greeted = [{ role: 'system', content: 'You answer database questions.' }, { role: 'assistant', content: 'Hello! Ask me anything.' }, ...alone];
     expect(classifyMessages(greeted, 3, high).tier).toBe('complex');
-    // The fallback still reads a follow-up the rules found nothing in.
-    const bare = [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'Hi!' }, { role: 'user', content: 'monads in category theory' }];
+    // Nor does the fallback lift a follow-up the rules found nothing in (set 65: "more like that,
+    // but in French" after a name for a coffee shop); the same turn alone it does.
+    const bare = [{ role: 'user', content: 'Give me a name for a coffee shop.' }, { role: 'assistant', content: 'The Daily Grind.' }, { role: 'user', content: 'more like that, but in French' }];
     expect(classifyMessages(bare, 3, false).signals).toEqual(['short general question']);
-    expect(classifyMessages(bare, 3, high).signals.some((x) => x.startsWith(FALLBACK_SIGNAL_PREFIX))).toBe(true);
+    expect(classifyMessages(bare, 3, high).tier).toBe('simple');
+    const single = [{ role: 'user', content: 'monads in category theory' }];
+    expect(classifyMessages(single, 3, false).signals).toEqual(['short general question']);
+    expect(classifyMessages(single, 3, high).signals.some((x) => x.startsWith(FALLBACK_SIGNAL_PREFIX))).toBe(true);
   });
 
   it('probe set 63: sorting a given list alphabetically or in an order is a short edit; sorting at a scale is not', () => {
@@ -1285,6 +1289,18 @@ describe('classifier: probe sets 55, 59, 61 and 63, and the retrains on them', (
       expect(classifyText(q).signals[0], q).toBe('asks a lookup, definition, conversion or short edit');
     }
     expect(classifyMessages([{ role: 'user', content: 'Sort these 1 billion records by date on a machine with 16 GB of RAM.' }], 3, false).tier).toBe('complex');
+  });
+
+  it('probe set 65: "what\'s causing" over pasted logs asks for a diagnosis; "3 cubed" is one-step arithmetic; three books to recommend are a lookup', () => {
+    const log = Array.from({ length: 12 }, (_, i) => `2024-05-0${1 + (i % 9)}T03:${10 + i}:00Z ERROR worker-${i % 4} timeout after 30000 ms calling payments-api`).join('\n');
+    const diagnose = classifyMessages([{ role: 'user', content: `${log}\n\nWhat's causing these timeouts?` }], 3, false);
+    expect(diagnose.tier).toBe('complex');
+    expect(diagnose.signals).toContain('a failure or slowdown to diagnose');
+    // Without a symptom in a system or pasted logs it is a question to explain.
+    expect(classifyText("What's causing the decline of bees?").signals).not.toContain('a failure or slowdown to diagnose');
+    expect(classifyMessages([{ role: 'user', content: "What's 3 cubed?" }], 3, false).tier).toBe('trivial');
+    for (const q of ['Recommend three books about habits.', 'Recommend 5 podcasts about history.']) expect(classifyText(q).signals[0], q).toBe('asks a lookup, definition, conversion or short edit');
+    expect(classifyText('Recommend three architectures for a 10M-user chat backend and compare their failure modes.').signals[0]).not.toBe('asks a lookup, definition, conversion or short edit');
   });
 });
 
