@@ -35,7 +35,7 @@ export const COMPLEX_ASK = lexicon(
     'triage', 'build or buy', 'build vs buy', 'build versus buy', 'decide what to do about',
     'run in under', 'where they disagree', 'what (?:recent )?studies (?:found|show|say)', 'current evidence', 'evidence for and against', 'the evidence (?:on|for)', 'literature review', 'meta-analys[ie]s', 'estimators?', 'causal effect',
     'diseña', 'diseñar', 'depura', 'optimiza', 'implementa', 'analiza', 'entwirf', 'entwerfen', 'optimiere', 'implementiere',
-    'analysiere', 'concevoir', 'concevez', 'optimiser', 'optimisez', 'implémenter', 'implémentez', 'analyser', 'analysez',
+    'analysiere', 'concevoir', 'concevez', 'conçois', 'optimiser', 'optimisez', 'implémenter', 'implémentez', 'analyser', 'analysez',
     'спроектируй', 'спроектируйте', 'оптимизируй', 'реализуй', 'реализуйте', 'проанализируй', 'проанализируйте', 'отладь', 'спроектировать',
     'projete', 'projetar', 'otimize', 'otimizar', 'progetta', 'progettare', 'ottimizza', 'ottimizzare', 'refactoriza', 'refactorizar', 'refaktoriere', 'refactorise', 'refactorisez',
   ],
@@ -73,9 +73,9 @@ export const SIMPLE_ASK = lexicon(
     '(?:change|reset|cancel|move|update|reschedule) my', 'track (?:my|parcel|package|order)', 'changer (?:ma|mon)', 'annuler (?:ma|mon)', 'cambiar mi', 'cancelar mi',
     'what (?:programming )?language is (?:this|it)', 'which (?:programming )?language is (?:this|it)',
     'qué es', 'cuál es', 'quién', 'wie (?:hoch|weit|alt|lang|groß|schwer|tief)', 'o que é', 'qual é', "cos'è", "che cos'è", 'chi (?:è|era|ha)', 'traduce', 'resume', 'was ist', 'wer ist', 'wie viele', 'übersetze', 'fasse', "qu'est-ce", 'quelle est',
-    'qui est', 'traduis', 'traduisez', 'résume', 'что такое', 'кто', 'сколько', 'какая', 'какой', 'переведи', 'переведите', 'кратко', 'перескажи',
+    'qui est', 'traduis', 'traduisez', 'résume', 'que signifie', 'que veut dire', 'qué significa', 'was bedeutet', 'что означает', 'что такое', 'кто', 'сколько', 'какая', 'какой', 'переведи', 'переведите', 'кратко', 'перескажи',
   ],
-  ['什么是', '是什么', '哪里', '翻译', '总结', '有多长', '有多高', '有多远', '默认', 'デフォルト', 'とは', 'どこ', '翻訳', '要約', 'どれくらい', 'の高さは', 'の長さは', 'は何ですか', 'は誰'],
+  ['什么是', '是什么', '什么意思', 'どういう意味', '哪里', '翻译', '总结', '有多长', '有多高', '有多远', '默认', 'デフォルト', 'とは', 'どこ', '翻訳', '要約', 'どれくらい', 'の高さは', 'の長さは', 'は何ですか', 'は誰'],
 );
 /** Topics whose answers need care: distributed systems, performance, security, algorithms, statistics. */
 export const DEPTH_TERMS = lexicon(

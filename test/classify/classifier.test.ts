@@ -1198,7 +1198,7 @@ describe('classifier: probe sets 47, 49, 51 and 53', () => {
   });
 });
 
-describe('classifier: probe sets 55, 59, 61, 63 and 65, and the retrains on them', () => {
+describe('classifier: probe sets 55, 59, 61, 63, 65 and 67, and the retrains on them', () => {
   it('the commas of a signature or schema in brackets are no list of asks; a list outside brackets still counts', () => {
     const sql = "Write a SQL query that returns each customer's most recent order, given customers(id, name) and orders(id, customer_id, created_at, total).";
     expect(classifyMessages([{ role: 'user', content: sql }], 3, false).tier).toBe('moderate');
@@ -1301,6 +1301,13 @@ describe('classifier: probe sets 55, 59, 61, 63 and 65, and the retrains on them
     expect(classifyMessages([{ role: 'user', content: "What's 3 cubed?" }], 3, false).tier).toBe('trivial');
     for (const q of ['Recommend three books about habits.', 'Recommend 5 podcasts about history.']) expect(classifyText(q).signals[0], q).toBe('asks a lookup, definition, conversion or short edit');
     expect(classifyText('Recommend three architectures for a 10M-user chat backend and compare their failure modes.').signals[0]).not.toBe('asks a lookup, definition, conversion or short edit');
+  });
+
+  it('probe set 67: "what does X mean" in five more languages is a lookup; French "conçois" asks for a design', () => {
+    for (const q of ['Qué significa CORS?', 'Was bedeutet OOMKilled?', 'Что означает ошибка 502?', 'SLA 是什么意思？', 'SLA とはどういう意味ですか？', 'Que veut dire ce mot ?']) {
+      expect(classifyText(q).signals[0], q).toBe('asks a lookup, definition, conversion or short edit');
+    }
+    expect(classifyMessages([{ role: 'user', content: 'Conçois un système de réservation de billets qui évite la survente lors des pics de trafic.' }], 3, false).tier).toBe('complex');
   });
 });
 
