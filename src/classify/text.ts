@@ -918,8 +918,10 @@ function codeLineAt(text: string, start: number, end: number): boolean {
   return last === 59 /* ; */ || last === 123 /* { */ || last === 125 /* } */;
 }
 
-// Capitals that name a unit, a currency or a time of day, not a system: "5 GB", "9 AM".
-const NOT_A_NAME = new Set(['GB', 'MB', 'KB', 'TB', 'PB', 'GIB', 'MIB', 'KIB', 'TIB', 'GHZ', 'MHZ', 'KHZ', 'HZ', 'USD', 'EUR', 'GBP', 'JPY', 'CNY', 'RUB', 'CHF', 'AM', 'PM', 'UTC', 'GMT', 'OK', 'KM', 'KG', 'CM', 'MM', 'ML', 'FAQ', 'ASAP', 'FYI', 'TL', 'DR']);
+// Capitals that name a unit, a currency, a time of day or a business measure, not a system: "5 GB",
+// "9 AM", "the NPV of a project" (probe set 69's NPV calculation was read as a measured problem in
+// a named system; the quantities it gives still read it complex).
+const NOT_A_NAME = new Set(['GB', 'MB', 'KB', 'TB', 'PB', 'GIB', 'MIB', 'KIB', 'TIB', 'GHZ', 'MHZ', 'KHZ', 'HZ', 'USD', 'EUR', 'GBP', 'JPY', 'CNY', 'RUB', 'CHF', 'AM', 'PM', 'UTC', 'GMT', 'OK', 'KM', 'KG', 'CM', 'MM', 'ML', 'FAQ', 'ASAP', 'FYI', 'TL', 'DR', 'NPV', 'IRR', 'ROI', 'APR', 'APY', 'CAGR', 'GDP']);
 // Two characters without which no word is a name by isSystemName.
 const NAME_HINT = /[A-Z]{2}|[a-z][A-Z]|[A-Za-z]\d|[A-Za-z0-9][_.][A-Za-z0-9]/;
 const isUpper = (c: number) => c >= 65 && c <= 90;

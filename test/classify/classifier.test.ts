@@ -1198,7 +1198,7 @@ describe('classifier: probe sets 47, 49, 51 and 53', () => {
   });
 });
 
-describe('classifier: probe sets 55, 59, 61, 63, 65 and 67, and the retrains on them', () => {
+describe('classifier: probe sets 55, 59, 61, 63, 65, 67 and 69, and the retrains on them', () => {
   it('the commas of a signature or schema in brackets are no list of asks; a list outside brackets still counts', () => {
     const sql = "Write a SQL query that returns each customer's most recent order, given customers(id, name) and orders(id, customer_id, created_at, total).";
     expect(classifyMessages([{ role: 'user', content: sql }], 3, false).tier).toBe('moderate');
@@ -1308,6 +1308,18 @@ describe('classifier: probe sets 55, 59, 61, 63, 65 and 67, and the retrains on 
       expect(classifyText(q).signals[0], q).toBe('asks a lookup, definition, conversion or short edit');
     }
     expect(classifyMessages([{ role: 'user', content: 'Conçois un système de réservation de billets qui évite la survente lors des pics de trafic.' }], 3, false).tier).toBe('complex');
+  });
+
+  it('probe set 69: sessions that log users out after a deploy and a Japanese app that returns errors only in production, with what to check asked, are failures to diagnose; NPV is no system', () => {
+    for (const q of [
+      "I'm building a Flask app and sessions randomly log users out after a deploy. We run 3 gunicorn workers behind nginx. What's going on?",
+      '私の Node.js アプリが本番でだけ 502 エラーを返します。ローカルでは問題ありません。何を確認すべき？',
+    ]) expect(classifyMessages([{ role: 'user', content: q }], 3, false).tier, q).toBe('complex');
+    for (const q of ['How do I log users out after 30 minutes of inactivity in Django?', 'エラーを返すときの HTTP ステータスコードの選び方は？']) {
+      expect(idx(classifyMessages([{ role: 'user', content: q }], 3, false).tier), q).toBeLessThan(idx('complex'));
+    }
+    expect(technicalMarks('What is the NPV at 8%?').names).toBe(0);
+    expect(technicalMarks('What is the TCP window at 8%?').names).toBe(1);
   });
 });
 
