@@ -1113,12 +1113,12 @@ const BRIEF_EXPLANATION_CAP = 2.0;
 /** What a term is, in the covered languages ("what recursion is", "什么是递归", "что такое мьютекс"): a definition asked for. */
 const DEFINITION_ASKED = /(?<!\p{L})(?:what (?:is|are)|what (?:an? |the )?[\p{L}-]{1,40} (?:is|are|means)|define|definition of|meaning of|что такое|qué (?:es|son)|qu'est-ce qu|was (?:ist|sind))(?!\p{L})|什么是|是什么|とは/u;
 /**
- * An instruction to transform a text given with it (summarize, translate, proofread, fix the
- * grammar, rephrase, shorten, extract), in the covered languages: what follows its colon is the
- * text, not the ask. Latin and Cyrillic verbs end at a word's end; Chinese and Japanese ones need not.
+ * An instruction to transform a text given with it (summarize, translate, proofread, fix or check
+ * the grammar, rephrase, shorten, extract), in the covered languages, asked plainly or with "can
+ * you": what follows its colon is the text, not the ask. Latin and Cyrillic verbs end at a word's end; Chinese and Japanese ones need not.
  */
 const TRANSFORM_INSTRUCTION =
-  /^(?:please\s+)?(?:(?:summari[sz]e|tl;?dr|translate|proofread|paraphrase|rephrase|reword|rewrite|shorten|extract|fix (?:the |my )?(?:grammar|spelling|typos?|punctuation|wording)|correct (?:the |my )?(?:grammar|spelling|typos?|punctuation)|make (?:this|it|the)(?: \p{L}+){0,2} (?:more|less|shorter|longer|clearer|simpler|sound)|reescribe|réécris|réécrivez|перепиши|resume (?:este|esto|el|la)|resumir|resúmeme|traduce|traduis|traduisez|traduz|traduci|übersetze|fasse|korrigiere|corrige|résume|résumez|переведи|перескажи|исправь|сократи)(?![\p{L}])|翻译|总结|概括|要約|翻訳)/iu;
+  /^(?:please\s+|(?:can|could|would) you (?:please )?)?(?:(?:summari[sz]e|tl;?dr|translate|proofread|check (?:[\p{L}']+ ){0,3}for (?:grammar|spelling|typos?|punctuation)|paraphrase|rephrase|reword|rewrite|shorten|extract|fix (?:the |my )?(?:grammar|spelling|typos?|punctuation|wording)|correct (?:the |my )?(?:grammar|spelling|typos?|punctuation)|make (?:this|it|the)(?: \p{L}+){0,2} (?:more|less|shorter|longer|clearer|simpler|sound)|reescribe|réécris|réécrivez|перепиши|resume (?:este|esto|el|la)|resumir|resúmeme|traduce|traduis|traduisez|traduz|traduci|übersetze|fasse|korrigiere|corrige|résume|résumez|переведи|перескажи|исправь|сократи)(?![\p{L}])|翻译|总结|概括|要約|翻訳)/iu;
 /**
  * Quotes a given text may be put in, each with its closing mark: QUOTE_CLOSES, the CJK corner
  * brackets, and closing marks used at both ends (typography that turns every ' into ’).

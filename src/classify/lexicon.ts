@@ -75,7 +75,7 @@ export const SIMPLE_ASK = lexicon(
     'qué es', 'cuál es', 'quién', 'wie (?:hoch|weit|alt|lang|groß|schwer|tief)', 'o que é', 'qual é', "cos'è", "che cos'è", 'chi (?:è|era|ha)', 'traduce', 'resume', 'was ist', 'wer ist', 'wie viele', 'übersetze', 'fasse', "qu'est-ce", 'quelle est',
     'qui est', 'traduis', 'traduisez', 'résume', 'que signifie', 'que veut dire', 'qué significa', 'was bedeutet', 'что означает', 'что такое', 'кто', 'сколько', 'какая', 'какой', 'переведи', 'переведите', 'кратко', 'перескажи',
   ],
-  ['什么是', '是什么', '什么意思', 'どういう意味', '哪里', '翻译', '总结', '有多长', '有多高', '有多远', '默认', 'デフォルト', 'とは', 'どこ', '翻訳', '要約', 'どれくらい', 'の高さは', 'の長さは', 'は何ですか', 'は誰'],
+  ['什么是', '是什么', '什么意思', 'どういう意味', 'おすすめ', '哪里', '翻译', '总结', '有多长', '有多高', '有多远', '默认', 'デフォルト', 'とは', 'どこ', '翻訳', '要約', 'どれくらい', 'の高さは', 'の長さは', 'は何ですか', 'は誰'],
 );
 /** Topics whose answers need care: distributed systems, performance, security, algorithms, statistics. */
 export const DEPTH_TERMS = lexicon(

@@ -1198,7 +1198,7 @@ describe('classifier: probe sets 47, 49, 51 and 53', () => {
   });
 });
 
-describe('classifier: probe sets 55, 59, 61, 63, 65, 67 and 69, and the retrains on them', () => {
+describe('classifier: probe sets 55, 59, 61, 63, 65, 67, 69 and 71, and the retrains on them', () => {
   it('the commas of a signature or schema in brackets are no list of asks; a list outside brackets still counts', () => {
     const sql = "Write a SQL query that returns each customer's most recent order, given customers(id, name) and orders(id, customer_id, created_at, total).";
     expect(classifyMessages([{ role: 'user', content: sql }], 3, false).tier).toBe('moderate');
@@ -1320,6 +1320,15 @@ describe('classifier: probe sets 55, 59, 61, 63, 65, 67 and 69, and the retrains
     }
     expect(technicalMarks('What is the NPV at 8%?').names).toBe(0);
     expect(technicalMarks('What is the TCP window at 8%?').names).toBe(1);
+  });
+
+  it('probe set 71: "can you check my essay for grammar mistakes: \'…\'" gives a passage to edit; Japanese おすすめ asks for a recommendation', () => {
+    const essay = "can you check my essay for grammar mistakes: 'Their going to the park tomorow, and they was happy.'";
+    expect(givenPassage(essay)).toEqual({ instruction: 'can you check my essay for grammar mistakes', passage: 'Their going to the park tomorow, and they was happy.' });
+    expect(givenPassage("Could you please summarize this: 'We will redesign the billing system.'")?.passage).toBe('We will redesign the billing system.');
+    // "Can you" opens no other instruction as a transform.
+    expect(givenPassage("can you design this: 'a billing system'")).toBeNull();
+    expect(classifyText('おすすめの本を教えて').signals[0]).toBe('asks a lookup, definition, conversion or short edit');
   });
 });
 
