@@ -1431,8 +1431,8 @@ if (args.includes('--replay')) {
   process.exit(0);
 }
 
-/** The first probe set written in the latest session that wrote any (session 57: sets 47-54). */
-const PROBE_SETS_OF_LATEST_SESSION = 47;
+/** The first probe set written in the latest session that wrote any (session 58: sets 55-72). */
+const PROBE_SETS_OF_LATEST_SESSION = 55;
 
 /**
  * --probe-weights: does training the word model on the used probe sets help it read asks it has

@@ -1115,7 +1115,8 @@ const DEFINITION_ASKED = /(?<!\p{L})(?:what (?:is|are)|what (?:an? |the )?[\p{L}
 /**
  * An instruction to transform a text given with it (summarize, translate, proofread, fix or check
  * the grammar, rephrase, shorten, extract), in the covered languages, asked plainly or with "can
- * you": what follows its colon is the text, not the ask. Latin and Cyrillic verbs end at a word's end; Chinese and Japanese ones need not.
+ * you": what follows its colon is the text, not the ask. Latin and Cyrillic verbs end at a word's
+ * end; Chinese and Japanese ones need not.
  */
 const TRANSFORM_INSTRUCTION =
   /^(?:please\s+|(?:can|could|would) you (?:please )?)?(?:(?:summari[sz]e|tl;?dr|translate|proofread|check (?:[\p{L}']+ ){0,3}for (?:grammar|spelling|typos?|punctuation)|paraphrase|rephrase|reword|rewrite|shorten|extract|fix (?:the |my )?(?:grammar|spelling|typos?|punctuation|wording)|correct (?:the |my )?(?:grammar|spelling|typos?|punctuation)|make (?:this|it|the)(?: \p{L}+){0,2} (?:more|less|shorter|longer|clearer|simpler|sound)|reescribe|réécris|réécrivez|перепиши|resume (?:este|esto|el|la)|resumir|resúmeme|traduce|traduis|traduisez|traduz|traduci|übersetze|fasse|korrigiere|corrige|résume|résumez|переведи|перескажи|исправь|сократи)(?![\p{L}])|翻译|总结|概括|要約|翻訳)/iu;
