@@ -8,7 +8,7 @@
  *   node dist/benchmarks/classifier.js --against <other checkout>    # speed, interleaved with another build
  *   node dist/benchmarks/classifier.js --against-processes <other checkout> [pairs]   # the same in fresh processes, one build each
  *   node dist/benchmarks/classifier.js --word-model-check            # the fallback on unseen phrasing (tune split only)
- *   node dist/benchmarks/classifier.js --probes [other checkout]     # the probe asks of sessions 22-23 (not the labelled set), this build [and another]
+ *   node dist/benchmarks/classifier.js --probes [other checkout]     # the probe sets (not the labelled set), this build [and another]: per set, the held-back and used ones summed
  *   node dist/benchmarks/classifier.js --cold [runs]                 # a fresh process's first calls, with and without the start-up warm-up
  *   node dist/benchmarks/classifier.js --passes                      # the 1.4 KB mixtures: a bare pass, the lexicon scan, a classification
  *   node dist/benchmarks/classifier.js --pairs [bytes]               # every two-piece unit of the mixtures' pieces repeated to 2 KB: the slowest
@@ -1209,6 +1209,12 @@ async function probes(otherRoot: string | undefined): Promise<void> {
     const part = set === 'all' ? rows : rows.filter((r) => r.set === set);
     console.log(`| ${set} | ${part.length} | ${builds.map(([, c]) => cell(part, c)).join(' | ')} |`);
   }
+  // The sets never used to change the classifier (HELD_BACK_PROBE_SETS) and the rest, summed: what
+  // a change does to asks it was not made from, beside the asks it was.
+  const heldBack = rows.filter((r) => HELD_BACK_PROBE_SETS.has(r.set));
+  const used = rows.filter((r) => !HELD_BACK_PROBE_SETS.has(r.set));
+  console.log(`| held back (${[...HELD_BACK_PROBE_SETS].join(', ')}) | ${heldBack.length} | ${builds.map(([, c]) => cell(heldBack, c)).join(' | ')} |`);
+  console.log(`| used | ${used.length} | ${builds.map(([, c]) => cell(used, c)).join(' | ')} |`);
 }
 
 if (args.includes('--probes')) {
