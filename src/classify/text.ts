@@ -949,9 +949,9 @@ export interface TechnicalMarks {
  * What marks an ask as a concrete technical situation (exported for tests): `names` are words
  * written the way systems are named (an acronym, CamelCase, letters then digits, snake_case or
  * dotted identifiers; in a text written mostly in another script, any Latin word of two letters
- * and any such name, "S3"), `measurements` numbers with a unit. "GC pauses went from 20 ms to 400 ms on G1" has both; so do most terse
- * expert questions, which name no hard verb. Meant for short asks: it reads at most the first
- * 600 characters.
+ * and any such name, "S3"), `measurements` numbers with a unit. "GC pauses went from 20 ms to
+ * 400 ms on G1" has both; so do most terse expert questions, which name no hard verb. Meant for
+ * short asks: it reads at most the first 600 characters.
  */
 export function technicalMarks(text: string, lowerCaseNames = false): TechnicalMarks {
   // (scoreTurn gives the ask with plain spaces, withPlainSpaces: the patterns are written with one, "16 GB".)
