@@ -510,6 +510,16 @@ describe('listMarks: the list marks outside bracketed groups, counted without a 
     expect(listMarks(`(${'a, '.repeat(60)})`, false, 100)).toBe(60);
   });
 
+  it('is bounded on a megabyte of brackets that never close, close just past 120 characters, or nest', () => {
+    for (const text of ['('.repeat(1 << 20), `(${'a,'.repeat(60)}b)`.repeat(1 << 13), '((a, b)'.repeat(1 << 17), '（'.repeat(1 << 20)]) {
+      const t0 = performance.now();
+      // Counted to the end (no cap reached): every group is tried.
+      listMarks(text, false, Infinity);
+      listMarks(text, true, Infinity);
+      expect(performance.now() - t0, text.slice(0, 20)).toBeLessThan(500);
+    }
+  });
+
   it('countNumerals counts what /\\d+(?:[.,]\\d+)?/g matched, up to the cap (property)', () => {
     const piece = fc.oneof(fc.constantFrom('0', '12', '.', ',', '1.5', '1,000', ' ', 'a', '٣', '..', ',,'), fc.string({ maxLength: 2 }));
     fc.assert(
