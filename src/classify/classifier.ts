@@ -535,15 +535,20 @@ function howToKind(lex: string): 'process' | 'action' | null {
   return oneAction ? 'action' : 'process';
 }
 
-// A short question opening with a wh-word asks for a fact ("What port does HTTPS use?").
-/** A Chinese or Japanese question for one value ("现在 CPU 使用率是多少？", "サーバーはいくつありますか？"): a lookup, as WH_LOOKUP's are. */
-const CJK_LOOKUP = /(?:是多少|有多少|是什么|是哪个|是谁|在哪里?|几点|多少个?|何ですか|何(?:台|個|人|件|回)(?:ありますか|ですか|いますか)?|いくつ(?:ありますか|ですか)?|どこですか|いつですか)[?？]?$/u;
-/** Whether a text ends as CJK_LOOKUP's questions do (its last 16 characters read, trailing white space left out: bounded). */
-function cjkLookup(text: string): boolean {
+/**
+ * A question for one value in a language that puts its question word last: Chinese, Japanese,
+ * Korean ("现在 CPU 使用率是多少？", "サーバーはいくつありますか？", "재귀 함수란 무엇인가요?") and
+ * Turkish ("Türkiye'nin başkenti neresi?"): a lookup, as WH_LOOKUP's are.
+ */
+const END_LOOKUP = /(?:是多少|有多少|是什么|是哪个|是谁|在哪里?|几点|多少个?|何ですか|何(?:台|個|人|件|回)(?:ありますか|ですか|いますか)?|いくつ(?:ありますか|ですか)?|どこですか|いつですか|무엇인가요|무엇입니까|뭐예요|뭔가요|어디(?:인가요|예요|에 있나요)|언제(?:인가요|예요)|누구(?:인가요|예요)|(?<!\p{L})(?:nedir|neresi|nerede|kimdir|ne zaman|kaç))[?？]?$/u;
+/** Whether a text ends as END_LOOKUP's questions do (its last 16 characters read, trailing white space left out: bounded). */
+function endLookup(text: string): boolean {
   const t = text.trimEnd();
-  return CJK_LOOKUP.test(t.length > 16 ? t.slice(-16) : t);
+  return END_LOOKUP.test(t.length > 16 ? t.slice(-16) : t);
 }
-const WH_LOOKUP = /^\s*[¿"'“]?(?:what|which|when|who|where|qué|cuál|cuándo|quién|dónde|was|welche[rsn]?|wann|wer|wo|quel(?:le)?s?|quand|qui|où|что|какой|какая|какое|когда|кто|где)(?![\p{L}])/u;
+// A short question opening with a wh-word asks for a fact ("What port does HTTPS use?"); Portuguese,
+// Italian, Polish and Dutch ones since session 59 (not Dutch "wie": it is German "how").
+const WH_LOOKUP = /^\s*[¿"'“]?(?:what|which|when|who|where|qué|cuál|cuándo|quién|dónde|was|welche[rsn]?|wann|wer|wo|quel(?:le)?s?|quand|qui|où|что|какой|какая|какое|когда|кто|где|o que|qual|quais|quem|onde|quando|quant[oaie]s?|che|cosa|quale|quali|chi|dove|co to|jak(?:i|a|ie)|kto|gdzie|kiedy|wat|welke?|waar|wanneer|hoeveel)(?![\p{L}])/u;
 
 // One-step arithmetic asked in words, in the covered languages: "Wie viel ist 8 plus 9?", "Combien
 // font 6 fois 7 ?", "Сколько будет 2 плюс 2?" (a percentage or a square root is simple: the labels).
@@ -1436,7 +1441,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
       if (found.measurements >= 1 && family !== 'simple') {
         family = 'complex';
         extra.push('a measured problem in a named system');
-      } else if (family === 'none' && !(shape.words <= 10 && (WH_LOOKUP.test(lex) || cjkLookup(lex))) && !agentCommand(askRaw)) {
+      } else if (family === 'none' && !(shape.words <= 10 && (WH_LOOKUP.test(lex) || endLookup(lex))) && !agentCommand(askRaw)) {
         // One tier up from a plain question, no more: a name says the topic is technical, not hard.
         // A short command naming one ("bump requests to 2.32 in requirements.txt") is one operation.
         family = 'moderate';
@@ -1711,7 +1716,7 @@ function opensWithInstruction(askRaw: string): boolean {
 function fallbackMayRead(text: string): boolean {
   const start = text.length > 200 ? text.slice(0, 200) : text;
   if (approxWords(start) <= 10 && WH_LOOKUP.test(text.slice(0, 60).trim().toLowerCase())) return false;
-  if (text.length <= 40 && cjkLookup(text)) return false;
+  if (text.length <= 40 && endLookup(text)) return false;
   return !socialEdge(text) && !hasSocialWord(start.toLowerCase());
 }
 

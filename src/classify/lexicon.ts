@@ -17,8 +17,10 @@ export const DEEP_ASK = lexicon(
     'demonstrate that', 'show that', 'formally verified', 'tla\\+', 'research (?:plan|design|proposal)', 'lower bound', 'competitive ratio', 'loop invariant',
     'demuestra', 'demuestre', 'demostrar?', 'demostración', 'beweise', 'beweisen', 'beweis', 'herleiten', 'leite', 'démontrer', 'démontrez', 'démontre',
     'démonstration', 'prouver', 'prouvez', 'prouve', 'dimostra', 'dimostrare', 'demonstre', 'demonstrar', 'montre[rz]? que', 'zeige(?:n sie)?,? dass', 'muestr[ae] que', 'mostrar que', 'покажите,? что', 'покажи,? что', 'докажите', 'докажи', 'доказательство', 'доказать', 'выведите', 'выведи',
+    // Session 59 (fresh probes in six more languages): Polish, Turkish and Dutch proofs (Korean below).
+    'udowodnij', 'udowodnić', 'wykaż,? że', 'kanıtla(?:yın|yınız)?', 'ispatla(?:yın|yınız)?', 'bewijs', 'bewijzen', 'toon aan dat',
   ],
-  ['证明', '推导', '証明', '導出'],
+  ['证明', '推导', '証明', '導出', '증명'],
 );
 /** Scope that turns a design into a whole-system design. */
 export const WHOLE_SYSTEM = lexicon(
@@ -38,8 +40,10 @@ export const COMPLEX_ASK = lexicon(
     'analysiere', 'concevoir', 'concevez', 'conçois', 'optimiser', 'optimisez', 'implémenter', 'implémentez', 'analyser', 'analysez',
     'спроектируй', 'спроектируйте', 'оптимизируй', 'реализуй', 'реализуйте', 'проанализируй', 'проанализируйте', 'отладь', 'спроектировать',
     'projete', 'projetar', 'otimize', 'otimizar', 'progetta', 'progettare', 'ottimizza', 'ottimizzare', 'refactoriza', 'refactorizar', 'refaktoriere', 'refactorise', 'refactorisez',
+    // Session 59: Portuguese, Italian, Polish, Turkish and Dutch (Korean below).
+    'analise', 'diagnostique', 'analizza', 'diagnostica', 'zaprojektuj', 'zoptymalizuj', 'przeanalizuj', 'zdiagnozuj', 'tasarla(?:yın|yınız)?', 'optimize et', 'analiz et', 'teşhis', 'ontwerp', 'optimaliseer', 'analyseer',
   ],
-  ['设计', '优化', '调试', '实现', '分析', '設計', '最適化', 'デバッグ', '実装'],
+  ['设计', '优化', '调试', '实现', '分析', '設計', '最適化', 'デバッグ', '実装', '설계', '최적화', '디버깅', '분석해'],
 );
 /** Explain, compare, write something of substance, solve. */
 export const MODERATE_ASK = lexicon(
@@ -59,8 +63,10 @@ export const MODERATE_ASK = lexicon(
     'erkläre', 'erklären', 'vergleiche', 'unterschied', 'vorteile', 'löse', 'berechne', 'schreibe', 'warum', 'comparez', 'expliquez',
     'différence', 'avantages', 'résoudre', 'résous', 'calculez', 'écrivez', 'écris', 'pourquoi', 'объясни', 'объясните', 'сравни', 'сравните',
     'разница', 'преимущества', 'реши', 'решите', 'вычисли', 'напиши', 'напишите', 'почему', 'rédige[zr]?', 'scrivi', 'escreva', 'perché', 'por que', 'spiega',
+    // Session 59: Italian, Portuguese, Polish, Turkish and Dutch (Korean below).
+    'spiegami', 'confronta', 'differenz[ae]', 'vantaggi', 'diferença', 'vantagens', 'wyjaśnij', 'porównaj', 'dlaczego', 'napisz', 'różnica', 'açıkla', 'karşılaştır', 'neden', 'fark\\p{L}*', 'leg uit', 'leg (?:[\\p{L}-]+ ){1,6}uit', 'vergelijk', 'waarom', 'schrijf', 'verschil',
   ],
-  ['比较', '为什么', '如何', '区别', '优缺点', '解释', '比較', 'なぜ', 'どうして', '違い', '説明して', '解いて', '計算して', '書いて', '教えてください', '写一', 'すべきか', 'どう考え', '该不该', '要不要'],
+  ['比较', '为什么', '如何', '区别', '优缺点', '解释', '比較', 'なぜ', 'どうして', '違い', '説明して', '解いて', '計算して', '書いて', '教えてください', '写一', 'すべきか', 'どう考え', '该不该', '要不要', '설명해', '비교', '차이', '장단점'],
 );
 /** Lookups, definitions, conversions, short edits. */
 export const SIMPLE_ASK = lexicon(
@@ -74,8 +80,10 @@ export const SIMPLE_ASK = lexicon(
     'what (?:programming )?language is (?:this|it)', 'which (?:programming )?language is (?:this|it)',
     'qué es', 'cuál es', 'quién', 'wie (?:hoch|weit|alt|lang|groß|schwer|tief)', 'o que é', 'qual é', "cos'è", "che cos'è", 'chi (?:è|era|ha)', 'traduce', 'resume', 'was ist', 'wer ist', 'wie viele', 'übersetze', 'fasse', "qu'est-ce", 'quelle est',
     'qui est', 'traduis', 'traduisez', 'résume', 'que signifie', 'que veut dire', 'qué significa', 'was bedeutet', 'что означает', 'что такое', 'кто', 'сколько', 'какая', 'какой', 'переведи', 'переведите', 'кратко', 'перескажи',
+    // Session 59: lookups in Portuguese, Italian, Polish, Turkish and Dutch (Korean below).
+    'quantos', 'quantas', 'o que significa', 'quanti', 'quante', 'quali sono', 'cosa significa', 'co to (?:jest|są)', 'jak[aiu] jest', 'nedir', 'neresi', 'nerede', 'kimdir', 'ne demek', 'wat (?:is|zijn|betekent)', 'hoeveel',
   ],
-  ['什么是', '是什么', '什么意思', 'どういう意味', 'おすすめ', '哪里', '翻译', '总结', '有多长', '有多高', '有多远', '默认', 'デフォルト', 'とは', 'どこ', '翻訳', '要約', 'どれくらい', 'の高さは', 'の長さは', 'は何ですか', 'は誰'],
+  ['什么是', '是什么', '什么意思', 'どういう意味', 'おすすめ', '哪里', '翻译', '总结', '有多长', '有多高', '有多远', '默认', 'デフォルト', 'とは', 'どこ', '翻訳', '要約', 'どれくらい', 'の高さは', 'の長さは', 'は何ですか', 'は誰', '무슨 뜻', '무엇인가요', '무엇입니까', '뭐예요', '뭔가요', '란 무엇'],
 );
 /** Topics whose answers need care: distributed systems, performance, security, algorithms, statistics. */
 export const DEPTH_TERMS = lexicon(
@@ -184,7 +192,9 @@ export const SMALL_TALK_WORDS = new Set(
     "you're c'est best new year love buenas noches tardes moin servus dir klar dank vielen super parfait génial bonsoir bonne nuit ça va " +
     'доброе утро добрый день вечер спокойной ночи всё понятно valeu tchau oi bom dia boa noite mille buongiorno buonanotte ' +
     "geht's how's going " +
-    'qué tal как дела ты teşekkürler merhaba شكرا جزيلا مرحبا नमस्ते धन्यवाद dzięki dziękuję cześć bedankt hoi hej tack 고마워요 감사합니다 안녕'
+    'qué tal как дела ты teşekkürler merhaba شكرا جزيلا مرحبا नमस्ते धन्यवाद dzięki dziękuję cześć bedankt hoi hej tack 고마워요 감사합니다 안녕 ' +
+    // session 59 (fresh probes): "Oi, tudo bem?", "Tutto bene?", "Nasılsın?"
+    'tudo bem você tutto bene stai nasılsın'
   ).split(' '),
 );
 export const SMALL_TALK_CJK = /^(?:你好吗?|最近怎么样|お元気ですか|元気(?:です)?か?|谢谢你?|再见|好的，?明白了|好的|早上好|晚上好|晚安|こんにちは|こんばんは|ありがとう(?:ございます)?|おはよう(?:ございます)?|おやすみなさい|さようなら|안녕하세요|감사합니다|고마워요)[\s!！。.~?？]*$/u;
@@ -342,7 +352,7 @@ export const TECH_CONTEXT = lexicon(
     'servicio', 'servidor', 'consultas?', 'base de datos', 'índice', 'memoria', 'memória', 'consulta', 'dienst', 'datenbank', 'modell\\p{L}*', 'abfrage', 'speicher', 'serveur',
     'requête', 'base de données', 'mémoire', 'сервер\\p{L}*', 'сервис\\p{L}*', 'сайт\\p{L}*', 'приложени\\p{L}*', 'резервн\\p{L}* копировани\\p{L}*', 'модел\\p{L}*', 'метрик\\p{L}*', 'запрос\\p{L}*', 'база данных', 'память', 'тест', 'кластер\\p{L}*',
   ],
-  ['サーバ', 'データベース', 'メモリ', 'バッチ', 'ジョブ', '服务', '数据库', '内存', '查询', '测试', '集群', '接口', '支付', '订单', '回调', '模型', 'モデル'],
+  ['サーバ', 'データベース', 'メモリ', 'バッチ', 'ジョブ', '服务', '数据库', '内存', '查询', '测试', '集群', '接口', '支付', '订单', '回调', '模型', 'モデル', '서버', '서비스', '데이터베이스', '쿠버네티스', '파드', '클러스터', '메모리', '쿼리'],
 );
 /**
  * A failure or slowdown to diagnose (second round, tune split: terse expert requests such as
@@ -362,7 +372,7 @@ export const SYMPTOM = lexicon(
     'sin memoria', 'sans mémoire', '(?:streams?|connections?|packets?|calls?|sessions?|requests?|messages?|websockets?) drop', 'battery drain', 'drains? (?:the )?battery',
     'tardan', 'falla', 'se reinicia', 'wächst', 'pierde', 'lenta', 'verliert', 'steigt', 'kommt nicht hinterher', 'hinterher', 'latence', 'perd', 'plante', 'perde', 'падает', 'недоступн\\p{L}*', 'lento', 'subió', 'fuga', 'vazamento', 'langsam', 'speicherleck', 'hängt', 'зависают', 'прыгает', 'утечк[аи]', 'тормоз\\p{L}*', 'растёт',
   ],
-  ['メモリ不足', '内存不足', '错误率', 'エラー率', '重新平衡', '丢了', '丢失', '重複', '重复', '遅延', '延迟', '再起動', '重启', '飙升', '暴涨', '倍になった', '増え続け', '止まる', 'タイムアウト', '跳ねる', '慢', '断开', '出ない', '落ちる', '超时', '增加了', '泄漏', '卡住', '偶尔', '느립니다', '느려', '遅い', '急増', '急增', '激增', 'デッドロック', '死锁', 'エラーを返'],
+  ['メモリ不足', '内存不足', '错误率', 'エラー率', '重新平衡', '丢了', '丢失', '重複', '重复', '遅延', '延迟', '再起動', '重启', '飙升', '暴涨', '倍になった', '増え続け', '止まる', 'タイムアウト', '跳ねる', '慢', '断开', '出ない', '落ちる', '超时', '增加了', '泄漏', '卡住', '偶尔', '느립니다', '느려', '遅い', '急増', '急增', '激增', 'デッドロック', '死锁', 'エラーを返', '재시작', '타임아웃', '오류가'],
 );
 /**
  * Words that are a symptom only when said of a system ("the database slows down every Monday",
@@ -398,6 +408,8 @@ export const QUANTITY_QUESTION = lexicon(
   [
     'how (?:many|much|long|far|thick|old|heavy)', "what(?:'s|s| is) the (?:angle|probability|area|chance|ratio)", 'sum of (?:the )?(?:first|all|integers|numbers|digits|squares|cubes|odd|even)', 'remainder when', 'when (?:was|will|is) it', "what(?: is|'s) (?:its|the) area", 'when does', 'on which (?:day|night)', 'which day',
     'how many times', 'what are they', 'net (?:change|gain|loss|effect)', "what(?: is|'s) (?:its|the) average (?:speed|time|cost)", 'cuánto cuesta', 'was kostet', "quel est l'angle", 'когда', 'сколько', 'quanto tempo', 'quante',
+    // Session 59: as SIMPLE_ASK's "how many" in Portuguese, Italian, Dutch and Turkish.
+    'quant[oa]s', 'quanti', 'hoeveel', 'kaç',
   ],
   ['各有多少', '何度', '多少', 'いくつ', '何通り', '何個', '何回', '何日'],
 );

@@ -1330,6 +1330,34 @@ describe('classifier: probe sets 55, 59, 61, 63, 65, 67, 69 and 71, and the retr
     expect(givenPassage("can you design this: 'a billing system'")).toBeNull();
     expect(classifyText('おすすめの本を教えて').signals[0]).toBe('asks a lookup, definition, conversion or short edit');
   });
+
+  it('probe set 73: proofs, designs, diagnoses, lookups and greetings in Portuguese, Italian, Korean, Polish, Turkish and Dutch read as their English twins do', () => {
+    const rules = (q: string) => classifyMessages([{ role: 'user', content: q }], 3, false);
+    for (const [q, tier] of [
+      ['소수가 무한히 많다는 것을 증명하세요.', 'deep'],
+      ['Udowodnij, że pierwiastek z 2 jest niewymierny.', 'deep'],
+      ['Bewijs dat er oneindig veel priemgetallen zijn.', 'deep'],
+      ['대규모 채팅 서비스의 아키텍처를 설계해 주세요. 메시지 순서 보장과 오프라인 동기화를 포함해서요.', 'complex'],
+      ['Mikroservislerimiz arasında gecikme aniden 10 kat arttı. Nasıl teşhis ederim?', 'complex'],
+      ['쿠버네티스 파드가 5분마다 재시작됩니다. 메모리 사용량은 정상입니다. 원인이 뭘까요?', 'complex'],
+      ['도커 컨테이너와 가상 머신의 차이는 무엇인가요?', 'moderate'],
+      ['Wyjaśnij, jak działa szyfrowanie asymetryczne.', 'moderate'],
+      ['Oi, tudo bem?', 'trivial'],
+    ] as const) expect(rules(q).tier, q).toBe(tier);
+    for (const q of ['Quanti metri ci sono in un miglio?', "Python'da sözlük nedir?", 'Wat is een API?', 'Co to jest rekurencja?', 'HTTP 상태 코드 404는 무슨 뜻인가요?']) {
+      expect(rules(q).signals[0], q).toBe('asks a lookup, definition, conversion or short edit');
+    }
+    // A lookup whose question word comes last (Turkish, Korean) or first (Dutch, Italian) is not
+    // lifted by the word model; the same words as a longer ask may be.
+    for (const q of ["Türkiye'nin başkenti neresi?", '재귀 함수란 무엇인가요?', 'Wat is de hoofdstad van Canada?', 'Quali sono i colori della bandiera italiana?']) {
+      expect(idx(classifyText(q).tier), q).toBeLessThanOrEqual(idx('simple'));
+    }
+    // "Quantos" counts as "how many" does: with two quantities, a word problem.
+    expect(rules('Quantos triângulos existem numa grade de 4x4 pontos?').signals[0]).toBe('a calculation or word problem');
+    // German "wie ist" (how is) is no Dutch "who is"; "jake" opens no Polish question.
+    expect(rules('Wie ist das Wetter in Berlin?').signals[0]).not.toBe('asks a lookup, definition, conversion or short edit');
+    expect(classifyText('Jake asked me to review his PR #12, any issues?').tier).toBe('complex');
+  });
 });
 
 describe('givenPassage: a text given to transform is material, not the ask', () => {
