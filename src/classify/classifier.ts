@@ -553,8 +553,8 @@ const WH_LOOKUP = /^\s*[¿"'“]?(?:what|which|when|who|where|qué|cuál|cuándo
 // One-step arithmetic asked in words, in the covered languages: "Wie viel ist 8 plus 9?", "Combien
 // font 6 fois 7 ?", "Сколько будет 2 плюс 2?" (a percentage or a square root is simple: the labels).
 const NUM = '\\d+(?:[.,]\\d+)?';
-const ARITH_OPENER = "(?:what(?:'s|s| is)|how much is|calculate|compute|¿?cuánto (?:es|son)|was (?:ist|ergibt)|wie ?viel ist|combien (?:font|fait)|quanto (?:é|fa|faz)|сколько будет|чему равно)";
-const ARITH_OPERATOR = '(?:[-+*/x×÷]|times|plus|minus|divided by|multiplied by|mal|geteilt durch|más|menos|por|entre|dividido (?:por|entre)|fois|moins|divisé par|vezes|mais|per|diviso|плюс|минус|умножить на|разделить на)';
+const ARITH_OPENER = "(?:what(?:'s|s| is)|how much is|calculate|compute|¿?cuánto (?:es|son)|was (?:ist|ergibt)|wie ?viel ist|combien (?:font|fait)|quanto (?:é|fa|faz)|ile (?:to )?jest|сколько будет|чему равно)";
+const ARITH_OPERATOR = '(?:[-+*/x×÷]|times|plus|minus|divided by|multiplied by|mal|geteilt durch|más|menos|por|entre|dividido (?:por|entre)|fois|moins|divisé par|vezes|mais|per|diviso|razy|плюс|минус|умножить на|разделить на)';
 export const ARITHMETIC_QUESTION = new RegExp(
   `^${ARITH_OPENER}\\s+${NUM}\\s*${ARITH_OPERATOR}\\s*${NUM}\\s*[?？!]{0,3}$`,
   'iu',

@@ -66,7 +66,7 @@ export const MODERATE_ASK = lexicon(
     // Session 59: Italian, Portuguese, Polish, Turkish and Dutch (Korean below).
     'spiegami', 'confronta', 'differenz[ae]', 'vantaggi', 'diferença', 'vantagens', 'wyjaśnij', 'porównaj', 'dlaczego', 'napisz', 'różnica', 'açıkla', 'karşılaştır', 'neden', 'fark\\p{L}*', 'leg uit', 'leg (?:[\\p{L}-]+ ){1,6}uit', 'vergelijk', 'waarom', 'schrijf', 'verschil',
   ],
-  ['比较', '为什么', '如何', '区别', '优缺点', '解释', '比較', 'なぜ', 'どうして', '違い', '説明して', '解いて', '計算して', '書いて', '教えてください', '写一', 'すべきか', 'どう考え', '该不该', '要不要', '설명해', '비교', '차이', '장단점'],
+  ['比较', '为什么', '如何', '区别', '优缺点', '解释', '比較', 'なぜ', 'どうして', '違い', '説明して', '解いて', '計算して', '書いて', '教えてください', '写一', 'すべきか', 'どう考え', '该不该', '要不要', '설명해', '비교', '차이', '장단점', '어떻게 작동', '어떻게 동작', '작동 원리'],
 );
 /** Lookups, definitions, conversions, short edits. */
 export const SIMPLE_ASK = lexicon(
@@ -82,8 +82,10 @@ export const SIMPLE_ASK = lexicon(
     'qui est', 'traduis', 'traduisez', 'résume', 'que signifie', 'que veut dire', 'qué significa', 'was bedeutet', 'что означает', 'что такое', 'кто', 'сколько', 'какая', 'какой', 'переведи', 'переведите', 'кратко', 'перескажи',
     // Session 59: lookups in Portuguese, Italian, Polish, Turkish and Dutch (Korean below).
     'quantos', 'quantas', 'o que significa', 'quanti', 'quante', 'quali sono', 'cosa significa', 'co to (?:jest|są)', 'jak[aiu] jest', 'nedir', 'neresi', 'nerede', 'kimdir', 'ne demek', 'wat (?:is|zijn|betekent)', 'hoeveel',
+    // Session 59, set 75: Dutch "who wrote", Portuguese requests about one's own order or account.
+    'wie (?:schreef|schilderde|ontdekte|bedacht)', '(?:cancelar|alterar|mudar) (?:o |a )?(?:meu|minha)',
   ],
-  ['什么是', '是什么', '什么意思', 'どういう意味', 'おすすめ', '哪里', '翻译', '总结', '有多长', '有多高', '有多远', '默认', 'デフォルト', 'とは', 'どこ', '翻訳', '要約', 'どれくらい', 'の高さは', 'の長さは', 'は何ですか', 'は誰', '무슨 뜻', '무엇인가요', '무엇입니까', '뭐예요', '뭔가요', '란 무엇'],
+  ['什么是', '是什么', '什么意思', 'どういう意味', 'おすすめ', '哪里', '翻译', '总结', '有多长', '有多高', '有多远', '默认', 'デフォルト', 'とは', 'どこ', '翻訳', '要約', 'どれくらい', 'の高さは', 'の長さは', 'は何ですか', 'は誰', '무슨 뜻', '무엇인가요', '무엇입니까', '뭐예요', '뭔가요', '란 무엇', '얼마나', '추천해'],
 );
 /** Topics whose answers need care: distributed systems, performance, security, algorithms, statistics. */
 export const DEPTH_TERMS = lexicon(
@@ -194,10 +196,10 @@ export const SMALL_TALK_WORDS = new Set(
     "geht's how's going " +
     'qué tal как дела ты teşekkürler merhaba شكرا جزيلا مرحبا नमस्ते धन्यवाद dzięki dziękuję cześć bedankt hoi hej tack 고마워요 감사합니다 안녕 ' +
     // session 59 (fresh probes): "Oi, tudo bem?", "Tutto bene?", "Nasılsın?"
-    'tudo bem você tutto bene stai nasılsın'
+    'tudo bem você tutto bene stai nasılsın buonasera dobranoc dzień dobry günaydın iyi geceler akşamlar goedemorgen goedemiddag goedenavond goedenacht welterusten'
   ).split(' '),
 );
-export const SMALL_TALK_CJK = /^(?:你好吗?|最近怎么样|お元気ですか|元気(?:です)?か?|谢谢你?|再见|好的，?明白了|好的|早上好|晚上好|晚安|こんにちは|こんばんは|ありがとう(?:ございます)?|おはよう(?:ございます)?|おやすみなさい|さようなら|안녕하세요|감사합니다|고마워요)[\s!！。.~?？]*$/u;
+export const SMALL_TALK_CJK = /^(?:你好吗?|最近怎么样|お元気ですか|元気(?:です)?か?|谢谢你?|再见|好的，?明白了|好的|早上好|晚上好|晚安|こんにちは|こんばんは|ありがとう(?:ございます)?|おはよう(?:ございます)?|おやすみなさい|さようなら|안녕하세요|감사합니다|고마워요|좋은 아침(?:이에요|입니다)?|잘 자요|반가워요|수고하셨습니다)[\s!！。.~?？]*$/u;
 /**
  * Greetings, thanks and acknowledgements that open or close a social turn ("Gracias, eso es todo",
  * "Спасибо большое!", "Appreciate it!"). Not yes/no/ok/sure/please: those also open corrections
@@ -351,8 +353,10 @@ export const TECH_CONTEXT = lexicon(
     'revenue', 'conversion', 'retention', 'churn', 'purchases', 'clúster', 'nodos?', 'nœuds?', 'knoten',
     'servicio', 'servidor', 'consultas?', 'base de datos', 'índice', 'memoria', 'memória', 'consulta', 'dienst', 'datenbank', 'modell\\p{L}*', 'abfrage', 'speicher', 'serveur',
     'requête', 'base de données', 'mémoire', 'сервер\\p{L}*', 'сервис\\p{L}*', 'сайт\\p{L}*', 'приложени\\p{L}*', 'резервн\\p{L}* копировани\\p{L}*', 'модел\\p{L}*', 'метрик\\p{L}*', 'запрос\\p{L}*', 'база данных', 'память', 'тест', 'кластер\\p{L}*',
+    // Session 59: Turkish, Polish, Portuguese, Italian and Dutch.
+    'sunucu\\p{L}*', 'veritabanı\\p{L}*', 'uygulama\\p{L}*', 'serwer\\p{L}*', 'baz[aey] danych', 'aplikacj\\p{L}*', 'pamięci', 'banco de dados', 'servizio', 'applicazione', 'applicatie',
   ],
-  ['サーバ', 'データベース', 'メモリ', 'バッチ', 'ジョブ', '服务', '数据库', '内存', '查询', '测试', '集群', '接口', '支付', '订单', '回调', '模型', 'モデル', '서버', '서비스', '데이터베이스', '쿠버네티스', '파드', '클러스터', '메모리', '쿼리'],
+  ['サーバ', 'データベース', 'メモリ', 'バッチ', 'ジョブ', '服务', '数据库', '内存', '查询', '测试', '集群', '接口', '支付', '订单', '回调', '模型', 'モデル', '서버', '서비스', '데이터베이스', '쿠버네티스', '파드', '클러스터', '메모리', '쿼리', '애플리케이션'],
 );
 /**
  * A failure or slowdown to diagnose (second round, tune split: terse expert requests such as
@@ -371,6 +375,8 @@ export const SYMPTOM = lexicon(
     'drops', 'dropping', "won't converge", "(?:doesn't|does not|didn't) converge", 'nan', 'janks?', 'jitters?', 'stutter(?:s|ing)?', 'beaconing', 'tripled', 'tripling', 'doubling', '(?:runs?|ran|takes?|took) (?:for )?hours', 'crawl(?:s|ed|ing)?',
     'sin memoria', 'sans mémoire', '(?:streams?|connections?|packets?|calls?|sessions?|requests?|messages?|websockets?) drop', 'battery drain', 'drains? (?:the )?battery',
     'tardan', 'falla', 'se reinicia', 'wächst', 'pierde', 'lenta', 'verliert', 'steigt', 'kommt nicht hinterher', 'hinterher', 'latence', 'perd', 'plante', 'perde', 'падает', 'недоступн\\p{L}*', 'lento', 'subió', 'fuga', 'vazamento', 'langsam', 'speicherleck', 'hängt', 'зависают', 'прыгает', 'утечк[аи]', 'тормоз\\p{L}*', 'растёт',
+    // Session 59: Polish, Turkish and Dutch.
+    'wyciek\\p{L}*', 'wywala\\p{L}*', 'coraz więcej', 'zawiesza się', 'yeniden başlı\\p{L}*', 'çöküyor', 'donuyor', 'yavaşladı', 'crasht', 'loopt vast', 'lopen (?:steeds )?(?:verder )?achter',
   ],
   ['メモリ不足', '内存不足', '错误率', 'エラー率', '重新平衡', '丢了', '丢失', '重複', '重复', '遅延', '延迟', '再起動', '重启', '飙升', '暴涨', '倍になった', '増え続け', '止まる', 'タイムアウト', '跳ねる', '慢', '断开', '出ない', '落ちる', '超时', '增加了', '泄漏', '卡住', '偶尔', '느립니다', '느려', '遅い', '急増', '急增', '激增', 'デッドロック', '死锁', 'エラーを返', '재시작', '타임아웃', '오류가'],
 );
@@ -400,6 +406,8 @@ export const DIAGNOSE_ASK = lexicon(
     'qué reviso', 'cómo lo (?:ajusto|arreglo)', 'woran kann das liegen', 'wie finde ich heraus', 'how do (?:i|we) find out', 'was tun', 'pistes', 'causes? possibles?', 'как уменьшить', 'por quê', 'come (?:trovo|risolvo)',
     'dónde miro', 'por qué', 'cómo (?:encontrar|arreglar|evitar)', 'ursache', 'wie stabilisier\\p{L}*', 'hypothèses', 'cause', 'que faut-il vérifier',
     'почему', 'как исправить', 'как стабилизировать', 'как найти', 'причин\\p{L}*', 'como encontrar', 'causa',
+    // Session 59: where to start and what it could be in Italian, Portuguese, Polish, Turkish and Dutch.
+    'da dove (?:comincio|inizio|parto)', 'por onde (?:começo|começar)', 'od czego zacząć', 'jak znaleźć', 'nereden başla\\p{L}*', 'ne olabilir', 'waar (?:moet ik|begin ik)', 'dlaczego', 'waarom', 'neden',
   ],
   ['原因', '対策', '怎么解决', '如何解决', '彻底解决', 'どう対処', '対処法', 'どこを見れば', '何を調べ', '为什么', 'なぜ', '怎么办', '从哪里查', '怎么查', '排查', '調査手順', '調査の手順', '原因の候補', '修复', '候補', '点検', '점검', '원인', '見直す', '見直し', '怎么定位', '如何定位', '調べ方', '何を確認'],
 );

@@ -1358,6 +1358,20 @@ describe('classifier: probe sets 55, 59, 61, 63, 65, 67, 69 and 71, and the retr
     expect(rules('Wie ist das Wetter in Berlin?').signals[0]).not.toBe('asks a lookup, definition, conversion or short edit');
     expect(classifyText('Jake asked me to review his PR #12, any issues?').tier).toBe('complex');
   });
+
+  it('probe set 75: failures reported in Italian, Polish and Turkish with where to start or what it could be are failures to diagnose; greetings, Polish arithmetic and a Portuguese cancellation are what they are in English', () => {
+    const rules = (q: string) => classifyMessages([{ role: 'user', content: q }], 3, false);
+    for (const q of [
+      'Il servizio di pagamento va in timeout solo sotto carico, con 500 richieste al secondo. Da dove comincio?',
+      'Nasza aplikacja zużywa coraz więcej pamięci i co kilka dni się wywala. Jak znaleźć wyciek?',
+      "Sunucumuz her gece saat 3'te yeniden başlıyor. Loglarda hata yok. Ne olabilir?",
+    ]) expect(rules(q).tier, q).toBe('complex');
+    // Their look-alikes with no system or no symptom are not.
+    for (const q of ['Da dove comincio a imparare il pianoforte?', 'Jak znaleźć dobrego dentystę w Krakowie?']) expect(idx(rules(q).tier), q).toBeLessThan(idx('complex'));
+    for (const q of ['Dobranoc!', 'Günaydın!', 'Goedemorgen!', '좋은 아침이에요!', 'Ile to jest 7 razy 8?']) expect(rules(q).tier, q).toBe('trivial');
+    expect(rules('데이터베이스 인덱스는 어떻게 작동하나요?').tier).toBe('moderate');
+    for (const q of ['Quero cancelar meu pedido 4521.', '서울에서 부산까지 거리는 얼마나 되나요?']) expect(rules(q).signals[0], q).toBe('asks a lookup, definition, conversion or short edit');
+  });
 });
 
 describe('givenPassage: a text given to transform is material, not the ask', () => {
