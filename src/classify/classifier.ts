@@ -1124,7 +1124,7 @@ const DEFINITION_ASKED = /(?<!\p{L})(?:what (?:is|are)|what (?:an? |the )?[\p{L}
  * end; Chinese and Japanese ones need not.
  */
 const TRANSFORM_INSTRUCTION =
-  /^(?:please\s+|(?:can|could|would) you (?:please )?)?(?:(?:summari[sz]e|tl;?dr|translate|proofread|check (?:[\p{L}']+ ){0,3}for (?:grammar|spelling|typos?|punctuation)|paraphrase|rephrase|reword|rewrite|shorten|extract|fix (?:the |my )?(?:grammar|spelling|typos?|punctuation|wording)|correct (?:the |my )?(?:grammar|spelling|typos?|punctuation)|make (?:this|it|the)(?: \p{L}+){0,2} (?:more|less|shorter|longer|clearer|simpler|sound)|reescribe|réécris|réécrivez|перепиши|resume (?:este|esto|el|la)|resumir|resúmeme|traduce|traduis|traduisez|traduz|traduci|übersetze|fasse|korrigiere|corrige|résume|résumez|переведи|перескажи|исправь|сократи)(?![\p{L}])|翻译|总结|概括|要約|翻訳)/iu;
+  /^(?:(?:please|pls|plz)\s+|(?:can|could|would) (?:you|u) (?:please |pls |plz )?)?(?:(?:summari[sz]e|tl;?dr|translate|proofread|check (?:[\p{L}']+ ){0,3}for (?:grammar|spelling|typos?|punctuation)|paraphrase|rephrase|reword|rewrite|shorten|extract|fix (?:the |my )?(?:grammar|spelling|typos?|punctuation|wording)|correct (?:the |my )?(?:grammar|spelling|typos?|punctuation)|make (?:this|it|the)(?: \p{L}+){0,2} (?:more|less|shorter|longer|clearer|simpler|sound)|reescribe|réécris|réécrivez|перепиши|resume (?:este|esto|el|la)|resumir|resúmeme|traduce|traduis|traduisez|traduz|traduci|übersetze|fasse|korrigiere|corrige|résume|résumez|переведи|перескажи|исправь|сократи)(?![\p{L}])|翻译|总结|概括|要約|翻訳)/iu;
 /**
  * Quotes a given text may be put in, each with its closing mark: QUOTE_CLOSES, the CJK corner
  * brackets, and closing marks used at both ends (typography that turns every ' into ’).

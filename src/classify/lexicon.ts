@@ -58,7 +58,7 @@ export const MODERATE_ASK = lexicon(
     'with (?:unit )?tests', 'add (?:[\\p{L}-]+ ){1,2}(?:to|for) (?:the|our|this|my) ',
     'draft', 'compose', 'create a (?:[\\p{L}-]+ ){0,3}(?:plan|schedule|itinerary|rubric|template|budget)', 'give me a (?:[\\p{L}-]+ ){0,2}(?:plan|schedule)',
     'add (?:a|an) (?:[\\p{L}\\p{N}-]+ ){0,2}(?:flag|option|endpoint|column|field|parameter|button|test|check)', 'roteiro', 'itinerario', 'convert this', 'rewrite', 'turn these', 'group the', 'find the bug', 'what causes', '(?:the |main |key )?causes (?:of|de)', 'reasons (?:for|behind)', 'what led to', 'causas de', 'ursachen', 'причины', 'what should i check', 'probability',
-    "what(?:'s|s| is) wrong", 'spot the bug', 'any (?:issues?|problems?|bugs?)', 'regex for', '^sql ?[:：]', 'спланируй', 'planifica', 'planifie[zr]?', 'ajoute[zr]?', 'añade',
+    "what(?:'s|s| is) wrong", 'spot the bug', 'any (?:issues?|problems?|bugs?)', 'regex for', '^sql ?[:：]', '^sql (?:query )?(?:to|for|that)', 'спланируй', 'planifica', 'planifie[zr]?', 'ajoute[zr]?', 'añade',
     'explica', 'explique', 'explico', 'explicar', 'compara', 'diferencia', 'ventajas', 'resuelve', 'calcula', 'escribe', 'redacta', 'por qué',
     'erkläre', 'erklären', 'vergleiche', 'unterschied', 'vorteile', 'löse', 'berechne', 'schreibe', 'warum', 'comparez', 'expliquez',
     'différence', 'avantages', 'résoudre', 'résous', 'calculez', 'écrivez', 'écris', 'pourquoi', 'объясни', 'объясните', 'сравни', 'сравните',
@@ -190,6 +190,8 @@ export const SMALL_TALK_WORDS = new Set(
     'basically know mean actually honestly well right i just ' +
     // session 50 (fresh probes): "nvm figured it out"
     'nvm nevermind figured out ' +
+    // session 59 (fresh probes): "gm" (good morning)
+    'gm ' +
     // second round (greetings and thanks the first lists missed; tune split)
     "you're c'est best new year love buenas noches tardes moin servus dir klar dank vielen super parfait génial bonsoir bonne nuit ça va " +
     'доброе утро добрый день вечер спокойной ночи всё понятно valeu tchau oi bom dia boa noite mille buongiorno buonanotte ' +

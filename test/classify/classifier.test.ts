@@ -1372,6 +1372,16 @@ describe('classifier: probe sets 55, 59, 61, 63, 65, 67, 69 and 71, and the retr
     expect(rules('데이터베이스 인덱스는 어떻게 작동하나요?').tier).toBe('moderate');
     for (const q of ['Quero cancelar meu pedido 4521.', '서울에서 부산까지 거리는 얼마나 되나요?']) expect(rules(q).signals[0], q).toBe('asks a lookup, definition, conversion or short edit');
   });
+
+  it('probe set 77: "sql to …" opening a turn asks for a query, not a diagnosis of the symptom it names; "gm" is a greeting; "pls" and "can u" open a transform instruction', () => {
+    const rules = (q: string) => classifyMessages([{ role: 'user', content: q }], 3, false);
+    expect(rules('sql to get duplicate emails from users table').tier).toBe('moderate');
+    // A report that names the same symptom and asks nothing is still a failure report.
+    expect(rules('our signup job sends duplicate emails to users since the last deploy').tier).toBe('complex');
+    expect(rules('gm').tier).toBe('trivial');
+    expect(givenPassage("pls summarize this: 'We will redesign the billing system.'")?.passage).toBe('We will redesign the billing system.');
+    expect(givenPassage("can u translate this: 'Where is the station?'")?.instruction).toBe('can u translate this');
+  });
 });
 
 describe('givenPassage: a text given to transform is material, not the ask', () => {
