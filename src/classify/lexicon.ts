@@ -562,7 +562,7 @@ export const MATH_TASK = lexicon(
   ['求导', 'を解いて'],
 );
 /** Math tasks with several steps (an expectation asked as "how many flips do you expect": probe set 47). */
-export const MATH_MULTI_STEP = lexicon(['diagonali[sz]e', 'diagonalisez', 'lagrange', 'chi-square', 'sample size (?:to|for|needed)', 'summation argument', 'eigenvalues and eigenvectors', 'valeurs propres', 'recurrence', 'rekurrenz', 'turning points', 'expected (?:number|value|max(?:imum)?|min(?:imum)?|length|time) of', 'on average,? how many', 'how many (?:flips|tosses|rolls|throws|draws|tries|attempts) (?:do|would|will|should) (?:you|we|i|one) expect', 'last (?:two|three|\\d+) digits of \\d+', 'closed form', 'random(?:ly)? walk(?:s|er|ing)?', 'walks randomly'], ['拉格朗日']);
+export const MATH_MULTI_STEP = lexicon(['diagonali[sz]e', 'diagonalisez', 'lagrange', 'chi-square', 'sample size (?:to|for|needed)', 'how many samples (?:do|would|will|should) (?:i|we|you) need to (?:detect|estimate|measure|see|show)', '(?:at|with) \\d+ ?% (?:statistical )?power', 'summation argument', 'eigenvalues and eigenvectors', 'valeurs propres', 'recurrence', 'rekurrenz', 'turning points', 'expected (?:number|value|max(?:imum)?|min(?:imum)?|length|time) of', 'on average,? how many', 'how many (?:flips|tosses|rolls|throws|draws|tries|attempts) (?:do|would|will|should) (?:you|we|i|one) expect', 'last (?:two|three|\\d+) digits of \\d+', 'closed form', 'random(?:ly)? walk(?:s|er|ing)?', 'walks randomly'], ['拉格朗日']);
 /** A system prompt that defines tools (an agent): its tone rules are policy, not a hint about difficulty. */
 export const SYSTEM_TOOLS = /\btools?\s*:|\b[a-z_]+\([a-z_, ]*\)/;
 /**

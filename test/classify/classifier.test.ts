@@ -1382,6 +1382,13 @@ describe('classifier: probe sets 55, 59, 61, 63, 65, 67, 69 and 71, and the retr
     expect(givenPassage("pls summarize this: 'We will redesign the billing system.'")?.passage).toBe('We will redesign the billing system.');
     expect(givenPassage("can u translate this: 'Where is the station?'")?.instruction).toBe('can u translate this');
   });
+
+  it('probe set 79: how many samples are needed to detect an effect, or a test at a given power, is a sample-size problem; samples for a blood test are not', () => {
+    const rules = (q: string) => classifyMessages([{ role: 'user', content: q }], 3, false);
+    expect(rules('How many samples do I need to detect a 2% lift in conversion from a 10% baseline with 80% power?').signals[0]).toBe('a multi-step problem');
+    expect(rules('Is the difference between the two groups significant at 90% power?').signals[0]).toBe('a multi-step problem');
+    expect(idx(rules('How many samples do I need for my blood test?').tier)).toBeLessThan(idx('complex'));
+  });
 });
 
 describe('givenPassage: a text given to transform is material, not the ask', () => {
