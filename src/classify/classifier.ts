@@ -1684,6 +1684,9 @@ const AGENT_COMMAND_VERBS = new Set([
   'bump', 'kill', 'drain', 'cordon', 'uncordon', 'tag', 'label', 'book', 'reserve', 'refund', 'archive', 'promote', 'purge', 'flush', 'revoke', 'grant', 'invite', 'ban',
   'suspend', 'reschedule', 'freeze', 'unfreeze', 'dispute', 'dim', 'lock', 'unlock', 'setze', 'cancela', 'reinicia', 'borra', 'bloquea', 'muestra', 'reembolsa', 'lösche', 'starte', 'stoppe', 'sperre', 'zeige', 'storniere',
   'annule', 'annulez', 'supprime', 'bloque', 'redémarre', 'affiche', 'rembourse', 'перезапусти', 'удали', 'покажи', 'заблокируй', 'отмени', 'останови',
+  // Session 59 (set 81): Portuguese, Italian, Polish and Dutch.
+  'marque', 'agende', 'cancele', 'mostre', 'envie', 'reinicie', 'apague', 'prenota', 'annulla', 'cancella', 'mostra', 'invia', 'riavvia', 'fissa',
+  'zarezerwuj', 'anuluj', 'pokaż', 'wyślij', 'usuń', 'boek', 'annuleer', 'toon', 'stuur', 'verwijder', 'herstart',
 ]);
 /** A Japanese request ending ("…してください") or a Chinese one-operation form ("把 X 改成 Y"). */
 const CJK_COMMAND = /(?:して(?:ください|下さい|くれ)|しといて)[。！!]?\s*$|^\s*(?:请)?把/u;

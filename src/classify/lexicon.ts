@@ -198,7 +198,9 @@ export const SMALL_TALK_WORDS = new Set(
     "geht's how's going " +
     'qué tal как дела ты teşekkürler merhaba شكرا جزيلا مرحبا नमस्ते धन्यवाद dzięki dziękuję cześć bedankt hoi hej tack 고마워요 감사합니다 안녕 ' +
     // session 59 (fresh probes): "Oi, tudo bem?", "Tutto bene?", "Nasılsın?"
-    'tudo bem você tutto bene stai nasılsın buonasera dobranoc dzień dobry günaydın iyi geceler akşamlar goedemorgen goedemiddag goedenavond goedenacht welterusten'
+    'tudo bem você tutto bene stai nasılsın buonasera dobranoc dzień dobry günaydın iyi geceler akşamlar goedemorgen goedemiddag goedenavond goedenacht welterusten ' +
+    // set 81: "Dziękuję bardzo!", "Sağ ol!", "고마워요, 덕분에 해결했어요!"
+    'bardzo sağ ol 덕분에 해결했어요 해결됐어요 알겠습니다 알겠어요'
   ).split(' '),
 );
 export const SMALL_TALK_CJK = /^(?:你好吗?|最近怎么样|お元気ですか|元気(?:です)?か?|谢谢你?|再见|好的，?明白了|好的|早上好|晚上好|晚安|こんにちは|こんばんは|ありがとう(?:ございます)?|おはよう(?:ございます)?|おやすみなさい|さようなら|안녕하세요|감사합니다|고마워요|좋은 아침(?:이에요|입니다)?|잘 자요|반가워요|수고하셨습니다)[\s!！。.~?？]*$/u;
@@ -356,7 +358,7 @@ export const TECH_CONTEXT = lexicon(
     'servicio', 'servidor', 'consultas?', 'base de datos', 'índice', 'memoria', 'memória', 'consulta', 'dienst', 'datenbank', 'modell\\p{L}*', 'abfrage', 'speicher', 'serveur',
     'requête', 'base de données', 'mémoire', 'сервер\\p{L}*', 'сервис\\p{L}*', 'сайт\\p{L}*', 'приложени\\p{L}*', 'резервн\\p{L}* копировани\\p{L}*', 'модел\\p{L}*', 'метрик\\p{L}*', 'запрос\\p{L}*', 'база данных', 'память', 'тест', 'кластер\\p{L}*',
     // Session 59: Turkish, Polish, Portuguese, Italian and Dutch.
-    'sunucu\\p{L}*', 'veritabanı\\p{L}*', 'uygulama\\p{L}*', 'serwer\\p{L}*', 'baz[aey] danych', 'aplikacj\\p{L}*', 'pamięci', 'banco de dados', 'servizio', 'applicazione', 'applicatie',
+    'kubernetes\\p{L}+', 'pody', 'sunucu\\p{L}*', 'veritabanı\\p{L}*', 'uygulama\\p{L}*', 'serwer\\p{L}*', 'baz[aey] danych', 'aplikacj\\p{L}*', 'pamięci', 'banco de dados', 'servizio', 'applicazione', 'applicatie',
   ],
   ['サーバ', 'データベース', 'メモリ', 'バッチ', 'ジョブ', '服务', '数据库', '内存', '查询', '测试', '集群', '接口', '支付', '订单', '回调', '模型', 'モデル', '서버', '서비스', '데이터베이스', '쿠버네티스', '파드', '클러스터', '메모리', '쿼리', '애플리케이션'],
 );
@@ -378,7 +380,7 @@ export const SYMPTOM = lexicon(
     'sin memoria', 'sans mémoire', '(?:streams?|connections?|packets?|calls?|sessions?|requests?|messages?|websockets?) drop', 'battery drain', 'drains? (?:the )?battery',
     'tardan', 'falla', 'se reinicia', 'wächst', 'pierde', 'lenta', 'verliert', 'steigt', 'kommt nicht hinterher', 'hinterher', 'latence', 'perd', 'plante', 'perde', 'падает', 'недоступн\\p{L}*', 'lento', 'subió', 'fuga', 'vazamento', 'langsam', 'speicherleck', 'hängt', 'зависают', 'прыгает', 'утечк[аи]', 'тормоз\\p{L}*', 'растёт',
     // Session 59: Polish, Turkish and Dutch.
-    'wyciek\\p{L}*', 'wywala\\p{L}*', 'coraz więcej', 'zawiesza się', 'yeniden başlı\\p{L}*', 'çöküyor', 'donuyor', 'yavaşladı', 'crasht', 'loopt vast', 'lopen (?:steeds )?(?:verder )?achter',
+    'wyciek\\p{L}*', 'wywala\\p{L}*', 'restartuj\\p{L}*', 'gecikme\\p{L}*', 'coraz więcej', 'zawiesza się', 'yeniden başlı\\p{L}*', 'çöküyor', 'donuyor', 'yavaşladı', 'crasht', 'loopt vast', 'lopen (?:steeds )?(?:verder )?achter',
   ],
   ['メモリ不足', '内存不足', '错误率', 'エラー率', '重新平衡', '丢了', '丢失', '重複', '重复', '遅延', '延迟', '再起動', '重启', '飙升', '暴涨', '倍になった', '増え続け', '止まる', 'タイムアウト', '跳ねる', '慢', '断开', '出ない', '落ちる', '超时', '增加了', '泄漏', '卡住', '偶尔', '느립니다', '느려', '遅い', '急増', '急增', '激增', 'デッドロック', '死锁', 'エラーを返', '재시작', '타임아웃', '오류가'],
 );
@@ -409,7 +411,7 @@ export const DIAGNOSE_ASK = lexicon(
     'dónde miro', 'por qué', 'cómo (?:encontrar|arreglar|evitar)', 'ursache', 'wie stabilisier\\p{L}*', 'hypothèses', 'cause', 'que faut-il vérifier',
     'почему', 'как исправить', 'как стабилизировать', 'как найти', 'причин\\p{L}*', 'como encontrar', 'causa',
     // Session 59: where to start and what it could be in Italian, Portuguese, Polish, Turkish and Dutch.
-    'da dove (?:comincio|inizio|parto)', 'por onde (?:começo|começar)', 'od czego zacząć', 'jak znaleźć', 'nereden başla\\p{L}*', 'ne olabilir', 'waar (?:moet ik|begin ik)', 'dlaczego', 'waarom', 'neden',
+    'da dove (?:comincio|inizio|parto)', 'co (?:sprawdzić|sprawdzam)', 'por onde (?:começo|começar)', 'od czego zacząć', 'jak znaleźć', 'nereden başla\\p{L}*', 'ne olabilir', 'waar (?:moet ik|begin ik)', 'dlaczego', 'waarom', 'neden',
   ],
   ['原因', '対策', '怎么解决', '如何解决', '彻底解决', 'どう対処', '対処法', 'どこを見れば', '何を調べ', '为什么', 'なぜ', '怎么办', '从哪里查', '怎么查', '排查', '調査手順', '調査の手順', '原因の候補', '修复', '候補', '点検', '점검', '원인', '見直す', '見直し', '怎么定位', '如何定位', '調べ方', '何を確認'],
 );
@@ -605,6 +607,8 @@ export const FAILURE_PATTERN = lexicon(
     'every time', 'each time', 'cada vez que', 'jedes mal', 'chaque fois', 'каждый раз', 'ogni volta', 'toda vez que', 'locally', 'on my machine',
     'during (?:the |our |a )?(?:nightly|night|peak|backfill|backups?|deploys?|deployments?|migrations?|load tests?|rollouts?|compaction)', 'over (?:a|the|one) (?:day|week|night|weekend)', 'for no (?:apparent|obvious|clear) reason', 'sin (?:motivo|razón) aparente', 'ohne (?:erkennbaren|ersichtlichen) grund', 'sans raison apparente', 'без видимой причины',
     'aleatoriamente', 'aléatoirement', 'solo con', 'nur mit', 'seulement avec', 'только с', '(?:is|works|runs) fine',
+    // Session 59: when it happens in Polish, Turkish and Dutch (Korean below).
+    'co (?:godzinę|noc|rano|dzień|tydzień)', 'po (?:aktualizacji|wdrożeniu|migracji)', 'her (?:gece|sabah|gün|saat)', 'elke (?:nacht|ochtend|dag|maandag)', 'sinds (?:de|het|gisteren|vorige week)',
   ],
-  ['每天晚上', '每隔', '每到', '昨日から', '毎朝', '毎晩', '之后', '只有', '時だけ', '時間帯だけ', '以降', '每次', 'たびに', 'だけで', '只在', '問題ない', '没问题'],
+  ['매일', '마다', '배포 후', '업데이트 후', '每天晚上', '每隔', '每到', '昨日から', '毎朝', '毎晩', '之后', '只有', '時だけ', '時間帯だけ', '以降', '每次', 'たびに', 'だけで', '只在', '問題ない', '没问题'],
 );

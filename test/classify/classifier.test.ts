@@ -1389,6 +1389,16 @@ describe('classifier: probe sets 55, 59, 61, 63, 65, 67, 69 and 71, and the retr
     expect(rules('Is the difference between the two groups significant at 90% power?').signals[0]).toBe('a multi-step problem');
     expect(idx(rules('How many samples do I need for my blood test?').tier)).toBeLessThan(idx('complex'));
   });
+
+  it('probe set 81: Polish and Turkish measured reports with when they happen are failures to diagnose; Polish, Turkish and Korean thanks are small talk; Portuguese and Italian verbs are commands to an agent', () => {
+    const rules = (q: string) => classifyMessages([{ role: 'user', content: q }], 3, false);
+    for (const q of ['Po aktualizacji Kubernetesa pody restartują się co godzinę. Co sprawdzić?', 'Redis kümemizde gecikme her gece artıyor. Neden?']) expect(rules(q).tier, q).toBe('complex');
+    // The same words about no system are not.
+    expect(idx(rules('Mój pies szczeka co godzinę w nocy. Co sprawdzić?').tier)).toBeLessThan(idx('complex'));
+    for (const q of ['Dziękuję bardzo!', 'Sağ ol!', '고마워요, 덕분에 해결했어요!']) expect(rules(q).tier, q).toBe('trivial');
+    const agent = (q: string) => classifyMessages([{ role: 'system', content: 'Tools: create_event(title, start), cancel_event(id)' }, { role: 'user', content: q }]);
+    for (const q of ['Cancele o evento 42.', 'Annulla la riunione di domani.']) expect(idx(agent(q).tier), q).toBeLessThanOrEqual(idx('simple'));
+  });
 });
 
 describe('givenPassage: a text given to transform is material, not the ask', () => {
