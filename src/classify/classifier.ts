@@ -43,6 +43,7 @@ import {
   MATH_MULTI_STEP,
   definesTools,
   NUMBER_WORDS,
+  OWN_RECORD,
   COUNTING_PUZZLE,
   COURTESY_OPENING,
   REQUEST_OPENING,
@@ -548,7 +549,7 @@ function endLookup(text: string): boolean {
 }
 // A short question opening with a wh-word asks for a fact ("What port does HTTPS use?"); Portuguese,
 // Italian, Polish and Dutch ones since session 59 (not Dutch "wie": it is German "how").
-const WH_LOOKUP = /^\s*[¿"'“]?(?:what|which|when|who|where|qué|cuál|cuándo|quién|dónde|was|welche[rsn]?|wann|wer|wo|quel(?:le)?s?|quand|qui|où|что|какой|какая|какое|когда|кто|где|o que|qual|quais|quem|onde|quando|quant[oaie]s?|che|cosa|quale|quali|chi|dove|co to|jak(?:i|a|ie)|kto|gdzie|kiedy|wat|welke?|waar|wanneer|hoeveel)(?![\p{L}])/u;
+const WH_LOOKUP = /^\s*[¿"'“]?(?:what|which|when|who|where|qué|cuál|cuándo|quién|dónde|was|welche[rsn]?|wann|wer|wo|quel(?:le)?s?|quand|qui|où|что|какой|какая|какое|когда|кто|где|o que|qual|quais|quem|onde|quando|quant[oaie]s?|che|cosa|quale|quali|chi|dove|co to|jak(?:i|a|ie)|kto|gdzie|kiedy|wat|welke?|waar|wanneer|hoeveel|a qué hora|à quelle heure|um wie ?viel uhr|во сколько|a que horas|a che ora)(?![\p{L}])/u;
 
 // One-step arithmetic asked in words, in the covered languages: "Wie viel ist 8 plus 9?", "Combien
 // font 6 fois 7 ?", "Сколько будет 2 плюс 2?" (a percentage or a square root is simple: the labels).
@@ -1351,7 +1352,8 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   const marks = () => (askMarks ??= technicalMarks(askScan, LOWER_CASE_SYSTEMS.test(lexScan)));
   // A yes/no question about a system ("Does DNS use TCP or UDP?", "Does Python have tail calls?")
   // takes a fact and its caveat: a lookup, not a one-word answer.
-  const aboutSystem = trivialAsk && (TECH_CONTEXT.test(lexScan) || marks().names > 0);
+  // So does one about the asker's own order or booking ("Can I cancel my order 5521?": OWN_RECORD).
+  const aboutSystem = trivialAsk && (TECH_CONTEXT.test(lexScan) || marks().names > 0 || OWN_RECORD.test(lexScan));
   // The ask names a system: code, a system word, or a name or measurement.
   const namesSystem = () => codeLines > 0 || TECH_CONTEXT.test(lexScan) || hasTechnicalMark(marks());
   // A symptom: SYMPTOM's words anywhere, SYMPTOM_OF_SYSTEM's where a system is named.

@@ -84,9 +84,21 @@ export const SIMPLE_ASK = lexicon(
     'quantos', 'quantas', 'o que significa', 'quanti', 'quante', 'quali sono', 'cosa significa', 'co to (?:jest|są)', 'jak[aiu] jest', 'nedir', 'neresi', 'nerede', 'kimdir', 'ne demek', 'wat (?:is|zijn|betekent)', 'hoeveel',
     // Session 59, set 75: Dutch "who wrote", Portuguese requests about one's own order or account.
     'wie (?:schreef|schilderde|ontdekte|bedacht)', '(?:cancelar|alterar|mudar) (?:o |a )?(?:meu|minha)',
+    // Set 83: at what time, how long, in Spanish, French, German and Russian.
+    'a qué hora', 'à quelle heure', 'um wie ?viel uhr', 'во сколько', 'как долго', 'combien de temps', 'cuánto tiempo',
   ],
   ['什么是', '是什么', '什么意思', 'どういう意味', 'おすすめ', '哪里', '翻译', '总结', '有多长', '有多高', '有多远', '默认', 'デフォルト', 'とは', 'どこ', '翻訳', '要約', 'どれくらい', 'の高さは', 'の長さは', 'は何ですか', 'は誰', '무슨 뜻', '무엇인가요', '무엇입니까', '뭐예요', '뭔가요', '란 무엇', '얼마나', '추천해'],
 );
+/**
+ * One's own order, parcel, booking or subscription ("Can I cancel my order 5521?", "Is my parcel
+ * 88213 on its way?"): a yes/no question about it takes a lookup in the shop's records, not one
+ * word (set 83). Not a lookup whatever else is said: a complaint about an order is labelled
+ * moderate in the training rows ("I never got my package and the tracking says delivered").
+ */
+export const OWN_RECORD = lexicon([
+  'my (?:order|parcel|package|delivery|booking|reservation|subscription|account|ticket)', '(?:order|parcel|package|booking|reservation|shipment|ticket) (?:#|no\\.? ?|number )?\\d{3,}',
+  'mon colis', 'ma commande', 'ma réservation', 'mi pedido', 'mi paquete', 'mi reserva', 'meu pedido', 'minha reserva', 'mein paket', 'meine bestellung', 'meine buchung', 'мой заказ', 'моя посылка',
+]);
 /** Topics whose answers need care: distributed systems, performance, security, algorithms, statistics. */
 export const DEPTH_TERMS = lexicon(
   [
@@ -200,7 +212,9 @@ export const SMALL_TALK_WORDS = new Set(
     // session 59 (fresh probes): "Oi, tudo bem?", "Tutto bene?", "Nasılsın?"
     'tudo bem você tutto bene stai nasılsın buonasera dobranoc dzień dobry günaydın iyi geceler akşamlar goedemorgen goedemiddag goedenavond goedenacht welterusten ' +
     // set 81: "Dziękuję bardzo!", "Sağ ol!", "고마워요, 덕분에 해결했어요!"
-    'bardzo sağ ol 덕분에 해결했어요 해결됐어요 알겠습니다 알겠어요'
+    'bardzo sağ ol 덕분에 해결했어요 해결됐어요 알겠습니다 알겠어요 ' +
+    // set 83: "Night night, talk tomorrow!"
+    'talk tomorrow later soon ttyl'
   ).split(' '),
 );
 export const SMALL_TALK_CJK = /^(?:你好吗?|最近怎么样|お元気ですか|元気(?:です)?か?|谢谢你?|再见|好的，?明白了|好的|早上好|晚上好|晚安|こんにちは|こんばんは|ありがとう(?:ございます)?|おはよう(?:ございます)?|おやすみなさい|さようなら|안녕하세요|감사합니다|고마워요|좋은 아침(?:이에요|입니다)?|잘 자요|반가워요|수고하셨습니다)[\s!！。.~?？]*$/u;
@@ -553,6 +567,8 @@ export const CREATIVE_OBJECT = lexicon([
   'logos?', 'posters?', 'flyers?', 'cards?', 'invitations?', 'tattoos?', 'gardens?', 'rooms?', 'kitchens?', 'outfits?', 'menus?', 'meal plans?',
   'workout(?: plans?)?', 'training plans?', 'routines?', 'party', 'wedding', 'birthday', 'costumes?', 't-shirts?', 'banners?', 'letterhead', 'business cards?',
   'cover', 'mascot', 'brand', 'slogan', 'quilt', 'lesson plans?', 'itinerary', 'schedule', 'budget',
+  // Plans made for a person in Spanish, French and German (set 83: "Diseña un plan de entrenamiento de 8 semanas…").
+  'plan(?:es)? de (?:entrenamiento|estudios?|comidas|dieta)', "programmes? d'entraînement", "plans? d'(?:entraînement|études)", 'trainingspl(?:an|äne)', 'ernährungspl(?:an|äne)', 'lernpl(?:an|äne)',
   // Portuguese and Italian, with their design verbs (session 50).
   'logotipos?', 'cartaz(?:es)?', 'convites?', 'cardápio', 'jardim', 'cozinha', 'festa', 'casamento', 'tatuage(?:m|ns)', 'manifesto', 'biglietto', 'invito', 'giardino', 'cucina', 'matrimonio', 'tatuaggio', 'menù',
 ]);

@@ -39,7 +39,7 @@ export const WARM_UP_CONVERSATIONS: readonly (readonly ChatMessageLike[])[] = [
   ],
   [
     { role: 'system', content: 'You are the store assistant. Tools: search_orders(query), refund(order_id), reschedule(id, date). Be concise.' },
-    { role: 'user', content: 'Can I move my delivery to Friday?' },
+    { role: 'user', content: 'Can I move the appointment to Friday?' },
   ],
   [{ role: 'user', content: '请证明勾股定理，并说明每一步。' }],
   [{ role: 'user', content: 'Wie viel ist 8 plus 9?' }],

@@ -1399,6 +1399,17 @@ describe('classifier: probe sets 55, 59, 61, 63, 65, 67, 69 and 71, and the retr
     const agent = (q: string) => classifyMessages([{ role: 'system', content: 'Tools: create_event(title, start), cancel_event(id)' }, { role: 'user', content: q }]);
     for (const q of ['Cancele o evento 42.', 'Annulla la riunione di domani.']) expect(idx(agent(q).tier), q).toBeLessThanOrEqual(idx('simple'));
   });
+
+  it("probe set 83: a yes/no question about one's own order or booking is a lookup, not a one-word answer; a plan for a person in Spanish is a plan, not engineering; \"at what time\" opens a lookup", () => {
+    const rules = (q: string) => classifyMessages([{ role: 'user', content: q }], 3, false);
+    for (const q of ['Can I cancel my order 5521?', 'Is my parcel 88213 on its way?', 'Puis-je modifier ma commande ?']) expect(rules(q).tier, q).toBe('simple');
+    // Other yes/no questions stay one-word answers.
+    expect(rules('Can I bring my dog to the office?').tier).toBe('trivial');
+    expect(rules('Diseña un plan de entrenamiento de 8 semanas para correr 10 km, para alguien que nunca ha corrido.').tier).toBe('moderate');
+    expect(rules('Diseña un sistema de colas para 50.000 pedidos por minuto.').tier).toBe('complex');
+    expect(idx(classifyText('¿A qué hora abre la tienda el sábado?').tier)).toBeLessThanOrEqual(idx('simple'));
+    expect(rules('Night night, talk tomorrow!').tier).toBe('trivial');
+  });
 });
 
 describe('givenPassage: a text given to transform is material, not the ask', () => {
