@@ -87,7 +87,7 @@ export const SIMPLE_ASK = lexicon(
     // Set 83: at what time, how long, in Spanish, French, German and Russian.
     'a qué hora', 'à quelle heure', 'um wie ?viel uhr', 'во сколько', 'как долго', 'combien de temps', 'cuánto tiempo',
   ],
-  ['什么是', '是什么', '什么意思', 'どういう意味', 'おすすめ', '哪里', '翻译', '总结', '有多长', '有多高', '有多远', '默认', 'デフォルト', 'とは', 'どこ', '翻訳', '要約', 'どれくらい', 'の高さは', 'の長さは', 'は何ですか', 'は誰', '무슨 뜻', '무엇인가요', '무엇입니까', '뭐예요', '뭔가요', '란 무엇', '얼마나', '추천해'],
+  ['什么是', '是什么', '什么意思', 'どういう意味', 'おすすめ', '哪里', '翻译', '总结', '有多长', '有多高', '有多远', '默认', 'デフォルト', 'とは', 'どこ', '翻訳', '要約', 'どれくらい', 'の高さは', 'の長さは', 'は何ですか', 'は誰', '何年', '무슨 뜻', '무엇인가요', '무엇입니까', '뭐예요', '뭔가요', '란 무엇', '얼마나', '추천해'],
 );
 /**
  * One's own order, parcel, booking or subscription ("Can I cancel my order 5521?", "Is my parcel
@@ -135,7 +135,9 @@ export const CONSTRAINT = lexicon([
   'prevent', 'prevents', 'keeping', 'under', 'o\\(n(?: log n)?\\)', 'in-place', 'respects?', 'limit of', 'debe', 'sin', 'muss', 'ohne', 'doit', 'sans', 'должен', 'без',
 ]);
 export const BREVITY = lexicon(
-  ['briefly', 'in one (?:sentence|word|line)', 'one-liner', 'one line', 'short answer', 'just (?:the|a) (?:answer|number|name|floor)', 'yes or no', 'tl;?dr', 'brevemente', 'en una frase', 'in einem satz', 'en une phrase', 'одной фразой', 'кратко'],
+  ['briefly', 'in one (?:sentence|word|line)', 'one-liner', 'one line', 'short answer', 'just (?:the|a) (?:answer|number|name|floor)', 'yes or no', 'tl;?dr', 'brevemente', 'en una frase', 'in einem satz', 'en une phrase', 'одной фразой', 'кратко',
+    // Set 85: "in a few words" in six languages.
+    'en pocas palabras', 'en quelques mots', 'in wenigen worten', 'в двух словах', 'in poche parole', 'em poucas palavras'],
   ['一句话', '一文で', '简单说'],
 );
 /**
@@ -394,6 +396,8 @@ export const SYMPTOM = lexicon(
     'sin memoria', 'sans mémoire', '(?:streams?|connections?|packets?|calls?|sessions?|requests?|messages?|websockets?) drop', 'battery drain', 'drains? (?:the )?battery',
     'tardan', 'falla', 'se reinicia', 'wächst', 'pierde', 'lenta', 'verliert', 'steigt', 'kommt nicht hinterher', 'hinterher', 'latence', 'perd', 'plante', 'perde', 'падает', 'недоступн\\p{L}*', 'lento', 'subió', 'fuga', 'vazamento', 'langsam', 'speicherleck', 'hängt', 'зависают', 'прыгает', 'утечк[аи]', 'тормоз\\p{L}*', 'растёт',
     // Session 59: Polish, Turkish and Dutch.
+    // A page or an app that goes blank (set 85: "Mi app de React se queda en blanco en Safari").
+    '(?:goes|turns|stays) (?:blank|white)', 'blank (?:page|screen)', 'white screen', 'se queda en blanco', 'pantalla en blanco', 'écran blanc', 'weißer bildschirm', 'белый экран',
     'wyciek\\p{L}*', 'wywala\\p{L}*', 'restartuj\\p{L}*', 'gecikme\\p{L}*', 'coraz więcej', 'zawiesza się', 'yeniden başlı\\p{L}*', 'çöküyor', 'donuyor', 'yavaşladı', 'crasht', 'loopt vast', 'lopen (?:steeds )?(?:verder )?achter',
   ],
   ['メモリ不足', '内存不足', '错误率', 'エラー率', '重新平衡', '丢了', '丢失', '重複', '重复', '遅延', '延迟', '再起動', '重启', '飙升', '暴涨', '倍になった', '増え続け', '止まる', 'タイムアウト', '跳ねる', '慢', '断开', '出ない', '落ちる', '超时', '增加了', '泄漏', '卡住', '偶尔', '느립니다', '느려', '遅い', '急増', '急增', '激增', 'デッドロック', '死锁', 'エラーを返', '재시작', '타임아웃', '오류가'],

@@ -1410,6 +1410,16 @@ describe('classifier: probe sets 55, 59, 61, 63, 65, 67, 69 and 71, and the retr
     expect(idx(classifyText('¿A qué hora abre la tienda el sábado?').tier)).toBeLessThanOrEqual(idx('simple'));
     expect(rules('Night night, talk tomorrow!').tier).toBe('trivial');
   });
+
+  it('probe set 85: an app that goes blank in one browser is a failure to diagnose; "in a few words" asks for brevity; Japanese "what year" is a lookup', () => {
+    const rules = (q: string) => classifyMessages([{ role: 'user', content: q }], 3, false);
+    for (const q of ['Mi app de React se queda en blanco en Safari pero en Chrome va bien. ¿Qué puede ser?', 'Our React app shows a blank page in Safari but works fine in Chrome. What could it be?']) {
+      expect(rules(q).tier, q).toBe('complex');
+    }
+    expect(idx(rules('Why does my screen go blank when I close the lid of my notebook?').tier)).toBeLessThan(idx('complex'));
+    expect(rules('oye, ¿me explicas qué es Kubernetes en pocas palabras?').signals).toContain('asks for a brief answer');
+    expect(rules('スカイツリーは何年に完成しましたか？').signals[0]).toBe('asks a lookup, definition, conversion or short edit');
+  });
 });
 
 describe('givenPassage: a text given to transform is material, not the ask', () => {
