@@ -216,7 +216,7 @@ export const SMALL_TALK_WORDS = new Set(
     // set 81: "Dziękuję bardzo!", "Sağ ol!", "고마워요, 덕분에 해결했어요!"
     'bardzo sağ ol 덕분에 해결했어요 해결됐어요 알겠습니다 알겠어요 ' +
     // set 83: "Night night, talk tomorrow!"
-    'talk tomorrow later soon ttyl'
+    'talk tomorrow later soon ttyl anyone anybody'
   ).split(' '),
 );
 export const SMALL_TALK_CJK = /^(?:你好吗?|最近怎么样|お元気ですか|元気(?:です)?か?|谢谢你?|再见|好的，?明白了|好的|早上好|晚上好|晚安|こんにちは|こんばんは|ありがとう(?:ございます)?|おはよう(?:ございます)?|おやすみなさい|さようなら|안녕하세요|감사합니다|고마워요|좋은 아침(?:이에요|입니다)?|잘 자요|반가워요|수고하셨습니다)[\s!！。.~?？]*$/u;
@@ -336,6 +336,10 @@ export const SYSTEM_BRIEF = lexicon(['concise', 'brief', 'short answers?', 'keep
 export const TRIVIAL_ASK = lexicon([
   "^(?:is|are|can(?! (?:you|u) )|do(?! you know )|does|was(?! (?:ist|sind|steht|bedeutet|macht|heißt|kostet|passiert)(?![\\p{L}]))|were|true or false)", 'say (?:hi|hello|ok|yes|no|back)', 'can (?:you|u) (?:hear|see|read|understand) (?:me|this|it)', 'reply with', 'repeat after', 'count from', 'random number',
   'what day comes', 'what comes after', 'what number comes next', "what(?:'s|s| is) the next number", 'what letter', 'opposite of', 'plural of', 'how many legs', 'how many days are in a week', 'which is (?:larger|bigger|smaller)',
+  // Set 87: time units in a larger one, a thing's legs or wheels, what comes before, a colour everyone knows, a word spelled backwards.
+  'how many (?:seconds (?:are )?(?:there )?in a minute|minutes (?:are )?(?:there )?in an hour|hours (?:are )?(?:there )?in a day|months (?:are )?(?:there )?in a year)', 'how many (?:legs|wheels|eyes|wings) (?:does|do) (?:a|an)', 'what (?:day |letter |number )?comes before',
+  'what colou?r (?:is|are) (?:the|a|an)', 'spell (?:\\p{L}+|["\'‘“]\\p{L}+["\'’”]) backwards', 'wie viele (?:sekunden hat eine minute|minuten hat eine stunde|stunden hat ein tag|tage hat eine woche|monate hat ein jahr)',
+  '一(?:分钟有(?:几|多少)秒|小时有(?:几|多少)分钟|天有(?:几|多少)个?小时|(?:周|星期)有(?:几|多少)天|年有(?:几|多少)个?月)',
 ]);
 /**
  * Words that make a yes/no question a judgement ("Is it better to rent or buy?", "Is coffee bad

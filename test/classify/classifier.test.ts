@@ -1420,6 +1420,16 @@ describe('classifier: probe sets 55, 59, 61, 63, 65, 67, 69 and 71, and the retr
     expect(rules('oye, ¿me explicas qué es Kubernetes en pocas palabras?').signals).toContain('asks for a brief answer');
     expect(rules('スカイツリーは何年に完成しましたか？').signals[0]).toBe('asks a lookup, definition, conversion or short edit');
   });
+
+  it('probe set 87: the units of the next larger unit, a bicycle\'s wheels, what comes before, the colour of the sky and a word spelled backwards are one-word answers; a computation over units is not', () => {
+    const rules = (q: string) => classifyMessages([{ role: 'user', content: q }], 3, false);
+    for (const q of ['How many hours are in a day?', 'How many wheels does a bicycle have?', 'What comes before Tuesday?', 'What color is the sky on a clear day?', "Spell 'dog' backwards", 'Wie viele Tage hat eine Woche?', '一周有几天？', 'hello? anyone there?']) {
+      expect(rules(q).tier, q).toBe('trivial');
+    }
+    // Units two steps apart take a multiplication; a leap year is a fact to know.
+    for (const q of ['How many minutes are in a week?', 'Wie viele Minuten hat eine Woche?', 'Wie viele Tage hat ein Schaltjahr?']) expect(rules(q).tier, q).not.toBe('trivial');
+    expect(rules('日本で一番高い山は？').tier).toBe('simple');
+  });
 });
 
 describe('givenPassage: a text given to transform is material, not the ask', () => {

@@ -223,8 +223,9 @@ describe('word model (the classifier fallback)', () => {
       expect(lifted.tier).toBe('moderate');
       expect(lifted.confidence).toBe(Math.round(liftOdds(FALLBACK_ODDS, s - 1) * 100) / 100);
     }
-    // Just past the rounding that lifts (1.5 reads as moderate), the odds are low: far under the band's ~0.9.
-    expect(classifyMessages(messages, 3, () => 1.6).confidence).toBeLessThan(0.5);
+    // Just past the rounding that lifts (1.5 reads as moderate), the odds are low: well under the
+    // band's ~0.9 (0.52 with the odds fitted in session 59, under 0.5 before; a refit moves them).
+    expect(classifyMessages(messages, 3, () => 1.6).confidence).toBeLessThan(0.7);
     // No lift: the band's confidence, as before.
     expect(classifyMessages(messages, 3, () => 1.4)).toEqual(rules);
   });
