@@ -44,6 +44,8 @@ import {
   definesTools,
   NUMBER_WORDS,
   OWN_RECORD,
+  IMPLEMENT_VERB,
+  ANALYSIS_ASKED,
   COUNTING_PUZZLE,
   COURTESY_OPENING,
   REQUEST_OPENING,
@@ -1492,6 +1494,13 @@ function scoreTurn(raw: string, nested = false): TurnScore {
     family = 'moderate';
     extra.push('a design for people, not a system');
     settled = true;
+  }
+  // An implementation of a known thing with no analysis asked ("Implement binary search in Java",
+  // "Implement a stack in Python with push and pop") is one piece of code: moderate, unless another
+  // hard verb is in the ask (IMPLEMENT_VERB's comment).
+  if (family === 'complex' && extra.length === 0 && !code && !material && !wholeSystem && IMPLEMENT_VERB.test(lexScan) && !ANALYSIS_ASKED.test(lexScan) && !COMPLEX_ASK.regex.test(lex.replace(IMPLEMENT_VERB.regexAll, ' '))) {
+    family = 'moderate';
+    extra.push('an implementation of a known thing, no analysis asked');
   }
   let score = BASE[family];
   if (extra.length) signals.push(...extra);

@@ -112,6 +112,8 @@ export const DEPTH_TERMS = lexicon(
     'conflict resolution', 'offline-first', 'sync', 'protocol', 'handshake', 'ledger', 'fraud', 'rate limit(?:er|ing)?', 'bounded', 'backoff', 'retries',
     'trade-?offs?', 'constraints?', 'requirements?', 'edge cases?', 'pitfalls', 'sample size', 'cohorts?', 'retention', 'statistical power', 'power analysis', 'counterarguments?', 'methodolog(?:y|ical)',
     'threads?', 'goroutines?', 'mutex(?:es)?', 'quadratic(?:ally)?', 'dependencies', 'risks', 'timeline', 'failure scenarios', 'owners', 'memory',
+    // Set 89: mechanisms whose explanation is complex work ("Explain how MVCC in PostgreSQL lets readers and writers avoid blocking each other").
+    'mvcc', 'crdts?', 'convergence', 'lsm(?:[- ]trees?)?', 'compaction', 'amplification', 'garbage collect(?:or|ors|ion)', 'generational', 'scheduler', 'token bucket',
     'concurrencia', 'distribuid[oa]', 'nebenläufig', 'verteilt', 'concurrence', 'distribué', 'гонки', 'распределённ', 'параллельн',
     'depend on each other', 'dependen (?:unos de otros|entre sí)', 'hängen voneinander ab', 'dépendent les uns des autres',
     'migración', 'réplicas?', 'replicación', 'vuelta atrás', 'latencia', 'dependencias', 'riesgos', 'cronograma', 'escalabilidad',
@@ -579,6 +581,17 @@ export const CREATIVE_OBJECT = lexicon([
   'plan(?:es)? de (?:entrenamiento|estudios?|comidas|dieta)', "programmes? d'entraînement", "plans? d'(?:entraînement|études)", 'trainingspl(?:an|äne)', 'ernährungspl(?:an|äne)', 'lernpl(?:an|äne)',
   // Portuguese and Italian, with their design verbs (session 50).
   'logotipos?', 'cartaz(?:es)?', 'convites?', 'cardápio', 'jardim', 'cozinha', 'festa', 'casamento', 'tatuage(?:m|ns)', 'manifesto', 'biglietto', 'invito', 'giardino', 'cucina', 'matrimonio', 'tatuaggio', 'menù',
+]);
+/**
+ * An implementation verb (one of COMPLEX_ASK's), and what asks for more than the code: its
+ * analysis, an argument, tests. "Implement X" and no more is one piece of code of a known kind
+ * (probe sets 57 and 89: binary search, Dijkstra with a heap, a token bucket, a stack, FizzBuzz,
+ * all labelled moderate); with an analysis asked it stays complex (the tune split's every such ask).
+ */
+export const IMPLEMENT_VERB = lexicon(['implement', 'implementa', 'implementiere', 'implémenter', 'implémentez', 'реализуй', 'реализуйте']);
+export const ANALYSIS_ASKED = lexicon([
+  'explain', 'analy[sz]e', 'analysis', 'complexity', 'argue', 'prove', 'why', 'justify', 'show how', 'tests?', 'trade-?offs?', 'benchmarks?', 'compare', 'state',
+  'explica', 'complejidad', 'análisis', 'pruebas', 'erkläre', 'komplexität', 'analyse', 'explique[rz]?', 'complexité', 'объясни', 'сложност\\p{L}*', 'анализ\\p{L}*', 'тест\\p{L}*',
 ]);
 /** A change under review named by reference (an agent's "Review PR 482"): no diff pasted, still a full review. */
 export const CHANGE_REF = lexicon(['pr #?\\d+', 'pull request', 'merge request', 'mr !?\\d+']);

@@ -1430,6 +1430,22 @@ describe('classifier: probe sets 55, 59, 61, 63, 65, 67, 69 and 71, and the retr
     for (const q of ['How many minutes are in a week?', 'Wie viele Minuten hat eine Woche?', 'Wie viele Tage hat ein Schaltjahr?']) expect(rules(q).tier, q).not.toBe('trivial');
     expect(rules('日本で一番高い山は？').tier).toBe('simple');
   });
+
+  it('probe set 89: implementing a known thing with no analysis asked is one piece of code; with its analysis, tests or another hard verb it is not', () => {
+    const rules = (q: string) => classifyMessages([{ role: 'user', content: q }], 3, false);
+    for (const q of ['Implement a stack in Python with push and pop.', 'Implement FizzBuzz in JavaScript.', 'Implement binary search in Java.']) {
+      expect(rules(q).tier, q).toBe('moderate');
+      expect(rules(q).signals[0], q).toBe('an implementation of a known thing, no analysis asked');
+    }
+    for (const q of [
+      'Implement an LRU cache in Java with O(1) get and put and explain the data structures.',
+      'Implement retry with exponential backoff for the HTTP client and add tests.',
+      'Implement and optimize a stack in Python.',
+      'Implement a min-heap in Go with push, pop and decrease-key, and state each operation\'s complexity.',
+    ]) expect(rules(q).tier, q).toBe('complex');
+    // A mechanism whose explanation is complex work.
+    expect(rules('Explain how LSM trees trade read amplification for write throughput, with compaction strategies.').tier).toBe('complex');
+  });
 });
 
 describe('givenPassage: a text given to transform is material, not the ask', () => {
