@@ -1133,8 +1133,12 @@ const TRANSFORM_INSTRUCTION =
  * brackets, and closing marks used at both ends (typography that turns every ' into ’).
  */
 const PASSAGE_QUOTES: Readonly<Record<string, string>> = { ...QUOTE_CLOSES, '「': '」', '『': '』', '’': '’', '”': '”' };
-/** How a text should sound, in the covered languages ("to sound more professional", "que suene más formal", "professioneller klingt"). */
-const TONE_EDIT = /(?<!\p{L})(?:sound|sounds|suene|sueni|klingt|klingen|sonne|звучал[оаи]?|звучит)(?!\p{L})/u;
+/**
+ * How a text should sound, in the covered languages ("to sound more professional", "que suene más
+ * formal", "professioneller klingt"), or how much shorter or plainer it should be ("to be more
+ * concise", set 91).
+ */
+const TONE_EDIT = /(?<!\p{L})(?:sound|sounds|suene|sueni|klingt|klingen|sonne|звучал[оаи]?|звучит|(?:more )?(?:concise|shorter|clearer|simpler|plainer))(?!\p{L})/u;
 /** Where an instruction's colon may be looked for: a transform instruction is short. */
 const GIVEN_INSTRUCTION_MAX = 160;
 

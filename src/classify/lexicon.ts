@@ -84,10 +84,12 @@ export const SIMPLE_ASK = lexicon(
     'quantos', 'quantas', 'o que significa', 'quanti', 'quante', 'quali sono', 'cosa significa', 'co to (?:jest|są)', 'jak[aiu] jest', 'nedir', 'neresi', 'nerede', 'kimdir', 'ne demek', 'wat (?:is|zijn|betekent)', 'hoeveel',
     // Session 59, set 75: Dutch "who wrote", Portuguese requests about one's own order or account.
     'wie (?:schreef|schilderde|ontdekte|bedacht)', '(?:cancelar|alterar|mudar) (?:o |a )?(?:meu|minha)',
+    // Set 91: a haiku (the tune split's is simple), a few titles or names to suggest (ideas for a startup are moderate: set 71).
+    'haikus?', 'give me (?:\\d+|two|three|four|five|ten|a few|some) (?:title|name|headline|caption|tagline|slogan) ideas',
     // Set 83: at what time, how long, in Spanish, French, German and Russian.
     'a qué hora', 'à quelle heure', 'um wie ?viel uhr', 'во сколько', 'как долго', 'combien de temps', 'cuánto tiempo',
   ],
-  ['什么是', '是什么', '什么意思', 'どういう意味', 'おすすめ', '哪里', '翻译', '总结', '有多长', '有多高', '有多远', '默认', 'デフォルト', 'とは', 'どこ', '翻訳', '要約', 'どれくらい', 'の高さは', 'の長さは', 'は何ですか', 'は誰', '何年', '무슨 뜻', '무엇인가요', '무엇입니까', '뭐예요', '뭔가요', '란 무엇', '얼마나', '추천해'],
+  ['什么是', '是什么', '什么意思', 'どういう意味', 'おすすめ', '哪里', '翻译', '总结', '有多长', '有多高', '有多远', '默认', 'デフォルト', 'とは', 'どこ', '翻訳', '要約', 'どれくらい', 'の高さは', 'の長さは', 'は何ですか', 'は誰', '何年', '무슨 뜻', '무엇인가요', '무엇입니까', '뭐예요', '뭔가요', '란 무엇', '얼마나', '추천해', 'もっと丁寧に', '丁寧にして'],
 );
 /**
  * One's own order, parcel, booking or subscription ("Can I cancel my order 5521?", "Is my parcel
@@ -218,7 +220,9 @@ export const SMALL_TALK_WORDS = new Set(
     // set 81: "Dziękuję bardzo!", "Sağ ol!", "고마워요, 덕분에 해결했어요!"
     'bardzo sağ ol 덕분에 해결했어요 해결됐어요 알겠습니다 알겠어요 ' +
     // set 83: "Night night, talk tomorrow!"
-    'talk tomorrow later soon ttyl anyone anybody'
+    'talk tomorrow later soon ttyl anyone anybody ' +
+    // set 91: "mornin all!", "nah, I'm good", "Bis später!", "À plus !", "haha nice one"
+    "mornin nah i'm bis später à plus haha hehe one"
   ).split(' '),
 );
 export const SMALL_TALK_CJK = /^(?:你好吗?|最近怎么样|お元気ですか|元気(?:です)?か?|谢谢你?|再见|好的，?明白了|好的|早上好|晚上好|晚安|こんにちは|こんばんは|ありがとう(?:ございます)?|おはよう(?:ございます)?|おやすみなさい|さようなら|안녕하세요|감사합니다|고마워요|좋은 아침(?:이에요|입니다)?|잘 자요|반가워요|수고하셨습니다)[\s!！。.~?？]*$/u;

@@ -1446,6 +1446,16 @@ describe('classifier: probe sets 55, 59, 61, 63, 65, 67, 69 and 71, and the retr
     // A mechanism whose explanation is complex work.
     expect(rules('Explain how LSM trees trade read amplification for write throughput, with compaction strategies.').tier).toBe('complex');
   });
+
+  it('probe set 91: a given text rewritten to be more concise is a short edit; a haiku and a few title ideas are lookups, startup ideas are not; more goodbyes are small talk', () => {
+    const rules = (q: string) => classifyMessages([{ role: 'user', content: q }], 3, false);
+    expect(rules("Rewrite this to be more concise: 'In order to be able to complete the project on time, it is necessary that we start working on it as soon as possible.'").tier).toBe('simple');
+    // Rewritten with more to it, it is still writing.
+    expect(rules("Rewrite this as a two-paragraph cover letter: 'I have five years of experience in logistics and I am applying for the manager role.'").tier).toBe('moderate');
+    for (const q of ['Write a haiku about the ocean.', 'Give me 5 title ideas for a blog post about remote work.']) expect(rules(q).signals[0], q).toBe('asks a lookup, definition, conversion or short edit');
+    expect(rules('give me 5 startup ideas in fintech').signals[0]).not.toBe('asks a lookup, definition, conversion or short edit');
+    for (const q of ['mornin all!', "nah, I'm good", 'Bis später!', 'À plus !', 'haha nice one']) expect(rules(q).tier, q).toBe('trivial');
+  });
 });
 
 describe('givenPassage: a text given to transform is material, not the ask', () => {
