@@ -45,6 +45,7 @@ import {
   NUMBER_WORDS,
   OWN_RECORD,
   IMPLEMENT_VERB,
+  REFACTOR_VERB,
   ANALYSIS_ASKED,
   COUNTING_PUZZLE,
   COURTESY_OPENING,
@@ -1500,11 +1501,18 @@ function scoreTurn(raw: string, nested = false): TurnScore {
     settled = true;
   }
   // An implementation of a known thing with no analysis asked ("Implement binary search in Java",
-  // "Implement a stack in Python with push and pop") is one piece of code: moderate, unless another
-  // hard verb is in the ask (IMPLEMENT_VERB's comment).
-  if (family === 'complex' && extra.length === 0 && !code && !material && !wholeSystem && IMPLEMENT_VERB.test(lexScan) && !ANALYSIS_ASKED.test(lexScan) && !COMPLEX_ASK.regex.test(lex.replace(IMPLEMENT_VERB.regexAll, ' '))) {
-    family = 'moderate';
-    extra.push('an implementation of a known thing, no analysis asked');
+  // "Implement a stack in Python with push and pop") is one piece of code, and so is a refactoring
+  // of a short pasted function ("Refactor this to use a set so it's faster"): moderate, unless
+  // another hard verb is in the ask (IMPLEMENT_VERB's and REFACTOR_VERB's comments).
+  const onlyVerb = (verb: typeof IMPLEMENT_VERB) => verb.test(lexScan) && !ANALYSIS_ASKED.test(lexScan) && !COMPLEX_ASK.regex.test(lex.replace(verb.regexAll, ' '));
+  if (family === 'complex' && extra.length === 0 && !material && !wholeSystem) {
+    if (!code && onlyVerb(IMPLEMENT_VERB)) {
+      family = 'moderate';
+      extra.push('an implementation of a known thing, no analysis asked');
+    } else if (codeLines > 0 && codeLines <= 20 && onlyVerb(REFACTOR_VERB)) {
+      family = 'moderate';
+      extra.push('a refactoring of pasted code, no analysis asked');
+    }
   }
   let score = BASE[family];
   if (extra.length) signals.push(...extra);

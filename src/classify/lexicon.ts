@@ -64,6 +64,8 @@ export const MODERATE_ASK = lexicon(
     'différence', 'avantages', 'résoudre', 'résous', 'calculez', 'écrivez', 'écris', 'pourquoi', 'объясни', 'объясните', 'сравни', 'сравните',
     'разница', 'преимущества', 'реши', 'решите', 'вычисли', 'напиши', 'напишите', 'почему', 'rédige[zr]?', 'scrivi', 'escreva', 'perché', 'por que', 'spiega',
     // Session 59: Italian, Portuguese, Polish, Turkish and Dutch (Korean below).
+    // Set 95: a review asked in Spanish, French and German, as 'review' is.
+    'revisa', 'revisar', 'revisión', 'revue', 'prüfe', 'überprüfe',
     'spiegami', 'confronta', 'differenz[ae]', 'vantaggi', 'diferença', 'vantagens', 'wyjaśnij', 'porównaj', 'dlaczego', 'napisz', 'różnica', 'açıkla', 'karşılaştır', 'neden', 'fark\\p{L}*', 'leg uit', 'leg (?:[\\p{L}-]+ ){1,6}uit', 'vergelijk', 'waarom', 'schrijf', 'verschil',
   ],
   ['比较', '为什么', '如何', '区别', '优缺点', '解释', '比較', 'なぜ', 'どうして', '違い', '説明して', '解いて', '計算して', '書いて', '教えてください', '写一', 'すべきか', 'どう考え', '该不该', '要不要', '설명해', '비교', '차이', '장단점', '어떻게 작동', '어떻게 동작', '작동 원리'],
@@ -84,6 +86,8 @@ export const SIMPLE_ASK = lexicon(
     'quantos', 'quantas', 'o que significa', 'quanti', 'quante', 'quali sono', 'cosa significa', 'co to (?:jest|są)', 'jak[aiu] jest', 'nedir', 'neresi', 'nerede', 'kimdir', 'ne demek', 'wat (?:is|zijn|betekent)', 'hoeveel',
     // Session 59, set 75: Dutch "who wrote", Portuguese requests about one's own order or account.
     'wie (?:schreef|schilderde|ontdekte|bedacht)', '(?:cancelar|alterar|mudar) (?:o |a )?(?:meu|minha)',
+    // Set 95: what code does ("¿Qué hace este código?"), a docstring, whether it compiles.
+    'qué hace', 'que fait', 'was macht', 'что делает', 'o que faz', 'cosa fa', 'write (?:a )?docstrings?', 'does (?:this|it) compile',
     // Set 91: a haiku (the tune split's is simple), a few titles or names to suggest (ideas for a startup are moderate: set 71).
     'haikus?', 'give me (?:\\d+|two|three|four|five|ten|a few|some) (?:title|name|headline|caption|tagline|slogan) ideas',
     // Set 83: at what time, how long, in Spanish, French, German and Russian.
@@ -115,6 +119,8 @@ export const DEPTH_TERMS = lexicon(
     'trade-?offs?', 'constraints?', 'requirements?', 'edge cases?', 'pitfalls', 'sample size', 'cohorts?', 'retention', 'statistical power', 'power analysis', 'counterarguments?', 'methodolog(?:y|ical)',
     'threads?', 'goroutines?', 'mutex(?:es)?', 'quadratic(?:ally)?', 'dependencies', 'risks', 'timeline', 'failure scenarios', 'owners', 'memory',
     // Set 89: mechanisms whose explanation is complex work ("Explain how MVCC in PostgreSQL lets readers and writers avoid blocking each other").
+    // Set 95: security in Spanish, French, German and Russian, as 'security' is.
+    'seguridad', 'sécurité', 'sicherheit', 'безопасност\\p{L}*',
     'mvcc', 'crdts?', 'convergence', 'lsm(?:[- ]trees?)?', 'compaction', 'amplification', 'garbage collect(?:or|ors|ion)', 'generational', 'scheduler', 'token bucket',
     'concurrencia', 'distribuid[oa]', 'nebenläufig', 'verteilt', 'concurrence', 'distribué', 'гонки', 'распределённ', 'параллельн',
     'depend on each other', 'dependen (?:unos de otros|entre sí)', 'hängen voneinander ab', 'dépendent les uns des autres',
@@ -593,6 +599,8 @@ export const CREATIVE_OBJECT = lexicon([
  * all labelled moderate); with an analysis asked it stays complex (the tune split's every such ask).
  */
 export const IMPLEMENT_VERB = lexicon(['implement', 'implementa', 'implementiere', 'implémenter', 'implémentez', 'реализуй', 'реализуйте']);
+/** A refactoring verb (COMPLEX_ASK's): over a short pasted function and with no analysis asked, one rewrite (set 95; set 57 and the tune split label such asks moderate). */
+export const REFACTOR_VERB = lexicon(['refactor', 'refactoriza', 'refactorizar', 'refaktoriere', 'refactorise', 'refactorisez']);
 export const ANALYSIS_ASKED = lexicon([
   'explain', 'analy[sz]e', 'analysis', 'complexity', 'argue', 'prove', 'why', 'justify', 'show how', 'tests?', 'trade-?offs?', 'benchmarks?', 'compare', 'state',
   'explica', 'complejidad', 'análisis', 'pruebas', 'erkläre', 'komplexität', 'analyse', 'explique[rz]?', 'complexité', 'объясни', 'сложност\\p{L}*', 'анализ\\p{L}*', 'тест\\p{L}*',

@@ -1198,7 +1198,7 @@ describe('classifier: probe sets 47, 49, 51 and 53', () => {
   });
 });
 
-describe('classifier: probe sets 55, 59, 61, 63, 65, 67, 69 and 71, and the retrains on them', () => {
+describe('classifier: the used probe sets of sessions 58 (55-71) and 59 (73-95), and the retrains on them', () => {
   it('the commas of a signature or schema in brackets are no list of asks; a list outside brackets still counts', () => {
     const sql = "Write a SQL query that returns each customer's most recent order, given customers(id, name) and orders(id, customer_id, created_at, total).";
     expect(classifyMessages([{ role: 'user', content: sql }], 3, false).tier).toBe('moderate');
@@ -1455,6 +1455,19 @@ describe('classifier: probe sets 55, 59, 61, 63, 65, 67, 69 and 71, and the retr
     for (const q of ['Write a haiku about the ocean.', 'Give me 5 title ideas for a blog post about remote work.']) expect(rules(q).signals[0], q).toBe('asks a lookup, definition, conversion or short edit');
     expect(rules('give me 5 startup ideas in fintech').signals[0]).not.toBe('asks a lookup, definition, conversion or short edit');
     for (const q of ['mornin all!', "nah, I'm good", 'Bis später!', 'À plus !', 'haha nice one']) expect(rules(q).tier, q).toBe('trivial');
+  });
+
+  it('probe set 95: refactoring a short pasted function with no analysis asked is one rewrite; a security review asked in Spanish is a review; what code does, its docstring and whether it compiles are lookups', () => {
+    const rules = (q: string) => classifyMessages([{ role: 'user', content: q }], 3, false);
+    const dedupe = '```python\ndef dedupe(users):\n    out = []\n    for u in users:\n        if u not in out:\n            out.append(u)\n    return out\n```';
+    expect(rules(`Refactor this to use a set so it's faster:\n${dedupe}`).signals[0]).toBe('a refactoring of pasted code, no analysis asked');
+    // With its analysis asked, or another hard verb, it is not.
+    for (const q of [`Refactor this and analyze its complexity:\n${dedupe}`, `Refactor this and optimize its memory use:\n${dedupe}`]) expect(rules(q).tier, q).toBe('complex');
+    const diff = "```diff\n- if (user.role == 'admin') {\n+ if (user.role == 'admin' || req.query.debug) {\n    return next();\n  }\n```";
+    expect(rules(`Revisa este cambio de seguridad:\n${diff}`).tier).toBe('complex');
+    for (const q of ['¿Qué hace este código?\n```js\nconst x = 1;\n```', 'Write a docstring for this:\n```python\ndef f(a):\n    return a * 2\n```', 'Does this compile?\n```rust\nfn main() {}\n```']) {
+      expect(rules(q).tier, q).toBe('simple');
+    }
   });
 });
 
