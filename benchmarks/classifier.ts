@@ -1437,8 +1437,8 @@ if (args.includes('--replay')) {
   process.exit(0);
 }
 
-/** The first probe set written in the latest session that wrote any (session 58: sets 55-72). */
-const PROBE_SETS_OF_LATEST_SESSION = 55;
+/** The first probe set written in the latest session that wrote any (session 59: sets 73-96). */
+const PROBE_SETS_OF_LATEST_SESSION = 73;
 
 /**
  * --probe-weights: does training the word model on the used probe sets help it read asks it has
