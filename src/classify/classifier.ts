@@ -1203,6 +1203,14 @@ function passageThenInstruction(ask: string): { instruction: string; passage: st
   return LETTER_OR_DIGIT.test(passage) ? { instruction, passage } : null;
 }
 
+/**
+ * Whether a hard verb (IMPLEMENT_VERB, REFACTOR_VERB) is asked with no analysis and no other hard
+ * verb: the ask without it names none of COMPLEX_ASK's (read only where the ask already is complex).
+ */
+function onlyVerbAsked(verb: typeof IMPLEMENT_VERB, lex: string, lexScan: LexiconScan): boolean {
+  return verb.test(lexScan) && !ANALYSIS_ASKED.test(lexScan) && !COMPLEX_ASK.regex.test(lex.replace(verb.regexAll, ' '));
+}
+
 /** A piece of writing asked for at the start of the ask. */
 const WRITING_OPENER = /^\s*(?:please\s+)?(?:write|draft|compose|rewrite|escribe|redacta|schreib|schreibe|écris|rédige|напиши)(?!\p{L})/u;
 /** Code as the thing to write. */
@@ -1504,12 +1512,11 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   // "Implement a stack in Python with push and pop") is one piece of code, and so is a refactoring
   // of a short pasted function ("Refactor this to use a set so it's faster"): moderate, unless
   // another hard verb is in the ask (IMPLEMENT_VERB's and REFACTOR_VERB's comments).
-  const onlyVerb = (verb: typeof IMPLEMENT_VERB) => verb.test(lexScan) && !ANALYSIS_ASKED.test(lexScan) && !COMPLEX_ASK.regex.test(lex.replace(verb.regexAll, ' '));
   if (family === 'complex' && extra.length === 0 && !material && !wholeSystem) {
-    if (!code && onlyVerb(IMPLEMENT_VERB)) {
+    if (!code && onlyVerbAsked(IMPLEMENT_VERB, lex, lexScan)) {
       family = 'moderate';
       extra.push('an implementation of a known thing, no analysis asked');
-    } else if (codeLines > 0 && codeLines <= 20 && onlyVerb(REFACTOR_VERB)) {
+    } else if (codeLines > 0 && codeLines <= 20 && onlyVerbAsked(REFACTOR_VERB, lex, lexScan)) {
       family = 'moderate';
       extra.push('a refactoring of pasted code, no analysis asked');
     }

@@ -64,9 +64,9 @@ export const MODERATE_ASK = lexicon(
     'différence', 'avantages', 'résoudre', 'résous', 'calculez', 'écrivez', 'écris', 'pourquoi', 'объясни', 'объясните', 'сравни', 'сравните',
     'разница', 'преимущества', 'реши', 'решите', 'вычисли', 'напиши', 'напишите', 'почему', 'rédige[zr]?', 'scrivi', 'escreva', 'perché', 'por que', 'spiega',
     // Session 59: Italian, Portuguese, Polish, Turkish and Dutch (Korean below).
+    'spiegami', 'confronta', 'differenz[ae]', 'vantaggi', 'diferença', 'vantagens', 'wyjaśnij', 'porównaj', 'dlaczego', 'napisz', 'różnica', 'açıkla', 'karşılaştır', 'neden', 'fark\\p{L}*', 'leg uit', 'leg (?:[\\p{L}-]+ ){1,6}uit', 'vergelijk', 'waarom', 'schrijf', 'verschil',
     // Set 95: a review asked in Spanish, French and German, as 'review' is.
     'revisa', 'revisar', 'revisión', 'revue', 'prüfe', 'überprüfe',
-    'spiegami', 'confronta', 'differenz[ae]', 'vantaggi', 'diferença', 'vantagens', 'wyjaśnij', 'porównaj', 'dlaczego', 'napisz', 'różnica', 'açıkla', 'karşılaştır', 'neden', 'fark\\p{L}*', 'leg uit', 'leg (?:[\\p{L}-]+ ){1,6}uit', 'vergelijk', 'waarom', 'schrijf', 'verschil',
   ],
   ['比较', '为什么', '如何', '区别', '优缺点', '解释', '比較', 'なぜ', 'どうして', '違い', '説明して', '解いて', '計算して', '書いて', '教えてください', '写一', 'すべきか', 'どう考え', '该不该', '要不要', '설명해', '비교', '차이', '장단점', '어떻게 작동', '어떻게 동작', '작동 원리'],
 );
@@ -119,9 +119,9 @@ export const DEPTH_TERMS = lexicon(
     'trade-?offs?', 'constraints?', 'requirements?', 'edge cases?', 'pitfalls', 'sample size', 'cohorts?', 'retention', 'statistical power', 'power analysis', 'counterarguments?', 'methodolog(?:y|ical)',
     'threads?', 'goroutines?', 'mutex(?:es)?', 'quadratic(?:ally)?', 'dependencies', 'risks', 'timeline', 'failure scenarios', 'owners', 'memory',
     // Set 89: mechanisms whose explanation is complex work ("Explain how MVCC in PostgreSQL lets readers and writers avoid blocking each other").
+    'mvcc', 'crdts?', 'convergence', 'lsm(?:[- ]trees?)?', 'compaction', 'amplification', 'garbage collect(?:or|ors|ion)', 'generational', 'scheduler', 'token bucket',
     // Set 95: security in Spanish, French, German and Russian, as 'security' is.
     'seguridad', 'sécurité', 'sicherheit', 'безопасност\\p{L}*',
-    'mvcc', 'crdts?', 'convergence', 'lsm(?:[- ]trees?)?', 'compaction', 'amplification', 'garbage collect(?:or|ors|ion)', 'generational', 'scheduler', 'token bucket',
     'concurrencia', 'distribuid[oa]', 'nebenläufig', 'verteilt', 'concurrence', 'distribué', 'гонки', 'распределённ', 'параллельн',
     'depend on each other', 'dependen (?:unos de otros|entre sí)', 'hängen voneinander ab', 'dépendent les uns des autres',
     'migración', 'réplicas?', 'replicación', 'vuelta atrás', 'latencia', 'dependencias', 'riesgos', 'cronograma', 'escalabilidad',
@@ -412,9 +412,9 @@ export const SYMPTOM = lexicon(
     'sin memoria', 'sans mémoire', '(?:streams?|connections?|packets?|calls?|sessions?|requests?|messages?|websockets?) drop', 'battery drain', 'drains? (?:the )?battery',
     'tardan', 'falla', 'se reinicia', 'wächst', 'pierde', 'lenta', 'verliert', 'steigt', 'kommt nicht hinterher', 'hinterher', 'latence', 'perd', 'plante', 'perde', 'падает', 'недоступн\\p{L}*', 'lento', 'subió', 'fuga', 'vazamento', 'langsam', 'speicherleck', 'hängt', 'зависают', 'прыгает', 'утечк[аи]', 'тормоз\\p{L}*', 'растёт',
     // Session 59: Polish, Turkish and Dutch.
+    'wyciek\\p{L}*', 'wywala\\p{L}*', 'restartuj\\p{L}*', 'gecikme\\p{L}*', 'coraz więcej', 'zawiesza się', 'yeniden başlı\\p{L}*', 'çöküyor', 'donuyor', 'yavaşladı', 'crasht', 'loopt vast', 'lopen (?:steeds )?(?:verder )?achter',
     // A page or an app that goes blank (set 85: "Mi app de React se queda en blanco en Safari").
     '(?:goes|turns|stays) (?:blank|white)', 'blank (?:page|screen)', 'white screen', 'se queda en blanco', 'pantalla en blanco', 'écran blanc', 'weißer bildschirm', 'белый экран',
-    'wyciek\\p{L}*', 'wywala\\p{L}*', 'restartuj\\p{L}*', 'gecikme\\p{L}*', 'coraz więcej', 'zawiesza się', 'yeniden başlı\\p{L}*', 'çöküyor', 'donuyor', 'yavaşladı', 'crasht', 'loopt vast', 'lopen (?:steeds )?(?:verder )?achter',
   ],
   ['メモリ不足', '内存不足', '错误率', 'エラー率', '重新平衡', '丢了', '丢失', '重複', '重复', '遅延', '延迟', '再起動', '重启', '飙升', '暴涨', '倍になった', '増え続け', '止まる', 'タイムアウト', '跳ねる', '慢', '断开', '出ない', '落ちる', '超时', '增加了', '泄漏', '卡住', '偶尔', '느립니다', '느려', '遅い', '急増', '急增', '激增', 'デッドロック', '死锁', 'エラーを返', '재시작', '타임아웃', '오류가'],
 );
@@ -601,8 +601,9 @@ export const CREATIVE_OBJECT = lexicon([
 export const IMPLEMENT_VERB = lexicon(['implement', 'implementa', 'implementiere', 'implémenter', 'implémentez', 'реализуй', 'реализуйте']);
 /** A refactoring verb (COMPLEX_ASK's): over a short pasted function and with no analysis asked, one rewrite (set 95; set 57 and the tune split label such asks moderate). */
 export const REFACTOR_VERB = lexicon(['refactor', 'refactoriza', 'refactorizar', 'refaktoriere', 'refactorise', 'refactorisez']);
+/** What asks for more than the code (IMPLEMENT_VERB's comment): an explanation, an analysis, an argument, tests, a comparison. */
 export const ANALYSIS_ASKED = lexicon([
-  'explain', 'analy[sz]e', 'analysis', 'complexity', 'argue', 'prove', 'why', 'justify', 'show how', 'tests?', 'trade-?offs?', 'benchmarks?', 'compare', 'state',
+  'explain', 'analy[sz]e', 'analysis', 'complexity', 'argue', 'prove', 'why', 'justify', 'show how', 'tests?', 'trade-?offs?', 'benchmarks?', 'compare', 'state (?:each|the|its|why|how)',
   'explica', 'complejidad', 'análisis', 'pruebas', 'erkläre', 'komplexität', 'analyse', 'explique[rz]?', 'complexité', 'объясни', 'сложност\\p{L}*', 'анализ\\p{L}*', 'тест\\p{L}*',
 ]);
 /** A change under review named by reference (an agent's "Review PR 482"): no diff pasted, still a full review. */
