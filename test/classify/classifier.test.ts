@@ -14,6 +14,8 @@ import { within } from '../harness/bounded.js';
 import { scratchDir } from '../harness/scratch.js';
 
 const idx = (t: string) => TIER_NAMES.indexOf(t as (typeof TIER_NAMES)[number]);
+/** The rules' reading of one user turn at the default cost, without the word model. */
+const rules = (q: string) => classifyMessages([{ role: 'user', content: q }], 3, false);
 const FILLER = 'so um basically you know I mean like honestly well right actually';
 
 describe('classifier', () => {
@@ -1332,7 +1334,6 @@ describe('classifier: the used probe sets of sessions 58 (55-71) and 59 (73-95),
   });
 
   it('probe set 73: proofs, designs, diagnoses, lookups and greetings in Portuguese, Italian, Korean, Polish, Turkish and Dutch read as their English twins do', () => {
-    const rules = (q: string) => classifyMessages([{ role: 'user', content: q }], 3, false);
     for (const [q, tier] of [
       ['소수가 무한히 많다는 것을 증명하세요.', 'deep'],
       ['Udowodnij, że pierwiastek z 2 jest niewymierny.', 'deep'],
@@ -1360,7 +1361,6 @@ describe('classifier: the used probe sets of sessions 58 (55-71) and 59 (73-95),
   });
 
   it('probe set 75: failures reported in Italian, Polish and Turkish with where to start or what it could be are failures to diagnose; greetings, Polish arithmetic and a Portuguese cancellation are what they are in English', () => {
-    const rules = (q: string) => classifyMessages([{ role: 'user', content: q }], 3, false);
     for (const q of [
       'Il servizio di pagamento va in timeout solo sotto carico, con 500 richieste al secondo. Da dove comincio?',
       'Nasza aplikacja zużywa coraz więcej pamięci i co kilka dni się wywala. Jak znaleźć wyciek?',
@@ -1374,7 +1374,6 @@ describe('classifier: the used probe sets of sessions 58 (55-71) and 59 (73-95),
   });
 
   it('probe set 77: "sql to …" opening a turn asks for a query, not a diagnosis of the symptom it names; "gm" is a greeting; "pls" and "can u" open a transform instruction', () => {
-    const rules = (q: string) => classifyMessages([{ role: 'user', content: q }], 3, false);
     expect(rules('sql to get duplicate emails from users table').tier).toBe('moderate');
     // A report that names the same symptom and asks nothing is still a failure report.
     expect(rules('our signup job sends duplicate emails to users since the last deploy').tier).toBe('complex');
@@ -1384,14 +1383,12 @@ describe('classifier: the used probe sets of sessions 58 (55-71) and 59 (73-95),
   });
 
   it('probe set 79: how many samples are needed to detect an effect, or a test at a given power, is a sample-size problem; samples for a blood test are not', () => {
-    const rules = (q: string) => classifyMessages([{ role: 'user', content: q }], 3, false);
     expect(rules('How many samples do I need to detect a 2% lift in conversion from a 10% baseline with 80% power?').signals[0]).toBe('a multi-step problem');
     expect(rules('Is the difference between the two groups significant at 90% power?').signals[0]).toBe('a multi-step problem');
     expect(idx(rules('How many samples do I need for my blood test?').tier)).toBeLessThan(idx('complex'));
   });
 
   it('probe set 81: Polish and Turkish measured reports with when they happen are failures to diagnose; Polish, Turkish and Korean thanks are small talk; Portuguese and Italian verbs are commands to an agent', () => {
-    const rules = (q: string) => classifyMessages([{ role: 'user', content: q }], 3, false);
     for (const q of ['Po aktualizacji Kubernetesa pody restartują się co godzinę. Co sprawdzić?', 'Redis kümemizde gecikme her gece artıyor. Neden?']) expect(rules(q).tier, q).toBe('complex');
     // The same words about no system are not.
     expect(idx(rules('Mój pies szczeka co godzinę w nocy. Co sprawdzić?').tier)).toBeLessThan(idx('complex'));
@@ -1401,7 +1398,6 @@ describe('classifier: the used probe sets of sessions 58 (55-71) and 59 (73-95),
   });
 
   it("probe set 83: a yes/no question about one's own order or booking is a lookup, not a one-word answer; a plan for a person in Spanish is a plan, not engineering; \"at what time\" opens a lookup", () => {
-    const rules = (q: string) => classifyMessages([{ role: 'user', content: q }], 3, false);
     for (const q of ['Can I cancel my order 5521?', 'Is my parcel 88213 on its way?', 'Puis-je modifier ma commande ?']) expect(rules(q).tier, q).toBe('simple');
     // Other yes/no questions stay one-word answers.
     expect(rules('Can I bring my dog to the office?').tier).toBe('trivial');
@@ -1412,7 +1408,6 @@ describe('classifier: the used probe sets of sessions 58 (55-71) and 59 (73-95),
   });
 
   it('probe set 85: an app that goes blank in one browser is a failure to diagnose; "in a few words" asks for brevity; Japanese "what year" is a lookup', () => {
-    const rules = (q: string) => classifyMessages([{ role: 'user', content: q }], 3, false);
     for (const q of ['Mi app de React se queda en blanco en Safari pero en Chrome va bien. ¿Qué puede ser?', 'Our React app shows a blank page in Safari but works fine in Chrome. What could it be?']) {
       expect(rules(q).tier, q).toBe('complex');
     }
@@ -1422,7 +1417,6 @@ describe('classifier: the used probe sets of sessions 58 (55-71) and 59 (73-95),
   });
 
   it('probe set 87: the units of the next larger unit, a bicycle\'s wheels, what comes before, the colour of the sky and a word spelled backwards are one-word answers; a computation over units is not', () => {
-    const rules = (q: string) => classifyMessages([{ role: 'user', content: q }], 3, false);
     for (const q of ['How many hours are in a day?', 'How many wheels does a bicycle have?', 'What comes before Tuesday?', 'What color is the sky on a clear day?', "Spell 'dog' backwards", 'Wie viele Tage hat eine Woche?', '一周有几天？', 'hello? anyone there?']) {
       expect(rules(q).tier, q).toBe('trivial');
     }
@@ -1432,7 +1426,6 @@ describe('classifier: the used probe sets of sessions 58 (55-71) and 59 (73-95),
   });
 
   it('probe set 89: implementing a known thing with no analysis asked is one piece of code; with its analysis, tests or another hard verb it is not', () => {
-    const rules = (q: string) => classifyMessages([{ role: 'user', content: q }], 3, false);
     for (const q of ['Implement a stack in Python with push and pop.', 'Implement FizzBuzz in JavaScript.', 'Implement binary search in Java.']) {
       expect(rules(q).tier, q).toBe('moderate');
       expect(rules(q).signals[0], q).toBe('an implementation of a known thing, no analysis asked');
@@ -1448,7 +1441,6 @@ describe('classifier: the used probe sets of sessions 58 (55-71) and 59 (73-95),
   });
 
   it('probe set 91: a given text rewritten to be more concise is a short edit; a haiku and a few title ideas are lookups, startup ideas are not; more goodbyes are small talk', () => {
-    const rules = (q: string) => classifyMessages([{ role: 'user', content: q }], 3, false);
     expect(rules("Rewrite this to be more concise: 'In order to be able to complete the project on time, it is necessary that we start working on it as soon as possible.'").tier).toBe('simple');
     // Rewritten with more to it, it is still writing.
     expect(rules("Rewrite this as a two-paragraph cover letter: 'I have five years of experience in logistics and I am applying for the manager role.'").tier).toBe('moderate');
@@ -1458,7 +1450,6 @@ describe('classifier: the used probe sets of sessions 58 (55-71) and 59 (73-95),
   });
 
   it('probe set 95: refactoring a short pasted function with no analysis asked is one rewrite; a security review asked in Spanish is a review; what code does, its docstring and whether it compiles are lookups', () => {
-    const rules = (q: string) => classifyMessages([{ role: 'user', content: q }], 3, false);
     const dedupe = '```python\ndef dedupe(users):\n    out = []\n    for u in users:\n        if u not in out:\n            out.append(u)\n    return out\n```';
     expect(rules(`Refactor this to use a set so it's faster:\n${dedupe}`).signals[0]).toBe('a refactoring of pasted code, no analysis asked');
     // With its analysis asked, or another hard verb, it is not.
