@@ -326,7 +326,7 @@ describe('classifier', () => {
     // simple reading one tier ("How do I set an alarm on Android?" reads moderate with it, an
     // over-tier the default cost ratio accepts; see wordmodel.test.ts).
     for (const q of ['How do I exit vim?', 'How do I undo my last git commit?', 'How do I make text bold in Markdown?', 'How do I get the length of a list in Python?', 'How do I take a screenshot on Windows?', 'How do I set an alarm on Android?', '¿Cómo puedo cambiar el idioma de mi teléfono?', 'Comment puis-je supprimer mon compte ?', 'Wie kann ich meinen Bildschirm drehen?', 'How do I open the developer tools in Chrome?']) {
-      expect(classifyMessages([{ role: 'user', content: q }], 3, false).tier, q).toBe('simple');
+      expect(rules(q).tier, q).toBe('simple');
     }
   });
 
@@ -1144,7 +1144,7 @@ describe('thinking budget resolution', () => {
 describe('classifier: probe sets 47, 49, 51 and 53', () => {
   it('an expectation asked as "how many flips do you expect" is a multi-step problem; a count of what happened is not', () => {
     const ask = 'If you flip a fair coin until you get two heads in a row, how many flips do you expect?';
-    expect(classifyMessages([{ role: 'user', content: ask }], 3, false).tier).toBe('complex');
+    expect(rules(ask).tier).toBe('complex');
     expect(classifyText(ask).signals).toContain('a multi-step problem');
     for (const q of ['How many flips did you make?', 'How many guests do you expect at the wedding?']) expect(classifyText(q).signals, q).not.toContain('a multi-step problem');
   });
@@ -1154,28 +1154,28 @@ describe('classifier: probe sets 47, 49, 51 and 53', () => {
       "We're getting duplicate emails sent to customers about once a week. Where would you start?",
       'Как организовать хранение логов по 2 ТБ в день, чтобы поиск занимал секунды?',
       '大量の画像をS3に保存していて月のコストが急増した。どう見直すべき？',
-    ]) expect(classifyMessages([{ role: 'user', content: q }], 3, false).tier, q).toBe('complex');
+    ]) expect(rules(q).tier, q).toBe('complex');
     for (const q of ['Remove the duplicate emails from this list, keeping the first one.', 'Как организовать день рождения для ребёнка?', 'Where would you start reading Tolkien?']) {
-      expect(idx(classifyMessages([{ role: 'user', content: q }], 3, false).tier), q).toBeLessThan(idx('complex'));
+      expect(idx(rules(q).tier), q).toBeLessThan(idx('complex'));
     }
     // Something to write that runs on a schedule is no failure that recurs (found by this test's
     // first form: "Write a cron job that restarts the worker every night" read as a failure report).
     for (const q of ['Write a script that removes duplicate emails from our mailing list once a week.', 'Write a cron job that restarts the worker every night.', 'Напиши скрипт, который перезапускает сервис каждую ночь.']) {
       expect(classifyText(q).signals, q).not.toContain('a failure report');
-      expect(idx(classifyMessages([{ role: 'user', content: q }], 3, false).tier), q).toBeLessThan(idx('complex'));
+      expect(idx(rules(q).tier), q).toBeLessThan(idx('complex'));
     }
     expect(classifyText('Our nightly ETL job crashes every night around 3am.').signals).toContain('a failure report');
   });
 
   it('probe set 53: "second" is no step ("the second", "per second"), "secondly" is; a Japanese "how many" over a range of numbers is a word problem, of one thing a lookup', () => {
     const train = 'A train leaves at 3pm going 60 km/h, another leaves at 4pm going 90 km/h on the same track. When does the second catch up?';
-    expect(classifyMessages([{ role: 'user', content: train }], 3, false).tier).toBe('moderate');
+    expect(rules(train).tier).toBe('moderate');
     const steps = (q: string) => Number(classifyText(q).signals.find((s) => s.endsWith('requirements, constraints or hard topics'))?.split(' ')[0] ?? 0);
     expect(steps('Migrate the orders table: first, add the new column; secondly, backfill it in batches; thirdly, switch the reads; finally drop the old one.')).toBeGreaterThanOrEqual(4);
     // (A hard lexicon's terms are words: "second," would turn off withoutHardWords' places shortcut.)
     expect(steps('Migrate the orders table: first, add the new column; second, backfill it in batches; third, switch the reads; finally drop the old one.')).toBeLessThan(4);
-    expect(classifyMessages([{ role: 'user', content: '1から100までの整数のうち、3でも5でも割り切れない数はいくつ？' }], 3, false).tier).toBe('moderate');
-    expect(classifyMessages([{ role: 'user', content: 'りんごはいくつありますか？' }], 3, false).tier).toBe('simple');
+    expect(rules('1から100までの整数のうち、3でも5でも割り切れない数はいくつ？').tier).toBe('moderate');
+    expect(rules('りんごはいくつありますか？').tier).toBe('simple');
   });
 
   it('a yes/no question whether something is bad, ok or normal to do is a judgement, not a one-word answer', () => {
@@ -1203,9 +1203,9 @@ describe('classifier: probe sets 47, 49, 51 and 53', () => {
 describe('classifier: the used probe sets of sessions 58 (55-71) and 59 (73-95), and the retrains on them', () => {
   it('the commas of a signature or schema in brackets are no list of asks; a list outside brackets still counts', () => {
     const sql = "Write a SQL query that returns each customer's most recent order, given customers(id, name) and orders(id, customer_id, created_at, total).";
-    expect(classifyMessages([{ role: 'user', content: sql }], 3, false).tier).toBe('moderate');
+    expect(rules(sql).tier).toBe('moderate');
     // Nine commas add ~1 to the score outside brackets, nothing inside them.
-    const score = (q: string) => classifyMessages([{ role: 'user', content: q }], 3, false).score;
+    const score = (q: string) => rules(q).score;
     const items = 'apples, pears, plums, cherries, grapes, figs, dates, limes, kiwis';
     expect(score(`Compare these: ${items}`) - score(`Compare these: (${items})`)).toBeGreaterThan(0.9);
     // A bracket left open (":(") hides nothing.
@@ -1214,10 +1214,10 @@ describe('classifier: the used probe sets of sessions 58 (55-71) and 59 (73-95),
 
   it('a definition explained in one sentence is a definition; a reason explained briefly is still an explanation', () => {
     for (const q of ['用一句话解释什么是递归。', 'Explain in one sentence what recursion is.', 'In one line, explain what a mutex is.']) {
-      expect(classifyMessages([{ role: 'user', content: q }], 3, false).tier, q).toBe('simple');
+      expect(rules(q).tier, q).toBe('simple');
     }
     for (const q of ['Explain briefly why the sky is blue.', 'Is 0.999... equal to 1? Explain briefly.', 'Explain what recursion is.', '解释什么是递归。']) {
-      expect(classifyMessages([{ role: 'user', content: q }], 3, false).tier, q).toBe('moderate');
+      expect(rules(q).tier, q).toBe('moderate');
     }
   });
 
@@ -1227,12 +1227,12 @@ describe('classifier: the used probe sets of sessions 58 (55-71) and 59 (73-95),
       "Reescribe este correo para que suene más profesional: 'oye, mándame el informe ya'",
       'Перепиши, чтобы звучало вежливее: «пришли отчёт немедленно»',
       "Réécris ce message pour qu'il sonne plus poli : « envoie-moi le fichier »",
-    ]) expect(classifyMessages([{ role: 'user', content: q }], 3, false).tier, q).toBe('simple');
+    ]) expect(rules(q).tier, q).toBe('simple');
     for (const q of [
       "Rewrite for a VP audience, 3 bullets max: 'we shipped late because the vendor API changed twice'",
       'Rewrite this to sound more professional and turn it into a one-page proposal with a budget.',
       'How does a violin make its sound?',
-    ]) expect(classifyMessages([{ role: 'user', content: q }], 3, false).tier, q).toBe('moderate');
+    ]) expect(rules(q).tier, q).toBe('moderate');
   });
 
   it('probe set 61: a disk that fills up every night, a Chinese "how to pinpoint" and a Japanese deadlock whose cause is asked are failures to diagnose; their look-alikes are not', () => {
@@ -1240,9 +1240,9 @@ describe('classifier: the used probe sets of sessions 58 (55-71) and 59 (73-95),
       "Disk on node worker-3 fills up every night around 2am. Find what's writing and stop it from happening.",
       'Go 服务的 goroutine 数量持续增长，内存不释放，怎么定位？',
       'MySQL のデッドロックが夜間バッチでだけ発生します。原因の調べ方は？',
-    ]) expect(classifyMessages([{ role: 'user', content: q }], 3, false).tier, q).toBe('complex');
+    ]) expect(rules(q).tier, q).toBe('complex');
     for (const q of ['The bathtub fills up in ten minutes. How long to drain it?', 'My glass fills up with dust every night. Why?', '我们的产品定位是什么？', '如何定位一个 div 元素到页面中间？', 'MySQL のデッドロックとは何ですか？', "Find what's the capital of France."]) {
-      expect(idx(classifyMessages([{ role: 'user', content: q }], 3, false).tier), q).toBeLessThan(idx('complex'));
+      expect(idx(rules(q).tier), q).toBeLessThan(idx('complex'));
     }
   });
 
@@ -1253,7 +1253,7 @@ describe('classifier: the used probe sets of sessions 58 (55-71) and 59 (73-95),
     const high = () => 4.5;
     const pad = 'it drops 3 of 5 packets and runs for hours';
     for (const q of [`What is 7 times 8? ${pad}`, `${pad} What is 7 times 8?`, 'What is 12 * 12 in our billing units, roughly?']) {
-      expect(classifyMessages([{ role: 'user', content: q }], 3, false).tier, q).toBe('simple');
+      expect(rules(q).tier, q).toBe('simple');
       expect(classifyMessages([{ role: 'user', content: q }], 3, high).tier, q).toBe('simple');
     }
     const other = [{ role: 'user', content: `What is the capital of France? ${pad}` }];
@@ -1290,7 +1290,7 @@ describe('classifier: the used probe sets of sessions 58 (55-71) and 59 (73-95),
     for (const q of ['Sort these alphabetically:\nOlivia\nLiam\nEmma', 'Sort the list in descending order: 5, 2, 9, 1', 'Alphabetize these cities: Lyon, Oslo, Bern']) {
       expect(classifyText(q).signals[0], q).toBe('asks a lookup, definition, conversion or short edit');
     }
-    expect(classifyMessages([{ role: 'user', content: 'Sort these 1 billion records by date on a machine with 16 GB of RAM.' }], 3, false).tier).toBe('complex');
+    expect(rules('Sort these 1 billion records by date on a machine with 16 GB of RAM.').tier).toBe('complex');
   });
 
   it('probe set 65: "what\'s causing" over pasted logs asks for a diagnosis; "3 cubed" is one-step arithmetic; three books to recommend are a lookup', () => {
@@ -1300,7 +1300,7 @@ describe('classifier: the used probe sets of sessions 58 (55-71) and 59 (73-95),
     expect(diagnose.signals).toContain('a failure or slowdown to diagnose');
     // Without a symptom in a system or pasted logs it is a question to explain.
     expect(classifyText("What's causing the decline of bees?").signals).not.toContain('a failure or slowdown to diagnose');
-    expect(classifyMessages([{ role: 'user', content: "What's 3 cubed?" }], 3, false).tier).toBe('trivial');
+    expect(rules("What's 3 cubed?").tier).toBe('trivial');
     for (const q of ['Recommend three books about habits.', 'Recommend 5 podcasts about history.']) expect(classifyText(q).signals[0], q).toBe('asks a lookup, definition, conversion or short edit');
     expect(classifyText('Recommend three architectures for a 10M-user chat backend and compare their failure modes.').signals[0]).not.toBe('asks a lookup, definition, conversion or short edit');
   });
@@ -1309,16 +1309,16 @@ describe('classifier: the used probe sets of sessions 58 (55-71) and 59 (73-95),
     for (const q of ['Qué significa CORS?', 'Was bedeutet OOMKilled?', 'Что означает ошибка 502?', 'SLA 是什么意思？', 'SLA とはどういう意味ですか？', 'Que veut dire ce mot ?']) {
       expect(classifyText(q).signals[0], q).toBe('asks a lookup, definition, conversion or short edit');
     }
-    expect(classifyMessages([{ role: 'user', content: 'Conçois un système de réservation de billets qui évite la survente lors des pics de trafic.' }], 3, false).tier).toBe('complex');
+    expect(rules('Conçois un système de réservation de billets qui évite la survente lors des pics de trafic.').tier).toBe('complex');
   });
 
   it('probe set 69: sessions that log users out after a deploy and a Japanese app that returns errors only in production, with what to check asked, are failures to diagnose; NPV is no system', () => {
     for (const q of [
       "I'm building a Flask app and sessions randomly log users out after a deploy. We run 3 gunicorn workers behind nginx. What's going on?",
       '私の Node.js アプリが本番でだけ 502 エラーを返します。ローカルでは問題ありません。何を確認すべき？',
-    ]) expect(classifyMessages([{ role: 'user', content: q }], 3, false).tier, q).toBe('complex');
+    ]) expect(rules(q).tier, q).toBe('complex');
     for (const q of ['How do I log users out after 30 minutes of inactivity in Django?', 'エラーを返すときの HTTP ステータスコードの選び方は？']) {
-      expect(idx(classifyMessages([{ role: 'user', content: q }], 3, false).tier), q).toBeLessThan(idx('complex'));
+      expect(idx(rules(q).tier), q).toBeLessThan(idx('complex'));
     }
     expect(technicalMarks('What is the NPV at 8%?').names).toBe(0);
     expect(technicalMarks('What is the TCP window at 8%?').names).toBe(1);
@@ -1511,7 +1511,7 @@ describe('givenPassage: a text given to transform is material, not the ask', () 
     ]) expect(givenPassage(ask), ask).toBeNull();
     // The given text's words are not read; the same text asked about is.
     for (const q of [`${notes}\n\nSummarize this in 3 bullet points.`, `${notes}\n\nTranslate to Spanish.`]) {
-      expect(classifyMessages([{ role: 'user', content: q }], 3, false).tier, q).toBe('simple');
+      expect(rules(q).tier, q).toBe('simple');
     }
     expect(idx(classifyMessages([{ role: 'user', content: `${notes}\n\nWhy did churn rise, and what should we redesign first?` }], 3, false).tier)).toBeGreaterThan(idx('simple'));
   });
