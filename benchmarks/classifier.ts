@@ -1438,7 +1438,7 @@ if (args.includes('--replay')) {
 }
 
 /** The first probe set written in the latest session that wrote any (session 59: sets 73-96). */
-const PROBE_SETS_OF_LATEST_SESSION = 73;
+const PROBE_SETS_OF_LATEST_SESSION = 97;
 
 /**
  * --probe-weights: does training the word model on the used probe sets help it read asks it has

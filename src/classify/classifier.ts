@@ -3,7 +3,7 @@ import { DEFAULT_UNDER_TIER_COST, decideTier, tierProbabilities } from './calibr
 import { expandTerm, hasPlaceWithin, readLexicons, wordSet, words, type LexiconScan } from './wordlex.js';
 import { FALLBACK_ODDS, SECOND_OPINION_ODDS, liftOdds, secondOpinionMargins, wordModelScore, wordModelTierOf, type SecondOpinionMargins, type SecondOpinionTier } from './wordmodel.js';
 import { HASH_SEED, RangeSet, hashStep, sameRange } from './wordset.js';
-import { BMP_LETTER, astralToBmp, countMatches, letterOrNumberAt, isAsciiAlnum, isBmpLetter, isBmpWordChar, currentTurnIndex, ends, isDigitCode, isJsSpace, lexicalForm, listLines, messageEnds, withoutEmphasis, messageHead, nonBlankLines, splitAsk, technicalMarks, textShape, withPlainSpaces, type ChatMessageLike, type TechnicalMarks } from './text.js';
+import { BMP_LETTER, astralToBmp, countMatches, letterOrNumberAt, isAsciiAlnum, isBmpLetter, isBmpWordChar, currentTurnIndex, ends, isDigitCode, isJsSpace, lexicalForm, listLines, messageEnds, withoutEmphasis, messageHead, nonBlankLines, splitAsk, technicalMarks, textShape, withPlainSpaces, type ChatMessageLike, PARAGRAPH_BREAK, type TechnicalMarks } from './text.js';
 import {
   BREVITY,
   COMPLEX_ASK,
@@ -1203,6 +1203,64 @@ function passageThenInstruction(ask: string): { instruction: string; passage: st
   return LETTER_OR_DIGIT.test(passage) ? { instruction, passage } : null;
 }
 
+/** The most characters of a grounded ask's question or instruction (groundedAsk): a longer one is the ask itself. */
+const GROUNDED_ASK_MAX = 300;
+/** The most characters of a line that introduces a given text ("Here are the release notes of v3.0:"). */
+const GROUNDED_INTRO_MAX = 100;
+const PARAGRAPH_BREAK_ALL = /\n\s*\n/g;
+/**
+ * How an ask that points at a text below opens when it is no question ("Using the following policy,
+ * decide …", "Based on this job description, list …"): a report ("I'm getting these errors:") is
+ * not one, and its text is the problem, not material.
+ */
+const GROUNDING_OPENER = /^\s*(?:using|use|based on|from|given|according to|read|look at|consider|usando|según|con base en|a partir de|anhand|basierend auf|laut|gemäß|lies|d'après|selon|en utilisant|à partir de|lis|используя|на основе|согласно|прочитай|根据|基于)(?!\p{L})/iu;
+/** Words that point at a text given after the ask ("the table below", "these two reviews", "la siguiente tabla"), in the covered languages. */
+const GIVEN_BELOW = /(?<!\p{L})(?:below|following|these|this (?:text|passage|paragraph|abstract|clause|excerpt|article|email|letter|review|transcript|log|table|data|description|notes|list|survey|contract|policy|document|job description)|a continuación|siguientes?|folgenden?|unten|suivante?s?|ci-dessous|ниже|следующ\p{L}*)(?!\p{L})|以下|下面|次の/u;
+/** A line that labels the question asked of a given context ("Question:", "Q:", "Pregunta:", "问题："), in the covered languages. */
+const QUESTION_LABEL = /\n[ \t]*(?:question|q|pregunta|frage|вопрос|pergunta|domanda|pytanie|vraag|soru|질문|问题|質問)[ \t]*[:：][ \t]*(?=\S)/giu;
+
+/**
+ * A question asked of a context given with it ("Context: <facts>\nQuestion: When did it open?"):
+ * the context is material, the question the ask. Reading comprehension is as hard as its question,
+ * not its context (set 97: eleven such asks read one or two tiers high). Null for anything else.
+ */
+export function groundedAsk(ask: string): { instruction: string; passage: string } | null {
+  QUESTION_LABEL.lastIndex = 0;
+  const m = QUESTION_LABEL.exec(ask);
+  if (m !== null) return groundedParts(ask.slice(m.index + m[0].length), ask.slice(0, m.index));
+  const nl = ask.indexOf('\n');
+  if (nl < 0) return null;
+  const brk = PARAGRAPH_BREAK.exec(ask);
+  // An ask that points at the text after it ("From the abstract below, what …?\n\nAbstract: …").
+  const firstEnd = brk === null ? nl : brk.index;
+  const first = ask.slice(0, firstEnd);
+  if (firstEnd <= GROUNDED_ASK_MAX && GIVEN_BELOW.test(first) && (first.includes('?') || first.includes('？') || GROUNDING_OPENER.test(first))) return groundedParts(first, ask.slice(firstEnd));
+  // A text introduced by a line of its own ("Here is a paragraph from our privacy policy:",
+  // "Meeting notes, 14 March:"), then the ask as the last paragraph.
+  const intro = ask.slice(0, nl).trimEnd();
+  if (brk === null || nl > GROUNDED_INTRO_MAX || !(intro.endsWith(':') || intro.endsWith('：'))) return null;
+  const t = ask.trimEnd();
+  let last: RegExpExecArray | null = null;
+  PARAGRAPH_BREAK_ALL.lastIndex = nl;
+  for (let b = PARAGRAPH_BREAK_ALL.exec(t); b !== null; b = PARAGRAPH_BREAK_ALL.exec(t)) last = b;
+  if (last === null) return null;
+  return groundedParts(t.slice(last.index + last[0].length), t.slice(nl, last.index));
+}
+
+/**
+ * The parts of a grounded ask, or null where its instruction is long, the text has no word, or the
+ * instruction asks for hard work (a proof, a design, a diagnosis): the context is then the problem
+ * itself, not a text to read ("… Question: Diagnose the root cause and propose a fix" is as hard as
+ * the incident it is given). Steps ("and explain", "for each") are no such ask.
+ */
+function groundedParts(instruction: string, passage: string): { instruction: string; passage: string } | null {
+  const i = instruction.trim();
+  const p = passage.trim();
+  if (i.length === 0 || i.length > GROUNDED_ASK_MAX || !LETTER_OR_DIGIT.test(p)) return null;
+  const head = lexicalForm(i);
+  return DEEP_ASK.regex.test(head) || COMPLEX_ASK.regex.test(head) ? null : { instruction: i, passage: p };
+}
+
 /**
  * Whether a hard verb (IMPLEMENT_VERB, REFACTOR_VERB) is asked with no analysis and no other hard
  * verb: the ask without it names none of COMPLEX_ASK's (read only where the ask already is complex).
@@ -1332,7 +1390,10 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   const { code } = split;
   // A short text given to transform ("Summarize: '…'", "Fix the grammar:\n…") is material, not
   // the ask: its words are not what is asked ("Summarize: 'The team will review the design'").
-  const given = !nested && split.material === '' ? givenPassage(split.ask) : null;
+  const transform = !nested && split.material === '' ? givenPassage(split.ask) : null;
+  // So is a context a question is asked of ("Context: …\nQuestion: …", "From the abstract below, …").
+  const grounded = !nested && split.material === '' && transform === null ? groundedAsk(split.ask) : null;
+  const given = transform ?? grounded;
   const material = given === null ? split.material : given.passage;
   // A long paste with no recognisable instruction: judge its opening. Lexicons match lower case.
   const askRaw = given === null ? split.ask || text.slice(0, 200) : given.instruction;
@@ -1381,7 +1442,14 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   // A given text rewritten for its tone ("Rewrite this sentence to sound more professional: '…'")
   // is a short edit, as "make this more formal" is, whatever "rewrite" asks elsewhere (training
   // rows: two such asks labelled simple; "Rewrite for a VP audience, 3 bullets max" moderate).
-  if (family === 'moderate' && given !== null && TONE_EDIT.test(lex)) family = 'simple';
+  if (family === 'moderate' && transform !== null && TONE_EDIT.test(lex)) family = 'simple';
+  // The figures of a context a quantity is asked of count as the ask's own ("Using the table below,
+  // by how much …?"): a word problem whose numbers were given before its question.
+  const givenFigures = () => {
+    if (grounded === null) return 0;
+    const figures = astralToBmp(grounded.passage.toLowerCase());
+    return quantitiesIn(figures, readLexicons(figures));
+  };
   // Asks that name no hard verb but are hard work (second round of labels, tune split).
   const below = (f: keyof typeof BASE) => family === 'none' || family === 'simple' || (f === 'complex' && family === 'moderate');
   const extra: string[] = [];
@@ -1412,7 +1480,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
     // every combination of the ranges is a candidate.
     family = 'complex';
     extra.push('a search over many combinations');
-  } else if (below('moderate') && (MATH_TASK.test(lexScan) || COUNTING_PUZZLE.test(lexScan) || powerQuestion || (QUANTITY_QUESTION.test(lexScan) && quantitiesIn(lex, lexScan) >= 2))) {
+  } else if (below('moderate') && (MATH_TASK.test(lexScan) || COUNTING_PUZZLE.test(lexScan) || powerQuestion || (QUANTITY_QUESTION.test(lexScan) && quantitiesIn(lex, lexScan) + givenFigures() >= 2))) {
     family = 'moderate';
     extra.push('a calculation or word problem');
   } else if (

@@ -58,7 +58,8 @@ export const MODERATE_ASK = lexicon(
     'with (?:unit )?tests', 'add (?:[\\p{L}-]+ ){1,2}(?:to|for) (?:the|our|this|my) ',
     'draft', 'compose', 'create a (?:[\\p{L}-]+ ){0,3}(?:plan|schedule|itinerary|rubric|template|budget)', 'give me a (?:[\\p{L}-]+ ){0,2}(?:plan|schedule)',
     'add (?:a|an) (?:[\\p{L}\\p{N}-]+ ){0,2}(?:flag|option|endpoint|column|field|parameter|button|test|check)', 'roteiro', 'itinerario', 'convert this', 'rewrite', 'turn these', 'group the', 'find the bug', 'what causes', '(?:the |main |key )?causes (?:of|de)', 'reasons (?:for|behind)', 'what led to', 'causas de', 'ursachen', 'причины', 'what should i check', 'probability',
-    "what(?:'s|s| is) wrong", 'spot the bug', 'any (?:issues?|problems?|bugs?)', 'regex for', '^sql ?[:：]', '^sql (?:query )?(?:to|for|that)', 'спланируй', 'planifica', 'planifie[zr]?', 'ajoute[zr]?', 'añade',
+    // Session 60: a critique asked of a given text ("Point out anything a careful reviewer would question", set 97).
+    "what(?:'s|s| is) wrong", 'spot the bug', 'point out (?:anything|any|the|what|weakness(?:es)?|flaws?|problems?|issues?|gaps?|holes?)', 'any (?:issues?|problems?|bugs?)', 'regex for', '^sql ?[:：]', '^sql (?:query )?(?:to|for|that)', 'спланируй', 'planifica', 'planifie[zr]?', 'ajoute[zr]?', 'añade',
     'explica', 'explique', 'explico', 'explicar', 'compara', 'diferencia', 'ventajas', 'resuelve', 'calcula', 'escribe', 'redacta', 'por qué',
     'erkläre', 'erklären', 'vergleiche', 'unterschied', 'vorteile', 'löse', 'berechne', 'schreibe', 'warum', 'comparez', 'expliquez',
     'différence', 'avantages', 'résoudre', 'résous', 'calculez', 'écrivez', 'écris', 'pourquoi', 'объясни', 'объясните', 'сравни', 'сравните',
@@ -456,6 +457,8 @@ export const QUANTITY_QUESTION = lexicon(
     'how many times', 'what are they', 'net (?:change|gain|loss|effect)', "what(?: is|'s) (?:its|the) average (?:speed|time|cost)", 'cuánto cuesta', 'was kostet', "quel est l'angle", 'когда', 'сколько', 'quanto tempo', 'quante',
     // Session 59: as SIMPLE_ASK's "how many" in Portuguese, Italian, Dutch and Turkish.
     'quant[oa]s', 'quanti', 'hoeveel', 'kaç',
+    // Session 60: French "how much/many" ("combien j'économise par an ?", set 97).
+    'combien',
   ],
   ['各有多少', '何度', '多少', 'いくつ', '何通り', '何個', '何回', '何日'],
 );

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ARITHMETIC_STEP, FALLBACK_SIGNAL_PREFIX, POWER_QUESTION, classifyMessages, classifyText, germanHowToVerb, givenPassage, isTypoDiff, numericRanges, powerQuestionIn, withoutSocialEdges } from '../../src/classify/classifier.js';
+import { ARITHMETIC_STEP, FALLBACK_SIGNAL_PREFIX, POWER_QUESTION, classifyMessages, classifyText, germanHowToVerb, givenPassage, groundedAsk, isTypoDiff, numericRanges, powerQuestionIn, withoutSocialEdges } from '../../src/classify/classifier.js';
 import { MATH_NOTATION, mathNotationIn } from '../../src/classify/lexicon.js';
 import { TIER_NAMES } from '../../src/config/schema.js';
 import { astralToBmp, technicalMarks } from '../../src/classify/text.js';
@@ -1518,6 +1518,63 @@ describe('givenPassage: a text given to transform is material, not the ask', () 
 
   it('is bounded on megabytes of colons, quotes and instructions', () => {
     for (const text of ['Summarize: ' + "'".repeat(1 << 20), 'Summarize:\n' + 'a '.repeat(1 << 19), ':'.repeat(1 << 20), 'Translate '.repeat(1 << 17), 'a'.repeat(1 << 20) + '\n\nSummarize.', '\n'.repeat(1 << 20) + 'Summarize.', ' '.repeat(1 << 20) + '\nSummarize.']) {
+      const t0 = performance.now();
+      classifyText(text);
+      expect(performance.now() - t0).toBeLessThan(300);
+    }
+  });
+});
+
+describe('groundedAsk: a context a question is asked of is material, not the ask (probe set 97)', () => {
+  const facts = 'The Millbrook Bridge opened in 1932. A 2019 inspection found corrosion on pier 3; p99 traffic delay rose to 40 minutes and the deck design was rated unsafe under load.';
+
+  it('splits a labelled question, an ask that points at the text below it, and a text introduced by a line of its own', () => {
+    expect(groundedAsk(`Context:\n${facts}\nQuestion: When did the bridge open?`)).toEqual({ instruction: 'When did the bridge open?', passage: `Context:\n${facts}` });
+    expect(groundedAsk('Contexte : Le musée ouvre à 10 h.\nQuestion : ouvre-t-il le lundi ?')?.instruction).toBe('ouvre-t-il le lundi ?');
+    expect(groundedAsk('上下文：本店每天营业。\n问题：周日开门吗？')?.instruction).toBe('周日开门吗？');
+    expect(groundedAsk(`From the abstract below, what was the sample size?\n\nAbstract: ${facts}`)).toEqual({ instruction: 'From the abstract below, what was the sample size?', passage: `Abstract: ${facts}` });
+    expect(groundedAsk('Using the following policy, decide whether we may ship.\n\nPolicy: only fixes ship after the 20th.')?.instruction).toBe('Using the following policy, decide whether we may ship.');
+    expect(groundedAsk(`Meeting notes, 14 March:\n- ${facts}\n- Tom: ship on 2 April.\n\nWhat was decided?`)).toEqual({ instruction: 'What was decided?', passage: `- ${facts}\n- Tom: ship on 2 April.` });
+  });
+
+  it('takes nothing else: a report, a long question, no context, hard work asked of the context', () => {
+    for (const ask of [
+      `${facts}\nWhen did the bridge open?`, // no label, no pointer, no introducing line
+      "I'm getting these errors when I deploy:\n\nError: connect ECONNREFUSED 10.0.0.5:5432", // a report: its text is the problem
+      `Context:\n${facts}\nQuestion: ${'why '.repeat(80)}`, // a question longer than an ask's 300 characters
+      'Question: When did the bridge open?', // no context before the label
+      '\nQuestion: When did it open?', // nothing but white space before it
+      `Context:\n${facts}\nQuestion: Diagnose the root cause and propose a fix.`, // a diagnosis of the context
+      `Requirements:\n- ${facts}\n\nDesign the replacement bridge's monitoring system.`, // a design from the list
+      `Here are the notes:\n${facts}`, // an introducing line and no ask after a blank line
+    ]) expect(groundedAsk(ask), ask).toBeNull();
+  });
+
+  it("reads the question alone: the context's hard words and length do not raise it, the question's own words still do", () => {
+    const before = rules(`${facts} When did the bridge open?`);
+    const grounded = rules(`Context:\n${facts}\nQuestion: When did the bridge open?`);
+    expect(idx(before.tier)).toBeGreaterThan(idx('simple'));
+    expect(grounded.tier).toBe('simple');
+    expect(grounded.signals).toContain('about 31 words of pasted material');
+    // The second opinion does not read it either (a paste is not a plain ask).
+    expect(classifyMessages([{ role: 'user', content: `Context:\n${facts}\nQuestion: When did the bridge open?` }], 3, () => 4.5).tier).toBe('simple');
+    expect(rules(`Contexto: ${facts}\nPregunta: ¿cuándo abrió el puente?`).tier).toBe('simple');
+    // Asked to diagnose it, the context is read with the ask, as before.
+    expect(rules(`Context:\n${facts}\nQuestion: Diagnose the root cause and propose a fix.`).tier).toBe('complex');
+    // A comparison asked of a given text is still a comparison.
+    expect(rules(`Read these two reviews and compare the pros and cons of each product.\n\nReview A: ${facts}\nReview B: it lasts two days.`).tier).toBe('moderate');
+  });
+
+  it("counts the context's figures for a quantity asked of them: a word problem stays one", () => {
+    const plans = 'Context: the Pro plan costs 12 € a month or 120 € a year.\n';
+    for (const q of [`${plans}Question: how much do I save a year by paying yearly?`, "Contexte : l'abonnement coûte 12 € par mois ou 120 € par an.\nQuestion : combien j'économise par an ?"]) {
+      expect(rules(q).signals[0], q).toBe('a calculation or word problem');
+    }
+    expect(rules(`${plans}Question: Is there a yearly plan?`).signals).not.toContain('a calculation or word problem');
+  });
+
+  it('is bounded on megabytes of labels, line breaks and pointers', () => {
+    for (const text of ['\nQuestion: '.repeat(1 << 16), 'Context: x\nQ: ' + 'y'.repeat(1 << 20), 'the following\n'.repeat(1 << 16), 'Notes:\n' + '\n\n'.repeat(1 << 19) + 'Why?', 'a:\n' + 'b\n\n'.repeat(1 << 18)]) {
       const t0 = performance.now();
       classifyText(text);
       expect(performance.now() - t0).toBeLessThan(300);
