@@ -1225,6 +1225,8 @@ const QUESTION_LABEL = /\n[ \t]*(?:question|q|pregunta|frage|вопрос|pergun
  * not its context (set 97: eleven such asks read one or two tiers high). Null for anything else.
  */
 export function groundedAsk(ask: string): { instruction: string; passage: string } | null {
+  const shots = fewShotAsk(ask) ?? templatedAsk(ask);
+  if (shots !== null) return shots;
   QUESTION_LABEL.lastIndex = 0;
   const m = QUESTION_LABEL.exec(ask);
   if (m !== null) return groundedParts(ask.slice(m.index + m[0].length), ask.slice(0, m.index));
@@ -1245,6 +1247,135 @@ export function groundedAsk(ask: string): { instruction: string; passage: string
   for (let b = PARAGRAPH_BREAK_ALL.exec(t); b !== null; b = PARAGRAPH_BREAK_ALL.exec(t)) last = b;
   if (last === null) return null;
   return groundedParts(t.slice(last.index + last[0].length), t.slice(nl, last.index));
+}
+
+/** A last line that is a label waiting for its value ("Sentiment:", "French:", "A:"): a completion prompt. */
+const EMPTY_LABEL_LINE = /^[ \t]*([\p{L}](?:[\p{L}\p{N} _-]{0,23}[\p{L}\p{N}_-])?)[ \t]*[:：][ \t]*$/u;
+/** A line that opens with a short label and its colon ("Text: …", "Q: …"): a field, not an instruction. */
+const LABELLED_LINE = /^[ \t]*[\p{L}][\p{L}\p{N} _-]{0,24}[:：]/u;
+/** A last line that waits for what an arrow maps it to ("\"USB-C Cable 2m\" ->"). */
+const ARROW_END = /(?:->|=>|→)[ \t]*$/u;
+/** An example line: an arrow and what it maps to ("\"Café Table\" -> cafe-table"). */
+const ARROW_WITH_VALUE = /(?:->|=>|→)[ \t]*[^\s]/u;
+
+/**
+ * A few-shot prompt: examples, then one more item whose answer is left empty ("Text: …\nSentiment:
+ * positive\n\nText: …\nSentiment:", "\"Oak Table\" -> oak-table\n\"USB-C Cable\" ->"). What is asked is
+ * the instruction before the examples and the last item; the examples are given (set 99: seven of
+ * eight read a tier or two high, their examples read as requirements). Null for anything else.
+ */
+export function fewShotAsk(ask: string): { instruction: string; passage: string } | null {
+  const t = ask.trimEnd();
+  const lastNl = t.lastIndexOf('\n');
+  if (lastNl < 0) return null;
+  const lastLine = t.slice(lastNl + 1);
+  const label = EMPTY_LABEL_LINE.exec(lastLine);
+  let itemStart: number;
+  if (label !== null) {
+    // An example gives the same label its value ("Sentiment: positive"); the item is the line before the label.
+    if (!labelledWithValue(t, lastNl, label[1]!)) return null;
+    itemStart = t.lastIndexOf('\n', lastNl - 1) + 1;
+  } else if (ARROW_END.test(lastLine) && ARROW_WITH_VALUE.test(t.slice(0, lastNl))) {
+    itemStart = lastNl + 1;
+  } else return null;
+  // The instruction before the examples: the first line, unless it is an example or a field itself.
+  const firstNl = t.indexOf('\n');
+  const firstLine = t.slice(0, firstNl);
+  const preamble = LABELLED_LINE.test(firstLine) || ARROW_WITH_VALUE.test(firstLine) ? '' : firstLine;
+  const from = preamble === '' ? 0 : firstNl;
+  if (itemStart <= from) return null;
+  return groundedParts(preamble === '' ? t.slice(itemStart) : `${preamble}\n${t.slice(itemStart)}`, t.slice(from, itemStart));
+}
+
+/** A field's label at a line's start: "Input:", "### Context", "TEXT :" (sticky: read where a line starts). */
+const FIELD_LABEL = /[ \t]*(?:#{1,4}[ \t]*([\p{L}](?:[\p{L}\p{N} _-]{0,23}[\p{L}\p{N}_-])?)[ \t]*(?:[:：][ \t]*)?(?=\r?\n|$)|([\p{L}](?:[\p{L}\p{N} _-]{0,23}[\p{L}\p{N}_-])?)[ \t]*[:：])/uy;
+/** Labels of the fields a template gives its input in (lower case), in the covered languages and the six more. */
+const MATERIAL_FIELDS = new Set([
+  'input', 'text', 'context', 'passage', 'document', 'article', 'email', 'e-mail', 'message', 'review', 'ticket', 'schema', 'data', 'table', 'log', 'logs',
+  'transcript', 'notes', 'excerpt', 'abstract', 'reference', 'student answer', 'sentence', 'recipe', 'product', 'paragraph', 'source', 'snippet',
+  'texto', 'contexto', 'entrada', 'mensaje', 'reseña', 'frase', 'oración', 'kontext', 'eingabe', 'nachricht', 'satz', 'texte', 'contexte', 'entrée',
+  'phrase', 'schéma', 'schéma', 'текст', 'контекст', 'сообщение', 'предложение', 'ввод', '文本', '上下文', '背景', '输入', '句子', '入力', 'テキスト', '文', '文章',
+  'testo', 'contesto', 'messaggio', 'tekst', 'treść', 'metin', 'bericht', 'invoer',
+]);
+/** The most fields a template is read into (a longer list of labelled lines is material whatever its labels). */
+const TEMPLATE_FIELDS = 24;
+
+/**
+ * A templated prompt: labelled fields, some of which give its input ("### Task\nSummarize …\n###
+ * Input\n<message>", "TASK: …\nSCHEMA: …\nQUESTION: …"). What is asked is every line but the input
+ * fields' (set 99: the templates read a tier high, their input read as the ask). Null where no
+ * field gives input, or nothing else is asked.
+ */
+export function templatedAsk(ask: string): { instruction: string; passage: string } | null {
+  // First the fields, with no string per line: most asks have none, or none that gives input.
+  let fields = 0;
+  let material = false;
+  for (let start = 0; start < ask.length; start = lineEndAt(ask, start) + 1) {
+    const label = fieldLabelAt(ask, start);
+    if (label === null) continue;
+    if (++fields > TEMPLATE_FIELDS) return null;
+    material ||= MATERIAL_FIELDS.has(label.toLowerCase());
+  }
+  if (!material || fields < 2) return null;
+  let instruction = '';
+  let passage = '';
+  let inMaterial = false;
+  for (let start = 0; start <= ask.length; ) {
+    const end = lineEndAt(ask, start);
+    const label = fieldLabelAt(ask, start);
+    let value = ask.slice(start, end);
+    if (label !== null) {
+      inMaterial = MATERIAL_FIELDS.has(label.toLowerCase());
+      // A field's value without its label; a heading's label alone says nothing asked.
+      value = FIELD_LABEL.lastIndex >= end ? '' : ask.slice(FIELD_LABEL.lastIndex, end).trimStart();
+    }
+    if (inMaterial) passage += value + '\n';
+    else instruction += value + '\n';
+    start = end + 1;
+  }
+  return groundedParts(instruction, passage);
+}
+
+/** Where the line that starts at `start` ends (its line break, or the text's end). */
+function lineEndAt(text: string, start: number): number {
+  const nl = text.indexOf('\n', start);
+  return nl < 0 ? text.length : nl;
+}
+
+/**
+ * The label of a field that opens the line at `start` (FIELD_LABEL, which is left just past the
+ * label and its colon), or null. A line with no '#' first and no colon in its first 32 characters
+ * opens none, and is not run through the regex.
+ */
+function fieldLabelAt(text: string, start: number): string | null {
+  let i = start;
+  while (text.charCodeAt(i) === 0x20 || text.charCodeAt(i) === 0x09) i++;
+  if (text.charCodeAt(i) !== 0x23) {
+    const stop = Math.min(text.length, start + 32);
+    let colon = false;
+    for (let k = i; k < stop && !colon; k++) {
+      const c = text.charCodeAt(k);
+      if (c === 0x0a) break;
+      colon = c === 0x3a || c === 0xff1a;
+    }
+    if (!colon) return null;
+  }
+  FIELD_LABEL.lastIndex = start;
+  const m = FIELD_LABEL.exec(text);
+  return m === null ? null : (m[1] ?? m[2]!);
+}
+
+/** Whether a line of text[0, end) opens with `label`, its colon and a value (an example of a completion prompt). */
+function labelledWithValue(text: string, end: number, label: string): boolean {
+  for (let at = text.indexOf(label); at >= 0 && at < end; at = text.indexOf(label, at + 1)) {
+    if (at > 0 && text.charCodeAt(at - 1) !== 0x0a) continue;
+    let k = at + label.length;
+    while (k < end && (text.charCodeAt(k) === 0x20 || text.charCodeAt(k) === 0x09)) k++;
+    if (text.charCodeAt(k) !== 0x3a && text.charCodeAt(k) !== 0xff1a) continue;
+    for (k++; k < end && (text.charCodeAt(k) === 0x20 || text.charCodeAt(k) === 0x09); k++);
+    if (k < end && text.charCodeAt(k) !== 0x0a && text.charCodeAt(k) !== 0x0d) return true;
+  }
+  return false;
 }
 
 /**

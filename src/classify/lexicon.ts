@@ -54,6 +54,8 @@ export const MODERATE_ASK = lexicon(
     'difference between', 'differences between', 'diff between', 'pros and cons', 'trade-?offs?', 'advantages', 'disadvantages', 'solve', 'calculate', 'compute',
     'estimate', 'plan', 'outline', 'review', 'how (?:do|can) i fix', 'fix (?:it|this|the bug)', 'troubleshoot', 'choose between', 'decide between', 'what could cause', 'walk me through', 'step[- ]by[- ]step', 'in detail', 'should i',
     '(?:good|best|effective) (?:strategies|ways|tips|approaches)', 'strateg(?:y|ies) (?:to|for)', 'recommend one', 'which would you (?:pick|choose|recommend)', 'when would you (?:pick|choose|use)', 'when (?:should (?:i|we)|to) (?:use|pick|choose)', 'negotiate', 'verhandeln', 'négocier', 'negociar', 'suggest (?:a|an|the)? ?(?:approach|plan|way|strategy)', '(?:best|healthiest|safest) way', 'best practices', 'good practices', 'convince', 'persuade',
+    // Session 60: "generate" a query or code asks for it as "write" does ("TASK: Generate a SQL query.", set 99).
+    'generate (?:a |an |the )?(?:[\\p{L}\\p{N},-]+ ){0,2}(?:function|script|program|class|query|tests?|regex)',
     'write (?:a |an |the |some )?(?:[\\p{L}\\p{N},-]+ ){0,4}(?:function|script|program|class|query|tests?|regex|module|component|email|letter|reply|story|essay|description|post|paragraph|cover letter|speech|proposal|itinerary|plan|rhyme|poem|limerick|toast|song|lyrics|slogan|tagline|bio|caption|tweet|invitation|apology|announcement|eulogy|card|note|report|article|guide|tutorial|memo|newsletter|review)',
     'with (?:unit )?tests', 'add (?:[\\p{L}-]+ ){1,2}(?:to|for) (?:the|our|this|my) ',
     'draft', 'compose', 'create a (?:[\\p{L}-]+ ){0,3}(?:plan|schedule|itinerary|rubric|template|budget)', 'give me a (?:[\\p{L}-]+ ){0,2}(?:plan|schedule)',

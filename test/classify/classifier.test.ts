@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ARITHMETIC_STEP, FALLBACK_SIGNAL_PREFIX, POWER_QUESTION, classifyMessages, classifyText, germanHowToVerb, givenPassage, groundedAsk, isTypoDiff, numericRanges, powerQuestionIn, withoutSocialEdges } from '../../src/classify/classifier.js';
+import { ARITHMETIC_STEP, FALLBACK_SIGNAL_PREFIX, POWER_QUESTION, classifyMessages, classifyText, germanHowToVerb, fewShotAsk, givenPassage, groundedAsk, isTypoDiff, templatedAsk, numericRanges, powerQuestionIn, withoutSocialEdges } from '../../src/classify/classifier.js';
 import { MATH_NOTATION, mathNotationIn } from '../../src/classify/lexicon.js';
 import { TIER_NAMES } from '../../src/config/schema.js';
 import { astralToBmp, technicalMarks } from '../../src/classify/text.js';
@@ -1529,7 +1529,9 @@ describe('groundedAsk: a context a question is asked of is material, not the ask
   const facts = 'The Millbrook Bridge opened in 1932. A 2019 inspection found corrosion on pier 3; p99 traffic delay rose to 40 minutes and the deck design was rated unsafe under load.';
 
   it('splits a labelled question, an ask that points at the text below it, and a text introduced by a line of its own', () => {
-    expect(groundedAsk(`Context:\n${facts}\nQuestion: When did the bridge open?`)).toEqual({ instruction: 'When did the bridge open?', passage: `Context:\n${facts}` });
+    // A labelled context is a template's input field (templatedAsk); an unlabelled one is all the text before the question.
+    expect(groundedAsk(`Context:\n${facts}\nQuestion: When did the bridge open?`)).toEqual({ instruction: 'When did the bridge open?', passage: facts });
+    expect(groundedAsk(`${facts}\nQuestion: When did the bridge open?`)).toEqual({ instruction: 'When did the bridge open?', passage: facts });
     expect(groundedAsk('Contexte : Le musée ouvre à 10 h.\nQuestion : ouvre-t-il le lundi ?')?.instruction).toBe('ouvre-t-il le lundi ?');
     expect(groundedAsk('上下文：本店每天营业。\n问题：周日开门吗？')?.instruction).toBe('周日开门吗？');
     expect(groundedAsk(`From the abstract below, what was the sample size?\n\nAbstract: ${facts}`)).toEqual({ instruction: 'From the abstract below, what was the sample size?', passage: `Abstract: ${facts}` });
@@ -1555,7 +1557,7 @@ describe('groundedAsk: a context a question is asked of is material, not the ask
     const grounded = rules(`Context:\n${facts}\nQuestion: When did the bridge open?`);
     expect(idx(before.tier)).toBeGreaterThan(idx('simple'));
     expect(grounded.tier).toBe('simple');
-    expect(grounded.signals).toContain('about 31 words of pasted material');
+    expect(grounded.signals).toContain('about 30 words of pasted material');
     // The second opinion does not read it either (a paste is not a plain ask).
     expect(classifyMessages([{ role: 'user', content: `Context:\n${facts}\nQuestion: When did the bridge open?` }], 3, () => 4.5).tier).toBe('simple');
     expect(rules(`Contexto: ${facts}\nPregunta: ¿cuándo abrió el puente?`).tier).toBe('simple');
@@ -1575,6 +1577,62 @@ describe('groundedAsk: a context a question is asked of is material, not the ask
 
   it('is bounded on megabytes of labels, line breaks and pointers', () => {
     for (const text of ['\nQuestion: '.repeat(1 << 16), 'Context: x\nQ: ' + 'y'.repeat(1 << 20), 'the following\n'.repeat(1 << 16), 'Notes:\n' + '\n\n'.repeat(1 << 19) + 'Why?', 'a:\n' + 'b\n\n'.repeat(1 << 18)]) {
+      const t0 = performance.now();
+      classifyText(text);
+      expect(performance.now() - t0).toBeLessThan(300);
+    }
+  });
+});
+
+describe('fewShotAsk and templatedAsk: examples and input fields are given, not asked (probe set 99)', () => {
+  const sentiment = 'Classify the sentiment.\n\nText: I love this phone, the design is great.\nSentiment: positive\n\nText: The delivery crashed my plans, the box was crushed.\nSentiment: negative\n\nText: Battery life is bad.\nSentiment:';
+
+  it('splits examples from the instruction and the last item, for a label left empty or an arrow', () => {
+    expect(fewShotAsk(sentiment)).toEqual({
+      instruction: 'Classify the sentiment.\nText: Battery life is bad.\nSentiment:',
+      passage: 'Text: I love this phone, the design is great.\nSentiment: positive\n\nText: The delivery crashed my plans, the box was crushed.\nSentiment: negative',
+    });
+    // No instruction line: the examples open the prompt.
+    expect(fewShotAsk('English: cat\nFrench: chat\nEnglish: horse\nFrench:')).toEqual({ instruction: 'English: horse\nFrench:', passage: 'English: cat\nFrench: chat' });
+    expect(fewShotAsk('Convert to a slug.\n"Oak Table" -> oak-table\n"USB-C Cable" ->')).toEqual({ instruction: 'Convert to a slug.\n"USB-C Cable" ->', passage: '"Oak Table" -> oak-table' });
+  });
+
+  it('takes no prompt without an example of its empty label, nor one with nothing between the instruction and the item', () => {
+    for (const ask of [
+      'TASK: Generate a SQL query.\nSCHEMA: t(a, b)\nSQL:', // "SQL:" is given no value anywhere
+      'Translate to French.\nEnglish: horse\nFrench:', // no example: the item follows the instruction
+      'Sentiment: positive\nSentiment:', // nothing but the label
+      'Map each error to a cause ->', // one line
+      'Plan A: move fast.\nWhich plan is safer? A:', // "A:" valued nowhere at a line's start
+      'Design the cache ->\nthen prove it correct ->', // no arrow with a value
+    ]) expect(fewShotAsk(ask), ask).toBeNull();
+  });
+
+  it("splits a template's input fields from what it asks, by label, heading or field, in several languages", () => {
+    expect(templatedAsk('TASK: Generate a SQL query.\nSCHEMA:\nusers(id, email)\nQUESTION: Users per day.\nSQL:')).toEqual({ instruction: 'Generate a SQL query.\nUsers per day.', passage: 'users(id, email)' });
+    expect(templatedAsk('### Task\nSummarize the message in one sentence.\n\n### Input\nHi, my lamp never arrived.\n\n### Output format\nOne sentence.')).toEqual({
+      instruction: 'Summarize the message in one sentence.\n\n\nOne sentence.',
+      passage: 'Hi, my lamp never arrived.',
+    });
+    expect(templatedAsk('Задача: переведи на английский.\nТекст: Мы перенесли встречу.')?.passage).toBe('Мы перенесли встречу.');
+    for (const ask of [
+      'Role: engineer\nGoal: design the rate limiter\nConstraints: 50k rps', // no field gives input
+      'Text: the whole prompt is one field', // one field
+      'Input: a\nText: b', // nothing asked
+      'Context: ok\nQuestion: Diagnose the root cause and propose a fix.', // a diagnosis of the input
+      'a: b\n'.repeat(30) + 'Input: x', // more fields than a template has
+    ]) expect(templatedAsk(ask), ask).toBeNull();
+  });
+
+  it("reads what is asked: the examples' and inputs' words do not raise it, the item's own do", () => {
+    expect(rules(sentiment).tier).toBe('simple');
+    expect(rules('Problem: 3 pens cost $2. How much do 12 pens cost?\nSolution: $8.\n\nProblem: A train goes 180 km in 2 hours, then 60 km in 1 hour. What is its average speed?\nSolution:').signals[0]).toBe('a calculation or word problem');
+    expect(rules('### Task\nSummarize the message in one sentence.\n\n### Input\nOur p99 latency regressed after the deploy, the cache is thrashing and we must redesign the whole architecture.').tier).toBe('simple');
+    expect(rules('TASK: Generate a SQL query.\nSCHEMA:\ncustomers(id, country)\norders(id, customer_id, amount)\nQUESTION: Total amount per country.\nSQL:').tier).toBe('moderate');
+  });
+
+  it('is bounded on megabytes of labels, arrows and headings', () => {
+    for (const text of ['a: b\n'.repeat(1 << 18) + 'a:', 'x -> y\n'.repeat(1 << 17) + 'z ->', '### Input\n'.repeat(1 << 17), 'Input: ' + 'w '.repeat(1 << 19) + '\nTask: ok', 'Text:'.repeat(1 << 18) + '\nSentiment:']) {
       const t0 = performance.now();
       classifyText(text);
       expect(performance.now() - t0).toBeLessThan(300);
