@@ -77,6 +77,8 @@ export const MODERATE_ASK = lexicon(
 export const SIMPLE_ASK = lexicon(
   [
     'what is', "what's", 'whats', 'what are', 'what does', 'who is', 'who was', 'who wrote', 'who painted', 'who proved', 'when (?:is|was|did)', 'where is', 'where can',
+    // Set 101: a role to play (its first reply is one turn in character: what else is asked decides) and a transcription.
+    '^(?:act as|pretend (?:you(?:\'re| are)|to be)|role-?play(?: as)?|imagine (?:you(?:\'re| are)))', 'transcribe',
     'which', 'define', 'definition', 'convert', 'translate', 'summari[sz]e', 'summary', 'tl;?dr', 'list', 'name', 'spell', 'rephrase', 'reword',
     '(?:fix|correct) the (?:typo|grammar|spelling)', 'corrige', 'korrigiere', 'make (?:this|it) (?:sound )?(?:more )?(?:formal|polite|casual|friendly|friendlier|professional)', 'proofread', 'shorten', 'format', 'rename', 'extract', 'count', 'sort (?:these|this|them|the following|the list) (?:alphabetically|by (?:name|date|length|size|price)|in (?:alphabetical|ascending|descending|reverse) order)', 'alphabeti[sz]e', 'how many', 'how much', 'how far', 'how do i',
     'meaning', 'mean', 'synonym', 'give me (?:a|an) (?:example|synonym|name|title|quote)', 'suggest a name', 'recommend a', 'recommend (?:some|a few|two|three|four|five|\\d+) (?:books?|films?|movies?|songs?|albums?|podcasts?|games?|novels?|shows?|series|restaurants?|places?)', 'is it', 'add (?:docstrings|comments)',
@@ -230,6 +232,8 @@ export const SMALL_TALK_WORDS = new Set(
     'bardzo sağ ol 덕분에 해결했어요 해결됐어요 알겠습니다 알겠어요 ' +
     // set 83: "Night night, talk tomorrow!"
     'talk tomorrow later soon ttyl anyone anybody ' +
+    // set 101: "Thanks a lot, this was super helpful!! Have a great weekend :)"
+    'was helpful useful really weekend ' +
     // set 91: "mornin all!", "nah, I'm good", "Bis später!", "À plus !", "haha nice one"
     "mornin nah i'm bis später à plus haha hehe one"
   ).split(' '),

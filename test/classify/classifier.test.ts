@@ -1460,6 +1460,18 @@ describe('classifier: the used probe sets of sessions 58 (55-71) and 59 (73-95),
       expect(rules(q).tier, q).toBe('simple');
     }
   });
+  it('probe set 101: a role to play asks one turn in character, what else is asked decides; a transcription is a lookup; longer thanks and weekend wishes are small talk', () => {
+    for (const q of ['Roleplay as a medieval innkeeper greeting a traveller.', "Pretend you're a hiring manager and interview me for a senior frontend role. Ask one question at a time."]) {
+      expect(rules(q).signals[0], q).toBe('asks a lookup, definition, conversion or short edit');
+    }
+    // The role adds nothing to what is asked with it.
+    expect(rules('Act as a principal engineer reviewing my design: we shard users by hash of email across 8 Postgres instances. Tear it apart and propose something better.').tier).toBe('complex');
+    expect(rules('Pretend you are a travel agent and plan a 10-day Japan itinerary for a family with two kids.').tier).toBe('moderate');
+    expect(rules('Transcribe the text in this screenshot.').signals[0]).toBe('asks a lookup, definition, conversion or short edit');
+    for (const q of ['Thanks a lot, this was super helpful!! Have a great weekend :)', 'really useful, thanks!']) expect(rules(q).tier, q).toBe('trivial');
+    // A report is not small talk for its "was".
+    expect(rules('the deploy was slow again').tier).not.toBe('trivial');
+  });
 });
 
 describe('givenPassage: a text given to transform is material, not the ask', () => {
