@@ -1460,6 +1460,7 @@ describe('classifier: the used probe sets of sessions 58 (55-71) and 59 (73-95),
       expect(rules(q).tier, q).toBe('simple');
     }
   });
+
   it('probe set 101: a role to play asks one turn in character, what else is asked decides; a transcription is a lookup; longer thanks and weekend wishes are small talk', () => {
     for (const q of ['Roleplay as a medieval innkeeper greeting a traveller.', "Pretend you're a hiring manager and interview me for a senior frontend role. Ask one question at a time."]) {
       expect(rules(q).signals[0], q).toBe('asks a lookup, definition, conversion or short edit');
