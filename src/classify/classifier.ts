@@ -3,7 +3,7 @@ import { DEFAULT_UNDER_TIER_COST, decideTier, tierProbabilities } from './calibr
 import { expandTerm, hasPlaceWithin, readLexicons, wordSet, words, type LexiconScan } from './wordlex.js';
 import { FALLBACK_ODDS, SECOND_OPINION_ODDS, liftOdds, secondOpinionMargins, wordModelScore, wordModelTierOf, type SecondOpinionMargins, type SecondOpinionTier } from './wordmodel.js';
 import { HASH_SEED, RangeSet, hashStep, sameRange } from './wordset.js';
-import { BMP_LETTER, astralToBmp, countMatches, letterOrNumberAt, isAsciiAlnum, isBmpLetter, isBmpWordChar, currentTurnIndex, ends, isDigitCode, isJsSpace, lexicalForm, listLines, messageEnds, withoutEmphasis, messageHead, nonBlankLines, splitAsk, technicalMarks, textShape, withPlainSpaces, type ChatMessageLike, PARAGRAPH_BREAK, type TechnicalMarks } from './text.js';
+import { BMP_LETTER, astralToBmp, countMatches, letterOrNumberAt, isAsciiAlnum, isBmpLetter, isBmpWordChar, currentTurnIndex, ends, isDigitCode, isJsSpace, lexicalForm, listLines, messageEnds, withoutEmphasis, messageHead, nonBlankLines, splitAsk, technicalMarks, textShape, withPlainSpaces, type ChatMessageLike, paragraphBreaks, type TechnicalMarks } from './text.js';
 import {
   BREVITY,
   COMPLEX_ASK,
@@ -1207,7 +1207,6 @@ function passageThenInstruction(ask: string): { instruction: string; passage: st
 const GROUNDED_ASK_MAX = 300;
 /** The most characters of a line that introduces a given text ("Here are the release notes of v3.0:"). */
 const GROUNDED_INTRO_MAX = 100;
-const PARAGRAPH_BREAK_ALL = /\n\s*\n/g;
 /**
  * How an ask that points at a text below opens when it is no question ("Using the following policy,
  * decide …", "Based on this job description, list …"): a report ("I'm getting these errors:") is
@@ -1225,29 +1224,36 @@ const QUESTION_LABEL = /\n[ \t]*(?:question|q|pregunta|frage|вопрос|pergun
  * not its context (set 97: eleven such asks read one or two tiers high). Null for anything else.
  */
 export function groundedAsk(ask: string): { instruction: string; passage: string } | null {
+  // Every form has a line break: most asks are one line, and stop at this search.
+  const nl = ask.indexOf('\n');
+  if (nl < 0) return null;
   const shots = fewShotAsk(ask) ?? templatedAsk(ask);
   if (shots !== null) return shots;
   QUESTION_LABEL.lastIndex = 0;
   const m = QUESTION_LABEL.exec(ask);
   if (m !== null) return groundedParts(ask.slice(m.index + m[0].length), ask.slice(0, m.index));
-  const nl = ask.indexOf('\n');
-  if (nl < 0) return null;
-  const brk = PARAGRAPH_BREAK.exec(ask);
+  // The first and last paragraph breaks, found from the two ends (paragraphBreaks).
+  const breaks = paragraphBreaks(ask);
   // An ask that points at the text after it ("From the abstract below, what …?\n\nAbstract: …").
-  const firstEnd = brk === null ? nl : brk.index;
+  const firstEnd = breaks.count === 0 ? nl : breaks.firstStart;
   const first = ask.slice(0, firstEnd);
   if (firstEnd <= GROUNDED_ASK_MAX && GIVEN_BELOW.test(first) && (first.includes('?') || first.includes('？') || GROUNDING_OPENER.test(first))) return groundedParts(first, ask.slice(firstEnd));
+  if (breaks.count === 0) return null;
+  const passage = ask.slice(0, breaks.lastStart);
+  const instruction = ask.slice(breaks.lastEnd);
   // A text introduced by a line of its own ("Here is a paragraph from our privacy policy:",
   // "Meeting notes, 14 March:"), then the ask as the last paragraph.
   const intro = ask.slice(0, nl).trimEnd();
-  if (brk === null || nl > GROUNDED_INTRO_MAX || !(intro.endsWith(':') || intro.endsWith('：'))) return null;
-  const t = ask.trimEnd();
-  let last: RegExpExecArray | null = null;
-  PARAGRAPH_BREAK_ALL.lastIndex = nl;
-  for (let b = PARAGRAPH_BREAK_ALL.exec(t); b !== null; b = PARAGRAPH_BREAK_ALL.exec(t)) last = b;
-  if (last === null) return null;
-  return groundedParts(t.slice(last.index + last[0].length), t.slice(nl, last.index));
+  if (nl <= GROUNDED_INTRO_MAX && (intro.endsWith(':') || intro.endsWith('：'))) return breaks.lastStart < nl ? null : groundedParts(instruction, passage.slice(nl));
+  // A text, a blank line, then a lookup in it or a transform of it ("<an article>\n\nWhat is the
+  // main point of this text?", "<a notice>\n\nTranslate this into Spanish."). Any other ask of it
+  // may be as hard as the text makes it ("Do you agree? Argue both sides"), and log lines are the
+  // failure itself, not a text to read ("What's happening here?"): those are read whole, as before.
+  if (passage.length < GROUNDED_PASSAGE_MIN || instruction.length > GROUNDED_ASK_MAX || pastedLogs(passage)) return null;
+  return groundedParts(instruction, passage, true);
 }
+/** The fewest characters of a text given before its ask with no line to introduce it (a sentence or two). */
+const GROUNDED_PASSAGE_MIN = 100;
 
 /** A last line that is a label waiting for its value ("Sentiment:", "French:", "A:"): a completion prompt. */
 const EMPTY_LABEL_LINE = /^[ \t]*([\p{L}](?:[\p{L}\p{N} _-]{0,23}[\p{L}\p{N}_-])?)[ \t]*[:：][ \t]*$/u;
@@ -1382,14 +1388,17 @@ function labelledWithValue(text: string, end: number, label: string): boolean {
  * The parts of a grounded ask, or null where its instruction is long, the text has no word, or the
  * instruction asks for hard work (a proof, a design, a diagnosis): the context is then the problem
  * itself, not a text to read ("… Question: Diagnose the root cause and propose a fix" is as hard as
- * the incident it is given). Steps ("and explain", "for each") are no such ask.
+ * the incident it is given). Steps ("and explain", "for each") are no such ask. `lookupOnly`: null
+ * too unless the instruction asks a lookup or transform and nothing moderate.
  */
-function groundedParts(instruction: string, passage: string): { instruction: string; passage: string } | null {
+function groundedParts(instruction: string, passage: string, lookupOnly = false): { instruction: string; passage: string } | null {
   const i = instruction.trim();
   const p = passage.trim();
   if (i.length === 0 || i.length > GROUNDED_ASK_MAX || !LETTER_OR_DIGIT.test(p)) return null;
-  const head = lexicalForm(i);
-  return DEEP_ASK.regex.test(head) || COMPLEX_ASK.regex.test(head) ? null : { instruction: i, passage: p };
+  // One scan of the instruction's words, not the lexicons' whole regexes (~3 us a turn more here).
+  const scan = readLexicons(lexicalForm(i));
+  if (DEEP_ASK.test(scan) || COMPLEX_ASK.test(scan)) return null;
+  return !lookupOnly || (SIMPLE_ASK.test(scan) && !MODERATE_ASK.test(scan)) ? { instruction: i, passage: p } : null;
 }
 
 /**

@@ -1565,6 +1565,20 @@ describe('groundedAsk: a context a question is asked of is material, not the ask
     ]) expect(groundedAsk(ask), ask).toBeNull();
   });
 
+  it('takes a text with no line introducing it, a blank line and a lookup in it or a transform of it (probe set 105); any other ask of it, or log lines, are read whole', () => {
+    const article = 'Remote work has reshaped city centres: office occupancy is below 60% of 2019 levels, latency of commutes fell, and cities must redesign the architecture of their downtowns.';
+    expect(groundedAsk(`${article}\n\nWhat is the main point of this text?`)).toEqual({ instruction: 'What is the main point of this text?', passage: article });
+    expect(groundedAsk(`${article}\n\nTranslate the first sentence into Spanish.`)?.instruction).toBe('Translate the first sentence into Spanish.');
+    expect(rules(`${article}\n\nWhat is the main point of this text?`).tier).toBe('simple');
+    for (const ask of [
+      `${article}\n\nDo you agree with it? Argue both sides.`, // an argument: as hard as the text makes it
+      `${article}\n\nWhat should we do?`, // no lookup or transform named
+      `Offices are empty.\n\nWhat is the main point?`, // under 100 characters given
+      `${article}\n\nWhat is the main point? ${'x '.repeat(200)}`, // longer than an ask
+      '2026-11-30 10:14:09 ERROR http: timeout path=/orders\n2026-11-30 10:14:09 ERROR http: timeout path=/orders\n2026-11-30 10:14:11 ERROR pool: exhausted after 30000 ms\n\nWhat is going on?', // log lines
+    ]) expect(groundedAsk(ask), ask).toBeNull();
+  });
+
   it("reads the question alone: the context's hard words and length do not raise it, the question's own words still do", () => {
     const before = rules(`${facts} When did the bridge open?`);
     const grounded = rules(`Context:\n${facts}\nQuestion: When did the bridge open?`);
