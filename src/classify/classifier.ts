@@ -44,6 +44,7 @@ import {
   definesTools,
   NUMBER_WORDS,
   OWN_RECORD,
+  TOPIC_SWITCH,
   IMPLEMENT_VERB,
   REFACTOR_VERB,
   ANALYSIS_ASKED,
@@ -2359,7 +2360,7 @@ export function classifyMessages(
 
   // Conversation context: a short follow-up ("and for n = 5?", "why?") inherits most of the
   // difficulty of the conversation; a closing "ok thanks" stays trivial.
-  if (!current.smallTalk && current.short) {
+  if (!current.smallTalk && current.short && !TOPIC_SWITCH.test(current.lexScan ?? readLexicons(lexicalForm(currentText)))) {
     let prior = -Infinity;
     let seen = 0;
     let left = CONTEXT_SCAN;

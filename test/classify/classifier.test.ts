@@ -1473,6 +1473,21 @@ describe('classifier: the used probe sets of sessions 58 (55-71) and 59 (73-95),
     // A report is not small talk for its "was".
     expect(rules('the deploy was slow again').tier).not.toBe('trivial');
   });
+
+  it('probe set 107: a turn that changes the subject does not inherit the conversation; "okie, got it" is small talk', () => {
+    const design = [
+      { role: 'user', content: 'Design a rate limiter for our public API: 50k rps, per-key and per-IP limits, 3 regions, consistent within a second.' },
+      { role: 'assistant', content: 'Use a sliding-window counter per key in a regional Redis ...' },
+    ];
+    const next = (content: string) => classifyMessages([...design, { role: 'user', content }], 3, false);
+    for (const q of ["thanks! unrelated: what's the capital of Peru?", 'btw, how many ounces in a pound?', 'otra pregunta: ¿cuál es la capital de Perú?']) {
+      expect(next(q).signals, q).not.toContain('follow-up in a harder conversation');
+      expect(idx(next(q).tier), q).toBeLessThanOrEqual(idx('simple'));
+    }
+    // Without the switch, a short follow-up still inherits.
+    expect(next('what if Redis is down?').signals).toContain('follow-up in a harder conversation');
+    expect(next('okie, got it').tier).toBe('trivial');
+  });
 });
 
 describe('givenPassage: a text given to transform is material, not the ask', () => {
