@@ -1673,6 +1673,32 @@ describe('fewShotAsk and templatedAsk: examples and input fields are given, not 
     expect(rules('TASK: Generate a SQL query.\nSCHEMA:\ncustomers(id, country)\norders(id, customer_id, amount)\nQUESTION: Total amount per country.\nSQL:').tier).toBe('moderate');
   });
 
+  it('on any text of labels, arrows, headings, quotes and breaks (property): never throws, splits only into lines of the text, an instruction of at most 300 characters, a passage with a word', () => {
+    const piece = fc.oneof(
+      fc.constantFrom('Text:', '\nText: ', 'Sentiment:', '\nSentiment: positive', 'Input:', '\n### Input\n', '### Task', '\nQuestion: ', 'Q:', '\nA:', 'Context:', '\n问题：', 'TASK:', 'Frage :', ' -> ', '->', '→', '\n x -> y', '\n', '\n\n', '\n \n', '\r\n', ':', '：', '#', '  ', '\t', 'Summarize this.', '\n\nWhat is the main point?', 'Diagnose the root cause', 'below', 'these', 'Using the following', 'the', '\ud800', '😀', 'ERROR timeout'),
+      fc.string({ maxLength: 4 }),
+      // Long runs of prose, so that instructions and passages past every bound are drawn too.
+      fc.constant('lorem ipsum '.repeat(10)),
+      fc.constant('lorem ipsum '.repeat(10)),
+    );
+    const linesOf = (ask: string, part: string) => part.split('\n').every((line) => ask.includes(line.trim()));
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 60 }), (parts) => {
+        const ask = parts.join('');
+        for (const split of [groundedAsk, fewShotAsk, templatedAsk]) {
+          const r = split(ask);
+          if (r === null) continue;
+          expect(r.instruction.length, JSON.stringify(ask)).toBeLessThanOrEqual(300);
+          expect(r.instruction.trim().length, JSON.stringify(ask)).toBeGreaterThan(0);
+          expect(/[\p{L}\p{N}]/u.test(r.passage), JSON.stringify(ask)).toBe(true);
+          expect(linesOf(ask, r.instruction) && linesOf(ask, r.passage), JSON.stringify(ask)).toBe(true);
+        }
+        expect(() => classifyText(ask)).not.toThrow();
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it('is bounded on megabytes of labels, arrows and headings', () => {
     for (const text of ['a: b\n'.repeat(1 << 18) + 'a:', 'x -> y\n'.repeat(1 << 17) + 'z ->', '### Input\n'.repeat(1 << 17), 'Input: ' + 'w '.repeat(1 << 19) + '\nTask: ok', 'Text:'.repeat(1 << 18) + '\nSentiment:']) {
       const t0 = performance.now();
