@@ -3,7 +3,7 @@ import { DEFAULT_UNDER_TIER_COST, decideTier, tierProbabilities } from './calibr
 import { expandTerm, hasPlaceWithin, readLexicons, wordSet, words, type LexiconScan } from './wordlex.js';
 import { FALLBACK_ODDS, SECOND_OPINION_ODDS, liftOdds, secondOpinionMargins, wordModelScore, wordModelTierOf, type SecondOpinionMargins, type SecondOpinionTier } from './wordmodel.js';
 import { HASH_SEED, RangeSet, hashStep, sameRange } from './wordset.js';
-import { BMP_LETTER, astralToBmp, countMatches, letterOrNumberAt, isAsciiAlnum, isBmpLetter, isBmpWordChar, currentTurnIndex, ends, isDigitCode, isJsSpace, lexicalForm, listLines, messageEnds, withoutEmphasis, messageHead, nonBlankLines, splitAsk, technicalMarks, textShape, withPlainSpaces, type ChatMessageLike, paragraphBreaks, type TechnicalMarks } from './text.js';
+import { BMP_LETTER, astralToBmp, countMatches, letterOrNumberAt, isAsciiAlnum, isBmpLetter, isBmpWordChar, currentTurnIndex, ends, isDigitCode, isJsSpace, lexicalForm, listLines, messageEnds, withoutEmphasis, messageHead, nonBlankLines, splitAsk, technicalMarks, textShape, withPlainSpaces, paragraphBreaks, type ChatMessageLike, type TechnicalMarks } from './text.js';
 import {
   BREVITY,
   COMPLEX_ASK,
@@ -980,6 +980,16 @@ function quantitiesIn(lex: string, scan: LexiconScan): number {
   return numerals >= 3 ? 3 : numerals + NUMBER_WORDS.count(scan, 3 - numerals);
 }
 
+/**
+ * The quantities of a text given with an ask (groundedAsk), which count as the ask's own where a
+ * quantity is asked of them ("Using the table below, by how much …?"): a word problem whose numbers
+ * were given before its question.
+ */
+function figuresIn(passage: string): number {
+  const figures = astralToBmp(passage.toLowerCase());
+  return quantitiesIn(figures, readLexicons(figures));
+}
+
 /** A numeral: "36", "3.5", "1,000" (and "1,000,000" is two). */
 const NUMERAL = /\d+(?:[.,]\d+)?/g;
 
@@ -1208,6 +1218,8 @@ function passageThenInstruction(ask: string): { instruction: string; passage: st
 const GROUNDED_ASK_MAX = 300;
 /** The most characters of a line that introduces a given text ("Here are the release notes of v3.0:"). */
 const GROUNDED_INTRO_MAX = 100;
+/** The fewest characters of a text given before its ask with no line to introduce it (a sentence or two). */
+const GROUNDED_PASSAGE_MIN = 100;
 /**
  * How an ask that points at a text below opens when it is no question ("Using the following policy,
  * decide …", "Based on this job description, list …"): a report ("I'm getting these errors:") is
@@ -1220,9 +1232,13 @@ const GIVEN_BELOW = /(?<!\p{L})(?:below|following|these|this (?:text|passage|par
 const QUESTION_LABEL = /\n[ \t]*(?:question|q|pregunta|frage|вопрос|pergunta|domanda|pytanie|vraag|soru|질문|问题|質問)[ \t]*[:：][ \t]*(?=\S)/giu;
 
 /**
- * A question asked of a context given with it ("Context: <facts>\nQuestion: When did it open?"):
- * the context is material, the question the ask. Reading comprehension is as hard as its question,
- * not its context (set 97: eleven such asks read one or two tiers high). Null for anything else.
+ * An ask of a text given with it, split into the ask and the text (material): a few-shot prompt
+ * (fewShotAsk), a template's input fields (templatedAsk), a context then a labelled question
+ * ("Context: <facts>\nQuestion: When did it open?"), an ask that points at the text below it, a text
+ * introduced by a line of its own then the ask, and a text then a lookup in it or a transform of
+ * it. Reading comprehension is as hard as its question, not its context (set 97: eleven such asks
+ * read one or two tiers high); groundedParts keeps whole what asks for hard work. Null for
+ * anything else.
  */
 export function groundedAsk(ask: string): { instruction: string; passage: string } | null {
   // Every form has a line break: most asks are one line, and stop at this search.
@@ -1253,8 +1269,6 @@ export function groundedAsk(ask: string): { instruction: string; passage: string
   if (passage.length < GROUNDED_PASSAGE_MIN || instruction.length > GROUNDED_ASK_MAX || pastedLogs(passage)) return null;
   return groundedParts(instruction, passage, true);
 }
-/** The fewest characters of a text given before its ask with no line to introduce it (a sentence or two). */
-const GROUNDED_PASSAGE_MIN = 100;
 
 /** A last line that is a label waiting for its value ("Sentiment:", "French:", "A:"): a completion prompt. */
 const EMPTY_LABEL_LINE = /^[ \t]*([\p{L}](?:[\p{L}\p{N} _-]{0,23}[\p{L}\p{N}_-])?)[ \t]*[:：][ \t]*$/u;
@@ -1301,7 +1315,7 @@ const MATERIAL_FIELDS = new Set([
   'input', 'text', 'context', 'passage', 'document', 'article', 'email', 'e-mail', 'message', 'review', 'ticket', 'schema', 'data', 'table', 'log', 'logs',
   'transcript', 'notes', 'excerpt', 'abstract', 'reference', 'student answer', 'sentence', 'recipe', 'product', 'paragraph', 'source', 'snippet',
   'texto', 'contexto', 'entrada', 'mensaje', 'reseña', 'frase', 'oración', 'kontext', 'eingabe', 'nachricht', 'satz', 'texte', 'contexte', 'entrée',
-  'phrase', 'schéma', 'schéma', 'текст', 'контекст', 'сообщение', 'предложение', 'ввод', '文本', '上下文', '背景', '输入', '句子', '入力', 'テキスト', '文', '文章',
+  'phrase', 'schéma', 'текст', 'контекст', 'сообщение', 'предложение', 'ввод', '文本', '上下文', '背景', '输入', '句子', '入力', 'テキスト', '文', '文章',
   'testo', 'contesto', 'messaggio', 'tekst', 'treść', 'metin', 'bericht', 'invoer',
 ]);
 /** The most fields a template is read into (a longer list of labelled lines is material whatever its labels). */
@@ -1586,13 +1600,6 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   // is a short edit, as "make this more formal" is, whatever "rewrite" asks elsewhere (training
   // rows: two such asks labelled simple; "Rewrite for a VP audience, 3 bullets max" moderate).
   if (family === 'moderate' && transform !== null && TONE_EDIT.test(lex)) family = 'simple';
-  // The figures of a context a quantity is asked of count as the ask's own ("Using the table below,
-  // by how much …?"): a word problem whose numbers were given before its question.
-  const givenFigures = () => {
-    if (grounded === null) return 0;
-    const figures = astralToBmp(grounded.passage.toLowerCase());
-    return quantitiesIn(figures, readLexicons(figures));
-  };
   // Asks that name no hard verb but are hard work (second round of labels, tune split).
   const below = (f: keyof typeof BASE) => family === 'none' || family === 'simple' || (f === 'complex' && family === 'moderate');
   const extra: string[] = [];
@@ -1623,7 +1630,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
     // every combination of the ranges is a candidate.
     family = 'complex';
     extra.push('a search over many combinations');
-  } else if (below('moderate') && (MATH_TASK.test(lexScan) || COUNTING_PUZZLE.test(lexScan) || powerQuestion || (QUANTITY_QUESTION.test(lexScan) && quantitiesIn(lex, lexScan) + givenFigures() >= 2))) {
+  } else if (below('moderate') && (MATH_TASK.test(lexScan) || COUNTING_PUZZLE.test(lexScan) || powerQuestion || (QUANTITY_QUESTION.test(lexScan) && quantitiesIn(lex, lexScan) + (grounded === null ? 0 : figuresIn(grounded.passage)) >= 2))) {
     family = 'moderate';
     extra.push('a calculation or word problem');
   } else if (
@@ -2361,7 +2368,8 @@ export function classifyMessages(
   const signals = [...current.signals];
 
   // Conversation context: a short follow-up ("and for n = 5?", "why?") inherits most of the
-  // difficulty of the conversation; a closing "ok thanks" stays trivial.
+  // difficulty of the conversation; a closing "ok thanks" stays trivial, and a turn that changes
+  // the subject ("unrelated: …", TOPIC_SWITCH) inherits nothing.
   if (!current.smallTalk && current.short && !TOPIC_SWITCH.test(current.lexScan ?? readLexicons(lexicalForm(currentText)))) {
     let prior = -Infinity;
     let seen = 0;

@@ -101,13 +101,14 @@ export const SIMPLE_ASK = lexicon(
   ['什么是', '是什么', '什么意思', 'どういう意味', 'おすすめ', '哪里', '翻译', '总结', '有多长', '有多高', '有多远', '默认', 'デフォルト', 'とは', 'どこ', '翻訳', '要約', 'どれくらい', 'の高さは', 'の長さは', 'は何ですか', 'は誰', '何年', '무슨 뜻', '무엇인가요', '무엇입니까', '뭐예요', '뭔가요', '란 무엇', '얼마나', '추천해', 'もっと丁寧に', '丁寧にして'],
 );
 /**
- * A turn that says it changes the subject ("unrelated: what's the capital of Peru?", "btw, how
- * many ounces in a pound?"): a new question, which does not inherit the conversation's
- * difficulty (set 107).
+ * A turn that says it changes the subject ("unrelated: what's the capital of Peru?", "off topic,
+ * but how many ounces in a pound?"): a new question, which does not inherit the conversation's
+ * difficulty (set 107). Not "btw" or "another question": those also open a follow-up ("btw, what
+ * if Redis is down?").
  */
 export const TOPIC_SWITCH = lexicon([
-  'unrelated', 'off[- ]topic', 'different (?:question|topic)', 'random question', 'side question', 'new question', 'another question', 'btw', 'by the way', 'changing (?:the )?subject',
-  'otra pregunta', 'cambiando de tema', 'andere frage', 'themawechsel', 'autre question', "rien à voir", 'другой вопрос', 'не по теме', '另外',
+  'unrelated', 'off[- ]topic', 'different (?:question|topic)', 'random question', 'new question', 'changing (?:the )?subject',
+  'cambiando de tema', 'otro tema', 'themawechsel', 'anderes thema', "rien à voir", 'autre sujet', 'не по теме', 'другая тема',
 ]);
 /**
  * One's own order, parcel, booking or subscription ("Can I cancel my order 5521?", "Is my parcel

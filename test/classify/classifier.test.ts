@@ -1480,12 +1480,12 @@ describe('classifier: the used probe sets of sessions 58 (55-71) and 59 (73-95),
       { role: 'assistant', content: 'Use a sliding-window counter per key in a regional Redis ...' },
     ];
     const next = (content: string) => classifyMessages([...design, { role: 'user', content }], 3, false);
-    for (const q of ["thanks! unrelated: what's the capital of Peru?", 'btw, how many ounces in a pound?', 'otra pregunta: ¿cuál es la capital de Perú?']) {
+    for (const q of ["thanks! unrelated: what's the capital of Peru?", 'off topic, but how many ounces in a pound?', 'cambiando de tema: ¿cuál es la capital de Perú?']) {
       expect(next(q).signals, q).not.toContain('follow-up in a harder conversation');
       expect(idx(next(q).tier), q).toBeLessThanOrEqual(idx('simple'));
     }
     // Without the switch, a short follow-up still inherits.
-    expect(next('what if Redis is down?').signals).toContain('follow-up in a harder conversation');
+    for (const q of ['what if Redis is down?', 'btw, what if Redis is down?']) expect(next(q).signals, q).toContain('follow-up in a harder conversation');
     expect(next('okie, got it').tier).toBe('trivial');
   });
 });
