@@ -1437,7 +1437,7 @@ if (args.includes('--replay')) {
   process.exit(0);
 }
 
-/** The first probe set written in the latest session that wrote any (session 59: sets 73-96). */
+/** The first probe set written in the latest session that wrote any (session 60: sets 97-110). */
 const PROBE_SETS_OF_LATEST_SESSION = 97;
 
 /**

@@ -1200,7 +1200,7 @@ describe('classifier: probe sets 47, 49, 51 and 53', () => {
   });
 });
 
-describe('classifier: the used probe sets of sessions 58 (55-71) and 59 (73-95), and the retrains on them', () => {
+describe('classifier: the used probe sets of sessions 58 (55-71), 59 (73-95) and 60 (97-109), and the retrains on them', () => {
   it('the commas of a signature or schema in brackets are no list of asks; a list outside brackets still counts', () => {
     const sql = "Write a SQL query that returns each customer's most recent order, given customers(id, name) and orders(id, customer_id, created_at, total).";
     expect(rules(sql).tier).toBe('moderate');
