@@ -1545,11 +1545,7 @@ describe('givenPassage: a text given to transform is material, not the ask', () 
   });
 
   it('is bounded on megabytes of colons, quotes and instructions', () => {
-    for (const text of ['Summarize: ' + "'".repeat(1 << 20), 'Summarize:\n' + 'a '.repeat(1 << 19), ':'.repeat(1 << 20), 'Translate '.repeat(1 << 17), 'a'.repeat(1 << 20) + '\n\nSummarize.', '\n'.repeat(1 << 20) + 'Summarize.', ' '.repeat(1 << 20) + '\nSummarize.']) {
-      const t0 = performance.now();
-      classifyText(text);
-      expect(performance.now() - t0).toBeLessThan(300);
-    }
+    for (const text of ['Summarize: ' + "'".repeat(1 << 20), 'Summarize:\n' + 'a '.repeat(1 << 19), ':'.repeat(1 << 20), 'Translate '.repeat(1 << 17), 'a'.repeat(1 << 20) + '\n\nSummarize.', '\n'.repeat(1 << 20) + 'Summarize.', ' '.repeat(1 << 20) + '\nSummarize.']) expect(() => within(300, () => classifyText(text)), text.slice(0, 40)).not.toThrow();
   });
 });
 
@@ -1618,11 +1614,7 @@ describe('groundedAsk: a context a question is asked of is material, not the ask
   });
 
   it('is bounded on megabytes of labels, line breaks and pointers', () => {
-    for (const text of ['\nQuestion: '.repeat(1 << 16), 'Context: x\nQ: ' + 'y'.repeat(1 << 20), 'the following\n'.repeat(1 << 16), 'Notes:\n' + '\n\n'.repeat(1 << 19) + 'Why?', 'a:\n' + 'b\n\n'.repeat(1 << 18)]) {
-      const t0 = performance.now();
-      classifyText(text);
-      expect(performance.now() - t0).toBeLessThan(300);
-    }
+    for (const text of ['\nQuestion: '.repeat(1 << 16), 'Context: x\nQ: ' + 'y'.repeat(1 << 20), 'the following\n'.repeat(1 << 16), 'Notes:\n' + '\n\n'.repeat(1 << 19) + 'Why?', 'a:\n' + 'b\n\n'.repeat(1 << 18)]) expect(() => within(300, () => classifyText(text)), text.slice(0, 40)).not.toThrow();
   });
 });
 
@@ -1700,11 +1692,7 @@ describe('fewShotAsk and templatedAsk: examples and input fields are given, not 
   });
 
   it('is bounded on megabytes of labels, arrows and headings', () => {
-    for (const text of ['a: b\n'.repeat(1 << 18) + 'a:', 'x -> y\n'.repeat(1 << 17) + 'z ->', '### Input\n'.repeat(1 << 17), 'Input: ' + 'w '.repeat(1 << 19) + '\nTask: ok', 'Text:'.repeat(1 << 18) + '\nSentiment:']) {
-      const t0 = performance.now();
-      classifyText(text);
-      expect(performance.now() - t0).toBeLessThan(300);
-    }
+    for (const text of ['a: b\n'.repeat(1 << 18) + 'a:', 'x -> y\n'.repeat(1 << 17) + 'z ->', '### Input\n'.repeat(1 << 17), 'Input: ' + 'w '.repeat(1 << 19) + '\nTask: ok', 'Text:'.repeat(1 << 18) + '\nSentiment:']) expect(() => within(300, () => classifyText(text)), text.slice(0, 40)).not.toThrow();
   });
 });
 
