@@ -391,7 +391,7 @@ export function withoutEmphasis(text: string): string {
 }
 
 /** Where the line that i is on ends (the index of its line break, or the text's length). */
-function lineEndAt(text: string, i: number): number {
+export function lineEndAt(text: string, i: number): number {
   const nl = text.indexOf('\n', i);
   return nl < 0 ? text.length : nl;
 }
