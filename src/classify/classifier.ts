@@ -1154,18 +1154,24 @@ const TONE_EDIT = /(?<!\p{L})(?:sound|sounds|suene|sueni|klingt|klingen|sonne|з
 /** Where an instruction's colon may be looked for: a transform instruction is short. */
 const GIVEN_INSTRUCTION_MAX = 160;
 
+/** A turn split into what it asks (instruction) and the text it gives with the ask (passage: material). */
+export interface GivenText {
+  instruction: string;
+  passage: string;
+}
+
 /**
  * A text given to transform, split from its instruction: "Summarize in one sentence: '…'" or an
  * instruction line ending in a colon with the text on the lines after it. Null for anything else:
  * a question about the text ("Translate: … — is that right?"), a text not quoted to its end, or an
  * instruction that is no transform ("Explain: …").
  */
-export function givenPassage(ask: string): { instruction: string; passage: string } | null {
+export function givenPassage(ask: string): GivenText | null {
   return instructionThenPassage(ask) ?? passageThenInstruction(ask);
 }
 
 /** "Summarize in one sentence: '…'", "Fix the grammar:" and the text on the lines after it (givenPassage). */
-function instructionThenPassage(ask: string): { instruction: string; passage: string } | null {
+function instructionThenPassage(ask: string): GivenText | null {
   let colon = -1;
   const look = Math.min(ask.length, GIVEN_INSTRUCTION_MAX);
   for (let i = 0; i < look; i++) {
@@ -1200,7 +1206,7 @@ function instructionThenPassage(ask: string): { instruction: string; passage: st
  * ("<meeting notes>\n\nSummarize this in 3 bullet points.", "<a paragraph>\n\nTranslate to
  * Spanish."): the text is given, not asked (givenPassage). A question is no transform.
  */
-function passageThenInstruction(ask: string): { instruction: string; passage: string } | null {
+function passageThenInstruction(ask: string): GivenText | null {
   const t = ask.trimEnd();
   const nl = t.lastIndexOf('\n');
   if (nl < 0 || t.length - nl - 1 > GIVEN_INSTRUCTION_MAX) return null;
@@ -1240,7 +1246,7 @@ const QUESTION_LABEL = /\n[ \t]*(?:question|q|pregunta|frage|вопрос|pergun
  * read one or two tiers high); groundedParts keeps whole what asks for hard work. Null for
  * anything else.
  */
-export function groundedAsk(ask: string): { instruction: string; passage: string } | null {
+export function groundedAsk(ask: string): GivenText | null {
   // Every form has a line break: most asks are one line, and stop at this search.
   const nl = ask.indexOf('\n');
   if (nl < 0) return null;
@@ -1285,7 +1291,7 @@ const ARROW_WITH_VALUE = /(?:->|=>|→)[ \t]*[^\s]/u;
  * the instruction before the examples and the last item; the examples are given (set 99: seven of
  * eight read a tier or two high, their examples read as requirements). Null for anything else.
  */
-export function fewShotAsk(ask: string): { instruction: string; passage: string } | null {
+export function fewShotAsk(ask: string): GivenText | null {
   const t = ask.trimEnd();
   const lastNl = t.lastIndexOf('\n');
   if (lastNl < 0) return null;
@@ -1327,7 +1333,7 @@ const TEMPLATE_FIELDS = 24;
  * fields' (set 99: the templates read a tier high, their input read as the ask). Null where no
  * field gives input, or nothing else is asked.
  */
-export function templatedAsk(ask: string): { instruction: string; passage: string } | null {
+export function templatedAsk(ask: string): GivenText | null {
   // First the fields, with no string per line: most asks have none, or none that gives input.
   let fields = 0;
   let material = false;
@@ -1400,7 +1406,7 @@ function labelledWithValue(text: string, end: number, label: string): boolean {
  * the incident it is given). Steps ("and explain", "for each") are no such ask. `lookupOnly`: null
  * too unless the instruction asks a lookup or transform and nothing moderate.
  */
-function groundedParts(instruction: string, passage: string, lookupOnly = false): { instruction: string; passage: string } | null {
+function groundedParts(instruction: string, passage: string, lookupOnly = false): GivenText | null {
   const i = instruction.trim();
   const p = passage.trim();
   if (i.length === 0 || i.length > GROUNDED_ASK_MAX || !LETTER_OR_DIGIT.test(p)) return null;
