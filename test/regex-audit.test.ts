@@ -3,7 +3,8 @@ import { join, relative } from 'node:path';
 import { check } from 'recheck';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { ARITHMETIC_QUESTION, NO_OBJECT } from '../src/classify/classifier.js';
+import { ARITHMETIC_QUESTION } from '../src/classify/classifier.js';
+import { NO_OBJECT } from '../src/classify/stuffing.js';
 import * as lexicons from '../src/classify/lexicon.js';
 import { CODE_KEYWORD, CODE_LINE } from '../src/classify/text.js';
 import { WordLexicon } from '../src/classify/wordlex.js';
@@ -78,7 +79,7 @@ function literals(): Subject[] {
 /** The regexes src builds at run time (new RegExp), each by name, and the file that builds it. */
 const BUILT: ReadonlyArray<[string, string, RegExp]> = [
   ['ARITHMETIC_QUESTION', 'src/classify/classifier.ts', ARITHMETIC_QUESTION],
-  ['NO_OBJECT', 'src/classify/classifier.ts', NO_OBJECT],
+  ['NO_OBJECT', 'src/classify/stuffing.ts', NO_OBJECT],
   ['EFFORT_WORDS', 'src/classify/lexicon.ts', lexicons.EFFORT_WORDS],
   ['CODE_LINE', 'src/classify/text.ts', CODE_LINE],
   ['CODE_KEYWORD', 'src/classify/text.ts', CODE_KEYWORD],

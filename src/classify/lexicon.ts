@@ -267,7 +267,7 @@ export const SOCIAL_EDGE_WORDS = new Set(
 /**
  * A greeting or thanks that opens a turn before its ask ("Hi! ", "Hello team,\n", "Thanks! ",
  * "Please, ", "Hola, ", "Привет! ", "你好，"): the words and up to two listed words of address ("there",
- * "all"), not the mark that ends them (classifier.ts withoutSocialEdges reads that, and a name).
+ * "all"), not the mark that ends them (social.ts withoutSocialEdges reads that, and a name).
  * Matched where the turn starts (sticky), any case; group 1 is thanks (what follows may be an
  * acknowledgement: "thanks, that's all").
  */

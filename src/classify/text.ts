@@ -1117,3 +1117,27 @@ export function isSystemName(w: string): boolean {
   }
   return false;
 }
+
+/** A word as the classifier's rules count words: a run of letters, numbers and apostrophes. */
+export const WORD_RE = /[\p{L}\p{N}'’]+/gu;
+
+/** Word count by whitespace runs (CJK characters count as words): linear, no allocation. */
+export function approxWords(text: string): number {
+  let n = 0;
+  let inWord = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c <= 32 && (c === 32 || c === 10 || c === 9 || c === 13)) inWord = false;
+    else if (c >= 0x3040 && c <= 0x9fff) {
+      n++;
+      inWord = false;
+    } else if (!inWord) {
+      inWord = true;
+      n++;
+    }
+  }
+  return n;
+}
+
+/** A letter or a digit: what a sentence has and a run of marks has not. */
+export const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;

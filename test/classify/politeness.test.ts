@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { classifyMessages, classifyText, isSmallTalk, withoutSocialEdges } from '../../src/classify/classifier.js';
+import { classifyMessages, classifyText } from '../../src/classify/classifier.js';
+import { isSmallTalk, withoutSocialEdges } from '../../src/classify/social.js';
 import { labelledRows } from '../../src/classify/wordmodel-train.js';
 import { lexicalForm, technicalMarks, withoutEmphasis, withPlainSpaces } from '../../src/classify/text.js';
 import type { ChatMessageLike } from '../../src/classify/text.js';

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { NO_OBJECT_TERMS, ONE_SENTENCE_REMOVABLE, STUFFING_VOCABULARY, mayBeStuffingAt, PLACES_REPLACE_EXACT, classifyText, clauseRanges, countNumerals, countQuantities, endsInArithmetic, isSmallTalk, listMarks, isStuffing, materialWords, opensWithWhChoice, stuffingClauses, unknownKeptWords, withoutHardWords } from '../../src/classify/classifier.js';
+import { classifyText, countNumerals, countQuantities, endsInArithmetic, listMarks, materialWords } from '../../src/classify/classifier.js';
+import { isSmallTalk } from '../../src/classify/social.js';
+import { NO_OBJECT_TERMS, ONE_SENTENCE_REMOVABLE, STUFFING_VOCABULARY, mayBeStuffingAt, PLACES_REPLACE_EXACT, clauseRanges, isStuffing, opensWithWhChoice, stuffingClauses, unknownKeptWords, withoutHardWords } from '../../src/classify/stuffing.js';
 import * as lexicons from '../../src/classify/lexicon.js';
 import { astralToBmp, isBmpLetter, isBmpWordChar, lexicalForm } from '../../src/classify/text.js';
 import { SMALL_TALK_WORDS } from '../../src/classify/lexicon.js';
