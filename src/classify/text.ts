@@ -1141,3 +1141,8 @@ export function approxWords(text: string): number {
 
 /** A letter or a digit: what a sentence has and a run of marks has not. */
 export const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
+
+/** WORD_RE's matches in a text, counted up to max (text.match(WORD_RE).length where that is below max). */
+export function wordsUpTo(text: string, max: number): number {
+  return countMatches(WORD_RE, text, max);
+}

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { classifyText, countNumerals, countQuantities, endsInArithmetic, listMarks, materialWords } from '../../src/classify/classifier.js';
+import { classifyText, listMarks, materialWords } from '../../src/classify/classifier.js';
+import { countNumerals, countQuantities, endsInArithmetic } from '../../src/classify/numbers.js';
 import { isSmallTalk } from '../../src/classify/social.js';
 import { NO_OBJECT_TERMS, ONE_SENTENCE_REMOVABLE, STUFFING_VOCABULARY, mayBeStuffingAt, PLACES_REPLACE_EXACT, clauseRanges, isStuffing, opensWithWhChoice, stuffingClauses, unknownKeptWords, withoutHardWords } from '../../src/classify/stuffing.js';
 import * as lexicons from '../../src/classify/lexicon.js';
