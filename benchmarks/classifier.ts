@@ -1440,7 +1440,7 @@ if (args.includes('--replay')) {
 }
 
 /** The first probe set written in the latest session that wrote any (session 60: sets 97-110). */
-const PROBE_SETS_OF_LATEST_SESSION = 97;
+const PROBE_SETS_OF_LATEST_SESSION = 111;
 
 /**
  * --probe-weights: does training the word model on the used probe sets help it read asks it has
