@@ -683,3 +683,18 @@ export const FAILURE_PATTERN = lexicon(
   ],
   ['매일', '마다', '배포 후', '업데이트 후', '每天晚上', '每隔', '每到', '昨日から', '毎朝', '毎晩', '之后', '只有', '時だけ', '時間帯だけ', '以降', '每次', 'たびに', 'だけで', '只在', '問題ない', '没问题'],
 );
+
+/**
+ * A question for one value in a language that puts its question word last: Chinese, Japanese,
+ * Korean ("现在 CPU 使用率是多少？", "サーバーはいくつありますか？", "재귀 함수란 무엇인가요?") and
+ * Turkish ("Türkiye'nin başkenti neresi?"): a lookup, as WH_LOOKUP's are.
+ */
+export const END_LOOKUP = /(?:是多少|有多少|是什么|是哪个|是谁|在哪里?|几点|多少个?|何ですか|何(?:台|個|人|件|回)(?:ありますか|ですか|いますか)?|いくつ(?:ありますか|ですか)?|どこですか|いつですか|何年に\p{L}{0,10}か|(?:一番|最も)\p{L}{1,8}は|무엇인가요|무엇입니까|뭐예요|뭔가요|어디(?:인가요|예요|에 있나요)|언제(?:인가요|예요)|누구(?:인가요|예요)|(?<!\p{L})(?:nedir|neresi|nerede|kimdir|ne zaman|kaç))[?？]?$/u;
+/** Whether a text ends as END_LOOKUP's questions do (its last 16 characters read, trailing white space left out: bounded). */
+export function endLookup(text: string): boolean {
+  const t = text.trimEnd();
+  return END_LOOKUP.test(t.length > 16 ? t.slice(-16) : t);
+}
+// A short question opening with a wh-word asks for a fact ("What port does HTTPS use?"); Portuguese,
+// Italian, Polish and Dutch ones since session 59 (not Dutch "wie": it is German "how").
+export const WH_LOOKUP = /^\s*[¿"'“]?(?:what|which|when|who|where|qué|cuál|cuándo|quién|dónde|was|welche[rsn]?|wann|wer|wo|quel(?:le)?s?|quand|qui|où|что|какой|какая|какое|когда|кто|где|o que|qual|quais|quem|onde|quando|quant[oaie]s?|che|cosa|quale|quali|chi|dove|co to|jak(?:i|a|ie)|kto|gdzie|kiedy|wat|welke?|waar|wanneer|hoeveel|a qué hora|à quelle heure|um wie ?viel uhr|во сколько|a que horas|a che ora)(?![\p{L}])/u;
