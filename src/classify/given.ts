@@ -4,7 +4,7 @@
  * turn into its instruction and the passage (GivenText), or returns null. Pure.
  */
 
-import { COMPLEX_ASK, DEEP_ASK, MODERATE_ASK, QUOTE_CLOSES, SIMPLE_ASK } from './lexicon.js';
+import { COMPLEX_ASK, DEEP_ASK, endLookup, MODERATE_ASK, QUOTE_CLOSES, SIMPLE_ASK, WH_LOOKUP } from './lexicon.js';
 import { astralToBmp, LETTER_OR_DIGIT, lineEndAt, paragraphBreaks } from './text.js';
 import { readLexicons } from './wordlex.js';
 
@@ -280,7 +280,8 @@ function labelledWithValue(text: string, end: number, label: string): boolean {
  * instruction asks for hard work (a proof, a design, a diagnosis): the context is then the problem
  * itself, not a text to read ("… Question: Diagnose the root cause and propose a fix" is as hard as
  * the incident it is given). Steps ("and explain", "for each") are no such ask. `lookupOnly`: null
- * too unless the instruction asks a lookup or transform and nothing moderate.
+ * too unless the instruction asks a lookup or transform, or one value (lookupQuestion), and nothing
+ * moderate.
  */
 function groundedParts(instruction: string, passage: string, lookupOnly = false): GivenText | null {
   const i = instruction.trim();
@@ -289,9 +290,39 @@ function groundedParts(instruction: string, passage: string, lookupOnly = false)
   // One scan of the instruction's words in lower case, not the lexicons' whole regexes nor the
   // full lexical form (its plain spaces and apostrophes cost ~2 us more on 300 characters of the
   // benchmark's mixtures, and a guard does not need them).
-  const scan = readLexicons(astralToBmp(i.toLowerCase()));
+  const lower = i.toLowerCase();
+  const scan = readLexicons(astralToBmp(lower));
   if (DEEP_ASK.test(scan) || COMPLEX_ASK.test(scan)) return null;
-  return !lookupOnly || (SIMPLE_ASK.test(scan) && !MODERATE_ASK.test(scan)) ? { instruction: i, passage: p } : null;
+  return !lookupOnly || ((SIMPLE_ASK.test(scan) || lookupQuestion(lower)) && !MODERATE_ASK.test(scan)) ? { instruction: i, passage: p } : null;
+}
+
+/** The most characters of a question that asks one value of a text given before it (lookupQuestion). */
+const LOOKUP_QUESTION_MAX = 60;
+/**
+ * What to do or think asked for, not a value ("What should we do?", "Which country would you pick?",
+ * "¿Qué deberíamos hacer?"), in the covered languages: advice on the text, not a lookup in it.
+ */
+const ADVICE_ASKED = /(?<!\p{L})(?:should|would|could|shall|ought|recommend|suggest|advise|think|do (?:we|i|you)|deber\p{L}*|sollte\p{L}*|würde\p{L}*|devr\p{L}*|faudrait|следует|стоит|надо|deveri\p{L}*|dovre\p{L}*)(?!\p{L})|应该|建议|べき|どうすれば/u;
+/** "How many / much / long / often / old / far …": one value asked, as WH_LOOKUP's questions ask. */
+const HOW_MUCH = /^\s*how (?:many|much|long|often|old|far)(?!\p{L})/u;
+
+/**
+ * A question of one sentence and at most LOOKUP_QUESTION_MAX characters (lower case) that asks one
+ * value: a wh-word first (WH_LOOKUP, HOW_MUCH) or, where the question word comes last, END_LOOKUP's
+ * ending, and no advice asked (ADVICE_ASKED). After a text ("<Q3 results>\n\nWhat was revenue in Q3?", "<a biology paragraph>\n\nWhere
+ * does glycolysis happen?") it looks the value up in the text: set 105 read such lookups two or
+ * three tiers high, the text's figures and terms taken for the ask.
+ */
+function lookupQuestion(lower: string): boolean {
+  const end = lower.length - 1;
+  if (end < 0 || end >= LOOKUP_QUESTION_MAX) return false;
+  const last = lower.charCodeAt(end);
+  if (last !== 0x3f && last !== 0xff1f) return false;
+  for (let k = 0; k < end; k++) {
+    const c = lower.charCodeAt(k);
+    if (c === 0x3f || c === 0xff1f || c === 0x21 || c === 0x0a || c === 0x3002 || (c === 0x2e && lower.charCodeAt(k + 1) === 0x20)) return false;
+  }
+  return (WH_LOOKUP.test(lower) || HOW_MUCH.test(lower) || endLookup(lower)) && !ADVICE_ASKED.test(lower);
 }
 
 /** Log lines: a level or an exception name, as loggers write them (case matters: "error" in prose is not one). */

@@ -8,7 +8,7 @@ export const WORD_MODEL = {
   // P(labelled above t | a plain reading of tier t, score s) = σ(a + b·(s − t)): fitLiftOdds.
   secondOpinion: {
     simple: { a: -3.845, b: 3.447 },
-    moderate: { a: -3.183, b: 4.278 },
+    moderate: { a: -3.182, b: 4.277 },
   },
   // P(labelled above the rules' tier t | a fallback lift from t, score s) = σ(a + b·(s − t)): fitLiftOdds.
   fallbackOdds: { a: -1.524, b: 2.229 },

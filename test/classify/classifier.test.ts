@@ -1584,9 +1584,18 @@ describe('groundedAsk: a context a question is asked of is material, not the ask
     expect(groundedAsk(`${article}\n\nWhat is the main point of this text?`)).toEqual({ instruction: 'What is the main point of this text?', passage: article });
     expect(groundedAsk(`${article}\n\nTranslate the first sentence into Spanish.`)?.instruction).toBe('Translate the first sentence into Spanish.');
     expect(rules(`${article}\n\nWhat is the main point of this text?`).tier).toBe('simple');
+    // A short question for one value is a lookup in the text too (set 105: read two or three tiers
+    // high), in the languages that put the question word last as well.
+    for (const ask of ['What was occupancy in 2019?', 'Who is converting offices into housing?', 'How many cities are named?', '¿Dónde bajó la ocupación?', '2019年的入住率是多少？']) {
+      expect(groundedAsk(`${article}\n\n${ask}`)?.instruction, ask).toBe(ask);
+      expect(idx(rules(`${article}\n\n${ask}`).tier), ask).toBeLessThan(idx('complex'));
+    }
     for (const ask of [
       `${article}\n\nDo you agree with it? Argue both sides.`, // an argument: as hard as the text makes it
       `${article}\n\nWhat should we do?`, // no lookup or transform named
+      `${article}\n\nWho should pay for it?`, // advice, not a value
+      `${article}\n\nWhat was occupancy in 2019? And why did it fall?`, // two questions
+      `${article}\n\nWhere will downtown office occupancy stand in ten years if these trends continue?`, // longer than a lookup
       `Offices are empty.\n\nWhat is the main point?`, // under 100 characters given
       `${article}\n\nWhat is the main point? ${'x '.repeat(200)}`, // longer than an ask
       '2026-11-30 10:14:09 ERROR http: timeout path=/orders\n2026-11-30 10:14:09 ERROR http: timeout path=/orders\n2026-11-30 10:14:11 ERROR pool: exhausted after 30000 ms\n\nWhat is going on?', // log lines
