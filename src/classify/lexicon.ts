@@ -31,7 +31,7 @@ export const WHOLE_SYSTEM = lexicon(
 export const COMPLEX_ASK = lexicon(
   [
     'design', 'architect', 'architecture', 'debug', 'diagnose', 'optimi[sz]e', 'refactor', 'implement', 'analy[sz]e', 'evaluate',
-    'critique', 'redesign', 'model the', 'simulate', 'investigate', 'root causes?', 'threat model', 'migration (?:plan|strategy)',
+    'critique', 'redesign', 'model the', 'simulate', 'investigate', 'root causes?', 'threat[ -]model(?:l?ing)?', 'migration (?:plan|strategy)',
     'plan (?:a|the|our) (?:migration|rollout|cutover)', 'dependency order', 'find the flaw', 'postmortem', 'model choice', 'validation (?:scheme|strategy)', 'which model', 'how (?:do i|to|should i) validate', 'speed (?:it |this )?up', 'make (?:it|this|them) (?:run )?faster',
     'multiple comparisons', 'sizing', 'size the', 'survival analysis', 'qué modelo uso', 'welches verfahren', 'welches modell', 'quel modèle utiliser', 'какую модель выбрать',
     'triage', 'build or buy', 'build vs buy', 'build versus buy', 'decide what to do about',

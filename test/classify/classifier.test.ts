@@ -1203,7 +1203,7 @@ describe('classifier: probe sets 47, 49, 51 and 53', () => {
   });
 });
 
-describe('classifier: the used probe sets of sessions 58 (55-71), 59 (73-95) and 60 (97-109), and the retrains on them', () => {
+describe('classifier: the used probe sets of sessions 58 (55-71), 59 (73-95), 60 (97-109) and 61 (111-113), and the retrains on them', () => {
   it('the commas of a signature or schema in brackets are no list of asks; a list outside brackets still counts', () => {
     const sql = "Write a SQL query that returns each customer's most recent order, given customers(id, name) and orders(id, customer_id, created_at, total).";
     expect(rules(sql).tier).toBe('moderate');
@@ -1490,6 +1490,15 @@ describe('classifier: the used probe sets of sessions 58 (55-71), 59 (73-95) and
     // Without the switch, a short follow-up still inherits.
     for (const q of ['what if Redis is down?', 'btw, what if Redis is down?']) expect(next(q).signals, q).toContain('follow-up in a harder conversation');
     expect(next('okie, got it').tier).toBe('trivial');
+  });
+
+  it('probe set 113: a threat model asked for is an analysis, hyphenated or not, and "threat modeling" too', () => {
+    const flow = 'our password reset flow: the user enters an email, we send a 6-digit code valid for 30 minutes, and they set a new password. List the attacks and mitigations.';
+    for (const q of [`Threat-model ${flow}`, `Threat model ${flow}`, 'Do threat modeling for the file upload service.', 'Threat-modelling the admin API is next on our list; where do we start?']) {
+      expect(rules(q).signals, q).toContain('asks to design, debug, optimise or analyse');
+    }
+    // A threat named is no analysis asked.
+    expect(rules('What is a threat actor?').tier).toBe('simple');
   });
 });
 
