@@ -3,12 +3,21 @@
  * the odds of its lifts (second opinion, fallback), and writes src/classify/word-model-weights.ts. `--check` writes
  * nothing and fails if the committed file differs from what the labels give.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { packageRoot } from '../src/paths.js';
 import { fitLiftOdds, labelledRows, trainWordModel, weightsModule } from '../src/classify/wordmodel-train.js';
 
 const root = packageRoot();
+// Which probe sets are held back is the build's (HELD_BACK_PROBE_SETS): a build older than its
+// source would train on a set just held back, and write weights that a rebuilt --check rejects.
+const source = join(root, 'src', 'classify', 'wordmodel-train.ts');
+const built = fileURLToPath(new URL('../src/classify/wordmodel-train.js', import.meta.url));
+if (statSync(source).mtimeMs > statSync(built).mtimeMs) {
+  console.error(`${source} is newer than its build (${built}): run npm run build first`);
+  process.exit(2);
+}
 const rows = labelledRows(root);
 const model = trainWordModel(rows);
 const { secondOpinion: odds, fallback } = fitLiftOdds(rows);
