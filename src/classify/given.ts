@@ -299,8 +299,8 @@ function groundedParts(instruction: string, passage: string, lookupOnly = false)
 /** The most characters of a question that asks one value of a text given before it (lookupQuestion). */
 const LOOKUP_QUESTION_MAX = 60;
 /**
- * What to do or think asked for, not a value ("What should we do?", "Which country would you pick?",
- * "¿Qué deberíamos hacer?"), in the covered languages: advice on the text, not a lookup in it.
+ * Advice asked for, not a value ("What should we do?", "Who should pay for it?", "¿Qué deberíamos
+ * hacer?"), in the covered languages: a judgement on the text, not a lookup in it.
  */
 const ADVICE_ASKED = /(?<!\p{L})(?:should|would|could|shall|ought|recommend|suggest|advise|think|do (?:we|i|you)|deber\p{L}*|sollte\p{L}*|würde\p{L}*|devr\p{L}*|faudrait|следует|стоит|надо|deveri\p{L}*|dovre\p{L}*)(?!\p{L})|应该|建议|べき|どうすれば/u;
 /** "How many / much / long / often / old / far …": one value asked, as WH_LOOKUP's questions ask. */
@@ -309,9 +309,10 @@ const HOW_MUCH = /^\s*how (?:many|much|long|often|old|far)(?!\p{L})/u;
 /**
  * A question of one sentence and at most LOOKUP_QUESTION_MAX characters (lower case) that asks one
  * value: a wh-word first (WH_LOOKUP, HOW_MUCH) or, where the question word comes last, END_LOOKUP's
- * ending, and no advice asked (ADVICE_ASKED). After a text ("<Q3 results>\n\nWhat was revenue in Q3?", "<a biology paragraph>\n\nWhere
- * does glycolysis happen?") it looks the value up in the text: set 105 read such lookups two or
- * three tiers high, the text's figures and terms taken for the ask.
+ * ending, and no advice asked (ADVICE_ASKED). After a text ("<Q3 results>\n\nWhat was revenue in
+ * Q3?", "<a biology paragraph>\n\nWhere does glycolysis happen?") it looks the value up in the
+ * text: set 105 read such lookups two or three tiers high, the text's figures and terms taken for
+ * the ask.
  */
 function lookupQuestion(lower: string): boolean {
   const end = lower.length - 1;
