@@ -2,15 +2,13 @@ import { TIER_NAMES, type TierName } from '../config/schema.js';
 import { decideTier, DEFAULT_UNDER_TIER_COST, tierProbabilities } from './calibration.js';
 import { agentCommand, opensWithInstruction } from './commands.js';
 import { givenPassage, groundedAsk, pastedLogs, TONE_EDIT } from './given.js';
-import { ANALYSIS_ASKED, BREAKDOWN, BREVITY, BUILD_VERB_DE, CHANGE_REF, CHANGE_RISK, CHEAPEST, COHORT_WORD, COMPLEX_ASK, endLookup, CONDITIONAL_DE, CONSTRAINT, COUNTING_PUZZLE, CREATIVE_OBJECT, DEEP_ASK, definesTools, DEPTH_TERMS, DESIGN_QUESTION, DIAGNOSE_ASK, EFFORT_WORDS, EXTREMAL, FAILURE_PATTERN, IMPLEMENT_VERB, JUDGEMENT, KEPT_OR_LOST_MEASURE, LOOKUP_CORE, LOWER_CASE_SYSTEMS, MATH_MULTI_STEP, MATH_TASK, MATH_WORDS, mathNotationIn, METHOD_QUESTION, MODERATE_ASK, MULTI_STEP, OPERATIONAL_GUARANTEE, OWN_RECORD, PUZZLE_STRATEGY, QUANTITY_QUESTION, REFACTOR_VERB, RETENTION_WORD, REVIEW_ASK, SEARCH_VERB, SEQUENCE_ASK, SIMPLE_ASK, SMALL_TALK_WORDS, SYMPTOM, SYMPTOM_OF_SYSTEM, SYSTEM_BRIEF, SYSTEM_RIGOUR, TECH_CONTEXT, TOPIC_SWITCH, TRIP_DAYS, TRIVIAL_ASK, WH_LOOKUP, WHOLE_SYSTEM } from './lexicon.js';
+import { ANALYSIS_ASKED, BREAKDOWN, BREVITY, BUILD_VERB_DE, CHANGE_REF, CHANGE_RISK, CHEAPEST, COHORT_WORD, COMPLEX_ASK, CONDITIONAL_DE, CONSTRAINT, COUNTING_PUZZLE, CREATIVE_OBJECT, DEEP_ASK, definesTools, DEPTH_TERMS, DESIGN_QUESTION, DIAGNOSE_ASK, EFFORT_WORDS, endLookup, EXTREMAL, FAILURE_PATTERN, IMPLEMENT_VERB, JUDGEMENT, KEPT_OR_LOST_MEASURE, LOOKUP_CORE, LOWER_CASE_SYSTEMS, MATH_MULTI_STEP, MATH_TASK, MATH_WORDS, mathNotationIn, METHOD_QUESTION, MODERATE_ASK, MULTI_STEP, OPERATIONAL_GUARANTEE, OWN_RECORD, PUZZLE_STRATEGY, QUANTITY_QUESTION, REFACTOR_VERB, RETENTION_WORD, REVIEW_ASK, SEARCH_VERB, SEQUENCE_ASK, SIMPLE_ASK, SMALL_TALK_WORDS, SYMPTOM, SYMPTOM_OF_SYSTEM, SYSTEM_BRIEF, SYSTEM_RIGOUR, TECH_CONTEXT, TOPIC_SWITCH, TRIP_DAYS, TRIVIAL_ASK, WH_LOOKUP, WHOLE_SYSTEM } from './lexicon.js';
 import { ARITHMETIC_STEP, countQuantities, endsInArithmetic, figuresIn, largestNumber, numericRanges, powerQuestionIn, quantitiesIn } from './numbers.js';
 import { hasSocialWord, isSmallTalk, socialEdge, withoutSocialEdges } from './social.js';
 import { clauseRanges, NO_OBJECT, stuffingClauses, unknownKeptWords, withoutHardWords } from './stuffing.js';
 import { approxWords, astralToBmp, type ChatMessageLike, currentTurnIndex, ends, isBmpLetter, isJsSpace, lexicalForm, listLines, messageEnds, messageHead, nonBlankLines, splitAsk, technicalMarks, type TechnicalMarks, textShape, withPlainSpaces, wordsUpTo } from './text.js';
 import { type LexiconScan, readLexicons, words } from './wordlex.js';
 import { FALLBACK_ODDS, liftOdds, SECOND_OPINION_ODDS, type SecondOpinionMargins, secondOpinionMargins, type SecondOpinionTier, wordModelScore, wordModelTierOf } from './wordmodel.js';
-
-
 
 export interface Classification {
   tier: TierName;

@@ -695,6 +695,8 @@ export function endLookup(text: string): boolean {
   const t = text.trimEnd();
   return END_LOOKUP.test(t.length > 16 ? t.slice(-16) : t);
 }
-// A short question opening with a wh-word asks for a fact ("What port does HTTPS use?"); Portuguese,
-// Italian, Polish and Dutch ones since session 59 (not Dutch "wie": it is German "how").
+/**
+ * A short question opening with a wh-word asks for a fact ("What port does HTTPS use?"); Portuguese,
+ * Italian, Polish and Dutch ones since session 59 (not Dutch "wie": it is German "how").
+ */
 export const WH_LOOKUP = /^\s*[¿"'“]?(?:what|which|when|who|where|qué|cuál|cuándo|quién|dónde|was|welche[rsn]?|wann|wer|wo|quel(?:le)?s?|quand|qui|où|что|какой|какая|какое|когда|кто|где|o que|qual|quais|quem|onde|quando|quant[oaie]s?|che|cosa|quale|quali|chi|dove|co to|jak(?:i|a|ie)|kto|gdzie|kiedy|wat|welke?|waar|wanneer|hoeveel|a qué hora|à quelle heure|um wie ?viel uhr|во сколько|a que horas|a che ora)(?![\p{L}])/u;
