@@ -689,7 +689,7 @@ export const FAILURE_PATTERN = lexicon(
  * Korean ("现在 CPU 使用率是多少？", "サーバーはいくつありますか？", "재귀 함수란 무엇인가요?") and
  * Turkish ("Türkiye'nin başkenti neresi?"): a lookup, as WH_LOOKUP's are.
  */
-export const END_LOOKUP = /(?:是多少|有多少|是什么|是哪个|是谁|在哪里?|几点|多少个?|何ですか|何(?:台|個|人|件|回)(?:ありますか|ですか|いますか)?|いくつ(?:ありますか|ですか)?|どこですか|いつですか|何年に\p{L}{0,10}か|(?:一番|最も)\p{L}{1,8}は|무엇인가요|무엇입니까|뭐예요|뭔가요|어디(?:인가요|예요|에 있나요)|언제(?:인가요|예요)|누구(?:인가요|예요)|(?<!\p{L})(?:nedir|neresi|nerede|kimdir|ne zaman|kaç))[?？]?$/u;
+const END_LOOKUP = /(?:是多少|有多少|是什么|是哪个|是谁|在哪里?|几点|多少个?|何ですか|何(?:台|個|人|件|回)(?:ありますか|ですか|いますか)?|いくつ(?:ありますか|ですか)?|どこですか|いつですか|何年に\p{L}{0,10}か|(?:一番|最も)\p{L}{1,8}は|무엇인가요|무엇입니까|뭐예요|뭔가요|어디(?:인가요|예요|에 있나요)|언제(?:인가요|예요)|누구(?:인가요|예요)|(?<!\p{L})(?:nedir|neresi|nerede|kimdir|ne zaman|kaç))[?？]?$/u;
 /** Whether a text ends as END_LOOKUP's questions do (its last 16 characters read, trailing white space left out: bounded). */
 export function endLookup(text: string): boolean {
   const t = text.trimEnd();
