@@ -1439,8 +1439,8 @@ if (args.includes('--replay')) {
   process.exit(0);
 }
 
-/** The first probe set written in the latest session that wrote any (session 61: sets 111-116). */
-const PROBE_SETS_OF_LATEST_SESSION = 111;
+/** The first probe set written in the latest session that wrote any (session 62: sets 117-118). */
+const PROBE_SETS_OF_LATEST_SESSION = 117;
 
 /**
  * --probe-weights: does training the word model on the used probe sets help it read asks it has
