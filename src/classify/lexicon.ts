@@ -16,7 +16,7 @@ export const DEEP_ASK = lexicon(
     'prove', '(?:give|write|provide|construct|find|sketch) (?:a |the )?(?:rigorous |formal |short |combinatorial )?proofs?', 'proofs? (?:by|of)', 'with proofs?', 'derive', 'derivation', 'rigorous(?:ly)?', 'formally (?:verify|specify|prove)', 'from first principles',
     'demonstrate that', 'show that', 'formally verified', 'tla\\+', 'research (?:plan|design|proposal)', 'lower bound', 'competitive ratio', 'loop invariant',
     'demuestra', 'demuestre', 'demostrar?', 'demostración', 'beweise', 'beweisen', 'beweis', 'herleiten', 'leite', 'démontrer', 'démontrez', 'démontre',
-    'démonstration', 'prouver', 'prouvez', 'prouve', 'dimostra', 'dimostrare', 'demonstre', 'demonstrar', 'montre[rz]? que', 'zeige(?:n sie)?,? dass', 'muestr[ae] que', 'mostrar que', 'покажите,? что', 'покажи,? что', 'докажите', 'докажи', 'доказательство', 'доказать', 'выведите', 'выведи',
+    'démonstration', 'prouver', 'prouvez', 'prouve', 'dimostra', 'dimostrare', 'demonstre', 'demonstrar', 'demonstra que', 'mostre que', 'montre[rz]? que', 'zeige(?:n sie)?,? dass', 'muestr[ae] que', 'mostrar que', 'покажите,? что', 'покажи,? что', 'докажите', 'докажи', 'доказательство', 'доказать', 'выведите', 'выведи',
     // Session 59 (fresh probes in six more languages): Polish, Turkish and Dutch proofs (Korean below).
     'udowodnij', 'udowodnić', 'wykaż,? że', 'kanıtla(?:yın|yınız)?', 'ispatla(?:yın|yınız)?', 'bewijs', 'bewijzen', 'toon aan dat',
   ],
@@ -144,7 +144,7 @@ export const DEPTH_TERMS = lexicon(
     'réplication', 'répliques', 'latence', 'débit', 'dépendances', 'risques', 'retour arrière', 'indisponibilité',
     'распределённая', 'распределённые', 'распределённой', 'параллельно', 'параллельные', 'миграция', 'миграции', 'миграцию', 'репликация', 'репликации', 'задержка', 'зависимости', 'риски', 'масштабирование',
   ],
-  ['并发', '分布式', '冲突', '一致性', '权衡', '复杂度', '競合', '一貫性', 'トレードオフ', '分散'],
+  ['并发', '分布式', '冲突', '一致性', '权衡', '复杂度', '競合', '一貫性', 'トレードオフ', '分散', '迁移', '移行'],
 );
 /** Asks with several parts. */
 export const MULTI_STEP = lexicon(
@@ -411,7 +411,7 @@ export const TECH_CONTEXT = lexicon(
     // Session 59: Turkish, Polish, Portuguese, Italian and Dutch.
     'kubernetes\\p{L}+', 'pody', 'sunucu\\p{L}*', 'veritabanı\\p{L}*', 'uygulama\\p{L}*', 'serwer\\p{L}*', 'baz[aey] danych', 'aplikacj\\p{L}*', 'pamięci', 'banco de dados', 'servizio', 'applicazione', 'applicatie',
   ],
-  ['サーバ', 'データベース', 'メモリ', 'バッチ', 'ジョブ', '服务', '数据库', '内存', '查询', '测试', '集群', '接口', '支付', '订单', '回调', '模型', 'モデル', '서버', '서비스', '데이터베이스', '쿠버네티스', '파드', '클러스터', '메모리', '쿼리', '애플리케이션'],
+  ['サーバ', 'データベース', 'メモリ', 'バッチ', 'ジョブ', '服务', '数据库', '内存', '查询', '测试', '集群', '接口', '支付', '订单', '回调', '模型', 'モデル', '서버', '서비스', '데이터베이스', '쿠버네티스', '파드', '클러스터', '메모리', '쿼리', '애플리케이션', 'システム', '系统'],
 );
 /**
  * A failure or slowdown to diagnose (second round, tune split: terse expert requests such as
@@ -552,7 +552,7 @@ export const METHOD_QUESTION = lexicon([
   'how (?:do|should|would|can|could) we', "what(?:'s| is| would be) (?:a|the) (?:right|sound|robust|safest|proper) (?:[\\p{L}/-]+ ){0,2}(?:way|approach|strategy)",
   'what would (?:the|a|our) (?:migration|rollout|cutover|plan) look like',
   'cómo (?:deberíamos|podemos|hacemos para)', 'come (?:possiamo|dovremmo)', 'как защитить', 'cómo proteger', 'comment protéger', 'wie schützen wir', 'wie (?:sollten|können|müssen) wir', 'wie \\p{L}+en wir', 'как (?:организовать|построить|спроектировать|масштабировать)', 'cómo \\p{L}+(?:amos|emos|imos)', 'comment \\p{L}+ons-nous', 'comment (?:devrions|pouvons|devons)-nous', 'как нам',
-], ['我们应该如何', '我们如何']);
+], ['我们应该如何', '我们如何', '应该按什么步骤', '应该如何推进', 'どう進めるべき', 'どのように進めるべき', 'どんな手順で進める']);
 /**
  * Cohort and retention analyses ("Monthly cohort retention by signup month", "weekly retention
  * curve ... split by platform", "Taux de réachat à 90 jours par cohorte mensuelle"): cohorts with a

@@ -1500,6 +1500,15 @@ describe('classifier: the used probe sets of sessions 58 (55-71), 59 (73-95), 60
     // A threat named is no analysis asked.
     expect(rules('What is a threat actor?').tier).toBe('simple');
   });
+
+  it('probe set 117: a team asking in Chinese or Japanese how to carry a system through a migration asks for a plan; "Demonstra que" asks a proof', () => {
+    for (const q of ['社内の勤怠システムを、月末の締め処理が止まらないようにクラウドへ移行したい。どんな手順で進めるべきですか？', '我们想把考勤系统迁移到云上，保证月底结算不中断。应该按什么步骤进行？']) {
+      expect(rules(q).signals, q).toContain('asks how a team should do something to a system');
+    }
+    expect(rules('Demonstra que a soma de dois números ímpares é sempre par.').tier).toBe('deep');
+    // A system named is no plan asked: "what is a system" stays a definition.
+    for (const q of ['システムとは何ですか？', '什么是操作系统？']) expect(rules(q).tier, q).toBe('simple');
+  });
 });
 
 describe('givenPassage: a text given to transform is material, not the ask', () => {
