@@ -402,7 +402,7 @@ export const TECH_CONTEXT = lexicon(
     'release', 'tests', 'unit tests?', 'test suites?', 'ci', 'app', 'apps', 'application', 'website', 'site', 'browser', 'script', 'functions?', 'code', 'components?', 'struct', 'compiler',
     'kernel', 'driver', 'gpu', 'cpu', 'memory', 'heap', 'disk', 'network', 'connections?', 'sockets?', 'threads?', 'goroutines?', 'workers?', 'logs?', 'errors?', 'exception',
     'stack trace', 'instance', 'vm', 'host', 'docker', 'kubernetes', 'postgres', 'mysql', 'redis', 'kafka', 'nginx', 'elasticsearch', 'mongodb', 'spark', 'react',
-    'python', 'java', 'rust', 'checker', 'parser', 'model', 'gc', 'refunds', 'orders', 'signups', 'checkout', 'logins?', 'ssh', 'cron', 'nightly', 'automations?', 'devices?', 'router', 'wi-?fi', 'webhooks?', 'gateways?', 'laptops?', 'passwords?', 'modelos?', 'modèles?', 'modelli',
+    'python', 'java', 'rust', 'checker', 'parser', 'model', 'gc', 'refunds', 'orders', 'signups', 'checkout', 'logins?', 'ssh', 'cron', 'nightly', 'automations?', 'devices?', 'router', 'wi-?fi', 'webhooks?', 'gateways?', 'laptops?', 'scanners?', 'inventory', 'passwords?', 'modelos?', 'modèles?', 'modelli',
     'system', 'program', 'traffic', 'capacity', 'process(?:es)?', 'software', 'machine',
     'git', 'cassandra', 'clickhouse', 'snowflake', 'bigquery', 'dynamodb', 'rabbitmq', 'celery', 'airflow', 'jenkins', 'terraform', 'prometheus', 'vpn', 'dns',
     'revenue', 'conversion', 'retention', 'churn', 'purchases', 'clúster', 'nodos?', 'nœuds?', 'knoten',
@@ -435,7 +435,7 @@ export const SYMPTOM = lexicon(
     // A page or an app that goes blank (set 85: "Mi app de React se queda en blanco en Safari").
     '(?:goes|turns|stays) (?:blank|white)', 'blank (?:page|screen)', 'white screen', 'se queda en blanco', 'pantalla en blanco', 'écran blanc', 'weißer bildschirm', 'белый экран',
   ],
-  ['メモリ不足', '内存不足', '错误率', 'エラー率', '重新平衡', '丢了', '丢失', '重複', '重复', '遅延', '延迟', '再起動', '重启', '飙升', '暴涨', '倍になった', '増え続け', '止まる', 'タイムアウト', '跳ねる', '慢', '断开', '出ない', '落ちる', '超时', '增加了', '泄漏', '卡住', '偶尔', '느립니다', '느려', '遅い', '急増', '急增', '激增', 'デッドロック', '死锁', 'エラーを返', '재시작', '타임아웃', '오류가'],
+  ['メモリ不足', '内存不足', '错误率', 'エラー率', '重新平衡', '丢了', '丢失', '重複', '重复', '遅延', '延迟', '再起動', '重启', '飙升', '暴涨', '倍になった', '増え続け', '止まる', 'タイムアウト', '跳ねる', '慢', '断开', '出ない', '落ちる', '落ちます', '落ちた', '落ちて', '超时', '增加了', '泄漏', '卡住', '偶尔', '느립니다', '느려', '遅い', '急増', '急增', '激增', 'デッドロック', '死锁', 'エラーを返', '재시작', '타임아웃', '오류가'],
 );
 /**
  * Words that are a symptom only when said of a system ("the database slows down every Monday",
@@ -449,7 +449,7 @@ export const SYMPTOM_OF_SYSTEM = lexicon(
     'consume (?:mucha|demasiada)', 'échou\\p{L}*', 'cai', 'caiu', 'trava', 'rallenta', 'вырос', 'выросл[аио]', 'задержк\\p{L}*', 'медленн\\p{L}*', 'acumul(?:a|an|am|ando)',
     'neu gestartet', 'starte[nt] neu', 'se queda sin', 'stolen', 'hacked', 'failed', 'не мо(?:жет|гут) (?:достучаться|подключиться|соединиться|запуститься)', 'by (?:itself|themselves)', 'on (?:its|their) own', 'arrives? twice', 'double[- ](?:ship|charge|bill|send|post|count)\\p{L}*', "(?:don't|doesn't|do not|does not) match", 'mismatch(?:es|ed)?', 'run(?:s|ning)? out of', 'ran out of', 'fill(?:s|ing|ed)? up', 'log(?:s|ging)? (?:users|people|customers|everyone|me|us|them) out', 'logged out',
   ],
-  ['涨', '飙', '増えて', '増加', '增长', '变慢', '升高', '開けません', '繋がらない', 'つながらない', '繋がりません', '下降', '降低', 'してしまう'],
+  ['涨', '飙', '増えて', '増加', '增长', '变慢', '升高', '開けません', '繋がらない', 'つながらない', '繋がりません', '下降', '降低', 'してしまう', '十几秒', '几十秒', '好几秒', '数十秒'],
 );
 /** What a diagnosis ask says: where to look, suspects, root cause, how to fix or stabilise. */
 export const DIAGNOSE_ASK = lexicon(

@@ -1509,6 +1509,19 @@ describe('classifier: the used probe sets of sessions 58 (55-71), 59 (73-95), 60
     // A system named is no plan asked: "what is a system" stays a definition.
     for (const q of ['システムとは何ですか？', '什么是操作系统？']) expect(rules(q).tier, q).toBe('simple');
   });
+
+  it('probe set 119: a system that falls over, takes tens of seconds or loses sync, asked what to do, is a failure to diagnose or a situation to act on', () => {
+    for (const q of ['毎朝9時になるとログインが集中してサーバーが落ちます。どう対策すればいいですか？', '我们的App在部分安卓机型上启动要十几秒，其他机型正常。应该怎么定位原因？', 'The warehouse scanners lose sync with inventory a few times a day and we end up overselling. We have one developer. What would you fix first?']) {
+      expect(rules(q).tier, q).toBe('complex');
+    }
+    // Tens of seconds of anything else is no symptom: a lookup stays one.
+    expect(rules('一分钟有几十秒？').tier).not.toBe('complex');
+    // A scene told by "we" or "our" in Spanish, German, French or Russian is a situation, not a puzzle set up before its question, as in English.
+    for (const q of ['Nuestro equipo tarda 3 días en responder. Tenemos 4 agentes y 600 tickets por semana. ¿Qué hacemos?', 'Unser Team braucht 3 Tage für eine Antwort und hat 4 Leute für 600 Tickets pro Woche. Was tun wir?']) {
+      expect(rules(q).signals, q).not.toContain('a puzzle set up before its question');
+    }
+    expect(rules('Ein Team braucht 3 Tage für eine Antwort und hat 4 Leute für 600 Tickets pro Woche. Wie viele Tickets sind das pro Person?').signals).toContain('a puzzle set up before its question');
+  });
 });
 
 describe('givenPassage: a text given to transform is material, not the ask', () => {
