@@ -1522,6 +1522,22 @@ describe('classifier: the used probe sets of sessions 58 (55-71), 59 (73-95), 60
     }
     expect(rules('Ein Team braucht 3 Tage für eine Antwort und hat 4 Leute für 600 Tickets pro Woche. Wie viele Tickets sind das pro Person?').signals).toContain('a puzzle set up before its question');
   });
+
+  it('probe set 121: a failure told in Spanish, German, Russian, Chinese, Japanese, Portuguese or Italian, and asked what to check, is a failure to diagnose, as in English', () => {
+    for (const q of [
+      'Desde que activamos el autoescalado, la factura de la nube se triplicó aunque el tráfico es el mismo. ¿Qué revisarías primero?',
+      'Bei uns werden Nutzer nach dem Passwort-Reset manchmal sofort wieder abgemeldet. Wie finde ich den Fehler?',
+      'Наш интернет-магазин перестаёт принимать заказы, когда идёт распродажа. Как подготовиться к следующей?',
+      '用户反馈支付成功后订单状态一直不更新，大概每天几十单。怎么排查和修复？',
+      'ECサイトのセール時にだけ在庫がマイナスになることがあります。原因と対策を教えてください。',
+      'Nosso aplicativo ficou lento depois que passamos de 10 mil para 100 mil usuários. Por onde começamos a investigar?',
+      'Il nostro gestionale si blocca ogni fine mese durante la fatturazione. Come lo analizzeresti?',
+    ]) {
+      expect(rules(q).signals, q).toContain('a failure or slowdown to diagnose');
+    }
+    // The words alone, with no failure told, ask nothing harder.
+    for (const q of ['¿Qué es el tráfico de red?', 'Was ist ein Passwort-Manager?', '在庫とは何ですか？']) expect(rules(q).tier, q).toBe('simple');
+  });
 });
 
 describe('givenPassage: a text given to transform is material, not the ask', () => {
