@@ -288,7 +288,7 @@ function setUpQuestion(lex: string): boolean {
 /** ? or ! (either width): a run of them closes one question. */
 const isQuestionOrBang = (c: number): boolean => c === 63 || c === 0xff1f || c === 33 || c === 0xff01;
 /** A sentence end, then a closing question of one to five words (its marks a run or one: "Options??"). */
-const SHORT_FINAL_QUESTION = /[.!:;。！：；]\s+((?:[\p{L}'’-]+\s+){0,4}[\p{L}'’-]+)\s*[?？]+\s*$/u;
+const SHORT_FINAL_QUESTION = /[.!:;。！：；]\s+¿?((?:[\p{L}'’-]+\s+){0,4}[\p{L}'’-]+)\s*[?？]+\s*$/u;
 /** "or" in the covered languages: a closing question with one is a choice. */
 const CHOICE_WORDS = new Set(['or', 'o', 'oder', 'ou', 'или']);
 /** First words of a closing question that asks no course of action: yes/no openers, and a bare "Fix?" (a known remedy). */

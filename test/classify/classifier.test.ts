@@ -1538,6 +1538,12 @@ describe('classifier: the used probe sets of sessions 58 (55-71), 59 (73-95), 60
     // The words alone, with no failure told, ask nothing harder.
     for (const q of ['¿Qué es el tráfico de red?', 'Was ist ein Passwort-Manager?', '在庫とは何ですか？']) expect(rules(q).tier, q).toBe('simple');
   });
+
+  it("reads a Spanish closing question after its opening '¿' as the English one: a short ask for what to do after a technical situation", () => {
+    expect(rules('Migramos 300 tablas de Oracle a Postgres el mes que viene con dos personas. ¿Cómo lo planificarías?').signals).toContain('a technical situation and a short ask for what to do');
+    // A value asked of a scene is still a word problem.
+    expect(rules('Un tren sale de Madrid a las 8 y llega a Sevilla a las 10:30 con paradas. ¿Qué velocidad media lleva?').tier).toBe('moderate');
+  });
 });
 
 describe('givenPassage: a text given to transform is material, not the ask', () => {
