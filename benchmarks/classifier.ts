@@ -1439,7 +1439,7 @@ if (args.includes('--replay')) {
   process.exit(0);
 }
 
-/** The first probe set written in the latest session that wrote any (session 62: sets 117-122). */
+/** The first probe set written in the latest session that wrote any (session 62: sets 117-124). */
 const PROBE_SETS_OF_LATEST_SESSION = 117;
 
 /**
