@@ -1539,6 +1539,24 @@ describe('classifier: the used probe sets of sessions 58 (55-71), 59 (73-95), 60
     for (const q of ['¿Qué es el tráfico de red?', 'Was ist ein Passwort-Manager?', '在庫とは何ですか？']) expect(rules(q).tier, q).toBe('simple');
   });
 
+  it('probe set 123: failures of shops and offices told in Russian, Chinese, Japanese, Portuguese, Turkish and Dutch, asked what to do, are failures to diagnose', () => {
+    for (const q of [
+      'После перехода на новый платёжный шлюз часть платежей зависает в статусе «в обработке». Как разобраться?',
+      '新版本上线后，部分用户登录后马上被踢出。怎么查原因？',
+      '夜間バッチが終わらず、朝の業務開始に間に合わない日が週に2回あります。どう改善すべきでしょうか？',
+      'Desde a atualização do servidor, os relatórios do financeiro demoram uma hora para abrir. O que você faria?',
+      'Web sitemiz her kampanyada çöküyor ve müşteri kaybediyoruz. Nasıl hazırlanmalıyız?',
+      'Onze webshop wordt elke maandagochtend traag als de nieuwsbrief verstuurd is. Waar moeten we beginnen?',
+    ]) {
+      expect(rules(q).signals, q).toContain('a failure or slowdown to diagnose');
+    }
+    // "Complete" and "each decision" widen a design in Spanish as in English.
+    expect(rules('Diseña la arquitectura completa de una plataforma de pagos para tres países, justificando cada decisión.').signals).toContain('whole-system scope');
+    // A Spanish or Italian verb in the first person plural tells a situation, not a puzzle set up before its question.
+    expect(rules('Tenemos 3 personas en soporte y 600 tickets por semana. ¿Qué hacemos?').signals).not.toContain('a puzzle set up before its question');
+    expect(rules('Un equipo tiene 3 personas en soporte y 600 tickets por semana. ¿Cuántos tickets son por persona?').signals).toContain('a puzzle set up before its question');
+  });
+
   it("reads a Spanish closing question after its opening '¿' as the English one: a short ask for what to do after a technical situation", () => {
     expect(rules('Migramos 300 tablas de Oracle a Postgres el mes que viene con dos personas. ¿Cómo lo planificarías?').signals).toContain('a technical situation and a short ask for what to do');
     // A value asked of a scene is still a word problem.
