@@ -271,7 +271,7 @@ function hasTechnicalMark(marks: TechnicalMarks): boolean {
 /** A choice or a comparison beside a judgement word: "rent or buy", "better than", "worth it". */
 const WEIGHS_OPTIONS = /(?<!\p{L})(?:or|o|oder|ou|или)(?!\p{L})|(?:better|worse|safer|healthier|cheaper) than|worth|vale la pena|lohnt|vaut|стоит ли|besser als|mejor que|лучше/u;
 /** Words that tell a scene in the first person. */
-const FIRST_PERSON = /(?<!\p{L})(?:i|i'm|my|me|we|our|us|mine|mi|mis|mein|meine|mon|ma|mes|мой|моя|мои|у меня|мы|нам|нас|wir|uns|nous|nosotros|nós|noi|nuestr[oa]s?|\p{L}{2,}(?:amos|emos|imos|iamo)|unser(?:e|en|em|er|es)?|notre|nos|наш(?:а|и|его|ей|их)?|у нас|noss[oa]s?|nostr[oaie])(?!\p{L})/u;
+const FIRST_PERSON = /(?<!\p{L})(?:i|i'm|my|me|we|our|us|mine|mi|mis|mein|meine|mon|ma|mes|мой|моя|мои|у меня|мы|нам|нас|wir|uns|nous|nosotros|nós|noi|nuestr[oa]s?|tenemos|hemos|estamos|somos|queremos|necesitamos|usamos|podemos|temos|precisamos|abbiamo|siamo|vogliamo|dobbiamo|usiamo|possiamo|unser(?:e|en|em|er|es)?|notre|nos|наш(?:а|и|его|ей|их)?|у нас|noss[oa]s?|nostr[oaie])(?!\p{L})/u;
 /** A statement of at least five words, then one closing question of one clause: "<scene>. <question>?". */
 function setUpQuestion(lex: string): boolean {
   const t = lex.trimEnd();

@@ -1555,6 +1555,8 @@ describe('classifier: the used probe sets of sessions 58 (55-71), 59 (73-95), 60
     // A Spanish or Italian verb in the first person plural tells a situation, not a puzzle set up before its question.
     expect(rules('Tenemos 3 personas en soporte y 600 tickets por semana. ¿Qué hacemos?').signals).not.toContain('a puzzle set up before its question');
     expect(rules('Un equipo tiene 3 personas en soporte y 600 tickets por semana. ¿Cuántos tickets son por persona?').signals).toContain('a puzzle set up before its question');
+    // Only verbs: nouns that end as they do ("préstamos", "gramos", "primos") tell no one's scene.
+    expect(rules('Un banco da préstamos de 10000 euros al 5 por ciento anual durante tres años. ¿Cuánto se paga en total?').signals).toContain('a puzzle set up before its question');
   });
 
   it("reads a Spanish closing question after its opening '¿' as the English one: a short ask for what to do after a technical situation", () => {
