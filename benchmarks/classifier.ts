@@ -8,7 +8,7 @@
  *   node dist/benchmarks/classifier.js --against <other checkout>    # speed, interleaved with another build
  *   node dist/benchmarks/classifier.js --against-processes <other checkout> [pairs]   # the same in fresh processes, one build each
  *   node dist/benchmarks/classifier.js --word-model-check            # the fallback on unseen phrasing (tune split only)
- *   node dist/benchmarks/classifier.js --probes [other checkout]     # the probe sets (not the labelled set), this build [and another]: per set, the held-back and used ones summed
+ *   node dist/benchmarks/classifier.js --probes [other checkout]     # the probe sets (not the labelled set), this build [and another]: per set, the held-back and used ones summed, and split at the latest session's first set
  *   node dist/benchmarks/classifier.js --cold [runs]                 # a fresh process's first calls, with and without the start-up warm-up
  *   node dist/benchmarks/classifier.js --passes                      # the 1.4 KB mixtures: a bare pass, the lexicon scan, a classification
  *   node dist/benchmarks/classifier.js --pairs [bytes]               # every two-piece unit of the mixtures' pieces repeated to 2 KB: the slowest
@@ -1184,6 +1184,9 @@ if (args.includes('--passes')) {
   process.exit(0);
 }
 
+/** The first probe set written in the latest session that wrote any (session 62: sets 117-124). */
+const PROBE_SETS_OF_LATEST_SESSION = 117;
+
 /**
  * --probes [other checkout]: the probe asks of benchmarks/datasets/probes.jsonl (single labels by
  * one author, written in sets to look for misreadings; not part of the labelled dataset and not
@@ -1217,6 +1220,17 @@ async function probes(otherRoot: string | undefined): Promise<void> {
   const used = rows.filter((r) => !HELD_BACK_PROBE_SETS.has(r.set));
   console.log(`| held back (${[...HELD_BACK_PROBE_SETS].join(', ')}) | ${heldBack.length} | ${builds.map(([, c]) => cell(heldBack, c)).join(' | ')} |`);
   console.log(`| used | ${used.length} | ${builds.map(([, c]) => cell(used, c)).join(' | ')} |`);
+  // The same split at the latest session's first set: what that session's changes did to the sets
+  // held back before it, beside its own; and the first sets held back (24-46, session 50's).
+  const latest = PROBE_SETS_OF_LATEST_SESSION;
+  const parts: Array<[string, typeof rows]> = [
+    [`held back, sets 24-46`, heldBack.filter((r) => r.set <= 46)],
+    [`held back, sets before ${latest}`, heldBack.filter((r) => r.set < latest)],
+    [`held back, sets ${latest} on`, heldBack.filter((r) => r.set >= latest)],
+    [`used, sets before ${latest}`, used.filter((r) => r.set < latest)],
+    [`used, sets ${latest} on`, used.filter((r) => r.set >= latest)],
+  ];
+  for (const [name, part] of parts) console.log(`| ${name} | ${part.length} | ${builds.map(([, c]) => cell(part, c)).join(' | ')} |`);
 }
 
 if (args.includes('--probes')) {
@@ -1438,9 +1452,6 @@ if (args.includes('--replay')) {
   await replay(args.slice(at + 1, at + 5));
   process.exit(0);
 }
-
-/** The first probe set written in the latest session that wrote any (session 62: sets 117-124). */
-const PROBE_SETS_OF_LATEST_SESSION = 117;
 
 /**
  * --probe-weights: does training the word model on the used probe sets help it read asks it has
