@@ -402,7 +402,7 @@ export const TECH_CONTEXT = lexicon(
     'release', 'tests', 'unit tests?', 'test suites?', 'ci', 'app', 'apps', 'application', 'website', 'site', 'browser', 'script', 'functions?', 'code', 'components?', 'struct', 'compiler',
     'kernel', 'driver', 'gpu', 'cpu', 'memory', 'heap', 'disk', 'network', 'connections?', 'sockets?', 'threads?', 'goroutines?', 'workers?', 'logs?', 'errors?', 'exception',
     'stack trace', 'instance', 'vm', 'host', 'docker', 'kubernetes', 'postgres', 'mysql', 'redis', 'kafka', 'nginx', 'elasticsearch', 'mongodb', 'spark', 'react',
-    'python', 'java', 'rust', 'checker', 'parser', 'model', 'gc', 'refunds', 'orders', 'signups', 'checkout', 'logins?', 'ssh', 'cron', 'nightly', 'automations?', 'devices?', 'router', 'wi-?fi', 'webhooks?', 'gateways?', 'laptops?', 'scanners?', 'inventory', 'passwords?', 'passw(?:o|ö)rt\\p{L}*', 'шлюз\\p{L}*', 'платеж\\p{L}*', 'платёж\\p{L}*', 'loja virtual', 'web ?site\\p{L}*', 'webshop', 'tráfico', 'pedidos', 'aplicativos?', 'gestionale', 'интернет-магазин\\p{L}*', 'заказ(?:ы|ов|ам)', 'modelos?', 'modèles?', 'modelli',
+    'python', 'java', 'rust', 'checker', 'parser', 'model', 'gc', 'refunds', 'orders', 'signups', 'checkout', 'logins?', 'ssh', 'cron', 'nightly', 'automations?', 'devices?', 'router', 'wi-?fi', 'webhooks?', 'gateways?', 'laptops?', 'passwords?', 'modelos?', 'modèles?', 'modelli',
     'system', 'program', 'traffic', 'capacity', 'process(?:es)?', 'software', 'machine',
     'git', 'cassandra', 'clickhouse', 'snowflake', 'bigquery', 'dynamodb', 'rabbitmq', 'celery', 'airflow', 'jenkins', 'terraform', 'prometheus', 'vpn', 'dns',
     'revenue', 'conversion', 'retention', 'churn', 'purchases', 'clúster', 'nodos?', 'nœuds?', 'knoten',
@@ -410,6 +410,8 @@ export const TECH_CONTEXT = lexicon(
     'requête', 'base de données', 'mémoire', 'сервер\\p{L}*', 'сервис\\p{L}*', 'сайт\\p{L}*', 'приложени\\p{L}*', 'резервн\\p{L}* копировани\\p{L}*', 'модел\\p{L}*', 'метрик\\p{L}*', 'запрос\\p{L}*', 'база данных', 'память', 'тест', 'кластер\\p{L}*',
     // Session 59: Turkish, Polish, Portuguese, Italian and Dutch.
     'kubernetes\\p{L}+', 'pody', 'sunucu\\p{L}*', 'veritabanı\\p{L}*', 'uygulama\\p{L}*', 'serwer\\p{L}*', 'baz[aey] danych', 'aplikacj\\p{L}*', 'pamięci', 'banco de dados', 'servizio', 'applicazione', 'applicatie',
+    // Session 62 (probe sets 119-123): devices, shops, payments and passwords, in English and six more languages.
+    'scanners?', 'inventory', 'passw(?:o|ö)rt\\p{L}*', 'шлюз\\p{L}*', 'платеж\\p{L}*', 'платёж\\p{L}*', 'loja virtual', 'web ?site\\p{L}*', 'webshop', 'tráfico', 'pedidos', 'aplicativos?', 'gestionale', 'интернет-магазин\\p{L}*', 'заказ(?:ы|ов|ам)',
   ],
   ['サーバ', 'データベース', 'メモリ', 'バッチ', 'ジョブ', '服务', '数据库', '内存', '查询', '测试', '集群', '接口', '支付', '订单', '回调', '模型', 'モデル', '서버', '서비스', '데이터베이스', '쿠버네티스', '파드', '클러스터', '메모리', '쿼리', '애플리케이션', 'システム', '系统', 'サイト', '在庫', '机房', '网站', '登录'],
 );
@@ -430,8 +432,10 @@ export const SYMPTOM = lexicon(
     'drops', 'dropping', "won't converge", "(?:doesn't|does not|didn't) converge", 'nan', 'janks?', 'jitters?', 'stutter(?:s|ing)?', 'beaconing', 'tripled', 'tripling', 'doubling', '(?:runs?|ran|takes?|took) (?:for )?hours', 'crawl(?:s|ed|ing)?',
     'sin memoria', 'sans mémoire', '(?:streams?|connections?|packets?|calls?|sessions?|requests?|messages?|websockets?) drop', 'battery drain', 'drains? (?:the )?battery',
     'tardan', 'falla', 'se reinicia', 'wächst', 'pierde', 'lenta', 'verliert', 'steigt', 'kommt nicht hinterher', 'hinterher', 'latence', 'perd', 'plante', 'perde', 'падает', 'недоступн\\p{L}*', 'lento', 'subió', 'fuga', 'vazamento', 'langsam', 'speicherleck', 'hängt', 'зависают', 'прыгает', 'утечк[аи]', 'тормоз\\p{L}*', 'растёт',
+    // Session 62 (probe sets 117-123): the counterparts of English entries in Spanish, Italian, Russian, Portuguese and Dutch.
+    'se (?:duplicó|triplicó)', 'si blocca(?:no)?', 'зависа\\p{L}*', 'в открыт(?:ый|ом) доступ\\p{L}*', 'demoram', 'demora muito', 'traag', 'перестал\\p{L}*', 'перестаёт', 'перестают',
     // Session 59: Polish, Turkish and Dutch.
-    'se (?:duplicó|triplicó)', 'si blocca(?:no)?', 'зависа\\p{L}*', 'в открыт(?:ый|ом) доступ\\p{L}*', 'demoram', 'demora muito', 'traag', 'перестал\\p{L}*', 'перестаёт', 'перестают', 'wyciek\\p{L}*', 'wywala\\p{L}*', 'restartuj\\p{L}*', 'gecikme\\p{L}*', 'coraz więcej', 'zawiesza się', 'yeniden başlı\\p{L}*', 'çöküyor', 'donuyor', 'yavaşladı', 'crasht', 'loopt vast', 'lopen (?:steeds )?(?:verder )?achter',
+    'wyciek\\p{L}*', 'wywala\\p{L}*', 'restartuj\\p{L}*', 'gecikme\\p{L}*', 'coraz więcej', 'zawiesza się', 'yeniden başlı\\p{L}*', 'çöküyor', 'donuyor', 'yavaşladı', 'crasht', 'loopt vast', 'lopen (?:steeds )?(?:verder )?achter',
     // A page or an app that goes blank (set 85: "Mi app de React se queda en blanco en Safari").
     '(?:goes|turns|stays) (?:blank|white)', 'blank (?:page|screen)', 'white screen', 'se queda en blanco', 'pantalla en blanco', 'écran blanc', 'weißer bildschirm', 'белый экран',
   ],
@@ -447,7 +451,9 @@ export const SYMPTOM_OF_SYSTEM = lexicon(
   [
     '(?:go|goes|going|went|gone) missing', 'gelb', '(?:wird|werden|wurde) rot', 'se pone (?:amarillo|rojo)', '(?:passe|passent) (?:au |en )?(?:rouge|red|jaune|yellow|orange)', 'se ca(?:e|en|yó)',
     'consume (?:mucha|demasiada)', 'échou\\p{L}*', 'cai', 'caiu', 'trava', 'rallenta', 'вырос', 'выросл[аио]', 'задержк\\p{L}*', 'медленн\\p{L}*', 'acumul(?:a|an|am|ando)',
-    'neu gestartet', 'starte[nt] neu', 'se queda sin', 'stolen', 'hacked', 'failed', 'не мо(?:жет|гут) (?:достучаться|подключиться|соединиться|запуститься)', 'by (?:itself|themselves)', 'on (?:its|their) own', 'arrives? twice', 'double[- ](?:ship|charge|bill|send|post|count)\\p{L}*', "(?:don't|doesn't|do not|does not) match", 'mismatch(?:es|ed)?', 'run(?:s|ning)? out of', 'ran out of', 'fill(?:s|ing|ed)? up', 'log(?:s|ging)? (?:users|people|customers|everyone|me|us|them) out', 'logged out', 'abgemeldet', 'ausgeloggt', '(?:se )?(?:cobra|cobran|cobró|cobraron|llega|llegan) dos veces', '(?:goes|went|going|gone) negative', '(?:chiffres|valeurs|résultats) différents', 'ne correspondent pas', 'no cuadran', 'не совпадают', 'stimmen nicht überein', '(?:in|into|to) (?:the )?spam', 'nello spam', 'en (?:el )?spam', 'im spam', 'в спам',
+    'neu gestartet', 'starte[nt] neu', 'se queda sin', 'stolen', 'hacked', 'failed', 'не мо(?:жет|гут) (?:достучаться|подключиться|соединиться|запуститься)', 'by (?:itself|themselves)', 'on (?:its|their) own', 'arrives? twice', 'double[- ](?:ship|charge|bill|send|post|count)\\p{L}*', "(?:don't|doesn't|do not|does not) match", 'mismatch(?:es|ed)?', 'run(?:s|ning)? out of', 'ran out of', 'fill(?:s|ing|ed)? up', 'log(?:s|ging)? (?:users|people|customers|everyone|me|us|them) out', 'logged out',
+    // Session 62 (probe sets 121-123): logged out, charged twice, stock below zero, figures that do not match, mail in spam.
+    'abgemeldet', 'ausgeloggt', '(?:se )?(?:cobra|cobran|cobró|cobraron|llega|llegan) dos veces', '(?:goes|went|going|gone) negative', '(?:chiffres|valeurs|résultats) différents', 'ne correspondent pas', 'no cuadran', 'не совпадают', 'stimmen nicht überein', '(?:in|into|to) (?:the )?spam', 'nello spam', 'en (?:el )?spam', 'im spam', 'в спам',
   ],
   ['涨', '飙', '増えて', '増加', '增长', '变慢', '升高', '開けません', '繋がらない', 'つながらない', '繋がりません', '下降', '降低', 'してしまう', 'マイナスになる', '变成负数', '被刷', '被踢出', '踢出', '十几秒', '几十秒', '好几秒', '数十秒'],
 );
@@ -460,11 +466,13 @@ export const DIAGNOSE_ASK = lexicon(
     'what (?:would|should) i check', 'mitigation', 'options', 'triage(?: it| this| them)?',
     '(?:likely|possible|probable) causes?', 'what do i (?:check|tune|look at|change)', 'tune first', 'where (?:to|do i|should i) (?:start|begin)', 'where would (?:you|we|i) (?:start|begin|look)', 'figure out (?:what happened|why|the cause|which|where)', 'troubleshoot(?:ing)?',
     'what do (?:we|i) do', '(?:investigation|profiling|debugging) plan', 'pin (?:it )?down', 'how could (?:that|this) happen', 'what (?:changed|happened)',
-    'qué reviso', 'qué revisar(?:ías|ía)', 'comment retrouver', 'как разобраться', 'что делать', 'onde está o problema', 'como descobr\\p{L}*', 'o que você faria', 'cosa controller(?:esti|ei)', 'nasıl hazırlan\\p{L}*', 'waar moeten we beginnen', 'cómo lo (?:evitamos|arreglamos|solucionamos)', 'wie finde ich (?:den|die|das)', 'por onde começamos', 'come (?:lo|la) (?:analizzeresti|risolveresti)', 'как подготовиться', 'cómo lo (?:ajusto|arreglo)', 'woran kann das liegen', 'wie finde ich heraus', 'how do (?:i|we) find out', 'was tun', 'pistes', 'causes? possibles?', 'как уменьшить', 'por quê', 'come (?:trovo|risolvo)',
+    'qué reviso', 'cómo lo (?:ajusto|arreglo)', 'woran kann das liegen', 'wie finde ich heraus', 'how do (?:i|we) find out', 'was tun', 'pistes', 'causes? possibles?', 'как уменьшить', 'por quê', 'come (?:trovo|risolvo)',
     'dónde miro', 'por qué', 'cómo (?:encontrar|arreglar|evitar)', 'ursache', 'wie stabilisier\\p{L}*', 'hypothèses', 'cause', 'que faut-il vérifier',
     'почему', 'как исправить', 'как стабилизировать', 'как найти', 'причин\\p{L}*', 'como encontrar', 'causa',
     // Session 59: where to start and what it could be in Italian, Portuguese, Polish, Turkish and Dutch.
     'da dove (?:comincio|inizio|parto)', 'co (?:sprawdzić|sprawdzam)', 'por onde (?:começo|começar)', 'od czego zacząć', 'jak znaleźć', 'nereden başla\\p{L}*', 'ne olabilir', 'waar (?:moet ik|begin ik)', 'dlaczego', 'waarom', 'neden',
+    // Session 62 (probe sets 121-123): what to check, how to avoid it, where to start, in eight languages.
+    'qué revisar(?:ías|ía)', 'comment retrouver', 'как разобраться', 'что делать', 'onde está o problema', 'como descobr\\p{L}*', 'o que você faria', 'cosa controller(?:esti|ei)', 'nasıl hazırlan\\p{L}*', 'waar moeten we beginnen', 'cómo lo (?:evitamos|arreglamos|solucionamos)', 'wie finde ich (?:den|die|das)', 'por onde começamos', 'come (?:lo|la) (?:analizzeresti|risolveresti)', 'как подготовиться',
   ],
   ['原因', '対策', '怎么解决', '如何解决', '彻底解决', 'どう対処', '対処法', 'どこを見れば', '何を調べ', '为什么', 'なぜ', '怎么办', '从哪里查', '怎么查', '排查', '調査手順', '調査の手順', '原因の候補', '修复', '候補', '点検', '점검', '원인', '見直す', '見直し', '怎么定位', '如何定位', '調べ方', '何を確認', '什么办法', '什么方案', 'どう改善', '立て直'],
 );
