@@ -1203,7 +1203,7 @@ describe('classifier: probe sets 47, 49, 51 and 53', () => {
   });
 });
 
-describe('classifier: the used probe sets of sessions 58 (55-71), 59 (73-95), 60 (97-109) and 61 (111-113), and the retrains on them', () => {
+describe('classifier: the used probe sets of sessions 58 (55-71), 59 (73-95), 60 (97-109), 61 (111-113) and 62 (117-123), and the retrains on them', () => {
   it('the commas of a signature or schema in brackets are no list of asks; a list outside brackets still counts', () => {
     const sql = "Write a SQL query that returns each customer's most recent order, given customers(id, name) and orders(id, customer_id, created_at, total).";
     expect(rules(sql).tier).toBe('moderate');
@@ -1516,7 +1516,7 @@ describe('classifier: the used probe sets of sessions 58 (55-71), 59 (73-95), 60
     }
     // Tens of seconds of anything else is no symptom: a lookup stays one.
     expect(rules('一分钟有几十秒？').tier).not.toBe('complex');
-    // A scene told by "we" or "our" in Spanish, German, French or Russian is a situation, not a puzzle set up before its question, as in English.
+    // A scene told by "we" or "our" in Spanish or German (French, Russian, Portuguese and Italian alike) is a situation, not a puzzle set up before its question, as in English.
     for (const q of ['Nuestro equipo tarda 3 días en responder. Tenemos 4 agentes y 600 tickets por semana. ¿Qué hacemos?', 'Unser Team braucht 3 Tage für eine Antwort und hat 4 Leute für 600 Tickets pro Woche. Was tun wir?']) {
       expect(rules(q).signals, q).not.toContain('a puzzle set up before its question');
     }
