@@ -272,6 +272,45 @@ function hasTechnicalMark(marks: TechnicalMarks): boolean {
 const WEIGHS_OPTIONS = /(?<!\p{L})(?:or|o|oder|ou|или)(?!\p{L})|(?:better|worse|safer|healthier|cheaper) than|worth|vale la pena|lohnt|vaut|стоит ли|besser als|mejor que|лучше/u;
 /** Words that tell a scene in the first person. */
 const FIRST_PERSON = /(?<!\p{L})(?:i|i'm|my|me|we|our|us|mine|mi|mis|mein|meine|mon|ma|mes|мой|моя|мои|у меня|мы|нам|нас|wir|uns|nous|nosotros|nós|noi|nuestr[oa]s?|tenemos|hemos|estamos|somos|queremos|necesitamos|usamos|podemos|temos|precisamos|abbiamo|siamo|vogliamo|dobbiamo|usiamo|possiamo|unser(?:e|en|em|er|es)?|notre|nos|наш(?:а|и|его|ей|их)?|у нас|noss[oa]s?|nostr[oaie])(?!\p{L})/u;
+/**
+ * The opening of a closing question that asks what to do, in the covered languages but English
+ * (whose rules read such asks by their words): how, what to do or check, where to start. Not "how
+ * does it work" or "what is it called".
+ */
+const COURSE_QUESTION_OPENER = /^\s*¿?(?:cómo (?!funciona|se llama)|qué (?:hacemos|harías|haría|deberíamos|hago|reviso|revisarías|opciones)|por dónde|wie (?!viel|lange|heißt|funktioniert)|was (?:tun|würdest|sollen|sollten|können|kann)|wo (?:fange|fangen|soll)|comment (?!fonctionne|s'appelle)|que (?:faire|proposes|ferais|feriez|vérifier)|par où|как (?!работает|называется)|что (?:делать|проверить|посоветуете|можно сделать)|с чего|куда|como (?!funciona|se chama)|o que (?:fazer|você faria|verificar)|por onde|come (?!funziona|si chiama)|cosa (?:faresti|fare|controller)|da dove|nasıl|hoe (?!werkt|heet)|waar|jak (?!działa))/u;
+/** The same in Chinese, Japanese and Korean, anywhere in the closing question. */
+const COURSE_QUESTION_CJK = /怎么|如何|什么办法|什么方案|从哪|どう|どこから|どのように|어떻게|어디부터/u;
+/** A team telling its own situation: "we" and "our" in the covered languages but English. */
+const FIRST_PERSON_PLURAL = /(?<!\p{L})(?:мы|нам|нас|наш\p{L}*|у нас|wir|uns|unser\p{L}*|nous|notre|nos|nosotros|nuestr[oa]s?|tenemos|nós|noss[oa]s?|noi|nostr[oaie]|abbiamo|onze|wij|nasz\p{L}*)(?!\p{L})|我们|我司|公司|私たち|我々|弊社|当社|社内|うちの(?:会社|チーム|店|サイト|サービス|システム)|우리/u;
+/** A closing question for a value ("how many", "¿cuánto?", "多少"): a word problem's, not a course. */
+const VALUE_QUESTION = /(?<!\p{L})(?:cuánt\p{L}*|wie (?:viel|lange)\p{L}*|combien|сколько|quant[oiae]s?|hoeveel|ile)(?!\p{L})|多少|几|何人|何個|いくら|몇/u;
+
+/**
+ * A team's situation told in a sentence or more (six words, or twelve characters in Chinese or
+ * Japanese), then one closing question for what to do (COURSE_QUESTION_OPENER, or its CJK words
+ * anywhere in it), not for a value.
+ */
+function teamSituationThenCourse(lex: string): boolean {
+  const t = lex.trimEnd();
+  const last = t.charCodeAt(t.length - 1);
+  if (last !== 63 && last !== 0xff1f) return false;
+  let end = t.length - 1;
+  while (end > 0 && (t.charCodeAt(end - 1) === 63 || t.charCodeAt(end - 1) === 0xff1f)) end--;
+  // The closing question starts after the last sentence end; a question before it makes two.
+  let q = -1;
+  for (let i = end - 1; i >= 0 && q < 0; i--) {
+    const c = t.charCodeAt(i);
+    if (c === 63 || c === 0xff1f) return false;
+    if (c === 46 || c === 33 || c === 59 || c === 10 || c === 0x3002 || c === 0xff01) q = i + 1;
+  }
+  if (q <= 0) return false;
+  const question = t.slice(q);
+  if (VALUE_QUESTION.test(question)) return false;
+  const cjk = COURSE_QUESTION_CJK.test(question);
+  if (!cjk && !COURSE_QUESTION_OPENER.test(question)) return false;
+  const situation = t.slice(0, q);
+  return (cjk ? situation.length >= 12 : wordsUpTo(situation, 6) >= 6) && FIRST_PERSON_PLURAL.test(situation);
+}
 /** A statement of at least five words, then one closing question of one clause: "<scene>. <question>?". */
 function setUpQuestion(lex: string): boolean {
   const t = lex.trimEnd();
@@ -541,6 +580,18 @@ function scoreTurn(raw: string, nested = false): TurnScore {
         extra.push('a question about a named system');
       }
     }
+  }
+  // A situation a team tells, then one closing question for what to do, in a language other than
+  // English ("Tenemos 3 personas en soporte y los tickets se acumulan cada lunes. ¿Cómo
+  // organizarías las guardias?"): a plan or a diagnosis, as the English rules above read it. Those
+  // rules need a symptom, a system or a method question in the ask's own words, which the lexicons
+  // hold far fewer of outside English (session 62: held-back sets 118-124 read 27 of 120 such asks
+  // a tier low). English asks are left to those rules: their "How do I …?" after a situation is
+  // often one fix (training rows: "Our Python API's Docker image weighs 2.1 GB. How do I make it
+  // smaller?", moderate).
+  if (below('complex') && extra.length === 0 && !code && !material && askRaw.length <= 400 && teamSituationThenCourse(lex)) {
+    family = 'complex';
+    extra.push('a situation told, then what to do');
   }
   // A scene set in a sentence with quantities, then a question about it ("Three switches outside,
   // one bulb inside a closed room, one visit. Which switch is it?"): a puzzle, not a lookup.

@@ -1559,6 +1559,35 @@ describe('classifier: the used probe sets of sessions 58 (55-71), 59 (73-95), 60
     expect(rules('Un banco da préstamos de 10000 euros al 5 por ciento anual durante tres años. ¿Cuánto se paga en total?').signals).toContain('a puzzle set up before its question');
   });
 
+  it('reads a team situation told in another language than English, then one question for what to do, as a plan or a diagnosis (teamSituationThenCourse)', () => {
+    const signal = 'a situation told, then what to do';
+    for (const q of [
+      'Tenemos 3 personas en soporte técnico y los tickets se acumulan cada lunes. ¿Cómo organizarías las guardias y la automatización?',
+      'Мы получили письмо, что наши данные клиентов выложены в открытый доступ. Что делать в первые сутки?',
+      'Da quando abbiamo cambiato provider email, metà delle fatture finisce nello spam dei clienti. Cosa controlleresti?',
+      'Unser Vertrieb pflegt Kundendaten in drei verschiedenen Tabellen und niemand weiß, welche stimmt. Wie gehen wir das an?',
+      '弊社では月末になると経理の締め作業が毎回三日も遅れます。どうすればいいでしょうか？',
+    ]) {
+      const r = rules(q);
+      expect(r.signals, q).toContain(signal);
+      expect(r.tier, q).toBe('complex');
+    }
+    for (const q of [
+      // English is left to its own rules: a situation, then "How do I …?", is often one fix.
+      "Our Python API's Docker image weighs 2.1 GB. How do I make it smaller?",
+      // A value asked, not a course.
+      'Tenemos 3 cajas con 12 manzanas cada una y regalamos 5. ¿Cuántas manzanas nos quedan?',
+      // How something works is an explanation.
+      'Nuestro servidor usa Linux desde hace años sin problemas. ¿Cómo funciona el planificador del kernel?',
+      // Someone else's situation, not the team's own.
+      'La tienda de mi vecino vende pan y café desde hace diez años. ¿Cómo organizaría el trabajo?',
+      // Two questions, not a situation and one.
+      '¿Tenemos que migrar todo el sistema de pagos este año? ¿Cómo lo harías?',
+    ]) {
+      expect(rules(q).signals, q).not.toContain(signal);
+    }
+  });
+
   it("reads a Spanish closing question after its opening '¿' as the English one: a short ask for what to do after a technical situation", () => {
     expect(rules('Migramos 300 tablas de Oracle a Postgres el mes que viene con dos personas. ¿Cómo lo planificarías?').signals).toContain('a technical situation and a short ask for what to do');
     // A value asked of a scene is still a word problem.
