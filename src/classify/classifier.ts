@@ -282,8 +282,8 @@ const COURSE_QUESTION_OPENER = /^\s*¿?(?:cómo (?!funciona|se llama)|qué (?:ha
 const COURSE_QUESTION_CJK = /怎么|如何|什么办法|什么方案|从哪|どう|どこから|どのように|어떻게|어디부터/u;
 /** A team telling its own situation: "we" and "our" in the covered languages but English. */
 const FIRST_PERSON_PLURAL = /(?<!\p{L})(?:мы|нам|нас|наш\p{L}*|у нас|wir|uns|unser\p{L}*|nous|notre|nos|nosotros|nuestr[oa]s?|tenemos|nós|noss[oa]s?|noi|nostr[oaie]|abbiamo|onze|wij|nasz\p{L}*)(?!\p{L})|我们|我司|公司|私たち|我々|弊社|当社|社内|うちの(?:会社|チーム|店|サイト|サービス|システム)|우리/u;
-/** A closing question for a value ("how many", "¿cuánto?", "多少"): a word problem's, not a course. */
-const VALUE_QUESTION = /(?<!\p{L})(?:cuánt\p{L}*|wie (?:viel|lange)\p{L}*|combien|сколько|quant[oiae]s?|hoeveel|ile)(?!\p{L})|多少|几|何人|何個|いくら|몇/u;
+/** A closing question for a value ("how many", "how long", "¿cuánto?", "多少"): a word problem's, not a course. Polish "ile" is also Turkish "with": a Turkish question that says it is not read as a course. */
+const VALUE_QUESTION = /(?<!\p{L})(?:cuánt\p{L}*|wie (?:viel|lange)\p{L}*|combien|сколько|как долго|quant[oiae]s?|hoeveel|hoe lang|ile|jak długo|kaç)(?!\p{L})|多少|多久|多长|几|何人|何個|いくら|몇/u;
 
 /**
  * A team's situation told in a sentence or more (six words, or twelve characters in Chinese or
@@ -311,6 +311,7 @@ function teamSituationThenCourse(lex: string): boolean {
   const situation = t.slice(0, q);
   return (cjk ? situation.length >= 12 : wordsUpTo(situation, 6) >= 6) && FIRST_PERSON_PLURAL.test(situation);
 }
+
 /** A statement of at least five words, then one closing question of one clause: "<scene>. <question>?". */
 function setUpQuestion(lex: string): boolean {
   const t = lex.trimEnd();

@@ -1577,6 +1577,8 @@ describe('classifier: the used probe sets of sessions 58 (55-71), 59 (73-95), 60
       "Our Python API's Docker image weighs 2.1 GB. How do I make it smaller?",
       // A value asked, not a course.
       'Tenemos 3 cajas con 12 manzanas cada una y regalamos 5. ¿Cuántas manzanas nos quedan?',
+      'Nasz zespół ma 5 osób i 300 zgłoszeń tygodniowo. Jak długo zajmie obsłużenie wszystkich?',
+      '我们每天要处理两百个订单，每单需要三分钟。全部处理完要多久？',
       // How something works is an explanation.
       'Nuestro servidor usa Linux desde hace años sin problemas. ¿Cómo funciona el planificador del kernel?',
       // Someone else's situation, not the team's own.
