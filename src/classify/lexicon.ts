@@ -399,7 +399,7 @@ export const TECH_CONTEXT = lexicon(
   [
     'services?', 'servers?', 'clusters?', 'nodes?', 'pods?', 'containers?', 'databases?', 'db', 'quer(?:y|ies)', 'index(?:es)?', 'tables?', 'replicas?', 'shards?',
     'partitions?', 'consumers?', 'producers?', 'queues?', 'cache', 'api', 'endpoints?', 'requests?', 'jobs?', 'batch', 'pipelines?', 'builds?', 'deploy(?:ment|s)?',
-    'release', 'tests', 'unit tests?', 'test suites?', 'ci', 'app', 'apps', 'application', 'website', 'site', 'browser', 'script', 'functions?', 'code', 'components?', 'struct', 'compiler',
+    'release', 'tests', 'unit tests?', 'test suites?', 'ci', 'app', 'apps', 'application', 'site', 'browser', 'script', 'functions?', 'code', 'components?', 'struct', 'compiler',
     'kernel', 'driver', 'gpu', 'cpu', 'memory', 'heap', 'disk', 'network', 'connections?', 'sockets?', 'threads?', 'goroutines?', 'workers?', 'logs?', 'errors?', 'exception',
     'stack trace', 'instance', 'vm', 'host', 'docker', 'kubernetes', 'postgres', 'mysql', 'redis', 'kafka', 'nginx', 'elasticsearch', 'mongodb', 'spark', 'react',
     'python', 'java', 'rust', 'checker', 'parser', 'model', 'gc', 'refunds', 'orders', 'signups', 'checkout', 'logins?', 'ssh', 'cron', 'nightly', 'automations?', 'devices?', 'router', 'wi-?fi', 'webhooks?', 'gateways?', 'laptops?', 'passwords?', 'modelos?', 'modèles?', 'modelli',
@@ -431,7 +431,7 @@ export const SYMPTOM = lexicon(
     'used to take', 'grows? from', 'fails? over', '(?:takes?|took) \\d+ (?:ms|s|seconds|min|minutes|hours) instead of', 'tardan? \\d', 'съедает', 'explod(?:e|es|ed|ing|ieren|iert)', 'verdoppel\\p{L}*', '(?:got|gets|getting|became) worse', 'стал[аои]? хуже', 'ухудшил\\p{L}*', 'empeoró', 'schlechter geworden', 'ahora tarda', 'antes tardaba', 'dauert jetzt', 'doppelt', 'dupliziert', 'duplicat(?:es|ed|ing)', 'en double', '(?:goes|turns|went|turned) red', 'estado rojo', 'passe au rouge',
     'drops', 'dropping', "won't converge", "(?:doesn't|does not|didn't) converge", 'nan', 'janks?', 'jitters?', 'stutter(?:s|ing)?', 'beaconing', 'tripled', 'tripling', 'doubling', '(?:runs?|ran|takes?|took) (?:for )?hours', 'crawl(?:s|ed|ing)?',
     'sin memoria', 'sans mémoire', '(?:streams?|connections?|packets?|calls?|sessions?|requests?|messages?|websockets?) drop', 'battery drain', 'drains? (?:the )?battery',
-    'tardan', 'falla', 'se reinicia', 'wächst', 'pierde', 'lenta', 'verliert', 'steigt', 'kommt nicht hinterher', 'hinterher', 'latence', 'perd', 'plante', 'perde', 'падает', 'недоступн\\p{L}*', 'lento', 'subió', 'fuga', 'vazamento', 'langsam', 'speicherleck', 'hängt', 'зависают', 'прыгает', 'утечк[аи]', 'тормоз\\p{L}*', 'растёт',
+    'tardan', 'falla', 'se reinicia', 'wächst', 'pierde', 'lenta', 'verliert', 'steigt', 'kommt nicht hinterher', 'hinterher', 'latence', 'perd', 'plante', 'perde', 'падает', 'недоступн\\p{L}*', 'lento', 'subió', 'fuga', 'vazamento', 'langsam', 'speicherleck', 'hängt', 'прыгает', 'утечк[аи]', 'тормоз\\p{L}*', 'растёт',
     // Session 62 (probe sets 117-123): the counterparts of English entries in Spanish, Italian, Russian, Portuguese and Dutch.
     'se (?:duplicó|triplicó)', 'si blocca(?:no)?', 'зависа\\p{L}*', 'в открыт(?:ый|ом) доступ\\p{L}*', 'demoram', 'demora muito', 'traag', 'перестал\\p{L}*', 'перестаёт', 'перестают',
     // Session 59: Polish, Turkish and Dutch.
@@ -466,13 +466,13 @@ export const DIAGNOSE_ASK = lexicon(
     'what (?:would|should) i check', 'mitigation', 'options', 'triage(?: it| this| them)?',
     '(?:likely|possible|probable) causes?', 'what do i (?:check|tune|look at|change)', 'tune first', 'where (?:to|do i|should i) (?:start|begin)', 'where would (?:you|we|i) (?:start|begin|look)', 'figure out (?:what happened|why|the cause|which|where)', 'troubleshoot(?:ing)?',
     'what do (?:we|i) do', '(?:investigation|profiling|debugging) plan', 'pin (?:it )?down', 'how could (?:that|this) happen', 'what (?:changed|happened)',
-    'qué reviso', 'cómo lo (?:ajusto|arreglo)', 'woran kann das liegen', 'wie finde ich heraus', 'how do (?:i|we) find out', 'was tun', 'pistes', 'causes? possibles?', 'как уменьшить', 'por quê', 'come (?:trovo|risolvo)',
+    'qué (?:reviso|revisarías|revisaría)', 'cómo lo (?:ajusto|arreglo|evitamos|arreglamos|solucionamos)', 'woran kann das liegen', 'wie finde ich heraus', 'how do (?:i|we) find out', 'was tun', 'pistes', 'causes? possibles?', 'как уменьшить', 'por quê', 'come (?:trovo|risolvo)',
     'dónde miro', 'por qué', 'cómo (?:encontrar|arreglar|evitar)', 'ursache', 'wie stabilisier\\p{L}*', 'hypothèses', 'cause', 'que faut-il vérifier',
     'почему', 'как исправить', 'как стабилизировать', 'как найти', 'причин\\p{L}*', 'como encontrar', 'causa',
     // Session 59: where to start and what it could be in Italian, Portuguese, Polish, Turkish and Dutch.
-    'da dove (?:comincio|inizio|parto)', 'co (?:sprawdzić|sprawdzam)', 'por onde (?:começo|começar)', 'od czego zacząć', 'jak znaleźć', 'nereden başla\\p{L}*', 'ne olabilir', 'waar (?:moet ik|begin ik)', 'dlaczego', 'waarom', 'neden',
+    'da dove (?:comincio|inizio|parto)', 'co (?:sprawdzić|sprawdzam)', 'por onde (?:começo|começar|começamos)', 'od czego zacząć', 'jak znaleźć', 'nereden başla\\p{L}*', 'ne olabilir', 'waar (?:moet ik|begin ik)', 'dlaczego', 'waarom', 'neden',
     // Session 62 (probe sets 121-123): what to check, how to avoid it, where to start, in eight languages.
-    'qué revisar(?:ías|ía)', 'comment retrouver', 'как разобраться', 'что делать', 'onde está o problema', 'como descobr\\p{L}*', 'o que você faria', 'cosa controller(?:esti|ei)', 'nasıl hazırlan\\p{L}*', 'waar moeten we beginnen', 'cómo lo (?:evitamos|arreglamos|solucionamos)', 'wie finde ich (?:den|die|das)', 'por onde começamos', 'come (?:lo|la) (?:analizzeresti|risolveresti)', 'как подготовиться',
+    'comment retrouver', 'как разобраться', 'что делать', 'onde está o problema', 'como descobr\\p{L}*', 'o que você faria', 'cosa controller(?:esti|ei)', 'nasıl hazırlan\\p{L}*', 'waar moeten we beginnen', 'wie finde ich (?:den|die|das)', 'come (?:lo|la) (?:analizzeresti|risolveresti)', 'как подготовиться',
   ],
   ['原因', '対策', '怎么解决', '如何解决', '彻底解决', 'どう対処', '対処法', 'どこを見れば', '何を調べ', '为什么', 'なぜ', '怎么办', '从哪里查', '怎么查', '排查', '調査手順', '調査の手順', '原因の候補', '修复', '候補', '点検', '점검', '원인', '見直す', '見直し', '怎么定位', '如何定位', '調べ方', '何を確認', '什么办法', '什么方案', 'どう改善', '立て直'],
 );
