@@ -466,13 +466,13 @@ export const DIAGNOSE_ASK = lexicon(
     'what (?:would|should) i check', 'mitigation', 'options', 'triage(?: it| this| them)?',
     '(?:likely|possible|probable) causes?', 'what do i (?:check|tune|look at|change)', 'tune first', 'where (?:to|do i|should i) (?:start|begin)', 'where would (?:you|we|i) (?:start|begin|look)', 'figure out (?:what happened|why|the cause|which|where)', 'troubleshoot(?:ing)?',
     'what do (?:we|i) do', '(?:investigation|profiling|debugging) plan', 'pin (?:it )?down', 'how could (?:that|this) happen', 'what (?:changed|happened)',
-    'qué (?:reviso|revisarías|revisaría)', 'cómo lo (?:ajusto|arreglo|evitamos|arreglamos|solucionamos)', 'woran kann das liegen', 'wie finde ich heraus', 'how do (?:i|we) find out', 'was tun', 'pistes', 'causes? possibles?', 'как уменьшить', 'por quê', 'come (?:trovo|risolvo)',
+    'qué (?:reviso|revisarías|revisaría)', 'cómo lo (?:ajusto|arreglo|evitamos|arreglamos|solucionamos)', 'woran kann das liegen', 'wie finde ich (?:heraus|den|die|das)', 'how do (?:i|we) find out', 'was tun', 'pistes', 'causes? possibles?', 'как уменьшить', 'por quê', 'come (?:trovo|risolvo)',
     'dónde miro', 'por qué', 'cómo (?:encontrar|arreglar|evitar)', 'ursache', 'wie stabilisier\\p{L}*', 'hypothèses', 'cause', 'que faut-il vérifier',
     'почему', 'как исправить', 'как стабилизировать', 'как найти', 'причин\\p{L}*', 'como encontrar', 'causa',
     // Session 59: where to start and what it could be in Italian, Portuguese, Polish, Turkish and Dutch.
-    'da dove (?:comincio|inizio|parto)', 'co (?:sprawdzić|sprawdzam)', 'por onde (?:começo|começar|começamos)', 'od czego zacząć', 'jak znaleźć', 'nereden başla\\p{L}*', 'ne olabilir', 'waar (?:moet ik|begin ik)', 'dlaczego', 'waarom', 'neden',
+    'da dove (?:comincio|inizio|parto)', 'co (?:sprawdzić|sprawdzam)', 'por onde (?:começo|começar|começamos)', 'od czego zacząć', 'jak znaleźć', 'nereden başla\\p{L}*', 'ne olabilir', 'waar (?:moet ik|begin ik|moeten we beginnen)', 'dlaczego', 'waarom', 'neden',
     // Session 62 (probe sets 121-123): what to check, how to avoid it, where to start, in eight languages.
-    'comment retrouver', 'как разобраться', 'что делать', 'onde está o problema', 'como descobr\\p{L}*', 'o que você faria', 'cosa controller(?:esti|ei)', 'nasıl hazırlan\\p{L}*', 'waar moeten we beginnen', 'wie finde ich (?:den|die|das)', 'come (?:lo|la) (?:analizzeresti|risolveresti)', 'как подготовиться',
+    'comment retrouver', 'как разобраться', 'что делать', 'onde está o problema', 'como descobr\\p{L}*', 'o que você faria', 'cosa controller(?:esti|ei)', 'nasıl hazırlan\\p{L}*', 'come (?:lo|la) (?:analizzeresti|risolveresti)', 'как подготовиться',
   ],
   ['原因', '対策', '怎么解决', '如何解决', '彻底解决', 'どう対処', '対処法', 'どこを見れば', '何を調べ', '为什么', 'なぜ', '怎么办', '从哪里查', '怎么查', '排查', '調査手順', '調査の手順', '原因の候補', '修复', '候補', '点検', '점검', '원인', '見直す', '見直し', '怎么定位', '如何定位', '調べ方', '何を確認', '什么办法', '什么方案', 'どう改善', '立て直'],
 );
