@@ -1184,8 +1184,8 @@ if (args.includes('--passes')) {
   process.exit(0);
 }
 
-/** The first probe set written in the latest session that wrote any (session 62: sets 117-124). */
-const PROBE_SETS_OF_LATEST_SESSION = 117;
+/** The first probe set written in the latest session that wrote any (session 63: sets 125 on). */
+const PROBE_SETS_OF_LATEST_SESSION = 125;
 
 /**
  * --probes [other checkout]: the probe asks of benchmarks/datasets/probes.jsonl (single labels by

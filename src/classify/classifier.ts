@@ -6,7 +6,7 @@ import { ANALYSIS_ASKED, BREAKDOWN, BREVITY, BUILD_VERB_DE, CHANGE_REF, CHANGE_R
 import { ARITHMETIC_STEP, countQuantities, endsInArithmetic, figuresIn, largestNumber, numericRanges, powerQuestionIn, quantitiesIn } from './numbers.js';
 import { hasSocialWord, isSmallTalk, socialEdge, withoutSocialEdges } from './social.js';
 import { clauseRanges, NO_OBJECT, stuffingClauses, unknownKeptWords, withoutHardWords } from './stuffing.js';
-import { approxWords, astralToBmp, type ChatMessageLike, currentTurnIndex, ends, isBmpLetter, isJsSpace, lexicalForm, listLines, messageEnds, messageHead, nonBlankLines, splitAsk, technicalMarks, type TechnicalMarks, textShape, withPlainSpaces, wordsUpTo } from './text.js';
+import { approxWords, astralToBmp, type ChatMessageLike, currentTurnIndex, ends, isBmpLetter, isJsSpace, lexicalForm, listLines, messageEnds, messageHead, nonBlankLines, splitAsk, technicalMarks, type TechnicalMarks, textShape, withCommonMarks, withPlainSpaces, wordsUpTo } from './text.js';
 import { type LexiconScan, readLexicons, words } from './wordlex.js';
 import { FALLBACK_ODDS, liftOdds, SECOND_OPINION_ODDS, type SecondOpinionMargins, secondOpinionMargins, type SecondOpinionTier, wordModelScore, wordModelTierOf } from './wordmodel.js';
 
@@ -163,10 +163,12 @@ function howToKind(lex: string): 'process' | 'action' | null {
 // One-step arithmetic asked in words, in the covered languages: "Wie viel ist 8 plus 9?", "Combien
 // font 6 fois 7 ?", "Сколько будет 2 плюс 2?" (a percentage or a square root is simple: the labels).
 const NUM = '\\d+(?:[.,]\\d+)?';
-const ARITH_OPENER = "(?:what(?:'s|s| is)|how much is|calculate|compute|¿?cuánto (?:es|son)|was (?:ist|ergibt)|wie ?viel ist|combien (?:font|fait)|quanto (?:é|fa|faz)|ile (?:to )?jest|сколько будет|чему равно)";
-const ARITH_OPERATOR = '(?:[-+*/x×÷]|times|plus|minus|divided by|multiplied by|mal|geteilt durch|más|menos|por|entre|dividido (?:por|entre)|fois|moins|divisé par|vezes|mais|per|diviso|razy|плюс|минус|умножить на|разделить на)';
+const ARITH_OPENER = "(?:what(?:'s|s| is)|how much is|calculate|compute|¿?cuánto (?:es|son)|was (?:ist|ergibt)|wie ?viel ist|combien (?:font|fait)|quanto (?:é|fa|faz)|ile (?:to )?jest|сколько будет|чему равно|كم (?:يساوي|تساوي)|berapa(?: hasil)?)";
+/** What closes the same ask asked number first ("7 nhân 8 bằng mấy?", "7 गुणा 8 कितना होता है?"). */
+const ARITH_CLOSER = '(?:bằng (?:mấy|bao nhiêu)|là bao nhiêu|कितना (?:होता )?है|berapa|(?:يساوي )?كم)';
+const ARITH_OPERATOR = '(?:[-+*/x×÷]|times|plus|minus|divided by|multiplied by|mal|geteilt durch|más|menos|por|entre|dividido (?:por|entre)|fois|moins|divisé par|vezes|mais|per|diviso|razy|плюс|минус|умножить на|разделить на|ضرب|زائد|ناقص|مقسوم(?:ة)? على|kali|tambah|kurang|dibagi|nhân|cộng|trừ|chia|गुणा|जमा|घटा|भाग)';
 export const ARITHMETIC_QUESTION = new RegExp(
-  `^${ARITH_OPENER}\\s+${NUM}\\s*${ARITH_OPERATOR}\\s*${NUM}\\s*[?？!]{0,3}$`,
+  `^(?:${ARITH_OPENER}\\s+${NUM}\\s*${ARITH_OPERATOR}\\s*${NUM}|${NUM}\\s*${ARITH_OPERATOR}\\s*${NUM}\\s+${ARITH_CLOSER})\\s*[?？!]{0,3}$`,
   'iu',
 );
 
@@ -271,19 +273,19 @@ function hasTechnicalMark(marks: TechnicalMarks): boolean {
 /** A choice or a comparison beside a judgement word: "rent or buy", "better than", "worth it". */
 const WEIGHS_OPTIONS = /(?<!\p{L})(?:or|o|oder|ou|или)(?!\p{L})|(?:better|worse|safer|healthier|cheaper) than|worth|vale la pena|lohnt|vaut|стоит ли|besser als|mejor que|лучше/u;
 /** Words that tell a scene in the first person. */
-const FIRST_PERSON = /(?<!\p{L})(?:i|i'm|my|me|we|our|us|mine|mi|mis|mein|meine|mon|ma|mes|мой|моя|мои|у меня|мы|нам|нас|wir|uns|nous|nosotros|nós|noi|nuestr[oa]s?|tenemos|hemos|estamos|somos|queremos|necesitamos|usamos|podemos|temos|precisamos|abbiamo|siamo|vogliamo|dobbiamo|usiamo|possiamo|unser(?:e|en|em|er|es)?|notre|nos|наш(?:а|и|его|ей|их)?|у нас|noss[oa]s?|nostr[oaie])(?!\p{L})/u;
+const FIRST_PERSON = /(?<!\p{L})(?:i|i'm|my|me|we|our|us|mine|mi|mis|mein|meine|mon|ma|mes|мой|моя|мои|у меня|мы|нам|нас|wir|uns|nous|nosotros|nós|noi|nuestr[oa]s?|tenemos|hemos|estamos|somos|queremos|necesitamos|usamos|podemos|temos|precisamos|abbiamo|siamo|vogliamo|dobbiamo|usiamo|possiamo|unser(?:e|en|em|er|es)?|notre|nos|наш(?:а|и|его|ей|их)?|у нас|noss[oa]s?|nostr[oaie]|मैं|मेरा|मेरी|मेरे|हम|हमारा|हमारी|हमारे|أنا|عندي|لدي|لدينا|عندنا|نحن|saya|aku|kami|kita|tôi|chúng tôi|chúng ta|mình)(?![\p{L}\p{M}])/u;
 /**
  * The opening of a closing question that asks what to do, in the covered languages but English
  * (whose rules read such asks by their words): how, what to do or check, where to start. Not "how
  * does it work" or "what is it called".
  */
-const COURSE_QUESTION_OPENER = /^\s*¿?(?:cómo (?!funciona|se llama)|qué (?:hacemos|harías|haría|deberíamos|hago|reviso|revisarías|opciones)|por dónde|wie (?!viel|lange|heißt|funktioniert)|was (?:tun|würdest|sollen|sollten|können|kann)|wo (?:fange|fangen|soll)|comment (?!fonctionne|s'appelle)|que (?:faire|proposes|ferais|feriez|vérifier)|par où|как (?!работает|называется)|что (?:делать|проверить|посоветуете|можно сделать)|с чего|куда|como (?!funciona|se chama)|o que (?:fazer|você faria|verificar)|por onde|come (?!funziona|si chiama)|cosa (?:faresti|fare|controller)|da dove|nasıl|hoe (?!werkt|heet)|waar|jak (?!działa))/u;
-/** The same in Chinese, Japanese and Korean, anywhere in the closing question. */
-const COURSE_QUESTION_CJK = /怎么|如何|什么办法|什么方案|从哪|どう|どこから|どのように|어떻게|어디부터/u;
+const COURSE_QUESTION_OPENER = /^\s*¿?(?:cómo (?!funciona|se llama)|qué (?:hacemos|harías|haría|deberíamos|hago|reviso|revisarías|opciones)|por dónde|wie (?!viel|lange|heißt|funktioniert)|was (?:tun|würdest|sollen|sollten|können|kann)|wo (?:fange|fangen|soll)|comment (?!fonctionne|s'appelle)|que (?:faire|proposes|ferais|feriez|vérifier)|par où|как (?!работает|называется)|что (?:делать|проверить|посоветуете|можно сделать)|с чего|куда|como (?!funciona|se chama)|o que (?:fazer|você faria|verificar)|por onde|come (?!funziona|si chiama)|cosa (?:faresti|fare|controller)|da dove|nasıl|hoe (?!werkt|heet)|waar|jak (?!działa)|كيف (?!يعمل|تعمل)|من أين|ماذا (?:نفعل|أفعل|تقترح)|bagaimana (?!cara kerja)|apa yang (?:harus|sebaiknya|perlu)|dari mana|làm (?:sao|thế nào)|nên (?:bắt đầu|làm gì|kiểm tra)|cần (?:kiểm tra|làm gì))/u;
+/** The same in Chinese, Japanese, Korean and Hindi (which asks at the end), anywhere in the closing question. */
+const COURSE_QUESTION_CJK = /怎么|如何|什么办法|什么方案|从哪|どう|どこから|どのように|어떻게|어디부터|कैसे (?!काम)|क्या (?:जाँचें|जांचें|करें|देखें)|कहाँ से/u;
 /** A team telling its own situation: "we" and "our" in the covered languages but English. */
-const FIRST_PERSON_PLURAL = /(?<!\p{L})(?:мы|нам|нас|наш\p{L}*|у нас|wir|uns|unser\p{L}*|nous|notre|nos|nosotros|nuestr[oa]s?|tenemos|nós|noss[oa]s?|noi|nostr[oaie]|abbiamo|onze|wij|nasz\p{L}*)(?!\p{L})|我们|我司|公司|私たち|我々|弊社|当社|社内|うちの(?:会社|チーム|店|サイト|サービス|システム)|우리/u;
+const FIRST_PERSON_PLURAL = /(?<!\p{L})(?:мы|нам|нас|наш\p{L}*|у нас|wir|uns|unser\p{L}*|nous|notre|nos|nosotros|nuestr[oa]s?|tenemos|nós|noss[oa]s?|noi|nostr[oaie]|abbiamo|onze|wij|nasz\p{L}*|हम|हमारा|हमारी|हमारे|لدينا|عندنا|نحن|كنا|(?:موقع|تطبيق|نظام|خادم|شركت|فريق|متجر|منتج|خدمت|بيانات|عملاؤ|عملائ|مستخدمي)نا|kami|kita|chúng tôi|chúng ta)(?![\p{L}\p{M}])|我们|我司|公司|私たち|我々|弊社|当社|社内|うちの(?:会社|チーム|店|サイト|サービス|システム)|우리/u;
 /** A closing question for a value ("how many", "how long", "¿cuánto?", "多少"): a word problem's, not a course. Polish "ile" is also Turkish "with": a Turkish question that says it is not read as a course. */
-const VALUE_QUESTION = /(?<!\p{L})(?:cuánt\p{L}*|wie (?:viel|lange)\p{L}*|combien|сколько|как долго|quant[oiae]s?|hoeveel|hoe lang|ile|jak długo|kaç)(?!\p{L})|多少|多久|多长|几|何人|何個|いくら|몇/u;
+const VALUE_QUESTION = /(?<!\p{L})(?:cuánt\p{L}*|wie (?:viel|lange)\p{L}*|combien|сколько|как долго|quant[oiae]s?|hoeveel|hoe lang|ile|jak długo|kaç|कितन[ाेी]|كم|berapa|bao nhiêu|bao lâu)(?![\p{L}\p{M}])|多少|多久|多长|几|何人|何個|いくら|몇/u;
 
 /**
  * A team's situation told in a sentence or more (six words, or twelve characters in Chinese or
@@ -845,7 +847,7 @@ export function classifyMessages(
 
   // Every turn is read at its two ends at most (scoreTurn), the parts of a long one too.
   // The ask, without a greeting before it or thanks after it (withoutSocialEdges).
-  const currentText = withoutSocialEdges(messageEnds(messages[lastUser]!, 2 * MAX_SCAN, MAX_SCAN));
+  const currentText = withoutSocialEdges(withCommonMarks(messageEnds(messages[lastUser]!, 2 * MAX_SCAN, MAX_SCAN)));
   const current = scoreTurn(currentText);
   let score = current.score;
   const signals = [...current.signals];
@@ -861,7 +863,7 @@ export function classifyMessages(
     for (let i = lastUser - 1; i >= stop && seen < CONTEXT_TURNS; i--) {
       const m = messages[i]!;
       if (m.role !== 'user') continue;
-      const text = messageEnds(m, 2 * MAX_SCAN, MAX_SCAN);
+      const text = withCommonMarks(messageEnds(m, 2 * MAX_SCAN, MAX_SCAN));
       if (seen > 0 && text.length > left) break;
       left -= Math.min(text.length, left);
       seen++;

@@ -19,12 +19,16 @@ export const DEEP_ASK = lexicon(
     'démonstration', 'prouver', 'prouvez', 'prouve', 'dimostra', 'dimostrare', 'demonstre', 'demonstrar', 'demonstra que', 'mostre que', 'montre[rz]? que', 'zeige(?:n sie)?,? dass', 'muestr[ae] que', 'mostrar que', 'покажите,? что', 'покажи,? что', 'докажите', 'докажи', 'доказательство', 'доказать', 'выведите', 'выведи',
     // Session 59 (fresh probes in six more languages): Polish, Turkish and Dutch proofs (Korean below).
     'udowodnij', 'udowodnić', 'wykaż,? że', 'kanıtla(?:yın|yınız)?', 'ispatla(?:yın|yınız)?', 'bewijs', 'bewijzen', 'toon aan dat',
+    // Session 63 (probe set 125): Hindi, Arabic, Indonesian and Vietnamese, as the English entries.
+    'सिद्ध (?:कीज|कर)', 'साबित (?:कीज|कर)', 'أثبت', 'اثبت', 'برهن', 'buktikan', 'pembuktian', 'chứng minh',
   ],
   ['证明', '推导', '証明', '導出', '증명'],
 );
 /** Scope that turns a design into a whole-system design. */
 export const WHOLE_SYSTEM = lexicon(
-  ['from scratch', 'complete', 'end-to-end', 'entire', 'full', 'planetary-scale', 'globally distributed', 'every (?:trade-?off|choice|decision)', '(?:every|each|all) failure modes?', 'formal guarantees?', 'cada modo de fallo', 'jeden fehlerfall', 'chaque mode de défaillance', 'каждый (?:режим|сценарий) отказа', 'justify (?:each|every)', 'desde cero', 'von grund auf', 'de zéro', 'с нуля', 'complet[oa]s?', 'complète', 'vollständig\\p{L}*', 'komplett\\p{L}*', 'justificando cada', 'cada (?:decisión|decisão)', 'chaque (?:choix|décision)', 'jede entscheidung', 'ogni scelta', 'каждое решение'],
+  ['from scratch', 'complete', 'end-to-end', 'entire', 'full', 'planetary-scale', 'globally distributed', 'every (?:trade-?off|choice|decision)', '(?:every|each|all) failure modes?', 'formal guarantees?', 'cada modo de fallo', 'jeden fehlerfall', 'chaque mode de défaillance', 'каждый (?:режим|сценарий) отказа', 'justify (?:each|every)', 'desde cero', 'von grund auf', 'de zéro', 'с нуля', 'complet[oa]s?', 'complète', 'vollständig\\p{L}*', 'komplett\\p{L}*', 'justificando cada', 'cada (?:decisión|decisão)', 'chaque (?:choix|décision)', 'jede entscheidung', 'ogni scelta', 'каждое решение',
+    // Session 63: "from scratch" in Hindi, Arabic, Indonesian and Vietnamese.
+    'शुरू से', 'من الصفر', 'dari nol', 'từ đầu'],
   ['从零', '全球', 'ゼロから', '每种故障', 'すべての障害'],
 );
 /** Design, debugging, optimisation, analysis. */
@@ -42,6 +46,9 @@ export const COMPLEX_ASK = lexicon(
     'projete', 'projetar', 'otimize', 'otimizar', 'progetta', 'progettare', 'ottimizza', 'ottimizzare', 'refactoriza', 'refactorizar', 'refaktoriere', 'refactorise', 'refactorisez',
     // Session 59: Portuguese, Italian, Polish, Turkish and Dutch (Korean below).
     'analise', 'diagnostique', 'analizza', 'diagnostica', 'zaprojektuj', 'zoptymalizuj', 'przeanalizuj', 'zdiagnozuj', 'tasarla(?:yın|yınız)?', 'optimize et', 'analiz et', 'teşhis', 'ontwerp', 'optimaliseer', 'analyseer',
+    // Session 63 (probe set 125): Hindi, Arabic, Indonesian and Vietnamese, as the English entries.
+    // The verb that follows, as a text's words are cut at its marks: "कीज" of कीजिए and कीजिये, "कर" of करें, करो and करिए.
+    'डिजाइन (?:कीज|कर)', 'ऑप्टिमाइज (?:कीज|कर)', 'विश्लेषण (?:कीज|कर)', 'आर्किटेक्चर', 'صمّ?م', 'تصميم', 'معمارية', 'حلّ?ل', 'تشخيص', 'rancang(?:lah)?', 'rancangan', 'desain(?:lah)?', 'optimalkan', 'analisis(?:lah)?', 'analisa(?:lah)?', 'arsitektur', 'thiết kế', 'tối ưu(?: hóa| hoá)?', 'phân tích', 'chẩn đoán', 'gỡ lỗi', 'kiến trúc',
   ],
   ['设计', '优化', '调试', '实现', '分析', '設計', '最適化', 'デバッグ', '実装', '설계', '최적화', '디버깅', '분석해'],
 );
@@ -70,6 +77,8 @@ export const MODERATE_ASK = lexicon(
     'spiegami', 'confronta', 'differenz[ae]', 'vantaggi', 'diferença', 'vantagens', 'wyjaśnij', 'porównaj', 'dlaczego', 'napisz', 'różnica', 'açıkla', 'karşılaştır', 'neden', 'fark\\p{L}*', 'leg uit', 'leg (?:[\\p{L}-]+ ){1,6}uit', 'vergelijk', 'waarom', 'schrijf', 'verschil',
     // Set 95: a review asked in Spanish, French and German, as 'review' is.
     'revisa', 'revisar', 'revisión', 'revue', 'prüfe', 'überprüfe',
+    // Session 63 (probe set 125): Hindi, Arabic, Indonesian and Vietnamese, as the English entries.
+    'समझाइए', 'समझाइये', 'समझाओ', 'समझाएं', 'समझाएँ', 'अंतर', 'अन्तर', 'फर्क', 'तुलना', 'लिखिए', 'लिखिये', 'लिखें', 'लिखो', 'क्यों', 'कैसे काम (?:करता|करती|करते) है', 'फायदे', 'नुकसान', 'हल (?:कीज|कर)', 'اشرح', 'إشرح', 'قارن', 'مقارنة', '(?:ال)?فرق', '(?:ال)?فروق', 'اكتب', 'لماذا', 'كيف (?:يعمل|تعمل)', 'مزايا', 'عيوب', 'احسب', 'jelaskan', 'bandingkan', 'perbandingan', 'perbedaan', 'bedanya', 'tuliskan', 'tulis(?:lah)?', 'buatkan', 'mengapa', 'kenapa', 'bagaimana cara kerja', 'kelebihan', 'kekurangan', 'hitung(?:lah)?', 'selesaikan', 'giải thích', 'so sánh', 'khác nhau', '(?:sự )?khác biệt', 'viết', 'tại sao', 'vì sao', 'hoạt động như thế nào', 'ưu điểm', 'nhược điểm', 'ưu nhược điểm', 'hãy tính',
   ],
   ['比较', '为什么', '如何', '区别', '优缺点', '解释', '比較', 'なぜ', 'どうして', '違い', '説明して', '解いて', '計算して', '書いて', '教えてください', '写一', 'すべきか', 'どう考え', '该不该', '要不要', '설명해', '비교', '차이', '장단점', '어떻게 작동', '어떻게 동작', '작동 원리'],
 );
@@ -97,6 +106,8 @@ export const SIMPLE_ASK = lexicon(
     'haikus?', 'give me (?:\\d+|two|three|four|five|ten|a few|some) (?:title|name|headline|caption|tagline|slogan) ideas',
     // Set 83: at what time, how long, in Spanish, French, German and Russian.
     'a qué hora', 'à quelle heure', 'um wie ?viel uhr', 'во сколько', 'как долго', 'combien de temps', 'cuánto tiempo',
+    // Session 63 (probe set 125): Hindi, Arabic, Indonesian and Vietnamese, as the English entries.
+    'क्या (?:है|हैं|होता है|होती है|होते हैं)', 'का (?:मतलब|अर्थ)', 'कितन(?:ा|े|ी)', 'कौन (?:है|था|थे|थी)', 'अनुवाद', 'ما (?:هو|هي|معنى)', 'ماذا يعني', 'من (?:هو|هي)', 'كم', 'ترجم', 'لخّ?ص', 'apa itu', 'apa (?:arti|artinya|maksud)', 'berapa', 'siapa', 'terjemahkan', 'ringkas(?:kan)?', 'là gì', '(?:có )?nghĩa là gì', 'bao nhiêu', 'là ai', 'dịch', 'tóm tắt',
   ],
   ['什么是', '是什么', '什么意思', 'どういう意味', 'おすすめ', '哪里', '翻译', '总结', '有多长', '有多高', '有多远', '默认', 'デフォルト', 'とは', 'どこ', '翻訳', '要約', 'どれくらい', 'の高さは', 'の長さは', 'は何ですか', 'は誰', '何年', '무슨 뜻', '무엇인가요', '무엇입니까', '뭐예요', '뭔가요', '란 무엇', '얼마나', '추천해', 'もっと丁寧に', '丁寧にして'],
 );
@@ -215,6 +226,8 @@ export const LOOKUP_CORE = lexicon(
     'capital of', 'capital de', 'hauptstadt', 'столица', 'what color', 'boiling point', 'freezing point', 'how many days', 'how many legs',
     "what (?:is|'s) \\d+ ?(?:[-+*/x×]|times|plus|minus|divided by) ?\\d+", 'translate .{1,40} (?:into|to) \\p{L}+', 'define', "what does '?\\p{L}+'? mean",
     'who (?:wrote|painted|proved)', 'what (?:is|does) the word',
+    // Session 63 (probe set 125): Hindi, Arabic, Indonesian and Vietnamese, as the English entries.
+    'राजधानी', 'عاصمة', 'ibu ?kota', 'thủ đô',
   ],
   ['首都'],
 );
@@ -247,8 +260,15 @@ export const SMALL_TALK_WORDS = new Set(
     // set 107: "okie, got it"
     'okie oki okey ' +
     // set 91: "mornin all!", "nah, I'm good", "Bis später!", "À plus !", "haha nice one"
-    "mornin nah i'm bis später à plus haha hehe one"
-  ).split(' '),
+    "mornin nah i'm bis später à plus haha hehe one " +
+    // Session 63 (set 125): Hindi, Arabic, Indonesian and Vietnamese greetings, thanks and "how are you".
+    'नमस्कार कैसे हो हैं है आप शुक्रिया ठीक बहुत मदद शكرًا شكراً لك أهلا أهلاً مرحباً السلام عليكم صباح مساء الخير كيف حالك تمام ' +
+    'halo hai apa kabar makasih terima kasih banyak ya selamat pagi siang sore malam oke sip chào xin bạn cảm cám ơn nhé nhiều khỏe không vâng dạ tạm biệt'
+  )
+    .split(' ')
+    // Cut as a text's words are: a combining mark is not a letter, so "नमस्ते" is read as "नमस" and "त".
+    .flatMap((w) => w.split(/\p{M}+/u))
+    .filter((w) => w !== ''),
 );
 export const SMALL_TALK_CJK = /^(?:你好吗?|最近怎么样|お元気ですか|元気(?:です)?か?|谢谢你?|再见|好的，?明白了|好的|早上好|晚上好|晚安|こんにちは|こんばんは|ありがとう(?:ございます)?|おはよう(?:ございます)?|おやすみなさい|さようなら|안녕하세요|감사합니다|고마워요|좋은 아침(?:이에요|입니다)?|잘 자요|반가워요|수고하셨습니다)[\s!！。.~?？]*$/u;
 /**
@@ -412,6 +432,8 @@ export const TECH_CONTEXT = lexicon(
     'kubernetes\\p{L}+', 'pody', 'sunucu\\p{L}*', 'veritabanı\\p{L}*', 'uygulama\\p{L}*', 'serwer\\p{L}*', 'baz[aey] danych', 'aplikacj\\p{L}*', 'pamięci', 'banco de dados', 'servizio', 'applicazione', 'applicatie',
     // Session 62 (probe sets 119-123): devices, shops, payments and passwords, in English and six more languages.
     'scanners?', 'inventory', 'passw(?:o|ö)rt\\p{L}*', 'шлюз\\p{L}*', 'платеж\\p{L}*', 'платёж\\p{L}*', 'loja virtual', 'web ?site\\p{L}*', 'webshop', 'tráfico', 'pedidos', 'aplicativos?', 'gestionale', 'интернет-магазин\\p{L}*', 'заказ(?:ы|ов|ам)',
+    // Session 63 (probe set 125): Hindi, Arabic, Indonesian and Vietnamese, as the English entries.
+    'वेबसाइट', 'डेटाबेस', 'सर्वर', 'ऐप', 'सिस्टम', 'ऐप्लिकेशन', '(?:ال)?(?:خادم|خوادم|تطبيق|موقع|نظام)(?:نا)?', 'قاعدة (?:ال)?بيانات', '(?:ال)?ذاكرة', 'aplikasi', 'sistem', 'basis data', 'memori', 'situs', 'hệ thống', 'máy chủ', 'cơ sở dữ liệu', 'ứng dụng', 'bộ nhớ', 'trang web',
   ],
   ['サーバ', 'データベース', 'メモリ', 'バッチ', 'ジョブ', '服务', '数据库', '内存', '查询', '测试', '集群', '接口', '支付', '订单', '回调', '模型', 'モデル', '서버', '서비스', '데이터베이스', '쿠버네티스', '파드', '클러스터', '메모리', '쿼리', '애플리케이션', 'システム', '系统', 'サイト', '在庫', '机房', '网站', '登录'],
 );
@@ -438,6 +460,8 @@ export const SYMPTOM = lexicon(
     'wyciek\\p{L}*', 'wywala\\p{L}*', 'restartuj\\p{L}*', 'gecikme\\p{L}*', 'coraz więcej', 'zawiesza się', 'yeniden başlı\\p{L}*', 'çöküyor', 'donuyor', 'yavaşladı', 'crasht', 'loopt vast', 'lopen (?:steeds )?(?:verder )?achter',
     // A page or an app that goes blank (set 85: "Mi app de React se queda en blanco en Safari").
     '(?:goes|turns|stays) (?:blank|white)', 'blank (?:page|screen)', 'white screen', 'se queda en blanco', 'pantalla en blanco', 'écran blanc', 'weißer bildschirm', 'белый экран',
+    // Session 63 (probe set 125): Hindi, Arabic, Indonesian and Vietnamese, as the English entries.
+    'धीम(?:ी|ा|े)', 'क्रैश', 'بطيء', 'بطيئ(?:ًا|ا|ة)', 'يتوقف', 'يتعطل', 'تعطل', 'تسريب', 'lambat', 'lemot', 'kehabisan memori', 'sering mati', 'chậm', 'bị mất', 'sập', 'bị treo', 'bị lỗi', 'rò rỉ',
   ],
   ['メモリ不足', '内存不足', '错误率', 'エラー率', '重新平衡', '丢了', '丢失', '重複', '重复', '遅延', '延迟', '再起動', '重启', '飙升', '暴涨', '倍になった', '増え続け', '止まる', 'タイムアウト', '不更新', '没更新', '没有更新', '卡死', '終わらず', '終わらない', '間に合わない', '遅すぎ', '跳ねる', '慢', '断开', '出ない', '落ちる', '落ちます', '落ちた', '落ちて', '超时', '增加了', '泄漏', '卡住', '偶尔', '느립니다', '느려', '遅い', '急増', '急增', '激增', 'デッドロック', '死锁', 'エラーを返', '재시작', '타임아웃', '오류가'],
 );
@@ -473,6 +497,8 @@ export const DIAGNOSE_ASK = lexicon(
     'da dove (?:comincio|inizio|parto)', 'co (?:sprawdzić|sprawdzam)', 'por onde (?:começo|começar|começamos)', 'od czego zacząć', 'jak znaleźć', 'nereden başla\\p{L}*', 'ne olabilir', 'waar (?:moet ik|begin ik|moeten we beginnen)', 'dlaczego', 'waarom', 'neden',
     // Session 62 (probe sets 121-123): what to check, how to avoid it, where to start, in eight languages.
     'comment retrouver', 'как разобраться', 'что делать', 'onde está o problema', 'como descobr\\p{L}*', 'o que você faria', 'cosa controller(?:esti|ei)', 'nasıl hazırlan\\p{L}*', 'come (?:lo|la) (?:analizzeresti|risolveresti)', 'как подготовиться',
+    // Session 63 (probe set 125): Hindi, Arabic, Indonesian and Vietnamese, as the English entries.
+    'क्या (?:जाँचें|जांचें|जाँचना|जांचना)', 'वजह', 'कारण', 'कैसे पता (?:करें|लगाएं|लगाएँ)', 'कहाँ से शुरू', 'نشخّ?ص', 'أشخّ?ص', 'السبب', 'من أين نبدأ', 'ماذا نفعل', 'penyebab(?:nya)?', 'apa yang harus (?:kami|kita|saya) (?:periksa|cek|lakukan)', 'dari mana (?:harus )?mulai', 'nguyên nhân', 'khắc phục', 'bắt đầu (?:điều tra )?từ đâu', 'cần kiểm tra (?:gì|những gì)',
   ],
   ['原因', '対策', '怎么解决', '如何解决', '彻底解决', 'どう対処', '対処法', 'どこを見れば', '何を調べ', '为什么', 'なぜ', '怎么办', '从哪里查', '怎么查', '排查', '調査手順', '調査の手順', '原因の候補', '修复', '候補', '点検', '점검', '원인', '見直す', '見直し', '怎么定位', '如何定位', '調べ方', '何を確認', '什么办法', '什么方案', 'どう改善', '立て直'],
 );

@@ -112,6 +112,24 @@ export function messageEnds(message: ChatMessageLike, max: number, head: number)
   return `${start.slice(0, head)}\n${end.slice(-tailLength)}`;
 }
 
+/**
+ * Marks of scripts the rules do not spell out, as the ones they do: the Arabic question mark,
+ * comma and semicolon ("؟", "،", "؛") and the Devanagari full stop ("।"), since the rules find a
+ * closing question by "?" and a sentence's end by "."; and Devanagari's nukta, which many writers
+ * leave out ("डिज़ाइन" and "डिजाइन", design), so the rules spell Hindi without it. One pass finds
+ * none in nearly every text.
+ */
+const OTHER_MARK = /[؟،؛।\u093c\u0958-\u095f]/;
+const OTHER_MARKS = /[؟،؛।\u093c\u0958-\u095f]/g;
+const COMMON_MARK: Readonly<Record<string, string>> = {
+  '؟': '?', '،': ',', '؛': ';', '।': '.', '\u093c': '',
+  // The letters with a nukta that Unicode also writes as one character, as their letters without it.
+  '\u0958': 'क', '\u0959': 'ख', '\u095a': 'ग', '\u095b': 'ज', '\u095c': 'ड', '\u095d': 'ढ', '\u095e': 'फ', '\u095f': 'य',
+};
+export function withCommonMarks(text: string): string {
+  return OTHER_MARK.test(text) ? text.replace(OTHER_MARKS, (m) => COMMON_MARK[m]!) : text;
+}
+
 /** messageText(message).slice(0, n) of the parts read (see messageEnds), reading only those that reach into it. */
 export function messageHead(message: ChatMessageLike, n: number): string {
   const content = message.content;

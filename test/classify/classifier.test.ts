@@ -9,7 +9,7 @@ import { fewShotAsk, givenPassage, groundedAsk, templatedAsk } from '../../src/c
 import { withoutSocialEdges } from '../../src/classify/social.js';
 import { MATH_NOTATION, mathNotationIn } from '../../src/classify/lexicon.js';
 import { TIER_NAMES } from '../../src/config/schema.js';
-import { astralToBmp, technicalMarks } from '../../src/classify/text.js';
+import { astralToBmp, technicalMarks, withCommonMarks } from '../../src/classify/text.js';
 import { resolveThinkingBudget } from '../../src/budget/thinking.js';
 import { validateConfig } from '../../src/config/load.js';
 import { packageRoot } from '../../src/paths.js';
@@ -1809,6 +1809,63 @@ describe('fewShotAsk and templatedAsk: examples and input fields are given, not 
 
   it('is bounded on megabytes of labels, arrows and headings', () => {
     for (const text of ['a: b\n'.repeat(1 << 18) + 'a:', 'x -> y\n'.repeat(1 << 17) + 'z ->', '### Input\n'.repeat(1 << 17), 'Input: ' + 'w '.repeat(1 << 19) + '\nTask: ok', 'Text:'.repeat(1 << 18) + '\nSentiment:']) expect(() => within(300, () => classifyText(text)), text.slice(0, 40)).not.toThrow();
+  });
+});
+
+describe('session 63: asks in Hindi, Arabic, Indonesian and Vietnamese (probe set 125)', () => {
+  it('reads their marks as the rules spell them: the Arabic question mark and comma, the Devanagari full stop, no nukta (withCommonMarks)', () => {
+    expect(withCommonMarks('كيف نشخّص المشكلة؟')).toBe('كيف نشخّص المشكلة?');
+    expect(withCommonMarks('أولاً، ثانياً؛ ثالثاً')).toBe('أولاً, ثانياً; ثالثاً');
+    expect(withCommonMarks('CPU 90% पर है। पहले क्या जाँचें?')).toBe('CPU 90% पर है. पहले क्या जाँचें?');
+    // The nukta as a mark of its own and the letters that carry it, as the letters without it.
+    expect(withCommonMarks('डिज़ाइन')).toBe('डिजाइन');
+    expect(withCommonMarks('\u095bरूरी \u095eायदे')).toBe('जरूरी फायदे');
+    const plain = 'Nothing to change here? No.';
+    expect(withCommonMarks(plain)).toBe(plain);
+  });
+
+  it('reads greetings, thanks and one-step arithmetic as trivial', () => {
+    for (const q of ['नमस्ते! कैसे हो?', 'धन्यवाद, बहुत मदद मिली।', 'مرحبا!', 'كم يساوي 7 ضرب 8؟', 'Halo, apa kabar?', 'Makasih banyak ya!', 'Chào bạn!', 'Cảm ơn nhé!', '7 nhân 8 bằng mấy?', '7 गुणा 8 कितना होता है?', 'Berapa 12 kali 9?']) {
+      expect(rules(q).tier, q).toBe('trivial');
+    }
+    // A number beside the greeting's words is an ask; a sum of three numbers is not one step.
+    expect(rules('7 nhân 8 cộng 9 bằng mấy?').tier).not.toBe('trivial');
+  });
+
+  it('reads lookups and definitions as simple, explanations, comparisons and letters as moderate', () => {
+    for (const q of ['पायथन में डिक्शनरी क्या होती है?', 'ما معنى الخطأ 404 في المتصفح؟', 'Apa itu kunci asing dalam database?', 'Đệ quy là gì?', 'Thủ đô của Canada là gì?']) expect(rules(q).tier, q).toBe('simple');
+    for (const q of ['प्रोसेस और थ्रेड में क्या अंतर है? समझाइए।', 'اشرح الفرق بين TCP و UDP.', 'Jelaskan cara kerja enkripsi asimetris dengan bahasa sederhana.', 'Giải thích sự khác nhau giữa SQL và NoSQL.']) expect(rules(q).tier, q).toBe('moderate');
+  });
+
+  it('reads designs and a team failure with a question for what to do as complex, proofs as deep', () => {
+    for (const q of [
+      'एक ऑनलाइन फ़ूड डिलीवरी ऐप के लिए ऑर्डर ट्रैकिंग सिस्टम डिज़ाइन कीजिए, जिसमें रियल-टाइम लोकेशन और लाखों यूज़र हों।',
+      'صمّم بنية نظام دفع إلكتروني يتحمل مليون معاملة يوميًا مع ضمان عدم تكرار الخصم.',
+      'Rancang arsitektur microservice untuk marketplace dengan 5 juta pengguna, termasuk pembayaran, stok, dan notifikasi.',
+      'خادم PostgreSQL لدينا يستهلك الذاكرة بالكامل كل ليلة ثم يتوقف. كيف نشخّص المشكلة؟',
+      'Hệ thống của chúng tôi bị mất đơn hàng khi Kafka khởi động lại. Làm sao để tìm nguyên nhân và khắc phục?',
+    ]) {
+      expect(rules(q).tier, q).toBe('complex');
+    }
+    for (const q of ['सिद्ध कीजिए कि √2 एक अपरिमेय संख्या है।', 'أثبت أن مجموع أول n من الأعداد الفردية يساوي n².', 'Buktikan bahwa tidak ada bilangan rasional yang kuadratnya sama dengan 3.', 'Chứng minh rằng có vô số số nguyên tố.']) {
+      expect(rules(q).tier, q).toBe('deep');
+    }
+    // With or without the nukta, the same design.
+    expect(rules('एक ऑनलाइन बुकिंग ऐप डिजाइन कीजिए जिसमें लाखों यूजर हों।')).toEqual(rules('एक ऑनलाइन बुकिंग ऐप डिज़ाइन कीजिए जिसमें लाखों यूज़र हों।'));
+  });
+
+  it('leaves what only looks like them: how something works, a value asked, "digital" beside "design"', () => {
+    const signal = 'a situation told, then what to do';
+    for (const q of [
+      'हमारी कंपनी में नया VPN लगाया गया है और सब लोग उसे इस्तेमाल करते हैं। यह कैसे काम करता है?',
+      'لدينا فريق من عشرة مهندسين ونستخدم خادم VPN جديد منذ شهر. كيف يعمل هذا النوع من الشبكات؟',
+      'Tim kami punya 12 orang dan tiap orang menulis 3 laporan per minggu. Berapa laporan per bulan?',
+    ]) {
+      const r = rules(q);
+      expect(r.signals, q).not.toContain(signal);
+      expect(['simple', 'moderate'], q).toContain(r.tier);
+    }
+    expect(rules('डिजिटल मार्केटिंग क्या है?').tier).toBe('simple');
   });
 });
 
