@@ -21,6 +21,8 @@ export const DEEP_ASK = lexicon(
     'udowodnij', 'udowodnić', 'wykaż,? że', 'kanıtla(?:yın|yınız)?', 'ispatla(?:yın|yınız)?', 'bewijs', 'bewijzen', 'toon aan dat',
     // Session 63 (probe set 125): Hindi, Arabic, Indonesian and Vietnamese, as the English entries.
     'सिद्ध (?:कीज|कर)', 'साबित (?:कीज|कर)', 'أثبت', 'اثبت', 'برهن', 'buktikan', 'pembuktian', 'chứng minh',
+    // Session 63 (probe set 127): Ukrainian, Hebrew, Persian and Swedish, as the English entries.
+    'доведіть', 'доведи', 'доведення', 'הוכח', 'הוכיחו', 'הוכיחי', 'הוכחה', 'ثابت کنید', 'ثابت کن', 'اثبات', 'bevisa', 'härled',
   ],
   ['证明', '推导', '証明', '導出', '증명'],
 );
@@ -49,6 +51,8 @@ export const COMPLEX_ASK = lexicon(
     // Session 63 (probe set 125): Hindi, Arabic, Indonesian and Vietnamese, as the English entries.
     // The verb that follows, as a text's words are cut at its marks: "कीज" of कीजिए and कीजिये, "कर" of करें, करो and करिए.
     'डिजाइन (?:कीज|कर)', 'ऑप्टिमाइज (?:कीज|कर)', 'विश्लेषण (?:कीज|कर)', 'आर्किटेक्चर', 'صمّ?م', 'تصميم', 'معمارية', 'حلّ?ل', 'تشخيص', 'rancang(?:lah)?', 'rancangan', 'desain(?:lah)?', 'optimalkan', 'analisis(?:lah)?', 'analisa(?:lah)?', 'arsitektur', 'thiết kế', 'tối ưu(?: hóa| hoá)?', 'phân tích', 'chẩn đoán', 'gỡ lỗi', 'kiến trúc',
+    // Session 63 (probe set 127): Ukrainian, Hebrew, Persian and Swedish, as the English entries.
+    'спроєктуйте', 'спроєктуй', 'спроектуйте', 'спроектуй', 'оптимізуйте', 'оптимізуй', 'проаналізуйте', 'проаналізуй', 'архітектур(?:а|у|и)', 'תכנן', 'תכננו', 'תכנני', 'ארכיטקטורה', 'נתח', 'נתחו', 'אבחן', 'לאבחן', 'מאבחנים', 'طراحی', 'معماری', 'تحلیل کنید', 'تحلیل کن', 'بهینه کنید', 'بهینه کن', 'عیب‌یابی', 'designa', 'utforma', 'optimera', 'analysera', 'felsök(?:a|er)?', 'arkitektur(?:en)?',
   ],
   ['设计', '优化', '调试', '实现', '分析', '設計', '最適化', 'デバッグ', '実装', '설계', '최적화', '디버깅', '분석해'],
 );
@@ -79,6 +83,8 @@ export const MODERATE_ASK = lexicon(
     'revisa', 'revisar', 'revisión', 'revue', 'prüfe', 'überprüfe',
     // Session 63 (probe set 125): Hindi, Arabic, Indonesian and Vietnamese, as the English entries.
     'समझाइए', 'समझाइये', 'समझाओ', 'समझाएं', 'समझाएँ', 'अंतर', 'अन्तर', 'फर्क', 'तुलना', 'लिखिए', 'लिखिये', 'लिखें', 'लिखो', 'क्यों', 'कैसे काम (?:करता|करती|करते) है', 'फायदे', 'नुकसान', 'हल (?:कीज|कर)', 'اشرح', 'إشرح', 'قارن', 'مقارنة', '(?:ال)?فرق', '(?:ال)?فروق', 'اكتب', 'لماذا', 'كيف (?:يعمل|تعمل)', 'مزايا', 'عيوب', 'احسب', 'jelaskan', 'bandingkan', 'perbandingan', 'perbedaan', 'bedanya', 'tuliskan', 'tulis(?:lah)?', 'buatkan', 'mengapa', 'kenapa', 'bagaimana cara kerja', 'kelebihan', 'kekurangan', 'hitung(?:lah)?', 'selesaikan', 'giải thích', 'so sánh', 'khác nhau', '(?:sự )?khác biệt', 'viết', 'tại sao', 'vì sao', 'hoạt động như thế nào', 'ưu điểm', 'nhược điểm', 'ưu nhược điểm', 'hãy tính',
+    // Session 63 (probe set 127): Ukrainian, Hebrew, Persian and Swedish, as the English entries.
+    'поясніть', 'поясни', 'порівняйте', 'порівняй', 'різниц(?:я|ю|і)', 'відмінність', 'напишіть', 'напиши', 'чому', 'як працює', 'переваги', 'недоліки', 'обчисліть', 'הסבר', 'הסבירו', 'הסבירי', 'השווה', 'השוו', 'ההבדל', 'הבדל', 'ההבדלים', 'כתוב', 'כתבו', 'כתבי', 'למה', 'מדוע', 'איך (?:עובד|עובדת)', 'יתרונות', 'חסרונות', 'توضیح (?:بده|بدهید|دهید)', 'مقایسه', 'تفاوت', 'فرق', 'بنویس', 'بنویسید', 'چرا', 'مزایا', 'معایب', 'förklara', 'jämför', 'jämförelse', 'skillnad(?:en)?', 'skriv', 'varför', 'hur fungerar', 'fördelar(?:na)?', 'nackdelar(?:na)?', 'beräkna',
   ],
   ['比较', '为什么', '如何', '区别', '优缺点', '解释', '比較', 'なぜ', 'どうして', '違い', '説明して', '解いて', '計算して', '書いて', '教えてください', '写一', 'すべきか', 'どう考え', '该不该', '要不要', '설명해', '비교', '차이', '장단점', '어떻게 작동', '어떻게 동작', '작동 원리'],
 );
@@ -108,6 +114,8 @@ export const SIMPLE_ASK = lexicon(
     'a qué hora', 'à quelle heure', 'um wie ?viel uhr', 'во сколько', 'как долго', 'combien de temps', 'cuánto tiempo',
     // Session 63 (probe set 125): Hindi, Arabic, Indonesian and Vietnamese, as the English entries.
     'क्या (?:है|हैं|होता है|होती है|होते हैं)', 'का (?:मतलब|अर्थ)', 'कितन(?:ा|े|ी)', 'कौन (?:है|था|थे|थी)', 'अनुवाद', 'ما (?:هو|هي|معنى)', 'ماذا يعني', 'من (?:هو|هي)', 'كم', 'ترجم', 'لخّ?ص', 'apa itu', 'apa (?:arti|artinya|maksud)', 'berapa', 'siapa', 'terjemahkan', 'ringkas(?:kan)?', 'là gì', '(?:có )?nghĩa là gì', 'bao nhiêu', 'là ai', 'dịch', 'tóm tắt',
+    // Session 63 (probe set 127): Ukrainian, Hebrew, Persian and Swedish, as the English entries.
+    'що таке', 'що означає', 'скільки', 'хто (?:такий|така|написав)', 'яка', 'який', 'переклади', 'перекладіть', 'מה (?:זה|זו|פירוש|המשמעות)', 'מהו', 'מהי', 'כמה', 'מי (?:כתב|היה|הייתה)', 'תרגם', 'چیست', 'چیه', 'یعنی (?:چه|چی)', 'کیست', 'چند', 'چقدر', 'کجاست', 'ترجمه کن', 'vad (?:är|betyder)', 'vem (?:är|var|skrev)', 'hur många', 'översätt',
   ],
   ['什么是', '是什么', '什么意思', 'どういう意味', 'おすすめ', '哪里', '翻译', '总结', '有多长', '有多高', '有多远', '默认', 'デフォルト', 'とは', 'どこ', '翻訳', '要約', 'どれくらい', 'の高さは', 'の長さは', 'は何ですか', 'は誰', '何年', '무슨 뜻', '무엇인가요', '무엇입니까', '뭐예요', '뭔가요', '란 무엇', '얼마나', '추천해', 'もっと丁寧に', '丁寧にして'],
 );
@@ -228,6 +236,8 @@ export const LOOKUP_CORE = lexicon(
     'who (?:wrote|painted|proved)', 'what (?:is|does) the word',
     // Session 63 (probe set 125): Hindi, Arabic, Indonesian and Vietnamese, as the English entries.
     'राजधानी', 'عاصمة', 'ibu ?kota', 'thủ đô',
+    // Session 63 (probe set 127): Ukrainian, Hebrew, Persian and Swedish, as the English entries.
+    'столиця', 'בירת', 'پایتخت', 'huvudstad(?:en)?',
   ],
   ['首都'],
 );
@@ -263,7 +273,9 @@ export const SMALL_TALK_WORDS = new Set(
     "mornin nah i'm bis später à plus haha hehe one " +
     // Session 63 (set 125): Hindi, Arabic, Indonesian and Vietnamese greetings, thanks and "how are you".
     'नमस्कार कैसे हो हैं है आप शुक्रिया ठीक बहुत मदद शكرًا شكراً لك أهلا أهلاً مرحباً السلام عليكم صباح مساء الخير كيف حالك تمام ' +
-    'halo hai apa kabar makasih terima kasih banyak ya selamat pagi siang sore malam oke sip chào xin bạn cảm cám ơn nhé nhiều khỏe không vâng dạ tạm biệt'
+    'halo hai apa kabar makasih terima kasih banyak ya selamat pagi siang sore malam oke sip chào xin bạn cảm cám ơn nhé nhiều khỏe không vâng dạ tạm biệt ' +
+    // Session 63 (set 127): Ukrainian, Hebrew, Persian and Swedish.
+    'привіт як справи дякую все працює добрий ранок вечір שלום מה שלומך שלומכם תודה רבה בוקר טוב ערב היי سلام خوبی خوبید ممنون مرسی متشکرم خیلی کمک کرد عالی بود بخیر hej hur mår du tack så mycket god morgon kväll hejdå'
   )
     .split(' ')
     // Cut as a text's words are: a combining mark is not a letter, so "नमस्ते" is read as "नमस" and "त".
@@ -434,6 +446,8 @@ export const TECH_CONTEXT = lexicon(
     'scanners?', 'inventory', 'passw(?:o|ö)rt\\p{L}*', 'шлюз\\p{L}*', 'платеж\\p{L}*', 'платёж\\p{L}*', 'loja virtual', 'web ?site\\p{L}*', 'webshop', 'tráfico', 'pedidos', 'aplicativos?', 'gestionale', 'интернет-магазин\\p{L}*', 'заказ(?:ы|ов|ам)',
     // Session 63 (probe set 125): Hindi, Arabic, Indonesian and Vietnamese, as the English entries.
     'वेबसाइट', 'डेटाबेस', 'सर्वर', 'ऐप', 'सिस्टम', 'ऐप्लिकेशन', '(?:ال)?(?:خادم|خوادم|تطبيق|موقع|نظام)(?:نا)?', 'قاعدة (?:ال)?بيانات', '(?:ال)?ذاكرة', 'aplikasi', 'sistem', 'basis data', 'memori', 'situs', 'hệ thống', 'máy chủ', 'cơ sở dữ liệu', 'ứng dụng', 'bộ nhớ', 'trang web',
+    // Session 63 (probe set 127): Ukrainian, Hebrew, Persian and Swedish, as the English entries.
+    'сервіс(?:у|і|и)?', 'баз(?:а|і|и|у) даних', 'застосун(?:ок|ку)', 'додат(?:ок|ку)', 'שרת', 'השרת', 'שרתים', 'מסד (?:ה)?נתונים', 'אפליקציה', 'האפליקציה', 'מערכת', 'המערכת', 'זיכרון', 'سرور', 'دیتابیس', 'پایگاه داده', 'اپلیکیشن', 'سیستم', 'سایت', 'حافظه', 'tjänst(?:en)?', 'databas(?:en)?', 'server(?:n)?', 'appen', 'systemet', 'minne(?:t)?', 'konsument(?:en)?',
   ],
   ['サーバ', 'データベース', 'メモリ', 'バッチ', 'ジョブ', '服务', '数据库', '内存', '查询', '测试', '集群', '接口', '支付', '订单', '回调', '模型', 'モデル', '서버', '서비스', '데이터베이스', '쿠버네티스', '파드', '클러스터', '메모리', '쿼리', '애플리케이션', 'システム', '系统', 'サイト', '在庫', '机房', '网站', '登录'],
 );
@@ -462,6 +476,8 @@ export const SYMPTOM = lexicon(
     '(?:goes|turns|stays) (?:blank|white)', 'blank (?:page|screen)', 'white screen', 'se queda en blanco', 'pantalla en blanco', 'écran blanc', 'weißer bildschirm', 'белый экран',
     // Session 63 (probe set 125): Hindi, Arabic, Indonesian and Vietnamese, as the English entries.
     'धीम(?:ी|ा|े)', 'क्रैश', 'بطيء', 'بطيئ(?:ًا|ا|ة)', 'يتوقف', 'يتعطل', 'تعطل', 'تسريب', 'lambat', 'lemot', 'kehabisan memori', 'sering mati', 'chậm', 'bị mất', 'sập', 'bị treo', 'bị lỗi', 'rò rỉ',
+    // Session 63 (probe set 127): Ukrainian, Hebrew, Persian and Swedish, as the English entries.
+    'зависає', 'повільн(?:о|ий|а)', 'гальмує', 'витік', 'איטי', 'איטית', 'קורס', 'קורסת', 'נתקע', 'נתקעת', 'מופעל מחדש', 'کند شده', 'کند شد', 'کرش', 'långsam(?:t|ma)?', 'hamnar efter', 'kraschar', 'hänger sig', 'minnesläcka',
   ],
   ['メモリ不足', '内存不足', '错误率', 'エラー率', '重新平衡', '丢了', '丢失', '重複', '重复', '遅延', '延迟', '再起動', '重启', '飙升', '暴涨', '倍になった', '増え続け', '止まる', 'タイムアウト', '不更新', '没更新', '没有更新', '卡死', '終わらず', '終わらない', '間に合わない', '遅すぎ', '跳ねる', '慢', '断开', '出ない', '落ちる', '落ちます', '落ちた', '落ちて', '超时', '增加了', '泄漏', '卡住', '偶尔', '느립니다', '느려', '遅い', '急増', '急增', '激增', 'デッドロック', '死锁', 'エラーを返', '재시작', '타임아웃', '오류가'],
 );
@@ -499,6 +515,8 @@ export const DIAGNOSE_ASK = lexicon(
     'comment retrouver', 'как разобраться', 'что делать', 'onde está o problema', 'como descobr\\p{L}*', 'o que você faria', 'cosa controller(?:esti|ei)', 'nasıl hazırlan\\p{L}*', 'come (?:lo|la) (?:analizzeresti|risolveresti)', 'как подготовиться',
     // Session 63 (probe set 125): Hindi, Arabic, Indonesian and Vietnamese, as the English entries.
     'क्या (?:जाँचें|जांचें|जाँचना|जांचना)', 'वजह', 'कारण', 'कैसे पता (?:करें|लगाएं|लगाएँ)', 'कहाँ से शुरू', 'نشخّ?ص', 'أشخّ?ص', 'السبب', 'من أين نبدأ', 'ماذا نفعل', 'penyebab(?:nya)?', 'apa yang harus (?:kami|kita|saya) (?:periksa|cek|lakukan)', 'dari mana (?:harus )?mulai', 'nguyên nhân', 'khắc phục', 'bắt đầu (?:điều tra )?từ đâu', 'cần kiểm tra (?:gì|những gì)',
+    // Session 63 (probe set 127): Ukrainian, Hebrew, Persian and Swedish, as the English entries.
+    'з чого почати', 'що (?:нам )?перевірити', 'як знайти', 'що робити', 'מה לבדוק', 'מאיפה (?:להתחיל|מתחילים)', 'הסיבה', 'איך (?:נמצא|למצוא|לתקן)', 'از کجا شروع', 'علت', 'دلیل', 'var ska (?:vi|jag) börja', 'vad ska (?:vi|jag) kolla', 'orsak(?:en)?',
   ],
   ['原因', '対策', '怎么解决', '如何解决', '彻底解决', 'どう対処', '対処法', 'どこを見れば', '何を調べ', '为什么', 'なぜ', '怎么办', '从哪里查', '怎么查', '排查', '調査手順', '調査の手順', '原因の候補', '修复', '候補', '点検', '점검', '원인', '見直す', '見直し', '怎么定位', '如何定位', '調べ方', '何を確認', '什么办法', '什么方案', 'どう改善', '立て直'],
 );
