@@ -114,19 +114,28 @@ export function messageEnds(message: ChatMessageLike, max: number, head: number)
 
 /**
  * Marks of scripts the rules do not spell out, as the ones they do: the Arabic question mark,
- * comma and semicolon ("؟", "،", "؛") and the Devanagari full stop ("।"), since the rules find a
+ * comma and semicolon ("؟", "،", "؛"), the Urdu and Devanagari full stops ("۔", "।") and the Greek
+ * question mark (U+037E, and ";" after a Greek letter, as Greek writes it), since the rules find a
  * closing question by "?" and a sentence's end by "."; and Devanagari's nukta, which many writers
  * leave out ("डिज़ाइन" and "डिजाइन", design), so the rules spell Hindi without it (the letters
  * Unicode also writes with a nukta in one character, U+0958-U+095F, are left as they are: NFC
- * writes them as letter and nukta). Each is searched for alone: five searches cost ~0.2 us over
+ * writes them as letter and nukta). Each is searched for alone: six searches cost ~0.2 us over
  * 2 KB of mixed scripts here, one regex class ~1.3 us.
  */
-const OTHER_MARK_CHARS: readonly string[] = ['؟', '،', '؛', '।', '\u093c'];
-const OTHER_MARKS = /[؟،؛।\u093c]/g;
-const COMMON_MARK: Readonly<Record<string, string>> = { '؟': '?', '،': ',', '؛': ';', '।': '.', '\u093c': '' };
+const OTHER_MARK_CHARS: readonly string[] = ['؟', '،', '؛', '।', '۔', '\u037e', '\u093c'];
+const OTHER_MARKS = /[؟،؛।۔\u037e\u093c]/g;
+const COMMON_MARK: Readonly<Record<string, string>> = { '؟': '?', '،': ',', '؛': ';', '।': '.', '۔': '.', '\u037e': '?', '\u093c': '' };
+/** A Greek letter, then ";" (a space between them or none): Greek's question mark. */
+const GREEK_QUESTION = /([\u0370-\u03ff\u1f00-\u1fff] ?);/g;
 export function withCommonMarks(text: string): string {
-  for (const ch of OTHER_MARK_CHARS) if (text.includes(ch)) return text.replace(OTHER_MARKS, (m) => COMMON_MARK[m]!);
-  return text;
+  let t = text;
+  for (const ch of OTHER_MARK_CHARS) {
+    if (t.includes(ch)) {
+      t = t.replace(OTHER_MARKS, (m) => COMMON_MARK[m]!);
+      break;
+    }
+  }
+  return t.includes(';') ? t.replace(GREEK_QUESTION, '$1?') : t;
 }
 
 /** messageText(message).slice(0, n) of the parts read (see messageEnds), reading only those that reach into it. */

@@ -1906,6 +1906,42 @@ describe('session 63: asks in Ukrainian, Hebrew, Persian and Swedish (probe set 
   });
 });
 
+describe('session 63: asks in Bengali, Urdu, Greek and Czech (probe set 129)', () => {
+  it('reads the Urdu full stop and the Greek question mark, ";" after a Greek letter too (withCommonMarks)', () => {
+    expect(withCommonMarks('بند ہو جاتا ہے۔ ہم وجہ کیسے تلاش کریں؟')).toBe('بند ہو جاتا ہے. ہم وجہ کیسے تلاش کریں?');
+    expect(withCommonMarks('Τι κάνεις;')).toBe('Τι κάνεις?');
+    expect(withCommonMarks('Τι κάνεις ;')).toBe('Τι κάνεις ?');
+    expect(withCommonMarks('Τι κάνεις\u037e')).toBe('Τι κάνεις?');
+    // A semicolon after anything else stays one (code, a list).
+    const code = 'let x = 1; for (;;) { y(); }';
+    expect(withCommonMarks(code)).toBe(code);
+  });
+
+  it('reads greetings and thanks as trivial, lookups as simple, designs and failures to diagnose as complex, proofs as deep', () => {
+    for (const q of ['নমস্কার! কেমন আছেন?', 'ধন্যবাদ, অনেক উপকার হলো।', 'السلام علیکم! کیا حال ہے؟', 'بہت شکریہ!', 'Γεια σου! Τι κάνεις;', 'Ευχαριστώ πολύ!', 'Ahoj, jak se máš?', 'Díky moc!']) expect(rules(q).tier, q).toBe('trivial');
+    for (const q of ['বাংলাদেশের রাজধানী কী?', 'Ποια είναι η πρωτεύουσα της Αυστραλίας;', 'Τι είναι ένα API;', 'Co je to rekurze?', 'Kolik kilometrů má jedna míle?']) expect(rules(q).tier, q).toBe('simple');
+    for (const q of [
+      'আমাদের ওয়েবসাইট গতকালের আপডেটের পর থেকে খুব ধীর হয়ে গেছে, সার্ভারের মেমরি প্রায় পূর্ণ। কোথা থেকে শুরু করব?',
+      'ہمارا سرور ہر رات دو بجے بند ہو جاتا ہے اور لاگز میں کوئی خرابی نہیں ملتی۔ ہم وجہ کیسے تلاش کریں؟',
+      'Η βάση δεδομένων μας γίνεται πολύ αργή κάθε Δευτέρα πρωί μετά το backup. Πώς να το διαγνώσουμε;',
+      'Navrhni architekturu chatovací aplikace pro milion uživatelů se zárukou pořadí zpráv.',
+    ]) {
+      expect(rules(q).tier, q).toBe('complex');
+    }
+    for (const q of ['প্রমাণ করুন যে মৌলিক সংখ্যা অসীম সংখ্যক।', 'ثابت کریں کہ 2 کا جذر غیر ناطق عدد ہے۔', 'Απόδειξε ότι υπάρχουν άπειροι πρώτοι αριθμοί.', 'Dokaž, že odmocnina ze 2 je iracionální číslo.']) {
+      expect(rules(q).tier, q).toBe('deep');
+    }
+  });
+
+  it('leaves how something works in Czech and Greek a question to explain, not a course', () => {
+    for (const q of ['Naše firma používá nový server už měsíc. Jak funguje tento protokol?', 'Ο server μας είναι αργός κάθε βράδυ μετά τις 10. Πώς λειτουργεί το caching;']) {
+      const r = rules(q);
+      expect(r.signals, q).not.toContain('a situation told, then what to do');
+      expect(r.tier, q).toBe('moderate');
+    }
+  });
+});
+
 describe('thinkcap classify --jsonl', () => {
   it('prints one JSON object per line, in order', () => {
     const dir = scratchDir('tc-jsonl-');
