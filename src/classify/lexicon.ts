@@ -119,7 +119,7 @@ export const SIMPLE_ASK = lexicon(
     // Set 83: at what time, how long, in Spanish, French, German and Russian.
     'a qué hora', 'à quelle heure', 'um wie ?viel uhr', 'во сколько', 'как долго', 'combien de temps', 'cuánto tiempo',
     // Session 63 (probe set 125): Hindi, Arabic, Indonesian and Vietnamese, as the English entries.
-    'क्या (?:है|हैं|होता है|होती है|होते हैं)', 'का (?:मतलब|अर्थ)', 'कितन(?:ा|े|ी)', 'कौन (?:है|था|थे|थी)', 'अनुवाद', 'ما (?:هو|هي|معنى)', 'ماذا يعني', 'من (?:هو|هي)', 'كم', 'ترجم', 'لخّ?ص', 'apa itu', 'apa (?:arti|artinya|maksud)', 'berapa', 'siapa', 'terjemahkan', 'ringkas(?:kan)?', 'là gì', '(?:có )?nghĩa là gì', 'bao nhiêu', 'là ai', 'dịch', 'tóm tắt',
+    'क्या (?:है|हैं|होता है|होती है|होते हैं)', 'का (?:मतलब|अर्थ)', 'कितन(?:ा|े|ी)', 'कौन (?:है|था|थे|थी)', 'अनुवाद', 'ما (?:هو|هي|معنى)', 'ماذا يعني', 'من (?:هو|هي)', 'كم', 'ترجم', 'لخّ?ص', 'apa itu', 'apa (?:arti|artinya|maksud)', 'berapa', 'siapa', 'terjemahkan', 'ringkas(?:kan)?', 'là gì', '(?:có )?nghĩa là gì', 'bao nhiêu', 'là ai', 'dịch (?:sang|câu|đoạn|từ|bài)', 'tóm tắt',
     // Session 63 (probe set 127): Ukrainian, Hebrew, Persian and Swedish, as the English entries.
     'що таке', 'що означає', 'скільки', 'хто (?:такий|така|написав)', 'яка', 'який', 'переклади', 'перекладіть', 'מה (?:זה|זו|פירוש|המשמעות)', 'מהו', 'מהי', 'כמה', 'מי (?:כתב|היה|הייתה)', 'תרגם', 'چیست', 'چیه', 'یعنی (?:چه|چی)', 'کیست', 'چند', 'چقدر', 'کجاست', 'ترجمه کن', 'vad (?:är|betyder)', 'vem (?:är|var|skrev)', 'hur många', 'översätt',
     // Session 63 (probe set 129): Bengali, Urdu, Greek and Czech, as the English entries.
