@@ -114,6 +114,8 @@ export const SIMPLE_ASK = lexicon(
     'wie (?:schreef|schilderde|ontdekte|bedacht)', '(?:cancelar|alterar|mudar) (?:o |a )?(?:meu|minha)',
     // Set 95: what code does ("¿Qué hace este código?"), a docstring, whether it compiles.
     'qué hace', 'que fait', 'was macht', 'что делает', 'o que faz', 'cosa fa', 'write (?:a )?docstrings?', 'does (?:this|it) compile',
+    // Session 63 (probe set 131): what code does or prints, translations asked, in the languages of sets 125-129.
+    'چه خروجی', 'چه کار می‌کند', 'क्या करता है', 'ماذا يفعل', 'що робить', 'מה עושה', 'vad gör', 'τι κάνει', 'co dělá', 'کیا کرتا ہے', 'apa fungsi', 'অনুবাদ কর',
     // Set 91: a haiku (the tune split's is simple), a few titles or names to suggest (ideas for a startup are moderate: set 71).
     'haikus?', 'give me (?:\\d+|two|three|four|five|ten|a few|some) (?:title|name|headline|caption|tagline|slogan) ideas',
     // Set 83: at what time, how long, in Spanish, French, German and Russian.
@@ -287,7 +289,9 @@ export const SMALL_TALK_WORDS = new Set(
     // Session 63 (set 127): Ukrainian, Hebrew, Persian and Swedish.
     'привіт як справи дякую все працює добрий ранок вечір שלום מה שלומך שלומכם תודה רבה בוקר טוב ערב היי سلام خوبی خوبید ممنون مرسی متشکرم خیلی کمک کرد عالی بود بخیر hej hur mår du tack så mycket god morgon kväll hejdå ' +
     // Session 63 (set 129): Bengali, Urdu, Greek and Czech.
-    'নমস্কার কেমন আছেন আছো ধন্যবাদ অনেক উপকার হলো শুভ সকাল السلام علیکم کیا حال ہے شکریہ بہت مدد ملی γεια σου σας τι κάνεις κάνετε ευχαριστώ πολύ καλημέρα καλησπέρα καληνύχτα δούλεψε ahoj jak se máš máte díky moc děkuji dobré ráno den večer'
+    'নমস্কার কেমন আছেন আছো ধন্যবাদ অনেক উপকার হলো শুভ সকাল السلام علیکم کیا حال ہے شکریہ بہت مدد ملی γεια σου σας τι κάνεις κάνετε ευχαριστώ πολύ καλημέρα καλησπέρα καληνύχτα δούλεψε ahoj jak se máš máte díky moc děkuji dobré ráno den večer ' +
+    // Set 131: "ok, thanks, it works now" typed as chat, and Vietnamese without its diacritics.
+    'udah sudah jalan berhasil cam on ban nhieu chao xin ٹھیک'
   )
     .split(' ')
     // Cut as a text's words are: a combining mark is not a letter, so "नमस्ते" is read as "नमस" and "त".
@@ -305,7 +309,9 @@ export const SOCIAL_EDGE_WORDS = new Set(
     'hi hello hey hiya howdy morning evening thanks thank thx ty cheers appreciate appreciated obliged bye goodbye cya brb gotcha noted nvm ' +
     'cool great nice perfect awesome lol worries understood hola gracias adiós hallo danke tschüss servus moin bonjour salut merci bonsoir ' +
     'привет спасибо пока здравствуйте понял понятно ciao grazie olá obrigado obrigada valeu tchau oi super parfait génial ' +
-    'merhaba teşekkürler dzięki cześć bedankt hoi hej tack'
+    'merhaba teşekkürler dzięki cześć bedankt hoi hej tack ' +
+    // Session 63: the thanks and greetings of sets 125-131 that are one word with no combining mark.
+    'makasih halo chào привіт дякую שלום תודה سلام ممنون مرسی شكرا مرحبا شکریہ ahoj díky děkuji ευχαριστώ γεια'
   ).split(' '),
 );
 /**
@@ -534,7 +540,9 @@ export const DIAGNOSE_ASK = lexicon(
     // Session 63 (probe set 127): Ukrainian, Hebrew, Persian and Swedish, as the English entries.
     'з чого почати', 'що (?:нам )?перевірити', 'як знайти', 'що робити', 'מה לבדוק', 'מאיפה (?:להתחיל|מתחילים)', 'הסיבה', 'איך (?:נמצא|למצוא|לתקן)', 'از کجا شروع', 'علت', 'دلیل', 'var ska (?:vi|jag) börja', 'vad ska (?:vi|jag) kolla', 'orsak(?:en)?',
     // Session 63 (probe set 129): Bengali, Urdu, Greek and Czech, as the English entries.
-    'কোথা থেকে শুরু', 'কারণ', 'کہاں سے شروع', 'وجہ', 'کیسے تلاش', 'από πού να ξεκινήσ(?:ω|ουμε)', 'αιτία', 'kde (?:máme|mám) začít', 'co (?:máme|mám) zkontrolovat', 'příčin(?:a|u)',
+    'কোথা থেকে শুরু', 'কারণ', 'کہاں سے شروع', 'وجہ', 'کیسے تلاش',
+    // "Why", as the English entry: with a symptom and a system, a failure to diagnose.
+    'क्यों', 'لماذا', 'kenapa', 'mengapa', 'tại sao', 'vì sao', 'чому', 'למה', 'מדוע', 'چرا', 'varför', 'কেন', 'کیوں', 'γιατί', 'proč', 'από πού να ξεκινήσ(?:ω|ουμε)', 'αιτία', 'kde (?:máme|mám) začít', 'co (?:máme|mám) zkontrolovat', 'příčin(?:a|u)',
   ],
   ['原因', '対策', '怎么解决', '如何解决', '彻底解决', 'どう対処', '対処法', 'どこを見れば', '何を調べ', '为什么', 'なぜ', '怎么办', '从哪里查', '怎么查', '排查', '調査手順', '調査の手順', '原因の候補', '修复', '候補', '点検', '점검', '원인', '見直す', '見直し', '怎么定位', '如何定位', '調べ方', '何を確認', '什么办法', '什么方案', 'どう改善', '立て直'],
 );

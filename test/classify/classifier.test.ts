@@ -1942,6 +1942,24 @@ describe('session 63: asks in Bengali, Urdu, Greek and Czech (probe set 129)', (
   });
 });
 
+describe('session 63: other kinds of ask in the same twelve languages (probe set 131)', () => {
+  it('reads chat thanks, with slang or without diacritics, as trivial', () => {
+    for (const q of ['oke makasih, udah jalan sekarang', 'ok cam on ban nhieu', 'ٹھیک ہے، شکریہ', 'tack, nu funkar det!']) expect(rules(q).tier, q).toBe('trivial');
+  });
+
+  it('reads a translation asked or what code prints as simple', () => {
+    for (const q of ['ইংরেজিতে অনুবাদ করুন: আমি ভাত খেতে ভালোবাসি।', "این کد پایتون چه خروجی می‌دهد؟\n\nprint(len('سلام'))", 'Přelož do angličtiny: Kde je nádraží?']) expect(rules(q).tier, q).toBe('simple');
+  });
+
+  it('reads "why" with a symptom and a system as a failure to diagnose, as in English', () => {
+    const q = "Kenapa query ini lambat banget di tabel 20 juta baris?\n\nSELECT * FROM transaksi WHERE DATE(created_at) = '2024-05-01';";
+    expect(rules(q).signals).toContain('a failure or slowdown to diagnose');
+    expect(rules(q).tier).toBe('complex');
+    // "Why" with no symptom of a system asks to explain.
+    expect(rules('Kenapa langit berwarna biru?').tier).toBe('moderate');
+  });
+});
+
 describe('thinkcap classify --jsonl', () => {
   it('prints one JSON object per line, in order', () => {
     const dir = scratchDir('tc-jsonl-');
