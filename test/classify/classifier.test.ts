@@ -1960,6 +1960,30 @@ describe('session 63: other kinds of ask in the same twelve languages (probe set
   });
 });
 
+describe('session 63: asks in Tagalog, Swahili, Romanian and Tamil (probe set 133)', () => {
+  it('reads greetings and thanks as trivial, lookups as simple, designs and failures to diagnose as complex, proofs as deep', () => {
+    for (const q of ['Kumusta ka?', 'Salamat po!', 'Habari yako?', 'Asante sana!', 'Salut, ce faci?', 'Mersi mult!', 'வணக்கம்! எப்படி இருக்கீங்க?', 'நன்றி, ரொம்ப உதவியா இருந்தது!']) expect(rules(q).tier, q).toBe('trivial');
+    for (const q of ['Ano ang kabisera ng Japan?', 'API ni nini?', 'Care este capitala Australiei?', 'இந்தியாவின் தலைநகரம் எது?']) expect(rules(q).tier, q).toBe('simple');
+    for (const q of [
+      'Ang website namin ay bumabagal tuwing gabi at umaabot sa 100% ang CPU ng database. Saan kami dapat magsimula?',
+      'Programu yetu ya simu inaanguka kila mara baada ya sasisho la mwisho, lakini kwenye simu za zamani tu. Tunawezaje kupata chanzo?',
+      'Serverul nostru Kafka pierde mesaje când un broker repornește. Cum diagnosticăm problema?',
+      'லட்சக்கணக்கான பயனர்களுக்கான ஆன்லைன் டிக்கெட் முன்பதிவு அமைப்பை வடிவமைக்கவும்.',
+    ]) {
+      expect(rules(q).tier, q).toBe('complex');
+    }
+    for (const q of ['Patunayan na walang katapusan ang bilang ng mga prime number.', 'Thibitisha kwamba kuna namba tasa zisizo na mwisho.', 'Demonstrează că radical din 2 este irațional.', 'பகா எண்கள் முடிவற்றவை என்பதை நிரூபிக்கவும்.']) {
+      expect(rules(q).tier, q).toBe('deep');
+    }
+  });
+
+  it('leaves a value asked and "where is it" a lookup, not a course', () => {
+    for (const q of ['Ang tindahan namin ay may 3 empleyado at 120 order bawat araw. Ilang order ang bawat empleyado?', 'Ang opisina namin ay lumipat sa bagong gusali noong Lunes. Saan ito nakalagay?']) {
+      expect(rules(q).signals, q).not.toContain('a situation told, then what to do');
+    }
+  });
+});
+
 describe('thinkcap classify --jsonl', () => {
   it('prints one JSON object per line, in order', () => {
     const dir = scratchDir('tc-jsonl-');
