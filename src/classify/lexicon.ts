@@ -127,7 +127,7 @@ export const SIMPLE_ASK = lexicon(
     // Set 83: at what time, how long, in Spanish, French, German and Russian.
     'a qué hora', 'à quelle heure', 'um wie ?viel uhr', 'во сколько', 'как долго', 'combien de temps', 'cuánto tiempo',
     // Session 63 (probe set 125): Hindi, Arabic, Indonesian and Vietnamese, as the English entries.
-    'क्या (?:है|हैं|होता है|होती है|होते हैं)', 'का (?:मतलब|अर्थ)', 'कितन(?:ा|े|ी)', 'कौन (?:है|था|थे|थी)', 'अनुवाद', 'ما (?:هو|هي|معنى)', 'ماذا يعني', 'من (?:هو|هي)', 'كم', 'ترجم', 'لخّ?ص', 'apa itu', 'apa (?:arti|artinya|maksud)', 'berapa', 'siapa', 'terjemahkan', 'ringkas(?:kan)?', 'là gì', '(?:có )?nghĩa là gì', 'bao nhiêu', 'là ai', 'dịch (?:sang|câu|đoạn|từ|bài)', 'tóm tắt',
+    'क्या (?:है|हैं|होता है|होती है|होते हैं)', 'का (?:मतलब|अर्थ)', 'कितन(?:ा|े|ी)', 'कौन (?:है|था|थे|थी)', 'अनुवाद', 'ما (?:هو|هي|معنى)', 'ماذا يعني', 'من (?:هو|هي)', '^كم', 'ترجم', 'لخّ?ص', 'apa itu', 'apa (?:arti|artinya|maksud)', 'berapa', 'siapa', 'terjemahkan', 'ringkas(?:kan)?', 'là gì', '(?:có )?nghĩa là gì', 'bao nhiêu', 'là ai', 'dịch (?:sang|câu|đoạn|từ|bài)', 'tóm tắt',
     // Session 63 (probe set 127): Ukrainian, Hebrew, Persian and Swedish, as the English entries.
     'що таке', 'що означає', 'скільки', 'хто (?:такий|така|написав)', 'яка', 'який', 'переклади', 'перекладіть', 'מה (?:זה|זו|פירוש|המשמעות)', 'מהו', 'מהי', 'כמה', 'מי (?:כתב|היה|הייתה)', 'תרגם', 'چیست', 'چیه', 'یعنی (?:چه|چی)', 'کیست', 'چند', 'چقدر', 'کجاست', 'ترجمه کن', 'vad (?:är|betyder)', 'vem (?:är|var|skrev)', 'hur många', 'översätt',
     // Session 63 (probe set 129): Bengali, Urdu, Greek and Czech, as the English entries.
@@ -479,7 +479,7 @@ export const TECH_CONTEXT = lexicon(
     // Session 63 (probe set 127): Ukrainian, Hebrew, Persian and Swedish, as the English entries.
     'сервіс(?:у|і|и)?', 'баз(?:а|і|и|у) даних', 'застосун(?:ок|ку)', 'додат(?:ок|ку)', 'שרת', 'השרת', 'שרתים', 'מסד (?:ה)?נתונים', 'אפליקציה', 'האפליקציה', 'מערכת', 'המערכת', 'זיכרון', 'سرور', 'دیتابیس', 'پایگاه داده', 'اپلیکیشن', 'سیستم', 'سایت', 'حافظه', 'tjänst(?:en)?', 'databas(?:en)?', 'server(?:n)?', 'appen', 'systemet', 'minne(?:t)?', 'konsument(?:en)?',
     // Session 63 (probe set 129): Bengali, Urdu, Greek and Czech, as the English entries.
-    'ওয়েবসাইট', 'সার্ভার', 'ডাটাবেস', 'ডেটাবেস', 'অ্যাপ', 'সিস্টেম', 'মেমরি', 'ڈیٹا بیس', 'ایپ', 'ویب سائٹ', 'سسٹم', 'βάση δεδομένων', 'εφαρμογή', 'σύστημα', 'διακομιστή(?:ς)?', 'μνήμη', 'databáz(?:e|i)', 'aplikace', 'systém', 'paměť', 'e-shop',
+    'ওয়েবসাইট', 'সার্ভার', 'ডাটাবেস', 'ডেটাবেস', 'অ্যাপ', 'সিস্টেম', 'মেমরি', 'ڈیٹا بیس', 'ایپ', 'ویب سائٹ', 'سسٹم', 'βάση δεδομένων', 'εφαρμογή', 'σύστημα', 'διακομιστή(?:ς)?', 'μνήμη', 'databáz(?:e|i)', 'aplikace', 'systém', 'paměť',
     // Session 63 (probe set 133): Tagalog, Swahili, Romanian and Tamil, as the English entries.
     'programu', 'tovuti', 'mfumo', 'seva', 'hifadhidata', 'serverul', 'baz(?:a|ă) (?:noastră )?de date', 'aplicați(?:a|e)', 'sistemul', 'memoria', 'இணையதளம்', 'சர்வர்', 'ஆப்', 'அமைப்பு', 'மெமரி',
   ],

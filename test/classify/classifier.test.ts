@@ -1853,6 +1853,14 @@ describe('session 63: asks in Hindi, Arabic, Indonesian and Vietnamese (probe se
     expect(rules('एक ऑनलाइन बुकिंग ऐप डिजाइन कीजिए जिसमें लाखों यूजर हों।')).toEqual(rules('एक ऑनलाइन बुकिंग ऐप डिज़ाइन कीजिए जिसमें लाखों यूज़र हों।'));
   });
 
+  it('reads Arabic "ما" (what) and "من" (from) as no one\'s scene and "كم" after a number as km: a word problem stays one', () => {
+    for (const q of ['قطار يغادر المحطة بسرعة 60 كم في الساعة ويسير لمدة 3 ساعات. ما المسافة التي قطعها؟', 'في صندوق 5 كرات حمراء و3 كرات زرقاء. ما احتمال سحب كرة حمراء؟']) {
+      expect(rules(q).signals, q).toContain('a puzzle set up before its question');
+    }
+    // "كم" opening the ask is "how many".
+    expect(rules('كم كيلومترًا في الميل؟').tier).toBe('simple');
+  });
+
   it('leaves what only looks like them: how something works, a value asked, "digital" beside "design"', () => {
     const signal = 'a situation told, then what to do';
     for (const q of [
