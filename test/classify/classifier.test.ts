@@ -1925,6 +1925,18 @@ describe('session 63: asks in Bengali, Urdu, Greek and Czech (probe set 129)', (
     expect(withCommonMarks(code)).toBe(code);
   });
 
+  it('finds Greek question marks as a regex over the whole text does (property)', () => {
+    const reference = (t: string) => t.replace(/[؟،؛।۔\u037e\u093c]/g, (m) => ({ '؟': '?', '،': ',', '؛': ';', '।': '.', '۔': '.', '\u037e': '?', '\u093c': '' })[m]!).replace(/([\u0370-\u03ff\u1f00-\u1fff] ?);/g, '$1?');
+    const piece = fc.constantFrom(';', ' ', 'α', 'Ω', 'ά', '\u1f00', 'a', '1', '\n', '؟', '؛', '।', '\u037e', '\u093c', 'कि', 'λ;', ' ;');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 40 }), (parts) => {
+        const t = parts.join('');
+        expect(withCommonMarks(t), JSON.stringify(t)).toBe(reference(t));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it('reads greetings and thanks as trivial, lookups as simple, designs and failures to diagnose as complex, proofs as deep', () => {
     for (const q of ['নমস্কার! কেমন আছেন?', 'ধন্যবাদ, অনেক উপকার হলো।', 'السلام علیکم! کیا حال ہے؟', 'بہت شکریہ!', 'Γεια σου! Τι κάνεις;', 'Ευχαριστώ πολύ!', 'Ahoj, jak se máš?', 'Díky moc!']) expect(rules(q).tier, q).toBe('trivial');
     for (const q of ['বাংলাদেশের রাজধানী কী?', 'Ποια είναι η πρωτεύουσα της Αυστραλίας;', 'Τι είναι ένα API;', 'Co je to rekurze?', 'Kolik kilometrů má jedna míle?']) expect(rules(q).tier, q).toBe('simple');
