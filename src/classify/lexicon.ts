@@ -27,6 +27,8 @@ export const DEEP_ASK = lexicon(
     'প্রমাণ কর', 'ثابت کریں', 'ثابت کیجیے', 'απόδειξε', 'αποδείξτε', 'απόδειξη', 'dokaž', 'dokažte', 'důkaz', 'odvoďte',
     // Session 63 (probe set 133): Tagalog, Swahili, Romanian and Tamil, as the English entries.
     'patunayan', 'patunayang', 'thibitisha', 'demonstrează', 'demonstrați', 'dovedește', 'நிரூபிக்கவும்', 'நிரூபிக்க',
+    // Session 63 (probe set 135): Malay, Danish, Finnish and Hungarian, as the English entries.
+    'bevis', 'todista', 'todistus', 'bizonyítsd(?: be)?', 'bizonyítsa(?: be)?', 'bizonyítás', 'vezesd le',
   ],
   ['证明', '推导', '証明', '導出', '증명'],
 );
@@ -61,6 +63,8 @@ export const COMPLEX_ASK = lexicon(
     'ডিজাইন কর', 'অপ্টিমাইজ কর', 'বিশ্লেষণ কর', 'আর্কিটেকচার', 'ڈیزائن', 'آرکیٹیکچر', 'تجزیہ کریں', 'σχεδίασε', 'σχεδιάστε', 'σχεδιασμός', 'αρχιτεκτονική', 'βελτιστοποίησε', 'βελτιστοποιήστε', 'ανάλυσε', 'αναλύστε', 'διάγνωση', 'διαγνώσουμε', 'navrhni', 'navrhněte', 'architektur(?:a|u|y)', 'optimalizuj(?:te)?', 'analyzuj(?:te)?', 'diagnostikuj(?:te)?',
     // Session 63 (probe set 133): Tagalog, Swahili, Romanian and Tamil, as the English entries.
     'magdisenyo', 'idisenyo', 'i-optimize', 'arkitektura', 'buni', 'usanifu', 'boresha', 'chambua', 'proiectează', 'proiectați', 'arhitectur(?:a|ă)', 'optimizează', 'optimizați', 'analizează', 'analizați', 'diagnosticăm', 'diagnostichează', 'வடிவமைக்கவ', 'வடிவமைப்ப',
+    // Session 63 (probe set 135): Malay, Danish, Finnish and Hungarian, as the English entries.
+    'reka bentuk', 'rekabentuk', 'optimumkan', 'fejlfind(?:er)?', 'optimer', 'suunnittele', 'arkkitehtuuri', 'optimoi', 'analysoi', 'vianetsintä', 'tervezz', 'tervezd(?: meg)?', 'tervezze(?: meg)?', 'architektúr(?:a|áját|át)', 'optimalizáld', 'elemezd', 'hibakeresés(?:t)?',
   ],
   ['设计', '优化', '调试', '实现', '分析', '設計', '最適化', 'デバッグ', '実装', '설계', '최적화', '디버깅', '분석해'],
 );
@@ -97,6 +101,8 @@ export const MODERATE_ASK = lexicon(
     'ব্যাখ্যা কর', 'পার্থক্য', 'তুলনা', 'লিখুন', 'কেন', 'কীভাবে কাজ করে', 'সুবিধা', 'অসুবিধা', 'سمجھائیں', 'سمجھائیے', 'موازنہ', 'لکھیں', 'لکھیے', 'کیوں', 'فوائد', 'نقصانات', 'εξήγησε', 'εξηγήστε', 'σύγκρινε', 'συγκρίνετε', 'σύγκριση', 'διαφορά', 'διαφορές', 'γράψε', 'γράψτε', 'γιατί', 'πώς λειτουργεί', 'πλεονεκτήματα', 'μειονεκτήματα', 'υπολόγισε', 'vysvětli', 'vysvětlete', 'porovnej(?:te)?', 'rozdíl', 'napiš', 'napište', 'proč', 'jak funguje', 'výhody', 'nevýhody', 'spočítej', 'vypočítej',
     // Session 63 (probe set 133): Tagalog, Swahili, Romanian and Tamil, as the English entries.
     'ipaliwanag', 'pagkakaiba', 'ihambing', 'paghambingin', 'sumulat', 'isulat', 'bakit', 'paano gumagana', 'kalamangan', 'kahinaan', 'eleza', 'fafanua', 'tofauti', 'linganisha', 'andika', 'kwa nini', 'faida', 'hasara', 'explică', 'explicați', 'compară', 'comparați', 'diferen(?:ța|ță)', 'scrie(?:ți)?', 'de ce', 'cum funcționează', 'avantajele', 'dezavantajele', 'calculează', 'விளக்குங்கள்', 'விளக்கவும்', 'வேறுபாடு', 'வேறுபாட்டை', 'ஒப்பிடுக', 'ஒப்பிடவும்', 'எழுதுங்கள்', 'எழுதவும்', 'ஏன்', 'நன்மைகள்', 'தீமைகள்',
+    // Session 63 (probe set 135): Malay, Danish, Finnish and Hungarian, as the English entries.
+    'terangkan', 'perbezaan', 'bezakan', 'forklar', 'forskel(?:len)?', 'sammenlign', 'hvorfor', 'hvordan virker', 'fordele(?:ne)?', 'ulemper(?:ne)?', 'beregn', 'planlæg', 'selitä', 'vertaa', 'ero(?:a|t)?', 'kirjoita', 'miksi', 'miten toimii', 'hyödyt', 'haitat', 'magyarázd(?: el)?', 'magyarázza(?: el)?', 'hasonlítsd(?: össze)?', 'különbség(?:et)?', 'írj', 'írd', 'miért', 'hogyan működik', 'előnyei', 'hátrányai', 'számold ki',
   ],
   ['比较', '为什么', '如何', '区别', '优缺点', '解释', '比較', 'なぜ', 'どうして', '違い', '説明して', '解いて', '計算して', '書いて', '教えてください', '写一', 'すべきか', 'どう考え', '该不该', '要不要', '설명해', '비교', '차이', '장단점', '어떻게 작동', '어떻게 동작', '작동 원리'],
 );
@@ -134,6 +140,8 @@ export const SIMPLE_ASK = lexicon(
     'কী', 'কত', 'মানে কী', 'کیا (?:ہے|ہیں|ہوتا ہے|ہوتی ہے)', 'کا مطلب', 'کتن(?:ے|ا|ی)', 'کون', 'τι (?:είναι|σημαίνει)', 'ποι(?:α|ος|ο) είναι', 'πόσ(?:α|οι|ες|ο)', 'μετάφρασε', 'co je(?: to)?', 'co znamená', 'kolik', 'kdo (?:je|byl|napsal)', 'přelož',
     // Session 63 (probe set 133): Tagalog, Swahili, Romanian and Tamil, as the English entries.
     'ano (?:ba )?ang', 'ibig sabihin', 'ilan', 'ilang', 'sino si', 'isalin', 'ni (?:nini|upi|ipi)', 'maana ya', 'ngapi', 'nani', 'tafsiri', 'ce (?:este|înseamnă)', 'care (?:este|sunt)', 'câți', 'câte', 'cine (?:este|a scris)', 'tradu', 'என்றால் என்ன', 'என்ன', 'எது', 'எத்தனை', 'யார்',
+    // Session 63 (probe set 135): Malay, Danish, Finnish and Hungarian, as the English entries.
+    'apakah', 'maksud', 'berapakah', 'siapakah', 'hvad (?:er|betyder)', 'hvem (?:er|var|skrev)', 'hvor mange', 'oversæt', 'mikä on', 'mitä (?:on|tarkoittaa)', 'tarkoittaa', 'kuka on', 'montako', 'kuinka (?:monta|paljon)', 'käännä', 'mi (?:az|a)', 'mit jelent', 'hány', 'mennyi', 'ki (?:volt|az|írta)', 'fordítsd le',
   ],
   ['什么是', '是什么', '什么意思', 'どういう意味', 'おすすめ', '哪里', '翻译', '总结', '有多长', '有多高', '有多远', '默认', 'デフォルト', 'とは', 'どこ', '翻訳', '要約', 'どれくらい', 'の高さは', 'の長さは', 'は何ですか', 'は誰', '何年', '무슨 뜻', '무엇인가요', '무엇입니까', '뭐예요', '뭔가요', '란 무엇', '얼마나', '추천해', 'もっと丁寧に', '丁寧にして'],
 );
@@ -260,6 +268,8 @@ export const LOOKUP_CORE = lexicon(
     'রাজধানী', 'دارالحکومت', 'πρωτεύουσα', 'hlavní město',
     // Session 63 (probe set 133): Tagalog, Swahili, Romanian and Tamil, as the English entries.
     'kabisera', 'mji mkuu', 'capitala', 'தலைநகரம்',
+    // Session 63 (probe set 135): Malay, Danish, Finnish and Hungarian, as the English entries.
+    'ibu negara', 'hovedstad(?:en)?', 'pääkaupunki', 'fővárosa', 'főváros',
   ],
   ['首都'],
 );
@@ -303,7 +313,9 @@ export const SMALL_TALK_WORDS = new Set(
     // Set 131: "ok, thanks, it works now" typed as chat, and Vietnamese without its diacritics.
     'udah sudah jalan berhasil cam on ban nhieu chao xin ٹھیک ' +
     // Session 63 (set 133): Tagalog, Swahili, Romanian and Tamil.
-    'kumusta ka salamat po magandang umaga hapon gabi habari yako asante sana imefanya kazi asubuhi salut ce faci mersi mulțumesc mult bună dimineața ziua seara வணக்கம் எப்படி இருக்கீங்க இருக்கிறீர்கள் நன்றி ரொம்ப உதவியா இருந்தது காலை'
+    'kumusta ka salamat po magandang umaga hapon gabi habari yako asante sana imefanya kazi asubuhi salut ce faci mersi mulțumesc mult bună dimineața ziua seara வணக்கம் எப்படி இருக்கீங்க இருக்கிறீர்கள் நன்றி ரொம்ப உதவியா இருந்தது காலை ' +
+    // Session 63 (set 135): Malay, Danish, Finnish and Hungarian.
+    'khabar terima kasih semua hvordan går det mange tak godmorgen god moi hei mitä kuuluu kiitos paljon hyvää huomenta szia hogy vagy köszönöm szépen jó reggelt napot'
   )
     .split(' ')
     // Cut as a text's words are: a combining mark is not a letter, so "नमस्ते" is read as "नमस" and "त".
@@ -323,7 +335,7 @@ export const SOCIAL_EDGE_WORDS = new Set(
     'привет спасибо пока здравствуйте понял понятно ciao grazie olá obrigado obrigada valeu tchau oi super parfait génial ' +
     'merhaba teşekkürler dzięki cześć bedankt hoi hej tack ' +
     // Session 63: the thanks and greetings of sets 125-131 that are one word with no combining mark.
-    'makasih halo chào привіт дякую שלום תודה سلام ممنون مرسی شكرا مرحبا شکریہ ahoj díky děkuji ευχαριστώ γεια salamat kumusta asante habari salut mersi mulțumesc'
+    'makasih halo chào привіт дякую שלום תודה سلام ممنون مرسی شكرا مرحبا شکریہ ahoj díky děkuji ευχαριστώ γεια salamat kumusta asante habari salut mersi mulțumesc kiitos moi szia köszönöm'
   ).split(' '),
 );
 /**
@@ -482,6 +494,8 @@ export const TECH_CONTEXT = lexicon(
     'ওয়েবসাইট', 'সার্ভার', 'ডাটাবেস', 'ডেটাবেস', 'অ্যাপ', 'সিস্টেম', 'মেমরি', 'ڈیٹا بیس', 'ایپ', 'ویب سائٹ', 'سسٹم', 'βάση δεδομένων', 'εφαρμογή', 'σύστημα', 'διακομιστή(?:ς)?', 'μνήμη', 'databáz(?:e|i)', 'aplikace', 'systém', 'paměť',
     // Session 63 (probe set 133): Tagalog, Swahili, Romanian and Tamil, as the English entries.
     'programu', 'tovuti', 'mfumo', 'seva', 'hifadhidata', 'serverul', 'baz(?:a|ă) (?:noastră )?de date', 'aplicați(?:a|e)', 'sistemul', 'memoria', 'இணையதளம்', 'சர்வர்', 'ஆப்', 'அமைப்பு', 'மெமரி',
+    // Session 63 (probe set 135): Malay, Danish, Finnish and Hungarian, as the English entries.
+    'laman web', 'pangkalan data', 'pelayan', 'serveren', 'palvelin', 'tietokanta', 'sovellus', 'järjestelmä', 'adatbázis', 'webáruház(?:unk)?', 'alkalmazás', 'rendszer', 'szerver',
   ],
   ['サーバ', 'データベース', 'メモリ', 'バッチ', 'ジョブ', '服务', '数据库', '内存', '查询', '测试', '集群', '接口', '支付', '订单', '回调', '模型', 'モデル', '서버', '서비스', '데이터베이스', '쿠버네티스', '파드', '클러스터', '메모리', '쿼리', '애플리케이션', 'システム', '系统', 'サイト', '在庫', '机房', '网站', '登录'],
 );
@@ -516,6 +530,8 @@ export const SYMPTOM = lexicon(
     'ধীর', 'ক্র্যাশ', 'سست', 'بند ہو جاتا', 'کریش', 'αργή', 'αργό', 'κρασάρει', 'κολλάει', 'pomal(?:ý|á|é|u)', 'zamrzne', 'padá', 'spadne',
     // Session 63 (probe set 133): Tagalog, Swahili, Romanian and Tamil, as the English entries.
     'bumabagal', 'mabagal', 'nagla-logout', 'nag-crash', 'inaanguka', 'polepole', 'inakwama', 'imekwama', 'se blochează', 'lent(?:ă)?', 'repornește', 'மெதுவாக', 'லாக்அவுட்', 'கிராஷ்',
+    // Session 63 (probe set 135): Malay, Danish, Finnish and Hungarian, as the English entries.
+    'perlahan', 'ranap', 'langsom(?:t|me)?', 'kommer bagud', 'går ned', 'hidastuu', 'hidas', 'kaatuu', 'jumittaa', 'lelassul', 'lassú', 'összeomlik', 'omlik össze', 'lefagy',
   ],
   ['メモリ不足', '内存不足', '错误率', 'エラー率', '重新平衡', '丢了', '丢失', '重複', '重复', '遅延', '延迟', '再起動', '重启', '飙升', '暴涨', '倍になった', '増え続け', '止まる', 'タイムアウト', '不更新', '没更新', '没有更新', '卡死', '終わらず', '終わらない', '間に合わない', '遅すぎ', '跳ねる', '慢', '断开', '出ない', '落ちる', '落ちます', '落ちた', '落ちて', '超时', '增加了', '泄漏', '卡住', '偶尔', '느립니다', '느려', '遅い', '急増', '急增', '激增', 'デッドロック', '死锁', 'エラーを返', '재시작', '타임아웃', '오류가'],
 );
@@ -561,6 +577,8 @@ export const DIAGNOSE_ASK = lexicon(
     'क्यों', 'لماذا', 'kenapa', 'mengapa', 'tại sao', 'vì sao', 'чому', 'למה', 'מדוע', 'چرا', 'varför', 'কেন', 'کیوں', 'γιατί', 'proč', 'από πού να ξεκινήσ(?:ω|ουμε)', 'αιτία', 'kde (?:máme|mám) začít', 'co (?:máme|mám) zkontrolovat', 'příčin(?:a|u)',
     // Session 63 (probe set 133): Tagalog, Swahili, Romanian and Tamil, as the English entries.
     'saan (?:kami|tayo|ako) (?:dapat )?magsimula', 'dahilan', 'paano (?:namin|natin) hahanapin', 'ano ang dapat (?:naming|nating) gawin', 'chanzo', 'tuanzie wapi', 'tufanye nini', 'cum diagnosticăm', 'ce ar trebui să verificăm', 'de unde (?:să )?începem', 'cauza', 'எங்கிருந்து தொடங்குவது', 'காரணம்', 'காரணத்தை', 'எப்படி கண்டுபிடிப்பது',
+    // Session 63 (probe set 135): Malay, Danish, Finnish and Hungarian, as the English entries.
+    'dari mana (?:kami|kita) (?:patut|harus|perlu) mula', 'punca(?:nya)?', 'apa yang patut (?:kami|kita) lakukan', 'hvor skal vi (?:starte|begynde)', 'årsag(?:en)?', 'mistä (?:meidän )?pitäisi aloittaa', 'mistä aloittaa', 'syy(?:n)?', 'hol kezdjük', 'okát',
   ],
   ['原因', '対策', '怎么解决', '如何解决', '彻底解决', 'どう対処', '対処法', 'どこを見れば', '何を調べ', '为什么', 'なぜ', '怎么办', '从哪里查', '怎么查', '排查', '調査手順', '調査の手順', '原因の候補', '修复', '候補', '点検', '점검', '원인', '見直す', '見直し', '怎么定位', '如何定位', '調べ方', '何を確認', '什么办法', '什么方案', 'どう改善', '立て直'],
 );

@@ -2004,6 +2004,22 @@ describe('session 63: asks in Tagalog, Swahili, Romanian and Tamil (probe set 13
   });
 });
 
+describe('session 63: asks in Malay, Danish, Finnish and Hungarian (probe set 135)', () => {
+  it('reads greetings and thanks as trivial, lookups as simple, designs and failures to diagnose as complex, proofs as deep', () => {
+    for (const q of ['Hai, apa khabar?', 'Terima kasih banyak!', 'Hej, hvordan går det?', 'Mange tak!', 'Moi, mitä kuuluu?', 'Kiitos paljon!', 'Szia, hogy vagy?', 'Köszönöm szépen!']) expect(rules(q).tier, q).toBe('trivial');
+    for (const q of ['Apakah ibu negara Malaysia?', 'Hvad er hovedstaden i Island?', 'Mikä on Norjan pääkaupunki?', 'Mi az a rekurzió?']) expect(rules(q).tier, q).toBe('simple');
+    for (const q of [
+      'Reka bentuk sistem tempahan tiket untuk jutaan pengguna tanpa tempat duduk ditempah dua kali.',
+      'Vores Kafka-consumer kommer bagud hver nat, og forsinkelsen vokser til flere timer. Hvordan fejlfinder vi det?',
+      'Suunnittele arkkitehtuuri chat-sovellukselle, jolla on miljoona käyttäjää ja taattu viestien järjestys.',
+      'A webáruházunk minden este nagyon lelassul, és az adatbázis CPU-ja 100%-on van. Hol kezdjük a hibakeresést?',
+    ]) {
+      expect(rules(q).tier, q).toBe('complex');
+    }
+    for (const q of ['Bevis, at der findes uendeligt mange primtal.', 'Todista, että alkulukuja on äärettömän monta.', 'Bizonyítsd be, hogy végtelen sok prímszám létezik.']) expect(rules(q).tier, q).toBe('deep');
+  });
+});
+
 describe('thinkcap classify --jsonl', () => {
   it('prints one JSON object per line, in order', () => {
     const dir = scratchDir('tc-jsonl-');
