@@ -62,7 +62,7 @@ export const COMPLEX_ASK = lexicon(
     // Session 63 (probe set 129): Bengali, Urdu, Greek and Czech, as the English entries.
     'ডিজাইন কর', 'অপ্টিমাইজ কর', 'বিশ্লেষণ কর', 'আর্কিটেকচার', 'ڈیزائن', 'آرکیٹیکچر', 'تجزیہ کریں', 'σχεδίασε', 'σχεδιάστε', 'σχεδιασμός', 'αρχιτεκτονική', 'βελτιστοποίησε', 'βελτιστοποιήστε', 'ανάλυσε', 'αναλύστε', 'διάγνωση', 'διαγνώσουμε', 'navrhni', 'navrhněte', 'architektur(?:a|u|y)', 'optimalizuj(?:te)?', 'analyzuj(?:te)?', 'diagnostikuj(?:te)?',
     // Session 63 (probe set 133): Tagalog, Swahili, Romanian and Tamil, as the English entries.
-    'magdisenyo', 'idisenyo', 'i-optimize', 'arkitektura', 'buni', 'usanifu', 'boresha', 'chambua', 'proiectează', 'proiectați', 'arhitectur(?:a|ă)', 'optimizează', 'optimizați', 'analizează', 'analizați', 'diagnosticăm', 'diagnostichează', 'வடிவமைக்கவ', 'வடிவமைப்ப',
+    'magdisenyo', 'idisenyo', 'i-optimize', 'arkitektura', 'buni (?:mfumo|usanifu|muundo|programu)', 'usanifu', 'boresha', 'chambua', 'proiectează', 'proiectați', 'arhitectur(?:a|ă)', 'optimizează', 'optimizați', 'analizează', 'analizați', 'diagnosticăm', 'diagnostichează', 'வடிவமைக்கவ', 'வடிவமைப்ப',
     // Session 63 (probe set 135): Malay, Danish, Finnish and Hungarian, as the English entries.
     'reka bentuk', 'rekabentuk', 'optimumkan', 'fejlfind(?:er)?', 'optimer', 'suunnittele', 'arkkitehtuuri', 'optimoi', 'analysoi', 'vianetsintä', 'tervezz', 'tervezd(?: meg)?', 'tervezze(?: meg)?', 'architektúr(?:a|áját|át)', 'optimalizáld', 'elemezd', 'hibakeresés(?:t)?',
   ],
@@ -100,9 +100,9 @@ export const MODERATE_ASK = lexicon(
     // Session 63 (probe set 129): Bengali, Urdu, Greek and Czech, as the English entries.
     'ব্যাখ্যা কর', 'পার্থক্য', 'তুলনা', 'লিখুন', 'কেন', 'কীভাবে কাজ করে', 'সুবিধা', 'অসুবিধা', 'سمجھائیں', 'سمجھائیے', 'موازنہ', 'لکھیں', 'لکھیے', 'کیوں', 'فوائد', 'نقصانات', 'εξήγησε', 'εξηγήστε', 'σύγκρινε', 'συγκρίνετε', 'σύγκριση', 'διαφορά', 'διαφορές', 'γράψε', 'γράψτε', 'γιατί', 'πώς λειτουργεί', 'πλεονεκτήματα', 'μειονεκτήματα', 'υπολόγισε', 'vysvětli', 'vysvětlete', 'porovnej(?:te)?', 'rozdíl', 'napiš', 'napište', 'proč', 'jak funguje', 'výhody', 'nevýhody', 'spočítej', 'vypočítej',
     // Session 63 (probe set 133): Tagalog, Swahili, Romanian and Tamil, as the English entries.
-    'ipaliwanag', 'pagkakaiba', 'ihambing', 'paghambingin', 'sumulat', 'isulat', 'bakit', 'paano gumagana', 'kalamangan', 'kahinaan', 'eleza', 'fafanua', 'tofauti', 'linganisha', 'andika', 'kwa nini', 'faida', 'hasara', 'explică', 'explicați', 'compară', 'comparați', 'diferen(?:ța|ță)', 'scrie(?:ți)?', 'de ce', 'cum funcționează', 'avantajele', 'dezavantajele', 'calculează', 'விளக்குங்கள்', 'விளக்கவும்', 'வேறுபாடு', 'வேறுபாட்டை', 'ஒப்பிடுக', 'ஒப்பிடவும்', 'எழுதுங்கள்', 'எழுதவும்', 'ஏன்', 'நன்மைகள்', 'தீமைகள்',
+    'ipaliwanag', 'pagkakaiba', 'ihambing', 'paghambingin', 'sumulat', 'isulat', 'bakit', 'paano gumagana', 'kalamangan', 'kahinaan', 'eleza', 'fafanua', 'tofauti', 'linganisha', 'andika', 'kwa nini', 'faida', 'hasara', 'explică', 'explicați', 'compară', 'comparați', 'diferen(?:ța|ță)', 'scrie(?:ți)?', '^de ce', 'cum funcționează', 'avantajele', 'dezavantajele', 'calculează', 'விளக்குங்கள்', 'விளக்கவும்', 'வேறுபாடு', 'வேறுபாட்டை', 'ஒப்பிடுக', 'ஒப்பிடவும்', 'எழுதுங்கள்', 'எழுதவும்', 'ஏன்', 'நன்மைகள்', 'தீமைகள்',
     // Session 63 (probe set 135): Malay, Danish, Finnish and Hungarian, as the English entries.
-    'terangkan', 'perbezaan', 'bezakan', 'forklar', 'forskel(?:len)?', 'sammenlign', 'hvorfor', 'hvordan virker', 'fordele(?:ne)?', 'ulemper(?:ne)?', 'beregn', 'planlæg', 'selitä', 'vertaa', 'ero(?:a|t)?', 'kirjoita', 'miksi', 'miten toimii', 'hyödyt', 'haitat', 'magyarázd(?: el)?', 'magyarázza(?: el)?', 'hasonlítsd(?: össze)?', 'különbség(?:et)?', 'írj', 'írd', 'miért', 'hogyan működik', 'előnyei', 'hátrányai', 'számold ki',
+    'terangkan', 'perbezaan', 'bezakan', 'forklar', 'forskel(?:len)?', 'sammenlign', 'hvorfor', 'hvordan virker', 'fordele(?:ne)?', 'ulemper(?:ne)?', 'beregn', 'planlæg', 'selitä', 'vertaa', 'ero(?:a|t|n)', 'kirjoita', 'miksi', 'miten toimii', 'hyödyt', 'haitat', 'magyarázd(?: el)?', 'magyarázza(?: el)?', 'hasonlítsd(?: össze)?', 'különbség(?:et)?', 'írj', 'írd', 'miért', 'hogyan működik', 'előnyei', 'hátrányai', 'számold ki',
   ],
   ['比较', '为什么', '如何', '区别', '优缺点', '解释', '比較', 'なぜ', 'どうして', '違い', '説明して', '解いて', '計算して', '書いて', '教えてください', '写一', 'すべきか', 'どう考え', '该不该', '要不要', '설명해', '비교', '차이', '장단점', '어떻게 작동', '어떻게 동작', '작동 원리'],
 );
@@ -304,7 +304,7 @@ export const SMALL_TALK_WORDS = new Set(
     // set 91: "mornin all!", "nah, I'm good", "Bis später!", "À plus !", "haha nice one"
     "mornin nah i'm bis später à plus haha hehe one " +
     // Session 63 (set 125): Hindi, Arabic, Indonesian and Vietnamese greetings, thanks and "how are you".
-    'नमस्कार कैसे हो हैं है आप शुक्रिया ठीक बहुत मदद शكرًا شكراً لك أهلا أهلاً مرحباً السلام عليكم صباح مساء الخير كيف حالك تمام ' +
+    'नमस्कार कैसे हो हैं है आप शुक्रिया ठीक बहुत मदद شكرًا شكراً لك أهلا أهلاً مرحباً السلام عليكم صباح مساء الخير كيف حالك تمام ' +
     'halo hai apa kabar makasih terima kasih banyak ya selamat pagi siang sore malam oke sip chào xin bạn cảm cám ơn nhé nhiều khỏe không vâng dạ tạm biệt ' +
     // Session 63 (set 127): Ukrainian, Hebrew, Persian and Swedish.
     'привіт як справи дякую все працює добрий ранок вечір שלום מה שלומך שלומכם תודה רבה בוקר טוב ערב היי سلام خوبی خوبید ممنون مرسی متشکرم خیلی کمک کرد عالی بود بخیر hej hur mår du tack så mycket god morgon kväll hejdå ' +
@@ -335,7 +335,7 @@ export const SOCIAL_EDGE_WORDS = new Set(
     'привет спасибо пока здравствуйте понял понятно ciao grazie olá obrigado obrigada valeu tchau oi super parfait génial ' +
     'merhaba teşekkürler dzięki cześć bedankt hoi hej tack ' +
     // Session 63: the thanks and greetings of sets 125-131 that are one word with no combining mark.
-    'makasih halo chào привіт дякую שלום תודה سلام ممنون مرسی شكرا مرحبا شکریہ ahoj díky děkuji ευχαριστώ γεια salamat kumusta asante habari salut mersi mulțumesc kiitos moi szia köszönöm'
+    'makasih halo chào привіт дякую שלום תודה سلام ممنون مرسی شكرا مرحبا شکریہ ahoj díky děkuji ευχαριστώ γεια salamat kumusta asante habari salut mersi mulțumesc kiitos szia köszönöm'
   ).split(' '),
 );
 /**
@@ -573,8 +573,9 @@ export const DIAGNOSE_ASK = lexicon(
     'з чого почати', 'що (?:нам )?перевірити', 'як знайти', 'що робити', 'מה לבדוק', 'מאיפה (?:להתחיל|מתחילים)', 'הסיבה', 'איך (?:נמצא|למצוא|לתקן)', 'از کجا شروع', 'علت', 'دلیل', 'var ska (?:vi|jag) börja', 'vad ska (?:vi|jag) kolla', 'orsak(?:en)?',
     // Session 63 (probe set 129): Bengali, Urdu, Greek and Czech, as the English entries.
     'কোথা থেকে শুরু', 'কারণ', 'کہاں سے شروع', 'وجہ', 'کیسے تلاش',
+    'από πού να ξεκινήσ(?:ω|ουμε)', 'αιτία', 'kde (?:máme|mám) začít', 'co (?:máme|mám) zkontrolovat', 'příčin(?:a|u)',
     // "Why", as the English entry: with a symptom and a system, a failure to diagnose.
-    'क्यों', 'لماذا', 'kenapa', 'mengapa', 'tại sao', 'vì sao', 'чому', 'למה', 'מדוע', 'چرا', 'varför', 'কেন', 'کیوں', 'γιατί', 'proč', 'από πού να ξεκινήσ(?:ω|ουμε)', 'αιτία', 'kde (?:máme|mám) začít', 'co (?:máme|mám) zkontrolovat', 'příčin(?:a|u)',
+    'क्यों', 'لماذا', 'kenapa', 'mengapa', 'tại sao', 'vì sao', 'чому', 'למה', 'מדוע', 'چرا', 'varför', 'কেন', 'کیوں', 'γιατί', 'proč',
     // Session 63 (probe set 133): Tagalog, Swahili, Romanian and Tamil, as the English entries.
     'saan (?:kami|tayo|ako) (?:dapat )?magsimula', 'dahilan', 'paano (?:namin|natin) hahanapin', 'ano ang dapat (?:naming|nating) gawin', 'chanzo', 'tuanzie wapi', 'tufanye nini', 'cum diagnosticăm', 'ce ar trebui să verificăm', 'de unde (?:să )?începem', 'cauza', 'எங்கிருந்து தொடங்குவது', 'காரணம்', 'காரணத்தை', 'எப்படி கண்டுபிடிப்பது',
     // Session 63 (probe set 135): Malay, Danish, Finnish and Hungarian, as the English entries.

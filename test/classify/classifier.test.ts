@@ -2020,6 +2020,24 @@ describe('session 63: asks in Malay, Danish, Finnish and Hungarian (probe set 13
   });
 });
 
+describe("session 63: the new languages' words leave the others' alone", () => {
+  it('reads words the new lists share with older languages as those languages mean them', () => {
+    // Romanian "buni" (good) is not Swahili "buni" (design); French "de ce" (of this) is not Romanian "de ce" (why).
+    expect(rules('Care sunt cei mai buni pantofi de alergare?').tier).toBe('simple');
+    expect(rules('Quelle est la capitale de ce pays ?').tier).toBe('simple');
+    // Italian "vi sono" (there are), Portuguese "os" (the), German "mit" (with), Arabic "ما" (what) tell no one's scene:
+    // a word problem stays one, not a situation told in the first person.
+    for (const q of ['Vi sono 3 scatole con 12 mele ciascuna. Quante mele ci sono in tutto?', 'Os clientes compraram 3 caixas com 12 maçãs. Quantas maçãs compraram?', 'Ein Zug fährt mit 80 km/h drei Stunden lang. Wie weit kommt er?']) {
+      const r = rules(q);
+      expect(r.tier, q).toBe('moderate');
+      expect(r.signals, q).not.toContain('a situation told, then what to do');
+    }
+    expect(rules('Ein Zug fährt mit 80 km/h drei Stunden lang. Wie weit kommt er?').signals).toContain('a puzzle set up before its question');
+    // Finnish "ero" (difference) is not Italian "ero" (I was).
+    expect(rules('Ero convinto che il treno partisse alle 8. A che ora parte?').signals).not.toContain('asks to explain, compare, write or solve');
+  });
+});
+
 describe('thinkcap classify --jsonl', () => {
   it('prints one JSON object per line, in order', () => {
     const dir = scratchDir('tc-jsonl-');
