@@ -41,7 +41,7 @@ import { classifyMessages, FALLBACK_SIGNAL_PREFIX, SECOND_OPINION_SIGNALS, thres
 import { countQuantities } from '../src/classify/numbers.js';
 import { clauseRanges, stuffingClauses } from '../src/classify/stuffing.js';
 import { FALLBACK_ODDS, SECOND_OPINION_ODDS, SECOND_OPINION_TIERS, secondOpinionMargins, wordModelScore, type SecondOpinionMargins } from '../src/classify/wordmodel.js';
-import { askOf, fitLiftOdds, foldReaders, HELD_BACK_PROBE_SETS, labelledRows, modelReader, trainingRows, trainWordModel, type LabelledRow } from '../src/classify/wordmodel-train.js';
+import { askOf, fitLiftOdds, foldReaders, HELD_BACK_PROBE_SETS, isTrainingRow, labelledRows, modelReader, RULES_ONLY_PROBE_SETS, trainingRows, trainWordModel, type LabelledRow } from '../src/classify/wordmodel-train.js';
 import { CALIBRATION, DEFAULT_UNDER_TIER_COST, tierProbabilities, type Calibration } from '../src/classify/calibration.js';
 import { TIER_NAMES, type TierName } from '../src/config/schema.js';
 import { packageRoot } from '../src/paths.js';
@@ -1456,10 +1456,11 @@ if (args.includes('--replay')) {
 /**
  * --probe-weights: does training the word model on the used probe sets help it read asks it has
  * not seen? The model is trained with the probe rows weighed 1 (the committed model), 0.5, 0.25 or
- * 0 (the tune split alone), and without the newest session's sets; each is read 5-fold over the
- * tune split (a tune row is read by a model trained on the other tune folds and the probes), as
- * the whole classifier and alone, and on the held-back probe sets by a model trained on all its
- * rows. Never the held-out split.
+ * 0 (the tune split alone), without the newest session's sets, and with the sets used for the
+ * rules only (RULES_ONLY_PROBE_SETS) weighed 1; each is read 5-fold over the tune split (a tune row
+ * is read by a model trained on the other tune folds and the probes), as the whole classifier and
+ * alone, and on the held-back probe sets by a model trained on all its rows. The second opinion's
+ * odds are the committed ones in every row. Never the held-out split.
  */
 function probeWeights(): void {
   const all = labelledRows(packageRoot());
@@ -1477,20 +1478,23 @@ function probeWeights(): void {
   console.log(`\n### the word model trained with the probe rows weighed: ${tune.length} tune rows read 5-fold, ${heldBack.length} held-back probes (default cost)\n`);
   console.log('| probe rows weighed | tune, classifier: exact / under-tier | tune, the model alone: exact | held-back probes, classifier: exact / under-tier |');
   console.log('|---|---:|---:|---:|');
-  const weightings: Array<[string, (r: LabelledRow) => number]> = [
-    ['1 (the committed model)', () => 1],
-    ['0.5', () => 0.5],
-    ['0.25', () => 0.25],
-    ['0 (the tune split alone)', () => 0],
-    [`1, less sets ${PROBE_SETS_OF_LATEST_SESSION}-${newest}`, (r) => (sessionSets(r) ? 0 : 1)],
+  const rulesOnly = all.filter((r) => r.split === 'probe' && r.set !== undefined && RULES_ONLY_PROBE_SETS.has(r.set));
+  const weightings: Array<[string, (r: LabelledRow) => number, readonly LabelledRow[], (r: LabelledRow) => boolean]> = [
+    ['1 (the committed model)', () => 1, probes, isTrainingRow],
+    ['0.5', () => 0.5, probes, isTrainingRow],
+    ['0.25', () => 0.25, probes, isTrainingRow],
+    ['0 (the tune split alone)', () => 0, probes, isTrainingRow],
   ];
-  for (const [name, weight] of weightings) {
+  if (probes.some(sessionSets)) weightings.push([`1, less sets ${PROBE_SETS_OF_LATEST_SESSION}-${newest}`, (r) => (sessionSets(r) ? 0 : 1), probes, isTrainingRow]);
+  const withRulesOnly = (r: LabelledRow) => isTrainingRow(r) || rulesOnly.includes(r);
+  if (rulesOnly.length > 0) weightings.push([`1, with the sets used for the rules only (${[...RULES_ONLY_PROBE_SETS].join(', ')})`, () => 1, [...probes, ...rulesOnly], withRulesOnly]);
+  for (const [name, weight, probeRows, mayTrainOn] of weightings) {
     const weightOf = (r: LabelledRow) => (r.split === 'tune' ? 1 : weight(r));
     // Tune row i is read by the model trained without fold i % 5.
-    const folds = Array.from({ length: 5 }, (_, k) => modelReader(trainWordModel([...tune.filter((_, i) => i % 5 !== k), ...probes], weightOf)));
+    const folds = Array.from({ length: 5 }, (_, k) => modelReader(trainWordModel([...tune.filter((_, i) => i % 5 !== k), ...probeRows], weightOf, mayTrainOn)));
     const classifier = rates(tuneItems, (it, i) => tierBy(folds[i % 5]!)(it));
     const alone = rates(tuneItems, (it, i) => Math.round(folds[i % 5]!(askOf(it.messages))));
-    const held = rates(heldBack, tierBy(modelReader(trainWordModel([...tune, ...probes], weightOf))));
+    const held = rates(heldBack, tierBy(modelReader(trainWordModel([...tune, ...probeRows], weightOf, mayTrainOn))));
     console.log(`| ${name} | ${count(classifier.exact, tuneItems)} / ${count(classifier.under, tuneItems)} of ${tune.length} | ${count(alone.exact, tuneItems)} | ${count(held.exact, heldBack)} / ${count(held.under, heldBack)} of ${heldBack.length} |`);
   }
 }

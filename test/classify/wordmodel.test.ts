@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { classifyMessages, classifyText, SECOND_OPINION_SIGNALS } from '../../src/classify/classifier.js';
 import { TIER_NAMES } from '../../src/config/schema.js';
 import { FALLBACK_ODDS, SECOND_OPINION_ODDS, SECOND_OPINION_TIERS, WORD_MODEL_CHARS, distinctFeatures, liftOdds, secondOpinionMarginFor, secondOpinionMargins, wordModelScore } from '../../src/classify/wordmodel.js';
-import { HELD_BACK_PROBE_SETS, askKey, fitLiftOdds, labelledRows, trainWordModel, weightsModule } from '../../src/classify/wordmodel-train.js';
+import { HELD_BACK_PROBE_SETS, RULES_ONLY_PROBE_SETS, askKey, fitLiftOdds, labelledRows, trainWordModel, weightsModule } from '../../src/classify/wordmodel-train.js';
 import { packageRoot } from '../../src/paths.js';
 
 const root = packageRoot();
@@ -16,13 +16,16 @@ describe('word model (the classifier fallback)', () => {
   it('the committed weights are what training on the tune split and the probe sets not held back gives; no held-out row or held-back probe is read', () => {
     const model = trainWordModel(rows);
     const unseen = (r: (typeof rows)[number]) => r.split === 'heldout' || (r.split === 'probe' && HELD_BACK_PROBE_SETS.has(r.set!));
-    const excluded = new Set(rows.filter(unseen).map((r) => r.id));
+    // Nor a probe set used for the rules only (session 63's).
+    const rulesOnly = (r: (typeof rows)[number]) => r.split === 'probe' && RULES_ONLY_PROBE_SETS.has(r.set!);
+    const excluded = new Set(rows.filter((r) => unseen(r) || rulesOnly(r)).map((r) => r.id));
+    expect(rows.filter(rulesOnly).length).toBeGreaterThanOrEqual(240);
     expect(rows.filter((r) => r.split === 'heldout').length).toBeGreaterThan(400);
     expect(rows.filter((r) => r.split === 'probe' && HELD_BACK_PROBE_SETS.has(r.set!)).length).toBeGreaterThan(200);
     expect(model.ids.some((id) => excluded.has(id))).toBe(false);
     // Nor a tune row or a probe whose ask the held-out split also holds (letters and numbers compared).
     const heldOutAsks = new Set(rows.filter((r) => r.split === 'heldout').map((r) => askKey(r.messages)));
-    const repeats = new Set(rows.filter((r) => !unseen(r) && heldOutAsks.has(askKey(r.messages))).map((r) => r.id));
+    const repeats = new Set(rows.filter((r) => !unseen(r) && !rulesOnly(r) && heldOutAsks.has(askKey(r.messages))).map((r) => r.id));
     expect(repeats.size).toBeGreaterThan(0);
     expect(askKey([{ role: 'user', content: 'Who painted the Mona Lisa?' }])).toBe(askKey([{ role: 'user', content: ' who painted the  mona lisa' }]));
     expect(model.ids.length).toBe(rows.length - excluded.size - repeats.size);
@@ -32,11 +35,11 @@ describe('word model (the classifier fallback)', () => {
     expect(weightsModule(model, odds)).toBe(readFileSync(join(root, 'src', 'classify', 'word-model-weights.ts'), 'utf8'));
     for (const t of SECOND_OPINION_TIERS) expect({ a: odds.secondOpinion[t].a, b: odds.secondOpinion[t].b }, t).toEqual({ ...SECOND_OPINION_ODDS[t] });
     expect({ a: odds.fallback.a, b: odds.fallback.b }).toEqual({ ...FALLBACK_ODDS });
-    // A held-out label or a held-back probe's label cannot move the weights or the odds.
-    const flipped = rows.map((r) => (unseen(r) ? { ...r, expected_tier: 'deep' as const } : r));
+    // A held-out label, a held-back probe's or a rules-only probe's cannot move the weights or the odds.
+    const flipped = rows.map((r) => (unseen(r) || rulesOnly(r) ? { ...r, expected_tier: 'deep' as const } : r));
     expect(weightsModule(trainWordModel(flipped), fitLiftOdds(flipped))).toBe(weightsModule(model, odds));
     // A used probe's label does (the probes are read).
-    const probe = rows.findIndex((r) => r.split === 'probe' && !HELD_BACK_PROBE_SETS.has(r.set!));
+    const probe = rows.findIndex((r) => r.split === 'probe' && !HELD_BACK_PROBE_SETS.has(r.set!) && !rulesOnly(r));
     const moved = rows.map((r, i) => (i === probe ? { ...r, expected_tier: r.expected_tier === 'deep' ? ('trivial' as const) : ('deep' as const) } : r));
     expect(weightsModule(trainWordModel(moved), odds)).not.toBe(weightsModule(model, odds));
   });
