@@ -6,7 +6,7 @@ import { ANALYSIS_ASKED, BREAKDOWN, BREVITY, BUILD_VERB_DE, CHANGE_REF, CHANGE_R
 import { ARITHMETIC_STEP, countQuantities, endsInArithmetic, figuresIn, largestNumber, numericRanges, powerQuestionIn, quantitiesIn } from './numbers.js';
 import { hasSocialWord, isSmallTalk, socialEdge, withoutSocialEdges } from './social.js';
 import { clauseRanges, NO_OBJECT, stuffingClauses, unknownKeptWords, withoutHardWords } from './stuffing.js';
-import { approxWords, astralToBmp, type ChatMessageLike, currentTurnIndex, ends, isBmpLetter, isJsSpace, lexicalForm, listLines, messageEnds, messageHead, nonBlankLines, splitAsk, technicalMarks, type TechnicalMarks, textShape, withCommonMarks, withPlainSpaces, wordsUpTo } from './text.js';
+import { approxWords, astralToBmp, type ChatMessageLike, currentTurnIndex, ends, isBmpLetter, isJsSpace, lexicalForm, listLines, messageEnds, messageHead, nonBlankLines, splitAsk, technicalMarks, type TechnicalMarks, textShape, withCommonMarksAtEnds, withPlainSpaces, wordsUpTo } from './text.js';
 import { type LexiconScan, readLexicons, words } from './wordlex.js';
 import { FALLBACK_ODDS, liftOdds, SECOND_OPINION_ODDS, type SecondOpinionMargins, secondOpinionMargins, type SecondOpinionTier, wordModelScore, wordModelTierOf } from './wordmodel.js';
 
@@ -847,7 +847,7 @@ export function classifyMessages(
 
   // Every turn is read at its two ends at most (scoreTurn), the parts of a long one too.
   // The ask, without a greeting before it or thanks after it (withoutSocialEdges).
-  const currentText = withoutSocialEdges(withCommonMarks(messageEnds(messages[lastUser]!, 2 * MAX_SCAN, MAX_SCAN)));
+  const currentText = withoutSocialEdges(withCommonMarksAtEnds(messageEnds(messages[lastUser]!, 2 * MAX_SCAN, MAX_SCAN)));
   const current = scoreTurn(currentText);
   let score = current.score;
   const signals = [...current.signals];
@@ -863,7 +863,7 @@ export function classifyMessages(
     for (let i = lastUser - 1; i >= stop && seen < CONTEXT_TURNS; i--) {
       const m = messages[i]!;
       if (m.role !== 'user') continue;
-      const text = withCommonMarks(messageEnds(m, 2 * MAX_SCAN, MAX_SCAN));
+      const text = withCommonMarksAtEnds(messageEnds(m, 2 * MAX_SCAN, MAX_SCAN));
       if (seen > 0 && text.length > left) break;
       left -= Math.min(text.length, left);
       seen++;

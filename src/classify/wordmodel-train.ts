@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { TIER_NAMES, type TierName } from '../config/schema.js';
 import { DEFAULT_UNDER_TIER_COST } from './calibration.js';
 import { classifyMessages, FALLBACK_SIGNAL_PREFIX, SECOND_OPINION_SIGNALS } from './classifier.js';
-import { currentTurnIndex, messageText, withCommonMarks, type ChatMessageLike } from './text.js';
+import { currentTurnIndex, messageText, withCommonMarksAtEnds, type ChatMessageLike } from './text.js';
 import { SECOND_OPINION_TIERS, WORD_MODEL_DIM, distinctFeatures, liftOdds, wordModelScore, type LiftOdds, type SecondOpinionTier } from './wordmodel.js';
 
 export interface LabelledRow {
@@ -69,7 +69,7 @@ export const TRAINING = { epochs: 30, learningRate: 0.1, decay: 0.9, l2: 0.001, 
 /** The text the classifier gives the model (the turn of currentTurnIndex, its marks as classifyMessages reads them). */
 export function askOf(messages: readonly ChatMessageLike[]): string {
   const i = currentTurnIndex(messages);
-  return i < 0 ? '' : withCommonMarks(messageText(messages[i]!));
+  return i < 0 ? '' : withCommonMarksAtEnds(messageText(messages[i]!));
 }
 
 function mulberry32(seed: number): () => number {

@@ -9,7 +9,7 @@ import { fewShotAsk, givenPassage, groundedAsk, templatedAsk } from '../../src/c
 import { withoutSocialEdges } from '../../src/classify/social.js';
 import { MATH_NOTATION, mathNotationIn } from '../../src/classify/lexicon.js';
 import { TIER_NAMES } from '../../src/config/schema.js';
-import { astralToBmp, technicalMarks, withCommonMarks } from '../../src/classify/text.js';
+import { astralToBmp, technicalMarks, withCommonMarks, withCommonMarksAtEnds } from '../../src/classify/text.js';
 import { resolveThinkingBudget } from '../../src/budget/thinking.js';
 import { validateConfig } from '../../src/config/load.js';
 import { packageRoot } from '../../src/paths.js';
@@ -1923,6 +1923,20 @@ describe('session 63: asks in Bengali, Urdu, Greek and Czech (probe set 129)', (
     // A semicolon after anything else stays one (code, a list).
     const code = 'let x = 1; for (;;) { y(); }';
     expect(withCommonMarks(code)).toBe(code);
+  });
+
+  it('reads the marks of a long turn at its ends only (withCommonMarksAtEnds)', () => {
+    const short = 'كيف نشخّص المشكلة؟';
+    expect(withCommonMarksAtEnds(short)).toBe(withCommonMarks(short));
+    const middle = 'x'.repeat(3000) + '؟' + 'x'.repeat(3000);
+    const long = `ما هذا؟ ${middle} لماذا؟`;
+    const read = withCommonMarksAtEnds(long);
+    expect(read.length).toBe(long.length);
+    expect(read.startsWith('ما هذا? ')).toBe(true);
+    expect(read.endsWith(' لماذا?')).toBe(true);
+    expect(read.includes('؟')).toBe(true);
+    const plain = 'y'.repeat(10000);
+    expect(withCommonMarksAtEnds(plain)).toBe(plain);
   });
 
   it('finds Greek question marks as a regex over the whole text does (property)', () => {
