@@ -1478,7 +1478,8 @@ function probeWeights(): void {
   console.log(`\n### the word model trained with the probe rows weighed: ${tune.length} tune rows read 5-fold, ${heldBack.length} held-back probes (default cost)\n`);
   console.log('| probe rows weighed | tune, classifier: exact / under-tier | tune, the model alone: exact | held-back probes, classifier: exact / under-tier |');
   console.log('|---|---:|---:|---:|');
-  const rulesOnly = all.filter((r) => r.split === 'probe' && r.set !== undefined && RULES_ONLY_PROBE_SETS.has(r.set));
+  const isRulesOnly = (r: LabelledRow) => r.split === 'probe' && r.set !== undefined && RULES_ONLY_PROBE_SETS.has(r.set);
+  const rulesOnly = all.filter(isRulesOnly);
   const weightings: Array<[string, (r: LabelledRow) => number, readonly LabelledRow[], (r: LabelledRow) => boolean]> = [
     ['1 (the committed model)', () => 1, probes, isTrainingRow],
     ['0.5', () => 0.5, probes, isTrainingRow],
@@ -1486,7 +1487,7 @@ function probeWeights(): void {
     ['0 (the tune split alone)', () => 0, probes, isTrainingRow],
   ];
   if (probes.some(sessionSets)) weightings.push([`1, less sets ${PROBE_SETS_OF_LATEST_SESSION}-${newest}`, (r) => (sessionSets(r) ? 0 : 1), probes, isTrainingRow]);
-  const withRulesOnly = (r: LabelledRow) => isTrainingRow(r) || rulesOnly.includes(r);
+  const withRulesOnly = (r: LabelledRow) => isTrainingRow(r) || isRulesOnly(r);
   if (rulesOnly.length > 0) weightings.push([`1, with the sets used for the rules only (${[...RULES_ONLY_PROBE_SETS].join(', ')})`, () => 1, [...probes, ...rulesOnly], withRulesOnly]);
   for (const [name, weight, probeRows, mayTrainOn] of weightings) {
     const weightOf = (r: LabelledRow) => (r.split === 'tune' ? 1 : weight(r));
