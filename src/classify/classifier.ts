@@ -6,9 +6,9 @@ import { ANALYSIS_ASKED, BREAKDOWN, BREVITY, BUILD_VERB_DE, CHANGE_REF, CHANGE_R
 import { ARITHMETIC_STEP, countQuantities, endsInArithmetic, figuresIn, largestNumber, numericRanges, powerQuestionIn, quantitiesIn } from './numbers.js';
 import { hasSocialWord, isSmallTalk, socialEdge, withoutSocialEdges } from './social.js';
 import { clauseRanges, NO_OBJECT, stuffingClauses, unknownKeptWords, withoutHardWords } from './stuffing.js';
-import { approxWords, astralToBmp, type ChatMessageLike, currentTurnIndex, ends, isBmpLetter, isJsSpace, lexicalForm, listLines, messageEnds, messageHead, nonBlankLines, splitAsk, technicalMarks, type TechnicalMarks, textShape, withCommonMarksAtEnds, withPlainSpaces, wordsUpTo } from './text.js';
+import { approxWords, astralToBmp, type ChatMessageLike, currentTurnIndex, ends, isBmpLetter, isJsSpace, isUnspaced, lexicalForm, listLines, messageEnds, messageHead, nonBlankLines, splitAsk, technicalMarks, type TechnicalMarks, textShape, withCommonMarksAtEnds, withPlainSpaces, wordsUpTo } from './text.js';
 import { type LexiconScan, readLexicons, words } from './wordlex.js';
-import { FALLBACK_ODDS, liftOdds, SECOND_OPINION_ODDS, type SecondOpinionMargins, secondOpinionMargins, type SecondOpinionTier, wordModelScore, wordModelTierOf } from './wordmodel.js';
+import { FALLBACK_ODDS, liftOdds, SECOND_OPINION_ODDS, type SecondOpinionMargins, secondOpinionMargins, type SecondOpinionTier, WORD_MODEL_CHARS, wordModelScore, wordModelTierOf } from './wordmodel.js';
 
 export interface Classification {
   tier: TierName;
@@ -817,6 +817,25 @@ function fallbackMayRead(text: string): boolean {
   return !socialEdge(text) && !hasSocialWord(start.toLowerCase());
 }
 
+/**
+ * Whether the word model has words to read in a text: not where most of what it reads is Thai,
+ * Lao, Khmer or Burmese. It takes a run of letters between spaces for a word, and these scripts
+ * put no space between words; nor is any row it is trained on written in them (their probe sets
+ * are rules-only), so its reading of such a text is hash collisions (set 137: a Thai capital
+ * lookup read as moderate).
+ */
+function modelHasWords(text: string): boolean {
+  const n = Math.min(text.length, WORD_MODEL_CHARS);
+  let unspaced = 0;
+  let letters = 0;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (isUnspaced(c)) unspaced++;
+    else if (isBmpLetter(c)) letters++;
+  }
+  return unspaced <= letters;
+}
+
 /** The tier of a score by the hand-set bands alone (before calibration; benchmarks compare). */
 export function thresholdTier(score: number): TierName {
   return TIER_NAMES[tierIndex(score)]!;
@@ -917,7 +936,7 @@ export function classifyMessages(
   // to a tool-using agent is one tool call, whatever its words suggest) not one agent command.
   // Nor a turn that follows an earlier user turn: the model reads the turn's words alone, and the
   // rules read a follow-up with its conversation (followsUserTurn).
-  const modelMayLift = () => fallbackMayRead(currentText) && !(toolAgent && agentCommand(currentText)) && !followsUserTurn(messages, lastUser);
+  const modelMayLift = () => fallbackMayRead(currentText) && !(toolAgent && agentCommand(currentText)) && !followsUserTurn(messages, lastUser) && modelHasWords(currentText);
   if (signals.length === 0 && model) {
     // The rules recognised nothing in this ask (no verb, problem, puzzle or material, no context):
     // the word model reads it, and may lift it one tier, never more and never down (wordmodel.ts).
@@ -943,7 +962,7 @@ export function classifyMessages(
     const reading: SecondOpinionTier = idx === MODERATE ? 'moderate' : 'simple';
     const margin = typeof secondOpinionMargin === 'number' ? secondOpinionMargin : secondOpinionMargin[reading];
     const read = margin === Infinity ? -Infinity : model(currentText);
-    if (read > idx + margin && (reading === 'moderate' ? !followsUserTurn(messages, lastUser) : modelMayLift())) {
+    if (read > idx + margin && (reading === 'moderate' ? !followsUserTurn(messages, lastUser) && modelHasWords(currentText) : modelMayLift())) {
       // Its confidence is the fitted odds that the label is above the reading (P of the tier above
       // or higher: that tier's by far the most), not the band middle's: lifted readings are right
       // well under the band's ~0.9 (out of fold, 36 % of simple and 41 % of moderate ones).

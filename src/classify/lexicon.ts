@@ -30,7 +30,8 @@ export const DEEP_ASK = lexicon(
     // Session 63 (probe set 135): Malay, Danish, Finnish and Hungarian, as the English entries.
     'bevis', 'todista', 'todistus', 'bizonyítsd(?: be)?', 'bizonyítsa(?: be)?', 'bizonyítás', 'vezesd le',
   ],
-  ['证明', '推导', '証明', '導出', '증명'],
+  // Session 64 (probe set 137): Thai, Lao, Khmer and Burmese, as the English entries, at the end (matched anywhere, as Chinese is).
+  ['证明', '推导', '証明', '導出', '증명', 'พิสูจน์', 'ພິສູດ', 'ស្រាយបញ្ជាក់', 'သက်သေပြ'],
 );
 /** Scope that turns a design into a whole-system design. */
 export const WHOLE_SYSTEM = lexicon(
@@ -66,7 +67,8 @@ export const COMPLEX_ASK = lexicon(
     // Session 63 (probe set 135): Malay, Danish, Finnish and Hungarian, as the English entries.
     'reka bentuk', 'rekabentuk', 'optimumkan', 'fejlfind(?:er)?', 'optimer', 'suunnittele', 'arkkitehtuuri', 'optimoi', 'analysoi', 'vianetsintä', 'tervezz', 'tervezd(?: meg)?', 'tervezze(?: meg)?', 'architektúr(?:a|áját|át)', 'optimalizáld', 'elemezd', 'hibakeresés(?:t)?',
   ],
-  ['设计', '优化', '调试', '实现', '分析', '設計', '最適化', 'デバッグ', '実装', '설계', '최적화', '디버깅', '분석해'],
+  // Session 64 (probe set 137): Thai, Lao, Khmer and Burmese, as the English entries, at the end (matched anywhere, as Chinese is).
+  ['设计', '优化', '调试', '实现', '分析', '設計', '最適化', 'デバッグ', '実装', '설계', '최적화', '디버깅', '분석해', 'ออกแบบ', 'สถาปัตยกรรม', 'วิเคราะห์', 'เพิ่มประสิทธิภาพ', 'ดีบัก', 'ອອກແບບ', 'ສະຖາປັດຕະຍະກຳ', 'ວິເຄາະ', 'រចនា', 'ស្ថាបត្យកម្ម', 'វិភាគ', 'ဒီဇိုင်းဆွဲ', 'ဗိသုကာ', 'ခွဲခြမ်းစိတ်ဖြာ'],
 );
 /** Explain, compare, write something of substance, solve. */
 export const MODERATE_ASK = lexicon(
@@ -104,7 +106,8 @@ export const MODERATE_ASK = lexicon(
     // Session 63 (probe set 135): Malay, Danish, Finnish and Hungarian, as the English entries.
     'terangkan', 'perbezaan', 'bezakan', 'forklar', 'forskel(?:len)?', 'sammenlign', 'hvorfor', 'hvordan virker', 'fordele(?:ne)?', 'ulemper(?:ne)?', 'beregn', 'planlæg', 'selitä', 'vertaa', 'ero(?:a|t|n)', 'kirjoita', 'miksi', 'miten toimii', 'hyödyt', 'haitat', 'magyarázd(?: el)?', 'magyarázza(?: el)?', 'hasonlítsd(?: össze)?', 'különbség(?:et)?', 'írj', 'írd', 'miért', 'hogyan működik', 'előnyei', 'hátrányai', 'számold ki',
   ],
-  ['比较', '为什么', '如何', '区别', '优缺点', '解释', '比較', 'なぜ', 'どうして', '違い', '説明して', '解いて', '計算して', '書いて', '教えてください', '写一', 'すべきか', 'どう考え', '该不该', '要不要', '설명해', '비교', '차이', '장단점', '어떻게 작동', '어떻게 동작', '작동 원리'],
+  // Session 64 (probe set 137): Thai, Lao, Khmer and Burmese, as the English entries, at the end (matched anywhere, as Chinese is).
+  ['比较', '为什么', '如何', '区别', '优缺点', '解释', '比較', 'なぜ', 'どうして', '違い', '説明して', '解いて', '計算して', '書いて', '教えてください', '写一', 'すべきか', 'どう考え', '该不该', '要不要', '설명해', '비교', '차이', '장단점', '어떻게 작동', '어떻게 동작', '작동 원리', 'อธิบาย', 'ความแตกต่าง', 'แตกต่างกัน', 'เปรียบเทียบ', 'เขียน', 'ทำไม', 'ทำงานอย่างไร', 'ข้อดี', 'ข้อเสีย', 'คำนวณ', 'ອະທິບາຍ', 'ຄວາມແຕກຕ່າງ', 'ປຽບທຽບ', 'ຂຽນ', 'ເປັນຫຍັງ', 'ເຮັດວຽກແນວໃດ', 'ຂໍ້ດີ', 'ຂໍ້ເສຍ', 'ຄິດໄລ່', 'ពន្យល់', 'ខុសគ្នា', 'ប្រៀបធៀប', 'សរសេរ', 'ហេតុអ្វី', 'ដំណើរការយ៉ាងដូចម្តេច', 'គុណសម្បត្តិ', 'គុណវិបត្តិ', 'គណនា', 'ရှင်းပြ', 'ကွာခြား', 'နှိုင်းယှဉ်', 'ရေးပေး', 'ရေးပါ', 'ဘာကြောင့်', 'ဘယ်လို ?အလုပ်လုပ်', 'အားသာချက်', 'အားနည်းချက်', 'တွက်ပေး'],
 );
 /** Lookups, definitions, conversions, short edits. */
 export const SIMPLE_ASK = lexicon(
@@ -143,7 +146,8 @@ export const SIMPLE_ASK = lexicon(
     // Session 63 (probe set 135): Malay, Danish, Finnish and Hungarian, as the English entries.
     'apakah', 'maksud', 'berapakah', 'siapakah', 'hvad (?:er|betyder)', 'hvem (?:er|var|skrev)', 'hvor mange', 'oversæt', 'mikä on', 'mitä (?:on|tarkoittaa)', 'tarkoittaa', 'kuka on', 'montako', 'kuinka (?:monta|paljon)', 'käännä', 'mi (?:az|a)', 'mit jelent', 'hány', 'mennyi', 'ki (?:volt|az|írta)', 'fordítsd le',
   ],
-  ['什么是', '是什么', '什么意思', 'どういう意味', 'おすすめ', '哪里', '翻译', '总结', '有多长', '有多高', '有多远', '默认', 'デフォルト', 'とは', 'どこ', '翻訳', '要約', 'どれくらい', 'の高さは', 'の長さは', 'は何ですか', 'は誰', '何年', '무슨 뜻', '무엇인가요', '무엇입니까', '뭐예요', '뭔가요', '란 무엇', '얼마나', '추천해', 'もっと丁寧に', '丁寧にして'],
+  // Session 64 (probe set 137): Thai, Lao, Khmer and Burmese, as the English entries, at the end (matched anywhere, as Chinese is).
+  ['什么是', '是什么', '什么意思', 'どういう意味', 'おすすめ', '哪里', '翻译', '总结', '有多长', '有多高', '有多远', '默认', 'デフォルト', 'とは', 'どこ', '翻訳', '要約', 'どれくらい', 'の高さは', 'の長さは', 'は何ですか', 'は誰', '何年', '무슨 뜻', '무엇인가요', '무엇입니까', '뭐예요', '뭔가요', '란 무엇', '얼마나', '추천해', 'もっと丁寧に', '丁寧にして', 'คืออะไร', 'หมายถึงอะไร', 'แปลว่าอะไร', 'เท่ากับกี่', 'มีกี่', 'คือใคร', 'แปลเป็น', 'ແມ່ນຫຍັງ', 'ໝາຍເຖິງຫຍັງ', 'ມີຈັກ', 'ແມ່ນໃຜ', 'ແປເປັນ', 'ជាអ្វី', 'មានន័យដូចម្តេច', 'មានន័យថាអ្វី', 'ប៉ុន្មាន', 'ជានរណា', 'បកប្រែ', 'ဘာလဲ', 'ဘယ်လောက်', 'ဘယ်သူလဲ', 'ဘာသာပြန်'],
 );
 /**
  * A turn that says it changes the subject ("unrelated: what's the capital of Peru?", "off topic,
@@ -271,7 +275,8 @@ export const LOOKUP_CORE = lexicon(
     // Session 63 (probe set 135): Malay, Danish, Finnish and Hungarian, as the English entries.
     'ibu negara', 'hovedstad(?:en)?', 'pääkaupunki', 'fővárosa', 'főváros',
   ],
-  ['首都'],
+  // Session 64 (probe set 137): Thai, Lao, Khmer and Burmese, as the English entries, at the end (matched anywhere, as Chinese is).
+  ['首都', 'เมืองหลวง', 'ນະຄອນຫຼວງ', 'រាជធានី', 'မြို့တော်'],
 );
 /** Greetings, thanks and acknowledgements: a message made only of these is small talk. */
 export const SMALL_TALK_WORDS = new Set(
@@ -323,6 +328,13 @@ export const SMALL_TALK_WORDS = new Set(
     .filter((w) => w !== ''),
 );
 export const SMALL_TALK_CJK = /^(?:你好吗?|最近怎么样|お元気ですか|元気(?:です)?か?|谢谢你?|再见|好的，?明白了|好的|早上好|晚上好|晚安|こんにちは|こんばんは|ありがとう(?:ございます)?|おはよう(?:ございます)?|おやすみなさい|さようなら|안녕하세요|감사합니다|고마워요|좋은 아침(?:이에요|입니다)?|잘 자요|반가워요|수고하셨습니다)[\s!！。.~?？]*$/u;
+/**
+ * Greetings, thanks and "how are you" in Thai, Lao, Khmer and Burmese (written without spaces
+ * between words, so not read by SMALL_TALK_WORDS), one to three of them, each with a polite
+ * particle ("ขอบคุณมากครับ", "សួស្តី សុខសប្បាយទេ?"): the whole turn. Session 64 (probe set 137).
+ */
+export const SMALL_TALK_UNSPACED =
+  /^(?:(?:สวัสดี|หวัดดี|ขอบคุณ(?:มาก)?|ขอบใจ|สบายดี(?:ไหม|มั้ย|หรือเปล่า)?|อรุณสวัสดิ์|ราตรีสวัสดิ์|ลาก่อน|โอเค|เข้าใจแล้ว|ສະບາຍດີ(?:ບໍ່|ຕອນເຊົ້າ)?|ເຈົ້າສະບາຍດີບໍ່|ຂອບໃຈ(?:ຫຼາຍໆ|ຫຼາຍ)?|ລາກ່ອນ|ໂອເຄ|សួស្តី|ជំរាបសួរ|សុខសប្បាយទេ|អរគុណ(?:ច្រើន)?|អរុណសួស្តី|រាត្រីសួស្តី|លាហើយ|မင်္ဂလာပါ|မင်္ဂလာနံနက်ခင်းပါ|နေကောင်းလား|နေကောင်းပါသလား|ကျေးဇူး(?:အများကြီး)?တင်ပါတယ်|ကျေးဇူးပဲ|ကျေးဇူးပါ)(?:ครับผม|ครับ|ค่ะ|คะ|จ้ะ|จ้า|นะ|ເດີ|ແດ່|បាទ|ចាស|ណាស់|ဗျ|ရှင်|နော်)?[\s,!?.၊။។៕~]{0,3}){1,3}$/u;
 /**
  * Greetings, thanks and acknowledgements that open or close a social turn ("Gracias, eso es todo",
  * "Спасибо большое!", "Appreciate it!"). Not yes/no/ok/sure/please: those also open corrections
@@ -497,7 +509,8 @@ export const TECH_CONTEXT = lexicon(
     // Session 63 (probe set 135): Malay, Danish, Finnish and Hungarian, as the English entries.
     'laman web', 'pangkalan data', 'pelayan', 'serveren', 'palvelin', 'tietokanta', 'sovellus', 'järjestelmä', 'adatbázis', 'webáruház(?:unk)?', 'alkalmazás', 'rendszer', 'szerver',
   ],
-  ['サーバ', 'データベース', 'メモリ', 'バッチ', 'ジョブ', '服务', '数据库', '内存', '查询', '测试', '集群', '接口', '支付', '订单', '回调', '模型', 'モデル', '서버', '서비스', '데이터베이스', '쿠버네티스', '파드', '클러스터', '메모리', '쿼리', '애플리케이션', 'システム', '系统', 'サイト', '在庫', '机房', '网站', '登录'],
+  // Session 64 (probe set 137): Thai, Lao, Khmer and Burmese, as the English entries, at the end (matched anywhere, as Chinese is).
+  ['サーバ', 'データベース', 'メモリ', 'バッチ', 'ジョブ', '服务', '数据库', '内存', '查询', '测试', '集群', '接口', '支付', '订单', '回调', '模型', 'モデル', '서버', '서비스', '데이터베이스', '쿠버네티스', '파드', '클러스터', '메모리', '쿼리', '애플리케이션', 'システム', '系统', 'サイト', '在庫', '机房', '网站', '登录', 'เว็บไซต์', 'ฐานข้อมูล', 'เซิร์ฟเวอร์', 'แอป', 'ระบบ', 'หน่วยความจำ', 'ເວັບໄຊ', 'ຖານຂໍ້ມູນ', 'ເຊີເວີ', 'ແອັບ', 'ລະບົບ', 'គេហទំព័រ', 'មូលដ្ឋានទិន្នន័យ', 'ម៉ាស៊ីនមេ', 'កម្មវិធី', 'ប្រព័ន្ធ', 'ဝက်ဘ်ဆိုက်', 'ဒေတာဘေ့စ်', 'ဆာဗာ', 'အက်ပ်', 'စနစ်'],
 );
 /**
  * A failure or slowdown to diagnose (second round, tune split: terse expert requests such as
@@ -533,7 +546,8 @@ export const SYMPTOM = lexicon(
     // Session 63 (probe set 135): Malay, Danish, Finnish and Hungarian, as the English entries.
     'perlahan', 'ranap', 'langsom(?:t|me)?', 'kommer bagud', 'går ned', 'hidastuu', 'hidas', 'kaatuu', 'jumittaa', 'lelassul', 'lassú', 'összeomlik', 'omlik össze', 'lefagy',
   ],
-  ['メモリ不足', '内存不足', '错误率', 'エラー率', '重新平衡', '丢了', '丢失', '重複', '重复', '遅延', '延迟', '再起動', '重启', '飙升', '暴涨', '倍になった', '増え続け', '止まる', 'タイムアウト', '不更新', '没更新', '没有更新', '卡死', '終わらず', '終わらない', '間に合わない', '遅すぎ', '跳ねる', '慢', '断开', '出ない', '落ちる', '落ちます', '落ちた', '落ちて', '超时', '增加了', '泄漏', '卡住', '偶尔', '느립니다', '느려', '遅い', '急増', '急增', '激增', 'デッドロック', '死锁', 'エラーを返', '재시작', '타임아웃', '오류가'],
+  // Session 64 (probe set 137): Thai, Lao, Khmer and Burmese, as the English entries, at the end (matched anywhere, as Chinese is).
+  ['メモリ不足', '内存不足', '错误率', 'エラー率', '重新平衡', '丢了', '丢失', '重複', '重复', '遅延', '延迟', '再起動', '重启', '飙升', '暴涨', '倍になった', '増え続け', '止まる', 'タイムアウト', '不更新', '没更新', '没有更新', '卡死', '終わらず', '終わらない', '間に合わない', '遅すぎ', '跳ねる', '慢', '断开', '出ない', '落ちる', '落ちます', '落ちた', '落ちて', '超时', '增加了', '泄漏', '卡住', '偶尔', '느립니다', '느려', '遅い', '急増', '急增', '激增', 'デッドロック', '死锁', 'エラーを返', '재시작', '타임아웃', '오류가', 'ช้า', 'ค้าง', 'แครช', 'ล่ม', 'ຊ້າ', 'ຄ້າງ', 'ລົ້ມເຫຼວ', 'យឺត', 'គាំង', 'နှေး', 'ဟန်းသွား', 'ရပ်သွား'],
 );
 /**
  * Words that are a symptom only when said of a system ("the database slows down every Monday",
@@ -581,7 +595,8 @@ export const DIAGNOSE_ASK = lexicon(
     // Session 63 (probe set 135): Malay, Danish, Finnish and Hungarian, as the English entries.
     'dari mana (?:kami|kita) (?:patut|harus|perlu) mula', 'punca(?:nya)?', 'apa yang patut (?:kami|kita) lakukan', 'hvor skal vi (?:starte|begynde)', 'årsag(?:en)?', 'mistä (?:meidän )?pitäisi aloittaa', 'mistä aloittaa', 'syy(?:n)?', 'hol kezdjük', 'okát',
   ],
-  ['原因', '対策', '怎么解决', '如何解决', '彻底解决', 'どう対処', '対処法', 'どこを見れば', '何を調べ', '为什么', 'なぜ', '怎么办', '从哪里查', '怎么查', '排查', '調査手順', '調査の手順', '原因の候補', '修复', '候補', '点検', '점검', '원인', '見直す', '見直し', '怎么定位', '如何定位', '調べ方', '何を確認', '什么办法', '什么方案', 'どう改善', '立て直'],
+  // Session 64 (probe set 137): Thai, Lao, Khmer and Burmese, as the English entries, at the end (matched anywhere, as Chinese is).
+  ['原因', '対策', '怎么解决', '如何解决', '彻底解决', 'どう対処', '対処法', 'どこを見れば', '何を調べ', '为什么', 'なぜ', '怎么办', '从哪里查', '怎么查', '排查', '調査手順', '調査の手順', '原因の候補', '修复', '候補', '点検', '점검', '원인', '見直す', '見直し', '怎么定位', '如何定位', '調べ方', '何を確認', '什么办法', '什么方案', 'どう改善', '立て直', 'สาเหตุ', 'เริ่มตรวจสอบ', 'จากตรงไหน', 'ສາເຫດ', 'ຈາກໃສ', 'មូលហេតុ', 'ពិនិត្យពីណា', 'ពិនិត្យអ្វីខ្លះ', 'အကြောင်းရင်း', 'ဘယ်ကနေ', 'စစ်ဆေးရမလဲ'],
 );
 /** Quantity questions of word problems and puzzles (with numbers in the ask). */
 export const QUANTITY_QUESTION = lexicon(

@@ -5,7 +5,7 @@
  */
 
 import { agentCommand } from './commands.js';
-import { ASK_OPENING_WORDS, CLOSING_ASIDE, CLOSING_ASIDE_LAST_WORDS, COMPLEX_ASK, COURTESY_OPENING, DEEP_ASK, DISCOURSE_OPENING, EMOJI_UNIT, EMOTICONS, LABEL_OPENING, MODERATE_ASK, MULTI_STEP, NAME_LINE, QUOTE_CLOSES, REQUEST_OPENING, SIGN_OFF_LINE, SIMPLE_ASK, SMALL_TALK_CJK, SMALL_TALK_WORDS, SOCIAL_EDGE_WORDS, SOCIAL_OPENING, SOCIAL_OPENING_CJK, WRAPPED_LINE } from './lexicon.js';
+import { ASK_OPENING_WORDS, CLOSING_ASIDE, CLOSING_ASIDE_LAST_WORDS, COMPLEX_ASK, COURTESY_OPENING, DEEP_ASK, DISCOURSE_OPENING, EMOJI_UNIT, EMOTICONS, LABEL_OPENING, MODERATE_ASK, MULTI_STEP, NAME_LINE, QUOTE_CLOSES, REQUEST_OPENING, SIGN_OFF_LINE, SIMPLE_ASK, SMALL_TALK_CJK, SMALL_TALK_UNSPACED, SMALL_TALK_WORDS, SOCIAL_EDGE_WORDS, SOCIAL_OPENING, SOCIAL_OPENING_CJK, WRAPPED_LINE } from './lexicon.js';
 import { withoutHardWords } from './stuffing.js';
 import { astralToBmp, isBmpLetter, isBmpWordChar, isJsSpace, LETTER_OR_DIGIT, letterOrNumberAt, lexicalForm, withoutEmphasis } from './text.js';
 import { readLexicons, words, wordSet } from './wordlex.js';
@@ -31,7 +31,7 @@ export function isSmallTalk(text: string): boolean {
   if (trimmed.length === 0) return true;
   if (trimmed.length > 600) return false;
   const t = trimmed.toLowerCase();
-  if (SMALL_TALK_CJK.test(t)) return true;
+  if (SMALL_TALK_CJK.test(t) || SMALL_TALK_UNSPACED.test(t)) return true;
   if (SOCIAL_OPENING_CJK.test(t)) return !namesAnAsk(t);
   // Distinct words ("thanks thanks thanks" is still thanks), as WORD_RE reads them, scanned in
   // place (hashed ranges, no string or match per word: a turn of repeated small-talk words is

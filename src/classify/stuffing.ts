@@ -5,7 +5,7 @@
  */
 
 import { COMPLEX_ASK, DEEP_ASK, EFFORT_TERMS, MULTI_STEP, SMALL_TALK_WORDS } from './lexicon.js';
-import { BMP_LETTER, isBmpLetter, isBmpWordChar, isJsSpace, WORD_RE } from './text.js';
+import { BMP_LETTER, isAnywhereUnit, isBmpLetter, isBmpWordChar, isJsSpace, WORD_RE } from './text.js';
 import { expandTerm, hasPlaceWithin, type LexiconScan, words, wordSet } from './wordlex.js';
 import { HASH_SEED, hashStep, sameRange } from './wordset.js';
 
@@ -20,8 +20,9 @@ const HARD_LEXICONS = [DEEP_ASK, COMPLEX_ASK, MULTI_STEP] as const;
  * (withoutHardWords): a literal of the second or third lexicon that begins or ends with a
  * character that is not a letter or number, or holds two such characters in a row, could match
  * across or beside a replaced span where it did not match before, and a term that does not
- * expand to literals has no places; a Chinese or Japanese literal (no boundary) that is not all
- * letters and numbers could match across the space a replaced span leaves. None does; this is
+ * expand to literals has no places; a Chinese or Japanese literal (no boundary) that holds a
+ * character other than letters, numbers and combining marks (Thai, Khmer and Burmese words are
+ * written with marks) could match across the space a replaced span leaves. None does; this is
  * checked once at load so that a lexicon edit cannot make the shortcut wrong.
  */
 export const PLACES_REPLACE_EXACT = [COMPLEX_ASK, MULTI_STEP].every(
@@ -32,7 +33,7 @@ export const PLACES_REPLACE_EXACT = [COMPLEX_ASK, MULTI_STEP].every(
         for (let i = 1; i < lit.length; i++) if (!isBmpWordChar(lit.charCodeAt(i)) && !isBmpWordChar(lit.charCodeAt(i - 1))) return false;
         return true;
       }),
-    ) && lexicon.cjk.every((term) => (expandTerm(term) ?? ['\u0000']).every((lit) => [...lit].every((ch) => isBmpWordChar(ch.charCodeAt(0))))),
+    ) && lexicon.cjk.every((term) => (expandTerm(term) ?? ['\u0000']).every((lit) => [...lit].every((ch) => isBmpWordChar(ch.charCodeAt(0)) || /^\p{M}$/u.test(ch)))),
 );
 
 /**
@@ -165,11 +166,11 @@ export function unknownKeptWords(text: string): number {
     }
     const start = i;
     let hash = HASH_SEED;
-    // Letters only (no number), none Chinese or Japanese: no removal takes part of it.
+    // Letters only (no number), none of a script whose terms match anywhere: no removal takes part of it.
     let plain = true;
     for (;;) {
       hash = hashStep(hash, c);
-      if (plain && (c >= 0x2e80 || !isBmpLetter(c))) plain = false;
+      if (plain && (isAnywhereUnit(c) || !isBmpLetter(c))) plain = false;
       if (++i >= n) break;
       c = text.charCodeAt(i);
       if (!isBmpWordChar(c)) break;
@@ -234,7 +235,7 @@ export function mayBeStuffingAt(text: string, start: number, end: number): boole
     let high = false;
     for (;;) {
       h = hashStep(h, c);
-      if (c >= 0x2e80) high = true;
+      if (isAnywhereUnit(c)) high = true;
       if (++i >= end) break;
       c = text.charCodeAt(i);
       if (!isBmpWordChar(c)) break;
@@ -338,7 +339,7 @@ function hardWordsAndNothingElseAt(lex: string, scan: LexiconScan, start: number
   let high = false;
   for (let i = start; i < end; i++) {
     const c = lex.charCodeAt(i);
-    if (c >= 0x2e80) high = true;
+    if (isAnywhereUnit(c)) high = true;
     if (NO_OBJECT_JOINING_MARKS.has(c)) joiningMark = true;
   }
   if (joiningMark && !JOINED_READ_IN_PLACE) {

@@ -193,6 +193,21 @@ export function messageHead(message: ChatMessageLike, n: number): string {
 // roughly what a short word does in a spaced script. All in the BMP: one UTF-16 unit each.
 const isCjk = (c: number) =>
   (c >= 0x3040 && c <= 0x30ff) || (c >= 0x3400 && c <= 0x4dbf) || (c >= 0x4e00 && c <= 0x9fff) || (c >= 0xac00 && c <= 0xd7af) || (c >= 0xf900 && c <= 0xfaff);
+/**
+ * Thai, Lao, Myanmar (Burmese) and Khmer: written without spaces between words too (a space ends
+ * a phrase or a sentence), in letters joined by combining marks. Their lexicon terms match
+ * anywhere, as Chinese ones do (wordlex.ts), and their letters and marks count as
+ * word-equivalents, UNSPACED_CHARS_PER_WORD to a word (textShape).
+ */
+export const isUnspaced = (c: number): boolean => (c >= 0x0e00 && c <= 0x0eff) || (c >= 0x1000 && c <= 0x109f) || (c >= 0x1780 && c <= 0x17ff);
+/**
+ * A unit of a script whose lexicon terms match anywhere, with no word boundary: from U+2E80 on
+ * (Chinese, Japanese, Korean) and the scripts isUnspaced takes. One comparison for the text
+ * below U+0E00 (ASCII, Latin, Greek, Cyrillic, Hebrew, Arabic, Devanagari, ...).
+ */
+export const isAnywhereUnit = (c: number): boolean => c >= 0x0e00 && (c >= 0x2e80 || isUnspaced(c));
+/** Characters of Thai, Lao, Khmer and Burmese text to a word: ~3.6-5 in the asks of probe set 137 against their English. */
+const UNSPACED_CHARS_PER_WORD = 4;
 const LETTER_OR_NUMBER = /^[\p{L}\p{N}]$/u;
 const LETTER = /^\p{L}$/u;
 
@@ -486,7 +501,7 @@ export function letterOrNumberAt(text: string, i: number): number {
 }
 
 export interface TextShape {
-  /** Word-equivalents: spaced-script words plus CJK characters / 1.5. */
+  /** Word-equivalents: spaced-script words plus CJK characters / 1.5 and Thai, Lao, Khmer and Burmese characters / 4. */
   words: number;
   /** Distinct lower-cased words (spaced scripts) and CJK characters, capped for bounded time. */
   distinct: number;
@@ -506,11 +521,13 @@ const CJK = 2; // isCjk
 const JOINER = 4; // ' ’ _ - continue a word
 const CASE = 8; // lower-casing could change it (ASCII capitals, anything past ASCII)
 const HALF = 16; // half of an astral character: letterOrNumberAt decides
+const UNSPACED = 32; // isUnspaced: a letter, number or mark of Thai, Lao, Myanmar or Khmer
 const SHAPE_CLASS = (() => {
   const t = new Uint8Array(0x10000);
   for (let c = 0; c < 0x10000; c++) {
     let k = c >= 0xd800 && c <= 0xdfff ? HALF : isBmpWordChar(c) ? WORD : 0;
     if (isCjk(c)) k |= CJK;
+    if (isUnspaced(c)) k |= UNSPACED;
     if (c === 39 || c === 0x2019 || c === 95 || c === 45) k |= JOINER;
     if (c > 127 || (c >= 65 && c <= 90)) k |= CASE;
     t[c] = k;
@@ -564,6 +581,7 @@ export function textShape(text: string, lowerCased = false): TextShape {
   cjkSeen.reset();
   let words = 0;
   let cjkChars = 0;
+  let unspacedChars = 0;
   let lines = 1;
   let q = 0;
   // Where the last '?' or '!' ended: a run of marks is one question ("Newton's second law??", "Why?!?").
@@ -584,6 +602,10 @@ export function textShape(text: string, lowerCased = false): TextShape {
         // A CJK mark or symbol (・, ゛): counted with the CJK characters, as a word regex did not.
         cjkChars++;
         cjkSeen.add(ch);
+      } else if (kind & UNSPACED) {
+        // A Thai vowel sign or tone mark, a Khmer subscript: part of the word it is written in.
+        unspacedChars++;
+        cjkSeen.add(ch);
       }
       i++;
       continue;
@@ -597,9 +619,10 @@ export function textShape(text: string, lowerCased = false): TextShape {
     let k = kind;
     for (let len = w; len > 0; ) {
       if (k & caseMask) mayChangeCase = true;
-      if (k & CJK) {
+      if (k & (CJK | UNSPACED)) {
         cjkInWord = true;
-        cjkChars++;
+        if (k & CJK) cjkChars++;
+        else unspacedChars++;
         cjkSeen.add(c);
       }
       h = hashStep(h, c);
@@ -620,8 +643,8 @@ export function textShape(text: string, lowerCased = false): TextShape {
   let distinct = seen.size;
   if (changed !== null) for (const word of changed) if (!seen.hasString(word)) distinct++;
   return {
-    words: words + Math.round(cjkChars / 1.5),
-    // Words first, then CJK characters, up to the cap.
+    words: words + Math.round(cjkChars / 1.5) + Math.round(unspacedChars / UNSPACED_CHARS_PER_WORD),
+    // Words first, then CJK characters (and Thai, Lao, Khmer and Burmese units), up to the cap.
     distinct: Math.min(DISTINCT_CAP, distinct + cjkSeen.size),
     chars: text.length,
     lines,

@@ -1,4 +1,4 @@
-import { BMP_LETTER_NUMBER_CLASS, isBmpWordChar } from './text.js';
+import { BMP_LETTER_NUMBER_CLASS, isAnywhereUnit, isBmpWordChar } from './text.js';
 import { HASH_SEED, WordMap, hashStep, sameRange } from './wordset.js';
 
 /**
@@ -16,8 +16,9 @@ import { HASH_SEED, WordMap, hashStep, sameRange } from './wordset.js';
  * of distinct strings a global regex scan returns (leftmost match first, earlier terms first at
  * the same place, as a backtracking regex picks). Terms the expander cannot make finite (".{0,40}",
  * "\p{L}+", anchors) stay in a small regex of their own, which the lexicon runs when its words
- * found nothing. Chinese and Japanese terms match anywhere (no spaces in those scripts) and are
- * found with indexOf, only when the text has a character at least as high as their first.
+ * found nothing. Chinese, Japanese, Thai, Lao, Khmer and Burmese terms match anywhere (no spaces
+ * between words in those scripts) and are found with indexOf, only where the text may hold their
+ * first character (LexiconScan's filter).
  */
 
 /** The most literals one term may expand into (the largest now is 180). */
@@ -244,9 +245,10 @@ export class LexiconScan {
   /** Per lexicon id: its places (WordLexicon.places), once found (count and the stuffing check both read them). */
   readonly places: (readonly number[] | undefined)[] = [];
   /**
-   * Units at or past U+2E80 in the text, as a 4,096-bit filter (unit mod 4096; null if none): a
-   * Chinese or Japanese term whose first unit's bit is clear is not in the text, and is not
-   * searched for. Searching for every term cost ~20 us on 600 Chinese characters here.
+   * Units in the text of the scripts whose terms match anywhere (isAnywhereUnit: from U+2E80 on,
+   * Thai, Lao, Myanmar, Khmer), as a 4,096-bit filter (unit mod 4096; null if none): such a term
+   * whose first unit's bit is clear is not in the text, and is not searched for. Searching for
+   * every term cost ~20 us on 600 Chinese characters here.
    */
   private readonly cjkUnits: Uint32Array | null;
 
@@ -257,7 +259,7 @@ export class LexiconScan {
     let i = 0;
     while (i < n) {
       let c = text.charCodeAt(i);
-      if (c >= CJK_FIRST) (cjkUnits ??= new Uint32Array(128))[(c >> 5) & 127]! |= 1 << (c & 31);
+      if (isAnywhereUnit(c)) (cjkUnits ??= new Uint32Array(128))[(c >> 5) & 127]! |= 1 << (c & 31);
       if (!isBmpWordChar(c)) {
         i++;
         continue;
@@ -266,7 +268,7 @@ export class LexiconScan {
       let h = hashStep(HASH_SEED, c);
       for (i++; i < n; i++) {
         c = text.charCodeAt(i);
-        if (c >= CJK_FIRST) (cjkUnits ??= new Uint32Array(128))[(c >> 5) & 127]! |= 1 << (c & 31);
+        if (isAnywhereUnit(c)) (cjkUnits ??= new Uint32Array(128))[(c >> 5) & 127]! |= 1 << (c & 31);
         if (!isBmpWordChar(c)) break;
         h = hashStep(h, c);
       }
@@ -316,19 +318,16 @@ export class LexiconScan {
     this.cjkUnits = cjkUnits;
   }
 
-  /** Does the text have a unit at or past U+2E80 (where every Chinese and Japanese term starts)? */
+  /** Does the text have a unit of a script whose terms match anywhere (where every such term starts)? */
   get hasCjk(): boolean {
     return this.cjkUnits !== null;
   }
 
-  /** Could the text hold the unit c (>= U+2E80)? False means it does not. */
+  /** Could the text hold the unit c (isAnywhereUnit)? False means it does not. */
   mayHold(c: number): boolean {
     return this.cjkUnits !== null && (this.cjkUnits[(c >> 5) & 127]! & (1 << (c & 31))) !== 0;
   }
 }
-
-/** Where the filter of LexiconScan starts: Chinese and Japanese terms start at or past it. */
-const CJK_FIRST = 0x2e80;
 
 /** Cut a lexical form (see text.ts lexicalForm) into words and look every lexicon up in it. */
 export function readLexicons(lexicalText: string): LexiconScan {
@@ -339,7 +338,7 @@ export class WordLexicon {
   private readonly id: number;
   /** Literals that start with a character that is not a letter or number ("∫"): found by indexOf. */
   private readonly symbolLiterals: { text: string; order: number }[] = [];
-  /** Chinese and Japanese literals: found anywhere, by indexOf. */
+  /** Chinese, Japanese, Korean, Thai, Lao, Khmer and Burmese literals: found anywhere, by indexOf. */
   private readonly cjkLiterals: { text: string; order: number; first: number }[] = [];
   /** The words of every spaced literal (see vocabulary()). */
   private readonly vocabulary: string[] = [];
@@ -392,8 +391,8 @@ export class WordLexicon {
       if (literals === null) throw new Error(`lexicon: CJK term ${term} must be a finite pattern`);
       for (const text of literals) {
         const first = text.charCodeAt(0);
-        // The scan's filter holds units from U+2E80 on only.
-        if (first < CJK_FIRST) throw new Error(`lexicon: CJK term ${term} must start at or past U+2E80`);
+        // The scan's filter holds only the units of these scripts.
+        if (!isAnywhereUnit(first)) throw new Error(`lexicon: CJK term ${term} must start with a Chinese, Japanese, Korean, Thai, Lao, Myanmar or Khmer unit`);
         this.cjkLiterals.push({ text, order: order++, first });
       }
     }

@@ -6,10 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { FALLBACK_SIGNAL_PREFIX, classifyMessages, classifyText, germanHowToVerb, isTypoDiff } from '../../src/classify/classifier.js';
 import { ARITHMETIC_STEP, POWER_QUESTION, numericRanges, powerQuestionIn } from '../../src/classify/numbers.js';
 import { fewShotAsk, givenPassage, groundedAsk, templatedAsk } from '../../src/classify/given.js';
-import { withoutSocialEdges } from '../../src/classify/social.js';
-import { MATH_NOTATION, mathNotationIn } from '../../src/classify/lexicon.js';
+import { isSmallTalk, withoutSocialEdges } from '../../src/classify/social.js';
+import { COMPLEX_ASK, DEEP_ASK, MATH_NOTATION, mathNotationIn } from '../../src/classify/lexicon.js';
+import { readLexicons, type WordLexicon } from '../../src/classify/wordlex.js';
 import { TIER_NAMES } from '../../src/config/schema.js';
-import { astralToBmp, technicalMarks, withCommonMarks, withCommonMarksAtEnds } from '../../src/classify/text.js';
+import { astralToBmp, technicalMarks, textShape, withCommonMarks, withCommonMarksAtEnds } from '../../src/classify/text.js';
 import { resolveThinkingBudget } from '../../src/budget/thinking.js';
 import { validateConfig } from '../../src/config/load.js';
 import { packageRoot } from '../../src/paths.js';
@@ -2044,6 +2045,60 @@ describe("session 63: the new languages' words leave the others' alone", () => {
     expect(rules('Ein Zug fährt mit 80 km/h drei Stunden lang. Wie weit kommt er?').signals).toContain('a puzzle set up before its question');
     // Finnish "ero" (difference) is not Italian "ero" (I was).
     expect(rules('Ero convinto che il treno partisse alle 8. A che ora parte?').signals).not.toContain('asks to explain, compare, write or solve');
+  });
+});
+
+describe('session 64: asks in Thai, Lao, Khmer and Burmese (probe set 137), scripts with no space between words', () => {
+  it('reads greetings and thanks as trivial, lookups as simple, explanations and letters as moderate, designs and failures to diagnose as complex, proofs as deep', () => {
+    expectTiers({ trivial: ['สวัสดีครับ สบายดีไหม', 'ขอบคุณมากค่ะ', 'ສະບາຍດີ, ເຈົ້າສະບາຍດີບໍ່', 'ຂອບໃຈຫຼາຍໆ', 'សួស្តី សុខសប្បាយទេ?', 'អរគុណច្រើន!', 'မင်္ဂလာပါ၊ နေကောင်းလား', 'ကျေးဇူးအများကြီးတင်ပါတယ်'] });
+    expectTiers({ simple: ['เมืองหลวงของประเทศญี่ปุ่นคืออะไร', 'API หมายถึงอะไร', 'ນະຄອນຫຼວງຂອງປະເທດໄທແມ່ນຫຍັງ', 'តើរាជធានីនៃប្រទេសបារាំងគឺជាអ្វី?', 'ဂျပန်နိုင်ငံရဲ့ မြို့တော်က ဘာလဲ'] });
+    expectTiers({ moderate: ['อธิบายความแตกต่างระหว่าง TCP กับ UDP', 'เขียนอีเมลสั้นๆ ถึงหัวหน้าเพื่อขอลาหยุดวันศุกร์', 'សរសេរអ៊ីមែលខ្លីមួយទៅកាន់ប្រធាន ដើម្បីសុំច្បាប់ឈប់សម្រាកនៅថ្ងៃសុក្រ។', 'TCP နဲ့ UDP ကွာခြားချက်ကို ရှင်းပြပါ'] });
+    expectTiers({
+      complex: [
+        'เว็บไซต์ร้านค้าของเราช้ามากทุกคืน และ CPU ของฐานข้อมูลขึ้นไปถึง 100% เราควรเริ่มตรวจสอบจากตรงไหน',
+        'ออกแบบระบบจองตั๋วคอนเสิร์ตสำหรับผู้ใช้หลายล้านคน โดยไม่ให้ที่นั่งถูกจองซ้ำ',
+        'ແອັບມືຖືຂອງພວກເຮົາຄ້າງເລື້ອຍໆຫຼັງຈາກອັບເດດລ່າສຸດ ພວກເຮົາຄວນເລີ່ມຊອກຫາສາເຫດຈາກໃສ',
+        'រចនាប្រព័ន្ធកក់សំបុត្រយន្តហោះសម្រាប់អ្នកប្រើរាប់លាននាក់ ដោយមិនឲ្យកៅអីត្រូវបានកក់ពីរដង។',
+        'သန်းနဲ့ချီတဲ့ အသုံးပြုသူတွေအတွက် ထိုင်ခုံနှစ်ခါ မကြိုတင်မှာယူမိအောင် လက်မှတ်ကြိုတင်မှာယူမှုစနစ်ကို ဒီဇိုင်းဆွဲပေးပါ',
+      ],
+    });
+    expectTiers({ deep: ['พิสูจน์ว่ารากที่สองของ 2 เป็นจำนวนอตรรกยะ', 'ພິສູດວ່າມີຈຳນວນສະເພາະຫຼາຍຢ່າງບໍ່ມີທີ່ສິ້ນສຸດ', 'ស្រាយបញ្ជាក់ថា ឫសការេនៃ 2 ជាចំនួនអសនិទាន។', '၂ ရဲ့ နှစ်ထပ်ကိန်းရင်းဟာ ကိန်းအချိုးမဟုတ်ကြောင်း သက်သေပြပါ'] });
+  });
+
+  it('finds their terms inside a run of letters, as Chinese terms are found, and only where the text holds their first letter', () => {
+    const has = (lex: WordLexicon, t: string) => lex.test(readLexicons(t));
+    expect(has(COMPLEX_ASK, 'ช่วยออกแบบระบบหน่อย')).toBe(true);
+    expect(has(DEEP_ASK, 'จงพิสูจน์ทฤษฎีบท')).toBe(true);
+    expect(has(COMPLEX_ASK, 'ช่วยอธิบายระบบหน่อย')).toBe(false);
+    // Their regex form (read on short texts) says the same.
+    expect(COMPLEX_ASK.regex.test('ช่วยออกแบบระบบหน่อย')).toBe(true);
+    // A greeting, then an ask: not small talk.
+    expect(isSmallTalk('สวัสดีครับ ช่วยอธิบายความแตกต่างระหว่าง TCP กับ UDP')).toBe(false);
+    expect(rules('สวัสดีครับ ช่วยอธิบายความแตกต่างระหว่าง TCP กับ UDP').tier).toBe('moderate');
+    expect(isSmallTalk('สวัสดีครับ ขอบคุณมากค่ะ!')).toBe(true);
+    // "ช้า" (slow) is inside "ช้าง" (elephant): without a system and a diagnosis ask it makes no failure to diagnose.
+    const elephants = rules('ทำไมช้างแอฟริกาถึงมีหูใหญ่');
+    expect(elephants.tier).toBe('moderate');
+    expect(elephants.signals).not.toContain('a failure or slowdown to diagnose');
+  });
+
+  it('counts their letters and marks as words, four characters to a word (textShape)', () => {
+    // ออกแบบ ระบบ จอง ตั๋ว: four words, 17 characters (two of them marks).
+    expect(textShape('ออกแบบระบบจองตั๋ว').words).toBe(4);
+    expect(textShape('ออกแบบระบบจองตั๋ว').distinct).toBeGreaterThan(0);
+    expect(textShape('design ออกแบบระบบจองตั๋ว').words).toBe(5);
+  });
+
+  it('the word model does not read a turn written in them (no word it was trained on is there), and still reads one in a spaced script', () => {
+    const model = () => 4; // a model that reads every turn as complex
+    const ask = (q: string) => classifyMessages([{ role: 'user', content: q }], 3, model);
+    // "Tell me about the tides": no rule's words in either language.
+    expect(ask('เล่าเรื่องน้ำขึ้นน้ำลงให้ฟังหน่อย').signals.some((s) => s.startsWith(FALLBACK_SIGNAL_PREFIX))).toBe(false);
+    expect(ask('Tell me something about the tides').signals.some((s) => s.startsWith(FALLBACK_SIGNAL_PREFIX))).toBe(true);
+  });
+
+  it('is bounded on a megabyte of each script, with and without spaces', () => {
+    for (const unit of ['ออกแบบระบบ', 'ພິສູດ ', 'ស្រាយបញ្ជាក់។', 'ဒီဇိုင်းဆွဲ၊ ', 'ช้']) expect(() => within(300, () => classifyText(unit.repeat(Math.ceil((1 << 20) / unit.length)))), unit).not.toThrow();
   });
 });
 

@@ -10,6 +10,9 @@ import { textShape } from '../../src/classify/text.js';
 const CJK = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]/gu;
 const CJK_ONE = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]/u;
 const WORD = /[\p{L}\p{N}][\p{L}\p{N}'’_-]*/gu;
+// Thai, Lao, Myanmar and Khmer (session 64): every unit of their blocks, letters and marks, four to a word.
+const UNSPACED = /[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]/gu;
+const UNSPACED_ONE = /[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]/u;
 
 function reference(text: string) {
   const cjk = CJK_ONE.test(text) ? text.match(CJK) : null;
@@ -18,11 +21,13 @@ function reference(text: string) {
   let words = 0;
   WORD.lastIndex = 0;
   for (let m = WORD.exec(text); m; m = WORD.exec(text)) {
-    if (CJK_ONE.test(m[0])) continue;
+    if (CJK_ONE.test(m[0]) || UNSPACED_ONE.test(m[0])) continue;
     words++;
     if (seen.size < 4000) seen.add(m[0].toLowerCase());
   }
   if (cjk) for (let i = 0; i < cjk.length && seen.size < 4000; i++) seen.add(cjk[i]!);
+  const unspaced = text.match(UNSPACED) ?? [];
+  for (let i = 0; i < unspaced.length && seen.size < 4000; i++) seen.add(unspaced[i]!);
   let lines = 1;
   let q = 0;
   for (let i = 0; i < text.length; i++) {
@@ -31,10 +36,10 @@ function reference(text: string) {
     // '¿' opens the question that '?' closes: one question, not two. A run of marks ("??", "?!?") is one.
     else if ((ch === 63 || ch === 0xff1f) && !/[?？!！]/.test(text[i - 1] ?? '')) q++;
   }
-  return { words: words + Math.round(cjkChars / 1.5), distinct: seen.size, chars: text.length, lines, questionMarks: q, cjkChars };
+  return { words: words + Math.round(cjkChars / 1.5) + Math.round(unspaced.length / 4), distinct: seen.size, chars: text.length, lines, questionMarks: q, cjkChars };
 }
 
-const pieces = ['design', 'Design', '!', "don't", 'rock’n’roll', 'snake_case', 'x-ray', '-', "'", '’', '_', ' ', '\n', '?', '？', '¿', '证明', '設計', 'ー', '・', '゛', 'доказать', 'برهان', 'प्रमाण', '최적화', '𝐀𝐁', '😀', '\ud800', '\udc00', '42', '3.14', 'ÉCOLE', 'ǅ', '\u200d'];
+const pieces = ['design', 'Design', '!', "don't", 'rock’n’roll', 'snake_case', 'x-ray', '-', "'", '’', '_', ' ', '\n', '?', '？', '¿', '证明', '設計', 'ー', '・', '゛', 'доказать', 'برهان', 'प्रमाण', '최적화', '𝐀𝐁', '😀', '\ud800', '\udc00', '42', '3.14', 'ÉCOLE', 'ǅ', '\u200d', 'ออกแบบ', 'พิสูจน์', 'ສະບາຍດີ', 'ស្រាយបញ្ជាក់', 'သက်သေပြ', '၂', '๙'];
 
 describe('textShape', () => {
   it('counts what the regex version counted, on any mix of scripts (property)', () => {

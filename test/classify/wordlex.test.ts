@@ -5,7 +5,7 @@ import { countNumerals, countQuantities, endsInArithmetic } from '../../src/clas
 import { isSmallTalk } from '../../src/classify/social.js';
 import { NO_OBJECT_TERMS, ONE_SENTENCE_REMOVABLE, STUFFING_VOCABULARY, mayBeStuffingAt, PLACES_REPLACE_EXACT, clauseRanges, isStuffing, opensWithWhChoice, stuffingClauses, unknownKeptWords, withoutHardWords } from '../../src/classify/stuffing.js';
 import * as lexicons from '../../src/classify/lexicon.js';
-import { astralToBmp, isBmpLetter, isBmpWordChar, lexicalForm } from '../../src/classify/text.js';
+import { astralToBmp, isAnywhereUnit, isBmpLetter, isBmpWordChar, lexicalForm } from '../../src/classify/text.js';
 import { SMALL_TALK_WORDS } from '../../src/classify/lexicon.js';
 import { WordLexicon, countRegex, expandTerm, hasPlaceWithin, readLexicons, residualNeeds, wordSet, words } from '../../src/classify/wordlex.js';
 import { within } from '../harness/bounded.js';
@@ -42,7 +42,7 @@ describe('word lookup answers what the regex answers', () => {
       all.flatMap(([, lex]) => [...lex.spaced, ...lex.cjk].flatMap((t) => (expandTerm(t) ?? [t.replace(/[^\p{L}\p{N} ]+/gu, ' ')]).slice(0, 6))),
     ),
   ];
-  const edges = [' ', ' ', ', ', '-', "'", '.', '\n', 'a', 'é', '1', 'ꙮ', '□', '证', 'の', '∫', 'Ⅻ', '\ud800', '𝑥', '😀', '_'];
+  const edges = [' ', ' ', ', ', '-', "'", '.', '\n', 'a', 'é', '1', 'ꙮ', '□', '证', 'の', '∫', 'Ⅻ', '\ud800', '𝑥', '😀', '_', 'ก', '\u0e31', 'ဒ', '\u17d2'];
   const text = fc
     .array(fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...pieces) }, { weight: 3, arbitrary: fc.constantFrom(...edges) }, { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 2 }) }), { maxLength: 24 })
     .map((parts) => lexicalForm(parts.join('')));
@@ -136,7 +136,7 @@ describe('clauses of a long ask', () => {
   // The hard lexicons' Chinese and Japanese terms match with no boundary: pieces are joined with
   // a space or with nothing, so that such a term lands beside letters too ("证明design").
   const cjkHard = [lexicons.DEEP_ASK, lexicons.COMPLEX_ASK, lexicons.MULTI_STEP].flatMap((l) => l.cjk.flatMap((t) => expandTerm(t) ?? []));
-  const pieces = ['prove', 'design', 'derive', 'step by step', 'it', 'the', 'capital', 'france', 'x1', 'which', 'what', ' ', '. ', '.', '? ', '!!', ': ', ';', '\n', '\n\n', '。', '？', '！', '：', '；', '证明', ', ', '-', '\u3000', '\ufeff', '\r', '\t', '\u2028', '\r\n', '.\n\n', ...cjkHard, '中', '请', '这个', 'ꙮ', '中证明中', '请设计这个'];
+  const pieces = ['prove', 'design', 'derive', 'step by step', 'it', 'the', 'capital', 'france', 'x1', 'which', 'what', ' ', '. ', '.', '? ', '!!', ': ', ';', '\n', '\n\n', '。', '？', '！', '：', '；', '证明', ', ', '-', '\u3000', '\ufeff', '\r', '\t', '\u2028', '\r\n', '.\n\n', ...cjkHard, '中', '请', '这个', 'ꙮ', '中证明中', '请设计这个', 'ระบบ', 'ระบบออกแบบ', 'ค์', '၊', '។'];
   const text = fc.array(fc.tuple(fc.constantFrom(...pieces), fc.constantFrom(' ', ' ', '')), { maxLength: 40 }).map((p) => lexicalForm(p.map(([w, sep]) => w + sep).join('')));
 
   it('clauseRanges gives the pieces split() gives, blank ones left out (property)', () => {
@@ -181,13 +181,13 @@ describe('clauses of a long ask', () => {
         }
         let j = i;
         let high = false;
-        for (; j < clause.length && isBmpWordChar(clause.charCodeAt(j)); j++) if (clause.charCodeAt(j) >= 0x2e80) high = true;
+        for (; j < clause.length && isBmpWordChar(clause.charCodeAt(j)); j++) if (isAnywhereUnit(clause.charCodeAt(j))) high = true;
         if (kept < 2 && !high && !STUFFING_VOCABULARY.has(clause.slice(i, j))) kept++;
         i = j;
       }
       return kept < 2;
     };
-    const piece = fc.constantFrom('prove', 'design', 'step', 'by', 'the', 'it', 'rigorously', 'zebra', 'qux', 'capital', "'", '’', "it's", 'don’t', ' ', ' ', ', ', '-', '证明', '设计这个', 'ꙮ', '1', 'which', 'what', '.', '\n');
+    const piece = fc.constantFrom('prove', 'design', 'step', 'by', 'the', 'it', 'rigorously', 'zebra', 'qux', 'capital', "'", '’', "it's", 'don’t', ' ', ' ', ', ', '-', '证明', '设计这个', 'ꙮ', '1', 'which', 'what', '.', '\n', 'ออกแบบระบบ', 'สวัสดี', 'ស្រាយបញ្ជាក់');
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 16 }), fc.array(piece, { maxLength: 3 }), fc.array(piece, { maxLength: 3 }), (parts, before, after) => {
         const clause = parts.join(' ');
@@ -294,7 +294,7 @@ describe('stuffing shortcut', () => {
     // session 47: beside letters, numbers, marks and Chinese terms, with no space between too),
     // words of their own, marks and symbols, letters and numbers past ASCII, and units at or past
     // U+2E80 (Chinese terms, astral stand-ins: the regexes decide those clauses).
-    const pieces = ['prove', 'derive', 'design', 'optimize', 'implement', 'debug', 'analyze', 'step by step', 'first', 'then', 'finally', 'it', 'the', 'a', 'an', 'and', 'rigorously', 'thoroughly', 'in detail', 'trade-offs', 'trade-off', 'tradeoffs', 'trade-offish', 'trade-off\'s', 'xtrade-off', 'trade-offs2', 'step-by-step', "it's", "'", '’', 'it2', '2it3', 'ab2it', "foo'bar", 'foo’bar', 'capital', 'france', '42', ',', ', ', '-', '\t', 'c++', 'x', 'µs', 'itµ', 'ſ', 'é', 'это', 'и', 'всё', 'ceph-кластер', '□', '_', '∑', '2^100', '{', '²', 'i̇t', 'ꙮ', '设计', '证明x', 'optimize证明', '证明design'];
+    const pieces = ['prove', 'derive', 'design', 'optimize', 'implement', 'debug', 'analyze', 'step by step', 'first', 'then', 'finally', 'it', 'the', 'a', 'an', 'and', 'rigorously', 'thoroughly', 'in detail', 'trade-offs', 'trade-off', 'tradeoffs', 'trade-offish', 'trade-off\'s', 'xtrade-off', 'trade-offs2', 'step-by-step', "it's", "'", '’', 'it2', '2it3', 'ab2it', "foo'bar", 'foo’bar', 'capital', 'france', '42', ',', ', ', '-', '\t', 'c++', 'x', 'µs', 'itµ', 'ſ', 'é', 'это', 'и', 'всё', 'ceph-кластер', '□', '_', '∑', '2^100', '{', '²', 'i̇t', 'ꙮ', '设计', '证明x', 'optimize证明', '证明design', 'ออกแบบ', 'ออกแบบx', 'designออกแบบ', 'พิสูจน์ระบบ', 'ဒီဇိုင်းဆွဲ'];
     const ends = ['. ', '; ', '\n', '? '];
     const clause = fc.tuple(fc.array(fc.constantFrom(...pieces), { minLength: 1, maxLength: 9 }), fc.constantFrom(' ', ' ', '', '-')).map(([p, sep]) => p.join(sep));
     fc.assert(
@@ -320,14 +320,14 @@ describe('one-sentence shortcut', () => {
       for (const word of words(text)) {
         if (ONE_SENTENCE_REMOVABLE.has(word) || SMALL_TALK_WORDS.has(word)) continue;
         let plain = true;
-        for (let i = 0; i < word.length && plain; i++) plain = word.charCodeAt(i) < 0x2e80 && isBmpLetter(word.charCodeAt(i));
+        for (let i = 0; i < word.length && plain; i++) plain = !isAnywhereUnit(word.charCodeAt(i)) && isBmpLetter(word.charCodeAt(i));
         if (plain && unknown.add(word).size >= 4) return 4;
       }
       return unknown.size;
     };
     const vocabulary = [...ONE_SENTENCE_REMOVABLE].slice(0, 40).concat([...SMALL_TALK_WORDS].slice(0, 20));
     const piece = fc.oneof(
-      fc.constantFrom(...vocabulary, 'zebra', 'qux', 'france', 'zebras', 'zebr', 'x2', '42', 'é', 'ꙮ', '设计', 'ⅻ', '😀', "it's"),
+      fc.constantFrom(...vocabulary, 'zebra', 'qux', 'france', 'zebras', 'zebr', 'x2', '42', 'é', 'ꙮ', '设计', 'ⅻ', '😀', "it's", 'ออกแบบ', 'สวัสดี', 'ဒီဇိုင်း'),
       fc.string({ unit: 'binary', maxLength: 4 }),
     );
     fc.assert(
@@ -369,7 +369,7 @@ describe('one-sentence shortcut', () => {
       if (trimmed.length === 0) return true;
       if (trimmed.length > 600) return false;
       const t = trimmed.toLowerCase();
-      if (lexicons.SMALL_TALK_CJK.test(t)) return true;
+      if (lexicons.SMALL_TALK_CJK.test(t) || lexicons.SMALL_TALK_UNSPACED.test(t)) return true;
       if (lexicons.SOCIAL_OPENING_CJK.test(t)) return !namesAnAsk(t);
       const seen = new Set<string>();
       let known = 0;
@@ -397,7 +397,7 @@ describe('one-sentence shortcut', () => {
       return seen.size + cjkMore <= 5 && !/[?？]/.test(t) && (lexicons.SOCIAL_EDGE_WORDS.has(first) || lexicons.SOCIAL_EDGE_WORDS.has(last)) && !namesAnAsk(t);
     };
     const piece = fc.oneof(
-      fc.constantFrom('thanks', 'Thank', 'you', 'hi', 'Hello', 'ok', 'okay', 'sure', 'great', 'bye', 'what', 'why', 'who', 'prove', 'design', 'capital', 'x', '1', '42', "don't", "'", '’', ' ', ' ', '  ', '\n', '?', '？', '!', '.', '😀', '👍', '𝐀', '𝐀b', 'ſ', 'K', '\ud800', '\udc00', 'é', 'ß', '٣', 'Ⅻ', '谢谢', '你好', 'こんにちは', 'спасибо', 'привет', 'gracias', 'danke', 'ありがとうございます', 'メモリ使用量が増え', '线上消费者', '안녕하세요요'),
+      fc.constantFrom('thanks', 'Thank', 'you', 'hi', 'Hello', 'ok', 'okay', 'sure', 'great', 'bye', 'what', 'why', 'who', 'prove', 'design', 'capital', 'x', '1', '42', "don't", "'", '’', ' ', ' ', '  ', '\n', '?', '？', '!', '.', '😀', '👍', '𝐀', '𝐀b', 'ſ', 'K', '\ud800', '\udc00', 'é', 'ß', '٣', 'Ⅻ', '谢谢', '你好', 'こんにちは', 'спасибо', 'привет', 'gracias', 'danke', 'ありがとうございます', 'メモリ使用量が増え', '线上消费者', '안녕하세요요', 'สวัสดีครับ', 'ขอบคุณ', 'ອະທິບາຍ'),
       fc.string({ unit: 'grapheme', maxLength: 3 }),
     );
     fc.assert(
