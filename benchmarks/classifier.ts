@@ -195,6 +195,8 @@ const ADVERSARIAL: Array<[string, (bytes: number) => string]> = [
   ['no spaces', (b) => fill('abcdefghijklmnopqrstuvwxyz0123456789', b)],
   ['no spaces, letters and marks', (b) => fill("a'b-c_d’e", b)],
   ['mixed scripts', (b) => fill('证明 design доказать 設計 بره‍ان प्रमाण optimize 최적화 ', b)],
+  // Session 64: Thai, Lao, Khmer and Burmese terms, matched anywhere (indexOf per term whose first letter the text holds).
+  ['scripts without spaces', (b) => fill('ออกแบบระบบ พิสูจน์ ພິສູດ ສາເຫດ ស្រាយបញ្ជាក់ រចនា ဒီဇိုင်းဆွဲ ช้า สาเหตุ คืออะไร ', b)],
   ['nested code fences', (b) => fill('```js\n```py\n````\n  ```\n', b)],
   ['one char per line', (b) => fill('{\n;\n', b)],
   ['question marks', (b) => fill('why? how? ', b)],

@@ -2,6 +2,10 @@
  * Keyword stuffing: hard words set around an easy ask ("Prove it rigorously, design the
  * architecture. What is 2+2?"). The clauses of an ask, which of them are hard words with no object
  * of their own, and the ask without them, for scoreTurn to score the rest on its own. Pure.
+ *
+ * "A Chinese or Japanese term" below is any term matched anywhere, with no word boundary: those
+ * of Chinese, Japanese and Korean, and since session 64 Thai, Lao, Khmer and Burmese
+ * (isAnywhereUnit, wordlex.ts).
  */
 
 import { COMPLEX_ASK, DEEP_ASK, EFFORT_TERMS, MULTI_STEP, SMALL_TALK_WORDS } from './lexicon.js';

@@ -1813,7 +1813,7 @@ describe('fewShotAsk and templatedAsk: examples and input fields are given, not 
   });
 });
 
-/** Asks each read at a tier by the rules alone (session 63's sets, in their languages). */
+/** Asks each read at a tier by the rules alone (sessions 63 and 64's sets, in their languages). */
 function expectTiers(byTier: Partial<Record<(typeof TIER_NAMES)[number], readonly string[]>>): void {
   for (const [tier, asks] of Object.entries(byTier)) for (const q of asks) expect(rules(q).tier, q).toBe(tier);
 }
