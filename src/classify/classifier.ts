@@ -6,9 +6,9 @@ import { ANALYSIS_ASKED, BREAKDOWN, BREVITY, BUILD_VERB_DE, CHANGE_REF, CHANGE_R
 import { ARITHMETIC_STEP, countQuantities, endsInArithmetic, figuresIn, largestNumber, numericRanges, powerQuestionIn, quantitiesIn } from './numbers.js';
 import { hasSocialWord, isSmallTalk, socialEdge, withoutSocialEdges } from './social.js';
 import { clauseRanges, NO_OBJECT, stuffingClauses, unknownKeptWords, withoutHardWords } from './stuffing.js';
-import { approxWords, astralToBmp, type ChatMessageLike, currentTurnIndex, ends, isBmpLetter, isJsSpace, isUnspaced, lexicalForm, listLines, messageEnds, messageHead, nonBlankLines, splitAsk, technicalMarks, type TechnicalMarks, textShape, withCommonMarksAtEnds, withPlainSpaces, wordsUpTo } from './text.js';
+import { approxWords, astralToBmp, type ChatMessageLike, currentTurnIndex, ends, isBmpLetter, isBmpWordChar, isJsSpace, isUnspaced, lexicalForm, listLines, messageEnds, messageHead, nonBlankLines, splitAsk, technicalMarks, type TechnicalMarks, textShape, withCommonMarksAtEnds, withPlainSpaces, wordsUpTo } from './text.js';
 import { type LexiconScan, readLexicons, words } from './wordlex.js';
-import { FALLBACK_ODDS, liftOdds, SECOND_OPINION_ODDS, type SecondOpinionMargins, secondOpinionMargins, type SecondOpinionTier, WORD_MODEL_CHARS, wordModelScore, wordModelTierOf } from './wordmodel.js';
+import { FALLBACK_ODDS, liftOdds, SECOND_OPINION_ODDS, type SecondOpinionMargins, secondOpinionMargins, type SecondOpinionTier, unreadAbove, unreadTier, WORD_MODEL_CHARS, wordModelScore, wordModelTierOf } from './wordmodel.js';
 
 export interface Classification {
   tier: TierName;
@@ -32,6 +32,8 @@ const SIMPLE = TIER_NAMES.indexOf('simple');
 const MODERATE = TIER_NAMES.indexOf('moderate');
 /** The start of the signal of an ask the rules found nothing in, read a tier up by the word model (its tier follows). */
 export const FALLBACK_SIGNAL_PREFIX = 'no ask the rules know; its words read as ';
+/** The signal of an ask the rules found nothing in, in a script the word model cannot read, read a tier up by UNREAD_PRIOR. */
+export const UNREAD_SIGNAL = 'no ask the rules know, in a script the word model does not read: read as such asks are labelled';
 /** The signal of a reading the second opinion lifted, by the reading's tier. */
 export const SECOND_OPINION_SIGNALS: Readonly<Record<SecondOpinionTier, string>> = {
   simple: 'read as simple; its words read as moderate',
@@ -314,6 +316,34 @@ function teamSituationThenCourse(lex: string): boolean {
   return (cjk ? situation.length >= 12 : wordsUpTo(situation, 6) >= 6) && FIRST_PERSON_PLURAL.test(situation);
 }
 
+/** "We" and "our" in Thai (not "เราเตอร์", router), Lao, Khmer and Burmese. */
+const UNSPACED_WE = /เรา(?!เตอร์)|ພວກເຮົາ|យើង|ကျွန်တော်တို့|ကျွန်မတို့|ငါတို့/u;
+/** What to do, how, should, where to start, in Thai, Lao, Khmer and Burmese (which often close a question with no mark). */
+const UNSPACED_COURSE = /อย่างไร|ยังไง|ควร|จากตรงไหน|ແນວໃດ|ຄວນ|ຈາກໃສ|យ៉ាងដូចម្តេច|ដោយរបៀបណា|គួរ|ពីណា|ဘယ်လို|သင့်|ရမလဲ|ဘယ်ကနေ/u;
+/** How many, how much, in the same four. */
+const UNSPACED_VALUE = /เท่าไร|เท่าไหร่|กี่|ຈັກ|ເທົ່າໃດ|ប៉ុន្មាន|ဘယ်လောက်|ဘယ်နှစ်/u;
+/** Characters a Thai, Lao, Khmer or Burmese closing question is looked for in, and a situation told before it has at least (about ten words). */
+const UNSPACED_QUESTION_CHARS = 40;
+
+/**
+ * teamSituationThenCourse's reading for Thai, Lao, Khmer and Burmese (session 64, probe set 139): their
+ * sentences end with a space or their own marks, and a question often with none. The turn ends
+ * in one of those scripts (a mark or "?" after it aside), its last 40 characters ask what to do
+ * and not for a value, and at least 40 characters before that tell the situation with "we" or
+ * "our" in them.
+ */
+function unspacedSituationThenCourse(t: string): boolean {
+  let end = t.length;
+  while (end > 0 && !isBmpWordChar(t.charCodeAt(end - 1))) end--;
+  if (end === 0 || !isUnspaced(t.charCodeAt(end - 1))) return false;
+  const from = Math.max(0, end - UNSPACED_QUESTION_CHARS);
+  const question = t.slice(from, end);
+  const course = UNSPACED_COURSE.exec(question);
+  if (course === null || UNSPACED_VALUE.test(question)) return false;
+  const situation = t.slice(0, from + course.index);
+  return situation.length >= UNSPACED_QUESTION_CHARS && UNSPACED_WE.test(situation);
+}
+
 /** A statement of at least five words, then one closing question of one clause: "<scene>. <question>?". */
 function setUpQuestion(lex: string): boolean {
   const t = lex.trimEnd();
@@ -565,6 +595,11 @@ function scoreTurn(raw: string, nested = false): TurnScore {
     // complex; the moderate ones are puzzles, yes/no checks, choices and a bare "Fix?").
     family = 'complex';
     extra.push('a technical situation and a short ask for what to do');
+  } else if (below('complex') && !code && !material && askRaw.length <= 400 && unspacedSituationThenCourse(lex.trimEnd())) {
+    // teamSituationThenCourse's reading (below) for the scripts written without spaces, before a
+    // name in the ask ("Excel") caps it as a question about a named system.
+    family = 'complex';
+    extra.push('a situation told, then what to do');
   } else if (below('complex') && !code && !material && askRaw.length <= 400) {
     // Terse expert asks name no hard verb; what they give is a named system, often measured. The
     // ask must say something besides the names and numbers ("Hello, GC 400 ms" is a greeting), and
@@ -936,8 +971,19 @@ export function classifyMessages(
   // to a tool-using agent is one tool call, whatever its words suggest) not one agent command.
   // Nor a turn that follows an earlier user turn: the model reads the turn's words alone, and the
   // rules read a follow-up with its conversation (followsUserTurn).
-  const modelMayLift = () => fallbackMayRead(currentText) && !(toolAgent && agentCommand(currentText)) && !followsUserTurn(messages, lastUser) && modelHasWords(currentText);
-  if (signals.length === 0 && model) {
+  const mayLift = () => fallbackMayRead(currentText) && !(toolAgent && agentCommand(currentText)) && !followsUserTurn(messages, lastUser);
+  const modelMayLift = () => mayLift() && modelHasWords(currentText);
+  if (signals.length === 0 && model && !modelHasWords(currentText)) {
+    // Nothing the rules know, in a script the model cannot read (Thai, Lao, Khmer, Burmese): read
+    // as the asks the fallback reads are labelled (UNREAD_PRIOR), at most one tier up, never down.
+    const prior = unreadTier(underTierCost);
+    if (prior > idx && mayLift()) {
+      liftedOdds = unreadAbove(idx);
+      idx++;
+      score = Math.max(score, BAND_MIDDLE[idx]!);
+      signals.push(UNREAD_SIGNAL);
+    }
+  } else if (signals.length === 0 && model) {
     // The rules recognised nothing in this ask (no verb, problem, puzzle or material, no context):
     // the word model reads it, and may lift it one tier, never more and never down (wordmodel.ts).
     // The model first: it is the cheaper test, and most reads lift nothing.

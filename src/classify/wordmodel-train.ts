@@ -196,6 +196,21 @@ function fitFallbackOdds(training: readonly LabelledRow[], byFold: ReadonlyArray
   return fitOdds(points);
 }
 
+/**
+ * The labels of the training rows the fallback reads (an ask the rules found nothing in, where the
+ * model may lift: the rows a model that reads every ask far above the rules' tier lifts), counted
+ * by tier, trivial first: what such an ask is labelled, for a turn whose words the model cannot
+ * read (classifyMessages, unreadTier).
+ */
+export function fitUnreadPrior(rows: readonly LabelledRow[]): number[] {
+  const counts = TIER_NAMES.map(() => 0);
+  for (const r of trainingRows(rows)) {
+    const c = classifyMessages(r.messages, DEFAULT_UNDER_TIER_COST, () => 1e9);
+    if (c.signals.some((x) => x.startsWith(FALLBACK_SIGNAL_PREFIX))) counts[TIER_NAMES.indexOf(r.expected_tier)]!++;
+  }
+  return counts;
+}
+
 /** σ(a + b·x) fitted to the points (x, y ∈ {0, 1}) by Newton's method on the log-likelihood. */
 function fitOdds(points: readonly { s: number; y: number }[]): FittedOdds {
   let a = 0;
@@ -223,8 +238,8 @@ function fitOdds(points: readonly { s: number; y: number }[]): FittedOdds {
   return { a: round(a), b: round(b), readings: points.length, above: points.filter((p) => p.y === 1).length };
 }
 
-/** The generated weights module: int8 weights with one scale, as (index, weight) triples in base64, and the odds of the model's lifts (second opinion, fallback). */
-export function weightsModule(model: TrainedWordModel, odds: LiftOddsFit): string {
+/** The generated weights module: int8 weights with one scale, as (index, weight) triples in base64, the odds of the model's lifts (second opinion, fallback) and the labels of the asks the fallback reads. */
+export function weightsModule(model: TrainedWordModel, odds: LiftOddsFit, unreadPrior: readonly number[]): string {
   let max = 0;
   for (const v of model.weights) max = Math.max(max, Math.abs(v));
   const scale = max > 0 ? max / 127 : 1;
@@ -249,6 +264,8 @@ export function weightsModule(model: TrainedWordModel, odds: LiftOddsFit): strin
     `  },`,
     `  // P(labelled above the rules' tier t | a fallback lift from t, score s) = σ(a + b·(s − t)): fitLiftOdds.`,
     `  fallbackOdds: { a: ${odds.fallback.a}, b: ${odds.fallback.b} },`,
+    `  // Labels (trivial first) of the training asks the fallback reads: fitUnreadPrior.`,
+    `  unreadPrior: [${unreadPrior.join(', ')}],`,
     `  data: '${data}',`,
     `} as const;`,
     '',

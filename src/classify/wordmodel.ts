@@ -167,6 +167,29 @@ export const liftOdds = (odds: LiftOdds, x: number): number => 1 / (1 + Math.exp
  */
 export const FALLBACK_ODDS: LiftOdds = WORD_MODEL.fallbackOdds;
 
+/**
+ * The labels, by tier (trivial first), of the training asks the fallback reads: an ask the rules
+ * found nothing in, as a prior for one whose words the model cannot read (classifier.ts,
+ * modelHasWords).
+ */
+export const UNREAD_PRIOR: readonly number[] = WORD_MODEL.unreadPrior;
+
+/**
+ * The tier such an ask is read at, at a cost ratio: the one with the least expected cost under
+ * UNREAD_PRIOR, the smallest whose share of the labels at or below it reaches R / (R + 1), as
+ * decideTier picks from calibrated probabilities.
+ */
+export function unreadTier(underTierCost: number): number {
+  const total = UNREAD_PRIOR.reduce((a, b) => a + b, 0);
+  const q = underTierCost / (underTierCost + 1);
+  let atOrBelow = 0;
+  for (let k = 0; k < UNREAD_PRIOR.length; k++) if ((atOrBelow += UNREAD_PRIOR[k]!) >= q * total) return k;
+  return UNREAD_PRIOR.length - 1;
+}
+
+/** The share of UNREAD_PRIOR's labels above tier t: the confidence of a reading it lifted from t. */
+export const unreadAbove = (t: number): number => UNREAD_PRIOR.slice(t + 1).reduce((a, b) => a + b, 0) / UNREAD_PRIOR.reduce((a, b) => a + b, 0);
+
 /** The readings the second opinion may lift one tier, each with its odds. */
 export type SecondOpinionTier = 'simple' | 'moderate';
 export const SECOND_OPINION_TIERS: readonly SecondOpinionTier[] = ['simple', 'moderate'];

@@ -3,7 +3,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FALLBACK_SIGNAL_PREFIX, classifyMessages, classifyText, germanHowToVerb, isTypoDiff } from '../../src/classify/classifier.js';
+import { FALLBACK_SIGNAL_PREFIX, UNREAD_SIGNAL, classifyMessages, classifyText, germanHowToVerb, isTypoDiff } from '../../src/classify/classifier.js';
+import { UNREAD_PRIOR, unreadAbove, unreadTier } from '../../src/classify/wordmodel.js';
 import { ARITHMETIC_STEP, POWER_QUESTION, numericRanges, powerQuestionIn } from '../../src/classify/numbers.js';
 import { fewShotAsk, givenPassage, groundedAsk, templatedAsk } from '../../src/classify/given.js';
 import { isSmallTalk, withoutSocialEdges } from '../../src/classify/social.js';
@@ -2099,6 +2100,45 @@ describe('session 64: asks in Thai, Lao, Khmer and Burmese (probe set 137), scri
 
   it('is bounded on a megabyte of each script, with and without spaces', () => {
     for (const unit of ['ออกแบบระบบ', 'ພິສູດ ', 'ស្រាយបញ្ជាក់។', 'ဒီဇိုင်းဆွဲ၊ ', 'ช้']) expect(() => within(300, () => classifyText(unit.repeat(Math.ceil((1 << 20) / unit.length)))), unit).not.toThrow();
+  });
+});
+
+describe('session 64: other kinds of ask in Thai, Lao, Khmer and Burmese (probe set 139)', () => {
+  it('reads advice and stories as moderate, translations and code to run as simple, a situation then what to do as complex, "ok, it works now" as trivial', () => {
+    expectTiers({ trivial: ['โอเค ขอบคุณนะ ใช้ได้แล้ว', 'ໂອເຄ ຂອບໃຈ, ໃຊ້ໄດ້ແລ້ວ', 'អូខេ អរគុណ ដំណើរការហើយ', 'ok ကျေးဇူးပါ၊ အလုပ်လုပ်သွားပြီ'] });
+    expectTiers({ simple: ['แปลประโยคนี้เป็นภาษาอังกฤษ: ฉันชอบดื่มกาแฟตอนเช้า', "โค้ด Python นี้พิมพ์อะไรออกมา\n\nprint(len('สวัสดี'))", 'ရက်ထပ်နှစ်မှာ ရက် ဘယ်နှစ်ရက် ရှိလဲ'] });
+    expectTiers({
+      complex: [
+        'บริษัทเล็กๆ ของเรามีพนักงาน 35 คน และทุกเดือนใช้เวลาสามวันในการจ่ายเงินเดือน เราจะทำให้กระบวนการนี้เป็นอัตโนมัติได้อย่างไร',
+        'ທີມຂອງພວກເຮົາມີນັກພັດທະນາ 6 ຄົນ ແລະ ການອອກເວີຊັນໃໝ່ຊ້າກວ່າກຳນົດສອງອາທິດທຸກຄັ້ງ. ພວກເຮົາຄວນປ່ຽນຫຍັງ',
+        'ក្រុមហ៊ុនរបស់យើងមានបុគ្គលិក 50 នាក់ ហើយយើងនៅតែកត់ត្រាគណនេយ្យក្នុង Excel ដែលលែងគ្រប់គ្រាន់ហើយ។ តើយើងគួរផ្លាស់ទៅប្រព័ន្ធថ្មីដោយរបៀបណា?',
+        'ကျွန်တော်တို့ ကုမ္ပဏီမှာ ဝန်ထမ်း ၄၀ ရှိပြီး လစာပေးဖို့ လတိုင်း ၃ ရက် ကြာတယ်။ ဒီလုပ်ငန်းစဉ်ကို ဘယ်လို automate လုပ်ရမလဲ',
+        "ทำไม query นี้ช้ามากบนตาราง 20 ล้านแถว\n\nSELECT * FROM orders WHERE YEAR(created_at) = 2024;",
+      ],
+    });
+    // Not a team's situation: one's own child ("my daughter"), a question for a value, and Thai "เรา" inside "เราเตอร์" (router).
+    for (const q of ['ลูกสาวผมอายุ 9 ขวบ กลัววิชาคณิตศาสตร์มาก จะช่วยเขาได้อย่างไร', 'ร้านของเรามีลูกค้าวันละ 200 คน แต่ละคนซื้อของเฉลี่ย 150 บาท เราจะมีรายได้วันละเท่าไร', 'เราเตอร์ที่บ้านผมเปิดมาได้สามปีแล้ว ไฟสีส้มกะพริบตลอดเวลา ควรทำอย่างไรดี']) {
+      expect(rules(q).signals, q).not.toContain('a situation told, then what to do');
+    }
+  });
+
+  it('an ask the rules know nothing of, in a script the word model cannot read, is read as the asks the fallback reads are labelled (UNREAD_PRIOR), one tier up at most', () => {
+    const ask = (q: string, cost = 3) => classifyMessages([{ role: 'user', content: q }], cost);
+    const tides = ask('เล่าเรื่องน้ำขึ้นน้ำลงให้ฟังหน่อย');
+    expect(tides.signals).toContain(UNREAD_SIGNAL);
+    expect(tides.tier).toBe(TIER_NAMES[Math.min(unreadTier(3), 2)]);
+    expect(tides.confidence).toBeCloseTo(unreadAbove(1), 2);
+    // Rules only (no fallback): read by its shape, as before.
+    expect(rules('เล่าเรื่องน้ำขึ้นน้ำลงให้ฟังหน่อย').signals).not.toContain(UNREAD_SIGNAL);
+    // The quantile: the smallest tier whose share of the prior's labels at or below it reaches R / (R + 1).
+    const total = UNREAD_PRIOR.reduce((a, b) => a + b, 0);
+    for (const r of [0.5, 1, 3, 5, 50]) {
+      const k = unreadTier(r);
+      const atOrBelow = (t: number) => UNREAD_PRIOR.slice(0, t + 1).reduce((a, b) => a + b, 0) / total;
+      expect(atOrBelow(k), String(r)).toBeGreaterThanOrEqual(r / (r + 1) - 1e-12);
+      if (k > 0) expect(atOrBelow(k - 1), String(r)).toBeLessThan(r / (r + 1));
+    }
+    expect(unreadTier(50)).toBeGreaterThanOrEqual(unreadTier(1));
   });
 });
 

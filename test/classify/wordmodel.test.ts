@@ -4,8 +4,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { classifyMessages, classifyText, SECOND_OPINION_SIGNALS } from '../../src/classify/classifier.js';
 import { TIER_NAMES } from '../../src/config/schema.js';
-import { FALLBACK_ODDS, SECOND_OPINION_ODDS, SECOND_OPINION_TIERS, WORD_MODEL_CHARS, distinctFeatures, liftOdds, secondOpinionMarginFor, secondOpinionMargins, wordModelScore } from '../../src/classify/wordmodel.js';
-import { HELD_BACK_PROBE_SETS, RULES_ONLY_PROBE_SETS, askKey, fitLiftOdds, labelledRows, trainWordModel, weightsModule } from '../../src/classify/wordmodel-train.js';
+import { FALLBACK_ODDS, SECOND_OPINION_ODDS, SECOND_OPINION_TIERS, UNREAD_PRIOR, WORD_MODEL_CHARS, distinctFeatures, liftOdds, secondOpinionMarginFor, secondOpinionMargins, wordModelScore } from '../../src/classify/wordmodel.js';
+import { HELD_BACK_PROBE_SETS, RULES_ONLY_PROBE_SETS, askKey, fitLiftOdds, fitUnreadPrior, labelledRows, trainWordModel, weightsModule } from '../../src/classify/wordmodel-train.js';
 import { packageRoot } from '../../src/paths.js';
 
 const root = packageRoot();
@@ -32,26 +32,28 @@ describe('word model (the classifier fallback)', () => {
     expect(model.ids.some((id) => repeats.has(id))).toBe(false);
     expect(new Set(model.ids).size).toBe(model.ids.length);
     const odds = fitLiftOdds(rows);
-    expect(weightsModule(model, odds)).toBe(readFileSync(join(root, 'src', 'classify', 'word-model-weights.ts'), 'utf8'));
+    const prior = fitUnreadPrior(rows);
+    expect(weightsModule(model, odds, prior)).toBe(readFileSync(join(root, 'src', 'classify', 'word-model-weights.ts'), 'utf8'));
+    expect(prior).toEqual([...UNREAD_PRIOR]);
     for (const t of SECOND_OPINION_TIERS) expect({ a: odds.secondOpinion[t].a, b: odds.secondOpinion[t].b }, t).toEqual({ ...SECOND_OPINION_ODDS[t] });
     expect({ a: odds.fallback.a, b: odds.fallback.b }).toEqual({ ...FALLBACK_ODDS });
     // A held-out label, a held-back probe's or a rules-only probe's cannot move the weights or the odds.
     const flipped = rows.map((r) => (unseen(r) || rulesOnly(r) ? { ...r, expected_tier: 'deep' as const } : r));
-    expect(weightsModule(trainWordModel(flipped), fitLiftOdds(flipped))).toBe(weightsModule(model, odds));
+    expect(weightsModule(trainWordModel(flipped), fitLiftOdds(flipped), fitUnreadPrior(flipped))).toBe(weightsModule(model, odds, prior));
     // A used probe's label does (the probes are read).
     const probe = rows.findIndex((r) => r.split === 'probe' && !HELD_BACK_PROBE_SETS.has(r.set!) && !rulesOnly(r));
     const moved = rows.map((r, i) => (i === probe ? { ...r, expected_tier: r.expected_tier === 'deep' ? ('trivial' as const) : ('deep' as const) } : r));
-    expect(weightsModule(trainWordModel(moved), odds)).not.toBe(weightsModule(model, odds));
+    expect(weightsModule(trainWordModel(moved), odds, UNREAD_PRIOR)).not.toBe(weightsModule(model, odds, UNREAD_PRIOR));
   });
 
   it('a row weight scales its gradient: 1 for every row is the committed training, 0 leaves a row out, a half moves the weights', () => {
     const model = trainWordModel(rows);
     const odds = fitLiftOdds(rows);
-    expect(weightsModule(trainWordModel(rows, () => 1), odds)).toBe(weightsModule(model, odds));
+    expect(weightsModule(trainWordModel(rows, () => 1), odds, UNREAD_PRIOR)).toBe(weightsModule(model, odds, UNREAD_PRIOR));
     const tuneOnly = trainWordModel(rows, (r) => (r.split === 'tune' ? 1 : 0));
     expect(tuneOnly.ids).toEqual(model.ids.filter((id) => rows.find((r) => r.id === id)!.split === 'tune'));
-    expect(weightsModule(tuneOnly, odds)).toBe(weightsModule(trainWordModel(rows.filter((r) => r.split !== 'probe')), odds));
-    expect(weightsModule(trainWordModel(rows, (r) => (r.split === 'tune' ? 1 : 0.5)), odds)).not.toBe(weightsModule(model, odds));
+    expect(weightsModule(tuneOnly, odds, UNREAD_PRIOR)).toBe(weightsModule(trainWordModel(rows.filter((r) => r.split !== 'probe')), odds, UNREAD_PRIOR));
+    expect(weightsModule(trainWordModel(rows, (r) => (r.split === 'tune' ? 1 : 0.5)), odds, UNREAD_PRIOR)).not.toBe(weightsModule(model, odds, UNREAD_PRIOR));
   });
 
   it("the second opinion's margins fall as under-tiering costs more: where each reading's fitted odds of the tier above pass 1 / (1 + ratio)", () => {
