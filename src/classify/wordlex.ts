@@ -246,20 +246,29 @@ export class LexiconScan {
   readonly places: (readonly number[] | undefined)[] = [];
   /**
    * Units in the text of the scripts whose terms match anywhere (isAnywhereUnit: from U+2E80 on,
-   * Thai, Lao, Myanmar, Khmer), as a 4,096-bit filter (unit mod 4096; null if none): such a term
-   * whose first unit's bit is clear is not in the text, and is not searched for. Searching for
-   * every term cost ~20 us on 600 Chinese characters here.
+   * Thai, Lao, Myanmar, Khmer), as a 4,096-bit filter (unit mod 4096), then the pairs of such
+   * units side by side, as 4,096 more (pairBit); null if none. Such a term whose first unit's bit
+   * or first pair's bit is clear is not in the text, and is not searched for. Searching for every
+   * term cost ~20 us on 600 Chinese characters here; with the units alone, 2 KB of Thai, Lao,
+   * Khmer and Burmese (whose few letters set most of their units' bits) read 18.5 us a call at the
+   * median, with the pairs 16.9 (benchmarks/README.md, session 64).
    */
   private readonly cjkUnits: Uint32Array | null;
 
   constructor(readonly text: string) {
     const hits: (number[] | undefined)[] = new Array(lexiconCount);
     let cjkUnits: Uint32Array | null = null;
+    // Where the last such unit was: a pair is two side by side (a unit the loop reads twice, the
+    // one a word ends at, makes no pair with itself).
+    let lastAt = -2;
     const n = text.length;
     let i = 0;
     while (i < n) {
       let c = text.charCodeAt(i);
-      if (isAnywhereUnit(c)) (cjkUnits ??= new Uint32Array(128))[(c >> 5) & 127]! |= 1 << (c & 31);
+      if (isAnywhereUnit(c)) {
+        noteAnywhere((cjkUnits ??= new Uint32Array(256)), text, i, c, lastAt);
+        lastAt = i;
+      }
       if (!isBmpWordChar(c)) {
         i++;
         continue;
@@ -268,7 +277,10 @@ export class LexiconScan {
       let h = hashStep(HASH_SEED, c);
       for (i++; i < n; i++) {
         c = text.charCodeAt(i);
-        if (isAnywhereUnit(c)) (cjkUnits ??= new Uint32Array(128))[(c >> 5) & 127]! |= 1 << (c & 31);
+        if (isAnywhereUnit(c)) {
+          noteAnywhere((cjkUnits ??= new Uint32Array(256)), text, i, c, lastAt);
+          lastAt = i;
+        }
         if (!isBmpWordChar(c)) break;
         h = hashStep(h, c);
       }
@@ -323,9 +335,25 @@ export class LexiconScan {
     return this.cjkUnits !== null;
   }
 
-  /** Could the text hold the unit c (isAnywhereUnit)? False means it does not. */
-  mayHold(c: number): boolean {
-    return this.cjkUnits !== null && (this.cjkUnits[(c >> 5) & 127]! & (1 << (c & 31))) !== 0;
+  /**
+   * Could the text hold a term that starts with the unit c (isAnywhereUnit) and, where pair is
+   * not -1, the pair pairBit gave for its first two units? False means it does not.
+   */
+  mayStart(c: number, pair: number): boolean {
+    const bits = this.cjkUnits;
+    return bits !== null && (bits[(c >> 5) & 127]! & (1 << (c & 31))) !== 0 && (pair < 0 || (bits[128 + (pair >> 5)]! & (1 << (pair & 31))) !== 0);
+  }
+}
+
+/** A pair of units' bit in LexiconScan's pair filter (0-4095): the top 12 bits of both, multiplied by a large odd constant. */
+const pairBit = (a: number, b: number): number => Math.imul((b << 16) | a, 0x9e3779b1) >>> 20;
+
+/** Sets the filter bits of the unit c at i (isAnywhereUnit): its own, and its pair's with the unit before it where that one is such a unit too (at lastAt). */
+function noteAnywhere(bits: Uint32Array, text: string, i: number, c: number, lastAt: number): void {
+  bits[(c >> 5) & 127]! |= 1 << (c & 31);
+  if (lastAt === i - 1) {
+    const p = pairBit(text.charCodeAt(i - 1), c);
+    bits[128 + (p >> 5)]! |= 1 << (p & 31);
   }
 }
 
@@ -339,7 +367,7 @@ export class WordLexicon {
   /** Literals that start with a character that is not a letter or number ("∫"): found by indexOf. */
   private readonly symbolLiterals: { text: string; order: number }[] = [];
   /** Chinese, Japanese, Korean, Thai, Lao, Khmer and Burmese literals: found anywhere, by indexOf. */
-  private readonly cjkLiterals: { text: string; order: number; first: number }[] = [];
+  private readonly cjkLiterals: { text: string; order: number; first: number; pair: number }[] = [];
   /** The words of every spaced literal (see vocabulary()). */
   private readonly vocabulary: string[] = [];
   /** The terms the expander could not make finite, as a regex of their own (null if none). */
@@ -393,7 +421,9 @@ export class WordLexicon {
         const first = text.charCodeAt(0);
         // The scan's filter holds only the units of these scripts.
         if (!isAnywhereUnit(first)) throw new Error(`lexicon: CJK term ${term} must start with a Chinese, Japanese, Korean, Thai, Lao, Myanmar or Khmer unit`);
-        this.cjkLiterals.push({ text, order: order++, first });
+        // Its first pair, where both units are ones the scan's filter notes (else -1: not checked).
+        const second = text.length > 1 ? text.charCodeAt(1) : -1;
+        this.cjkLiterals.push({ text, order: order++, first, pair: second >= 0 && isAnywhereUnit(second) ? pairBit(first, second) : -1 });
       }
     }
     this.residual = rest.length ? lexiconRegex(rest, [], 'u') : null;
@@ -442,7 +472,7 @@ export class WordLexicon {
       if (found.length > 0) return true;
     }
     if (scan.hasCjk) {
-      for (const lit of this.cjkLiterals) if (scan.mayHold(lit.first) && text.includes(lit.text)) return true;
+      for (const lit of this.cjkLiterals) if (scan.mayStart(lit.first, lit.pair) && text.includes(lit.text)) return true;
     }
     return this.residualMatches(text);
   }
@@ -482,7 +512,7 @@ export class WordLexicon {
     this.symbolMatches(text, extra, false);
     if (scan.hasCjk) {
       for (const lit of this.cjkLiterals) {
-        if (!scan.mayHold(lit.first)) continue;
+        if (!scan.mayStart(lit.first, lit.pair)) continue;
         for (let at = text.indexOf(lit.text); at >= 0; at = text.indexOf(lit.text, at + 1)) extra.push(at, lit.order, lit.text.length);
       }
     }
