@@ -320,8 +320,8 @@ function teamSituationThenCourse(lex: string): boolean {
 const UNSPACED_WE = /เรา(?!เตอร์)|ພວກເຮົາ|យើង|ကျွန်တော်တို့|ကျွန်မတို့|ငါတို့/u;
 /** What to do, how, should, where to start, in Thai, Lao, Khmer and Burmese (which often close a question with no mark). */
 const UNSPACED_COURSE = /อย่างไร|ยังไง|ควร|จากตรงไหน|ແນວໃດ|ຄວນ|ຈາກໃສ|យ៉ាងដូចម្តេច|ដោយរបៀបណា|គួរ|ពីណា|ဘယ်လို|သင့်|ရမလဲ|ဘယ်ကနေ/u;
-/** How many, how much, in the same four. */
-const UNSPACED_VALUE = /เท่าไร|เท่าไหร่|กี่|ຈັກ|ເທົ່າໃດ|ប៉ុន្មាន|ဘယ်လောက်|ဘယ်နှစ်/u;
+/** How many, how much, in the same four (Lao "ຈັກ", how many, is also the end of "ເຄື່ອງຈັກ", machine). */
+const UNSPACED_VALUE = /เท่าไร|เท่าไหร่|กี่|(?<!ເຄື່ອງ)ຈັກ|ເທົ່າໃດ|ប៉ុន្មាន|ဘယ်လောက်|ဘယ်နှစ်/u;
 /** Characters a Thai, Lao, Khmer or Burmese closing question is looked for in, and a situation told before it has at least (about ten words). */
 const UNSPACED_QUESTION_CHARS = 40;
 

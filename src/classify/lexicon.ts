@@ -146,7 +146,7 @@ export const SIMPLE_ASK = lexicon(
     // Session 63 (probe set 135): Malay, Danish, Finnish and Hungarian, as the English entries.
     'apakah', 'maksud', 'berapakah', 'siapakah', 'hvad (?:er|betyder)', 'hvem (?:er|var|skrev)', 'hvor mange', 'oversæt', 'mikä on', 'mitä (?:on|tarkoittaa)', 'tarkoittaa', 'kuka on', 'montako', 'kuinka (?:monta|paljon)', 'käännä', 'mi (?:az|a)', 'mit jelent', 'hány', 'mennyi', 'ki (?:volt|az|írta)', 'fordítsd le',
   ],
-  // Session 64 (probe set 137): Thai, Lao, Khmer and Burmese, as the English entries, at the end (matched anywhere, as Chinese is).
+  // Session 64 (probe sets 137 and 139): Thai, Lao, Khmer and Burmese, as the English entries, at the end (matched anywhere, as Chinese is).
   ['什么是', '是什么', '什么意思', 'どういう意味', 'おすすめ', '哪里', '翻译', '总结', '有多长', '有多高', '有多远', '默认', 'デフォルト', 'とは', 'どこ', '翻訳', '要約', 'どれくらい', 'の高さは', 'の長さは', 'は何ですか', 'は誰', '何年', '무슨 뜻', '무엇인가요', '무엇입니까', '뭐예요', '뭔가요', '란 무엇', '얼마나', '추천해', 'もっと丁寧に', '丁寧にして', 'คืออะไร', 'หมายถึงอะไร', 'แปลว่าอะไร', 'เท่ากับกี่', 'มีกี่', 'คือใคร', 'แปลเป็น', 'ແມ່ນຫຍັງ', 'ໝາຍເຖິງຫຍັງ', 'ມີຈັກ', 'ແມ່ນໃຜ', 'ແປເປັນ', 'ជាអ្វី', 'មានន័យដូចម្តេច', 'មានន័យថាអ្វី', 'ប៉ុន្មាន', 'ជានរណា', 'បកប្រែ', 'ဘာလဲ', 'ဘယ်လောက်', 'ဘယ်သူလဲ', 'ဘာသာပြန်', 'แปลประโยค', 'แปลข้อความ', 'พิมพ์อะไร', 'ພິມຫຍັງ', 'លទ្ធផលអ្វី', 'ဘာထုတ်ပေး', 'ဘယ်နှစ်'],
 );
 /**
@@ -329,10 +329,10 @@ export const SMALL_TALK_WORDS = new Set(
 );
 export const SMALL_TALK_CJK = /^(?:你好吗?|最近怎么样|お元気ですか|元気(?:です)?か?|谢谢你?|再见|好的，?明白了|好的|早上好|晚上好|晚安|こんにちは|こんばんは|ありがとう(?:ございます)?|おはよう(?:ございます)?|おやすみなさい|さようなら|안녕하세요|감사합니다|고마워요|좋은 아침(?:이에요|입니다)?|잘 자요|반가워요|수고하셨습니다)[\s!！。.~?？]*$/u;
 /**
- * Greetings, thanks and "how are you" in Thai, Lao, Khmer and Burmese (written without spaces
- * between words, so not read by SMALL_TALK_WORDS), one to three of them, each with a polite
- * particle ("ขอบคุณมากครับ", "សួស្តី សុខសប្បាយទេ?"), "ok" and "it works now" among them (probe set 139):
- * the whole turn. Session 64 (probe set 137).
+ * Greetings, thanks, "how are you", "ok" and "it works now" in Thai, Lao, Khmer and Burmese
+ * (written without spaces between words, so not read by SMALL_TALK_WORDS): one to three of them
+ * as the whole turn, each with a polite particle or none ("ขอบคุณมากครับ", "សួស្តី សុខសប្បាយទេ?").
+ * Session 64 (probe sets 137 and 139).
  */
 export const SMALL_TALK_UNSPACED =
   /^(?:(?:สวัสดี|หวัดดี|ขอบคุณ(?:มาก)?|ขอบใจ|สบายดี(?:ไหม|มั้ย|หรือเปล่า)?|อรุณสวัสดิ์|ราตรีสวัสดิ์|ลาก่อน|โอเค|เข้าใจแล้ว|ສະບາຍດີ(?:ບໍ່|ຕອນເຊົ້າ)?|ເຈົ້າສະບາຍດີບໍ່|ຂອບໃຈ(?:ຫຼາຍໆ|ຫຼາຍ)?|ລາກ່ອນ|ໂອເຄ|សួស្តី|ជំរាបសួរ|សុខសប្បាយទេ|អរគុណ(?:ច្រើន)?|អរុណសួស្តី|រាត្រីសួស្តី|លាហើយ|မင်္ဂလာပါ|မင်္ဂလာနံနက်ခင်းပါ|နေကောင်းလား|နေကောင်းပါသလား|ကျေးဇူး(?:အများကြီး)?တင်ပါတယ်|ကျေးဇူးပဲ|ကျေးဇူးပါ|ok(?:ay)?|ใช้ได้แล้ว|ໃຊ້ໄດ້ແລ້ວ|អូខេ|ដំណើរការហើយ|အလုပ်လုပ်သွားပြီ)(?:ครับผม|ครับ|ค่ะ|คะ|จ้ะ|จ้า|นะ|ເດີ|ແດ່|បាទ|ចាស|ណាស់|ဗျ|ရှင်|နော်)?[\s,!?.၊။។៕~]{0,3}){1,3}$/u;
@@ -596,7 +596,7 @@ export const DIAGNOSE_ASK = lexicon(
     // Session 63 (probe set 135): Malay, Danish, Finnish and Hungarian, as the English entries.
     'dari mana (?:kami|kita) (?:patut|harus|perlu) mula', 'punca(?:nya)?', 'apa yang patut (?:kami|kita) lakukan', 'hvor skal vi (?:starte|begynde)', 'årsag(?:en)?', 'mistä (?:meidän )?pitäisi aloittaa', 'mistä aloittaa', 'syy(?:n)?', 'hol kezdjük', 'okát',
   ],
-  // Session 64 (probe set 137): Thai, Lao, Khmer and Burmese, as the English entries, at the end (matched anywhere, as Chinese is).
+  // Session 64 (probe sets 137 and 139): Thai, Lao, Khmer and Burmese, as the English entries, at the end (matched anywhere, as Chinese is).
   ['原因', '対策', '怎么解决', '如何解决', '彻底解决', 'どう対処', '対処法', 'どこを見れば', '何を調べ', '为什么', 'なぜ', '怎么办', '从哪里查', '怎么查', '排查', '調査手順', '調査の手順', '原因の候補', '修复', '候補', '点検', '점검', '원인', '見直す', '見直し', '怎么定位', '如何定位', '調べ方', '何を確認', '什么办法', '什么方案', 'どう改善', '立て直', 'สาเหตุ', 'เริ่มตรวจสอบ', 'จากตรงไหน', 'ສາເຫດ', 'ຈາກໃສ', 'មូលហេតុ', 'ពិនិត្យពីណា', 'ពិនិត្យអ្វីខ្លះ', 'အကြောင်းရင်း', 'ဘယ်ကနေ', 'စစ်ဆေးရမလဲ', 'ทำไม', 'ເປັນຫຍັງ', 'ហេតុអ្វី', 'ဘာကြောင့်'],
 );
 /** Quantity questions of word problems and puzzles (with numbers in the ask). */

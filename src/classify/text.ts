@@ -206,7 +206,7 @@ export const isUnspaced = (c: number): boolean => (c >= 0x0e00 && c <= 0x0eff) |
  * below U+0E00 (ASCII, Latin, Greek, Cyrillic, Hebrew, Arabic, Devanagari, ...).
  */
 export const isAnywhereUnit = (c: number): boolean => c >= 0x0e00 && (c >= 0x2e80 || isUnspaced(c));
-/** Characters of Thai, Lao, Khmer and Burmese text to a word: ~3.6-5 in the asks of probe set 137 against their English. */
+/** Characters of Thai, Lao, Khmer and Burmese text to a word: ~3.6 (Thai) and ~5 (Khmer) in two asks of probe set 137 counted against their English. */
 const UNSPACED_CHARS_PER_WORD = 4;
 const LETTER_OR_NUMBER = /^[\p{L}\p{N}]$/u;
 const LETTER = /^\p{L}$/u;

@@ -2116,10 +2116,15 @@ describe('session 64: other kinds of ask in Thai, Lao, Khmer and Burmese (probe 
         "ทำไม query นี้ช้ามากบนตาราง 20 ล้านแถว\n\nSELECT * FROM orders WHERE YEAR(created_at) = 2024;",
       ],
     });
-    // Not a team's situation: one's own child ("my daughter"), a question for a value, and Thai "เรา" inside "เราเตอร์" (router).
-    for (const q of ['ลูกสาวผมอายุ 9 ขวบ กลัววิชาคณิตศาสตร์มาก จะช่วยเขาได้อย่างไร', 'ร้านของเรามีลูกค้าวันละ 200 คน แต่ละคนซื้อของเฉลี่ย 150 บาท เราจะมีรายได้วันละเท่าไร', 'เราเตอร์ที่บ้านผมเปิดมาได้สามปีแล้ว ไฟสีส้มกะพริบตลอดเวลา ควรทำอย่างไรดี']) {
+    // Not a team's situation: one's own child ("my daughter"), a question for a value (Thai, Lao), and Thai "เรา" inside "เราเตอร์" (router).
+    for (const q of ['ลูกสาวผมอายุ 9 ขวบ กลัววิชาคณิตศาสตร์มาก จะช่วยเขาได้อย่างไร', 'ร้านของเรามีลูกค้าวันละ 200 คน แต่ละคนซื้อของเฉลี่ย 150 บาท เราจะมีรายได้วันละเท่าไร', 'เราเตอร์ที่บ้านผมเปิดมาได้สามปีแล้ว ไฟสีส้มกะพริบตลอดเวลา ควรทำอย่างไรดี', 'ຮ້ານຂອງພວກເຮົາຂາຍເຂົ້າໄດ້ວັນລະ 40 ຖົງ ແລະ ແຕ່ລະຖົງລາຄາ 20.000 ກີບ. ພວກເຮົາຈະໄດ້ເງິນຈັກກີບ']) {
       expect(rules(q).signals, q).not.toContain('a situation told, then what to do');
     }
+  });
+
+  it('a machine ("ເຄື່ອງຈັກ") in a Lao closing question is not "how many" ("ຈັກ")', () => {
+    const q = 'ໂຮງງານຂອງພວກເຮົາມີພະນັກງານ 80 ຄົນ ແລະ ຜະລິດໄດ້ຊ້າລົງທຸກເດືອນ. ພວກເຮົາຄວນປ່ຽນເຄື່ອງຈັກແນວໃດ';
+    expect(rules(q).signals).toContain('a situation told, then what to do');
   });
 
   it('an ask the rules know nothing of, in a script the word model cannot read, is read as the asks the fallback reads are labelled (UNREAD_PRIOR), one tier up at most', () => {
