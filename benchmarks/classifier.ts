@@ -1186,8 +1186,8 @@ if (args.includes('--passes')) {
   process.exit(0);
 }
 
-/** The first probe set written in the latest session that wrote any (session 63: sets 125 on). */
-const PROBE_SETS_OF_LATEST_SESSION = 125;
+/** The first probe set written in the latest session that wrote any (session 64: sets 137 on). */
+const PROBE_SETS_OF_LATEST_SESSION = 137;
 
 /**
  * --probes [other checkout]: the probe asks of benchmarks/datasets/probes.jsonl (single labels by
