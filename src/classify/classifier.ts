@@ -363,6 +363,17 @@ const isQuestionOrBang = (c: number): boolean => c === 63 || c === 0xff1f || c =
 const SHORT_FINAL_QUESTION = /[.!:;。！：；]\s+¿?((?:[\p{L}'’-]+\s+){0,4}[\p{L}'’-]+)\s*[?？]+\s*$/u;
 /** "or" in the covered languages: a closing question with one is a choice. */
 const CHOICE_WORDS = new Set(['or', 'o', 'oder', 'ou', 'или']);
+/**
+ * A closing question that asks how something works ("How do readiness probes work?", "¿Cómo
+ * funciona el particionado?"): an explanation, not a course of action, whatever situation is told
+ * before it (session 64, probe set 141: twelve such asks read complex).
+ */
+const HOW_IT_WORKS = /^(?:how (?:does|do|did|is|are) .*\bwork(?:s|ing)?$|(?:cómo|como|come) (?:funciona|funcionan|funziona|funzionano)(?!\p{L})|wie funktionier(?:t|en)(?!\p{L})|comment fonctionn(?:e|ent)(?!\p{L})|как работа(?:ет|ют)(?!\p{L}))/u;
+/** Whether the ask closes, after a sentence, with a short question that asks how something works (HOW_IT_WORKS). */
+function closesWithHowItWorks(lex: string): boolean {
+  const m = SHORT_FINAL_QUESTION.exec(lex);
+  return m !== null && HOW_IT_WORKS.test(m[1]!);
+}
 /** First words of a closing question that asks no course of action: yes/no openers, and a bare "Fix?" (a known remedy). */
 const NO_COURSE_OPENER = new Set(['fix', 'is', 'are', 'was', 'does', 'do', 'did', 'can', 'could', 'should', 'will', 'would', 'ist', 'est', 'es']);
 /** Forms of "to be": a longer closing question with one second ("What was the original price?") asks for a value, not a course. */
@@ -375,7 +386,7 @@ const VALUE_VERB = new Set(['is', 'was', 'are', 'were', "'s", 'will']);
  */
 function terseCourseQuestion(lex: string, words: number): boolean {
   const m = SHORT_FINAL_QUESTION.exec(lex);
-  if (m === null) return false;
+  if (m === null || HOW_IT_WORKS.test(m[1]!)) return false;
   const q = m[1]!.split(/\s+/u);
   if (q.length > 3 && VALUE_VERB.has(q[1]!)) return false;
   return words - q.length >= 8 && !NO_COURSE_OPENER.has(q[0]!) && !q.some((w) => CHOICE_WORDS.has(w));
@@ -745,6 +756,10 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   // without a trailing slash") is two definitions and the contrast: one explanation, which the
   // second opinion does not lift (tune split and used probes: 48 such asks, 45 labelled moderate, 3 simple).
   if (plainModerate && !material && substance <= 16 && steps === 0 && DIFFERENCE_BETWEEN.test(lex)) settled = true;
+  // So is a situation told, then how something works ("We just moved our app to Kubernetes last
+  // week. How do readiness probes work?"): the model reads the situation's words (team, server,
+  // month) as complex (probe set 141: five such asks lifted, all labelled moderate).
+  if (plainModerate && !material && closesWithHowItWorks(lex)) settled = true;
   // Prose with a few constraints ("a cover letter; I have a physics degree", "3 bullets max") is one
   // piece of writing however many constraints it lists; code and long-form pieces are not capped.
   if (plainModerate && !material && WRITING_OPENER.test(lex) && !CODE_ARTIFACT.test(lex) && !LONG_FORM.test(lex)) {

@@ -2147,6 +2147,36 @@ describe('session 64: other kinds of ask in Thai, Lao, Khmer and Burmese (probe 
   });
 });
 
+describe('session 64: a situation told, then how something works (probe set 141)', () => {
+  const withModel = (q: string) => classifyMessages([{ role: 'user', content: q }], 3);
+  it('reads the explanation asked for, not a course of action, and the second opinion does not lift it', () => {
+    for (const q of [
+      'Our team of five developers started using a new server last month. How does HTTPS work?',
+      'We just moved our app to Kubernetes last week. How do readiness probes work?',
+      'Our data team uses Spark on a 10-node cluster. How does a shuffle work?',
+      'Nuestro equipo empezó a usar Kafka el mes pasado. ¿Cómo funciona el particionado?',
+      'Wir betreiben seit Kurzem einen Redis-Cluster. Wie funktioniert die Replikation?',
+      'Мы недавно перешли на GitLab CI. Как работает кэширование артефактов?',
+    ]) {
+      expect(rules(q).tier, q).toBe('moderate');
+      expect(withModel(q).tier, q).toBe('moderate');
+    }
+  });
+
+  it('still reads the same openings with a question for what to do as complex, and with one for a definition as simple', () => {
+    expectTiers({
+      complex: [
+        'Our Kafka consumers lag by hours every night. Where do we start?',
+        'We just moved our app to Kubernetes and pods restart every few hours with OOMKilled. How do we fix it?',
+        'Unser Redis-Cluster verliert nach jedem Failover Schlüssel. Was sollen wir tun?',
+      ],
+      simple: ['Our company uses Slack for everything. What is a webhook?', 'Nuestro equipo usa AWS. ¿Qué es una VPC?'],
+    });
+    // "work" that is not how something works: a course question stays one.
+    expect(rules('We moved our API to Kubernetes last week and it is slow. How do we make it work faster?').tier).toBe('complex');
+  });
+});
+
 describe('thinkcap classify --jsonl', () => {
   it('prints one JSON object per line, in order', () => {
     const dir = scratchDir('tc-jsonl-');
