@@ -960,14 +960,23 @@ async function sameAs(otherRoot: string): Promise<number> {
     ...Array.from({ length: 300 }, (_, i): [string, Msg[]] => [`conversation ${9000 + i}`, conversation(9000 + i, lengths[i % lengths.length]!)]),
   ];
   const differences: string[] = [];
+  // Differences by kind of input (a tune row, a probe set, a speed row, the seeded mixtures or
+  // conversations), so that a change meant for some inputs shows where else it reached.
+  const byKind = new Map<string, number>();
+  const probeSets = readFileSync(join(root, 'benchmarks/datasets/probes.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { set: number }).set);
+  const kindOf = (name: string): string => (name.startsWith('probe ') ? `probe set ${probeSets[Number(name.slice(6))]}` : name.replace(/ #\d+$| \d+$/, '').replace(/^tc-.*/, 'tune split'));
   for (const [name, messages] of inputs) {
     for (const cost of [1, 3, 5]) {
       const a = JSON.stringify(classifyMessages(messages, cost));
       const b = JSON.stringify(other(messages, cost));
-      if (a !== b) differences.push(`${name} (cost ${cost}):\n  this:  ${a}\n  other: ${b}`);
+      if (a !== b) {
+        differences.push(`${name} (cost ${cost}):\n  this:  ${a}\n  other: ${b}`);
+        byKind.set(kindOf(name), (byKind.get(kindOf(name)) ?? 0) + 1);
+      }
     }
   }
   console.log(`\n### this build against ${otherRoot}: ${inputs.length} inputs at 3 costs, ${differences.length} classifications differ\n`);
+  if (byKind.size > 0) console.log(`by kind: ${[...byKind].map(([k, n]) => `${k} ${n}`).join(', ')}\n`);
   for (const d of differences.slice(0, 10)) console.log(d);
   return differences.length === 0 ? 0 : 1;
 }
