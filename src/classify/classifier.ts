@@ -987,8 +987,11 @@ export function classifyMessages(
   // Nor a turn that follows an earlier user turn: the model reads the turn's words alone, and the
   // rules read a follow-up with its conversation (followsUserTurn).
   const mayLift = () => fallbackMayRead(currentText) && !(toolAgent && agentCommand(currentText)) && !followsUserTurn(messages, lastUser);
-  const modelMayLift = () => mayLift() && modelHasWords(currentText);
-  if (signals.length === 0 && model && !modelHasWords(currentText)) {
+  // Read once: the fallback's branch asks it, then modelMayLift again.
+  let hasWords: boolean | undefined;
+  const readable = () => (hasWords ??= modelHasWords(currentText));
+  const modelMayLift = () => mayLift() && readable();
+  if (signals.length === 0 && model && !readable()) {
     // Nothing the rules know, in a script the model cannot read (Thai, Lao, Khmer, Burmese): read
     // as the asks the fallback reads are labelled (UNREAD_PRIOR), at most one tier up, never down.
     const prior = unreadTier(underTierCost);
@@ -1023,7 +1026,7 @@ export function classifyMessages(
     const reading: SecondOpinionTier = idx === MODERATE ? 'moderate' : 'simple';
     const margin = typeof secondOpinionMargin === 'number' ? secondOpinionMargin : secondOpinionMargin[reading];
     const read = margin === Infinity ? -Infinity : model(currentText);
-    if (read > idx + margin && (reading === 'moderate' ? !followsUserTurn(messages, lastUser) && modelHasWords(currentText) : modelMayLift())) {
+    if (read > idx + margin && (reading === 'moderate' ? !followsUserTurn(messages, lastUser) && readable() : modelMayLift())) {
       // Its confidence is the fitted odds that the label is above the reading (P of the tier above
       // or higher: that tier's by far the most), not the band middle's: lifted readings are right
       // well under the band's ~0.9 (out of fold, 36 % of simple and 41 % of moderate ones).

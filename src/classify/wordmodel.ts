@@ -173,6 +173,8 @@ export const FALLBACK_ODDS: LiftOdds = WORD_MODEL.fallbackOdds;
  * modelHasWords).
  */
 export const UNREAD_PRIOR: readonly number[] = WORD_MODEL.unreadPrior;
+/** How many labels UNREAD_PRIOR counts. */
+const UNREAD_TOTAL = UNREAD_PRIOR.reduce((a, b) => a + b, 0);
 
 /**
  * The tier such an ask is read at, at a cost ratio: the one with the least expected cost under
@@ -180,15 +182,14 @@ export const UNREAD_PRIOR: readonly number[] = WORD_MODEL.unreadPrior;
  * decideTier picks from calibrated probabilities.
  */
 export function unreadTier(underTierCost: number): number {
-  const total = UNREAD_PRIOR.reduce((a, b) => a + b, 0);
   const q = underTierCost / (underTierCost + 1);
   let atOrBelow = 0;
-  for (let k = 0; k < UNREAD_PRIOR.length; k++) if ((atOrBelow += UNREAD_PRIOR[k]!) >= q * total) return k;
+  for (let k = 0; k < UNREAD_PRIOR.length; k++) if ((atOrBelow += UNREAD_PRIOR[k]!) >= q * UNREAD_TOTAL) return k;
   return UNREAD_PRIOR.length - 1;
 }
 
 /** The share of UNREAD_PRIOR's labels above tier t: the confidence of a reading it lifted from t. */
-export const unreadAbove = (t: number): number => UNREAD_PRIOR.slice(t + 1).reduce((a, b) => a + b, 0) / UNREAD_PRIOR.reduce((a, b) => a + b, 0);
+export const unreadAbove = (t: number): number => UNREAD_PRIOR.slice(t + 1).reduce((a, b) => a + b, 0) / UNREAD_TOTAL;
 
 /** The readings the second opinion may lift one tier, each with its odds. */
 export type SecondOpinionTier = 'simple' | 'moderate';
