@@ -10,6 +10,18 @@ import { WordLexicon, expandTerm, words } from './wordlex.js';
  */
 export const lexicon = (spaced: string[], cjk: string[] = []) => new WordLexicon(spaced, cjk);
 
+// A word's combining marks are part of it (text.ts, isBmpWordChar): the Indic scripts' vowel signs
+// are marks, so a term matches a whole inflected word, not its start. These are the forms of "do"
+// after a noun ("सिद्ध कीजिए", prove; "ডিজাইন করুন", design), and the case endings that a
+// Bengali noun takes ("অ্যাপে", in the app). Before session 65 a term's last letter before a mark
+// ended a word, so "कर" matched करें and "अंतर" (difference) matched अंतरिक्ष (space).
+/** Hindi and Marathi: do, please do, to do, having done, should do. */
+const DEVANAGARI_DO = '(?:कीजिए|कीजिये|कीजे|करें|करो|करिए|करिये|करना|करके|करने|कर|करा|करावी|करावे|करावा)';
+/** Bengali: do, please do, to do, will do. */
+const BENGALI_DO = '(?:করুন|করো|কর|করে|করতে|করব|করবো|করবেন|করি)';
+/** Bengali case endings and classifiers after a noun ("অ্যাপে", "সার্ভারের", "অ্যাপটি"). */
+const BENGALI_CASE = '(?:ে|ের|টি|টা|টির|টার|টিতে|টাতে|গুলো|গুলি|তে)?';
+
 /** Proofs, derivations, formal work: the deepest asks. */
 export const DEEP_ASK = lexicon(
   [
@@ -20,11 +32,11 @@ export const DEEP_ASK = lexicon(
     // Session 59 (fresh probes in six more languages): Polish, Turkish and Dutch proofs (Korean below).
     'udowodnij', 'udowodnić', 'wykaż,? że', 'kanıtla(?:yın|yınız)?', 'ispatla(?:yın|yınız)?', 'bewijs', 'bewijzen', 'toon aan dat',
     // Session 63 (probe set 125): Hindi, Arabic, Indonesian and Vietnamese, as the English entries.
-    'सिद्ध (?:कीज|कर)', 'साबित (?:कीज|कर)', 'أثبت', 'اثبت', 'برهن', 'buktikan', 'pembuktian', 'chứng minh',
+    `सिद्ध ${DEVANAGARI_DO}`, `साबित ${DEVANAGARI_DO}`, 'أثبت', 'اثبت', 'برهن', 'buktikan', 'pembuktian', 'chứng minh',
     // Session 63 (probe set 127): Ukrainian, Hebrew, Persian and Swedish, as the English entries.
     'доведіть', 'доведи', 'доведення', 'הוכח', 'הוכיחו', 'הוכיחי', 'הוכחה', 'ثابت کنید', 'ثابت کن', 'اثبات', 'bevisa', 'härled',
     // Session 63 (probe set 129): Bengali, Urdu, Greek and Czech, as the English entries.
-    'প্রমাণ কর', 'ثابت کریں', 'ثابت کیجیے', 'απόδειξε', 'αποδείξτε', 'απόδειξη', 'dokaž', 'dokažte', 'důkaz', 'odvoďte',
+    `প্রমাণ ${BENGALI_DO}`, 'ثابت کریں', 'ثابت کیجیے', 'απόδειξε', 'αποδείξτε', 'απόδειξη', 'dokaž', 'dokažte', 'důkaz', 'odvoďte',
     // Session 63 (probe set 133): Tagalog, Swahili, Romanian and Tamil, as the English entries.
     'patunayan', 'patunayang', 'thibitisha', 'demonstrează', 'demonstrați', 'dovedește', 'நிரூபிக்கவும்', 'நிரூபிக்க',
     // Session 63 (probe set 135): Malay, Danish, Finnish and Hungarian, as the English entries.
@@ -56,14 +68,14 @@ export const COMPLEX_ASK = lexicon(
     // Session 59: Portuguese, Italian, Polish, Turkish and Dutch (Korean below).
     'analise', 'diagnostique', 'analizza', 'diagnostica', 'zaprojektuj', 'zoptymalizuj', 'przeanalizuj', 'zdiagnozuj', 'tasarla(?:yın|yınız)?', 'optimize et', 'analiz et', 'teşhis', 'ontwerp', 'optimaliseer', 'analyseer',
     // Session 63 (probe set 125): Hindi, Arabic, Indonesian and Vietnamese, as the English entries.
-    // The verb that follows, as a text's words are cut at its marks: "कीज" of कीजिए and कीजिये, "कर" of करें, करो and करिए.
-    'डिजाइन (?:कीज|कर)', 'ऑप्टिमाइज (?:कीज|कर)', 'विश्लेषण (?:कीज|कर)', 'आर्किटेक्चर', 'صمّ?م', 'تصميم', 'معمارية', 'حلّ?ل', 'تشخيص', 'rancang(?:lah)?', 'rancangan', 'desain(?:lah)?', 'optimalkan', 'analisis(?:lah)?', 'analisa(?:lah)?', 'arsitektur', 'thiết kế', 'tối ưu(?: hóa| hoá)?', 'phân tích', 'chẩn đoán', 'gỡ lỗi', 'kiến trúc',
+    // The nukta is taken out before the lexicons read a turn (withCommonMarks); a precomposed ज़ (U+095B) is not. Marathi spells it with झ.
+    `(?:डिजाइन|डिज़ाइन|डिझाइन) ${DEVANAGARI_DO}`, `ऑप्टिमाइज ${DEVANAGARI_DO}`, `विश्लेषण ${DEVANAGARI_DO}`, 'आर्किटेक्चर', 'صمّ?م', 'تصميم', 'معمارية', 'حلّ?ل', 'تشخيص', 'rancang(?:lah)?', 'rancangan', 'desain(?:lah)?', 'optimalkan', 'analisis(?:lah)?', 'analisa(?:lah)?', 'arsitektur', 'thiết kế', 'tối ưu(?: hóa| hoá)?', 'phân tích', 'chẩn đoán', 'gỡ lỗi', 'kiến trúc',
     // Session 63 (probe set 127): Ukrainian, Hebrew, Persian and Swedish, as the English entries.
     'спроєктуйте', 'спроєктуй', 'спроектуйте', 'спроектуй', 'оптимізуйте', 'оптимізуй', 'проаналізуйте', 'проаналізуй', 'архітектур(?:а|у|и)', 'תכנן', 'תכננו', 'תכנני', 'ארכיטקטורה', 'נתח', 'נתחו', 'אבחן', 'לאבחן', 'מאבחנים', 'طراحی', 'معماری', 'تحلیل کنید', 'تحلیل کن', 'بهینه کنید', 'بهینه کن', 'عیب‌یابی', 'designa', 'utforma', 'optimera', 'analysera', 'felsök(?:a|er)?', 'arkitektur(?:en)?',
     // Session 63 (probe set 129): Bengali, Urdu, Greek and Czech, as the English entries.
-    'ডিজাইন কর', 'অপ্টিমাইজ কর', 'বিশ্লেষণ কর', 'আর্কিটেকচার', 'ڈیزائن', 'آرکیٹیکچر', 'تجزیہ کریں', 'σχεδίασε', 'σχεδιάστε', 'σχεδιασμός', 'αρχιτεκτονική', 'βελτιστοποίησε', 'βελτιστοποιήστε', 'ανάλυσε', 'αναλύστε', 'διάγνωση', 'διαγνώσουμε', 'navrhni', 'navrhněte', 'architektur(?:a|u|y)', 'optimalizuj(?:te)?', 'analyzuj(?:te)?', 'diagnostikuj(?:te)?',
+    `ডিজাইন ${BENGALI_DO}`, `অপ্টিমাইজ ${BENGALI_DO}`, `বিশ্লেষণ ${BENGALI_DO}`, 'আর্কিটেকচার', 'ڈیزائن', 'آرکیٹیکچر', 'تجزیہ کریں', 'σχεδίασε', 'σχεδιάστε', 'σχεδιασμός', 'αρχιτεκτονική', 'βελτιστοποίησε', 'βελτιστοποιήστε', 'ανάλυσε', 'αναλύστε', 'διάγνωση', 'διαγνώσουμε', 'navrhni', 'navrhněte', 'architektur(?:a|u|y)', 'optimalizuj(?:te)?', 'analyzuj(?:te)?', 'diagnostikuj(?:te)?',
     // Session 63 (probe set 133): Tagalog, Swahili, Romanian and Tamil, as the English entries.
-    'magdisenyo', 'idisenyo', 'i-optimize', 'arkitektura', 'buni (?:mfumo|usanifu|muundo|programu)', 'usanifu', 'boresha', 'chambua', 'proiectează', 'proiectați', 'arhitectur(?:a|ă)', 'optimizează', 'optimizați', 'analizează', 'analizați', 'diagnosticăm', 'diagnostichează', 'வடிவமைக்கவ', 'வடிவமைப்ப',
+    'magdisenyo', 'idisenyo', 'i-optimize', 'arkitektura', 'buni (?:mfumo|usanifu|muundo|programu)', 'usanifu', 'boresha', 'chambua', 'proiectează', 'proiectați', 'arhitectur(?:a|ă)', 'optimizează', 'optimizați', 'analizează', 'analizați', 'diagnosticăm', 'diagnostichează', 'வடிவமைக்க(?:வும்|வேண்டும்)?', 'வடிவமைப்(?:பது|பை)',
     // Session 63 (probe set 135): Malay, Danish, Finnish and Hungarian, as the English entries.
     'reka bentuk', 'rekabentuk', 'optimumkan', 'fejlfind(?:er)?', 'optimer', 'suunnittele', 'arkkitehtuuri', 'optimoi', 'analysoi', 'vianetsintä', 'tervezz', 'tervezd(?: meg)?', 'tervezze(?: meg)?', 'architektúr(?:a|áját|át)', 'optimalizáld', 'elemezd', 'hibakeresés(?:t)?',
   ],
@@ -96,11 +108,13 @@ export const MODERATE_ASK = lexicon(
     // Set 95: a review asked in Spanish, French and German, as 'review' is.
     'revisa', 'revisar', 'revisión', 'revue', 'prüfe', 'überprüfe',
     // Session 63 (probe set 125): Hindi, Arabic, Indonesian and Vietnamese, as the English entries.
-    'समझाइए', 'समझाइये', 'समझाओ', 'समझाएं', 'समझाएँ', 'अंतर', 'अन्तर', 'फर्क', 'तुलना', 'लिखिए', 'लिखिये', 'लिखें', 'लिखो', 'क्यों', 'कैसे काम (?:करता|करती|करते) है', 'फायदे', 'नुकसान', 'हल (?:कीज|कर)', 'اشرح', 'إشرح', 'قارن', 'مقارنة', '(?:ال)?فرق', '(?:ال)?فروق', 'اكتب', 'لماذا', 'كيف (?:يعمل|تعمل)', 'مزايا', 'عيوب', 'احسب', 'jelaskan', 'bandingkan', 'perbandingan', 'perbedaan', 'bedanya', 'tuliskan', 'tulis(?:lah)?', 'buatkan', 'mengapa', 'kenapa', 'bagaimana cara kerja', 'kelebihan', 'kekurangan', 'hitung(?:lah)?', 'selesaikan', 'giải thích', 'so sánh', 'khác nhau', '(?:sự )?khác biệt', 'viết', 'tại sao', 'vì sao', 'hoạt động như thế nào', 'ưu điểm', 'nhược điểm', 'ưu nhược điểm', 'hãy tính',
+    'समझाइए', 'समझाइये', 'समझाओ', 'समझाएं', 'समझाएँ', 'अंतर', 'अन्तर', 'फर्क', 'तुलना', 'लिखिए', 'लिखिये', 'लिखें', 'लिखो', 'क्यों', 'कैसे काम (?:करता|करती|करते) है', 'फायदे', 'नुकसान', `हल ${DEVANAGARI_DO}`, 'اشرح', 'إشرح', 'قارن', 'مقارنة', '(?:ال)?فرق', '(?:ال)?فروق', 'اكتب', 'لماذا', 'كيف (?:يعمل|تعمل)', 'مزايا', 'عيوب', 'احسب', 'jelaskan', 'bandingkan', 'perbandingan', 'perbedaan', 'bedanya', 'tuliskan', 'tulis(?:lah)?', 'buatkan', 'mengapa', 'kenapa', 'bagaimana cara kerja', 'kelebihan', 'kekurangan', 'hitung(?:lah)?', 'selesaikan', 'giải thích', 'so sánh', 'khác nhau', '(?:sự )?khác biệt', 'viết', 'tại sao', 'vì sao', 'hoạt động như thế nào', 'ưu điểm', 'nhược điểm', 'ưu nhược điểm', 'hãy tính',
+    // Session 65 (probe set 143): Marathi, Gujarati and Punjabi, as the English entries; Hindi "write it for me".
+    'समजावून सांगा', 'फरक', 'लिहा', 'સમજાવો', 'તફાવત', 'લખો', 'ਸਮਝਾਓ', 'ਫ਼ਰਕ', 'ਫਰਕ', 'ਲਿਖੋ', 'लिख(?:कर)? (?:दीजिए|दीजिये|दें|दो)',
     // Session 63 (probe set 127): Ukrainian, Hebrew, Persian and Swedish, as the English entries.
     'поясніть', 'поясни', 'порівняйте', 'порівняй', 'різниц(?:я|ю|і)', 'відмінність', 'напишіть', 'напиши', 'чому', 'як працює', 'переваги', 'недоліки', 'обчисліть', 'הסבר', 'הסבירו', 'הסבירי', 'השווה', 'השוו', 'ההבדל', 'הבדל', 'ההבדלים', 'כתוב', 'כתבו', 'כתבי', 'למה', 'מדוע', 'איך (?:עובד|עובדת)', 'יתרונות', 'חסרונות', 'توضیح (?:بده|بدهید|دهید)', 'مقایسه', 'تفاوت', 'فرق', 'بنویس', 'بنویسید', 'چرا', 'مزایا', 'معایب', 'förklara', 'jämför', 'jämförelse', 'skillnad(?:en)?', 'skriv', 'varför', 'hur fungerar', 'fördelar(?:na)?', 'nackdelar(?:na)?', 'beräkna',
     // Session 63 (probe set 129): Bengali, Urdu, Greek and Czech, as the English entries.
-    'ব্যাখ্যা কর', 'পার্থক্য', 'তুলনা', 'লিখুন', 'কেন', 'কীভাবে কাজ করে', 'সুবিধা', 'অসুবিধা', 'سمجھائیں', 'سمجھائیے', 'موازنہ', 'لکھیں', 'لکھیے', 'کیوں', 'فوائد', 'نقصانات', 'εξήγησε', 'εξηγήστε', 'σύγκρινε', 'συγκρίνετε', 'σύγκριση', 'διαφορά', 'διαφορές', 'γράψε', 'γράψτε', 'γιατί', 'πώς λειτουργεί', 'πλεονεκτήματα', 'μειονεκτήματα', 'υπολόγισε', 'vysvětli', 'vysvětlete', 'porovnej(?:te)?', 'rozdíl', 'napiš', 'napište', 'proč', 'jak funguje', 'výhody', 'nevýhody', 'spočítej', 'vypočítej',
+    `ব্যাখ্যা ${BENGALI_DO}`, `পার্থক্য${BENGALI_CASE}`, 'তুলনা(?:য়|য়)?', 'লিখুন', 'কেন', 'কীভাবে কাজ করে', 'সুবিধা', 'অসুবিধা', 'سمجھائیں', 'سمجھائیے', 'موازنہ', 'لکھیں', 'لکھیے', 'کیوں', 'فوائد', 'نقصانات', 'εξήγησε', 'εξηγήστε', 'σύγκρινε', 'συγκρίνετε', 'σύγκριση', 'διαφορά', 'διαφορές', 'γράψε', 'γράψτε', 'γιατί', 'πώς λειτουργεί', 'πλεονεκτήματα', 'μειονεκτήματα', 'υπολόγισε', 'vysvětli', 'vysvětlete', 'porovnej(?:te)?', 'rozdíl', 'napiš', 'napište', 'proč', 'jak funguje', 'výhody', 'nevýhody', 'spočítej', 'vypočítej',
     // Session 63 (probe set 133): Tagalog, Swahili, Romanian and Tamil, as the English entries.
     'ipaliwanag', 'pagkakaiba', 'ihambing', 'paghambingin', 'sumulat', 'isulat', 'bakit', 'paano gumagana', 'kalamangan', 'kahinaan', 'eleza', 'fafanua', 'tofauti', 'linganisha', 'andika', 'kwa nini', 'faida', 'hasara', 'explică', 'explicați', 'compară', 'comparați', 'diferen(?:ța|ță)', 'scrie(?:ți)?', '^de ce', 'cum funcționează', 'avantajele', 'dezavantajele', 'calculează', 'விளக்குங்கள்', 'விளக்கவும்', 'வேறுபாடு', 'வேறுபாட்டை', 'ஒப்பிடுக', 'ஒப்பிடவும்', 'எழுதுங்கள்', 'எழுதவும்', 'ஏன்', 'நன்மைகள்', 'தீமைகள்',
     // Session 63 (probe set 135): Malay, Danish, Finnish and Hungarian, as the English entries.
@@ -130,13 +144,15 @@ export const SIMPLE_ASK = lexicon(
     // Set 95: what code does ("¿Qué hace este código?"), a docstring, whether it compiles.
     'qué hace', 'que fait', 'was macht', 'что делает', 'o que faz', 'cosa fa', 'write (?:a )?docstrings?', 'does (?:this|it) compile',
     // Session 63 (probe set 131): what code does or prints, translations asked, in the languages of sets 125-129.
-    'چه خروجی', 'چه کار می‌کند', 'क्या करता है', 'ماذا يفعل', 'що робить', 'מה עושה', 'vad gör', 'τι κάνει', 'co dělá', 'کیا کرتا ہے', 'apa fungsi', 'অনুবাদ কর',
+    'چه خروجی', 'چه کار می‌کند', 'क्या करता है', 'ماذا يفعل', 'що робить', 'מה עושה', 'vad gör', 'τι κάνει', 'co dělá', 'کیا کرتا ہے', 'apa fungsi', `অনুবাদ ${BENGALI_DO}`,
     // Set 91: a haiku (the tune split's is simple), a few titles or names to suggest (ideas for a startup are moderate: set 71).
     'haikus?', 'give me (?:\\d+|two|three|four|five|ten|a few|some) (?:title|name|headline|caption|tagline|slogan) ideas',
     // Set 83: at what time, how long, in Spanish, French, German and Russian.
     'a qué hora', 'à quelle heure', 'um wie ?viel uhr', 'во сколько', 'как долго', 'combien de temps', 'cuánto tiempo',
     // Session 63 (probe set 125): Hindi, Arabic, Indonesian and Vietnamese, as the English entries.
     'क्या (?:है|हैं|होता है|होती है|होते हैं)', 'का (?:मतलब|अर्थ)', 'कितन(?:ा|े|ी)', 'कौन (?:है|था|थे|थी)', 'अनुवाद', 'ما (?:هو|هي|معنى)', 'ماذا يعني', 'من (?:هو|هي)', '^كم', 'ترجم', 'لخّ?ص', 'apa itu', 'apa (?:arti|artinya|maksud)', 'berapa', 'siapa', 'terjemahkan', 'ringkas(?:kan)?', 'là gì', '(?:có )?nghĩa là gì', 'bao nhiêu', 'là ai', 'dịch (?:sang|câu|đoạn|từ|bài)', 'tóm tắt',
+    'कौन (?:सा|सी|से)', '(?:कोणती|कोणता|कोणते|काय) आहे', 'म्हणजे काय', 'किती', '(?:કઈ|કયો|કયું|શું|કોણ) છે', 'કેટલ(?:ા|ી|ું|ો)', 'ਕਿੰਨ(?:ੇ|ੀ|ਾ)', 'ਕੀ ਹੈ', 'ਕੌਣ ਹੈ',
+    // Session 65 (probe set 143): Marathi, Gujarati and Punjabi, as the English entries; Hindi "which one".
     // Session 63 (probe set 127): Ukrainian, Hebrew, Persian and Swedish, as the English entries.
     'що таке', 'що означає', 'скільки', 'хто (?:такий|така|написав)', 'яка', 'який', 'переклади', 'перекладіть', 'מה (?:זה|זו|פירוש|המשמעות)', 'מהו', 'מהי', 'כמה', 'מי (?:כתב|היה|הייתה)', 'תרגם', 'چیست', 'چیه', 'یعنی (?:چه|چی)', 'کیست', 'چند', 'چقدر', 'کجاست', 'ترجمه کن', 'vad (?:är|betyder)', 'vem (?:är|var|skrev)', 'hur många', 'översätt',
     // Session 63 (probe set 129): Bengali, Urdu, Greek and Czech, as the English entries.
@@ -272,6 +288,8 @@ export const LOOKUP_CORE = lexicon(
     'রাজধানী', 'دارالحکومت', 'πρωτεύουσα', 'hlavní město',
     // Session 63 (probe set 133): Tagalog, Swahili, Romanian and Tamil, as the English entries.
     'kabisera', 'mji mkuu', 'capitala', 'தலைநகரம்',
+    'રાજધાની', 'ਰਾਜਧਾਨੀ',
+    // Session 65 (probe set 143): Marathi, Gujarati and Punjabi, as the English entries; Hindi "which one".
     // Session 63 (probe set 135): Malay, Danish, Finnish and Hungarian, as the English entries.
     'ibu negara', 'hovedstad(?:en)?', 'pääkaupunki', 'fővárosa', 'főváros',
   ],
@@ -317,14 +335,14 @@ export const SMALL_TALK_WORDS = new Set(
     'নমস্কার কেমন আছেন আছো ধন্যবাদ অনেক উপকার হলো শুভ সকাল السلام علیکم کیا حال ہے شکریہ بہت مدد ملی γεια σου σας τι κάνεις κάνετε ευχαριστώ πολύ καλημέρα καλησπέρα καληνύχτα δούλεψε ahoj jak se máš máte díky moc děkuji dobré ráno den večer ' +
     // Set 131: "ok, thanks, it works now" typed as chat, and Vietnamese without its diacritics.
     'udah sudah jalan berhasil cam on ban nhieu chao xin ٹھیک ' +
+    // Session 65 (set 143): Marathi, Gujarati and Punjabi, and Tamil "very helpful".
+    'आता काम करतंय करतोय झालं कसे आहात आहेस शुभ रात्री सकाळ કેમ છો આભાર નમસ્તે મજામાં સુપ્રભાત આવજો ખૂબ ਸਤ ਸ੍ਰੀ ਅਕਾਲ ਜੀ ਧੰਨਵਾਦ ਸ਼ੁਕਰੀਆ ਬਹੁਤ ਹਾਲ ਹੈ ਮਿਹਰਬਾਨੀ மிகவும் உதவியாக ' +
     // Session 63 (set 133): Tagalog, Swahili, Romanian and Tamil.
     'kumusta ka salamat po magandang umaga hapon gabi habari yako asante sana imefanya kazi asubuhi salut ce faci mersi mulțumesc mult bună dimineața ziua seara வணக்கம் எப்படி இருக்கீங்க இருக்கிறீர்கள் நன்றி ரொம்ப உதவியா இருந்தது காலை ' +
     // Session 63 (set 135): Malay, Danish, Finnish and Hungarian.
     'khabar terima kasih semua hvordan går det mange tak godmorgen god moi hei mitä kuuluu kiitos paljon hyvää huomenta szia hogy vagy köszönöm szépen jó reggelt napot'
   )
     .split(' ')
-    // Cut as a text's words are: a combining mark is not a letter, so "नमस्ते" is read as "नमस" and "त".
-    .flatMap((w) => w.split(/\p{M}+/u))
     .filter((w) => w !== ''),
 );
 export const SMALL_TALK_CJK = /^(?:你好吗?|最近怎么样|お元気ですか|元気(?:です)?か?|谢谢你?|再见|好的，?明白了|好的|早上好|晚上好|晚安|こんにちは|こんばんは|ありがとう(?:ございます)?|おはよう(?:ございます)?|おやすみなさい|さようなら|안녕하세요|감사합니다|고마워요|좋은 아침(?:이에요|입니다)?|잘 자요|반가워요|수고하셨습니다)[\s!！。.~?？]*$/u;
@@ -501,10 +519,12 @@ export const TECH_CONTEXT = lexicon(
     'scanners?', 'inventory', 'passw(?:o|ö)rt\\p{L}*', 'шлюз\\p{L}*', 'платеж\\p{L}*', 'платёж\\p{L}*', 'loja virtual', 'web ?site\\p{L}*', 'webshop', 'tráfico', 'pedidos', 'aplicativos?', 'gestionale', 'интернет-магазин\\p{L}*', 'заказ(?:ы|ов|ам)',
     // Session 63 (probe set 125): Hindi, Arabic, Indonesian and Vietnamese, as the English entries.
     'वेबसाइट', 'डेटाबेस', 'सर्वर', 'ऐप', 'सिस्टम', 'ऐप्लिकेशन', '(?:ال)?(?:خادم|خوادم|تطبيق|موقع|نظام)(?:نا)?', 'قاعدة (?:ال)?بيانات', '(?:ال)?ذاكرة', 'aplikasi', 'sistem', 'basis data', 'memori', 'situs', 'hệ thống', 'máy chủ', 'cơ sở dữ liệu', 'ứng dụng', 'bộ nhớ', 'trang web',
+    'वेबसाइट', 'सर्व्हर', 'प्रणाली', 'વેબસાઇટ', 'સર્વર', 'ડેટાબેઝ', 'ઍપ', 'ਵੈੱਬਸਾਈਟ', 'ਵੈਬਸਾਈਟ', 'ਸਰਵਰ', 'ਡਾਟਾਬੇਸ', 'ਐਪ',
+    // Session 65 (probe set 143): Marathi, Gujarati and Punjabi, as the English entries; Hindi "which one".
     // Session 63 (probe set 127): Ukrainian, Hebrew, Persian and Swedish, as the English entries.
     'сервіс(?:у|і|и)?', 'баз(?:а|і|и|у) даних', 'застосун(?:ок|ку)', 'додат(?:ок|ку)', 'שרת', 'השרת', 'שרתים', 'מסד (?:ה)?נתונים', 'אפליקציה', 'האפליקציה', 'מערכת', 'המערכת', 'זיכרון', 'سرور', 'دیتابیس', 'پایگاه داده', 'اپلیکیشن', 'سیستم', 'سایت', 'حافظه', 'tjänst(?:en)?', 'databas(?:en)?', 'server(?:n)?', 'appen', 'systemet', 'minne(?:t)?', 'konsument(?:en)?',
     // Session 63 (probe set 129): Bengali, Urdu, Greek and Czech, as the English entries.
-    'ওয়েবসাইট', 'সার্ভার', 'ডাটাবেস', 'ডেটাবেস', 'অ্যাপ', 'সিস্টেম', 'মেমরি', 'ڈیٹا بیس', 'ایپ', 'ویب سائٹ', 'سسٹم', 'βάση δεδομένων', 'εφαρμογή', 'σύστημα', 'διακομιστή(?:ς)?', 'μνήμη', 'databáz(?:e|i)', 'aplikace', 'systém', 'paměť',
+    `(?:ওয়েবসাইট|সার্ভার|ডাটাবেস|ডেটাবেস|অ্যাপ|সিস্টেম)${BENGALI_CASE}`, 'মেমরি', 'ڈیٹا بیس', 'ایپ', 'ویب سائٹ', 'سسٹم', 'βάση δεδομένων', 'εφαρμογή', 'σύστημα', 'διακομιστή(?:ς)?', 'μνήμη', 'databáz(?:e|i)', 'aplikace', 'systém', 'paměť',
     // Session 63 (probe set 133): Tagalog, Swahili, Romanian and Tamil, as the English entries.
     'programu', 'tovuti', 'mfumo', 'seva', 'hifadhidata', 'serverul', 'baz(?:a|ă) (?:noastră )?de date', 'aplicați(?:a|e)', 'sistemul', 'memoria', 'இணையதளம்', 'சர்வர்', 'ஆப்', 'அமைப்பு', 'மெமரி',
     // Session 63 (probe set 135): Malay, Danish, Finnish and Hungarian, as the English entries.
@@ -538,6 +558,8 @@ export const SYMPTOM = lexicon(
     '(?:goes|turns|stays) (?:blank|white)', 'blank (?:page|screen)', 'white screen', 'se queda en blanco', 'pantalla en blanco', 'écran blanc', 'weißer bildschirm', 'белый экран',
     // Session 63 (probe set 125): Hindi, Arabic, Indonesian and Vietnamese, as the English entries.
     'धीम(?:ी|ा|े)', 'क्रैश', 'بطيء', 'بطيئ(?:ًا|ا|ة)', 'يتوقف', 'يتعطل', 'تعطل', 'تسريب', 'lambat', 'lemot', 'kehabisan memori', 'sering mati', 'chậm', 'bị mất', 'sập', 'bị treo', 'bị lỗi', 'rò rỉ',
+    'हळू', 'ધીમ(?:ી|ું|ો)', 'ਹੌਲੀ', 'ਕ੍ਰੈਸ਼', 'ਫੇਲ੍ਹ?',
+    // Session 65 (probe set 143): Marathi, Gujarati and Punjabi, as the English entries; Hindi "which one".
     // Session 63 (probe set 127): Ukrainian, Hebrew, Persian and Swedish, as the English entries.
     'зависає', 'повільн(?:о|ий|а)', 'гальмує', 'витік', 'איטי', 'איטית', 'קורס', 'קורסת', 'נתקע', 'נתקעת', 'מופעל מחדש', 'کند شده', 'کند شد', 'کرش', 'långsam(?:t|ma)?', 'hamnar efter', 'kraschar', 'hänger sig', 'minnesläcka',
     // Session 63 (probe set 129): Bengali, Urdu, Greek and Czech, as the English entries.
@@ -584,6 +606,8 @@ export const DIAGNOSE_ASK = lexicon(
     'comment retrouver', 'как разобраться', 'что делать', 'onde está o problema', 'como descobr\\p{L}*', 'o que você faria', 'cosa controller(?:esti|ei)', 'nasıl hazırlan\\p{L}*', 'come (?:lo|la) (?:analizzeresti|risolveresti)', 'как подготовиться',
     // Session 63 (probe set 125): Hindi, Arabic, Indonesian and Vietnamese, as the English entries.
     'क्या (?:जाँचें|जांचें|जाँचना|जांचना)', 'वजह', 'कारण', 'कैसे पता (?:करें|लगाएं|लगाएँ)', 'कहाँ से शुरू', 'نشخّ?ص', 'أشخّ?ص', 'السبب', 'من أين نبدأ', 'ماذا نفعل', 'penyebab(?:nya)?', 'apa yang harus (?:kami|kita|saya) (?:periksa|cek|lakukan)', 'dari mana (?:harus )?mulai', 'nguyên nhân', 'khắc phục', 'bắt đầu (?:điều tra )?từ đâu', 'cần kiểm tra (?:gì|những gì)',
+    'ਕਾਰਨ', 'ਕਿਵੇਂ ਠੀਕ (?:ਕਰੀਏ|ਕਰਾਂ|ਕਰਨਾ)', 'कारण काय', 'કારણ',
+    // Session 65 (probe set 143): Marathi, Gujarati and Punjabi, as the English entries; Hindi "which one".
     // Session 63 (probe set 127): Ukrainian, Hebrew, Persian and Swedish, as the English entries.
     'з чого почати', 'що (?:нам )?перевірити', 'як знайти', 'що робити', 'מה לבדוק', 'מאיפה (?:להתחיל|מתחילים)', 'הסיבה', 'איך (?:נמצא|למצוא|לתקן)', 'از کجا شروع', 'علت', 'دلیل', 'var ska (?:vi|jag) börja', 'vad ska (?:vi|jag) kolla', 'orsak(?:en)?',
     // Session 63 (probe set 129): Bengali, Urdu, Greek and Czech, as the English entries.

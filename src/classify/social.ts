@@ -7,7 +7,7 @@
 import { agentCommand } from './commands.js';
 import { ASK_OPENING_WORDS, CLOSING_ASIDE, CLOSING_ASIDE_LAST_WORDS, COMPLEX_ASK, COURTESY_OPENING, DEEP_ASK, DISCOURSE_OPENING, EMOJI_UNIT, EMOTICONS, LABEL_OPENING, MODERATE_ASK, MULTI_STEP, NAME_LINE, QUOTE_CLOSES, REQUEST_OPENING, SIGN_OFF_LINE, SIMPLE_ASK, SMALL_TALK_CJK, SMALL_TALK_UNSPACED, SMALL_TALK_WORDS, SOCIAL_EDGE_WORDS, SOCIAL_OPENING, SOCIAL_OPENING_CJK, WRAPPED_LINE } from './lexicon.js';
 import { withoutHardWords } from './stuffing.js';
-import { astralToBmp, isBmpLetter, isBmpWordChar, isJsSpace, LETTER_OR_DIGIT, letterOrNumberAt, lexicalForm, withoutEmphasis } from './text.js';
+import { astralToBmp, isBmpLetter, isBmpWordChar, isJsSpace, LETTER_OR_DIGIT, wordCharAt, lexicalForm, withoutEmphasis } from './text.js';
 import { readLexicons, words, wordSet } from './wordlex.js';
 import { HASH_SEED, hashStep, RangeSet } from './wordset.js';
 
@@ -21,7 +21,7 @@ const SMALL_TALK_WORD_SET = wordSet(SMALL_TALK_WORDS);
 /** Length of the word unit at i as WORD_RE reads it (a letter, a number or an apostrophe; 2 for an astral one), or 0. */
 function wordUnitAt(t: string, i: number): number {
   const c = t.charCodeAt(i);
-  return c === 39 || c === 0x2019 ? 1 : letterOrNumberAt(t, i);
+  return c === 39 || c === 0x2019 ? 1 : wordCharAt(t, i);
 }
 
 /** A greeting, thanks or acknowledgement and nothing more (exported for tests). */

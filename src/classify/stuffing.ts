@@ -9,7 +9,7 @@
  */
 
 import { COMPLEX_ASK, DEEP_ASK, EFFORT_TERMS, MULTI_STEP, SMALL_TALK_WORDS } from './lexicon.js';
-import { BMP_LETTER, isAnywhereUnit, isBmpLetter, isBmpWordChar, isJsSpace, WORD_RE } from './text.js';
+import { BMP_LETTER, isAnywhereUnit, isBmpLetter, isBmpLetterOrNumber, isBmpWordChar, isJsSpace, WORD_RE } from './text.js';
 import { expandTerm, hasPlaceWithin, type LexiconScan, words, wordSet } from './wordlex.js';
 import { HASH_SEED, hashStep, sameRange } from './wordset.js';
 
@@ -394,7 +394,8 @@ function hardWordsAndNothingElseAt(lex: string, scan: LexiconScan, start: number
       i = j;
       continue;
     }
-    if (isBmpWordChar(c) || c === 39 || c === 0x2019) {
+    // A number or an apostrophe, as WORD_RE reads words (a combining mark is not in it).
+    if (isBmpLetterOrNumber(c) || c === 39 || c === 0x2019) {
       if (!inWord) {
         if (++words > 1) return false;
         inWord = true;

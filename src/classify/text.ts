@@ -210,13 +210,21 @@ export const isAnywhereUnit = (c: number): boolean => c >= 0x0e00 && (c >= 0x2e8
 const UNSPACED_CHARS_PER_WORD = 4;
 const LETTER_OR_NUMBER = /^[\p{L}\p{N}]$/u;
 const LETTER = /^\p{L}$/u;
+const MARK = /^\p{M}$/u;
+/** A word character past the BMP: a letter, number or combining mark (\p{L}, \p{N}, \p{M}). */
+const ASTRAL_WORD_CHAR = /^[\p{L}\p{N}\p{M}]$/u;
 
 /**
- * Letters (1) and numbers (2) of the BMP (\p{L}, \p{N}), one byte each (64 KB: one load per
- * character, where a bit table cost a shift and a mask more in the two hottest loops), built once
- * at load (~65k regex tests, ~15 ms) so that textShape is one pass of table lookups. The word
- * regex with Unicode properties it replaces cost ~50 ns a character on mixed scripts (111 us for
- * 2 KB).
+ * Letters (1), numbers (2) and combining marks (4) of the BMP (\p{L}, \p{N}, \p{M}), one byte
+ * each (64 KB: one load per character, where a bit table cost a shift and a mask more in the two
+ * hottest loops), built once at load (~65k regex tests, ~15 ms) so that textShape is one pass of
+ * table lookups. The word regex with Unicode properties it replaces cost ~50 ns a character on
+ * mixed scripts (111 us for 2 KB).
+ *
+ * A combining mark is part of the word it is written in: the vowel signs of Devanagari, Bengali,
+ * Tamil and the other Indic scripts are marks ("अंतरिक्ष", space, is अ ं त र ि क ् ष). Read as a
+ * word's end, they cut "अंतरिक्ष" after "अंतर" (difference), which then matched as a whole word, and
+ * counted a seven-word Hindi question as fifteen words (benchmarks/README.md, session 65).
  */
 const BMP_WORD_CHARS = (() => {
   const t = new Uint8Array(0x10000);
@@ -224,23 +232,29 @@ const BMP_WORD_CHARS = (() => {
     if (c >= 0xd800 && c <= 0xdfff) continue;
     const ch = String.fromCharCode(c);
     if (LETTER_OR_NUMBER.test(ch)) t[c] = LETTER.test(ch) ? 1 : 2;
+    else if (MARK.test(ch)) t[c] = 4;
   }
   return t;
 })();
 
-/** Is the BMP code unit c a letter or number (a table read; false past the text's end)? */
+/** Is the BMP code unit c a word character: a letter, number or combining mark (a table read; false past the text's end)? */
 export const isBmpWordChar = (c: number): boolean => BMP_WORD_CHARS[c]! > 0;
+/**
+ * Is the BMP code unit c a letter or number, marks aside? The word model's words only: it was
+ * trained on words cut at marks, and reads them so until it is retrained.
+ */
+export const isBmpLetterOrNumber = (c: number): boolean => (BMP_WORD_CHARS[c]! & 3) !== 0;
 /** Is the BMP code unit c a letter (\p{L})? */
 export const isBmpLetter = (c: number): boolean => BMP_WORD_CHARS[c] === 1;
 
 /**
- * The same letters and numbers as a regex class body of BMP ranges ("a-z..."). Lexicon word
- * boundaries use it instead of [\p{L}\p{N}]: V8 checks the property class in a lookbehind
+ * The same word characters (letters, numbers, combining marks) as a regex class body of BMP
+ * ranges ("a-z..."). Lexicon word boundaries use it instead of [\p{L}\p{N}\p{M}]: V8 checks the property class in a lookbehind
  * several times slower, because a /u lookbehind must also try astral pairs (measured: 41 vs 11
  * us for one lexicon over 1.2 KB of letters and marks). Texts reach the lexicons through
  * lexicalForm, which maps astral characters into the BMP, so the boundaries stay exact.
  */
-export const BMP_LETTER_NUMBER_CLASS = bmpClassBody(isBmpWordChar);
+export const BMP_WORD_CLASS = bmpClassBody(isBmpWordChar);
 /**
  * The BMP letters alone as a class body: the boundary of the filler and effort word lists, which
  * is \p{L} (a number beside them is a boundary). With \p{L} in a /u lookbehind the filler's
@@ -488,16 +502,16 @@ const ODD_SPACE_HERE = /[\t\u00a0\u202f\u3000]| {2}/;
  */
 export function astralToBmp(lower: string): string {
   if (!SURROGATE.test(lower)) return lower;
-  return lower.replace(ASTRAL, (pair) => (LETTER_OR_NUMBER.test(pair) ? ASTRAL_LETTER : ASTRAL_OTHER));
+  return lower.replace(ASTRAL, (pair) => (ASTRAL_WORD_CHAR.test(pair) ? ASTRAL_LETTER : ASTRAL_OTHER));
 }
 
-/** Length in UTF-16 units of the letter or number at i, or 0 if there is none. */
-export function letterOrNumberAt(text: string, i: number): number {
+/** Length in UTF-16 units of the word character (letter, number or combining mark) at i, or 0 if there is none. */
+export function wordCharAt(text: string, i: number): number {
   const c = text.charCodeAt(i);
   if (c < 0xd800 || c > 0xdfff) return isBmpWordChar(c) ? 1 : 0;
   // Astral (a surrogate pair): rare enough for the regex.
   const cp = text.codePointAt(i)!;
-  return cp > 0xffff && LETTER_OR_NUMBER.test(String.fromCodePoint(cp)) ? 2 : 0;
+  return cp > 0xffff && ASTRAL_WORD_CHAR.test(String.fromCodePoint(cp)) ? 2 : 0;
 }
 
 export interface TextShape {
@@ -516,11 +530,11 @@ const DISTINCT_CAP = 4000;
 
 // What textShape needs to know of a UTF-16 unit, one byte each (one load per character, where
 // separate tests for letters, CJK, joiners and case cost ~9 us over 1.2 KB).
-const WORD = 1; // a BMP letter or number
+const WORD = 1; // a BMP word character: a letter, number or combining mark
 const CJK = 2; // isCjk
 const JOINER = 4; // ' ’ _ - continue a word
 const CASE = 8; // lower-casing could change it (ASCII capitals, anything past ASCII)
-const HALF = 16; // half of an astral character: letterOrNumberAt decides
+const HALF = 16; // half of an astral character: wordCharAt decides
 const UNSPACED = 32; // isUnspaced: a letter, number or mark of Thai, Lao, Myanmar or Khmer
 const SHAPE_CLASS = (() => {
   const t = new Uint8Array(0x10000);
@@ -591,7 +605,7 @@ export function textShape(text: string, lowerCased = false): TextShape {
   while (i < n) {
     const ch = text.charCodeAt(i);
     const kind = SHAPE_CLASS[ch]!;
-    const w = kind & WORD ? 1 : kind & HALF ? letterOrNumberAt(text, i) : 0;
+    const w = kind & WORD ? 1 : kind & HALF ? wordCharAt(text, i) : 0;
     if (w === 0) {
       if (ch === 10) lines++;
       else if (ch === 63 /* ? */ || ch === 0xff1f /* ？ */) {
@@ -631,7 +645,7 @@ export function textShape(text: string, lowerCased = false): TextShape {
       if (i >= n) break;
       c = text.charCodeAt(i);
       k = SHAPE_CLASS[c]!;
-      len = k & (WORD | JOINER) ? 1 : k & HALF ? letterOrNumberAt(text, i) : 0;
+      len = k & (WORD | JOINER) ? 1 : k & HALF ? wordCharAt(text, i) : 0;
     }
     if (cjkInWord) continue;
     words++;

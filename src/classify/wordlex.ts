@@ -1,4 +1,4 @@
-import { BMP_LETTER_NUMBER_CLASS, isAnywhereUnit, isBmpWordChar } from './text.js';
+import { BMP_WORD_CLASS, isAnywhereUnit, isBmpWordChar } from './text.js';
 import { HASH_SEED, WordMap, hashStep, sameRange } from './wordset.js';
 
 /**
@@ -107,7 +107,7 @@ export function expandTerm(term: string): string[] | null {
  * class is BMP-only (lexical forms have no astral characters), ASCII tried first; no 'i' flag
  * (lexical forms are lower case, and Unicode case-insensitive matching is several times slower).
  */
-const WORD_CHAR = `[a-z0-9]|[${BMP_LETTER_NUMBER_CLASS}]`;
+const WORD_CHAR = `[a-z0-9]|[${BMP_WORD_CLASS}]`;
 function lexiconRegex(spaced: readonly string[], cjk: readonly string[], flags: string): RegExp {
   const parts: string[] = [];
   if (spaced.length) parts.push(`(?<!${WORD_CHAR})(?:${spaced.join('|')})(?!${WORD_CHAR})`);

@@ -15,7 +15,7 @@
  * Reads at most WORD_MODEL_CHARS characters: one pass, no regex, a few µs.
  */
 import { WORD_MODEL } from './word-model-weights.js';
-import { isBmpWordChar, isDigitCode } from './text.js';
+import { isBmpLetterOrNumber, isDigitCode } from './text.js';
 
 /** Hash buckets (a power of two). */
 export const WORD_MODEL_DIM = 1 << 15;
@@ -74,7 +74,7 @@ function readFeatures(text: string): number {
       lastCjk = c;
     } else {
       lastCjk = -1;
-      if (c < 0xd800 || c > 0xdfff ? isBmpWordChar(c) : false) {
+      if (c < 0xd800 || c > 0xdfff ? isBmpLetterOrNumber(c) : false) {
         if (!inWord) {
           h = FNV_OFFSET;
           inWord = true;

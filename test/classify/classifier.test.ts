@@ -8,7 +8,7 @@ import { UNREAD_PRIOR, unreadAbove, unreadTier } from '../../src/classify/wordmo
 import { ARITHMETIC_STEP, POWER_QUESTION, numericRanges, powerQuestionIn } from '../../src/classify/numbers.js';
 import { fewShotAsk, givenPassage, groundedAsk, templatedAsk } from '../../src/classify/given.js';
 import { isSmallTalk, withoutSocialEdges } from '../../src/classify/social.js';
-import { COMPLEX_ASK, DEEP_ASK, MATH_NOTATION, mathNotationIn } from '../../src/classify/lexicon.js';
+import { COMPLEX_ASK, DEEP_ASK, DIAGNOSE_ASK, MATH_NOTATION, mathNotationIn, MODERATE_ASK, TECH_CONTEXT } from '../../src/classify/lexicon.js';
 import { readLexicons, type WordLexicon } from '../../src/classify/wordlex.js';
 import { TIER_NAMES } from '../../src/config/schema.js';
 import { astralToBmp, technicalMarks, textShape, withCommonMarks, withCommonMarksAtEnds } from '../../src/classify/text.js';
@@ -2177,6 +2177,90 @@ describe('session 64: a situation told, then how something works (probe set 141)
   });
 });
 
+
+describe('session 65: combining marks are part of a word (Devanagari, Bengali, Tamil, Gujarati, Gurmukhi: probe set 143)', () => {
+  it('reads greetings and thanks as trivial, lookups as simple, explanations and letters as moderate, designs and failures as complex, proofs as deep', () => {
+    expectTiers({
+      trivial: [
+        'नमस्ते! आप कैसे हैं?',
+        'धन्यवाद, आता काम करतंय!',
+        'শুভ সন্ধ্যা, কেমন আছো?',
+        'நன்றி, மிகவும் உதவியாக இருந்தது!',
+        'કેમ છો?',
+        'ਸਤ ਸ੍ਰੀ ਅਕਾਲ ਜੀ!',
+      ],
+      simple: [
+        'अंतरिक्ष में सबसे बड़ा ग्रह कौन सा है?',
+        'अंतरराष्ट्रीय अंतरिक्ष स्टेशन पृथ्वी से कितनी ऊंचाई पर है?',
+        'महाराष्ट्राची राजधानी कोणती आहे?',
+        'আন্তর্জাতিক মাতৃভাষা দিবস কবে পালিত হয়?',
+        'இந்தியாவின் மிக நீளமான நதி எது?',
+        'ગુજરાતની રાજધાની કઈ છે?',
+        'ਪੰਜਾਬ ਵਿੱਚ ਕਿੰਨੇ ਜ਼ਿਲ੍ਹੇ ਹਨ?',
+        'अंतर्राष्ट्रीय फ़ोन कॉल के लिए भारत का कोड क्या है?',
+      ],
+      moderate: [
+        'कृपया समझाइए कि इंटरनेट पर डीएनएस कैसे काम करता है।',
+        'मुझे अपने मकान मालिक के लिए किराया देर से देने पर एक छोटा सा माफ़ीनामा लिखकर दीजिए।',
+        'प्रकाशसंश्लेषण कसे होते ते सोप्या भाषेत समजावून सांगा.',
+        'পাইথনে লিস্ট আর টাপলের মধ্যে পার্থক্য কী, উদাহরণ দিয়ে বুঝিয়ে দিন।',
+        'கிளவுட் கம்ப்யூட்டிங் என்றால் என்ன, அது எப்படி வேலை செய்கிறது என்று விளக்குங்கள்.',
+        'વીજળી ઘરમાં કેવી રીતે પહોંચે છે તે સમજાવો.',
+        'पायथन में एक फ़ंक्शन लिखिए जो किसी सूची से दोहराए गए नाम हटा दे।',
+        'अंतरिम बजट और पूर्ण बजट में क्या फर्क है?',
+      ],
+      complex: [
+        'हमारी कंपनी का सर्वर हर रात दो बजे धीमा हो जाता है और ग्राहकों के ऑर्डर अटक जाते हैं। कारण कैसे पता करें?',
+        'आमच्या दुकानासाठी ऑनलाइन ऑर्डर आणि साठा सांभाळणारी प्रणाली कशी डिझाइन करावी?',
+        'আমাদের অ্যাপটি প্রতিটি আপডেটের পর অ্যান্ড্রয়েডে ক্র্যাশ করছে, কিন্তু আইফোনে ঠিক আছে। কোথা থেকে খোঁজা শুরু করব?',
+        'எங்கள் பள்ளிக்கு மாணவர் வருகையும் மதிப்பெண்களும் பதிவு செய்யும் ஒரு அமைப்பை எப்படி வடிவமைப்பது?',
+        'ਸਾਡੀ ਵੈੱਬਸਾਈਟ ਸੇਲ ਵਾਲੇ ਦਿਨ ਬਹੁਤ ਹੌਲੀ ਹੋ ਜਾਂਦੀ ਹੈ ਅਤੇ ਭੁਗਤਾਨ ਫੇਲ ਹੋ ਜਾਂਦੇ ਹਨ। ਅਸੀਂ ਇਸਨੂੰ ਕਿਵੇਂ ਠੀਕ ਕਰੀਏ?',
+      ],
+      deep: [
+        'सिद्ध कीजिए कि किन्हीं तीन क्रमागत पूर्णांकों का गुणनफल 6 से विभाज्य होता है।',
+        'প্রমাণ করুন যে অসীম সংখ্যক মৌলিক সংখ্যা আছে।',
+        'n ஒற்றைப்படை எண் என்றால் n² − 1 எப்போதும் 8 ஆல் வகுபடும் என்று நிரூபிக்கவும்.',
+      ],
+    });
+  });
+
+  it('a term is a whole word, vowel signs included: "अंतर" (difference) is not the start of "अंतरिक्ष" (space), nor "কেন" (why) of "কেনার" (buying)', () => {
+    const has = (lex: WordLexicon, t: string) => lex.test(readLexicons(t));
+    expect(has(MODERATE_ASK, 'अंतरिक्ष में सबसे बड़ा ग्रह कौन सा है?')).toBe(false);
+    expect(has(MODERATE_ASK, 'अंतर्राष्ट्रीय कोड')).toBe(false);
+    expect(has(MODERATE_ASK, 'प्रोसेस और थ्रेड में क्या अंतर है?')).toBe(true);
+    expect(has(DIAGNOSE_ASK, 'বাড়ি ভাড়া নেওয়া আর কেনার সুবিধা কী?')).toBe(false);
+    expect(has(DIAGNOSE_ASK, 'সার্ভার কেন ধীর?')).toBe(true);
+    // The regex form (short texts) says the same.
+    expect(MODERATE_ASK.regex.test('अंतरिक्ष')).toBe(false);
+    expect(MODERATE_ASK.regex.test('क्या अंतर है')).toBe(true);
+    // "What is a black hole in space?": a lookup, as in English.
+    expect(rules('अंतरिक्ष में ब्लैक होल क्या होता है?').tier).toBe('simple');
+    expect(rules('What is a black hole in space?').tier).toBe('simple');
+  });
+
+  it('the verb after a noun in its inflected forms: "सिद्ध कीजिए", "सिद्ध करें", "প্রমাণ করুন", "ডিজাইন করব", "வடிவமைக்கவும்"', () => {
+    const has = (lex: WordLexicon, t: string) => lex.test(readLexicons(t));
+    for (const t of ['सिद्ध कीजिए कि', 'सिद्ध करें कि', 'साबित करो', 'প্রমাণ করুন যে', 'প্রমাণ করো']) expect(has(DEEP_ASK, t), t).toBe(true);
+    for (const t of ['डिजाइन कीजिए', 'डि\u095bाइन करें', 'डिझाइन करावी', 'ডিজাইন করব', 'வடிவமைக்கவும்', 'எப்படி வடிவமைப்பது']) expect(has(COMPLEX_ASK, t), t).toBe(true);
+    // A noun with a Bengali case ending ("in the app") names a system as the bare noun does.
+    expect(has(TECH_CONTEXT, 'আমাদের অ্যাপে লগইন')).toBe(true);
+    expect(has(TECH_CONTEXT, 'আমাদের অ্যাপ')).toBe(true);
+  });
+
+  it('counts a word with its vowel signs as one word (textShape)', () => {
+    // Seven words, as the English question has; fifteen when words were cut at marks.
+    expect(textShape('अंतरिक्ष में ब्लैक होल क्या होता है?').words).toBe(7);
+    expect(textShape('ধন্যবাদ, অনেক উপকার হলো।').words).toBe(4);
+    expect(textShape('நன்றி, மிகவும் உதவியாக இருந்தது!').words).toBe(4);
+  });
+
+  it('small talk reads its words whole: "नमस्ते! आप कैसे हैं?", "કેમ છો?", "ਸਤ ਸ੍ਰੀ ਅਕਾਲ ਜੀ!"', () => {
+    for (const t of ['नमस्ते! आप कैसे हैं?', 'કેમ છો?', 'ਸਤ ਸ੍ਰੀ ਅਕਾਲ ਜੀ!', 'ধন্যবাদ, অনেক উপকার হলো।']) expect(isSmallTalk(t), t).toBe(true);
+    // A greeting, then an ask.
+    expect(isSmallTalk('नमस्ते! कृपया समझाइए कि डीएनएस कैसे काम करता है')).toBe(false);
+  });
+});
 describe('thinkcap classify --jsonl', () => {
   it('prints one JSON object per line, in order', () => {
     const dir = scratchDir('tc-jsonl-');

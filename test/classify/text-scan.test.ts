@@ -221,9 +221,10 @@ describe('splitAsk scanners', () => {
 });
 
 describe('lexicon word boundaries', () => {
-  // The boundary the lexicons had: any Unicode letter or number, read on the lower-cased text.
-  const reference = (terms: string[]) => new RegExp(`(?<![\\p{L}\\p{N}])(?:${terms.join('|')})(?![\\p{L}\\p{N}])`, 'u');
-  const terms = ['design', 'prove', 'step by step', 'доказать', 'démontrer', 'x'];
+  // The boundary the lexicons had: any Unicode letter, number or combining mark (session 65), read on the lower-cased text.
+  const reference = (terms: string[]) => new RegExp(`(?<![\\p{L}\\p{N}\\p{M}])(?:${terms.join('|')})(?![\\p{L}\\p{N}\\p{M}])`, 'u');
+  // "अंतर" (difference) is the start of "अंतरिक्ष" (space): a vowel sign (a mark) after a term continues its word.
+  const terms = ['design', 'prove', 'step by step', 'доказать', 'démontrer', 'x', 'अंतर'];
   const current = lexicon(terms);
   // Both ways a lexicon answers: by word lookup on a readLexicons scan, and by its regex.
   const matches = (lexical: string) => {
@@ -231,9 +232,9 @@ describe('lexicon word boundaries', () => {
     expect(current.test(readLexicons(lexical))).toBe(byRegex);
     return byRegex;
   };
-  const around = ['', ' ', 'a', 'É', 'é', '1', '٣', '𝑥', '𝐀', '😀', '𠀀', '\ud800', '\udc00', '-', '_', "'", '証', 'ꙮ', '□', 'ſ'];
+  const around = ['', ' ', 'a', 'É', 'é', '1', '٣', '𝑥', '𝐀', '😀', '𠀀', '\ud800', '\udc00', '-', '_', "'", '証', 'ꙮ', '□', 'ſ', 'ि', '्', '\u0301', 'क्ष'];
 
-  it('a BMP-only boundary on lexicalForm decides what [\\p{L}\\p{N}] decided on the text (property)', () => {
+  it('a BMP-only boundary on lexicalForm decides what [\\p{L}\\p{N}\\p{M}] decided on the text (property)', () => {
     fc.assert(
       fc.property(fc.array(fc.oneof(fc.constantFrom(...around, ...terms, 'DESIGN', 'Prove'), fc.string({ unit: 'binary', maxLength: 3 })), { maxLength: 12 }), (parts) => {
         const text = parts.join('');
