@@ -6,7 +6,7 @@ import { ANALYSIS_ASKED, BREAKDOWN, BREVITY, BUILD_VERB_DE, CHANGE_REF, CHANGE_R
 import { ARITHMETIC_STEP, countQuantities, endsInArithmetic, figuresIn, largestNumber, numericRanges, powerQuestionIn, quantitiesIn } from './numbers.js';
 import { hasSocialWord, isSmallTalk, socialEdge, withoutSocialEdges } from './social.js';
 import { clauseRanges, NO_OBJECT, stuffingClauses, unknownKeptWords, withoutHardWords } from './stuffing.js';
-import { approxWords, astralToBmp, type ChatMessageLike, currentTurnIndex, ends, isBmpLetter, isBmpWordChar, isJsSpace, isUnspaced, lexicalForm, listLines, messageEnds, messageHead, nonBlankLines, splitAsk, technicalMarks, type TechnicalMarks, textShape, withCommonMarksAtEnds, withPlainSpaces, wordsUpTo } from './text.js';
+import { approxWords, astralToBmp, type ChatMessageLike, currentTurnIndex, ends, isBmpLetter, isBmpWordChar, isJsSpace, isUnspaced, isUntrainedScript, lexicalForm, listLines, messageEnds, messageHead, nonBlankLines, splitAsk, technicalMarks, type TechnicalMarks, textShape, withCommonMarksAtEnds, withPlainSpaces, wordsUpTo } from './text.js';
 import { type LexiconScan, readLexicons, words } from './wordlex.js';
 import { FALLBACK_ODDS, liftOdds, SECOND_OPINION_ODDS, type SecondOpinionMargins, secondOpinionMargins, type SecondOpinionTier, unreadAbove, unreadTier, WORD_MODEL_CHARS, wordModelScore, wordModelTierOf } from './wordmodel.js';
 
@@ -283,7 +283,7 @@ const FIRST_PERSON = /(?<!\p{L})(?:i|i'm|my|me|we|our|us|mine|mi|mis|mein|meine|
  */
 const COURSE_QUESTION_OPENER = /^\s*¿?(?:cómo (?!funciona|se llama)|qué (?:hacemos|harías|haría|deberíamos|hago|reviso|revisarías|opciones)|por dónde|wie (?!viel|lange|heißt|funktioniert)|was (?:tun|würdest|sollen|sollten|können|kann)|wo (?:fange|fangen|soll)|comment (?!fonctionne|s'appelle)|que (?:faire|proposes|ferais|feriez|vérifier)|par où|как (?!работает|называется)|что (?:делать|проверить|посоветуете|можно сделать)|с чего|куда|como (?!funciona|se chama)|o que (?:fazer|você faria|verificar)|por onde|come (?!funziona|si chiama)|cosa (?:faresti|fare|controller)|da dove|nasıl|hoe (?!werkt|heet)|waar|jak (?!działa|funguje|se jmenuje)|كيف (?!يعمل|تعمل)|من أين|ماذا (?:نفعل|أفعل|تقترح)|bagaimana (?!cara kerja)|apa yang (?:harus|sebaiknya|perlu)|dari mana|làm (?:sao|thế nào)|nên (?:bắt đầu|làm gì|kiểm tra)|cần (?:kiểm tra|làm gì)|як (?!працює|називається)|що (?:робити|перевірити|порадите)|з чого|איך (?!עובד|עובדת|קוראים)|מה (?:לעשות|לבדוק|כדאי)|מאיפה|چطور (?!کار)|چگونه (?!کار)|از کجا|چه کار|hur (?!fungerar|många|länge|mycket)|vad (?:ska|bör|borde) (?:vi|jag)|var (?:ska|bör|börjar)|πώς (?!λειτουργεί|λέγεται)|τι να (?:κάνω|κάνουμε|ελέγξ)|από πού|co (?:máme|mám|dělat)|kde (?:máme|mám)|paano (?!gumagana)|saan (?:kami|tayo|ako|dapat)|ano ang dapat|tunawezaje|tuanzie|tufanye|cum (?!funcționează|se numește)|ce (?:ar trebui|facem|să facem)|de unde|apa yang patut|hvordan (?!virker|fungerer)|hvor skal|hvad skal (?:vi|jeg)|miten (?!toimii)|mistä|mitä meidän pitäisi|hogyan (?!működik)|hol kezdj|mit (?:tegyünk|csináljunk))/u;
 /** The same in Chinese, Japanese, Korean, Hindi, Bengali, Urdu and Tamil (which ask at the end), anywhere in the closing question. */
-const COURSE_QUESTION_CJK = /怎么|如何|什么办法|什么方案|从哪|どう|どこから|どのように|어떻게|어디부터|कैसे (?!काम)|क्या (?:जाँचें|जांचें|करें|देखें)|कहाँ से|কীভাবে (?!কাজ)|কোথা থেকে|কী করব|کیسے (?!کام)|کہاں سے|کیا کریں|எப்படி (?!வேலை)|எங்கிருந்து|என்ன செய்ய/u;
+const COURSE_QUESTION_CJK = /怎么|如何|什么办法|什么方案|从哪|どう|どこから|どのように|어떻게|어디부터|कैसे (?!काम)|क्या (?:जाँचें|जांचें|करें|देखें)|कहाँ से|কীভাবে (?!কাজ)|কোথা থেকে|কী করব|কী (?:বদলানো|করা) উচিত|کیسے (?!کام)|کہاں سے|کیا کریں|எப்படி (?!வேலை)|எங்கிருந்து|என்ன செய்ய/u;
 /** A team telling its own situation: "we" and "our" in the covered languages but English. */
 const FIRST_PERSON_PLURAL = /(?<!\p{L})(?:мы|нам|нас|наш\p{L}*|у нас|wir|uns|unser\p{L}*|nous|notre|nos|nosotros|nuestr[oa]s?|tenemos|nós|noss[oa]s?|noi|nostr[oaie]|abbiamo|onze|wij|nasz\p{L}*|हम|हमारा|हमारी|हमारे|لدينا|عندنا|نحن|كنا|(?:موقع|تطبيق|نظام|خادم|شركت|فريق|متجر|منتج|خدمت|بيانات|عملاؤ|عملائ|مستخدمي)نا|kami|kita|chúng tôi|chúng ta|ми|наші|אנחנו|שלנו|לנו|هستیم|داریم|(?:فروشگاه|سایت|شرکت|تیم|سرور|سرورهای|برنامه|اپلیکیشن|سیستم|مشتریان|کاربران) ما|vi (?:har|är|kan|vill|måste|ska|er|skal|bruger|använder)|vår|vårt|våra|oss|আমরা|আমাদের|ہم|ہمارا|ہماری|ہمارے|ہمیں|μας|εμείς|náš|naše|našeho|naší|nám|nás|namin|natin|naming|nating|tayo|sisi|yetu|letu|wetu|zetu|nostru|noastră|noștri|noastre|நாங்கள்|எங்கள்|நாம்|vores|meidän|meillä|meitä|nekünk|mienk)(?![\p{L}\p{M}])|我们|我司|公司|私たち|我々|弊社|当社|社内|うちの(?:会社|チーム|店|サイト|サービス|システム)|우리/u;
 /** A closing question for a value ("how many", "how long", "¿cuánto?", "多少"): a word problem's, not a course. Polish "ile" is also Turkish "with": a Turkish question that says it is not read as a course. */
@@ -868,22 +868,24 @@ function fallbackMayRead(text: string): boolean {
 }
 
 /**
- * Whether the word model has words to read in a text: not where most of what it reads is Thai,
- * Lao, Khmer or Burmese. It takes a run of letters between spaces for a word, and these scripts
- * put no space between words; nor is any row it is trained on written in them (their probe sets
- * are rules-only), so its reading of such a text is hash collisions (set 137: a Thai capital
- * lookup read as moderate).
+ * Whether the word model has words to read in a text: not where most of the letters it reads are
+ * of a script it was trained on no row of (isUntrainedScript: Hebrew, Arabic, the Indic scripts,
+ * Thai, Lao, Khmer, Burmese). Its reading of such a text is hash collisions: set 137's Thai
+ * capital lookup and set 145's Telugu one read moderate, a Persian definition and a Hebrew one
+ * (set 127) too. Thai, Lao, Khmer and Burmese also put no space between words, which the model
+ * takes for a word's end. Such a text's asks that the rules know nothing of are read by
+ * UNREAD_PRIOR instead (session 64 for those four scripts, session 65 for the others).
  */
 function modelHasWords(text: string): boolean {
   const n = Math.min(text.length, WORD_MODEL_CHARS);
-  let unspaced = 0;
+  let untrained = 0;
   let letters = 0;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
-    if (isUnspaced(c)) unspaced++;
+    if (isUntrainedScript(c)) untrained++;
     else if (isBmpLetter(c)) letters++;
   }
-  return unspaced <= letters;
+  return untrained <= letters;
 }
 
 /** The tier of a score by the hand-set bands alone (before calibration; benchmarks compare). */

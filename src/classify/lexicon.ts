@@ -33,6 +33,8 @@ export const DEEP_ASK = lexicon(
     'udowodnij', 'udowodnić', 'wykaż,? że', 'kanıtla(?:yın|yınız)?', 'ispatla(?:yın|yınız)?', 'bewijs', 'bewijzen', 'toon aan dat',
     // Session 63 (probe set 125): Hindi, Arabic, Indonesian and Vietnamese, as the English entries.
     `सिद्ध ${DEVANAGARI_DO}`, `साबित ${DEVANAGARI_DO}`, 'أثبت', 'اثبت', 'برهن', 'buktikan', 'pembuktian', 'chứng minh',
+    // Session 65 (probe set 145): Telugu, Kannada and Malayalam, as the English entries; Hindi typed in Latin letters.
+    'నిరూపించండి', 'ಸಾಬೀತುಪಡಿಸಿ', 'തെളിയിക്കുക',
     // Session 63 (probe set 127): Ukrainian, Hebrew, Persian and Swedish, as the English entries.
     'доведіть', 'доведи', 'доведення', 'הוכח', 'הוכיחו', 'הוכיחי', 'הוכחה', 'ثابت کنید', 'ثابت کن', 'اثبات', 'bevisa', 'härled',
     // Session 63 (probe set 129): Bengali, Urdu, Greek and Czech, as the English entries.
@@ -70,6 +72,8 @@ export const COMPLEX_ASK = lexicon(
     // Session 63 (probe set 125): Hindi, Arabic, Indonesian and Vietnamese, as the English entries.
     // The nukta is taken out before the lexicons read a turn (withCommonMarks); a precomposed ज़ (U+095B) is not. Marathi spells it with झ.
     `(?:डिजाइन|डिज़ाइन|डिझाइन) ${DEVANAGARI_DO}`, `ऑप्टिमाइज ${DEVANAGARI_DO}`, `विश्लेषण ${DEVANAGARI_DO}`, 'आर्किटेक्चर', 'صمّ?م', 'تصميم', 'معمارية', 'حلّ?ل', 'تشخيص', 'rancang(?:lah)?', 'rancangan', 'desain(?:lah)?', 'optimalkan', 'analisis(?:lah)?', 'analisa(?:lah)?', 'arsitektur', 'thiết kế', 'tối ưu(?: hóa| hoá)?', 'phân tích', 'chẩn đoán', 'gỡ lỗi', 'kiến trúc',
+    // Session 65 (probe set 145): Telugu, Kannada and Malayalam, as the English entries; Hindi typed in Latin letters.
+    'డిజైన్ చేయండి', 'రూపొందించండి', 'ವಿನ್ಯಾಸಗೊಳಿಸಿ', 'ವಿನ್ಯಾಸಗೊಳಿಸುವುದು', 'രൂപകൽപ്പന ചെയ്യുക',
     // Session 63 (probe set 127): Ukrainian, Hebrew, Persian and Swedish, as the English entries.
     'спроєктуйте', 'спроєктуй', 'спроектуйте', 'спроектуй', 'оптимізуйте', 'оптимізуй', 'проаналізуйте', 'проаналізуй', 'архітектур(?:а|у|и)', 'תכנן', 'תכננו', 'תכנני', 'ארכיטקטורה', 'נתח', 'נתחו', 'אבחן', 'לאבחן', 'מאבחנים', 'طراحی', 'معماری', 'تحلیل کنید', 'تحلیل کن', 'بهینه کنید', 'بهینه کن', 'عیب‌یابی', 'designa', 'utforma', 'optimera', 'analysera', 'felsök(?:a|er)?', 'arkitektur(?:en)?',
     // Session 63 (probe set 129): Bengali, Urdu, Greek and Czech, as the English entries.
@@ -111,6 +115,8 @@ export const MODERATE_ASK = lexicon(
     'समझाइए', 'समझाइये', 'समझाओ', 'समझाएं', 'समझाएँ', 'अंतर', 'अन्तर', 'फर्क', 'तुलना', 'लिखिए', 'लिखिये', 'लिखें', 'लिखो', 'क्यों', 'कैसे काम (?:करता|करती|करते) है', 'फायदे', 'नुकसान', `हल ${DEVANAGARI_DO}`, 'اشرح', 'إشرح', 'قارن', 'مقارنة', '(?:ال)?فرق', '(?:ال)?فروق', 'اكتب', 'لماذا', 'كيف (?:يعمل|تعمل)', 'مزايا', 'عيوب', 'احسب', 'jelaskan', 'bandingkan', 'perbandingan', 'perbedaan', 'bedanya', 'tuliskan', 'tulis(?:lah)?', 'buatkan', 'mengapa', 'kenapa', 'bagaimana cara kerja', 'kelebihan', 'kekurangan', 'hitung(?:lah)?', 'selesaikan', 'giải thích', 'so sánh', 'khác nhau', '(?:sự )?khác biệt', 'viết', 'tại sao', 'vì sao', 'hoạt động như thế nào', 'ưu điểm', 'nhược điểm', 'ưu nhược điểm', 'hãy tính',
     // Session 65 (probe set 143): Marathi, Gujarati and Punjabi, as the English entries; Hindi "write it for me".
     'समजावून सांगा', 'फरक', 'लिहा', 'સમજાવો', 'તફાવત', 'લખો', 'ਸਮਝਾਓ', 'ਫ਼ਰਕ', 'ਫਰਕ', 'ਲਿਖੋ', 'लिख(?:कर)? (?:दीजिए|दीजिये|दें|दो)',
+    // Session 65 (probe set 145): Telugu, Kannada and Malayalam, as the English entries; Hindi typed in Latin letters.
+    'వివరించండి', 'తేడా', 'తేడాను', 'రాయండి', 'పోల్చండి', 'ವಿವರಿಸಿ', 'ವ್ಯತ್ಯಾಸ', 'ಬರೆಯಿರಿ', 'വിശദീകരിക്കുക', 'വ്യത്യാസം', 'എഴുതുക', 'samjhao', 'samjhaiye', 'likho', 'likh do', 'kuch tips do',
     // Session 63 (probe set 127): Ukrainian, Hebrew, Persian and Swedish, as the English entries.
     'поясніть', 'поясни', 'порівняйте', 'порівняй', 'різниц(?:я|ю|і)', 'відмінність', 'напишіть', 'напиши', 'чому', 'як працює', 'переваги', 'недоліки', 'обчисліть', 'הסבר', 'הסבירו', 'הסבירי', 'השווה', 'השוו', 'ההבדל', 'הבדל', 'ההבדלים', 'כתוב', 'כתבו', 'כתבי', 'למה', 'מדוע', 'איך (?:עובד|עובדת)', 'יתרונות', 'חסרונות', 'توضیح (?:بده|بدهید|دهید)', 'مقایسه', 'تفاوت', 'فرق', 'بنویس', 'بنویسید', 'چرا', 'مزایا', 'معایب', 'förklara', 'jämför', 'jämförelse', 'skillnad(?:en)?', 'skriv', 'varför', 'hur fungerar', 'fördelar(?:na)?', 'nackdelar(?:na)?', 'beräkna',
     // Session 63 (probe set 129): Bengali, Urdu, Greek and Czech, as the English entries.
@@ -152,6 +158,8 @@ export const SIMPLE_ASK = lexicon(
     // Session 63 (probe set 125): Hindi, Arabic, Indonesian and Vietnamese, as the English entries.
     'क्या (?:है|हैं|होता है|होती है|होते हैं)', 'का (?:मतलब|अर्थ)', 'कितन(?:ा|े|ी)', 'कौन (?:है|था|थे|थी)', 'अनुवाद', 'ما (?:هو|هي|معنى)', 'ماذا يعني', 'من (?:هو|هي)', '^كم', 'ترجم', 'لخّ?ص', 'apa itu', 'apa (?:arti|artinya|maksud)', 'berapa', 'siapa', 'terjemahkan', 'ringkas(?:kan)?', 'là gì', '(?:có )?nghĩa là gì', 'bao nhiêu', 'là ai', 'dịch (?:sang|câu|đoạn|từ|bài)', 'tóm tắt',
     'कौन (?:सा|सी|से)', '(?:कोणती|कोणता|कोणते|काय) आहे', 'म्हणजे काय', 'किती', '(?:કઈ|કયો|કયું|શું|કોણ) છે', 'કેટલ(?:ા|ી|ું|ો)', 'ਕਿੰਨ(?:ੇ|ੀ|ਾ)', 'ਕੀ ਹੈ', 'ਕੌਣ ਹੈ',
+    // Session 65 (probe set 145): Telugu, Kannada and Malayalam, as the English entries; Hindi typed in Latin letters; what code prints.
+    'ఏది', 'ఏమిటి', 'ఎన్ని', 'ఎవరు', 'ఎప్పుడు', 'ಯಾವಾಗ', 'എപ്പോൾ', 'কবে', 'कब', 'எப்போது', 'ಯಾವುದು', 'ಏನು', 'ಎಷ್ಟು', 'ഏതാണ്', 'എന്താണ്', 'എത്ര', 'kya (?:hai|hota hai|hoti hai|hote hain)', 'ka matlab', 'kaise bolte', 'kitn(?:a|e|i)', 'क्या प्रिंट (?:करेगा|करता है|होगा)', 'என்ன அச்சிடும்', 'কী প্রিন্ট (?:করবে|হবে)',
     // Session 65 (probe set 143): Marathi, Gujarati and Punjabi, as the English entries; Hindi "which one".
     // Session 63 (probe set 127): Ukrainian, Hebrew, Persian and Swedish, as the English entries.
     'що таке', 'що означає', 'скільки', 'хто (?:такий|така|написав)', 'яка', 'який', 'переклади', 'перекладіть', 'מה (?:זה|זו|פירוש|המשמעות)', 'מהו', 'מהי', 'כמה', 'מי (?:כתב|היה|הייתה)', 'תרגם', 'چیست', 'چیه', 'یعنی (?:چه|چی)', 'کیست', 'چند', 'چقدر', 'کجاست', 'ترجمه کن', 'vad (?:är|betyder)', 'vem (?:är|var|skrev)', 'hur många', 'översätt',
@@ -289,6 +297,8 @@ export const LOOKUP_CORE = lexicon(
     // Session 63 (probe set 133): Tagalog, Swahili, Romanian and Tamil, as the English entries.
     'kabisera', 'mji mkuu', 'capitala', 'தலைநகரம்',
     'રાજધાની', 'ਰਾਜਧਾਨੀ',
+    // Session 65 (probe set 145): Telugu, Kannada and Malayalam, as the English entries; Hindi typed in Latin letters.
+    'రాజధాని', 'ರಾಜಧಾನಿ', 'തലസ്ഥാനം',
     // Session 65 (probe set 143): Marathi, Gujarati and Punjabi, as the English entries; Hindi "which one".
     // Session 63 (probe set 135): Malay, Danish, Finnish and Hungarian, as the English entries.
     'ibu negara', 'hovedstad(?:en)?', 'pääkaupunki', 'fővárosa', 'főváros',
@@ -337,6 +347,8 @@ export const SMALL_TALK_WORDS = new Set(
     'udah sudah jalan berhasil cam on ban nhieu chao xin ٹھیک ' +
     // Session 65 (set 143): Marathi, Gujarati and Punjabi, and Tamil "very helpful".
     'आता काम करतंय करतोय झालं कसे आहात आहेस शुभ रात्री सकाळ કેમ છો આભાર નમસ્તે મજામાં સુપ્રભાત આવજો ખૂબ ਸਤ ਸ੍ਰੀ ਅਕਾਲ ਜੀ ਧੰਨਵਾਦ ਸ਼ੁਕਰੀਆ ਬਹੁਤ ਹਾਲ ਹੈ ਮਿਹਰਬਾਨੀ மிகவும் உதவியாக ' +
+    // Session 65 (set 145): Telugu, Kannada and Malayalam; Marathi "it is"; Hindi typed in Latin letters.
+    'ఎలా ఉన్నారు నమస్కారం ధన్యవాదాలు సరే ఇప్పుడు పనిచేస్తోంది ನಮಸ್ಕಾರ ಹೇಗಿದ್ದೀರಾ ಧನ್ಯವಾದಗಳು ಈಗ ಕೆಲಸ ಮಾಡುತ್ತಿದೆ നമസ്കാരം സുഖമാണോ നന്ദി ശരി ഇപ്പോൾ ശരിയായി आहे thik theek hai bhai ab chal gaya gayi shukriya dhanyavaad accha achha yaar kaise ho ' +
     // Session 63 (set 133): Tagalog, Swahili, Romanian and Tamil.
     'kumusta ka salamat po magandang umaga hapon gabi habari yako asante sana imefanya kazi asubuhi salut ce faci mersi mulțumesc mult bună dimineața ziua seara வணக்கம் எப்படி இருக்கீங்க இருக்கிறீர்கள் நன்றி ரொம்ப உதவியா இருந்தது காலை ' +
     // Session 63 (set 135): Malay, Danish, Finnish and Hungarian.
@@ -520,6 +532,8 @@ export const TECH_CONTEXT = lexicon(
     // Session 63 (probe set 125): Hindi, Arabic, Indonesian and Vietnamese, as the English entries.
     'वेबसाइट', 'डेटाबेस', 'सर्वर', 'ऐप', 'सिस्टम', 'ऐप्लिकेशन', '(?:ال)?(?:خادم|خوادم|تطبيق|موقع|نظام)(?:نا)?', 'قاعدة (?:ال)?بيانات', '(?:ال)?ذاكرة', 'aplikasi', 'sistem', 'basis data', 'memori', 'situs', 'hệ thống', 'máy chủ', 'cơ sở dữ liệu', 'ứng dụng', 'bộ nhớ', 'trang web',
     'वेबसाइट', 'सर्व्हर', 'प्रणाली', 'વેબસાઇટ', 'સર્વર', 'ડેટાબેઝ', 'ઍપ', 'ਵੈੱਬਸਾਈਟ', 'ਵੈਬਸਾਈਟ', 'ਸਰਵਰ', 'ਡਾਟਾਬੇਸ', 'ਐਪ',
+    // Session 65 (probe set 145): Telugu, Kannada and Malayalam, as the English entries; Hindi typed in Latin letters.
+    'వెబ్‌సైట్', 'సర్వర్', 'యాప్', 'డేటాబేస్', 'ಸರ್ವರ್', 'ವೆಬ್‌ಸೈಟ್', 'ಆ್ಯಪ್', 'ಡೇಟಾಬೇಸ್', 'ആപ്പ്', 'സെർവർ', 'വെബ്സൈറ്റ്', 'ഡാറ്റാബേസ്',
     // Session 65 (probe set 143): Marathi, Gujarati and Punjabi, as the English entries; Hindi "which one".
     // Session 63 (probe set 127): Ukrainian, Hebrew, Persian and Swedish, as the English entries.
     'сервіс(?:у|і|и)?', 'баз(?:а|і|и|у) даних', 'застосун(?:ок|ку)', 'додат(?:ок|ку)', 'שרת', 'השרת', 'שרתים', 'מסד (?:ה)?נתונים', 'אפליקציה', 'האפליקציה', 'מערכת', 'המערכת', 'זיכרון', 'سرور', 'دیتابیس', 'پایگاه داده', 'اپلیکیشن', 'سیستم', 'سایت', 'حافظه', 'tjänst(?:en)?', 'databas(?:en)?', 'server(?:n)?', 'appen', 'systemet', 'minne(?:t)?', 'konsument(?:en)?',
@@ -559,6 +573,8 @@ export const SYMPTOM = lexicon(
     // Session 63 (probe set 125): Hindi, Arabic, Indonesian and Vietnamese, as the English entries.
     'धीम(?:ी|ा|े)', 'क्रैश', 'بطيء', 'بطيئ(?:ًا|ا|ة)', 'يتوقف', 'يتعطل', 'تعطل', 'تسريب', 'lambat', 'lemot', 'kehabisan memori', 'sering mati', 'chậm', 'bị mất', 'sập', 'bị treo', 'bị lỗi', 'rò rỉ',
     'हळू', 'ધીમ(?:ી|ું|ો)', 'ਹੌਲੀ', 'ਕ੍ਰੈਸ਼', 'ਫੇਲ੍ਹ?',
+    // Session 65 (probe set 145): Telugu, Kannada and Malayalam, as the English entries; Hindi typed in Latin letters.
+    'నెమ్మదిగా', 'ನಿಧಾನ', 'ನಿಧಾನವಾಗುತ್ತದೆ', 'ಕ್ರ್ಯಾಶ್', 'ക്രാഷ്', 'പതുക്കെ',
     // Session 65 (probe set 143): Marathi, Gujarati and Punjabi, as the English entries; Hindi "which one".
     // Session 63 (probe set 127): Ukrainian, Hebrew, Persian and Swedish, as the English entries.
     'зависає', 'повільн(?:о|ий|а)', 'гальмує', 'витік', 'איטי', 'איטית', 'קורס', 'קורסת', 'נתקע', 'נתקעת', 'מופעל מחדש', 'کند شده', 'کند شد', 'کرش', 'långsam(?:t|ma)?', 'hamnar efter', 'kraschar', 'hänger sig', 'minnesläcka',
@@ -607,6 +623,8 @@ export const DIAGNOSE_ASK = lexicon(
     // Session 63 (probe set 125): Hindi, Arabic, Indonesian and Vietnamese, as the English entries.
     'क्या (?:जाँचें|जांचें|जाँचना|जांचना)', 'वजह', 'कारण', 'कैसे पता (?:करें|लगाएं|लगाएँ)', 'कहाँ से शुरू', 'نشخّ?ص', 'أشخّ?ص', 'السبب', 'من أين نبدأ', 'ماذا نفعل', 'penyebab(?:nya)?', 'apa yang harus (?:kami|kita|saya) (?:periksa|cek|lakukan)', 'dari mana (?:harus )?mulai', 'nguyên nhân', 'khắc phục', 'bắt đầu (?:điều tra )?từ đâu', 'cần kiểm tra (?:gì|những gì)',
     'ਕਾਰਨ', 'ਕਿਵੇਂ ਠੀਕ (?:ਕਰੀਏ|ਕਰਾਂ|ਕਰਨਾ)', 'कारण काय', 'કારણ',
+    // Session 65 (probe set 145): Telugu, Kannada and Malayalam, as the English entries; Hindi typed in Latin letters.
+    'కారణం', 'ఎలా కనుగొనాలి', 'ಏನು ಪರಿಶೀಲಿಸಬೇಕು', 'കാരണം', 'എവിടെ നിന്ന് തുടങ്ങണം',
     // Session 65 (probe set 143): Marathi, Gujarati and Punjabi, as the English entries; Hindi "which one".
     // Session 63 (probe set 127): Ukrainian, Hebrew, Persian and Swedish, as the English entries.
     'з чого почати', 'що (?:нам )?перевірити', 'як знайти', 'що робити', 'מה לבדוק', 'מאיפה (?:להתחיל|מתחילים)', 'הסיבה', 'איך (?:נמצא|למצוא|לתקן)', 'از کجا شروع', 'علت', 'دلیل', 'var ska (?:vi|jag) börja', 'vad ska (?:vi|jag) kolla', 'orsak(?:en)?',

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FALLBACK_SIGNAL_PREFIX, UNREAD_SIGNAL, classifyMessages, classifyText, germanHowToVerb, isTypoDiff } from '../../src/classify/classifier.js';
+import { FALLBACK_SIGNAL_PREFIX, SECOND_OPINION_SIGNALS, UNREAD_SIGNAL, classifyMessages, classifyText, germanHowToVerb, isTypoDiff } from '../../src/classify/classifier.js';
 import { UNREAD_PRIOR, unreadAbove, unreadTier } from '../../src/classify/wordmodel.js';
 import { ARITHMETIC_STEP, POWER_QUESTION, numericRanges, powerQuestionIn } from '../../src/classify/numbers.js';
 import { fewShotAsk, givenPassage, groundedAsk, templatedAsk } from '../../src/classify/given.js';
@@ -1815,8 +1815,8 @@ describe('fewShotAsk and templatedAsk: examples and input fields are given, not 
 });
 
 /** Asks each read at a tier by the rules alone (sessions 63 and 64's sets, in their languages). */
-function expectTiers(byTier: Partial<Record<(typeof TIER_NAMES)[number], readonly string[]>>): void {
-  for (const [tier, asks] of Object.entries(byTier)) for (const q of asks) expect(rules(q).tier, q).toBe(tier);
+function expectTiers(byTier: Partial<Record<(typeof TIER_NAMES)[number], readonly string[]>>, read: (q: string) => { tier: string } = rules): void {
+  for (const [tier, asks] of Object.entries(byTier)) for (const q of asks) expect(read(q).tier, q).toBe(tier);
 }
 
 describe('session 63: asks in Hindi, Arabic, Indonesian and Vietnamese (probe set 125)', () => {
@@ -2259,6 +2259,78 @@ describe('session 65: combining marks are part of a word (Devanagari, Bengali, T
     for (const t of ['नमस्ते! आप कैसे हैं?', 'કેમ છો?', 'ਸਤ ਸ੍ਰੀ ਅਕਾਲ ਜੀ!', 'ধন্যবাদ, অনেক উপকার হলো।']) expect(isSmallTalk(t), t).toBe(true);
     // A greeting, then an ask.
     expect(isSmallTalk('नमस्ते! कृपया समझाइए कि डीएनएस कैसे काम करता है')).toBe(false);
+  });
+});
+
+describe('session 65: Telugu, Kannada, Malayalam, Hindi typed in Latin letters, and other kinds in the Indic scripts (probe set 145)', () => {
+  it('reads each kind at its tier (with the prior that reads an ask the rules know nothing of in these scripts)', () => {
+    expectTiers({
+      trivial: [
+        'thik hai bhai, ab chal gaya. thanks!',
+        'hello bhai kaise ho',
+        'నమస్కారం, ఎలా ఉన్నారు?',
+        'ధన్యవాదాలు!',
+        'ನಮಸ್ಕಾರ, ಹೇಗಿದ್ದೀರಾ?',
+        'ಧನ್ಯವಾದಗಳು, ಈಗ ಕೆಲಸ ಮಾಡುತ್ತಿದೆ.',
+        'നമസ്കാരം, സുഖമാണോ?',
+        'നന്ദി!',
+        'ठीक आहे, धन्यवाद!',
+      ],
+      simple: [
+        'Python mein list aur tuple kya hota hai?',
+        '\'I miss you\' ko Hindi mein kaise bolte hain?',
+        'భారతదేశ రాజధాని ఏది?',
+        'ಕರ್ನಾಟಕದ ರಾಜಧಾನಿ ಯಾವುದು?',
+        'കേരളത്തിന്റെ തലസ്ഥാനം ഏതാണ്?',
+        'इसका अंग्रेज़ी में अनुवाद करो: कल बारिश होगी।',
+        'यह पायथन कोड क्या प्रिंट करेगा?\n\nprint(3 * \'ab\')',
+        'এক কিলোমিটারে কত মিটার?',
+      ],
+      moderate: [
+        'REST aur GraphQL mein kya difference hai? samjhao na',
+        'ek python function likho jo string ko reverse kare',
+        'mujhe interview ke liye kuch tips do, fresher hoon',
+        'TCP మరియు UDP మధ్య తేడా ఏమిటి? వివరించండి.',
+        'పిల్లల కోసం ఒక చిన్న కథ రాయండి.',
+        'ಮಳೆ ಹೇಗೆ ಬರುತ್ತದೆ ಎಂದು ವಿವರಿಸಿ.',
+        'ഡാറ്റാബേസ് ഇൻഡക്സ് എങ്ങനെ പ്രവർത്തിക്കുന്നു എന്ന് വിശദീകരിക്കുക.',
+        'ഓണത്തെക്കുറിച്ച് ഒരു ചെറിയ കവിത എഴുതുക.',
+        'रोज़ सुबह जल्दी उठने की आदत कैसे डालूँ?',
+        'বাচ্চাদের জন্য একটি ছোট গল্প লিখুন একটি বিড়াল নিয়ে।',
+        'ஆங்கிலம் வேகமாக கற்றுக்கொள்ள சில வழிகள் சொல்லுங்கள்.',
+      ],
+      complex: [
+        'humari website har Friday raat ko down ho jaati hai, server ka CPU 100% chala jata hai. kya check karein?',
+        'hamare startup ka AWS bill teen mahine mein double ho gaya hai. kaise kam karein?',
+        'మా ఆన్‌లైన్ షాప్ వెబ్‌సైట్ ప్రతి రాత్రి చాలా నెమ్మదిగా అవుతోంది. కారణం ఎలా కనుగొనాలి?',
+        'ನಮ್ಮ ಆಸ್ಪತ್ರೆಗೆ ರೋಗಿಗಳ ಅಪಾಯಿಂಟ್‌ಮೆಂಟ್ ಬುಕ್ಕಿಂಗ್ ವ್ಯವಸ್ಥೆಯನ್ನು ಹೇಗೆ ವಿನ್ಯಾಸಗೊಳಿಸುವುದು?',
+        'ഞങ്ങളുടെ ആപ്പ് ഓരോ അപ്ഡേറ്റിനു ശേഷവും ക്രാഷ് ആകുന്നു. എവിടെ നിന്ന് തുടങ്ങണം?',
+        'हमारी किराना दुकान में हर महीने स्टॉक का हिसाब नहीं मिलता, 10% सामान गायब रहता है। क्या करें?',
+        'আমাদের দলের ৮ জন ডেভেলপার, কিন্তু প্রতিটি রিলিজ দুই সপ্তাহ দেরি হয়। কী বদলানো উচিত?',
+        'எங்கள் பள்ளியில் 600 மாணவர்களுக்கு இரண்டு வாரத்தில் ஆன்லைன் வகுப்புகள் தொடங்க வேண்டும். எப்படி திட்டமிடுவது?',
+      ],
+      deep: [
+        'prove karo ki root 2 irrational hai',
+        '√2 అకరణీయ సంఖ్య అని నిరూపించండి.',
+        'ಅನಂತವಾಗಿ ಅನೇಕ ಅವಿಭಾಜ್ಯ ಸಂಖ್ಯೆಗಳಿವೆ ಎಂದು ಸಾಬೀತುಪಡಿಸಿ.',
+        'गणितीय विगमनाने सिद्ध करा की 1 + 3 + 5 + ... + (2n−1) = n².',
+      ],
+    }, (q) => classifyMessages([{ role: 'user', content: q }]));
+  });
+
+  it('the word model does not read a turn written mostly in a script it has no training row in (Hebrew, Arabic, the Indic scripts), and still reads one mostly in Latin letters', () => {
+    const model = () => 4; // a model that reads every turn as complex
+    const ask = (q: string) => classifyMessages([{ role: 'user', content: q }], 3, model);
+    const lifted = (q: string) => ask(q).signals.some((s) => s.startsWith(FALLBACK_SIGNAL_PREFIX) || s === SECOND_OPINION_SIGNALS.simple);
+    // "What is an API?" in Hebrew, "What is a foreign key in a database?" in Persian, and Telugu's capital lookup: simple, and the model does not lift them.
+    for (const q of ['מה זה API?', 'کلید خارجی در پایگاه داده چیست؟', 'భారతదేశ రాజధాని ఏది?']) {
+      expect(ask(q).tier, q).toBe('simple');
+      expect(lifted(q), q).toBe(false);
+    }
+    // "Tell me about the tides" in Hindi: no rule's words; read by the prior of such asks, not by the model.
+    expect(ask('ज्वार भाटा के बारे में कुछ बताओ').signals).toContain(UNREAD_SIGNAL);
+    // Hindi in Latin letters is read by the model as any Latin text is.
+    expect(ask('mujhe samundar ke baare mein kuch batao').signals.some((s) => s.startsWith(FALLBACK_SIGNAL_PREFIX))).toBe(true);
   });
 });
 describe('thinkcap classify --jsonl', () => {
