@@ -252,6 +252,8 @@ export const isBmpWordChar = (c: number): boolean => BMP_WORD_CHARS[c]! > 0;
  * trained on words cut at marks, and reads them so until it is retrained.
  */
 export const isBmpLetterOrNumber = (c: number): boolean => (BMP_WORD_CHARS[c]! & 3) !== 0;
+/** Is the BMP code unit c a combining mark (\p{M})? */
+export const isBmpMark = (c: number): boolean => BMP_WORD_CHARS[c] === 4;
 /** Is the BMP code unit c a letter (\p{L})? */
 export const isBmpLetter = (c: number): boolean => BMP_WORD_CHARS[c] === 1;
 
