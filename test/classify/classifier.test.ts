@@ -2260,6 +2260,10 @@ describe('session 65: combining marks are part of a word (Devanagari, Bengali, T
     // A greeting, then an ask.
     expect(isSmallTalk('नमस्ते! कृपया समझाइए कि डीएनएस कैसे काम करता है')).toBe(false);
   });
+
+  it('is bounded on a megabyte of marks: one "word" of a million vowel signs, letters and marks in turn, decomposed Latin', () => {
+    for (const unit of ['ि', 'अि', 'क्ष', 'अंतरिक्ष ', 'a\u0301', 'सिद्ध कीजिए prove ि']) expect(() => within(300, () => classifyText(unit.repeat(Math.ceil((1 << 20) / unit.length)))), unit).not.toThrow();
+  });
 });
 
 describe('session 65: Telugu, Kannada, Malayalam, Hindi typed in Latin letters, and other kinds in the Indic scripts (probe set 145)', () => {
