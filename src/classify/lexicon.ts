@@ -160,6 +160,8 @@ export const SIMPLE_ASK = lexicon(
     'कौन (?:सा|सी|से)', '(?:कोणती|कोणता|कोणते|काय) आहे', 'म्हणजे काय', 'किती', '(?:કઈ|કયો|કયું|શું|કોણ) છે', 'કેટલ(?:ા|ી|ું|ો)', 'ਕਿੰਨ(?:ੇ|ੀ|ਾ)', 'ਕੀ ਹੈ', 'ਕੌਣ ਹੈ',
     // Session 65 (probe set 145): Telugu, Kannada and Malayalam, as the English entries; Hindi typed in Latin letters; what code prints.
     'ఏది', 'ఏమిటి', 'ఎన్ని', 'ఎవరు', 'ఎప్పుడు', 'ಯಾವಾಗ', 'എപ്പോൾ', 'কবে', 'कब', 'எப்போது', 'ಯಾವುದು', 'ಏನು', 'ಎಷ್ಟು', 'ഏതാണ്', 'എന്താണ്', 'എത്ര', 'kya (?:hai|hota hai|hoti hai|hote hain)', 'ka matlab', 'kaise bolte', 'kitn(?:a|e|i)', 'क्या प्रिंट (?:करेगा|करता है|होगा)', 'என்ன அச்சிடும்', 'কী প্রিন্ট (?:করবে|হবে)',
+    // Session 65 (probe set 147): "how do we fix it", "where to start looking", "what to check", "shuts down", "what is X called".
+    'काय म्हणतात', 'को (?:क्या|कैसे) (?:कहते|बोलते) (?:हैं|है)', 'full form',
     // Session 65 (probe set 143): Marathi, Gujarati and Punjabi, as the English entries; Hindi "which one".
     // Session 63 (probe set 127): Ukrainian, Hebrew, Persian and Swedish, as the English entries.
     'що таке', 'що означає', 'скільки', 'хто (?:такий|така|написав)', 'яка', 'який', 'переклади', 'перекладіть', 'מה (?:זה|זו|פירוש|המשמעות)', 'מהו', 'מהי', 'כמה', 'מי (?:כתב|היה|הייתה)', 'תרגם', 'چیست', 'چیه', 'یعنی (?:چه|چی)', 'کیست', 'چند', 'چقدر', 'کجاست', 'ترجمه کن', 'vad (?:är|betyder)', 'vem (?:är|var|skrev)', 'hur många', 'översätt',
@@ -349,6 +351,8 @@ export const SMALL_TALK_WORDS = new Set(
     'आता काम करतंय करतोय झालं कसे आहात आहेस शुभ रात्री सकाळ કેમ છો આભાર નમસ્તે મજામાં સુપ્રભાત આવજો ખૂબ ਸਤ ਸ੍ਰੀ ਅਕਾਲ ਜੀ ਧੰਨਵਾਦ ਸ਼ੁਕਰੀਆ ਬਹੁਤ ਹਾਲ ਹੈ ਮਿਹਰਬਾਨੀ மிகவும் உதவியாக ' +
     // Session 65 (set 145): Telugu, Kannada and Malayalam; Marathi "it is"; Hindi typed in Latin letters.
     'ఎలా ఉన్నారు నమస్కారం ధన్యవాదాలు సరే ఇప్పుడు పనిచేస్తోంది ನಮಸ್ಕಾರ ಹೇಗಿದ್ದೀರಾ ಧನ್ಯವಾದಗಳು ಈಗ ಕೆಲಸ ಮಾಡುತ್ತಿದೆ നമസ്കാരം സുഖമാണോ നന്ദി ശരി ഇപ്പോൾ ശരിയായി आहे thik theek hai bhai ab chal gaya gayi shukriya dhanyavaad accha achha yaar kaise ho ' +
+    // Session 65 (set 147): Telugu "very", Kannada "ok" and "thanks".
+    'చాలా ಸರಿ ಧನ್ಯವಾದ ' +
     // Session 63 (set 133): Tagalog, Swahili, Romanian and Tamil.
     'kumusta ka salamat po magandang umaga hapon gabi habari yako asante sana imefanya kazi asubuhi salut ce faci mersi mulțumesc mult bună dimineața ziua seara வணக்கம் எப்படி இருக்கீங்க இருக்கிறீர்கள் நன்றி ரொம்ப உதவியா இருந்தது காலை ' +
     // Session 63 (set 135): Malay, Danish, Finnish and Hungarian.
@@ -575,6 +579,8 @@ export const SYMPTOM = lexicon(
     'हळू', 'ધીમ(?:ી|ું|ો)', 'ਹੌਲੀ', 'ਕ੍ਰੈਸ਼', 'ਫੇਲ੍ਹ?',
     // Session 65 (probe set 145): Telugu, Kannada and Malayalam, as the English entries; Hindi typed in Latin letters.
     'నెమ్మదిగా', 'ನಿಧಾನ', 'ನಿಧಾನವಾಗುತ್ತದೆ', 'ಕ್ರ್ಯಾಶ್', 'ക്രാഷ്', 'പതുക്കെ',
+    // Session 65 (probe set 147): "how do we fix it", "where to start looking", "what to check", "shuts down", "what is X called".
+    'बंद हो (?:जाता|जाती|जाते|गया|गई|गए)', 'ਬੰਦ ਹੋ (?:ਜਾਂਦੀ|ਜਾਂਦਾ|ਜਾਂਦੇ|ਗਈ|ਗਿਆ)', 'లాగ్అవుట్', 'ಲಾಗ್‌ಔಟ್',
     // Session 65 (probe set 143): Marathi, Gujarati and Punjabi, as the English entries; Hindi "which one".
     // Session 63 (probe set 127): Ukrainian, Hebrew, Persian and Swedish, as the English entries.
     'зависає', 'повільн(?:о|ий|а)', 'гальмує', 'витік', 'איטי', 'איטית', 'קורס', 'קורסת', 'נתקע', 'נתקעת', 'מופעל מחדש', 'کند شده', 'کند شد', 'کرش', 'långsam(?:t|ma)?', 'hamnar efter', 'kraschar', 'hänger sig', 'minnesläcka',
@@ -625,6 +631,8 @@ export const DIAGNOSE_ASK = lexicon(
     'ਕਾਰਨ', 'ਕਿਵੇਂ ਠੀਕ (?:ਕਰੀਏ|ਕਰਾਂ|ਕਰਨਾ)', 'कारण काय', 'કારણ',
     // Session 65 (probe set 145): Telugu, Kannada and Malayalam, as the English entries; Hindi typed in Latin letters.
     'కారణం', 'ఎలా కనుగొనాలి', 'ಏನು ಪರಿಶೀಲಿಸಬೇಕು', 'കാരണം', 'എവിടെ നിന്ന് തുടങ്ങണം',
+    // Session 65 (probe set 147): "how do we fix it", "where to start looking", "what to check", "shuts down", "what is X called".
+    'कैसे ठीक (?:करें|करूँ|करूं|करे|करना)', 'ठीक कैसे (?:करें|करूँ|करूं|करे)', 'ఎక్కడ నుండి (?:చూడాలి|మొదలుపెట్టాలి|ప్రారంభించాలి)', 'ಕಾರಣ', 'ಕಂಡುಹಿಡಿಯುವುದು', 'പരിശോധിക്കേണ്ടത്', 'പരിശോധിക്കണം',
     // Session 65 (probe set 143): Marathi, Gujarati and Punjabi, as the English entries; Hindi "which one".
     // Session 63 (probe set 127): Ukrainian, Hebrew, Persian and Swedish, as the English entries.
     'з чого почати', 'що (?:нам )?перевірити', 'як знайти', 'що робити', 'מה לבדוק', 'מאיפה (?:להתחיל|מתחילים)', 'הסיבה', 'איך (?:נמצא|למצוא|לתקן)', 'از کجا شروع', 'علت', 'دلیل', 'var ska (?:vi|jag) börja', 'vad ska (?:vi|jag) kolla', 'orsak(?:en)?',
@@ -859,10 +867,11 @@ export const FAILURE_PATTERN = lexicon(
 
 /**
  * A question for one value in a language that puts its question word last: Chinese, Japanese,
- * Korean ("现在 CPU 使用率是多少？", "サーバーはいくつありますか？", "재귀 함수란 무엇인가요?") and
- * Turkish ("Türkiye'nin başkenti neresi?"): a lookup, as WH_LOOKUP's are.
+ * Korean ("现在 CPU 使用率是多少？", "サーバーはいくつありますか？", "재귀 함수란 무엇인가요?"),
+ * Turkish ("Türkiye'nin başkenti neresi?"), and since session 65 Hindi ("API का full form क्या
+ * है?"), Telugu, Kannada, Malayalam and Tamil ("భారతదేశ రాజధాని ఏది?"): a lookup, as WH_LOOKUP's are.
  */
-const END_LOOKUP = /(?:是多少|有多少|是什么|是哪个|是谁|在哪里?|几点|多少个?|何ですか|何(?:台|個|人|件|回)(?:ありますか|ですか|いますか)?|いくつ(?:ありますか|ですか)?|どこですか|いつですか|何年に\p{L}{0,10}か|(?:一番|最も)\p{L}{1,8}は|무엇인가요|무엇입니까|뭐예요|뭔가요|어디(?:인가요|예요|에 있나요)|언제(?:인가요|예요)|누구(?:인가요|예요)|(?<!\p{L})(?:nedir|neresi|nerede|kimdir|ne zaman|kaç))[?？]?$/u;
+const END_LOOKUP = /(?:是多少|有多少|是什么|是哪个|是谁|在哪里?|几点|多少个?|何ですか|何(?:台|個|人|件|回)(?:ありますか|ですか|いますか)?|いくつ(?:ありますか|ですか)?|どこですか|いつですか|何年に\p{L}{0,10}か|(?:一番|最も)\p{L}{1,8}は|무엇인가요|무엇입니까|뭐예요|뭔가요|어디(?:인가요|예요|에 있나요)|언제(?:인가요|예요)|누구(?:인가요|예요)|(?<!\p{L})(?:nedir|neresi|nerede|kimdir|ne zaman|kaç)|(?<![\p{L}\p{M}])(?:(?:क्या|कौन सा|कौन सी|कौन|कितना|कितने|कितनी|कब|कहाँ|कहां) (?:है|हैं|था|थी|थे|होता है|होती है|होते हैं)|ఏది|ఏమిటి|ఎవరు|ఎన్ని|ಯಾವುದು|ಏನು|ಯಾರು|ಎಷ್ಟು|ഏതാണ്|എന്താണ്|ആരാണ്|എത്ര|என்ன|எது|யார்|எத்தனை))[?？]?$/u;
 /** Whether a text ends as END_LOOKUP's questions do (its last 16 characters read, trailing white space left out: bounded). */
 export function endLookup(text: string): boolean {
   const t = text.trimEnd();

