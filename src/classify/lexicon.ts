@@ -33,7 +33,7 @@ export const DEEP_ASK = lexicon(
     'udowodnij', 'udowodnić', 'wykaż,? że', 'kanıtla(?:yın|yınız)?', 'ispatla(?:yın|yınız)?', 'bewijs', 'bewijzen', 'toon aan dat',
     // Session 63 (probe set 125): Hindi, Arabic, Indonesian and Vietnamese, as the English entries.
     `सिद्ध ${DEVANAGARI_DO}`, `साबित ${DEVANAGARI_DO}`, 'أثبت', 'اثبت', 'برهن', 'buktikan', 'pembuktian', 'chứng minh',
-    // Session 65 (probe set 145): Telugu, Kannada and Malayalam, as the English entries; Hindi typed in Latin letters.
+    // Session 65 (probe set 145): Telugu, Kannada and Malayalam, as the English entries.
     'నిరూపించండి', 'ಸಾಬೀತುಪಡಿಸಿ', 'തെളിയിക്കുക',
     // Session 63 (probe set 127): Ukrainian, Hebrew, Persian and Swedish, as the English entries.
     'доведіть', 'доведи', 'доведення', 'הוכח', 'הוכיחו', 'הוכיחי', 'הוכחה', 'ثابت کنید', 'ثابت کن', 'اثبات', 'bevisa', 'härled',
@@ -72,7 +72,7 @@ export const COMPLEX_ASK = lexicon(
     // Session 63 (probe set 125): Hindi, Arabic, Indonesian and Vietnamese, as the English entries.
     // The nukta is taken out before the lexicons read a turn (withCommonMarks); a precomposed ज़ (U+095B) is not. Marathi spells it with झ.
     `(?:डिजाइन|डिज़ाइन|डिझाइन) ${DEVANAGARI_DO}`, `ऑप्टिमाइज ${DEVANAGARI_DO}`, `विश्लेषण ${DEVANAGARI_DO}`, 'आर्किटेक्चर', 'صمّ?م', 'تصميم', 'معمارية', 'حلّ?ل', 'تشخيص', 'rancang(?:lah)?', 'rancangan', 'desain(?:lah)?', 'optimalkan', 'analisis(?:lah)?', 'analisa(?:lah)?', 'arsitektur', 'thiết kế', 'tối ưu(?: hóa| hoá)?', 'phân tích', 'chẩn đoán', 'gỡ lỗi', 'kiến trúc',
-    // Session 65 (probe set 145): Telugu, Kannada and Malayalam, as the English entries; Hindi typed in Latin letters.
+    // Session 65 (probe set 145): Telugu, Kannada and Malayalam, as the English entries.
     'డిజైన్ చేయండి', 'రూపొందించండి', 'ವಿನ್ಯಾಸಗೊಳಿಸಿ', 'ವಿನ್ಯಾಸಗೊಳಿಸುವುದು', 'രൂപകൽപ്പന ചെയ്യുക',
     // Session 63 (probe set 127): Ukrainian, Hebrew, Persian and Swedish, as the English entries.
     'спроєктуйте', 'спроєктуй', 'спроектуйте', 'спроектуй', 'оптимізуйте', 'оптимізуй', 'проаналізуйте', 'проаналізуй', 'архітектур(?:а|у|и)', 'תכנן', 'תכננו', 'תכנני', 'ארכיטקטורה', 'נתח', 'נתחו', 'אבחן', 'לאבחן', 'מאבחנים', 'طراحی', 'معماری', 'تحلیل کنید', 'تحلیل کن', 'بهینه کنید', 'بهینه کن', 'عیب‌یابی', 'designa', 'utforma', 'optimera', 'analysera', 'felsök(?:a|er)?', 'arkitektur(?:en)?',
@@ -157,12 +157,12 @@ export const SIMPLE_ASK = lexicon(
     'a qué hora', 'à quelle heure', 'um wie ?viel uhr', 'во сколько', 'как долго', 'combien de temps', 'cuánto tiempo',
     // Session 63 (probe set 125): Hindi, Arabic, Indonesian and Vietnamese, as the English entries.
     'क्या (?:है|हैं|होता है|होती है|होते हैं)', 'का (?:मतलब|अर्थ)', 'कितन(?:ा|े|ी)', 'कौन (?:है|था|थे|थी)', 'अनुवाद', 'ما (?:هو|هي|معنى)', 'ماذا يعني', 'من (?:هو|هي)', '^كم', 'ترجم', 'لخّ?ص', 'apa itu', 'apa (?:arti|artinya|maksud)', 'berapa', 'siapa', 'terjemahkan', 'ringkas(?:kan)?', 'là gì', '(?:có )?nghĩa là gì', 'bao nhiêu', 'là ai', 'dịch (?:sang|câu|đoạn|từ|bài)', 'tóm tắt',
+    // Session 65 (probe set 143): Marathi, Gujarati and Punjabi, as the English entries; Hindi "which one".
     'कौन (?:सा|सी|से)', '(?:कोणती|कोणता|कोणते|काय) आहे', 'म्हणजे काय', 'किती', '(?:કઈ|કયો|કયું|શું|કોણ) છે', 'કેટલ(?:ા|ી|ું|ો)', 'ਕਿੰਨ(?:ੇ|ੀ|ਾ)', 'ਕੀ ਹੈ', 'ਕੌਣ ਹੈ',
     // Session 65 (probe set 145): Telugu, Kannada and Malayalam, as the English entries; Hindi typed in Latin letters; what code prints.
     'ఏది', 'ఏమిటి', 'ఎన్ని', 'ఎవరు', 'ఎప్పుడు', 'ಯಾವಾಗ', 'എപ്പോൾ', 'কবে', 'कब', 'எப்போது', 'ಯಾವುದು', 'ಏನು', 'ಎಷ್ಟು', 'ഏതാണ്', 'എന്താണ്', 'എത്ര', 'kya (?:hai|hota hai|hoti hai|hote hain)', 'ka matlab', 'kaise bolte', 'kitn(?:a|e|i)', 'क्या प्रिंट (?:करेगा|करता है|होगा)', 'என்ன அச்சிடும்', 'কী প্রিন্ট (?:করবে|হবে)',
-    // Session 65 (probe set 147): "how do we fix it", "where to start looking", "what to check", "shuts down", "what is X called".
+    // Session 65 (probe set 147): "what is X called", "full form".
     'काय म्हणतात', 'को (?:क्या|कैसे) (?:कहते|बोलते) (?:हैं|है)', 'full form',
-    // Session 65 (probe set 143): Marathi, Gujarati and Punjabi, as the English entries; Hindi "which one".
     // Session 63 (probe set 127): Ukrainian, Hebrew, Persian and Swedish, as the English entries.
     'що таке', 'що означає', 'скільки', 'хто (?:такий|така|написав)', 'яка', 'який', 'переклади', 'перекладіть', 'מה (?:זה|זו|פירוש|המשמעות)', 'מהו', 'מהי', 'כמה', 'מי (?:כתב|היה|הייתה)', 'תרגם', 'چیست', 'چیه', 'یعنی (?:چه|چی)', 'کیست', 'چند', 'چقدر', 'کجاست', 'ترجمه کن', 'vad (?:är|betyder)', 'vem (?:är|var|skrev)', 'hur många', 'översätt',
     // Session 63 (probe set 129): Bengali, Urdu, Greek and Czech, as the English entries.
@@ -298,10 +298,10 @@ export const LOOKUP_CORE = lexicon(
     'রাজধানী', 'دارالحکومت', 'πρωτεύουσα', 'hlavní město',
     // Session 63 (probe set 133): Tagalog, Swahili, Romanian and Tamil, as the English entries.
     'kabisera', 'mji mkuu', 'capitala', 'தலைநகரம்',
+    // Session 65 (probe set 143): Gujarati and Punjabi, as the English entries.
     'રાજધાની', 'ਰਾਜਧਾਨੀ',
-    // Session 65 (probe set 145): Telugu, Kannada and Malayalam, as the English entries; Hindi typed in Latin letters.
+    // Session 65 (probe set 145): Telugu, Kannada and Malayalam, as the English entries.
     'రాజధాని', 'ರಾಜಧಾನಿ', 'തലസ്ഥാനം',
-    // Session 65 (probe set 143): Marathi, Gujarati and Punjabi, as the English entries; Hindi "which one".
     // Session 63 (probe set 135): Malay, Danish, Finnish and Hungarian, as the English entries.
     'ibu negara', 'hovedstad(?:en)?', 'pääkaupunki', 'fővárosa', 'főváros',
   ],
@@ -535,10 +535,10 @@ export const TECH_CONTEXT = lexicon(
     'scanners?', 'inventory', 'passw(?:o|ö)rt\\p{L}*', 'шлюз\\p{L}*', 'платеж\\p{L}*', 'платёж\\p{L}*', 'loja virtual', 'web ?site\\p{L}*', 'webshop', 'tráfico', 'pedidos', 'aplicativos?', 'gestionale', 'интернет-магазин\\p{L}*', 'заказ(?:ы|ов|ам)',
     // Session 63 (probe set 125): Hindi, Arabic, Indonesian and Vietnamese, as the English entries.
     'वेबसाइट', 'डेटाबेस', 'सर्वर', 'ऐप', 'सिस्टम', 'ऐप्लिकेशन', '(?:ال)?(?:خادم|خوادم|تطبيق|موقع|نظام)(?:نا)?', 'قاعدة (?:ال)?بيانات', '(?:ال)?ذاكرة', 'aplikasi', 'sistem', 'basis data', 'memori', 'situs', 'hệ thống', 'máy chủ', 'cơ sở dữ liệu', 'ứng dụng', 'bộ nhớ', 'trang web',
-    'वेबसाइट', 'सर्व्हर', 'प्रणाली', 'વેબસાઇટ', 'સર્વર', 'ડેટાબેઝ', 'ઍપ', 'ਵੈੱਬਸਾਈਟ', 'ਵੈਬਸਾਈਟ', 'ਸਰਵਰ', 'ਡਾਟਾਬੇਸ', 'ਐਪ',
-    // Session 65 (probe set 145): Telugu, Kannada and Malayalam, as the English entries; Hindi typed in Latin letters.
+    // Session 65 (probe set 143): Marathi, Gujarati and Punjabi, as the English entries.
+    'सर्व्हर', 'प्रणाली', 'વેબસાઇટ', 'સર્વર', 'ડેટાબેઝ', 'ઍપ', 'ਵੈੱਬਸਾਈਟ', 'ਵੈਬਸਾਈਟ', 'ਸਰਵਰ', 'ਡਾਟਾਬੇਸ', 'ਐਪ',
+    // Session 65 (probe set 145): Telugu, Kannada and Malayalam, as the English entries.
     'వెబ్‌సైట్', 'సర్వర్', 'యాప్', 'డేటాబేస్', 'ಸರ್ವರ್', 'ವೆಬ್‌ಸೈಟ್', 'ಆ್ಯಪ್', 'ಡೇಟಾಬೇಸ್', 'ആപ്പ്', 'സെർവർ', 'വെബ്സൈറ്റ്', 'ഡാറ്റാബേസ്',
-    // Session 65 (probe set 143): Marathi, Gujarati and Punjabi, as the English entries; Hindi "which one".
     // Session 63 (probe set 127): Ukrainian, Hebrew, Persian and Swedish, as the English entries.
     'сервіс(?:у|і|и)?', 'баз(?:а|і|и|у) даних', 'застосун(?:ок|ку)', 'додат(?:ок|ку)', 'שרת', 'השרת', 'שרתים', 'מסד (?:ה)?נתונים', 'אפליקציה', 'האפליקציה', 'מערכת', 'המערכת', 'זיכרון', 'سرور', 'دیتابیس', 'پایگاه داده', 'اپلیکیشن', 'سیستم', 'سایت', 'حافظه', 'tjänst(?:en)?', 'databas(?:en)?', 'server(?:n)?', 'appen', 'systemet', 'minne(?:t)?', 'konsument(?:en)?',
     // Session 63 (probe set 129): Bengali, Urdu, Greek and Czech, as the English entries.
@@ -576,12 +576,12 @@ export const SYMPTOM = lexicon(
     '(?:goes|turns|stays) (?:blank|white)', 'blank (?:page|screen)', 'white screen', 'se queda en blanco', 'pantalla en blanco', 'écran blanc', 'weißer bildschirm', 'белый экран',
     // Session 63 (probe set 125): Hindi, Arabic, Indonesian and Vietnamese, as the English entries.
     'धीम(?:ी|ा|े)', 'क्रैश', 'بطيء', 'بطيئ(?:ًا|ا|ة)', 'يتوقف', 'يتعطل', 'تعطل', 'تسريب', 'lambat', 'lemot', 'kehabisan memori', 'sering mati', 'chậm', 'bị mất', 'sập', 'bị treo', 'bị lỗi', 'rò rỉ',
+    // Session 65 (probe set 143): Marathi, Gujarati and Punjabi, as the English entries.
     'हळू', 'ધીમ(?:ી|ું|ો)', 'ਹੌਲੀ', 'ਕ੍ਰੈਸ਼', 'ਫੇਲ੍ਹ?',
-    // Session 65 (probe set 145): Telugu, Kannada and Malayalam, as the English entries; Hindi typed in Latin letters.
+    // Session 65 (probe set 145): Telugu, Kannada and Malayalam, as the English entries.
     'నెమ్మదిగా', 'ನಿಧಾನ', 'ನಿಧಾನವಾಗುತ್ತದೆ', 'ಕ್ರ್ಯಾಶ್', 'ക്രാഷ്', 'പതുക്കെ',
-    // Session 65 (probe set 147): "how do we fix it", "where to start looking", "what to check", "shuts down", "what is X called".
+    // Session 65 (probe set 147): "shuts down", "logged out".
     'बंद हो (?:जाता|जाती|जाते|गया|गई|गए)', 'ਬੰਦ ਹੋ (?:ਜਾਂਦੀ|ਜਾਂਦਾ|ਜਾਂਦੇ|ਗਈ|ਗਿਆ)', 'లాగ్అవుట్', 'ಲಾಗ್‌ಔಟ್',
-    // Session 65 (probe set 143): Marathi, Gujarati and Punjabi, as the English entries; Hindi "which one".
     // Session 63 (probe set 127): Ukrainian, Hebrew, Persian and Swedish, as the English entries.
     'зависає', 'повільн(?:о|ий|а)', 'гальмує', 'витік', 'איטי', 'איטית', 'קורס', 'קורסת', 'נתקע', 'נתקעת', 'מופעל מחדש', 'کند شده', 'کند شد', 'کرش', 'långsam(?:t|ma)?', 'hamnar efter', 'kraschar', 'hänger sig', 'minnesläcka',
     // Session 63 (probe set 129): Bengali, Urdu, Greek and Czech, as the English entries.
@@ -628,12 +628,12 @@ export const DIAGNOSE_ASK = lexicon(
     'comment retrouver', 'как разобраться', 'что делать', 'onde está o problema', 'como descobr\\p{L}*', 'o que você faria', 'cosa controller(?:esti|ei)', 'nasıl hazırlan\\p{L}*', 'come (?:lo|la) (?:analizzeresti|risolveresti)', 'как подготовиться',
     // Session 63 (probe set 125): Hindi, Arabic, Indonesian and Vietnamese, as the English entries.
     'क्या (?:जाँचें|जांचें|जाँचना|जांचना)', 'वजह', 'कारण', 'कैसे पता (?:करें|लगाएं|लगाएँ)', 'कहाँ से शुरू', 'نشخّ?ص', 'أشخّ?ص', 'السبب', 'من أين نبدأ', 'ماذا نفعل', 'penyebab(?:nya)?', 'apa yang harus (?:kami|kita|saya) (?:periksa|cek|lakukan)', 'dari mana (?:harus )?mulai', 'nguyên nhân', 'khắc phục', 'bắt đầu (?:điều tra )?từ đâu', 'cần kiểm tra (?:gì|những gì)',
+    // Session 65 (probe set 143): Punjabi, Marathi and Gujarati, as the English entries.
     'ਕਾਰਨ', 'ਕਿਵੇਂ ਠੀਕ (?:ਕਰੀਏ|ਕਰਾਂ|ਕਰਨਾ)', 'कारण काय', 'કારણ',
-    // Session 65 (probe set 145): Telugu, Kannada and Malayalam, as the English entries; Hindi typed in Latin letters.
+    // Session 65 (probe set 145): Telugu, Kannada and Malayalam, as the English entries.
     'కారణం', 'ఎలా కనుగొనాలి', 'ಏನು ಪರಿಶೀಲಿಸಬೇಕು', 'കാരണം', 'എവിടെ നിന്ന് തുടങ്ങണം',
-    // Session 65 (probe set 147): "how do we fix it", "where to start looking", "what to check", "shuts down", "what is X called".
+    // Session 65 (probe set 147): "how do we fix it", "where to start looking", "what to check", "the reason".
     'कैसे ठीक (?:करें|करूँ|करूं|करे|करना)', 'ठीक कैसे (?:करें|करूँ|करूं|करे)', 'ఎక్కడ నుండి (?:చూడాలి|మొదలుపెట్టాలి|ప్రారంభించాలి)', 'ಕಾರಣ', 'ಕಂಡುಹಿಡಿಯುವುದು', 'പരിശോധിക്കേണ്ടത്', 'പരിശോധിക്കണം',
-    // Session 65 (probe set 143): Marathi, Gujarati and Punjabi, as the English entries; Hindi "which one".
     // Session 63 (probe set 127): Ukrainian, Hebrew, Persian and Swedish, as the English entries.
     'з чого почати', 'що (?:нам )?перевірити', 'як знайти', 'що робити', 'מה לבדוק', 'מאיפה (?:להתחיל|מתחילים)', 'הסיבה', 'איך (?:נמצא|למצוא|לתקן)', 'از کجا شروع', 'علت', 'دلیل', 'var ska (?:vi|jag) börja', 'vad ska (?:vi|jag) kolla', 'orsak(?:en)?',
     // Session 63 (probe set 129): Bengali, Urdu, Greek and Czech, as the English entries.

@@ -18,7 +18,7 @@ const WH_QUESTION_OPENER = new Set(['what', 'which', 'why', 'where', 'when', 'wh
 const SMALL_TALK_SEEN = new RangeSet(15);
 const SMALL_TALK_WORD_SET = wordSet(SMALL_TALK_WORDS);
 
-/** Length of the word unit at i as WORD_RE reads it (a letter, a number or an apostrophe; 2 for an astral one), or 0. */
+/** Length of the word unit at i: a letter, number, combining mark or apostrophe (2 for an astral one), or 0. WORD_RE's, marks added (session 65). */
 function wordUnitAt(t: string, i: number): number {
   const c = t.charCodeAt(i);
   return c === 39 || c === 0x2019 ? 1 : wordCharAt(t, i);
