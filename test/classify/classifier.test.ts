@@ -1814,7 +1814,7 @@ describe('fewShotAsk and templatedAsk: examples and input fields are given, not 
   });
 });
 
-/** Asks each read at a tier by the rules alone (sessions 63 and 64's sets, in their languages). */
+/** Asks each read at a tier by the rules alone, or by `read` where given (sessions 63-65's sets, in their languages). */
 function expectTiers(byTier: Partial<Record<(typeof TIER_NAMES)[number], readonly string[]>>, read: (q: string) => { tier: string } = rules): void {
   for (const [tier, asks] of Object.entries(byTier)) for (const q of asks) expect(read(q).tier, q).toBe(tier);
 }
@@ -2176,7 +2176,6 @@ describe('session 64: a situation told, then how something works (probe set 141)
     expect(rules('We moved our API to Kubernetes last week and it is slow. How do we make it work faster?').tier).toBe('complex');
   });
 });
-
 
 describe('session 65: combining marks are part of a word (Devanagari, Bengali, Tamil, Gujarati, Gurmukhi: probe set 143)', () => {
   it('reads greetings and thanks as trivial, lookups as simple, explanations and letters as moderate, designs and failures as complex, proofs as deep', () => {
