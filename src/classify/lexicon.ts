@@ -164,7 +164,7 @@ export const SIMPLE_ASK = lexicon(
     // Session 65 (probe set 147): "what is X called", "full form".
     'काय म्हणतात', 'को (?:क्या|कैसे) (?:कहते|बोलते) (?:हैं|है)', 'full form',
     // Session 63 (probe set 127): Ukrainian, Hebrew, Persian and Swedish, as the English entries.
-    'що таке', 'що означає', 'скільки', 'хто (?:такий|така|написав)', 'яка', 'який', 'переклади', 'перекладіть', 'מה (?:זה|זו|פירוש|המשמעות)', 'מהו', 'מהי', 'כמה', 'מי (?:כתב|היה|הייתה)', 'תרגם', 'چیست', 'چیه', 'یعنی (?:چه|چی)', 'کیست', 'چند', 'چقدر', 'کجاست', 'ترجمه کن', 'vad (?:är|betyder)', 'vem (?:är|var|skrev)', 'hur många', 'översätt',
+    'що таке', 'що означає', 'скільки', 'хто (?:такий|така|написав)', 'яка', 'який', 'переклади', 'перекладіть', 'מה (?:זה|זו|פירוש|המשמעות|בירת|הבירה)', 'מהו', 'מהי', 'כמה', 'מי (?:כתב|היה|הייתה)', 'תרגם', 'چیست', 'چیه', 'یعنی (?:چه|چی)', 'کیست', 'چند', 'چقدر', 'کجاست', 'ترجمه کن', 'vad (?:är|betyder)', 'vem (?:är|var|skrev)', 'hur många', 'översätt',
     // Session 63 (probe set 129): Bengali, Urdu, Greek and Czech, as the English entries.
     'কী', 'কত', 'মানে কী', 'کیا (?:ہے|ہیں|ہوتا ہے|ہوتی ہے)', 'کا مطلب', 'کتن(?:ے|ا|ی)', 'کون', 'τι (?:είναι|σημαίνει)', 'ποι(?:α|ος|ο) είναι', 'πόσ(?:α|οι|ες|ο)', 'μετάφρασε', 'co je(?: to)?', 'co znamená', 'kolik', 'kdo (?:je|byl|napsal)', 'přelož',
     // Session 63 (probe set 133): Tagalog, Swahili, Romanian and Tamil, as the English entries.
@@ -293,7 +293,7 @@ export const LOOKUP_CORE = lexicon(
     // Session 63 (probe set 125): Hindi, Arabic, Indonesian and Vietnamese, as the English entries.
     'राजधानी', 'عاصمة', 'ibu ?kota', 'thủ đô',
     // Session 63 (probe set 127): Ukrainian, Hebrew, Persian and Swedish, as the English entries.
-    'столиця', 'בירת', 'پایتخت', 'huvudstad(?:en)?',
+    'столиця', 'בירת', 'הבירה', 'پایتخت', 'huvudstad(?:en)?',
     // Session 63 (probe set 129): Bengali, Urdu, Greek and Czech, as the English entries.
     'রাজধানী', 'دارالحکومت', 'πρωτεύουσα', 'hlavní město',
     // Session 63 (probe set 133): Tagalog, Swahili, Romanian and Tamil, as the English entries.
@@ -344,7 +344,7 @@ export const SMALL_TALK_WORDS = new Set(
     // Session 63 (set 127): Ukrainian, Hebrew, Persian and Swedish.
     'привіт як справи дякую все працює добрий ранок вечір שלום מה שלומך שלומכם תודה רבה בוקר טוב ערב היי سلام خوبی خوبید ممنون مرسی متشکرم خیلی کمک کرد عالی بود بخیر hej hur mår du tack så mycket god morgon kväll hejdå ' +
     // Session 63 (set 129): Bengali, Urdu, Greek and Czech.
-    'নমস্কার কেমন আছেন আছো ধন্যবাদ অনেক উপকার হলো শুভ সকাল السلام علیکم کیا حال ہے شکریہ بہت مدد ملی γεια σου σας τι κάνεις κάνετε ευχαριστώ πολύ καλημέρα καλησπέρα καληνύχτα δούλεψε ahoj jak se máš máte díky moc děkuji dobré ráno den večer ' +
+    'নমস্কার কেমন আছেন আছো ধন্যবাদ অনেক উপকার হলো শুভ সকাল السلام علیکم کیسے ہیں آپ ہو کیا حال ہے شکریہ بہت مدد ملی γεια σου σας τι κάνεις κάνετε ευχαριστώ πολύ καλημέρα καλησπέρα καληνύχτα δούλεψε ahoj jak se máš máte díky moc děkuji dobré ráno den večer ' +
     // Set 131: "ok, thanks, it works now" typed as chat, and Vietnamese without its diacritics.
     'udah sudah jalan berhasil cam on ban nhieu chao xin ٹھیک ' +
     // Session 65 (set 143): Marathi, Gujarati and Punjabi, and Tamil "very helpful".
