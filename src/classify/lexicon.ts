@@ -163,8 +163,10 @@ export const SIMPLE_ASK = lexicon(
     'ఏది', 'ఏమిటి', 'ఎన్ని', 'ఎవరు', 'ఎప్పుడు', 'ಯಾವಾಗ', 'എപ്പോൾ', 'কবে', 'कब', 'எப்போது', 'ಯಾವುದು', 'ಏನು', 'ಎಷ್ಟು', 'ഏതാണ്', 'എന്താണ്', 'എത്ര', 'kya (?:hai|hota hai|hoti hai|hote hain)', 'ka matlab', 'kaise bolte', 'kitn(?:a|e|i)', 'क्या प्रिंट (?:करेगा|करता है|होगा)', 'என்ன அச்சிடும்', 'কী প্রিন্ট (?:করবে|হবে)',
     // Session 65 (probe set 147): "what is X called", "full form".
     'काय म्हणतात', 'को (?:क्या|कैसे) (?:कहते|बोलते) (?:हैं|है)', 'full form',
+    // Session 65 (probe set 149): Hebrew "what is the capital".
+    'מה (?:בירת|הבירה)',
     // Session 63 (probe set 127): Ukrainian, Hebrew, Persian and Swedish, as the English entries.
-    'що таке', 'що означає', 'скільки', 'хто (?:такий|така|написав)', 'яка', 'який', 'переклади', 'перекладіть', 'מה (?:זה|זו|פירוש|המשמעות|בירת|הבירה)', 'מהו', 'מהי', 'כמה', 'מי (?:כתב|היה|הייתה)', 'תרגם', 'چیست', 'چیه', 'یعنی (?:چه|چی)', 'کیست', 'چند', 'چقدر', 'کجاست', 'ترجمه کن', 'vad (?:är|betyder)', 'vem (?:är|var|skrev)', 'hur många', 'översätt',
+    'що таке', 'що означає', 'скільки', 'хто (?:такий|така|написав)', 'яка', 'який', 'переклади', 'перекладіть', 'מה (?:זה|זו|פירוש|המשמעות)', 'מהו', 'מהי', 'כמה', 'מי (?:כתב|היה|הייתה)', 'תרגם', 'چیست', 'چیه', 'یعنی (?:چه|چی)', 'کیست', 'چند', 'چقدر', 'کجاست', 'ترجمه کن', 'vad (?:är|betyder)', 'vem (?:är|var|skrev)', 'hur många', 'översätt',
     // Session 63 (probe set 129): Bengali, Urdu, Greek and Czech, as the English entries.
     'কী', 'কত', 'মানে কী', 'کیا (?:ہے|ہیں|ہوتا ہے|ہوتی ہے)', 'کا مطلب', 'کتن(?:ے|ا|ی)', 'کون', 'τι (?:είναι|σημαίνει)', 'ποι(?:α|ος|ο) είναι', 'πόσ(?:α|οι|ες|ο)', 'μετάφρασε', 'co je(?: to)?', 'co znamená', 'kolik', 'kdo (?:je|byl|napsal)', 'přelož',
     // Session 63 (probe set 133): Tagalog, Swahili, Romanian and Tamil, as the English entries.
@@ -293,7 +295,7 @@ export const LOOKUP_CORE = lexicon(
     // Session 63 (probe set 125): Hindi, Arabic, Indonesian and Vietnamese, as the English entries.
     'राजधानी', 'عاصمة', 'ibu ?kota', 'thủ đô',
     // Session 63 (probe set 127): Ukrainian, Hebrew, Persian and Swedish, as the English entries.
-    'столиця', 'בירת', 'הבירה', 'پایتخت', 'huvudstad(?:en)?',
+    'столиця', 'בירת', 'پایتخت', 'huvudstad(?:en)?',
     // Session 63 (probe set 129): Bengali, Urdu, Greek and Czech, as the English entries.
     'রাজধানী', 'دارالحکومت', 'πρωτεύουσα', 'hlavní město',
     // Session 63 (probe set 133): Tagalog, Swahili, Romanian and Tamil, as the English entries.
@@ -302,6 +304,8 @@ export const LOOKUP_CORE = lexicon(
     'રાજધાની', 'ਰਾਜਧਾਨੀ',
     // Session 65 (probe set 145): Telugu, Kannada and Malayalam, as the English entries.
     'రాజధాని', 'ರಾಜಧಾನಿ', 'തലസ്ഥാനം',
+    // Session 65 (probe set 149): Hebrew "the capital".
+    'הבירה',
     // Session 63 (probe set 135): Malay, Danish, Finnish and Hungarian, as the English entries.
     'ibu negara', 'hovedstad(?:en)?', 'pääkaupunki', 'fővárosa', 'főváros',
   ],
@@ -344,15 +348,15 @@ export const SMALL_TALK_WORDS = new Set(
     // Session 63 (set 127): Ukrainian, Hebrew, Persian and Swedish.
     'привіт як справи дякую все працює добрий ранок вечір שלום מה שלומך שלומכם תודה רבה בוקר טוב ערב היי سلام خوبی خوبید ممنون مرسی متشکرم خیلی کمک کرد عالی بود بخیر hej hur mår du tack så mycket god morgon kväll hejdå ' +
     // Session 63 (set 129): Bengali, Urdu, Greek and Czech.
-    'নমস্কার কেমন আছেন আছো ধন্যবাদ অনেক উপকার হলো শুভ সকাল السلام علیکم کیسے ہیں آپ ہو کیا حال ہے شکریہ بہت مدد ملی γεια σου σας τι κάνεις κάνετε ευχαριστώ πολύ καλημέρα καλησπέρα καληνύχτα δούλεψε ahoj jak se máš máte díky moc děkuji dobré ráno den večer ' +
+    'নমস্কার কেমন আছেন আছো ধন্যবাদ অনেক উপকার হলো শুভ সকাল السلام علیکم کیا حال ہے شکریہ بہت مدد ملی γεια σου σας τι κάνεις κάνετε ευχαριστώ πολύ καλημέρα καλησπέρα καληνύχτα δούλεψε ahoj jak se máš máte díky moc děkuji dobré ráno den večer ' +
     // Set 131: "ok, thanks, it works now" typed as chat, and Vietnamese without its diacritics.
     'udah sudah jalan berhasil cam on ban nhieu chao xin ٹھیک ' +
     // Session 65 (set 143): Marathi, Gujarati and Punjabi, and Tamil "very helpful".
     'आता काम करतंय करतोय झालं कसे आहात आहेस शुभ रात्री सकाळ કેમ છો આભાર નમસ્તે મજામાં સુપ્રભાત આવજો ખૂબ ਸਤ ਸ੍ਰੀ ਅਕਾਲ ਜੀ ਧੰਨਵਾਦ ਸ਼ੁਕਰੀਆ ਬਹੁਤ ਹਾਲ ਹੈ ਮਿਹਰਬਾਨੀ மிகவும் உதவியாக ' +
     // Session 65 (set 145): Telugu, Kannada and Malayalam; Marathi "it is"; Hindi typed in Latin letters.
     'ఎలా ఉన్నారు నమస్కారం ధన్యవాదాలు సరే ఇప్పుడు పనిచేస్తోంది ನಮಸ್ಕಾರ ಹೇಗಿದ್ದೀರಾ ಧನ್ಯವಾದಗಳು ಈಗ ಕೆಲಸ ಮಾಡುತ್ತಿದೆ നമസ്കാരം സുഖമാണോ നന്ദി ശരി ഇപ്പോൾ ശരിയായി आहे thik theek hai bhai ab chal gaya gayi shukriya dhanyavaad accha achha yaar kaise ho ' +
-    // Session 65 (set 147): Telugu "very", Kannada "ok" and "thanks".
-    'చాలా ಸರಿ ಧನ್ಯವಾದ ' +
+    // Session 65 (set 147): Telugu "very", Kannada "ok" and "thanks"; set 149: Urdu "how are you".
+    'చాలా ಸರಿ ಧನ್ಯವಾದ کیسے ہیں آپ ہو ' +
     // Session 63 (set 133): Tagalog, Swahili, Romanian and Tamil.
     'kumusta ka salamat po magandang umaga hapon gabi habari yako asante sana imefanya kazi asubuhi salut ce faci mersi mulțumesc mult bună dimineața ziua seara வணக்கம் எப்படி இருக்கீங்க இருக்கிறீர்கள் நன்றி ரொம்ப உதவியா இருந்தது காலை ' +
     // Session 63 (set 135): Malay, Danish, Finnish and Hungarian.
