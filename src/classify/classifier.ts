@@ -994,8 +994,9 @@ export function classifyMessages(
   const readable = () => (hasWords ??= modelHasWords(currentText));
   const modelMayLift = () => mayLift() && readable();
   if (signals.length === 0 && model && !readable()) {
-    // Nothing the rules know, in a script the model cannot read (Thai, Lao, Khmer, Burmese): read
-    // as the asks the fallback reads are labelled (UNREAD_PRIOR), at most one tier up, never down.
+    // Nothing the rules know, in a script the model has no training row in (isUntrainedScript:
+    // Hebrew, Arabic, the Indic scripts, Thai, Lao, Khmer, Burmese): read as the asks the fallback
+    // reads are labelled (UNREAD_PRIOR), at most one tier up, never down.
     const prior = unreadTier(underTierCost);
     if (prior > idx && mayLift()) {
       liftedOdds = unreadAbove(idx);

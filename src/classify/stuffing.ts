@@ -25,8 +25,9 @@ const HARD_LEXICONS = [DEEP_ASK, COMPLEX_ASK, MULTI_STEP] as const;
  * character that is not a letter or number, or holds two such characters in a row, could match
  * across or beside a replaced span where it did not match before, and a term that does not
  * expand to literals has no places; a Chinese or Japanese literal (no boundary) that holds a
- * character other than letters, numbers and combining marks (Thai, Khmer and Burmese words are
- * written with marks) could match across the space a replaced span leaves. None does; this is
+ * character other than a word character (isBmpWordChar: letters, numbers and combining marks, with
+ * which Thai, Khmer and Burmese words are written) could match across the space a replaced span
+ * leaves. None does; this is
  * checked once at load so that a lexicon edit cannot make the shortcut wrong.
  */
 export const PLACES_REPLACE_EXACT = [COMPLEX_ASK, MULTI_STEP].every(
@@ -37,7 +38,7 @@ export const PLACES_REPLACE_EXACT = [COMPLEX_ASK, MULTI_STEP].every(
         for (let i = 1; i < lit.length; i++) if (!isBmpWordChar(lit.charCodeAt(i)) && !isBmpWordChar(lit.charCodeAt(i - 1))) return false;
         return true;
       }),
-    ) && lexicon.cjk.every((term) => (expandTerm(term) ?? ['\u0000']).every((lit) => [...lit].every((ch) => isBmpWordChar(ch.charCodeAt(0)) || /^\p{M}$/u.test(ch)))),
+    ) && lexicon.cjk.every((term) => (expandTerm(term) ?? ['\u0000']).every((lit) => [...lit].every((ch) => isBmpWordChar(ch.charCodeAt(0))))),
 );
 
 /**

@@ -261,8 +261,9 @@ export const isBmpLetter = (c: number): boolean => BMP_WORD_CHARS[c] === 1;
  * The same word characters (letters, numbers, combining marks) as a regex class body of BMP
  * ranges ("a-z..."). Lexicon word boundaries use it instead of [\p{L}\p{N}\p{M}]: V8 checks the
  * property class in a lookbehind several times slower, because a /u lookbehind must also try
- * astral pairs (measured: 41 vs 11 us for one lexicon over 1.2 KB of letters and marks). Texts reach the lexicons through
- * lexicalForm, which maps astral characters into the BMP, so the boundaries stay exact.
+ * astral pairs (measured: 41 vs 11 us for one lexicon over 1.2 KB of letters and marks). Texts
+ * reach the lexicons through lexicalForm, which maps astral characters into the BMP, so the
+ * boundaries stay exact.
  */
 export const BMP_WORD_CLASS = bmpClassBody(isBmpWordChar);
 /**
@@ -627,7 +628,8 @@ export function textShape(text: string, lowerCased = false): TextShape {
         cjkChars++;
         cjkSeen.add(ch);
       } else if (kind & UNSPACED) {
-        // A Thai vowel sign or tone mark, a Khmer subscript: part of the word it is written in.
+        // A unit of those blocks that is no word character (Thai ฿, Khmer ។, Burmese ၊): counted
+        // with their letters and marks, as every unit of the blocks is (their marks are WORD).
         unspacedChars++;
         cjkSeen.add(ch);
       }
