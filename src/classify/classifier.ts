@@ -94,6 +94,12 @@ const HOW_TO = /^\s*(?:how (?:do|can|should|would) (?:i|we)|¿?cómo (?:puedo|ha
  */
 const HOW_TO_VERB = /^\s*(?:how (?:do|can) (?:i|we)|¿?cómo (?:puedo|podemos|hago)|comment (?:puis-je|pouvons-nous|faire pour)|как (?:мне|нам))\s+(\p{L}+)(?:\s+(\p{L}+))?/u;
 const HOW_TO_DE = /^\s*wie (?:kann|können) (?:ich|wir)(?!\p{L})/u;
+/**
+ * A Russian how-to with no "мне" or "нам", or with a place before its verb ("как в bash
+ * проверить …", "как мне в git удалить …"): its verb. Read only for a verb of one action
+ * (ONE_ACTION_VERBS): a bare "как" opens many other questions ("как называется …").
+ */
+const HOW_TO_RU_VERB = /^\s*как\s+(?:(?:мне|нам)\s+)?(?:(?:в|на|через)\s+[\p{L}\p{N}._-]+\s+)?(\p{L}+)/u;
 /** What the regex dot does not cross. */
 const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
 /** ? ？ . ! */
@@ -109,7 +115,9 @@ const CLOSING_MARKS = new Set([0x3f, 0xff1f, 0x2e, 0x21]);
 export function germanHowToVerb(lex: string): string | null {
   const opener = HOW_TO_DE.exec(lex);
   if (opener === null) return null;
-  let end = lex.length;
+  // The main clause ends at its first comma ("…, ohne die Änderungen zu verlieren?"): its verb is last there.
+  const comma = lex.indexOf(',', opener[0].length);
+  let end = comma < 0 ? lex.length : comma;
   while (end > 0 && isJsSpace(lex.charCodeAt(end - 1))) end--;
   while (end > 0 && CLOSING_MARKS.has(lex.charCodeAt(end - 1))) end--;
   while (end > 0 && isJsSpace(lex.charCodeAt(end - 1))) end--;
@@ -117,7 +125,9 @@ export function germanHowToVerb(lex: string): string | null {
   while (start > 0 && isBmpLetter(lex.charCodeAt(start - 1))) start--;
   const from = opener[0].length;
   if (start === end || start <= from || start - from > 120 || LINE_TERMINATOR.test(lex.slice(from, start))) return null;
-  return lex.slice(start, end);
+  const verb = lex.slice(start, end);
+  // "rückgängig machen" (undo) is one action, as "undo" is; "machen" alone is not.
+  return verb === 'machen' && lex.slice(Math.max(from, start - 11), start) === 'rückgängig ' ? 'rückgängig machen' : verb;
 }
 
 /**
@@ -133,6 +143,8 @@ const ONE_ACTION_VERBS = new Set([
   'supprimer', 'changer', 'modifier', 'installer', 'désinstaller', 'ouvrir', 'fermer', 'dire', 'convertir', 'activer', 'désactiver', 'trouver', 'voir', 'annuler', 'effacer', 'éteindre', 'allumer', 'réinitialiser',
   'drehen', 'ändern', 'löschen', 'öffnen', 'schließen', 'installieren', 'deinstallieren', 'sagen', 'umrechnen', 'finden', 'aktivieren', 'deaktivieren', 'ausschalten', 'einschalten', 'zurücksetzen', 'kündigen', 'entfernen', 'sehen', 'herausfinden',
   'изменить', 'удалить', 'установить', 'открыть', 'закрыть', 'сказать', 'перевести', 'найти', 'включить', 'выключить', 'отключить', 'сбросить', 'отменить', 'посмотреть', 'проверить', 'узнать',
+  // Session 66 (probe set 153): "wie kann ich … den letzten commit rückgängig machen"; sorting a list, as set 73 labels it.
+  'rückgängig machen', 'sort', 'ordenar', 'trier', 'sortieren', 'отсортировать',
 ]);
 
 /** What "make" does in a how-to of one action: formatting ("How do I make text bold in Markdown?"). */
@@ -156,7 +168,10 @@ function howToKind(lex: string): 'process' | 'action' | null {
     else oneAction = ONE_ACTION_VERBS.has(verb);
   } else {
     const verb = germanHowToVerb(lex);
-    if (verb === null) return null;
+    if (verb === null) {
+      const ru = HOW_TO_RU_VERB.exec(lex);
+      return ru !== null && ONE_ACTION_VERBS.has(ru[1]!) ? 'action' : null;
+    }
     oneAction = ONE_ACTION_VERBS.has(verb);
   }
   return oneAction ? 'action' : 'process';
@@ -307,12 +322,19 @@ function teamSituationThenCourse(lex: string): boolean {
     if (c === 63 || c === 0xff1f) return false;
     if (c === 46 || c === 33 || c === 59 || c === 10 || c === 0x3002 || c === 0xff01) q = i + 1;
   }
+  // Chinese and Japanese often join the situation and its question with a comma ("我们的 CI
+  // pipeline 从 10 分钟变成了 40 分钟，但代码量没怎么变，应该从哪里开始排查？"): where no sentence
+  // ends before it, the last full-width comma starts a question in those words, after a
+  // situation that asks for no value itself.
+  const byComma = q <= 0;
+  if (byComma) q = Math.max(t.lastIndexOf('，', end - 1), t.lastIndexOf('、', end - 1)) + 1;
   if (q <= 0) return false;
   const question = t.slice(q);
   if (VALUE_QUESTION.test(question)) return false;
   const cjk = COURSE_QUESTION_CJK.test(question);
-  if (!cjk && !COURSE_QUESTION_OPENER.test(question)) return false;
+  if (!cjk && (byComma || !COURSE_QUESTION_OPENER.test(question))) return false;
   const situation = t.slice(0, q);
+  if (byComma && VALUE_QUESTION.test(situation)) return false;
   return (cjk ? situation.length >= 12 : wordsUpTo(situation, 6) >= 6) && FIRST_PERSON_PLURAL.test(situation);
 }
 
@@ -621,7 +643,7 @@ function scoreTurn(raw: string, nested = false): TurnScore {
       if (found.measurements >= 1 && family !== 'simple') {
         family = 'complex';
         extra.push('a measured problem in a named system');
-      } else if (family === 'none' && !(shape.words <= 10 && (WH_LOOKUP.test(lex) || endLookup(lex))) && !agentCommand(askRaw)) {
+      } else if (family === 'none' && !(shape.words <= 10 && (WH_LOOKUP.test(lex) || endLookup(lex))) && !agentCommand(askRaw) && howToKind(lex) !== 'action') {
         // One tier up from a plain question, no more: a name says the topic is technical, not hard.
         // A short command naming one ("bump requests to 2.32 in requirements.txt") is one operation.
         family = 'moderate';

@@ -357,6 +357,8 @@ export const SMALL_TALK_WORDS = new Set(
     'ఎలా ఉన్నారు నమస్కారం ధన్యవాదాలు సరే ఇప్పుడు పనిచేస్తోంది ನಮಸ್ಕಾರ ಹೇಗಿದ್ದೀರಾ ಧನ್ಯವಾದಗಳು ಈಗ ಕೆಲಸ ಮಾಡುತ್ತಿದೆ നമസ്കാരം സുഖമാണോ നന്ദി ശരി ഇപ്പോൾ ശരിയായി आहे thik theek hai bhai ab chal gaya gayi shukriya dhanyavaad accha achha yaar kaise ho ' +
     // Session 65 (set 147): Telugu "very", Kannada "ok" and "thanks"; set 149: Urdu "how are you".
     'చాలా ಸರಿ ಧನ್ಯವಾದ کیسے ہیں آپ ہو ' +
+    // Session 66 (set 153): "it works now" after thanks, in English, Spanish, French and Indonesian ("ok ya funcionó el deploy, gracias!").
+    'now funciona funcionó ahora el la le marche passe fonctionne maintenant lagi ' +
     // Session 63 (set 133): Tagalog, Swahili, Romanian and Tamil.
     'kumusta ka salamat po magandang umaga hapon gabi habari yako asante sana imefanya kazi asubuhi salut ce faci mersi mulțumesc mult bună dimineața ziua seara வணக்கம் எப்படி இருக்கீங்க இருக்கிறீர்கள் நன்றி ரொம்ப உதவியா இருந்தது காலை ' +
     // Session 63 (set 135): Malay, Danish, Finnish and Hungarian.
@@ -874,8 +876,9 @@ export const FAILURE_PATTERN = lexicon(
  * Korean ("现在 CPU 使用率是多少？", "サーバーはいくつありますか？", "재귀 함수란 무엇인가요?"),
  * Turkish ("Türkiye'nin başkenti neresi?"), and since session 65 Hindi ("API का full form क्या
  * है?"), Telugu, Kannada, Malayalam and Tamil ("భారతదేశ రాజధాని ఏది?"): a lookup, as WH_LOOKUP's are.
+ * Korean "when" before its one closing verb ("useEffect는 언제 실행돼요?", when does it run?) since session 66.
  */
-const END_LOOKUP = /(?:是多少|有多少|是什么|是哪个|是谁|在哪里?|几点|多少个?|何ですか|何(?:台|個|人|件|回)(?:ありますか|ですか|いますか)?|いくつ(?:ありますか|ですか)?|どこですか|いつですか|何年に\p{L}{0,10}か|(?:一番|最も)\p{L}{1,8}は|무엇인가요|무엇입니까|뭐예요|뭔가요|어디(?:인가요|예요|에 있나요)|언제(?:인가요|예요)|누구(?:인가요|예요)|(?<!\p{L})(?:nedir|neresi|nerede|kimdir|ne zaman|kaç)|(?<![\p{L}\p{M}])(?:(?:क्या|कौन सा|कौन सी|कौन|कितना|कितने|कितनी|कब|कहाँ|कहां) (?:है|हैं|था|थी|थे|होता है|होती है|होते हैं)|ఏది|ఏమిటి|ఎవరు|ఎన్ని|ಯಾವುದು|ಏನು|ಯಾರು|ಎಷ್ಟು|ഏതാണ്|എന്താണ്|ആരാണ്|എത്ര|என்ன|எது|யார்|எத்தனை))[?？]?$/u;
+const END_LOOKUP = /(?:是多少|有多少|是什么|是哪个|是谁|在哪里?|几点|多少个?|何ですか|何(?:台|個|人|件|回)(?:ありますか|ですか|いますか)?|いくつ(?:ありますか|ですか)?|どこですか|いつですか|何年に\p{L}{0,10}か|(?:一番|最も)\p{L}{1,8}は|무엇인가요|무엇입니까|뭐예요|뭔가요|어디(?:인가요|예요|에 있나요)|언제(?:인가요|예요)|언제 [\uac00-\ud7a3]{1,6}요|누구(?:인가요|예요)|(?<!\p{L})(?:nedir|neresi|nerede|kimdir|ne zaman|kaç)|(?<![\p{L}\p{M}])(?:(?:क्या|कौन सा|कौन सी|कौन|कितना|कितने|कितनी|कब|कहाँ|कहां) (?:है|हैं|था|थी|थे|होता है|होती है|होते हैं)|ఏది|ఏమిటి|ఎవరు|ఎన్ని|ಯಾವುದು|ಏನು|ಯಾರು|ಎಷ್ಟು|ഏതാണ്|എന്താണ്|ആരാണ്|എത്ര|என்ன|எது|யார்|எத்தனை))[?？]?$/u;
 /** Whether a text ends as END_LOOKUP's questions do (its last 16 characters read, trailing white space left out: bounded). */
 export function endLookup(text: string): boolean {
   const t = text.trimEnd();

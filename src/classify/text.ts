@@ -214,6 +214,15 @@ export const isUntrainedScript = (c: number): boolean => (c >= 0x0590 && c <= 0x
  * below U+0E00 (ASCII, Latin, Greek, Cyrillic, Hebrew, Arabic, Devanagari, ...).
  */
 export const isAnywhereUnit = (c: number): boolean => c >= 0x0e00 && (c >= 0x2e80 || isUnspaced(c));
+/**
+ * A unit of Chinese, Japanese or Korean (U+2E80-9FFF, Hangul jamo and syllables, CJK
+ * compatibility ideographs, half-width kana and Hangul) or of a script isUnspaced takes: the
+ * scripts that write another script's word against their own with no space (isSpacedWordChar).
+ * Narrower than isAnywhereUnit, which takes every unit from U+2E80 on (full-width Latin, the
+ * letter astralToBmp writes for an astral one).
+ */
+export const isJoinedScriptUnit = (c: number): boolean =>
+  (c >= 0x2e80 && c <= 0x9fff) || (c >= 0xac00 && c <= 0xd7af) || (c >= 0x1100 && c <= 0x11ff) || (c >= 0xf900 && c <= 0xfaff) || (c >= 0xff66 && c <= 0xffdc) || isUnspaced(c);
 /** Characters of Thai, Lao, Khmer and Burmese text to a word: ~3.6 (Thai) and ~5 (Khmer) in two asks of probe set 137 counted against their English. */
 const UNSPACED_CHARS_PER_WORD = 4;
 const LETTER_OR_NUMBER = /^[\p{L}\p{N}]$/u;
@@ -233,7 +242,9 @@ const ASTRAL_WORD_CHAR = /^[\p{L}\p{N}\p{M}]$/u;
  * Tamil and the other Indic scripts are marks ("अंतरिक्ष", space, is अ ं त र ि क ् ष). Read as a
  * word's end, they cut "अंतरिक्ष" after "अंतर" (difference), which then matched as a whole word, and
  * counted a seven-word Hindi question as fifteen words (benchmarks/README.md, session 65).
+ * A word character that is also a unit of a joined script has JOINED (8) added (isSpacedWordChar).
  */
+const JOINED = 8;
 const BMP_WORD_CHARS = (() => {
   const t = new Uint8Array(0x10000);
   for (let c = 0; c < 0x10000; c++) {
@@ -241,6 +252,7 @@ const BMP_WORD_CHARS = (() => {
     const ch = String.fromCharCode(c);
     if (LETTER_OR_NUMBER.test(ch)) t[c] = LETTER.test(ch) ? 1 : 2;
     else if (MARK.test(ch)) t[c] = 4;
+    if (t[c]! > 0 && isJoinedScriptUnit(c)) t[c]! |= JOINED;
   }
   return t;
 })();
@@ -248,14 +260,26 @@ const BMP_WORD_CHARS = (() => {
 /** Is the BMP code unit c a word character: a letter, number or combining mark (a table read; false past the text's end)? */
 export const isBmpWordChar = (c: number): boolean => BMP_WORD_CHARS[c]! > 0;
 /**
+ * Is the BMP code unit c a word character of a spaced script: a letter, number or combining mark
+ * that is not a unit of a joined script (isJoinedScriptUnit)? Where such a unit is written
+ * against a Latin, Cyrillic or other spaced word, the word ends there: Korean and Japanese join
+ * their particles to an English word ("plan을", "listを", "React에서") and Chinese writes one
+ * between its characters ("用Python写"). The lexicons' spaced terms match on these boundaries
+ * (wordlex.ts); before session 66 "migration plan을 짜 주세요" held no "plan".
+ */
+export const isSpacedWordChar = (c: number): boolean => {
+  const v = BMP_WORD_CHARS[c]!;
+  return v > 0 && v < JOINED;
+};
+/**
  * Is the BMP code unit c a letter or number, marks aside? The word model's words only: it was
  * trained on words cut at marks, and reads them so until it is retrained.
  */
 export const isBmpLetterOrNumber = (c: number): boolean => (BMP_WORD_CHARS[c]! & 3) !== 0;
 /** Is the BMP code unit c a combining mark (\p{M})? */
-export const isBmpMark = (c: number): boolean => BMP_WORD_CHARS[c] === 4;
+export const isBmpMark = (c: number): boolean => (BMP_WORD_CHARS[c]! & 7) === 4;
 /** Is the BMP code unit c a letter (\p{L})? */
-export const isBmpLetter = (c: number): boolean => BMP_WORD_CHARS[c] === 1;
+export const isBmpLetter = (c: number): boolean => (BMP_WORD_CHARS[c]! & 7) === 1;
 
 /**
  * The same word characters (letters, numbers, combining marks) as a regex class body of BMP
@@ -266,6 +290,8 @@ export const isBmpLetter = (c: number): boolean => BMP_WORD_CHARS[c] === 1;
  * boundaries stay exact.
  */
 export const BMP_WORD_CLASS = bmpClassBody(isBmpWordChar);
+/** The spaced scripts' word characters (isSpacedWordChar) as a class body: the lexicons' word boundaries. */
+export const BMP_SPACED_WORD_CLASS = bmpClassBody(isSpacedWordChar);
 /**
  * The BMP letters alone as a class body: the boundary of the filler and effort word lists, which
  * is \p{L} (a number beside them is a boundary). With \p{L} in a /u lookbehind the filler's

@@ -1,11 +1,13 @@
-import { BMP_WORD_CLASS, isAnywhereUnit, isBmpWordChar } from './text.js';
+import { BMP_SPACED_WORD_CLASS, isAnywhereUnit, isBmpWordChar, isSpacedWordChar } from './text.js';
 import { HASH_SEED, WordMap, hashStep, sameRange } from './wordset.js';
 
 /**
  * Lexicons matched by word lookup instead of one regex scan each.
  *
  * A lexicon is a list of terms written as small regexes ("optimi[sz]e", "race conditions?") that
- * match on whole words: not preceded and not followed by a letter or number. Run as regexes, each
+ * match on whole words: not preceded and not followed by a letter, number or combining mark of a
+ * spaced script (isSpacedWordChar: a Chinese, Japanese, Korean or Thai unit against a word ends it,
+ * as in "plan을" and "用Python写"). Run as regexes, each
  * lexicon scanned the whole ask with a lookbehind at every position (1-14 us per lexicon over
  * 1.2 KB; twenty of them made a 2 KB ask cost 60-120 us). Here a term with a finite language is
  * expanded once, at load, into its literal strings, and each literal is filed under its first
@@ -107,7 +109,7 @@ export function expandTerm(term: string): string[] | null {
  * class is BMP-only (lexical forms have no astral characters), ASCII tried first; no 'i' flag
  * (lexical forms are lower case, and Unicode case-insensitive matching is several times slower).
  */
-const WORD_CHAR = `[a-z0-9]|[${BMP_WORD_CLASS}]`;
+const WORD_CHAR = `[a-z0-9]|[${BMP_SPACED_WORD_CLASS}]`;
 function lexiconRegex(spaced: readonly string[], cjk: readonly string[], flags: string): RegExp {
   const parts: string[] = [];
   if (spaced.length) parts.push(`(?<!${WORD_CHAR})(?:${spaced.join('|')})(?!${WORD_CHAR})`);
@@ -115,7 +117,7 @@ function lexiconRegex(spaced: readonly string[], cjk: readonly string[], flags: 
   return new RegExp(parts.join('|'), flags);
 }
 
-const isWordAt = (text: string, i: number) => i >= 0 && i < text.length && isBmpWordChar(text.charCodeAt(i));
+const isWordAt = (text: string, i: number) => i >= 0 && i < text.length && isSpacedWordChar(text.charCodeAt(i));
 
 interface Literal {
   lexicon: number;
@@ -269,7 +271,7 @@ export class LexiconScan {
         noteAnywhere((cjkUnits ??= new Uint32Array(256)), text, i, c, lastAt);
         lastAt = i;
       }
-      if (!isBmpWordChar(c)) {
+      if (!isSpacedWordChar(c)) {
         i++;
         continue;
       }
@@ -281,7 +283,7 @@ export class LexiconScan {
           noteAnywhere((cjkUnits ??= new Uint32Array(256)), text, i, c, lastAt);
           lastAt = i;
         }
-        if (!isBmpWordChar(c)) break;
+        if (!isSpacedWordChar(c)) break;
         h = hashStep(h, c);
       }
       const entry = BY_FIRST_WORD.getRange(text, start, i, h);
@@ -302,13 +304,13 @@ export class LexiconScan {
       // object) 1.4 KB of "how many two" took ~89 against ~60 us here (fresh processes, alternating).
       let second: Literal[] | undefined;
       let j = i;
-      while (j < n && !isBmpWordChar(text.charCodeAt(j))) j++;
+      while (j < n && !isSpacedWordChar(text.charCodeAt(j))) j++;
       if (j < n) {
         let k = j;
         let h2 = HASH_SEED;
         for (; k < n; k++) {
           const d = text.charCodeAt(k);
-          if (!isBmpWordChar(d)) break;
+          if (!isSpacedWordChar(d)) break;
           h2 = hashStep(h2, d);
         }
         second = entry.bySecond.getRange(text, j, k, h2);
@@ -404,12 +406,12 @@ export class WordLexicon {
       }
       for (const text of literals) {
         const o = order++;
-        if (!isBmpWordChar(text.charCodeAt(0))) {
+        if (!isSpacedWordChar(text.charCodeAt(0))) {
           this.symbolLiterals.push({ text, order: o });
           continue;
         }
         let end = 1;
-        while (end < text.length && isBmpWordChar(text.charCodeAt(end))) end++;
+        while (end < text.length && isSpacedWordChar(text.charCodeAt(end))) end++;
         addLiteral(text.slice(0, end), this.id, text, o);
         this.vocabulary.push(...words(text));
       }
@@ -578,7 +580,7 @@ function sweep(text: string, found: readonly number[], cap: number): number {
   return distinct;
 }
 
-/** The runs of letters and numbers in a text (BMP: lexical forms have no astral characters). */
+/** The runs of letters, numbers and marks in a text, any script (BMP: lexical forms have no astral characters). */
 export function words(text: string): string[] {
   const out: string[] = [];
   for (let i = 0; i < text.length; ) {
@@ -610,10 +612,10 @@ const SCANNED = { start: 0, end: 0 };
 function scanWord(text: string, from: number): boolean {
   const n = text.length;
   let i = from;
-  while (i < n && !isBmpWordChar(text.charCodeAt(i))) i++;
+  while (i < n && !isSpacedWordChar(text.charCodeAt(i))) i++;
   if (i >= n) return false;
   const start = i;
-  while (i < n && isBmpWordChar(text.charCodeAt(i))) i++;
+  while (i < n && isSpacedWordChar(text.charCodeAt(i))) i++;
   SCANNED.start = start;
   SCANNED.end = i;
   return true;

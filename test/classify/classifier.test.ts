@@ -708,9 +708,20 @@ describe('classifier', () => {
   });
 
   it('germanHowToVerb reads what the regex it replaced captured, on any text (property), in time linear in the text', () => {
-    const reference = (lex: string) => /^\s*wie (?:kann|können) (?:ich|wir)(?!\p{L}).{0,120}?(\p{L}+)\s*[?？.!]*\s*$/u.exec(lex)?.[1] ?? null;
+    // The regex, read on the main clause (up to the first comma after the opener, session 66),
+    // with "rückgängig machen" read as one verb.
+    const reference = (lex: string) => {
+      const opener = /^\s*wie (?:kann|können) (?:ich|wir)(?!\p{L})/u.exec(lex);
+      if (opener === null) return null;
+      const comma = lex.indexOf(',', opener[0].length);
+      const clause = comma < 0 ? lex : lex.slice(0, comma);
+      const m = /^\s*wie (?:kann|können) (?:ich|wir)(?!\p{L}).{0,120}?(\p{L}+)\s*[?？.!]*\s*$/du.exec(clause);
+      if (m === null) return null;
+      const start = m.indices![1]![0];
+      return m[1] === 'machen' && clause.slice(Math.max(opener[0].length, start - 11), start) === 'rückgängig ' ? 'rückgängig machen' : m[1];
+    };
     const piece = fc.oneof(
-      fc.constantFrom('wie kann ich ', 'wie können wir ', ' ', '  ', '\t', '\n', '\u2028', '?', '？', '.', '!', ',', 'drehen', 'meinen', 'hund', 'ä', 'ß', '1', 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', '证明', 'ich', '-'),
+      fc.constantFrom('wie kann ich ', 'wie können wir ', ' ', '  ', '\t', '\n', '\u2028', '?', '？', '.', '!', ',', 'drehen', 'meinen', 'hund', 'ä', 'ß', '1', 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', '证明', 'ich', '-', 'rückgängig', 'machen', 'rückgängig machen'),
       fc.string({ unit: 'grapheme', maxLength: 4 }),
     );
     fc.assert(
@@ -725,6 +736,10 @@ describe('classifier', () => {
     const attack = 'wie kann ich ' + 'a'.repeat(185) + ' 1';
     expect(germanHowToVerb(attack)).toBeNull();
     expect(germanHowToVerb('wie kann ich meinen bildschirm drehen?')).toBe('drehen');
+    // Session 66 (probe set 153): the main clause's verb, before a comma; "rückgängig machen" is undo.
+    expect(germanHowToVerb('wie kann ich in git den letzten commit rückgängig machen, ohne die changes zu verlieren?')).toBe('rückgängig machen');
+    expect(germanHowToVerb('wie kann ich das fenster drehen, damit es passt?')).toBe('drehen');
+    expect(germanHowToVerb('wie kann ich das besser machen?')).toBe('machen');
   });
 
   it('numericRanges counts what the unanchored range regex counted (property), and reads a long run of digits in one pass', () => {
@@ -2434,6 +2449,57 @@ describe('session 65: Arabic, Persian, Urdu and Hebrew, which the word model no 
         'הוכח ש-√3 הוא מספר אי-רציונלי.',
       ],
     }, (q) => classifyMessages([{ role: 'user', content: q }]));
+  });
+});
+describe('session 66: asks in fourteen languages written with English technical words (probe set 153)', () => {
+  const full = (q: string) => classifyMessages([{ role: 'user', content: q }]);
+  const lexHit = (lexicon: WordLexicon, text: string) => lexicon.test(readLexicons(astralToBmp(text.toLowerCase())));
+
+  it('reads an English word that a Korean or Japanese particle or a Chinese character is joined to as a word', () => {
+    expect(lexHit(TECH_CONTEXT, 'react에서 useeffect는')).toBe(true);
+    expect(lexHit(MODERATE_ASK, 'migration plan을 짜 주세요')).toBe(true);
+    expect(lexHit(COMPLEX_ASK, '우리 서비스 architecture를 봐 주세요')).toBe(true);
+    expect(lexHit(TECH_CONTEXT, '用python写一个函数')).toBe(true);
+    // A Latin letter, a digit or a full-width letter against it still continues the word.
+    for (const text of ['planning을', 'plan2을', 'ｐlan을']) expect(lexHit(MODERATE_ASK, text), text).toBe(false);
+    // Before session 66 these read a tier low or high: the joined words were not read.
+    expectTiers({ simple: ['Pythonでlistをsortする方法は？'], complex: ['나중에 MAU가 10배로 늘어날 때를 대비해서 우리 monolith를 어떻게 쪼개야 할지 migration plan을 짜 주세요'] }, full);
+  });
+
+  it('reads "it works now" after thanks as small talk in English, Spanish, French and Indonesian, and not an ask beside it', () => {
+    for (const text of ['ok ya funcionó el deploy, gracias!', 'merci, le build passe maintenant', 'thanks ya, udah jalan lagi servernya', 'ok the deploy works now, thanks!']) expect(isSmallTalk(text), text).toBe(true);
+    for (const text of ['ok now explain the difference between TCP and UDP', 'gracias, ahora explica el garbage collector de Java', 'merci, maintenant écris le script bash']) expect(isSmallTalk(text), text).toBe(false);
+  });
+
+  it('reads a Russian how-to of one action as a lookup, with or without "мне" and a place before the verb, and leaves other "как" questions alone', () => {
+    expectTiers({ simple: ['как мне удалить ветку в git?', 'как в bash проверить, существует ли file?', 'как проверить версию python?'] });
+    // Not one action: no reading of the how-to (the rules read what they read before).
+    expect(rules('как работает сборщик мусора в Java?').signals).not.toContain('a question about a named system');
+  });
+
+  it('reads the main clause of a German how-to ("rückgängig machen", before the comma)', () => {
+    expect(rules('wie kann ich in git den letzten commit rückgängig machen, ohne die changes zu verlieren?').signals).not.toContain('how to do something that takes several steps');
+    expect(rules('wie kann ich meine produktivität verbessern, ohne mehr zu arbeiten?').signals).toContain('how to do something that takes several steps');
+  });
+
+  it('reads a Chinese situation joined to its question by a comma as a situation, then what to do; not one that asks for a value', () => {
+    expectTiers({ complex: ['我们的 CI pipeline 从 10 分钟变成了 40 分钟，但代码量没怎么变，应该从哪里开始排查？'] }, full);
+    expect(full('我们公司的 wifi 密码是多少，怎么改？').tier).not.toBe('complex');
+    expect(full('我们的新同事下周入职，应该准备多少台电脑？').tier).not.toBe('complex');
+  });
+
+  it('reads a Korean "when" before one closing verb as a lookup', () => {
+    expectTiers({ simple: ['React에서 useEffect는 언제 실행돼요?', 'useEffect는 언제 실행돼요?'] }, full);
+  });
+
+  it('reads the rest of set 153 as before', () => {
+    expectTiers({
+      trivial: ['valeu, o fix funcionou 👍'],
+      simple: ['o que é um middleware no Express?', 'qual comando mostra os logs de um pod no kubernetes?', 'ano ang default port ng PostgreSQL?'],
+      moderate: ['escreve uma função em TypeScript que faz debounce de uma chamada de API', 'jelasin dong bedanya Promise.all sama Promise.allSettled', 'napisz mi funkcję w Pythonie, która liczy słowa w pliku i zwraca top 10'],
+      complex: ['unser Kubernetes Cluster hat random DNS timeouts, ungefähr 1 % der requests, nur in einem node pool. wie gehen wir das an?', '本番のNext.jsアプリで、デプロイ後だけ一部のユーザーに500エラーが出ます。原因の切り分け方を教えてください'],
+      deep: ['prove que o algoritmo de Dijkstra encontra o caminho mínimo quando todos os pesos são não-negativos', 'докажи, что задача SAT принадлежит классу NP, и объясни reduction от 3-SAT'],
+    }, full);
   });
 });
 describe('thinkcap classify --jsonl', () => {

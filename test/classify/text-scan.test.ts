@@ -221,8 +221,11 @@ describe('splitAsk scanners', () => {
 });
 
 describe('lexicon word boundaries', () => {
-  // The boundary the lexicons had: any Unicode letter, number or combining mark (session 65), read on the lower-cased text.
-  const reference = (terms: string[]) => new RegExp(`(?<![\\p{L}\\p{N}\\p{M}])(?:${terms.join('|')})(?![\\p{L}\\p{N}\\p{M}])`, 'u');
+  // The boundary the lexicons had: any Unicode letter, number or combining mark (session 65), read on the lower-cased text,
+  // but for the BMP units of Chinese, Japanese, Korean, Thai, Lao, Burmese and Khmer, written against a spaced word with no space (session 66).
+  const joined = '\\u2e80-\\u9fff\\uac00-\\ud7af\\u1100-\\u11ff\\uf900-\\ufaff\\uff66-\\uffdc\\u0e00-\\u0eff\\u1000-\\u109f\\u1780-\\u17ff';
+  const wordChar = `(?:(?![${joined}])[\\p{L}\\p{N}\\p{M}])`;
+  const reference = (terms: string[]) => new RegExp(`(?<!${wordChar})(?:${terms.join('|')})(?!${wordChar})`, 'u');
   // "अंतर" (difference) is the start of "अंतरिक्ष" (space): a vowel sign (a mark) after a term continues its word.
   const terms = ['design', 'prove', 'step by step', 'доказать', 'démontrer', 'x', 'अंतर'];
   const current = lexicon(terms);
@@ -232,7 +235,7 @@ describe('lexicon word boundaries', () => {
     expect(current.test(readLexicons(lexical))).toBe(byRegex);
     return byRegex;
   };
-  const around = ['', ' ', 'a', 'É', 'é', '1', '٣', '𝑥', '𝐀', '😀', '𠀀', '\ud800', '\udc00', '-', '_', "'", '証', 'ꙮ', '□', 'ſ', 'ि', '्', '\u0301', 'क्ष'];
+  const around = ['', ' ', 'a', 'É', 'é', '1', '٣', '𝑥', '𝐀', '😀', '𠀀', '\ud800', '\udc00', '-', '_', "'", '証', 'ꙮ', '□', 'ſ', 'ि', '्', '\u0301', 'क्ष', '을', 'を', '用', 'ก', 'ｄ', 'ﬁ', 'ᄀ'];
 
   it('a BMP-only boundary on lexicalForm decides what [\\p{L}\\p{N}\\p{M}] decided on the text (property)', () => {
     fc.assert(
@@ -271,6 +274,17 @@ describe('lexicon word boundaries', () => {
     }
     expect(differ).toBe(0);
     expect(ours.test('٣')).toBe(false);
+  });
+
+  it('a Chinese, Japanese, Korean or Thai unit against a spaced word ends it (session 66); a full-width letter does not', () => {
+    // Korean and Japanese particles joined to an English word, Chinese characters either side of one.
+    for (const text of ['design을', 'designを', '用design写', 'ในdesign', '설계design']) expect(matches(lexicalForm(text)), text).toBe(true);
+    // A full-width letter, an astral letter (astralToBmp writes ꙮ for it) and a Latin one still continue it.
+    for (const text of ['ｄdesign', '𝑥design', 'designꙮ', 'designs']) expect(matches(lexicalForm(text)), text).toBe(false);
+    // The scan cuts "plan을" into "plan": a two-word term ("step by step") across a joined unit is not one.
+    expect(matches(lexicalForm('step을by step'))).toBe(false);
+    const mixed = lexicon(['plan', 'migration plan']);
+    expect(mixed.count(readLexicons(lexicalForm('migration plan을 짜 주세요, plan이')), 5)).toBe(2);
   });
 
   it('an astral letter is a letter and an emoji is not', () => {
