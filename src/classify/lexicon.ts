@@ -283,7 +283,12 @@ export function mathNotationIn(text: string): boolean {
 }
 export const MATH_WORDS = lexicon([
   'integral', 'derivative', 'eigen(?:value|vector)s?', 'matrix', 'matrices', 'polynomial', 'primes?', 'irrational', 'probability', 'expected value',
-  'variance', 'converge(?:s|nce)?', 'series', 'limit', 'equations?', 'inequality', 'induction', 'modulo', 'combinatori(?:cs|al)', 'permutations?',
+  'variance', 'converge(?:s|nce)?', 'series',
+  // Not "limit" alone since session 66: a system's limit is no calculus ("ano ang ibig sabihin ng
+  // API rate limit?", probe set 155). A lookbehind for "rate", "memory" … sent every text holding
+  // "limit" through the lexicon's regex (~3 us on 1.4 KB here); the tune split and the probes
+  // lose nothing without it.
+  'limits? of', 'limits? as', 'equations?', 'inequality', 'induction', 'modulo', 'combinatori(?:cs|al)', 'permutations?',
   'theorem', 'lemma', 'groups? of order', 'group theory', 'abelian', 'subgroups?', 'cyclic groups?', 'graph', 'countable', 'uncountable', 'recurrence', 'ecuación', 'gleichung', 'équation', 'уравнение', 'интеграл',
 ]);
 /** The core of a lookup: a keyword-stuffed lookup stays a lookup. */
@@ -359,6 +364,8 @@ export const SMALL_TALK_WORDS = new Set(
     'చాలా ಸರಿ ಧನ್ಯವಾದ کیسے ہیں آپ ہو ' +
     // Session 66 (set 153): "it works now" after thanks, in English, Spanish, French and Indonesian ("ok ya funcionó el deploy, gracias!").
     'now funciona funcionó ahora el la le marche passe fonctionne maintenant lagi ' +
+    // Set 155: "perfecto, ya pasó el CI", "top, deu certo o deploy", "ok thx, udah beres bug-nya".
+    'perfecto pasó listo top deu certo o beres nya ' +
     // Session 63 (set 133): Tagalog, Swahili, Romanian and Tamil.
     'kumusta ka salamat po magandang umaga hapon gabi habari yako asante sana imefanya kazi asubuhi salut ce faci mersi mulțumesc mult bună dimineața ziua seara வணக்கம் எப்படி இருக்கீங்க இருக்கிறீர்கள் நன்றி ரொம்ப உதவியா இருந்தது காலை ' +
     // Session 63 (set 135): Malay, Danish, Finnish and Hungarian.
@@ -886,6 +893,8 @@ export function endLookup(text: string): boolean {
 }
 /**
  * A short question opening with a wh-word asks for a fact ("What port does HTTPS use?"); Portuguese,
- * Italian, Polish and Dutch ones since session 59 (not Dutch "wie": it is German "how").
+ * Italian, Polish and Dutch ones since session 59 (not Dutch "wie": it is German "how"), Tagalog and
+ * Indonesian ones since session 66 ("ano ang ibig sabihin ng API rate limit?"; not "ano ang dapat",
+ * what should).
  */
-export const WH_LOOKUP = /^\s*[¿"'“]?(?:what|which|when|who|where|qué|cuál|cuándo|quién|dónde|was|welche[rsn]?|wann|wer|wo|quel(?:le)?s?|quand|qui|où|что|какой|какая|какое|когда|кто|где|o que|qual|quais|quem|onde|quando|quant[oaie]s?|che|cosa|quale|quali|chi|dove|co to|jak(?:i|a|ie)|kto|gdzie|kiedy|wat|welke?|waar|wanneer|hoeveel|a qué hora|à quelle heure|um wie ?viel uhr|во сколько|a que horas|a che ora)(?![\p{L}])/u;
+export const WH_LOOKUP = /^\s*[¿"'“]?(?:what|which|when|who|where|qué|cuál|cuándo|quién|dónde|was|welche[rsn]?|wann|wer|wo|quel(?:le)?s?|quand|qui|où|что|какой|какая|какое|когда|кто|где|o que|qual|quais|quem|onde|quando|quant[oaie]s?|che|cosa|quale|quali|chi|dove|co to|jak(?:i|a|ie)|kto|gdzie|kiedy|wat|welke?|waar|wanneer|hoeveel|a qué hora|à quelle heure|um wie ?viel uhr|во сколько|a que horas|a che ora|ano ang(?! dapat)|ano ba ang|sino ang|saan|kailan|alin ang|apa itu|apa arti|apa yang dimaksud|siapa|di mana|kapan)(?![\p{L}])/u;

@@ -8,7 +8,7 @@ import { UNREAD_PRIOR, unreadAbove, unreadTier } from '../../src/classify/wordmo
 import { ARITHMETIC_STEP, POWER_QUESTION, numericRanges, powerQuestionIn } from '../../src/classify/numbers.js';
 import { fewShotAsk, givenPassage, groundedAsk, templatedAsk } from '../../src/classify/given.js';
 import { isSmallTalk, withoutSocialEdges } from '../../src/classify/social.js';
-import { COMPLEX_ASK, DEEP_ASK, DIAGNOSE_ASK, MATH_NOTATION, mathNotationIn, MODERATE_ASK, TECH_CONTEXT } from '../../src/classify/lexicon.js';
+import { COMPLEX_ASK, DEEP_ASK, DIAGNOSE_ASK, MATH_NOTATION, MATH_WORDS, mathNotationIn, MODERATE_ASK, TECH_CONTEXT, WH_LOOKUP } from '../../src/classify/lexicon.js';
 import { readLexicons, type WordLexicon } from '../../src/classify/wordlex.js';
 import { TIER_NAMES } from '../../src/config/schema.js';
 import { astralToBmp, technicalMarks, textShape, withCommonMarks, withCommonMarksAtEnds } from '../../src/classify/text.js';
@@ -2451,7 +2451,7 @@ describe('session 65: Arabic, Persian, Urdu and Hebrew, which the word model no 
     }, (q) => classifyMessages([{ role: 'user', content: q }]));
   });
 });
-describe('session 66: asks in fourteen languages written with English technical words (probe set 153)', () => {
+describe('session 66: asks in fourteen languages written with English technical words (probe sets 153 and 155)', () => {
   const full = (q: string) => classifyMessages([{ role: 'user', content: q }]);
   const lexHit = (lexicon: WordLexicon, text: string) => lexicon.test(readLexicons(astralToBmp(text.toLowerCase())));
 
@@ -2490,6 +2490,24 @@ describe('session 66: asks in fourteen languages written with English technical 
 
   it('reads a Korean "when" before one closing verb as a lookup', () => {
     expectTiers({ simple: ['React에서 useEffect는 언제 실행돼요?', 'useEffect는 언제 실행돼요?'] }, full);
+  });
+
+  it('reads "it works now" in set 155\'s words as small talk too', () => {
+    for (const text of ['perfecto, ya pasó el CI 🙌', 'top, deu certo o deploy', 'ok thx, udah beres bug-nya']) expect(isSmallTalk(text), text).toBe(true);
+    expect(isSmallTalk('top 10 perguntas de entrevista de Python')).toBe(false);
+  });
+
+  it('reads a system\'s limit as no calculus, and a limit of a function as one (set 155)', () => {
+    // ("the memory limit of a lambda" still reads "limit of": left so, benchmarks/README.md session 66.)
+    for (const text of ['what is an api rate limit?', 'ano ang ibig sabihin ng api rate limit?', 'raise the memory limit to 2 gb']) expect(lexHit(MATH_WORDS, text), text).toBe(false);
+    for (const text of ['find the limit of sin(x)/x', 'the limit as n goes to infinity', 'limits of integration']) expect(lexHit(MATH_WORDS, text), text).toBe(true);
+    expectTiers({ simple: ['What is an API rate limit?', 'ano ang ibig sabihin ng API rate limit?'] }, full);
+  });
+
+  it('reads a short Tagalog or Indonesian wh-question as a lookup the word model does not lift; not "ano ang dapat" (what should)', () => {
+    for (const text of ['ano ang ibig sabihin ng api?', 'sino ang gumawa ng linux?', 'apa itu kubernetes?', 'siapa pembuat python?', 'di mana file konfigurasi nginx?']) expect(WH_LOOKUP.test(text), text).toBe(true);
+    for (const text of ['ano ang dapat naming i-check?', 'anong oras na?', 'apakah ini aman?', 'saanman']) expect(WH_LOOKUP.test(text), text).toBe(false);
+    expectTiers({ simple: ['Ano ang ibig sabihin ng API?', 'Apa itu Docker?'] }, full);
   });
 
   it('reads the rest of set 153 as before', () => {
