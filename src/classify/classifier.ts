@@ -6,6 +6,7 @@ import { ANALYSIS_ASKED, BREAKDOWN, BREVITY, BUILD_VERB_DE, CHANGE_REF, CHANGE_R
 import { ARITHMETIC_STEP, countQuantities, endsInArithmetic, figuresIn, largestNumber, numericRanges, powerQuestionIn, quantitiesIn } from './numbers.js';
 import { hasSocialWord, isSmallTalk, socialEdge, withoutSocialEdges } from './social.js';
 import { clauseRanges, NO_OBJECT, stuffingClauses, unknownKeptWords, withoutHardWords } from './stuffing.js';
+import { withTypoFixes } from './typos.js';
 import { approxWords, astralToBmp, type ChatMessageLike, currentTurnIndex, ends, isBmpLetter, isBmpWordChar, isJsSpace, isUnspaced, isUntrainedScript, lexicalForm, listLines, messageEnds, messageHead, nonBlankLines, splitAsk, technicalMarks, type TechnicalMarks, textShape, withCommonMarksAtEnds, withPlainSpaces, wordsUpTo } from './text.js';
 import { type LexiconScan, readLexicons, words } from './wordlex.js';
 import { FALLBACK_ODDS, liftOdds, SECOND_OPINION_ODDS, type SecondOpinionMargins, secondOpinionMargins, type SecondOpinionTier, unreadAbove, unreadTier, WORD_MODEL_CHARS, wordModelScore, wordModelTierOf } from './wordmodel.js';
@@ -524,8 +525,8 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   const askScan = nested ? scanRaw : scanRaw === whole && whole.length <= 600 ? trimmed : withPlainSpaces(scanRaw);
   const ask = askScan.toLowerCase();
   const shape = textShape(ends(ask, SHAPE_SCAN, SHAPE_SCAN_HEAD), true);
-  // What the lexicons read (the same as ask unless it has astral characters).
-  const lex = astralToBmp(ask);
+  // What the lexicons read (the same as ask unless it has astral characters or a misspelt hard word: typos.ts).
+  const lex = withTypoFixes(astralToBmp(ask));
   // Every lexicon below reads this one word-by-word pass over the ask (wordlex.ts).
   const lexScan = readLexicons(lex);
   const codeLines = nonBlankLines(code);

@@ -366,6 +366,8 @@ export const SMALL_TALK_WORDS = new Set(
     'now funciona funcionó ahora el la le marche passe fonctionne maintenant lagi ' +
     // Set 155: "perfecto, ya pasó el CI", "top, deu certo o deploy", "ok thx, udah beres bug-nya".
     'perfecto pasó listo top deu certo o beres nya ' +
+    // Set 157: thanks typed in a hurry ("thnks!! that fixd it").
+    'thnks thnx thanx tnx fixd ' +
     // Session 63 (set 133): Tagalog, Swahili, Romanian and Tamil.
     'kumusta ka salamat po magandang umaga hapon gabi habari yako asante sana imefanya kazi asubuhi salut ce faci mersi mulțumesc mult bună dimineața ziua seara வணக்கம் எப்படி இருக்கீங்க இருக்கிறீர்கள் நன்றி ரொம்ப உதவியா இருந்தது காலை ' +
     // Session 63 (set 135): Malay, Danish, Finnish and Hungarian.
@@ -895,6 +897,6 @@ export function endLookup(text: string): boolean {
  * A short question opening with a wh-word asks for a fact ("What port does HTTPS use?"); Portuguese,
  * Italian, Polish and Dutch ones since session 59 (not Dutch "wie": it is German "how"), Tagalog and
  * Indonesian ones since session 66 ("ano ang ibig sabihin ng API rate limit?"; not "ano ang dapat",
- * what should).
+ * what should), and Spanish ones typed without their accents ("que es una clave foranea").
  */
-export const WH_LOOKUP = /^\s*[¿"'“]?(?:what|which|when|who|where|qué|cuál|cuándo|quién|dónde|was|welche[rsn]?|wann|wer|wo|quel(?:le)?s?|quand|qui|où|что|какой|какая|какое|когда|кто|где|o que|qual|quais|quem|onde|quando|quant[oaie]s?|che|cosa|quale|quali|chi|dove|co to|jak(?:i|a|ie)|kto|gdzie|kiedy|wat|welke?|waar|wanneer|hoeveel|a qué hora|à quelle heure|um wie ?viel uhr|во сколько|a que horas|a che ora|ano ang(?! dapat)|ano ba ang|sino ang|saan|kailan|alin ang|apa itu|apa arti|apa yang dimaksud|siapa|di mana|kapan)(?![\p{L}])/u;
+export const WH_LOOKUP = /^\s*[¿"'“]?(?:what|which|when|who|where|qué|cuál|cuándo|quién|dónde|was|welche[rsn]?|wann|wer|wo|quel(?:le)?s?|quand|qui|où|что|какой|какая|какое|когда|кто|где|o que|qual|quais|quem|onde|quando|quant[oaie]s?|che|cosa|quale|quali|chi|dove|co to|jak(?:i|a|ie)|kto|gdzie|kiedy|wat|welke?|waar|wanneer|hoeveel|a qué hora|à quelle heure|um wie ?viel uhr|во сколько|a que horas|a che ora|ano ang(?! dapat)|ano ba ang|sino ang|saan|kailan|alin ang|apa itu|apa arti|apa yang dimaksud|siapa|di mana|kapan|que (?:es|son|significa|significan)|cual(?:es)?|cuando|quien|donde)(?![\p{L}])/u;

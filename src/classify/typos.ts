@@ -1,0 +1,131 @@
+/**
+ * Misspelt hard words, read as the words they miss (session 66, probe set 157: "proove that
+ * there are infinitely many primes", "desing the architecure for a url shortener", "debuging a
+ * race condtion" read one or two tiers low). Pure; a lookup table built once at load.
+ *
+ * A word of an ask is read as a lexicon word (the targets below) when it is that word with one
+ * letter left out, one added, or two side by side swapped: not one letter changed for another,
+ * which is how real words neighbour the targets ("resign", "deride", "probe"), but for an s and
+ * a z ("diagnoze"). The word must be
+ * 6 to 20 ASCII letters, start with the target's letter, be no word of any lexicon, and neither
+ * start the target nor be started by it ("solved", "designer", "debugs" are inflections, not
+ * typos). Only English asks (a word of ENGLISH_WORDS, no letter past ASCII) of up to TYPO_SCAN
+ * characters are read: a typed chat ask, in one bounded pass.
+ */
+
+import * as lexicons from './lexicon.js';
+import { isBmpLetter, isBmpWordChar } from './text.js';
+import { expandTerm, WordLexicon, words } from './wordlex.js';
+
+/** Characters of an ask read for misspellings (longer asks are read as written). */
+export const TYPO_SCAN = 400;
+const MIN_WORD = 6;
+const MAX_WORD = 20;
+
+/** The words of a lexicon's expanded spaced terms (terms that do not expand give none). */
+function lexiconWords(lexicon: WordLexicon): string[] {
+  const out: string[] = [];
+  for (const term of lexicon.spaced) for (const literal of expandTerm(term) ?? []) out.push(...words(literal));
+  return out;
+}
+
+/** Every word of every lexicon: a word of an ask found here is spelt as some lexicon spells it. */
+const KNOWN = new Set<string>(Object.values(lexicons).flatMap((v) => (v instanceof WordLexicon ? lexiconWords(v) : [])));
+/** Is w a word some lexicon spells (exported for tests)? */
+export const isLexiconWord = (w: string): boolean => KNOWN.has(w);
+
+/**
+ * The words a misspelling is read as: English words of the hard asks and their topics, each a
+ * word some lexicon spells (typos.test.ts). Chosen by hand: words of other languages neighbour
+ * too many real ones ("pouvez" is "prouvez" less a letter, "compte" "compute"), and so do some
+ * English ones ("reactor" is "refactor" less one).
+ */
+export const TYPO_TARGETS: readonly string[] = [
+  'prove', 'proof', 'proofs', 'derive', 'derivation', 'rigorous', 'rigorously', 'theorem', 'induction', 'formally', 'invariant',
+  'design', 'architecture', 'architect', 'debug', 'debugging', 'diagnose', 'optimize', 'optimise', 'analyze', 'analyse', 'analysis',
+  'evaluate', 'implement', 'distributed', 'concurrency', 'consistency', 'latency', 'throughput', 'migration', 'deadlock', 'condition',
+  'conditions', 'replication', 'explain', 'compare', 'describe', 'summarize', 'summarise', 'function',
+  'algorithm', 'difference', 'calculate', 'estimate', 'outline', 'strategy', 'itinerary', 'translate', 'rewrite', 'script', 'query',
+];
+
+/** TYPO_TARGETS by first letter and length. */
+const TARGETS = new Map<string, string[]>();
+for (const word of TYPO_TARGETS) {
+  const key = word[0]! + word.length;
+  const list = TARGETS.get(key);
+  if (list === undefined) TARGETS.set(key, [word]);
+  else list.push(word);
+}
+
+/** Words an English ask has and other languages' asks rarely do: the misspellings are read only in such an ask. */
+const ENGLISH_WORDS = new Set(['the', 'a', 'an', 'to', 'of', 'in', 'on', 'is', 'are', 'my', 'our', 'how', 'what', 'why', 'that', 'this', 'and', 'for', 'with', 'there', 'it', 'do', 'i', 'we', 'you', 'me']);
+
+/** Is w the target t with one letter left out, one added, two adjacent letters swapped, or an s for a z or a z for an s (exported for tests)? */
+export function oneSlip(w: string, t: string): boolean {
+  const lw = w.length;
+  const lt = t.length;
+  let i = 0;
+  while (i < lw && i < lt && w.charCodeAt(i) === t.charCodeAt(i)) i++;
+  if (lw === lt) {
+    if (i >= lw) return false;
+    // An s written z or a z written s ("diagnoze"), the rest equal: the one change of a letter read.
+    const a = w.charCodeAt(i);
+    const b = t.charCodeAt(i);
+    if (((a === 122 && b === 115) || (a === 115 && b === 122)) && w.slice(i + 1) === t.slice(i + 1)) return true;
+    // A swap of i and i + 1, the rest equal.
+    if (i + 1 >= lw || a !== t.charCodeAt(i + 1) || w.charCodeAt(i + 1) !== b) return false;
+    return w.slice(i + 2) === t.slice(i + 2);
+  }
+  // One letter more in the longer one at i.
+  return lw === lt + 1 ? w.slice(i + 1) === t.slice(i) : lt === lw + 1 ? w.slice(i) === t.slice(i + 1) : false;
+}
+
+/** The target a word is a slip of, or null. */
+function targetOf(w: string): string | null {
+  if (KNOWN.has(w)) return null;
+  const c = w[0]!;
+  for (const len of [w.length - 1, w.length + 1, w.length]) {
+    const list = TARGETS.get(c + len);
+    if (list === undefined) continue;
+    for (const t of list) if (!w.startsWith(t) && !t.startsWith(w) && oneSlip(w, t)) return t;
+  }
+  return null;
+}
+
+const isAsciiLower = (c: number): boolean => c >= 97 && c <= 122;
+
+/**
+ * The lexical form with its misspelt hard words spelt as the lexicons spell them; the text itself
+ * where it has none or is longer than TYPO_SCAN. A word is a run of ASCII letters between
+ * characters that are not letters, numbers or marks of any script (lexical forms hold no astral ones).
+ */
+export function withTypoFixes(lex: string): string {
+  if (lex.length > TYPO_SCAN) return lex;
+  let out: string[] | null = null;
+  let from = 0;
+  let english = false;
+  const n = lex.length;
+  for (let i = 0; i < n; ) {
+    const c = lex.charCodeAt(i);
+    if (!isAsciiLower(c)) {
+      // A letter of another alphabet, or an accented one: not an English ask.
+      if (c > 127 && isBmpLetter(c)) return lex;
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < n && isAsciiLower(lex.charCodeAt(i))) i++;
+    const len = i - start;
+    if (!english && len <= 5 && ENGLISH_WORDS.has(lex.slice(start, i))) english = true;
+    if (len < MIN_WORD || len > MAX_WORD) continue;
+    // Part of a longer word (a digit, an accented letter or another script beside it): not read.
+    if ((start > 0 && isBmpWordChar(lex.charCodeAt(start - 1))) || (i < n && isBmpWordChar(lex.charCodeAt(i)))) continue;
+    const t = targetOf(lex.slice(start, i));
+    if (t === null) continue;
+    (out ??= []).push(lex.slice(from, start), t);
+    from = i;
+  }
+  if (out === null || !english) return lex;
+  out.push(lex.slice(from));
+  return out.join('');
+}
