@@ -19,7 +19,6 @@ import { expandTerm, WordLexicon, words } from './wordlex.js';
 
 /** Characters of an ask read for misspellings (longer asks are read as written). */
 export const TYPO_SCAN = 400;
-const MIN_WORD = 6;
 const MAX_WORD = 20;
 
 /** The words of a lexicon's expanded spaced terms (terms that do not expand give none). */
@@ -48,13 +47,17 @@ export const TYPO_TARGETS: readonly string[] = [
   'algorithm', 'difference', 'calculate', 'estimate', 'outline', 'strategy', 'itinerary', 'translate', 'rewrite', 'script', 'query',
 ];
 
-/** TYPO_TARGETS by first letter and length. */
-const TARGETS = new Map<string, string[]>();
+/** TYPO_TARGETS by first letter and length (slot: letter * 32 + length). */
+const TARGETS = new Map<number, string[]>();
+/** Whether a word of a first letter and length may be a slip of a target (a target one shorter, as long or one longer): one table read per word. */
+const MAY_SLIP = new Uint8Array(26 * 32);
+const slot = (letter: number, length: number): number => (letter - 97) * 32 + length;
 for (const word of TYPO_TARGETS) {
-  const key = word[0]! + word.length;
+  const key = slot(word.charCodeAt(0), word.length);
   const list = TARGETS.get(key);
   if (list === undefined) TARGETS.set(key, [word]);
   else list.push(word);
+  for (const len of [word.length - 1, word.length, word.length + 1]) MAY_SLIP[slot(word.charCodeAt(0), len)] = 1;
 }
 
 /** Words an English ask has and other languages' asks rarely do: the misspellings are read only in such an ask. */
@@ -80,52 +83,66 @@ export function oneSlip(w: string, t: string): boolean {
   return lw === lt + 1 ? w.slice(i + 1) === t.slice(i) : lt === lw + 1 ? w.slice(i) === t.slice(i + 1) : false;
 }
 
-/** The target a word is a slip of, or null. */
-function targetOf(w: string): string | null {
-  if (KNOWN.has(w)) return null;
-  const c = w[0]!;
-  for (const len of [w.length - 1, w.length + 1, w.length]) {
-    const list = TARGETS.get(c + len);
-    if (list === undefined) continue;
-    for (const t of list) if (!w.startsWith(t) && !t.startsWith(w) && oneSlip(w, t)) return t;
-  }
+/** The target in the list of slot k that w is a slip of, or null. */
+function slipIn(w: string, k: number): string | null {
+  const list = TARGETS.get(k);
+  if (list !== undefined) for (const t of list) if (!w.startsWith(t) && !t.startsWith(w) && oneSlip(w, t)) return t;
   return null;
 }
 
-const isAsciiLower = (c: number): boolean => c >= 97 && c <= 122;
+/** The target a word is a slip of, or null (a word some lexicon spells is none). */
+function targetOf(w: string): string | null {
+  const c = w.charCodeAt(0);
+  const t = slipIn(w, slot(c, w.length - 1)) ?? slipIn(w, slot(c, w.length + 1)) ?? slipIn(w, slot(c, w.length));
+  return t === null || KNOWN.has(w) ? null : t;
+}
+
+/** Does the text hold a word of ENGLISH_WORDS (a run of ASCII letters between other characters)? */
+function hasEnglishWord(text: string): boolean {
+  for (const m of text.matchAll(/[a-z]+/g)) if (m[0].length <= 5 && ENGLISH_WORDS.has(m[0])) return true;
+  return false;
+}
+
+/** Runs of ASCII letters long enough to be read (their ends are checked by hand). */
+const LONG_RUN = /[a-z]{6,}/g;
+/** A letter past ASCII: an accented one or another alphabet's (lexical forms are lower case). */
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** Does the text hold a letter past ASCII? */
+function hasOtherLetter(text: string): boolean {
+  if (!NON_ASCII.test(text)) return false;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 127 && isBmpLetter(text.charCodeAt(i))) return true;
+  return false;
+}
 
 /**
  * The lexical form with its misspelt hard words spelt as the lexicons spell them; the text itself
- * where it has none or is longer than TYPO_SCAN. A word is a run of ASCII letters between
- * characters that are not letters, numbers or marks of any script (lexical forms hold no astral ones).
+ * where it has none, is longer than TYPO_SCAN, holds a letter past ASCII or no English word. A
+ * word is a run of ASCII letters between characters that are not letters, numbers or marks of any
+ * script (lexical forms hold no astral ones). One regex pass finds the long runs; a table read
+ * sets aside those no target is near in first letter and length (~1 us a tune ask with a loop
+ * over every character, most of it in the loop).
  */
 export function withTypoFixes(lex: string): string {
   if (lex.length > TYPO_SCAN) return lex;
   let out: string[] | null = null;
   let from = 0;
-  let english = false;
   const n = lex.length;
-  for (let i = 0; i < n; ) {
-    const c = lex.charCodeAt(i);
-    if (!isAsciiLower(c)) {
-      // A letter of another alphabet, or an accented one: not an English ask.
-      if (c > 127 && isBmpLetter(c)) return lex;
-      i++;
-      continue;
-    }
-    const start = i;
-    while (i < n && isAsciiLower(lex.charCodeAt(i))) i++;
-    const len = i - start;
-    if (!english && len <= 5 && ENGLISH_WORDS.has(lex.slice(start, i))) english = true;
-    if (len < MIN_WORD || len > MAX_WORD) continue;
+  LONG_RUN.lastIndex = 0;
+  for (let m = LONG_RUN.exec(lex); m !== null; m = LONG_RUN.exec(lex)) {
+    const start = m.index;
+    const end = start + m[0].length;
+    const len = end - start;
+    if (len > MAX_WORD || MAY_SLIP[slot(lex.charCodeAt(start), len)] === 0) continue;
     // Part of a longer word (a digit, an accented letter or another script beside it): not read.
-    if ((start > 0 && isBmpWordChar(lex.charCodeAt(start - 1))) || (i < n && isBmpWordChar(lex.charCodeAt(i)))) continue;
-    const t = targetOf(lex.slice(start, i));
+    if ((start > 0 && isBmpWordChar(lex.charCodeAt(start - 1))) || (end < n && isBmpWordChar(lex.charCodeAt(end)))) continue;
+    const t = targetOf(m[0]);
     if (t === null) continue;
     (out ??= []).push(lex.slice(from, start), t);
-    from = i;
+    from = end;
   }
-  if (out === null || !english) return lex;
+  // (Read last: few asks get this far.)
+  if (out === null || hasOtherLetter(lex) || !hasEnglishWord(lex)) return lex;
   out.push(lex.slice(from));
   return out.join('');
 }
