@@ -409,7 +409,9 @@ const VALUE_VERB = new Set(['is', 'was', 'are', 'were', "'s", 'will']);
  */
 function terseCourseQuestion(lex: string, words: number): boolean {
   const m = SHORT_FINAL_QUESTION.exec(lex);
-  if (m === null || HOW_IT_WORKS.test(m[1]!)) return false;
+  // Nor one that asks how many or how much in another language ("¿Cuánto se paga en total?"), as
+  // teamSituationThenCourse does not (session 66: "5 por ciento" became a measurement, as "5%" was).
+  if (m === null || HOW_IT_WORKS.test(m[1]!) || VALUE_QUESTION.test(m[1]!)) return false;
   const q = m[1]!.split(/\s+/u);
   if (q.length > 3 && VALUE_VERB.has(q[1]!)) return false;
   return words - q.length >= 8 && !NO_COURSE_OPENER.has(q[0]!) && !q.some((w) => CHOICE_WORDS.has(w));

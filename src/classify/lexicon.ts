@@ -574,7 +574,7 @@ export const SYMPTOM = lexicon(
   [
     'slow(?:er|ly|s|down)?', 'latency', 'p9[059]', 'regress(?:ed|ion|es)?', 'stall(?:s|ed|ing)?', 'hang(?:s|ing)?', 'spike[sd]?', 'spiking', 'lag(?:s|ged|ging)?', 'leaks?', 'leaking', 'oomkilled',
     'crash(?:es|ed|ing)?', 'restart(?:s|ing)?', 'intermittent(?:ly)?', 'flap(?:s|ping)?', 'deadlocks?', 'time(?:s)? ?outs?', 'timed out', '50[0-4](?: uc)?',
-    'yellow', 'unassigned', 'doubled', 'seq scan', 'recreate', 'halves', 'throughput', '100% cpu', 'storm', 'rejects?', 'address already in use', 'fail(?:s|ing)?',
+    'yellow', 'unassigned', 'doubled', 'seq scan', 'recreate', 'halves', 'throughput', '100% cpu', '100 (?:percent|per cent|prozent|por ciento|pour cent|por cento|per cento|procent) (?:de |di )?cpu', 'storm', 'rejects?', 'address already in use', 'fail(?:s|ing)?',
     'fell', 'lost', 'drop in', 'retained', 'waiting on (?:a |the )?locks?', 'blocked on', 'lock contention', 'grows', 'growing', 'climb(?:s|ed|ing)?', 'jump(?:s|ed|ing)', 'went from', 'dropped', 'halved', 'error rate', 'checksum errors', 'retransmits?',
     'out ?of ?memory', 'oom', 'crashloopbackoff', 'disconnect(?:s|ed)?', 'loses', 'unavailable', 'only in ci', 'flaky', 'duplicate (?:emails|messages|charges|orders|events|notifications|payments|webhooks|deliveries)',
     "(?:doesn't|does not|didn't|won't|never) (?:run|runs|start|starts|fire|fires|trigger|triggers)", "(?:didn't|did not|doesn't|does not) move", 'forgets', 'all the same (?:class|label|value|answer|output|prediction)',

@@ -1074,10 +1074,11 @@ export const isAsciiAlnum = (c: number) => isUpper(c) || isLower(c) || isDigitCo
 
 // A run of Latin letters, digits, _ . and - (inner only): a word as it is written in code.
 export const LATIN_TOKEN = /[A-Za-z0-9][A-Za-z0-9_.\-]*[A-Za-z0-9]|[A-Za-z]/g;
-// A number with a unit of time, size, rate or share: a measurement ("400 ms", "32 GB", "1%", "10x").
+// A number with a unit of time, size, rate or share: a measurement ("400 ms", "32 GB", "1%", "10x",
+// and since session 66 a share written as a word: "100 percent", "100 prozent", "100 por ciento").
 // Its boundaries are letters and numbers other than Chinese and Japanese ones: those scripts put
 // no space around a number ("CPUが毎日昼に100%になります").
-const MEASUREMENT = /(?<!(?![\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}])[\p{L}\p{N}])\d+(?:[.,]\d+)?\s?(?:%|pp|ms|µs|us|ns|s|sec|secs|seconds?|min|mins|minutes?|h|hrs?|hours?|gi?b|mi?b|ki?b|ti?b|x|k|rps|qps|tps|iops|секунд[а-я]*|минут[а-я]*|сек|мс|[гмкт]б|segundos?|minutos?|sekunden|minuten|secondes?|毫秒|秒|分|ミリ秒)(?!(?![\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}])[\p{L}\p{N}])/giu;
+const MEASUREMENT = /(?<!(?![\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}])[\p{L}\p{N}])\d+(?:[.,]\d+)?\s?(?:%|percent|per cent|prozent|por ciento|pour cent|por cento|per cento|procent|процент(?:ов|а)?|pp|ms|µs|us|ns|s|sec|secs|seconds?|min|mins|minutes?|h|hrs?|hours?|gi?b|mi?b|ki?b|ti?b|x|k|rps|qps|tps|iops|секунд[а-я]*|минут[а-я]*|сек|мс|[гмкт]б|segundos?|minutos?|sekunden|minuten|secondes?|毫秒|秒|分|ミリ秒)(?!(?![\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}])[\p{L}\p{N}])/giu;
 
 export interface TechnicalMarks {
   /** Words written the way systems are named, up to 3. */

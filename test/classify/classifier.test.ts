@@ -2510,6 +2510,14 @@ describe('session 66: asks in fourteen languages written with English technical 
     expectTiers({ simple: ['Ano ang ibig sabihin ng API?', 'Apa itu Docker?'] }, full);
   });
 
+  it('reads a closing "how much" after a measured scene as no course asked, with "%" or "por ciento"', () => {
+    for (const q of ['Un banco da préstamos de 10000 euros al 5% anual durante tres años. ¿Cuánto se paga en total?', 'Un banco da préstamos de 10000 euros al 5 por ciento anual durante tres años. ¿Cuánto se paga en total?']) {
+      expect(rules(q).signals, q).not.toContain('a technical situation and a short ask for what to do');
+    }
+    // A short course question after one still is one.
+    expect(rules('Nuestro clúster de Postgres tiene 2 TB y las consultas tardan 30 segundos desde ayer. ¿Opciones?').tier).toBe('complex');
+  });
+
   it('reads the rest of set 153 as before', () => {
     expectTiers({
       trivial: ['valeu, o fix funcionou 👍'],

@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { classifyMessages } from '../../src/classify/classifier.js';
-import { lexicalForm } from '../../src/classify/text.js';
+import { lexicalForm, technicalMarks } from '../../src/classify/text.js';
 import { isLexiconWord, oneSlip, TYPO_SCAN, TYPO_TARGETS, withTypoFixes } from '../../src/classify/typos.js';
 import { within } from '../harness/bounded.js';
 
@@ -76,6 +76,14 @@ describe('misspelt hard words (typos.ts)', () => {
     expect(() => within(300, () => classifyMessages([{ role: 'user', content: 'proove the desing '.repeat(60_000) }]))).not.toThrow();
   });
 
+  it('reads a share written as a word as a measurement, and 100 percent CPU as a symptom (set 157)', () => {
+    expect(technicalMarks('our redis server uses 100 percent cpu every night').measurements).toBe(1);
+    expect(technicalMarks('braucht 100 prozent cpu, 3 por ciento de errores, 40 pour cent').measurements).toBe(3);
+    // A word that starts with one is not one.
+    expect(technicalMarks('100 percentile').measurements).toBe(0);
+    expect(tier('our redis server uses 100 percent cpu every night, what could the cause be')).toBe('complex');
+  });
+
   it('reads probe set 157\'s misspelt asks at their tiers', () => {
     for (const [text, want] of [
       ['proove that there are infinitely many primes', 'deep'],
@@ -84,6 +92,7 @@ describe('misspelt hard words (typos.ts)', () => {
       ['our postgres querys got realy slow since yesterdays deploy, indexes are there. how do i diagnoze this', 'complex'],
       ['thnks!! that fixd it', 'trivial'],
       ['que es una clave foranea', 'simple'],
+      ['unser redis server braucht jede nacht 100 prozent cpu, was koennte die ursache sein', 'complex'],
     ] as const) expect(tier(text), text).toBe(want);
   });
 });
