@@ -368,6 +368,8 @@ export const SMALL_TALK_WORDS = new Set(
     'perfecto pasó listo top deu certo o beres nya ' +
     // Set 157: thanks typed in a hurry ("thnks!! that fixd it").
     'thnks thnx thanx tnx fixd ' +
+    // Set 159: chat slang around thanks ("k thx bro, appreciate it", "ayy it works now, ur the goat").
+    'ayy ayyy ur goat legend bro appreciate appreciated ' +
     // Session 63 (set 133): Tagalog, Swahili, Romanian and Tamil.
     'kumusta ka salamat po magandang umaga hapon gabi habari yako asante sana imefanya kazi asubuhi salut ce faci mersi mulțumesc mult bună dimineața ziua seara வணக்கம் எப்படி இருக்கீங்க இருக்கிறீர்கள் நன்றி ரொம்ப உதவியா இருந்தது காலை ' +
     // Session 63 (set 135): Malay, Danish, Finnish and Hungarian.

@@ -2492,8 +2492,9 @@ describe('session 66: asks in fourteen languages written with English technical 
     expectTiers({ simple: ['React에서 useEffect는 언제 실행돼요?', 'useEffect는 언제 실행돼요?'] }, full);
   });
 
-  it('reads "it works now" in set 155\'s words as small talk too', () => {
-    for (const text of ['perfecto, ya pasó el CI 🙌', 'top, deu certo o deploy', 'ok thx, udah beres bug-nya']) expect(isSmallTalk(text), text).toBe(true);
+  it('reads "it works now" in set 155\'s words as small talk too, and set 159\'s chat slang', () => {
+    for (const text of ['perfecto, ya pasó el CI 🙌', 'top, deu certo o deploy', 'ok thx, udah beres bug-nya', 'k thx bro, appreciate it', 'ayy it works now, ur the goat']) expect(isSmallTalk(text), text).toBe(true);
+    expect(isSmallTalk('bro explain the difference between tcp and udp')).toBe(false);
     expect(isSmallTalk('top 10 perguntas de entrevista de Python')).toBe(false);
   });
 
