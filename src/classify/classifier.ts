@@ -527,16 +527,30 @@ function scoreTurn(raw: string, nested = false): TurnScore {
   const askScan = nested ? scanRaw : scanRaw === whole && whole.length <= 600 ? trimmed : withPlainSpaces(scanRaw);
   const ask = askScan.toLowerCase();
   const shape = textShape(ends(ask, SHAPE_SCAN, SHAPE_SCAN_HEAD), true);
-  // What the lexicons read (the same as ask unless it has astral characters or a misspelt hard word: typos.ts).
-  const lex = withTypoFixes(astralToBmp(ask));
+  // What the lexicons read (the same as ask unless it has astral characters).
+  let lex = astralToBmp(ask);
   // Every lexicon below reads this one word-by-word pass over the ask (wordlex.ts).
-  const lexScan = readLexicons(lex);
+  let lexScan = readLexicons(lex);
+  let deep = DEEP_ASK.test(lexScan);
+  let complex = COMPLEX_ASK.test(lexScan);
+  let moderate = MODERATE_ASK.test(lexScan);
+  // A short English ask with no word of those three may have misspelt one ("proove", "desing",
+  // typos.ts): it is read again, spelt as the lexicons spell it. Not a nested turn: it is part of
+  // a lexical form read for them already, or too long to be. (Run on every short ask, the reading
+  // cost ~3 us a call on 200 characters of hard words, found at once here.)
+  if (!nested && !deep && !complex && !moderate) {
+    const spelt = withTypoFixes(lex);
+    if (spelt !== lex) {
+      lex = spelt;
+      lexScan = readLexicons(lex);
+      deep = DEEP_ASK.test(lexScan);
+      complex = COMPLEX_ASK.test(lexScan);
+      moderate = MODERATE_ASK.test(lexScan);
+    }
+  }
   const codeLines = nonBlankLines(code);
   const signals: string[] = [];
 
-  const deep = DEEP_ASK.test(lexScan);
-  const complex = COMPLEX_ASK.test(lexScan);
-  const moderate = MODERATE_ASK.test(lexScan);
   const simple = SIMPLE_ASK.test(lexScan);
   const wholeSystem = WHOLE_SYSTEM.test(lexScan);
 
