@@ -19,6 +19,7 @@ import { expandTerm, WordLexicon, words } from './wordlex.js';
 
 /** Characters of an ask read for misspellings (longer asks are read as written). */
 export const TYPO_SCAN = 400;
+const MIN_WORD = 6;
 const MAX_WORD = 20;
 
 /** The words of a lexicon's expanded spaced terms (terms that do not expand give none). */
@@ -111,8 +112,6 @@ function hasEnglishWord(text: string): boolean {
   return false;
 }
 
-/** Runs of ASCII letters long enough to be read (their ends are checked by hand). */
-const LONG_RUN = /[a-z]{6,}/g;
 /** A letter past ASCII: an accented one or another alphabet's (lexical forms are lower case). */
 const NON_ASCII = /[^\x00-\x7f]/;
 
@@ -127,27 +126,33 @@ function hasOtherLetter(text: string): boolean {
  * The lexical form with its misspelt hard words spelt as the lexicons spell them; the text itself
  * where it has none, is longer than TYPO_SCAN, holds a letter past ASCII or no English word. A
  * word is a run of ASCII letters between characters that are not letters, numbers or marks of any
- * script (lexical forms hold no astral ones). One regex pass finds the long runs; a table read
- * sets aside those no target is near in first letter and length (~1 us a tune ask with a loop
- * over every character, most of it in the loop).
+ * script (lexical forms hold no astral ones), read in one pass; a table read sets aside those no
+ * target is near in first letter and length, and a word some lexicon spells is no slip.
  */
 export function withTypoFixes(lex: string): string {
   if (lex.length > TYPO_SCAN) return lex;
   let out: string[] | null = null;
   let from = 0;
   const n = lex.length;
-  LONG_RUN.lastIndex = 0;
-  for (let m = LONG_RUN.exec(lex); m !== null; m = LONG_RUN.exec(lex)) {
-    const start = m.index;
-    const end = start + m[0].length;
-    const len = end - start;
-    if (len > MAX_WORD || MAY_SLIP[slot(lex.charCodeAt(start), len)] === 0) continue;
+  for (let i = 0; i < n; ) {
+    const c = lex.charCodeAt(i);
+    if (c < 97 || c > 122) {
+      i++;
+      continue;
+    }
+    const start = i;
+    for (i++; i < n; i++) {
+      const d = lex.charCodeAt(i);
+      if (d < 97 || d > 122) break;
+    }
+    const len = i - start;
+    if (len < MIN_WORD || len > MAX_WORD || MAY_SLIP[slot(c, len)] === 0) continue;
     // Part of a longer word (a digit, an accented letter or another script beside it): not read.
-    if ((start > 0 && isBmpWordChar(lex.charCodeAt(start - 1))) || (end < n && isBmpWordChar(lex.charCodeAt(end)))) continue;
-    const t = targetOf(m[0]);
+    if ((start > 0 && isBmpWordChar(lex.charCodeAt(start - 1))) || (i < n && isBmpWordChar(lex.charCodeAt(i)))) continue;
+    const t = targetOf(lex.slice(start, i));
     if (t === null) continue;
     (out ??= []).push(lex.slice(from, start), t);
-    from = end;
+    from = i;
   }
   // (Read last: few asks get this far.)
   if (out === null || hasOtherLetter(lex) || !hasEnglishWord(lex)) return lex;
