@@ -96,9 +96,10 @@ const HOW_TO = /^\s*(?:how (?:do|can|should|would) (?:i|we)|¿?cómo (?:puedo|ha
 const HOW_TO_VERB = /^\s*(?:how (?:do|can) (?:i|we)|¿?cómo (?:puedo|podemos|hago)|comment (?:puis-je|pouvons-nous|faire pour)|как (?:мне|нам))\s+(\p{L}+)(?:\s+(\p{L}+))?/u;
 const HOW_TO_DE = /^\s*wie (?:kann|können) (?:ich|wir)(?!\p{L})/u;
 /**
- * A Russian how-to with no "мне" or "нам", or with a place before its verb ("как в bash
- * проверить …", "как мне в git удалить …"): its verb. Read only for a verb of one action
- * (ONE_ACTION_VERBS): a bare "как" opens many other questions ("как называется …").
+ * A Russian how-to, with or without "мне" or "нам" and a place before its verb ("как в bash
+ * проверить …", "как мне в git удалить …"): its verb. Read first, and only for a verb of one
+ * action (ONE_ACTION_VERBS): a bare "как" opens many other questions ("как называется …"), and
+ * HOW_TO_VERB reads the rest of "как мне …" as before.
  */
 const HOW_TO_RU_VERB = /^\s*как\s+(?:(?:мне|нам)\s+)?(?:(?:в|на|через)\s+[\p{L}\p{N}._-]+\s+)?(\p{L}+)/u;
 /** What the regex dot does not cross. */
@@ -158,6 +159,8 @@ const MAKE_FORMAT = /^make (?:(?:a|the|my|some|this) )?(?:text |font |it |word |
  * ones open developer tools, reset a password, make text bold.
  */
 function howToKind(lex: string): 'process' | 'action' | null {
+  const ru = HOW_TO_RU_VERB.exec(lex);
+  if (ru !== null && ONE_ACTION_VERBS.has(ru[1]!)) return 'action';
   const m = HOW_TO_VERB.exec(lex);
   let oneAction: boolean;
   if (m !== null) {
@@ -169,10 +172,7 @@ function howToKind(lex: string): 'process' | 'action' | null {
     else oneAction = ONE_ACTION_VERBS.has(verb);
   } else {
     const verb = germanHowToVerb(lex);
-    if (verb === null) {
-      const ru = HOW_TO_RU_VERB.exec(lex);
-      return ru !== null && ONE_ACTION_VERBS.has(ru[1]!) ? 'action' : null;
-    }
+    if (verb === null) return null;
     oneAction = ONE_ACTION_VERBS.has(verb);
   }
   return oneAction ? 'action' : 'process';
@@ -494,9 +494,10 @@ const DEFINITION_OPENER = /^\s*(?:please\s+)?(?:define|definition|meaning|what|e
 const SECOND_QUESTION = /[,;]\s*(?:and|y|und|et|и)\s+(?:what|how|which|when|who|why|qué|cuánto|cuántos|cuándo|cómo|was|wie|wann|welche[rsn]?|que|quel(?:le)?s?|combien|quand|comment|что|как|когда|сколько)(?![\p{L}])/u;
 
 /**
- * Score one user turn on its own. nested: a part of an ask already read (the stuffing check's rest). earlier: a user turn before
- * the current one, read for the difficulty a follow-up inherits: its misspellings are not looked
- * for (typos.ts; ~0.5 us a turn, ~4 us on the seeded 2 KB conversations of six earlier turns).
+ * Score one user turn on its own. nested: a part of an ask already read (the stuffing check's
+ * rest). earlier: a user turn before the current one, read for the difficulty a follow-up
+ * inherits: its misspellings are not looked for (typos.ts; ~0.5 us a turn, ~4 us on the seeded
+ * 2 KB conversations of six earlier turns).
  */
 function scoreTurn(raw: string, nested = false, earlier = false): TurnScore {
   const text = ends(raw, 2 * MAX_SCAN, MAX_SCAN);
@@ -540,8 +541,8 @@ function scoreTurn(raw: string, nested = false, earlier = false): TurnScore {
   let moderate = MODERATE_ASK.test(lexScan);
   // A short English ask with no word of those three may have misspelt one ("proove", "desing",
   // typos.ts): it is read again, spelt as the lexicons spell it. Not a nested turn (it is part of
-  // a lexical form read for them already, or too long to be) nor an earlier one. (Run on every short ask, the reading
-  // cost ~3 us a call on 200 characters of hard words, found at once here.)
+  // a lexical form read for them already, or too long to be) nor an earlier one. (Run on every
+  // short ask, the reading cost ~3 us a call on 200 characters of hard words, found at once here.)
   if (!nested && !earlier && !deep && !complex && !moderate) {
     const spelt = withTypoFixes(lex);
     if (spelt !== lex) {

@@ -6,11 +6,12 @@
  * A word of an ask is read as a lexicon word (the targets below) when it is that word with one
  * letter left out, one added, or two side by side swapped: not one letter changed for another,
  * which is how real words neighbour the targets ("resign", "deride", "probe"), but for an s and
- * a z ("diagnoze"). The word must be
- * 6 to 20 ASCII letters, start with the target's letter, be no word of any lexicon, and neither
- * start the target nor be started by it ("solved", "designer", "debugs" are inflections, not
- * typos). Only English asks (a word of ENGLISH_WORDS, no letter past ASCII) of up to TYPO_SCAN
- * characters are read: a typed chat ask, in one bounded pass.
+ * a z ("diagnoze"). The word must be 6 to 20 ASCII letters, start with the target's letter, be no
+ * word of any lexicon, and neither start the target nor be started by it ("solved", "designer",
+ * "debugs" are inflections, not typos). Only English asks (a word of ENGLISH_WORDS, no letter
+ * past ASCII) of up to TYPO_SCAN characters are read, in one bounded pass; the classifier reads
+ * them only in the current turn's ask and only where its deep, complex and moderate lexicons
+ * found nothing (scoreTurn).
  */
 
 import * as lexicons from './lexicon.js';
