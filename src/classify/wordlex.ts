@@ -6,10 +6,10 @@ import { HASH_SEED, WordMap, hashStep, sameRange } from './wordset.js';
  *
  * A lexicon is a list of terms written as small regexes ("optimi[sz]e", "race conditions?") that
  * match on whole words: not preceded and not followed by a letter, number or combining mark of a
- * spaced script (isSpacedWordChar: a Chinese, Japanese, Korean or Thai unit against a word ends it,
- * as in "plan을" and "用Python写"). Run as regexes, each
- * lexicon scanned the whole ask with a lookbehind at every position (1-14 us per lexicon over
- * 1.2 KB; twenty of them made a 2 KB ask cost 60-120 us). Here a term with a finite language is
+ * spaced script (isSpacedWordChar: a Chinese, Japanese, Korean or Thai unit against a word ends
+ * it, as in "plan을" and "用Python写"). Run as regexes, each lexicon scanned the whole ask with a
+ * lookbehind at every position (1-14 us per lexicon over 1.2 KB; twenty of them made a 2 KB ask
+ * cost 60-120 us). Here a term with a finite language is
  * expanded once, at load, into its literal strings, and each literal is filed under its first
  * word. A request's text is cut into words once (readLexicons), each word is looked up once in
  * the one index of all lexicons, and a lexicon's answer is then a read of the hits it got.

@@ -38,7 +38,7 @@ export const HELD_BACK_PROBE_SETS: ReadonlySet<number> = new Set([24, 28, 30, 36
  * retrained on it, the model would move held-out readings that no later read of that session
  * would check. Session 65's sets 143, 145, 147 (Indic scripts and romanized Hindi), 149
  * (Arabic, Persian, Urdu, Hebrew) and 151 (Hebrew), as session 63's: a few asks a language.
- * Session 66's sets 153 and 155 (asks in fourteen languages with English technical words) and 157
+ * Session 66's sets 153 and 155 (asks in fourteen languages with English technical words), 157
  * (misspelt English, accents left out) and 159 (English chat slang), the same way.
  */
 export const RULES_ONLY_PROBE_SETS: ReadonlySet<number> = new Set([125, 127, 129, 131, 133, 135, 137, 139, 141, 143, 145, 147, 149, 151, 153, 155, 157, 159]);
