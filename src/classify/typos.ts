@@ -16,22 +16,15 @@
 
 import * as lexicons from './lexicon.js';
 import { isBmpLetter, isBmpWordChar } from './text.js';
-import { expandTerm, WordLexicon, words } from './wordlex.js';
+import { WordLexicon } from './wordlex.js';
 
 /** Characters of an ask read for misspellings (longer asks are read as written). */
 export const TYPO_SCAN = 400;
 const MIN_WORD = 6;
 const MAX_WORD = 20;
 
-/** The words of a lexicon's expanded spaced terms (terms that do not expand give none). */
-function lexiconWords(lexicon: WordLexicon): string[] {
-  const out: string[] = [];
-  for (const term of lexicon.spaced) for (const literal of expandTerm(term) ?? []) out.push(...words(literal));
-  return out;
-}
-
-/** Every word of every lexicon: a word of an ask found here is spelt as some lexicon spells it. */
-const KNOWN = new Set<string>(Object.values(lexicons).flatMap((v) => (v instanceof WordLexicon ? lexiconWords(v) : [])));
+/** Every word of every lexicon (their expanded spaced terms'): a word of an ask found here is spelt as some lexicon spells it. */
+const KNOWN = new Set<string>(Object.values(lexicons).flatMap((v) => (v instanceof WordLexicon ? v.expandedWords() : [])));
 /** Is w a word some lexicon spells (exported for tests)? */
 export const isLexiconWord = (w: string): boolean => KNOWN.has(w);
 

@@ -447,6 +447,11 @@ export class WordLexicon {
    */
   words(): string[] {
     if (this.residual !== null) throw new Error('lexicon: words() of a lexicon with unexpanded terms');
+    return this.expandedWords();
+  }
+
+  /** The words of the expanded spaced terms alone (words() without the unexpanded terms' check): words the lexicon spells. */
+  expandedWords(): string[] {
     return [...new Set(this.vocabulary)];
   }
 
