@@ -542,7 +542,7 @@ export const TECH_CONTEXT = lexicon(
     'stack trace', 'instance', 'vm', 'host', 'docker', 'kubernetes', 'postgres', 'mysql', 'redis', 'kafka', 'nginx', 'elasticsearch', 'mongodb', 'spark', 'react',
     'python', 'java', 'rust', 'checker', 'parser', 'model', 'gc', 'refunds', 'orders', 'signups', 'checkout', 'logins?', 'ssh', 'cron', 'nightly', 'automations?', 'devices?', 'router', 'wi-?fi', 'webhooks?', 'gateways?', 'laptops?', 'passwords?', 'modelos?', 'modèles?', 'modelli',
     'system', 'program', 'traffic', 'capacity', 'process(?:es)?', 'software', 'machine',
-    'git', 'cassandra', 'clickhouse', 'snowflake', 'bigquery', 'dynamodb', 'rabbitmq', 'celery', 'airflow', 'jenkins', 'terraform', 'prometheus', 'vpn', 'dns',
+    'git', 'kubectl', 'helm', 'jetpack', 'android', 'sql', 'perl', 'cassandra', 'clickhouse', 'snowflake', 'bigquery', 'dynamodb', 'rabbitmq', 'celery', 'airflow', 'jenkins', 'terraform', 'prometheus', 'vpn', 'dns',
     'revenue', 'conversion', 'retention', 'churn', 'purchases', 'clúster', 'nodos?', 'nœuds?', 'knoten',
     'servicio', 'servidor', 'consultas?', 'base de datos', 'índice', 'memoria', 'memória', 'consulta', 'dienst', 'datenbank', 'modell\\p{L}*', 'abfrage', 'speicher', 'serveur',
     'requête', 'base de données', 'mémoire', 'сервер\\p{L}*', 'сервис\\p{L}*', 'сайт\\p{L}*', 'приложени\\p{L}*', 'резервн\\p{L}* копировани\\p{L}*', 'модел\\p{L}*', 'метрик\\p{L}*', 'запрос\\p{L}*', 'база данных', 'память', 'тест', 'кластер\\p{L}*',
@@ -634,7 +634,7 @@ export const DIAGNOSE_ASK = lexicon(
     'where do i look', 'where to look', "what(?:'s| is| could be| might be) causing", "find (?:out )?what(?:'s| is)", 'any idea', 'fiabiliser', 'what should (?:we|i) do', 'is (?:this|it) an attack', 'разберись', 'разберитесь', 'find (?:the|this) bug', 'с чего начать', 'como (?:resolver|corrigir)', 'suspects?', 'hypothes[ie]s', 'checklist', 'diagnos[ei]s?', 'root cause', 'find (?:the )?(?:cause|caller|leak)',
     'how (?:to|do i|would you|can i|do we) (?:find|fix|stabili[sz]e|debug|avoid|stop|prevent|mitigate|confirm)', 'fix', 'why', 'steps', 'what to (?:measure|check)',
     'what (?:would|should) i check', 'mitigation', 'options', 'triage(?: it| this| them)?',
-    '(?:likely|possible|probable) causes?', 'what do i (?:check|tune|look at|change)', 'tune first', 'where (?:to|do i|should i) (?:start|begin)', 'where would (?:you|we|i) (?:start|begin|look)', 'figure out (?:what happened|why|the cause|which|where)', 'troubleshoot(?:ing)?',
+    '(?:likely|possible|probable) causes?', 'what do i (?:check|tune|look at|change)', 'tune first', 'where (?:to|do i|do we|should i|should we) (?:start|begin)', 'where would (?:you|we|i) (?:start|begin|look)', 'figure out (?:what happened|why|the cause|which|where)', 'troubleshoot(?:ing)?',
     'what do (?:we|i) do', '(?:investigation|profiling|debugging) plan', 'pin (?:it )?down', 'how could (?:that|this) happen', 'what (?:changed|happened)',
     'qué (?:reviso|revisarías|revisaría)', 'cómo lo (?:ajusto|arreglo|evitamos|arreglamos|solucionamos)', 'woran kann das liegen', 'wie finde ich (?:heraus|den|die|das)', 'how do (?:i|we) find out', 'was tun', 'pistes', 'causes? possibles?', 'как уменьшить', 'por quê', 'come (?:trovo|risolvo)',
     'dónde miro', 'por qué', 'cómo (?:encontrar|arreglar|evitar)', 'ursache', 'wie stabilisier\\p{L}*', 'hypothèses', 'cause', 'que faut-il vérifier',
@@ -902,3 +902,34 @@ export function endLookup(text: string): boolean {
  * what should), and Spanish ones typed without their accents ("que es una clave foranea").
  */
 export const WH_LOOKUP = /^\s*[¿"'“]?(?:what|which|when|who|where|qué|cuál|cuándo|quién|dónde|was|welche[rsn]?|wann|wer|wo|quel(?:le)?s?|quand|qui|où|что|какой|какая|какое|когда|кто|где|o que|qual|quais|quem|onde|quando|quant[oaie]s?|che|cosa|quale|quali|chi|dove|co to|jak(?:i|a|ie)|kto|gdzie|kiedy|wat|welke?|waar|wanneer|hoeveel|a qué hora|à quelle heure|um wie ?viel uhr|во сколько|a que horas|a che ora|ano ang(?! dapat)|ano ba ang|sino ang|saan|kailan|alin ang|apa itu|apa arti|apa yang dimaksud|siapa|di mana|kapan|que (?:es|son|significa|significan)|cual(?:es)?|cuando|quien|donde)(?![\p{L}])/u;
+
+/**
+ * Commands, settings and products whose names hold a hard word (session 67, probe set 161; read
+ * by names.ts, withPlainNames): each name's terms and the plain words it is read as. That is the
+ * name without its hard word ("kubectl explain" is "kubectl"), or a plain noun where the whole
+ * name is hard words ("proof of stake" is "staking"). '$1' is the name's last word ("prove
+ * command" is "command"), '$0' its first ("mode debug" is "mode").
+ */
+export const NAMED_COMMANDS: ReadonlyArray<readonly [term: string, plain: string]> = [
+  ['kubectl explain', 'kubectl'],
+  ['explain analy[sz]e', 'query planner'],
+  ['terraform plan', 'terraform'],
+  ['docker[- ]compose', 'docker'],
+  ['jetpack compose', 'jetpack'],
+  ['compose files?', 'docker file'],
+  ['debug (?:logging|logs?|level|mode|flag|flags|builds?|symbols|output|messages|toolbar|info|port|console|menu|server)', 'verbose $1'],
+  ['(?:mode|modo|modus) (?:de )?debug', '$0'],
+  ['debug-(?:modus|mode|modo)', 'verbose mode'],
+  ['perl(?:\'s)? prove', 'perl'],
+  ['prove (?:command|tool|utility|runner)', '$1'],
+  ['domain[- ]driven design', 'ddd'],
+  ['material design', 'material'],
+  ['proof[- ]of[- ]stake', 'staking'],
+  ['proof[- ]of[- ]work', 'mining'],
+  ['proof[- ]of[- ]concept', 'prototype'],
+];
+
+/** The names of NAMED_COMMANDS, found by the lexicon scan (names.ts reads them as their plain words). */
+export const COMMAND_NAMES = lexicon(NAMED_COMMANDS.map(([term]) => term));
+/** SQL commands that are hard words: read as commands where written in capitals (names.ts). */
+export const SQL_COMMAND_WORDS = lexicon(['explain', 'analy[sz]e', 'optimi[sz]e']);

@@ -1,0 +1,100 @@
+/**
+ * Hard words that are names (names.ts, session 67, probe set 161): commands, settings and
+ * products read as the plain names they are, and what must stay an ask.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { classifyMessages } from '../../src/classify/classifier.js';
+import { COMMAND_NAMES, NAMED_COMMANDS } from '../../src/classify/lexicon.js';
+import { plainNameOf, withPlainNames } from '../../src/classify/names.js';
+import { lexicalForm } from '../../src/classify/text.js';
+import { expandTerm, readLexicons } from '../../src/classify/wordlex.js';
+
+/** The ask's lexical form with its names read (written as the ask: no astral characters or case changes of length here). */
+const plain = (text: string) => {
+  const lex = lexicalForm(text);
+  return withPlainNames(lex, readLexicons(lex), text);
+};
+const read = (text: string) => classifyMessages([{ role: 'user', content: text }]);
+const tier = (text: string) => read(text).tier;
+
+describe('hard words that are names (names.ts)', () => {
+  it('reads a command, setting or product named with a hard word as its plain name', () => {
+    expect(plain('what does kubectl explain do?')).toBe('what does kubectl do?');
+    expect(plain('how do I turn on debug logging in nginx?')).toBe('how do i turn on verbose logging in nginx?');
+    expect(plain('what is Jetpack Compose?')).toBe('what is jetpack?');
+    expect(plain('what is the Perl prove command for?')).toBe('what is the perl command for?');
+    expect(plain('what is proof of stake?')).toBe('what is staking?');
+    expect(plain('comment activer le mode debug de Flask ?')).toBe('comment activer le mode de flask ?');
+    expect(plain('docker-compose up fails')).toBe('docker up fails');
+    expect(plain('explain analyze shows a seq scan')).toBe('query planner shows a seq scan');
+  });
+
+  it('reads an SQL command in capitals as a command where it is one, and leaves asks to explain or optimise', () => {
+    expect(plain('what does OPTIMIZE TABLE do in MySQL?')).toBe('what does sql table do in mysql?');
+    expect(plain('как посмотреть план запроса через EXPLAIN в MySQL?')).toBe('как посмотреть план запроса через sql в mysql?');
+    expect(plain('run EXPLAIN (ANALYZE, BUFFERS) on it')).toBe('run sql (sql, buffers) on it');
+    // Capitals for emphasis, with no database, query or second command word.
+    expect(plain('EXPLAIN how TCP works')).toBe('explain how tcp works');
+    // A whole ask in capitals is shouted, not a command.
+    expect(plain('EXPLAIN THE QUERY PLANNER OF POSTGRES')).toBe('explain the query planner of postgres');
+    // In lower case the words are verbs, whatever they name.
+    expect(plain('explain the mysql query planner, then optimize our slowest query')).toBe('explain the mysql query planner, then optimize our slowest query');
+    // Where the written ask and its lexical form differ in length, capitals are not read (the phrase names still are).
+    expect(plain('𝐀 EXPLAIN ANALYZE in MySQL, and OPTIMIZE TABLE')).toBe(lexicalForm('𝐀 query planner in MySQL, and OPTIMIZE TABLE'));
+  });
+
+  it('leaves a hard word outside a name, and a name that is only a word of it, as written', () => {
+    for (const text of [
+      'design a debug strategy for our payments service',
+      'prove that the protocol is safe',
+      'compose a poem about docker',
+      'optimize table scans in our reporting query',
+      'the proof of the lemma is missing a case',
+      'kubectl is slow, explain why',
+    ]) {
+      const lex = lexicalForm(text);
+      expect(plain(text), text).toBe(lex);
+    }
+  });
+
+  it('gives every literal of every name a plain reading, and no plain reading holds the name again', () => {
+    for (const [term] of NAMED_COMMANDS) {
+      for (const literal of expandTerm(term)!) {
+        const p = plainNameOf(literal);
+        expect(p, literal).toBeDefined();
+        expect(COMMAND_NAMES.test(readLexicons(p!)), `${literal} -> ${p}`).toBe(false);
+      }
+    }
+    expect(plainNameOf('explain')).toBeUndefined();
+  });
+
+  it('reads names as the lexicon regex would find them, wherever they stand (property, against a regex replace)', () => {
+    const literals = NAMED_COMMANDS.flatMap(([term]) => expandTerm(term)!);
+    const filler = ['the', 'how', 'why', 'our', 'explain', 'debug', 'design', 'prove', 'plan', 'mode', 'compose', 'of', 'kubectl', 'terraform', '证明', 'x1', '-', ',', '?', '(', "'s"];
+    const piece = fc.oneof(fc.constantFrom(...literals), fc.constantFrom(...filler));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(piece, fc.constantFrom(' ', '', ', ', '\n')), { maxLength: 24 }), (parts) => {
+        const lex = lexicalForm(parts.map(([p, sep]) => p + sep).join(''));
+        const expected = lex.replace(COMMAND_NAMES.regexAll, (m) => plainNameOf(m) ?? m);
+        // Lower case throughout: no SQL command in capitals, only the names.
+        expect(withPlainNames(lex, readLexicons(lex), lex)).toBe(expected);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('reads set 161 lookups about named commands as lookups, and keeps the failures told through them', () => {
+    // Before session 67: moderate, complex, moderate, deep, complex (the hard word of the name).
+    expect(tier('what does kubectl explain do?')).toBe('simple');
+    expect(tier('how do I turn on debug logging in nginx?')).toBe('simple');
+    expect(tier('what is Jetpack Compose?')).toBe('simple');
+    expect(tier('what is the Perl prove command for?')).toBe('simple');
+    expect(tier('what does OPTIMIZE TABLE do in MySQL?')).toBe('simple');
+    // A failure told through the command's output still reads as one to diagnose.
+    expect(tier('docker compose up works on my laptop but on the server the api container restarts every 30 seconds with exit code 137. diagnose')).toBe('complex');
+    expect(tier('our Jetpack Compose list stutters when scrolling 2,000 items on mid-range phones; recomposition counts are in the thousands. where do we start?')).toBe('complex');
+    // And an ask that uses the hard word beside the name is read by it.
+    expect(tier('prove that proof of stake with 1/3 byzantine validators cannot finalize two conflicting blocks')).toBe('deep');
+  });
+});
