@@ -908,7 +908,7 @@ export const WH_LOOKUP = /^\s*[¿"'“]?(?:what|which|when|who|where|qué|cuál|
  * by names.ts, withPlainNames): each name's terms and the plain words it is read as. That is the
  * name without its hard word ("kubectl explain" is "kubectl"), or a plain noun where the whole
  * name is hard words ("proof of stake" is "staking"). '$1' is the name's last word ("prove
- * command" is "command"), '$0' its first ("mode debug" is "mode").
+ * command" is "command"), '$0' its first ("mode debug" is "mode", "memory limit" "memory cap").
  */
 export const NAMED_COMMANDS: ReadonlyArray<readonly [term: string, plain: string]> = [
   ['kubectl explain', 'kubectl'],
@@ -927,6 +927,8 @@ export const NAMED_COMMANDS: ReadonlyArray<readonly [term: string, plain: string
   ['proof[- ]of[- ]stake', 'staking'],
   ['proof[- ]of[- ]work', 'mining'],
   ['proof[- ]of[- ]concept', 'prototype'],
+  // A system's limit, not a function's ("the memory limit of a lambda": "limit of" is calculus, MATH_WORDS).
+  ['(?:memory|rate|time|size|upload|file|connection|request|token|quota|cpu|disk|storage|api|character|length|retry|timeout|credit|speed) limits?', '$0 cap'],
 ];
 
 /** The names of NAMED_COMMANDS, found by the lexicon scan (names.ts reads them as their plain words). */

@@ -27,7 +27,7 @@ for (const [term, plain] of NAMED_COMMANDS) {
     const firstWord = words[0]!;
     const lastWord = words[words.length - 1]!;
     // "verbose $1" reads "debug logging" as "verbose logging".
-    PLAIN.set(literal, plain === '$0' ? firstWord : plain.replace('$1', lastWord));
+    PLAIN.set(literal, plain.replace('$0', firstWord).replace('$1', lastWord));
   }
 }
 

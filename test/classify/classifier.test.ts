@@ -2500,7 +2500,7 @@ describe('session 66: asks in fourteen languages written with English technical 
   });
 
   it('reads a system\'s limit as no calculus, and a limit of a function as one (set 155)', () => {
-    // ("the memory limit of a lambda" still reads "limit of": left so, benchmarks/README.md session 66.)
+    // (A system's limit before "of", "the memory limit of a lambda", is a name since session 67: names.test.ts.)
     for (const text of ['what is an api rate limit?', 'ano ang ibig sabihin ng api rate limit?', 'raise the memory limit to 2 gb']) expect(lexHit(MATH_WORDS, text), text).toBe(false);
     for (const text of ['find the limit of sin(x)/x', 'the limit as n goes to infinity', 'limits of integration']) expect(lexHit(MATH_WORDS, text), text).toBe(true);
     expectTiers({ simple: ['What is an API rate limit?', 'ano ang ibig sabihin ng API rate limit?'] }, full);

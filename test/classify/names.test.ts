@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { classifyMessages } from '../../src/classify/classifier.js';
-import { COMMAND_NAMES, NAMED_COMMANDS } from '../../src/classify/lexicon.js';
+import { COMMAND_NAMES, MATH_WORDS, NAMED_COMMANDS } from '../../src/classify/lexicon.js';
 import { plainNameOf, withPlainNames } from '../../src/classify/names.js';
 import { lexicalForm } from '../../src/classify/text.js';
 import { expandTerm, readLexicons } from '../../src/classify/wordlex.js';
@@ -28,6 +28,16 @@ describe('hard words that are names (names.ts)', () => {
     expect(plain('comment activer le mode debug de Flask ?')).toBe('comment activer le mode de flask ?');
     expect(plain('docker-compose up fails')).toBe('docker up fails');
     expect(plain('explain analyze shows a seq scan')).toBe('query planner shows a seq scan');
+  });
+
+  it('reads a system\'s limit before "of" as a cap, not calculus; a function\'s limit stays one', () => {
+    for (const text of ['what is the memory limit of a lambda?', 'the rate limit of the GitHub API', 'time limits of 2 s per test']) {
+      const lex = plain(text);
+      expect(lex, text).toMatch(/ cap /);
+      expect(MATH_WORDS.test(readLexicons(lex)), text).toBe(false);
+    }
+    for (const text of ['find the limit of sin(x)/x as x goes to 0', 'the limit as n goes to infinity of (1 + 1/n)^n']) expect(MATH_WORDS.test(readLexicons(plain(text))), text).toBe(true);
+    expect(tier('what is the memory limit of a lambda?')).toBe('simple');
   });
 
   it('reads an SQL command in capitals as a command where it is one, and leaves asks to explain or optimise', () => {
