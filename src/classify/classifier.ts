@@ -2,7 +2,7 @@ import { TIER_NAMES, type TierName } from '../config/schema.js';
 import { decideTier, DEFAULT_UNDER_TIER_COST, tierProbabilities } from './calibration.js';
 import { agentCommand, opensWithInstruction } from './commands.js';
 import { givenPassage, groundedAsk, pastedLogs, TONE_EDIT } from './given.js';
-import { ANALYSIS_ASKED, BREAKDOWN, BREVITY, BUILD_VERB_DE, CHANGE_REF, CHANGE_RISK, CHEAPEST, COHORT_WORD, COMPLEX_ASK, CONDITIONAL_DE, CONSTRAINT, COUNTING_PUZZLE, CREATIVE_OBJECT, DEEP_ASK, definesTools, DEPTH_TERMS, DESIGN_QUESTION, DIAGNOSE_ASK, EFFORT_WORDS, endLookup, EXTREMAL, FAILURE_PATTERN, IMPLEMENT_VERB, JUDGEMENT, KEPT_OR_LOST_MEASURE, LOOKUP_CORE, LOWER_CASE_SYSTEMS, MATH_MULTI_STEP, MATH_TASK, MATH_WORDS, mathNotationIn, METHOD_QUESTION, MODERATE_ASK, MULTI_STEP, OPERATIONAL_GUARANTEE, OWN_RECORD, PUZZLE_STRATEGY, QUANTITY_QUESTION, REFACTOR_VERB, RETENTION_WORD, REVIEW_ASK, SEARCH_VERB, SEQUENCE_ASK, SIMPLE_ASK, SMALL_TALK_WORDS, SYMPTOM, SYMPTOM_OF_SYSTEM, SYSTEM_BRIEF, SYSTEM_RIGOUR, TECH_CONTEXT, TOPIC_SWITCH, TRIP_DAYS, TRIVIAL_ASK, WH_LOOKUP, WHOLE_SYSTEM } from './lexicon.js';
+import { ANALYSIS_ASKED, BREAKDOWN, COMMAND_NAMES, BREVITY, BUILD_VERB_DE, CHANGE_REF, CHANGE_RISK, CHEAPEST, COHORT_WORD, COMPLEX_ASK, CONDITIONAL_DE, CONSTRAINT, COUNTING_PUZZLE, CREATIVE_OBJECT, DEEP_ASK, definesTools, DEPTH_TERMS, DESIGN_QUESTION, DIAGNOSE_ASK, EFFORT_WORDS, endLookup, EXTREMAL, FAILURE_PATTERN, IMPLEMENT_VERB, JUDGEMENT, KEPT_OR_LOST_MEASURE, LOOKUP_CORE, LOWER_CASE_SYSTEMS, MATH_MULTI_STEP, MATH_TASK, MATH_WORDS, mathNotationIn, METHOD_QUESTION, MODERATE_ASK, MULTI_STEP, OPERATIONAL_GUARANTEE, OWN_RECORD, PUZZLE_STRATEGY, QUANTITY_QUESTION, REFACTOR_VERB, RETENTION_WORD, REVIEW_ASK, SEARCH_VERB, SEQUENCE_ASK, SIMPLE_ASK, SMALL_TALK_WORDS, SYMPTOM, SYMPTOM_OF_SYSTEM, SYSTEM_BRIEF, SYSTEM_RIGOUR, TECH_CONTEXT, TOPIC_SWITCH, TRIP_DAYS, TRIVIAL_ASK, WH_LOOKUP, WHOLE_SYSTEM } from './lexicon.js';
 import { ARITHMETIC_STEP, countQuantities, endsInArithmetic, figuresIn, largestNumber, numericRanges, powerQuestionIn, quantitiesIn } from './numbers.js';
 import { hasSocialWord, isSmallTalk, socialEdge, withoutSocialEdges } from './social.js';
 import { withPlainNames } from './names.js';
@@ -148,6 +148,8 @@ const ONE_ACTION_VERBS = new Set([
   'изменить', 'удалить', 'установить', 'открыть', 'закрыть', 'сказать', 'перевести', 'найти', 'включить', 'выключить', 'отключить', 'сбросить', 'отменить', 'посмотреть', 'проверить', 'узнать',
   // Session 66 (probe set 153): "wie kann ich … den letzten commit rückgängig machen"; sorting a list, as set 73 labels it.
   'rückgängig machen', 'sort', 'ordenar', 'trier', 'sortieren', 'отсортировать',
+  // Session 67 (probe set 163): one git command each ("how do I merge the branch … into main?").
+  'merge', 'checkout', 'push', 'pull', 'clone', 'stash', 'revert', 'commit', 'switch',
 ]);
 
 /** What "make" does in a how-to of one action: formatting ("How do I make text bold in Markdown?"). */
@@ -537,16 +539,23 @@ function scoreTurn(raw: string, nested = false, earlier = false): TurnScore {
   let lex = astralToBmp(ask);
   // Every lexicon below reads this one word-by-word pass over the ask (wordlex.ts).
   let lexScan = readLexicons(lex);
-  // A command, setting or product named with a hard word ("kubectl explain", "debug logging",
-  // "Jetpack Compose", EXPLAIN in capitals) is read as the plain name it is (names.ts).
-  const plainNames = withPlainNames(lex, lexScan, askScan);
-  if (plainNames !== lex) {
-    lex = plainNames;
-    lexScan = readLexicons(lex);
-  }
   let deep = DEEP_ASK.test(lexScan);
   let complex = COMPLEX_ASK.test(lexScan);
   let moderate = MODERATE_ASK.test(lexScan);
+  // A command, setting or product named with a hard word ("kubectl explain", "debug logging",
+  // "Jetpack Compose", EXPLAIN in capitals), or a path, URL or name holding one
+  // ("feature/optimize-cache", "src/debug/analyze.py"), is read as the plain name it is
+  // (names.ts). Only where a hard word or a name was found.
+  if (deep || complex || moderate || COMMAND_NAMES.test(lexScan)) {
+    const plainNames = withPlainNames(lex, lexScan, askScan);
+    if (plainNames !== lex) {
+      lex = plainNames;
+      lexScan = readLexicons(lex);
+      deep = DEEP_ASK.test(lexScan);
+      complex = COMPLEX_ASK.test(lexScan);
+      moderate = MODERATE_ASK.test(lexScan);
+    }
+  }
   // A short English ask with no word of those three may have misspelt one ("proove", "desing",
   // typos.ts): it is read again, spelt as the lexicons spell it. Not a nested turn (it is part of
   // a lexical form read for them already, or too long to be) nor an earlier one. (Run on every

@@ -927,6 +927,8 @@ export const NAMED_COMMANDS: ReadonlyArray<readonly [term: string, plain: string
   ['proof[- ]of[- ]stake', 'staking'],
   ['proof[- ]of[- ]work', 'mining'],
   ['proof[- ]of[- ]concept', 'prototype'],
+  // "vs" is versus, a comparison, except in an editor's name.
+  ['vs ?code', 'editor'],
   // A system's limit, not a function's ("the memory limit of a lambda": "limit of" is calculus, MATH_WORDS).
   ['(?:memory|rate|time|size|upload|file|connection|request|token|quota|cpu|disk|storage|api|character|length|retry|timeout|credit|speed) limits?', '$0 cap'],
 ];

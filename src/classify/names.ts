@@ -9,13 +9,19 @@
  * Two kinds are read:
  * - phrases that are always a name (COMMAND_NAMES, lexicon.ts): "kubectl explain", "terraform
  *   plan", "docker compose", "debug mode", "proof of stake", "EXPLAIN ANALYZE" in any case;
+ * - a hard word inside what the ask names rather than asks (probe set 163): a path, a URL, a
+ *   branch, package, file or variable name, a tag, channel or mention, inline code ("merge the
+ *   branch feature/optimize-cache", "what does src/debug/analyze.py do?", "install @acme/prove-it",
+ *   "#[derive(Debug)]", "`cargo build --profile debug`"). The whole name is read as "name";
  * - an SQL command written in capitals (EXPLAIN, ANALYZE, OPTIMIZE) in an ask that is not all
  *   capitals, where a word beside it is in capitals too or the ask names a database or a query
  *   ("через EXPLAIN в MySQL", "OPTIMIZE TABLE", "EXPLAIN (ANALYZE, BUFFERS)"). "EXPLAIN how TCP works" stays an ask to explain.
  */
 
-import { COMMAND_NAMES, NAMED_COMMANDS, SQL_COMMAND_WORDS } from './lexicon.js';
-import { expandTerm, type LexiconScan } from './wordlex.js';
+import { COMMAND_NAMES, COMPLEX_ASK, DEEP_ASK, DEPTH_TERMS, MODERATE_ASK, NAMED_COMMANDS, SQL_COMMAND_WORDS, WHOLE_SYSTEM } from './lexicon.js';
+import { isBmpWordChar } from './text.js';
+import { expandTerm, wordSet, type LexiconScan } from './wordlex.js';
+import { HASH_SEED, hashStep } from './wordset.js';
 
 /** A name's literal (as COMMAND_NAMES matches it) → the words it is read as. */
 const PLAIN = new Map<string, string>();
@@ -58,6 +64,113 @@ const DATABASE_NAMED = /sql|postgres|mariadb|oracle|sqlite|clickhouse|snowflake|
 const NOT_ALL_CAPITALS = /\p{Ll}|[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]/u;
 
 /**
+ * The hard words a name is looked through for: the one-word literals of the lexicons that raise
+ * a reading (a proof, a design, an explanation, a hard topic, whole-system scope).
+ */
+const HARD_WORDS = wordSet(
+  [DEEP_ASK, COMPLEX_ASK, MODERATE_ASK, DEPTH_TERMS, WHOLE_SYSTEM].flatMap((l) => l.spaced.flatMap((term) => expandTerm(term) ?? [])).filter((literal) => /^[\p{L}\p{N}]+$/u.test(literal)),
+);
+
+/** Where a token is read for a name: at most this many characters (a longer run is not a name, and is read as written). */
+const NAME_TOKEN = 200;
+
+/** What an ASCII character is to hardNames: nothing (0), a space or line break, a joining mark, a slash, a mark that opens a name, a backtick. */
+const KIND_PLAIN = 0;
+const KIND_SPACE = 1;
+const KIND_JOIN = 2;
+const KIND_SLASH = 3;
+const KIND_OPENS = 4;
+const KIND_BACKTICK = 5;
+const ASCII_KIND = new Uint8Array(128);
+for (const ch of ' \n\r\t') ASCII_KIND[ch.charCodeAt(0)] = KIND_SPACE;
+for (const ch of '_.=-:') ASCII_KIND[ch.charCodeAt(0)] = KIND_JOIN;
+for (const ch of '@#~$') ASCII_KIND[ch.charCodeAt(0)] = KIND_OPENS;
+ASCII_KIND[47] = KIND_SLASH;
+ASCII_KIND[96] = KIND_BACKTICK;
+const kindOf = (c: number): number => (c < 128 ? ASCII_KIND[c]! : KIND_PLAIN);
+/** A character that may make its token a name: a slash, an underscore, a mark that opens one, a backtick, '=', or '.', '-' or ':' before a letter or digit. */
+const NAME_MARK = /[/_@#~$`=]|[.:-](?=[\p{L}\p{N}])/gu;
+
+/**
+ * [start, end) of each name in lex that holds a hard word (HARD_WORDS): a token (a run of
+ * characters but spaces and line breaks) that is a URL or path, a snake_case or dotted name, an
+ * assignment, a tag, channel or mention, a flag; and each inline code span (one backtick each
+ * side, one line). A token with one slash and nothing else of a name ("design/implement",
+ * "CI/CD") is words, not a name. One pass of table lookups; exported for tests.
+ */
+export function hardNames(lex: string): Array<readonly [number, number]> {
+  const found: Array<readonly [number, number]> = [];
+  const n = lex.length;
+  const marks = NAME_MARK;
+  marks.lastIndex = 0;
+  // From one character that may make a name to the next: the token around each (a regex finds
+  // them at ~1 ns a character here, a loop over every character took ~5 us on 1,200).
+  // (test, not exec: every mark is one character, so it ends at lastIndex, and no match array is made.)
+  while (marks.test(lex)) {
+    const at = marks.lastIndex - 1;
+    let start = at;
+    if (lex.charCodeAt(start) === 96 && lex.charCodeAt(start + 1) !== 96 && (start === 0 || lex.charCodeAt(start - 1) !== 96)) {
+      // Inline code: to the next single backtick on the line, within NAME_TOKEN.
+      let j = start + 1;
+      while (j < n && j - start < NAME_TOKEN && lex.charCodeAt(j) !== 96 && lex.charCodeAt(j) !== 10) j++;
+      if (j < n && lex.charCodeAt(j) === 96 && lex.charCodeAt(j + 1) !== 96 && j > start + 1) {
+        if (holdsHardWord(lex, start + 1, j)) found.push([start, j + 1]);
+        marks.lastIndex = j + 1;
+        continue;
+      }
+    }
+    // The token: back to a space or line break (not past the last name found), then on to one.
+    const floor = found.length > 0 ? found[found.length - 1]![1] : 0;
+    while (start > floor && start > at - NAME_TOKEN && kindOf(lex.charCodeAt(start - 1)) !== KIND_SPACE) start--;
+    // A token that starts NAME_TOKEN or more before its first mark is too long to be a name.
+    const tooLong = start === at - NAME_TOKEN && start > floor && kindOf(lex.charCodeAt(start - 1)) !== KIND_SPACE;
+    let i = at;
+    let slashes = 0;
+    let joined = false;
+    const c = lex.charCodeAt(start);
+    let marked = kindOf(c) === KIND_OPENS || c === 47 || (c === 45 && lex.charCodeAt(start + 1) === 45);
+    for (i = start; i < n && i - start <= NAME_TOKEN; i++) {
+      const d = lex.charCodeAt(i);
+      const k = kindOf(d);
+      if (k === KIND_PLAIN || k === KIND_BACKTICK) continue;
+      if (k === KIND_SPACE) break;
+      if (k === KIND_SLASH) slashes++;
+      else if (k === KIND_JOIN && i > start && i + 1 < n && isBmpWordChar(lex.charCodeAt(i - 1)) && (d === 61 || isBmpWordChar(lex.charCodeAt(i + 1)))) {
+        // '-' joins a slashed name's words ("feature/optimize-cache"), not a name of its own
+        // ("trade-offs"); ':' only a URL's scheme ("https://").
+        if (d === 45) joined = true;
+        else if (d === 58) marked ||= lex.startsWith('//', i + 1);
+        else marked = true;
+      }
+    }
+    // Past NAME_TOKEN: read as written, and the search goes on after it.
+    while (i < n && kindOf(lex.charCodeAt(i)) !== KIND_SPACE) i++;
+    marks.lastIndex = i;
+    if (tooLong || i - start > NAME_TOKEN) continue;
+    if (slashes >= 2 || (slashes === 1 && joined)) marked = true;
+    if (marked && holdsHardWord(lex, start, i)) found.push([start, i]);
+  }
+  return found;
+}
+
+/** Whether lex[from, to) holds a word (a run of BMP word characters) of HARD_WORDS, hashed as it is read (no string made). */
+function holdsHardWord(lex: string, from: number, to: number): boolean {
+  let w = from;
+  let h = HASH_SEED;
+  for (let k = from; k <= to; k++) {
+    const c = k < to ? lex.charCodeAt(k) : 32;
+    if (isBmpWordChar(c)) {
+      h = hashStep(h, c);
+      continue;
+    }
+    if (k - w >= 4 && HARD_WORDS.getRange(lex, w, k, h) !== undefined) return true;
+    w = k + 1;
+    h = HASH_SEED;
+  }
+  return false;
+}
+
+/**
  * The lexical form lex with each name read as its plain words, or lex itself where it has none.
  * scan is lex's lexicon scan; written is the ask as written (lex is its lexical form), for the
  * capitals of an SQL command: read only where the two have one length (they nearly always do;
@@ -66,16 +179,16 @@ const NOT_ALL_CAPITALS = /\p{Ll}|[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]/u;
 export function withPlainNames(lex: string, scan: LexiconScan, written: string): string {
   const named = COMMAND_NAMES.test(scan);
   const sql = SQL_COMMAND_WORDS.test(scan) && written.length === lex.length;
-  if (!named && !sql) return lex;
   // [position, length, plain] of each name, in text order.
   const edits: Array<readonly [number, number, string]> = [];
+  for (const [from, to] of hardNames(lex)) edits.push([from, to - from, 'name']);
+  if (!named && !sql && edits.length === 0) return lex;
   const names = named ? COMMAND_NAMES.places(scan) : [];
   for (let k = 0; k < names.length; k += 3) {
     const at = names[k]!;
     const length = names[k + 2]!;
-    // At one place, the first term's (places() orders them so); a place inside the last edit is not another name.
-    const last = edits[edits.length - 1];
-    if (last !== undefined && at < last[0] + last[1]) continue;
+    // At one place, the first term's (places() orders them so); a place inside an edit is not another name.
+    if (edits.some(([from, len]) => at < from + len && from < at + length)) continue;
     const plain = PLAIN.get(lex.slice(at, at + length));
     if (plain !== undefined) edits.push([at, length, plain]);
   }
@@ -95,8 +208,8 @@ export function withPlainNames(lex: string, scan: LexiconScan, written: string):
       const command = CAPITAL_WORD_AFTER.test(written.slice(at + length, at + length + 24)) || capitalWordBefore(written, at);
       if (command || (database ??= DATABASE_NAMED.test(lex))) edits.push([at, length, 'sql']);
     }
-    edits.sort((a, b) => a[0] - b[0]);
   }
+  edits.sort((a, b) => a[0] - b[0]);
   if (edits.length === 0) return lex;
   let out = '';
   let from = 0;

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { classifyMessages } from '../../src/classify/classifier.js';
 import { COMMAND_NAMES, MATH_WORDS, NAMED_COMMANDS } from '../../src/classify/lexicon.js';
-import { plainNameOf, withPlainNames } from '../../src/classify/names.js';
+import { hardNames, plainNameOf, withPlainNames } from '../../src/classify/names.js';
 import { lexicalForm } from '../../src/classify/text.js';
 import { expandTerm, readLexicons } from '../../src/classify/wordlex.js';
 
@@ -81,7 +81,8 @@ describe('hard words that are names (names.ts)', () => {
 
   it('reads names as the lexicon regex would find them, wherever they stand (property, against a regex replace)', () => {
     const literals = NAMED_COMMANDS.flatMap(([term]) => expandTerm(term)!);
-    const filler = ['the', 'how', 'why', 'our', 'explain', 'debug', 'design', 'prove', 'plan', 'mode', 'compose', 'of', 'kubectl', 'terraform', '证明', 'x1', '-', ',', '?', '(', "'s"];
+    // (No character that makes a token a path or name, hardNames': those are read below.)
+    const filler = ['the', 'how', 'why', 'our', 'explain', 'debug', 'design', 'prove', 'plan', 'mode', 'compose', 'of', 'kubectl', 'terraform', '证明', 'x1', ',', '?', '(', "'s"];
     const piece = fc.oneof(fc.constantFrom(...literals), fc.constantFrom(...filler));
     fc.assert(
       fc.property(fc.array(fc.tuple(piece, fc.constantFrom(' ', '', ', ', '\n')), { maxLength: 24 }), (parts) => {
@@ -94,7 +95,45 @@ describe('hard words that are names (names.ts)', () => {
     );
   });
 
-  it('reads set 161 lookups about named commands as lookups, and keeps the failures told through them', () => {
+  it('reads a path, URL, branch, package, variable or tag holding a hard word as a name (set 163)', () => {
+    const names = (text: string) => {
+      const lex = lexicalForm(text);
+      return hardNames(lex).map(([from, to]) => lex.slice(from, to));
+    };
+    expect(names('how do I merge the branch feature/optimize-cache into main?')).toEqual(['feature/optimize-cache']);
+    expect(names('what does src/debug/analyze.py do?')).toEqual(['src/debug/analyze.py']);
+    expect(names('install @acme/prove-it, then read https://github.com/acme/design-system')).toEqual(['@acme/prove-it,', 'https://github.com/acme/design-system']);
+    expect(names('what does the #[derive(Debug)] line mean?')).toEqual(['#[derive(debug)]']);
+    expect(names("what's the difference between `cargo build --profile debug` and `cargo build --release`?")).toEqual(['`cargo build --profile debug`']);
+    expect(names('set PROVE_TIMEOUT=30, rename design_tokens.json, run it with --debug in #optimize')).toEqual(['prove_timeout=30,', 'design_tokens.json,', '--debug', '#optimize']);
+    expect(names('open ~/projects/architecture-review')).toEqual(['~/projects/architecture-review']);
+    // Words, not names: one slash between words, hyphenated words, a sentence's end, code fences, a name with no hard word.
+    for (const text of ['design/implement a cache for our CI/CD', 'explain the trade-offs step-by-step, end-to-end', 'Optimize. Then explain: why?', '```js\nprove()\n```', 'fix src/payments/retry.ts', 'debug, design, prove']) expect(names(text), text).toEqual([]);
+    // A token longer than 200 characters is read as written.
+    expect(names(`a/${'b'.repeat(200)}/optimize`)).toEqual([]);
+    expect(names(`${'b'.repeat(300)}/x/optimize`)).toEqual([]);
+    expect(names(`${'b'.repeat(300)} feature/optimize-x ${'c/'.repeat(150)}prove`)).toEqual(['feature/optimize-x']);
+  });
+
+  it('finds names that do not overlap, lie in the text and each hold a hard word (property)', () => {
+    const piece = fc.constantFrom('design', 'optimize', 'prove', 'debug', 'cash', 'x', '/', '_', '.', '@', '#', '`', '=', '-', '--', ':', '//', ' ', '\n', 'é', '证明');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 60 }), (parts) => {
+        const lex = parts.join('');
+        let last = 0;
+        for (const [from, to] of hardNames(lex)) {
+          expect(from).toBeGreaterThanOrEqual(last);
+          expect(to).toBeGreaterThan(from);
+          expect(to).toBeLessThanOrEqual(lex.length);
+          expect(lex.slice(from, to)).toMatch(/design|optimize|prove|debug/);
+          last = to;
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('reads set 161 and 163 lookups about named commands and paths as lookups, and keeps the failures told through them', () => {
     // Before session 67: moderate, complex, moderate, deep, complex (the hard word of the name).
     expect(tier('what does kubectl explain do?')).toBe('simple');
     expect(tier('how do I turn on debug logging in nginx?')).toBe('simple');
@@ -104,6 +143,11 @@ describe('hard words that are names (names.ts)', () => {
     // A failure told through the command's output still reads as one to diagnose.
     expect(tier('docker compose up works on my laptop but on the server the api container restarts every 30 seconds with exit code 137. diagnose')).toBe('complex');
     expect(tier('our Jetpack Compose list stutters when scrolling 2,000 items on mid-range phones; recomposition counts are in the thousands. where do we start?')).toBe('complex');
+    // Set 163: a lookup about a path or name holding a hard word, and asks that name one beside their own hard word.
+    expect(tier('what does the file src/debug/analyze.py do? it only has 12 lines: import sys; print(sys.argv)')).toBe('simple');
+    expect(tier('copy /var/log/analyzer/debug.log to my laptop with scp')).toBe('simple');
+    expect(tier('debug why src/payments/retry.ts charges customers twice when the Stripe webhook is retried')).toBe('complex');
+    expect(tier('prove that the function `derive_seed(n) = (n * 2654435761) mod 2^32` is a bijection on 32-bit integers')).toBe('deep');
     // And an ask that uses the hard word beside the name is read by it.
     expect(tier('prove that proof of stake with 1/3 byzantine validators cannot finalize two conflicting blocks')).toBe('deep');
   });
