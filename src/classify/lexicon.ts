@@ -780,7 +780,9 @@ export const BUILD_VERB_DE = lexicon(['bauen', 'aufbauen', 'umsetzen', 'entwerfe
  */
 export const CHANGE_RISK = lexicon([
   'can (?:this|it) (?:deadlock|race|leak|break|crash|hang|lose data|corrupt)', 'does (?:this|it) (?:introduce|cause|create|add|risk) (?:a |an |any )?(?:race|deadlock|leak|regression|data loss|bug)s?',
-  'any risks?', 'risky', 'what could go wrong', 'thread[- ]safe', 'race conditions?', 'was hältst du von dieser änderung', 'ist das riskant', 'est-ce risqué', "qu'en penses-tu", 'es seguro', 'qué opinas de este cambio', 'это безопасно',
+  'any risks?', 'risky', 'what could go wrong', 'thread[- ]safe', 'race conditions?',
+  // Session 67 (probe set 163): a change's correctness asked of a pasted diff ("is the rounding correct for invoices in JPY?").
+  'is (?:this|the|that) (?:change|fix|rounding|logic|patch|conversion|migration) correct', 'was hältst du von dieser änderung', 'ist das riskant', 'est-ce risqué', "qu'en penses-tu", 'es seguro', 'qué opinas de este cambio', 'это безопасно',
 ]);
 /**
  * An operation held to a hard guarantee: no downtime, exactly once, on one machine. Said of a

@@ -148,6 +148,8 @@ describe('hard words that are names (names.ts)', () => {
     expect(tier('copy /var/log/analyzer/debug.log to my laptop with scp')).toBe('simple');
     expect(tier('debug why src/payments/retry.ts charges customers twice when the Stripe webhook is retried')).toBe('complex');
     expect(tier('prove that the function `derive_seed(n) = (n * 2654435761) mod 2^32` is a bijection on 32-bit integers')).toBe('deep');
+    // A two-line diff to lib/derive.js read deep for "derive" before; its correctness question makes it a review (CHANGE_RISK).
+    expect(tier('review this diff to lib/derive.js:\n```diff\n-  return a.map(x => x * rate)\n+  return a.map(x => Math.round(x * rate * 100) / 100)\n```\nis the rounding correct for invoices in JPY and EUR?')).toBe('complex');
     // And an ask that uses the hard word beside the name is read by it.
     expect(tier('prove that proof of stake with 1/3 byzantine validators cannot finalize two conflicting blocks')).toBe('deep');
   });
