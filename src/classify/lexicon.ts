@@ -89,6 +89,8 @@ export const COMPLEX_ASK = lexicon(
 /** Explain, compare, write something of substance, solve. */
 export const MODERATE_ASK = lexicon(
   [
+    // Session 67 (probe set 165): a work's or a subject's main ideas summed up from knowledge, not a given text ("summarize the key lessons of 'Clean Code'").
+    'summari[sz]e (?:the )?(?:main|key) (?:ideas|points|lessons|arguments|causes|takeaways|themes|findings)',
     'explain', 'compare', 'comparison', 'contrast', 'compared (?:with|to)', 'versus', 'vs\\.?', 'comparée?s? (?:à|avec)', 'why', 'how does', 'how do(?:es)? .{0,40} work', 'describe (?:how|why)', 'cómo funciona', 'wie funktioniert', 'comment fonctionne', 'как работает', 'come funziona', 'como funciona', 'causes and effects', 'cause and effect', 'how would', 'how should',
     'in plain (?:terms|english|words|language)', 'in simple (?:terms|words)', "in layman'?s terms", "like i'?m (?:5|five)", 'eli5', 'en términos (?:simples|sencillos)', 'en termes simples', 'in einfachen worten', 'einfach erklärt', 'простыми словами',
     'config to', 'config that', 'configuration to', 'configuration that',
@@ -929,6 +931,9 @@ export const NAMED_COMMANDS: ReadonlyArray<readonly [term: string, plain: string
   ['proof[- ]of[- ]stake', 'staking'],
   ['proof[- ]of[- ]work', 'mining'],
   ['proof[- ]of[- ]concept', 'prototype'],
+  // Session 67 (probe set 165): a job title is no ask to architect or design ("what does a solutions architect do?").
+  ['(?:a|an|the|solutions?|software|cloud|enterprise|data|principal|senior|staff|chief|lead|security|systems?|network|platform|aws|azure|gcp|landscape|technical|application|integration|infrastructure|devops|salesforce|junior|head) architects?', '$0 engineer'],
+  ['design (?:engineers?|technologists?|leads?|managers?|directors?)', '$1'],
   // "vs" is versus, a comparison, except in an editor's name.
   ['vs ?code', 'editor'],
   // A system's limit, not a function's ("the memory limit of a lambda": "limit of" is calculus, MATH_WORDS).

@@ -170,6 +170,130 @@ function holdsHardWord(lex: string, from: number, to: number): boolean {
   return false;
 }
 
+/** The quote that closes a title opened by c ('…', "…", “…”, ‘…’, «…», 《…》, 「…」, 『…』), or -1. */
+function titleClose(c: number): number {
+  if (c < 0xab) return c === 0x27 || c === 0x22 ? c : -1;
+  switch (c) {
+    case 0xab:
+      return 0xbb;
+    case 0x201c:
+      return 0x201d;
+    case 0x2018:
+      return 0x2019;
+    case 0x300a:
+    case 0x300c:
+    case 0x300e:
+      return c + 1;
+    default:
+      return -1;
+  }
+}
+/** A quote that may open a title. */
+const TITLE_QUOTE = /['"\u201c\u2018\u00ab\u300a\u300c\u300e]/g;
+/** A capital and three lower-case letters: where a capitalised word of four or more letters may start. */
+const CAPITALISED = /[A-Z][a-z]{3}/g;
+/** A title's characters at most (a longer quote is a passage, given.ts's). */
+const TITLE_CHARS = 80;
+/** Nouns of works, teams and events a capitalised hard word beside them names ("the film Proof", "the Optimize conference"), and verbs of reading ("who wrote Refactoring"). */
+const WORK_BEFORE = wordSet(['film', 'movie', 'book', 'books', 'course', 'podcast', 'talk', 'app', 'game', 'show', 'series', 'song', 'album', 'paper', 'article', 'chapter', 'wrote', 'read', 'reading', 'novel']);
+const WORK_AFTER = wordSet(['conference', 'meetup', 'summit', 'podcast', 'app', 'team', 'book', 'course', 'talk', 'film', 'movie', 'show', 'game', 'newsletter', 'channel', 'series', 'workshop']);
+
+/**
+ * [start, end) of each title in written (the ask as written; lex, its lexical form, has its
+ * positions) that holds a hard word: a quoted span of one line and at most TITLE_CHARS written in
+ * title case ("'The Design of Everyday Things'"), a span in Chinese or Japanese title quotes
+ * (《设计数据密集型应用》, whatever it holds), and a capitalised hard word beside a noun of a work,
+ * team or event or a verb of reading ("the film Proof", "the Optimize conference"). A hard word
+ * written in capitals at a sentence's start is an ask ("Optimize Postgres queries"). Exported for
+ * tests.
+ */
+export function titles(lex: string, written: string): Array<readonly [number, number]> {
+  const found: Array<readonly [number, number]> = [];
+  const n = written.length;
+  const quotes = TITLE_QUOTE;
+  quotes.lastIndex = 0;
+  // From quote to quote (a regex finds them; the text between is not read unless it is a title).
+  while (quotes.test(written)) {
+    const i = quotes.lastIndex - 1;
+    const c = written.charCodeAt(i);
+    const close = titleClose(c);
+    const cjk = c >= 0x300a;
+    // A straight quote opens only after a space, a line's start or a bracket, before a letter ("I'll" is no quote).
+    if (!cjk && ((i > 0 && isBmpWordChar(written.charCodeAt(i - 1))) || !isBmpWordChar(written.charCodeAt(i + 1)))) continue;
+    const j = written.indexOf(String.fromCharCode(close), i + 1);
+    if (j < 0 || j - i > TITLE_CHARS) continue;
+    const line = written.indexOf('\n', i + 1);
+    if ((line >= 0 && line < j) || (!cjk && j + 1 < n && isBmpWordChar(written.charCodeAt(j + 1)))) continue;
+    if (cjk ? j > i + 1 : isTitleCase(written, i + 1, j) && holdsHardWord(lex, i + 1, j)) {
+      found.push([i, j + 1]);
+      quotes.lastIndex = j + 1;
+    }
+  }
+  // A capitalised hard word beside a work's noun, outside the quotes found.
+  const capitals = CAPITALISED;
+  capitals.lastIndex = 0;
+  while (capitals.test(written)) {
+    const i = capitals.lastIndex - 4;
+    if (i > 0 && isBmpWordChar(written.charCodeAt(i - 1))) continue;
+    let end = i + 4;
+    while (end < n && isBmpWordChar(written.charCodeAt(end))) end++;
+    capitals.lastIndex = end;
+    if (isHardWord(lex, i, end) && besideWork(lex, i, end) && !found.some(([a, b]) => i >= a && i < b)) found.push([i, end]);
+  }
+  return found.sort((a, b) => a[0] - b[0]);
+}
+
+/** Whether written[from, to) is in title case: its first word and most of its words of four or more letters start with a capital. */
+function isTitleCase(written: string, from: number, to: number): boolean {
+  let long = 0;
+  let capital = 0;
+  let first = true;
+  for (let k = from; k < to; ) {
+    if (!isBmpWordChar(written.charCodeAt(k))) {
+      k++;
+      continue;
+    }
+    const start = k;
+    while (k < to && isBmpWordChar(written.charCodeAt(k))) k++;
+    const up = written.charCodeAt(start) >= 65 && written.charCodeAt(start) <= 90;
+    if (first && !up) return false;
+    first = false;
+    if (k - start >= 4) {
+      long++;
+      if (up) capital++;
+    }
+  }
+  return long > 0 && capital * 2 > long;
+}
+
+/** Whether lex[from, to) is a word of HARD_WORDS. */
+function isHardWord(lex: string, from: number, to: number): boolean {
+  let h = HASH_SEED;
+  for (let k = from; k < to; k++) h = hashStep(h, lex.charCodeAt(k));
+  return HARD_WORDS.getRange(lex, from, to, h) !== undefined;
+}
+
+/** Whether the word lex[from, to) stands right after a word of WORK_BEFORE or before one of WORK_AFTER (one space between). */
+function besideWork(lex: string, from: number, to: number): boolean {
+  if (from >= 2 && lex.charCodeAt(from - 1) === 32) {
+    let s = from - 1;
+    while (s > 0 && isBmpWordChar(lex.charCodeAt(s - 1))) s--;
+    if (s < from - 1 && wordIn(WORK_BEFORE, lex, s, from - 1)) return true;
+  }
+  if (to + 1 < lex.length && lex.charCodeAt(to) === 32) {
+    let e = to + 1;
+    while (e < lex.length && isBmpWordChar(lex.charCodeAt(e))) e++;
+    if (e > to + 1 && wordIn(WORK_AFTER, lex, to + 1, e)) return true;
+  }
+  return false;
+}
+
+function wordIn(set: ReturnType<typeof wordSet>, lex: string, from: number, to: number): boolean {
+  let h = HASH_SEED;
+  for (let k = from; k < to; k++) h = hashStep(h, lex.charCodeAt(k));
+  return set.getRange(lex, from, to, h) !== undefined;
+}
+
 /**
  * The lexical form lex with each name read as its plain words, or lex itself where it has none.
  * scan is lex's lexicon scan; written is the ask as written (lex is its lexical form), for the
@@ -182,6 +306,10 @@ export function withPlainNames(lex: string, scan: LexiconScan, written: string):
   // [position, length, plain] of each name, in text order.
   const edits: Array<readonly [number, number, string]> = [];
   for (const [from, to] of hardNames(lex)) edits.push([from, to - from, 'name']);
+  // Titles, where the ask as written lines up with its lexical form (it nearly always does).
+  if (written.length === lex.length) {
+    for (const [from, to] of titles(lex, written)) if (!edits.some(([a, len]) => from < a + len && a < to)) edits.push([from, to - from, 'name']);
+  }
   if (!named && !sql && edits.length === 0) return lex;
   const names = named ? COMMAND_NAMES.places(scan) : [];
   for (let k = 0; k < names.length; k += 3) {

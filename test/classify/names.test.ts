@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { classifyMessages } from '../../src/classify/classifier.js';
 import { COMMAND_NAMES, MATH_WORDS, NAMED_COMMANDS } from '../../src/classify/lexicon.js';
-import { hardNames, plainNameOf, withPlainNames } from '../../src/classify/names.js';
+import { hardNames, plainNameOf, titles, withPlainNames } from '../../src/classify/names.js';
 import { lexicalForm } from '../../src/classify/text.js';
 import { expandTerm, readLexicons } from '../../src/classify/wordlex.js';
 
@@ -113,6 +113,42 @@ describe('hard words that are names (names.ts)', () => {
     expect(names(`a/${'b'.repeat(200)}/optimize`)).toEqual([]);
     expect(names(`${'b'.repeat(300)}/x/optimize`)).toEqual([]);
     expect(names(`${'b'.repeat(300)} feature/optimize-x ${'c/'.repeat(150)}prove`)).toEqual(['feature/optimize-x']);
+  });
+
+  it('reads a title holding a hard word as a name: quoted in title case, in Chinese or Japanese title quotes, or beside a work\'s noun (set 165)', () => {
+    const found = (text: string) => {
+      const written = text;
+      return titles(lexicalForm(written), written).map(([from, to]) => written.slice(from, to));
+    };
+    expect(found("what's the ISBN of 'The Design of Everyday Things'?")).toEqual(["'The Design of Everyday Things'"]);
+    expect(found('thanks, I’ll buy “Clean Architecture” then')).toEqual(['“Clean Architecture”']);
+    expect(found('《设计数据密集型应用》的作者是谁？')).toEqual(['《设计数据密集型应用》']);
+    expect(found("what's the dress code for the Optimize conference? and who hosts the Debug podcast? and the book Refactor?")).toEqual(['Optimize', 'Debug', 'Refactor']);
+    // Not titles: a quote in lower case (a phrase given), "I'll", a capitalised verb at a sentence's start or before a product, a title with no hard word.
+    for (const text of ["translate 'prove it' to Spanish", "I'll design it, you'll prove it", 'Optimize Postgres queries for the dashboard. Design the schema too.', "is 'Clean Code' worth reading?", 'please Debug our Kafka consumer']) expect(found(text), text).toEqual([]);
+    // In tiers: lookups about such works, and asks about them that keep their own verbs.
+    expect(tier("what's the ISBN of 'The Design of Everyday Things'?")).not.toBe('complex');
+    expect(tier('what does a solutions architect do?')).toBe('simple');
+    expect(tier("summarize the main ideas of the book 'The Design of Everyday Things'")).toBe('moderate');
+    expect(tier('prove the lower bound for comparison sorting from the book Introduction to Algorithms, rigorously')).toBe('deep');
+  });
+
+  it('finds titles that lie in the text and do not overlap, on any quotes and capitals (property)', () => {
+    const piece = fc.constantFrom('Design', 'design', 'Proof', 'The', 'of', 'Things', 'film', 'conference', "'", '"', '“', '”', '《', '》', ' ', '\n', 'x', 'É');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 50 }), (parts) => {
+        const written = parts.join('');
+        const lex = lexicalForm(written);
+        fc.pre(lex.length === written.length);
+        let last = 0;
+        for (const [from, to] of titles(lex, written)) {
+          expect(from).toBeGreaterThanOrEqual(last);
+          expect(to).toBeLessThanOrEqual(written.length);
+          last = to;
+        }
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it('finds names that do not overlap, lie in the text and each hold a hard word (property)', () => {
