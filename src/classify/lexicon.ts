@@ -934,6 +934,9 @@ export const NAMED_COMMANDS: ReadonlyArray<readonly [term: string, plain: string
   // Session 67 (probe set 165): a job title is no ask to architect or design ("what does a solutions architect do?").
   ['(?:a|an|the|solutions?|software|cloud|enterprise|data|principal|senior|staff|chief|lead|security|systems?|network|platform|aws|azure|gcp|landscape|technical|application|integration|infrastructure|devops|salesforce|junior|head) architects?', '$0 engineer'],
   ['design (?:engineers?|technologists?|leads?|managers?|directors?)', '$1'],
+  // Session 67 (probe set 167): a field or craft named by its design, and documents called proof.
+  ['(?:interior|graphic|landscape|nail|cake|fashion|garden|kitchen|logo|floral|tattoo|hair|jewelry|jewellery|wedding|ux) design(?:s|ers?)?', '$0 styling'],
+  ['proofs? of (?:address|income|residence|residency|identity|purchase|payment|insurance|employment|delivery|age|vaccination)', 'document'],
   // "vs" is versus, a comparison, except in an editor's name.
   ['vs ?code', 'editor'],
   // A system's limit, not a function's ("the memory limit of a lambda": "limit of" is calculus, MATH_WORDS).

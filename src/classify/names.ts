@@ -190,6 +190,8 @@ function titleClose(c: number): number {
 }
 /** A quote that may open a title. */
 const TITLE_QUOTE = /['"\u201c\u2018\u00ab\u300a\u300c\u300e]/g;
+/** A quote that may open a mention: titles' quotes and „ (German). */
+const MENTION_QUOTE = /['"\u201c\u2018\u00ab\u300a\u300c\u300e\u201e]/g;
 /** A capital and three lower-case letters: where a capitalised word of four or more letters may start. */
 const CAPITALISED = /[A-Z][a-z]{3}/g;
 /** A title's characters at most (a longer quote is a passage, given.ts's). */
@@ -239,6 +241,72 @@ export function titles(lex: string, written: string): Array<readonly [number, nu
     while (end < n && isBmpWordChar(written.charCodeAt(end))) end++;
     capitals.lastIndex = end;
     if (isHardWord(lex, i, end) && besideWork(lex, i, end) && !found.some(([a, b]) => i >= a && i < b)) found.push([i, end]);
+  }
+  return found.sort((a, b) => a[0] - b[0]);
+}
+
+/** A word mentioned, not used: after "spell", "synonyms for", "past tense of", "the word" … ("how do you spell architecture?"). */
+const MENTION_FRAME = /(?:^|[^\p{L}])(?:spell|spelling of|pronounce|pronunciation of|synonyms? (?:for|of)|antonyms? (?:for|of)|past tense of|plural of|(?:noun|verb|adjective|adverb) form of|meaning of|etymology of|origin of the word|the word|the verb|the term) ["'\u201c\u00ab\u2018]?(?=[\p{L}])/gu;
+/** Characters of a quoted mention at most ("'optimize'", «доказать», 「最適化」). */
+const MENTION_CHARS = 24;
+
+/**
+ * [start, end) of each hard word in lex mentioned rather than used (exported for tests): a quoted
+ * word ("is 'debug' a verb?", « optimiser », „beweisen“, a few Chinese or Japanese
+ * characters in quotes: “设计”, 「最適化」, whatever they hold), and a word after a frame that
+ * mentions one ("synonyms for optimize", "the word derive").
+ */
+export function mentions(lex: string): Array<readonly [number, number]> {
+  const found: Array<readonly [number, number]> = [];
+  const n = lex.length;
+  const quotes = MENTION_QUOTE;
+  quotes.lastIndex = 0;
+  while (quotes.test(lex)) {
+    const i = quotes.lastIndex - 1;
+    const c = lex.charCodeAt(i);
+    const close = c === 0x201e ? 0x201c : titleClose(c);
+    if (close < 0) continue;
+    const straight = c === 0x27 || c === 0x22;
+    // A straight quote opens only after a space, a line's start or a bracket ("what's" is no quote).
+    if (straight && i > 0 && isBmpWordChar(lex.charCodeAt(i - 1))) continue;
+    const j = lex.indexOf(String.fromCharCode(close), i + 1);
+    if (j < 0 || j - i > MENTION_CHARS || (straight && j + 1 < n && isBmpWordChar(lex.charCodeAt(j + 1)))) continue;
+    // One word (and the spaces French puts inside « »), nothing else: a quoted phrase is a
+    // concept asked about ("explain 'eventual consistency'"), whose words count.
+    let words = 0;
+    let cjk = 0;
+    let other = false;
+    for (let k = i + 1; k < j; ) {
+      const d = lex.charCodeAt(k);
+      if (d === 32 || d === 45) {
+        k++;
+        continue;
+      }
+      if (d >= 0x3040 && d <= 0x9fff) {
+        cjk++;
+        k++;
+        continue;
+      }
+      if (!isBmpWordChar(d)) {
+        other = true;
+        break;
+      }
+      words++;
+      while (k < j && isBmpWordChar(lex.charCodeAt(k))) k++;
+    }
+    if (other || (cjk === 0 && words !== 1) || (cjk > 0 && (words > 0 || cjk > 6))) continue;
+    if (cjk > 0 || holdsHardWord(lex, i + 1, j)) {
+      found.push([i, j + 1]);
+      quotes.lastIndex = j + 1;
+    }
+  }
+  const frames = MENTION_FRAME;
+  frames.lastIndex = 0;
+  for (let m = frames.exec(lex); m !== null; m = frames.exec(lex)) {
+    const at = frames.lastIndex;
+    let end = at;
+    while (end < n && isBmpWordChar(lex.charCodeAt(end))) end++;
+    if (end - at >= 4 && isHardWord(lex, at, end) && !found.some(([a, b]) => at >= a && at < b)) found.push([at, end]);
   }
   return found.sort((a, b) => a[0] - b[0]);
 }
@@ -306,6 +374,7 @@ export function withPlainNames(lex: string, scan: LexiconScan, written: string):
   // [position, length, plain] of each name, in text order.
   const edits: Array<readonly [number, number, string]> = [];
   for (const [from, to] of hardNames(lex)) edits.push([from, to - from, 'name']);
+  for (const [from, to] of mentions(lex)) if (!edits.some(([a, len]) => from < a + len && a < to)) edits.push([from, to - from, 'name']);
   // Titles, where the ask as written lines up with its lexical form (it nearly always does).
   if (written.length === lex.length) {
     for (const [from, to] of titles(lex, written)) if (!edits.some(([a, len]) => from < a + len && a < to)) edits.push([from, to - from, 'name']);

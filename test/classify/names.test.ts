@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { classifyMessages } from '../../src/classify/classifier.js';
 import { COMMAND_NAMES, MATH_WORDS, NAMED_COMMANDS } from '../../src/classify/lexicon.js';
-import { hardNames, plainNameOf, titles, withPlainNames } from '../../src/classify/names.js';
+import { hardNames, mentions, plainNameOf, titles, withPlainNames } from '../../src/classify/names.js';
 import { lexicalForm } from '../../src/classify/text.js';
 import { expandTerm, readLexicons } from '../../src/classify/wordlex.js';
 
@@ -131,6 +131,23 @@ describe('hard words that are names (names.ts)', () => {
     expect(tier('what does a solutions architect do?')).toBe('simple');
     expect(tier("summarize the main ideas of the book 'The Design of Everyday Things'")).toBe('moderate');
     expect(tier('prove the lower bound for comparison sorting from the book Introduction to Algorithms, rigorously')).toBe('deep');
+  });
+
+  it('reads a hard word mentioned rather than used as a name: quoted alone, or after a frame that mentions a word (set 167)', () => {
+    const found = (text: string) => {
+      const lex = lexicalForm(text);
+      return mentions(lex).map(([from, to]) => lex.slice(from, to));
+    };
+    expect(found("how do you spell 'architecture'?")).toEqual(["'architecture'"]);
+    expect(found('que veut dire « optimiser » exactement ?')).toEqual(['« optimiser »']);
+    expect(found('was heißt „beweisen“ auf Englisch?')).toEqual(['„beweisen“']);
+    expect(found('“设计”这个词的英文怎么说？')).toEqual(['“设计”']);
+    expect(found('give me synonyms for optimize, and the past tense of prove')).toEqual(['optimize', 'prove']);
+    // Used, not mentioned: a verb outside the quotes, a quoted phrase of three words or more, a quote with no hard word, "what's".
+    for (const text of ["explain 'eventual consistency'", "prove 'p != np' is open", "design a 'serverless' pipeline", "what's 'the design of everyday things' about?", "prove that it's optimal"]) expect(found(text), text).toEqual([]);
+    expect(tier("what's the past tense of 'prove'?")).not.toBe('deep');
+    expect(tier('how do you spell architecture?')).not.toBe('complex');
+    expect(tier("explain the difference between 'prove' and 'demonstrate' with two example sentences each")).toBe('moderate');
   });
 
   it('finds titles that lie in the text and do not overlap, on any quotes and capitals (property)', () => {
