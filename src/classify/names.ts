@@ -18,7 +18,7 @@
  *   ("через EXPLAIN в MySQL", "OPTIMIZE TABLE", "EXPLAIN (ANALYZE, BUFFERS)"). "EXPLAIN how TCP works" stays an ask to explain.
  */
 
-import { COMMAND_NAMES, COMPLEX_ASK, DEEP_ASK, DEPTH_TERMS, MODERATE_ASK, NAMED_COMMANDS, SQL_COMMAND_WORDS, WHOLE_SYSTEM } from './lexicon.js';
+import { COMMAND_NAMES, COMPLEX_ASK, DEEP_ASK, DEPTH_TERMS, MENTION_FRAMES, MODERATE_ASK, WORK_NOUNS, NAMED_COMMANDS, SQL_COMMAND_WORDS, WHOLE_SYSTEM } from './lexicon.js';
 import { isBmpWordChar } from './text.js';
 import { expandTerm, wordSet, type LexiconScan } from './wordlex.js';
 import { HASH_SEED, hashStep } from './wordset.js';
@@ -135,11 +135,14 @@ export function hardNames(lex: string): Array<readonly [number, number]> {
       if (k === KIND_PLAIN || k === KIND_BACKTICK) continue;
       if (k === KIND_SPACE) break;
       if (k === KIND_SLASH) slashes++;
-      else if (k === KIND_JOIN && i > start && i + 1 < n && isBmpWordChar(lex.charCodeAt(i - 1)) && (d === 61 || isBmpWordChar(lex.charCodeAt(i + 1)))) {
+      else if (k === KIND_JOIN && i > start && i + 1 < n && isBmpWordChar(lex.charCodeAt(i - 1)) && isBmpWordChar(lex.charCodeAt(i + 1))) {
         // '-' joins a slashed name's words ("feature/optimize-cache"), not a name of its own
-        // ("trade-offs"); ':' only a URL's scheme ("https://").
+        // ("trade-offs"); ':' only a URL's scheme ("https://"); '.' an extension, a host's or a
+        // version's part of at most five characters ("analyze.py", "api.acme.com", "2.3.0"), not a
+        // sentence typed with no space after its full stop ("it crashes.explain why").
         if (d === 45) joined = true;
         else if (d === 58) marked ||= lex.startsWith('//', i + 1);
+        else if (d === DOT) marked ||= wordRunWithin(lex, i + 1, 5);
         else marked = true;
       }
     }
@@ -152,6 +155,15 @@ export function hardNames(lex: string): Array<readonly [number, number]> {
   }
   return found;
 }
+
+/** Whether the run of word characters at from is at most max long. */
+function wordRunWithin(lex: string, from: number, max: number): boolean {
+  let k = from;
+  while (k < lex.length && k - from <= max && isBmpWordChar(lex.charCodeAt(k))) k++;
+  return k - from <= max;
+}
+
+const DOT = 46;
 
 /** Whether lex[from, to) holds a word (a run of BMP word characters) of HARD_WORDS, hashed as it is read (no string made). */
 function holdsHardWord(lex: string, from: number, to: number): boolean {
@@ -209,7 +221,7 @@ const WORK_AFTER = wordSet(['conference', 'meetup', 'summit', 'podcast', 'app', 
  * written in capitals at a sentence's start is an ask ("Optimize Postgres queries"). Exported for
  * tests.
  */
-export function titles(lex: string, written: string): Array<readonly [number, number]> {
+export function titles(lex: string, written: string, scan?: LexiconScan): Array<readonly [number, number]> {
   const found: Array<readonly [number, number]> = [];
   const n = written.length;
   const quotes = TITLE_QUOTE;
@@ -231,7 +243,8 @@ export function titles(lex: string, written: string): Array<readonly [number, nu
       quotes.lastIndex = j + 1;
     }
   }
-  // A capitalised hard word beside a work's noun, outside the quotes found.
+  // A capitalised hard word beside a work's noun, outside the quotes found (where the scan found such a noun, if given).
+  if (scan !== undefined && !WORK_NOUNS.test(scan)) return found.sort((a, b) => a[0] - b[0]);
   const capitals = CAPITALISED;
   capitals.lastIndex = 0;
   while (capitals.test(written)) {
@@ -245,18 +258,17 @@ export function titles(lex: string, written: string): Array<readonly [number, nu
   return found.sort((a, b) => a[0] - b[0]);
 }
 
-/** A word mentioned, not used: after "spell", "synonyms for", "past tense of", "the word" … ("how do you spell architecture?"). */
-const MENTION_FRAME = /(?:^|[^\p{L}])(?:spell|spelling of|pronounce|pronunciation of|synonyms? (?:for|of)|antonyms? (?:for|of)|past tense of|plural of|(?:noun|verb|adjective|adverb) form of|meaning of|etymology of|origin of the word|the word|the verb|the term) ["'\u201c\u00ab\u2018]?(?=[\p{L}])/gu;
 /** Characters of a quoted mention at most ("'optimize'", «доказать», 「最適化」). */
 const MENTION_CHARS = 24;
 
 /**
  * [start, end) of each hard word in lex mentioned rather than used (exported for tests): a quoted
  * word ("is 'debug' a verb?", « optimiser », „beweisen“, a few Chinese or Japanese
- * characters in quotes: “设计”, 「最適化」, whatever they hold), and a word after a frame that
- * mentions one ("synonyms for optimize", "the word derive").
+ * characters in quotes: “设计”, 「最適化」, whatever they hold), and, where scan (lex's lexicon
+ * scan) is given, a word after a frame that mentions one (MENTION_FRAMES: "synonyms for
+ * optimize", "the word derive").
  */
-export function mentions(lex: string): Array<readonly [number, number]> {
+export function mentions(lex: string, scan?: LexiconScan): Array<readonly [number, number]> {
   const found: Array<readonly [number, number]> = [];
   const n = lex.length;
   const quotes = MENTION_QUOTE;
@@ -271,8 +283,10 @@ export function mentions(lex: string): Array<readonly [number, number]> {
     if (straight && i > 0 && isBmpWordChar(lex.charCodeAt(i - 1))) continue;
     const j = lex.indexOf(String.fromCharCode(close), i + 1);
     if (j < 0 || j - i > MENTION_CHARS || (straight && j + 1 < n && isBmpWordChar(lex.charCodeAt(j + 1)))) continue;
-    // One word (and the spaces French puts inside « »), nothing else: a quoted phrase is a
-    // concept asked about ("explain 'eventual consistency'"), whose words count.
+    // Quotes hold the word (only « » the spaces French puts inside them).
+    if (c !== 0xab && (lex.charCodeAt(i + 1) === 32 || lex.charCodeAt(j - 1) === 32)) continue;
+    // One word, nothing else: a quoted phrase is a concept asked about ("explain 'eventual
+    // consistency'"), whose words count.
     let words = 0;
     let cjk = 0;
     let other = false;
@@ -300,10 +314,14 @@ export function mentions(lex: string): Array<readonly [number, number]> {
       quotes.lastIndex = j + 1;
     }
   }
-  const frames = MENTION_FRAME;
-  frames.lastIndex = 0;
-  for (let m = frames.exec(lex); m !== null; m = frames.exec(lex)) {
-    const at = frames.lastIndex;
+  // A word after a frame that mentions it (MENTION_FRAMES, found by the lexicon scan): one space, maybe a quote, then the word.
+  const frames = scan !== undefined && MENTION_FRAMES.test(scan) ? MENTION_FRAMES.places(scan) : [];
+  for (let k = 0; k < frames.length; k += 3) {
+    let at = frames[k]! + frames[k + 2]!;
+    if (lex.charCodeAt(at) !== 32) continue;
+    at++;
+    const q = lex.charCodeAt(at);
+    if (q === 0x27 || q === 0x22 || q === 0x201c || q === 0xab || q === 0x2018) at++;
     let end = at;
     while (end < n && isBmpWordChar(lex.charCodeAt(end))) end++;
     if (end - at >= 4 && isHardWord(lex, at, end) && !found.some(([a, b]) => at >= a && at < b)) found.push([at, end]);
@@ -374,10 +392,10 @@ export function withPlainNames(lex: string, scan: LexiconScan, written: string):
   // [position, length, plain] of each name, in text order.
   const edits: Array<readonly [number, number, string]> = [];
   for (const [from, to] of hardNames(lex)) edits.push([from, to - from, 'name']);
-  for (const [from, to] of mentions(lex)) if (!edits.some(([a, len]) => from < a + len && a < to)) edits.push([from, to - from, 'name']);
+  for (const [from, to] of mentions(lex, scan)) if (!edits.some(([a, len]) => from < a + len && a < to)) edits.push([from, to - from, 'name']);
   // Titles, where the ask as written lines up with its lexical form (it nearly always does).
   if (written.length === lex.length) {
-    for (const [from, to] of titles(lex, written)) if (!edits.some(([a, len]) => from < a + len && a < to)) edits.push([from, to - from, 'name']);
+    for (const [from, to] of titles(lex, written, scan)) if (!edits.some(([a, len]) => from < a + len && a < to)) edits.push([from, to - from, 'name']);
   }
   if (!named && !sql && edits.length === 0) return lex;
   const names = named ? COMMAND_NAMES.places(scan) : [];
