@@ -18,7 +18,7 @@
  *   ("через EXPLAIN в MySQL", "OPTIMIZE TABLE", "EXPLAIN (ANALYZE, BUFFERS)"). "EXPLAIN how TCP works" stays an ask to explain.
  */
 
-import { COMMAND_NAMES, COMPLEX_ASK, DEEP_ASK, DEPTH_TERMS, MENTION_FRAMES, MODERATE_ASK, WORK_NOUNS, NAMED_COMMANDS, SQL_COMMAND_WORDS, WHOLE_SYSTEM } from './lexicon.js';
+import { COMMAND_NAMES, COMPLEX_ASK, DECLINE_FRAMES, DEEP_ASK, DEPTH_TERMS, MENTION_FRAMES, MODERATE_ASK, WORK_NOUNS, NAMED_COMMANDS, SQL_COMMAND_WORDS, WHOLE_SYSTEM } from './lexicon.js';
 import { isBmpWordChar } from './text.js';
 import { expandTerm, wordSet, type LexiconScan } from './wordlex.js';
 import { HASH_SEED, hashStep } from './wordset.js';
@@ -329,6 +329,50 @@ export function mentions(lex: string, scan?: LexiconScan): Array<readonly [numbe
   return found.sort((a, b) => a[0] - b[0]);
 }
 
+/** Words that may stand between a declining frame and the hard word it declines ("no need for a full design"). */
+const DECLINE_FILLER = wordSet(['a', 'an', 'the', 'any', 'full', 'rigorous', 'formal', 'long', 'detailed', 'high', 'level', 'real', 'lengthy', 'complex', 'deep', 'big', 'un', 'una', 'eine', 'einen', 'une', 'de', 'la', 'lo', 'el']);
+/** Words after "don't" that ask for more, not less ("don't just explain it: find out why"). */
+const DECLINE_MORE = wordSet(['just', 'only', 'simply', 'merely']);
+/** Chinese and Japanese hard words a declining frame may stand before (不用解释, 不用证明). */
+const CJK_DECLINED = new Set(['解释', '证明', '推导', '设计', '分析', '优化', '説明', '証明', '設計', '解釋', '證明']);
+
+/**
+ * [start, end) of each hard word in lex that a frame declines (DECLINE_FRAMES, found by the lexicon
+ * scan; exported for tests): "no need to explain", "without any analysis", "not a full design",
+ * "I don't need a design", "skip the explanation", "不用解释". Up to two filler words may stand
+ * between ("a full", "any"); a word after "don't just" is asked for, not declined.
+ */
+export function declined(lex: string, scan: LexiconScan): Array<readonly [number, number]> {
+  if (!DECLINE_FRAMES.test(scan)) return [];
+  const found: Array<readonly [number, number]> = [];
+  const frames = DECLINE_FRAMES.places(scan);
+  const n = lex.length;
+  for (let k = 0; k < frames.length; k += 3) {
+    let at = frames[k]! + frames[k + 2]!;
+    const c = lex.charCodeAt(at);
+    if (c >= 0x3040 && c <= 0x9fff) {
+      // A Chinese or Japanese frame: the word follows with no space.
+      if (CJK_DECLINED.has(lex.slice(at, at + 2))) found.push([at, at + 2]);
+      continue;
+    }
+    if (c !== 32 && lex.charCodeAt(at - 1) !== 0x27) continue;
+    for (let word = 0; word < 3; word++) {
+      while (at < n && lex.charCodeAt(at) === 32) at++;
+      let end = at;
+      while (end < n && isBmpWordChar(lex.charCodeAt(end))) end++;
+      if (end === at) break;
+      const hard = isHardWord(lex, at, end);
+      if (hard && !found.some(([a, b]) => at >= a && at < b)) found.push([at, end]);
+      // A filler word that is hard too ("full", "rigorous") is declined with what follows it.
+      if (wordIn(DECLINE_MORE, lex, at, end) || !wordIn(DECLINE_FILLER, lex, at, end)) break;
+      at = end;
+      // "high-level": a hyphen joins filler words.
+      if (lex.charCodeAt(at) === 45) at++;
+    }
+  }
+  return found.sort((a, b) => a[0] - b[0]);
+}
+
 /** Whether written[from, to) is in title case: its first word and most of its words of four or more letters start with a capital. */
 function isTitleCase(written: string, from: number, to: number): boolean {
   let long = 0;
@@ -392,6 +436,7 @@ export function withPlainNames(lex: string, scan: LexiconScan, written: string):
   // [position, length, plain] of each name, in text order.
   const edits: Array<readonly [number, number, string]> = [];
   for (const [from, to] of hardNames(lex)) edits.push([from, to - from, 'name']);
+  for (const [from, to] of declined(lex, scan)) if (!edits.some(([a, len]) => from < a + len && a < to)) edits.push([from, to - from, 'that']);
   for (const [from, to] of mentions(lex, scan)) if (!edits.some(([a, len]) => from < a + len && a < to)) edits.push([from, to - from, 'name']);
   // Titles, where the ask as written lines up with its lexical form (it nearly always does).
   if (written.length === lex.length) {

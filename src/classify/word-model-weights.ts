@@ -8,7 +8,7 @@ export const WORD_MODEL = {
   // P(labelled above t | a plain reading of tier t, score s) = σ(a + b·(s − t)): fitLiftOdds.
   secondOpinion: {
     simple: { a: -3.923, b: 3.447 },
-    moderate: { a: -3.215, b: 4.487 },
+    moderate: { a: -3.225, b: 4.567 },
   },
   // P(labelled above the rules' tier t | a fallback lift from t, score s) = σ(a + b·(s − t)): fitLiftOdds.
   fallbackOdds: { a: -1.763, b: 2.459 },

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { classifyMessages } from '../../src/classify/classifier.js';
 import { COMMAND_NAMES, MATH_WORDS, NAMED_COMMANDS } from '../../src/classify/lexicon.js';
-import { hardNames, mentions, plainNameOf, titles, withPlainNames } from '../../src/classify/names.js';
+import { declined, hardNames, mentions, plainNameOf, titles, withPlainNames } from '../../src/classify/names.js';
 import { lexicalForm } from '../../src/classify/text.js';
 import { expandTerm, readLexicons } from '../../src/classify/wordlex.js';
 
@@ -148,6 +148,22 @@ describe('hard words that are names (names.ts)', () => {
     expect(tier("what's the past tense of 'prove'?")).not.toBe('deep');
     expect(tier('how do you spell architecture?')).not.toBe('complex');
     expect(tier("explain the difference between 'prove' and 'demonstrate' with two example sentences each")).toBe('moderate');
+  });
+
+  it('reads a hard word a frame declines as no ask: "no need to explain", "without any design", "not a full design", 不用解释 (set 169)', () => {
+    const found = (text: string) => {
+      const lex = lexicalForm(text);
+      return declined(lex, readLexicons(lex)).map(([from, to]) => lex.slice(from, to));
+    };
+    expect(found('no need to explain, just give me the command')).toEqual(['explain']);
+    expect(found('without any design, which AWS service sends SMS?')).toEqual(['design']);
+    expect(found("not a full design, just compare REST and gRPC; I don't need a rigorous proof")).toEqual(['full', 'design', 'rigorous']);
+    expect(found('不用解释，直接告诉我 Git 怎么撤销上一次提交')).toEqual(['解释']);
+    // More is asked, not less; a frame with no hard word after it; a hard word further on.
+    for (const text of ["don't just explain it: find out why the backup takes 9 hours", "don't skip steps: prove it rigorously", 'no, design it for 10k users', 'without using a cache, design the service']) expect(found(text), text).toEqual([]);
+    expect(tier('no need to optimize anything, just tell me how to time a function in Python')).toBe('simple');
+    expect(tier("don't just explain it: find out why our nightly backup job on the 2 TB Postgres now takes 9 hours instead of 3")).toBe('complex');
+    expect(tier("don't skip steps: prove rigorously that the halting problem is undecidable")).toBe('deep');
   });
 
   it('finds titles that lie in the text and do not overlap, on any quotes and capitals (property)', () => {
