@@ -542,10 +542,11 @@ function scoreTurn(raw: string, nested = false, earlier = false): TurnScore {
   let deep = DEEP_ASK.test(lexScan);
   let complex = COMPLEX_ASK.test(lexScan);
   let moderate = MODERATE_ASK.test(lexScan);
-  // A command, setting or product named with a hard word ("kubectl explain", "debug logging",
-  // "Jetpack Compose", EXPLAIN in capitals), or a path, URL or name holding one
-  // ("feature/optimize-cache", "src/debug/analyze.py"), is read as the plain name it is
-  // (names.ts). Only where a hard word or a name was found.
+  // A hard word that is no ask is read as a plain word (names.ts): a command, setting or product
+  // named with one ("kubectl explain", "debug logging", EXPLAIN in capitals), a path, URL or name
+  // holding one ("feature/optimize-cache"), a title ("'The Design of Everyday Things'"), a word
+  // asked about ("spell 'architecture'"), one declined ("no need to explain"). Only where a hard
+  // word or a name was found.
   if (deep || complex || moderate || COMMAND_NAMES.test(lexScan)) {
     const plainNames = withPlainNames(lex, lexScan, askScan);
     if (plainNames !== lex) {

@@ -945,8 +945,12 @@ export const NAMED_COMMANDS: ReadonlyArray<readonly [term: string, plain: string
 
 /** The names of NAMED_COMMANDS, found by the lexicon scan (names.ts reads them as their plain words). */
 export const COMMAND_NAMES = lexicon(NAMED_COMMANDS.map(([term]) => term));
-/** Nouns of works, teams and events, and verbs of reading, beside which a capitalised hard word is a name ("the film Proof", "the Optimize conference"; names.ts, titles). */
-export const WORK_NOUNS = lexicon(['film', 'movie', 'books?', 'course', 'podcast', 'talk', 'app', 'game', 'show', 'series', 'song', 'album', 'paper', 'article', 'chapter', 'wrote', 'read', 'reading', 'novel', 'conference', 'meetup', 'summit', 'team', 'newsletter', 'channel', 'workshop']);
+/** Nouns of works and verbs of reading after which a capitalised hard word is a name ("the film Proof", "who wrote Refactoring"; names.ts, titles). */
+export const WORKS_BEFORE: readonly string[] = ['film', 'movie', 'book', 'books', 'course', 'podcast', 'talk', 'app', 'game', 'show', 'series', 'song', 'album', 'paper', 'article', 'chapter', 'wrote', 'read', 'reading', 'novel'];
+/** Nouns of works, teams and events before which a capitalised hard word is a name ("the Optimize conference"). */
+export const WORKS_AFTER: readonly string[] = ['conference', 'meetup', 'summit', 'podcast', 'app', 'team', 'book', 'course', 'talk', 'film', 'movie', 'show', 'game', 'newsletter', 'channel', 'series', 'workshop'];
+/** Both, found by the lexicon scan: where none is, no capitalised word is looked at. */
+export const WORK_NOUNS = lexicon([...new Set([...WORKS_BEFORE, ...WORKS_AFTER])]);
 /** What mentions the word after it rather than uses it ("how do you spell architecture?", "synonyms for optimize"; names.ts, mentions). */
 export const MENTION_FRAMES = lexicon(['spell', 'spelling of', 'pronounce', 'pronunciation of', 'synonyms? (?:for|of)', 'antonyms? (?:for|of)', 'past tense of', 'plural of', '(?:noun|verb|adjective|adverb) form of', 'meaning of', 'etymology of', 'origin of the word', 'the (?:word|verb|term)']);
 /**

@@ -1,24 +1,33 @@
 /**
- * Hard words that are names (session 67, probe set 161): a command, a setting or a product whose
- * name is one of the rules' verbs. "what does kubectl explain do?", "how do I turn on debug
- * logging in nginx?", "what is Jetpack Compose?" and "what is the Perl prove command for?" are
- * lookups; before this they read as an explanation, a debugging task, a piece of writing and a
- * proof. The classifier reads such a name as the plain name it is (rewriting its lexical form)
- * before the rules read the ask. Pure; tables built once at load.
+ * Hard words that are no ask (session 67, probe sets 161-169): a command, a setting, a product, a
+ * path, a title or a word asked about whose name or text holds one of the rules' verbs or hard
+ * topics. "what does kubectl explain do?", "how do I turn on debug logging in nginx?", "merge the
+ * branch feature/optimize-cache", "who wrote 'The Design of Everyday Things'?" and "what's the
+ * past tense of 'prove'?" are lookups; before this they read as an explanation, a debugging task,
+ * an optimisation, a design and a proof. The classifier reads each such name as a plain word
+ * (rewriting the ask's lexical form, withPlainNames) before the rules read the ask, and only where
+ * a hard word or a name was found. Pure; tables built once at load.
  *
- * Two kinds are read:
- * - phrases that are always a name (COMMAND_NAMES, lexicon.ts): "kubectl explain", "terraform
- *   plan", "docker compose", "debug mode", "proof of stake", "EXPLAIN ANALYZE" in any case;
- * - a hard word inside what the ask names rather than asks (probe set 163): a path, a URL, a
- *   branch, package, file or variable name, a tag, channel or mention, inline code ("merge the
- *   branch feature/optimize-cache", "what does src/debug/analyze.py do?", "install @acme/prove-it",
- *   "#[derive(Debug)]", "`cargo build --profile debug`"). The whole name is read as "name";
+ * What is read as a name:
+ * - phrases that always are one (NAMED_COMMANDS, lexicon.ts): "kubectl explain", "terraform
+ *   plan", "docker compose", "debug mode", "proof of stake", "EXPLAIN ANALYZE" in any case, a
+ *   system's limit ("memory limit"), a job title ("solutions architect"), a craft ("interior
+ *   design"), "vs code";
+ * - a path, URL, branch, package, file or variable name, tag, channel, mention, flag or inline
+ *   code span holding a hard word (hardNames: "feature/optimize-cache", "src/debug/analyze.py",
+ *   "@acme/prove-it", "#[derive(Debug)]", "`cargo build --profile debug`");
+ * - a title holding one (titles: a quoted span in title case, a span in Chinese or Japanese title
+ *   quotes, a capitalised hard word beside a work's noun: "the Optimize conference");
+ * - a word mentioned, not used (mentions: "how do you spell 'architecture'?", "synonyms for
+ *   optimize");
+ * - a hard word a frame declines (declined: "no need to explain", "not a full design", 不用解释);
  * - an SQL command written in capitals (EXPLAIN, ANALYZE, OPTIMIZE) in an ask that is not all
  *   capitals, where a word beside it is in capitals too or the ask names a database or a query
- *   ("через EXPLAIN в MySQL", "OPTIMIZE TABLE", "EXPLAIN (ANALYZE, BUFFERS)"). "EXPLAIN how TCP works" stays an ask to explain.
+ *   ("через EXPLAIN в MySQL", "OPTIMIZE TABLE", "EXPLAIN (ANALYZE, BUFFERS)"). "EXPLAIN how TCP
+ *   works" stays an ask to explain.
  */
 
-import { COMMAND_NAMES, COMPLEX_ASK, DECLINE_FRAMES, DEEP_ASK, DEPTH_TERMS, MENTION_FRAMES, MODERATE_ASK, WORK_NOUNS, NAMED_COMMANDS, SQL_COMMAND_WORDS, WHOLE_SYSTEM } from './lexicon.js';
+import { COMMAND_NAMES, COMPLEX_ASK, DECLINE_FRAMES, DEEP_ASK, DEPTH_TERMS, MENTION_FRAMES, MODERATE_ASK, NAMED_COMMANDS, SQL_COMMAND_WORDS, WHOLE_SYSTEM, WORK_NOUNS, WORKS_AFTER, WORKS_BEFORE } from './lexicon.js';
 import { isBmpWordChar } from './text.js';
 import { expandTerm, wordSet, type LexiconScan } from './wordlex.js';
 import { HASH_SEED, hashStep } from './wordset.js';
@@ -87,6 +96,7 @@ for (const ch of '_.=-:') ASCII_KIND[ch.charCodeAt(0)] = KIND_JOIN;
 for (const ch of '@#~$') ASCII_KIND[ch.charCodeAt(0)] = KIND_OPENS;
 ASCII_KIND[47] = KIND_SLASH;
 ASCII_KIND[96] = KIND_BACKTICK;
+const DOT = 46;
 const kindOf = (c: number): number => (c < 128 ? ASCII_KIND[c]! : KIND_PLAIN);
 /** A character that may make its token a name: a slash, an underscore, a mark that opens one, a backtick, '=', or '.', '-' or ':' before a letter or digit. */
 const NAME_MARK = /[/_@#~$`=]|[.:-](?=[\p{L}\p{N}])/gu;
@@ -96,7 +106,7 @@ const NAME_MARK = /[/_@#~$`=]|[.:-](?=[\p{L}\p{N}])/gu;
  * characters but spaces and line breaks) that is a URL or path, a snake_case or dotted name, an
  * assignment, a tag, channel or mention, a flag; and each inline code span (one backtick each
  * side, one line). A token with one slash and nothing else of a name ("design/implement",
- * "CI/CD") is words, not a name. One pass of table lookups; exported for tests.
+ * "CI/CD") is words, not a name. Read from each mark a regex finds; exported for tests.
  */
 export function hardNames(lex: string): Array<readonly [number, number]> {
   const found: Array<readonly [number, number]> = [];
@@ -104,8 +114,8 @@ export function hardNames(lex: string): Array<readonly [number, number]> {
   const marks = NAME_MARK;
   marks.lastIndex = 0;
   // From one character that may make a name to the next: the token around each (a regex finds
-  // them at ~1 ns a character here, a loop over every character took ~5 us on 1,200).
-  // (test, not exec: every mark is one character, so it ends at lastIndex, and no match array is made.)
+  // them at ~1 ns a character here; a loop over every character took ~5 us on 1,200). test, not
+  // exec: every mark is one character, so it ends at lastIndex, and no match array is made.
   while (marks.test(lex)) {
     const at = marks.lastIndex - 1;
     let start = at;
@@ -163,8 +173,6 @@ function wordRunWithin(lex: string, from: number, max: number): boolean {
   return k - from <= max;
 }
 
-const DOT = 46;
-
 /** Whether lex[from, to) holds a word (a run of BMP word characters) of HARD_WORDS, hashed as it is read (no string made). */
 function holdsHardWord(lex: string, from: number, to: number): boolean {
   let w = from;
@@ -208,9 +216,9 @@ const MENTION_QUOTE = /['"\u201c\u2018\u00ab\u300a\u300c\u300e\u201e]/g;
 const CAPITALISED = /[A-Z][a-z]{3}/g;
 /** A title's characters at most (a longer quote is a passage, given.ts's). */
 const TITLE_CHARS = 80;
-/** Nouns of works, teams and events a capitalised hard word beside them names ("the film Proof", "the Optimize conference"), and verbs of reading ("who wrote Refactoring"). */
-const WORK_BEFORE = wordSet(['film', 'movie', 'book', 'books', 'course', 'podcast', 'talk', 'app', 'game', 'show', 'series', 'song', 'album', 'paper', 'article', 'chapter', 'wrote', 'read', 'reading', 'novel']);
-const WORK_AFTER = wordSet(['conference', 'meetup', 'summit', 'podcast', 'app', 'team', 'book', 'course', 'talk', 'film', 'movie', 'show', 'game', 'newsletter', 'channel', 'series', 'workshop']);
+/** A capitalised hard word after one of these, or before one of those, is a name (lexicon.ts). */
+const WORK_BEFORE = wordSet(WORKS_BEFORE);
+const WORK_AFTER = wordSet(WORKS_AFTER);
 
 /**
  * [start, end) of each title in written (the ask as written; lex, its lexical form, has its
@@ -258,6 +266,9 @@ export function titles(lex: string, written: string, scan?: LexiconScan): Array<
   return found.sort((a, b) => a[0] - b[0]);
 }
 
+/** The longest ask (its lexical form) whose declines and mentions are read (withPlainNames). */
+export const SHORT_ASK = 400;
+
 /** Characters of a quoted mention at most ("'optimize'", «доказать», 「最適化」). */
 const MENTION_CHARS = 24;
 
@@ -266,7 +277,7 @@ const MENTION_CHARS = 24;
  * word ("is 'debug' a verb?", « optimiser », „beweisen“, a few Chinese or Japanese
  * characters in quotes: “设计”, 「最適化」, whatever they hold), and, where scan (lex's lexicon
  * scan) is given, a word after a frame that mentions one (MENTION_FRAMES: "synonyms for
- * optimize", "the word derive").
+ * optimize", "past tense of prove").
  */
 export function mentions(lex: string, scan?: LexiconScan): Array<readonly [number, number]> {
   const found: Array<readonly [number, number]> = [];
@@ -338,7 +349,7 @@ const CJK_DECLINED = new Set(['解释', '证明', '推导', '设计', '分析', 
 
 /**
  * [start, end) of each hard word in lex that a frame declines (DECLINE_FRAMES, found by the lexicon
- * scan; exported for tests): "no need to explain", "without any analysis", "not a full design",
+ * scan; exported for tests): "no need to explain", "without any design", "not a full design",
  * "I don't need a design", "skip the explanation", "不用解释". Up to two filler words may stand
  * between ("a full", "any"); a word after "don't just" is asked for, not declined.
  */
@@ -355,6 +366,7 @@ export function declined(lex: string, scan: LexiconScan): Array<readonly [number
       if (CJK_DECLINED.has(lex.slice(at, at + 2))) found.push([at, at + 2]);
       continue;
     }
+    // A space after the frame, or none after an elided one ("pas d'explication").
     if (c !== 32 && lex.charCodeAt(at - 1) !== 0x27) continue;
     for (let word = 0; word < 3; word++) {
       while (at < n && lex.charCodeAt(at) === 32) at++;
@@ -436,8 +448,13 @@ export function withPlainNames(lex: string, scan: LexiconScan, written: string):
   // [position, length, plain] of each name, in text order.
   const edits: Array<readonly [number, number, string]> = [];
   for (const [from, to] of hardNames(lex)) edits.push([from, to - from, 'name']);
-  for (const [from, to] of declined(lex, scan)) if (!edits.some(([a, len]) => from < a + len && a < to)) edits.push([from, to - from, 'that']);
-  for (const [from, to] of mentions(lex, scan)) if (!edits.some(([a, len]) => from < a + len && a < to)) edits.push([from, to - from, 'name']);
+  // Declines and mentions are short asks' ("no need to explain, just …", "past tense of 'prove'?"):
+  // read in asks of at most SHORT_ASK characters. In the seeded 2 KB mixtures, "without" before a
+  // hard word made one in eight rewrite their ask and read it again (~+25 us each, in turn).
+  if (lex.length <= SHORT_ASK) {
+    for (const [from, to] of declined(lex, scan)) if (!edits.some(([a, len]) => from < a + len && a < to)) edits.push([from, to - from, 'that']);
+    for (const [from, to] of mentions(lex, scan)) if (!edits.some(([a, len]) => from < a + len && a < to)) edits.push([from, to - from, 'name']);
+  }
   // Titles, where the ask as written lines up with its lexical form (it nearly always does).
   if (written.length === lex.length) {
     for (const [from, to] of titles(lex, written, scan)) if (!edits.some(([a, len]) => from < a + len && a < to)) edits.push([from, to - from, 'name']);

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { classifyMessages } from '../../src/classify/classifier.js';
 import { COMMAND_NAMES, MATH_WORDS, NAMED_COMMANDS } from '../../src/classify/lexicon.js';
-import { declined, hardNames, mentions, plainNameOf, titles, withPlainNames } from '../../src/classify/names.js';
+import { declined, hardNames, mentions, plainNameOf, SHORT_ASK, titles, withPlainNames } from '../../src/classify/names.js';
 import { lexicalForm } from '../../src/classify/text.js';
 import { expandTerm, readLexicons } from '../../src/classify/wordlex.js';
 
@@ -162,6 +162,10 @@ describe('hard words that are names (names.ts)', () => {
     // More is asked, not less; a frame with no hard word after it; a hard word further on.
     for (const text of ["don't just explain it: find out why the backup takes 9 hours", "don't skip steps: prove it rigorously", 'no, design it for 10k users', 'without using a cache, design the service']) expect(found(text), text).toEqual([]);
     expect(tier('no need to optimize anything, just tell me how to time a function in Python')).toBe('simple');
+    // Read in short asks only: in a longer one the words around carry the reading (and a decline among 2 KB of hard words cost a second scan).
+    const long = `no need to explain. ${'we run twelve services on one cluster. '.repeat(Math.ceil(SHORT_ASK / 38))}`;
+    expect(plain(long)).toContain('no need to explain');
+    expect(plain("past tense of 'prove'? " + 'x '.repeat(SHORT_ASK))).toContain("'prove'");
     expect(tier("don't just explain it: find out why our nightly backup job on the 2 TB Postgres now takes 9 hours instead of 3")).toBe('complex');
     expect(tier("don't skip steps: prove rigorously that the halting problem is undecidable")).toBe('deep');
   });
