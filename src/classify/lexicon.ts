@@ -912,7 +912,7 @@ export const WH_LOOKUP = /^\s*[¿"'“]?(?:what|which|when|who|where|qué|cuál|
  * by names.ts, withPlainNames): each name's terms and the plain words it is read as. That is the
  * name without its hard word ("kubectl explain" is "kubectl"), or a plain noun where the whole
  * name is hard words ("proof of stake" is "staking"). '$1' is the name's last word ("prove
- * command" is "command"), '$0' its first ("mode debug" is "mode", "memory limit" "memory cap").
+ * command" is "command"), '$0' its first ("mode debug" is "mode").
  */
 export const NAMED_COMMANDS: ReadonlyArray<readonly [term: string, plain: string]> = [
   ['kubectl explain', 'kubectl'],
@@ -931,18 +931,29 @@ export const NAMED_COMMANDS: ReadonlyArray<readonly [term: string, plain: string
   ['proof[- ]of[- ]stake', 'staking'],
   ['proof[- ]of[- ]work', 'mining'],
   ['proof[- ]of[- ]concept', 'prototype'],
-  // Session 67 (probe set 165): a job title is no ask to architect or design ("what does a solutions architect do?").
-  ['(?:a|an|the|solutions?|software|cloud|enterprise|data|principal|senior|staff|chief|lead|security|systems?|network|platform|aws|azure|gcp|landscape|technical|application|integration|infrastructure|devops|salesforce|junior|head) architects?', '$0 engineer'],
+  // Session 67 (probe set 165): a job title ("design engineer"; "solutions architect" is NAMED_AFTER's).
   ['design (?:engineers?|technologists?|leads?|managers?|directors?)', '$1'],
-  // Session 67 (probe set 167): a field or craft named by its design, and documents called proof.
-  ['(?:interior|graphic|landscape|nail|cake|fashion|garden|kitchen|logo|floral|tattoo|hair|jewelry|jewellery|wedding|ux) design(?:s|ers?)?', '$0 styling'],
+  // Session 67 (probe set 167): documents called proof.
   ['proofs? of (?:address|income|residence|residency|identity|purchase|payment|insurance|employment|delivery|age|vaccination)', 'document'],
   // "vs" is versus, a comparison, except in an editor's name.
   ['vs ?code', 'editor'],
-  // A system's limit, not a function's ("the memory limit of a lambda": "limit of" is calculus, MATH_WORDS).
-  ['(?:memory|rate|time|size|upload|file|connection|request|token|quota|cpu|disk|storage|api|character|length|retry|timeout|credit|speed) limits?', '$0 cap'],
 ];
 
+/**
+ * A hard word that is part of a name when one of its words stands right before it (names.ts):
+ * the word, the words before it, and what it is read as. A job title ("what does a solutions
+ * architect do?", session 67, probe set 165), a craft ("interior design ideas", set 167), a
+ * system's limit ("the memory limit of a lambda": "limit of" is calculus, MATH_WORDS). Keyed on
+ * the hard word, not on the word before it: a literal that starts with a common word ("the",
+ * "time", "data") is tried at every one of those words the scan reads.
+ */
+export const NAMED_AFTER: ReadonlyArray<readonly [word: string, before: readonly string[], plain: string]> = [
+  ['architects?', ['solution', 'solutions', 'software', 'cloud', 'enterprise', 'data', 'principal', 'senior', 'staff', 'chief', 'lead', 'security', 'system', 'systems', 'network', 'platform', 'aws', 'azure', 'gcp', 'landscape', 'technical', 'application', 'integration', 'infrastructure', 'devops', 'salesforce', 'junior', 'head'], 'engineer'],
+  ['design(?:s|ers?)?', ['interior', 'graphic', 'landscape', 'nail', 'cake', 'fashion', 'garden', 'kitchen', 'logo', 'floral', 'tattoo', 'hair', 'jewelry', 'jewellery', 'wedding', 'ux'], 'styling'],
+  ['limits?', ['memory', 'rate', 'time', 'size', 'upload', 'file', 'connection', 'request', 'token', 'quota', 'cpu', 'disk', 'storage', 'api', 'character', 'length', 'retry', 'timeout', 'credit', 'speed'], 'cap'],
+];
+/** The hard words of NAMED_AFTER, found by the lexicon scan. */
+export const NAMED_AFTER_WORDS = lexicon(NAMED_AFTER.map(([word]) => word));
 /** The names of NAMED_COMMANDS, found by the lexicon scan (names.ts reads them as their plain words). */
 export const COMMAND_NAMES = lexicon(NAMED_COMMANDS.map(([term]) => term));
 /** Nouns of works and verbs of reading after which a capitalised hard word is a name ("the film Proof", "who wrote Refactoring"; names.ts, titles). */

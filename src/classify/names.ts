@@ -10,9 +10,9 @@
  *
  * What is read as a name:
  * - phrases that always are one (NAMED_COMMANDS, lexicon.ts): "kubectl explain", "terraform
- *   plan", "docker compose", "debug mode", "proof of stake", "EXPLAIN ANALYZE" in any case, a
- *   system's limit ("memory limit"), a job title ("solutions architect"), a craft ("interior
- *   design"), "vs code";
+ *   plan", "docker compose", "debug mode", "proof of stake", "EXPLAIN ANALYZE" in any case, "vs
+ *   code"; and a hard word after a word that makes it one (NAMED_AFTER): a job title ("solutions
+ *   architect"), a craft ("interior design"), a system's limit ("memory limit");
  * - a path, URL, branch, package, file or variable name, tag, channel, mention, flag or inline
  *   code span holding a hard word (hardNames: "feature/optimize-cache", "src/debug/analyze.py",
  *   "@acme/prove-it", "#[derive(Debug)]", "`cargo build --profile debug`");
@@ -27,7 +27,7 @@
  *   works" stays an ask to explain.
  */
 
-import { COMMAND_NAMES, COMPLEX_ASK, DECLINE_FRAMES, DEEP_ASK, DEPTH_TERMS, MENTION_FRAMES, MODERATE_ASK, NAMED_COMMANDS, SQL_COMMAND_WORDS, WHOLE_SYSTEM, WORK_NOUNS, WORKS_AFTER, WORKS_BEFORE } from './lexicon.js';
+import { COMMAND_NAMES, COMPLEX_ASK, DECLINE_FRAMES, DEEP_ASK, DEPTH_TERMS, MENTION_FRAMES, MODERATE_ASK, NAMED_AFTER, NAMED_AFTER_WORDS, NAMED_COMMANDS, SQL_COMMAND_WORDS, WHOLE_SYSTEM, WORK_NOUNS, WORKS_AFTER, WORKS_BEFORE } from './lexicon.js';
 import { isBmpWordChar } from './text.js';
 import { expandTerm, wordSet, type LexiconScan } from './wordlex.js';
 import { HASH_SEED, hashStep } from './wordset.js';
@@ -45,6 +45,10 @@ for (const [term, plain] of NAMED_COMMANDS) {
     PLAIN.set(literal, plain.replace('$0', firstWord).replace('$1', lastWord));
   }
 }
+
+/** Each NAMED_AFTER word's literals → the words that make it a name before it, and what it is read as. */
+const AFTER = new Map<string, { before: ReturnType<typeof wordSet>; plain: string }>();
+for (const [word, before, plain] of NAMED_AFTER) for (const literal of expandTerm(word) ?? []) AFTER.set(literal, { before: wordSet(before), plain });
 
 /** The words the name read as (tests): undefined for a literal that is no name. */
 export const plainNameOf = (literal: string): string | undefined => PLAIN.get(literal);
@@ -241,7 +245,9 @@ export function titles(lex: string, written: string, scan?: LexiconScan): Array<
     const close = titleClose(c);
     const cjk = c >= 0x300a;
     // A straight quote opens only after a space, a line's start or a bracket, before a letter ("I'll" is no quote).
-    if (!cjk && ((i > 0 && isBmpWordChar(written.charCodeAt(i - 1))) || !isBmpWordChar(written.charCodeAt(i + 1)))) continue;
+    // (Every index read is in the text: an index past it gives NaN, and isBmpWordChar called with
+    // one once slowed every caller of it, the lexicon scan's included, ~10 % on the conversations.)
+    if (!cjk && ((i > 0 && isBmpWordChar(written.charCodeAt(i - 1))) || i + 1 >= n || !isBmpWordChar(written.charCodeAt(i + 1)))) continue;
     const j = written.indexOf(String.fromCharCode(close), i + 1);
     if (j < 0 || j - i > TITLE_CHARS) continue;
     const line = written.indexOf('\n', i + 1);
@@ -458,6 +464,17 @@ export function withPlainNames(lex: string, scan: LexiconScan, written: string):
   // Titles, where the ask as written lines up with its lexical form (it nearly always does).
   if (written.length === lex.length) {
     for (const [from, to] of titles(lex, written, scan)) if (!edits.some(([a, len]) => from < a + len && a < to)) edits.push([from, to - from, 'name']);
+  }
+  // A hard word after a word that makes it a name ("solutions architect", "interior design", "memory limit").
+  const after = NAMED_AFTER_WORDS.test(scan) ? NAMED_AFTER_WORDS.places(scan) : [];
+  for (let k = 0; k < after.length; k += 3) {
+    const at = after[k]!;
+    const length = after[k + 2]!;
+    if (at < 2 || lex.charCodeAt(at - 1) !== 32) continue;
+    let s = at - 1;
+    while (s > 0 && isBmpWordChar(lex.charCodeAt(s - 1))) s--;
+    const name = AFTER.get(lex.slice(at, at + length));
+    if (name !== undefined && s < at - 1 && wordIn(name.before, lex, s, at - 1) && !edits.some(([from, len]) => at < from + len && from < at + length)) edits.push([at, length, name.plain]);
   }
   if (!named && !sql && edits.length === 0) return lex;
   const names = named ? COMMAND_NAMES.places(scan) : [];
