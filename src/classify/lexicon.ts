@@ -965,13 +965,14 @@ export const WORK_NOUNS = lexicon([...new Set([...WORKS_BEFORE, ...WORKS_AFTER])
 /** What mentions the word after it rather than uses it ("how do you spell architecture?", "synonyms for optimize"; names.ts, mentions). */
 export const MENTION_FRAMES = lexicon(['spell', 'spelling of', 'pronounce', 'pronunciation of', 'synonyms? (?:for|of)', 'antonyms? (?:for|of)', 'past tense of', 'plural of', '(?:noun|verb|adjective|adverb) form of', 'meaning of', 'etymology of', 'origin of the word', 'the (?:word|verb|term)']);
 /**
- * What declines the hard word after it ("no need to explain", "without any analysis", "I don't
+ * What declines the hard word after it ("no need to explain", "without any design", "I don't
  * need a design", "ohne Herleitung", "不用解释"; names.ts, declined). Not "don't just" (more is
- * asked: "don't just explain it, find out why").
+ * asked: "don't just explain it, find out why"). No term starts with "i" or "ich": a literal that
+ * starts with a common word is tried at every one of those words the lexicon scan reads.
  */
 export const DECLINE_FRAMES = lexicon(
-  ['no need (?:to|for)', "don'?t", 'do not', 'without', 'without any', 'skip', 'skip the', 'not a', 'not asking (?:you )?to', "i don'?t (?:need|want)", 'forget(?: about)?(?: the)?', 'never ?mind(?: the)?', 'no',
-    'sin', 'no hace falta que (?:lo |la )?', 'no quiero', 'no me', 'ohne', 'kein(?:e|en)?', 'ich brauche kein(?:e|en)?', 'pas besoin de', "pas d'", 'sans', 'sem', 'не надо(?: ничего)?', 'не нужно(?: ничего)?', 'не объясняй'],
+  ['no need (?:to|for)', "don'?t", 'do not', 'without', 'without any', 'skip', 'skip the', 'not a', 'not asking (?:you )?to', "don'?t (?:need|want)", 'forget(?: about)?(?: the)?', 'never ?mind(?: the)?', 'no',
+    'sin', 'no hace falta que (?:lo |la )?', 'no quiero', 'no me', 'ohne', 'kein(?:e|en)?', 'brauche kein(?:e|en)?', 'pas besoin de', "pas d'", 'sans', 'sem', 'не надо(?: ничего)?', 'не нужно(?: ничего)?', 'не объясняй'],
   ['不用', '不需要', '无需'],
 );
 /** SQL commands that are hard words: read as commands where written in capitals (names.ts). */
