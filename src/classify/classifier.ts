@@ -496,6 +496,12 @@ const DEFINITION_OPENER = /^\s*(?:please\s+)?(?:define|definition|meaning|what|e
 /** A second question joined to the first: ", and what ...", "; y cuánto ...", ", und wie ...". */
 const SECOND_QUESTION = /[,;]\s*(?:and|y|und|et|и)\s+(?:what|how|which|when|who|why|qué|cuánto|cuántos|cuándo|cómo|was|wie|wann|welche[rsn]?|que|quel(?:le)?s?|combien|quand|comment|что|как|когда|сколько)(?![\p{L}])/u;
 
+/** A rewritten lexical form of an ask (names.ts, typos.ts) read again: its scan and whether the three hard lexicons find a word. */
+function readAgain(lex: string): { lex: string; lexScan: LexiconScan; deep: boolean; complex: boolean; moderate: boolean } {
+  const lexScan = readLexicons(lex);
+  return { lex, lexScan, deep: DEEP_ASK.test(lexScan), complex: COMPLEX_ASK.test(lexScan), moderate: MODERATE_ASK.test(lexScan) };
+}
+
 /**
  * Score one user turn on its own. nested: a part of an ask already read (the stuffing check's
  * rest). earlier: a user turn before the current one, read for the difficulty a follow-up
@@ -551,13 +557,7 @@ function scoreTurn(raw: string, nested = false, earlier = false): TurnScore {
   // the follow-up, the cheaper error).
   if (!earlier && (deep || complex || moderate || COMMAND_NAMES.test(lexScan) || NAMED_AFTER_WORDS.test(lexScan))) {
     const plainNames = withPlainNames(lex, lexScan, askScan);
-    if (plainNames !== lex) {
-      lex = plainNames;
-      lexScan = readLexicons(lex);
-      deep = DEEP_ASK.test(lexScan);
-      complex = COMPLEX_ASK.test(lexScan);
-      moderate = MODERATE_ASK.test(lexScan);
-    }
+    if (plainNames !== lex) ({ lex, lexScan, deep, complex, moderate } = readAgain(plainNames));
   }
   // A short English ask with no word of those three may have misspelt one ("proove", "desing",
   // typos.ts): it is read again, spelt as the lexicons spell it. Not a nested turn (it is part of
@@ -565,13 +565,7 @@ function scoreTurn(raw: string, nested = false, earlier = false): TurnScore {
   // short ask, the reading cost ~3 us a call on 200 characters of hard words, found at once here.)
   if (!nested && !earlier && !deep && !complex && !moderate) {
     const spelt = withTypoFixes(lex);
-    if (spelt !== lex) {
-      lex = spelt;
-      lexScan = readLexicons(lex);
-      deep = DEEP_ASK.test(lexScan);
-      complex = COMPLEX_ASK.test(lexScan);
-      moderate = MODERATE_ASK.test(lexScan);
-    }
+    if (spelt !== lex) ({ lex, lexScan, deep, complex, moderate } = readAgain(spelt));
   }
   const codeLines = nonBlankLines(code);
   const signals: string[] = [];
