@@ -1,6 +1,7 @@
 /**
- * Hard words that are names (names.ts, session 67, probe set 161): commands, settings and
- * products read as the plain names they are, and what must stay an ask.
+ * Hard words that are no ask (names.ts, session 67, probe sets 161-169): commands, settings and
+ * products, paths and names, titles, words asked about and declined words read as plain words,
+ * and what must stay an ask.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
