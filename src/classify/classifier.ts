@@ -552,9 +552,9 @@ function scoreTurn(raw: string, nested = false, earlier = false): TurnScore {
   // named with one ("kubectl explain", "debug logging", EXPLAIN in capitals), a path, URL or name
   // holding one ("feature/optimize-cache"), a title ("'The Design of Everyday Things'"), a word
   // asked about ("spell 'architecture'"), one declined ("no need to explain"). Only where a hard
-  // word or a name was found, and not in an earlier turn a follow-up inherits from (as typos: ~1 us
-  // a turn, ~6 us on the seeded conversations of six earlier turns; a name there can only lift
-  // the follow-up, the cheaper error).
+  // word or a name was found, and not in an earlier turn a follow-up inherits from (as typos: the
+  // reading costs ~1 us a turn of a few hundred characters, and a name there can only lift the
+  // follow-up, the cheaper error).
   if (!earlier && (deep || complex || moderate || COMMAND_NAMES.test(lexScan) || NAMED_AFTER_WORDS.test(lexScan))) {
     const plainNames = withPlainNames(lex, lexScan, askScan);
     if (plainNames !== lex) ({ lex, lexScan, deep, complex, moderate } = readAgain(plainNames));

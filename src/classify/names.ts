@@ -138,7 +138,7 @@ export function hardNames(lex: string): Array<readonly [number, number]> {
     while (start > floor && start > at - NAME_TOKEN && kindOf(lex.charCodeAt(start - 1)) !== KIND_SPACE) start--;
     // A token that starts NAME_TOKEN or more before its first mark is too long to be a name.
     const tooLong = start === at - NAME_TOKEN && start > floor && kindOf(lex.charCodeAt(start - 1)) !== KIND_SPACE;
-    let i = at;
+    let i: number;
     let slashes = 0;
     let joined = false;
     const c = lex.charCodeAt(start);
