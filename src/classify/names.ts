@@ -30,7 +30,7 @@
 import { COMMAND_NAMES, COMPLEX_ASK, DECLINE_FRAMES, DEEP_ASK, DEPTH_TERMS, MENTION_FRAMES, MODERATE_ASK, NAMED_AFTER, NAMED_AFTER_WORDS, NAMED_COMMANDS, SQL_COMMAND_WORDS, WHOLE_SYSTEM, WORK_NOUNS, WORKS_AFTER, WORKS_BEFORE } from './lexicon.js';
 import { isBmpWordChar } from './text.js';
 import { expandTerm, wordSet, type LexiconScan } from './wordlex.js';
-import { HASH_SEED, hashStep } from './wordset.js';
+import { HASH_SEED, hashStep, type WordMap } from './wordset.js';
 
 /** A name's literal (as COMMAND_NAMES matches it) → the words it is read as. */
 const PLAIN = new Map<string, string>();
@@ -47,7 +47,7 @@ for (const [term, plain] of NAMED_COMMANDS) {
 }
 
 /** Each NAMED_AFTER word's literals → the words that make it a name before it, and what it is read as. */
-const AFTER = new Map<string, { before: ReturnType<typeof wordSet>; plain: string }>();
+const AFTER = new Map<string, { before: WordMap<true>; plain: string }>();
 for (const [word, before, plain] of NAMED_AFTER) for (const literal of expandTerm(word) ?? []) AFTER.set(literal, { before: wordSet(before), plain });
 
 /** The words the name read as (tests): undefined for a literal that is no name. */
@@ -212,10 +212,8 @@ function titleClose(c: number): number {
       return -1;
   }
 }
-/** A quote that may open a title. */
-const TITLE_QUOTE = /['"\u201c\u2018\u00ab\u300a\u300c\u300e]/g;
-/** A quote that may open a mention: titles' quotes and „ (German). */
-const MENTION_QUOTE = /['"\u201c\u2018\u00ab\u300a\u300c\u300e\u201e]/g;
+/** A quote that may open a title (titleClose's) or a mention (those and „, German). */
+const OPENING_QUOTE = /['"\u201c\u2018\u00ab\u300a\u300c\u300e\u201e]/g;
 /** A capital and three lower-case letters: where a capitalised word of four or more letters may start. */
 const CAPITALISED = /[A-Z][a-z]{3}/g;
 /** A title's characters at most (a longer quote is a passage, given.ts's). */
@@ -236,13 +234,15 @@ const WORK_AFTER = wordSet(WORKS_AFTER);
 export function titles(lex: string, written: string, scan?: LexiconScan): Array<readonly [number, number]> {
   const found: Array<readonly [number, number]> = [];
   const n = written.length;
-  const quotes = TITLE_QUOTE;
+  const quotes = OPENING_QUOTE;
   quotes.lastIndex = 0;
   // From quote to quote (a regex finds them; the text between is not read unless it is a title).
   while (quotes.test(written)) {
     const i = quotes.lastIndex - 1;
     const c = written.charCodeAt(i);
     const close = titleClose(c);
+    // („ opens a mention, not a title.)
+    if (close < 0) continue;
     const cjk = c >= 0x300a;
     // A straight quote opens only after a space, a line's start or a bracket, before a letter ("I'll" is no quote).
     // (Every index read is in the text: an index past it gives NaN, and isBmpWordChar called with
@@ -267,7 +267,7 @@ export function titles(lex: string, written: string, scan?: LexiconScan): Array<
     let end = i + 4;
     while (end < n && isBmpWordChar(written.charCodeAt(end))) end++;
     capitals.lastIndex = end;
-    if (isHardWord(lex, i, end) && besideWork(lex, i, end) && !found.some(([a, b]) => i >= a && i < b)) found.push([i, end]);
+    if (HARD_WORDS.hasRange(lex, i, end) && besideWork(lex, i, end) && !found.some(([a, b]) => i >= a && i < b)) found.push([i, end]);
   }
   return found.sort((a, b) => a[0] - b[0]);
 }
@@ -288,7 +288,7 @@ const MENTION_CHARS = 24;
 export function mentions(lex: string, scan?: LexiconScan): Array<readonly [number, number]> {
   const found: Array<readonly [number, number]> = [];
   const n = lex.length;
-  const quotes = MENTION_QUOTE;
+  const quotes = OPENING_QUOTE;
   quotes.lastIndex = 0;
   while (quotes.test(lex)) {
     const i = quotes.lastIndex - 1;
@@ -341,7 +341,7 @@ export function mentions(lex: string, scan?: LexiconScan): Array<readonly [numbe
     if (q === 0x27 || q === 0x22 || q === 0x201c || q === 0xab || q === 0x2018) at++;
     let end = at;
     while (end < n && isBmpWordChar(lex.charCodeAt(end))) end++;
-    if (end - at >= 4 && isHardWord(lex, at, end) && !found.some(([a, b]) => at >= a && at < b)) found.push([at, end]);
+    if (end - at >= 4 && HARD_WORDS.hasRange(lex, at, end) && !found.some(([a, b]) => at >= a && at < b)) found.push([at, end]);
   }
   return found.sort((a, b) => a[0] - b[0]);
 }
@@ -379,10 +379,10 @@ export function declined(lex: string, scan: LexiconScan): Array<readonly [number
       let end = at;
       while (end < n && isBmpWordChar(lex.charCodeAt(end))) end++;
       if (end === at) break;
-      const hard = isHardWord(lex, at, end);
+      const hard = HARD_WORDS.hasRange(lex, at, end);
       if (hard && !found.some(([a, b]) => at >= a && at < b)) found.push([at, end]);
       // A filler word that is hard too ("full", "rigorous") is declined with what follows it.
-      if (wordIn(DECLINE_MORE, lex, at, end) || !wordIn(DECLINE_FILLER, lex, at, end)) break;
+      if (DECLINE_MORE.hasRange(lex, at, end) || !DECLINE_FILLER.hasRange(lex, at, end)) break;
       at = end;
       // "high-level": a hyphen joins filler words.
       if (lex.charCodeAt(at) === 45) at++;
@@ -403,7 +403,7 @@ function isTitleCase(written: string, from: number, to: number): boolean {
     }
     const start = k;
     while (k < to && isBmpWordChar(written.charCodeAt(k))) k++;
-    const up = written.charCodeAt(start) >= 65 && written.charCodeAt(start) <= 90;
+    const up = isCapital(written.charCodeAt(start));
     if (first && !up) return false;
     first = false;
     if (k - start >= 4) {
@@ -414,32 +414,23 @@ function isTitleCase(written: string, from: number, to: number): boolean {
   return long > 0 && capital * 2 > long;
 }
 
-/** Whether lex[from, to) is a word of HARD_WORDS. */
-function isHardWord(lex: string, from: number, to: number): boolean {
-  let h = HASH_SEED;
-  for (let k = from; k < to; k++) h = hashStep(h, lex.charCodeAt(k));
-  return HARD_WORDS.getRange(lex, from, to, h) !== undefined;
+/** Whether the word that ends one space before `at` is one of set's ("solutions" before "architect"). */
+function wordBeforeIn(set: WordMap<true>, lex: string, at: number): boolean {
+  if (at < 2 || lex.charCodeAt(at - 1) !== 32) return false;
+  let s = at - 1;
+  while (s > 0 && isBmpWordChar(lex.charCodeAt(s - 1))) s--;
+  return s < at - 1 && set.hasRange(lex, s, at - 1);
 }
 
 /** Whether the word lex[from, to) stands right after a word of WORK_BEFORE or before one of WORK_AFTER (one space between). */
 function besideWork(lex: string, from: number, to: number): boolean {
-  if (from >= 2 && lex.charCodeAt(from - 1) === 32) {
-    let s = from - 1;
-    while (s > 0 && isBmpWordChar(lex.charCodeAt(s - 1))) s--;
-    if (s < from - 1 && wordIn(WORK_BEFORE, lex, s, from - 1)) return true;
-  }
+  if (wordBeforeIn(WORK_BEFORE, lex, from)) return true;
   if (to + 1 < lex.length && lex.charCodeAt(to) === 32) {
     let e = to + 1;
     while (e < lex.length && isBmpWordChar(lex.charCodeAt(e))) e++;
-    if (e > to + 1 && wordIn(WORK_AFTER, lex, to + 1, e)) return true;
+    if (e > to + 1 && WORK_AFTER.hasRange(lex, to + 1, e)) return true;
   }
   return false;
-}
-
-function wordIn(set: ReturnType<typeof wordSet>, lex: string, from: number, to: number): boolean {
-  let h = HASH_SEED;
-  for (let k = from; k < to; k++) h = hashStep(h, lex.charCodeAt(k));
-  return set.getRange(lex, from, to, h) !== undefined;
 }
 
 /**
@@ -470,11 +461,8 @@ export function withPlainNames(lex: string, scan: LexiconScan, written: string):
   for (let k = 0; k < after.length; k += 3) {
     const at = after[k]!;
     const length = after[k + 2]!;
-    if (at < 2 || lex.charCodeAt(at - 1) !== 32) continue;
-    let s = at - 1;
-    while (s > 0 && isBmpWordChar(lex.charCodeAt(s - 1))) s--;
     const name = AFTER.get(lex.slice(at, at + length));
-    if (name !== undefined && s < at - 1 && wordIn(name.before, lex, s, at - 1) && !edits.some(([from, len]) => at < from + len && from < at + length)) edits.push([at, length, name.plain]);
+    if (name !== undefined && wordBeforeIn(name.before, lex, at) && !edits.some(([from, len]) => at < from + len && from < at + length)) edits.push([at, length, name.plain]);
   }
   if (!named && !sql && edits.length === 0) return lex;
   const names = named ? COMMAND_NAMES.places(scan) : [];

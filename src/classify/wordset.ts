@@ -53,6 +53,13 @@ export class WordMap<V> {
     else this.place(this.keys.length - 1);
   }
 
+  /** Whether the word text[start, end) is a key, hashed here (where no scan hashed it already; no string made). */
+  hasRange(text: string, start: number, end: number): boolean {
+    let h = HASH_SEED;
+    for (let k = start; k < end; k++) h = hashStep(h, text.charCodeAt(k));
+    return this.getRange(text, start, end, h) !== undefined;
+  }
+
   /** The value of the word text[start, end) whose hash is h (request time: no string made). */
   getRange(text: string, start: number, end: number, h: number): V | undefined {
     const mask = this.slots.length - 1;
