@@ -213,6 +213,12 @@ interface TurnScore {
    * easier ask. The word model's second opinion does not overrule it (classifyMessages).
    */
   settled?: boolean;
+  /** XXX */
+  /**
+   * What the word model reads instead of the turn as written: the ask with its names read as plain
+   * words (names.ts), where they held its hardest word. Undefined otherwise.
+   */
+  modelText?: string;
   /** The text the lexicons read and what they found (a nested score's caller may reuse them). */
   lex?: string;
   lexScan?: LexiconScan;
@@ -554,10 +560,17 @@ function scoreTurn(raw: string, nested = false, earlier = false): TurnScore {
   // asked about ("spell 'architecture'"), one declined ("no need to explain"). Only where a hard
   // word or a name was found, and not in an earlier turn a follow-up inherits from (as typos: the
   // reading costs ~1 us a turn of a few hundred characters, and a name there can only lift the
-  // follow-up, the cheaper error).
+  // follow-up, the cheaper error). Where the names took the ask's hardest word, the word model
+  // reads the ask as the rules now do (modelText): read as written, its words lifted "how do you
+  // pronounce 'derive'?" and "I don't need a design, only the name of …" a tier (session 68).
+  let modelText: string | undefined;
   if (!earlier && (deep || complex || moderate || COMMAND_NAMES.test(lexScan) || NAMED_AFTER_WORDS.test(lexScan))) {
     const plainNames = withPlainNames(lex, lexScan, askScan);
-    if (plainNames !== lex) ({ lex, lexScan, deep, complex, moderate } = readAgain(plainNames));
+    if (plainNames !== lex) {
+      const hardest = deep ? 3 : complex ? 2 : moderate ? 1 : 0;
+      ({ lex, lexScan, deep, complex, moderate } = readAgain(plainNames));
+      if ((deep ? 3 : complex ? 2 : moderate ? 1 : 0) < hardest) modelText = plainNames;
+    }
   }
   // A short English ask with no word of those three may have misspelt one ("proove", "desing",
   // typos.ts): it is read again, spelt as the lexicons spell it. Not a nested turn (it is part of
@@ -908,7 +921,7 @@ function scoreTurn(raw: string, nested = false, earlier = false): TurnScore {
   if (family === 'moderate') score = Math.min(score, THRESHOLDS[3]! - 0.6);
   // A real question is at least simple, whatever brevity asks.
   if (family !== 'none') score = Math.max(score, THRESHOLDS[0]! + 0.2);
-  return { score, signals, smallTalk: false, short: substance <= 14 && codeLines === 0 && !material, family, plain: !code && !material, settled, lex, lexScan };
+  return { score, signals, smallTalk: false, short: substance <= 14 && codeLines === 0 && !material, family, plain: !code && !material, settled, modelText, lex, lexScan };
 }
 
 /**
@@ -1066,7 +1079,7 @@ export function classifyMessages(
     // The rules recognised nothing in this ask (no verb, problem, puzzle or material, no context):
     // the word model reads it, and may lift it one tier, never more and never down (wordmodel.ts).
     // The model first: it is the cheaper test, and most reads lift nothing.
-    const s = model(currentText);
+    const s = model(current.modelText ?? currentText);
     if (wordModelTierOf(s) > idx && idx < TIER_NAMES.length - 1 && modelMayLift()) {
       // Its confidence is the fitted odds that the label is above the rules' tier, as a second
       // opinion's is: such lifts are right about half the time out of fold, not the band's ~0.9.
@@ -1086,7 +1099,7 @@ export function classifyMessages(
     // where the odds of the tier above pass what the cost ratio asks for (secondOpinionMarginFor).
     const reading: SecondOpinionTier = idx === MODERATE ? 'moderate' : 'simple';
     const margin = typeof secondOpinionMargin === 'number' ? secondOpinionMargin : secondOpinionMargin[reading];
-    const read = margin === Infinity ? -Infinity : model(currentText);
+    const read = margin === Infinity ? -Infinity : model(current.modelText ?? currentText);
     if (read > idx + margin && (reading === 'moderate' ? !followsUserTurn(messages, lastUser) && readable() : modelMayLift())) {
       // Its confidence is the fitted odds that the label is above the reading (P of the tier above
       // or higher: that tier's by far the most), not the band middle's: lifted readings are right

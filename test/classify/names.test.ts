@@ -227,4 +227,27 @@ describe('hard words that are names (names.ts)', () => {
     // And an ask that uses the hard word beside the name is read by it.
     expect(tier('prove that proof of stake with 1/3 byzantine validators cannot finalize two conflicting blocks')).toBe('deep');
   });
+
+  it('lets the word model read an ask as the rules do where a name held its hardest word (session 68)', () => {
+    // A stand-in model records what it is given and lifts nothing.
+    const readByModel = (text: string) => {
+      const seen: string[] = [];
+      classifyMessages([{ role: 'user', content: text }], undefined, (t) => {
+        seen.push(t);
+        return 0;
+      });
+      return seen;
+    };
+    expect(readByModel("how do you pronounce 'derive'?")).toEqual(['how do you pronounce name?']);
+    expect(readByModel("I don't need a design, only the name of the AWS service for managed Kafka")).toEqual(["i don't need a that, only the name of the aws service for managed kafka"]);
+    // A name that held it ("optimize" in the branch), one that leaves it in place ("explain"
+    // outside the branch), and an ask with no name: the last two read as written.
+    expect(readByModel('explain what the branch feature/optimize-cache changes')).toEqual(['explain what the branch name changes']);
+    expect(readByModel('explain what the branch feature/explain-docs changes')).toEqual(['explain what the branch feature/explain-docs changes']);
+    expect(readByModel('what is a good name for a cat?')).toEqual(['what is a good name for a cat?']);
+    // Before session 68 the model's reading of the hard word lifted each a tier (moderate, complex).
+    expect(tier("how do you pronounce 'derive'?")).toBe('simple');
+    expect(tier("I don't need a design, only the name of the AWS service for managed Kafka")).toBe('moderate');
+    expect(tier('how much does an interior design course cost in the UK?')).toBe('simple');
+  });
 });
