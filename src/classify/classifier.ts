@@ -5,7 +5,7 @@ import { givenPassage, groundedAsk, pastedLogs, TONE_EDIT } from './given.js';
 import { ANALYSIS_ASKED, BREAKDOWN, BREVITY, BUILD_VERB_DE, CHANGE_REF, CHANGE_RISK, CHEAPEST, COHORT_WORD, COMMAND_NAMES, COMPLEX_ASK, CONDITIONAL_DE, CONSTRAINT, COUNTING_PUZZLE, CREATIVE_OBJECT, DEEP_ASK, definesTools, DEPTH_TERMS, DESIGN_QUESTION, DIAGNOSE_ASK, EFFORT_WORDS, endLookup, EXTREMAL, FAILURE_PATTERN, IMPLEMENT_VERB, JUDGEMENT, KEPT_OR_LOST_MEASURE, LOOKUP_CORE, LOWER_CASE_SYSTEMS, MATH_MULTI_STEP, MATH_TASK, MATH_WORDS, mathNotationIn, METHOD_QUESTION, MODERATE_ASK, MULTI_STEP, NAMED_AFTER_WORDS, OPERATIONAL_GUARANTEE, OWN_RECORD, PUZZLE_STRATEGY, QUANTITY_QUESTION, REFACTOR_VERB, RETENTION_WORD, REVIEW_ASK, SEARCH_VERB, SEQUENCE_ASK, SIMPLE_ASK, SMALL_TALK_WORDS, SYMPTOM, SYMPTOM_OF_SYSTEM, SYSTEM_BRIEF, SYSTEM_RIGOUR, TECH_CONTEXT, TOPIC_SWITCH, TRIP_DAYS, TRIVIAL_ASK, WH_LOOKUP, WHOLE_SYSTEM } from './lexicon.js';
 import { ARITHMETIC_STEP, countQuantities, endsInArithmetic, figuresIn, largestNumber, numericRanges, powerQuestionIn, quantitiesIn } from './numbers.js';
 import { hasSocialWord, isSmallTalk, socialEdge, withoutSocialEdges } from './social.js';
-import { withPlainNames } from './names.js';
+import { declinesWorking, withPlainNames } from './names.js';
 import { clauseRanges, NO_OBJECT, stuffingClauses, unknownKeptWords, withoutHardWords } from './stuffing.js';
 import { withTypoFixes } from './typos.js';
 import { approxWords, astralToBmp, type ChatMessageLike, currentTurnIndex, ends, isBmpLetter, isBmpWordChar, isJsSpace, isUnspaced, isUntrainedScript, lexicalForm, listLines, messageEnds, messageHead, nonBlankLines, splitAsk, technicalMarks, type TechnicalMarks, textShape, withCommonMarksAtEnds, withPlainSpaces, wordsUpTo } from './text.js';
@@ -564,7 +564,9 @@ function scoreTurn(raw: string, nested = false, earlier = false): TurnScore {
   // reads the ask as the rules now do (modelText): read as written, its words lifted "how do you
   // pronounce 'derive'?" and "I don't need a design, only the name of …" a tier (session 68).
   let modelText: string | undefined;
+  let workingDeclined = false;
   if (!earlier && (deep || complex || moderate || COMMAND_NAMES.test(lexScan) || NAMED_AFTER_WORDS.test(lexScan))) {
+    workingDeclined = declinesWorking(lex, lexScan);
     const plainNames = withPlainNames(lex, lexScan, askScan);
     if (plainNames !== lex) {
       const hardest = deep ? 3 : complex ? 2 : moderate ? 1 : 0;
@@ -861,7 +863,7 @@ function scoreTurn(raw: string, nested = false, earlier = false): TurnScore {
     // A short ask to explain or compare pasted text is one reading, however long the text.
     if (plainModerate && substance <= 20) score = Math.min(score, MODERATE_CEILING);
   }
-  if (BREVITY.test(lexScan)) {
+  if (BREVITY.test(lexScan) || workingDeclined) {
     score -= 0.8;
     // A difference asked for in one line ("the difference between a process and a thread, in one
     // sentence") is two definitions, and a definition explained in one ("用一句话解释什么是递归",

@@ -354,6 +354,24 @@ const DECLINE_MORE = wordSet(['just', 'only', 'simply', 'merely']);
 const CJK_DECLINED = new Set(['解释', '证明', '推导', '设计', '分析', '优化', '説明', '証明', '設計', '解釋', '證明']);
 
 /**
+ * The working of an answer, which a frame may decline to ask for the answer alone ("no
+ * derivation", "don't prove it, just tell me", "pas besoin de démonstration", "不用解释").
+ */
+const WORKING = wordSet(['explain', 'explanation', 'explanations', 'prove', 'proof', 'proofs', 'derive', 'derivation', 'derivations', 'démonstration', 'demonstration', 'rigorous', 'justification', 'justify']);
+const CJK_WORKING = new Set(['解释', '证明', '推导', '説明', '証明', '解釋', '證明']);
+
+/**
+ * Whether a frame declines the working of the answer (WORKING; declined's frames, in an ask of at
+ * most SHORT_ASK characters): the ask wants the answer alone, as "briefly" or "just the answer"
+ * says (BREVITY). Exported for scoreTurn and tests.
+ */
+export function declinesWorking(lex: string, scan: LexiconScan): boolean {
+  if (lex.length > SHORT_ASK) return false;
+  for (const [from, to] of declined(lex, scan)) if (to - from === 2 ? CJK_WORKING.has(lex.slice(from, to)) : WORKING.hasRange(lex, from, to)) return true;
+  return false;
+}
+
+/**
  * [start, end) of each hard word in lex that a frame declines (DECLINE_FRAMES, found by the lexicon
  * scan; exported for tests): "no need to explain", "without any design", "not a full design",
  * "I don't need a design", "skip the explanation", "不用解释". Up to two filler words may stand

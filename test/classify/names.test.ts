@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { classifyMessages } from '../../src/classify/classifier.js';
 import { COMMAND_NAMES, MATH_WORDS, NAMED_COMMANDS } from '../../src/classify/lexicon.js';
-import { declined, hardNames, mentions, plainNameOf, SHORT_ASK, titles, withPlainNames } from '../../src/classify/names.js';
+import { declined, declinesWorking, hardNames, mentions, plainNameOf, SHORT_ASK, titles, withPlainNames } from '../../src/classify/names.js';
 import { lexicalForm } from '../../src/classify/text.js';
 import { expandTerm, readLexicons } from '../../src/classify/wordlex.js';
 
@@ -226,6 +226,19 @@ describe('hard words that are names (names.ts)', () => {
     expect(tier('review this diff to lib/derive.js:\n```diff\n-  return a.map(x => x * rate)\n+  return a.map(x => Math.round(x * rate * 100) / 100)\n```\nis the rounding correct for invoices in JPY and EUR?')).toBe('complex');
     // And an ask that uses the hard word beside the name is read by it.
     expect(tier('prove that proof of stake with 1/3 byzantine validators cannot finalize two conflicting blocks')).toBe('deep');
+  });
+
+  it('reads the working of an answer declined as a brief answer asked for, and other declines as no ask (session 68)', () => {
+    const working = (text: string) => {
+      const lex = lexicalForm(text);
+      return declinesWorking(lex, readLexicons(lex));
+    };
+    for (const text of ['no need to explain, just the command', 'no derivation please', "don't prove it, just tell me", 'pas besoin de démonstration', '不用解释，直接告诉我', "I don't want a rigorous answer"]) expect(working(text)).toBe(true);
+    // A declined design or optimisation is no ask, but says nothing of the answer's length; a word
+    // asked for more ("don't just explain it") and an ask longer than SHORT_ASK are not read.
+    for (const text of ["don't optimize it yet, what port?", 'without any design, which port?', "don't just explain it, find out why", `no need to explain. ${'the service restarts at night. '.repeat(14)}`]) expect(working(text)).toBe(false);
+    expect(read('no need to explain anything, what is the capital of Peru?').signals).toContain('asks for a brief answer');
+    expect(read("don't optimize anything yet, what's the default port of redis?").signals).not.toContain('asks for a brief answer');
   });
 
   it('lets the word model read an ask as the rules do where a name held its hardest word (session 68)', () => {
