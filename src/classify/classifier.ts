@@ -150,6 +150,8 @@ const ONE_ACTION_VERBS = new Set([
   'rückgängig machen', 'sort', 'ordenar', 'trier', 'sortieren', 'отсортировать',
   // Session 67 (probe set 163): one git command each ("how do I merge the branch … into main?").
   'merge', 'checkout', 'push', 'pull', 'clone', 'stash', 'revert', 'commit', 'switch',
+  // Session 68 (probe set 171): "how do I freeze the top row in Google Sheets?", "how do I skip a test?".
+  'freeze', 'unfreeze', 'skip',
 ]);
 
 /** What "make" does in a how-to of one action: formatting ("How do I make text bold in Markdown?"). */

@@ -91,6 +91,10 @@ export const MODERATE_ASK = lexicon(
   [
     // Session 67 (probe set 165): a work's or a subject's main ideas summed up from knowledge, not a given text ("summarize the key lessons of 'Clean Code'").
     'summari[sz]e (?:the )?(?:main|key) (?:ideas|points|lessons|arguments|causes|takeaways|themes|findings)',
+    // Session 68 (probe set 171): a recipe asked for is a piece of writing with its steps ("give me a
+    // vegetarian lasagne recipe for 6"). Not every "recipe for": set 101 calls "what i want is a
+    // recipe for dinner … nothing fancy" simple.
+    'give me (?:a|an|some) (?:[\\p{L}-]+ ){0,3}recipes?',
     'explain', 'compare', 'comparison', 'contrast', 'compared (?:with|to)', 'versus', 'vs\\.?', 'comparée?s? (?:à|avec)', 'why', 'how does', 'how do(?:es)? .{0,40} work', 'describe (?:how|why)', 'cómo funciona', 'wie funktioniert', 'comment fonctionne', 'как работает', 'come funziona', 'como funciona', 'causes and effects', 'cause and effect', 'how would', 'how should',
     'in plain (?:terms|english|words|language)', 'in simple (?:terms|words)', "in layman'?s terms", "like i'?m (?:5|five)", 'eli5', 'en términos (?:simples|sencillos)', 'en termes simples', 'in einfachen worten', 'einfach erklärt', 'простыми словами',
     'config to', 'config that', 'configuration to', 'configuration that',
@@ -138,6 +142,8 @@ export const SIMPLE_ASK = lexicon(
     // Set 101: a role to play (its first reply is one turn in character: what else is asked decides) and a transcription.
     '^(?:act as|pretend (?:you(?:\'re| are)|to be)|role-?play(?: as)?|imagine (?:you(?:\'re| are)))', 'transcribe',
     'which', 'define', 'definition', 'convert', 'translate', 'summari[sz]e', 'summary', 'tl;?dr', 'list', 'name', 'spell', 'rephrase', 'reword',
+    // Session 68 (probe set 171): a format made plain or dense ("pretty-print this JSON").
+    'pretty-?print', 'pretty print', 'minify', 'beautify',
     '(?:fix|correct) the (?:typo|grammar|spelling)', 'corrige', 'korrigiere', 'make (?:this|it) (?:sound )?(?:more )?(?:formal|polite|casual|friendly|friendlier|professional)', 'proofread', 'shorten', 'format', 'rename', 'extract', 'count', 'sort (?:these|this|them|the following|the list) (?:alphabetically|by (?:name|date|length|size|price)|in (?:alphabetical|ascending|descending|reverse) order)', 'alphabeti[sz]e', 'how many', 'how much', 'how far', 'how do i',
     'meaning', 'mean', 'synonym', 'give me (?:a|an) (?:example|synonym|name|title|quote)', 'suggest a name', 'recommend a', 'recommend (?:some|a few|two|three|four|five|\\d+) (?:books?|films?|movies?|songs?|albums?|podcasts?|games?|novels?|shows?|series|restaurants?|places?)', 'is it', 'add (?:docstrings|comments)',
     'default', 'by default', 'max(?:imum)? (?:size|length|number|value|payload)', '(?:what|which) port', 'standardport', 'command (?:to|for)', 'por defecto', 'par défaut', 'по умолчанию', 'standardwert',

@@ -2529,6 +2529,17 @@ describe('session 66: asks in fourteen languages written with English technical 
       deep: ['prove que o algoritmo de Dijkstra encontra o caminho mínimo quando todos os pesos são não-negativos', 'докажи, что задача SAT принадлежит классу NP, и объясни reduction от 3-SAT'],
     }, full);
   });
+
+  it('reads set 171: a recipe asked for is writing, a format made plain is an edit, freezing a row is one action', () => {
+    // Before session 68 (rules alone): simple, moderate, moderate, moderate, moderate.
+    expect(rules('give me a vegetarian lasagne recipe for 6').tier).toBe('moderate');
+    expect(rules('pretty-print this JSON: {"a":1,"b":[1,2]}').tier).toBe('simple');
+    expect(rules('minify this CSS: body { margin: 0; }').tier).toBe('simple');
+    expect(rules('how do I freeze the top row in Google Sheets?').tier).toBe('simple');
+    // What stays: set 101's dinner "nothing fancy", a recipe to scale, a how-to of a process.
+    expect(rules('ok so basically what i want is a recipe for dinner tonight i have chicken rice and some spinach nothing fancy').tier).toBe('simple');
+    expect(rules('how do I set up a recurring budget review in Google Sheets for a team of five?').tier).not.toBe('simple');
+  });
 });
 describe('thinkcap classify --jsonl', () => {
   it('prints one JSON object per line, in order', () => {
