@@ -645,7 +645,7 @@ function scoreTurn(raw: string, nested = false, earlier = false): TurnScore {
     // every combination of the ranges is a candidate.
     family = 'complex';
     extra.push('a search over many combinations');
-  } else if (below('moderate') && (MATH_TASK.test(lexScan) || COUNTING_PUZZLE.test(lexScan) || powerQuestion || (QUANTITY_QUESTION.test(lexScan) && quantitiesIn(lex, lexScan) + (grounded === null ? 0 : figuresIn(grounded.passage)) >= 2))) {
+  } else if (below('moderate') && (MATH_TASK.test(lexScan) || COUNTING_PUZZLE.test(lexScan) || powerQuestion || (QUANTITY_QUESTION.test(lexScan) && quantitiesIn(lex, lexScan) + (grounded === null ? 0 : figuresIn(grounded.passage)) + (split.data === '' ? 0 : figuresIn(split.data)) >= 2))) {
     family = 'moderate';
     extra.push('a calculation or word problem');
   } else if (

@@ -710,8 +710,10 @@ export interface SplitText {
   ask: string;
   /** Code blocks (fenced or indented) found in the message. */
   code: string;
-  /** Other pasted material (long quoted text the ask applies to). */
+  /** Other pasted material (long quoted text the ask applies to, and data). */
   material: string;
+  /** The rows of tables pasted with the ask (tableRows), one per line; part of material too. */
+  data: string;
 }
 
 const ASK_WINDOW = 600; // characters of instruction kept from each end of a long paste
@@ -795,19 +797,28 @@ function lineEnd(text: string, start: number): number {
 export function splitAsk(text: string, isInstruction: (paragraph: string) => boolean = () => true): SplitText {
   let code = '';
   let prose = text;
+  let data = '';
   if (text.includes('```')) ({ prose, code } = takeFences(text));
-  // Indented or syntax-heavy lines outside fences are code too.
+  // Indented or syntax-heavy lines outside fences are code too, and the rows of a pasted table
+  // are data (tableRows).
   if (prose.length > 80) {
+    const rows = tableRows(prose);
     // Runs of prose lines are kept as slices (one per run, not one per line): a message with no
-    // code line keeps its prose as it is.
+    // code line or table keeps its prose as it is.
     let kept = '';
     let keptAny = false;
     let runStart = 0;
+    let row = 0;
     const n = prose.length;
     for (let start = 0; start <= n; ) {
       const end = lineEnd(prose, start);
-      if (codeLineAt(prose, start, end)) {
-        code += prose.slice(start, end) + '\n';
+      const isRow = rows !== null && row < rows.length && rows[row] === start;
+      if (isRow) row++;
+      // A code line is code, a row of a table among them too ("a = 1;" twice is no table).
+      const isCode = codeLineAt(prose, start, end);
+      if (isCode || isRow) {
+        if (isCode) code += prose.slice(start, end) + '\n';
+        else data += prose.slice(start, end) + '\n';
         if (start > runStart) {
           const run = prose.slice(runStart, start - 1);
           kept = keptAny ? kept + '\n' + run : run;
@@ -823,7 +834,7 @@ export function splitAsk(text: string, isInstruction: (paragraph: string) => boo
     }
     prose = kept;
   }
-  if (prose.length <= ASK_WINDOW * 2 + 200) return { ask: prose.trim(), code, material: '' };
+  if (prose.length <= ASK_WINDOW * 2 + 200) return { ask: prose.trim(), code, material: data, data };
   // A long message: the instruction is its first or last paragraph (or both); the rest is material.
   const breaks = paragraphBreaks(prose);
   // The paragraphs, counted up to three: which of them are the ask and which the material is read at the ends only.
@@ -852,7 +863,95 @@ export function splitAsk(text: string, isInstruction: (paragraph: string) => boo
     material = prose.slice(from === 0 ? 0 : breaks.firstEnd, to === count ? prose.length : breaks.lastStart);
     if (!breaks.allBare) material = material.replace(PARAGRAPH_BREAK_ALL, '\n\n');
   }
-  return { ask: asks.join('\n').trim(), code, material };
+  return { ask: asks.join('\n').trim(), code, material: data === '' ? material : material === '' ? data : `${material}\n\n${data}`, data };
+}
+
+/** A line longer than this is no table row (tableRows). */
+const TABLE_ROW_MAX = 300;
+/** Lines tableRows reads a text's rows in: past them, the rest is read as written. */
+const TABLE_LINES = 400;
+
+/**
+ * Where a table row starts, in text order, or null where the text has none: lines that are rows
+ * of a table pasted with the ask (CSV, tab- or semicolon-separated rows, markdown table rows):
+ * two or more side by side (no blank line between) with the same delimiter the same number of
+ * times (tableRowShape), one of them holding a digit. Such rows are data the ask is about, not the
+ * ask: their commas listed no items and their numbers no quantities of it (probe set 173: "which
+ * month had the highest revenue?" under four rows "Jan,120" read moderate).
+ */
+export function tableRows(text: string): number[] | null {
+  if (text.indexOf(',') < 0 && text.indexOf('|') < 0 && text.indexOf(';') < 0 && text.indexOf('\t') < 0) return null;
+  let rows: number[] | null = null;
+  // The current run of lines of one shape: where it starts, its shape, its lines' starts, whether one holds a digit.
+  let runShape = 0;
+  let runDigit = false;
+  const runStarts: number[] = [];
+  const close = () => {
+    if (runStarts.length >= 2 && runDigit) (rows ??= []).push(...runStarts);
+    runStarts.length = 0;
+    runDigit = false;
+  };
+  const n = text.length;
+  // The next delimiter of each kind at or after a line's start (Infinity: none): a line with none
+  // is no row, found without reading it (most lines of prose).
+  let comma = -1;
+  let pipe = -1;
+  let semicolon = -1;
+  let tab = -1;
+  const next = (ch: string, from: number) => {
+    const at = text.indexOf(ch, from);
+    return at < 0 ? Infinity : at;
+  };
+  let lines = 0;
+  for (let start = 0; start <= n && lines < TABLE_LINES; lines++) {
+    const end = lineEnd(text, start);
+    if (comma < start) comma = next(',', start);
+    if (pipe < start) pipe = next('|', start);
+    if (semicolon < start) semicolon = next(';', start);
+    if (tab < start) tab = next('\t', start);
+    const shape = Math.min(comma, pipe, semicolon, tab) < end ? tableRowShape(text, start, end) : 0;
+    if (shape === 0 || shape !== runShape) close();
+    runShape = shape;
+    if (shape !== 0) {
+      runStarts.push(start);
+      if (!runDigit) for (let i = start; i < end; i++) if (isDigitCode(text.charCodeAt(i))) { runDigit = true; break; }
+    }
+    start = end + 1;
+  }
+  close();
+  return rows;
+}
+
+/**
+ * A line's shape as a table row: its delimiter and how many times it stands there (delimiter
+ * code * 1,000 + count), or 0 where it is no row. A markdown row opens and closes with '|'; a
+ * tab-, semicolon- or comma-separated one has the delimiter and no space after a comma (", " lists
+ * items in prose: "pay 2.9, manager 4.1"). A line of TABLE_ROW_MAX characters or more is none.
+ */
+function tableRowShape(text: string, start: number, end: number): number {
+  let a = start;
+  let b = end;
+  while (a < b && isJsSpace(text.charCodeAt(a))) a++;
+  while (b > a && isJsSpace(text.charCodeAt(b - 1))) b--;
+  if (b - a < 3 || b - a >= TABLE_ROW_MAX) return 0;
+  let pipes = 0;
+  let tabs = 0;
+  let semicolons = 0;
+  let commas = 0;
+  for (let i = a; i < b; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 124) pipes++;
+    else if (c === 9) tabs++;
+    else if (c === 59) semicolons++;
+    else if (c === 44) {
+      if (i + 1 < b && text.charCodeAt(i + 1) === 32) return 0;
+      commas++;
+    }
+  }
+  if (text.charCodeAt(a) === 124 && text.charCodeAt(b - 1) === 124) return 124 * 1000 + pipes;
+  if (tabs > 0) return 9 * 1000 + tabs;
+  if (semicolons > 0) return 59 * 1000 + semicolons;
+  return commas > 0 ? 44 * 1000 + commas : 0;
 }
 
 /** What splits paragraphs: a line break, any white space, a line break. */

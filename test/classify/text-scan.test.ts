@@ -37,13 +37,41 @@ function referenceProseAndCode(text: string): { prose: string; code: string } {
   }
   if (prose.length > 80) {
     const kept: string[] = [];
-    for (const line of prose.split('\n')) {
+    const lines = prose.split('\n');
+    const rows = referenceTableRows(lines);
+    lines.forEach((line, i) => {
       if (line.length >= 3 && CODE_LINE.test(line)) code += line + '\n';
-      else kept.push(line);
-    }
+      else if (!rows.has(i)) kept.push(line);
+    });
     prose = kept.join('\n');
   }
   return { prose, code };
+}
+
+/**
+ * The lines (indices) that are rows of a pasted table, by regexes (tableRows' reference): side by
+ * side lines of one shape, two or more, one with a digit. A shape: '|' at both ends and how many
+ * '|'; else the first of tab, ';' and ',' the line holds, and how many (none with ", ").
+ */
+function referenceTableRows(lines: readonly string[]): Set<number> {
+  const shape = (raw: string): string => {
+    const line = raw.trim();
+    if (line.length < 3 || line.length >= 300) return '';
+    if (/, /.test(line)) return '';
+    if (/^\|.*\|$/.test(line)) return `|${line.split('|').length}`;
+    for (const d of ['\t', ';', ',']) if (line.includes(d)) return `${d}${line.split(d).length}`;
+    return '';
+  };
+  const rows = new Set<number>();
+  let i = 0;
+  while (i < lines.length) {
+    const s = shape(lines[i]!);
+    let j = i + 1;
+    while (s !== '' && j < lines.length && shape(lines[j]!) === s) j++;
+    if (s !== '' && j - i >= 2 && lines.slice(i, j).some((l) => /\d/.test(l))) for (let k = i; k < j; k++) rows.add(k);
+    i = s === '' ? i + 1 : j;
+  }
+  return rows;
 }
 
 const pieces = [
@@ -179,6 +207,39 @@ describe('splitAsk scanners', () => {
     for (const t of [fill('```js\n```py\n````\n  ```\n', 4096), fill('{\n;\n', 4096), fill('    x;\n', 4096)]) {
       const ref = referenceProseAndCode(t);
       expect(splitAsk(t).code).toBe(ref.code);
+    }
+  });
+
+  it('pasted table rows: data, not ask, as the reference decides (property)', () => {
+    const cell = fc.constantFrom('a', 'Jan', '120', '4.5', 'x y', '', '-', 'é', '证明');
+    const row = fc.tuple(fc.constantFrom(',', ';', '\t', '|', ', '), fc.array(cell, { minLength: 1, maxLength: 4 }), fc.boolean()).map(([d, cells, framed]) => (d === '|' && framed ? `| ${cells.join(' | ')} |` : cells.join(d)));
+    const line = fc.oneof(row, fc.constantFrom('which month had the highest revenue?', '', '   ', 'const a = 1;', '|---|---|', 'a,b,c,d,e'));
+    fc.assert(
+      fc.property(fc.array(line, { minLength: 1, maxLength: 12 }), (lines) => {
+        const text = `Here is the table I exported from our sales system this morning:\n${lines.join('\n')}\nwhat stands out in these numbers, please?`;
+        const all = text.split('\n');
+        const rows = referenceTableRows(all);
+        const got = splitAsk(text);
+        const expected = all.filter((l, i) => rows.has(i) && !(l.length >= 3 && CODE_LINE.test(l)));
+        expect(got.data).toBe(expected.map((l) => l + '\n').join(''));
+        expect(got.material).toBe(got.data);
+        expect(got.ask).toBe(referenceProseAndCode(text).prose.trim());
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('reads CSV, tab-separated and markdown rows as data, and prose lists, one row or rows with no digit as ask', () => {
+    const csv = splitAsk('month,revenue\nJan,120\nFeb,135\nMar,128\n\nwhich month had the highest revenue in the first quarter?');
+    expect(csv.ask).toBe('which month had the highest revenue in the first quarter?');
+    expect(csv.data).toBe('month,revenue\nJan,120\nFeb,135\nMar,128\n');
+    expect(splitAsk('| day | steps |\n|---|---|\n| Mon | 8,200 |\n| Tue | 12,400 |\n\ndid I hit 10k on average this week?').ask).toBe('did I hit 10k on average this week?');
+    expect(splitAsk('name\tscore\nAna\t82\nBen\t91\n\nwho scored highest in this little table, and by how many points?').data).toContain('Ana\t82');
+    // A list in prose (", "), one row alone, and rows of words only stay the ask; so does a message
+    // of at most 80 characters (its lines are not split, as code lines are not).
+    expect(splitAsk('month,revenue\nJan,120\nFeb,135\n\nwhich month was best?').data).toBe('');
+    for (const text of ['Pay 2.9, Manager 4.1, Workload 2.4\nGrowth 3.0, Team 4.4\n\nwhich two areas should leadership prioritize?', 'id,name\n\nwhat would a good primary key be for this table of users?', 'apple,pear\nfig,kiwi\n\nmerge these two lists and remove duplicates, please']) {
+      expect(splitAsk(text).data).toBe('');
     }
   });
 
