@@ -2,7 +2,7 @@ import { TIER_NAMES, type TierName } from '../config/schema.js';
 import { decideTier, DEFAULT_UNDER_TIER_COST, tierProbabilities } from './calibration.js';
 import { agentCommand, opensWithInstruction } from './commands.js';
 import { givenPassage, groundedAsk, pastedLogs, TONE_EDIT } from './given.js';
-import { ANALYSIS_ASKED, BREAKDOWN, BREVITY, BUILD_VERB_DE, CHANGE_REF, CHANGE_RISK, CHEAPEST, COHORT_WORD, COMMAND_NAMES, COMPLEX_ASK, CONDITIONAL_DE, CONSTRAINT, COUNTING_PUZZLE, CREATIVE_OBJECT, DEEP_ASK, definesTools, DEPTH_TERMS, DESIGN_QUESTION, DIAGNOSE_ASK, EFFORT_WORDS, endLookup, EXTREMAL, FAILURE_PATTERN, IMPLEMENT_VERB, JUDGEMENT, KEPT_OR_LOST_MEASURE, LOOKUP_CORE, LOWER_CASE_SYSTEMS, MATH_MULTI_STEP, MATH_TASK, MATH_WORDS, mathNotationIn, METHOD_QUESTION, MODERATE_ASK, MULTI_STEP, NAMED_AFTER_WORDS, OPERATIONAL_GUARANTEE, OWN_RECORD, PUZZLE_STRATEGY, QUANTITY_QUESTION, REFACTOR_VERB, RETENTION_WORD, REVIEW_ASK, SEARCH_VERB, SEQUENCE_ASK, SIMPLE_ASK, SMALL_TALK_WORDS, SYMPTOM, SYMPTOM_OF_SYSTEM, SYSTEM_BRIEF, SYSTEM_RIGOUR, TECH_CONTEXT, TOPIC_SWITCH, TRIP_DAYS, TRIVIAL_ASK, WH_LOOKUP, WHOLE_SYSTEM } from './lexicon.js';
+import { ANALYSIS_ASKED, BREAKDOWN, BREVITY, BUILD_VERB_DE, CHANGE_REF, CHANGE_RISK, CHEAPEST, COHORT_WORD, COMMAND_NAMES, COMPLEX_ASK, CONDITIONAL_DE, CONSTRAINT, COUNTING_PUZZLE, CREATIVE_OBJECT, DEEP_ASK, definesTools, DEPTH_TERMS, DESIGN_QUESTION, DIAGNOSE_ASK, EFFORT_WORDS, endLookup, EXTREMAL, FAILURE_PATTERN, IMPLEMENT_VERB, JUDGEMENT, KEPT_OR_LOST_MEASURE, LOOKUP_CORE, LOWER_CASE_SYSTEMS, MATH_MULTI_STEP, MATH_TASK, MATH_WORDS, mathNotationIn, METHOD_QUESTION, MODERATE_ASK, MULTI_STEP, NAMED_AFTER_WORDS, OPERATIONAL_GUARANTEE, OWN_RECORD, PUZZLE_STRATEGY, QUANTITY_QUESTION, REFACTOR_VERB, RETENTION_WORD, REVIEW_ASK, SEARCH_VERB, SIMPLE_ASK, SMALL_TALK_WORDS, SYMPTOM, SYMPTOM_OF_SYSTEM, SYSTEM_BRIEF, SYSTEM_RIGOUR, TECH_CONTEXT, TOPIC_SWITCH, TRIP_DAYS, TRIVIAL_ASK, WH_LOOKUP, WHOLE_SYSTEM } from './lexicon.js';
 import { ARITHMETIC_STEP, countQuantities, endsInArithmetic, figuresIn, largestNumber, numericRanges, powerQuestionIn, quantitiesIn } from './numbers.js';
 import { hasSocialWord, isSmallTalk, socialEdge, withoutSocialEdges } from './social.js';
 import { declinesWorking, withPlainNames } from './names.js';
@@ -227,22 +227,22 @@ interface TurnScore {
 }
 
 /**
- * A list mark, or a bracketed group closed on its line within 120 characters: a group's commas
- * list the parts of one thing (a signature, a schema, a tuple: "orders(id, customer_id, total)"),
- * not items of the ask. A '(' with no ')' near it on its line (":(") hides nothing. With
- * NOT_BEFORE_NUMBER, marks before a number (white space between) are left out too: the terms of a
- * sequence.
+ * A list mark not before a number, or a bracketed group closed on its line within 120 characters:
+ * a group's commas list the parts of one thing (a signature, a schema, a tuple: "orders(id,
+ * customer_id, total)"), not items of the ask. A '(' with no ')' near it on its line (":(") hides
+ * nothing. A mark before a number (white space between) separates figures: the terms of a
+ * sequence ("1, 1, 2, 3, 5, 8") or data given with the ask ("grades: 71, 85, 92, 64, 88"; session
+ * 68, probe set 173: such a series read as a list of asks lifted lookups in it a tier).
  */
-const LIST_MARK = /[(（][^()（）\n]{0,120}[)）]|[,，、;]/g;
-const LIST_MARK_NOT_BEFORE_NUMBER = /[(（][^()（）\n]{0,120}[)）]|[,，、;](?!\s*\d)/g;
+const LIST_MARK = /[(（][^()（）\n]{0,120}[)）]|[,，、;](?!\s*\d)/g;
 
 /**
- * Commas, ideographic commas and semicolons in a text outside bracketed groups (LIST_MARK), counted
- * up to max; with `sequence`, not those before a number. test() in a loop makes no string (a
- * match that ends in a closing bracket is a group) and stops at max (exported for tests).
+ * Commas, ideographic commas and semicolons in a text outside bracketed groups and not before a
+ * number (LIST_MARK), counted up to max. test() in a loop makes no string (a match that ends in a
+ * closing bracket is a group) and stops at max (exported for tests).
  */
-export function listMarks(text: string, sequence: boolean, max: number): number {
-  const re = sequence ? LIST_MARK_NOT_BEFORE_NUMBER : LIST_MARK;
+export function listMarks(text: string, max: number): number {
+  const re = LIST_MARK;
   let n = 0;
   re.lastIndex = 0;
   while (n < max && re.test(text)) {
@@ -796,8 +796,8 @@ function scoreTurn(raw: string, nested = false, earlier = false): TurnScore {
   const constraints = CONSTRAINT.count(lexScan, 8);
   const depth = DEPTH_TERMS.count(lexScan, 8);
   const enumerated = listLines(ask);
-  // The terms of a sequence to continue ("What's the next number: 1, 1, 2, 3, 5, 8?") are one item, not a list of asks.
-  const listItems = listMarks(ask, SEQUENCE_ASK.test(lexScan), 10);
+  // Figures a comma separates are no items of the ask (LIST_MARK): a sequence to continue, data.
+  const listItems = listMarks(ask, 10);
   const quantities = countQuantities(ask);
   const load = steps * 0.35 + constraints * 0.3 + depth * 0.35 + Math.min(enumerated, 8) * 0.25 + listItems * 0.12 + quantities * 0.2;
   if (load > 0) {

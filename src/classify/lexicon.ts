@@ -95,6 +95,8 @@ export const MODERATE_ASK = lexicon(
     // vegetarian lasagne recipe for 6"). Not every "recipe for": set 101 calls "what i want is a
     // recipe for dinner … nothing fancy" simple.
     'give me (?:a|an|some) (?:[\\p{L}-]+ ){0,3}recipes?',
+    // Session 68 (probe set 173): a trend read from figures, and what to do or what stands out asked of them.
+    "what(?:'s|s| is) the trend", 'what would you (?:do|change|run|try|recommend|suggest|prioriti[sz]e|investigate|look at)', 'what (?:patterns?|trends?) do you see',
     'explain', 'compare', 'comparison', 'contrast', 'compared (?:with|to)', 'versus', 'vs\\.?', 'comparée?s? (?:à|avec)', 'why', 'how does', 'how do(?:es)? .{0,40} work', 'describe (?:how|why)', 'cómo funciona', 'wie funktioniert', 'comment fonctionne', 'как работает', 'come funziona', 'como funciona', 'causes and effects', 'cause and effect', 'how would', 'how should',
     'in plain (?:terms|english|words|language)', 'in simple (?:terms|words)', "in layman'?s terms", "like i'?m (?:5|five)", 'eli5', 'en términos (?:simples|sencillos)', 'en termes simples', 'in einfachen worten', 'einfach erklärt', 'простыми словами',
     'config to', 'config that', 'configuration to', 'configuration that',
@@ -776,8 +778,6 @@ export const BREAKDOWN = lexicon(
   ['by', 'per', 'split by', 'broken down by', 'par', 'por', 'nach', 'pro', 'по', 'para cada', 'pour chaque', 'für jede[nrs]?'],
   ['按', '每个', '別', 'ごと'],
 );
-/** A sequence to continue (its terms are not list items: classifier.ts). */
-export const SEQUENCE_ASK = lexicon(['next (?:number|term)', 'comes next', 'próximo (?:termo|número)', 'siguiente (?:número|término)', 'nächste zahl', 'prochain (?:nombre|terme)', 'следующее число']);
 /** The German conditional question and the verbs of building that make it a design question (two word lexicons: no regex runs over the ask). */
 export const CONDITIONAL_DE = lexicon(['wie würde(?:st du|n sie|t ihr|n wir)']);
 export const BUILD_VERB_DE = lexicon(['bauen', 'aufbauen', 'umsetzen', 'entwerfen', 'implementieren', 'skalieren']);
