@@ -215,7 +215,6 @@ interface TurnScore {
    * easier ask. The word model's second opinion does not overrule it (classifyMessages).
    */
   settled?: boolean;
-  /** XXX */
   /**
    * What the word model reads instead of the turn as written: the ask with its names read as plain
    * words (names.ts), where they held its hardest word. Undefined otherwise.
@@ -242,14 +241,13 @@ const LIST_MARK = /[(（][^()（）\n]{0,120}[)）]|[,，、;](?!\s*\d)/g;
  * closing bracket is a group) and stops at max (exported for tests).
  */
 export function listMarks(text: string, max: number): number {
-  const re = LIST_MARK;
   let n = 0;
-  re.lastIndex = 0;
-  while (n < max && re.test(text)) {
-    const last = text.charCodeAt(re.lastIndex - 1);
+  LIST_MARK.lastIndex = 0;
+  while (n < max && LIST_MARK.test(text)) {
+    const last = text.charCodeAt(LIST_MARK.lastIndex - 1);
     if (last !== 0x29 && last !== 0xff09) n++;
   }
-  re.lastIndex = 0;
+  LIST_MARK.lastIndex = 0;
   return n;
 }
 

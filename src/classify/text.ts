@@ -880,46 +880,52 @@ const TABLE_LINES = 400;
  * month had the highest revenue?" under four rows "Jan,120" read moderate).
  */
 export function tableRows(text: string): number[] | null {
-  if (text.indexOf(',') < 0 && text.indexOf('|') < 0 && text.indexOf(';') < 0 && text.indexOf('\t') < 0) return null;
+  const n = text.length;
+  // The next delimiter of each kind at or after a line's start (n: none): a line with none is no
+  // row, found without reading it (most lines of prose).
+  let comma = nextAt(text, ',', 0);
+  let pipe = nextAt(text, '|', 0);
+  let semicolon = nextAt(text, ';', 0);
+  let tab = nextAt(text, '\t', 0);
+  if (comma === n && pipe === n && semicolon === n && tab === n) return null;
   let rows: number[] | null = null;
-  // The current run of lines of one shape: where it starts, its shape, its lines' starts, whether one holds a digit.
+  // The current run of lines of one shape: its shape, its lines' starts, whether one holds a digit.
   let runShape = 0;
   let runDigit = false;
-  const runStarts: number[] = [];
-  const close = () => {
-    if (runStarts.length >= 2 && runDigit) (rows ??= []).push(...runStarts);
-    runStarts.length = 0;
-    runDigit = false;
-  };
-  const n = text.length;
-  // The next delimiter of each kind at or after a line's start (Infinity: none): a line with none
-  // is no row, found without reading it (most lines of prose).
-  let comma = -1;
-  let pipe = -1;
-  let semicolon = -1;
-  let tab = -1;
-  const next = (ch: string, from: number) => {
-    const at = text.indexOf(ch, from);
-    return at < 0 ? Infinity : at;
-  };
+  let runStarts: number[] | null = null;
   let lines = 0;
   for (let start = 0; start <= n && lines < TABLE_LINES; lines++) {
     const end = lineEnd(text, start);
-    if (comma < start) comma = next(',', start);
-    if (pipe < start) pipe = next('|', start);
-    if (semicolon < start) semicolon = next(';', start);
-    if (tab < start) tab = next('\t', start);
-    const shape = Math.min(comma, pipe, semicolon, tab) < end ? tableRowShape(text, start, end) : 0;
-    if (shape === 0 || shape !== runShape) close();
-    runShape = shape;
+    let shape = 0;
+    if (end - start >= 3) {
+      if (comma < start) comma = nextAt(text, ',', start);
+      if (pipe < start) pipe = nextAt(text, '|', start);
+      if (semicolon < start) semicolon = nextAt(text, ';', start);
+      if (tab < start) tab = nextAt(text, '\t', start);
+      if (comma < end || pipe < end || semicolon < end || tab < end) shape = tableRowShape(text, start, end);
+    }
+    if (shape !== runShape) {
+      if (runStarts !== null) {
+        if (runStarts.length >= 2 && runDigit) (rows ??= []).push(...runStarts);
+        runStarts = null;
+        runDigit = false;
+      }
+      runShape = shape;
+    }
     if (shape !== 0) {
-      runStarts.push(start);
+      (runStarts ??= []).push(start);
       if (!runDigit) for (let i = start; i < end; i++) if (isDigitCode(text.charCodeAt(i))) { runDigit = true; break; }
     }
     start = end + 1;
   }
-  close();
+  if (runStarts !== null && runStarts.length >= 2 && runDigit) (rows ??= []).push(...runStarts);
   return rows;
+}
+
+/** Where the next ch is in text at or after from; text.length if none. */
+function nextAt(text: string, ch: string, from: number): number {
+  const at = text.indexOf(ch, from);
+  return at < 0 ? text.length : at;
 }
 
 /**
