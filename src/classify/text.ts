@@ -870,6 +870,12 @@ export function splitAsk(text: string, isInstruction: (paragraph: string) => boo
 const TABLE_ROW_MAX = 300;
 /** Lines tableRows reads a text's rows in: past them, the rest is read as written. */
 const TABLE_LINES = 400;
+/**
+ * The longest text tableRows searches: past it, its rows are read as written. A long message's
+ * middle is material already (splitAsk); the searches for each delimiter cost ~10 us over the 16 KB
+ * a turn is read at, in a text of Chinese and Cyrillic with none (the 1 MB mixed-scripts row).
+ */
+const TABLE_TEXT_MAX = 4096;
 
 /**
  * Where a table row starts, in text order, or null where the text has none: lines that are rows
@@ -877,10 +883,13 @@ const TABLE_LINES = 400;
  * two or more side by side (no blank line between) with the same delimiter the same number of
  * times (tableRowShape), one of them holding a digit. Such rows are data the ask is about, not the
  * ask: their commas listed no items and their numbers no quantities of it (probe set 173: "which
- * month had the highest revenue?" under four rows "Jan,120" read moderate).
+ * month had the highest revenue?" under four rows "Jan,120" read moderate). Read in a text of at
+ * most TABLE_TEXT_MAX characters, on its first TABLE_LINES lines.
  */
 export function tableRows(text: string): number[] | null {
   const n = text.length;
+  // A text of one line holds no table; one longer than TABLE_TEXT_MAX is not searched (bounded time).
+  if (n > TABLE_TEXT_MAX || text.indexOf('\n') < 0) return null;
   // The next delimiter of each kind at or after a line's start (n: none): a line with none is no
   // row, found without reading it (most lines of prose).
   let comma = nextAt(text, ',', 0);

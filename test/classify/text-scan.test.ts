@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EFFORT_TERMS, EFFORT_WORDS, lexicon } from '../../src/classify/lexicon.js';
 import { readLexicons } from '../../src/classify/wordlex.js';
-import { BMP_LETTER, firstSentence, isJsSpace, lexicalForm, listLines, looksLikeCodeLine, nonBlankLines, paragraphBreaks, splitAsk } from '../../src/classify/text.js';
+import { BMP_LETTER, firstSentence, isJsSpace, lexicalForm, listLines, looksLikeCodeLine, nonBlankLines, paragraphBreaks, splitAsk, tableRows } from '../../src/classify/text.js';
 
 const FENCE = /```[^\n]*\n([\s\S]*?)(?:```|$)/g;
 const CODE_LINE =
@@ -235,6 +235,10 @@ describe('splitAsk scanners', () => {
     expect(csv.data).toBe('month,revenue\nJan,120\nFeb,135\nMar,128\n');
     expect(splitAsk('| day | steps |\n|---|---|\n| Mon | 8,200 |\n| Tue | 12,400 |\n\ndid I hit 10k on average this week?').ask).toBe('did I hit 10k on average this week?');
     expect(splitAsk('name\tscore\nAna\t82\nBen\t91\n\nwho scored highest in this little table, and by how many points?').data).toContain('Ana\t82');
+    // Rows are looked for in a text of at most 4,096 characters, and of more than one line.
+    expect(tableRows(`month,revenue\nJan,120\nFeb,135\n${'and more words '.repeat(10)}`)).toEqual([0, 14, 22]);
+    expect(tableRows(`month,revenue\nJan,120\nFeb,135\n${'and more words '.repeat(300)}`)).toBeNull();
+    expect(tableRows('a,1;b,2;c,3 '.repeat(50))).toBeNull();
     // A list in prose (", "), one row alone, and rows of words only stay the ask; so does a message
     // of at most 80 characters (its lines are not split, as code lines are not).
     expect(splitAsk('month,revenue\nJan,120\nFeb,135\n\nwhich month was best?').data).toBe('');
