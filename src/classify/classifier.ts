@@ -502,6 +502,9 @@ const DEFINITION_OPENER = /^\s*(?:please\s+)?(?:define|definition|meaning|what|e
 /** A second question joined to the first: ", and what ...", "; y cuánto ...", ", und wie ...". */
 const SECOND_QUESTION = /[,;]\s*(?:and|y|und|et|и)\s+(?:what|how|which|when|who|why|qué|cuánto|cuántos|cuándo|cómo|was|wie|wann|welche[rsn]?|que|quel(?:le)?s?|combien|quand|comment|что|как|когда|сколько)(?![\p{L}])/u;
 
+/** The hardest of the three hard lexicons that found a word: 3 deep, 2 complex, 1 moderate, 0 none. */
+const hardestFamily = (deep: boolean, complex: boolean, moderate: boolean): number => (deep ? 3 : complex ? 2 : moderate ? 1 : 0);
+
 /** A rewritten lexical form of an ask (names.ts, typos.ts) read again: its scan and whether the three hard lexicons find a word. */
 function readAgain(lex: string): { lex: string; lexScan: LexiconScan; deep: boolean; complex: boolean; moderate: boolean } {
   const lexScan = readLexicons(lex);
@@ -569,9 +572,9 @@ function scoreTurn(raw: string, nested = false, earlier = false): TurnScore {
     workingDeclined = declinesWorking(lex, lexScan);
     const plainNames = withPlainNames(lex, lexScan, askScan);
     if (plainNames !== lex) {
-      const hardest = deep ? 3 : complex ? 2 : moderate ? 1 : 0;
+      const hardest = hardestFamily(deep, complex, moderate);
       ({ lex, lexScan, deep, complex, moderate } = readAgain(plainNames));
-      if ((deep ? 3 : complex ? 2 : moderate ? 1 : 0) < hardest) modelText = plainNames;
+      if (hardestFamily(deep, complex, moderate) < hardest) modelText = plainNames;
     }
   }
   // A short English ask with no word of those three may have misspelt one ("proove", "desing",

@@ -367,7 +367,7 @@ const CJK_WORKING = new Set(['解释', '证明', '推导', '説明', '証明', '
  */
 export function declinesWorking(lex: string, scan: LexiconScan): boolean {
   if (lex.length > SHORT_ASK) return false;
-  for (const [from, to] of declined(lex, scan)) if (to - from === 2 ? CJK_WORKING.has(lex.slice(from, to)) : WORKING.hasRange(lex, from, to)) return true;
+  for (const [from, to] of declined(lex, scan)) if (lex.charCodeAt(from) >= 0x3040 ? CJK_WORKING.has(lex.slice(from, to)) : WORKING.hasRange(lex, from, to)) return true;
   return false;
 }
 
