@@ -5,7 +5,7 @@ import { givenPassage, groundedAsk, pastedLogs, TONE_EDIT } from './given.js';
 import { ANALYSIS_ASKED, BREAKDOWN, BREVITY, BUILD_VERB_DE, CHANGE_REF, CHANGE_RISK, CHEAPEST, COHORT_WORD, COMMAND_NAMES, COMPLEX_ASK, CONDITIONAL_DE, CONSTRAINT, COUNTING_PUZZLE, CREATIVE_OBJECT, DEEP_ASK, definesTools, DEPTH_TERMS, DESIGN_QUESTION, DIAGNOSE_ASK, EFFORT_WORDS, endLookup, EXTREMAL, FAILURE_PATTERN, IMPLEMENT_VERB, JUDGEMENT, KEPT_OR_LOST_MEASURE, LOOKUP_CORE, LOWER_CASE_SYSTEMS, MATH_MULTI_STEP, MATH_TASK, MATH_WORDS, mathNotationIn, METHOD_QUESTION, MODERATE_ASK, MULTI_STEP, NAMED_AFTER_WORDS, OPERATIONAL_GUARANTEE, OWN_RECORD, PUZZLE_STRATEGY, QUANTITY_QUESTION, REFACTOR_VERB, RETENTION_WORD, REVIEW_ASK, SEARCH_VERB, SIMPLE_ASK, SMALL_TALK_WORDS, SYMPTOM, SYMPTOM_OF_SYSTEM, SYSTEM_BRIEF, SYSTEM_RIGOUR, TECH_CONTEXT, TOPIC_SWITCH, TRIP_DAYS, TRIVIAL_ASK, WH_LOOKUP, WHOLE_SYSTEM } from './lexicon.js';
 import { ARITHMETIC_STEP, countQuantities, endsInArithmetic, figuresIn, largestNumber, numericRanges, powerQuestionIn, quantitiesIn } from './numbers.js';
 import { hasSocialWord, isSmallTalk, socialEdge, withoutSocialEdges } from './social.js';
-import { declinesWorking, withPlainNames } from './names.js';
+import { declinesWorking, shortAskDeclines, withPlainNames } from './names.js';
 import { clauseRanges, NO_OBJECT, stuffingClauses, unknownKeptWords, withoutHardWords } from './stuffing.js';
 import { withTypoFixes } from './typos.js';
 import { approxWords, astralToBmp, type ChatMessageLike, currentTurnIndex, ends, isBmpLetter, isBmpWordChar, isJsSpace, isUnspaced, isUntrainedScript, lexicalForm, listLines, messageEnds, messageHead, nonBlankLines, splitAsk, technicalMarks, type TechnicalMarks, textShape, withCommonMarksAtEnds, withPlainSpaces, wordsUpTo } from './text.js';
@@ -569,8 +569,9 @@ function scoreTurn(raw: string, nested = false, earlier = false): TurnScore {
   let modelText: string | undefined;
   let workingDeclined = false;
   if (!earlier && (deep || complex || moderate || COMMAND_NAMES.test(lexScan) || NAMED_AFTER_WORDS.test(lexScan))) {
-    workingDeclined = declinesWorking(lex, lexScan);
-    const plainNames = withPlainNames(lex, lexScan, askScan);
+    const declines = shortAskDeclines(lex, lexScan);
+    workingDeclined = declinesWorking(lex, declines);
+    const plainNames = withPlainNames(lex, lexScan, askScan, declines);
     if (plainNames !== lex) {
       const hardest = hardestFamily(deep, complex, moderate);
       ({ lex, lexScan, deep, complex, moderate } = readAgain(plainNames));

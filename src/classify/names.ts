@@ -28,7 +28,7 @@
  */
 
 import { COMMAND_NAMES, COMPLEX_ASK, DECLINE_FRAMES, DEEP_ASK, DEPTH_TERMS, MENTION_FRAMES, MODERATE_ASK, NAMED_AFTER, NAMED_AFTER_WORDS, NAMED_COMMANDS, SQL_COMMAND_WORDS, WHOLE_SYSTEM, WORK_NOUNS, WORKS_AFTER, WORKS_BEFORE } from './lexicon.js';
-import { isBmpWordChar } from './text.js';
+import { isBmpWordChar, isUpper } from './text.js';
 import { expandTerm, wordSet, type LexiconScan } from './wordlex.js';
 import { HASH_SEED, hashStep, type WordMap } from './wordset.js';
 
@@ -56,7 +56,6 @@ export const plainNameOf = (literal: string): string | undefined => PLAIN.get(li
 /** What after an SQL command in capitals makes it one ("EXPLAIN ANALYZE", "OPTIMIZE TABLE", "EXPLAIN (…"): a word in capitals, or '('. */
 const CAPITAL_WORD_AFTER = /^[ ,]*(?:\(|[A-Z]{2,}\b)/;
 
-const isCapital = (c: number): boolean => c >= 65 && c <= 90;
 
 /** Whether what stands before `at` makes an SQL command in capitals one ("EXPLAIN (ANALYZE, …"): a word of two or more capitals, then spaces and at most one '('. */
 function capitalWordBefore(written: string, at: number): boolean {
@@ -66,7 +65,7 @@ function capitalWordBefore(written: string, at: number): boolean {
   while (i >= 0 && written.charCodeAt(i) === 32) i--;
   let capitals = 0;
   // (At most 24 read: a longer run of capitals is a word in capitals too.)
-  for (; i >= 0 && capitals < 24 && isCapital(written.charCodeAt(i)); i--) capitals++;
+  for (; i >= 0 && capitals < 24 && isUpper(written.charCodeAt(i)); i--) capitals++;
   // The word starts there: nothing before it, no letter or digit, or past the 24.
   return capitals >= 2 && (i < 0 || capitals === 24 || !/[\p{L}\p{N}]/u.test(written[i]!));
 }
@@ -361,13 +360,20 @@ const WORKING = wordSet(['explain', 'explanation', 'explanations', 'prove', 'pro
 const CJK_WORKING = new Set(['解释', '证明', '推导', '説明', '証明', '解釋', '證明']);
 
 /**
- * Whether a frame declines the working of the answer (WORKING; declined's frames, in an ask of at
- * most SHORT_ASK characters): the ask wants the answer alone, as "briefly" or "just the answer"
- * says (BREVITY). Exported for scoreTurn and tests.
+ * The hard words a frame declines (declined) in an ask of at most SHORT_ASK characters, none in a
+ * longer one: found once, for both withPlainNames and declinesWorking.
  */
-export function declinesWorking(lex: string, scan: LexiconScan): boolean {
-  if (lex.length > SHORT_ASK) return false;
-  for (const [from, to] of declined(lex, scan)) if (lex.charCodeAt(from) >= 0x3040 ? CJK_WORKING.has(lex.slice(from, to)) : WORKING.hasRange(lex, from, to)) return true;
+export function shortAskDeclines(lex: string, scan: LexiconScan): Array<readonly [number, number]> {
+  return lex.length <= SHORT_ASK ? declined(lex, scan) : [];
+}
+
+/**
+ * Whether one of the declined words (shortAskDeclines) is the working of the answer (WORKING): the
+ * ask wants the answer alone, as "briefly" or "just the answer" says (BREVITY). Exported for
+ * scoreTurn and tests.
+ */
+export function declinesWorking(lex: string, declines: ReadonlyArray<readonly [number, number]>): boolean {
+  for (const [from, to] of declines) if (lex.charCodeAt(from) >= 0x3040 ? CJK_WORKING.has(lex.slice(from, to)) : WORKING.hasRange(lex, from, to)) return true;
   return false;
 }
 
@@ -421,7 +427,7 @@ function isTitleCase(written: string, from: number, to: number): boolean {
     }
     const start = k;
     while (k < to && isBmpWordChar(written.charCodeAt(k))) k++;
-    const up = isCapital(written.charCodeAt(start));
+    const up = isUpper(written.charCodeAt(start));
     if (first && !up) return false;
     first = false;
     if (k - start >= 4) {
@@ -455,9 +461,10 @@ function besideWork(lex: string, from: number, to: number): boolean {
  * The lexical form lex with each name read as its plain words, or lex itself where it has none.
  * scan is lex's lexicon scan; written is the ask as written (lex is its lexical form), for the
  * capitals of an SQL command: read only where the two have one length (they nearly always do;
- * where lower-casing or astral characters changed it, SQL commands are read as words).
+ * where lower-casing or astral characters changed it, SQL commands are read as words). declines
+ * are the ask's declined words (shortAskDeclines), found here unless the caller found them.
  */
-export function withPlainNames(lex: string, scan: LexiconScan, written: string): string {
+export function withPlainNames(lex: string, scan: LexiconScan, written: string, declines = shortAskDeclines(lex, scan)): string {
   const named = COMMAND_NAMES.test(scan);
   const sql = SQL_COMMAND_WORDS.test(scan) && written.length === lex.length;
   // [position, length, plain] of each name, in text order.
@@ -467,7 +474,7 @@ export function withPlainNames(lex: string, scan: LexiconScan, written: string):
   // read in asks of at most SHORT_ASK characters. In the seeded 2 KB mixtures, "without" before a
   // hard word made one in eight rewrite their ask and read it again (~+25 us each, in turn).
   if (lex.length <= SHORT_ASK) {
-    for (const [from, to] of declined(lex, scan)) if (!edits.some(([a, len]) => from < a + len && a < to)) edits.push([from, to - from, 'that']);
+    for (const [from, to] of declines) if (!edits.some(([a, len]) => from < a + len && a < to)) edits.push([from, to - from, 'that']);
     for (const [from, to] of mentions(lex, scan)) if (!edits.some(([a, len]) => from < a + len && a < to)) edits.push([from, to - from, 'name']);
   }
   // Titles, where the ask as written lines up with its lexical form (it nearly always does).
@@ -501,7 +508,7 @@ export function withPlainNames(lex: string, scan: LexiconScan, written: string):
       const at = words[k]!;
       const length = words[k + 2]!;
       // Most are written in lower case: one character says so, with nothing made.
-      if (!isCapital(written.charCodeAt(at))) continue;
+      if (!isUpper(written.charCodeAt(at))) continue;
       if (edits.some(([from, len]) => at < from + len && from < at + length)) continue;
       const word = written.slice(at, at + length);
       if (word !== word.toUpperCase() || (capitals ??= !NOT_ALL_CAPITALS.test(written))) continue;

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { classifyMessages } from '../../src/classify/classifier.js';
 import { COMMAND_NAMES, MATH_WORDS, NAMED_COMMANDS } from '../../src/classify/lexicon.js';
-import { declined, declinesWorking, hardNames, mentions, plainNameOf, SHORT_ASK, titles, withPlainNames } from '../../src/classify/names.js';
+import { declined, declinesWorking, hardNames, mentions, plainNameOf, SHORT_ASK, shortAskDeclines, titles, withPlainNames } from '../../src/classify/names.js';
 import { lexicalForm } from '../../src/classify/text.js';
 import { expandTerm, readLexicons } from '../../src/classify/wordlex.js';
 
@@ -231,7 +231,7 @@ describe('hard words that are names (names.ts)', () => {
   it('reads the working of an answer declined as a brief answer asked for, and other declines as no ask (session 68)', () => {
     const working = (text: string) => {
       const lex = lexicalForm(text);
-      return declinesWorking(lex, readLexicons(lex));
+      return declinesWorking(lex, shortAskDeclines(lex, readLexicons(lex)));
     };
     for (const text of ['no need to explain, just the command', 'no derivation please', "don't prove it, just tell me", 'pas besoin de démonstration', '不用解释，直接告诉我', "I don't want a rigorous answer"]) expect(working(text)).toBe(true);
     // A declined design or optimisation is no ask, but says nothing of the answer's length; a word
