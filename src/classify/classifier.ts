@@ -863,7 +863,10 @@ function scoreTurn(raw: string, nested = false, earlier = false): TurnScore {
   if (material) {
     const words = materialWords(material);
     score += Math.min(0.5, Math.log2(1 + words / 400) * 0.2);
-    signals.push(`about ${words} words of pasted material`);
+    // Options given to choose among are no finding of a rule: a question the rules know nothing of
+    // is left to the word model, as without them ("A shirt costs $40 after a 20% discount. What was
+    // the original price?" over four options read simple, probe set 177).
+    if (material !== split.options) signals.push(`about ${words} words of pasted material`);
     // A short ask to explain or compare pasted text is one reading, however long the text.
     if (plainModerate && substance <= 20) score = Math.min(score, MODERATE_CEILING);
   }

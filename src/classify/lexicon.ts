@@ -144,6 +144,10 @@ export const SIMPLE_ASK = lexicon(
     // Set 101: a role to play (its first reply is one turn in character: what else is asked decides) and a transcription.
     '^(?:act as|pretend (?:you(?:\'re| are)|to be)|role-?play(?: as)?|imagine (?:you(?:\'re| are)))', 'transcribe',
     'which', 'define', 'definition', 'convert', 'translate', 'summari[sz]e', 'summary', 'tl;?dr', 'list', 'name', 'spell', 'rephrase', 'reword',
+    // Session 69 (probe set 177): a statement to call true or false, a blank to fill, a form to choose: one fact each, as a lookup.
+    'true or false', 'vrai ou faux', 'verdadero o falso', 'verdadeiro ou falso', 'vero o falso', 'richtig oder falsch', 'wahr oder falsch', 'верно или неверно', 'правда или ложь', '判断正误', '判断对错', '正しいか誤りか', 'fill in the blanks?', 'choose the correct (?:form|word|verb|answer|option|spelling)',
+    // Session 69 (probe set 179): a pipeline's task on given text, an item at a time: a sentiment, a label, a tag, a redaction, a language told.
+    'sentiment', 'classify (?:the )?(?:tone|intent|language|topic)', '(?:label|tag|classify|categori[sz]e) (?:each|every|these|this|the following)', 'redact', 'detect the language', 'clasifica (?:estos|estas|cada|el|la)', 'ordne jede', 'classez (?:ces|chaque)',
     // Session 68 (probe set 171): a format made plain or dense ("pretty-print this JSON").
     'pretty-?print', 'pretty print', 'minify', 'beautify',
     '(?:fix|correct) the (?:typo|grammar|spelling)', 'corrige', 'korrigiere', 'make (?:this|it) (?:sound )?(?:more )?(?:formal|polite|casual|friendly|friendlier|professional)', 'proofread', 'shorten', 'format', 'rename', 'extract', 'count', 'sort (?:these|this|them|the following|the list) (?:alphabetically|by (?:name|date|length|size|price)|in (?:alphabetical|ascending|descending|reverse) order)', 'alphabeti[sz]e', 'how many', 'how much', 'how far', 'how do i',
@@ -956,6 +960,8 @@ export const NAMED_COMMANDS: ReadonlyArray<readonly [term: string, plain: string
 export const NAMED_AFTER: ReadonlyArray<readonly [word: string, before: readonly string[], plain: string]> = [
   ['architects?', ['solution', 'solutions', 'software', 'cloud', 'enterprise', 'data', 'principal', 'senior', 'staff', 'chief', 'lead', 'security', 'system', 'systems', 'network', 'platform', 'aws', 'azure', 'gcp', 'landscape', 'technical', 'application', 'integration', 'infrastructure', 'devops', 'salesforce', 'junior', 'head'], 'engineer'],
   ['design(?:s|ers?)?', ['interior', 'graphic', 'landscape', 'nail', 'cake', 'fashion', 'garden', 'kitchen', 'logo', 'floral', 'tattoo', 'hair', 'jewelry', 'jewellery', 'wedding', 'ux'], 'styling'],
+  // Session 69 (probe set 179): a review someone wrote, to classify or read ("the sentiment of this review"), not one asked for.
+  ['reviews?', ['this', 'these', 'that', 'each', 'every', 'customer', 'customers', 'product', 'app', 'user', 'book', 'movie', 'film', 'restaurant', 'hotel', 'amazon', 'google', 'yelp', 'star', 'negative', 'positive', 'online', 'fake', 'glowing'], 'opinion'],
   ['limits?', ['memory', 'rate', 'time', 'size', 'upload', 'file', 'connection', 'request', 'token', 'quota', 'cpu', 'disk', 'storage', 'api', 'character', 'length', 'retry', 'timeout', 'credit', 'speed'], 'cap'],
 ];
 /** The hard words of NAMED_AFTER, found by the lexicon scan. */

@@ -711,8 +711,10 @@ export interface SplitText {
   code: string;
   /** Other pasted material (long quoted text the ask applies to, and data). */
   material: string;
-  /** The rows of tables pasted with the ask (tableRows), one per line; part of material too. */
+  /** The rows of tables pasted with the ask (tableRows) and its given items, one per line; part of material too. */
   data: string;
+  /** The options a lead gives to choose among (givenItems' choices, inlineOptions), one per line; part of data. */
+  options: string;
 }
 
 const ASK_WINDOW = 600; // characters of instruction kept from each end of a long paste
@@ -797,27 +799,36 @@ export function splitAsk(text: string, isInstruction: (paragraph: string) => boo
   let code = '';
   let prose = text;
   let data = '';
+  let options = '';
   if (text.includes('```')) ({ prose, code } = takeFences(text));
   // Indented or syntax-heavy lines outside fences are code too, and the rows of a pasted table
   // are data (tableRows).
   if (prose.length > 80) {
-    const rows = tableRows(prose);
+    const givenAt = givenItems(prose);
+    const given = givenAt === null ? null : givenAt.starts;
+    const rows = mergedStarts(tableRows(prose), given);
     // Runs of prose lines are kept as slices (one per run, not one per line): a message with no
     // code line or table keeps its prose as it is.
     let kept = '';
     let keptAny = false;
     let runStart = 0;
     let row = 0;
+    let item = 0;
     const n = prose.length;
     for (let start = 0; start <= n; ) {
       const end = lineEnd(prose, start);
       const isRow = rows !== null && row < rows.length && rows[row] === start;
       if (isRow) row++;
+      const isItem = given !== null && item < given.length && given[item] === start;
+      if (isItem) item++;
       // A code line is code, a row of a table among them too ("a = 1;" twice is no table).
       const isCode = codeLineAt(prose, start, end);
       if (isCode || isRow) {
         if (isCode) code += prose.slice(start, end) + '\n';
-        else data += prose.slice(start, end) + '\n';
+        else {
+          data += prose.slice(start, end) + '\n';
+          if (isItem && givenAt!.choices) options += prose.slice(start, end) + '\n';
+        }
         if (start > runStart) {
           const run = prose.slice(runStart, start - 1);
           kept = keptAny ? kept + '\n' + run : run;
@@ -832,8 +843,15 @@ export function splitAsk(text: string, isInstruction: (paragraph: string) => boo
       kept = keptAny ? kept + '\n' + run : run;
     }
     prose = kept;
+    // Options written out in the ask's own line ("(a) 51 (b) 57 (c) 59 (d) 91") are data too.
+    const inline = inlineOptions(prose);
+    if (inline !== null) {
+      data += prose.slice(inline[0], inline[1]) + '\n';
+      options += prose.slice(inline[0], inline[1]) + '\n';
+      prose = prose.slice(0, inline[0]) + prose.slice(inline[1]);
+    }
   }
-  if (prose.length <= ASK_WINDOW * 2 + 200) return { ask: prose.trim(), code, material: data, data };
+  if (prose.length <= ASK_WINDOW * 2 + 200) return { ask: prose.trim(), code, material: data, data, options };
   // A long message: the instruction is its first or last paragraph (or both); the rest is material.
   const breaks = paragraphBreaks(prose);
   // The paragraphs, counted up to three: which of them are the ask and which the material is read at the ends only.
@@ -862,7 +880,259 @@ export function splitAsk(text: string, isInstruction: (paragraph: string) => boo
     material = prose.slice(from === 0 ? 0 : breaks.firstEnd, to === count ? prose.length : breaks.lastStart);
     if (!breaks.allBare) material = material.replace(PARAGRAPH_BREAK_ALL, '\n\n');
   }
-  return { ask: asks.join('\n').trim(), code, material: data === '' ? material : material === '' ? data : `${material}\n\n${data}`, data };
+  return { ask: asks.join('\n').trim(), code, material: data === '' ? material : material === '' ? data : `${material}\n\n${data}`, data, options };
+}
+
+/** Two sorted lists of line starts as one (either may be null). */
+function mergedStarts(a: number[] | null, b: number[] | null): number[] | null {
+  if (a === null || b === null) return a ?? b;
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && a[i]! < b[j]!)) out.push(a[i++]!);
+    else if (i >= a.length || b[j]! < a[i]!) out.push(b[j++]!);
+    else {
+      out.push(a[i++]!);
+      j++;
+    }
+  }
+  return out;
+}
+
+/** Letters that mark an option: Latin a-h and A-H, Cyrillic а-е and А-Е, katakana ア イ ウ エ オ. */
+function isOptionLetter(c: number): boolean {
+  const l = c | 0x20;
+  if (l >= 97 && l <= 104) return true;
+  return (c >= 0x410 && c <= 0x415) || (c >= 0x430 && c <= 0x435) || c === 0x30a2 || c === 0x30a4 || c === 0x30a6 || c === 0x30a8 || c === 0x30aa;
+}
+
+/**
+ * The mark the line [start, end) opens with, after its indent, with text after it: 0 none, else
+ * where that text starts times 4 plus the mark's kind, 1 an item's ("1." "12)" "3、" "- " "* " "• "
+ * "· " "[ ]" "[x]") or 2 an option's letter ("a)" "(b)" "C." "ア." "б)"). Read character by
+ * character: most lines of prose open with two letters and are passed after two reads.
+ */
+function itemMarkAt(text: string, start: number, end: number): number {
+  let k = start;
+  while (k < end && (text.charCodeAt(k) === 32 || text.charCodeAt(k) === 9)) k++;
+  if (end - k < 3) return 0;
+  const c = text.charCodeAt(k);
+  let after: number;
+  let kind = 1;
+  if (isDigitCode(c)) {
+    let j = k + 1;
+    if (isDigitCode(text.charCodeAt(j))) j++;
+    const m = text.charCodeAt(j);
+    if (!(m === 46 || m === 41 || m === 0x3001 || m === 0xff0e)) return 0;
+    after = j + 1;
+  } else if (c === 45 || c === 42 || c === 0x2022 || c === 0xb7) {
+    const d = text.charCodeAt(k + 1);
+    if (!(d === 32 || d === 9)) return 0;
+    after = k + 2;
+  } else if (c === 91) {
+    let j = k + 1;
+    const d = text.charCodeAt(j);
+    if (d === 32 || d === 120 || d === 88) j++;
+    if (text.charCodeAt(j) !== 93) return 0;
+    after = j + 1;
+  } else if (c === 40) {
+    if (!isOptionLetter(text.charCodeAt(k + 1)) || text.charCodeAt(k + 2) !== 41) return 0;
+    after = k + 3;
+    kind = 2;
+  } else if (isOptionLetter(c)) {
+    const m = text.charCodeAt(k + 1);
+    if (!(m === 41 || m === 46 || m === 0xff0e || m === 0x3001)) return 0;
+    after = k + 2;
+    kind = 2;
+  } else return 0;
+  while (after < end && (text.charCodeAt(after) === 32 || text.charCodeAt(after) === 9)) after++;
+  return after < end ? after * 4 + kind : 0;
+}
+
+/**
+ * What an option's text must not open with: a task of its own ("a) find the derivative b) show
+ * that …" are parts of one exercise, each asked, not choices).
+ */
+const TASK_OPENING = /^[ \t]*(?:find|show|prove|compute|calculate|explain|derive|write|describe|determine|solve|give|state|justify|evaluate|design|implement|compare|sketch|draw|discuss|estimate|list|what|why|how|halla|demuestra|calcula|explica|montre|calcule|explique|zeige|berechne|erkläre|найди|докажи|вычисли|объясни)(?![\p{L}\p{N}])/iu;
+/**
+ * A lead that gives items to work through one by one: it opens with a verb that reads each item
+ * (classify, label, extract, translate, rank …), or asks for each of them ("for each of these …",
+ * "map each to …"), in English and the languages the lexicons read most.
+ */
+const ITEMS_LEAD = /(?:^|[.:!?]\s+|\b(?:please|now|then|and|also|just)\s+)(?:classify|categori[sz]e|label|tag|sort|rank|extract|redact|mask|anonymi[sz]e|translate|normali[sz]e|dedupe|deduplicate|cluster|group|score|rate|grade|convert|correct|proofread|detect|identify|summari[sz]e|flag|turn (?:these|this|the following)|clasifica|etiqueta|extrae|traduce|ordena|agrupa|classe[zr]?|étiquette|extrais|extrayez|tradui[sz]|trie[zr]?|ordne|klassifiziere|extrahiere|übersetze|sortiere|markiere|классифицируй|извлеки|переведи|отсортируй|определи|разметь)\b|\bfor each\b|\beach (?:of (?:these|the following|them)|to\b)|\bhere are (?:\d+|some|a few|several|the) (?:of them|[^.:\n]{0,40}?\b(?:answers|responses|comments|reviews|tickets|messages|emails|tweets|posts|titles|headlines|requests|sentences|entries|records|complaints|replies))\b|把(?:下面|以下|这些)|^(?:将|请将)?(?:下面|以下)(?:的|这些)|次の(?:問い合わせ|レビュー|文章|文|コメント)/u;
+/**
+ * A lead that asks to choose among options: "which of the following", "select all that apply",
+ * "true or false", "pick the best answer" and their forms in other languages.
+ */
+const CHOICE_LEAD = /which (?:of|one of) (?:the following|these)|\b(?:select|choose|pick|circle|tick)\b|true or false|multiple[- ]choice|\bcorrect (?:answer|option|statement|form|word)s?\b|\bstatements? (?:is|are) (?:true|false|correct)|cuál de (?:las|los) siguientes|(?:qual|quais) (?:destas|dessas|das seguintes)|lesquel(?:le)?s?\b|quelle est la bonne|welche (?:der folgenden|aussage)|下列|以下哪|哪(?:个|些)(?:是)?正确|次のうち|次の文のうち|正しいもの|какое (?:из|утверждение)|какой из|какие из/u;
+/** Whether an option's text asks something of its own: a question, or a task (TASK_OPENING). */
+function isOwnAsk(option: string): boolean {
+  return option.includes('?') || option.includes('？') || TASK_OPENING.test(option);
+}
+
+/** Whether the line [start, end) is white space only. */
+function isBlank(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (!isJsSpace(text.charCodeAt(i))) return false;
+  return true;
+}
+
+/** The longest lead givenItems reads: an exercise's stem, an instruction's sentences. */
+const ITEMS_LEAD_MAX = 800;
+/** The most lines a lead of givenItems has (a stem with a short unfenced snippet). */
+const ITEMS_LEAD_LINES = 24;
+
+/**
+ * Where the lines of items a lead gives start, in text order, and whether they are options to
+ * choose among, or null where there are none: two
+ * or more lines with a list or option mark (itemMarkAt) side by side (blank lines between runs
+ * allowed), after a lead that asks to work through them one by one (ITEMS_LEAD: "Label each of
+ * these tweets", "Classify each log line", "把下面的评论…分为") or to choose among them (CHOICE_LEAD,
+ * or options lettered a, b, c … after a question or a colon). Such lines are what the ask reads,
+ * not what it asks: their words named no failure to diagnose and their lines listed no
+ * requirements (probe sets 177 and 179: "Label each of these 10 tweets as spam or not spam" read
+ * complex as a 101-word ask of eleven requirements; log lines to tag read as a measured problem).
+ * Lettered options are choices only where none holds a question or opens with a task ("a) find
+ * the derivative"). Lines after the items (a closing ask) stay the ask. Read in a text of at most
+ * TABLE_TEXT_MAX characters, on its first TABLE_LINES lines, where the first item opens within
+ * ITEMS_LEAD_MAX characters and ITEMS_LEAD_LINES lines of its start.
+ */
+export function givenItems(text: string): { starts: number[]; choices: boolean } | null {
+  const n = text.length;
+  if (n > TABLE_TEXT_MAX || text.indexOf('\n') < 0) return null;
+  const unmarked = unmarkedItems(text);
+  if (unmarked !== null) return { starts: unmarked, choices: false };
+  let items: number[] | null = null;
+  let leadEnd = -1;
+  let lettered = true;
+  let lines = 0;
+  for (let start = 0; start <= n && lines < TABLE_LINES; lines++) {
+    // The first item opens within ITEMS_LEAD_MAX characters and ITEMS_LEAD_LINES lines: a lead is
+    // read no further (a walk over 400 one-character lines cost ~7 us here).
+    if (items === null && (start > ITEMS_LEAD_MAX || lines >= ITEMS_LEAD_LINES)) return null;
+    const end = lineEnd(text, start);
+    const mark = itemMarkAt(text, start, end);
+    if (mark !== 0 && !codeLineAt(text, start, end)) {
+      if (items === null) {
+        if (start === 0) return null;
+        leadEnd = start;
+      }
+      (items ??= []).push(start);
+      // Options are lettered a-h: past eight lines they are no choices, and are not read.
+      if (lettered && ((mark & 3) !== 2 || items.length > 8 || isOwnAsk(text.slice(mark >> 2, end)))) lettered = false;
+    } else if (items !== null && !isBlank(text, start, end)) break;
+    start = end + 1;
+  }
+  if (items === null || items.length < 2) return null;
+  const lead = text.slice(0, leadEnd).trim().toLowerCase();
+  if (lead === '') return null;
+  if (CHOICE_LEAD.test(lead)) return { starts: items, choices: true };
+  if (ITEMS_LEAD.test(lead)) return { starts: items, choices: false };
+  const last = lead.charCodeAt(lead.length - 1);
+  return lettered && (last === 63 || last === 58 || last === 0xff1f || last === 0xff1a) ? { starts: items, choices: true } : null;
+}
+
+/** Words of a lead that point at the lines after it as the items ("each log line", "these", "the following"). */
+const POINTS_AT_ITEMS = /\b(?:each|every|these|the following|below)\b|(?:下面|以下|これら|次の)/u;
+
+/**
+ * Lines with no mark after a first line that asks to work through them one by one and points at
+ * them ("Classify each log line by severity and component:" over four log lines, probe set 179;
+ * "Detect the language of each line:"): the first line ends with a colon, opens with a verb of
+ * ITEMS_LEAD and says each, these or the following; every line after it (two or more, code lines
+ * left out) starts an item. Null otherwise.
+ */
+function unmarkedItems(text: string): number[] | null {
+  const first = lineEnd(text, 0);
+  if (first > ITEMS_LEAD_MAX) return null;
+  let j = first - 1;
+  while (j >= 0 && isJsSpace(text.charCodeAt(j))) j--;
+  const last = j < 0 ? 0 : text.charCodeAt(j);
+  if (!(last === 58 || last === 0xff1a)) return null;
+  const lead = text.slice(0, j + 1).toLowerCase();
+  if (!ITEMS_LEAD.test(lead) || !POINTS_AT_ITEMS.test(lead)) return null;
+  const items: number[] = [];
+  let lines = 0;
+  for (let start = first + 1; start <= text.length && lines < TABLE_LINES; lines++) {
+    const end = lineEnd(text, start);
+    let k = start;
+    while (k < end && isJsSpace(text.charCodeAt(k))) k++;
+    if (k < end && !codeLineAt(text, start, end)) items.push(start);
+    start = end + 1;
+  }
+  return items.length >= 2 ? items : null;
+}
+
+/** The longest line of options inlineOptions takes. */
+const INLINE_OPTIONS_MAX = 300;
+
+/**
+ * Options lettered in one line after a question ("(a) 51 (b) 57 (c) 59 (d) 91", "A. GET  B. FETCH
+ * C. PATCH", "A) 9/64 B) 3/28 C) 3/8"): three or more marks a, b, c … in order and in one style
+ * ("(a)", "a)" or "a."; upper or lower case), each after a space, a colon or a question mark and
+ * before a space, running to the line's end (at most INLINE_OPTIONS_MAX characters), none with a
+ * question or a task of its own, after a lead that ends with a question or a colon or asks to
+ * choose (CHOICE_LEAD). Their [start, end) in the text, or null. One pass over the marks of each
+ * line: a regex with lazy runs between back-referenced marks went back over the line for every
+ * "a)" it tried.
+ */
+export function inlineOptions(text: string): readonly [number, number] | null {
+  if (text.length > TABLE_TEXT_MAX || !(text.includes('b)') || text.includes('B)') || text.includes('B.'))) return null;
+  for (let start = 0; start < text.length; ) {
+    const end = lineEnd(text, start);
+    const found = end - start >= 11 ? optionsIn(text, start, end) : null;
+    if (found !== null) return found;
+    start = end + 1;
+  }
+  return null;
+}
+
+/** inlineOptions in the line [start, end) of text. */
+function optionsIn(text: string, start: number, end: number): readonly [number, number] | null {
+  // The run of marks being followed: where its "a" mark starts, its style, the next letter it needs.
+  let runAt = -1;
+  let runStyle = 0;
+  let next = 0;
+  let marks: number[] = [];
+  // Options run to the line's end within INLINE_OPTIONS_MAX characters: only its last ones are read.
+  const from = Math.max(start, end - INLINE_OPTIONS_MAX);
+  for (let i = from; i + 2 < end; i++) {
+    const before = i === start ? 32 : text.charCodeAt(i - 1);
+    if (!(isJsSpace(before) || before === 58 || before === 63 || before === 0xff1a || before === 0xff1f)) continue;
+    const open = text.charCodeAt(i) === 40 ? 1 : 0;
+    // (No read past the line: a NaN from charCodeAt slows every later read of the loop.)
+    if (i + open + 2 >= end) break;
+    const c = text.charCodeAt(i + open) | 0x20;
+    if (c < 97 || c > 104) continue;
+    const close = text.charCodeAt(i + open + 1);
+    if (!(close === 41 || (close === 46 && open === 0))) continue;
+    const after = text.charCodeAt(i + open + 2);
+    if (!(after === 32 || after === 9)) continue;
+    const style = open * 256 + close;
+    if (c === 97) {
+      if (runAt >= 0 && next > 99) break;
+      runAt = i;
+      runStyle = style;
+      next = 98;
+      marks = [i];
+    } else if (runAt >= 0 && style === runStyle && c === next) {
+      next++;
+      marks.push(i);
+    }
+  }
+  // Three marks at least (a, b, c).
+  if (runAt < 0 || next <= 99) return null;
+  for (let k = 0; k < marks.length; k++) {
+    const at = marks[k]!;
+    const textStart = at + (text.charCodeAt(at) === 40 ? 4 : 3);
+    const option = text.slice(textStart, k + 1 < marks.length ? marks[k + 1]! : end);
+    if (isOwnAsk(option)) return null;
+  }
+  const lead = text.slice(Math.max(0, runAt - ITEMS_LEAD_MAX), runAt).trim().toLowerCase();
+  if (lead === '') return null;
+  const last = lead.charCodeAt(lead.length - 1);
+  if (!(last === 63 || last === 58 || last === 0xff1f || last === 0xff1a || CHOICE_LEAD.test(lead))) return null;
+  return [runAt, end];
 }
 
 /** A line longer than this is no table row (tableRows). */
