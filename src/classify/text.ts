@@ -954,18 +954,18 @@ function itemMarkAt(text: string, start: number, end: number): number {
  * What an option's text must not open with: a task of its own ("a) find the derivative b) show
  * that …" are parts of one exercise, each asked, not choices).
  */
-const TASK_OPENING = /^[ \t]*(?:find|show|prove|compute|calculate|explain|derive|write|describe|determine|solve|give|state|justify|evaluate|design|implement|compare|sketch|draw|discuss|estimate|list|what|why|how|halla|demuestra|calcula|explica|montre|calcule|explique|zeige|berechne|erkläre|найди|докажи|вычисли|объясни)(?![\p{L}\p{N}])/iu;
+export const TASK_OPENING = /^[ \t]*(?:find|show|prove|compute|calculate|explain|derive|write|describe|determine|solve|give|state|justify|evaluate|design|implement|compare|sketch|draw|discuss|estimate|list|what|why|how|halla|demuestra|calcula|explica|montre|calcule|explique|zeige|berechne|erkläre|найди|докажи|вычисли|объясни)(?![\p{L}\p{N}])/iu;
 /**
  * A lead that gives items to work through one by one: it opens with a verb that reads each item
  * (classify, label, extract, translate, rank …), or asks for each of them ("for each of these …",
  * "map each to …"), in English and the languages the lexicons read most.
  */
-const ITEMS_LEAD = /(?:^|[.:!?]\s+|\b(?:please|now|then|and|also|just)\s+)(?:classify|categori[sz]e|label|tag|sort|rank|extract|redact|mask|anonymi[sz]e|translate|normali[sz]e|dedupe|deduplicate|cluster|group|score|rate|grade|convert|correct|proofread|detect|identify|summari[sz]e|flag|turn (?:these|this|the following)|clasifica|etiqueta|extrae|traduce|ordena|agrupa|classe[zr]?|étiquette|extrais|extrayez|tradui[sz]|trie[zr]?|ordne|klassifiziere|extrahiere|übersetze|sortiere|markiere|классифицируй|извлеки|переведи|отсортируй|определи|разметь)\b|\bfor each\b|\beach (?:of (?:these|the following|them)|to\b)|\bhere are (?:\d+|some|a few|several|the) (?:of them|[^.:\n]{0,40}?\b(?:answers|responses|comments|reviews|tickets|messages|emails|tweets|posts|titles|headlines|requests|sentences|entries|records|complaints|replies))\b|把(?:下面|以下|这些)|^(?:将|请将)?(?:下面|以下)(?:的|这些)|次の(?:問い合わせ|レビュー|文章|文|コメント)/u;
+export const ITEMS_LEAD = /(?:^|[.:!?]\s+|\b(?:please|now|then|and|also|just)\s+)(?:classify|categori[sz]e|label|tag|sort|rank|extract|redact|mask|anonymi[sz]e|translate|normali[sz]e|dedupe|deduplicate|cluster|group|score|rate|grade|convert|correct|proofread|detect|identify|summari[sz]e|flag|turn (?:these|this|the following)|clasifica|etiqueta|extrae|traduce|ordena|agrupa|classe[zr]?|étiquette|extrais|extrayez|tradui[sz]|trie[zr]?|ordne|klassifiziere|extrahiere|übersetze|sortiere|markiere|классифицируй|извлеки|переведи|отсортируй|определи|разметь)\b|\bfor each\b|\beach (?:of (?:these|the following|them)|to\b)|\bhere are (?:\d+|some|a few|several|the) (?:of them|[^.:\n]{0,40}?\b(?:answers|responses|comments|reviews|tickets|messages|emails|tweets|posts|titles|headlines|requests|sentences|entries|records|complaints|replies))\b|把(?:下面|以下|这些)|^(?:将|请将)?(?:下面|以下)(?:的|这些)|次の(?:問い合わせ|レビュー|文章|文|コメント)/u;
 /**
  * A lead that asks to choose among options: "which of the following", "select all that apply",
  * "true or false", "pick the best answer" and their forms in other languages.
  */
-const CHOICE_LEAD = /which (?:of|one of) (?:the following|these)|\b(?:select|choose|pick|circle|tick)\b|true or false|multiple[- ]choice|\bcorrect (?:answer|option|statement|form|word)s?\b|\bstatements? (?:is|are) (?:true|false|correct)|cuál de (?:las|los) siguientes|(?:qual|quais) (?:destas|dessas|das seguintes)|lesquel(?:le)?s?\b|quelle est la bonne|welche (?:der folgenden|aussage)|下列|以下哪|哪(?:个|些)(?:是)?正确|次のうち|次の文のうち|正しいもの|какое (?:из|утверждение)|какой из|какие из/u;
+export const CHOICE_LEAD = /which (?:of|one of) (?:the following|these)|\b(?:select|choose|pick|circle|tick)\b|true or false|multiple[- ]choice|\bcorrect (?:answer|option|statement|form|word)s?\b|\bstatements? (?:is|are) (?:true|false|correct)|cuál de (?:las|los) siguientes|(?:qual|quais) (?:destas|dessas|das seguintes)|lesquel(?:le)?s?\b|quelle est la bonne|welche (?:der folgenden|aussage)|下列|以下哪|哪(?:个|些)(?:是)?正确|次のうち|次の文のうち|正しいもの|какое (?:из|утверждение)|какой из|какие из/u;
 /** Whether an option's text asks something of its own: a question, or a task (TASK_OPENING). */
 function isOwnAsk(option: string): boolean {
   return option.includes('?') || option.includes('？') || TASK_OPENING.test(option);
@@ -1033,7 +1033,7 @@ export function givenItems(text: string): { starts: number[]; choices: boolean }
 }
 
 /** Words of a lead that point at the lines after it as the items ("each log line", "these", "the following"). */
-const POINTS_AT_ITEMS = /\b(?:each|every|these|the following|below)\b|(?:下面|以下|これら|次の)/u;
+export const POINTS_AT_ITEMS = /\b(?:each|every|these|the following|below)\b|(?:下面|以下|これら|次の)/u;
 
 /**
  * Lines with no mark after a first line that asks to work through them one by one and points at

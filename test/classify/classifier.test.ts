@@ -2540,6 +2540,20 @@ describe('session 66: asks in fourteen languages written with English technical 
     expect(rules('ok so basically what i want is a recipe for dinner tonight i have chicken rice and some spinach nothing fancy').tier).toBe('simple');
     expect(rules('how do I set up a recurring budget review in Google Sheets for a team of five?').tier).not.toBe('simple');
   });
+
+  it('reads sets 177 and 179: options and items given with an ask are not what it asks', () => {
+    // Before session 69 (rules alone): moderate, complex, complex.
+    expect(rules('Label each of these tweets as spam or not spam.\n1. WIN a FREE iPhone!!! click bit.ly/xx\n2. anyone else\'s train late again this morning\n3. Earn $5000/week from home, DM me\n4. my cat learned to open the fridge').tier).toBe('simple');
+    expect(rules('Which sorting algorithm is stable?\nA) Quicksort\nB) Heapsort\nC) Merge sort\nD) Selection sort\nExplain why each of the others is not.').tier).toBe('moderate');
+    expect(rules('Classify each log line by severity (info, warning, error) and component:\n2024-05-01T10:00:01Z api INFO request served in 32ms\n2024-05-01T10:00:02Z db WARN slow query 1.2s\n2024-05-01T10:00:03Z worker ERROR job 7781 failed: timeout').tier).toBe('simple');
+    // Options are no finding of a rule: the word model reads a question the rules know nothing of
+    // (before: simple, as the options' pasted material; the question alone reads moderate).
+    const shirt = 'A shirt costs $40 after a 20% discount. What was the original price?\nA) $48\nB) $50\nC) $52\nD) $60';
+    expect(classifyMessages([{ role: 'user', content: shirt }]).tier).toBe('moderate');
+    expect(classifyMessages([{ role: 'user', content: shirt }]).signals.join(' ')).not.toContain('pasted material');
+    // A list of requirements stays the ask.
+    expect(rules('Design a rate limiter for our public API:\n- 10k requests a second per tenant\n- quotas per plan, changed without a deploy\n- multi-region, one region may fail').tier).toBe('complex');
+  });
 });
 describe('thinkcap classify --jsonl', () => {
   it('prints one JSON object per line, in order', () => {

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EFFORT_TERMS, EFFORT_WORDS, lexicon } from '../../src/classify/lexicon.js';
 import { readLexicons } from '../../src/classify/wordlex.js';
-import { BMP_LETTER, firstSentence, isJsSpace, lexicalForm, listLines, looksLikeCodeLine, nonBlankLines, paragraphBreaks, splitAsk, tableRows } from '../../src/classify/text.js';
+import { BMP_LETTER, CHOICE_LEAD, firstSentence, givenItems, inlineOptions, isJsSpace, ITEMS_LEAD, lexicalForm, listLines, looksLikeCodeLine, nonBlankLines, paragraphBreaks, POINTS_AT_ITEMS, splitAsk, tableRows, TASK_OPENING } from '../../src/classify/text.js';
 
 const FENCE = /```[^\n]*\n([\s\S]*?)(?:```|$)/g;
 const CODE_LINE =
@@ -39,13 +39,114 @@ function referenceProseAndCode(text: string): { prose: string; code: string } {
     const kept: string[] = [];
     const lines = prose.split('\n');
     const rows = referenceTableRows(lines);
+    const items = referenceGivenItems(prose);
     lines.forEach((line, i) => {
       if (line.length >= 3 && CODE_LINE.test(line)) code += line + '\n';
-      else if (!rows.has(i)) kept.push(line);
+      else if (!rows.has(i) && !items.lines.has(i)) kept.push(line);
     });
     prose = kept.join('\n');
+    const options = referenceInlineOptions(prose);
+    if (options !== null) prose = prose.slice(0, options.index) + prose.slice(options.index + options.text.length);
   }
   return { prose, code };
+}
+
+/** A line's item mark (givenItems' reference): group 1 an option letter's mark; the text after the mark and its spaces is group 2. */
+const ITEM_MARK = /^[ \t]*(?:\d{1,2}[.)、．]|[-*•·][ \t]|\[[ xX]?\]|(\([A-Ha-hА-Еа-еアイウエオ]\)|[A-Ha-hА-Еа-еアイウエオ][).．、]))[ \t]*([^ \t][\s\S]*)$/u;
+/** A line long enough to hold a mark and its text: three characters after its indent. */
+const longEnough = (l: string) => l.replace(/^[ \t]*/, '').length >= 3;
+
+/**
+ * The lines (indices) of the items a lead gives, by regexes (givenItems' reference), and whether
+ * they are options: in a text of more than one line and at most 4,096 characters, either every
+ * non-blank, non-code line after a first line that ends with a colon, opens with a verb of
+ * ITEMS_LEAD and points at them (two or more); or two or more marked lines side by side (blank
+ * lines between), the first one not the text's first line and within its first 24 lines and 800
+ * characters, after a lead that asks to choose (CHOICE_LEAD), to work through them (ITEMS_LEAD),
+ * or that ends with a question or a colon over options all lettered, at most eight, none asking
+ * something of its own. Only the first 400 lines are read.
+ */
+function referenceGivenItems(text: string): { lines: Set<number>; choices: boolean } {
+  const none = { lines: new Set<number>(), choices: false };
+  if (text.length > 4096 || !text.includes('\n')) return none;
+  const all = text.split('\n');
+  const lines = all.slice(0, 400);
+  const isCode = (l: string) => l.length >= 3 && CODE_LINE.test(l);
+  const first = lines[0]!;
+  if (first.length <= 800 && /[:：]$/.test(first.trimEnd()) && ITEMS_LEAD.test(first.trimEnd().toLowerCase()) && POINTS_AT_ITEMS.test(first.trimEnd().toLowerCase())) {
+    const found = new Set<number>();
+    all.slice(0, 401).forEach((l, i) => {
+      if (i > 0 && l.trim() !== '' && !isCode(l)) found.add(i);
+    });
+    if (found.size >= 2) return { lines: found, choices: false };
+  }
+  let offset = 0;
+  let firstItem = -1;
+  for (let i = 0; i < lines.length && i < 24 && offset <= 800; i++) {
+    const l = lines[i]!;
+    if (ITEM_MARK.test(l) && longEnough(l) && !isCode(l)) {
+      firstItem = i;
+      break;
+    }
+    offset += l.length + 1;
+  }
+  if (firstItem <= 0) return none;
+  const found = new Set<number>();
+  let lettered = true;
+  for (let i = firstItem; i < lines.length; i++) {
+    const l = lines[i]!;
+    const m = ITEM_MARK.exec(l);
+    if (m !== null && longEnough(l) && !isCode(l)) {
+      found.add(i);
+      if (m[1] === undefined || found.size > 8 || /[?？]/.test(m[2]!) || TASK_OPENING.test(m[2]!)) lettered = false;
+    } else if (l.trim() !== '') break;
+  }
+  if (found.size < 2) return none;
+  const lead = lines.slice(0, firstItem).join('\n').trim().toLowerCase();
+  if (lead === '') return none;
+  if (CHOICE_LEAD.test(lead)) return { lines: found, choices: true };
+  if (ITEMS_LEAD.test(lead)) return { lines: found, choices: false };
+  return lettered && /[?:？：]$/.test(lead) ? { lines: found, choices: true } : none;
+}
+
+/**
+ * Options lettered in one line (inlineOptions' reference), by regexes: in a text of at most 4,096
+ * characters holding "b)", "B)" or "B.", the first line of 11 characters or more whose last 300
+ * hold marks a, b, c … in order and in one style ("(a)", "a)" or "a.", either case), each after a
+ * space, a colon or a question mark (or the line's start) and before a space or a tab; from the
+ * last "a" mark of the first such run to the line's end, where no option asks something of its
+ * own and the 800 characters before end with a question or a colon or ask to choose (a line
+ * whose run fails these is passed).
+ */
+function referenceInlineOptions(text: string): { index: number; text: string } | null {
+  if (text.length > 4096 || !/b\)|B\)|B\./.test(text)) return null;
+  let at = 0;
+  for (const line of text.split('\n')) {
+    const from = Math.max(0, line.length - 300);
+    if (line.length >= 11) {
+      const marks = [...line.matchAll(/(?<=^|[\s:?：？])(\(?)([a-hA-H])([).])(?=[ \t])/gu)].filter((m) => m.index! >= from && m.index! + m[1]!.length + 2 < line.length && !(m[1] === '(' && m[3] === '.'));
+      let run: RegExpMatchArray[] = [];
+      let done: RegExpMatchArray[] | null = null;
+      for (const m of marks) {
+        const letter = m[2]!.toLowerCase();
+        const style = m[1]! + m[3]!;
+        if (letter === 'a') {
+          if (run.length >= 3) break;
+          run = [m];
+        } else if (run.length > 0 && style === run[0]![1]! + run[0]![3]! && letter.charCodeAt(0) === 97 + run.length) run.push(m);
+      }
+      if (run.length >= 3) done = run;
+      if (done !== null) {
+        const start = done[0]!.index!;
+        const texts = done.map((m, k) => line.slice(m.index! + m[0].length + 1, k + 1 < done.length ? done[k + 1]!.index : line.length));
+        const lead = text.slice(Math.max(0, at + start - 800), at + start).trim().toLowerCase();
+        const asks = texts.some((o) => /[?？]/.test(o) || TASK_OPENING.test(o));
+        if (!asks && lead !== '' && (/[?:？：]$/.test(lead) || CHOICE_LEAD.test(lead))) return { index: at + start, text: line.slice(start) };
+      }
+    }
+    at += line.length + 1;
+  }
+  return null;
 }
 
 /**
@@ -245,6 +346,95 @@ describe('splitAsk scanners', () => {
     for (const text of ['Pay 2.9, Manager 4.1, Workload 2.4\nGrowth 3.0, Team 4.4\n\nwhich two areas should leadership prioritize?', 'id,name\n\nwhat would a good primary key be for this table of users?', 'apple,pear\nfig,kiwi\n\nmerge these two lists and remove duplicates, please']) {
       expect(splitAsk(text).data).toBe('');
     }
+  });
+
+  it('given items and options: data, not ask, as the reference decides (property)', () => {
+    const lead = fc.constantFrom(
+      'Which of the following is true?', 'Label each of these tweets as spam or not spam.', 'Classify each log line by severity:', 'Design a rate limiter with these requirements:',
+      'Answer the questions about f(x) = x^2:', 'Which sorting algorithm is stable', 'Here are 3 survey answers to sort into themes.', '下列哪个是正确的？', 'Let f be a function.', 'Pick one:',
+    );
+    const mark = fc.constantFrom('a) ', 'b) ', 'C. ', '(d) ', '1. ', '2) ', '- ', '* ', '• ', '[ ] ', '[x] ', 'ア. ', 'б) ', '', '  a) ', '\ta.', '-', '12、');
+    const body = fc.constantFrom('Quicksort', 'merge sort is stable', 'find the derivative', 'why is that?', 'WIN a FREE phone', 'x', 'const a = 1;', 'prove it terminates', 'O(n log n)', '');
+    const line = fc.oneof(fc.tuple(mark, body).map(([m, b]) => m + b), fc.constantFrom('', '   ', 'Explain why each of the others is not.'));
+    fc.assert(
+      fc.property(lead, fc.array(line, { minLength: 1, maxLength: 12 }), fc.constantFrom('', '\nThanks in advance for any help with this one.'), (first, lines, tail) => {
+        const text = `${first}\n${lines.join('\n')}${tail}`.padEnd(81, ' ');
+        const got = splitAsk(text);
+        expect(got.ask).toBe(referenceProseAndCode(text).prose.trim());
+        const given = givenItems(text);
+        const ref = referenceGivenItems(text);
+        expect(given === null ? [] : given.starts.map((at) => text.slice(0, at).split('\n').length - 1)).toEqual([...ref.lines]);
+        if (given !== null) expect(given.choices).toBe(ref.choices);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('options in one line: the same span as the reference (property)', () => {
+    const piece = fc.constantFrom('a) ', 'b) ', 'c) ', 'd) ', '(a) ', '(b) ', '(c) ', 'A. ', 'B. ', 'C. ', 'a.', '51 ', '57 ', 'Paris ', 'find x ', 'why? ', 'Which one? ', 'Pick: ', ' ', 'x', '\n');
+    // A run of options in one style, with texts, among the pieces: most texts then hold one.
+    const run = fc.tuple(fc.constantFrom(['(', ')'], ['', ')'], ['', '.']), fc.boolean(), fc.integer({ min: 2, max: 5 }), fc.constantFrom('12 ', 'Mars ', 'O(n) ', 'prove it ', 'yes? ')).map(
+      ([[open, close], upper, k, body]) => Array.from({ length: k }, (_, i) => `${open}${String.fromCharCode((upper ? 65 : 97) + i)}${close} ${body}`).join(''),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.oneof(piece, run), { maxLength: 30 }), (pieces) => {
+        const text = pieces.join('');
+        const got = inlineOptions(text);
+        const ref = referenceInlineOptions(text);
+        expect(got === null ? null : text.slice(got[0], got[1])).toBe(ref === null ? null : ref.text);
+        if (got !== null) expect(got[0]).toBe(ref!.index);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('reads options after a question and items after a lead that works through them as data; requirements and parts of an exercise stay the ask', () => {
+    const mcq = splitAsk('Which sorting algorithm is stable?\nA) Quicksort\nB) Heapsort\nC) Merge sort\nD) Selection sort\nExplain why each of the others is not.');
+    expect(mcq.ask).toBe('Which sorting algorithm is stable?\nExplain why each of the others is not.');
+    expect(mcq.options).toBe('A) Quicksort\nB) Heapsort\nC) Merge sort\nD) Selection sort\n');
+    expect(mcq.material).toBe(mcq.options);
+    const inline = splitAsk('Which of the following is a prime number, if any of them is at all?\n(a) 51 (b) 57 (c) 59 (d) 91');
+    expect(inline.ask).toBe('Which of the following is a prime number, if any of them is at all?');
+    expect(inline.options).toBe('(a) 51 (b) 57 (c) 59 (d) 91\n');
+    const tweets = splitAsk('Label each of these tweets as spam or not spam. Reply with a JSON array of labels only.\n1. WIN a FREE iPhone!!! click\n2. my train is late again this morning\n3. Earn $5000/week from home');
+    expect(tweets.ask).toBe('Label each of these tweets as spam or not spam. Reply with a JSON array of labels only.');
+    expect(tweets.data).toContain('2. my train is late again this morning');
+    // Items to work through are data, not options to choose among.
+    expect(tweets.options).toBe('');
+    const logs = splitAsk('Classify each log line by severity and component:\n10:00:01 api INFO served in 32ms\n10:00:02 db WARN slow query 1.2s\n10:00:03 worker ERROR job failed');
+    expect(logs.ask).toBe('Classify each log line by severity and component:');
+    for (const text of [
+      'Design a rate limiter for our public API:\n- 10k requests a second per tenant\n- quotas per plan, changed without a deploy\n- multi-region',
+      'Let f(x) = x^3 - 3x. Answer the following:\na) find the derivative of f\nb) show that f has two turning points\nc) sketch the graph',
+      'We have three options and I would like your view:\n- rewrite the service in Go\n- keep Python and add caching\n- move to a managed queue',
+      '1. Which planet is the Red Planet?\n2. Which planet has the most moons of all of them?\n3. Which is the hottest?',
+      'Which of these is right? Short text.\na) only one line of options here, and nothing after it',
+    ]) {
+      expect(splitAsk(text).data).toBe('');
+    }
+    // Inline marks that list parts of a plan, or tasks, stay the ask.
+    expect(inlineOptions('For the migration we need a) a freeze b) a backfill c) a cutover plan, in that order')).toBeNull();
+    expect(inlineOptions('Solve: a) find x b) show that y > 0 c) prove the bound holds')).toBeNull();
+    // The first full run of marks is the options: an "a" mark after it starts none.
+    const text = 'Which one? (a) 12 (b) 13 (c) 14 a) 15';
+    expect(inlineOptions(text)).toEqual([11, text.length]);
+  });
+
+  it('bounds what it reads for items and options: the lead, the text, the line', () => {
+    const options = '\nA) yes\nB) no\nC) maybe';
+    expect(givenItems(`Which is right?${options}`)).not.toBeNull();
+    // A lead over 800 characters or 24 lines is not read; nor is a text over 4,096 characters.
+    expect(givenItems(`${'word '.repeat(170)}Which is right?${options}`)).toBeNull();
+    expect(givenItems(`${'line\n'.repeat(24)}Which is right?${options}`)).toBeNull();
+    expect(givenItems(`Which is right?${options}\n${'more text after '.repeat(300)}`)).toBeNull();
+    // Lettered options are at most eight: past them, lines after a bare question are no choices.
+    const letters = 'ABCDEFGH';
+    const nine = Array.from({ length: 9 }, (_, i) => `${letters[i % 8]}) option ${i}`).join('\n');
+    expect(givenItems(`Which is right?\n${nine}`)).toBeNull();
+    expect(givenItems(`Which of the following is right?\n${nine}`)?.starts.length).toBe(9);
+    // Options in one line are read in its last 300 characters.
+    expect(inlineOptions(`Which is right? ${'(a) x (b) y (c) z '}${'and some words '.repeat(20)}`)).toBeNull();
+    expect(inlineOptions(`${'words before it '.repeat(40)}Which is right? (a) x (b) y (c) z`)).not.toBeNull();
   });
 
   it('past 16 fenced blocks: the same prose and code as the regex version with the bound (property)', () => {
