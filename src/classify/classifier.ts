@@ -278,6 +278,29 @@ function isInstruction(p: string): boolean {
 }
 
 /**
+ * Whether the ask around items or options given with it (text.ts, givenItems) asks no work of its
+ * own on them: no word of the three hard lexicons. Then they are data ("Label each of these tweets
+ * as spam or not spam", "Which of the following is a prime number?"); else what they say is part
+ * of the ask ("Classify each of these bugs by its most likely root cause and say how you'd confirm
+ * it", "Which of the following can deadlock? Explain each": probe set 181 read nine such asks a
+ * tier low with their items as data). One lexicon scan of the lead, only where items were found.
+ */
+function asksNoWorkOnItems(ask: string): boolean {
+  const lex = lexicalForm(ask.length > ASK_SCAN ? ask.slice(0, ASK_SCAN) : ask);
+  if (WORK_ON_ITEMS.test(lex)) return false;
+  const scan = readLexicons(lex);
+  return !DEEP_ASK.test(scan) && !COMPLEX_ASK.test(scan) && !MODERATE_ASK.test(scan);
+}
+
+/**
+ * Words that ask for a judgement on each item beyond a label: a reason, a fix, an order of what to
+ * do first, a priority, an estimate, a strategy (probe set 181: "Pick the right data structure for
+ * each of these needs and justify briefly", "Which of these proofs … are correct? Fix the wrong
+ * ones", "Tag each user story with a T-shirt size", "… et dis ce qu'il faut faire en premier").
+ */
+const WORK_ON_ITEMS = /(?<!\p{L})(?:justif\p{L}*|reasons?|reasoning|why|fix|fixes|correct the wrong|priorit\p{L}*|delegat\p{L}*|strateg\p{L}*|propos\p{L}*|recommend\p{L}*|confirm|verify|root cause|risks?|dependenc\p{L}*|depends?|first|sizes?|estimat\p{L}*|effort|story points|trade-?offs?|failure modes?|en premier|d'abord|primero|zuerst|abhängigkeit\p{L}*|dependencias|gravité|сначала|приоритет\p{L}*|зависимост\p{L}*|理由|原因|优先|依赖|先に|優先|依存)(?!\p{L})/u;
+
+/**
  * Words of a text that are not small talk ("hello", "thanks", "ok"), counted up to 4; a run of
  * Chinese or Japanese counts a word per two characters.
  */
@@ -531,7 +554,7 @@ function scoreTurn(raw: string, nested = false, earlier = false): TurnScore {
   }
   if (trimmed.length <= 60 && TRANSLATE_ONE_WORD.test(trimmed)) return { score: 0.25, signals: ['one-word answer'], smallTalk: false, short: true, family: 'none' };
 
-  const split = splitAsk(text, isInstruction);
+  const split = splitAsk(text, isInstruction, asksNoWorkOnItems);
   const { code } = split;
   // A short text given to transform ("Summarize: '…'", "Fix the grammar:\n…") is material, not
   // the ask: its words are not what is asked ("Summarize: 'The team will review the design'").

@@ -795,7 +795,7 @@ function lineEnd(text: string, start: number): number {
  * of a long message ("Summarize this: ...", "... what does this do?"), so for a long prose
  * message only its first and last few hundred characters count as the ask.
  */
-export function splitAsk(text: string, isInstruction: (paragraph: string) => boolean = () => true): SplitText {
+export function splitAsk(text: string, isInstruction: (paragraph: string) => boolean = () => true, itemsAreData: (ask: string) => boolean = () => true): SplitText {
   let code = '';
   let prose = text;
   let data = '';
@@ -804,7 +804,11 @@ export function splitAsk(text: string, isInstruction: (paragraph: string) => boo
   // Indented or syntax-heavy lines outside fences are code too, and the rows of a pasted table
   // are data (tableRows).
   if (prose.length > 80) {
-    const givenAt = givenItems(prose);
+    // Items and options are data where what is left of the ask (its lead and the lines after them)
+    // asks no work of its own on them (itemsAreData): "label each tweet as spam", not "classify
+    // each bug by its root cause".
+    let givenAt = givenItems(prose);
+    if (givenAt !== null && !itemsAreData(askAround(prose, givenAt.starts))) givenAt = null;
     const given = givenAt === null ? null : givenAt.starts;
     const rows = mergedStarts(tableRows(prose), given);
     // Runs of prose lines are kept as slices (one per run, not one per line): a message with no
@@ -844,7 +848,8 @@ export function splitAsk(text: string, isInstruction: (paragraph: string) => boo
     }
     prose = kept;
     // Options written out in the ask's own line ("(a) 51 (b) 57 (c) 59 (d) 91") are data too.
-    const inline = inlineOptions(prose);
+    let inline = inlineOptions(prose);
+    if (inline !== null && !itemsAreData(prose.slice(0, inline[0]))) inline = null;
     if (inline !== null) {
       data += prose.slice(inline[0], inline[1]) + '\n';
       options += prose.slice(inline[0], inline[1]) + '\n';
@@ -881,6 +886,11 @@ export function splitAsk(text: string, isInstruction: (paragraph: string) => boo
     if (!breaks.allBare) material = material.replace(PARAGRAPH_BREAK_ALL, '\n\n');
   }
   return { ask: asks.join('\n').trim(), code, material: data === '' ? material : material === '' ? data : `${material}\n\n${data}`, data, options };
+}
+
+/** The text around a run of item lines (their starts, in order): the lead before them and the lines after them. */
+function askAround(text: string, starts: readonly number[]): string {
+  return text.slice(0, starts[0]!) + text.slice(lineEnd(text, starts[starts.length - 1]!));
 }
 
 /** Two sorted lists of line starts as one (either may be null). */
@@ -957,10 +967,13 @@ function itemMarkAt(text: string, start: number, end: number): number {
 export const TASK_OPENING = /^[ \t]*(?:find|show|prove|compute|calculate|explain|derive|write|describe|determine|solve|give|state|justify|evaluate|design|implement|compare|sketch|draw|discuss|estimate|list|what|why|how|halla|demuestra|calcula|explica|montre|calcule|explique|zeige|berechne|erkläre|найди|докажи|вычисли|объясни)(?![\p{L}\p{N}])/iu;
 /**
  * A lead that gives items to work through one by one: it opens with a verb that reads each item
- * (classify, label, extract, translate, rank …), or asks for each of them ("for each of these …",
- * "map each to …"), in English and the languages the lexicons read most.
+ * into a label or a form (classify, label, extract, translate …), or asks for each of them ("for
+ * each of these …", "map each to …"), in English and the languages the lexicons read most. Not a
+ * verb that weighs items against each other (rank, sort, group, score): their order, groups and
+ * scores are the work (probe set 181: "Sort these 8 tasks by priority for the on-call engineer
+ * during an outage" read simple with its tasks as data).
  */
-export const ITEMS_LEAD = /(?:^|[.:!?]\s+|\b(?:please|now|then|and|also|just)\s+)(?:classify|categori[sz]e|label|tag|sort|rank|extract|redact|mask|anonymi[sz]e|translate|normali[sz]e|dedupe|deduplicate|cluster|group|score|rate|grade|convert|correct|proofread|detect|identify|summari[sz]e|flag|turn (?:these|this|the following)|clasifica|etiqueta|extrae|traduce|ordena|agrupa|classe[zr]?|étiquette|extrais|extrayez|tradui[sz]|trie[zr]?|ordne|klassifiziere|extrahiere|übersetze|sortiere|markiere|классифицируй|извлеки|переведи|отсортируй|определи|разметь)\b|\bfor each\b|\beach (?:of (?:these|the following|them)|to\b)|\bhere are (?:\d+|some|a few|several|the) (?:of them|[^.:\n]{0,40}?\b(?:answers|responses|comments|reviews|tickets|messages|emails|tweets|posts|titles|headlines|requests|sentences|entries|records|complaints|replies))\b|把(?:下面|以下|这些)|^(?:将|请将)?(?:下面|以下)(?:的|这些)|次の(?:問い合わせ|レビュー|文章|文|コメント)/u;
+export const ITEMS_LEAD = /(?:^|[.:!?]\s+|\b(?:please|now|then|and|also|just)\s+)(?:classify|categori[sz]e|label|tag|extract|redact|mask|anonymi[sz]e|translate|normali[sz]e|dedupe|deduplicate|convert|correct|proofread|detect|identify|summari[sz]e|flag|turn (?:these|this|the following)|clasifica|etiqueta|extrae|traduce|classe[zr]?|étiquette|extrais|extrayez|tradui[sz]|ordne|klassifiziere|extrahiere|übersetze|markiere|классифицируй|извлеки|переведи|определи|разметь)\b|\bfor each\b|\beach (?:of (?:these|the following|them)|to\b)|\bhere are (?:\d+|some|a few|several|the) (?:of them|[^.:\n]{0,40}?\b(?:answers|responses|comments|reviews|tickets|messages|emails|tweets|posts|titles|headlines|requests|sentences|entries|records|complaints|replies))\b|把(?:下面|以下|这些)|^(?:将|请将)?(?:下面|以下)(?:的|这些)|次の(?:問い合わせ|レビュー|文章|文|コメント)/u;
 /**
  * A lead that asks to choose among options: "which of the following", "select all that apply",
  * "true or false", "pick the best answer" and their forms in other languages.

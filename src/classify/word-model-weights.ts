@@ -7,7 +7,7 @@ export const WORD_MODEL = {
   trainedOn: 4121,
   // P(labelled above t | a plain reading of tier t, score s) = σ(a + b·(s − t)): fitLiftOdds.
   secondOpinion: {
-    simple: { a: -3.924, b: 3.448 },
+    simple: { a: -3.931, b: 3.451 },
     moderate: { a: -3.254, b: 4.627 },
   },
   // P(labelled above the rules' tier t | a fallback lift from t, score s) = σ(a + b·(s − t)): fitLiftOdds.

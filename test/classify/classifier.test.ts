@@ -2544,13 +2544,18 @@ describe('session 66: asks in fourteen languages written with English technical 
   it('reads sets 177 and 179: options and items given with an ask are not what it asks', () => {
     // Before session 69 (rules alone): moderate, complex, complex.
     expect(rules('Label each of these tweets as spam or not spam.\n1. WIN a FREE iPhone!!! click bit.ly/xx\n2. anyone else\'s train late again this morning\n3. Earn $5000/week from home, DM me\n4. my cat learned to open the fridge').tier).toBe('simple');
-    expect(rules('Which sorting algorithm is stable?\nA) Quicksort\nB) Heapsort\nC) Merge sort\nD) Selection sort\nExplain why each of the others is not.').tier).toBe('moderate');
+    expect(rules('Which of the following is NOT a valid HTTP method?\nA) GET\nB) FETCH\nC) PATCH\nD) OPTIONS\nAnswer with the letter only.').tier).toBe('simple');
     expect(rules('Classify each log line by severity (info, warning, error) and component:\n2024-05-01T10:00:01Z api INFO request served in 32ms\n2024-05-01T10:00:02Z db WARN slow query 1.2s\n2024-05-01T10:00:03Z worker ERROR job 7781 failed: timeout').tier).toBe('simple');
     // Options are no finding of a rule: the word model reads a question the rules know nothing of
     // (before: simple, as the options' pasted material; the question alone reads moderate).
     const shirt = 'A shirt costs $40 after a 20% discount. What was the original price?\nA) $48\nB) $50\nC) $52\nD) $60';
     expect(classifyMessages([{ role: 'user', content: shirt }]).tier).toBe('moderate');
     expect(classifyMessages([{ role: 'user', content: shirt }]).signals.join(' ')).not.toContain('pasted material');
+    // Items whose ask asks work on each of them beyond a label stay the ask (set 181): a root cause,
+    // a priority, a justification; so do items a lead ranks, sorts or groups.
+    expect(rules("Classify each of these bugs by its most likely root cause and say how you'd confirm it:\n1. p99 latency doubles every day at 02:00 UTC\n2. memory grows 50 MB an hour until OOM, only on ARM nodes\n3. duplicate orders appear when the payment provider times out\n4. a cron job runs twice after the DST change").tier).toBe('complex');
+    expect(rules('Pick the right data structure for each of these needs and justify briefly:\n- a leaderboard with rank queries\n- autocomplete over 1M words\n- a job queue with priorities and delays\n- deduplicating a stream of 1B events with little memory').tier).toBe('moderate');
+    expect(rules('Sort these 8 tasks by priority for the on-call engineer during an outage, and say what to delegate:\n- customers report checkout failing\n- error rate 35% on the payments API\n- disk 85% full on a log server\n- a flaky test on main\n- the CEO asks for an update').tier).not.toBe('simple');
     // A list of requirements stays the ask.
     expect(rules('Design a rate limiter for our public API:\n- 10k requests a second per tenant\n- quotas per plan, changed without a deploy\n- multi-region, one region may fail').tier).toBe('complex');
   });
