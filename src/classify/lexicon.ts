@@ -235,7 +235,8 @@ export const DEPTH_TERMS = lexicon(
     'réplication', 'répliques', 'latence', 'débit', 'dépendances', 'risques', 'retour arrière', 'indisponibilité',
     'распределённая', 'распределённые', 'распределённой', 'параллельно', 'параллельные', 'миграция', 'миграции', 'миграцию', 'репликация', 'репликации', 'задержка', 'зависимости', 'риски', 'масштабирование',
   ],
-  ['并发', '分布式', '冲突', '一致性', '权衡', '复杂度', '競合', '一貫性', 'トレードオフ', '分散', '迁移', '移行'],
+  // Session 69 (probe set 181): thread safety, deadlocks and races in Chinese and Japanese, as the English words.
+  ['并发', '分布式', '冲突', '一致性', '权衡', '复杂度', '競合', '一貫性', 'トレードオフ', '分散', '迁移', '移行', '线程安全', '死锁', '竞态', '竞争条件', 'スレッドセーフ', 'デッドロック', '競合状態'],
 );
 /** Asks with several parts. */
 export const MULTI_STEP = lexicon(
@@ -734,6 +735,8 @@ export const PUZZLE_STRATEGY = lexicon(
   [
     'how do you (?:find|measure|tell|get)', 'how (?:do|would|can) you count (?:them|it)', 'what strategy', 'in one round', 'minimum total time', '(?:three|3) weighings', 'which amounts are reachable', 'safe sequence',
     'why (?:can.t|is) it (?:be )?(?:less|minimal)', 'cómo encuentras', 'wie kommen', 'как найти', '怎样找出',
+    // Session 69 (probe set 181): a grid puzzle to solve or a position to calculate is a search, step by step.
+    'sudoku', 'kakuro', 'nonogram', 'mate in (?:one|two|three|\\d)', 'white to move', 'black to move',
     '(?:perfect|optimal) play', '(?:optimal|winning) strategy', 'strategy to (?:save|win|guarantee|maximi[sz]e|minimi[sz]e)', 'how (?:can|could|would|should) (?:he|she|they) (?:find|identify|determine|measure|tell which)',
   ],
 );
