@@ -279,7 +279,7 @@ function isInstruction(p: string): boolean {
 
 /**
  * Whether the ask around items or options given with it (text.ts, givenItems) asks no work of its
- * own on them: no word of the three hard lexicons. Then they are data ("Label each of these tweets
+ * own on them: no word of WORK_ON_ITEMS nor of the three hard lexicons. Then they are data ("Label each of these tweets
  * as spam or not spam", "Which of the following is a prime number?"); else what they say is part
  * of the ask ("Classify each of these bugs by its most likely root cause and say how you'd confirm
  * it", "Which of the following can deadlock? Explain each": probe set 181 read nine such asks a

@@ -997,9 +997,8 @@ const ITEMS_LEAD_LINES = 24;
 
 /**
  * Where the lines of items a lead gives start, in text order, and whether they are options to
- * choose among, or null where there are none: two
- * or more lines with a list or option mark (itemMarkAt) side by side (blank lines between runs
- * allowed), after a lead that asks to work through them one by one (ITEMS_LEAD: "Label each of
+ * choose among, or null where there are none: two or more lines with a list or option mark
+ * (itemMarkAt) side by side (blank lines between runs allowed), after a lead that asks to work through them one by one (ITEMS_LEAD: "Label each of
  * these tweets", "Classify each log line", "把下面的评论…分为") or to choose among them (CHOICE_LEAD,
  * or options lettered a, b, c … after a question or a colon). Such lines are what the ask reads,
  * not what it asks: their words named no failure to diagnose and their lines listed no
@@ -1090,7 +1089,8 @@ const INLINE_OPTIONS_MAX = 300;
  * "a)" it tried.
  */
 export function inlineOptions(text: string): readonly [number, number] | null {
-  if (text.length > TABLE_TEXT_MAX || !(text.includes('b)') || text.includes('B)') || text.includes('B.'))) return null;
+  // A "b" mark is looked for only where the text has a ')' (one search, not two, in most texts).
+  if (text.length > TABLE_TEXT_MAX || !((text.indexOf(')') >= 0 && (text.includes('b)') || text.includes('B)'))) || text.includes('B.'))) return null;
   for (let start = 0; start < text.length; ) {
     const end = lineEnd(text, start);
     const found = end - start >= 11 ? optionsIn(text, start, end) : null;
