@@ -46,9 +46,9 @@ export const HELD_BACK_PROBE_SETS: ReadonlySet<number> = new Set([24, 28, 30, 36
  * 68's sets 171 (spreadsheet formulas, regexes, tests, JSON, recipes, role-play, CVs, law and
  * medicine asked in everyday words), 173 (questions about pasted data: CSV rows, tables, series)
  * and 175 (homework and school questions, asked by pupils and parents), and session 69's sets
- * 177 (exam-format questions: multiple choice, true or false, fill in the blank) and 179 (text
- * tasks of a pipeline: classify, label, extract, redact, deduplicate, rank) and 181 (lists whose
- * items hold the work: dependencies to order, bugs to diagnose, meetings to schedule, puzzles).
+ * 177 (exam-format questions: multiple choice, true or false, fill in the blank), 179 (text tasks
+ * of a pipeline: classify, label, extract, redact, deduplicate, rank) and 181 (lists whose items
+ * hold the work: dependencies to order, bugs to diagnose, meetings to schedule, puzzles).
  */
 export const RULES_ONLY_PROBE_SETS: ReadonlySet<number> = new Set([125, 127, 129, 131, 133, 135, 137, 139, 141, 143, 145, 147, 149, 151, 153, 155, 157, 159, 161, 163, 165, 167, 169, 171, 173, 175, 177, 179, 181]);
 

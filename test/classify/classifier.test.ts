@@ -2541,8 +2541,8 @@ describe('session 66: asks in fourteen languages written with English technical 
     expect(rules('how do I set up a recurring budget review in Google Sheets for a team of five?').tier).not.toBe('simple');
   });
 
-  it('reads sets 177 and 179: options and items given with an ask are not what it asks', () => {
-    // Before session 69 (rules alone): moderate, complex, complex.
+  it('reads sets 177, 179 and 181: options and items given with an ask are not what it asks, unless it asks work on them', () => {
+    // Before session 69 (rules alone): moderate, simple, complex.
     expect(rules('Label each of these tweets as spam or not spam.\n1. WIN a FREE iPhone!!! click bit.ly/xx\n2. anyone else\'s train late again this morning\n3. Earn $5000/week from home, DM me\n4. my cat learned to open the fridge').tier).toBe('simple');
     expect(rules('Which of the following is NOT a valid HTTP method?\nA) GET\nB) FETCH\nC) PATCH\nD) OPTIONS\nAnswer with the letter only.').tier).toBe('simple');
     expect(rules('Classify each log line by severity (info, warning, error) and component:\n2024-05-01T10:00:01Z api INFO request served in 32ms\n2024-05-01T10:00:02Z db WARN slow query 1.2s\n2024-05-01T10:00:03Z worker ERROR job 7781 failed: timeout').tier).toBe('simple');
