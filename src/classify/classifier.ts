@@ -279,17 +279,18 @@ function isInstruction(p: string): boolean {
 
 /**
  * Whether the ask around items or options given with it (text.ts, givenItems) asks no work of its
- * own on them: no word of WORK_ON_ITEMS nor of the three hard lexicons. Then they are data ("Label each of these tweets
- * as spam or not spam", "Which of the following is a prime number?"); else what they say is part
- * of the ask ("Classify each of these bugs by its most likely root cause and say how you'd confirm
- * it", "Which of the following can deadlock? Explain each": probe set 181 read nine such asks a
- * tier low with their items as data). One lexicon scan of the lead, only where items were found.
+ * own on them: no word of WORK_ON_ITEMS nor of the three hard lexicons (readAgain). Then they are
+ * data ("Label each of these tweets as spam or not spam", "Which of the following is a prime
+ * number?"); else what they say is part of the ask ("Classify each of these bugs by its most
+ * likely root cause and say how you'd confirm it", "Which of the following can deadlock? Explain
+ * each": probe set 181 read nine such asks a tier low with their items as data). One lexicon scan
+ * of the lead, only where items were found.
  */
 function asksNoWorkOnItems(ask: string): boolean {
   const lex = lexicalForm(ask.length > ASK_SCAN ? ask.slice(0, ASK_SCAN) : ask);
   if (WORK_ON_ITEMS.test(lex)) return false;
-  const scan = readLexicons(lex);
-  return !DEEP_ASK.test(scan) && !COMPLEX_ASK.test(scan) && !MODERATE_ASK.test(scan);
+  const { deep, complex, moderate } = readAgain(lex);
+  return hardestFamily(deep, complex, moderate) === 0;
 }
 
 /**
