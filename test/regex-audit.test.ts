@@ -113,6 +113,84 @@ function lexiconRegexes(): Subject[] {
  */
 const BUILT_FROM_INPUT = ['src/classify/wordlex.ts', 'src/config/envoy-check.ts'];
 
+/** The group that closes just before `end` (source[end - 1] is ')'), or '' where there is none. */
+function groupBefore(source: string, end: number): string {
+  let depth = 0;
+  for (let j = end - 1; j >= 0; j--) {
+    if (j > 0 && source[j - 1] === '\\') continue;
+    if (source[j] === ')') depth++;
+    else if (source[j] === '(' && --depth === 0) return source.slice(j, end);
+  }
+  return '';
+}
+
+/** The group that opens at `start` (source[start] is '('), or '' where it does not close. */
+function groupAfter(source: string, start: number): string {
+  let depth = 0;
+  for (let j = start; j < source.length; j++) {
+    if (j > 0 && source[j - 1] === '\\') continue;
+    if (source[j] === '(') depth++;
+    else if (source[j] === ')' && --depth === 0) return source.slice(start, j + 1);
+  }
+  return '';
+}
+
+/** A group's top-level alternatives, without its opening "(", "(?:" and closing ")". */
+function alternatives(group: string): string[] {
+  const body = group.replace(/^\((?:\?:)?/, '').slice(0, -1);
+  const out: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (let j = 0; j < body.length; j++) {
+    const c = body[j]!;
+    if (c === '\\') {
+      cur += c + (body[j + 1] ?? '');
+      j++;
+      continue;
+    }
+    if (c === '(' || c === '[') depth++;
+    else if (c === ')' || c === ']') depth--;
+    if (c === '|' && depth === 0) {
+      out.push(cur);
+      cur = '';
+    } else cur += c;
+  }
+  out.push(cur);
+  return out;
+}
+
+const NON_ASCII_LETTER = /^[^\x00-\x7f]$/u;
+/** Scripts written without spaces between words: a letter boundary almost never falls inside them. */
+const UNSPACED_LETTER = /^[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]$/u;
+
+/**
+ * Boundaries that cannot see the letters beside them (session 70 found two, dead since session 69):
+ * - `\b` next to a letter outside ASCII: with or without the u flag, \b knows only [A-Za-z0-9_],
+ *   so "переведи\b" never matches before a space;
+ * - a letter boundary ((?<!\p{L}) before, (?!\p{L}) after) next to a word of a script written
+ *   without spaces: "原因" inside "并说明原因" has a letter on each side.
+ * Only literal letters at the boundary are looked at (a class or a quantifier there is skipped).
+ */
+function blindBoundaries(s: Subject): string[] {
+  const out: string[] = [];
+  const src = s.source;
+  const report = (at: number, what: string) => out.push(`${s.where}: ${what} at ${at}: …${src.slice(Math.max(0, at - 40), at + 40)}…`);
+  for (let i = src.indexOf('\\b'); i >= 0; i = src.indexOf('\\b', i + 2)) {
+    if (i > 0 && src[i - 1] === '\\') continue;
+    const before = src[i - 1] === ')' ? alternatives(groupBefore(src, i)).map((a) => a.at(-1) ?? '') : [src[i - 1] ?? ''];
+    const after = src[i + 2] === '(' ? alternatives(groupAfter(src, i + 2)).map((a) => a[0] ?? '') : [src[i + 2] ?? ''];
+    if ([...before, ...after].some((c) => NON_ASCII_LETTER.test(c) && /\p{L}/u.test(c))) report(i, '\\b beside a letter outside ASCII');
+  }
+  for (const m of src.matchAll(/\(\?<!(?:\\p\{L\}|\[\\p\{L\}[^\]]*\])\)\(/g)) {
+    const start = m.index + m[0].length - 1;
+    if (alternatives(groupAfter(src, start)).some((a) => UNSPACED_LETTER.test(a[0] ?? ''))) report(m.index, 'a letter boundary before a word written without spaces');
+  }
+  for (const m of src.matchAll(/\)\(\?!(?:\\p\{L\}|\[\\p\{L\}[^\]]*\])\)/g)) {
+    if (alternatives(groupBefore(src, m.index + 1)).some((a) => UNSPACED_LETTER.test(a.at(-1) ?? ''))) report(m.index, 'a letter boundary after a word written without spaces');
+  }
+  return out;
+}
+
 describe('regex audit', () => {
   it('knows every regex src builds at run time: one new RegExp per name here, one in wordlex.ts for the lexicons, one in envoy-check.ts for a route', () => {
     const sites = sourceFiles(join(root, 'src')).flatMap((path) => {
@@ -121,6 +199,20 @@ describe('regex audit', () => {
     });
     expect(sites.sort()).toEqual([...BUILT.map(([, file]) => file), ...BUILT_FROM_INPUT].sort());
     expect(lexiconRegexes().length).toBeGreaterThan(30);
+  });
+
+  it('finds no word boundary beside letters it cannot see (\\b beside Cyrillic, a letter boundary inside Chinese)', () => {
+    const subjects = [...literals(), ...BUILT.map(([name, file, re]) => ({ where: name, file, source: re.source, flags: re.flags }))];
+    expect(subjects.flatMap(blindBoundaries)).toEqual([]);
+    // The check itself finds both kinds.
+    const probe = (source: string) => blindBoundaries({ where: 'probe', file: 'probe', source, flags: 'u' });
+    expect(probe('(?:classify|переведи)\\b')).toHaveLength(1);
+    expect(probe('\\bпереведи')).toHaveLength(1);
+    expect(probe('(?:classify|translate)\\b')).toEqual([]);
+    expect(probe('(?<!\\p{L})(?:why|原因)(?!\\p{L})')).toHaveLength(2);
+    expect(probe('(?<![\\p{L}\\p{N}])(?:先に|first)')).toHaveLength(1);
+    expect(probe('(?<!\\p{L})(?:why|first)(?!\\p{L})|原因')).toEqual([]);
+    expect(new RegExp('(?:classify|переведи)\\b', 'u').test('переведи каждый')).toBe(false);
   });
 
   it(

@@ -299,7 +299,7 @@ function asksNoWorkOnItems(ask: string): boolean {
  * each of these needs and justify briefly", "Which of these proofs … are correct? Fix the wrong
  * ones", "Tag each user story with a T-shirt size", "… et dis ce qu'il faut faire en premier").
  */
-const WORK_ON_ITEMS = /(?<!\p{L})(?:justif\p{L}*|reasons?|reasoning|why|fix|fixes|correct the wrong|priorit\p{L}*|delegat\p{L}*|strateg\p{L}*|propos\p{L}*|recommend\p{L}*|confirm|verify|root cause|risks?|dependenc\p{L}*|depends?|first|sizes?|estimat\p{L}*|effort|story points|trade-?offs?|failure modes?|en premier|d'abord|primero|zuerst|abhängigkeit\p{L}*|dependencias|gravité|сначала|приоритет\p{L}*|зависимост\p{L}*|理由|原因|优先|依赖|先に|優先|依存)(?!\p{L})/u;
+const WORK_ON_ITEMS = /(?<!\p{L})(?:justif\p{L}*|reasons?|reasoning|why|fix|fixes|correct the wrong|priorit\p{L}*|delegat\p{L}*|strateg\p{L}*|propos\p{L}*|recommend\p{L}*|confirm|verify|root cause|risks?|dependenc\p{L}*|depends?|first|sizes?|estimat\p{L}*|effort|story points|trade-?offs?|failure modes?|en premier|d'abord|primero|zuerst|abhängigkeit\p{L}*|dependencias|gravité|сначала|приоритет\p{L}*|зависимост\p{L}*)(?!\p{L})|理由|原因|优先|依赖|先に|優先|依存/u;
 
 /**
  * Words of a text that are not small talk ("hello", "thanks", "ok"), counted up to 4; a run of

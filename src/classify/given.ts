@@ -107,7 +107,7 @@ const GROUNDED_PASSAGE_MIN = 100;
  * decide …", "Based on this job description, list …"): a report ("I'm getting these errors:") is
  * not one, and its text is the problem, not material.
  */
-const GROUNDING_OPENER = /^\s*(?:using|use|based on|from|given|according to|read|look at|consider|usando|según|con base en|a partir de|anhand|basierend auf|laut|gemäß|lies|d'après|selon|en utilisant|à partir de|lis|используя|на основе|согласно|прочитай|根据|基于)(?!\p{L})/iu;
+const GROUNDING_OPENER = /^\s*(?:(?:using|use|based on|from|given|according to|read|look at|consider|usando|según|con base en|a partir de|anhand|basierend auf|laut|gemäß|lies|d'après|selon|en utilisant|à partir de|lis|используя|на основе|согласно|прочитай)(?!\p{L})|根据|基于)/iu;
 /** Words that point at a text given after the ask ("the table below", "these two reviews", "la siguiente tabla"), in the covered languages. */
 const GIVEN_BELOW = /(?<!\p{L})(?:below|following|these|this (?:text|passage|paragraph|abstract|clause|excerpt|article|email|letter|review|transcript|log|table|data|description|notes|list|survey|contract|policy|document|job description)|a continuación|siguientes?|folgenden?|unten|suivante?s?|ci-dessous|ниже|следующ\p{L}*)(?!\p{L})|以下|下面|次の/u;
 /** A line that labels the question asked of a given context ("Question:", "Q:", "Pregunta:", "问题："), in the covered languages. */
