@@ -1,8 +1,9 @@
 import { TIER_NAMES, type TierName } from '../config/schema.js';
 import { decideTier, DEFAULT_UNDER_TIER_COST, tierProbabilities } from './calibration.js';
 import { agentCommand, opensWithInstruction } from './commands.js';
+import { withoutEffortCue } from './effort.js';
 import { givenPassage, groundedAsk, pastedLogs, TONE_EDIT } from './given.js';
-import { ANALYSIS_ASKED, BREAKDOWN, BREVITY, BUILD_VERB_DE, CHANGE_REF, CHANGE_RISK, CHEAPEST, COHORT_WORD, COMMAND_NAMES, COMPLEX_ASK, CONDITIONAL_DE, CONSTRAINT, COUNTING_PUZZLE, CREATIVE_OBJECT, DEEP_ASK, definesTools, DEPTH_TERMS, DESIGN_QUESTION, DIAGNOSE_ASK, EFFORT_WORDS, endLookup, EXTREMAL, FAILURE_PATTERN, IMPLEMENT_VERB, JUDGEMENT, KEPT_OR_LOST_MEASURE, LOOKUP_CORE, LOWER_CASE_SYSTEMS, MATH_MULTI_STEP, MATH_TASK, MATH_WORDS, mathNotationIn, METHOD_QUESTION, MODERATE_ASK, MULTI_STEP, NAMED_AFTER_WORDS, OPERATIONAL_GUARANTEE, OWN_RECORD, PUZZLE_STRATEGY, QUANTITY_QUESTION, REFACTOR_VERB, RETENTION_WORD, REVIEW_ASK, SEARCH_VERB, SIMPLE_ASK, SMALL_TALK_WORDS, SYMPTOM, SYMPTOM_OF_SYSTEM, SYSTEM_BRIEF, SYSTEM_RIGOUR, TECH_CONTEXT, TOPIC_SWITCH, TRIP_DAYS, TRIVIAL_ASK, WH_LOOKUP, WHOLE_SYSTEM } from './lexicon.js';
+import { ANALYSIS_ASKED, BREAKDOWN, BREVITY, BUILD_VERB_DE, CHANGE_REF, CHANGE_RISK, CHEAPEST, COHORT_WORD, COMMAND_NAMES, COMPLEX_ASK, CONDITIONAL_DE, CONSTRAINT, COUNTING_PUZZLE, ESTIMATE_CUE, FORECAST_HORIZON, OPEN_QUESTION, POPULATION_LOOKUP, WHAT_IF, WORKING_ASKED, CREATIVE_OBJECT, DEEP_ASK, definesTools, DEPTH_TERMS, DESIGN_QUESTION, DIAGNOSE_ASK, EFFORT_WORDS, endLookup, EXTREMAL, FAILURE_PATTERN, IMPLEMENT_VERB, JUDGEMENT, KEPT_OR_LOST_MEASURE, LOOKUP_CORE, LOWER_CASE_SYSTEMS, MATH_MULTI_STEP, MATH_TASK, MATH_WORDS, mathNotationIn, METHOD_QUESTION, MODERATE_ASK, MULTI_STEP, NAMED_AFTER_WORDS, OPERATIONAL_GUARANTEE, OWN_RECORD, PUZZLE_STRATEGY, QUANTITY_QUESTION, REFACTOR_VERB, RETENTION_WORD, REVIEW_ASK, SEARCH_VERB, SIMPLE_ASK, SMALL_TALK_WORDS, SYMPTOM, SYMPTOM_OF_SYSTEM, SYSTEM_BRIEF, SYSTEM_RIGOUR, TECH_CONTEXT, TOPIC_SWITCH, TRIP_DAYS, TRIVIAL_ASK, WH_LOOKUP, WHOLE_SYSTEM } from './lexicon.js';
 import { ARITHMETIC_STEP, countQuantities, endsInArithmetic, figuresIn, largestNumber, numericRanges, powerQuestionIn, quantitiesIn } from './numbers.js';
 import { hasSocialWord, isSmallTalk, socialEdge, withoutSocialEdges } from './social.js';
 import { declinesWorking, shortAskDeclines, withPlainNames } from './names.js';
@@ -292,6 +293,28 @@ function asksNoWorkOnItems(ask: string): boolean {
   const { deep, complex, moderate } = readAgain(lex);
   return hardestFamily(deep, complex, moderate) === 0;
 }
+
+/** A forecast's opening: "Will …", "Is … going to …". */
+const FORECAST_OPENING = /^\s*(?:will|is [^?]{1,60} going to|are [^?]{1,60} going to)(?!\p{L})/u;
+/** A decision asked of the assistant ("Should I …", "¿Debería …", "Sollte ich …", "Стоит ли мне …"). */
+const DECISION_ASKED = /(?<!\p{L})(?:should (?:i|we)|debería|deberíamos|sollte ich|sollten wir|dois-je|devrais-je|devrions-nous|стоит ли|devo|devemos|dovrei|dovremmo)(?!\p{L})/u;
+
+/**
+ * Whether a count or an amount is asked as an estimate: with a word of approximation
+ * (ESTIMATE_CUE), or as what something would take ("How many golf balls would fill …", "how much
+ * would it cost"); not a statistic to look up (POPULATION_LOOKUP).
+ */
+function estimateAsked(lex: string, lexScan: LexiconScan): boolean {
+  if (!(QUANTITY_QUESTION.test(lexScan) || COUNT_ASKED.test(lex)) || POPULATION_LOOKUP.test(lexScan)) return false;
+  if (ESTIMATE_CUE.test(lexScan)) return true;
+  const at = lex.search(HOW_MANY);
+  if (at < 0) return false;
+  const would = lex.indexOf(' would ', at);
+  return would >= 0 && would - at <= 80;
+}
+const HOW_MANY = /(?<!\p{L})how (?:many|much)(?!\p{L})/u;
+/** "How many" where QUANTITY_QUESTION does not hold it (its forms that start a lookup as often: "wie viele", "cuántos"). */
+const COUNT_ASKED = /(?<!\p{L})(?:wie viele?|cuánt[oa]s?|quant[oa]s|quanti|quante)(?!\p{L})/u;
 
 /**
  * Words that ask for a judgement on each item beyond a label: a reason, a fix, an order of what to
@@ -619,7 +642,7 @@ function scoreTurn(raw: string, nested = false, earlier = false): TurnScore {
   let family: keyof typeof BASE = 'none';
   // A yes/no question about a mathematical object ("Is 221 prime?") takes a check, not a glance.
   const powerQuestion = shape.words >= 4 && (lex.includes('^') || lex.includes('**')) && powerQuestionIn(lex) && !socialEdge(askRaw);
-  const trivialAsk = !deep && !complex && !moderate && !material && !code && shape.words <= 9 && TRIVIAL_ASK.regex.test(lex.trim()) && !MATH_WORDS.test(lexScan) && !JUDGEMENT.test(lexScan) && !powerQuestion;
+  const trivialAsk = !deep && !complex && !moderate && !material && !code && shape.words <= 9 && TRIVIAL_ASK.regex.test(lex.trim()) && !MATH_WORDS.test(lexScan) && !JUDGEMENT.test(lexScan) && !OPEN_QUESTION.test(lexScan) && !powerQuestion;
   // The ask's names and measurements, found once where a rule first asks (up to eight rules do).
   let askMarks: TechnicalMarks | undefined;
   // Read on the ask's scan (plain spaces); names in lower case only where the scan found one.
@@ -769,6 +792,37 @@ function scoreTurn(raw: string, nested = false, earlier = false): TurnScore {
   if ((family === 'simple' || family === 'none') && extra.length === 0 && !code && !material && shape.questionMarks >= 1 && shape.words >= 5 && JUDGEMENT.test(lexScan) && WEIGHS_OPTIONS.test(lex)) {
     family = 'moderate';
     extra.push('asks for a judgement between options');
+  }
+  // One-line questions whose answer is an argument or an estimate, not a fact (probe set 185: 16 of
+  // 40 read a tier or two low): a moral or philosophical question, a what-if, a forecast ("Will AI
+  // replace software engineers within ten years?"), a count to estimate ("How many golf balls would
+  // fill a swimming pool?", "Сколько примерно учителей работает в Москве?"; not a statistic to
+  // look up: "How many people live in Canada?").
+  if ((family === 'simple' || family === 'none') && extra.length === 0 && !code && !material && askRaw.length <= 300) {
+    if (WHAT_IF.test(lexScan) || (shape.questionMarks >= 1 && (OPEN_QUESTION.test(lexScan) || (FORECAST_HORIZON.test(lexScan) && FORECAST_OPENING.test(lex))))) {
+      family = 'moderate';
+      extra.push('an open question: an argument, a what-if or a forecast');
+    } else if (estimateAsked(lex, lexScan) && !BREVITY.test(lexScan) && !workingDeclined) {
+      // (Not a figure asked for in brief: "I don't want a rigorous answer, roughly how many bytes is a UUID?")
+      family = 'moderate';
+      extra.push('a count or amount to estimate');
+    }
+  }
+  // The same with its assumptions and arithmetic asked ("Walk me through your assumptions", "Show
+  // the calculation"), and a decision asked with the numbers to run ("… tengo 40.000 € ahorrados …
+  // Haz los números."): multi-step quantitative work.
+  if (below('complex') && (extra.length === 0 || extra[0] === 'a count or amount to estimate' || extra[0] === 'a question about a named system') && !code && !material && askRaw.length <= 400 && WORKING_ASKED.test(lexScan)) {
+    if (extra[0] === 'a count or amount to estimate' || (QUANTITY_QUESTION.test(lexScan) && ESTIMATE_CUE.test(lexScan))) {
+      family = 'complex';
+      extra.length = 0;
+      namedCap = Infinity;
+      extra.push('an estimate with its assumptions and arithmetic');
+    } else if (DECISION_ASKED.test(lex) && quantitiesIn(lex, lexScan) >= 2) {
+      family = 'complex';
+      extra.length = 0;
+      namedCap = Infinity;
+      extra.push('a decision to work out with its numbers');
+    }
   }
   // A calculation or word problem is one worked answer: its numbers say how much it tells.
   let settled = extra.includes('a calculation or word problem');
@@ -1021,11 +1075,18 @@ export function classifyMessages(
   if (lastUser < 0) return { tier: 'trivial', score: 0, confidence: 1, signals: ['no messages'] };
 
   // Every turn is read at its two ends at most (scoreTurn), the parts of a long one too.
-  // The ask, without a greeting before it or thanks after it (withoutSocialEdges).
-  const currentText = withoutSocialEdges(withCommonMarksAtEnds(messageEnds(messages[lastUser]!, 2 * MAX_SCAN, MAX_SCAN)));
+  // The ask, without a greeting before it or thanks after it (withoutSocialEdges), nor a cue of how
+  // long to think ("Think step by step:", "/no_think": withoutEffortCue).
+  const { text: currentText, asksMore } = withoutEffortCue(withoutSocialEdges(withCommonMarksAtEnds(messageEnds(messages[lastUser]!, 2 * MAX_SCAN, MAX_SCAN))));
   const current = scoreTurn(currentText);
   let score = current.score;
   const signals = [...current.signals];
+  // A cue to think hard before a one-step ask gets it a simple tier's budget ("Think very hard …
+  // what is 12 times 12?", labelled simple); the cue lifts nothing else.
+  if (asksMore && !current.smallTalk && score < THRESHOLDS[0]! + 0.2) {
+    score = THRESHOLDS[0]! + 0.2;
+    signals.push('asks to think hard about a one-step ask: read as simple');
+  }
 
   // Conversation context: a short follow-up ("and for n = 5?", "why?") inherits most of the
   // difficulty of the conversation; a closing "ok thanks" stays trivial, and a turn that changes

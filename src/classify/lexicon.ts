@@ -533,6 +533,56 @@ export const JUDGEMENT = lexicon([
   'better', 'worse', 'worth', 'best', 'bad for', 'good for', 'bad to', 'good to', 'ok to', 'okay to', 'normal to', 'harmful', 'healthy', 'healthier', 'unhealthy', 'safe', 'safer', 'dangerous', 'a good idea', 'a bad idea',
   'ethical', 'fair', 'overrated', 'mejor', 'peor', 'vale la pena', 'besser', 'schlechter', 'lohnt', 'meilleur', 'pire', 'vaut', 'лучше', 'хуже', 'стоит ли',
 ]);
+/**
+ * Session 70 (probe set 185): words of a question whose answer is an argument, not a fact: a moral
+ * judgement ("Is it ethical to eat meat?", "Is it ever okay to lie …?", "È giusto tassare di più i
+ * ricchi?") and the open questions of philosophy ("Is free will compatible with determinism?",
+ * "Does money buy happiness?"). Set 185 read 6 of its 9 such questions a tier or two low, as
+ * lookups or one-word answers.
+ */
+export const OPEN_QUESTION = lexicon(
+  [
+    'ethical', 'ethically', 'unethical', 'moral', 'morally', 'immoral', 'fair', 'unfair', 'justified', 'justifiable', 'wrong to', 'right to', 'ever (?:ok|okay|right|acceptable|justified)',
+    'free will', 'determinism', 'consciousness', 'meaning of life', 'happiness', 'invented or discovered',
+    'ético', 'ética', 'éticamente', 'moralmente', 'justo', 'justificable', 'ethisch', 'moralisch', 'vertretbar', 'gerecht', 'gerechtfertigt', 'éthique', 'morale', 'moralement', 'juste', 'justifié',
+    'этично', 'этичн\\p{L}*', 'морально', 'моральн\\p{L}*', 'справедлив\\p{L}*', 'оправда\\p{L}*', 'etico', 'etica', 'giusto', 'giustificat\\p{L}*', 'justo', 'justificável',
+    'свобода воли', 'libre albedrío', 'freier wille', 'libre arbitre', 'felicidad', 'glück', 'bonheur', 'счасть\\p{L}*',
+  ],
+  ['道德', '伦理', '倫理', '道徳', '正しい場合', '自由意志', '意识', '意識', '幸福', '人生の意味', '人生的意义'],
+);
+/** Session 70 (probe set 185): a what-if to reason through ("What if the internet went down worldwide for a week?"). */
+export const WHAT_IF = lexicon(
+  ['what if', 'what would happen', 'what happens if', 'imagine if', 'qué pasaría', 'qué sucedería', 'y si', 'was wäre,? wenn', 'was würde passieren', 'que se passerait-il', 'et si', 'что будет,? если', 'что (?:было бы|произойдёт|произойдет|случится),? если', 'что если', 'o que aconteceria', 'e se', 'cosa succederebbe'],
+  ['会发生什么', '会怎么样', '会怎样', 'どうなる'],
+);
+/** Session 70 (probe set 185): a forecast's horizon ("… within ten years?", "… by 2030?"). */
+export const FORECAST_HORIZON = lexicon([
+  'by 20\\d\\d', 'within (?:a|the next|\\d+|two|three|five|ten|twenty) (?:years?|decades?)', 'in (?:the next )?(?:\\d+|two|three|five|ten|twenty) years', 'in the (?:next|coming) (?:decade|years|century)',
+  'para 20\\d\\d', 'bis 20\\d\\d', "d'ici 20\\d\\d", 'к 20\\d\\d',
+]);
+/**
+ * Session 70 (probe set 185): a count or an amount asked as an estimate: a word of approximation
+ * ("Roughly how many …", "¿Cuántos pianos hay aproximadamente …?", "北京大概有多少家咖啡馆？"). A
+ * Fermi estimate is a chain of assumptions and products, not a lookup: set 185 read 4 of its 11
+ * such questions a tier low.
+ */
+export const ESTIMATE_CUE = lexicon(
+  ['estimate', 'estimar', 'estima', 'estime', 'estimez', 'roughly', 'approximately', 'ballpark', 'back[- ]of[- ](?:the[- ])?envelope', 'fermi', 'aproximadamente', 'más o menos', 'ungefähr', 'schätz\\p{L}*', 'à peu près', 'environ', 'approximativement', 'estimation', 'примерно', 'приблизительно', 'mais ou menos', "all'incirca", 'grosso modo', 'circa'],
+  ['大概', '大约', '估算', '估计', 'およそ', 'ざっと', '推定', '推計', 'だいたい'],
+);
+/** A count that is a statistic one looks up, not one to estimate ("How many people live in Canada?", "¿Cuántos habitantes tiene …?"). */
+export const POPULATION_LOOKUP = lexicon(
+  ['live in', 'population', 'inhabitants', 'residents', 'habitantes', 'población', 'einwohner', 'bevölkerung', 'habitants', 'население', 'жителей', 'população', 'abitanti'],
+  ['人口'],
+);
+/** Session 70 (probe set 185): an estimate or a decision asked with its assumptions and arithmetic ("Walk me through your assumptions", "Haz los números"). */
+export const WORKING_ASKED = lexicon(
+  [
+    'assumptions?', 'show (?:the|your) (?:calculation|calculations|arithmetic|math|maths|working|work)', 'walk me through', 'break it down', 'run the numbers', 'do the math', 'crunch the numbers',
+    'haz los números', 'haz las cuentas', 'supuestos', 'annahmen', 'rechne (?:es )?(?:durch|vor)', 'hypothèses', 'fais le calcul', 'допущени\\p{L}*', 'предположени\\p{L}*', 'faça as contas', 'premesse', 'ipotesi',
+  ],
+  ['假设', '前提', '计算过程', '計算過程'],
+);
 /** Effort words that stuffing adds without changing the ask. */
 export const EFFORT_TERMS = ['think', 'thinking', 'hard', 'harder', 'deeply', 'deep', 'carefully', 'maximum', 'reasoning', 'thorough', 'very', 'please', 'with', 'and', 'it', 'then', 'be', 'everything', 'alles', 'es', 'todo'];
 /** The effort words in a lexical form (lexicalForm: the boundary class is the BMP's letters). */

@@ -7,8 +7,8 @@ export const WORD_MODEL = {
   trainedOn: 4121,
   // P(labelled above t | a plain reading of tier t, score s) = σ(a + b·(s − t)): fitLiftOdds.
   secondOpinion: {
-    simple: { a: -3.931, b: 3.451 },
-    moderate: { a: -3.254, b: 4.627 },
+    simple: { a: -4.013, b: 3.521 },
+    moderate: { a: -3.202, b: 4.537 },
   },
   // P(labelled above the rules' tier t | a fallback lift from t, score s) = σ(a + b·(s − t)): fitLiftOdds.
   fallbackOdds: { a: -1.74, b: 2.45 },

@@ -2559,6 +2559,24 @@ describe('session 66: asks in fourteen languages written with English technical 
     // A list of requirements stays the ask.
     expect(rules('Design a rate limiter for our public API:\n- 10k requests a second per tenant\n- quotas per plan, changed without a deploy\n- multi-region, one region may fail').tier).toBe('complex');
   });
+
+  it('reads set 185: one-line questions whose answer is an estimate or an argument, not a lookup', () => {
+    // Before session 70 (rules alone): simple, simple, trivial, simple, simple, simple.
+    expect(rules('How many golf balls would fill a swimming pool?').tier).toBe('moderate');
+    expect(rules('Сколько примерно учителей работает в Москве?').tier).toBe('moderate');
+    expect(rules('Is free will compatible with determinism?').tier).toBe('moderate');
+    expect(rules('Is it ever okay to lie to protect someone\'s feelings?').tier).toBe('moderate');
+    expect(rules('What if the internet went down worldwide for a week?').tier).toBe('moderate');
+    expect(rules('Will AI replace software engineers within ten years?').tier).toBe('moderate');
+    // With its assumptions and arithmetic asked, an estimate is multi-step work (before: moderate).
+    expect(rules('Roughly how many litres of water does a city of one million people use per day? Walk me through your assumptions.').tier).toBe('complex');
+    // A statistic to look up, a figure asked for in brief and a light opinion stay what they were.
+    expect(rules('How many people live in Canada?').tier).toBe('simple');
+    expect(rules('Roughly how many people live in Tokyo?').tier).toBe('simple');
+    expect(rules("I don't want a rigorous answer, roughly how many bytes is a UUID?").tier).toBe('simple');
+    expect(rules('How many legs does a spider have?').tier).toBe('trivial');
+    expect(rules('Will it rain tomorrow in Paris?').tier).not.toBe('moderate');
+  });
 });
 describe('thinkcap classify --jsonl', () => {
   it('prints one JSON object per line, in order', () => {
