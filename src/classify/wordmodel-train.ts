@@ -26,7 +26,7 @@ export interface LabelledRow {
  * Probe sets written with a used one and held back (never read to change the classifier, never
  * trained on): the check that a change generalises (benchmarks/datasets/README.md).
  */
-export const HELD_BACK_PROBE_SETS: ReadonlySet<number> = new Set([24, 28, 30, 36, 38, 40, 42, 44, 46, 48, 50, 52, 54, 56, 58, 60, 62, 64, 66, 68, 70, 72, 74, 76, 78, 80, 82, 84, 86, 88, 90, 92, 94, 96, 98, 100, 102, 104, 106, 108, 110, 112, 114, 116, 118, 120, 122, 124, 126, 128, 130, 132, 134, 136, 138, 140, 142, 144, 146, 148, 150, 152, 154, 156, 158, 160, 162, 164, 166, 168, 170, 172, 174, 176, 178, 180, 182, 184, 186]);
+export const HELD_BACK_PROBE_SETS: ReadonlySet<number> = new Set([24, 28, 30, 36, 38, 40, 42, 44, 46, 48, 50, 52, 54, 56, 58, 60, 62, 64, 66, 68, 70, 72, 74, 76, 78, 80, 82, 84, 86, 88, 90, 92, 94, 96, 98, 100, 102, 104, 106, 108, 110, 112, 114, 116, 118, 120, 122, 124, 126, 128, 130, 132, 134, 136, 138, 140, 142, 144, 146, 148, 150, 152, 154, 156, 158, 160, 162, 164, 166, 168, 170, 172, 174, 176, 178, 180, 182, 184, 186, 188]);
 
 /**
  * Probe sets read to change the rules but not trained on: session 63's, in twenty languages of
@@ -50,9 +50,10 @@ export const HELD_BACK_PROBE_SETS: ReadonlySet<number> = new Set([24, 28, 30, 36
  * of a pipeline: classify, label, extract, redact, deduplicate, rank) and 181 (lists whose items
  * hold the work: dependencies to order, bugs to diagnose, meetings to schedule, puzzles), and
  * session 70's sets 183 (asks that say how long to think: "think step by step", "quick one",
- * "/no_think", "Reasoning: high") and 185 (estimates, ethics and what-ifs asked in one line).
+ * "/no_think", "Reasoning: high"), 185 (estimates, ethics and what-ifs asked in one line) and 187
+ * (asks about an attached image, file or recording).
  */
-export const RULES_ONLY_PROBE_SETS: ReadonlySet<number> = new Set([125, 127, 129, 131, 133, 135, 137, 139, 141, 143, 145, 147, 149, 151, 153, 155, 157, 159, 161, 163, 165, 167, 169, 171, 173, 175, 177, 179, 181, 183, 185]);
+export const RULES_ONLY_PROBE_SETS: ReadonlySet<number> = new Set([125, 127, 129, 131, 133, 135, 137, 139, 141, 143, 145, 147, 149, 151, 153, 155, 157, 159, 161, 163, 165, 167, 169, 171, 173, 175, 177, 179, 181, 183, 185, 187]);
 
 /** Whether the model may be trained on a row by its origin: the tune split and the probe sets neither held back nor rules-only, never a held-out row. */
 export const isTrainingRow = (r: LabelledRow): boolean =>
