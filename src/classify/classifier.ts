@@ -9,7 +9,7 @@ import { hasSocialWord, isSmallTalk, socialEdge, withoutSocialEdges } from './so
 import { declinesWorking, shortAskDeclines, withPlainNames } from './names.js';
 import { clauseRanges, NO_OBJECT, stuffingClauses, unknownKeptWords, withoutHardWords } from './stuffing.js';
 import { withTypoFixes } from './typos.js';
-import { approxWords, astralToBmp, type ChatMessageLike, currentTurnIndex, ends, isBmpLetter, isBmpWordChar, isJsSpace, isUnspaced, isUntrainedScript, lexicalForm, listLines, messageEnds, messageHead, nonBlankLines, splitAsk, technicalMarks, type TechnicalMarks, textShape, withCommonMarksAtEnds, withPlainSpaces, wordsUpTo } from './text.js';
+import { approxWords, astralToBmp, type ChatMessageLike, currentTurnIndex, ends, hasAttachment, isBmpLetter, isBmpWordChar, isJsSpace, isUnspaced, isUntrainedScript, lexicalForm, listLines, messageEnds, messageHead, nonBlankLines, splitAsk, technicalMarks, type TechnicalMarks, textShape, withCommonMarksAtEnds, withPlainSpaces, wordsUpTo } from './text.js';
 import { type LexiconScan, readLexicons, words } from './wordlex.js';
 import { FALLBACK_ODDS, liftOdds, SECOND_OPINION_ODDS, type SecondOpinionMargins, secondOpinionMargins, type SecondOpinionTier, unreadAbove, unreadTier, WORD_MODEL_CHARS, wordModelScore, wordModelTierOf } from './wordmodel.js';
 
@@ -1078,7 +1078,9 @@ export function classifyMessages(
   // The ask, without a greeting before it or thanks after it (withoutSocialEdges), nor a cue of how
   // long to think ("Think step by step:", "/no_think": withoutEffortCue).
   const { text: currentText, asksMore } = withoutEffortCue(withoutSocialEdges(withCommonMarksAtEnds(messageEnds(messages[lastUser]!, 2 * MAX_SCAN, MAX_SCAN))));
-  const current = scoreTurn(currentText);
+  // An image, a file or a recording sent with no text asks about itself: what it shows, what it
+  // says (probe set 187: an image alone read as an empty message, trivial).
+  const current = currentText.trim() === '' && hasAttachment(messages[lastUser]!) ? ATTACHMENT_ALONE : scoreTurn(currentText);
   let score = current.score;
   const signals = [...current.signals];
   // A cue to think hard before a one-step ask gets it a simple tier's budget ("Think very hard …
@@ -1208,6 +1210,9 @@ export function classifyMessages(
   if (signals.length === 0) signals.push('short general question');
   return { tier: TIER_NAMES[idx]!, score: Math.round(score * 100) / 100, confidence: Math.round(confidence * 100) / 100, signals };
 }
+
+/** The reading of a turn that is an attachment with no text: a simple ask about it, settled (the word model has no words to read). */
+const ATTACHMENT_ALONE: TurnScore = { score: BAND_MIDDLE[SIMPLE]!, signals: ['an attachment with no text: read as a question about it'], smallTalk: false, short: true, family: 'simple', settled: true };
 
 /**
  * Whether the current turn follows an earlier user turn (among the messages looked through): a

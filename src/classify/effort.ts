@@ -71,6 +71,15 @@ function switchAtEnd(turn: string): number {
 /** gpt-oss's reasoning level, as a turn's first line ("Reasoning: high"). */
 const REASONING_LEVEL = /^[ \t]*reasoning(?:[ \t]+(?:effort|level))?[ \t]*[:=][ \t]*(?:high|medium|low|max|min|minimal|none)[ \t]*(?:[.,;]|\r?\n)[ \t\r\n]*/i;
 
+/**
+ * The stems of CUE_CORE's words: a first clause that holds none is no cue (it must hold one), and
+ * is not split into words (~1 us a call on 2 KB here).
+ */
+const CUE_HINT = /think|reason|thorough|careful|effort|step|time|deep|hard|difficult|tricky|tough|easy|simple|thought|piens|piéns|pensar|razona|paso|tiempo|calma|fácil|difícil|denk|nachzudenken|überleg|gründlich|schritt|zeit|schwer|schwierig|réfléch|étape|temps|facile|difficile|подума|думай|размышл|рассужд|шаг|тщательн|сложн|прост|pense|pensa|reflit|passo|riflett/i;
+
+// The hint must hold every core word, or a cue would be missed: checked where the module loads.
+for (const w of CUE_CORE) if (!CUE_HINT.test(w)) throw new Error(`effort: CUE_HINT misses the cue word "${w}"`);
+
 /** A clause's end: a mark, a dash between spaces, or a line break. */
 const CLAUSE_END = /[:：,，.。!！;]|[ \t][-—–][ \t]|\r?\n/g;
 
@@ -131,7 +140,9 @@ function cueEnd(turn: string): number {
   CLAUSE_END.lastIndex = 0;
   for (let n = 0; n < CUE_CLAUSES; n++) {
     const m = CLAUSE_END.exec(head);
-    if (m === null || !isCueClause(head.slice(at, m.index), n === 0)) break;
+    if (m === null) break;
+    const clause = head.slice(at, m.index);
+    if ((n === 0 && !CUE_HINT.test(clause)) || !isCueClause(clause, n === 0)) break;
     at = m.index + m[0].length;
     while (at < head.length && /\s/.test(head[at]!)) at++;
     end = at;

@@ -148,6 +148,8 @@ export const SIMPLE_ASK = lexicon(
     'true or false', 'vrai ou faux', 'verdadero o falso', 'verdadeiro ou falso', 'vero o falso', 'richtig oder falsch', 'wahr oder falsch', 'верно или неверно', 'правда или ложь', '判断正误', '判断对错', '正しいか誤りか', 'fill in the blanks?', 'choose the correct (?:form|word|verb|answer|option|spelling)',
     // Session 69 (probe set 179): a pipeline's task on given text, an item at a time: a sentiment, a label, a tag, a redaction, a language told.
     'sentiment', 'classify (?:the )?(?:tone|intent|language|topic)', '(?:label|tag|classify|categori[sz]e) (?:each|every|these|this|the following)', 'redact', 'detect the language', 'clasifica (?:estos|estas|cada|el|la)', 'ordne jede', 'classez (?:ces|chaque)',
+    // Session 70 (probe set 187): a transcription in other languages, a table or text turned into a data format.
+    'transcris', 'transcrire', 'transcreva', 'transkribiere', 'into (?:csv|json|markdown|yaml|xml|a table)', 'turn (?:this|it|the table|these) into',
     // Session 68 (probe set 171): a format made plain or dense ("pretty-print this JSON").
     'pretty-?print', 'pretty print', 'minify', 'beautify',
     '(?:fix|correct) the (?:typo|grammar|spelling)', 'corrige', 'korrigiere', 'make (?:this|it) (?:sound )?(?:more )?(?:formal|polite|casual|friendly|friendlier|professional)', 'proofread', 'shorten', 'format', 'rename', 'extract', 'count', 'sort (?:these|this|them|the following|the list) (?:alphabetically|by (?:name|date|length|size|price)|in (?:alphabetical|ascending|descending|reverse) order)', 'alphabeti[sz]e', 'how many', 'how much', 'how far', 'how do i',
@@ -189,7 +191,7 @@ export const SIMPLE_ASK = lexicon(
     'apakah', 'maksud', 'berapakah', 'siapakah', 'hvad (?:er|betyder)', 'hvem (?:er|var|skrev)', 'hvor mange', 'oversæt', 'mikä on', 'mitä (?:on|tarkoittaa)', 'tarkoittaa', 'kuka on', 'montako', 'kuinka (?:monta|paljon)', 'käännä', 'mi (?:az|a)', 'mit jelent', 'hány', 'mennyi', 'ki (?:volt|az|írta)', 'fordítsd le',
   ],
   // Session 64 (probe sets 137 and 139): Thai, Lao, Khmer and Burmese, as the English entries, at the end (matched anywhere, as Chinese is).
-  ['什么是', '是什么', '什么意思', 'どういう意味', 'おすすめ', '哪里', '翻译', '总结', '有多长', '有多高', '有多远', '默认', 'デフォルト', 'とは', 'どこ', '翻訳', '要約', 'どれくらい', 'の高さは', 'の長さは', 'は何ですか', 'は誰', '何年', '무슨 뜻', '무엇인가요', '무엇입니까', '뭐예요', '뭔가요', '란 무엇', '얼마나', '추천해', 'もっと丁寧に', '丁寧にして', 'คืออะไร', 'หมายถึงอะไร', 'แปลว่าอะไร', 'เท่ากับกี่', 'มีกี่', 'คือใคร', 'แปลเป็น', 'ແມ່ນຫຍັງ', 'ໝາຍເຖິງຫຍັງ', 'ມີຈັກ', 'ແມ່ນໃຜ', 'ແປເປັນ', 'ជាអ្វី', 'មានន័យដូចម្តេច', 'មានន័យថាអ្វី', 'ប៉ុន្មាន', 'ជានរណា', 'បកប្រែ', 'ဘာလဲ', 'ဘယ်လောက်', 'ဘယ်သူလဲ', 'ဘာသာပြန်', 'แปลประโยค', 'แปลข้อความ', 'พิมพ์อะไร', 'ພິມຫຍັງ', 'លទ្ធផលអ្វី', 'ဘာထုတ်ပေး', 'ဘယ်နှစ်'],
+  ['書き起こ', '文字起こし', '转写', '转录', '什么是', '是什么', '什么意思', 'どういう意味', 'おすすめ', '哪里', '翻译', '总结', '有多长', '有多高', '有多远', '默认', 'デフォルト', 'とは', 'どこ', '翻訳', '要約', 'どれくらい', 'の高さは', 'の長さは', 'は何ですか', 'は誰', '何年', '무슨 뜻', '무엇인가요', '무엇입니까', '뭐예요', '뭔가요', '란 무엇', '얼마나', '추천해', 'もっと丁寧に', '丁寧にして', 'คืออะไร', 'หมายถึงอะไร', 'แปลว่าอะไร', 'เท่ากับกี่', 'มีกี่', 'คือใคร', 'แปลเป็น', 'ແມ່ນຫຍັງ', 'ໝາຍເຖິງຫຍັງ', 'ມີຈັກ', 'ແມ່ນໃຜ', 'ແປເປັນ', 'ជាអ្វី', 'មានន័យដូចម្តេច', 'មានន័យថាអ្វី', 'ប៉ុន្មាន', 'ជានរណា', 'បកប្រែ', 'ဘာလဲ', 'ဘယ်လောက်', 'ဘယ်သူလဲ', 'ဘာသာပြန်', 'แปลประโยค', 'แปลข้อความ', 'พิมพ์อะไร', 'ພິມຫຍັງ', 'លទ្ធផលអ្វី', 'ဘာထုတ်ပေး', 'ဘယ်နှစ်'],
 );
 /**
  * A turn that says it changes the subject ("unrelated: what's the capital of Peru?", "off topic,
@@ -787,6 +789,8 @@ export const PUZZLE_STRATEGY = lexicon(
     'why (?:can.t|is) it (?:be )?(?:less|minimal)', 'cómo encuentras', 'wie kommen', 'как найти', '怎样找出',
     // Session 69 (probe set 181): a grid puzzle to solve or a position to calculate is a search, step by step.
     'sudoku', 'kakuro', 'nonogram', 'mate in (?:one|two|three|\\d)', 'white to move', 'black to move',
+    // Session 70 (probe set 187): a move to judge in a position ("Is this a good move for white here?").
+    '(?:good|best|strong|right|winning) move for (?:white|black)', 'move for (?:white|black) here',
     '(?:perfect|optimal) play', '(?:optimal|winning) strategy', 'strategy to (?:save|win|guarantee|maximi[sz]e|minimi[sz]e)', 'how (?:can|could|would|should) (?:he|she|they) (?:find|identify|determine|measure|tell which)',
   ],
 );

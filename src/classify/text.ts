@@ -51,6 +51,24 @@ function partText(part: unknown): string | null {
   return out;
 }
 
+/** Content parts that carry no text: an image, a file, a recording ("image_url", "input_image", "file", "input_audio" …). */
+const TEXT_PART_TYPES: ReadonlySet<string> = new Set(['text', 'input_text', 'output_text', 'refusal', 'thinking']);
+
+/**
+ * Whether a turn attaches something the classifier cannot read (an image, a file, a recording):
+ * a content part of a type that is not text, among the parts read from each end.
+ */
+export function hasAttachment(message: ChatMessageLike): boolean {
+  const content = message.content;
+  if (!Array.isArray(content)) return false;
+  for (const part of partsRead(content)) {
+    if (!part || typeof part !== 'object') continue;
+    const type = (part as { type?: unknown }).type;
+    if (typeof type === 'string' && !TEXT_PART_TYPES.has(type)) return true;
+  }
+  return false;
+}
+
 /**
  * Content parts read from each end of a turn: past twice as many, the middle ones are not read,
  * as the middle of a long text is not. Clients send a few parts a turn; a string made of

@@ -2577,6 +2577,24 @@ describe('session 66: asks in fourteen languages written with English technical 
     expect(rules('How many legs does a spider have?').tier).toBe('trivial');
     expect(rules('Will it rain tomorrow in Paris?').tier).not.toBe('moderate');
   });
+
+  it('reads set 187: an attachment sent with no text asks about itself, and the text beside one is read as any ask', () => {
+    const image = { type: 'image_url', image_url: { url: 'https://example.com/1.jpg' } };
+    const turn = (...content: unknown[]) => classifyMessages([{ role: 'user', content } as never], 3, false);
+    // Before session 70: trivial (an empty message).
+    expect(turn(image).tier).toBe('simple');
+    expect(turn(image).signals).toEqual(['an attachment with no text: read as a question about it']);
+    expect(turn({ type: 'input_audio', input_audio: { data: 'UklGRg==', format: 'wav' } }, { type: 'text', text: '  ' }).tier).toBe('simple');
+    // No attachment: still an empty message; a part with no type or an odd one is no attachment.
+    expect(turn({ type: 'text', text: '' }).tier).toBe('trivial');
+    expect(turn({ text: '' }, 42, null).tier).toBe('trivial');
+    // Before: simple (two questions), moderate (the word model).
+    expect(turn({ type: 'text', text: 'Is this a good move for white here? What would you play instead?' }, image).tier).toBe('complex');
+    expect(turn({ type: 'text', text: 'この画像の文字を書き起こしてください。' }, image).tier).toBe('simple');
+    // A flood of parts is read from its two ends, as text parts are.
+    const flood = Array.from({ length: 100_000 }, () => image);
+    expect(turn(...flood).tier).toBe('simple');
+  });
 });
 describe('thinkcap classify --jsonl', () => {
   it('prints one JSON object per line, in order', () => {
