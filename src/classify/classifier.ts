@@ -320,9 +320,11 @@ const COUNT_ASKED = /(?<!\p{L})(?:wie viele?|cuánt[oa]s?|quant[oa]s|quanti|quan
  * Words that ask for a judgement on each item beyond a label: a reason, a fix, an order of what to
  * do first, a priority, an estimate, a strategy (probe set 181: "Pick the right data structure for
  * each of these needs and justify briefly", "Which of these proofs … are correct? Fix the wrong
- * ones", "Tag each user story with a T-shirt size", "… et dis ce qu'il faut faire en premier").
+ * ones", "Tag each user story with a T-shirt size", "… et dis ce qu'il faut faire en premier"), or
+ * a diagnosis of each (session 70: "Identify the bottleneck in each of these systems:" over three
+ * measured symptoms read simple, its systems as data).
  */
-const WORK_ON_ITEMS = /(?<!\p{L})(?:justif\p{L}*|reasons?|reasoning|why|fix|fixes|correct the wrong|priorit\p{L}*|delegat\p{L}*|strateg\p{L}*|propos\p{L}*|recommend\p{L}*|confirm|verify|root cause|risks?|dependenc\p{L}*|depends?|first|sizes?|estimat\p{L}*|effort|story points|trade-?offs?|failure modes?|en premier|d'abord|primero|zuerst|abhängigkeit\p{L}*|dependencias|gravité|сначала|приоритет\p{L}*|зависимост\p{L}*)(?!\p{L})|理由|原因|优先|依赖|先に|優先|依存/u;
+const WORK_ON_ITEMS = /(?<!\p{L})(?:justif\p{L}*|reasons?|reasoning|why|fix|fixes|correct the wrong|priorit\p{L}*|delegat\p{L}*|strateg\p{L}*|propos\p{L}*|recommend\p{L}*|confirm|verify|root cause|risks?|dependenc\p{L}*|depends?|first|sizes?|estimat\p{L}*|effort|story points|trade-?offs?|failure modes?|bottlenecks?|bugs?|vulnerabilit\p{L}*|flaws?|race conditions?|deadlocks?|leaks?|causes?|what(?:'s| is) wrong|cuellos? de botella|engp[aä]ss\p{L}*|goulots?|узк\p{L}* мест\p{L}*|en premier|d'abord|primero|zuerst|abhängigkeit\p{L}*|dependencias|gravité|сначала|приоритет\p{L}*|зависимост\p{L}*)(?!\p{L})|理由|原因|优先|依赖|先に|優先|依存|瓶颈|ボトルネック|漏洞|脆弱性/u;
 
 /**
  * Words of a text that are not small talk ("hello", "thanks", "ok"), counted up to 4; a run of

@@ -2595,6 +2595,15 @@ describe('session 66: asks in fourteen languages written with English technical 
     const flood = Array.from({ length: 100_000 }, () => image);
     expect(turn(...flood).tier).toBe('simple');
   });
+
+  it('keeps as the ask the items a lead asks to diagnose (identify a bottleneck, a bug, a vulnerability in each)', () => {
+    // Before session 70: simple, the systems read as data under "Identify … in each of these".
+    expect(rules('Identify the bottleneck in each of these systems:\n- a web app where p99 doubles when the cache is cold\n- a batch job that takes 6 hours on 200 GB of logs\n- a Kafka consumer group that lags every Monday morning').tier).toBe('complex');
+    // A label of each stays a lookup over data; a multiple-choice question on complexity keeps its options as data.
+    const sentiment = rules('Identify the sentiment of each review:\n- loved it\n- terrible service\n- ok I guess');
+    expect(sentiment.signals).toEqual(['asks a lookup, definition, conversion or short edit']);
+    expect(rules('What is the worst-case time complexity of binary search? a) O(1) b) O(log n) c) O(n) d) O(n log n)').tier).toBe('simple');
+  });
 });
 describe('thinkcap classify --jsonl', () => {
   it('prints one JSON object per line, in order', () => {
