@@ -80,6 +80,10 @@ const CUE_HINT = /think|reason|thorough|careful|effort|step|time|deep|hard|diffi
 // The hint must hold every core word, or a cue would be missed: checked where the module loads.
 for (const w of CUE_CORE) if (!CUE_HINT.test(w)) throw new Error(`effort: CUE_HINT misses the cue word "${w}"`);
 
+/** The marks that end a clause (CLAUSE_END's), and the blanks between words. */
+const CLAUSE_MARKS = ':：,，.。!！;';
+const isBlank = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+
 /** A clause's end: a mark, a dash between spaces, or a line break. */
 const CLAUSE_END = /[:：,，.。!！;]|[ \t][-—–][ \t]|\r?\n/g;
 
@@ -135,6 +139,12 @@ function cueEnd(turn: string): number {
   if (level !== null) return level[0].length;
   const cjk = CJK_CUE.exec(head);
   if (cjk !== null) return cjk[0].length;
+  // A cue's first word is a cue word: most asks stop here ("We need to …", "Design …").
+  let a = 0;
+  while (a < head.length && isBlank(head.charCodeAt(a))) a++;
+  let b = a;
+  while (b < head.length && b - a <= 24 && !isBlank(head.charCodeAt(b)) && !CLAUSE_MARKS.includes(head[b]!)) b++;
+  if (!CUE_WORDS.has(unquoted(head.slice(a, b).toLowerCase().replaceAll('’', "'")))) return 0;
   let end = 0;
   let at = 0;
   CLAUSE_END.lastIndex = 0;
