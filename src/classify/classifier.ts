@@ -1110,7 +1110,12 @@ export function classifyMessages(
       prior = Math.max(prior, scoreTurn(withoutSocialEdges(text), false, true).score);
     }
     if (prior > score) {
-      score = Math.max(score, prior - 0.6);
+      // A lookup asked in a harder conversation ("what's autovacuum?" after a diagnosis, "what's
+      // the largest known prime?" after a proof) takes at most a moderate reading: it asks a fact
+      // the conversation's subject names, not more of its work (probe set 107 labels such turns
+      // simple; read with the whole conversation's difficulty they read complex and deep).
+      const cap = current.family === 'simple' ? BAND_MIDDLE[MODERATE]! : Infinity;
+      score = Math.max(score, Math.min(prior - 0.6, cap));
       signals.push('follow-up in a harder conversation');
     }
   }

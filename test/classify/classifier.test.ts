@@ -2596,6 +2596,19 @@ describe('session 66: asks in fourteen languages written with English technical 
     expect(turn(...flood).tier).toBe('simple');
   });
 
+  it('reads a lookup asked in a harder conversation at most moderate; other follow-ups inherit as before (probe set 107)', () => {
+    const after = (first: string, last: string) =>
+      classifyMessages([{ role: 'user', content: first }, { role: 'assistant', content: 'Here is how …' }, { role: 'user', content: last }], 3, false);
+    const incident = 'Our Postgres primary hits 100% CPU every night at 2am and queries time out for ten minutes. What is going on?';
+    // Before session 70: complex, complex, deep.
+    expect(after(incident, "what's autovacuum?").tier).toBe('moderate');
+    expect(after(incident, 'how do I check pg_stat_activity?').tier).toBe('moderate');
+    expect(after('Prove that there are infinitely many primes.', "what's the largest known prime?").tier).toBe('moderate');
+    // A follow-up that asks more of the conversation's work keeps its lift.
+    expect(after('Design a rate limiter for our public API: 10k tenants, per-tenant quotas, three regions.', 'what if Redis is down?').tier).toBe('complex');
+    expect(after(incident, 'why?').tier).toBe('complex');
+  });
+
   it('keeps as the ask the items a lead asks to diagnose (identify a bottleneck, a bug, a vulnerability in each)', () => {
     // Before session 70: simple, the systems read as data under "Identify … in each of these".
     expect(rules('Identify the bottleneck in each of these systems:\n- a web app where p99 doubles when the cache is cold\n- a batch job that takes 6 hours on 200 GB of logs\n- a Kafka consumer group that lags every Monday morning').tier).toBe('complex');
