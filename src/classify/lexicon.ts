@@ -544,11 +544,13 @@ export const JUDGEMENT = lexicon([
  */
 export const OPEN_QUESTION = lexicon(
   [
-    'ethical', 'ethically', 'unethical', 'moral', 'morally', 'immoral', 'fair', 'unfair', 'justified', 'justifiable', 'wrong to', 'right to', 'ever (?:ok|okay|right|acceptable|justified)',
+    // (Words that are often no judgement are read only in a judgement's frame: "fair" as in a job
+    // fair, "right to left", "justo ahora" (right now), "juste une question", "morale" of a team.)
+    'ethical', 'ethically', 'unethical', 'moral', 'morally', 'immoral', 'is it fair', 'fair to', 'fair that', 'unfair', 'justified', 'justifiable', 'wrong to', 'is it (?:ever )?right to', 'ever (?:ok|okay|right|acceptable|justified)',
     'free will', 'determinism', 'consciousness', 'meaning of life', 'happiness', 'invented or discovered',
-    'ético', 'ética', 'éticamente', 'moralmente', 'justo', 'justificable', 'ethisch', 'moralisch', 'vertretbar', 'gerecht', 'gerechtfertigt', 'éthique', 'morale', 'moralement', 'juste', 'justifié',
-    'этично', 'этичн\\p{L}*', 'морально', 'моральн\\p{L}*', 'справедлив\\p{L}*', 'оправда\\p{L}*', 'etico', 'etica', 'giusto', 'giustificat\\p{L}*', 'justo', 'justificável',
-    'свобода воли', 'libre albedrío', 'freier wille', 'libre arbitre', 'felicidad', 'glück', 'bonheur', 'счасть\\p{L}*',
+    'ético', 'ética', 'éticamente', 'moralmente', '^¿?es justo', 'es justo que', 'justificable', 'ethisch', 'moralisch', 'vertretbar', 'gerecht', 'gerechtfertigt', 'éthique', 'moralement', 'est-il juste', 'est-ce juste', 'justifié',
+    'этично', 'этичн\\p{L}*', 'морально', 'моральн\\p{L}*', 'справедлив\\p{L}*', 'оправда\\p{L}*', 'etico', 'etica', '^è giusto', 'è giusto che', 'giustificat\\p{L}*', '^é justo', 'é justo que', 'justificável',
+    'свобода воли', 'libre albedrío', 'freier wille', 'libre arbitre', 'felicidad', 'glücklich', 'bonheur', 'счасть\\p{L}*',
   ],
   ['道德', '伦理', '倫理', '道徳', '正しい場合', '自由意志', '意识', '意識', '幸福', '人生の意味', '人生的意义'],
 );

@@ -2576,6 +2576,10 @@ describe('session 66: asks in fourteen languages written with English technical 
     expect(rules("I don't want a rigorous answer, roughly how many bytes is a UUID?").tier).toBe('simple');
     expect(rules('How many legs does a spider have?').tier).toBe('trivial');
     expect(rules('Will it rain tomorrow in Paris?').tier).not.toBe('moderate');
+    // Words that are often no judgement are read only in a judgement's frame.
+    const open = 'an open question: an argument, a what-if or a forecast';
+    for (const q of ['Is Arabic written right to left?', '¿Qué hora es justo ahora?', 'When is the job fair in Austin?', 'Juste une question : quelle heure est-il ?']) expect(rules(q).signals, q).not.toContain(open);
+    for (const q of ['¿Es justo que los ricos paguen más impuestos?', 'Is it fair that CEOs earn 300 times more than workers?']) expect(rules(q).signals, q).toContain(open);
   });
 
   it('reads set 187: an attachment sent with no text asks about itself, and the text beside one is read as any ask', () => {
