@@ -313,8 +313,11 @@ function estimateAsked(lex: string, lexScan: LexiconScan): boolean {
   return would >= 0 && would - at <= 80;
 }
 const HOW_MANY = /(?<!\p{L})how (?:many|much)(?!\p{L})/u;
-/** "How many" where QUANTITY_QUESTION does not hold it (its forms that start a lookup as often: "wie viele", "cuántos"). */
-const COUNT_ASKED = /(?<!\p{L})(?:wie viele?|cuánt[oa]s?|quant[oa]s|quanti|quante)(?!\p{L})/u;
+/** "How many" where QUANTITY_QUESTION does not hold it (SIMPLE_ASK's "wie viele", Spanish "cuántos"). */
+const COUNT_ASKED = /(?<!\p{L})(?:wie viele?|cuánt[oa]s?)(?!\p{L})/u;
+/** Signals a later rule reads back: one string each, so that the push and the test cannot drift apart. */
+const ESTIMATE_SIGNAL = 'a count or amount to estimate';
+const NAMED_SYSTEM_SIGNAL = 'a question about a named system';
 
 /**
  * Words that ask for a judgement on each item beyond a label: a reason, a fix, an order of what to
@@ -752,7 +755,7 @@ function scoreTurn(raw: string, nested = false, earlier = false): TurnScore {
         // A short command naming one ("bump requests to 2.32 in requirements.txt") is one operation.
         family = 'moderate';
         namedCap = BAND_MIDDLE[2]!;
-        extra.push('a question about a named system');
+        extra.push(NAMED_SYSTEM_SIGNAL);
       }
     }
   }
@@ -807,23 +810,25 @@ function scoreTurn(raw: string, nested = false, earlier = false): TurnScore {
     } else if (estimateAsked(lex, lexScan) && !BREVITY.test(lexScan) && !workingDeclined) {
       // (Not a figure asked for in brief: "I don't want a rigorous answer, roughly how many bytes is a UUID?")
       family = 'moderate';
-      extra.push('a count or amount to estimate');
+      extra.push(ESTIMATE_SIGNAL);
     }
   }
   // The same with its assumptions and arithmetic asked ("Walk me through your assumptions", "Show
   // the calculation"), and a decision asked with the numbers to run ("… tengo 40.000 € ahorrados …
   // Haz los números."): multi-step quantitative work.
-  if (below('complex') && (extra.length === 0 || extra[0] === 'a count or amount to estimate' || extra[0] === 'a question about a named system') && !code && !material && askRaw.length <= 400 && WORKING_ASKED.test(lexScan)) {
-    if (extra[0] === 'a count or amount to estimate' || (QUANTITY_QUESTION.test(lexScan) && ESTIMATE_CUE.test(lexScan))) {
+  if (below('complex') && (extra.length === 0 || extra[0] === ESTIMATE_SIGNAL || extra[0] === NAMED_SYSTEM_SIGNAL) && !code && !material && askRaw.length <= 400 && WORKING_ASKED.test(lexScan)) {
+    const worked =
+      extra[0] === ESTIMATE_SIGNAL || (QUANTITY_QUESTION.test(lexScan) && ESTIMATE_CUE.test(lexScan))
+        ? 'an estimate with its assumptions and arithmetic'
+        : DECISION_ASKED.test(lex) && quantitiesIn(lex, lexScan) >= 2
+          ? 'a decision to work out with its numbers'
+          : null;
+    if (worked !== null) {
+      // It replaces the reading it lifts, and the named system's cap with it.
       family = 'complex';
       extra.length = 0;
       namedCap = Infinity;
-      extra.push('an estimate with its assumptions and arithmetic');
-    } else if (DECISION_ASKED.test(lex) && quantitiesIn(lex, lexScan) >= 2) {
-      family = 'complex';
-      extra.length = 0;
-      namedCap = Infinity;
-      extra.push('a decision to work out with its numbers');
+      extra.push(worked);
     }
   }
   // A calculation or word problem is one worked answer: its numbers say how much it tells.
