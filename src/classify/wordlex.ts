@@ -133,52 +133,63 @@ interface Literal {
 }
 
 /**
- * The literals that start with one word. Where there are many ("how" starts 91, "what" 46), they
- * are also kept by their second word: a literal of two or more words matches only where the
- * text's next word is its own second word (its first word, the marks after it and its second
- * word are the text's, as each ends at a character that is not a letter or number, or at the
- * literal's end, where a match needs one), so only those are tried. With all 91 tried at each
- * "how", 1.4 KB of "how many two" took ~150-180 us to classify here, ~120 with this.
+ * The literals that start with one word. Where there are many ("how" starts 380, "what" dozens),
+ * the rest of each after that word is also kept as a trie of UTF-16 units: the text after the
+ * word is walked along it once, so a place costs the length of its longest match and not a try of
+ * every literal. (Looked up by the next word instead, a "how" still tried ~40 literals: 1.2 KB of
+ * "LGTM? error ok how many" cost ~85 us to scan here, with the trie ~17.)
  */
 interface FirstWordEntry {
   /** Every literal, in the order added. */
   all: Literal[];
-  /** One-word literals and those with no second word ("c++"): tried wherever the word is. */
-  alone: Literal[];
-  /** The others, by their second word. */
-  bySecond: WordMap<Literal[]>;
+  /** The first word's length (every literal of the entry starts with it). */
+  firstLength: number;
+  /** From BY_TRIE_FROM literals on: the trie of their rests, built at the first scan that meets the word (null until then, and after a literal is added). */
+  trie: TrieNode | null;
 }
 
-/** From this many literals on, a first word's literals are looked up by the next word (a few are cheaper to try). */
-const BY_SECOND_FROM = 16;
+/** A node of a first word's trie: the literals whose rest ends here (in the order added), and the next units. */
+interface TrieNode {
+  ends: Literal[];
+  units: number[];
+  kids: TrieNode[];
+}
+
+/** From this many literals on, a first word's literals are walked as a trie (a few are cheaper to try in turn). */
+const BY_TRIE_FROM = 16;
 
 /** Literals by their first word: one map for every lexicon, so a request looks each word up once. */
 const BY_FIRST_WORD = new WordMap<FirstWordEntry>();
 
 function addLiteral(first: string, lexicon: number, text: string, order: number): void {
   let entry = BY_FIRST_WORD.get(first);
-  if (entry === undefined) BY_FIRST_WORD.set(first, (entry = { all: [], alone: [], bySecond: new WordMap() }));
+  if (entry === undefined) BY_FIRST_WORD.set(first, (entry = { all: [], firstLength: first.length, trie: null }));
   const wholeWord = first.length === text.length;
-  const lit: Literal = { lexicon, text, order, wholeWord, last: text.charCodeAt(text.length - 1), seq: entry.all.length };
-  entry.all.push(lit);
-  if (wholeWord || !scanWord(text, first.length)) {
-    entry.alone.push(lit);
-    return;
-  }
-  const second = text.slice(SCANNED.start, SCANNED.end);
-  const list = entry.bySecond.get(second);
-  if (list === undefined) entry.bySecond.set(second, [lit]);
-  else list.push(lit);
+  entry.all.push({ lexicon, text, order, wholeWord, last: text.charCodeAt(text.length - 1), seq: entry.all.length });
+  entry.trie = null;
 }
 
-/** Adds a hit if the literal, whose first word is the text's word at start, matches there. */
-function tryLiteral(text: string, start: number, lit: Literal, hits: (number[] | undefined)[]): void {
-  if (!lit.wholeWord) {
-    const end = start + lit.text.length;
-    if (end > text.length || text.charCodeAt(end - 1) !== lit.last || !text.startsWith(lit.text, start) || isWordAt(text, end)) return;
+/** The trie of an entry's literals' rests after the first word (seq order kept at each node). */
+function buildTrie(entry: FirstWordEntry): TrieNode {
+  const root: TrieNode = { ends: [], units: [], kids: [] };
+  for (const lit of entry.all) {
+    let node = root;
+    for (let k = entry.firstLength; k < lit.text.length; k++) {
+      const c = lit.text.charCodeAt(k);
+      let at = node.units.indexOf(c);
+      if (at < 0) {
+        at = node.units.push(c) - 1;
+        node.kids.push({ ends: [], units: [], kids: [] });
+      }
+      node = node.kids[at]!;
+    }
+    node.ends.push(lit);
   }
-  (hits[lit.lexicon] ??= []).push(start, lit.order, lit.text.length);
+  return root;
 }
+
+/** The literals a trie walk matched at one place (reused: a scan runs to its end before the next). */
+const MATCHED: Literal[] = [];
 
 let lexiconCount = 0;
 
@@ -288,7 +299,7 @@ export class LexiconScan {
       }
       const entry = BY_FIRST_WORD.getRange(text, start, i, h);
       if (entry === undefined) continue;
-      if (entry.all.length < BY_SECOND_FROM) {
+      if (entry.all.length < BY_TRIE_FROM) {
         // The common case, written out (this is the hottest loop of a classification).
         for (const lit of entry.all) {
           if (!lit.wholeWord) {
@@ -299,33 +310,28 @@ export class LexiconScan {
         }
         continue;
       }
-      // The next word, hashed as words are (a word is read here at most once more). Written out:
-      // through scanWord (which also tracks the highest unit and letters-only, into a shared
-      // object) 1.4 KB of "how many two" took ~89 against ~60 us here (fresh processes, alternating).
-      let second: Literal[] | undefined;
-      let j = i;
-      while (j < n && !isSpacedWordChar(text.charCodeAt(j))) j++;
-      if (j < n) {
-        let k = j;
-        let h2 = HASH_SEED;
-        for (; k < n; k++) {
-          const d = text.charCodeAt(k);
-          if (!isSpacedWordChar(d)) break;
-          h2 = hashStep(h2, d);
-        }
-        second = entry.bySecond.getRange(text, j, k, h2);
+      // The text after the word, walked along the trie of the literals' rests: whole-word literals
+      // end at its root; another matches where its rest ends at a word boundary.
+      let node = (entry.trie ??= buildTrie(entry));
+      let m = 0;
+      for (const lit of node.ends) MATCHED[m++] = lit;
+      for (let k = i; k < n; ) {
+        const at = node.units.indexOf(text.charCodeAt(k));
+        if (at < 0) break;
+        node = node.kids[at]!;
+        k++;
+        if (node.ends.length > 0 && !isWordAt(text, k)) for (const lit of node.ends) MATCHED[m++] = lit;
       }
-      const alone = entry.alone;
-      if (second === undefined) {
-        for (const lit of alone) tryLiteral(text, start, lit, hits);
-        continue;
+      // Hits at one place go in the order the literals were added (term order within a lexicon).
+      for (let x = 1; x < m; x++) {
+        const lit = MATCHED[x]!;
+        let y = x - 1;
+        for (; y >= 0 && MATCHED[y]!.seq > lit.seq; y--) MATCHED[y + 1] = MATCHED[y]!;
+        MATCHED[y + 1] = lit;
       }
-      // Both lists in the order the literals were added: hits at one place go in term order.
-      let a = 0;
-      let b = 0;
-      while (a < alone.length || b < second.length) {
-        if (b >= second.length || (a < alone.length && alone[a]!.seq < second[b]!.seq)) tryLiteral(text, start, alone[a++]!, hits);
-        else tryLiteral(text, start, second[b++]!, hits);
+      for (let x = 0; x < m; x++) {
+        const lit = MATCHED[x]!;
+        (hits[lit.lexicon] ??= []).push(start, lit.order, lit.text.length);
       }
     }
     this.hits = hits;
@@ -605,25 +611,6 @@ export function wordSet(list: Iterable<string>): WordMap<true> {
   const set = new WordMap<true>();
   for (const word of list) set.set(word, true);
   return set;
-}
-
-/** The word scanWord found last (one object, reused: the lexicons are built synchronously). */
-const SCANNED = { start: 0, end: 0 };
-
-/**
- * Finds the first word (run of BMP letters and numbers) at or after `from` and puts its range in
- * SCANNED; false past the last word. Load time only (a literal's second word).
- */
-function scanWord(text: string, from: number): boolean {
-  const n = text.length;
-  let i = from;
-  while (i < n && !isSpacedWordChar(text.charCodeAt(i))) i++;
-  if (i >= n) return false;
-  const start = i;
-  while (i < n && isSpacedWordChar(text.charCodeAt(i))) i++;
-  SCANNED.start = start;
-  SCANNED.end = i;
-  return true;
 }
 
 /** Distinct matches of a global regex, up to cap (what count() does without the index). */

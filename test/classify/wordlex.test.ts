@@ -111,9 +111,9 @@ describe('word lookup answers what the regex answers', () => {
 });
 
 describe('a first word that starts many literals', () => {
-  it('tries the literals of the next word and the one-word ones, in term order', () => {
-    // 'zq' starts 18 literals: looked up by the next word. 'zq' alone comes first in term order,
-    // so at "zq x1" the regex takes 'zq' (and the second "zq" is the same string): one.
+  it('walks the literals of a word that starts many as a trie, and keeps term order at a place', () => {
+    // 'zq' starts 18 literals: walked as a trie. 'zq' alone comes first in term order, so at
+    // "zq x1" the regex takes 'zq' (and the second "zq" is the same string): one.
     const lex = new WordLexicon(['zq', ...Array.from({ length: 16 }, (_, i) => `zq x${i}`), 'zq x1 y']);
     expect(lex.count(readLexicons('zq x1 zq'), 8)).toBe(1);
     expect(lex.count(readLexicons('zq x1 zq'), 8)).toBe(countRegex(lex.regexAll, 'zq x1 zq', 8));
@@ -121,6 +121,12 @@ describe('a first word that starts many literals', () => {
     for (const t of ['qz x1 y qz x2', 'qz x1 yy qz', 'qz, x3 qz x15 qz', 'qz x1y qz x16', 'qz  x1 qz-x2 qzx1 x1 qz']) {
       expect(later.count(readLexicons(t), 8), t).toBe(countRegex(later.regexAll, t, 8));
       expect(later.test(readLexicons(t)), t).toBe(later.regex.test(t));
+    }
+    // The longer literal first in term order: the walk meets the shorter first, and the hits are put back in term order.
+    const longerFirst = new WordLexicon(['qv x1 y', ...Array.from({ length: 16 }, (_, i) => `qv x${i}`), 'qv']);
+    for (const t of ['qv x1 y', 'qv x1 y qv x1', 'qv x1 y-qv x1 y', 'qv x1 y, qv x1 y qv']) {
+      expect(longerFirst.count(readLexicons(t), 8), t).toBe(countRegex(longerFirst.regexAll, t, 8));
+      expect(longerFirst.places(readLexicons(t)).slice(0, 3), t).toEqual([0, 0, 7]);
     }
   });
 
