@@ -10,7 +10,7 @@
 
 import { COMPLEX_ASK, DEEP_ASK, EFFORT_TERMS, MULTI_STEP, SMALL_TALK_WORDS } from './lexicon.js';
 import { BMP_LETTER, isAnywhereUnit, isBmpLetter, isBmpLetterOrNumber, isBmpMark, isBmpWordChar, isJsSpace, WORD_RE } from './text.js';
-import { expandTerm, hasPlaceWithin, type LexiconScan, words, wordSet } from './wordlex.js';
+import { expandTerm, hasPlaceWithin, type LexiconScan, readLexicons, words, wordSet } from './wordlex.js';
 import { HASH_SEED, hashStep, sameRange } from './wordset.js';
 
 const DEEP_ALL = DEEP_ASK.regexAll;
@@ -54,18 +54,47 @@ export const PLACES_REPLACE_EXACT = [COMPLEX_ASK, MULTI_STEP].every(
  */
 export function withoutHardWords(lex: string, scan: LexiconScan): string {
   const spans = PLACES_REPLACE_EXACT ? hardSpans(scan, 0, lex.length) : null;
-  if (spans === null || (scan.hasCjk && beside(lex, spans, 0, lex.length))) return lex.replace(DEEP_ALL, ' ').replace(COMPLEX_ALL, ' ').replace(MULTI_ALL, ' ');
-  if (spans.length === 0) return lex;
+  if (spans === null || (scan.hasCjk && beside(lex, spans, 0, lex.length))) return withoutHardWordsInTurn(lex, scan);
+  return withSpacesAt(lex, spans);
+}
+
+/** The text with each [start, end) span of spans (flat pairs in text order) replaced by one space. */
+function withSpacesAt(text: string, spans: readonly number[]): string {
+  if (spans.length === 0) return text;
   // Joined once, flat: the checks after it read it character by character.
   const out: string[] = [];
   let from = 0;
   for (let k = 0; k < spans.length; k += 2) {
-    out.push(lex.slice(from, spans[k]), ' ');
+    out.push(text.slice(from, spans[k]), ' ');
     from = spans[k + 1]!;
   }
-  out.push(lex.slice(from));
+  out.push(text.slice(from));
   return out.join('');
 }
+
+/** Whether every term of the three hard lexicons expanded to literals (their places are then their regexes' matches). Checked at load. */
+const HARD_PLACES_EXACT = HARD_LEXICONS.every((lexicon) => lexicon.spaced.every((term) => expandTerm(term) !== null));
+
+/**
+ * The three replaces in turn, each read from the places of a scan of the text the ones before it
+ * left (a lexicon's matches on one text are its places there: by place, the first term at a place,
+ * on from its end). The text is scanned again only after a replace that took something out. Where
+ * one scan cannot say it (a Chinese or Japanese term taken out beside a letter or number, see
+ * withoutHardWords) this costs one or two scans of the text, where the three regexes, whose
+ * boundary class is every BMP letter, cost ~4 us each over 100 characters here.
+ */
+function withoutHardWordsInTurn(lex: string, scan: LexiconScan): string {
+  if (!HARD_PLACES_EXACT) return lex.replace(DEEP_ALL, ' ').replace(COMPLEX_ALL, ' ').replace(MULTI_ALL, ' ');
+  let text = lex;
+  let textScan = scan;
+  for (const lexicon of HARD_LEXICONS) {
+    if (text !== textScan.text) textScan = readLexicons(text);
+    text = withSpacesAt(text, takenSpans(lexicon.places(textScan), 0, text.length, NO_SPANS));
+  }
+  return text;
+}
+
+const NO_SPANS: readonly number[] = [];
 
 /**
  * Whether a span of hardSpans has beside it, inside [from, to), a character that ends or begins
@@ -96,23 +125,7 @@ function hardSpans(scan: LexiconScan, from: number, to: number): number[] {
   for (const lexicon of HARD_LEXICONS) {
     const places = lexicon.places(scan);
     if (places.length === 0) continue;
-    const chosen: number[] = [];
-    let end = from;
-    let s = 0; // the first span that does not end before the candidate
-    for (let k = 0; k < places.length; k += 3) {
-      const at = places[k]!;
-      const until = at + places[k + 2]!;
-      if (at < end) continue;
-      if (until > to) {
-        // Places are in text order: none past this one lies inside the range.
-        if (at >= to) break;
-        continue;
-      }
-      while (s < spans.length && spans[s + 1]! <= at) s += 2;
-      if (s < spans.length && spans[s]! < until) continue; // across a span already replaced
-      chosen.push(at, until);
-      end = until;
-    }
+    const chosen = takenSpans(places, from, to, spans);
     if (chosen.length === 0) continue;
     // Merge the two sorted lists of disjoint spans.
     const merged: number[] = [];
@@ -125,6 +138,32 @@ function hardSpans(scan: LexiconScan, from: number, to: number): number[] {
     spans = merged;
   }
   return spans;
+}
+
+/**
+ * The spans a global replace of one lexicon takes out of [from, to), given its places (by place,
+ * then term order): the first at or after the end of the one before, wholly inside the range and
+ * across none of taken (the spans earlier replaces took out; flat pairs in text order).
+ */
+function takenSpans(places: readonly number[], from: number, to: number, taken: readonly number[]): number[] {
+  const chosen: number[] = [];
+  let end = from;
+  let s = 0; // the first taken span that does not end before the candidate
+  for (let k = 0; k < places.length; k += 3) {
+    const at = places[k]!;
+    const until = at + places[k + 2]!;
+    if (at < end) continue;
+    if (until > to) {
+      // Places are in text order: none past this one lies inside the range.
+      if (at >= to) break;
+      continue;
+    }
+    while (s < taken.length && taken[s + 1]! <= at) s += 2;
+    if (s < taken.length && taken[s]! < until) continue; // across a span already replaced
+    chosen.push(at, until);
+    end = until;
+  }
+  return chosen;
 }
 
 // Words that add no object to a hard verb: "prove it rigorously", "design the architecture".
@@ -283,11 +322,9 @@ export function mayBeStuffingAt(text: string, start: number, end: number): boole
 
 /** The costly part of isStuffing: a hard word, and at most one word left once hard words and filler are out. */
 function hardWordsAndNothingElse(clause: string): boolean {
-  DEEP_ALL.lastIndex = 0;
-  COMPLEX_ALL.lastIndex = 0;
-  MULTI_ALL.lastIndex = 0;
-  if (!DEEP_ALL.test(clause) && !COMPLEX_ALL.test(clause) && !MULTI_ALL.test(clause)) return false;
-  const left = clause.replace(DEEP_ALL, ' ').replace(COMPLEX_ALL, ' ').replace(MULTI_ALL, ' ').replace(NO_OBJECT, ' ').replace(/[,\s]+/gu, ' ').trim();
+  const scan = readLexicons(clause);
+  if (!DEEP_ASK.test(scan) && !COMPLEX_ASK.test(scan) && !MULTI_STEP.test(scan)) return false;
+  const left = withoutHardWordsInTurn(clause, scan).replace(NO_OBJECT, ' ').replace(/[,\s]+/gu, ' ').trim();
   return (left.match(WORD_RE)?.length ?? 0) <= 1;
 }
 
