@@ -8,6 +8,7 @@ import * as lexicons from '../../src/classify/lexicon.js';
 import { astralToBmp, isAnywhereUnit, isBmpWordChar, lexicalForm } from '../../src/classify/text.js';
 import { SMALL_TALK_WORDS } from '../../src/classify/lexicon.js';
 import { WordLexicon, countRegex, expandTerm, hasPlaceWithin, readLexicons, residualNeeds, wordSet, words } from '../../src/classify/wordlex.js';
+import { WordMap } from '../../src/classify/wordset.js';
 import { within } from '../harness/bounded.js';
 
 const all = Object.entries(lexicons).filter((e): e is [string, WordLexicon] => e[1] instanceof WordLexicon);
@@ -107,6 +108,31 @@ describe('word lookup answers what the regex answers', () => {
     // The same with a CJK term in the text: word hits and CJK hits merged into one order.
     const mixed = new WordLexicon(['a b', 'b c', 'a'], ['证明', '证']);
     for (const t of ['a b c 证明', '证 a b 证明 b c a', 'a 证明证 a b']) expect(mixed.count(readLexicons(t), 8), t).toBe(countRegex(mixed.regexAll, t, 8));
+  });
+});
+
+describe('WordMap: a word looked up as a range of a text', () => {
+  it('answers what a Map of the words answers, past its growth and for the empty word (property)', () => {
+    const word = fc.stringMatching(/^[a-cé中]{0,4}$/);
+    fc.assert(
+      fc.property(fc.uniqueArray(word, { maxLength: 80 }), fc.array(word, { maxLength: 20 }), (keys, probes) => {
+        const map = new WordMap<number>();
+        const reference = new Map<string, number>();
+        keys.forEach((k, i) => {
+          map.set(k, i);
+          reference.set(k, i);
+        });
+        map.set(keys[0] ?? 'a', -1);
+        reference.set(keys[0] ?? 'a', -1);
+        for (const p of [...keys, ...probes]) {
+          const text = `x ${p} y`;
+          expect(map.get(p), p).toBe(reference.get(p));
+          expect(map.hasRange(text, 2, 2 + p.length), p).toBe(reference.has(p));
+        }
+        expect(map.size).toBe(reference.size);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
