@@ -80,7 +80,7 @@ const HARD_PLACES_EXACT = HARD_LEXICONS.every((lexicon) => lexicon.spaced.every(
  * left (a lexicon's matches on one text are its places there: by place, the first term at a place,
  * on from its end). The text is scanned again only after a replace that took something out. Where
  * one scan cannot say it (a Chinese or Japanese term taken out beside a letter or number, see
- * withoutHardWords) this costs one or two scans of the text, where the three regexes, whose
+ * withoutHardWords) this costs at most two more scans of the text, where the three regexes, whose
  * boundary class is every BMP letter, cost ~4 us each over 100 characters here.
  */
 function withoutHardWordsInTurn(lex: string, scan: LexiconScan): string {

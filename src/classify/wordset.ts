@@ -54,7 +54,8 @@ export class WordMap<V> {
     this.keys.push(key);
     this.values.push(value);
     this.hashes.push(h);
-    if (this.keys.length * 4 > this.slots.length) this.rehash(this.slots.length);
+    // More than half the slots taken (two units a slot).
+    if (this.keys.length * 4 > this.slots.length) this.rehash();
     else this.place(this.keys.length - 1);
   }
 
@@ -100,8 +101,8 @@ export class WordMap<V> {
   }
 
   /** Doubles the table (it is kept at most half full). */
-  private rehash(units: number): void {
-    this.slots = new Int32Array(units * 2).fill(-1);
+  private rehash(): void {
+    this.slots = new Int32Array(this.slots.length * 2).fill(-1);
     for (let i = 0; i < this.keys.length; i++) this.place(i);
   }
 }
