@@ -530,13 +530,21 @@ export class WordLexicon {
       }
     }
     if (extra.length === 0) return hits;
-    // Merge: every candidate by place, then term order (sorting offsets, not copies of triples).
-    const all = hits.concat(extra);
+    // Every candidate by place, then term order: the symbol and CJK places sorted (sorting offsets,
+    // not copies of triples), then merged with the word hits, which are in that order already.
     const offsets: number[] = [];
-    for (let k = 0; k < all.length; k += 3) offsets.push(k);
-    offsets.sort((a, b) => all[a]! - all[b]! || all[a + 1]! - all[b + 1]!);
+    for (let k = 0; k < extra.length; k += 3) offsets.push(k);
+    if (offsets.length > 1) offsets.sort((a, b) => extra[a]! - extra[b]! || extra[a + 1]! - extra[b + 1]!);
     const sorted: number[] = [];
-    for (const k of offsets) sorted.push(all[k]!, all[k + 1]!, all[k + 2]!);
+    let h = 0;
+    for (const k of offsets) {
+      while (h < hits.length && (hits[h]! < extra[k]! || (hits[h] === extra[k] && hits[h + 1]! < extra[k + 1]!))) {
+        sorted.push(hits[h]!, hits[h + 1]!, hits[h + 2]!);
+        h += 3;
+      }
+      sorted.push(extra[k]!, extra[k + 1]!, extra[k + 2]!);
+    }
+    for (; h < hits.length; h += 3) sorted.push(hits[h]!, hits[h + 1]!, hits[h + 2]!);
     return sorted;
   }
 }
