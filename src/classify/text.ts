@@ -51,7 +51,7 @@ function partText(part: unknown): string | null {
   return out;
 }
 
-/** Content parts that carry no text: an image, a file, a recording ("image_url", "input_image", "file", "input_audio" …). */
+/** Content part types that carry text; a part of any other type ("image_url", "input_image", "file", "input_audio" …) is an attachment. */
 const TEXT_PART_TYPES: ReadonlySet<string> = new Set(['text', 'input_text', 'output_text', 'refusal', 'thinking']);
 
 /**
